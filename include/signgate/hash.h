@@ -1,0 +1,51 @@
+/*
+ * Digests of files and buffers (OpenSSL EVP). One pass over the data computes
+ * SHA-1, SHA-256 and SHA-512 together; the copy variant writes the same bytes
+ * to a second descriptor, so the bytes hashed are exactly the bytes kept.
+ */
+#ifndef SIGNGATE_HASH_H
+#define SIGNGATE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SG_SHA1_LEN 20
+#define SG_SHA256_LEN 32
+#define SG_SHA512_LEN 64
+
+typedef struct sg_digests {
+	uint64_t size;
+	unsigned char sha1[SG_SHA1_LEN];
+	unsigned char sha256[SG_SHA256_LEN];
+	unsigned char sha512[SG_SHA512_LEN];
+	char sha1_hex[2 * SG_SHA1_LEN + 1];	/* lower-case */
+	char sha256_hex[2 * SG_SHA256_LEN + 1]; /* lower-case */
+	char sha512_hex[2 * SG_SHA512_LEN + 1]; /* lower-case */
+} sg_digests;
+
+/* Write `len` bytes of `in` as lower-case hex plus NUL into `out` (2*len+1). */
+void sg_hex_encode(char *out, const unsigned char *in, size_t len);
+
+/* SHA-256 of a buffer as lower-case hex into out[65]. Returns 0 or SG_ERR_CRYPTO. */
+int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len);
+
+/*
+ * Read `in_fd` from its current offset to EOF, computing all digests into
+ * `out`. When `copy_fd` is >= 0, every byte read is also written to it.
+ * `name` is used in error messages. Returns 0, SG_ERR_IO or SG_ERR_CRYPTO.
+ */
+int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name);
+
+/* base64 (RFC 4648, padded) of `len` bytes into `out` of size out_len. Returns 0 or SG_ERR_USAGE. */
+int sg_base64_encode(char *out, size_t out_len, const unsigned char *in, size_t len);
+
+/*
+ * Check that `hex` is exactly `nbytes` bytes of hex digits (any case).
+ * Returns 1 when it is, 0 otherwise.
+ */
+int sg_hex_is_valid(const char *hex, size_t nbytes);
+
+/* Case-insensitive comparison of two hex strings; 1 when equal. */
+int sg_hex_equal(const char *a, const char *b);
+
+#endif
