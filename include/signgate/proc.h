@@ -1,0 +1,49 @@
+/*
+ * Running a helper program (osslsigncode) without a shell: posix_spawn by
+ * absolute path with an argv array, an explicit minimal environment,
+ * O_CLOEXEC pipes for stdin/stdout/stderr, and a bounded run time.
+ */
+#ifndef SIGNGATE_PROC_H
+#define SIGNGATE_PROC_H
+
+#include <stddef.h>
+
+typedef struct sg_proc_result {
+	int exited;	 /* 1 when the child exited normally */
+	int exit_status; /* its exit status when exited */
+	int signo;	 /* the signal that ended it, 0 when none */
+	int timed_out;	 /* 1 when signgate killed it after the time limit */
+	char *out;	 /* captured stdout, NUL-terminated (never NULL after success) */
+	size_t out_len;
+	char *err;	 /* captured stderr, NUL-terminated (never NULL after success) */
+	size_t err_len;
+} sg_proc_result;
+
+typedef struct sg_proc_spec {
+	const char *const *argv; /* argv[0] is the absolute path of the program */
+	const char *const *envp; /* NULL-terminated; NULL means {"PATH=/usr/bin:/bin", "LC_ALL=C"} */
+	const void *stdin_data;	 /* written to the child's stdin, then closed; may be a secret */
+	size_t stdin_len;	 /* at most 65536 bytes (one pipe buffer) */
+	int timeout_sec;	 /* 0 for no limit */
+} sg_proc_spec;
+
+/*
+ * Run the program and wait for it, capturing at most 4 MiB of each output
+ * stream (the rest is drained and dropped). `out` is filled even when the
+ * child fails; the caller judges its status. Returns SG_OK when the child ran
+ * to an end (whatever its status), SG_ERR_TOOL when the program is not an
+ * absolute path to an executable file or cannot be started, SG_ERR_IO or
+ * SG_ERR_NOMEM otherwise. Free `out` with sg_proc_result_free().
+ */
+int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
+
+/* Release the captured output; safe on a zeroed or already-freed result. */
+void sg_proc_result_free(sg_proc_result *r);
+
+/*
+ * Describe how the child ended, e.g. "exited with status 1",
+ * "killed by signal 9", "timed out after 120 s", into buf.
+ */
+const char *sg_proc_describe(const sg_proc_result *r, int timeout_sec, char *buf, size_t len);
+
+#endif

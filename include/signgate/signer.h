@@ -1,0 +1,48 @@
+/*
+ * Adding the enterprise Authenticode signature with osslsigncode.
+ *
+ * The signing key comes from the config: a PKCS#12 file, or a PEM chain plus
+ * a PEM key, each optionally protected by a password in a private file. The
+ * password reaches osslsigncode through a pipe on its stdin ("-readpass -"),
+ * never through argv or the environment.
+ */
+#ifndef SIGNGATE_SIGNER_H
+#define SIGNGATE_SIGNER_H
+
+#include "signgate/cert.h"
+#include "signgate/config.h"
+
+/*
+ * Load the signing certificate named by the config (opening the PKCS#12 or
+ * the PEM key with the configured password), check that the key belongs to
+ * it, that it is valid now and allows code signing (EKU 1.3.6.1.5.5.7.3.3,
+ * CA:FALSE), and fill `out`. Returns SG_OK, SG_ERR_IO, SG_ERR_CONFIG or
+ * SG_ERR_CRYPTO (wrong password, key mismatch, unusable certificate).
+ */
+int sg_signer_load(sg_cert_info *out, const sg_config *cfg);
+
+typedef struct sg_sign_request {
+	const char *input;	 /* the private copy to sign; never changed */
+	const char *output;	 /* must not exist; osslsigncode creates it */
+	const char *description; /* Authenticode program name (-n) */
+	const char *url;	 /* Authenticode URL (-i); may be NULL */
+	int nest;		 /* append as a nested signature instead of replacing */
+} sg_sign_request;
+
+typedef struct sg_sign_result {
+	int timestamped;     /* 1 when a TSA answered */
+	char tsa_url[512];   /* the TSA that answered */
+	char attempts[1024]; /* TSAs that failed before, with their reasons */
+} sg_sign_result;
+
+/*
+ * Sign req->input into req->output. When the config lists timestamp URLs,
+ * each is tried in order (one osslsigncode run per TSA, bounded by
+ * signing.timestamp_timeout) until one answers; when none does, signing
+ * fails and says so. Returns SG_OK, SG_ERR_TOOL (osslsigncode missing or
+ * failed, with its stderr), SG_ERR_IO or SG_ERR_CRYPTO. On failure no
+ * output is left.
+ */
+int sg_signer_sign(sg_sign_result *out, const sg_config *cfg, const sg_sign_request *req);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * File and path helpers shared by the library: private working folders,
+ * the single-pass private copy of an input, atomic publication of outputs,
+ * and secret files.
+ */
+#ifndef SIGNGATE_UTIL_H
+#define SIGNGATE_UTIL_H
+
+#include <stddef.h>
+
+#include "signgate/hash.h"
+
+/* A newly allocated "dir/name". Returns NULL when out of memory. */
+char *sg_path_join(const char *dir, const char *name);
+
+/*
+ * `path` made absolute against `base_dir` when it is relative; a newly
+ * allocated string (NULL when out of memory). An absolute path is copied.
+ */
+char *sg_path_resolve(const char *base_dir, const char *path);
+
+/* The base name of `path` (a pointer into it); "" for a path ending in '/'. */
+const char *sg_path_base(const char *path);
+
+/* A newly allocated copy of the folder part of `path` ("." when none). */
+char *sg_path_dir(const char *path);
+
+/*
+ * Create a private working folder (mode 0700) under $TMPDIR or /tmp and
+ * store its newly allocated path in `out`. Returns SG_OK or SG_ERR_IO.
+ */
+int sg_workdir_create(char **out);
+
+/*
+ * Remove the regular files directly inside `dir`, then `dir` itself. NULL is
+ * accepted and ignored. Errors are ignored: this is cleanup.
+ */
+void sg_workdir_remove(const char *dir);
+
+/*
+ * Read the input file at `input` once, computing its digests into `out` and
+ * writing the same bytes to a new file `copy_path` (created O_EXCL, 0600).
+ * The input must be a regular file; it is opened read-only and never
+ * changed. `name` is used in messages. On failure `copy_path` is removed.
+ * Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
+ */
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path,
+		    const char *name);
+
+/*
+ * Copy `src` to a temporary file in the folder of `dest`, computing the
+ * digests of what was written into `out`, and fsync it. Store the
+ * temporary file's newly allocated path in `out_tmp`. Nothing is visible
+ * at `dest` yet: call sg_publish_commit() or unlink the temporary file.
+ * Returns SG_OK or SG_ERR_IO.
+ */
+int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest);
+
+/*
+ * Move `tmp` to `dest` atomically. Without `force` an existing `dest` is
+ * never replaced (SG_ERR_EXISTS); with it, it is. The folder is fsynced.
+ * On failure `tmp` is removed. Returns SG_OK, SG_ERR_EXISTS or SG_ERR_IO.
+ */
+int sg_publish_commit(const char *tmp, const char *dest, int force);
+
+/*
+ * Read a secret (a password or PIN) from the file at `path` into a newly
+ * allocated NUL-terminated buffer of length `*out_len`, dropping one final
+ * "\n" or "\r\n". The file must be a regular file that is not readable or
+ * writable by group or others. Free with sg_secret_free().
+ * Returns SG_OK, SG_ERR_IO or SG_ERR_CONFIG (unsafe mode, empty secret).
+ */
+int sg_secret_read_file(char **out, size_t *out_len, const char *path);
+
+/* Wipe and free a secret from sg_secret_read_file(); NULL is accepted. */
+void sg_secret_free(char *secret);
+
+/* 1 when `path` exists (lstat succeeds), 0 otherwise. */
+int sg_path_exists(const char *path);
+
+#endif

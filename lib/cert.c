@@ -1,0 +1,140 @@
+/* Certificate facts and code-signing checks; see include/signgate/cert.h. */
+#include "signgate/cert.h"
+#include "signgate/error.h"
+#include "signgate/hash.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+void sg_asn1_time_iso(char out[32], const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	out[0] = '\0';
+	if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int subject_line(char *out, size_t len, X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
+
+	if (!bio)
+		return SG_ERR_NOMEM;
+	X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+	n = BIO_get_mem_data(bio, &data);
+	snprintf(out, len, "%.*s", (int)n, data ? data : "");
+	BIO_free(bio);
+	return SG_OK;
+}
+
+int sg_cert_info_from_x509(sg_cert_info *out, X509 *cert)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!X509_digest(cert, EVP_sha1(), md, &len) || len != SG_SHA1_LEN)
+		return sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate thumbprint");
+	sg_hex_encode(out->sha1_thumbprint, md, SG_SHA1_LEN);
+	for (char *p = out->sha1_thumbprint; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	if (!X509_digest(cert, EVP_sha256(), md, &len) || len != SG_SHA256_LEN)
+		return sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate digest");
+	sg_hex_encode(out->sha256, md, SG_SHA256_LEN);
+	if (subject_line(out->subject, sizeof(out->subject), cert) != SG_OK)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	sg_asn1_time_iso(out->not_after, X509_get0_notAfter(cert));
+	return SG_OK;
+}
+
+int sg_cert_check_codesign(X509 *cert, const char *what)
+{
+	uint32_t xku, ku;
+
+	/* X509_get_extension_flags() also caches the extensions it parsed. */
+	if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: certificate has invalid extensions", what);
+	if (X509_check_ca(cert) != 0)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: the signing certificate is a CA certificate",
+				    what);
+	if (!(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE))
+		return sg_error_set(SG_ERR_CRYPTO,
+				    "%s: certificate has no extendedKeyUsage (codeSigning required)",
+				    what);
+	xku = X509_get_extended_key_usage(cert);
+	if (!(xku & XKU_CODE_SIGN))
+		return sg_error_set(SG_ERR_CRYPTO,
+				    "%s: certificate's extendedKeyUsage lacks codeSigning", what);
+	if (xku & XKU_ANYEKU)
+		return sg_error_set(SG_ERR_CRYPTO,
+				    "%s: certificate allows anyExtendedKeyUsage", what);
+	ku = X509_get_key_usage(cert);
+	if (ku != UINT32_MAX && !(ku & KU_DIGITAL_SIGNATURE))
+		return sg_error_set(SG_ERR_CRYPTO,
+				    "%s: certificate's keyUsage lacks digitalSignature", what);
+	return SG_OK;
+}
+
+static int load_store(X509_STORE **out, const char *ca_file, const char *crl_file)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	*out = NULL;
+	if (!store)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (X509_STORE_load_file(store, ca_file) != 1) {
+		X509_STORE_free(store);
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_IO, "%s: cannot load trust anchors", ca_file);
+	}
+	if (crl_file) {
+		X509_LOOKUP *lu = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+		if (!lu || X509_load_crl_file(lu, crl_file, X509_FILETYPE_PEM) <= 0) {
+			X509_STORE_free(store);
+			ERR_clear_error();
+			return sg_error_set(SG_ERR_IO, "%s: cannot load CRLs", crl_file);
+		}
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	}
+	*out = store;
+	return SG_OK;
+}
+
+int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca_file,
+			 const char *crl_file, time_t at)
+{
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	int error = load_store(&store, ca_file, crl_file);
+
+	if (error)
+		return error;
+	ctx = X509_STORE_CTX_new();
+	if (!ctx || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	/* A timestamped signature is judged at its timestamp, as Windows does. */
+	if (at)
+		X509_STORE_CTX_set_time(ctx, 0, at);
+	if (X509_verify_cert(ctx) != 1) {
+		int e = X509_STORE_CTX_get_error(ctx);
+		error = sg_error_set(SG_ERR_VERIFY, "signer chain does not verify to %s: %s",
+				     ca_file, X509_verify_cert_error_string(e));
+	}
+done:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return error;
+}

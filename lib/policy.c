@@ -1,0 +1,503 @@
+/* Policy loading and decisions; see include/signgate/policy.h. */
+#include "signgate/policy.h"
+#include "signgate/error.h"
+#include "signgate/hash.h"
+#include "signgate/util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+static const char *const approval_keys[] = {
+	"id", "product", "vendor", "version", "file", "sha256", "sha512", "source",
+	"approved_by", "ticket", "approved_at", "expires", "existing_signature",
+	"description", "url", "comment", NULL
+};
+static const char *const revoked_keys[] = { "sha256", "sha512", "reason", "comment", NULL };
+
+const char *sg_existing_rule_name(sg_existing_rule rule)
+{
+	switch (rule) {
+	case SG_EXISTING_REPLACE: return "replace";
+	case SG_EXISTING_NEST: return "nest";
+	default: return "refuse";
+	}
+}
+
+static int key_allowed(const char *key, const char *const allowed[])
+{
+	for (size_t i = 0; allowed[i]; i++)
+		if (strcmp(key, allowed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int valid_id(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 128 || !isalnum((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return 0;
+	return 1;
+}
+
+static int valid_date(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, n = 0;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
+		return 0;
+	if (s[4] != '-' || s[7] != '-' || y < 2000 || m < 1 || m > 12 || d < 1)
+		return 0;
+	if (m == 2 && d == 29)
+		return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1];
+}
+
+/* Where a field error is reported: "policy.json: approval #2 (7zip-24.08)". */
+typedef struct where {
+	const char *file;
+	const char *kind;
+	size_t index;
+	const char *id;
+} where;
+
+static int field_error(const where *w, const char *field, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sg_error_set(SG_ERR_CONFIG, "%s: %s #%zu%s%s%s: \"%s\" %s", w->file, w->kind,
+			    w->index + 1, w->id ? " (" : "", w->id ? w->id : "", w->id ? ")" : "",
+			    field, msg);
+}
+
+static int get_str(char **out, const json_t *obj, const char *key, int required, const where *w)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return required ? field_error(w, key, "is required") : SG_OK;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return field_error(w, key, "must be a non-empty string");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return field_error(w, key, "must not contain NUL characters");
+	*out = strdup(json_string_value(v));
+	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+static int get_digest(char **out, const json_t *obj, const char *key, size_t nbytes,
+		      const where *w)
+{
+	int error = get_str(out, obj, key, 0, w);
+
+	if (error || !*out)
+		return error;
+	if (!sg_hex_is_valid(*out, nbytes))
+		return field_error(w, key, "must be %zu hex digits", 2 * nbytes);
+	for (char *p = *out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return SG_OK;
+}
+
+static int check_unknown(const json_t *obj, const char *const allowed[], const where *w)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach((json_t *)obj, key, val) {
+		if (!key_allowed(key, allowed))
+			return field_error(w, key, "is not a known field");
+	}
+	return SG_OK;
+}
+
+static int parse_existing(sg_approval *a, const json_t *obj, const where *w)
+{
+	char *rule = NULL;
+	int error = get_str(&rule, obj, "existing_signature", 0, w);
+
+	a->existing = SG_EXISTING_REFUSE;
+	if (error || !rule)
+		return error;
+	if (strcmp(rule, "replace") == 0)
+		a->existing = SG_EXISTING_REPLACE;
+	else if (strcmp(rule, "nest") == 0)
+		a->existing = SG_EXISTING_NEST;
+	else if (strcmp(rule, "refuse") != 0)
+		error = field_error(w, "existing_signature", "must be refuse, replace or nest");
+	free(rule);
+	return error;
+}
+
+static int parse_approval(sg_approval *a, const json_t *obj, where *w)
+{
+	int error;
+
+	if (!json_is_object(obj))
+		return field_error(w, "approval", "must be an object");
+	w->id = json_string_value(json_object_get(obj, "id"));
+	if ((error = check_unknown(obj, approval_keys, w)) ||
+	    (error = get_str(&a->id, obj, "id", 1, w)) ||
+	    (error = get_str(&a->product, obj, "product", 1, w)) ||
+	    (error = get_str(&a->vendor, obj, "vendor", 0, w)) ||
+	    (error = get_str(&a->version, obj, "version", 1, w)) ||
+	    (error = get_str(&a->file, obj, "file", 0, w)) ||
+	    (error = get_digest(&a->sha256, obj, "sha256", SG_SHA256_LEN, w)) ||
+	    (error = get_digest(&a->sha512, obj, "sha512", SG_SHA512_LEN, w)) ||
+	    (error = get_str(&a->source, obj, "source", 0, w)) ||
+	    (error = get_str(&a->approved_by, obj, "approved_by", 1, w)) ||
+	    (error = get_str(&a->ticket, obj, "ticket", 1, w)) ||
+	    (error = get_str(&a->approved_at, obj, "approved_at", 1, w)) ||
+	    (error = get_str(&a->expires, obj, "expires", 0, w)) ||
+	    (error = get_str(&a->description, obj, "description", 0, w)) ||
+	    (error = get_str(&a->url, obj, "url", 0, w)) || (error = parse_existing(a, obj, w)))
+		return error;
+	if (!valid_id(a->id))
+		return field_error(w, "id", "must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit");
+	if (!a->sha256 && !a->sha512)
+		return field_error(w, "sha256", "or \"sha512\" is required (MD5 and SHA-1 never approve)");
+	if (a->file && strchr(a->file, '/'))
+		return field_error(w, "file", "must be a base name without '/'");
+	if (!valid_date(a->approved_at))
+		return field_error(w, "approved_at", "must be a date YYYY-MM-DD");
+	if (a->expires && !valid_date(a->expires))
+		return field_error(w, "expires", "must be a date YYYY-MM-DD");
+	return SG_OK;
+}
+
+static int parse_revocation(sg_revocation *r, const json_t *obj, where *w)
+{
+	int error;
+
+	if (!json_is_object(obj))
+		return field_error(w, "revoked", "must be an object");
+	if ((error = check_unknown(obj, revoked_keys, w)) ||
+	    (error = get_digest(&r->sha256, obj, "sha256", SG_SHA256_LEN, w)) ||
+	    (error = get_digest(&r->sha512, obj, "sha512", SG_SHA512_LEN, w)) ||
+	    (error = get_str(&r->reason, obj, "reason", 1, w)))
+		return error;
+	if (!r->sha256 && !r->sha512)
+		return field_error(w, "sha256", "or \"sha512\" is required");
+	return SG_OK;
+}
+
+static int grow(void **arr, size_t count, size_t add, size_t elem)
+{
+	void *n = realloc(*arr, (count + add) * elem);
+
+	if (!n && count + add > 0)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	*arr = n;
+	memset((char *)n + count * elem, 0, add * elem);
+	return SG_OK;
+}
+
+static int merge_list(sg_policy *p, const json_t *list, const char *file, int approvals)
+{
+	where w = { file, approvals ? "approval" : "revocation", 0, NULL };
+	size_t *count = approvals ? &p->n_approvals : &p->n_revoked;
+	size_t elem = approvals ? sizeof(sg_approval) : sizeof(sg_revocation);
+	void **arr = approvals ? (void **)&p->approvals : (void **)&p->revoked;
+	json_t *item;
+	int error;
+
+	if (!list)
+		return SG_OK;
+	if (!json_is_array(list))
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s\" must be an array", file,
+				    approvals ? "approvals" : "revoked");
+	if ((error = grow(arr, *count, json_array_size(list), elem)))
+		return error;
+	json_array_foreach(list, w.index, item) {
+		char *origin = strdup(file);
+		if (!origin)
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		if (approvals) {
+			p->approvals[*count].origin = origin;
+			error = parse_approval(&p->approvals[*count], item, &w);
+		} else {
+			p->revoked[*count].origin = origin;
+			error = parse_revocation(&p->revoked[*count], item, &w);
+		}
+		(*count)++;
+		if (error)
+			return error;
+	}
+	return SG_OK;
+}
+
+static int load_file(sg_policy *p, const char *file)
+{
+	static const char *const top_keys[] = { "approvals", "revoked", "$schema", "comment", NULL };
+	json_error_t jerr;
+	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	const char *key;
+	json_t *val;
+	int error = SG_OK;
+
+	if (!root)
+		return jerr.line < 0 ? sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file, jerr.text)
+				     : sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", file,
+						    jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root))
+		error = sg_error_set(SG_ERR_CONFIG, "%s: a policy must be a JSON object", file);
+	json_object_foreach(root, key, val) {
+		if (error == SG_OK && !key_allowed(key, top_keys))
+			error = sg_error_set(SG_ERR_CONFIG, "%s: unknown key \"%s\"", file, key);
+	}
+	if (error == SG_OK)
+		error = merge_list(p, json_object_get(root, "approvals"), file, 1);
+	if (error == SG_OK)
+		error = merge_list(p, json_object_get(root, "revoked"), file, 0);
+	json_decref(root);
+	return error;
+}
+
+static int is_json_name(const struct dirent *ent)
+{
+	size_t len = strlen(ent->d_name);
+
+	return ent->d_name[0] != '.' && len > 5 && strcmp(ent->d_name + len - 5, ".json") == 0 &&
+	       strstr(ent->d_name, "schema") == NULL;
+}
+
+static int load_dir(sg_policy *p, const char *dir)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, is_json_name, alphasort), error = SG_OK;
+
+	if (n < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot read the policy folder: %s", dir,
+				    strerror(errno));
+	for (int i = 0; i < n; i++) {
+		char *file = error ? NULL : sg_path_join(dir, names[i]->d_name);
+		if (!error)
+			error = file ? load_file(p, file) : sg_error_set(SG_ERR_NOMEM, "out of memory");
+		free(file);
+		free(names[i]);
+	}
+	free(names);
+	if (error == SG_OK && n == 0)
+		error = sg_error_set(SG_ERR_CONFIG, "%s: the policy folder holds no *.json file",
+				     dir);
+	return error;
+}
+
+static int cmp_approval_id(const void *a, const void *b)
+{
+	const sg_approval *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* Sort pointers by id so that a large policy is checked in O(n log n). */
+static int check_duplicates(const sg_policy *p)
+{
+	const sg_approval **sorted;
+	int error = SG_OK;
+
+	if (p->n_approvals < 2)
+		return SG_OK;
+	sorted = malloc(p->n_approvals * sizeof(*sorted));
+	if (!sorted)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < p->n_approvals; i++)
+		sorted[i] = &p->approvals[i];
+	qsort(sorted, p->n_approvals, sizeof(*sorted), cmp_approval_id);
+	for (size_t i = 1; i < p->n_approvals && error == SG_OK; i++)
+		if (strcmp(sorted[i - 1]->id, sorted[i]->id) == 0)
+			error = sg_error_set(SG_ERR_CONFIG,
+					     "%s: approval id \"%s\" is used twice (also in %s)",
+					     sorted[i]->origin, sorted[i]->id, sorted[i - 1]->origin);
+	free(sorted);
+	return error;
+}
+
+int sg_policy_load(sg_policy **out, const char *path)
+{
+	struct stat st;
+	sg_policy *p = calloc(1, sizeof(*p));
+	int error;
+
+	*out = NULL;
+	if (!p)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (stat(path, &st) != 0)
+		error = sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", path,
+				     strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		error = load_dir(p, path);
+	else
+		error = load_file(p, path);
+	if (error == SG_OK)
+		error = check_duplicates(p);
+	if (error != SG_OK) {
+		sg_policy_free(p);
+		return error;
+	}
+	*out = p;
+	return SG_OK;
+}
+
+static void add_reason(sg_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n_reasons >= SG_POLICY_MAX_REASONS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->reasons[d->n_reasons++], sizeof(d->reasons[0]), fmt, ap);
+	va_end(ap);
+}
+
+static const sg_revocation *find_revocation(const sg_policy *p, const sg_policy_input *in)
+{
+	for (size_t i = 0; i < p->n_revoked; i++) {
+		const sg_revocation *r = &p->revoked[i];
+		if ((r->sha256 && strcmp(r->sha256, in->sha256_hex) == 0) ||
+		    (r->sha512 && strcmp(r->sha512, in->sha512_hex) == 0))
+			return r;
+	}
+	return NULL;
+}
+
+/* Every digest the approval names must equal the input's. */
+static int digest_matches(const sg_approval *a, const sg_policy_input *in)
+{
+	if (a->sha256 && strcmp(a->sha256, in->sha256_hex) != 0)
+		return 0;
+	if (a->sha512 && strcmp(a->sha512, in->sha512_hex) != 0)
+		return 0;
+	return 1;
+}
+
+static int any_digest_matches(const sg_approval *a, const sg_policy_input *in)
+{
+	return (a->sha256 && strcmp(a->sha256, in->sha256_hex) == 0) ||
+	       (a->sha512 && strcmp(a->sha512, in->sha512_hex) == 0);
+}
+
+/* Check one approval whose digests match; 1 when it allows the input. */
+static int approval_allows(sg_decision *d, const sg_approval *a, const sg_policy_input *in,
+			   const char *today)
+{
+	int ok = 1;
+
+	if (a->expires && strcmp(today, a->expires) > 0) {
+		add_reason(d, "approval %s expired on %s", a->id, a->expires);
+		ok = 0;
+	}
+	if (a->file && strcmp(a->file, in->name) != 0) {
+		add_reason(d, "approval %s is for file \"%s\", not \"%s\"", a->id, a->file,
+			   in->name);
+		ok = 0;
+	}
+	if (in->has_signature && a->existing == SG_EXISTING_REFUSE) {
+		add_reason(d,
+			   "input already carries an Authenticode signature and approval %s "
+			   "says existing_signature=refuse",
+			   a->id);
+		ok = 0;
+	}
+	return ok;
+}
+
+static void explain_no_match(sg_decision *d, const sg_policy *p, const sg_policy_input *in)
+{
+	for (size_t i = 0; i < p->n_approvals; i++) {
+		const sg_approval *a = &p->approvals[i];
+		if (any_digest_matches(a, in)) {
+			d->approval = a;
+			add_reason(d, "%s: %s does not match the vendor value in approval %s",
+				   in->name, a->sha256 && strcmp(a->sha256, in->sha256_hex) ? "SHA-256"
+											     : "SHA-512",
+				   a->id);
+			return;
+		}
+		if (a->file && strcmp(a->file, in->name) == 0) {
+			d->approval = a;
+			add_reason(d, "%s: %s does not match the vendor value in approval %s",
+				   in->name, a->sha256 ? "SHA-256" : "SHA-512", a->id);
+			return;
+		}
+	}
+	add_reason(d, "%s: no approval matches SHA-256 %s (default deny)", in->name,
+		   in->sha256_hex);
+}
+
+void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
+		      time_t now)
+{
+	const sg_revocation *rev = find_revocation(p, in);
+	char today[16];
+	struct tm tm;
+	int matched = 0;
+
+	memset(out, 0, sizeof(*out));
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	if (rev) {
+		add_reason(out, "%s: digest is revoked: %s", in->name, rev->reason);
+		return;
+	}
+	for (size_t i = 0; i < p->n_approvals; i++) {
+		const sg_approval *a = &p->approvals[i];
+		if (!digest_matches(a, in))
+			continue;
+		matched = 1;
+		out->approval = a;
+		if (approval_allows(out, a, in, today)) {
+			out->approved = 1;
+			out->n_reasons = 0;
+			add_reason(out, "approved by %s (%s, ticket %s)%s%s", a->id, a->approved_by,
+				   a->ticket, in->has_signature ? "; existing signature: " : "",
+				   in->has_signature ? sg_existing_rule_name(a->existing) : "");
+			return;
+		}
+	}
+	if (!matched)
+		explain_no_match(out, p, in);
+}
+
+static void free_approval(sg_approval *a)
+{
+	char *fields[] = { a->id, a->product, a->vendor, a->version, a->file, a->sha256,
+			   a->sha512, a->source, a->approved_by, a->ticket, a->approved_at,
+			   a->expires, a->description, a->url, a->origin };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		free(fields[i]);
+}
+
+void sg_policy_free(sg_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_approvals; i++)
+		free_approval(&p->approvals[i]);
+	for (size_t i = 0; i < p->n_revoked; i++) {
+		free(p->revoked[i].sha256);
+		free(p->revoked[i].sha512);
+		free(p->revoked[i].reason);
+		free(p->revoked[i].origin);
+	}
+	free(p->approvals);
+	free(p->revoked);
+	free(p);
+}

@@ -1,0 +1,242 @@
+/* posix_spawn wrapper; see include/signgate/proc.h. */
+#include "signgate/proc.h"
+#include "signgate/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CAPTURE_MAX (4u << 20)
+#define STDIN_MAX 65536
+
+static const char *const default_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+
+typedef struct capture {
+	int fd;
+	char *buf;
+	size_t len, cap;
+} capture;
+
+static int capture_read(capture *c)
+{
+	char chunk[16384];
+	ssize_t n = read(c->fd, chunk, sizeof(chunk));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (n == 0) {
+		close(c->fd);
+		c->fd = -1;
+		return 0;
+	}
+	if (c->len + (size_t)n + 1 > c->cap && c->cap < CAPTURE_MAX + 1) {
+		size_t want = c->cap ? c->cap * 2 : 65536;
+		char *nb;
+		while (want < c->len + (size_t)n + 1)
+			want *= 2;
+		if (want > CAPTURE_MAX + 1)
+			want = CAPTURE_MAX + 1;
+		nb = realloc(c->buf, want);
+		if (!nb)
+			return -1;
+		c->buf = nb;
+		c->cap = want;
+	}
+	if (c->len + (size_t)n + 1 <= c->cap) {
+		memcpy(c->buf + c->len, chunk, (size_t)n);
+		c->len += (size_t)n;
+	}
+	return 0;
+}
+
+static int check_program(const char *path)
+{
+	struct stat st;
+
+	if (!path || path[0] != '/')
+		return sg_error_set(SG_ERR_TOOL, "%s: programs are run by absolute path only",
+				    path ? path : "(null)");
+	if (stat(path, &st) != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot run: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: not an executable file", path);
+	return SG_OK;
+}
+
+static int make_stdin(const sg_proc_spec *spec, int *out_fd)
+{
+	int p[2];
+
+	*out_fd = -1;
+	if (!spec->stdin_data)
+		return SG_OK;
+	if (spec->stdin_len > STDIN_MAX)
+		return sg_error_set(SG_ERR_USAGE, "child input larger than %d bytes", STDIN_MAX);
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return sg_error_set(SG_ERR_IO, "pipe: %s", strerror(errno));
+	/* Written before the child starts, so one read() by the child sees all of it. */
+	if (write(p[1], spec->stdin_data, spec->stdin_len) != (ssize_t)spec->stdin_len) {
+		close(p[0]);
+		close(p[1]);
+		return sg_error_set(SG_ERR_IO, "writing to the child's input failed");
+	}
+	close(p[1]);
+	*out_fd = p[0];
+	return SG_OK;
+}
+
+static int spawn_child(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_fd, int err_fd)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	rc = posix_spawn(pid, spec->argv[0], &fa, NULL, (char *const *)spec->argv,
+			 (char *const *)(spec->envp ? spec->envp : default_env));
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: %s", spec->argv[0],
+				    strerror(rc));
+	return SG_OK;
+}
+
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/* Drain both pipes until the child closes them or the time limit passes. */
+static int pump(capture cap[2], int timeout_sec, int *timed_out)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
+		struct pollfd pfd[2] = { { cap[0].fd, POLLIN, 0 }, { cap[1].fd, POLLIN, 0 } };
+		int wait_ms = -1;
+
+		if (timeout_sec > 0) {
+			long left = timeout_sec * 1000L - elapsed_ms(&start);
+			if (left <= 0) {
+				*timed_out = 1;
+				return SG_OK;
+			}
+			wait_ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		if (poll(pfd, 2, wait_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sg_error_set(SG_ERR_IO, "poll: %s", strerror(errno));
+		}
+		for (int i = 0; i < 2; i++)
+			if (cap[i].fd >= 0 && pfd[i].revents && capture_read(&cap[i]) != 0)
+				return sg_error_set(SG_ERR_NOMEM, "capturing child output failed");
+	}
+	return SG_OK;
+}
+
+static void finish_capture(capture *c, char **buf, size_t *len)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (!c->buf)
+		c->buf = calloc(1, 1);
+	if (c->buf)
+		c->buf[c->len] = '\0';
+	*buf = c->buf;
+	*len = c->len;
+}
+
+static int wait_child(sg_proc_result *out, pid_t pid)
+{
+	int status;
+
+	if (out->timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return sg_error_set(SG_ERR_IO, "waitpid: %s", strerror(errno));
+	}
+	out->exited = WIFEXITED(status);
+	out->exit_status = out->exited ? WEXITSTATUS(status) : -1;
+	out->signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	return SG_OK;
+}
+
+int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
+{
+	capture cap[2] = { { -1, NULL, 0, 0 }, { -1, NULL, 0, 0 } };
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, in_fd = -1, error;
+	pid_t pid;
+
+	memset(out, 0, sizeof(*out));
+	error = check_program(spec->argv[0]);
+	if (error == SG_OK && (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0))
+		error = sg_error_set(SG_ERR_IO, "pipe: %s", strerror(errno));
+	if (error == SG_OK)
+		error = make_stdin(spec, &in_fd);
+	if (error == SG_OK)
+		error = spawn_child(&pid, spec, in_fd, po[1], pe[1]);
+	if (in_fd >= 0)
+		close(in_fd);
+	if (po[1] >= 0)
+		close(po[1]);
+	if (pe[1] >= 0)
+		close(pe[1]);
+	cap[0].fd = po[0];
+	cap[1].fd = pe[0];
+	if (error == SG_OK) {
+		error = pump(cap, spec->timeout_sec, &out->timed_out);
+		if (error != SG_OK)
+			out->timed_out = 1; /* make sure the child does not outlive us */
+		int werr = wait_child(out, pid);
+		if (error == SG_OK)
+			error = werr;
+	}
+	finish_capture(&cap[0], &out->out, &out->out_len);
+	finish_capture(&cap[1], &out->err, &out->err_len);
+	if (error == SG_OK && (!out->out || !out->err))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (error != SG_OK)
+		sg_proc_result_free(out);
+	return error;
+}
+
+void sg_proc_result_free(sg_proc_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+	r->out_len = r->err_len = 0;
+}
+
+const char *sg_proc_describe(const sg_proc_result *r, int timeout_sec, char *buf, size_t len)
+{
+	if (r->timed_out)
+		snprintf(buf, len, "timed out after %d s", timeout_sec);
+	else if (r->signo)
+		snprintf(buf, len, "killed by signal %d", r->signo);
+	else
+		snprintf(buf, len, "exited with status %d", r->exit_status);
+	return buf;
+}

@@ -1,0 +1,280 @@
+/* Paths, private copies, atomic outputs and secret files; see include/signgate/util.h. */
+#include "signgate/util.h"
+#include "signgate/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+char *sg_path_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *out = malloc(len);
+
+	if (out)
+		snprintf(out, len, "%s/%s", dir, name);
+	return out;
+}
+
+char *sg_path_resolve(const char *base_dir, const char *path)
+{
+	if (path[0] == '/' || !base_dir)
+		return strdup(path);
+	return sg_path_join(base_dir, path);
+}
+
+const char *sg_path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+char *sg_path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+int sg_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int sg_workdir_create(char **out)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *templ;
+
+	*out = NULL;
+	if (!tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	templ = sg_path_join(tmp, "signgate.XXXXXX");
+	if (!templ)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!mkdtemp(templ)) {
+		int e = errno;
+		free(templ);
+		return sg_error_set(SG_ERR_IO, "%s: cannot create a private working folder: %s",
+				    tmp, strerror(e));
+	}
+	*out = templ;
+	return SG_OK;
+}
+
+void sg_workdir_remove(const char *dir)
+{
+	DIR *d;
+	struct dirent *ent;
+
+	if (!dir)
+		return;
+	d = opendir(dir);
+	if (d) {
+		while ((ent = readdir(d)) != NULL) {
+			if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
+				unlinkat(dirfd(d), ent->d_name, 0);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static int open_input(const char *input, const char *name)
+{
+	struct stat st;
+	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sg_error_set(SG_ERR_IO, "%s: not a regular file", name);
+	}
+	return fd;
+}
+
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path,
+		    const char *name)
+{
+	int in_fd, out_fd, error;
+
+	in_fd = open_input(input, name);
+	if (in_fd < 0)
+		return in_fd;
+	out_fd = open(copy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out_fd < 0) {
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create the private copy: %s",
+				     copy_path, strerror(errno));
+		close(in_fd);
+		return error;
+	}
+	error = sg_hash_stream(out, in_fd, out_fd, name);
+	close(in_fd);
+	if (close(out_fd) != 0 && error == SG_OK)
+		error = sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
+				     copy_path, strerror(errno));
+	if (error != SG_OK)
+		unlink(copy_path);
+	return error;
+}
+
+static char *temp_name_for(const char *dest)
+{
+	char *dir = sg_path_dir(dest), *tmp = NULL;
+	size_t len;
+
+	if (!dir)
+		return NULL;
+	len = strlen(dir) + strlen(sg_path_base(dest)) + 32;
+	tmp = malloc(len);
+	if (tmp)
+		snprintf(tmp, len, "%s/.%s.sg-XXXXXX", dir, sg_path_base(dest));
+	free(dir);
+	return tmp;
+}
+
+int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest)
+{
+	int in_fd = -1, out_fd = -1, error;
+	char *tmp = temp_name_for(dest);
+
+	*out_tmp = NULL;
+	if (!tmp)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	out_fd = mkostemp(tmp, O_CLOEXEC);
+	if (out_fd < 0) {
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary output: %s",
+				     dest, strerror(errno));
+		free(tmp);
+		return error;
+	}
+	in_fd = open_input(src, src);
+	error = in_fd < 0 ? in_fd : sg_hash_stream(out, in_fd, out_fd, src);
+	if (error == SG_OK && fchmod(out_fd, 0644) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: chmod failed: %s", tmp, strerror(errno));
+	if (error == SG_OK && fsync(out_fd) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: fsync failed: %s", dest, strerror(errno));
+	if (in_fd >= 0)
+		close(in_fd);
+	if (close(out_fd) != 0 && error == SG_OK)
+		error = sg_error_set(SG_ERR_IO, "%s: write failed: %s", dest, strerror(errno));
+	if (error != SG_OK) {
+		unlink(tmp);
+		free(tmp);
+		return error;
+	}
+	*out_tmp = tmp;
+	return SG_OK;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = sg_path_dir(path);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int sg_publish_commit(const char *tmp, const char *dest, int force)
+{
+	int rc = force ? rename(tmp, dest) : renameat2(AT_FDCWD, tmp, AT_FDCWD, dest,
+						      RENAME_NOREPLACE);
+
+	if (rc != 0) {
+		int e = errno;
+		unlink(tmp);
+		if (e == EEXIST)
+			return sg_error_set(SG_ERR_EXISTS,
+					    "%s: exists already (use --force to replace it)", dest);
+		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s",
+				    dest, strerror(e));
+	}
+	fsync_dir_of(dest);
+	return SG_OK;
+}
+
+static int check_secret_mode(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_CONFIG, "%s: a secret file must be a regular file",
+				    path);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: secret file is accessible by group or others "
+				    "(mode %04o); chmod 600 it",
+				    path, (unsigned)(st.st_mode & 07777));
+	if (st.st_size > 4096)
+		return sg_error_set(SG_ERR_CONFIG, "%s: secret file is larger than 4096 bytes",
+				    path);
+	return SG_OK;
+}
+
+int sg_secret_read_file(char **out, size_t *out_len, const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int error, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	*out = NULL;
+	*out_len = 0;
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open the secret file: %s", path,
+				    strerror(errno));
+	error = check_secret_mode(fd, path);
+	if (error == SG_OK && !(buf = OPENSSL_secure_zalloc(4097)))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	while (error == SG_OK && len < 4096 && (n = read(fd, buf + len, 4096 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			error = sg_error_set(SG_ERR_IO, "%s: read failed: %s", path,
+					     strerror(errno));
+		else
+			len += (size_t)n;
+	}
+	close(fd);
+	if (error == SG_OK && len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (error == SG_OK && len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (error == SG_OK && (len == 0 || memchr(buf, '\n', len) || memchr(buf, '\0', len)))
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: the secret file must hold one non-empty line", path);
+	if (error != SG_OK) {
+		sg_secret_free(buf);
+		return error;
+	}
+	*out = buf;
+	*out_len = len;
+	return SG_OK;
+}
+
+void sg_secret_free(char *secret)
+{
+	if (secret)
+		OPENSSL_secure_clear_free(secret, 4097);
+}
