@@ -211,6 +211,11 @@ int sg_config_require_signing(const sg_config *cfg)
 	return SG_OK;
 }
 
+const char *sg_config_default_osslsigncode(void)
+{
+	return SG_OSSLSIGNCODE_DEFAULT;
+}
+
 void sg_config_free(sg_config *cfg)
 {
 	if (!cfg)

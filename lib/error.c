@@ -28,14 +28,20 @@ int sg_error_set(int code, const char *fmt, ...)
 
 int sg_error_prefix(const char *fmt, ...)
 {
-	char prefix[512], old[MSG_MAX];
+	char prefix[512];
+	size_t plen, mlen = strlen(last_msg);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, last_msg, sizeof(old));
-	snprintf(last_msg, sizeof(last_msg), "%s: %s", prefix, old);
+	plen = strlen(prefix) + 2;
+	if (plen + mlen >= MSG_MAX)
+		mlen = MSG_MAX - 1 - plen;
+	memmove(last_msg + plen, last_msg, mlen);
+	memcpy(last_msg, prefix, plen - 2);
+	memcpy(last_msg + plen - 2, ": ", 2);
+	last_msg[plen + mlen] = '\0';
 	return last_code;
 }
 

@@ -15,11 +15,11 @@
 
 char *sg_path_join(const char *dir, const char *name)
 {
-	size_t len = strlen(dir) + strlen(name) + 2;
+	size_t dlen = strlen(dir), len = dlen + strlen(name) + 2;
 	char *out = malloc(len);
 
 	if (out)
-		snprintf(out, len, "%s/%s", dir, name);
+		snprintf(out, len, "%s%s%s", dir, dlen && dir[dlen - 1] == '/' ? "" : "/", name);
 	return out;
 }
 

@@ -80,7 +80,7 @@ static time_t parse_ossl_time(char out[32], const char *text)
 	const char *end = strptime(text, "%b %d %H:%M:%S %Y", &tm);
 
 	if (!end) {
-		snprintf(out, 32, "%s", text);
+		snprintf(out, 32, "%.31s", text);
 		return 0;
 	}
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -109,22 +109,58 @@ static int find_block(const char *report, int index, int *count, const char **st
 	return index;
 }
 
+/*
+ * Every "Current X: value" line of the block needs a "Calculated X: value"
+ * line with the same value (PE: message digest; MSI: DigitalSignature and
+ * MsiDigitalSignatureEx). Returns the number of pairs, or -1 on a mismatch
+ * with the pair described in `why`.
+ */
+static int compare_digests(char *why, size_t len, const char *b, const char *e)
+{
+	int pairs = 0;
+
+	for (const char *p = b; p && p < e; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char key[96], calc_key[112], cur[160], calc[160];
+		size_t klen;
+		if (strncmp(p, "Current ", 8) != 0)
+			continue;
+		klen = strcspn(p + 8, ":\n");
+		while (klen > 0 && p[8 + klen - 1] == ' ')
+			klen--;
+		snprintf(key, sizeof(key), "Current %.*s", (int)klen, p + 8);
+		snprintf(calc_key, sizeof(calc_key), "Calculated %.*s", (int)klen, p + 8);
+		if (!field(cur, sizeof(cur), p, e, key) ||
+		    !field(calc, sizeof(calc), b, e, calc_key)) {
+			snprintf(why, len, "osslsigncode reported no \"%s\"", calc_key);
+			return -1;
+		}
+		if (strcmp(cur, calc) != 0) {
+			snprintf(why, len,
+				 "%s %s does not match the signed value %s "
+				 "(the file was changed after signing)",
+				 calc_key, calc, cur);
+			return -1;
+		}
+		pairs++;
+	}
+	if (pairs == 0)
+		snprintf(why, len, "osslsigncode reported no digests to compare");
+	return pairs;
+}
+
 static int check_block(sg_verify_result *out, const char *name, const char *b, const char *e,
 		       time_t *ts_time)
 {
-	char cur[160] = "", calc[160] = "", line[256], ts[64];
+	char line[256], ts[64], why[512];
 
-	if (!field(cur, sizeof(cur), b, e, "Current message digest") ||
-	    !field(calc, sizeof(calc), b, e, "Calculated message digest"))
-		return fail(out, name, "signature %d: osslsigncode reported no message digests",
-			    out->index);
-	if (strcmp(cur, calc) != 0)
-		return fail(out, name,
-			    "signature %d: the file's digest %s does not match the signed digest %s "
-			    "(the file was changed after signing)",
-			    out->index, calc, cur);
-	if (find_line(line, sizeof(line), b, e, "verification: failed"))
-		return fail(out, name, "signature %d: osslsigncode: %s", out->index, line);
+	if (compare_digests(why, sizeof(why), b, e) <= 0)
+		return fail(out, name, "signature %d: %s", out->index, why);
+	if (find_line(line, sizeof(line), b, e, "verification: failed")) {
+		char detail[256] = "";
+		find_line(detail, sizeof(detail), b, e, "Error:");
+		return fail(out, name, "signature %d: osslsigncode: %s%s%s", out->index, line,
+			    detail[0] ? "; " : "", detail + strspn(detail, "\t "));
+	}
 	if (field(ts, sizeof(ts), b, e, "Timestamp time")) {
 		if (!find_line(line, sizeof(line), b, e,
 			       "Timestamp Server Signature verification: ok"))

@@ -54,6 +54,9 @@ int sg_config_load(sg_config **out, const char *path);
  */
 int sg_config_require_signing(const sg_config *cfg);
 
+/* The osslsigncode path used when the config names none (a build setting). */
+const char *sg_config_default_osslsigncode(void);
+
 /* Free a config; NULL is accepted. */
 void sg_config_free(sg_config *cfg);
 

@@ -1,0 +1,83 @@
+/*
+ * One input through signgate's main path:
+ *
+ *   private copy + digests (one read of the input) -> structure check ->
+ *   policy decision -> [osslsigncode sign -> verification -> atomic output]
+ *   -> one audit record
+ *
+ * Every step after the copy works on the private copy in a 0700 working
+ * folder, so the bytes that were hashed and approved are the bytes signed.
+ * The input is only ever opened read-only. The output appears at its final
+ * path only after it verified and its audit record is durable.
+ */
+#ifndef SIGNGATE_PIPELINE_H
+#define SIGNGATE_PIPELINE_H
+
+#include <jansson.h>
+
+#include "signgate/audit.h"
+#include "signgate/cert.h"
+#include "signgate/config.h"
+#include "signgate/format.h"
+#include "signgate/hash.h"
+#include "signgate/policy.h"
+#include "signgate/signer.h"
+#include "signgate/verify.h"
+
+typedef enum sg_action {
+	SG_ACTION_CHECK,  /* decide, do not sign */
+	SG_ACTION_SIGN,	  /* decide, sign, verify, publish */
+	SG_ACTION_VERIFY, /* verify an already signed file */
+} sg_action;
+
+/* What stays the same for every input of one run; the caller owns all of it. */
+typedef struct sg_context {
+	const sg_config *cfg;	   /* NULL only for verify without a config */
+	const sg_policy *policy;   /* check and sign */
+	const sg_cert_info *signer; /* sign: the configured signing certificate */
+	sg_verify_opts verify;	   /* verify: trust settings */
+	const char *audit_log;	   /* NULL: nothing is recorded (verify --ca) */
+} sg_context;
+
+typedef struct sg_job {
+	sg_action action;
+	const char *input;  /* path as given */
+	const char *output; /* sign: the final output path */
+	int force;	    /* sign: replace an existing output */
+} sg_job;
+
+typedef struct sg_outcome {
+	int status;	      /* SG_OK or the error that ended the job */
+	const char *decision; /* approved, denied, signed, failed, valid, invalid */
+	char message[1536];   /* one line: why */
+	int have_input;
+	sg_digests input;
+	int have_format;
+	sg_format_info format;
+	int decided;
+	sg_decision decision_detail;
+	int signed_ok;
+	sg_sign_result sign;
+	int verified;
+	sg_verify_result verify;
+	int have_output;
+	sg_digests output;
+	char audit_id[SG_AUDIT_ID_LEN];
+} sg_outcome;
+
+/*
+ * Run `job` and fill `out`. Returns out->status: SG_OK when the input was
+ * approved / signed / valid, otherwise the sg_status that ended it (for a
+ * policy denial SG_ERR_DENIED, a broken installer SG_ERR_FORMAT, a failed
+ * verification SG_ERR_VERIFY). The outcome is recorded in the audit log when
+ * the context has one; failing to record it fails the job.
+ */
+int sg_pipeline_run(sg_outcome *out, const sg_context *ctx, const sg_job *job);
+
+/*
+ * The outcome as a new JSON object (the audit record's fields and the
+ * --json line). Returns NULL when out of memory.
+ */
+json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job);
+
+#endif

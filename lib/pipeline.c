@@ -1,0 +1,345 @@
+/* One input through check / sign / verify; see include/signgate/pipeline.h. */
+#include "signgate/pipeline.h"
+#include "signgate/error.h"
+#include "signgate/util.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const action_names[] = { "check", "sign", "verify" };
+
+/* End the job with `status`, a decision word and the current error message. */
+static int end_job(sg_outcome *o, int status, const char *decision)
+{
+	o->status = status;
+	o->decision = decision;
+	snprintf(o->message, sizeof(o->message), "%s", sg_error_last());
+	return status;
+}
+
+/* Copy the input privately and check what it is. */
+static int take_input(sg_outcome *o, const sg_job *job, const char *workdir, char **copy)
+{
+	const char *name = sg_path_base(job->input);
+	int error, fd;
+
+	*copy = sg_path_join(workdir, "input");
+	if (!*copy)
+		return end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+	error = sg_private_copy(&o->input, job->input, *copy, name);
+	if (error)
+		return end_job(o, error, "failed");
+	o->have_input = 1;
+	fd = open(*copy, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return end_job(o, sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name),
+			       "failed");
+	error = sg_format_inspect(&o->format, fd, name);
+	close(fd);
+	if (error)
+		return end_job(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
+	o->have_format = 1;
+	return SG_OK;
+}
+
+static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
+{
+	sg_policy_input in = { sg_path_base(job->input), o->input.sha256_hex, o->input.sha512_hex,
+			       o->format.has_signature };
+
+	sg_policy_decide(&o->decision_detail, ctx->policy, &in, time(NULL));
+	o->decided = 1;
+	if (!o->decision_detail.approved) {
+		sg_error_set(SG_ERR_DENIED, "%s", o->decision_detail.reasons[0]);
+		return end_job(o, SG_ERR_DENIED, "denied");
+	}
+	snprintf(o->message, sizeof(o->message), "%s", o->decision_detail.reasons[0]);
+	return SG_OK;
+}
+
+static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name,
+		     const char *copy, const char *signed_path)
+{
+	const sg_approval *a = o->decision_detail.approval;
+	char desc[512];
+	sg_sign_request req = { 0 };
+	int error;
+
+	snprintf(desc, sizeof(desc), "%s %s", a->product, a->version);
+	req.input = copy;
+	req.output = signed_path;
+	req.description = a->description ? a->description : desc;
+	req.url = a->url ? a->url : a->source;
+	req.nest = o->format.has_signature && a->existing == SG_EXISTING_NEST;
+	error = sg_signer_sign(&o->sign, ctx->cfg, &req);
+	if (error) {
+		sg_error_prefix("%s", name);
+		return end_job(o, error, "failed");
+	}
+	o->signed_ok = 1;
+	return SG_OK;
+}
+
+static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
+			 const char *path, int nested)
+{
+	sg_verify_opts opts = ctx->verify;
+	int error;
+
+	opts.pin_sha256 = ctx->signer ? ctx->signer->sha256 : opts.pin_sha256;
+	/* A nested signature is ours only when it is the last one. */
+	opts.index = nested ? -1 : 0;
+	error = sg_verify_file(&o->verify, &opts, path, name);
+	o->verified = error == SG_OK;
+	if (error)
+		return end_job(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
+	return SG_OK;
+}
+
+static int record(sg_outcome *o, const sg_context *ctx, const sg_job *job)
+{
+	json_t *rec;
+	int error;
+
+	if (!ctx->audit_log)
+		return SG_OK;
+	rec = sg_outcome_to_json(o, job);
+	if (!rec)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_audit_append(ctx->audit_log, rec, o->audit_id);
+	json_decref(rec);
+	if (error)
+		sg_error_prefix("%s: the decision could not be recorded, so it does not count",
+				sg_path_base(job->input));
+	return error;
+}
+
+/* Record the outcome; when that fails, the job fails with the audit error. */
+static int record_or_fail(sg_outcome *o, const sg_context *ctx, const sg_job *job)
+{
+	int error = record(o, ctx, job);
+
+	if (error)
+		return end_job(o, error, "failed");
+	return o->status;
+}
+
+static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+		   const char *signed_path)
+{
+	char *tmp = NULL;
+	int error = sg_publish_prepare(&tmp, &o->output, signed_path, job->output);
+
+	if (error)
+		return end_job(o, error, "failed");
+	o->have_output = 1;
+	o->status = SG_OK;
+	o->decision = "signed";
+	snprintf(o->message, sizeof(o->message), "signed as %s (%s)", job->output,
+		 o->decision_detail.reasons[0]);
+	/* The record is durable before the output appears: no signature without it. */
+	error = record(o, ctx, job);
+	if (error) {
+		unlink(tmp);
+		free(tmp);
+		o->have_output = 0;
+		return end_job(o, error, "failed");
+	}
+	error = sg_publish_commit(tmp, job->output, job->force);
+	free(tmp);
+	if (error) {
+		o->have_output = 0;
+		end_job(o, error, "failed");
+		record(o, ctx, job);
+	}
+	return error;
+}
+
+static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+		    const char *workdir, const char *copy)
+{
+	const char *name = sg_path_base(job->input);
+	int nested = o->format.has_signature &&
+		     o->decision_detail.approval->existing == SG_EXISTING_NEST;
+	char *signed_path;
+	int error;
+
+	if (!job->force && sg_path_exists(job->output))
+		return end_job(o, sg_error_set(SG_ERR_EXISTS,
+					       "%s: exists already (use --force to replace it)",
+					       job->output),
+			       "failed");
+	signed_path = sg_path_join(workdir, "signed");
+	if (!signed_path)
+		return end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+	if (!(error = sign_copy(o, ctx, name, copy, signed_path)) &&
+	    !(error = verify_signed(o, ctx, name, signed_path, nested)))
+		error = publish(o, ctx, job, signed_path);
+	free(signed_path);
+	return error;
+}
+
+static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+		      const char *copy)
+{
+	int error = verify_signed(o, ctx, sg_path_base(job->input), copy, 0);
+
+	if (error)
+		return error;
+	o->status = SG_OK;
+	o->decision = "valid";
+	snprintf(o->message, sizeof(o->message), "valid: signed by %s (SHA-1 %s)%s%s",
+		 o->verify.signer.subject, o->verify.signer.sha1_thumbprint,
+		 o->verify.timestamped ? ", timestamped " : ", no timestamp",
+		 o->verify.timestamped ? o->verify.timestamp : "");
+	return SG_OK;
+}
+
+int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
+{
+	char *workdir = NULL, *copy = NULL;
+	int error;
+
+	memset(o, 0, sizeof(*o));
+	error = sg_workdir_create(&workdir);
+	if (error)
+		end_job(o, error, "failed");
+	if (!error)
+		error = take_input(o, job, workdir, &copy);
+	if (!error && job->action != SG_ACTION_VERIFY)
+		error = decide(o, ctx, job);
+	if (!error && job->action == SG_ACTION_CHECK) {
+		o->status = SG_OK;
+		o->decision = "approved";
+	}
+	if (!error && job->action == SG_ACTION_SIGN)
+		run_sign(o, ctx, job, workdir, copy);
+	if (!error && job->action == SG_ACTION_VERIFY)
+		run_verify(o, ctx, job, copy);
+	free(copy);
+	sg_workdir_remove(workdir);
+	free(workdir);
+	if (!o->audit_id[0])
+		return record_or_fail(o, ctx, job);
+	return o->status;
+}
+
+static int set(json_t *obj, const char *key, json_t *val)
+{
+	return json_object_set_new(obj, key, val ? val : json_null());
+}
+
+static json_t *input_json(const sg_outcome *o, const sg_job *job)
+{
+	json_t *in = json_object();
+
+	if (!in)
+		return NULL;
+	set(in, "path", json_string(job->input));
+	set(in, "name", json_string(sg_path_base(job->input)));
+	if (o->have_input) {
+		set(in, "size", json_integer((json_int_t)o->input.size));
+		set(in, "sha256", json_string(o->input.sha256_hex));
+		set(in, "sha512", json_string(o->input.sha512_hex));
+	}
+	if (o->have_format) {
+		set(in, "format", json_string(sg_format_name(o->format.kind)));
+		set(in, "signed_before", json_boolean(o->format.has_signature));
+	}
+	return in;
+}
+
+static json_t *approval_json(const sg_approval *a)
+{
+	json_t *ap = json_object();
+
+	if (!ap)
+		return NULL;
+	set(ap, "id", json_string(a->id));
+	set(ap, "product", json_string(a->product));
+	if (a->vendor)
+		set(ap, "vendor", json_string(a->vendor));
+	set(ap, "version", json_string(a->version));
+	set(ap, "approved_by", json_string(a->approved_by));
+	set(ap, "ticket", json_string(a->ticket));
+	set(ap, "existing_signature", json_string(sg_existing_rule_name(a->existing)));
+	set(ap, "policy_file", json_string(a->origin));
+	return ap;
+}
+
+static json_t *output_json(const sg_outcome *o, const sg_job *job)
+{
+	char b64[128];
+	json_t *out = json_object();
+
+	if (!out)
+		return NULL;
+	set(out, "path", json_string(job->output));
+	set(out, "size", json_integer((json_int_t)o->output.size));
+	set(out, "sha256", json_string(o->output.sha256_hex));
+	set(out, "sha1", json_string(o->output.sha1_hex));
+	/* WSUS update metadata carries base64 digests of the file. */
+	sg_base64_encode(b64, sizeof(b64), o->output.sha256, SG_SHA256_LEN);
+	set(out, "sha256_base64", json_string(b64));
+	sg_base64_encode(b64, sizeof(b64), o->output.sha1, SG_SHA1_LEN);
+	set(out, "sha1_base64", json_string(b64));
+	return out;
+}
+
+static json_t *signature_json(const sg_outcome *o)
+{
+	json_t *sig = json_object(), *signer = json_object();
+
+	if (!sig || !signer) {
+		json_decref(sig);
+		json_decref(signer);
+		return NULL;
+	}
+	set(signer, "sha1_thumbprint", json_string(o->verify.signer.sha1_thumbprint));
+	set(signer, "sha256", json_string(o->verify.signer.sha256));
+	set(signer, "subject", json_string(o->verify.signer.subject));
+	set(signer, "not_after", json_string(o->verify.signer.not_after));
+	set(sig, "signer", signer);
+	set(sig, "index", json_integer(o->verify.index));
+	set(sig, "signatures", json_integer(o->verify.n_signatures));
+	set(sig, "timestamp", o->verify.timestamped ? json_string(o->verify.timestamp) : NULL);
+	if (o->sign.timestamped)
+		set(sig, "tsa_url", json_string(o->sign.tsa_url));
+	if (o->sign.attempts[0])
+		set(sig, "tsa_failures", json_string(o->sign.attempts));
+	return sig;
+}
+
+json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
+{
+	json_t *rec = json_object(), *reasons = json_array();
+
+	if (!rec || !reasons) {
+		json_decref(rec);
+		json_decref(reasons);
+		return NULL;
+	}
+	set(rec, "action", json_string(action_names[job->action]));
+	set(rec, "decision", json_string(o->decision ? o->decision : "failed"));
+	set(rec, "status", json_string(sg_status_name(o->status)));
+	set(rec, "input", input_json(o, job));
+	for (size_t i = 0; o->decided && i < o->decision_detail.n_reasons; i++)
+		json_array_append_new(reasons, json_string(o->decision_detail.reasons[i]));
+	if (o->status == SG_ERR_FORMAT)
+		json_array_append_new(reasons, json_string(o->message));
+	set(rec, "reasons", reasons);
+	if (o->status != SG_OK && o->status != SG_ERR_DENIED && o->status != SG_ERR_FORMAT)
+		set(rec, "error", json_string(o->message));
+	if (o->decided && o->decision_detail.approval)
+		set(rec, "approval", approval_json(o->decision_detail.approval));
+	if (o->have_output)
+		set(rec, "output", output_json(o, job));
+	if (o->verified)
+		set(rec, "signature", signature_json(o));
+	return rec;
+}

@@ -1,0 +1,78 @@
+/* Exit codes and reporting helpers shared by the commands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "signgate/error.h"
+
+int cli_exit_code(int status)
+{
+	switch (status) {
+	case SG_OK:
+		return CLI_EXIT_OK;
+	case SG_ERR_USAGE:
+	case SG_ERR_CONFIG:
+		return CLI_EXIT_USAGE;
+	case SG_ERR_DENIED:
+	case SG_ERR_FORMAT:
+	case SG_ERR_VERIFY:
+	case SG_ERR_TAMPER:
+		return CLI_EXIT_REJECTED;
+	default:
+		return CLI_EXIT_OPERATIONAL;
+	}
+}
+
+static int rank(int code)
+{
+	static const int ranks[] = { 0, 2, 3, 1 };
+
+	return code >= 0 && code <= 3 ? ranks[code] : 2;
+}
+
+int cli_worse(int a, int b)
+{
+	return rank(a) >= rank(b) ? a : b;
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("signgate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(void)
+{
+	cli_error("%s", sg_error_last());
+	return cli_exit_code(sg_error_code());
+}
+
+void cli_print_json(const json_t *obj)
+{
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (text) {
+		puts(text);
+		free(text);
+	}
+	fflush(stdout);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("signgate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'signgate %s --help'.\n", cmd);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,47 @@
+/*
+ * Shared pieces of the signgate command line: the exit-code table and the
+ * helpers every command uses to report.
+ *
+ * Exit codes (every command):
+ *   0  every input approved / signed / valid
+ *   1  operational error: I/O, osslsigncode failed, bad key, output exists
+ *   2  usage or configuration error
+ *   3  at least one input denied by policy, failed its hash or structure
+ *      check, or failed verification; a tampered audit log
+ */
+#ifndef SIGNGATE_CLI_H
+#define SIGNGATE_CLI_H
+
+#include <jansson.h>
+
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_OPERATIONAL = 1,
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_REJECTED = 3,
+};
+
+/* The exit code for a library status. */
+int cli_exit_code(int status);
+
+/* The worse of two exit codes: usage > operational > rejected > ok. */
+int cli_worse(int a, int b);
+
+/* Print "signgate: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "signgate: <last library error>" and return its exit code. */
+int cli_fail(void);
+
+/* Print a JSON object as one compact line on stdout. */
+void cli_print_json(const json_t *obj);
+
+/* Usage error: print the message and "try 'signgate CMD --help'"; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_sign(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+#endif

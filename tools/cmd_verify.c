@@ -1,0 +1,160 @@
+/* signgate verify. */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "signgate/error.h"
+#include "signgate/pipeline.h"
+
+static const char verify_help[] =
+	"Usage: signgate verify (--config FILE | --ca ROOT.pem [--tsa-ca FILE] [--crl FILE])\n"
+	"                       [--pin SHA256] [--json] INPUT...\n"
+	"\n"
+	"Verify the primary Authenticode signature of each INPUT as the ConfigMgr site\n"
+	"server will once the enterprise root is trusted: the file's digest matches the\n"
+	"signed digest, the signer chains to the trust anchor, the signer certificate\n"
+	"allows code signing, the digest algorithm is SHA-256, and a timestamp, when\n"
+	"present, verifies against the TSA trust anchor. osslsigncode's report is parsed\n"
+	"signature by signature and the PKCS#7 is checked again with OpenSSL; its exit\n"
+	"status alone is never trusted.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE   take the trust anchors from signgate.json and record each\n"
+	"                      result in its audit log; the signer must be the configured\n"
+	"                      signing certificate when one is configured\n"
+	"      --ca FILE       trust anchor(s) (PEM) without a config\n"
+	"      --tsa-ca FILE   trust anchor(s) for timestamps (default: --ca)\n"
+	"      --crl FILE      CRLs (PEM) to check the chain against\n"
+	"      --pin SHA256    require this signer certificate (SHA-256 of its DER, hex)\n"
+	"      --json          one JSON object per input on stdout\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit codes: 0 all valid; 1 operational error; 2 usage or configuration error;\n"
+	"3 at least one input failed verification.\n";
+
+typedef struct verify_opts {
+	const char *config, *ca, *tsa_ca, *crl;
+	char *pin;
+	int json;
+} verify_opts;
+
+static int parse(verify_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "ca", required_argument, NULL, 'a' },
+		{ "tsa-ca", required_argument, NULL, 't' }, { "crl", required_argument, NULL, 'r' },
+		{ "pin", required_argument, NULL, 'p' },    { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'a': o->ca = optarg; break;
+		case 't': o->tsa_ca = optarg; break;
+		case 'r': o->crl = optarg; break;
+		case 'p': o->pin = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'h': fputs(verify_help, stdout); return -1;
+		default: return cli_usage_error("verify", "bad option");
+		}
+	}
+	if (!o->config == !o->ca)
+		return cli_usage_error("verify", "give exactly one of --config FILE or --ca ROOT.pem");
+	if (o->config && (o->tsa_ca || o->crl))
+		return cli_usage_error("verify", "--tsa-ca and --crl go with --ca; a config names "
+						 "its own trust settings");
+	if (o->pin && !sg_hex_is_valid(o->pin, SG_SHA256_LEN))
+		return cli_usage_error("verify", "--pin takes the 64 hex digits of a SHA-256");
+	if (optind >= argc)
+		return cli_usage_error("verify", "no INPUT given");
+	return 0;
+}
+
+static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
+{
+	if (json) {
+		json_t *obj = sg_outcome_to_json(r, job);
+		if (obj) {
+			if (r->audit_id[0])
+				json_object_set_new(obj, "audit_id", json_string(r->audit_id));
+			json_object_set_new(obj, "exit_code", json_integer(cli_exit_code(r->status)));
+			cli_print_json(obj);
+			json_decref(obj);
+		}
+		return;
+	}
+	printf("%-8s %s: %s\n", r->decision, job->input, r->message);
+	fflush(stdout);
+}
+
+/* Trust settings from the config; the pin is the configured signer when there is a key. */
+static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *signer,
+			       const char *path)
+{
+	int error = sg_config_load(cfg, path);
+
+	if (error)
+		return error;
+	ctx->audit_log = (*cfg)->audit_log;
+	ctx->verify.osslsigncode = (*cfg)->osslsigncode;
+	ctx->verify.ca_file = (*cfg)->ca_file;
+	ctx->verify.tsa_ca_file = (*cfg)->tsa_ca_file;
+	ctx->verify.crl_file = (*cfg)->crl_file;
+	ctx->verify.ignore_crl = (*cfg)->ignore_crl;
+	if (sg_config_require_signing(*cfg) == SG_OK) {
+		error = sg_signer_load(signer, *cfg);
+		if (error)
+			return error;
+		ctx->verify.pin_sha256 = signer->sha256;
+	}
+	sg_error_clear();
+	return SG_OK;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	verify_opts o;
+	sg_context ctx = { 0 };
+	sg_config *cfg = NULL;
+	sg_cert_info signer;
+	int rc = parse(&o, argc, argv), worst = CLI_EXIT_OK;
+
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) {
+		rc = cli_fail();
+		sg_config_free(cfg);
+		return rc;
+	}
+	if (!o.config) {
+		ctx.verify.osslsigncode = sg_config_default_osslsigncode();
+		ctx.verify.ca_file = o.ca;
+		ctx.verify.tsa_ca_file = o.tsa_ca;
+		ctx.verify.crl_file = o.crl;
+	}
+	if (o.pin) {
+		for (char *p = o.pin; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		ctx.verify.pin_sha256 = o.pin;
+	}
+	for (int i = optind; i < argc; i++) {
+		sg_job job = { SG_ACTION_VERIFY, argv[i], NULL, 0 };
+		sg_outcome *r = calloc(1, sizeof(*r));
+		if (!r) {
+			worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
+			continue;
+		}
+		sg_pipeline_run(r, &ctx, &job);
+		print_outcome(r, &job, o.json);
+		worst = cli_worse(worst, cli_exit_code(r->status));
+		free(r);
+	}
+	sg_config_free(cfg);
+	return worst;
+}

@@ -1,0 +1,69 @@
+/*
+ * signgate: approve unsigned vendor installers and re-sign them with the
+ * enterprise code-signing CA. main() parses the command word and dispatches.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+	"Usage: signgate COMMAND [OPTIONS] ...\n"
+	"\n"
+	"Approve unsigned vendor installers against a policy, check them against the\n"
+	"vendor's published hashes, add the enterprise Authenticode signature with\n"
+	"osslsigncode, verify it the way the ConfigMgr site server will, and record\n"
+	"every decision in a hash-chained audit log.\n"
+	"\n"
+	"Commands:\n"
+	"  sign    --config FILE (--out-dir DIR | --out FILE) [--force] [--json] INPUT...\n"
+	"          decide, sign, verify and publish each approved installer\n"
+	"  check   --config FILE [--json] INPUT...\n"
+	"          decide without signing (the decision is recorded)\n"
+	"  verify  (--config FILE | --ca ROOT.pem [--tsa-ca FILE]) [--json] INPUT...\n"
+	"          verify signed files as the site server will\n"
+	"  audit verify (--config FILE | --log FILE)\n"
+	"          check the audit log's hash chain; names the first bad line\n"
+	"  audit show   (--config FILE | --log FILE) [--json]\n"
+	"          print the audit records\n"
+	"\n"
+	"Exit codes: 0 all inputs approved/signed/valid; 1 operational error (I/O,\n"
+	"osslsigncode failed, bad key, output exists); 2 usage or configuration\n"
+	"error; 3 at least one input denied, failed its hash or structure check, or\n"
+	"failed verification (or a tampered audit log).\n"
+	"\n"
+	"Run 'signgate COMMAND --help' for the options of one command.\n";
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	/* Everything signgate creates is private unless it says otherwise. */
+	umask(077);
+	if (!cmd) {
+		fputs(usage_text, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_text, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("signgate %s (%s)\n", SG_VERSION, OpenSSL_version(OPENSSL_VERSION));
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(cmd, "sign") == 0)
+		return cmd_sign(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
+	cli_error("unknown command '%s'", cmd);
+	fputs("Run 'signgate --help' for the list of commands.\n", stderr);
+	return CLI_EXIT_USAGE;
+}
