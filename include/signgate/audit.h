@@ -11,10 +11,14 @@
  *          64 zeros for the first record
  *   "hash" SHA-256 hex of the record serialized as above without "hash"
  *   "actor" {"user", "uid", "host", "build_id" (when the environment has one)}
- * to the caller's fields. Appends take an exclusive flock() on the log, read
- * the last line, write the new line with a single write() and fsync() before
- * returning, so concurrent signgate processes never interleave or fork the
- * chain.
+ *          "user" is the effective user's name (the uid as text when it has
+ *          none); "build_id" is the first of SIGNGATE_BUILD_ID, CI_JOB_ID,
+ *          BUILD_TAG, GITHUB_RUN_ID, BUILD_BUILDID that is set and not empty,
+ *          with that variable's name in "build_id_source"
+ * to the caller's fields, which must not use these six keys. Appends take
+ * an exclusive flock() on the log, read the last line, write the new line
+ * with a single write() and fsync() before returning, so concurrent signgate
+ * processes never interleave or fork the chain.
  */
 #ifndef SIGNGATE_AUDIT_H
 #define SIGNGATE_AUDIT_H
@@ -25,18 +29,34 @@
 #define SG_AUDIT_ID_LEN 37 /* UUID text plus NUL */
 
 /*
+ * The longest line (one record, without its newline) the log may hold. It
+ * bounds the memory of every read: a longer record is refused on append and a
+ * longer line is reported as tampering by verify and foreach.
+ */
+#define SG_AUDIT_LINE_MAX (1024 * 1024)
+
+/*
  * Append `record` (a JSON object the caller owns; it is not modified) to the
  * log at `path`, creating the file (mode 0600) and its folder (0700) when they
  * do not exist. On success writes the new record's id into `out_id` (may be
- * NULL). Returns SG_OK, SG_ERR_IO (cannot open, lock, write or sync),
- * SG_ERR_TAMPER (the last line is torn or not a record: nothing is appended)
- * or SG_ERR_USAGE.
+ * NULL). Returns SG_OK, SG_ERR_IO (cannot open, lock, write or sync; the
+ * path is a symbolic link), SG_ERR_TAMPER (the last line is torn or not a
+ * record: nothing is appended), SG_ERR_USAGE (`record` is not an object, sets
+ * one of the library's keys, or would serialize to more than
+ * SG_AUDIT_LINE_MAX bytes or to a line the log could not read back) or
+ * SG_ERR_NOMEM.
  */
 int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT_ID_LEN]);
 
 typedef struct sg_audit_report {
 	size_t records;	   /* records read and found valid */
 	size_t bad_line;   /* first bad line (1-based), 0 when the log is valid */
+	/*
+	 * SHA-256 hex of the last valid line, i.e. the "prev" the next record
+	 * will carry (64 zeros for an empty log). The chain cannot show that
+	 * records were cut off its end: keep this value elsewhere and compare.
+	 */
+	char head[65];
 } sg_audit_report;
 
 /*
@@ -46,7 +66,10 @@ typedef struct sg_audit_report {
  * previous line. Returns SG_ERR_TAMPER with `out->bad_line` set and a message
  * naming the line and what is wrong, or SG_ERR_IO when the log cannot be read.
  * An empty or missing-but-readable-empty log is valid with 0 records; a
- * missing file is SG_ERR_IO.
+ * missing file is SG_ERR_IO. `out` may be NULL. Each line must also be
+ * byte for byte the canonical serialization of its record, so a reformatted
+ * line is found even where no hash covers its bytes (the last line). Lines
+ * written by appends that finish meanwhile are not read.
  */
 int sg_audit_verify(const char *path, sg_audit_report *out);
 
@@ -54,7 +77,9 @@ int sg_audit_verify(const char *path, sg_audit_report *out);
  * Call `fn` for each record of the log in order with the parsed object (owned
  * by the library, valid during the call) and its 1-based line number. Stops
  * early and returns fn's value when fn returns non-zero. Returns SG_OK,
- * SG_ERR_IO, or SG_ERR_TAMPER for a line that is not a JSON object.
+ * SG_ERR_IO, or SG_ERR_TAMPER for a line that is not a JSON object, longer
+ * than SG_AUDIT_LINE_MAX or torn (no final newline). Hashes and the chain
+ * are not checked: that is sg_audit_verify().
  */
 int sg_audit_foreach(const char *path,
 		     int (*fn)(const json_t *record, size_t line, void *arg),
