@@ -97,7 +97,7 @@ void sg_workdir_remove(const char *dir)
 static int open_input(const char *input, const char *name)
 {
 	struct stat st;
-	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(input, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* no FIFO hang */
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));

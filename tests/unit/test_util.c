@@ -1,0 +1,410 @@
+/*
+ * Unit tests for lib/util.c: path helpers, the private copy of an input,
+ * atomic publication of an output, secret files and private working folders.
+ * Everything happens under one mkdtemp() folder that is removed at the end.
+ */
+#include "signgate/error.h"
+#include "signgate/util.h"
+
+#include "check.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/test_util.XXXXXX";
+
+static const char *at(const char *name)
+{
+	static char path[4][512];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+/* Create `name` under tmpdir with `len` bytes of `data` and mode `mode`. */
+static void put_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+	const char *path = at(name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len) || fchmod(fd, mode) != 0 ||
+	    close(fd) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* The whole file as a NUL-terminated string (NULL when it cannot be read). */
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && (buf = calloc(1, (size_t)st.st_size + 1)) &&
+	    read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (buf && len)
+		*len = (size_t)st.st_size;
+	return buf;
+}
+
+static int file_mode(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* Entries in tmpdir other than "." and "..". */
+static int count_entries(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *ent;
+	int n = 0;
+
+	while (d && (ent = readdir(d)) != NULL)
+		n += strcmp(ent->d_name, ".") && strcmp(ent->d_name, "..");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_paths(void)
+{
+	char *s;
+
+	CHECK_STR(s = sg_path_join("a", "b"), "a/b");
+	free(s);
+	CHECK_STR(s = sg_path_join("/etc/", "signgate.json"), "/etc/signgate.json");
+	free(s);
+	CHECK_STR(s = sg_path_join("/", "x"), "/x");
+	free(s);
+
+	CHECK_STR(s = sg_path_resolve("/srv/cfg", "policy/"), "/srv/cfg/policy/");
+	free(s);
+	CHECK_STR(s = sg_path_resolve("/srv/cfg", "/abs/audit.jsonl"), "/abs/audit.jsonl");
+	free(s);
+	CHECK_STR(s = sg_path_resolve(".", "pki/root.pem"), "./pki/root.pem");
+	free(s);
+	CHECK_STR(s = sg_path_resolve(NULL, "rel"), "rel");
+	free(s);
+
+	CHECK_STR(sg_path_base("/in/7z2408-x64.msi"), "7z2408-x64.msi");
+	CHECK_STR(sg_path_base("setup.exe"), "setup.exe");
+	CHECK_STR(sg_path_base("/in/"), "");
+	CHECK_STR(sg_path_base("/"), "");
+
+	CHECK_STR(s = sg_path_dir("/in/setup.exe"), "/in");
+	free(s);
+	CHECK_STR(s = sg_path_dir("a/b/c"), "a/b");
+	free(s);
+	CHECK_STR(s = sg_path_dir("setup.exe"), ".");
+	free(s);
+	CHECK_STR(s = sg_path_dir("/setup.exe"), "/");
+	free(s);
+
+	put_file("exists", "x", 1, 0600);
+	CHECK_INT(sg_path_exists(at("exists")), 1);
+	CHECK_INT(sg_path_exists(at("absent")), 0);
+	CHECK_INT(symlink("absent", at("dangling")), 0);
+	CHECK_INT(sg_path_exists(at("dangling")), 1); /* lstat: the link itself exists */
+	unlink(at("exists"));
+	unlink(at("dangling"));
+}
+
+static void test_private_copy_ok(void)
+{
+	const struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	struct stat before, after;
+	sg_digests d;
+	char *copy;
+	size_t len;
+
+	put_file("in.msi", "abc", 3, 0644);
+	CHECK_INT(utimensat(AT_FDCWD, at("in.msi"), old, 0), 0);
+	CHECK_INT(stat(at("in.msi"), &before), 0);
+
+	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("copy.msi"), "in.msi"), SG_OK);
+	CHECK_INT(d.size, 3);
+	CHECK_STR(d.sha256_hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	CHECK_STR(copy = slurp(at("copy.msi"), &len), "abc");
+	CHECK_INT(len, 3);
+	free(copy);
+	CHECK_INT(file_mode(at("copy.msi")), 0600);
+
+	/* The input is untouched: same bytes, mode, mtime and ctime. */
+	CHECK_INT(stat(at("in.msi"), &after), 0);
+	CHECK_INT(after.st_size, 3);
+	CHECK_INT(after.st_mode, before.st_mode);
+	CHECK_INT(after.st_mtim.tv_sec, 1000000000);
+	CHECK_INT(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	CHECK_INT(after.st_ctim.tv_sec, before.st_ctim.tv_sec);
+	CHECK_INT(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec);
+	CHECK_STR(copy = slurp(at("in.msi"), NULL), "abc");
+	free(copy);
+
+	/* An existing copy path is never overwritten. */
+	sg_error_clear();
+	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("copy.msi"), "in.msi"), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "copy.msi: cannot create the private copy");
+	CHECK_CONTAINS(sg_error_last(), "File exists");
+	CHECK_STR(copy = slurp(at("copy.msi"), NULL), "abc");
+	free(copy);
+
+	/* Nor is a symlink followed, even a dangling one. */
+	CHECK_INT(symlink("target", at("link.msi")), 0);
+	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("link.msi"), "in.msi"), SG_ERR_IO);
+	CHECK_INT(sg_path_exists(at("target")), 0);
+	unlink(at("link.msi"));
+	unlink(at("copy.msi"));
+	unlink(at("in.msi"));
+}
+
+static void test_private_copy_refused(void)
+{
+	sg_digests d;
+
+	CHECK_INT(mkdir(at("dir.msi"), 0700), 0);
+	sg_error_clear();
+	CHECK_INT(sg_private_copy(&d, at("dir.msi"), at("copy"), "dir.msi"), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "dir.msi: not a regular file");
+	CHECK_INT(sg_path_exists(at("copy")), 0);
+	rmdir(at("dir.msi"));
+
+	/* A FIFO without a writer must be refused, not block the open(). */
+	CHECK_INT(mkfifo(at("fifo.msi"), 0600), 0);
+	sg_error_clear();
+	CHECK_INT(sg_private_copy(&d, at("fifo.msi"), at("copy"), "fifo.msi"), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "fifo.msi: not a regular file");
+	CHECK_INT(sg_path_exists(at("copy")), 0);
+	unlink(at("fifo.msi"));
+
+	sg_error_clear();
+	CHECK_INT(sg_private_copy(&d, at("missing.msi"), at("copy"), "missing.msi"), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "missing.msi: cannot open: No such file or directory");
+	CHECK_INT(sg_path_exists(at("copy")), 0);
+
+	/* A regular file whose read fails: the partial copy is removed. */
+	sg_error_clear();
+	CHECK_INT(sg_private_copy(&d, "/proc/self/mem", at("copy"), "mem"), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "mem: read failed");
+	CHECK_INT(sg_path_exists(at("copy")), 0);
+	CHECK_INT(count_entries(), 0);
+}
+
+static void test_publish(void)
+{
+	sg_digests d;
+	char *tmp = NULL, *s;
+
+	put_file("signed.tmp", "NEW", 3, 0600);
+
+	/* A new destination. */
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi")), SG_OK);
+	CHECK(tmp != NULL);
+	CHECK_INT(d.size, 3);
+	CHECK_INT(sg_path_exists(at("out.msi")), 0); /* nothing visible before the commit */
+	if (tmp) {
+		CHECK(strncmp(tmp, at(".out.msi.sg-"), strlen(at(".out.msi.sg-"))) == 0);
+		CHECK_INT(file_mode(tmp), 0644);
+		CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_OK);
+		CHECK_INT(sg_path_exists(tmp), 0);
+	}
+	free(tmp);
+	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
+	free(s);
+	CHECK_INT(file_mode(at("out.msi")), 0644);
+
+	/* Without force an existing destination is kept and the temp file removed. */
+	put_file("out.msi", "OLD", 3, 0640);
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi")), SG_OK);
+	sg_error_clear();
+	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_ERR_EXISTS);
+	CHECK_INT(sg_error_code(), SG_ERR_EXISTS);
+	CHECK_CONTAINS(sg_error_last(), "out.msi: exists already (use --force to replace it)");
+	CHECK_INT(sg_path_exists(tmp), 0);
+	free(tmp);
+	CHECK_STR(s = slurp(at("out.msi"), NULL), "OLD");
+	free(s);
+	CHECK_INT(file_mode(at("out.msi")), 0640);
+	CHECK_INT(count_entries(), 2);
+
+	/* With force it is replaced, and the result is 0644. */
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi")), SG_OK);
+	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 1), SG_OK);
+	CHECK_INT(sg_path_exists(tmp), 0);
+	free(tmp);
+	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
+	free(s);
+	CHECK_INT(file_mode(at("out.msi")), 0644);
+	CHECK_INT(count_entries(), 2);
+
+	/* A missing source leaves no temporary file behind. */
+	tmp = (char *)"sentinel";
+	sg_error_clear();
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("absent.tmp"), at("out2.msi")), SG_ERR_IO);
+	CHECK(tmp == NULL);
+	CHECK_CONTAINS(sg_error_last(), "absent.tmp: cannot open");
+	CHECK_INT(count_entries(), 2);
+
+	/* A destination folder that does not exist. */
+	sg_error_clear();
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("nodir/out.msi")), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "nodir/out.msi: cannot create a temporary output");
+	unlink(at("out.msi"));
+	unlink(at("signed.tmp"));
+	CHECK_INT(count_entries(), 0);
+}
+
+/* Read the secret file `name`; expect `code` and, on success, `want`. */
+static void expect_secret(const char *name, int code, const char *want)
+{
+	char *secret = (char *)"sentinel";
+	size_t len = 99;
+	int rc;
+
+	sg_error_clear();
+	rc = sg_secret_read_file(&secret, &len, at(name));
+	CHECK_INT(rc, code);
+	if (code == SG_OK) {
+		CHECK_STR(secret, want);
+		CHECK_INT(len, want ? strlen(want) : 0);
+	} else {
+		CHECK(secret == NULL);
+		CHECK_INT(len, 0);
+		CHECK_CONTAINS(sg_error_last(), name);
+		CHECK_CONTAINS(sg_error_last(), want);
+	}
+	sg_secret_free(rc == SG_OK ? secret : NULL);
+}
+
+static void test_secrets(void)
+{
+	char big[4098];
+
+	put_file("pw-lf", "hunter2\n", 8, 0600);
+	expect_secret("pw-lf", SG_OK, "hunter2");
+	put_file("pw-crlf", "hunter2\r\n", 9, 0600);
+	expect_secret("pw-crlf", SG_OK, "hunter2");
+	put_file("pw-bare", "hunter2", 7, 0600);
+	expect_secret("pw-bare", SG_OK, "hunter2");
+	put_file("pw-0400", "pin 1234 ", 9, 0400);
+	expect_secret("pw-0400", SG_OK, "pin 1234 ");
+
+	put_file("pw-0640", "hunter2\n", 8, 0640);
+	expect_secret("pw-0640", SG_ERR_CONFIG, "chmod 600");
+	expect_secret("pw-0640", SG_ERR_CONFIG, "mode 0640");
+	put_file("pw-0604", "hunter2\n", 8, 0604);
+	expect_secret("pw-0604", SG_ERR_CONFIG, "chmod 600");
+	put_file("pw-0602", "hunter2\n", 8, 0602);
+	expect_secret("pw-0602", SG_ERR_CONFIG, "chmod 600");
+
+	put_file("pw-empty", "", 0, 0600);
+	expect_secret("pw-empty", SG_ERR_CONFIG, "must hold one non-empty line");
+	put_file("pw-nl", "\n", 1, 0600);
+	expect_secret("pw-nl", SG_ERR_CONFIG, "must hold one non-empty line");
+	put_file("pw-crnl", "\r\n", 2, 0600);
+	expect_secret("pw-crnl", SG_ERR_CONFIG, "must hold one non-empty line");
+	put_file("pw-2nl", "hunter2\n\n", 9, 0600); /* only one newline is dropped */
+	expect_secret("pw-2nl", SG_ERR_CONFIG, "must hold one non-empty line");
+	put_file("pw-2lines", "user\nhunter2\n", 13, 0600);
+	expect_secret("pw-2lines", SG_ERR_CONFIG, "must hold one non-empty line");
+	put_file("pw-nul", "hun\0ter2", 8, 0600);
+	expect_secret("pw-nul", SG_ERR_CONFIG, "must hold one non-empty line");
+
+	memset(big, 'a', sizeof(big));
+	put_file("pw-4096", big, 4096, 0600);
+	big[4096] = '\0';
+	expect_secret("pw-4096", SG_OK, big);
+	put_file("pw-4097", big, 4097, 0600);
+	expect_secret("pw-4097", SG_ERR_CONFIG, "larger than 4096 bytes");
+
+	CHECK_INT(symlink(at("pw-lf"), at("pw-link")), 0);
+	expect_secret("pw-link", SG_ERR_IO, "cannot open the secret file");
+	expect_secret("pw-absent", SG_ERR_IO, "No such file or directory");
+	CHECK_INT(mkdir(at("pw-dir"), 0700), 0);
+	expect_secret("pw-dir", SG_ERR_CONFIG, "must be a regular file");
+
+	sg_secret_free(NULL);
+	rmdir(at("pw-dir"));
+	unlink(at("pw-link"));
+	const char *names[] = { "pw-lf", "pw-crlf", "pw-bare", "pw-0400", "pw-0640", "pw-0604",
+				"pw-0602", "pw-empty", "pw-nl", "pw-crnl", "pw-2nl", "pw-2lines",
+				"pw-nul", "pw-4096", "pw-4097" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		CHECK_INT(unlink(at(names[i])), 0);
+}
+
+static void test_workdir(void)
+{
+	char *dir = NULL, *file;
+	struct stat st;
+
+	CHECK_INT(setenv("TMPDIR", tmpdir, 1), 0);
+	CHECK_INT(sg_workdir_create(&dir), SG_OK);
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	CHECK(strncmp(dir, at("signgate."), strlen(at("signgate."))) == 0);
+	CHECK_INT(lstat(dir, &st), 0);
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_INT(st.st_mode & 07777, 0700);
+
+	file = sg_path_join(dir, "key.pass");
+	put_file(file + strlen(tmpdir) + 1, "x", 1, 0600);
+	free(file);
+	file = sg_path_join(dir, "unsigned.msi");
+	put_file(file + strlen(tmpdir) + 1, "y", 1, 0600);
+	free(file);
+	sg_workdir_remove(dir);
+	CHECK_INT(sg_path_exists(dir), 0);
+	free(dir);
+	sg_workdir_remove(NULL);
+
+	/* A relative TMPDIR is not trusted: /tmp is used. */
+	CHECK_INT(setenv("TMPDIR", "relative", 1), 0);
+	CHECK_INT(sg_workdir_create(&dir), SG_OK);
+	CHECK(dir && strncmp(dir, "/tmp/signgate.", 14) == 0);
+	sg_workdir_remove(dir);
+	CHECK(dir && !sg_path_exists(dir));
+	free(dir);
+
+	CHECK_INT(setenv("TMPDIR", at("absent"), 1), 0);
+	sg_error_clear();
+	CHECK_INT(sg_workdir_create(&dir), SG_ERR_IO);
+	CHECK(dir == NULL);
+	CHECK_CONTAINS(sg_error_last(), "cannot create a private working folder");
+	unsetenv("TMPDIR");
+	CHECK_INT(count_entries(), 0);
+}
+
+int main(void)
+{
+	alarm(60); /* a blocking open() or read() fails the test instead of hanging it */
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_paths();
+	test_private_copy_ok();
+	test_private_copy_refused();
+	test_publish();
+	test_secrets();
+	test_workdir();
+	if (rmdir(tmpdir) != 0) {
+		perror(tmpdir);
+		check_failed++;
+	}
+	return check_done();
+}
