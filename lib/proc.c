@@ -52,10 +52,10 @@ static int capture_read(capture *c)
 		c->buf = nb;
 		c->cap = want;
 	}
-	if (c->len + (size_t)n + 1 <= c->cap) {
-		memcpy(c->buf + c->len, chunk, (size_t)n);
-		c->len += (size_t)n;
-	}
+	if (c->len + (size_t)n + 1 > c->cap)
+		n = (ssize_t)(c->cap - 1 - c->len); /* keep exactly the first 4 MiB, in order */
+	memcpy(c->buf + c->len, chunk, (size_t)n);
+	c->len += (size_t)n;
 	return 0;
 }
 
