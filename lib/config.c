@@ -149,6 +149,7 @@ static int load_top(sg_config *cfg, const json_t *root)
 {
 	static const char *const keys[] = { "policy", "audit_log", "trust", "signing",
 					     "osslsigncode", "$comment", NULL };
+	const char *tool = json_string_value(json_object_get(root, "osslsigncode"));
 	int error;
 
 	if ((error = check_keys(root, keys, "", cfg->path)) ||
@@ -163,7 +164,7 @@ static int load_top(sg_config *cfg, const json_t *root)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"audit_log\" is required", cfg->path);
 	if (!cfg->osslsigncode && !(cfg->osslsigncode = strdup(SG_OSSLSIGNCODE_DEFAULT)))
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (cfg->osslsigncode[0] != '/')
+	if (tool && tool[0] != '/') /* checked as written: get_path() made it absolute */
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"osslsigncode\" must be an absolute path",
 				    cfg->path);
 	return SG_OK;
