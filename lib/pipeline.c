@@ -113,10 +113,12 @@ static int record(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	error = sg_audit_append(ctx->audit_log, rec, o->audit_id);
 	json_decref(rec);
-	if (error)
-		sg_error_prefix("%s: the decision could not be recorded, so it does not count",
-				sg_path_base(job->input));
-	return error;
+	if (error == SG_OK)
+		return SG_OK;
+	sg_error_prefix("%s: the decision could not be recorded, so it does not count",
+			sg_path_base(job->input));
+	/* For this job a broken log is an operational failure, not a verdict on the input. */
+	return error == SG_ERR_TAMPER ? sg_error_recode(SG_ERR_IO) : error;
 }
 
 /* Record the outcome; when that fails, the job fails with the audit error. */

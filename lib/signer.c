@@ -200,8 +200,9 @@ static void first_line(char *out, size_t len, const sg_proc_result *r)
 	snprintf(out, len, "%.*s", (int)n, src);
 }
 
+/* One osslsigncode run; on failure the last error says why. */
 static int run_once(const sg_config *cfg, const sg_sign_request *req, const char *tsa_url,
-		    const char *pass, size_t pass_len, char *why, size_t why_len)
+		    const char *pass, size_t pass_len)
 {
 	argv_builder b;
 	sg_proc_result r;
@@ -224,9 +225,9 @@ static int run_once(const sg_config *cfg, const sg_sign_request *req, const char
 		return SG_OK;
 	}
 	first_line(line, sizeof(line), &r);
-	snprintf(why, why_len, "osslsigncode sign %s: %s", sg_proc_describe(&r, spec.timeout_sec,
-									  how, sizeof(how)),
-		 line[0] ? line : "(no message)");
+	sg_error_set(SG_ERR_TOOL, "osslsigncode sign %s: %s",
+		     sg_proc_describe(&r, spec.timeout_sec, how, sizeof(how)),
+		     line[0] ? line : "(no message)");
 	sg_proc_result_free(&r);
 	unlink(req->output);
 	return SG_ERR_TOOL;
@@ -235,29 +236,25 @@ static int run_once(const sg_config *cfg, const sg_sign_request *req, const char
 static int sign_with_secret(sg_sign_result *out, const sg_config *cfg,
 			    const sg_sign_request *req, const char *pass, size_t pass_len)
 {
-	char why[768];
 	size_t used = 0;
 	int error;
 
-	if (cfg->n_timestamp_urls == 0) {
-		error = run_once(cfg, req, NULL, pass, pass_len, why, sizeof(why));
-		if (error == SG_ERR_TOOL)
-			sg_error_set(error, "%s", why);
-		return error;
-	}
+	if (cfg->n_timestamp_urls == 0)
+		return run_once(cfg, req, NULL, pass, pass_len);
 	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
 		const char *url = cfg->timestamp_urls[i];
-		error = run_once(cfg, req, url, pass, pass_len, why, sizeof(why));
+		error = run_once(cfg, req, url, pass, pass_len);
 		if (error == SG_OK) {
 			out->timestamped = 1;
 			snprintf(out->tsa_url, sizeof(out->tsa_url), "%s", url);
 			return SG_OK;
 		}
-		if (error != SG_ERR_TOOL)
+		/* Only a failed run can be a TSA problem; a missing tool is not. */
+		if (error != SG_ERR_TOOL || !sg_path_exists(cfg->osslsigncode))
 			return error;
 		if (used < sizeof(out->attempts))
 			used += (size_t)snprintf(out->attempts + used, sizeof(out->attempts) - used,
-						 "%s%s: %s", used ? "; " : "", url, why);
+						 "%s%s: %s", used ? "; " : "", url, sg_error_last());
 	}
 	return sg_error_set(SG_ERR_TOOL,
 			    "timestamping is required and no TSA answered (%zu tried): %s",

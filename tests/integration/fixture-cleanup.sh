@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# CTest fixture cleanup: stop the TSAs that fixture-setup.sh started.
+set -u
+fix=${1:?usage: fixture-cleanup.sh FIXDIR}
+for pidfile in "$fix"/*.pid; do
+	[ -f "$pidfile" ] || continue
+	kill "$(cat "$pidfile")" 2>/dev/null
+	rm -f -- "$pidfile"
+done
+exit 0

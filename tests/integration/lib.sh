@@ -1,0 +1,105 @@
+# Shared helpers for the integration tests (sourced, not run).
+# Each test gets a private folder $T with its own config, policy and audit
+# log, all pointing at the shared fixture in $SG_FIXTURE.
+set -euo pipefail
+
+: "${SG_BIN:?SG_BIN must name the built signgate}"
+: "${SG_FIXTURE:?SG_FIXTURE must name the fixture folder}"
+FIX=$SG_FIXTURE
+INST=$FIX/inst
+PKI=$FIX/pki
+T=$(mktemp -d "${TMPDIR:-/tmp}/sg-it.XXXXXX")
+trap 'rm -rf -- "$T"' EXIT
+checks=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T/out" "$T/err"; do
+		[ -s "$f" ] && { echo "--- ${f##*/}:" >&2; cat "$f" >&2; }
+	done
+	exit 1
+}
+
+ok() { checks=$((checks + 1)); }
+
+done_ok() { echo "${checks} passed, 0 failed"; }
+
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+sha512() { sha512sum "$1" | cut -d' ' -f1; }
+
+# sg EXPECTED_EXIT ARGS...: run signgate, keep stdout/stderr in $T/out, $T/err.
+sg() {
+	local want=$1 rc=0
+	shift
+	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" -eq "$want" ] || fail "signgate $* exited $rc, expected $want"
+	ok
+}
+
+# expect_in FILE TEXT: FILE contains TEXT (fixed string).
+expect_in() {
+	grep -qF -- "$2" "$1" || fail "${1##*/} lacks: $2"
+	ok
+}
+
+expect_not_in() {
+	if grep -qF -- "$2" "$1"; then fail "${1##*/} unexpectedly contains: $2"; fi
+	ok
+}
+
+# expect_no_line FILE LINE: no line of FILE is exactly LINE.
+expect_no_line() {
+	if grep -qxF -- "$2" "$1"; then fail "${1##*/} has the line: $2"; fi
+	ok
+}
+
+expect_absent() {
+	[ ! -e "$1" ] || fail "$1 exists but should not"
+	ok
+}
+
+expect_same() {
+	[ "$1" = "$2" ] || fail "expected '$2', got '$1'"
+	ok
+}
+
+# new_env [EXTRA_SIGNING_JSON]: a config in $T/env with an empty policy folder.
+new_env() {
+	local extra=${1:-}
+	mkdir -p "$T/env/policy" "$T/env/audit"
+	cat >"$T/env/signgate.json" <<JSON
+{
+  "policy": "policy/",
+  "audit_log": "audit/audit.jsonl",
+  "trust": { "ca_file": "$PKI/root.pem", "tsa_ca_file": "$PKI/tsa-root.pem" },
+  "signing": { "pkcs12": "$PKI/signer.p12", "password_file": "$PKI/signer.pass"$extra },
+  "osslsigncode": "/usr/bin/osslsigncode"
+}
+JSON
+	CFG=$T/env/signgate.json
+	LOG=$T/env/audit/audit.jsonl
+}
+
+# approval ID FILE_NAME SHA256 [EXTRA_JSON]: one approval in its own policy file.
+approval() {
+	local id=$1 file=$2 sha=$3 extra=${4:-}
+	cat >"$T/env/policy/$id.json" <<JSON
+{ "approvals": [ {
+  "id": "$id", "product": "Hello", "vendor": "Example", "version": "1.0",
+  "file": "$file", "sha256": "$sha", "source": "https://example.invalid/download",
+  "approved_by": "j.doe", "ticket": "SEC-1", "approved_at": "2026-01-01"$extra
+} ] }
+JSON
+}
+
+# A policy file that approves nothing (the folder must hold one).
+empty_policy() { echo '{ "approvals": [] }' >"$T/env/policy/empty.json"; }
+
+# audit_field LINE JSON_PATH: one field of record LINE (0: the last record).
+audit_field() {
+	/usr/bin/python3 -c 'import json,sys
+rec = json.loads(open(sys.argv[1]).read().splitlines()[int(sys.argv[2]) - 1])
+for k in sys.argv[3].split("."):
+    rec = rec[k]
+print(rec)' "$LOG" "$1" "$2"
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Every kind of bad input is denied with exit 3, a reason that names it, no
+# output file, an unchanged input, and an audit record.
+. "$(dirname -- "$0")/lib.sh"
+
+new_env
+pe=$INST/hello-setup.exe
+pe_sum=$(sha256 "$pe")
+today=$(date -u +%F)
+yesterday=$(date -u -d yesterday +%F)
+
+# Unapproved: the policy approves something else only.
+approval other other-setup.exe "$(sha256 "$INST/other-setup.exe")"
+sg 3 sign --config "$CFG" --out-dir "$T/out1" "$pe"
+expect_in "$T/out" "denied   $pe: hello-setup.exe: no approval matches SHA-256 $pe_sum (default deny)"
+expect_absent "$T/out1/hello-setup.exe"
+
+# Hash mismatch: an approval for this file name with the vendor's other value.
+approval hello-exe hello-setup.exe "$(printf '%064d' 7)"
+sg 3 sign --config "$CFG" --out-dir "$T/out1" "$pe"
+expect_in "$T/out" "hello-setup.exe: SHA-256 does not match the vendor value in approval hello-exe"
+expect_absent "$T/out1/hello-setup.exe"
+
+# A tampered copy (one byte changed) of an approved file.
+approval hello-exe hello-setup.exe "$pe_sum"
+cp "$pe" "$T/hello-setup.exe"
+printf 'X' | dd of="$T/hello-setup.exe" bs=1 seek=4000 conv=notrunc 2>/dev/null
+sg 3 check --config "$CFG" "$T/hello-setup.exe"
+expect_in "$T/out" "SHA-256 does not match the vendor value in approval hello-exe"
+
+# SHA-512 approvals are checked too (both given: both must match).
+approval hello-exe hello-setup.exe "$pe_sum" ", \"sha512\": \"$(printf '%0128d' 1)\""
+sg 3 check --config "$CFG" "$pe"
+expect_in "$T/out" "SHA-512 does not match the vendor value in approval hello-exe"
+approval hello-exe hello-setup.exe "$pe_sum" ", \"sha512\": \"$(sha512 "$pe" | tr a-f A-F)\""
+sg 0 check --config "$CFG" "$pe"
+expect_in "$T/out" "approved $pe: approved by hello-exe (j.doe, ticket SEC-1)"
+
+# Expired: "expires" is the last valid day (UTC).
+approval hello-exe hello-setup.exe "$pe_sum" ", \"expires\": \"$yesterday\""
+sg 3 sign --config "$CFG" --out-dir "$T/out1" "$pe"
+expect_in "$T/out" "approval hello-exe expired on $yesterday"
+expect_absent "$T/out1/hello-setup.exe"
+approval hello-exe hello-setup.exe "$pe_sum" ", \"expires\": \"$today\""
+sg 0 check --config "$CFG" "$pe"
+
+# Revoked wins over a valid approval.
+cat >"$T/env/policy/zz-revoked.json" <<JSON
+{ "revoked": [ { "sha256": "$pe_sum", "reason": "vendor withdrew 1.0 (SEC-9)" } ] }
+JSON
+sg 3 sign --config "$CFG" --out-dir "$T/out1" "$pe"
+expect_in "$T/out" "hello-setup.exe: digest is revoked: vendor withdrew 1.0 (SEC-9)"
+expect_absent "$T/out1/hello-setup.exe"
+rm "$T/env/policy/zz-revoked.json"
+
+# The approval's file name must match the input's base name.
+cp "$pe" "$T/renamed.exe"
+sg 3 check --config "$CFG" "$T/renamed.exe"
+expect_in "$T/out" "approval hello-exe is for file \"hello-setup.exe\", not \"renamed.exe\""
+
+# Not an installer, even when its digest is approved.
+approval notes notes.txt "$(sha256 "$INST/notes.txt")"
+sg 3 sign --config "$CFG" --out-dir "$T/out1" "$INST/notes.txt"
+expect_in "$T/out" "notes.txt: not a PE or MSI installer"
+expect_absent "$T/out1/notes.txt"
+
+# Truncated installers, even when the truncated bytes are approved.
+approval trunc-exe truncated-setup.exe "$(sha256 "$INST/truncated-setup.exe")"
+approval trunc-msi truncated.msi "$(sha256 "$INST/truncated.msi")"
+sg 3 sign --config "$CFG" --out-dir "$T/out1" "$INST/truncated-setup.exe" "$INST/truncated.msi"
+expect_in "$T/out" "truncated-setup.exe: truncated: section"
+expect_in "$T/out" "truncated.msi: truncated"
+expect_absent "$T/out1/truncated-setup.exe"
+expect_absent "$T/out1/truncated.msi"
+
+# An empty file and a missing one.
+: >"$T/empty.exe"
+sg 3 check --config "$CFG" "$T/empty.exe"
+expect_in "$T/out" "empty.exe: empty file"
+sg 1 check --config "$CFG" "$T/missing.exe"
+expect_in "$T/out" "missing.exe: cannot open: No such file or directory"
+
+# One bad input among good ones: the others still go through; exit 3.
+approval hello-exe hello-setup.exe "$pe_sum"
+sg 3 sign --config "$CFG" --out-dir "$T/out2" "$INST/notes.txt" "$pe"
+expect_in "$T/out" "signed   $pe -> $T/out2/hello-setup.exe"
+[ -f "$T/out2/hello-setup.exe" ] || fail "the approved input was not signed"
+ok
+expect_absent "$T/out2/notes.txt"
+
+# Every decision above is in the log, denials with their reasons.
+sg 0 audit verify --config "$CFG"
+grep -c '"decision":"denied"' "$LOG" >"$T/count"
+[ "$(cat "$T/count")" -ge 12 ] || fail "expected at least 12 denial records, got $(cat "$T/count")"
+ok
+expect_in "$LOG" '"reasons":["hello-setup.exe: digest is revoked: vendor withdrew 1.0 (SEC-9)"]'
+expect_same "$(sha256 "$pe")" "$pe_sum"
+done_ok

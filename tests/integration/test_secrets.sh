@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The PKCS#12 password reaches osslsigncode through a pipe: never on any
+# argv, never in any environment. Checked two ways: a recording wrapper that
+# stands in for osslsigncode, and sampling /proc of every process while a
+# real signing runs (stretched by a TSA that answers slowly).
+. "$(dirname -- "$0")/lib.sh"
+
+pass=$(cat "$PKI/signer.pass")
+[ -n "$pass" ] || fail "empty fixture password"
+
+# 1. Wrapper: records argv, environment and stdin, then runs the real tool.
+spy=$T/spy
+mkdir -p "$spy"
+cat >"$spy/osslsigncode" <<SH
+#!/bin/bash
+printf '%s\n' "\$0" "\$@" >>"$spy/argv"
+env >>"$spy/env"
+if [ "\$1" = sign ]; then
+	cat >"$spy/stdin"
+	exec /usr/bin/osslsigncode "\$@" <"$spy/stdin"
+fi
+exec /usr/bin/osslsigncode "\$@"
+SH
+chmod 0755 "$spy/osslsigncode"
+new_env
+sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+SIGNGATE_TEST_MARKER=visible sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
+expect_in "$spy/argv" "-readpass"
+expect_no_line "$spy/argv" "-pass"
+expect_not_in "$spy/argv" "$pass"
+expect_not_in "$spy/env" "$pass"
+expect_not_in "$spy/env" "SIGNGATE_TEST_MARKER" # the child's environment is minimal
+expect_same "$(cat "$spy/stdin")" "$pass"       # the secret went through the pipe
+expect_same "$(sort -u "$spy/env" | grep -v '^_=' | grep -v '^PWD=' | grep -v '^SHLVL=')" "LC_ALL=C
+PATH=/usr/bin:/bin"
+
+# 2. /proc sampling while real signings run against a slow TSA.
+new_env
+slow_port_file=$T/slow.port
+/usr/bin/python3 "$SG_SRC/tests/fixtures/tsa_server.py" --port 0 --config "$PKI/tsa.cnf" \
+	--port-file "$slow_port_file" --delay 1 >"$T/slow.log" 2>&1 &
+slow_pid=$!
+trap 'kill $slow_pid 2>/dev/null; rm -rf -- "$T"' EXIT
+for _ in $(seq 1 100); do [ -s "$slow_port_file" ] && break; sleep 0.1; done
+[ -s "$slow_port_file" ] || fail "slow TSA did not start"
+sed -i "s#\"password_file\": \"$PKI/signer.pass\"#&, \"timestamp_urls\": [\"http://127.0.0.1:$(cat "$slow_port_file")/\"]#" "$CFG"
+"$SG_BIN" sign --config "$CFG" --out "$T/slow.exe" "$INST/hello-setup.exe" >"$T/out" 2>"$T/err" &
+sg_pid=$!
+seen=0
+while kill -0 "$sg_pid" 2>/dev/null; do
+	for p in /proc/[0-9]*; do
+		if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$pass"; then
+			fail "password found in argv of $(tr '\0' ' ' <"$p/cmdline")"
+		fi
+		if tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qF -- "$pass"; then
+			fail "password found in the environment of pid ${p#/proc/}"
+		fi
+		if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qx "/usr/bin/osslsigncode"; then
+			seen=$((seen + 1))
+		fi
+	done
+done
+wait "$sg_pid" || fail "slow signing failed: $(cat "$T/out" "$T/err")"
+[ "$seen" -gt 0 ] || fail "no osslsigncode process was ever sampled"
+ok
+expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/slow.exe"
+
+# 3. An unsafe password file is refused before anything runs, with the reason.
+cp "$PKI/signer.pass" "$T/loose.pass"
+chmod 0644 "$T/loose.pass"
+sed -i "s#$PKI/signer.pass#$T/loose.pass#" "$CFG"
+sg 2 sign --config "$CFG" --out "$T/x.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "loose.pass: secret file is accessible by group or others (mode 0644); chmod 600 it"
+expect_absent "$T/x.exe"
+
+# 4. A wrong password: exit 1, named cause, no output.
+printf 'wrong-password' >"$T/wrong.pass"
+chmod 0600 "$T/wrong.pass"
+sed -i "s#$T/loose.pass#$T/wrong.pass#" "$CFG"
+sg 1 sign --config "$CFG" --out "$T/x.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "signer.p12: cannot open the PKCS#12 file: wrong password or damaged file"
+expect_absent "$T/x.exe"
+done_ok

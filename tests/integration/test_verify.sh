@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Verification fails on a wrong trust anchor, a modified file, an unsigned
+# file, and a signature by another certificate than the configured one.
+. "$(dirname -- "$0")/lib.sh"
+
+new_env
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
+sg 0 verify --ca "$PKI/root.pem" "$T/signed.exe"
+
+# Wrong trust anchor: the TSA root, and a vendor's self-signed certificate.
+sg 3 verify --ca "$PKI/tsa-root.pem" "$T/signed.exe"
+expect_in "$T/out" "invalid  $T/signed.exe: signed.exe: signature 0: osslsigncode: Signature verification: failed"
+sg 3 verify --ca "$FIX/vendor/vendor.pem" --json "$T/signed.exe"
+expect_in "$T/out" '"decision":"invalid"'
+expect_in "$T/out" '"exit_code":3'
+sed "s#$PKI/root.pem#$FIX/vendor/vendor.pem#" "$CFG" >"$T/env/wrong-root.json"
+sg 3 verify --config "$T/env/wrong-root.json" "$T/signed.exe"
+
+# A byte changed after signing: digests differ.
+cp "$T/signed.exe" "$T/modified.exe"
+printf 'Y' | dd of="$T/modified.exe" bs=1 seek=5000 conv=notrunc 2>/dev/null
+sg 3 verify --ca "$PKI/root.pem" "$T/modified.exe"
+expect_in "$T/out" "does not match the signed value"
+
+# Unsigned input.
+sg 3 verify --ca "$PKI/root.pem" "$INST/hello-setup.exe"
+expect_in "$T/out" "hello-setup.exe: no Authenticode signature found"
+
+# Valid chain but not our pinned signer: a vendor-signed file checked against
+# the vendor root with our pin.
+pin=$(openssl x509 -in "$PKI/signer.pem" -outform DER | sha256sum | cut -d' ' -f1)
+sg 0 verify --ca "$FIX/vendor/vendor.pem" "$INST/vendor-signed-hello-setup.exe"
+sg 3 verify --ca "$FIX/vendor/vendor.pem" --pin "$pin" "$INST/vendor-signed-hello-setup.exe"
+expect_in "$T/out" "is by certificate CN=Vendor Test Code Signing"
+expect_in "$T/out" "not the configured signing certificate"
+sg 0 verify --ca "$PKI/root.pem" --pin "$(echo "$pin" | tr a-f A-F)" "$T/signed.exe"
+
+# Truncated signed file.
+head -c 60000 "$T/signed.exe" >"$T/cut.exe"
+sg 3 verify --ca "$PKI/root.pem" "$T/cut.exe"
+expect_in "$T/out" "cut.exe: truncated"
+
+# Verify results are recorded when a config is used.
+sg 0 verify --config "$CFG" "$T/signed.exe"
+expect_in "$LOG" '"action":"verify"'
+done_ok
