@@ -58,6 +58,9 @@ static int valid_date(const char *s)
 
 	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10)
 		return 0;
+	if (strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 ||
+	    strspn(s + 8, "0123456789") != 2) /* sscanf() would take "+1" and " 1" */
+		return 0;
 	if (s[4] != '-' || s[7] != '-' || y < 2000 || m < 1 || m > 12 || d < 1)
 		return 0;
 	if (m == 2 && d == 29)
