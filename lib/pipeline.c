@@ -317,6 +317,13 @@ static json_t *signature_json(const sg_outcome *o)
 	return sig;
 }
 
+/* A failure to do the work, as opposed to a verdict on the input. */
+static int is_operational(int status)
+{
+	return status != SG_OK && status != SG_ERR_DENIED && status != SG_ERR_FORMAT &&
+	       status != SG_ERR_VERIFY;
+}
+
 json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 {
 	json_t *rec = json_object(), *reasons = json_array();
@@ -332,10 +339,11 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 	set(rec, "input", input_json(o, job));
 	for (size_t i = 0; o->decided && i < o->decision_detail.n_reasons; i++)
 		json_array_append_new(reasons, json_string(o->decision_detail.reasons[i]));
-	if (o->status == SG_ERR_FORMAT)
+	if (o->status == SG_ERR_FORMAT || o->status == SG_ERR_VERIFY ||
+	    (job->action == SG_ACTION_VERIFY && o->status == SG_OK))
 		json_array_append_new(reasons, json_string(o->message));
 	set(rec, "reasons", reasons);
-	if (o->status != SG_OK && o->status != SG_ERR_DENIED && o->status != SG_ERR_FORMAT)
+	if (is_operational(o->status))
 		set(rec, "error", json_string(o->message));
 	if (o->decided && o->decision_detail.approval)
 		set(rec, "approval", approval_json(o->decision_detail.approval));

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install everything signgate needs to build, run its demo and its tests on
+# Debian 12, as root. Safe to run again. osslsigncode must be 2.9 or newer:
+# when the machine's is older (Debian 12's main archive has 2.5), the
+# bookworm-backports suite is added in a separate sources file that reuses
+# the URI of the machine's own Debian source (debian.sources is not edited).
+set -euo pipefail
+
+prog=${0##*/}
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+	echo "Usage: $prog    (as root) install signgate's build, demo and test dependencies"
+	exit 0
+fi
+[ "$(id -u)" -eq 0 ] || { echo "$prog: run as root (apt-get install)" >&2; exit 1; }
+
+packages=(
+	build-essential cmake pkg-config              # build
+	libssl-dev libjansson-dev uuid-dev            # libraries signgate links
+	openssl osslsigncode                          # signing and verification
+	nsis wixl msitools                            # real installers for demo and tests
+	python3 python3-pefile                        # test TSA and independent PE checks
+	ca-certificates binutils
+)
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+
+version_ok() { # osslsigncode --version prints "osslsigncode 2.9, using:"
+	local v
+	v=$(osslsigncode --version 2>/dev/null | sed -n '1s/^osslsigncode \([0-9.]*\).*/\1/p')
+	[ -n "$v" ] && dpkg --compare-versions "$v" ge 2.9
+}
+
+debian_uri() { # the URI of the machine's Debian source for bookworm
+	local f
+	for f in /etc/apt/sources.list.d/debian.sources; do
+		[ -f "$f" ] && awk '/^URIs:/ { uri = $2 } /^Suites:/ && / bookworm( |$)/ { print uri; exit }' "$f"
+	done
+	grep -hs '^deb .* bookworm main' /etc/apt/sources.list | awk '{ print $2; exit }'
+}
+
+if ! version_ok; then
+	uri=$(debian_uri | head -n 1)
+	[ -n "$uri" ] || uri=http://deb.debian.org/debian
+	echo "$prog: osslsigncode older than 2.9; adding bookworm-backports from $uri"
+	cat >/etc/apt/sources.list.d/signgate-backports.sources <<SRC
+Types: deb
+URIs: $uri
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends -t bookworm-backports osslsigncode >/dev/null
+	version_ok || { echo "$prog: could not install osslsigncode 2.9 or newer" >&2; exit 1; }
+fi
+echo "$prog: dependencies ready ($(osslsigncode --version | head -n 1 | cut -d, -f1))"
