@@ -64,7 +64,8 @@ int sg_cert_check_codesign(X509 *cert, const char *what)
 	/* X509_get_extension_flags() also caches the extensions it parsed. */
 	if (X509_get_extension_flags(cert) & EXFLAG_INVALID)
 		return sg_error_set(SG_ERR_CRYPTO, "%s: certificate has invalid extensions", what);
-	if (X509_check_ca(cert) != 0)
+	/* X509_check_ca() says 0 for CA:TRUE when keyUsage lacks keyCertSign. */
+	if (X509_check_ca(cert) != 0 || (X509_get_extension_flags(cert) & EXFLAG_CA))
 		return sg_error_set(SG_ERR_CRYPTO, "%s: the signing certificate is a CA certificate",
 				    what);
 	if (!(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE))
