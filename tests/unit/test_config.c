@@ -106,7 +106,8 @@ static void test_full(void)
 		"  \"audit_log\": \"../audit.jsonl\",\n"
 		"  \"trust\": { \"ca_file\": \"pki/root.pem\", \"tsa_ca_file\": \"pki/tsa.pem\",\n"
 		"             \"crl_file\": \"/pki/ca.crl\", \"ignore_crl\": true },\n"
-		"  \"signing\": { \"pkcs12\": \"pki/signer.p12\", \"password_file\": \"pki/pass\",\n"
+		"  \"signing\": { \"pkcs12\": \"pki/signer.p12\",\n"
+		"               \"password_file\": \"pki/pass\",\n"
 		"               \"timestamp_urls\": [\"http://tsa.one/\", \"https://tsa.two/x\"],\n"
 		"               \"timestamp_timeout\": 30 },\n"
 		"  \"osslsigncode\": \"/opt/osslsigncode/bin/osslsigncode\" }\n");
@@ -138,9 +139,9 @@ static void test_full(void)
 	CHECK_INT(sg_config_require_signing(cfg), SG_OK);
 	sg_config_free(cfg);
 
-	cfg = expect_ok("{ \"policy\": \"p\", \"audit_log\": \"a\", \"trust\": { \"ca_file\": "
-			"\"r.pem\", \"ignore_crl\": false }, \"signing\": { \"timestamp_timeout\": 1, "
-			"\"timestamp_urls\": [] } }");
+	cfg = expect_ok("{ \"policy\": \"p\", \"audit_log\": \"a\", "
+			"\"trust\": { \"ca_file\": \"r.pem\", \"ignore_crl\": false }, "
+			"\"signing\": { \"timestamp_timeout\": 1, \"timestamp_urls\": [] } }");
 	CHECK_INT(cfg->timestamp_timeout, 1);
 	CHECK_INT(cfg->n_timestamp_urls, 0);
 	CHECK_INT(cfg->ignore_crl, 0);
@@ -180,7 +181,8 @@ static void test_missing_and_wrong_types(void)
 	expect_error("{ \"policy\": \"p\", \"audit_log\": \"a\", "
 		     "\"trust\": { \"tsa_ca_file\": \"t.pem\" } }",
 		     "\"trust.ca_file\" is required");
-	expect_error("{ \"policy\": \"\", \"audit_log\": \"a\", \"trust\": { \"ca_file\": \"r\" } }",
+	expect_error("{ \"policy\": \"\", \"audit_log\": \"a\", "
+		     "\"trust\": { \"ca_file\": \"r\" } }",
 		     "\"policy\" must be a non-empty string");
 	expect_error("{ \"policy\": 7, \"audit_log\": \"a\", \"trust\": { \"ca_file\": \"r\" } }",
 		     "\"policy\" must be a non-empty string");
@@ -219,7 +221,8 @@ static void test_signing_errors(void)
 	const char *bad_timeouts[] = { "0", "-5", "3601", "\"30\"", "1.5", "true", "null" };
 	for (size_t i = 0; i < sizeof(bad_timeouts) / sizeof(bad_timeouts[0]); i++) {
 		char json[512];
-		snprintf(json, sizeof(json), "{ " BASE ", \"signing\": { \"timestamp_timeout\": %s } }",
+		snprintf(json, sizeof(json),
+			 "{ " BASE ", \"signing\": { \"timestamp_timeout\": %s } }",
 			 bad_timeouts[i]);
 		expect_error(json, "\"signing.timestamp_timeout\" must be 1..3600 seconds");
 	}
