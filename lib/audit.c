@@ -554,14 +554,15 @@ static int refuse_torn(int fd, off_t size, const char *path)
 	size_t len;
 
 	if (line_start(fd, size, &start) == 1 && start == 0)
-		strcpy(number, " 1");
+		snprintf(number, sizeof(number), " 1");
 	else if (start > 0 && record_before(&obj, &line, &len, fd, start - 1, path, why) == SG_OK)
 		snprintf(number, sizeof(number), " %llu",
 		         (unsigned long long)json_integer_value(json_object_get(obj, "seq")) + 1);
 	json_decref(obj);
 	free(line);
 	return sg_error_set(SG_ERR_TAMPER,
-	                    "%s: last line%s is torn (no newline); run `signgate audit repair`",
+	                    "%s: last line%s is torn (no newline, an interrupted write?); nothing was "
+	                    "appended: check the log with `signgate audit verify` and set the torn bytes aside",
 	                    path, number);
 }
 

@@ -185,7 +185,8 @@ int sg_config_load(sg_config **out, const char *path)
 	cfg->timestamp_timeout = DEFAULT_TS_TIMEOUT;
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		error = jerr.line < 0 ? sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path, jerr.text)
+		error = jerr.line < 0 ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the config: %s", path,
+						     jerr.text)
 				      : sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", path,
 						     jerr.line, jerr.column, jerr.text);
 	} else if (!json_is_object(root)) {

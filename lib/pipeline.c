@@ -55,8 +55,14 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	sg_policy_decide(&o->decision_detail, ctx->policy, &in, time(NULL));
 	o->decided = 1;
 	if (!o->decision_detail.approved) {
-		sg_error_set(SG_ERR_DENIED, "%s", o->decision_detail.reasons[0]);
-		return end_job(o, SG_ERR_DENIED, "denied");
+		size_t used = 0;
+		/* Every reason, not only the first: each failing approval says why. */
+		for (size_t i = 0; i < o->decision_detail.n_reasons && used < sizeof(o->message); i++)
+			used += (size_t)snprintf(o->message + used, sizeof(o->message) - used, "%s%s",
+						 i ? "; " : "", o->decision_detail.reasons[i]);
+		o->status = SG_ERR_DENIED;
+		o->decision = "denied";
+		return SG_ERR_DENIED;
 	}
 	snprintf(o->message, sizeof(o->message), "%s", o->decision_detail.reasons[0]);
 	return SG_OK;
@@ -202,6 +208,17 @@ static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	return SG_OK;
 }
 
+void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
+{
+	ctx->cfg = cfg;
+	ctx->audit_log = cfg->audit_log;
+	ctx->verify.osslsigncode = cfg->osslsigncode;
+	ctx->verify.ca_file = cfg->ca_file;
+	ctx->verify.tsa_ca_file = cfg->tsa_ca_file;
+	ctx->verify.crl_file = cfg->crl_file;
+	ctx->verify.ignore_crl = cfg->ignore_crl;
+}
+
 int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	char *workdir = NULL, *copy = NULL;
@@ -231,6 +248,28 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	return o->status;
 }
 
+/*
+ * A JSON string for text that may not be UTF-8 (file names are bytes): such
+ * text is kept readable with each byte of 0x80 and above written as \xHH.
+ */
+static json_t *text(const char *s)
+{
+	json_t *v = s ? json_string(s) : json_null();
+	size_t n = 0;
+	char *esc;
+
+	if (v || !s)
+		return v;
+	esc = malloc(4 * strlen(s) + 1);
+	if (!esc)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (size_t)snprintf(esc + n, 5, *p < 0x80 ? "%c" : "\\x%02x", *p);
+	v = json_string(esc);
+	free(esc);
+	return v;
+}
+
 static int set(json_t *obj, const char *key, json_t *val)
 {
 	return json_object_set_new(obj, key, val ? val : json_null());
@@ -242,15 +281,15 @@ static json_t *input_json(const sg_outcome *o, const sg_job *job)
 
 	if (!in)
 		return NULL;
-	set(in, "path", json_string(job->input));
-	set(in, "name", json_string(sg_path_base(job->input)));
+	set(in, "path", text(job->input));
+	set(in, "name", text(sg_path_base(job->input)));
 	if (o->have_input) {
 		set(in, "size", json_integer((json_int_t)o->input.size));
-		set(in, "sha256", json_string(o->input.sha256_hex));
-		set(in, "sha512", json_string(o->input.sha512_hex));
+		set(in, "sha256", text(o->input.sha256_hex));
+		set(in, "sha512", text(o->input.sha512_hex));
 	}
 	if (o->have_format) {
-		set(in, "format", json_string(sg_format_name(o->format.kind)));
+		set(in, "format", text(sg_format_name(o->format.kind)));
 		set(in, "signed_before", json_boolean(o->format.has_signature));
 	}
 	return in;
@@ -262,15 +301,15 @@ static json_t *approval_json(const sg_approval *a)
 
 	if (!ap)
 		return NULL;
-	set(ap, "id", json_string(a->id));
-	set(ap, "product", json_string(a->product));
+	set(ap, "id", text(a->id));
+	set(ap, "product", text(a->product));
 	if (a->vendor)
-		set(ap, "vendor", json_string(a->vendor));
-	set(ap, "version", json_string(a->version));
-	set(ap, "approved_by", json_string(a->approved_by));
-	set(ap, "ticket", json_string(a->ticket));
-	set(ap, "existing_signature", json_string(sg_existing_rule_name(a->existing)));
-	set(ap, "policy_file", json_string(a->origin));
+		set(ap, "vendor", text(a->vendor));
+	set(ap, "version", text(a->version));
+	set(ap, "approved_by", text(a->approved_by));
+	set(ap, "ticket", text(a->ticket));
+	set(ap, "existing_signature", text(sg_existing_rule_name(a->existing)));
+	set(ap, "policy_file", text(a->origin));
 	return ap;
 }
 
@@ -281,15 +320,15 @@ static json_t *output_json(const sg_outcome *o, const sg_job *job)
 
 	if (!out)
 		return NULL;
-	set(out, "path", json_string(job->output));
+	set(out, "path", text(job->output));
 	set(out, "size", json_integer((json_int_t)o->output.size));
-	set(out, "sha256", json_string(o->output.sha256_hex));
-	set(out, "sha1", json_string(o->output.sha1_hex));
+	set(out, "sha256", text(o->output.sha256_hex));
+	set(out, "sha1", text(o->output.sha1_hex));
 	/* WSUS update metadata carries base64 digests of the file. */
 	sg_base64_encode(b64, sizeof(b64), o->output.sha256, SG_SHA256_LEN);
-	set(out, "sha256_base64", json_string(b64));
+	set(out, "sha256_base64", text(b64));
 	sg_base64_encode(b64, sizeof(b64), o->output.sha1, SG_SHA1_LEN);
-	set(out, "sha1_base64", json_string(b64));
+	set(out, "sha1_base64", text(b64));
 	return out;
 }
 
@@ -302,18 +341,18 @@ static json_t *signature_json(const sg_outcome *o)
 		json_decref(signer);
 		return NULL;
 	}
-	set(signer, "sha1_thumbprint", json_string(o->verify.signer.sha1_thumbprint));
-	set(signer, "sha256", json_string(o->verify.signer.sha256));
-	set(signer, "subject", json_string(o->verify.signer.subject));
-	set(signer, "not_after", json_string(o->verify.signer.not_after));
+	set(signer, "sha1_thumbprint", text(o->verify.signer.sha1_thumbprint));
+	set(signer, "sha256", text(o->verify.signer.sha256));
+	set(signer, "subject", text(o->verify.signer.subject));
+	set(signer, "not_after", text(o->verify.signer.not_after));
 	set(sig, "signer", signer);
 	set(sig, "index", json_integer(o->verify.index));
 	set(sig, "signatures", json_integer(o->verify.n_signatures));
-	set(sig, "timestamp", o->verify.timestamped ? json_string(o->verify.timestamp) : NULL);
+	set(sig, "timestamp", o->verify.timestamped ? text(o->verify.timestamp) : NULL);
 	if (o->sign.timestamped)
-		set(sig, "tsa_url", json_string(o->sign.tsa_url));
+		set(sig, "tsa_url", text(o->sign.tsa_url));
 	if (o->sign.attempts[0])
-		set(sig, "tsa_failures", json_string(o->sign.attempts));
+		set(sig, "tsa_failures", text(o->sign.attempts));
 	return sig;
 }
 
@@ -333,18 +372,18 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		json_decref(reasons);
 		return NULL;
 	}
-	set(rec, "action", json_string(action_names[job->action]));
-	set(rec, "decision", json_string(o->decision ? o->decision : "failed"));
-	set(rec, "status", json_string(sg_status_name(o->status)));
+	set(rec, "action", text(action_names[job->action]));
+	set(rec, "decision", text(o->decision ? o->decision : "failed"));
+	set(rec, "status", text(sg_status_name(o->status)));
 	set(rec, "input", input_json(o, job));
 	for (size_t i = 0; o->decided && i < o->decision_detail.n_reasons; i++)
-		json_array_append_new(reasons, json_string(o->decision_detail.reasons[i]));
+		json_array_append_new(reasons, text(o->decision_detail.reasons[i]));
 	if (o->status == SG_ERR_FORMAT || o->status == SG_ERR_VERIFY ||
 	    (job->action == SG_ACTION_VERIFY && o->status == SG_OK))
-		json_array_append_new(reasons, json_string(o->message));
+		json_array_append_new(reasons, text(o->message));
 	set(rec, "reasons", reasons);
 	if (is_operational(o->status))
-		set(rec, "error", json_string(o->message));
+		set(rec, "error", text(o->message));
 	if (o->decided && o->decision_detail.approval)
 		set(rec, "approval", approval_json(o->decision_detail.approval));
 	if (o->have_output)

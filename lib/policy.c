@@ -98,8 +98,12 @@ static int get_str(char **out, const json_t *obj, const char *key, int required,
 		return required ? field_error(w, key, "is required") : SG_OK;
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return field_error(w, key, "must be a non-empty string");
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return field_error(w, key, "must not contain NUL characters");
+	/* Values reach osslsigncode's argv, messages and the audit log: one clean line. */
+	for (size_t i = 0; i < json_string_length(v); i++) {
+		unsigned char c = (unsigned char)json_string_value(v)[i];
+		if (c < 0x20 || c == 0x7f)
+			return field_error(w, key, "must not contain control characters");
+	}
 	*out = strdup(json_string_value(v));
 	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
@@ -276,8 +280,9 @@ static int is_json_name(const struct dirent *ent)
 {
 	size_t len = strlen(ent->d_name);
 
+	/* A copy of the JSON Schema may sit beside the policy; nothing else is skipped. */
 	return ent->d_name[0] != '.' && len > 5 && strcmp(ent->d_name + len - 5, ".json") == 0 &&
-	       strstr(ent->d_name, "schema") == NULL;
+	       !(len > 12 && strcmp(ent->d_name + len - 12, ".schema.json") == 0);
 }
 
 static int load_dir(sg_policy *p, const char *dir)

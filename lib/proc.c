@@ -108,6 +108,8 @@ static int spawn_child(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	/* Descriptors our caller inherited without O_CLOEXEC stay out of the child. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	rc = posix_spawn(pid, spec->argv[0], &fa, NULL, (char *const *)spec->argv,
 			 (char *const *)(spec->envp ? spec->envp : default_env));
 	posix_spawn_file_actions_destroy(&fa);

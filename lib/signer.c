@@ -127,6 +127,8 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg)
 	const char *what = cfg->pkcs12 ? cfg->pkcs12 : cfg->cert_chain;
 	int error = sg_config_require_signing(cfg);
 
+	if (error == SG_OK)
+		error = sg_secret_check_file(cfg->pkcs12 ? cfg->pkcs12 : cfg->key);
 	if (error == SG_OK && cfg->password_file)
 		error = sg_secret_read_file(&pass, &pass_len, cfg->password_file);
 	if (error == SG_OK)
@@ -191,18 +193,27 @@ static void build_argv(argv_builder *b, const sg_config *cfg, const sg_sign_requ
 	arg(b, req->output);
 }
 
-/* The first line of the child's stderr (or stdout), for messages. */
+/* The first non-empty line of the child's stderr (else stdout), for messages. */
 static void first_line(char *out, size_t len, const sg_proc_result *r)
 {
-	const char *src = r->err_len ? r->err : r->out;
-	size_t n = strcspn(src, "\n");
+	const char *src = r->err;
 
-	snprintf(out, len, "%.*s", (int)n, src);
+	src += strspn(src, "\r\n");
+	if (!*src)
+		src = r->out + strspn(r->out, "\r\n");
+	snprintf(out, len, "%.*s", (int)strcspn(src, "\r\n"), src);
+}
+
+/* Did this run fail because of the TSA (so that the next TSA may answer)? */
+static int tsa_failure(const sg_proc_result *r)
+{
+	return r->timed_out || strstr(r->err, "timestamping failed") ||
+	       strstr(r->err, "HTTP failure");
 }
 
 /* One osslsigncode run; on failure the last error says why. */
 static int run_once(const sg_config *cfg, const sg_sign_request *req, const char *tsa_url,
-		    const char *pass, size_t pass_len)
+		    const char *pass, size_t pass_len, int *tsa_failed)
 {
 	argv_builder b;
 	sg_proc_result r;
@@ -211,6 +222,7 @@ static int run_once(const sg_config *cfg, const sg_sign_request *req, const char
 	char how[64], line[512];
 	int error;
 
+	*tsa_failed = 0;
 	build_argv(&b, cfg, req, tsa_url);
 	spec.argv = b.v;
 	spec.stdin_data = pass;
@@ -228,6 +240,7 @@ static int run_once(const sg_config *cfg, const sg_sign_request *req, const char
 	sg_error_set(SG_ERR_TOOL, "osslsigncode sign %s: %s",
 		     sg_proc_describe(&r, spec.timeout_sec, how, sizeof(how)),
 		     line[0] ? line : "(no message)");
+	*tsa_failed = tsa_url && tsa_failure(&r);
 	sg_proc_result_free(&r);
 	unlink(req->output);
 	return SG_ERR_TOOL;
@@ -237,20 +250,20 @@ static int sign_with_secret(sg_sign_result *out, const sg_config *cfg,
 			    const sg_sign_request *req, const char *pass, size_t pass_len)
 {
 	size_t used = 0;
-	int error;
+	int error, tsa_failed;
 
 	if (cfg->n_timestamp_urls == 0)
-		return run_once(cfg, req, NULL, pass, pass_len);
+		return run_once(cfg, req, NULL, pass, pass_len, &tsa_failed);
 	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
 		const char *url = cfg->timestamp_urls[i];
-		error = run_once(cfg, req, url, pass, pass_len);
+		error = run_once(cfg, req, url, pass, pass_len, &tsa_failed);
 		if (error == SG_OK) {
 			out->timestamped = 1;
 			snprintf(out->tsa_url, sizeof(out->tsa_url), "%s", url);
 			return SG_OK;
 		}
-		/* Only a failed run can be a TSA problem; a missing tool is not. */
-		if (error != SG_ERR_TOOL || !sg_path_exists(cfg->osslsigncode))
+		/* Another TSA can only help when this one was the problem. */
+		if (!tsa_failed)
 			return error;
 		if (used < sizeof(out->attempts))
 			used += (size_t)snprintf(out->attempts + used, sizeof(out->attempts) - used,

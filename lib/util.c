@@ -232,6 +232,29 @@ static int check_secret_mode(int fd, const char *path)
 	return SG_OK;
 }
 
+int sg_secret_check_file(const char *path)
+{
+	int error, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return sg_error_set(errno == ELOOP ? SG_ERR_CONFIG : SG_ERR_IO, "%s: cannot open: %s",
+				    path,
+				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
+						   : strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		error = sg_error_set(SG_ERR_CONFIG, "%s: key material must be a regular file", path);
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: key file is accessible by group or others (mode %04o); "
+				     "chmod 600 it",
+				     path, (unsigned)(st.st_mode & 07777));
+	else
+		error = SG_OK;
+	close(fd);
+	return error;
+}
+
 int sg_secret_read_file(char **out, size_t *out_len, const char *path)
 {
 	char *buf = NULL;
@@ -242,8 +265,10 @@ int sg_secret_read_file(char **out, size_t *out_len, const char *path)
 	*out = NULL;
 	*out_len = 0;
 	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open the secret file: %s", path,
-				    strerror(errno));
+		return sg_error_set(errno == ELOOP ? SG_ERR_CONFIG : SG_ERR_IO,
+				    "%s: cannot open the secret file: %s", path,
+				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
+						   : strerror(errno));
 	error = check_secret_mode(fd, path);
 	if (error == SG_OK && !(buf = OPENSSL_secure_zalloc(4097)))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");

@@ -1,5 +1,6 @@
 /* Verification as the site server does it; see include/signgate/verify.h. */
 #include "signgate/verify.h"
+#include "authenticode.h"
 #include "signgate/cert.h"
 #include "signgate/error.h"
 #include "signgate/proc.h"
@@ -16,7 +17,6 @@
 #include <openssl/pkcs7.h>
 
 #define VERIFY_TIMEOUT 300
-#define NESTED_SIG_OID "1.3.6.1.4.1.311.2.4.1"
 
 static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
 {
@@ -73,49 +73,14 @@ static int find_line(char *line, size_t len, const char *start, const char *end,
 	return 0;
 }
 
-/* "Nov 26 11:08:44 2026 GMT" to "2026-11-26T11:08:44Z" and a time_t. */
-static time_t parse_ossl_time(char out[32], const char *text)
-{
-	struct tm tm = { 0 };
-	const char *end = strptime(text, "%b %d %H:%M:%S %Y", &tm);
-
-	if (!end) {
-		snprintf(out, 32, "%.31s", text);
-		return 0;
-	}
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return timegm(&tm);
-}
-
-/* Locate signature block `index` of osslsigncode's report; -1 picks the last. */
-static int find_block(const char *report, int index, int *count, const char **start,
-		      const char **end)
-{
-	const char *marks[64];
-	int n = 0;
-
-	for (const char *p = strstr(report, "Signature Index: "); p && n < 64;
-	     p = strstr(p + 1, "\nSignature Index: "), p = p ? p + 1 : NULL)
-		marks[n++] = p;
-	*count = n;
-	if (n == 0)
-		return -1;
-	if (index < 0)
-		index = n - 1;
-	if (index >= n)
-		return -1;
-	*start = marks[index];
-	*end = index + 1 < n ? marks[index + 1] : report + strlen(report);
-	return index;
-}
-
 /*
  * Every "Current X: value" line of the block needs a "Calculated X: value"
  * line with the same value (PE: message digest; MSI: DigitalSignature and
  * MsiDigitalSignatureEx). Returns the number of pairs, or -1 on a mismatch
  * with the pair described in `why`.
  */
-static int compare_digests(char *why, size_t len, const char *b, const char *e)
+static int compare_digests(char *why, size_t len, const char *b, const char *e,
+			   char first_calc[160])
 {
 	int pairs = 0;
 
@@ -141,94 +106,90 @@ static int compare_digests(char *why, size_t len, const char *b, const char *e)
 				 calc_key, calc, cur);
 			return -1;
 		}
-		pairs++;
+		if (pairs++ == 0)
+			snprintf(first_calc, 160, "%s", calc);
 	}
 	if (pairs == 0)
 		snprintf(why, len, "osslsigncode reported no digests to compare");
 	return pairs;
 }
 
-static int check_block(sg_verify_result *out, const char *name, const char *b, const char *e,
-		       time_t *ts_time)
+/*
+ * osslsigncode's report for the one signature checked (-index). Its exit
+ * status must be 0: with -index it speaks for that signature alone. The text
+ * is only read for the digests it computed from the file, and the first
+ * calculated digest must be the one the signature signs; text after it can
+ * come from the signature itself and is not trusted.
+ */
+static int check_report(sg_verify_result *out, const char *name, const sg_proc_result *r,
+			const char *signed_digest)
 {
-	char line[256], ts[64], why[512];
+	const char *b = strstr(r->out, "Signature Index: "), *e;
+	char why[512], calc[160] = "", line[256] = "";
 
-	if (compare_digests(why, sizeof(why), b, e) <= 0)
+	if (!r->exited || r->exit_status != 0) {
+		if (find_line(line, sizeof(line), r->out, r->out + r->out_len, "MISMATCH"))
+			return fail(out, name,
+				    "signature %d: the file's digest does not match the signed value "
+				    "(the file was changed after signing): %s",
+				    out->index, line);
+		find_line(line, sizeof(line), r->out, r->out + r->out_len, "Error:");
+		if (!line[0])
+			find_line(line, sizeof(line), r->err, r->err + r->err_len, "rror");
+		return fail(out, name, "signature %d does not verify (osslsigncode exit status %d)%s%s",
+			    out->index, r->exit_status, line[0] ? ": " : "",
+			    line + strspn(line, "\t "));
+	}
+	if (!b)
+		return fail(out, name, "signature %d: osslsigncode printed no report", out->index);
+	e = r->out + r->out_len;
+	if (compare_digests(why, sizeof(why), b, e, calc) <= 0)
 		return fail(out, name, "signature %d: %s", out->index, why);
-	if (find_line(line, sizeof(line), b, e, "verification: failed")) {
-		char detail[256] = "";
-		find_line(detail, sizeof(detail), b, e, "Error:");
-		return fail(out, name, "signature %d: osslsigncode: %s%s%s", out->index, line,
-			    detail[0] ? "; " : "", detail + strspn(detail, "\t "));
-	}
-	if (field(ts, sizeof(ts), b, e, "Timestamp time")) {
-		if (!find_line(line, sizeof(line), b, e,
-			       "Timestamp Server Signature verification: ok"))
-			return fail(out, name, "signature %d: the timestamp did not verify",
-				    out->index);
-		out->timestamped = 1;
-		*ts_time = parse_ossl_time(out->timestamp, ts);
-	}
-	if (!find_line(line, sizeof(line), b, e, "\nSignature verification: ok"))
-		return fail(out, name, "signature %d: osslsigncode did not report it verified",
-			    out->index);
+	if (strcmp(calc, signed_digest) != 0)
+		return fail(out, name,
+			    "signature %d: the file's digest %s is not the signed digest %s",
+			    out->index, calc, signed_digest);
 	return SG_OK;
 }
 
-static void verify_argv(const char *v[], const sg_verify_opts *o, const char *path)
+static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char *path,
+		      const char *name, const char *signed_digest)
 {
-	size_t n = 0;
+	char index[16];
+	const char *argv[16] = { o->osslsigncode, "verify", "-in", path, "-CAfile", o->ca_file,
+				 "-TSA-CAfile", o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
+				 /* Revocation data comes from a file or nowhere: no network fetch. */
+				 "-ignore-cdp", "-index", index };
+	size_t n = 11;
 
-	v[n++] = o->osslsigncode;
-	v[n++] = "verify";
-	v[n++] = "-in";
-	v[n++] = path;
-	v[n++] = "-CAfile";
-	v[n++] = o->ca_file;
-	v[n++] = "-TSA-CAfile";
-	v[n++] = o->tsa_ca_file ? o->tsa_ca_file : o->ca_file;
-	/* Revocation data comes from a file or nowhere: never a silent network fetch. */
-	v[n++] = "-ignore-cdp";
 	if (o->crl_file) {
-		v[n++] = "-CRLfile";
-		v[n++] = o->crl_file;
+		argv[n++] = "-CRLfile";
+		argv[n++] = o->crl_file;
 	}
 	if (o->ignore_crl)
-		v[n++] = "-ignore-crl";
-	v[n] = NULL;
-}
-
-static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char *path,
-		      const char *name, time_t *ts_time)
-{
-	const char *argv[16];
+		argv[n++] = "-ignore-crl";
+	argv[n] = NULL;
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
-	const char *b, *e;
 	int error;
 
-	verify_argv(argv, o, path);
+	snprintf(index, sizeof(index), "%d", out->index);
 	error = sg_proc_run(&r, &spec);
 	if (error)
-		return error;
+		return sg_error_prefix("%s", name);
 	if (r.signo || r.timed_out) {
 		char how[64];
 		error = sg_error_set(SG_ERR_TOOL, "%s: osslsigncode verify %s", name,
 				     sg_proc_describe(&r, VERIFY_TIMEOUT, how, sizeof(how)));
-	} else if ((out->index = find_block(r.out, o->index, &out->n_signatures, &b, &e)) < 0) {
-		error = out->n_signatures == 0
-				? fail(out, name, "no Authenticode signature found")
-				: fail(out, name, "no signature with index %d (%d present)",
-				       o->index, out->n_signatures);
 	} else {
-		error = check_block(out, name, b, e, ts_time);
+		error = check_report(out, name, &r, signed_digest);
 	}
 	sg_proc_result_free(&r);
 	return error;
 }
 
 static int extract_signature(const char *osslsigncode, const char *path, const char *sig_path,
-			     const char *name)
+			     sg_verify_result *out, const char *name)
 {
 	const char *argv[] = { osslsigncode, "extract-signature", "-in", path, "-out", sig_path,
 			       NULL };
@@ -237,135 +198,76 @@ static int extract_signature(const char *osslsigncode, const char *path, const c
 	int error = sg_proc_run(&r, &spec);
 
 	if (error)
-		return error;
-	if (!r.exited || r.exit_status != 0)
-		error = sg_error_set(SG_ERR_VERIFY, "%s: osslsigncode extract-signature failed: %.200s",
-				     name, r.err_len ? r.err : r.out);
+		return sg_error_prefix("%s", name);
+	if (!r.exited || r.exit_status != 0 || !sg_path_exists(sig_path))
+		error = fail(out, name, "no Authenticode signature found");
 	sg_proc_result_free(&r);
 	return error;
 }
 
-static PKCS7 *read_pkcs7(const char *path)
+/* Fail early, and as a configuration problem, when a trust file is unusable. */
+static int check_trust_file(const char *file, const char *what)
 {
-	BIO *bio = BIO_new_file(path, "rb");
-	PKCS7 *p7 = bio ? d2i_PKCS7_bio(bio, NULL) : NULL;
+	X509_STORE *store;
 
-	BIO_free(bio);
-	return p7;
-}
-
-/*
- * Signature `index` of the file: 0 is the primary; nested signatures live in
- * the primary signer's unauthenticated attribute 1.3.6.1.4.1.311.2.4.1, in
- * the order osslsigncode numbers them.
- */
-static PKCS7 *select_signature(PKCS7 *primary, int index)
-{
-	STACK_OF(PKCS7_SIGNER_INFO) *sis;
-	STACK_OF(X509_ATTRIBUTE) *attrs;
-	ASN1_OBJECT *oid;
-	int seen = 0;
-
-	if (index == 0)
-		return primary;
-	sis = PKCS7_get_signer_info(primary);
-	if (!sis || sk_PKCS7_SIGNER_INFO_num(sis) != 1)
-		return NULL;
-	attrs = sk_PKCS7_SIGNER_INFO_value(sis, 0)->unauth_attr;
-	oid = OBJ_txt2obj(NESTED_SIG_OID, 1);
-	for (int i = 0; oid && i < sk_X509_ATTRIBUTE_num(attrs); i++) {
-		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(attrs, i);
-		if (OBJ_cmp(X509_ATTRIBUTE_get0_object(a), oid) != 0)
-			continue;
-		for (int j = 0; j < X509_ATTRIBUTE_count(a); j++) {
-			ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, j);
-			const unsigned char *der;
-			if (++seen != index || !t || t->type != V_ASN1_SEQUENCE)
-				continue;
-			der = t->value.sequence->data;
-			ASN1_OBJECT_free(oid);
-			return d2i_PKCS7(NULL, &der, t->value.sequence->length);
-		}
-	}
-	ASN1_OBJECT_free(oid);
-	return NULL;
-}
-
-static int check_pkcs7(sg_verify_result *out, const sg_verify_opts *o, PKCS7 *p7,
-		       const char *name, time_t at)
-{
-	STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(p7);
-	STACK_OF(X509) *signers = NULL;
-	X509_ALGOR *md_alg = NULL;
-	X509 *leaf;
-	int error;
-
-	if (!PKCS7_type_is_signed(p7) || !sis || sk_PKCS7_SIGNER_INFO_num(sis) != 1)
-		return fail(out, name, "signature %d is not a single-signer PKCS#7 SignedData",
-			    out->index);
-	PKCS7_SIGNER_INFO_get0_algs(sk_PKCS7_SIGNER_INFO_value(sis, 0), NULL, &md_alg, NULL);
-	if (!md_alg || OBJ_obj2nid(md_alg->algorithm) != NID_sha256)
-		return fail(out, name, "signature %d does not use SHA-256", out->index);
-	signers = PKCS7_get0_signers(p7, NULL, 0);
-	if (!signers || sk_X509_num(signers) != 1) {
-		sk_X509_free(signers);
+	if (!file)
+		return SG_OK;
+	store = X509_STORE_new();
+	if (!store)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (X509_STORE_load_file(store, file) != 1) {
+		X509_STORE_free(store);
 		ERR_clear_error();
-		return fail(out, name, "signature %d does not carry its signer certificate",
-			    out->index);
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot load %s (missing, unreadable or not "
+						   "PEM certificates)",
+				    file, what);
 	}
-	leaf = sk_X509_value(signers, 0);
-	error = sg_cert_info_from_x509(&out->signer, leaf);
-	if (error == SG_OK && sg_cert_check_codesign(leaf, "signer") != SG_OK)
-		error = fail(out, name, "signature %d: %s", out->index, sg_error_last());
-	if (error == SG_OK &&
-	    (error = sg_cert_verify_chain(leaf, p7->d.sign->cert, o->ca_file, o->crl_file, at)))
-		error = fail(out, name, "%s", sg_error_last());
-	if (error == SG_OK && o->pin_sha256 && strcmp(o->pin_sha256, out->signer.sha256) != 0)
-		error = fail(out, name,
-			     "signature %d is by certificate %s (SHA-1 %s), not the configured "
-			     "signing certificate",
-			     out->index, out->signer.subject, out->signer.sha1_thumbprint);
-	sk_X509_free(signers);
-	ERR_clear_error();
-	return error;
+	X509_STORE_free(store);
+	return SG_OK;
 }
 
-static int check_with_openssl(sg_verify_result *out, const sg_verify_opts *o, const char *path,
-			      const char *name, time_t at)
+static void copy_result(sg_verify_result *out, const sg_authenticode_result *a)
 {
-	char *dir = NULL, *sig = NULL;
-	PKCS7 *p7 = NULL, *chosen = NULL;
-	int error = sg_workdir_create(&dir);
+	struct tm tm;
 
-	if (error == SG_OK && !(sig = sg_path_join(dir, "signature.p7")))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (error == SG_OK)
-		error = extract_signature(o->osslsigncode, path, sig, name);
-	if (error == SG_OK && !(p7 = read_pkcs7(sig)))
-		error = fail(out, name, "the embedded signature is not DER PKCS#7");
-	if (error == SG_OK && !(chosen = select_signature(p7, out->index)))
-		error = fail(out, name, "nested signature %d not found in the PKCS#7", out->index);
-	if (error == SG_OK)
-		error = check_pkcs7(out, o, chosen, name, at);
-	if (chosen != p7)
-		PKCS7_free(chosen);
-	PKCS7_free(p7);
-	ERR_clear_error();
-	free(sig);
-	sg_workdir_remove(dir);
-	free(dir);
-	return error;
+	out->n_signatures = a->n_signatures;
+	out->index = a->index;
+	out->signer = a->signer;
+	out->timestamped = a->timestamped;
+	if (a->timestamped && gmtime_r(&a->timestamp, &tm))
+		strftime(out->timestamp, sizeof(out->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	time_t ts_time = 0;
+	sg_authenticode_opts ao = { opts->ca_file, opts->tsa_ca_file, opts->crl_file,
+				    opts->pin_sha256, opts->index };
+	sg_authenticode_result *a = calloc(1, sizeof(*a));
+	char *dir = NULL, *sig = NULL;
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	error = run_verify(out, opts, path, name, &ts_time);
-	if (error == SG_OK)
-		error = check_with_openssl(out, opts, path, name, ts_time);
+	if (!a)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = check_trust_file(opts->ca_file, "the trust anchors");
+	if (!error)
+		error = check_trust_file(opts->tsa_ca_file, "the timestamp trust anchors");
+	if (!error)
+		error = sg_workdir_create(&dir);
+	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = extract_signature(opts->osslsigncode, path, sig, out, name);
+	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
+		error = fail(out, name, "%s", a->reason);
+	if (!error) {
+		copy_result(out, a);
+		error = run_verify(out, opts, path, name, a->file_digest);
+	}
+	free(sig);
+	sg_workdir_remove(dir);
+	free(dir);
+	free(a);
 	return error;
 }

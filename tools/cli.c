@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "signgate/error.h"
+#include "signgate/pipeline.h"
 
 int cli_exit_code(int status)
 {
@@ -75,4 +76,23 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'signgate %s --help'.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+void cli_print_outcome(const sg_outcome *r, const sg_job *job, int json)
+{
+	json_t *obj;
+
+	if (!json) {
+		printf("%-8s %s: %s\n", r->decision, job->input, r->message);
+		fflush(stdout);
+		return;
+	}
+	obj = sg_outcome_to_json(r, job);
+	if (!obj)
+		return;
+	if (r->audit_id[0])
+		json_object_set_new(obj, "audit_id", json_string(r->audit_id));
+	json_object_set_new(obj, "exit_code", json_integer(cli_exit_code(r->status)));
+	cli_print_json(obj);
+	json_decref(obj);
 }

@@ -39,6 +39,14 @@ void cli_print_json(const json_t *obj);
 /* Usage error: print the message and "try 'signgate CMD --help'"; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Print one outcome: the JSON object (with audit_id and exit_code) when
+ * `json`, else "DECISION INPUT: message".
+ */
+struct sg_outcome;
+struct sg_job;
+void cli_print_outcome(const struct sg_outcome *r, const struct sg_job *job, int json);
+
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

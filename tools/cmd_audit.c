@@ -46,7 +46,7 @@ static int parse(audit_opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "+c:l:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'l': o->log = optarg; break;

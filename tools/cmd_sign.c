@@ -1,4 +1,5 @@
 /* signgate sign / signgate check. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static int parse(sign_opts *o, int argc, char **argv, int signing)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, signing ? "+c:o:fh" : "+c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, signing ? "c:o:fh" : "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'o': o->out_dir = optarg; break;
@@ -107,24 +108,14 @@ static char *output_for(const sign_opts *o, const char *input)
 
 static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 {
-	if (json) {
-		json_t *obj = sg_outcome_to_json(r, job);
-		if (obj) {
-			json_object_set_new(obj, "audit_id", json_string(r->audit_id));
-			json_object_set_new(obj, "exit_code", json_integer(cli_exit_code(r->status)));
-			cli_print_json(obj);
-			json_decref(obj);
-		}
+	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN) {
+		cli_print_outcome(r, job, json);
 		return;
 	}
-	if (r->status == SG_OK && job->action == SG_ACTION_SIGN)
-		printf("signed   %s -> %s (approval %s, signer SHA-1 %s%s%s)\n", job->input,
-		       job->output, r->decision_detail.approval->id,
-		       r->verify.signer.sha1_thumbprint,
-		       r->verify.timestamped ? ", timestamp " : ", no timestamp",
-		       r->verify.timestamped ? r->verify.timestamp : "");
-	else
-		printf("%-8s %s: %s\n", r->decision, job->input, r->message);
+	printf("signed   %s -> %s (approval %s, signer SHA-1 %s%s%s)\n", job->input, job->output,
+	       r->decision_detail.approval->id, r->verify.signer.sha1_thumbprint,
+	       r->verify.timestamped ? ", timestamp " : ", no timestamp",
+	       r->verify.timestamped ? r->verify.timestamp : "");
 	fflush(stdout);
 }
 
@@ -140,28 +131,52 @@ static int load_context(sg_context *ctx, sg_config **cfg, sg_policy **policy,
 		error = sg_signer_load(signer, *cfg);
 	if (error)
 		return error;
-	ctx->cfg = *cfg;
+	sg_context_use_config(ctx, *cfg);
 	ctx->policy = *policy;
 	ctx->signer = signing ? signer : NULL;
-	ctx->audit_log = (*cfg)->audit_log;
-	ctx->verify.osslsigncode = (*cfg)->osslsigncode;
-	ctx->verify.ca_file = (*cfg)->ca_file;
-	ctx->verify.tsa_ca_file = (*cfg)->tsa_ca_file;
-	ctx->verify.crl_file = (*cfg)->crl_file;
-	ctx->verify.ignore_crl = (*cfg)->ignore_crl;
 	return SG_OK;
 }
 
+/* Create the output folder and its parents as needed (0755: outputs are shared). */
 static int ensure_out_dir(const char *dir)
 {
+	char path[PATH_MAX];
 	struct stat st;
 
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : -1;
-	/* Signed installers are meant to be shared: the folder is not private. */
-	if (mkdir(dir, 0755) != 0)
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
+		cli_error("%s: path too long", dir);
 		return -1;
-	return chmod(dir, 0755);
+	}
+	for (char *p = path + 1; ; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (stat(path, &st) != 0 && mkdir(path, 0755) != 0 && errno != EEXIST) {
+			cli_error("%s: cannot create the output folder: %s", path, strerror(errno));
+			return -1;
+		}
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			cli_error("%s: cannot use as the output folder: not a folder", path);
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/* --out FILE: its folder must exist (checked before any work is done). */
+static int check_out_parent(const char *out)
+{
+	char *dir = sg_path_dir(out);
+	struct stat st;
+	int ok = dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+
+	if (!ok)
+		cli_error("%s: the output folder %s does not exist", out, dir ? dir : "?");
+	free(dir);
+	return ok ? 0 : -1;
 }
 
 static int run(int argc, char **argv, int signing)
@@ -179,8 +194,8 @@ static int run(int argc, char **argv, int signing)
 		rc = cli_fail();
 		goto done;
 	}
-	if (o.out_dir && ensure_out_dir(o.out_dir) != 0) {
-		cli_error("%s: cannot use as the output folder", o.out_dir);
+	if ((o.out_dir && ensure_out_dir(o.out_dir) != 0) ||
+	    (o.out && check_out_parent(o.out) != 0)) {
 		rc = CLI_EXIT_OPERATIONAL;
 		goto done;
 	}

@@ -52,7 +52,7 @@ static int parse(verify_opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'a': o->ca = optarg; break;
@@ -76,23 +76,6 @@ static int parse(verify_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
-{
-	if (json) {
-		json_t *obj = sg_outcome_to_json(r, job);
-		if (obj) {
-			if (r->audit_id[0])
-				json_object_set_new(obj, "audit_id", json_string(r->audit_id));
-			json_object_set_new(obj, "exit_code", json_integer(cli_exit_code(r->status)));
-			cli_print_json(obj);
-			json_decref(obj);
-		}
-		return;
-	}
-	printf("%-8s %s: %s\n", r->decision, job->input, r->message);
-	fflush(stdout);
-}
-
 /* Trust settings from the config; the pin is the configured signer when there is a key. */
 static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *signer,
 			       const char *path)
@@ -101,12 +84,7 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 
 	if (error)
 		return error;
-	ctx->audit_log = (*cfg)->audit_log;
-	ctx->verify.osslsigncode = (*cfg)->osslsigncode;
-	ctx->verify.ca_file = (*cfg)->ca_file;
-	ctx->verify.tsa_ca_file = (*cfg)->tsa_ca_file;
-	ctx->verify.crl_file = (*cfg)->crl_file;
-	ctx->verify.ignore_crl = (*cfg)->ignore_crl;
+	sg_context_use_config(ctx, *cfg);
 	if (sg_config_require_signing(*cfg) == SG_OK) {
 		error = sg_signer_load(signer, *cfg);
 		if (error)
@@ -151,7 +129,7 @@ int cmd_verify(int argc, char **argv)
 			continue;
 		}
 		sg_pipeline_run(r, &ctx, &job);
-		print_outcome(r, &job, o.json);
+		cli_print_outcome(r, &job, o.json);
 		worst = cli_worse(worst, cli_exit_code(r->status));
 		free(r);
 	}

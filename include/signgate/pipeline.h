@@ -66,6 +66,12 @@ typedef struct sg_outcome {
 } sg_outcome;
 
 /*
+ * Fill the audit log and the trust settings of `ctx` from `cfg` (which must
+ * outlive ctx); the policy and the signer are left to the caller.
+ */
+void sg_context_use_config(sg_context *ctx, const sg_config *cfg);
+
+/*
  * Run `job` and fill `out`. Returns out->status: SG_OK when the input was
  * approved / signed / valid, otherwise the sg_status that ended it (for a
  * policy denial SG_ERR_DENIED, a broken installer SG_ERR_FORMAT, a failed

@@ -72,6 +72,13 @@ int sg_publish_commit(const char *tmp, const char *dest, int force);
  */
 int sg_secret_read_file(char **out, size_t *out_len, const char *path);
 
+/*
+ * Check that key material at `path` (a PKCS#12 or PEM private key) is a
+ * regular file, not a symbolic link, that group and others cannot access.
+ * Returns SG_OK, SG_ERR_IO or SG_ERR_CONFIG with the reason.
+ */
+int sg_secret_check_file(const char *path);
+
 /* Wipe and free a secret from sg_secret_read_file(); NULL is accepted. */
 void sg_secret_free(char *secret);
 

@@ -39,8 +39,8 @@ expect_in "$T/err" "invalid JSON"
 sed 's/"policy"/"polcy"/' "$CFG" >"$T/env/typo.json"
 sg 2 check --config "$T/env/typo.json" "$INST/hello-setup.exe"
 expect_in "$T/err" "typo.json: unknown key \"polcy\""
-sg 1 check --config "$T/nope.json" "$INST/hello-setup.exe"
-expect_in "$T/err" "nope.json: cannot read"
+sg 2 check --config "$T/nope.json" "$INST/hello-setup.exe"
+expect_in "$T/err" "nope.json: cannot read the config"
 
 # Broken policy: a field error names the file, the approval and the field.
 cat >"$T/env/policy/bad.json" <<'JSON'
@@ -66,6 +66,10 @@ expect_in "$LOG" '"decision":"failed"'
 # Unreadable key material: a PKCS#12 that is not one.
 printf 'not a p12' >"$T/fake.p12"
 sed "s#$PKI/signer.p12#$T/fake.p12#" "$CFG" >"$T/env/fakep12.json"
+chmod 0644 "$T/fake.p12"
+sg 2 sign --config "$T/env/fakep12.json" --out "$T/x.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "fake.p12: key file is accessible by group or others (mode 0644); chmod 600 it"
+chmod 0600 "$T/fake.p12"
 sg 1 sign --config "$T/env/fakep12.json" --out "$T/x.exe" "$INST/hello-setup.exe"
 expect_in "$T/err" "fake.p12: not a PKCS#12 file"
 expect_absent "$T/x.exe"

@@ -8,9 +8,14 @@ approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
 sg 0 verify --ca "$PKI/root.pem" "$T/signed.exe"
 
-# Wrong trust anchor: the TSA root, and a vendor's self-signed certificate.
-sg 3 verify --ca "$PKI/tsa-root.pem" "$T/signed.exe"
-expect_in "$T/out" "invalid  $T/signed.exe: signed.exe: signature 0: osslsigncode: Signature verification: failed"
+# Wrong trust anchor: another root with our root's name but its own key, and
+# a vendor's self-signed certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 \
+	-subj "/C=US/O=Example Corp/CN=Example Corp Internal Root CA" \
+	-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+	-keyout "$T/other-root.key" -out "$T/other-root.pem" 2>/dev/null
+sg 3 verify --ca "$T/other-root.pem" "$T/signed.exe"
+expect_in "$T/out" "invalid  $T/signed.exe: signed.exe: signature 0: signer chain does not verify to $T/other-root.pem"
 sg 3 verify --ca "$FIX/vendor/vendor.pem" --json "$T/signed.exe"
 expect_in "$T/out" '"decision":"invalid"'
 expect_in "$T/out" '"exit_code":3'

@@ -450,12 +450,13 @@ static void test_refused_appends(char *base[])
 	CHECK_INT(append_event(path, "approve", 11), SG_ERR_TAMPER);
 	CHECK_CONTAINS(
 	    sg_error_last(),
-	    "refused.jsonl: last line 10 is torn (no newline); run `signgate audit repair`");
+	    "refused.jsonl: last line 10 is torn (no newline, an interrupted write?); nothing "
+	    "was appended");
 	CHECK_INT(file_size(path), size);
 
 	write_lines(path, (char *[]){"{\"seq\":"}, 1, 1);
 	CHECK_INT(append_event(path, "approve", 1), SG_ERR_TAMPER);
-	CHECK_CONTAINS(sg_error_last(), "last line 1 is torn (no newline)");
+	CHECK_CONTAINS(sg_error_last(), "last line 1 is torn (no newline");
 
 	write_lines(path, (char *[]){base[0], "garbage"}, 2, 0);
 	size = file_size(path);

@@ -244,7 +244,7 @@ static void test_missing_file(void)
 	sg_config *cfg = (sg_config *)&cfg;
 
 	sg_error_clear();
-	CHECK_INT(sg_config_load(&cfg, in_tmp("absent.json")), SG_ERR_IO);
+	CHECK_INT(sg_config_load(&cfg, in_tmp("absent.json")), SG_ERR_CONFIG);
 	CHECK(cfg == NULL);
 	CHECK_CONTAINS(sg_error_last(), in_tmp("absent.json"));
 	CHECK_CONTAINS(sg_error_last(), "cannot read");

@@ -1,0 +1,342 @@
+/*
+ * Cryptographic Authenticode checks with OpenSSL; see lib/authenticode.h.
+ * Nothing here trusts text printed by osslsigncode.
+ */
+#include "authenticode.h"
+#include "signgate/error.h"
+#include "signgate/hash.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
+
+#define OID_SPC_INDIRECT_DATA "1.3.6.1.4.1.311.2.1.4"
+#define OID_NESTED_SIGNATURE "1.3.6.1.4.1.311.2.4.1"
+#define OID_RFC3161_TIMESTAMP "1.3.6.1.4.1.311.3.3.1"
+#define MAX_SIGNATURES 32
+
+static int reject(sg_authenticode_result *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+	ERR_clear_error();
+	return SG_ERR_VERIFY;
+}
+
+static int is_oid(const ASN1_OBJECT *obj, const char *text)
+{
+	ASN1_OBJECT *want = OBJ_txt2obj(text, 1);
+	int same = want && OBJ_cmp(obj, want) == 0;
+
+	ASN1_OBJECT_free(want);
+	return same;
+}
+
+static PKCS7_SIGNER_INFO *only_signer(PKCS7 *p7)
+{
+	STACK_OF(PKCS7_SIGNER_INFO) *sis;
+
+	if (!p7 || !PKCS7_type_is_signed(p7))
+		return NULL;
+	sis = PKCS7_get_signer_info(p7);
+	return sis && sk_PKCS7_SIGNER_INFO_num(sis) == 1 ? sk_PKCS7_SIGNER_INFO_value(sis, 0)
+							 : NULL;
+}
+
+/* The values of every unauthenticated attribute `oid` of `si`, in order. */
+static int unauth_values(const PKCS7_SIGNER_INFO *si, const char *oid, ASN1_TYPE **vals, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < sk_X509_ATTRIBUTE_num(si->unauth_attr); i++) {
+		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(si->unauth_attr, i);
+		if (!is_oid(X509_ATTRIBUTE_get0_object(a), oid))
+			continue;
+		for (int j = 0; j < X509_ATTRIBUTE_count(a) && n < max; j++)
+			vals[n++] = X509_ATTRIBUTE_get0_type(a, j);
+	}
+	return n;
+}
+
+static PKCS7 *pkcs7_from_type(const ASN1_TYPE *t)
+{
+	const unsigned char *der;
+
+	if (!t || t->type != V_ASN1_SEQUENCE)
+		return NULL;
+	der = t->value.sequence->data;
+	return d2i_PKCS7(NULL, &der, t->value.sequence->length);
+}
+
+/* The PKCS#7 SpcIndirectDataContent DER (with its SEQUENCE header). */
+static const ASN1_STRING *indirect_data(PKCS7 *p7)
+{
+	PKCS7 *content = p7->d.sign->contents;
+
+	if (!content || !content->type || !is_oid(content->type, OID_SPC_INDIRECT_DATA))
+		return NULL;
+	if (!content->d.other || content->d.other->type != V_ASN1_SEQUENCE)
+		return NULL;
+	return content->d.other->value.sequence;
+}
+
+/* The file digest of a DigestInfo at q (up to end), as upper-case hex. */
+static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
+			    const unsigned char *end)
+{
+	X509_SIG *dinfo = d2i_X509_SIG(NULL, &q, (long)(end - q));
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OCTET_STRING *digest = NULL;
+	int ok;
+
+	if (dinfo)
+		X509_SIG_get0(dinfo, &alg, &digest);
+	ok = dinfo && OBJ_obj2nid(alg->algorithm) == NID_sha256 &&
+	     digest->length == SG_SHA256_LEN;
+	if (ok) {
+		sg_hex_encode(out->file_digest, digest->data, SG_SHA256_LEN);
+		for (char *c = out->file_digest; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	}
+	X509_SIG_free(dinfo);
+	return ok ? SG_OK : reject(out, "signature %d: the file digest is not SHA-256", out->index);
+}
+
+/*
+ * The messageDigest attribute covers the SpcIndirectDataContent's value
+ * without its SEQUENCE tag and length; its second element is the DigestInfo
+ * of the file.
+ */
+static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_INFO *si)
+{
+	const ASN1_STRING *der = indirect_data(p7);
+	ASN1_OCTET_STRING *md_attr = PKCS7_digest_from_attributes(si->auth_attr);
+	unsigned char md[SG_SHA256_LEN];
+	const unsigned char *p, *q;
+	long len, elen;
+	int tag, cls;
+
+	if (!der)
+		return reject(out, "signature %d has no SpcIndirectDataContent", out->index);
+	p = der->data;
+	if ((ASN1_get_object(&p, &len, &tag, &cls, der->length) & 0x80) ||
+	    tag != V_ASN1_SEQUENCE || p + len != der->data + der->length)
+		return reject(out, "signature %d: malformed SpcIndirectDataContent", out->index);
+	if (!md_attr || md_attr->length != SG_SHA256_LEN ||
+	    !EVP_Digest(p, (size_t)len, md, NULL, EVP_sha256(), NULL) ||
+	    memcmp(md, md_attr->data, SG_SHA256_LEN) != 0)
+		return reject(out, "signature %d: the signed messageDigest does not match its content",
+			      out->index);
+	q = p;
+	if ((ASN1_get_object(&q, &elen, &tag, &cls, len) & 0x80) || q + elen > p + len)
+		return reject(out, "signature %d: malformed SpcIndirectDataContent", out->index);
+	return read_file_digest(out, q + elen, p + len);
+}
+
+/* The signer's signature over its DER-encoded signed attributes. */
+static int check_signed_attrs(sg_authenticode_result *out, PKCS7_SIGNER_INFO *si, X509 *leaf)
+{
+	unsigned char *abuf = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	int alen, ok = 0;
+
+	if (!si->auth_attr || sk_X509_ATTRIBUTE_num(si->auth_attr) == 0)
+		return reject(out, "signature %d has no signed attributes", out->index);
+	alen = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &abuf, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+	ctx = EVP_MD_CTX_new();
+	if (alen > 0 && ctx &&
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, X509_get0_pubkey(leaf)) == 1)
+		ok = EVP_DigestVerify(ctx, si->enc_digest->data, (size_t)si->enc_digest->length,
+				      abuf, (size_t)alen) == 1;
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(abuf);
+	return ok ? SG_OK
+		  : reject(out, "signature %d: the signer's signature does not verify", out->index);
+}
+
+/* A trust store from `file`, plus the system bundle when `with_system` is set. */
+static X509_STORE *load_store(const char *file, int with_system)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (!store || X509_STORE_load_file(store, file) != 1) {
+		X509_STORE_free(store);
+		return NULL;
+	}
+	if (with_system)
+		X509_STORE_load_file(store, "/etc/ssl/certs/ca-certificates.crt");
+	ERR_clear_error();
+	return store;
+}
+
+static const EVP_MD *imprint_md(const TS_TST_INFO *tst)
+{
+	const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint((TS_TST_INFO *)tst));
+	int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef;
+
+	if (nid == NID_sha256)
+		return EVP_sha256();
+	if (nid == NID_sha384)
+		return EVP_sha384();
+	if (nid == NID_sha512)
+		return EVP_sha512();
+	return NULL;
+}
+
+/* Verify `token` (a TimeStampToken) over the signature value of `si`. */
+static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts *o,
+			PKCS7 *token, PKCS7_SIGNER_INFO *si)
+{
+	TS_TST_INFO *tst = PKCS7_to_TS_TST_INFO(token);
+	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
+	const EVP_MD *md = tst ? imprint_md(tst) : NULL;
+	unsigned char *imprint = md ? OPENSSL_malloc((size_t)EVP_MD_get_size(md)) : NULL;
+	X509_STORE *store = NULL;
+	struct tm tm;
+	int error = SG_OK;
+
+	if (!tst || !ctx || !md || !imprint ||
+	    !EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length, imprint, NULL, md,
+			NULL)) {
+		OPENSSL_free(imprint);
+		error = reject(out, "signature %d: unusable timestamp token", out->index);
+		goto done;
+	}
+	TS_VERIFY_CTX_set_imprint(ctx, imprint, EVP_MD_get_size(md));
+	store = load_store(o->tsa_ca_file ? o->tsa_ca_file : o->ca_file, !o->tsa_ca_file);
+	if (!store) {
+		error = reject(out, "cannot load the timestamp trust anchors");
+		goto done;
+	}
+	TS_VERIFY_CTX_set_store(ctx, store);
+	TS_VERIFY_CTX_add_flags(ctx, TS_VFY_SIGNATURE | TS_VFY_VERSION | TS_VFY_IMPRINT |
+					     TS_VFY_SIGNER);
+	if (TS_RESP_verify_token(ctx, token) != 1) {
+		unsigned long e = ERR_peek_last_error();
+		error = reject(out, "signature %d: the timestamp does not verify against %s: %s",
+			       out->index, o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
+			       e ? ERR_reason_error_string(e) : "unknown reason");
+		goto done;
+	}
+	if (ASN1_TIME_to_tm(TS_TST_INFO_get_time(tst), &tm) != 1) {
+		error = reject(out, "signature %d: the timestamp has no valid time", out->index);
+		goto done;
+	}
+	out->timestamped = 1;
+	out->timestamp = timegm(&tm);
+done:
+	TS_VERIFY_CTX_free(ctx);
+	TS_TST_INFO_free(tst);
+	return error;
+}
+
+static int check_timestamp(sg_authenticode_result *out, const sg_authenticode_opts *o,
+			   PKCS7_SIGNER_INFO *si)
+{
+	ASN1_TYPE *vals[2];
+	PKCS7 *token;
+	int n = unauth_values(si, OID_RFC3161_TIMESTAMP, vals, 2), error;
+
+	if (n == 0)
+		return SG_OK;
+	if (n > 1)
+		return reject(out, "signature %d carries more than one timestamp", out->index);
+	token = pkcs7_from_type(vals[0]);
+	if (!token)
+		return reject(out, "signature %d: malformed timestamp token", out->index);
+	error = verify_token(out, o, token, si);
+	PKCS7_free(token);
+	return error;
+}
+
+static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts *o, PKCS7 *p7,
+			PKCS7_SIGNER_INFO *si)
+{
+	STACK_OF(X509) *signers = PKCS7_get0_signers(p7, NULL, 0);
+	X509_ALGOR *md_alg = NULL;
+	X509 *leaf;
+	int error;
+
+	PKCS7_SIGNER_INFO_get0_algs(si, NULL, &md_alg, NULL);
+	if (!md_alg || OBJ_obj2nid(md_alg->algorithm) != NID_sha256) {
+		sk_X509_free(signers);
+		return reject(out, "signature %d does not use SHA-256", out->index);
+	}
+	if (!signers || sk_X509_num(signers) != 1) {
+		sk_X509_free(signers);
+		return reject(out, "signature %d does not carry its signer certificate", out->index);
+	}
+	leaf = sk_X509_value(signers, 0);
+	error = sg_cert_info_from_x509(&out->signer, leaf);
+	if (!error)
+		error = check_signed_attrs(out, si, leaf);
+	if (!error)
+		error = check_content(out, p7, si);
+	if (!error)
+		error = check_timestamp(out, o, si);
+	if (!error && sg_cert_check_codesign(leaf, "signer") != SG_OK)
+		error = reject(out, "signature %d: %s", out->index, sg_error_last());
+	if (!error && sg_cert_verify_chain(leaf, p7->d.sign->cert, o->ca_file, o->crl_file,
+					   out->timestamped ? out->timestamp : 0) != SG_OK)
+		error = reject(out, "signature %d: %s", out->index, sg_error_last());
+	if (!error && o->pin_sha256 && strcmp(o->pin_sha256, out->signer.sha256) != 0)
+		error = reject(out,
+			       "signature %d is by certificate %s (SHA-1 %s), not the configured "
+			       "signing certificate",
+			       out->index, out->signer.subject, out->signer.sha1_thumbprint);
+	sk_X509_free(signers);
+	return error;
+}
+
+/* Signature `index` (-1: the last) of `primary`, counting nested ones. */
+static PKCS7 *select_signature(sg_authenticode_result *out, PKCS7 *primary, int index)
+{
+	PKCS7_SIGNER_INFO *si = only_signer(primary);
+	ASN1_TYPE *nested[MAX_SIGNATURES];
+	int n = si ? unauth_values(si, OID_NESTED_SIGNATURE, nested, MAX_SIGNATURES) : 0;
+
+	out->n_signatures = si ? n + 1 : 0;
+	out->index = index < 0 ? n : index;
+	if (!si || out->index > n)
+		return NULL;
+	return out->index == 0 ? primary : pkcs7_from_type(nested[out->index - 1]);
+}
+
+int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
+			  const char *sig_path)
+{
+	BIO *bio = BIO_new_file(sig_path, "rb");
+	PKCS7 *primary = bio ? d2i_PKCS7_bio(bio, NULL) : NULL, *p7 = NULL;
+	PKCS7_SIGNER_INFO *si;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	BIO_free(bio);
+	if (!primary)
+		error = reject(out, "the embedded signature is not DER PKCS#7");
+	else if (!(p7 = select_signature(out, primary, opts->index)))
+		error = reject(out, "no signature with index %d (%d present)", opts->index,
+			       out->n_signatures);
+	else if (!(si = only_signer(p7)))
+		error = reject(out, "signature %d is not a single-signer PKCS#7 SignedData",
+			       out->index);
+	else
+		error = check_signer(out, opts, p7, si);
+	if (p7 != primary)
+		PKCS7_free(p7);
+	PKCS7_free(primary);
+	ERR_clear_error();
+	return error;
+}

@@ -1,0 +1,44 @@
+/*
+ * Internal: the cryptographic checks of an Authenticode PKCS#7 signature,
+ * made with OpenSSL independently of osslsigncode's report.
+ */
+#ifndef SIGNGATE_LIB_AUTHENTICODE_H
+#define SIGNGATE_LIB_AUTHENTICODE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "signgate/cert.h"
+
+typedef struct sg_authenticode_opts {
+	const char *ca_file;	 /* trust anchors for the signer */
+	const char *tsa_ca_file; /* trust anchors for timestamp tokens */
+	const char *crl_file;	 /* optional */
+	const char *pin_sha256;	 /* optional leaf pin */
+	int index;		 /* 0 primary, n nested, -1 the last */
+} sg_authenticode_opts;
+
+typedef struct sg_authenticode_result {
+	int n_signatures;      /* primary plus nested */
+	int index;	       /* the one checked */
+	sg_cert_info signer;   /* its leaf */
+	char file_digest[129]; /* upper-case hex of the signed file digest */
+	int timestamped;       /* 1 when an RFC 3161 token verified */
+	time_t timestamp;
+	char reason[768];      /* why it failed */
+} sg_authenticode_result;
+
+/*
+ * Check the DER PKCS#7 at `sig_path` (from osslsigncode extract-signature):
+ * pick signature opts->index; require SHA-256 for the signer and the file
+ * digest; verify the signer's signature over its signed attributes and the
+ * messageDigest attribute against the SpcIndirectDataContent; verify an RFC
+ * 3161 timestamp token, when present, against tsa_ca_file (its imprint must
+ * be the signature value); verify the leaf's chain at the timestamp time (or
+ * now), its code-signing usage, and the pin. Returns SG_OK, or SG_ERR_VERIFY
+ * with out->reason set, or SG_ERR_IO / SG_ERR_NOMEM.
+ */
+int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
+			  const char *sig_path);
+
+#endif
