@@ -13,13 +13,13 @@ Usage: $prog [options] OUTDIR
 Create an example internal PKI with OpenSSL 3 in OUTDIR (mode 0700):
   root CA (RSA-4096, 10 years), issuing CA (RSA-4096, pathlen:0),
   code-signing leaf (RSA-3072, EKU codeSigning only), PKCS#12 + password file,
-  a TSA leaf (EKU critical timeStamping) under its own TSA root,
+  a TSA certificate (RSA-3072, EKU critical timeStamping) issued by the root,
   an 'openssl ts -reply' config (tsa.cnf) and a ready signgate.json.
 
 Options:
   --days N   leaf validity in days (default 365; more than 460 is warned about)
   --ec       make the leaf key ECDSA P-256 instead of RSA-3072
-  --no-tsa   do not create the TSA files (signgate.json then has no tsa_ca_file)
+  --no-tsa   do not create the TSA files
   --force    regenerate even if OUTDIR already holds a PKI (replaces every key)
   -q         print only the leaf's SHA-1 thumbprint
   -h         show this help
@@ -120,7 +120,10 @@ umask 077
 # The files a complete PKI consists of; used for the idempotency check.
 pki_files=(root.pem root.cer root.key issuing.pem issuing.key chain.pem
 	signer.pem signer.key signer.p12 signer.pass ca.pass signgate.json)
-tsa_files=(tsa-root.pem tsa-root.key tsa.pem tsa.key tsa-chain.pem tsa.cnf)
+tsa_files=(tsa.pem tsa.key tsa-chain.pem tsa.cnf)
+# Written by earlier versions of this script (the TSA had its own root);
+# --force removes them.
+old_files=(tsa-root.pem tsa-root.key)
 
 thumbprint() {
 	openssl x509 -in "$1" -noout -fingerprint -sha1 |
@@ -137,7 +140,7 @@ report() {
 	printf 'Example PKI in %s\n' "$dir"
 	printf '  trust anchor:  root.pem (root.cer for Windows Trusted Root)\n'
 	printf '  signer:        signer.p12 (password in signer.pass)\n'
-	[ -f "$dir/tsa.cnf" ] && printf '  TSA:           tsa.cnf, trust tsa-root.pem\n'
+	[ -f "$dir/tsa.cnf" ] && printf '  TSA:           tsa.cnf (TSA certificate issued by root.pem)\n'
 	printf '  config:        signgate.json\n'
 	printf 'Leaf SHA-1 thumbprint: %s\n' "$tp"
 }
@@ -156,6 +159,9 @@ if [ "$existing" -gt 0 ] && [ "$force" -eq 0 ]; then
 		[ -s "$outdir/$f" ] || complete=0
 	done
 	if [ "$complete" -eq 1 ]; then
+		[ ! -e "$outdir/tsa-root.pem" ] ||
+			printf '%s: warning: %s has the old separate TSA root (tsa-root.pem); --force makes a PKI whose TSA is issued by root.pem\n' \
+				"$prog" "$outdir" >&2
 		report "$outdir"
 		exit 0
 	fi
@@ -269,8 +275,6 @@ pids+=($!)
 genkey signer "$key_type" 3072 signer.pass &
 pids+=($!)
 if [ "$with_tsa" -eq 1 ]; then
-	genkey tsa-root rsa 4096 ca.pass &
-	pids+=($!)
 	# tsa.key stays unencrypted: 'openssl ts -reply' from tsa.cnf and
 	# osslsigncode's -TSA-key read it without a password prompt.
 	genkey tsa rsa 3072 - &
@@ -308,13 +312,17 @@ openssl x509 -in "$work/signer.pem" -noout -ext extendedKeyUsage 2>/dev/null |
 	die "leaf EKU is not exactly codeSigning"
 
 if [ "$with_tsa" -eq 1 ]; then
-	# The TSA has its own root: timestamp trust (-TSA-CAfile) stays separate
-	# from code-signing trust (-CAfile), so neither root can stand in for
-	# the other in a test.
-	selfsign tsa-root "$org/CN=Example Corp Timestamping Root CA" 3650 v3_root
-	issue tsa - "$org/CN=Example Corp Timestamping Authority" 1825 v3_tsa tsa-root
-	cat "$work/tsa.pem" "$work/tsa-root.pem" >"$work/tsa-chain.pem"
-	ossl verify -purpose timestampsign -CAfile "$work/tsa-root.pem" "$work/tsa.pem"
+	# The TSA is issued by the root itself, beside the issuing CA (not under
+	# it: the issuing CA issues code-signing certificates only). A timestamp
+	# then verifies against root.pem alone: the token carries the TSA
+	# certificate, and its issuer is the trust anchor, so no verifier needs
+	# an intermediate it may not look for in the token.
+	issue tsa - "$org/CN=Example Corp Timestamping Authority" 1825 v3_tsa root
+	cat "$work/tsa.pem" "$work/root.pem" >"$work/tsa-chain.pem"
+	ossl verify -purpose timestampsign -CAfile "$work/root.pem" "$work/tsa.pem"
+	openssl x509 -in "$work/tsa.pem" -noout -ext extendedKeyUsage 2>/dev/null |
+		tr -d '\n' | grep -qx 'X509v3 Extended Key Usage: critical[[:space:]]*Time Stamping' ||
+		die "TSA EKU is not exactly critical timeStamping"
 	printf '01\n' >"$work/tsaserial"
 
 	cat >"$work/tsa.cnf" <<EOF
@@ -329,8 +337,10 @@ dir                    = $outdir
 serial                 = \$dir/tsaserial
 crypto_device          = builtin
 signer_cert            = \$dir/tsa.pem
-# The reply always carries the TSA certificate itself; add only its issuer.
-certs                  = \$dir/tsa-root.pem
+# With certReq set in the query (osslsigncode sets it) the reply carries
+# the TSA certificate; 'certs' adds its issuer, the root, so the token holds
+# the whole chain. Verifiers trust root.pem alone for it.
+certs                  = \$dir/root.pem
 signer_key             = \$dir/tsa.key
 signer_digest          = sha256
 # 2.999 is the ITU-T example arc: an obviously non-production policy OID.
@@ -351,12 +361,9 @@ fi
 	printf '  "policy": "policy/",\n'
 	printf '  "audit_log": "audit/signgate-audit.jsonl",\n'
 	printf '  "trust": {\n'
-	if [ "$with_tsa" -eq 1 ]; then
-		printf '    "ca_file": "root.pem",\n'
-		printf '    "tsa_ca_file": "tsa-root.pem"\n'
-	else
-		printf '    "ca_file": "root.pem"\n'
-	fi
+	# No tsa_ca_file: the TSA chains to root.pem, which signgate uses for
+	# timestamps too when tsa_ca_file is absent.
+	printf '    "ca_file": "root.pem"\n'
 	printf '  },\n'
 	printf '  "signing": {\n'
 	printf '    "pkcs12": "signer.p12",\n'
@@ -373,7 +380,7 @@ chmod 0644 -- "$work"/*.pem "$work/root.cer" "$work/signgate.json"
 [ "$with_tsa" -eq 0 ] || chmod 0644 -- "$work/tsa.cnf"
 
 # --force: drop the TSA files of an earlier run so a --no-tsa PKI has none.
-for f in "${pki_files[@]}" "${tsa_files[@]}" tsaserial tsaserial.old; do
+for f in "${pki_files[@]}" "${tsa_files[@]}" "${old_files[@]}" tsaserial tsaserial.old; do
 	[ -e "$work/$f" ] || rm -f -- "${outdir:?}/$f"
 done
 for f in "$work"/*; do

@@ -24,7 +24,7 @@ rm -rf -- "$demo"
 mkdir -p -- "$demo"
 cd -- "$demo"
 
-step "1. An internal PKI: root, issuing CA, code-signing leaf (RSA-3072), TSA"
+step "1. An internal PKI: root, issuing CA, code-signing leaf (RSA-3072), TSA issued by the root"
 bash "$root/certs-example/make-pki.sh" pki
 
 step "2. Real unsigned vendor installers (NSIS via makensis, MSI via wixl)"
@@ -66,6 +66,8 @@ show "$sg" sign --config pki/signgate.json --out-dir signed downloads/hello-setu
 
 step "6. Verify the way the site server will once the root is trusted"
 show "$sg" verify --config pki/signgate.json signed/hello-setup.exe signed/hello-1.0.msi
+# Signature and timestamp both chain to the enterprise root: it alone suffices.
+show "$sg" verify --ca pki/root.pem signed/hello-setup.exe signed/hello-1.0.msi
 
 step "7. Denials: an unapproved installer and a tampered copy of an approved one"
 mkdir -p tampered

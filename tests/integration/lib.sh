@@ -42,6 +42,12 @@ expect_in() {
 	ok
 }
 
+# expect_in_i FILE TEXT: FILE contains TEXT, ignoring case (fixed string).
+expect_in_i() {
+	grep -qiF -- "$2" "$1" || fail "${1##*/} lacks (any case): $2"
+	ok
+}
+
 expect_not_in() {
 	if grep -qF -- "$2" "$1"; then fail "${1##*/} unexpectedly contains: $2"; fi
 	ok
@@ -64,6 +70,8 @@ expect_same() {
 }
 
 # new_env [EXTRA_SIGNING_JSON]: a config in $T/env with an empty policy folder.
+# No trust.tsa_ca_file: the example TSA is issued by root.pem, which signgate
+# then uses for timestamps as well.
 new_env() {
 	local extra=${1:-}
 	mkdir -p "$T/env/policy" "$T/env/audit"
@@ -71,7 +79,7 @@ new_env() {
 {
   "policy": "policy/",
   "audit_log": "audit/audit.jsonl",
-  "trust": { "ca_file": "$PKI/root.pem", "tsa_ca_file": "$PKI/tsa-root.pem" },
+  "trust": { "ca_file": "$PKI/root.pem" },
   "signing": { "pkcs12": "$PKI/signer.p12", "password_file": "$PKI/signer.pass"$extra },
   "osslsigncode": "/usr/bin/osslsigncode"
 }

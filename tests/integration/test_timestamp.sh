@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # RFC 3161 timestamps from a TSA on 127.0.0.1: the first TSA that answers is
-# used; all down fails the signing and says so; an untrusted TSA fails verify.
+# used; a timestamped file verifies with the enterprise root alone (the
+# example TSA is issued by it); all down fails the signing and says so; an
+# untrusted TSA fails verify.
 . "$(dirname -- "$0")/lib.sh"
 
 good="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
@@ -18,17 +20,43 @@ ts=$(audit_field 1 signature.timestamp)
 ok
 sg 0 verify --config "$CFG" --json "$T/o/hello-setup.exe" "$T/o/hello-1.0.msi"
 expect_in "$T/out" "\"timestamp\":\"$ts\""
-osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/tsa-root.pem" -ignore-cdp \
-	-in "$T/o/hello-1.0.msi" >"$T/ov" 2>&1 || fail "osslsigncode verify failed"
-expect_in "$T/ov" "Timestamp Server Signature verification: ok"
+# The issue's contract: the enterprise root alone verifies a timestamped file.
+sg 0 verify --ca "$PKI/root.pem" --json "$T/o/hello-setup.exe" "$T/o/hello-1.0.msi"
+expect_in "$T/out" "\"timestamp\":\"$ts\""
+for f in hello-1.0.msi hello-setup.exe; do
+	osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-cdp \
+		-in "$T/o/$f" >"$T/ov" 2>&1 || fail "osslsigncode verify of $f failed"
+	expect_in "$T/ov" "Timestamp Server Signature verification: ok"
+done
 
-# Untrusted TSA: osslsigncode still exits 0 here, signgate does not.
-osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-cdp \
+# OpenSSL's own TS verification of a reply from the TSA, root.pem the only
+# trust anchor: the reply carries the TSA certificate and its issuer.
+echo "timestamp me" >"$T/data"
+openssl ts -query -data "$T/data" -sha256 -cert -out "$T/q.tsq" 2>/dev/null
+/usr/bin/python3 - "$good" "$T/q.tsq" "$T/r.tsr" <<'PY' || fail "the TSA gave no reply"
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read(),
+                             headers={"Content-Type": "application/timestamp-query"})
+with urllib.request.urlopen(req, timeout=30) as r:
+    open(sys.argv[3], "wb").write(r.read())
+PY
+ok
+openssl ts -verify -in "$T/r.tsr" -data "$T/data" -CAfile "$PKI/root.pem" >"$T/ov" 2>&1 ||
+	fail "openssl ts -verify against root.pem failed: $(cat "$T/ov")"
+ok
+openssl ts -reply -in "$T/r.tsr" -token_out -out "$T/tok.der" 2>/dev/null
+openssl pkcs7 -inform DER -in "$T/tok.der" -print_certs -noout >"$T/ov"
+expect_in "$T/ov" "CN = Example Corp Timestamping Authority"
+expect_in "$T/ov" "CN = Example Corp Internal Root CA"
+
+# Untrusted TSA: timestamps trusted only from another CA (the vendor's
+# self-signed certificate). osslsigncode still exits 0 here; signgate does not.
+osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$FIX/vendor/vendor.pem" -ignore-cdp \
 	-in "$T/o/hello-setup.exe" >"$T/ov" 2>&1 && ossl_rc=0 || ossl_rc=$?
 expect_in "$T/ov" "Timestamp Server Signature verification: failed"
-sg 3 verify --ca "$PKI/root.pem" --tsa-ca "$PKI/root.pem" "$T/o/hello-setup.exe"
-expect_in "$T/out" "Timestamp Server Signature verification: failed"
-echo "osslsigncode exit status with the untrusted TSA: $ossl_rc"
+expect_same "$ossl_rc" 0
+sg 3 verify --ca "$PKI/root.pem" --tsa-ca "$FIX/vendor/vendor.pem" "$T/o/hello-setup.exe"
+expect_in_i "$T/out" "timestamp"
 
 # Every TSA down: signing fails, names each TSA, leaves no output.
 new_env ", \"timestamp_urls\": [\"$down\", \"http://127.0.0.1:9/tsr\"], \"timestamp_timeout\": 20"
