@@ -161,9 +161,12 @@ static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	error = sg_publish_commit(tmp, job->output, job->force);
 	free(tmp);
 	if (error) {
+		/* The "signed" record is already durable: say that it did not take effect. */
+		memcpy(o->cancels, o->audit_id, sizeof(o->cancels));
 		o->have_output = 0;
 		end_job(o, error, "failed");
-		record(o, ctx, job);
+		if (record(o, ctx, job) != SG_OK)
+			sg_error_set(error, "%s", o->message);
 	}
 	return error;
 }
@@ -390,5 +393,7 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		set(rec, "output", output_json(o, job));
 	if (o->verified)
 		set(rec, "signature", signature_json(o));
+	if (o->cancels[0])
+		set(rec, "cancels", text(o->cancels));
 	return rec;
 }

@@ -13,7 +13,7 @@
 #include "signgate/util.h"
 
 static const char sign_help[] =
-	"Usage: signgate sign --config FILE (--out-dir DIR | --out FILE) [--force] [--json] INPUT...\n"
+	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [--force] [--json] INPUT...\n"
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 and SHA-512,\n"
 	"check its structure (PE or MSI), decide against the policy (default deny),\n"
@@ -24,7 +24,8 @@ static const char sign_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   signgate.json (policy, audit log, trust, signing key)\n"
-	"  -o, --out-dir DIR   write each output as DIR/<input base name>\n"
+	"  -o, --out-dir DIR   write each output as DIR/<input base name>; DIR and its\n"
+	"                      parents are created when missing (default: ./signed)\n"
 	"      --out FILE      output path (exactly one INPUT)\n"
 	"  -f, --force         replace an existing output file (never the input)\n"
 	"      --json          one JSON object per input on stdout\n"
@@ -48,6 +49,9 @@ static const char check_help[] =
 	"\n"
 	"Exit codes: 0 all approved; 1 operational error; 2 usage or configuration\n"
 	"error; 3 at least one input denied.\n";
+
+/* Where outputs go when neither --out-dir nor --out is given. */
+#define DEFAULT_OUT_DIR "signed"
 
 typedef struct sign_opts {
 	const char *config, *out_dir, *out;
@@ -84,8 +88,10 @@ static int parse(sign_opts *o, int argc, char **argv, int signing)
 		return cli_usage_error(cmd, "--config FILE is required");
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no INPUT given");
-	if (signing && !o->out_dir == !o->out)
-		return cli_usage_error(cmd, "give exactly one of --out-dir DIR or --out FILE");
+	if (o->out_dir && o->out)
+		return cli_usage_error(cmd, "give --out-dir DIR or --out FILE, not both");
+	if (signing && !o->out_dir && !o->out)
+		o->out_dir = DEFAULT_OUT_DIR;
 	if (o->out && argc - optind != 1)
 		return cli_usage_error(cmd, "--out takes exactly one INPUT; use --out-dir for several");
 	return 0;

@@ -7,7 +7,7 @@
  *     "policy": "policy/",                      a policy file or a folder of *.json
  *     "audit_log": "audit/signgate-audit.jsonl",
  *     "trust": { "ca_file": "pki/root.pem",     root(s) the output must chain to
- *                "tsa_ca_file": "pki/tsa-root.pem",  root(s) for timestamp tokens
+ *                "tsa_ca_file": "pki/tsa-roots.pem",  root(s) for timestamp tokens
  *                "crl_file": "pki/ca.crl",      optional CRLs for offline checks
  *                "ignore_crl": false },          CRL checks off, explicitly
  *     "signing": { "pkcs12": "pki/signer.p12", "password_file": "pki/signer.pass",
@@ -28,7 +28,7 @@ typedef struct sg_config {
 	char *policy;	     /* absolute or resolved paths below */
 	char *audit_log;
 	char *ca_file;
-	char *tsa_ca_file;   /* NULL: the TSA chain is checked against ca_file */
+	char *tsa_ca_file;   /* NULL: ca_file plus the system CA bundle */
 	char *crl_file;	     /* NULL when none */
 	int ignore_crl;
 	char *pkcs12;	     /* either pkcs12 ... */

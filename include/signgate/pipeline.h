@@ -63,6 +63,8 @@ typedef struct sg_outcome {
 	int have_output;
 	sg_digests output;
 	char audit_id[SG_AUDIT_ID_LEN];
+	/* The "signed" record that a later failure to publish the output cancels. */
+	char cancels[SG_AUDIT_ID_LEN];
 } sg_outcome;
 
 /*

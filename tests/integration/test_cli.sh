@@ -19,8 +19,23 @@ expect_in "$T/err" "--config FILE is required"
 
 new_env
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
-sg 2 sign --config "$CFG" "$INST/hello-setup.exe"
-expect_in "$T/err" "give exactly one of --out-dir DIR or --out FILE"
+sg 2 sign --config "$CFG" --out-dir "$T/o" --out "$T/x.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "give --out-dir DIR or --out FILE, not both"
+# Without either, outputs go to ./signed (created), and options may follow inputs.
+(cd "$T" && "$SG_BIN" sign --config "$CFG" "$INST/hello-setup.exe" --json >"$T/out" 2>"$T/err") ||
+	fail "sign without --out-dir failed"
+expect_in "$T/out" "\"path\":\"signed/hello-setup.exe\""
+[ -f "$T/signed/hello-setup.exe" ] || fail "no output in ./signed"
+ok
+# Nested output folders are created; a file where a folder should be is refused.
+sg 0 sign --config "$CFG" --out-dir "$T/deep/er/out" "$INST/hello-setup.exe"
+[ -f "$T/deep/er/out/hello-setup.exe" ] || fail "no output in a nested --out-dir"
+ok
+touch "$T/plainfile"
+sg 1 sign --config "$CFG" --out-dir "$T/plainfile/sub" "$INST/hello-setup.exe"
+expect_in "$T/err" "plainfile: cannot use as the output folder: not a folder"
+sg 1 sign --config "$CFG" --out "$T/missing-dir/x.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "the output folder $T/missing-dir does not exist"
 sg 2 sign --config "$CFG" --out "$T/x.exe" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
 expect_in "$T/err" "--out takes exactly one INPUT"
 sg 2 check --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"

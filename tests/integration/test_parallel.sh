@@ -26,4 +26,21 @@ expect_same "$(wc -l <"$LOG")" "$want"
 expect_same "$(grep -c '"decision":"signed"' "$LOG")" 2
 # seq runs 1..N without gaps or repeats.
 expect_same "$(grep -o '"seq":[0-9]*' "$LOG" | cut -d: -f2 | sort -n | uniq | wc -l)" "$want"
+
+# Racing signers on one output: exactly one publishes; every other "signed"
+# record is cancelled by a later "failed" record that names it.
+new_env
+rm -f "$LOG" # a fresh log for this part
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+for _ in 1 2 3 4 5 6; do
+	"$SG_BIN" sign --config "$CFG" --out "$T/race.exe" "$INST/hello-setup.exe" >/dev/null 2>&1 &
+done
+wait
+sg 0 audit verify --config "$CFG"
+sg 0 verify --config "$CFG" "$T/race.exe"
+signed=$(grep -c '"decision":"signed"' "$LOG")
+cancelled=$(grep -c '"cancels":"' "$LOG" || true)
+expect_same "$((signed - cancelled))" 1
+ls -A "$T" | grep -c '^\.race\.exe\.sg-' >"$T/stray" || true
+expect_same "$(cat "$T/stray")" 0
 done_ok
