@@ -368,6 +368,7 @@ fi
 	printf '  "signing": {\n'
 	printf '    "pkcs12": "signer.p12",\n'
 	printf '    "password_file": "signer.pass",\n'
+	printf '    "certificate": "signer.pem",\n'
 	printf '    "timestamp_urls": []\n'
 	printf '  },\n'
 	printf '  "osslsigncode": "/usr/bin/osslsigncode"\n'

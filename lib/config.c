@@ -112,7 +112,8 @@ static int load_ts_urls(sg_config *cfg, const json_t *signing)
 static int load_signing(sg_config *cfg, const json_t *root)
 {
 	static const char *const keys[] = { "pkcs12", "password_file", "cert_chain", "key",
-					     "timestamp_urls", "timestamp_timeout", NULL };
+					     "timestamp_urls", "timestamp_timeout", "certificate",
+					     NULL };
 	json_t *signing, *v;
 	int error = get_object(&signing, cfg, root, "signing");
 
@@ -123,6 +124,7 @@ static int load_signing(sg_config *cfg, const json_t *root)
 	    (error = get_path(&cfg->cert_chain, cfg, signing, "cert_chain", "signing.")) ||
 	    (error = get_path(&cfg->key, cfg, signing, "key", "signing.")) ||
 	    (error = get_path(&cfg->password_file, cfg, signing, "password_file", "signing.")) ||
+	    (error = get_path(&cfg->certificate, cfg, signing, "certificate", "signing.")) ||
 	    (error = load_ts_urls(cfg, signing)))
 		return error;
 	if (cfg->pkcs12 && (cfg->cert_chain || cfg->key))
@@ -233,6 +235,7 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->cert_chain);
 	free(cfg->key);
 	free(cfg->password_file);
+	free(cfg->certificate);
 	for (size_t i = 0; cfg->timestamp_urls && cfg->timestamp_urls[i]; i++)
 		free(cfg->timestamp_urls[i]);
 	free(cfg->timestamp_urls);

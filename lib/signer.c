@@ -119,6 +119,41 @@ static int check_cert(const key_material *km, const char *what)
 	return sg_cert_check_codesign(km->cert, what);
 }
 
+int sg_signer_load_certificate(sg_cert_info *out, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	int error;
+
+	if (!bio)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	else if (!cert)
+		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
+	else
+		error = sg_cert_info_from_x509(out, cert);
+	X509_free(cert);
+	BIO_free(bio);
+	ERR_clear_error();
+	return error;
+}
+
+/* "signing.certificate", when configured, must be the key's certificate. */
+static int check_configured_cert(const sg_cert_info *info, const sg_config *cfg)
+{
+	sg_cert_info want;
+	int error;
+
+	if (!cfg->certificate)
+		return SG_OK;
+	error = sg_signer_load_certificate(&want, cfg->certificate);
+	if (error == SG_OK && strcmp(want.sha256, info->sha256) != 0)
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: \"signing.certificate\" is not the certificate of the "
+				     "signing key (%s, SHA-1 %s)",
+				     cfg->certificate, info->subject, info->sha1_thumbprint);
+	return error;
+}
+
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg)
 {
 	key_material km = { 0 };
@@ -138,6 +173,8 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg)
 		error = check_cert(&km, what);
 	if (error == SG_OK)
 		error = sg_cert_info_from_x509(out, km.cert);
+	if (error == SG_OK)
+		error = check_configured_cert(out, cfg);
 	key_material_free(&km);
 	return error;
 }

@@ -85,7 +85,13 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	if (error)
 		return error;
 	sg_context_use_config(ctx, *cfg);
-	if (sg_config_require_signing(*cfg) == SG_OK) {
+	/* The certificate alone pins the signer; the key's secret is needed only without it. */
+	if ((*cfg)->certificate) {
+		error = sg_signer_load_certificate(signer, (*cfg)->certificate);
+		if (error)
+			return error;
+		ctx->verify.pin_sha256 = signer->sha256;
+	} else if (sg_config_require_signing(*cfg) == SG_OK) {
 		error = sg_signer_load(signer, *cfg);
 		if (error)
 			return error;

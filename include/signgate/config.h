@@ -13,7 +13,9 @@
  *     "signing": { "pkcs12": "pki/signer.p12", "password_file": "pki/signer.pass",
  *                  or "cert_chain": "chain.pem", "key": "signer.key" [, "password_file"],
  *                  "timestamp_urls": ["http://tsa.example/"],   tried in order
- *                  "timestamp_timeout": 30 },   seconds per signing attempt
+ *                  "timestamp_timeout": 30,     seconds per signing attempt
+ *                  "certificate": "pki/signer.pem" },  optional: pins the signer
+ *                                                        without opening the key
  *     "osslsigncode": "/usr/bin/osslsigncode"
  *   }
  */
@@ -35,6 +37,7 @@ typedef struct sg_config {
 	char *cert_chain;    /* ... or cert_chain + key */
 	char *key;
 	char *password_file; /* NULL when the key is not protected */
+	char *certificate;   /* the signing certificate (PEM), for pinning without the key */
 	char **timestamp_urls;
 	size_t n_timestamp_urls;
 	int timestamp_timeout; /* seconds */

@@ -16,10 +16,18 @@
  * Load the signing certificate named by the config (opening the PKCS#12 or
  * the PEM key with the configured password), check that the key belongs to
  * it, that it is valid now and allows code signing (EKU 1.3.6.1.5.5.7.3.3,
- * CA:FALSE), and fill `out`. Returns SG_OK, SG_ERR_IO, SG_ERR_CONFIG or
- * SG_ERR_CRYPTO (wrong password, key mismatch, unusable certificate).
+ * CA:FALSE), and fill `out`. When the config names "signing.certificate",
+ * the key's certificate must be that one. Returns SG_OK, SG_ERR_IO,
+ * SG_ERR_CONFIG or SG_ERR_CRYPTO (wrong password, key mismatch, unusable
+ * certificate).
  */
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg);
+
+/*
+ * Read the first PEM certificate of `path` into `out`, without any secret.
+ * Returns SG_OK, SG_ERR_IO or SG_ERR_CONFIG (no certificate in the file).
+ */
+int sg_signer_load_certificate(sg_cert_info *out, const char *path);
 
 typedef struct sg_sign_request {
 	const char *input;	 /* the private copy to sign; never changed */

@@ -46,6 +46,19 @@ head -c 60000 "$T/signed.exe" >"$T/cut.exe"
 sg 3 verify --ca "$PKI/root.pem" "$T/cut.exe"
 expect_in "$T/out" "cut.exe: truncated"
 
+# signing.certificate pins the signer without the key's secret (the password
+# file named here does not even exist); a certificate that is not the key's
+# makes signing refuse to start.
+sed "s#\"password_file\": \"$PKI/signer.pass\"#\"password_file\": \"$T/absent.pass\", \"certificate\": \"$PKI/signer.pem\"#" \
+	"$CFG" >"$T/env/pin-only.json"
+sg 0 verify --config "$T/env/pin-only.json" "$T/signed.exe"
+sg 3 verify --config "$T/env/pin-only.json" "$INST/vendor-signed-hello-setup.exe"
+sed "s#\"password_file\": \"$PKI/signer.pass\"#&, \"certificate\": \"$FIX/vendor/vendor.pem\"#" \
+	"$CFG" >"$T/env/wrong-cert.json"
+sg 2 sign --config "$T/env/wrong-cert.json" --out "$T/never.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "vendor.pem: \"signing.certificate\" is not the certificate of the signing key"
+expect_absent "$T/never.exe"
+
 # Verify results are recorded when a config is used.
 sg 0 verify --config "$CFG" "$T/signed.exe"
 expect_in "$LOG" '"action":"verify"'
