@@ -128,8 +128,15 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 	long len, elen;
 	int tag, cls;
 
+	ASN1_TYPE *ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
+
 	if (!der)
 		return reject(out, "signature %d has no SpcIndirectDataContent", out->index);
+	/* The signed content type must name what is signed, as RFC 5652 requires. */
+	if (!ctype || ctype->type != V_ASN1_OBJECT ||
+	    !is_oid(ctype->value.object, OID_SPC_INDIRECT_DATA))
+		return reject(out, "signature %d: the signed content type is not SpcIndirectData",
+			      out->index);
 	p = der->data;
 	if ((ASN1_get_object(&p, &len, &tag, &cls, der->length) & 0x80) ||
 	    tag != V_ASN1_SEQUENCE || p + len != der->data + der->length)
@@ -309,7 +316,8 @@ static PKCS7 *select_signature(sg_authenticode_result *out, PKCS7 *primary, int 
 
 	out->n_signatures = si ? n + 1 : 0;
 	out->index = index < 0 ? n : index;
-	if (!si || out->index > n)
+	/* More than we can count would make "the last one" ambiguous: refuse. */
+	if (!si || n >= MAX_SIGNATURES || out->index > n)
 		return NULL;
 	return out->index == 0 ? primary : pkcs7_from_type(nested[out->index - 1]);
 }
@@ -323,12 +331,18 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	if (!bio) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_IO, "%s: cannot open the extracted signature", sig_path);
+	}
 	BIO_free(bio);
 	if (!primary)
 		error = reject(out, "the embedded signature is not DER PKCS#7");
 	else if (!(p7 = select_signature(out, primary, opts->index)))
-		error = reject(out, "no signature with index %d (%d present)", opts->index,
-			       out->n_signatures);
+		error = out->n_signatures > MAX_SIGNATURES
+				? reject(out, "more than %d nested signatures", MAX_SIGNATURES - 1)
+				: reject(out, "no signature with index %d (%d present)", opts->index,
+					 out->n_signatures);
 	else if (!(si = only_signer(p7)))
 		error = reject(out, "signature %d is not a single-signer PKCS#7 SignedData",
 			       out->index);

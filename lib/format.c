@@ -290,6 +290,60 @@ static int pe_cert_entry(const struct src *s, uint64_t pos, uint64_t end, uint32
 	return SG_OK;
 }
 
+/*
+ * The entry must hold one DER PKCS#7 and nothing after it but zero padding
+ * to the next 8-byte boundary: data hidden there is outside the Authenticode
+ * digest and invisible to the signature check (CVE-2013-3900).
+ */
+static int pe_cert_content(const struct src *s, uint64_t pos, uint32_t len, uint64_t end)
+{
+	unsigned char h[6], pad[8];
+	uint64_t der_len = 0, hdr, content_end, entry_end;
+	size_t avail = len - 8 < sizeof(h) ? len - 8 : sizeof(h);
+	int error;
+
+	if (avail < 2)
+		return bad(s, "certificate entry at offset %" PRIu64 " holds no signature", pos);
+	if ((error = read_at(s, h, avail, pos + 8)) < 0)
+		return error;
+	if (h[0] != 0x30)
+		return bad(s, "certificate entry at offset %" PRIu64 " does not hold a DER signature",
+		           pos);
+	if (h[1] < 0x80) {
+		der_len = h[1];
+		hdr = 2;
+	} else {
+		unsigned n = h[1] & 0x7fu;
+		if (n == 0 || n > 4 || 2 + n > avail)
+			return bad(s, "certificate entry at offset %" PRIu64 " has a bad DER length",
+			           pos);
+		for (unsigned i = 0; i < n; i++)
+			der_len = der_len << 8 | h[2 + i];
+		hdr = 2 + n;
+	}
+	content_end = pos + 8 + hdr + der_len;
+	if (content_end > pos + len)
+		return bad(s, "certificate entry at offset %" PRIu64 " is shorter than its signature",
+		           pos);
+	entry_end = (pos + len + 7) & ~(uint64_t)7;
+	if (entry_end > end)
+		entry_end = end;
+	if (entry_end - content_end >= sizeof(pad))
+		return bad(s,
+		           "certificate entry at offset %" PRIu64 " has %" PRIu64
+		           " bytes after its signature (data hidden outside the signed digest)",
+		           pos, entry_end - content_end);
+	if ((error = read_at(s, pad, (size_t)(entry_end - content_end), content_end)) < 0)
+		return error;
+	for (uint64_t i = 0; i < entry_end - content_end; i++)
+		if (pad[i] != 0)
+			return bad(s,
+			           "certificate entry at offset %" PRIu64
+			           " has non-zero bytes after its signature",
+			           pos);
+	return SG_OK;
+}
+
 static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *out)
 {
 	uint64_t pos = pe->cert_off, end = (uint64_t)pe->cert_off + pe->cert_size;
@@ -315,7 +369,8 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 	while (pos < end) {
 		if (++count > PE_MAX_CERTS)
 			return bad(s, "certificate table has more than %d entries", PE_MAX_CERTS);
-		if ((error = pe_cert_entry(s, pos, end, &len)) < 0)
+		if ((error = pe_cert_entry(s, pos, end, &len)) < 0 ||
+		    (error = pe_cert_content(s, pos, len, end)) < 0)
 			return error;
 		/* dwLength may exclude the padding to the next 8-byte boundary */
 		pos = (pos + len + 7) & ~(uint64_t)7;

@@ -2,17 +2,17 @@
  * Verifying an Authenticode signature as the ConfigMgr site server will once
  * the enterprise root is trusted.
  *
- * Two independent checks must both pass; osslsigncode's exit status alone is
- * never trusted (it exits 0 when any signature verifies, even a nested one,
- * and with a failed timestamp check):
- *  1. osslsigncode verify, whose per-signature report is parsed: the
- *     signature at the index checked must show equal current and calculated
- *     digests, "Signature verification: ok", and, when it carries a
- *     timestamp, "Timestamp Server Signature verification: ok";
- *  2. the signature's PKCS#7 (osslsigncode extract-signature) is checked with
- *     OpenSSL: SHA-256 digest, the signer's chain to the trust anchor, the
- *     leaf's code-signing EKU and CA:FALSE, and, when a pin is given, the
- *     leaf's SHA-256.
+ * Two independent checks must both pass. Neither osslsigncode's exit status
+ * alone nor its text is trusted: it exits 0 when any signature verifies and
+ * when a timestamp fails, and it prints strings from the signature raw.
+ *  1. the signature's PKCS#7 (osslsigncode extract-signature) is checked with
+ *     OpenSSL (lib/authenticode.c): SHA-256 signer and file digests, the
+ *     signer's signature over its signed attributes, messageDigest against
+ *     the SpcIndirectDataContent, an RFC 3161 token when present (imprint,
+ *     signature, TSA chain), the leaf's chain at the timestamp time (or now),
+ *     its code-signing usage, and the pin when one is given;
+ *  2. osslsigncode verify -index N must exit 0, and the first digest it
+ *     calculated from the file must be the one the signature signs.
  */
 #ifndef SIGNGATE_VERIFY_H
 #define SIGNGATE_VERIFY_H
@@ -22,7 +22,7 @@
 typedef struct sg_verify_opts {
 	const char *osslsigncode; /* absolute path */
 	const char *ca_file;	  /* trust anchor(s) for the signer chain */
-	const char *tsa_ca_file;  /* trust anchor(s) for timestamps; NULL: ca_file */
+	const char *tsa_ca_file;  /* timestamp trust anchors; NULL: ca_file + system bundle */
 	const char *crl_file;	  /* optional CRLs */
 	int ignore_crl;		  /* do not fetch or require CRLs */
 	const char *pin_sha256;	  /* leaf certificate SHA-256 hex; NULL: no pin */

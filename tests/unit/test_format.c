@@ -117,7 +117,8 @@ static void build_pe(struct pe_img *pe, int bits, int sign)
 		put32(b + PE_UNSIGNED, PE_CERT_LEN);
 		put16(b + PE_UNSIGNED + 4, 0x0200);
 		put16(b + PE_UNSIGNED + 6, 2);
-		b[PE_UNSIGNED + 8] = 0x30;
+		b[PE_UNSIGNED + 8] = 0x30; /* a DER SEQUENCE filling the entry */
+		b[PE_UNSIGNED + 9] = PE_CERT_LEN - 10;
 		pe->size += PE_CERT_LEN;
 	}
 }
@@ -154,15 +155,20 @@ static void test_pe_valid(void)
 	/* dwLength without the padding that the directory size includes */
 	build_pe(&pe, 32, 1);
 	put32(pe.b + PE_UNSIGNED, 20);
+	pe.b[PE_UNSIGNED + 9] = 10;
 	CHECK_INT(inspect_buf("pad.exe", pe.b, pe.size, &info), SG_OK);
 	CHECK_INT(info.has_signature, 1);
 
 	/* two entries, the first padded to 8 bytes */
 	build_pe(&pe, 32, 1);
 	put32(pe.b + PE_UNSIGNED, 12);
-	put32(pe.b + PE_UNSIGNED + 16, 8);
+	pe.b[PE_UNSIGNED + 9] = 2;
+	put32(pe.b + PE_UNSIGNED + 16, 10);
 	put16(pe.b + PE_UNSIGNED + 20, 0x0200);
 	put16(pe.b + PE_UNSIGNED + 22, 2);
+	pe.b[PE_UNSIGNED + 24] = 0x30;
+	pe.size = PE_UNSIGNED + 32;
+	set_cert_dir(&pe, PE_UNSIGNED, 32);
 	CHECK_INT(inspect_buf("two.exe", pe.b, pe.size, &info), SG_OK);
 	CHECK_INT(info.has_signature, 1);
 
@@ -351,14 +357,35 @@ static void test_pe_cert_entries(void)
 	/* a second entry of zeros: osslsigncode < 2.8 would loop on it forever */
 	build_pe(&pe, 32, 1);
 	put32(pe.b + PE_UNSIGNED, 16);
+	pe.b[PE_UNSIGNED + 9] = 6;
 	expect_fail("zero.exe", pe.b, pe.size, SG_ERR_FORMAT,
 	            "certificate entry at offset 1040 has length 0");
 
 	build_pe(&pe, 32, 1);
-	put32(pe.b + PE_UNSIGNED, 8);
-	set_cert_dir(&pe, PE_UNSIGNED, 12);
-	expect_fail("stray.exe", pe.b, PE_UNSIGNED + 12, SG_ERR_FORMAT,
-	            "certificate table has 4 stray bytes at offset 1032");
+	put32(pe.b + PE_UNSIGNED, 10);
+	pe.b[PE_UNSIGNED + 9] = 0;
+	set_cert_dir(&pe, PE_UNSIGNED, 20);
+	expect_fail("stray.exe", pe.b, PE_UNSIGNED + 20, SG_ERR_FORMAT,
+	            "certificate table has 4 stray bytes at offset 1040");
+
+	/* data hidden after the signature, outside the signed digest (CVE-2013-3900) */
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 9] = 2;
+	expect_fail("hidden.exe", pe.b, pe.size, SG_ERR_FORMAT,
+	            "certificate entry at offset 1024 has 12 bytes after its signature");
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 9] = 10;
+	pe.b[PE_UNSIGNED + 22] = 0x41;
+	expect_fail("nonzero.exe", pe.b, pe.size, SG_ERR_FORMAT,
+	            "certificate entry at offset 1024 has non-zero bytes after its signature");
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 8] = 0x31;
+	expect_fail("noder.exe", pe.b, pe.size, SG_ERR_FORMAT,
+	            "certificate entry at offset 1024 does not hold a DER signature");
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 9] = 0x7f;
+	expect_fail("long.exe", pe.b, pe.size, SG_ERR_FORMAT,
+	            "certificate entry at offset 1024 is shorter than its signature");
 }
 
 /* ---- compound files (MSI) ---------------------------------------------- */
