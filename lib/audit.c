@@ -28,7 +28,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char zero_hash[HEX_LEN + 1] = "00000000000000000000000000000000"
-                                           "00000000000000000000000000000000";
+					   "00000000000000000000000000000000";
 
 /* The keys the library sets on every record, with their JSON types. */
 static const struct {
@@ -36,14 +36,14 @@ static const struct {
 	json_type type;
 	const char *type_name;
 } lib_fields[] = {
-    {"actor", JSON_OBJECT, "an object"}, {"hash", JSON_STRING, "a string"},
-    {"id", JSON_STRING, "a string"},     {"prev", JSON_STRING, "a string"},
-    {"seq", JSON_INTEGER, "an integer"}, {"time", JSON_STRING, "a string"},
+	{ "actor", JSON_OBJECT, "an object" }, { "hash", JSON_STRING, "a string" },
+	{ "id", JSON_STRING, "a string" },     { "prev", JSON_STRING, "a string" },
+	{ "seq", JSON_INTEGER, "an integer" }, { "time", JSON_STRING, "a string" },
 };
 
 /* Where a CI system says which job runs us, most specific first. */
 static const char *const build_id_vars[] = {
-    "SIGNGATE_BUILD_ID", "CI_JOB_ID", "BUILD_TAG", "GITHUB_RUN_ID", "BUILD_BUILDID",
+	"SIGNGATE_BUILD_ID", "CI_JOB_ID", "BUILD_TAG", "GITHUB_RUN_ID", "BUILD_BUILDID",
 };
 
 /* Record a line's defect in `why` and return SG_ERR_TAMPER. */
@@ -140,7 +140,7 @@ static int check_actor(const json_t *actor, char *why)
 		return tamper(why, "\"actor.host\" is missing or not a string");
 	if ((id || src) && !(json_is_string(id) && json_is_string(src)))
 		return tamper(why, "\"actor.build_id\" and \"actor.build_id_source\" must be "
-		                   "strings and come together");
+				   "strings and come together");
 	return SG_OK;
 }
 
@@ -154,7 +154,7 @@ static int check_fields(const json_t *obj, char *why)
 			return tamper(why, "\"%s\" is missing", lib_fields[i].key);
 		if (json_typeof(v) != lib_fields[i].type)
 			return tamper(why, "\"%s\" is not %s", lib_fields[i].key,
-			              lib_fields[i].type_name);
+				      lib_fields[i].type_name);
 	}
 	if (!is_uuid(json_string_value(json_object_get(obj, "id"))))
 		return tamper(why, "\"id\" is not a lower-case UUID");
@@ -185,7 +185,7 @@ static int check_hash(json_t *obj, const char *line, size_t len, char *why)
 		return error;
 	if (strcmp(json_string_value(json_object_get(obj, "hash")), want) != 0)
 		return tamper(why,
-		              "hash does not match the record's content (the record was edited)");
+			      "hash does not match the record's content (the record was edited)");
 	text = json_dumps(obj, DUMP_FLAGS);
 	if (!text)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory while checking an audit record");
@@ -193,7 +193,7 @@ static int check_hash(json_t *obj, const char *line, size_t len, char *why)
 	free(text);
 	if (!same)
 		return tamper(why, "the bytes are not in the canonical form signgate writes "
-		                   "(the line was reformatted or rewritten by another tool)");
+				   "(the line was reformatted or rewritten by another tool)");
 	return SG_OK;
 }
 
@@ -262,8 +262,8 @@ static int make_actor(json_t **out)
 	    json_object_set_new(actor, "host", json_string(host)) || add_build_id(actor)) {
 		json_decref(actor);
 		return sg_error_set(SG_ERR_NOMEM, "cannot describe the actor of an audit record "
-		                                  "(out of memory, or the host name or build id "
-		                                  "is not UTF-8)");
+						  "(out of memory, or the host name or build id "
+						  "is not UTF-8)");
 	}
 	*out = actor;
 	return SG_OK;
@@ -282,7 +282,7 @@ static int utc_now(char out[TIME_LEN + 1])
 
 /* The caller's fields plus the library's, "hash" last since it covers the rest. */
 static int build_record(json_t **out, const json_t *fields, json_int_t seq, const char *prev,
-                        char id[SG_AUDIT_ID_LEN])
+			char id[SG_AUDIT_ID_LEN])
 {
 	char when[TIME_LEN + 1], hash[HEX_LEN + 1];
 	json_t *rec, *actor;
@@ -326,7 +326,7 @@ static int build_record(json_t **out, const json_t *fields, json_int_t seq, cons
  * could not read back (a string holding NUL, say).
  */
 static int make_line(char **out, size_t *out_len, const char *path, const json_t *fields,
-                     json_int_t seq, const char *prev, char id[SG_AUDIT_ID_LEN])
+		     json_int_t seq, const char *prev, char id[SG_AUDIT_ID_LEN])
 {
 	char why[WHY_MAX];
 	json_t *rec, *back;
@@ -345,15 +345,15 @@ static int make_line(char **out, size_t *out_len, const char *path, const json_t
 	if (len > SG_AUDIT_LINE_MAX) {
 		free(line);
 		return sg_error_set(SG_ERR_USAGE,
-		                    "%s: the audit record is %zu bytes; the limit is %d", path, len,
-		                    SG_AUDIT_LINE_MAX);
+				    "%s: the audit record is %zu bytes; the limit is %d", path, len,
+				    SG_AUDIT_LINE_MAX);
 	}
 	error = check_record(&back, line, len, why);
 	json_decref(back);
 	if (error == SG_ERR_TAMPER)
-		error =
-		    sg_error_set(SG_ERR_USAGE,
-		                 "%s: the audit record cannot be stored faithfully: %s", path, why);
+		error = sg_error_set(SG_ERR_USAGE,
+				     "%s: the audit record cannot be stored faithfully: %s", path,
+				     why);
 	grown = error ? NULL : realloc(line, len + 1);
 	if (!error && !grown)
 		error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
@@ -374,9 +374,9 @@ static int check_caller_record(const json_t *record)
 	for (size_t i = 0; i < ARRAY_SIZE(lib_fields); i++)
 		if (json_object_get(record, lib_fields[i].key))
 			return sg_error_set(
-			    SG_ERR_USAGE,
-			    "an audit record must not set \"%s\": the library sets it",
-			    lib_fields[i].key);
+				SG_ERR_USAGE,
+				"an audit record must not set \"%s\": the library sets it",
+				lib_fields[i].key);
 	return SG_OK;
 }
 
@@ -385,7 +385,7 @@ static int lock_fd(int fd, int op, const char *path)
 	while (flock(fd, op) != 0)
 		if (errno != EINTR)
 			return sg_error_set(SG_ERR_IO, "%s: cannot lock: %s", path,
-			                    strerror(errno));
+					    strerror(errno));
 	return SG_OK;
 }
 
@@ -416,12 +416,12 @@ static int open_or_create(int *out, const char *path)
 			return error;
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return sg_error_set(SG_ERR_IO, "%s: cannot create the folder %s: %s", path,
-			                    dir, strerror(errno));
+					    dir, strerror(errno));
 		fd = open(path, flags, 0600);
 	}
 	if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 		return sg_error_set(SG_ERR_IO, "%s: is a symbolic link; refusing to follow it",
-		                    path);
+				    path);
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 	*out = fd;
@@ -439,20 +439,20 @@ static int open_locked(int *out, struct stat *st, const char *path)
 	int fd, error;
 
 	for (int attempt = 0; attempt < OPEN_RETRIES; attempt++) {
-		struct stat now = {0}; /* st_ino 0 names no file: a gone path is "replaced" */
+		struct stat now = { 0 }; /* st_ino 0 names no file: a gone path is "replaced" */
 
 		error = open_or_create(&fd, path);
 		if (error)
 			return error;
 		error = lock_fd(fd, LOCK_EX, path);
 		if (!error && fstat(fd, st) != 0)
-			error =
-			    sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+			error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path,
+					     strerror(errno));
 		if (!error && !S_ISREG(st->st_mode))
 			error = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
 		if (!error && lstat(path, &now) != 0 && errno != ENOENT)
-			error =
-			    sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+			error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path,
+					     strerror(errno));
 		if (!error && now.st_ino == st->st_ino && now.st_dev == st->st_dev) {
 			*out = fd;
 			return SG_OK;
@@ -462,7 +462,7 @@ static int open_locked(int *out, struct stat *st, const char *path)
 			return error;
 	}
 	return sg_error_set(SG_ERR_IO, "%s: the log kept being replaced while waiting for its lock",
-	                    path);
+			    path);
 }
 
 /*
@@ -514,7 +514,7 @@ static int line_start(int fd, off_t end, off_t *start)
  * reason in `why`, SG_ERR_IO or SG_ERR_NOMEM.
  */
 static int record_before(json_t **obj, char **line, size_t *len, int fd, off_t end,
-                         const char *path, char *why)
+			 const char *path, char *why)
 {
 	off_t start;
 	int found = line_start(fd, end, &start);
@@ -557,13 +557,14 @@ static int refuse_torn(int fd, off_t size, const char *path)
 		snprintf(number, sizeof(number), " 1");
 	else if (start > 0 && record_before(&obj, &line, &len, fd, start - 1, path, why) == SG_OK)
 		snprintf(number, sizeof(number), " %llu",
-		         (unsigned long long)json_integer_value(json_object_get(obj, "seq")) + 1);
+			 (unsigned long long)json_integer_value(json_object_get(obj, "seq")) + 1);
 	json_decref(obj);
 	free(line);
-	return sg_error_set(SG_ERR_TAMPER,
-	                    "%s: last line%s is torn (no newline, an interrupted write?); nothing was "
-	                    "appended: check the log with `signgate audit verify` and set the torn bytes aside",
-	                    path, number);
+	return sg_error_set(
+		SG_ERR_TAMPER,
+		"%s: last line%s is torn (no newline, an interrupted write?); nothing was "
+		"appended: check the log with `signgate audit verify` and set the torn bytes aside",
+		path, number);
 }
 
 /*
@@ -589,16 +590,16 @@ static int chain_head(json_int_t *seq, char prev[HEX_LEN + 1], int fd, off_t siz
 	error = record_before(&obj, &line, &len, fd, size - 1, path, why);
 	if (error == SG_ERR_TAMPER)
 		return sg_error_set(
-		    error,
-		    "%s: the last line is not a valid audit record (%s); nothing was "
-		    "appended; run `signgate audit verify`",
-		    path, why);
+			error,
+			"%s: the last line is not a valid audit record (%s); nothing was "
+			"appended; run `signgate audit verify`",
+			path, why);
 	if (error)
 		return error;
 	*seq = json_integer_value(json_object_get(obj, "seq"));
 	if (*seq == LLONG_MAX)
 		error = sg_error_set(SG_ERR_TAMPER, "%s: the last record's seq is at its maximum",
-		                     path);
+				     path);
 	else
 		error = sg_sha256_hex(prev, line, len);
 	(*seq)++;
@@ -625,8 +626,8 @@ static int write_line(int fd, const char *line, size_t len, off_t old_size, cons
 	if (n == (ssize_t)len) {
 		if (fsync(fd) != 0)
 			return sg_error_set(SG_ERR_IO,
-			                    "%s: fsync failed: %s; the record may not be on disk",
-			                    path, strerror(errno));
+					    "%s: fsync failed: %s; the record may not be on disk",
+					    path, strerror(errno));
 		return SG_OK;
 	}
 	saved = errno;
@@ -634,7 +635,7 @@ static int write_line(int fd, const char *line, size_t len, off_t old_size, cons
 		undo = "; the log may now end in a torn line";
 	if (n < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot write: %s%s", path, strerror(saved),
-		                    undo);
+				    undo);
 	return sg_error_set(SG_ERR_IO, "%s: short write (%zd of %zu bytes)%s", path, n, len, undo);
 }
 
@@ -649,7 +650,7 @@ static int sync_parent(const char *path)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot sync the folder %s: %s", path, dir,
-		                     strerror(errno));
+				     strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return error;
@@ -753,7 +754,7 @@ static int reader_next(struct reader *r, size_t *len, int *torn)
 			break;
 		if (*len == SG_AUDIT_LINE_MAX)
 			return sg_error_set(SG_ERR_TAMPER, "%s: line %zu is longer than %d bytes",
-			                    r->path, ++r->lineno, SG_AUDIT_LINE_MAX);
+					    r->path, ++r->lineno, SG_AUDIT_LINE_MAX);
 		r->buf[*len] = (char)c;
 	}
 	if (c == EOF && ferror(r->f))
@@ -771,7 +772,7 @@ static int reader_next(struct reader *r, size_t *len, int *torn)
  * reader, with *lineno the line it concerns.
  */
 static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t lineno, void *arg),
-                void *arg, size_t *lineno)
+		void *arg, size_t *lineno)
 {
 	struct reader r;
 	size_t len;
@@ -782,9 +783,9 @@ static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t
 		return error;
 	while (!error && (more = reader_next(&r, &len, &torn)) == 1) {
 		if (torn)
-			error =
-			    sg_error_set(SG_ERR_TAMPER, "%s: line %zu is torn (no final newline)",
-			                 path, r.lineno);
+			error = sg_error_set(SG_ERR_TAMPER,
+					     "%s: line %zu is torn (no final newline)", path,
+					     r.lineno);
 		else
 			error = fn(r.buf, len, r.lineno, arg);
 	}
@@ -816,23 +817,23 @@ static int verify_line(const char *line, size_t len, size_t lineno, void *arg)
 	seq = json_integer_value(json_object_get(obj, "seq"));
 	if (seq != (json_int_t)lineno)
 		error = sg_error_set(SG_ERR_TAMPER, "%s: line %zu: seq is %lld, expected %zu (%s)",
-		                     st->path, lineno, (long long)seq, lineno,
-		                     seq > (json_int_t)lineno
-		                         ? "records were removed or reordered before this line"
-		                         : "a record was duplicated, inserted or reordered");
+				     st->path, lineno, (long long)seq, lineno,
+				     seq > (json_int_t)lineno
+					     ? "records were removed or reordered before this line"
+					     : "a record was duplicated, inserted or reordered");
 	else if (strcmp(json_string_value(json_object_get(obj, "prev")), st->report->head) == 0)
 		error = sg_sha256_hex(st->report->head, line, len);
 	else if (lineno == 1)
 		error = sg_error_set(SG_ERR_TAMPER,
-		                     "%s: line 1: prev is not 64 zeros, so this is not the first "
-		                     "record of a log (the records before it were removed)",
-		                     st->path);
+				     "%s: line 1: prev is not 64 zeros, so this is not the first "
+				     "record of a log (the records before it were removed)",
+				     st->path);
 	else
 		error = sg_error_set(SG_ERR_TAMPER,
-		                     "%s: line %zu: prev does not match the SHA-256 of line %zu (a "
-		                     "record was edited, removed, inserted or reordered before "
-		                     "this line)",
-		                     st->path, lineno, lineno - 1);
+				     "%s: line %zu: prev does not match the SHA-256 of line %zu (a "
+				     "record was edited, removed, inserted or reordered before "
+				     "this line)",
+				     st->path, lineno, lineno - 1);
 	json_decref(obj);
 	if (!error)
 		st->report->records++;
@@ -842,7 +843,7 @@ static int verify_line(const char *line, size_t len, size_t lineno, void *arg)
 int sg_audit_verify(const char *path, sg_audit_report *out)
 {
 	sg_audit_report unused;
-	struct verify_state st = {path, out ? out : &unused};
+	struct verify_state st = { path, out ? out : &unused };
 	size_t lineno;
 	int error;
 
@@ -875,9 +876,9 @@ static int foreach_line(const char *line, size_t len, size_t lineno, void *arg)
 }
 
 int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),
-                     void *arg)
+		     void *arg)
 {
-	struct foreach_state st = {path, fn, arg};
+	struct foreach_state st = { path, fn, arg };
 	size_t lineno;
 
 	return walk(path, foreach_line, &st, &lineno);

@@ -20,9 +20,9 @@
 #include <openssl/x509.h>
 
 #define OID_SPC_INDIRECT_DATA "1.3.6.1.4.1.311.2.1.4"
-#define OID_NESTED_SIGNATURE "1.3.6.1.4.1.311.2.4.1"
+#define OID_NESTED_SIGNATURE  "1.3.6.1.4.1.311.2.4.1"
 #define OID_RFC3161_TIMESTAMP "1.3.6.1.4.1.311.3.3.1"
-#define MAX_SIGNATURES 32
+#define MAX_SIGNATURES        32
 
 static int reject(sg_authenticode_result *out, const char *fmt, ...)
 {
@@ -46,7 +46,7 @@ static int is_oid(const ASN1_OBJECT *obj, const char *text)
 
 static PKCS7_SIGNER_INFO *only_signer(PKCS7 *p7)
 {
-	STACK_OF(PKCS7_SIGNER_INFO) *sis;
+	STACK_OF(PKCS7_SIGNER_INFO) * sis;
 
 	if (!p7 || !PKCS7_type_is_signed(p7))
 		return NULL;
@@ -103,8 +103,7 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 
 	if (dinfo)
 		X509_SIG_get0(dinfo, &alg, &digest);
-	ok = dinfo && OBJ_obj2nid(alg->algorithm) == NID_sha256 &&
-	     digest->length == SG_SHA256_LEN;
+	ok = dinfo && OBJ_obj2nid(alg->algorithm) == NID_sha256 && digest->length == SG_SHA256_LEN;
 	if (ok) {
 		sg_hex_encode(out->file_digest, digest->data, SG_SHA256_LEN);
 		for (char *c = out->file_digest; *c; c++)
@@ -138,13 +137,14 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 		return reject(out, "signature %d: the signed content type is not SpcIndirectData",
 			      out->index);
 	p = der->data;
-	if ((ASN1_get_object(&p, &len, &tag, &cls, der->length) & 0x80) ||
-	    tag != V_ASN1_SEQUENCE || p + len != der->data + der->length)
+	if ((ASN1_get_object(&p, &len, &tag, &cls, der->length) & 0x80) || tag != V_ASN1_SEQUENCE ||
+	    p + len != der->data + der->length)
 		return reject(out, "signature %d: malformed SpcIndirectDataContent", out->index);
 	if (!md_attr || md_attr->length != SG_SHA256_LEN ||
 	    !EVP_Digest(p, (size_t)len, md, NULL, EVP_sha256(), NULL) ||
 	    memcmp(md, md_attr->data, SG_SHA256_LEN) != 0)
-		return reject(out, "signature %d: the signed messageDigest does not match its content",
+		return reject(out,
+			      "signature %d: the signed messageDigest does not match its content",
 			      out->index);
 	q = p;
 	if ((ASN1_get_object(&q, &elen, &tag, &cls, len) & 0x80) || q + elen > p + len)
@@ -190,7 +190,8 @@ static X509_STORE *load_store(const char *file, int with_system)
 
 static const EVP_MD *imprint_md(const TS_TST_INFO *tst)
 {
-	const X509_ALGOR *alg = TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint((TS_TST_INFO *)tst));
+	const X509_ALGOR *alg =
+		TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint((TS_TST_INFO *)tst));
 	int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef;
 
 	if (nid == NID_sha256)
@@ -203,8 +204,8 @@ static const EVP_MD *imprint_md(const TS_TST_INFO *tst)
 }
 
 /* Verify `token` (a TimeStampToken) over the signature value of `si`. */
-static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts *o,
-			PKCS7 *token, PKCS7_SIGNER_INFO *si)
+static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts *o, PKCS7 *token,
+			PKCS7_SIGNER_INFO *si)
 {
 	TS_TST_INFO *tst = PKCS7_to_TS_TST_INFO(token);
 	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
@@ -228,8 +229,8 @@ static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts 
 		goto done;
 	}
 	TS_VERIFY_CTX_set_store(ctx, store);
-	TS_VERIFY_CTX_add_flags(ctx, TS_VFY_SIGNATURE | TS_VFY_VERSION | TS_VFY_IMPRINT |
-					     TS_VFY_SIGNER);
+	TS_VERIFY_CTX_add_flags(ctx,
+				TS_VFY_SIGNATURE | TS_VFY_VERSION | TS_VFY_IMPRINT | TS_VFY_SIGNER);
 	if (TS_RESP_verify_token(ctx, token) != 1) {
 		unsigned long e = ERR_peek_last_error();
 		error = reject(out, "signature %d: the timestamp does not verify against %s: %s",
@@ -283,7 +284,8 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 	}
 	if (!signers || sk_X509_num(signers) != 1) {
 		sk_X509_free(signers);
-		return reject(out, "signature %d does not carry its signer certificate", out->index);
+		return reject(out, "signature %d does not carry its signer certificate",
+			      out->index);
 	}
 	leaf = sk_X509_value(signers, 0);
 	error = sg_cert_info_from_x509(&out->signer, leaf);
@@ -341,8 +343,8 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
 	else if (!(p7 = select_signature(out, primary, opts->index)))
 		error = out->n_signatures > MAX_SIGNATURES
 				? reject(out, "more than %d nested signatures", MAX_SIGNATURES - 1)
-				: reject(out, "no signature with index %d (%d present)", opts->index,
-					 out->n_signatures);
+				: reject(out, "no signature with index %d (%d present)",
+					 opts->index, out->n_signatures);
 	else if (!(si = only_signer(p7)))
 		error = reject(out, "signature %d is not a single-signer PKCS#7 SignedData",
 			       out->index);

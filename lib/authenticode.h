@@ -11,21 +11,21 @@
 #include "signgate/cert.h"
 
 typedef struct sg_authenticode_opts {
-	const char *ca_file;	 /* trust anchors for the signer */
+	const char *ca_file;     /* trust anchors for the signer */
 	const char *tsa_ca_file; /* trust anchors for timestamp tokens */
-	const char *crl_file;	 /* optional */
-	const char *pin_sha256;	 /* optional leaf pin */
-	int index;		 /* 0 primary, n nested, -1 the last */
+	const char *crl_file;    /* optional */
+	const char *pin_sha256;  /* optional leaf pin */
+	int index;               /* 0 primary, n nested, -1 the last */
 } sg_authenticode_opts;
 
 typedef struct sg_authenticode_result {
 	int n_signatures;      /* primary plus nested */
-	int index;	       /* the one checked */
+	int index;             /* the one checked */
 	sg_cert_info signer;   /* its leaf */
 	char file_digest[129]; /* upper-case hex of the signed file digest */
 	int timestamped;       /* 1 when an RFC 3161 token verified */
 	time_t timestamp;
-	char reason[768];      /* why it failed */
+	char reason[768]; /* why it failed */
 } sg_authenticode_result;
 
 /*

@@ -66,19 +66,19 @@ int sg_cert_check_codesign(X509 *cert, const char *what)
 		return sg_error_set(SG_ERR_CRYPTO, "%s: certificate has invalid extensions", what);
 	/* X509_check_ca() says 0 for CA:TRUE when keyUsage lacks keyCertSign. */
 	if (X509_check_ca(cert) != 0 || (X509_get_extension_flags(cert) & EXFLAG_CA))
-		return sg_error_set(SG_ERR_CRYPTO, "%s: the signing certificate is a CA certificate",
-				    what);
-	if (!(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE))
 		return sg_error_set(SG_ERR_CRYPTO,
-				    "%s: certificate has no extendedKeyUsage (codeSigning required)",
-				    what);
+				    "%s: the signing certificate is a CA certificate", what);
+	if (!(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE))
+		return sg_error_set(
+			SG_ERR_CRYPTO,
+			"%s: certificate has no extendedKeyUsage (codeSigning required)", what);
 	xku = X509_get_extended_key_usage(cert);
 	if (!(xku & XKU_CODE_SIGN))
 		return sg_error_set(SG_ERR_CRYPTO,
 				    "%s: certificate's extendedKeyUsage lacks codeSigning", what);
 	if (xku & XKU_ANYEKU)
-		return sg_error_set(SG_ERR_CRYPTO,
-				    "%s: certificate allows anyExtendedKeyUsage", what);
+		return sg_error_set(SG_ERR_CRYPTO, "%s: certificate allows anyExtendedKeyUsage",
+				    what);
 	ku = X509_get_key_usage(cert);
 	if (ku != UINT32_MAX && !(ku & KU_DIGITAL_SIGNATURE))
 		return sg_error_set(SG_ERR_CRYPTO,
@@ -111,7 +111,7 @@ static int load_store(X509_STORE **out, const char *ca_file, const char *crl_fil
 	return SG_OK;
 }
 
-int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca_file,
+int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
 			 const char *crl_file, time_t at)
 {
 	X509_STORE *store = NULL;

@@ -57,22 +57,22 @@ static int get_object(json_t **out, const sg_config *cfg, const json_t *root, co
 static int load_trust(sg_config *cfg, const json_t *root)
 {
 	static const char *const keys[] = { "ca_file", "tsa_ca_file", "crl_file", "ignore_crl",
-					     NULL };
+					    NULL };
 	json_t *trust, *v;
 	int error = get_object(&trust, cfg, root, "trust");
 
 	if (error || !trust)
-		return error ? error : sg_error_set(SG_ERR_CONFIG,
-						    "%s: \"trust\" with \"ca_file\" is required",
-						    cfg->path);
+		return error ? error
+			     : sg_error_set(SG_ERR_CONFIG,
+					    "%s: \"trust\" with \"ca_file\" is required",
+					    cfg->path);
 	if ((error = check_keys(trust, keys, "trust.", cfg->path)) ||
 	    (error = get_path(&cfg->ca_file, cfg, trust, "ca_file", "trust.")) ||
 	    (error = get_path(&cfg->tsa_ca_file, cfg, trust, "tsa_ca_file", "trust.")) ||
 	    (error = get_path(&cfg->crl_file, cfg, trust, "crl_file", "trust.")))
 		return error;
 	if (!cfg->ca_file)
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"trust.ca_file\" is required",
-				    cfg->path);
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"trust.ca_file\" is required", cfg->path);
 	v = json_object_get(trust, "ignore_crl");
 	if (v && !json_is_boolean(v))
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"trust.ignore_crl\" must be true or false",
@@ -111,9 +111,10 @@ static int load_ts_urls(sg_config *cfg, const json_t *signing)
 
 static int load_signing(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "pkcs12", "password_file", "cert_chain", "key",
-					     "timestamp_urls", "timestamp_timeout", "certificate",
-					     NULL };
+	static const char *const keys[] = { "pkcs12",         "password_file",
+					    "cert_chain",     "key",
+					    "timestamp_urls", "timestamp_timeout",
+					    "certificate",    NULL };
 	json_t *signing, *v;
 	int error = get_object(&signing, cfg, root, "signing");
 
@@ -128,17 +129,17 @@ static int load_signing(sg_config *cfg, const json_t *root)
 	    (error = load_ts_urls(cfg, signing)))
 		return error;
 	if (cfg->pkcs12 && (cfg->cert_chain || cfg->key))
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: \"signing\" names both \"pkcs12\" and \"cert_chain\"/\"key\"; "
-				    "choose one key source",
-				    cfg->path);
+		return sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: \"signing\" names both \"pkcs12\" and \"cert_chain\"/\"key\"; "
+			"choose one key source",
+			cfg->path);
 	if (!cfg->pkcs12 && (!cfg->cert_chain != !cfg->key))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: \"signing.cert_chain\" and \"signing.key\" go together",
 				    cfg->path);
 	v = json_object_get(signing, "timestamp_timeout");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		  json_integer_value(v) > 3600))
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3600))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: \"signing.timestamp_timeout\" must be 1..3600 seconds",
 				    cfg->path);
@@ -149,8 +150,8 @@ static int load_signing(sg_config *cfg, const json_t *root)
 
 static int load_top(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "policy", "audit_log", "trust", "signing",
-					     "osslsigncode", "$comment", NULL };
+	static const char *const keys[] = { "policy",       "audit_log", "trust", "signing",
+					    "osslsigncode", "$comment",  NULL };
 	const char *tool = json_string_value(json_object_get(root, "osslsigncode"));
 	int error;
 
@@ -187,10 +188,11 @@ int sg_config_load(sg_config **out, const char *path)
 	cfg->timestamp_timeout = DEFAULT_TS_TIMEOUT;
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		error = jerr.line < 0 ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the config: %s", path,
-						     jerr.text)
-				      : sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", path,
-						     jerr.line, jerr.column, jerr.text);
+		error = jerr.line < 0
+				? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the config: %s",
+					       path, jerr.text)
+				: sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", path,
+					       jerr.line, jerr.column, jerr.text);
 	} else if (!json_is_object(root)) {
 		error = sg_error_set(SG_ERR_CONFIG, "%s: the config must be a JSON object", path);
 	} else {

@@ -43,19 +43,20 @@ struct src {
 	uint64_t size;
 };
 
-static const unsigned char cfb_magic[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+static const unsigned char cfb_magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
 
 /* {000C1084-0000-0000-C000-000000000046} as stored (first three fields little-endian) */
-static const unsigned char msi_clsid[16] = {0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
-                                            0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+static const unsigned char msi_clsid[16] = { 0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+					     0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
 
 /* "\x05DigitalSignature" in UTF-16LE with its terminator, as the name field holds it */
-static const unsigned char sig_stream_name[36] = {0x05, 0, 'D', 0, 'i', 0, 'g', 0, 'i', 0, 't', 0,
-                                                  'a',  0, 'l', 0, 'S', 0, 'i', 0, 'g', 0, 'n', 0,
-                                                  'a',  0, 't', 0, 'u', 0, 'r', 0, 'e', 0, 0,   0};
+static const unsigned char sig_stream_name[36] = {
+	0x05, 0, 'D', 0, 'i', 0, 'g', 0, 'i', 0, 't', 0, 'a', 0, 'l', 0, 'S', 0,
+	'i',  0, 'g', 0, 'n', 0, 'a', 0, 't', 0, 'u', 0, 'r', 0, 'e', 0, 0,   0
+};
 
-static const unsigned char root_entry_name[22] = {'R', 0, 'o', 0, 'o', 0, 't', 0, ' ', 0, 'E', 0,
-                                                  'n', 0, 't', 0, 'r', 0, 'y', 0, 0,   0};
+static const unsigned char root_entry_name[22] = { 'R', 0, 'o', 0, 'o', 0, 't', 0, ' ', 0, 'E', 0,
+						   'n', 0, 't', 0, 'r', 0, 'y', 0, 0,   0 };
 
 /* Record SG_ERR_FORMAT with a message "<name>: <reason>". */
 static int bad(const struct src *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -91,9 +92,9 @@ static int read_at(const struct src *s, void *buf, size_t len, uint64_t off)
 
 	if (off > s->size || len > s->size - off)
 		return bad(s,
-		           "truncated: %zu bytes at offset %" PRIu64
-		           " are beyond the end of the file (%" PRIu64 " bytes)",
-		           len, off, s->size);
+			   "truncated: %zu bytes at offset %" PRIu64
+			   " are beyond the end of the file (%" PRIu64 " bytes)",
+			   len, off, s->size);
 	while (len > 0) {
 		ssize_t n = pread(s->fd, p, len, (off_t)off);
 
@@ -101,12 +102,12 @@ static int read_at(const struct src *s, void *buf, size_t len, uint64_t off)
 			continue;
 		if (n < 0)
 			return sg_error_set(SG_ERR_IO, "%s: read at offset %" PRIu64 " failed: %s",
-			                    s->name, off, strerror(errno));
+					    s->name, off, strerror(errno));
 		if (n == 0)
 			return sg_error_set(SG_ERR_IO,
-			                    "%s: unexpected end of file at offset %" PRIu64
-			                    " (did the file change while being read?)",
-			                    s->name, off);
+					    "%s: unexpected end of file at offset %" PRIu64
+					    " (did the file change while being read?)",
+					    s->name, off);
 		p += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
@@ -116,9 +117,10 @@ static int read_at(const struct src *s, void *buf, size_t len, uint64_t off)
 
 static int beyond_eof(const struct src *s, const char *what, uint64_t end)
 {
-	return bad(
-	    s, "truncated: %s ends at %" PRIu64 ", beyond the end of the file (%" PRIu64 " bytes)",
-	    what, end, s->size);
+	return bad(s,
+		   "truncated: %s ends at %" PRIu64 ", beyond the end of the file (%" PRIu64
+		   " bytes)",
+		   what, end, s->size);
 }
 
 /* ---- PE ---------------------------------------------------------------- */
@@ -145,14 +147,14 @@ static int pe_headers(const struct src *s, struct pe *pe)
 		return bad(s, "bad e_lfanew 0x%x: inside the DOS header", pe->nt);
 	if ((uint64_t)pe->nt + sizeof(nt) > s->size)
 		return bad(s,
-		           "truncated: PE header at e_lfanew 0x%x ends beyond the end "
-		           "of the file (%" PRIu64 " bytes)",
-		           pe->nt, s->size);
+			   "truncated: PE header at e_lfanew 0x%x ends beyond the end "
+			   "of the file (%" PRIu64 " bytes)",
+			   pe->nt, s->size);
 	if ((error = read_at(s, nt, sizeof(nt), pe->nt)) < 0)
 		return error;
 	if (memcmp(nt, "PE\0\0", 4) != 0)
 		return bad(s, "MZ file without a PE header (no \"PE\\0\\0\" at e_lfanew 0x%x)",
-		           pe->nt);
+			   pe->nt);
 	pe->nsections = le16(nt + 4 + 2);
 	pe->opt_size = le16(nt + 4 + 16);
 	if (pe->nsections == 0)
@@ -178,25 +180,27 @@ static int pe_optional(const struct src *s, struct pe *pe, sg_format_info *out)
 	magic = le16(opt);
 	if (magic != 0x10b && magic != 0x20b)
 		return bad(s,
-		           "unknown optional header magic 0x%04x (not PE32 0x10b or PE32+ 0x20b)",
-		           magic);
+			   "unknown optional header magic 0x%04x (not PE32 0x10b or PE32+ 0x20b)",
+			   magic);
 	out->pe_bits = magic == 0x10b ? 32 : 64;
 	fixed = magic == 0x10b ? 96 : 112;
 	if (pe->opt_size < fixed)
 		return bad(
-		    s, "SizeOfOptionalHeader %u is smaller than a PE%s optional header (%u bytes)",
-		    pe->opt_size, magic == 0x10b ? "32" : "32+", fixed);
+			s,
+			"SizeOfOptionalHeader %u is smaller than a PE%s optional header (%u bytes)",
+			pe->opt_size, magic == 0x10b ? "32" : "32+", fixed);
 	ndirs = le32(opt + fixed - 4);
 	/* osslsigncode reads entry 4 unconditionally; Windows knows only 16 */
 	if (ndirs <= PE_CERT_DIR || ndirs > PE_MAX_DIRS)
 		return bad(s,
-		           "NumberOfRvaAndSizes %u is not sane (must be 5..16 to hold the "
-		           "certificate table entry)",
-		           ndirs);
+			   "NumberOfRvaAndSizes %u is not sane (must be 5..16 to hold the "
+			   "certificate table entry)",
+			   ndirs);
 	if (pe->opt_size < fixed + 8 * ndirs)
 		return bad(
-		    s, "SizeOfOptionalHeader %u is too small for %u data directories (needs %u)",
-		    pe->opt_size, ndirs, fixed + 8 * ndirs);
+			s,
+			"SizeOfOptionalHeader %u is too small for %u data directories (needs %u)",
+			pe->opt_size, ndirs, fixed + 8 * ndirs);
 	pe->cert_off = le32(opt + fixed + 8 * PE_CERT_DIR);
 	pe->cert_size = le32(opt + fixed + 8 * PE_CERT_DIR + 4);
 	return SG_OK;
@@ -215,7 +219,7 @@ static void section_name(char out[12], const unsigned char *raw, unsigned index)
 }
 
 static int pe_section(const struct src *s, const struct pe *pe, const unsigned char *sec,
-                      unsigned index)
+		      unsigned index)
 {
 	uint32_t raw_size = le32(sec + 16), raw_ptr = le32(sec + 20);
 	uint64_t end = (uint64_t)raw_ptr + raw_size;
@@ -229,9 +233,10 @@ static int pe_section(const struct src *s, const struct pe *pe, const unsigned c
 		return beyond_eof(s, what, end);
 	}
 	if (pe->cert_off != 0 && end > pe->cert_off)
-		return bad(
-		    s, "certificate table at offset %u overlaps section %s (ends at %" PRIu64 ")",
-		    pe->cert_off, name, end);
+		return bad(s,
+			   "certificate table at offset %u overlaps section %s (ends at %" PRIu64
+			   ")",
+			   pe->cert_off, name, end);
 	return SG_OK;
 }
 
@@ -246,9 +251,9 @@ static int pe_sections(const struct src *s, const struct pe *pe)
 		return beyond_eof(s, "section table", end);
 	if (pe->cert_off != 0 && pe->cert_off < end)
 		return bad(s,
-		           "certificate table at offset %u overlaps the PE headers (end at %" PRIu64
-		           ")",
-		           pe->cert_off, end);
+			   "certificate table at offset %u overlaps the PE headers (end at %" PRIu64
+			   ")",
+			   pe->cert_off, end);
 	for (unsigned i = 0; i < pe->nsections; i++) {
 		error = read_at(s, sec, sizeof(sec), table + (uint64_t)i * PE_SECTION_SIZE);
 		if (error < 0)
@@ -267,7 +272,7 @@ static int pe_cert_entry(const struct src *s, uint64_t pos, uint64_t end, uint32
 
 	if (end - pos < sizeof(h))
 		return bad(s, "certificate table has %" PRIu64 " stray bytes at offset %" PRIu64,
-		           end - pos, pos);
+			   end - pos, pos);
 	if ((error = read_at(s, h, sizeof(h), pos)) < 0)
 		return error;
 	*len = le32(h);
@@ -275,18 +280,19 @@ static int pe_cert_entry(const struct src *s, uint64_t pos, uint64_t end, uint32
 	type = le16(h + 6);
 	if (*len < sizeof(h) || *len > end - pos)
 		return bad(s,
-		           "certificate entry at offset %" PRIu64
-		           " has length %u (must be 8..%" PRIu64 ")",
-		           pos, *len, end - pos);
+			   "certificate entry at offset %" PRIu64
+			   " has length %u (must be 8..%" PRIu64 ")",
+			   pos, *len, end - pos);
 	if (rev != WIN_CERT_REV_2_0)
-		return bad(
-		    s, "certificate entry at offset %" PRIu64 " has revision 0x%04x, not 0x0200",
-		    pos, rev);
+		return bad(s,
+			   "certificate entry at offset %" PRIu64
+			   " has revision 0x%04x, not 0x0200",
+			   pos, rev);
 	if (type != WIN_CERT_PKCS7)
 		return bad(s,
-		           "certificate entry at offset %" PRIu64
-		           " has type %u, not 2 (PKCS_SIGNED_DATA)",
-		           pos, type);
+			   "certificate entry at offset %" PRIu64
+			   " has type %u, not 2 (PKCS_SIGNED_DATA)",
+			   pos, type);
 	return SG_OK;
 }
 
@@ -307,40 +313,43 @@ static int pe_cert_content(const struct src *s, uint64_t pos, uint32_t len, uint
 	if ((error = read_at(s, h, avail, pos + 8)) < 0)
 		return error;
 	if (h[0] != 0x30)
-		return bad(s, "certificate entry at offset %" PRIu64 " does not hold a DER signature",
-		           pos);
+		return bad(s,
+			   "certificate entry at offset %" PRIu64 " does not hold a DER signature",
+			   pos);
 	if (h[1] < 0x80) {
 		der_len = h[1];
 		hdr = 2;
 	} else {
 		unsigned n = h[1] & 0x7fu;
 		if (n == 0 || n > 4 || 2 + n > avail)
-			return bad(s, "certificate entry at offset %" PRIu64 " has a bad DER length",
-			           pos);
+			return bad(s,
+				   "certificate entry at offset %" PRIu64 " has a bad DER length",
+				   pos);
 		for (unsigned i = 0; i < n; i++)
 			der_len = der_len << 8 | h[2 + i];
 		hdr = 2 + n;
 	}
 	content_end = pos + 8 + hdr + der_len;
 	if (content_end > pos + len)
-		return bad(s, "certificate entry at offset %" PRIu64 " is shorter than its signature",
-		           pos);
+		return bad(s,
+			   "certificate entry at offset %" PRIu64 " is shorter than its signature",
+			   pos);
 	entry_end = (pos + len + 7) & ~(uint64_t)7;
 	if (entry_end > end)
 		entry_end = end;
 	if (entry_end - content_end >= sizeof(pad))
 		return bad(s,
-		           "certificate entry at offset %" PRIu64 " has %" PRIu64
-		           " bytes after its signature (data hidden outside the signed digest)",
-		           pos, entry_end - content_end);
+			   "certificate entry at offset %" PRIu64 " has %" PRIu64
+			   " bytes after its signature (data hidden outside the signed digest)",
+			   pos, entry_end - content_end);
 	if ((error = read_at(s, pad, (size_t)(entry_end - content_end), content_end)) < 0)
 		return error;
 	for (uint64_t i = 0; i < entry_end - content_end; i++)
 		if (pad[i] != 0)
 			return bad(s,
-			           "certificate entry at offset %" PRIu64
-			           " has non-zero bytes after its signature",
-			           pos);
+				   "certificate entry at offset %" PRIu64
+				   " has non-zero bytes after its signature",
+				   pos);
 	return SG_OK;
 }
 
@@ -355,7 +364,7 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 		return SG_OK;
 	if (pe->cert_off == 0 || pe->cert_size == 0)
 		return bad(s, "certificate table entry is inconsistent (offset %u, size %u)",
-		           pe->cert_off, pe->cert_size);
+			   pe->cert_off, pe->cert_size);
 	if (end > s->size)
 		return beyond_eof(s, "certificate table", end);
 	if (pe->cert_off % 8 != 0)
@@ -363,9 +372,9 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 	/* since MS12-024 the table must be last; osslsigncode ignores it otherwise */
 	if (end != s->size)
 		return bad(s,
-		           "certificate table (offset %u, size %u) is not at the end of "
-		           "the file (%" PRIu64 " bytes): signers and Windows ignore it",
-		           pe->cert_off, pe->cert_size, s->size);
+			   "certificate table (offset %u, size %u) is not at the end of "
+			   "the file (%" PRIu64 " bytes): signers and Windows ignore it",
+			   pe->cert_off, pe->cert_size, s->size);
 	while (pos < end) {
 		if (++count > PE_MAX_CERTS)
 			return bad(s, "certificate table has more than %d entries", PE_MAX_CERTS);
@@ -383,7 +392,7 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 
 static int inspect_pe(const struct src *s, sg_format_info *out)
 {
-	struct pe pe = {0};
+	struct pe pe = { 0 };
 	int error;
 
 	if ((error = pe_headers(s, &pe)) < 0)
@@ -430,9 +439,9 @@ static int sector_check(const struct cfb *c, uint32_t n, const char *what)
 		return bad(c->s, "bad %s sector number 0x%08x", what, n);
 	if (n >= c->nsectors)
 		return bad(c->s,
-		           "truncated: %s sector %u (offset %" PRIu64
-		           ") is beyond the end of the file (%" PRIu64 " bytes)",
-		           what, n, sector_off(c, n), c->s->size);
+			   "truncated: %s sector %u (offset %" PRIu64
+			   ") is beyond the end of the file (%" PRIu64 " bytes)",
+			   what, n, sector_off(c, n), c->s->size);
 	return SG_OK;
 }
 
@@ -444,7 +453,7 @@ static int cfb_version(struct cfb *c, const unsigned char *h)
 		return bad(c->s, "bad compound file byte order 0x%04x", le16(h + 0x1c));
 	if (!(major == 3 && shift == 9) && !(major == 4 && shift == 12))
 		return bad(c->s, "unsupported compound file version %u with sector shift %u", major,
-		           shift);
+			   shift);
 	if (le16(h + 0x20) != 6)
 		return bad(c->s, "bad mini sector shift %u (must be 6)", le16(h + 0x20));
 	if (le32(h + 0x38) != 4096)
@@ -474,9 +483,9 @@ static int cfb_header(struct cfb *c)
 	/* a FAT sector and a directory sector at least, as osslsigncode needs */
 	if (c->nsectors < 2)
 		return bad(c->s,
-		           "truncated: compound file of %" PRIu64
-		           " bytes has fewer than 3 sectors of %u bytes",
-		           c->s->size, c->ssz);
+			   "truncated: compound file of %" PRIu64
+			   " bytes has fewer than 3 sectors of %u bytes",
+			   c->s->size, c->ssz);
 	c->nfat = le32(h + 0x2c);
 	c->first_dir = le32(h + 0x30);
 	c->first_difat = le32(h + 0x44);
@@ -487,7 +496,7 @@ static int cfb_header(struct cfb *c)
 		return bad(c->s, "compound file without a FAT");
 	if (c->nfat > c->nsectors)
 		return bad(c->s, "truncated: %u FAT sectors listed, the file has %u sectors",
-		           c->nfat, c->nsectors);
+			   c->nfat, c->nsectors);
 	return SG_OK;
 }
 
@@ -501,7 +510,7 @@ static int cfb_difat(struct cfb *c)
 	need = c->nfat > CFB_HEADER_DIFAT ? (c->nfat - CFB_HEADER_DIFAT + per - 1) / per : 0;
 	if (c->ndifat < need)
 		return bad(c->s, "%u FAT sectors need %u DIFAT sectors, the header lists %u",
-		           c->nfat, need, c->ndifat);
+			   c->nfat, need, c->ndifat);
 	if (need == 0)
 		return SG_OK;
 	c->difat = calloc(need, sizeof(*c->difat));
@@ -572,10 +581,10 @@ static int cfb_fat(struct cfb *c)
 
 			if (le32(c->cache + 4 * i) != CFB_FREESECT)
 				return bad(c->s,
-				           "truncated: the FAT allocates sector %u "
-				           "(offset %" PRIu64 "), beyond the end of the "
-				           "file (%" PRIu64 " bytes)",
-				           n, sector_off(c, n), c->s->size);
+					   "truncated: the FAT allocates sector %u "
+					   "(offset %" PRIu64 "), beyond the end of the "
+					   "file (%" PRIu64 " bytes)",
+					   n, sector_off(c, n), c->s->size);
 		}
 	}
 	return SG_OK;
@@ -608,7 +617,7 @@ static int dir_push(struct cfb *c, uint32_t sector, uint32_t *cap)
 		grown = realloc(c->dir, *cap * sizeof(*c->dir));
 		if (!grown)
 			return sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the directory",
-			                    c->s->name);
+					    c->s->name);
 		c->dir = grown;
 	}
 	c->dir[c->ndir++] = sector;
@@ -652,7 +661,7 @@ static int dir_entry(const struct cfb *c, uint32_t id, unsigned char e[CFB_DIREN
 	uint32_t per = c->ssz / CFB_DIRENT_SIZE;
 
 	return read_at(c->s, e, CFB_DIRENT_SIZE,
-	               sector_off(c, c->dir[id / per]) + (uint64_t)(id % per) * CFB_DIRENT_SIZE);
+		       sector_off(c, c->dir[id / per]) + (uint64_t)(id % per) * CFB_DIRENT_SIZE);
 }
 
 /* For messages: the UTF-16 name with anything outside printable ASCII as '?'. */
@@ -685,14 +694,14 @@ static int entry_check(const struct cfb *c, uint32_t id, const unsigned char *e,
 		return bad(c->s, "directory entry %u has a bad name length %u", id, len);
 	if (root ? type != CFB_TYPE_ROOT : type != CFB_TYPE_STORAGE && type != CFB_TYPE_STREAM)
 		return bad(c->s, "directory entry %u has type %u, not %s", id, type,
-		           root ? "5 (root storage)" : "1 or 2 (storage or stream)");
+			   root ? "5 (root storage)" : "1 or 2 (storage or stream)");
 	entry_name(name, e);
 	/* osslsigncode refuses a stream it could not hold in memory with the file */
 	if (entry_size(c, e) >= c->s->size)
 		return bad(c->s,
-		           "stream \"%s\" (entry %u) claims %" PRIu64
-		           " bytes, more than the file holds",
-		           name, id, entry_size(c, e));
+			   "stream \"%s\" (entry %u) claims %" PRIu64
+			   " bytes, more than the file holds",
+			   name, id, entry_size(c, e));
 	return SG_OK;
 }
 
@@ -709,10 +718,10 @@ static int cfb_root(struct cfb *c, uint32_t *child)
 	id = e + 0x50;
 	if (memcmp(id, msi_clsid, sizeof(msi_clsid)) != 0)
 		return bad(c->s,
-		           "not an MSI package (compound file with CLSID "
-		           "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X})",
-		           le32(id), le16(id + 4), le16(id + 6), id[8], id[9], id[10], id[11],
-		           id[12], id[13], id[14], id[15]);
+			   "not an MSI package (compound file with CLSID "
+			   "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X})",
+			   le32(id), le16(id + 4), le16(id + 6), id[8], id[9], id[10], id[11],
+			   id[12], id[13], id[14], id[15]);
 	if (le16(e + 0x40) != sizeof(root_entry_name) ||
 	    memcmp(e, root_entry_name, sizeof(root_entry_name)) != 0)
 		return bad(c->s, "root directory entry is not named \"Root Entry\"");
@@ -736,8 +745,8 @@ static int walk_push(const struct cfb *c, struct walk *w, uint32_t from, uint32_
 		return SG_OK;
 	if (id == 0 || id >= w->nent)
 		return bad(c->s,
-		           "directory entry %u links to entry %u (the directory has %u entries)",
-		           from, id, w->nent);
+			   "directory entry %u links to entry %u (the directory has %u entries)",
+			   from, id, w->nent);
 	if (w->seen[id / 8] & (1U << (id % 8)))
 		return bad(c->s, "directory tree has a cycle (entry %u is reached twice)", id);
 	w->seen[id / 8] |= (unsigned char)(1U << (id % 8));
@@ -773,7 +782,7 @@ static int walk_entry(struct cfb *c, struct walk *w, uint32_t item, sg_format_in
 /* Visit every entry reachable from the root, as osslsigncode does, iteratively. */
 static int cfb_tree(struct cfb *c, uint32_t root_child, sg_format_info *out)
 {
-	struct walk w = {0};
+	struct walk w = { 0 };
 	int error;
 
 	w.nent = c->ndir * (c->ssz / CFB_DIRENT_SIZE);
@@ -781,7 +790,7 @@ static int cfb_tree(struct cfb *c, uint32_t root_child, sg_format_info *out)
 	w.seen = calloc(w.nent / 8 + 1, 1);
 	if (!w.stack || !w.seen) {
 		error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the directory tree",
-		                     c->s->name);
+				     c->s->name);
 		goto done;
 	}
 	w.seen[0] = 1;
@@ -852,7 +861,7 @@ static int not_an_installer(const struct src *s, const unsigned char *head, size
 
 int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 {
-	struct src s = {fd, name ? name : "(unnamed)", 0};
+	struct src s = { fd, name ? name : "(unnamed)", 0 };
 	unsigned char head[sizeof(cfb_magic)];
 	sg_format_kind kind;
 	struct stat st;
@@ -881,8 +890,8 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 		return not_an_installer(&s, head, n);
 	if (s.size > MAX_INPUT_SIZE)
 		return bad(&s,
-		           "too large: %" PRIu64 " bytes (osslsigncode takes at most %" PRIu32 ")",
-		           s.size, MAX_INPUT_SIZE);
+			   "too large: %" PRIu64 " bytes (osslsigncode takes at most %" PRIu32 ")",
+			   s.size, MAX_INPUT_SIZE);
 	error = kind == SG_FORMAT_PE ? inspect_pe(&s, out) : inspect_msi(&s, out);
 	if (error < 0)
 		memset(out, 0, sizeof(*out));

@@ -47,22 +47,22 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-static int hash_loop(sg_digests *out, EVP_MD_CTX *ctx[3], unsigned char *buf,
-		     int in_fd, int copy_fd, const char *name)
+static int hash_loop(sg_digests *out, EVP_MD_CTX *ctx[3], unsigned char *buf, int in_fd,
+		     int copy_fd, const char *name)
 {
 	for (;;) {
 		ssize_t n = read(in_fd, buf, CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return sg_error_set(SG_ERR_IO, "%s: read failed: %s",
-					    name, strerror(errno));
+			return sg_error_set(SG_ERR_IO, "%s: read failed: %s", name,
+					    strerror(errno));
 		if (n == 0)
 			return SG_OK;
 		for (int i = 0; i < 3; i++)
 			if (!EVP_DigestUpdate(ctx[i], buf, (size_t)n))
-				return sg_error_set(SG_ERR_CRYPTO,
-						    "%s: digest update failed", name);
+				return sg_error_set(SG_ERR_CRYPTO, "%s: digest update failed",
+						    name);
 		if (copy_fd >= 0 && write_all(copy_fd, buf, (size_t)n) != 0)
 			return sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
 					    name, strerror(errno));

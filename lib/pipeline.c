@@ -37,7 +37,8 @@ static int take_input(sg_outcome *o, const sg_job *job, const char *workdir, cha
 	o->have_input = 1;
 	fd = open(*copy, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return end_job(o, sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name),
+		return end_job(o,
+			       sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name),
 			       "failed");
 	error = sg_format_inspect(&o->format, fd, name);
 	close(fd);
@@ -57,9 +58,11 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	if (!o->decision_detail.approved) {
 		size_t used = 0;
 		/* Every reason, not only the first: each failing approval says why. */
-		for (size_t i = 0; i < o->decision_detail.n_reasons && used < sizeof(o->message); i++)
-			used += (size_t)snprintf(o->message + used, sizeof(o->message) - used, "%s%s",
-						 i ? "; " : "", o->decision_detail.reasons[i]);
+		for (size_t i = 0; i < o->decision_detail.n_reasons && used < sizeof(o->message);
+		     i++)
+			used += (size_t)snprintf(o->message + used, sizeof(o->message) - used,
+						 "%s%s", i ? "; " : "",
+						 o->decision_detail.reasons[i]);
 		o->status = SG_ERR_DENIED;
 		o->decision = "denied";
 		return SG_ERR_DENIED;
@@ -68,8 +71,8 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	return SG_OK;
 }
 
-static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name,
-		     const char *copy, const char *signed_path)
+static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
+		     const char *signed_path)
 {
 	const sg_approval *a = o->decision_detail.approval;
 	char desc[512];
@@ -91,8 +94,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name,
 	return SG_OK;
 }
 
-static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
-			 const char *path, int nested)
+static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name, const char *path,
+			 int nested)
 {
 	sg_verify_opts opts = ctx->verify;
 	int error;
@@ -137,8 +140,7 @@ static int record_or_fail(sg_outcome *o, const sg_context *ctx, const sg_job *jo
 	return o->status;
 }
 
-static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
-		   const char *signed_path)
+static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *signed_path)
 {
 	char *tmp = NULL;
 	int error = sg_publish_prepare(&tmp, &o->output, signed_path, job->output);
@@ -171,8 +173,8 @@ static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	return error;
 }
 
-static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job,
-		    const char *workdir, const char *copy)
+static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *workdir,
+		    const char *copy)
 {
 	const char *name = sg_path_base(job->input);
 	int nested = o->format.has_signature &&
@@ -181,9 +183,10 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	int error;
 
 	if (!job->force && sg_path_exists(job->output))
-		return end_job(o, sg_error_set(SG_ERR_EXISTS,
-					       "%s: exists already (use --force to replace it)",
-					       job->output),
+		return end_job(o,
+			       sg_error_set(SG_ERR_EXISTS,
+					    "%s: exists already (use --force to replace it)",
+					    job->output),
 			       "failed");
 	signed_path = sg_path_join(workdir, "signed");
 	if (!signed_path)
@@ -195,8 +198,7 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	return error;
 }
 
-static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job,
-		      const char *copy)
+static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
 {
 	int error = verify_signed(o, ctx, sg_path_base(job->input), copy, 0);
 

@@ -15,11 +15,23 @@
 
 #include <jansson.h>
 
-static const char *const approval_keys[] = {
-	"id", "product", "vendor", "version", "file", "sha256", "sha512", "source",
-	"approved_by", "ticket", "approved_at", "expires", "existing_signature",
-	"description", "url", "comment", NULL
-};
+static const char *const approval_keys[] = { "id",
+					     "product",
+					     "vendor",
+					     "version",
+					     "file",
+					     "sha256",
+					     "sha512",
+					     "source",
+					     "approved_by",
+					     "ticket",
+					     "approved_at",
+					     "expires",
+					     "existing_signature",
+					     "description",
+					     "url",
+					     "comment",
+					     NULL };
 static const char *const revoked_keys[] = { "sha256", "sha512", "reason", "comment", NULL };
 
 const char *sg_existing_rule_name(sg_existing_rule rule)
@@ -108,8 +120,7 @@ static int get_str(char **out, const json_t *obj, const char *key, int required,
 	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
-static int get_digest(char **out, const json_t *obj, const char *key, size_t nbytes,
-		      const where *w)
+static int get_digest(char **out, const json_t *obj, const char *key, size_t nbytes, const where *w)
 {
 	int error = get_str(out, obj, key, 0, w);
 
@@ -176,9 +187,12 @@ static int parse_approval(sg_approval *a, const json_t *obj, where *w)
 	    (error = get_str(&a->url, obj, "url", 0, w)) || (error = parse_existing(a, obj, w)))
 		return error;
 	if (!valid_id(a->id))
-		return field_error(w, "id", "must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit");
+		return field_error(
+			w, "id",
+			"must be 1-128 of A-Z a-z 0-9 . _ - starting with a letter or digit");
 	if (!a->sha256 && !a->sha512)
-		return field_error(w, "sha256", "or \"sha512\" is required (MD5 and SHA-1 never approve)");
+		return field_error(w, "sha256",
+				   "or \"sha512\" is required (MD5 and SHA-1 never approve)");
 	if (a->file && strchr(a->file, '/'))
 		return field_error(w, "file", "must be a base name without '/'");
 	if (!valid_date(a->approved_at))
@@ -251,7 +265,8 @@ static int merge_list(sg_policy *p, const json_t *list, const char *file, int ap
 
 static int load_file(sg_policy *p, const char *file)
 {
-	static const char *const top_keys[] = { "approvals", "revoked", "$schema", "comment", NULL };
+	static const char *const top_keys[] = { "approvals", "revoked", "$schema", "comment",
+						NULL };
 	json_error_t jerr;
 	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
 	const char *key;
@@ -259,9 +274,10 @@ static int load_file(sg_policy *p, const char *file)
 	int error = SG_OK;
 
 	if (!root)
-		return jerr.line < 0 ? sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file, jerr.text)
-				     : sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", file,
-						    jerr.line, jerr.column, jerr.text);
+		return jerr.line < 0
+			       ? sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file, jerr.text)
+			       : sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", file,
+					      jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(root))
 		error = sg_error_set(SG_ERR_CONFIG, "%s: a policy must be a JSON object", file);
 	json_object_foreach(root, key, val) {
@@ -296,7 +312,8 @@ static int load_dir(sg_policy *p, const char *dir)
 	for (int i = 0; i < n; i++) {
 		char *file = error ? NULL : sg_path_join(dir, names[i]->d_name);
 		if (!error)
-			error = file ? load_file(p, file) : sg_error_set(SG_ERR_NOMEM, "out of memory");
+			error = file ? load_file(p, file)
+				     : sg_error_set(SG_ERR_NOMEM, "out of memory");
 		free(file);
 		free(names[i]);
 	}
@@ -330,9 +347,9 @@ static int check_duplicates(const sg_policy *p)
 	qsort(sorted, p->n_approvals, sizeof(*sorted), cmp_approval_id);
 	for (size_t i = 1; i < p->n_approvals && error == SG_OK; i++)
 		if (strcmp(sorted[i - 1]->id, sorted[i]->id) == 0)
-			error = sg_error_set(SG_ERR_CONFIG,
-					     "%s: approval id \"%s\" is used twice (also in %s)",
-					     sorted[i]->origin, sorted[i]->id, sorted[i - 1]->origin);
+			error = sg_error_set(
+				SG_ERR_CONFIG, "%s: approval id \"%s\" is used twice (also in %s)",
+				sorted[i]->origin, sorted[i]->id, sorted[i - 1]->origin);
 	free(sorted);
 	return error;
 }
@@ -433,8 +450,9 @@ static void explain_no_match(sg_decision *d, const sg_policy *p, const sg_policy
 		if (any_digest_matches(a, in)) {
 			d->approval = a;
 			add_reason(d, "%s: %s does not match the vendor value in approval %s",
-				   in->name, a->sha256 && strcmp(a->sha256, in->sha256_hex) ? "SHA-256"
-											     : "SHA-512",
+				   in->name,
+				   a->sha256 && strcmp(a->sha256, in->sha256_hex) ? "SHA-256"
+										  : "SHA-512",
 				   a->id);
 			return;
 		}
@@ -449,8 +467,7 @@ static void explain_no_match(sg_decision *d, const sg_policy *p, const sg_policy
 		   in->sha256_hex);
 }
 
-void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
-		      time_t now)
+void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in, time_t now)
 {
 	const sg_revocation *rev = find_revocation(p, in);
 	char today[16];
@@ -485,9 +502,9 @@ void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_inpu
 
 static void free_approval(sg_approval *a)
 {
-	char *fields[] = { a->id, a->product, a->vendor, a->version, a->file, a->sha256,
-			   a->sha512, a->source, a->approved_by, a->ticket, a->approved_at,
-			   a->expires, a->description, a->url, a->origin };
+	char *fields[] = { a->id,          a->product, a->vendor,      a->version,     a->file,
+			   a->sha256,      a->sha512,  a->source,      a->approved_by, a->ticket,
+			   a->approved_at, a->expires, a->description, a->url,         a->origin };
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(fields[i]);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define CAPTURE_MAX (4u << 20)
-#define STDIN_MAX 65536
+#define STDIN_MAX   65536
 
 static const char *const default_env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
 

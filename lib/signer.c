@@ -16,12 +16,12 @@
 #include <openssl/pkcs12.h>
 
 #define SIGN_TIMEOUT_NO_TSA 600
-#define MAX_ARGS 32
+#define MAX_ARGS            32
 
 typedef struct key_material {
 	EVP_PKEY *key;
 	X509 *cert;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 } key_material;
 
 static void key_material_free(key_material *km)
@@ -43,12 +43,12 @@ static int load_pkcs12(key_material *km, const char *path, const char *pass)
 	else if (!p12)
 		error = sg_error_set(SG_ERR_CRYPTO, "%s: not a PKCS#12 file", path);
 	else if (!PKCS12_parse(p12, pass ? pass : "", &km->key, &km->cert, &km->chain))
-		error = sg_error_set(SG_ERR_CRYPTO,
-				     "%s: cannot open the PKCS#12 file: wrong password or damaged file",
-				     path);
+		error = sg_error_set(
+			SG_ERR_CRYPTO,
+			"%s: cannot open the PKCS#12 file: wrong password or damaged file", path);
 	else if (!km->key || !km->cert)
-		error = sg_error_set(SG_ERR_CRYPTO, "%s: the PKCS#12 file holds no key and certificate",
-				     path);
+		error = sg_error_set(SG_ERR_CRYPTO,
+				     "%s: the PKCS#12 file holds no key and certificate", path);
 	PKCS12_free(p12);
 	BIO_free(bio);
 	ERR_clear_error();
@@ -87,9 +87,10 @@ static int load_pem(key_material *km, const sg_config *cfg, const char *pass)
 	BIO_free(bio);
 	ERR_clear_error();
 	if (!km->key)
-		return sg_error_set(SG_ERR_CRYPTO,
-				    "%s: cannot read the private key: wrong password or not a PEM key",
-				    cfg->key);
+		return sg_error_set(
+			SG_ERR_CRYPTO,
+			"%s: cannot read the private key: wrong password or not a PEM key",
+			cfg->key);
 	for (int i = 0; i < sk_X509_num(km->chain); i++) {
 		X509 *c = sk_X509_value(km->chain, i);
 		if (X509_check_private_key(c, km->key) == 1) {
@@ -167,7 +168,8 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg)
 	if (error == SG_OK && cfg->password_file)
 		error = sg_secret_read_file(&pass, &pass_len, cfg->password_file);
 	if (error == SG_OK)
-		error = cfg->pkcs12 ? load_pkcs12(&km, cfg->pkcs12, pass) : load_pem(&km, cfg, pass);
+		error = cfg->pkcs12 ? load_pkcs12(&km, cfg->pkcs12, pass)
+				    : load_pem(&km, cfg, pass);
 	sg_secret_free(pass);
 	if (error == SG_OK)
 		error = check_cert(&km, what);
@@ -283,8 +285,8 @@ static int run_once(const sg_config *cfg, const sg_sign_request *req, const char
 	return SG_ERR_TOOL;
 }
 
-static int sign_with_secret(sg_sign_result *out, const sg_config *cfg,
-			    const sg_sign_request *req, const char *pass, size_t pass_len)
+static int sign_with_secret(sg_sign_result *out, const sg_config *cfg, const sg_sign_request *req,
+			    const char *pass, size_t pass_len)
 {
 	size_t used = 0;
 	int error, tsa_failed;
@@ -304,7 +306,8 @@ static int sign_with_secret(sg_sign_result *out, const sg_config *cfg,
 			return error;
 		if (used < sizeof(out->attempts))
 			used += (size_t)snprintf(out->attempts + used, sizeof(out->attempts) - used,
-						 "%s%s: %s", used ? "; " : "", url, sg_error_last());
+						 "%s%s: %s", used ? "; " : "", url,
+						 sg_error_last());
 	}
 	return sg_error_set(SG_ERR_TOOL,
 			    "timestamping is required and no TSA answered (%zu tried): %s",

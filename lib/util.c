@@ -108,8 +108,7 @@ static int open_input(const char *input, const char *name)
 	return fd;
 }
 
-int sg_private_copy(sg_digests *out, const char *input, const char *copy_path,
-		    const char *name)
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name)
 {
 	int in_fd, out_fd, error;
 
@@ -118,8 +117,8 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path,
 		return in_fd;
 	out_fd = open(copy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out_fd < 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create the private copy: %s",
-				     copy_path, strerror(errno));
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create the private copy: %s", copy_path,
+				     strerror(errno));
 		close(in_fd);
 		return error;
 	}
@@ -158,8 +157,8 @@ int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const c
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	out_fd = mkostemp(tmp, O_CLOEXEC);
 	if (out_fd < 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary output: %s",
-				     dest, strerror(errno));
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary output: %s", dest,
+				     strerror(errno));
 		free(tmp);
 		return error;
 	}
@@ -196,8 +195,8 @@ static void fsync_dir_of(const char *path)
 
 int sg_publish_commit(const char *tmp, const char *dest, int force)
 {
-	int rc = force ? rename(tmp, dest) : renameat2(AT_FDCWD, tmp, AT_FDCWD, dest,
-						      RENAME_NOREPLACE);
+	int rc = force ? rename(tmp, dest)
+		       : renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE);
 
 	if (rc != 0) {
 		int e = errno;
@@ -205,8 +204,8 @@ int sg_publish_commit(const char *tmp, const char *dest, int force)
 		if (e == EEXIST)
 			return sg_error_set(SG_ERR_EXISTS,
 					    "%s: exists already (use --force to replace it)", dest);
-		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s",
-				    dest, strerror(e));
+		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s", dest,
+				    strerror(e));
 	}
 	fsync_dir_of(dest);
 	return SG_OK;
@@ -238,12 +237,13 @@ int sg_secret_check_file(const char *path)
 	struct stat st;
 
 	if (fd < 0)
-		return sg_error_set(errno == ELOOP ? SG_ERR_CONFIG : SG_ERR_IO, "%s: cannot open: %s",
-				    path,
+		return sg_error_set(errno == ELOOP ? SG_ERR_CONFIG : SG_ERR_IO,
+				    "%s: cannot open: %s", path,
 				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
 						   : strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		error = sg_error_set(SG_ERR_CONFIG, "%s: key material must be a regular file", path);
+		error = sg_error_set(SG_ERR_CONFIG, "%s: key material must be a regular file",
+				     path);
 	else if (st.st_mode & (S_IRWXG | S_IRWXO))
 		error = sg_error_set(SG_ERR_CONFIG,
 				     "%s: key file is accessible by group or others (mode %04o); "

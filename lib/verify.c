@@ -56,8 +56,7 @@ static int field(char *val, size_t len, const char *start, const char *end, cons
 }
 
 /* A line in [start, end) that contains `needle`, copied into line; 1 when found. */
-static int find_line(char *line, size_t len, const char *start, const char *end,
-		     const char *needle)
+static int find_line(char *line, size_t len, const char *start, const char *end, const char *needle)
 {
 	const char *hit = start;
 
@@ -129,14 +128,16 @@ static int check_report(sg_verify_result *out, const char *name, const sg_proc_r
 
 	if (!r->exited || r->exit_status != 0) {
 		if (find_line(line, sizeof(line), r->out, r->out + r->out_len, "MISMATCH"))
-			return fail(out, name,
-				    "signature %d: the file's digest does not match the signed value "
-				    "(the file was changed after signing): %s",
-				    out->index, line);
+			return fail(
+				out, name,
+				"signature %d: the file's digest does not match the signed value "
+				"(the file was changed after signing): %s",
+				out->index, line);
 		find_line(line, sizeof(line), r->out, r->out + r->out_len, "Error:");
 		if (!line[0])
 			find_line(line, sizeof(line), r->err, r->err + r->err_len, "rror");
-		return fail(out, name, "signature %d does not verify (osslsigncode exit status %d)%s%s",
+		return fail(out, name,
+			    "signature %d does not verify (osslsigncode exit status %d)%s%s",
 			    out->index, r->exit_status, line[0] ? ": " : "",
 			    line + strspn(line, "\t "));
 	}
@@ -156,10 +157,12 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 		      const char *name, const char *signed_digest)
 {
 	char index[16];
-	const char *argv[16] = { o->osslsigncode, "verify", "-in", path, "-CAfile", o->ca_file,
-				 "-TSA-CAfile", o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
-				 /* Revocation data comes from a file or nowhere: no network fetch. */
-				 "-ignore-cdp", "-index", index };
+	const char *argv[16] = {
+		o->osslsigncode, "verify", "-in", path, "-CAfile", o->ca_file, "-TSA-CAfile",
+		o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
+		/* Revocation data comes from a file or nowhere: no network fetch. */
+		"-ignore-cdp", "-index", index
+	};
 	size_t n = 11;
 
 	if (o->crl_file) {
@@ -218,8 +221,9 @@ static int check_trust_file(const char *file, const char *what)
 	if (X509_STORE_load_file(store, file) != 1) {
 		X509_STORE_free(store);
 		ERR_clear_error();
-		return sg_error_set(SG_ERR_CONFIG, "%s: cannot load %s (missing, unreadable or not "
-						   "PEM certificates)",
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: cannot load %s (missing, unreadable or not "
+				    "PEM certificates)",
 				    file, what);
 	}
 	X509_STORE_free(store);

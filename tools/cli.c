@@ -11,18 +11,14 @@
 int cli_exit_code(int status)
 {
 	switch (status) {
-	case SG_OK:
-		return CLI_EXIT_OK;
+	case SG_OK: return CLI_EXIT_OK;
 	case SG_ERR_USAGE:
-	case SG_ERR_CONFIG:
-		return CLI_EXIT_USAGE;
+	case SG_ERR_CONFIG: return CLI_EXIT_USAGE;
 	case SG_ERR_DENIED:
 	case SG_ERR_FORMAT:
 	case SG_ERR_VERIFY:
-	case SG_ERR_TAMPER:
-		return CLI_EXIT_REJECTED;
-	default:
-		return CLI_EXIT_OPERATIONAL;
+	case SG_ERR_TAMPER: return CLI_EXIT_REJECTED;
+	default: return CLI_EXIT_OPERATIONAL;
 	}
 }
 

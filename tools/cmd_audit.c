@@ -38,11 +38,11 @@ typedef struct audit_opts {
 
 static int parse(audit_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "log", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },	    { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
+						  { "log", required_argument, NULL, 'l' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -86,8 +86,8 @@ static int audit_verify(const char *log, int json)
 
 static const char *str_at(const json_t *rec, const char *obj, const char *key)
 {
-	const json_t *v = obj ? json_object_get(json_object_get(rec, obj), key)
-			      : json_object_get(rec, key);
+	const json_t *v =
+		obj ? json_object_get(json_object_get(rec, obj), key) : json_object_get(rec, key);
 
 	return json_is_string(v) ? json_string_value(v) : "-";
 }
@@ -105,11 +105,11 @@ static int show_one(const json_t *rec, size_t line, void *arg)
 	}
 	(void)line;
 	printf("%5lld %s %-6s %-8s %-28s %.12s %-20s %-10s %s\n",
-	       (long long)json_integer_value(json_object_get(rec, "seq")), str_at(rec, NULL, "time"),
-	       str_at(rec, NULL, "action"), str_at(rec, NULL, "decision"),
-	       str_at(rec, "input", "name"), str_at(rec, "input", "sha256"),
-	       str_at(rec, "approval", "id"), str_at(rec, "actor", "user"),
-	       json_is_string(why) ? json_string_value(why) : "");
+	       (long long)json_integer_value(json_object_get(rec, "seq")),
+	       str_at(rec, NULL, "time"), str_at(rec, NULL, "action"),
+	       str_at(rec, NULL, "decision"), str_at(rec, "input", "name"),
+	       str_at(rec, "input", "sha256"), str_at(rec, "approval", "id"),
+	       str_at(rec, "actor", "user"), json_is_string(why) ? json_string_value(why) : "");
 	return 0;
 }
 

@@ -13,7 +13,8 @@
 #include "signgate/util.h"
 
 static const char sign_help[] =
-	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [--force] [--json] INPUT...\n"
+	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [--force] [--json] "
+	"INPUT...\n"
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 and SHA-512,\n"
 	"check its structure (PE or MSI), decide against the policy (default deny),\n"
@@ -60,12 +61,13 @@ typedef struct sign_opts {
 
 static int parse(sign_opts *o, int argc, char **argv, int signing)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "out-dir", required_argument, NULL, 'o' },
-		{ "out", required_argument, NULL, 'O' },    { "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },	    { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
+						  { "out-dir", required_argument, NULL, 'o' },
+						  { "out", required_argument, NULL, 'O' },
+						  { "force", no_argument, NULL, 'f' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
 	const char *cmd = signing ? "sign" : "check";
 	int c;
 
@@ -93,7 +95,8 @@ static int parse(sign_opts *o, int argc, char **argv, int signing)
 	if (signing && !o->out_dir && !o->out)
 		o->out_dir = DEFAULT_OUT_DIR;
 	if (o->out && argc - optind != 1)
-		return cli_usage_error(cmd, "--out takes exactly one INPUT; use --out-dir for several");
+		return cli_usage_error(cmd,
+				       "--out takes exactly one INPUT; use --out-dir for several");
 	return 0;
 }
 
@@ -125,8 +128,8 @@ static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 	fflush(stdout);
 }
 
-static int load_context(sg_context *ctx, sg_config **cfg, sg_policy **policy,
-			sg_cert_info *signer, const char *config, int signing)
+static int load_context(sg_context *ctx, sg_config **cfg, sg_policy **policy, sg_cert_info *signer,
+			const char *config, int signing)
 {
 	int error = sg_config_load(cfg, config);
 
@@ -153,7 +156,7 @@ static int ensure_out_dir(const char *dir)
 		cli_error("%s: path too long", dir);
 		return -1;
 	}
-	for (char *p = path + 1; ; p++) {
+	for (char *p = path + 1;; p++) {
 		char c = *p;
 		if (c != '/' && c != '\0')
 			continue;

@@ -17,9 +17,10 @@ static const char verify_help[] =
 	"server will once the enterprise root is trusted: the file's digest matches the\n"
 	"signed digest, the signer chains to the trust anchor, the signer certificate\n"
 	"allows code signing, the digest algorithm is SHA-256, and a timestamp, when\n"
-	"present, verifies against the TSA trust anchor. osslsigncode's report is parsed\n"
-	"signature by signature and the PKCS#7 is checked again with OpenSSL; its exit\n"
-	"status alone is never trusted.\n"
+	"present, verifies against the TSA trust anchor. The PKCS#7 is checked with\n"
+	"OpenSSL (signature over the signed attributes, messageDigest, timestamp token,\n"
+	"chain, EKU, pin) and osslsigncode verify -index 0 must succeed as well;\n"
+	"neither osslsigncode's exit status alone nor its text is trusted.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   take the trust anchors from signgate.json and record each\n"
@@ -48,7 +49,7 @@ static int parse(verify_opts *o, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' }, { "ca", required_argument, NULL, 'a' },
 		{ "tsa-ca", required_argument, NULL, 't' }, { "crl", required_argument, NULL, 'r' },
 		{ "pin", required_argument, NULL, 'p' },    { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 }
 	};
 	int c;
 
@@ -66,7 +67,8 @@ static int parse(verify_opts *o, int argc, char **argv)
 		}
 	}
 	if (!o->config == !o->ca)
-		return cli_usage_error("verify", "give exactly one of --config FILE or --ca ROOT.pem");
+		return cli_usage_error("verify",
+				       "give exactly one of --config FILE or --ca ROOT.pem");
 	if (o->config && (o->tsa_ca || o->crl))
 		return cli_usage_error("verify", "--tsa-ca and --crl go with --ca; a config names "
 						 "its own trust settings");

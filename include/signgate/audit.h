@@ -49,8 +49,8 @@
 int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT_ID_LEN]);
 
 typedef struct sg_audit_report {
-	size_t records;	   /* records read and found valid */
-	size_t bad_line;   /* first bad line (1-based), 0 when the log is valid */
+	size_t records;  /* records read and found valid */
+	size_t bad_line; /* first bad line (1-based), 0 when the log is valid */
 	/*
 	 * SHA-256 hex of the last valid line, i.e. the "prev" the next record
 	 * will carry (64 zeros for an empty log). The chain cannot show that
@@ -81,8 +81,7 @@ int sg_audit_verify(const char *path, sg_audit_report *out);
  * than SG_AUDIT_LINE_MAX or torn (no final newline). Hashes and the chain
  * are not checked: that is sg_audit_verify().
  */
-int sg_audit_foreach(const char *path,
-		     int (*fn)(const json_t *record, size_t line, void *arg),
+int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),
 		     void *arg);
 
 #endif

@@ -13,9 +13,9 @@
 /* Facts about a certificate, as Windows and the audit log name them. */
 typedef struct sg_cert_info {
 	char sha1_thumbprint[41]; /* upper-case hex, no separators (certutil style) */
-	char sha256[65];	  /* lower-case hex of the DER certificate */
-	char subject[256];	  /* one-line RFC 2253 subject */
-	char not_after[32];	  /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char sha256[65];          /* lower-case hex of the DER certificate */
+	char subject[256];        /* one-line RFC 2253 subject */
+	char not_after[32];       /* "YYYY-MM-DDTHH:MM:SSZ" */
 } sg_cert_info;
 
 /* Fill `out` from `cert`. Returns SG_OK or SG_ERR_CRYPTO. */
@@ -35,7 +35,7 @@ int sg_cert_check_codesign(X509 *cert, const char *what);
  * SG_OK or SG_ERR_VERIFY naming the reason; SG_ERR_IO when ca_file cannot be
  * read.
  */
-int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca_file,
+int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
 			 const char *crl_file, time_t at);
 
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of an ASN1_TIME into out[32]; "" on failure. */

@@ -25,16 +25,16 @@
 #include <stddef.h>
 
 typedef struct sg_config {
-	char *path;	     /* the config file as given */
-	char *dir;	     /* its folder, the base of relative paths */
-	char *policy;	     /* absolute or resolved paths below */
+	char *path;   /* the config file as given */
+	char *dir;    /* its folder, the base of relative paths */
+	char *policy; /* absolute or resolved paths below */
 	char *audit_log;
 	char *ca_file;
-	char *tsa_ca_file;   /* NULL: ca_file plus the system CA bundle */
-	char *crl_file;	     /* NULL when none */
+	char *tsa_ca_file; /* NULL: ca_file plus the system CA bundle */
+	char *crl_file;    /* NULL when none */
 	int ignore_crl;
-	char *pkcs12;	     /* either pkcs12 ... */
-	char *cert_chain;    /* ... or cert_chain + key */
+	char *pkcs12;     /* either pkcs12 ... */
+	char *cert_chain; /* ... or cert_chain + key */
 	char *key;
 	char *password_file; /* NULL when the key is not protected */
 	char *certificate;   /* the signing certificate (PEM), for pinning without the key */

@@ -13,15 +13,15 @@
 
 typedef enum sg_status {
 	SG_OK = 0,
-	SG_ERR_IO = -1,	    /* reading or writing a file failed */
-	SG_ERR_NOMEM = -2,  /* an allocation failed */
-	SG_ERR_USAGE = -3,  /* the caller passed bad arguments */
-	SG_ERR_CONFIG = -4, /* the config or the policy is broken */
-	SG_ERR_FORMAT = -5, /* input is not a supported installer or is malformed */
-	SG_ERR_DENIED = -6, /* the policy refused the input */
-	SG_ERR_VERIFY = -7, /* a signature or a digest did not verify */
-	SG_ERR_TOOL = -8,   /* osslsigncode is missing, failed or misbehaved */
-	SG_ERR_CRYPTO = -9, /* a key, certificate or OpenSSL operation failed */
+	SG_ERR_IO = -1,      /* reading or writing a file failed */
+	SG_ERR_NOMEM = -2,   /* an allocation failed */
+	SG_ERR_USAGE = -3,   /* the caller passed bad arguments */
+	SG_ERR_CONFIG = -4,  /* the config or the policy is broken */
+	SG_ERR_FORMAT = -5,  /* input is not a supported installer or is malformed */
+	SG_ERR_DENIED = -6,  /* the policy refused the input */
+	SG_ERR_VERIFY = -7,  /* a signature or a digest did not verify */
+	SG_ERR_TOOL = -8,    /* osslsigncode is missing, failed or misbehaved */
+	SG_ERR_CRYPTO = -9,  /* a key, certificate or OpenSSL operation failed */
 	SG_ERR_TAMPER = -10, /* the audit log's chain is broken */
 	SG_ERR_EXISTS = -11, /* an output file exists already */
 } sg_status;
@@ -30,8 +30,7 @@ typedef enum sg_status {
  * Record `code` with a printf-style message as this thread's last error and
  * return `code`, so that callers can write `return sg_error_set(...)`.
  */
-int sg_error_set(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int sg_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like sg_error_set() with a va_list. */
 int sg_error_setv(int code, const char *fmt, va_list ap);

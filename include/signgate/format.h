@@ -20,9 +20,9 @@ typedef enum sg_format_kind {
 
 typedef struct sg_format_info {
 	sg_format_kind kind;
-	int pe_bits;	    /* PE: 32 (PE32) or 64 (PE32+); 0 for MSI */
-	int has_signature;  /* 1 when an Authenticode signature is present */
-	uint64_t size;	    /* file size in bytes */
+	int pe_bits;         /* PE: 32 (PE32) or 64 (PE32+); 0 for MSI */
+	int has_signature;   /* 1 when an Authenticode signature is present */
+	uint64_t size;       /* file size in bytes */
 	uint64_t sig_offset; /* PE: file offset of the attribute certificate table */
 	uint64_t sig_size;   /* PE: its size; MSI: size of \x05DigitalSignature */
 } sg_format_info;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SG_SHA1_LEN 20
+#define SG_SHA1_LEN   20
 #define SG_SHA256_LEN 32
 #define SG_SHA512_LEN 64
 
@@ -18,7 +18,7 @@ typedef struct sg_digests {
 	unsigned char sha1[SG_SHA1_LEN];
 	unsigned char sha256[SG_SHA256_LEN];
 	unsigned char sha512[SG_SHA512_LEN];
-	char sha1_hex[2 * SG_SHA1_LEN + 1];	/* lower-case */
+	char sha1_hex[2 * SG_SHA1_LEN + 1];     /* lower-case */
 	char sha256_hex[2 * SG_SHA256_LEN + 1]; /* lower-case */
 	char sha512_hex[2 * SG_SHA512_LEN + 1]; /* lower-case */
 } sg_digests;
@@ -36,7 +36,8 @@ int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len);
  */
 int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name);
 
-/* base64 (RFC 4648, padded) of `len` bytes into `out` of size out_len. Returns 0 or SG_ERR_USAGE. */
+/* base64 (RFC 4648, padded) of `len` bytes into `out` of size out_len. Returns 0 or SG_ERR_USAGE.
+ */
 int sg_base64_encode(char *out, size_t out_len, const unsigned char *in, size_t len);
 
 /*

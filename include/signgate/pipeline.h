@@ -26,28 +26,28 @@
 
 typedef enum sg_action {
 	SG_ACTION_CHECK,  /* decide, do not sign */
-	SG_ACTION_SIGN,	  /* decide, sign, verify, publish */
+	SG_ACTION_SIGN,   /* decide, sign, verify, publish */
 	SG_ACTION_VERIFY, /* verify an already signed file */
 } sg_action;
 
 /* What stays the same for every input of one run; the caller owns all of it. */
 typedef struct sg_context {
-	const sg_config *cfg;	   /* NULL only for verify without a config */
-	const sg_policy *policy;   /* check and sign */
+	const sg_config *cfg;       /* NULL only for verify without a config */
+	const sg_policy *policy;    /* check and sign */
 	const sg_cert_info *signer; /* sign: the configured signing certificate */
-	sg_verify_opts verify;	   /* verify: trust settings */
-	const char *audit_log;	   /* NULL: nothing is recorded (verify --ca) */
+	sg_verify_opts verify;      /* verify: trust settings */
+	const char *audit_log;      /* NULL: nothing is recorded (verify --ca) */
 } sg_context;
 
 typedef struct sg_job {
 	sg_action action;
 	const char *input;  /* path as given */
 	const char *output; /* sign: the final output path */
-	int force;	    /* sign: replace an existing output */
+	int force;          /* sign: replace an existing output */
 } sg_job;
 
 typedef struct sg_outcome {
-	int status;	      /* SG_OK or the error that ended the job */
+	int status;           /* SG_OK or the error that ended the job */
 	const char *decision; /* approved, denied, signed, failed, valid, invalid */
 	char message[1536];   /* one line: why */
 	int have_input;

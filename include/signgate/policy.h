@@ -17,8 +17,8 @@
 
 typedef enum sg_existing_rule {
 	SG_EXISTING_REFUSE = 0, /* an already signed input is denied (default) */
-	SG_EXISTING_REPLACE,	/* the vendor signature is replaced by ours */
-	SG_EXISTING_NEST,	/* ours is appended as a nested signature */
+	SG_EXISTING_REPLACE,    /* the vendor signature is replaced by ours */
+	SG_EXISTING_NEST,       /* ours is appended as a nested signature */
 } sg_existing_rule;
 
 typedef struct sg_approval {
@@ -45,17 +45,18 @@ typedef struct sg_policy {
 
 /* What the decision needs to know about one input. */
 typedef struct sg_policy_input {
-	const char *name;	/* base name */
+	const char *name;       /* base name */
 	const char *sha256_hex; /* lower-case */
 	const char *sha512_hex; /* lower-case */
-	int has_signature;	/* an Authenticode signature is already present */
+	int has_signature;      /* an Authenticode signature is already present */
 } sg_policy_input;
 
 #define SG_POLICY_MAX_REASONS 8
 
 typedef struct sg_decision {
 	int approved;
-	const sg_approval *approval; /* the approval that allowed (or best explains a denial); may be NULL */
+	const sg_approval
+		*approval; /* the approval that allowed (or best explains a denial); may be NULL */
 	size_t n_reasons;
 	char reasons[SG_POLICY_MAX_REASONS][320];
 } sg_decision;

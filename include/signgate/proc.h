@@ -9,22 +9,23 @@
 #include <stddef.h>
 
 typedef struct sg_proc_result {
-	int exited;	 /* 1 when the child exited normally */
+	int exited;      /* 1 when the child exited normally */
 	int exit_status; /* its exit status when exited */
-	int signo;	 /* the signal that ended it, 0 when none */
-	int timed_out;	 /* 1 when signgate killed it after the time limit */
-	char *out;	 /* captured stdout, NUL-terminated (never NULL after success) */
+	int signo;       /* the signal that ended it, 0 when none */
+	int timed_out;   /* 1 when signgate killed it after the time limit */
+	char *out;       /* captured stdout, NUL-terminated (never NULL after success) */
 	size_t out_len;
-	char *err;	 /* captured stderr, NUL-terminated (never NULL after success) */
+	char *err; /* captured stderr, NUL-terminated (never NULL after success) */
 	size_t err_len;
 } sg_proc_result;
 
 typedef struct sg_proc_spec {
 	const char *const *argv; /* argv[0] is the absolute path of the program */
-	const char *const *envp; /* NULL-terminated; NULL means {"PATH=/usr/bin:/bin", "LC_ALL=C"} */
-	const void *stdin_data;	 /* written to the child's stdin, then closed; may be a secret */
-	size_t stdin_len;	 /* at most 65536 bytes (one pipe buffer) */
-	int timeout_sec;	 /* 0 for no limit */
+	const char *const
+		*envp;          /* NULL-terminated; NULL means {"PATH=/usr/bin:/bin", "LC_ALL=C"} */
+	const void *stdin_data; /* written to the child's stdin, then closed; may be a secret */
+	size_t stdin_len;       /* at most 65536 bytes (one pipe buffer) */
+	int timeout_sec;        /* 0 for no limit */
 } sg_proc_spec;
 
 /*

@@ -30,11 +30,11 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg);
 int sg_signer_load_certificate(sg_cert_info *out, const char *path);
 
 typedef struct sg_sign_request {
-	const char *input;	 /* the private copy to sign; never changed */
-	const char *output;	 /* must not exist; osslsigncode creates it */
+	const char *input;       /* the private copy to sign; never changed */
+	const char *output;      /* must not exist; osslsigncode creates it */
 	const char *description; /* Authenticode program name (-n) */
-	const char *url;	 /* Authenticode URL (-i); may be NULL */
-	int nest;		 /* append as a nested signature instead of replacing */
+	const char *url;         /* Authenticode URL (-i); may be NULL */
+	int nest;                /* append as a nested signature instead of replacing */
 } sg_sign_request;
 
 typedef struct sg_sign_result {

@@ -44,8 +44,7 @@ void sg_workdir_remove(const char *dir);
  * changed. `name` is used in messages. On failure `copy_path` is removed.
  * Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
  */
-int sg_private_copy(sg_digests *out, const char *input, const char *copy_path,
-		    const char *name);
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name);
 
 /*
  * Copy `src` to a temporary file in the folder of `dest`, computing the

@@ -21,21 +21,21 @@
 
 typedef struct sg_verify_opts {
 	const char *osslsigncode; /* absolute path */
-	const char *ca_file;	  /* trust anchor(s) for the signer chain */
+	const char *ca_file;      /* trust anchor(s) for the signer chain */
 	const char *tsa_ca_file;  /* timestamp trust anchors; NULL: ca_file + system bundle */
-	const char *crl_file;	  /* optional CRLs */
-	int ignore_crl;		  /* do not fetch or require CRLs */
-	const char *pin_sha256;	  /* leaf certificate SHA-256 hex; NULL: no pin */
-	int index;		  /* signature to check: 0 primary; -1 the last one */
+	const char *crl_file;     /* optional CRLs */
+	int ignore_crl;           /* do not fetch or require CRLs */
+	const char *pin_sha256;   /* leaf certificate SHA-256 hex; NULL: no pin */
+	int index;                /* signature to check: 0 primary; -1 the last one */
 } sg_verify_opts;
 
 typedef struct sg_verify_result {
-	int n_signatures;      /* signatures osslsigncode reported */
-	int index;	       /* the one checked */
-	sg_cert_info signer;   /* its leaf certificate */
+	int n_signatures;    /* signatures osslsigncode reported */
+	int index;           /* the one checked */
+	sg_cert_info signer; /* its leaf certificate */
 	int timestamped;
-	char timestamp[32];    /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
-	char reason[1024];     /* why it failed; empty when valid */
+	char timestamp[32]; /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
+	char reason[1024];  /* why it failed; empty when valid */
 } sg_verify_result;
 
 /*

@@ -52,9 +52,9 @@ struct pe {
 };
 
 static const char usage_text[] = "usage: sg_forge forge SIGNED.exe LEAF.pem CHAIN.pem OUT.exe\n"
-                                 "       sg_forge swap SIG.der LEAF.pem CHAIN.pem OUT.der\n"
-                                 "       sg_forge extract IN.exe OUT.der\n"
-                                 "       sg_forge splice IN.exe SIG.der OUT.exe [PAD]\n";
+				 "       sg_forge swap SIG.der LEAF.pem CHAIN.pem OUT.der\n"
+				 "       sg_forge extract IN.exe OUT.der\n"
+				 "       sg_forge splice IN.exe SIG.der OUT.exe [PAD]\n";
 
 __attribute__((format(printf, 1, 2))) static int die(const char *fmt, ...)
 {
@@ -274,7 +274,7 @@ static int swap_certs(PKCS7 *p7, const char *leaf_path, const char *chain_path)
  * `pad` junk bytes inside the entry), 8-byte aligned, at the end of the file.
  */
 static int splice(const struct buf *in, const struct pe *pe, const struct buf *sig, size_t pad,
-                  const char *out_path)
+		  const char *out_path)
 {
 	size_t body = pe->cert_off ? pe->cert_off : in->len;
 	size_t start = (body + 7) & ~(size_t)7;
@@ -308,9 +308,9 @@ static int splice(const struct buf *in, const struct pe *pe, const struct buf *s
 static int cmd_swap(char **argv)
 {
 	PKCS7 *p7 = read_pkcs7(argv[0]);
-	struct buf der = {0};
+	struct buf der = { 0 };
 	int rc = !p7 || swap_certs(p7, argv[1], argv[2]) || pkcs7_der(&der, p7) ||
-	         write_file(argv[3], der.data, der.len);
+		 write_file(argv[3], der.data, der.len);
 
 	OPENSSL_free(der.data);
 	PKCS7_free(p7);
@@ -320,12 +320,12 @@ static int cmd_swap(char **argv)
 static int cmd_forge(char **argv)
 {
 	struct buf in;
-	struct buf der = {0};
+	struct buf der = { 0 };
 	struct pe pe;
 	PKCS7 *p7 = NULL;
 	int rc = read_file(&in, argv[0]) || pe_parse(&pe, &in, argv[0]) ||
-	         !(p7 = pe_signature(&in, &pe, argv[0])) || swap_certs(p7, argv[1], argv[2]) ||
-	         pkcs7_der(&der, p7) || splice(&in, &pe, &der, 0, argv[3]);
+		 !(p7 = pe_signature(&in, &pe, argv[0])) || swap_certs(p7, argv[1], argv[2]) ||
+		 pkcs7_der(&der, p7) || splice(&in, &pe, &der, 0, argv[3]);
 
 	OPENSSL_free(der.data);
 	PKCS7_free(p7);
@@ -336,12 +336,12 @@ static int cmd_forge(char **argv)
 static int cmd_extract(char **argv)
 {
 	struct buf in;
-	struct buf der = {0};
+	struct buf der = { 0 };
 	struct pe pe;
 	PKCS7 *p7 = NULL;
 	int rc = read_file(&in, argv[0]) || pe_parse(&pe, &in, argv[0]) ||
-	         !(p7 = pe_signature(&in, &pe, argv[0])) || pkcs7_der(&der, p7) ||
-	         write_file(argv[1], der.data, der.len);
+		 !(p7 = pe_signature(&in, &pe, argv[0])) || pkcs7_der(&der, p7) ||
+		 write_file(argv[1], der.data, der.len);
 
 	OPENSSL_free(der.data);
 	PKCS7_free(p7);
@@ -351,7 +351,7 @@ static int cmd_extract(char **argv)
 
 static int cmd_splice(int argc, char **argv)
 {
-	struct buf in, sig = {0};
+	struct buf in, sig = { 0 };
 	struct pe pe;
 	char *end;
 	unsigned long pad = 0;

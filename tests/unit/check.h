@@ -11,55 +11,53 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(expr)                                                            \
-	do {                                                                   \
-		if (expr) {                                                    \
-			check_passed++;                                        \
-		} else {                                                       \
-			check_failed++;                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
-				__LINE__, #expr);                              \
-		}                                                              \
+#define CHECK(expr)                                                                                \
+	do {                                                                                       \
+		if (expr) {                                                                        \
+			check_passed++;                                                            \
+		} else {                                                                           \
+			check_failed++;                                                            \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr);   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_INT(got, want)                                                   \
-	do {                                                                   \
-		long long g_ = (long long)(got), w_ = (long long)(want);       \
-		if (g_ == w_) {                                                \
-			check_passed++;                                        \
-		} else {                                                       \
-			check_failed++;                                        \
-			fprintf(stderr, "%s:%d: %s == %lld, want %lld\n",      \
-				__FILE__, __LINE__, #got, g_, w_);             \
-		}                                                              \
+#define CHECK_INT(got, want)                                                                       \
+	do {                                                                                       \
+		long long g_ = (long long)(got), w_ = (long long)(want);                           \
+		if (g_ == w_) {                                                                    \
+			check_passed++;                                                            \
+		} else {                                                                           \
+			check_failed++;                                                            \
+			fprintf(stderr, "%s:%d: %s == %lld, want %lld\n", __FILE__, __LINE__,      \
+				#got, g_, w_);                                                     \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STR(got, want)                                                   \
-	do {                                                                   \
-		const char *g_ = (got), *w_ = (want);                          \
-		if (g_ && w_ && strcmp(g_, w_) == 0) {                         \
-			check_passed++;                                        \
-		} else {                                                       \
-			check_failed++;                                        \
-			fprintf(stderr, "%s:%d: %s == \"%s\", want \"%s\"\n",  \
-				__FILE__, __LINE__, #got, g_ ? g_ : "(null)",  \
-				w_ ? w_ : "(null)");                           \
-		}                                                              \
+#define CHECK_STR(got, want)                                                                       \
+	do {                                                                                       \
+		const char *g_ = (got), *w_ = (want);                                              \
+		if (g_ && w_ && strcmp(g_, w_) == 0) {                                             \
+			check_passed++;                                                            \
+		} else {                                                                           \
+			check_failed++;                                                            \
+			fprintf(stderr, "%s:%d: %s == \"%s\", want \"%s\"\n", __FILE__, __LINE__,  \
+				#got, g_ ? g_ : "(null)", w_ ? w_ : "(null)");                     \
+		}                                                                                  \
 	} while (0)
 
 /* Substring check: `hay` contains `needle`. */
-#define CHECK_CONTAINS(hay, needle)                                            \
-	do {                                                                   \
-		const char *h_ = (hay), *n_ = (needle);                        \
-		if (h_ && n_ && strstr(h_, n_)) {                              \
-			check_passed++;                                        \
-		} else {                                                       \
-			check_failed++;                                        \
-			fprintf(stderr, "%s:%d: \"%s\" does not contain "      \
-					"\"%s\"\n",                            \
-				__FILE__, __LINE__, h_ ? h_ : "(null)",        \
-				n_ ? n_ : "(null)");                           \
-		}                                                              \
+#define CHECK_CONTAINS(hay, needle)                                                                \
+	do {                                                                                       \
+		const char *h_ = (hay), *n_ = (needle);                                            \
+		if (h_ && n_ && strstr(h_, n_)) {                                                  \
+			check_passed++;                                                            \
+		} else {                                                                           \
+			check_failed++;                                                            \
+			fprintf(stderr,                                                            \
+				"%s:%d: \"%s\" does not contain "                                  \
+				"\"%s\"\n",                                                        \
+				__FILE__, __LINE__, h_ ? h_ : "(null)", n_ ? n_ : "(null)");       \
+		}                                                                                  \
 	} while (0)
 
 static inline int check_done(void)

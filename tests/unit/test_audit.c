@@ -28,7 +28,7 @@
 static char dir[] = "/tmp/test_audit.XXXXXX";
 
 static const char *const ci_vars[] = {
-    "SIGNGATE_BUILD_ID", "CI_JOB_ID", "BUILD_TAG", "GITHUB_RUN_ID", "BUILD_BUILDID",
+	"SIGNGATE_BUILD_ID", "CI_JOB_ID", "BUILD_TAG", "GITHUB_RUN_ID", "BUILD_BUILDID",
 };
 
 /* A path in the test folder, valid until the 8th next call. */
@@ -237,7 +237,7 @@ static void test_verify_ok(const char *path)
 
 /* Copy the base log's lines, let `edit` change the copy, write it, verify it. */
 static void tamper_case(char *base[], const char *what, size_t bad_line, const char *msg,
-                        void (*edit)(char *l[], size_t *n, int *torn))
+			void (*edit)(char *l[], size_t *n, int *torn))
 {
 	const char *path = tmp_path("tampered.jsonl");
 	char *l[MAX_LINES];
@@ -380,8 +380,8 @@ static void first_prev(char *l[], size_t *n, int *torn)
 
 	(void)n, (void)torn;
 	json_object_set_new(
-	    rec, "prev",
-	    json_string("1111111111111111111111111111111111111111111111111111111111111111"));
+		rec, "prev",
+		json_string("1111111111111111111111111111111111111111111111111111111111111111"));
 	replace(l, 0, rehash(rec));
 }
 
@@ -409,31 +409,31 @@ static void array_line(char *l[], size_t *n, int *torn)
 static void test_tampering(char *base[])
 {
 	tamper_case(base, "edit middle", 4,
-	            "line 4: hash does not match the record's content (the record was edited)",
-	            edit_middle);
+		    "line 4: hash does not match the record's content (the record was edited)",
+		    edit_middle);
 	tamper_case(base, "edit last", 10, "line 10: hash does not match", edit_last);
 	tamper_case(base, "edit and rehash", 5,
-	            "line 5: prev does not match the SHA-256 of line 4 (a record was edited, "
-	            "removed, inserted or reordered",
-	            edit_rehash);
+		    "line 5: prev does not match the SHA-256 of line 4 (a record was edited, "
+		    "removed, inserted or reordered",
+		    edit_rehash);
 	tamper_case(base, "delete", 4,
-	            "line 4: seq is 5, expected 4 (records were removed or reordered", delete_line);
+		    "line 4: seq is 5, expected 4 (records were removed or reordered", delete_line);
 	tamper_case(base, "delete first", 1, "line 1: seq is 2, expected 1", delete_first);
 	tamper_case(base, "swap", 4, "line 4: seq is 5, expected 4", swap_lines);
 	tamper_case(base, "duplicate", 5,
-	            "line 5: seq is 4, expected 5 (a record was duplicated, inserted or reordered)",
-	            duplicate_line);
+		    "line 5: seq is 4, expected 5 (a record was duplicated, inserted or reordered)",
+		    duplicate_line);
 	tamper_case(base, "insert forged", 5, "line 5: seq is 4, expected 5", insert_forged);
 	tamper_case(base, "torn", 10, "line 10 is torn (no final newline)", tear_last);
 	tamper_case(base, "cut", 10, "line 10 is torn (no final newline)", cut_last);
 	tamper_case(base, "garbage", 6,
-	            "line 6: not a JSON object: '[' or '{' expected near 'garbage'", garbage_line);
+		    "line 6: not a JSON object: '[' or '{' expected near 'garbage'", garbage_line);
 	tamper_case(base, "reformatted", 3, "line 3: the bytes are not in the canonical form",
-	            reformat_line);
+		    reformat_line);
 	tamper_case(base, "missing seq", 2, "line 2: \"seq\" is missing", drop_seq);
 	tamper_case(base, "first prev", 1, "line 1: prev is not 64 zeros", first_prev);
 	tamper_case(base, "duplicate key", 7, "line 7: not a JSON object: duplicate object key",
-	            duplicate_key);
+		    duplicate_key);
 	tamper_case(base, "empty line", 8, "line 8: empty line", empty_line);
 	tamper_case(base, "array", 9, "line 9: not a JSON object: it is a JSON array", array_line);
 }
@@ -441,7 +441,7 @@ static void test_tampering(char *base[])
 static void test_refused_appends(char *base[])
 {
 	const char *path = tmp_path("refused.jsonl");
-	static const char *const reserved[] = {"id", "time", "seq", "prev", "hash", "actor"};
+	static const char *const reserved[] = { "id", "time", "seq", "prev", "hash", "actor" };
 	json_t *rec;
 	size_t size;
 
@@ -449,20 +449,20 @@ static void test_refused_appends(char *base[])
 	size = file_size(path);
 	CHECK_INT(append_event(path, "approve", 11), SG_ERR_TAMPER);
 	CHECK_CONTAINS(
-	    sg_error_last(),
-	    "refused.jsonl: last line 10 is torn (no newline, an interrupted write?); nothing "
-	    "was appended");
+		sg_error_last(),
+		"refused.jsonl: last line 10 is torn (no newline, an interrupted write?); nothing "
+		"was appended");
 	CHECK_INT(file_size(path), size);
 
-	write_lines(path, (char *[]){"{\"seq\":"}, 1, 1);
+	write_lines(path, (char *[]){ "{\"seq\":" }, 1, 1);
 	CHECK_INT(append_event(path, "approve", 1), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "last line 1 is torn (no newline");
 
-	write_lines(path, (char *[]){base[0], "garbage"}, 2, 0);
+	write_lines(path, (char *[]){ base[0], "garbage" }, 2, 0);
 	size = file_size(path);
 	CHECK_INT(append_event(path, "approve", 3), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(),
-	               "the last line is not a valid audit record (not a JSON object");
+		       "the last line is not a valid audit record (not a JSON object");
 	CHECK_INT(file_size(path), size);
 
 	write_lines(path, base, BASE_RECORDS, 0);
@@ -503,11 +503,11 @@ static void test_too_long(void)
 	CHECK_CONTAINS(sg_error_last(), "the limit is");
 	json_decref(rec);
 
-	write_lines(path, (char *[]){big}, 1, 0);
+	write_lines(path, (char *[]){ big }, 1, 0);
 	expect_tamper("long line", path, 1, "line 1 is longer than 1048576 bytes");
 	CHECK_INT(append_event(path, "approve", 1), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(),
-	               "the last line is not a valid audit record (longer than 1048576 bytes)");
+		       "the last line is not a valid audit record (longer than 1048576 bytes)");
 	free(big);
 }
 
@@ -529,17 +529,17 @@ static int count_record(const json_t *record, size_t line, void *arg)
 
 static void test_foreach(const char *path, char *base[])
 {
-	struct seen s = {0, 0, 0};
+	struct seen s = { 0, 0, 0 };
 
 	CHECK_INT(sg_audit_foreach(path, count_record, &s), SG_OK);
 	CHECK_INT(s.count, BASE_RECORDS);
 	CHECK_INT(s.last_line, BASE_RECORDS);
-	s = (struct seen){0, 0, 3};
+	s = (struct seen){ 0, 0, 3 };
 	CHECK_INT(sg_audit_foreach(path, count_record, &s), 42);
 	CHECK_INT(s.count, 3);
 
-	write_lines(tmp_path("show.jsonl"), (char *[]){base[0], "garbage"}, 2, 0);
-	s = (struct seen){0, 0, 0};
+	write_lines(tmp_path("show.jsonl"), (char *[]){ base[0], "garbage" }, 2, 0);
+	s = (struct seen){ 0, 0, 0 };
 	CHECK_INT(sg_audit_foreach(tmp_path("show.jsonl"), count_record, &s), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "show.jsonl: line 2: not a JSON object");
 	CHECK_INT(s.count, 1);
@@ -565,7 +565,7 @@ static void test_concurrency(void)
 	}
 	for (int c = 0; c < CHILDREN; c++)
 		if (pids[c] > 0 && (waitpid(pids[c], &status, 0) != pids[c] || !WIFEXITED(status) ||
-		                    WEXITSTATUS(status) != 0))
+				    WEXITSTATUS(status) != 0))
 			failed++;
 	CHECK_INT(failed, 0);
 	CHECK_INT(sg_audit_verify(path, &rep), SG_OK);

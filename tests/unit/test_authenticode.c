@@ -67,7 +67,7 @@ static void setup_fail(const char *what, const sg_proc_result *r)
 /* Run osslsigncode with `args` (NULL-terminated); its stdout into `out` when given. */
 static int ossl(char *out, size_t out_len, const char *const *args)
 {
-	const char *argv[32] = {osslsigncode};
+	const char *argv[32] = { osslsigncode };
 	size_t n = 1;
 	sg_proc_result r;
 	int status;
@@ -77,7 +77,7 @@ static int ossl(char *out, size_t out_len, const char *const *args)
 		n++;
 	}
 	argv[n] = NULL;
-	sg_proc_spec spec = {argv, NULL, NULL, 0, 120};
+	sg_proc_spec spec = { argv, NULL, NULL, 0, 120 };
 	if (sg_proc_run(&r, &spec) != SG_OK)
 		setup_fail(sg_error_last(), NULL);
 	status = r.exited ? r.exit_status : -1;
@@ -91,13 +91,13 @@ static int ossl(char *out, size_t out_len, const char *const *args)
 	return status;
 }
 
-static const char *const SIGN_SHA256[] = {"-h", "sha256", NULL};
+static const char *const SIGN_SHA256[] = { "-h", "sha256", NULL };
 
 /* Sign `in` with our PKCS#12 into the work file `out`, with `extra` options. */
 static void sign(const char *in, const char *out, const char *const *extra)
 {
-	const char *args[24] = {"sign", "-pkcs12", fx("pki/signer.p12"), "-readpass",
-	                        fx("pki/signer.pass")};
+	const char *args[24] = { "sign", "-pkcs12", fx("pki/signer.p12"), "-readpass",
+				 fx("pki/signer.pass") };
 	size_t n = 5;
 	char in_copy[PATH_MAX];
 
@@ -118,7 +118,7 @@ static void extract(const char *signed_path, const char *sig)
 	char in[PATH_MAX];
 
 	snprintf(in, sizeof(in), "%s", signed_path);
-	const char *args[] = {"extract-signature", "-in", in, "-out", wk(sig), NULL};
+	const char *args[] = { "extract-signature", "-in", in, "-out", wk(sig), NULL };
 	ossl(NULL, 0, args);
 }
 
@@ -220,7 +220,7 @@ static void tamper_content(const char *in, const char *out, int fix_attr)
 		ASN1_OCTET_STRING_set(os, md, sizeof(md));
 		/* Replaces the existing attribute in place. */
 		PKCS7_add_signed_attribute(signer_info(p7), NID_pkcs9_messageDigest,
-		                           V_ASN1_OCTET_STRING, os);
+					   V_ASN1_OCTET_STRING, os);
 	}
 	save_p7(p7, out);
 }
@@ -233,19 +233,19 @@ static void transplant_unauth(const char *dst, const char *src, const char *out)
 
 	sk_X509_ATTRIBUTE_pop_free(si->unauth_attr, X509_ATTRIBUTE_free);
 	si->unauth_attr = sk_X509_ATTRIBUTE_deep_copy(signer_info(from)->unauth_attr,
-	                                              X509_ATTRIBUTE_dup, X509_ATTRIBUTE_free);
+						      X509_ATTRIBUTE_dup, X509_ATTRIBUTE_free);
 	PKCS7_free(from);
 	save_p7(to, out);
 }
 
 static sg_authenticode_opts opts(const char *ca, const char *tsa_ca, const char *pin, int index)
 {
-	sg_authenticode_opts o = {ca, tsa_ca, NULL, pin, index};
+	sg_authenticode_opts o = { ca, tsa_ca, NULL, pin, index };
 	return o;
 }
 
 static int run_case(sg_authenticode_result *r, const char *name, const sg_authenticode_opts *o,
-                    const char *sig)
+		    const char *sig)
 {
 	current_case = name;
 	return sg_authenticode_check(r, o, sig);
@@ -261,7 +261,7 @@ static int run_case(sg_authenticode_result *r, const char *name, const sg_authen
 		CHECK_CONTAINS(r_.reason, (want));                                                 \
 		if (check_failed != failed_)                                                       \
 			fprintf(stderr, "  in case \"%s\" (reason: %s)\n", current_case,           \
-			        r_.reason);                                                        \
+				r_.reason);                                                        \
 	} while (0)
 
 #define EXPECT_OK(name, r, sig, o)                                                                 \
@@ -272,7 +272,7 @@ static int run_case(sg_authenticode_result *r, const char *name, const sg_authen
 		CHECK_STR((r)->reason, "");                                                        \
 		if (check_failed != failed_)                                                       \
 			fprintf(stderr, "  in case \"%s\" (reason: %s)\n", current_case,           \
-			        (r)->reason);                                                      \
+				(r)->reason);                                                      \
 	} while (0)
 
 static int is_upper_hex(const char *s, size_t len)
@@ -293,8 +293,8 @@ static void calculated_digest(char out[65], const char *signed_path)
 	const char *hit;
 
 	snprintf(in, sizeof(in), "%s", signed_path);
-	const char *args[] = {"verify",      "-in",    in,  "-CAfile", fx("pki/root.pem"),
-	                      "-ignore-cdp", "-index", "0", NULL};
+	const char *args[] = { "verify",      "-in",    in,  "-CAfile", fx("pki/root.pem"),
+			       "-ignore-cdp", "-index", "0", NULL };
 	ossl(report, sizeof(report), args);
 	hit = strstr(report, "Calculated message digest : ");
 	snprintf(out, 65, "%s", hit ? hit + strlen("Calculated message digest : ") : "");
@@ -322,7 +322,7 @@ static void test_genuine(const char *our_sha256)
 
 	/* -1 on a single signature is the primary. */
 	EXPECT_OK("genuine, index -1", &r, wk("genuine.p7"),
-	          opts(fx("pki/root.pem"), NULL, NULL, -1));
+		  opts(fx("pki/root.pem"), NULL, NULL, -1));
 	CHECK_INT(r.index, 0);
 
 	/* An MSI signature carries the same structure. */
@@ -339,24 +339,24 @@ static void test_pin_and_chain(const char *our_sha256, const char *vendor_sha256
 
 	EXPECT_OK("pinned to our leaf", &r, sig, opts(fx("pki/root.pem"), NULL, our_sha256, 0));
 	EXPECT_REJECT("pinned to the vendor", sig, opts(fx("pki/root.pem"), NULL, vendor_sha256, 0),
-	              "not the configured signing certificate");
+		      "not the configured signing certificate");
 	EXPECT_REJECT("pinned to the vendor (names the signer)", sig,
-	              opts(fx("pki/root.pem"), NULL, vendor_sha256, 0),
-	              "signature 0 is by certificate CN=Example Corp Code Signing");
+		      opts(fx("pki/root.pem"), NULL, vendor_sha256, 0),
+		      "signature 0 is by certificate CN=Example Corp Code Signing");
 	EXPECT_REJECT("wrong trust anchor", sig, opts(fx("vendor/vendor.pem"), NULL, NULL, 0),
-	              "signer chain does not verify to");
+		      "signer chain does not verify to");
 	/* The issuing CA alone is no trust anchor: the chain must reach a root. */
 	EXPECT_REJECT("intermediate as anchor", sig, opts(fx("pki/issuing.pem"), NULL, NULL, 0),
-	              "signer chain does not verify to");
+		      "signer chain does not verify to");
 
 	/* The vendor's own signature is fine against the vendor's certificate... */
 	extract(fx("inst/vendor-signed-hello-setup.exe"), "vendor.p7");
 	EXPECT_OK("vendor against vendor.pem", &r, wk("vendor.p7"),
-	          opts(fx("vendor/vendor.pem"), NULL, NULL, 0));
+		  opts(fx("vendor/vendor.pem"), NULL, NULL, 0));
 	CHECK_STR(r.signer.sha256, vendor_sha256);
 	/* ...and not against our root. */
 	EXPECT_REJECT("vendor against root.pem", wk("vendor.p7"),
-	              opts(fx("pki/root.pem"), NULL, NULL, 0), "signer chain does not verify to");
+		      opts(fx("pki/root.pem"), NULL, NULL, 0), "signer chain does not verify to");
 }
 
 static void test_forgery(const char *our_sha256)
@@ -366,9 +366,9 @@ static void test_forgery(const char *our_sha256)
 
 	forge_swap(wk("vendor.p7"), forged);
 	EXPECT_REJECT("forged", forged, opts(fx("pki/root.pem"), NULL, NULL, 0),
-	              "signature 0: the signer's signature does not verify");
+		      "signature 0: the signer's signature does not verify");
 	EXPECT_REJECT("forged, pinned", forged, opts(fx("pki/root.pem"), NULL, our_sha256, 0),
-	              "the signer's signature does not verify");
+		      "the signer's signature does not verify");
 	/* The forgery does name our leaf: the checker saw our certificate. */
 	sg_authenticode_opts o = opts(fx("pki/root.pem"), NULL, NULL, 0);
 	run_case(&r, "forged, signer", &o, forged);
@@ -377,17 +377,17 @@ static void test_forgery(const char *our_sha256)
 	/* The genuine signature with our certificates re-inserted stays valid. */
 	forge_swap(wk("genuine.p7"), wk("reswapped.p7"));
 	EXPECT_OK("genuine, certificates rewritten", &r, wk("reswapped.p7"),
-	          opts(fx("pki/root.pem"), NULL, our_sha256, 0));
+		  opts(fx("pki/root.pem"), NULL, our_sha256, 0));
 
 	/* The file digest changed: the messageDigest no longer matches. */
 	tamper_content(wk("genuine.p7"), wk("content.p7"), 0);
 	EXPECT_REJECT("content tampered", wk("content.p7"), opts(fx("pki/root.pem"), NULL, NULL, 0),
-	              "signature 0: the signed messageDigest does not match its content");
+		      "signature 0: the signed messageDigest does not match its content");
 	/* ...and a matching messageDigest breaks the signature over the attributes. */
 	tamper_content(wk("genuine.p7"), wk("content-md.p7"), 1);
 	EXPECT_REJECT("content and messageDigest tampered", wk("content-md.p7"),
-	              opts(fx("pki/root.pem"), NULL, NULL, 0),
-	              "the signer's signature does not verify");
+		      opts(fx("pki/root.pem"), NULL, NULL, 0),
+		      "the signer's signature does not verify");
 }
 
 static void test_timestamp(void)
@@ -402,7 +402,7 @@ static void test_timestamp(void)
 	fclose(f);
 	port[strcspn(port, "\r\n")] = '\0';
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/tsr", port);
-	const char *ts[] = {"-h", "sha256", "-ts", url, NULL};
+	const char *ts[] = { "-h", "sha256", "-ts", url, NULL };
 	sign(fx("inst/hello-setup.exe"), "ts.exe", ts);
 	sign(fx("inst/other-setup.exe"), "ts2.exe", ts);
 	extract(wk("ts.exe"), "ts.p7");
@@ -410,22 +410,22 @@ static void test_timestamp(void)
 
 	/* The TSA certificate is issued by root.pem. */
 	EXPECT_OK("timestamped", &r, wk("ts.p7"),
-	          opts(fx("pki/root.pem"), fx("pki/root.pem"), NULL, 0));
+		  opts(fx("pki/root.pem"), fx("pki/root.pem"), NULL, 0));
 	CHECK_INT(r.timestamped, 1);
 	CHECK(r.timestamp >= before - 5 && r.timestamp <= time(NULL) + 5);
 	/* Without tsa_ca_file the signer's anchors serve for timestamps. */
 	EXPECT_OK("timestamped, tsa_ca_file unset", &r, wk("ts.p7"),
-	          opts(fx("pki/root.pem"), NULL, NULL, 0));
+		  opts(fx("pki/root.pem"), NULL, NULL, 0));
 	CHECK_INT(r.timestamped, 1);
 
 	EXPECT_REJECT("timestamp, wrong TSA anchor", wk("ts.p7"),
-	              opts(fx("pki/root.pem"), fx("vendor/vendor.pem"), NULL, 0),
-	              "signature 0: the timestamp does not verify against");
+		      opts(fx("pki/root.pem"), fx("vendor/vendor.pem"), NULL, 0),
+		      "signature 0: the timestamp does not verify against");
 	/* A genuine token of another signature: its imprint is not this signature. */
 	transplant_unauth(wk("ts.p7"), wk("ts2.p7"), wk("ts-moved.p7"));
 	EXPECT_REJECT("timestamp of another signature", wk("ts-moved.p7"),
-	              opts(fx("pki/root.pem"), fx("pki/root.pem"), NULL, 0),
-	              "the timestamp does not verify");
+		      opts(fx("pki/root.pem"), fx("pki/root.pem"), NULL, 0),
+		      "the timestamp does not verify");
 	/*
 	 * An untimestamped signature with a token moved in from a signature of
 	 * another file, likewise. (Not from ts.p7: RSA signatures are
@@ -434,8 +434,8 @@ static void test_timestamp(void)
 	 */
 	transplant_unauth(wk("genuine.p7"), wk("ts2.p7"), wk("ts-added.p7"));
 	EXPECT_REJECT("timestamp added to an untimestamped signature", wk("ts-added.p7"),
-	              opts(fx("pki/root.pem"), fx("pki/root.pem"), NULL, 0),
-	              "the timestamp does not verify");
+		      opts(fx("pki/root.pem"), fx("pki/root.pem"), NULL, 0),
+		      "the timestamp does not verify");
 }
 
 static void test_nested(const char *our_sha256)
@@ -444,19 +444,19 @@ static void test_nested(const char *our_sha256)
 	char primary_digest[129];
 
 	/* The vendor's signature stays primary, ours is nested as index 1. */
-	const char *nest[] = {"-h", "sha256", "-nest", NULL};
+	const char *nest[] = { "-h", "sha256", "-nest", NULL };
 	sign(fx("inst/vendor-signed-hello-setup.exe"), "nested.exe", nest);
 	extract(wk("nested.exe"), "nested.p7");
 	EXPECT_REJECT("nested, index 0 (the vendor's)", wk("nested.p7"),
-	              opts(fx("pki/root.pem"), NULL, NULL, 0),
-	              "signature 0: signer chain does not verify to");
+		      opts(fx("pki/root.pem"), NULL, NULL, 0),
+		      "signature 0: signer chain does not verify to");
 	EXPECT_OK("nested, index 0 against the vendor", &r, wk("nested.p7"),
-	          opts(fx("vendor/vendor.pem"), NULL, NULL, 0));
+		  opts(fx("vendor/vendor.pem"), NULL, NULL, 0));
 	CHECK_INT(r.n_signatures, 2);
 	snprintf(primary_digest, sizeof(primary_digest), "%s", r.file_digest);
 
 	EXPECT_OK("nested, index 1", &r, wk("nested.p7"),
-	          opts(fx("pki/root.pem"), NULL, our_sha256, 1));
+		  opts(fx("pki/root.pem"), NULL, our_sha256, 1));
 	CHECK_INT(r.index, 1);
 	CHECK_INT(r.n_signatures, 2);
 	CHECK_STR(r.signer.sha256, our_sha256);
@@ -464,26 +464,26 @@ static void test_nested(const char *our_sha256)
 	CHECK_STR(r.file_digest, primary_digest);
 
 	EXPECT_OK("nested, index -1", &r, wk("nested.p7"),
-	          opts(fx("pki/root.pem"), NULL, our_sha256, -1));
+		  opts(fx("pki/root.pem"), NULL, our_sha256, -1));
 	CHECK_INT(r.index, 1);
 	CHECK_INT(r.n_signatures, 2);
 
 	EXPECT_REJECT("nested, index 2", wk("nested.p7"), opts(fx("pki/root.pem"), NULL, NULL, 2),
-	              "no signature with index 2 (2 present)");
+		      "no signature with index 2 (2 present)");
 	EXPECT_REJECT("single, index 1", wk("genuine.p7"), opts(fx("pki/root.pem"), NULL, NULL, 1),
-	              "no signature with index 1 (1 present)");
+		      "no signature with index 1 (1 present)");
 }
 
 static void test_malformed(void)
 {
-	const char *sha1[] = {"-h", "sha1", NULL};
+	const char *sha1[] = { "-h", "sha1", NULL };
 
 	sign(fx("inst/hello-setup.exe"), "sha1.exe", sha1);
 	extract(wk("sha1.exe"), "sha1.p7");
 	EXPECT_REJECT("SHA-1", wk("sha1.p7"), opts(fx("pki/root.pem"), NULL, NULL, 0),
-	              "signature 0 does not use SHA-256");
+		      "signature 0 does not use SHA-256");
 	EXPECT_REJECT("PEM, not DER", fx("pki/root.pem"), opts(fx("pki/root.pem"), NULL, NULL, 0),
-	              "not DER PKCS#7");
+		      "not DER PKCS#7");
 	{
 		sg_authenticode_opts o = opts(fx("pki/root.pem"), NULL, NULL, 0);
 		sg_authenticode_result r;

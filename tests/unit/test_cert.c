@@ -116,8 +116,7 @@ static X509 *make_root(EVP_PKEY *key, const char *subject)
 					      "hash" };
 	time_t now = time(NULL);
 
-	return make_cert(key, subject, NULL, NULL, now - 10 * DAY, now + 3650 * DAY, nids,
-			 values);
+	return make_cert(key, subject, NULL, NULL, now - 10 * DAY, now + 3650 * DAY, nids, values);
 }
 
 /* Expect sg_cert_check_codesign() to refuse `cert` with a message holding `want`. */
@@ -159,8 +158,9 @@ static void test_codesign_checks(X509 *root)
 	X509_free(cert);
 
 	cert = make_leaf("CN=server", root, root_key, n_ku_eku, server);
-	expect_refused(cert, "server.pem", "server.pem: certificate's extendedKeyUsage lacks "
-					   "codeSigning");
+	expect_refused(cert, "server.pem",
+		       "server.pem: certificate's extendedKeyUsage lacks "
+		       "codeSigning");
 	X509_free(cert);
 
 	cert = make_leaf("CN=any", root, root_key, n_eku, any_only);
@@ -261,7 +261,7 @@ static void write_crl(const char *name, X509 *issuer, EVP_PKEY *key, X509 *revok
 	X509_CRL_free(crl);
 }
 
-static void expect_verify_fails(X509 *leaf, STACK_OF(X509) *untrusted, const char *ca,
+static void expect_verify_fails(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca,
 				const char *crl, time_t when, const char *want)
 {
 	sg_error_clear();
@@ -289,8 +289,9 @@ static void test_verify_chain(X509 *root)
 
 	CHECK_INT(sg_cert_verify_chain(leaf, NULL, at("root.pem"), NULL, 0), SG_OK);
 	CHECK_INT(sg_cert_verify_chain(leaf, NULL, at("root.pem"), NULL, now + 30 * DAY), SG_OK);
-	expect_verify_fails(leaf, NULL, "other.pem", NULL, 0, "unable to get local issuer "
-							      "certificate");
+	expect_verify_fails(leaf, NULL, "other.pem", NULL, 0,
+			    "unable to get local issuer "
+			    "certificate");
 	/* Before notBefore (now - 1 day) and after notAfter (now + 365 days). */
 	expect_verify_fails(leaf, NULL, "root.pem", NULL, now - 2 * DAY,
 			    "certificate is not yet valid");

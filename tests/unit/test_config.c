@@ -17,8 +17,9 @@ static char tmpdir[] = "/tmp/test_config.XXXXXX";
 static char cfg_path[512];
 
 /* The mandatory part of every config below. */
-#define BASE "\"policy\": \"policy/\", \"audit_log\": \"audit/log.jsonl\", " \
-	     "\"trust\": { \"ca_file\": \"pki/root.pem\" }"
+#define BASE                                                                                       \
+	"\"policy\": \"policy/\", \"audit_log\": \"audit/log.jsonl\", "                            \
+	"\"trust\": { \"ca_file\": \"pki/root.pem\" }"
 
 static void write_config(const char *json)
 {

@@ -186,16 +186,16 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "not a PE or MSI installer (starts with 4d 58 00 00");
+		    "not a PE or MSI installer (starts with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
-	            "truncated: DOS header ends at 64, beyond the end of the file (2 bytes)");
+		    "truncated: DOS header ends at 64, beyond the end of the file (2 bytes)");
 
 	build_pe(&pe, 32, 0);
 	put32(pe.b + 0x3c, 0x10000);
 	expect_fail("lfanew.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "truncated: PE header at e_lfanew 0x10000 ends beyond the end of the file "
-	            "(1024 bytes)");
+		    "truncated: PE header at e_lfanew 0x10000 ends beyond the end of the file "
+		    "(1024 bytes)");
 
 	build_pe(&pe, 32, 0);
 	put32(pe.b + 0x3c, 0xfffffffe);
@@ -204,7 +204,7 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	put32(pe.b + 0x3c, 0x20);
 	expect_fail("lfanew3.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "bad e_lfanew 0x20: inside the DOS header");
+		    "bad e_lfanew 0x20: inside the DOS header");
 
 	build_pe(&pe, 32, 0);
 	pe.b[PE_NT + 1] = 'X';
@@ -217,22 +217,22 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	put16(pe.b + pe.opt, 0x107);
 	expect_fail("rom.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "unknown optional header magic 0x0107");
+		    "unknown optional header magic 0x0107");
 
 	build_pe(&pe, 64, 0);
 	put16(pe.b + PE_NT + 20, 100);
 	expect_fail("opt.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "SizeOfOptionalHeader 100 is smaller than a PE32+ optional header (112 bytes)");
+		    "SizeOfOptionalHeader 100 is smaller than a PE32+ optional header (112 bytes)");
 
 	build_pe(&pe, 32, 0);
 	put16(pe.b + PE_NT + 20, 96 + 8 * 8);
 	expect_fail("opt2.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "SizeOfOptionalHeader 160 is too small for 16 data directories (needs 224)");
+		    "SizeOfOptionalHeader 160 is too small for 16 data directories (needs 224)");
 
 	build_pe(&pe, 32, 0);
 	put16(pe.b + PE_NT + 20, 0xffff);
 	expect_fail("opt3.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "truncated: optional header ends at 65687");
+		    "truncated: optional header ends at 65687");
 
 	build_pe(&pe, 32, 0);
 	put32(pe.b + pe.dirs - 4, 4);
@@ -241,7 +241,7 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	put32(pe.b + pe.dirs - 4, 0x40000000);
 	expect_fail("ndirs2.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "NumberOfRvaAndSizes 1073741824 is not sane");
+		    "NumberOfRvaAndSizes 1073741824 is not sane");
 }
 
 static void test_pe_sections(void)
@@ -251,15 +251,15 @@ static void test_pe_sections(void)
 	build_pe(&pe, 32, 0);
 	put32(pe.b + pe.sections + 16, 0x10000);
 	expect_fail(
-	    "sect.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	    "truncated: section .text ends at 66048, beyond the end of the file (1024 bytes)");
+		"sect.exe", pe.b, pe.size, SG_ERR_FORMAT,
+		"truncated: section .text ends at 66048, beyond the end of the file (1024 bytes)");
 
 	/* 32-bit offset + size must not wrap */
 	build_pe(&pe, 32, 0);
 	put32(pe.b + pe.sections + 16, 0xffffffff);
 	put32(pe.b + pe.sections + 20, 0xffffffff);
 	expect_fail("wrap.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "truncated: section .text ends at 8589934590");
+		    "truncated: section .text ends at 8589934590");
 
 	build_pe(&pe, 32, 0);
 	memcpy(pe.b + pe.sections, "\x01\xff.rsrc\n", 8);
@@ -295,40 +295,40 @@ static void test_pe_cert_table(void)
 	build_pe(&pe, 32, 1);
 	set_cert_dir(&pe, PE_UNSIGNED, 0x1000);
 	expect_fail("oob.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "truncated: certificate table ends at 5120, beyond the end of the file "
-	            "(1048 bytes)");
+		    "truncated: certificate table ends at 5120, beyond the end of the file "
+		    "(1048 bytes)");
 
 	build_pe(&pe, 32, 1);
 	set_cert_dir(&pe, 0xfffffff8, 0x10);
 	expect_fail("oob2.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "truncated: certificate table ends at 4294967304");
+		    "truncated: certificate table ends at 4294967304");
 
 	build_pe(&pe, 32, 1);
 	set_cert_dir(&pe, PE_UNSIGNED + 4, PE_CERT_LEN - 4);
 	expect_fail("align.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate table offset 1028 is not 8-byte aligned");
+		    "certificate table offset 1028 is not 8-byte aligned");
 
 	build_pe(&pe, 32, 1);
 	memcpy(big, pe.b, pe.size);
 	memset(big + pe.size, 0, sizeof(big) - pe.size);
 	expect_fail("notend.exe", big, sizeof(big), SG_ERR_FORMAT,
-	            "certificate table (offset 1024, size 24) is not at the end of the file "
-	            "(1064 bytes)");
+		    "certificate table (offset 1024, size 24) is not at the end of the file "
+		    "(1064 bytes)");
 
 	build_pe(&pe, 32, 1);
 	set_cert_dir(&pe, PE_UNSIGNED, 0);
 	expect_fail("half.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate table entry is inconsistent (offset 1024, size 0)");
+		    "certificate table entry is inconsistent (offset 1024, size 0)");
 
 	build_pe(&pe, 32, 1);
 	set_cert_dir(&pe, 0x100, (uint32_t)pe.size - 0x100);
 	expect_fail("hdr.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate table at offset 256 overlaps the PE headers");
+		    "certificate table at offset 256 overlaps the PE headers");
 
 	build_pe(&pe, 32, 1);
 	set_cert_dir(&pe, PE_SECTION + 0x100, (uint32_t)pe.size - PE_SECTION - 0x100);
 	expect_fail("sec.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate table at offset 768 overlaps section .text");
+		    "certificate table at offset 768 overlaps section .text");
 }
 
 static void test_pe_cert_entries(void)
@@ -338,17 +338,17 @@ static void test_pe_cert_entries(void)
 	build_pe(&pe, 32, 1);
 	put16(pe.b + PE_UNSIGNED + 4, 0x0100);
 	expect_fail("rev.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 has revision 0x0100, not 0x0200");
+		    "certificate entry at offset 1024 has revision 0x0100, not 0x0200");
 
 	build_pe(&pe, 32, 1);
 	put16(pe.b + PE_UNSIGNED + 6, 1);
 	expect_fail("x509.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 has type 1, not 2 (PKCS_SIGNED_DATA)");
+		    "certificate entry at offset 1024 has type 1, not 2 (PKCS_SIGNED_DATA)");
 
 	build_pe(&pe, 32, 1);
 	put32(pe.b + PE_UNSIGNED, 0);
 	expect_fail("len0.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 has length 0 (must be 8..24)");
+		    "certificate entry at offset 1024 has length 0 (must be 8..24)");
 
 	build_pe(&pe, 32, 1);
 	put32(pe.b + PE_UNSIGNED, 25);
@@ -359,33 +359,33 @@ static void test_pe_cert_entries(void)
 	put32(pe.b + PE_UNSIGNED, 16);
 	pe.b[PE_UNSIGNED + 9] = 6;
 	expect_fail("zero.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1040 has length 0");
+		    "certificate entry at offset 1040 has length 0");
 
 	build_pe(&pe, 32, 1);
 	put32(pe.b + PE_UNSIGNED, 10);
 	pe.b[PE_UNSIGNED + 9] = 0;
 	set_cert_dir(&pe, PE_UNSIGNED, 20);
 	expect_fail("stray.exe", pe.b, PE_UNSIGNED + 20, SG_ERR_FORMAT,
-	            "certificate table has 4 stray bytes at offset 1040");
+		    "certificate table has 4 stray bytes at offset 1040");
 
 	/* data hidden after the signature, outside the signed digest (CVE-2013-3900) */
 	build_pe(&pe, 32, 1);
 	pe.b[PE_UNSIGNED + 9] = 2;
 	expect_fail("hidden.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 has 12 bytes after its signature");
+		    "certificate entry at offset 1024 has 12 bytes after its signature");
 	build_pe(&pe, 32, 1);
 	pe.b[PE_UNSIGNED + 9] = 10;
 	pe.b[PE_UNSIGNED + 22] = 0x41;
 	expect_fail("nonzero.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 has non-zero bytes after its signature");
+		    "certificate entry at offset 1024 has non-zero bytes after its signature");
 	build_pe(&pe, 32, 1);
 	pe.b[PE_UNSIGNED + 8] = 0x31;
 	expect_fail("noder.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 does not hold a DER signature");
+		    "certificate entry at offset 1024 does not hold a DER signature");
 	build_pe(&pe, 32, 1);
 	pe.b[PE_UNSIGNED + 9] = 0x7f;
 	expect_fail("long.exe", pe.b, pe.size, SG_ERR_FORMAT,
-	            "certificate entry at offset 1024 is shorter than its signature");
+		    "certificate entry at offset 1024 is shorter than its signature");
 }
 
 /* ---- compound files (MSI) ---------------------------------------------- */
@@ -426,7 +426,7 @@ static unsigned char *entry(struct cfb_img *c, uint32_t id)
 }
 
 static void set_entry(struct cfb_img *c, uint32_t id, const char *name, int type, uint32_t left,
-                      uint32_t right, uint32_t child, uint32_t start, uint32_t size)
+		      uint32_t right, uint32_t child, uint32_t start, uint32_t size)
 {
 	unsigned char *e = entry(c, id);
 	size_t n = strlen(name);
@@ -447,7 +447,7 @@ static void set_entry(struct cfb_img *c, uint32_t id, const char *name, int type
 static void header(struct cfb_img *c, uint32_t nfat, uint32_t ndifat)
 {
 	unsigned char *h = c->b;
-	static const unsigned char magic[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+	static const unsigned char magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
 
 	memcpy(h, magic, 8);
 	put16(h + 0x18, 0x3e);
@@ -475,8 +475,8 @@ static void header(struct cfb_img *c, uint32_t nfat, uint32_t ndifat)
  */
 static void build_cfb(struct cfb_img *c, unsigned shift, uint32_t nfat, int sign)
 {
-	static const unsigned char clsid[16] = {0x84, 0x10, 0x0c, 0, 0, 0, 0, 0,
-	                                        0xc0, 0,    0,    0, 0, 0, 0, 0x46};
+	static const unsigned char clsid[16] = { 0x84, 0x10, 0x0c, 0, 0, 0, 0, 0,
+						 0xc0, 0,    0,    0, 0, 0, 0, 0x46 };
 	uint32_t ndifat = nfat > 109, nsectors, i;
 
 	c->shift = shift;
@@ -507,19 +507,19 @@ static void build_cfb(struct cfb_img *c, unsigned shift, uint32_t nfat, int sign
 	set_entry(c, 0, "Root Entry", 5, NOSTREAM, NOSTREAM, sign ? 1 : 2, ENDOFCHAIN, 0);
 	memcpy(entry(c, 0) + 0x50, clsid, 16);
 	set_entry(c, 1,
-	          "\x05"
-	          "DigitalSignature",
-	          2, NOSTREAM, 2, NOSTREAM, c->sig, SIG_BYTES);
+		  "\x05"
+		  "DigitalSignature",
+		  2, NOSTREAM, 2, NOSTREAM, c->sig, SIG_BYTES);
 	set_entry(c, 2, "Sub", 1, NOSTREAM, NOSTREAM, 3, 0, 0);
 	set_entry(c, 3,
-	          "\x05"
-	          "DigitalSignature",
-	          2, NOSTREAM, NOSTREAM, NOSTREAM, c->sig, SIG_BYTES);
+		  "\x05"
+		  "DigitalSignature",
+		  2, NOSTREAM, NOSTREAM, NOSTREAM, c->sig, SIG_BYTES);
 }
 
 static void test_msi_valid(unsigned char *buf)
 {
-	struct cfb_img c = {.b = buf};
+	struct cfb_img c = { .b = buf };
 	sg_format_info info;
 
 	for (unsigned shift = 9; shift <= 12; shift += 3) {
@@ -551,12 +551,12 @@ static void test_msi_valid(unsigned char *buf)
 
 static void test_msi_header(unsigned char *buf)
 {
-	struct cfb_img c = {.b = buf};
+	struct cfb_img c = { .b = buf };
 
 	build_cfb(&c, 9, 1, 1);
-	expect_fail(
-	    "short.msi", c.b, 100, SG_ERR_FORMAT,
-	    "truncated: compound file header ends at 512, beyond the end of the file (100 bytes)");
+	expect_fail("short.msi", c.b, 100, SG_ERR_FORMAT,
+		    "truncated: compound file header ends at 512, beyond the end of the file (100 "
+		    "bytes)");
 
 	build_cfb(&c, 9, 1, 1);
 	put16(c.b + 0x1c, 0xfeff);
@@ -565,7 +565,7 @@ static void test_msi_header(unsigned char *buf)
 	build_cfb(&c, 9, 1, 1);
 	put16(c.b + 0x1e, 12);
 	expect_fail("ver.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "unsupported compound file version 3 with sector shift 12");
+		    "unsupported compound file version 3 with sector shift 12");
 
 	build_cfb(&c, 9, 1, 1);
 	put16(c.b + 0x20, 7);
@@ -581,7 +581,7 @@ static void test_msi_header(unsigned char *buf)
 	build_cfb(&c, 9, 1, 1);
 	put32(c.b + 0x2c, 1000);
 	expect_fail("nfat.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "truncated: 1000 FAT sectors listed, the file has 10 sectors");
+		    "truncated: 1000 FAT sectors listed, the file has 10 sectors");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(c.b + 0x2c, 0);
@@ -590,8 +590,8 @@ static void test_msi_header(unsigned char *buf)
 	build_cfb(&c, 9, 1, 1);
 	put32(c.b + 0x4c, 500);
 	expect_fail("fatsect.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "truncated: FAT sector 500 (offset 256512) is beyond the end of the file "
-	            "(5632 bytes)");
+		    "truncated: FAT sector 500 (offset 256512) is beyond the end of the file "
+		    "(5632 bytes)");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(c.b + 0x4c, FREESECT);
@@ -600,7 +600,7 @@ static void test_msi_header(unsigned char *buf)
 	build_cfb(&c, 9, 110, 1);
 	put32(c.b + 0x48, 0);
 	expect_fail("ndifat.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "110 FAT sectors need 1 DIFAT sectors, the header lists 0");
+		    "110 FAT sectors need 1 DIFAT sectors, the header lists 0");
 
 	build_cfb(&c, 9, 110, 1);
 	put32(c.b + 0x44, 7777);
@@ -613,29 +613,29 @@ static void test_msi_header(unsigned char *buf)
 
 static void test_msi_chains(unsigned char *buf)
 {
-	struct cfb_img c = {.b = buf};
+	struct cfb_img c = { .b = buf };
 
 	build_cfb(&c, 9, 1, 1);
 	set_fat(&c, c.dir, c.dir);
 	expect_fail("loop1.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory chain loops back to sector 1");
+		    "directory chain loops back to sector 1");
 
 	/* a longer loop: dir -> sig stream sectors -> back into the stream */
 	build_cfb(&c, 9, 1, 1);
 	set_fat(&c, c.dir, c.sig);
 	set_fat(&c, c.sig + c.nsig - 1, c.sig + 2);
 	expect_fail("loop2.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory chain loops back to sector");
+		    "directory chain loops back to sector");
 
 	build_cfb(&c, 9, 1, 1);
 	set_fat(&c, c.dir, FREESECT);
 	expect_fail("free.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory chain: sector 1 links to 0xffffffff");
+		    "directory chain: sector 1 links to 0xffffffff");
 
 	build_cfb(&c, 9, 1, 1);
 	set_fat(&c, c.dir, 0);
 	expect_fail("zero.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory chain: sector 1 links to 0x0");
+		    "directory chain: sector 1 links to 0x0");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(c.b + 0x30, 40);
@@ -648,8 +648,8 @@ static void test_msi_chains(unsigned char *buf)
 	/* a stream cut off: the FAT still allocates the missing sectors */
 	build_cfb(&c, 9, 1, 1);
 	expect_fail("cut.msi", c.b, c.size - 1024, SG_ERR_FORMAT,
-	            "truncated: the FAT allocates sector 8 (offset 4608), beyond the end of the "
-	            "file (4608 bytes)");
+		    "truncated: the FAT allocates sector 8 (offset 4608), beyond the end of the "
+		    "file (4608 bytes)");
 
 	/* every cut of a valid file is refused */
 	for (unsigned shift = 9; shift <= 12; shift += 3) {
@@ -665,60 +665,60 @@ static void test_msi_chains(unsigned char *buf)
 
 static void test_msi_root(unsigned char *buf)
 {
-	struct cfb_img c = {.b = buf};
+	struct cfb_img c = { .b = buf };
 
 	build_cfb(&c, 9, 1, 1);
 	put32(entry(&c, 0) + 0x50, 0x00020906);
 	put16(entry(&c, 0) + 0x54, 0);
 	expect_fail("word.doc", c.b, c.size, SG_ERR_FORMAT,
-	            "not an MSI package (compound file with CLSID "
-	            "{00020906-0000-0000-C000-000000000046})");
+		    "not an MSI package (compound file with CLSID "
+		    "{00020906-0000-0000-C000-000000000046})");
 
 	build_cfb(&c, 9, 1, 1);
 	entry(&c, 0)[0x42] = 1;
 	expect_fail("root.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory entry 0 has type 1, not 5 (root storage)");
+		    "directory entry 0 has type 1, not 5 (root storage)");
 
 	build_cfb(&c, 9, 1, 1);
 	entry(&c, 0)[0] = 'r';
 	expect_fail("rootname.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "root directory entry is not named \"Root Entry\"");
+		    "root directory entry is not named \"Root Entry\"");
 
 	build_cfb(&c, 9, 1, 1);
 	entry(&c, 0)[0x64] = 1;
 	expect_fail("ctime.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "root directory entry has a creation time");
+		    "root directory entry has a creation time");
 }
 
 static void test_msi_tree(unsigned char *buf)
 {
-	struct cfb_img c = {.b = buf};
+	struct cfb_img c = { .b = buf };
 	sg_format_info info;
 
 	build_cfb(&c, 9, 1, 1);
 	put16(entry(&c, 2) + 0x40, 66);
 	expect_fail("namelen.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory entry 2 has a bad name length 66");
+		    "directory entry 2 has a bad name length 66");
 
 	build_cfb(&c, 9, 1, 1);
 	put16(entry(&c, 2) + 0x40, 4);
 	expect_fail("nonul.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory entry 2 has a bad name length 4");
+		    "directory entry 2 has a bad name length 4");
 
 	build_cfb(&c, 9, 1, 1);
 	entry(&c, 3)[0x42] = 0;
 	expect_fail("type.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory entry 3 has type 0, not 1 or 2 (storage or stream)");
+		    "directory entry 3 has type 0, not 1 or 2 (storage or stream)");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(entry(&c, 1) + 0x4c, 3);
 	expect_fail("child.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory entry 1 is a stream with a child link");
+		    "directory entry 1 is a stream with a child link");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(entry(&c, 2) + 0x48, 1);
 	expect_fail("cycle.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory tree has a cycle (entry 1 is reached twice)");
+		    "directory tree has a cycle (entry 1 is reached twice)");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(entry(&c, 3) + 0x44, 0);
@@ -727,12 +727,12 @@ static void test_msi_tree(unsigned char *buf)
 	build_cfb(&c, 9, 1, 1);
 	put32(entry(&c, 1) + 0x48, 50);
 	expect_fail("range.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "directory entry 1 links to entry 50 (the directory has 4 entries)");
+		    "directory entry 1 links to entry 50 (the directory has 4 entries)");
 
 	build_cfb(&c, 9, 1, 1);
 	put32(entry(&c, 1) + 0x78, 1U << 30);
 	expect_fail("big.msi", c.b, c.size, SG_ERR_FORMAT,
-	            "stream \"?DigitalSignature\" (entry 1) claims 1073741824 bytes");
+		    "stream \"?DigitalSignature\" (entry 1) claims 1073741824 bytes");
 
 	/* the signature inside a sub-storage is not the package's signature */
 	build_cfb(&c, 9, 1, 0);
@@ -757,10 +757,10 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-	            "notes.txt: not a PE or MSI installer (starts with 48 65 6c 6c 6f 2c 20 77 "
-	            "\"Hello, w\")");
+		    "notes.txt: not a PE or MSI installer (starts with 48 65 6c 6c 6f 2c 20 77 "
+		    "\"Hello, w\")");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-	            "not a PE or MSI installer (starts with 7f \".\")");
+		    "not a PE or MSI installer (starts with 7f \".\")");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);
 	CHECK_INT(info.size, sizeof(text) - 1);
@@ -771,8 +771,8 @@ static void test_other(void)
 	CHECK(fd >= 0 && write(fd, "MZ", 2) == 2 && ftruncate(fd, (off_t)1 << 32) == 0);
 	CHECK_INT(sg_format_inspect(&info, fd, "huge.exe"), SG_ERR_FORMAT);
 	CHECK_CONTAINS(
-	    sg_error_last(),
-	    "huge.exe: too large: 4294967296 bytes (osslsigncode takes at most 4294967295)");
+		sg_error_last(),
+		"huge.exe: too large: 4294967296 bytes (osslsigncode takes at most 4294967295)");
 	close(fd);
 	unlink(path);
 
@@ -823,10 +823,10 @@ static int real_files(int argc, char **argv)
 		sg_format_kind kind;
 		int sign;
 	} opts[] = {
-	    {"--pe", SG_FORMAT_PE, 0},
-	    {"--signed-pe", SG_FORMAT_PE, 1},
-	    {"--msi", SG_FORMAT_MSI, 0},
-	    {"--signed-msi", SG_FORMAT_MSI, 1},
+		{ "--pe", SG_FORMAT_PE, 0 },
+		{ "--signed-pe", SG_FORMAT_PE, 1 },
+		{ "--msi", SG_FORMAT_MSI, 0 },
+		{ "--signed-msi", SG_FORMAT_MSI, 1 },
 	};
 
 	for (int i = 1; i < argc; i += 2) {
@@ -837,7 +837,7 @@ static int real_files(int argc, char **argv)
 				break;
 		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc) {
 			fprintf(stderr, "usage: test_format [--pe FILE]... [--signed-pe FILE]... "
-			                "[--msi FILE]... [--signed-msi FILE]...\n");
+					"[--msi FILE]... [--signed-msi FILE]...\n");
 			return -1;
 		}
 		check_real(argv[i + 1], opts[k].kind, opts[k].sign);

@@ -218,8 +218,8 @@ static void test_hex_helpers(void)
 	CHECK_INT(sg_hex_is_valid("", 0), 1);
 	CHECK_INT(sg_hex_is_valid(NULL, 0), 0);
 	CHECK_INT(sg_hex_is_valid(NULL, 32), 0);
-	CHECK_INT(sg_hex_is_valid(h64, 31), 0); /* too long */
-	CHECK_INT(sg_hex_is_valid(h64, 33), 0); /* too short */
+	CHECK_INT(sg_hex_is_valid(h64, 31), 0);  /* too long */
+	CHECK_INT(sg_hex_is_valid(h64, 33), 0);  /* too short */
 	CHECK_INT(sg_hex_is_valid("abc", 2), 0); /* odd length */
 	CHECK_INT(sg_hex_is_valid("0x12", 2), 0);
 	CHECK_INT(sg_hex_is_valid("12g4", 2), 0);

@@ -30,10 +30,10 @@ static void make_digests(void)
 		memcpy(upper512[n], s512[n], 129);
 		for (int i = 0; i < 64; i++)
 			upper256[n][i] = (char)(upper256[n][i] >= 'a' ? upper256[n][i] - 32
-								: upper256[n][i]);
+								      : upper256[n][i]);
 		for (int i = 0; i < 128; i++)
 			upper512[n][i] = (char)(upper512[n][i] >= 'a' ? upper512[n][i] - 32
-								: upper512[n][i]);
+								      : upper512[n][i]);
 	}
 }
 
@@ -108,8 +108,8 @@ static void expect_approval_error(const char *json, const char *want)
 {
 	char text[4096];
 
-	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s]}",
-		 approval("first", with_sha256(0)), json);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s]}", approval("first", with_sha256(0)),
+		 json);
 	put_file("bad.json", text);
 	expect_load_error(at("bad.json"), "bad.json: approval #2", want);
 }
@@ -240,9 +240,11 @@ static void test_load_folder(void)
 	put_file("pol/4-broken.json", "{\"approvals\": [\n  {\"id\": }\n]}");
 	expect_load_error(at("pol"), "4-broken.json:2:", "invalid JSON");
 
-	const char *names[] = { "pol/approval.schema.json", "pol/notes.txt", "pol/.hidden.json",
-				"pol/old.json.bak", "pol/sub/deep.json", "pol/2-second.json",
-				"pol/10-first.json", "pol/revoked.json", "pol/4-broken.json" };
+	const char *names[] = { "pol/approval.schema.json", "pol/notes.txt",
+				"pol/.hidden.json",         "pol/old.json.bak",
+				"pol/sub/deep.json",        "pol/2-second.json",
+				"pol/10-first.json",        "pol/revoked.json",
+				"pol/4-broken.json" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		CHECK_INT(unlink(at(names[i])), 0);
 	CHECK_INT(rmdir(at("pol/sub")), 0);
@@ -251,16 +253,16 @@ static void test_load_folder(void)
 
 static void test_load_errors(void)
 {
-	static const char *const required[] = { "id", "product", "version", "approved_by",
-						"ticket", "approved_at" };
+	static const char *const required[] = { "id",          "product", "version",
+						"approved_by", "ticket",  "approved_at" };
 	char text[4096], json[2048];
 
 	/* Each required field, missing in turn: the message names it and the approval. */
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		char want[64];
-		const char *fields[] = { "\"id\": \"req-x\"", "\"product\": \"P\"",
+		const char *fields[] = { "\"id\": \"req-x\"",  "\"product\": \"P\"",
 					 "\"version\": \"1\"", "\"approved_by\": \"J\"",
-					 "\"ticket\": \"T\"", "\"approved_at\": \"2026-01-01\"" };
+					 "\"ticket\": \"T\"",  "\"approved_at\": \"2026-01-01\"" };
 		size_t n = (size_t)snprintf(json, sizeof(json), "{\"sha256\": \"%s\"", s256[2]);
 		for (size_t k = 0; k < 6; k++)
 			if (k != i)
@@ -286,11 +288,11 @@ static void test_load_errors(void)
 	expect_approval_error(approval("swapped", json), "\"sha512\" must be 128 hex digits");
 
 	/* Dates: real calendar dates only. */
-	static const char *const bad_dates[] = { "2026-02-30", "2025-02-29", "2100-02-29",
-						 "2026-04-31", "2026-13-01", "2026-00-10",
-						 "2026-01-00", "2026-1-01",  "26-01-01",
-						 "2026/01/01", "2026-01-01T00:00:00Z", "",
-						 "2026-01-+1", "2026-+1-01", "2026-01- 1" };
+	static const char *const bad_dates[] = {
+		"2026-02-30",           "2025-02-29", "2100-02-29", "2026-04-31", "2026-13-01",
+		"2026-00-10",           "2026-01-00", "2026-1-01",  "26-01-01",   "2026/01/01",
+		"2026-01-01T00:00:00Z", "",           "2026-01-+1", "2026-+1-01", "2026-01- 1"
+	};
 	for (size_t i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++) {
 		char extra[256];
 		snprintf(extra, sizeof(extra), "%s, \"expires\": \"%s\"", with_sha256(1),
@@ -320,8 +322,10 @@ static void test_load_errors(void)
 	expect_approval_error(approval("typo", json), "(typo): \"sha265\" is not a known field");
 	put_file("bad.json", "{\"aprovals\": []}");
 	expect_load_error(at("bad.json"), "bad.json: unknown key \"aprovals\"", NULL);
-	snprintf(text, sizeof(text), "{\"revoked\": [{\"sha256\": \"%s\", \"reason\": \"r\", "
-		 "\"why\": \"x\"}]}", s256[1]);
+	snprintf(text, sizeof(text),
+		 "{\"revoked\": [{\"sha256\": \"%s\", \"reason\": \"r\", "
+		 "\"why\": \"x\"}]}",
+		 s256[1]);
 	put_file("bad.json", text);
 	expect_load_error(at("bad.json"), "bad.json: revocation #1: \"why\" is not a known field",
 			  NULL);
@@ -385,11 +389,15 @@ static sg_policy *decision_policy(void)
 	char text[16384], e[12][640];
 	size_t n = 0;
 
-	snprintf(e[0], sizeof(e[0]), ", \"sha256\": \"%s\", \"file\": \"one.msi\", "
-		 "\"expires\": \"2026-06-30\"", upper256[1]);
+	snprintf(e[0], sizeof(e[0]),
+		 ", \"sha256\": \"%s\", \"file\": \"one.msi\", "
+		 "\"expires\": \"2026-06-30\"",
+		 upper256[1]);
 	snprintf(e[1], sizeof(e[1]), ", \"sha512\": \"%s\"", s512[2]);
-	snprintf(e[2], sizeof(e[2]), ", \"sha256\": \"%s\", \"sha512\": \"%s\", "
-		 "\"file\": \"three.exe\"", s256[3], s512[3]);
+	snprintf(e[2], sizeof(e[2]),
+		 ", \"sha256\": \"%s\", \"sha512\": \"%s\", "
+		 "\"file\": \"three.exe\"",
+		 s256[3], s512[3]);
 	snprintf(e[3], sizeof(e[3]), "%s, \"existing_signature\": \"replace\"", with_sha256(4));
 	snprintf(e[4], sizeof(e[4]), "%s, \"existing_signature\": \"nest\"", with_sha256(5));
 	snprintf(e[5], sizeof(e[5]), "%s, \"expires\": \"2026-01-31\"", with_sha256(7));
@@ -399,10 +407,9 @@ static sg_policy *decision_policy(void)
 	snprintf(e[9], sizeof(e[9]), "%s, \"expires\": \"2026-02-28\"", with_sha256(6));
 	snprintf(e[10], sizeof(e[10]), "%s, \"expires\": \"2026-03-31\", \"file\": \"six.msi\"",
 		 with_sha256(6));
-	n += (size_t)snprintf(text + n, sizeof(text) - n,
-			      "{\"approvals\": [%s, %s, %s, %s,\n", approval("by256", e[0]),
-			      approval("by512", e[1]), approval("both", e[2]),
-			      approval("replace-ok", e[3]));
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"approvals\": [%s, %s, %s, %s,\n",
+			      approval("by256", e[0]), approval("by512", e[1]),
+			      approval("both", e[2]), approval("replace-ok", e[3]));
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "%s, %s, %s, %s,\n",
 			      approval("nest-ok", e[4]), approval("exp-first", e[5]),
 			      approval("valid-second", e[6]), approval("revoked-256", e[7]));

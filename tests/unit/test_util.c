@@ -339,9 +339,9 @@ static void test_secrets(void)
 	sg_secret_free(NULL);
 	rmdir(at("pw-dir"));
 	unlink(at("pw-link"));
-	const char *names[] = { "pw-lf", "pw-crlf", "pw-bare", "pw-0400", "pw-0640", "pw-0604",
-				"pw-0602", "pw-empty", "pw-nl", "pw-crnl", "pw-2nl", "pw-2lines",
-				"pw-nul", "pw-4096", "pw-4097" };
+	const char *names[] = { "pw-lf",   "pw-crlf",   "pw-bare",  "pw-0400", "pw-0640",
+				"pw-0604", "pw-0602",   "pw-empty", "pw-nl",   "pw-crnl",
+				"pw-2nl",  "pw-2lines", "pw-nul",   "pw-4096", "pw-4097" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		CHECK_INT(unlink(at(names[i])), 0);
 }
