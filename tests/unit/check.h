@@ -60,6 +60,17 @@ static int check_passed, check_failed;
 		}                                                                                  \
 	} while (0)
 
+/* "dir/name" in one of 8 rotating buffers: valid until the 8th next call. */
+static inline const char *check_path(const char *dir, const char *name)
+{
+	static char paths[8][512];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+	return p;
+}
+
 static inline int check_done(void)
 {
 	printf("%d passed, %d failed\n", check_passed, check_failed);

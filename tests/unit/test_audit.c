@@ -34,12 +34,7 @@ static const char *const ci_vars[] = {
 /* A path in the test folder, valid until the 8th next call. */
 static const char *tmp_path(const char *name)
 {
-	static char paths[8][512];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
-	return p;
+	return check_path(dir, name);
 }
 
 static int append_event(const char *path, const char *event, int n)

@@ -32,12 +32,7 @@ static void die(const char *what)
 
 static const char *at(const char *name)
 {
-	static char path[4][512];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
-	return p;
+	return check_path(tmpdir, name);
 }
 
 static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)

@@ -32,14 +32,9 @@ static void write_config(const char *json)
 	}
 }
 
-static char *in_tmp(const char *rel)
+static const char *in_tmp(const char *rel)
 {
-	static char buf[4][512];
-	static int next;
-	char *p = buf[next++ % 4];
-
-	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, rel);
-	return p;
+	return check_path(tmpdir, rel);
 }
 
 /* Load `json`; expect SG_ERR_CONFIG, a message naming the file and holding `want`. */

@@ -39,12 +39,7 @@ static void make_digests(void)
 
 static const char *at(const char *name)
 {
-	static char path[4][512];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
-	return p;
+	return check_path(tmpdir, name);
 }
 
 static void put_file(const char *name, const char *text)

@@ -19,12 +19,7 @@ static char tmpdir[] = "/tmp/test_util.XXXXXX";
 
 static const char *at(const char *name)
 {
-	static char path[4][512];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
-	return p;
+	return check_path(tmpdir, name);
 }
 
 /* Create `name` under tmpdir with `len` bytes of `data` and mode `mode`. */
