@@ -3,6 +3,7 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,42 +110,202 @@ static int load_ts_urls(sg_config *cfg, const json_t *signing)
 	return SG_OK;
 }
 
-static int load_signing(sg_config *cfg, const json_t *root)
+/* A "signing.*_prompt" value: true or false. */
+static int get_bool(int *out, const sg_config *cfg, const json_t *obj, const char *key)
 {
-	static const char *const keys[] = { "pkcs12",         "password_file",
-					    "cert_chain",     "key",
-					    "timestamp_urls", "timestamp_timeout",
-					    "certificate",    NULL };
-	json_t *signing, *v;
-	int error = get_object(&signing, cfg, root, "signing");
+	json_t *v = json_object_get(obj, key);
 
-	if (error || !signing)
+	if (v && !json_is_boolean(v))
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must be true or false",
+				    cfg->path, key);
+	*out = v && json_is_true(v);
+	return SG_OK;
+}
+
+static int get_string(char **out, const sg_config *cfg, const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return SG_OK;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must be a non-empty string",
+				    cfg->path, key);
+	*out = strdup(json_string_value(v));
+	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+static int valid_env_name(const char *name)
+{
+	if (!*name || isdigit((unsigned char)*name))
+		return 0;
+	for (; *name; name++)
+		if (!isalnum((unsigned char)*name) && *name != '_')
+			return 0;
+	return 1;
+}
+
+/* "pkcs11_env": {"NAME": "value"}: what the token's module needs, passed to the child only. */
+static int load_pkcs11_env(sg_config *cfg, const json_t *signing)
+{
+	json_t *env = json_object_get(signing, "pkcs11_env"), *v;
+	const char *name;
+	size_t n = 0;
+
+	if (!env)
+		return SG_OK;
+	if (!json_is_object(env))
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.pkcs11_env\" must be an object",
+				    cfg->path);
+	cfg->pkcs11_env = calloc(json_object_size(env) + 1, sizeof(char *));
+	if (!cfg->pkcs11_env)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	json_object_foreach (env, name, v) {
+		size_t len;
+		if (!valid_env_name(name) || !json_is_string(v) ||
+		    strchr(json_string_value(v), '\n'))
+			return sg_error_set(SG_ERR_CONFIG,
+					    "%s: \"signing.pkcs11_env.%s\" must be NAME: \"value\" "
+					    "(letters, digits, _)",
+					    cfg->path, name);
+		len = strlen(name) + json_string_length(v) + 2;
+		if (!(cfg->pkcs11_env[n] = malloc(len)))
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		snprintf(cfg->pkcs11_env[n++], len, "%s=%s", name, json_string_value(v));
+	}
+	return SG_OK;
+}
+
+/* At most one secret source; PIN names go with a token, password names without. */
+static int load_secret_source(sg_config *cfg, const json_t *signing)
+{
+	const char *kind = cfg->pkcs11_module ? "pin" : "password";
+	const char *other = cfg->pkcs11_module ? "password" : "pin";
+	char key[32];
+	int error, sources;
+
+	for (const char *const *s = (const char *const[]){ "_file", "_env", "_prompt", NULL }; *s;
+	     s++) {
+		snprintf(key, sizeof(key), "%s%s", other, *s);
+		if (json_object_get(signing, key))
+			return sg_error_set(SG_ERR_CONFIG,
+					    "%s: \"signing.%s\" does not fit this key source; "
+					    "use \"%s%s\"",
+					    cfg->path, key, kind, *s);
+	}
+	snprintf(key, sizeof(key), "%s_file", kind);
+	if ((error = get_path(&cfg->secret_file, cfg, signing, key, "signing.")))
 		return error;
-	if ((error = check_keys(signing, keys, "signing.", cfg->path)) ||
-	    (error = get_path(&cfg->pkcs12, cfg, signing, "pkcs12", "signing.")) ||
+	snprintf(key, sizeof(key), "%s_env", kind);
+	if ((error = get_string(&cfg->secret_env, cfg, signing, key)))
+		return error;
+	if (cfg->secret_env && !valid_env_name(cfg->secret_env))
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must name a variable",
+				    cfg->path, key);
+	snprintf(key, sizeof(key), "%s_prompt", kind);
+	if ((error = get_bool(&cfg->secret_prompt, cfg, signing, key)))
+		return error;
+	sources = !!cfg->secret_file + !!cfg->secret_env + !!cfg->secret_prompt;
+	if (sources > 1)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing\" names more than one source for the %s "
+				    "(choose one of %s_file, %s_env, %s_prompt)",
+				    cfg->path, kind, kind, kind, kind);
+	cfg->secret_name = cfg->pkcs11_module ? "PIN" : "password";
+	return SG_OK;
+}
+
+/* The key: PKCS#12, PEM chain + key, or a PKCS#11 token; exactly one. */
+static int load_key_source(sg_config *cfg, const json_t *signing)
+{
+	json_t *key = json_object_get(signing, "key");
+	int error, is_uri = json_is_string(key) && strncmp(json_string_value(key), "pkcs11:", 7) == 0;
+
+	if ((error = get_path(&cfg->pkcs12, cfg, signing, "pkcs12", "signing.")) ||
 	    (error = get_path(&cfg->cert_chain, cfg, signing, "cert_chain", "signing.")) ||
-	    (error = get_path(&cfg->key, cfg, signing, "key", "signing.")) ||
-	    (error = get_path(&cfg->password_file, cfg, signing, "password_file", "signing.")) ||
-	    (error = get_path(&cfg->certificate, cfg, signing, "certificate", "signing.")) ||
-	    (error = load_ts_urls(cfg, signing)))
+	    (error = get_path(&cfg->pkcs11_module, cfg, signing, "pkcs11_module", "signing.")) ||
+	    (error = get_path(&cfg->pkcs11_engine, cfg, signing, "pkcs11_engine", "signing.")) ||
+	    (error = is_uri ? get_string(&cfg->key, cfg, signing, "key")
+			    : get_path(&cfg->key, cfg, signing, "key", "signing.")) ||
+	    (error = load_pkcs11_env(cfg, signing)))
 		return error;
-	if (cfg->pkcs12 && (cfg->cert_chain || cfg->key))
-		return sg_error_set(
-			SG_ERR_CONFIG,
-			"%s: \"signing\" names both \"pkcs12\" and \"cert_chain\"/\"key\"; "
-			"choose one key source",
-			cfg->path);
+	if (cfg->pkcs12 && (cfg->cert_chain || cfg->key || cfg->pkcs11_module))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing\" names both \"pkcs12\" and \"cert_chain\"/"
+				    "\"key\"; choose one key source",
+				    cfg->path);
 	if (!cfg->pkcs12 && (!cfg->cert_chain != !cfg->key))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: \"signing.cert_chain\" and \"signing.key\" go together",
 				    cfg->path);
-	v = json_object_get(signing, "timestamp_timeout");
+	if (!cfg->pkcs11_module != !is_uri && cfg->key)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: a \"pkcs11:\" key needs \"signing.pkcs11_module\", and a "
+				    "module needs a \"pkcs11:\" key URI",
+				    cfg->path);
+	if (cfg->pkcs11_module && !cfg->key)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing.pkcs11_module\" needs \"key\" (a pkcs11: URI) "
+				    "and \"cert_chain\"",
+				    cfg->path);
+	if ((cfg->pkcs11_engine || cfg->pkcs11_env) && !cfg->pkcs11_module)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"pkcs11_engine\" and \"pkcs11_env\" go with "
+				    "\"pkcs11_module\"",
+				    cfg->path);
+	return SG_OK;
+}
+
+static int load_timestamp(sg_config *cfg, const json_t *signing)
+{
+	json_t *v = json_object_get(signing, "timestamp_timeout");
+	const char *mode = json_string_value(json_object_get(signing, "timestamp"));
+	int error = load_ts_urls(cfg, signing);
+
+	if (error)
+		return error;
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3600))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: \"signing.timestamp_timeout\" must be 1..3600 seconds",
 				    cfg->path);
 	if (v)
 		cfg->timestamp_timeout = (int)json_integer_value(v);
+	if (json_object_get(signing, "timestamp") &&
+	    (!mode || (strcmp(mode, "required") && strcmp(mode, "optional"))))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing.timestamp\" must be \"required\" or "
+				    "\"optional\"",
+				    cfg->path);
+	cfg->timestamp_required = !mode || strcmp(mode, "optional") != 0;
+	return SG_OK;
+}
+
+static int load_signing(sg_config *cfg, const json_t *root)
+{
+	static const char *const keys[] = {
+		"pkcs12",	  "cert_chain",	   "key",	     "pkcs11_module",
+		"pkcs11_engine",  "pkcs11_env",	   "password_file",  "password_env",
+		"password_prompt", "pin_file",	   "pin_env",	     "pin_prompt",
+		"certificate",	  "timestamp_urls", "timestamp",    "timestamp_timeout",
+		NULL
+	};
+	json_t *signing;
+	int error = get_object(&signing, cfg, root, "signing");
+
+	cfg->secret_name = "password";
+	cfg->timestamp_required = 1;
+	if (error || !signing)
+		return error;
+	if ((error = check_keys(signing, keys, "signing.", cfg->path)) ||
+	    (error = load_key_source(cfg, signing)) || (error = load_secret_source(cfg, signing)) ||
+	    (error = get_path(&cfg->certificate, cfg, signing, "certificate", "signing.")) ||
+	    (error = load_timestamp(cfg, signing)))
+		return error;
+	if (cfg->pkcs11_module &&
+	    json_string_value(json_object_get(signing, "pkcs11_module"))[0] != '/')
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing.pkcs11_module\" must be an absolute path",
+				    cfg->path);
 	return SG_OK;
 }
 
@@ -211,8 +372,9 @@ int sg_config_require_signing(const sg_config *cfg)
 {
 	if (!cfg->pkcs12 && !cfg->key)
 		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: no signing key: set \"signing.pkcs12\" or "
-				    "\"signing.cert_chain\" and \"signing.key\"",
+				    "%s: no signing key: set \"signing.pkcs12\", "
+				    "\"signing.cert_chain\" and \"signing.key\", or a PKCS#11 "
+				    "\"signing.pkcs11_module\" with a \"pkcs11:\" key",
 				    cfg->path);
 	return SG_OK;
 }
@@ -236,7 +398,13 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->pkcs12);
 	free(cfg->cert_chain);
 	free(cfg->key);
-	free(cfg->password_file);
+	free(cfg->secret_file);
+	free(cfg->secret_env);
+	free(cfg->pkcs11_module);
+	free(cfg->pkcs11_engine);
+	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
+		free(cfg->pkcs11_env[i]);
+	free(cfg->pkcs11_env);
 	free(cfg->certificate);
 	for (size_t i = 0; cfg->timestamp_urls && cfg->timestamp_urls[i]; i++)
 		free(cfg->timestamp_urls[i]);

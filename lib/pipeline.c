@@ -85,7 +85,7 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
 	req.description = a->description ? a->description : desc;
 	req.url = a->url ? a->url : a->source;
 	req.nest = o->format.has_signature && a->existing == SG_EXISTING_NEST;
-	error = sg_signer_sign(&o->sign, ctx->cfg, &req);
+	error = sg_signer_sign(&o->sign, ctx->cfg, ctx->secret, &req);
 	if (error) {
 		sg_error_prefix("%s", name);
 		return end_job(o, error, "failed");
@@ -222,6 +222,14 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 	ctx->verify.tsa_ca_file = cfg->tsa_ca_file;
 	ctx->verify.crl_file = cfg->crl_file;
 	ctx->verify.ignore_crl = cfg->ignore_crl;
+}
+
+int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+			       int status)
+{
+	memset(o, 0, sizeof(*o));
+	end_job(o, status, "failed");
+	return record_or_fail(o, ctx, job);
 }
 
 int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
+#include "signgate/secret.h"
 #include "signgate/util.h"
 
 static const char sign_help[] =
@@ -128,24 +129,6 @@ static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 	fflush(stdout);
 }
 
-static int load_context(sg_context *ctx, sg_config **cfg, sg_policy **policy, sg_cert_info *signer,
-			const char *config, int signing)
-{
-	int error = sg_config_load(cfg, config);
-
-	memset(ctx, 0, sizeof(*ctx));
-	if (!error)
-		error = sg_policy_load(policy, (*cfg)->policy);
-	if (!error && signing)
-		error = sg_signer_load(signer, *cfg);
-	if (error)
-		return error;
-	sg_context_use_config(ctx, *cfg);
-	ctx->policy = *policy;
-	ctx->signer = signing ? signer : NULL;
-	return SG_OK;
-}
-
 /* Create the output folder and its parents as needed (0755: outputs are shared). */
 static int ensure_out_dir(const char *dir)
 {
@@ -188,45 +171,119 @@ static int check_out_parent(const char *out)
 	return ok ? 0 : -1;
 }
 
-static int run(int argc, char **argv, int signing)
-{
+typedef struct run_state {
 	sign_opts o;
 	sg_context ctx;
-	sg_config *cfg = NULL;
-	sg_policy *policy = NULL;
+	sg_config *cfg;
+	sg_policy *policy;
 	sg_cert_info signer;
-	int rc = parse(&o, argc, argv, signing), worst = CLI_EXIT_OK;
+	sg_secret secret;
+} run_state;
 
-	if (rc)
-		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (load_context(&ctx, &cfg, &policy, &signer, o.config, signing) != SG_OK) {
-		rc = cli_fail();
-		goto done;
-	}
-	if ((o.out_dir && ensure_out_dir(o.out_dir) != 0) ||
-	    (o.out && check_out_parent(o.out) != 0)) {
-		rc = CLI_EXIT_OPERATIONAL;
-		goto done;
-	}
-	for (int i = optind; i < argc; i++) {
-		sg_job job = { signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, argv[i], NULL, o.force };
+static int load_config_and_policy(run_state *st)
+{
+	int error = sg_config_load(&st->cfg, st->o.config);
+
+	if (!error)
+		error = sg_policy_load(&st->policy, st->cfg->policy);
+	if (error)
+		return error;
+	sg_context_use_config(&st->ctx, st->cfg);
+	st->ctx.policy = st->policy;
+	return SG_OK;
+}
+
+/* The key's secret is obtained once per run; the key is checked before any input. */
+static int load_signer(run_state *st)
+{
+	int error = sg_secret_obtain(&st->secret, st->cfg);
+
+	if (!error)
+		error = sg_signer_load(&st->signer, st->cfg, &st->secret);
+	if (error)
+		return error;
+	st->ctx.signer = &st->signer;
+	st->ctx.secret = &st->secret;
+	return SG_OK;
+}
+
+/* Each input gets a "failed" record when the run cannot attempt it; returns the exit code. */
+static int fail_inputs(run_state *st, int first, int argc, char **argv, int status)
+{
+	char why[1024];
+	int worst = cli_exit_code(status);
+
+	snprintf(why, sizeof(why), "%s", sg_error_last());
+	for (int i = first; i < argc; i++) {
+		sg_job job = { SG_ACTION_SIGN, argv[i], NULL, st->o.force };
 		sg_outcome *r = calloc(1, sizeof(*r));
-		char *out = signing ? output_for(&o, argv[i]) : NULL;
-		if (!r || (signing && !out)) {
-			worst = cli_worse(worst, r ? CLI_EXIT_USAGE : CLI_EXIT_OPERATIONAL);
-		} else {
-			job.output = out;
-			sg_pipeline_run(r, &ctx, &job);
-			print_outcome(r, &job, o.json);
-			worst = cli_worse(worst, cli_exit_code(r->status));
-		}
-		free(out);
+		if (!r)
+			return CLI_EXIT_OPERATIONAL;
+		sg_error_set(status, "%s: not signed: %s", sg_path_base(argv[i]), why);
+		sg_pipeline_record_failure(r, &st->ctx, &job, status);
+		print_outcome(r, &job, st->o.json);
+		worst = cli_worse(worst, cli_exit_code(r->status));
 		free(r);
 	}
-	rc = worst;
-done:
-	sg_policy_free(policy);
-	sg_config_free(cfg);
+	return worst;
+}
+
+static int run_inputs(run_state *st, int argc, char **argv, int signing)
+{
+	int worst = CLI_EXIT_OK;
+
+	for (int i = optind; i < argc; i++) {
+		sg_job job = { signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, argv[i], NULL,
+			       st->o.force };
+		sg_outcome *r = calloc(1, sizeof(*r));
+		char *out = signing ? output_for(&st->o, argv[i]) : NULL;
+		int key_failed;
+		if (!r || (signing && !out)) {
+			worst = cli_worse(worst, r ? CLI_EXIT_USAGE : CLI_EXIT_OPERATIONAL);
+			free(out);
+			free(r);
+			continue;
+		}
+		job.output = out;
+		sg_pipeline_run(r, &st->ctx, &job);
+		print_outcome(r, &job, st->o.json);
+		worst = cli_worse(worst, cli_exit_code(r->status));
+		/* A token that refused the key or PIN would refuse every input: stop asking it. */
+		key_failed = signing && r->status == SG_ERR_CRYPTO;
+		if (key_failed)
+			sg_error_set(SG_ERR_CRYPTO, "%s", r->message);
+		free(out);
+		free(r);
+		if (key_failed)
+			return cli_worse(worst, fail_inputs(st, i + 1, argc, argv, SG_ERR_CRYPTO));
+	}
+	return worst;
+}
+
+static int run(int argc, char **argv, int signing)
+{
+	run_state st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	rc = parse(&st.o, argc, argv, signing);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (load_config_and_policy(&st) != SG_OK) {
+		rc = cli_fail();
+	} else if (signing && load_signer(&st) != SG_OK) {
+		int status = sg_error_code();
+		cli_error("%s", sg_error_last());
+		rc = fail_inputs(&st, optind, argc, argv, status);
+	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
+		   (st.o.out && check_out_parent(st.o.out) != 0)) {
+		rc = CLI_EXIT_OPERATIONAL;
+	} else {
+		rc = run_inputs(&st, argc, argv, signing);
+	}
+	sg_secret_clear(&st.secret);
+	sg_policy_free(st.policy);
+	sg_config_free(st.cfg);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
+#include "signgate/secret.h"
 
 static const char verify_help[] =
 	"Usage: signgate verify (--config FILE | --ca ROOT.pem [--tsa-ca FILE] [--crl FILE])\n"
@@ -95,7 +96,11 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 			return error;
 		ctx->verify.pin_sha256 = signer->sha256;
 	} else if (sg_config_require_signing(*cfg) == SG_OK) {
-		error = sg_signer_load(signer, *cfg);
+		sg_secret secret;
+		error = sg_secret_obtain(&secret, *cfg);
+		if (!error)
+			error = sg_signer_load(signer, *cfg, &secret);
+		sg_secret_clear(&secret);
 		if (error)
 			return error;
 		ctx->verify.pin_sha256 = signer->sha256;

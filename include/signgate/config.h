@@ -10,12 +10,19 @@
  *                "tsa_ca_file": "pki/tsa-roots.pem",  root(s) for timestamp tokens
  *                "crl_file": "pki/ca.crl",      optional CRLs for offline checks
  *                "ignore_crl": false },          CRL checks off, explicitly
- *     "signing": { "pkcs12": "pki/signer.p12", "password_file": "pki/signer.pass",
- *                  or "cert_chain": "chain.pem", "key": "signer.key" [, "password_file"],
- *                  "timestamp_urls": ["http://tsa.example/"],   tried in order
- *                  "timestamp_timeout": 30,     seconds per signing attempt
- *                  "certificate": "pki/signer.pem" },  optional: pins the signer
- *                                                        without opening the key
+ *     "signing": {   one key source:
+ *       "pkcs12": "pki/signer.p12",
+ *       or "cert_chain": "chain.pem", "key": "signer.key",
+ *       or "pkcs11_module": "/usr/lib/softhsm/libsofthsm2.so",
+ *          "key": "pkcs11:token=T;object=O;type=private", "cert_chain": "chain.pem",
+ *          "pkcs11_engine": "...pkcs11.so" (optional), "pkcs11_env": {"NAME": "value"},
+ *       and at most one secret source:
+ *       "password_file" | "password_env" | "password_prompt": true
+ *       ("pin_file" | "pin_env" | "pin_prompt" with a token),
+ *       "certificate": "pki/signer.pem",   optional: pins the signer without the key
+ *       "timestamp_urls": ["http://tsa.example/"],   tried in order
+ *       "timestamp": "required" | "optional",        default required
+ *       "timestamp_timeout": 30 },                   seconds per TSA
  *     "osslsigncode": "/usr/bin/osslsigncode"
  *   }
  */
@@ -33,14 +40,23 @@ typedef struct sg_config {
 	char *tsa_ca_file; /* NULL: ca_file plus the system CA bundle */
 	char *crl_file;    /* NULL when none */
 	int ignore_crl;
-	char *pkcs12;     /* either pkcs12 ... */
-	char *cert_chain; /* ... or cert_chain + key */
-	char *key;
-	char *password_file; /* NULL when the key is not protected */
-	char *certificate;   /* the signing certificate (PEM), for pinning without the key */
+	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
+	char *pkcs12;
+	char *cert_chain;    /* PEM: leaf and its CAs (PEM key and PKCS#11) */
+	char *key;	     /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
+	char *pkcs11_module; /* absolute path of the PKCS#11 module; NULL: no token */
+	char *pkcs11_engine; /* optional OpenSSL engine for osslsigncode */
+	char **pkcs11_env;   /* "NAME=value" entries for the child, NULL-terminated */
+	/* The secret that opens the key (password or PIN): at most one source. */
+	char *secret_file;
+	char *secret_env;	 /* the name of an environment variable */
+	int secret_prompt;	 /* ask on the terminal, echo off */
+	const char *secret_name; /* "password" or "PIN", for messages */
+	char *certificate;	 /* the signing certificate (PEM), for pinning without the key */
 	char **timestamp_urls;
 	size_t n_timestamp_urls;
-	int timestamp_timeout; /* seconds */
+	int timestamp_timeout;	/* seconds */
+	int timestamp_required; /* fail the signing when no TSA answers */
 	char *osslsigncode;
 } sg_config;
 

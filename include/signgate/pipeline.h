@@ -21,6 +21,7 @@
 #include "signgate/format.h"
 #include "signgate/hash.h"
 #include "signgate/policy.h"
+#include "signgate/secret.h"
 #include "signgate/signer.h"
 #include "signgate/verify.h"
 
@@ -35,6 +36,7 @@ typedef struct sg_context {
 	const sg_config *cfg;       /* NULL only for verify without a config */
 	const sg_policy *policy;    /* check and sign */
 	const sg_cert_info *signer; /* sign: the configured signing certificate */
+	const sg_secret *secret;    /* sign: opens the key; may be NULL */
 	sg_verify_opts verify;      /* verify: trust settings */
 	const char *audit_log;      /* NULL: nothing is recorded (verify --ca) */
 } sg_context;
@@ -81,6 +83,15 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg);
  * the context has one; failing to record it fails the job.
  */
 int sg_pipeline_run(sg_outcome *out, const sg_context *ctx, const sg_job *job);
+
+/*
+ * Record that `job` could not be attempted at all (for instance the signing
+ * key cannot be opened), with `status` and the current error message, as one
+ * "failed" record; `out` is filled as for a run. Returns `status`, or the
+ * audit error when the record cannot be written.
+ */
+int sg_pipeline_record_failure(sg_outcome *out, const sg_context *ctx, const sg_job *job,
+			       int status);
 
 /*
  * The outcome as a new JSON object (the audit record's fields and the

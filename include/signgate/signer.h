@@ -11,17 +11,18 @@
 
 #include "signgate/cert.h"
 #include "signgate/config.h"
+#include "signgate/secret.h"
 
 /*
  * Load the signing certificate named by the config (opening the PKCS#12 or
- * the PEM key with the configured password), check that the key belongs to
+ * the PEM key with `secret`; for a PKCS#11 token only its certificate chain), check that the key belongs to
  * it, that it is valid now and allows code signing (EKU 1.3.6.1.5.5.7.3.3,
  * CA:FALSE), and fill `out`. When the config names "signing.certificate",
  * the key's certificate must be that one. Returns SG_OK, SG_ERR_IO,
  * SG_ERR_CONFIG or SG_ERR_CRYPTO (wrong password, key mismatch, unusable
  * certificate).
  */
-int sg_signer_load(sg_cert_info *out, const sg_config *cfg);
+int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret);
 
 /*
  * Read the first PEM certificate of `path` into `out`, without any secret.
@@ -47,10 +48,14 @@ typedef struct sg_sign_result {
  * Sign req->input into req->output. When the config lists timestamp URLs,
  * each is tried in order (one osslsigncode run per TSA, bounded by
  * signing.timestamp_timeout) until one answers; when none does, signing
- * fails and says so. Returns SG_OK, SG_ERR_TOOL (osslsigncode missing or
- * failed, with its stderr), SG_ERR_IO or SG_ERR_CRYPTO. On failure no
- * output is left.
+ * fails and says so ("timestamp": "required", the default), or signs
+ * without a timestamp ("optional"; out->timestamped stays 0 and
+ * out->attempts says why). `secret` (may be NULL) reaches osslsigncode on
+ * its stdin. Returns SG_OK, SG_ERR_TOOL (osslsigncode missing or failed,
+ * with its message), SG_ERR_CRYPTO (the token refused the key or PIN: no
+ * later attempt can succeed), SG_ERR_IO. On failure no output is left.
  */
-int sg_signer_sign(sg_sign_result *out, const sg_config *cfg, const sg_sign_request *req);
+int sg_signer_sign(sg_sign_result *out, const sg_config *cfg, const sg_secret *secret,
+		   const sg_sign_request *req);
 
 #endif

@@ -80,7 +80,7 @@ static void test_minimal_and_defaults(void)
 	CHECK(cfg->crl_file == NULL);
 	CHECK_INT(cfg->ignore_crl, 0);
 	CHECK(cfg->pkcs12 == NULL && cfg->cert_chain == NULL && cfg->key == NULL);
-	CHECK(cfg->password_file == NULL);
+	CHECK(cfg->secret_file == NULL);
 	CHECK_INT(cfg->n_timestamp_urls, 0);
 	CHECK_INT(cfg->timestamp_timeout, 60);
 	CHECK_STR(cfg->osslsigncode, sg_config_default_osslsigncode());
@@ -115,7 +115,7 @@ static void test_full(void)
 	CHECK_STR(cfg->crl_file, "/pki/ca.crl");
 	CHECK_INT(cfg->ignore_crl, 1);
 	CHECK_STR(cfg->pkcs12, in_tmp("pki/signer.p12"));
-	CHECK_STR(cfg->password_file, in_tmp("pki/pass"));
+	CHECK_STR(cfg->secret_file, in_tmp("pki/pass"));
 	CHECK(cfg->cert_chain == NULL && cfg->key == NULL);
 	CHECK_INT(cfg->n_timestamp_urls, 2);
 	CHECK_STR(cfg->timestamp_urls[0], "http://tsa.one/");
@@ -130,7 +130,7 @@ static void test_full(void)
 			"\"key\": \"signer.key\", \"timestamp_timeout\": 3600 } }");
 	CHECK_STR(cfg->cert_chain, in_tmp("chain.pem"));
 	CHECK_STR(cfg->key, in_tmp("signer.key"));
-	CHECK(cfg->pkcs12 == NULL && cfg->password_file == NULL);
+	CHECK(cfg->pkcs12 == NULL && cfg->secret_file == NULL);
 	CHECK_INT(cfg->timestamp_timeout, 3600);
 	CHECK_INT(sg_config_require_signing(cfg), SG_OK);
 	sg_config_free(cfg);

@@ -1,0 +1,39 @@
+/*
+ * Opening the signing key material named by the config: a PKCS#12 file, a
+ * PEM chain plus a PEM key, or a PKCS#11 token (whose key stays in the token:
+ * only the certificate chain is read here).
+ */
+#ifndef SIGNGATE_KEYS_H
+#define SIGNGATE_KEYS_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "signgate/config.h"
+#include "signgate/secret.h"
+
+typedef struct sg_key_material {
+	EVP_PKEY *key;		/* NULL for a PKCS#11 token */
+	X509 *cert;		/* the signing certificate */
+	STACK_OF(X509) * chain; /* the other certificates of the file(s) */
+	int in_token;		/* 1: the key is in a PKCS#11 token */
+} sg_key_material;
+
+/*
+ * Open the key material of `cfg` with `secret` (may hold no data). Key files
+ * must be private (sg_secret_check_file); a PEM key must match a certificate
+ * of the chain; a token's leaf is the chain's certificate that equals
+ * "signing.certificate", else the chain's first. Returns SG_OK, SG_ERR_IO,
+ * SG_ERR_CONFIG, SG_ERR_TOOL (the PKCS#11 module is missing) or
+ * SG_ERR_CRYPTO (wrong password, damaged file, key mismatch). Free with
+ * sg_key_material_free().
+ */
+int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *secret);
+
+/* Free what sg_keys_open() filled; safe on a zeroed struct. */
+void sg_key_material_free(sg_key_material *km);
+
+/* Read the first PEM certificate of `path`. Returns NULL and sets the error otherwise. */
+X509 *sg_keys_read_cert(const char *path);
+
+#endif

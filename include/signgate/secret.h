@@ -1,0 +1,33 @@
+/*
+ * The secret that opens the signing key: a PKCS#12 or PEM password, or a
+ * PKCS#11 PIN. It comes from a private file, from an environment variable
+ * named in the config (read by signgate only: children get a minimal
+ * environment), or from the terminal with echo off. It is obtained once per
+ * run, kept in OpenSSL's secure heap, handed to osslsigncode through a pipe,
+ * and wiped with sg_secret_clear().
+ */
+#ifndef SIGNGATE_SECRET_H
+#define SIGNGATE_SECRET_H
+
+#include <stddef.h>
+
+#include "signgate/config.h"
+
+typedef struct sg_secret {
+	char *data; /* NUL-terminated; NULL when the config names no secret */
+	size_t len;
+} sg_secret;
+
+/*
+ * Obtain the secret the config names ("signing.password_file" / "_env" /
+ * "_prompt", or the "pin_" forms). `out->data` stays NULL when it names none.
+ * Returns SG_OK, SG_ERR_CONFIG (unsafe file, unset variable, no terminal,
+ * empty secret) or SG_ERR_IO, with a message that names the source, never
+ * the secret.
+ */
+int sg_secret_obtain(sg_secret *out, const sg_config *cfg);
+
+/* Wipe and free; safe on a zeroed or cleared secret. */
+void sg_secret_clear(sg_secret *s);
+
+#endif

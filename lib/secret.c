@@ -1,0 +1,113 @@
+/* Where the key's secret comes from; see include/signgate/secret.h. */
+#include "signgate/secret.h"
+#include "signgate/error.h"
+#include "signgate/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#define SECRET_MAX 4096
+
+static int from_env(sg_secret *out, const sg_config *cfg)
+{
+	const char *value = getenv(cfg->secret_env);
+	size_t len = value ? strlen(value) : 0;
+
+	if (!value)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the environment variable %s (signing.%s_env) is not set",
+				    cfg->path, cfg->secret_env,
+				    cfg->pkcs11_module ? "pin" : "password");
+	if (len == 0 || len > SECRET_MAX || strchr(value, '\n'))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the environment variable %s must hold one non-empty line",
+				    cfg->path, cfg->secret_env);
+	out->data = OPENSSL_secure_zalloc(SECRET_MAX + 1);
+	if (!out->data)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	memcpy(out->data, value, len);
+	out->len = len;
+	return SG_OK;
+}
+
+/* Read one line from the terminal with echo off; the terminal is restored. */
+static int read_tty_line(char *buf, size_t cap, size_t *len, int fd)
+{
+	struct termios old, quiet;
+	ssize_t n = 0;
+	char c;
+
+	if (tcgetattr(fd, &old) != 0)
+		return -1;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+		return -1;
+	*len = 0;
+	while ((n = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+		if (*len < cap)
+			buf[(*len)++] = c;
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		n = -1;
+	return n < 0 ? -1 : 0;
+}
+
+static int from_prompt(sg_secret *out, const sg_config *cfg)
+{
+	const char *what = cfg->pkcs11_module ? cfg->key : cfg->pkcs12 ? cfg->pkcs12 : cfg->key;
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), error = SG_OK;
+	char prompt[600];
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: signing.%s_prompt is set but there is no terminal to ask "
+				    "on (%s)",
+				    cfg->path, cfg->pkcs11_module ? "pin" : "password",
+				    strerror(errno));
+	out->data = OPENSSL_secure_zalloc(SECRET_MAX + 1);
+	snprintf(prompt, sizeof(prompt), "signgate: %s for %s: ", cfg->secret_name,
+		 what ? what : "the signing key");
+	if (!out->data)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (write(fd, prompt, strlen(prompt)) < 0 ||
+		 read_tty_line(out->data, SECRET_MAX, &out->len, fd) != 0)
+		error = sg_error_set(SG_ERR_IO, "/dev/tty: cannot read the %s: %s",
+				     cfg->secret_name, strerror(errno));
+	else if (out->len == 0)
+		error = sg_error_set(SG_ERR_CONFIG, "no %s was entered", cfg->secret_name);
+	close(fd);
+	return error;
+}
+
+int sg_secret_obtain(sg_secret *out, const sg_config *cfg)
+{
+	int error = SG_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (cfg->secret_file)
+		error = sg_secret_read_file(&out->data, &out->len, cfg->secret_file);
+	else if (cfg->secret_env)
+		error = from_env(out, cfg);
+	else if (cfg->secret_prompt)
+		error = from_prompt(out, cfg);
+	if (error)
+		sg_secret_clear(out);
+	return error;
+}
+
+void sg_secret_clear(sg_secret *s)
+{
+	if (s->data)
+		OPENSSL_secure_clear_free(s->data, SECRET_MAX + 1);
+	s->data = NULL;
+	s->len = 0;
+}
