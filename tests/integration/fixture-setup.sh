@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CTest fixture: build everything the integration tests share into FIXDIR:
-# the example PKI, a second "vendor" code-signing identity, real unsigned
+# the example PKI (with CRLs, and a SoftHSM2 token holding the signing key
+# and an ECDSA key), a second "vendor" code-signing identity, real unsigned
 # installers (makensis, wixl), vendor-signed copies, and two TSAs on
 # 127.0.0.1 (one answering, one failing with HTTP 500).
 set -euo pipefail
@@ -13,6 +14,9 @@ rm -rf -- "$fix"
 mkdir -p -- "$fix"
 
 bash "$src/certs-example/make-pki.sh" "$fix/pki" >"$fix/pki.log"
+# The signer key in a SoftHSM2 token, and an ECDSA key made inside it:
+# signgate-pkcs11.json and signgate-pkcs11-ec.json beside signgate.json.
+bash "$src/certs-example/softhsm-token.sh" --ec "$fix/pki" >"$fix/softhsm.log"
 bash "$src/tests/fixtures/make-installers.sh" "$fix/inst"
 
 # A vendor identity that our root does not know: for already-signed inputs.

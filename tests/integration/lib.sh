@@ -71,7 +71,8 @@ expect_same() {
 
 # new_env [EXTRA_SIGNING_JSON]: a config in $T/env with an empty policy folder.
 # No trust.tsa_ca_file: the example TSA is issued by root.pem, which signgate
-# then uses for timestamps as well.
+# then uses for timestamps as well. The certificates carry CRL distribution
+# points, so offline verification needs the CRLs: trust.crl_file.
 new_env() {
 	local extra=${1:-}
 	mkdir -p "$T/env/policy" "$T/env/audit"
@@ -79,7 +80,7 @@ new_env() {
 {
   "policy": "policy/",
   "audit_log": "audit/audit.jsonl",
-  "trust": { "ca_file": "$PKI/root.pem" },
+  "trust": { "ca_file": "$PKI/root.pem", "crl_file": "$PKI/crl.pem" },
   "signing": { "pkcs12": "$PKI/signer.p12", "password_file": "$PKI/signer.pass"$extra },
   "osslsigncode": "/usr/bin/osslsigncode"
 }
