@@ -51,5 +51,6 @@ int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
 
 #endif

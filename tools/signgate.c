@@ -30,6 +30,13 @@ static const char usage_text[] =
 	"          check the audit log's hash chain; names the first bad line\n"
 	"  audit show   (--config FILE | --log FILE) [--json]\n"
 	"          print the audit records\n"
+	"  cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem [--crl FILE])\n"
+	"              [--json]\n"
+	"          check the signing certificate against the code-signing profile\n"
+	"  cert export (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem)\n"
+	"              --out-dir DIR [--force]\n"
+	"          write root/intermediate/signer .cer files, the SHA-1 thumbprint and a\n"
+	"          PowerShell import script for the ConfigMgr site server\n"
 	"\n"
 	"Exit codes: 0 all inputs approved/signed/valid; 1 operational error (I/O,\n"
 	"osslsigncode failed, bad key, output exists); 2 usage or configuration\n"
@@ -64,6 +71,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "cert") == 0)
+		return cmd_cert(argc - 1, argv + 1);
 	cli_error("unknown command '%s'", cmd);
 	fputs("Run 'signgate --help' for the list of commands.\n", stderr);
 	return CLI_EXIT_USAGE;
