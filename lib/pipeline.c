@@ -206,10 +206,11 @@ static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 		return error;
 	o->status = SG_OK;
 	o->decision = "valid";
-	snprintf(o->message, sizeof(o->message), "valid: signed by %s (SHA-1 %s)%s%s",
+	snprintf(o->message, sizeof(o->message), "valid: signed by %s (SHA-1 %s)%s%s%s",
 		 o->verify.signer.subject, o->verify.signer.sha1_thumbprint,
 		 o->verify.timestamped ? ", timestamped " : ", no timestamp",
-		 o->verify.timestamped ? o->verify.timestamp : "");
+		 o->verify.timestamped ? o->verify.timestamp : "",
+		 ctx->verify.crl_file ? ", revocation checked" : ", revocation not checked");
 	return SG_OK;
 }
 

@@ -133,6 +133,12 @@ static int check_report(sg_verify_result *out, const char *name, const sg_proc_r
 				"signature %d: the file's digest does not match the signed value "
 				"(the file was changed after signing): %s",
 				out->index, line);
+		if (strstr(r->out, "-CRLfile\" option"))
+			return fail(out, name,
+				    "signature %d: its certificates name CRL distribution points "
+				    "and no CRL is configured: set trust.crl_file (offline CRLs) or, "
+				    "explicitly, trust.ignore_crl",
+				    out->index);
 		find_line(line, sizeof(line), r->out, r->out + r->out_len, "Error:");
 		if (!line[0])
 			find_line(line, sizeof(line), r->err, r->err + r->err_len, "rror");
@@ -157,7 +163,7 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 		      const char *name, const char *signed_digest)
 {
 	char index[16];
-	const char *argv[16] = {
+	const char *argv[18] = {
 		o->osslsigncode, "verify", "-in", path, "-CAfile", o->ca_file, "-TSA-CAfile",
 		o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
 		/* Revocation data comes from a file or nowhere: no network fetch. */
@@ -167,6 +173,8 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 
 	if (o->crl_file) {
 		argv[n++] = "-CRLfile";
+		argv[n++] = o->crl_file;
+		argv[n++] = "-TSA-CRLfile";
 		argv[n++] = o->crl_file;
 	}
 	if (o->ignore_crl)

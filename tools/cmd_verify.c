@@ -30,7 +30,8 @@ static const char verify_help[] =
 	"      --ca FILE       trust anchor(s) (PEM) without a config\n"
 	"      --tsa-ca FILE   trust anchor(s) for timestamps (default: --ca plus the\n"
 	"                      system CA bundle, for public TSAs)\n"
-	"      --crl FILE      CRLs (PEM) to check the chain against\n"
+	"      --crl FILE      CRLs (PEM) to check the chain against; without it revocation\n"
+	"                      is not checked (and the result says so); never fetched\n"
 	"      --pin SHA256    require this signer certificate (SHA-256 of its DER, hex)\n"
 	"      --json          one JSON object per input on stdout\n"
 	"  -h, --help          this text\n"
@@ -129,6 +130,8 @@ int cmd_verify(int argc, char **argv)
 		ctx.verify.ca_file = o.ca;
 		ctx.verify.tsa_ca_file = o.tsa_ca;
 		ctx.verify.crl_file = o.crl;
+		/* Ad hoc: revocation is checked with --crl, else not, and the result says so. */
+		ctx.verify.ignore_crl = o.crl == NULL;
 	}
 	if (o.pin) {
 		for (char *p = o.pin; *p; p++)

@@ -26,7 +26,7 @@ approval vpe vendor-signed-hello-setup.exe "$(sha256 "$vpe")" ', "existing_signa
 approval vmsi vendor-signed-hello-1.0.msi "$(sha256 "$vmsi")" ', "existing_signature": "replace"'
 sg 0 sign --config "$CFG" --out-dir "$T/o" "$vpe" "$vmsi"
 for f in "$T/o/vendor-signed-hello-setup.exe" "$T/o/vendor-signed-hello-1.0.msi"; do
-	osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -in "$f" >"$T/ov" 2>&1 ||
+	osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" -in "$f" >"$T/ov" 2>&1 ||
 		fail "osslsigncode verify failed on the replaced signature"
 	expect_in "$T/ov" "Number of verified signatures: 1"
 	expect_not_in "$T/ov" "Vendor Test Code Signing"
@@ -37,7 +37,7 @@ sg 0 verify --config "$CFG" "$T/o/vendor-signed-hello-setup.exe"
 approval vpe vendor-signed-hello-setup.exe "$(sha256 "$vpe")" ', "existing_signature": "nest"'
 sg 0 sign --config "$CFG" --out "$T/nested.exe" "$vpe"
 expect_in "$T/out" "signer SHA-1 $thumb"
-osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -in "$T/nested.exe" >"$T/ov" 2>&1 || true
+osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" -in "$T/nested.exe" >"$T/ov" 2>&1 || true
 expect_in "$T/ov" "Signature Index: 1"
 expect_in "$T/ov" "Vendor Test Code Signing"
 expect_same "$(audit_field 0 signature.index)" 1

@@ -16,7 +16,7 @@ cat >"$T/env/signgate.json" <<JSON
 {
   "policy": "policy/",
   "audit_log": "audit/audit.jsonl",
-  "trust": { "ca_file": "$PKI/root.pem" },
+  "trust": { "ca_file": "$PKI/root.pem", "crl_file": "$PKI/crl.pem" },
   "signing": { "pkcs12": "$PKI/signer.p12", "password_file": "$PKI/signer.pass" },
   "osslsigncode": "/usr/bin/osslsigncode"
 }
@@ -53,7 +53,7 @@ expect_not_in "$T/certs" "Vendor Test Code Signing"
 for idx in "" "-index 0"; do
 	rc=0
 	# shellcheck disable=SC2086 # $idx is empty or two words
-	osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp $idx -in "$T/forged.exe" \
+	osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" $idx -in "$T/forged.exe" \
 		>"$T/ov" 2>&1 || rc=$?
 	expect_same "$rc" 1
 	expect_in "$T/ov" "Subject: /C=US/O=Example Corp/OU=Software Packaging/CN=Example Corp Code Signing"

@@ -51,6 +51,9 @@ seen=0
 # mapfile reads each /proc file without forking, so a sweep stays fast under load.
 while kill -0 "$sg_pid" 2>/dev/null; do
 	for p in /proc/[0-9]*; do
+		# signgate and its children only: other tests may hold this password on purpose.
+		read -r _ _ _ ppid _ <"$p/stat" 2>/dev/null || continue
+		[ "${p#/proc/}" = "$sg_pid" ] || [ "$ppid" = "$sg_pid" ] || continue
 		mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
 		mapfile -d '' envs <"$p/environ" 2>/dev/null || envs=()
 		for a in "${args[@]}" "${envs[@]}"; do

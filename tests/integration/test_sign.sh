@@ -27,11 +27,11 @@ expect_same "$(wc -l <"$T/listing")" 2 # no temporary files left behind
 
 # Independent checks: osslsigncode against the root, and pefile sees a
 # certificate table at the end of the PE.
-osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -in "$T/signed/hello-setup.exe" >"$T/ov" 2>&1 ||
+osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" -in "$T/signed/hello-setup.exe" >"$T/ov" 2>&1 ||
 	fail "osslsigncode verify of the signed PE failed"
 expect_in "$T/ov" "Signature verification: ok"
 expect_in "$T/ov" "Number of verified signatures: 1"
-osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -in "$T/signed/hello-1.0.msi" >"$T/ov" 2>&1 ||
+osslsigncode verify -CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" -in "$T/signed/hello-1.0.msi" >"$T/ov" 2>&1 ||
 	fail "osslsigncode verify of the signed MSI failed"
 expect_in "$T/ov" "Signature verification: ok"
 /usr/bin/python3 - "$T/signed/hello-setup.exe" <<'PY' || fail "pefile finds no certificate table at the end"
@@ -42,7 +42,7 @@ assert d.VirtualAddress > 0 and d.Size > 0
 assert d.VirtualAddress + d.Size == os.path.getsize(sys.argv[1])
 PY
 ok
-osslsigncode verify -in "$T/signed/hello-1.0.msi" -CAfile "$PKI/root.pem" -ignore-cdp -verbose >"$T/ov" 2>&1 || true
+osslsigncode verify -in "$T/signed/hello-1.0.msi" -CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" -verbose >"$T/ov" 2>&1 || true
 msiinfo streams "$T/signed/hello-1.0.msi" >"$T/streams"
 expect_in "$T/streams" "DigitalSignature"
 

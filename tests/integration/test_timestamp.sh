@@ -24,7 +24,7 @@ expect_in "$T/out" "\"timestamp\":\"$ts\""
 sg 0 verify --ca "$PKI/root.pem" --json "$T/o/hello-setup.exe" "$T/o/hello-1.0.msi"
 expect_in "$T/out" "\"timestamp\":\"$ts\""
 for f in hello-1.0.msi hello-setup.exe; do
-	osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-cdp \
+	osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" \
 		-in "$T/o/$f" >"$T/ov" 2>&1 || fail "osslsigncode verify of $f failed"
 	expect_in "$T/ov" "Timestamp Server Signature verification: ok"
 done
@@ -51,7 +51,7 @@ expect_in "$T/ov" "CN = Example Corp Internal Root CA"
 
 # Untrusted TSA: timestamps trusted only from another CA (the vendor's
 # self-signed certificate). osslsigncode still exits 0 here; signgate does not.
-osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$FIX/vendor/vendor.pem" -ignore-cdp \
+osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$FIX/vendor/vendor.pem" -ignore-cdp -CRLfile "$PKI/crl.pem" -TSA-CRLfile "$PKI/crl.pem" \
 	-in "$T/o/hello-setup.exe" >"$T/ov" 2>&1 && ossl_rc=0 || ossl_rc=$?
 expect_in "$T/ov" "Timestamp Server Signature verification: failed"
 expect_same "$ossl_rc" 0
