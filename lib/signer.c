@@ -1,6 +1,7 @@
 /* Signing through osslsigncode; see include/signgate/signer.h. */
 #include "signgate/signer.h"
 #include "signgate/keys.h"
+#include "signgate/lint.h"
 #include "signgate/error.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -60,6 +62,38 @@ static int check_configured_cert(const sg_cert_info *info, const sg_config *cfg)
 	return error;
 }
 
+int sg_signer_identify(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret)
+{
+	sg_key_material km;
+	int error;
+
+	if (cfg->certificate)
+		return sg_signer_load_certificate(out, cfg->certificate);
+	error = sg_keys_open(&km, cfg, secret);
+	if (error == SG_OK)
+		error = sg_cert_info_from_x509(out, km.cert);
+	sg_key_material_free(&km);
+	return error;
+}
+
+/* Signing refuses a certificate that fails the profile lint, with the finding. */
+static int lint_gate(const sg_key_material *km, const sg_config *cfg, const char *what)
+{
+	sg_lint_report report;
+	int error = sg_lint_cert(&report, km->cert, km->chain, cfg->ca_file, cfg->crl_file, km->key,
+				 km->in_token, time(NULL));
+
+	for (size_t i = 0; error == SG_OK && i < report.n; i++)
+		if (report.findings[i].level == SG_LINT_FAIL)
+			error = sg_error_set(SG_ERR_CRYPTO,
+					     "%s: the signing certificate fails the profile (%s: %s); "
+					     "see `signgate cert lint`",
+					     what, report.findings[i].check,
+					     report.findings[i].message);
+	sg_lint_report_free(&report);
+	return error;
+}
+
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret)
 {
 	sg_key_material km;
@@ -68,6 +102,8 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *sec
 
 	if (error == SG_OK)
 		error = check_cert(&km, what);
+	if (error == SG_OK)
+		error = lint_gate(&km, cfg, what);
 	if (error == SG_OK)
 		error = sg_cert_info_from_x509(out, km.cert);
 	if (error == SG_OK)

@@ -91,16 +91,12 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 		return error;
 	sg_context_use_config(ctx, *cfg);
 	/* The certificate alone pins the signer; the key's secret is needed only without it. */
-	if ((*cfg)->certificate) {
-		error = sg_signer_load_certificate(signer, (*cfg)->certificate);
-		if (error)
-			return error;
-		ctx->verify.pin_sha256 = signer->sha256;
-	} else if (sg_config_require_signing(*cfg) == SG_OK) {
-		sg_secret secret;
-		error = sg_secret_obtain(&secret, *cfg);
+	if ((*cfg)->certificate || sg_config_require_signing(*cfg) == SG_OK) {
+		sg_secret secret = { 0 };
+		if (!(*cfg)->certificate)
+			error = sg_secret_obtain(&secret, *cfg);
 		if (!error)
-			error = sg_signer_load(signer, *cfg, &secret);
+			error = sg_signer_identify(signer, *cfg, &secret);
 		sg_secret_clear(&secret);
 		if (error)
 			return error;

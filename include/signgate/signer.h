@@ -30,6 +30,14 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *sec
  */
 int sg_signer_load_certificate(sg_cert_info *out, const char *path);
 
+/*
+ * Which certificate signs, for pinning a verification: "signing.certificate"
+ * when configured (no secret needed), else the key material's certificate
+ * (opened with `secret`). No profile checks. Returns SG_OK or the error of
+ * sg_keys_open() / sg_signer_load_certificate().
+ */
+int sg_signer_identify(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret);
+
 typedef struct sg_sign_request {
 	const char *input;       /* the private copy to sign; never changed */
 	const char *output;      /* must not exist; osslsigncode creates it */

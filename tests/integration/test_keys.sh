@@ -88,6 +88,21 @@ setsid "$SG_BIN" sign --config "$T/env/prompt.json" --out "$T/notty.exe" "$INST/
 expect_in "$T/err" "signing.password_prompt is set but there is no terminal to ask on"
 expect_absent "$T/notty.exe"
 
+# A certificate that fails the profile lint is refused before any input is
+# touched: an RSA-2048 leaf issued by our own issuing CA.
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=Weak Code Signing" -keyout "$T/weak.key" \
+	-out "$T/weak.csr" 2>/dev/null
+chmod 0600 "$T/weak.key"
+bash "$SG_SRC/certs-example/make-pki.sh" -q --issue-csr "$T/weak.csr" --cert-out "$T/weak.pem" \
+	"$PKI" >/dev/null || fail "could not issue the weak certificate"
+cat "$T/weak.pem" "$PKI/issuing.pem" >"$T/weak-chain.pem"
+sed "s#\"pkcs12\": \"$PKI/signer.p12\"#\"cert_chain\": \"$T/weak-chain.pem\", \"key\": \"$T/weak.key\"#; s#, \"password_file\": \"$PKI/signer.pass\"##; s#\"cert_chain\": \"$T/leaf-chain.pem\", \"key\": \"$PKI/signer.key\"#\"cert_chain\": \"$T/weak-chain.pem\", \"key\": \"$T/weak.key\"#; s#\"password_file\": \"$PKI/signer.pass\"##; s#, *}#}#" \
+	"$CFG" >"$T/env/weak.json"
+sg 1 sign --config "$T/env/weak.json" --out "$T/weak.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "the signing certificate fails the profile (key: "
+expect_in "$T/err" "2048"
+expect_absent "$T/weak.exe"
+
 # More than one secret source is a configuration error.
 sed "s#\"password_file\": \"$PKI/signer.pass\"#&, \"password_env\": \"X\"#" "$CFG" >"$T/env/two.json"
 sg 2 check --config "$T/env/two.json" "$INST/hello-setup.exe"
