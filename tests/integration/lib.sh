@@ -112,3 +112,42 @@ for k in sys.argv[3].split("."):
     rec = rec[k]
 print(rec)' "$LOG" "$1" "$2"
 }
+
+# start_slow_tsa: a TSA on 127.0.0.1 that answers after 3 s, so that a signing
+# lasts long enough to be watched; its URL in $SLOW_TSA. Stopped on exit.
+start_slow_tsa() {
+	/usr/bin/python3 "$SG_SRC/tests/fixtures/tsa_server.py" --port 0 --config "$PKI/tsa.cnf" \
+		--port-file "$T/slow.port" --delay 3 >"$T/slow.log" 2>&1 &
+	SLOW_TSA_PID=$!
+	trap 'kill $SLOW_TSA_PID 2>/dev/null; rm -rf -- "$T"' EXIT
+	for _ in $(seq 1 100); do [ -s "$T/slow.port" ] && break; sleep 0.1; done
+	[ -s "$T/slow.port" ] || fail "slow TSA did not start"
+	SLOW_TSA="http://127.0.0.1:$(cat "$T/slow.port")/"
+}
+
+# sweep_for_secret SECRET ARGS...: run signgate ARGS in the background and,
+# until it ends, read the argv and environment of it and of each of its
+# children from /proc; fail if SECRET shows up, or if no osslsigncode was
+# ever seen. Its output lands in $T/out and $T/err; it must exit 0.
+sweep_for_secret() {
+	local secret=$1 seen=0 p ppid a sg_pid
+	shift
+	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" &
+	sg_pid=$!
+	while kill -0 "$sg_pid" 2>/dev/null; do
+		for p in /proc/[0-9]*; do
+			# signgate and its children only: other tests hold secrets on purpose.
+			read -r _ _ _ ppid _ <"$p/stat" 2>/dev/null || continue
+			[ "${p#/proc/}" = "$sg_pid" ] || [ "$ppid" = "$sg_pid" ] || continue
+			mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
+			mapfile -d '' envs <"$p/environ" 2>/dev/null || envs=()
+			for a in "${args[@]}" "${envs[@]}"; do
+				[[ $a != *"$secret"* ]] || fail "secret found in pid ${p#/proc/}: ${args[*]}"
+			done
+			[ "${args[0]:-}" != /usr/bin/osslsigncode ] || seen=$((seen + 1))
+		done
+	done
+	wait "$sg_pid" || fail "signgate $* failed: $(cat "$T/out" "$T/err")"
+	[ "$seen" -gt 0 ] || fail "no osslsigncode process was ever sampled"
+	ok
+}

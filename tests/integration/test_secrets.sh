@@ -35,36 +35,11 @@ expect_same "$(cat "$spy/stdin")" "$pass"       # the secret went through the pi
 expect_same "$(sort -u "$spy/env" | grep -v '^_=' | grep -v '^PWD=' | grep -v '^SHLVL=')" "LC_ALL=C
 PATH=/usr/bin:/bin"
 
-# 2. /proc sampling while real signings run against a slow TSA.
+# 2. /proc sampling while a real signing runs against a slow TSA.
 new_env
-slow_port_file=$T/slow.port
-/usr/bin/python3 "$SG_SRC/tests/fixtures/tsa_server.py" --port 0 --config "$PKI/tsa.cnf" \
-	--port-file "$slow_port_file" --delay 3 >"$T/slow.log" 2>&1 &
-slow_pid=$!
-trap 'kill $slow_pid 2>/dev/null; rm -rf -- "$T"' EXIT
-for _ in $(seq 1 100); do [ -s "$slow_port_file" ] && break; sleep 0.1; done
-[ -s "$slow_port_file" ] || fail "slow TSA did not start"
-sed -i "s#\"password_file\": \"$PKI/signer.pass\"#&, \"timestamp_urls\": [\"http://127.0.0.1:$(cat "$slow_port_file")/\"]#" "$CFG"
-"$SG_BIN" sign --config "$CFG" --out "$T/slow.exe" "$INST/hello-setup.exe" >"$T/out" 2>"$T/err" &
-sg_pid=$!
-seen=0
-# mapfile reads each /proc file without forking, so a sweep stays fast under load.
-while kill -0 "$sg_pid" 2>/dev/null; do
-	for p in /proc/[0-9]*; do
-		# signgate and its children only: other tests may hold this password on purpose.
-		read -r _ _ _ ppid _ <"$p/stat" 2>/dev/null || continue
-		[ "${p#/proc/}" = "$sg_pid" ] || [ "$ppid" = "$sg_pid" ] || continue
-		mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
-		mapfile -d '' envs <"$p/environ" 2>/dev/null || envs=()
-		for a in "${args[@]}" "${envs[@]}"; do
-			[[ $a != *"$pass"* ]] || fail "password found in pid ${p#/proc/}: ${args[*]}"
-		done
-		[ "${args[0]:-}" != /usr/bin/osslsigncode ] || seen=$((seen + 1))
-	done
-done
-wait "$sg_pid" || fail "slow signing failed: $(cat "$T/out" "$T/err")"
-[ "$seen" -gt 0 ] || fail "no osslsigncode process was ever sampled"
-ok
+start_slow_tsa
+sed -i "s#\"password_file\": \"$PKI/signer.pass\"#&, \"timestamp_urls\": [\"$SLOW_TSA\"]#" "$CFG"
+sweep_for_secret "$pass" sign --config "$CFG" --out "$T/slow.exe" "$INST/hello-setup.exe"
 expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/slow.exe"
 
 # 3. An unsafe password file is refused before anything runs, with the reason.

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The signing key in a PKCS#11 token (SoftHSM2, made by the fixture with
+# certs-example/softhsm-token.sh): RSA and ECDSA keys sign through
+# osslsigncode's PKCS#11 support; the PIN goes through a pipe, never on argv
+# or in an environment; a wrong PIN, a missing token and a missing module
+# fail with the cause, exit 1, no output and a record, and a token that
+# refused the PIN is not asked again for the next input.
+. "$(dirname -- "$0")/lib.sh"
+
+pin=$(cat "$PKI/token.pin")
+[ -n "$pin" ] || fail "the fixture has no token PIN"
+
+# token_env NAME JSON: a config for this test from the fixture's token config.
+token_env() {
+	mkdir -p "$T/env/policy" "$T/env/audit"
+	/usr/bin/python3 - "$PKI/$2" "$T/env/$1" "$PKI" <<'PY'
+import json, os, sys
+src, dst, pki = sys.argv[1:4]
+cfg = json.load(open(src))
+for k in ("ca_file", "crl_file"):
+    cfg["trust"][k] = os.path.join(pki, cfg["trust"][k])
+s = cfg["signing"]
+for k in ("cert_chain", "certificate", "pin_file"):
+    s[k] = os.path.join(pki, s[k])
+cfg["policy"], cfg["audit_log"] = "policy/", "audit/audit.jsonl"
+json.dump(cfg, open(dst, "w"), indent=2)
+PY
+	CFG=$T/env/$1
+	LOG=$T/env/audit/audit.jsonl
+}
+
+token_env rsa.json signgate-pkcs11.json
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+sg 0 sign --config "$CFG" --out-dir "$T/rsa" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
+thumb=$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+expect_in "$T/out" "signer SHA-1 $thumb"
+sg 0 verify --config "$CFG" "$T/rsa/hello-setup.exe" "$T/rsa/hello-1.0.msi"
+expect_in "$T/out" "revocation checked"
+
+token_env ec.json signgate-pkcs11-ec.json
+sg 0 sign --config "$CFG" --out "$T/ec.exe" "$INST/hello-setup.exe"
+ec_thumb=$(openssl x509 -in "$PKI/signer-ec.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+expect_in "$T/out" "signer SHA-1 $ec_thumb"
+sg 0 verify --ca "$PKI/root.pem" --crl "$PKI/crl.pem" --json "$T/ec.exe"
+expect_in "$T/out" "\"sha1_thumbprint\":\"$ec_thumb\""
+
+# The PIN is never on any argv or in any environment of signgate's children.
+spy=$T/spy
+mkdir -p "$spy"
+cat >"$spy/osslsigncode" <<SH
+#!/bin/bash
+printf '%s\n' "\$0" "\$@" >>"$spy/argv"
+env >>"$spy/env"
+exec /usr/bin/osslsigncode "\$@"
+SH
+chmod 0755 "$spy/osslsigncode"
+token_env spy.json signgate-pkcs11.json
+sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
+sg 0 sign --config "$CFG" --out "$T/spied.exe" "$INST/hello-setup.exe"
+expect_in "$spy/argv" "-pkcs11module"
+expect_in "$spy/argv" "pkcs11:token=signgate;object=signer;type=private"
+expect_not_in "$spy/argv" "$pin"
+expect_not_in "$spy/env" "$pin"
+expect_in "$spy/env" "SOFTHSM2_CONF="
+
+# /proc sampling while the token signs (a slow TSA stretches the signing).
+token_env sweep.json signgate-pkcs11.json
+start_slow_tsa
+sed -i "s#\"timestamp_urls\": \[\]#\"timestamp_urls\": [\"$SLOW_TSA\"]#" "$CFG"
+sweep_for_secret "$pin" sign --config "$CFG" --out "$T/swept.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/swept.exe"
+
+# A wrong PIN: exit 1, the token's own words, no output; the second input is
+# not tried against the token, and both inputs have a "failed" record.
+token_env wrong.json signgate-pkcs11.json
+printf '999999' >"$T/wrong.pin"
+chmod 0600 "$T/wrong.pin"
+sed -i "s#\"$PKI/token.pin\"#\"$T/wrong.pin\"#" "$CFG"
+sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
+: >"$spy/argv"
+before=$(wc -l <"$LOG" 2>/dev/null || echo 0)
+sg 1 sign --config "$CFG" --out-dir "$T/w" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
+expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: osslsigncode sign exited with status"
+expect_in "$T/out" "failed   $INST/hello-1.0.msi: hello-1.0.msi: not signed: "
+expect_same "$(grep -c '^sign$' "$spy/argv")" 1
+expect_absent "$T/w/hello-setup.exe"
+expect_absent "$T/w/hello-1.0.msi"
+expect_same "$(($(wc -l <"$LOG") - before))" 2
+grep -q 'PIN incorrect\|Login failed\|Login to token failed' "$T/out" || fail "the PIN failure is not named: $(cat "$T/out")"
+ok
+
+# A missing token (wrong label) and a missing module.
+token_env notoken.json signgate-pkcs11.json
+sed -i "s#token=signgate;#token=no-such-token;#" "$CFG"
+sg 1 sign --config "$CFG" --out "$T/nt.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "No matching initialized token was found"
+expect_absent "$T/nt.exe"
+token_env nomodule.json signgate-pkcs11.json
+sed -i "s#/usr/lib/softhsm/libsofthsm2.so#/usr/lib/softhsm/no-such-module.so#" "$CFG"
+sg 1 sign --config "$CFG" --out "$T/nm.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "/usr/lib/softhsm/no-such-module.so: cannot use the PKCS#11 module: No such file or directory"
+expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: not signed: "
+expect_absent "$T/nm.exe"
+sg 0 audit verify --log "$LOG"
+done_ok
