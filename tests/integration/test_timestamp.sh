@@ -67,4 +67,17 @@ expect_in "$T/out" "$down"
 expect_in "$T/out" "http://127.0.0.1:9/tsr"
 expect_absent "$T/none.exe"
 expect_in "$LOG" '"decision":"failed"'
+
+# "timestamp": "optional": with every TSA down the file is signed without a
+# timestamp, and the record says which TSAs failed.
+new_env ", \"timestamp_urls\": [\"$down\"], \"timestamp\": \"optional\", \"timestamp_timeout\": 20"
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 0 sign --config "$CFG" --out "$T/optional.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" ", no timestamp)"
+expect_in "$LOG" "\"tsa_failures\":\"$down: osslsigncode sign exited with status"
+sg 0 verify --config "$CFG" "$T/optional.exe"
+expect_in "$T/out" "no timestamp"
+new_env ", \"timestamp_urls\": [\"$good\"], \"timestamp\": \"sometimes\""
+sg 2 check --config "$CFG" "$INST/hello-setup.exe"
+expect_in "$T/err" "\"signing.timestamp\" must be \"required\" or \"optional\""
 done_ok

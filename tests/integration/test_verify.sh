@@ -62,4 +62,32 @@ expect_absent "$T/never.exe"
 # Verify results are recorded when a config is used.
 sg 0 verify --config "$CFG" "$T/signed.exe"
 expect_in "$LOG" '"action":"verify"'
+
+# Revocation, offline: a PKI of this test's own, a signed file, then the
+# signer revoked (certs-example/make-pki.sh --revoke-signer): verification with
+# the new CRL fails and says so. Without any CRL configured for certificates
+# that name CRL distribution points, verification fails and says what to set;
+# "ignore_crl": true turns the check off explicitly.
+bash "$SG_SRC/certs-example/make-pki.sh" -q --no-tsa "$T/pki2" >/dev/null
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sed "s#\"policy\": \"policy/\"#\"policy\": \"$T/env/policy/\"#; s#\"audit_log\": \"[^\"]*\"#\"audit_log\": \"$T/env/audit/pki2.jsonl\"#" \
+	"$T/pki2/signgate.json" >"$T/pki2/test.json"
+sg 0 sign --config "$T/pki2/test.json" --out "$T/pki2.exe" "$INST/hello-setup.exe"
+sg 0 verify --config "$T/pki2/test.json" "$T/pki2.exe"
+expect_in "$T/out" "revocation checked"
+sed 's#"crl_file": "crl.pem"#"ignore_crl": false#' "$T/pki2/test.json" >"$T/pki2/nocrl.json"
+sg 3 verify --config "$T/pki2/nocrl.json" "$T/pki2.exe"
+expect_in "$T/out" "its certificates name CRL distribution points and no CRL is configured"
+sed 's#"crl_file": "crl.pem"#"ignore_crl": true#' "$T/pki2/test.json" >"$T/pki2/ignore.json"
+sg 0 verify --config "$T/pki2/ignore.json" "$T/pki2.exe"
+expect_in "$T/out" "revocation not checked"
+bash "$SG_SRC/certs-example/make-pki.sh" -q --revoke-signer "$T/pki2" >/dev/null
+sg 3 verify --config "$T/pki2/test.json" "$T/pki2.exe"
+expect_in "$T/out" "revoked"
+sg 3 verify --ca "$T/pki2/root.pem" --crl "$T/pki2/crl.pem" "$T/pki2.exe"
+expect_in "$T/out" "revoked"
+# The revoked certificate can no longer sign either.
+sg 1 sign --config "$T/pki2/test.json" --out "$T/pki2-again.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "revoked"
+expect_absent "$T/pki2-again.exe"
 done_ok
