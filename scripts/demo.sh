@@ -27,6 +27,9 @@ cd -- "$demo"
 step "1. An internal PKI: root, issuing CA, code-signing leaf (RSA-3072), TSA issued by the root"
 bash "$root/certs-example/make-pki.sh" pki
 
+step "1b. The signing certificate against the code-signing profile"
+show "$sg" cert lint --config pki/signgate.json
+
 step "2. Real unsigned vendor installers (NSIS via makensis, MSI via wixl)"
 bash "$root/tests/fixtures/make-installers.sh" downloads
 ls -l downloads/hello-setup.exe downloads/hello-1.0.msi downloads/other-setup.exe
@@ -67,7 +70,7 @@ show "$sg" sign --config pki/signgate.json --out-dir signed downloads/hello-setu
 step "6. Verify the way the site server will once the root is trusted"
 show "$sg" verify --config pki/signgate.json signed/hello-setup.exe signed/hello-1.0.msi
 # Signature and timestamp both chain to the enterprise root: it alone suffices.
-show "$sg" verify --ca pki/root.pem signed/hello-setup.exe signed/hello-1.0.msi
+show "$sg" verify --ca pki/root.pem --crl pki/crl.pem signed/hello-setup.exe signed/hello-1.0.msi
 
 step "7. Denials: an unapproved installer and a tampered copy of an approved one"
 mkdir -p tampered
@@ -82,6 +85,9 @@ ls -A signed-denied 2>/dev/null | sed 's/^/  /' || true
 step "8. The audit log: chain check and records"
 show "$sg" audit verify --config pki/signgate.json
 show "$sg" audit show --config pki/signgate.json
+
+step "9. What the Windows side imports (root, intermediates, thumbprint, script)"
+show "$sg" cert export --config pki/signgate.json --out-dir windows-trust
 
 step "Done"
 echo "Signed installers: $demo/signed   Root for Windows: $demo/pki/root.cer"
