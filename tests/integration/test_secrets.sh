@@ -35,14 +35,24 @@ expect_same "$(cat "$spy/stdin")" "$pass"       # the secret went through the pi
 expect_same "$(sort -u "$spy/env" | grep -v '^_=' | grep -v '^PWD=' | grep -v '^SHLVL=')" "LC_ALL=C
 PATH=/usr/bin:/bin"
 
-# 2. /proc sampling while a real signing runs against a slow TSA.
+# 2. /proc sampling of every process while a real signing runs against a
+# slow TSA, with a PKCS#12 whose password only this test knows.
 new_env
+own_pass=$(openssl rand -hex 24)
+printf '%s' "$own_pass" >"$T/own.pass"
+chmod 0600 "$T/own.pass"
+openssl pkcs12 -export -inkey "$PKI/signer.key" -passin "file:$PKI/signer.pass" \
+	-in "$PKI/signer.pem" -certfile "$PKI/issuing.pem" -passout "file:$T/own.pass" \
+	-out "$T/own.p12" 2>/dev/null || fail "could not make the test's own PKCS#12"
+chmod 0600 "$T/own.p12"
 start_slow_tsa
-sed -i "s#\"password_file\": \"$PKI/signer.pass\"#&, \"timestamp_urls\": [\"$SLOW_TSA\"]#" "$CFG"
-sweep_for_secret "$pass" sign --config "$CFG" --out "$T/slow.exe" "$INST/hello-setup.exe"
+sed -i "s#\"pkcs12\": \"$PKI/signer.p12\", \"password_file\": \"$PKI/signer.pass\"#\"pkcs12\": \"$T/own.p12\", \"password_file\": \"$T/own.pass\", \"timestamp_urls\": [\"$SLOW_TSA\"]#" "$CFG"
+grep -q own.p12 "$CFG" || fail "config not rewritten"
+sweep_for_secret "$own_pass" sign --config "$CFG" --out "$T/slow.exe" "$INST/hello-setup.exe"
 expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/slow.exe"
 
 # 3. An unsafe password file is refused before anything runs, with the reason.
+new_env
 cp "$PKI/signer.pass" "$T/loose.pass"
 chmod 0644 "$T/loose.pass"
 sed -i "s#$PKI/signer.pass#$T/loose.pass#" "$CFG"
