@@ -37,8 +37,12 @@ static int from_env(sg_secret *out, const sg_config *cfg)
 	return SG_OK;
 }
 
-/* Read one line from the terminal with echo off; the terminal is restored. */
-static int read_tty_line(char *buf, size_t cap, size_t *len, int fd)
+/*
+ * Show `prompt` and read one line from the terminal with echo off; the
+ * terminal is restored. Echo goes off (and typeahead is dropped) before the
+ * prompt appears, so nothing typed after the prompt is lost or echoed.
+ */
+static int ask_tty(char *buf, size_t cap, size_t *len, int fd, const char *prompt)
 {
 	struct termios old, quiet;
 	ssize_t n = 0;
@@ -52,7 +56,9 @@ static int read_tty_line(char *buf, size_t cap, size_t *len, int fd)
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
 		return -1;
 	*len = 0;
-	while ((n = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		n = -1;
+	while (n >= 0 && (n = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
 		if (*len < cap)
 			buf[(*len)++] = c;
 	tcsetattr(fd, TCSAFLUSH, &old);
@@ -78,8 +84,7 @@ static int from_prompt(sg_secret *out, const sg_config *cfg)
 		 what ? what : "the signing key");
 	if (!out->data)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (write(fd, prompt, strlen(prompt)) < 0 ||
-		 read_tty_line(out->data, SECRET_MAX, &out->len, fd) != 0)
+	else if (ask_tty(out->data, SECRET_MAX, &out->len, fd, prompt) != 0)
 		error = sg_error_set(SG_ERR_IO, "/dev/tty: cannot read the %s: %s",
 				     cfg->secret_name, strerror(errno));
 	else if (out->len == 0)

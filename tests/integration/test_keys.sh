@@ -66,6 +66,10 @@ while b"password for" not in seen:
 os.write(fd, os.environ["SG_PASS"].encode() + b"\n")
 rest = b""
 while True:
+    r, _, _ = select.select([fd], [], [], 60)
+    if not r:
+        os.kill(pid, 9)
+        sys.exit("signgate did not finish after the password was typed")
     try:
         chunk = os.read(fd, 4096)
     except OSError:
