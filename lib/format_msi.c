@@ -1,0 +1,478 @@
+/* MSI (OLE compound file) structure checks for sg_format_inspect(); see format_internal.h. */
+#include "signgate/error.h"
+#include "format_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CFB_HEADER_SIZE  512
+#define CFB_HEADER_DIFAT 109
+#define CFB_MAX_SECTOR   4096
+#define CFB_MAXREGSECT   0xfffffffaU
+#define CFB_ENDOFCHAIN   0xfffffffeU
+#define CFB_FREESECT     0xffffffffU
+#define CFB_NOSTREAM     0xffffffffU
+#define CFB_DIRENT_SIZE  128
+#define CFB_MAX_ENTRIES  (1U << 17)
+#define CFB_TYPE_STORAGE 1
+#define CFB_TYPE_STREAM  2
+#define CFB_TYPE_ROOT    5
+
+/* {000C1084-0000-0000-C000-000000000046} as stored (first three fields little-endian) */
+static const unsigned char msi_clsid[16] = { 0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+					     0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
+
+/* "\x05DigitalSignature" in UTF-16LE with its terminator, as the name field holds it */
+static const unsigned char sig_stream_name[36] = {
+	0x05, 0, 'D', 0, 'i', 0, 'g', 0, 'i', 0, 't', 0, 'a', 0, 'l', 0, 'S', 0,
+	'i',  0, 'g', 0, 'n', 0, 'a', 0, 't', 0, 'u', 0, 'r', 0, 'e', 0, 0,   0
+};
+
+static const unsigned char root_entry_name[22] = { 'R', 0, 'o', 0, 'o', 0, 't', 0, ' ', 0, 'E', 0,
+						   'n', 0, 't', 0, 'r', 0, 'y', 0, 0,   0 };
+
+struct cfb {
+	const struct src *s;
+	unsigned shift; /* sector size is 1 << shift: 512 or 4096 */
+	uint32_t ssz;
+	uint32_t nsectors; /* whole sectors after the header sector */
+	int v3;            /* major version 3: stream sizes are 32-bit */
+	uint32_t nfat;     /* number of FAT sectors */
+	uint32_t hdr_difat[CFB_HEADER_DIFAT];
+	uint32_t *difat; /* DIFAT sector locations, in chain order */
+	uint32_t ndifat;
+	uint32_t first_difat;
+	uint32_t first_dir;
+	uint32_t *dir; /* directory sector locations, in chain order */
+	uint32_t ndir;
+	uint32_t cached; /* FAT sector held in cache, CFB_FREESECT if none */
+	unsigned char cache[CFB_MAX_SECTOR];
+};
+
+static uint64_t sector_off(const struct cfb *c, uint32_t n)
+{
+	return ((uint64_t)n + 1) << c->shift;
+}
+
+/* Sector `n` as `what` needs it: a regular sector number, wholly inside the file. */
+static int sector_check(const struct cfb *c, uint32_t n, const char *what)
+{
+	if (n > CFB_MAXREGSECT)
+		return sg_format_bad(c->s, "bad %s sector number 0x%08x", what, n);
+	if (n >= c->nsectors)
+		return sg_format_bad(c->s,
+				     "truncated: %s sector %u (offset %" PRIu64
+				     ") is beyond the end of the file (%" PRIu64 " bytes)",
+				     what, n, sector_off(c, n), c->s->size);
+	return SG_OK;
+}
+
+static int cfb_version(struct cfb *c, const unsigned char *h)
+{
+	uint16_t major = le16(h + 0x1a), shift = le16(h + 0x1e);
+
+	if (le16(h + 0x1c) != 0xfffe)
+		return sg_format_bad(c->s, "bad compound file byte order 0x%04x", le16(h + 0x1c));
+	if (!(major == 3 && shift == 9) && !(major == 4 && shift == 12))
+		return sg_format_bad(c->s,
+				     "unsupported compound file version %u with sector shift %u",
+				     major, shift);
+	if (le16(h + 0x20) != 6)
+		return sg_format_bad(c->s, "bad mini sector shift %u (must be 6)", le16(h + 0x20));
+	if (le32(h + 0x38) != 4096)
+		return sg_format_bad(c->s, "bad mini stream cutoff %u (must be 4096)",
+				     le32(h + 0x38));
+	if (major == 3 && le32(h + 0x28) != 0)
+		return sg_format_bad(c->s, "version 3 compound file with a directory sector count");
+	c->v3 = major == 3;
+	c->shift = shift;
+	c->ssz = 1U << shift;
+	return SG_OK;
+}
+
+static int cfb_header(struct cfb *c)
+{
+	unsigned char h[CFB_HEADER_SIZE];
+	uint64_t n;
+	int error;
+
+	if (c->s->size < CFB_HEADER_SIZE)
+		return sg_format_beyond_eof(c->s, "compound file header", CFB_HEADER_SIZE);
+	if ((error = sg_format_read_at(c->s, h, sizeof(h), 0)) < 0)
+		return error;
+	if ((error = cfb_version(c, h)) < 0)
+		return error;
+	n = c->s->size >> c->shift;
+	c->nsectors = n > 0 ? (uint32_t)(n - 1) : 0;
+	/* a FAT sector and a directory sector at least, as osslsigncode needs */
+	if (c->nsectors < 2)
+		return sg_format_bad(c->s,
+				     "truncated: compound file of %" PRIu64
+				     " bytes has fewer than 3 sectors of %u bytes",
+				     c->s->size, c->ssz);
+	c->nfat = le32(h + 0x2c);
+	c->first_dir = le32(h + 0x30);
+	c->first_difat = le32(h + 0x44);
+	c->ndifat = le32(h + 0x48);
+	for (int i = 0; i < CFB_HEADER_DIFAT; i++)
+		c->hdr_difat[i] = le32(h + 0x4c + 4 * i);
+	if (c->nfat == 0)
+		return sg_format_bad(c->s, "compound file without a FAT");
+	if (c->nfat > c->nsectors)
+		return sg_format_bad(c->s,
+				     "truncated: %u FAT sectors listed, the file has %u sectors",
+				     c->nfat, c->nsectors);
+	return SG_OK;
+}
+
+/* Walk the DIFAT chain far enough to locate every FAT sector past the first 109. */
+static int cfb_difat(struct cfb *c)
+{
+	uint32_t per = c->ssz / 4 - 1, need, cur = c->first_difat;
+	unsigned char next[4];
+	int error;
+
+	need = c->nfat > CFB_HEADER_DIFAT ? (c->nfat - CFB_HEADER_DIFAT + per - 1) / per : 0;
+	if (c->ndifat < need)
+		return sg_format_bad(c->s,
+				     "%u FAT sectors need %u DIFAT sectors, the header lists %u",
+				     c->nfat, need, c->ndifat);
+	if (need == 0)
+		return SG_OK;
+	c->difat = calloc(need, sizeof(*c->difat));
+	if (!c->difat)
+		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the DIFAT", c->s->name);
+	for (uint32_t i = 0; i < need; i++) {
+		if ((error = sector_check(c, cur, "DIFAT")) < 0)
+			return error;
+		c->difat[i] = cur;
+		if ((error = sg_format_read_at(c->s, next, 4, sector_off(c, cur) + c->ssz - 4)) < 0)
+			return error;
+		cur = le32(next);
+	}
+	return SG_OK;
+}
+
+/* Location of FAT sector number `idx`, checked to lie inside the file. */
+static int fat_loc(const struct cfb *c, uint32_t idx, uint32_t *loc)
+{
+	uint32_t per = c->ssz / 4 - 1;
+	unsigned char b[4];
+	int error;
+
+	if (idx < CFB_HEADER_DIFAT) {
+		*loc = c->hdr_difat[idx];
+	} else {
+		idx -= CFB_HEADER_DIFAT;
+		error = sg_format_read_at(c->s, b, 4,
+					  sector_off(c, c->difat[idx / per]) + 4 * (idx % per));
+		if (error < 0)
+			return error;
+		*loc = le32(b);
+	}
+	return sector_check(c, *loc, "FAT");
+}
+
+static int fat_load(struct cfb *c, uint32_t loc)
+{
+	int error;
+
+	if (c->cached == loc)
+		return SG_OK;
+	c->cached = CFB_FREESECT;
+	if ((error = sg_format_read_at(c->s, c->cache, c->ssz, sector_off(c, loc))) < 0)
+		return error;
+	c->cached = loc;
+	return SG_OK;
+}
+
+/*
+ * Every FAT sector must lie inside the file, and no FAT entry may allocate a
+ * sector past its end: that is how a cut-off stream shows without walking it.
+ */
+static int cfb_fat(struct cfb *c)
+{
+	uint32_t per = c->ssz / 4, loc, first;
+	int error;
+
+	for (uint32_t idx = 0; idx < c->nfat; idx++) {
+		if ((error = fat_loc(c, idx, &loc)) < 0)
+			return error;
+		if ((uint64_t)(idx + 1) * per <= c->nsectors)
+			continue;
+		if ((error = fat_load(c, loc)) < 0)
+			return error;
+		first = (uint64_t)idx * per >= c->nsectors ? 0 : c->nsectors - idx * per;
+		for (uint32_t i = first; i < per; i++) {
+			uint32_t n = idx * per + i;
+
+			if (le32(c->cache + 4 * i) != CFB_FREESECT)
+				return sg_format_bad(c->s,
+						     "truncated: the FAT allocates sector %u "
+						     "(offset %" PRIu64 "), beyond the end of the "
+						     "file (%" PRIu64 " bytes)",
+						     n, sector_off(c, n), c->s->size);
+		}
+	}
+	return SG_OK;
+}
+
+static int fat_next(struct cfb *c, uint32_t n, uint32_t *next)
+{
+	uint32_t per = c->ssz / 4, loc;
+	int error;
+
+	if (n / per >= c->nfat)
+		return sg_format_bad(c->s, "sector %u is not covered by the FAT", n);
+	if ((error = fat_loc(c, n / per, &loc)) < 0)
+		return error;
+	if ((error = fat_load(c, loc)) < 0)
+		return error;
+	*next = le32(c->cache + 4 * (n % per));
+	return SG_OK;
+}
+
+static int dir_push(struct cfb *c, uint32_t sector, uint32_t *cap)
+{
+	uint32_t max = CFB_MAX_ENTRIES / (c->ssz / CFB_DIRENT_SIZE);
+	uint32_t *grown;
+
+	if (c->ndir == max)
+		return sg_format_bad(c->s, "directory has more than %u entries", CFB_MAX_ENTRIES);
+	if (c->ndir == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		grown = realloc(c->dir, *cap * sizeof(*c->dir));
+		if (!grown)
+			return sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the directory",
+					    c->s->name);
+		c->dir = grown;
+	}
+	c->dir[c->ndir++] = sector;
+	return SG_OK;
+}
+
+/* Follow the directory chain through the FAT; Brent's method catches loops. */
+static int cfb_dir_chain(struct cfb *c)
+{
+	uint32_t cur = c->first_dir, next = 0, tortoise = cur, power = 1, lam = 0, cap = 0;
+	int error;
+
+	/* osslsigncode treats sector 0 as "no sector" in directory and FAT chains */
+	if (cur == 0)
+		return sg_format_bad(c->s,
+				     "directory starts at sector 0, which osslsigncode refuses");
+	while (cur != CFB_ENDOFCHAIN) {
+		if ((error = sector_check(c, cur, "directory")) < 0)
+			return error;
+		if ((error = dir_push(c, cur, &cap)) < 0)
+			return error;
+		if ((error = fat_next(c, cur, &next)) < 0)
+			return error;
+		if (next == 0 || (next > CFB_MAXREGSECT && next != CFB_ENDOFCHAIN))
+			return sg_format_bad(c->s, "directory chain: sector %u links to 0x%08x",
+					     cur, next);
+		if (next == tortoise)
+			return sg_format_bad(c->s, "directory chain loops back to sector %u", next);
+		if (++lam == power) {
+			tortoise = next;
+			power *= 2;
+			lam = 0;
+		}
+		cur = next;
+	}
+	if (c->ndir == 0)
+		return sg_format_bad(c->s, "compound file has no directory");
+	return SG_OK;
+}
+
+static int dir_entry(const struct cfb *c, uint32_t id, unsigned char e[CFB_DIRENT_SIZE])
+{
+	uint32_t per = c->ssz / CFB_DIRENT_SIZE;
+
+	return sg_format_read_at(c->s, e, CFB_DIRENT_SIZE,
+				 sector_off(c, c->dir[id / per]) +
+					 (uint64_t)(id % per) * CFB_DIRENT_SIZE);
+}
+
+/* For messages: the UTF-16 name with anything outside printable ASCII as '?'. */
+static void entry_name(char out[33], const unsigned char *e)
+{
+	uint16_t len = le16(e + 0x40) / 2;
+	int i;
+
+	for (i = 0; i < 32 && i + 1 < len; i++) {
+		uint16_t ch = le16(e + 2 * i);
+
+		out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	out[i] = '\0';
+}
+
+static uint64_t entry_size(const struct cfb *c, const unsigned char *e)
+{
+	/* version 3 writers may leave junk in the high half */
+	return c->v3 ? le32(e + 0x78) : le32(e + 0x78) | (uint64_t)le32(e + 0x7c) << 32;
+}
+
+static int entry_check(const struct cfb *c, uint32_t id, const unsigned char *e, int root)
+{
+	uint16_t len = le16(e + 0x40);
+	uint8_t type = e[0x42];
+	char name[33];
+
+	if (len < 2 || len > 64 || len % 2 != 0 || le16(e + len - 2) != 0)
+		return sg_format_bad(c->s, "directory entry %u has a bad name length %u", id, len);
+	if (root ? type != CFB_TYPE_ROOT : type != CFB_TYPE_STORAGE && type != CFB_TYPE_STREAM)
+		return sg_format_bad(c->s, "directory entry %u has type %u, not %s", id, type,
+				     root ? "5 (root storage)" : "1 or 2 (storage or stream)");
+	entry_name(name, e);
+	/* osslsigncode refuses a stream it could not hold in memory with the file */
+	if (entry_size(c, e) >= c->s->size)
+		return sg_format_bad(c->s,
+				     "stream \"%s\" (entry %u) claims %" PRIu64
+				     " bytes, more than the file holds",
+				     name, id, entry_size(c, e));
+	return SG_OK;
+}
+
+static int cfb_root(struct cfb *c, uint32_t *child)
+{
+	unsigned char e[CFB_DIRENT_SIZE];
+	const unsigned char *id;
+	int error;
+
+	if ((error = dir_entry(c, 0, e)) < 0)
+		return error;
+	if ((error = entry_check(c, 0, e, 1)) < 0)
+		return error;
+	id = e + 0x50;
+	if (memcmp(id, msi_clsid, sizeof(msi_clsid)) != 0)
+		return sg_format_bad(c->s,
+				     "not an MSI package (compound file with CLSID "
+				     "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X})",
+				     le32(id), le16(id + 4), le16(id + 6), id[8], id[9], id[10],
+				     id[11], id[12], id[13], id[14], id[15]);
+	if (le16(e + 0x40) != sizeof(root_entry_name) ||
+	    memcmp(e, root_entry_name, sizeof(root_entry_name)) != 0)
+		return sg_format_bad(c->s, "root directory entry is not named \"Root Entry\"");
+	if (memcmp(e + 0x64, "\0\0\0\0\0\0\0\0", 8) != 0)
+		return sg_format_bad(c->s,
+				     "root directory entry has a creation time (must be zero)");
+	*child = le32(e + 0x4c);
+	return SG_OK;
+}
+
+struct walk {
+	uint32_t *stack; /* entry id << 1 | 1 when the entry sits in the root storage */
+	uint32_t depth;
+	unsigned char *seen;
+	uint32_t nent;
+};
+
+/* Queue a child or sibling link; each entry may be reached once only. */
+static int walk_push(const struct cfb *c, struct walk *w, uint32_t from, uint32_t id, int in_root)
+{
+	if (id == CFB_NOSTREAM)
+		return SG_OK;
+	if (id == 0 || id >= w->nent)
+		return sg_format_bad(
+			c->s, "directory entry %u links to entry %u (the directory has %u entries)",
+			from, id, w->nent);
+	if (w->seen[id / 8] & (1U << (id % 8)))
+		return sg_format_bad(c->s, "directory tree has a cycle (entry %u is reached twice)",
+				     id);
+	w->seen[id / 8] |= (unsigned char)(1U << (id % 8));
+	w->stack[w->depth++] = id << 1 | (in_root ? 1 : 0);
+	return SG_OK;
+}
+
+static int walk_entry(struct cfb *c, struct walk *w, uint32_t item, sg_format_info *out)
+{
+	uint32_t id = item >> 1, in_root = item & 1;
+	unsigned char e[CFB_DIRENT_SIZE];
+	int error;
+
+	if ((error = dir_entry(c, id, e)) < 0)
+		return error;
+	if ((error = entry_check(c, id, e, 0)) < 0)
+		return error;
+	if (in_root && e[0x42] == CFB_TYPE_STREAM && le16(e + 0x40) == sizeof(sig_stream_name) &&
+	    memcmp(e, sig_stream_name, sizeof(sig_stream_name)) == 0) {
+		out->has_signature = 1;
+		out->sig_size = entry_size(c, e);
+	}
+	if ((error = walk_push(c, w, id, le32(e + 0x44), in_root)) < 0)
+		return error;
+	if ((error = walk_push(c, w, id, le32(e + 0x48), in_root)) < 0)
+		return error;
+	/* osslsigncode follows every child link, so a stream may not have one */
+	if (e[0x42] == CFB_TYPE_STREAM && le32(e + 0x4c) != CFB_NOSTREAM)
+		return sg_format_bad(c->s, "directory entry %u is a stream with a child link", id);
+	return walk_push(c, w, id, le32(e + 0x4c), 0);
+}
+
+/* Visit every entry reachable from the root, as osslsigncode does, iteratively. */
+static int cfb_tree(struct cfb *c, uint32_t root_child, sg_format_info *out)
+{
+	struct walk w = { 0 };
+	int error;
+
+	w.nent = c->ndir * (c->ssz / CFB_DIRENT_SIZE);
+	w.stack = calloc(w.nent, sizeof(*w.stack));
+	w.seen = calloc(w.nent / 8 + 1, 1);
+	if (!w.stack || !w.seen) {
+		error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the directory tree",
+				     c->s->name);
+		goto done;
+	}
+	w.seen[0] = 1;
+	if ((error = walk_push(c, &w, 0, root_child, 1)) < 0)
+		goto done;
+	while (w.depth > 0)
+		if ((error = walk_entry(c, &w, w.stack[--w.depth], out)) < 0)
+			goto done;
+	error = SG_OK;
+done:
+	free(w.stack);
+	free(w.seen);
+	return error;
+}
+
+static int cfb_parse(struct cfb *c, sg_format_info *out)
+{
+	uint32_t root_child = CFB_NOSTREAM;
+	int error;
+
+	if ((error = cfb_header(c)) < 0)
+		return error;
+	if ((error = cfb_difat(c)) < 0)
+		return error;
+	if ((error = cfb_fat(c)) < 0)
+		return error;
+	if ((error = cfb_dir_chain(c)) < 0)
+		return error;
+	if ((error = cfb_root(c, &root_child)) < 0)
+		return error;
+	return cfb_tree(c, root_child, out);
+}
+
+int sg_format_inspect_msi(const struct src *s, sg_format_info *out)
+{
+	struct cfb *c;
+	int error;
+
+	/* heap, not stack: the FAT cache is a whole 4 KiB sector */
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", s->name);
+	c->s = s;
+	c->cached = CFB_FREESECT;
+	error = cfb_parse(c, out);
+	if (error == SG_OK)
+		out->kind = SG_FORMAT_MSI;
+	free(c->difat);
+	free(c->dir);
+	free(c);
+	return error;
+}
