@@ -173,10 +173,20 @@ static int check_signed_attrs(sg_authenticode_result *out, PKCS7_SIGNER_INFO *si
 		  : reject(out, "signature %d: the signer's signature does not verify", out->index);
 }
 
-/* A trust store from `file`, plus the system bundle when `with_system` is set. */
-static X509_STORE *load_store(const char *file, int with_system)
+/* The TSA's revocation is checked where we hold its issuer's CRL, and only there. */
+static int tolerate_missing_crl(int ok, X509_STORE_CTX *ctx)
+{
+	return ok || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL;
+}
+
+/*
+ * A trust store for timestamps: `file`, plus the system bundle when
+ * `with_system` is set (public TSAs), plus the CRLs of `crl_file`.
+ */
+static X509_STORE *load_store(const char *file, int with_system, const char *crl_file)
 {
 	X509_STORE *store = X509_STORE_new();
+	X509_LOOKUP *lu;
 
 	if (!store || X509_STORE_load_file(store, file) != 1) {
 		X509_STORE_free(store);
@@ -184,6 +194,15 @@ static X509_STORE *load_store(const char *file, int with_system)
 	}
 	if (with_system)
 		X509_STORE_load_file(store, "/etc/ssl/certs/ca-certificates.crt");
+	if (crl_file) {
+		lu = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+		if (!lu || X509_load_crl_file(lu, crl_file, X509_FILETYPE_PEM) <= 0) {
+			X509_STORE_free(store);
+			return NULL;
+		}
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_set_verify_cb(store, tolerate_missing_crl);
+	}
 	ERR_clear_error();
 	return store;
 }
@@ -223,7 +242,8 @@ static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts 
 		goto done;
 	}
 	TS_VERIFY_CTX_set_imprint(ctx, imprint, EVP_MD_get_size(md));
-	store = load_store(o->tsa_ca_file ? o->tsa_ca_file : o->ca_file, !o->tsa_ca_file);
+	store = load_store(o->tsa_ca_file ? o->tsa_ca_file : o->ca_file, !o->tsa_ca_file,
+			   o->crl_file);
 	if (!store) {
 		error = reject(out, "cannot load the timestamp trust anchors");
 		goto done;

@@ -111,8 +111,17 @@ static int load_store(X509_STORE **out, const char *ca_file, const char *crl_fil
 	return SG_OK;
 }
 
-int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
-			 const char *crl_file, time_t at)
+/* For the revocation pass of a timestamped signature: expiry was judged at the timestamp. */
+static int ignore_expiry(int ok, X509_STORE_CTX *ctx)
+{
+	int e = X509_STORE_CTX_get_error(ctx);
+
+	return ok || e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID;
+}
+
+/* One verification pass: at `at` (0: now), with the CRLs of crl_file when given. */
+static int verify_pass(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
+		       const char *crl_file, time_t at, int skip_expiry)
 {
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
@@ -120,12 +129,13 @@ int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_
 
 	if (error)
 		return error;
+	if (skip_expiry)
+		X509_STORE_set_verify_cb(store, ignore_expiry);
 	ctx = X509_STORE_CTX_new();
 	if (!ctx || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	/* A timestamped signature is judged at its timestamp, as Windows does. */
 	if (at)
 		X509_STORE_CTX_set_time(ctx, 0, at);
 	if (X509_verify_cert(ctx) != 1) {
@@ -137,5 +147,24 @@ done:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	ERR_clear_error();
+	return error;
+}
+
+int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
+			 const char *crl_file, time_t at)
+{
+	int error;
+
+	if (!at)
+		return verify_pass(leaf, untrusted, ca_file, crl_file, 0, 0);
+	/*
+	 * A timestamped signature: the certificates must have been valid at the
+	 * timestamp, as Windows judges them; revocation is judged now, against
+	 * today's CRLs (a CRL issued after the timestamp is not "not yet valid"),
+	 * and any revocation counts.
+	 */
+	error = verify_pass(leaf, untrusted, ca_file, NULL, at, 0);
+	if (!error && crl_file)
+		error = verify_pass(leaf, untrusted, ca_file, crl_file, 0, 1);
 	return error;
 }

@@ -276,7 +276,13 @@ static int load_timestamp(sg_config *cfg, const json_t *signing)
 				    "%s: \"signing.timestamp\" must be \"required\" or "
 				    "\"optional\"",
 				    cfg->path);
-	cfg->timestamp_required = !mode || strcmp(mode, "optional") != 0;
+	/* Required by default whenever TSAs are configured; asked for without any, an error. */
+	cfg->timestamp_required = mode ? strcmp(mode, "required") == 0 : cfg->n_timestamp_urls > 0;
+	if (cfg->timestamp_required && cfg->n_timestamp_urls == 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing.timestamp\" is \"required\" but "
+				    "\"signing.timestamp_urls\" names no TSA",
+				    cfg->path);
 	return SG_OK;
 }
 
@@ -293,7 +299,6 @@ static int load_signing(sg_config *cfg, const json_t *root)
 	int error = get_object(&signing, cfg, root, "signing");
 
 	cfg->secret_name = "password";
-	cfg->timestamp_required = 1;
 	if (error || !signing)
 		return error;
 	if ((error = check_keys(signing, keys, "signing.", cfg->path)) ||

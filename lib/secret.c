@@ -34,6 +34,12 @@ static int from_env(sg_secret *out, const sg_config *cfg)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	memcpy(out->data, value, len);
 	out->len = len;
+	/*
+	 * Scrub our copy of the environment too: the bytes are what
+	 * /proc/PID/environ shows for as long as signgate runs.
+	 */
+	OPENSSL_cleanse((char *)value, len);
+	unsetenv(cfg->secret_env);
 	return SG_OK;
 }
 

@@ -94,6 +94,22 @@ static int lint_gate(const sg_key_material *km, const sg_config *cfg, const char
 	return error;
 }
 
+/*
+ * A certificate that names CRL distribution points is verified only with a
+ * CRL file or with CRL checks explicitly off: say so before signing, not after.
+ */
+static int check_revocation_config(const sg_key_material *km, const sg_config *cfg)
+{
+	if (cfg->crl_file || cfg->ignore_crl ||
+	    X509_get_ext_by_NID(km->cert, NID_crl_distribution_points, -1) < 0)
+		return SG_OK;
+	return sg_error_set(SG_ERR_CONFIG,
+			    "%s: the signing certificate names CRL distribution points, so "
+			    "verification needs \"trust.crl_file\" (offline CRLs) or, explicitly, "
+			    "\"trust.ignore_crl\": true",
+			    cfg->path);
+}
+
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret)
 {
 	sg_key_material km;
@@ -102,6 +118,8 @@ int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *sec
 
 	if (error == SG_OK)
 		error = check_cert(&km, what);
+	if (error == SG_OK)
+		error = check_revocation_config(&km, cfg);
 	if (error == SG_OK)
 		error = lint_gate(&km, cfg, what);
 	if (error == SG_OK)
@@ -231,8 +249,12 @@ static int describe_failure(const sg_config *cfg, const sg_proc_result *r, int t
 	char how[64], line[512];
 
 	first_line(line, sizeof(line), r);
-	return sg_error_set(cfg->pkcs11_module && key_failure(r) ? SG_ERR_CRYPTO : SG_ERR_TOOL,
-			    "osslsigncode sign %s: %s",
+	if (cfg->pkcs11_module && key_failure(r))
+		return sg_error_set(SG_ERR_CRYPTO,
+				    "the token refused the key or the PIN (osslsigncode sign %s: %s)",
+				    sg_proc_describe(r, timeout_sec, how, sizeof(how)),
+				    line[0] ? line : "(no message)");
+	return sg_error_set(SG_ERR_TOOL, "osslsigncode sign %s: %s",
 			    sg_proc_describe(r, timeout_sec, how, sizeof(how)),
 			    line[0] ? line : "(no message)");
 }

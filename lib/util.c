@@ -265,7 +265,7 @@ int sg_secret_read_file(char **out, size_t *out_len, const char *path)
 	*out = NULL;
 	*out_len = 0;
 	if (fd < 0)
-		return sg_error_set(errno == ELOOP ? SG_ERR_CONFIG : SG_ERR_IO,
+		return sg_error_set(errno == ELOOP || errno == ENOENT ? SG_ERR_CONFIG : SG_ERR_IO,
 				    "%s: cannot open the secret file: %s", path,
 				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
 						   : strerror(errno));

@@ -33,7 +33,7 @@ static const char cert_help[] =
 	"  lint     check the signing certificate against the code-signing profile:\n"
 	"           key (RSA >= 3072 or ECDSA P-256+), keyUsage critical digitalSignature,\n"
 	"           EKU codeSigning without anyExtendedKeyUsage, serverAuth or Lifetime\n"
-	"           Signing, CA:FALSE, validity (at most 460 days, days left), signature\n"
+	"           Signing, CA:FALSE, validity (over 460 days warns; days left), signature\n"
 	"           algorithm, chain to the trust anchor (and CRLs), HTTP CDP and AIA,\n"
 	"           and that the key matches. One line per finding: pass, warn or fail.\n"
 	"  export   write what the ConfigMgr site server needs into DIR (created if\n"
@@ -606,6 +606,12 @@ static int run_export(const cert_opts *o, const sg_key_material *km, const char 
 	export_set s = { .dir = o->out_dir };
 	int error = sg_cert_info_from_x509(&s.signer, km->cert);
 
+	/* Only a root the signer really chains to is worth importing anywhere. */
+	if (!error && sg_cert_verify_chain(km->cert, km->chain, ca, NULL, 0) != SG_OK) {
+		cli_error("%s; nothing exported", sg_error_last());
+		export_free(&s);
+		return CLI_EXIT_REJECTED;
+	}
 	if (!error)
 		error = add_roots(&s, ca);
 	if (!error)

@@ -181,4 +181,12 @@ expect_absent "$T/export2/root.cer"
 expect_same "$(openssl x509 -inform DER -in "$T/export2/root-Throwaway-Test-CA.cer")" \
 	"$(openssl x509 -in "$ca/ca.pem")"
 
+# A root the signer does not chain to is never exported (same name, other key).
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/C=US/O=Example Corp/CN=Example Corp Internal Root CA" \
+	-keyout "$T/fake-root.key" -out "$T/fake-root.pem" 2>/dev/null
+sg 3 cert export --cert "$PKI/signer.pem" --chain "$PKI/issuing.pem" --ca "$T/fake-root.pem" \
+	--out-dir "$T/fake-export"
+expect_in "$T/err" "signer chain does not verify to $T/fake-root.pem"
+expect_in "$T/err" "nothing exported"
+expect_absent "$T/fake-export/root.cer"
 done_ok

@@ -81,7 +81,7 @@ sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
 : >"$spy/argv"
 before=$(wc -l <"$LOG" 2>/dev/null || echo 0)
 sg 1 sign --config "$CFG" --out-dir "$T/w" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
-expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: osslsigncode sign exited with status"
+expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: the token refused the key or the PIN (osslsigncode sign exited with status"
 expect_in "$T/out" "failed   $INST/hello-1.0.msi: hello-1.0.msi: not signed: "
 expect_same "$(grep -c '^sign$' "$spy/argv")" 1
 expect_absent "$T/w/hello-setup.exe"

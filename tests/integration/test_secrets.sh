@@ -51,6 +51,15 @@ grep -q own.p12 "$CFG" || fail "config not rewritten"
 sweep_for_secret "$own_pass" sign --config "$CFG" --out "$T/slow.exe" "$INST/hello-setup.exe"
 expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/slow.exe"
 
+# The same with the password in an environment variable named by the config:
+# signgate reads it and scrubs it from its own environment, so that neither
+# its /proc/PID/environ nor any child's shows it.
+sed -i "s#\"password_file\": \"$T/own.pass\"#\"password_env\": \"SG_SWEEP_PASSWORD\"#" "$CFG"
+grep -q SG_SWEEP_PASSWORD "$CFG" || fail "config not rewritten for password_env"
+SG_SWEEP_PASSWORD=$own_pass sweep_for_secret "$own_pass" sign --config "$CFG" --out "$T/slow-env.exe" \
+	"$INST/hello-setup.exe"
+expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/slow-env.exe"
+
 # 3. An unsafe password file is refused before anything runs, with the reason.
 new_env
 cp "$PKI/signer.pass" "$T/loose.pass"

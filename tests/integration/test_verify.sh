@@ -68,7 +68,7 @@ expect_in "$LOG" '"action":"verify"'
 # the new CRL fails and says so. Without any CRL configured for certificates
 # that name CRL distribution points, verification fails and says what to set;
 # "ignore_crl": true turns the check off explicitly.
-bash "$SG_SRC/certs-example/make-pki.sh" -q --no-tsa "$T/pki2" >/dev/null
+bash "$SG_SRC/certs-example/make-pki.sh" -q "$T/pki2" >/dev/null
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 sed "s#\"policy\": \"policy/\"#\"policy\": \"$T/env/policy/\"#; s#\"audit_log\": \"[^\"]*\"#\"audit_log\": \"$T/env/audit/pki2.jsonl\"#" \
 	"$T/pki2/signgate.json" >"$T/pki2/test.json"
@@ -78,9 +78,39 @@ expect_in "$T/out" "revocation checked"
 sed 's#"crl_file": "crl.pem"#"ignore_crl": false#' "$T/pki2/test.json" >"$T/pki2/nocrl.json"
 sg 3 verify --config "$T/pki2/nocrl.json" "$T/pki2.exe"
 expect_in "$T/out" "its certificates name CRL distribution points and no CRL is configured"
+# ... and signing with such a config is refused before anything is signed.
+sg 2 sign --config "$T/pki2/nocrl.json" --out "$T/nocrl.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "the signing certificate names CRL distribution points"
+expect_absent "$T/nocrl.exe"
 sed 's#"crl_file": "crl.pem"#"ignore_crl": true#' "$T/pki2/test.json" >"$T/pki2/ignore.json"
 sg 0 verify --config "$T/pki2/ignore.json" "$T/pki2.exe"
 expect_in "$T/out" "revocation not checked"
+# A timestamped file stays valid when the CRLs are renewed after its timestamp
+# (the chain is judged at the timestamp, revocation against today's CRLs).
+/usr/bin/python3 "$SG_SRC/tests/fixtures/tsa_server.py" --port 0 --config "$T/pki2/tsa.cnf" \
+	--port-file "$T/pki2.port" >"$T/pki2-tsa.log" 2>&1 &
+pki2_tsa=$!
+trap 'kill $pki2_tsa 2>/dev/null; rm -rf -- "$T"' EXIT
+for _ in $(seq 1 100); do [ -s "$T/pki2.port" ] && break; sleep 0.1; done
+sed "s#\"timestamp_urls\": \[\]#\"timestamp_urls\": [\"http://127.0.0.1:$(cat "$T/pki2.port")/\"]#" \
+	"$T/pki2/test.json" >"$T/pki2/ts.json"
+sg 0 sign --config "$T/pki2/ts.json" --out "$T/pki2-ts.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" ", timestamp "
+sleep 1
+bash "$SG_SRC/certs-example/make-pki.sh" -q --renew-crl "$T/pki2" >/dev/null
+sg 0 verify --config "$T/pki2/ts.json" "$T/pki2-ts.exe"
+expect_in "$T/out" "timestamped"
+expect_in "$T/out" "revocation checked"
+# A revoked TSA certificate fails the timestamp, and so the file.
+cp -a "$T/pki2" "$T/pki3"
+(cd "$T/pki3" && openssl ca -batch -config ca/ca.cnf -name ca_root -passin file:ca.pass \
+	-revoke tsa.pem -crl_reason keyCompromise) >/dev/null 2>&1 || fail "could not revoke the TSA"
+bash "$SG_SRC/certs-example/make-pki.sh" -q --renew-crl "$T/pki3" >/dev/null 2>&1 ||
+	fail "could not renew the CRLs of the copy"
+sg 3 verify --ca "$T/pki2/root.pem" --crl "$T/pki3/crl.pem" "$T/pki2-ts.exe"
+expect_in "$T/out" "the timestamp does not verify"
+sg 0 verify --ca "$T/pki2/root.pem" --crl "$T/pki2/crl.pem" "$T/pki2-ts.exe"
+
 bash "$SG_SRC/certs-example/make-pki.sh" -q --revoke-signer "$T/pki2" >/dev/null
 sg 3 verify --config "$T/pki2/test.json" "$T/pki2.exe"
 expect_in "$T/out" "revoked"
