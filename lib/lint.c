@@ -216,9 +216,9 @@ static int check_keyusage(lint_ctx *c)
 		error = add(c->r, SG_LINT_FAIL, "keyusage",
 			    "keyUsage has CA bits keyCertSign/cRLSign (has %s)", has);
 	else if (!crit)
-		error = add(c->r, SG_LINT_WARN, "keyusage",
-			    "keyUsage %s is not critical: the profile requires critical "
-			    "(Windows accepts it)",
+		error = add(c->r, SG_LINT_FAIL, "keyusage",
+			    "keyUsage %s is not critical: the code-signing profile requires "
+			    "it critical (Windows would accept it; the profile does not)",
 			    has);
 	else
 		error = add(c->r, SG_LINT_PASS, "keyusage", "critical, %s", has);

@@ -309,8 +309,8 @@ static void test_usage_and_constraints(void)
 
 	s.ku = "digitalSignature";
 	r = lint(&s, at("root.pem"), NULL, NULL, 0);
-	EXPECT(&r, "keyusage", SG_LINT_WARN, "keyUsage digitalSignature is not critical");
-	CHECK_INT(r.fails, 0);
+	EXPECT(&r, "keyusage", SG_LINT_FAIL, "keyUsage digitalSignature is not critical");
+	CHECK_INT(r.fails, 1);
 	sg_lint_report_free(&r);
 
 	s.ku = "critical,keyEncipherment";
