@@ -126,8 +126,9 @@ start_slow_tsa() {
 }
 
 # sweep_for_secret SECRET ARGS...: run signgate ARGS in the background and,
-# until it ends, read the argv and environment of every process from /proc;
-# fail if SECRET shows up, or if no osslsigncode was ever seen. SECRET must be
+# until it ends, read the argv and environment of every process from /proc
+# (signgate's own environment once a child has started); fail if SECRET shows
+# up, or if no osslsigncode was ever seen. SECRET must be
 # one that no other test holds on purpose. Output lands in $T/out and $T/err;
 # signgate must exit 0.
 sweep_for_secret() {
@@ -139,6 +140,9 @@ sweep_for_secret() {
 		for p in /proc/[0-9]*; do
 			mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
 			mapfile -d '' envs <"$p/environ" 2>/dev/null || envs=()
+			# signgate's own environment may hold a password_env secret until it has
+			# read it, which it does before starting any child: judge it after that.
+			[ "${p#/proc/}" != "$sg_pid" ] || [ "$seen" -gt 0 ] || envs=()
 			for a in "${args[@]}" "${envs[@]}"; do
 				[[ $a != *"$secret"* ]] || fail "secret found in pid ${p#/proc/}: ${args[*]}"
 			done
