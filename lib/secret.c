@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,16 +52,30 @@ static int from_env(sg_secret *out, const sg_config *cfg)
 static int ask_tty(char *buf, size_t cap, size_t *len, int fd, const char *prompt)
 {
 	struct termios old, quiet;
+	sigset_t stop, saved;
 	ssize_t n = 0;
 	char c;
 
+	/*
+	 * Signals that would end us wait until the terminal is restored: a
+	 * Ctrl-C at the prompt takes effect after Enter, never leaving echo off.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGQUIT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGTSTP);
 	if (tcgetattr(fd, &old) != 0)
 		return -1;
+	sigprocmask(SIG_BLOCK, &stop, &saved);
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return -1;
+	}
 	*len = 0;
 	if (write(fd, prompt, strlen(prompt)) < 0)
 		n = -1;
@@ -70,6 +85,7 @@ static int ask_tty(char *buf, size_t cap, size_t *len, int fd, const char *promp
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0)
 		n = -1;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	return n < 0 ? -1 : 0;
 }
 
