@@ -1,12 +1,12 @@
 /* The hash-chained audit log, append path; see include/signgate/audit.h. */
 #include "signgate/audit.h"
+#include "signgate/util.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "audit_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -196,34 +196,32 @@ int sg_audit_lock(int fd, int op, const char *path)
 	return SG_OK;
 }
 
-/* The folder of `path` into `dir` (PATH_MAX bytes). */
-static int parent_of(char *dir, const char *path)
+/* The folder of `path` (sg_path_dir), as an error code when out of memory. */
+static int parent_of(char **dir, const char *path)
 {
-	char copy[PATH_MAX];
-
-	if (strlen(path) >= sizeof(copy))
-		return sg_error_set(SG_ERR_USAGE, "%s: path too long", path);
-	strcpy(copy, path);
-	strcpy(dir, dirname(copy));
-	return SG_OK;
+	*dir = sg_path_dir(path);
+	return *dir ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
 /* Open or create the log; create its folder when that is what is missing. */
 static int open_or_create(int *out, const char *path)
 {
 	const int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
-	char dir[PATH_MAX];
 	struct stat st;
 	int fd = open(path, flags, 0600);
 
 	if (fd < 0 && errno == ENOENT) {
-		int error = parent_of(dir, path);
+		char *dir;
+		int error = parent_of(&dir, path);
 
 		if (error)
 			return error;
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return sg_error_set(SG_ERR_IO, "%s: cannot create the folder %s: %s", path,
-					    dir, strerror(errno));
+			error = sg_error_set(SG_ERR_IO, "%s: cannot create the folder %s: %s", path,
+					     dir, strerror(errno));
+		free(dir);
+		if (error)
+			return error;
 		fd = open(path, flags, 0600);
 	}
 	if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
@@ -243,7 +241,7 @@ static int open_or_create(int *out, const char *path)
  */
 static int open_locked(int *out, struct stat *st, const char *path)
 {
-	int fd, error;
+	int fd = -1, error;
 
 	for (int attempt = 0; attempt < OPEN_RETRIES; attempt++) {
 		struct stat now = { 0 }; /* st_ino 0 names no file: a gone path is "replaced" */
@@ -449,8 +447,8 @@ static int write_line(int fd, const char *line, size_t len, off_t old_size, cons
 /* A new log's directory entry must reach the disk too. */
 static int sync_parent(const char *path)
 {
-	char dir[PATH_MAX];
-	int fd, error = parent_of(dir, path);
+	char *dir;
+	int fd, error = parent_of(&dir, path);
 
 	if (error)
 		return error;
@@ -460,6 +458,7 @@ static int sync_parent(const char *path)
 				     strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	free(dir);
 	return error;
 }
 
