@@ -160,7 +160,7 @@ static int load_pkcs11_env(sg_config *cfg, const json_t *signing)
 	cfg->pkcs11_env = calloc(json_object_size(env) + 1, sizeof(char *));
 	if (!cfg->pkcs11_env)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	json_object_foreach (env, name, v) {
+	json_object_foreach(env, name, v) {
 		size_t len;
 		if (!valid_env_name(name) || !json_is_string(v) ||
 		    strchr(json_string_value(v), '\n'))
@@ -219,7 +219,8 @@ static int load_secret_source(sg_config *cfg, const json_t *signing)
 static int load_key_source(sg_config *cfg, const json_t *signing)
 {
 	json_t *key = json_object_get(signing, "key");
-	int error, is_uri = json_is_string(key) && strncmp(json_string_value(key), "pkcs11:", 7) == 0;
+	int error,
+		is_uri = json_is_string(key) && strncmp(json_string_value(key), "pkcs11:", 7) == 0;
 
 	if ((error = get_path(&cfg->pkcs12, cfg, signing, "pkcs12", "signing.")) ||
 	    (error = get_path(&cfg->cert_chain, cfg, signing, "cert_chain", "signing.")) ||
@@ -288,13 +289,23 @@ static int load_timestamp(sg_config *cfg, const json_t *signing)
 
 static int load_signing(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = {
-		"pkcs12",	  "cert_chain",	   "key",	     "pkcs11_module",
-		"pkcs11_engine",  "pkcs11_env",	   "password_file",  "password_env",
-		"password_prompt", "pin_file",	   "pin_env",	     "pin_prompt",
-		"certificate",	  "timestamp_urls", "timestamp",    "timestamp_timeout",
-		NULL
-	};
+	static const char *const keys[] = { "pkcs12",
+					    "cert_chain",
+					    "key",
+					    "pkcs11_module",
+					    "pkcs11_engine",
+					    "pkcs11_env",
+					    "password_file",
+					    "password_env",
+					    "password_prompt",
+					    "pin_file",
+					    "pin_env",
+					    "pin_prompt",
+					    "certificate",
+					    "timestamp_urls",
+					    "timestamp",
+					    "timestamp_timeout",
+					    NULL };
 	json_t *signing;
 	int error = get_object(&signing, cfg, root, "signing");
 

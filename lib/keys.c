@@ -151,7 +151,7 @@ int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *se
 		error = load_token(out, cfg);
 	else if (error == SG_OK && cfg->pkcs12)
 		error = sg_secret_check_file(cfg->pkcs12) ? sg_error_code()
-							   : load_pkcs12(out, cfg->pkcs12, pass);
+							  : load_pkcs12(out, cfg->pkcs12, pass);
 	else if (error == SG_OK)
 		error = sg_secret_check_file(cfg->key) ? sg_error_code() : load_pem(out, cfg, pass);
 	if (error)

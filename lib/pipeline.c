@@ -225,8 +225,7 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 	ctx->verify.ignore_crl = cfg->ignore_crl;
 }
 
-int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job,
-			       int status)
+int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job, int status)
 {
 	memset(o, 0, sizeof(*o));
 	end_job(o, status, "failed");

@@ -85,11 +85,11 @@ static int lint_gate(const sg_key_material *km, const sg_config *cfg, const char
 
 	for (size_t i = 0; error == SG_OK && i < report.n; i++)
 		if (report.findings[i].level == SG_LINT_FAIL)
-			error = sg_error_set(SG_ERR_CRYPTO,
-					     "%s: the signing certificate fails the profile (%s: %s); "
-					     "see `signgate cert lint`",
-					     what, report.findings[i].check,
-					     report.findings[i].message);
+			error = sg_error_set(
+				SG_ERR_CRYPTO,
+				"%s: the signing certificate fails the profile (%s: %s); "
+				"see `signgate cert lint`",
+				what, report.findings[i].check, report.findings[i].message);
 	sg_lint_report_free(&report);
 	return error;
 }
@@ -216,9 +216,14 @@ static int tsa_failure(const sg_proc_result *r)
  */
 static int key_failure(const sg_proc_result *r)
 {
-	static const char *const marks[] = { "PIN", "pkcs11", "PKCS11", "PKCS#11",
-					      "Failed to load private key", "private key",
-					      "Failed to read key", NULL };
+	static const char *const marks[] = { "PIN",
+					     "pkcs11",
+					     "PKCS11",
+					     "PKCS#11",
+					     "Failed to load private key",
+					     "private key",
+					     "Failed to read key",
+					     NULL };
 
 	for (size_t i = 0; marks[i]; i++)
 		if (strstr(r->err, marks[i]) || strstr(r->out, marks[i]))
@@ -250,10 +255,11 @@ static int describe_failure(const sg_config *cfg, const sg_proc_result *r, int t
 
 	first_line(line, sizeof(line), r);
 	if (cfg->pkcs11_module && key_failure(r))
-		return sg_error_set(SG_ERR_CRYPTO,
-				    "the token refused the key or the PIN (osslsigncode sign %s: %s)",
-				    sg_proc_describe(r, timeout_sec, how, sizeof(how)),
-				    line[0] ? line : "(no message)");
+		return sg_error_set(
+			SG_ERR_CRYPTO,
+			"the token refused the key or the PIN (osslsigncode sign %s: %s)",
+			sg_proc_describe(r, timeout_sec, how, sizeof(how)),
+			line[0] ? line : "(no message)");
 	return sg_error_set(SG_ERR_TOOL, "osslsigncode sign %s: %s",
 			    sg_proc_describe(r, timeout_sec, how, sizeof(how)),
 			    line[0] ? line : "(no message)");
@@ -295,12 +301,13 @@ static int run_once(const sg_config *cfg, const sg_sign_request *req, const char
 	return error;
 }
 
-static int sign_untimestamped(sg_sign_result *out, const sg_config *cfg,
-			      const sg_sign_request *req, const sg_secret *secret)
+static int sign_untimestamped(sg_sign_result *out, const sg_config *cfg, const sg_sign_request *req,
+			      const sg_secret *secret)
 {
 	int tsa_failed;
 
-	return run_once(cfg, req, NULL, secret, &tsa_failed) == SG_OK ? SG_OK
+	return run_once(cfg, req, NULL, secret, &tsa_failed) == SG_OK
+		       ? SG_OK
 		       : sg_error_prefix("no TSA answered (%s), and signing without a timestamp "
 					 "failed too",
 					 out->attempts);

@@ -134,11 +134,12 @@ static int check_report(sg_verify_result *out, const char *name, const sg_proc_r
 				"(the file was changed after signing): %s",
 				out->index, line);
 		if (strstr(r->out, "-CRLfile\" option"))
-			return fail(out, name,
-				    "signature %d: its certificates name CRL distribution points "
-				    "and no CRL is configured: set trust.crl_file (offline CRLs) or, "
-				    "explicitly, trust.ignore_crl",
-				    out->index);
+			return fail(
+				out, name,
+				"signature %d: its certificates name CRL distribution points "
+				"and no CRL is configured: set trust.crl_file (offline CRLs) or, "
+				"explicitly, trust.ignore_crl",
+				out->index);
 		find_line(line, sizeof(line), r->out, r->out + r->out_len, "Error:");
 		if (!line[0])
 			find_line(line, sizeof(line), r->err, r->err + r->err_len, "rror");

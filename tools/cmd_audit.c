@@ -1,31 +1,45 @@
 /* signgate audit verify / signgate audit show. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "signgate/audit.h"
+#include "signgate/audit_query.h"
 #include "signgate/config.h"
 #include "signgate/error.h"
 
 static const char audit_help[] =
-	"Usage: signgate audit verify (--config FILE | --log FILE) [--json]\n"
-	"       signgate audit show   (--config FILE | --log FILE) [--json]\n"
+	"Usage: signgate audit verify  (--config FILE | --log FILE) [--json]\n"
+	"       signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
+	"       signgate audit summary (--config FILE | --log FILE) [FILTERS]\n"
 	"\n"
 	"The audit log is JSON Lines: one record per decision or signature. Each record\n"
 	"carries a sequence number, the SHA-256 of the previous line (\"prev\") and the\n"
 	"SHA-256 of its own content (\"hash\"), so editing, deleting, inserting or\n"
 	"reordering records breaks the chain.\n"
 	"\n"
-	"  verify   check every record and the whole chain; names the first bad line\n"
-	"  show     print the records: one line each (seq, time, action, decision,\n"
-	"           input, SHA-256 prefix, approval, actor, reason), or the JSON lines\n"
-	"           themselves with --json\n"
+	"  verify    check every record and the whole chain; names the first bad line\n"
+	"  show      the records: a table (seq, time, action, decision, input, SHA-256,\n"
+	"            approval, actor, reason), the JSON lines themselves (--json), or CSV\n"
+	"            (--csv)\n"
+	"  summary   how many records, denials and failures first, counts by decision,\n"
+	"            product and actor; with --thumbprint, every file signed with that\n"
+	"            certificate (what must be re-signed when it is replaced)\n"
+	"\n"
+	"Filters (all that are given must hold):\n"
+	"  --product NAME  --approval ID  --sha256 PREFIX (input or output)\n"
+	"  --thumbprint SHA1 (signer)  --actor USER  --action check|sign|verify\n"
+	"  --decision approved|denied|signed|failed|valid|invalid\n"
+	"  --since TIME  --until TIME   (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC; a bare\n"
+	"                                --until date includes that whole day)\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   take the log path from signgate.json\n"
 	"  -l, --log FILE      the log file itself\n"
 	"      --json          machine-readable output\n"
+	"      --csv           CSV (RFC 4180) for show\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit codes: 0 valid; 1 the log cannot be read; 2 usage or configuration error;\n"
@@ -33,7 +47,8 @@ static const char audit_help[] =
 
 typedef struct audit_opts {
 	const char *config, *log;
-	int json;
+	int json, csv;
+	sg_audit_filter filter;
 } audit_opts;
 
 static int parse(audit_opts *o, int argc, char **argv)
@@ -41,8 +56,19 @@ static int parse(audit_opts *o, int argc, char **argv)
 	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
 						  { "log", required_argument, NULL, 'l' },
 						  { "json", no_argument, NULL, 'j' },
+						  { "csv", no_argument, NULL, 'v' },
+						  { "product", required_argument, NULL, 'P' },
+						  { "approval", required_argument, NULL, 'A' },
+						  { "sha256", required_argument, NULL, 'S' },
+						  { "thumbprint", required_argument, NULL, 'T' },
+						  { "actor", required_argument, NULL, 'U' },
+						  { "action", required_argument, NULL, 'a' },
+						  { "decision", required_argument, NULL, 'D' },
+						  { "since", required_argument, NULL, 's' },
+						  { "until", required_argument, NULL, 'u' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
+	sg_audit_filter *f = &o->filter;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -51,12 +77,24 @@ static int parse(audit_opts *o, int argc, char **argv)
 		case 'c': o->config = optarg; break;
 		case 'l': o->log = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'v': o->csv = 1; break;
+		case 'P': f->product = optarg; break;
+		case 'A': f->approval = optarg; break;
+		case 'S': f->sha256 = optarg; break;
+		case 'T': f->thumbprint = optarg; break;
+		case 'U': f->actor = optarg; break;
+		case 'a': f->action = optarg; break;
+		case 'D': f->decision = optarg; break;
+		case 's': f->since = optarg; break;
+		case 'u': f->until = optarg; break;
 		case 'h': fputs(audit_help, stdout); return -1;
 		default: return cli_usage_error("audit", "bad option");
 		}
 	}
 	if (!o->config == !o->log)
 		return cli_usage_error("audit", "give exactly one of --config FILE or --log FILE");
+	if (o->json && o->csv)
+		return cli_usage_error("audit", "give --json or --csv, not both");
 	if (optind != argc)
 		return cli_usage_error("audit", "unexpected argument '%s'", argv[optind]);
 	return 0;
@@ -84,46 +122,211 @@ static int audit_verify(const char *log, int json)
 	return cli_exit_code(error);
 }
 
-static const char *str_at(const json_t *rec, const char *obj, const char *key)
+static const char *field_or_dash(const json_t *rec, const char *path)
 {
-	const json_t *v =
-		obj ? json_object_get(json_object_get(rec, obj), key) : json_object_get(rec, key);
+	const char *v = sg_audit_field(rec, path);
 
-	return json_is_string(v) ? json_string_value(v) : "-";
+	return v ? v : "-";
+}
+
+/* The reason a reviewer reads first: the error, else the first reason. */
+static const char *why_of(const json_t *rec)
+{
+	const json_t *error = json_object_get(rec, "error");
+	const json_t *why =
+		json_is_string(error) ? error : json_array_get(json_object_get(rec, "reasons"), 0);
+
+	return json_is_string(why) ? json_string_value(why) : "";
+}
+
+/* RFC 4180: quote every field, double the quotes inside. */
+static void csv_field(const char *v, int last)
+{
+	putchar('"');
+	for (; *v; v++) {
+		if (*v == '"')
+			putchar('"');
+		putchar(*v);
+	}
+	fputs(last ? "\"\r\n" : "\",", stdout);
+}
+
+static const char *const csv_columns[] = {
+	"seq",
+	"time",
+	"action",
+	"decision",
+	"input.name",
+	"input.sha256",
+	"approval.id",
+	"approval.product",
+	"approval.version",
+	"actor.user",
+	"output.sha256",
+	"signature.signer.sha1_thumbprint",
+	"why",
+};
+#define N_CSV (sizeof(csv_columns) / sizeof(csv_columns[0]))
+
+static void show_csv(const json_t *rec)
+{
+	char seq[32];
+
+	snprintf(seq, sizeof(seq), "%lld",
+		 (long long)json_integer_value(json_object_get(rec, "seq")));
+	csv_field(seq, 0);
+	for (size_t i = 1; i + 1 < N_CSV; i++)
+		csv_field(sg_audit_field(rec, csv_columns[i]) ? sg_audit_field(rec, csv_columns[i])
+							      : "",
+			  0);
+	csv_field(why_of(rec), 1);
 }
 
 static int show_one(const json_t *rec, size_t line, void *arg)
 {
-	const json_t *reasons = json_object_get(rec, "reasons");
-	const json_t *error = json_object_get(rec, "error");
-	const json_t *why = json_is_string(error) ? error : json_array_get(reasons, 0);
-	int json = *(int *)arg;
+	const audit_opts *o = arg;
 
-	if (json) {
-		cli_print_json(rec);
-		return 0;
-	}
 	(void)line;
-	printf("%5lld %s %-6s %-8s %-28s %.12s %-20s %-10s %s\n",
-	       (long long)json_integer_value(json_object_get(rec, "seq")),
-	       str_at(rec, NULL, "time"), str_at(rec, NULL, "action"),
-	       str_at(rec, NULL, "decision"), str_at(rec, "input", "name"),
-	       str_at(rec, "input", "sha256"), str_at(rec, "approval", "id"),
-	       str_at(rec, "actor", "user"), json_is_string(why) ? json_string_value(why) : "");
+	if (!sg_audit_filter_match(&o->filter, rec))
+		return 0;
+	if (o->json)
+		cli_print_json(rec);
+	else if (o->csv)
+		show_csv(rec);
+	else
+		printf("%5lld %s %-6s %-8s %-28s %-12.12s %-20s %-10s %s\n",
+		       (long long)json_integer_value(json_object_get(rec, "seq")),
+		       field_or_dash(rec, "time"), field_or_dash(rec, "action"),
+		       field_or_dash(rec, "decision"), field_or_dash(rec, "input.name"),
+		       field_or_dash(rec, "input.sha256"), field_or_dash(rec, "approval.id"),
+		       field_or_dash(rec, "actor.user"), why_of(rec));
 	return 0;
 }
 
-static int audit_show(const char *log, int json)
+static int audit_show(const audit_opts *o)
 {
 	int error;
 
-	if (!json)
+	if (o->csv)
+		for (size_t i = 0; i < N_CSV; i++)
+			csv_field(csv_columns[i], i + 1 == N_CSV);
+	else if (!o->json)
 		printf("%5s %-20s %-6s %-8s %-28s %-12s %-20s %-10s %s\n", "SEQ", "TIME (UTC)",
 		       "ACTION", "DECISION", "INPUT", "SHA-256", "APPROVAL", "ACTOR", "REASON");
-	error = sg_audit_foreach(log, show_one, &json);
+	error = sg_audit_foreach(o->log, show_one, (void *)o);
 	if (error)
 		return cli_fail();
 	return CLI_EXIT_OK;
+}
+
+/* A small tally: names and their counts, in first-seen order. */
+typedef struct tally {
+	char names[64][128];
+	long counts[64];
+	size_t n;
+	long other;
+} tally;
+
+static void count(tally *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->names[i], name) == 0) {
+			t->counts[i]++;
+			return;
+		}
+	if (t->n == 64) {
+		t->other++;
+		return;
+	}
+	snprintf(t->names[t->n], sizeof(t->names[0]), "%s", name);
+	t->counts[t->n++] = 1;
+}
+
+typedef struct summary {
+	const audit_opts *o;
+	tally by_product, by_decision, by_actor;
+	long records, problems;
+} summary;
+
+static int is_problem(const char *decision)
+{
+	return decision && (strcmp(decision, "denied") == 0 || strcmp(decision, "failed") == 0 ||
+			    strcmp(decision, "invalid") == 0);
+}
+
+static int summarize_one(const json_t *rec, size_t line, void *arg)
+{
+	summary *s = arg;
+
+	(void)line;
+	if (!sg_audit_filter_match(&s->o->filter, rec))
+		return 0;
+	s->records++;
+	s->problems += is_problem(sg_audit_field(rec, "decision"));
+	count(&s->by_product, field_or_dash(rec, "approval.product"));
+	count(&s->by_decision, field_or_dash(rec, "decision"));
+	count(&s->by_actor, field_or_dash(rec, "actor.user"));
+	return 0;
+}
+
+/* Denials and failures first: the lines a reviewer must look at. */
+static int list_problem(const json_t *rec, size_t line, void *arg)
+{
+	const audit_opts *o = arg;
+
+	if (is_problem(sg_audit_field(rec, "decision")))
+		show_one(rec, line, (void *)o);
+	return 0;
+}
+
+static int list_signed(const json_t *rec, size_t line, void *arg)
+{
+	const audit_opts *o = arg;
+	const char *d = sg_audit_field(rec, "decision");
+
+	if (d && strcmp(d, "signed") == 0)
+		show_one(rec, line, (void *)o);
+	return 0;
+}
+
+static void print_tally(const char *title, const tally *t)
+{
+	printf("%s:\n", title);
+	for (size_t i = 0; i < t->n; i++)
+		printf("  %-40s %ld\n", t->names[i], t->counts[i]);
+	if (t->other)
+		printf("  %-40s %ld\n", "(others)", t->other);
+}
+
+static int audit_summary(const audit_opts *o)
+{
+	summary *s = calloc(1, sizeof(*s));
+	int error;
+
+	if (!s)
+		return CLI_EXIT_OPERATIONAL;
+	s->o = o;
+	error = sg_audit_foreach(o->log, summarize_one, s);
+	if (!error) {
+		printf("%ld records, %ld denied, failed or invalid\n", s->records, s->problems);
+		if (s->problems) {
+			printf("\nDenials and failures:\n");
+			error = sg_audit_foreach(o->log, list_problem, (void *)o);
+		}
+	}
+	if (!error) {
+		printf("\n");
+		print_tally("By decision", &s->by_decision);
+		print_tally("By product", &s->by_product);
+		print_tally("By actor", &s->by_actor);
+	}
+	if (!error && o->filter.thumbprint) {
+		/* What must be re-signed when this certificate goes. */
+		printf("\nFiles signed with certificate %s:\n", o->filter.thumbprint);
+		error = sg_audit_foreach(o->log, list_signed, (void *)o);
+	}
+	free(s);
+	return error ? cli_fail() : CLI_EXIT_OK;
 }
 
 int cmd_audit(int argc, char **argv)
@@ -137,8 +340,9 @@ int cmd_audit(int argc, char **argv)
 		fputs(audit_help, stdout);
 		return CLI_EXIT_OK;
 	}
-	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show")))
-		return cli_usage_error("audit", "expected 'audit verify' or 'audit show'");
+	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show") && strcmp(verb, "summary")))
+		return cli_usage_error("audit", "expected 'audit verify', 'audit show' or "
+						"'audit summary'");
 	rc = parse(&o, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
@@ -146,7 +350,12 @@ int cmd_audit(int argc, char **argv)
 		return cli_fail();
 	if (cfg)
 		o.log = cfg->audit_log;
-	rc = strcmp(verb, "verify") == 0 ? audit_verify(o.log, o.json) : audit_show(o.log, o.json);
+	if (strcmp(verb, "verify") == 0)
+		rc = audit_verify(o.log, o.json);
+	else if (strcmp(verb, "show") == 0)
+		rc = audit_show(&o);
+	else
+		rc = audit_summary(&o);
 	sg_config_free(cfg);
 	return rc;
 }

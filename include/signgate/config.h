@@ -43,19 +43,19 @@ typedef struct sg_config {
 	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
 	char *pkcs12;
 	char *cert_chain;    /* PEM: leaf and its CAs (PEM key and PKCS#11) */
-	char *key;	     /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
+	char *key;           /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
 	char *pkcs11_module; /* absolute path of the PKCS#11 module; NULL: no token */
 	char *pkcs11_engine; /* optional OpenSSL engine for osslsigncode */
 	char **pkcs11_env;   /* "NAME=value" entries for the child, NULL-terminated */
 	/* The secret that opens the key (password or PIN): at most one source. */
 	char *secret_file;
-	char *secret_env;	 /* the name of an environment variable */
-	int secret_prompt;	 /* ask on the terminal, echo off */
+	char *secret_env;        /* the name of an environment variable */
+	int secret_prompt;       /* ask on the terminal, echo off */
 	const char *secret_name; /* "password" or "PIN", for messages */
-	char *certificate;	 /* the signing certificate (PEM), for pinning without the key */
+	char *certificate;       /* the signing certificate (PEM), for pinning without the key */
 	char **timestamp_urls;
 	size_t n_timestamp_urls;
-	int timestamp_timeout;	/* seconds */
+	int timestamp_timeout;  /* seconds */
 	int timestamp_required; /* fail the signing when no TSA answers */
 	char *osslsigncode;
 } sg_config;

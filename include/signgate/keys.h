@@ -13,10 +13,10 @@
 #include "signgate/secret.h"
 
 typedef struct sg_key_material {
-	EVP_PKEY *key;		/* NULL for a PKCS#11 token */
-	X509 *cert;		/* the signing certificate */
+	EVP_PKEY *key;          /* NULL for a PKCS#11 token */
+	X509 *cert;             /* the signing certificate */
 	STACK_OF(X509) * chain; /* the other certificates of the file(s) */
-	int in_token;		/* 1: the key is in a PKCS#11 token */
+	int in_token;           /* 1: the key is in a PKCS#11 token */
 } sg_key_material;
 
 /*

@@ -15,12 +15,11 @@
 
 /*
  * Load the signing certificate named by the config (opening the PKCS#12 or
- * the PEM key with `secret`; for a PKCS#11 token only its certificate chain), check that the key belongs to
- * it, that it is valid now and allows code signing (EKU 1.3.6.1.5.5.7.3.3,
- * CA:FALSE), and fill `out`. When the config names "signing.certificate",
- * the key's certificate must be that one. Returns SG_OK, SG_ERR_IO,
- * SG_ERR_CONFIG or SG_ERR_CRYPTO (wrong password, key mismatch, unusable
- * certificate).
+ * the PEM key with `secret`; for a PKCS#11 token only its certificate chain), check that the key
+ * belongs to it, that it is valid now and allows code signing (EKU 1.3.6.1.5.5.7.3.3, CA:FALSE),
+ * and fill `out`. When the config names "signing.certificate", the key's certificate must be that
+ * one. Returns SG_OK, SG_ERR_IO, SG_ERR_CONFIG or SG_ERR_CRYPTO (wrong password, key mismatch,
+ * unusable certificate).
  */
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret);
 

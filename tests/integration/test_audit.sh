@@ -61,4 +61,44 @@ sg 1 check --config "$CFG" "$INST/hello-setup.exe"
 expect_in "$T/out" "the decision could not be recorded"
 # A missing log is an I/O error (exit 1), not tampering.
 sg 1 audit verify --log "$T/nope.jsonl"
+
+# Review: filters, CSV and the summary, on a log with signatures and denials.
+new_env
+rm -f "$LOG"
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 0 sign --config "$CFG" --out "$T/r1.exe" "$INST/hello-setup.exe"
+sg 3 check --config "$CFG" "$INST/other-setup.exe" "$INST/notes.txt"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+thumb=$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+sg 0 audit show --config "$CFG" --decision denied --json
+expect_same "$(wc -l <"$T/out")" 2
+expect_in "$T/out" '"name":"other-setup.exe"'
+expect_in "$T/out" '"name":"notes.txt"'
+sg 0 audit show --config "$CFG" --approval hello-exe --action check --json
+expect_same "$(wc -l <"$T/out")" 1
+sg 0 audit show --config "$CFG" --sha256 "$(sha256 "$T/r1.exe" | cut -c1-10 | tr a-f A-F)" --json
+expect_same "$(wc -l <"$T/out")" 1
+expect_in "$T/out" '"decision":"signed"'
+sg 0 audit show --config "$CFG" --thumbprint "$(echo "$thumb" | tr A-F a-f)" --json
+expect_same "$(wc -l <"$T/out")" 1
+sg 0 audit show --config "$CFG" --actor "$(id -un)" --since "$(date -u +%F)" --until "$(date -u +%F)" --json
+expect_same "$(wc -l <"$T/out")" 4
+sg 0 audit show --config "$CFG" --until 2000-01-01 --json
+expect_same "$(wc -l <"$T/out")" 0
+sg 0 audit show --config "$CFG" --csv --decision signed
+expect_same "$(head -n 1 "$T/out" | tr -d '\r')" '"seq","time","action","decision","input.name","input.sha256","approval.id","approval.product","approval.version","actor.user","output.sha256","signature.signer.sha1_thumbprint","why"'
+expect_in "$T/out" "\"$thumb\""
+expect_same "$(wc -l <"$T/out")" 2
+sg 2 audit show --config "$CFG" --csv --json
+sg 0 audit summary --config "$CFG"
+expect_in "$T/out" "4 records, 2 denied, failed or invalid"
+expect_in "$T/out" "Denials and failures:"
+expect_in "$T/out" "other-setup.exe"
+grep -A4 "^By decision:" "$T/out" | grep -q "denied *2" || fail "summary: 2 denials expected"
+ok
+# Every file signed with one certificate: what must be re-signed when it goes.
+sg 0 audit summary --config "$CFG" --thumbprint "$thumb"
+expect_in "$T/out" "1 records, 0 denied, failed or invalid"
+expect_in "$T/out" "Files signed with certificate $thumb:"
+expect_in "$T/out" "hello-setup.exe"
 done_ok

@@ -1,0 +1,27 @@
+/*
+ * Selecting audit records for review: every criterion that is set must hold.
+ */
+#ifndef SIGNGATE_AUDIT_QUERY_H
+#define SIGNGATE_AUDIT_QUERY_H
+
+#include <jansson.h>
+
+typedef struct sg_audit_filter {
+	const char *product;    /* approval.product, exact */
+	const char *approval;   /* approval.id, exact */
+	const char *sha256;     /* prefix of input.sha256 or output.sha256, any case */
+	const char *thumbprint; /* signature.signer.sha1_thumbprint, any case */
+	const char *actor;      /* actor.user, exact */
+	const char *action;     /* check, sign, verify */
+	const char *decision;   /* approved, denied, signed, failed, valid, invalid */
+	const char *since;      /* time >= since ("YYYY-MM-DD" or a full UTC time) */
+	const char *until;      /* time <= until; a bare date covers the whole day */
+} sg_audit_filter;
+
+/* 1 when `record` meets every criterion of `f` that is set, else 0. */
+int sg_audit_filter_match(const sg_audit_filter *f, const json_t *record);
+
+/* The string at a dotted path such as "approval.id", or NULL. */
+const char *sg_audit_field(const json_t *record, const char *path);
+
+#endif
