@@ -464,6 +464,16 @@ static int sync_parent(const char *path)
 
 int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT_ID_LEN])
 {
+	sg_audit_receipt r;
+	int error = sg_audit_append_receipt(path, record, &r);
+
+	if (!error && out_id)
+		memcpy(out_id, r.id, sizeof(r.id));
+	return error;
+}
+
+int sg_audit_append_receipt(const char *path, const json_t *record, sg_audit_receipt *out)
+{
 	char id[SG_AUDIT_ID_LEN], prev[HEX_LEN + 1];
 	char *line = NULL;
 	struct stat st;
@@ -486,8 +496,11 @@ int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT
 		error = write_line(fd, line, len, st.st_size, path);
 	if (!error && st.st_size == 0)
 		error = sync_parent(path);
-	if (!error && out_id)
-		memcpy(out_id, id, sizeof(id));
+	if (!error && out) {
+		memcpy(out->id, id, sizeof(id));
+		out->seq = (long long)seq;
+		error = sg_sha256_hex(out->line_sha256, line, len - 1);
+	}
 	/* Unlock explicitly: a child forked meanwhile may hold a copy of fd. */
 	flock(fd, LOCK_UN);
 	close(fd);

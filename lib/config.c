@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <jansson.h>
 
@@ -325,10 +326,56 @@ static int load_signing(sg_config *cfg, const json_t *root)
 	return SG_OK;
 }
 
+static int facility_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} names[] = { { "user", LOG_USER },         { "auth", LOG_AUTH },
+		      { "authpriv", LOG_AUTHPRIV }, { "daemon", LOG_DAEMON },
+		      { "local0", LOG_LOCAL0 },     { "local1", LOG_LOCAL1 },
+		      { "local2", LOG_LOCAL2 },     { "local3", LOG_LOCAL3 },
+		      { "local4", LOG_LOCAL4 },     { "local5", LOG_LOCAL5 },
+		      { "local6", LOG_LOCAL6 },     { "local7", LOG_LOCAL7 } };
+
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0)
+			return names[i].value;
+	return -1;
+}
+
+/* "audit_syslog": {"facility": "local0", "tag": "signgate"}: a copy of each record leaves. */
+static int load_syslog(sg_config *cfg, const json_t *root)
+{
+	static const char *const keys[] = { "facility", "tag", NULL };
+	json_t *obj;
+	const char *tag;
+	int error = get_object(&obj, cfg, root, "audit_syslog");
+
+	cfg->syslog_facility = -1;
+	if (error || !obj)
+		return error;
+	if ((error = check_keys(obj, keys, "audit_syslog.", cfg->path)))
+		return error;
+	cfg->syslog_facility = facility_of(json_string_value(json_object_get(obj, "facility")));
+	if (cfg->syslog_facility < 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"audit_syslog.facility\" must be user, auth, authpriv, "
+				    "daemon or local0..local7",
+				    cfg->path);
+	tag = json_string_value(json_object_get(obj, "tag"));
+	if (json_object_get(obj, "tag") && (!tag || !*tag || strlen(tag) > 48))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"audit_syslog.tag\" must be a short non-empty string",
+				    cfg->path);
+	cfg->syslog_tag = strdup(tag ? tag : "signgate");
+	return cfg->syslog_tag ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
 static int load_top(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "policy",       "audit_log", "trust", "signing",
-					    "osslsigncode", "$comment",  NULL };
+	static const char *const keys[] = { "policy",       "audit_log",    "trust",    "signing",
+					    "audit_syslog", "osslsigncode", "$comment", NULL };
 	const char *tool = json_string_value(json_object_get(root, "osslsigncode"));
 	int error;
 
@@ -336,7 +383,8 @@ static int load_top(sg_config *cfg, const json_t *root)
 	    (error = get_path(&cfg->policy, cfg, root, "policy", "")) ||
 	    (error = get_path(&cfg->audit_log, cfg, root, "audit_log", "")) ||
 	    (error = get_path(&cfg->osslsigncode, cfg, root, "osslsigncode", "")) ||
-	    (error = load_trust(cfg, root)) || (error = load_signing(cfg, root)))
+	    (error = load_trust(cfg, root)) || (error = load_signing(cfg, root)) ||
+	    (error = load_syslog(cfg, root)))
 		return error;
 	if (!cfg->policy)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"policy\" is required", cfg->path);
@@ -363,6 +411,7 @@ int sg_config_load(sg_config **out, const char *path)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
 	cfg->timestamp_timeout = DEFAULT_TS_TIMEOUT;
+	cfg->syslog_facility = -1;
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		error = jerr.line < 0
@@ -422,6 +471,7 @@ void sg_config_free(sg_config *cfg)
 		free(cfg->pkcs11_env[i]);
 	free(cfg->pkcs11_env);
 	free(cfg->certificate);
+	free(cfg->syslog_tag);
 	for (size_t i = 0; cfg->timestamp_urls && cfg->timestamp_urls[i]; i++)
 		free(cfg->timestamp_urls[i]);
 	free(cfg->timestamp_urls);

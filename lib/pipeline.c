@@ -112,6 +112,7 @@ static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
 
 static int record(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
+	sg_audit_receipt receipt;
 	json_t *rec;
 	int error;
 
@@ -120,7 +121,13 @@ static int record(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	rec = sg_outcome_to_json(o, job);
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_audit_append(ctx->audit_log, rec, o->audit_id);
+	error = sg_audit_append_receipt(ctx->audit_log, rec, &receipt);
+	if (error == SG_OK) {
+		memcpy(o->audit_id, receipt.id, sizeof(o->audit_id));
+		if (ctx->cfg && ctx->cfg->syslog_facility >= 0)
+			sg_audit_syslog(&receipt, rec, ctx->cfg->syslog_facility,
+					ctx->cfg->syslog_tag);
+	}
 	json_decref(rec);
 	if (error == SG_OK)
 		return SG_OK;

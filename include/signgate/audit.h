@@ -48,6 +48,25 @@
  */
 int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT_ID_LEN]);
 
+/* What an append wrote: enough to prove elsewhere that the record existed. */
+typedef struct sg_audit_receipt {
+	char id[SG_AUDIT_ID_LEN];
+	long long seq;
+	char line_sha256[65]; /* SHA-256 hex of the line: the next record's "prev" */
+} sg_audit_receipt;
+
+/* sg_audit_append() that also fills `out` (may be NULL) on success. */
+int sg_audit_append_receipt(const char *path, const json_t *record, sg_audit_receipt *out);
+
+/*
+ * Forward an appended record to syslog(3) with `facility` (LOG_LOCAL0 ...)
+ * and `tag`: one line with its id, seq, line hash, action, decision, input
+ * name and SHA-256, approval id and signer thumbprint, so that a copy leaves
+ * the machine as it is written. Never fails the caller.
+ */
+void sg_audit_syslog(const sg_audit_receipt *r, const json_t *record, int facility,
+		     const char *tag);
+
 typedef struct sg_audit_report {
 	size_t records;  /* records read and found valid */
 	size_t bad_line; /* first bad line (1-based), 0 when the log is valid */

@@ -23,6 +23,7 @@
  *       "timestamp_urls": ["http://tsa.example/"],   tried in order
  *       "timestamp": "required" | "optional",        default required
  *       "timestamp_timeout": 30 },                   seconds per TSA
+ *     "audit_syslog": { "facility": "local0", "tag": "signgate" },  optional
  *     "osslsigncode": "/usr/bin/osslsigncode"
  *   }
  */
@@ -58,6 +59,8 @@ typedef struct sg_config {
 	int timestamp_timeout;  /* seconds */
 	int timestamp_required; /* fail the signing when no TSA answers */
 	char *osslsigncode;
+	int syslog_facility; /* "audit_syslog.facility" as LOG_*; -1: no forwarding */
+	char *syslog_tag;
 } sg_config;
 
 /*
