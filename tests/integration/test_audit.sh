@@ -101,4 +101,17 @@ sg 0 audit summary --config "$CFG" --thumbprint "$thumb"
 expect_in "$T/out" "1 records, 0 denied, failed or invalid"
 expect_in "$T/out" "Files signed with certificate $thumb:"
 expect_in "$T/out" "hello-setup.exe"
+
+# No signature without its record: when the log cannot be written (here its
+# path is a folder), signing fails with exit 1 and publishes nothing.
+new_env
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+rm -f "$LOG"
+mkdir -p "$LOG"
+sg 1 sign --config "$CFG" --out "$T/unlogged.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "the decision could not be recorded, so it does not count"
+expect_absent "$T/unlogged.exe"
+ls -A "$T" | grep -c '^\.unlogged\.exe\.sg-' >"$T/stray" || true
+expect_same "$(cat "$T/stray")" 0
+rmdir "$LOG"
 done_ok
