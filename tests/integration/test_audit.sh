@@ -48,6 +48,16 @@ try reordered 2 "seq is 3, expected 2"
 # Duplicated: record 4 twice.
 sed '4p' "$good" >"$T/t.jsonl"
 try duplicated 5 "seq is 4, expected 5"
+# The last line with its "hash" member moved out of sorted order: the content
+# still hashes right, but the bytes are not what signgate wrote.
+/usr/bin/python3 - "$good" "$T/t.jsonl" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+m = re.search(r',"hash":"[0-9a-f]{64}"', lines[-1])
+lines[-1] = lines[-1][:m.start()] + lines[-1][m.end():-1] + m.group(0) + "}"
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+try moved-hash 6 "not in the canonical form"
 # Torn: the last line cut.
 head -c -20 "$good" >"$T/t.jsonl"
 try torn 6 "torn"
