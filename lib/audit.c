@@ -368,7 +368,7 @@ static int refuse_torn(int fd, off_t size, const char *path)
 	return sg_error_set(
 		SG_ERR_TAMPER,
 		"%s: last line%s is torn (no newline, an interrupted write?); nothing was "
-		"appended: check the log with `signgate audit verify` and set the torn bytes aside",
+		"appended: run `signgate audit repair` to set the torn bytes aside",
 		path, number);
 }
 
@@ -505,5 +505,99 @@ int sg_audit_append_receipt(const char *path, const json_t *record, sg_audit_rec
 	flock(fd, LOCK_UN);
 	close(fd);
 	free(line);
+	return error;
+}
+
+/* Copy [start, size) of the log into a new private quarantine file, fsynced. */
+static int quarantine_tail(sg_audit_repair_report *out, int fd, off_t start, off_t size,
+			   const char *path)
+{
+	size_t n = (size_t)(size - start);
+	char *buf = malloc(n);
+	int q = -1, error = SG_OK;
+
+	if (!buf)
+		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+	snprintf(out->quarantine, sizeof(out->quarantine), "%s.torn-%lld-%d", path,
+		 (long long)time(NULL), (int)getpid());
+	if (pread_all(fd, buf, n, start) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+	else if ((q = open(out->quarantine, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			   0600)) < 0 ||
+		 write(q, buf, n) != (ssize_t)n || fsync(q) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write the quarantine file: %s",
+				     out->quarantine, strerror(errno));
+	if (!error)
+		error = sg_sha256_hex(out->torn_sha256, buf, n);
+	if (q >= 0)
+		close(q);
+	if (error && q >= 0)
+		unlink(out->quarantine);
+	free(buf);
+	out->torn_bytes = error ? 0 : n;
+	return error;
+}
+
+/* Under the lock: find the torn tail, check what precedes it, set it aside, cut it. */
+static int cut_torn_tail(sg_audit_repair_report *out, int fd, off_t size, const char *path)
+{
+	char why[WHY_MAX], last;
+	json_t *obj = NULL;
+	char *line = NULL;
+	off_t start;
+	size_t len;
+	int found, error;
+
+	if (size == 0 || pread_all(fd, &last, 1, size - 1) != 0 || last == '\n')
+		return SG_OK;
+	found = line_start(fd, size, &start);
+	if (found < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+	if (!found)
+		return sg_error_set(SG_ERR_TAMPER,
+				    "%s: the unterminated tail is longer than %d bytes: not an "
+				    "interrupted write; nothing was changed",
+				    path, SG_AUDIT_LINE_MAX);
+	if (start > 0 && (error = record_before(&obj, &line, &len, fd, start - 1, path, why))) {
+		if (error == SG_ERR_TAMPER)
+			sg_error_set(
+				error,
+				"%s: the line before the torn bytes is not a valid record (%s): "
+				"this is not an interrupted write; nothing was changed",
+				path, why);
+		return error;
+	}
+	json_decref(obj);
+	free(line);
+	error = quarantine_tail(out, fd, start, size, path);
+	if (!error && (ftruncate(fd, start) != 0 || fsync(fd) != 0))
+		error = sg_error_set(SG_ERR_IO, "%s: cannot cut the torn bytes: %s", path,
+				     strerror(errno));
+	return error;
+}
+
+int sg_audit_repair(const char *path, sg_audit_repair_report *out)
+{
+	json_t *rec;
+	struct stat st;
+	int fd = -1, error;
+
+	memset(out, 0, sizeof(*out));
+	error = open_locked(&fd, &st, path);
+	if (error)
+		return error;
+	error = cut_torn_tail(out, fd, st.st_size, path);
+	flock(fd, LOCK_UN);
+	close(fd);
+	if (error || out->torn_bytes == 0)
+		return error;
+	/* The repair itself is evidence: it is recorded in the chain it mended. */
+	rec = json_pack("{s:s, s:s, s:s, s:I, s:s}", "action", "repair", "decision", "repaired",
+			"quarantine", out->quarantine, "torn_bytes", (json_int_t)out->torn_bytes,
+			"torn_sha256", out->torn_sha256);
+	if (!rec)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_audit_append(path, rec, out->audit_id);
+	json_decref(rec);
 	return error;
 }

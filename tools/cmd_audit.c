@@ -14,6 +14,7 @@ static const char audit_help[] =
 	"Usage: signgate audit verify  (--config FILE | --log FILE) [--json]\n"
 	"       signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
 	"       signgate audit summary (--config FILE | --log FILE) [FILTERS]\n"
+	"       signgate audit repair  (--config FILE | --log FILE)\n"
 	"\n"
 	"The audit log is JSON Lines: one record per decision or signature. Each record\n"
 	"carries a sequence number, the SHA-256 of the previous line (\"prev\") and the\n"
@@ -27,6 +28,9 @@ static const char audit_help[] =
 	"  summary   how many records, denials and failures first, counts by decision,\n"
 	"            product and actor; with --thumbprint, every file signed with that\n"
 	"            certificate (what must be re-signed when it is replaced)\n"
+	"  repair    after a crash mid-append (a torn last line), move the torn bytes\n"
+	"            into <log>.torn-TIME-PID and record the repair in the chain;\n"
+	"            refuses when what precedes them is not a valid record\n"
 	"\n"
 	"Filters (all that are given must hold):\n"
 	"  --product NAME  --approval ID  --sha256 PREFIX (input or output)\n"
@@ -329,6 +333,21 @@ static int audit_summary(const audit_opts *o)
 	return error ? cli_fail() : CLI_EXIT_OK;
 }
 
+static int audit_repair(const char *log)
+{
+	sg_audit_repair_report rep;
+
+	if (sg_audit_repair(log, &rep) != SG_OK)
+		return cli_fail();
+	if (rep.torn_bytes == 0)
+		printf("intact   %s: its last line is complete; nothing to repair\n", log);
+	else
+		printf("repaired %s: %zu torn bytes (SHA-256 %.16s...) moved to %s; recorded as "
+		       "%s\n",
+		       log, rep.torn_bytes, rep.torn_sha256, rep.quarantine, rep.audit_id);
+	return CLI_EXIT_OK;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL;
@@ -340,9 +359,10 @@ int cmd_audit(int argc, char **argv)
 		fputs(audit_help, stdout);
 		return CLI_EXIT_OK;
 	}
-	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show") && strcmp(verb, "summary")))
-		return cli_usage_error("audit", "expected 'audit verify', 'audit show' or "
-						"'audit summary'");
+	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show") && strcmp(verb, "summary") &&
+		      strcmp(verb, "repair")))
+		return cli_usage_error("audit", "expected 'audit verify', 'audit show', "
+						"'audit summary' or 'audit repair'");
 	rc = parse(&o, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
@@ -354,6 +374,8 @@ int cmd_audit(int argc, char **argv)
 		rc = audit_verify(o.log, o.json);
 	else if (strcmp(verb, "show") == 0)
 		rc = audit_show(&o);
+	else if (strcmp(verb, "repair") == 0)
+		rc = audit_repair(o.log);
 	else
 		rc = audit_summary(&o);
 	sg_config_free(cfg);

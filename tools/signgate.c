@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"          print the audit records, filtered\n"
 	"  audit summary (--config FILE | --log FILE) [FILTERS]\n"
 	"          counts, denials and failures first, files signed per certificate\n"
+	"  audit repair (--config FILE | --log FILE)\n"
+	"          set a torn last line aside after a crash, and record that\n"
 	"  cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem [--crl FILE])\n"
 	"              [--json]\n"
 	"          check the signing certificate against the code-signing profile\n"

@@ -103,4 +103,23 @@ int sg_audit_verify(const char *path, sg_audit_report *out);
 int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),
 		     void *arg);
 
+typedef struct sg_audit_repair_report {
+	size_t torn_bytes;              /* 0: nothing was torn, nothing was done */
+	char quarantine[4096];          /* where the torn bytes now are */
+	char torn_sha256[65];           /* SHA-256 hex of those bytes */
+	char audit_id[SG_AUDIT_ID_LEN]; /* the repair record */
+} sg_audit_repair_report;
+
+/*
+ * After a crash mid-append the log ends in a torn line (no newline) and
+ * appends are refused. Under the log's lock, move those bytes into a new
+ * quarantine file "<log>.torn-<unix time>-<pid>" (0600, fsynced), cut them
+ * off the log, then append a "repair" record naming the file, the byte count
+ * and their SHA-256. Refuses (SG_ERR_TAMPER) when the line before the torn
+ * bytes is not a valid record, or the tail is longer than SG_AUDIT_LINE_MAX:
+ * that is not an interrupted write. Returns SG_OK (also when nothing was torn),
+ * SG_ERR_TAMPER, SG_ERR_IO.
+ */
+int sg_audit_repair(const char *path, sg_audit_repair_report *out);
+
 #endif

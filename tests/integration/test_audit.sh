@@ -124,4 +124,35 @@ expect_absent "$T/unlogged.exe"
 ls -A "$T" | grep -c '^\.unlogged\.exe\.sg-' >"$T/stray" || true
 expect_same "$(cat "$T/stray")" 0
 rmdir "$LOG"
+
+# A crash mid-append leaves a torn last line: verify says torn (exit 3), the
+# next append is refused, `audit repair` sets the bytes aside and records it,
+# and the log is whole again. A garbage line before the tail is not a crash.
+new_env
+rm -f "$LOG"
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+printf '{"action":"check","seq":3,"tor' >>"$LOG"
+sg 3 audit verify --config "$CFG"
+expect_in "$T/out" "torn"
+sg 1 check --config "$CFG" "$INST/hello-setup.exe"
+expect_in "$T/out" "run \`signgate audit repair\` to set the torn bytes aside"
+sg 0 audit repair --config "$CFG"
+expect_in "$T/out" "repaired $LOG: 30 torn bytes"
+q=$(ls "$LOG".torn-*)
+expect_same "$(cat "$q")" '{"action":"check","seq":3,"tor'
+expect_same "$(stat -c %a "$q")" 600
+sg 0 audit verify --config "$CFG"
+expect_in "$T/out" "3 records, chain intact"
+expect_same "$(audit_field 3 action)" repair
+expect_same "$(audit_field 3 torn_bytes)" 30
+expect_same "$(audit_field 3 torn_sha256)" "$(printf '%s' '{"action":"check","seq":3,"tor' | sha256sum | cut -d' ' -f1)"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 audit repair --config "$CFG"
+expect_in "$T/out" "nothing to repair"
+printf 'garbage\n{"torn' >>"$LOG"
+sg 3 audit repair --config "$CFG"
+expect_in "$T/err" "the line before the torn bytes is not a valid record"
+expect_in "$T/err" "nothing was changed"
 done_ok
