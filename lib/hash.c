@@ -126,15 +126,3 @@ int sg_hex_is_valid(const char *hex, size_t nbytes)
 			return 0;
 	return 1;
 }
-
-int sg_hex_equal(const char *a, const char *b)
-{
-	size_t len = strlen(a);
-
-	if (len != strlen(b))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
-			return 0;
-	return 1;
-}

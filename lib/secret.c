@@ -14,8 +14,6 @@
 
 #include <openssl/crypto.h>
 
-#define SECRET_MAX 4096
-
 static int from_env(sg_secret *out, const sg_config *cfg)
 {
 	const char *value = getenv(cfg->secret_env);
@@ -26,11 +24,11 @@ static int from_env(sg_secret *out, const sg_config *cfg)
 				    "%s: the environment variable %s (signing.%s_env) is not set",
 				    cfg->path, cfg->secret_env,
 				    cfg->pkcs11_module ? "pin" : "password");
-	if (len == 0 || len > SECRET_MAX || strchr(value, '\n'))
+	if (len == 0 || len > SG_SECRET_MAX || strchr(value, '\n'))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: the environment variable %s must hold one non-empty line",
 				    cfg->path, cfg->secret_env);
-	out->data = OPENSSL_secure_zalloc(SECRET_MAX + 1);
+	out->data = OPENSSL_secure_zalloc(SG_SECRET_MAX + 1);
 	if (!out->data)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	memcpy(out->data, value, len);
@@ -101,12 +99,12 @@ static int from_prompt(sg_secret *out, const sg_config *cfg)
 				    "on (%s)",
 				    cfg->path, cfg->pkcs11_module ? "pin" : "password",
 				    strerror(errno));
-	out->data = OPENSSL_secure_zalloc(SECRET_MAX + 1);
+	out->data = OPENSSL_secure_zalloc(SG_SECRET_MAX + 1);
 	snprintf(prompt, sizeof(prompt), "signgate: %s for %s: ", cfg->secret_name,
 		 what ? what : "the signing key");
 	if (!out->data)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (ask_tty(out->data, SECRET_MAX, &out->len, fd, prompt) != 0)
+	else if (ask_tty(out->data, SG_SECRET_MAX, &out->len, fd, prompt) != 0)
 		error = sg_error_set(SG_ERR_IO, "/dev/tty: cannot read the %s: %s",
 				     cfg->secret_name, strerror(errno));
 	else if (out->len == 0)
@@ -133,8 +131,7 @@ int sg_secret_obtain(sg_secret *out, const sg_config *cfg)
 
 void sg_secret_clear(sg_secret *s)
 {
-	if (s->data)
-		OPENSSL_secure_clear_free(s->data, SECRET_MAX + 1);
+	sg_secret_free(s->data);
 	s->data = NULL;
 	s->len = 0;
 }

@@ -225,9 +225,9 @@ static int check_secret_mode(int fd, const char *path)
 				    "%s: secret file is accessible by group or others "
 				    "(mode %04o); chmod 600 it",
 				    path, (unsigned)(st.st_mode & 07777));
-	if (st.st_size > 4096)
-		return sg_error_set(SG_ERR_CONFIG, "%s: secret file is larger than 4096 bytes",
-				    path);
+	if (st.st_size > SG_SECRET_MAX)
+		return sg_error_set(SG_ERR_CONFIG, "%s: secret file is larger than %d bytes", path,
+				    SG_SECRET_MAX);
 	return SG_OK;
 }
 
@@ -270,9 +270,10 @@ int sg_secret_read_file(char **out, size_t *out_len, const char *path)
 				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
 						   : strerror(errno));
 	error = check_secret_mode(fd, path);
-	if (error == SG_OK && !(buf = OPENSSL_secure_zalloc(4097)))
+	if (error == SG_OK && !(buf = OPENSSL_secure_zalloc(SG_SECRET_MAX + 1)))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	while (error == SG_OK && len < 4096 && (n = read(fd, buf + len, 4096 - len)) != 0) {
+	while (error == SG_OK && len < SG_SECRET_MAX &&
+	       (n = read(fd, buf + len, SG_SECRET_MAX - len)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -301,5 +302,5 @@ int sg_secret_read_file(char **out, size_t *out_len, const char *path)
 void sg_secret_free(char *secret)
 {
 	if (secret)
-		OPENSSL_secure_clear_free(secret, 4097);
+		OPENSSL_secure_clear_free(secret, SG_SECRET_MAX + 1);
 }

@@ -46,7 +46,4 @@ int sg_base64_encode(char *out, size_t out_len, const unsigned char *in, size_t 
  */
 int sg_hex_is_valid(const char *hex, size_t nbytes);
 
-/* Case-insensitive comparison of two hex strings; 1 when equal. */
-int sg_hex_equal(const char *a, const char *b);
-
 #endif

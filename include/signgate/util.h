@@ -62,6 +62,9 @@ int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const c
  */
 int sg_publish_commit(const char *tmp, const char *dest, int force);
 
+/* The longest secret signgate accepts; secret buffers hold this plus a NUL. */
+#define SG_SECRET_MAX 4096
+
 /*
  * Read a secret (a password or PIN) from the file at `path` into a newly
  * allocated NUL-terminated buffer of length `*out_len`, dropping one final
@@ -78,7 +81,10 @@ int sg_secret_read_file(char **out, size_t *out_len, const char *path);
  */
 int sg_secret_check_file(const char *path);
 
-/* Wipe and free a secret from sg_secret_read_file(); NULL is accepted. */
+/*
+ * Wipe and free a secret buffer of SG_SECRET_MAX + 1 bytes (from
+ * sg_secret_read_file() or sg_secret_obtain()); NULL is accepted.
+ */
 void sg_secret_free(char *secret);
 
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */

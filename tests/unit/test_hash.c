@@ -229,17 +229,6 @@ static void test_hex_helpers(void)
 	CHECK_INT(sg_hex_is_valid(buf, 32), 0);
 	snprintf(buf, sizeof(buf), "%s\n", h64);
 	CHECK_INT(sg_hex_is_valid(buf, 32), 0);
-
-	CHECK_INT(sg_hex_equal(h64, H64), 1);
-	CHECK_INT(sg_hex_equal(H64, h64), 1);
-	CHECK_INT(sg_hex_equal("", ""), 1);
-	CHECK_INT(sg_hex_equal("ab", "abc"), 0);
-	CHECK_INT(sg_hex_equal("abc", "ab"), 0);
-	CHECK_INT(sg_hex_equal("", "a"), 0);
-	snprintf(buf, sizeof(buf), "%.63se", h64); /* last digit differs */
-	CHECK_INT(sg_hex_equal(h64, buf), 0);
-	snprintf(buf, sizeof(buf), "c%s", h64 + 1); /* first digit differs */
-	CHECK_INT(sg_hex_equal(buf, H64), 0);
 }
 
 int main(void)
