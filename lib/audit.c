@@ -508,6 +508,29 @@ int sg_audit_append_receipt(const char *path, const json_t *record, sg_audit_rec
 	return error;
 }
 
+int sg_audit_head(const char *path, long long *seq, char head[65])
+{
+	struct stat st;
+	json_int_t next;
+	int fd, error;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	error = sg_audit_lock(fd, LOCK_SH, path);
+	if (!error && fstat(fd, &st) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+	if (!error && !S_ISREG(st.st_mode))
+		error = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+	if (!error)
+		error = chain_head(&next, head, fd, st.st_size, path);
+	flock(fd, LOCK_UN);
+	close(fd);
+	if (!error)
+		*seq = (long long)next - 1;
+	return error;
+}
+
 /* Copy [start, size) of the log into a new private quarantine file, fsynced. */
 static int quarantine_tail(sg_audit_repair_report *out, int fd, off_t start, off_t size,
 			   const char *path)

@@ -245,19 +245,25 @@ int sg_audit_check_record(json_t **out, const char *line, size_t len, char *why)
 	return error;
 }
 
-/* Reads a snapshot of the log line by line into one SG_AUDIT_LINE_MAX buffer. */
+/*
+ * Reads a snapshot of the log line by line, in blocks of READ_BLOCK bytes
+ * into one buffer that also holds the longest line the log may have.
+ */
+#define READ_BLOCK (256 * 1024)
+
 struct reader {
 	const char *path;
-	FILE *f;
+	int fd;
 	off_t left; /* bytes of the snapshot not read yet */
-	char *buf;
+	char *buf;  /* SG_AUDIT_LINE_MAX + 1 + READ_BLOCK bytes */
+	size_t pos, end; /* the unread bytes are buf[pos, end) */
 	size_t lineno;
 };
 
 static void reader_close(struct reader *r)
 {
-	if (r->f)
-		fclose(r->f);
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->buf);
 }
 
@@ -269,24 +275,22 @@ static void reader_close(struct reader *r)
 static int reader_open(struct reader *r, const char *path)
 {
 	struct stat st;
-	int error, fd;
+	int error;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
 	/* O_NONBLOCK: a FIFO at this path must fail below, not hang here. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	error = sg_audit_lock(fd, LOCK_SH, path);
-	if (!error && fstat(fd, &st) != 0)
+	error = sg_audit_lock(r->fd, LOCK_SH, path);
+	if (!error && fstat(r->fd, &st) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-	flock(fd, LOCK_UN);
+	flock(r->fd, LOCK_UN);
 	if (!error && !S_ISREG(st.st_mode))
 		error = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-	if (!error && (!(r->buf = malloc(SG_AUDIT_LINE_MAX)) || !(r->f = fdopen(fd, "r"))))
+	if (!error && !(r->buf = malloc(SG_AUDIT_LINE_MAX + 1 + READ_BLOCK)))
 		error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
-	if (error && !r->f)
-		close(fd);
 	if (error)
 		reader_close(r);
 	else
@@ -294,30 +298,60 @@ static int reader_open(struct reader *r, const char *path)
 	return error;
 }
 
-/*
- * The next line, without its newline, in r->buf. Returns 1 with *torn set
- * when the line has no newline (the end of the log), 0 at the end, or an
- * error: SG_ERR_TAMPER for a line longer than SG_AUDIT_LINE_MAX (r->lineno is
- * then that line), SG_ERR_IO.
- */
-static int reader_next(struct reader *r, size_t *len, int *torn)
+/* Move the unread bytes to the front and read the next block after them. */
+static int reader_fill(struct reader *r)
 {
-	int c = EOF;
+	size_t want = r->left < READ_BLOCK ? (size_t)r->left : READ_BLOCK;
+	ssize_t n;
 
-	for (*len = 0; r->left > 0 && (c = getc_unlocked(r->f)) != EOF; (*len)++) {
-		r->left--;
-		if (c == '\n')
-			break;
-		if (*len == SG_AUDIT_LINE_MAX)
-			return sg_error_set(SG_ERR_TAMPER, "%s: line %zu is longer than %d bytes",
-					    r->path, ++r->lineno, SG_AUDIT_LINE_MAX);
-		r->buf[*len] = (char)c;
-	}
-	if (c == EOF && ferror(r->f))
+	memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+	r->end -= r->pos;
+	r->pos = 0;
+	do
+		n = read(r->fd, r->buf + r->end, want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", r->path, strerror(errno));
-	if (c != '\n' && *len == 0)
+	if ((size_t)n != want) /* the snapshot ends on a line; a shorter file was cut */
+		r->left = 0;
+	else
+		r->left -= n;
+	r->end += (size_t)n;
+	return SG_OK;
+}
+
+/*
+ * The next line, without its newline: *line points into the reader's buffer
+ * until the next call. Returns 1 with *torn set when the line has no newline
+ * (the end of the log), 0 at the end, or an error: SG_ERR_TAMPER for a line
+ * longer than SG_AUDIT_LINE_MAX (r->lineno is then that line), SG_ERR_IO.
+ */
+static int reader_next(struct reader *r, const char **line, size_t *len, int *torn)
+{
+	size_t scanned = 0;
+	char *nl;
+	int error;
+
+	for (;;) {
+		nl = memchr(r->buf + r->pos + scanned, '\n', r->end - r->pos - scanned);
+		if (nl || r->left == 0)
+			break;
+		scanned = r->end - r->pos;
+		if (scanned > SG_AUDIT_LINE_MAX)
+			break;
+		error = reader_fill(r);
+		if (error)
+			return error;
+	}
+	*len = nl ? (size_t)(nl - (r->buf + r->pos)) : r->end - r->pos;
+	if (*len > SG_AUDIT_LINE_MAX)
+		return sg_error_set(SG_ERR_TAMPER, "%s: line %zu is longer than %d bytes", r->path,
+				    ++r->lineno, SG_AUDIT_LINE_MAX);
+	if (!nl && *len == 0)
 		return 0;
-	*torn = c != '\n';
+	*line = r->buf + r->pos;
+	*torn = !nl;
+	r->pos += *len + (nl ? 1 : 0);
 	r->lineno++;
 	return 1;
 }
@@ -331,19 +365,20 @@ static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t
 		void *arg, size_t *lineno)
 {
 	struct reader r;
-	size_t len;
+	const char *line = NULL;
+	size_t len = 0;
 	int torn = 0, more = 0, error = reader_open(&r, path);
 
 	*lineno = 0;
 	if (error)
 		return error;
-	while (!error && (more = reader_next(&r, &len, &torn)) == 1) {
+	while (!error && (more = reader_next(&r, &line, &len, &torn)) == 1) {
 		if (torn)
 			error = sg_error_set(SG_ERR_TAMPER,
 					     "%s: line %zu is torn (no final newline)", path,
 					     r.lineno);
 		else
-			error = fn(r.buf, len, r.lineno, arg);
+			error = fn(line, len, r.lineno, arg);
 	}
 	if (!error && more < 0)
 		error = more;

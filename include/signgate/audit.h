@@ -67,6 +67,15 @@ int sg_audit_append_receipt(const char *path, const json_t *record, sg_audit_rec
 void sg_audit_syslog(const sg_audit_receipt *r, const json_t *record, int facility,
 		     const char *tag);
 
+/*
+ * The head of the log at `path`: the last record's seq (0 for an empty log)
+ * and the SHA-256 hex of its line (64 zeros for an empty log), read under a
+ * shared lock so that no append is half-seen. Only the last line is checked;
+ * the chain before it is sg_audit_verify()'s business. Returns SG_OK,
+ * SG_ERR_IO, or SG_ERR_TAMPER (the last line is torn or not a record).
+ */
+int sg_audit_head(const char *path, long long *seq, char head[65]);
+
 typedef struct sg_audit_report {
 	size_t records;  /* records read and found valid */
 	size_t bad_line; /* first bad line (1-based), 0 when the log is valid */
