@@ -111,27 +111,29 @@ static int load_ts_urls(sg_config *cfg, const json_t *signing)
 	return SG_OK;
 }
 
-/* A "signing.*_prompt" value: true or false. */
-static int get_bool(int *out, const sg_config *cfg, const json_t *obj, const char *key)
+/* A "*_prompt" value: true or false. */
+static int get_bool(int *out, const sg_config *cfg, const json_t *obj, const char *key,
+		    const char *where)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (v && !json_is_boolean(v))
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must be true or false",
-				    cfg->path, key);
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s%s\" must be true or false", cfg->path,
+				    where, key);
 	*out = v && json_is_true(v);
 	return SG_OK;
 }
 
-static int get_string(char **out, const sg_config *cfg, const json_t *obj, const char *key)
+static int get_string(char **out, const sg_config *cfg, const json_t *obj, const char *key,
+		      const char *where)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (!v)
 		return SG_OK;
 	if (!json_is_string(v) || json_string_length(v) == 0)
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must be a non-empty string",
-				    cfg->path, key);
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s%s\" must be a non-empty string",
+				    cfg->path, where, key);
 	*out = strdup(json_string_value(v));
 	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
@@ -177,42 +179,48 @@ static int load_pkcs11_env(sg_config *cfg, const json_t *signing)
 	return SG_OK;
 }
 
-/* At most one secret source; PIN names go with a token, password names without. */
-static int load_secret_source(sg_config *cfg, const json_t *signing)
+/*
+ * At most one secret source in obj (the "signing" or "audit_seal" section);
+ * PIN names go with a token, password names without.
+ */
+static int load_secret_source(sg_secret_source *src, const sg_config *cfg, const json_t *obj,
+			      const char *section, int token)
 {
-	const char *kind = cfg->pkcs11_module ? "pin" : "password";
-	const char *other = cfg->pkcs11_module ? "password" : "pin";
-	char key[32];
+	const char *kind = token ? "pin" : "password";
+	const char *other = token ? "password" : "pin";
+	char key[32], where[32];
 	int error, sources;
 
+	snprintf(where, sizeof(where), "%s.", section);
+	src->section = section;
+	src->name = token ? "PIN" : "password";
 	for (const char *const *s = (const char *const[]){ "_file", "_env", "_prompt", NULL }; *s;
 	     s++) {
 		snprintf(key, sizeof(key), "%s%s", other, *s);
-		if (json_object_get(signing, key))
+		if (json_object_get(obj, key))
 			return sg_error_set(SG_ERR_CONFIG,
-					    "%s: \"signing.%s\" does not fit this key source; "
+					    "%s: \"%s%s\" does not fit this key source; "
 					    "use \"%s%s\"",
-					    cfg->path, key, kind, *s);
+					    cfg->path, where, key, kind, *s);
 	}
 	snprintf(key, sizeof(key), "%s_file", kind);
-	if ((error = get_path(&cfg->secret_file, cfg, signing, key, "signing.")))
+	if ((error = get_path(&src->file, cfg, obj, key, where)))
 		return error;
 	snprintf(key, sizeof(key), "%s_env", kind);
-	if ((error = get_string(&cfg->secret_env, cfg, signing, key)))
+	if ((error = get_string(&src->env, cfg, obj, key, where)))
 		return error;
-	if (cfg->secret_env && !valid_env_name(cfg->secret_env))
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must name a variable",
-				    cfg->path, key);
+	if (src->env && !valid_env_name(src->env))
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s%s\" must name a variable", cfg->path,
+				    where, key);
 	snprintf(key, sizeof(key), "%s_prompt", kind);
-	if ((error = get_bool(&cfg->secret_prompt, cfg, signing, key)))
+	if ((error = get_bool(&src->prompt, cfg, obj, key, where)))
 		return error;
-	sources = !!cfg->secret_file + !!cfg->secret_env + !!cfg->secret_prompt;
+	sources = !!src->file + !!src->env + !!src->prompt;
 	if (sources > 1)
 		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: \"signing\" names more than one source for the %s "
+				    "%s: \"%s\" names more than one source for the %s "
 				    "(choose one of %s_file, %s_env, %s_prompt)",
-				    cfg->path, kind, kind, kind, kind);
-	cfg->secret_name = cfg->pkcs11_module ? "PIN" : "password";
+				    cfg->path, section, kind, kind, kind, kind);
 	return SG_OK;
 }
 
@@ -227,7 +235,7 @@ static int load_key_source(sg_config *cfg, const json_t *signing)
 	    (error = get_path(&cfg->cert_chain, cfg, signing, "cert_chain", "signing.")) ||
 	    (error = get_path(&cfg->pkcs11_module, cfg, signing, "pkcs11_module", "signing.")) ||
 	    (error = get_path(&cfg->pkcs11_engine, cfg, signing, "pkcs11_engine", "signing.")) ||
-	    (error = is_uri ? get_string(&cfg->key, cfg, signing, "key")
+	    (error = is_uri ? get_string(&cfg->key, cfg, signing, "key", "signing.")
 			    : get_path(&cfg->key, cfg, signing, "key", "signing.")) ||
 	    (error = load_pkcs11_env(cfg, signing)))
 		return error;
@@ -310,11 +318,14 @@ static int load_signing(sg_config *cfg, const json_t *root)
 	json_t *signing;
 	int error = get_object(&signing, cfg, root, "signing");
 
-	cfg->secret_name = "password";
+	cfg->secret.name = "password";
+	cfg->secret.section = "signing";
 	if (error || !signing)
 		return error;
 	if ((error = check_keys(signing, keys, "signing.", cfg->path)) ||
-	    (error = load_key_source(cfg, signing)) || (error = load_secret_source(cfg, signing)) ||
+	    (error = load_key_source(cfg, signing)) ||
+	    (error = load_secret_source(&cfg->secret, cfg, signing, "signing",
+					cfg->pkcs11_module != NULL)) ||
 	    (error = get_path(&cfg->certificate, cfg, signing, "certificate", "signing.")) ||
 	    (error = load_timestamp(cfg, signing)))
 		return error;
@@ -372,10 +383,76 @@ static int load_syslog(sg_config *cfg, const json_t *root)
 	return cfg->syslog_tag ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
+/*
+ * "audit_seal": the key that seals the log's head, with its certificate. The
+ * key source is checked here; that it is not the code-signing key is checked
+ * where both certificates are read (sg_audit_seal_create()).
+ */
+static int load_seal(sg_config *cfg, const json_t *root)
+{
+	static const char *const keys[] = { "key",
+					    "cert",
+					    "pkcs11_module",
+					    "password_file",
+					    "password_env",
+					    "password_prompt",
+					    "pin_file",
+					    "pin_env",
+					    "pin_prompt",
+					    "file",
+					    NULL };
+	const char *where = "audit_seal.";
+	json_t *seal, *key;
+	int error = get_object(&seal, cfg, root, "audit_seal"), is_uri;
+
+	if (error || !seal)
+		return error;
+	key = json_object_get(seal, "key");
+	is_uri = json_is_string(key) && strncmp(json_string_value(key), "pkcs11:", 7) == 0;
+	if ((error = check_keys(seal, keys, where, cfg->path)) ||
+	    (error = is_uri ? get_string(&cfg->seal_key, cfg, seal, "key", where)
+			    : get_path(&cfg->seal_key, cfg, seal, "key", where)) ||
+	    (error = get_path(&cfg->seal_cert, cfg, seal, "cert", where)) ||
+	    (error = get_path(&cfg->seal_pkcs11_module, cfg, seal, "pkcs11_module", where)) ||
+	    (error = get_path(&cfg->seal_file, cfg, seal, "file", where)))
+		return error;
+	if (!cfg->seal_key || !cfg->seal_cert)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"audit_seal\" needs \"key\" (a PEM key file or a "
+				    "pkcs11: URI) and \"cert\" (its certificate, PEM)",
+				    cfg->path);
+	if (!cfg->seal_pkcs11_module != !is_uri)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: a \"pkcs11:\" key needs \"audit_seal.pkcs11_module\", "
+				    "and a module needs a \"pkcs11:\" key URI",
+				    cfg->path);
+	if (cfg->seal_pkcs11_module &&
+	    json_string_value(json_object_get(seal, "pkcs11_module"))[0] != '/')
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"audit_seal.pkcs11_module\" must be an absolute path",
+				    cfg->path);
+	error = load_secret_source(&cfg->seal_secret, cfg, seal, "audit_seal", is_uri);
+	if (error)
+		return error;
+	if (!cfg->seal_file) {
+		size_t len = strlen(cfg->audit_log) + sizeof(".seals");
+
+		if (!(cfg->seal_file = malloc(len)))
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		snprintf(cfg->seal_file, len, "%s.seals", cfg->audit_log);
+	}
+	if (strcmp(cfg->seal_file, cfg->audit_log) == 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"audit_seal.file\" must not be the audit log itself",
+				    cfg->path);
+	return SG_OK;
+}
+
 static int load_top(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "policy",       "audit_log",    "trust",    "signing",
-					    "audit_syslog", "osslsigncode", "$comment", NULL };
+	static const char *const keys[] = { "policy",       "audit_log",    "trust",
+					    "signing",      "audit_syslog", "audit_seal",
+					    "osslsigncode", "$comment",     NULL };
 	const char *tool = json_string_value(json_object_get(root, "osslsigncode"));
 	int error;
 
@@ -390,6 +467,8 @@ static int load_top(sg_config *cfg, const json_t *root)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"policy\" is required", cfg->path);
 	if (!cfg->audit_log)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"audit_log\" is required", cfg->path);
+	if ((error = load_seal(cfg, root)))
+		return error;
 	if (!cfg->osslsigncode && !(cfg->osslsigncode = strdup(SG_OSSLSIGNCODE_DEFAULT)))
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (tool && tool[0] != '/') /* checked as written: get_path() made it absolute */
@@ -463,8 +542,14 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->pkcs12);
 	free(cfg->cert_chain);
 	free(cfg->key);
-	free(cfg->secret_file);
-	free(cfg->secret_env);
+	free(cfg->secret.file);
+	free(cfg->secret.env);
+	free(cfg->seal_key);
+	free(cfg->seal_cert);
+	free(cfg->seal_pkcs11_module);
+	free(cfg->seal_secret.file);
+	free(cfg->seal_secret.env);
+	free(cfg->seal_file);
 	free(cfg->pkcs11_module);
 	free(cfg->pkcs11_engine);
 	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)

@@ -14,20 +14,25 @@
 
 #include <openssl/crypto.h>
 
-static int from_env(sg_secret *out, const sg_config *cfg)
+/* "pin" or "password": the prefix of the source's config keys. */
+static const char *kind_of(const sg_secret_source *src)
 {
-	const char *value = getenv(cfg->secret_env);
+	return src->name && strcmp(src->name, "PIN") == 0 ? "pin" : "password";
+}
+
+static int from_env(sg_secret *out, const sg_secret_source *src, const char *cfg_path)
+{
+	const char *value = getenv(src->env);
 	size_t len = value ? strlen(value) : 0;
 
 	if (!value)
 		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: the environment variable %s (signing.%s_env) is not set",
-				    cfg->path, cfg->secret_env,
-				    cfg->pkcs11_module ? "pin" : "password");
+				    "%s: the environment variable %s (%s.%s_env) is not set",
+				    cfg_path, src->env, src->section, kind_of(src));
 	if (len == 0 || len > SG_SECRET_MAX || strchr(value, '\n'))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: the environment variable %s must hold one non-empty line",
-				    cfg->path, cfg->secret_env);
+				    cfg_path, src->env);
 	out->data = OPENSSL_secure_zalloc(SG_SECRET_MAX + 1);
 	if (!out->data)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -38,7 +43,7 @@ static int from_env(sg_secret *out, const sg_config *cfg)
 	 * /proc/PID/environ shows for as long as signgate runs.
 	 */
 	OPENSSL_cleanse((char *)value, len);
-	unsetenv(cfg->secret_env);
+	unsetenv(src->env);
 	return SG_OK;
 }
 
@@ -87,46 +92,52 @@ static int ask_tty(char *buf, size_t cap, size_t *len, int fd, const char *promp
 	return n < 0 ? -1 : 0;
 }
 
-static int from_prompt(sg_secret *out, const sg_config *cfg)
+static int from_prompt(sg_secret *out, const sg_secret_source *src, const char *cfg_path,
+		       const char *what)
 {
-	const char *what = cfg->pkcs11_module ? cfg->key : cfg->pkcs12 ? cfg->pkcs12 : cfg->key;
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), error = SG_OK;
 	char prompt[600];
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: signing.%s_prompt is set but there is no terminal to ask "
+				    "%s: %s.%s_prompt is set but there is no terminal to ask "
 				    "on (%s)",
-				    cfg->path, cfg->pkcs11_module ? "pin" : "password",
-				    strerror(errno));
+				    cfg_path, src->section, kind_of(src), strerror(errno));
 	out->data = OPENSSL_secure_zalloc(SG_SECRET_MAX + 1);
-	snprintf(prompt, sizeof(prompt), "signgate: %s for %s: ", cfg->secret_name,
-		 what ? what : "the signing key");
+	snprintf(prompt, sizeof(prompt), "signgate: %s for %s: ", src->name, what);
 	if (!out->data)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	else if (ask_tty(out->data, SG_SECRET_MAX, &out->len, fd, prompt) != 0)
-		error = sg_error_set(SG_ERR_IO, "/dev/tty: cannot read the %s: %s",
-				     cfg->secret_name, strerror(errno));
+		error = sg_error_set(SG_ERR_IO, "/dev/tty: cannot read the %s: %s", src->name,
+				     strerror(errno));
 	else if (out->len == 0)
-		error = sg_error_set(SG_ERR_CONFIG, "no %s was entered", cfg->secret_name);
+		error = sg_error_set(SG_ERR_CONFIG, "no %s was entered", src->name);
 	close(fd);
+	return error;
+}
+
+int sg_secret_obtain_from(sg_secret *out, const sg_secret_source *src, const char *cfg_path,
+			  const char *what)
+{
+	int error = SG_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (src->file)
+		error = sg_secret_read_file(&out->data, &out->len, src->file);
+	else if (src->env)
+		error = from_env(out, src, cfg_path);
+	else if (src->prompt)
+		error = from_prompt(out, src, cfg_path, what ? what : "the key");
+	if (error)
+		sg_secret_clear(out);
 	return error;
 }
 
 int sg_secret_obtain(sg_secret *out, const sg_config *cfg)
 {
-	int error = SG_OK;
+	const char *what = cfg->pkcs11_module ? cfg->key : cfg->pkcs12 ? cfg->pkcs12 : cfg->key;
 
-	memset(out, 0, sizeof(*out));
-	if (cfg->secret_file)
-		error = sg_secret_read_file(&out->data, &out->len, cfg->secret_file);
-	else if (cfg->secret_env)
-		error = from_env(out, cfg);
-	else if (cfg->secret_prompt)
-		error = from_prompt(out, cfg);
-	if (error)
-		sg_secret_clear(out);
-	return error;
+	return sg_secret_obtain_from(out, &cfg->secret, cfg->path, what ? what : "the signing key");
 }
 
 void sg_secret_clear(sg_secret *s)

@@ -32,6 +32,19 @@
 
 #include <stddef.h>
 
+/*
+ * Where the secret that opens a key (a password or PIN) comes from: at most
+ * one of a private file, an environment variable, or the terminal. All zero:
+ * the key needs none.
+ */
+typedef struct sg_secret_source {
+	char *file;
+	char *env;           /* the name of an environment variable */
+	int prompt;          /* ask on the terminal, echo off */
+	const char *name;    /* "password" or "PIN", for messages */
+	const char *section; /* "signing" or "audit_seal": its config keys' prefix */
+} sg_secret_source;
+
 typedef struct sg_config {
 	char *path;   /* the config file as given */
 	char *dir;    /* its folder, the base of relative paths */
@@ -43,16 +56,12 @@ typedef struct sg_config {
 	int ignore_crl;
 	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
 	char *pkcs12;
-	char *cert_chain;    /* PEM: leaf and its CAs (PEM key and PKCS#11) */
-	char *key;           /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
-	char *pkcs11_module; /* absolute path of the PKCS#11 module; NULL: no token */
-	char *pkcs11_engine; /* optional OpenSSL engine for osslsigncode */
-	char **pkcs11_env;   /* "NAME=value" entries for the child, NULL-terminated */
-	/* The secret that opens the key (password or PIN): at most one source. */
-	char *secret_file;
-	char *secret_env;        /* the name of an environment variable */
-	int secret_prompt;       /* ask on the terminal, echo off */
-	const char *secret_name; /* "password" or "PIN", for messages */
+	char *cert_chain;        /* PEM: leaf and its CAs (PEM key and PKCS#11) */
+	char *key;               /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
+	char *pkcs11_module;     /* absolute path of the PKCS#11 module; NULL: no token */
+	char *pkcs11_engine;     /* optional OpenSSL engine for osslsigncode */
+	char **pkcs11_env;       /* "NAME=value" entries for the child, NULL-terminated */
+	sg_secret_source secret; /* what opens the signing key */
 	char *certificate;       /* the signing certificate (PEM), for pinning without the key */
 	char **timestamp_urls;
 	size_t n_timestamp_urls;
@@ -61,6 +70,15 @@ typedef struct sg_config {
 	char *osslsigncode;
 	int syslog_facility; /* "audit_syslog.facility" as LOG_*; -1: no forwarding */
 	char *syslog_tag;
+	/*
+	 * "audit_seal": all NULL when the config has no such section; else
+	 * seal_key, seal_cert and seal_file are set.
+	 */
+	char *seal_key;           /* PEM key path, or a "pkcs11:" URI with seal_pkcs11_module */
+	char *seal_cert;          /* the sealing certificate (PEM) */
+	char *seal_pkcs11_module; /* absolute path of the PKCS#11 module; NULL: PEM key */
+	sg_secret_source seal_secret;
+	char *seal_file; /* the seals file: "audit_seal.file", else "<audit_log>.seals" */
 } sg_config;
 
 /*

@@ -1,7 +1,7 @@
 /*
- * The secret that opens the signing key: a PKCS#12 or PEM password, or a
- * PKCS#11 PIN. It comes from a private file, from an environment variable
- * named in the config (read by signgate only: children get a minimal
+ * The secret that opens a key (the signing key, or the audit log's sealing
+ * key): a PKCS#12 or PEM password, or a PKCS#11 PIN. It comes from a private file, from an
+ * environment variable named in the config (read by signgate only: children get a minimal
  * environment), or from the terminal with echo off. It is obtained once per
  * run, kept in OpenSSL's secure heap, handed to osslsigncode through a pipe,
  * and wiped with sg_secret_clear().
@@ -19,12 +19,18 @@ typedef struct sg_secret {
 } sg_secret;
 
 /*
- * Obtain the secret the config names ("signing.password_file" / "_env" /
- * "_prompt", or the "pin_" forms). `out->data` stays NULL when it names none.
- * Returns SG_OK, SG_ERR_CONFIG (unsafe file, unset variable, no terminal,
- * empty secret) or SG_ERR_IO, with a message that names the source, never
- * the secret.
+ * Obtain the secret that `src` names (a section's "password_file" / "_env" /
+ * "_prompt", or the "pin_" forms) of the config at `cfg_path`; a prompt
+ * names `what` (the key). `out->data` stays NULL when `src` names none. An
+ * environment variable is scrubbed from our environment once read. Returns
+ * SG_OK, SG_ERR_CONFIG (unsafe file, unset variable, no terminal, empty
+ * secret) or SG_ERR_IO, with a message that names the source, never the
+ * secret.
  */
+int sg_secret_obtain_from(sg_secret *out, const sg_secret_source *src, const char *cfg_path,
+			  const char *what);
+
+/* sg_secret_obtain_from() for the signing key ("signing.*"). */
 int sg_secret_obtain(sg_secret *out, const sg_config *cfg);
 
 /* Wipe and free; safe on a zeroed or cleared secret. */

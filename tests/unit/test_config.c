@@ -80,7 +80,7 @@ static void test_minimal_and_defaults(void)
 	CHECK(cfg->crl_file == NULL);
 	CHECK_INT(cfg->ignore_crl, 0);
 	CHECK(cfg->pkcs12 == NULL && cfg->cert_chain == NULL && cfg->key == NULL);
-	CHECK(cfg->secret_file == NULL);
+	CHECK(cfg->secret.file == NULL);
 	CHECK_INT(cfg->n_timestamp_urls, 0);
 	CHECK_INT(cfg->timestamp_timeout, 60);
 	CHECK_STR(cfg->osslsigncode, sg_config_default_osslsigncode());
@@ -115,7 +115,7 @@ static void test_full(void)
 	CHECK_STR(cfg->crl_file, "/pki/ca.crl");
 	CHECK_INT(cfg->ignore_crl, 1);
 	CHECK_STR(cfg->pkcs12, in_tmp("pki/signer.p12"));
-	CHECK_STR(cfg->secret_file, in_tmp("pki/pass"));
+	CHECK_STR(cfg->secret.file, in_tmp("pki/pass"));
 	CHECK(cfg->cert_chain == NULL && cfg->key == NULL);
 	CHECK_INT(cfg->n_timestamp_urls, 2);
 	CHECK_STR(cfg->timestamp_urls[0], "http://tsa.one/");
@@ -130,7 +130,7 @@ static void test_full(void)
 			"\"key\": \"signer.key\", \"timestamp_timeout\": 3600 } }");
 	CHECK_STR(cfg->cert_chain, in_tmp("chain.pem"));
 	CHECK_STR(cfg->key, in_tmp("signer.key"));
-	CHECK(cfg->pkcs12 == NULL && cfg->secret_file == NULL);
+	CHECK(cfg->pkcs12 == NULL && cfg->secret.file == NULL);
 	CHECK_INT(cfg->timestamp_timeout, 3600);
 	CHECK_INT(sg_config_require_signing(cfg), SG_OK);
 	sg_config_free(cfg);
@@ -246,6 +246,109 @@ static void test_missing_file(void)
 	CHECK_CONTAINS(sg_error_last(), "cannot read");
 }
 
+/* The signing section's secret source, in its struct. */
+static void test_signing_secret(void)
+{
+	sg_config *cfg =
+		expect_ok("{ " BASE ", \"signing\": { \"pkcs11_module\": \"/usr/lib/m.so\", "
+			  "\"key\": \"pkcs11:token=t;object=o\", \"cert_chain\": \"c.pem\", "
+			  "\"pin_env\": \"SG_PIN\" } }");
+
+	CHECK_STR(cfg->secret.env, "SG_PIN");
+	CHECK(cfg->secret.file == NULL && cfg->secret.prompt == 0);
+	CHECK_STR(cfg->secret.name, "PIN");
+	CHECK_STR(cfg->secret.section, "signing");
+	CHECK_STR(cfg->key, "pkcs11:token=t;object=o");
+	sg_config_free(cfg);
+	cfg = expect_ok("{ " BASE
+			", \"signing\": { \"pkcs12\": \"s.p12\", \"password_prompt\": true } }");
+	CHECK_INT(cfg->secret.prompt, 1);
+	CHECK_STR(cfg->secret.name, "password");
+	sg_config_free(cfg);
+	expect_error("{ " BASE ", \"signing\": { \"pkcs12\": \"s.p12\", \"pin_file\": \"p\" } }",
+		     "\"signing.pin_file\" does not fit this key source; use \"password_file\"");
+	expect_error("{ " BASE ", \"signing\": { \"pkcs12\": \"s.p12\", \"password_prompt\": 1 } }",
+		     "\"signing.password_prompt\" must be true or false");
+}
+
+static void test_audit_seal(void)
+{
+	sg_config *cfg = expect_ok("{ " BASE " }");
+
+	CHECK(cfg->seal_key == NULL && cfg->seal_cert == NULL && cfg->seal_file == NULL);
+	CHECK(cfg->seal_pkcs11_module == NULL && cfg->seal_secret.file == NULL);
+	sg_config_free(cfg);
+
+	cfg = expect_ok("{ " BASE ", \"audit_seal\": { \"key\": \"pki/seal.key\", "
+			"\"cert\": \"pki/seal.pem\", \"password_file\": \"pki/seal.pass\" } }");
+	CHECK_STR(cfg->seal_key, in_tmp("pki/seal.key"));
+	CHECK_STR(cfg->seal_cert, in_tmp("pki/seal.pem"));
+	CHECK_STR(cfg->seal_file, in_tmp("audit/log.jsonl.seals"));
+	CHECK(cfg->seal_pkcs11_module == NULL);
+	CHECK_STR(cfg->seal_secret.file, in_tmp("pki/seal.pass"));
+	CHECK_STR(cfg->seal_secret.name, "password");
+	CHECK_STR(cfg->seal_secret.section, "audit_seal");
+	CHECK(cfg->secret.file == NULL); /* the signing secret is another */
+	sg_config_free(cfg);
+
+	cfg = expect_ok("{ " BASE ", \"audit_seal\": { \"key\": \"pkcs11:token=t;object=seal\", "
+			"\"pkcs11_module\": \"/usr/lib/softhsm/libsofthsm2.so\", "
+			"\"cert\": \"/pki/seal.pem\", \"pin_env\": \"SEAL_PIN\", "
+			"\"file\": \"/var/seals.jsonl\" } }");
+	CHECK_STR(cfg->seal_key, "pkcs11:token=t;object=seal"); /* a URI, not a path */
+	CHECK_STR(cfg->seal_pkcs11_module, "/usr/lib/softhsm/libsofthsm2.so");
+	CHECK_STR(cfg->seal_cert, "/pki/seal.pem");
+	CHECK_STR(cfg->seal_file, "/var/seals.jsonl");
+	CHECK_STR(cfg->seal_secret.env, "SEAL_PIN");
+	CHECK_STR(cfg->seal_secret.name, "PIN");
+	sg_config_free(cfg);
+
+	cfg = expect_ok("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+			"\"password_prompt\": true, \"file\": \"s/seals\" } }");
+	CHECK_INT(cfg->seal_secret.prompt, 1);
+	CHECK_STR(cfg->seal_file, in_tmp("s/seals"));
+	sg_config_free(cfg);
+
+	expect_error("{ " BASE ", \"audit_seal\": [] }", "\"audit_seal\" must be an object");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\" } }",
+		     "\"audit_seal\" needs \"key\" (a PEM key file or a pkcs11: URI) and \"cert\"");
+	expect_error("{ " BASE ", \"audit_seal\": { \"cert\": \"c\" } }",
+		     "\"audit_seal\" needs \"key\"");
+	expect_error("{ " BASE ", \"audit_seal\": {} }", "\"audit_seal\" needs \"key\"");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+		     "\"certificate\": \"c\" } }",
+		     "unknown key \"audit_seal.certificate\"");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"\", \"cert\": \"c\" } }",
+		     "\"audit_seal.key\" must be a non-empty string");
+	expect_error("{ " BASE
+		     ", \"audit_seal\": { \"key\": \"pkcs11:object=s\", \"cert\": \"c\" } }",
+		     "a \"pkcs11:\" key needs \"audit_seal.pkcs11_module\"");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k.pem\", \"cert\": \"c\", "
+		     "\"pkcs11_module\": \"/m.so\" } }",
+		     "a module needs a \"pkcs11:\" key URI");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"pkcs11:object=s\", \"cert\": \"c\", "
+		     "\"pkcs11_module\": \"lib/m.so\" } }",
+		     "\"audit_seal.pkcs11_module\" must be an absolute path");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+		     "\"pin_file\": \"p\" } }",
+		     "\"audit_seal.pin_file\" does not fit this key source; use \"password_file\"");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"pkcs11:object=s\", \"cert\": \"c\", "
+		     "\"pkcs11_module\": \"/m.so\", \"password_env\": \"P\" } }",
+		     "\"audit_seal.password_env\" does not fit this key source; use \"pin_env\"");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+		     "\"password_file\": \"p\", \"password_prompt\": true } }",
+		     "\"audit_seal\" names more than one source for the password");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+		     "\"password_env\": \"1BAD\" } }",
+		     "\"audit_seal.password_env\" must name a variable");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+		     "\"password_prompt\": \"yes\" } }",
+		     "\"audit_seal.password_prompt\" must be true or false");
+	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k\", \"cert\": \"c\", "
+		     "\"file\": \"audit/log.jsonl\" } }",
+		     "\"audit_seal.file\" must not be the audit log itself");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -261,6 +364,8 @@ int main(void)
 	test_signing_errors();
 	test_osslsigncode();
 	test_missing_file();
+	test_signing_secret();
+	test_audit_seal();
 	unlink(cfg_path);
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
