@@ -1,0 +1,106 @@
+/*
+ * Seals of the audit log: the log's head (the last record's seq and the
+ * SHA-256 of its line) signed with a sealing key that is not the
+ * code-signing key. The hash chain shows edits inside the log but not a log
+ * rewritten from scratch, nor records cut off its end; a seal shows both,
+ * for everything up to the sealed record, to whoever holds the sealing
+ * certificate.
+ *
+ * The seals file (config "audit_seal.file", default "<audit_log>.seals") is
+ * JSON Lines, one seal per line, each the canonical text (jansson
+ * JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) of:
+ *   {"head":    SHA-256 hex of the sealed record's line (64 zeros: empty log),
+ *    "log":     the audit log's base name,
+ *    "seq":     the sealed record's seq (0: an empty log),
+ *    "signature": base64 of a DER CMS SignedData, detached, SHA-256, with
+ *               signed attributes and no certificates, over the canonical
+ *               text of this object without "signature",
+ *    "signer":  SHA-256 hex of the sealing certificate's DER,
+ *    "time":    UTC "YYYY-MM-DDTHH:MM:SSZ" when the seal was made,
+ *    "type":    "signgate-audit-seal",
+ *    "version": 1}
+ * Seals are appended (flock, one write, fsync) and never rewritten; their
+ * seq never decreases.
+ *
+ * Checking one seal by hand (line 3 of the file; seal.pem the sealing cert):
+ *   sed -n 3p audit.jsonl.seals >seal.json
+ *   jq -r .signature seal.json | base64 -d >seal.der
+ *   jq -cjS 'del(.signature)' seal.json >seal.txt
+ *   openssl cms -verify -binary -inform DER -in seal.der -content seal.txt \
+ *       -certfile seal.pem -nointern -noverify -out /dev/null
+ * ("Verification successful"), and compare "signer" with
+ *   openssl x509 -in seal.pem -outform DER | sha256sum
+ * jq -cjS prints the same bytes as signgate's canonical form as long as the
+ * values are ASCII (they are: hex, digits, a time and the log's base name).
+ * -noverify skips the certificate's chain and expiry: the seal is pinned to
+ * this certificate, and a seal stays valid after the certificate expires.
+ * To see that the seal matches the log, compare "head" with
+ *   sed -n "${seq}p" audit.jsonl | tr -d '\n' | sha256sum
+ * (record seq N is on line N of a log that was never rotated).
+ */
+#ifndef SIGNGATE_AUDIT_SEAL_H
+#define SIGNGATE_AUDIT_SEAL_H
+
+#include <stddef.h>
+
+#include "signgate/config.h"
+
+#define SG_AUDIT_SEAL_TYPE "signgate-audit-seal"
+
+typedef struct sg_audit_seal {
+	long long seq;   /* the sealed record's seq (0: sealed an empty log) */
+	char head[65];   /* SHA-256 hex of that record's line (64 zeros for an empty log) */
+	char time[21];   /* when the seal was made, UTC "YYYY-MM-DDTHH:MM:SSZ" */
+	char signer[65]; /* SHA-256 hex of the sealing certificate's DER */
+	size_t line;     /* its line in the seals file (1-based) */
+} sg_audit_seal;
+
+typedef struct sg_audit_seals {
+	sg_audit_seal *seals; /* in file order; seq never decreases */
+	size_t n;
+	int missing; /* 1: the seals file does not exist (n == 0) */
+} sg_audit_seals;
+
+/*
+ * Read the seals file, check every seal's signature with the pinned sealing
+ * certificate (PEM at cert_path) and its form. SG_OK (also for a missing
+ * file: missing = 1), SG_ERR_TAMPER naming the seals file and line and what is
+ * wrong (bad signature, signed by another certificate, edited field, seq going
+ * backwards, same seq with a different head, torn line), SG_ERR_IO, SG_ERR_CONFIG
+ * (cert unreadable). The certificate's validity period is not judged: a
+ * seal made while it was valid stays valid. The file is read under a shared
+ * flock(). `out` is filled on SG_OK only; free it with sg_audit_seals_free().
+ */
+int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char *cert_path);
+
+/* Free what sg_audit_seals_load() filled; safe on a zeroed struct. */
+void sg_audit_seals_free(sg_audit_seals *s);
+
+/*
+ * Seal the head of cfg->audit_log with the configured sealing key: read the head
+ * with sg_audit_head() (already in lib/audit.c), sign, append one line to the
+ * seals file (create 0600; flock; one write; fsync; fsync the folder when
+ * created), then append an audit record {"action":"seal","decision":"sealed",
+ * "seal":{"seq":N,"head":H,"file":seals path,"signer":thumbprint}} to the log so
+ * the log itself shows that a seal exists. Fills *out.
+ *
+ * Before anything is signed: the config must have an "audit_seal" section
+ * (else SG_ERR_CONFIG); a PEM key must be a private file
+ * (sg_secret_check_file) and open with the configured password; the key
+ * must match "audit_seal.cert"; and that certificate's public key must differ
+ * from every code-signing certificate the config names without a secret
+ * ("signing.certificate", each of "signing.cert_chain", the certificates of
+ * "signing.pkcs12" when they are readable without its password), else
+ * SG_ERR_CONFIG. Under the seals file's exclusive lock the existing seals are
+ * checked as sg_audit_seals_load() does, and the log's head is read: a head
+ * behind the last seal (the log was cut), or the same seq with another
+ * head, is SG_ERR_TAMPER and nothing is written. The new seal is checked
+ * against the certificate before it is written. Returns SG_OK, SG_ERR_CONFIG,
+ * SG_ERR_IO, SG_ERR_CRYPTO (wrong password or PIN, key does not match),
+ * SG_ERR_TOOL (the PKCS#11 engine or module cannot be loaded),
+ * SG_ERR_TAMPER or SG_ERR_NOMEM. When the seal was written but the audit
+ * record could not be appended, `out` is filled and the error says so.
+ */
+int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out);
+
+#endif

@@ -1,0 +1,732 @@
+/* Seals of the audit log's head; see include/signgate/audit_seal.h. */
+#include "signgate/audit_seal.h"
+#include "signgate/audit.h"
+#include "signgate/error.h"
+#include "signgate/hash.h"
+#include "signgate/keys.h"
+#include "signgate/util.h"
+#include "audit_seal_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+#define HEX_LEN    64
+#define TIME_LEN   20
+#define WHY_MAX    512
+/* A seal line is about 1 KiB; anything near this is not one of ours. */
+#define SEAL_LINE_MAX (64 * 1024)
+/* Bounds the memory of a read: some 200,000 seals. */
+#define SEALS_FILE_MAX (256L * 1024 * 1024)
+#define SEAL_VERSION   1
+
+/* The members of a seal, sorted as the canonical text has them. */
+static const char *const seal_keys[] = { "head",   "log",  "seq",  "signature",
+					 "signer", "time", "type", "version" };
+#define N_SEAL_KEYS (sizeof(seal_keys) / sizeof(seal_keys[0]))
+
+/* The pinned sealing certificate and what a seal says of it. */
+typedef struct pin {
+	X509 *cert;
+	char thumb[HEX_LEN + 1]; /* SHA-256 hex of its DER */
+} pin;
+
+static int pin_load(pin *p, const char *cert_path)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	p->cert = sg_keys_read_cert(cert_path);
+	if (!p->cert)
+		return sg_error_recode(SG_ERR_CONFIG);
+	if (!X509_digest(p->cert, EVP_sha256(), md, &len) || len != SG_SHA256_LEN) {
+		X509_free(p->cert);
+		p->cert = NULL;
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CRYPTO, "%s: cannot compute the certificate's digest",
+				    cert_path);
+	}
+	sg_hex_encode(p->thumb, md, SG_SHA256_LEN);
+	return SG_OK;
+}
+
+static int why_set(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int why_set(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, WHY_MAX, fmt, ap);
+	va_end(ap);
+	return SG_ERR_TAMPER;
+}
+
+static int is_lower_hex(const char *s)
+{
+	if (!s || strlen(s) != HEX_LEN)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int is_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end =
+		s && strlen(s) == TIME_LEN ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+
+	return end && *end == '\0';
+}
+
+/* base64 (padded, canonical) into a new buffer; -1 when `b64` is not that. */
+static int b64_decode(unsigned char **out, size_t *out_len, const char *b64)
+{
+	size_t len = strlen(b64), pad = 0;
+	unsigned char *buf;
+	char *again;
+	int n;
+
+	*out = NULL;
+	if (len == 0 || len % 4 || len > SEAL_LINE_MAX)
+		return -1;
+	pad = (b64[len - 1] == '=') + (b64[len - 2] == '=');
+	buf = malloc(len / 4 * 3 + 1);
+	again = malloc(len + 1);
+	n = buf && again ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len) : -1;
+	if (n >= 0 && (size_t)n >= pad) {
+		/* Reject what decodes but is not what we would write (stray bits, whitespace). */
+		EVP_EncodeBlock((unsigned char *)again, buf, n - (int)pad);
+		if (strcmp(again, b64) != 0)
+			n = -1;
+	}
+	free(again);
+	if (n < 0 || (size_t)n < pad) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*out_len = (size_t)n - pad;
+	return 0;
+}
+
+/* The canonical text of `seal` without "signature": what the signature covers. */
+static char *signed_text(const json_t *seal)
+{
+	json_t *copy = json_copy((json_t *)seal);
+	char *text = NULL;
+
+	if (copy) {
+		json_object_del(copy, "signature");
+		text = json_dumps(copy, DUMP_FLAGS);
+	}
+	json_decref(copy);
+	return text;
+}
+
+/*
+ * The detached CMS signature (base64 DER) checks over `text` with the pinned
+ * certificate only: certificates inside the CMS are ignored (CMS_NOINTERN),
+ * and the certificate's chain and validity are not judged, since the seal is
+ * pinned to it and outlives it.
+ */
+static int check_signature(const char *b64, const char *text, const pin *p, char *why)
+{
+	const int flags = CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	const unsigned char *q;
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *der = NULL;
+	BIO *data = NULL;
+	size_t len = 0;
+	int error = SG_OK;
+
+	if (!certs || !sk_X509_push(certs, p->cert)) {
+		sk_X509_free(certs);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	if (b64_decode(&der, &len, b64) != 0) {
+		error = why_set(why, "\"signature\" is not base64");
+		goto done;
+	}
+	q = der;
+	cms = d2i_CMS_ContentInfo(NULL, &q, (long)len);
+	if (!cms || q != der + len || CMS_is_detached(cms) != 1) {
+		error = why_set(why, "\"signature\" is not a detached CMS signature");
+		goto done;
+	}
+	data = BIO_new_mem_buf(text, (int)strlen(text));
+	if (!data) {
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if (CMS_verify(cms, certs, NULL, data, NULL, flags) != 1)
+		error = why_set(why, "bad signature: the seal was edited, or not signed with the "
+				     "sealing key");
+done:
+	BIO_free(data);
+	CMS_ContentInfo_free(cms);
+	free(der);
+	sk_X509_free(certs);
+	ERR_clear_error();
+	return error;
+}
+
+/* The members are exactly ours, with their types and forms. */
+static int check_members(const json_t *obj, const pin *p, char *why)
+{
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		int known = 0;
+		for (i = 0; i < N_SEAL_KEYS && !known; i++)
+			known = strcmp(key, seal_keys[i]) == 0;
+		if (!known)
+			return why_set(why, "unexpected member \"%.64s\"", key);
+	}
+	for (i = 0; i < N_SEAL_KEYS; i++)
+		if (!json_object_get(obj, seal_keys[i]))
+			return why_set(why, "no \"%s\"", seal_keys[i]);
+	if (!json_is_string(json_object_get(obj, "type")) ||
+	    strcmp(json_string_value(json_object_get(obj, "type")), SG_AUDIT_SEAL_TYPE) != 0)
+		return why_set(why, "\"type\" is not \"%s\"", SG_AUDIT_SEAL_TYPE);
+	v = json_object_get(obj, "version");
+	if (!json_is_integer(v) || json_integer_value(v) != SEAL_VERSION)
+		return why_set(why, "\"version\" is not %d", SEAL_VERSION);
+	v = json_object_get(obj, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return why_set(why, "\"seq\" is not an integer >= 0");
+	if (!is_lower_hex(json_string_value(json_object_get(obj, "head"))))
+		return why_set(why, "\"head\" is not 64 lower-case hex digits");
+	if (!is_time(json_string_value(json_object_get(obj, "time"))))
+		return why_set(why, "\"time\" is not YYYY-MM-DDTHH:MM:SSZ");
+	if (!json_is_string(json_object_get(obj, "log")) ||
+	    !json_is_string(json_object_get(obj, "signature")))
+		return why_set(why, "\"log\" and \"signature\" must be strings");
+	if (!is_lower_hex(json_string_value(json_object_get(obj, "signer"))))
+		return why_set(why, "\"signer\" is not 64 lower-case hex digits");
+	if (strcmp(json_string_value(json_object_get(obj, "signer")), p->thumb) != 0)
+		return why_set(why,
+			       "signed by another certificate (signer %.16s..., the sealing "
+			       "certificate is %.16s...)",
+			       json_string_value(json_object_get(obj, "signer")), p->thumb);
+	return SG_OK;
+}
+
+/* Check one line (without its newline) on its own and fill `out`. */
+static int check_line(sg_audit_seal *out, const char *line, size_t len, const pin *p, char *why)
+{
+	json_error_t jerr;
+	json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	char *canon = NULL, *text = NULL;
+	int error;
+
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		return why_set(why, "not a JSON object");
+	}
+	error = check_members(obj, p, why);
+	if (!error && (!(canon = json_dumps(obj, DUMP_FLAGS)) || !(text = signed_text(obj))))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error && (strlen(canon) != len || memcmp(canon, line, len) != 0))
+		error = why_set(why, "not in the canonical form signgate writes (edited?)");
+	if (!error)
+		error = check_signature(json_string_value(json_object_get(obj, "signature")), text,
+					p, why);
+	if (!error) {
+		out->seq = (long long)json_integer_value(json_object_get(obj, "seq"));
+		snprintf(out->head, sizeof(out->head), "%s",
+			 json_string_value(json_object_get(obj, "head")));
+		snprintf(out->time, sizeof(out->time), "%s",
+			 json_string_value(json_object_get(obj, "time")));
+		memcpy(out->signer, p->thumb, sizeof(out->signer));
+	}
+	free(canon);
+	free(text);
+	json_decref(obj);
+	return error;
+}
+
+/* A seal follows the one before it: seq never decreases, one head per seq. */
+static int check_order(const sg_audit_seal *prev, const sg_audit_seal *s, char *why)
+{
+	if (!prev)
+		return SG_OK;
+	if (s->seq < prev->seq)
+		return why_set(why, "seq %lld goes backwards (line %zu sealed seq %lld)", s->seq,
+			       prev->line, prev->seq);
+	if (s->seq == prev->seq && strcmp(s->head, prev->head) != 0)
+		return why_set(why, "seals seq %lld with a different head than line %zu", s->seq,
+			       prev->line);
+	return SG_OK;
+}
+
+/* Parse and check every line of the file's bytes into `out`. */
+static int check_all(sg_audit_seals *out, const char *buf, size_t size, const char *path,
+		     const pin *p)
+{
+	char why[WHY_MAX] = "";
+	size_t off = 0, line = 0;
+	int error = SG_OK;
+
+	while (!error && off < size) {
+		const char *nl = memchr(buf + off, '\n', size - off);
+		size_t len = nl ? (size_t)(nl - (buf + off)) : size - off;
+		sg_audit_seal s = { 0 }, *grown;
+
+		line++;
+		if (!nl)
+			error = why_set(why, "torn (no newline at the end: an interrupted write?)");
+		else if (len > SEAL_LINE_MAX)
+			error = why_set(why, "longer than %d bytes", SEAL_LINE_MAX);
+		else
+			error = check_line(&s, buf + off, len, p, why);
+		s.line = line;
+		if (!error)
+			error = check_order(out->n ? &out->seals[out->n - 1] : NULL, &s, why);
+		if (error)
+			break;
+		grown = realloc(out->seals, (out->n + 1) * sizeof(*grown));
+		if (!grown)
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		out->seals = grown;
+		out->seals[out->n++] = s;
+		off += len + 1;
+	}
+	if (error == SG_ERR_TAMPER)
+		sg_error_set(error, "%s: line %zu: %s", path, line, why);
+	return error;
+}
+
+/* Read the whole of the open seals file (under the caller's lock) and check it. */
+static int read_and_check(sg_audit_seals *out, int fd, const char *path, const pin *p)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (fstat(fd, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+	if (st.st_size > SEALS_FILE_MAX)
+		return sg_error_set(SG_ERR_IO, "%s: larger than %ld bytes", path, SEALS_FILE_MAX);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path,
+					    n < 0 ? strerror(errno) : "it shrank");
+		}
+		got += (size_t)n;
+	}
+	error = check_all(out, buf, got, path, p);
+	free(buf);
+	if (error)
+		sg_audit_seals_free(out);
+	return error;
+}
+
+static int lock_fd(int fd, int op, const char *path)
+{
+	while (flock(fd, op) != 0)
+		if (errno != EINTR)
+			return sg_error_set(SG_ERR_IO, "%s: cannot lock: %s", path,
+					    strerror(errno));
+	return SG_OK;
+}
+
+int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char *cert_path)
+{
+	pin p = { 0 };
+	int fd, error;
+
+	memset(out, 0, sizeof(*out));
+	error = pin_load(&p, cert_path);
+	if (error)
+		return error;
+	fd = open(seals_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
+		out->missing = 1;
+	} else if (fd < 0) {
+		error = sg_error_set(SG_ERR_IO, "%s: cannot open: %s", seals_path, strerror(errno));
+	} else {
+		error = lock_fd(fd, LOCK_SH, seals_path);
+		if (!error)
+			error = read_and_check(out, fd, seals_path, &p);
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+	X509_free(p.cert);
+	return error;
+}
+
+void sg_audit_seals_free(sg_audit_seals *s)
+{
+	if (!s)
+		return;
+	free(s->seals);
+	memset(s, 0, sizeof(*s));
+}
+
+/* 1 when the certificates hold the same public key. */
+static int same_key(X509 *a, X509 *b)
+{
+	int eq = EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1;
+
+	ERR_clear_error();
+	return eq;
+}
+
+static int refuse_shared_key(const sg_config *cfg, const char *what)
+{
+	return sg_error_set(SG_ERR_CONFIG,
+			    "%s: the sealing certificate %s has the public key of the code-signing "
+			    "certificate in %s: seal the audit log with a key of its own",
+			    cfg->path, cfg->seal_cert, what);
+}
+
+/* Every PEM certificate of `path` against the sealing certificate. */
+static int check_pem_certs(const sg_config *cfg, X509 *seal, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	int n = 0, shared = 0;
+	X509 *x;
+
+	if (!bio) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: cannot read %s to check that the sealing key is not the "
+				    "code-signing key: %s",
+				    cfg->path, path, strerror(errno));
+	}
+	while (!shared && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		shared = same_key(x, seal);
+		X509_free(x);
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	if (shared)
+		return refuse_shared_key(cfg, path);
+	if (n == 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: no PEM certificate in %s to check that the sealing key is "
+				    "not the code-signing key",
+				    cfg->path, path);
+	return SG_OK;
+}
+
+/*
+ * The certificates of a PKCS#12 file, when it opens without a password.
+ * A PKCS#12 with encrypted certificates (make-pki.sh writes those) is not
+ * opened: sealing never asks for the signing key's secret. Set
+ * "signing.certificate" so that the check covers it.
+ */
+static int check_pkcs12(const sg_config *cfg, X509 *seal)
+{
+	BIO *bio = BIO_new_file(cfg->pkcs12, "rb");
+	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
+	STACK_OF(X509) *ca = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int shared = 0;
+
+	if (p12 &&
+	    (PKCS12_parse(p12, "", &key, &cert, &ca) || PKCS12_parse(p12, NULL, &key, &cert, &ca)))
+		shared = cert && same_key(cert, seal);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(ca, X509_free);
+	PKCS12_free(p12);
+	BIO_free(bio);
+	ERR_clear_error();
+	return shared ? refuse_shared_key(cfg, cfg->pkcs12) : SG_OK;
+}
+
+/* The sealing key must not be the code-signing key (nor a CA key of its chain). */
+static int check_separation(const sg_config *cfg, X509 *seal)
+{
+	int error = SG_OK;
+
+	if (cfg->certificate)
+		error = check_pem_certs(cfg, seal, cfg->certificate);
+	if (!error && cfg->cert_chain)
+		error = check_pem_certs(cfg, seal, cfg->cert_chain);
+	if (!error && cfg->pkcs12)
+		error = check_pkcs12(cfg, seal);
+	return error;
+}
+
+static int utc_now(char out[TIME_LEN + 1])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) ||
+	    strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != TIME_LEN)
+		return sg_error_set(SG_ERR_IO, "cannot read the time for a seal");
+	return SG_OK;
+}
+
+/* base64 of the DER CMS SignedData over `text`: detached, SHA-256, no certificates. */
+static int sign_text(char **out, const char *text, const pin *p, EVP_PKEY *key)
+{
+	const int flags = CMS_DETACHED | CMS_BINARY | CMS_NOCERTS | CMS_NOSMIMECAP;
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, flags | CMS_PARTIAL);
+	BIO *data = BIO_new_mem_buf(text, (int)strlen(text));
+	unsigned char *der = NULL;
+	int len = -1, error = SG_OK;
+
+	*out = NULL;
+	if (!cms || !data || !CMS_add1_signer(cms, p->cert, key, EVP_sha256(), flags) ||
+	    !CMS_final(cms, data, NULL, flags) || (len = i2d_CMS_ContentInfo(cms, &der)) <= 0) {
+		unsigned long e = ERR_peek_last_error();
+		error = sg_error_set(SG_ERR_CRYPTO, "cannot sign the seal: %s",
+				     e ? ERR_reason_error_string(e) : "out of memory");
+	} else if (!(*out = malloc(4 * (((size_t)len + 2) / 3) + 1))) {
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	} else {
+		sg_base64_encode(*out, 4 * (((size_t)len + 2) / 3) + 1, der, (size_t)len);
+	}
+	OPENSSL_free(der);
+	BIO_free(data);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return error;
+}
+
+/*
+ * The new seal's line, newline included. It is checked as a reader will
+ * check it before anything is written: a seal that would not verify (a key
+ * that signs wrongly, say) is never stored.
+ */
+static int make_seal_line(char **out, size_t *out_len, sg_audit_seal *s, const sg_config *cfg,
+			  const pin *p, EVP_PKEY *key)
+{
+	char why[WHY_MAX], *text = NULL, *sig = NULL, *line = NULL;
+	sg_audit_seal back;
+	json_t *obj;
+	int error = utc_now(s->time);
+
+	if (error)
+		return error;
+	memcpy(s->signer, p->thumb, sizeof(s->signer));
+	obj = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:i}", "head", s->head, "log",
+			sg_path_base(cfg->audit_log), "seq", (json_int_t)s->seq, "signer",
+			s->signer, "time", s->time, "type", SG_AUDIT_SEAL_TYPE, "version",
+			SEAL_VERSION);
+	if (!obj || !(text = json_dumps(obj, DUMP_FLAGS)))
+		error = sg_error_set(SG_ERR_NOMEM,
+				     "%s: cannot serialize the seal (is the log's "
+				     "name UTF-8?)",
+				     cfg->seal_file);
+	if (!error)
+		error = sign_text(&sig, text, p, key);
+	if (!error && (json_object_set_new(obj, "signature", json_string(sig)) ||
+		       !(line = json_dumps(obj, DUMP_FLAGS))))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = check_line(&back, line, strlen(line), p, why);
+	if (error == SG_ERR_TAMPER)
+		error = sg_error_set(SG_ERR_CRYPTO,
+				     "%s: the new seal does not verify with %s (%s); nothing was "
+				     "written",
+				     cfg->seal_file, cfg->seal_cert, why);
+	if (!error) {
+		size_t len = strlen(line);
+		char *grown = realloc(line, len + 2);
+		if (!grown) {
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		} else {
+			line = grown;
+			memcpy(line + len, "\n", 2);
+			*out_len = len + 1;
+		}
+	}
+	if (error) {
+		free(line);
+		line = NULL;
+	}
+	*out = line;
+	free(text);
+	free(sig);
+	json_decref(obj);
+	return error;
+}
+
+/* Under the seals lock: the log's head must not be behind what is sealed already. */
+static int check_head(const sg_audit_seals *seals, const sg_audit_seal *s, const sg_config *cfg)
+{
+	const sg_audit_seal *last = seals->n ? &seals->seals[seals->n - 1] : NULL;
+
+	if (last && s->seq < last->seq)
+		return sg_error_set(SG_ERR_TAMPER,
+				    "%s: the log ends at seq %lld, but line %zu of %s sealed seq "
+				    "%lld: records were cut off the log; nothing was sealed",
+				    cfg->audit_log, s->seq, last->line, cfg->seal_file, last->seq);
+	if (last && s->seq == last->seq && strcmp(s->head, last->head) != 0)
+		return sg_error_set(SG_ERR_TAMPER,
+				    "%s: record seq %lld is not the one line %zu of %s sealed (its "
+				    "hash differs): the log was rewritten; nothing was sealed",
+				    cfg->audit_log, s->seq, last->line, cfg->seal_file);
+	return SG_OK;
+}
+
+/* One write() of the line; a partial line is cut off again. */
+static int append_line(int fd, const char *line, size_t len, off_t old_size, const char *path)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return fsync(fd) == 0 ? SG_OK
+				      : sg_error_set(SG_ERR_IO, "%s: fsync failed: %s", path,
+						     strerror(errno));
+	if (n < 0)
+		n = -errno;
+	if (ftruncate(fd, old_size) != 0)
+		return sg_error_set(SG_ERR_IO,
+				    "%s: write failed; the file may now end in a torn "
+				    "line",
+				    path);
+	return sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path,
+			    n < 0 ? strerror((int)-n) : "short write");
+}
+
+static int sync_dir_of(const char *path)
+{
+	char *dir = sg_path_dir(path);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, error = SG_OK;
+
+	if (fd < 0 || fsync(fd) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot sync its folder: %s", path,
+				     strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return error;
+}
+
+/*
+ * Under the seals file's exclusive lock, so that concurrent seals come in
+ * the order of the heads they read: check the seals so far, read the head,
+ * sign it, append the line.
+ */
+static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, EVP_PKEY *key)
+{
+	const int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	sg_audit_seals seals = { 0 };
+	struct stat st;
+	char *line = NULL;
+	size_t len = 0;
+	int fd = open(cfg->seal_file, flags, 0600), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open the seals file: %s", cfg->seal_file,
+				    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+	error = lock_fd(fd, LOCK_EX, cfg->seal_file);
+	if (!error)
+		error = read_and_check(&seals, fd, cfg->seal_file, p);
+	if (!error && fstat(fd, &st) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", cfg->seal_file,
+				     strerror(errno));
+	if (!error)
+		error = sg_audit_head(cfg->audit_log, &out->seq, out->head);
+	if (!error)
+		error = check_head(&seals, out, cfg);
+	if (!error)
+		error = make_seal_line(&line, &len, out, cfg, p, key);
+	if (!error)
+		error = append_line(fd, line, len, st.st_size, cfg->seal_file);
+	if (!error && st.st_size == 0)
+		error = sync_dir_of(cfg->seal_file);
+	out->line = seals.n + 1;
+	flock(fd, LOCK_UN);
+	close(fd);
+	free(line);
+	sg_audit_seals_free(&seals);
+	return error;
+}
+
+/* The log records that the seal exists: a seal deleted later leaves a trace. */
+static int record_seal(const sg_config *cfg, const sg_audit_seal *s)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:{s:I, s:s, s:s, s:s}}", "action", "seal", "decision",
+				"sealed", "seal", "seq", (json_int_t)s->seq, "head", s->head,
+				"file", cfg->seal_file, "signer", s->signer);
+	int error;
+
+	if (!rec)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_audit_append(cfg->audit_log, rec, NULL);
+	json_decref(rec);
+	if (error)
+		sg_error_prefix("%s: line %zu sealed seq %lld, but the seal could not be recorded "
+				"in the log",
+				cfg->seal_file, s->line, s->seq);
+	return error;
+}
+
+int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
+{
+	sg_seal_key key = { 0 };
+	struct stat st;
+	pin p = { 0 };
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg->seal_key || !cfg->seal_cert || !cfg->seal_file)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: no \"audit_seal\" section: name the sealing \"key\" and "
+				    "\"cert\" there",
+				    cfg->path);
+	error = pin_load(&p, cfg->seal_cert);
+	if (!error)
+		error = check_separation(cfg, p.cert);
+	/* The key is opened before any lock is taken: a prompt must not hold up others. */
+	if (!error)
+		error = sg_seal_key_open(&key, cfg);
+	if (!error && X509_check_private_key(p.cert, key.key) != 1)
+		error = sg_error_set(SG_ERR_CRYPTO, "%s: the sealing key does not match %s",
+				     cfg->seal_key, cfg->seal_cert);
+	ERR_clear_error();
+	/* A missing log must not leave an empty seals file behind. */
+	if (!error && stat(cfg->audit_log, &st) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot seal the audit log: %s", cfg->audit_log,
+				     strerror(errno));
+	if (!error)
+		error = seal_locked(out, cfg, &p, key.key);
+	sg_seal_key_free(&key);
+	X509_free(p.cert);
+	if (!error)
+		error = record_seal(cfg, out);
+	return error;
+}
