@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "signgate/audit.h"
 #include "signgate/hash.h"
@@ -50,5 +51,60 @@ int sg_audit_check_record(json_t **out, const char *line, size_t len, char *why)
 
 /* flock(fd, op), retried on EINTR; SG_ERR_IO naming `path` on failure. */
 int sg_audit_lock(int fd, int op, const char *path);
+
+/* What the fast path learns of a line it accepts. */
+struct sg_audit_fast {
+	long long seq;
+	char prev[HEX_LEN + 1];
+	char line_hash[HEX_LEN + 1]; /* SHA-256 of the line's bytes */
+	int rotate;                  /* a "rotate" record */
+};
+
+/* SHA-256, fetched once, and two contexts for one thread's use. */
+struct sg_audit_hasher {
+	EVP_MD *sha256;
+	EVP_MD_CTX *a, *b;
+};
+
+/*
+ * The fast path of verify (lib/audit_fast.c). Returns 1 when the line is a
+ * record exactly as signgate writes it (canonical, library fields
+ * well-formed, "hash" matching), filling *out; 0 when unsure, and the line
+ * must then go through sg_audit_check_record(). Never 1 for a line that
+ * sg_audit_check_record() refuses.
+ */
+int sg_audit_fast_check(const char *line, size_t len, struct sg_audit_fast *out,
+			struct sg_audit_hasher *h);
+
+/*
+ * Reads a snapshot of a log line by line, in blocks of SG_AUDIT_READ_BLOCK
+ * bytes into one buffer that also holds the longest line a log may have.
+ */
+#define SG_AUDIT_READ_BLOCK (256 * 1024)
+
+struct sg_audit_reader {
+	const char *path;
+	int fd;
+	long long left;  /* bytes of the snapshot not read yet */
+	char *buf;       /* SG_AUDIT_LINE_MAX + 1 + SG_AUDIT_READ_BLOCK bytes */
+	size_t pos, end; /* the unread bytes are buf[pos, end) */
+	size_t lineno;   /* of the line last returned */
+};
+
+/*
+ * Open `path` and take the size of its snapshot under a brief shared lock.
+ * Returns SG_OK, SG_ERR_IO (also: not a regular file) or SG_ERR_NOMEM.
+ */
+int sg_audit_reader_open(struct sg_audit_reader *r, const char *path);
+
+/*
+ * The next line, without its newline: *line points into the reader's buffer
+ * until the next call. Returns 1 with *torn set when the line has no newline
+ * (the end of the log), 0 at the end, or an error: SG_ERR_TAMPER for a line
+ * longer than SG_AUDIT_LINE_MAX (r->lineno is then that line), SG_ERR_IO.
+ */
+int sg_audit_reader_next(struct sg_audit_reader *r, const char **line, size_t *len, int *torn);
+
+void sg_audit_reader_close(struct sg_audit_reader *r);
 
 #endif

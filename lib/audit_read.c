@@ -144,70 +144,15 @@ static int check_fields(const json_t *obj, char *why)
 /*
  * Does "hash" match the content, and are the line's bytes exactly the
  * canonical text? The second check catches a reformatted line, which the
- * hash over the parsed content cannot see.
+ * hash over the parsed content cannot see. (Verify takes most lines through
+ * the faster lib/audit_fast.c, which checks the same two things at once.)
  */
-/* The smallest top-level key after "hash": the one that must follow it. */
-static const char *key_after_hash(json_t *obj)
-{
-	const char *key, *best = NULL;
-	json_t *val;
-
-	json_object_foreach(obj, key, val) {
-		if (strcmp(key, "hash") > 0 && (!best || strcmp(key, best) < 0))
-			best = key;
-	}
-	return best;
-}
-
-/*
- * The fast check, without serializing anything: the writer hashed the
- * canonical text of the record without "hash", which is the line with its
- * `,"hash":"H"` member cut out. When that cut line hashes to H, and the
- * member stands where sorted keys put it (right before the next key), the
- * line is canonical and its content is what was hashed. Any other outcome
- * is left to the slow check, which tells which problem it is.
- */
-static int hash_fast_ok(json_t *obj, const char *line, size_t len)
-{
-	const char *h = json_string_value(json_object_get(obj, "hash"));
-	const char *next = key_after_hash(obj);
-	char member[HEX_LEN + 16], got[HEX_LEN + 1], follow[160];
-	const char *at;
-	size_t mlen, flen, pos;
-	char *cut;
-	int ok;
-
-	if (!h || !next)
-		return 0;
-	mlen = (size_t)snprintf(member, sizeof(member), ",\"hash\":\"%s\"", h);
-	at = memmem(line, len, member, mlen);
-	if (!at)
-		return 0;
-	pos = (size_t)(at - line);
-	if (memmem(at + 1, len - pos - 1, member, mlen))
-		return 0;
-	flen = (size_t)snprintf(follow, sizeof(follow), ",\"%s\":", next);
-	if (flen >= sizeof(follow) || len - pos - mlen < flen ||
-	    memcmp(at + mlen, follow, flen) != 0)
-		return 0;
-	cut = malloc(len - mlen + 1);
-	if (!cut)
-		return 0;
-	memcpy(cut, line, pos);
-	memcpy(cut + pos, at + mlen, len - pos - mlen);
-	ok = sg_sha256_hex(got, cut, len - mlen) == SG_OK && strcmp(got, h) == 0;
-	free(cut);
-	return ok;
-}
-
 static int check_hash(json_t *obj, const char *line, size_t len, char *why)
 {
 	char want[HEX_LEN + 1];
 	char *text;
 	int same, error;
 
-	if (hash_fast_ok(obj, line, len))
-		return SG_OK;
 	error = sg_audit_content_hash(want, obj);
 	if (error)
 		return error;
@@ -245,26 +190,13 @@ int sg_audit_check_record(json_t **out, const char *line, size_t len, char *why)
 	return error;
 }
 
-/*
- * Reads a snapshot of the log line by line, in blocks of READ_BLOCK bytes
- * into one buffer that also holds the longest line the log may have.
- */
-#define READ_BLOCK (256 * 1024)
-
-struct reader {
-	const char *path;
-	int fd;
-	off_t left; /* bytes of the snapshot not read yet */
-	char *buf;  /* SG_AUDIT_LINE_MAX + 1 + READ_BLOCK bytes */
-	size_t pos, end; /* the unread bytes are buf[pos, end) */
-	size_t lineno;
-};
-
-static void reader_close(struct reader *r)
+void sg_audit_reader_close(struct sg_audit_reader *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
+	r->fd = -1;
+	r->buf = NULL;
 }
 
 /*
@@ -272,7 +204,7 @@ static void reader_close(struct reader *r)
  * seen under a brief shared lock ends on a line boundary: reading up to it
  * never sees a half-written record, and appends are not held up meanwhile.
  */
-static int reader_open(struct reader *r, const char *path)
+int sg_audit_reader_open(struct sg_audit_reader *r, const char *path)
 {
 	struct stat st;
 	int error;
@@ -289,19 +221,19 @@ static int reader_open(struct reader *r, const char *path)
 	flock(r->fd, LOCK_UN);
 	if (!error && !S_ISREG(st.st_mode))
 		error = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-	if (!error && !(r->buf = malloc(SG_AUDIT_LINE_MAX + 1 + READ_BLOCK)))
+	if (!error && !(r->buf = malloc(SG_AUDIT_LINE_MAX + 1 + SG_AUDIT_READ_BLOCK)))
 		error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
 	if (error)
-		reader_close(r);
+		sg_audit_reader_close(r);
 	else
 		r->left = st.st_size;
 	return error;
 }
 
 /* Move the unread bytes to the front and read the next block after them. */
-static int reader_fill(struct reader *r)
+static int reader_fill(struct sg_audit_reader *r)
 {
-	size_t want = r->left < READ_BLOCK ? (size_t)r->left : READ_BLOCK;
+	size_t want = r->left < SG_AUDIT_READ_BLOCK ? (size_t)r->left : SG_AUDIT_READ_BLOCK;
 	ssize_t n;
 
 	memmove(r->buf, r->buf + r->pos, r->end - r->pos);
@@ -320,13 +252,8 @@ static int reader_fill(struct reader *r)
 	return SG_OK;
 }
 
-/*
- * The next line, without its newline: *line points into the reader's buffer
- * until the next call. Returns 1 with *torn set when the line has no newline
- * (the end of the log), 0 at the end, or an error: SG_ERR_TAMPER for a line
- * longer than SG_AUDIT_LINE_MAX (r->lineno is then that line), SG_ERR_IO.
- */
-static int reader_next(struct reader *r, const char **line, size_t *len, int *torn)
+/* The next line; see audit_internal.h. */
+int sg_audit_reader_next(struct sg_audit_reader *r, const char **line, size_t *len, int *torn)
 {
 	size_t scanned = 0;
 	char *nl;
@@ -364,15 +291,15 @@ static int reader_next(struct reader *r, const char **line, size_t *len, int *to
 static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t lineno, void *arg),
 		void *arg, size_t *lineno)
 {
-	struct reader r;
+	struct sg_audit_reader r;
 	const char *line = NULL;
 	size_t len = 0;
-	int torn = 0, more = 0, error = reader_open(&r, path);
+	int torn = 0, more = 0, error = sg_audit_reader_open(&r, path);
 
 	*lineno = 0;
 	if (error)
 		return error;
-	while (!error && (more = reader_next(&r, &line, &len, &torn)) == 1) {
+	while (!error && (more = sg_audit_reader_next(&r, &line, &len, &torn)) == 1) {
 		if (torn)
 			error = sg_error_set(SG_ERR_TAMPER,
 					     "%s: line %zu is torn (no final newline)", path,
@@ -383,66 +310,7 @@ static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t
 	if (!error && more < 0)
 		error = more;
 	*lineno = r.lineno;
-	reader_close(&r);
-	return error;
-}
-
-struct verify_state {
-	const char *path;
-	sg_audit_report *report; /* head: the SHA-256 of the line before */
-};
-
-/* Check one line on its own, then against the line before it. */
-static int verify_line(const char *line, size_t len, size_t lineno, void *arg)
-{
-	struct verify_state *st = arg;
-	char why[WHY_MAX];
-	json_t *obj;
-	json_int_t seq;
-	int error = sg_audit_check_record(&obj, line, len, why);
-
-	if (error == SG_ERR_TAMPER)
-		return sg_error_set(error, "%s: line %zu: %s", st->path, lineno, why);
-	if (error)
-		return error;
-	seq = json_integer_value(json_object_get(obj, "seq"));
-	if (seq != (json_int_t)lineno)
-		error = sg_error_set(SG_ERR_TAMPER, "%s: line %zu: seq is %lld, expected %zu (%s)",
-				     st->path, lineno, (long long)seq, lineno,
-				     seq > (json_int_t)lineno
-					     ? "records were removed or reordered before this line"
-					     : "a record was duplicated, inserted or reordered");
-	else if (strcmp(json_string_value(json_object_get(obj, "prev")), st->report->head) == 0)
-		error = sg_sha256_hex(st->report->head, line, len);
-	else if (lineno == 1)
-		error = sg_error_set(SG_ERR_TAMPER,
-				     "%s: line 1: prev is not 64 zeros, so this is not the first "
-				     "record of a log (the records before it were removed)",
-				     st->path);
-	else
-		error = sg_error_set(SG_ERR_TAMPER,
-				     "%s: line %zu: prev does not match the SHA-256 of line %zu (a "
-				     "record was edited, removed, inserted or reordered before "
-				     "this line)",
-				     st->path, lineno, lineno - 1);
-	json_decref(obj);
-	if (!error)
-		st->report->records++;
-	return error;
-}
-
-int sg_audit_verify(const char *path, sg_audit_report *out)
-{
-	sg_audit_report unused;
-	struct verify_state st = { path, out ? out : &unused };
-	size_t lineno;
-	int error;
-
-	memset(st.report, 0, sizeof(*st.report));
-	memcpy(st.report->head, sg_audit_zero_hash, sizeof(sg_audit_zero_hash));
-	error = walk(path, verify_line, &st, &lineno);
-	if (error == SG_ERR_TAMPER)
-		st.report->bad_line = lineno;
+	sg_audit_reader_close(&r);
 	return error;
 }
 

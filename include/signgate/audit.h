@@ -77,28 +77,53 @@ void sg_audit_syslog(const sg_audit_receipt *r, const json_t *record, int facili
 int sg_audit_head(const char *path, long long *seq, char head[65]);
 
 typedef struct sg_audit_report {
-	size_t records;  /* records read and found valid */
-	size_t bad_line; /* first bad line (1-based), 0 when the log is valid */
+	size_t records;  /* records read and found valid, over all files */
+	size_t bad_line; /* first bad line (1-based) of file bad_file; 0: valid */
+	size_t bad_file; /* index into the list of files given */
+	long long first_seq, last_seq; /* of the valid records; 0 when none */
 	/*
 	 * SHA-256 hex of the last valid line, i.e. the "prev" the next record
-	 * will carry (64 zeros for an empty log). The chain cannot show that
-	 * records were cut off its end: keep this value elsewhere and compare.
+	 * will carry (64 zeros for an empty log).
 	 */
 	char head[65];
+	/* Seals (when given): how many were compared with the chain, and the newest. */
+	size_t seals_checked;
+	size_t seals_before; /* seals of records before the first file given */
+	long long sealed_seq;
+	char sealed_time[21];
+	size_t seal_records; /* "seal" records in the chain, each matched to its seal */
 } sg_audit_report;
 
+struct sg_audit_seals;
+
 /*
- * Check the whole chain of the log at `path`, streaming it line by line.
- * Returns SG_OK when every record is well-formed, its "hash" matches, its
- * "seq" follows the previous one and its "prev" is the SHA-256 of the
- * previous line. Returns SG_ERR_TAMPER with `out->bad_line` set and a message
- * naming the line and what is wrong, or SG_ERR_IO when the log cannot be read.
- * An empty or missing-but-readable-empty log is valid with 0 records; a
- * missing file is SG_ERR_IO. `out` may be NULL. Each line must also be
- * byte for byte the canonical serialization of its record, so a reformatted
- * line is found even where no hash covers its bytes (the last line). Lines
- * written by appends that finish meanwhile are not read.
+ * Check the chain across `n` log files given in order (a rotated log's
+ * archives, oldest first, then the current file), streaming each one. Every
+ * record must be well-formed, its "hash" must match its content, each line
+ * must be byte for byte the canonical serialization of its record (so a
+ * reformatted line is found even where no hash covers its bytes: the last
+ * line), "seq" must follow the previous record's and "prev" must be the
+ * SHA-256 of the previous line, also from the last line of one file to the
+ * first of the next. The first record is seq 1 with 64 zeros as "prev", or a
+ * "rotate" record that continues a file not given.
+ *
+ * With `seals` (may be NULL; already loaded and their signatures checked by
+ * sg_audit_seals_load()), each seal must match the line of its seq, no seal
+ * may lie beyond the last record (records cut off the end), and each "seal"
+ * record of the chain must have its seal in the seals file (a seals file
+ * replaced by an older copy). Seals of records before the first file given
+ * are counted in seals_before, not checked.
+ *
+ * Returns SG_OK; SG_ERR_TAMPER with bad_file/bad_line set (bad_line is 0 for
+ * a cut-off end) and a message naming the file, the line and what is wrong;
+ * SG_ERR_IO when a file cannot be read; SG_ERR_NOMEM. `out` may be NULL. The
+ * work is spread over the machine's cores; lines written by appends that
+ * finish meanwhile are not read.
  */
+int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_audit_seals *seals,
+			  sg_audit_report *out);
+
+/* sg_audit_verify_files() of one file without seals. A missing file is SG_ERR_IO. */
 int sg_audit_verify(const char *path, sg_audit_report *out);
 
 /*
