@@ -531,6 +531,102 @@ int sg_audit_head(const char *path, long long *seq, char head[65])
 	return error;
 }
 
+/*
+ * Create the archive name "<log>.<UTC time>" (with "-2", "-3"... when taken)
+ * as a new empty private file, so that no other rotation can take it.
+ */
+static int create_archive(int *fd, char *out, size_t size, const char *path)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
+		return sg_error_set(SG_ERR_IO, "cannot read the time");
+	for (int n = 1; n < 1000; n++) {
+		if (n == 1)
+			snprintf(out, size, "%s.%s", path, stamp);
+		else
+			snprintf(out, size, "%s.%s-%d", path, stamp, n);
+		*fd = open(out, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (*fd >= 0)
+			return SG_OK;
+		if (errno != EEXIST)
+			break;
+	}
+	return sg_error_set(SG_ERR_IO, "%s: cannot create the archive %s: %s", path, out,
+			    strerror(errno));
+}
+
+/*
+ * Under the old log's lock: write the new log's first record into the
+ * archive name, then swap the two names in one step (RENAME_EXCHANGE). There
+ * is no moment without a log at `path`, and no crash leaves a half-rotated
+ * pair: before the swap the archive name holds a spare file, after it holds
+ * the old log. Appends waiting for the old log's lock find it renamed and
+ * open the new one (open_locked).
+ */
+static int rotate_locked(sg_audit_rotate_report *out, int fd, off_t size, const char *path)
+{
+	char id[SG_AUDIT_ID_LEN], prev[HEX_LEN + 1];
+	char *line = NULL, *base;
+	json_int_t seq;
+	json_t *rec;
+	size_t len;
+	int afd = -1, error;
+
+	error = chain_head(&seq, prev, fd, size, path);
+	if (error || size == 0)
+		return error;
+	error = create_archive(&afd, out->archive, sizeof(out->archive), path);
+	if (error)
+		return error;
+	base = strrchr(out->archive, '/');
+	rec = json_pack("{s:s, s:s, s:{s:s, s:I, s:s}}", "action", "rotate", "decision", "rotated",
+			"previous", "file", base ? base + 1 : out->archive, "last_seq", seq - 1,
+			"head", prev);
+	if (!rec)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = make_line(&line, &len, path, rec, seq, prev, id);
+	if (!error)
+		error = write_line(afd, line, len, 0, out->archive);
+	if (!error && renameat2(AT_FDCWD, out->archive, AT_FDCWD, path, RENAME_EXCHANGE) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot swap in the new log: %s", path,
+				     strerror(errno));
+	if (error)
+		unlink(out->archive);
+	else
+		error = sync_parent(path);
+	if (!error) {
+		memcpy(out->audit_id, id, sizeof(id));
+		out->last_seq = (long long)seq - 1;
+		memcpy(out->head, prev, sizeof(prev));
+	}
+	close(afd);
+	json_decref(rec);
+	free(line);
+	return error;
+}
+
+int sg_audit_rotate(const char *path, sg_audit_rotate_report *out)
+{
+	struct stat st;
+	int fd = -1, error;
+
+	memset(out, 0, sizeof(*out));
+	/* open_locked() would create a missing log: there is nothing to rotate. */
+	if (lstat(path, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot rotate: %s", path, strerror(errno));
+	error = open_locked(&fd, &st, path);
+	if (error)
+		return error;
+	error = rotate_locked(out, fd, st.st_size, path);
+	flock(fd, LOCK_UN);
+	close(fd);
+	return error;
+}
+
 /* Copy [start, size) of the log into a new private quarantine file, fsynced. */
 static int quarantine_tail(sg_audit_repair_report *out, int fd, off_t start, off_t size,
 			   const char *path)

@@ -156,4 +156,24 @@ typedef struct sg_audit_repair_report {
  */
 int sg_audit_repair(const char *path, sg_audit_repair_report *out);
 
+typedef struct sg_audit_rotate_report {
+	char archive[4096];             /* where the old log now is; "" when it was empty */
+	long long last_seq;             /* its last record */
+	char head[65];                  /* and that record's line SHA-256 */
+	char audit_id[SG_AUDIT_ID_LEN]; /* the new log's first record */
+} sg_audit_rotate_report;
+
+/*
+ * Start a new log file at `path`. Under the log's lock, the old file moves to
+ * "<path>.<YYYYMMDDTHHMMSSZ>" (a "-N" suffix when that name is taken) and a
+ * new file takes its place, atomically, whose first record is a "rotate"
+ * record (seq one past the old last record, prev its line's SHA-256, and
+ * "previous": {"file", "last_seq", "head"}), so the chain runs on across the
+ * files: verify them with sg_audit_verify_files(), oldest first. An empty log
+ * is left as it is (out->archive empty); a missing one is SG_ERR_IO. Refuses
+ * (SG_ERR_TAMPER) a log whose last line is torn or not a record. Returns
+ * SG_OK, SG_ERR_TAMPER, SG_ERR_IO.
+ */
+int sg_audit_rotate(const char *path, sg_audit_rotate_report *out);
+
 #endif

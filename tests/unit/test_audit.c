@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -600,6 +601,98 @@ static void test_replaced_while_waiting(char *base[])
 	CHECK_INT(sg_audit_verify(path, NULL), SG_OK);
 }
 
+/* The archives of `path` in name order (which is rotation order here). */
+static size_t archives(const char *path, const char *files[], size_t max)
+{
+	static glob_t g;
+	char pattern[600];
+	size_t n = 0;
+
+	globfree(&g);
+	snprintf(pattern, sizeof(pattern), "%s.2*", path);
+	if (glob(pattern, 0, NULL, &g) == 0)
+		for (; n < g.gl_pathc && n < max; n++)
+			files[n] = g.gl_pathv[n];
+	return n;
+}
+
+/*
+ * Rotations while 8 processes append: every record lands in exactly one
+ * file, the files chain in order, and the ways of getting the list wrong
+ * are named.
+ */
+static void test_rotation(char *base[])
+{
+	const char *path = tmp_path("rot.jsonl"), *files[16];
+	sg_audit_rotate_report rr;
+	sg_audit_report rep;
+	pid_t pids[8];
+	int failed = 0, status, rotations = 0;
+	size_t n;
+
+	CHECK_INT(sg_audit_rotate(path, &rr), SG_ERR_IO); /* no log at all */
+	write_lines(path, base, 0, 0);
+	CHECK_INT(sg_audit_rotate(path, &rr), SG_OK); /* empty: nothing to do */
+	CHECK_STR(rr.archive, "");
+	CHECK_INT(archives(path, files, 16), 0);
+	for (int c = 0; c < 8; c++) {
+		pids[c] = fork();
+		if (pids[c] == 0) {
+			int bad = 0;
+
+			for (int i = 0; i < PER_CHILD; i++)
+				bad |= append_event(path, "approve", c * 100 + i) != SG_OK;
+			_exit(bad);
+		}
+	}
+	for (int r = 0; r < 5; r++) {
+		usleep(20 * 1000);
+		if (sg_audit_rotate(path, &rr) == SG_OK && rr.archive[0])
+			rotations++;
+	}
+	for (int c = 0; c < 8; c++)
+		if (pids[c] <= 0 || waitpid(pids[c], &status, 0) != pids[c] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	CHECK_INT(failed, 0);
+	CHECK(rotations > 0);
+	n = archives(path, files, 15);
+	CHECK_INT(n, rotations);
+	files[n] = path;
+	CHECK_INT(sg_audit_verify_files(files, n + 1, NULL, &rep), SG_OK);
+	CHECK_INT(rep.records, 8 * PER_CHILD + rotations);
+	CHECK_INT(rep.first_seq, 1);
+	CHECK_INT(rep.last_seq, 8 * PER_CHILD + rotations);
+
+	/* The current file alone: valid, starting after the archives. */
+	CHECK_INT(sg_audit_verify_files(&path, 1, NULL, &rep), SG_OK);
+	CHECK(rep.first_seq > 1);
+	/* The archives in the wrong order, or one left out. */
+	if (n >= 1) {
+		const char *swapped[] = { path, files[0] };
+
+		CHECK_INT(sg_audit_verify_files(swapped, 2, NULL, &rep), SG_ERR_TAMPER);
+		CHECK_CONTAINS(sg_error_last(), "files given out of order");
+		CHECK_INT(rep.bad_file, 1);
+		CHECK_INT(rep.bad_line, 1);
+	}
+	if (n >= 2) {
+		files[1] = path;
+		CHECK_INT(sg_audit_verify_files(files, 2, NULL, &rep), SG_ERR_TAMPER);
+		CHECK_CONTAINS(sg_error_last(), "records missing between them");
+	}
+	/* A torn log is not rotated, and nothing is moved. */
+	CHECK_INT(append_event(path, "approve", 1), SG_OK);
+	{
+		int fd = open(path, O_WRONLY | O_APPEND);
+
+		CHECK(fd >= 0 && write(fd, "{\"torn", 6) == 6);
+		close(fd);
+	}
+	CHECK_INT(sg_audit_rotate(path, &rr), SG_ERR_TAMPER);
+	CHECK_INT(archives(path, files, 16), n);
+}
+
 static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;
@@ -632,6 +725,7 @@ int main(void)
 	test_foreach(base_path, base);
 	test_concurrency();
 	test_replaced_while_waiting(base);
+	test_rotation(base);
 	free_lines(base, n);
 
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
