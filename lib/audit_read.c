@@ -316,6 +316,7 @@ static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t
 
 struct foreach_state {
 	const char *path;
+	int (*keep)(const char *line, size_t len, void *arg);
 	int (*fn)(const json_t *record, size_t line, void *arg);
 	void *arg;
 };
@@ -324,9 +325,12 @@ static int foreach_line(const char *line, size_t len, size_t lineno, void *arg)
 {
 	struct foreach_state *st = arg;
 	char why[WHY_MAX];
-	json_t *obj = parse_object(line, len, why);
+	json_t *obj;
 	int ret;
 
+	if (st->keep && !st->keep(line, len, st->arg))
+		return 0;
+	obj = parse_object(line, len, why);
 	if (!obj)
 		return sg_error_set(SG_ERR_TAMPER, "%s: line %zu: %s", st->path, lineno, why);
 	ret = st->fn(obj, lineno, st->arg);
@@ -334,11 +338,17 @@ static int foreach_line(const char *line, size_t len, size_t lineno, void *arg)
 	return ret;
 }
 
-int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),
-		     void *arg)
+int sg_audit_foreach_where(const char *path, int (*keep)(const char *line, size_t len, void *arg),
+			   int (*fn)(const json_t *record, size_t line, void *arg), void *arg)
 {
-	struct foreach_state st = { path, fn, arg };
+	struct foreach_state st = { path, keep, fn, arg };
 	size_t lineno;
 
 	return walk(path, foreach_line, &st, &lineno);
+}
+
+int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),
+		     void *arg)
+{
+	return sg_audit_foreach_where(path, NULL, fn, arg);
 }

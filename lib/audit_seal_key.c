@@ -118,7 +118,8 @@ static int open_token(sg_seal_key *out, const sg_config *cfg, const sg_secret *s
 	if (!out->key)
 		return sg_error_set(SG_ERR_CRYPTO,
 				    "%s: cannot load the sealing key from the token (module %s): "
-				    "wrong PIN, no PIN configured, or no such key",
+				    "wrong PIN, no PIN configured, no such key, or the module "
+				    "does not find the token (its environment, e.g. SOFTHSM2_CONF)",
 				    cfg->seal_key, cfg->seal_pkcs11_module);
 	return SG_OK;
 }

@@ -51,6 +51,8 @@ int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* "audit seal": argv[0] is "seal". */
+int cmd_audit_seal(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 
 #endif

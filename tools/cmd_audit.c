@@ -15,6 +15,7 @@ static const char audit_help[] =
 	"       signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
 	"       signgate audit summary (--config FILE | --log FILE) [FILTERS]\n"
 	"       signgate audit repair  (--config FILE | --log FILE)\n"
+	"       signgate audit seal    --config FILE [--json]   (see 'audit seal --help')\n"
 	"\n"
 	"The audit log is JSON Lines: one record per decision or signature. Each record\n"
 	"carries a sequence number, the SHA-256 of the previous line (\"prev\") and the\n"
@@ -359,6 +360,8 @@ int cmd_audit(int argc, char **argv)
 		fputs(audit_help, stdout);
 		return CLI_EXIT_OK;
 	}
+	if (verb && strcmp(verb, "seal") == 0)
+		return cmd_audit_seal(argc - 1, argv + 1);
 	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show") && strcmp(verb, "summary") &&
 		      strcmp(verb, "repair")))
 		return cli_usage_error("audit", "expected 'audit verify', 'audit show', "

@@ -137,6 +137,14 @@ int sg_audit_verify(const char *path, sg_audit_report *out);
 int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),
 		     void *arg);
 
+/*
+ * sg_audit_foreach() that first asks `keep` (may be NULL) about each line's
+ * raw bytes and parses only the lines it keeps: a query skips most of a large
+ * log without building its records. Lines not kept are not checked either.
+ */
+int sg_audit_foreach_where(const char *path, int (*keep)(const char *line, size_t len, void *arg),
+			   int (*fn)(const json_t *record, size_t line, void *arg), void *arg);
+
 typedef struct sg_audit_repair_report {
 	size_t torn_bytes;              /* 0: nothing was torn, nothing was done */
 	char quarantine[4096];          /* where the torn bytes now are */

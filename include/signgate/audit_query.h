@@ -4,6 +4,7 @@
 #ifndef SIGNGATE_AUDIT_QUERY_H
 #define SIGNGATE_AUDIT_QUERY_H
 
+#include <stddef.h>
 #include <jansson.h>
 
 typedef struct sg_audit_filter {
@@ -20,6 +21,13 @@ typedef struct sg_audit_filter {
 
 /* 1 when `record` meets every criterion of `f` that is set, else 0. */
 int sg_audit_filter_match(const sg_audit_filter *f, const json_t *record);
+
+/*
+ * 0 when no record on this raw line can meet `f` (it lacks the quoted bytes
+ * of an exact-match value), else 1: a cheap test before parsing, for
+ * sg_audit_foreach_where(). Lines holding any escape are always 1.
+ */
+int sg_audit_filter_might_match(const sg_audit_filter *f, const char *line, size_t len);
 
 /* The string at a dotted path such as "approval.id", or NULL. */
 const char *sg_audit_field(const json_t *record, const char *path);

@@ -1,0 +1,88 @@
+/* signgate audit seal: sign the audit log's head with the sealing key. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "signgate/audit_seal.h"
+#include "signgate/config.h"
+#include "signgate/error.h"
+
+static const char seal_help[] =
+	"Usage: signgate audit seal --config FILE [--json]\n"
+	"\n"
+	"Sign the audit log's head (the last record's seq and the SHA-256 of its line)\n"
+	"with the sealing key of \"audit_seal\" in the config, append the seal to the\n"
+	"seals file (\"audit_seal.file\", default <audit_log>.seals) and record it in\n"
+	"the log. The hash chain alone cannot show a log rewritten from scratch or\n"
+	"records cut off its end; 'audit verify' checks the seals against the chain.\n"
+	"Seal after each signing run, or from cron. The sealing key must not be the\n"
+	"code-signing key.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE   signgate.json with an \"audit_seal\" section (required)\n"
+	"      --json          machine-readable output\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Exit codes: 0 sealed; 1 operational error (I/O, wrong password or PIN, key\n"
+	"does not match the certificate, token unavailable); 2 usage or configuration\n"
+	"error (no \"audit_seal\", the sealing key is the code-signing key, unsafe key\n"
+	"file); 3 the log or the seals file is damaged, or the log is behind its last\n"
+	"seal (records were cut off): nothing was sealed.\n";
+
+static void print_seal(const sg_config *cfg, const sg_audit_seal *s, int json)
+{
+	if (json) {
+		json_t *obj = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "log",
+					cfg->audit_log, "seq", (json_int_t)s->seq, "head", s->head,
+					"time", s->time, "signer", s->signer, "file",
+					cfg->seal_file, "line", (json_int_t)s->line);
+		if (obj)
+			cli_print_json(obj);
+		json_decref(obj);
+		return;
+	}
+	printf("sealed   %s: seq %lld, head %.16s..., seal line %zu of %s\n", cfg->audit_log,
+	       s->seq, s->head, s->line, cfg->seal_file);
+}
+
+int cmd_audit_seal(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
+	const char *config = NULL;
+	sg_config *cfg = NULL;
+	sg_audit_seal seal;
+	int json = 0, c, error;
+
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(seal_help, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_error("audit seal", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("audit seal", "unexpected argument '%s'", argv[optind]);
+	if (!config)
+		return cli_usage_error("audit seal", "--config FILE is required");
+	if (sg_config_load(&cfg, config) != SG_OK)
+		return cli_fail();
+	if (!cfg->seal_key) {
+		cli_error("%s: no \"audit_seal\" section: name the sealing \"key\" and \"cert\" "
+			  "there",
+			  cfg->path);
+		sg_config_free(cfg);
+		return CLI_EXIT_USAGE;
+	}
+	error = sg_audit_seal_create(cfg, &seal);
+	if (error == SG_OK)
+		print_seal(cfg, &seal, json);
+	else
+		cli_fail();
+	sg_config_free(cfg);
+	return cli_exit_code(error);
+}
