@@ -1,4 +1,4 @@
-/* signgate audit verify / signgate audit show. */
+/* signgate audit verify | show | summary | repair | rotate (seal: cmd_audit_seal.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,14 +7,16 @@
 #include "cli.h"
 #include "signgate/audit.h"
 #include "signgate/audit_query.h"
+#include "signgate/audit_seal.h"
 #include "signgate/config.h"
 #include "signgate/error.h"
 
 static const char audit_help[] =
-	"Usage: signgate audit verify  (--config FILE | --log FILE) [--json]\n"
+	"Usage: signgate audit verify  (--config FILE | --log FILE...) [SEALS] [--json]\n"
 	"       signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
 	"       signgate audit summary (--config FILE | --log FILE) [FILTERS]\n"
 	"       signgate audit repair  (--config FILE | --log FILE)\n"
+	"       signgate audit rotate  (--config FILE | --log FILE)\n"
 	"       signgate audit seal    --config FILE [--json]   (see 'audit seal --help')\n"
 	"\n"
 	"The audit log is JSON Lines: one record per decision or signature. Each record\n"
@@ -22,7 +24,12 @@ static const char audit_help[] =
 	"SHA-256 of its own content (\"hash\"), so editing, deleting, inserting or\n"
 	"reordering records breaks the chain.\n"
 	"\n"
-	"  verify    check every record and the whole chain; names the first bad line\n"
+	"  verify    check every record and the whole chain; names the first bad line.\n"
+	"            Several --log files are one chain, oldest first (a rotated log's\n"
+	"            archives, then the current file); with --config, --log names the\n"
+	"            archives before the configured log. Seals (--seals FILE with\n"
+	"            --seal-cert PEM, else the config's audit_seal) must each match the\n"
+	"            chain: a rewritten chain or records cut off the end are found\n"
 	"  show      the records: a table (seq, time, action, decision, input, SHA-256,\n"
 	"            approval, actor, reason), the JSON lines themselves (--json), or CSV\n"
 	"            (--csv)\n"
@@ -32,6 +39,9 @@ static const char audit_help[] =
 	"  repair    after a crash mid-append (a torn last line), move the torn bytes\n"
 	"            into <log>.torn-TIME-PID and record the repair in the chain;\n"
 	"            refuses when what precedes them is not a valid record\n"
+	"  rotate    move the log to <log>.<YYYYMMDDTHHMMSSZ> and start a new file whose\n"
+	"            first record chains to the old file's last (atomic; appends wait)\n"
+	"  seal      sign the log's head with the sealing key into the seals file\n"
 	"\n"
 	"Filters (all that are given must hold):\n"
 	"  --product NAME  --approval ID  --sha256 PREFIX (input or output)\n"
@@ -42,21 +52,28 @@ static const char audit_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   take the log path from signgate.json\n"
-	"  -l, --log FILE      the log file itself\n"
+	"  -l, --log FILE      the log file itself (verify: may be repeated, oldest first)\n"
+	"      --seals FILE    verify: the seals file (default: the config's)\n"
+	"      --seal-cert PEM verify: the sealing certificate the seals are pinned to\n"
 	"      --json          machine-readable output\n"
 	"      --csv           CSV (RFC 4180) for show\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit codes: 0 valid; 1 the log cannot be read; 2 usage or configuration error;\n"
-	"3 the chain is broken (tampered or torn).\n";
+	"3 the chain is broken: tampered, torn, cut off after a seal, or a bad seal.\n";
+
+#define MAX_LOGS 4096
 
 typedef struct audit_opts {
 	const char *config, *log;
+	const char *logs[MAX_LOGS]; /* verify: every --log, oldest first */
+	size_t n_logs;
+	const char *seals, *seal_cert;
 	int json, csv;
 	sg_audit_filter filter;
 } audit_opts;
 
-static int parse(audit_opts *o, int argc, char **argv)
+static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 {
 	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
 						  { "log", required_argument, NULL, 'l' },
@@ -71,6 +88,8 @@ static int parse(audit_opts *o, int argc, char **argv)
 						  { "decision", required_argument, NULL, 'D' },
 						  { "since", required_argument, NULL, 's' },
 						  { "until", required_argument, NULL, 'u' },
+						  { "seals", required_argument, NULL, 'e' },
+						  { "seal-cert", required_argument, NULL, 'E' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	sg_audit_filter *f = &o->filter;
@@ -80,7 +99,13 @@ static int parse(audit_opts *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:l:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
-		case 'l': o->log = optarg; break;
+		case 'l':
+			if (o->n_logs == MAX_LOGS)
+				return cli_usage_error("audit", "more than %d log files", MAX_LOGS);
+			o->log = o->logs[o->n_logs++] = optarg;
+			break;
+		case 'e': o->seals = optarg; break;
+		case 'E': o->seal_cert = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'v': o->csv = 1; break;
 		case 'P': f->product = optarg; break;
@@ -96,8 +121,17 @@ static int parse(audit_opts *o, int argc, char **argv)
 		default: return cli_usage_error("audit", "bad option");
 		}
 	}
-	if (!o->config == !o->log)
-		return cli_usage_error("audit", "give exactly one of --config FILE or --log FILE");
+	if (!o->config && !o->log)
+		return cli_usage_error("audit", "give --config FILE or --log FILE");
+	if (o->config && o->log && strcmp(verb, "verify") != 0)
+		return cli_usage_error("audit",
+				       "give one of --config FILE or --log FILE, not both");
+	if (o->n_logs > 1 && strcmp(verb, "verify") != 0)
+		return cli_usage_error("audit", "only 'audit verify' takes more than one --log");
+	if (!o->seals != !o->seal_cert && !o->config)
+		return cli_usage_error("audit", "give --seals FILE and --seal-cert FILE together");
+	if ((o->seals || o->seal_cert) && strcmp(verb, "verify") != 0)
+		return cli_usage_error("audit", "--seals and --seal-cert go with 'audit verify'");
 	if (o->json && o->csv)
 		return cli_usage_error("audit", "give --json or --csv, not both");
 	if (optind != argc)
@@ -105,26 +139,124 @@ static int parse(audit_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static int audit_verify(const char *log, int json)
+/*
+ * The seals to check against the chain: --seals with --seal-cert, else the
+ * config's "audit_seal" section. *file stays NULL when there are none to use.
+ */
+static int load_seals(sg_audit_seals *seals, const char **file, const audit_opts *o,
+		      const sg_config *cfg)
+{
+	const char *cert = o->seal_cert ? o->seal_cert : cfg ? cfg->seal_cert : NULL;
+
+	*file = o->seals ? o->seals : cfg ? cfg->seal_file : NULL;
+	memset(seals, 0, sizeof(*seals));
+	if (!*file || !cert) {
+		*file = NULL;
+		return SG_OK;
+	}
+	return sg_audit_seals_load(seals, *file, cert);
+}
+
+static void print_verify_json(const audit_opts *o, const sg_audit_report *rep, int error,
+			      const char *seals_file, const sg_audit_seals *seals)
+{
+	json_t *files = json_array(), *obj;
+
+	for (size_t i = 0; i < o->n_logs; i++)
+		json_array_append_new(files, json_string(o->logs[i]));
+	obj = json_pack("{s:o, s:b, s:I, s:I, s:I, s:s?, s:I, s:s, s:s?, s:b, s:I, s:I, s:I, "
+			"s:s?, s:s}",
+			"files", files, "valid", error == SG_OK, "records",
+			(json_int_t)rep->records, "first_seq", (json_int_t)rep->first_seq,
+			"last_seq", (json_int_t)rep->last_seq, "bad_file",
+			error && error != SG_ERR_IO ? o->logs[rep->bad_file] : NULL, "bad_line",
+			(json_int_t)rep->bad_line, "head", rep->head, "seals", seals_file,
+			"seals_missing", seals_file && seals->missing, "seals_checked",
+			(json_int_t)rep->seals_checked, "seals_before",
+			(json_int_t)rep->seals_before, "sealed_seq", (json_int_t)rep->sealed_seq,
+			"sealed_time", rep->sealed_time[0] ? rep->sealed_time : NULL, "message",
+			error ? sg_error_last() : "");
+	if (obj)
+		cli_print_json(obj);
+	json_decref(obj);
+}
+
+static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
+			      const char *seals_file, const sg_audit_seals *seals)
+{
+	const char *what = o->n_logs > 1 ? "files" : o->logs[0];
+
+	if (o->n_logs > 1)
+		printf("valid    %zu files, %s ... %s:", o->n_logs, o->logs[0],
+		       o->logs[o->n_logs - 1]);
+	else
+		printf("valid    %s:", what);
+	printf(" %zu records (seq %lld-%lld), chain intact (head %.16s...)\n", rep->records,
+	       rep->first_seq, rep->last_seq, rep->head);
+	if (rep->first_seq > 1)
+		printf("note     the first record continues a rotated log (seq %lld before it): "
+		       "give the older files first to check that link\n",
+		       rep->first_seq - 1);
+	if (!seals_file)
+		printf("note     no seals checked: records cut off the end, or a chain rewritten "
+		       "from scratch, would not show (configure audit_seal, or give --seals "
+		       "and --seal-cert)\n");
+	else if (seals->missing)
+		printf("note     no seals yet (%s does not exist): run `signgate audit seal`\n",
+		       seals_file);
+	else
+		printf("sealed   %zu seals match the chain; the newest covers seq %lld (made %s)"
+		       "%s\n",
+		       rep->seals_checked, rep->sealed_seq,
+		       rep->sealed_time[0] ? rep->sealed_time : "-",
+		       rep->seals_before ? "; older seals cover files not given" : "");
+	if (seals_file && rep->last_seq > rep->sealed_seq && !seals->missing)
+		printf("note     records after seq %lld are not sealed yet\n", rep->sealed_seq);
+}
+
+static int audit_verify(audit_opts *o, const sg_config *cfg)
 {
 	sg_audit_report rep = { 0 };
-	int error = sg_audit_verify(log, &rep);
+	sg_audit_seals seals;
+	const char *seals_file;
+	int error;
 
-	if (json) {
-		json_t *obj = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s}", "log", log, "valid",
-					error == SG_OK, "records", (json_int_t)rep.records,
-					"bad_line", (json_int_t)rep.bad_line, "head", rep.head,
-					"message", error ? sg_error_last() : "");
-		if (obj)
-			cli_print_json(obj);
-		json_decref(obj);
-	} else if (error == SG_OK) {
-		printf("valid    %s: %zu records, chain intact (head %.16s...)\n", log, rep.records,
-		       rep.head);
-	} else {
-		printf("invalid  %s\n", sg_error_last());
+	if (cfg && o->n_logs < MAX_LOGS)
+		o->logs[o->n_logs++] = cfg->audit_log; /* the current log comes last */
+	error = load_seals(&seals, &seals_file, o, cfg);
+	if (error == SG_ERR_TAMPER) {
+		if (o->json)
+			print_verify_json(o, &rep, error, seals_file, &seals);
+		else
+			printf("invalid  %s\n", sg_error_last());
+		return cli_exit_code(error);
 	}
+	if (error)
+		return cli_fail();
+	error = sg_audit_verify_files(o->logs, o->n_logs, seals_file ? &seals : NULL, &rep);
+	if (o->json)
+		print_verify_json(o, &rep, error, seals_file, &seals);
+	else if (error == SG_OK)
+		print_verify_text(o, &rep, seals_file, &seals);
+	else
+		printf("invalid  %s\n", sg_error_last());
+	sg_audit_seals_free(&seals);
 	return cli_exit_code(error);
+}
+
+static int audit_rotate(const char *log)
+{
+	sg_audit_rotate_report rep;
+
+	if (sg_audit_rotate(log, &rep) != SG_OK)
+		return cli_fail();
+	if (!rep.archive[0])
+		printf("empty    %s: no records yet; nothing to rotate\n", log);
+	else
+		printf("rotated  %s: records up to seq %lld are now in %s; the new log starts "
+		       "with record %s, chained to them\n",
+		       log, rep.last_seq, rep.archive, rep.audit_id);
+	return CLI_EXIT_OK;
 }
 
 static const char *field_or_dash(const json_t *rec, const char *path)
@@ -208,6 +340,14 @@ static int show_one(const json_t *rec, size_t line, void *arg)
 	return 0;
 }
 
+/* Lines that cannot match are skipped unparsed: large logs stay quick to query. */
+static int might_show(const char *line, size_t len, void *arg)
+{
+	const audit_opts *o = arg;
+
+	return sg_audit_filter_might_match(&o->filter, line, len);
+}
+
 static int audit_show(const audit_opts *o)
 {
 	int error;
@@ -218,7 +358,7 @@ static int audit_show(const audit_opts *o)
 	else if (!o->json)
 		printf("%5s %-20s %-6s %-8s %-28s %-12s %-20s %-10s %s\n", "SEQ", "TIME (UTC)",
 		       "ACTION", "DECISION", "INPUT", "SHA-256", "APPROVAL", "ACTOR", "REASON");
-	error = sg_audit_foreach(o->log, show_one, (void *)o);
+	error = sg_audit_foreach_where(o->log, might_show, show_one, (void *)o);
 	if (error)
 		return cli_fail();
 	return CLI_EXIT_OK;
@@ -363,10 +503,11 @@ int cmd_audit(int argc, char **argv)
 	if (verb && strcmp(verb, "seal") == 0)
 		return cmd_audit_seal(argc - 1, argv + 1);
 	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show") && strcmp(verb, "summary") &&
-		      strcmp(verb, "repair")))
+		      strcmp(verb, "repair") && strcmp(verb, "rotate")))
 		return cli_usage_error("audit", "expected 'audit verify', 'audit show', "
-						"'audit summary' or 'audit repair'");
-	rc = parse(&o, argc - 1, argv + 1);
+						"'audit summary', 'audit repair', 'audit rotate' "
+						"or 'audit seal'");
+	rc = parse(&o, verb, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
@@ -374,7 +515,9 @@ int cmd_audit(int argc, char **argv)
 	if (cfg)
 		o.log = cfg->audit_log;
 	if (strcmp(verb, "verify") == 0)
-		rc = audit_verify(o.log, o.json);
+		rc = audit_verify(&o, cfg);
+	else if (strcmp(verb, "rotate") == 0)
+		rc = audit_rotate(o.log);
 	else if (strcmp(verb, "show") == 0)
 		rc = audit_show(&o);
 	else if (strcmp(verb, "repair") == 0)
