@@ -16,6 +16,8 @@ Create an example two-tier internal PKI with OpenSSL 3 in OUTDIR (mode 0700):
   root CA (RSA-4096, 10 years), issuing CA (RSA-4096, pathlen:0),
   code-signing leaf (RSA-3072, EKU codeSigning only), PKCS#12 + password file,
   a TSA certificate (RSA-3072, EKU critical timeStamping) issued by the root,
+  an audit-seal key and certificate (ECDSA P-256, encrypted, EKU 2.999.3 only:
+  not code signing) issued by the root, for 'signgate audit seal',
   CRLs of both CAs (crl.pem; DER root.crl and issuing.crl for publishing),
   an 'openssl ts -reply' config (tsa.cnf) and a ready signgate.json.
 Every issued certificate carries an HTTP CRL distribution point and an
@@ -235,6 +237,9 @@ pki_files=(root.pem root.cer root.key issuing.pem issuing.cer issuing.key chain.
 legacy_files=(root.pem root.cer root.key issuing.pem issuing.key chain.pem
 	signer.pem signer.key signer.p12 signer.pass ca.pass signgate.json)
 tsa_files=(tsa.pem tsa.key tsa-chain.pem tsa.cnf)
+# The audit log's sealing identity ("audit_seal"); a PKI made before it
+# existed is still complete without it (--force adds it).
+seal_files=(seal.pem seal.key seal.pass)
 # Written by earlier versions of this script (the TSA had its own root);
 # --force removes them.
 old_files=(tsa-root.pem tsa-root.key)
@@ -262,6 +267,7 @@ report() {
 	printf '  trust anchor:  root.pem (root.cer for Windows Trusted Root)\n'
 	printf '  signer:        signer.p12 (password in signer.pass)\n'
 	[ -f "$dir/tsa.cnf" ] && printf '  TSA:           tsa.cnf (TSA certificate issued by root.pem)\n'
+	[ -f "$dir/seal.pem" ] && printf '  audit seal:    seal.key + seal.pem (password in seal.pass): "audit_seal"\n'
 	if [ -f "$dir/crl.pem" ]; then
 		printf '  CRLs:          crl.pem (trust.crl_file)\n'
 		printf '  publish at:    %s/ <- root.crl root.cer issuing.crl issuing.cer\n' "${cdp%/*}"
@@ -303,7 +309,7 @@ outdir=$(cd -- "$outdir" && pwd -P)
 
 if [ "$mode" = create ]; then
 	existing=0
-	for f in "${pki_files[@]}" "${tsa_files[@]}"; do
+	for f in "${pki_files[@]}" "${tsa_files[@]}" "${seal_files[@]}"; do
 		[ -e "$outdir/$f" ] && existing=$((existing + 1))
 	done
 	if [ "$existing" -gt 0 ] && [ "$force" -eq 0 ]; then
@@ -315,6 +321,9 @@ if [ "$mode" = create ]; then
 			[ "$url_set" -eq 0 ] || [ "$cdp" = "$pki_url/issuing.crl" ] ||
 				printf '%s: warning: the certificates carry %s, not --pki-url %s; --force makes a new PKI with it\n' \
 					"$prog" "${cdp%/*}" "$pki_url" >&2
+			complete "${seal_files[@]}" ||
+				printf '%s: warning: %s has no audit-seal key (seal.key, seal.pem); --force makes a PKI with one\n' \
+					"$prog" "$outdir" >&2
 			crl_check "$outdir"
 			report "$outdir"
 			exit 0
@@ -494,6 +503,7 @@ fi
 # strips trailing CR/LF, so the file is read the same way by both either way.
 openssl rand -hex 24 | tr -d '\n' >"$work/signer.pass"
 openssl rand -hex 24 | tr -d '\n' >"$work/ca.pass"
+openssl rand -hex 24 | tr -d '\n' >"$work/seal.pass"
 
 mkdir -p -- "$work/ca/root" "$work/ca/issuing"
 write_ca_cnf
@@ -535,6 +545,18 @@ subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 crlDistributionPoints  = URI:$pki_url/issuing.crl
 authorityInfoAccess    = caIssuers;URI:$pki_url/issuing.cer
+
+# The audit log's sealing certificate: signs seals of the log's head, nothing
+# else. Its only EKU is 2.999.3 (the ITU-T example arc, as the TSA policy):
+# no code signing, so it can never pass as a code-signing certificate.
+[ v3_seal ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = 2.999.3
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+crlDistributionPoints  = URI:$pki_url/root.crl
+authorityInfoAccess    = caIssuers;URI:$pki_url/root.cer
 
 [ v3_tsa ]
 basicConstraints       = critical, CA:FALSE
@@ -594,6 +616,9 @@ genkey issuing rsa 4096 ca.pass &
 pids+=($!)
 genkey signer "$key_type" 3072 signer.pass &
 pids+=($!)
+# The sealing key: a key of its own, never the code-signing key.
+genkey seal ec 0 seal.pass &
+pids+=($!)
 if [ "$with_tsa" -eq 1 ]; then
 	# tsa.key stays unencrypted: 'openssl ts -reply' from tsa.cnf and
 	# osslsigncode's -TSA-key read it without a password prompt.
@@ -608,6 +633,11 @@ selfsign root "$org/CN=Example Corp Internal Root CA" 3650 v3_root
 issue issuing ca.pass "$org/CN=Example Corp Code Signing CA" 1825 v3_issuing root
 issue signer signer.pass "$org/OU=Software Packaging/CN=Example Corp Code Signing" \
 	"$days" v3_codesign issuing
+
+# Issued by the root beside the issuing CA, which issues code-signing
+# certificates only.
+issue seal seal.pass "$org/OU=Software Packaging/CN=Example Corp signgate Audit Seal" 1825 \
+	v3_seal root
 
 ossl x509 -in "$work/root.pem" -outform DER -out "$work/root.cer"
 ossl x509 -in "$work/issuing.pem" -outform DER -out "$work/issuing.cer"
@@ -671,6 +701,11 @@ gen_crls
 
 # Check the profile before anything is moved into place.
 check_leaf "$work/signer.pem"
+# The sealing certificate chains to the root and can never sign code.
+ossl verify -crl_check_all -CRLfile "$work/crl.pem" -CAfile "$work/root.pem" "$work/seal.pem"
+if openssl x509 -in "$work/seal.pem" -noout -ext extendedKeyUsage 2>/dev/null | grep -q 'Code Signing'; then
+	die "seal.pem allows code signing"
+fi
 [ "$(cert_cdp "$work/signer.pem")" = "$pki_url/issuing.crl" ] ||
 	die "leaf lacks the CRL distribution point $pki_url/issuing.crl"
 if [ "$with_tsa" -eq 1 ]; then
@@ -698,6 +733,12 @@ fi
 	printf '    "certificate": "signer.pem",\n'
 	printf '    "timestamp_urls": []\n'
 	printf '  },\n'
+	# The key that seals the audit log's head (signgate audit seal).
+	printf '  "audit_seal": {\n'
+	printf '    "key": "seal.key",\n'
+	printf '    "cert": "seal.pem",\n'
+	printf '    "password_file": "seal.pass"\n'
+	printf '  },\n'
 	printf '  "osslsigncode": "/usr/bin/osslsigncode"\n'
 	printf '}\n'
 } >"$work/signgate.json"
@@ -709,7 +750,7 @@ chmod 0644 -- "$work"/*.pem "$work"/*.cer "$work/signgate.json"
 
 # --force: drop the TSA files of an earlier run so a --no-tsa PKI has none,
 # and the CA database of the replaced PKI.
-for f in "${pki_files[@]}" "${tsa_files[@]}" "${old_files[@]}" tsaserial tsaserial.old; do
+for f in "${pki_files[@]}" "${tsa_files[@]}" "${seal_files[@]}" "${old_files[@]}" tsaserial tsaserial.old; do
 	[ -e "$work/$f" ] || rm -f -- "${outdir:?}/$f"
 done
 rm -rf -- "${outdir:?}/ca"

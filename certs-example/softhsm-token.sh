@@ -21,7 +21,10 @@ OUTDIR/softhsm/ (own softhsm2.conf, token files inside it) labelled
 OUTDIR/token.so-pin (0600, no trailing newline), and imports the existing
 signer key (signer.key, password signer.pass) as object 'signer' (id 01),
 with its public key and signer.pem. Writes signer-chain.pem (leaf + issuing
-CA) and signgate-pkcs11.json beside signgate.json.
+CA) and signgate-pkcs11.json beside signgate.json. When the PKI has an
+audit-seal key (seal.key, password seal.pass), it is imported too, as object
+'seal' (id 03) with seal.pem, and signgate-pkcs11.json seals the audit log
+with it ("audit_seal"; signgate then needs SOFTHSM2_CONF in its environment).
 
   --ec     also generate an ECDSA P-256 key pair 'signer-ec' (id 02) inside
            the token (never leaves it), a CSR for it through OpenSSL's pkcs11
@@ -114,6 +117,9 @@ hsm=$outdir/softhsm
 conf=$hsm/softhsm2.conf
 rsa_uri="pkcs11:token=$label;object=signer;type=private"
 ec_uri="pkcs11:token=$label;object=signer-ec;type=private"
+seal_uri="pkcs11:token=$label;object=seal;type=private"
+with_seal=0
+[ ! -s "$outdir/seal.key" ] || [ ! -s "$outdir/seal.pass" ] || [ ! -s "$outdir/seal.pem" ] || with_seal=1
 # Everything this script writes into OUTDIR (softhsm/ aside).
 rsa_outputs=(token.pin token.so-pin signer-chain.pem signgate-pkcs11.json)
 ec_outputs=(signer-ec.pem signer-ec-chain.pem signgate-pkcs11-ec.json)
@@ -124,6 +130,7 @@ report() {
 	printf '  SOFTHSM2_CONF: %s\n' "$conf"
 	printf '  PINs:          token.pin (user), token.so-pin (SO)\n'
 	printf '  RSA key:       %s -> signgate-pkcs11.json\n' "$rsa_uri"
+	[ "$with_seal" -eq 0 ] || printf '  audit seal:    %s (seal.pem)\n' "$seal_uri"
 	if [ -s "$outdir/signgate-pkcs11-ec.json" ]; then
 		printf '  ECDSA key:     %s -> signgate-pkcs11-ec.json\n' "$ec_uri"
 		printf '  ECDSA leaf SHA-1 thumbprint: %s\n' "$(openssl x509 -in "$outdir/signer-ec.pem" \
@@ -225,16 +232,24 @@ SG_SO_PIN=$so_pin SG_TOKEN_PIN=$user_pin p11 --token-label "$label" --login --lo
 	--so-pin env:SG_SO_PIN --init-pin --new-pin env:SG_TOKEN_PIN
 unset so_pin
 
-# The existing signer key, decrypted into a pipe (never into a file) and
-# written as a sensitive private key object; then its public key and
-# certificate under the same id, as PKCS#11 applications expect.
-openssl pkey -in "$outdir/signer.key" -passin "file:$outdir/signer.pass" -outform DER |
-	p11_user --write-object /dev/stdin --type privkey --id 01 --label signer \
-		--usage-sign --sensitive
-openssl x509 -in "$outdir/signer.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
-	p11_user --write-object /dev/stdin --type pubkey --id 01 --label signer
-openssl x509 -in "$outdir/signer.pem" -outform DER |
-	p11_user --write-object /dev/stdin --type cert --id 01 --label signer
+# import_key NAME ID KEY PASSFILE CERT: a PEM key (decrypted into a pipe,
+# never into a file) as a sensitive private key object, with its public key
+# and certificate under the same id, as PKCS#11 applications expect.
+import_key() {
+	openssl pkey -in "$3" -passin "file:$4" -outform DER |
+		p11_user --write-object /dev/stdin --type privkey --id "$2" --label "$1" \
+			--usage-sign --sensitive
+	openssl x509 -in "$5" -pubkey -noout | openssl pkey -pubin -outform DER |
+		p11_user --write-object /dev/stdin --type pubkey --id "$2" --label "$1"
+	openssl x509 -in "$5" -outform DER |
+		p11_user --write-object /dev/stdin --type cert --id "$2" --label "$1"
+}
+
+# The existing signer key.
+import_key signer 01 "$outdir/signer.key" "$outdir/signer.pass" "$outdir/signer.pem"
+# The audit log's sealing key: a key of its own, beside the signing key.
+[ "$with_seal" -eq 0 ] ||
+	import_key seal 03 "$outdir/seal.key" "$outdir/seal.pass" "$outdir/seal.pem"
 
 # OpenSSL's pkcs11 engine (libp11) on our module. Its PIN comes from
 # -passin file:token.pin (the engine's UI callback), never from the URI.
@@ -269,6 +284,7 @@ check_key() {
 }
 
 check_key "$rsa_uri" "$outdir/signer.pem"
+[ "$with_seal" -eq 0 ] || check_key "$seal_uri" "$outdir/seal.pem"
 cat "$outdir/signer.pem" "$outdir/issuing.pem" >"$outdir/signer-chain.pem"
 
 if [ "$with_ec" -eq 1 ]; then
@@ -290,9 +306,12 @@ chmod 0644 -- "$outdir"/signer*-chain.pem
 # write_config OUT KEY_URI CHAIN CERT: signgate.json with the signing key in
 # the token; policy, audit log, trust and the other signing settings as there.
 write_config() {
-	/usr/bin/python3 - "$outdir/signgate.json" "$outdir/$1" "$module" "$2" "$3" "$4" "$conf" <<'PY'
+	local seal=
+	[ "$with_seal" -eq 0 ] || seal=$seal_uri
+	/usr/bin/python3 - "$outdir/signgate.json" "$outdir/$1" "$module" "$2" "$3" "$4" "$conf" \
+		"$seal" <<'PY'
 import json, sys
-src, dst, module, key, chain, cert, conf = sys.argv[1:]
+src, dst, module, key, chain, cert, conf, seal = sys.argv[1:]
 with open(src) as f:
     cfg = json.load(f)
 old = cfg.get("signing", {})
@@ -312,6 +331,11 @@ for k, v in old.items():
         signing[k] = v
 signing.setdefault("timestamp_urls", [])
 cfg["signing"] = signing
+if seal:
+    # The sealing key in the token too. The module reads SOFTHSM2_CONF from
+    # signgate's own environment: it is loaded into signgate, not a child.
+    cfg["audit_seal"] = {"key": seal, "pkcs11_module": module, "cert": "seal.pem",
+                         "pin_file": "token.pin"}
 with open(dst, "w") as f:
     json.dump(cfg, f, indent=2)
     f.write("\n")

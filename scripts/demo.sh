@@ -86,6 +86,10 @@ step "8. The audit log: chain check and records"
 show "$sg" audit verify --config pki/signgate.json
 show "$sg" audit show --config pki/signgate.json
 
+step "8b. Seal the log's head with the sealing key (seal.key, not the code-signing key)"
+show "$sg" audit seal --config pki/signgate.json
+show "$sg" audit verify --config pki/signgate.json
+
 step "9. What the Windows side imports (root, intermediates, thumbprint, script)"
 show "$sg" cert export --config pki/signgate.json --out-dir windows-trust
 
