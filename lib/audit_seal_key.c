@@ -103,7 +103,10 @@ static int open_token(sg_seal_key *out, const sg_config *cfg, const sg_secret *s
 	if (error)
 		return error;
 	out->engine = e;
-	/* libp11 keeps its own copy of the PIN and wipes it when the engine finishes. */
+	/*
+	 * libp11 keeps its own copy of the PIN until the engine is destroyed,
+	 * and cleanses it then (see sg_seal_key_free()).
+	 */
 	if (secret->data && !ENGINE_ctrl_cmd_string(e, "PIN", secret->data, 0)) {
 		ERR_clear_error();
 		return sg_error_set(SG_ERR_TOOL, "the pkcs11 engine refused the PIN of %s",
@@ -145,7 +148,14 @@ int sg_seal_key_open(sg_seal_key *out, const sg_config *cfg)
 void sg_seal_key_free(sg_seal_key *k)
 {
 	EVP_PKEY_free(k->key);
-	if (k->engine)
+	/*
+	 * Off OpenSSL's engine list, the engine is destroyed when its last
+	 * reference goes (ours, once the key is freed), and libp11 cleanses
+	 * its copy of the PIN then rather than at exit.
+	 */
+	if (k->engine) {
+		ENGINE_remove(k->engine);
 		ENGINE_finish(k->engine);
+	}
 	memset(k, 0, sizeof(*k));
 }
