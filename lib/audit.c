@@ -599,7 +599,9 @@ static int rotate_locked(sg_audit_rotate_report *out, int fd, off_t size, const 
 	else
 		error = sync_parent(path);
 	if (!error) {
-		memcpy(out->audit_id, id, sizeof(id));
+		memcpy(out->record.id, id, sizeof(id));
+		out->record.seq = (long long)seq;
+		error = sg_sha256_hex(out->record.line_sha256, line, len - 1);
 		out->last_seq = (long long)seq - 1;
 		memcpy(out->head, prev, sizeof(prev));
 	}
@@ -716,7 +718,7 @@ int sg_audit_repair(const char *path, sg_audit_repair_report *out)
 			"torn_sha256", out->torn_sha256);
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_audit_append(path, rec, out->audit_id);
+	error = sg_audit_append_receipt(path, rec, &out->record);
 	json_decref(rec);
 	return error;
 }

@@ -191,7 +191,7 @@ static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
 		       o->logs[o->n_logs - 1]);
 	else
 		printf("valid    %s:", what);
-	printf(" %zu records (seq %lld-%lld), chain intact (head %.16s...)\n", rep->records,
+	printf(" %zu records, chain intact (seq %lld-%lld, head %.16s...)\n", rep->records,
 	       rep->first_seq, rep->last_seq, rep->head);
 	if (rep->first_seq > 1)
 		printf("note     the first record continues a rotated log (seq %lld before it): "
@@ -244,18 +244,37 @@ static int audit_verify(audit_opts *o, const sg_config *cfg)
 	return cli_exit_code(error);
 }
 
-static int audit_rotate(const char *log)
+/*
+ * The log's own records (rotate, repair) go to syslog like any other when the
+ * config forwards records, so a SIEM sees every seq.
+ */
+static void forward(const sg_config *cfg, const sg_audit_receipt *r, const char *action,
+		    const char *decision)
+{
+	json_t *rec;
+
+	if (!cfg || cfg->syslog_facility < 0)
+		return;
+	rec = json_pack("{s:s, s:s}", "action", action, "decision", decision);
+	if (rec)
+		sg_audit_syslog(r, rec, cfg->syslog_facility, cfg->syslog_tag);
+	json_decref(rec);
+}
+
+static int audit_rotate(const char *log, const sg_config *cfg)
 {
 	sg_audit_rotate_report rep;
 
 	if (sg_audit_rotate(log, &rep) != SG_OK)
 		return cli_fail();
+	if (rep.archive[0])
+		forward(cfg, &rep.record, "rotate", "rotated");
 	if (!rep.archive[0])
 		printf("empty    %s: no records yet; nothing to rotate\n", log);
 	else
 		printf("rotated  %s: records up to seq %lld are now in %s; the new log starts "
 		       "with record %s, chained to them\n",
-		       log, rep.last_seq, rep.archive, rep.audit_id);
+		       log, rep.last_seq, rep.archive, rep.record.id);
 	return CLI_EXIT_OK;
 }
 
@@ -474,18 +493,20 @@ static int audit_summary(const audit_opts *o)
 	return error ? cli_fail() : CLI_EXIT_OK;
 }
 
-static int audit_repair(const char *log)
+static int audit_repair(const char *log, const sg_config *cfg)
 {
 	sg_audit_repair_report rep;
 
 	if (sg_audit_repair(log, &rep) != SG_OK)
 		return cli_fail();
+	if (rep.torn_bytes)
+		forward(cfg, &rep.record, "repair", "repaired");
 	if (rep.torn_bytes == 0)
 		printf("intact   %s: its last line is complete; nothing to repair\n", log);
 	else
 		printf("repaired %s: %zu torn bytes (SHA-256 %.16s...) moved to %s; recorded as "
 		       "%s\n",
-		       log, rep.torn_bytes, rep.torn_sha256, rep.quarantine, rep.audit_id);
+		       log, rep.torn_bytes, rep.torn_sha256, rep.quarantine, rep.record.id);
 	return CLI_EXIT_OK;
 }
 
@@ -517,11 +538,11 @@ int cmd_audit(int argc, char **argv)
 	if (strcmp(verb, "verify") == 0)
 		rc = audit_verify(&o, cfg);
 	else if (strcmp(verb, "rotate") == 0)
-		rc = audit_rotate(o.log);
+		rc = audit_rotate(o.log, cfg);
 	else if (strcmp(verb, "show") == 0)
 		rc = audit_show(&o);
 	else if (strcmp(verb, "repair") == 0)
-		rc = audit_repair(o.log);
+		rc = audit_repair(o.log, cfg);
 	else
 		rc = audit_summary(&o);
 	sg_config_free(cfg);

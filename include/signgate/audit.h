@@ -149,7 +149,7 @@ typedef struct sg_audit_repair_report {
 	size_t torn_bytes;              /* 0: nothing was torn, nothing was done */
 	char quarantine[4096];          /* where the torn bytes now are */
 	char torn_sha256[65];           /* SHA-256 hex of those bytes */
-	char audit_id[SG_AUDIT_ID_LEN]; /* the repair record */
+	sg_audit_receipt record;        /* the repair record */
 } sg_audit_repair_report;
 
 /*
@@ -168,7 +168,7 @@ typedef struct sg_audit_rotate_report {
 	char archive[4096];             /* where the old log now is; "" when it was empty */
 	long long last_seq;             /* its last record */
 	char head[65];                  /* and that record's line SHA-256 */
-	char audit_id[SG_AUDIT_ID_LEN]; /* the new log's first record */
+	sg_audit_receipt record;        /* the new log's first record */
 } sg_audit_rotate_report;
 
 /*

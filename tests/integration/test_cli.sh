@@ -44,7 +44,12 @@ expect_in "$T/err" "give exactly one of --config FILE or --ca ROOT.pem"
 sg 2 verify --ca "$PKI/root.pem" --pin abc "$INST/hello-setup.exe"
 sg 2 audit
 sg 2 audit verify
-sg 2 audit verify --config "$CFG" --log "$LOG"
+sg 2 audit show --config "$CFG" --log "$LOG"
+expect_in "$T/err" "give one of --config FILE or --log FILE, not both"
+# verify takes both: --log then names archives before the config's log, and
+# the same file twice is not one chain.
+sg 3 audit verify --config "$CFG" --log "$LOG"
+expect_in "$T/out" "files given out of order, or records missing between them"
 
 # Broken config: invalid JSON, unknown key, missing file.
 printf '{ "policy": "p/", \n  "audit_log": }' >"$T/broken.json"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Each audit record can also leave the machine as it is written: with
-# "audit_syslog" a line with its id, seq and line hash goes to syslog(3).
+# "audit_syslog" a line with its id, seq and line hash goes to syslog(3),
+# for signing decisions and for the log's own records (rotate).
 # The test listens on /dev/log itself (when no syslog daemon owns it).
 . "$(dirname -- "$0")/lib.sh"
 
@@ -45,6 +46,10 @@ expect_in "$T/syslog.txt" "seq=1 line_sha256=$(printf '%s' "$line1" | sha256sum 
 expect_in "$T/syslog.txt" "signer_sha1=$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')"
 expect_in "$T/syslog.txt" "seq=2 line_sha256="
 expect_in "$T/syslog.txt" "action=check decision=denied input=other-setup.exe"
+# The log's own records go out too: a rotation's first record (seq 3).
+sg 0 audit rotate --config "$CFG"
+for _ in $(seq 1 50); do [ "$(grep -c 'audit id=' "$T/syslog.txt" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
+expect_in "$T/syslog.txt" "seq=3 line_sha256=$(head -n 1 "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1) action=rotate decision=rotated"
 # A bad facility is a configuration error.
 sed -i 's#"facility": "local3"#"facility": "local9"#' "$CFG"
 sg 2 check --config "$CFG" "$INST/hello-setup.exe"
