@@ -676,9 +676,13 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 	return error;
 }
 
-/* The log records that the seal exists: a seal deleted later leaves a trace. */
+/*
+ * The log records that the seal exists: a seal deleted later leaves a trace.
+ * The record goes to syslog like any other when the config forwards records.
+ */
 static int record_seal(const sg_config *cfg, const sg_audit_seal *s)
 {
+	sg_audit_receipt receipt;
 	json_t *rec = json_pack("{s:s, s:s, s:{s:I, s:s, s:s, s:s}}", "action", "seal", "decision",
 				"sealed", "seal", "seq", (json_int_t)s->seq, "head", s->head,
 				"file", cfg->seal_file, "signer", s->signer);
@@ -686,7 +690,9 @@ static int record_seal(const sg_config *cfg, const sg_audit_seal *s)
 
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_audit_append(cfg->audit_log, rec, NULL);
+	error = sg_audit_append_receipt(cfg->audit_log, rec, &receipt);
+	if (!error && cfg->syslog_facility >= 0)
+		sg_audit_syslog(&receipt, rec, cfg->syslog_facility, cfg->syslog_tag);
 	json_decref(rec);
 	if (error)
 		sg_error_prefix("%s: line %zu sealed seq %lld, but the seal could not be recorded "

@@ -36,6 +36,7 @@ struct facts {
 	unsigned char seal;          /* a "seal" record: its seal must exist */
 	long long seal_seq;
 	char seal_head[HEX_LEN + 1];
+	char seal_signer[HEX_LEN + 1];
 };
 
 struct batch {
@@ -93,6 +94,7 @@ static void take_facts(struct facts *f, json_t *obj)
 	const char *action = json_string_value(json_object_get(obj, "action"));
 	json_t *seal = json_object_get(obj, "seal");
 	const char *head = json_string_value(json_object_get(seal, "head"));
+	const char *signer = json_string_value(json_object_get(seal, "signer"));
 
 	f->seq = (long long)json_integer_value(json_object_get(obj, "seq"));
 	memcpy(f->prev, json_string_value(json_object_get(obj, "prev")), HEX_LEN + 1);
@@ -102,6 +104,7 @@ static void take_facts(struct facts *f, json_t *obj)
 			      ? (long long)json_integer_value(json_object_get(seal, "seq"))
 			      : -1;
 	snprintf(f->seal_head, sizeof(f->seal_head), "%s", head ? head : "");
+	snprintf(f->seal_signer, sizeof(f->seal_signer), "%s", signer ? signer : "");
 }
 
 /* Check each line of the batch on its own; stop at the first that fails. */
@@ -274,7 +277,8 @@ static int link_line(struct chain *c, const struct facts *f, size_t line)
 	error = check_seals_upto(c, f->seq, f->line_hash, line);
 	if (error)
 		return error;
-	if (f->seal && c->seals && !seal_exists(c->seals, f->seal_seq, f->seal_head))
+	if (f->seal && c->seals && !seal_exists(c->seals, f->seal_seq, f->seal_head) &&
+	    (c->seals->n == 0 || strcmp(c->seals->seals[0].signer, f->seal_signer) == 0))
 		return tamper_at(c, line,
 				 "this record says seq %lld was sealed, but the seals file holds "
 				 "no such seal (the seals file was replaced or cut)",

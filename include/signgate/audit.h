@@ -110,8 +110,8 @@ struct sg_audit_seals;
  * With `seals` (may be NULL; already loaded and their signatures checked by
  * sg_audit_seals_load()), each seal must match the line of its seq, no seal
  * may lie beyond the last record (records cut off the end), and each "seal"
- * record of the chain must have its seal in the seals file (a seals file
- * replaced by an older copy). Seals of records before the first file given
+ * record of the chain made with the seals file's certificate must have its
+ * seal in that file (a seals file deleted, or replaced by an older copy). Seals of records before the first file given
  * are counted in seals_before, not checked.
  *
  * Returns SG_OK; SG_ERR_TAMPER with bad_file/bad_line set (bad_line is 0 for

@@ -113,6 +113,27 @@ sg 3 audit verify --log "$LOG" --log "$archive"
 expect_in "$T/out" "files given out of order"
 sg 3 audit verify --log "$archive" --seals "$SEALS" --seal-cert "$T/seal.pem"
 expect_in "$T/out" "or newer files were not given"
+# A new sealing certificate: rotate, then seal into a new seals file. The old
+# seal records name the old certificate, so the new seals file need not hold
+# them; the old files still verify against the old seals.
+sg 0 audit rotate --config "$CFG"
+archive2=$(ls "$LOG".2* | grep -vxF "$archive")
+/usr/bin/python3 - "$CFG" "$T" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["audit_seal"] = {"key": sys.argv[2] + "/other.key", "cert": sys.argv[2] + "/other.pem",
+                     "file": sys.argv[2] + "/new.seals"}
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+sg 0 audit seal --config "$CFG"
+sg 0 audit verify --config "$CFG" --log "$archive" --log "$archive2"
+expect_in "$T/out" "sealed   1 seals match the chain"
+sg 0 audit verify --log "$archive" --log "$archive2" --seals "$SEALS" --seal-cert "$T/seal.pem"
+expect_in "$T/out" "sealed   3 seals match the chain"
+# ...but an old seals file deleted is still found with the old certificate.
+mv "$SEALS" "$T/seals.old"
+sg 3 audit verify --log "$archive" --log "$archive2" --seals "$SEALS" --seal-cert "$T/seal.pem"
+expect_in "$T/out" "the seals file holds no such seal"
 # show, summary and repair read one file.
 sg 2 audit show --log "$archive" --log "$LOG"
 expect_in "$T/err" "only 'audit verify' takes more than one --log"

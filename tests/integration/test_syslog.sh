@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Each audit record can also leave the machine as it is written: with
 # "audit_syslog" a line with its id, seq and line hash goes to syslog(3),
-# for signing decisions and for the log's own records (rotate).
+# for signing decisions and for the log's own records (rotate, seal).
 # The test listens on /dev/log itself (when no syslog daemon owns it).
 . "$(dirname -- "$0")/lib.sh"
 
@@ -50,6 +50,17 @@ expect_in "$T/syslog.txt" "action=check decision=denied input=other-setup.exe"
 sg 0 audit rotate --config "$CFG"
 for _ in $(seq 1 50); do [ "$(grep -c 'audit id=' "$T/syslog.txt" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
 expect_in "$T/syslog.txt" "seq=3 line_sha256=$(head -n 1 "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1) action=rotate decision=rotated"
+# And a seal's record (seq 4), with the example PKI's sealing key.
+/usr/bin/python3 - "$CFG" "$PKI" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["audit_seal"] = {"key": sys.argv[2] + "/seal.key", "cert": sys.argv[2] + "/seal.pem",
+                     "password_file": sys.argv[2] + "/seal.pass"}
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+sg 0 audit seal --config "$CFG"
+for _ in $(seq 1 50); do [ "$(grep -c 'audit id=' "$T/syslog.txt" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
+expect_in "$T/syslog.txt" "seq=4 line_sha256=$(sed -n 2p "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1) action=seal decision=sealed"
 # A bad facility is a configuration error.
 sed -i 's#"facility": "local3"#"facility": "local9"#' "$CFG"
 sg 2 check --config "$CFG" "$INST/hello-setup.exe"
