@@ -125,6 +125,31 @@ ls -A "$T" | grep -c '^\.unlogged\.exe\.sg-' >"$T/stray" || true
 expect_same "$(cat "$T/stray")" 0
 rmdir "$LOG"
 
+# A full disk: the log's folder on a 64 KiB tmpfs, filled up before the first
+# record. Signing fails with exit 1, names the cause, publishes nothing, and
+# the log holds no partial line. Needs mount(2): skipped where that is denied.
+new_env
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+rm -rf "$T/env/audit"
+mkdir "$T/env/audit"
+if mount -t tmpfs -o size=64k,mode=0700 signgate-test "$T/env/audit" 2>/dev/null; then
+	trap 'umount "$T/env/audit" 2>/dev/null || true; rm -rf -- "$T"' EXIT
+	dd if=/dev/zero of="$T/env/audit/filler" bs=4k 2>/dev/null || true
+	sg 1 sign --config "$CFG" --out "$T/full.exe" "$INST/hello-setup.exe"
+	expect_in "$T/out" "No space left on device"
+	expect_in "$T/out" "the decision could not be recorded, so it does not count"
+	expect_absent "$T/full.exe"
+	expect_same "$(stat -c %s "$LOG")" 0
+	rm "$T/env/audit/filler"
+	sg 0 sign --config "$CFG" --out "$T/full.exe" "$INST/hello-setup.exe"
+	sg 0 audit verify --config "$CFG"
+	expect_in "$T/out" "1 records, chain intact"
+	umount "$T/env/audit"
+	trap 'rm -rf -- "$T"' EXIT
+else
+	echo "mount(2) is not allowed here: the full-disk case is skipped"
+fi
+
 # A crash mid-append leaves a torn last line: verify says torn (exit 3), the
 # next append is refused, `audit repair` sets the bytes aside and records it,
 # and the log is whole again. A garbage line before the tail is not a crash.
