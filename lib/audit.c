@@ -76,14 +76,14 @@ static int make_actor(json_t **out)
 	return SG_OK;
 }
 
-static int utc_now(char out[TIME_LEN + 1])
+int sg_audit_utc_now(char out[TIME_LEN + 1])
 {
 	struct timespec ts;
 	struct tm tm;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) ||
 	    strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != TIME_LEN)
-		return sg_error_set(SG_ERR_IO, "cannot read the time for an audit record");
+		return sg_error_set(SG_ERR_IO, "cannot read the clock");
 	return SG_OK;
 }
 
@@ -99,7 +99,7 @@ static int build_record(json_t **out, const json_t *fields, json_int_t seq, cons
 	*out = NULL;
 	error = make_actor(&actor);
 	if (!error)
-		error = utc_now(when);
+		error = sg_audit_utc_now(when);
 	if (error) {
 		json_decref(actor);
 		return error;

@@ -49,6 +49,9 @@ int sg_audit_content_hash(char out[HEX_LEN + 1], json_t *obj);
  */
 int sg_audit_check_record(json_t **out, const char *line, size_t len, char *why);
 
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ"; SG_ERR_IO when the clock fails. */
+int sg_audit_utc_now(char out[TIME_LEN + 1]);
+
 /* flock(fd, op), retried on EINTR; SG_ERR_IO naming `path` on failure. */
 int sg_audit_lock(int fd, int op, const char *path);
 

@@ -5,6 +5,7 @@
 #include "signgate/hash.h"
 #include "signgate/keys.h"
 #include "signgate/util.h"
+#include "audit_internal.h"
 #include "audit_seal_internal.h"
 
 #include <errno.h>
@@ -25,10 +26,6 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
-#define HEX_LEN    64
-#define TIME_LEN   20
-#define WHY_MAX    512
 /* A seal line is about 1 KiB; anything near this is not one of ours. */
 #define SEAL_LINE_MAX (64 * 1024)
 /* Bounds the memory of a read: some 200,000 seals. */
@@ -483,17 +480,6 @@ static int check_separation(const sg_config *cfg, X509 *seal)
 	return error;
 }
 
-static int utc_now(char out[TIME_LEN + 1])
-{
-	struct timespec ts;
-	struct tm tm;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm) ||
-	    strftime(out, TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != TIME_LEN)
-		return sg_error_set(SG_ERR_IO, "cannot read the time for a seal");
-	return SG_OK;
-}
-
 /* base64 of the DER CMS SignedData over `text`: detached, SHA-256, no certificates. */
 static int sign_text(char **out, const char *text, const pin *p, EVP_PKEY *key)
 {
@@ -532,7 +518,7 @@ static int make_seal_line(char **out, size_t *out_len, sg_audit_seal *s, const s
 	char why[WHY_MAX], *text = NULL, *sig = NULL, *line = NULL;
 	sg_audit_seal back;
 	json_t *obj;
-	int error = utc_now(s->time);
+	int error = sg_audit_utc_now(s->time);
 
 	if (error)
 		return error;

@@ -89,6 +89,20 @@ JSON
 	LOG=$T/env/audit/audit.jsonl
 }
 
+# config_set KEY JSON: set the config's top-level KEY to the JSON value
+# (null removes it).
+config_set() {
+	/usr/bin/python3 - "$CFG" "$1" "$2" <<'PY'
+import json, sys
+path, key, value = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+cfg = json.load(open(path))
+cfg.pop(key, None)
+if value is not None:
+    cfg[key] = value
+json.dump(cfg, open(path, "w"), indent=2)
+PY
+}
+
 # approval ID FILE_NAME SHA256 [EXTRA_JSON]: one approval in its own policy file.
 approval() {
 	local id=$1 file=$2 sha=$3 extra=${4:-}

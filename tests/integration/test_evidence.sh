@@ -15,12 +15,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 chmod 600 "$T/seal.key" "$T/other.key"
 
 new_env ", \"certificate\": \"$PKI/signer.pem\""
-/usr/bin/python3 - "$CFG" "$T" <<'PY'
-import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg["audit_seal"] = {"key": sys.argv[2] + "/seal.key", "cert": sys.argv[2] + "/seal.pem"}
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
+config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
 SEALS=$LOG.seals
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 check() { sg 0 check --config "$CFG" "$INST/hello-setup.exe"; }
@@ -118,13 +113,7 @@ expect_in "$T/out" "or newer files were not given"
 # them; the old files still verify against the old seals.
 sg 0 audit rotate --config "$CFG"
 archive2=$(ls "$LOG".2* | grep -vxF "$archive")
-/usr/bin/python3 - "$CFG" "$T" <<'PY'
-import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg["audit_seal"] = {"key": sys.argv[2] + "/other.key", "cert": sys.argv[2] + "/other.pem",
-                     "file": sys.argv[2] + "/new.seals"}
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
+config_set audit_seal "{\"key\": \"$T/other.key\", \"cert\": \"$T/other.pem\", \"file\": \"$T/new.seals\"}"
 sg 0 audit seal --config "$CFG"
 sg 0 audit verify --config "$CFG" --log "$archive" --log "$archive2"
 expect_in "$T/out" "sealed   1 seals match the chain"

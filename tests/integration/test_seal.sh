@@ -20,17 +20,7 @@ sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 
 # set_seal JSON: the config's "audit_seal" section (JSON "null": none).
-set_seal() {
-	/usr/bin/python3 - "$CFG" "$1" <<'PY'
-import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg.pop("audit_seal", None)
-seal = json.loads(sys.argv[2])
-if seal is not None:
-    cfg["audit_seal"] = seal
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
-}
+set_seal() { config_set audit_seal "$1"; }
 
 line_sha() { sed -n "$1p" "$2" | tr -d '\n' | sha256sum | cut -d' ' -f1; }
 cert_sha() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }

@@ -51,13 +51,7 @@ sg 0 audit rotate --config "$CFG"
 for _ in $(seq 1 50); do [ "$(grep -c 'audit id=' "$T/syslog.txt" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
 expect_in "$T/syslog.txt" "seq=3 line_sha256=$(head -n 1 "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1) action=rotate decision=rotated"
 # And a seal's record (seq 4), with the example PKI's sealing key.
-/usr/bin/python3 - "$CFG" "$PKI" <<'PY'
-import json, sys
-cfg = json.load(open(sys.argv[1]))
-cfg["audit_seal"] = {"key": sys.argv[2] + "/seal.key", "cert": sys.argv[2] + "/seal.pem",
-                     "password_file": sys.argv[2] + "/seal.pass"}
-json.dump(cfg, open(sys.argv[1], "w"), indent=2)
-PY
+config_set audit_seal "{\"key\": \"$PKI/seal.key\", \"cert\": \"$PKI/seal.pem\", \"password_file\": \"$PKI/seal.pass\"}"
 sg 0 audit seal --config "$CFG"
 for _ in $(seq 1 50); do [ "$(grep -c 'audit id=' "$T/syslog.txt" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
 expect_in "$T/syslog.txt" "seq=4 line_sha256=$(sed -n 2p "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1) action=seal decision=sealed"

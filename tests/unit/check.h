@@ -7,7 +7,9 @@
 #define SIGNGATE_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 static int check_passed, check_failed;
 
@@ -69,6 +71,45 @@ static inline const char *check_path(const char *dir, const char *name)
 
 	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
 	return p;
+}
+
+/*
+ * The lines of a text file without their newlines (at most `max`, each
+ * strdup'ed); returns their count. Free with check_free_lines().
+ */
+static inline size_t check_read_lines(const char *path, char *lines[], size_t max)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	ssize_t len;
+
+	while (f && n < max && (len = getline(&buf, &cap, f)) > 0) {
+		if (buf[len - 1] == '\n')
+			buf[len - 1] = '\0';
+		lines[n++] = strdup(buf);
+	}
+	free(buf);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static inline void check_free_lines(char *lines[], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+}
+
+/* Write `n` lines, each with a newline except the last when `torn`. */
+static inline void check_write_lines(const char *path, char *const lines[], size_t n, int torn)
+{
+	FILE *f = fopen(path, "w");
+
+	for (size_t i = 0; f && i < n; i++)
+		fprintf(f, "%s%s", lines[i], torn && i == n - 1 ? "" : "\n");
+	if (f)
+		fclose(f);
 }
 
 static inline int check_done(void)

@@ -47,41 +47,6 @@ static int append_event(const char *path, const char *event, int n)
 	return rc;
 }
 
-/* The log's lines without newlines; returns their count. */
-static size_t read_lines(const char *path, char *lines[MAX_LINES])
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-	ssize_t len;
-
-	while (f && n < MAX_LINES && (len = getline(&buf, &cap, f)) > 0) {
-		if (buf[len - 1] == '\n')
-			buf[len - 1] = '\0';
-		lines[n++] = strdup(buf);
-	}
-	free(buf);
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static void free_lines(char *lines[], size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(lines[i]);
-}
-
-/* Write `lines`, each with a newline except the last when `torn`. */
-static void write_lines(const char *path, char *const lines[], size_t n, int torn)
-{
-	FILE *f = fopen(path, "w");
-
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", lines[i], torn && i == n - 1 ? "" : "\n");
-	fclose(f);
-}
-
 static size_t file_size(const char *path)
 {
 	struct stat st;
@@ -177,11 +142,11 @@ static void test_append_fields(void)
 	}
 	CHECK(stat(tmp_path("new"), &st) == 0 && (st.st_mode & 0777) == 0700);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-	n = read_lines(path, lines);
+	n = check_read_lines(path, lines, MAX_LINES);
 	CHECK_INT(n, 3);
 	for (size_t i = 0; i < n; i++)
 		check_line_fields(lines, i, i == n - 1 ? id : NULL);
-	free_lines(lines, n);
+	check_free_lines(lines, n);
 }
 
 static void test_build_id(void)
@@ -196,14 +161,14 @@ static void test_build_id(void)
 	CHECK_INT(append_event(path, "sign", 1), SG_OK);
 	for (size_t i = 0; i < sizeof(ci_vars) / sizeof(ci_vars[0]); i++)
 		unsetenv(ci_vars[i]);
-	n = read_lines(path, lines);
+	n = check_read_lines(path, lines, MAX_LINES);
 	CHECK_INT(n, 1);
 	rec = parse(lines[0]);
 	actor = json_object_get(rec, "actor");
 	CHECK_STR(json_string_value(json_object_get(actor, "build_id")), "4242");
 	CHECK_STR(json_string_value(json_object_get(actor, "build_id_source")), "CI_JOB_ID");
 	json_decref(rec);
-	free_lines(lines, n);
+	check_free_lines(lines, n);
 	CHECK_INT(sg_audit_verify(path, NULL), SG_OK);
 }
 
@@ -216,12 +181,12 @@ static void test_verify_ok(const char *path)
 	CHECK_INT(sg_audit_verify(path, &rep), SG_OK);
 	CHECK_INT(rep.records, BASE_RECORDS);
 	CHECK_INT(rep.bad_line, 0);
-	n = read_lines(path, lines);
+	n = check_read_lines(path, lines, MAX_LINES);
 	sg_sha256_hex(head, lines[n - 1], strlen(lines[n - 1]));
 	CHECK_STR(rep.head, head);
-	free_lines(lines, n);
+	check_free_lines(lines, n);
 
-	write_lines(tmp_path("empty.jsonl"), NULL, 0, 0);
+	check_write_lines(tmp_path("empty.jsonl"), NULL, 0, 0);
 	CHECK_INT(sg_audit_verify(tmp_path("empty.jsonl"), &rep), SG_OK);
 	CHECK_INT(rep.records, 0);
 	CHECK_STR(rep.head, "0000000000000000000000000000000000000000000000000000000000000000");
@@ -243,8 +208,8 @@ static void tamper_case(char *base[], const char *what, size_t bad_line, const c
 	for (size_t i = 0; i < n; i++)
 		l[i] = strdup(base[i]);
 	edit(l, &n, &torn);
-	write_lines(path, l, n, torn);
-	free_lines(l, n);
+	check_write_lines(path, l, n, torn);
+	check_free_lines(l, n);
 	expect_tamper(what, path, bad_line, msg);
 }
 
@@ -441,7 +406,7 @@ static void test_refused_appends(char *base[])
 	json_t *rec;
 	size_t size;
 
-	write_lines(path, base, BASE_RECORDS, 1);
+	check_write_lines(path, base, BASE_RECORDS, 1);
 	size = file_size(path);
 	CHECK_INT(append_event(path, "approve", 11), SG_ERR_TAMPER);
 	CHECK_CONTAINS(
@@ -450,18 +415,18 @@ static void test_refused_appends(char *base[])
 		"was appended");
 	CHECK_INT(file_size(path), size);
 
-	write_lines(path, (char *[]){ "{\"seq\":" }, 1, 1);
+	check_write_lines(path, (char *[]){ "{\"seq\":" }, 1, 1);
 	CHECK_INT(append_event(path, "approve", 1), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "last line 1 is torn (no newline");
 
-	write_lines(path, (char *[]){ base[0], "garbage" }, 2, 0);
+	check_write_lines(path, (char *[]){ base[0], "garbage" }, 2, 0);
 	size = file_size(path);
 	CHECK_INT(append_event(path, "approve", 3), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(),
 		       "the last line is not a valid audit record (not a JSON object");
 	CHECK_INT(file_size(path), size);
 
-	write_lines(path, base, BASE_RECORDS, 0);
+	check_write_lines(path, base, BASE_RECORDS, 0);
 	size = file_size(path);
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		rec = json_pack("{s:s, s:i}", "event", "approve", reserved[i], 1);
@@ -499,7 +464,7 @@ static void test_too_long(void)
 	CHECK_CONTAINS(sg_error_last(), "the limit is");
 	json_decref(rec);
 
-	write_lines(path, (char *[]){ big }, 1, 0);
+	check_write_lines(path, (char *[]){ big }, 1, 0);
 	expect_tamper("long line", path, 1, "line 1 is longer than 1048576 bytes");
 	CHECK_INT(append_event(path, "approve", 1), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(),
@@ -534,7 +499,7 @@ static void test_foreach(const char *path, char *base[])
 	CHECK_INT(sg_audit_foreach(path, count_record, &s), 42);
 	CHECK_INT(s.count, 3);
 
-	write_lines(tmp_path("show.jsonl"), (char *[]){ base[0], "garbage" }, 2, 0);
+	check_write_lines(tmp_path("show.jsonl"), (char *[]){ base[0], "garbage" }, 2, 0);
 	s = (struct seen){ 0, 0, 0 };
 	CHECK_INT(sg_audit_foreach(tmp_path("show.jsonl"), count_record, &s), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "show.jsonl: line 2: not a JSON object");
@@ -581,23 +546,23 @@ static void test_replaced_while_waiting(char *base[])
 	pid_t pid;
 	size_t n;
 
-	write_lines(path, base, 2, 0);
+	check_write_lines(path, base, 2, 0);
 	fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
 	pid = fork();
 	if (pid == 0)
 		_exit(append_event(path, "approve", 99) != SG_OK);
 	usleep(200 * 1000); /* let the child block on the lock; the test holds either way */
-	write_lines(fresh, base, 1, 0);
+	check_write_lines(fresh, base, 1, 0);
 	CHECK(rename(fresh, path) == 0);
 	flock(fd, LOCK_UN);
 	close(fd);
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	n = read_lines(path, lines);
+	n = check_read_lines(path, lines, MAX_LINES);
 	CHECK_INT(n, 2);
 	CHECK_STR(lines[0], base[0]);
-	free_lines(lines, n);
+	check_free_lines(lines, n);
 	CHECK_INT(sg_audit_verify(path, NULL), SG_OK);
 }
 
@@ -631,7 +596,7 @@ static void test_rotation(char *base[])
 	size_t n;
 
 	CHECK_INT(sg_audit_rotate(path, &rr), SG_ERR_IO); /* no log at all */
-	write_lines(path, base, 0, 0);
+	check_write_lines(path, base, 0, 0);
 	CHECK_INT(sg_audit_rotate(path, &rr), SG_OK); /* empty: nothing to do */
 	CHECK_STR(rr.archive, "");
 	CHECK_INT(archives(path, files, 16), 0);
@@ -651,8 +616,8 @@ static void test_rotation(char *base[])
 			rotations++;
 	}
 	for (int c = 0; c < 8; c++)
-		if (pids[c] <= 0 || waitpid(pids[c], &status, 0) != pids[c] ||
-		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		if (pids[c] <= 0 || waitpid(pids[c], &status, 0) != pids[c] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
 			failed++;
 	CHECK_INT(failed, 0);
 	CHECK(rotations > 0);
@@ -716,7 +681,7 @@ int main(void)
 	snprintf(base_path, sizeof(base_path), "%s", tmp_path("base.jsonl"));
 	for (int i = 0; i < BASE_RECORDS; i++)
 		CHECK_INT(append_event(base_path, "approve", i), SG_OK);
-	n = read_lines(base_path, base);
+	n = check_read_lines(base_path, base, MAX_LINES);
 	CHECK_INT(n, BASE_RECORDS);
 	test_verify_ok(base_path);
 	test_tampering(base);
@@ -726,7 +691,7 @@ int main(void)
 	test_concurrency();
 	test_replaced_while_waiting(base);
 	test_rotation(base);
-	free_lines(base, n);
+	check_free_lines(base, n);
 
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return check_done();

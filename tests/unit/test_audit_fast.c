@@ -23,24 +23,6 @@
 static char dir[] = "/tmp/test_audit_fast.XXXXXX";
 static struct sg_audit_hasher hasher;
 
-static size_t read_lines(const char *path, char *lines[MAX_LINES])
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-	ssize_t len;
-
-	while (f && n < MAX_LINES && (len = getline(&buf, &cap, f)) > 0) {
-		if (buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		lines[n++] = strdup(buf);
-	}
-	free(buf);
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static void append(const char *path, json_t *rec)
 {
 	CHECK_INT(sg_audit_append(path, rec, NULL), SG_OK);
@@ -67,7 +49,7 @@ static size_t make_log(const char *path, char *lines[MAX_LINES])
 	append(path,
 	       json_pack("{s:s, s:I}", "action", "verify", "big", (json_int_t)999999999999999999));
 	unsetenv("SIGNGATE_BUILD_ID");
-	return read_lines(path, lines);
+	return check_read_lines(path, lines, MAX_LINES);
 }
 
 static int slow_ok(const char *line, size_t len, json_t **obj)

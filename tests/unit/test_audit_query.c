@@ -26,12 +26,13 @@ static void test_might_match(json_t *rec)
 	char *line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	const char *escaped = "{\"decision\":\"\\u0064enied\"}";
 	json_t *esc = json_loads(escaped, 0, NULL);
-	static const char *const values[] = { "signed", "denied", "7-Zip", "7-zip", "j.doe",
-					      "sign", "a\"b", "\xc3\xa9", NULL };
+	static const char *const values[] = { "signed", "denied", "7-Zip",    "7-zip", "j.doe",
+					      "sign",   "a\"b",   "\xc3\xa9", NULL };
 	sg_audit_filter f;
 
 	for (size_t i = 0; values[i]; i++) {
-		const char **fields[] = { &f.product, &f.approval, &f.actor, &f.action, &f.decision };
+		const char **fields[] = { &f.product, &f.approval, &f.actor, &f.action,
+					  &f.decision };
 
 		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
 			int might, full;

@@ -113,49 +113,16 @@ static int append_event(const char *path, int n)
 	return rc;
 }
 
-static size_t read_lines(const char *path, char *lines[MAX_LINES])
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-	ssize_t len;
-
-	while (f && n < MAX_LINES && (len = getline(&buf, &cap, f)) > 0) {
-		if (buf[len - 1] == '\n')
-			buf[len - 1] = '\0';
-		lines[n++] = strdup(buf);
-	}
-	free(buf);
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static void free_lines(char *lines[], size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(lines[i]);
-}
-
-static void write_lines(const char *path, char *const lines[], size_t n, int torn)
-{
-	FILE *f = fopen(path, "w");
-
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", lines[i], torn && i == n - 1 ? "" : "\n");
-	fclose(f);
-}
-
 /* SHA-256 hex of line `n` (1-based) of `path`. */
 static void line_hash(char out[65], const char *path, size_t n)
 {
 	char *lines[MAX_LINES];
-	size_t count = read_lines(path, lines);
+	size_t count = check_read_lines(path, lines, MAX_LINES);
 
 	CHECK(n >= 1 && n <= count);
 	if (n >= 1 && n <= count)
 		sg_sha256_hex(out, lines[n - 1], strlen(lines[n - 1]));
-	free_lines(lines, count);
+	check_free_lines(lines, count);
 }
 
 /* The thumbprint the loader pins: SHA-256 of the certificate's DER. */
@@ -285,7 +252,7 @@ static void test_seal_and_load(const sg_config *cfg)
 	sg_audit_seals_free(NULL);
 
 	/* The log records the seal, and its chain still holds. */
-	n = read_lines(cfg->audit_log, lines);
+	n = check_read_lines(cfg->audit_log, lines, MAX_LINES);
 	CHECK_INT(n, 5);
 	last = n ? json_loads(lines[n - 1], 0, NULL) : NULL;
 	CHECK_STR(json_string_value(json_object_get(last, "action")), "seal");
@@ -297,16 +264,16 @@ static void test_seal_and_load(const sg_config *cfg)
 	CHECK_STR(json_string_value(json_object_get(json_object_get(last, "seal"), "signer")),
 		  thumb);
 	json_decref(last);
-	free_lines(lines, n);
+	check_free_lines(lines, n);
 	CHECK_INT(sg_audit_verify(cfg->audit_log, NULL), SG_OK);
 
 	/* The seal line itself: canonical members, in sorted order. */
-	n = read_lines(cfg->seal_file, lines);
+	n = check_read_lines(cfg->seal_file, lines, MAX_LINES);
 	CHECK_INT(n, 2);
 	CHECK(n == 2 && strncmp(lines[1], "{\"head\":\"", 9) == 0);
 	CHECK_CONTAINS(n == 2 ? lines[1] : "", "\"log\":\"log.jsonl\",\"seq\":4,\"signature\":\"");
 	CHECK_CONTAINS(n == 2 ? lines[1] : "", "\"type\":\"signgate-audit-seal\",\"version\":1}");
-	free_lines(lines, n);
+	check_free_lines(lines, n);
 }
 
 typedef void (*edit_fn)(char *l[], size_t *n, int *torn);
@@ -397,14 +364,14 @@ static void tamper_case(const sg_config *cfg, const char *what, edit_fn edit, si
 			const char *msg)
 {
 	char *l[MAX_LINES];
-	size_t n = read_lines(cfg->seal_file, l);
+	size_t n = check_read_lines(cfg->seal_file, l, MAX_LINES);
 	const char *path = tmp_path("tampered.seals");
 	int torn = 0;
 
 	edit(l, &n, &torn);
-	write_lines(path, l, n, torn);
+	check_write_lines(path, l, n, torn);
 	expect_tamper(what, path, line, msg);
-	free_lines(l, n);
+	check_free_lines(l, n);
 }
 
 static void test_tampering(const sg_config *cfg)
@@ -435,20 +402,20 @@ static void test_other_key(const sg_config *cfg, const sg_config *cfg2)
 
 	write_file(cfg2->audit_log, "", 0, 0600);
 	CHECK_INT(sg_audit_seal_create(cfg2, &seal), SG_OK);
-	n = read_lines(cfg->seal_file, l);
-	n2 = read_lines(cfg2->seal_file, other);
+	n = check_read_lines(cfg->seal_file, l, MAX_LINES);
+	n2 = check_read_lines(cfg2->seal_file, other, MAX_LINES);
 	CHECK_INT(n2, 1);
 	l[n++] = strdup(other[0]);
-	write_lines(path, l, n, 0);
+	check_write_lines(path, l, n, 0);
 	expect_tamper("other key", path, 3, "signed by another certificate");
 
 	thumbprint(thumb, cfg->seal_cert);
 	thumbprint(thumb2, cfg2->seal_cert);
 	memcpy(strstr(l[n - 1], thumb2), thumb, 64);
-	write_lines(path, l, n, 0);
+	check_write_lines(path, l, n, 0);
 	expect_tamper("signer edited", path, 3, "bad signature");
-	free_lines(l, n);
-	free_lines(other, n2);
+	check_free_lines(l, n);
+	check_free_lines(other, n2);
 }
 
 /* Two logs at the same seq with different heads: one seq, two heads. */
@@ -469,19 +436,19 @@ static void test_same_seq_other_head(const sg_config *cfg)
 	CHECK_INT(seal.seq, 1);
 	CHECK_INT(sg_audit_seal_create(b, &seal), SG_OK);
 	CHECK_INT(seal.seq, 1);
-	na = read_lines(a->seal_file, la);
-	nb = read_lines(b->seal_file, lb);
+	na = check_read_lines(a->seal_file, la, MAX_LINES);
+	nb = check_read_lines(b->seal_file, lb, MAX_LINES);
 	CHECK(na == 1 && nb == 1);
 	la[na++] = strdup(lb[0]);
-	write_lines(tmp_path("two-heads.seals"), la, na, 0);
+	check_write_lines(tmp_path("two-heads.seals"), la, na, 0);
 	expect_tamper("same seq", tmp_path("two-heads.seals"), 2,
 		      "seals seq 1 with a different head than line 1");
 
 	/* The same head sealed twice is fine. */
 	CHECK_INT(sg_audit_seal_create(a, &seal), SG_OK);
 	CHECK_INT(seal.seq, 2);
-	free_lines(la, na);
-	free_lines(lb, nb);
+	check_free_lines(la, na);
+	check_free_lines(lb, nb);
 	sg_config_free(a);
 	sg_config_free(b);
 }
@@ -490,21 +457,21 @@ static void test_same_seq_other_head(const sg_config *cfg)
 static void test_cut_log(const sg_config *cfg)
 {
 	char *l[MAX_LINES];
-	size_t n = read_lines(cfg->audit_log, l);
+	size_t n = check_read_lines(cfg->audit_log, l, MAX_LINES);
 	sg_audit_seal seal;
 	struct stat before, after;
 
 	CHECK(n == 5);
 	stat(cfg->seal_file, &before);
-	write_lines(cfg->audit_log, l, 3, 0);
+	check_write_lines(cfg->audit_log, l, 3, 0);
 	sg_error_clear();
 	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "the log ends at seq 3, but line 2 of");
 	CHECK_CONTAINS(sg_error_last(), "sealed seq 4: records were cut off the log");
 	stat(cfg->seal_file, &after);
 	CHECK_INT(after.st_size, before.st_size);
-	write_lines(cfg->audit_log, l, n, 0);
-	free_lines(l, n);
+	check_write_lines(cfg->audit_log, l, n, 0);
+	check_free_lines(l, n);
 }
 
 static void expect_create_error(const sg_config *cfg, int code, const char *msg)
@@ -608,11 +575,11 @@ static void test_load_errors(const sg_config *cfg)
 static void concat(const char *out, const char *a, const char *b)
 {
 	char *l[2 * MAX_LINES];
-	size_t n = read_lines(a, l);
+	size_t n = check_read_lines(a, l, MAX_LINES);
 
-	n += read_lines(b, l + n);
-	write_lines(out, l, n, 0);
-	free_lines(l, n);
+	n += check_read_lines(b, l + n, MAX_LINES);
+	check_write_lines(out, l, n, 0);
+	check_free_lines(l, n);
 }
 
 static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
