@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -30,9 +33,17 @@ static const char *const approval_keys[] = { "id",
 					     "existing_signature",
 					     "description",
 					     "url",
+					     "accept_unsigned",
+					     "provenance",
 					     "comment",
 					     NULL };
 static const char *const revoked_keys[] = { "sha256", "sha512", "reason", "comment", NULL };
+static const char *const product_keys[] = { "product", "vendor", "vendor_signs",
+					    "formats", "hashes", "comment",
+					    NULL };
+
+/* A policy file larger than this is not one people review. */
+#define POLICY_FILE_MAX (64L * 1024 * 1024)
 
 const char *sg_existing_rule_name(sg_existing_rule rule)
 {
@@ -163,6 +174,61 @@ static int parse_existing(sg_approval *a, const json_t *obj, const where *w)
 	return error;
 }
 
+/*
+ * "provenance" is what `signgate policy approve` recorded: kept as canonical
+ * text for the audit log. Its vendor values must include SHA-256 or SHA-512:
+ * MD5 and SHA-1 alone never approve anything.
+ */
+static int parse_provenance(sg_approval *a, const json_t *obj, const where *w)
+{
+	const json_t *prov = json_object_get(obj, "provenance");
+	const json_t *values = json_object_get(prov, "vendor_values"), *v;
+	size_t i;
+	int strong = 0;
+
+	if (!prov)
+		return SG_OK;
+	if (!json_is_object(prov))
+		return field_error(w, "provenance", "must be an object");
+	if (values && !json_is_array(values))
+		return field_error(w, "provenance.vendor_values", "must be an array");
+	json_array_foreach(values, i, v) {
+		const char *alg = json_string_value(json_object_get(v, "alg"));
+
+		if (!alg)
+			return field_error(w, "provenance.vendor_values",
+					   "entries need an \"alg\"");
+		strong |= strcmp(alg, "SHA-256") == 0 || strcmp(alg, "SHA-512") == 0;
+	}
+	if (values && !strong)
+		return field_error(
+			w, "provenance.vendor_values",
+			"holds no SHA-256 or SHA-512 value (MD5 and SHA-1 never approve)");
+	a->provenance = json_dumps(prov, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	return a->provenance ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+static int parse_product(sg_product *pr, const json_t *obj, where *w)
+{
+	const json_t *signs;
+	int error;
+
+	if (!json_is_object(obj))
+		return field_error(w, "product", "must be an object");
+	w->id = json_string_value(json_object_get(obj, "product"));
+	signs = json_object_get(obj, "vendor_signs");
+	if ((error = check_unknown(obj, product_keys, w)) ||
+	    (error = get_str(&pr->product, obj, "product", 1, w)) ||
+	    (error = get_str(&pr->vendor, obj, "vendor", 0, w)) ||
+	    (error = get_str(&pr->formats, obj, "formats", 0, w)) ||
+	    (error = get_str(&pr->hashes, obj, "hashes", 0, w)))
+		return error;
+	if (!json_is_boolean(signs))
+		return field_error(w, "vendor_signs", "is required: true or false");
+	pr->vendor_signs = json_is_true(signs);
+	return SG_OK;
+}
+
 static int parse_approval(sg_approval *a, const json_t *obj, where *w)
 {
 	int error;
@@ -184,7 +250,9 @@ static int parse_approval(sg_approval *a, const json_t *obj, where *w)
 	    (error = get_str(&a->approved_at, obj, "approved_at", 1, w)) ||
 	    (error = get_str(&a->expires, obj, "expires", 0, w)) ||
 	    (error = get_str(&a->description, obj, "description", 0, w)) ||
-	    (error = get_str(&a->url, obj, "url", 0, w)) || (error = parse_existing(a, obj, w)))
+	    (error = get_str(&a->url, obj, "url", 0, w)) ||
+	    (error = get_str(&a->accept_unsigned, obj, "accept_unsigned", 0, w)) ||
+	    (error = parse_existing(a, obj, w)) || (error = parse_provenance(a, obj, w)))
 		return error;
 	if (!valid_id(a->id))
 		return field_error(
@@ -229,12 +297,23 @@ static int grow(void **arr, size_t count, size_t add, size_t elem)
 	return SG_OK;
 }
 
-static int merge_list(sg_policy *p, const json_t *list, const char *file, int approvals)
+enum list_kind { LIST_APPROVALS, LIST_REVOKED, LIST_PRODUCTS };
+
+static int merge_list(sg_policy *p, const json_t *list, const char *file, size_t file_index,
+		      enum list_kind kind)
 {
-	where w = { file, approvals ? "approval" : "revocation", 0, NULL };
-	size_t *count = approvals ? &p->n_approvals : &p->n_revoked;
-	size_t elem = approvals ? sizeof(sg_approval) : sizeof(sg_revocation);
-	void **arr = approvals ? (void **)&p->approvals : (void **)&p->revoked;
+	static const char *const names[] = { "approvals", "revoked", "products" };
+	static const char *const kinds[] = { "approval", "revocation", "product" };
+	where w = { file, kinds[kind], 0, NULL };
+	size_t *count = kind == LIST_APPROVALS ? &p->n_approvals
+			: kind == LIST_REVOKED ? &p->n_revoked
+					       : &p->n_products;
+	size_t elem = kind == LIST_APPROVALS ? sizeof(sg_approval)
+		      : kind == LIST_REVOKED ? sizeof(sg_revocation)
+					     : sizeof(sg_product);
+	void **arr = kind == LIST_APPROVALS ? (void **)&p->approvals
+		     : kind == LIST_REVOKED ? (void **)&p->revoked
+					    : (void **)&p->products;
 	json_t *item;
 	int error;
 
@@ -242,19 +321,23 @@ static int merge_list(sg_policy *p, const json_t *list, const char *file, int ap
 		return SG_OK;
 	if (!json_is_array(list))
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s\" must be an array", file,
-				    approvals ? "approvals" : "revoked");
+				    names[kind]);
 	if ((error = grow(arr, *count, json_array_size(list), elem)))
 		return error;
 	json_array_foreach(list, w.index, item) {
 		char *origin = strdup(file);
 		if (!origin)
 			return sg_error_set(SG_ERR_NOMEM, "out of memory");
-		if (approvals) {
+		if (kind == LIST_APPROVALS) {
 			p->approvals[*count].origin = origin;
+			p->approvals[*count].file_index = file_index;
 			error = parse_approval(&p->approvals[*count], item, &w);
-		} else {
+		} else if (kind == LIST_REVOKED) {
 			p->revoked[*count].origin = origin;
 			error = parse_revocation(&p->revoked[*count], item, &w);
+		} else {
+			p->products[*count].origin = origin;
+			error = parse_product(&p->products[*count], item, &w);
 		}
 		(*count)++;
 		if (error)
@@ -263,31 +346,83 @@ static int merge_list(sg_policy *p, const json_t *list, const char *file, int ap
 	return SG_OK;
 }
 
+/* Read a policy file's bytes once: what is parsed is what a co-signature covers. */
+static int read_policy_file(sg_policy_file *f, const char *file)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > POLICY_FILE_MAX) {
+		close(fd);
+		return sg_error_set(SG_ERR_CONFIG, "%s: not a regular file of at most %ld bytes",
+				    file, POLICY_FILE_MAX);
+	}
+	f->bytes = malloc((size_t)st.st_size + 1);
+	f->path = strdup(file);
+	if (!f->bytes || !f->path) {
+		close(fd);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	while (f->len < (size_t)st.st_size) {
+		n = read(fd, f->bytes + f->len, (size_t)st.st_size - f->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		f->len += (size_t)n;
+	}
+	close(fd);
+	if (f->len != (size_t)st.st_size)
+		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file,
+				    f->len ? "it changed while being read" : strerror(errno));
+	return sg_sha256_hex(f->sha256, f->bytes, f->len);
+}
+
 static int load_file(sg_policy *p, const char *file)
 {
-	static const char *const top_keys[] = { "approvals", "revoked", "$schema", "comment",
-						NULL };
+	static const char *const top_keys[] = {
+		"approvals", "revoked", "products", "require_cosign", "$schema", "comment", NULL
+	};
+	size_t index = p->n_files;
 	json_error_t jerr;
-	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root, *cosign, *val;
 	const char *key;
-	json_t *val;
-	int error = SG_OK;
+	int error = grow((void **)&p->files, p->n_files, 1, sizeof(*p->files));
 
+	if (error)
+		return error;
+	p->n_files++;
+	error = read_policy_file(&p->files[index], file);
+	if (error)
+		return error;
+	root = json_loadb((const char *)p->files[index].bytes, p->files[index].len,
+			  JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return jerr.line < 0
-			       ? sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file, jerr.text)
-			       : sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", file,
-					      jerr.line, jerr.column, jerr.text);
+		return sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", file, jerr.line,
+				    jerr.column, jerr.text);
 	if (!json_is_object(root))
 		error = sg_error_set(SG_ERR_CONFIG, "%s: a policy must be a JSON object", file);
 	json_object_foreach(root, key, val) {
 		if (error == SG_OK && !key_allowed(key, top_keys))
 			error = sg_error_set(SG_ERR_CONFIG, "%s: unknown key \"%s\"", file, key);
 	}
+	cosign = json_object_get(root, "require_cosign");
+	if (error == SG_OK && cosign && !json_is_boolean(cosign))
+		error = sg_error_set(SG_ERR_CONFIG, "%s: \"require_cosign\" must be true or false",
+				     file);
+	/* One file asking for the two-person rule is enough; another cannot switch it off. */
+	p->require_cosign |= json_is_true(cosign);
 	if (error == SG_OK)
-		error = merge_list(p, json_object_get(root, "approvals"), file, 1);
+		error = merge_list(p, json_object_get(root, "approvals"), file, index,
+				   LIST_APPROVALS);
 	if (error == SG_OK)
-		error = merge_list(p, json_object_get(root, "revoked"), file, 0);
+		error = merge_list(p, json_object_get(root, "revoked"), file, index, LIST_REVOKED);
+	if (error == SG_OK)
+		error = merge_list(p, json_object_get(root, "products"), file, index,
+				   LIST_PRODUCTS);
 	json_decref(root);
 	return error;
 }
@@ -354,6 +489,88 @@ static int check_duplicates(const sg_policy *p)
 	return error;
 }
 
+/*
+ * Do two approvals of one digest say the same thing about the file? A file
+ * name given by one only narrows it; two different names contradict.
+ */
+static int agree(const sg_approval *a, const sg_approval *b)
+{
+	return strcasecmp(a->product, b->product) == 0 && strcmp(a->version, b->version) == 0 &&
+	       (!a->file || !b->file || strcmp(a->file, b->file) == 0) &&
+	       a->existing == b->existing;
+}
+
+static const char *sort_digest_of(const sg_approval *a, int sha512)
+{
+	return sha512 ? a->sha512 : a->sha256;
+}
+
+static int sort_sha512;
+
+static int cmp_digest(const void *x, const void *y)
+{
+	const char *a = sort_digest_of(*(const sg_approval *const *)x, sort_sha512);
+	const char *b = sort_digest_of(*(const sg_approval *const *)y, sort_sha512);
+
+	return strcmp(a, b);
+}
+
+/*
+ * Approvals of one digest may repeat (a renewal under a new ticket), but
+ * they must not disagree on what the file is: which one would win would then
+ * depend on the order of files in the folder.
+ */
+static int check_disagreements(const sg_policy *p)
+{
+	const sg_approval **v = malloc((p->n_approvals + 1) * sizeof(*v));
+	int error = SG_OK;
+
+	if (!v)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	for (sort_sha512 = 0; sort_sha512 <= 1 && !error; sort_sha512++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < p->n_approvals; i++)
+			if (sort_digest_of(&p->approvals[i], sort_sha512))
+				v[n++] = &p->approvals[i];
+		qsort(v, n, sizeof(*v), cmp_digest);
+		for (size_t i = 1; i < n && !error; i++)
+			if (strcmp(sort_digest_of(v[i - 1], sort_sha512),
+				   sort_digest_of(v[i], sort_sha512)) == 0 &&
+			    !agree(v[i - 1], v[i]))
+				error = sg_error_set(
+					SG_ERR_CONFIG,
+					"%s: approval %s and approval %s (%s) are for the same %s "
+					"but disagree on product, version, file or "
+					"existing_signature",
+					v[i]->origin, v[i]->id, v[i - 1]->id, v[i - 1]->origin,
+					sort_sha512 ? "SHA-512" : "SHA-256");
+	}
+	free(v);
+	return error;
+}
+
+static int check_products(const sg_policy *p)
+{
+	for (size_t i = 0; i < p->n_products; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(p->products[i].product, p->products[j].product) == 0)
+				return sg_error_set(SG_ERR_CONFIG,
+						    "%s: product \"%s\" is listed twice in the "
+						    "catalog (also in %s)",
+						    p->products[i].origin, p->products[i].product,
+						    p->products[j].origin);
+	return SG_OK;
+}
+
+const sg_product *sg_policy_product(const sg_policy *p, const char *product)
+{
+	for (size_t i = 0; product && i < p->n_products; i++)
+		if (strcasecmp(p->products[i].product, product) == 0)
+			return &p->products[i];
+	return NULL;
+}
+
 int sg_policy_load(sg_policy **out, const char *path)
 {
 	struct stat st;
@@ -372,6 +589,10 @@ int sg_policy_load(sg_policy **out, const char *path)
 		error = load_file(p, path);
 	if (error == SG_OK)
 		error = check_duplicates(p);
+	if (error == SG_OK)
+		error = check_disagreements(p);
+	if (error == SG_OK)
+		error = check_products(p);
 	if (error != SG_OK) {
 		sg_policy_free(p);
 		return error;
@@ -419,9 +640,10 @@ static int any_digest_matches(const sg_approval *a, const sg_policy_input *in)
 }
 
 /* Check one approval whose digests match; 1 when it allows the input. */
-static int approval_allows(sg_decision *d, const sg_approval *a, const sg_policy_input *in,
-			   const char *today)
+static int approval_allows(sg_decision *d, const sg_policy *p, const sg_approval *a,
+			   const sg_policy_input *in, const char *today)
 {
+	const sg_product *product = sg_policy_product(p, a->product);
 	int ok = 1;
 
 	if (a->expires && strcmp(today, a->expires) > 0) {
@@ -438,6 +660,15 @@ static int approval_allows(sg_decision *d, const sg_approval *a, const sg_policy
 			   "input already carries an Authenticode signature and approval %s "
 			   "says existing_signature=refuse",
 			   a->id);
+		ok = 0;
+	}
+	/* An unsigned file of a product that ships signed may be a tampered download. */
+	if (!in->has_signature && product && product->vendor_signs && !a->accept_unsigned) {
+		add_reason(d,
+			   "%s is listed as vendor-signed, but %s carries no signature (a "
+			   "tampered or look-alike download?); approval %s does not say "
+			   "accept_unsigned",
+			   product->product, in->name, a->id);
 		ok = 0;
 	}
 	return ok;
@@ -487,7 +718,7 @@ void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_inpu
 			continue;
 		matched = 1;
 		out->approval = a;
-		if (approval_allows(out, a, in, today)) {
+		if (approval_allows(out, p, a, in, today)) {
 			out->approved = 1;
 			out->n_reasons = 0;
 			add_reason(out, "approved by %s (%s, ticket %s)%s%s", a->id, a->approved_by,
@@ -502,9 +733,11 @@ void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_inpu
 
 static void free_approval(sg_approval *a)
 {
-	char *fields[] = { a->id,          a->product, a->vendor,      a->version,     a->file,
-			   a->sha256,      a->sha512,  a->source,      a->approved_by, a->ticket,
-			   a->approved_at, a->expires, a->description, a->url,         a->origin };
+	char *fields[] = { a->id,          a->product, a->vendor,      a->version,
+			   a->file,        a->sha256,  a->sha512,      a->source,
+			   a->approved_by, a->ticket,  a->approved_at, a->expires,
+			   a->description, a->url,     a->origin,      a->accept_unsigned,
+			   a->provenance };
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(fields[i]);
@@ -522,7 +755,90 @@ void sg_policy_free(sg_policy *p)
 		free(p->revoked[i].reason);
 		free(p->revoked[i].origin);
 	}
+	for (size_t i = 0; i < p->n_products; i++) {
+		free(p->products[i].product);
+		free(p->products[i].vendor);
+		free(p->products[i].formats);
+		free(p->products[i].hashes);
+		free(p->products[i].origin);
+	}
+	for (size_t i = 0; i < p->n_files; i++) {
+		free(p->files[i].path);
+		free(p->files[i].bytes);
+	}
 	free(p->approvals);
 	free(p->revoked);
+	free(p->products);
+	free(p->files);
 	free(p);
+}
+
+static void finding(sg_policy_finding *out, size_t max, size_t *n, int error, const sg_approval *a,
+		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void finding(sg_policy_finding *out, size_t max, size_t *n, int error, const sg_approval *a,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n < max) {
+		out[*n].error = error;
+		out[*n].file = a->origin;
+		out[*n].id = a->id;
+		va_start(ap, fmt);
+		vsnprintf(out[*n].message, sizeof(out[*n].message), fmt, ap);
+		va_end(ap);
+	}
+	(*n)++;
+}
+
+/* The date `days` after `now`, as YYYY-MM-DD. */
+static void date_after(char out[16], time_t now, int days)
+{
+	time_t t = now + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+size_t sg_policy_lint(const sg_policy *p, time_t now, int soon_days, sg_policy_finding *out,
+		      size_t max)
+{
+	char today[16], soon[16];
+	size_t n = 0;
+
+	date_after(today, now, 0);
+	date_after(soon, now, soon_days);
+	for (size_t i = 0; i < p->n_approvals; i++) {
+		const sg_approval *a = &p->approvals[i];
+		const sg_product *pr = sg_policy_product(p, a->product);
+
+		if (a->expires && strcmp(today, a->expires) > 0)
+			finding(out, max, &n, 0, a, "expired on %s: it approves nothing any more",
+				a->expires);
+		else if (a->expires && strcmp(soon, a->expires) >= 0)
+			finding(out, max, &n, 0, a, "expires on %s, within %d days", a->expires,
+				soon_days);
+		if (pr && pr->vendor_signs && a->accept_unsigned)
+			finding(out, max, &n, 0, a,
+				"accepts unsigned files of %s, which the catalog lists as "
+				"vendor-signed: \"%s\"",
+				pr->product, a->accept_unsigned);
+		else if (pr && pr->vendor_signs)
+			finding(out, max, &n, 0, a,
+				"%s is listed as vendor-signed: an unsigned file will be denied "
+				"(set accept_unsigned with the reason to sign one anyway)",
+				pr->product);
+		if (!a->provenance)
+			finding(out, max, &n, 0, a,
+				"no provenance: where the vendor value came from is not recorded "
+				"(approvals made with `signgate policy approve` have it)");
+		if (!pr && p->n_products > 0)
+			finding(out, max, &n, 0, a,
+				"product \"%s\" is not in the catalog: is its vendor known to ship "
+				"unsigned installers?",
+				a->product);
+	}
+	return n;
 }

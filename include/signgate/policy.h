@@ -27,8 +27,30 @@ typedef struct sg_approval {
 	char *source, *approved_by, *ticket, *approved_at, *expires;
 	char *description, *url; /* what the Authenticode signature shows */
 	sg_existing_rule existing;
-	char *origin; /* the policy file it came from */
+	/* Why an unsigned file of a product listed as vendor-signed may be signed; NULL: it may not. */
+	char *accept_unsigned;
+	/* "provenance" as canonical JSON text (what `policy approve` recorded); NULL when none. */
+	char *provenance;
+	char *origin;     /* the policy file it came from */
+	size_t file_index; /* that file in sg_policy.files */
 } sg_approval;
+
+/* A product of the catalog: how its vendor ships it. */
+typedef struct sg_product {
+	char *product, *vendor;
+	int vendor_signs; /* 1: its installers normally carry the vendor's signature */
+	char *formats;    /* e.g. "msi, exe (NSIS)": for people */
+	char *hashes;     /* where the vendor publishes its hash values: for people */
+	char *origin;
+} sg_product;
+
+/* One policy file as it was read: the bytes every approval in it came from. */
+typedef struct sg_policy_file {
+	char *path;
+	unsigned char *bytes;
+	size_t len;
+	char sha256[65];
+} sg_policy_file;
 
 typedef struct sg_revocation {
 	char *sha256, *sha512; /* lower-case hex; one at least */
@@ -41,6 +63,11 @@ typedef struct sg_policy {
 	size_t n_approvals;
 	sg_revocation *revoked;
 	size_t n_revoked;
+	sg_product *products;
+	size_t n_products;
+	int require_cosign; /* some file says "require_cosign": true */
+	sg_policy_file *files;
+	size_t n_files;
 } sg_policy;
 
 /* What the decision needs to know about one input. */
@@ -64,8 +91,13 @@ typedef struct sg_decision {
 /*
  * Load the policy at `path` (a file or a folder of *.json files). Returns
  * SG_OK with a new policy in `out` (free with sg_policy_free()), SG_ERR_IO, or
- * SG_ERR_CONFIG naming the file, the approval and the field at fault.
- * Duplicate approval ids are errors.
+ * SG_ERR_CONFIG naming the file, the approval and the field at fault. Errors,
+ * besides a field that is missing, malformed or unknown: an approval id used
+ * twice, a product listed twice in the catalog, two approvals of one digest
+ * that disagree (product, version, existing_signature, or two different file
+ * names), and an
+ * approval whose recorded vendor values are MD5 or SHA-1 only. Each file is
+ * read once; its bytes stay in `files` (a co-signature covers them).
  */
 int sg_policy_load(sg_policy **out, const char *path);
 
@@ -76,6 +108,26 @@ int sg_policy_load(sg_policy **out, const char *path);
  */
 void sg_policy_decide(sg_decision *out, const sg_policy *policy, const sg_policy_input *in,
 		      time_t now);
+
+/* The catalog entry of `product` (names compared ignoring case), or NULL. */
+const sg_product *sg_policy_product(const sg_policy *policy, const char *product);
+
+typedef struct sg_policy_finding {
+	int error;         /* 1: an error (the policy does not load); 0: a warning */
+	const char *file;  /* the policy file concerned (owned by the policy) */
+	const char *id;    /* the approval concerned, or NULL */
+	char message[400];
+} sg_policy_finding;
+
+/*
+ * What `policy lint` warns of in a loaded policy, at time `now`: expired
+ * approvals, approvals expiring within `soon_days`, approvals of products
+ * the catalog lists as vendor-signed, approvals without provenance, and
+ * approvals of products missing from a non-empty catalog. Fills up to `max`
+ * findings and returns how many there are in all.
+ */
+size_t sg_policy_lint(const sg_policy *policy, time_t now, int soon_days, sg_policy_finding *out,
+		      size_t max);
 
 /* "refuse", "replace" or "nest". */
 const char *sg_existing_rule_name(sg_existing_rule rule);

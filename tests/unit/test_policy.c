@@ -558,6 +558,110 @@ static void test_decisions(void)
 	unlink(at("decide.json"));
 }
 
+/*
+ * The catalog, the checks that stop a policy from loading (disagreeing
+ * approvals of one digest, weak provenance, a product listed twice), the
+ * two-person switch, the bytes kept per file, and what lint warns of.
+ */
+static void test_catalog_and_lint(void)
+{
+	const time_t now = utc(2026, 3, 1, 12, 0, 0);
+	char text[8192], e[4][700];
+	sg_policy_finding f[16];
+	sg_policy *p;
+	sg_decision d;
+	size_t n;
+
+	snprintf(e[0], sizeof(e[0]), "%s, \"expires\": \"2026-03-10\"", with_sha256(1));
+	snprintf(e[1], sizeof(e[1]),
+		 "%s, \"accept_unsigned\": \"vendor dropped signing in 2.0 (CHG-9)\", "
+		 "\"provenance\": {\"vendor_values\": [{\"alg\": \"MD5\"}, {\"alg\": "
+		 "\"SHA-256\"}]}",
+		 with_sha256(2));
+	snprintf(text, sizeof(text),
+		 "{\"require_cosign\": true, \"products\": [{\"product\": \"Prod\", "
+		 "\"vendor_signs\": true}, {\"product\": \"Other\", \"vendor_signs\": false, "
+		 "\"formats\": \"msi\"}],\n \"approvals\": [%s, %s, %s]}",
+		 approval("signed-prod", e[0]), approval("accepts", e[1]),
+		 approval("renewal", with_sha256(1)));
+	put_file("catalog.json", text);
+	p = load_ok(at("catalog.json"));
+	CHECK_INT(p->require_cosign, 1);
+	CHECK_INT(p->n_products, 2);
+	CHECK_INT(p->n_files, 1);
+	CHECK_INT(p->files[0].len, strlen(text));
+	CHECK(p->files[0].len == strlen(text) &&
+	      memcmp(p->files[0].bytes, text, strlen(text)) == 0);
+	CHECK_INT(p->approvals[1].file_index, 0);
+	CHECK(sg_policy_product(p, "prod") == &p->products[0]);
+	CHECK(sg_policy_product(p, "Nope") == NULL);
+	CHECK_STR(p->approvals[1].provenance, "{\"vendor_values\":[{\"alg\":\"MD5\"},{\"alg\":"
+					      "\"SHA-256\"}]}");
+	/* An unsigned file of a vendor-signed product: denied unless accepted. */
+	decide(&d, p, "x.msi", 1, 0, 0, now);
+	CHECK_INT(d.approved, 0);
+	CHECK_CONTAINS(d.reasons[0], "Prod is listed as vendor-signed, but x.msi carries no "
+				     "signature");
+	CHECK_CONTAINS(d.reasons[0], "approval signed-prod does not say accept_unsigned");
+	decide(&d, p, "x.msi", 2, 0, 0, now);
+	CHECK_INT(d.approved, 1);
+	CHECK_STR(approval_id(&d), "accepts");
+	n = sg_policy_lint(p, now, 30, f, 16);
+	CHECK_INT(n, 6);
+	CHECK_STR(f[0].id, "signed-prod");
+	CHECK_CONTAINS(f[0].message, "expires on 2026-03-10, within 30 days");
+	CHECK_CONTAINS(f[1].message, "Prod is listed as vendor-signed: an unsigned file will be "
+				     "denied");
+	CHECK_CONTAINS(f[2].message, "no provenance");
+	CHECK_CONTAINS(f[3].message, "accepts unsigned files of Prod");
+	CHECK_CONTAINS(f[3].message, "vendor dropped signing in 2.0 (CHG-9)");
+	CHECK_INT(f[0].error, 0);
+	/* Later: expired; 10 days' notice only: not yet "soon". */
+	CHECK_INT(sg_policy_lint(p, utc(2026, 3, 11, 0, 0, 0), 30, f, 16), 6);
+	CHECK_CONTAINS(f[0].message, "expired on 2026-03-10");
+	CHECK_INT(sg_policy_lint(p, now, 5, f, 1), 5);
+	CHECK_CONTAINS(f[0].message, "listed as vendor-signed");
+	sg_policy_free(p);
+
+	/* Errors that stop the load. */
+	snprintf(e[2], sizeof(e[2]), "%s, \"file\": \"a.msi\"", with_sha256(3));
+	snprintf(e[3], sizeof(e[3]), "%s, \"file\": \"b.msi\"", with_sha256(3));
+	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s]}", approval("a", e[2]),
+		 approval("b", e[3]));
+	put_file("catalog.json", text);
+	expect_load_error(at("catalog.json"), "approval b and approval a",
+			  "are for the same SHA-256 but disagree");
+	snprintf(e[2], sizeof(e[2]), "%s, \"existing_signature\": \"replace\"", with_sha256(3));
+	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s]}", approval("a", e[2]),
+		 approval("b", with_sha256(3)));
+	put_file("catalog.json", text);
+	expect_load_error(at("catalog.json"), "approval b and approval a", "existing_signature");
+	expect_approval_error(approval("weak", ", \"sha256\": \"ab\""), "\"sha256\"");
+	snprintf(e[2], sizeof(e[2]),
+		 "%s, \"provenance\": {\"vendor_values\": [{\"alg\": \"MD5\"}, {\"alg\": "
+		 "\"SHA-1\"}]}",
+		 with_sha256(4));
+	expect_approval_error(approval("weak", e[2]), "holds no SHA-256 or SHA-512 value");
+	expect_approval_error(approval("weak", ", \"sha256\": \"x\", \"provenance\": 1"),
+			      "\"sha256\"");
+	snprintf(e[2], sizeof(e[2]), "%s, \"provenance\": []", with_sha256(4));
+	expect_approval_error(approval("prov", e[2]), "\"provenance\" must be an object");
+	snprintf(e[2], sizeof(e[2]), "%s, \"accept_unsigned\": \"\"", with_sha256(4));
+	expect_approval_error(approval("acc", e[2]), "\"accept_unsigned\" must be a non-empty");
+	put_file("catalog.json", "{\"products\": [{\"product\": \"A\", \"vendor_signs\": true}, "
+				 "{\"product\": \"a\", \"vendor_signs\": false}]}");
+	expect_load_error(at("catalog.json"), "product \"a\" is listed twice", NULL);
+	put_file("catalog.json", "{\"products\": [{\"product\": \"A\"}]}");
+	expect_load_error(at("catalog.json"), "product #1 (A): \"vendor_signs\" is required", NULL);
+	put_file("catalog.json", "{\"products\": [{\"product\": \"A\", \"vendor_signs\": true, "
+				 "\"signs\": 1}]}");
+	expect_load_error(at("catalog.json"), "\"signs\" is not a known field", NULL);
+	put_file("catalog.json", "{\"require_cosign\": \"yes\"}");
+	expect_load_error(at("catalog.json"), "\"require_cosign\" must be true or false", NULL);
+	unlink(at("catalog.json"));
+	unlink(at("bad.json"));
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -569,6 +673,7 @@ int main(void)
 	test_load_folder();
 	test_load_errors();
 	test_decisions();
+	test_catalog_and_lint();
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
 		check_failed++;
