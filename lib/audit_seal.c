@@ -7,6 +7,7 @@
 #include "signgate/util.h"
 #include "audit_internal.h"
 #include "audit_seal_internal.h"
+#include "cms_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -483,27 +484,18 @@ static int check_separation(const sg_config *cfg, X509 *seal)
 /* base64 of the DER CMS SignedData over `text`: detached, SHA-256, no certificates. */
 static int sign_text(char **out, const char *text, const pin *p, EVP_PKEY *key)
 {
-	const int flags = CMS_DETACHED | CMS_BINARY | CMS_NOCERTS | CMS_NOSMIMECAP;
-	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, flags | CMS_PARTIAL);
-	BIO *data = BIO_new_mem_buf(text, (int)strlen(text));
 	unsigned char *der = NULL;
-	int len = -1, error = SG_OK;
+	size_t len = 0, cap;
+	int error = sg_cms_sign_detached(&der, &len, text, strlen(text), p->cert, NULL, key,
+					 "the seal");
 
 	*out = NULL;
-	if (!cms || !data || !CMS_add1_signer(cms, p->cert, key, EVP_sha256(), flags) ||
-	    !CMS_final(cms, data, NULL, flags) || (len = i2d_CMS_ContentInfo(cms, &der)) <= 0) {
-		unsigned long e = ERR_peek_last_error();
-		error = sg_error_set(SG_ERR_CRYPTO, "cannot sign the seal: %s",
-				     e ? ERR_reason_error_string(e) : "out of memory");
-	} else if (!(*out = malloc(4 * (((size_t)len + 2) / 3) + 1))) {
+	cap = 4 * ((len + 2) / 3) + 1;
+	if (!error && !(*out = malloc(cap)))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	} else {
-		sg_base64_encode(*out, 4 * (((size_t)len + 2) / 3) + 1, der, (size_t)len);
-	}
+	if (!error)
+		sg_base64_encode(*out, cap, der, len);
 	OPENSSL_free(der);
-	BIO_free(data);
-	CMS_ContentInfo_free(cms);
-	ERR_clear_error();
 	return error;
 }
 

@@ -11,6 +11,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include "audit_seal_internal.h"
+#include "cms_internal.h"
 #include "signgate/error.h"
 #include "signgate/secret.h"
 #include "signgate/util.h"
@@ -21,48 +22,13 @@
 
 #include <openssl/engine.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ui.h>
-
-struct pass_ctx {
-	const sg_secret *secret;
-	int asked; /* the key is encrypted: OpenSSL asked for its password */
-};
-
-/* OpenSSL's password callback: the configured secret, never a prompt. */
-static int pass_cb(char *buf, int size, int rwflag, void *arg)
-{
-	struct pass_ctx *ctx = arg;
-	size_t len = ctx->secret->data ? ctx->secret->len : 0;
-
-	(void)rwflag;
-	ctx->asked = 1;
-	if (!ctx->secret->data || len > (size_t)size)
-		return -1;
-	memcpy(buf, ctx->secret->data, len);
-	return (int)len;
-}
 
 static int open_pem(sg_seal_key *out, const sg_config *cfg, const sg_secret *secret)
 {
-	struct pass_ctx ctx = { secret, 0 };
-	BIO *bio = BIO_new_file(cfg->seal_key, "r");
-
-	if (!bio)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", cfg->seal_key,
-				    strerror(errno));
-	out->key = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &ctx);
-	BIO_free(bio);
-	ERR_clear_error();
-	if (out->key)
-		return SG_OK;
-	if (ctx.asked && !secret->data)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: the sealing key is encrypted but \"audit_seal\" names no "
-				    "password (password_file, password_env or password_prompt)",
-				    cfg->seal_key);
-	return sg_error_set(SG_ERR_CRYPTO, "%s: cannot read the sealing key: %s", cfg->seal_key,
-			    ctx.asked ? "wrong password" : "not a PEM private key");
+	return sg_pem_key_read(&out->key, cfg->seal_key, secret, "the sealing key",
+			       "\"audit_seal\" names no password (password_file, password_env "
+			       "or password_prompt)");
 }
 
 /* The libp11 engine on the configured module; a functional reference in *out. */
