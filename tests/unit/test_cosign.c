@@ -1,0 +1,486 @@
+/*
+ * Unit tests of the co-signatures: an approvers' CA, a second CA and the
+ * approvers' certificates are made here with OpenSSL; co-signatures made
+ * with sg_cosign_create() verify with their fields, and the bad ones that
+ * the tests make by hand (missing, changed data, self-made, another CA,
+ * expired, wrong EKU, two signers, garbage) are refused with the reason.
+ */
+#include "signgate/cosign.h"
+#include "signgate/error.h"
+#include "signgate/secret.h"
+
+#include "check.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define DAY     86400L
+#define EKU_PER "emailProtection"
+
+static char dir[] = "/tmp/test_cosign.XXXXXX";
+static const char approval_text[] = "{ \"approvals\": [ { \"id\": \"hello-1.0\", "
+				    "\"approved_by\": \"alice\" } ] }\n";
+
+typedef struct ident {
+	EVP_PKEY *key;
+	X509 *cert;
+} ident;
+
+static ident root, other_root, inter, alice, bob, carol, self_alice, mallory, old, erin, frank,
+	sibling;
+
+static const char *tmp_path(const char *name)
+{
+	return check_path(dir, name);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "test setup failed: %s (%s)\n", what, sg_error_last());
+	exit(2);
+}
+
+static void write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) != 0)
+		die(path);
+	chmod(path, mode);
+}
+
+static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ext || !X509_add_ext(x, ext, -1))
+		die(value);
+	X509_EXTENSION_free(ext);
+}
+
+/*
+ * A certificate for `cn` (EC P-256 key), issued by `issuer` (NULL: self-signed),
+ * valid from `from` to `to` seconds from now. A CA when `eku` is NULL;
+ * else a leaf with digitalSignature, that EKU ("" for none) and `email` as SAN.
+ */
+static void make(ident *out, const char *cn, const char *email, const ident *issuer,
+		 const char *eku, long from, long to)
+{
+	X509_NAME *subj = X509_NAME_new();
+	X509 *x = X509_new();
+	static long serial = 1;
+	char san[300];
+
+	out->key = EVP_EC_gen("P-256");
+	if (!out->key || !x || !subj ||
+	    !X509_NAME_add_entry_by_txt(subj, "O", MBSTRING_ASC,
+					(const unsigned char *)"Example Corp", -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+					0) ||
+	    !X509_set_version(x, 2) || !ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) ||
+	    !X509_set_subject_name(x, subj) ||
+	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer->cert) : subj) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), from) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), to) || !X509_set_pubkey(x, out->key))
+		die(cn);
+	add_ext(x, issuer ? issuer->cert : x, NID_subject_key_identifier, "hash");
+	if (issuer)
+		add_ext(x, issuer->cert, NID_authority_key_identifier, "keyid:always");
+	if (!eku) {
+		add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+		add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+	} else {
+		add_ext(x, x, NID_basic_constraints, "critical,CA:FALSE");
+		add_ext(x, x, NID_key_usage, "critical,digitalSignature");
+		if (*eku)
+			add_ext(x, x, NID_ext_key_usage, eku);
+		snprintf(san, sizeof(san), "email:%s", email);
+		if (email)
+			add_ext(x, x, NID_subject_alt_name, san);
+	}
+	if (!X509_sign(x, issuer ? issuer->key : out->key, EVP_sha256()))
+		die(cn);
+	out->cert = x;
+	X509_NAME_free(subj);
+}
+
+/* NAME.pem with the certificate (and `extra` after it), NAME.key (encrypted with `pass`). */
+static void save(const ident *id, const char *name, const char *pass, const ident *extra)
+{
+	BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+	char path[128], *data;
+	long n;
+
+	if (!kb || !cb || !PEM_write_bio_X509(cb, id->cert) ||
+	    (extra && !PEM_write_bio_X509(cb, extra->cert)) ||
+	    !PEM_write_bio_PrivateKey(kb, id->key, pass ? EVP_aes_256_cbc() : NULL, NULL, 0, NULL,
+				      (void *)pass))
+		die(name);
+	snprintf(path, sizeof(path), "%s.pem", name);
+	n = BIO_get_mem_data(cb, &data);
+	write_file(tmp_path(path), data, (size_t)n, 0644);
+	snprintf(path, sizeof(path), "%s.key", name);
+	n = BIO_get_mem_data(kb, &data);
+	write_file(tmp_path(path), data, (size_t)n, 0600);
+	BIO_free(kb);
+	BIO_free(cb);
+}
+
+static void free_ident(ident *id)
+{
+	EVP_PKEY_free(id->key);
+	X509_free(id->cert);
+}
+
+/*
+ * A co-signature made without signgate's checks: detached CMS over
+ * `data` by each of `signers` (NULL-terminated), into `path`.
+ */
+static void raw_sign(const char *path, const char *data, const ident *const signers[])
+{
+	const int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL;
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, flags);
+	BIO *in = BIO_new_mem_buf(data, (int)strlen(data));
+	unsigned char *der = NULL;
+	int n = -1;
+
+	for (int i = 0; cms && signers[i]; i++)
+		if (!CMS_add1_signer(cms, signers[i]->cert, signers[i]->key, EVP_sha256(), flags))
+			die("CMS_add1_signer");
+	if (!cms || !in || !CMS_final(cms, in, NULL, flags) ||
+	    (n = i2d_CMS_ContentInfo(cms, &der)) <= 0)
+		die("raw_sign");
+	write_file(path, der, (size_t)n, 0644);
+	OPENSSL_free(der);
+	BIO_free(in);
+	CMS_ContentInfo_free(cms);
+}
+
+static void sign_by(const ident *signer)
+{
+	const ident *const signers[] = { signer, NULL };
+
+	raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, signers);
+}
+
+static int verify_with(const char *data, const char *ca, sg_cosigner *out)
+{
+	sg_error_clear();
+	return sg_cosign_verify(tmp_path("a.json"), (const unsigned char *)data, strlen(data),
+				tmp_path(ca), out);
+}
+
+/* The approval file's co-signature is refused with SG_ERR_VERIFY and `why`. */
+static void expect_refused(const char *data, const char *why)
+{
+	sg_cosigner c;
+
+	memset(&c, 'x', sizeof(c));
+	CHECK_INT(verify_with(data, "approvers-ca.pem", &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), tmp_path("a.json.cosign.p7s"));
+	CHECK_CONTAINS(sg_error_last(), why);
+	CHECK_STR(c.name, "");
+	CHECK_INT(c.signing_time, 0);
+}
+
+static int create(const char *cert, const char *key, const char *pass, int replace,
+		  sg_cosigner *out)
+{
+	sg_secret secret = { NULL, 0 };
+	int rc;
+
+	if (pass) {
+		secret.data = strdup(pass);
+		secret.len = strlen(pass);
+	}
+	sg_error_clear();
+	rc = sg_cosign_create(tmp_path("a.json"), tmp_path(cert), tmp_path(key), &secret,
+			      tmp_path("approvers-ca.pem"), replace, out);
+	free(secret.data);
+	return rc;
+}
+
+/* Temporary files left beside the co-signature. */
+static int leftovers(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		n += strncmp(e->d_name, "a.json.cosign.p7s.", 18) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_path_and_is(void)
+{
+	sg_cosigner c = { .name = "alice", .email = "Alice@Example.com" };
+	sg_cosigner none = { .name = "bob@example.com", .email = "" };
+	char *p = sg_cosign_path("policy/7zip.json");
+
+	CHECK_STR(p, "policy/7zip.json.cosign.p7s");
+	free(p);
+	CHECK_INT(sg_cosigner_is(&c, "alice"), 1);
+	CHECK_INT(sg_cosigner_is(&c, "Alice"), 0); /* a CN is compared exactly */
+	CHECK_INT(sg_cosigner_is(&c, "alice@example.com"), 1);
+	CHECK_INT(sg_cosigner_is(&c, "ALICE@EXAMPLE.COM"), 1);
+	CHECK_INT(sg_cosigner_is(&c, "alice@example.org"), 0);
+	CHECK_INT(sg_cosigner_is(&c, "bob"), 0);
+	CHECK_INT(sg_cosigner_is(&c, ""), 0);
+	CHECK_INT(sg_cosigner_is(&c, NULL), 0);
+	CHECK_INT(sg_cosigner_is(&none, ""), 0);
+	CHECK_INT(sg_cosigner_is(&none, "bob@example.com"), 1);
+}
+
+static void test_valid(void)
+{
+	unsigned char md[32];
+	unsigned int md_len = 0;
+	char hex[65];
+	struct stat st;
+	sg_cosigner made, c;
+	time_t now = time(NULL);
+
+	CHECK_INT(create("bob.pem", "bob.key", NULL, 0, &made), SG_OK);
+	CHECK_STR(made.name, "bob");
+	CHECK(stat(tmp_path("a.json.cosign.p7s"), &st) == 0 && (st.st_mode & 0777) == 0640);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "bob");
+	CHECK_STR(c.email, "bob@example.com");
+	CHECK_STR(c.subject, "CN=bob,O=Example Corp");
+	X509_digest(bob.cert, EVP_sha256(), md, &md_len);
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	CHECK_STR(c.cert_sha256, hex);
+	CHECK(c.signing_time >= now - 5 && c.signing_time <= now + 5);
+	CHECK(memcmp(&c, &made, sizeof(c)) == 0);
+	CHECK_INT(sg_cosigner_is(&c, "bob"), 1);
+	CHECK_INT(sg_cosigner_is(&c, "alice"), 0);
+	CHECK_INT(leftovers(), 0);
+}
+
+static void test_replace(void)
+{
+	sg_cosigner c;
+
+	CHECK_INT(create("alice.pem", "alice.key", NULL, 0, &c), SG_ERR_EXISTS);
+	CHECK_CONTAINS(sg_error_last(), tmp_path("a.json.cosign.p7s"));
+	CHECK_CONTAINS(sg_error_last(), "a co-signature exists already");
+	CHECK_STR(c.name, "");
+	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "bob");
+
+	CHECK_INT(create("alice.pem", "alice.key", NULL, 1, &c), SG_OK);
+	CHECK_STR(c.name, "alice");
+	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "alice");
+}
+
+static void test_refusals(void)
+{
+	const ident *const two[] = { &alice, &bob, NULL };
+	char changed[sizeof(approval_text)], want[256];
+	sg_cosigner c;
+
+	memcpy(changed, approval_text, sizeof(changed));
+	changed[40] ^= 1;
+	expect_refused(changed, "does not match " /* one byte */);
+	CHECK_CONTAINS(sg_error_last(), "changed after it was co-signed");
+
+	sign_by(&self_alice);
+	expect_refused(approval_text, "the certificate of CN=alice,O=Example Corp is not issued by "
+				      "the approvers' CA");
+	sign_by(&mallory);
+	expect_refused(approval_text,
+		       "CN=mallory,O=Example Corp is not issued by the approvers' CA");
+	CHECK_CONTAINS(sg_error_last(), tmp_path("approvers-ca.pem"));
+	sign_by(&old);
+	expect_refused(approval_text, "the certificate of CN=old,O=Example Corp expired on ");
+	sign_by(&erin);
+	expect_refused(approval_text, "CN=erin,O=Example Corp lacks the extended key usage "
+				      "emailProtection");
+	sign_by(&frank);
+	expect_refused(approval_text, "CN=frank,O=Example Corp lacks the extended key usage "
+				      "emailProtection");
+
+	raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, two);
+	expect_refused(approval_text, "has 2 signers; a co-signature has exactly one");
+
+	write_file(tmp_path("a.json.cosign.p7s"), "not a signature\n", 16, 0644);
+	expect_refused(approval_text, "not a detached CMS signature");
+	write_file(tmp_path("a.json.cosign.p7s"), "", 0, 0644);
+	expect_refused(approval_text, "not a detached CMS signature");
+
+	unlink(tmp_path("a.json.cosign.p7s"));
+	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_ERR_VERIFY);
+	snprintf(want, sizeof(want), "no co-signature %s", tmp_path("a.json.cosign.p7s"));
+	CHECK_STR(sg_error_last(), want);
+}
+
+/* What sg_cosign_create() refuses: nothing is written then. */
+static void test_create_refusals(void)
+{
+	sg_cosigner c;
+
+	unlink(tmp_path("a.json.cosign.p7s"));
+	CHECK_INT(create("alice.pem", "bob.key", NULL, 0, &c), SG_ERR_CRYPTO);
+	CHECK_CONTAINS(sg_error_last(), "bob.key: the key does not match the certificate ");
+	CHECK_CONTAINS(sg_error_last(), "alice.pem");
+
+	chmod(tmp_path("bob.key"), 0644);
+	CHECK_INT(create("bob.pem", "bob.key", NULL, 0, &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "bob.key: key file is accessible by group or others "
+					"(mode 0644)");
+	chmod(tmp_path("bob.key"), 0600);
+
+	CHECK_INT(create("carol.pem", "carol.key", NULL, 0, &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "carol.key: the co-signing key is encrypted but no "
+					"password was given");
+	CHECK_INT(create("carol.pem", "carol.key", "wrong", 0, &c), SG_ERR_CRYPTO);
+	CHECK_CONTAINS(sg_error_last(),
+		       "carol.key: cannot read the co-signing key: wrong password");
+
+	/* Certificates that signing would refuse: the co-signature is not written. */
+	CHECK_INT(create("mallory.pem", "mallory.key", NULL, 0, &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "a.json.cosign.p7s: the new co-signature would not count, "
+					"nothing was written: the certificate of CN=mallory");
+	CHECK_INT(create("old.pem", "old.key", NULL, 0, &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "expired on");
+	CHECK_INT(create("erin.pem", "erin.key", NULL, 0, &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "emailProtection");
+	CHECK_INT(create("self-alice.pem", "self-alice.key", NULL, 0, &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "is not issued by the approvers' CA");
+	CHECK(access(tmp_path("a.json.cosign.p7s"), F_OK) != 0);
+	CHECK_INT(leftovers(), 0);
+
+	CHECK_INT(create("missing.pem", "bob.key", NULL, 0, &c), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "missing.pem: cannot open");
+	CHECK_INT(sg_cosign_create(tmp_path("none.json"), tmp_path("bob.pem"), tmp_path("bob.key"),
+				   &(sg_secret){ NULL, 0 }, tmp_path("approvers-ca.pem"), 0, &c),
+		  SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "none.json: no such approval file");
+
+	CHECK_INT(create("carol.pem", "carol.key", "carol-pw", 0, &c), SG_OK);
+	CHECK_STR(c.name, "carol");
+	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "carol");
+}
+
+static int verify_b(const char *ca, sg_cosigner *out)
+{
+	sg_error_clear();
+	return sg_cosign_verify(tmp_path("b.json"), (const unsigned char *)approval_text,
+				strlen(approval_text), tmp_path(ca), out);
+}
+
+/* The approvers' CA file: CA certificates only, each a trust anchor. */
+static void test_ca_file(void)
+{
+	sg_cosigner c;
+
+	CHECK_INT(verify_with(approval_text, "none.pem", &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "none.pem: cannot read the approvers' CA");
+	CHECK_INT(verify_with(approval_text, "a.json", &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "a.json: no PEM certificate in the approvers' CA");
+	/* A leaf there would vouch for itself. */
+	CHECK_INT(verify_with(approval_text, "self-alice.pem", &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "self-alice.pem: certificate 1 (CN=alice,O=Example Corp) "
+					"is not a CA certificate");
+
+	/*
+	 * Only the approvers' issuing CA trusted, not the root above it: its
+	 * approvers count, a sibling issued by the root does not.
+	 */
+	sign_by(&sibling);
+	CHECK_INT(verify_with(approval_text, "other-root.pem", &c), SG_OK);
+	CHECK_INT(verify_with(approval_text, "inter-ca.pem", &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(),
+		       "CN=sibling,O=Example Corp is not issued by the approvers'");
+
+	/* mallory.pem holds its issuing CA, which the co-signature then carries. */
+	write_file(tmp_path("b.json"), approval_text, strlen(approval_text), 0644);
+	sg_error_clear();
+	CHECK_INT(sg_cosign_create(tmp_path("b.json"), tmp_path("mallory.pem"),
+				   tmp_path("mallory.key"), &(sg_secret){ NULL, 0 },
+				   tmp_path("other-root.pem"), 0, &c),
+		  SG_OK);
+	CHECK_STR(c.name, "mallory");
+	CHECK_INT(verify_b("other-root.pem", &c), SG_OK);
+	CHECK_INT(verify_b("inter-ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "mallory");
+	CHECK_INT(verify_b("approvers-ca.pem", &c), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "b.json.cosign.p7s: the certificate of CN=mallory");
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	ident *all[] = { &root,       &other_root, &inter, &alice, &bob,   &carol,
+			 &self_alice, &mallory,    &old,   &erin,  &frank, &sibling };
+
+	if (!mkdtemp(dir))
+		die("mkdtemp");
+	make(&root, "Approvers CA", NULL, NULL, NULL, -DAY, 3650 * DAY);
+	make(&other_root, "Other Root", NULL, NULL, NULL, -DAY, 3650 * DAY);
+	make(&inter, "Approvers Issuing CA", NULL, &other_root, NULL, -DAY, 3650 * DAY);
+	make(&alice, "alice", "alice@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	make(&bob, "bob", "bob@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	make(&carol, "carol", NULL, &root, EKU_PER, -DAY, 365 * DAY);
+	make(&self_alice, "alice", "alice@example.com", NULL, EKU_PER, -DAY, 365 * DAY);
+	make(&mallory, "mallory", NULL, &inter, EKU_PER, -DAY, 365 * DAY);
+	make(&old, "old", NULL, &root, EKU_PER, -30 * DAY, -DAY);
+	make(&erin, "erin", NULL, &root, "codeSigning", -DAY, 365 * DAY);
+	make(&frank, "frank", NULL, &root, "", -DAY, 365 * DAY);
+	make(&sibling, "sibling", NULL, &other_root, EKU_PER, -DAY, 365 * DAY);
+	save(&root, "approvers-ca", NULL, NULL);
+	save(&other_root, "other-root", NULL, NULL);
+	save(&inter, "inter-ca", NULL, NULL);
+	save(&alice, "alice", NULL, NULL);
+	save(&bob, "bob", NULL, NULL);
+	save(&carol, "carol", "carol-pw", NULL);
+	save(&self_alice, "self-alice", NULL, NULL);
+	/* mallory.pem carries its issuing CA: the co-signature then does too. */
+	save(&mallory, "mallory", NULL, &inter);
+	save(&old, "old", NULL, NULL);
+	save(&erin, "erin", NULL, NULL);
+	save(&frank, "frank", NULL, NULL);
+	save(&sibling, "sibling", NULL, NULL);
+	write_file(tmp_path("a.json"), approval_text, strlen(approval_text), 0640);
+
+	test_path_and_is();
+	test_valid();
+	test_replace();
+	test_refusals();
+	test_create_refusals();
+	test_ca_file();
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		free_ident(all[i]);
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return check_done();
+}
