@@ -58,8 +58,8 @@ static int get_object(json_t **out, const sg_config *cfg, const json_t *root, co
 
 static int load_trust(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "ca_file", "tsa_ca_file", "crl_file", "ignore_crl",
-					    NULL };
+	static const char *const keys[] = { "ca_file",    "tsa_ca_file",       "crl_file",
+					    "ignore_crl", "approvers_ca_file", NULL };
 	json_t *trust, *v;
 	int error = get_object(&trust, cfg, root, "trust");
 
@@ -71,7 +71,8 @@ static int load_trust(sg_config *cfg, const json_t *root)
 	if ((error = check_keys(trust, keys, "trust.", cfg->path)) ||
 	    (error = get_path(&cfg->ca_file, cfg, trust, "ca_file", "trust.")) ||
 	    (error = get_path(&cfg->tsa_ca_file, cfg, trust, "tsa_ca_file", "trust.")) ||
-	    (error = get_path(&cfg->crl_file, cfg, trust, "crl_file", "trust.")))
+	    (error = get_path(&cfg->crl_file, cfg, trust, "crl_file", "trust.")) ||
+	    (error = get_path(&cfg->approvers_ca_file, cfg, trust, "approvers_ca_file", "trust.")))
 		return error;
 	if (!cfg->ca_file)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"trust.ca_file\" is required", cfg->path);
@@ -539,6 +540,7 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->ca_file);
 	free(cfg->tsa_ca_file);
 	free(cfg->crl_file);
+	free(cfg->approvers_ca_file);
 	free(cfg->pkcs12);
 	free(cfg->cert_chain);
 	free(cfg->key);

@@ -9,7 +9,9 @@
  *     "trust": { "ca_file": "pki/root.pem",     root(s) the output must chain to
  *                "tsa_ca_file": "pki/tsa-roots.pem",  root(s) for timestamp tokens
  *                "crl_file": "pki/ca.crl",      optional CRLs for offline checks
- *                "ignore_crl": false },          CRL checks off, explicitly
+ *                "ignore_crl": false,           CRL checks off, explicitly
+ *                "approvers_ca_file": "pki/approvers-ca.pem" },  optional: CA(s) of the
+ *                                               co-signers of approvals (cosign.h)
  *     "signing": {   one key source:
  *       "pkcs12": "pki/signer.p12",
  *       or "cert_chain": "chain.pem", "key": "signer.key",
@@ -54,6 +56,7 @@ typedef struct sg_config {
 	char *tsa_ca_file; /* NULL: ca_file plus the system CA bundle */
 	char *crl_file;    /* NULL when none */
 	int ignore_crl;
+	char *approvers_ca_file; /* the approvers' CA (cosign.h); NULL when none */
 	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
 	char *pkcs12;
 	char *cert_chain;        /* PEM: leaf and its CAs (PEM key and PKCS#11) */

@@ -349,6 +349,35 @@ static void test_audit_seal(void)
 		     "\"audit_seal.file\" must not be the audit log itself");
 }
 
+/* "trust.approvers_ca_file": optional, resolved like every path. */
+static void test_approvers_ca(void)
+{
+	sg_config *cfg = expect_ok("{ " BASE " }");
+
+	CHECK(cfg->approvers_ca_file == NULL);
+	sg_config_free(cfg);
+	cfg = expect_ok(
+		"{ \"policy\": \"p\", \"audit_log\": \"a\", \"trust\": { "
+		"\"ca_file\": \"r.pem\", \"approvers_ca_file\": \"pki/approvers-ca.pem\" } }");
+	CHECK_STR(cfg->approvers_ca_file, in_tmp("pki/approvers-ca.pem"));
+	CHECK_STR(cfg->ca_file, in_tmp("r.pem"));
+	sg_config_free(cfg);
+	cfg = expect_ok(
+		"{ \"policy\": \"p\", \"audit_log\": \"a\", \"trust\": { "
+		"\"ca_file\": \"r.pem\", \"approvers_ca_file\": \"/etc/approvers.pem\" } }");
+	CHECK_STR(cfg->approvers_ca_file, "/etc/approvers.pem");
+	sg_config_free(cfg);
+	expect_error("{ \"policy\": \"p\", \"audit_log\": \"a\", \"trust\": { "
+		     "\"ca_file\": \"r.pem\", \"approvers_ca_file\": \"\" } }",
+		     "\"trust.approvers_ca_file\" must be a non-empty string");
+	expect_error("{ \"policy\": \"p\", \"audit_log\": \"a\", \"trust\": { "
+		     "\"ca_file\": \"r.pem\", \"approvers_ca_file\": [\"a.pem\"] } }",
+		     "\"trust.approvers_ca_file\" must be a non-empty string");
+	expect_error("{ \"policy\": \"p\", \"audit_log\": \"a\", \"trust\": { "
+		     "\"ca_file\": \"r.pem\", \"approver_ca_file\": \"a.pem\" } }",
+		     "unknown key \"trust.approver_ca_file\"");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -366,6 +395,7 @@ int main(void)
 	test_missing_file();
 	test_signing_secret();
 	test_audit_seal();
+	test_approvers_ca();
 	unlink(cfg_path);
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
