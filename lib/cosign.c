@@ -581,8 +581,7 @@ static int publish(const char *dest, const unsigned char *der, size_t len,
 	if (!error)
 		error = sg_publish_commit(tmp, dest, replace);
 	if (error == SG_ERR_EXISTS)
-		sg_error_set(error, "%s: a co-signature exists already (replace it explicitly)",
-			     dest);
+		sg_error_set(error, "%s: a co-signature exists already", dest);
 	free(tmp);
 	return error;
 }
@@ -629,9 +628,7 @@ int sg_cosign_create(const char *approval_file, const char *cert_path, const cha
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	/* Early, before a password is asked for; the rename checks again. */
 	if (!replace && sg_path_exists(dest))
-		error = sg_error_set(SG_ERR_EXISTS,
-				     "%s: a co-signature exists already (replace it explicitly)",
-				     dest);
+		error = sg_error_set(SG_ERR_EXISTS, "%s: a co-signature exists already", dest);
 	if (!error)
 		error = read_all(&data, &len, &missing, approval_file, APPROVAL_MAX);
 	if (!error && missing)
