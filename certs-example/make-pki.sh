@@ -18,13 +18,16 @@ Create an example two-tier internal PKI with OpenSSL 3 in OUTDIR (mode 0700):
   a TSA certificate (RSA-3072, EKU critical timeStamping) issued by the root,
   an audit-seal key and certificate (ECDSA P-256, encrypted, EKU 2.999.3 only:
   not code signing) issued by the root, for 'signgate audit seal',
+  an approvers' CA (a root of its own, ECDSA P-256) and two approvers under it,
+  alice and bob (EKU emailProtection, plain keys), for 'signgate policy cosign',
   CRLs of both CAs (crl.pem; DER root.crl and issuing.crl for publishing),
   an 'openssl ts -reply' config (tsa.cnf) and a ready signgate.json.
-Every issued certificate carries an HTTP CRL distribution point and an
+Every certificate issued under root.pem carries an HTTP CRL distribution point and an
 AIA caIssuers URL under --pki-url.
 
 Options:
-  --days N        leaf validity in days (default 365; more than 460 is warned about)
+  --days N        leaf (and approver) validity in days (default 365; more
+                  than 460 is warned about)
   --ec            make the leaf key ECDSA P-256 instead of RSA-3072
   --no-tsa        do not create the TSA files
   --pki-url URL   base of the CDP/AIA URLs, http:// only
@@ -240,6 +243,10 @@ tsa_files=(tsa.pem tsa.key tsa-chain.pem tsa.cnf)
 # The audit log's sealing identity ("audit_seal"); a PKI made before it
 # existed is still complete without it (--force adds it).
 seal_files=(seal.pem seal.key seal.pass)
+# The approvers' CA and two approvers (co-signatures of approvals, the
+# two-person rule); likewise optional for a PKI made before them.
+approver_files=(approvers-ca.pem approvers-ca.key approver-alice.pem approver-alice.key
+	approver-bob.pem approver-bob.key)
 # Written by earlier versions of this script (the TSA had its own root);
 # --force removes them.
 old_files=(tsa-root.pem tsa-root.key)
@@ -268,6 +275,8 @@ report() {
 	printf '  signer:        signer.p12 (password in signer.pass)\n'
 	[ -f "$dir/tsa.cnf" ] && printf '  TSA:           tsa.cnf (TSA certificate issued by root.pem)\n'
 	[ -f "$dir/seal.pem" ] && printf '  audit seal:    seal.key + seal.pem (password in seal.pass): "audit_seal"\n'
+	[ -f "$dir/approvers-ca.pem" ] &&
+		printf '  approvers:     approvers-ca.pem (trust.approvers_ca_file); approver-alice, approver-bob (.pem, .key)\n'
 	if [ -f "$dir/crl.pem" ]; then
 		printf '  CRLs:          crl.pem (trust.crl_file)\n'
 		printf '  publish at:    %s/ <- root.crl root.cer issuing.crl issuing.cer\n' "${cdp%/*}"
@@ -309,7 +318,7 @@ outdir=$(cd -- "$outdir" && pwd -P)
 
 if [ "$mode" = create ]; then
 	existing=0
-	for f in "${pki_files[@]}" "${tsa_files[@]}" "${seal_files[@]}"; do
+	for f in "${pki_files[@]}" "${tsa_files[@]}" "${seal_files[@]}" "${approver_files[@]}"; do
 		[ -e "$outdir/$f" ] && existing=$((existing + 1))
 	done
 	if [ "$existing" -gt 0 ] && [ "$force" -eq 0 ]; then
@@ -323,6 +332,9 @@ if [ "$mode" = create ]; then
 					"$prog" "${cdp%/*}" "$pki_url" >&2
 			complete "${seal_files[@]}" ||
 				printf '%s: warning: %s has no audit-seal key (seal.key, seal.pem); --force makes a PKI with one\n' \
+					"$prog" "$outdir" >&2
+			complete "${approver_files[@]}" ||
+				printf '%s: warning: %s has no approvers'"'"' CA (approvers-ca.pem); --force makes a PKI with one\n' \
 					"$prog" "$outdir" >&2
 			crl_check "$outdir"
 			report "$outdir"
@@ -619,6 +631,14 @@ pids+=($!)
 # The sealing key: a key of its own, never the code-signing key.
 genkey seal ec 0 seal.pass &
 pids+=($!)
+# The approvers' CA and the approvers: ECDSA, quick to make. The approvers'
+# keys stay unencrypted so that the example co-signs without a password.
+genkey approvers-ca ec 0 ca.pass &
+pids+=($!)
+genkey approver-alice ec 0 - &
+pids+=($!)
+genkey approver-bob ec 0 - &
+pids+=($!)
 if [ "$with_tsa" -eq 1 ]; then
 	# tsa.key stays unencrypted: 'openssl ts -reply' from tsa.cnf and
 	# osslsigncode's -TSA-key read it without a password prompt.
@@ -638,6 +658,51 @@ issue signer signer.pass "$org/OU=Software Packaging/CN=Example Corp Code Signin
 # certificates only.
 issue seal seal.pass "$org/OU=Software Packaging/CN=Example Corp signgate Audit Seal" 1825 \
 	v3_seal root
+
+# The approvers' CA is a root of its own, not under root.pem: whoever runs
+# the code-signing CA must not be able to make approvers too (one person
+# could then approve and co-sign alone), and an approver's certificate must
+# not chain to the root that every Windows client trusts for code. signgate
+# trusts it for co-signatures only (trust.approvers_ca_file). It keeps no CA
+# database and no CRL: signgate checks no revocation for approvers, so their
+# certificates are short-lived (--days, like the leaf).
+cat >"$work/approvers.cnf" <<'CNF'
+[ req ]
+distinguished_name = req_dn
+prompt             = no
+[ req_dn ]
+
+[ v3_root ]
+basicConstraints       = critical, CA:TRUE, pathlen:0
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+
+# An approver signs approval files as a person: digitalSignature and the
+# S/MIME EKU emailProtection alone (signgate requires it); the address from
+# the subject moves into the subjectAltName.
+[ v3_approver ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = emailProtection
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName         = email:move
+CNF
+ossl req -x509 -new -key "$work/approvers-ca.key" -passin "file:$work/ca.pass" \
+	-subj "$org/CN=Example Corp signgate Approvers CA" -days 3650 -sha256 \
+	-set_serial "$(random_serial)" -config "$work/approvers.cnf" -extensions v3_root \
+	-out "$work/approvers-ca.pem"
+for who in alice bob; do
+	ossl req -new -key "$work/approver-$who.key" \
+		-subj "$org/OU=Approvers/CN=$who/emailAddress=$who@example.com" \
+		-config "$work/approvers.cnf" -out "$work/approver-$who.csr"
+	ossl x509 -req -in "$work/approver-$who.csr" -CA "$work/approvers-ca.pem" \
+		-CAkey "$work/approvers-ca.key" -passin "file:$work/ca.pass" \
+		-set_serial "$(random_serial)" -days "$days" -sha256 \
+		-extfile "$work/approvers.cnf" -extensions v3_approver -out "$work/approver-$who.pem"
+	rm -f -- "$work/approver-$who.csr"
+done
+rm -f -- "$work/approvers.cnf"
 
 ossl x509 -in "$work/root.pem" -outform DER -out "$work/root.cer"
 ossl x509 -in "$work/issuing.pem" -outform DER -out "$work/issuing.cer"
@@ -706,6 +771,16 @@ ossl verify -crl_check_all -CRLfile "$work/crl.pem" -CAfile "$work/root.pem" "$w
 if openssl x509 -in "$work/seal.pem" -noout -ext extendedKeyUsage 2>/dev/null | grep -q 'Code Signing'; then
 	die "seal.pem allows code signing"
 fi
+# The approvers chain to their own root only, and can never sign code.
+for who in alice bob; do
+	ossl verify -purpose smimesign -CAfile "$work/approvers-ca.pem" "$work/approver-$who.pem"
+	if openssl verify -CAfile "$work/root.pem" "$work/approver-$who.pem" >/dev/null 2>&1; then
+		die "approver-$who.pem chains to the code-signing root"
+	fi
+	openssl x509 -in "$work/approver-$who.pem" -noout -ext extendedKeyUsage 2>/dev/null |
+		grep -qx '[[:space:]]*E-mail Protection' ||
+		die "approver-$who.pem: EKU is not exactly emailProtection"
+done
 [ "$(cert_cdp "$work/signer.pem")" = "$pki_url/issuing.crl" ] ||
 	die "leaf lacks the CRL distribution point $pki_url/issuing.crl"
 if [ "$with_tsa" -eq 1 ]; then
@@ -725,7 +800,9 @@ fi
 	# timestamps too when tsa_ca_file is absent. The certificates carry
 	# CDPs; signgate never fetches them, it checks against crl.pem.
 	printf '    "ca_file": "root.pem",\n'
-	printf '    "crl_file": "crl.pem"\n'
+	printf '    "crl_file": "crl.pem",\n'
+	# Who may co-sign approvals (signgate policy cosign).
+	printf '    "approvers_ca_file": "approvers-ca.pem"\n'
 	printf '  },\n'
 	printf '  "signing": {\n'
 	printf '    "pkcs12": "signer.p12",\n'
@@ -750,7 +827,8 @@ chmod 0644 -- "$work"/*.pem "$work"/*.cer "$work/signgate.json"
 
 # --force: drop the TSA files of an earlier run so a --no-tsa PKI has none,
 # and the CA database of the replaced PKI.
-for f in "${pki_files[@]}" "${tsa_files[@]}" "${seal_files[@]}" "${old_files[@]}" tsaserial tsaserial.old; do
+for f in "${pki_files[@]}" "${tsa_files[@]}" "${seal_files[@]}" "${approver_files[@]}" \
+	"${old_files[@]}" tsaserial tsaserial.old; do
 	[ -e "$work/$f" ] || rm -f -- "${outdir:?}/$f"
 done
 rm -rf -- "${outdir:?}/ca"
