@@ -2,7 +2,6 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
-#include "signgate/keys.h"
 #include "signgate/util.h"
 #include "cms_internal.h"
 
@@ -10,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,13 +123,19 @@ static void subject_line(char *out, size_t cap, X509 *x)
  */
 static int load_approvers_ca(X509_STORE **out, const char *path)
 {
-	X509_STORE *store = X509_STORE_new();
-	BIO *bio = BIO_new_file(path, "r");
+	X509_STORE *store = NULL;
+	BIO *bio = NULL;
 	int n = 0, error = SG_OK;
 	char subject[512];
 	X509 *x;
 
 	*out = NULL;
+	if (!path)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "no approvers' CA is configured "
+				    "(trust.approvers_ca_file): no co-signature can count");
+	store = X509_STORE_new();
+	bio = BIO_new_file(path, "r");
 	if (!store || !bio) {
 		X509_STORE_free(store);
 		BIO_free(bio);

@@ -37,8 +37,8 @@ typedef struct ident {
 	X509 *cert;
 } ident;
 
-static ident root, other_root, inter, alice, bob, carol, self_alice, mallory, old, erin, frank,
-	sibling;
+static ident root, other_root, inter, alice, bob, carol, self_alice, forged, mallory, old, erin,
+	frank, sibling;
 
 static const char *tmp_path(const char *name)
 {
@@ -308,6 +308,11 @@ static void test_refusals(void)
 	sign_by(&self_alice);
 	expect_refused(approval_text, "the certificate of CN=alice,O=Example Corp is not issued by "
 				      "the approvers' CA");
+	/* Named as issued by the approvers' CA, but signed with another key. */
+	sign_by(&forged);
+	expect_refused(approval_text, "the certificate of CN=alice,O=Example Corp does not verify "
+				      "with ");
+	CHECK_CONTAINS(sg_error_last(), "certificate signature failure");
 	sign_by(&mallory);
 	expect_refused(approval_text,
 		       "CN=mallory,O=Example Corp is not issued by the approvers' CA");
@@ -323,6 +328,23 @@ static void test_refusals(void)
 
 	raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, two);
 	expect_refused(approval_text, "has 2 signers; a co-signature has exactly one");
+
+	/* Without its certificate the signer cannot be known. */
+	{
+		const int flags = CMS_DETACHED | CMS_BINARY | CMS_NOCERTS;
+		BIO *in = BIO_new_mem_buf(approval_text, (int)strlen(approval_text));
+		CMS_ContentInfo *cms = CMS_sign(bob.cert, bob.key, NULL, in, flags);
+		unsigned char *der = NULL;
+		int n = cms ? i2d_CMS_ContentInfo(cms, &der) : -1;
+
+		if (n <= 0)
+			die("CMS_sign");
+		write_file(tmp_path("a.json.cosign.p7s"), der, (size_t)n, 0644);
+		OPENSSL_free(der);
+		CMS_ContentInfo_free(cms);
+		BIO_free(in);
+	}
+	expect_refused(approval_text, "carries no signer certificate");
 
 	write_file(tmp_path("a.json.cosign.p7s"), "not a signature\n", 16, 0644);
 	expect_refused(approval_text, "not a detached CMS signature");
@@ -396,6 +418,10 @@ static void test_ca_file(void)
 {
 	sg_cosigner c;
 
+	sg_error_clear();
+	CHECK_INT(sg_cosign_verify(tmp_path("a.json"), (const unsigned char *)"x", 1, NULL, &c),
+		  SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "no approvers' CA is configured (trust.approvers_ca_file)");
 	CHECK_INT(verify_with(approval_text, "none.pem", &c), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "none.pem: cannot read the approvers' CA");
 	CHECK_INT(verify_with(approval_text, "a.json", &c), SG_ERR_CONFIG);
@@ -440,8 +466,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 int main(void)
 {
-	ident *all[] = { &root,       &other_root, &inter, &alice, &bob,   &carol,
-			 &self_alice, &mallory,    &old,   &erin,  &frank, &sibling };
+	ident *all[] = { &root,   &other_root, &inter, &alice, &bob,   &carol,  &self_alice,
+			 &forged, &mallory,    &old,   &erin,  &frank, &sibling };
 
 	if (!mkdtemp(dir))
 		die("mkdtemp");
@@ -452,6 +478,10 @@ int main(void)
 	make(&bob, "bob", "bob@example.com", &root, EKU_PER, -DAY, 365 * DAY);
 	make(&carol, "carol", NULL, &root, EKU_PER, -DAY, 365 * DAY);
 	make(&self_alice, "alice", "alice@example.com", NULL, EKU_PER, -DAY, 365 * DAY);
+	{
+		ident fake = { .key = carol.key, .cert = root.cert };
+		make(&forged, "alice", "alice@example.com", &fake, EKU_PER, -DAY, 365 * DAY);
+	}
 	make(&mallory, "mallory", NULL, &inter, EKU_PER, -DAY, 365 * DAY);
 	make(&old, "old", NULL, &root, EKU_PER, -30 * DAY, -DAY);
 	make(&erin, "erin", NULL, &root, "codeSigning", -DAY, 365 * DAY);
