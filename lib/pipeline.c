@@ -48,6 +48,55 @@ static int take_input(sg_outcome *o, const sg_job *job, const char *workdir, cha
 	return SG_OK;
 }
 
+/* Deny the approved input: the decision stands, but with this reason. */
+static int deny(sg_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int deny(sg_outcome *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->message, sizeof(o->message), fmt, ap);
+	va_end(ap);
+	o->decision_detail.approved = 0;
+	o->decision_detail.n_reasons = 1;
+	/* The reason slot is shorter than the message: keep what fits. */
+	memcpy(o->decision_detail.reasons[0], o->message,
+	       sizeof(o->decision_detail.reasons[0]) - 1);
+	o->decision_detail.reasons[0][sizeof(o->decision_detail.reasons[0]) - 1] = '\0';
+	o->status = SG_ERR_DENIED;
+	o->decision = "denied";
+	return SG_ERR_DENIED;
+}
+
+/*
+ * The two-person rule: the approval's file must carry a valid co-signature
+ * by an approver other than the one who wrote it. The signature is checked
+ * over the bytes the policy was loaded from, not over the file as it is now.
+ */
+static int check_cosign(sg_outcome *o, const sg_context *ctx)
+{
+	const sg_approval *a = o->decision_detail.approval;
+	const sg_policy_file *f = &ctx->policy->files[a->file_index];
+	const char *ca = ctx->cfg ? ctx->cfg->approvers_ca_file : NULL;
+
+	if (!ca)
+		return deny(o,
+			    "approval %s: the policy requires co-signatures, but the config "
+			    "names no trust.approvers_ca_file to check them with",
+			    a->id);
+	if (sg_cosign_verify(f->path, f->bytes, f->len, ca, &o->cosigner) != SG_OK)
+		return deny(o, "approval %s has no valid co-signature (two-person rule): %s", a->id,
+			    sg_error_last());
+	if (sg_cosigner_is(&o->cosigner, a->approved_by))
+		return deny(o,
+			    "approval %s is co-signed by %s, who approved it: the two-person "
+			    "rule needs a second person",
+			    a->id, o->cosigner.name);
+	o->cosigned = 1;
+	return SG_OK;
+}
+
 static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	sg_policy_input in = { sg_path_base(job->input), o->input.sha256_hex, o->input.sha512_hex,
@@ -55,6 +104,11 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 
 	sg_policy_decide(&o->decision_detail, ctx->policy, &in, time(NULL));
 	o->decided = 1;
+	/* The exact approval file: what a reviewer compares with version control. */
+	if (o->decision_detail.approval)
+		memcpy(o->policy_file_sha256,
+		       ctx->policy->files[o->decision_detail.approval->file_index].sha256,
+		       sizeof(o->policy_file_sha256));
 	if (!o->decision_detail.approved) {
 		size_t used = 0;
 		/* Every reason, not only the first: each failing approval says why. */
@@ -68,7 +122,7 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		return SG_ERR_DENIED;
 	}
 	snprintf(o->message, sizeof(o->message), "%s", o->decision_detail.reasons[0]);
-	return SG_OK;
+	return ctx->policy->require_cosign ? check_cosign(o, ctx) : SG_OK;
 }
 
 static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
@@ -315,8 +369,9 @@ static json_t *input_json(const sg_outcome *o, const sg_job *job)
 	return in;
 }
 
-static json_t *approval_json(const sg_approval *a)
+static json_t *approval_json(const sg_outcome *o)
 {
+	const sg_approval *a = o->decision_detail.approval;
 	json_t *ap = json_object();
 
 	if (!ap)
@@ -330,6 +385,16 @@ static json_t *approval_json(const sg_approval *a)
 	set(ap, "ticket", text(a->ticket));
 	set(ap, "existing_signature", text(sg_existing_rule_name(a->existing)));
 	set(ap, "policy_file", text(a->origin));
+	if (o->policy_file_sha256[0])
+		set(ap, "policy_file_sha256", text(o->policy_file_sha256));
+	if (a->accept_unsigned)
+		set(ap, "accept_unsigned", text(a->accept_unsigned));
+	if (o->cosigned)
+		set(ap, "cosigned_by",
+		    json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", o->cosigner.name, "subject",
+			      o->cosigner.subject, "email", o->cosigner.email, "cert_sha256",
+			      o->cosigner.cert_sha256, "signing_time",
+			      (json_int_t)o->cosigner.signing_time));
 	return ap;
 }
 
@@ -405,7 +470,7 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 	if (is_operational(o->status))
 		set(rec, "error", text(o->message));
 	if (o->decided && o->decision_detail.approval)
-		set(rec, "approval", approval_json(o->decision_detail.approval));
+		set(rec, "approval", approval_json(o));
 	if (o->have_output)
 		set(rec, "output", output_json(o, job));
 	if (o->verified)

@@ -26,14 +26,26 @@ static const char usage_text[] =
 	"  verify  (--config FILE | --ca ROOT.pem [--tsa-ca FILE] [--crl FILE]) [--pin SHA256]\n"
 	"          [--json] INPUT...\n"
 	"          verify signed files as the site server will\n"
-	"  audit verify (--config FILE | --log FILE) [--json]\n"
-	"          check the audit log's hash chain; names the first bad line\n"
+	"  audit verify (--config FILE | --log FILE...) [--seals FILE --seal-cert PEM] [--json]\n"
+	"          check the audit log's hash chain (and seals); names the first bad line\n"
 	"  audit show   (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
 	"          print the audit records, filtered\n"
 	"  audit summary (--config FILE | --log FILE) [FILTERS]\n"
 	"          counts, denials and failures first, files signed per certificate\n"
 	"  audit repair (--config FILE | --log FILE)\n"
 	"          set a torn last line aside after a crash, and record that\n"
+	"  audit rotate (--config FILE | --log FILE)\n"
+	"          start a new log file chained to the old one\n"
+	"  audit seal   --config FILE\n"
+	"          sign the log's head with the sealing key (cut-off tails show)\n"
+	"  policy approve (--policy DIR | --config FILE) --product P --vendor V --version V\n"
+	"                 --ticket T [--manifest FILE [--manifest-sig FILE]] [--sha256 HEX]\n"
+	"                 INSTALLER\n"
+	"          check an installer against the vendor's values; write its approval\n"
+	"  policy lint | show (--policy DIR | --config FILE)\n"
+	"          check the policy as signing will; list approvals\n"
+	"  policy cosign ... APPROVAL_FILE\n"
+	"          the second approver's signature over an approval (two-person rule)\n"
 	"  cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem [--crl FILE])\n"
 	"              [--json]\n"
 	"          check the signing certificate against the code-signing profile\n"
@@ -77,6 +89,8 @@ int main(int argc, char **argv)
 		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "cert") == 0)
 		return cmd_cert(argc - 1, argv + 1);
+	if (strcmp(cmd, "policy") == 0)
+		return cmd_policy(argc - 1, argv + 1);
 	cli_error("unknown command '%s'", cmd);
 	fputs("Run 'signgate --help' for the list of commands.\n", stderr);
 	return CLI_EXIT_USAGE;

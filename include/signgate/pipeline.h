@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "signgate/audit.h"
+#include "signgate/cosign.h"
 #include "signgate/cert.h"
 #include "signgate/config.h"
 #include "signgate/format.h"
@@ -58,6 +59,9 @@ typedef struct sg_outcome {
 	sg_format_info format;
 	int decided;
 	sg_decision decision_detail;
+	char policy_file_sha256[65]; /* SHA-256 of the approval's policy file as it was read */
+	int cosigned; /* the approval's co-signature was checked: cosigner says by whom */
+	sg_cosigner cosigner;
 	int signed_ok;
 	sg_sign_result sign;
 	int verified;

@@ -1,0 +1,280 @@
+/* signgate policy lint | show (approve: cmd_policy_approve.c; cosign: cmd_policy_cosign.c). */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "signgate/config.h"
+#include "signgate/error.h"
+#include "signgate/policy.h"
+#include "signgate/util.h"
+
+#define DEFAULT_SOON 30
+#define MAX_FINDINGS 10000
+
+static const char policy_help[] =
+	"Usage: signgate policy approve (--policy DIR | --config FILE) ... INSTALLER\n"
+	"       signgate policy lint    (--policy DIR | --config FILE) [--soon DAYS] [--json]\n"
+	"       signgate policy show    (--policy DIR | --config FILE) [--product NAME]\n"
+	"                               [--expired | --expiring DAYS] [--json]\n"
+	"       signgate policy cosign  ... APPROVAL_FILE\n"
+	"\n"
+	"The policy (a JSON file or a folder of them) says which exact vendor files may\n"
+	"be signed; see policy/README.md.\n"
+	"\n"
+	"  approve  check an installer against the vendor's hash values (a manifest\n"
+	"           the vendor publishes, optionally OpenPGP-signed, or a value copied\n"
+	"           from the vendor's page) and write one approval file with its\n"
+	"           provenance: see 'signgate policy approve --help'\n"
+	"  lint     load the policy as signing does (any error stops signing: exit 2)\n"
+	"           and warn of expired and soon-expiring approvals, approvals of\n"
+	"           products the catalog lists as vendor-signed, and approvals\n"
+	"           without provenance\n"
+	"  show     the approvals as a table or JSON Lines, filtered\n"
+	"  cosign   the second approver's detached CMS signature over an approval\n"
+	"           file (the two-person rule): see 'signgate policy cosign --help'\n"
+	"\n"
+	"Options:\n"
+	"  -p, --policy DIR     the policy file or folder\n"
+	"  -c, --config FILE    take the policy from signgate.json\n"
+	"      --soon DAYS      lint: warn of approvals expiring within DAYS (default 30)\n"
+	"      --product NAME   show: one product (ignoring case)\n"
+	"      --expired        show: only expired approvals\n"
+	"      --expiring DAYS  show: only approvals expiring within DAYS (not yet expired)\n"
+	"      --json           machine-readable output\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Exit codes: 0 the policy loads (warnings may be printed); 1 a file cannot be\n"
+	"read; 2 usage error, or the policy has errors (signing refuses it).\n";
+
+typedef struct policy_opts {
+	const char *policy, *config, *product;
+	int json, expired, expiring, soon;
+} policy_opts;
+
+static int parse_days(int *out, const char *text, const char *what)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (*text == '\0' || *end != '\0' || v < 0 || v > 36500)
+		return cli_usage_error("policy", "%s takes a number of days (0-36500)", what);
+	*out = (int)v;
+	return 0;
+}
+
+static int parse(policy_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "policy", required_argument, NULL, 'p' },
+						  { "config", required_argument, NULL, 'c' },
+						  { "soon", required_argument, NULL, 's' },
+						  { "product", required_argument, NULL, 'P' },
+						  { "expired", no_argument, NULL, 'x' },
+						  { "expiring", required_argument, NULL, 'e' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
+	int c, rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->soon = DEFAULT_SOON;
+	o->expiring = -1;
+	while (rc == 0 && (c = getopt_long(argc, argv, "p:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 's': rc = parse_days(&o->soon, optarg, "--soon"); break;
+		case 'P': o->product = optarg; break;
+		case 'x': o->expired = 1; break;
+		case 'e': rc = parse_days(&o->expiring, optarg, "--expiring"); break;
+		case 'j': o->json = 1; break;
+		case 'h': fputs(policy_help, stdout); return -1;
+		default: return cli_usage_error("policy", "bad option");
+		}
+	}
+	if (rc)
+		return rc;
+	if (!o->policy == !o->config)
+		return cli_usage_error("policy",
+				       "give exactly one of --policy DIR or --config FILE");
+	if (o->expired && o->expiring >= 0)
+		return cli_usage_error("policy", "give --expired or --expiring, not both");
+	if (optind != argc)
+		return cli_usage_error("policy", "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/*
+ * The policy path from --policy or the config. Returns 0 with *path (free
+ * *cfg after use), or an exit code.
+ */
+static int policy_path(const policy_opts *o, sg_config **cfg, const char **path)
+{
+	*cfg = NULL;
+	*path = o->policy;
+	if (!o->config)
+		return 0;
+	if (sg_config_load(cfg, o->config) != SG_OK)
+		return cli_fail();
+	*path = (*cfg)->policy;
+	return 0;
+}
+
+static int lint(const policy_opts *o, const char *path)
+{
+	sg_policy_finding *f = calloc(MAX_FINDINGS, sizeof(*f));
+	sg_policy *p = NULL;
+	size_t n, shown;
+	int error;
+
+	if (!f)
+		return cli_fail();
+	error = sg_policy_load(&p, path);
+	if (error) {
+		if (o->json) {
+			json_t *obj = json_pack("{s:s, s:b, s:s}", "policy", path, "ok", 0, "error",
+						sg_error_last());
+			cli_print_json(obj);
+			json_decref(obj);
+		} else {
+			printf("error    %s\n", sg_error_last());
+			printf("signing refuses this policy until the error is fixed\n");
+		}
+		free(f);
+		return cli_exit_code(error);
+	}
+	n = sg_policy_lint(p, time(NULL), o->soon, f, MAX_FINDINGS);
+	shown = n < MAX_FINDINGS ? n : MAX_FINDINGS;
+	for (size_t i = 0; i < shown; i++) {
+		if (o->json) {
+			json_t *obj = json_pack("{s:s, s:s?, s:s}", "file", f[i].file, "approval",
+						f[i].id, "warning", f[i].message);
+			cli_print_json(obj);
+			json_decref(obj);
+		} else {
+			printf("warning  %s: approval %s: %s\n", f[i].file, f[i].id, f[i].message);
+		}
+	}
+	if (o->json) {
+		json_t *obj =
+			json_pack("{s:s, s:b, s:I, s:I, s:I, s:b, s:I}", "policy", path, "ok", 1,
+				  "approvals", (json_int_t)p->n_approvals, "revoked",
+				  (json_int_t)p->n_revoked, "products", (json_int_t)p->n_products,
+				  "require_cosign", p->require_cosign, "warnings", (json_int_t)n);
+		cli_print_json(obj);
+		json_decref(obj);
+	} else {
+		printf("ok       %s: %zu approvals, %zu revocations, %zu products in the "
+		       "catalog%s; "
+		       "%zu warnings\n",
+		       path, p->n_approvals, p->n_revoked, p->n_products,
+		       p->require_cosign ? ", co-signatures required" : "", n);
+	}
+	sg_policy_free(p);
+	free(f);
+	return CLI_EXIT_OK;
+}
+
+/* "expired", "expiring" (within `soon` days) or "valid", as of `today`. */
+static const char *state_of(const sg_approval *a, const char *today, const char *soon)
+{
+	if (a->expires && strcmp(today, a->expires) > 0)
+		return "expired";
+	if (a->expires && strcmp(soon, a->expires) >= 0)
+		return "expiring";
+	return "valid";
+}
+
+static void date_in(char out[16], int days)
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static json_t *approval_json(const sg_approval *a, const char *state)
+{
+	json_t *obj = json_pack(
+		"{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:s, s:s?, "
+		"s:s, "
+		"s:s}",
+		"id", a->id, "product", a->product, "vendor", a->vendor, "version", a->version,
+		"file", a->file, "sha256", a->sha256, "sha512", a->sha512, "source", a->source,
+		"approved_by", a->approved_by, "ticket", a->ticket, "approved_at", a->approved_at,
+		"expires", a->expires, "existing_signature", sg_existing_rule_name(a->existing),
+		"accept_unsigned", a->accept_unsigned, "policy_file", a->origin, "state", state);
+
+	if (obj && a->provenance)
+		json_object_set_new(obj, "provenance", json_loads(a->provenance, 0, NULL));
+	return obj;
+}
+
+static int show(const policy_opts *o, const char *path)
+{
+	char today[16], soon[16];
+	sg_policy *p = NULL;
+
+	if (sg_policy_load(&p, path) != SG_OK)
+		return cli_fail();
+	date_in(today, 0);
+	date_in(soon, o->expiring >= 0 ? o->expiring : DEFAULT_SOON);
+	if (!o->json)
+		printf("%-28s %-20s %-10s %-16s %-10s %-9s %-14s %s\n", "ID", "PRODUCT", "VERSION",
+		       "SHA-256", "EXPIRES", "STATE", "APPROVED BY", "TICKET");
+	for (size_t i = 0; i < p->n_approvals; i++) {
+		const sg_approval *a = &p->approvals[i];
+		const char *state = state_of(a, today, soon);
+
+		if (o->product && strcasecmp(o->product, a->product) != 0)
+			continue;
+		if ((o->expired && strcmp(state, "expired") != 0) ||
+		    (o->expiring >= 0 && strcmp(state, "expiring") != 0))
+			continue;
+		if (o->json) {
+			json_t *obj = approval_json(a, state);
+			cli_print_json(obj);
+			json_decref(obj);
+		} else {
+			printf("%-28s %-20s %-10s %-16.16s %-10s %-9s %-14s %s\n", a->id,
+			       a->product, a->version, a->sha256 ? a->sha256 : "(SHA-512 only)",
+			       a->expires ? a->expires : "-", state, a->approved_by, a->ticket);
+		}
+	}
+	sg_policy_free(p);
+	return CLI_EXIT_OK;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : NULL, *path;
+	sg_config *cfg;
+	policy_opts o;
+	int rc;
+
+	if (verb && (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0)) {
+		fputs(policy_help, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (verb && strcmp(verb, "approve") == 0)
+		return cmd_policy_approve(argc - 1, argv + 1);
+	if (verb && strcmp(verb, "cosign") == 0)
+		return cmd_policy_cosign(argc - 1, argv + 1);
+	if (!verb || (strcmp(verb, "lint") && strcmp(verb, "show")))
+		return cli_usage_error("policy", "expected 'policy approve', 'policy lint', "
+						 "'policy show' or 'policy cosign'");
+	rc = parse(&o, argc - 1, argv + 1);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = policy_path(&o, &cfg, &path);
+	if (rc)
+		return rc;
+	rc = strcmp(verb, "lint") == 0 ? lint(&o, path) : show(&o, path);
+	sg_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,886 @@
+/*
+ * signgate policy approve: check an installer against the vendor's values and
+ * write one approval file with its provenance.
+ *
+ * Every check reads private copies made once: the installer is copied and
+ * hashed in one pass, the manifest and signature files are read once, and
+ * gpgv and the digest comparisons see those copies, so that what was checked
+ * is what the approval names.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli.h"
+#include "signgate/audit.h"
+#include "signgate/config.h"
+#include "signgate/error.h"
+#include "signgate/format.h"
+#include "signgate/hash.h"
+#include "signgate/manifest.h"
+#include "signgate/openpgp.h"
+#include "signgate/policy.h"
+#include "signgate/util.h"
+
+#define MAX_VALUES   16
+#define SMALL_FILE   (1024 * 1024) /* manifests and signatures */
+#define DEFAULT_KEYS "KEYS"
+
+static const char approve_help[] =
+	"Usage: signgate policy approve (--policy DIR | --config FILE)\n"
+	"           --product NAME --vendor NAME --version V --ticket T\n"
+	"           [--manifest FILE [--manifest-sig FILE]] [--installer-sig FILE]\n"
+	"           [--sha256 HEX] [--sha512 HEX] [--keyring FILE] [--source URL]\n"
+	"           [--expires YYYY-MM-DD] [--id ID] [--file NAME]\n"
+	"           [--existing-signature refuse|replace|nest] [--accept-unsigned REASON]\n"
+	"           [--description TEXT] [--json] INSTALLER\n"
+	"\n"
+	"Compute the installer's digests, check them against the vendor's values, and\n"
+	"write one approval file POLICY/ID.json (never over an existing one) with its\n"
+	"provenance: each vendor value and where it came from, the manifest's digest\n"
+	"and line, the OpenPGP key that signed the manifest or installer, who approved\n"
+	"and when. Any mismatch refuses, and nothing is written.\n"
+	"\n"
+	"Vendor values (at least one; SHA-256 or SHA-512 among them):\n"
+	"  --manifest FILE        the hash file the vendor publishes (sha256sum and\n"
+	"                         sha512sum output, BSD tags, OpenSSL, gpg --print-md,\n"
+	"                         a bare digest); its entries for the installer's name\n"
+	"  --manifest-sig FILE    the vendor's detached OpenPGP signature of the manifest\n"
+	"  --installer-sig FILE   the vendor's detached OpenPGP signature of the installer\n"
+	"  --sha256 HEX, --sha512 HEX   a value copied from the vendor's page\n"
+	"  --keyring FILE         the vendor keys for gpgv, inside the policy folder\n"
+	"                         (default POLICY/KEYS; armored or binary)\n"
+	"  --openpgp-key FPR      the fingerprint the signature must be made with (its\n"
+	"                         primary key or signing subkey); without it, any key\n"
+	"                         of the keyring is accepted\n"
+	"\n"
+	"The approval:\n"
+	"  --product, --vendor, --version, --ticket   required\n"
+	"  --id ID                default: PRODUCT-VERSION in lower case, [a-z0-9._-]\n"
+	"  --file NAME            the name the installer must have (default: its name)\n"
+	"  --source URL           where it was downloaded from\n"
+	"  --expires DATE         its last valid day (UTC)\n"
+	"  --existing-signature   refuse (default), replace or nest\n"
+	"  --accept-unsigned WHY  sign an unsigned file of a product the catalog lists\n"
+	"                         as vendor-signed; WHY names the reason and the ticket\n"
+	"  --description TEXT     what Windows shows as the program name\n"
+	"\n"
+	"The approver is taken from the environment, never from a flag: the variable\n"
+	"SIGNGATE_APPROVER when set, else the login name of the account that runs\n"
+	"signgate. With --config the decision is also recorded in the audit log.\n"
+	"\n"
+	"Exit codes: 0 approved and written; 1 a file cannot be read or written;\n"
+	"2 usage or configuration error; 3 refused (mismatch, weak values only, bad\n"
+	"OpenPGP signature, not an installer, vendor-signed product arrived unsigned).\n";
+
+typedef struct approve_opts {
+	const char *policy, *config, *product, *vendor, *version, *ticket;
+	const char *manifest, *manifest_sig, *installer_sig, *keyring;
+	const char *sha256, *sha512, *source, *expires, *id, *file, *existing, *accept_unsigned;
+	const char *description, *installer, *openpgp_key;
+	int json;
+} approve_opts;
+
+/* One vendor value and where it came from. */
+typedef struct vendor_value {
+	sg_hash_alg alg;
+	char hex[129];
+	const char *from; /* "manifest" or "command line" */
+	size_t line;      /* manifest line */
+	const char *format;
+} vendor_value;
+
+/* Everything one approval run learns; freed by state_free(). */
+typedef struct approve_state {
+	const approve_opts *o;
+	char *workdir, *copy, *manifest_copy;
+	char *policy_dir, *keyring_path, *approval_path;
+	const char *keyring_rel; /* keyring_path relative to the policy folder */
+	char *manifest_text;
+	size_t manifest_len;
+	char manifest_sha256[65];
+	sg_digests digests;
+	sg_format_info format;
+	vendor_value values[MAX_VALUES];
+	size_t n_values;
+	json_t *openpgp; /* array of what gpgv said */
+	char approver[256], account[256], approver_from[32], host[256];
+	char id[129];
+	const char *name; /* the installer's name in the approval */
+} approve_state;
+
+static int parse(approve_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "product", required_argument, NULL, 'P' },
+		{ "vendor", required_argument, NULL, 'V' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "ticket", required_argument, NULL, 't' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "manifest-sig", required_argument, NULL, 'M' },
+		{ "installer-sig", required_argument, NULL, 'I' },
+		{ "keyring", required_argument, NULL, 'k' },
+		{ "openpgp-key", required_argument, NULL, 'K' },
+		{ "sha256", required_argument, NULL, '2' },
+		{ "sha512", required_argument, NULL, '5' },
+		{ "source", required_argument, NULL, 's' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "existing-signature", required_argument, NULL, 'x' },
+		{ "accept-unsigned", required_argument, NULL, 'a' },
+		{ "description", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "p:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'P': o->product = optarg; break;
+		case 'V': o->vendor = optarg; break;
+		case 'v': o->version = optarg; break;
+		case 't': o->ticket = optarg; break;
+		case 'm': o->manifest = optarg; break;
+		case 'M': o->manifest_sig = optarg; break;
+		case 'I': o->installer_sig = optarg; break;
+		case 'k': o->keyring = optarg; break;
+		case 'K': o->openpgp_key = optarg; break;
+		case '2': o->sha256 = optarg; break;
+		case '5': o->sha512 = optarg; break;
+		case 's': o->source = optarg; break;
+		case 'e': o->expires = optarg; break;
+		case 'i': o->id = optarg; break;
+		case 'f': o->file = optarg; break;
+		case 'x': o->existing = optarg; break;
+		case 'a': o->accept_unsigned = optarg; break;
+		case 'd': o->description = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'h': fputs(approve_help, stdout); return -1;
+		default: return cli_usage_error("policy approve", "bad option");
+		}
+	}
+	if (!o->policy == !o->config)
+		return cli_usage_error("policy approve",
+				       "give exactly one of --policy DIR or --config FILE");
+	if (!o->product || !o->vendor || !o->version || !o->ticket)
+		return cli_usage_error("policy approve",
+				       "--product, --vendor, --version and --ticket are required");
+	if (!o->manifest && !o->sha256 && !o->sha512)
+		return cli_usage_error("policy approve",
+				       "give the vendor's values: --manifest FILE, --sha256 HEX "
+				       "or --sha512 HEX");
+	if (o->manifest_sig && !o->manifest)
+		return cli_usage_error("policy approve", "--manifest-sig goes with --manifest");
+	if (o->existing && strcmp(o->existing, "refuse") && strcmp(o->existing, "replace") &&
+	    strcmp(o->existing, "nest"))
+		return cli_usage_error("policy approve",
+				       "--existing-signature is refuse, replace or nest");
+	if (o->file && strchr(o->file, '/'))
+		return cli_usage_error("policy approve", "--file is a base name, without '/'");
+	if (optind + 1 != argc)
+		return cli_usage_error("policy approve", "give exactly one INSTALLER");
+	o->installer = argv[optind];
+	return 0;
+}
+
+/* The approver: SIGNGATE_APPROVER, else the login name of the real user. */
+static int who_approves(approve_state *st)
+{
+	const char *env = getenv("SIGNGATE_APPROVER");
+	struct passwd pw, *found = NULL;
+	char buf[16384];
+
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(st->account, sizeof(st->account), "%s", found->pw_name);
+	else
+		snprintf(st->account, sizeof(st->account), "%lu", (unsigned long)getuid());
+	if (gethostname(st->host, sizeof(st->host)) != 0)
+		snprintf(st->host, sizeof(st->host), "unknown");
+	st->host[sizeof(st->host) - 1] = '\0';
+	if (env && *env) {
+		for (const char *p = env; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return sg_error_set(SG_ERR_CONFIG,
+						    "SIGNGATE_APPROVER holds control characters");
+		snprintf(st->approver, sizeof(st->approver), "%s", env);
+		snprintf(st->approver_from, sizeof(st->approver_from), "SIGNGATE_APPROVER");
+	} else {
+		snprintf(st->approver, sizeof(st->approver), "%s", st->account);
+		snprintf(st->approver_from, sizeof(st->approver_from), "account");
+	}
+	return SG_OK;
+}
+
+/* PRODUCT-VERSION in lower case, other characters as '-'. */
+static void default_id(char *out, size_t size, const char *product, const char *version)
+{
+	size_t n = 0;
+
+	for (const char *parts[] = { product, "-", version, NULL }, **p = parts; *p; p++)
+		for (const char *c = *p; *c && n + 1 < size; c++)
+			out[n++] = (char)(isalnum((unsigned char)*c) || strchr("._", *c)
+						  ? tolower((unsigned char)*c)
+						  : '-');
+	out[n] = '\0';
+	if (n > 0 && !isalnum((unsigned char)out[0]))
+		out[0] = 'x';
+}
+
+/* Read a small file once, whole; SG_ERR_IO naming it otherwise. */
+static int read_small(char **out, size_t *len, const char *path)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SMALL_FILE) {
+		close(fd);
+		return sg_error_set(SG_ERR_IO, "%s: not a regular file of at most %d bytes", path,
+				    SMALL_FILE);
+	}
+	*out = malloc((size_t)st.st_size + 1);
+	if (!*out) {
+		close(fd);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	while (*len < (size_t)st.st_size) {
+		n = read(fd, *out + *len, (size_t)st.st_size - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	(*out)[*len] = '\0';
+	if (*len != (size_t)st.st_size)
+		return sg_error_set(SG_ERR_IO, "%s: cannot read it whole", path);
+	return SG_OK;
+}
+
+/* Write `len` bytes to a new private file `path` (O_EXCL). */
+static int write_private(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? SG_OK : sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+}
+
+/* A private copy of a small file in the working folder, as `copy_name`. */
+static int copy_small(char **copy, const char *workdir, const char *path, const char *copy_name)
+{
+	char *data;
+	size_t len;
+	int error = read_small(&data, &len, path);
+
+	*copy = error ? NULL : sg_path_join(workdir, copy_name);
+	if (!error && !*copy)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = write_private(*copy, data, len);
+	free(data);
+	return error;
+}
+
+static const char *evp_name(sg_hash_alg alg)
+{
+	switch (alg) {
+	case SG_ALG_MD5: return "MD5";
+	case SG_ALG_SHA1: return "SHA1";
+	case SG_ALG_SHA224: return "SHA224";
+	case SG_ALG_SHA256: return "SHA256";
+	case SG_ALG_SHA384: return "SHA384";
+	case SG_ALG_SHA512: return "SHA512";
+	default: return NULL;
+	}
+}
+
+/* The private copy's digest in `alg`, lower-case hex (SHA-1/256/512 are known already). */
+static int digest_of(char out[129], const approve_state *st, sg_hash_alg alg)
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD *md_alg = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	ssize_t n;
+	int fd = -1, ok = 0;
+
+	if (alg == SG_ALG_SHA256 || alg == SG_ALG_SHA512 || alg == SG_ALG_SHA1) {
+		snprintf(out, 129, "%s",
+			 alg == SG_ALG_SHA256   ? st->digests.sha256_hex
+			 : alg == SG_ALG_SHA512 ? st->digests.sha512_hex
+						: st->digests.sha1_hex);
+		return SG_OK;
+	}
+	md_alg = evp_name(alg) ? EVP_MD_fetch(NULL, evp_name(alg), NULL) : NULL;
+	ctx = EVP_MD_CTX_new();
+	fd = open(st->copy, O_RDONLY | O_CLOEXEC);
+	if (md_alg && ctx && fd >= 0 && EVP_DigestInit_ex(ctx, md_alg, NULL)) {
+		ok = 1;
+		while (ok && (n = read(fd, buf, sizeof(buf))) > 0)
+			ok = EVP_DigestUpdate(ctx, buf, (size_t)n);
+		ok = ok && n == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen);
+	}
+	if (fd >= 0)
+		close(fd);
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(md_alg);
+	if (!ok)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: cannot compute its %s", st->name,
+				    sg_hash_alg_name(alg));
+	sg_hex_encode(out, md, mdlen);
+	return SG_OK;
+}
+
+static int add_value(approve_state *st, sg_hash_alg alg, const char *hex, const char *from,
+		     size_t line, const char *format)
+{
+	vendor_value *v;
+
+	if (st->n_values == MAX_VALUES)
+		return sg_error_set(SG_ERR_FORMAT, "more than %d vendor values for %s", MAX_VALUES,
+				    st->name);
+	v = &st->values[st->n_values++];
+	v->alg = alg;
+	snprintf(v->hex, sizeof(v->hex), "%s", hex);
+	for (char *p = v->hex; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	v->from = from;
+	v->line = line;
+	v->format = format;
+	return SG_OK;
+}
+
+/* The vendor values: the manifest's entries for the name, and the command line's. */
+static int gather_values(approve_state *st)
+{
+	const approve_opts *o = st->o;
+	const sg_manifest_entry *found[MAX_VALUES];
+	sg_manifest m = { 0 };
+	size_t n = 0;
+	int error = SG_OK;
+
+	if (o->sha256 && !sg_hex_is_valid(o->sha256, SG_SHA256_LEN))
+		return sg_error_set(SG_ERR_USAGE, "--sha256 must be 64 hex digits");
+	if (o->sha512 && !sg_hex_is_valid(o->sha512, SG_SHA512_LEN))
+		return sg_error_set(SG_ERR_USAGE, "--sha512 must be 128 hex digits");
+	if (o->manifest) {
+		error = sg_manifest_parse(&m, o->manifest, st->manifest_text, st->manifest_len);
+		if (!error)
+			error = sg_manifest_find(&m, st->name, found, MAX_VALUES, &n);
+		for (size_t i = 0; !error && i < n; i++)
+			error = add_value(st, found[i]->alg, found[i]->hex, "manifest",
+					  found[i]->line, found[i]->format);
+		sg_manifest_free(&m);
+	}
+	if (!error && o->sha256)
+		error = add_value(st, SG_ALG_SHA256, o->sha256, "command line", 0, NULL);
+	if (!error && o->sha512)
+		error = add_value(st, SG_ALG_SHA512, o->sha512, "command line", 0, NULL);
+	return error;
+}
+
+/* Every vendor value must match; one of them must be SHA-256 or SHA-512. */
+static int compare_values(approve_state *st)
+{
+	int strong = 0;
+
+	for (size_t i = 0; i < st->n_values; i++) {
+		const vendor_value *v = &st->values[i];
+		char have[129];
+		int error = digest_of(have, st, v->alg);
+
+		if (error)
+			return error;
+		if (strcmp(have, v->hex) != 0) {
+			char where[64] = "";
+
+			if (v->line)
+				snprintf(where, sizeof(where), " line %zu", v->line);
+			return sg_error_set(SG_ERR_VERIFY,
+					    "%s: its %s is %s, but the vendor's value (%s%s%s) is "
+					    "%s: not the file the vendor published; nothing was "
+					    "written",
+					    st->name, sg_hash_alg_name(v->alg), have,
+					    strcmp(v->from, "manifest") == 0 ? st->o->manifest
+									     : v->from,
+					    where, "", v->hex);
+		}
+		strong |= sg_hash_alg_strong(v->alg);
+	}
+	if (!strong)
+		return sg_error_set(SG_ERR_DENIED,
+				    "%s: the vendor values are MD5 or SHA-1 only, which never "
+				    "approve anything: find a SHA-256 or SHA-512 value from the "
+				    "vendor (see policy/README.md)",
+				    st->name);
+	return SG_OK;
+}
+
+/* The keyring must sit inside the policy folder: reviewed with the policy. */
+static int find_keyring(approve_state *st)
+{
+	char real_dir[PATH_MAX], real_key[PATH_MAX];
+	const char *given = st->o->keyring;
+	char *path = given ? strdup(given) : sg_path_join(st->policy_dir, DEFAULT_KEYS);
+	size_t dlen;
+
+	if (!path)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!realpath(st->policy_dir, real_dir) || !realpath(path, real_key)) {
+		int error =
+			sg_error_set(SG_ERR_CONFIG,
+				     "%s: cannot find the vendor keyring: %s (keep the vendor's "
+				     "OpenPGP keys in the policy folder, default %s/%s)",
+				     path, strerror(errno), st->policy_dir, DEFAULT_KEYS);
+		free(path);
+		return error;
+	}
+	free(path);
+	dlen = strlen(real_dir);
+	if (strncmp(real_key, real_dir, dlen) != 0 || real_key[dlen] != '/')
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the vendor keyring must be inside the policy folder %s, "
+				    "where it is reviewed with the approvals",
+				    real_key, real_dir);
+	st->keyring_path = strdup(real_key);
+	st->keyring_rel = st->keyring_path ? st->keyring_path + dlen + 1 : NULL;
+	return st->keyring_path ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+/* Fingerprints compared ignoring case and the spaces people copy with them. */
+static int same_fpr(const char *given, const char *fpr)
+{
+	for (;; given++) {
+		while (*given == ' ')
+			given++;
+		if (toupper((unsigned char)*given) != toupper((unsigned char)*fpr))
+			return 0;
+		if (!*fpr)
+			return 1;
+		fpr++;
+	}
+}
+
+/* Check one detached signature over a private copy; add what gpgv said. */
+static int check_openpgp(approve_state *st, const char *sig, const char *data, const char *what)
+{
+	sg_openpgp_result r;
+	char *sig_copy = NULL;
+	int error;
+
+	error = copy_small(&sig_copy, st->workdir, sig, sg_path_base(sig));
+	if (!error)
+		error = sg_openpgp_verify(&r, SG_GPGV_DEFAULT, st->keyring_path, sig_copy, data);
+	free(sig_copy);
+	if (!error && st->o->openpgp_key && !same_fpr(st->o->openpgp_key, r.primary_fingerprint) &&
+	    !same_fpr(st->o->openpgp_key, r.fingerprint))
+		error = sg_error_set(SG_ERR_VERIFY,
+				     "made by key %s, not by the expected --openpgp-key %s",
+				     r.primary_fingerprint, st->o->openpgp_key);
+	if (error) {
+		sg_error_prefix("%s signature %s", what, sig);
+		return error;
+	}
+	if (!st->openpgp)
+		st->openpgp = json_array();
+	json_array_append_new(
+		st->openpgp, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "signed", what,
+				       "signature_file", sig, "fingerprint", r.fingerprint,
+				       "primary_fingerprint", r.primary_fingerprint, "uid", r.uid,
+				       "signature_time", (json_int_t)r.sig_time, "signature_sha256",
+				       r.sig_sha256, "keyring", st->keyring_rel));
+	return SG_OK;
+}
+
+static json_t *values_json(const approve_state *st)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < st->n_values; i++) {
+		const vendor_value *v = &st->values[i];
+		json_t *obj = json_pack("{s:s, s:s, s:s}", "alg", sg_hash_alg_name(v->alg), "value",
+					v->hex, "from", v->from);
+
+		if (obj && strcmp(v->from, "manifest") == 0) {
+			json_object_set_new(obj, "manifest", json_string(st->o->manifest));
+			json_object_set_new(obj, "manifest_sha256",
+					    json_string(st->manifest_sha256));
+			json_object_set_new(obj, "line", json_integer((json_int_t)v->line));
+			json_object_set_new(obj, "format", json_string(v->format));
+		}
+		json_array_append_new(arr, obj);
+	}
+	return arr;
+}
+
+static void today_and_now(char day[16], char now[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(day, 16, "%Y-%m-%d", &tm);
+	strftime(now, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *approval_json(const approve_state *st)
+{
+	const approve_opts *o = st->o;
+	char day[16], now[32];
+	json_t *prov, *a;
+
+	today_and_now(day, now);
+	prov = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:I, s:s}, s:{s:s, s:I, s:s, s:s, s:s, s:s, "
+			 "s:b}, s:o}",
+			 "tool", "signgate " SG_VERSION " policy approve", "time", now, "approver",
+			 "name", st->approver, "from", st->approver_from, "account", st->account,
+			 "uid", (json_int_t)getuid(), "host", st->host, "installer", "name",
+			 st->name, "size", (json_int_t)st->digests.size, "sha256",
+			 st->digests.sha256_hex, "sha512", st->digests.sha512_hex, "sha1",
+			 st->digests.sha1_hex, "format", sg_format_name(st->format.kind), "signed",
+			 st->format.has_signature, "vendor_values", values_json(st));
+	if (prov && st->openpgp)
+		json_object_set(prov, "openpgp", st->openpgp);
+	a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", st->id, "product",
+		      o->product, "vendor", o->vendor, "version", o->version, "file", st->name,
+		      "sha256", st->digests.sha256_hex, "sha512", st->digests.sha512_hex,
+		      "approved_by", st->approver, "ticket", o->ticket, "approved_at", day);
+	if (!a || !prov) {
+		json_decref(a);
+		json_decref(prov);
+		return NULL;
+	}
+	if (o->source)
+		json_object_set_new(a, "source", json_string(o->source));
+	if (o->expires)
+		json_object_set_new(a, "expires", json_string(o->expires));
+	if (o->existing)
+		json_object_set_new(a, "existing_signature", json_string(o->existing));
+	if (o->accept_unsigned)
+		json_object_set_new(a, "accept_unsigned", json_string(o->accept_unsigned));
+	if (o->description)
+		json_object_set_new(a, "description", json_string(o->description));
+	json_object_set_new(a, "provenance", prov);
+	return a;
+}
+
+/* What the existing policy says about this approval before it is written. */
+static int check_against_policy(approve_state *st, const char *policy_path)
+{
+	sg_policy *p = NULL;
+	const sg_product *pr;
+	int error = sg_policy_load(&p, policy_path);
+
+	if (error) {
+		sg_error_prefix("the policy does not load as it is; fix it first");
+		return error;
+	}
+	for (size_t i = 0; i < p->n_approvals; i++)
+		if (strcmp(p->approvals[i].id, st->id) == 0)
+			error = sg_error_set(SG_ERR_EXISTS,
+					     "approval id %s exists already (%s): choose another "
+					     "--id",
+					     st->id, p->approvals[i].origin);
+	pr = sg_policy_product(p, st->o->product);
+	if (!error && pr && pr->vendor_signs && !st->format.has_signature &&
+	    !st->o->accept_unsigned)
+		error = sg_error_set(SG_ERR_DENIED,
+				     "%s: %s is listed as vendor-signed in the catalog (%s), but "
+				     "this file carries no signature: a tampered or look-alike "
+				     "download? Check it; to approve it anyway, give "
+				     "--accept-unsigned with the reason and ticket",
+				     st->name, pr->product, pr->origin);
+	sg_policy_free(p);
+	return error;
+}
+
+/* Write POLICY/ID.json atomically, never over an existing file. */
+static int write_approval(approve_state *st, json_t *approval)
+{
+	json_t *doc = json_pack("{s:s, s:[O]}", "$schema", "./approval.schema.json", "approvals",
+				approval);
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *tmp = NULL, name[160];
+	int fd = -1, error = SG_OK;
+	size_t len;
+
+	json_decref(doc);
+	snprintf(name, sizeof(name), "%s.json", st->id);
+	st->approval_path = sg_path_join(st->policy_dir, name);
+	snprintf(name, sizeof(name), ".%s.json.XXXXXX", st->id);
+	tmp = sg_path_join(st->policy_dir, name);
+	if (!text || !st->approval_path || !tmp) {
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	len = strlen(text);
+	text[len] = '\n'; /* json_dumps leaves room: we replace the NUL and write len + 1 */
+	fd = mkstemp(tmp);
+	if (fd < 0 || write(fd, text, len + 1) != (ssize_t)(len + 1) || fchmod(fd, 0644) != 0 ||
+	    fsync(fd) != 0) {
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+		goto out;
+	}
+	error = sg_publish_commit(tmp, st->approval_path, 0);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(tmp);
+	return error;
+}
+
+static void state_free(approve_state *st)
+{
+	sg_workdir_remove(st->workdir);
+	free(st->workdir);
+	free(st->copy);
+	free(st->manifest_copy);
+	free(st->policy_dir);
+	free(st->keyring_path);
+	free(st->approval_path);
+	free(st->manifest_text);
+	json_decref(st->openpgp);
+}
+
+/* The folder of the policy: approvals are one file each, so it must be a folder. */
+static int policy_folder(approve_state *st, const char *policy_path)
+{
+	struct stat st_dir;
+
+	if (stat(policy_path, &st_dir) != 0)
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", policy_path,
+				    strerror(errno));
+	if (!S_ISDIR(st_dir.st_mode))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: policy approve writes one file per approval, so the "
+				    "policy must be a folder",
+				    policy_path);
+	st->policy_dir = strdup(policy_path);
+	return st->policy_dir ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+/* Copy the installer privately (hashing it once) and check that it is one. */
+static int take_installer(approve_state *st)
+{
+	int fd, error;
+
+	/* Named like the original: gpgv's messages name the data file. */
+	st->copy = sg_path_join(st->workdir, st->name);
+	if (!st->copy)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_private_copy(&st->digests, st->o->installer, st->copy, st->name);
+	if (error)
+		return error;
+	fd = open(st->copy, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", st->name);
+	error = sg_format_inspect(&st->format, fd, st->name);
+	close(fd);
+	return error;
+}
+
+/* The manifest: read once; parsed from memory, and its copy goes to gpgv. */
+static int take_manifest(approve_state *st)
+{
+	int error;
+
+	if (!st->o->manifest)
+		return SG_OK;
+	error = read_small(&st->manifest_text, &st->manifest_len, st->o->manifest);
+	if (!error)
+		error = sg_sha256_hex(st->manifest_sha256, st->manifest_text, st->manifest_len);
+	st->manifest_copy = error ? NULL : sg_path_join(st->workdir, sg_path_base(st->o->manifest));
+	if (!error && !st->manifest_copy)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = write_private(st->manifest_copy, st->manifest_text, st->manifest_len);
+	return error;
+}
+
+static int run(approve_state *st, const char *policy_path, json_t **approval)
+{
+	const approve_opts *o = st->o;
+	int error;
+
+	*approval = NULL;
+	if (o->id)
+		snprintf(st->id, sizeof(st->id), "%s", o->id);
+	else
+		default_id(st->id, sizeof(st->id), o->product, o->version);
+	if ((error = who_approves(st)) || (error = policy_folder(st, policy_path)) ||
+	    (error = sg_workdir_create(&st->workdir)) || (error = take_installer(st)) ||
+	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
+	    (error = gather_values(st)) || (error = compare_values(st)))
+		return error;
+	if (o->manifest_sig || o->installer_sig)
+		error = find_keyring(st);
+	if (!error && o->manifest_sig)
+		error = check_openpgp(st, o->manifest_sig, st->manifest_copy, "manifest");
+	if (!error && o->installer_sig)
+		error = check_openpgp(st, o->installer_sig, st->copy, "installer");
+	if (error)
+		return error;
+	*approval = approval_json(st);
+	if (!*approval)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = write_approval(st, *approval);
+	if (error)
+		return error;
+	/* The folder must still load as signing will load it; else take the file back. */
+	{
+		sg_policy *p = NULL;
+
+		error = sg_policy_load(&p, policy_path);
+		sg_policy_free(p);
+		if (error) {
+			unlink(st->approval_path);
+			sg_error_prefix("%s was taken back: with it the policy does not load",
+					st->approval_path);
+		}
+	}
+	return error;
+}
+
+/* With --config, the decision goes into the audit log like any other. */
+static int record(const sg_config *cfg, const approve_state *st, const json_t *approval, int status)
+{
+	json_t *rec;
+	sg_audit_receipt r;
+	int error;
+
+	if (!cfg)
+		return SG_OK;
+	rec = json_pack(
+		"{s:s, s:s, s:s, s:{s:s, s:s, s:I, s:s?, s:s?}, s:{s:s, s:s, s:s, s:s, "
+		"s:s?}}",
+		"action", "approve", "decision", status ? "denied" : "approved", "status",
+		sg_status_name(status), "input", "path", st->o->installer, "name", st->name, "size",
+		(json_int_t)st->digests.size, "sha256",
+		st->digests.size || st->digests.sha256_hex[0] ? st->digests.sha256_hex : NULL,
+		"sha512", st->digests.sha512_hex[0] ? st->digests.sha512_hex : NULL, "approval",
+		"id", st->id, "product", st->o->product, "version", st->o->version, "ticket",
+		st->o->ticket, "policy_file", status ? NULL : st->approval_path);
+	if (!rec)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	json_object_set_new(json_object_get(rec, "approval"), "approved_by",
+			    json_string(st->approver));
+	if (status)
+		json_object_set_new(rec, "reasons", json_pack("[s]", sg_error_last()));
+	if (approval)
+		json_object_set(rec, "provenance", json_object_get(approval, "provenance"));
+	error = sg_audit_append_receipt(cfg->audit_log, rec, &r);
+	if (!error && cfg->syslog_facility >= 0)
+		sg_audit_syslog(&r, rec, cfg->syslog_facility, cfg->syslog_tag);
+	json_decref(rec);
+	return error;
+}
+
+static void print_result(const approve_state *st, const json_t *approval, int status)
+{
+	const char *word = !status                                      ? "approved"
+			   : cli_exit_code(status) == CLI_EXIT_REJECTED ? "denied"
+									: "error";
+
+	if (st->o->json) {
+		json_t *obj = json_pack("{s:s, s:s, s:s?, s:s?}", "decision", word, "installer",
+					st->o->installer, "approval_file",
+					status ? NULL : st->approval_path, "message",
+					status ? sg_error_last() : NULL);
+		if (obj && approval)
+			json_object_set(obj, "approval", (json_t *)approval);
+		cli_print_json(obj);
+		json_decref(obj);
+		return;
+	}
+	if (status) {
+		printf("%-8s %s\n", word, sg_error_last());
+		return;
+	}
+	printf("approved %s: wrote %s\n", st->name, st->approval_path);
+	printf("         SHA-256 %s\n", st->digests.sha256_hex);
+	for (size_t i = 0; i < st->n_values; i++)
+		printf("         %-7s matches the vendor's value (%s%s%zu)\n",
+		       sg_hash_alg_name(st->values[i].alg),
+		       st->values[i].line ? st->o->manifest : st->values[i].from,
+		       st->values[i].line ? " line " : "", st->values[i].line);
+	for (size_t i = 0; st->openpgp && i < json_array_size(st->openpgp); i++)
+		printf("         OpenPGP signature of the %s by %s (%s)\n",
+		       json_string_value(json_object_get(json_array_get(st->openpgp, i), "signed")),
+		       json_string_value(json_object_get(json_array_get(st->openpgp, i),
+							 "primary_fingerprint")),
+		       json_string_value(json_object_get(json_array_get(st->openpgp, i), "uid")));
+	printf("         approved by %s (%s)\n", st->approver,
+	       strcmp(st->approver_from, "account") == 0 ? "the account running signgate"
+							 : "SIGNGATE_APPROVER");
+}
+
+int cmd_policy_approve(int argc, char **argv)
+{
+	approve_state st = { 0 };
+	approve_opts o;
+	sg_config *cfg = NULL;
+	json_t *approval = NULL;
+	int rc = parse(&o, argc, argv), status, rec_error;
+
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
+		return cli_fail();
+	st.o = &o;
+	st.name = o.file ? o.file : sg_path_base(o.installer);
+	status = run(&st, cfg ? cfg->policy : o.policy, &approval);
+	/* Usage and configuration errors are not decisions; refusals and approvals are. */
+	if (status != SG_ERR_USAGE && status != SG_ERR_CONFIG && status != SG_ERR_NOMEM) {
+		char saved[2048];
+
+		snprintf(saved, sizeof(saved), "%s", sg_error_last());
+		rec_error = record(cfg, &st, approval, status);
+		if (rec_error && !status) {
+			/* No approval without its record: take the file back. */
+			unlink(st.approval_path);
+			sg_error_prefix("%s was taken back: the approval could not be recorded",
+					st.approval_path);
+			status = rec_error;
+		} else if (status) {
+			sg_error_set(status, "%s", saved);
+		}
+	}
+	print_result(&st, approval, status);
+	rc = status ? cli_exit_code(status) : CLI_EXIT_OK;
+	if (status == SG_ERR_EXISTS)
+		rc = CLI_EXIT_USAGE;
+	json_decref(approval);
+	state_free(&st);
+	sg_config_free(cfg);
+	return rc;
+}
