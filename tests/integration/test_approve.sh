@@ -158,6 +158,23 @@ expect_same "$(wc -l <"$T/out" | tr -d ' ')" 5
 expect_same "$(jq -r 'select(.id == "other-pgp") | .provenance.openpgp[0].primary_fingerprint' "$T/out")" "$fpr"
 sg 0 policy show --policy "$POL"
 expect_in "$T/out" "hello-1.0"
+# Expiry filters: one approval ending in 10 days, one that ended yesterday.
+soon=$(date -u -d '+10 days' +%F)
+jq --arg d "$soon" '.approvals[0].id = "hello-soon" | .approvals[0].expires = $d' \
+	"$POL/hello-1.0.json" >"$POL/hello-soon.json"
+jq --arg d "$(date -u -d 'yesterday' +%F)" '.approvals[0].id = "hello-old" | .approvals[0].expires = $d' \
+	"$POL/hello-1.0.json" >"$POL/hello-old.json"
+sg 0 policy show --policy "$POL" --expiring 30 --json
+expect_same "$(jq -r .id "$T/out")" hello-soon
+sg 0 policy show --policy "$POL" --expiring 5 --json
+expect_same "$(wc -c <"$T/out" | tr -d ' ')" 0
+sg 0 policy show --policy "$POL" --expired
+expect_in "$T/out" "hello-old"
+expect_not_in "$T/out" "hello-soon"
+sg 0 policy lint --policy "$POL" --soon 30
+expect_in "$T/out" "approval hello-soon: expires on $soon, within 30 days"
+expect_in "$T/out" "approval hello-old: expired on"
+rm "$POL/hello-soon.json" "$POL/hello-old.json"
 jq '.approvals[0].id = "clash" | .approvals[0].version = "9.9"' "$POL/hello-1.0.json" >"$POL/clash.json"
 sg 2 policy lint --config "$CFG"
 expect_in "$T/out" "are for the same SHA-256 but disagree"
