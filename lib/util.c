@@ -1,10 +1,11 @@
-/* Paths, private copies, atomic outputs and secret files; see include/signgate/util.h. */
+/* Paths, private copies, whole-file reads, atomic outputs, secrets; see signgate/util.h. */
 #include "signgate/util.h"
 #include "signgate/error.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,89 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, c
 				     copy_path, strerror(errno));
 	if (error != SG_OK)
 		unlink(copy_path);
+	return error;
+}
+
+/* "PATH: cannot VERB[ the WHAT]: REASON" */
+static int cannot(int code, const char *path, const char *verb, const char *what,
+		  const char *reason)
+{
+	return sg_error_set(code, "%s: cannot %s%s%s: %s", path, verb, what ? " the " : "",
+			    what ? what : "", reason);
+}
+
+/* "PATH: [the WHAT is ]STATE" */
+static int file_is(int code, const char *path, const char *what, const char *state)
+{
+	return sg_error_set(code, "%s: %s%s%s%s", path, what ? "the " : "", what ? what : "",
+			    what ? " is " : "", state);
+}
+
+int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
+	       const char *what)
+{
+	unsigned char *buf, probe;
+	char too_big[64];
+	struct stat st;
+	size_t size, got = 0;
+	ssize_t n;
+	int error = SG_OK;
+
+	*out = NULL;
+	*len = 0;
+	if (fstat(fd, &st) != 0)
+		return cannot(SG_ERR_IO, path, "stat", what, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return file_is(SG_ERR_IO, path, what, "not a regular file");
+	if ((uintmax_t)st.st_size > max) {
+		snprintf(too_big, sizeof(too_big), "larger than %zu bytes", max);
+		return file_is(SG_ERR_FORMAT, path, what, too_big);
+	}
+	size = (size_t)st.st_size;
+	if (!(buf = malloc(size + 1)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	while (!error && got < size) {
+		n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			error = cannot(SG_ERR_IO, path, "read", what,
+				       "it changed while being read");
+		else if (errno != EINTR)
+			error = cannot(SG_ERR_IO, path, "read", what, strerror(errno));
+	}
+	/* One byte past the size: a file that grew since fstat is refused, not cut short. */
+	while (!error && (n = pread(fd, &probe, 1, (off_t)size)) != 0) {
+		if (n > 0)
+			error = cannot(SG_ERR_IO, path, "read", what,
+				       "it changed while being read");
+		else if (errno != EINTR)
+			error = cannot(SG_ERR_IO, path, "read", what, strerror(errno));
+	}
+	if (error) {
+		free(buf);
+		return error;
+	}
+	buf[size] = '\0';
+	*out = buf;
+	*len = size;
+	return SG_OK;
+}
+
+int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max, const char *what,
+		 int flags)
+{
+	int fd, error;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT && (flags & SG_READ_MISSING_OK))
+		return SG_OK;
+	if (fd < 0)
+		return cannot(SG_ERR_IO, path, "open", what, strerror(errno));
+	error = sg_read_fd(out, len, fd, path, max, what);
+	close(fd);
 	return error;
 }
 

@@ -1,7 +1,7 @@
 /*
  * File and path helpers shared by the library: private working folders,
- * the single-pass private copy of an input, atomic publication of outputs,
- * and secret files.
+ * the single-pass private copy of an input, bounded reads of whole files,
+ * atomic publication of outputs, and secret files.
  */
 #ifndef SIGNGATE_UTIL_H
 #define SIGNGATE_UTIL_H
@@ -86,6 +86,41 @@ int sg_secret_check_file(const char *path);
  * sg_secret_read_file() or sg_secret_obtain()); NULL is accepted.
  */
 void sg_secret_free(char *secret);
+
+/* sg_read_file() flag: a missing file (ENOENT) is no error, see there. */
+#define SG_READ_MISSING_OK 1
+
+/*
+ * Read the whole regular file at `path`, at most `max` bytes, into a newly
+ * allocated buffer `*out` of `*len` bytes and a NUL that `*len` does not
+ * count. Symbolic links are followed; what they name must be a regular file.
+ * The file is opened O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK (a FIFO
+ * or a device in its place must not hang us) and checked with fstat; a file
+ * whose size changes while it is read is an error, never cut short.
+ *
+ * `what` names the file in messages: "keyring" gives "PATH: cannot open the
+ * keyring: REASON", "PATH: the keyring is not a regular file"; NULL gives
+ * "PATH: cannot open: REASON", "PATH: not a regular file". `flags` is 0 or
+ * SG_READ_MISSING_OK: then a file that does not exist returns SG_OK with
+ * `*out` NULL and `*len` 0 (an empty file gives a buffer holding "").
+ *
+ * Returns SG_OK; SG_ERR_IO when the file cannot be opened or read, is not a
+ * regular file or changes size while read; SG_ERR_FORMAT when it is larger
+ * than `max` ("PATH: larger than MAX bytes"); SG_ERR_NOMEM. A caller that
+ * reports these under other codes recodes them (sg_error_recode). On
+ * failure `*out` is NULL. Free `*out` with free().
+ */
+int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max, const char *what,
+		 int flags);
+
+/*
+ * sg_read_file() for a file the caller holds open as `fd` (say, under its
+ * lock): read from its start with pread(), so the file offset is unchanged.
+ * `path` names the file in messages; `fd` is left open. Returns as
+ * sg_read_file() does, less the failure to open.
+ */
+int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
+	       const char *what);
 
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int sg_path_exists(const char *path);

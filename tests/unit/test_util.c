@@ -1,6 +1,7 @@
 /*
  * Unit tests for lib/util.c: path helpers, the private copy of an input,
- * atomic publication of an output, secret files and private working folders.
+ * atomic publication of an output, bounded reads of whole files, secret
+ * files and private working folders.
  * Everything happens under one mkdtemp() folder that is removed at the end.
  */
 #include "signgate/error.h"
@@ -341,6 +342,108 @@ static void test_secrets(void)
 		CHECK_INT(unlink(at(names[i])), 0);
 }
 
+/* sg_read_file() of `name` under tmpdir must fail with `code` and `want` in the message. */
+static void expect_read_error(const char *name, size_t max, const char *what, int flags, int code,
+			      const char *want)
+{
+	unsigned char *buf = (unsigned char *)"not reset";
+	size_t len = 99;
+
+	sg_error_clear();
+	CHECK_INT(sg_read_file(&buf, &len, at(name), max, what, flags), code);
+	CHECK(buf == NULL);
+	CHECK_INT(len, 0);
+	CHECK_CONTAINS(sg_error_last(), want);
+}
+
+/* sg_read_file() of `name` under tmpdir must give exactly `want` (`want_len` bytes). */
+static void expect_read(const char *name, size_t max, const char *want, size_t want_len)
+{
+	unsigned char *buf = NULL;
+	size_t len = 99;
+
+	CHECK_INT(sg_read_file(&buf, &len, at(name), max, NULL, 0), SG_OK);
+	CHECK_INT(len, want_len);
+	CHECK(buf && memcmp(buf, want, want_len) == 0 && buf[want_len] == '\0');
+	free(buf);
+}
+
+static void test_read_file(void)
+{
+	const char *names[] = { "text", "empty", "sixteen",  "seventeen",
+				"fifo", "link",  "dir-link", "dangling" };
+	unsigned char *buf = NULL;
+	char want[sizeof(tmpdir) + 32];
+	size_t len = 99;
+	int fd;
+
+	put_file("text", "hello\n", 6, 0644);
+	expect_read("text", 1024, "hello\n", 6);
+	put_file("empty", "", 0, 0644);
+	expect_read("empty", 1024, "", 0);
+	expect_read("empty", 0, "", 0);
+	put_file("sixteen", "0123456789abcdef", 16, 0644);
+	expect_read("sixteen", 16, "0123456789abcdef", 16);
+	put_file("seventeen", "0123456789abcdefg", 17, 0644);
+	expect_read_error("seventeen", 16, NULL, 0, SG_ERR_FORMAT,
+			  "/seventeen: larger than 16 bytes");
+	expect_read_error("seventeen", 16, "keyring", 0, SG_ERR_FORMAT,
+			  "/seventeen: the keyring is larger than 16 bytes");
+
+	/* Missing: an error, unless the caller asks to be told instead. */
+	expect_read_error("none", 16, NULL, 0, SG_ERR_IO,
+			  "/none: cannot open: No such file or directory");
+	expect_read_error("none", 16, "keyring", 0, SG_ERR_IO,
+			  "/none: cannot open the keyring: No such file or directory");
+	sg_error_clear();
+	CHECK_INT(sg_read_file(&buf, &len, at("none"), 16, NULL, SG_READ_MISSING_OK), SG_OK);
+	CHECK(buf == NULL);
+	CHECK_INT(len, 0);
+	CHECK_INT(sg_error_code(), SG_OK);
+	CHECK_INT(sg_read_file(&buf, &len, at("empty"), 16, NULL, SG_READ_MISSING_OK), SG_OK);
+	CHECK(buf != NULL && len == 0);
+	free(buf);
+
+	/* Not regular files: refused at once, a FIFO without waiting for a writer. */
+	CHECK_INT(sg_read_file(&buf, &len, tmpdir, 16, NULL, SG_READ_MISSING_OK), SG_ERR_IO);
+	snprintf(want, sizeof(want), "%s: not a regular file", tmpdir);
+	CHECK_STR(sg_error_last(), want);
+	CHECK_INT(mkfifo(at("fifo"), 0600), 0);
+	expect_read_error("fifo", 16, NULL, 0, SG_ERR_IO, "/fifo: not a regular file");
+	expect_read_error("fifo", 16, "signature file", 0, SG_ERR_IO,
+			  "/fifo: the signature file is not a regular file");
+	CHECK_INT(sg_read_file(&buf, &len, "/dev/null", 16, NULL, 0), SG_ERR_IO);
+	CHECK_STR(sg_error_last(), "/dev/null: not a regular file");
+
+	/* Symbolic links are followed; what they name is judged. */
+	CHECK_INT(symlink(at("text"), at("link")), 0);
+	expect_read("link", 16, "hello\n", 6);
+	CHECK_INT(symlink(tmpdir, at("dir-link")), 0);
+	expect_read_error("dir-link", 16, NULL, 0, SG_ERR_IO, "/dir-link: not a regular file");
+	CHECK_INT(symlink(at("absent"), at("dangling")), 0);
+	expect_read_error("dangling", 16, NULL, 0, SG_ERR_IO, "/dangling: cannot open: No such");
+
+	/* sg_read_fd() reads from the start and leaves the offset where it was. */
+	fd = open(at("sixteen"), O_RDWR | O_APPEND | O_CLOEXEC);
+	CHECK(fd >= 0 && lseek(fd, 5, SEEK_SET) == 5);
+	CHECK_INT(sg_read_fd(&buf, &len, fd, "sixteen", 16, NULL), SG_OK);
+	CHECK(buf && len == 16 && memcmp(buf, "0123456789abcdef", 17) == 0);
+	CHECK_INT(lseek(fd, 0, SEEK_CUR), 5);
+	free(buf);
+	CHECK_INT(sg_read_fd(&buf, &len, fd, "sixteen", 15, "seals file"), SG_ERR_FORMAT);
+	CHECK_STR(sg_error_last(), "sixteen: the seals file is larger than 15 bytes");
+	CHECK(buf == NULL && len == 0);
+	if (fd >= 0)
+		close(fd);
+
+	/* A file with more bytes than fstat said (as /proc's have) is refused, not cut short. */
+	CHECK_INT(sg_read_file(&buf, &len, "/proc/self/status", 1 << 20, NULL, 0), SG_ERR_IO);
+	CHECK_STR(sg_error_last(), "/proc/self/status: cannot read: it changed while being read");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		CHECK_INT(unlink(at(names[i])), 0);
+}
+
 static void test_workdir(void)
 {
 	char *dir = NULL, *file;
@@ -395,6 +498,7 @@ int main(void)
 	test_private_copy_ok();
 	test_private_copy_refused();
 	test_publish();
+	test_read_file();
 	test_secrets();
 	test_workdir();
 	if (rmdir(tmpdir) != 0) {
