@@ -30,59 +30,6 @@ typedef struct status {
 	char *bad_args;      /* and its arguments */
 } status;
 
-/* Read a whole regular file of at most `max` bytes; failures carry `code`. */
-static int read_bounded(unsigned char **out, size_t *out_len, const char *path, size_t max,
-			int code, const char *what)
-{
-	struct stat st;
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, error = SG_OK;
-
-	*out = NULL;
-	*out_len = 0;
-	/* O_NONBLOCK: a FIFO planted in place of the file must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return sg_error_set(code, "%s: cannot open the %s: %s", path, what,
-				    strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return sg_error_set(code, "%s: the %s is not a regular file", path, what);
-	}
-	if ((uintmax_t)st.st_size > max) {
-		close(fd);
-		return sg_error_set(code, "%s: the %s is larger than %zu bytes", path, what, max);
-	}
-	/* One byte more than allowed, to notice a file that grew since fstat. */
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	}
-	while (len <= max && (n = read(fd, buf + len, max + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error = sg_error_set(code, "%s: cannot read the %s: %s", path, what,
-					     strerror(errno));
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (error == SG_OK && len > max)
-		error = sg_error_set(code, "%s: the %s is larger than %zu bytes", path, what, max);
-	if (error != SG_OK) {
-		free(buf);
-		return error;
-	}
-	*out = buf;
-	*out_len = len;
-	return SG_OK;
-}
-
 /* Write `buf` to a new file `name` in the private folder `dir`; its path into `out`. */
 static int write_private(char **out, const char *dir, const char *name, const void *buf, size_t len)
 {
@@ -347,9 +294,10 @@ static int keyring_load(unsigned char **out, size_t *out_len, const char *keyrin
 	size_t len, bin_len = 0, bom;
 	int error;
 
-	error = read_bounded(&buf, &len, keyring, SG_OPENPGP_KEYRING_MAX, SG_ERR_CONFIG, "keyring");
+	error = sg_read_file(&buf, &len, keyring, SG_OPENPGP_KEYRING_MAX, "keyring", 0);
+	/* The keyring is configuration: whatever is wrong with it is SG_ERR_CONFIG. */
 	if (error != SG_OK)
-		return error;
+		return error == SG_ERR_NOMEM ? error : sg_error_recode(SG_ERR_CONFIG);
 	if (len == 0) {
 		free(buf);
 		return sg_error_set(SG_ERR_CONFIG, "%s: the keyring is empty", keyring);
@@ -719,9 +667,13 @@ int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyr
 	if (!gpgv)
 		gpgv = SG_GPGV_DEFAULT;
 	error = keyring_load(&kr, &kr_len, keyring);
-	if (error == SG_OK)
-		error = read_bounded(&sig, &sig_len, sig_path, SG_OPENPGP_SIG_MAX, SG_ERR_IO,
-				     "signature file");
+	if (error == SG_OK) {
+		error = sg_read_file(&sig, &sig_len, sig_path, SG_OPENPGP_SIG_MAX, "signature file",
+				     0);
+		/* Too big is SG_ERR_IO here: the installer's format is not in question. */
+		if (error == SG_ERR_FORMAT)
+			error = sg_error_recode(SG_ERR_IO);
+	}
 	if (error == SG_OK)
 		error = check_data(data_path);
 	if (error == SG_OK)
