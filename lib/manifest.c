@@ -4,15 +4,11 @@
 #include "signgate/util.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MANIFEST_MAX (1024 * 1024)
 #define HEX_MAX      128
@@ -641,15 +637,19 @@ static int parse_line(struct parser *p, size_t line, const char *s, size_t n)
 	return add_bad(p, line, s, n, NULL, 0, "not a checksum line in any supported format");
 }
 
+static int too_big(const char *path)
+{
+	return sg_error_set(SG_ERR_FORMAT, "%s: too big for a checksum file (more than %d bytes)",
+			    path, MANIFEST_MAX);
+}
+
 /* Refuse what is not a small text file before reading lines. */
 static int check_text(const char *path, const char *text, size_t off, size_t len)
 {
 	size_t line = 1;
 
 	if (len > MANIFEST_MAX)
-		return sg_error_set(SG_ERR_FORMAT,
-				    "%s: too big for a checksum file (more than %d bytes)", path,
-				    MANIFEST_MAX);
+		return too_big(path);
 	if (off == len)
 		return sg_error_set(SG_ERR_FORMAT, "%s: empty file", path);
 	for (size_t i = off; i < len; i++) {
@@ -743,51 +743,19 @@ done:
 
 int sg_manifest_load(sg_manifest *out, const char *path)
 {
-	size_t got = 0;
-	struct stat st;
-	char *buf;
-	int fd, error;
+	unsigned char *buf;
+	size_t len;
+	int error;
 
 	if (!out || !path)
 		return sg_error_set(SG_ERR_USAGE, "sg_manifest_load: no output structure or path");
 	memset(out, 0, sizeof(*out));
-	/* O_NONBLOCK: a FIFO put in the manifest's place must not hang us before fstat */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		error = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-	else
-		error = SG_OK;
-	if (error < 0) {
-		close(fd);
+	error = sg_read_file(&buf, &len, path, MANIFEST_MAX, NULL, 0);
+	if (error == SG_ERR_FORMAT)
+		return too_big(path);
+	if (error)
 		return error;
-	}
-	/* one byte more than the limit tells a file that is too big from one that fits */
-	if (!(buf = malloc(MANIFEST_MAX + 1))) {
-		close(fd);
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	}
-	while (got <= MANIFEST_MAX) {
-		ssize_t n = read(fd, buf + got, MANIFEST_MAX + 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error = sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path,
-					     strerror(errno));
-			close(fd);
-			free(buf);
-			return error;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	error = sg_manifest_parse(out, path, buf, got);
+	error = sg_manifest_parse(out, path, (const char *)buf, len);
 	free(buf);
 	return error;
 }
