@@ -59,48 +59,15 @@ static int why_set(char *why, const char *fmt, ...)
 }
 
 /*
- * The whole of a regular file, at most `max` bytes. `*missing` is set (and
- * no error) when it does not exist, so that the caller names that case.
+ * The whole of a regular file, at most `max` bytes; `*out` NULL (and no
+ * error) when it does not exist, so that the caller names that case. Every
+ * failure, too big included, is SG_ERR_IO.
  */
-static int read_all(unsigned char **out, size_t *out_len, int *missing, const char *path,
-		    size_t max)
+static int read_whole(unsigned char **out, size_t *len, const char *path, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), error = SG_OK;
-	unsigned char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
+	int error = sg_read_file(out, len, path, max, NULL, SG_READ_MISSING_OK);
 
-	*out = NULL;
-	*out_len = 0;
-	*missing = fd < 0 && errno == ENOENT;
-	if (fd < 0)
-		return *missing ? SG_OK
-				: sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path,
-					       strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		error = sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-	else if ((size_t)st.st_size > max)
-		error = sg_error_set(SG_ERR_IO, "%s: larger than %zu bytes", path, max);
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	while (!error && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			error = sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path,
-					     n < 0 ? strerror(errno) : "it shrank");
-		else
-			got += (size_t)n;
-	}
-	close(fd);
-	if (error) {
-		free(buf);
-		return error;
-	}
-	*out = buf;
-	*out_len = got;
-	return SG_OK;
+	return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_IO) : error;
 }
 
 /* The certificate's subject, one line, RFC 2253 (control and non-ASCII bytes escaped). */
@@ -449,7 +416,7 @@ int sg_cosign_verify(const char *approval_file, const unsigned char *data, size_
 	X509_STORE *store = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	int missing = 0, error;
+	int error;
 
 	memset(out, 0, sizeof(*out));
 	if (!path)
@@ -457,8 +424,8 @@ int sg_cosign_verify(const char *approval_file, const unsigned char *data, size_
 	/* The CA first: a broken config is the bigger problem than a missing signature. */
 	error = load_approvers_ca(&store, approvers_ca);
 	if (!error)
-		error = read_all(&der, &der_len, &missing, path, COSIGN_MAX);
-	if (!error && missing)
+		error = read_whole(&der, &der_len, path, COSIGN_MAX);
+	if (!error && !der)
 		error = sg_error_set(SG_ERR_VERIFY, "no co-signature %s", path);
 	if (!error) {
 		error = verify_der(out, der, der_len, data, len, approval_file, store, approvers_ca,
@@ -627,7 +594,7 @@ int sg_cosign_create(const char *approval_file, const char *cert_path, const cha
 	size_t len = 0, der_len = 0;
 	EVP_PKEY *key = NULL;
 	X509 *leaf = NULL;
-	int missing = 0, error = SG_OK;
+	int error = SG_OK;
 
 	memset(out, 0, sizeof(*out));
 	if (!dest)
@@ -636,8 +603,8 @@ int sg_cosign_create(const char *approval_file, const char *cert_path, const cha
 	if (!replace && sg_path_exists(dest))
 		error = sg_error_set(SG_ERR_EXISTS, "%s: a co-signature exists already", dest);
 	if (!error)
-		error = read_all(&data, &len, &missing, approval_file, APPROVAL_MAX);
-	if (!error && missing)
+		error = read_whole(&data, &len, approval_file, APPROVAL_MAX);
+	if (!error && !data)
 		error = sg_error_set(SG_ERR_IO, "%s: no such approval file", approval_file);
 	if (!error)
 		error = load_certs(&leaf, &rest, cert_path);
