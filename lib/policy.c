@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -349,35 +347,14 @@ static int merge_list(sg_policy *p, const json_t *list, const char *file, size_t
 /* Read a policy file's bytes once: what is parsed is what a co-signature covers. */
 static int read_policy_file(sg_policy_file *f, const char *file)
 {
-	struct stat st;
-	ssize_t n;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int error = sg_read_file(&f->bytes, &f->len, file, POLICY_FILE_MAX, NULL, 0);
 
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > POLICY_FILE_MAX) {
-		close(fd);
-		return sg_error_set(SG_ERR_CONFIG, "%s: not a regular file of at most %ld bytes",
-				    file, POLICY_FILE_MAX);
-	}
-	f->bytes = malloc((size_t)st.st_size + 1);
-	f->path = strdup(file);
-	if (!f->bytes || !f->path) {
-		close(fd);
+	if (error == SG_ERR_FORMAT) /* too big: a broken policy, not a rejected input */
+		return sg_error_recode(SG_ERR_CONFIG);
+	if (error)
+		return error;
+	if (!(f->path = strdup(file)))
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	}
-	while (f->len < (size_t)st.st_size) {
-		n = read(fd, f->bytes + f->len, (size_t)st.st_size - f->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		f->len += (size_t)n;
-	}
-	close(fd);
-	if (f->len != (size_t)st.st_size)
-		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", file,
-				    f->len ? "it changed while being read" : strerror(errno));
 	return sg_sha256_hex(f->sha256, f->bytes, f->len);
 }
 
@@ -585,6 +562,9 @@ int sg_policy_load(sg_policy **out, const char *path)
 				     strerror(errno));
 	else if (S_ISDIR(st.st_mode))
 		error = load_dir(p, path);
+	else if (!S_ISREG(st.st_mode))
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: the policy must be a folder or a regular file", path);
 	else
 		error = load_file(p, path);
 	if (error == SG_OK)

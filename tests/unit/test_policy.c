@@ -363,6 +363,8 @@ static void test_load_errors(void)
 	put_file("bad.json", "{\"approvals\": [\n]\n,}");
 	expect_load_error(at("bad.json"), "bad.json:3:", "invalid JSON");
 	expect_load_error(at("absent.json"), "absent.json: cannot read the policy", NULL);
+	expect_load_error("/dev/null", "/dev/null: the policy must be a folder or a regular file",
+			  NULL);
 	unlink(at("bad.json"));
 }
 
