@@ -245,40 +245,14 @@ static void default_id(char *out, size_t size, const char *product, const char *
 		out[0] = 'x';
 }
 
-/* Read a small file once, whole; SG_ERR_IO naming it otherwise. */
+/* Read a small file once, whole; SG_ERR_IO naming it otherwise, too big included. */
 static int read_small(char **out, size_t *len, const char *path)
 {
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	unsigned char *buf;
+	int error = sg_read_file(&buf, len, path, SMALL_FILE, NULL, 0);
 
-	*out = NULL;
-	*len = 0;
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SMALL_FILE) {
-		close(fd);
-		return sg_error_set(SG_ERR_IO, "%s: not a regular file of at most %d bytes", path,
-				    SMALL_FILE);
-	}
-	*out = malloc((size_t)st.st_size + 1);
-	if (!*out) {
-		close(fd);
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	}
-	while (*len < (size_t)st.st_size) {
-		n = read(fd, *out + *len, (size_t)st.st_size - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		*len += (size_t)n;
-	}
-	close(fd);
-	(*out)[*len] = '\0';
-	if (*len != (size_t)st.st_size)
-		return sg_error_set(SG_ERR_IO, "%s: cannot read it whole", path);
-	return SG_OK;
+	*out = (char *)buf;
+	return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_IO) : error;
 }
 
 /* Write `len` bytes to a new private file `path` (O_EXCL). */
