@@ -275,6 +275,39 @@ static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	return SG_OK;
 }
 
+/*
+ * A re-run must not sign twice: an input that already carries our valid
+ * signature (the pinned leaf, as the primary or the last nested one) is
+ * skipped. Returns 1 when it does; any failure to verify just means "not ours".
+ */
+static int already_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
+{
+	sg_verify_opts opts = ctx->verify;
+	static const int indexes[] = { 0, -1 };
+
+	if (!o->format.has_signature || !ctx->signer)
+		return 0;
+	opts.pin_sha256 = ctx->signer->sha256;
+	for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
+		opts.index = indexes[i];
+		if (sg_verify_file(&o->verify, &opts, copy, sg_path_base(job->input)) != SG_OK)
+			continue;
+		o->verified = 1;
+		o->status = SG_OK;
+		o->decision = "skipped";
+		snprintf(o->message, sizeof(o->message),
+			 "already signed: it carries our valid signature (signer SHA-1 %s%s%s); "
+			 "not signed again",
+			 o->verify.signer.sha1_thumbprint,
+			 o->verify.timestamped ? ", timestamp " : ", no timestamp",
+			 o->verify.timestamped ? o->verify.timestamp : "");
+		return 1;
+	}
+	memset(&o->verify, 0, sizeof(o->verify));
+	sg_error_clear();
+	return 0;
+}
+
 void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 {
 	ctx->cfg = cfg;
@@ -296,7 +329,7 @@ int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_jo
 int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	char *workdir = NULL, *copy = NULL;
-	int error;
+	int error, skip = 0;
 
 	memset(o, 0, sizeof(*o));
 	error = sg_workdir_create(&workdir);
@@ -304,13 +337,15 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		end_job(o, error, "failed");
 	if (!error)
 		error = take_input(o, job, workdir, &copy);
-	if (!error && job->action != SG_ACTION_VERIFY)
+	if (!error && job->action == SG_ACTION_SIGN)
+		skip = already_ours(o, ctx, job, copy);
+	if (!error && !skip && job->action != SG_ACTION_VERIFY)
 		error = decide(o, ctx, job);
-	if (!error && job->action == SG_ACTION_CHECK) {
+	if (!error && !skip && job->action == SG_ACTION_CHECK) {
 		o->status = SG_OK;
 		o->decision = "approved";
 	}
-	if (!error && job->action == SG_ACTION_SIGN)
+	if (!error && !skip && job->action == SG_ACTION_SIGN)
 		run_sign(o, ctx, job, workdir, copy);
 	if (!error && job->action == SG_ACTION_VERIFY)
 		run_verify(o, ctx, job, copy);

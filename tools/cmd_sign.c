@@ -1,11 +1,19 @@
 /* signgate sign / signgate check. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "cli.h"
 #include "signgate/error.h"
@@ -14,50 +22,73 @@
 #include "signgate/util.h"
 
 static const char sign_help[] =
-	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [--force] [--json] "
-	"INPUT...\n"
+	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [OPTIONS] INPUT...\n"
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 and SHA-512,\n"
 	"check its structure (PE or MSI), decide against the policy (default deny),\n"
 	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
 	"TSA URLs are configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
-	"place. Inputs are never modified.\n"
+	"place. Inputs are never modified. An input that already carries our valid\n"
+	"signature (the configured signer) is reported as skipped, not signed twice.\n"
+	"\n"
+	"INPUT is a file, or with --recursive a folder (its .exe and .msi files, in\n"
+	"name order, symbolic links not followed).\n"
 	"\n"
 	"Options:\n"
-	"  -c, --config FILE   signgate.json (policy, audit log, trust, signing key)\n"
-	"  -o, --out-dir DIR   write each output as DIR/<input base name>; DIR and its\n"
-	"                      parents are created when missing (default: ./signed)\n"
-	"      --out FILE      output path (exactly one INPUT)\n"
-	"  -f, --force         replace an existing output file (never the input)\n"
-	"      --json          one JSON object per input on stdout\n"
-	"  -h, --help          this text\n"
+	"  -c, --config FILE     signgate.json (policy, audit log, trust, signing key)\n"
+	"  -o, --out-dir DIR     write each output as DIR/<input base name>; DIR and its\n"
+	"                        parents are created when missing (default: ./signed)\n"
+	"      --out FILE        output path (exactly one INPUT)\n"
+	"  -f, --force           replace an existing output file (never the input)\n"
+	"  -r, --recursive       INPUT folders: their .exe and .msi files, at any depth\n"
+	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
+	"  -j, --jobs N          sign N inputs at once (default: the number of cores);\n"
+	"                        results still print in input order\n"
+	"      --fail-fast       start no new input after the first that is not signed\n"
+	"      --json            one JSON object per input on stdout (JSON Lines), in\n"
+	"                        input order as each finishes\n"
+	"      --catalog-out F   write every signed file's digests (SHA-1 and SHA-256,\n"
+	"                        hex and base64 as WSUS update metadata carries them) as\n"
+	"                        one JSON document F\n"
+	"  -q, --quiet           no progress line and no summary on stderr\n"
+	"  -h, --help            this text\n"
 	"\n"
-	"Exit codes: 0 all signed; 1 operational error; 2 usage or configuration\n"
-	"error; 3 at least one input denied or failed verification.\n"
+	"On a terminal, a progress line (inputs done/total, bytes, rate) is kept on\n"
+	"stderr; at the end a summary counts signed, skipped, denied and failed.\n"
+	"\n"
+	"Exit codes (the worst outcome wins): 0 all signed or skipped; 1 operational\n"
+	"error; 2 usage or configuration error; 3 at least one input denied or failed\n"
+	"verification.\n"
 	"Example:\n"
-	"  signgate sign --config signgate.json --out-dir signed/ downloads/7z2408-x64.msi\n";
+	"  signgate sign --config signgate.json -r --out-dir signed/ downloads/\n";
 
 static const char check_help[] =
-	"Usage: signgate check --config FILE [--json] INPUT...\n"
+	"Usage: signgate check --config FILE [OPTIONS] INPUT...\n"
 	"\n"
 	"Decide on each INPUT exactly as 'signgate sign' would (digests, structure,\n"
 	"policy) without signing it. Each decision is recorded in the audit log.\n"
 	"\n"
 	"Options:\n"
-	"  -c, --config FILE   signgate.json\n"
-	"      --json          one JSON object per input on stdout\n"
-	"  -h, --help          this text\n"
+	"  -c, --config FILE     signgate.json\n"
+	"  -r, --recursive       INPUT folders: their .exe and .msi files\n"
+	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
+	"  -j, --jobs N          check N inputs at once (default: the number of cores)\n"
+	"      --fail-fast       start no new input after the first that is denied\n"
+	"      --json            one JSON object per input on stdout\n"
+	"  -q, --quiet           no progress line and no summary on stderr\n"
+	"  -h, --help            this text\n"
 	"\n"
 	"Exit codes: 0 all approved; 1 operational error; 2 usage or configuration\n"
 	"error; 3 at least one input denied.\n";
 
 /* Where outputs go when neither --out-dir nor --out is given. */
 #define DEFAULT_OUT_DIR "signed"
+#define MAX_JOBS        64
 
 typedef struct sign_opts {
-	const char *config, *out_dir, *out;
-	int force, json;
+	const char *config, *out_dir, *out, *files_from, *catalog_out;
+	int force, json, recursive, jobs, fail_fast, quiet;
 } sign_opts;
 
 static int parse(sign_opts *o, int argc, char **argv, int signing)
@@ -66,38 +97,60 @@ static int parse(sign_opts *o, int argc, char **argv, int signing)
 						  { "out-dir", required_argument, NULL, 'o' },
 						  { "out", required_argument, NULL, 'O' },
 						  { "force", no_argument, NULL, 'f' },
-						  { "json", no_argument, NULL, 'j' },
+						  { "json", no_argument, NULL, 'J' },
+						  { "recursive", no_argument, NULL, 'r' },
+						  { "files-from", required_argument, NULL, 'F' },
+						  { "jobs", required_argument, NULL, 'j' },
+						  { "fail-fast", no_argument, NULL, 'x' },
+						  { "catalog-out", required_argument, NULL, 'C' },
+						  { "quiet", no_argument, NULL, 'q' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	const char *cmd = signing ? "sign" : "check";
+	char *end;
+	long n;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, signing ? "c:o:fh" : "c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, signing ? "c:o:frj:qh" : "c:rj:qh", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'o': o->out_dir = optarg; break;
 		case 'O': o->out = optarg; break;
 		case 'f': o->force = 1; break;
-		case 'j': o->json = 1; break;
+		case 'J': o->json = 1; break;
+		case 'r': o->recursive = 1; break;
+		case 'F': o->files_from = optarg; break;
+		case 'x': o->fail_fast = 1; break;
+		case 'C': o->catalog_out = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'j':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > MAX_JOBS)
+				return cli_usage_error(cmd, "--jobs takes a number from 1 to %d",
+						       MAX_JOBS);
+			o->jobs = (int)n;
+			break;
 		case 'h': fputs(signing ? sign_help : check_help, stdout); return -1;
 		default: return cli_usage_error(cmd, "bad option");
 		}
 	}
-	if (!signing && (o->out_dir || o->out || o->force))
-		return cli_usage_error(cmd, "check writes no output: --out-dir, --out and --force "
-					    "belong to 'signgate sign'");
+	if (!signing && (o->out_dir || o->out || o->force || o->catalog_out))
+		return cli_usage_error(cmd, "check writes no output: --out-dir, --out, --force and "
+					    "--catalog-out belong to 'signgate sign'");
 	if (!o->config)
 		return cli_usage_error(cmd, "--config FILE is required");
-	if (optind >= argc)
+	if (optind >= argc && !o->files_from)
 		return cli_usage_error(cmd, "no INPUT given");
 	if (o->out_dir && o->out)
 		return cli_usage_error(cmd, "give --out-dir DIR or --out FILE, not both");
 	if (signing && !o->out_dir && !o->out)
 		o->out_dir = DEFAULT_OUT_DIR;
-	if (o->out && argc - optind != 1)
-		return cli_usage_error(cmd,
-				       "--out takes exactly one INPUT; use --out-dir for several");
+	if (o->jobs == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		o->jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (int)cores;
+	}
 	return 0;
 }
 
@@ -118,7 +171,7 @@ static char *output_for(const sign_opts *o, const char *input)
 
 static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 {
-	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN) {
+	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output) {
 		cli_print_outcome(r, job, json);
 		return;
 	}
@@ -171,6 +224,148 @@ static int check_out_parent(const char *out)
 	return ok ? 0 : -1;
 }
 
+/* The inputs of one run, in order: arguments, folder contents, --files-from lines. */
+typedef struct input_list {
+	char **paths;
+	size_t n, cap;
+} input_list;
+
+static int add_path(input_list *l, const char *path)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		char **grown = realloc(l->paths, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		l->paths = grown;
+		l->cap = cap;
+	}
+	l->paths[l->n] = strdup(path);
+	return l->paths[l->n++] ? 0 : -1;
+}
+
+static void free_list(input_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+}
+
+/* An installer by its name: what a folder of downloads holds that we sign. */
+static int is_installer_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len > 4 &&
+	       (strcasecmp(name + len - 4, ".exe") == 0 || strcasecmp(name + len - 4, ".msi") == 0);
+}
+
+static int no_dots(const struct dirent *e)
+{
+	return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+}
+
+/* The .exe and .msi files under `dir`, in name order; links are not followed. */
+static int add_folder(input_list *l, const char *dir, int depth)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, no_dots, alphasort), rc = 0;
+
+	if (n < 0) {
+		cli_error("%s: cannot read the folder: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char *path = rc ? NULL : sg_path_join(dir, names[i]->d_name);
+		struct stat st;
+
+		if (!rc && !path)
+			rc = -1;
+		else if (!rc && lstat(path, &st) != 0)
+			rc = (cli_error("%s: %s", path, strerror(errno)), -1);
+		else if (!rc && S_ISDIR(st.st_mode) && depth < 64)
+			rc = add_folder(l, path, depth + 1);
+		else if (!rc && S_ISREG(st.st_mode) && is_installer_name(names[i]->d_name))
+			rc = add_path(l, path);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int add_input(input_list *l, const char *path, const sign_opts *o, const char *cmd)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (!o->recursive) {
+			cli_usage_error(cmd,
+					"%s is a folder: give --recursive to take the .exe and "
+					".msi files in it",
+					path);
+			return -1;
+		}
+		return add_folder(l, path, 0);
+	}
+	/* Anything else is an input: a missing file is reported as that input's failure. */
+	return add_path(l, path);
+}
+
+/* --files-from: one path a line; blank lines are skipped, CR LF is accepted. */
+static int add_files_from(input_list *l, const sign_opts *o, const char *cmd)
+{
+	FILE *f = strcmp(o->files_from, "-") == 0 ? stdin : fopen(o->files_from, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+
+	if (!f) {
+		cli_error("%s: cannot read the list of inputs: %s", o->files_from, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len > 0)
+			rc = add_input(l, line, o, cmd);
+	}
+	if (rc == 0 && ferror(f)) {
+		cli_error("%s: cannot read the list of inputs", o->files_from);
+		rc = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Two inputs that would write one output would race: refuse the run. */
+static int check_outputs_unique(char **outputs, size_t n, const char *cmd)
+{
+	char **sorted = malloc(n * sizeof(*sorted));
+	int rc = 0;
+
+	if (!sorted)
+		return -1;
+	memcpy(sorted, outputs, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	for (size_t i = 1; i < n && rc == 0; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			rc = cli_usage_error(cmd,
+					     "two inputs would both be written to %s: sign them "
+					     "in separate runs or to separate --out-dir folders",
+					     sorted[i]);
+	free(sorted);
+	return rc ? -1 : 0;
+}
+
 typedef struct run_state {
 	sign_opts o;
 	sg_context ctx;
@@ -207,19 +402,295 @@ static int load_signer(run_state *st)
 	return SG_OK;
 }
 
+/* The run's inputs and what became of them; shared by the workers under `mu`. */
+typedef struct batch {
+	run_state *st;
+	int signing;
+	char **inputs, **outputs;
+	size_t n;
+	sg_outcome **results; /* NULL until the input is done */
+	size_t next;          /* the next input to start */
+	int stop;             /* --fail-fast, or the key failed: start nothing more */
+	int key_failed;
+	char key_msg[sizeof(((sg_outcome *)0)->message)];
+	int workers_left;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} batch;
+
+static void *worker(void *arg)
+{
+	batch *b = arg;
+
+	for (;;) {
+		sg_job job;
+		sg_outcome *r;
+		size_t i;
+
+		pthread_mutex_lock(&b->mu);
+		if (b->stop || b->next >= b->n) {
+			b->workers_left--;
+			pthread_cond_broadcast(&b->cv);
+			pthread_mutex_unlock(&b->mu);
+			return NULL;
+		}
+		i = b->next++;
+		pthread_mutex_unlock(&b->mu);
+		job = (sg_job){ b->signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, b->inputs[i],
+				b->outputs ? b->outputs[i] : NULL, b->st->o.force };
+		r = calloc(1, sizeof(*r));
+		if (r)
+			sg_pipeline_run(r, &b->st->ctx, &job);
+		pthread_mutex_lock(&b->mu);
+		b->results[i] = r;
+		if (!r || (r->status != SG_OK && b->st->o.fail_fast))
+			b->stop = 1;
+		/* A token that refused the key or PIN would refuse every input: stop asking it. */
+		if (r && b->signing && r->status == SG_ERR_CRYPTO && !b->key_failed) {
+			b->stop = b->key_failed = 1;
+			snprintf(b->key_msg, sizeof(b->key_msg), "%s", r->message);
+		}
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+typedef struct tally {
+	size_t signed_, skipped, denied, failed, done;
+	uint64_t bytes;
+} tally;
+
+static void count(tally *t, const sg_outcome *r)
+{
+	t->done++;
+	if (r->have_input)
+		t->bytes += r->input.size;
+	if (r->status == SG_OK && strcmp(r->decision, "skipped") == 0)
+		t->skipped++;
+	else if (r->status == SG_OK)
+		t->signed_++;
+	else if (cli_exit_code(r->status) == CLI_EXIT_REJECTED)
+		t->denied++;
+	else
+		t->failed++;
+}
+
+static void human_bytes(char *buf, size_t len, double v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(const tally *t, size_t n, double start)
+{
+	char bytes[32], rate[32];
+	double secs = now_seconds() - start;
+
+	human_bytes(bytes, sizeof(bytes), (double)t->bytes);
+	human_bytes(rate, sizeof(rate), secs > 0 ? (double)t->bytes / secs : 0);
+	fprintf(stderr, "\r\033[K%zu/%zu inputs, %s, %s/s", t->done, n, bytes, rate);
+	fflush(stderr);
+}
+
+/* One entry of --catalog-out: what the WSUS/ConfigMgr catalog needs of a signed file. */
+static json_t *catalog_entry(const sg_outcome *r, const char *input, const char *output)
+{
+	char b64_1[64], b64_256[64];
+
+	EVP_EncodeBlock((unsigned char *)b64_1, r->output.sha1, SG_SHA1_LEN);
+	EVP_EncodeBlock((unsigned char *)b64_256, r->output.sha256, SG_SHA256_LEN);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "file",
+			 sg_path_base(output), "path", output, "size", (json_int_t)r->output.size,
+			 "sha1", r->output.sha1_hex, "sha256", r->output.sha256_hex, "sha1_base64",
+			 b64_1, "sha256_base64", b64_256, "input", input, "input_sha256",
+			 r->input.sha256_hex, "approval", r->decision_detail.approval->id,
+			 "product", r->decision_detail.approval->product, "version",
+			 r->decision_detail.approval->version);
+}
+
+/* Write the catalog atomically next to its final place. */
+static int write_catalog(const char *path, json_t *files, const run_state *st)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:o}", "generator", "signgate " SG_VERSION,
+				"signer_sha1_thumbprint", st->signer.sha1_thumbprint, "files",
+				json_incref(files));
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	char *tmp = text ? malloc(strlen(path) + 16) : NULL;
+	int fd = -1, ok = 0;
+
+	if (tmp) {
+		sprintf(tmp, "%s.tmp-XXXXXX", path);
+		fd = mkstemp(tmp);
+	}
+	if (fd >= 0) {
+		size_t len = strlen(text);
+		ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
+		     fchmod(fd, 0644) == 0 && fsync(fd) == 0;
+		close(fd);
+		ok = ok && rename(tmp, path) == 0;
+		if (!ok)
+			unlink(tmp);
+	}
+	if (!ok)
+		cli_error("%s: cannot write the catalog: %s", path, strerror(errno));
+	free(tmp);
+	free(text);
+	json_decref(doc);
+	return ok ? 0 : -1;
+}
+
+/* Inputs the run did not attempt: the key failed (recorded), or --fail-fast (not). */
+static sg_outcome *not_attempted(batch *b, size_t i)
+{
+	sg_outcome *r = calloc(1, sizeof(*r));
+	sg_job job = { SG_ACTION_SIGN, b->inputs[i], b->outputs ? b->outputs[i] : NULL,
+		       b->st->o.force };
+
+	if (!r)
+		return NULL;
+	if (b->key_failed) {
+		sg_error_set(SG_ERR_CRYPTO, "%s: not signed: %s", sg_path_base(b->inputs[i]),
+			     b->key_msg);
+		sg_pipeline_record_failure(r, &b->st->ctx, &job, SG_ERR_CRYPTO);
+		return r;
+	}
+	r->status = SG_OK;
+	r->decision = "skipped";
+	snprintf(r->message, sizeof(r->message),
+		 "not attempted: --fail-fast stopped the run after an earlier input");
+	return r;
+}
+
+static int run_batch(batch *b, double start)
+{
+	const sign_opts *o = &b->st->o;
+	int show_progress = !o->quiet && isatty(STDERR_FILENO), worst = CLI_EXIT_OK;
+	json_t *catalog = o->catalog_out ? json_array() : NULL;
+	pthread_t tid[MAX_JOBS];
+	int started = 0;
+	tally t = { 0 };
+
+	json_object_seed(0); /* once, before the workers build JSON */
+	/*
+	 * Signing starts with one input alone: a wrong PIN must reach the token
+	 * once, not once per worker (tokens lock after a few wrong PINs).
+	 */
+	b->workers_left = 1;
+	started = pthread_create(&tid[0], NULL, worker, b) == 0;
+	if (!started)
+		worker(b);
+	pthread_mutex_lock(&b->mu);
+	if (b->signing)
+		while (!b->results[0] && b->workers_left > 0)
+			pthread_cond_wait(&b->cv, &b->mu);
+	for (int w = 1; w < o->jobs && (size_t)w < b->n && !b->stop; w++)
+		if (pthread_create(&tid[started], NULL, worker, b) == 0) {
+			started++;
+			b->workers_left++;
+		}
+	pthread_mutex_unlock(&b->mu);
+	for (size_t i = 0; i < b->n; i++) {
+		sg_outcome *r;
+		sg_job job = { b->signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, b->inputs[i],
+			       b->outputs ? b->outputs[i] : NULL, o->force };
+
+		pthread_mutex_lock(&b->mu);
+		while (!b->results[i] && !(b->workers_left == 0 && b->next <= i))
+			pthread_cond_wait(&b->cv, &b->mu);
+		r = b->results[i];
+		pthread_mutex_unlock(&b->mu);
+		if (!r)
+			r = b->results[i] = not_attempted(b, i);
+		if (!r) {
+			worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
+			continue;
+		}
+		if (show_progress)
+			fprintf(stderr, "\r\033[K");
+		print_outcome(r, &job, o->json);
+		count(&t, r);
+		worst = cli_worse(worst, cli_exit_code(r->status));
+		if (catalog && r->have_output)
+			json_array_append_new(catalog,
+					      catalog_entry(r, b->inputs[i], b->outputs[i]));
+		if (show_progress)
+			progress(&t, b->n, start);
+	}
+	for (int w = 0; w < started; w++)
+		pthread_join(tid[w], NULL);
+	if (show_progress)
+		fprintf(stderr, "\r\033[K");
+	if (catalog && write_catalog(o->catalog_out, catalog, b->st) != 0)
+		worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
+	json_decref(catalog);
+	if (!o->quiet)
+		fprintf(stderr,
+			"signgate: %zu inputs: %zu %s, %zu skipped, %zu denied, %zu failed\n", b->n,
+			t.signed_, b->signing ? "signed" : "approved", t.skipped, t.denied,
+			t.failed);
+	return worst;
+}
+
+static int run_inputs(run_state *st, input_list *in, int signing)
+{
+	const char *cmd = signing ? "sign" : "check";
+	batch b = { .st = st, .signing = signing, .inputs = in->paths, .n = in->n };
+	int rc = CLI_EXIT_OK;
+
+	b.results = calloc(in->n ? in->n : 1, sizeof(*b.results));
+	b.outputs = signing ? calloc(in->n ? in->n : 1, sizeof(*b.outputs)) : NULL;
+	if (!b.results || (signing && !b.outputs))
+		rc = CLI_EXIT_OPERATIONAL;
+	for (size_t i = 0; rc == CLI_EXIT_OK && signing && i < in->n; i++)
+		if (!(b.outputs[i] = output_for(&st->o, in->paths[i])))
+			rc = CLI_EXIT_USAGE;
+	if (rc == CLI_EXIT_OK && signing && check_outputs_unique(b.outputs, in->n, cmd) != 0)
+		rc = CLI_EXIT_USAGE;
+	if (rc == CLI_EXIT_OK) {
+		pthread_mutex_init(&b.mu, NULL);
+		pthread_cond_init(&b.cv, NULL);
+		rc = run_batch(&b, now_seconds());
+		pthread_cond_destroy(&b.cv);
+		pthread_mutex_destroy(&b.mu);
+	}
+	for (size_t i = 0; i < in->n; i++) {
+		if (b.results)
+			free(b.results[i]);
+		if (b.outputs)
+			free(b.outputs[i]);
+	}
+	free(b.results);
+	free(b.outputs);
+	return rc;
+}
+
 /* Each input gets a "failed" record when the run cannot attempt it; returns the exit code. */
-static int fail_inputs(run_state *st, int first, int argc, char **argv, int status)
+static int fail_inputs(run_state *st, input_list *in, int status)
 {
 	char why[1024];
 	int worst = cli_exit_code(status);
 
 	snprintf(why, sizeof(why), "%s", sg_error_last());
-	for (int i = first; i < argc; i++) {
-		sg_job job = { SG_ACTION_SIGN, argv[i], NULL, st->o.force };
+	for (size_t i = 0; i < in->n; i++) {
+		sg_job job = { SG_ACTION_SIGN, in->paths[i], NULL, st->o.force };
 		sg_outcome *r = calloc(1, sizeof(*r));
 		if (!r)
 			return CLI_EXIT_OPERATIONAL;
-		sg_error_set(status, "%s: not signed: %s", sg_path_base(argv[i]), why);
+		sg_error_set(status, "%s: not signed: %s", sg_path_base(in->paths[i]), why);
 		sg_pipeline_record_failure(r, &st->ctx, &job, status);
 		print_outcome(r, &job, st->o.json);
 		worst = cli_worse(worst, cli_exit_code(r->status));
@@ -228,40 +699,27 @@ static int fail_inputs(run_state *st, int first, int argc, char **argv, int stat
 	return worst;
 }
 
-static int run_inputs(run_state *st, int argc, char **argv, int signing)
+static int collect_inputs(input_list *in, const sign_opts *o, int argc, char **argv, int signing)
 {
-	int worst = CLI_EXIT_OK;
+	const char *cmd = signing ? "sign" : "check";
 
-	for (int i = optind; i < argc; i++) {
-		sg_job job = { signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, argv[i], NULL,
-			       st->o.force };
-		sg_outcome *r = calloc(1, sizeof(*r));
-		char *out = signing ? output_for(&st->o, argv[i]) : NULL;
-		int key_failed;
-		if (!r || (signing && !out)) {
-			worst = cli_worse(worst, r ? CLI_EXIT_USAGE : CLI_EXIT_OPERATIONAL);
-			free(out);
-			free(r);
-			continue;
-		}
-		job.output = out;
-		sg_pipeline_run(r, &st->ctx, &job);
-		print_outcome(r, &job, st->o.json);
-		worst = cli_worse(worst, cli_exit_code(r->status));
-		/* A token that refused the key or PIN would refuse every input: stop asking it. */
-		key_failed = signing && r->status == SG_ERR_CRYPTO;
-		if (key_failed)
-			sg_error_set(SG_ERR_CRYPTO, "%s", r->message);
-		free(out);
-		free(r);
-		if (key_failed)
-			return cli_worse(worst, fail_inputs(st, i + 1, argc, argv, SG_ERR_CRYPTO));
-	}
-	return worst;
+	for (int i = optind; i < argc; i++)
+		if (add_input(in, argv[i], o, cmd) != 0)
+			return CLI_EXIT_USAGE;
+	if (o->files_from && add_files_from(in, o, cmd) != 0)
+		return CLI_EXIT_USAGE;
+	if (in->n == 0)
+		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no .exe "
+					    "or .msi file");
+	if (o->out && in->n != 1)
+		return cli_usage_error(cmd,
+				       "--out takes exactly one INPUT; use --out-dir for several");
+	return 0;
 }
 
 static int run(int argc, char **argv, int signing)
 {
+	input_list in = { 0 };
 	run_state st;
 	int rc;
 
@@ -269,21 +727,27 @@ static int run(int argc, char **argv, int signing)
 	rc = parse(&st.o, argc, argv, signing);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = collect_inputs(&in, &st.o, argc, argv, signing);
+	if (rc) {
+		free_list(&in);
+		return rc;
+	}
 	if (load_config_and_policy(&st) != SG_OK) {
 		rc = cli_fail();
 	} else if (signing && load_signer(&st) != SG_OK) {
 		int status = sg_error_code();
 		cli_error("%s", sg_error_last());
-		rc = fail_inputs(&st, optind, argc, argv, status);
+		rc = fail_inputs(&st, &in, status);
 	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
 		   (st.o.out && check_out_parent(st.o.out) != 0)) {
 		rc = CLI_EXIT_OPERATIONAL;
 	} else {
-		rc = run_inputs(&st, argc, argv, signing);
+		rc = run_inputs(&st, &in, signing);
 	}
 	sg_secret_clear(&st.secret);
 	sg_policy_free(st.policy);
 	sg_config_free(st.cfg);
+	free_list(&in);
 	return rc;
 }
 

@@ -51,7 +51,7 @@ typedef struct sg_job {
 
 typedef struct sg_outcome {
 	int status;           /* SG_OK or the error that ended the job */
-	const char *decision; /* approved, denied, signed, failed, valid, invalid */
+	const char *decision; /* approved, denied, signed, skipped, failed, valid, invalid */
 	char message[1536];   /* one line: why */
 	int have_input;
 	sg_digests input;
