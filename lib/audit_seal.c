@@ -317,33 +317,17 @@ static int check_all(sg_audit_seals *out, const char *buf, size_t size, const ch
 /* Read the whole of the open seals file (under the caller's lock) and check it. */
 static int read_and_check(sg_audit_seals *out, int fd, const char *path, const pin *p)
 {
-	struct stat st;
-	size_t got = 0;
-	char *buf;
+	unsigned char *buf;
+	size_t len;
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if (fstat(fd, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
-	if (st.st_size > SEALS_FILE_MAX)
-		return sg_error_set(SG_ERR_IO, "%s: larger than %ld bytes", path, SEALS_FILE_MAX);
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path,
-					    n < 0 ? strerror(errno) : "it shrank");
-		}
-		got += (size_t)n;
-	}
-	error = check_all(out, buf, got, path, p);
+	error = sg_read_fd(&buf, &len, fd, path, SEALS_FILE_MAX, NULL);
+	if (error == SG_ERR_FORMAT) /* too big: not a tampered seal, a file we cannot take */
+		return sg_error_recode(SG_ERR_IO);
+	if (error)
+		return error;
+	error = check_all(out, (const char *)buf, len, path, p);
 	free(buf);
 	if (error)
 		sg_audit_seals_free(out);
