@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +60,6 @@ static int pin_load(pin *p, const char *cert_path)
 	}
 	sg_hex_encode(p->thumb, md, SG_SHA256_LEN);
 	return SG_OK;
-}
-
-static int why_set(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int why_set(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, WHY_MAX, fmt, ap);
-	va_end(ap);
-	return SG_ERR_TAMPER;
 }
 
 static int is_lower_hex(const char *s)
@@ -160,13 +148,13 @@ static int check_signature(const char *b64, const char *text, const pin *p, char
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
 	if (b64_decode(&der, &len, b64) != 0) {
-		error = why_set(why, "\"signature\" is not base64");
+		error = sg_audit_tamper(why, "\"signature\" is not base64");
 		goto done;
 	}
 	q = der;
 	cms = d2i_CMS_ContentInfo(NULL, &q, (long)len);
 	if (!cms || q != der + len || CMS_is_detached(cms) != 1) {
-		error = why_set(why, "\"signature\" is not a detached CMS signature");
+		error = sg_audit_tamper(why, "\"signature\" is not a detached CMS signature");
 		goto done;
 	}
 	data = BIO_new_mem_buf(text, (int)strlen(text));
@@ -175,8 +163,9 @@ static int check_signature(const char *b64, const char *text, const pin *p, char
 		goto done;
 	}
 	if (CMS_verify(cms, certs, NULL, data, NULL, flags) != 1)
-		error = why_set(why, "bad signature: the seal was edited, or not signed with the "
-				     "sealing key");
+		error = sg_audit_tamper(
+			why, "bad signature: the seal was edited, or not signed with the "
+			     "sealing key");
 done:
 	BIO_free(data);
 	CMS_ContentInfo_free(cms);
@@ -198,34 +187,35 @@ static int check_members(const json_t *obj, const pin *p, char *why)
 		for (i = 0; i < N_SEAL_KEYS && !known; i++)
 			known = strcmp(key, seal_keys[i]) == 0;
 		if (!known)
-			return why_set(why, "unexpected member \"%.64s\"", key);
+			return sg_audit_tamper(why, "unexpected member \"%.64s\"", key);
 	}
 	for (i = 0; i < N_SEAL_KEYS; i++)
 		if (!json_object_get(obj, seal_keys[i]))
-			return why_set(why, "no \"%s\"", seal_keys[i]);
+			return sg_audit_tamper(why, "no \"%s\"", seal_keys[i]);
 	if (!json_is_string(json_object_get(obj, "type")) ||
 	    strcmp(json_string_value(json_object_get(obj, "type")), SG_AUDIT_SEAL_TYPE) != 0)
-		return why_set(why, "\"type\" is not \"%s\"", SG_AUDIT_SEAL_TYPE);
+		return sg_audit_tamper(why, "\"type\" is not \"%s\"", SG_AUDIT_SEAL_TYPE);
 	v = json_object_get(obj, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != SEAL_VERSION)
-		return why_set(why, "\"version\" is not %d", SEAL_VERSION);
+		return sg_audit_tamper(why, "\"version\" is not %d", SEAL_VERSION);
 	v = json_object_get(obj, "seq");
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return why_set(why, "\"seq\" is not an integer >= 0");
+		return sg_audit_tamper(why, "\"seq\" is not an integer >= 0");
 	if (!is_lower_hex(json_string_value(json_object_get(obj, "head"))))
-		return why_set(why, "\"head\" is not 64 lower-case hex digits");
+		return sg_audit_tamper(why, "\"head\" is not 64 lower-case hex digits");
 	if (!is_time(json_string_value(json_object_get(obj, "time"))))
-		return why_set(why, "\"time\" is not YYYY-MM-DDTHH:MM:SSZ");
+		return sg_audit_tamper(why, "\"time\" is not YYYY-MM-DDTHH:MM:SSZ");
 	if (!json_is_string(json_object_get(obj, "log")) ||
 	    !json_is_string(json_object_get(obj, "signature")))
-		return why_set(why, "\"log\" and \"signature\" must be strings");
+		return sg_audit_tamper(why, "\"log\" and \"signature\" must be strings");
 	if (!is_lower_hex(json_string_value(json_object_get(obj, "signer"))))
-		return why_set(why, "\"signer\" is not 64 lower-case hex digits");
+		return sg_audit_tamper(why, "\"signer\" is not 64 lower-case hex digits");
 	if (strcmp(json_string_value(json_object_get(obj, "signer")), p->thumb) != 0)
-		return why_set(why,
-			       "signed by another certificate (signer %.16s..., the sealing "
-			       "certificate is %.16s...)",
-			       json_string_value(json_object_get(obj, "signer")), p->thumb);
+		return sg_audit_tamper(
+			why,
+			"signed by another certificate (signer %.16s..., the sealing "
+			"certificate is %.16s...)",
+			json_string_value(json_object_get(obj, "signer")), p->thumb);
 	return SG_OK;
 }
 
@@ -239,13 +229,13 @@ static int check_line(sg_audit_seal *out, const char *line, size_t len, const pi
 
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		return why_set(why, "not a JSON object");
+		return sg_audit_tamper(why, "not a JSON object");
 	}
 	error = check_members(obj, p, why);
 	if (!error && (!(canon = json_dumps(obj, DUMP_FLAGS)) || !(text = signed_text(obj))))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error && (strlen(canon) != len || memcmp(canon, line, len) != 0))
-		error = why_set(why, "not in the canonical form signgate writes (edited?)");
+		error = sg_audit_tamper(why, "not in the canonical form signgate writes (edited?)");
 	if (!error)
 		error = check_signature(json_string_value(json_object_get(obj, "signature")), text,
 					p, why);
@@ -269,11 +259,11 @@ static int check_order(const sg_audit_seal *prev, const sg_audit_seal *s, char *
 	if (!prev)
 		return SG_OK;
 	if (s->seq < prev->seq)
-		return why_set(why, "seq %lld goes backwards (line %zu sealed seq %lld)", s->seq,
-			       prev->line, prev->seq);
+		return sg_audit_tamper(why, "seq %lld goes backwards (line %zu sealed seq %lld)",
+				       s->seq, prev->line, prev->seq);
 	if (s->seq == prev->seq && strcmp(s->head, prev->head) != 0)
-		return why_set(why, "seals seq %lld with a different head than line %zu", s->seq,
-			       prev->line);
+		return sg_audit_tamper(why, "seals seq %lld with a different head than line %zu",
+				       s->seq, prev->line);
 	return SG_OK;
 }
 
@@ -292,9 +282,10 @@ static int check_all(sg_audit_seals *out, const char *buf, size_t size, const ch
 
 		line++;
 		if (!nl)
-			error = why_set(why, "torn (no newline at the end: an interrupted write?)");
+			error = sg_audit_tamper(
+				why, "torn (no newline at the end: an interrupted write?)");
 		else if (len > SEAL_LINE_MAX)
-			error = why_set(why, "longer than %d bytes", SEAL_LINE_MAX);
+			error = sg_audit_tamper(why, "longer than %d bytes", SEAL_LINE_MAX);
 		else
 			error = check_line(&s, buf + off, len, p, why);
 		s.line = line;
