@@ -112,5 +112,16 @@ if command -v script >/dev/null; then
 	script -qec "$SG_BIN check --config $CFG -q $INST/hello-setup.exe" /dev/null >"$T/tty.txt" 2>&1 || true
 	expect_not_in "$T/tty.txt" "inputs, "
 fi
+# The README's generic shell step, as printed there, on a folder with a denial.
+awk '/^### A generic shell step/ { f = 1 } f && /^```sh$/ { c = 1; next } c && /^```$/ { exit } c' \
+	"$SG_SRC/README.md" | sed "s#/etc/signgate/signgate.json#$CFG#" >"$T/step.sh"
+[ -s "$T/step.sh" ] || fail "README has no generic shell step"
+mkdir -p "$T/step"
+(cd "$T" && PATH="$(dirname "$SG_BIN"):$PATH" OUT="$T/step" bash "$T/step.sh") >"$T/out" 2>"$T/err" &&
+	rc=0 || rc=$?
+expect_same "$rc" 3
+expect_in "$T/err" "some installers were denied or failed verification:"
+expect_in "$T/err" "denied downloads/sub/deeper/other-setup.exe: other-setup.exe: no approval matches"
+expect_same "$(jq -r '.files | length' "$T/step/catalog.json")" 2
 sg 0 audit verify --config "$CFG"
 done_ok
