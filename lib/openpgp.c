@@ -31,42 +31,16 @@ typedef struct status {
 } status;
 
 /* Write `buf` to a new file `name` in the private folder `dir`; its path into `out`. */
-static int write_private(char **out, const char *dir, const char *name, const void *buf, size_t len)
+static int write_into(char **out, const char *dir, const char *name, const void *buf, size_t len)
 {
 	char *path = sg_path_join(dir, name);
-	const unsigned char *p = buf;
-	int fd, error = SG_OK;
+	int error = path ? sg_write_private(path, buf, len)
+			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
-	*out = NULL;
-	if (!path)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+	if (error)
 		free(path);
-		return error;
-	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path,
-					     n < 0 ? strerror(errno) : "short write");
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) != 0 && error == SG_OK)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-	if (error != SG_OK) {
-		unlink(path);
-		free(path);
-		return error;
-	}
-	*out = path;
-	return SG_OK;
+	*out = error ? NULL : path;
+	return error;
 }
 
 /* The OpenPGP armor checksum (RFC 4880, 6.1). */
@@ -685,9 +659,9 @@ int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyr
 		error = sg_workdir_create(&home);
 	/* gpgv checks exactly the bytes read and hashed here, in a folder only we can write. */
 	if (error == SG_OK)
-		error = write_private(&kr_copy, home, "keyring.gpg", kr, kr_len);
+		error = write_into(&kr_copy, home, "keyring.gpg", kr, kr_len);
 	if (error == SG_OK)
-		error = write_private(&sig_copy, home, "signature", sig, sig_len);
+		error = write_into(&sig_copy, home, "signature", sig, sig_len);
 	if (error == SG_OK)
 		error = run_gpgv(&r, gpgv, home, kr_copy, sig_copy, data_path);
 	if (error == SG_OK)

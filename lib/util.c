@@ -216,6 +216,33 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 	return error;
 }
 
+int sg_write_private(const char *path, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	int error = SG_OK,
+	    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+	while (!error && len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path,
+					     n < 0 ? strerror(errno) : "short write");
+		else {
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+	if (close(fd) != 0 && !error)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+	if (error)
+		unlink(path);
+	return error;
+}
+
 static char *temp_name_for(const char *dest)
 {
 	char *dir = sg_path_dir(dest), *tmp = NULL;

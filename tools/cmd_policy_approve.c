@@ -255,17 +255,6 @@ static int read_small(char **out, size_t *len, const char *path)
 	return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_IO) : error;
 }
 
-/* Write `len` bytes to a new private file `path` (O_EXCL). */
-static int write_private(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
-
-	if (fd >= 0)
-		close(fd);
-	return ok ? SG_OK : sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-}
-
 /* A private copy of a small file in the working folder, as `copy_name`. */
 static int copy_small(char **copy, const char *workdir, const char *path, const char *copy_name)
 {
@@ -277,7 +266,7 @@ static int copy_small(char **copy, const char *workdir, const char *path, const 
 	if (!error && !*copy)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
-		error = write_private(*copy, data, len);
+		error = sg_write_private(*copy, data, len);
 	free(data);
 	return error;
 }
@@ -697,7 +686,7 @@ static int take_manifest(approve_state *st)
 	if (!error && !st->manifest_copy)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
-		error = write_private(st->manifest_copy, st->manifest_text, st->manifest_len);
+		error = sg_write_private(st->manifest_copy, st->manifest_text, st->manifest_len);
 	return error;
 }
 

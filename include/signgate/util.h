@@ -122,6 +122,13 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
 	       const char *what);
 
+/*
+ * Create the new file `path` (O_EXCL | O_NOFOLLOW, mode 0600) and write the
+ * `len` bytes of `data` to it: a private copy in a working folder. On failure
+ * the file is removed. Returns SG_OK or SG_ERR_IO naming the file.
+ */
+int sg_write_private(const char *path, const void *data, size_t len);
+
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int sg_path_exists(const char *path);
 

@@ -1,7 +1,7 @@
 /*
  * Unit tests for lib/util.c: path helpers, the private copy of an input,
- * atomic publication of an output, bounded reads of whole files, secret
- * files and private working folders.
+ * atomic publication of an output, bounded reads of whole files, private
+ * copies of bytes, secret files and private working folders.
  * Everything happens under one mkdtemp() folder that is removed at the end.
  */
 #include "signgate/error.h"
@@ -444,6 +444,36 @@ static void test_read_file(void)
 		CHECK_INT(unlink(at(names[i])), 0);
 }
 
+static void test_write_private(void)
+{
+	char *text;
+	size_t len = 0;
+
+	CHECK_INT(sg_write_private(at("copy"), "abc\0def", 7), SG_OK);
+	text = slurp(at("copy"), &len);
+	CHECK(text && len == 7 && memcmp(text, "abc\0def", 7) == 0);
+	free(text);
+	CHECK_INT(file_mode(at("copy")), 0600);
+
+	/* Never over an existing file, nor through a link. */
+	CHECK_INT(sg_write_private(at("copy"), "x", 1), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "/copy: cannot create: File exists");
+	text = slurp(at("copy"), &len);
+	CHECK(text && len == 7);
+	free(text);
+	CHECK_INT(symlink(at("elsewhere"), at("link")), 0);
+	CHECK_INT(sg_write_private(at("link"), "x", 1), SG_ERR_IO);
+	CHECK_INT(sg_path_exists(at("elsewhere")), 0);
+	CHECK_INT(sg_write_private(at("absent/copy"), "x", 1), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "/absent/copy: cannot create: No such file or directory");
+
+	CHECK_INT(sg_write_private(at("empty"), "", 0), SG_OK);
+	CHECK_INT(file_mode(at("empty")), 0600);
+	CHECK_INT(unlink(at("copy")), 0);
+	CHECK_INT(unlink(at("link")), 0);
+	CHECK_INT(unlink(at("empty")), 0);
+}
+
 static void test_workdir(void)
 {
 	char *dir = NULL, *file;
@@ -499,6 +529,7 @@ int main(void)
 	test_private_copy_refused();
 	test_publish();
 	test_read_file();
+	test_write_private();
 	test_secrets();
 	test_workdir();
 	if (rmdir(tmpdir) != 0) {
