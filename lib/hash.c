@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,66 +48,174 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-static int hash_loop(sg_digests *out, EVP_MD_CTX *ctx[3], unsigned char *buf, int in_fd,
-		     int copy_fd, const char *name)
+/*
+ * The pass over an input: this thread reads each chunk and writes the copy;
+ * one thread per digest hashes the chunk meanwhile. A ring of RING chunks
+ * lets reading run ahead of hashing, and memory stays at RING * CHUNK
+ * whatever the input's size. One pass over the bytes, not one per digest,
+ * and on two cores the copy costs no hashing time.
+ */
+#define RING      4
+#define N_DIGESTS 3
+
+struct chunk {
+	unsigned char *data;
+	size_t len;
+	int pending; /* digests still to take this chunk; 0: free */
+};
+
+struct pass {
+	struct chunk ring[RING];
+	size_t filled;   /* chunks published so far */
+	int eof, failed; /* the reader is done / something failed: stop */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+struct hasher {
+	struct pass *pass;
+	EVP_MD_CTX *ctx;
+	int error;
+};
+
+static void *hash_worker(void *arg)
 {
-	for (;;) {
-		ssize_t n = read(in_fd, buf, CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
+	struct hasher *h = arg;
+	struct pass *p = h->pass;
+
+	for (size_t k = 0;; k++) {
+		struct chunk *c = &p->ring[k % RING];
+		int ok;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->filled <= k && !p->eof && !p->failed)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->failed || p->filled <= k) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+		ok = EVP_DigestUpdate(h->ctx, c->data, c->len);
+		pthread_mutex_lock(&p->mu);
+		if (!ok) {
+			h->error = 1;
+			p->failed = 1;
+		}
+		c->pending--;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (!ok)
+			return NULL;
+	}
+}
+
+/* Read the input chunk by chunk into the ring, and write each to the copy. */
+static int read_loop(struct pass *p, int n_hashers, sg_digests *out, int in_fd, int copy_fd,
+		     const char *name)
+{
+	for (size_t k = 0;; k++) {
+		struct chunk *c = &p->ring[k % RING];
+		ssize_t n;
+
+		pthread_mutex_lock(&p->mu);
+		while (c->pending > 0 && !p->failed)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (p->failed)
+			return sg_error_set(SG_ERR_CRYPTO, "%s: digest update failed", name);
+		do
+			n = read(in_fd, c->data, CHUNK);
+		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return sg_error_set(SG_ERR_IO, "%s: read failed: %s", name,
 					    strerror(errno));
 		if (n == 0)
 			return SG_OK;
-		for (int i = 0; i < 3; i++)
-			if (!EVP_DigestUpdate(ctx[i], buf, (size_t)n))
-				return sg_error_set(SG_ERR_CRYPTO, "%s: digest update failed",
-						    name);
-		if (copy_fd >= 0 && write_all(copy_fd, buf, (size_t)n) != 0)
+		c->len = (size_t)n;
+		pthread_mutex_lock(&p->mu);
+		c->pending = n_hashers;
+		p->filled = k + 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		/* The hashers only read the chunk: writing it meanwhile is safe. */
+		if (copy_fd >= 0 && write_all(copy_fd, c->data, (size_t)n) != 0)
 			return sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
 					    name, strerror(errno));
 		out->size += (uint64_t)n;
 	}
 }
 
-int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name)
+/* Stop the hashers: at the end of the input, or because something failed. */
+static void end_pass(struct pass *p, int failed)
 {
-	const EVP_MD *md[3] = { EVP_sha1(), EVP_sha256(), EVP_sha512() };
-	unsigned char *dst[3] = { out->sha1, out->sha256, out->sha512 };
-	EVP_MD_CTX *ctx[3] = { NULL, NULL, NULL };
-	unsigned char *buf = NULL;
-	int error = SG_ERR_NOMEM;
+	pthread_mutex_lock(&p->mu);
+	p->eof = 1;
+	p->failed |= failed;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want)
+{
+	static const unsigned bits[N_DIGESTS] = { SG_DIGEST_SHA1, SG_DIGEST_SHA256,
+						  SG_DIGEST_SHA512 };
+	static const char *const md_names[N_DIGESTS] = { "SHA1", "SHA256", "SHA512" };
+	unsigned char *dst[N_DIGESTS] = { out->sha1, out->sha256, out->sha512 };
+	char *hex[N_DIGESTS] = { out->sha1_hex, out->sha256_hex, out->sha512_hex };
+	const size_t lens[N_DIGESTS] = { SG_SHA1_LEN, SG_SHA256_LEN, SG_SHA512_LEN };
+	struct hasher h[N_DIGESTS] = { { 0 } };
+	pthread_t tid[N_DIGESTS];
+	int started[N_DIGESTS] = { 0 }, n_hashers = 0, error = SG_OK;
+	struct pass p;
 
 	memset(out, 0, sizeof(*out));
-	buf = OPENSSL_malloc(CHUNK);
-	if (!buf)
-		goto done;
-	for (int i = 0; i < 3; i++) {
-		ctx[i] = EVP_MD_CTX_new();
-		if (!ctx[i])
-			goto done;
-		if (!EVP_DigestInit_ex(ctx[i], md[i], NULL)) {
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (int i = 0; i < RING && !error; i++)
+		if (!(p.ring[i].data = OPENSSL_malloc(CHUNK)))
+			error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory while hashing", name);
+	for (int i = 0; i < N_DIGESTS && !error; i++) {
+		EVP_MD *md;
+
+		if (!(want & bits[i]))
+			continue;
+		md = EVP_MD_fetch(NULL, md_names[i], NULL);
+		h[i].pass = &p;
+		h[i].ctx = EVP_MD_CTX_new();
+		if (!md || !h[i].ctx || !EVP_DigestInit_ex(h[i].ctx, md, NULL))
 			error = sg_error_set(SG_ERR_CRYPTO, "%s: digest init failed", name);
-			goto done;
-		}
+		EVP_MD_free(md);
+		if (!error && pthread_create(&tid[i], NULL, hash_worker, &h[i]) != 0)
+			error = sg_error_set(SG_ERR_NOMEM, "%s: cannot start a hashing thread",
+					     name);
+		started[i] = !error;
+		n_hashers += !error;
 	}
-	error = hash_loop(out, ctx, buf, in_fd, copy_fd, name);
-	for (int i = 0; error == SG_OK && i < 3; i++)
-		if (!EVP_DigestFinal_ex(ctx[i], dst[i], NULL))
+	if (!error)
+		error = read_loop(&p, n_hashers, out, in_fd, copy_fd, name);
+	end_pass(&p, error != SG_OK);
+	for (int i = 0; i < N_DIGESTS; i++)
+		if (started[i])
+			pthread_join(tid[i], NULL);
+	for (int i = 0; i < N_DIGESTS && !error; i++)
+		if (started[i] && (h[i].error || !EVP_DigestFinal_ex(h[i].ctx, dst[i], NULL)))
 			error = sg_error_set(SG_ERR_CRYPTO, "%s: digest final failed", name);
-	if (error == SG_OK) {
-		sg_hex_encode(out->sha1_hex, out->sha1, SG_SHA1_LEN);
-		sg_hex_encode(out->sha256_hex, out->sha256, SG_SHA256_LEN);
-		sg_hex_encode(out->sha512_hex, out->sha512, SG_SHA512_LEN);
+	for (int i = 0; i < N_DIGESTS; i++) {
+		if (!error && started[i])
+			sg_hex_encode(hex[i], dst[i], lens[i]);
+		EVP_MD_CTX_free(h[i].ctx);
 	}
-done:
-	if (error == SG_ERR_NOMEM)
-		sg_error_set(error, "%s: out of memory while hashing", name);
-	for (int i = 0; i < 3; i++)
-		EVP_MD_CTX_free(ctx[i]);
-	OPENSSL_free(buf);
+	for (int i = 0; i < RING; i++)
+		OPENSSL_free(p.ring[i].data);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
 	return error;
+}
+
+int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name)
+{
+	return sg_hash_stream_some(out, in_fd, copy_fd, name, SG_DIGEST_ALL);
 }
 
 int sg_base64_encode(char *out, size_t out_len, const unsigned char *in, size_t len)

@@ -573,6 +573,10 @@ int sg_policy_load(sg_policy **out, const char *path)
 		error = check_disagreements(p);
 	if (error == SG_OK)
 		error = check_products(p);
+	for (size_t i = 0; i < p->n_approvals; i++)
+		p->uses_sha512 |= p->approvals[i].sha512 != NULL;
+	for (size_t i = 0; i < p->n_revoked; i++)
+		p->uses_sha512 |= p->revoked[i].sha512 != NULL;
 	if (error != SG_OK) {
 		sg_policy_free(p);
 		return error;

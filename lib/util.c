@@ -109,7 +109,8 @@ static int open_input(const char *input, const char *name)
 	return fd;
 }
 
-int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name)
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,
+		    unsigned want)
 {
 	int in_fd, out_fd, error;
 
@@ -123,7 +124,7 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, c
 		close(in_fd);
 		return error;
 	}
-	error = sg_hash_stream(out, in_fd, out_fd, name);
+	error = sg_hash_stream_some(out, in_fd, out_fd, name, want);
 	close(in_fd);
 	if (close(out_fd) != 0 && error == SG_OK)
 		error = sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
@@ -258,7 +259,8 @@ static char *temp_name_for(const char *dest)
 	return tmp;
 }
 
-int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest)
+int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest,
+		       unsigned want)
 {
 	int in_fd = -1, out_fd = -1, error;
 	char *tmp = temp_name_for(dest);
@@ -274,7 +276,7 @@ int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const c
 		return error;
 	}
 	in_fd = open_input(src, src);
-	error = in_fd < 0 ? in_fd : sg_hash_stream(out, in_fd, out_fd, src);
+	error = in_fd < 0 ? in_fd : sg_hash_stream_some(out, in_fd, out_fd, src, want);
 	if (error == SG_OK && fchmod(out_fd, 0644) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: chmod failed: %s", tmp, strerror(errno));
 	if (error == SG_OK && fsync(out_fd) != 0)

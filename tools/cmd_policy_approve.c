@@ -661,7 +661,7 @@ static int take_installer(approve_state *st)
 	st->copy = sg_path_join(st->workdir, st->name);
 	if (!st->copy)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_private_copy(&st->digests, st->o->installer, st->copy, st->name);
+	error = sg_private_copy(&st->digests, st->o->installer, st->copy, st->name, SG_DIGEST_ALL);
 	if (error)
 		return error;
 	fd = open(st->copy, O_RDONLY | O_CLOEXEC);

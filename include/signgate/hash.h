@@ -29,11 +29,23 @@ void sg_hex_encode(char *out, const unsigned char *in, size_t len);
 /* SHA-256 of a buffer as lower-case hex into out[65]. Returns 0 or SG_ERR_CRYPTO. */
 int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len);
 
+/* Which digests a pass computes. */
+#define SG_DIGEST_SHA1   1u
+#define SG_DIGEST_SHA256 2u
+#define SG_DIGEST_SHA512 4u
+#define SG_DIGEST_ALL    (SG_DIGEST_SHA1 | SG_DIGEST_SHA256 | SG_DIGEST_SHA512)
+
 /*
- * Read `in_fd` from its current offset to EOF, computing all digests into
- * `out`. When `copy_fd` is >= 0, every byte read is also written to it.
- * `name` is used in error messages. Returns 0, SG_ERR_IO or SG_ERR_CRYPTO.
+ * Read `in_fd` from its current offset to EOF once, computing the digests
+ * in `want` into `out` (the others stay zero, their hex empty), each on a
+ * thread of its own while this one reads and copies. When `copy_fd` is
+ * >= 0, every byte read is also written to it. Memory is bounded (a few
+ * MiB) whatever the input's size. `name` is used in error messages.
+ * Returns 0, SG_ERR_IO, SG_ERR_CRYPTO or SG_ERR_NOMEM.
  */
+int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want);
+
+/* sg_hash_stream_some() of all three digests. */
 int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name);
 
 /* base64 (RFC 4648, padded) of `len` bytes into `out` of size out_len. Returns 0 or SG_ERR_USAGE.

@@ -66,6 +66,7 @@ typedef struct sg_policy {
 	sg_product *products;
 	size_t n_products;
 	int require_cosign; /* some file says "require_cosign": true */
+	int uses_sha512;    /* some approval or revocation names a SHA-512 */
 	sg_policy_file *files;
 	size_t n_files;
 } sg_policy;

@@ -38,22 +38,25 @@ int sg_workdir_create(char **out);
 void sg_workdir_remove(const char *dir);
 
 /*
- * Read the input file at `input` once, computing its digests into `out` and
+ * Read the input file at `input` once, computing its digests in `want`
+ * (SG_DIGEST_* of hash.h) into `out` and
  * writing the same bytes to a new file `copy_path` (created O_EXCL, 0600).
  * The input must be a regular file; it is opened read-only and never
  * changed. `name` is used in messages. On failure `copy_path` is removed.
  * Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
  */
-int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name);
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,
+		    unsigned want);
 
 /*
  * Copy `src` to a temporary file in the folder of `dest`, computing the
- * digests of what was written into `out`, and fsync it. Store the
+ * digests in `want` of what was written into `out`, and fsync it. Store the
  * temporary file's newly allocated path in `out_tmp`. Nothing is visible
  * at `dest` yet: call sg_publish_commit() or unlink the temporary file.
  * Returns SG_OK or SG_ERR_IO.
  */
-int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest);
+int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest,
+		       unsigned want);
 
 /*
  * Move `tmp` to `dest` atomically. Without `force` an existing `dest` is

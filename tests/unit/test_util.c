@@ -131,7 +131,8 @@ static void test_private_copy_ok(void)
 	CHECK_INT(utimensat(AT_FDCWD, at("in.msi"), old, 0), 0);
 	CHECK_INT(stat(at("in.msi"), &before), 0);
 
-	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("copy.msi"), "in.msi"), SG_OK);
+	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("copy.msi"), "in.msi", SG_DIGEST_ALL),
+		  SG_OK);
 	CHECK_INT(d.size, 3);
 	CHECK_STR(d.sha256_hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	CHECK_STR(copy = slurp(at("copy.msi"), &len), "abc");
@@ -152,7 +153,8 @@ static void test_private_copy_ok(void)
 
 	/* An existing copy path is never overwritten. */
 	sg_error_clear();
-	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("copy.msi"), "in.msi"), SG_ERR_IO);
+	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("copy.msi"), "in.msi", SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "copy.msi: cannot create the private copy");
 	CHECK_CONTAINS(sg_error_last(), "File exists");
 	CHECK_STR(copy = slurp(at("copy.msi"), NULL), "abc");
@@ -160,7 +162,8 @@ static void test_private_copy_ok(void)
 
 	/* Nor is a symlink followed, even a dangling one. */
 	CHECK_INT(symlink("target", at("link.msi")), 0);
-	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("link.msi"), "in.msi"), SG_ERR_IO);
+	CHECK_INT(sg_private_copy(&d, at("in.msi"), at("link.msi"), "in.msi", SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK_INT(sg_path_exists(at("target")), 0);
 	unlink(at("link.msi"));
 	unlink(at("copy.msi"));
@@ -173,7 +176,8 @@ static void test_private_copy_refused(void)
 
 	CHECK_INT(mkdir(at("dir.msi"), 0700), 0);
 	sg_error_clear();
-	CHECK_INT(sg_private_copy(&d, at("dir.msi"), at("copy"), "dir.msi"), SG_ERR_IO);
+	CHECK_INT(sg_private_copy(&d, at("dir.msi"), at("copy"), "dir.msi", SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "dir.msi: not a regular file");
 	CHECK_INT(sg_path_exists(at("copy")), 0);
 	rmdir(at("dir.msi"));
@@ -181,19 +185,22 @@ static void test_private_copy_refused(void)
 	/* A FIFO without a writer must be refused, not block the open(). */
 	CHECK_INT(mkfifo(at("fifo.msi"), 0600), 0);
 	sg_error_clear();
-	CHECK_INT(sg_private_copy(&d, at("fifo.msi"), at("copy"), "fifo.msi"), SG_ERR_IO);
+	CHECK_INT(sg_private_copy(&d, at("fifo.msi"), at("copy"), "fifo.msi", SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "fifo.msi: not a regular file");
 	CHECK_INT(sg_path_exists(at("copy")), 0);
 	unlink(at("fifo.msi"));
 
 	sg_error_clear();
-	CHECK_INT(sg_private_copy(&d, at("missing.msi"), at("copy"), "missing.msi"), SG_ERR_IO);
+	CHECK_INT(sg_private_copy(&d, at("missing.msi"), at("copy"), "missing.msi", SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "missing.msi: cannot open: No such file or directory");
 	CHECK_INT(sg_path_exists(at("copy")), 0);
 
 	/* A regular file whose read fails: the partial copy is removed. */
 	sg_error_clear();
-	CHECK_INT(sg_private_copy(&d, "/proc/self/mem", at("copy"), "mem"), SG_ERR_IO);
+	CHECK_INT(sg_private_copy(&d, "/proc/self/mem", at("copy"), "mem", SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "mem: read failed");
 	CHECK_INT(sg_path_exists(at("copy")), 0);
 	CHECK_INT(count_entries(), 0);
@@ -207,7 +214,8 @@ static void test_publish(void)
 	put_file("signed.tmp", "NEW", 3, 0600);
 
 	/* A new destination. */
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi")), SG_OK);
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi"), SG_DIGEST_ALL),
+		  SG_OK);
 	CHECK(tmp != NULL);
 	CHECK_INT(d.size, 3);
 	CHECK_INT(sg_path_exists(at("out.msi")), 0); /* nothing visible before the commit */
@@ -224,7 +232,8 @@ static void test_publish(void)
 
 	/* Without force an existing destination is kept and the temp file removed. */
 	put_file("out.msi", "OLD", 3, 0640);
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi")), SG_OK);
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi"), SG_DIGEST_ALL),
+		  SG_OK);
 	sg_error_clear();
 	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_ERR_EXISTS);
 	CHECK_INT(sg_error_code(), SG_ERR_EXISTS);
@@ -237,7 +246,8 @@ static void test_publish(void)
 	CHECK_INT(count_entries(), 2);
 
 	/* With force it is replaced, and the result is 0644. */
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi")), SG_OK);
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi"), SG_DIGEST_ALL),
+		  SG_OK);
 	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 1), SG_OK);
 	CHECK_INT(sg_path_exists(tmp), 0);
 	free(tmp);
@@ -249,14 +259,17 @@ static void test_publish(void)
 	/* A missing source leaves no temporary file behind. */
 	tmp = (char *)"sentinel";
 	sg_error_clear();
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("absent.tmp"), at("out2.msi")), SG_ERR_IO);
+	CHECK_INT(sg_publish_prepare(&tmp, &d, at("absent.tmp"), at("out2.msi"), SG_DIGEST_ALL),
+		  SG_ERR_IO);
 	CHECK(tmp == NULL);
 	CHECK_CONTAINS(sg_error_last(), "absent.tmp: cannot open");
 	CHECK_INT(count_entries(), 2);
 
 	/* A destination folder that does not exist. */
 	sg_error_clear();
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("nodir/out.msi")), SG_ERR_IO);
+	CHECK_INT(
+		sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("nodir/out.msi"), SG_DIGEST_ALL),
+		SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "nodir/out.msi: cannot create a temporary output");
 	unlink(at("out.msi"));
 	unlink(at("signed.tmp"));
