@@ -101,10 +101,10 @@ static void one_shot(unsigned char *md, const EVP_MD *type, const unsigned char 
 	}
 }
 
-/* 3 MiB + 12345 bytes: several 1 MiB reads and a partial last one; also copied. */
+/* 6 MiB + 12345 bytes: more 1 MiB chunks than the ring holds, a partial last one; copied. */
 static void test_large_stream_and_copy(void)
 {
-	const size_t len = (3u << 20) + 12345;
+	const size_t len = (6u << 20) + 12345;
 	unsigned char *buf = malloc(len), *back = malloc(len);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char copy_path[256];
@@ -138,6 +138,22 @@ static void test_large_stream_and_copy(void)
 	CHECK(lseek(copy_fd, 0, SEEK_END) == (off_t)len);
 	CHECK(pread(copy_fd, back, len, 0) == (ssize_t)len);
 	CHECK(memcmp(buf, back, len) == 0);
+
+	/* Only the digests asked for, each right. */
+	for (unsigned want = 0; want <= SG_DIGEST_ALL; want++) {
+		CHECK(lseek(in_fd, 0, SEEK_SET) == 0);
+		CHECK_INT(sg_hash_stream_some(&d, in_fd, -1, "large", want), SG_OK);
+		CHECK_INT(d.size, len);
+		one_shot(md, EVP_sha256(), buf, len);
+		CHECK((want & SG_DIGEST_SHA256) ? memcmp(d.sha256, md, SG_SHA256_LEN) == 0
+						: d.sha256_hex[0] == '\0');
+		one_shot(md, EVP_sha512(), buf, len);
+		CHECK((want & SG_DIGEST_SHA512) ? memcmp(d.sha512, md, SG_SHA512_LEN) == 0
+						: d.sha512_hex[0] == '\0');
+		one_shot(md, EVP_sha1(), buf, len);
+		CHECK((want & SG_DIGEST_SHA1) ? memcmp(d.sha1, md, SG_SHA1_LEN) == 0
+					      : d.sha1_hex[0] == '\0');
+	}
 
 	close(in_fd);
 	close(copy_fd);
