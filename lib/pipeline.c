@@ -207,11 +207,15 @@ static int record_or_fail(sg_outcome *o, const sg_context *ctx, const sg_job *jo
 	return o->status;
 }
 
+/*
+ * The signed file was written in a private folder beside the output, so
+ * publishing it is a rename: its digests are taken and it is made durable
+ * first, then the record, then the rename.
+ */
 static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *signed_path)
 {
-	char *tmp = NULL;
-	int error = sg_publish_prepare(&tmp, &o->output, signed_path, job->output,
-				       SG_DIGEST_SHA1 | SG_DIGEST_SHA256);
+	const char *tmp = signed_path;
+	int error = sg_publish_in_place(&o->output, signed_path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256);
 
 	if (error)
 		return end_job(o, error, "failed");
@@ -224,12 +228,10 @@ static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, cons
 	error = record(o, ctx, job);
 	if (error) {
 		unlink(tmp);
-		free(tmp);
 		o->have_output = 0;
 		return end_job(o, error, "failed");
 	}
 	error = sg_publish_commit(tmp, job->output, job->force);
-	free(tmp);
 	if (error) {
 		/* The "signed" record is already durable: say that it did not take effect. */
 		memcpy(o->cancels, o->audit_id, sizeof(o->cancels));
@@ -241,13 +243,12 @@ static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, cons
 	return error;
 }
 
-static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *workdir,
-		    const char *copy)
+static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
 {
 	const char *name = sg_path_base(job->input);
 	int nested = o->format.has_signature &&
 		     o->decision_detail.approval->existing == SG_EXISTING_NEST;
-	char *signed_path;
+	char *signed_path = NULL, *stage = NULL;
 	int error;
 
 	if (!job->force && sg_path_exists(job->output))
@@ -256,13 +257,19 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, con
 					    "%s: exists already (use --force to replace it)",
 					    job->output),
 			       "failed");
-	signed_path = sg_path_join(workdir, "signed");
+	/* Signed straight into a private folder beside the output: no copy to publish. */
+	error = sg_stage_create(&stage, job->output);
+	if (error)
+		return end_job(o, error, "failed");
+	signed_path = sg_path_join(stage, sg_path_base(job->output));
 	if (!signed_path)
-		return end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
-	if (!(error = sign_copy(o, ctx, name, copy, signed_path)) &&
+		error = end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+	if (!error && !(error = sign_copy(o, ctx, name, copy, signed_path)) &&
 	    !(error = verify_signed(o, ctx, name, signed_path, nested)))
 		error = publish(o, ctx, job, signed_path);
 	free(signed_path);
+	sg_workdir_remove(stage);
+	free(stage);
 	return error;
 }
 
@@ -353,7 +360,7 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		o->decision = "approved";
 	}
 	if (!error && !skip && job->action == SG_ACTION_SIGN)
-		run_sign(o, ctx, job, workdir, copy);
+		run_sign(o, ctx, job, copy);
 	if (!error && job->action == SG_ACTION_VERIFY)
 		run_verify(o, ctx, job, copy);
 	free(copy);

@@ -244,56 +244,6 @@ int sg_write_private(const char *path, const void *data, size_t len)
 	return error;
 }
 
-static char *temp_name_for(const char *dest)
-{
-	char *dir = sg_path_dir(dest), *tmp = NULL;
-	size_t len;
-
-	if (!dir)
-		return NULL;
-	len = strlen(dir) + strlen(sg_path_base(dest)) + 32;
-	tmp = malloc(len);
-	if (tmp)
-		snprintf(tmp, len, "%s/.%s.sg-XXXXXX", dir, sg_path_base(dest));
-	free(dir);
-	return tmp;
-}
-
-int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest,
-		       unsigned want)
-{
-	int in_fd = -1, out_fd = -1, error;
-	char *tmp = temp_name_for(dest);
-
-	*out_tmp = NULL;
-	if (!tmp)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	out_fd = mkostemp(tmp, O_CLOEXEC);
-	if (out_fd < 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary output: %s", dest,
-				     strerror(errno));
-		free(tmp);
-		return error;
-	}
-	in_fd = open_input(src, src);
-	error = in_fd < 0 ? in_fd : sg_hash_stream_some(out, in_fd, out_fd, src, want);
-	if (error == SG_OK && fchmod(out_fd, 0644) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: chmod failed: %s", tmp, strerror(errno));
-	if (error == SG_OK && fsync(out_fd) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: fsync failed: %s", dest, strerror(errno));
-	if (in_fd >= 0)
-		close(in_fd);
-	if (close(out_fd) != 0 && error == SG_OK)
-		error = sg_error_set(SG_ERR_IO, "%s: write failed: %s", dest, strerror(errno));
-	if (error != SG_OK) {
-		unlink(tmp);
-		free(tmp);
-		return error;
-	}
-	*out_tmp = tmp;
-	return SG_OK;
-}
-
 static void fsync_dir_of(const char *path)
 {
 	char *dir = sg_path_dir(path);
@@ -304,6 +254,43 @@ static void fsync_dir_of(const char *path)
 		close(fd);
 	}
 	free(dir);
+}
+
+int sg_stage_create(char **out, const char *dest)
+{
+	char *dir = sg_path_dir(dest);
+	char *templ = dir ? sg_path_join(dir, ".signgate-XXXXXX") : NULL;
+	int error = SG_OK;
+
+	*out = NULL;
+	if (!templ)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (!mkdtemp(templ))
+		error = sg_error_set(SG_ERR_IO,
+				     "%s: cannot create a private folder for the output: %s", dir,
+				     strerror(errno));
+	free(dir);
+	if (error)
+		free(templ);
+	else
+		*out = templ;
+	return error;
+}
+
+int sg_publish_in_place(sg_digests *out, const char *path, unsigned want)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open the output: %s", path,
+				    strerror(errno));
+	error = sg_hash_stream_some(out, fd, -1, path, want);
+	if (error == SG_OK && fchmod(fd, 0644) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: chmod failed: %s", path, strerror(errno));
+	if (error == SG_OK && fsync(fd) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
+	close(fd);
+	return error;
 }
 
 int sg_publish_commit(const char *tmp, const char *dest, int force)

@@ -49,14 +49,19 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, c
 		    unsigned want);
 
 /*
- * Copy `src` to a temporary file in the folder of `dest`, computing the
- * digests in `want` of what was written into `out`, and fsync it. Store the
- * temporary file's newly allocated path in `out_tmp`. Nothing is visible
- * at `dest` yet: call sg_publish_commit() or unlink the temporary file.
- * Returns SG_OK or SG_ERR_IO.
+ * Create a private folder (0700, ".signgate-XXXXXX") beside `dest`, on its
+ * file system, for the output to be written in before it is published: the
+ * publication is then a rename, not a copy. Store its newly allocated path
+ * in `out`; remove it with sg_workdir_remove(). Returns SG_OK or SG_ERR_IO.
  */
-int sg_publish_prepare(char **out_tmp, sg_digests *out, const char *src, const char *dest,
-		       unsigned want);
+int sg_stage_create(char **out, const char *dest);
+
+/*
+ * Make the finished output at `path` (in a stage folder) ready to publish:
+ * compute the digests in `want` of its bytes into `out`, make it 0644 and
+ * fsync it. Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
+ */
+int sg_publish_in_place(sg_digests *out, const char *path, unsigned want);
 
 /*
  * Move `tmp` to `dest` atomically. Without `force` an existing `dest` is

@@ -35,6 +35,8 @@ expect_not_in "$T/out" "README"
 [ -s "$T/signed/hello-setup.exe" ] && [ -s "$T/signed/hello-1.0.msi" ] || fail "outputs missing"
 ok
 expect_absent "$T/signed/other-setup.exe"
+# Outputs are signed in a private folder beside them and renamed into place: none is left.
+expect_same "$(find "$T/signed" -name '.signgate-*' | wc -l | tr -d ' ')" 0
 # Without a terminal there is no progress line.
 expect_not_in "$T/err" "inputs, "
 

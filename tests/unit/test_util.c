@@ -206,73 +206,84 @@ static void test_private_copy_refused(void)
 	CHECK_INT(count_entries(), 0);
 }
 
+/* Stage a signed file beside `dest` as the pipeline does; returns its path. */
+static char *stage_file(char **stage, const char *dest, const char *text)
+{
+	char *path;
+	int fd;
+
+	CHECK_INT(sg_stage_create(stage, dest), SG_OK);
+	if (!*stage)
+		return NULL;
+	path = sg_path_join(*stage, "signed");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
 static void test_publish(void)
 {
+	char *stage = NULL, *tmp, *s;
 	sg_digests d;
-	char *tmp = NULL, *s;
+	struct stat st;
 
-	put_file("signed.tmp", "NEW", 3, 0600);
-
-	/* A new destination. */
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi"), SG_DIGEST_ALL),
-		  SG_OK);
-	CHECK(tmp != NULL);
+	/* A new destination: the stage is private and beside it; publishing is a rename. */
+	tmp = stage_file(&stage, at("out.msi"), "NEW");
+	CHECK(stage && strncmp(stage, at(".signgate-"), strlen(at(".signgate-"))) == 0);
+	CHECK(stage && stat(stage, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA1 | SG_DIGEST_SHA256), SG_OK);
 	CHECK_INT(d.size, 3);
+	CHECK(d.sha256_hex[0] && d.sha1_hex[0] && !d.sha512_hex[0]);
+	CHECK_INT(file_mode(tmp), 0644);
 	CHECK_INT(sg_path_exists(at("out.msi")), 0); /* nothing visible before the commit */
-	if (tmp) {
-		CHECK(strncmp(tmp, at(".out.msi.sg-"), strlen(at(".out.msi.sg-"))) == 0);
-		CHECK_INT(file_mode(tmp), 0644);
-		CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_OK);
-		CHECK_INT(sg_path_exists(tmp), 0);
-	}
-	free(tmp);
+	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_OK);
+	CHECK_INT(sg_path_exists(tmp), 0);
 	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
 	free(s);
 	CHECK_INT(file_mode(at("out.msi")), 0644);
+	sg_workdir_remove(stage);
+	free(stage);
+	free(tmp);
+	CHECK_INT(count_entries(), 1);
 
-	/* Without force an existing destination is kept and the temp file removed. */
+	/* Without force an existing destination is kept and the staged file removed. */
 	put_file("out.msi", "OLD", 3, 0640);
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi"), SG_DIGEST_ALL),
-		  SG_OK);
+	tmp = stage_file(&stage, at("out.msi"), "NEW");
+	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256), SG_OK);
 	sg_error_clear();
 	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_ERR_EXISTS);
 	CHECK_INT(sg_error_code(), SG_ERR_EXISTS);
 	CHECK_CONTAINS(sg_error_last(), "out.msi: exists already (use --force to replace it)");
 	CHECK_INT(sg_path_exists(tmp), 0);
-	free(tmp);
 	CHECK_STR(s = slurp(at("out.msi"), NULL), "OLD");
 	free(s);
 	CHECK_INT(file_mode(at("out.msi")), 0640);
-	CHECK_INT(count_entries(), 2);
 
 	/* With force it is replaced, and the result is 0644. */
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("out.msi"), SG_DIGEST_ALL),
-		  SG_OK);
-	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 1), SG_OK);
-	CHECK_INT(sg_path_exists(tmp), 0);
 	free(tmp);
+	sg_workdir_remove(stage);
+	free(stage);
+	tmp = stage_file(&stage, at("out.msi"), "NEW");
+	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256), SG_OK);
+	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 1), SG_OK);
 	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
 	free(s);
 	CHECK_INT(file_mode(at("out.msi")), 0644);
-	CHECK_INT(count_entries(), 2);
+	sg_workdir_remove(stage);
+	free(stage);
+	free(tmp);
+	CHECK_INT(count_entries(), 1);
 
-	/* A missing source leaves no temporary file behind. */
-	tmp = (char *)"sentinel";
+	/* A missing staged file; a destination folder that does not exist. */
 	sg_error_clear();
-	CHECK_INT(sg_publish_prepare(&tmp, &d, at("absent.tmp"), at("out2.msi"), SG_DIGEST_ALL),
-		  SG_ERR_IO);
-	CHECK(tmp == NULL);
-	CHECK_CONTAINS(sg_error_last(), "absent.tmp: cannot open");
-	CHECK_INT(count_entries(), 2);
-
-	/* A destination folder that does not exist. */
-	sg_error_clear();
-	CHECK_INT(
-		sg_publish_prepare(&tmp, &d, at("signed.tmp"), at("nodir/out.msi"), SG_DIGEST_ALL),
-		SG_ERR_IO);
-	CHECK_CONTAINS(sg_error_last(), "nodir/out.msi: cannot create a temporary output");
+	CHECK_INT(sg_publish_in_place(&d, at("absent.tmp"), SG_DIGEST_SHA256), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "absent.tmp: cannot open the output");
+	stage = (char *)"sentinel";
+	CHECK_INT(sg_stage_create(&stage, at("nodir/out.msi")), SG_ERR_IO);
+	CHECK(stage == NULL);
+	CHECK_CONTAINS(sg_error_last(), "cannot create a private folder for the output");
 	unlink(at("out.msi"));
-	unlink(at("signed.tmp"));
 	CHECK_INT(count_entries(), 0);
 }
 
