@@ -4,6 +4,7 @@
 #include "signgate/util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,13 +213,55 @@ static int record_or_fail(sg_outcome *o, const sg_context *ctx, const sg_job *jo
  * publishing it is a rename: its digests are taken and it is made durable
  * first, then the record, then the rename.
  */
+/* The output's digests and fsync, on a thread of their own while it is verified. */
+struct prepare_job {
+	sg_digests *out;
+	const char *path;
+	int error;
+	char message[1024];
+};
+
+static void *prepare_output(void *arg)
+{
+	struct prepare_job *p = arg;
+
+	p->error = sg_publish_in_place(p->out, p->path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256);
+	if (p->error)
+		snprintf(p->message, sizeof(p->message), "%s", sg_error_last());
+	return NULL;
+}
+
+/*
+ * Verify the signed file and, meanwhile, hash and fsync it for publication:
+ * both read the same (cached) bytes, and neither depends on the other. The
+ * verdict still comes first: an invalid signature fails the job whatever
+ * the preparation did.
+ */
+static int verify_and_prepare(sg_outcome *o, const sg_context *ctx, const char *name,
+			      const char *path, int nested)
+{
+	struct prepare_job p = { &o->output, path, SG_OK, "" };
+	pthread_t tid;
+	int threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0;
+	int error;
+
+	if (!threaded)
+		prepare_output(&p);
+	error = verify_signed(o, ctx, name, path, nested);
+	if (threaded)
+		pthread_join(tid, NULL);
+	if (error)
+		return error;
+	if (p.error)
+		return end_job(o, sg_error_set(p.error, "%s", p.message), "failed");
+	return SG_OK;
+}
+
 static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *signed_path)
 {
 	const char *tmp = signed_path;
-	int error = sg_publish_in_place(&o->output, signed_path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256);
+	int error;
 
-	if (error)
-		return end_job(o, error, "failed");
 	o->have_output = 1;
 	o->status = SG_OK;
 	o->decision = "signed";
@@ -265,7 +308,7 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, con
 	if (!signed_path)
 		error = end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
 	if (!error && !(error = sign_copy(o, ctx, name, copy, signed_path)) &&
-	    !(error = verify_signed(o, ctx, name, signed_path, nested)))
+	    !(error = verify_and_prepare(o, ctx, name, signed_path, nested)))
 		error = publish(o, ctx, job, signed_path);
 	free(signed_path);
 	sg_workdir_remove(stage);
