@@ -3,14 +3,19 @@
 #include "authenticode.h"
 #include "signgate/cert.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -217,6 +222,50 @@ static int extract_signature(const char *osslsigncode, const char *path, const c
 	return error;
 }
 
+/*
+ * A PE's signature sits in its certificate table, which the structure check
+ * has already taken apart: one WIN_CERTIFICATE (revision 2.0, PKCS#7) whose
+ * DER is read from there directly, instead of having osslsigncode read the
+ * whole file for it. Returns 1 when done, 0 when the file is not a PE with
+ * exactly one certificate entry (then osslsigncode extracts it), or an error.
+ */
+static int extract_pe_signature(const char *path, const char *sig_path, const char *name)
+{
+	unsigned char h[8], *der = NULL;
+	const unsigned char *p;
+	sg_format_info info;
+	uint32_t len;
+	PKCS7 *p7;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), done = 0, error = SG_OK;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	if (sg_format_inspect(&info, fd, name) != SG_OK || info.kind != SG_FORMAT_PE ||
+	    !info.has_signature || pread(fd, h, sizeof(h), (off_t)info.sig_offset) != sizeof(h))
+		goto out;
+	len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+	/* One entry, padded to 8 bytes, fills the table; anything else: osslsigncode. */
+	if (len <= sizeof(h) || ((uint64_t)len + 7) / 8 * 8 != info.sig_size ||
+	    !(der = malloc(len - sizeof(h))) ||
+	    pread(fd, der, len - sizeof(h), (off_t)info.sig_offset + 8) != (ssize_t)(len - 8))
+		goto out;
+	p = der;
+	p7 = d2i_PKCS7(NULL, &p, (long)(len - sizeof(h)));
+	if (!p7) {
+		ERR_clear_error();
+		goto out;
+	}
+	PKCS7_free(p7);
+	error = sg_write_private(sig_path, der, (size_t)(p - der));
+	done = error == SG_OK;
+out:
+	if (error == SG_OK)
+		sg_error_clear(); /* a file that is not one PE entry is osslsigncode's to read */
+	free(der);
+	close(fd);
+	return error ? error : done;
+}
+
 /* Fail early, and as a configuration problem, when a trust file is unusable. */
 static int check_trust_file(const char *file, const char *what)
 {
@@ -270,8 +319,10 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = sg_workdir_create(&dir);
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (!error)
+	if (!error && (error = extract_pe_signature(path, sig, name)) == 0)
 		error = extract_signature(opts->osslsigncode, path, sig, out, name);
+	else if (error == 1)
+		error = SG_OK;
 	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
 	if (!error) {
