@@ -40,8 +40,12 @@ static const char *const product_keys[] = { "product", "vendor", "vendor_signs",
 					    "formats", "hashes", "comment",
 					    NULL };
 
-/* A policy file larger than this is not one people review. */
-#define POLICY_FILE_MAX (64L * 1024 * 1024)
+/*
+ * A bound on one policy file's size, so that a wrong path cannot make us
+ * read anything huge into memory; 100,000 approvals with their provenance
+ * in one file stay well below it.
+ */
+#define POLICY_FILE_MAX (256L * 1024 * 1024)
 
 const char *sg_existing_rule_name(sg_existing_rule rule)
 {
