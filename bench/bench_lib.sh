@@ -82,7 +82,7 @@ summary() {
 			n = split(ratios, r, " ")
 			for (i = 1; i <= n; i++) {
 				split(r[i], kv, "=")
-				line = line sprintf("  %.2fx %s", (kv[2] > 0 ? m / kv[2] : 0), kv[1])
+				if (kv[2] > 0) line = line sprintf("  %.2fx %s", m / kv[2], kv[1])
 			}
 			print line
 		}'

@@ -196,9 +196,13 @@ echo "$small small installers: $((small - n_msi)) NSIS, $n_msi MSI, $(du -sh "$w
 # Each input must be approved and recognized before anything is timed.
 "$sg" check --json --config "$cfg" "$big" ${bigmsi:+"$bigmsi"} "${small_files[@]}" >"$work/check.json" ||
 	{ cat "$work/check.json" >&2; echo "bench: signgate check refused an input" >&2; exit 1; }
-grep -q '"name":"big-setup.exe","path":"[^"]*","sha256":"[0-9a-f]*","sha512":"[0-9a-f]*","signed_before":false' "$work/check.json" &&
-	grep -q '"format":"pe","name":"big-setup.exe"' "$work/check.json" ||
-	{ echo "bench: signgate does not take big-setup.exe as an unsigned PE" >&2; exit 1; }
+/usr/bin/python3 - "$work/check.json" <<'PY' || { echo "bench: signgate does not take big-setup.exe as an unsigned PE" >&2; exit 1; }
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+big = [r for r in recs if r["input"]["name"] == "big-setup.exe"]
+sys.exit(not (len(big) == 1 and big[0]["decision"] == "approved" and
+              big[0]["input"]["format"] == "pe" and big[0]["input"]["signed_before"] is False))
+PY
 echo "policy: $(grep -c '"id": "bench-' "$work/pki/policy/bench.json") approvals; signgate check approves every input"
 
 # ---- the commands compared ---------------------------------------------------

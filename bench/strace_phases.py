@@ -50,26 +50,31 @@ def main():
         sys.exit("no events in the log")
 
     t0 = events[0][0]
-    main_pid = events[0][1]
-    progs, io = {main_pid: "signgate"}, {}
+    # signgate's threads (-j workers, hashers) are every traced task that did
+    # not exec osslsigncode.
+    children = {pid for _, pid, name, _, ret, _ in events[1:] if name == "execve" and ret == 0}
+    progs, io = {}, {}
     marks = []  # (t, label)
     for t, pid, name, args, ret, dur in events:
-        if name == "execve" and pid != main_pid and ret == 0:
+        ours = pid not in children
+        if name == "execve" and not ours and ret == 0:
             words = re.findall(r'"([^"]*)"', args)
             progs[pid] = "osslsigncode " + (words[2] if len(words) > 2 else "?")
             marks.append((t, "start " + progs[pid]))
-        elif name == "exit_group" and pid != main_pid:
+        elif name == "exit_group" and not ours:
             marks.append((t, "end   " + progs.get(pid, str(pid))))
         elif name in ("read", "write") and ret > 0:
             rd, wr = io.get(pid, (0, 0))
             io[pid] = (rd + ret, wr) if name == "read" else (rd, wr + ret)
-        elif name == "openat" and pid == main_pid and ret >= 0:
+        elif name == "openat" and ours and ret >= 0:
             if input_path in args and "O_RDONLY" in args:
                 marks.append((t, "open the input: private copy and digests"))
             elif '/input"' in args and "O_RDONLY" in args:
                 marks.append((t, "copy done: structure check, policy decision"))
             elif ".sg-" in args:
                 marks.append((t, "publish: copy + digests into the output folder"))
+            elif "/.signgate-" in args:
+                marks.append((t, "publish: digests of the output staged beside it"))
             elif "audit" in args:
                 marks.append((t, "audit record"))
         elif name == "fsync":
@@ -85,7 +90,12 @@ def main():
         prev = t - t0
     print("  %8.3f  (+%6.3f)  exit (after removing the working folder)" % (t_end - t0, t_end - t0 - prev))
     print("bytes moved with read()/write(), per process:")
+    rd = sum(v[0] for p, v in io.items() if p not in children)
+    wr = sum(v[1] for p, v in io.items() if p not in children)
+    print("  %-32s read %8.1f MiB  write %8.1f MiB" % ("signgate (all its threads)", rd / 2**20, wr / 2**20))
     for pid, (rd, wr) in sorted(io.items()):
+        if pid not in children:
+            continue
         cpu = exits.get(pid)
         extra = " cpu user %.2f s sys %.2f s" % cpu if cpu else ""
         print("  %-32s read %8.1f MiB  write %8.1f MiB%s" % (progs.get(pid, str(pid)), rd / 2**20, wr / 2**20, extra))
