@@ -117,11 +117,14 @@ static int read_loop(struct pass *p, int n_hashers, sg_digests *out, int in_fd, 
 		struct chunk *c = &p->ring[k % RING];
 		ssize_t n;
 
+		int failed;
+
 		pthread_mutex_lock(&p->mu);
 		while (c->pending > 0 && !p->failed)
 			pthread_cond_wait(&p->cv, &p->mu);
+		failed = p->failed;
 		pthread_mutex_unlock(&p->mu);
-		if (p->failed)
+		if (failed)
 			return sg_error_set(SG_ERR_CRYPTO, "%s: digest update failed", name);
 		do
 			n = read(in_fd, c->data, CHUNK);

@@ -284,6 +284,8 @@ int sg_publish_in_place(sg_digests *out, const char *path, unsigned want)
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open the output: %s", path,
 				    strerror(errno));
+	/* Start writing it to disk now, so that the fsync below has little left to wait for. */
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	error = sg_hash_stream_some(out, fd, -1, path, want);
 	if (error == SG_OK && fchmod(fd, 0644) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: chmod failed: %s", path, strerror(errno));

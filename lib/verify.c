@@ -244,9 +244,12 @@ static int extract_pe_signature(const char *path, const char *sig_path, const ch
 	    !info.has_signature || pread(fd, h, sizeof(h), (off_t)info.sig_offset) != sizeof(h))
 		goto out;
 	len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-	/* One entry, padded to 8 bytes, fills the table; anything else: osslsigncode. */
-	if (len <= sizeof(h) || ((uint64_t)len + 7) / 8 * 8 != info.sig_size ||
-	    !(der = malloc(len - sizeof(h))) ||
+	/*
+	 * One WIN_CERTIFICATE (revision 2.0, PKCS#7), padded to 8 bytes, fills
+	 * the table; anything else is osslsigncode's to read and judge.
+	 */
+	if (h[4] != 0x00 || h[5] != 0x02 || h[6] != 0x02 || h[7] != 0x00 || len <= sizeof(h) ||
+	    ((uint64_t)len + 7) / 8 * 8 != info.sig_size || !(der = malloc(len - sizeof(h))) ||
 	    pread(fd, der, len - sizeof(h), (off_t)info.sig_offset + 8) != (ssize_t)(len - 8))
 		goto out;
 	p = der;

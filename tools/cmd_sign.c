@@ -408,7 +408,9 @@ typedef struct batch {
 	int signing;
 	char **inputs, **outputs;
 	size_t n;
-	sg_outcome **results; /* NULL until the input is done */
+	sg_outcome **results; /* the outcome, once the input is done (NULL: out of memory) */
+	unsigned char *done;  /* 1 when the input is done */
+	int key_tried;        /* some input got as far as the signing key (it worked or not) */
 	size_t next;          /* the next input to start */
 	int stop;             /* --fail-fast, or the key failed: start nothing more */
 	int key_failed;
@@ -443,8 +445,11 @@ static void *worker(void *arg)
 			sg_pipeline_run(r, &b->st->ctx, &job);
 		pthread_mutex_lock(&b->mu);
 		b->results[i] = r;
+		b->done[i] = 1;
 		if (!r || (r->status != SG_OK && b->st->o.fail_fast))
 			b->stop = 1;
+		if (r && (r->signed_ok || r->status == SG_ERR_CRYPTO))
+			b->key_tried = 1;
 		/* A token that refused the key or PIN would refuse every input: stop asking it. */
 		if (r && b->signing && r->status == SG_ERR_CRYPTO && !b->key_failed) {
 			b->stop = b->key_failed = 1;
@@ -586,8 +591,10 @@ static int run_batch(batch *b, double start)
 
 	json_object_seed(0); /* once, before the workers build JSON */
 	/*
-	 * Signing starts with one input alone: a wrong PIN must reach the token
-	 * once, not once per worker (tokens lock after a few wrong PINs).
+	 * Signing runs one input at a time until one of them has reached the
+	 * key: a wrong PIN must reach the token once, not once per worker
+	 * (tokens lock after a few wrong PINs). Inputs denied or skipped before
+	 * signing do not count.
 	 */
 	b->workers_left = 1;
 	started = pthread_create(&tid[0], NULL, worker, b) == 0;
@@ -595,7 +602,7 @@ static int run_batch(batch *b, double start)
 		worker(b);
 	pthread_mutex_lock(&b->mu);
 	if (b->signing)
-		while (!b->results[0] && b->workers_left > 0)
+		while (!b->key_tried && b->workers_left > 0)
 			pthread_cond_wait(&b->cv, &b->mu);
 	for (int w = 1; w < o->jobs && (size_t)w < b->n && !b->stop; w++)
 		if (pthread_create(&tid[started], NULL, worker, b) == 0) {
@@ -609,11 +616,11 @@ static int run_batch(batch *b, double start)
 			       b->outputs ? b->outputs[i] : NULL, o->force };
 
 		pthread_mutex_lock(&b->mu);
-		while (!b->results[i] && !(b->workers_left == 0 && b->next <= i))
+		while (!b->done[i] && !(b->workers_left == 0 && b->next <= i))
 			pthread_cond_wait(&b->cv, &b->mu);
 		r = b->results[i];
 		pthread_mutex_unlock(&b->mu);
-		if (!r)
+		if (!r && !b->done[i])
 			r = b->results[i] = not_attempted(b, i);
 		if (!r) {
 			worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
@@ -652,8 +659,9 @@ static int run_inputs(run_state *st, input_list *in, int signing)
 	int rc = CLI_EXIT_OK;
 
 	b.results = calloc(in->n ? in->n : 1, sizeof(*b.results));
+	b.done = calloc(in->n ? in->n : 1, sizeof(*b.done));
 	b.outputs = signing ? calloc(in->n ? in->n : 1, sizeof(*b.outputs)) : NULL;
-	if (!b.results || (signing && !b.outputs))
+	if (!b.results || !b.done || (signing && !b.outputs))
 		rc = CLI_EXIT_OPERATIONAL;
 	for (size_t i = 0; rc == CLI_EXIT_OK && signing && i < in->n; i++)
 		if (!(b.outputs[i] = output_for(&st->o, in->paths[i])))
@@ -674,6 +682,7 @@ static int run_inputs(run_state *st, input_list *in, int signing)
 			free(b.outputs[i]);
 	}
 	free(b.results);
+	free(b.done);
 	free(b.outputs);
 	return rc;
 }

@@ -89,6 +89,14 @@ expect_absent "$T/w/hello-1.0.msi"
 expect_same "$(($(wc -l <"$LOG") - before))" 2
 grep -q 'PIN incorrect\|Login failed\|Login to token failed' "$T/out" || fail "the PIN failure is not named: $(cat "$T/out")"
 ok
+# With -j 4 and a first input that never reaches the key (denied), the wrong
+# PIN still reaches the token once: signing stays one at a time until then.
+: >"$spy/argv"
+sg 1 sign --config "$CFG" --out-dir "$T/w4" -j 4 "$INST/other-setup.exe" "$INST/hello-setup.exe" \
+	"$INST/hello-1.0.msi"
+expect_same "$(grep -c '^sign$' "$spy/argv")" 1
+expect_in "$T/out" "denied   $INST/other-setup.exe"
+expect_in "$T/out" "failed   $INST/hello-1.0.msi: hello-1.0.msi: not signed: "
 
 # A missing token (wrong label) and a missing module.
 token_env notoken.json signgate-pkcs11.json
