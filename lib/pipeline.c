@@ -147,6 +147,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
 	req.url = a->url ? a->url : a->source;
 	req.nest = o->format.has_signature && a->existing == SG_EXISTING_NEST;
 	error = sg_signer_sign(&o->sign, ctx->cfg, ctx->secret, &req);
+	/* From the signer, SG_ERR_CRYPTO means the key, its password or PIN was refused. */
+	o->key_refused = error == SG_ERR_CRYPTO;
 	if (error) {
 		sg_error_prefix("%s", name);
 		return end_job(o, error, "failed");

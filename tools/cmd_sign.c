@@ -448,10 +448,10 @@ static void *worker(void *arg)
 		b->done[i] = 1;
 		if (!r || (r->status != SG_OK && b->st->o.fail_fast))
 			b->stop = 1;
-		if (r && (r->signed_ok || r->status == SG_ERR_CRYPTO))
+		if (r && (r->signed_ok || r->key_refused))
 			b->key_tried = 1;
 		/* A token that refused the key or PIN would refuse every input: stop asking it. */
-		if (r && b->signing && r->status == SG_ERR_CRYPTO && !b->key_failed) {
+		if (r && b->signing && r->key_refused && !b->key_failed) {
 			b->stop = b->key_failed = 1;
 			snprintf(b->key_msg, sizeof(b->key_msg), "%s", r->message);
 		}

@@ -63,6 +63,7 @@ typedef struct sg_outcome {
 	int cosigned; /* the approval's co-signature was checked: cosigner says by whom */
 	sg_cosigner cosigner;
 	int signed_ok;
+	int key_refused; /* the signer refused the key, password or PIN (not any crypto error) */
 	sg_sign_result sign;
 	int verified;
 	sg_verify_result verify;
