@@ -6,10 +6,13 @@
 #ifndef SIGNGATE_TEST_CHECK_H
 #define SIGNGATE_TEST_CHECK_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 static int check_passed, check_failed;
 
@@ -110,6 +113,18 @@ static inline void check_write_lines(const char *path, char *const lines[], size
 		fprintf(f, "%s%s", lines[i], torn && i == n - 1 ? "" : "\n");
 	if (f)
 		fclose(f);
+}
+
+/* Write a file with `mode` (also when it exists); a failure ends the test run (exit 2). */
+static inline void check_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) != 0 ||
+	    chmod(path, mode) != 0) {
+		fprintf(stderr, "test setup failed: cannot write %s\n", path);
+		exit(2);
+	}
 }
 
 static inline int check_done(void)

@@ -37,22 +37,12 @@ static void die(const char *what)
 	exit(2);
 }
 
-/* A private file from a memory BIO's bytes. */
-static void write_file(const char *path, const char *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) != 0)
-		die(path);
-	chmod(path, mode);
-}
-
 static void write_bio(const char *path, BIO *bio, mode_t mode)
 {
 	char *data;
 	long n = BIO_get_mem_data(bio, &data);
 
-	write_file(path, data, (size_t)n, mode);
+	check_write_file(path, data, (size_t)n, mode);
 	BIO_free(bio);
 }
 
@@ -98,7 +88,7 @@ static sg_config *config(const char *name, const char *log, const char *seal, co
 		 log, signing ? ", \"signing\": { " : "", signing ? signing : "",
 		 signing ? " }" : "", seal);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	write_file(path, json, strlen(json), 0600);
+	check_write_file(path, json, strlen(json), 0600);
 	if (sg_config_load(&cfg, path) != SG_OK)
 		die(path);
 	return cfg;
@@ -204,7 +194,7 @@ static void test_missing_and_empty_log(const sg_config *cfg)
 	CHECK(access(cfg->seal_file, F_OK) != 0); /* and no seals file was made */
 
 	/* An empty log: seq 0 and 64 zeros. */
-	write_file(cfg->audit_log, "", 0, 0600);
+	check_write_file(cfg->audit_log, "", 0, 0600);
 	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
 	memset(zeros, '0', 64);
 	zeros[64] = '\0';
@@ -400,7 +390,7 @@ static void test_other_key(const sg_config *cfg, const sg_config *cfg2)
 	sg_audit_seal seal;
 	const char *path = tmp_path("mixed.seals");
 
-	write_file(cfg2->audit_log, "", 0, 0600);
+	check_write_file(cfg2->audit_log, "", 0, 0600);
 	CHECK_INT(sg_audit_seal_create(cfg2, &seal), SG_OK);
 	n = check_read_lines(cfg->seal_file, l, MAX_LINES);
 	n2 = check_read_lines(cfg2->seal_file, other, MAX_LINES);
@@ -489,7 +479,7 @@ static void test_refusals(void)
 {
 	sg_config *c;
 
-	write_file(tmp_path("log.jsonl"), "", 0, 0600);
+	check_write_file(tmp_path("log.jsonl"), "", 0, 0600);
 
 	/* The sealing certificate is the code-signing one, or in its chain. */
 	c = config("sep1.json", "log.jsonl", "\"key\": \"seal.key\", \"cert\": \"seal.pem\"",
@@ -537,9 +527,9 @@ static void test_encrypted_key(void)
 	sg_config *c;
 
 	/* A log of its own: the seals of log.jsonl are pinned to seal.pem. */
-	write_file(tmp_path("enc.jsonl"), "", 0, 0600);
-	write_file(tmp_path("enc.pass"), "s3cret-seal\n", 12, 0600);
-	write_file(tmp_path("wrong.pass"), "wrong\n", 6, 0600);
+	check_write_file(tmp_path("enc.jsonl"), "", 0, 0600);
+	check_write_file(tmp_path("enc.pass"), "s3cret-seal\n", 12, 0600);
+	check_write_file(tmp_path("wrong.pass"), "wrong\n", 6, 0600);
 	c = config("enc.json", "enc.jsonl",
 		   "\"key\": \"enc.key\", \"cert\": \"enc.pem\", \"password_file\": \"enc.pass\"",
 		   NULL);

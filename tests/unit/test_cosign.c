@@ -51,15 +51,6 @@ static void die(const char *what)
 	exit(2);
 }
 
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) != 0)
-		die(path);
-	chmod(path, mode);
-}
-
 static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX ctx;
@@ -132,10 +123,10 @@ static void save(const ident *id, const char *name, const char *pass, const iden
 		die(name);
 	snprintf(path, sizeof(path), "%s.pem", name);
 	n = BIO_get_mem_data(cb, &data);
-	write_file(tmp_path(path), data, (size_t)n, 0644);
+	check_write_file(tmp_path(path), data, (size_t)n, 0644);
 	snprintf(path, sizeof(path), "%s.key", name);
 	n = BIO_get_mem_data(kb, &data);
-	write_file(tmp_path(path), data, (size_t)n, 0600);
+	check_write_file(tmp_path(path), data, (size_t)n, 0600);
 	BIO_free(kb);
 	BIO_free(cb);
 }
@@ -164,7 +155,7 @@ static void raw_sign(const char *path, const char *data, const ident *const sign
 	if (!cms || !in || !CMS_final(cms, in, NULL, flags) ||
 	    (n = i2d_CMS_ContentInfo(cms, &der)) <= 0)
 		die("raw_sign");
-	write_file(path, der, (size_t)n, 0644);
+	check_write_file(path, der, (size_t)n, 0644);
 	OPENSSL_free(der);
 	BIO_free(in);
 	CMS_ContentInfo_free(cms);
@@ -339,16 +330,16 @@ static void test_refusals(void)
 
 		if (n <= 0)
 			die("CMS_sign");
-		write_file(tmp_path("a.json.cosign.p7s"), der, (size_t)n, 0644);
+		check_write_file(tmp_path("a.json.cosign.p7s"), der, (size_t)n, 0644);
 		OPENSSL_free(der);
 		CMS_ContentInfo_free(cms);
 		BIO_free(in);
 	}
 	expect_refused(approval_text, "carries no signer certificate");
 
-	write_file(tmp_path("a.json.cosign.p7s"), "not a signature\n", 16, 0644);
+	check_write_file(tmp_path("a.json.cosign.p7s"), "not a signature\n", 16, 0644);
 	expect_refused(approval_text, "not a detached CMS signature");
-	write_file(tmp_path("a.json.cosign.p7s"), "", 0, 0644);
+	check_write_file(tmp_path("a.json.cosign.p7s"), "", 0, 0644);
 	expect_refused(approval_text, "not a detached CMS signature");
 
 	unlink(tmp_path("a.json.cosign.p7s"));
@@ -442,7 +433,7 @@ static void test_ca_file(void)
 		       "CN=sibling,O=Example Corp is not issued by the approvers'");
 
 	/* mallory.pem holds its issuing CA, which the co-signature then carries. */
-	write_file(tmp_path("b.json"), approval_text, strlen(approval_text), 0644);
+	check_write_file(tmp_path("b.json"), approval_text, strlen(approval_text), 0644);
 	sg_error_clear();
 	CHECK_INT(sg_cosign_create(tmp_path("b.json"), tmp_path("mallory.pem"),
 				   tmp_path("mallory.key"), &(sg_secret){ NULL, 0 },
@@ -500,7 +491,7 @@ int main(void)
 	save(&erin, "erin", NULL, NULL);
 	save(&frank, "frank", NULL, NULL);
 	save(&sibling, "sibling", NULL, NULL);
-	write_file(tmp_path("a.json"), approval_text, strlen(approval_text), 0640);
+	check_write_file(tmp_path("a.json"), approval_text, strlen(approval_text), 0640);
 
 	test_path_and_is();
 	test_valid();
