@@ -534,11 +534,12 @@ static int write_catalog(const char *path, json_t *files, const run_state *st)
 				"signer_sha1_thumbprint", st->signer.sha1_thumbprint, "files",
 				json_incref(files));
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	char *tmp = text ? malloc(strlen(path) + 16) : NULL;
+	size_t tmp_len = strlen(path) + sizeof(".tmp-XXXXXX");
+	char *tmp = text ? malloc(tmp_len) : NULL;
 	int fd = -1, ok = 0;
 
 	if (tmp) {
-		sprintf(tmp, "%s.tmp-XXXXXX", path);
+		snprintf(tmp, tmp_len, "%s.tmp-XXXXXX", path);
 		fd = mkstemp(tmp);
 	}
 	if (fd >= 0) {
