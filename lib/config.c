@@ -33,9 +33,8 @@ static int check_keys(const json_t *obj, const char *const allowed[], const char
 	return SG_OK;
 }
 
-/* Resolve an optional string path at obj[key] into *out (left NULL when absent). */
-static int get_path(char **out, const sg_config *cfg, const json_t *obj, const char *key,
-		    const char *where)
+static int get_string(char **out, const sg_config *cfg, const json_t *obj, const char *key,
+		      const char *where)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -44,7 +43,21 @@ static int get_path(char **out, const sg_config *cfg, const json_t *obj, const c
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s%s\" must be a non-empty string",
 				    cfg->path, where, key);
-	*out = sg_path_resolve(cfg->dir, json_string_value(v));
+	*out = strdup(json_string_value(v));
+	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+/* Resolve an optional string path at obj[key] into *out (left NULL when absent). */
+static int get_path(char **out, const sg_config *cfg, const json_t *obj, const char *key,
+		    const char *where)
+{
+	char *given = NULL;
+	int error = get_string(&given, cfg, obj, key, where);
+
+	if (error || !given)
+		return error;
+	*out = sg_path_resolve(cfg->dir, given);
+	free(given);
 	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
@@ -123,20 +136,6 @@ static int get_bool(int *out, const sg_config *cfg, const json_t *obj, const cha
 				    where, key);
 	*out = v && json_is_true(v);
 	return SG_OK;
-}
-
-static int get_string(char **out, const sg_config *cfg, const json_t *obj, const char *key,
-		      const char *where)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (!v)
-		return SG_OK;
-	if (!json_is_string(v) || json_string_length(v) == 0)
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s%s\" must be a non-empty string",
-				    cfg->path, where, key);
-	*out = strdup(json_string_value(v));
-	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
 static int valid_env_name(const char *name)
