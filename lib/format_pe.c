@@ -12,6 +12,7 @@
 #define PE_MAX_OPT_SIZE  240 /* PE32+ with 16 data directories */
 #define PE_MAX_DIRS      16
 #define PE_CERT_DIR      4
+#define PE_CHECKSUM_AT   64 /* in the optional header, PE32 and PE32+ alike */
 #define PE_MAX_CERTS     64
 #define WIN_CERT_REV_2_0 0x0200
 #define WIN_CERT_PKCS7   2
@@ -95,6 +96,8 @@ static int pe_optional(const struct src *s, struct pe *pe, sg_format_info *out)
 			s,
 			"SizeOfOptionalHeader %u is too small for %u data directories (needs %u)",
 			pe->opt_size, ndirs, fixed + 8 * ndirs);
+	out->pe_checksum_offset = start + PE_CHECKSUM_AT;
+	out->pe_certdir_offset = start + fixed + 8 * PE_CERT_DIR;
 	pe->cert_off = le32(opt + fixed + 8 * PE_CERT_DIR);
 	pe->cert_size = le32(opt + fixed + 8 * PE_CERT_DIR + 4);
 	return SG_OK;

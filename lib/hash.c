@@ -72,11 +72,23 @@ struct pass {
 	pthread_cond_t cv;
 };
 
+/* A consumer of the chunks: a digest, or the caller's sink. */
 struct hasher {
 	struct pass *pass;
 	EVP_MD_CTX *ctx;
+	const sg_stream_sink *sink;
+	uint64_t offset; /* of the next chunk in the input */
 	int error;
 };
+
+static int consume(struct hasher *h, const struct chunk *c)
+{
+	if (!h->sink)
+		return EVP_DigestUpdate(h->ctx, c->data, c->len);
+	h->sink->update(h->sink->arg, c->data, c->len, h->offset);
+	h->offset += c->len;
+	return 1;
+}
 
 static void *hash_worker(void *arg)
 {
@@ -95,7 +107,7 @@ static void *hash_worker(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&p->mu);
-		ok = EVP_DigestUpdate(h->ctx, c->data, c->len);
+		ok = consume(h, c);
 		pthread_mutex_lock(&p->mu);
 		if (!ok) {
 			h->error = 1;
@@ -158,7 +170,8 @@ static void end_pass(struct pass *p, int failed)
 	pthread_mutex_unlock(&p->mu);
 }
 
-int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want)
+int sg_hash_stream_with(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want,
+			const sg_stream_sink *sink)
 {
 	static const unsigned bits[N_DIGESTS] = { SG_DIGEST_SHA1, SG_DIGEST_SHA256,
 						  SG_DIGEST_SHA512 };
@@ -166,9 +179,9 @@ int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *nam
 	unsigned char *dst[N_DIGESTS] = { out->sha1, out->sha256, out->sha512 };
 	char *hex[N_DIGESTS] = { out->sha1_hex, out->sha256_hex, out->sha512_hex };
 	const size_t lens[N_DIGESTS] = { SG_SHA1_LEN, SG_SHA256_LEN, SG_SHA512_LEN };
-	struct hasher h[N_DIGESTS] = { { 0 } };
-	pthread_t tid[N_DIGESTS];
-	int started[N_DIGESTS] = { 0 }, n_hashers = 0, error = SG_OK;
+	struct hasher h[N_DIGESTS + 1] = { { 0 } }; /* the digests, then the sink */
+	pthread_t tid[N_DIGESTS + 1];
+	int started[N_DIGESTS + 1] = { 0 }, n_hashers = 0, error = SG_OK;
 	struct pass p;
 
 	memset(out, 0, sizeof(*out));
@@ -195,10 +208,19 @@ int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *nam
 		started[i] = !error;
 		n_hashers += !error;
 	}
+	if (!error && sink) {
+		h[N_DIGESTS].pass = &p;
+		h[N_DIGESTS].sink = sink;
+		if (pthread_create(&tid[N_DIGESTS], NULL, hash_worker, &h[N_DIGESTS]) != 0)
+			error = sg_error_set(SG_ERR_NOMEM, "%s: cannot start a checking thread",
+					     name);
+		started[N_DIGESTS] = !error;
+		n_hashers += !error;
+	}
 	if (!error)
 		error = read_loop(&p, n_hashers, out, in_fd, copy_fd, name);
 	end_pass(&p, error != SG_OK);
-	for (int i = 0; i < N_DIGESTS; i++)
+	for (int i = 0; i <= N_DIGESTS; i++)
 		if (started[i])
 			pthread_join(tid[i], NULL);
 	for (int i = 0; i < N_DIGESTS && !error; i++)
@@ -214,6 +236,11 @@ int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *nam
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
 	return error;
+}
+
+int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want)
+{
+	return sg_hash_stream_with(out, in_fd, copy_fd, name, want, NULL);
 }
 
 int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name)

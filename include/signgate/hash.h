@@ -45,6 +45,20 @@ int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len);
  */
 int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want);
 
+/*
+ * Something else a pass feeds the input to, on a thread of its own beside
+ * the digests: `update` gets every chunk in order with its offset in the
+ * input (from where the pass started). It must not keep `data`.
+ */
+typedef struct sg_stream_sink {
+	void (*update)(void *arg, const unsigned char *data, size_t len, uint64_t offset);
+	void *arg;
+} sg_stream_sink;
+
+/* sg_hash_stream_some() that also feeds `sink` (NULL: none). */
+int sg_hash_stream_with(sg_digests *out, int in_fd, int copy_fd, const char *name, unsigned want,
+			const sg_stream_sink *sink);
+
 /* sg_hash_stream_some() of all three digests. */
 int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name);
 
