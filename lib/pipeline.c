@@ -1,8 +1,10 @@
 /* One input through check / sign / verify; see include/signgate/pipeline.h. */
 #include "signgate/pipeline.h"
 #include "signgate/error.h"
+#include "signgate/pe_digest.h"
 #include "signgate/util.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -132,6 +134,42 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	return ctx->policy->require_cosign ? check_cosign(o, ctx) : SG_OK;
 }
 
+/*
+ * Signing an unsigned PE, signgate takes its Authenticode digest itself:
+ * from the private copy, on a thread of its own while osslsigncode signs
+ * that copy (osslsigncode uses one core of two). See signgate/pe_digest.h.
+ */
+struct copy_digest {
+	const char *copy;
+	const sg_format_info *format;
+	const char *name;
+	char hex[2 * SG_PE_DIGEST_LEN + 1]; /* upper case, as signatures are compared */
+	int error;
+	char message[1024];
+};
+
+static void *digest_copy(void *arg)
+{
+	struct copy_digest *d = arg;
+	unsigned char md[SG_PE_DIGEST_LEN];
+	int fd = open(d->copy, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		d->error = sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", d->name);
+	else
+		d->error = sg_pe_digest(md, fd, d->format, d->name);
+	if (fd >= 0)
+		close(fd);
+	if (d->error) {
+		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
+		return NULL;
+	}
+	sg_hex_encode(d->hex, md, sizeof(md));
+	for (char *c = d->hex; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return NULL;
+}
+
 static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
 		     const char *signed_path)
 {
@@ -157,8 +195,31 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
 	return SG_OK;
 }
 
+/* sign_copy(), with the copy's digest taken meanwhile when `digest` is given. */
+static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name,
+			   const char *copy, const char *signed_path, struct copy_digest *digest)
+{
+	pthread_t tid;
+	int threaded = digest && pthread_create(&tid, NULL, digest_copy, digest) == 0;
+	int error = sign_copy(o, ctx, name, copy, signed_path);
+
+	if (threaded)
+		pthread_join(tid, NULL);
+	else if (digest && !error)
+		digest_copy(digest);
+	if (error || !digest)
+		return error;
+	if (digest->error)
+		return end_job(o, sg_error_set(digest->error, "%s", digest->message), "failed");
+	return SG_OK;
+}
+
+/*
+ * `file_digest`: the signed file's Authenticode digest as the caller has
+ * established it (NULL: it is computed from the file, twice).
+ */
 static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name, const char *path,
-			 int nested)
+			 int nested, const char *file_digest)
 {
 	sg_verify_opts opts = ctx->verify;
 	int error;
@@ -166,6 +227,7 @@ static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
 	opts.pin_sha256 = ctx->signer ? ctx->signer->sha256 : opts.pin_sha256;
 	/* A nested signature is ours only when it is the last one. */
 	opts.index = nested ? -1 : 0;
+	opts.file_digest = file_digest;
 	error = sg_verify_file(&o->verify, &opts, path, name);
 	o->verified = error == SG_OK;
 	if (error)
@@ -219,6 +281,7 @@ static int record_or_fail(sg_outcome *o, const sg_context *ctx, const sg_job *jo
 struct prepare_job {
 	sg_digests *out;
 	const char *path;
+	const sg_stream_sink *sink; /* also fed the output: the comparison with the copy */
 	int error;
 	char message[1024];
 };
@@ -227,36 +290,82 @@ static void *prepare_output(void *arg)
 {
 	struct prepare_job *p = arg;
 
-	p->error = sg_publish_in_place(p->out, p->path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256);
+	p->error = sg_publish_in_place(p->out, p->path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256, p->sink);
 	if (p->error)
 		snprintf(p->message, sizeof(p->message), "%s", sg_error_last());
 	return NULL;
 }
 
 /*
+ * After signing an unsigned PE: the output must be the copy that was signed
+ * (compared as it streamed past) with a certificate table appended where
+ * the copy's digest expects it. Then the digest the signature was checked
+ * against is the output's own.
+ */
+static int finish_compare(sg_outcome *o, sg_pe_compare *cmp, const char *name, const char *path)
+{
+	sg_format_info info;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+
+	if (fd < 0)
+		return end_job(o, sg_error_set(SG_ERR_IO, "%s: cannot reopen the output", name),
+			       "failed");
+	error = sg_format_inspect(&info, fd, name);
+	close(fd);
+	if (!error)
+		error = sg_pe_compare_finish(cmp, &info, name);
+	else if (error == SG_ERR_FORMAT)
+		error = sg_error_recode(SG_ERR_VERIFY);
+	if (!error)
+		return SG_OK;
+	o->verified = 0;
+	return end_job(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
+}
+
+/*
  * Verify the signed file and, meanwhile, hash and fsync it for publication:
  * both read the same (cached) bytes, and neither depends on the other. The
  * verdict still comes first: an invalid signature fails the job whatever
- * the preparation did.
+ * the preparation did. With `digest` (an unsigned PE), the preparation also
+ * compares the output with the copy at `copy`.
  */
 static int verify_and_prepare(sg_outcome *o, const sg_context *ctx, const char *name,
-			      const char *path, int nested)
+			      const char *path, int nested, const char *copy,
+			      const struct copy_digest *digest)
 {
-	struct prepare_job p = { &o->output, path, SG_OK, "" };
+	struct prepare_job p = { &o->output, path, NULL, SG_OK, "" };
+	sg_pe_compare cmp = { .orig_fd = -1 };
+	sg_stream_sink sink = { sg_pe_compare_update, &cmp };
+	int copy_fd = -1, threaded, error = SG_OK;
 	pthread_t tid;
-	int threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0;
-	int error;
 
+	if (digest) {
+		copy_fd = open(copy, O_RDONLY | O_CLOEXEC);
+		if (copy_fd < 0)
+			error = sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name);
+		if (!error)
+			error = sg_pe_compare_init(&cmp, copy_fd, &o->format);
+		if (error) {
+			if (copy_fd >= 0)
+				close(copy_fd);
+			return end_job(o, error, "failed");
+		}
+		p.sink = &sink;
+	}
+	threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0;
 	if (!threaded)
 		prepare_output(&p);
-	error = verify_signed(o, ctx, name, path, nested);
+	error = verify_signed(o, ctx, name, path, nested, digest ? digest->hex : NULL);
 	if (threaded)
 		pthread_join(tid, NULL);
-	if (error)
-		return error;
-	if (p.error)
-		return end_job(o, sg_error_set(p.error, "%s", p.message), "failed");
-	return SG_OK;
+	if (!error && p.error)
+		error = end_job(o, sg_error_set(p.error, "%s", p.message), "failed");
+	if (!error && digest)
+		error = finish_compare(o, &cmp, name, path);
+	sg_pe_compare_free(&cmp);
+	if (copy_fd >= 0)
+		close(copy_fd);
+	return error;
 }
 
 static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *signed_path)
@@ -293,6 +402,10 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, con
 	const char *name = sg_path_base(job->input);
 	int nested = o->format.has_signature &&
 		     o->decision_detail.approval->existing == SG_EXISTING_NEST;
+	/* An unsigned PE is checked by signgate's own digest; anything else by osslsigncode's. */
+	struct copy_digest digest = { copy, &o->format, name, "", SG_OK, "" };
+	struct copy_digest *own =
+		o->format.kind == SG_FORMAT_PE && !o->format.has_signature ? &digest : NULL;
 	char *signed_path = NULL, *stage = NULL;
 	int error;
 
@@ -309,8 +422,8 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, con
 	signed_path = sg_path_join(stage, sg_path_base(job->output));
 	if (!signed_path)
 		error = end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
-	if (!error && !(error = sign_copy(o, ctx, name, copy, signed_path)) &&
-	    !(error = verify_and_prepare(o, ctx, name, signed_path, nested)))
+	if (!error && !(error = sign_and_digest(o, ctx, name, copy, signed_path, own)) &&
+	    !(error = verify_and_prepare(o, ctx, name, signed_path, nested, copy, own)))
 		error = publish(o, ctx, job, signed_path);
 	free(signed_path);
 	sg_workdir_remove(stage);
@@ -320,7 +433,7 @@ static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, con
 
 static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
 {
-	int error = verify_signed(o, ctx, sg_path_base(job->input), copy, 0);
+	int error = verify_signed(o, ctx, sg_path_base(job->input), copy, 0, NULL);
 
 	if (error)
 		return error;

@@ -277,7 +277,8 @@ int sg_stage_create(char **out, const char *dest)
 	return error;
 }
 
-int sg_publish_in_place(sg_digests *out, const char *path, unsigned want)
+int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,
+			const sg_stream_sink *sink)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
 
@@ -286,7 +287,7 @@ int sg_publish_in_place(sg_digests *out, const char *path, unsigned want)
 				    strerror(errno));
 	/* Start writing it to disk now, so that the fsync below has little left to wait for. */
 	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	error = sg_hash_stream_some(out, fd, -1, path, want);
+	error = sg_hash_stream_with(out, fd, -1, path, want, sink);
 	if (error == SG_OK && fchmod(fd, 0644) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: chmod failed: %s", path, strerror(errno));
 	if (error == SG_OK && fsync(fd) != 0)

@@ -4,9 +4,12 @@
 #include "signgate/cert.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
+#include "signgate/hash.h"
+#include "signgate/pe_digest.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -229,9 +232,10 @@ static int extract_signature(const char *osslsigncode, const char *path, const c
  * whole file for it. Returns 1 when done, 0 when the file is not a PE with
  * exactly one certificate entry (then osslsigncode extracts it), or an error.
  */
-static int extract_pe_signature(const char *path, const char *sig_path, const char *name)
+static int extract_pe_signature(const char *path, const char *sig_path, const char *name,
+				char own_digest[2 * SG_PE_DIGEST_LEN + 1])
 {
-	unsigned char h[8], *der = NULL;
+	unsigned char h[8], *der = NULL, md[SG_PE_DIGEST_LEN];
 	const unsigned char *p;
 	sg_format_info info;
 	uint32_t len;
@@ -241,7 +245,17 @@ static int extract_pe_signature(const char *path, const char *sig_path, const ch
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
 	if (sg_format_inspect(&info, fd, name) != SG_OK || info.kind != SG_FORMAT_PE ||
-	    !info.has_signature || pread(fd, h, sizeof(h), (off_t)info.sig_offset) != sizeof(h))
+	    !info.has_signature)
+		goto out;
+	/* The digest is signgate's own check of a signed PE, however its signature is read. */
+	if (own_digest) {
+		if ((error = sg_pe_digest(md, fd, &info, name)) != SG_OK)
+			goto out;
+		sg_hex_encode(own_digest, md, sizeof(md));
+		for (char *c = own_digest; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	}
+	if (pread(fd, h, sizeof(h), (off_t)info.sig_offset) != sizeof(h))
 		goto out;
 	len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
 	/*
@@ -303,13 +317,25 @@ static void copy_result(sg_verify_result *out, const sg_authenticode_result *a)
 		strftime(out->timestamp, sizeof(out->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* signgate's own digest of the file must be the one the signature signs. */
+static int check_digest(sg_verify_result *out, const char *name, const char *computed,
+			const char *signed_digest)
+{
+	if (strcmp(computed, signed_digest) == 0)
+		return SG_OK;
+	return fail(out, name,
+		    "signature %d: the file's digest does not match the signed value (the file "
+		    "was changed after signing): signgate computed %s, the signature signs %s",
+		    out->index, computed, signed_digest);
+}
+
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
 	sg_authenticode_opts ao = { opts->ca_file, opts->tsa_ca_file, opts->crl_file,
 				    opts->pin_sha256, opts->index };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
-	char *dir = NULL, *sig = NULL;
+	char *dir = NULL, *sig = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -322,7 +348,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = sg_workdir_create(&dir);
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (!error && (error = extract_pe_signature(path, sig, name)) == 0)
+	if (!error && (error = extract_pe_signature(path, sig, name,
+						    opts->file_digest ? NULL : own)) == 0)
 		error = extract_signature(opts->osslsigncode, path, sig, out, name);
 	else if (error == 1)
 		error = SG_OK;
@@ -330,8 +357,16 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = fail(out, name, "%s", a->reason);
 	if (!error) {
 		copy_result(out, a);
-		error = run_verify(out, opts, path, name, a->file_digest);
+		if (opts->file_digest && strcmp(opts->file_digest, a->file_digest) != 0)
+			error = fail(out, name,
+				     "signature %d does not sign the approved bytes: their digest is "
+				     "%s, the signature signs %s",
+				     out->index, opts->file_digest, a->file_digest);
+		else if (!opts->file_digest && own[0])
+			error = check_digest(out, name, own, a->file_digest);
 	}
+	if (!error && !opts->file_digest)
+		error = run_verify(out, opts, path, name, a->file_digest);
 	free(sig);
 	sg_workdir_remove(dir);
 	free(dir);

@@ -58,10 +58,12 @@ int sg_stage_create(char **out, const char *dest);
 
 /*
  * Make the finished output at `path` (in a stage folder) ready to publish:
- * compute the digests in `want` of its bytes into `out`, make it 0644 and
+ * compute the digests in `want` of its bytes into `out`, feeding them to
+ * `sink` too (NULL: none; see sg_hash_stream_with()), make it 0644 and
  * fsync it. Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
  */
-int sg_publish_in_place(sg_digests *out, const char *path, unsigned want);
+int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,
+			const sg_stream_sink *sink);
 
 /*
  * Move `tmp` to `dest` atomically. Without `force` an existing `dest` is

@@ -12,7 +12,13 @@
  *     signature, TSA chain), the leaf's chain at the timestamp time (or now),
  *     its code-signing usage, and the pin when one is given;
  *  2. osslsigncode verify -index N must exit 0, and the first digest it
- *     calculated from the file must be the one the signature signs.
+ *     calculated from the file must be the one the signature signs;
+ *  3. for a PE, signgate computes the file's Authenticode digest itself
+ *     (lib/pe_digest.c), and it must be the one the signature signs.
+ * When signing a PE, the caller has already computed that digest from the
+ * bytes it signed and compared the output with them (opts.file_digest):
+ * then 3 stands in for 2, whose digest comes from the same program that
+ * signed, and the output is read once, not twice more.
  */
 #ifndef SIGNGATE_VERIFY_H
 #define SIGNGATE_VERIFY_H
@@ -27,6 +33,12 @@ typedef struct sg_verify_opts {
 	int ignore_crl;           /* do not fetch or require CRLs */
 	const char *pin_sha256;   /* leaf certificate SHA-256 hex; NULL: no pin */
 	int index;                /* signature to check: 0 primary; -1 the last one */
+	/*
+	 * The file's Authenticode digest (upper-case hex SHA-256) as the caller
+	 * computed and established it; osslsigncode verify is then not run.
+	 * NULL: signgate and osslsigncode each compute it from the file.
+	 */
+	const char *file_digest;
 } sg_verify_opts;
 
 typedef struct sg_verify_result {

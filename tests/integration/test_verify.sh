@@ -27,6 +27,7 @@ cp "$T/signed.exe" "$T/modified.exe"
 printf 'Y' | dd of="$T/modified.exe" bs=1 seek=5000 conv=notrunc 2>/dev/null
 sg 3 verify --ca "$PKI/root.pem" "$T/modified.exe"
 expect_in "$T/out" "does not match the signed value"
+expect_in "$T/out" "signgate computed" # its own digest, before osslsigncode's
 
 # Unsigned input.
 sg 3 verify --ca "$PKI/root.pem" "$INST/hello-setup.exe"

@@ -232,7 +232,7 @@ static void test_publish(void)
 	tmp = stage_file(&stage, at("out.msi"), "NEW");
 	CHECK(stage && strncmp(stage, at(".signgate-"), strlen(at(".signgate-"))) == 0);
 	CHECK(stage && stat(stage, &st) == 0 && (st.st_mode & 0777) == 0700);
-	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA1 | SG_DIGEST_SHA256), SG_OK);
+	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA1 | SG_DIGEST_SHA256, NULL), SG_OK);
 	CHECK_INT(d.size, 3);
 	CHECK(d.sha256_hex[0] && d.sha1_hex[0] && !d.sha512_hex[0]);
 	CHECK_INT(file_mode(tmp), 0644);
@@ -250,7 +250,7 @@ static void test_publish(void)
 	/* Without force an existing destination is kept and the staged file removed. */
 	put_file("out.msi", "OLD", 3, 0640);
 	tmp = stage_file(&stage, at("out.msi"), "NEW");
-	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256), SG_OK);
+	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256, NULL), SG_OK);
 	sg_error_clear();
 	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 0), SG_ERR_EXISTS);
 	CHECK_INT(sg_error_code(), SG_ERR_EXISTS);
@@ -265,7 +265,7 @@ static void test_publish(void)
 	sg_workdir_remove(stage);
 	free(stage);
 	tmp = stage_file(&stage, at("out.msi"), "NEW");
-	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256), SG_OK);
+	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256, NULL), SG_OK);
 	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 1), SG_OK);
 	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
 	free(s);
@@ -277,7 +277,7 @@ static void test_publish(void)
 
 	/* A missing staged file; a destination folder that does not exist. */
 	sg_error_clear();
-	CHECK_INT(sg_publish_in_place(&d, at("absent.tmp"), SG_DIGEST_SHA256), SG_ERR_IO);
+	CHECK_INT(sg_publish_in_place(&d, at("absent.tmp"), SG_DIGEST_SHA256, NULL), SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "absent.tmp: cannot open the output");
 	stage = (char *)"sentinel";
 	CHECK_INT(sg_stage_create(&stage, at("nodir/out.msi")), SG_ERR_IO);
