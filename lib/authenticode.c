@@ -6,7 +6,6 @@
 #include "signgate/error.h"
 #include "signgate/hash.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,9 +104,7 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 		X509_SIG_get0(dinfo, &alg, &digest);
 	ok = dinfo && OBJ_obj2nid(alg->algorithm) == NID_sha256 && digest->length == SG_SHA256_LEN;
 	if (ok) {
-		sg_hex_encode(out->file_digest, digest->data, SG_SHA256_LEN);
-		for (char *c = out->file_digest; *c; c++)
-			*c = (char)toupper((unsigned char)*c);
+		sg_hex_encode_upper(out->file_digest, digest->data, SG_SHA256_LEN);
 	}
 	X509_SIG_free(dinfo);
 	return ok ? SG_OK : reject(out, "signature %d: the file digest is not SHA-256", out->index);

@@ -3,7 +3,6 @@
 #include "signgate/error.h"
 #include "signgate/hash.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -45,9 +44,7 @@ int sg_cert_info_from_x509(sg_cert_info *out, X509 *cert)
 	memset(out, 0, sizeof(*out));
 	if (!X509_digest(cert, EVP_sha1(), md, &len) || len != SG_SHA1_LEN)
 		return sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate thumbprint");
-	sg_hex_encode(out->sha1_thumbprint, md, SG_SHA1_LEN);
-	for (char *p = out->sha1_thumbprint; *p; p++)
-		*p = (char)toupper((unsigned char)*p);
+	sg_hex_encode_upper(out->sha1_thumbprint, md, SG_SHA1_LEN);
 	if (!X509_digest(cert, EVP_sha256(), md, &len) || len != SG_SHA256_LEN)
 		return sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate digest");
 	sg_hex_encode(out->sha256, md, SG_SHA256_LEN);

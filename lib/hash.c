@@ -23,6 +23,13 @@ void sg_hex_encode(char *out, const unsigned char *in, size_t len)
 	out[2 * len] = '\0';
 }
 
+void sg_hex_encode_upper(char *out, const unsigned char *in, size_t len)
+{
+	sg_hex_encode(out, in, len);
+	for (; *out; out++)
+		*out = (char)toupper((unsigned char)*out);
+}
+
 int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len)
 {
 	unsigned char md[SG_SHA256_LEN];

@@ -4,7 +4,6 @@
 #include "signgate/pe_digest.h"
 #include "signgate/util.h"
 
-#include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -164,9 +163,7 @@ static void *digest_copy(void *arg)
 		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
 		return NULL;
 	}
-	sg_hex_encode(d->hex, md, sizeof(md));
-	for (char *c = d->hex; *c; c++)
-		*c = (char)toupper((unsigned char)*c);
+	sg_hex_encode_upper(d->hex, md, sizeof(md));
 	return NULL;
 }
 

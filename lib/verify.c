@@ -9,7 +9,6 @@
 #include "signgate/proc.h"
 #include "signgate/util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -251,9 +250,7 @@ static int extract_pe_signature(const char *path, const char *sig_path, const ch
 	if (own_digest) {
 		if ((error = sg_pe_digest(md, fd, &info, name)) != SG_OK)
 			goto out;
-		sg_hex_encode(own_digest, md, sizeof(md));
-		for (char *c = own_digest; *c; c++)
-			*c = (char)toupper((unsigned char)*c);
+		sg_hex_encode_upper(own_digest, md, sizeof(md));
 	}
 	if (pread(fd, h, sizeof(h), (off_t)info.sig_offset) != sizeof(h))
 		goto out;

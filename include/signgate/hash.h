@@ -27,6 +27,9 @@ typedef struct sg_digests {
 void sg_hex_encode(char *out, const unsigned char *in, size_t len);
 
 /* SHA-256 of a buffer as lower-case hex into out[65]. Returns 0 or SG_ERR_CRYPTO. */
+/* sg_hex_encode() in upper case, as Windows prints thumbprints and digests. */
+void sg_hex_encode_upper(char *out, const unsigned char *in, size_t len);
+
 int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len);
 
 /* Which digests a pass computes. */

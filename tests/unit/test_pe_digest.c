@@ -106,9 +106,7 @@ static void own_digest(char out[65], const char *path)
 		setup_fail(path);
 	inspect(&info, fd, path);
 	if (sg_pe_digest(md, fd, &info, path) == SG_OK) {
-		sg_hex_encode(out, md, sizeof(md));
-		for (char *c = out; *c; c++)
-			*c = (char)(*c >= 'a' ? *c - 'a' + 'A' : *c);
+		sg_hex_encode_upper(out, md, sizeof(md));
 	}
 	close(fd);
 }
