@@ -55,6 +55,7 @@ def main():
     children = {pid for _, pid, name, _, ret, _ in events[1:] if name == "execve" and ret == 0}
     progs, io = {}, {}
     marks = []  # (t, label)
+    copy_opens = staged_opens = 0
     for t, pid, name, args, ret, dur in events:
         ours = pid not in children
         if name == "execve" and not ours and ret == 0:
@@ -70,11 +71,15 @@ def main():
             if input_path in args and "O_RDONLY" in args:
                 marks.append((t, "open the input: private copy and digests"))
             elif '/input"' in args and "O_RDONLY" in args:
-                marks.append((t, "copy done: structure check, policy decision"))
+                copy_opens += 1
+                marks.append((t, "copy done: structure check, policy decision" if copy_opens == 1
+                              else "the copy again: its Authenticode digest, or the comparison"))
             elif ".sg-" in args:
                 marks.append((t, "publish: copy + digests into the output folder"))
             elif "/.signgate-" in args:
-                marks.append((t, "publish: digests of the output staged beside it"))
+                staged_opens += 1
+                marks.append((t, "output staged beside it: digests (+ comparison), fsync"
+                              if staged_opens == 1 else "output staged beside it: opened again"))
             elif "audit" in args:
                 marks.append((t, "audit record"))
         elif name == "fsync":
