@@ -7,6 +7,7 @@
 #define SIGNGATE_TEST_CHECK_H
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,17 @@ static inline void check_write_file(const char *path, const void *data, size_t l
 		fprintf(stderr, "test setup failed: cannot write %s\n", path);
 		exit(2);
 	}
+}
+
+/* "DIR/REL", in one of a few rotating buffers: valid until eight more calls. */
+static inline const char *check_path_in(const char *dir, const char *rel)
+{
+	static char bufs[8][PATH_MAX];
+	static int next;
+	char *b = bufs[next++ % 8];
+
+	snprintf(b, PATH_MAX, "%s/%s", dir, rel);
+	return b;
 }
 
 static inline int check_done(void)

@@ -34,25 +34,15 @@ static const char *osslsigncode = "/usr/bin/osslsigncode";
 static char *workdir;
 static const char *current_case = "";
 
-/* A path under the fixture or the work folder, in one of a few rotating buffers. */
-static const char *path_in(const char *dir, const char *rel)
-{
-	static char bufs[8][PATH_MAX];
-	static int next;
-	char *b = bufs[next++ % 8];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, rel);
-	return b;
-}
-
+/* A path under the fixture or the work folder (check_path_in()). */
 static const char *fx(const char *rel)
 {
-	return path_in(fixdir, rel);
+	return check_path_in(fixdir, rel);
 }
 
 static const char *wk(const char *rel)
 {
-	return path_in(workdir, rel);
+	return check_path_in(workdir, rel);
 }
 
 static void setup_fail(const char *what, const sg_proc_result *r)
