@@ -579,10 +579,12 @@ void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_polic
 		/* Never approve from a policy in doubt. */
 		memset(out, 0, sizeof(*out));
 		out->n_reasons = 1;
-		snprintf(out->reasons[0], sizeof(out->reasons[0]),
-			 "%s: the policy changed while signgate ran (%s): nothing is approved "
-			 "from it; run again",
-			 in->name ? in->name : "input", why);
+		/* A reason longer than its slot is cut, as every reason is. */
+		if (snprintf(out->reasons[0], sizeof(out->reasons[0]),
+			     "%s: the policy changed while signgate ran (%s): nothing is approved "
+			     "from it; run again",
+			     in->name ? in->name : "input", why) >= (int)sizeof(out->reasons[0]))
+			out->reasons[0][sizeof(out->reasons[0]) - 2] = '.';
 	}
 	free((void *)v.approval_ptrs);
 	free((void *)v.revoked_ptrs);
