@@ -12,12 +12,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -65,8 +67,12 @@ char *sg_policy_index_path(const char *path)
 	struct stat st;
 	char *out = NULL;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return sg_path_join(path, IDX_FOLDER_NAME);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *sub = sg_path_join(path, IDX_SUBDIR);
+		out = sub ? sg_path_join(sub, IDX_SUBDIR_FILE) : NULL;
+		free(sub);
+		return out;
+	}
 	return asprintf(&out, "%s%s", path, IDX_FILE_SUFFIX) < 0 ? NULL : out;
 }
 
@@ -158,9 +164,6 @@ static int check_references(const struct sg_policy_index *ix, char *why, size_t 
 	for (size_t i = 0; i < h->n_files; i++) {
 		if (ix->files[i].name_off >= h->names_size)
 			return DOUBT("it is damaged (a name out of range)");
-		if (i > 0 && strcmp(ix->names + ix->files[i - 1].name_off,
-				    ix->names + ix->files[i].name_off) >= 0)
-			return DOUBT("it is damaged (names out of order)");
 	}
 	for (size_t i = 0; i < n_obj; i++) {
 		const idx_object *o = &ix->objects[i];
@@ -185,59 +188,115 @@ static int same_stat(const idx_file *f, const struct stat *st)
 	       f->mtime_ns == IDX_NS(st->st_mtim) && f->ctime_ns == IDX_NS(st->st_ctim);
 }
 
-static long find_name(const struct sg_policy_index *ix, const char *name)
-{
-	size_t lo = 0, hi = ix->h->n_files;
+/* The index's file names as a hash set, for the folder's names to be looked up in. */
+typedef struct name_set {
+	uint32_t *slot; /* file index + 1; 0: empty */
+	size_t mask;
+} name_set;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ix->names + ix->files[mid].name_off, name);
-		if (c == 0)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
 }
 
-/* The folder holds exactly the index's *.json files, each with the stat it had. */
-static int check_folder(const struct sg_policy_index *ix, char *why, size_t why_size)
+static const char *name_of(const struct sg_policy_index *ix, size_t i)
 {
-	DIR *d = opendir(ix->dir);
-	unsigned char *seen = calloc(ix->h->n_files, 1);
-	size_t found = 0;
-	struct dirent *e;
-	struct stat st;
-	int rc = 0;
+	return ix->names + ix->files[i].name_off;
+}
 
-	if (!d || !seen) {
-		rc = DOUBT("cannot read the folder: %s", d ? "out of memory" : strerror(errno));
-		goto done;
+/* 0, or 1 when a name is there twice (a damaged index), or -1 out of memory. */
+static int name_set_make(name_set *set, const struct sg_policy_index *ix)
+{
+	size_t size = 16;
+
+	while (size < 2 * ix->h->n_files)
+		size *= 2;
+	if (!(set->slot = calloc(size, sizeof(*set->slot))))
+		return -1;
+	set->mask = size - 1;
+	for (size_t i = 0; i < ix->h->n_files; i++) {
+		size_t at = name_hash(name_of(ix, i)) & set->mask;
+		for (; set->slot[at]; at = (at + 1) & set->mask)
+			if (strcmp(name_of(ix, set->slot[at] - 1), name_of(ix, i)) == 0)
+				return 1;
+		set->slot[at] = (uint32_t)i + 1;
 	}
+	return 0;
+}
+
+static int name_set_has(const name_set *set, const struct sg_policy_index *ix, const char *name)
+{
+	for (size_t at = name_hash(name) & set->mask; set->slot[at]; at = (at + 1) & set->mask)
+		if (strcmp(name_of(ix, set->slot[at] - 1), name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every *.json name in the folder is one of the index's; `*found` of them. */
+static int check_names(const struct sg_policy_index *ix, DIR *d, size_t *found, char *why,
+		       size_t why_size)
+{
+	name_set set = { 0 };
+	struct dirent *e;
+	int rc = name_set_make(&set, ix);
+
+	if (rc)
+		rc = rc < 0 ? DOUBT("out of memory") : DOUBT("it is damaged (a name twice)");
 	while (!rc && (errno = 0, e = readdir(d))) {
-		long i;
 		if (!sg_policy_is_json_name(e->d_name))
 			continue;
-		if ((i = find_name(ix, e->d_name)) < 0)
+		if (!name_set_has(&set, ix, e->d_name))
 			rc = DOUBT("%s is new since it was made", e->d_name);
-		else if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !same_stat(&ix->files[i], &st))
-			rc = DOUBT("%s changed since it was made", e->d_name);
-		else
-			seen[i] = 1, found++;
+		(*found)++;
 	}
 	if (!rc && errno)
 		rc = DOUBT("cannot read the folder: %s", strerror(errno));
-	for (size_t i = 0; !rc && found != ix->h->n_files && i < ix->h->n_files; i++)
-		if (!seen[i])
-			rc = DOUBT("%s is gone since it was made",
-				   ix->names + ix->files[i].name_off);
-done:
-	if (d)
-		closedir(d);
-	free(seen);
+	free(set.slot);
 	return rc;
+}
+
+/*
+ * The folder holds exactly the index's *.json files, each with the stat it
+ * had. Its names are read only when the folder's own stat (`dir`) differs
+ * from the one recorded before the index's build listed them: adding,
+ * removing or renaming a file changes the folder's mtime and ctime.
+ */
+static int check_folder(const struct sg_policy_index *ix, const struct stat *dir, char *why,
+			size_t why_size)
+{
+	const idx_header *h = ix->h;
+	DIR *d = NULL;
+	struct stat st;
+	size_t found = h->n_files;
+	int rc = 0, dfd = -1;
+
+	if ((h->flags & IDX_F_FOLDER_RACY) || h->dir_dev != (uint64_t)dir->st_dev ||
+	    h->dir_ino != (uint64_t)dir->st_ino || h->dir_mtime_ns != IDX_NS(dir->st_mtim) ||
+	    h->dir_ctime_ns != IDX_NS(dir->st_ctim)) {
+		if (!(d = opendir(ix->dir)))
+			return DOUBT("cannot read the folder: %s", strerror(errno));
+		found = 0;
+		rc = check_names(ix, d, &found, why, why_size);
+		closedir(d);
+	}
+	if (!rc && (dfd = open(ix->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		rc = DOUBT("cannot read the folder: %s", strerror(errno));
+	for (size_t i = 0; !rc && i < h->n_files; i++) {
+		if (fstatat(dfd, name_of(ix, i), &st, 0) != 0)
+			rc = DOUBT(errno == ENOENT ? "%s is gone since it was made"
+						   : "%s changed since it was made",
+				   name_of(ix, i));
+		else if (!same_stat(&ix->files[i], &st))
+			rc = DOUBT("%s changed since it was made", name_of(ix, i));
+	}
+	if (dfd >= 0)
+		close(dfd);
+	/* Fewer names than files: the stat of the one missing has said which. */
+	return rc || found == h->n_files ? rc : DOUBT("a policy file is gone since it was made");
 }
 
 static char *file_path(const struct sg_policy_index *ix, size_t i)
@@ -307,6 +366,25 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 	return rc;
 }
 
+/* The index may be changed only by whoever may change the policy: no new way in. */
+static int no_wider(const struct stat *x, const struct stat *policy)
+{
+	return x->st_uid == policy->st_uid && (x->st_mode & 022 & ~policy->st_mode) == 0;
+}
+
+static int check_owner(const char *index, const struct stat *policy, char *why, size_t why_size)
+{
+	struct stat st;
+	char *sub = S_ISDIR(policy->st_mode) ? sg_path_dir(index) : NULL;
+	int ok = lstat(index, &st) == 0 && S_ISREG(st.st_mode) && no_wider(&st, policy);
+
+	if (ok && S_ISDIR(policy->st_mode))
+		ok = sub && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && no_wider(&st, policy);
+	free(sub);
+	return ok ? 0
+		  : DOUBT("its owner or mode lets others change it than may change the policy");
+}
+
 static int read_index(struct sg_policy_index *ix, const char *index, const char *path,
 		      sg_policy_open_info *info)
 {
@@ -325,9 +403,11 @@ static int read_index(struct sg_policy_index *ix, const char *index, const char 
 		return 1;
 	if (stat(path, &st) != 0 || !!S_ISDIR(st.st_mode) != !!(ix->h->flags & IDX_F_FOLDER))
 		return DOUBT("it is for another kind of policy");
+	if (check_owner(index, &st, why, why_size))
+		return 1;
 	if (S_ISDIR(st.st_mode))
 		return !(ix->dir = strdup(path)) ? DOUBT("out of memory")
-						 : check_folder(ix, why, why_size);
+						 : check_folder(ix, &st, why, why_size);
 	if (!(ix->single = strdup(path)))
 		return DOUBT("out of memory");
 	return ix->h->n_files != 1 || !same_stat(&ix->files[0], &st)

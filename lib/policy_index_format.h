@@ -29,20 +29,32 @@
 #define IDX_MAGIC "SGPOLIX\n"
 #define IDX_BYTE_ORDER 0x01020304u
 #define IDX_FORMAT 1
-#define IDX_FOLDER_NAME ".signgate-index"
+/*
+ * A folder's index lives in a subfolder, so that writing it (a temporary
+ * file renamed into place) never changes the policy folder's own mtime: an
+ * unchanged folder stat then shows that no policy file was added, removed or
+ * renamed, without reading 100,000 names. A one-file policy's index is
+ * FILE.sgindex beside it.
+ */
+#define IDX_SUBDIR ".signgate"
+#define IDX_SUBDIR_FILE "index"
 #define IDX_FILE_SUFFIX ".sgindex"
 
 /*
- * A file whose mtime or ctime is not older than the start of the index's
- * build by this margin is "racy": a change within the same timestamp tick
- * would leave its stat unchanged, so the loader reads and hashes it.
+ * A file (or the folder) whose mtime or ctime is not older than the start
+ * of the index's build (a time read from the same file system) by this
+ * margin is "racy": a change within the same timestamp tick would leave its
+ * stat unchanged, so the loader reads and hashes such a file (lists such a
+ * folder). The margin covers small clock steps; timestamps of the same
+ * tick compare equal, which is racy.
  */
-#define IDX_RACY_NS (2LL * 1000000000LL)
+#define IDX_RACY_NS (100LL * 1000000LL)
 
 enum idx_flags {
 	IDX_F_FOLDER = 1,
 	IDX_F_REQUIRE_COSIGN = 2,
 	IDX_F_USES_SHA512 = 4,
+	IDX_F_FOLDER_RACY = 8, /* the folder's stat proves nothing: list it */
 };
 
 enum idx_file_flags {
@@ -65,7 +77,9 @@ typedef struct idx_header {
 	uint64_t n_files, n_approvals, n_revoked, names_size;
 	uint64_t n_keys[IDX_TABLES];
 	int64_t built_ns; /* the file system's time when the build started */
-	uint64_t reserved;
+	/* The policy folder's stat before its files were listed (folders only). */
+	uint64_t dir_dev, dir_ino;
+	int64_t dir_mtime_ns, dir_ctime_ns;
 } idx_header;
 
 typedef struct idx_file {

@@ -380,7 +380,7 @@ static int build(builder *b, const sg_policy *p, int folder)
 	b->h.byte_order = IDX_BYTE_ORDER;
 	b->h.format = IDX_FORMAT;
 	b->h.rules = SG_POLICY_RULES_VERSION;
-	b->h.flags = (folder ? IDX_F_FOLDER : 0) | (p->require_cosign ? IDX_F_REQUIRE_COSIGN : 0) |
+	b->h.flags |= (folder ? IDX_F_FOLDER : 0) | (p->require_cosign ? IDX_F_REQUIRE_COSIGN : 0) |
 		     (p->uses_sha512 ? IDX_F_USES_SHA512 : 0);
 	b->h.n_files = p->n_files;
 	b->h.n_approvals = p->n_approvals;
@@ -485,12 +485,75 @@ static int commit(int fd, const char *tmp, const char *index, const builder *b, 
 	return sg_publish_commit(tmp, index, 1);
 }
 
+/* The subfolder of a folder's index: made with the folder's mode and owner when missing. */
+static int make_subdir(const char *index, const struct stat *policy)
+{
+	char *sub = sg_path_dir(index);
+	struct stat st;
+	int error = SG_OK;
+
+	if (!sub)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (mkdir(sub, policy->st_mode & 0777) == 0) {
+		if (chown(sub, policy->st_uid, policy->st_gid) != 0 && errno != EPERM)
+			error = sg_error_set(SG_ERR_IO, "%s: %s", sub, strerror(errno));
+	} else if (errno != EEXIST) {
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", sub, strerror(errno));
+	}
+	if (!error && (lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode)))
+		error = sg_error_set(SG_ERR_IO, "%s: not a folder", sub);
+	free(sub);
+	return error;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The build's start on the file system's own clock (the temporary index's
+ * mtime, set to now), read before any policy file is listed or read; for a
+ * folder, also its stat, after waiting (at most 3 s) until the clock has
+ * left the folder's last change behind: a policy just approved would
+ * otherwise leave the folder racy, and every signing would list it.
+ */
+static int start_build(builder *b, int fd, const char *path, const char *tmp, int folder)
+{
+	struct stat st;
+
+	for (int tries = 0;; tries++) {
+		if (futimens(fd, NULL) != 0 || fstat(fd, &st) != 0)
+			return sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
+		b->h.built_ns = IDX_NS(st.st_mtim);
+		if (!folder)
+			return SG_OK;
+		if (stat(path, &st) != 0)
+			return sg_error_set(SG_ERR_IO, "%s: %s", path, strerror(errno));
+		if ((IDX_NS(st.st_mtim) < b->h.built_ns - IDX_RACY_NS &&
+		     IDX_NS(st.st_ctim) < b->h.built_ns - IDX_RACY_NS) ||
+		    tries == 300)
+			break;
+		sleep_ms(10);
+	}
+	b->h.dir_dev = st.st_dev;
+	b->h.dir_ino = st.st_ino;
+	b->h.dir_mtime_ns = IDX_NS(st.st_mtim);
+	b->h.dir_ctime_ns = IDX_NS(st.st_ctim);
+	if (b->h.dir_mtime_ns >= b->h.built_ns - IDX_RACY_NS ||
+	    b->h.dir_ctime_ns >= b->h.built_ns - IDX_RACY_NS)
+		b->h.flags |= IDX_F_FOLDER_RACY;
+	return SG_OK;
+}
+
 int sg_policy_index_write(const char *path, int *loaded)
 {
 	char *index = sg_policy_index_path(path), *tmp = NULL;
 	builder b = { 0 };
 	sg_policy *p = NULL;
-	struct stat st, tst;
+	struct stat st;
 	int fd = -1, error;
 
 	*loaded = 0;
@@ -498,19 +561,27 @@ int sg_policy_index_write(const char *path, int *loaded)
 		error = index ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", path,
 					     strerror(errno))
 			      : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (S_ISDIR(st.st_mode) && (error = make_subdir(index, &st)))
+		;
 	else if (asprintf(&tmp, "%s.XXXXXX", index) < 0)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory"), tmp = NULL;
-	else if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fstat(fd, &tst) != 0)
+	else if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
 	else
-		error = SG_OK;
-	/* The build's start on the file system's own clock, before any policy file is read. */
-	b.h.built_ns = error ? 0 : IDX_NS(tst.st_mtim);
+		error = start_build(&b, fd, path, tmp, S_ISDIR(st.st_mode));
 	if (!error && (error = sg_policy_load(&p, path)) == SG_OK) {
 		*loaded = 1;
 		if (!(error = check_lint(p)) && !(error = build(&b, p, S_ISDIR(st.st_mode)))) {
-			error = commit(fd, tmp, index, &b, st.st_mode & 0666);
+			/* The policy's owner, where we may (root indexing someone's policy). */
+			if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
+				error = sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
+			if (!error)
+				error = commit(fd, tmp, index, &b, st.st_mode & 0666);
+			else
+				close(fd);
 			fd = -1;
+			if (error)
+				unlink(tmp);
 		}
 	}
 	if (fd >= 0) {

@@ -39,7 +39,7 @@ static const char policy_help[] =
 	"           products the catalog lists as vendor-signed, and approvals\n"
 	"           without provenance\n"
 	"  show     the approvals as a table or JSON Lines, filtered\n"
-	"  index    load the policy in full and write its index (DIR/.signgate-index,\n"
+	"  index    load the policy in full and write its index (DIR/.signgate/index,\n"
 	"           or FILE.sgindex beside a one-file policy), so that signing opens\n"
 	"           a large policy in milliseconds; 'policy approve' rewrites it. A\n"
 	"           missing or out-of-date index only makes signing load every file\n"

@@ -136,9 +136,11 @@ int sg_policy_open(sg_policy **out, const char *path, sg_policy_open_info *info)
 
 /*
  * Load the policy at `path` in full and write its index: for a folder
- * PATH/.signgate-index, for a single file PATH.sgindex, replaced atomically
- * (temporary file, fsync, rename, fsync of the folder), with the mode of the
- * policy folder or file less execute bits. Nothing is written when the
+ * PATH/.signgate/index (a subfolder, so that writing the index leaves the
+ * policy folder's own timestamps alone), for a single file PATH.sgindex;
+ * replaced atomically (temporary file, fsync, rename, fsync of the folder),
+ * with the owner (where allowed) and the mode, less execute bits, of the
+ * policy folder or file. Nothing is written when the
  * policy does not load. `*loaded` tells the two failures apart: 0 when the
  * policy does not load (the load's error is returned, SG_ERR_CONFIG or
  * SG_ERR_IO), 1 when it loads but the index cannot be written (SG_ERR_IO).

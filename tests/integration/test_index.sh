@@ -23,13 +23,13 @@ sg 0 check --config "$CFG" "$pe"
 expect_not_in "$T/err" "note:"
 
 sg 0 policy index --config "$CFG"
-expect_in "$T/out" "$POL/: index written to $POL/.signgate-index"
-[ -s "$POL/.signgate-index" ] || fail "no index written"
+expect_in "$T/out" "$POL/: index written to $POL/.signgate/index"
+[ -s "$POL/.signgate/index" ] || fail "no index written"
 ok
 # The folder's mode less execute bits: no wider access than the policy's own.
-expect_same "$(stat -c %a "$POL/.signgate-index")" "$(printf '%o' $((0$(stat -c %a "$POL") & 0666)))"
+expect_same "$(stat -c %a "$POL/.signgate/index")" "$(printf '%o' $((0$(stat -c %a "$POL") & 0666)))"
 sg 0 policy index --policy "$POL" --json
-expect_in "$T/out" '"index":"'"$POL/.signgate-index"'"'
+expect_in "$T/out" '"index":"'"$POL/.signgate/index"'"'
 
 # Signing through the index: no note, the same approval file and SHA-256 in the record.
 sg 0 sign --config "$CFG" --out-dir "$T/signed" -j 2 "$pe" "$other"
@@ -92,11 +92,11 @@ expect_in "$T/err" "one.json changed since it was made"
 
 # policy approve writes the index with the approval.
 config_set policy '"policy/"'
-rm "$POL/.signgate-index"
+rm -r "$POL/.signgate"
 msi=$INST/hello-1.0.msi
 SIGNGATE_APPROVER="Jane Approver" sg 0 policy approve --config "$CFG" --product HelloMsi \
 	--vendor Example --version 1.0 --ticket CHG-7 --sha256 "$(sha256 "$msi")" "$msi"
-[ -s "$POL/.signgate-index" ] || fail "policy approve wrote no index"
+[ -s "$POL/.signgate/index" ] || fail "policy approve wrote no index"
 ok
 sg 0 check --config "$CFG" "$msi" "$other"
 expect_not_in "$T/err" "note:"
