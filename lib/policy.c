@@ -380,8 +380,8 @@ int sg_policy_parse_approval(sg_approval *out, const char *text, size_t len, con
 	return error;
 }
 
-int sg_policy_parse_revocation(sg_revocation *out, const char *text, size_t len,
-			       const char *origin, size_t ordinal)
+int sg_policy_parse_revocation(sg_revocation *out, const char *text, size_t len, const char *origin,
+			       size_t ordinal)
 {
 	where w = { origin, "revocation", ordinal, NULL };
 	json_t *obj = load_object(text, len, &w);

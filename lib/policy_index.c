@@ -32,9 +32,9 @@ struct sg_policy_index {
 	const idx_object *objects; /* approvals, then revocations */
 	const idx_key *keys[IDX_TABLES];
 	const char *names;
-	char *dir;                /* the policy folder; NULL for a one-file policy */
-	char *single;             /* the one-file policy */
-	sg_approval **approvals;  /* parsed when a decision needs them */
+	char *dir;               /* the policy folder; NULL for a one-file policy */
+	char *single;            /* the one-file policy */
+	sg_approval **approvals; /* parsed when a decision needs them */
 	sg_revocation **revoked;
 };
 
@@ -100,7 +100,8 @@ void sg_policy_index_free(struct sg_policy_index *ix)
 }
 
 /* Why the index is not used: recorded in `why`; returns 1 (a doubt, not an error). */
-static int doubt(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int doubt(char *why, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int doubt(char *why, size_t size, const char *fmt, ...)
 {
@@ -381,8 +382,7 @@ static int check_owner(const char *index, const struct stat *policy, char *why, 
 	if (ok && S_ISDIR(policy->st_mode))
 		ok = sub && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && no_wider(&st, policy);
 	free(sub);
-	return ok ? 0
-		  : DOUBT("its owner or mode lets others change it than may change the policy");
+	return ok ? 0 : DOUBT("its owner or mode lets others change it than may change the policy");
 }
 
 static int read_index(struct sg_policy_index *ix, const char *index, const char *path,
@@ -590,8 +590,9 @@ static int first_of_name(struct sg_policy_index *ix, const sg_policy *p, const c
 			 idlist *apps, char *why, size_t why_size)
 {
 	idlist named = { 0 };
-	int rc = lookup(ix, IDX_APPROVAL_NAME, sg_idx_name_key(name), &named) ? DOUBT("out of memory")
-									      : 0;
+	int rc = lookup(ix, IDX_APPROVAL_NAME, sg_idx_name_key(name), &named)
+			 ? DOUBT("out of memory")
+			 : 0;
 
 	idlist_order(&named);
 	for (size_t i = 0; !rc && i < named.n; i++) {

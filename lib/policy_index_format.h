@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IDX_MAGIC "SGPOLIX\n"
+#define IDX_MAGIC      "SGPOLIX\n"
 #define IDX_BYTE_ORDER 0x01020304u
-#define IDX_FORMAT 1
+#define IDX_FORMAT     1
 /*
  * A folder's index lives in a subfolder, so that writing it (a temporary
  * file renamed into place) never changes the policy folder's own mtime: an
@@ -36,7 +36,7 @@
  * renamed, without reading 100,000 names. A one-file policy's index is
  * FILE.sgindex beside it.
  */
-#define IDX_SUBDIR ".signgate"
+#define IDX_SUBDIR      ".signgate"
 #define IDX_SUBDIR_FILE "index"
 #define IDX_FILE_SUFFIX ".sgindex"
 

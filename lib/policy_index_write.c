@@ -173,14 +173,16 @@ static int same_str(const char *a, const char *b)
 
 static int same_approval(const sg_approval *a, const sg_approval *b)
 {
-	const char *x[] = { a->id,	    a->product,	    a->vendor,	a->version, a->file,
-			    a->sha256,	    a->sha512,	    a->source,	a->approved_by,
-			    a->ticket,	    a->approved_at, a->expires, a->description,
-			    a->url,	    a->accept_unsigned, a->provenance, a->origin };
-	const char *y[] = { b->id,	    b->product,	    b->vendor,	b->version, b->file,
-			    b->sha256,	    b->sha512,	    b->source,	b->approved_by,
-			    b->ticket,	    b->approved_at, b->expires, b->description,
-			    b->url,	    b->accept_unsigned, b->provenance, b->origin };
+	const char *x[] = { a->id,          a->product, a->vendor,          a->version,
+			    a->file,        a->sha256,  a->sha512,          a->source,
+			    a->approved_by, a->ticket,  a->approved_at,     a->expires,
+			    a->description, a->url,     a->accept_unsigned, a->provenance,
+			    a->origin };
+	const char *y[] = { b->id,          b->product, b->vendor,          b->version,
+			    b->file,        b->sha256,  b->sha512,          b->source,
+			    b->approved_by, b->ticket,  b->approved_at,     b->expires,
+			    b->description, b->url,     b->accept_unsigned, b->provenance,
+			    b->origin };
 
 	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
 		if (!same_str(x[i], y[i]))
@@ -268,7 +270,8 @@ static int add_objects(builder *b, const sg_policy *p, size_t i, size_t *next_a,
 		error = sg_error_set(SG_ERR_CONFIG, "%s: cannot find its lists for the index",
 				     f->path);
 	else if (*next_a + na > p->n_approvals || *next_r + nr > p->n_revoked)
-		error = sg_error_set(SG_ERR_CONFIG, "%s: more objects than the policy has", f->path);
+		error = sg_error_set(SG_ERR_CONFIG, "%s: more objects than the policy has",
+				     f->path);
 	for (size_t k = 0; !error && k < na; k++) {
 		const sg_approval *a = &p->approvals[*next_a + k];
 		idx_object o = { i, apps[k].off, apps[k].len, k };
@@ -309,7 +312,8 @@ static int add_file(builder *b, const sg_policy *p, size_t i)
 	rec->ctime_ns = IDX_NS(st.st_ctim);
 	if (rec->size != f->len)
 		return sg_error_set(SG_ERR_IO, "%s: changed while the index was made", f->path);
-	if (rec->mtime_ns >= b->h.built_ns - IDX_RACY_NS || rec->ctime_ns >= b->h.built_ns - IDX_RACY_NS)
+	if (rec->mtime_ns >= b->h.built_ns - IDX_RACY_NS ||
+	    rec->ctime_ns >= b->h.built_ns - IDX_RACY_NS)
 		rec->flags |= IDX_FILE_RACY;
 	for (size_t k = 0; k < p->n_products; k++)
 		if (strcmp(p->products[k].origin, f->path) == 0)
@@ -381,7 +385,7 @@ static int build(builder *b, const sg_policy *p, int folder)
 	b->h.format = IDX_FORMAT;
 	b->h.rules = SG_POLICY_RULES_VERSION;
 	b->h.flags |= (folder ? IDX_F_FOLDER : 0) | (p->require_cosign ? IDX_F_REQUIRE_COSIGN : 0) |
-		     (p->uses_sha512 ? IDX_F_USES_SHA512 : 0);
+		      (p->uses_sha512 ? IDX_F_USES_SHA512 : 0);
 	b->h.n_files = p->n_files;
 	b->h.n_approvals = p->n_approvals;
 	b->h.n_revoked = p->n_revoked;
@@ -393,7 +397,8 @@ static int build(builder *b, const sg_policy *p, int folder)
 		if (!(error = add_file(b, p, i)))
 			error = add_objects(b, p, i, &next_a, &next_r);
 	if (!error && (next_a != p->n_approvals || next_r != p->n_revoked))
-		error = sg_error_set(SG_ERR_CONFIG, "the policy's lists were not all found for the index");
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "the policy's lists were not all found for the index");
 	if (!error)
 		error = build_keys(b, p);
 	/* Pad the names so that the digest after them stays aligned. */
@@ -548,40 +553,49 @@ static int start_build(builder *b, int fd, const char *path, const char *tmp, in
 	return SG_OK;
 }
 
+/* The temporary index and the build's start, before the policy is read. */
+static int prepare(builder *b, int *fd, char **tmp, const char *index, const char *path,
+		   const struct stat *st)
+{
+	int error = S_ISDIR(st->st_mode) ? make_subdir(index, st) : SG_OK;
+
+	if (!error && asprintf(tmp, "%s.XXXXXX", index) < 0) {
+		*tmp = NULL;
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	if (!error && (*fd = mkostemp(*tmp, O_CLOEXEC)) < 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", *tmp, strerror(errno));
+	if (!error)
+		error = start_build(b, *fd, path, *tmp, S_ISDIR(st->st_mode));
+	return error;
+}
+
 int sg_policy_index_write(const char *path, int *loaded)
 {
 	char *index = sg_policy_index_path(path), *tmp = NULL;
 	builder b = { 0 };
 	sg_policy *p = NULL;
 	struct stat st;
-	int fd = -1, error;
+	int fd = -1, error, prepared;
 
 	*loaded = 0;
-	if (!index || stat(path, &st) != 0)
-		error = index ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", path,
-					     strerror(errno))
-			      : sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (S_ISDIR(st.st_mode) && (error = make_subdir(index, &st)))
-		;
-	else if (asprintf(&tmp, "%s.XXXXXX", index) < 0)
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory"), tmp = NULL;
-	else if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-	else
-		error = start_build(&b, fd, path, tmp, S_ISDIR(st.st_mode));
-	if (!error && (error = sg_policy_load(&p, path)) == SG_OK) {
+	if (stat(path, &st) != 0)
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", path,
+				    strerror(errno));
+	prepared = !index ? sg_error_set(SG_ERR_NOMEM, "out of memory")
+			  : prepare(&b, &fd, &tmp, index, path, &st);
+	/* The policy is loaded even when no index can be written: the caller must know. */
+	if ((error = sg_policy_load(&p, path)) == SG_OK) {
 		*loaded = 1;
-		if (!(error = check_lint(p)) && !(error = build(&b, p, S_ISDIR(st.st_mode)))) {
+		if (prepared)
+			error = prepared;
+		else if (!(error = check_lint(p)) && !(error = build(&b, p, S_ISDIR(st.st_mode))) &&
+			 fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
 			/* The policy's owner, where we may (root indexing someone's policy). */
-			if (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
-				error = sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
-			if (!error)
-				error = commit(fd, tmp, index, &b, st.st_mode & 0666);
-			else
-				close(fd);
+			error = sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
+		if (!error) {
+			error = commit(fd, tmp, index, &b, st.st_mode & 0666);
 			fd = -1;
-			if (error)
-				unlink(tmp);
 		}
 	}
 	if (fd >= 0) {

@@ -27,8 +27,8 @@ int sg_policy_is_json_name(const char *name);
  */
 int sg_policy_parse_approval(sg_approval *out, const char *text, size_t len, const char *origin,
 			     size_t file_index, size_t ordinal);
-int sg_policy_parse_revocation(sg_revocation *out, const char *text, size_t len,
-			       const char *origin, size_t ordinal);
+int sg_policy_parse_revocation(sg_revocation *out, const char *text, size_t len, const char *origin,
+			       size_t ordinal);
 
 /* Free what an approval or a revocation holds (not the struct itself). */
 void sg_policy_approval_clear(sg_approval *a);

@@ -273,7 +273,8 @@ static int index_policy(const policy_opts *o, const char *path)
 		return loaded ? CLI_EXIT_OPERATIONAL : rc;
 	}
 	if (o->json) {
-		json_t *obj = json_pack("{s:s, s:b, s:s?}", "policy", path, "ok", 1, "index", index);
+		json_t *obj =
+			json_pack("{s:s, s:b, s:s?}", "policy", path, "ok", 1, "index", index);
 		cli_print_json(obj);
 		json_decref(obj);
 	} else {
@@ -320,15 +321,16 @@ int cmd_policy(int argc, char **argv)
 	if (verb && strcmp(verb, "cosign") == 0)
 		return cmd_policy_cosign(argc - 1, argv + 1);
 	if (!verb || (strcmp(verb, "lint") && strcmp(verb, "show") && strcmp(verb, "index")))
-		return cli_usage_error("policy", "expected 'policy approve', 'policy lint', "
-						 "'policy show', 'policy index' or 'policy cosign'");
+		return cli_usage_error("policy",
+				       "expected 'policy approve', 'policy lint', "
+				       "'policy show', 'policy index' or 'policy cosign'");
 	rc = parse(&o, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	rc = policy_path(&o, &cfg, &path);
 	if (rc)
 		return rc;
-	rc = strcmp(verb, "lint") == 0	  ? lint(&o, path)
+	rc = strcmp(verb, "lint") == 0    ? lint(&o, path)
 	     : strcmp(verb, "index") == 0 ? index_policy(&o, path)
 					  : show(&o, path);
 	sg_config_free(cfg);

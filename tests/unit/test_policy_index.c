@@ -106,31 +106,32 @@ static void make_policy_text(void)
 			      approval("a2", "Plain", 1, 1, ", \"expires\": \"2020-01-01\""),
 			      approval("a3", "Plain", -1, 2, awkward),
 			      approval("a4", "Signed", 3, -1, ", \"file\": \"three.exe\""),
-			      approval("a5", "Plain", 4, -1, ", \"existing_signature\": \"replace\"") },
+			      approval("a5", "Plain", 4, -1,
+				       ", \"existing_signature\": \"replace\"") },
 			    { NULL },
 			    NULL };
-	files[1] = (pfile){
-		"b.json",
-		{ approval("b1", "Plain", 1, -1, ", \"expires\": \"2031-01-01\""),
-		  approval("b2", "Plain", 5, -1, ", \"file\": \"five.exe\""),
-		  approval("b3", "Signed", 6, 6, ", \"accept_unsigned\": \"vendor ships unsigned\""),
-		  approval("b4", "Plain", 0, -1,
-			   ", \"file\": \"zero.exe\", \"expires\": \"2028-01-01\"") },
-		{ revocation(5, -1, "b2 pulled by the vendor") },
-		NULL
-	};
+	files[1] = (pfile){ "b.json",
+			    { approval("b1", "Plain", 1, -1, ", \"expires\": \"2031-01-01\""),
+			      approval("b2", "Plain", 5, -1, ", \"file\": \"five.exe\""),
+			      approval("b3", "Signed", 6, 6,
+				       ", \"accept_unsigned\": \"vendor ships unsigned\""),
+			      approval("b4", "Plain", 0, -1,
+				       ", \"file\": \"zero.exe\", \"expires\": \"2028-01-01\"") },
+			    { revocation(5, -1, "b2 pulled by the vendor") },
+			    NULL };
 	files[2] = (pfile){ "c.json",
 			    { NULL },
 			    { revocation(-1, 2, "bad build"), revocation(7, -1, "never approved"),
 			      revocation(8, 8, "revoked twice") },
 			    NULL };
-	files[3] = (pfile){ "d.json",
-			    { approval("d1", "Plain", 8, -1, ", \"file\": \"zero.exe\""),
-			      approval("d2", "Plain", 9, 9,
-				       ", \"file\": \"nine.exe\", \"existing_signature\": \"nest\""),
-			      approval("d3", "Plain", 0, 3, ", \"file\": \"zero.exe\"") },
-			    { revocation(8, -1, "revoked again") },
-			    NULL };
+	files[3] =
+		(pfile){ "d.json",
+			 { approval("d1", "Plain", 8, -1, ", \"file\": \"zero.exe\""),
+			   approval("d2", "Plain", 9, 9,
+				    ", \"file\": \"nine.exe\", \"existing_signature\": \"nest\""),
+			   approval("d3", "Plain", 0, 3, ", \"file\": \"zero.exe\"") },
+			 { revocation(8, -1, "revoked again") },
+			 NULL };
 	files[4] = (pfile){ "e.json",
 			    { approval("e1", "Signed", 6, -1, ", \"expires\": \"2027-06-30\"") },
 			    { NULL },
@@ -255,7 +256,8 @@ static int same_decision(const sg_policy *full, const sg_policy *fast, const sg_
 		CHECK_STR(b.approval->origin, a.approval->origin);
 		CHECK_STR(fb->path, fa->path);
 		CHECK_STR(fb->sha256, fa->sha256);
-		CHECK(fb->bytes && fb->len == fa->len && memcmp(fb->bytes, fa->bytes, fa->len) == 0);
+		CHECK(fb->bytes && fb->len == fa->len &&
+		      memcmp(fb->bytes, fa->bytes, fa->len) == 0);
 	}
 	if (check_failed != before)
 		fprintf(stderr, "  for %s sha256 %.20s sha512 %.20s signed %d\n", in->name,
@@ -266,7 +268,8 @@ static int same_decision(const sg_policy *full, const sg_policy *fast, const sg_
 /* Every name x SHA-256 x SHA-512 x signed x date; returns how many were approved. */
 static int compare_grid(const sg_policy *full, const sg_policy *fast)
 {
-	static const char *const names[] = { "zero.exe", "three.exe", "five.exe", "nine.exe", "x.exe" };
+	static const char *const names[] = { "zero.exe", "three.exe", "five.exe", "nine.exe",
+					     "x.exe" };
 	const time_t dates[] = { utc(2026, 6, 1), utc(2029, 6, 1) };
 	int approved = 0;
 
@@ -277,10 +280,13 @@ static int compare_grid(const sg_policy *full, const sg_policy *fast)
 					for (size_t t = 0; t < 2; t++) {
 						sg_policy_input in = {
 							names[n], s256[h],
-							k == 0 ? s512[h] : k == 1 ? s512[(h + 1) % N_DIGESTS] : "",
+							k == 0   ? s512[h]
+							: k == 1 ? s512[(h + 1) % N_DIGESTS]
+								 : "",
 							sig
 						};
-						approved += same_decision(full, fast, &in, dates[t]);
+						approved +=
+							same_decision(full, fast, &in, dates[t]);
 					}
 	return approved;
 }
@@ -311,7 +317,8 @@ static void test_same_decisions(const char *path, int want_files_at_open)
 	sg_policy_free(full);
 }
 
-/* Open `path` expecting the index not to be used (`why` says `reason`), and the full load's decisions. */
+/* Open `path` expecting the index not to be used (`why` says `reason`), and the full load's
+ * decisions. */
 static void expect_stale(const char *path, const char *reason)
 {
 	sg_policy_open_info info;
@@ -347,7 +354,8 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* Change a byte of `path` in place (same size), keeping its mtime: as `touch -d` would set it back. */
+/* Change a byte of `path` in place (same size), keeping its mtime: as `touch -d` would set it back.
+ */
 static void edit_in_place(const char *path, const char *from, const char *to)
 {
 	struct stat st;
@@ -440,6 +448,14 @@ static void test_staleness(void)
 	/* The index of a one-file policy copied beside a folder, and the reverse. */
 	copy_file(at("one.json.sgindex"), at("kind/.signgate/index"));
 	expect_stale(at("kind"), "another kind of policy");
+
+	/* An index others may write (the folder is 0755): not used. */
+	chmod(at("eq/.signgate/index"), 0666);
+	expect_stale(at("eq"), "lets others change it");
+	chmod(at("eq/.signgate/index"), 0644);
+	chmod(at("eq/.signgate"), 0777);
+	expect_stale(at("eq"), "lets others change it");
+	chmod(at("eq/.signgate"), 0755);
 }
 
 /*
@@ -465,8 +481,9 @@ static void test_racy(void)
 	p = open_policy(at("racy"), &info);
 	CHECK_INT(info.indexed, 1);
 	for (size_t i = 0; i < p->n_files; i++) /* b.json, and the catalog, parsed when opened */
-		CHECK_INT(p->files[i].bytes != NULL, strstr(full->files[i].path, "/b.json") ||
-							     strstr(full->files[i].path, "/catalog.json"));
+		CHECK_INT(p->files[i].bytes != NULL,
+			  strstr(full->files[i].path, "/b.json") ||
+				  strstr(full->files[i].path, "/catalog.json"));
 	compare_grid(full, p);
 	sg_policy_free(p);
 	sg_policy_free(full);
@@ -495,7 +512,8 @@ static void test_changed_during_run(void)
 	CHECK(d.approval == NULL);
 	CHECK_CONTAINS(d.reasons[0], "the policy changed while signgate ran");
 	CHECK_CONTAINS(d.reasons[0], "e.json no longer has the bytes the index was made from");
-	/* a.json and b.json were read before the change: their bytes still decide, as in a full load. */
+	/* a.json and b.json were read before the change: their bytes still decide, as in a full
+	 * load. */
 	in.sha256_hex = s256[1];
 	in.name = "x.exe";
 	sg_policy_decide(&d, p, &in, utc(2026, 6, 1));
@@ -512,6 +530,14 @@ static void test_write_refusals(void)
 	CHECK_INT(sg_policy_index_write(at("broken"), &loaded), SG_ERR_CONFIG);
 	CHECK_INT(loaded, 0);
 	CHECK(access(at("broken/.signgate/index"), F_OK) != 0);
+	/* A policy that loads, but whose index cannot be written: the caller can tell. */
+	mkdir(at("blocked"), 0755);
+	put(at("blocked/a.json"), "{\"approvals\": []}");
+	put(at("blocked/.signgate"), "not a folder");
+	loaded = -1;
+	CHECK_INT(sg_policy_index_write(at("blocked"), &loaded), SG_ERR_IO);
+	CHECK_INT(loaded, 1);
+	CHECK_CONTAINS(sg_error_last(), ".signgate: not a folder");
 	{
 		sg_policy_open_info info;
 		sg_policy *p = (sg_policy *)&info;
@@ -525,8 +551,8 @@ static void test_write_refusals(void)
 
 int main(void)
 {
-	static const char *const copies[] = { "eq",     "edit",   "add",  "remove", "rename",
-					       "rename2", "trunc", "other", "kind",   "during" };
+	static const char *const copies[] = { "eq",      "edit",  "add",   "remove", "rename",
+					      "rename2", "trunc", "other", "kind",   "during" };
 
 	if (!mkdtemp(tmpdir))
 		return 2;
