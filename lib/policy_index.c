@@ -31,6 +31,7 @@ struct sg_policy_index {
 	const idx_file *files;
 	const idx_object *objects; /* approvals, then revocations */
 	const idx_key *keys[IDX_TABLES];
+	const unsigned char *blocks; /* SHA-256 of each block of the big files */
 	const char *names;
 	char *dir;               /* the policy folder; NULL for a one-file policy */
 	char *single;            /* the one-file policy */
@@ -149,6 +150,10 @@ static int check_layout(struct sg_policy_index *ix, char *why, size_t why_size)
 		ix->keys[t] = (const idx_key *)(ix->raw + at);
 		at += h->n_keys[t] * sizeof(idx_key);
 	}
+	if (h->n_blocks > ix->raw_len / 32 || at > ix->raw_len)
+		return DOUBT("it is damaged (counts out of range)");
+	ix->blocks = ix->raw + at;
+	at += h->n_blocks * 32;
 	ix->names = (const char *)ix->raw + at;
 	if (at + h->names_size + 32 != ix->raw_len || h->names_size == 0 ||
 	    ix->names[h->names_size - 1] != '\0')
@@ -163,8 +168,12 @@ static int check_references(const struct sg_policy_index *ix, char *why, size_t 
 	size_t n_obj = h->n_approvals + h->n_revoked;
 
 	for (size_t i = 0; i < h->n_files; i++) {
-		if (ix->files[i].name_off >= h->names_size)
+		const idx_file *f = &ix->files[i];
+		if (f->name_off >= h->names_size)
 			return DOUBT("it is damaged (a name out of range)");
+		if (f->block_first > h->n_blocks ||
+		    IDX_BLOCKS(f->size) > h->n_blocks - f->block_first)
+			return DOUBT("it is damaged (blocks out of range)");
 	}
 	for (size_t i = 0; i < n_obj; i++) {
 		const idx_object *o = &ix->objects[i];
@@ -330,6 +339,7 @@ static int load_file(const struct sg_policy_index *ix, const sg_policy *p, size_
 		free(bytes);
 		return 1;
 	}
+	free(f->path); /* set when only some blocks were read before */
 	f->path = path;
 	f->bytes = bytes;
 	f->len = len;
@@ -540,20 +550,106 @@ static int lookup_digest(const struct sg_policy_index *ix, int t, const char *he
 	return sg_idx_digest_key(&key, hex, nbytes) ? lookup(ix, t, key, out) : 0;
 }
 
+/* Name, SHA-256 and size of a file whose bytes are not all read (see object_text()). */
+static int describe_file(const struct sg_policy_index *ix, const sg_policy *p, size_t i, char *why,
+			 size_t why_size)
+{
+	sg_policy_file *f = &p->files[i];
+
+	if (!f->path && !(f->path = file_path(ix, i)))
+		return DOUBT("out of memory");
+	sg_hex_encode(f->sha256, ix->files[i].sha256, 32);
+	f->len = ix->files[i].size;
+	return 0;
+}
+
+/*
+ * Read the blocks of big file `i` that hold bytes off..off+len, each checked
+ * against its SHA-256 in the index, into a new buffer `*buf`; `*text` is
+ * the object's first byte in it.
+ */
+static int read_blocks(const struct sg_policy_index *ix, const sg_policy *p, size_t i,
+		       const idx_object *o, char **buf, const char **text, char *why,
+		       size_t why_size)
+{
+	const idx_file *rec = &ix->files[i];
+	uint64_t first = o->off / IDX_BLOCK, last = (o->off + o->len - 1) / IDX_BLOCK;
+	uint64_t start = first * IDX_BLOCK, end = (last + 1) * IDX_BLOCK;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	size_t got = 0;
+	int fd, rc = 0;
+
+	if (end > rec->size)
+		end = rec->size;
+	if (describe_file(ix, p, i, why, why_size))
+		return 1;
+	if (!(*buf = malloc(end - start)))
+		return DOUBT("out of memory");
+	fd = open(p->files[i].path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	while (fd >= 0 && got < end - start) {
+		ssize_t n = pread(fd, *buf + got, end - start - got, (off_t)(start + got));
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			break;
+		got += n > 0 ? (size_t)n : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	for (uint64_t k = first; got == end - start && !rc && k <= last; k++) {
+		size_t off = (k - first) * IDX_BLOCK;
+		size_t n = end - start - off < IDX_BLOCK ? end - start - off : IDX_BLOCK;
+		rc = !EVP_Digest(*buf + off, n, md, NULL, EVP_sha256(), NULL) ||
+		     memcmp(md, ix->blocks + 32 * (rec->block_first + k), 32) != 0;
+	}
+	if (rc || got != end - start) {
+		free(*buf);
+		*buf = NULL;
+		return DOUBT("%s no longer has the bytes the index was made from",
+			     p->files[i].path);
+	}
+	*text = *buf + (o->off - start);
+	return 0;
+}
+
+/*
+ * The JSON text of object `o`: in its file's bytes, read (and checked)
+ * whole; or, for a big file when no co-signature needs its bytes, only the
+ * blocks that hold it, in `*buf` (free it).
+ */
+static int object_text(const struct sg_policy_index *ix, const sg_policy *p, const idx_object *o,
+		       char **buf, const char **text, char *why, size_t why_size)
+{
+	const sg_policy_file *f = &p->files[o->file];
+
+	*buf = NULL;
+	if (!f->bytes && IDX_BLOCKS(ix->files[o->file].size) && !p->require_cosign)
+		return read_blocks(ix, p, o->file, o, buf, text, why, why_size);
+	if (load_file(ix, p, o->file, why, why_size))
+		return 1;
+	*text = (const char *)f->bytes + o->off;
+	return 0;
+}
+
 static const sg_approval *approval_at(struct sg_policy_index *ix, const sg_policy *p, uint64_t id,
 				      char *why, size_t why_size)
 {
 	const idx_object *o = &ix->objects[id];
+	const char *text;
+	char *buf;
 	sg_approval *a;
+	int error;
 
 	if (ix->approvals[id])
 		return ix->approvals[id];
-	if (load_file(ix, p, o->file, why, why_size))
+	if (object_text(ix, p, o, &buf, &text, why, why_size))
 		return NULL;
-	if (!(a = malloc(sizeof(*a))))
+	if (!(a = malloc(sizeof(*a)))) {
+		free(buf);
 		return DOUBT("out of memory"), NULL;
-	if (sg_policy_parse_approval(a, (const char *)p->files[o->file].bytes + o->off, o->len,
-				     p->files[o->file].path, o->file, o->ordinal) != SG_OK) {
+	}
+	error = sg_policy_parse_approval(a, text, o->len, p->files[o->file].path, o->file,
+					 o->ordinal);
+	free(buf);
+	if (error) {
 		DOUBT("%s", sg_error_last());
 		free(a);
 		return NULL;
@@ -565,16 +661,22 @@ static const sg_revocation *revocation_at(struct sg_policy_index *ix, const sg_p
 					  uint64_t id, char *why, size_t why_size)
 {
 	const idx_object *o = &ix->objects[ix->h->n_approvals + id];
+	const char *text;
+	char *buf;
 	sg_revocation *r;
+	int error;
 
 	if (ix->revoked[id])
 		return ix->revoked[id];
-	if (load_file(ix, p, o->file, why, why_size))
+	if (object_text(ix, p, o, &buf, &text, why, why_size))
 		return NULL;
-	if (!(r = malloc(sizeof(*r))))
+	if (!(r = malloc(sizeof(*r)))) {
+		free(buf);
 		return DOUBT("out of memory"), NULL;
-	if (sg_policy_parse_revocation(r, (const char *)p->files[o->file].bytes + o->off, o->len,
-				       p->files[o->file].path, o->ordinal) != SG_OK) {
+	}
+	error = sg_policy_parse_revocation(r, text, o->len, p->files[o->file].path, o->ordinal);
+	free(buf);
+	if (error) {
 		DOUBT("%s", sg_error_last());
 		free(r);
 		return NULL;

@@ -14,6 +14,7 @@
  *   idx_object   [n_approvals]  every approval, in the full load's order
  *   idx_object   [n_revoked]    every revocation, in the full load's order
  *   idx_key      [n_keys[t]]    for each table t, sorted by (key, object)
+ *   SHA-256      [n_blocks]     of each IDX_BLOCK bytes of the big files
  *   names        [names_size]   the files' base names, NUL-terminated
  *   SHA-256 of everything before it (32 bytes)
  * A key is the first 8 bytes of a digest, or of the SHA-256 of an approval's
@@ -50,6 +51,15 @@
  */
 #define IDX_RACY_NS (100LL * 1000000LL)
 
+/*
+ * A file larger than IDX_BIG_FILE also has the SHA-256 of each IDX_BLOCK
+ * bytes: a decision then reads and checks only the blocks holding its
+ * objects (unless co-signatures are required: they cover the whole file).
+ */
+#define IDX_BIG_FILE     (1024 * 1024)
+#define IDX_BLOCK        (64 * 1024)
+#define IDX_BLOCKS(size) ((size) > IDX_BIG_FILE ? ((size) + IDX_BLOCK - 1) / IDX_BLOCK : 0)
+
 enum idx_flags {
 	IDX_F_FOLDER = 1,
 	IDX_F_REQUIRE_COSIGN = 2,
@@ -74,7 +84,7 @@ enum idx_table {
 typedef struct idx_header {
 	char magic[8];
 	uint32_t byte_order, format, rules, flags;
-	uint64_t n_files, n_approvals, n_revoked, names_size;
+	uint64_t n_files, n_approvals, n_revoked, names_size, n_blocks;
 	uint64_t n_keys[IDX_TABLES];
 	int64_t built_ns; /* the file system's time when the build started */
 	/* The policy folder's stat before its files were listed (folders only). */
@@ -85,7 +95,8 @@ typedef struct idx_header {
 typedef struct idx_file {
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns;
-	uint64_t name_off; /* into names */
+	uint64_t name_off;    /* into names */
+	uint64_t block_first; /* its first block's SHA-256 (big files) */
 	uint32_t flags, pad;
 	unsigned char sha256[32];
 } idx_file;

@@ -201,6 +201,7 @@ typedef struct builder {
 	idx_file *files;
 	idx_object *objects; /* approvals, then revocations */
 	idx_key *keys[IDX_TABLES];
+	unsigned char *blocks; /* n_blocks SHA-256 */
 	char *names;
 	size_t names_cap;
 } builder;
@@ -211,6 +212,7 @@ static void builder_free(builder *b)
 	free(b->objects);
 	for (int t = 0; t < IDX_TABLES; t++)
 		free(b->keys[t]);
+	free(b->blocks);
 	free(b->names);
 }
 
@@ -321,10 +323,13 @@ static int add_file(builder *b, const sg_policy *p, size_t i)
 	for (int k = 0; k < 32; k++)
 		rec->sha256[k] = (unsigned char)(hex_value(f->sha256[2 * k]) << 4 |
 						 hex_value(f->sha256[2 * k + 1]));
-	/* The loader finds names by binary search: they must be in the full load's order. */
-	if (i > 0 && strcmp(b->names + b->files[i - 1].name_off, name) >= 0)
-		return sg_error_set(SG_ERR_CONFIG, "%s: policy file names are not in byte order",
-				    f->path);
+	rec->block_first = b->h.n_blocks;
+	for (uint64_t k = 0; k < IDX_BLOCKS(rec->size); k++) {
+		size_t off = k * IDX_BLOCK, n = f->len - off < IDX_BLOCK ? f->len - off : IDX_BLOCK;
+		if (!EVP_Digest(f->bytes + off, n, b->blocks + 32 * b->h.n_blocks++, NULL,
+				EVP_sha256(), NULL))
+			return sg_error_set(SG_ERR_CRYPTO, "SHA-256 failed");
+	}
 	error = add_name(b, rec, name);
 	return error;
 }
@@ -377,7 +382,7 @@ static int build_keys(builder *b, const sg_policy *p)
 
 static int build(builder *b, const sg_policy *p, int folder)
 {
-	size_t next_a = 0, next_r = 0;
+	size_t next_a = 0, next_r = 0, blocks = 0;
 	int error = SG_OK;
 
 	memcpy(b->h.magic, IDX_MAGIC, sizeof(b->h.magic));
@@ -389,9 +394,12 @@ static int build(builder *b, const sg_policy *p, int folder)
 	b->h.n_files = p->n_files;
 	b->h.n_approvals = p->n_approvals;
 	b->h.n_revoked = p->n_revoked;
+	for (size_t i = 0; i < p->n_files; i++)
+		blocks += IDX_BLOCKS(p->files[i].len);
+	b->blocks = malloc(32 * (blocks + 1));
 	b->files = calloc(p->n_files ? p->n_files : 1, sizeof(*b->files));
 	b->objects = calloc(p->n_approvals + p->n_revoked + 1, sizeof(*b->objects));
-	if (!b->files || !b->objects)
+	if (!b->files || !b->objects || !b->blocks)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < p->n_files && !error; i++)
 		if (!(error = add_file(b, p, i)))
@@ -431,7 +439,7 @@ static int serialize(unsigned char **out, size_t *len, const builder *b)
 	unsigned char *buf;
 
 	size = sizeof(b->h) + b->h.n_files * sizeof(idx_file) + n_objects * sizeof(idx_object) +
-	       b->h.names_size + 32;
+	       b->h.n_blocks * 32 + b->h.names_size + 32;
 	for (int t = 0; t < IDX_TABLES; t++)
 		size += b->h.n_keys[t] * sizeof(idx_key);
 	if (!(buf = malloc(size)))
@@ -442,6 +450,7 @@ static int serialize(unsigned char **out, size_t *len, const builder *b)
 	PUT(b->objects, n_objects * sizeof(idx_object));
 	for (int t = 0; t < IDX_TABLES; t++)
 		PUT(b->keys[t], b->h.n_keys[t] * sizeof(idx_key));
+	PUT(b->blocks, b->h.n_blocks * 32);
 	PUT(b->names, b->h.names_size);
 #undef PUT
 	if (!EVP_Digest(buf, at, buf + at, NULL, EVP_sha256(), NULL)) {

@@ -73,9 +73,13 @@ typedef struct sg_policy {
 	 * NULL for a policy loaded in full. Set for a policy opened through its
 	 * index (sg_policy_open()): then `approvals` and `revoked` are empty,
 	 * sg_policy_decide() finds what it needs through the index, and a file
-	 * in `files` has its path and bytes only once a decision has needed it
-	 * (always for the file of the approval a decision returns). The
-	 * products and the flags are complete either way.
+	 * in `files` has its path, SHA-256 and bytes only once a decision has
+	 * needed it (always for the file of the approval a decision returns).
+	 * Exception: a file larger than 1 MiB in a policy that does not require
+	 * co-signatures is read only in the 64 KiB blocks a decision needs,
+	 * each checked against the index; its `bytes` stay NULL, its `sha256`
+	 * is the whole file's as the index recorded it. The products and the
+	 * flags are complete either way.
 	 */
 	struct sg_policy_index *index;
 } sg_policy;
