@@ -1,5 +1,6 @@
 /* Policy loading and decisions; see include/signgate/policy.h. */
 #include "signgate/policy.h"
+#include "policy_internal.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
@@ -348,6 +349,56 @@ static int merge_list(sg_policy *p, const json_t *list, const char *file, size_t
 	return SG_OK;
 }
 
+/* One object of a list, from its own text: what the index's loader parses. */
+static json_t *load_object(const char *text, size_t len, const where *w)
+{
+	json_error_t jerr;
+	json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!obj)
+		field_error(w, w->kind, "is not valid JSON: %s", jerr.text);
+	return obj;
+}
+
+int sg_policy_parse_approval(sg_approval *out, const char *text, size_t len, const char *origin,
+			     size_t file_index, size_t ordinal)
+{
+	where w = { origin, "approval", ordinal, NULL };
+	json_t *obj = load_object(text, len, &w);
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!obj)
+		return SG_ERR_CONFIG;
+	out->file_index = file_index;
+	out->origin = strdup(origin);
+	error = out->origin ? parse_approval(out, obj, &w)
+			    : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	json_decref(obj);
+	if (error)
+		sg_policy_approval_clear(out);
+	return error;
+}
+
+int sg_policy_parse_revocation(sg_revocation *out, const char *text, size_t len, const char *origin,
+			       size_t ordinal)
+{
+	where w = { origin, "revocation", ordinal, NULL };
+	json_t *obj = load_object(text, len, &w);
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!obj)
+		return SG_ERR_CONFIG;
+	out->origin = strdup(origin);
+	error = out->origin ? parse_revocation(out, obj, &w)
+			    : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	json_decref(obj);
+	if (error)
+		sg_policy_revocation_clear(out);
+	return error;
+}
+
 /* Read a policy file's bytes once: what is parsed is what a co-signature covers. */
 static int read_policy_file(sg_policy_file *f, const char *file)
 {
@@ -408,13 +459,18 @@ static int load_file(sg_policy *p, const char *file)
 	return error;
 }
 
-static int is_json_name(const struct dirent *ent)
+int sg_policy_is_json_name(const char *name)
 {
-	size_t len = strlen(ent->d_name);
+	size_t len = strlen(name);
 
 	/* A copy of the JSON Schema may sit beside the policy; nothing else is skipped. */
-	return ent->d_name[0] != '.' && len > 5 && strcmp(ent->d_name + len - 5, ".json") == 0 &&
-	       !(len > 12 && strcmp(ent->d_name + len - 12, ".schema.json") == 0);
+	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".json") == 0 &&
+	       !(len > 12 && strcmp(name + len - 12, ".schema.json") == 0);
+}
+
+static int is_json_name(const struct dirent *ent)
+{
+	return sg_policy_is_json_name(ent->d_name);
 }
 
 static int load_dir(sg_policy *p, const char *dir)
@@ -589,137 +645,24 @@ int sg_policy_load(sg_policy **out, const char *path)
 	return SG_OK;
 }
 
-static void add_reason(sg_decision *d, const char *fmt, ...)
+int sg_policy_load_one(sg_policy **out, const char *file)
 {
-	va_list ap;
+	sg_policy *p = calloc(1, sizeof(*p));
+	int error;
 
-	if (d->n_reasons >= SG_POLICY_MAX_REASONS)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(d->reasons[d->n_reasons++], sizeof(d->reasons[0]), fmt, ap);
-	va_end(ap);
+	*out = NULL;
+	if (!p)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = load_file(p, file);
+	if (error) {
+		sg_policy_free(p);
+		return error;
+	}
+	*out = p;
+	return SG_OK;
 }
 
-static const sg_revocation *find_revocation(const sg_policy *p, const sg_policy_input *in)
-{
-	for (size_t i = 0; i < p->n_revoked; i++) {
-		const sg_revocation *r = &p->revoked[i];
-		if ((r->sha256 && strcmp(r->sha256, in->sha256_hex) == 0) ||
-		    (r->sha512 && strcmp(r->sha512, in->sha512_hex) == 0))
-			return r;
-	}
-	return NULL;
-}
-
-/* Every digest the approval names must equal the input's. */
-static int digest_matches(const sg_approval *a, const sg_policy_input *in)
-{
-	if (a->sha256 && strcmp(a->sha256, in->sha256_hex) != 0)
-		return 0;
-	if (a->sha512 && strcmp(a->sha512, in->sha512_hex) != 0)
-		return 0;
-	return 1;
-}
-
-static int any_digest_matches(const sg_approval *a, const sg_policy_input *in)
-{
-	return (a->sha256 && strcmp(a->sha256, in->sha256_hex) == 0) ||
-	       (a->sha512 && strcmp(a->sha512, in->sha512_hex) == 0);
-}
-
-/* Check one approval whose digests match; 1 when it allows the input. */
-static int approval_allows(sg_decision *d, const sg_policy *p, const sg_approval *a,
-			   const sg_policy_input *in, const char *today)
-{
-	const sg_product *product = sg_policy_product(p, a->product);
-	int ok = 1;
-
-	if (a->expires && strcmp(today, a->expires) > 0) {
-		add_reason(d, "approval %s expired on %s", a->id, a->expires);
-		ok = 0;
-	}
-	if (a->file && strcmp(a->file, in->name) != 0) {
-		add_reason(d, "approval %s is for file \"%s\", not \"%s\"", a->id, a->file,
-			   in->name);
-		ok = 0;
-	}
-	if (in->has_signature && a->existing == SG_EXISTING_REFUSE) {
-		add_reason(d,
-			   "input already carries an Authenticode signature and approval %s "
-			   "says existing_signature=refuse",
-			   a->id);
-		ok = 0;
-	}
-	/* An unsigned file of a product that ships signed may be a tampered download. */
-	if (!in->has_signature && product && product->vendor_signs && !a->accept_unsigned) {
-		add_reason(d,
-			   "%s is listed as vendor-signed, but %s carries no signature (a "
-			   "tampered or look-alike download?); approval %s does not say "
-			   "accept_unsigned",
-			   product->product, in->name, a->id);
-		ok = 0;
-	}
-	return ok;
-}
-
-static void explain_no_match(sg_decision *d, const sg_policy *p, const sg_policy_input *in)
-{
-	for (size_t i = 0; i < p->n_approvals; i++) {
-		const sg_approval *a = &p->approvals[i];
-		if (any_digest_matches(a, in)) {
-			d->approval = a;
-			add_reason(d, "%s: %s does not match the vendor value in approval %s",
-				   in->name,
-				   a->sha256 && strcmp(a->sha256, in->sha256_hex) ? "SHA-256"
-										  : "SHA-512",
-				   a->id);
-			return;
-		}
-		if (a->file && strcmp(a->file, in->name) == 0) {
-			d->approval = a;
-			add_reason(d, "%s: %s does not match the vendor value in approval %s",
-				   in->name, a->sha256 ? "SHA-256" : "SHA-512", a->id);
-			return;
-		}
-	}
-	add_reason(d, "%s: no approval matches SHA-256 %s (default deny)", in->name,
-		   in->sha256_hex);
-}
-
-void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in, time_t now)
-{
-	const sg_revocation *rev = find_revocation(p, in);
-	char today[16];
-	struct tm tm;
-	int matched = 0;
-
-	memset(out, 0, sizeof(*out));
-	gmtime_r(&now, &tm);
-	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-	if (rev) {
-		add_reason(out, "%s: digest is revoked: %s", in->name, rev->reason);
-		return;
-	}
-	for (size_t i = 0; i < p->n_approvals; i++) {
-		const sg_approval *a = &p->approvals[i];
-		if (!digest_matches(a, in))
-			continue;
-		matched = 1;
-		out->approval = a;
-		if (approval_allows(out, p, a, in, today)) {
-			out->approved = 1;
-			out->n_reasons = 0;
-			add_reason(out, "approved by %s (%s, ticket %s)%s%s", a->id, a->approved_by,
-				   a->ticket, in->has_signature ? "; existing signature: " : "",
-				   in->has_signature ? sg_existing_rule_name(a->existing) : "");
-			return;
-		}
-	}
-	if (!matched)
-		explain_no_match(out, p, in);
-}
-
-static void free_approval(sg_approval *a)
+void sg_policy_approval_clear(sg_approval *a)
 {
 	char *fields[] = { a->id,          a->product, a->vendor,      a->version,
 			   a->file,        a->sha256,  a->sha512,      a->source,
@@ -729,6 +672,16 @@ static void free_approval(sg_approval *a)
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(fields[i]);
+	memset(a, 0, sizeof(*a));
+}
+
+void sg_policy_revocation_clear(sg_revocation *r)
+{
+	free(r->sha256);
+	free(r->sha512);
+	free(r->reason);
+	free(r->origin);
+	memset(r, 0, sizeof(*r));
 }
 
 void sg_policy_free(sg_policy *p)
@@ -736,13 +689,9 @@ void sg_policy_free(sg_policy *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n_approvals; i++)
-		free_approval(&p->approvals[i]);
-	for (size_t i = 0; i < p->n_revoked; i++) {
-		free(p->revoked[i].sha256);
-		free(p->revoked[i].sha512);
-		free(p->revoked[i].reason);
-		free(p->revoked[i].origin);
-	}
+		sg_policy_approval_clear(&p->approvals[i]);
+	for (size_t i = 0; i < p->n_revoked; i++)
+		sg_policy_revocation_clear(&p->revoked[i]);
 	for (size_t i = 0; i < p->n_products; i++) {
 		free(p->products[i].product);
 		free(p->products[i].vendor);
@@ -754,6 +703,7 @@ void sg_policy_free(sg_policy *p)
 		free(p->files[i].path);
 		free(p->files[i].bytes);
 	}
+	sg_policy_index_free(p->index);
 	free(p->approvals);
 	free(p->revoked);
 	free(p->products);

@@ -47,6 +47,16 @@ struct sg_outcome;
 struct sg_job;
 void cli_print_outcome(const struct sg_outcome *r, const struct sg_job *job, int json);
 
+/*
+ * Open the policy for signing (sg_policy_open()): through its index when it
+ * is current, else in full, with one note on stderr when an index exists but
+ * is not used, or when a policy of CLI_POLICY_INDEX_HINT approvals or more
+ * has none. Returns as sg_policy_open() does; prints nothing else.
+ */
+#define CLI_POLICY_INDEX_HINT 5000
+struct sg_policy;
+int cli_policy_open(struct sg_policy **out, const char *path);
+
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

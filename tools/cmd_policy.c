@@ -1,4 +1,7 @@
-/* signgate policy lint | show (approve: cmd_policy_approve.c; cosign: cmd_policy_cosign.c). */
+/*
+ * signgate policy lint | show | index (approve: cmd_policy_approve.c; cosign:
+ * cmd_policy_cosign.c), and how the sign path opens the policy.
+ */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@ static const char policy_help[] =
 	"       signgate policy lint    (--policy DIR | --config FILE) [--soon DAYS] [--json]\n"
 	"       signgate policy show    (--policy DIR | --config FILE) [--product NAME]\n"
 	"                               [--expired | --expiring DAYS] [--json]\n"
+	"       signgate policy index   (--policy DIR | --config FILE) [--json]\n"
 	"       signgate policy cosign  ... APPROVAL_FILE\n"
 	"\n"
 	"The policy (a JSON file or a folder of them) says which exact vendor files may\n"
@@ -35,6 +39,10 @@ static const char policy_help[] =
 	"           products the catalog lists as vendor-signed, and approvals\n"
 	"           without provenance\n"
 	"  show     the approvals as a table or JSON Lines, filtered\n"
+	"  index    load the policy in full and write its index (DIR/.signgate/index,\n"
+	"           or FILE.sgindex beside a one-file policy), so that signing opens\n"
+	"           a large policy in milliseconds; 'policy approve' rewrites it. A\n"
+	"           missing or out-of-date index only makes signing load every file\n"
 	"  cosign   the second approver's detached CMS signature over an approval\n"
 	"           file (the two-person rule): see 'signgate policy cosign --help'\n"
 	"\n"
@@ -49,7 +57,8 @@ static const char policy_help[] =
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit codes: 0 the policy loads (warnings may be printed); 1 a file cannot be\n"
-	"read; 2 usage error, or the policy has errors (signing refuses it).\n";
+	"read or the index cannot be written; 2 usage error, or the policy has errors\n"
+	"(signing refuses it; no index is written).\n";
 
 typedef struct policy_opts {
 	const char *policy, *config, *product;
@@ -250,6 +259,52 @@ static int show(const policy_opts *o, const char *path)
 	return CLI_EXIT_OK;
 }
 
+static int index_policy(const policy_opts *o, const char *path)
+{
+	int loaded = 0, error = sg_policy_index_write(path, &loaded);
+	char *index = sg_policy_index_path(path);
+
+	if (error) {
+		int rc = cli_fail();
+		if (!loaded)
+			fprintf(stderr, "signgate: no index is written for a policy that does not "
+					"load\n");
+		free(index);
+		return loaded ? CLI_EXIT_OPERATIONAL : rc;
+	}
+	if (o->json) {
+		json_t *obj =
+			json_pack("{s:s, s:b, s:s?}", "policy", path, "ok", 1, "index", index);
+		cli_print_json(obj);
+		json_decref(obj);
+	} else {
+		printf("%s: index written to %s\n", path, index ? index : "?");
+	}
+	free(index);
+	return CLI_EXIT_OK;
+}
+
+int cli_policy_open(sg_policy **out, const char *path)
+{
+	sg_policy_open_info info;
+	int error = sg_policy_open(out, path, &info);
+
+	if (error || info.indexed)
+		return error;
+	/* Only worth a word when an index was there, or the policy is big enough to matter. */
+	if (info.index_exists)
+		fprintf(stderr,
+			"signgate: note: the policy index is not used (%s); every policy file "
+			"was read instead. 'signgate policy index --policy %s' rebuilds it\n",
+			info.why, path);
+	else if ((*out)->n_approvals >= CLI_POLICY_INDEX_HINT)
+		fprintf(stderr,
+			"signgate: note: %s has %zu approvals and no index; every policy file "
+			"was read. 'signgate policy index --policy %s' makes this faster\n",
+			path, (*out)->n_approvals, path);
+	return SG_OK;
+}
+
 int cmd_policy(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : NULL, *path;
@@ -265,16 +320,19 @@ int cmd_policy(int argc, char **argv)
 		return cmd_policy_approve(argc - 1, argv + 1);
 	if (verb && strcmp(verb, "cosign") == 0)
 		return cmd_policy_cosign(argc - 1, argv + 1);
-	if (!verb || (strcmp(verb, "lint") && strcmp(verb, "show")))
-		return cli_usage_error("policy", "expected 'policy approve', 'policy lint', "
-						 "'policy show' or 'policy cosign'");
+	if (!verb || (strcmp(verb, "lint") && strcmp(verb, "show") && strcmp(verb, "index")))
+		return cli_usage_error("policy",
+				       "expected 'policy approve', 'policy lint', "
+				       "'policy show', 'policy index' or 'policy cosign'");
 	rc = parse(&o, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	rc = policy_path(&o, &cfg, &path);
 	if (rc)
 		return rc;
-	rc = strcmp(verb, "lint") == 0 ? lint(&o, path) : show(&o, path);
+	rc = strcmp(verb, "lint") == 0    ? lint(&o, path)
+	     : strcmp(verb, "index") == 0 ? index_policy(&o, path)
+					  : show(&o, path);
 	sg_config_free(cfg);
 	return rc;
 }

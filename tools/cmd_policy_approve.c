@@ -690,6 +690,29 @@ static int take_manifest(approve_state *st)
 	return error;
 }
 
+/*
+ * The folder must still load as signing will load it; else take the file
+ * back. The same full load writes the policy's index, so that signing need
+ * not load every file: an index that cannot be written is only a warning.
+ */
+static int reindex(approve_state *st, const char *policy_path)
+{
+	int loaded = 0, error = sg_policy_index_write(policy_path, &loaded);
+
+	if (error && !loaded) {
+		unlink(st->approval_path);
+		return sg_error_prefix("%s was taken back: with it the policy does not load",
+				       st->approval_path);
+	}
+	if (error)
+		fprintf(stderr,
+			"signgate: warning: the approval is written, but not the policy index "
+			"(%s); signing reads every policy file until 'signgate policy index' "
+			"succeeds\n",
+			sg_error_last());
+	return SG_OK;
+}
+
 static int run(approve_state *st, const char *policy_path, json_t **approval)
 {
 	const approve_opts *o = st->o;
@@ -719,19 +742,7 @@ static int run(approve_state *st, const char *policy_path, json_t **approval)
 	error = write_approval(st, *approval);
 	if (error)
 		return error;
-	/* The folder must still load as signing will load it; else take the file back. */
-	{
-		sg_policy *p = NULL;
-
-		error = sg_policy_load(&p, policy_path);
-		sg_policy_free(p);
-		if (error) {
-			unlink(st->approval_path);
-			sg_error_prefix("%s was taken back: with it the policy does not load",
-					st->approval_path);
-		}
-	}
-	return error;
+	return reindex(st, policy_path);
 }
 
 /* With --config, the decision goes into the audit log like any other. */

@@ -380,7 +380,7 @@ static int load_config_and_policy(run_state *st)
 	int error = sg_config_load(&st->cfg, st->o.config);
 
 	if (!error)
-		error = sg_policy_load(&st->policy, st->cfg->policy);
+		error = cli_policy_open(&st->policy, st->cfg->policy);
 	if (error)
 		return error;
 	sg_context_use_config(&st->ctx, st->cfg);

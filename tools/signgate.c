@@ -45,6 +45,8 @@ static const char usage_text[] =
 	"          check an installer against the vendor's values; write its approval\n"
 	"  policy lint | show (--policy DIR | --config FILE)\n"
 	"          check the policy as signing will; list approvals\n"
+	"  policy index (--policy DIR | --config FILE)\n"
+	"          write the policy's index: signing then opens a large policy fast\n"
 	"  policy cosign ... APPROVAL_FILE\n"
 	"          the second approver's signature over an approval (two-person rule)\n"
 	"  cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem [--crl FILE])\n"

@@ -69,6 +69,19 @@ typedef struct sg_policy {
 	int uses_sha512;    /* some approval or revocation names a SHA-512 */
 	sg_policy_file *files;
 	size_t n_files;
+	/*
+	 * NULL for a policy loaded in full. Set for a policy opened through its
+	 * index (sg_policy_open()): then `approvals` and `revoked` are empty,
+	 * sg_policy_decide() finds what it needs through the index, and a file
+	 * in `files` has its path, SHA-256 and bytes only once a decision has
+	 * needed it (always for the file of the approval a decision returns).
+	 * Exception: a file larger than 1 MiB in a policy that does not require
+	 * co-signatures is read only in the 64 KiB blocks a decision needs,
+	 * each checked against the index; its `bytes` stay NULL, its `sha256`
+	 * is the whole file's as the index recorded it. The products and the
+	 * flags are complete either way.
+	 */
+	struct sg_policy_index *index;
 } sg_policy;
 
 /* What the decision needs to know about one input. */
@@ -102,10 +115,49 @@ typedef struct sg_decision {
  */
 int sg_policy_load(sg_policy **out, const char *path);
 
+/* What sg_policy_open() did. */
+typedef struct sg_policy_open_info {
+	int indexed;      /* 1: opened through the policy's index */
+	int index_exists; /* an index file was found (whether it was used or not) */
+	char why[512];    /* when not indexed: why the index was not used */
+} sg_policy_open_info;
+
+/*
+ * Open the policy at `path` for deciding, as signing does: through its
+ * index (sg_policy_index_write()) when the index is present and still
+ * describes the policy exactly, otherwise by sg_policy_load(). The index
+ * only makes opening faster: every decision is the one the full load would
+ * give. An index that is missing, from another signgate, damaged, or older
+ * than any policy file (a file added, removed, renamed or changed since;
+ * compared by name, device, inode, size, mtime and ctime, and by SHA-256 for
+ * every file read) is not used and `info->why` says why. Returns as
+ * sg_policy_load() does; `info` may be NULL. Free with sg_policy_free().
+ * A decision on an indexed policy reads the policy files it concerns; when
+ * one of them no longer has the bytes the index describes, the input is
+ * denied with a reason that says so (the policy changed during the run).
+ */
+int sg_policy_open(sg_policy **out, const char *path, sg_policy_open_info *info);
+
+/*
+ * Load the policy at `path` in full and write its index: for a folder
+ * PATH/.signgate/index (a subfolder, so that writing the index leaves the
+ * policy folder's own timestamps alone), for a single file PATH.sgindex;
+ * replaced atomically (temporary file, fsync, rename, fsync of the folder),
+ * with the owner (where allowed) and the mode, less execute bits, of the
+ * policy folder or file. Nothing is written when the
+ * policy does not load. `*loaded` tells the two failures apart: 0 when the
+ * policy does not load (the load's error is returned, SG_ERR_CONFIG or
+ * SG_ERR_IO), 1 when it loads but the index cannot be written (SG_ERR_IO).
+ */
+int sg_policy_index_write(const char *path, int *loaded);
+
+/* The index file of the policy at `path` (a newly allocated string), or NULL when out of memory. */
+char *sg_policy_index_path(const char *path);
+
 /*
  * Decide on `in` at time `now`. Always fills `out`; never fails. The
  * reasons say why (for an approval: which approval and how the existing
- * signature is handled).
+ * signature is handled). Several threads may decide on one policy at once.
  */
 void sg_policy_decide(sg_decision *out, const sg_policy *policy, const sg_policy_input *in,
 		      time_t now);
