@@ -69,7 +69,7 @@ static int check_passed, check_failed;
 /* "dir/name" in one of 8 rotating buffers: valid until the 8th next call. */
 static inline const char *check_path(const char *dir, const char *name)
 {
-	static char paths[8][512];
+	static char paths[8][PATH_MAX];
 	static int next;
 	char *p = paths[next++ % 8];
 
@@ -126,17 +126,6 @@ static inline void check_write_file(const char *path, const void *data, size_t l
 		fprintf(stderr, "test setup failed: cannot write %s\n", path);
 		exit(2);
 	}
-}
-
-/* "DIR/REL", in one of a few rotating buffers: valid until eight more calls. */
-static inline const char *check_path_in(const char *dir, const char *rel)
-{
-	static char bufs[8][PATH_MAX];
-	static int next;
-	char *b = bufs[next++ % 8];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, rel);
-	return b;
 }
 
 static inline int check_done(void)

@@ -34,15 +34,15 @@ static const char *osslsigncode = "/usr/bin/osslsigncode";
 static char *workdir;
 static const char *current_case = "";
 
-/* A path under the fixture or the work folder (check_path_in()). */
+/* A path under the fixture or the work folder (check_path()). */
 static const char *fx(const char *rel)
 {
-	return check_path_in(fixdir, rel);
+	return check_path(fixdir, rel);
 }
 
 static const char *wk(const char *rel)
 {
-	return check_path_in(workdir, rel);
+	return check_path(workdir, rel);
 }
 
 static void setup_fail(const char *what, const sg_proc_result *r)

@@ -57,8 +57,8 @@ static void sign(const char *in, const char *out)
 	const char *argv[] = { NULL, "sign", "-pkcs12", p12, "-readpass", pass, "-h", "sha256",
 			       "-in", in, "-out", out, NULL };
 
-	snprintf(p12, sizeof(p12), "%s", check_path_in(fixdir, "pki/signer.p12"));
-	snprintf(pass, sizeof(pass), "%s", check_path_in(fixdir, "pki/signer.pass"));
+	snprintf(p12, sizeof(p12), "%s", check_path(fixdir, "pki/signer.p12"));
+	snprintf(pass, sizeof(pass), "%s", check_path(fixdir, "pki/signer.pass"));
 	ossl(NULL, 0, argv);
 }
 
@@ -71,7 +71,7 @@ static void ossl_digest(char out[65], const char *path)
 			       "-ignore-crl", NULL };
 	const char *line;
 
-	snprintf(ca, sizeof(ca), "%s", check_path_in(fixdir, "pki/root.pem"));
+	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
 	ossl(report, sizeof(report), argv);
 	line = strstr(report, "Calculated message digest");
 	if (!line || !(line = strchr(line, ':')) || sscanf(line + 1, " %64s", out) != 1)
@@ -117,7 +117,7 @@ static void test_digest_matches_osslsigncode(const char *label, const char *unsi
 {
 	char signed_path[PATH_MAX], theirs[65], ours_unsigned[65], ours_signed[65];
 
-	snprintf(signed_path, sizeof(signed_path), "%s", check_path_in(workdir, label));
+	snprintf(signed_path, sizeof(signed_path), "%s", check_path(workdir, label));
 	sign(unsigned_path, signed_path);
 	ossl_digest(theirs, signed_path);
 	own_digest(ours_unsigned, unsigned_path);
@@ -169,7 +169,7 @@ static int compare_changed(int orig_fd, const sg_format_info *orig, const unsign
 
 static void test_compare(void)
 {
-	const char *orig_path = check_path_in(fixdir, "inst/hello-setup.exe");
+	const char *orig_path = check_path(fixdir, "inst/hello-setup.exe");
 	char signed_path[PATH_MAX], other_signed[PATH_MAX];
 	static const size_t chunks[] = { 1, 5, 4096, 1u << 20 };
 	sg_format_info orig, signed_info;
@@ -178,8 +178,8 @@ static void test_compare(void)
 	int orig_fd = open(orig_path, O_RDONLY), fd;
 	uint64_t pad_at;
 
-	snprintf(signed_path, sizeof(signed_path), "%s", check_path_in(workdir, "hello.signed"));
-	snprintf(other_signed, sizeof(other_signed), "%s", check_path_in(workdir, "other.signed"));
+	snprintf(signed_path, sizeof(signed_path), "%s", check_path(workdir, "hello.signed"));
+	snprintf(other_signed, sizeof(other_signed), "%s", check_path(workdir, "other.signed"));
 	if (orig_fd < 0)
 		setup_fail(orig_path);
 	inspect(&orig, orig_fd, orig_path);
@@ -259,8 +259,8 @@ static void test_compare(void)
 /* A file shorter than its inspection said, and an info that is not a PE's. */
 static void test_digest_errors(void)
 {
-	const char *orig_path = check_path_in(fixdir, "inst/hello-setup.exe");
-	const char *short_path = check_path_in(workdir, "short.exe");
+	const char *orig_path = check_path(fixdir, "inst/hello-setup.exe");
+	const char *short_path = check_path(workdir, "short.exe");
 	unsigned char md[SG_PE_DIGEST_LEN], *bytes;
 	sg_format_info info, none = { 0 };
 	size_t len;
@@ -294,13 +294,13 @@ int main(int argc, char **argv)
 		setup_fail(sg_error_last());
 
 	/* 2 and 7 bytes of padding, and none: the same installer grown to 8-byte length. */
-	test_digest_matches_osslsigncode("hello.signed", check_path_in(fixdir, "inst/hello-setup.exe"));
-	test_digest_matches_osslsigncode("other.signed", check_path_in(fixdir, "inst/other-setup.exe"));
-	bytes = slurp(check_path_in(fixdir, "inst/hello-setup.exe"), &len);
+	test_digest_matches_osslsigncode("hello.signed", check_path(fixdir, "inst/hello-setup.exe"));
+	test_digest_matches_osslsigncode("other.signed", check_path(fixdir, "inst/other-setup.exe"));
+	bytes = slurp(check_path(fixdir, "inst/hello-setup.exe"), &len);
 	bytes = realloc(bytes, len + 2);
 	bytes[len] = 'x';
 	bytes[len + 1] = 'y';
-	snprintf(aligned, sizeof(aligned), "%s", check_path_in(workdir, "aligned.exe"));
+	snprintf(aligned, sizeof(aligned), "%s", check_path(workdir, "aligned.exe"));
 	check_write_file(aligned, bytes, len + 2, 0600);
 	free(bytes);
 	test_digest_matches_osslsigncode("aligned.signed", aligned);
