@@ -192,14 +192,20 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
 	return SG_OK;
 }
 
-/* sign_copy(), with the copy's digest taken meanwhile when `digest` is given. */
+/*
+ * sign_copy(), with the copy's digest taken meanwhile when `digest` is
+ * given, and the output's write-back started as it is written.
+ */
 static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name,
 			   const char *copy, const char *signed_path, struct copy_digest *digest)
 {
 	pthread_t tid;
 	int threaded = digest && pthread_create(&tid, NULL, digest_copy, digest) == 0;
+	/* The output is written to disk as osslsigncode writes it, not all at the fsync. */
+	sg_writeback *wb = sg_writeback_start(signed_path);
 	int error = sign_copy(o, ctx, name, copy, signed_path);
 
+	sg_writeback_stop(wb);
 	if (threaded)
 		pthread_join(tid, NULL);
 	else if (digest && !error)

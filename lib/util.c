@@ -5,11 +5,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -275,6 +277,83 @@ int sg_stage_create(char **out, const char *dest)
 	else
 		*out = templ;
 	return error;
+}
+
+struct sg_writeback {
+	char *path;
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	pthread_t tid;
+};
+
+#define WRITEBACK_PERIOD_NS 50000000L
+
+static void *writeback_loop(void *arg)
+{
+	sg_writeback *w = arg;
+	struct timespec next;
+	int fd = -1;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		pthread_mutex_unlock(&w->mu);
+		if (fd < 0)
+			fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd >= 0)
+			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		next.tv_nsec += WRITEBACK_PERIOD_NS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&w->mu);
+		while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &next) == 0)
+			;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+sg_writeback *sg_writeback_start(const char *path)
+{
+	sg_writeback *w = calloc(1, sizeof(*w));
+	pthread_condattr_t attr;
+
+	if (!w || !(w->path = strdup(path))) {
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&w->tid, NULL, writeback_loop, w) == 0)
+		return w;
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w->path);
+	free(w);
+	return NULL;
+}
+
+void sg_writeback_stop(sg_writeback *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->tid, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w->path);
+	free(w);
 }
 
 int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,

@@ -62,6 +62,21 @@ int sg_stage_create(char **out, const char *dest);
  * `sink` too (NULL: none; see sg_hash_stream_with()), make it 0644 and
  * fsync it. Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
  */
+/*
+ * Start writing to disk a file that another process (osslsigncode) is
+ * writing, so that the fsync making it durable later finds little left: a
+ * thread opens `path` once it exists and every 50 ms asks the kernel to
+ * start writing its dirty pages back (sync_file_range with
+ * SYNC_FILE_RANGE_WRITE: nothing waits). Only a head start; the fsync still
+ * decides. Returns a handle for sg_writeback_stop(), or NULL when no thread
+ * could be started (then nothing is done, and nothing is lost).
+ */
+typedef struct sg_writeback sg_writeback;
+sg_writeback *sg_writeback_start(const char *path);
+
+/* Stop and free it; NULL is accepted. */
+void sg_writeback_stop(sg_writeback *w);
+
 int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,
 			const sg_stream_sink *sink);
 

@@ -541,6 +541,62 @@ static void test_workdir(void)
 	CHECK_INT(count_entries(), 0);
 }
 
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n - 1; /* the one opendir holds */
+}
+
+/*
+ * The write-back helper waits for the file another process will write,
+ * holds it open while it runs, and lets go of it when stopped; the file is
+ * left as it was written.
+ */
+static void test_writeback(void)
+{
+	static unsigned char data[4 << 20];
+	const char *path = at("writeback.out");
+	int before = open_fds(), fd;
+	sg_writeback *w;
+	char want[65], got[65];
+	unsigned char *back = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 31 + 7);
+	w = sg_writeback_start(path);
+	CHECK(w != NULL);
+	usleep(120000); /* the file does not exist yet: nothing is held */
+	CHECK_INT(open_fds(), before);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0 && write(fd, data, sizeof(data)) == (ssize_t)sizeof(data));
+	for (int i = 0; i < 40 && open_fds() < before + 2; i++)
+		usleep(50000); /* the helper opens it on one of its next rounds */
+	CHECK_INT(open_fds(), before + 2); /* ours and the helper's */
+	CHECK(fd >= 0 && write(fd, data, 1000) == 1000);
+	sg_writeback_stop(w);
+	CHECK_INT(open_fds(), before + 1);
+	if (fd >= 0)
+		close(fd);
+	sg_sha256_hex(want, data, sizeof(data));
+	CHECK_INT(sg_read_file(&back, &len, path, sizeof(data) + 1000, "output", 0), SG_OK);
+	CHECK_INT(len, sizeof(data) + 1000);
+	if (back) {
+		sg_sha256_hex(got, back, sizeof(data));
+		CHECK_STR(got, want);
+		CHECK(memcmp(back + sizeof(data), data, 1000) == 0);
+	}
+	free(back);
+	unlink(path);
+	sg_writeback_stop(NULL);
+}
+
 int main(void)
 {
 	alarm(60); /* a blocking open() or read() fails the test instead of hanging it */
@@ -556,6 +612,7 @@ int main(void)
 	test_write_private();
 	test_secrets();
 	test_workdir();
+	test_writeback();
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
 		check_failed++;
