@@ -6,11 +6,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#define BLOCK (1u << 20)
+#define BLOCK  (1u << 20)
+#define WINDOW (8u << 20) /* a multiple of the page size */
 #define NONE  UINT64_MAX
 
 /* The byte ranges [from, to) of a PE that its Authenticode digest covers, in order. */
@@ -114,34 +116,51 @@ int sg_pe_compare_init(sg_pe_compare *c, int orig_fd, const sg_format_info *orig
 	return SG_OK;
 }
 
+/*
+ * Map the window of the original that holds offset `at`. The original is
+ * the private copy in signgate's 0700 working folder, which nothing changes.
+ */
+static int map_window(sg_pe_compare *c, uint64_t at)
+{
+	void *p;
+
+	if (c->map && at >= c->map_off && at < c->map_off + c->map_len)
+		return 1;
+	if (c->map)
+		munmap((void *)c->map, c->map_len);
+	c->map = NULL;
+	c->map_off = at & ~(uint64_t)(WINDOW - 1);
+	c->map_len = c->orig.size - c->map_off < WINDOW ? (size_t)(c->orig.size - c->map_off)
+						       : WINDOW;
+	p = mmap(NULL, c->map_len, PROT_READ, MAP_SHARED | MAP_POPULATE, c->orig_fd,
+		 (off_t)c->map_off);
+	if (p == MAP_FAILED) {
+		c->read_error = errno;
+		return 0;
+	}
+	c->map = p;
+	return 1;
+}
+
 /* Note the first offset in [from, to) where the chunk at `base` differs from the original. */
 static void compare_span(sg_pe_compare *c, const unsigned char *data, uint64_t base, uint64_t from,
 			 uint64_t to)
 {
-	size_t n = (size_t)(to - from);
-	const unsigned char *signed_bytes = data + (from - base);
-	int e;
+	while (from < to && map_window(c, from)) {
+		uint64_t end = c->map_off + c->map_len < to ? c->map_off + c->map_len : to;
+		const unsigned char *orig = c->map + (from - c->map_off);
+		const unsigned char *signed_bytes = data + (from - base);
+		size_t n = (size_t)(end - from);
 
-	if (n > c->buf_len) {
-		unsigned char *grown = realloc(c->buf, n);
-		if (!grown) {
-			c->read_error = ENOMEM;
-			return;
+		if (memcmp(orig, signed_bytes, n) != 0) {
+			for (size_t i = 0; i < n; i++)
+				if (orig[i] != signed_bytes[i]) {
+					c->mismatch = from + i;
+					return;
+				}
 		}
-		c->buf = grown;
-		c->buf_len = n;
+		from = end;
 	}
-	if ((e = read_exact(c->orig_fd, c->buf, n, from)) != 0) {
-		c->read_error = e;
-		return;
-	}
-	if (memcmp(c->buf, signed_bytes, n) == 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (c->buf[i] != signed_bytes[i]) {
-			c->mismatch = from + i;
-			return;
-		}
 }
 
 void sg_pe_compare_update(void *arg, const unsigned char *data, size_t len, uint64_t offset)
@@ -173,7 +192,7 @@ int sg_pe_compare_finish(sg_pe_compare *c, const sg_format_info *signed_info, co
 	uint64_t table = round8(c->orig.size);
 
 	if (c->read_error)
-		return sg_error_set(SG_ERR_IO, "%s: cannot read the private copy to compare: %s",
+		return sg_error_set(SG_ERR_IO, "%s: cannot map the private copy to compare: %s",
 				    name, strerror(c->read_error));
 	if (c->mismatch != NONE)
 		return sg_error_set(SG_ERR_VERIFY,
@@ -200,7 +219,8 @@ int sg_pe_compare_finish(sg_pe_compare *c, const sg_format_info *signed_info, co
 
 void sg_pe_compare_free(sg_pe_compare *c)
 {
-	free(c->buf);
-	c->buf = NULL;
-	c->buf_len = 0;
+	if (c->map)
+		munmap((void *)c->map, c->map_len);
+	c->map = NULL;
+	c->map_len = 0;
 }

@@ -44,11 +44,13 @@ int sg_pe_digest(unsigned char out[SG_PE_DIGEST_LEN], int fd, const sg_format_in
 typedef struct sg_pe_compare {
 	int orig_fd;           /* the unsigned original, read with pread */
 	sg_format_info orig;   /* its sg_format_inspect() */
-	unsigned char *buf;    /* a chunk of the original */
-	size_t buf_len;
+	/* A window of the original mapped read-only: comparing it costs no copy. */
+	const unsigned char *map;
+	uint64_t map_off;
+	size_t map_len;
 	uint64_t seen;         /* bytes of the signed file streamed so far */
 	uint64_t mismatch;     /* the first offset that differs; UINT64_MAX: none */
-	int read_error;        /* errno of a failed read of the original; 0: none */
+	int read_error;        /* errno of a failed mapping of the original; 0: none */
 } sg_pe_compare;
 
 /* Returns SG_OK, SG_ERR_USAGE when `orig` is not an unsigned PE, or SG_ERR_NOMEM. */
