@@ -18,7 +18,8 @@
 # reported) and the same two measures are taken through the index:
 # policy_bench --open times sg_policy_open() (what `signgate sign` and
 # `check` now call) and the decision, which reads and hashes the file that
-# holds the matching approval (for a one-file policy: the whole file), and
+# holds the matching approval (of a file over 1 MiB, such as a one-file
+# policy, only the 64 KiB blocks that hold it, each hashed), and
 # fails when the index was not used. The full loads above never read an
 # index: sg_policy_load() ignores it. The policy files are older than the
 # index's racy margin (0.1 s) by then, as after `policy approve`, so opening
