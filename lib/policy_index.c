@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -332,7 +333,7 @@ static int load_file(const struct sg_policy_index *ix, const sg_policy *p, size_
 	if (!(path = file_path(ix, i)))
 		return DOUBT("out of memory");
 	if (sg_read_file(&bytes, &len, path, ix->files[i].size, NULL, 0) != SG_OK ||
-	    !EVP_Digest(bytes, len, md, NULL, EVP_sha256(), NULL) ||
+	    len != ix->files[i].size || !EVP_Digest(bytes, len, md, NULL, EVP_sha256(), NULL) ||
 	    memcmp(md, ix->files[i].sha256, 32) != 0) {
 		DOUBT("%s no longer has the bytes the index was made from", path);
 		free(path);
@@ -359,7 +360,8 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 	if (!path || sg_policy_load_one(&one, path) != SG_OK)
 		rc = DOUBT("%s does not load: %s", path ? path : "", sg_error_last());
 	sg_hex_encode(hex, ix->files[i].sha256, 32);
-	if (!rc && strcmp(hex, one->files[0].sha256) != 0)
+	if (!rc && (strcmp(hex, one->files[0].sha256) != 0 ||
+		    one->files[0].len != ix->files[i].size))
 		rc = DOUBT("%s no longer has the bytes the index was made from", path);
 	all = rc ? NULL : realloc(p->products, (p->n_products + one->n_products) * sizeof(*all));
 	if (!rc && !all)
@@ -377,22 +379,72 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 	return rc;
 }
 
-/* The index may be changed only by whoever may change the policy: no new way in. */
+/*
+ * The index may be changed only by whoever may change the policy: no new
+ * way in. Its owner is the policy's; the world may write it only when the
+ * world may write the policy; a group only when it is the policy's group
+ * and that group may write the policy.
+ */
 static int no_wider(const struct stat *x, const struct stat *policy)
 {
-	return x->st_uid == policy->st_uid && (x->st_mode & 022 & ~policy->st_mode) == 0;
+	if (x->st_uid != policy->st_uid || (x->st_mode & S_IWOTH & ~policy->st_mode))
+		return 0;
+	return !(x->st_mode & S_IWGRP) ||
+	       ((policy->st_mode & S_IWGRP) && x->st_gid == policy->st_gid);
 }
 
-static int check_owner(const char *index, const struct stat *policy, char *why, size_t why_size)
+/* File systems whose cached attributes cannot prove a file unchanged (statfs(2) magic). */
+static int network_fs(const char *path)
 {
-	struct stat st;
-	char *sub = S_ISDIR(policy->st_mode) ? sg_path_dir(index) : NULL;
-	int ok = lstat(index, &st) == 0 && S_ISREG(st.st_mode) && no_wider(&st, policy);
+	static const unsigned long magic[] = {
+		0x6969,     /* NFS */
+		0x517B,     /* SMB */
+		0xFF534D42, /* CIFS */
+		0xFE534D42, /* SMB2 */
+		0x65735546, /* FUSE (sshfs and others) */
+		0x00C36400, /* Ceph */
+		0x5346414F, /* AFS */
+		0x47504653, /* GPFS */
+		0x0BD00BD0, /* Lustre */
+	};
+	struct statfs fs;
 
+	if (statfs(path, &fs) != 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)fs.f_type == magic[i])
+			return 1;
+	return 0;
+}
+
+/*
+ * The index file, opened without following a link and checked on that
+ * descriptor (owner, mode, subfolder) before a byte of it is trusted.
+ * Returns the descriptor, -2 when there is none, or -1 with `why`.
+ */
+static int open_index(const char *index, const struct stat *policy, char *why, size_t why_size)
+{
+	int fd = open(index, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	char *sub = S_ISDIR(policy->st_mode) ? sg_path_dir(index) : NULL;
+	struct stat st;
+	int ok;
+
+	if (fd < 0 && errno == ENOENT) {
+		free(sub);
+		return -2;
+	}
+	ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && no_wider(&st, policy);
 	if (ok && S_ISDIR(policy->st_mode))
 		ok = sub && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && no_wider(&st, policy);
 	free(sub);
-	return ok ? 0 : DOUBT("its owner or mode lets others change it than may change the policy");
+	if (ok)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	DOUBT(fd < 0 && errno == ELOOP ? "it is a symbolic link"
+		  : fd < 0		 ? "it cannot be opened"
+				     : "its owner or mode lets others change it than may change the policy");
+	return -1;
 }
 
 static int read_index(struct sg_policy_index *ix, const char *index, const char *path,
@@ -401,20 +453,29 @@ static int read_index(struct sg_policy_index *ix, const char *index, const char 
 	char *why = info->why;
 	size_t why_size = sizeof(info->why);
 	struct stat st;
-	int error = sg_read_file(&ix->raw, &ix->raw_len, index, (size_t)1 << 32, NULL,
-				 SG_READ_MISSING_OK);
+	int fd, error;
 
-	if (error == SG_OK && !ix->raw)
+	if (stat(path, &st) != 0)
+		return DOUBT("%s cannot be read: %s", path, strerror(errno));
+	if ((fd = open_index(index, &st, why, why_size)) == -2)
 		return DOUBT("%s has no index", path);
 	info->index_exists = 1;
+	if (fd >= 0 && network_fs(path)) {
+		close(fd);
+		return DOUBT("%s is on a network file system, whose cached file times cannot "
+			     "show that the policy is unchanged",
+			     path);
+	}
+	if (fd < 0)
+		return 1;
+	error = sg_read_fd(&ix->raw, &ix->raw_len, fd, index, IDX_MAX_BYTES, NULL);
+	close(fd);
 	if (error)
 		return DOUBT("%s", sg_error_last());
 	if (check_layout(ix, why, why_size) || check_references(ix, why, why_size))
 		return 1;
-	if (stat(path, &st) != 0 || !!S_ISDIR(st.st_mode) != !!(ix->h->flags & IDX_F_FOLDER))
+	if (!!S_ISDIR(st.st_mode) != !!(ix->h->flags & IDX_F_FOLDER))
 		return DOUBT("it is for another kind of policy");
-	if (check_owner(index, &st, why, why_size))
-		return 1;
 	if (S_ISDIR(st.st_mode))
 		return !(ix->dir = strdup(path)) ? DOUBT("out of memory")
 						 : check_folder(ix, &st, why, why_size);
@@ -556,7 +617,10 @@ static int describe_file(const struct sg_policy_index *ix, const sg_policy *p, s
 {
 	sg_policy_file *f = &p->files[i];
 
-	if (!f->path && !(f->path = file_path(ix, i)))
+	/* Once: other workers read these without the lock once a decision has named the file. */
+	if (f->path)
+		return 0;
+	if (!(f->path = file_path(ix, i)))
 		return DOUBT("out of memory");
 	sg_hex_encode(f->sha256, ix->files[i].sha256, 32);
 	f->len = ix->files[i].size;

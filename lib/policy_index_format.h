@@ -40,6 +40,7 @@
 #define IDX_SUBDIR      ".signgate"
 #define IDX_SUBDIR_FILE "index"
 #define IDX_FILE_SUFFIX ".sgindex"
+#define IDX_MAX_BYTES   ((size_t)UINT32_MAX) /* offsets in an index are 32-bit */
 
 /*
  * A file (or the folder) whose mtime or ctime is not older than the start

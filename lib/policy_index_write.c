@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 /* Where one object of a list lies in its file. */
 typedef struct span {
@@ -479,45 +480,110 @@ static int check_lint(const sg_policy *p)
 	return error;
 }
 
-static int commit(int fd, const char *tmp, const char *index, const builder *b, mode_t mode)
+/*
+ * Where the index is written: every step goes through one descriptor of
+ * the folder that holds it, never through its path again, so that whoever
+ * owns the policy folder cannot swap a component for a link meanwhile and
+ * send the writes (root's, say) elsewhere.
+ */
+typedef struct target {
+	int dfd;        /* the folder that holds the index */
+	char *leaf;     /* the index's name in it */
+	char tmp[320];  /* the temporary file's name in it */
+	char *shown;    /* the temporary file's path, for messages */
+} target;
+
+static int commit(int fd, target *t, const builder *b, mode_t mode)
 {
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	int error = serialize(&bytes, &len, b);
 
 	if (!error)
-		error = write_all(fd, bytes, len, tmp);
+		error = write_all(fd, bytes, len, t->shown);
 	if (!error && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
-		error = sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
+		error = sg_error_set(SG_ERR_IO, "%s: %s", t->shown, strerror(errno));
 	free(bytes);
 	if (close(fd) != 0 && !error)
-		error = sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
+		error = sg_error_set(SG_ERR_IO, "%s: %s", t->shown, strerror(errno));
+	if (!error && renameat(t->dfd, t->tmp, t->dfd, t->leaf) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot move the index into place: %s",
+				     t->shown, strerror(errno));
 	if (error) {
-		unlink(tmp);
+		unlinkat(t->dfd, t->tmp, 0);
 		return error;
 	}
-	return sg_publish_commit(tmp, index, 1);
+	fsync(t->dfd);
+	return SG_OK;
 }
 
-/* The subfolder of a folder's index: made with the folder's mode and owner when missing. */
-static int make_subdir(const char *index, const struct stat *policy)
+/*
+ * Open the folder that will hold the index: for a policy folder its
+ * .signgate subfolder (made with the folder's mode and owner when missing,
+ * and never a link), for a one-file policy the file's own folder.
+ */
+static int open_target(target *t, const char *path, const char *index, const struct stat *policy)
 {
-	char *sub = sg_path_dir(index);
+	char *dir = sg_path_dir(S_ISDIR(policy->st_mode) ? index : path);
+	const char *base = sg_path_base(index);
 	struct stat st;
-	int error = SG_OK;
+	int pfd = -1, error = SG_OK;
 
-	if (!sub)
+	t->dfd = -1;
+	if (!dir || !(t->leaf = strdup(base))) {
+		free(dir);
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (mkdir(sub, policy->st_mode & 0777) == 0) {
-		if (chown(sub, policy->st_uid, policy->st_gid) != 0 && errno != EPERM)
-			error = sg_error_set(SG_ERR_IO, "%s: %s", sub, strerror(errno));
-	} else if (errno != EEXIST) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", sub, strerror(errno));
 	}
-	if (!error && (lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode)))
-		error = sg_error_set(SG_ERR_IO, "%s: not a folder", sub);
-	free(sub);
+	if (!S_ISDIR(policy->st_mode)) {
+		t->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (t->dfd < 0)
+			error = sg_error_set(SG_ERR_IO, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return error;
+	}
+	pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		error = sg_error_set(SG_ERR_IO, "%s: %s", path, strerror(errno));
+	if (!error && mkdirat(pfd, IDX_SUBDIR, policy->st_mode & 0777) != 0 && errno != EEXIST)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+	if (!error && (t->dfd = openat(pfd, IDX_SUBDIR,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		error = sg_error_set(SG_ERR_IO, "%s: not a folder", dir);
+	/* The policy's owner and group, where we may (root indexing someone's policy). */
+	if (!error && fstat(t->dfd, &st) == 0 &&
+	    (st.st_uid != policy->st_uid || st.st_gid != policy->st_gid) &&
+	    fchown(t->dfd, policy->st_uid, policy->st_gid) != 0 && errno != EPERM)
+		error = sg_error_set(SG_ERR_IO, "%s: %s", dir, strerror(errno));
+	if (pfd >= 0)
+		close(pfd);
+	free(dir);
 	return error;
+}
+
+/* A new temporary file beside the index, under a random name, in t->dfd. */
+static int create_tmp(target *t, const char *index)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		unsigned char r[6];
+		int fd;
+
+		if (RAND_bytes(r, sizeof(r)) != 1)
+			return sg_error_set(SG_ERR_CRYPTO, "no random bytes for a temporary name");
+		snprintf(t->tmp, sizeof(t->tmp), "%.250s.%02x%02x%02x%02x%02x%02x", t->leaf, r[0],
+			 r[1], r[2], r[3], r[4], r[5]);
+		free(t->shown);
+		if (asprintf(&t->shown, "%s.%s", index, t->tmp + strlen(t->leaf) + 1) < 0) {
+			t->shown = NULL;
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		}
+		fd = openat(t->dfd, t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+	}
+	return sg_error_set(SG_ERR_IO, "%s: cannot create: %s", index, strerror(errno));
 }
 
 static void sleep_ms(long ms)
@@ -563,25 +629,22 @@ static int start_build(builder *b, int fd, const char *path, const char *tmp, in
 }
 
 /* The temporary index and the build's start, before the policy is read. */
-static int prepare(builder *b, int *fd, char **tmp, const char *index, const char *path,
+static int prepare(builder *b, int *fd, target *t, const char *index, const char *path,
 		   const struct stat *st)
 {
-	int error = S_ISDIR(st->st_mode) ? make_subdir(index, st) : SG_OK;
+	int error = open_target(t, path, index, st);
 
-	if (!error && asprintf(tmp, "%s.XXXXXX", index) < 0) {
-		*tmp = NULL;
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	}
-	if (!error && (*fd = mkostemp(*tmp, O_CLOEXEC)) < 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create: %s", *tmp, strerror(errno));
+	if (!error && (*fd = create_tmp(t, index)) < 0)
+		error = *fd;
 	if (!error)
-		error = start_build(b, *fd, path, *tmp, S_ISDIR(st->st_mode));
+		error = start_build(b, *fd, path, t->shown, S_ISDIR(st->st_mode));
 	return error;
 }
 
 int sg_policy_index_write(const char *path, int *loaded)
 {
-	char *index = sg_policy_index_path(path), *tmp = NULL;
+	char *index = sg_policy_index_path(path);
+	target t = { .dfd = -1 };
 	builder b = { 0 };
 	sg_policy *p = NULL;
 	struct stat st;
@@ -592,7 +655,7 @@ int sg_policy_index_write(const char *path, int *loaded)
 		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", path,
 				    strerror(errno));
 	prepared = !index ? sg_error_set(SG_ERR_NOMEM, "out of memory")
-			  : prepare(&b, &fd, &tmp, index, path, &st);
+			  : prepare(&b, &fd, &t, index, path, &st);
 	/* The policy is loaded even when no index can be written: the caller must know. */
 	if ((error = sg_policy_load(&p, path)) == SG_OK) {
 		*loaded = 1;
@@ -601,21 +664,24 @@ int sg_policy_index_write(const char *path, int *loaded)
 		else if (!(error = check_lint(p)) && !(error = build(&b, p, S_ISDIR(st.st_mode))) &&
 			 fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
 			/* The policy's owner, where we may (root indexing someone's policy). */
-			error = sg_error_set(SG_ERR_IO, "%s: %s", tmp, strerror(errno));
+			error = sg_error_set(SG_ERR_IO, "%s: %s", t.shown, strerror(errno));
 		if (!error) {
-			error = commit(fd, tmp, index, &b, st.st_mode & 0666);
+			error = commit(fd, &t, &b, st.st_mode & 0666);
 			fd = -1;
 		}
 	}
 	if (fd >= 0) {
 		close(fd);
-		unlink(tmp);
+		unlinkat(t.dfd, t.tmp, 0);
 	}
+	if (t.dfd >= 0)
+		close(t.dfd);
+	free(t.leaf);
+	free(t.shown);
 	if (error && *loaded)
 		error = sg_error_recode(error == SG_ERR_NOMEM ? error : SG_ERR_IO);
 	builder_free(&b);
 	sg_policy_free(p);
-	free(tmp);
 	free(index);
 	return error;
 }

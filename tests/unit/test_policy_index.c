@@ -6,11 +6,13 @@
  * to the index after indexing makes sg_policy_open() fall back to the full
  * load (or, during a run, deny) instead of deciding from a stale index.
  */
+#include "policy_index_format.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
 
 #include "check.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 static char tmpdir[] = "/tmp/test_policy_index.XXXXXX";
 
@@ -579,6 +583,139 @@ static void test_big_file_changed(const char *path)
 	expect_stale(path, "changed since it was made");
 }
 
+/*
+ * An index rewritten by someone who may write it, its trailing SHA-256
+ * recomputed so that only the checks behind it can catch the change.
+ */
+typedef void (*index_change)(unsigned char *raw, idx_header *h);
+
+static void rewrite_index(const char *index, index_change change)
+{
+	size_t len;
+	unsigned char *raw = (unsigned char *)slurp(index, &len);
+	idx_header h;
+
+	memcpy(&h, raw, sizeof(h));
+	change(raw, &h);
+	EVP_Digest(raw, len - 32, raw + len - 32, NULL, EVP_sha256(), NULL);
+	check_write_file(index, raw, len, 0644);
+	free(raw);
+}
+
+static idx_file *index_files(unsigned char *raw)
+{
+	return (idx_file *)(raw + sizeof(idx_header));
+}
+
+static idx_object *index_objects(unsigned char *raw, const idx_header *h)
+{
+	return (idx_object *)(raw + sizeof(idx_header) + h->n_files * sizeof(idx_file));
+}
+
+static void object_out_of_range(unsigned char *raw, idx_header *h)
+{
+	idx_object *o = index_objects(raw, h);
+
+	o[0].off = index_files(raw)[o[0].file].size;
+}
+
+static void keys_out_of_order(unsigned char *raw, idx_header *h)
+{
+	idx_key *k = (idx_key *)(index_objects(raw, h) + h->n_approvals + h->n_revoked), t;
+
+	for (size_t i = 1; i < h->n_keys[IDX_APPROVAL_SHA256]; i++)
+		if (k[i].key != k[0].key) {
+			t = k[0];
+			k[0] = k[i];
+			k[i] = t;
+			return;
+		}
+}
+
+/* What a.json will hold: far shorter than the file the index describes. */
+static const char short_policy[] = "{\"approvals\": []}";
+
+static void records_short_file(unsigned char *raw, idx_header *h)
+{
+	(void)h;
+	EVP_Digest(short_policy, strlen(short_policy), index_files(raw)[0].sha256, NULL,
+		   EVP_sha256(), NULL);
+}
+
+static void test_crafted(void)
+{
+	sg_policy_input in = { "zero.exe", s256[0], "", 0 };
+	sg_policy_open_info info;
+	sg_decision d;
+	sg_policy *p;
+
+	rewrite_index(at("crafted/.signgate/index"), object_out_of_range);
+	expect_stale(at("crafted"), "an object out of range");
+	index_ok(at("crafted"));
+	rewrite_index(at("crafted/.signgate/index"), keys_out_of_order);
+	expect_stale(at("crafted"), "a key out of range or order");
+	/*
+	 * The index records for a.json the SHA-256 of a short text; a.json
+	 * becomes that text after the policy was opened. Its bytes then match
+	 * the digest, but not the size the offsets were checked against: the
+	 * input is denied, and nothing is read past the short file's end.
+	 */
+	index_ok(at("crafted"));
+	rewrite_index(at("crafted/.signgate/index"), records_short_file);
+	p = open_policy(at("crafted"), &info);
+	CHECK_INT(info.indexed, 1);
+	check_write_file(at("crafted/a.json"), short_policy, strlen(short_policy), 0644);
+	sg_policy_decide(&d, p, &in, utc(2026, 6, 1));
+	CHECK_INT(d.approved, 0);
+	CHECK_CONTAINS(d.reasons[0], "the policy changed while signgate ran");
+	CHECK_CONTAINS(d.reasons[0], "a.json no longer has the bytes the index was made from");
+	sg_policy_free(p);
+}
+
+/*
+ * Who may write the index: a group may only when it is the policy's own
+ * group and may write the policy (root only: it needs chown); a link is
+ * never followed.
+ */
+static void test_index_owner(void)
+{
+	char index[PATH_MAX];
+	sg_policy_open_info info;
+	struct stat st;
+	sg_policy *p;
+	gid_t other;
+
+	snprintf(index, sizeof(index), "%s", at("owner/.signgate/index"));
+	CHECK_INT(symlink("index.real", at("owner/.signgate/link")), 0);
+	CHECK_INT(rename(index, at("owner/.signgate/index.real")), 0);
+	CHECK_INT(rename(at("owner/.signgate/link"), index), 0);
+	expect_stale(at("owner"), "it is a symbolic link");
+	CHECK_INT(rename(at("owner/.signgate/index.real"), index), 0);
+	if (geteuid() != 0) {
+		printf("skipped: the group checks need root (chown)\n");
+		return;
+	}
+	CHECK_INT(stat(at("owner"), &st), 0);
+	other = st.st_gid == 65534 ? 65533 : 65534;
+	chmod(at("owner"), 0775);
+	chmod(index, 0664);
+	p = open_policy(at("owner"), &info);
+	CHECK_INT(info.indexed, 1); /* the policy's group may write both */
+	sg_policy_free(p);
+	CHECK_INT(chown(index, (uid_t)-1, other), 0);
+	expect_stale(at("owner"), "lets others change it");
+	CHECK_INT(chown(index, (uid_t)-1, st.st_gid), 0);
+	CHECK_INT(chown(at("owner"), (uid_t)-1, other), 0); /* the group lost the policy */
+	expect_stale(at("owner"), "lets others change it");
+	CHECK_INT(chown(at("owner"), (uid_t)-1, st.st_gid), 0);
+	chmod(at("owner"), 0755);
+	expect_stale(at("owner"), "lets others change it");
+	chmod(index, 0644);
+	p = open_policy(at("owner"), &info);
+	CHECK_INT(info.indexed, 1);
+	sg_policy_free(p);
+}
+
 static void test_write_refusals(void)
 {
 	int loaded = -1;
@@ -596,6 +733,24 @@ static void test_write_refusals(void)
 	CHECK_INT(sg_policy_index_write(at("blocked"), &loaded), SG_ERR_IO);
 	CHECK_INT(loaded, 1);
 	CHECK_CONTAINS(sg_error_last(), ".signgate: not a folder");
+	/* A .signgate that is a link to another folder: nothing is written there. */
+	mkdir(at("linked"), 0755);
+	mkdir(at("elsewhere"), 0755);
+	put(at("linked/a.json"), "{\"approvals\": []}");
+	CHECK_INT(symlink(at("elsewhere"), at("linked/.signgate")), 0);
+	loaded = -1;
+	CHECK_INT(sg_policy_index_write(at("linked"), &loaded), SG_ERR_IO);
+	CHECK_INT(loaded, 1);
+	CHECK_CONTAINS(sg_error_last(), ".signgate: not a folder");
+	{
+		DIR *d = opendir(at("elsewhere"));
+		int entries = 0;
+		for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+			entries += e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		CHECK_INT(entries, 0);
+	}
 	{
 		sg_policy_open_info info;
 		sg_policy *p = (sg_policy *)&info;
@@ -609,8 +764,9 @@ static void test_write_refusals(void)
 
 int main(void)
 {
-	static const char *const copies[] = { "eq",      "edit",  "add",   "remove", "rename",
-					      "rename2", "trunc", "other", "kind",   "during" };
+	static const char *const copies[] = { "eq",     "edit",  "add",  "remove",  "rename",
+					      "rename2", "trunc", "other", "kind", "during",
+					      "crafted", "owner" };
 
 	if (!mkdtemp(tmpdir))
 		return 2;
@@ -636,6 +792,8 @@ int main(void)
 	test_staleness();
 	test_racy();
 	test_changed_during_run();
+	test_crafted();
+	test_index_owner();
 	test_write_refusals();
 	{
 		char cmd[600];
