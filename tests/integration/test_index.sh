@@ -62,9 +62,13 @@ sg 0 policy index --config "$CFG"
 sg 3 sign --config "$CFG" --out-dir "$T/signed2" "$pe"
 expect_in "$T/out" "digest is revoked: vendor withdrew 1.0 (SEC-9)"
 expect_not_in "$T/err" "note:"
-# The revocation edited in place (same size) with its mtime set back: stale, still denied.
-sed -i 's/SEC-9/SEC-8/' "$POL/zz-revoked.json"
+# The revocation edited in place (same file, same size) with its mtime set
+# back: only its ctime shows it; stale, still denied.
+ino=$(stat -c %i "$POL/zz-revoked.json")
+at=$(grep -bo 'SEC-9' "$POL/zz-revoked.json" | cut -d: -f1)
+printf 'SEC-8' | dd of="$POL/zz-revoked.json" bs=1 seek="$at" conv=notrunc 2>/dev/null
 touch -d '2020-01-01' "$POL/zz-revoked.json"
+expect_same "$(stat -c %i "$POL/zz-revoked.json")" "$ino"
 sg 3 check --config "$CFG" "$pe"
 expect_in "$T/out" "digest is revoked: vendor withdrew 1.0 (SEC-8)"
 expect_in "$T/err" "zz-revoked.json changed since it was made"
