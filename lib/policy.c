@@ -8,12 +8,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -402,8 +404,14 @@ int sg_policy_parse_revocation(sg_revocation *out, const char *text, size_t len,
 /* Read a policy file's bytes once: what is parsed is what a co-signature covers. */
 static int read_policy_file(sg_policy_file *f, const char *file)
 {
-	int error = sg_read_file(&f->bytes, &f->len, file, POLICY_FILE_MAX, NULL, 0);
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), error;
 
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", file, strerror(errno));
+	error = sg_read_fd(&f->bytes, &f->len, fd, file, POLICY_FILE_MAX, NULL);
+	if (!error && fstat(fd, &f->st) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: %s", file, strerror(errno));
+	close(fd);
 	if (error == SG_ERR_FORMAT) /* too big: a broken policy, not a rejected input */
 		return sg_error_recode(SG_ERR_CONFIG);
 	if (error)

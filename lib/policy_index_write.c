@@ -303,11 +303,10 @@ static int add_file(builder *b, const sg_policy *p, size_t i)
 	const sg_policy_file *f = &p->files[i];
 	idx_file *rec = &b->files[i];
 	const char *name = sg_path_base(f->path);
-	struct stat st;
+	/* The stat of the file the bytes came from, taken after reading them. */
+	const struct stat st = f->st;
 	int error;
 
-	if (stat(f->path, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: %s", f->path, strerror(errno));
 	rec->dev = st.st_dev;
 	rec->ino = st.st_ino;
 	rec->size = (uint64_t)st.st_size;

@@ -13,6 +13,7 @@
 #define SIGNGATE_POLICY_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 typedef enum sg_existing_rule {
@@ -50,6 +51,9 @@ typedef struct sg_policy_file {
 	unsigned char *bytes;
 	size_t len;
 	char sha256[65];
+	/* fstat() of the descriptor the bytes were read from, after reading them
+	 * (the index records it: a file renamed over this one later differs) */
+	struct stat st;
 } sg_policy_file;
 
 typedef struct sg_revocation {
