@@ -230,6 +230,8 @@ static int extract_signature(const char *osslsigncode, const char *path, const c
  * DER is read from there directly, instead of having osslsigncode read the
  * whole file for it. Returns 1 when done, 0 when the file is not a PE with
  * exactly one certificate entry (then osslsigncode extracts it), or an error.
+ * With `own_digest`, a signed PE's Authenticode digest as signgate computes
+ * it goes there, upper-case hex (left empty for anything else).
  */
 static int extract_pe_signature(const char *path, const char *sig_path, const char *name,
 				char own_digest[2 * SG_PE_DIGEST_LEN + 1])
