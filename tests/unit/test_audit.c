@@ -506,14 +506,10 @@ static void test_foreach(const char *path, char *base[])
 	CHECK_INT(s.count, 1);
 }
 
-static void test_concurrency(void)
+/* Fork `n` processes that each append PER_CHILD records to `path`. */
+static void start_appenders(const char *path, pid_t *pids, int n)
 {
-	const char *path = tmp_path("concurrent.jsonl");
-	sg_audit_report rep;
-	pid_t pids[CHILDREN];
-	int failed = 0, status;
-
-	for (int c = 0; c < CHILDREN; c++) {
+	for (int c = 0; c < n; c++) {
 		pids[c] = fork();
 		if (pids[c] == 0) {
 			int bad = 0;
@@ -522,13 +518,29 @@ static void test_concurrency(void)
 				bad |= append_event(path, "approve", c * 100 + i) != SG_OK;
 			_exit(bad);
 		}
-		CHECK(pids[c] > 0);
 	}
-	for (int c = 0; c < CHILDREN; c++)
-		if (pids[c] > 0 && (waitpid(pids[c], &status, 0) != pids[c] || !WIFEXITED(status) ||
-				    WEXITSTATUS(status) != 0))
+}
+
+/* Wait for them; how many could not start or did not append every record. */
+static int failed_appenders(const pid_t *pids, int n)
+{
+	int failed = 0, status;
+
+	for (int c = 0; c < n; c++)
+		if (pids[c] <= 0 || waitpid(pids[c], &status, 0) != pids[c] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
 			failed++;
-	CHECK_INT(failed, 0);
+	return failed;
+}
+
+static void test_concurrency(void)
+{
+	const char *path = tmp_path("concurrent.jsonl");
+	sg_audit_report rep;
+	pid_t pids[CHILDREN];
+
+	start_appenders(path, pids, CHILDREN);
+	CHECK_INT(failed_appenders(pids, CHILDREN), 0);
 	CHECK_INT(sg_audit_verify(path, &rep), SG_OK);
 	CHECK_INT(rep.records, CHILDREN * PER_CHILD);
 	CHECK_INT(rep.bad_line, 0);
@@ -592,7 +604,7 @@ static void test_rotation(char *base[])
 	sg_audit_rotate_report rr;
 	sg_audit_report rep;
 	pid_t pids[8];
-	int failed = 0, status, rotations = 0;
+	int rotations = 0;
 	size_t n;
 
 	CHECK_INT(sg_audit_rotate(path, &rr), SG_ERR_IO); /* no log at all */
@@ -600,26 +612,13 @@ static void test_rotation(char *base[])
 	CHECK_INT(sg_audit_rotate(path, &rr), SG_OK); /* empty: nothing to do */
 	CHECK_STR(rr.archive, "");
 	CHECK_INT(archives(path, files, 16), 0);
-	for (int c = 0; c < 8; c++) {
-		pids[c] = fork();
-		if (pids[c] == 0) {
-			int bad = 0;
-
-			for (int i = 0; i < PER_CHILD; i++)
-				bad |= append_event(path, "approve", c * 100 + i) != SG_OK;
-			_exit(bad);
-		}
-	}
+	start_appenders(path, pids, 8);
 	for (int r = 0; r < 5; r++) {
 		usleep(20 * 1000);
 		if (sg_audit_rotate(path, &rr) == SG_OK && rr.archive[0])
 			rotations++;
 	}
-	for (int c = 0; c < 8; c++)
-		if (pids[c] <= 0 || waitpid(pids[c], &status, 0) != pids[c] || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) != 0)
-			failed++;
-	CHECK_INT(failed, 0);
+	CHECK_INT(failed_appenders(pids, 8), 0);
 	CHECK(rotations > 0);
 	n = archives(path, files, 15);
 	CHECK_INT(n, rotations);
