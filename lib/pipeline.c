@@ -93,6 +93,7 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 	char reason[sizeof(o->decision_detail.reasons[0])];
 	int error;
 
+	o->two_person = 1;
 	sg_approvers_trust_from_config(&t, ctx->cfg);
 	if (!t.ca_file)
 		return deny(o,
@@ -617,9 +618,10 @@ static json_t *approval_json(const sg_outcome *o)
 		set(ap, "vendor", text(a->vendor));
 	set(ap, "version", text(a->version));
 	/* Under the two-person rule, who approved is read from the certificates only. */
-	set(ap, "approved_by", text(o->cosigned ? o->approver.name : a->approved_by));
+	set(ap, "approved_by",
+	    o->cosigned ? text(o->approver.name) : o->two_person ? json_null() : text(a->approved_by));
 	set(ap, "approved_by_from",
-	    text(o->cosigned ? "certificate" : "approval file (not verified)"));
+	    text(o->two_person ? "certificate" : "approval file (not verified)"));
 	set(ap, "ticket", text(a->ticket));
 	set(ap, "existing_signature", text(sg_existing_rule_name(a->existing)));
 	set(ap, "policy_file", text(a->origin));

@@ -182,4 +182,16 @@ int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsi
 int sg_cosign_create(sg_cosigner *out, const char *approval_file, sg_cosign_role role,
 		     const sg_approver_key *k, const sg_approvers_trust *t, int replace);
 
+/*
+ * For `policy lint` under the two-person rule: one finding (a warning) for
+ * each approval of `p` whose file lacks a signature, or, when `t` names
+ * the approvers' CA, whose signatures do not make it usable
+ * (sg_cosign_verify_pair()'s reason). Fills up to `max` findings into
+ * `out` and returns how many there are in all.
+ */
+struct sg_policy;
+struct sg_policy_finding;
+size_t sg_cosign_lint(const struct sg_policy *p, const sg_approvers_trust *t,
+		      struct sg_policy_finding *out, size_t max);
+
 #endif
