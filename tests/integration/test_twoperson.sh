@@ -207,6 +207,21 @@ sg 0 check --config "$CFG" "$EXE"
 expect_same "$(audit_field 0 approval.approved_by)" alice
 expect_same "$(audit_field 0 approval.cosigned_by.name)" bob
 
+# --- through the policy index, the decisions are the full load's, for a big file too ---
+/usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); d["comment"] = "x" * 1200000
+json.dump(d, open(sys.argv[1], "w"), indent=2)' "$POL/typed.json"
+sg 0 policy cosign --config "$CFG" --first "${alice[@]}" --replace "$POL/typed.json"
+sg 0 policy cosign --config "$CFG" "${bob[@]}" --replace "$POL/typed.json"
+sg 0 policy index --config "$CFG"
+sg 0 check --config "$CFG" "$EXE"
+expect_not_in "$T/err" "index is not used"
+expect_same "$(audit_field 0 approval.approved_by)" alice
+cp "$POL/typed.json.approve.p7s" "$POL/typed.json.cosign.p7s"
+denied "both signatures are by one approver: the same certificate"
+expect_not_in "$T/err" "index is not used"
+sg 0 policy cosign --config "$CFG" "${bob[@]}" --replace "$POL/typed.json"
+
 # --- the rule from the policy file, and without the approvers' CA ---
 trust ''
 sg 0 check --config "$CFG" "$EXE"
