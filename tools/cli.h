@@ -57,23 +57,6 @@ void cli_print_outcome(const struct sg_outcome *r, const struct sg_job *job, int
 struct sg_policy;
 int cli_policy_open(struct sg_policy **out, const char *path);
 
-/*
- * An approver's key on the command line (policy approve, policy cosign):
- * a "pkcs11:" URI goes with a PKCS#11 module (an absolute path), a file
- * without one. Returns 0 or the usage error's exit code.
- */
-int cli_approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module);
-
-/*
- * The approver key's password or PIN from `src` (a private file or the
- * terminal; none when neither is set), prompting with `what` and `key`.
- * Returns 0 or an exit code (the error printed).
- */
-struct sg_secret;
-struct sg_secret_source;
-int cli_approver_secret(struct sg_secret *out, struct sg_secret_source *src, const char *what,
-			const char *key);
-
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

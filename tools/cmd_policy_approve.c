@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include <openssl/evp.h>
 
+#include "approver.h"
 #include "cli.h"
 #include "signgate/audit.h"
 #include "signgate/config.h"
@@ -108,8 +108,7 @@ typedef struct approve_opts {
 	const char *manifest, *manifest_sig, *installer_sig, *keyring;
 	const char *sha256, *sha512, *source, *expires, *id, *file, *existing, *accept_unsigned;
 	const char *description, *installer, *openpgp_key;
-	const char *cert, *key, *pkcs11_module, *approvers_ca;
-	sg_secret_source secret;
+	approver_opts signer; /* --cert, --key and the rest */
 	int json;
 } approve_opts;
 
@@ -136,36 +135,11 @@ typedef struct approve_state {
 	vendor_value values[MAX_VALUES];
 	size_t n_values;
 	json_t *openpgp; /* array of what gpgv said */
-	char approver[600], account[256], display[256], host[256];
-	unsigned long uid;
-	sg_approver_key *key;    /* --cert/--key: the first approver's, else NULL */
-	sg_cosigner signer;      /* its certificate's identity */
-	sg_approvers_trust trust; /* what its signature is checked against */
-	int require_cosign;       /* the two-person rule applies to the approval */
+	approver who;       /* who approves: the account, or the --cert certificate */
+	int require_cosign; /* the two-person rule applies to the approval */
 	char id[129];
 	const char *name; /* the installer's name in the approval */
 } approve_state;
-
-/* --cert and --key go together; the rest of the signing options only with them. */
-static int parse_signer(const approve_opts *o)
-{
-	if (!o->cert != !o->key)
-		return cli_usage_error("policy approve", "--cert and --key go together");
-	if (!o->cert && (o->pkcs11_module || o->secret.file || o->secret.prompt ||
-			 o->approvers_ca))
-		return cli_usage_error("policy approve",
-				       "--pkcs11-module, --password-file, --password-prompt and "
-				       "--approvers-ca go with --cert and --key");
-	if (o->secret.file && o->secret.prompt)
-		return cli_usage_error("policy approve",
-				       "--password-file and --password-prompt exclude each other");
-	if (!o->cert)
-		return 0;
-	if (!o->approvers_ca && !o->config)
-		return cli_usage_error("policy approve",
-				       "--cert needs the approvers' CA: --approvers-ca or --config");
-	return cli_approver_key_usage("policy approve", o->key, o->pkcs11_module);
-}
 
 static int parse(approve_opts *o, int argc, char **argv)
 {
@@ -226,12 +200,12 @@ static int parse(approve_opts *o, int argc, char **argv)
 		case 'a': o->accept_unsigned = optarg; break;
 		case 'd': o->description = optarg; break;
 		case 'j': o->json = 1; break;
-		case 'C': o->cert = optarg; break;
-		case 'Y': o->key = optarg; break;
-		case 'L': o->pkcs11_module = optarg; break;
-		case 'W': o->secret.file = optarg; break;
-		case 'Q': o->secret.prompt = 1; break;
-		case 'A': o->approvers_ca = optarg; break;
+		case 'C': o->signer.cert = optarg; break;
+		case 'Y': o->signer.key = optarg; break;
+		case 'L': o->signer.pkcs11_module = optarg; break;
+		case 'W': o->signer.secret.file = optarg; break;
+		case 'Q': o->signer.secret.prompt = 1; break;
+		case 'A': o->signer.approvers_ca = optarg; break;
 		case 'h': fputs(approve_help, stdout); return -1;
 		default: return cli_usage_error("policy approve", "bad option");
 		}
@@ -257,76 +231,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("policy approve", "give exactly one INSTALLER");
 	o->installer = argv[optind];
-	return parse_signer(o);
-}
-
-/*
- * Who approves: the account running signgate (effective uid), or the
- * certificate of --cert. SIGNGATE_APPROVER adds a display name, which is
- * recorded as self-declared: anyone can set it to anything.
- */
-static int who_approves(approve_state *st)
-{
-	const char *env = getenv("SIGNGATE_APPROVER");
-	struct passwd pw, *found = NULL;
-	char buf[16384];
-
-	st->uid = (unsigned long)geteuid();
-	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
-		snprintf(st->account, sizeof(st->account), "%s", found->pw_name);
-	else
-		snprintf(st->account, sizeof(st->account), "uid %lu", st->uid);
-	if (gethostname(st->host, sizeof(st->host)) != 0)
-		snprintf(st->host, sizeof(st->host), "unknown");
-	st->host[sizeof(st->host) - 1] = '\0';
-	for (const char *p = env ? env : ""; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return sg_error_set(SG_ERR_CONFIG,
-					    "SIGNGATE_APPROVER holds control characters");
-	if (env && strlen(env) >= sizeof(st->display))
-		return sg_error_set(SG_ERR_CONFIG, "SIGNGATE_APPROVER is longer than %zu bytes",
-				    sizeof(st->display) - 1);
-	snprintf(st->display, sizeof(st->display), "%s", env ? env : "");
-	snprintf(st->approver, sizeof(st->approver), "%s",
-		 st->key ? st->signer.name : st->account);
-	if (st->display[0])
-		snprintf(st->approver + strlen(st->approver),
-			 sizeof(st->approver) - strlen(st->approver), " (self-declared: %s)",
-			 st->display);
-	return SG_OK;
-}
-
-/*
- * --cert and --key: the first approver's key, opened before any work (its
- * password or PIN asked for first, and wiped once the key is open).
- */
-static int open_signer(approve_state *st, const sg_config *cfg)
-{
-	approve_opts *o = (approve_opts *)st->o;
-	sg_secret secret = { NULL, 0 };
-	int rc, error;
-
-	if (!o->cert)
-		return CLI_EXIT_OK;
-	sg_approvers_trust_from_config(&st->trust, cfg);
-	if (o->approvers_ca)
-		st->trust.ca_file = o->approvers_ca;
-	if (!st->trust.ca_file) {
-		cli_error("%s: no \"trust.approvers_ca_file\": name the approvers' CA there or give "
-			  "--approvers-ca",
-			  cfg->path);
-		return CLI_EXIT_USAGE;
-	}
-	o->secret.name = o->pkcs11_module ? "PIN" : "password";
-	o->secret.section = "approve";
-	rc = cli_approver_secret(&secret, &o->secret, "signgate policy approve", o->key);
-	if (rc)
-		return rc;
-	error = sg_approver_key_open(&st->key, o->cert, o->key, o->pkcs11_module, &secret);
-	sg_secret_clear(&secret);
-	if (!error)
-		error = sg_approver_key_identity(&st->signer, st->key);
-	return error ? cli_fail() : CLI_EXIT_OK;
+	return approver_opts_check(&o->signer, o->config != NULL);
 }
 
 /* PRODUCT-VERSION in lower case, other characters as '-'. */
@@ -612,31 +517,6 @@ static void today_and_now(char day[16], char now[32])
 	strftime(now, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* An approver as their certificate names them. */
-static json_t *cert_json(const sg_cosigner *c)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", c->name, "subject", c->subject,
-			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
-			 c->key_sha256);
-}
-
-/* Who approved: the account (or the certificate), and a display name marked self-declared. */
-static json_t *approver_json(const approve_state *st)
-{
-	json_t *obj = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", st->approver, "from",
-				st->key ? "certificate" : "account", "account", st->account, "uid",
-				(json_int_t)st->uid, "host", st->host);
-
-	if (obj && st->key)
-		json_object_set_new(obj, "certificate", cert_json(&st->signer));
-	if (obj && st->display[0]) {
-		json_object_set_new(obj, "display_name", json_string(st->display));
-		json_object_set_new(obj, "display_name_is",
-				    json_string("self-declared (SIGNGATE_APPROVER), not verified"));
-	}
-	return obj;
-}
-
 static json_t *approval_json(const approve_state *st)
 {
 	const approve_opts *o = st->o;
@@ -646,7 +526,7 @@ static json_t *approval_json(const approve_state *st)
 	today_and_now(day, now);
 	prov = json_pack("{s:s, s:s, s:o, s:{s:s, s:I, s:s, s:s, s:s, s:s, s:b}, s:o}", "tool",
 			 "signgate " SG_VERSION " policy approve", "time", now, "approver",
-			 approver_json(st), "installer", "name",
+			 approver_json(&st->who), "installer", "name",
 			 st->name, "size", (json_int_t)st->digests.size, "sha256",
 			 st->digests.sha256_hex, "sha512", st->digests.sha512_hex, "sha1",
 			 st->digests.sha1_hex, "format", sg_format_name(st->format.kind), "signed",
@@ -656,7 +536,7 @@ static json_t *approval_json(const approve_state *st)
 	a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", st->id, "product",
 		      o->product, "vendor", o->vendor, "version", o->version, "file", st->name,
 		      "sha256", st->digests.sha256_hex, "sha512", st->digests.sha512_hex,
-		      "approved_by", st->approver, "ticket", o->ticket, "approved_at", day);
+		      "approved_by", st->who.name, "ticket", o->ticket, "approved_at", day);
 	if (!a || !prov) {
 		json_decref(a);
 		json_decref(prov);
@@ -709,23 +589,6 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 }
 
 /*
- * With --cert/--key: sign the approval's exact bytes as its first approver,
- * checked as signing will check it, before anything is written.
- */
-static int sign_text(approve_state *st, unsigned char **der, size_t *der_len, const char *text,
-		     size_t len)
-{
-	sg_cosigner made;
-
-	*der = NULL;
-	*der_len = 0;
-	if (!st->key)
-		return SG_OK;
-	return sg_cosign_sign(der, der_len, &made, st->key, SG_COSIGN_FIRST, st->approval_path,
-			      (const unsigned char *)text, len, &st->trust);
-}
-
-/*
  * Write POLICY/ID.json atomically, never over an existing file; with
  * --cert/--key its first approver's signature beside it, or neither.
  */
@@ -750,7 +613,7 @@ static int write_approval(approve_state *st, json_t *approval)
 	}
 	len = strlen(text);
 	text[len] = '\n'; /* json_dumps leaves room: we replace the NUL and write len + 1 */
-	if ((error = sign_text(st, &der, &der_len, text, len + 1)))
+	if ((error = approver_sign(&st->who, &der, &der_len, st->approval_path, text, len + 1)))
 		goto out;
 	fd = mkstemp(tmp);
 	if (fd < 0 || write(fd, text, len + 1) != (ssize_t)(len + 1) || fchmod(fd, 0644) != 0 ||
@@ -787,7 +650,7 @@ static void state_free(approve_state *st)
 	free(st->approval_path);
 	free(st->manifest_text);
 	json_decref(st->openpgp);
-	sg_approver_key_free(st->key);
+	approver_free(&st->who);
 }
 
 /* The folder of the policy: approvals are one file each, so it must be a folder. */
@@ -848,7 +711,7 @@ static int take_manifest(approve_state *st)
 /* Remove the approval file just written, and its first approver's signature. */
 static void take_back(const approve_state *st)
 {
-	char *sig = st->key ? sg_cosign_sig_path(st->approval_path, SG_COSIGN_FIRST) : NULL;
+	char *sig = st->who.key ? sg_cosign_sig_path(st->approval_path, SG_COSIGN_FIRST) : NULL;
 
 	unlink(st->approval_path);
 	if (sig)
@@ -889,7 +752,7 @@ static int run(approve_state *st, const char *policy_path, json_t **approval)
 		snprintf(st->id, sizeof(st->id), "%s", o->id);
 	else
 		default_id(st->id, sizeof(st->id), o->product, o->version);
-	if ((error = who_approves(st)) || (error = policy_folder(st, policy_path)) ||
+	if ((error = approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
 	    (error = sg_workdir_create(&st->workdir)) || (error = take_installer(st)) ||
 	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
 	    (error = gather_values(st)) || (error = compare_values(st)))
@@ -933,12 +796,12 @@ static int record(const sg_config *cfg, const approve_state *st, const json_t *a
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	json_object_set_new(json_object_get(rec, "approval"), "approved_by",
-			    json_string(st->approver));
+			    json_string(st->who.name));
 	json_object_set_new(json_object_get(rec, "approval"), "approved_by_from",
-			    json_string(st->key ? "certificate" : "account"));
-	if (st->key)
+			    json_string(st->who.key ? "certificate" : "account"));
+	if (st->who.key)
 		json_object_set_new(json_object_get(rec, "approval"), "approved_by_cert",
-				    cert_json(&st->signer));
+				    approver_cert_json(&st->who.signer));
 	if (status)
 		json_object_set_new(rec, "reasons", json_pack("[s]", sg_error_last()));
 	if (approval)
@@ -984,15 +847,15 @@ static void print_result(const approve_state *st, const json_t *approval, int st
 		       json_string_value(json_object_get(json_array_get(st->openpgp, i),
 							 "primary_fingerprint")),
 		       json_string_value(json_object_get(json_array_get(st->openpgp, i), "uid")));
-	if (st->key)
-		printf("         approved by %s (certificate %s), signed %s%s\n", st->approver,
-		       st->signer.subject, st->approval_path, SG_APPROVE_SUFFIX);
+	if (st->who.key)
+		printf("         approved by %s (certificate %s), signed %s%s\n", st->who.name,
+		       st->who.signer.subject, st->approval_path, SG_APPROVE_SUFFIX);
 	else
 		printf("         approved by %s (the account running signgate, uid %lu)\n",
-		       st->approver, st->uid);
+		       st->who.name, st->who.uid);
 	if (st->require_cosign)
 		printf("         the two-person rule applies: %s%s\n",
-		       st->key ? "a second approver signs it with 'signgate policy cosign'"
+		       st->who.key ? "a second approver signs it with 'signgate policy cosign'"
 			       : "sign it with 'signgate policy cosign --first', and a second "
 				 "approver with 'signgate policy cosign'",
 		       "; until then signing refuses it");
@@ -1012,7 +875,7 @@ int cmd_policy_approve(int argc, char **argv)
 		return cli_fail();
 	st.o = &o;
 	st.require_cosign = cfg && cfg->require_cosign;
-	rc = open_signer(&st, cfg);
+	rc = approver_open(&st.who, &o.signer, cfg);
 	if (rc) {
 		state_free(&st);
 		sg_config_free(cfg);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approver.h"
 #include "cli.h"
 #include "signgate/config.h"
 #include "signgate/cosign.h"
@@ -62,37 +63,6 @@ static const char cosign_help[] =
 	"would not count (certificate not from the approvers' CA, revoked, expired,\n"
 	"wrong key usage, or the other signature is yours): nothing was written.\n";
 
-int cli_approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module)
-{
-	int uri = key && strncmp(key, "pkcs11:", 7) == 0;
-
-	if (pkcs11_module && !uri)
-		return cli_usage_error(cmd, "--pkcs11-module goes with a pkcs11: URI as --key");
-	if (uri && !pkcs11_module)
-		return cli_usage_error(cmd, "a pkcs11: URI as --key needs --pkcs11-module");
-	if (pkcs11_module && pkcs11_module[0] != '/')
-		return cli_usage_error(cmd, "--pkcs11-module takes an absolute path");
-	return CLI_EXIT_OK;
-}
-
-int cli_approver_secret(sg_secret *out, sg_secret_source *src, const char *what, const char *key)
-{
-	int fd;
-
-	if (src->prompt) {
-		/* Say which option cannot work, rather than a config key that does not exist. */
-		fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0) {
-			cli_error("--password-prompt: no terminal to ask on (%s)", strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
-		close(fd);
-	}
-	if (sg_secret_obtain_from(out, src, what, key) != SG_OK)
-		return cli_fail();
-	return CLI_EXIT_OK;
-}
-
 struct cosign_args {
 	const char *approvers_ca, *config, *cert, *key, *pkcs11_module, *file;
 	sg_secret_source secret;
@@ -146,7 +116,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 	if (a->secret.file && a->secret.prompt)
 		return cli_usage_error("policy cosign",
 				       "--password-file and --password-prompt exclude each other");
-	return cli_approver_key_usage("policy cosign", a->key, a->pkcs11_module);
+	return approver_key_usage("policy cosign", a->key, a->pkcs11_module);
 }
 
 /* The approvers' CA: given, or the config's (with its CRLs); *cfg is kept for the paths. */
@@ -172,7 +142,7 @@ static int obtain_password(sg_secret *out, struct cosign_args *a)
 {
 	a->secret.name = a->pkcs11_module ? "PIN" : "password";
 	a->secret.section = "cosign";
-	return cli_approver_secret(out, &a->secret, "signgate policy cosign", a->key);
+	return approver_secret(out, &a->secret, "signgate policy cosign", a->key);
 }
 
 static void print_cosigned(const struct cosign_args *a, const sg_cosigner *c, int json)
