@@ -87,20 +87,23 @@ static int load_trust(sg_config *cfg, const json_t *root)
 	    (error = get_path(&cfg->ca_file, cfg, trust, "ca_file", "trust.")) ||
 	    (error = get_path(&cfg->tsa_ca_file, cfg, trust, "tsa_ca_file", "trust.")) ||
 	    (error = get_path(&cfg->crl_file, cfg, trust, "crl_file", "trust.")) ||
-	    (error = get_path(&cfg->approvers_ca_file, cfg, trust, "approvers_ca_file", "trust.")) ||
+	    (error = get_path(&cfg->approvers_ca_file, cfg, trust, "approvers_ca_file",
+			      "trust.")) ||
 	    (error = get_path(&cfg->approvers_crl_file, cfg, trust, "approvers_crl_file",
 			      "trust.")))
 		return error;
 	v = json_object_get(trust, "require_cosign");
 	if (v && !json_is_boolean(v))
 		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: \"trust.require_cosign\" must be true or false", cfg->path);
+				    "%s: \"trust.require_cosign\" must be true or false",
+				    cfg->path);
 	cfg->require_cosign = v && json_is_true(v);
 	if (cfg->require_cosign && !cfg->approvers_ca_file)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: \"trust.require_cosign\" needs \"trust.approvers_ca_file\" "
-				    "to check the approvers' signatures with",
-				    cfg->path);
+		return sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: \"trust.require_cosign\" needs \"trust.approvers_ca_file\" "
+			"to check the approvers' signatures with",
+			cfg->path);
 	if (!cfg->ca_file)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"trust.ca_file\" is required", cfg->path);
 	v = json_object_get(trust, "ignore_crl");

@@ -238,7 +238,8 @@ static int parse_cms(CMS_ContentInfo **out, const unsigned char *der, size_t len
 	nid = digest ? OBJ_obj2nid(digest->algorithm) : NID_undef;
 	if (nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512) {
 		CMS_ContentInfo_free(cms);
-		return why_set(why, "uses the digest %s; an approver's signature uses SHA-256 or longer",
+		return why_set(why,
+			       "uses the digest %s; an approver's signature uses SHA-256 or longer",
 			       nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
 	}
 	*out = cms;
@@ -355,8 +356,8 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
  * purpose (which also honours an EKU that a CA of the chain is limited to).
  * The CMS's other certificates may serve as intermediates.
  */
-static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store,
-		       unsigned long flags, const char *ca_path, char *why)
+static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, unsigned long flags,
+		       const char *ca_path, char *why)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *untrusted = CMS_get1_certs(cms);
@@ -427,8 +428,7 @@ static int digest_hex(char out[65], X509 *x, int key_only)
 
 	OPENSSL_free(der);
 	ERR_clear_error();
-	return error ? sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate's digest")
-		     : SG_OK;
+	return error ? sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate's digest") : SG_OK;
 }
 
 /*
@@ -484,10 +484,9 @@ static long long signing_time(CMS_ContentInfo *cms)
 	return (long long)timegm(&tm);
 }
 
-int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *der,
-			size_t der_len, const unsigned char *data, size_t len,
-			const char *approval_file, X509_STORE *store, unsigned long flags,
-			const char *ca_path, char *why)
+int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *der, size_t der_len,
+			const unsigned char *data, size_t len, const char *approval_file,
+			X509_STORE *store, unsigned long flags, const char *ca_path, char *why)
 {
 	CMS_ContentInfo *cms = NULL;
 	X509 *x = NULL;
@@ -607,7 +606,7 @@ static int names_of(char out[][256], int max, X509 *x, int emails)
 /* A name (CN or email) that `a` and `b` share, or NULL. */
 static const char *shared_name(X509 *a, X509 *b, int emails, char buf[][256])
 {
-	char (*other)[256] = buf + 8;
+	char(*other)[256] = buf + 8;
 	int na = names_of(buf, 8, a, emails), nb = names_of(other, 8, b, emails);
 
 	for (int i = 0; i < na; i++)
@@ -650,16 +649,16 @@ static int say_missing(const char *approval_file, int missing_first, int missing
 {
 	char *first = sg_cosign_sig_path(approval_file, SG_COSIGN_FIRST);
 	char *second = sg_cosign_sig_path(approval_file, SG_COSIGN_SECOND);
-	int error = !first || !second ? sg_error_set(SG_ERR_NOMEM, "out of memory")
-		    : missing_first && missing_second
-			    ? sg_error_set(SG_ERR_VERIFY,
-					   "no first approver's signature %s and no second "
-					   "approver's signature %s",
-					   first, second)
-		    : missing_first
-			    ? sg_error_set(SG_ERR_VERIFY, "no first approver's signature %s", first)
-			    : sg_error_set(SG_ERR_VERIFY, "no second approver's signature %s",
-					   second);
+	int error =
+		!first || !second ? sg_error_set(SG_ERR_NOMEM, "out of memory")
+		: missing_first && missing_second
+			? sg_error_set(SG_ERR_VERIFY,
+				       "no first approver's signature %s and no second "
+				       "approver's signature %s",
+				       first, second)
+		: missing_first
+			? sg_error_set(SG_ERR_VERIFY, "no first approver's signature %s", first)
+			: sg_error_set(SG_ERR_VERIFY, "no second approver's signature %s", second);
 
 	free(first);
 	free(second);

@@ -28,10 +28,9 @@ int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_t
  * reference to the signer's certificate on SG_OK (may be NULL). On
  * SG_ERR_VERIFY the reason is in `why` (SG_COSIGN_WHY_MAX bytes).
  */
-int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *der,
-			size_t der_len, const unsigned char *data, size_t len,
-			const char *approval_file, X509_STORE *store, unsigned long flags,
-			const char *ca_path, char *why);
+int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *der, size_t der_len,
+			const unsigned char *data, size_t len, const char *approval_file,
+			X509_STORE *store, unsigned long flags, const char *ca_path, char *why);
 
 /*
  * 1 when `a` and `b` belong to one approver (the rules in cosign.h), with

@@ -28,8 +28,7 @@ static int missing_files(char *why, size_t cap, const char *file)
 }
 
 /* Why the approvals of file `i` are unusable under the rule; 0 when they are usable. */
-static int file_problem(char *why, size_t cap, const sg_policy_file *f,
-			const sg_approvers_trust *t)
+static int file_problem(char *why, size_t cap, const sg_policy_file *f, const sg_approvers_trust *t)
 {
 	sg_cosigner first, second;
 

@@ -118,9 +118,9 @@ void sg_approver_key_free(sg_approver_key *k)
 	free(k);
 }
 
-int sg_cosign_sign(unsigned char **der, size_t *der_len, sg_cosigner *out,
-		   const sg_approver_key *k, sg_cosign_role role, const char *approval_file,
-		   const unsigned char *data, size_t len, const sg_approvers_trust *t)
+int sg_cosign_sign(unsigned char **der, size_t *der_len, sg_cosigner *out, const sg_approver_key *k,
+		   sg_cosign_role role, const char *approval_file, const unsigned char *data,
+		   size_t len, const sg_approvers_trust *t)
 {
 	char why[SG_COSIGN_WHY_MAX] = "";
 	X509_STORE *store = NULL;

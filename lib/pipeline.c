@@ -619,7 +619,9 @@ static json_t *approval_json(const sg_outcome *o)
 	set(ap, "version", text(a->version));
 	/* Under the two-person rule, who approved is read from the certificates only. */
 	set(ap, "approved_by",
-	    o->cosigned ? text(o->approver.name) : o->two_person ? json_null() : text(a->approved_by));
+	    o->cosigned     ? text(o->approver.name)
+	    : o->two_person ? json_null()
+			    : text(a->approved_by));
 	set(ap, "approved_by_from",
 	    text(o->two_person ? "certificate" : "approval file (not verified)"));
 	set(ap, "ticket", text(a->ticket));

@@ -47,8 +47,7 @@ int approver_opts_check(const approver_opts *o, int have_config)
 {
 	if (!o->cert != !o->key)
 		return cli_usage_error("policy approve", "--cert and --key go together");
-	if (!o->cert && (o->pkcs11_module || o->secret.file || o->secret.prompt ||
-			 o->approvers_ca))
+	if (!o->cert && (o->pkcs11_module || o->secret.file || o->secret.prompt || o->approvers_ca))
 		return cli_usage_error("policy approve",
 				       "--pkcs11-module, --password-file, --password-prompt and "
 				       "--approvers-ca go with --cert and --key");
@@ -58,8 +57,9 @@ int approver_opts_check(const approver_opts *o, int have_config)
 	if (!o->cert)
 		return CLI_EXIT_OK;
 	if (!o->approvers_ca && !have_config)
-		return cli_usage_error("policy approve",
-				       "--cert needs the approvers' CA: --approvers-ca or --config");
+		return cli_usage_error(
+			"policy approve",
+			"--cert needs the approvers' CA: --approvers-ca or --config");
 	return approver_key_usage("policy approve", o->key, o->pkcs11_module);
 }
 
@@ -74,9 +74,10 @@ int approver_open(approver *ap, approver_opts *o, const sg_config *cfg)
 	if (o->approvers_ca)
 		ap->trust.ca_file = o->approvers_ca;
 	if (!ap->trust.ca_file) {
-		cli_error("%s: no \"trust.approvers_ca_file\": name the approvers' CA there or give "
-			  "--approvers-ca",
-			  cfg ? cfg->path : "the config");
+		cli_error(
+			"%s: no \"trust.approvers_ca_file\": name the approvers' CA there or give "
+			"--approvers-ca",
+			cfg ? cfg->path : "the config");
 		return CLI_EXIT_USAGE;
 	}
 	o->secret.name = o->pkcs11_module ? "PIN" : "password";

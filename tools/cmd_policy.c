@@ -232,8 +232,8 @@ typedef struct file_signers {
 	char why[400]; /* when not valid */
 } file_signers;
 
-static const file_signers *signers_of(file_signers *cache, const sg_policy *p,
-				      const sg_approval *a, const sg_approvers_trust *t)
+static const file_signers *signers_of(file_signers *cache, const sg_policy *p, const sg_approval *a,
+				      const sg_approvers_trust *t)
 {
 	file_signers *s = &cache[a->file_index];
 	const sg_policy_file *f = &p->files[a->file_index];

@@ -134,7 +134,7 @@ typedef struct approve_state {
 	sg_format_info format;
 	vendor_value values[MAX_VALUES];
 	size_t n_values;
-	json_t *openpgp; /* array of what gpgv said */
+	json_t *openpgp;    /* array of what gpgv said */
 	approver who;       /* who approves: the account, or the --cert certificate */
 	int require_cosign; /* the two-person rule applies to the approval */
 	char id[129];
@@ -526,11 +526,11 @@ static json_t *approval_json(const approve_state *st)
 	today_and_now(day, now);
 	prov = json_pack("{s:s, s:s, s:o, s:{s:s, s:I, s:s, s:s, s:s, s:s, s:b}, s:o}", "tool",
 			 "signgate " SG_VERSION " policy approve", "time", now, "approver",
-			 approver_json(&st->who), "installer", "name",
-			 st->name, "size", (json_int_t)st->digests.size, "sha256",
-			 st->digests.sha256_hex, "sha512", st->digests.sha512_hex, "sha1",
-			 st->digests.sha1_hex, "format", sg_format_name(st->format.kind), "signed",
-			 st->format.has_signature, "vendor_values", values_json(st));
+			 approver_json(&st->who), "installer", "name", st->name, "size",
+			 (json_int_t)st->digests.size, "sha256", st->digests.sha256_hex, "sha512",
+			 st->digests.sha512_hex, "sha1", st->digests.sha1_hex, "format",
+			 sg_format_name(st->format.kind), "signed", st->format.has_signature,
+			 "vendor_values", values_json(st));
 	if (prov && st->openpgp)
 		json_object_set(prov, "openpgp", st->openpgp);
 	a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", st->id, "product",
@@ -625,8 +625,9 @@ static int write_approval(approve_state *st, json_t *approval)
 	}
 	error = sg_publish_commit(tmp, st->approval_path, 0);
 	/* A signature left by an earlier file of this name is replaced. */
-	if (!error && der && (error = sg_cosign_publish(st->approval_path, SG_COSIGN_FIRST, der,
-							der_len, 1)) != SG_OK) {
+	if (!error && der &&
+	    (error = sg_cosign_publish(st->approval_path, SG_COSIGN_FIRST, der, der_len, 1)) !=
+		    SG_OK) {
 		unlink(st->approval_path);
 		sg_error_prefix("%s was taken back", st->approval_path);
 	}
@@ -856,8 +857,8 @@ static void print_result(const approve_state *st, const json_t *approval, int st
 	if (st->require_cosign)
 		printf("         the two-person rule applies: %s%s\n",
 		       st->who.key ? "a second approver signs it with 'signgate policy cosign'"
-			       : "sign it with 'signgate policy cosign --first', and a second "
-				 "approver with 'signgate policy cosign'",
+				   : "sign it with 'signgate policy cosign --first', and a second "
+				     "approver with 'signgate policy cosign'",
 		       "; until then signing refuses it");
 }
 

@@ -71,7 +71,17 @@ struct cosign_args {
 
 static int parse(struct cosign_args *a, int argc, char **argv)
 {
-	enum { O_CA = 256, O_CERT, O_KEY, O_MODULE, O_PWFILE, O_PWPROMPT, O_FIRST, O_REPLACE, O_JSON };
+	enum {
+		O_CA = 256,
+		O_CERT,
+		O_KEY,
+		O_MODULE,
+		O_PWFILE,
+		O_PWPROMPT,
+		O_FIRST,
+		O_REPLACE,
+		O_JSON
+	};
 	static const struct option longopts[] = {
 		{ "approvers-ca", required_argument, NULL, O_CA },
 		{ "config", required_argument, NULL, 'c' },
@@ -151,8 +161,8 @@ static void print_cosigned(const struct cosign_args *a, const sg_cosigner *c, in
 	json_t *obj;
 
 	if (!json) {
-		printf("%s %s as %s (%s), signature %s\n", a->first ? "signed" : "cosigned", a->file,
-		       c->name, c->subject, sig ? sig : "?");
+		printf("%s %s as %s (%s), signature %s\n", a->first ? "signed" : "cosigned",
+		       a->file, c->name, c->subject, sig ? sig : "?");
 		free(sig);
 		return;
 	}

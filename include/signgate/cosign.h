@@ -80,8 +80,8 @@ typedef struct sg_cosigner {
 
 /* What an approver's certificate is checked against; the strings are borrowed. */
 typedef struct sg_approvers_trust {
-	const char *ca_file;  /* trust.approvers_ca_file; NULL: none configured */
-	const char *crl_file; /* trust.approvers_crl_file; NULL: none */
+	const char *ca_file;         /* trust.approvers_ca_file; NULL: none configured */
+	const char *crl_file;        /* trust.approvers_crl_file; NULL: none */
 	const char *shared_crl_file; /* trust.crl_file: its CRLs of an approvers' CA count */
 } sg_approvers_trust;
 
@@ -158,9 +158,9 @@ void sg_approver_key_free(sg_approver_key *k);
  * (free with free()) and `out` filled; SG_ERR_VERIFY ("would not count")
  * or the errors of sg_cosign_verify_one(); SG_ERR_CRYPTO.
  */
-int sg_cosign_sign(unsigned char **der, size_t *der_len, sg_cosigner *out,
-		   const sg_approver_key *k, sg_cosign_role role, const char *approval_file,
-		   const unsigned char *data, size_t len, const sg_approvers_trust *t);
+int sg_cosign_sign(unsigned char **der, size_t *der_len, sg_cosigner *out, const sg_approver_key *k,
+		   sg_cosign_role role, const char *approval_file, const unsigned char *data,
+		   size_t len, const sg_approvers_trust *t);
 
 /*
  * Write `der` as the signature of `role` beside `approval_file`,

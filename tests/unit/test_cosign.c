@@ -388,8 +388,9 @@ static void test_create_refusals(void)
 
 	/* Certificates that signing would refuse: the co-signature is not written. */
 	CHECK_INT(create("mallory.pem", "mallory.key", NULL, 0, &c), SG_ERR_VERIFY);
-	CHECK_CONTAINS(sg_error_last(), "a.json: the new second approver's signature would not "
-					"count, nothing was written: the certificate of CN=mallory");
+	CHECK_CONTAINS(sg_error_last(),
+		       "a.json: the new second approver's signature would not "
+		       "count, nothing was written: the certificate of CN=mallory");
 	CHECK_INT(create("old.pem", "old.key", NULL, 0, &c), SG_ERR_VERIFY);
 	CHECK_CONTAINS(sg_error_last(), "expired on");
 	CHECK_INT(create("erin.pem", "erin.key", NULL, 0, &c), SG_ERR_VERIFY);
