@@ -464,6 +464,93 @@ static void test_ca_file(void)
 	CHECK_CONTAINS(sg_error_last(), "b.json.cosign.p7s: the certificate of CN=mallory");
 }
 
+/* Both signatures of a.json: `first` and `second` sign approval_text (NULL: no file). */
+static int pair(const ident *first, const ident *second, sg_cosigner *a, sg_cosigner *b)
+{
+	const ident *const one[] = { first, NULL }, *const two[] = { second, NULL };
+	sg_approvers_trust t = trust_of("approvers-ca.pem");
+
+	unlink(tmp_path("a.json.approve.p7s"));
+	unlink(tmp_path("a.json.cosign.p7s"));
+	if (first)
+		raw_sign(tmp_path("a.json.approve.p7s"), approval_text, one);
+	if (second)
+		raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, two);
+	sg_error_clear();
+	return sg_cosign_verify_pair(a, b, tmp_path("a.json"), (const unsigned char *)approval_text,
+				     strlen(approval_text), &t);
+}
+
+/* `x` re-issued by the approvers' CA with the key of `with`. */
+static void rekey(ident *x, const ident *with)
+{
+	EVP_PKEY_free(x->key);
+	x->key = EVP_PKEY_dup(with->key);
+	if (!x->key || !X509_set_pubkey(x->cert, x->key) ||
+	    !X509_sign(x->cert, root.key, EVP_sha256()))
+		die("rekey");
+}
+
+/* Two approvers, and every way one person could pose as two. */
+static void test_pair(void)
+{
+	ident same_key, twin, shouting, other_mail;
+	sg_cosigner a, b;
+
+	CHECK_INT(pair(&alice, &bob, &a, &b), SG_OK);
+	CHECK_STR(a.name, "alice");
+	CHECK_STR(b.name, "bob");
+	CHECK_INT((int)strlen(a.key_sha256), 64);
+	CHECK(strcmp(a.key_sha256, b.key_sha256) != 0);
+
+	CHECK_INT(pair(&alice, &alice, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "both signatures are by one approver: the same "
+					"certificate (CN=alice,O=Example Corp)");
+	CHECK_STR(a.name, "");
+	make(&same_key, "alice two", "alice2@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	rekey(&same_key, &alice);
+	CHECK_INT(pair(&alice, &same_key, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "the same key under two certificates (CN=alice,O=Example "
+					"Corp and CN=alice two,O=Example Corp)");
+	make(&twin, "alice", "twin@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	CHECK_INT(pair(&twin, &alice, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "two certificates with the same subject");
+	make(&shouting, "  ALICE ", "shout@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	CHECK_INT(pair(&alice, &shouting, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "two certificates with the same subject");
+	make(&other_mail, "a. smith", "ALICE@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	CHECK_INT(pair(&alice, &other_mail, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "two certificates with the same email alice@example.com");
+
+	CHECK_INT(pair(NULL, NULL, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "no first approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "a.json.approve.p7s and no second approver's signature ");
+	CHECK_INT(pair(&alice, NULL, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "no second approver's signature ");
+	CHECK_INT(pair(&mallory, NULL, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "no second approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "; the first approver's signature ");
+	CHECK_CONTAINS(sg_error_last(),
+		       "CN=mallory,O=Example Corp is not issued by the approvers'");
+	CHECK_INT(pair(&bob, &self_alice, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "the second approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "is not issued by the approvers' CA");
+
+	/* Signing as one role refuses when the other role's signature is by the same approver. */
+	pair(&alice, NULL, &a, &b);
+	CHECK_INT(create("alice.pem", "alice.key", NULL, 0, &a), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "the first approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "is by the same approver (the same certificate");
+	CHECK(access(tmp_path("a.json.cosign.p7s"), F_OK) != 0);
+	CHECK_INT(create("bob.pem", "bob.key", NULL, 0, &b), SG_OK);
+	CHECK_INT(pair(&alice, &bob, &a, &b), SG_OK);
+	unlink(tmp_path("a.json.approve.p7s"));
+	free_ident(&same_key);
+	free_ident(&twin);
+	free_ident(&shouting);
+	free_ident(&other_mail);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -516,6 +603,7 @@ int main(void)
 	test_refusals();
 	test_create_refusals();
 	test_ca_file();
+	test_pair();
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free_ident(all[i]);
