@@ -249,6 +249,9 @@ sg 2 "${ap[@]}" --cert "$PKI/approver-alice.pem" "$EXE"
 expect_in "$T/err" "--cert and --key go together"
 sg 2 "${ap[@]}" --password-prompt "$EXE"
 expect_in "$T/err" "go with --cert and --key"
+sg 2 policy approve --policy "$POL" --product Hello --vendor Example --version 2.0 --ticket T \
+	--sha256 "$(sha256 "$EXE")" "${alice[@]}" "$EXE"
+expect_in "$T/err" "--cert needs the approvers' CA: --approvers-ca or --config"
 sg 2 "${ap[@]}" --cert "$PKI/approver-alice.pem" --key "pkcs11:token=x;object=y" "$EXE"
 expect_in "$T/err" "a pkcs11: URI as --key needs --pkcs11-module"
 sg 3 "${ap[@]}" --cert "$PKI/signer.pem" --key "$PKI/signer.key" --password-file \
