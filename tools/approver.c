@@ -92,6 +92,16 @@ int approver_open(approver *ap, approver_opts *o, const sg_config *cfg)
 	return error ? cli_fail() : CLI_EXIT_OK;
 }
 
+/* Valid UTF-8, as JSON needs: jansson refuses anything else. */
+static int is_utf8(const char *text)
+{
+	json_t *probe = json_string(text);
+	int ok = probe != NULL;
+
+	json_decref(probe);
+	return ok;
+}
+
 int approver_identify(approver *ap)
 {
 	const char *env = getenv("SIGNGATE_APPROVER");
@@ -111,6 +121,8 @@ int approver_identify(approver *ap)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return sg_error_set(SG_ERR_CONFIG,
 					    "SIGNGATE_APPROVER holds control characters");
+	if (env && !is_utf8(env))
+		return sg_error_set(SG_ERR_CONFIG, "SIGNGATE_APPROVER is not UTF-8 text");
 	if (env && strlen(env) >= sizeof(ap->display))
 		return sg_error_set(SG_ERR_CONFIG, "SIGNGATE_APPROVER is longer than %zu bytes",
 				    sizeof(ap->display) - 1);

@@ -147,6 +147,15 @@ expect_in "$T/out" "hello-clash.json was taken back: with it the policy does not
 expect_in "$T/out" "disagree on product, version, file or existing_signature"
 expect_absent "$POL/hello-clash.json"
 
+# A display name that is not one line of UTF-8 text is refused.
+SIGNGATE_APPROVER=$'Jane\nDoe' approve 2 --product Hello --version 1.0 --id bad-name --sha256 \
+	"$(sha256 "$INST/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/out" "error    SIGNGATE_APPROVER holds control characters"
+SIGNGATE_APPROVER=$'Jane \xff' approve 2 --product Hello --version 1.0 --id bad-name --sha256 \
+	"$(sha256 "$INST/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/out" "error    SIGNGATE_APPROVER is not UTF-8 text"
+expect_absent "$POL/bad-name.json"
+
 # Without SIGNGATE_APPROVER the account is the approver; a flag cannot set it.
 SIGNGATE_APPROVER= approve 0 --product Hello --version 1.0 --id hello-acct --manifest "$V/SHA256SUMS" \
 	"$V/hello-setup.exe"
