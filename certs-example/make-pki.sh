@@ -663,9 +663,10 @@ issue seal seal.pass "$org/OU=Software Packaging/CN=Example Corp signgate Audit 
 # the code-signing CA must not be able to make approvers too (one person
 # could then approve and co-sign alone), and an approver's certificate must
 # not chain to the root that every Windows client trusts for code. signgate
-# trusts it for co-signatures only (trust.approvers_ca_file). It keeps no CA
-# database and no CRL: signgate checks no revocation for approvers, so their
-# certificates are short-lived (--days, like the leaf).
+# trusts it for approvers' signatures only (trust.approvers_ca_file). It
+# keeps no CA database and no CRL here (signgate checks approvers' revocation
+# only with trust.approvers_crl_file), so their certificates are short-lived
+# (--days, like the leaf).
 cat >"$work/approvers.cnf" <<'CNF'
 [ req ]
 distinguished_name = req_dn

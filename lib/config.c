@@ -71,8 +71,10 @@ static int get_object(json_t **out, const sg_config *cfg, const json_t *root, co
 
 static int load_trust(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "ca_file",    "tsa_ca_file",       "crl_file",
-					    "ignore_crl", "approvers_ca_file", NULL };
+	static const char *const keys[] = { "ca_file",           "tsa_ca_file",
+					    "crl_file",          "ignore_crl",
+					    "approvers_ca_file", "approvers_crl_file",
+					    "require_cosign",    NULL };
 	json_t *trust, *v;
 	int error = get_object(&trust, cfg, root, "trust");
 
@@ -85,8 +87,23 @@ static int load_trust(sg_config *cfg, const json_t *root)
 	    (error = get_path(&cfg->ca_file, cfg, trust, "ca_file", "trust.")) ||
 	    (error = get_path(&cfg->tsa_ca_file, cfg, trust, "tsa_ca_file", "trust.")) ||
 	    (error = get_path(&cfg->crl_file, cfg, trust, "crl_file", "trust.")) ||
-	    (error = get_path(&cfg->approvers_ca_file, cfg, trust, "approvers_ca_file", "trust.")))
+	    (error = get_path(&cfg->approvers_ca_file, cfg, trust, "approvers_ca_file",
+			      "trust.")) ||
+	    (error = get_path(&cfg->approvers_crl_file, cfg, trust, "approvers_crl_file",
+			      "trust.")))
 		return error;
+	v = json_object_get(trust, "require_cosign");
+	if (v && !json_is_boolean(v))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"trust.require_cosign\" must be true or false",
+				    cfg->path);
+	cfg->require_cosign = v && json_is_true(v);
+	if (cfg->require_cosign && !cfg->approvers_ca_file)
+		return sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: \"trust.require_cosign\" needs \"trust.approvers_ca_file\" "
+			"to check the approvers' signatures with",
+			cfg->path);
 	if (!cfg->ca_file)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"trust.ca_file\" is required", cfg->path);
 	v = json_object_get(trust, "ignore_crl");
@@ -540,6 +557,7 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->tsa_ca_file);
 	free(cfg->crl_file);
 	free(cfg->approvers_ca_file);
+	free(cfg->approvers_crl_file);
 	free(cfg->pkcs12);
 	free(cfg->cert_chain);
 	free(cfg->key);

@@ -1,12 +1,12 @@
-/* Co-signatures of approval files; see include/signgate/cosign.h. */
+/* Signatures of approval files; see include/signgate/cosign.h. */
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
-#include "cms_internal.h"
+#include "cosign_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -24,27 +22,39 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-/* A co-signature is a few KiB (one or two certificates); far more is not one. */
+/* A signature is a few KiB (one or two certificates); far more is not one. */
 #define COSIGN_MAX (1024 * 1024)
-/* Policy files are small; this bounds the memory of a read. */
-#define APPROVAL_MAX (16 * 1024 * 1024)
-#define WHY_MAX      600
+#define WHY_MAX    SG_COSIGN_WHY_MAX
 
-char *sg_cosign_path(const char *approval_file)
+void sg_approvers_trust_from_config(sg_approvers_trust *out, const sg_config *cfg)
 {
-	size_t n = strlen(approval_file) + sizeof(SG_COSIGN_SUFFIX);
+	memset(out, 0, sizeof(*out));
+	if (!cfg)
+		return;
+	out->ca_file = cfg->approvers_ca_file;
+	out->crl_file = cfg->approvers_crl_file;
+	out->shared_crl_file = cfg->crl_file;
+}
+
+char *sg_cosign_sig_path(const char *approval_file, sg_cosign_role role)
+{
+	const char *suffix = role == SG_COSIGN_FIRST ? SG_APPROVE_SUFFIX : SG_COSIGN_SUFFIX;
+	size_t n = strlen(approval_file) + strlen(suffix) + 1;
 	char *path = malloc(n);
 
 	if (path)
-		snprintf(path, n, "%s%s", approval_file, SG_COSIGN_SUFFIX);
+		snprintf(path, n, "%s%s", approval_file, suffix);
 	return path;
 }
 
-int sg_cosigner_is(const sg_cosigner *c, const char *who)
+char *sg_cosign_path(const char *approval_file)
 {
-	if (!who || !*who)
-		return 0;
-	return strcmp(who, c->name) == 0 || (c->email[0] && strcasecmp(who, c->email) == 0);
+	return sg_cosign_sig_path(approval_file, SG_COSIGN_SECOND);
+}
+
+const char *sg_cosign_role_name(sg_cosign_role role)
+{
+	return role == SG_COSIGN_FIRST ? "first approver's" : "second approver's";
 }
 
 static int why_set(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,30 +96,19 @@ static void subject_line(char *out, size_t cap, X509 *x)
 /*
  * Every certificate of the approvers' CA file is a trust anchor
  * (PARTIAL_CHAIN), so each must be a CA: a leaf there would vouch for
- * itself.
+ * itself. The anchors also go to `anchors`, to pick their CRLs.
  */
-static int load_approvers_ca(X509_STORE **out, const char *path)
+static int load_approvers_ca(X509_STORE *store, STACK_OF(X509) * anchors, const char *path)
 {
-	X509_STORE *store = NULL;
-	BIO *bio = NULL;
+	BIO *bio = BIO_new_file(path, "r");
 	int n = 0, error = SG_OK;
 	char subject[512];
 	X509 *x;
 
-	*out = NULL;
-	if (!path)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "no approvers' CA is configured "
-				    "(trust.approvers_ca_file): no co-signature can count");
-	store = X509_STORE_new();
-	bio = BIO_new_file(path, "r");
-	if (!store || !bio) {
-		X509_STORE_free(store);
-		BIO_free(bio);
+	if (!bio) {
 		ERR_clear_error();
-		return store ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the approvers' CA: %s",
-					    path, strerror(errno))
-			     : sg_error_set(SG_ERR_NOMEM, "out of memory");
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the approvers' CA: %s", path,
+				    strerror(errno));
 	}
 	while (!error && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
 		n++;
@@ -119,8 +118,10 @@ static int load_approvers_ca(X509_STORE **out, const char *path)
 					     "%s: certificate %d (%s) is not a CA certificate: the "
 					     "approvers' CA file holds CA certificates only",
 					     path, n, subject);
-		else if (!X509_STORE_add_cert(store, x))
+		else if (!X509_STORE_add_cert(store, x) || !sk_X509_push(anchors, x))
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		else
+			continue;
 		X509_free(x);
 	}
 	BIO_free(bio);
@@ -128,6 +129,82 @@ static int load_approvers_ca(X509_STORE **out, const char *path)
 	if (!error && n == 0)
 		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate in the approvers' CA",
 				     path);
+	return error;
+}
+
+/* 1 when one of `anchors` issued `crl` (by name; OpenSSL checks its signature). */
+static int issued_by_anchor(X509_CRL *crl, STACK_OF(X509) * anchors)
+{
+	for (int i = 0; i < sk_X509_num(anchors); i++)
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+				  X509_get_subject_name(sk_X509_value(anchors, i))) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The PEM CRLs of `path` into `store`: all of them, or with `anchors` only
+ * those an approvers' CA issued. `*added` counts what was added.
+ */
+static int load_crls(X509_STORE *store, int *added, const char *path, STACK_OF(X509) * anchors)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	int n = 0, error = SG_OK;
+	X509_CRL *crl;
+
+	if (!bio) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the CRL file: %s", path,
+				    strerror(errno));
+	}
+	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (!anchors || issued_by_anchor(crl, anchors)) {
+			if (!X509_STORE_add_crl(store, crl))
+				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+			else
+				(*added)++;
+		}
+		X509_CRL_free(crl);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	/* trust.crl_file is the code-signing CRLs' file: not ours to judge. */
+	if (!error && n == 0 && !anchors)
+		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM CRL in the file", path);
+	return error;
+}
+
+int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_trust *t)
+{
+	X509_STORE *store = NULL;
+	STACK_OF(X509) *anchors = NULL;
+	int error = SG_OK, crls = 0;
+
+	*out = NULL;
+	*flags = X509_V_FLAG_PARTIAL_CHAIN;
+	if (!t || !t->ca_file)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "no approvers' CA is configured "
+				    "(trust.approvers_ca_file): no approver's signature can count");
+	store = X509_STORE_new();
+	anchors = sk_X509_new_null();
+	if (!store || !anchors)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = load_approvers_ca(store, anchors, t->ca_file);
+	/* The approvers' own CRL file: revocation is checked, a missing CRL fails. */
+	if (!error && t->crl_file)
+		error = load_crls(store, &crls, t->crl_file, NULL);
+	if (!error && t->crl_file && crls == 0)
+		error = sg_error_set(SG_ERR_CONFIG, "%s: no CRL in the approvers' CRL file",
+				     t->crl_file);
+	/* The code-signing CRL file counts where it holds a CRL of an approvers' CA. */
+	if (!error && t->shared_crl_file)
+		error = load_crls(store, &crls, t->shared_crl_file, anchors);
+	if (!error && crls > 0)
+		*flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
+	sk_X509_pop_free(anchors, X509_free);
 	if (error)
 		X509_STORE_free(store);
 	else
@@ -155,13 +232,14 @@ static int parse_cms(CMS_ContentInfo **out, const unsigned char *der, size_t len
 	n = sis ? sk_CMS_SignerInfo_num(sis) : 0;
 	if (n != 1) {
 		CMS_ContentInfo_free(cms);
-		return why_set(why, "has %d signers; a co-signature has exactly one", n);
+		return why_set(why, "has %d signers; an approver's signature has exactly one", n);
 	}
 	CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, 0), NULL, NULL, &digest, NULL);
 	nid = digest ? OBJ_obj2nid(digest->algorithm) : NID_undef;
 	if (nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512) {
 		CMS_ContentInfo_free(cms);
-		return why_set(why, "uses the digest %s; a co-signature uses SHA-256 or longer",
+		return why_set(why,
+			       "uses the digest %s; an approver's signature uses SHA-256 or longer",
 			       nid == NID_undef ? "(unknown)" : OBJ_nid2sn(nid));
 	}
 	*out = cms;
@@ -188,7 +266,7 @@ static int check_signature(X509 **signer, CMS_ContentInfo *cms, const unsigned c
 		return why_set(why, "carries no signer certificate");
 	if (!ok)
 		return why_set(why,
-			       "does not match %s: the file changed after it was co-signed, or the "
+			       "does not match %s: the file changed after it was signed, or the "
 			       "signature is damaged",
 			       approval_file);
 	signers = CMS_get0_signers(cms);
@@ -227,7 +305,7 @@ static void validity_end(char *out, size_t cap, X509 *x, int after)
 }
 
 /*
- * Why the chain of the co-signer `subject` failed, in words that point at
+ * Why the chain of the approver `subject` failed, in words that point at
  * the cause; a CA of the chain at fault is named as well.
  */
 static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, const char *ca_path,
@@ -255,6 +333,18 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		return why_set(why, "the certificate of %s is not valid before %s%s", subject, when,
 			       where);
+	case X509_V_ERR_CERT_REVOKED:
+		return why_set(why, "the certificate of %s is revoked%s", subject, where);
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return why_set(why,
+			       "the certificate of %s cannot be checked for revocation: no CRL "
+			       "of its CA is configured (trust.approvers_crl_file)%s",
+			       subject, where);
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+		return why_set(why,
+			       "the certificate of %s cannot be checked for revocation: the CRL "
+			       "of its CA is out of date (past its nextUpdate)%s",
+			       subject, where);
 	default:
 		return why_set(why, "the certificate of %s does not verify with %s: %s%s", subject,
 			       ca_path, X509_verify_cert_error_string(err), where);
@@ -266,8 +356,8 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
  * purpose (which also honours an EKU that a CA of the chain is limited to).
  * The CMS's other certificates may serve as intermediates.
  */
-static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, const char *ca_path,
-		       char *why)
+static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, unsigned long flags,
+		       const char *ca_path, char *why)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *untrusted = CMS_get1_certs(cms);
@@ -279,7 +369,7 @@ static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, co
 	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SMIME_SIGN)) {
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	} else {
-		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
+		X509_STORE_CTX_set_flags(ctx, flags);
 		if (X509_verify_cert(ctx) != 1) {
 			/* A leaf of the wrong purpose: say which of its usages is missing. */
 			if (X509_STORE_CTX_get_error(ctx) == X509_V_ERR_INVALID_PURPOSE &&
@@ -329,20 +419,30 @@ static const ASN1_STRING *email_of(X509 *x, GENERAL_NAMES *sans)
 	return i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)) : NULL;
 }
 
+/* SHA-256 hex of the DER of `x` (whole certificate) or of its SubjectPublicKeyInfo. */
+static int digest_hex(char out[65], X509 *x, int key_only)
+{
+	unsigned char *der = NULL;
+	int n = key_only ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : i2d_X509(x, &der);
+	int error = n > 0 ? sg_sha256_hex(out, der, (size_t)n) : SG_ERR_CRYPTO;
+
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return error ? sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate's digest") : SG_OK;
+}
+
 /*
- * Who co-signed: the identity that is compared with "approved_by". It must
- * be unambiguous (one CN) and printable, since it goes into audit records
- * and onto terminals.
+ * Who signed, from the certificate. It must be unambiguous (one CN) and
+ * printable, since it goes into audit records and onto terminals.
  */
-static int fill_identity(sg_cosigner *out, X509 *x, char *why)
+int sg_cosign_identity(sg_cosigner *out, X509 *x, char *why)
 {
 	X509_NAME *name = X509_get_subject_name(x);
 	int cn = X509_NAME_get_index_by_NID(name, NID_commonName, -1), error = SG_OK;
 	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	const ASN1_STRING *email = email_of(x, sans);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
 
+	memset(out, 0, sizeof(*out));
 	subject_line(out->subject, sizeof(out->subject), x);
 	if (cn >= 0 && X509_NAME_get_index_by_NID(name, NID_commonName, cn) >= 0)
 		error = why_set(why, "the certificate of %s has more than one CN", out->subject);
@@ -357,10 +457,10 @@ static int fill_identity(sg_cosigner *out, X509 *x, char *why)
 	if (!error && !out->name[0])
 		error = why_set(why, "the certificate of %s names nobody (no CN, no email)",
 				out->subject);
-	if (!error && (!X509_digest(x, EVP_sha256(), md, &md_len) || md_len != SG_SHA256_LEN))
-		error = sg_error_set(SG_ERR_CRYPTO, "cannot compute a certificate's digest");
 	if (!error)
-		sg_hex_encode(out->cert_sha256, md, SG_SHA256_LEN);
+		error = digest_hex(out->cert_sha256, x, 0);
+	if (!error)
+		error = digest_hex(out->key_sha256, x, 1);
 	GENERAL_NAMES_free(sans);
 	ERR_clear_error();
 	return error;
@@ -384,244 +484,233 @@ static long long signing_time(CMS_ContentInfo *cms)
 	return (long long)timegm(&tm);
 }
 
-/* All checks of one co-signature's DER bytes over `data`; the reason goes to `why`. */
-static int verify_der(sg_cosigner *out, const unsigned char *der, size_t der_len,
-		      const unsigned char *data, size_t len, const char *approval_file,
-		      X509_STORE *store, const char *ca_path, char *why)
+int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *der, size_t der_len,
+			const unsigned char *data, size_t len, const char *approval_file,
+			X509_STORE *store, unsigned long flags, const char *ca_path, char *why)
 {
 	CMS_ContentInfo *cms = NULL;
-	X509 *signer = NULL;
+	X509 *x = NULL;
 	int error = parse_cms(&cms, der, der_len, why);
 
 	memset(out, 0, sizeof(*out));
+	if (signer)
+		*signer = NULL;
 	if (!error)
-		error = check_signature(&signer, cms, data, len, approval_file, why);
+		error = check_signature(&x, cms, data, len, approval_file, why);
 	if (!error)
-		error = check_chain(signer, cms, store, ca_path, why);
+		error = check_chain(x, cms, store, flags, ca_path, why);
 	if (!error)
-		error = fill_identity(out, signer, why);
+		error = sg_cosign_identity(out, x, why);
 	if (!error)
 		out->signing_time = signing_time(cms);
 	if (error)
 		memset(out, 0, sizeof(*out));
-	X509_free(signer);
+	if (!error && signer)
+		*signer = x;
+	else
+		X509_free(x);
 	CMS_ContentInfo_free(cms);
 	return error;
 }
 
-int sg_cosign_verify(const char *approval_file, const unsigned char *data, size_t len,
-		     const char *approvers_ca, sg_cosigner *out)
+/*
+ * One signature file checked with a loaded store. SG_ERR_VERIFY names the
+ * file; `*missing` is 1 when it does not exist.
+ */
+static int verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosign_role role,
+		       const char *approval_file, const unsigned char *data, size_t len,
+		       X509_STORE *store, unsigned long flags, const char *ca_path)
 {
-	char why[WHY_MAX] = "", *path = sg_cosign_path(approval_file);
-	X509_STORE *store = NULL;
+	char why[WHY_MAX] = "", *path = sg_cosign_sig_path(approval_file, role);
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	int error;
+	int error = path ? read_whole(&der, &der_len, path, COSIGN_MAX)
+			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	memset(out, 0, sizeof(*out));
-	if (!path)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	/* The CA first: a broken config is the bigger problem than a missing signature. */
-	error = load_approvers_ca(&store, approvers_ca);
-	if (!error)
-		error = read_whole(&der, &der_len, path, COSIGN_MAX);
-	if (!error && !der)
-		error = sg_error_set(SG_ERR_VERIFY, "no co-signature %s", path);
+	*missing = !error && !der;
+	if (*missing)
+		error = sg_error_set(SG_ERR_VERIFY, "no %s signature %s", sg_cosign_role_name(role),
+				     path);
 	if (!error) {
-		error = verify_der(out, der, der_len, data, len, approval_file, store, approvers_ca,
-				   why);
+		error = sg_cosign_check_der(out, signer, der, der_len, data, len, approval_file,
+					    store, flags, ca_path, why);
 		if (error == SG_ERR_VERIFY)
-			sg_error_set(error, "%s: %s", path, why);
+			sg_error_set(error, "the %s signature %s: %s", sg_cosign_role_name(role),
+				     path, why);
 	}
 	free(der);
-	X509_STORE_free(store);
 	free(path);
 	return error;
 }
 
-/* The certificates of `path`: the first is the co-signer's, the others its intermediates. */
-static int load_certs(X509 **leaf, STACK_OF(X509) * *rest, const char *path)
+int sg_cosign_verify_one(sg_cosigner *out, sg_cosign_role role, const char *approval_file,
+			 const unsigned char *data, size_t len, const sg_approvers_trust *t)
 {
-	BIO *bio = BIO_new_file(path, "r");
-	X509 *x;
-
-	*leaf = NULL;
-	*rest = NULL;
-	if (!bio) {
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	}
-	*rest = sk_X509_new_null();
-	while (*rest && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		if (!*leaf)
-			*leaf = x;
-		else if (!sk_X509_push(*rest, x))
-			X509_free(x);
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	if (*rest && *leaf)
-		return SG_OK;
-	X509_free(*leaf);
-	sk_X509_free(*rest);
-	*leaf = NULL;
-	*rest = NULL;
-	return sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
-}
-
-/* The co-signer's key: a private PEM file that belongs to `leaf`. */
-static int open_key(EVP_PKEY **key, X509 *leaf, const char *key_path, const char *cert_path,
-		    const sg_secret *secret)
-{
-	int error = sg_secret_check_file(key_path);
-
-	*key = NULL;
-	if (!error)
-		error = sg_pem_key_read(key, key_path, secret, "the co-signing key",
-					"no password was given for it");
-	if (!error && X509_check_private_key(leaf, *key) != 1)
-		error = sg_error_set(SG_ERR_CRYPTO, "%s: the key does not match the certificate %s",
-				     key_path, cert_path);
-	ERR_clear_error();
-	if (error) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
-	}
-	return error;
-}
-
-/*
- * `der` into a new, fsynced temporary file beside `dest`, with `mode`;
- * its path in `out_tmp`. Nothing is visible at `dest` yet.
- */
-static int write_temp(char **out_tmp, const char *dest, const unsigned char *der, size_t len,
-		      mode_t mode)
-{
-	size_t cap = strlen(dest) + sizeof(".XXXXXX"), off = 0;
-	char *tmp = malloc(cap);
-	int fd = -1, error = SG_OK;
-
-	*out_tmp = NULL;
-	if (!tmp)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	snprintf(tmp, cap, "%s.XXXXXX", dest);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary file beside it: %s",
-				     dest, strerror(errno));
-		free(tmp);
-		return error;
-	}
-	while (!error && off < len) {
-		ssize_t n = write(fd, der + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp,
-					     n < 0 ? strerror(errno) : "short write");
-		else
-			off += (size_t)n;
-	}
-	if (!error && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !error)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	if (error) {
-		unlink(tmp);
-		free(tmp);
-	} else {
-		*out_tmp = tmp;
-	}
-	return error;
-}
-
-/*
- * Publish the co-signature at `dest`. It gets the approval file's read
- * permissions (never more than 0644): whoever may read an approval must
- * read its co-signature.
- */
-static int publish(const char *dest, const unsigned char *der, size_t len,
-		   const char *approval_file, int replace)
-{
-	struct stat st;
-	char *tmp = NULL;
-	int error = SG_OK;
-
-	if (stat(approval_file, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", approval_file,
-				    strerror(errno));
-	error = write_temp(&tmp, dest, der, len, st.st_mode & 0644);
-	if (!error)
-		error = sg_publish_commit(tmp, dest, replace);
-	if (error == SG_ERR_EXISTS)
-		sg_error_set(error, "%s: a co-signature exists already", dest);
-	free(tmp);
-	return error;
-}
-
-/* Sign the approval's bytes and check the result as signing will, before anything is written. */
-static int sign_and_check(unsigned char **der, size_t *der_len, sg_cosigner *out,
-			  const unsigned char *data, size_t len, const char *approval_file,
-			  const char *dest, X509 *leaf, STACK_OF(X509) * rest, EVP_PKEY *key,
-			  const char *approvers_ca)
-{
-	char why[WHY_MAX] = "";
 	X509_STORE *store = NULL;
-	int error = load_approvers_ca(&store, approvers_ca);
+	unsigned long flags;
+	int missing, error;
 
+	memset(out, 0, sizeof(*out));
+	/* The CA first: a broken config is the bigger problem than a missing signature. */
+	error = sg_cosign_store(&store, &flags, t);
 	if (!error)
-		error = sg_cms_sign_detached(der, der_len, data, len, leaf, rest, key,
-					     approval_file);
-	if (!error)
-		error = verify_der(out, *der, *der_len, data, len, approval_file, store,
-				   approvers_ca, why);
-	if (error == SG_ERR_VERIFY)
-		sg_error_set(error,
-			     "%s: the new co-signature would not count, nothing was "
-			     "written: %s",
-			     dest, why);
+		error = verify_file(out, NULL, &missing, role, approval_file, data, len, store,
+				    flags, t->ca_file);
 	X509_STORE_free(store);
 	return error;
 }
 
-int sg_cosign_create(const char *approval_file, const char *cert_path, const char *key_path,
-		     const sg_secret *secret, const char *approvers_ca, int replace,
-		     sg_cosigner *out)
+/* Text compared as X509_NAME_cmp() does: trimmed, runs of spaces as one, ASCII lower case. */
+static void canon(char *out, size_t cap, const char *in)
 {
-	unsigned char *data = NULL, *der = NULL;
-	char *dest = sg_cosign_path(approval_file);
-	STACK_OF(X509) *rest = NULL;
-	size_t len = 0, der_len = 0;
-	EVP_PKEY *key = NULL;
-	X509 *leaf = NULL;
-	int error = SG_OK;
+	size_t n = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (!dest)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	/* Early, before a password is asked for; the rename checks again. */
-	if (!replace && sg_path_exists(dest))
-		error = sg_error_set(SG_ERR_EXISTS, "%s: a co-signature exists already", dest);
-	if (!error)
-		error = read_whole(&data, &len, approval_file, APPROVAL_MAX);
-	if (!error && !data)
-		error = sg_error_set(SG_ERR_IO, "%s: no such approval file", approval_file);
-	if (!error)
-		error = load_certs(&leaf, &rest, cert_path);
-	if (!error)
-		error = open_key(&key, leaf, key_path, cert_path, secret);
-	if (!error)
-		error = sign_and_check(&der, &der_len, out, data, len, approval_file, dest, leaf,
-				       rest, key, approvers_ca);
-	if (!error)
-		error = publish(dest, der, der_len, approval_file, replace);
+	while (isspace((unsigned char)*in))
+		in++;
+	for (; *in && n + 1 < cap; in++) {
+		if (isspace((unsigned char)*in)) {
+			while (isspace((unsigned char)in[1]))
+				in++;
+			if (in[1])
+				out[n++] = ' ';
+		} else {
+			out[n++] = (char)tolower((unsigned char)*in);
+		}
+	}
+	out[n] = '\0';
+}
+
+/* Every CN of `x`, canonical, or every email (subject and SAN), lower case, into `out`. */
+static int names_of(char out[][256], int max, X509 *x, int emails)
+{
+	X509_NAME *name = X509_get_subject_name(x);
+	int nid = emails ? NID_pkcs9_emailAddress : NID_commonName, n = 0;
+	GENERAL_NAMES *sans = emails ? X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL) : NULL;
+	char text[256];
+
+	for (int i = -1; n < max && (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;)
+		if (copy_text(text, sizeof(text),
+			      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) == 0)
+			canon(out[n++], 256, text);
+	for (int i = 0; sans && n < max && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *gen = sk_GENERAL_NAME_value(sans, i);
+		if (gen->type == GEN_EMAIL && copy_text(text, sizeof(text), gen->d.rfc822Name) == 0)
+			canon(out[n++], 256, text);
+	}
+	GENERAL_NAMES_free(sans);
+	ERR_clear_error();
+	return n;
+}
+
+/* A name (CN or email) that `a` and `b` share, or NULL. */
+static const char *shared_name(X509 *a, X509 *b, int emails, char buf[][256])
+{
+	char(*other)[256] = buf + 8;
+	int na = names_of(buf, 8, a, emails), nb = names_of(other, 8, b, emails);
+
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (strcmp(buf[i], other[j]) == 0)
+				return buf[i];
+	return NULL;
+}
+
+int sg_cosign_same_approver(X509 *a, X509 *b, char *why)
+{
+	char sa[512], sb[512], names[16][256];
+	const char *shared;
+	EVP_PKEY *ka = X509_get0_pubkey(a), *kb = X509_get0_pubkey(b);
+
+	subject_line(sa, sizeof(sa), a);
+	subject_line(sb, sizeof(sb), b);
+	ERR_clear_error();
+	if (X509_cmp(a, b) == 0)
+		return why_set(why, "the same certificate (%s)", sa) != 0;
+	if (ka && kb && EVP_PKEY_eq(ka, kb) == 1)
+		return why_set(why, "the same key under two certificates (%s and %s)", sa, sb) != 0;
+	if (X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0)
+		return why_set(why,
+			       "two certificates with the same subject (%s and %s; names are "
+			       "compared ignoring case and spaces)",
+			       sa, sb) != 0;
+	if ((shared = shared_name(a, b, 0, names)) != NULL)
+		return why_set(why, "two certificates with the same CN \"%s\" (%s and %s)", shared,
+			       sa, sb) != 0;
+	if ((shared = shared_name(a, b, 1, names)) != NULL)
+		return why_set(why, "two certificates with the same email %s (%s and %s)", shared,
+			       sa, sb) != 0;
+	ERR_clear_error();
+	return 0;
+}
+
+/* What is missing, when one or both signatures are. */
+static int say_missing(const char *approval_file, int missing_first, int missing_second)
+{
+	char *first = sg_cosign_sig_path(approval_file, SG_COSIGN_FIRST);
+	char *second = sg_cosign_sig_path(approval_file, SG_COSIGN_SECOND);
+	int error =
+		!first || !second ? sg_error_set(SG_ERR_NOMEM, "out of memory")
+		: missing_first && missing_second
+			? sg_error_set(SG_ERR_VERIFY,
+				       "no first approver's signature %s and no second "
+				       "approver's signature %s",
+				       first, second)
+		: missing_first
+			? sg_error_set(SG_ERR_VERIFY, "no first approver's signature %s", first)
+			: sg_error_set(SG_ERR_VERIFY, "no second approver's signature %s", second);
+
+	free(first);
+	free(second);
+	return error;
+}
+
+int sg_cosign_verify_pair(sg_cosigner *first, sg_cosigner *second, const char *approval_file,
+			  const unsigned char *data, size_t len, const sg_approvers_trust *t)
+{
+	X509_STORE *store = NULL;
+	X509 *a = NULL, *b = NULL;
+	unsigned long flags;
+	int miss_a = 0, miss_b = 0, error, error_b = SG_OK;
+	char why[WHY_MAX], saved[1024] = "", missing[1024];
+
+	memset(first, 0, sizeof(*first));
+	memset(second, 0, sizeof(*second));
+	error = sg_cosign_store(&store, &flags, t);
 	if (error)
-		memset(out, 0, sizeof(*out));
-	OPENSSL_free(der);
-	EVP_PKEY_free(key);
-	X509_free(leaf);
-	sk_X509_pop_free(rest, X509_free);
-	free(data);
-	free(dest);
+		return error;
+	error = verify_file(first, &a, &miss_a, SG_COSIGN_FIRST, approval_file, data, len, store,
+			    flags, t->ca_file);
+	if (error == SG_ERR_VERIFY && !miss_a)
+		snprintf(saved, sizeof(saved), "%s", sg_error_last());
+	if (!error || error == SG_ERR_VERIFY)
+		error_b = verify_file(second, &b, &miss_b, SG_COSIGN_SECOND, approval_file, data,
+				      len, store, flags, t->ca_file);
+	if (error_b == SG_ERR_VERIFY && !miss_b && !saved[0])
+		snprintf(saved, sizeof(saved), "%s", sg_error_last());
+	if (error && error != SG_ERR_VERIFY) {
+		/* operational (I/O, memory): its message stands */
+	} else if (error_b && error_b != SG_ERR_VERIFY) {
+		error = error_b;
+	} else if (miss_a || miss_b) {
+		error = say_missing(approval_file, miss_a, miss_b);
+		snprintf(missing, sizeof(missing), "%s", sg_error_last());
+		if (error == SG_ERR_VERIFY && saved[0])
+			sg_error_set(error, "%s; %s", missing, saved);
+	} else if (error || error_b) {
+		error = sg_error_set(SG_ERR_VERIFY, "%s", saved);
+	} else if (sg_cosign_same_approver(a, b, why)) {
+		error = sg_error_set(SG_ERR_VERIFY,
+				     "both signatures are by one approver: %s; the two-person "
+				     "rule needs two different approvers' certificates",
+				     why);
+	}
+	if (error) {
+		memset(first, 0, sizeof(*first));
+		memset(second, 0, sizeof(*second));
+	}
+	X509_free(a);
+	X509_free(b);
+	X509_STORE_free(store);
 	return error;
 }

@@ -78,30 +78,45 @@ static int deny(sg_outcome *o, const char *fmt, ...)
 }
 
 /*
- * The two-person rule: the approval's file must carry a valid co-signature
- * by an approver other than the one who wrote it. The signature is checked
- * over the bytes the policy was loaded from, not over the file as it is now.
+ * The two-person rule: the approval's file must carry two valid signatures
+ * by two different approvers' certificates (cosign.h). They are checked
+ * over the bytes the policy was loaded from, not over the file as it is
+ * now; who approved comes from the certificates, never from the approval's
+ * "approved_by" text. A configuration that cannot check them fails the job
+ * rather than judging the input.
  */
 static int check_cosign(sg_outcome *o, const sg_context *ctx)
 {
 	const sg_approval *a = o->decision_detail.approval;
 	const sg_policy_file *f = &ctx->policy->files[a->file_index];
-	const char *ca = ctx->cfg ? ctx->cfg->approvers_ca_file : NULL;
+	sg_approvers_trust t;
+	char reason[sizeof(o->decision_detail.reasons[0])];
+	int error;
 
-	if (!ca)
+	o->two_person = 1;
+	sg_approvers_trust_from_config(&t, ctx->cfg);
+	if (!t.ca_file)
 		return deny(o,
 			    "approval %s: the policy requires co-signatures, but the config "
 			    "names no trust.approvers_ca_file to check them with",
 			    a->id);
-	if (sg_cosign_verify(f->path, f->bytes, f->len, ca, &o->cosigner) != SG_OK)
-		return deny(o, "approval %s has no valid co-signature (two-person rule): %s", a->id,
-			    sg_error_last());
-	if (sg_cosigner_is(&o->cosigner, a->approved_by))
-		return deny(o,
-			    "approval %s is co-signed by %s, who approved it: the two-person "
-			    "rule needs a second person",
-			    a->id, o->cosigner.name);
+	if (!f->bytes)
+		return deny(o, "approval %s: the bytes of %s were not kept to check its signatures",
+			    a->id, f->path);
+	error = sg_cosign_verify_pair(&o->approver, &o->cosigner, f->path, f->bytes, f->len, &t);
+	if (error == SG_ERR_VERIFY)
+		return deny(o, "approval %s is not signed by two approvers (two-person rule): %s",
+			    a->id, sg_error_last());
+	if (error)
+		return end_job(o, error, "failed");
 	o->cosigned = 1;
+	snprintf(o->message, sizeof(o->message),
+		 "approved by %s (approvers %s and %s by their certificates, ticket %s)", a->id,
+		 o->approver.name, o->cosigner.name, a->ticket);
+	/* The reason slot is shorter than the message: keep what fits. */
+	memcpy(reason, o->message, sizeof(reason) - 1);
+	reason[sizeof(reason) - 1] = '\0';
+	memcpy(o->decision_detail.reasons[0], reason, sizeof(reason));
 	return SG_OK;
 }
 
@@ -130,7 +145,9 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		return SG_ERR_DENIED;
 	}
 	snprintf(o->message, sizeof(o->message), "%s", o->decision_detail.reasons[0]);
-	return ctx->policy->require_cosign ? check_cosign(o, ctx) : SG_OK;
+	return ctx->policy->require_cosign || (ctx->cfg && ctx->cfg->require_cosign)
+		       ? check_cosign(o, ctx)
+		       : SG_OK;
 }
 
 /*
@@ -580,6 +597,14 @@ static json_t *input_json(const sg_outcome *o, const sg_job *job)
 	return in;
 }
 
+/* An approver as their certificate names them. */
+static json_t *cosigner_json(const sg_cosigner *c)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", c->name, "subject", c->subject,
+			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
+			 c->key_sha256, "signing_time", (json_int_t)c->signing_time);
+}
+
 static json_t *approval_json(const sg_outcome *o)
 {
 	const sg_approval *a = o->decision_detail.approval;
@@ -592,7 +617,13 @@ static json_t *approval_json(const sg_outcome *o)
 	if (a->vendor)
 		set(ap, "vendor", text(a->vendor));
 	set(ap, "version", text(a->version));
-	set(ap, "approved_by", text(a->approved_by));
+	/* Under the two-person rule, who approved is read from the certificates only. */
+	set(ap, "approved_by",
+	    o->cosigned     ? text(o->approver.name)
+	    : o->two_person ? json_null()
+			    : text(a->approved_by));
+	set(ap, "approved_by_from",
+	    text(o->two_person ? "certificate" : "approval file (not verified)"));
 	set(ap, "ticket", text(a->ticket));
 	set(ap, "existing_signature", text(sg_existing_rule_name(a->existing)));
 	set(ap, "policy_file", text(a->origin));
@@ -600,12 +631,10 @@ static json_t *approval_json(const sg_outcome *o)
 		set(ap, "policy_file_sha256", text(o->policy_file_sha256));
 	if (a->accept_unsigned)
 		set(ap, "accept_unsigned", text(a->accept_unsigned));
-	if (o->cosigned)
-		set(ap, "cosigned_by",
-		    json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", o->cosigner.name, "subject",
-			      o->cosigner.subject, "email", o->cosigner.email, "cert_sha256",
-			      o->cosigner.cert_sha256, "signing_time",
-			      (json_int_t)o->cosigner.signing_time));
+	if (o->cosigned) {
+		set(ap, "approved_by_cert", cosigner_json(&o->approver));
+		set(ap, "cosigned_by", cosigner_json(&o->cosigner));
+	}
 	return ap;
 }
 

@@ -481,7 +481,7 @@ static int is_json_name(const struct dirent *ent)
 	return sg_policy_is_json_name(ent->d_name);
 }
 
-static int load_dir(sg_policy *p, const char *dir)
+static int load_dir(sg_policy *p, const char *dir, int allow_empty)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, is_json_name, alphasort), error = SG_OK;
@@ -498,7 +498,7 @@ static int load_dir(sg_policy *p, const char *dir)
 		free(names[i]);
 	}
 	free(names);
-	if (error == SG_OK && n == 0)
+	if (error == SG_OK && n == 0 && !allow_empty)
 		error = sg_error_set(SG_ERR_CONFIG, "%s: the policy folder holds no *.json file",
 				     dir);
 	return error;
@@ -616,7 +616,7 @@ const sg_product *sg_policy_product(const sg_policy *p, const char *product)
 	return NULL;
 }
 
-int sg_policy_load(sg_policy **out, const char *path)
+static int load_policy(sg_policy **out, const char *path, int allow_empty)
 {
 	struct stat st;
 	sg_policy *p = calloc(1, sizeof(*p));
@@ -629,7 +629,7 @@ int sg_policy_load(sg_policy **out, const char *path)
 		error = sg_error_set(SG_ERR_CONFIG, "%s: cannot read the policy: %s", path,
 				     strerror(errno));
 	else if (S_ISDIR(st.st_mode))
-		error = load_dir(p, path);
+		error = load_dir(p, path, allow_empty);
 	else if (!S_ISREG(st.st_mode))
 		error = sg_error_set(SG_ERR_CONFIG,
 				     "%s: the policy must be a folder or a regular file", path);
@@ -651,6 +651,16 @@ int sg_policy_load(sg_policy **out, const char *path)
 	}
 	*out = p;
 	return SG_OK;
+}
+
+int sg_policy_load(sg_policy **out, const char *path)
+{
+	return load_policy(out, path, 0);
+}
+
+int sg_policy_load_for_approve(sg_policy **out, const char *path)
+{
+	return load_policy(out, path, 1);
 }
 
 int sg_policy_load_one(sg_policy **out, const char *file)

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "signgate/config.h"
+#include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
 #include "signgate/util.h"
@@ -36,15 +37,17 @@ static const char policy_help[] =
 	"           provenance: see 'signgate policy approve --help'\n"
 	"  lint     load the policy as signing does (any error stops signing: exit 2)\n"
 	"           and warn of expired and soon-expiring approvals, approvals of\n"
-	"           products the catalog lists as vendor-signed, and approvals\n"
-	"           without provenance\n"
+	"           products the catalog lists as vendor-signed, approvals\n"
+	"           without provenance and, under the two-person rule, approvals\n"
+	"           missing an approver's signature (with --config: whose\n"
+	"           signatures do not make them usable, and why)\n"
 	"  show     the approvals as a table or JSON Lines, filtered\n"
 	"  index    load the policy in full and write its index (DIR/.signgate/index,\n"
 	"           or FILE.sgindex beside a one-file policy), so that signing opens\n"
 	"           a large policy in milliseconds; 'policy approve' rewrites it. A\n"
 	"           missing or out-of-date index only makes signing load every file\n"
-	"  cosign   the second approver's detached CMS signature over an approval\n"
-	"           file (the two-person rule): see 'signgate policy cosign --help'\n"
+	"  cosign   an approver's detached CMS signature over an approval file (the\n"
+	"           two-person rule): see 'signgate policy cosign --help'\n"
 	"\n"
 	"Options:\n"
 	"  -p, --policy DIR     the policy file or folder\n"
@@ -133,7 +136,13 @@ static int policy_path(const policy_opts *o, sg_config **cfg, const char **path)
 	return 0;
 }
 
-static int lint(const policy_opts *o, const char *path)
+/* The two-person rule applies: the policy or the config says so. */
+static int two_person(const sg_policy *p, const sg_config *cfg)
+{
+	return p->require_cosign || (cfg && cfg->require_cosign);
+}
+
+static int lint(const policy_opts *o, const char *path, const sg_config *cfg)
 {
 	sg_policy_finding *f = calloc(MAX_FINDINGS, sizeof(*f));
 	sg_policy *p = NULL;
@@ -158,6 +167,14 @@ static int lint(const policy_opts *o, const char *path)
 	}
 	n = sg_policy_lint(p, time(NULL), o->soon, f, MAX_FINDINGS);
 	shown = n < MAX_FINDINGS ? n : MAX_FINDINGS;
+	if (two_person(p, cfg)) {
+		sg_approvers_trust t;
+
+		/* With the config, each pair of signatures is checked as signing checks it. */
+		sg_approvers_trust_from_config(&t, cfg);
+		n += sg_cosign_lint(p, &t, f + shown, MAX_FINDINGS - shown);
+		shown = n < MAX_FINDINGS ? n : MAX_FINDINGS;
+	}
 	for (size_t i = 0; i < shown; i++) {
 		if (o->json) {
 			json_t *obj = json_pack("{s:s, s:s?, s:s}", "file", f[i].file, "approval",
@@ -173,7 +190,7 @@ static int lint(const policy_opts *o, const char *path)
 			json_pack("{s:s, s:b, s:I, s:I, s:I, s:b, s:I}", "policy", path, "ok", 1,
 				  "approvals", (json_int_t)p->n_approvals, "revoked",
 				  (json_int_t)p->n_revoked, "products", (json_int_t)p->n_products,
-				  "require_cosign", p->require_cosign, "warnings", (json_int_t)n);
+				  "require_cosign", two_person(p, cfg), "warnings", (json_int_t)n);
 		cli_print_json(obj);
 		json_decref(obj);
 	} else {
@@ -181,7 +198,7 @@ static int lint(const policy_opts *o, const char *path)
 		       "catalog%s; "
 		       "%zu warnings\n",
 		       path, p->n_approvals, p->n_revoked, p->n_products,
-		       p->require_cosign ? ", co-signatures required" : "", n);
+		       two_person(p, cfg) ? ", co-signatures required" : "", n);
 	}
 	sg_policy_free(p);
 	free(f);
@@ -207,30 +224,106 @@ static void date_in(char out[16], int days)
 	strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
-static json_t *approval_json(const sg_approval *a, const char *state)
+/* Under the two-person rule, what the signatures of one policy file say. */
+typedef struct file_signers {
+	int checked; /* 1 once looked at */
+	int valid;   /* both signatures valid, by two approvers */
+	sg_cosigner first, second;
+	char why[400]; /* when not valid */
+} file_signers;
+
+static const file_signers *signers_of(file_signers *cache, const sg_policy *p, const sg_approval *a,
+				      const sg_approvers_trust *t)
+{
+	file_signers *s = &cache[a->file_index];
+	const sg_policy_file *f = &p->files[a->file_index];
+
+	if (s->checked)
+		return s;
+	s->checked = 1;
+	if (!t->ca_file)
+		snprintf(s->why, sizeof(s->why),
+			 "not verified: no approvers' CA (give --config with "
+			 "trust.approvers_ca_file)");
+	else if (sg_cosign_verify_pair(&s->first, &s->second, f->path, f->bytes, f->len, t) ==
+		 SG_OK)
+		s->valid = 1;
+	else
+		snprintf(s->why, sizeof(s->why), "%s", sg_error_last());
+	return s;
+}
+
+static json_t *cosigner_json(const sg_cosigner *c)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", c->name, "subject", c->subject,
+			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
+			 c->key_sha256, "signing_time", (json_int_t)c->signing_time);
+}
+
+/*
+ * Who approved: under the two-person rule the certificates only (`s`), else
+ * the approval's own text, which nothing verifies.
+ */
+static void approved_by_json(json_t *obj, const sg_approval *a, const file_signers *s)
+{
+	if (!s) {
+		json_object_set_new(obj, "approved_by", json_string(a->approved_by));
+		json_object_set_new(obj, "approved_by_from",
+				    json_string("approval file (not verified)"));
+		return;
+	}
+	json_object_set_new(obj, "approved_by",
+			    s->valid ? json_string(s->first.name) : json_null());
+	json_object_set_new(obj, "approved_by_from", json_string("certificate"));
+	if (s->valid) {
+		json_object_set_new(obj, "approved_by_cert", cosigner_json(&s->first));
+		json_object_set_new(obj, "cosigned_by", cosigner_json(&s->second));
+	} else {
+		json_object_set_new(obj, "signatures", json_string(s->why));
+	}
+}
+
+static json_t *approval_json(const sg_approval *a, const char *state, const file_signers *s)
 {
 	json_t *obj = json_pack(
-		"{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:s, s:s?, "
-		"s:s, "
+		"{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:s, s:s?, s:s, "
 		"s:s}",
 		"id", a->id, "product", a->product, "vendor", a->vendor, "version", a->version,
 		"file", a->file, "sha256", a->sha256, "sha512", a->sha512, "source", a->source,
-		"approved_by", a->approved_by, "ticket", a->ticket, "approved_at", a->approved_at,
-		"expires", a->expires, "existing_signature", sg_existing_rule_name(a->existing),
-		"accept_unsigned", a->accept_unsigned, "policy_file", a->origin, "state", state);
+		"ticket", a->ticket, "approved_at", a->approved_at, "expires", a->expires,
+		"existing_signature", sg_existing_rule_name(a->existing), "accept_unsigned",
+		a->accept_unsigned, "policy_file", a->origin, "state", state);
 
+	if (obj)
+		approved_by_json(obj, a, s);
 	if (obj && a->provenance)
 		json_object_set_new(obj, "provenance", json_loads(a->provenance, 0, NULL));
 	return obj;
 }
 
-static int show(const policy_opts *o, const char *path)
+/* The APPROVED BY column: the first approver's certificate name under the rule. */
+static const char *approved_by_text(const sg_approval *a, const file_signers *s)
+{
+	if (!s)
+		return a->approved_by;
+	return s->valid ? s->first.name : "(not signed by two approvers)";
+}
+
+static int show(const policy_opts *o, const char *path, const sg_config *cfg)
 {
 	char today[16], soon[16];
 	sg_policy *p = NULL;
+	file_signers *cache = NULL;
+	sg_approvers_trust t;
 
 	if (sg_policy_load(&p, path) != SG_OK)
 		return cli_fail();
+	sg_approvers_trust_from_config(&t, cfg);
+	if (two_person(p, cfg) && !(cache = calloc(p->n_files + 1, sizeof(*cache)))) {
+		sg_policy_free(p);
+		cli_error("out of memory");
+		return CLI_EXIT_OPERATIONAL;
+	}
 	date_in(today, 0);
 	date_in(soon, o->expiring >= 0 ? o->expiring : DEFAULT_SOON);
 	if (!o->json)
@@ -239,22 +332,26 @@ static int show(const policy_opts *o, const char *path)
 	for (size_t i = 0; i < p->n_approvals; i++) {
 		const sg_approval *a = &p->approvals[i];
 		const char *state = state_of(a, today, soon);
+		const file_signers *s;
 
 		if (o->product && strcasecmp(o->product, a->product) != 0)
 			continue;
 		if ((o->expired && strcmp(state, "expired") != 0) ||
 		    (o->expiring >= 0 && strcmp(state, "expiring") != 0))
 			continue;
+		s = cache ? signers_of(cache, p, a, &t) : NULL;
 		if (o->json) {
-			json_t *obj = approval_json(a, state);
+			json_t *obj = approval_json(a, state, s);
 			cli_print_json(obj);
 			json_decref(obj);
 		} else {
 			printf("%-28s %-20s %-10s %-16.16s %-10s %-9s %-14s %s\n", a->id,
 			       a->product, a->version, a->sha256 ? a->sha256 : "(SHA-512 only)",
-			       a->expires ? a->expires : "-", state, a->approved_by, a->ticket);
+			       a->expires ? a->expires : "-", state, approved_by_text(a, s),
+			       a->ticket);
 		}
 	}
+	free(cache);
 	sg_policy_free(p);
 	return CLI_EXIT_OK;
 }
@@ -330,9 +427,9 @@ int cmd_policy(int argc, char **argv)
 	rc = policy_path(&o, &cfg, &path);
 	if (rc)
 		return rc;
-	rc = strcmp(verb, "lint") == 0    ? lint(&o, path)
+	rc = strcmp(verb, "lint") == 0    ? lint(&o, path, cfg)
 	     : strcmp(verb, "index") == 0 ? index_policy(&o, path)
-					  : show(&o, path);
+					  : show(&o, path, cfg);
 	sg_config_free(cfg);
 	return rc;
 }

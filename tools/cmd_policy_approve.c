@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +22,11 @@
 
 #include <openssl/evp.h>
 
+#include "approver.h"
 #include "cli.h"
 #include "signgate/audit.h"
 #include "signgate/config.h"
+#include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
@@ -45,7 +46,10 @@ static const char approve_help[] =
 	"           [--sha256 HEX] [--sha512 HEX] [--keyring FILE] [--source URL]\n"
 	"           [--expires YYYY-MM-DD] [--id ID] [--file NAME]\n"
 	"           [--existing-signature refuse|replace|nest] [--accept-unsigned REASON]\n"
-	"           [--description TEXT] [--json] INSTALLER\n"
+	"           [--description TEXT] [--json]\n"
+	"           [--cert ME.pem --key (ME.key | pkcs11:URI --pkcs11-module MODULE)\n"
+	"            [--password-file F | --password-prompt] [--approvers-ca CA.pem]]\n"
+	"           INSTALLER\n"
 	"\n"
 	"Compute the installer's digests, check them against the vendor's values, and\n"
 	"write one approval file POLICY/ID.json (never over an existing one) with its\n"
@@ -77,9 +81,23 @@ static const char approve_help[] =
 	"                         as vendor-signed; WHY names the reason and the ticket\n"
 	"  --description TEXT     what Windows shows as the program name\n"
 	"\n"
-	"The approver is taken from the environment, never from a flag: the variable\n"
-	"SIGNGATE_APPROVER when set, else the login name of the account that runs\n"
-	"signgate. With --config the decision is also recorded in the audit log.\n"
+	"Who approves is never typed in: it is the account that runs signgate (its\n"
+	"name and uid), or, with --cert and --key, the approver's certificate.\n"
+	"SIGNGATE_APPROVER may add a display name, recorded as self-declared\n"
+	"(\"approved_by\": \"ACCOUNT (self-declared: NAME)\"). With --config the\n"
+	"decision is also recorded in the audit log.\n"
+	"\n"
+	"The two-person rule (\"require_cosign\" in the policy or the config) needs\n"
+	"two approvers' signatures over the approval file (see policy/README.md):\n"
+	"  --cert FILE            sign as its first approver with your certificate\n"
+	"                         from the approvers' CA: APPROVAL.json.approve.p7s\n"
+	"  --key FILE|URI         your private key (PEM, mode 0600), or a pkcs11: URI\n"
+	"  --pkcs11-module F      the PKCS#11 module (absolute path) of your token\n"
+	"  --password-file F      the key's password or the token's PIN (mode 0600)\n"
+	"  --password-prompt      ask for it on the terminal\n"
+	"  --approvers-ca FILE    the approvers' CA (default: the config's\n"
+	"                         trust.approvers_ca_file)\n"
+	"The second approver then runs 'signgate policy cosign'.\n"
 	"\n"
 	"Exit codes: 0 approved and written; 1 a file cannot be read or written;\n"
 	"2 usage or configuration error; 3 refused (mismatch, weak values only, bad\n"
@@ -90,6 +108,7 @@ typedef struct approve_opts {
 	const char *manifest, *manifest_sig, *installer_sig, *keyring;
 	const char *sha256, *sha512, *source, *expires, *id, *file, *existing, *accept_unsigned;
 	const char *description, *installer, *openpgp_key;
+	approver_opts signer; /* --cert, --key and the rest */
 	int json;
 } approve_opts;
 
@@ -115,8 +134,9 @@ typedef struct approve_state {
 	sg_format_info format;
 	vendor_value values[MAX_VALUES];
 	size_t n_values;
-	json_t *openpgp; /* array of what gpgv said */
-	char approver[256], account[256], approver_from[32], host[256];
+	json_t *openpgp;    /* array of what gpgv said */
+	approver who;       /* who approves: the account, or the --cert certificate */
+	int require_cosign; /* the two-person rule applies to the approval */
 	char id[129];
 	const char *name; /* the installer's name in the approval */
 } approve_state;
@@ -145,6 +165,12 @@ static int parse(approve_opts *o, int argc, char **argv)
 		{ "accept-unsigned", required_argument, NULL, 'a' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'Y' },
+		{ "pkcs11-module", required_argument, NULL, 'L' },
+		{ "password-file", required_argument, NULL, 'W' },
+		{ "password-prompt", no_argument, NULL, 'Q' },
+		{ "approvers-ca", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -174,6 +200,12 @@ static int parse(approve_opts *o, int argc, char **argv)
 		case 'a': o->accept_unsigned = optarg; break;
 		case 'd': o->description = optarg; break;
 		case 'j': o->json = 1; break;
+		case 'C': o->signer.cert = optarg; break;
+		case 'Y': o->signer.key = optarg; break;
+		case 'L': o->signer.pkcs11_module = optarg; break;
+		case 'W': o->signer.secret.file = optarg; break;
+		case 'Q': o->signer.secret.prompt = 1; break;
+		case 'A': o->signer.approvers_ca = optarg; break;
 		case 'h': fputs(approve_help, stdout); return -1;
 		default: return cli_usage_error("policy approve", "bad option");
 		}
@@ -199,35 +231,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("policy approve", "give exactly one INSTALLER");
 	o->installer = argv[optind];
-	return 0;
-}
-
-/* The approver: SIGNGATE_APPROVER, else the login name of the real user. */
-static int who_approves(approve_state *st)
-{
-	const char *env = getenv("SIGNGATE_APPROVER");
-	struct passwd pw, *found = NULL;
-	char buf[16384];
-
-	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
-		snprintf(st->account, sizeof(st->account), "%s", found->pw_name);
-	else
-		snprintf(st->account, sizeof(st->account), "%lu", (unsigned long)getuid());
-	if (gethostname(st->host, sizeof(st->host)) != 0)
-		snprintf(st->host, sizeof(st->host), "unknown");
-	st->host[sizeof(st->host) - 1] = '\0';
-	if (env && *env) {
-		for (const char *p = env; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return sg_error_set(SG_ERR_CONFIG,
-						    "SIGNGATE_APPROVER holds control characters");
-		snprintf(st->approver, sizeof(st->approver), "%s", env);
-		snprintf(st->approver_from, sizeof(st->approver_from), "SIGNGATE_APPROVER");
-	} else {
-		snprintf(st->approver, sizeof(st->approver), "%s", st->account);
-		snprintf(st->approver_from, sizeof(st->approver_from), "account");
-	}
-	return SG_OK;
+	return approver_opts_check(&o->signer, o->config != NULL);
 }
 
 /* PRODUCT-VERSION in lower case, other characters as '-'. */
@@ -520,21 +524,19 @@ static json_t *approval_json(const approve_state *st)
 	json_t *prov, *a;
 
 	today_and_now(day, now);
-	prov = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:I, s:s}, s:{s:s, s:I, s:s, s:s, s:s, s:s, "
-			 "s:b}, s:o}",
-			 "tool", "signgate " SG_VERSION " policy approve", "time", now, "approver",
-			 "name", st->approver, "from", st->approver_from, "account", st->account,
-			 "uid", (json_int_t)getuid(), "host", st->host, "installer", "name",
-			 st->name, "size", (json_int_t)st->digests.size, "sha256",
-			 st->digests.sha256_hex, "sha512", st->digests.sha512_hex, "sha1",
-			 st->digests.sha1_hex, "format", sg_format_name(st->format.kind), "signed",
-			 st->format.has_signature, "vendor_values", values_json(st));
+	prov = json_pack("{s:s, s:s, s:o, s:{s:s, s:I, s:s, s:s, s:s, s:s, s:b}, s:o}", "tool",
+			 "signgate " SG_VERSION " policy approve", "time", now, "approver",
+			 approver_json(&st->who), "installer", "name", st->name, "size",
+			 (json_int_t)st->digests.size, "sha256", st->digests.sha256_hex, "sha512",
+			 st->digests.sha512_hex, "sha1", st->digests.sha1_hex, "format",
+			 sg_format_name(st->format.kind), "signed", st->format.has_signature,
+			 "vendor_values", values_json(st));
 	if (prov && st->openpgp)
 		json_object_set(prov, "openpgp", st->openpgp);
 	a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", st->id, "product",
 		      o->product, "vendor", o->vendor, "version", o->version, "file", st->name,
 		      "sha256", st->digests.sha256_hex, "sha512", st->digests.sha512_hex,
-		      "approved_by", st->approver, "ticket", o->ticket, "approved_at", day);
+		      "approved_by", st->who.name, "ticket", o->ticket, "approved_at", day);
 	if (!a || !prov) {
 		json_decref(a);
 		json_decref(prov);
@@ -559,12 +561,14 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 {
 	sg_policy *p = NULL;
 	const sg_product *pr;
-	int error = sg_policy_load(&p, policy_path);
+	/* An empty folder is a new policy: its first approval is written here. */
+	int error = sg_policy_load_for_approve(&p, policy_path);
 
 	if (error) {
 		sg_error_prefix("the policy does not load as it is; fix it first");
 		return error;
 	}
+	st->require_cosign |= p->require_cosign;
 	for (size_t i = 0; i < p->n_approvals; i++)
 		if (strcmp(p->approvals[i].id, st->id) == 0)
 			error = sg_error_set(SG_ERR_EXISTS,
@@ -584,15 +588,19 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 	return error;
 }
 
-/* Write POLICY/ID.json atomically, never over an existing file. */
+/*
+ * Write POLICY/ID.json atomically, never over an existing file; with
+ * --cert/--key its first approver's signature beside it, or neither.
+ */
 static int write_approval(approve_state *st, json_t *approval)
 {
 	json_t *doc = json_pack("{s:s, s:[O]}", "$schema", "./approval.schema.json", "approvals",
 				approval);
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	char *tmp = NULL, name[160];
+	unsigned char *der = NULL;
+	size_t len, der_len = 0;
 	int fd = -1, error = SG_OK;
-	size_t len;
 
 	json_decref(doc);
 	snprintf(name, sizeof(name), "%s.json", st->id);
@@ -605,6 +613,8 @@ static int write_approval(approve_state *st, json_t *approval)
 	}
 	len = strlen(text);
 	text[len] = '\n'; /* json_dumps leaves room: we replace the NUL and write len + 1 */
+	if ((error = approver_sign(&st->who, &der, &der_len, st->approval_path, text, len + 1)))
+		goto out;
 	fd = mkstemp(tmp);
 	if (fd < 0 || write(fd, text, len + 1) != (ssize_t)(len + 1) || fchmod(fd, 0644) != 0 ||
 	    fsync(fd) != 0) {
@@ -614,9 +624,17 @@ static int write_approval(approve_state *st, json_t *approval)
 		goto out;
 	}
 	error = sg_publish_commit(tmp, st->approval_path, 0);
+	/* A signature left by an earlier file of this name is replaced. */
+	if (!error && der &&
+	    (error = sg_cosign_publish(st->approval_path, SG_COSIGN_FIRST, der, der_len, 1)) !=
+		    SG_OK) {
+		unlink(st->approval_path);
+		sg_error_prefix("%s was taken back", st->approval_path);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
+	free(der);
 	free(text);
 	free(tmp);
 	return error;
@@ -633,6 +651,7 @@ static void state_free(approve_state *st)
 	free(st->approval_path);
 	free(st->manifest_text);
 	json_decref(st->openpgp);
+	approver_free(&st->who);
 }
 
 /* The folder of the policy: approvals are one file each, so it must be a folder. */
@@ -690,6 +709,17 @@ static int take_manifest(approve_state *st)
 	return error;
 }
 
+/* Remove the approval file just written, and its first approver's signature. */
+static void take_back(const approve_state *st)
+{
+	char *sig = st->who.key ? sg_cosign_sig_path(st->approval_path, SG_COSIGN_FIRST) : NULL;
+
+	unlink(st->approval_path);
+	if (sig)
+		unlink(sig);
+	free(sig);
+}
+
 /*
  * The folder must still load as signing will load it; else take the file
  * back. The same full load writes the policy's index, so that signing need
@@ -700,7 +730,7 @@ static int reindex(approve_state *st, const char *policy_path)
 	int loaded = 0, error = sg_policy_index_write(policy_path, &loaded);
 
 	if (error && !loaded) {
-		unlink(st->approval_path);
+		take_back(st);
 		return sg_error_prefix("%s was taken back: with it the policy does not load",
 				       st->approval_path);
 	}
@@ -723,7 +753,7 @@ static int run(approve_state *st, const char *policy_path, json_t **approval)
 		snprintf(st->id, sizeof(st->id), "%s", o->id);
 	else
 		default_id(st->id, sizeof(st->id), o->product, o->version);
-	if ((error = who_approves(st)) || (error = policy_folder(st, policy_path)) ||
+	if ((error = approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
 	    (error = sg_workdir_create(&st->workdir)) || (error = take_installer(st)) ||
 	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
 	    (error = gather_values(st)) || (error = compare_values(st)))
@@ -767,7 +797,12 @@ static int record(const sg_config *cfg, const approve_state *st, const json_t *a
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	json_object_set_new(json_object_get(rec, "approval"), "approved_by",
-			    json_string(st->approver));
+			    json_string(st->who.name));
+	json_object_set_new(json_object_get(rec, "approval"), "approved_by_from",
+			    json_string(st->who.key ? "certificate" : "account"));
+	if (st->who.key)
+		json_object_set_new(json_object_get(rec, "approval"), "approved_by_cert",
+				    approver_cert_json(&st->who.signer));
 	if (status)
 		json_object_set_new(rec, "reasons", json_pack("[s]", sg_error_last()));
 	if (approval)
@@ -813,9 +848,18 @@ static void print_result(const approve_state *st, const json_t *approval, int st
 		       json_string_value(json_object_get(json_array_get(st->openpgp, i),
 							 "primary_fingerprint")),
 		       json_string_value(json_object_get(json_array_get(st->openpgp, i), "uid")));
-	printf("         approved by %s (%s)\n", st->approver,
-	       strcmp(st->approver_from, "account") == 0 ? "the account running signgate"
-							 : "SIGNGATE_APPROVER");
+	if (st->who.key)
+		printf("         approved by %s (certificate %s), signed %s%s\n", st->who.name,
+		       st->who.signer.subject, st->approval_path, SG_APPROVE_SUFFIX);
+	else
+		printf("         approved by %s (the account running signgate, uid %lu)\n",
+		       st->who.name, st->who.uid);
+	if (st->require_cosign)
+		printf("         the two-person rule applies: %s%s\n",
+		       st->who.key ? "a second approver signs it with 'signgate policy cosign'"
+				   : "sign it with 'signgate policy cosign --first', and a second "
+				     "approver with 'signgate policy cosign'",
+		       "; until then signing refuses it");
 }
 
 int cmd_policy_approve(int argc, char **argv)
@@ -831,6 +875,13 @@ int cmd_policy_approve(int argc, char **argv)
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
 	st.o = &o;
+	st.require_cosign = cfg && cfg->require_cosign;
+	rc = approver_open(&st.who, &o.signer, cfg);
+	if (rc) {
+		state_free(&st);
+		sg_config_free(cfg);
+		return rc;
+	}
 	st.name = o.file ? o.file : sg_path_base(o.installer);
 	status = run(&st, cfg ? cfg->policy : o.policy, &approval);
 	/* Usage and configuration errors are not decisions; refusals and approvals are. */
@@ -841,7 +892,7 @@ int cmd_policy_approve(int argc, char **argv)
 		rec_error = record(cfg, &st, approval, status);
 		if (rec_error && !status) {
 			/* No approval without its record: take the file back. */
-			unlink(st.approval_path);
+			take_back(&st);
 			sg_error_prefix("%s was taken back: the approval could not be recorded",
 					st.approval_path);
 			status = rec_error;

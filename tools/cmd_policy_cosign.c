@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approver.h"
 #include "cli.h"
 #include "signgate/config.h"
 #include "signgate/cosign.h"
@@ -16,55 +17,78 @@
 
 static const char cosign_help[] =
 	"Usage: signgate policy cosign (--approvers-ca CA.pem | --config FILE)\n"
-	"                              --cert ME.pem --key ME.key\n"
+	"                              --cert ME.pem --key (ME.key | pkcs11:URI\n"
+	"                              --pkcs11-module MODULE)\n"
 	"                              [--password-file F | --password-prompt]\n"
-	"                              [--replace] [--json] APPROVAL_FILE\n"
+	"                              [--first] [--replace] [--json] APPROVAL_FILE\n"
 	"\n"
-	"Co-sign an approval file (a policy file) as its second approver: a detached\n"
-	"CMS signature over the file's exact bytes, with your certificate from the\n"
-	"approvers' CA, written beside it as APPROVAL_FILE.cosign.p7s. With\n"
-	"\"require_cosign\": true in the policy, signing refuses approvals without a\n"
-	"valid co-signature by someone other than their approver. Any later change of\n"
-	"the approval file voids the co-signature.\n"
+	"Sign an approval file (a policy file) as its second approver: a detached CMS\n"
+	"signature over the file's exact bytes, with your certificate from the\n"
+	"approvers' CA, written beside it as APPROVAL_FILE.cosign.p7s. With --first,\n"
+	"sign as its first approver instead (APPROVAL_FILE.approve.p7s), as\n"
+	"'policy approve --cert --key' does when it writes an approval; that serves\n"
+	"approvals written before, or by hand. Under the two-person rule\n"
+	"(\"require_cosign\": true in the policy, or \"trust.require_cosign\" in the\n"
+	"config) signing uses an approval only with both signatures, by two different\n"
+	"approvers (different certificates, keys, subjects, CNs and emails). Any\n"
+	"later change of the approval file voids both.\n"
 	"\n"
 	"The signature is checked before it is written, as signing will check it: your\n"
-	"certificate must chain to the approvers' CA, be valid now, and carry the\n"
-	"key usage digitalSignature and the extended key usage emailProtection.\n"
+	"certificate must chain to the approvers' CA, be valid now, not be revoked\n"
+	"(when the config names the approvers' CRLs), and carry the key usage\n"
+	"digitalSignature and the extended key usage emailProtection; and the other\n"
+	"approver's signature, when it is there, must not be yours.\n"
 	"\n"
 	"Options:\n"
 	"      --approvers-ca FILE  the approvers' CA certificate(s), PEM\n"
-	"  -c, --config FILE        take it from \"trust.approvers_ca_file\" of this config\n"
+	"  -c, --config FILE        take it (and trust.approvers_crl_file) from this config\n"
 	"      --cert FILE          your certificate (PEM; further certificates in the\n"
 	"                           file, your CAs, go into the signature too)\n"
-	"      --key FILE           your private key (PEM, mode 0600; plain or encrypted)\n"
-	"      --password-file F    the key's password, in a file of mode 0600\n"
-	"      --password-prompt    ask for the key's password on the terminal\n"
-	"      --replace            replace an existing co-signature\n"
+	"      --key FILE|URI       your private key (PEM, mode 0600; plain or encrypted),\n"
+	"                           or a pkcs11: URI with --pkcs11-module\n"
+	"      --pkcs11-module F    the PKCS#11 module (absolute path) of your token\n"
+	"      --password-file F    the key's password or the token's PIN, in a file of\n"
+	"                           mode 0600\n"
+	"      --password-prompt    ask for it on the terminal\n"
+	"      --first              sign as the first approver (APPROVAL_FILE.approve.p7s)\n"
+	"      --replace            replace an existing signature of that role\n"
 	"      --json               machine-readable output\n"
 	"  -h, --help               this text\n"
 	"\n"
-	"No password is ever taken from the command line or the environment.\n"
+	"No password or PIN is ever taken from the command line or the environment.\n"
 	"\n"
-	"Exit codes: 0 co-signed; 1 operational error (I/O, wrong password, key does\n"
-	"not match the certificate, a co-signature exists already); 2 usage or\n"
-	"configuration error (unsafe key file, unreadable CA file); 3 the co-signature\n"
-	"would not count (certificate not from the approvers' CA, expired, wrong key\n"
-	"usage): nothing was written.\n";
+	"Exit codes: 0 signed; 1 operational error (I/O, wrong password or PIN, key does\n"
+	"not match the certificate, a signature exists already); 2 usage or\n"
+	"configuration error (unsafe key file, unreadable CA file); 3 the signature\n"
+	"would not count (certificate not from the approvers' CA, revoked, expired,\n"
+	"wrong key usage, or the other signature is yours): nothing was written.\n";
 
 struct cosign_args {
-	const char *approvers_ca, *config, *cert, *key, *file;
+	const char *approvers_ca, *config, *cert, *key, *pkcs11_module, *file;
 	sg_secret_source secret;
-	int replace, json;
+	int first, replace, json;
 };
 
 static int parse(struct cosign_args *a, int argc, char **argv)
 {
-	enum { O_CA = 256, O_CERT, O_KEY, O_PWFILE, O_PWPROMPT, O_REPLACE, O_JSON };
+	enum {
+		O_CA = 256,
+		O_CERT,
+		O_KEY,
+		O_MODULE,
+		O_PWFILE,
+		O_PWPROMPT,
+		O_FIRST,
+		O_REPLACE,
+		O_JSON
+	};
 	static const struct option longopts[] = {
 		{ "approvers-ca", required_argument, NULL, O_CA },
 		{ "config", required_argument, NULL, 'c' },
 		{ "cert", required_argument, NULL, O_CERT },
 		{ "key", required_argument, NULL, O_KEY },
+		{ "pkcs11-module", required_argument, NULL, O_MODULE },
+		{ "first", no_argument, NULL, O_FIRST },
 		{ "password-file", required_argument, NULL, O_PWFILE },
 		{ "password-prompt", no_argument, NULL, O_PWPROMPT },
 		{ "replace", no_argument, NULL, O_REPLACE },
@@ -80,6 +104,8 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		case 'c': a->config = optarg; break;
 		case O_CERT: a->cert = optarg; break;
 		case O_KEY: a->key = optarg; break;
+		case O_MODULE: a->pkcs11_module = optarg; break;
+		case O_FIRST: a->first = 1; break;
 		case O_PWFILE: a->secret.file = optarg; break;
 		case O_PWPROMPT: a->secret.prompt = 1; break;
 		case O_REPLACE: a->replace = 1; break;
@@ -100,19 +126,20 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 	if (a->secret.file && a->secret.prompt)
 		return cli_usage_error("policy cosign",
 				       "--password-file and --password-prompt exclude each other");
-	return CLI_EXIT_OK;
+	return approver_key_usage("policy cosign", a->key, a->pkcs11_module);
 }
 
-/* The approvers' CA: given, or the config's; *cfg is kept for the path's lifetime. */
-static int approvers_ca(const char **out, sg_config **cfg, const struct cosign_args *a)
+/* The approvers' CA: given, or the config's (with its CRLs); *cfg is kept for the paths. */
+static int approvers_trust(sg_approvers_trust *t, sg_config **cfg, const struct cosign_args *a)
 {
-	*out = a->approvers_ca;
-	if (*out)
+	memset(t, 0, sizeof(*t));
+	t->ca_file = a->approvers_ca;
+	if (t->ca_file)
 		return CLI_EXIT_OK;
 	if (sg_config_load(cfg, a->config) != SG_OK)
 		return cli_fail();
-	*out = (*cfg)->approvers_ca_file;
-	if (*out)
+	sg_approvers_trust_from_config(t, *cfg);
+	if (t->ca_file)
 		return CLI_EXIT_OK;
 	cli_error("%s: no \"trust.approvers_ca_file\": name the approvers' CA there or give "
 		  "--approvers-ca",
@@ -120,41 +147,29 @@ static int approvers_ca(const char **out, sg_config **cfg, const struct cosign_a
 	return CLI_EXIT_USAGE;
 }
 
-/* The key's password from a private file or the terminal; none when neither is given. */
+/* The key's password or PIN from a private file or the terminal; none when neither is given. */
 static int obtain_password(sg_secret *out, struct cosign_args *a)
 {
-	int fd;
-
-	a->secret.name = "password";
+	a->secret.name = a->pkcs11_module ? "PIN" : "password";
 	a->secret.section = "cosign";
-	if (a->secret.prompt) {
-		/* Say which option cannot work, rather than a config key that does not exist. */
-		fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0) {
-			cli_error("--password-prompt: no terminal to ask on (%s)", strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
-		close(fd);
-	}
-	if (sg_secret_obtain_from(out, &a->secret, "signgate policy cosign", a->key) != SG_OK)
-		return cli_fail();
-	return CLI_EXIT_OK;
+	return approver_secret(out, &a->secret, "signgate policy cosign", a->key);
 }
 
 static void print_cosigned(const struct cosign_args *a, const sg_cosigner *c, int json)
 {
-	char *sig = sg_cosign_path(a->file);
+	char *sig = sg_cosign_sig_path(a->file, a->first ? SG_COSIGN_FIRST : SG_COSIGN_SECOND);
 	json_t *obj;
 
 	if (!json) {
-		printf("cosigned %s as %s (%s), signature %s\n", a->file, c->name, c->subject,
-		       sig ? sig : "?");
+		printf("%s %s as %s (%s), signature %s\n", a->first ? "signed" : "cosigned",
+		       a->file, c->name, c->subject, sig ? sig : "?");
 		free(sig);
 		return;
 	}
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s?}", "file", a->file, "cosigner",
-			c->name, "email", c->email, "subject", c->subject, "cert_sha256",
-			c->cert_sha256, "signing_time", (json_int_t)c->signing_time, "signature",
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?}", "file", a->file, "role",
+			a->first ? "first" : "second", "cosigner", c->name, "email", c->email,
+			"subject", c->subject, "cert_sha256", c->cert_sha256, "key_sha256",
+			c->key_sha256, "signing_time", (json_int_t)c->signing_time, "signature",
 			sig);
 	if (obj)
 		cli_print_json(obj);
@@ -167,21 +182,26 @@ int cmd_policy_cosign(int argc, char **argv)
 	struct cosign_args a;
 	sg_secret secret = { NULL, 0 };
 	sg_config *cfg = NULL;
-	const char *ca = NULL;
+	sg_approvers_trust t;
+	sg_approver_key *key = NULL;
 	sg_cosigner c;
-	int rc, error;
+	int rc, error = SG_OK;
 
 	memset(&a, 0, sizeof(a));
 	rc = parse(&a, argc, argv);
 	if (rc != CLI_EXIT_OK)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = approvers_ca(&ca, &cfg, &a);
+	rc = approvers_trust(&t, &cfg, &a);
 	if (rc == CLI_EXIT_OK)
 		rc = obtain_password(&secret, &a);
 	if (rc == CLI_EXIT_OK) {
-		error = sg_cosign_create(a.file, a.cert, a.key, &secret, ca, a.replace, &c);
+		error = sg_approver_key_open(&key, a.cert, a.key, a.pkcs11_module, &secret);
 		/* The secret is wiped before anything is reported. */
 		sg_secret_clear(&secret);
+		if (!error)
+			error = sg_cosign_create(&c, a.file,
+						 a.first ? SG_COSIGN_FIRST : SG_COSIGN_SECOND, key,
+						 &t, a.replace);
 		if (error == SG_OK)
 			print_cosigned(&a, &c, a.json);
 		else if (error == SG_ERR_EXISTS)
@@ -190,6 +210,7 @@ int cmd_policy_cosign(int argc, char **argv)
 			cli_fail();
 		rc = cli_exit_code(error);
 	}
+	sg_approver_key_free(key);
 	sg_secret_clear(&secret);
 	sg_config_free(cfg);
 	return rc;

@@ -383,6 +383,9 @@ static int load_config_and_policy(run_state *st)
 		error = cli_policy_open(&st->policy, st->cfg->policy);
 	if (error)
 		return error;
+	/* The config's two-person rule: an indexed policy then keeps each file's bytes too. */
+	if (st->cfg->require_cosign)
+		st->policy->require_cosign = 1;
 	sg_context_use_config(&st->ctx, st->cfg);
 	st->ctx.policy = st->policy;
 	return SG_OK;

@@ -10,8 +10,13 @@
  *                "tsa_ca_file": "pki/tsa-roots.pem",  root(s) for timestamp tokens
  *                "crl_file": "pki/ca.crl",      optional CRLs for offline checks
  *                "ignore_crl": false,           CRL checks off, explicitly
- *                "approvers_ca_file": "pki/approvers-ca.pem" },  optional: CA(s) of the
- *                                               co-signers of approvals (cosign.h)
+ *                "approvers_ca_file": "pki/approvers-ca.pem",  optional: CA(s) of the
+ *                                               approvers who sign approvals (cosign.h)
+ *                "approvers_crl_file": "pki/approvers.crl",  optional: their CRLs (PEM);
+ *                                               revocation of approvers is checked then
+ *                "require_cosign": false },     true: every approval needs two
+ *                                               approvers' signatures (cosign.h),
+ *                                               whatever the policy says
  *     "signing": {   one key source:
  *       "pkcs12": "pki/signer.p12",
  *       or "cert_chain": "chain.pem", "key": "signer.key",
@@ -56,7 +61,9 @@ typedef struct sg_config {
 	char *tsa_ca_file; /* NULL: ca_file plus the system CA bundle */
 	char *crl_file;    /* NULL when none */
 	int ignore_crl;
-	char *approvers_ca_file; /* the approvers' CA (cosign.h); NULL when none */
+	char *approvers_ca_file;  /* the approvers' CA (cosign.h); NULL when none */
+	char *approvers_crl_file; /* their CRLs (PEM); NULL when none */
+	int require_cosign;       /* trust.require_cosign: the two-person rule, from the config */
 	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
 	char *pkcs12;
 	char *cert_chain;        /* PEM: leaf and its CAs (PEM key and PKCS#11) */

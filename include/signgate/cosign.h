@@ -1,36 +1,51 @@
 /*
- * Co-signatures of approval files: the two-person rule.
+ * Signatures of approval files: the two-person rule.
  *
- * A second person vouches for an approval file (a policy file) by signing
+ * Two approvers vouch for an approval file (a policy file) by each signing
  * its exact bytes with their own certificate, issued by the approvers' CA
- * (config "trust.approvers_ca_file"). The co-signature sits beside the file
- * as "<approval file>.cosign.p7s": a DER CMS SignedData, detached, with
- * signed attributes (signingTime among them) and the signer's certificate.
- * Any edit of the approval file, even of one byte, voids it.
+ * (config "trust.approvers_ca_file"). The signatures sit beside the file:
+ *   "<approval file>.approve.p7s"  the first approver's (`policy approve
+ *                                  --cert --key`, or `policy cosign --first`)
+ *   "<approval file>.cosign.p7s"   the second approver's (`policy cosign`)
+ * each a DER CMS SignedData, detached, with signed attributes (signingTime
+ * among them) and the signer's certificate. Any edit of the approval file,
+ * even of one byte, voids both.
  *
- * What a valid co-signature is (sg_cosign_verify()):
+ * What a valid signature is (sg_cosign_verify_one()):
  *  - exactly one signer, digest SHA-256, SHA-384 or SHA-512, and the
- *    signature checks over the approval file's bytes;
+ *    signature checks over the approval file's bytes (the bytes the policy
+ *    was loaded from);
  *  - the signer's certificate chains to a certificate of the approvers' CA
  *    file. Every certificate of that file is a trust anchor
  *    (X509_V_FLAG_PARTIAL_CHAIN), so it may name a dedicated approvers'
  *    issuing CA without trusting everything its root issues; hence every
  *    certificate in it must be a CA certificate. Intermediates may also
- *    come from the co-signature's certificates;
+ *    come from the signature's certificates;
  *  - the chain is valid now, when signgate relies on it, not at the
  *    signingTime the signature states: signingTime is signed by the same
- *    key, so whoever holds an expired approver key could backdate it. An
- *    approver whose certificate expired co-signs again (--replace) with a
- *    new one. signingTime is reported, not trusted;
+ *    key, so whoever holds an expired approver key could backdate it.
+ *    signingTime is reported, not trusted;
  *  - the signer's certificate has keyUsage with digitalSignature and an
  *    extendedKeyUsage with emailProtection (1.3.6.1.5.5.7.3.4): a person's
  *    signature over a document is what S/MIME certificates are for, so an
- *    existing people PKI (smart cards) serves, and
- *    `openssl cms -verify -purpose smimesign` checks the same by hand. A
- *    certificate without an EKU does not count. Who may co-sign is decided
- *    by the approvers' CA file: name a CA that issues to approvers only;
- *  - revocation is not checked (no CRL): an approver who leaves needs a
- *    short-lived certificate or a new approvers' CA.
+ *    existing people PKI (smart cards) serves. A certificate without an EKU
+ *    does not count;
+ *  - revocation: when "trust.approvers_crl_file" is configured, the
+ *    signer's certificate (and any intermediate) must be covered by a
+ *    current CRL of its issuer from that file and not be revoked; CRLs of
+ *    an approvers' CA found in "trust.crl_file" make that check mandatory
+ *    too. Without either, revocation is not checked.
+ *
+ * What two approvers are (sg_cosign_verify_pair()): both signatures valid,
+ * and their certificates differ in all of: the certificate itself, the
+ * public key (SubjectPublicKeyInfo), the subject (compared canonically, as
+ * X509_NAME_cmp() does: case, leading, trailing and repeated spaces do not
+ * count), the CN (canonically too) and every email address (subject
+ * emailAddress and subjectAltName rfc822Name, ignoring case). The CN and
+ * email checks catch one person holding two certificates whose subjects
+ * differ only in an attribute nobody reads (another OU, a serialNumber).
+ * Whom the approvers' CA names as different people, signgate takes as
+ * different people: it issues one identity per person.
  *
  * Checking one by hand (the approvers' CA in approvers-ca.pem):
  *   openssl cms -verify -binary -inform DER -in F.cosign.p7s -content F \
@@ -41,67 +56,142 @@
 
 #include <stddef.h>
 
+#include "signgate/config.h"
 #include "signgate/secret.h"
 
-/* The co-signature file's suffix, appended to the approval file's path. */
-#define SG_COSIGN_SUFFIX ".cosign.p7s"
+/* The signatures' suffixes, appended to the approval file's path. */
+#define SG_APPROVE_SUFFIX ".approve.p7s"
+#define SG_COSIGN_SUFFIX  ".cosign.p7s"
 
+typedef enum sg_cosign_role {
+	SG_COSIGN_FIRST = 0, /* the approver: <file>.approve.p7s */
+	SG_COSIGN_SECOND,    /* the co-signer: <file>.cosign.p7s */
+} sg_cosign_role;
+
+/* Who signed, read from the certificate (never from the approval's text). */
 typedef struct sg_cosigner {
-	char subject[512];      /* the co-signer certificate's subject, one line (RFC 2253) */
-	char name[256];         /* its CN, else its email: the identity compared with approved_by */
+	char subject[512];      /* the certificate's subject, one line (RFC 2253) */
+	char name[256];         /* its CN, else its email: for people */
 	char email[256];        /* rfc822Name SAN or emailAddress, "" when none */
 	char cert_sha256[65];   /* SHA-256 hex (lower case) of the certificate's DER */
+	char key_sha256[65];    /* SHA-256 hex of its SubjectPublicKeyInfo DER */
 	long long signing_time; /* CMS signingTime, Unix seconds (0 when absent) */
 } sg_cosigner;
 
+/* What an approver's certificate is checked against; the strings are borrowed. */
+typedef struct sg_approvers_trust {
+	const char *ca_file;         /* trust.approvers_ca_file; NULL: none configured */
+	const char *crl_file;        /* trust.approvers_crl_file; NULL: none */
+	const char *shared_crl_file; /* trust.crl_file: its CRLs of an approvers' CA count */
+} sg_approvers_trust;
+
+/* The trust settings of `cfg` (which must outlive `out`). */
+void sg_approvers_trust_from_config(sg_approvers_trust *out, const sg_config *cfg);
+
 /*
- * The co-signature file of an approval file: "<approval file>.cosign.p7s".
- * Returns a new string (caller frees), NULL when out of memory.
+ * The signature file of `role` for an approval file: "<file>.approve.p7s"
+ * or "<file>.cosign.p7s". Returns a new string (caller frees), NULL when
+ * out of memory.
  */
+char *sg_cosign_sig_path(const char *approval_file, sg_cosign_role role);
+
+/* sg_cosign_sig_path(approval_file, SG_COSIGN_SECOND). */
 char *sg_cosign_path(const char *approval_file);
 
-/*
- * Co-sign: a detached CMS SignedData (SHA-256, signed attributes incl.
- * signingTime, the signer's certificate and any further certificates of
- * `cert_path` included) over the approval file's exact bytes, written
- * atomically (temp file in the same folder, fsync, rename) to
- * sg_cosign_path(); an existing co-signature is replaced only with
- * `replace`. The key at `key_path` is a PEM file (plain or encrypted; its
- * password from `secret`, which may hold no data) that must be private
- * (sg_secret_check_file) and match the first certificate of `cert_path`.
- * Before it is written, the new signature is checked as sg_cosign_verify()
- * checks it against `approvers_ca`, so that nobody stores a co-signature
- * that signing would refuse. Fills `out` on SG_OK. Returns SG_OK, SG_ERR_IO,
- * SG_ERR_CONFIG (unsafe key file, unreadable certificate or CA file,
- * encrypted key without a password), SG_ERR_CRYPTO (wrong password, key
- * does not match), SG_ERR_VERIFY (the new co-signature would not count:
- * certificate not from the approvers' CA, expired, wrong EKU), SG_ERR_EXISTS
- * or SG_ERR_NOMEM.
- */
-int sg_cosign_create(const char *approval_file, const char *cert_path, const char *key_path,
-		     const sg_secret *secret, const char *approvers_ca, int replace,
-		     sg_cosigner *out);
+/* "first approver's" or "second approver's", for messages. */
+const char *sg_cosign_role_name(sg_cosign_role role);
 
 /*
- * Verify the co-signature (sg_cosign_path(approval_file)) of the approval
- * file whose bytes are `data` (as the caller read them; the approval file
- * is not read again) against the approvers' CA file (PEM, one or more CA
- * certificates), by the rules at the top of this header. Returns SG_OK with
- * `out` filled, or SG_ERR_VERIFY with a message that names the co-signature
- * file and the reason ("no co-signature PATH", not a CMS signature, more
- * than one signer, does not match the approval file, not issued by the
- * approvers' CA, expired, wrong key usage or EKU), SG_ERR_CONFIG (the CA
- * file is unreadable, holds no certificate or a non-CA certificate),
- * SG_ERR_IO or SG_ERR_NOMEM. `out` is zeroed on failure.
+ * Verify the signature of `role` beside `approval_file`, over `data` (the
+ * file's bytes as the caller read them; the file is not read again), by the
+ * rules at the top of this header. Returns SG_OK with `out` filled, or
+ * SG_ERR_VERIFY with a message that names the signature file and the reason
+ * ("no signature PATH", not a CMS signature, more than one signer, does not
+ * match the approval file, not issued by the approvers' CA, revoked,
+ * expired, wrong key usage or EKU), SG_ERR_CONFIG (no CA configured, the CA
+ * or CRL file unreadable, a non-CA certificate in the CA file), SG_ERR_IO
+ * or SG_ERR_NOMEM. `out` is zeroed on failure.
  */
-int sg_cosign_verify(const char *approval_file, const unsigned char *data, size_t len,
-		     const char *approvers_ca, sg_cosigner *out);
+int sg_cosign_verify_one(sg_cosigner *out, sg_cosign_role role, const char *approval_file,
+			 const unsigned char *data, size_t len, const sg_approvers_trust *t);
 
 /*
- * 1 when `who` (an approval's "approved_by") names the co-signer: it equals
- * the certificate's CN exactly, or its email ignoring ASCII case; else 0
- * (also for a NULL or empty `who`).
+ * Both signatures of `approval_file` over `data` verify, by two different
+ * approvers (see the top of this header). Returns SG_OK with `first` and
+ * `second` filled; SG_ERR_VERIFY with a message that names what is missing
+ * (each missing signature file), which signature is invalid and why, or
+ * that one approver signed both (the same certificate, the same key, the
+ * same subject, CN or email); or the errors of sg_cosign_verify_one().
  */
-int sg_cosigner_is(const sg_cosigner *c, const char *who);
+int sg_cosign_verify_pair(sg_cosigner *first, sg_cosigner *second, const char *approval_file,
+			  const unsigned char *data, size_t len, const sg_approvers_trust *t);
+
+/* An approver's certificate and private key, opened; opaque. */
+typedef struct sg_approver_key sg_approver_key;
+
+/*
+ * Open the approver's certificate (PEM at `cert_path`: the first
+ * certificate is the approver's, further ones its CAs, embedded in each
+ * signature) and key: a PEM file that must be private
+ * (sg_secret_check_file), plain or encrypted with `secret`'s password; or,
+ * with `pkcs11_module` (absolute path of a PKCS#11 module), a "pkcs11:" URI
+ * opened through libp11's engine with `secret` as the PIN. The key must
+ * match the certificate. `secret` may hold no data; it is not kept.
+ * Returns SG_OK with a new key in `out` (free with sg_approver_key_free()),
+ * SG_ERR_IO, SG_ERR_CONFIG (unsafe key file, unreadable certificate,
+ * encrypted key without a password), SG_ERR_TOOL (no engine or module),
+ * SG_ERR_CRYPTO (wrong password or PIN, key does not match) or SG_ERR_NOMEM.
+ */
+int sg_approver_key_open(sg_approver_key **out, const char *cert_path, const char *key,
+			 const char *pkcs11_module, const sg_secret *secret);
+
+/* The identity of the key's certificate; SG_ERR_VERIFY when it names nobody. */
+int sg_approver_key_identity(sg_cosigner *out, const sg_approver_key *k);
+
+/* Free; NULL is accepted. */
+void sg_approver_key_free(sg_approver_key *k);
+
+/*
+ * Sign `data` (the bytes `approval_file` has or will have) as `role`, and
+ * check the new signature as signing will (sg_cosign_verify_one()'s rules)
+ * before anything is written. Returns SG_OK with a new DER buffer in `der`
+ * (free with free()) and `out` filled; SG_ERR_VERIFY ("would not count")
+ * or the errors of sg_cosign_verify_one(); SG_ERR_CRYPTO.
+ */
+int sg_cosign_sign(unsigned char **der, size_t *der_len, sg_cosigner *out, const sg_approver_key *k,
+		   sg_cosign_role role, const char *approval_file, const unsigned char *data,
+		   size_t len, const sg_approvers_trust *t);
+
+/*
+ * Write `der` as the signature of `role` beside `approval_file`,
+ * atomically (temp file in the same folder, fsync, rename), with the
+ * approval file's read permissions (never more than 0644); an existing
+ * one is replaced only with `replace`. SG_OK, SG_ERR_EXISTS or SG_ERR_IO.
+ */
+int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsigned char *der,
+		      size_t len, int replace);
+
+/*
+ * Read `approval_file`, sign it as `role` with `k` (sg_cosign_sign()), and
+ * refuse (SG_ERR_VERIFY, nothing written) when the other role's signature
+ * exists, is valid and is by the same approver (the rules of
+ * sg_cosign_verify_pair()); then publish it (sg_cosign_publish()). Fills
+ * `out` on SG_OK. Errors as those functions', and SG_ERR_IO for an
+ * approval file that cannot be read.
+ */
+int sg_cosign_create(sg_cosigner *out, const char *approval_file, sg_cosign_role role,
+		     const sg_approver_key *k, const sg_approvers_trust *t, int replace);
+
+/*
+ * For `policy lint` under the two-person rule: one finding (a warning) for
+ * each approval of `p` whose file lacks a signature, or, when `t` names
+ * the approvers' CA, whose signatures do not make it usable
+ * (sg_cosign_verify_pair()'s reason). Fills up to `max` findings into
+ * `out` and returns how many there are in all.
+ */
+struct sg_policy;
+struct sg_policy_finding;
+size_t sg_cosign_lint(const struct sg_policy *p, const sg_approvers_trust *t,
+		      struct sg_policy_finding *out, size_t max);
 
 #endif

@@ -60,8 +60,10 @@ typedef struct sg_outcome {
 	int decided;
 	sg_decision decision_detail;
 	char policy_file_sha256[65]; /* SHA-256 of the approval's policy file as it was read */
-	int cosigned; /* the approval's co-signature was checked: cosigner says by whom */
-	sg_cosigner cosigner;
+	int two_person; /* the two-person rule applied to the approval (policy or config) */
+	int cosigned; /* the two-person rule held: approver and cosigner say who, by certificate */
+	sg_cosigner approver; /* the first approver's signature (<file>.approve.p7s) */
+	sg_cosigner cosigner; /* the second approver's (<file>.cosign.p7s) */
 	int signed_ok;
 	int key_refused; /* the signer refused the key, password or PIN (not any crypto error) */
 	sg_sign_result sign;

@@ -119,6 +119,13 @@ typedef struct sg_decision {
  */
 int sg_policy_load(sg_policy **out, const char *path);
 
+/*
+ * sg_policy_load(), except that a folder that holds no *.json file yet
+ * loads as an empty policy: `policy approve` writes the first approval of a
+ * new policy. Signing still refuses an empty folder.
+ */
+int sg_policy_load_for_approve(sg_policy **out, const char *path);
+
 /* What sg_policy_open() did. */
 typedef struct sg_policy_open_info {
 	int indexed;      /* 1: opened through the policy's index */

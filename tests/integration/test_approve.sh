@@ -27,9 +27,14 @@ expect_in "$T/out" "approved hello-setup.exe: wrote $POL/hello-1.0.json"
 expect_in "$T/out" "SHA-256 matches the vendor's value ($V/SHA256SUMS line 1)"
 expect_same "$(field hello-1.0 '.approvals[0].sha256')" "$(sha256 "$INST/hello-setup.exe")"
 expect_same "$(field hello-1.0 '.approvals[0].sha512')" "$(sha512 "$INST/hello-setup.exe")"
-expect_same "$(field hello-1.0 '.approvals[0].approved_by')" "Jane Approver"
+# The approver is the account; SIGNGATE_APPROVER only adds a display name, marked self-declared.
+expect_same "$(field hello-1.0 '.approvals[0].approved_by')" "$(id -un) (self-declared: Jane Approver)"
 expect_same "$(field hello-1.0 '.approvals[0].file')" hello-setup.exe
-expect_same "$(field hello-1.0 '.approvals[0].provenance.approver.from')" SIGNGATE_APPROVER
+expect_same "$(field hello-1.0 '.approvals[0].provenance.approver.from')" account
+expect_same "$(field hello-1.0 '.approvals[0].provenance.approver.uid')" "$(id -u)"
+expect_same "$(field hello-1.0 '.approvals[0].provenance.approver.display_name')" "Jane Approver"
+expect_same "$(field hello-1.0 '.approvals[0].provenance.approver.display_name_is')" \
+	"self-declared (SIGNGATE_APPROVER), not verified"
 expect_same "$(field hello-1.0 '.approvals[0].provenance.approver.account')" "$(id -un)"
 expect_same "$(field hello-1.0 '.approvals[0].provenance.vendor_values[0].line')" 1
 expect_same "$(field hello-1.0 '.approvals[0].provenance.vendor_values[0].manifest_sha256')" \
@@ -37,9 +42,10 @@ expect_same "$(field hello-1.0 '.approvals[0].provenance.vendor_values[0].manife
 expect_same "$(field hello-1.0 '.approvals[0].provenance.vendor_values[0].format')" coreutils
 expect_same "$(audit_field 0 action)" approve
 expect_same "$(audit_field 0 decision)" approved
-expect_same "$(audit_field 0 approval.approved_by)" "Jane Approver"
+expect_same "$(audit_field 0 approval.approved_by)" "$(id -un) (self-declared: Jane Approver)"
+expect_same "$(audit_field 0 approval.approved_by_from)" account
 sg 0 check --config "$CFG" "$INST/hello-setup.exe"
-expect_in "$T/out" "approved by hello-1.0 (Jane Approver, ticket CHG-42)"
+expect_in "$T/out" "approved by hello-1.0 ($(id -un) (self-declared: Jane Approver), ticket CHG-42)"
 
 # The same id again: refused, the first file untouched.
 before=$(sha256 "$POL/hello-1.0.json")
@@ -141,6 +147,15 @@ expect_in "$T/out" "hello-clash.json was taken back: with it the policy does not
 expect_in "$T/out" "disagree on product, version, file or existing_signature"
 expect_absent "$POL/hello-clash.json"
 
+# A display name that is not one line of UTF-8 text is refused.
+SIGNGATE_APPROVER=$'Jane\nDoe' approve 2 --product Hello --version 1.0 --id bad-name --sha256 \
+	"$(sha256 "$INST/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/out" "error    SIGNGATE_APPROVER holds control characters"
+SIGNGATE_APPROVER=$'Jane \xff' approve 2 --product Hello --version 1.0 --id bad-name --sha256 \
+	"$(sha256 "$INST/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/out" "error    SIGNGATE_APPROVER is not UTF-8 text"
+expect_absent "$POL/bad-name.json"
+
 # Without SIGNGATE_APPROVER the account is the approver; a flag cannot set it.
 SIGNGATE_APPROVER= approve 0 --product Hello --version 1.0 --id hello-acct --manifest "$V/SHA256SUMS" \
 	"$V/hello-setup.exe"
@@ -192,4 +207,15 @@ sg 2 policy approve --policy "$POL/catalog.json" --product Other --vendor Exampl
 	--ticket CHG-1 --sha256 "$(sha256 "$INST/other-setup.exe")" "$V/other-setup.exe"
 expect_in "$T/out" "the policy must be a folder"
 sg 0 audit verify --config "$CFG"
+
+# The first approval of a new policy: an empty folder takes it (signing and
+# lint still refuse a folder with no policy file in it).
+mkdir "$T/newpol"
+sg 2 policy lint --policy "$T/newpol"
+expect_in "$T/out" "$T/newpol: the policy folder holds no *.json file"
+sg 0 policy approve --policy "$T/newpol" --product Hello --vendor Example --version 1.0 \
+	--ticket CHG-1 --sha256 "$(sha256 "$INST/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/out" "approved hello-setup.exe: wrote $T/newpol/hello-1.0.json"
+sg 0 policy lint --policy "$T/newpol"
+expect_in "$T/out" "ok       $T/newpol: 1 approvals"
 done_ok

@@ -42,7 +42,7 @@ sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 # --- an existing co-signature stays unless --replace ---
 cp -- "$SIG" "$T/first.p7s"
 sg 1 policy cosign --config "$CFG" "${alice[@]}" "$F"
-expect_in "$T/err" "$SIG: a co-signature exists already; --replace replaces it"
+expect_in "$T/err" "$SIG: a second approver's signature exists already; --replace replaces it"
 cmp -s "$SIG" "$T/first.p7s" || fail "the existing co-signature was changed"
 ok
 sg 0 policy cosign --approvers-ca "$PKI/approvers-ca.pem" "${alice[@]}" --replace --json "$F"
@@ -68,7 +68,7 @@ approval second hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 F2=$T/env/policy/second.json
 sg 3 policy cosign --config "$CFG" --cert "$PKI/signer.pem" --key "$PKI/signer.key" \
 	--password-file "$PKI/signer.pass" "$F2"
-expect_in "$T/err" "$F2.cosign.p7s: the new co-signature would not count, nothing was written: the certificate of CN=Example Corp Code Signing"
+expect_in "$T/err" "$F2: the new second approver's signature would not count, nothing was written: the certificate of CN=Example Corp Code Signing"
 expect_in "$T/err" "is not issued by the approvers' CA $PKI/approvers-ca.pem"
 sg 3 policy cosign --approvers-ca "$PKI/root.pem" "${bob[@]}" "$F2"
 expect_in "$T/err" "the certificate of CN=bob,OU=Approvers,O=Example Corp,C=US is not issued by the approvers' CA $PKI/root.pem"
@@ -91,11 +91,11 @@ openssl pkey -in "$PKI/approver-bob.key" -aes256 -passout "file:$T/bob.pass" -ou
 chmod 0600 "$T/bob-enc.key"
 enc=(--cert "$PKI/approver-bob.pem" --key "$T/bob-enc.key")
 sg 2 policy cosign --config "$CFG" "${enc[@]}" "$F2"
-expect_in "$T/err" "$T/bob-enc.key: the co-signing key is encrypted but no password was given"
+expect_in "$T/err" "$T/bob-enc.key: the approver's key is encrypted but no password was given"
 printf 'wrong' >"$T/wrong.pass"
 chmod 0600 "$T/wrong.pass"
 sg 1 policy cosign --config "$CFG" "${enc[@]}" --password-file "$T/wrong.pass" "$F2"
-expect_in "$T/err" "$T/bob-enc.key: cannot read the co-signing key: wrong password"
+expect_in "$T/err" "$T/bob-enc.key: cannot read the approver's key: wrong password"
 chmod 0644 "$T/bob.pass"
 sg 2 policy cosign --config "$CFG" "${enc[@]}" --password-file "$T/bob.pass" "$F2"
 expect_in "$T/err" "$T/bob.pass: secret file is accessible by group or others"

@@ -168,11 +168,20 @@ static void sign_by(const ident *signer)
 	raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, signers);
 }
 
+static sg_approvers_trust trust_of(const char *ca)
+{
+	sg_approvers_trust t = { ca ? tmp_path(ca) : NULL, NULL, NULL };
+
+	return t;
+}
+
 static int verify_with(const char *data, const char *ca, sg_cosigner *out)
 {
+	sg_approvers_trust t = trust_of(ca);
+
 	sg_error_clear();
-	return sg_cosign_verify(tmp_path("a.json"), (const unsigned char *)data, strlen(data),
-				tmp_path(ca), out);
+	return sg_cosign_verify_one(out, SG_COSIGN_SECOND, tmp_path("a.json"),
+				    (const unsigned char *)data, strlen(data), &t);
 }
 
 /* The approval file's co-signature is refused with SG_ERR_VERIFY and `why`. */
@@ -188,10 +197,13 @@ static void expect_refused(const char *data, const char *why)
 	CHECK_INT(c.signing_time, 0);
 }
 
-static int create(const char *cert, const char *key, const char *pass, int replace,
-		  sg_cosigner *out)
+/* Sign `file` as `role` with cert and key (password `pass`), checked against the CA file `ca`. */
+static int create_as(const char *file, sg_cosign_role role, const char *cert, const char *key,
+		     const char *pass, const char *ca, int replace, sg_cosigner *out)
 {
 	sg_secret secret = { NULL, 0 };
+	sg_approvers_trust t = trust_of(ca);
+	sg_approver_key *k = NULL;
 	int rc;
 
 	if (pass) {
@@ -199,10 +211,20 @@ static int create(const char *cert, const char *key, const char *pass, int repla
 		secret.len = strlen(pass);
 	}
 	sg_error_clear();
-	rc = sg_cosign_create(tmp_path("a.json"), tmp_path(cert), tmp_path(key), &secret,
-			      tmp_path("approvers-ca.pem"), replace, out);
+	memset(out, 0, sizeof(*out));
+	rc = sg_approver_key_open(&k, tmp_path(cert), tmp_path(key), NULL, &secret);
+	if (!rc)
+		rc = sg_cosign_create(out, tmp_path(file), role, k, &t, replace);
+	sg_approver_key_free(k);
 	free(secret.data);
 	return rc;
+}
+
+static int create(const char *cert, const char *key, const char *pass, int replace,
+		  sg_cosigner *out)
+{
+	return create_as("a.json", SG_COSIGN_SECOND, cert, key, pass, "approvers-ca.pem", replace,
+			 out);
 }
 
 /* Temporary files left beside the co-signature. */
@@ -219,24 +241,18 @@ static int leftovers(void)
 	return n;
 }
 
-static void test_path_and_is(void)
+static void test_paths(void)
 {
-	sg_cosigner c = { .name = "alice", .email = "Alice@Example.com" };
-	sg_cosigner none = { .name = "bob@example.com", .email = "" };
 	char *p = sg_cosign_path("policy/7zip.json");
 
 	CHECK_STR(p, "policy/7zip.json.cosign.p7s");
 	free(p);
-	CHECK_INT(sg_cosigner_is(&c, "alice"), 1);
-	CHECK_INT(sg_cosigner_is(&c, "Alice"), 0); /* a CN is compared exactly */
-	CHECK_INT(sg_cosigner_is(&c, "alice@example.com"), 1);
-	CHECK_INT(sg_cosigner_is(&c, "ALICE@EXAMPLE.COM"), 1);
-	CHECK_INT(sg_cosigner_is(&c, "alice@example.org"), 0);
-	CHECK_INT(sg_cosigner_is(&c, "bob"), 0);
-	CHECK_INT(sg_cosigner_is(&c, ""), 0);
-	CHECK_INT(sg_cosigner_is(&c, NULL), 0);
-	CHECK_INT(sg_cosigner_is(&none, ""), 0);
-	CHECK_INT(sg_cosigner_is(&none, "bob@example.com"), 1);
+	p = sg_cosign_sig_path("policy/7zip.json", SG_COSIGN_FIRST);
+	CHECK_STR(p, "policy/7zip.json.approve.p7s");
+	free(p);
+	p = sg_cosign_sig_path("policy/7zip.json", SG_COSIGN_SECOND);
+	CHECK_STR(p, "policy/7zip.json.cosign.p7s");
+	free(p);
 }
 
 static void test_valid(void)
@@ -263,8 +279,6 @@ static void test_valid(void)
 	CHECK_STR(c.cert_sha256, hex);
 	CHECK(c.signing_time >= now - 5 && c.signing_time <= now + 5);
 	CHECK(memcmp(&c, &made, sizeof(c)) == 0);
-	CHECK_INT(sg_cosigner_is(&c, "bob"), 1);
-	CHECK_INT(sg_cosigner_is(&c, "alice"), 0);
 	CHECK_INT(leftovers(), 0);
 }
 
@@ -274,7 +288,7 @@ static void test_replace(void)
 
 	CHECK_INT(create("alice.pem", "alice.key", NULL, 0, &c), SG_ERR_EXISTS);
 	CHECK_CONTAINS(sg_error_last(), tmp_path("a.json.cosign.p7s"));
-	CHECK_CONTAINS(sg_error_last(), "a co-signature exists already");
+	CHECK_CONTAINS(sg_error_last(), "a second approver's signature exists already");
 	CHECK_STR(c.name, "");
 	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_OK);
 	CHECK_STR(c.name, "bob");
@@ -294,7 +308,7 @@ static void test_refusals(void)
 	memcpy(changed, approval_text, sizeof(changed));
 	changed[40] ^= 1;
 	expect_refused(changed, "does not match " /* one byte */);
-	CHECK_CONTAINS(sg_error_last(), "changed after it was co-signed");
+	CHECK_CONTAINS(sg_error_last(), "changed after it was signed");
 
 	sign_by(&self_alice);
 	expect_refused(approval_text, "the certificate of CN=alice,O=Example Corp is not issued by "
@@ -318,7 +332,7 @@ static void test_refusals(void)
 				      "emailProtection");
 
 	raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, two);
-	expect_refused(approval_text, "has 2 signers; a co-signature has exactly one");
+	expect_refused(approval_text, "has 2 signers; an approver's signature has exactly one");
 
 	/* Without its certificate the signer cannot be known. */
 	{
@@ -344,7 +358,8 @@ static void test_refusals(void)
 
 	unlink(tmp_path("a.json.cosign.p7s"));
 	CHECK_INT(verify_with(approval_text, "approvers-ca.pem", &c), SG_ERR_VERIFY);
-	snprintf(want, sizeof(want), "no co-signature %s", tmp_path("a.json.cosign.p7s"));
+	snprintf(want, sizeof(want), "no second approver's signature %s",
+		 tmp_path("a.json.cosign.p7s"));
 	CHECK_STR(sg_error_last(), want);
 }
 
@@ -365,16 +380,17 @@ static void test_create_refusals(void)
 	chmod(tmp_path("bob.key"), 0600);
 
 	CHECK_INT(create("carol.pem", "carol.key", NULL, 0, &c), SG_ERR_CONFIG);
-	CHECK_CONTAINS(sg_error_last(), "carol.key: the co-signing key is encrypted but no "
+	CHECK_CONTAINS(sg_error_last(), "carol.key: the approver's key is encrypted but no "
 					"password was given");
 	CHECK_INT(create("carol.pem", "carol.key", "wrong", 0, &c), SG_ERR_CRYPTO);
 	CHECK_CONTAINS(sg_error_last(),
-		       "carol.key: cannot read the co-signing key: wrong password");
+		       "carol.key: cannot read the approver's key: wrong password");
 
 	/* Certificates that signing would refuse: the co-signature is not written. */
 	CHECK_INT(create("mallory.pem", "mallory.key", NULL, 0, &c), SG_ERR_VERIFY);
-	CHECK_CONTAINS(sg_error_last(), "a.json.cosign.p7s: the new co-signature would not count, "
-					"nothing was written: the certificate of CN=mallory");
+	CHECK_CONTAINS(sg_error_last(),
+		       "a.json: the new second approver's signature would not "
+		       "count, nothing was written: the certificate of CN=mallory");
 	CHECK_INT(create("old.pem", "old.key", NULL, 0, &c), SG_ERR_VERIFY);
 	CHECK_CONTAINS(sg_error_last(), "expired on");
 	CHECK_INT(create("erin.pem", "erin.key", NULL, 0, &c), SG_ERR_VERIFY);
@@ -386,8 +402,8 @@ static void test_create_refusals(void)
 
 	CHECK_INT(create("missing.pem", "bob.key", NULL, 0, &c), SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "missing.pem: cannot open");
-	CHECK_INT(sg_cosign_create(tmp_path("none.json"), tmp_path("bob.pem"), tmp_path("bob.key"),
-				   &(sg_secret){ NULL, 0 }, tmp_path("approvers-ca.pem"), 0, &c),
+	CHECK_INT(create_as("none.json", SG_COSIGN_SECOND, "bob.pem", "bob.key", NULL,
+			    "approvers-ca.pem", 0, &c),
 		  SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "none.json: no such approval file");
 
@@ -399,9 +415,12 @@ static void test_create_refusals(void)
 
 static int verify_b(const char *ca, sg_cosigner *out)
 {
+	sg_approvers_trust t = trust_of(ca);
+
 	sg_error_clear();
-	return sg_cosign_verify(tmp_path("b.json"), (const unsigned char *)approval_text,
-				strlen(approval_text), tmp_path(ca), out);
+	return sg_cosign_verify_one(out, SG_COSIGN_SECOND, tmp_path("b.json"),
+				    (const unsigned char *)approval_text, strlen(approval_text),
+				    &t);
 }
 
 /* The approvers' CA file: CA certificates only, each a trust anchor. */
@@ -410,8 +429,7 @@ static void test_ca_file(void)
 	sg_cosigner c;
 
 	sg_error_clear();
-	CHECK_INT(sg_cosign_verify(tmp_path("a.json"), (const unsigned char *)"x", 1, NULL, &c),
-		  SG_ERR_CONFIG);
+	CHECK_INT(verify_with("x", NULL, &c), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "no approvers' CA is configured (trust.approvers_ca_file)");
 	CHECK_INT(verify_with(approval_text, "none.pem", &c), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "none.pem: cannot read the approvers' CA");
@@ -435,9 +453,8 @@ static void test_ca_file(void)
 	/* mallory.pem holds its issuing CA, which the co-signature then carries. */
 	check_write_file(tmp_path("b.json"), approval_text, strlen(approval_text), 0644);
 	sg_error_clear();
-	CHECK_INT(sg_cosign_create(tmp_path("b.json"), tmp_path("mallory.pem"),
-				   tmp_path("mallory.key"), &(sg_secret){ NULL, 0 },
-				   tmp_path("other-root.pem"), 0, &c),
+	CHECK_INT(create_as("b.json", SG_COSIGN_SECOND, "mallory.pem", "mallory.key", NULL,
+			    "other-root.pem", 0, &c),
 		  SG_OK);
 	CHECK_STR(c.name, "mallory");
 	CHECK_INT(verify_b("other-root.pem", &c), SG_OK);
@@ -445,6 +462,93 @@ static void test_ca_file(void)
 	CHECK_STR(c.name, "mallory");
 	CHECK_INT(verify_b("approvers-ca.pem", &c), SG_ERR_VERIFY);
 	CHECK_CONTAINS(sg_error_last(), "b.json.cosign.p7s: the certificate of CN=mallory");
+}
+
+/* Both signatures of a.json: `first` and `second` sign approval_text (NULL: no file). */
+static int pair(const ident *first, const ident *second, sg_cosigner *a, sg_cosigner *b)
+{
+	const ident *const one[] = { first, NULL }, *const two[] = { second, NULL };
+	sg_approvers_trust t = trust_of("approvers-ca.pem");
+
+	unlink(tmp_path("a.json.approve.p7s"));
+	unlink(tmp_path("a.json.cosign.p7s"));
+	if (first)
+		raw_sign(tmp_path("a.json.approve.p7s"), approval_text, one);
+	if (second)
+		raw_sign(tmp_path("a.json.cosign.p7s"), approval_text, two);
+	sg_error_clear();
+	return sg_cosign_verify_pair(a, b, tmp_path("a.json"), (const unsigned char *)approval_text,
+				     strlen(approval_text), &t);
+}
+
+/* `x` re-issued by the approvers' CA with the key of `with`. */
+static void rekey(ident *x, const ident *with)
+{
+	EVP_PKEY_free(x->key);
+	x->key = EVP_PKEY_dup(with->key);
+	if (!x->key || !X509_set_pubkey(x->cert, x->key) ||
+	    !X509_sign(x->cert, root.key, EVP_sha256()))
+		die("rekey");
+}
+
+/* Two approvers, and every way one person could pose as two. */
+static void test_pair(void)
+{
+	ident same_key, twin, shouting, other_mail;
+	sg_cosigner a, b;
+
+	CHECK_INT(pair(&alice, &bob, &a, &b), SG_OK);
+	CHECK_STR(a.name, "alice");
+	CHECK_STR(b.name, "bob");
+	CHECK_INT((int)strlen(a.key_sha256), 64);
+	CHECK(strcmp(a.key_sha256, b.key_sha256) != 0);
+
+	CHECK_INT(pair(&alice, &alice, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "both signatures are by one approver: the same "
+					"certificate (CN=alice,O=Example Corp)");
+	CHECK_STR(a.name, "");
+	make(&same_key, "alice two", "alice2@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	rekey(&same_key, &alice);
+	CHECK_INT(pair(&alice, &same_key, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "the same key under two certificates (CN=alice,O=Example "
+					"Corp and CN=alice two,O=Example Corp)");
+	make(&twin, "alice", "twin@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	CHECK_INT(pair(&twin, &alice, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "two certificates with the same subject");
+	make(&shouting, "  ALICE ", "shout@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	CHECK_INT(pair(&alice, &shouting, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "two certificates with the same subject");
+	make(&other_mail, "a. smith", "ALICE@example.com", &root, EKU_PER, -DAY, 365 * DAY);
+	CHECK_INT(pair(&alice, &other_mail, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "two certificates with the same email alice@example.com");
+
+	CHECK_INT(pair(NULL, NULL, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "no first approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "a.json.approve.p7s and no second approver's signature ");
+	CHECK_INT(pair(&alice, NULL, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "no second approver's signature ");
+	CHECK_INT(pair(&mallory, NULL, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "no second approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "; the first approver's signature ");
+	CHECK_CONTAINS(sg_error_last(),
+		       "CN=mallory,O=Example Corp is not issued by the approvers'");
+	CHECK_INT(pair(&bob, &self_alice, &a, &b), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "the second approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "is not issued by the approvers' CA");
+
+	/* Signing as one role refuses when the other role's signature is by the same approver. */
+	pair(&alice, NULL, &a, &b);
+	CHECK_INT(create("alice.pem", "alice.key", NULL, 0, &a), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "the first approver's signature ");
+	CHECK_CONTAINS(sg_error_last(), "is by the same approver (the same certificate");
+	CHECK(access(tmp_path("a.json.cosign.p7s"), F_OK) != 0);
+	CHECK_INT(create("bob.pem", "bob.key", NULL, 0, &b), SG_OK);
+	CHECK_INT(pair(&alice, &bob, &a, &b), SG_OK);
+	unlink(tmp_path("a.json.approve.p7s"));
+	free_ident(&same_key);
+	free_ident(&twin);
+	free_ident(&shouting);
+	free_ident(&other_mail);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -493,12 +597,13 @@ int main(void)
 	save(&sibling, "sibling", NULL, NULL);
 	check_write_file(tmp_path("a.json"), approval_text, strlen(approval_text), 0640);
 
-	test_path_and_is();
+	test_paths();
 	test_valid();
 	test_replace();
 	test_refusals();
 	test_create_refusals();
 	test_ca_file();
+	test_pair();
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free_ident(all[i]);

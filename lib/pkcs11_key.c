@@ -1,0 +1,99 @@
+/*
+ * Private keys in PKCS#11 tokens; see pkcs11_internal.h.
+ *
+ * The ENGINE API is deprecated in OpenSSL 3, but its replacement,
+ * pkcs11-provider, is not in Debian 12. The build treats warnings as
+ * errors, so the deprecation warnings are switched off here, in this one
+ * file, and nowhere else.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include "pkcs11_internal.h"
+#include "signgate/error.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/engine.h>
+#include <openssl/err.h>
+#include <openssl/ui.h>
+
+/* The libp11 engine on `module`; a functional reference in *out. */
+static int start_engine(ENGINE **out, const char *module, const char *what)
+{
+	struct stat st;
+	ENGINE *e;
+
+	if (stat(module, &st) != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s", module,
+				    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file", module);
+	e = ENGINE_by_id("pkcs11");
+	if (!e) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_TOOL,
+				    "cannot load OpenSSL's \"pkcs11\" engine (Debian package "
+				    "libengine-pkcs11-openssl) for %s",
+				    what);
+	}
+	if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0) || !ENGINE_init(e)) {
+		ENGINE_free(e);
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_TOOL, "%s: the pkcs11 engine cannot load this module",
+				    module);
+	}
+	/* The structural reference is not needed beside the functional one. */
+	ENGINE_free(e);
+	*out = e;
+	return SG_OK;
+}
+
+int sg_pkcs11_key_load(EVP_PKEY **key, void **engine, const char *module, const char *uri,
+		       const sg_secret *pin, const char *what)
+{
+	ENGINE *e = NULL;
+	int error = start_engine(&e, module, what);
+
+	*key = NULL;
+	*engine = NULL;
+	if (error)
+		return error;
+	*engine = e;
+	/*
+	 * libp11 keeps its own copy of the PIN until the engine is destroyed,
+	 * and cleanses it then (see sg_pkcs11_key_free()).
+	 */
+	if (pin && pin->data && !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_TOOL, "the pkcs11 engine refused the PIN of %s", uri);
+	}
+	/*
+	 * UI_null(): without a configured PIN the engine must fail, not prompt.
+	 * The cast drops a const the old ENGINE prototype lacks; nothing writes it.
+	 */
+	*key = ENGINE_load_private_key(e, uri, (UI_METHOD *)UI_null(), NULL);
+	ERR_clear_error();
+	if (!*key)
+		return sg_error_set(SG_ERR_CRYPTO,
+				    "%s: cannot load %s from the token (module %s): wrong PIN, "
+				    "no PIN configured, no such key, or the module does not find "
+				    "the token (its environment, e.g. SOFTHSM2_CONF)",
+				    uri, what, module);
+	return SG_OK;
+}
+
+void sg_pkcs11_key_free(EVP_PKEY *key, void *engine)
+{
+	EVP_PKEY_free(key);
+	/*
+	 * Off OpenSSL's engine list, the engine is destroyed when its last
+	 * reference goes (ours, once the key is freed), and libp11 cleanses
+	 * its copy of the PIN then rather than at exit.
+	 */
+	if (engine) {
+		ENGINE_remove(engine);
+		ENGINE_finish(engine);
+	}
+}
