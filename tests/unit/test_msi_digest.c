@@ -1,0 +1,603 @@
+/*
+ * Unit tests for lib/msi_digest.c: signgate's own Authenticode digest of an
+ * MSI, checked against the digest osslsigncode computes and signs.
+ *
+ *   test_msi_digest FIXDIR [OSSLSIGNCODE]
+ *
+ * FIXDIR is the CTest fixture (tests/integration/fixture-setup.sh): pki/ and
+ * inst/hello-1.0.msi (built by wixl). Compound files with storages, many
+ * streams and streams around the mini stream cutoff (4096 bytes) are written
+ * here (write_cfb), since wixl makes none; so are broken ones.
+ */
+#include "signgate/error.h"
+#include "signgate/hash.h"
+#include "signgate/msi_digest.h"
+#include "signgate/proc.h"
+#include "signgate/util.h"
+
+#include "check.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <uchar.h>
+
+#include <openssl/objects.h>
+
+static const char *fixdir;
+static const char *osslsigncode = "/usr/bin/osslsigncode";
+static char *workdir;
+
+static void setup_fail(const char *what)
+{
+	fprintf(stderr, "setup failed: %s\n", what);
+	sg_workdir_remove(workdir);
+	exit(2);
+}
+
+/* Run osslsigncode; its stdout into `out`. Setup fails unless it exits 0. */
+static void ossl(char *out, size_t out_len, const char **argv)
+{
+	sg_proc_spec spec = { argv, NULL, NULL, 0, 120 };
+	sg_proc_result r;
+
+	argv[0] = osslsigncode;
+	if (sg_proc_run(&r, &spec) != SG_OK)
+		setup_fail(sg_error_last());
+	if (!r.exited || r.exit_status != 0) {
+		fprintf(stderr, "%s %s %s\n%s\n%s\n", argv[1], argv[2], argv[3], r.out, r.err);
+		setup_fail("osslsigncode");
+	}
+	if (out)
+		snprintf(out, out_len, "%s", r.out);
+	sg_proc_result_free(&r);
+}
+
+/* Sign `in` into `out` with `hash` ("sha256", "sha1"); `dse`: -add-msi-dse; `nest`: -nest. */
+static void sign(const char *in, const char *out, const char *hash, int dse, int nest)
+{
+	char p12[PATH_MAX], pass[PATH_MAX];
+	const char *argv[16] = { NULL, "sign", "-pkcs12", p12, "-readpass", pass,
+				 "-h", hash,   "-in",     in,  "-out",      out };
+	int n = 12;
+
+	snprintf(p12, sizeof(p12), "%s", check_path(fixdir, "pki/signer.p12"));
+	snprintf(pass, sizeof(pass), "%s", check_path(fixdir, "pki/signer.pass"));
+	if (dse)
+		argv[n++] = "-add-msi-dse";
+	if (nest)
+		argv[n++] = "-nest";
+	argv[n] = NULL;
+	unlink(out);
+	ossl(NULL, 0, argv);
+}
+
+/* The value of osslsigncode verify's line `key` for the signed file `path`; "" if none. */
+static void ossl_value(char *out, size_t len, const char *path, const char *key)
+{
+	static char report[1 << 16];
+	char ca[PATH_MAX];
+	const char *argv[] = { NULL,          "verify",      "-in",    path, "-CAfile", ca,
+			       "-ignore-cdp", "-ignore-crl", "-index", "0",  NULL };
+	const char *line;
+
+	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
+	ossl(report, sizeof(report), argv);
+	out[0] = '\0';
+	line = strstr(report, key);
+	if (line && (line = strchr(line, ':')))
+		snprintf(out, len, "%.*s", (int)strcspn(line + 2, " \n"), line + 2);
+}
+
+/* sg_msi_digest() of the file at `path`, upper-case hex; "" and the error in *rc when it fails. */
+static int own(char *out, const char *path, int nid, sg_msi_dse dse)
+{
+	sg_msi_digest_result r;
+	int fd = open(path, O_RDONLY), rc;
+
+	out[0] = '\0';
+	if (fd < 0)
+		setup_fail(path);
+	rc = sg_msi_digest(&r, fd, nid, dse, path);
+	if (rc == SG_OK)
+		sg_hex_encode_upper(out, r.md, r.md_len);
+	close(fd);
+	return rc;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	unsigned char *buf;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || sg_read_fd(&buf, len, fd, path, 1u << 26, "file") != SG_OK)
+		setup_fail(path);
+	close(fd);
+	return buf;
+}
+
+/*
+ * Sign `unsigned_path` as `label` and compare: the digest of the signed
+ * file equals osslsigncode's calculated DigitalSignature and the signed one,
+ * and the digest of the unsigned file (pre-hash first or not, as signing
+ * will do) equals them too: the digest of a private copy before signing.
+ */
+static void check_signed(const char *label, const char *unsigned_path, const char *hash, int dse)
+{
+	char signed_path[PATH_MAX], cur[160], calc[160], ours[160], before[160];
+	int nid = strcmp(hash, "sha1") == 0 ? NID_sha1 : NID_sha256;
+
+	snprintf(signed_path, sizeof(signed_path), "%s", check_path(workdir, label));
+	sign(unsigned_path, signed_path, hash, dse, 0);
+	ossl_value(cur, sizeof(cur), signed_path, "Current DigitalSignature");
+	ossl_value(calc, sizeof(calc), signed_path, "Calculated DigitalSignature");
+	CHECK_STR(calc, cur);
+	CHECK_INT(own(ours, signed_path, nid, SG_MSI_DSE_AS_FILE), SG_OK);
+	CHECK_STR(ours, cur);
+	CHECK_INT(own(before, unsigned_path, nid, dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT),
+		  SG_OK);
+	CHECK_STR(before, cur);
+	if (strcmp(ours, cur) != 0 || strcmp(before, cur) != 0)
+		fprintf(stderr, "  (%s: osslsigncode %s, signgate %s, before signing %s)\n", label,
+			cur, ours, before);
+}
+
+/*
+ * osslsigncode extract-data computes the digest of the unsigned file as
+ * signing does, without writing a compound file (2.9's writer breaks the
+ * directory tree of files with sub-storages: their signed output is
+ * unreadable, to osslsigncode and to signgate alike). Our digest of the
+ * unsigned file must be the one its SpcIndirectData carries.
+ */
+static void check_extract_data(const char *label, const char *path, const char *hash, int dse)
+{
+	char out[PATH_MAX];
+	const char *argv[12] = { NULL, "extract-data", "-h", hash, "-in", path, "-out", out };
+	int nid = strcmp(hash, "sha1") == 0 ? NID_sha1 : NID_sha256, n = 8;
+	sg_msi_digest_result r;
+	unsigned char *der;
+	size_t len;
+	int fd = open(path, O_RDONLY);
+
+	snprintf(out, sizeof(out), "%s", check_path(workdir, label));
+	if (dse)
+		argv[n++] = "-add-msi-dse";
+	argv[n] = NULL;
+	unlink(out);
+	ossl(NULL, 0, argv);
+	der = slurp(out, &len);
+	CHECK_INT(sg_msi_digest(&r, fd, nid, dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT, path),
+		  SG_OK);
+	CHECK(r.md_len > 0 && memmem(der, len, r.md, r.md_len) != NULL);
+	close(fd);
+	free(der);
+}
+
+/* ---- a small compound file writer: version 3, 512-byte sectors, no DIFAT ---- */
+
+#define SECT       512
+#define NOSTREAM   0xffffffffU
+#define ENDOFCHAIN 0xfffffffeU
+#define FATSECT    0xfffffffdU
+#define MAXENT     400
+
+struct ent {
+	const char16_t *name; /* NULL: the root */
+	int type;             /* 1 storage, 2 stream */
+	int parent;
+	uint32_t size;
+	int fragment; /* big stream: sectors in descending order */
+	uint32_t start, child, right;
+};
+
+struct cfbw {
+	struct ent e[MAXENT];
+	int n;
+	/* breakage for the hostile cases */
+	int loop_big;    /* the first big stream's last sector links to its first */
+	int long_chain;  /* the first big stream's chain goes one sector further */
+	int cycle;       /* the last entry's right sibling is the first child of the root */
+	int mini_beyond; /* the first small stream starts past the mini stream */
+};
+
+static int add(struct cfbw *w, const char16_t *name, int type, int parent, uint32_t size)
+{
+	struct ent *e = &w->e[w->n];
+
+	memset(e, 0, sizeof(*e));
+	e->name = name;
+	e->type = type;
+	e->parent = parent;
+	e->size = size;
+	e->child = e->right = NOSTREAM;
+	return w->n++;
+}
+
+static void put16(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	put16(p, v);
+	put16(p + 2, v >> 16);
+}
+
+static unsigned char content(int i, uint32_t off)
+{
+	return (unsigned char)(i * 31 + off * 7 + (off >> 9));
+}
+
+static const unsigned char msi_clsid[16] = { 0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+					     0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
+
+static void dirent(unsigned char *d, const struct ent *e, int i)
+{
+	size_t len = 0;
+
+	/* U+FFFF stands for a NUL inside the name */
+	if (e->name)
+		for (; e->name[len]; len++)
+			put16(d + 2 * len, e->name[len] == 0xffff ? 0 : e->name[len]);
+	else
+		for (const char *r = "Root Entry"; r[len]; len++)
+			put16(d + 2 * len, (unsigned char)r[len]);
+	put16(d + 0x40, (uint32_t)(2 * len + 2));
+	d[0x42] = (unsigned char)(e->name ? e->type : 5);
+	d[0x43] = 1;
+	put32(d + 0x44, NOSTREAM);
+	put32(d + 0x48, e->right);
+	put32(d + 0x4c, e->child);
+	if (!e->name)
+		memcpy(d + 0x50, msi_clsid, 16);
+	else if (e->type == 1)
+		memset(d + 0x50, 0x10 + i, 16);
+	put32(d + 0x60, (uint32_t)i); /* state bits */
+	if (e->name && e->type == 1) {
+		memset(d + 0x64, 0x20 + i, 8); /* storages carry times */
+		memset(d + 0x6c, 0x40 + i, 8);
+	}
+	put32(d + 0x74, e->start);
+	put32(d + 0x78, e->size);
+}
+
+/* Link children, lay out sectors, write the file. */
+static void write_cfb(struct cfbw *w, const char *path)
+{
+	uint32_t nmini = 0, nbig = 0, ndir = (uint32_t)(w->n + 3) / 4, nmf, nms, nfat, rest, sec;
+	int last[MAXENT];
+	unsigned char *f;
+	size_t flen;
+
+	for (int i = 0; i < w->n; i++)
+		last[i] = -1;
+	for (int i = 1; i < w->n; i++) {
+		int p = w->e[i].parent;
+		if (last[p] < 0)
+			w->e[p].child = (uint32_t)i;
+		else
+			w->e[last[p]].right = (uint32_t)i;
+		last[p] = i;
+		if (w->e[i].type == 2 && w->e[i].size > 0 && w->e[i].size < 4096)
+			nmini += (w->e[i].size + 63) / 64;
+		else if (w->e[i].type == 2)
+			nbig += (w->e[i].size + SECT - 1) / SECT;
+	}
+	if (w->cycle)
+		w->e[w->n - 1].right = w->e[0].child;
+	nmf = (nmini * 4 + SECT - 1) / SECT;
+	nms = (nmini * 64 + SECT - 1) / SECT;
+	rest = ndir + nmf + nms + nbig;
+	for (nfat = 1; nfat * (SECT / 4) < nfat + rest; nfat++)
+		;
+	if (nfat > 109)
+		setup_fail("write_cfb: too large for a header-only DIFAT");
+	flen = (size_t)(1 + nfat + rest) * SECT;
+	f = calloc(1, flen);
+	if (!f)
+		setup_fail("out of memory");
+#define FAT(n) (f + SECT + 4 * (size_t)(n))
+#define AT(n)  (f + SECT * (size_t)((n) + 1))
+	memset(f + SECT, 0xff, (size_t)nfat * SECT);
+	for (uint32_t i = 0; i < nfat; i++)
+		put32(FAT(i), FATSECT);
+	sec = nfat;
+	/* directory, miniFAT, mini stream: each one contiguous chain */
+	uint32_t dir0 = sec, mf0 = sec + ndir, ms0 = mf0 + nmf;
+	for (uint32_t i = 0; i < ndir + nmf + nms; i++) {
+		uint32_t s = sec + i;
+		int end = s + 1 == mf0 || s + 1 == ms0 || s + 1 == ms0 + nms;
+		put32(FAT(s), end ? ENDOFCHAIN : s + 1);
+	}
+	sec = ms0 + nms;
+	uint32_t mini = 0;
+	int first_big = 1, first_small = 1;
+	for (int i = 1; i < w->n; i++) {
+		struct ent *e = &w->e[i];
+		if (e->type != 2 || e->size == 0) {
+			e->start = e->type == 2 ? ENDOFCHAIN : 0;
+			continue;
+		}
+		if (e->size < 4096) {
+			uint32_t k = (e->size + 63) / 64;
+			e->start = mini;
+			for (uint32_t j = 0; j < k; j++) {
+				put32(AT(mf0) + 4 * (mini + j),
+				      j + 1 == k ? ENDOFCHAIN : mini + j + 1);
+				for (uint32_t b = 0; b < 64 && j * 64 + b < e->size; b++)
+					AT(ms0)[(mini + j) * 64 + b] = content(i, j * 64 + b);
+			}
+			if (first_small && w->mini_beyond)
+				e->start = nms * SECT / 64 + 3;
+			first_small = 0;
+			mini += k;
+			continue;
+		}
+		uint32_t k = (e->size + SECT - 1) / SECT;
+		for (uint32_t j = 0; j < k; j++) {
+			uint32_t s = e->fragment ? sec + k - 1 - j : sec + j;
+			uint32_t nx = j + 1 == k ? ENDOFCHAIN : e->fragment ? s - 1 : s + 1;
+			if (j == 0)
+				e->start = s;
+			if (j + 1 == k && first_big && w->loop_big)
+				nx = e->start;
+			if (j + 1 == k && first_big && w->long_chain)
+				nx = nfat; /* the directory's first sector */
+			put32(FAT(s), nx);
+			for (uint32_t b = 0; b < SECT && j * SECT + b < e->size; b++)
+				AT(s)[b] = content(i, j * SECT + b);
+		}
+		first_big = 0;
+		sec += k;
+	}
+	/* unused miniFAT entries stay FREESECT */
+	for (uint32_t m = mini; m < nmf * SECT / 4; m++)
+		put32(AT(mf0) + 4 * m, NOSTREAM);
+	w->e[0].start = nms ? ms0 : ENDOFCHAIN;
+	w->e[0].size = nmini * 64;
+	memset(AT(dir0), 0, (size_t)ndir * SECT);
+	for (uint32_t i = 0; i < ndir * 4; i++) {
+		unsigned char *d = AT(dir0) + 128 * i;
+		if ((int)i < w->n) {
+			dirent(d, &w->e[i], (int)i);
+		} else {
+			put32(d + 0x44, NOSTREAM);
+			put32(d + 0x48, NOSTREAM);
+			put32(d + 0x4c, NOSTREAM);
+		}
+	}
+	static const unsigned char magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
+	memcpy(f, magic, 8);
+	put16(f + 0x18, 0x3e);
+	put16(f + 0x1a, 3);
+	put16(f + 0x1c, 0xfffe);
+	put16(f + 0x1e, 9);
+	put16(f + 0x20, 6);
+	put32(f + 0x2c, nfat);
+	put32(f + 0x30, dir0);
+	put32(f + 0x38, 4096);
+	put32(f + 0x3c, nmf ? mf0 : ENDOFCHAIN);
+	put32(f + 0x40, nmf);
+	put32(f + 0x44, ENDOFCHAIN);
+	memset(f + 0x4c, 0xff, 4 * 109);
+	for (uint32_t i = 0; i < nfat; i++)
+		put32(f + 0x4c + 4 * i, i);
+#undef FAT
+#undef AT
+	check_write_file(path, f, flen, 0600);
+	free(f);
+}
+
+/* ---- the cases ---- */
+
+/* The names of many streams, kept for the writer. */
+static char16_t names[MAXENT][8];
+
+static const char16_t *name_n(int i)
+{
+	char ascii[8];
+
+	snprintf(ascii, sizeof(ascii), "s%03d", i);
+	for (int j = 0; j < 8; j++)
+		names[i][j] = (unsigned char)ascii[j];
+	return names[i];
+}
+
+/* Storages, sub-storages, names that sort byte-wise, sizes around the cutoff. */
+static void storages(struct cfbw *w)
+{
+	int sub, deep;
+
+	memset(w, 0, sizeof(*w));
+	add(w, NULL, 5, 0, 0);
+	add(w, u"B", 2, 0, 5000);
+	add(w, u"A", 2, 0, 100);
+	add(w, u"AB", 2, 0, 0);
+	add(w, u"a", 2, 0, 4095);
+	add(w, u"b", 2, 0, 4096);
+	add(w, u"\u4840\u3b3f\u4872", 2, 0, 300);
+	add(w, u"\u0100", 2, 0, 200);
+	sub = add(w, u"Sub", 1, 0, 0);
+	add(w, u"y", 2, sub, 4097);
+	w->e[w->n - 1].fragment = 1;
+	add(w, u"x", 2, sub, 70);
+	deep = add(w, u"Deep", 1, sub, 0);
+	add(w, u"z", 2, deep, 10);
+	add(w, u"empty", 1, 0, 0);
+}
+
+/* 300 streams of sizes about the sector and cutoff boundaries, and large ones. */
+static void many(struct cfbw *w)
+{
+	static const uint32_t sizes[] = { 0, 1, 63, 64, 65, 511, 512, 513, 4095, 4096, 4097 };
+
+	memset(w, 0, sizeof(*w));
+	add(w, NULL, 5, 0, 0);
+	for (int i = 1; i <= 300; i++)
+		add(w, name_n(i), 2, 0, sizes[i % (sizeof(sizes) / sizeof(sizes[0]))]);
+	add(w, u"big", 2, 0, 3u << 20);
+	add(w, u"frag", 2, 0, 20000);
+	w->e[w->n - 1].fragment = 1;
+}
+
+static void test_against_osslsigncode(void)
+{
+	char hello[PATH_MAX], path[PATH_MAX];
+	struct cfbw w;
+
+	snprintf(hello, sizeof(hello), "%s", check_path(fixdir, "inst/hello-1.0.msi"));
+	check_signed("hello-sha256.msi", hello, "sha256", 0);
+	check_signed("hello-dse.msi", hello, "sha256", 1);
+	check_signed("hello-sha1.msi", hello, "sha1", 0);
+	check_signed("hello-sha1-dse.msi", hello, "sha1", 1);
+	storages(&w);
+	snprintf(path, sizeof(path), "%s", check_path(workdir, "storages.msi"));
+	write_cfb(&w, path);
+	check_extract_data("storages.der", path, "sha256", 0);
+	check_extract_data("storages-dse.der", path, "sha256", 1);
+	check_extract_data("storages-sha1-dse.der", path, "sha1", 1);
+	check_extract_data("hello.der", hello, "sha256", 0);
+	check_extract_data("hello-dse.der", hello, "sha256", 1);
+	many(&w);
+	snprintf(path, sizeof(path), "%s", check_path(workdir, "many.msi"));
+	write_cfb(&w, path);
+	check_signed("many-signed.msi", path, "sha256", 0);
+	check_signed("many-dse.msi", path, "sha256", 1);
+	check_extract_data("many.der", path, "sha256", 1);
+}
+
+/* A nested signature signs the same digest; the pre-hash stays first. */
+static void test_nested(void)
+{
+	char in[PATH_MAX], out[PATH_MAX], cur[160], ours[160];
+	static const int dse[] = { 0, 1 };
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(in, sizeof(in), "%s",
+			 check_path(workdir, dse[i] ? "hello-dse.msi" : "hello-sha256.msi"));
+		snprintf(out, sizeof(out), "%s", check_path(workdir, "nested.msi"));
+		sign(in, out, "sha256", dse[i], 1);
+		ossl_value(cur, sizeof(cur), out, "Current DigitalSignature");
+		CHECK_INT(own(ours, out, NID_sha256, SG_MSI_DSE_AS_FILE), SG_OK);
+		CHECK_STR(ours, cur);
+	}
+}
+
+/* Flip the byte `delta` after the first occurrence of `needle` in the file at `path`. */
+static void flip_after(const char *path, const unsigned char *needle, size_t nlen, size_t delta)
+{
+	size_t len;
+	unsigned char *b = slurp(path, &len), *hit = memmem(b, len, needle, nlen);
+
+	if (!hit || (size_t)(hit - b) + delta >= len)
+		setup_fail("flip_after: pattern not found");
+	hit[delta] ^= 0x01;
+	check_write_file(path, b, len, 0600);
+	free(b);
+}
+
+/* A stream changed after signing, or the MsiDigitalSignatureEx value. */
+static void test_tampered(void)
+{
+	char signed_path[PATH_MAX], copy[PATH_MAX], cur[160], dse_hex[160], ours[160];
+	unsigned char pattern[64], dse[32], *b;
+	size_t len;
+
+	snprintf(signed_path, sizeof(signed_path), "%s", check_path(workdir, "many-dse.msi"));
+	b = slurp(signed_path, &len);
+	ossl_value(cur, sizeof(cur), signed_path, "Current DigitalSignature");
+	ossl_value(dse_hex, sizeof(dse_hex), signed_path, "Current MsiDigitalSignatureEx");
+	snprintf(copy, sizeof(copy), "%s", check_path(workdir, "tampered.msi"));
+
+	/* stream "big" (entry 301, 3 MiB): one bit of its content */
+	for (uint32_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = content(301, i);
+	check_write_file(copy, b, len, 0600);
+	flip_after(copy, pattern, sizeof(pattern), 4000);
+	CHECK_INT(own(ours, copy, NID_sha256, SG_MSI_DSE_AS_FILE), SG_OK);
+	CHECK(ours[0] && strcmp(ours, cur) != 0);
+
+	/* the stored pre-hash */
+	CHECK_INT(strlen(dse_hex), 64);
+	for (int i = 0; i < 32; i++)
+		sscanf(dse_hex + 2 * i, "%2hhx", &dse[i]);
+	check_write_file(copy, b, len, 0600);
+	flip_after(copy, dse, sizeof(dse), 31);
+	CHECK_INT(own(ours, copy, NID_sha256, SG_MSI_DSE_AS_FILE), SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "MsiDigitalSignatureEx is not the pre-hash");
+	/* without the pre-hash, the digest is not the signed one either */
+	CHECK_INT(own(ours, copy, NID_sha256, SG_MSI_DSE_WITHOUT), SG_OK);
+	CHECK(strcmp(ours, cur) != 0);
+	free(b);
+}
+
+/* Write `w` broken as `how` says, and expect SG_ERR_FORMAT with `why`. */
+static void expect_broken(struct cfbw *w, const char *file, const char *why)
+{
+	char path[PATH_MAX], ours[160];
+
+	snprintf(path, sizeof(path), "%s", check_path(workdir, file));
+	write_cfb(w, path);
+	CHECK_INT(own(ours, path, NID_sha256, SG_MSI_DSE_AS_FILE), SG_ERR_FORMAT);
+	CHECK_CONTAINS(sg_error_last(), why);
+}
+
+static void test_hostile(void)
+{
+	struct cfbw w;
+	char ours[160];
+	int parent = 0;
+
+	storages(&w);
+	w.loop_big = 1;
+	expect_broken(&w, "loop.msi", "the sector chain goes on past its size");
+	storages(&w);
+	w.long_chain = 1;
+	expect_broken(&w, "long.msi", "the sector chain goes on past its size");
+	storages(&w);
+	w.cycle = 1;
+	expect_broken(&w, "cycle.msi", "directory tree has a cycle");
+	storages(&w);
+	w.mini_beyond = 1;
+	expect_broken(&w, "mini.msi", "is beyond the mini stream");
+	storages(&w);
+	add(&w, u"A", 2, 0, 10);
+	expect_broken(&w, "dup.msi", "a storage holds two entries named \"A\"");
+	storages(&w);
+	add(&w,
+	    u"\x05"
+	    "DigitalSignature\xffff"
+	    "x",
+	    2, 0, 10);
+	expect_broken(&w, "nul.msi", "has a NUL inside its name");
+	storages(&w);
+	for (int i = 0; i < 34; i++)
+		parent = add(&w, u"d", 1, parent, 0);
+	expect_broken(&w, "deep.msi", "storages nest more than 32 deep");
+	CHECK_INT(own(ours, check_path(workdir, "storages.msi"), NID_md5, SG_MSI_DSE_AS_FILE),
+		  SG_ERR_USAGE);
+	CHECK_INT(
+		own(ours, check_path(fixdir, "inst/truncated.msi"), NID_sha256, SG_MSI_DSE_AS_FILE),
+		SG_ERR_FORMAT);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_msi_digest FIXDIR [OSSLSIGNCODE]\n");
+		return 2;
+	}
+	fixdir = argv[1];
+	if (argc > 2)
+		osslsigncode = argv[2];
+	if (sg_workdir_create(&workdir) != SG_OK)
+		setup_fail(sg_error_last());
+	test_against_osslsigncode();
+	test_nested();
+	test_tampered();
+	test_hostile();
+	sg_workdir_remove(workdir);
+	free(workdir);
+	return check_done();
+}
