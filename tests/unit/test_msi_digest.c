@@ -454,6 +454,14 @@ static void test_against_osslsigncode(void)
 	storages(&w);
 	snprintf(path, sizeof(path), "%s", check_path(workdir, "storages.msi"));
 	write_cfb(&w, path);
+	/* osslsigncode 2.9 signs it into a file whose directory tree is broken */
+	{
+		char broken[PATH_MAX], ours[160];
+		snprintf(broken, sizeof(broken), "%s", check_path(workdir, "storages-signed.msi"));
+		sign(path, broken, "sha256", 0, 0);
+		CHECK_INT(own(ours, broken, NID_sha256, SG_MSI_DSE_AS_FILE), SG_ERR_FORMAT);
+		CHECK_CONTAINS(sg_error_last(), "directory tree has a cycle");
+	}
 	check_extract_data("storages.der", path, "sha256", 0);
 	check_extract_data("storages-dse.der", path, "sha256", 1);
 	check_extract_data("storages-sha1-dse.der", path, "sha1", 1);
