@@ -16,6 +16,12 @@ static const unsigned char sig_stream_name[36] = {
 	'i',  0, 'g', 0, 'n', 0, 'a', 0, 't', 0, 'u', 0, 'r', 0, 'e', 0, 0,   0
 };
 
+/* "\x05MsiDigitalSignatureEx" likewise */
+static const unsigned char dse_stream_name[46] = { 0x05, 0, 'M', 0, 's', 0, 'i', 0, 'D', 0, 'i', 0,
+						   'g',  0, 'i', 0, 't', 0, 'a', 0, 'l', 0, 'S', 0,
+						   'i',  0, 'g', 0, 'n', 0, 'a', 0, 't', 0, 'u', 0,
+						   'r',  0, 'e', 0, 'E', 0, 'x', 0, 0,   0 };
+
 static const unsigned char root_entry_name[22] = { 'R', 0, 'o', 0, 'o', 0, 't', 0, ' ', 0, 'E', 0,
 						   'n', 0, 't', 0, 'r', 0, 'y', 0, 0,   0 };
 
@@ -385,6 +391,9 @@ static int walk_entry(struct cfb *c, struct walk *w, uint32_t item, sg_format_in
 		out->has_signature = 1;
 		out->sig_size = sg_cfb_entry_size(c, e);
 	}
+	if (in_root && e[0x42] == CFB_TYPE_STREAM && le16(e + 0x40) == sizeof(dse_stream_name) &&
+	    memcmp(e, dse_stream_name, sizeof(dse_stream_name)) == 0)
+		out->msi_dse = 1;
 	if ((error = walk_push(c, w, id, le32(e + 0x44), in_root)) < 0)
 		return error;
 	if ((error = walk_push(c, w, id, le32(e + 0x48), in_root)) < 0)

@@ -181,6 +181,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
 	req.description = a->description ? a->description : desc;
 	req.url = a->url ? a->url : a->source;
 	req.nest = o->format.has_signature && a->existing == SG_EXISTING_NEST;
+	/* the vendor's signature signs the pre-hash too: osslsigncode must keep it */
+	req.add_msi_dse = req.nest && o->format.msi_dse;
 	error = sg_signer_sign(&o->sign, ctx->cfg, ctx->secret, &req);
 	/* From the signer, SG_ERR_CRYPTO means the key, its password or PIN was refused. */
 	o->key_refused = error == SG_ERR_CRYPTO;
@@ -196,8 +198,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
  * sign_copy(), with the copy's digest taken meanwhile when `digest` is
  * given, and the output's write-back started as it is written.
  */
-static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name,
-			   const char *copy, const char *signed_path, struct copy_digest *digest)
+static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
+			   const char *signed_path, struct copy_digest *digest)
 {
 	pthread_t tid;
 	int threaded = digest && pthread_create(&tid, NULL, digest_copy, digest) == 0;

@@ -52,4 +52,22 @@ expect_in "$T/out" "dse-changed.msi: the file's MSI digest cannot be established
 approval hello-msi dse.msi "$(sha256 "$T/dse.msi")"
 sg 0 sign --config "$CFG" --out "$T/again.msi" "$T/dse.msi"
 expect_in "$T/out" "already signed: it carries our valid signature"
+
+# A vendor MSI signed with MsiDigitalSignatureEx, as signtool signs: it
+# verifies against the vendor's certificate; existing_signature "nest" keeps
+# the vendor's primary and its pre-hash (osslsigncode must be told
+# -add-msi-dse, or it refuses), "replace" drops both.
+/usr/bin/osslsigncode sign -h sha256 -certs "$FIX/vendor/vendor.pem" -key "$FIX/vendor/vendor.key" \
+	-add-msi-dse -in "$INST/hello-1.0.msi" -out "$T/vendor-dse.msi" >/dev/null ||
+	fail "cannot make the vendor-signed MSI"
+sg 0 verify --ca "$FIX/vendor/vendor.pem" "$T/vendor-dse.msi"
+expect_in "$T/out" "valid    $T/vendor-dse.msi: valid: signed by CN=Vendor Test Code Signing"
+approval vdse vendor-dse.msi "$(sha256 "$T/vendor-dse.msi")" ', "existing_signature": "nest"'
+sg 0 sign --config "$CFG" --out "$T/vendor-nested.msi" "$T/vendor-dse.msi"
+expect_in "$T/out" "signed   $T/vendor-dse.msi -> $T/vendor-nested.msi (approval vdse"
+sg 0 verify --ca "$FIX/vendor/vendor.pem" "$T/vendor-nested.msi"
+approval vdse vendor-dse.msi "$(sha256 "$T/vendor-dse.msi")" ', "existing_signature": "replace"'
+sg 0 sign --config "$CFG" --out "$T/vendor-replaced.msi" "$T/vendor-dse.msi"
+sg 0 verify --config "$CFG" "$T/vendor-replaced.msi"
+expect_in "$T/out" "valid    $T/vendor-replaced.msi: valid: signed by CN=Example Corp Code Signing"
 done_ok
