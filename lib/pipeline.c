@@ -198,8 +198,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
  * sign_copy(), with the copy's digest taken meanwhile when `digest` is
  * given, and the output's write-back started as it is written.
  */
-static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
-			   const char *signed_path, struct copy_digest *digest)
+static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name,
+			   const char *copy, const char *signed_path, struct copy_digest *digest)
 {
 	pthread_t tid;
 	int threaded = digest && pthread_create(&tid, NULL, digest_copy, digest) == 0;
