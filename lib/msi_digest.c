@@ -397,6 +397,38 @@ static int hash_dir(struct msi *m, struct sink *k, uint32_t idx, int is_root)
 	return sink_put(m, k, m->nodes[idx].e + CFB_E_CLSID, 16);
 }
 
+/*
+ * Streams do not share sectors: together they fit in the file (and the small
+ * ones in the mini stream). Without this, entries that all name one long
+ * chain would make a small file cost its size times the entries to hash.
+ */
+static int check_totals(struct msi *m)
+{
+	uint64_t big = 0, small = 0;
+
+	for (uint32_t i = 1; i < m->nnodes; i++) {
+		uint64_t size = sg_cfb_entry_size(&m->c, m->nodes[i].e);
+		if (m->nodes[i].e[CFB_E_TYPE] != CFB_TYPE_STREAM || size == 0)
+			continue;
+		if (size >= CFB_MINI_CUTOFF)
+			big += (size + m->c.ssz - 1) / m->c.ssz;
+		else
+			small += (size + CFB_MINI_SECTOR - 1) / CFB_MINI_SECTOR;
+	}
+	if (big > m->c.nsectors)
+		return sg_format_bad(&m->s,
+				     "the streams claim %" PRIu64 " sectors, the file has %u "
+				     "(streams share sectors)",
+				     big, m->c.nsectors);
+	if (small * CFB_MINI_SECTOR > m->mini_size)
+		return sg_format_bad(&m->s,
+				     "the small streams claim %" PRIu64
+				     " bytes of the mini stream, "
+				     "it has %" PRIu64 " (streams share sectors)",
+				     small * CFB_MINI_SECTOR, m->mini_size);
+	return SG_OK;
+}
+
 static int load(struct msi *m)
 {
 	uint32_t root_child;
@@ -418,7 +450,9 @@ static int load(struct msi *m)
 	m->seen[0] = 1;
 	if ((error = build(m, 0, 0)) < 0)
 		return error;
-	return mini_maps(m);
+	if ((error = mini_maps(m)) < 0)
+		return error;
+	return check_totals(m);
 }
 
 static void unload(struct msi *m)

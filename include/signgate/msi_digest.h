@@ -19,7 +19,9 @@
  * with the directory (at most 2^17 entries of 136 bytes) and the mini
  * stream's sector list (4 bytes per 512-byte sector), never with stream
  * sizes. Every sector number, chain, size and link is checked: a chain must
- * end exactly where its stream's size says, so loops end the read.
+ * end exactly where its stream's size says, so loops end the read, and the
+ * streams together must fit in the file (and the small ones in the mini
+ * stream), so that the work is bounded by the file's size too.
  */
 #ifndef SIGNGATE_MSI_DIGEST_H
 #define SIGNGATE_MSI_DIGEST_H

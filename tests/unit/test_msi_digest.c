@@ -197,6 +197,8 @@ struct cfbw {
 	int long_chain;  /* the first big stream's chain goes one sector further */
 	int cycle;       /* the last entry's right sibling is the first child of the root */
 	int mini_beyond; /* the first small stream starts past the mini stream */
+	int share_big;   /* entries 1-300 name the chain of entry 301 ("big") */
+	int share_small; /* every small stream claims 4095 bytes from mini sector 0 */
 };
 
 static int add(struct cfbw *w, const char16_t *name, int type, int parent, uint32_t size)
@@ -354,6 +356,17 @@ static void write_cfb(struct cfbw *w, const char *path)
 	/* unused miniFAT entries stay FREESECT */
 	for (uint32_t m = mini; m < nmf * SECT / 4; m++)
 		put32(AT(mf0) + 4 * m, NOSTREAM);
+	for (int i = 1; i < w->n; i++) {
+		struct ent *e = &w->e[i];
+		if (w->share_big && i <= 300) {
+			e->start = w->e[301].start;
+			e->size = w->e[301].size;
+		}
+		if (w->share_small && e->type == 2 && e->size > 0 && e->size < 4096) {
+			e->start = 0;
+			e->size = 4095;
+		}
+	}
 	w->e[0].start = nms ? ms0 : ENDOFCHAIN;
 	w->e[0].size = nmini * 64;
 	memset(AT(dir0), 0, (size_t)ndir * SECT);
@@ -583,6 +596,13 @@ static void test_hostile(void)
 	for (int i = 0; i < 34; i++)
 		parent = add(&w, u"d", 1, parent, 0);
 	expect_broken(&w, "deep.msi", "storages nest more than 32 deep");
+	/* 300 streams that all name the 3 MiB chain of "big": 900 MiB to hash from 4 MiB */
+	many(&w);
+	w.share_big = 1;
+	expect_broken(&w, "shared.msi", "the streams claim");
+	storages(&w);
+	w.share_small = 1;
+	expect_broken(&w, "shared-small.msi", "the small streams claim");
 	CHECK_INT(own(ours, check_path(workdir, "storages.msi"), NID_md5, SG_MSI_DSE_AS_FILE),
 		  SG_ERR_USAGE);
 	CHECK_INT(
