@@ -193,12 +193,13 @@ struct cfbw {
 	struct ent e[MAXENT];
 	int n;
 	/* breakage for the hostile cases */
-	int loop_big;    /* the first big stream's last sector links to its first */
-	int long_chain;  /* the first big stream's chain goes one sector further */
-	int cycle;       /* the last entry's right sibling is the first child of the root */
-	int mini_beyond; /* the first small stream starts past the mini stream */
-	int share_big;   /* entries 1-300 name the chain of entry 301 ("big") */
-	int share_small; /* every small stream claims 4095 bytes from mini sector 0 */
+	int loop_big;     /* the first big stream's last sector links to its first */
+	int long_chain;   /* the first big stream's chain goes one sector further */
+	int cycle;        /* the last entry's right sibling is the first child of the root */
+	int mini_beyond;  /* the first small stream starts past the mini stream */
+	int share_big;    /* entries 1-300 name the chain of entry 301 ("big") */
+	int share_small;  /* every small stream claims 4095 bytes from mini sector 0 */
+	int root_sibling; /* the root entry has a right sibling */
 };
 
 static int add(struct cfbw *w, const char16_t *name, int type, int parent, uint32_t size)
@@ -367,6 +368,8 @@ static void write_cfb(struct cfbw *w, const char *path)
 			e->size = 4095;
 		}
 	}
+	if (w->root_sibling)
+		w->e[0].right = (uint32_t)w->n - 1;
 	w->e[0].start = nms ? ms0 : ENDOFCHAIN;
 	w->e[0].size = nmini * 64;
 	memset(AT(dir0), 0, (size_t)ndir * SECT);
@@ -603,6 +606,9 @@ static void test_hostile(void)
 	storages(&w);
 	w.share_small = 1;
 	expect_broken(&w, "shared-small.msi", "the small streams claim");
+	storages(&w);
+	w.root_sibling = 1;
+	expect_broken(&w, "sibling.msi", "root directory entry has siblings");
 	CHECK_INT(own(ours, check_path(workdir, "storages.msi"), NID_md5, SG_MSI_DSE_AS_FILE),
 		  SG_ERR_USAGE);
 	CHECK_INT(
