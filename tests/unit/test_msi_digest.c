@@ -174,7 +174,7 @@ static void check_extract_data(const char *label, const char *path, const char *
 
 /* ---- a small compound file writer: version 3, 512-byte sectors, no DIFAT ---- */
 
-#define SECT       512
+#define SECT       (w->v4 ? 4096u : 512u) /* inside write_cfb() */
 #define NOSTREAM   0xffffffffU
 #define ENDOFCHAIN 0xfffffffeU
 #define FATSECT    0xfffffffdU
@@ -200,6 +200,7 @@ struct cfbw {
 	int share_big;    /* entries 1-300 name the chain of entry 301 ("big") */
 	int share_small;  /* every small stream claims 4095 bytes from mini sector 0 */
 	int root_sibling; /* the root entry has a right sibling */
+	int v4;           /* version 4: 4096-byte sectors */
 };
 
 static int add(struct cfbw *w, const char16_t *name, int type, int parent, uint32_t size)
@@ -268,7 +269,8 @@ static void dirent(unsigned char *d, const struct ent *e, int i)
 /* Link children, lay out sectors, write the file. */
 static void write_cfb(struct cfbw *w, const char *path)
 {
-	uint32_t nmini = 0, nbig = 0, ndir = (uint32_t)(w->n + 3) / 4, nmf, nms, nfat, rest, sec;
+	uint32_t nmini = 0, nbig = 0, ndir = ((uint32_t)w->n + SECT / 128 - 1) / (SECT / 128), nmf,
+		 nms, nfat, rest, sec;
 	int last[MAXENT];
 	unsigned char *f;
 	size_t flen;
@@ -373,7 +375,7 @@ static void write_cfb(struct cfbw *w, const char *path)
 	w->e[0].start = nms ? ms0 : ENDOFCHAIN;
 	w->e[0].size = nmini * 64;
 	memset(AT(dir0), 0, (size_t)ndir * SECT);
-	for (uint32_t i = 0; i < ndir * 4; i++) {
+	for (uint32_t i = 0; i < ndir * (SECT / 128); i++) {
 		unsigned char *d = AT(dir0) + 128 * i;
 		if ((int)i < w->n) {
 			dirent(d, &w->e[i], (int)i);
@@ -386,9 +388,11 @@ static void write_cfb(struct cfbw *w, const char *path)
 	static const unsigned char magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
 	memcpy(f, magic, 8);
 	put16(f + 0x18, 0x3e);
-	put16(f + 0x1a, 3);
+	put16(f + 0x1a, w->v4 ? 4 : 3);
 	put16(f + 0x1c, 0xfffe);
-	put16(f + 0x1e, 9);
+	put16(f + 0x1e, w->v4 ? 12 : 9);
+	if (w->v4)
+		put32(f + 0x28, ndir);
 	put16(f + 0x20, 6);
 	put32(f + 0x2c, nfat);
 	put32(f + 0x30, dir0);
@@ -489,6 +493,16 @@ static void test_against_osslsigncode(void)
 	check_signed("many-signed.msi", path, "sha256", 0);
 	check_signed("many-dse.msi", path, "sha256", 1);
 	check_extract_data("many.der", path, "sha256", 1);
+	storages(&w);
+	w.v4 = 1;
+	snprintf(path, sizeof(path), "%s", check_path(workdir, "storages-v4.msi"));
+	write_cfb(&w, path);
+	check_extract_data("storages-v4.der", path, "sha256", 1);
+	many(&w);
+	w.v4 = 1;
+	snprintf(path, sizeof(path), "%s", check_path(workdir, "many-v4.msi"));
+	write_cfb(&w, path);
+	check_signed("many-v4-signed.msi", path, "sha256", 1);
 }
 
 /* A nested signature signs the same digest; the pre-hash stays first. */
