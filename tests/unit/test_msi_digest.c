@@ -172,9 +172,8 @@ static void check_extract_data(const char *label, const char *path, const char *
 	free(der);
 }
 
-/* ---- a small compound file writer: version 3, 512-byte sectors, no DIFAT ---- */
+/* ---- a small compound file writer: version 3 or 4, no DIFAT ---- */
 
-#define SECT       (w->v4 ? 4096u : 512u) /* inside write_cfb() */
 #define NOSTREAM   0xffffffffU
 #define ENDOFCHAIN 0xfffffffeU
 #define FATSECT    0xfffffffdU
@@ -266,14 +265,23 @@ static void dirent(unsigned char *d, const struct ent *e, int i)
 	put32(d + 0x78, e->size);
 }
 
-/* Link children, lay out sectors, write the file. */
-static void write_cfb(struct cfbw *w, const char *path)
-{
-	uint32_t nmini = 0, nbig = 0, ndir = ((uint32_t)w->n + SECT / 128 - 1) / (SECT / 128), nmf,
-		 nms, nfat, rest, sec;
-	int last[MAXENT];
+/* Where write_cfb() puts things: sector numbers, counts, the file image. */
+struct layout {
+	uint32_t ss; /* sector size */
+	uint32_t nfat, ndir, nmf, nms, nmini, nbig;
+	uint32_t dir0, mf0, ms0, next; /* first sectors; the next free one */
+	uint32_t mini;                 /* the next free mini sector */
 	unsigned char *f;
 	size_t flen;
+};
+
+#define L_FAT(l, n) ((l)->f + (l)->ss + 4 * (size_t)(n))
+#define L_AT(l, n)  ((l)->f + (l)->ss * (size_t)((n) + 1))
+
+/* Each storage's children as a chain of right siblings; count the sectors. */
+static void link_tree(struct cfbw *w, struct layout *l)
+{
+	int last[MAXENT];
 
 	for (int i = 0; i < w->n; i++)
 		last[i] = -1;
@@ -285,80 +293,88 @@ static void write_cfb(struct cfbw *w, const char *path)
 			w->e[last[p]].right = (uint32_t)i;
 		last[p] = i;
 		if (w->e[i].type == 2 && w->e[i].size > 0 && w->e[i].size < 4096)
-			nmini += (w->e[i].size + 63) / 64;
+			l->nmini += (w->e[i].size + 63) / 64;
 		else if (w->e[i].type == 2)
-			nbig += (w->e[i].size + SECT - 1) / SECT;
+			l->nbig += (w->e[i].size + l->ss - 1) / l->ss;
 	}
 	if (w->cycle)
 		w->e[w->n - 1].right = w->e[0].child;
-	nmf = (nmini * 4 + SECT - 1) / SECT;
-	nms = (nmini * 64 + SECT - 1) / SECT;
-	rest = ndir + nmf + nms + nbig;
-	for (nfat = 1; nfat * (SECT / 4) < nfat + rest; nfat++)
+}
+
+/* FAT sectors first, then directory, miniFAT and mini stream: each one contiguous chain. */
+static void lay_out(struct cfbw *w, struct layout *l)
+{
+	uint32_t rest;
+
+	l->ss = w->v4 ? 4096u : 512u;
+	l->ndir = ((uint32_t)w->n + l->ss / 128 - 1) / (l->ss / 128);
+	link_tree(w, l);
+	l->nmf = (l->nmini * 4 + l->ss - 1) / l->ss;
+	l->nms = (l->nmini * 64 + l->ss - 1) / l->ss;
+	rest = l->ndir + l->nmf + l->nms + l->nbig;
+	for (l->nfat = 1; l->nfat * (l->ss / 4) < l->nfat + rest; l->nfat++)
 		;
-	if (nfat > 109)
+	if (l->nfat > 109)
 		setup_fail("write_cfb: too large for a header-only DIFAT");
-	flen = (size_t)(1 + nfat + rest) * SECT;
-	f = calloc(1, flen);
-	if (!f)
+	l->flen = (size_t)(1 + l->nfat + rest) * l->ss;
+	if (!(l->f = calloc(1, l->flen)))
 		setup_fail("out of memory");
-#define FAT(n) (f + SECT + 4 * (size_t)(n))
-#define AT(n)  (f + SECT * (size_t)((n) + 1))
-	memset(f + SECT, 0xff, (size_t)nfat * SECT);
-	for (uint32_t i = 0; i < nfat; i++)
-		put32(FAT(i), FATSECT);
-	sec = nfat;
-	/* directory, miniFAT, mini stream: each one contiguous chain */
-	uint32_t dir0 = sec, mf0 = sec + ndir, ms0 = mf0 + nmf;
-	for (uint32_t i = 0; i < ndir + nmf + nms; i++) {
-		uint32_t s = sec + i;
-		int end = s + 1 == mf0 || s + 1 == ms0 || s + 1 == ms0 + nms;
-		put32(FAT(s), end ? ENDOFCHAIN : s + 1);
+	memset(l->f + l->ss, 0xff, (size_t)l->nfat * l->ss);
+	for (uint32_t i = 0; i < l->nfat; i++)
+		put32(L_FAT(l, i), FATSECT);
+	l->dir0 = l->nfat;
+	l->mf0 = l->dir0 + l->ndir;
+	l->ms0 = l->mf0 + l->nmf;
+	for (uint32_t s = l->dir0; s < l->ms0 + l->nms; s++) {
+		int end = s + 1 == l->mf0 || s + 1 == l->ms0 || s + 1 == l->ms0 + l->nms;
+		put32(L_FAT(l, s), end ? ENDOFCHAIN : s + 1);
 	}
-	sec = ms0 + nms;
-	uint32_t mini = 0;
-	int first_big = 1, first_small = 1;
-	for (int i = 1; i < w->n; i++) {
-		struct ent *e = &w->e[i];
-		if (e->type != 2 || e->size == 0) {
-			e->start = e->type == 2 ? ENDOFCHAIN : 0;
-			continue;
-		}
-		if (e->size < 4096) {
-			uint32_t k = (e->size + 63) / 64;
-			e->start = mini;
-			for (uint32_t j = 0; j < k; j++) {
-				put32(AT(mf0) + 4 * (mini + j),
-				      j + 1 == k ? ENDOFCHAIN : mini + j + 1);
-				for (uint32_t b = 0; b < 64 && j * 64 + b < e->size; b++)
-					AT(ms0)[(mini + j) * 64 + b] = content(i, j * 64 + b);
-			}
-			if (first_small && w->mini_beyond)
-				e->start = nms * SECT / 64 + 3;
-			first_small = 0;
-			mini += k;
-			continue;
-		}
-		uint32_t k = (e->size + SECT - 1) / SECT;
-		for (uint32_t j = 0; j < k; j++) {
-			uint32_t s = e->fragment ? sec + k - 1 - j : sec + j;
-			uint32_t nx = j + 1 == k ? ENDOFCHAIN : e->fragment ? s - 1 : s + 1;
-			if (j == 0)
-				e->start = s;
-			if (j + 1 == k && first_big && w->loop_big)
-				nx = e->start;
-			if (j + 1 == k && first_big && w->long_chain)
-				nx = nfat; /* the directory's first sector */
-			put32(FAT(s), nx);
-			for (uint32_t b = 0; b < SECT && j * SECT + b < e->size; b++)
-				AT(s)[b] = content(i, j * SECT + b);
-		}
-		first_big = 0;
-		sec += k;
+	l->next = l->ms0 + l->nms;
+	/* unused miniFAT entries are FREESECT */
+	memset(L_AT(l, l->mf0), 0xff, (size_t)l->nmf * l->ss);
+}
+
+static void place_small(struct cfbw *w, struct layout *l, int i, int first)
+{
+	struct ent *e = &w->e[i];
+	uint32_t k = (e->size + 63) / 64;
+
+	e->start = l->mini;
+	for (uint32_t j = 0; j < k; j++) {
+		put32(L_AT(l, l->mf0) + 4 * (l->mini + j),
+		      j + 1 == k ? ENDOFCHAIN : l->mini + j + 1);
+		for (uint32_t b = 0; b < 64 && j * 64 + b < e->size; b++)
+			L_AT(l, l->ms0)[(l->mini + j) * 64 + b] = content(i, j * 64 + b);
 	}
-	/* unused miniFAT entries stay FREESECT */
-	for (uint32_t m = mini; m < nmf * SECT / 4; m++)
-		put32(AT(mf0) + 4 * m, NOSTREAM);
+	if (first && w->mini_beyond)
+		e->start = l->nms * l->ss / 64 + 3;
+	l->mini += k;
+}
+
+static void place_big(struct cfbw *w, struct layout *l, int i, int first)
+{
+	struct ent *e = &w->e[i];
+	uint32_t k = (e->size + l->ss - 1) / l->ss;
+
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t s = e->fragment ? l->next + k - 1 - j : l->next + j;
+		uint32_t nx = j + 1 == k ? ENDOFCHAIN : e->fragment ? s - 1 : s + 1;
+		if (j == 0)
+			e->start = s;
+		if (j + 1 == k && first && w->loop_big)
+			nx = e->start;
+		if (j + 1 == k && first && w->long_chain)
+			nx = l->dir0;
+		put32(L_FAT(l, s), nx);
+		for (uint32_t b = 0; b < l->ss && j * l->ss + b < e->size; b++)
+			L_AT(l, s)[b] = content(i, j * l->ss + b);
+	}
+	l->next += k;
+}
+
+/* The breakage that names sectors other streams own. */
+static void share(struct cfbw *w)
+{
 	for (int i = 1; i < w->n; i++) {
 		struct ent *e = &w->e[i];
 		if (w->share_big && i <= 300) {
@@ -370,13 +386,58 @@ static void write_cfb(struct cfbw *w, const char *path)
 			e->size = 4095;
 		}
 	}
+}
+
+static void header(const struct cfbw *w, struct layout *l)
+{
+	static const unsigned char magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
+	unsigned char *f = l->f;
+
+	memcpy(f, magic, 8);
+	put16(f + 0x18, 0x3e);
+	put16(f + 0x1a, w->v4 ? 4 : 3);
+	put16(f + 0x1c, 0xfffe);
+	put16(f + 0x1e, w->v4 ? 12 : 9);
+	put16(f + 0x20, 6);
+	if (w->v4)
+		put32(f + 0x28, l->ndir);
+	put32(f + 0x2c, l->nfat);
+	put32(f + 0x30, l->dir0);
+	put32(f + 0x38, 4096);
+	put32(f + 0x3c, l->nmf ? l->mf0 : ENDOFCHAIN);
+	put32(f + 0x40, l->nmf);
+	put32(f + 0x44, ENDOFCHAIN);
+	memset(f + 0x4c, 0xff, 4 * 109);
+	for (uint32_t i = 0; i < l->nfat; i++)
+		put32(f + 0x4c + 4 * i, i);
+}
+
+/* Link children, lay out sectors, write the file. */
+static void write_cfb(struct cfbw *w, const char *path)
+{
+	struct layout l = { 0 };
+	int first_big = 1, first_small = 1;
+
+	lay_out(w, &l);
+	for (int i = 1; i < w->n; i++) {
+		struct ent *e = &w->e[i];
+		if (e->type != 2 || e->size == 0) {
+			e->start = e->type == 2 ? ENDOFCHAIN : 0;
+		} else if (e->size < 4096) {
+			place_small(w, &l, i, first_small);
+			first_small = 0;
+		} else {
+			place_big(w, &l, i, first_big);
+			first_big = 0;
+		}
+	}
+	share(w);
 	if (w->root_sibling)
 		w->e[0].right = (uint32_t)w->n - 1;
-	w->e[0].start = nms ? ms0 : ENDOFCHAIN;
-	w->e[0].size = nmini * 64;
-	memset(AT(dir0), 0, (size_t)ndir * SECT);
-	for (uint32_t i = 0; i < ndir * (SECT / 128); i++) {
-		unsigned char *d = AT(dir0) + 128 * i;
+	w->e[0].start = l.nms ? l.ms0 : ENDOFCHAIN;
+	w->e[0].size = l.nmini * 64;
+	for (uint32_t i = 0; i < l.ndir * (l.ss / 128); i++) {
+		unsigned char *d = L_AT(&l, l.dir0) + 128 * i;
 		if ((int)i < w->n) {
 			dirent(d, &w->e[i], (int)i);
 		} else {
@@ -385,28 +446,9 @@ static void write_cfb(struct cfbw *w, const char *path)
 			put32(d + 0x4c, NOSTREAM);
 		}
 	}
-	static const unsigned char magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
-	memcpy(f, magic, 8);
-	put16(f + 0x18, 0x3e);
-	put16(f + 0x1a, w->v4 ? 4 : 3);
-	put16(f + 0x1c, 0xfffe);
-	put16(f + 0x1e, w->v4 ? 12 : 9);
-	if (w->v4)
-		put32(f + 0x28, ndir);
-	put16(f + 0x20, 6);
-	put32(f + 0x2c, nfat);
-	put32(f + 0x30, dir0);
-	put32(f + 0x38, 4096);
-	put32(f + 0x3c, nmf ? mf0 : ENDOFCHAIN);
-	put32(f + 0x40, nmf);
-	put32(f + 0x44, ENDOFCHAIN);
-	memset(f + 0x4c, 0xff, 4 * 109);
-	for (uint32_t i = 0; i < nfat; i++)
-		put32(f + 0x4c + 4 * i, i);
-#undef FAT
-#undef AT
-	check_write_file(path, f, flen, 0600);
-	free(f);
+	header(w, &l);
+	check_write_file(path, l.f, l.flen, 0600);
+	free(l.f);
 }
 
 /* ---- the cases ---- */
