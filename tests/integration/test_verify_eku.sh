@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# An intermediate CA that carries extendedKeyUsage must allow codeSigning (or
-# anyExtendedKeyUsage), as Windows requires; one without the extension is
-# unrestricted. Each case is a PKI of its own, made here with openssl.
+# An intermediate CA (or the root) that carries extendedKeyUsage must allow
+# codeSigning (or anyExtendedKeyUsage), as Windows requires; one without the
+# extension is unrestricted. Each case is a PKI of its own, made here with
+# openssl.
 . "$(dirname -- "$0")/lib.sh"
 
 P=$T/pki
@@ -46,4 +47,16 @@ sg 0 verify --ca "$P/root.pem" "$T/codesign.exe" "$T/any.exe" "$T/none.exe"
 expect_in "$T/out" "valid    $T/codesign.exe: valid: signed by CN=Signer codesign,O=EKU Test"
 expect_in "$T/out" "valid    $T/any.exe: valid: signed by CN=Signer any,O=EKU Test"
 expect_in "$T/out" "valid    $T/none.exe: valid: signed by CN=Signer none,O=EKU Test"
+
+# The same rule for the root, whose extension Windows honours too.
+key "$P/root2.key"
+openssl req -x509 -new -key "$P/root2.key" -subj "/O=EKU Test/CN=EKU Test Root serverAuth" \
+	-days 30 -sha256 -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" -addext "extendedKeyUsage=serverAuth" \
+	-out "$P/root2.pem" 2>/dev/null
+issue leaf-root2 root2 "/O=EKU Test/CN=Signer root2" "$LEAF_EXT"
+/usr/bin/osslsigncode sign -certs "$P/leaf-root2.pem" -key "$P/leaf-root2.key" -h sha256 \
+	-in "$INST/hello-setup.exe" -out "$T/root2.exe" >/dev/null || fail "cannot sign root2"
+sg 3 verify --ca "$P/root2.pem" "$T/root2.exe"
+expect_in "$T/out" "signer chain does not allow code signing: CA certificate CN=EKU Test Root serverAuth,O=EKU Test has an extendedKeyUsage without codeSigning"
 done_ok
