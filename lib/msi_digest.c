@@ -217,6 +217,11 @@ static int mini_maps(struct msi *m)
 
 	m->mini_size = sg_cfb_entry_size(&m->c, root);
 	n = (m->mini_size + m->c.ssz - 1) / m->c.ssz;
+	if (n > m->c.nsectors)
+		return sg_format_bad(&m->s,
+				     "the mini stream claims %" PRIu64 " bytes, more sectors than "
+				     "the file has",
+				     m->mini_size);
 	if (n > 0 && (error = chain_list(m, le32(root + CFB_E_START), (uint32_t)n, &m->mini,
 					 "mini stream")) < 0)
 		return error;
