@@ -116,6 +116,33 @@ static int ignore_expiry(int ok, X509_STORE_CTX *ctx)
 	return ok || e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID;
 }
 
+/*
+ * Windows lets a CA certificate restrict what it vouches for: an
+ * extendedKeyUsage on an intermediate (or the root) must allow code signing
+ * or any usage; without the extension a CA is unrestricted. OpenSSL 3.0's
+ * chain check has no code-signing purpose, so the chain is walked here.
+ */
+static int check_chain_eku(X509_STORE_CTX *ctx)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	char subject[512];
+
+	for (int i = 1; i < sk_X509_num(chain); i++) {
+		X509 *ca = sk_X509_value(chain, i);
+		if (!(X509_get_extension_flags(ca) & EXFLAG_XKUSAGE) ||
+		    (X509_get_extended_key_usage(ca) & (XKU_CODE_SIGN | XKU_ANYEKU)))
+			continue;
+		if (subject_line(subject, sizeof(subject), ca) != SG_OK)
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		return sg_error_set(SG_ERR_VERIFY,
+				    "signer chain does not allow code signing: CA certificate %s "
+				    "has an extendedKeyUsage without codeSigning or "
+				    "anyExtendedKeyUsage",
+				    subject);
+	}
+	return SG_OK;
+}
+
 /* One verification pass: at `at` (0: now), with the CRLs of crl_file when given. */
 static int verify_pass(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
 		       const char *crl_file, time_t at, int skip_expiry)
@@ -139,6 +166,8 @@ static int verify_pass(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_fi
 		int e = X509_STORE_CTX_get_error(ctx);
 		error = sg_error_set(SG_ERR_VERIFY, "signer chain does not verify to %s: %s",
 				     ca_file, X509_verify_cert_error_string(e));
+	} else {
+		error = check_chain_eku(ctx);
 	}
 done:
 	X509_STORE_CTX_free(ctx);

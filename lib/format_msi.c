@@ -1,23 +1,10 @@
 /* MSI (OLE compound file) structure checks for sg_format_inspect(); see format_internal.h. */
 #include "signgate/error.h"
-#include "format_internal.h"
+#include "cfb_internal.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CFB_HEADER_SIZE  512
-#define CFB_HEADER_DIFAT 109
-#define CFB_MAX_SECTOR   4096
-#define CFB_MAXREGSECT   0xfffffffaU
-#define CFB_ENDOFCHAIN   0xfffffffeU
-#define CFB_FREESECT     0xffffffffU
-#define CFB_NOSTREAM     0xffffffffU
-#define CFB_DIRENT_SIZE  128
-#define CFB_MAX_ENTRIES  (1U << 17)
-#define CFB_TYPE_STORAGE 1
-#define CFB_TYPE_STREAM  2
-#define CFB_TYPE_ROOT    5
 
 /* {000C1084-0000-0000-C000-000000000046} as stored (first three fields little-endian) */
 static const unsigned char msi_clsid[16] = { 0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -29,34 +16,21 @@ static const unsigned char sig_stream_name[36] = {
 	'i',  0, 'g', 0, 'n', 0, 'a', 0, 't', 0, 'u', 0, 'r', 0, 'e', 0, 0,   0
 };
 
+/* "\x05MsiDigitalSignatureEx" likewise */
+static const unsigned char dse_stream_name[46] = { 0x05, 0, 'M', 0, 's', 0, 'i', 0, 'D', 0, 'i', 0,
+						   'g',  0, 'i', 0, 't', 0, 'a', 0, 'l', 0, 'S', 0,
+						   'i',  0, 'g', 0, 'n', 0, 'a', 0, 't', 0, 'u', 0,
+						   'r',  0, 'e', 0, 'E', 0, 'x', 0, 0,   0 };
+
 static const unsigned char root_entry_name[22] = { 'R', 0, 'o', 0, 'o', 0, 't', 0, ' ', 0, 'E', 0,
 						   'n', 0, 't', 0, 'r', 0, 'y', 0, 0,   0 };
 
-struct cfb {
-	const struct src *s;
-	unsigned shift; /* sector size is 1 << shift: 512 or 4096 */
-	uint32_t ssz;
-	uint32_t nsectors; /* whole sectors after the header sector */
-	int v3;            /* major version 3: stream sizes are 32-bit */
-	uint32_t nfat;     /* number of FAT sectors */
-	uint32_t hdr_difat[CFB_HEADER_DIFAT];
-	uint32_t *difat; /* DIFAT sector locations, in chain order */
-	uint32_t ndifat;
-	uint32_t first_difat;
-	uint32_t first_dir;
-	uint32_t *dir; /* directory sector locations, in chain order */
-	uint32_t ndir;
-	uint32_t cached; /* FAT sector held in cache, CFB_FREESECT if none */
-	unsigned char cache[CFB_MAX_SECTOR];
-};
-
-static uint64_t sector_off(const struct cfb *c, uint32_t n)
+uint64_t sg_cfb_sector_off(const struct cfb *c, uint32_t n)
 {
 	return ((uint64_t)n + 1) << c->shift;
 }
 
-/* Sector `n` as `what` needs it: a regular sector number, wholly inside the file. */
-static int sector_check(const struct cfb *c, uint32_t n, const char *what)
+int sg_cfb_sector_check(const struct cfb *c, uint32_t n, const char *what)
 {
 	if (n > CFB_MAXREGSECT)
 		return sg_format_bad(c->s, "bad %s sector number 0x%08x", what, n);
@@ -64,7 +38,7 @@ static int sector_check(const struct cfb *c, uint32_t n, const char *what)
 		return sg_format_bad(c->s,
 				     "truncated: %s sector %u (offset %" PRIu64
 				     ") is beyond the end of the file (%" PRIu64 " bytes)",
-				     what, n, sector_off(c, n), c->s->size);
+				     what, n, sg_cfb_sector_off(c, n), c->s->size);
 	return SG_OK;
 }
 
@@ -113,6 +87,8 @@ static int cfb_header(struct cfb *c)
 				     c->s->size, c->ssz);
 	c->nfat = le32(h + 0x2c);
 	c->first_dir = le32(h + 0x30);
+	c->first_minifat = le32(h + 0x3c);
+	c->nminifat = le32(h + 0x40);
 	c->first_difat = le32(h + 0x44);
 	c->ndifat = le32(h + 0x48);
 	for (int i = 0; i < CFB_HEADER_DIFAT; i++)
@@ -144,10 +120,11 @@ static int cfb_difat(struct cfb *c)
 	if (!c->difat)
 		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory for the DIFAT", c->s->name);
 	for (uint32_t i = 0; i < need; i++) {
-		if ((error = sector_check(c, cur, "DIFAT")) < 0)
+		if ((error = sg_cfb_sector_check(c, cur, "DIFAT")) < 0)
 			return error;
 		c->difat[i] = cur;
-		if ((error = sg_format_read_at(c->s, next, 4, sector_off(c, cur) + c->ssz - 4)) < 0)
+		if ((error = sg_format_read_at(c->s, next, 4,
+					       sg_cfb_sector_off(c, cur) + c->ssz - 4)) < 0)
 			return error;
 		cur = le32(next);
 	}
@@ -165,13 +142,13 @@ static int fat_loc(const struct cfb *c, uint32_t idx, uint32_t *loc)
 		*loc = c->hdr_difat[idx];
 	} else {
 		idx -= CFB_HEADER_DIFAT;
-		error = sg_format_read_at(c->s, b, 4,
-					  sector_off(c, c->difat[idx / per]) + 4 * (idx % per));
+		error = sg_format_read_at(
+			c->s, b, 4, sg_cfb_sector_off(c, c->difat[idx / per]) + 4 * (idx % per));
 		if (error < 0)
 			return error;
 		*loc = le32(b);
 	}
-	return sector_check(c, *loc, "FAT");
+	return sg_cfb_sector_check(c, *loc, "FAT");
 }
 
 static int fat_load(struct cfb *c, uint32_t loc)
@@ -181,7 +158,7 @@ static int fat_load(struct cfb *c, uint32_t loc)
 	if (c->cached == loc)
 		return SG_OK;
 	c->cached = CFB_FREESECT;
-	if ((error = sg_format_read_at(c->s, c->cache, c->ssz, sector_off(c, loc))) < 0)
+	if ((error = sg_format_read_at(c->s, c->cache, c->ssz, sg_cfb_sector_off(c, loc))) < 0)
 		return error;
 	c->cached = loc;
 	return SG_OK;
@@ -212,13 +189,13 @@ static int cfb_fat(struct cfb *c)
 						     "truncated: the FAT allocates sector %u "
 						     "(offset %" PRIu64 "), beyond the end of the "
 						     "file (%" PRIu64 " bytes)",
-						     n, sector_off(c, n), c->s->size);
+						     n, sg_cfb_sector_off(c, n), c->s->size);
 		}
 	}
 	return SG_OK;
 }
 
-static int fat_next(struct cfb *c, uint32_t n, uint32_t *next)
+int sg_cfb_fat_next(struct cfb *c, uint32_t n, uint32_t *next)
 {
 	uint32_t per = c->ssz / 4, loc;
 	int error;
@@ -263,11 +240,11 @@ static int cfb_dir_chain(struct cfb *c)
 		return sg_format_bad(c->s,
 				     "directory starts at sector 0, which osslsigncode refuses");
 	while (cur != CFB_ENDOFCHAIN) {
-		if ((error = sector_check(c, cur, "directory")) < 0)
+		if ((error = sg_cfb_sector_check(c, cur, "directory")) < 0)
 			return error;
 		if ((error = dir_push(c, cur, &cap)) < 0)
 			return error;
-		if ((error = fat_next(c, cur, &next)) < 0)
+		if ((error = sg_cfb_fat_next(c, cur, &next)) < 0)
 			return error;
 		if (next == 0 || (next > CFB_MAXREGSECT && next != CFB_ENDOFCHAIN))
 			return sg_format_bad(c->s, "directory chain: sector %u links to 0x%08x",
@@ -286,17 +263,16 @@ static int cfb_dir_chain(struct cfb *c)
 	return SG_OK;
 }
 
-static int dir_entry(const struct cfb *c, uint32_t id, unsigned char e[CFB_DIRENT_SIZE])
+int sg_cfb_entry(const struct cfb *c, uint32_t id, unsigned char e[CFB_DIRENT_SIZE])
 {
 	uint32_t per = c->ssz / CFB_DIRENT_SIZE;
 
 	return sg_format_read_at(c->s, e, CFB_DIRENT_SIZE,
-				 sector_off(c, c->dir[id / per]) +
+				 sg_cfb_sector_off(c, c->dir[id / per]) +
 					 (uint64_t)(id % per) * CFB_DIRENT_SIZE);
 }
 
-/* For messages: the UTF-16 name with anything outside printable ASCII as '?'. */
-static void entry_name(char out[33], const unsigned char *e)
+void sg_cfb_entry_name(char out[33], const unsigned char *e)
 {
 	uint16_t len = le16(e + 0x40) / 2;
 	int i;
@@ -309,7 +285,7 @@ static void entry_name(char out[33], const unsigned char *e)
 	out[i] = '\0';
 }
 
-static uint64_t entry_size(const struct cfb *c, const unsigned char *e)
+uint64_t sg_cfb_entry_size(const struct cfb *c, const unsigned char *e)
 {
 	/* version 3 writers may leave junk in the high half */
 	return c->v3 ? le32(e + 0x78) : le32(e + 0x78) | (uint64_t)le32(e + 0x7c) << 32;
@@ -317,23 +293,33 @@ static uint64_t entry_size(const struct cfb *c, const unsigned char *e)
 
 static int entry_check(const struct cfb *c, uint32_t id, const unsigned char *e, int root)
 {
-	uint16_t len = le16(e + 0x40);
-	uint8_t type = e[0x42];
+	uint16_t len = le16(e + CFB_E_NAME_LEN);
+	uint8_t type = e[CFB_E_TYPE];
 	char name[33];
 
 	if (len < 2 || len > 64 || len % 2 != 0 || le16(e + len - 2) != 0)
 		return sg_format_bad(c->s, "directory entry %u has a bad name length %u", id, len);
+	/* osslsigncode takes "\x05DigitalSignature\0x" for its signature stream */
+	for (uint16_t i = 0; i + 2 < len; i += 2)
+		if (le16(e + i) == 0)
+			return sg_format_bad(c->s, "directory entry %u has a NUL inside its name",
+					     id);
 	if (root ? type != CFB_TYPE_ROOT : type != CFB_TYPE_STORAGE && type != CFB_TYPE_STREAM)
 		return sg_format_bad(c->s, "directory entry %u has type %u, not %s", id, type,
 				     root ? "5 (root storage)" : "1 or 2 (storage or stream)");
-	entry_name(name, e);
+	sg_cfb_entry_name(name, e);
 	/* osslsigncode refuses a stream it could not hold in memory with the file */
-	if (entry_size(c, e) >= c->s->size)
+	if (sg_cfb_entry_size(c, e) >= c->s->size)
 		return sg_format_bad(c->s,
 				     "stream \"%s\" (entry %u) claims %" PRIu64
 				     " bytes, more than the file holds",
-				     name, id, entry_size(c, e));
+				     name, id, sg_cfb_entry_size(c, e));
 	return SG_OK;
+}
+
+int sg_cfb_entry_check(const struct cfb *c, uint32_t id, const unsigned char *e)
+{
+	return entry_check(c, id, e, 0);
 }
 
 static int cfb_root(struct cfb *c, uint32_t *child)
@@ -342,7 +328,7 @@ static int cfb_root(struct cfb *c, uint32_t *child)
 	const unsigned char *id;
 	int error;
 
-	if ((error = dir_entry(c, 0, e)) < 0)
+	if ((error = sg_cfb_entry(c, 0, e)) < 0)
 		return error;
 	if ((error = entry_check(c, 0, e, 1)) < 0)
 		return error;
@@ -359,7 +345,10 @@ static int cfb_root(struct cfb *c, uint32_t *child)
 	if (memcmp(e + 0x64, "\0\0\0\0\0\0\0\0", 8) != 0)
 		return sg_format_bad(c->s,
 				     "root directory entry has a creation time (must be zero)");
-	*child = le32(e + 0x4c);
+	/* siblings of the root would be entries no digest covers */
+	if (le32(e + CFB_E_LEFT) != CFB_NOSTREAM || le32(e + CFB_E_RIGHT) != CFB_NOSTREAM)
+		return sg_format_bad(c->s, "root directory entry has siblings");
+	*child = le32(e + CFB_E_CHILD);
 	return SG_OK;
 }
 
@@ -393,15 +382,18 @@ static int walk_entry(struct cfb *c, struct walk *w, uint32_t item, sg_format_in
 	unsigned char e[CFB_DIRENT_SIZE];
 	int error;
 
-	if ((error = dir_entry(c, id, e)) < 0)
+	if ((error = sg_cfb_entry(c, id, e)) < 0)
 		return error;
 	if ((error = entry_check(c, id, e, 0)) < 0)
 		return error;
 	if (in_root && e[0x42] == CFB_TYPE_STREAM && le16(e + 0x40) == sizeof(sig_stream_name) &&
 	    memcmp(e, sig_stream_name, sizeof(sig_stream_name)) == 0) {
 		out->has_signature = 1;
-		out->sig_size = entry_size(c, e);
+		out->sig_size = sg_cfb_entry_size(c, e);
 	}
+	if (in_root && e[0x42] == CFB_TYPE_STREAM && le16(e + 0x40) == sizeof(dse_stream_name) &&
+	    memcmp(e, dse_stream_name, sizeof(dse_stream_name)) == 0)
+		out->msi_dse = 1;
 	if ((error = walk_push(c, w, id, le32(e + 0x44), in_root)) < 0)
 		return error;
 	if ((error = walk_push(c, w, id, le32(e + 0x48), in_root)) < 0)
@@ -418,7 +410,7 @@ static int cfb_tree(struct cfb *c, uint32_t root_child, sg_format_info *out)
 	struct walk w = { 0 };
 	int error;
 
-	w.nent = c->ndir * (c->ssz / CFB_DIRENT_SIZE);
+	w.nent = sg_cfb_nentries(c);
 	w.stack = calloc(w.nent, sizeof(*w.stack));
 	w.seen = calloc(w.nent / 8 + 1, 1);
 	if (!w.stack || !w.seen) {
@@ -439,11 +431,14 @@ done:
 	return error;
 }
 
-static int cfb_parse(struct cfb *c, sg_format_info *out)
+int sg_cfb_open(struct cfb *c, const struct src *s, uint32_t *root_child)
 {
-	uint32_t root_child = CFB_NOSTREAM;
 	int error;
 
+	memset(c, 0, sizeof(*c));
+	c->s = s;
+	c->cached = CFB_FREESECT;
+	*root_child = CFB_NOSTREAM;
 	if ((error = cfb_header(c)) < 0)
 		return error;
 	if ((error = cfb_difat(c)) < 0)
@@ -452,13 +447,25 @@ static int cfb_parse(struct cfb *c, sg_format_info *out)
 		return error;
 	if ((error = cfb_dir_chain(c)) < 0)
 		return error;
-	if ((error = cfb_root(c, &root_child)) < 0)
-		return error;
-	return cfb_tree(c, root_child, out);
+	return cfb_root(c, root_child);
+}
+
+void sg_cfb_close(struct cfb *c)
+{
+	free(c->difat);
+	free(c->dir);
+	c->difat = NULL;
+	c->dir = NULL;
+}
+
+uint32_t sg_cfb_nentries(const struct cfb *c)
+{
+	return c->ndir * (c->ssz / CFB_DIRENT_SIZE);
 }
 
 int sg_format_inspect_msi(const struct src *s, sg_format_info *out)
 {
+	uint32_t root_child;
 	struct cfb *c;
 	int error;
 
@@ -466,13 +473,12 @@ int sg_format_inspect_msi(const struct src *s, sg_format_info *out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", s->name);
-	c->s = s;
-	c->cached = CFB_FREESECT;
-	error = cfb_parse(c, out);
+	error = sg_cfb_open(c, s, &root_child);
+	if (error == SG_OK)
+		error = cfb_tree(c, root_child, out);
 	if (error == SG_OK)
 		out->kind = SG_FORMAT_MSI;
-	free(c->difat);
-	free(c->dir);
+	sg_cfb_close(c);
 	free(c);
 	return error;
 }

@@ -198,6 +198,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
 	req.description = a->description ? a->description : desc;
 	req.url = a->url ? a->url : a->source;
 	req.nest = o->format.has_signature && a->existing == SG_EXISTING_NEST;
+	/* the vendor's signature signs the pre-hash too: osslsigncode must keep it */
+	req.add_msi_dse = req.nest && o->format.msi_dse;
 	error = sg_signer_sign(&o->sign, ctx->cfg, ctx->secret, &req);
 	/* From the signer, SG_ERR_CRYPTO means the key, its password or PIN was refused. */
 	o->key_refused = error == SG_ERR_CRYPTO;

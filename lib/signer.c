@@ -186,6 +186,8 @@ static void build_argv(argv_builder *b, const sg_config *cfg, const sg_sign_requ
 	}
 	if (req->nest)
 		arg(b, "-nest");
+	if (req->add_msi_dse)
+		arg(b, "-add-msi-dse");
 	arg(b, "-in");
 	arg(b, req->input);
 	arg(b, "-out");

@@ -5,6 +5,7 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
+#include "signgate/msi_digest.h"
 #include "signgate/pe_digest.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
@@ -82,8 +83,9 @@ static int find_line(char *line, size_t len, const char *start, const char *end,
 /*
  * Every "Current X: value" line of the block needs a "Calculated X: value"
  * line with the same value (PE: message digest; MSI: DigitalSignature and
- * MsiDigitalSignatureEx). Returns the number of pairs, or -1 on a mismatch
- * with the pair described in `why`.
+ * MsiDigitalSignatureEx). `first_calc` gets the first calculated value that
+ * is a file digest (not MsiDigitalSignatureEx's pre-hash). Returns the
+ * number of pairs, or -1 on a mismatch with the pair described in `why`.
  */
 static int compare_digests(char *why, size_t len, const char *b, const char *e,
 			   char first_calc[160])
@@ -112,8 +114,10 @@ static int compare_digests(char *why, size_t len, const char *b, const char *e,
 				 calc_key, calc, cur);
 			return -1;
 		}
-		if (pairs++ == 0)
+		/* MsiDigitalSignatureEx's pre-hash is not the file's digest, only part of it */
+		if (!first_calc[0] && strcmp(key, "Current MsiDigitalSignatureEx") != 0)
 			snprintf(first_calc, 160, "%s", calc);
+		pairs++;
 	}
 	if (pairs == 0)
 		snprintf(why, len, "osslsigncode reported no digests to compare");
@@ -124,8 +128,10 @@ static int compare_digests(char *why, size_t len, const char *b, const char *e,
  * osslsigncode's report for the one signature checked (-index). Its exit
  * status must be 0: with -index it speaks for that signature alone. The text
  * is only read for the digests it computed from the file, and the first
- * calculated digest must be the one the signature signs; text after it can
- * come from the signature itself and is not trusted.
+ * calculated file digest (PE: message digest; MSI: DigitalSignature, which
+ * follows the MsiDigitalSignatureEx pre-hash) must be the one the signature
+ * signs; text after the digests can come from the signature itself and is
+ * not trusted.
  */
 static int check_report(sg_verify_result *out, const char *name, const sg_proc_result *r,
 			const char *signed_digest)
@@ -282,6 +288,42 @@ out:
 	return error ? error : done;
 }
 
+/*
+ * signgate's own digest of a signed MSI, upper-case hex, into `own` (left
+ * empty for anything else). A structure it cannot hash, or an
+ * MsiDigitalSignatureEx that is not the pre-hash of the file's metadata, is
+ * a verdict on the file (SG_ERR_VERIFY), not an operational error.
+ */
+static int msi_own_digest(sg_verify_result *out, const char *path, const char *name,
+			  char own[2 * SG_PE_DIGEST_LEN + 1])
+{
+	sg_msi_digest_result r;
+	sg_format_info info;
+	const char *why;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error = SG_OK;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	if (sg_format_inspect(&info, fd, name) != SG_OK || info.kind != SG_FORMAT_MSI ||
+	    !info.has_signature) {
+		sg_error_clear(); /* not a signed MSI: nothing of signgate's own to compute */
+		goto out;
+	}
+	error = sg_msi_digest(&r, fd, NID_sha256, SG_MSI_DSE_AS_FILE, name);
+	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT) {
+		why = sg_error_last();
+		if (strncmp(why, name, strlen(name)) == 0 &&
+		    strncmp(why + strlen(name), ": ", 2) == 0)
+			why += strlen(name) + 2;
+		error = fail(out, name, "the file's MSI digest cannot be established: %s", why);
+	} else if (error == SG_OK) {
+		sg_hex_encode_upper(own, r.md, r.md_len);
+	}
+out:
+	close(fd);
+	return error;
+}
+
 /* Fail early, and as a configuration problem, when a trust file is unusable. */
 static int check_trust_file(const char *file, const char *what)
 {
@@ -347,20 +389,23 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = sg_workdir_create(&dir);
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (!error && (error = extract_pe_signature(path, sig, name,
-						    opts->file_digest ? NULL : own)) == 0)
+	if (!error &&
+	    (error = extract_pe_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0)
 		error = extract_signature(opts->osslsigncode, path, sig, out, name);
 	else if (error == 1)
 		error = SG_OK;
+	if (!error && !opts->file_digest && !own[0])
+		error = msi_own_digest(out, path, name, own);
 	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
 	if (!error) {
 		copy_result(out, a);
 		if (opts->file_digest && strcmp(opts->file_digest, a->file_digest) != 0)
-			error = fail(out, name,
-				     "signature %d does not sign the approved bytes: their digest is "
-				     "%s, the signature signs %s",
-				     out->index, opts->file_digest, a->file_digest);
+			error = fail(
+				out, name,
+				"signature %d does not sign the approved bytes: their digest is "
+				"%s, the signature signs %s",
+				out->index, opts->file_digest, a->file_digest);
 		else if (!opts->file_digest && own[0])
 			error = check_digest(out, name, own, a->file_digest);
 	}

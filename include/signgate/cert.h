@@ -31,9 +31,11 @@ int sg_cert_check_codesign(X509 *cert, const char *what);
 
 /*
  * Build and verify the chain of `leaf` to the roots in `ca_file`, using
- * `untrusted` (may be NULL) as intermediates, at time `at` (0: now). Returns
- * SG_OK or SG_ERR_VERIFY naming the reason; SG_ERR_IO when ca_file cannot be
- * read.
+ * `untrusted` (may be NULL) as intermediates, at time `at` (0: now). As
+ * Windows does, a CA certificate of the chain (intermediate or root) that
+ * carries extendedKeyUsage must allow codeSigning or anyExtendedKeyUsage;
+ * one without the extension is unrestricted. Returns SG_OK or SG_ERR_VERIFY
+ * naming the reason; SG_ERR_IO when ca_file cannot be read.
  */
 int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
 			 const char *crl_file, time_t at);

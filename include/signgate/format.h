@@ -25,6 +25,7 @@ typedef struct sg_format_info {
 	uint64_t size;       /* file size in bytes */
 	uint64_t sig_offset; /* PE: file offset of the attribute certificate table */
 	uint64_t sig_size;   /* PE: its size; MSI: size of \x05DigitalSignature */
+	int msi_dse;         /* MSI: the root holds a \x05MsiDigitalSignatureEx stream */
 	/* PE: file offsets of the CheckSum field (4 bytes) and of the certificate
 	 * table's data directory entry (8 bytes), which the Authenticode digest skips */
 	uint64_t pe_checksum_offset;

@@ -43,6 +43,7 @@ typedef struct sg_sign_request {
 	const char *description; /* Authenticode program name (-n) */
 	const char *url;         /* Authenticode URL (-i); may be NULL */
 	int nest;                /* append as a nested signature instead of replacing */
+	int add_msi_dse; /* MSI: write MsiDigitalSignatureEx (nesting onto a file with it) */
 } sg_sign_request;
 
 typedef struct sg_sign_result {

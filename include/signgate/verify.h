@@ -11,10 +11,14 @@
  *     the SpcIndirectDataContent, an RFC 3161 token when present (imprint,
  *     signature, TSA chain), the leaf's chain at the timestamp time (or now),
  *     its code-signing usage, and the pin when one is given;
- *  2. osslsigncode verify -index N must exit 0, and the first digest it
- *     calculated from the file must be the one the signature signs;
- *  3. for a PE, signgate computes the file's Authenticode digest itself
- *     (lib/pe_digest.c), and it must be the one the signature signs.
+ *  2. osslsigncode verify -index N must exit 0, and the first file digest
+ *     it calculated from the file (for an MSI: its DigitalSignature line, not
+ *     the MsiDigitalSignatureEx pre-hash) must be the one the signature signs;
+ *  3. signgate computes the file's Authenticode digest itself (a PE:
+ *     lib/pe_digest.c; an MSI: lib/msi_digest.c, with the pre-hash first
+ *     when the file carries MsiDigitalSignatureEx, which must hold the
+ *     pre-hash of the file's metadata), and it must be the one the signature
+ *     signs.
  * When signing a PE, the caller has already computed that digest from the
  * bytes it signed and compared the output with them (opts.file_digest):
  * then 3 stands in for 2, whose digest comes from the same program that
