@@ -600,6 +600,8 @@ static json_t *approval_json(const sg_outcome *o)
 		set(ap, "policy_file_sha256", text(o->policy_file_sha256));
 	if (a->accept_unsigned)
 		set(ap, "accept_unsigned", text(a->accept_unsigned));
+	if (a->not_in_catalog)
+		set(ap, "not_in_catalog", text(a->not_in_catalog));
 	if (o->cosigned)
 		set(ap, "cosigned_by",
 		    json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", o->cosigner.name, "subject",

@@ -45,6 +45,7 @@ static const char approve_help[] =
 	"           [--sha256 HEX] [--sha512 HEX] [--keyring FILE] [--source URL]\n"
 	"           [--expires YYYY-MM-DD] [--id ID] [--file NAME]\n"
 	"           [--existing-signature refuse|replace|nest] [--accept-unsigned REASON]\n"
+	"           [--not-in-catalog REASON]\n"
 	"           [--description TEXT] [--json] INSTALLER\n"
 	"\n"
 	"Compute the installer's digests, check them against the vendor's values, and\n"
@@ -75,6 +76,8 @@ static const char approve_help[] =
 	"  --existing-signature   refuse (default), replace or nest\n"
 	"  --accept-unsigned WHY  sign an unsigned file of a product the catalog lists\n"
 	"                         as vendor-signed; WHY names the reason and the ticket\n"
+	"  --not-in-catalog WHY   approve a product the (non-empty) catalog does not\n"
+	"                         list; without it such an approval is refused\n"
 	"  --description TEXT     what Windows shows as the program name\n"
 	"\n"
 	"The approver is taken from the environment, never from a flag: the variable\n"
@@ -89,6 +92,7 @@ typedef struct approve_opts {
 	const char *policy, *config, *product, *vendor, *version, *ticket;
 	const char *manifest, *manifest_sig, *installer_sig, *keyring;
 	const char *sha256, *sha512, *source, *expires, *id, *file, *existing, *accept_unsigned;
+	const char *not_in_catalog;
 	const char *description, *installer, *openpgp_key;
 	int json;
 } approve_opts;
@@ -143,6 +147,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "existing-signature", required_argument, NULL, 'x' },
 		{ "accept-unsigned", required_argument, NULL, 'a' },
+		{ "not-in-catalog", required_argument, NULL, 'N' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -172,6 +177,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		case 'f': o->file = optarg; break;
 		case 'x': o->existing = optarg; break;
 		case 'a': o->accept_unsigned = optarg; break;
+		case 'N': o->not_in_catalog = optarg; break;
 		case 'd': o->description = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'h': fputs(approve_help, stdout); return -1;
@@ -188,6 +194,9 @@ static int parse(approve_opts *o, int argc, char **argv)
 		return cli_usage_error("policy approve",
 				       "give the vendor's values: --manifest FILE, --sha256 HEX "
 				       "or --sha512 HEX");
+	if (!sg_policy_product_valid(o->product))
+		return cli_usage_error("policy approve",
+				       "--product must be printable ASCII (a look-alike name?)");
 	if (o->manifest_sig && !o->manifest)
 		return cli_usage_error("policy approve", "--manifest-sig goes with --manifest");
 	if (o->existing && strcmp(o->existing, "refuse") && strcmp(o->existing, "replace") &&
@@ -548,6 +557,8 @@ static json_t *approval_json(const approve_state *st)
 		json_object_set_new(a, "existing_signature", json_string(o->existing));
 	if (o->accept_unsigned)
 		json_object_set_new(a, "accept_unsigned", json_string(o->accept_unsigned));
+	if (o->not_in_catalog)
+		json_object_set_new(a, "not_in_catalog", json_string(o->not_in_catalog));
 	if (o->description)
 		json_object_set_new(a, "description", json_string(o->description));
 	json_object_set_new(a, "provenance", prov);
@@ -580,6 +591,12 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 				     "download? Check it; to approve it anyway, give "
 				     "--accept-unsigned with the reason and ticket",
 				     st->name, pr->product, pr->origin);
+	if (!error && !pr && p->n_products > 0 && !st->o->not_in_catalog)
+		error = sg_error_set(SG_ERR_DENIED,
+				     "product \"%s\" is not in the policy's catalog, so signing "
+				     "would deny it: add it to the catalog, or give --not-in-catalog "
+				     "with the reason and ticket",
+				     st->o->product);
 	sg_policy_free(p);
 	return error;
 }

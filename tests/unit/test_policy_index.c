@@ -30,7 +30,7 @@ static char tmpdir[] = "/tmp/test_policy_index.XXXXXX";
  * keys collide and a lookup finds more than it needs: decisions must not
  * change. Index 10 is a digest no policy names.
  */
-#define N_DIGESTS 11
+#define N_DIGESTS 13
 static char s256[N_DIGESTS][65], s512[N_DIGESTS][129];
 
 static void make_digests(void)
@@ -43,8 +43,8 @@ static void make_digests(void)
 				s256[n][i] = c;
 			s512[n][i] = c;
 		}
-		s256[n][16] = "0123456789a"[n]; /* distinct past the shared key */
-		s512[n][16] = "0123456789a"[n];
+		s256[n][16] = "0123456789abc"[n]; /* distinct past the shared key */
+		s512[n][16] = "0123456789abc"[n];
 	}
 }
 
@@ -136,8 +136,13 @@ static void make_policy_text(void)
 			   approval("d3", "Plain", 0, 3, ", \"file\": \"zero.exe\"") },
 			 { revocation(8, -1, "revoked again") },
 			 NULL };
+	/* Product names as the catalog compares them: a look-alike spacing, and one it lacks. */
 	files[4] = (pfile){ "e.json",
-			    { approval("e1", "Signed", 6, -1, ", \"expires\": \"2027-06-30\"") },
+			    { approval("e1", "Signed", 6, -1, ", \"expires\": \"2027-06-30\""),
+			      approval("e2", "  signed ", 11, -1, ""),
+			      approval("e3", "Unlisted", 12, -1, ""),
+			      approval("e4", "unlisted", 12, -1,
+				       ", \"not_in_catalog\": \"in-house tool (CHG-8)\"") },
 			    { NULL },
 			    NULL };
 }
