@@ -378,6 +378,15 @@ static int build(sg_audit_signings *m)
 	return error;
 }
 
+/* Drop what a failed build found. */
+static void forget(sg_audit_signings *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		signing_clear(&m->v[i]);
+	m->n = 0;
+	m->gap[0] = '\0';
+}
+
 int sg_audit_signings_find(sg_audit_signings *m, const char *output_sha256,
 			   const sg_audit_signing **out, char *gap, size_t gap_size)
 {
@@ -388,6 +397,11 @@ int sg_audit_signings_find(sg_audit_signings *m, const char *output_sha256,
 	pthread_mutex_lock(&m->mu);
 	if (!m->built) {
 		m->error = build(m);
+		/* A rotation between listing the files and reading them breaks a link: once more. */
+		if (m->error == SG_ERR_TAMPER) {
+			forget(m);
+			m->error = build(m);
+		}
 		if (m->error)
 			snprintf(m->message, sizeof(m->message), "%s", sg_error_last());
 		m->built = 1;

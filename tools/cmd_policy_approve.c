@@ -593,10 +593,10 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 				     st->name, pr->product, pr->origin);
 	if (!error && !pr && p->n_products > 0 && !st->o->not_in_catalog)
 		error = sg_error_set(SG_ERR_DENIED,
-				     "product \"%s\" is not in the policy's catalog, so signing "
+				     "%s: product \"%s\" is not in the policy's catalog, so signing "
 				     "would deny it: add it to the catalog, or give --not-in-catalog "
 				     "with the reason and ticket",
-				     st->o->product);
+				     st->name, st->o->product);
 	sg_policy_free(p);
 	return error;
 }
