@@ -338,6 +338,8 @@ static int cmp_signing(const void *a, const void *b)
 /* Sort by output; the newest of each output notes whether an older one names other bytes. */
 static void index_signings(sg_audit_signings *m)
 {
+	if (m->n == 0) /* qsort() of NULL, even of 0 elements, is undefined */
+		return;
 	qsort(m->v, m->n, sizeof(*m->v), cmp_signing);
 	for (size_t i = 1; i < m->n; i++)
 		if (strcmp(m->v[i - 1].output_sha256, m->v[i].output_sha256) == 0)
