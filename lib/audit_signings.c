@@ -399,7 +399,8 @@ int sg_audit_signings_find(sg_audit_signings *m, const char *output_sha256,
 	pthread_mutex_lock(&m->mu);
 	if (!m->built) {
 		m->error = build(m);
-		/* A rotation between listing the files and reading them breaks a link: once more. */
+		/* A rotation between listing the files and reading them breaks a link: once more.
+		 */
 		if (m->error == SG_ERR_TAMPER) {
 			forget(m);
 			m->error = build(m);
