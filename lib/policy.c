@@ -564,7 +564,8 @@ static int check_duplicates(const sg_policy *p)
  */
 static int agree(const sg_approval *a, const sg_approval *b)
 {
-	return sg_policy_product_same(a->product, b->product) && strcmp(a->version, b->version) == 0 &&
+	return sg_policy_product_same(a->product, b->product) &&
+	       strcmp(a->version, b->version) == 0 &&
 	       (!a->file || !b->file || strcmp(a->file, b->file) == 0) &&
 	       a->existing == b->existing;
 }
@@ -738,10 +739,10 @@ int sg_policy_load_one(sg_policy **out, const char *file)
 
 void sg_policy_approval_clear(sg_approval *a)
 {
-	char *fields[] = { a->id,          a->product, a->vendor,      a->version,
-			   a->file,        a->sha256,  a->sha512,      a->source,
-			   a->approved_by, a->ticket,  a->approved_at, a->expires,
-			   a->description, a->url,     a->origin,      a->accept_unsigned,
+	char *fields[] = { a->id,          a->product,       a->vendor,      a->version,
+			   a->file,        a->sha256,        a->sha512,      a->source,
+			   a->approved_by, a->ticket,        a->approved_at, a->expires,
+			   a->description, a->url,           a->origin,      a->accept_unsigned,
 			   a->provenance,  a->not_in_catalog };
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -848,7 +849,8 @@ size_t sg_policy_lint(const sg_policy *p, time_t now, int soon_days, sg_policy_f
 				"(approvals made with `signgate policy approve` have it)");
 		if (!pr && p->n_products > 0 && a->not_in_catalog)
 			finding(out, max, &n, 0, a,
-				"product \"%s\" is not in the catalog; signed anyway because: \"%s\"",
+				"product \"%s\" is not in the catalog; signed anyway because: "
+				"\"%s\"",
 				a->product, a->not_in_catalog);
 		else if (!pr && p->n_products > 0)
 			finding(out, max, &n, 0, a,

@@ -592,11 +592,12 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 				     "--accept-unsigned with the reason and ticket",
 				     st->name, pr->product, pr->origin);
 	if (!error && !pr && p->n_products > 0 && !st->o->not_in_catalog)
-		error = sg_error_set(SG_ERR_DENIED,
-				     "%s: product \"%s\" is not in the policy's catalog, so signing "
-				     "would deny it: add it to the catalog, or give --not-in-catalog "
-				     "with the reason and ticket",
-				     st->name, st->o->product);
+		error = sg_error_set(
+			SG_ERR_DENIED,
+			"%s: product \"%s\" is not in the policy's catalog, so signing "
+			"would deny it: add it to the catalog, or give --not-in-catalog "
+			"with the reason and ticket",
+			st->name, st->o->product);
 	sg_policy_free(p);
 	return error;
 }

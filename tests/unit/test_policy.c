@@ -759,8 +759,9 @@ static void test_product_names(void)
 	snprintf(text, sizeof(text), "{%s, \"approvals\": [%s]}", catalog,
 		 product_approval("dash", "Win\\u2011Merge", 1, ""));
 	put_file("names.json", text);
-	expect_load_error(at("names.json"), "names.json: approval #1 (dash): \"product\" must be "
-					    "printable ASCII: byte 0xe2 at offset 3",
+	expect_load_error(at("names.json"),
+			  "names.json: approval #1 (dash): \"product\" must be "
+			  "printable ASCII: byte 0xe2 at offset 3",
 			  NULL);
 	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
 		 product_approval("zw", "WinMerge\\u200b", 1, ""));
