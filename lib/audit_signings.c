@@ -219,10 +219,15 @@ static int add_signing(sg_audit_signings *m, const json_t *rec)
 	memset(s, 0, sizeof(*s));
 	memcpy(s->output_sha256, o256, sizeof(s->output_sha256));
 	memcpy(s->input_sha256, i256, sizeof(s->input_sha256));
-	s->input_sha512 = lower_hex(i512, 2 * SG_SHA512_LEN) ? strdup(i512) : NULL;
+	s->input_sha512 = dup_or_null(lower_hex(i512, 2 * SG_SHA512_LEN) ? i512 : NULL);
 	s->input_name = dup_or_null(json_string_value(json_object_get(in, "name")));
 	s->approval_id = dup_or_null(
 		json_string_value(json_object_get(json_object_get(rec, "approval"), "id")));
+	if ((lower_hex(i512, 2 * SG_SHA512_LEN) && !s->input_sha512) ||
+	    (json_is_string(json_object_get(in, "name")) && !s->input_name) ||
+	    (json_is_string(json_object_get(json_object_get(rec, "approval"), "id")) &&
+	     !s->approval_id))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	s->signed_before = json_is_true(json_object_get(in, "signed_before"));
 	s->seq = (long long)json_integer_value(json_object_get(rec, "seq"));
 	snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(rec, "id")));
