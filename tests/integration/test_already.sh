@@ -96,6 +96,17 @@ sg 0 audit rotate --config "$CFG"
 sg 0 sign --config "$CFG" --out-dir "$T/again" "$out"
 expect_in "$T/out" "skipped  "
 expect_in "$T/out" "audit record seq 1 of "
+# One pass per run, not per input: with three inputs already ours on two workers, the
+# archive is opened twice (its first record, then the pass), as for one input.
+if command -v strace >/dev/null && strace -f -qq -e trace=none true 2>/dev/null; then
+	mkdir -p "$T/many"
+	for i in 1 2 3; do cp "$out" "$T/many/copy$i.exe"; done
+	strace -f -qq -e trace=openat -o "$T/strace.txt" "$SG_BIN" sign --config "$CFG" \
+		--out-dir "$T/again" -j 2 "$T/many/copy1.exe" "$T/many/copy2.exe" "$T/many/copy3.exe" \
+		>"$T/out" 2>"$T/err" || fail "three copies: $(cat "$T/out")"
+	expect_same "$(grep -c '^skipped  ' "$T/out")" 3
+	expect_same "$(grep -c "audit\.jsonl\.[0-9]\{8\}T[0-9]\{6\}Z\"" "$T/strace.txt")" 2
+fi
 # ... and without the archive, nobody can show where the file came from: denied.
 archive=$(ls "$T/env/audit/" | grep -E '^audit\.jsonl\.[0-9]{8}T' | head -n 1)
 mv "$T/env/audit/$archive" "$T/$archive"
