@@ -7,6 +7,7 @@
  * load (or, during a run, deny) instead of deciding from a stale index.
  */
 #include "policy_index_format.h"
+#include "policy_internal.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
 
@@ -617,6 +618,13 @@ static idx_object *index_objects(unsigned char *raw, const idx_header *h)
 	return (idx_object *)(raw + sizeof(idx_header) + h->n_files * sizeof(idx_file));
 }
 
+/* An index made by a signgate with the rules before this one's (version 1: no product rules). */
+static void older_rules(unsigned char *raw, idx_header *h)
+{
+	h->rules = SG_POLICY_RULES_VERSION - 1;
+	memcpy(raw, h, sizeof(*h));
+}
+
 static void object_out_of_range(unsigned char *raw, idx_header *h)
 {
 	idx_object *o = index_objects(raw, h);
@@ -654,6 +662,9 @@ static void test_crafted(void)
 	sg_decision d;
 	sg_policy *p;
 
+	rewrite_index(at("crafted/.signgate/index"), older_rules);
+	expect_stale(at("crafted"), "it was made with other policy rules (rules version 1, not 2)");
+	index_ok(at("crafted"));
 	rewrite_index(at("crafted/.signgate/index"), object_out_of_range);
 	expect_stale(at("crafted"), "an object out of range");
 	index_ok(at("crafted"));
