@@ -1,5 +1,6 @@
 /* One input through check / sign / verify; see include/signgate/pipeline.h. */
 #include "signgate/pipeline.h"
+#include "pipeline_internal.h"
 #include "signgate/error.h"
 #include "signgate/pe_digest.h"
 #include "signgate/util.h"
@@ -120,12 +121,9 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 	return SG_OK;
 }
 
-static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
+int sg_pipeline_decide(sg_outcome *o, const sg_context *ctx, const sg_policy_input *in)
 {
-	sg_policy_input in = { sg_path_base(job->input), o->input.sha256_hex, o->input.sha512_hex,
-			       o->format.has_signature };
-
-	sg_policy_decide(&o->decision_detail, ctx->policy, &in, time(NULL));
+	sg_policy_decide(&o->decision_detail, ctx->policy, in, time(NULL));
 	o->decided = 1;
 	/* The exact approval file: what a reviewer compares with version control. */
 	if (o->decision_detail.approval)
@@ -148,6 +146,14 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	return ctx->policy->require_cosign || (ctx->cfg && ctx->cfg->require_cosign)
 		       ? check_cosign(o, ctx)
 		       : SG_OK;
+}
+
+static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
+{
+	sg_policy_input in = { sg_path_base(job->input), o->input.sha256_hex, o->input.sha512_hex,
+			       o->format.has_signature };
+
+	return sg_pipeline_decide(o, ctx, &in);
 }
 
 /*
@@ -472,7 +478,9 @@ static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 /*
  * A re-run must not sign twice: an input that already carries our valid
  * signature (the pinned leaf, as the primary or the last nested one) is
- * skipped. Returns 1 when it does; any failure to verify just means "not ours".
+ * not signed again; whether it is skipped or denied is judged from the
+ * input its signing record names (lib/pipeline_signed.c). Returns 1 when
+ * the input is ours; any failure to verify just means "not ours".
  */
 static int already_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
 {
@@ -487,14 +495,7 @@ static int already_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 		if (sg_verify_file(&o->verify, &opts, copy, sg_path_base(job->input)) != SG_OK)
 			continue;
 		o->verified = 1;
-		o->status = SG_OK;
-		o->decision = "skipped";
-		snprintf(o->message, sizeof(o->message),
-			 "already signed: it carries our valid signature (signer SHA-1 %s%s%s); "
-			 "not signed again",
-			 o->verify.signer.sha1_thumbprint,
-			 o->verify.timestamped ? ", timestamp " : ", no timestamp",
-			 o->verify.timestamped ? o->verify.timestamp : "");
+		sg_pipeline_judge_ours(o, ctx, job);
 		return 1;
 	}
 	memset(&o->verify, 0, sizeof(o->verify));
@@ -633,6 +634,8 @@ static json_t *approval_json(const sg_outcome *o)
 		set(ap, "policy_file_sha256", text(o->policy_file_sha256));
 	if (a->accept_unsigned)
 		set(ap, "accept_unsigned", text(a->accept_unsigned));
+	if (a->not_in_catalog)
+		set(ap, "not_in_catalog", text(a->not_in_catalog));
 	if (o->cosigned) {
 		set(ap, "approved_by_cert", cosigner_json(&o->approver));
 		set(ap, "cosigned_by", cosigner_json(&o->cosigner));
@@ -708,6 +711,9 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 	if (o->status == SG_ERR_FORMAT || o->status == SG_ERR_VERIFY ||
 	    (job->action == SG_ACTION_VERIFY && o->status == SG_OK))
 		json_array_append_new(reasons, text(o->message));
+	/* A skipped input says why, as a denial does. */
+	if (json_array_size(reasons) == 0 && o->decision && strcmp(o->decision, "skipped") == 0)
+		json_array_append_new(reasons, text(o->message));
 	set(rec, "reasons", reasons);
 	if (is_operational(o->status))
 		set(rec, "error", text(o->message));
@@ -719,5 +725,7 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		set(rec, "signature", signature_json(o));
 	if (o->cancels[0])
 		set(rec, "cancels", text(o->cancels));
+	if (o->traced)
+		set(rec, "signed_from", sg_pipeline_origin_json(o));
 	return rec;
 }

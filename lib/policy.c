@@ -35,6 +35,7 @@ static const char *const approval_keys[] = { "id",
 					     "description",
 					     "url",
 					     "accept_unsigned",
+					     "not_in_catalog",
 					     "provenance",
 					     "comment",
 					     NULL };
@@ -136,6 +137,28 @@ static int get_str(char **out, const json_t *obj, const char *key, int required,
 	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
+/* A product name: one clean line, and printable ASCII so that no look-alike passes. */
+static int get_product(char **out, const json_t *obj, const where *w)
+{
+	int error = get_str(out, obj, "product", 1, w);
+
+	if (error || sg_policy_product_valid(*out))
+		return error;
+	for (const unsigned char *p = (const unsigned char *)*out; *p; p++)
+		if (*p > 0x7e) {
+			error = field_error(w, "product",
+					    "must be printable ASCII: byte 0x%02x at offset %zu "
+					    "(a look-alike of another name?)",
+					    *p, (size_t)(p - (const unsigned char *)*out));
+			break;
+		}
+	if (!error)
+		error = field_error(w, "product", "must not be only spaces");
+	free(*out);
+	*out = NULL;
+	return error;
+}
+
 static int get_digest(char **out, const json_t *obj, const char *key, size_t nbytes, const where *w)
 {
 	int error = get_str(out, obj, key, 0, w);
@@ -223,7 +246,7 @@ static int parse_product(sg_product *pr, const json_t *obj, where *w)
 	w->id = json_string_value(json_object_get(obj, "product"));
 	signs = json_object_get(obj, "vendor_signs");
 	if ((error = check_unknown(obj, product_keys, w)) ||
-	    (error = get_str(&pr->product, obj, "product", 1, w)) ||
+	    (error = get_product(&pr->product, obj, w)) ||
 	    (error = get_str(&pr->vendor, obj, "vendor", 0, w)) ||
 	    (error = get_str(&pr->formats, obj, "formats", 0, w)) ||
 	    (error = get_str(&pr->hashes, obj, "hashes", 0, w)))
@@ -243,7 +266,7 @@ static int parse_approval(sg_approval *a, const json_t *obj, where *w)
 	w->id = json_string_value(json_object_get(obj, "id"));
 	if ((error = check_unknown(obj, approval_keys, w)) ||
 	    (error = get_str(&a->id, obj, "id", 1, w)) ||
-	    (error = get_str(&a->product, obj, "product", 1, w)) ||
+	    (error = get_product(&a->product, obj, w)) ||
 	    (error = get_str(&a->vendor, obj, "vendor", 0, w)) ||
 	    (error = get_str(&a->version, obj, "version", 1, w)) ||
 	    (error = get_str(&a->file, obj, "file", 0, w)) ||
@@ -257,6 +280,7 @@ static int parse_approval(sg_approval *a, const json_t *obj, where *w)
 	    (error = get_str(&a->description, obj, "description", 0, w)) ||
 	    (error = get_str(&a->url, obj, "url", 0, w)) ||
 	    (error = get_str(&a->accept_unsigned, obj, "accept_unsigned", 0, w)) ||
+	    (error = get_str(&a->not_in_catalog, obj, "not_in_catalog", 0, w)) ||
 	    (error = parse_existing(a, obj, w)) || (error = parse_provenance(a, obj, w)))
 		return error;
 	if (!valid_id(a->id))
@@ -540,7 +564,8 @@ static int check_duplicates(const sg_policy *p)
  */
 static int agree(const sg_approval *a, const sg_approval *b)
 {
-	return strcasecmp(a->product, b->product) == 0 && strcmp(a->version, b->version) == 0 &&
+	return sg_policy_product_same(a->product, b->product) &&
+	       strcmp(a->version, b->version) == 0 &&
 	       (!a->file || !b->file || strcmp(a->file, b->file) == 0) &&
 	       a->existing == b->existing;
 }
@@ -599,7 +624,7 @@ static int check_products(const sg_policy *p)
 {
 	for (size_t i = 0; i < p->n_products; i++)
 		for (size_t j = 0; j < i; j++)
-			if (strcasecmp(p->products[i].product, p->products[j].product) == 0)
+			if (sg_policy_product_same(p->products[i].product, p->products[j].product))
 				return sg_error_set(SG_ERR_CONFIG,
 						    "%s: product \"%s\" is listed twice in the "
 						    "catalog (also in %s)",
@@ -608,10 +633,52 @@ static int check_products(const sg_policy *p)
 	return SG_OK;
 }
 
+int sg_policy_product_valid(const char *name)
+{
+	int blank = 1;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e)
+			return 0;
+		blank &= *p == ' ';
+	}
+	return !blank;
+}
+
+/* The next character of a product name as compared: spaces trimmed, runs made one. */
+static int fold_next(const char **s, int *started)
+{
+	int space = 0;
+
+	while (**s == ' ') {
+		(*s)++;
+		space = 1;
+	}
+	if (**s == '\0')
+		return 0;
+	if (space && *started)
+		return ' '; /* the character after the run comes on the next call */
+	*started = 1;
+	return tolower((unsigned char)*(*s)++);
+}
+
+int sg_policy_product_same(const char *a, const char *b)
+{
+	int sa = 0, sb = 0, ca, cb;
+
+	if (!a || !b)
+		return 0;
+	do {
+		ca = fold_next(&a, &sa);
+		cb = fold_next(&b, &sb);
+	} while (ca == cb && ca != 0);
+	return ca == cb;
+}
+
 const sg_product *sg_policy_product(const sg_policy *p, const char *product)
 {
 	for (size_t i = 0; product && i < p->n_products; i++)
-		if (strcasecmp(p->products[i].product, product) == 0)
+		if (sg_policy_product_same(p->products[i].product, product))
 			return &p->products[i];
 	return NULL;
 }
@@ -682,11 +749,11 @@ int sg_policy_load_one(sg_policy **out, const char *file)
 
 void sg_policy_approval_clear(sg_approval *a)
 {
-	char *fields[] = { a->id,          a->product, a->vendor,      a->version,
-			   a->file,        a->sha256,  a->sha512,      a->source,
-			   a->approved_by, a->ticket,  a->approved_at, a->expires,
-			   a->description, a->url,     a->origin,      a->accept_unsigned,
-			   a->provenance };
+	char *fields[] = { a->id,          a->product,       a->vendor,      a->version,
+			   a->file,        a->sha256,        a->sha512,      a->source,
+			   a->approved_by, a->ticket,        a->approved_at, a->expires,
+			   a->description, a->url,           a->origin,      a->accept_unsigned,
+			   a->provenance,  a->not_in_catalog };
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		free(fields[i]);
@@ -790,10 +857,16 @@ size_t sg_policy_lint(const sg_policy *p, time_t now, int soon_days, sg_policy_f
 			finding(out, max, &n, 0, a,
 				"no provenance: where the vendor value came from is not recorded "
 				"(approvals made with `signgate policy approve` have it)");
-		if (!pr && p->n_products > 0)
+		if (!pr && p->n_products > 0 && a->not_in_catalog)
 			finding(out, max, &n, 0, a,
-				"product \"%s\" is not in the catalog: is its vendor known to ship "
-				"unsigned installers?",
+				"product \"%s\" is not in the catalog; signed anyway because: "
+				"\"%s\"",
+				a->product, a->not_in_catalog);
+		else if (!pr && p->n_products > 0)
+			finding(out, max, &n, 0, a,
+				"product \"%s\" is not in the catalog: signing denies it (a "
+				"look-alike name?); add the product to the catalog, or say why in "
+				"not_in_catalog",
 				a->product);
 	}
 	return n;

@@ -86,6 +86,14 @@ static int approval_allows(sg_decision *d, const sg_policy *p, const sg_approval
 			   product->product, in->name, a->id);
 		ok = 0;
 	}
+	/* A name the catalog does not know may be a look-alike that escapes vendor_signs. */
+	if (!product && p->n_products > 0 && !a->not_in_catalog) {
+		add_reason(d,
+			   "product \"%s\" of approval %s is not in the catalog (a look-alike "
+			   "name?); the approval does not say not_in_catalog",
+			   a->product, a->id);
+		ok = 0;
+	}
 	return ok;
 }
 

@@ -174,16 +174,16 @@ static int same_str(const char *a, const char *b)
 
 static int same_approval(const sg_approval *a, const sg_approval *b)
 {
-	const char *x[] = { a->id,          a->product, a->vendor,          a->version,
-			    a->file,        a->sha256,  a->sha512,          a->source,
-			    a->approved_by, a->ticket,  a->approved_at,     a->expires,
-			    a->description, a->url,     a->accept_unsigned, a->provenance,
-			    a->origin };
-	const char *y[] = { b->id,          b->product, b->vendor,          b->version,
-			    b->file,        b->sha256,  b->sha512,          b->source,
-			    b->approved_by, b->ticket,  b->approved_at,     b->expires,
-			    b->description, b->url,     b->accept_unsigned, b->provenance,
-			    b->origin };
+	const char *x[] = { a->id,          a->product,       a->vendor,          a->version,
+			    a->file,        a->sha256,        a->sha512,          a->source,
+			    a->approved_by, a->ticket,        a->approved_at,     a->expires,
+			    a->description, a->url,           a->accept_unsigned, a->provenance,
+			    a->origin,      a->not_in_catalog };
+	const char *y[] = { b->id,          b->product,       b->vendor,          b->version,
+			    b->file,        b->sha256,        b->sha512,          b->source,
+			    b->approved_by, b->ticket,        b->approved_at,     b->expires,
+			    b->description, b->url,           b->accept_unsigned, b->provenance,
+			    b->origin,      b->not_in_catalog };
 
 	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
 		if (!same_str(x[i], y[i]))

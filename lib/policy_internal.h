@@ -14,7 +14,7 @@
  * change to lib/policy.c makes a policy load differently (a new check, a new
  * field, another digest or date rule, another decision).
  */
-#define SG_POLICY_RULES_VERSION 1
+#define SG_POLICY_RULES_VERSION 2 /* 2: product names, not_in_catalog */
 
 /* 1 when a folder entry `name` is a policy file (*.json, not *.schema.json, no dot-file). */
 int sg_policy_is_json_name(const char *name);

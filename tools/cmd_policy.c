@@ -294,6 +294,8 @@ static json_t *approval_json(const sg_approval *a, const char *state, const file
 		"existing_signature", sg_existing_rule_name(a->existing), "accept_unsigned",
 		a->accept_unsigned, "policy_file", a->origin, "state", state);
 
+	if (obj && a->not_in_catalog)
+		json_object_set_new(obj, "not_in_catalog", json_string(a->not_in_catalog));
 	if (obj)
 		approved_by_json(obj, a, s);
 	if (obj && a->provenance)
@@ -334,7 +336,7 @@ static int show(const policy_opts *o, const char *path, const sg_config *cfg)
 		const char *state = state_of(a, today, soon);
 		const file_signers *s;
 
-		if (o->product && strcasecmp(o->product, a->product) != 0)
+		if (o->product && !sg_policy_product_same(o->product, a->product))
 			continue;
 		if ((o->expired && strcmp(state, "expired") != 0) ||
 		    (o->expiring >= 0 && strcmp(state, "expiring") != 0))

@@ -46,6 +46,7 @@ static const char approve_help[] =
 	"           [--sha256 HEX] [--sha512 HEX] [--keyring FILE] [--source URL]\n"
 	"           [--expires YYYY-MM-DD] [--id ID] [--file NAME]\n"
 	"           [--existing-signature refuse|replace|nest] [--accept-unsigned REASON]\n"
+	"           [--not-in-catalog REASON]\n"
 	"           [--description TEXT] [--json]\n"
 	"           [--cert ME.pem --key (ME.key | pkcs11:URI --pkcs11-module MODULE)\n"
 	"            [--password-file F | --password-prompt] [--approvers-ca CA.pem]]\n"
@@ -79,6 +80,8 @@ static const char approve_help[] =
 	"  --existing-signature   refuse (default), replace or nest\n"
 	"  --accept-unsigned WHY  sign an unsigned file of a product the catalog lists\n"
 	"                         as vendor-signed; WHY names the reason and the ticket\n"
+	"  --not-in-catalog WHY   approve a product the (non-empty) catalog does not\n"
+	"                         list; without it such an approval is refused\n"
 	"  --description TEXT     what Windows shows as the program name\n"
 	"\n"
 	"Who approves is never typed in: it is the account that runs signgate (its\n"
@@ -107,6 +110,7 @@ typedef struct approve_opts {
 	const char *policy, *config, *product, *vendor, *version, *ticket;
 	const char *manifest, *manifest_sig, *installer_sig, *keyring;
 	const char *sha256, *sha512, *source, *expires, *id, *file, *existing, *accept_unsigned;
+	const char *not_in_catalog;
 	const char *description, *installer, *openpgp_key;
 	approver_opts signer; /* --cert, --key and the rest */
 	int json;
@@ -163,6 +167,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "existing-signature", required_argument, NULL, 'x' },
 		{ "accept-unsigned", required_argument, NULL, 'a' },
+		{ "not-in-catalog", required_argument, NULL, 'N' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "cert", required_argument, NULL, 'C' },
@@ -198,6 +203,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		case 'f': o->file = optarg; break;
 		case 'x': o->existing = optarg; break;
 		case 'a': o->accept_unsigned = optarg; break;
+		case 'N': o->not_in_catalog = optarg; break;
 		case 'd': o->description = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'C': o->signer.cert = optarg; break;
@@ -220,6 +226,9 @@ static int parse(approve_opts *o, int argc, char **argv)
 		return cli_usage_error("policy approve",
 				       "give the vendor's values: --manifest FILE, --sha256 HEX "
 				       "or --sha512 HEX");
+	if (!sg_policy_product_valid(o->product))
+		return cli_usage_error("policy approve",
+				       "--product must be printable ASCII (a look-alike name?)");
 	if (o->manifest_sig && !o->manifest)
 		return cli_usage_error("policy approve", "--manifest-sig goes with --manifest");
 	if (o->existing && strcmp(o->existing, "refuse") && strcmp(o->existing, "replace") &&
@@ -550,6 +559,8 @@ static json_t *approval_json(const approve_state *st)
 		json_object_set_new(a, "existing_signature", json_string(o->existing));
 	if (o->accept_unsigned)
 		json_object_set_new(a, "accept_unsigned", json_string(o->accept_unsigned));
+	if (o->not_in_catalog)
+		json_object_set_new(a, "not_in_catalog", json_string(o->not_in_catalog));
 	if (o->description)
 		json_object_set_new(a, "description", json_string(o->description));
 	json_object_set_new(a, "provenance", prov);
@@ -584,6 +595,13 @@ static int check_against_policy(approve_state *st, const char *policy_path)
 				     "download? Check it; to approve it anyway, give "
 				     "--accept-unsigned with the reason and ticket",
 				     st->name, pr->product, pr->origin);
+	if (!error && !pr && p->n_products > 0 && !st->o->not_in_catalog)
+		error = sg_error_set(
+			SG_ERR_DENIED,
+			"%s: product \"%s\" is not in the policy's catalog, so signing "
+			"would deny it: add it to the catalog, or give --not-in-catalog "
+			"with the reason and ticket",
+			st->name, st->o->product);
 	sg_policy_free(p);
 	return error;
 }

@@ -30,7 +30,10 @@ static const char sign_help[] =
 	"TSA URLs are configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
 	"place. Inputs are never modified. An input that already carries our valid\n"
-	"signature (the configured signer) is reported as skipped, not signed twice.\n"
+	"signature (the configured signer) is not signed twice: it is skipped while the\n"
+	"vendor file its signing record in the audit log names is still approved, and\n"
+	"denied when that file is now revoked or no longer approved, or when no\n"
+	"signing record of it is found.\n"
 	"\n"
 	"INPUT is a file, or with --recursive a folder (its .exe and .msi files, in\n"
 	"name order, symbolic links not followed).\n"
@@ -373,6 +376,7 @@ typedef struct run_state {
 	sg_policy *policy;
 	sg_cert_info signer;
 	sg_secret secret;
+	sg_audit_signings *signings; /* read once, when an input is already ours */
 } run_state;
 
 static int load_config_and_policy(run_state *st)
@@ -388,7 +392,9 @@ static int load_config_and_policy(run_state *st)
 		st->policy->require_cosign = 1;
 	sg_context_use_config(&st->ctx, st->cfg);
 	st->ctx.policy = st->policy;
-	return SG_OK;
+	error = sg_audit_signings_new(&st->signings, st->cfg->audit_log);
+	st->ctx.signings = st->signings;
+	return error;
 }
 
 /* The key's secret is obtained once per run; the key is checked before any input. */
@@ -758,6 +764,7 @@ static int run(int argc, char **argv, int signing)
 		rc = run_inputs(&st, &in, signing);
 	}
 	sg_secret_clear(&st.secret);
+	sg_audit_signings_free(st.signings);
 	sg_policy_free(st.policy);
 	sg_config_free(st.cfg);
 	free_list(&in);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "signgate/audit.h"
+#include "signgate/audit_signings.h"
 #include "signgate/cosign.h"
 #include "signgate/cert.h"
 #include "signgate/config.h"
@@ -40,6 +41,12 @@ typedef struct sg_context {
 	const sg_secret *secret;    /* sign: opens the key; may be NULL */
 	sg_verify_opts verify;      /* verify: trust settings */
 	const char *audit_log;      /* NULL: nothing is recorded (verify --ca) */
+	/*
+	 * sign: the signing records of the audit log, read once per run when an
+	 * input already carries our signature (see "already signed" in
+	 * sg_pipeline_run()). NULL: such an input cannot be traced and is denied.
+	 */
+	sg_audit_signings *signings;
 } sg_context;
 
 typedef struct sg_job {
@@ -74,6 +81,16 @@ typedef struct sg_outcome {
 	char audit_id[SG_AUDIT_ID_LEN];
 	/* The "signed" record that a later failure to publish the output cancels. */
 	char cancels[SG_AUDIT_ID_LEN];
+	/* sign, an input already ours: the signing record it was traced to */
+	int traced;
+	struct {
+		char id[SG_AUDIT_ID_LEN];
+		long long seq;
+		char time[21];
+		char input_sha256[65];
+		char input_name[256];
+		char approval_id[160];
+	} origin;
 } sg_outcome;
 
 /*
@@ -83,7 +100,20 @@ typedef struct sg_outcome {
 void sg_context_use_config(sg_context *ctx, const sg_config *cfg);
 
 /*
- * Run `job` and fill `out`. Returns out->status: SG_OK when the input was
+ * Run `job` and fill `out`.
+ *
+ * Already signed (sign only): an input that carries our valid signature
+ * (the configured signer's leaf, primary or last nested) is not signed
+ * again. The input its signing record names (ctx->signings: output SHA-256
+ * -> input SHA-256, SHA-512, name) is decided again, now, as an input of
+ * that name and digests would be (revocations, expiry, the approval's
+ * rules, co-signatures): still approved, the input is "skipped" (SG_OK);
+ * otherwise "denied" (SG_ERR_DENIED) with the policy's reasons. No signing
+ * record found (signed on another host, the log's archives gone), or a log
+ * whose records or chain do not verify: "denied", since nobody can show
+ * which vendor bytes it was made from.
+ *
+ * Returns out->status: SG_OK when the input was
  * approved / signed / valid, otherwise the sg_status that ended it (for a
  * policy denial SG_ERR_DENIED, a broken installer SG_ERR_FORMAT, a failed
  * verification SG_ERR_VERIFY). The outcome is recorded in the audit log when

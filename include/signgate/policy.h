@@ -30,6 +30,8 @@ typedef struct sg_approval {
 	sg_existing_rule existing;
 	/* Why an unsigned file of a product listed as vendor-signed may be signed; NULL: it may not. */
 	char *accept_unsigned;
+	/* Why a product absent from a non-empty catalog may be signed; NULL: it may not. */
+	char *not_in_catalog;
 	/* "provenance" as canonical JSON text (what `policy approve` recorded); NULL when none. */
 	char *provenance;
 	char *origin;     /* the policy file it came from */
@@ -173,7 +175,21 @@ char *sg_policy_index_path(const char *path);
 void sg_policy_decide(sg_decision *out, const sg_policy *policy, const sg_policy_input *in,
 		      time_t now);
 
-/* The catalog entry of `product` (names compared ignoring case), or NULL. */
+/*
+ * Product names (an approval's "product", a catalog entry's) are printable
+ * ASCII and compared as sg_policy_product_same() says: ignoring case, with
+ * leading and trailing spaces dropped and each run of spaces taken as one.
+ * A look-alike name (a non-ASCII hyphen, a zero-width space) is a policy
+ * error, and a name that differs otherwise is another product.
+ */
+
+/* 1 when `name` is a valid product name: printable ASCII, not only spaces. */
+int sg_policy_product_valid(const char *name);
+
+/* 1 when product names `a` and `b` name the same product. */
+int sg_policy_product_same(const char *a, const char *b);
+
+/* The catalog entry of `product` (sg_policy_product_same()), or NULL. */
 const sg_product *sg_policy_product(const sg_policy *policy, const char *product);
 
 typedef struct sg_policy_finding {

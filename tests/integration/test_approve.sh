@@ -16,7 +16,11 @@ V=$T/vendor
 mkdir -p "$V"
 cp "$INST/hello-setup.exe" "$INST/other-setup.exe" "$V/"
 (cd "$V" && sha256sum hello-setup.exe other-setup.exe >SHA256SUMS)
-approve() { sg "$1" policy approve --config "$CFG" --vendor Example --ticket CHG-42 "${@:2}"; }
+# The test's products are not in the catalog: each approval says so (see "catalog" below).
+approve() {
+	sg "$1" policy approve --config "$CFG" --vendor Example --ticket CHG-42 \
+		--not-in-catalog "test product (CHG-42)" "${@:2}"
+}
 field() { jq -r "$2" "$POL/$1.json"; }
 nfiles() { find "$POL" -maxdepth 1 -name '*.json' | wc -l | tr -d ' '; }
 
@@ -141,6 +145,34 @@ jq '.approvals[0].id = "npp-plain" | del(.approvals[0].accept_unsigned)' "$POL/n
 sg 0 check --config "$CFG" "$V/npp.msi" # the first approval that allows it wins
 rm "$POL/npp-plain.json"
 
+# catalog: a product the catalog does not list needs --not-in-catalog; a look-alike name
+# (a non-ASCII hyphen) is refused outright; signing honours the recorded reason.
+n=$(nfiles)
+sg 3 policy approve --config "$CFG" --vendor Example --ticket CHG-44 --product "Hello Two" \
+	--version 1.0 --id hello-two "--sha256=$(sha256 "$V/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/out" "hello-setup.exe: product \"Hello Two\" is not in the policy's catalog, so signing would deny it"
+sg 2 policy approve --config "$CFG" --vendor Example --ticket CHG-44 --product $'Note\xe2\x80\x91pad++' \
+	--version 8.6 --id npp-dash "--sha256=$(sha256 "$V/npp.msi")" "$V/npp.msi"
+expect_in "$T/err" "--product must be printable ASCII (a look-alike name?)"
+expect_same "$(nfiles)" "$n"
+expect_same "$(field hello-1.0 '.approvals[0].not_in_catalog')" "test product (CHG-42)"
+# A hand-written look-alike of a vendor-signed product (a trailing space) is still that product.
+jq '.approvals[0].id = "npp-space" | .approvals[0].product = "notepad++ " | del(.approvals[0].accept_unsigned)' \
+	"$POL/npp-unsigned.json" >"$T/npp-space.json"
+mv "$POL/npp-unsigned.json" "$T/npp-unsigned.json"
+cp "$T/npp-space.json" "$POL/npp-space.json"
+sg 3 check --config "$CFG" "$V/npp.msi"
+expect_in "$T/out" "Notepad++ is listed as vendor-signed, but npp.msi carries no signature"
+jq '.approvals[0].product = "Notepad\u2011++"' "$T/npp-space.json" >"$POL/npp-space.json"
+sg 2 check --config "$CFG" "$V/npp.msi"
+expect_in "$T/err" "$POL/npp-space.json: approval #1 (npp-space): \"product\" must be printable ASCII"
+# Not in the catalog and no not_in_catalog: denied at signing too.
+jq '.approvals[0].product = "Notepad+++" | del(.approvals[0].not_in_catalog)' "$T/npp-space.json" >"$POL/npp-space.json"
+sg 3 check --config "$CFG" "$V/npp.msi"
+expect_in "$T/out" "product \"Notepad+++\" of approval npp-space is not in the catalog (a look-alike name?); the approval does not say not_in_catalog"
+rm "$POL/npp-space.json"
+mv "$T/npp-unsigned.json" "$POL/npp-unsigned.json"
+
 # A renewal of one digest under a new id is fine; one that says another product is not.
 approve 2 --product Hello2 --version 1.0 --id hello-clash --manifest "$V/SHA256SUMS" "$V/hello-setup.exe"
 expect_in "$T/out" "hello-clash.json was taken back: with it the policy does not load"
@@ -168,6 +200,7 @@ approve 2 --product Hello --version 1.0 --approved-by mallory --manifest "$V/SHA
 sg 0 policy lint --config "$CFG"
 expect_in "$T/out" "approval npp-unsigned: accepts unsigned files of Notepad++"
 expect_in "$T/out" "ok       $POL/: 8 approvals, 0 revocations, 20 products in the catalog; 8 warnings"
+expect_in "$T/out" "approval hello-1.0: product \"Hello\" is not in the catalog; signed anyway because: \"test product (CHG-42)\""
 sg 0 policy show --config "$CFG" --product other --json
 expect_same "$(wc -l <"$T/out" | tr -d ' ')" 5
 expect_same "$(jq -r 'select(.id == "other-pgp") | .provenance.openpgp[0].primary_fingerprint' "$T/out")" "$fpr"

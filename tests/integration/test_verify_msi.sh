@@ -48,10 +48,14 @@ flip "$T/dse-changed.msi" "$dse" 31
 sg 3 "${V[@]}" "$T/dse-changed.msi"
 expect_in "$T/out" "dse-changed.msi: the file's MSI digest cannot be established: MsiDigitalSignatureEx is not the pre-hash of the file's streams and storages"
 
-# "Already signed" judges such an MSI right: our valid signature, not signed again.
+# "Already signed" judges such an MSI right: our valid signature, so it is
+# never signed again; signed outside signgate, no audit record traces it to
+# vendor bytes, so it is denied (the one already-signed rule).
 approval hello-msi dse.msi "$(sha256 "$T/dse.msi")"
-sg 0 sign --config "$CFG" --out "$T/again.msi" "$T/dse.msi"
-expect_in "$T/out" "already signed: it carries our valid signature"
+sg 3 sign --config "$CFG" --out "$T/again.msi" "$T/dse.msi"
+expect_in "$T/out" "dse.msi: already signed by us (signer SHA-1 "
+expect_in "$T/out" "but the audit log holds no signing record of this file"
+[ ! -e "$T/again.msi" ] || fail "an output was written for an untraceable signed MSI"
 
 # A vendor MSI signed with MsiDigitalSignatureEx, as signtool signs: it
 # verifies against the vendor's certificate; existing_signature "nest" keeps

@@ -664,6 +664,133 @@ static void test_catalog_and_lint(void)
 	unlink(at("bad.json"));
 }
 
+/* An approval of product `product` (JSON string contents) with SHA-256 #n and `extra`. */
+static const char *product_approval(const char *id, const char *product, int n, const char *extra)
+{
+	static char buf[8][2048];
+	static int next;
+	char *p = buf[next++ % 8];
+
+	snprintf(p, sizeof(buf[0]),
+		 "{\"id\": \"%s\", \"product\": \"%s\", \"version\": \"1.0\", "
+		 "\"approved_by\": \"Jane Doe\", \"ticket\": \"CHG-1\", "
+		 "\"approved_at\": \"2026-01-10\"%s%s}",
+		 id, product, with_sha256(n), extra);
+	return p;
+}
+
+/*
+ * Product names: printable ASCII, compared ignoring case and runs of spaces,
+ * so that a look-alike name cannot escape the catalog's vendor_signs; a
+ * product the catalog does not list is denied unless the approval says why.
+ */
+static void test_product_names(void)
+{
+	const time_t now = utc(2026, 3, 1, 12, 0, 0);
+	static const char catalog[] =
+		"\"products\": [{\"product\": \"WinMerge\", \"vendor_signs\": true}, "
+		"{\"product\": \"7-Zip\", \"vendor_signs\": false}]";
+	char text[8192];
+	sg_policy_finding f[16];
+	sg_policy *p;
+	sg_decision d;
+
+	CHECK_INT(sg_policy_product_same("  Win   Merge ", "win merge"), 1);
+	CHECK_INT(sg_policy_product_same("WinMerge", "WinMerge "), 1);
+	CHECK_INT(sg_policy_product_same("WinMerge", "Win Merge"), 0);
+	CHECK_INT(sg_policy_product_same("WinMerge", "WinMerge2"), 0);
+	CHECK_INT(sg_policy_product_same("a b", "ab"), 0);
+	CHECK_INT(sg_policy_product_valid("7-Zip"), 1);
+	CHECK_INT(sg_policy_product_valid("7\xe2\x80\x91Zip"), 0);
+	CHECK_INT(sg_policy_product_valid("   "), 0);
+	CHECK_INT(sg_policy_product_valid("a\tb"), 0);
+
+	/* A trailing space or another case no longer escapes vendor_signs. */
+	snprintf(text, sizeof(text), "{%s, \"approvals\": [%s, %s, %s, %s, %s]}", catalog,
+		 product_approval("space", "WinMerge ", 1, ""),
+		 product_approval("case", "  winMERGE", 2, ""),
+		 product_approval("absent", "Win Merge", 3, ""),
+		 product_approval("why", "In-house Tool", 4,
+				  ", \"not_in_catalog\": \"built in-house, never signed (CHG-7)\""),
+		 product_approval("zip", "7-zip", 5, ""));
+	put_file("names.json", text);
+	p = load_ok(at("names.json"));
+	decide(&d, p, "x.exe", 1, 0, 0, now);
+	CHECK_INT(d.approved, 0);
+	CHECK_CONTAINS(d.reasons[0], "WinMerge is listed as vendor-signed, but x.exe carries no "
+				     "signature");
+	decide(&d, p, "x.exe", 2, 0, 0, now);
+	CHECK_INT(d.approved, 0);
+	CHECK_CONTAINS(d.reasons[0], "approval case does not say accept_unsigned");
+	/* A name the catalog does not list: denied, signed or not, unless it says why. */
+	decide(&d, p, "x.exe", 3, 0, 0, now);
+	CHECK_INT(d.approved, 0);
+	CHECK_STR(approval_id(&d), "absent");
+	CHECK_STR(d.reasons[0], "product \"Win Merge\" of approval absent is not in the catalog "
+				"(a look-alike name?); the approval does not say not_in_catalog");
+	decide(&d, p, "x.exe", 3, 0, 1, now);
+	CHECK_INT(d.approved, 0);
+	decide(&d, p, "x.exe", 4, 0, 0, now);
+	CHECK_INT(d.approved, 1);
+	CHECK_STR(approval_id(&d), "why");
+	decide(&d, p, "x.exe", 5, 0, 0, now);
+	CHECK_INT(d.approved, 1);
+	CHECK(sg_policy_product(p, " 7-ZIP ") == &p->products[1]);
+	/* Lint names both, and the reason of the one that says why. */
+	CHECK_INT(sg_policy_lint(p, now, 30, f, 16), 9);
+	CHECK_STR(f[5].id, "absent");
+	CHECK_CONTAINS(f[5].message, "product \"Win Merge\" is not in the catalog: signing denies "
+				     "it");
+	CHECK_STR(f[7].id, "why");
+	CHECK_CONTAINS(f[7].message, "signed anyway because: \"built in-house, never signed "
+				     "(CHG-7)\"");
+	sg_policy_free(p);
+
+	/* Without a catalog, the rule does not apply. */
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 product_approval("absent", "Win Merge", 3, ""));
+	put_file("names.json", text);
+	p = load_ok(at("names.json"));
+	decide(&d, p, "x.exe", 3, 0, 0, now);
+	CHECK_INT(d.approved, 1);
+	sg_policy_free(p);
+
+	/* Look-alike names do not load: the file and the approval or product are named. */
+	snprintf(text, sizeof(text), "{%s, \"approvals\": [%s]}", catalog,
+		 product_approval("dash", "Win\\u2011Merge", 1, ""));
+	put_file("names.json", text);
+	expect_load_error(at("names.json"),
+			  "names.json: approval #1 (dash): \"product\" must be "
+			  "printable ASCII: byte 0xe2 at offset 3",
+			  NULL);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 product_approval("zw", "WinMerge\\u200b", 1, ""));
+	put_file("names.json", text);
+	expect_load_error(at("names.json"), "approval #1 (zw): \"product\" must be printable ASCII",
+			  NULL);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}", product_approval("sp", "   ", 1, ""));
+	put_file("names.json", text);
+	expect_load_error(at("names.json"), "approval #1 (sp): \"product\" must not be only spaces",
+			  NULL);
+	put_file("names.json", "{\"products\": [{\"product\": \"7\\u2010Zip\", \"vendor_signs\": "
+			       "false}]}");
+	expect_load_error(at("names.json"), "names.json: product #1", "must be printable ASCII");
+	put_file("names.json", "{\"products\": [{\"product\": \"Win Merge\", \"vendor_signs\": "
+			       "true}, {\"product\": \" win  merge \", \"vendor_signs\": false}]}");
+	expect_load_error(at("names.json"), "is listed twice in the catalog", NULL);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 product_approval("nic", "X", 1, ", \"not_in_catalog\": \"\""));
+	put_file("names.json", text);
+	expect_load_error(at("names.json"), "\"not_in_catalog\" must be a non-empty string", NULL);
+	/* Two approvals of one digest that differ only in spacing and case agree. */
+	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s]}",
+		 product_approval("one", "Win Merge", 1, ""),
+		 product_approval("two", " win   MERGE", 1, ""));
+	put_file("names.json", text);
+	sg_policy_free(load_ok(at("names.json")));
+	unlink(at("names.json"));
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -676,6 +803,7 @@ int main(void)
 	test_load_errors();
 	test_decisions();
 	test_catalog_and_lint();
+	test_product_names();
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
 		check_failed++;

@@ -7,6 +7,7 @@
  * load (or, during a run, deny) instead of deciding from a stale index.
  */
 #include "policy_index_format.h"
+#include "policy_internal.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
 
@@ -30,7 +31,7 @@ static char tmpdir[] = "/tmp/test_policy_index.XXXXXX";
  * keys collide and a lookup finds more than it needs: decisions must not
  * change. Index 10 is a digest no policy names.
  */
-#define N_DIGESTS 11
+#define N_DIGESTS 13
 static char s256[N_DIGESTS][65], s512[N_DIGESTS][129];
 
 static void make_digests(void)
@@ -43,8 +44,8 @@ static void make_digests(void)
 				s256[n][i] = c;
 			s512[n][i] = c;
 		}
-		s256[n][16] = "0123456789a"[n]; /* distinct past the shared key */
-		s512[n][16] = "0123456789a"[n];
+		s256[n][16] = "0123456789abc"[n]; /* distinct past the shared key */
+		s512[n][16] = "0123456789abc"[n];
 	}
 }
 
@@ -136,8 +137,13 @@ static void make_policy_text(void)
 			   approval("d3", "Plain", 0, 3, ", \"file\": \"zero.exe\"") },
 			 { revocation(8, -1, "revoked again") },
 			 NULL };
+	/* Product names as the catalog compares them: a look-alike spacing, and one it lacks. */
 	files[4] = (pfile){ "e.json",
-			    { approval("e1", "Signed", 6, -1, ", \"expires\": \"2027-06-30\"") },
+			    { approval("e1", "Signed", 6, -1, ", \"expires\": \"2027-06-30\""),
+			      approval("e2", "  signed ", 11, -1, ""),
+			      approval("e3", "Unlisted", 12, -1, ""),
+			      approval("e4", "unlisted", 12, -1,
+				       ", \"not_in_catalog\": \"in-house tool (CHG-8)\"") },
 			    { NULL },
 			    NULL };
 }
@@ -612,6 +618,13 @@ static idx_object *index_objects(unsigned char *raw, const idx_header *h)
 	return (idx_object *)(raw + sizeof(idx_header) + h->n_files * sizeof(idx_file));
 }
 
+/* An index made by a signgate with the rules before this one's (version 1: no product rules). */
+static void older_rules(unsigned char *raw, idx_header *h)
+{
+	h->rules = SG_POLICY_RULES_VERSION - 1;
+	memcpy(raw, h, sizeof(*h));
+}
+
 static void object_out_of_range(unsigned char *raw, idx_header *h)
 {
 	idx_object *o = index_objects(raw, h);
@@ -649,6 +662,9 @@ static void test_crafted(void)
 	sg_decision d;
 	sg_policy *p;
 
+	rewrite_index(at("crafted/.signgate/index"), older_rules);
+	expect_stale(at("crafted"), "it was made with other policy rules (rules version 1, not 2)");
+	index_ok(at("crafted"));
 	rewrite_index(at("crafted/.signgate/index"), object_out_of_range);
 	expect_stale(at("crafted"), "an object out of range");
 	index_ok(at("crafted"));

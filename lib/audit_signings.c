@@ -1,0 +1,438 @@
+/*
+ * What each signed file was signed from, by the audit log; see
+ * include/signgate/audit_signings.h. One pass over the log and the archives
+ * it continues, with the log reader of lib/audit_read.c and the line checks
+ * of `audit verify` (lib/audit_fast.c, then sg_audit_check_record()).
+ */
+#include "signgate/audit_signings.h"
+#include "signgate/error.h"
+#include "signgate/hash.h"
+#include "signgate/util.h"
+#include "audit_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* More archives than any real log has. */
+#define MAX_ARCHIVES 10000
+
+struct sg_audit_signings {
+	char *log;
+	pthread_mutex_t mu;
+	int built;
+	int error; /* the build's result, returned by every lookup */
+	char message[1024];
+	char gap[512];
+	sg_audit_signing *v; /* sorted by output, then seq */
+	size_t n, cap;
+};
+
+/* What the pass carries from line to line and file to file. */
+struct pass {
+	sg_audit_signings *m;
+	struct sg_audit_hasher h;
+	const char *path;
+	size_t records;
+	long long last_seq;
+	char head[HEX_LEN + 1];
+};
+
+int sg_audit_signings_new(sg_audit_signings **out, const char *log_path)
+{
+	sg_audit_signings *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m || !(m->log = strdup(log_path))) {
+		free(m);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&m->mu, NULL);
+	*out = m;
+	return SG_OK;
+}
+
+static void signing_clear(sg_audit_signing *s)
+{
+	free(s->input_sha512);
+	free(s->input_name);
+	free(s->approval_id);
+}
+
+void sg_audit_signings_free(sg_audit_signings *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		signing_clear(&m->v[i]);
+	pthread_mutex_destroy(&m->mu);
+	free(m->v);
+	free(m->log);
+	free(m);
+}
+
+/* The first record of the log file at `path` (unchecked: the pass checks it), or NULL. */
+static int first_record(json_t **out, const char *path)
+{
+	struct sg_audit_reader r;
+	const char *line = NULL;
+	size_t len = 0;
+	int torn = 0, more, error = sg_audit_reader_open(&r, path);
+
+	*out = NULL;
+	if (error)
+		return error;
+	more = sg_audit_reader_next(&r, &line, &len, &torn);
+	if (more == 1)
+		*out = json_loadb(line, len, 0, NULL);
+	sg_audit_reader_close(&r);
+	return more < 0 ? more : SG_OK;
+}
+
+/* The archive that the log file at `path` continues (its "rotate" record's), or NULL. */
+static int archive_of(char **out, const char *path)
+{
+	json_t *rec = NULL;
+	const char *action, *file;
+	char *dir;
+	int error = first_record(&rec, path);
+
+	*out = NULL;
+	if (error || !rec)
+		return error;
+	action = json_string_value(json_object_get(rec, "action"));
+	file = json_string_value(json_object_get(json_object_get(rec, "previous"), "file"));
+	/* Only a name beside the log: a record cannot send the reader elsewhere. */
+	if (action && strcmp(action, "rotate") == 0 && file && *file && !strchr(file, '/') &&
+	    strcmp(file, ".") != 0 && strcmp(file, "..") != 0) {
+		dir = sg_path_dir(path);
+		*out = dir ? sg_path_join(dir, file) : NULL;
+		free(dir);
+		if (!*out)
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	json_decref(rec);
+	return error;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int listed(char *const *v, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+/* The log and the archives it continues, oldest first, in `files` (*n of them). */
+static int list_files(sg_audit_signings *m, char ***files, size_t *n)
+{
+	char **v = NULL, *cur = strdup(m->log), *prev = NULL;
+	int error = cur ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+
+	*n = 0;
+	while (!error && cur && *n < MAX_ARCHIVES) {
+		char **grown = realloc(v, (*n + 1) * sizeof(*v));
+
+		if (!grown) {
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+			break;
+		}
+		v = grown;
+		memmove(v + 1, v, *n * sizeof(*v));
+		v[0] = cur;
+		(*n)++;
+		error = archive_of(&prev, cur);
+		if (!error && prev && listed(v, *n, prev))
+			error = sg_error_set(SG_ERR_TAMPER,
+					     "%s: its rotate record names %s, which is already in "
+					     "the chain of archives (a loop)",
+					     cur, prev);
+		if (!error && prev && !exists(prev)) {
+			snprintf(m->gap, sizeof(m->gap),
+				 "%s continues the archive %s, which is not beside it: what was "
+				 "signed before that is not known here",
+				 cur, prev);
+			free(prev);
+			prev = NULL;
+		}
+		cur = prev;
+	}
+	free(cur);
+	if (error) {
+		for (size_t i = 0; i < *n; i++)
+			free(v[i]);
+		free(v);
+		v = NULL;
+		*n = 0;
+	}
+	*files = v;
+	return error;
+}
+
+static int lower_hex(const char *s, size_t len)
+{
+	return s && strlen(s) == len && strspn(s, "0123456789abcdef") == len;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A "sign" record that says "signed": what its output was made from. */
+static int add_signing(sg_audit_signings *m, const json_t *rec)
+{
+	const json_t *in = json_object_get(rec, "input"), *out = json_object_get(rec, "output");
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	const char *decision = json_string_value(json_object_get(rec, "decision"));
+	const char *o256 = json_string_value(json_object_get(out, "sha256"));
+	const char *i256 = json_string_value(json_object_get(in, "sha256"));
+	const char *i512 = json_string_value(json_object_get(in, "sha512"));
+	sg_audit_signing *s;
+
+	if (!action || strcmp(action, "sign") != 0 || !decision ||
+	    strcmp(decision, "signed") != 0 || !lower_hex(o256, HEX_LEN) ||
+	    !lower_hex(i256, HEX_LEN))
+		return SG_OK;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 64;
+		sg_audit_signing *grown = realloc(m->v, cap * sizeof(*grown));
+
+		if (!grown)
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		m->v = grown;
+		m->cap = cap;
+	}
+	s = &m->v[m->n++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->output_sha256, o256, sizeof(s->output_sha256));
+	memcpy(s->input_sha256, i256, sizeof(s->input_sha256));
+	s->input_sha512 = dup_or_null(lower_hex(i512, 2 * SG_SHA512_LEN) ? i512 : NULL);
+	s->input_name = dup_or_null(json_string_value(json_object_get(in, "name")));
+	s->approval_id = dup_or_null(
+		json_string_value(json_object_get(json_object_get(rec, "approval"), "id")));
+	if ((lower_hex(i512, 2 * SG_SHA512_LEN) && !s->input_sha512) ||
+	    (json_is_string(json_object_get(in, "name")) && !s->input_name) ||
+	    (json_is_string(json_object_get(json_object_get(rec, "approval"), "id")) &&
+	     !s->approval_id))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	s->signed_before = json_is_true(json_object_get(in, "signed_before"));
+	s->seq = (long long)json_integer_value(json_object_get(rec, "seq"));
+	snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(rec, "id")));
+	snprintf(s->time, sizeof(s->time), "%s", json_string_value(json_object_get(rec, "time")));
+	return SG_OK;
+}
+
+/*
+ * Every line passed the canonical check, so a signing record holds these
+ * bytes literally; other lines are not parsed.
+ */
+static int maybe_signing(const char *line, size_t len)
+{
+	static const char a[] = "\"action\":\"sign\"", d[] = "\"decision\":\"signed\"";
+
+	return memmem(line, len, a, sizeof(a) - 1) && memmem(line, len, d, sizeof(d) - 1);
+}
+
+static int link_line(struct pass *p, long long seq, const char *prev, int rotate, size_t lineno)
+{
+	if (p->records == 0) {
+		if ((seq == 1 && strcmp(prev, sg_audit_zero_hash) == 0) || (rotate && p->m->gap[0]))
+			return SG_OK;
+		return sg_error_set(
+			SG_ERR_TAMPER,
+			"%s: line %zu: seq %lld is not the start of a log (records were "
+			"removed before it); run signgate audit verify",
+			p->path, lineno, seq);
+	}
+	if (seq != p->last_seq + 1 || strcmp(prev, p->head) != 0)
+		return sg_error_set(SG_ERR_TAMPER,
+				    "%s: line %zu: does not follow the record before it (seq %lld "
+				    "after %lld, or prev differs): records were removed, inserted, "
+				    "reordered or edited; run signgate audit verify",
+				    p->path, lineno, seq, p->last_seq);
+	return SG_OK;
+}
+
+/* Check one line on its own and against the one before; keep it if it is a signing. */
+static int take_line(struct pass *p, const char *line, size_t len, size_t lineno)
+{
+	struct sg_audit_fast fast;
+	char why[WHY_MAX], hash[HEX_LEN + 1];
+	json_t *obj = NULL;
+	int error = SG_OK;
+
+	if (sg_audit_fast_check(line, len, &fast, &p->h)) {
+		memcpy(hash, fast.line_hash, sizeof(hash));
+		error = link_line(p, fast.seq, fast.prev, fast.rotate, lineno);
+	} else {
+		const char *action;
+
+		error = sg_audit_check_record(&obj, line, len, why);
+		if (error == SG_ERR_TAMPER)
+			return sg_error_set(SG_ERR_TAMPER, "%s: line %zu: %s", p->path, lineno,
+					    why);
+		if (error)
+			return error;
+		action = json_string_value(json_object_get(obj, "action"));
+		fast.seq = (long long)json_integer_value(json_object_get(obj, "seq"));
+		error = sg_sha256_hex(hash, line, len);
+		if (!error)
+			error = link_line(p, fast.seq,
+					  json_string_value(json_object_get(obj, "prev")),
+					  action && strcmp(action, "rotate") == 0, lineno);
+	}
+	if (!error && maybe_signing(line, len)) {
+		if (!obj && !(obj = json_loadb(line, len, 0, NULL)))
+			error = sg_error_set(SG_ERR_NOMEM, "%s: line %zu: cannot parse", p->path,
+					     lineno);
+		if (!error)
+			error = add_signing(p->m, obj);
+	}
+	json_decref(obj);
+	if (error)
+		return error;
+	memcpy(p->head, hash, sizeof(p->head));
+	p->last_seq = fast.seq;
+	p->records++;
+	return SG_OK;
+}
+
+static int read_file(struct pass *p, const char *path)
+{
+	struct sg_audit_reader r;
+	const char *line = NULL;
+	size_t len = 0;
+	int torn = 0, more = 0, error = sg_audit_reader_open(&r, path);
+
+	if (error)
+		return error;
+	p->path = path;
+	while (!error && (more = sg_audit_reader_next(&r, &line, &len, &torn)) == 1)
+		error = torn ? sg_error_set(SG_ERR_TAMPER,
+					    "%s: line %zu is torn (no final newline): run "
+					    "signgate audit repair",
+					    path, r.lineno)
+			     : take_line(p, line, len, r.lineno);
+	if (!error && more < 0)
+		error = more;
+	sg_audit_reader_close(&r);
+	return error;
+}
+
+static int cmp_signing(const void *a, const void *b)
+{
+	const sg_audit_signing *x = a, *y = b;
+	int c = strcmp(x->output_sha256, y->output_sha256);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Sort by output; the newest of each output notes whether an older one names other bytes. */
+static void index_signings(sg_audit_signings *m)
+{
+	if (m->n == 0) /* qsort() of NULL, even of 0 elements, is undefined */
+		return;
+	qsort(m->v, m->n, sizeof(*m->v), cmp_signing);
+	for (size_t i = 1; i < m->n; i++)
+		if (strcmp(m->v[i - 1].output_sha256, m->v[i].output_sha256) == 0)
+			m->v[i].conflict =
+				m->v[i - 1].conflict ||
+				strcmp(m->v[i - 1].input_sha256, m->v[i].input_sha256) != 0;
+}
+
+static int build(sg_audit_signings *m)
+{
+	struct pass p = { .m = m };
+	char **files = NULL;
+	size_t n = 0;
+	int error;
+
+	struct stat st;
+
+	if (stat(m->log, &st) != 0 && errno == ENOENT) {
+		snprintf(m->gap, sizeof(m->gap), "there is no audit log at %s", m->log);
+		return SG_OK;
+	}
+	error = list_files(m, &files, &n);
+	p.h.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	p.h.a = EVP_MD_CTX_new();
+	p.h.b = EVP_MD_CTX_new();
+	if (!error && (!p.h.sha256 || !p.h.a || !p.h.b))
+		error = sg_error_set(SG_ERR_CRYPTO, "cannot set up SHA-256");
+	for (size_t i = 0; i < n && !error; i++)
+		error = read_file(&p, files[i]);
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	EVP_MD_CTX_free(p.h.a);
+	EVP_MD_CTX_free(p.h.b);
+	EVP_MD_free(p.h.sha256);
+	if (!error)
+		index_signings(m);
+	return error;
+}
+
+/* Drop what a failed build found. */
+static void forget(sg_audit_signings *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		signing_clear(&m->v[i]);
+	m->n = 0;
+	m->gap[0] = '\0';
+}
+
+int sg_audit_signings_find(sg_audit_signings *m, const char *output_sha256,
+			   const sg_audit_signing **out, char *gap, size_t gap_size)
+{
+	char key[HEX_LEN + 1];
+	size_t lo = 0, hi;
+
+	*out = NULL;
+	pthread_mutex_lock(&m->mu);
+	if (!m->built) {
+		m->error = build(m);
+		/* A rotation between listing the files and reading them breaks a link: once more.
+		 */
+		if (m->error == SG_ERR_TAMPER) {
+			forget(m);
+			m->error = build(m);
+		}
+		if (m->error)
+			snprintf(m->message, sizeof(m->message), "%s", sg_error_last());
+		m->built = 1;
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (m->error)
+		return sg_error_set(m->error, "%s", m->message);
+	if (gap_size)
+		snprintf(gap, gap_size, "%s", m->gap);
+	if (strlen(output_sha256) != HEX_LEN)
+		return SG_OK;
+	for (size_t i = 0; i <= HEX_LEN; i++)
+		key[i] = (char)tolower((unsigned char)output_sha256[i]);
+	/* The last (newest) record of this output. */
+	for (hi = m->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(m->v[mid].output_sha256, key) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && strcmp(m->v[lo - 1].output_sha256, key) == 0)
+		*out = &m->v[lo - 1];
+	return SG_OK;
+}
