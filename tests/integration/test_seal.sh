@@ -95,7 +95,7 @@ expect_same "$(jq -r '.seq, .log, .type, .version' "$SEALS" | tr '\n' ' ')" \
 # The seal record in the log, and the chain intact with it.
 expect_same "$(audit_field 0 action)/$(audit_field 0 decision)" "seal/sealed"
 expect_same "$(audit_field 0 seal.covers)" "this record"
-expect_same "$(audit_field 0 seal.seq)" ""
+expect_same "$(tail -n 1 "$LOG" | jq -c '.seal | [has("seq"), has("head")]')" "[false,false]"
 expect_same "$(audit_field 0 seal.file)" "$SEALS"
 expect_same "$(audit_field 0 seal.signer)" "$(cert_sha "$T/plain.pem")"
 sg 0 audit verify --config "$CFG"
@@ -226,6 +226,33 @@ set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/absent.pem\", \"file\": \"$
 sg 2 audit seal --config "$CFG"
 expect_in "$T/err" "$T/absent.pem: cannot open"
 expect_absent "$T/x.seals"
+# 5. A fresh host: no log yet, or an empty one. Nothing to seal: exit 0, and
+# nothing is written (no record, no seals file, not even the log's folder).
+config_set audit_log "\"$T/fresh/audit.jsonl\""
+set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/plain.pem\"}"
+sg 0 audit seal --config "$CFG"
+expect_in "$T/out" "nothing  $T/fresh/audit.jsonl: nothing to seal yet (the log has no record); nothing was written"
+expect_same "$(cat "$T/err")" ""
+expect_absent "$T/fresh"
+mkdir "$T/fresh"
+: >"$T/fresh/audit.jsonl"
+sg 0 audit seal --config "$CFG" --json
+expect_same "$(jq -c '[.sealed, .message]' "$T/out")" '[false,"nothing to seal yet: the log has no record"]'
+expect_same "$(stat -c %s "$T/fresh/audit.jsonl")" 0
+expect_absent "$T/fresh/audit.jsonl.seals"
+# Once the log has a record, the first seal covers its own record (seq 2).
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 audit seal --config "$CFG"
+expect_in "$T/out" "seq 2, head"
+# A log emptied (or deleted) behind its seals is no fresh host.
+: >"$T/fresh/audit.jsonl"
+sg 3 audit seal --config "$CFG"
+expect_in "$T/err" "$T/fresh/audit.jsonl: the log has no record, but line 1 of $T/fresh/audit.jsonl.seals sealed seq 2: the log was deleted or emptied; nothing was sealed"
+rm "$T/fresh/audit.jsonl"
+sg 3 audit seal --config "$CFG"
+expect_in "$T/err" "the log was deleted or emptied"
+expect_absent "$T/fresh/audit.jsonl"
+
 sg 2 audit seal
 expect_in "$T/err" "--config FILE is required"
 sg 2 audit seal --config "$CFG" extra
