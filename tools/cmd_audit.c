@@ -204,6 +204,13 @@ static int load_seals(verify_seals *v, const audit_opts *o, const sg_config *cfg
 	return error;
 }
 
+/* The failure is an interrupted sealing run, not a broken chain. */
+static int is_interrupted(const sg_audit_report *rep)
+{
+	return rep->interrupted && rep->bad_file == rep->interrupted_file &&
+	       rep->bad_line == rep->interrupted_line;
+}
+
 static void add_verify_json(json_t *obj, const audit_opts *o, const sg_audit_report *rep,
 			    const verify_seals *v)
 {
@@ -217,6 +224,7 @@ static void add_verify_json(json_t *obj, const audit_opts *o, const sg_audit_rep
 							  (json_int_t)rep->before_last_seq)
 					      : json_null());
 	json_object_set_new(obj, "interrupted_seals", json_integer((json_int_t)rep->interrupted));
+	json_object_set_new(obj, "interrupted", json_boolean(is_interrupted(rep)));
 	json_object_set_new(obj, "unsealed_seal_records",
 			    json_integer((json_int_t)rep->unsealed_covered));
 	json_object_set_new(obj, "against", o->against ? json_string(o->against) : json_null());
@@ -295,9 +303,9 @@ static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
 		printf("note     no seals checked: records cut off the end, or a chain rewritten "
 		       "from scratch, would not show (configure audit_seal, or give --seals "
 		       "and --seal-cert)\n");
-	else if (v->seals.missing && v->seals.n == 0)
-		printf("note     no seals yet (%s does not exist): run `signgate audit seal`\n",
-		       v->file);
+	else if (v->seals.n == 0)
+		printf("note     no seals yet (%s %s): run `signgate audit seal`\n", v->file,
+		       v->seals.missing ? "does not exist" : "is empty");
 	else
 		printf("sealed   %zu seals match the chain; the newest covers seq %lld (made %s)\n",
 		       rep->seals_checked, rep->sealed_seq,
@@ -332,7 +340,8 @@ static int audit_verify(audit_opts *o, const sg_config *cfg)
 	else if (error == SG_OK)
 		print_verify_text(o, &rep, &v);
 	else
-		printf("invalid  %s\n", sg_error_last());
+		printf("%s %s\n", is_interrupted(&rep) ? "interrupted" : "invalid ",
+		       sg_error_last());
 	sg_audit_seals_free(&v.seals);
 	return cli_exit_code(error);
 }

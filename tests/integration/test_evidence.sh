@@ -94,6 +94,7 @@ expect_in "$T/out" "against  2 seals of the off-host copy $T/siem.txt agree with
 # the seal line): an interrupted seal, not tampering; `audit seal` mends it.
 if strace -f -qq -o /dev/null true 2>/dev/null; then
 	rc=0
+	# strace kills signgate at its first write() to the seals file: the seal line.
 	strace -f -qq -o /dev/null -P "$SEALS" -e trace=write -e inject=write:signal=KILL \
 		"$SG_BIN" audit seal --config "$CFG" >"$T/out" 2>"$T/err" || rc=$?
 	expect_same "$rc" 137
@@ -101,7 +102,12 @@ if strace -f -qq -o /dev/null true 2>/dev/null; then
 	expect_same "$(lines "$SEALS")" 2
 	crashed=$(lines "$LOG")
 	sg 3 audit verify --config "$CFG"
-	expect_in "$T/out" "line $crashed: interrupted seal: seal record seq $crashed has no seal"
+	expect_in "$T/out" "interrupted $LOG: line $crashed: interrupted seal: seal record seq $crashed has no seal"
+	expect_not_in "$T/out" "invalid"
+	expect_not_in "$T/out" "tamper"
+	sg 3 audit verify --config "$CFG" --json
+	expect_same "$(jq -c '[.valid, .interrupted, .interrupted_seals, .bad_line]' "$T/out")" \
+		"[false,true,1,$crashed]"
 	expect_in "$T/out" "the sealing run stopped before writing it"
 	sg 0 audit seal --config "$CFG"
 	sg 0 audit verify --config "$CFG"
