@@ -606,7 +606,8 @@ static int append_seal_record(sg_audit_receipt *r, const sg_config *cfg, const p
 		sg_audit_syslog(r, rec, cfg->syslog_facility, cfg->syslog_tag);
 	json_decref(rec);
 	if (error)
-		sg_error_prefix("%s: cannot append the seal record; nothing was sealed", cfg->seal_file);
+		sg_error_prefix("%s: cannot append the seal record; nothing was sealed",
+				cfg->seal_file);
 	return error;
 }
 

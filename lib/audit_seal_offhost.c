@@ -66,8 +66,8 @@ static int take_line(sg_audit_seals *out, const char *text, size_t len, size_t l
 	obj = json_loadb(open, (size_t)(close - open) + 1, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(obj) || !is_ours(obj, log_name, p)) {
 		/* A line that names our seal type but does not parse is a mangled seal. */
-		if (!obj && memmem(text, len, "\"" SG_AUDIT_SEAL_TYPE "\"",
-				   strlen(SG_AUDIT_SEAL_TYPE) + 2))
+		if (!obj &&
+		    memmem(text, len, "\"" SG_AUDIT_SEAL_TYPE "\"", strlen(SG_AUDIT_SEAL_TYPE) + 2))
 			(*ignored)++;
 		json_decref(obj);
 		return SG_OK;
@@ -126,8 +126,9 @@ int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const cha
 		return error;
 	f = fopen(path, "re");
 	if (!f)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot open the off-host copy of the seals: %s",
-				     path, strerror(errno));
+		error = sg_error_set(SG_ERR_IO,
+				     "%s: cannot open the off-host copy of the seals: %s", path,
+				     strerror(errno));
 	while (!error && (len = getline(&text, &cap, f)) >= 0) {
 		lineno++;
 		if ((size_t)len <= OFFHOST_LINE_MAX)

@@ -514,13 +514,14 @@ static int check_seals_beyond(struct chain *c)
 	last = &s->seals[s->n - 1];
 	rep->bad_file = c->file;
 	rep->bad_line = 0;
-	return sg_error_set(SG_ERR_TAMPER,
-			    "%s: the chain ends at seq %lld, but seq %lld was sealed on %s (%s line "
-			    "%zu): records were cut off the end of the log%s",
-			    c->paths[c->file], rep->last_seq, last->seq, last->time,
-			    last->offhost ? "off-host copy" : "seals", last->line,
-			    last->offhost ? ", and the seals file was cut back with it"
-					  : ", or newer files were not given");
+	return sg_error_set(
+		SG_ERR_TAMPER,
+		"%s: the chain ends at seq %lld, but seq %lld was sealed on %s (%s line "
+		"%zu): records were cut off the end of the log%s",
+		c->paths[c->file], rep->last_seq, last->seq, last->time,
+		last->offhost ? "off-host copy" : "seals", last->line,
+		last->offhost ? ", and the seals file was cut back with it"
+			      : ", or newer files were not given");
 }
 
 /* A seal of the off-host copy that the seals file lacks: seals were deleted from it. */
@@ -559,22 +560,22 @@ static int check_unchecked(struct chain *c)
 	rep->bad_file = 0;
 	rep->bad_line = 0;
 	if (!(c->flags & SG_AUDIT_VERIFY_PARTIAL))
-		return sg_error_set(SG_ERR_TAMPER,
-				    "%s: it starts at seq %lld with a rotate record, and %zu seals "
-				    "(seals lines %zu-%zu, seq %lld-%lld) cover records before it: "
-				    "they cannot be checked without the archives it continues; give "
-				    "them first with --log (oldest first), or ask for --partial",
-				    c->paths[0], rep->first_seq, rep->seals_before,
-				    rep->before_first_line, rep->before_last_line,
-				    rep->before_first_seq, rep->before_last_seq);
+		return sg_error_set(
+			SG_ERR_TAMPER,
+			"%s: it starts at seq %lld with a rotate record, and %zu seals "
+			"(seals lines %zu-%zu, seq %lld-%lld) cover records before it: "
+			"they cannot be checked without the archives it continues; give "
+			"them first with --log (oldest first), or ask for --partial",
+			c->paths[0], rep->first_seq, rep->seals_before, rep->before_first_line,
+			rep->before_last_line, rep->before_first_seq, rep->before_last_seq);
 	if (rep->seals_checked == 0)
-		return sg_error_set(SG_ERR_TAMPER,
-				    "%s: no seal falls within the files given (the newest, seals "
-				    "line %zu, seals seq %lld, before their first record, seq %lld): "
-				    "nothing ties them to the sealed log, even partially; give the "
-				    "archives, or seal the log",
-				    c->paths[0], rep->before_last_line, rep->before_last_seq,
-				    rep->first_seq);
+		return sg_error_set(
+			SG_ERR_TAMPER,
+			"%s: no seal falls within the files given (the newest, seals "
+			"line %zu, seals seq %lld, before their first record, seq %lld): "
+			"nothing ties them to the sealed log, even partially; give the "
+			"archives, or seal the log",
+			c->paths[0], rep->before_last_line, rep->before_last_seq, rep->first_seq);
 	return SG_OK;
 }
 
@@ -594,7 +595,8 @@ static int check_interrupted(struct chain *c)
 			    "seal deleted afterwards looks the same here: compare with the "
 			    "forwarded seals (`audit verify --against`)",
 			    c->paths[rep->interrupted_file], rep->interrupted_line,
-			    rep->interrupted_seq, rep->interrupted, rep->interrupted == 1 ? "" : "s");
+			    rep->interrupted_seq, rep->interrupted,
+			    rep->interrupted == 1 ? "" : "s");
 }
 
 /* After the last file: what the seals say of the files as a whole. */

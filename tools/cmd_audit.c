@@ -158,9 +158,9 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 
 /* What verify compares the chain with. */
 typedef struct verify_seals {
-	sg_audit_seals seals;  /* the seals file, merged with the off-host copy */
-	const char *file;      /* the seals file; NULL: no seals checked */
-	size_t offhost_n;      /* seals found in the off-host copy */
+	sg_audit_seals seals;   /* the seals file, merged with the off-host copy */
+	const char *file;       /* the seals file; NULL: no seals checked */
+	size_t offhost_n;       /* seals found in the off-host copy */
 	size_t offhost_ignored; /* lines of it that look like seals but do not verify */
 } verify_seals;
 
@@ -216,13 +216,15 @@ static void add_verify_json(json_t *obj, const audit_opts *o, const sg_audit_rep
 {
 	json_object_set_new(obj, "partial", json_boolean(o->partial));
 	json_object_set_new(obj, "seals_before_lines",
-			    rep->seals_before ? json_pack("[I, I]", (json_int_t)rep->before_first_line,
-							  (json_int_t)rep->before_last_line)
-					      : json_null());
+			    rep->seals_before
+				    ? json_pack("[I, I]", (json_int_t)rep->before_first_line,
+						(json_int_t)rep->before_last_line)
+				    : json_null());
 	json_object_set_new(obj, "seals_before_seqs",
-			    rep->seals_before ? json_pack("[I, I]", (json_int_t)rep->before_first_seq,
-							  (json_int_t)rep->before_last_seq)
-					      : json_null());
+			    rep->seals_before
+				    ? json_pack("[I, I]", (json_int_t)rep->before_first_seq,
+						(json_int_t)rep->before_last_seq)
+				    : json_null());
 	json_object_set_new(obj, "interrupted_seals", json_integer((json_int_t)rep->interrupted));
 	json_object_set_new(obj, "interrupted", json_boolean(is_interrupted(rep)));
 	json_object_set_new(obj, "unsealed_seal_records",
@@ -259,8 +261,7 @@ static void print_verify_json(const audit_opts *o, const sg_audit_report *rep, i
 }
 
 /* The notes on seals after a valid chain: what was checked, what was not. */
-static void print_seal_notes(const audit_opts *o, const sg_audit_report *rep,
-			     const verify_seals *v)
+static void print_seal_notes(const audit_opts *o, const sg_audit_report *rep, const verify_seals *v)
 {
 	if (rep->seals_before)
 		printf("partial  %zu seals NOT checked (seals lines %zu-%zu, seq %lld-%lld): they "

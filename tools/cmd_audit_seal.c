@@ -30,7 +30,8 @@ static const char seal_help[] =
 	"      --json          machine-readable output\n"
 	"  -h, --help          this text\n"
 	"\n"
-	"Exit codes: 0 sealed, or nothing to seal yet; 1 operational error (I/O, wrong password or PIN, key\n"
+	"Exit codes: 0 sealed, or nothing to seal yet; 1 operational error (I/O, wrong password or "
+	"PIN, key\n"
 	"does not match the certificate, token unavailable); 2 usage or configuration\n"
 	"error (no \"audit_seal\", the sealing key is the code-signing key, unsafe key\n"
 	"file); 3 the log or the seals file is damaged, or the log is behind its last\n"
@@ -54,9 +55,9 @@ static void print_seal(const sg_config *cfg, const sg_audit_seal *s, int json)
 	}
 	if (json) {
 		json_t *obj = json_pack("{s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:I}", "log",
-					cfg->audit_log, "sealed", 1, "seq", (json_int_t)s->seq, "head", s->head,
-					"time", s->time, "signer", s->signer, "file",
-					cfg->seal_file, "line", (json_int_t)s->line);
+					cfg->audit_log, "sealed", 1, "seq", (json_int_t)s->seq,
+					"head", s->head, "time", s->time, "signer", s->signer,
+					"file", cfg->seal_file, "line", (json_int_t)s->line);
 		if (obj)
 			cli_print_json(obj);
 		json_decref(obj);

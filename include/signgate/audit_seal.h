@@ -69,7 +69,7 @@ typedef struct sg_audit_seal {
 typedef struct sg_audit_seals {
 	sg_audit_seal *seals; /* in file order; seq never decreases */
 	size_t n;
-	int missing; /* 1: the seals file does not exist (n == 0) */
+	int missing;     /* 1: the seals file does not exist (n == 0) */
 	char pinned[65]; /* SHA-256 hex of the certificate the seals were checked with */
 } sg_audit_seals;
 

@@ -482,6 +482,102 @@ static void test_cut_log(const sg_config *cfg)
 	check_free_lines(l, n);
 }
 
+static void concat(const char *out, const char *a, const char *b);
+
+/* Write `path` from seal lines, each behind a syslog prefix; `extra` appended as is. */
+static void write_offhost(const char *path, char *l[], size_t n, const char *extra)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die(path);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "<133>Dec  3 10:00:0%zu host signgate[7]: audit-seal %s\n", i, l[i]);
+	fputs(extra, f);
+	fclose(f);
+}
+
+static int verify_with(const sg_config *cfg, const sg_audit_seals *s, sg_audit_report *rep)
+{
+	const char *log = cfg->audit_log;
+
+	sg_error_clear();
+	return sg_audit_verify_files(&log, 1, s, 0, rep);
+}
+
+/*
+ * The off-host copy: loaded from syslog lines (forged and foreign lines
+ * skipped), merged with the seals file, and what verify then finds: seals
+ * deleted from the seals file, the log and its seals cut back together, and
+ * a seal record whose seal is missing (an interrupted run).
+ */
+static void test_offhost(const sg_config *cfg)
+{
+	char *l[MAX_LINES], *log[MAX_LINES];
+	size_t n = check_read_lines(cfg->seal_file, l, MAX_LINES), ignored = 9;
+	size_t nlog = check_read_lines(cfg->audit_log, log, MAX_LINES);
+	const char *off = tmp_path("offhost.txt");
+	char forged[2048];
+	sg_audit_seals o = { 0 }, s = { 0 };
+	sg_audit_report rep;
+
+	CHECK(n == 2 && nlog == 5);
+	snprintf(forged, sizeof(forged), "x audit-seal %s\nnot a seal {\"a\":1}\n", l[1]);
+	forged[value_at(forged, "signature") + 12] ^= 1; /* a forged signature */
+	write_offhost(off, l, n, forged);
+	CHECK_INT(sg_audit_seals_load_offhost(&o, off, "log.jsonl", cfg->seal_cert, &ignored),
+		  SG_OK);
+	CHECK_INT(ignored, 1);
+	CHECK_INT(o.n, 2);
+	if (o.n == 2) {
+		CHECK_INT(o.seals[1].seq, 5);
+		CHECK_INT(o.seals[1].line, 2);
+	}
+	/* Seals of another log name are not this log's. */
+	CHECK_INT(sg_audit_seals_load_offhost(&s, off, "other.jsonl", cfg->seal_cert, NULL), SG_OK);
+	CHECK_INT(s.n, 0);
+	sg_audit_seals_free(&s);
+
+	/* The seals file lost its newest seal: the copy still has it. */
+	check_write_lines(tmp_path("one.seals"), l, 1, 0);
+	CHECK_INT(sg_audit_seals_load(&s, tmp_path("one.seals"), cfg->seal_cert), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_INT(rep.interrupted, 1);
+	CHECK_INT(rep.interrupted_seq, 5);
+	CHECK_CONTAINS(sg_error_last(), "line 5: interrupted seal: seal record seq 5 has no seal");
+	CHECK_INT(sg_audit_seals_merge(&s, &o), SG_OK);
+	CHECK_INT(s.n, 2);
+	CHECK(s.n == 2 && s.seals[1].offhost && !s.seals[0].offhost);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(),
+		       "(off-host copy line 2), but the seals file lacks that seal");
+
+	/* The log and the seals file cut back together: only the copy shows it. */
+	check_write_lines(cfg->audit_log, log, 4, 0);
+	sg_audit_seals_free(&s);
+	CHECK_INT(sg_audit_seals_load(&s, tmp_path("one.seals"), cfg->seal_cert), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_OK);
+	CHECK_INT(sg_audit_seals_merge(&s, &o), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "the chain ends at seq 4, but seq 5 was sealed");
+	CHECK_CONTAINS(sg_error_last(), "and the seals file was cut back with it");
+	check_write_lines(cfg->audit_log, log, nlog, 0);
+	sg_audit_seals_free(&s);
+	sg_audit_seals_free(&o);
+
+	/* Two seals of one seq with different heads (two logs, one key) in the copy. */
+	concat(tmp_path("ab.seals"), tmp_path("a/log.jsonl.seals"), tmp_path("b/log.jsonl.seals"));
+	check_free_lines(l, n);
+	n = check_read_lines(tmp_path("ab.seals"), l, MAX_LINES);
+	write_offhost(off, l, n, "");
+	sg_error_clear();
+	CHECK_INT(sg_audit_seals_load_offhost(&o, off, "log.jsonl", cfg->seal_cert, NULL),
+		  SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "seal seq 2 with different heads");
+	check_free_lines(l, n);
+	check_free_lines(log, nlog);
+}
+
 static void expect_create_error(const sg_config *cfg, int code, const char *msg)
 {
 	sg_audit_seal seal;
@@ -625,6 +721,7 @@ int main(void)
 	test_other_key(cfg, cfg2);
 	test_same_seq_other_head(cfg);
 	test_cut_log(cfg);
+	test_offhost(cfg);
 	test_refusals();
 	test_encrypted_key();
 	test_load_errors(cfg);
