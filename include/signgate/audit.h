@@ -184,10 +184,10 @@ int sg_audit_foreach_where(const char *path, int (*keep)(const char *line, size_
 			   int (*fn)(const json_t *record, size_t line, void *arg), void *arg);
 
 typedef struct sg_audit_repair_report {
-	size_t torn_bytes;       /* 0: nothing was torn, nothing was done */
-	char quarantine[4096];   /* where the torn bytes now are */
-	char torn_sha256[65];    /* SHA-256 hex of those bytes */
-	sg_audit_receipt record; /* the repair record */
+	size_t torn_bytes;              /* 0: nothing was torn, nothing was done */
+	char quarantine[4096];          /* where the torn bytes now are */
+	char torn_sha256[65];           /* SHA-256 hex of those bytes */
+	sg_audit_receipt record;        /* the repair record */
 } sg_audit_repair_report;
 
 /*
@@ -203,10 +203,10 @@ typedef struct sg_audit_repair_report {
 int sg_audit_repair(const char *path, sg_audit_repair_report *out);
 
 typedef struct sg_audit_rotate_report {
-	char archive[4096];      /* where the old log now is; "" when it was empty */
-	long long last_seq;      /* its last record */
-	char head[65];           /* and that record's line SHA-256 */
-	sg_audit_receipt record; /* the new log's first record */
+	char archive[4096];             /* where the old log now is; "" when it was empty */
+	long long last_seq;             /* its last record */
+	char head[65];                  /* and that record's line SHA-256 */
+	sg_audit_receipt record;        /* the new log's first record */
 } sg_audit_rotate_report;
 
 /*
