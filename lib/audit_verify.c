@@ -571,11 +571,13 @@ static int check_unchecked(struct chain *c)
 	if (rep->seals_checked == 0)
 		return sg_error_set(
 			SG_ERR_TAMPER,
-			"%s: no seal falls within the files given (the newest, seals "
-			"line %zu, seals seq %lld, before their first record, seq %lld): "
-			"nothing ties them to the sealed log, even partially; give the "
-			"archives, or seal the log",
-			c->paths[0], rep->before_last_line, rep->before_last_seq, rep->first_seq);
+			"%s: no seal falls within the files given: all %zu seals (seals "
+			"lines %zu-%zu, seq %lld-%lld) cover records before their first, "
+			"seq %lld, and none was checked: nothing ties these files to the "
+			"sealed log, even partially; give the archives, or seal the log",
+			c->paths[0], rep->seals_before, rep->before_first_line,
+			rep->before_last_line, rep->before_first_seq, rep->before_last_seq,
+			rep->first_seq);
 	return SG_OK;
 }
 

@@ -218,7 +218,7 @@ sg 3 audit verify --log "$T/forged.jsonl" --seals "$SEALS" --seal-cert "$T/seal.
 expect_in "$T/out" "it starts at seq $((newest_seq + 1)) with a rotate record, and $((sealed + 1)) seals"
 expect_in "$T/out" "cannot be checked without the archives it continues"
 sg 3 audit verify --log "$T/forged.jsonl" --seals "$SEALS" --seal-cert "$T/seal.pem" --partial
-expect_in "$T/out" "no seal falls within the files given (the newest, seals line $((sealed + 1)), seals seq $newest_seq, before their first record, seq $((newest_seq + 1)))"
+expect_in "$T/out" "no seal falls within the files given: all $((sealed + 1)) seals (seals lines 1-$((sealed + 1)), seq $first_seq-$newest_seq) cover records before their first, seq $((newest_seq + 1)), and none was checked"
 # Given after the genuine files, the fake rotate record does not describe them.
 forge "$T/forged.jsonl" $((records + 4)) "$(sed -n 3p "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1)" "${archive##*/}"
 sg 3 audit verify --log "$archive" --log "$LOG" --log "$T/forged.jsonl"
