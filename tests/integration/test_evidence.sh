@@ -95,8 +95,8 @@ expect_in "$T/out" "against  2 seals of the off-host copy $T/siem.txt agree with
 if strace -f -qq -o /dev/null true 2>/dev/null; then
 	rc=0
 	# strace kills signgate at its first write() to the seals file: the seal line.
-	strace -f -qq -o /dev/null -P "$SEALS" -e trace=write -e inject=write:signal=KILL \
-		"$SG_BIN" audit seal --config "$CFG" >"$T/out" 2>"$T/err" || rc=$?
+	{ strace -f -qq -o /dev/null -P "$SEALS" -e trace=write -e inject=write:signal=KILL \
+		"$SG_BIN" audit seal --config "$CFG" >"$T/out" 2>"$T/err"; } 2>/dev/null || rc=$?
 	expect_same "$rc" 137
 	expect_same "$(audit_field 0 action)" seal
 	expect_same "$(lines "$SEALS")" 2
