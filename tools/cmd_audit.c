@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "signgate/audit.h"
@@ -315,27 +316,58 @@ static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
 		print_seal_notes(o, rep, v);
 }
 
+/* The seals file's identity and size (zeros when missing): a sealing run changes it. */
+static void seals_state(struct stat *st, const audit_opts *o, const sg_config *cfg)
+{
+	const char *file = o->seals ? o->seals : cfg ? cfg->seal_file : NULL;
+
+	memset(st, 0, sizeof(*st));
+	if (file && stat(file, st) != 0)
+		memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Load the seals and verify. A sealing run appends its record before its
+ * seal: one that runs between loading the seals and reading the log shows
+ * as an interrupted seal (or a seals file that did not exist yet). When a
+ * check fails and the seals file changed meanwhile, it runs again on the
+ * fresh seals (a genuine finding does not go away).
+ */
+static int verify_once(sg_audit_report *rep, verify_seals *v, const audit_opts *o,
+		       const sg_config *cfg)
+{
+	struct stat before, after;
+	int error;
+
+	for (int attempt = 0;; attempt++) {
+		seals_state(&before, o, cfg);
+		error = load_seals(v, o, cfg);
+		if (error)
+			return error;
+		error = sg_audit_verify_files(o->logs, o->n_logs, v->file ? &v->seals : NULL,
+					      o->partial ? SG_AUDIT_VERIFY_PARTIAL : 0, rep);
+		seals_state(&after, o, cfg);
+		if (error != SG_ERR_TAMPER || attempt == 2 ||
+		    (before.st_ino == after.st_ino && before.st_dev == after.st_dev &&
+		     before.st_size == after.st_size))
+			return error;
+		sg_audit_seals_free(&v->seals);
+	}
+}
+
 static int audit_verify(audit_opts *o, const sg_config *cfg)
 {
 	sg_audit_report rep = { 0 };
-	verify_seals v;
+	verify_seals v = { 0 };
 	int error;
 
 	if (cfg && o->n_logs < MAX_LOGS)
 		o->logs[o->n_logs++] = cfg->audit_log; /* the current log comes last */
-	error = load_seals(&v, o, cfg);
-	if (error == SG_ERR_TAMPER) {
-		if (o->json)
-			print_verify_json(o, &rep, error, &v);
-		else
-			printf("invalid  %s\n", sg_error_last());
-	}
-	if (error) {
+	error = verify_once(&rep, &v, o, cfg);
+	if (error && error != SG_ERR_TAMPER) {
 		sg_audit_seals_free(&v.seals);
-		return error == SG_ERR_TAMPER ? cli_exit_code(error) : cli_fail();
+		return cli_fail();
 	}
-	error = sg_audit_verify_files(o->logs, o->n_logs, v.file ? &v.seals : NULL,
-				      o->partial ? SG_AUDIT_VERIFY_PARTIAL : 0, &rep);
 	if (o->json)
 		print_verify_json(o, &rep, error, &v);
 	else if (error == SG_OK)
