@@ -149,6 +149,11 @@ struct sg_audit_seals;
  * in "previous" (last_seq, head) and, at the start of a file, name the base
  * name of the file given before it.
  *
+ * A sealing run appends its record before its seal: one that runs between
+ * loading the seals and this call shows as an interrupted seal. Callers
+ * check again with freshly loaded seals when the seals file changed
+ * meanwhile (tools/cmd_audit.c does).
+ *
  * Returns SG_OK; SG_ERR_TAMPER with bad_file/bad_line set (bad_line is 0 for
  * a cut-off end or a problem of the files as a whole) and a message naming
  * the file, the line and what is wrong; SG_ERR_IO when a file cannot be
