@@ -88,7 +88,8 @@ static int dedupe(sg_audit_seals *out, const char *path)
 {
 	size_t kept = 0;
 
-	qsort(out->seals, out->n, sizeof(*out->seals), by_seq);
+	if (out->n > 1)
+		qsort(out->seals, out->n, sizeof(*out->seals), by_seq);
 	for (size_t i = 0; i < out->n; i++) {
 		const sg_audit_seal *prev = kept ? &out->seals[kept - 1] : NULL;
 
