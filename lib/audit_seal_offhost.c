@@ -18,6 +18,8 @@
 
 /* A seal line is about 1 KiB; a longer line holds none of ours. */
 #define OFFHOST_LINE_MAX (64 * 1024)
+/* What sg_audit_syslog_seal() puts before the seal: the seal starts at its '{'. */
+#define SEAL_MARK "audit-seal {"
 
 static int by_seq(const void *a, const void *b)
 {
@@ -54,7 +56,8 @@ static int is_ours(const json_t *obj, const char *log_name, const sg_seal_pin *p
 static int take_line(sg_audit_seals *out, const char *text, size_t len, size_t lineno,
 		     const char *log_name, const sg_seal_pin *p, size_t *ignored)
 {
-	const char *open = memchr(text, '{', len);
+	const char *mark = memmem(text, len, SEAL_MARK, strlen(SEAL_MARK));
+	const char *open = mark ? mark + strlen(SEAL_MARK) - 1 : memchr(text, '{', len);
 	const char *close = open ? memrchr(open, '}', len - (size_t)(open - text)) : NULL;
 	char why[WHY_MAX];
 	sg_audit_seal s = { 0 };

@@ -125,10 +125,11 @@ int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out);
 
 /*
  * Read the seals forwarded off the host (syslog, a SIEM export): every line
- * of `path` that holds a seal line (from its first '{' to its last '}') of
- * the log named `log_name` (its base name, as seals carry it) signed by the
- * pinned certificate at `cert_path`; lines may carry any prefix (syslog's
- * time, host and tag). Lines without a seal, and seals of other logs or
+ * of `path` that holds a seal line (up to the line's last '}') of the log
+ * named `log_name` (its base name, as seals carry it) signed by the pinned
+ * certificate at `cert_path`. Lines may carry any prefix (syslog's time,
+ * host and tag): the seal starts after "audit-seal " when the line has it,
+ * else at the first '{'. Lines without a seal, and seals of other logs or
  * other certificates, are skipped; a seal that does not verify (forged,
  * injected through syslog by a local user, or mangled in transport) is
  * skipped and counted in *ignored (may be NULL). The seals are returned in
