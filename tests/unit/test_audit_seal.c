@@ -492,7 +492,9 @@ static void write_offhost(const char *path, char *l[], size_t n, const char *ext
 	if (!f)
 		die(path);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "<133>Dec  3 10:00:0%zu host signgate[7]: audit-seal %s\n", i, l[i]);
+		/* A brace before the marker (structured data, say) must not hide the seal. */
+		fprintf(f, "<133>Dec  3 10:00:0%zu host signgate[7]: {ctx} audit-seal %s\n", i,
+			l[i]);
 	fputs(extra, f);
 	fclose(f);
 }
