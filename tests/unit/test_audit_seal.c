@@ -580,6 +580,50 @@ static void test_offhost(const sg_config *cfg)
 	check_free_lines(log, nlog);
 }
 
+/*
+ * After a rotation, the current file alone: the archive's seals cannot be
+ * checked, which fails unless SG_AUDIT_VERIFY_PARTIAL, and even then some
+ * seal must fall within the files given.
+ */
+static void test_partial(const sg_config *cfg)
+{
+	sg_audit_rotate_report rot;
+	sg_audit_report rep;
+	sg_audit_seals s = { 0 };
+	sg_audit_seal seal;
+	const char *files[2];
+
+	CHECK_INT(sg_audit_rotate(cfg->audit_log, &rot), SG_OK);
+	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
+	CHECK_INT(seal.seq, 7);
+	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, cfg->seal_cert), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "it starts at seq 6 with a rotate record, and 2 seals "
+					"(seals lines 1-2, seq 4-5) cover records before it");
+	files[0] = cfg->audit_log;
+	CHECK_INT(sg_audit_verify_files(files, 1, &s, SG_AUDIT_VERIFY_PARTIAL, &rep), SG_OK);
+	CHECK_INT(rep.seals_before, 2);
+	CHECK_INT(rep.before_first_line, 1);
+	CHECK_INT(rep.before_last_seq, 5);
+	CHECK_INT(rep.seals_checked, 1);
+	files[0] = rot.archive;
+	files[1] = cfg->audit_log;
+	CHECK_INT(sg_audit_verify_files(files, 2, &s, 0, &rep), SG_OK);
+	CHECK_INT(rep.seals_checked, 3);
+	CHECK_INT(rep.seals_before, 0);
+	sg_audit_seals_free(&s);
+
+	/* Rotated again, not sealed since: nothing ties the new file to the seals. */
+	CHECK_INT(sg_audit_rotate(cfg->audit_log, &rot), SG_OK);
+	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, cfg->seal_cert), SG_OK);
+	files[0] = cfg->audit_log;
+	sg_error_clear();
+	CHECK_INT(sg_audit_verify_files(files, 1, &s, SG_AUDIT_VERIFY_PARTIAL, &rep),
+		  SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "no seal falls within the files given: all 3 seals");
+	sg_audit_seals_free(&s);
+}
+
 static void expect_create_error(const sg_config *cfg, int code, const char *msg)
 {
 	sg_audit_seal seal;
@@ -724,6 +768,7 @@ int main(void)
 	test_same_seq_other_head(cfg);
 	test_cut_log(cfg);
 	test_offhost(cfg);
+	test_partial(cfg);
 	test_refusals();
 	test_encrypted_key();
 	test_load_errors(cfg);
