@@ -37,13 +37,9 @@ static const char *const seal_keys[] = { "head",   "log",  "seq",  "signature",
 					 "signer", "time", "type", "version" };
 #define N_SEAL_KEYS (sizeof(seal_keys) / sizeof(seal_keys[0]))
 
-/* The pinned sealing certificate and what a seal says of it. */
-typedef struct pin {
-	X509 *cert;
-	char thumb[HEX_LEN + 1]; /* SHA-256 hex of its DER */
-} pin;
+typedef sg_seal_pin pin;
 
-static int pin_load(pin *p, const char *cert_path)
+int sg_seal_pin_load(pin *p, const char *cert_path)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -219,8 +215,7 @@ static int check_members(const json_t *obj, const pin *p, char *why)
 	return SG_OK;
 }
 
-/* Check one line (without its newline) on its own and fill `out`. */
-static int check_line(sg_audit_seal *out, const char *line, size_t len, const pin *p, char *why)
+int sg_seal_check_line(sg_audit_seal *out, const char *line, size_t len, const pin *p, char *why)
 {
 	json_error_t jerr;
 	json_t *obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -287,7 +282,7 @@ static int check_all(sg_audit_seals *out, const char *buf, size_t size, const ch
 		else if (len > SEAL_LINE_MAX)
 			error = sg_audit_tamper(why, "longer than %d bytes", SEAL_LINE_MAX);
 		else
-			error = check_line(&s, buf + off, len, p, why);
+			error = sg_seal_check_line(&s, buf + off, len, p, why);
 		s.line = line;
 		if (!error)
 			error = check_order(out->n ? &out->seals[out->n - 1] : NULL, &s, why);
@@ -340,7 +335,7 @@ int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char 
 	int fd, error;
 
 	memset(out, 0, sizeof(*out));
-	error = pin_load(&p, cert_path);
+	error = sg_seal_pin_load(&p, cert_path);
 	if (error)
 		return error;
 	fd = open(seals_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -355,6 +350,8 @@ int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char 
 		flock(fd, LOCK_UN);
 		close(fd);
 	}
+	if (!error)
+		memcpy(out->pinned, p.thumb, sizeof(out->pinned));
 	X509_free(p.cert);
 	return error;
 }
@@ -505,7 +502,7 @@ static int make_seal_line(char **out, size_t *out_len, sg_audit_seal *s, const s
 		       !(line = json_dumps(obj, DUMP_FLAGS))))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
-		error = check_line(&back, line, strlen(line), p, why);
+		error = sg_seal_check_line(&back, line, strlen(line), p, why);
 	if (error == SG_ERR_TAMPER)
 		error = sg_error_set(SG_ERR_CRYPTO,
 				     "%s: the new seal does not verify with %s (%s); nothing was "
@@ -589,17 +586,69 @@ static int sync_dir_of(const char *path)
 }
 
 /*
+ * The "seal" record. It names no head: the seal written right after it
+ * covers this very record (its seq and the SHA-256 of its line), so that
+ * right after `audit seal` no record is unsealed; "covers" says so to
+ * verify. The record goes to syslog like any other when the config forwards
+ * records.
+ */
+static int append_seal_record(sg_audit_receipt *r, const sg_config *cfg, const pin *p)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "action", "seal", "decision",
+				"sealed", "seal", "covers", SG_AUDIT_SEAL_COVERS_SELF, "file",
+				cfg->seal_file, "signer", p->thumb);
+	int error;
+
+	if (!rec)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_audit_append_receipt(cfg->audit_log, rec, r);
+	if (!error && cfg->syslog_facility >= 0)
+		sg_audit_syslog(r, rec, cfg->syslog_facility, cfg->syslog_tag);
+	json_decref(rec);
+	if (error)
+		sg_error_prefix("%s: cannot append the seal record; nothing was sealed",
+				cfg->seal_file);
+	return error;
+}
+
+/*
+ * Sign the record just appended and append its seal. A failure now leaves a
+ * seal record without its seal: say what verify will report and how to mend it.
+ */
+static int write_seal(sg_audit_seal *out, int fd, off_t size, const sg_config *cfg, const pin *p,
+		      EVP_PKEY *key)
+{
+	char *line = NULL;
+	size_t len = 0;
+	int error = make_seal_line(&line, &len, out, cfg, p, key);
+
+	if (!error)
+		error = append_line(fd, line, len, size, cfg->seal_file);
+	if (!error && cfg->syslog_facility >= 0) {
+		line[len - 1] = '\0';
+		sg_audit_syslog_seal(line, cfg->syslog_facility, cfg->syslog_tag);
+	}
+	if (error)
+		sg_error_prefix("%s: seal record seq %lld was appended, but its seal could not be "
+				"written (`audit verify` reports an interrupted seal until "
+				"`signgate audit seal` runs again)",
+				cfg->audit_log, out->seq);
+	free(line);
+	return error;
+}
+
+/*
  * Under the seals file's exclusive lock, so that concurrent seals come in
- * the order of the heads they read: check the seals so far, read the head,
- * sign it, append the line.
+ * the order of their records: check the seals so far and that the log is
+ * not behind them, append the seal record, sign that record's line, append
+ * the seal.
  */
 static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, EVP_PKEY *key)
 {
 	const int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 	sg_audit_seals seals = { 0 };
+	sg_audit_receipt receipt;
 	struct stat st;
-	char *line = NULL;
-	size_t len = 0;
 	int fd = open(cfg->seal_file, flags, 0600), error;
 
 	if (fd < 0)
@@ -615,51 +664,58 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 		error = sg_audit_head(cfg->audit_log, &out->seq, out->head);
 	if (!error)
 		error = check_head(&seals, out, cfg);
-	if (!error)
-		error = make_seal_line(&line, &len, out, cfg, p, key);
-	if (!error)
-		error = append_line(fd, line, len, st.st_size, cfg->seal_file);
+	/* The seals file exists on disk before the record that names it: see verify. */
 	if (!error && st.st_size == 0)
 		error = sync_dir_of(cfg->seal_file);
-	out->line = seals.n + 1;
+	if (!error)
+		error = append_seal_record(&receipt, cfg, p);
+	if (!error) {
+		out->seq = receipt.seq;
+		memcpy(out->head, receipt.line_sha256, sizeof(out->head));
+		out->line = seals.n + 1;
+		error = write_seal(out, fd, st.st_size, cfg, p, key);
+	}
 	flock(fd, LOCK_UN);
 	close(fd);
-	free(line);
 	sg_audit_seals_free(&seals);
 	return error;
 }
 
 /*
- * The log records that the seal exists: a seal deleted later leaves a trace.
- * The record goes to syslog like any other when the config forwards records.
+ * No record yet (no log, or an empty one): nothing to seal, unless seals of
+ * records exist, which means the log was deleted or emptied.
  */
-static int record_seal(const sg_config *cfg, const sg_audit_seal *s)
+static int check_nothing_yet(int *nothing, const sg_config *cfg)
 {
-	sg_audit_receipt receipt;
-	json_t *rec = json_pack("{s:s, s:s, s:{s:I, s:s, s:s, s:s}}", "action", "seal", "decision",
-				"sealed", "seal", "seq", (json_int_t)s->seq, "head", s->head,
-				"file", cfg->seal_file, "signer", s->signer);
-	int error;
+	sg_audit_seals seals;
+	struct stat st;
+	int found = lstat(cfg->audit_log, &st) == 0, error;
 
-	if (!rec)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_audit_append_receipt(cfg->audit_log, rec, &receipt);
-	if (!error && cfg->syslog_facility >= 0)
-		sg_audit_syslog(&receipt, rec, cfg->syslog_facility, cfg->syslog_tag);
-	json_decref(rec);
+	*nothing = 0;
+	if (found && st.st_size > 0)
+		return SG_OK;
+	if (!found && errno != ENOENT)
+		return sg_error_set(SG_ERR_IO, "%s: cannot seal the audit log: %s", cfg->audit_log,
+				    strerror(errno));
+	error = sg_audit_seals_load(&seals, cfg->seal_file, cfg->seal_cert);
 	if (error)
-		sg_error_prefix("%s: line %zu sealed seq %lld, but the seal could not be recorded "
-				"in the log",
-				cfg->seal_file, s->line, s->seq);
+		return error;
+	if (seals.n > 0 && seals.seals[seals.n - 1].seq > 0)
+		error = sg_error_set(SG_ERR_TAMPER,
+				     "%s: the log has no record, but line %zu of %s sealed seq "
+				     "%lld: the log was deleted or emptied; nothing was sealed",
+				     cfg->audit_log, seals.seals[seals.n - 1].line, cfg->seal_file,
+				     seals.seals[seals.n - 1].seq);
+	sg_audit_seals_free(&seals);
+	*nothing = !error;
 	return error;
 }
 
 int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
 {
 	sg_seal_key key = { 0 };
-	struct stat st;
 	pin p = { 0 };
-	int error;
+	int nothing = 0, error;
 
 	memset(out, 0, sizeof(*out));
 	if (!cfg->seal_key || !cfg->seal_cert || !cfg->seal_file)
@@ -667,25 +723,22 @@ int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
 				    "%s: no \"audit_seal\" section: name the sealing \"key\" and "
 				    "\"cert\" there",
 				    cfg->path);
-	error = pin_load(&p, cfg->seal_cert);
+	error = sg_seal_pin_load(&p, cfg->seal_cert);
 	if (!error)
 		error = check_separation(cfg, p.cert);
-	/* The key is opened before any lock is taken: a prompt must not hold up others. */
+	/* Before the key: a timer on a fresh host must not need its secret for nothing. */
 	if (!error)
+		error = check_nothing_yet(&nothing, cfg);
+	/* The key is opened before any lock is taken: a prompt must not hold up others. */
+	if (!error && !nothing)
 		error = sg_seal_key_open(&key, cfg);
-	if (!error && X509_check_private_key(p.cert, key.key) != 1)
+	if (!error && !nothing && X509_check_private_key(p.cert, key.key) != 1)
 		error = sg_error_set(SG_ERR_CRYPTO, "%s: the sealing key does not match %s",
 				     cfg->seal_key, cfg->seal_cert);
 	ERR_clear_error();
-	/* A missing log must not leave an empty seals file behind. */
-	if (!error && stat(cfg->audit_log, &st) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot seal the audit log: %s", cfg->audit_log,
-				     strerror(errno));
-	if (!error)
+	if (!error && !nothing)
 		error = seal_locked(out, cfg, &p, key.key);
 	sg_seal_key_free(&key);
 	X509_free(p.cert);
-	if (!error)
-		error = record_seal(cfg, out);
 	return error;
 }

@@ -13,6 +13,7 @@
 #include "signgate/audit_seal.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
+#include "signgate/util.h"
 #include "audit_internal.h"
 
 #include <pthread.h>
@@ -34,6 +35,7 @@ struct facts {
 	char line_hash[HEX_LEN + 1]; /* SHA-256 of the line's bytes */
 	unsigned char rotate;        /* a "rotate" record: may start a file list */
 	unsigned char seal;          /* a "seal" record: its seal must exist */
+	unsigned char seal_self;     /* ... and that seal covers the record itself */
 	long long seal_seq;
 	char seal_head[HEX_LEN + 1];
 	char seal_signer[HEX_LEN + 1];
@@ -58,6 +60,7 @@ struct chain {
 	size_t file; /* index of the file being read */
 	const sg_audit_seals *seals;
 	size_t next_seal; /* the first seal not yet compared */
+	unsigned flags;   /* SG_AUDIT_VERIFY_* */
 	sg_audit_report *report;
 };
 
@@ -95,11 +98,13 @@ static void take_facts(struct facts *f, json_t *obj)
 	json_t *seal = json_object_get(obj, "seal");
 	const char *head = json_string_value(json_object_get(seal, "head"));
 	const char *signer = json_string_value(json_object_get(seal, "signer"));
+	const char *covers = json_string_value(json_object_get(seal, "covers"));
 
 	f->seq = (long long)json_integer_value(json_object_get(obj, "seq"));
 	memcpy(f->prev, json_string_value(json_object_get(obj, "prev")), HEX_LEN + 1);
 	f->rotate = action && strcmp(action, "rotate") == 0;
 	f->seal = action && strcmp(action, "seal") == 0;
+	f->seal_self = covers && strcmp(covers, SG_AUDIT_SEAL_COVERS_SELF) == 0;
 	f->seal_seq = json_is_integer(json_object_get(seal, "seq"))
 			      ? (long long)json_integer_value(json_object_get(seal, "seq"))
 			      : -1;
@@ -188,6 +193,17 @@ static int seal_exists(const sg_audit_seals *s, long long seq, const char *head)
 	return 0;
 }
 
+/* A seal of the records before the files given: counted, not checked. */
+static void note_unchecked(sg_audit_report *rep, const sg_audit_seal *seal)
+{
+	if (rep->seals_before++ == 0) {
+		rep->before_first_seq = seal->seq;
+		rep->before_first_line = seal->line;
+	}
+	rep->before_last_seq = seal->seq;
+	rep->before_last_line = seal->line;
+}
+
 /* Compare the seals of every seq up to `seq` (whose line hashes to `head`). */
 static int check_seals_upto(struct chain *c, long long seq, const char *head, size_t line)
 {
@@ -197,9 +213,14 @@ static int check_seals_upto(struct chain *c, long long seq, const char *head, si
 	while (s && c->next_seal < s->n && s->seals[c->next_seal].seq <= seq) {
 		const sg_audit_seal *seal = &s->seals[c->next_seal++];
 
-		/* The first record's prev is the head of seq first_seq - 1: checkable. */
-		if (seal->seq < rep->first_seq - 1) {
-			rep->seals_before++;
+		/*
+		 * A file list that starts with a rotate record: the seals of the
+		 * records before it cannot be checked. Not even the seal of
+		 * first_seq - 1 against the rotate record's prev: anyone can copy
+		 * a sealed head out of the seals file into a forged record.
+		 */
+		if (rep->first_seq > 1 && seal->seq < rep->first_seq) {
+			note_unchecked(rep, seal);
 			continue;
 		}
 		if (seal->seq != seq)
@@ -214,6 +235,7 @@ static int check_seals_upto(struct chain *c, long long seq, const char *head, si
 					 "sealed",
 					 seq, seal->line, seal->time);
 		rep->seals_checked++;
+		rep->offhost_checked += seal->offhost != 0;
 		rep->sealed_seq = seal->seq;
 		snprintf(rep->sealed_time, sizeof(rep->sealed_time), "%s", seal->time);
 	}
@@ -237,8 +259,84 @@ static int link_first(struct chain *c, const struct facts *f, size_t line)
 	return SG_OK; /* it continues a file not given: the link cannot be checked */
 }
 
+/*
+ * A rotate record after other records: its "previous" must describe the
+ * chain before it, and at the start of a file, name the file given before.
+ */
+static int check_rotate(struct chain *c, const char *text, size_t len, size_t line)
+{
+	const sg_audit_report *rep = c->report;
+	json_t *obj = json_loadb(text, len, 0, NULL);
+	json_t *prev = json_object_get(obj, "previous");
+	const char *file = json_string_value(json_object_get(prev, "file"));
+	const char *head = json_string_value(json_object_get(prev, "head"));
+	json_t *last = json_object_get(prev, "last_seq");
+	const char *before = line == 1 && c->file > 0 ? sg_path_base(c->paths[c->file - 1]) : NULL;
+	int error = SG_OK;
+
+	if (!file || !head || !json_is_integer(last))
+		error = tamper_at(c, line,
+				  "this rotate record lacks \"previous\" {file, last_seq, head}");
+	else if (json_integer_value(last) != rep->last_seq || strcmp(head, rep->head) != 0)
+		error = tamper_at(c, line,
+				  "this rotate record says the log before it ended at seq %lld "
+				  "(head %.16s...), but the chain before it ends at seq %lld (head "
+				  "%.16s...)",
+				  (long long)json_integer_value(last), head, rep->last_seq,
+				  rep->head);
+	else if (before && strcmp(file, before) != 0)
+		error = tamper_at(c, line,
+				  "this rotate record continues the archive %s, but the file "
+				  "given before it is %s",
+				  file, before);
+	json_decref(obj);
+	return error;
+}
+
+/*
+ * A "seal" record made with the seals file's certificate must have its seal.
+ * One written before its seal (covers: this record) may lack it after a
+ * crash between the two writes: when a later seal covers it, that is a
+ * note; when none does, the run was interrupted, reported at the end. One
+ * written after its seal (older versions) lacking it is tampering.
+ */
+static int check_seal_record(struct chain *c, const struct facts *f, size_t line)
+{
+	const sg_audit_seals *s = c->seals;
+	sg_audit_report *rep = c->report;
+
+	if (!f->seal || !s || strcmp(s->pinned, f->seal_signer) != 0)
+		return SG_OK;
+	rep->seal_records++;
+	/* A sealing run creates the seals file (and syncs its folder) before its record. */
+	if (s->missing && s->n == 0)
+		return tamper_at(c, line,
+				 "this record says a seal was made, but the seals file does not "
+				 "exist: it was deleted (a sealing run creates it before it "
+				 "appends its record)");
+	if (!f->seal_self && !seal_exists(s, f->seal_seq, f->seal_head))
+		return tamper_at(c, line,
+				 "this record says seq %lld was sealed, but the seals file holds "
+				 "no such seal (the seals file was replaced or cut)",
+				 f->seal_seq);
+	if (!f->seal_self || seal_exists(s, f->seq, f->line_hash))
+		return SG_OK;
+	if (s->n > 0 && s->seals[s->n - 1].seq > f->seq) {
+		if (rep->unsealed_covered++ == 0)
+			rep->unsealed_covered_seq = f->seq;
+		return SG_OK;
+	}
+	if (rep->interrupted++ == 0) {
+		rep->interrupted_seq = f->seq;
+		rep->interrupted_file = c->file;
+		rep->interrupted_line = line;
+	}
+	return SG_OK;
+}
+
 /* Check one line against the one before it (maybe in the previous file). */
-static int link_line(struct chain *c, const struct facts *f, size_t line)
+static int link_line(struct chain *c, const struct facts *f, const char *text, size_t len,
+		     size_t line)
 {
 	sg_audit_report *rep = c->report;
 	long long want = rep->last_seq + 1;
@@ -274,17 +372,16 @@ static int link_line(struct chain *c, const struct facts *f, size_t line)
 				 "edited, removed, inserted or reordered before this line)",
 				 line - 1);
 	}
+	if (f->rotate && rep->records > 0) {
+		error = check_rotate(c, text, len, line);
+		if (error)
+			return error;
+	}
 	error = check_seals_upto(c, f->seq, f->line_hash, line);
+	if (!error)
+		error = check_seal_record(c, f, line);
 	if (error)
 		return error;
-	if (f->seal && c->seals && !seal_exists(c->seals, f->seal_seq, f->seal_head) &&
-	    (c->seals->n == 0 || strcmp(c->seals->seals[0].signer, f->seal_signer) == 0))
-		return tamper_at(c, line,
-				 "this record says seq %lld was sealed, but the seals file holds "
-				 "no such seal (the seals file was replaced or cut)",
-				 f->seal_seq);
-	if (f->seal && c->seals)
-		rep->seal_records++;
 	memcpy(rep->head, f->line_hash, sizeof(rep->head));
 	rep->last_seq = f->seq;
 	rep->records++;
@@ -295,7 +392,8 @@ static int link_line(struct chain *c, const struct facts *f, size_t line)
 static int link_batch(struct chain *c, const struct batch *b)
 {
 	for (size_t i = 0; i < b->bad; i++) {
-		int error = link_line(c, &b->facts[i], b->first_line + i);
+		int error = link_line(c, &b->facts[i], b->bytes + b->off[i], b->len[i],
+				      b->first_line + i);
 
 		if (error)
 			return error;
@@ -408,9 +506,6 @@ static int check_seals_beyond(struct chain *c)
 	sg_audit_report *rep = c->report;
 	const sg_audit_seal *last;
 
-	c->file--; /* the last file given: what the messages name */
-	if (!s || s->n == 0)
-		return SG_OK;
 	/* An empty log's seals of seq 0: the zeros are its head. */
 	if (rep->records == 0 && check_seals_upto(c, 0, sg_audit_zero_hash, 0))
 		return SG_ERR_TAMPER;
@@ -419,18 +514,116 @@ static int check_seals_beyond(struct chain *c)
 	last = &s->seals[s->n - 1];
 	rep->bad_file = c->file;
 	rep->bad_line = 0;
+	return sg_error_set(
+		SG_ERR_TAMPER,
+		"%s: the chain ends at seq %lld, but seq %lld was sealed on %s (%s line "
+		"%zu): records were cut off the end of the log%s",
+		c->paths[c->file], rep->last_seq, last->seq, last->time,
+		last->offhost ? "off-host copy" : "seals", last->line,
+		last->offhost ? ", and the seals file was cut back with it"
+			      : ", or newer files were not given");
+}
+
+/* A seal of the off-host copy that the seals file lacks: seals were deleted from it. */
+static int check_offhost_only(struct chain *c)
+{
+	const sg_audit_seals *s = c->seals;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const sg_audit_seal *seal = &s->seals[i];
+
+		if (!seal->offhost)
+			continue;
+		c->report->bad_file = c->file;
+		c->report->bad_line = 0;
+		return sg_error_set(SG_ERR_TAMPER,
+				    "seq %lld was sealed on %s (off-host copy line %zu), but the "
+				    "seals file lacks that seal: seals were deleted from it, or it "
+				    "was replaced by an older copy",
+				    seal->seq, seal->time, seal->line);
+	}
+	return SG_OK;
+}
+
+/*
+ * Seals of records before the files given cannot be checked: a log that
+ * starts with a forged rotate record would otherwise pass with the genuine
+ * seals file. Unless a partial check was asked for, that fails; even then,
+ * some seal must pin the files given.
+ */
+static int check_unchecked(struct chain *c)
+{
+	sg_audit_report *rep = c->report;
+
+	if (rep->seals_before == 0)
+		return SG_OK;
+	rep->bad_file = 0;
+	rep->bad_line = 0;
+	if (!(c->flags & SG_AUDIT_VERIFY_PARTIAL))
+		return sg_error_set(
+			SG_ERR_TAMPER,
+			"%s: it starts at seq %lld with a rotate record, and %zu seals "
+			"(seals lines %zu-%zu, seq %lld-%lld) cover records before it: "
+			"they cannot be checked without the archives it continues; give "
+			"them first with --log (oldest first), or ask for --partial",
+			c->paths[0], rep->first_seq, rep->seals_before, rep->before_first_line,
+			rep->before_last_line, rep->before_first_seq, rep->before_last_seq);
+	if (rep->seals_checked == 0)
+		return sg_error_set(
+			SG_ERR_TAMPER,
+			"%s: no seal falls within the files given: all %zu seals (seals "
+			"lines %zu-%zu, seq %lld-%lld) cover records before their first, "
+			"seq %lld, and none was checked: nothing ties these files to the "
+			"sealed log, even partially; give the archives, or seal the log",
+			c->paths[0], rep->seals_before, rep->before_first_line,
+			rep->before_last_line, rep->before_first_seq, rep->before_last_seq,
+			rep->first_seq);
+	return SG_OK;
+}
+
+/* Seal records after the newest seal without their own seal: a sealing run stopped. */
+static int check_interrupted(struct chain *c)
+{
+	sg_audit_report *rep = c->report;
+
+	if (rep->interrupted == 0)
+		return SG_OK;
+	rep->bad_file = rep->interrupted_file;
+	rep->bad_line = rep->interrupted_line;
 	return sg_error_set(SG_ERR_TAMPER,
-			    "%s: the chain ends at seq %lld, but seq %lld was sealed on %s (seals "
-			    "line %zu): records were cut off the end of the log, or newer files "
-			    "were not given",
-			    c->paths[c->file], rep->last_seq, last->seq, last->time, last->line);
+			    "%s: line %zu: interrupted seal: seal record seq %lld has no seal (%zu "
+			    "such record%s after the newest seal): the sealing run stopped before "
+			    "writing it; run `signgate audit seal` again, whose seal covers it. A "
+			    "seal deleted afterwards looks the same here: compare with the "
+			    "forwarded seals (`audit verify --against`)",
+			    c->paths[rep->interrupted_file], rep->interrupted_line,
+			    rep->interrupted_seq, rep->interrupted,
+			    rep->interrupted == 1 ? "" : "s");
+}
+
+/* After the last file: what the seals say of the files as a whole. */
+static int check_seals_end(struct chain *c)
+{
+	int error;
+
+	c->file--; /* the last file given: what the messages name */
+	if (!c->seals)
+		return SG_OK;
+	error = check_seals_beyond(c);
+	if (!error)
+		error = check_offhost_only(c);
+	if (!error)
+		error = check_unchecked(c);
+	if (!error)
+		error = check_interrupted(c);
+	return error;
 }
 
 int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_audit_seals *seals,
-			  sg_audit_report *out)
+			  unsigned flags, sg_audit_report *out)
 {
 	sg_audit_report unused;
-	struct chain c = { paths, 0, seals, 0, out ? out : &unused };
+	struct chain c = { paths, 0, seals, 0, flags, out ? out : &unused };
 	size_t threads = thread_count();
 	struct batch *batches;
 	EVP_MD *sha256;
@@ -455,7 +648,7 @@ int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_au
 	for (c.file = 0; c.file < n && !error; c.file++)
 		error = verify_file(&c, batches, threads);
 	if (!error)
-		error = check_seals_beyond(&c);
+		error = check_seals_end(&c);
 	for (size_t i = 0; i < threads; i++) {
 		EVP_MD_CTX_free(batches[i].hasher.a);
 		EVP_MD_CTX_free(batches[i].hasher.b);
@@ -468,5 +661,5 @@ int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_au
 
 int sg_audit_verify(const char *path, sg_audit_report *out)
 {
-	return sg_audit_verify_files(&path, 1, NULL, out);
+	return sg_audit_verify_files(&path, 1, NULL, 0, out);
 }

@@ -22,6 +22,7 @@ packages=(
 	softhsm2 opensc libengine-pkcs11-openssl      # PKCS#11 token for key-in-HSM tests
 	gpgv gnupg                                    # vendor OpenPGP signatures (gpgv; gpg for test keys)
 	jq                                            # tests check seals by hand (jq + openssl cms)
+	strace                                        # a test kills a sealing run at its seal write
 	ca-certificates binutils
 )
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "signgate/audit.h"
@@ -10,9 +11,11 @@
 #include "signgate/audit_seal.h"
 #include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/util.h"
 
 static const char audit_help[] =
-	"Usage: signgate audit verify  (--config FILE | --log FILE...) [SEALS] [--json]\n"
+	"Usage: signgate audit verify  (--config FILE | --log FILE...) [SEALS] [--partial]\n"
+	"                              [--against FILE] [--json]\n"
 	"       signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
 	"       signgate audit summary (--config FILE | --log FILE) [FILTERS]\n"
 	"       signgate audit repair  (--config FILE | --log FILE)\n"
@@ -29,7 +32,13 @@ static const char audit_help[] =
 	"            archives, then the current file); with --config, --log names the\n"
 	"            archives before the configured log. Seals (--seals FILE with\n"
 	"            --seal-cert PEM, else the config's audit_seal) must each match the\n"
-	"            chain: a rewritten chain or records cut off the end are found\n"
+	"            chain: a rewritten chain or records cut off the end are found.\n"
+	"            Seals of records before the files given (the first file starts\n"
+	"            with a rotate record) fail the check unless --partial; a seal\n"
+	"            record whose seal is missing is an interrupted seal (run 'audit\n"
+	"            seal' again). --against FILE also checks the seals forwarded off\n"
+	"            the host (syslog \"audit-seal\" lines): a log cut back together\n"
+	"            with its seals file, or seals deleted, are found\n"
 	"  show      the records: a table (seq, time, action, decision, input, SHA-256,\n"
 	"            approval, actor, reason), the JSON lines themselves (--json), or CSV\n"
 	"            (--csv)\n"
@@ -55,12 +64,16 @@ static const char audit_help[] =
 	"  -l, --log FILE      the log file itself (verify: may be repeated, oldest first)\n"
 	"      --seals FILE    verify: the seals file (default: the config's)\n"
 	"      --seal-cert PEM verify: the sealing certificate the seals are pinned to\n"
+	"      --partial       verify: only count, and list, the seals of records before\n"
+	"                      the files given; exit 0 when a seal within them matches\n"
+	"      --against FILE  verify: the off-host copy of the seals (syslog/SIEM lines)\n"
 	"      --json          machine-readable output\n"
 	"      --csv           CSV (RFC 4180) for show\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit codes: 0 valid; 1 the log cannot be read; 2 usage or configuration error;\n"
-	"3 the chain is broken: tampered, torn, cut off after a seal, or a bad seal.\n";
+	"3 the chain is broken: tampered, torn, cut off after a seal, a bad seal, seals\n"
+	"that cannot be checked (without --partial), or an interrupted seal.\n";
 
 #define MAX_LOGS 4096
 
@@ -68,8 +81,8 @@ typedef struct audit_opts {
 	const char *config, *log;
 	const char *logs[MAX_LOGS]; /* verify: every --log, oldest first */
 	size_t n_logs;
-	const char *seals, *seal_cert;
-	int json, csv;
+	const char *seals, *seal_cert, *against;
+	int json, csv, partial;
 	sg_audit_filter filter;
 } audit_opts;
 
@@ -90,6 +103,8 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 						  { "until", required_argument, NULL, 'u' },
 						  { "seals", required_argument, NULL, 'e' },
 						  { "seal-cert", required_argument, NULL, 'E' },
+						  { "partial", no_argument, NULL, 'p' },
+						  { "against", required_argument, NULL, 'g' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	sg_audit_filter *f = &o->filter;
@@ -106,6 +121,8 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 			break;
 		case 'e': o->seals = optarg; break;
 		case 'E': o->seal_cert = optarg; break;
+		case 'p': o->partial = 1; break;
+		case 'g': o->against = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'v': o->csv = 1; break;
 		case 'P': f->product = optarg; break;
@@ -130,8 +147,9 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 		return cli_usage_error("audit", "only 'audit verify' takes more than one --log");
 	if (!o->seals != !o->seal_cert && !o->config)
 		return cli_usage_error("audit", "give --seals FILE and --seal-cert FILE together");
-	if ((o->seals || o->seal_cert) && strcmp(verb, "verify") != 0)
-		return cli_usage_error("audit", "--seals and --seal-cert go with 'audit verify'");
+	if ((o->seals || o->seal_cert || o->partial || o->against) && strcmp(verb, "verify") != 0)
+		return cli_usage_error("audit", "--seals, --seal-cert, --partial and --against go "
+						"with 'audit verify'");
 	if (o->json && o->csv)
 		return cli_usage_error("audit", "give --json or --csv, not both");
 	if (optind != argc)
@@ -139,26 +157,86 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 	return 0;
 }
 
+/* What verify compares the chain with. */
+typedef struct verify_seals {
+	sg_audit_seals seals;   /* the seals file, merged with the off-host copy */
+	const char *file;       /* the seals file; NULL: no seals checked */
+	size_t offhost_n;       /* seals found in the off-host copy */
+	size_t offhost_ignored; /* lines of it that look like seals but do not verify */
+} verify_seals;
+
 /*
  * The seals to check against the chain: --seals with --seal-cert, else the
- * config's "audit_seal" section. *file stays NULL when there are none to use.
+ * config's "audit_seal" section. v->file stays NULL when there are none to
+ * use. With --against, the off-host copy's seals are merged in.
  */
-static int load_seals(sg_audit_seals *seals, const char **file, const audit_opts *o,
-		      const sg_config *cfg)
+static int load_seals(verify_seals *v, const audit_opts *o, const sg_config *cfg)
 {
 	const char *cert = o->seal_cert ? o->seal_cert : cfg ? cfg->seal_cert : NULL;
+	sg_audit_seals off;
+	int error;
 
-	*file = o->seals ? o->seals : cfg ? cfg->seal_file : NULL;
-	memset(seals, 0, sizeof(*seals));
-	if (!*file || !cert) {
-		*file = NULL;
-		return SG_OK;
+	memset(v, 0, sizeof(*v));
+	v->file = o->seals ? o->seals : cfg ? cfg->seal_file : NULL;
+	if (!v->file || !cert) {
+		v->file = NULL;
+		return o->against ? sg_error_set(SG_ERR_USAGE,
+						 "--against needs the sealing certificate: "
+						 "give --seals and --seal-cert, or a config "
+						 "with \"audit_seal\"")
+				  : SG_OK;
 	}
-	return sg_audit_seals_load(seals, *file, cert);
+	error = sg_audit_seals_load(&v->seals, v->file, cert);
+	if (error || !o->against)
+		return error;
+	error = sg_audit_seals_load_offhost(&off, o->against, sg_path_base(o->logs[o->n_logs - 1]),
+					    cert, &v->offhost_ignored);
+	if (!error && off.n == 0)
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: holds no seal of %s made with %s (%zu seal-like lines "
+				     "do not verify): nothing to check against",
+				     o->against, sg_path_base(o->logs[o->n_logs - 1]), cert,
+				     v->offhost_ignored);
+	if (!error) {
+		v->offhost_n = off.n;
+		error = sg_audit_seals_merge(&v->seals, &off);
+	}
+	sg_audit_seals_free(&off);
+	return error;
+}
+
+/* The failure is an interrupted sealing run, not a broken chain. */
+static int is_interrupted(const sg_audit_report *rep)
+{
+	return rep->interrupted && rep->bad_file == rep->interrupted_file &&
+	       rep->bad_line == rep->interrupted_line;
+}
+
+static void add_verify_json(json_t *obj, const audit_opts *o, const sg_audit_report *rep,
+			    const verify_seals *v)
+{
+	json_object_set_new(obj, "partial", json_boolean(o->partial));
+	json_object_set_new(obj, "seals_before_lines",
+			    rep->seals_before
+				    ? json_pack("[I, I]", (json_int_t)rep->before_first_line,
+						(json_int_t)rep->before_last_line)
+				    : json_null());
+	json_object_set_new(obj, "seals_before_seqs",
+			    rep->seals_before
+				    ? json_pack("[I, I]", (json_int_t)rep->before_first_seq,
+						(json_int_t)rep->before_last_seq)
+				    : json_null());
+	json_object_set_new(obj, "interrupted_seals", json_integer((json_int_t)rep->interrupted));
+	json_object_set_new(obj, "interrupted", json_boolean(is_interrupted(rep)));
+	json_object_set_new(obj, "unsealed_seal_records",
+			    json_integer((json_int_t)rep->unsealed_covered));
+	json_object_set_new(obj, "against", o->against ? json_string(o->against) : json_null());
+	json_object_set_new(obj, "offhost_seals", json_integer((json_int_t)v->offhost_n));
+	json_object_set_new(obj, "offhost_ignored", json_integer((json_int_t)v->offhost_ignored));
 }
 
 static void print_verify_json(const audit_opts *o, const sg_audit_report *rep, int error,
-			      const char *seals_file, const sg_audit_seals *seals)
+			      const verify_seals *v)
 {
 	json_t *files = json_array(), *obj;
 
@@ -170,19 +248,45 @@ static void print_verify_json(const audit_opts *o, const sg_audit_report *rep, i
 			(json_int_t)rep->records, "first_seq", (json_int_t)rep->first_seq,
 			"last_seq", (json_int_t)rep->last_seq, "bad_file",
 			error && error != SG_ERR_IO ? o->logs[rep->bad_file] : NULL, "bad_line",
-			(json_int_t)rep->bad_line, "head", rep->head, "seals", seals_file,
-			"seals_missing", seals_file && seals->missing, "seals_checked",
-			(json_int_t)rep->seals_checked, "seals_before",
+			(json_int_t)rep->bad_line, "head", rep->head, "seals", v->file,
+			"seals_missing", v->file && v->seals.missing && v->seals.n == 0,
+			"seals_checked", (json_int_t)rep->seals_checked, "seals_before",
 			(json_int_t)rep->seals_before, "sealed_seq", (json_int_t)rep->sealed_seq,
 			"sealed_time", rep->sealed_time[0] ? rep->sealed_time : NULL, "message",
 			error ? sg_error_last() : "");
-	if (obj)
+	if (obj) {
+		add_verify_json(obj, o, rep, v);
 		cli_print_json(obj);
+	}
 	json_decref(obj);
 }
 
+/* The notes on seals after a valid chain: what was checked, what was not. */
+static void print_seal_notes(const audit_opts *o, const sg_audit_report *rep, const verify_seals *v)
+{
+	if (rep->seals_before)
+		printf("partial  %zu seals NOT checked (seals lines %zu-%zu, seq %lld-%lld): they "
+		       "cover records before seq %lld, in archives not given\n",
+		       rep->seals_before, rep->before_first_line, rep->before_last_line,
+		       rep->before_first_seq, rep->before_last_seq, rep->first_seq);
+	if (rep->unsealed_covered)
+		printf("note     seal record seq %lld has no seal of its own (%zu such record%s: a "
+		       "sealing run stopped before writing it); the seal of seq %lld covers it\n",
+		       rep->unsealed_covered_seq, rep->unsealed_covered,
+		       rep->unsealed_covered == 1 ? "" : "s", rep->sealed_seq);
+	if (o->against)
+		printf("against  %zu seals of the off-host copy %s agree with the seals file and "
+		       "the chain\n",
+		       v->offhost_n, o->against);
+	if (v->offhost_ignored)
+		printf("note     %zu lines of %s look like seals but do not verify: ignored\n",
+		       v->offhost_ignored, o->against);
+	if (rep->last_seq > rep->sealed_seq && v->seals.n > 0)
+		printf("note     records after seq %lld are not sealed yet\n", rep->sealed_seq);
+}
+
 static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
-			      const char *seals_file, const sg_audit_seals *seals)
+			      const verify_seals *v)
 {
 	const char *what = o->n_logs > 1 ? "files" : o->logs[0];
 
@@ -197,50 +301,81 @@ static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
 		printf("note     the first record continues a rotated log (seq %lld before it): "
 		       "give the older files first to check that link\n",
 		       rep->first_seq - 1);
-	if (!seals_file)
+	if (!v->file)
 		printf("note     no seals checked: records cut off the end, or a chain rewritten "
 		       "from scratch, would not show (configure audit_seal, or give --seals "
 		       "and --seal-cert)\n");
-	else if (seals->missing)
-		printf("note     no seals yet (%s does not exist): run `signgate audit seal`\n",
-		       seals_file);
+	else if (v->seals.n == 0)
+		printf("note     no seals yet (%s %s): run `signgate audit seal`\n", v->file,
+		       v->seals.missing ? "does not exist" : "is empty");
 	else
-		printf("sealed   %zu seals match the chain; the newest covers seq %lld (made %s)"
-		       "%s\n",
+		printf("sealed   %zu seals match the chain; the newest covers seq %lld (made %s)\n",
 		       rep->seals_checked, rep->sealed_seq,
-		       rep->sealed_time[0] ? rep->sealed_time : "-",
-		       rep->seals_before ? "; older seals cover files not given" : "");
-	if (seals_file && rep->last_seq > rep->sealed_seq && !seals->missing)
-		printf("note     records after seq %lld are not sealed yet\n", rep->sealed_seq);
+		       rep->sealed_time[0] ? rep->sealed_time : "-");
+	if (v->file)
+		print_seal_notes(o, rep, v);
+}
+
+/* The seals file's identity and size (zeros when missing): a sealing run changes it. */
+static void seals_state(struct stat *st, const audit_opts *o, const sg_config *cfg)
+{
+	const char *file = o->seals ? o->seals : cfg ? cfg->seal_file : NULL;
+
+	memset(st, 0, sizeof(*st));
+	if (file && stat(file, st) != 0)
+		memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Load the seals and verify. A sealing run appends its record before its
+ * seal: one that runs between loading the seals and reading the log shows
+ * as an interrupted seal (or a seals file that did not exist yet). When a
+ * check fails and the seals file changed meanwhile, it runs again on the
+ * fresh seals (a genuine finding does not go away).
+ */
+static int verify_once(sg_audit_report *rep, verify_seals *v, const audit_opts *o,
+		       const sg_config *cfg)
+{
+	struct stat before, after;
+	int error;
+
+	for (int attempt = 0;; attempt++) {
+		seals_state(&before, o, cfg);
+		error = load_seals(v, o, cfg);
+		if (error)
+			return error;
+		error = sg_audit_verify_files(o->logs, o->n_logs, v->file ? &v->seals : NULL,
+					      o->partial ? SG_AUDIT_VERIFY_PARTIAL : 0, rep);
+		seals_state(&after, o, cfg);
+		if (error != SG_ERR_TAMPER || attempt == 2 ||
+		    (before.st_ino == after.st_ino && before.st_dev == after.st_dev &&
+		     before.st_size == after.st_size))
+			return error;
+		sg_audit_seals_free(&v->seals);
+	}
 }
 
 static int audit_verify(audit_opts *o, const sg_config *cfg)
 {
 	sg_audit_report rep = { 0 };
-	sg_audit_seals seals;
-	const char *seals_file;
+	verify_seals v = { 0 };
 	int error;
 
 	if (cfg && o->n_logs < MAX_LOGS)
 		o->logs[o->n_logs++] = cfg->audit_log; /* the current log comes last */
-	error = load_seals(&seals, &seals_file, o, cfg);
-	if (error == SG_ERR_TAMPER) {
-		if (o->json)
-			print_verify_json(o, &rep, error, seals_file, &seals);
-		else
-			printf("invalid  %s\n", sg_error_last());
-		return cli_exit_code(error);
-	}
-	if (error)
+	error = verify_once(&rep, &v, o, cfg);
+	if (error && error != SG_ERR_TAMPER) {
+		sg_audit_seals_free(&v.seals);
 		return cli_fail();
-	error = sg_audit_verify_files(o->logs, o->n_logs, seals_file ? &seals : NULL, &rep);
+	}
 	if (o->json)
-		print_verify_json(o, &rep, error, seals_file, &seals);
+		print_verify_json(o, &rep, error, &v);
 	else if (error == SG_OK)
-		print_verify_text(o, &rep, seals_file, &seals);
+		print_verify_text(o, &rep, &v);
 	else
-		printf("invalid  %s\n", sg_error_last());
-	sg_audit_seals_free(&seals);
+		printf("%s %s\n", is_interrupted(&rep) ? "interrupted" : "invalid ",
+		       sg_error_last());
+	sg_audit_seals_free(&v.seals);
 	return cli_exit_code(error);
 }
 

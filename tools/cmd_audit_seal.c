@@ -16,27 +16,48 @@ static const char seal_help[] =
 	"seals file (\"audit_seal.file\", default <audit_log>.seals) and record it in\n"
 	"the log. The hash chain alone cannot show a log rewritten from scratch or\n"
 	"records cut off its end; 'audit verify' checks the seals against the chain.\n"
-	"Seal after each signing run, or from cron. The sealing key must not be the\n"
-	"code-signing key.\n"
+	"The seal record is appended first and the seal covers it, so right after\n"
+	"'audit seal' no record is unsealed. A run stopped between the two (a crash)\n"
+	"leaves a seal record without its seal: 'audit verify' reports an interrupted\n"
+	"seal, and the next 'audit seal' mends it. A log that does not exist or has\n"
+	"no record yet has nothing to seal: exit 0, nothing written. With\n"
+	"\"audit_syslog\", each seal also goes to syslog as \"audit-seal <line>\" (for\n"
+	"'audit verify --against'). Seal after each signing run, or from a timer.\n"
+	"The sealing key must not be the code-signing key.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   signgate.json with an \"audit_seal\" section (required)\n"
 	"      --json          machine-readable output\n"
 	"  -h, --help          this text\n"
 	"\n"
-	"Exit codes: 0 sealed; 1 operational error (I/O, wrong password or PIN, key\n"
+	"Exit codes: 0 sealed, or nothing to seal yet; 1 operational error (I/O, wrong password or "
+	"PIN, key\n"
 	"does not match the certificate, token unavailable); 2 usage or configuration\n"
 	"error (no \"audit_seal\", the sealing key is the code-signing key, unsafe key\n"
 	"file); 3 the log or the seals file is damaged, or the log is behind its last\n"
-	"seal (records were cut off): nothing was sealed.\n";
+	"seal (records were cut off, or the log was deleted): nothing was sealed.\n";
 
 static void print_seal(const sg_config *cfg, const sg_audit_seal *s, int json)
 {
+	if (s->line == 0 && json) {
+		json_t *obj = json_pack("{s:s, s:b, s:s}", "log", cfg->audit_log, "sealed", 0,
+					"message", "nothing to seal yet: the log has no record");
+		if (obj)
+			cli_print_json(obj);
+		json_decref(obj);
+		return;
+	}
+	if (s->line == 0) {
+		printf("nothing  %s: nothing to seal yet (the log has no record); nothing was "
+		       "written\n",
+		       cfg->audit_log);
+		return;
+	}
 	if (json) {
-		json_t *obj = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "log",
-					cfg->audit_log, "seq", (json_int_t)s->seq, "head", s->head,
-					"time", s->time, "signer", s->signer, "file",
-					cfg->seal_file, "line", (json_int_t)s->line);
+		json_t *obj = json_pack("{s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:I}", "log",
+					cfg->audit_log, "sealed", 1, "seq", (json_int_t)s->seq,
+					"head", s->head, "time", s->time, "signer", s->signer,
+					"file", cfg->seal_file, "line", (json_int_t)s->line);
 		if (obj)
 			cli_print_json(obj);
 		json_decref(obj);

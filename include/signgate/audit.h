@@ -77,9 +77,9 @@ void sg_audit_syslog(const sg_audit_receipt *r, const json_t *record, int facili
 int sg_audit_head(const char *path, long long *seq, char head[65]);
 
 typedef struct sg_audit_report {
-	size_t records;  /* records read and found valid, over all files */
-	size_t bad_line; /* first bad line (1-based) of file bad_file; 0: valid */
-	size_t bad_file; /* index into the list of files given */
+	size_t records;                /* records read and found valid, over all files */
+	size_t bad_line;               /* first bad line (1-based) of file bad_file; 0: valid */
+	size_t bad_file;               /* index into the list of files given */
 	long long first_seq, last_seq; /* of the valid records; 0 when none */
 	/*
 	 * SHA-256 hex of the last valid line, i.e. the "prev" the next record
@@ -88,10 +88,25 @@ typedef struct sg_audit_report {
 	char head[65];
 	/* Seals (when given): how many were compared with the chain, and the newest. */
 	size_t seals_checked;
-	size_t seals_before; /* seals of records before the first file given */
+	size_t offhost_checked; /* of them, seals only the off-host copy holds */
 	long long sealed_seq;
 	char sealed_time[21];
-	size_t seal_records; /* "seal" records in the chain, each matched to its seal */
+	/*
+	 * Seals of records before the first file given (it starts with a
+	 * rotate record): not checked. Their count, first and last line in the
+	 * seals file and the seqs they seal.
+	 */
+	size_t seals_before;
+	size_t before_first_line, before_last_line;
+	long long before_first_seq, before_last_seq;
+	size_t seal_records; /* "seal" records in the chain made with the seals' certificate */
+	/* Seal records without their own seal that a later seal covers (first seq). */
+	size_t unsealed_covered;
+	long long unsealed_covered_seq;
+	/* Seal records after the newest seal without their seal: interrupted runs. */
+	size_t interrupted;
+	long long interrupted_seq;
+	size_t interrupted_file, interrupted_line; /* of the first */
 } sg_audit_report;
 
 struct sg_audit_seals;
@@ -105,23 +120,51 @@ struct sg_audit_seals;
  * line), "seq" must follow the previous record's and "prev" must be the
  * SHA-256 of the previous line, also from the last line of one file to the
  * first of the next. The first record is seq 1 with 64 zeros as "prev", or a
- * "rotate" record that continues a file not given.
+ * "rotate" record that continues a file not given (that link is unchecked).
  *
  * With `seals` (may be NULL; already loaded and their signatures checked by
- * sg_audit_seals_load()), each seal must match the line of its seq, no seal
- * may lie beyond the last record (records cut off the end), and each "seal"
- * record of the chain made with the seals file's certificate must have its
- * seal in that file (a seals file deleted, or replaced by an older copy). Seals of records before the first file given
- * are counted in seals_before, not checked.
+ * sg_audit_seals_load(), maybe merged with an off-host copy by
+ * sg_audit_seals_merge()):
+ *   - each seal must match the line of its seq;
+ *   - no seal may lie beyond the last record (records cut off the end, or,
+ *     for a seal only the off-host copy holds, the log and its seals file
+ *     cut back together);
+ *   - a seal only the off-host copy holds means seals were deleted from the
+ *     seals file;
+ *   - each "seal" record made with the seals' certificate must have its
+ *     seal. A record of an older version (written after its seal, naming the
+ *     head) without it means the seals file was deleted or replaced by an
+ *     older copy. A record that covers itself (written before its seal)
+ *     without it is counted in unsealed_covered when a later seal covers it,
+ *     and else in `interrupted`: the sealing run stopped between the record
+ *     and the seal (a seal deleted afterwards looks the same without the
+ *     off-host copy). Interrupted seals fail the check (SG_ERR_TAMPER, with
+ *     a message saying so and that the next `audit seal` mends it);
+ *   - seals of records before the first file given (a list that starts with
+ *     a rotate record) cannot be checked: they fail the check unless `flags`
+ *     has SG_AUDIT_VERIFY_PARTIAL; even then at least one seal must fall
+ *     within the files given and match, so that they are tied to the
+ *     sealed log. They are counted in seals_before (with lines and seqs).
+ * A rotate record after the first record must describe the chain before it
+ * in "previous" (last_seq, head) and, at the start of a file, name the base
+ * name of the file given before it.
+ *
+ * A sealing run appends its record before its seal: one that runs between
+ * loading the seals and this call shows as an interrupted seal. Callers
+ * check again with freshly loaded seals when the seals file changed
+ * meanwhile (tools/cmd_audit.c does).
  *
  * Returns SG_OK; SG_ERR_TAMPER with bad_file/bad_line set (bad_line is 0 for
- * a cut-off end) and a message naming the file, the line and what is wrong;
- * SG_ERR_IO when a file cannot be read; SG_ERR_NOMEM. `out` may be NULL. The
- * work is spread over the machine's cores; lines written by appends that
- * finish meanwhile are not read.
+ * a cut-off end or a problem of the files as a whole) and a message naming
+ * the file, the line and what is wrong; SG_ERR_IO when a file cannot be
+ * read; SG_ERR_NOMEM. `out` may be NULL. The work is spread over the
+ * machine's cores; lines written by appends that finish meanwhile are not
+ * read.
  */
+#define SG_AUDIT_VERIFY_PARTIAL 1u /* seals before the files given are only counted */
+
 int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_audit_seals *seals,
-			  sg_audit_report *out);
+			  unsigned flags, sg_audit_report *out);
 
 /* sg_audit_verify_files() of one file without seals. A missing file is SG_ERR_IO. */
 int sg_audit_verify(const char *path, sg_audit_report *out);

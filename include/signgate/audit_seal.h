@@ -6,6 +6,14 @@
  * for everything up to the sealed record, to whoever holds the sealing
  * certificate.
  *
+ * A sealing run first appends its "seal" record to the log, then seals the
+ * head that includes that record: the seal covers its own record, so right
+ * after `audit seal` no record is unsealed and the log cannot be cut back
+ * to the previous head unnoticed. Such a record carries
+ * "seal": {"covers": "this record", "file", "signer"}; records of earlier
+ * versions ("seal": {"seq", "head", "file", "signer"}) were written after
+ * their seal and name the head it covers.
+ *
  * The seals file (config "audit_seal.file", default "<audit_log>.seals") is
  * JSON Lines, one seal per line, each the canonical text (jansson
  * JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) of:
@@ -46,19 +54,23 @@
 #include "signgate/config.h"
 
 #define SG_AUDIT_SEAL_TYPE "signgate-audit-seal"
+/* The "covers" of a seal record whose seal covers the record itself. */
+#define SG_AUDIT_SEAL_COVERS_SELF "this record"
 
 typedef struct sg_audit_seal {
 	long long seq;   /* the sealed record's seq (0: sealed an empty log) */
 	char head[65];   /* SHA-256 hex of that record's line (64 zeros for an empty log) */
 	char time[21];   /* when the seal was made, UTC "YYYY-MM-DDTHH:MM:SSZ" */
 	char signer[65]; /* SHA-256 hex of the sealing certificate's DER */
-	size_t line;     /* its line in the seals file (1-based) */
+	size_t line;     /* its line in the seals file (1-based), or in the off-host copy */
+	int offhost;     /* 1: only in the off-host copy (sg_audit_seals_merge()) */
 } sg_audit_seal;
 
 typedef struct sg_audit_seals {
 	sg_audit_seal *seals; /* in file order; seq never decreases */
 	size_t n;
-	int missing; /* 1: the seals file does not exist (n == 0) */
+	int missing;     /* 1: the seals file does not exist (n == 0) */
+	char pinned[65]; /* SHA-256 hex of the certificate the seals were checked with */
 } sg_audit_seals;
 
 /*
@@ -77,12 +89,21 @@ int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char 
 void sg_audit_seals_free(sg_audit_seals *s);
 
 /*
- * Seal the head of cfg->audit_log with the configured sealing key: read the head
- * with sg_audit_head() (already in lib/audit.c), sign, append one line to the
- * seals file (create 0600; flock; one write; fsync; fsync the folder when
- * created), then append an audit record {"action":"seal","decision":"sealed",
- * "seal":{"seq":N,"head":H,"file":seals path,"signer":thumbprint}} to the log so
- * the log itself shows that a seal exists. Fills *out.
+ * Seal cfg->audit_log with the configured sealing key. Under the seals
+ * file's exclusive lock (create 0600): check the existing seals as
+ * sg_audit_seals_load() does, read the log's head with sg_audit_head(), then
+ * append the audit record {"action":"seal","decision":"sealed","seal":
+ * {"covers":"this record","file":seals path,"signer":thumbprint}} to the log,
+ * sign the head that includes it (its seq, the SHA-256 of its line) and
+ * append that seal (one write; fsync; fsync the folder when created). When
+ * the config forwards records to syslog, the seal record goes there as any
+ * record does, and the seal's own line follows as "audit-seal <line>" (what
+ * `audit verify --against` reads). Fills *out.
+ *
+ * A log that does not exist or holds no record yet has nothing to seal:
+ * SG_OK with out->line 0, and nothing is written (neither record nor seals
+ * file), unless the seals file already holds a seal of a record
+ * (SG_ERR_TAMPER: the log was deleted or emptied).
  *
  * Before anything is signed: the config must have an "audit_seal" section
  * (else SG_ERR_CONFIG); a PEM key must be a private file
@@ -91,16 +112,43 @@ void sg_audit_seals_free(sg_audit_seals *s);
  * from every code-signing certificate the config names without a secret
  * ("signing.certificate", each of "signing.cert_chain", the certificates of
  * "signing.pkcs12" when they are readable without its password), else
- * SG_ERR_CONFIG. Under the seals file's exclusive lock the existing seals are
- * checked as sg_audit_seals_load() does, and the log's head is read: a head
- * behind the last seal (the log was cut), or the same seq with another
- * head, is SG_ERR_TAMPER and nothing is written. The new seal is checked
- * against the certificate before it is written. Returns SG_OK, SG_ERR_CONFIG,
- * SG_ERR_IO, SG_ERR_CRYPTO (wrong password or PIN, key does not match),
- * SG_ERR_TOOL (the PKCS#11 engine or module cannot be loaded),
- * SG_ERR_TAMPER or SG_ERR_NOMEM. When the seal was written but the audit
- * record could not be appended, `out` is filled and the error says so.
+ * SG_ERR_CONFIG. A log head behind the last seal (the log was cut), or the
+ * same seq with another head, is SG_ERR_TAMPER and nothing is written. The
+ * new seal is checked against the certificate before it is written. Returns
+ * SG_OK, SG_ERR_CONFIG, SG_ERR_IO, SG_ERR_CRYPTO (wrong password or PIN, key
+ * does not match), SG_ERR_TOOL (the PKCS#11 engine or module cannot be
+ * loaded), SG_ERR_TAMPER or SG_ERR_NOMEM. When the record was appended but
+ * the seal could not be written, the error says so: verify then reports an
+ * interrupted seal, which the next `audit seal` mends.
  */
 int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out);
+
+/*
+ * Read the seals forwarded off the host (syslog, a SIEM export): every line
+ * of `path` that holds a seal line (up to the line's last '}') of the log
+ * named `log_name` (its base name, as seals carry it) signed by the pinned
+ * certificate at `cert_path`. Lines may carry any prefix (syslog's time,
+ * host and tag): the seal starts after "audit-seal " when the line has it,
+ * else at the first '{'. Lines without a seal, and seals of other logs or
+ * other certificates, are skipped; a seal that does not verify (forged,
+ * injected through syslog by a local user, or mangled in transport) is
+ * skipped and counted in *ignored (may be NULL). The seals are returned in
+ * seq order (`line` is their line in `path`). SG_OK (also when none is
+ * found), SG_ERR_IO (the file cannot be read), SG_ERR_CONFIG (the
+ * certificate), SG_ERR_TAMPER (two verified seals of one seq with different
+ * heads), SG_ERR_NOMEM. Free with sg_audit_seals_free().
+ */
+int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const char *log_name,
+				const char *cert_path, size_t *ignored);
+
+/*
+ * Add to `local` (the seals file, loaded) each seal of `offhost` that it
+ * does not hold, marked offhost = 1, keeping seq order. A seal of a seq that
+ * `local` seals with another head is SG_ERR_TAMPER naming both lines.
+ * sg_audit_verify_files() then checks the off-host seals against the chain
+ * too, and reports any seal missing from the seals file. SG_OK,
+ * SG_ERR_TAMPER, SG_ERR_NOMEM.
+ */
+int sg_audit_seals_merge(sg_audit_seals *local, const sg_audit_seals *offhost);
 
 #endif

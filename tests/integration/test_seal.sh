@@ -83,38 +83,47 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj "/CN=signgate test seal" -keyout "$T/plain.key" -out "$T/plain.pem" 2>/dev/null
 chmod 0600 "$T/plain.key"
 set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/plain.pem\"}"
-head2=$(line_sha 2 "$LOG")
 sg 0 audit seal --config "$CFG"
-expect_in "$T/out" "sealed   $LOG: seq 2, head ${head2:0:16}..., seal line 1 of $SEALS"
+# The seal record (seq 3) comes first, and the seal covers it: nothing is unsealed.
+head3=$(line_sha 3 "$LOG")
+expect_in "$T/out" "sealed   $LOG: seq 3, head ${head3:0:16}..., seal line 1 of $SEALS"
 expect_same "$(stat -c %a "$SEALS")" 600
 expect_same "$(wc -l <"$SEALS")" 1
-expect_same "$(jq -r .head "$SEALS")" "$head2"
+expect_same "$(jq -r .head "$SEALS")" "$head3"
 expect_same "$(jq -r '.seq, .log, .type, .version' "$SEALS" | tr '\n' ' ')" \
-	"2 audit.jsonl signgate-audit-seal 1 "
+	"3 audit.jsonl signgate-audit-seal 1 "
 # The seal record in the log, and the chain intact with it.
 expect_same "$(audit_field 0 action)/$(audit_field 0 decision)" "seal/sealed"
-expect_same "$(audit_field 0 seal.seq)" 2
-expect_same "$(audit_field 0 seal.head)" "$head2"
+expect_same "$(audit_field 0 seal.covers)" "this record"
+expect_same "$(tail -n 1 "$LOG" | jq -c '.seal | [has("seq"), has("head")]')" "[false,false]"
 expect_same "$(audit_field 0 seal.file)" "$SEALS"
 expect_same "$(audit_field 0 seal.signer)" "$(cert_sha "$T/plain.pem")"
 sg 0 audit verify --config "$CFG"
 expect_in "$T/out" "3 records"
 expect_in "$T/out" "chain intact"
+expect_in "$T/out" "sealed   1 seals match the chain; the newest covers seq 3"
+expect_not_in "$T/out" "not sealed yet"
 check_by_hand "$SEALS" 1 "$T/plain.pem"
 
 sg 0 audit seal --config "$CFG" --json
-expect_in "$T/out" "\"seq\":3,"
+expect_in "$T/out" "\"seq\":4,"
 expect_in "$T/out" "\"line\":2,"
-expect_in "$T/out" "\"head\":\"$(line_sha 3 "$LOG")\""
+expect_in "$T/out" "\"head\":\"$(line_sha 4 "$LOG")\""
 expect_in "$T/out" "\"file\":\"$SEALS\""
 check_by_hand "$SEALS" 2 "$T/plain.pem"
 
 # A log cut behind its last seal is not sealed again: exit 3, nothing written.
+# Also when only the newest seal's own record was cut (seq 4).
 cp "$LOG" "$T/log.bak"
 cp "$SEALS" "$T/seals.bak"
 head -n 2 "$T/log.bak" >"$LOG"
 sg 3 audit seal --config "$CFG"
-expect_in "$T/err" "the log ends at seq 2, but line 2 of $SEALS sealed seq 3: records were cut off the log"
+expect_in "$T/err" "the log ends at seq 2, but line 2 of $SEALS sealed seq 4: records were cut off the log"
+cmp -s "$SEALS" "$T/seals.bak" || fail "a refused seal changed $SEALS"
+ok
+head -n 3 "$T/log.bak" >"$LOG"
+sg 3 audit seal --config "$CFG"
+expect_in "$T/err" "the log ends at seq 3, but line 2 of $SEALS sealed seq 4"
 cmp -s "$SEALS" "$T/seals.bak" || fail "a refused seal changed $SEALS"
 ok
 cp "$T/log.bak" "$LOG"
@@ -217,6 +226,33 @@ set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/absent.pem\", \"file\": \"$
 sg 2 audit seal --config "$CFG"
 expect_in "$T/err" "$T/absent.pem: cannot open"
 expect_absent "$T/x.seals"
+# 5. A fresh host: no log yet, or an empty one. Nothing to seal: exit 0, and
+# nothing is written (no record, no seals file, not even the log's folder).
+config_set audit_log "\"$T/fresh/audit.jsonl\""
+set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/plain.pem\"}"
+sg 0 audit seal --config "$CFG"
+expect_in "$T/out" "nothing  $T/fresh/audit.jsonl: nothing to seal yet (the log has no record); nothing was written"
+expect_same "$(cat "$T/err")" ""
+expect_absent "$T/fresh"
+mkdir "$T/fresh"
+: >"$T/fresh/audit.jsonl"
+sg 0 audit seal --config "$CFG" --json
+expect_same "$(jq -c '[.sealed, .message]' "$T/out")" '[false,"nothing to seal yet: the log has no record"]'
+expect_same "$(stat -c %s "$T/fresh/audit.jsonl")" 0
+expect_absent "$T/fresh/audit.jsonl.seals"
+# Once the log has a record, the first seal covers its own record (seq 2).
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 audit seal --config "$CFG"
+expect_in "$T/out" "seq 2, head"
+# A log emptied (or deleted) behind its seals is no fresh host.
+: >"$T/fresh/audit.jsonl"
+sg 3 audit seal --config "$CFG"
+expect_in "$T/err" "$T/fresh/audit.jsonl: the log has no record, but line 1 of $T/fresh/audit.jsonl.seals sealed seq 2: the log was deleted or emptied; nothing was sealed"
+rm "$T/fresh/audit.jsonl"
+sg 3 audit seal --config "$CFG"
+expect_in "$T/err" "the log was deleted or emptied"
+expect_absent "$T/fresh/audit.jsonl"
+
 sg 2 audit seal
 expect_in "$T/err" "--config FILE is required"
 sg 2 audit seal --config "$CFG" extra

@@ -55,6 +55,25 @@ config_set audit_seal "{\"key\": \"$PKI/seal.key\", \"cert\": \"$PKI/seal.pem\",
 sg 0 audit seal --config "$CFG"
 for _ in $(seq 1 50); do [ "$(grep -c 'audit id=' "$T/syslog.txt" 2>/dev/null)" -ge 4 ] && break; sleep 0.1; done
 expect_in "$T/syslog.txt" "seq=4 line_sha256=$(sed -n 2p "$LOG" | tr -d '\n' | sha256sum | cut -d' ' -f1) action=seal decision=sealed"
+# The seal itself follows its record, whole: the off-host copy that
+# `audit verify --against` reads back, here straight from the syslog stream.
+for _ in $(seq 1 50); do grep -q 'audit-seal {' "$T/syslog.txt" 2>/dev/null && break; sleep 0.1; done
+expect_in "$T/syslog.txt" "audit-seal $(cat "$LOG.seals")"
+archive=$(ls "$LOG".2*)
+sg 0 audit verify --config "$CFG" --log "$archive" --against "$T/syslog.txt"
+expect_in "$T/out" "against  1 seals of the off-host copy $T/syslog.txt agree with the seals file and the chain"
+# The log and its seals file cut back together: consistent locally, not
+# against the copy that left the machine.
+cp "$LOG" "$T/log.bak"
+cp "$LOG.seals" "$T/seals.bak"
+head -n 1 "$T/log.bak" >"$LOG"
+: >"$LOG.seals"
+sg 0 audit verify --config "$CFG" --log "$archive"
+sg 3 audit verify --config "$CFG" --log "$archive" --against "$T/syslog.txt"
+expect_in "$T/out" "the chain ends at seq 3, but seq 4 was sealed"
+expect_in "$T/out" "and the seals file was cut back with it"
+cp "$T/log.bak" "$LOG"
+cp "$T/seals.bak" "$LOG.seals"
 # A bad facility is a configuration error.
 sed -i 's#"facility": "local3"#"facility": "local9"#' "$CFG"
 sg 2 check --config "$CFG" "$INST/hello-setup.exe"

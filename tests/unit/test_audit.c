@@ -623,26 +623,26 @@ static void test_rotation(char *base[])
 	n = archives(path, files, 15);
 	CHECK_INT(n, rotations);
 	files[n] = path;
-	CHECK_INT(sg_audit_verify_files(files, n + 1, NULL, &rep), SG_OK);
+	CHECK_INT(sg_audit_verify_files(files, n + 1, NULL, 0, &rep), SG_OK);
 	CHECK_INT(rep.records, 8 * PER_CHILD + rotations);
 	CHECK_INT(rep.first_seq, 1);
 	CHECK_INT(rep.last_seq, 8 * PER_CHILD + rotations);
 
 	/* The current file alone: valid, starting after the archives. */
-	CHECK_INT(sg_audit_verify_files(&path, 1, NULL, &rep), SG_OK);
+	CHECK_INT(sg_audit_verify_files(&path, 1, NULL, 0, &rep), SG_OK);
 	CHECK(rep.first_seq > 1);
 	/* The archives in the wrong order, or one left out. */
 	if (n >= 1) {
 		const char *swapped[] = { path, files[0] };
 
-		CHECK_INT(sg_audit_verify_files(swapped, 2, NULL, &rep), SG_ERR_TAMPER);
+		CHECK_INT(sg_audit_verify_files(swapped, 2, NULL, 0, &rep), SG_ERR_TAMPER);
 		CHECK_CONTAINS(sg_error_last(), "files given out of order");
 		CHECK_INT(rep.bad_file, 1);
 		CHECK_INT(rep.bad_line, 1);
 	}
 	if (n >= 2) {
 		files[1] = path;
-		CHECK_INT(sg_audit_verify_files(files, 2, NULL, &rep), SG_ERR_TAMPER);
+		CHECK_INT(sg_audit_verify_files(files, 2, NULL, 0, &rep), SG_ERR_TAMPER);
 		CHECK_CONTAINS(sg_error_last(), "records missing between them");
 	}
 	/* A torn log is not rotated, and nothing is moved. */

@@ -180,46 +180,54 @@ static void test_missing_and_empty_log(const sg_config *cfg)
 {
 	sg_audit_seals s = { .missing = 7 };
 	sg_audit_seal seal;
-	char zeros[65];
+	struct stat st;
 
 	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, cfg->seal_cert), SG_OK);
 	CHECK_INT(s.missing, 1);
 	CHECK_INT(s.n, 0);
 	sg_audit_seals_free(&s);
 
-	/* No log at all: nothing to seal. */
+	/* No log at all: nothing to seal yet, and nothing is written. */
 	sg_error_clear();
-	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_ERR_IO);
-	CHECK_CONTAINS(sg_error_last(), cfg->audit_log);
-	CHECK(access(cfg->seal_file, F_OK) != 0); /* and no seals file was made */
+	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
+	CHECK_INT(seal.line, 0);
+	CHECK(access(cfg->seal_file, F_OK) != 0); /* no seals file was made */
+	CHECK(access(cfg->audit_log, F_OK) != 0); /* nor a log */
 
-	/* An empty log: seq 0 and 64 zeros. */
+	/* An empty log: the same, and the log stays empty. */
 	check_write_file(cfg->audit_log, "", 0, 0600);
 	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
-	memset(zeros, '0', 64);
-	zeros[64] = '\0';
+	CHECK_INT(seal.line, 0);
 	CHECK_INT(seal.seq, 0);
-	CHECK_STR(seal.head, zeros);
-	CHECK_INT(seal.line, 1);
+	CHECK(access(cfg->seal_file, F_OK) != 0);
+	CHECK(stat(cfg->audit_log, &st) == 0 && st.st_size == 0);
 }
 
-/* Three records, then a seal of seq 4 (the empty log's seal record is seq 1). */
+/*
+ * Three records, then two seals: each run appends its seal record first and
+ * seals it, so the seals cover seq 4 and seq 5, the seal records themselves.
+ */
 static void test_seal_and_load(const sg_config *cfg)
 {
 	sg_audit_seals s = { 0 };
 	sg_audit_seal seal;
-	char head[65], thumb[65];
+	char head[65], head4[65], thumb[65];
 	struct stat st;
-	json_t *last;
+	json_t *last, *sealobj;
 	char *lines[MAX_LINES];
 	size_t n;
 
 	for (int i = 0; i < 3; i++)
 		CHECK_INT(append_event(cfg->audit_log, i), SG_OK);
 	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
-	line_hash(head, cfg->audit_log, 4);
-	thumbprint(thumb, cfg->seal_cert);
+	line_hash(head4, cfg->audit_log, 4);
 	CHECK_INT(seal.seq, 4);
+	CHECK_STR(seal.head, head4);
+	CHECK_INT(seal.line, 1);
+	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
+	line_hash(head, cfg->audit_log, 5);
+	thumbprint(thumb, cfg->seal_cert);
+	CHECK_INT(seal.seq, 5);
 	CHECK_STR(seal.head, head);
 	CHECK_STR(seal.signer, thumb);
 	CHECK_INT(seal.line, 2);
@@ -230,9 +238,10 @@ static void test_seal_and_load(const sg_config *cfg)
 	CHECK_INT(s.missing, 0);
 	CHECK_INT(s.n, 2);
 	if (s.n == 2) {
-		CHECK_INT(s.seals[0].seq, 0);
+		CHECK_INT(s.seals[0].seq, 4);
+		CHECK_STR(s.seals[0].head, head4);
 		CHECK_INT(s.seals[0].line, 1);
-		CHECK_INT(s.seals[1].seq, 4);
+		CHECK_INT(s.seals[1].seq, 5);
 		CHECK_STR(s.seals[1].head, head);
 		CHECK_STR(s.seals[1].time, seal.time);
 		CHECK_STR(s.seals[1].signer, thumb);
@@ -241,27 +250,24 @@ static void test_seal_and_load(const sg_config *cfg)
 	sg_audit_seals_free(&s);
 	sg_audit_seals_free(NULL);
 
-	/* The log records the seal, and its chain still holds. */
+	/* The sealed line is the seal record: it names no head, it is covered. */
 	n = check_read_lines(cfg->audit_log, lines, MAX_LINES);
 	CHECK_INT(n, 5);
-	last = n ? json_loads(lines[n - 1], 0, NULL) : NULL;
+	last = n == 5 ? json_loads(lines[4], 0, NULL) : NULL;
+	sealobj = json_object_get(last, "seal");
 	CHECK_STR(json_string_value(json_object_get(last, "action")), "seal");
 	CHECK_STR(json_string_value(json_object_get(last, "decision")), "sealed");
-	CHECK_INT(json_integer_value(json_object_get(json_object_get(last, "seal"), "seq")), 4);
-	CHECK_STR(json_string_value(json_object_get(json_object_get(last, "seal"), "head")), head);
-	CHECK_STR(json_string_value(json_object_get(json_object_get(last, "seal"), "file")),
-		  cfg->seal_file);
-	CHECK_STR(json_string_value(json_object_get(json_object_get(last, "seal"), "signer")),
-		  thumb);
+	CHECK_STR(json_string_value(json_object_get(sealobj, "covers")), "this record");
+	CHECK(json_object_get(sealobj, "seq") == NULL && json_object_get(sealobj, "head") == NULL);
+	CHECK_STR(json_string_value(json_object_get(sealobj, "file")), cfg->seal_file);
+	CHECK_STR(json_string_value(json_object_get(sealobj, "signer")), thumb);
 	json_decref(last);
 	check_free_lines(lines, n);
-	CHECK_INT(sg_audit_verify(cfg->audit_log, NULL), SG_OK);
-
 	/* The seal line itself: canonical members, in sorted order. */
 	n = check_read_lines(cfg->seal_file, lines, MAX_LINES);
 	CHECK_INT(n, 2);
 	CHECK(n == 2 && strncmp(lines[1], "{\"head\":\"", 9) == 0);
-	CHECK_CONTAINS(n == 2 ? lines[1] : "", "\"log\":\"log.jsonl\",\"seq\":4,\"signature\":\"");
+	CHECK_CONTAINS(n == 2 ? lines[1] : "", "\"log\":\"log.jsonl\",\"seq\":5,\"signature\":\"");
 	CHECK_CONTAINS(n == 2 ? lines[1] : "", "\"type\":\"signgate-audit-seal\",\"version\":1}");
 	check_free_lines(lines, n);
 }
@@ -277,7 +283,7 @@ static void edit_head(char *l[], size_t *n, int *torn)
 static void edit_seq(char *l[], size_t *n, int *torn)
 {
 	(void)n, (void)torn;
-	l[1][value_at(l[1], "seq")] = '5';
+	l[1][value_at(l[1], "seq")] = '7';
 }
 
 static void edit_time(char *l[], size_t *n, int *torn)
@@ -373,7 +379,7 @@ static void test_tampering(const sg_config *cfg)
 	tamper_case(cfg, "signature", edit_signature, 2, "bad signature");
 	tamper_case(cfg, "non-canonical", non_canonical, 2, "not in the canonical form");
 	tamper_case(cfg, "unknown member", unknown_member, 2, "unexpected member \"a\"");
-	tamper_case(cfg, "backwards", swap, 2, "seq 0 goes backwards (line 1 sealed seq 4)");
+	tamper_case(cfg, "backwards", swap, 2, "seq 4 goes backwards (line 1 sealed seq 5)");
 	tamper_case(cfg, "torn", tear, 2, "torn");
 	tamper_case(cfg, "no newline", no_newline, 2, "torn");
 	tamper_case(cfg, "garbage", garbage, 3, "not a JSON object");
@@ -390,7 +396,7 @@ static void test_other_key(const sg_config *cfg, const sg_config *cfg2)
 	sg_audit_seal seal;
 	const char *path = tmp_path("mixed.seals");
 
-	check_write_file(cfg2->audit_log, "", 0, 0600);
+	CHECK_INT(append_event(cfg2->audit_log, 9), SG_OK);
 	CHECK_INT(sg_audit_seal_create(cfg2, &seal), SG_OK);
 	n = check_read_lines(cfg->seal_file, l, MAX_LINES);
 	n2 = check_read_lines(cfg2->seal_file, other, MAX_LINES);
@@ -423,45 +429,199 @@ static void test_same_seq_other_head(const sg_config *cfg)
 	CHECK_INT(append_event(a->audit_log, 1), SG_OK);
 	CHECK_INT(append_event(b->audit_log, 2), SG_OK);
 	CHECK_INT(sg_audit_seal_create(a, &seal), SG_OK);
-	CHECK_INT(seal.seq, 1);
+	CHECK_INT(seal.seq, 2);
 	CHECK_INT(sg_audit_seal_create(b, &seal), SG_OK);
-	CHECK_INT(seal.seq, 1);
+	CHECK_INT(seal.seq, 2);
 	na = check_read_lines(a->seal_file, la, MAX_LINES);
 	nb = check_read_lines(b->seal_file, lb, MAX_LINES);
 	CHECK(na == 1 && nb == 1);
 	la[na++] = strdup(lb[0]);
 	check_write_lines(tmp_path("two-heads.seals"), la, na, 0);
 	expect_tamper("same seq", tmp_path("two-heads.seals"), 2,
-		      "seals seq 1 with a different head than line 1");
+		      "seals seq 2 with a different head than line 1");
 
-	/* The same head sealed twice is fine. */
+	/* Each run seals its own record: the next seal is of seq 3. */
 	CHECK_INT(sg_audit_seal_create(a, &seal), SG_OK);
-	CHECK_INT(seal.seq, 2);
+	CHECK_INT(seal.seq, 3);
 	check_free_lines(la, na);
 	check_free_lines(lb, nb);
 	sg_config_free(a);
 	sg_config_free(b);
 }
 
-/* A log cut behind its last seal, or rewritten at the sealed seq, is not sealed again. */
+/*
+ * A log cut behind its last seal is not sealed again: cut to seq 3, or to
+ * seq 4 (the newest seal's own record dropped), or emptied.
+ */
+static void expect_cut(const sg_config *cfg, char *l[], size_t keep, const char *msg)
+{
+	sg_audit_seal seal;
+	struct stat before, after;
+
+	stat(cfg->seal_file, &before);
+	check_write_lines(cfg->audit_log, l, keep, 0);
+	sg_error_clear();
+	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), msg);
+	stat(cfg->seal_file, &after);
+	CHECK_INT(after.st_size, before.st_size);
+}
+
 static void test_cut_log(const sg_config *cfg)
 {
 	char *l[MAX_LINES];
 	size_t n = check_read_lines(cfg->audit_log, l, MAX_LINES);
-	sg_audit_seal seal;
-	struct stat before, after;
 
 	CHECK(n == 5);
-	stat(cfg->seal_file, &before);
-	check_write_lines(cfg->audit_log, l, 3, 0);
-	sg_error_clear();
-	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_ERR_TAMPER);
-	CHECK_CONTAINS(sg_error_last(), "the log ends at seq 3, but line 2 of");
-	CHECK_CONTAINS(sg_error_last(), "sealed seq 4: records were cut off the log");
-	stat(cfg->seal_file, &after);
-	CHECK_INT(after.st_size, before.st_size);
+	expect_cut(cfg, l, 3, "the log ends at seq 3, but line 2 of");
+	CHECK_CONTAINS(sg_error_last(), "sealed seq 5: records were cut off the log");
+	expect_cut(cfg, l, 4, "the log ends at seq 4, but line 2 of");
+	expect_cut(cfg, l, 0, "the log has no record, but line 2 of");
+	CHECK_CONTAINS(sg_error_last(), "the log was deleted or emptied");
 	check_write_lines(cfg->audit_log, l, n, 0);
 	check_free_lines(l, n);
+}
+
+static void concat(const char *out, const char *a, const char *b);
+
+/* Write `path` from seal lines, each behind a syslog prefix; `extra` appended as is. */
+static void write_offhost(const char *path, char *l[], size_t n, const char *extra)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die(path);
+	for (size_t i = 0; i < n; i++)
+		/* A brace before the marker (structured data, say) must not hide the seal. */
+		fprintf(f, "<133>Dec  3 10:00:0%zu host signgate[7]: {ctx} audit-seal %s\n", i,
+			l[i]);
+	fputs(extra, f);
+	fclose(f);
+}
+
+static int verify_with(const sg_config *cfg, const sg_audit_seals *s, sg_audit_report *rep)
+{
+	const char *log = cfg->audit_log;
+
+	sg_error_clear();
+	return sg_audit_verify_files(&log, 1, s, 0, rep);
+}
+
+/*
+ * The off-host copy: loaded from syslog lines (forged and foreign lines
+ * skipped), merged with the seals file, and what verify then finds: seals
+ * deleted from the seals file, the log and its seals cut back together, and
+ * a seal record whose seal is missing (an interrupted run).
+ */
+static void test_offhost(const sg_config *cfg)
+{
+	char *l[MAX_LINES], *log[MAX_LINES];
+	size_t n = check_read_lines(cfg->seal_file, l, MAX_LINES), ignored = 9;
+	size_t nlog = check_read_lines(cfg->audit_log, log, MAX_LINES);
+	const char *off = tmp_path("offhost.txt");
+	char forged[2048];
+	sg_audit_seals o = { 0 }, s = { 0 };
+	sg_audit_report rep;
+
+	CHECK(n == 2 && nlog == 5);
+	snprintf(forged, sizeof(forged), "x audit-seal %s\nnot a seal {\"a\":1}\n", l[1]);
+	forged[value_at(forged, "signature") + 12] ^= 1; /* a forged signature */
+	write_offhost(off, l, n, forged);
+	CHECK_INT(sg_audit_seals_load_offhost(&o, off, "log.jsonl", cfg->seal_cert, &ignored),
+		  SG_OK);
+	CHECK_INT(ignored, 1);
+	CHECK_INT(o.n, 2);
+	if (o.n == 2) {
+		CHECK_INT(o.seals[1].seq, 5);
+		CHECK_INT(o.seals[1].line, 2);
+	}
+	/* Seals of another log name are not this log's. */
+	CHECK_INT(sg_audit_seals_load_offhost(&s, off, "other.jsonl", cfg->seal_cert, NULL), SG_OK);
+	CHECK_INT(s.n, 0);
+	sg_audit_seals_free(&s);
+
+	/* The seals file lost its newest seal: the copy still has it. */
+	check_write_lines(tmp_path("one.seals"), l, 1, 0);
+	CHECK_INT(sg_audit_seals_load(&s, tmp_path("one.seals"), cfg->seal_cert), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_INT(rep.interrupted, 1);
+	CHECK_INT(rep.interrupted_seq, 5);
+	CHECK_CONTAINS(sg_error_last(), "line 5: interrupted seal: seal record seq 5 has no seal");
+	CHECK_INT(sg_audit_seals_merge(&s, &o), SG_OK);
+	CHECK_INT(s.n, 2);
+	CHECK(s.n == 2 && s.seals[1].offhost && !s.seals[0].offhost);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(),
+		       "(off-host copy line 2), but the seals file lacks that seal");
+
+	/* The log and the seals file cut back together: only the copy shows it. */
+	check_write_lines(cfg->audit_log, log, 4, 0);
+	sg_audit_seals_free(&s);
+	CHECK_INT(sg_audit_seals_load(&s, tmp_path("one.seals"), cfg->seal_cert), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_OK);
+	CHECK_INT(sg_audit_seals_merge(&s, &o), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "the chain ends at seq 4, but seq 5 was sealed");
+	CHECK_CONTAINS(sg_error_last(), "and the seals file was cut back with it");
+	check_write_lines(cfg->audit_log, log, nlog, 0);
+	sg_audit_seals_free(&s);
+	sg_audit_seals_free(&o);
+
+	/* Two seals of one seq with different heads (two logs, one key) in the copy. */
+	concat(tmp_path("ab.seals"), tmp_path("a/log.jsonl.seals"), tmp_path("b/log.jsonl.seals"));
+	check_free_lines(l, n);
+	n = check_read_lines(tmp_path("ab.seals"), l, MAX_LINES);
+	write_offhost(off, l, n, "");
+	sg_error_clear();
+	CHECK_INT(sg_audit_seals_load_offhost(&o, off, "log.jsonl", cfg->seal_cert, NULL),
+		  SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "seal seq 2 with different heads");
+	check_free_lines(l, n);
+	check_free_lines(log, nlog);
+}
+
+/*
+ * After a rotation, the current file alone: the archive's seals cannot be
+ * checked, which fails unless SG_AUDIT_VERIFY_PARTIAL, and even then some
+ * seal must fall within the files given.
+ */
+static void test_partial(const sg_config *cfg)
+{
+	sg_audit_rotate_report rot;
+	sg_audit_report rep;
+	sg_audit_seals s = { 0 };
+	sg_audit_seal seal;
+	const char *files[2];
+
+	CHECK_INT(sg_audit_rotate(cfg->audit_log, &rot), SG_OK);
+	CHECK_INT(sg_audit_seal_create(cfg, &seal), SG_OK);
+	CHECK_INT(seal.seq, 7);
+	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, cfg->seal_cert), SG_OK);
+	CHECK_INT(verify_with(cfg, &s, &rep), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "it starts at seq 6 with a rotate record, and 2 seals "
+					"(seals lines 1-2, seq 4-5) cover records before it");
+	files[0] = cfg->audit_log;
+	CHECK_INT(sg_audit_verify_files(files, 1, &s, SG_AUDIT_VERIFY_PARTIAL, &rep), SG_OK);
+	CHECK_INT(rep.seals_before, 2);
+	CHECK_INT(rep.before_first_line, 1);
+	CHECK_INT(rep.before_last_seq, 5);
+	CHECK_INT(rep.seals_checked, 1);
+	files[0] = rot.archive;
+	files[1] = cfg->audit_log;
+	CHECK_INT(sg_audit_verify_files(files, 2, &s, 0, &rep), SG_OK);
+	CHECK_INT(rep.seals_checked, 3);
+	CHECK_INT(rep.seals_before, 0);
+	sg_audit_seals_free(&s);
+
+	/* Rotated again, not sealed since: nothing ties the new file to the seals. */
+	CHECK_INT(sg_audit_rotate(cfg->audit_log, &rot), SG_OK);
+	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, cfg->seal_cert), SG_OK);
+	files[0] = cfg->audit_log;
+	sg_error_clear();
+	CHECK_INT(sg_audit_verify_files(files, 1, &s, SG_AUDIT_VERIFY_PARTIAL, &rep),
+		  SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "no seal falls within the files given: all 3 seals");
+	sg_audit_seals_free(&s);
 }
 
 static void expect_create_error(const sg_config *cfg, int code, const char *msg)
@@ -479,7 +639,8 @@ static void test_refusals(void)
 {
 	sg_config *c;
 
-	check_write_file(tmp_path("log.jsonl"), "", 0, 0600);
+	/* One record: with none, there would be nothing to seal and no key to open. */
+	CHECK_INT(append_event(tmp_path("log.jsonl"), 1), SG_OK);
 
 	/* The sealing certificate is the code-signing one, or in its chain. */
 	c = config("sep1.json", "log.jsonl", "\"key\": \"seal.key\", \"cert\": \"seal.pem\"",
@@ -527,7 +688,7 @@ static void test_encrypted_key(void)
 	sg_config *c;
 
 	/* A log of its own: the seals of log.jsonl are pinned to seal.pem. */
-	check_write_file(tmp_path("enc.jsonl"), "", 0, 0600);
+	CHECK_INT(append_event(tmp_path("enc.jsonl"), 1), SG_OK);
 	check_write_file(tmp_path("enc.pass"), "s3cret-seal\n", 12, 0600);
 	check_write_file(tmp_path("wrong.pass"), "wrong\n", 6, 0600);
 	c = config("enc.json", "enc.jsonl",
@@ -606,6 +767,8 @@ int main(void)
 	test_other_key(cfg, cfg2);
 	test_same_seq_other_head(cfg);
 	test_cut_log(cfg);
+	test_offhost(cfg);
+	test_partial(cfg);
 	test_refusals();
 	test_encrypted_key();
 	test_load_errors(cfg);
