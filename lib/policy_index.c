@@ -7,6 +7,7 @@
 #include "policy_index_format.h"
 #include "policy_internal.h"
 #include "signgate/error.h"
+#include "signgate/strict.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
@@ -360,8 +361,8 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 	if (!path || sg_policy_load_one(&one, path) != SG_OK)
 		rc = DOUBT("%s does not load: %s", path ? path : "", sg_error_last());
 	sg_hex_encode(hex, ix->files[i].sha256, 32);
-	if (!rc && (strcmp(hex, one->files[0].sha256) != 0 ||
-		    one->files[0].len != ix->files[i].size))
+	if (!rc &&
+	    (strcmp(hex, one->files[0].sha256) != 0 || one->files[0].len != ix->files[i].size))
 		rc = DOUBT("%s no longer has the bytes the index was made from", path);
 	all = rc ? NULL : realloc(p->products, (p->n_products + one->n_products) * sizeof(*all));
 	if (!rc && !all)
@@ -381,16 +382,20 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 
 /*
  * The index may be changed only by whoever may change the policy: no new
- * way in. Its owner is the policy's; the world may write it only when the
- * world may write the policy; a group only when it is the policy's group
- * and that group may write the policy.
+ * way in. It is held to the strict-mode rule (strict.h) with the policy's
+ * owner as the trusted account and, when the policy is group-writable, the
+ * policy's group as the exception: owned by root, the policy's owner or a
+ * member of that group; writable by that group only; never by the world.
  */
 static int no_wider(const struct stat *x, const struct stat *policy)
 {
-	if (x->st_uid != policy->st_uid || (x->st_mode & S_IWOTH & ~policy->st_mode))
-		return 0;
-	return !(x->st_mode & S_IWGRP) ||
-	       ((policy->st_mode & S_IWGRP) && x->st_gid == policy->st_gid);
+	sg_strict_rule rule;
+	char why[128];
+
+	sg_strict_rule_init(&rule, policy->st_uid);
+	rule.has_gid = (policy->st_mode & S_IWGRP) != 0;
+	rule.gid = policy->st_gid;
+	return !sg_strict_stat_why(x, &rule, SG_STRICT_GROUP, 0, why, sizeof(why));
 }
 
 /* File systems whose cached attributes cannot prove a file unchanged (statfs(2) magic). */
@@ -442,8 +447,8 @@ static int open_index(const char *index, const struct stat *policy, char *why, s
 	if (fd >= 0)
 		close(fd);
 	DOUBT(fd < 0 && errno == ELOOP ? "it is a symbolic link"
-		  : fd < 0		 ? "it cannot be opened"
-				     : "its owner or mode lets others change it than may change the policy");
+	      : fd < 0                 ? "it cannot be opened"
+		       : "its owner or mode lets others change it than may change the policy");
 	return -1;
 }
 

@@ -57,6 +57,14 @@ void cli_print_outcome(const struct sg_outcome *r, const struct sg_job *job, int
 struct sg_policy;
 int cli_policy_open(struct sg_policy **out, const char *path);
 
+/*
+ * A file given on the command line without a config (a reviewer's copy, say):
+ * held to the strict-mode rule (signgate/strict.h) for the running account;
+ * each finding prints "signgate: warning: ..." on stderr and nothing is
+ * refused. `flags` are SG_STRICT_*; NULL `path` is ignored.
+ */
+void cli_strict_warn(const char *path, unsigned flags);
+
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -32,6 +32,7 @@
 #include "signgate/manifest.h"
 #include "signgate/openpgp.h"
 #include "signgate/policy.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #define MAX_VALUES   16
@@ -830,6 +831,8 @@ int cmd_policy_approve(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
+	if (!o.config) /* a policy working copy: a warning (README "Strict modes") */
+		cli_strict_warn(o.policy, SG_STRICT_ENTRIES);
 	st.o = &o;
 	st.name = o.file ? o.file : sg_path_base(o.installer);
 	status = run(&st, cfg ? cfg->policy : o.policy, &approval);

@@ -107,8 +107,10 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 static int approvers_ca(const char **out, sg_config **cfg, const struct cosign_args *a)
 {
 	*out = a->approvers_ca;
-	if (*out)
+	if (*out) {
+		cli_strict_warn(*out, 0); /* given without a config: a warning */
 		return CLI_EXIT_OK;
+	}
 	if (sg_config_load(cfg, a->config) != SG_OK)
 		return cli_fail();
 	*out = (*cfg)->approvers_ca_file;
