@@ -32,6 +32,8 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 {
 	const char *anchors[] = { cfg->ca_file,           cfg->tsa_ca_file, cfg->crl_file,
 				  cfg->approvers_ca_file, cfg->certificate, cfg->seal_cert };
+	const char *programs[] = { cfg->osslsigncode, cfg->pkcs11_module, cfg->pkcs11_engine,
+				   cfg->seal_pkcs11_module };
 	sg_strict_rule plain, policy, audit;
 	checker c = { .rep = rep };
 	char *audit_dir = cfg->audit_log ? sg_path_dir(cfg->audit_log) : NULL;
@@ -49,6 +51,9 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	check_one(&c, cfg->policy, &policy, SG_STRICT_GROUP | SG_STRICT_ENTRIES);
 	for (size_t i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++)
 		check_one(&c, anchors[i], &plain, 0);
+	/* What runs with the key: whoever may replace it signs anything. */
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+		check_one(&c, programs[i], &plain, 0);
 	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP);
 	check_one(&c, cfg->audit_log, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
 	check_one(&c, cfg->seal_file, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);

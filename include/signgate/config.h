@@ -115,7 +115,8 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags);
  * root and `uid`: the config; the policy folder (or file), every entry in
  * it and its index ("policy_group" may write them); trust.ca_file,
  * tsa_ca_file, crl_file, approvers_ca_file, signing.certificate and
- * audit_seal.cert; the audit log, the seals file and the folders holding
+ * audit_seal.cert; osslsigncode and the PKCS#11 modules and engine (they
+ * run with the key); the audit log, the seals file and the folders holding
  * them ("audit_group" may write them). Files that do not exist yet are
  * skipped. With `rep` NULL, returns SG_ERR_CONFIG at the first finding; with
  * it, collects every finding and returns SG_ERR_CONFIG with the first.

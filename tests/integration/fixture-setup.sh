@@ -5,6 +5,7 @@
 # installers (makensis, wixl), vendor-signed copies, and two TSAs on
 # 127.0.0.1 (one answering, one failing with HTTP 500).
 set -euo pipefail
+umask 022 # the PKI and config must pass the strict modes (README "Strict modes")
 
 fix=${1:?usage: fixture-setup.sh FIXDIR}
 src=$(cd -- "$(dirname -- "$0")/../.." && pwd -P)

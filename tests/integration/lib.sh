@@ -2,6 +2,9 @@
 # Each test gets a private folder $T with its own config, policy and audit
 # log, all pointing at the shared fixture in $SG_FIXTURE.
 set -euo pipefail
+# The policy, config and audit files made here must pass signgate's strict
+# modes (README "Strict modes") whatever umask CI runs with.
+umask 022
 
 : "${SG_BIN:?SG_BIN must name the built signgate}"
 : "${SG_FIXTURE:?SG_FIXTURE must name the fixture folder}"

@@ -104,6 +104,14 @@ chown nobody "$T/pki"
 refused "$T/pki: owned by another account (mode 0755, owner nobody)" cert lint --config "$CFG"
 chown root "$T/pki"
 
+# What runs with the key (osslsigncode, PKCS#11 modules): the same rule.
+mkdir -m 0755 "$T/tools"
+cp /usr/bin/osslsigncode "$T/tools/"
+chmod 0775 "$T/tools/osslsigncode"
+config_set osslsigncode "\"$T/tools/osslsigncode\""
+refused "$T/tools/osslsigncode: writable by group root (mode 0775, owner root)" check --config "$CFG" "$EXE"
+config_set osslsigncode null
+
 # The audit folder, log and seals file.
 sg 0 check --config "$CFG" "$EXE"
 chmod 0660 "$LOG"
