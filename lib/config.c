@@ -553,7 +553,7 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 	if (error == SG_OK)
 		error = load_top(cfg, root);
 	if (error == SG_OK && !(flags & SG_CONFIG_LENIENT))
-		error = sg_config_check_files(cfg, geteuid(), NULL);
+		error = sg_config_check_files(cfg, geteuid(), NULL, flags);
 	json_decref(root);
 	if (error != SG_OK) {
 		sg_config_free(cfg);

@@ -28,7 +28,15 @@ static int check_one(checker *c, const char *path, const sg_strict_rule *rule, u
 	return c->error == SG_OK || c->rep != NULL;
 }
 
-int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep)
+void sg_config_policy_rule(const sg_config *cfg, uid_t uid, sg_strict_rule *out)
+{
+	sg_strict_rule_init(out, uid);
+	out->has_gid = cfg->has_policy_gid;
+	out->gid = cfg->policy_gid;
+	out->group_key = "policy_group";
+}
+
+int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep, unsigned flags)
 {
 	const char *anchors[] = { cfg->ca_file,           cfg->tsa_ca_file, cfg->crl_file,
 				  cfg->approvers_ca_file, cfg->certificate, cfg->seal_cert };
@@ -39,16 +47,15 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	char *audit_dir = cfg->audit_log ? sg_path_dir(cfg->audit_log) : NULL;
 
 	sg_strict_rule_init(&plain, uid);
-	sg_strict_rule_init(&policy, uid);
+	sg_config_policy_rule(cfg, uid, &policy);
 	sg_strict_rule_init(&audit, uid);
-	policy.has_gid = cfg->has_policy_gid;
-	policy.gid = cfg->policy_gid;
-	policy.group_key = "policy_group";
 	audit.has_gid = cfg->has_audit_gid;
 	audit.gid = cfg->audit_gid;
 	audit.group_key = "audit_group";
 	check_one(&c, cfg->path, &plain, 0);
-	check_one(&c, cfg->policy, &policy, SG_STRICT_GROUP | SG_STRICT_ENTRIES);
+	check_one(&c, cfg->policy, &policy,
+		  SG_STRICT_GROUP | SG_STRICT_ENTRIES |
+			  (flags & SG_CONFIG_POLICY_FILES_LATER ? SG_STRICT_ENTRIES_NO_JSON : 0));
 	for (size_t i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++)
 		check_one(&c, anchors[i], &plain, 0);
 	/* What runs with the key: whoever may replace it signs anything. */

@@ -250,6 +250,15 @@ static int follow(walker *w, walk_state *s, const char *name, const char *after)
 	return target[0] == '/' && go_root(s) != 0 ? 1 : 0;
 }
 
+/* A name the policy loader reads as a policy file (sg_policy_is_json_name(), less its schema rule).
+ */
+static int json_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".json") == 0;
+}
+
 /* Check every entry directly in the folder `dfd` (the object), following links. */
 static void entries(walker *w, int dfd)
 {
@@ -264,6 +273,8 @@ static void entries(walker *w, int dfd)
 	while (go && d && (e = readdir(d)) != NULL) {
 		char *shown;
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    ((w->flags & SG_STRICT_ENTRIES_NO_JSON) && e->d_type == DT_REG &&
+		     json_name(e->d_name)) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !(shown = sg_path_join(w->shown, e->d_name)))
 			continue;
@@ -460,6 +471,15 @@ int sg_strict_open(int *fd, const char *path, const sg_strict_rule *rule, unsign
 	sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(e));
 	errno = e;
 	return SG_ERR_IO;
+}
+
+int sg_strict_stat_check(const struct stat *st, const char *shown, const sg_strict_rule *rule,
+			 unsigned flags)
+{
+	walker w = { .rule = rule, .flags = flags, .shown = shown };
+
+	judge(&w, shown, st, flags, 0);
+	return w.found ? SG_ERR_CONFIG : SG_OK;
 }
 
 void sg_strict_report_free(sg_strict_report *rep)

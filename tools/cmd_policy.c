@@ -161,7 +161,7 @@ static int lint_modes(const policy_opts *o, const sg_config *cfg, const char *pa
 	uid = st.st_uid;
 	sg_strict_rule_init(&rule, uid);
 	if (cfg)
-		sg_config_check_files(cfg, uid, &rep);
+		sg_config_check_files(cfg, uid, &rep, 0);
 	else
 		sg_strict_check(&rep, path, &rule, SG_STRICT_ENTRIES);
 	sg_error_clear();
@@ -336,10 +336,10 @@ static int index_policy(const policy_opts *o, const char *path)
 	return CLI_EXIT_OK;
 }
 
-int cli_policy_open(sg_policy **out, const char *path)
+int cli_policy_open(sg_policy **out, const char *path, const sg_strict_rule *strict)
 {
 	sg_policy_open_info info;
-	int error = sg_policy_open(out, path, &info);
+	int error = sg_policy_open_strict(out, path, strict, &info);
 
 	if (error || info.indexed)
 		return error;

@@ -106,6 +106,14 @@ int sg_config_load(sg_config **out, const char *path);
 
 /* sg_config_load_flags(): the file checks are left to the caller (a review, policy lint). */
 #define SG_CONFIG_LENIENT 0x1
+/*
+ * sg_config_load_flags(), sg_config_check_files(): the policy folder's
+ * "*.json" files are left to the policy's opening (sg_policy_open_strict()
+ * with sg_config_policy_rule()), which checks each on the
+ * descriptor it reads or through the index's stat of it: signing, so that a
+ * large indexed policy is not stat'ed twice.
+ */
+#define SG_CONFIG_POLICY_FILES_LATER 0x2
 
 /* sg_config_load() with SG_CONFIG_* `flags`. */
 int sg_config_load_flags(sg_config **out, const char *path, unsigned flags);
@@ -118,10 +126,15 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags);
  * audit_seal.cert; osslsigncode and the PKCS#11 modules and engine (they
  * run with the key); the audit log, the seals file and the folders holding
  * them ("audit_group" may write them). Files that do not exist yet are
- * skipped. With `rep` NULL, returns SG_ERR_CONFIG at the first finding; with
- * it, collects every finding and returns SG_ERR_CONFIG with the first.
+ * skipped. `flags`: 0 or SG_CONFIG_POLICY_FILES_LATER. With `rep` NULL, returns SG_ERR_CONFIG at
+ * the first finding; with it, collects every finding and returns SG_ERR_CONFIG with the first.
  */
-int sg_config_check_files(const sg_config *cfg, uid_t uid, struct sg_strict_report *rep);
+int sg_config_check_files(const sg_config *cfg, uid_t uid, struct sg_strict_report *rep,
+			  unsigned flags);
+
+/* The strict-mode rule for the policy's files: root, `uid`, and "policy_group". */
+struct sg_strict_rule;
+void sg_config_policy_rule(const sg_config *cfg, uid_t uid, struct sg_strict_rule *out);
 
 /*
  * Check that the signing settings are complete (a key source is configured).

@@ -53,6 +53,14 @@ typedef struct sg_strict_rule {
  * 600 it".
  */
 #define SG_STRICT_PRIVATE 0x8
+/*
+ * With SG_STRICT_ENTRIES: leave out the regular files named like policy
+ * files ("*.json" not starting with "."; links are still followed and
+ * checked, with the folders they lead through): the caller checks each on the
+ * descriptor it reads it from, with sg_strict_stat_check() (signing, whose
+ * policy index already stats every policy file).
+ */
+#define SG_STRICT_ENTRIES_NO_JSON 0x10
 
 /* Findings, one message each ("PATH: writable by others (mode 0757, owner root)..."). */
 typedef struct sg_strict_report {
@@ -98,6 +106,13 @@ int sg_strict_open(int *fd, const char *path, const sg_strict_rule *rule, unsign
  */
 const char *sg_strict_stat_why(const struct stat *st, const sg_strict_rule *rule, unsigned flags,
 			       int above, char *why, size_t why_size);
+
+/*
+ * The rule applied to the stat `st` of `shown` (no walk): SG_OK, or
+ * SG_ERR_CONFIG with the message sg_strict_check() would give.
+ */
+int sg_strict_stat_check(const struct stat *st, const char *shown, const sg_strict_rule *rule,
+			 unsigned flags);
 
 /* Print nothing; free the messages. NULL-safe. */
 void sg_strict_report_free(sg_strict_report *rep);

@@ -65,6 +65,14 @@ sg 0 policy index --config "$CFG"
 chmod 0666 "$POL/.signgate/index"
 refused "$POL/.signgate/index: writable by others (mode 0666, owner root)" check --config "$CFG" "$EXE"
 chmod 0644 "$POL/.signgate/index"
+# Signing checks the policy files as it opens them: through a current index
+# (made while the file was already group-writable: policy index only warns) too.
+chmod 0664 "$POL/hello-exe.json"
+sg 0 policy index --policy "$POL"
+expect_in "$T/err" "signgate: warning: $POL/hello-exe.json: writable by group root (mode 0664, owner root)"
+refused "$POL/hello-exe.json: writable by group root (mode 0664, owner root)" check --config "$CFG" "$EXE"
+chmod 0644 "$POL/hello-exe.json"
+sg 0 policy index --config "$CFG"
 # A link in the policy folder is followed and its target checked.
 mkdir -m 0777 "$T/open"
 echo '{"approvals": []}' >"$T/open/extra.json"

@@ -5,6 +5,7 @@
  * found with the message naming the file, the reason, the mode and the owner.
  */
 #include "signgate/error.h"
+#include "signgate/policy.h"
 #include "signgate/strict.h"
 
 #include "check.h"
@@ -212,6 +213,36 @@ static void test_owners_and_group(void)
 	expect_finding(at("sticky/l.json"), &r, 0, "/sticky/l.json: owned by another account");
 }
 
+/*
+ * Signing holds each policy file to the rule as it opens the policy: on the
+ * stat the index compares (a file that fails makes the index unused) and on
+ * the descriptor the full load reads (SG_ERR_CONFIG).
+ */
+static void test_policy_open(void)
+{
+	sg_strict_rule r = me();
+	sg_policy_open_info info;
+	sg_policy *p = NULL;
+	int loaded = 0;
+
+	mkdir(at("ix"), 0755);
+	put(at("ix/a.json"), 0664);
+	CHECK_INT(sg_policy_index_write(at("ix"), &loaded), SG_OK);
+	CHECK_INT(sg_policy_open(&p, at("ix"), &info), SG_OK);
+	CHECK_INT(info.indexed, 1); /* without a rule the index is used */
+	sg_policy_free(p);
+	p = NULL;
+	CHECK_INT(sg_policy_open_strict(&p, at("ix"), &r, &info), SG_ERR_CONFIG);
+	CHECK(p == NULL);
+	CHECK_INT(info.indexed, 0);
+	CHECK_CONTAINS(info.why, "a.json is writable by group");
+	CHECK_CONTAINS(sg_error_last(), "/ix/a.json: writable by group ");
+	CHECK_CONTAINS(sg_error_last(), "(mode 0664, owner ");
+	chmod(at("ix/a.json"), 0644);
+	CHECK_INT(sg_policy_open_strict(&p, at("ix"), &r, &info), SG_OK);
+	sg_policy_free(p);
+}
+
 int main(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -226,6 +257,7 @@ int main(void)
 	test_links();
 	test_open();
 	test_owners_and_group();
+	test_policy_open();
 	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir);
 	if (system(cmd) != 0)
 		check_failed++;
