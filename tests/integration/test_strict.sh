@@ -120,6 +120,29 @@ config_set osslsigncode "\"$T/tools/osslsigncode\""
 refused "$T/tools/osslsigncode: writable by group root (mode 0775, owner root)" check --config "$CFG" "$EXE"
 config_set osslsigncode null
 
+# Key and secret files: the same owner and folder rule, plus private modes.
+cp "$PKI/signer.p12" "$PKI/signer.pass" "$T/pki/"
+chmod 0600 "$T/pki/signer.p12" "$T/pki/signer.pass"
+config_set signing "{\"pkcs12\": \"$T/pki/signer.p12\", \"password_file\": \"$T/pki/signer.pass\"}"
+# (As for a loose secret file, each input is recorded as not signed: exit 2.)
+chown nobody "$T/pki/signer.pass"
+sg 2 sign --config "$CFG" --out-dir "$T/signed" "$EXE"
+expect_in "$T/out" "$T/pki/signer.pass: owned by another account (mode 0600, owner nobody)"
+chown root "$T/pki/signer.pass"
+chown nobody "$T/pki/signer.p12"
+sg 2 sign --config "$CFG" --out-dir "$T/signed" "$EXE"
+expect_in "$T/out" "$T/pki/signer.p12: owned by another account (mode 0600, owner nobody)"
+chown root "$T/pki/signer.p12"
+expect_absent "$T/signed/hello-setup.exe"
+rm -f -- "$LOG"
+
+# A config reached through a link that another account owns (in a sticky folder): refused.
+mkdir -m 1777 "$T/sticky"
+ln -s "$CFG" "$T/sticky/signgate.json"
+chown -h nobody "$T/sticky/signgate.json"
+refused "$T/sticky/signgate.json: owned by another account" check --config "$T/sticky/signgate.json" "$EXE"
+rm -f -- "$T/sticky/signgate.json"
+
 # The audit folder, log and seals file.
 sg 0 check --config "$CFG" "$EXE"
 chmod 0660 "$LOG"
