@@ -144,12 +144,12 @@ static int judge(walker *w, const char *shown, const struct stat *st, unsigned f
 			 shown, r->noun ? r->noun : "the file", (unsigned)(st->st_mode & 07777));
 		return add_finding(w, msg);
 	}
-	if (r->uid == 0)
+	if (r->uid == 0) {
 		snprintf(who, sizeof(who), "root");
-	else {
-		user_name(owner, sizeof(owner), r->uid);
-		snprintf(who, sizeof(who), "root or %s", owner);
-		user_name(owner, sizeof(owner), st->st_uid);
+	} else {
+		char trusted[64];
+		user_name(trusted, sizeof(trusted), r->uid);
+		snprintf(who, sizeof(who), "root or %s", trusted);
 	}
 	group[0] = '\0';
 	if ((flags & SG_STRICT_GROUP) && r->has_gid) {
