@@ -366,8 +366,8 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 	if (!path || sg_policy_load_one(&one, path) != SG_OK)
 		rc = DOUBT("%s does not load: %s", path ? path : "", sg_error_last());
 	sg_hex_encode(hex, ix->files[i].sha256, 32);
-	if (!rc &&
-	    (strcmp(hex, one->files[0].sha256) != 0 || one->files[0].len != ix->files[i].size))
+	if (!rc && (strcmp(hex, one->files[0].sha256) != 0 ||
+		    one->files[0].len != ix->files[i].size))
 		rc = DOUBT("%s no longer has the bytes the index was made from", path);
 	all = rc ? NULL : realloc(p->products, (p->n_products + one->n_products) * sizeof(*all));
 	if (!rc && !all)
@@ -452,8 +452,8 @@ static int open_index(const char *index, const struct stat *policy, char *why, s
 	if (fd >= 0)
 		close(fd);
 	DOUBT(fd < 0 && errno == ELOOP ? "it is a symbolic link"
-	      : fd < 0                 ? "it cannot be opened"
-		       : "its owner or mode lets others change it than may change the policy");
+		  : fd < 0		 ? "it cannot be opened"
+				     : "its owner or mode lets others change it than may change the policy");
 	return -1;
 }
 
