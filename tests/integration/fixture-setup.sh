@@ -12,7 +12,16 @@ src=$(cd -- "$(dirname -- "$0")/../.." && pwd -P)
 
 "$src/tests/integration/fixture-cleanup.sh" "$fix" 2>/dev/null || true
 rm -rf -- "$fix"
-mkdir -p -- "$fix"
+# The fixture itself lives in a fresh folder under /tmp, FIXDIR is a link to
+# it, and the tests use its real path: the PKI and configs must pass
+# signgate's strict modes (README "Strict modes"), which hold every folder
+# above them to the rule, and the build tree may lie below folders of
+# another account.
+real=$(mktemp -d /tmp/sg-fixture.XXXXXX)
+chmod 0755 -- "$real"
+mkdir -p -- "$(dirname -- "$fix")"
+ln -s -- "$real" "$fix"
+fix=$real
 
 bash "$src/certs-example/make-pki.sh" "$fix/pki" >"$fix/pki.log"
 # The signer key in a SoftHSM2 token, and an ECDSA key made inside it:

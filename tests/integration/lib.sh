@@ -8,7 +8,7 @@ umask 022
 
 : "${SG_BIN:?SG_BIN must name the built signgate}"
 : "${SG_FIXTURE:?SG_FIXTURE must name the fixture folder}"
-FIX=$SG_FIXTURE
+FIX=$(cd -- "$SG_FIXTURE" && pwd -P) # its real folder under /tmp (fixture-setup.sh)
 INST=$FIX/inst
 PKI=$FIX/pki
 T=$(mktemp -d "${TMPDIR:-/tmp}/sg-it.XXXXXX")
