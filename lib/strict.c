@@ -250,8 +250,7 @@ static int follow(walker *w, walk_state *s, const char *name, const char *after)
 	return target[0] == '/' && go_root(s) != 0 ? 1 : 0;
 }
 
-/* A name the policy loader reads as a policy file (sg_policy_is_json_name(), less its schema rule).
- */
+/* A name the policy loader reads as a policy file (sg_policy_is_json_name(), roughly). */
 static int json_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -313,7 +312,12 @@ static int open_object(walker *w, walk_state *s, const char *comp, int *fd)
 
 	if (*fd < 0) {
 		w->open_errno = errno;
-		if (errno == ENOENT || errno == ELOOP ||
+		if (errno == ELOOP) { /* a link now, where the walk saw none */
+			snprintf(msg, sizeof(msg), "%s: changed while it was checked", w->shown);
+			add_finding(w, msg);
+			return 1;
+		}
+		if (errno == ENOENT ||
 		    (pfd = openat(s->cur, comp, O_PATH | O_CLOEXEC | O_NOFOLLOW)) < 0)
 			return 1;
 	}
