@@ -1,12 +1,16 @@
 /* The JSON config file; see include/signgate/config.h. */
 #include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,6 +19,7 @@
 #endif
 
 #define DEFAULT_TS_TIMEOUT 60
+#define CONFIG_MAX         (1024 * 1024)
 
 static int check_keys(const json_t *obj, const char *const allowed[], const char *where,
 		      const char *file)
@@ -465,11 +470,28 @@ static int load_seal(sg_config *cfg, const json_t *root)
 	return SG_OK;
 }
 
+/* "policy_group" / "audit_group": the one group that may also write those files. */
+static int load_group(gid_t *gid, int *has, const sg_config *cfg, const json_t *root,
+		      const char *key)
+{
+	char *name = NULL;
+	int error = get_string(&name, cfg, root, key, "");
+
+	if (error || !name)
+		return error;
+	error = sg_strict_group(gid, name, cfg->path, key);
+	*has = error == SG_OK;
+	free(name);
+	return error;
+}
+
 static int load_top(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "policy",       "audit_log",    "trust",
-					    "signing",      "audit_syslog", "audit_seal",
-					    "osslsigncode", "$comment",     NULL };
+	static const char *const keys[] = {
+		"policy",     "audit_log",    "trust",        "signing",     "audit_syslog",
+		"audit_seal", "osslsigncode", "policy_group", "audit_group", "$comment",
+		NULL
+	};
 	const char *tool = json_string_value(json_object_get(root, "osslsigncode"));
 	int error;
 
@@ -478,7 +500,10 @@ static int load_top(sg_config *cfg, const json_t *root)
 	    (error = get_path(&cfg->audit_log, cfg, root, "audit_log", "")) ||
 	    (error = get_path(&cfg->osslsigncode, cfg, root, "osslsigncode", "")) ||
 	    (error = load_trust(cfg, root)) || (error = load_signing(cfg, root)) ||
-	    (error = load_syslog(cfg, root)))
+	    (error = load_syslog(cfg, root)) ||
+	    (error = load_group(&cfg->policy_gid, &cfg->has_policy_gid, cfg, root,
+				"policy_group")) ||
+	    (error = load_group(&cfg->audit_gid, &cfg->has_audit_gid, cfg, root, "audit_group")))
 		return error;
 	if (!cfg->policy)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"policy\" is required", cfg->path);
@@ -494,12 +519,45 @@ static int load_top(sg_config *cfg, const json_t *root)
 	return SG_OK;
 }
 
-int sg_config_load(sg_config **out, const char *path)
+/* The config's bytes, read from the descriptor the strict-mode check opened. */
+static json_t *read_config(const char *path, unsigned flags, int *error)
 {
+	sg_strict_rule rule;
+	unsigned char *text = NULL;
+	size_t len = 0;
 	json_error_t jerr;
 	json_t *root = NULL;
+	int fd = -1;
+
+	sg_strict_rule_init(&rule, geteuid());
+	if (flags & SG_CONFIG_LENIENT)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	else if ((*error = sg_strict_open(&fd, path, &rule, 0)) == SG_ERR_CONFIG)
+		return NULL;
+	*error = fd < 0 ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the config: %s", path,
+				       strerror(errno))
+			: sg_read_fd(&text, &len, fd, path, CONFIG_MAX, "config");
+	if (fd >= 0)
+		close(fd);
+	if (*error) {
+		*error = sg_error_recode(SG_ERR_CONFIG);
+		return NULL;
+	}
+	root = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!root)
+		*error = sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
+				      jerr.column, jerr.text);
+	else if (!json_is_object(root))
+		*error = sg_error_set(SG_ERR_CONFIG, "%s: the config must be a JSON object", path);
+	return root;
+}
+
+int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
+{
+	json_t *root = NULL;
 	sg_config *cfg = calloc(1, sizeof(*cfg));
-	int error;
+	int error = SG_OK;
 
 	*out = NULL;
 	if (!cfg || !(cfg->path = strdup(path)) || !(cfg->dir = sg_path_dir(path))) {
@@ -508,18 +566,11 @@ int sg_config_load(sg_config **out, const char *path)
 	}
 	cfg->timestamp_timeout = DEFAULT_TS_TIMEOUT;
 	cfg->syslog_facility = -1;
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		error = jerr.line < 0
-				? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the config: %s",
-					       path, jerr.text)
-				: sg_error_set(SG_ERR_CONFIG, "%s:%d:%d: invalid JSON: %s", path,
-					       jerr.line, jerr.column, jerr.text);
-	} else if (!json_is_object(root)) {
-		error = sg_error_set(SG_ERR_CONFIG, "%s: the config must be a JSON object", path);
-	} else {
+	root = read_config(path, flags, &error);
+	if (error == SG_OK)
 		error = load_top(cfg, root);
-	}
+	if (error == SG_OK && !(flags & SG_CONFIG_LENIENT))
+		error = sg_config_check_files(cfg, geteuid(), NULL, flags);
 	json_decref(root);
 	if (error != SG_OK) {
 		sg_config_free(cfg);
@@ -527,6 +578,11 @@ int sg_config_load(sg_config **out, const char *path)
 	}
 	*out = cfg;
 	return SG_OK;
+}
+
+int sg_config_load(sg_config **out, const char *path)
+{
+	return sg_config_load_flags(out, path, 0);
 }
 
 int sg_config_require_signing(const sg_config *cfg)

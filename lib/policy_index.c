@@ -7,6 +7,7 @@
 #include "policy_index_format.h"
 #include "policy_internal.h"
 #include "signgate/error.h"
+#include "signgate/strict.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
@@ -38,6 +39,7 @@ struct sg_policy_index {
 	char *single;            /* the one-file policy */
 	sg_approval **approvals; /* parsed when a decision needs them */
 	sg_revocation **revoked;
+	const sg_strict_rule *strict; /* sg_policy_open_strict()'s; NULL: none */
 };
 
 int sg_idx_digest_key(uint64_t *out, const char *hex, size_t nbytes)
@@ -282,6 +284,7 @@ static int check_folder(const struct sg_policy_index *ix, const struct stat *dir
 	const idx_header *h = ix->h;
 	DIR *d = NULL;
 	struct stat st;
+	char rule_why[128];
 	size_t found = h->n_files;
 	int rc = 0, dfd = -1;
 
@@ -303,6 +306,9 @@ static int check_folder(const struct sg_policy_index *ix, const struct stat *dir
 				   name_of(ix, i));
 		else if (!same_stat(&ix->files[i], &st))
 			rc = DOUBT("%s changed since it was made", name_of(ix, i));
+		else if (ix->strict && sg_strict_stat_why(&st, ix->strict, SG_STRICT_GROUP, 0,
+							  rule_why, sizeof(rule_why)))
+			rc = DOUBT("%s is %s", name_of(ix, i), rule_why);
 	}
 	if (dfd >= 0)
 		close(dfd);
@@ -381,16 +387,20 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 
 /*
  * The index may be changed only by whoever may change the policy: no new
- * way in. Its owner is the policy's; the world may write it only when the
- * world may write the policy; a group only when it is the policy's group
- * and that group may write the policy.
+ * way in. It is held to the strict-mode rule (strict.h) with the policy's
+ * owner as the trusted account and, when the policy is group-writable, the
+ * policy's group as the exception: owned by root, the policy's owner or a
+ * member of that group; writable by that group only; never by the world.
  */
 static int no_wider(const struct stat *x, const struct stat *policy)
 {
-	if (x->st_uid != policy->st_uid || (x->st_mode & S_IWOTH & ~policy->st_mode))
-		return 0;
-	return !(x->st_mode & S_IWGRP) ||
-	       ((policy->st_mode & S_IWGRP) && x->st_gid == policy->st_gid);
+	sg_strict_rule rule;
+	char why[128];
+
+	sg_strict_rule_init(&rule, policy->st_uid);
+	rule.has_gid = (policy->st_mode & S_IWGRP) != 0;
+	rule.gid = policy->st_gid;
+	return !sg_strict_stat_why(x, &rule, SG_STRICT_GROUP, 0, why, sizeof(why));
 }
 
 /* File systems whose cached attributes cannot prove a file unchanged (statfs(2) magic). */
@@ -487,7 +497,8 @@ static int read_index(struct sg_policy_index *ix, const char *index, const char 
 }
 
 /* Open through the index: 0 with *out, or 1 with info->why (then the full load). */
-static int open_indexed(sg_policy **out, const char *path, sg_policy_open_info *info)
+static int open_indexed(sg_policy **out, const char *path, const sg_strict_rule *strict,
+			sg_policy_open_info *info)
 {
 	char *index = sg_policy_index_path(path), *why = info->why;
 	size_t why_size = sizeof(info->why);
@@ -495,8 +506,10 @@ static int open_indexed(sg_policy **out, const char *path, sg_policy_open_info *
 	sg_policy *p = calloc(1, sizeof(*p));
 	int rc = !index || !ix || !p ? DOUBT("out of memory") : 0;
 
-	if (ix)
+	if (ix) {
 		pthread_mutex_init(&ix->mu, NULL);
+		ix->strict = strict;
+	}
 	if (p)
 		p->index = ix;
 	if (!rc)
@@ -529,19 +542,40 @@ static int open_indexed(sg_policy **out, const char *path, sg_policy_open_info *
 	return 0;
 }
 
+/* Every policy file of a full load, on the stat of the descriptor it was read from. */
+static int check_strict(sg_policy **p, const sg_strict_rule *strict)
+{
+	for (size_t i = 0; strict && i < (*p)->n_files; i++)
+		if (sg_strict_stat_check(&(*p)->files[i].st, (*p)->files[i].path, strict,
+					 SG_STRICT_GROUP) != SG_OK) {
+			sg_policy_free(*p);
+			*p = NULL;
+			return SG_ERR_CONFIG;
+		}
+	return SG_OK;
+}
+
 int sg_policy_open(sg_policy **out, const char *path, sg_policy_open_info *info)
 {
+	return sg_policy_open_strict(out, path, NULL, info);
+}
+
+int sg_policy_open_strict(sg_policy **out, const char *path, const sg_strict_rule *strict,
+			  sg_policy_open_info *info)
+{
 	sg_policy_open_info local;
+	int error;
 
 	if (!info)
 		info = &local;
 	memset(info, 0, sizeof(*info));
 	*out = NULL;
-	if (open_indexed(out, path, info) == 0) {
+	if (open_indexed(out, path, strict, info) == 0) {
 		info->indexed = 1;
 		return SG_OK;
 	}
-	return sg_policy_load(out, path);
+	error = sg_policy_load(out, path);
+	return error ? error : check_strict(out, strict);
 }
 
 /* A growing list of object numbers (approvals or revocations). */

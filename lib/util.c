@@ -1,5 +1,6 @@
 /* Paths, private copies, whole-file reads, atomic outputs, secrets; see signgate/util.h. */
 #include "signgate/util.h"
+#include "signgate/strict.h"
 #include "signgate/error.h"
 
 #include <dirent.h>
@@ -393,7 +394,8 @@ int sg_publish_commit(const char *tmp, const char *dest, int force)
 	return SG_OK;
 }
 
-static int check_secret_mode(int fd, const char *path)
+/* What the strict-mode rule does not say of a secret file: a regular file, and small. */
+static int check_secret_file(int fd, const char *path)
 {
 	struct stat st;
 
@@ -402,37 +404,36 @@ static int check_secret_mode(int fd, const char *path)
 	if (!S_ISREG(st.st_mode))
 		return sg_error_set(SG_ERR_CONFIG, "%s: a secret file must be a regular file",
 				    path);
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: secret file is accessible by group or others "
-				    "(mode %04o); chmod 600 it",
-				    path, (unsigned)(st.st_mode & 07777));
 	if (st.st_size > SG_SECRET_MAX)
 		return sg_error_set(SG_ERR_CONFIG, "%s: secret file is larger than %d bytes", path,
 				    SG_SECRET_MAX);
 	return SG_OK;
 }
 
+/*
+ * Open key material or a secret file through the strict-mode rule (strict.h)
+ * for private files: owned by root or us, no access for group or others, no
+ * link at the end, every folder above safe.
+ */
+static int open_private(int *fd, const char *path, const char *noun)
+{
+	sg_strict_rule rule;
+
+	sg_strict_rule_init(&rule, geteuid());
+	rule.noun = noun;
+	return sg_strict_open(fd, path, &rule, SG_STRICT_PRIVATE);
+}
+
 int sg_secret_check_file(const char *path)
 {
-	int error, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
+	int fd, error = open_private(&fd, path, "key file");
 
-	if (fd < 0)
-		return sg_error_set(errno == ELOOP ? SG_ERR_CONFIG : SG_ERR_IO,
-				    "%s: cannot open: %s", path,
-				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
-						   : strerror(errno));
+	if (error)
+		return error;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		error = sg_error_set(SG_ERR_CONFIG, "%s: key material must be a regular file",
 				     path);
-	else if (st.st_mode & (S_IRWXG | S_IRWXO))
-		error = sg_error_set(SG_ERR_CONFIG,
-				     "%s: key file is accessible by group or others (mode %04o); "
-				     "chmod 600 it",
-				     path, (unsigned)(st.st_mode & 07777));
-	else
-		error = SG_OK;
 	close(fd);
 	return error;
 }
@@ -442,16 +443,16 @@ int sg_secret_read_file(char **out, size_t *out_len, const char *path)
 	char *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
-	int error, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd, error = open_private(&fd, path, "secret file");
 
 	*out = NULL;
 	*out_len = 0;
-	if (fd < 0)
-		return sg_error_set(errno == ELOOP || errno == ENOENT ? SG_ERR_CONFIG : SG_ERR_IO,
-				    "%s: cannot open the secret file: %s", path,
-				    errno == ELOOP ? "it is a symbolic link (name the file itself)"
-						   : strerror(errno));
-	error = check_secret_mode(fd, path);
+	if (error == SG_ERR_IO)
+		return sg_error_set(errno == ENOENT ? SG_ERR_CONFIG : SG_ERR_IO,
+				    "%s: cannot open the secret file: %s", path, strerror(errno));
+	if (error)
+		return error;
+	error = check_secret_file(fd, path);
 	if (error == SG_OK && !(buf = OPENSSL_secure_zalloc(SG_SECRET_MAX + 1)))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	while (error == SG_OK && len < SG_SECRET_MAX &&

@@ -5,6 +5,9 @@
 #   SG_SKIP_SETUP=1   skip the package installation step
 #   SG_DEMO_DIR=DIR   where to put everything (default: ./demo-out, recreated)
 set -euo pipefail
+# Files signgate decides by must not be writable by group or others (README
+# "Strict modes"): whatever the caller's umask, create them 0644/0755.
+umask 022
 
 root=$(cd -- "$(dirname -- "$0")/.." && pwd -P)
 demo=${SG_DEMO_DIR:-$root/demo-out}

@@ -7,6 +7,9 @@
 
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
+#include "signgate/strict.h"
+
+#include <unistd.h>
 
 int cli_exit_code(int status)
 {
@@ -91,4 +94,19 @@ void cli_print_outcome(const sg_outcome *r, const sg_job *job, int json)
 	json_object_set_new(obj, "exit_code", json_integer(cli_exit_code(r->status)));
 	cli_print_json(obj);
 	json_decref(obj);
+}
+
+void cli_strict_warn(const char *path, unsigned flags)
+{
+	sg_strict_report rep = { 0 };
+	sg_strict_rule rule;
+
+	if (!path)
+		return;
+	sg_strict_rule_init(&rule, geteuid());
+	sg_strict_check(&rep, path, &rule, flags);
+	for (size_t i = 0; i < rep.n; i++)
+		fprintf(stderr, "signgate: warning: %s\n", rep.msgs[i]);
+	sg_strict_report_free(&rep);
+	sg_error_clear();
 }

@@ -51,11 +51,21 @@ void cli_print_outcome(const struct sg_outcome *r, const struct sg_job *job, int
  * Open the policy for signing (sg_policy_open()): through its index when it
  * is current, else in full, with one note on stderr when an index exists but
  * is not used, or when a policy of CLI_POLICY_INDEX_HINT approvals or more
- * has none. Returns as sg_policy_open() does; prints nothing else.
+ * has none. Each policy file is held to `strict` (sg_policy_open_strict();
+ * NULL: not). Returns as sg_policy_open() does; prints nothing else.
  */
 #define CLI_POLICY_INDEX_HINT 5000
 struct sg_policy;
-int cli_policy_open(struct sg_policy **out, const char *path);
+struct sg_strict_rule;
+int cli_policy_open(struct sg_policy **out, const char *path, const struct sg_strict_rule *strict);
+
+/*
+ * A file given on the command line without a config (a reviewer's copy, say):
+ * held to the strict-mode rule (signgate/strict.h) for the running account;
+ * each finding prints "signgate: warning: ..." on stderr and nothing is
+ * refused. `flags` are SG_STRICT_*; NULL `path` is ignored.
+ */
+void cli_strict_warn(const char *path, unsigned flags);
 
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -668,6 +668,11 @@ int cmd_audit(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
+	/* Files named on the command line (a reviewer's copies): warnings, not refusals. */
+	for (size_t i = 0; i < o.n_logs; i++)
+		cli_strict_warn(o.logs[i], 0);
+	cli_strict_warn(o.seals, 0);
+	cli_strict_warn(o.seal_cert, 0);
 	if (cfg)
 		o.log = cfg->audit_log;
 	if (strcmp(verb, "verify") == 0)

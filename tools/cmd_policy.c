@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "signgate/config.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #define DEFAULT_SOON 30
@@ -38,9 +41,12 @@ static const char policy_help[] =
 	"  lint     load the policy as signing does (any error stops signing: exit 2)\n"
 	"           and warn of expired and soon-expiring approvals, approvals of\n"
 	"           products the catalog lists as vendor-signed, approvals\n"
-	"           without provenance and, under the two-person rule, approvals\n"
+	"           without provenance, under the two-person rule approvals\n"
 	"           missing an approver's signature (with --config: whose\n"
-	"           signatures do not make them usable, and why)\n"
+	"           signatures do not make them usable, and why); and the files\n"
+	"           that anyone but root and the policy's owner may write (README\n"
+	"           \"Strict modes\"): errors (exit 2) for the policy's owner,\n"
+	"           warnings when another account runs it\n"
 	"  show     the approvals as a table or JSON Lines, filtered\n"
 	"  index    load the policy in full and write its index (DIR/.signgate/index,\n"
 	"           or FILE.sgindex beside a one-file policy), so that signing opens\n"
@@ -124,13 +130,17 @@ static int parse(policy_opts *o, int argc, char **argv)
  * The policy path from --policy or the config. Returns 0 with *path (free
  * *cfg after use), or an exit code.
  */
-static int policy_path(const policy_opts *o, sg_config **cfg, const char **path)
+static int policy_path(const policy_opts *o, sg_config **cfg, const char **path, int lint)
 {
 	*cfg = NULL;
 	*path = o->policy;
-	if (!o->config)
+	if (!o->config) {
+		if (!lint) /* a policy working copy: a warning (README "Strict modes") */
+			cli_strict_warn(o->policy, SG_STRICT_ENTRIES);
 		return 0;
-	if (sg_config_load(cfg, o->config) != SG_OK)
+	}
+	/* lint judges the files itself (lint_modes), as a review when run by another account */
+	if (sg_config_load_flags(cfg, o->config, lint ? SG_CONFIG_LENIENT : 0) != SG_OK)
 		return cli_fail();
 	*path = (*cfg)->policy;
 	return 0;
@@ -142,12 +152,57 @@ static int two_person(const sg_policy *p, const sg_config *cfg)
 	return p->require_cosign || (cfg && cfg->require_cosign);
 }
 
-static int lint(const policy_opts *o, const char *path, const sg_config *cfg)
+/*
+ * The strict-mode findings (README "Strict modes") for the policy and, with a
+ * config, for every file it names. Run by the policy's owner they are errors
+ * (exit 2: signing would refuse); run by another account (a policy
+ * repository's CI, a reviewer) they are warnings, judged as if the owner ran
+ * it. Returns CLI_EXIT_OK or CLI_EXIT_USAGE.
+ */
+static int lint_modes(const policy_opts *o, const sg_config *cfg, const char *path)
+{
+	sg_strict_report rep = { 0 };
+	sg_strict_rule rule;
+	struct stat st;
+	uid_t uid = geteuid();
+	int review;
+
+	if (stat(path, &st) != 0)
+		return CLI_EXIT_OK; /* the load says why */
+	review = st.st_uid != uid;
+	uid = st.st_uid;
+	sg_strict_rule_init(&rule, uid);
+	if (cfg)
+		sg_config_check_files(cfg, uid, &rep, 0);
+	else
+		sg_strict_check(&rep, path, &rule, SG_STRICT_ENTRIES);
+	sg_error_clear();
+	for (size_t i = 0; i < rep.n; i++) {
+		if (o->json) {
+			json_t *obj = json_pack("{s:s, s:s}", review ? "warning" : "error",
+						rep.msgs[i], "rule", "strict-modes");
+			cli_print_json(obj);
+			json_decref(obj);
+		} else {
+			printf("%-8s %s\n", review ? "warning" : "error", rep.msgs[i]);
+		}
+	}
+	if (rep.n && !o->json)
+		printf(review ? "note     run by another account than the policy's owner: the "
+				"findings above are warnings here; signing refuses such files\n"
+			      : "signing refuses these files until their owner or mode is "
+				"fixed\n");
+	review = review || rep.n == 0;
+	sg_strict_report_free(&rep);
+	return review ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+static int lint(const policy_opts *o, const sg_config *cfg, const char *path)
 {
 	sg_policy_finding *f = calloc(MAX_FINDINGS, sizeof(*f));
 	sg_policy *p = NULL;
 	size_t n, shown;
-	int error;
+	int error, modes = lint_modes(o, cfg, path);
 
 	if (!f)
 		return cli_fail();
@@ -163,7 +218,7 @@ static int lint(const policy_opts *o, const char *path, const sg_config *cfg)
 			printf("signing refuses this policy until the error is fixed\n");
 		}
 		free(f);
-		return cli_exit_code(error);
+		return cli_worse(modes, cli_exit_code(error));
 	}
 	n = sg_policy_lint(p, time(NULL), o->soon, f, MAX_FINDINGS);
 	shown = n < MAX_FINDINGS ? n : MAX_FINDINGS;
@@ -202,7 +257,7 @@ static int lint(const policy_opts *o, const char *path, const sg_config *cfg)
 	}
 	sg_policy_free(p);
 	free(f);
-	return CLI_EXIT_OK;
+	return modes;
 }
 
 /* "expired", "expiring" (within `soon` days) or "valid", as of `today`. */
@@ -383,10 +438,10 @@ static int index_policy(const policy_opts *o, const char *path)
 	return CLI_EXIT_OK;
 }
 
-int cli_policy_open(sg_policy **out, const char *path)
+int cli_policy_open(sg_policy **out, const char *path, const sg_strict_rule *strict)
 {
 	sg_policy_open_info info;
-	int error = sg_policy_open(out, path, &info);
+	int error = sg_policy_open_strict(out, path, strict, &info);
 
 	if (error || info.indexed)
 		return error;
@@ -426,10 +481,10 @@ int cmd_policy(int argc, char **argv)
 	rc = parse(&o, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = policy_path(&o, &cfg, &path);
+	rc = policy_path(&o, &cfg, &path, strcmp(verb, "lint") == 0);
 	if (rc)
 		return rc;
-	rc = strcmp(verb, "lint") == 0    ? lint(&o, path, cfg)
+	rc = strcmp(verb, "lint") == 0    ? lint(&o, cfg, path)
 	     : strcmp(verb, "index") == 0 ? index_policy(&o, path)
 					  : show(&o, path, cfg);
 	sg_config_free(cfg);

@@ -33,6 +33,7 @@
 #include "signgate/manifest.h"
 #include "signgate/openpgp.h"
 #include "signgate/policy.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #define MAX_VALUES   16
@@ -892,6 +893,8 @@ int cmd_policy_approve(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
+	if (!o.config) /* a policy working copy: a warning (README "Strict modes") */
+		cli_strict_warn(o.policy, SG_STRICT_ENTRIES);
 	st.o = &o;
 	st.require_cosign = cfg && cfg->require_cosign;
 	rc = approver_open(&st.who, &o.signer, cfg);

@@ -19,6 +19,7 @@
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
 #include "signgate/secret.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 static const char sign_help[] =
@@ -381,10 +382,14 @@ typedef struct run_state {
 
 static int load_config_and_policy(run_state *st)
 {
-	int error = sg_config_load(&st->cfg, st->o.config);
+	/* The policy files are checked as they are opened (strict modes, README). */
+	int error = sg_config_load_flags(&st->cfg, st->o.config, SG_CONFIG_POLICY_FILES_LATER);
+	sg_strict_rule strict;
 
-	if (!error)
-		error = cli_policy_open(&st->policy, st->cfg->policy);
+	if (!error) {
+		sg_config_policy_rule(st->cfg, geteuid(), &strict);
+		error = cli_policy_open(&st->policy, st->cfg->policy, &strict);
+	}
 	if (error)
 		return error;
 	/* The config's two-person rule: an indexed policy then keeps each file's bytes too. */

@@ -128,6 +128,10 @@ int cmd_verify(int argc, char **argv)
 		ctx.verify.crl_file = o.crl;
 		/* Ad hoc: revocation is checked with --crl, else not, and the result says so. */
 		ctx.verify.ignore_crl = o.crl == NULL;
+		/* A reviewer's own copies: a warning, not a refusal (README "Strict modes"). */
+		cli_strict_warn(o.ca, 0);
+		cli_strict_warn(o.tsa_ca, 0);
+		cli_strict_warn(o.crl, 0);
 	}
 	if (o.pin) {
 		for (char *p = o.pin; *p; p++)

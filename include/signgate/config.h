@@ -31,13 +31,18 @@
  *       "timestamp": "required" | "optional",        default required
  *       "timestamp_timeout": 30 },                   seconds per TSA
  *     "audit_syslog": { "facility": "local0", "tag": "signgate" },  optional
- *     "osslsigncode": "/usr/bin/osslsigncode"
+ *     "osslsigncode": "/usr/bin/osslsigncode",
+ *     "policy_group": "sg-approvers",  optional: may write the policy (strict.h)
+ *     "audit_group": "sg-audit"        optional: may write the audit log and seals
  *   }
  */
 #ifndef SIGNGATE_CONFIG_H
 #define SIGNGATE_CONFIG_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
+struct sg_strict_report;
 
 /*
  * Where the secret that opens a key (a password or PIN) comes from: at most
@@ -89,14 +94,54 @@ typedef struct sg_config {
 	char *seal_pkcs11_module; /* absolute path of the PKCS#11 module; NULL: PEM key */
 	sg_secret_source seal_secret;
 	char *seal_file; /* the seals file: "audit_seal.file", else "<audit_log>.seals" */
+	/* "policy_group" / "audit_group": the group that may also write those files (strict.h) */
+	gid_t policy_gid;
+	int has_policy_gid;
+	gid_t audit_gid;
+	int has_audit_gid;
 } sg_config;
 
 /*
- * Load and check the config at `path`. Returns SG_OK and a new config in
- * `out` (free with sg_config_free()), SG_ERR_IO when the file cannot be read,
- * or SG_ERR_CONFIG naming the file, the key and the problem.
+ * Load and check the config at `path`, then hold every file it names that
+ * signgate decides by to the strict-mode rule (sg_config_check_files() for
+ * the running account): the config itself is read from the descriptor that
+ * rule checked. Returns SG_OK and a new config in `out` (free with
+ * sg_config_free()), or SG_ERR_CONFIG naming the file, the key and the
+ * problem (a missing or unreadable config, a file that breaks the rule).
  */
 int sg_config_load(sg_config **out, const char *path);
+
+/* sg_config_load_flags(): the file checks are left to the caller (a review, policy lint). */
+#define SG_CONFIG_LENIENT 0x1
+/*
+ * sg_config_load_flags(), sg_config_check_files(): the policy folder's
+ * "*.json" files are left to the policy's opening (sg_policy_open_strict()
+ * with sg_config_policy_rule()), which checks each on the
+ * descriptor it reads or through the index's stat of it: signing, so that a
+ * large indexed policy is not stat'ed twice.
+ */
+#define SG_CONFIG_POLICY_FILES_LATER 0x2
+
+/* sg_config_load() with SG_CONFIG_* `flags`. */
+int sg_config_load_flags(sg_config **out, const char *path, unsigned flags);
+
+/*
+ * Hold the files `cfg` names to the strict-mode rule (strict.h), trusting
+ * root and `uid`: the config; the policy folder (or file), every entry in
+ * it and its index ("policy_group" may write them); trust.ca_file,
+ * tsa_ca_file, crl_file, approvers_ca_file, signing.certificate and
+ * audit_seal.cert; osslsigncode and the PKCS#11 modules and engine (they
+ * run with the key); the audit log, the seals file and the folders holding
+ * them ("audit_group" may write them). Files that do not exist yet are
+ * skipped. `flags`: 0 or SG_CONFIG_POLICY_FILES_LATER. With `rep` NULL, returns SG_ERR_CONFIG at
+ * the first finding; with it, collects every finding and returns SG_ERR_CONFIG with the first.
+ */
+int sg_config_check_files(const sg_config *cfg, uid_t uid, struct sg_strict_report *rep,
+			  unsigned flags);
+
+/* The strict-mode rule for the policy's files: root, `uid`, and "policy_group". */
+struct sg_strict_rule;
+void sg_config_policy_rule(const sg_config *cfg, uid_t uid, struct sg_strict_rule *out);
 
 /*
  * Check that the signing settings are complete (a key source is configured).

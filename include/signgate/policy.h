@@ -152,6 +152,18 @@ typedef struct sg_policy_open_info {
 int sg_policy_open(sg_policy **out, const char *path, sg_policy_open_info *info);
 
 /*
+ * sg_policy_open() holding every policy file to the strict-mode rule
+ * `strict` (strict.h, with SG_STRICT_GROUP; NULL: none), judged on the stat
+ * of the descriptor its bytes were read from (full load), or on the stat the
+ * index compares (a file that fails makes the index unused, and the full
+ * load then fails). A file that fails: SG_ERR_CONFIG naming it, its mode and
+ * owner.
+ */
+struct sg_strict_rule;
+int sg_policy_open_strict(sg_policy **out, const char *path, const struct sg_strict_rule *strict,
+			  sg_policy_open_info *info);
+
+/*
  * Load the policy at `path` in full and write its index: for a folder
  * PATH/.signgate/index (a subfolder, so that writing the index leaves the
  * policy folder's own timestamps alone), for a single file PATH.sgindex;

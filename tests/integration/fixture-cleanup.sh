@@ -7,4 +7,10 @@ for pidfile in "$fix"/*.pid; do
 	kill "$(cat "$pidfile")" 2>/dev/null
 	rm -f -- "$pidfile"
 done
+# fixture-setup.sh made FIXDIR a link to a folder under /tmp: remove both.
+if [ -L "$fix" ]; then
+	real=$(readlink -- "$fix")
+	case $real in /tmp/sg-fixture.*) rm -rf -- "$real" ;; esac
+	rm -f -- "$fix"
+fi
 exit 0

@@ -5,13 +5,23 @@
 # installers (makensis, wixl), vendor-signed copies, and two TSAs on
 # 127.0.0.1 (one answering, one failing with HTTP 500).
 set -euo pipefail
+umask 022 # the PKI and config must pass the strict modes (README "Strict modes")
 
 fix=${1:?usage: fixture-setup.sh FIXDIR}
 src=$(cd -- "$(dirname -- "$0")/../.." && pwd -P)
 
 "$src/tests/integration/fixture-cleanup.sh" "$fix" 2>/dev/null || true
 rm -rf -- "$fix"
-mkdir -p -- "$fix"
+# The fixture itself lives in a fresh folder under /tmp, FIXDIR is a link to
+# it, and the tests use its real path: the PKI and configs must pass
+# signgate's strict modes (README "Strict modes"), which hold every folder
+# above them to the rule, and the build tree may lie below folders of
+# another account.
+real=$(mktemp -d /tmp/sg-fixture.XXXXXX)
+chmod 0755 -- "$real"
+mkdir -p -- "$(dirname -- "$fix")"
+ln -s -- "$real" "$fix"
+fix=$real
 
 bash "$src/certs-example/make-pki.sh" "$fix/pki" >"$fix/pki.log"
 # The signer key in a SoftHSM2 token, and an ECDSA key made inside it:

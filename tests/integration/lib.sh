@@ -2,10 +2,13 @@
 # Each test gets a private folder $T with its own config, policy and audit
 # log, all pointing at the shared fixture in $SG_FIXTURE.
 set -euo pipefail
+# The policy, config and audit files made here must pass signgate's strict
+# modes (README "Strict modes") whatever umask CI runs with.
+umask 022
 
 : "${SG_BIN:?SG_BIN must name the built signgate}"
 : "${SG_FIXTURE:?SG_FIXTURE must name the fixture folder}"
-FIX=$SG_FIXTURE
+FIX=$(cd -- "$SG_FIXTURE" && pwd -P) # its real folder under /tmp (fixture-setup.sh)
 INST=$FIX/inst
 PKI=$FIX/pki
 T=$(mktemp -d "${TMPDIR:-/tmp}/sg-it.XXXXXX")

@@ -99,7 +99,7 @@ static void test_full(void)
 	sg_config *cfg = expect_ok(
 		"{ \"$comment\": \"every key\",\n"
 		"  \"policy\": \"/srv/policy.json\",\n"
-		"  \"audit_log\": \"../audit.jsonl\",\n"
+		"  \"audit_log\": \"sub/../audit.jsonl\",\n"
 		"  \"trust\": { \"ca_file\": \"pki/root.pem\", \"tsa_ca_file\": \"pki/tsa.pem\",\n"
 		"             \"crl_file\": \"/pki/ca.crl\", \"ignore_crl\": true },\n"
 		"  \"signing\": { \"pkcs12\": \"pki/signer.p12\",\n"
@@ -109,7 +109,7 @@ static void test_full(void)
 		"  \"osslsigncode\": \"/opt/osslsigncode/bin/osslsigncode\" }\n");
 
 	CHECK_STR(cfg->policy, "/srv/policy.json"); /* absolute paths are kept */
-	CHECK_STR(cfg->audit_log, in_tmp("../audit.jsonl"));
+	CHECK_STR(cfg->audit_log, in_tmp("sub/../audit.jsonl"));
 	CHECK_STR(cfg->ca_file, in_tmp("pki/root.pem"));
 	CHECK_STR(cfg->tsa_ca_file, in_tmp("pki/tsa.pem"));
 	CHECK_STR(cfg->crl_file, "/pki/ca.crl");
@@ -378,6 +378,42 @@ static void test_approvers_ca(void)
 		     "unknown key \"trust.approver_ca_file\"");
 }
 
+/* "policy_group" / "audit_group": a group that exists, else a configuration error. */
+static void test_groups(void)
+{
+	sg_config *cfg =
+		expect_ok("{" BASE ", \"policy_group\": \"root\", \"audit_group\": \"root\"}");
+
+	CHECK_INT(cfg->has_policy_gid, 1);
+	CHECK_INT(cfg->policy_gid, 0);
+	CHECK_INT(cfg->has_audit_gid, 1);
+	sg_config_free(cfg);
+	cfg = expect_ok("{" BASE "}");
+	CHECK_INT(cfg->has_policy_gid, 0);
+	CHECK_INT(cfg->has_audit_gid, 0);
+	sg_config_free(cfg);
+	expect_error("{" BASE ", \"policy_group\": \"sg-no-such-group\"}",
+		     "\"policy_group\" names the group \"sg-no-such-group\", which does not exist");
+	expect_error("{" BASE ", \"audit_group\": \"sg-no-such-group\"}",
+		     "\"audit_group\" names the group \"sg-no-such-group\", which does not exist");
+	expect_error("{" BASE ", \"audit_group\": 7}",
+		     "\"audit_group\" must be a non-empty string");
+	expect_error("{" BASE ", \"policy_groups\": \"root\"}", "unknown key \"policy_groups\"");
+}
+
+/* The config itself is held to the strict-mode rule, on the descriptor it is read from. */
+static void test_strict_config(void)
+{
+	write_config("{" BASE "}");
+	chmod(cfg_path, 0666);
+	sg_config *cfg = NULL;
+	CHECK_INT(sg_config_load(&cfg, cfg_path), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "signgate.json: writable by others (mode 0666, owner ");
+	CHECK_INT(sg_config_load_flags(&cfg, cfg_path, SG_CONFIG_LENIENT), SG_OK);
+	sg_config_free(cfg);
+	chmod(cfg_path, 0600);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -396,6 +432,8 @@ int main(void)
 	test_signing_secret();
 	test_audit_seal();
 	test_approvers_ca();
+	test_groups();
+	test_strict_config();
 	unlink(cfg_path);
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);

@@ -1,0 +1,72 @@
+/* The files a config names, held to the strict-mode rule; see sg_config_check_files(). */
+#include "signgate/config.h"
+#include "signgate/error.h"
+#include "signgate/strict.h"
+#include "signgate/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct checker {
+	sg_strict_report *rep;
+	int error; /* the first finding's code (its message is the last error) */
+	char first[2048];
+} checker;
+
+/* 1: go on; 0: stop (a finding and no report). */
+static int check_one(checker *c, const char *path, const sg_strict_rule *rule, unsigned flags)
+{
+	int error;
+
+	if (!path || c->error == SG_ERR_NOMEM || (c->error && !c->rep))
+		return c->error == SG_OK;
+	error = sg_strict_check(c->rep, path, rule, flags);
+	if (error && !c->error) {
+		c->error = error;
+		snprintf(c->first, sizeof(c->first), "%s", sg_error_last());
+	}
+	return c->error == SG_OK || c->rep != NULL;
+}
+
+void sg_config_policy_rule(const sg_config *cfg, uid_t uid, sg_strict_rule *out)
+{
+	sg_strict_rule_init(out, uid);
+	out->has_gid = cfg->has_policy_gid;
+	out->gid = cfg->policy_gid;
+	out->group_key = "policy_group";
+}
+
+int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep, unsigned flags)
+{
+	const char *anchors[] = { cfg->ca_file,           cfg->tsa_ca_file,        cfg->crl_file,
+				  cfg->approvers_ca_file, cfg->approvers_crl_file, cfg->certificate,
+				  cfg->seal_cert };
+	const char *programs[] = { cfg->osslsigncode, cfg->pkcs11_module, cfg->pkcs11_engine,
+				   cfg->seal_pkcs11_module };
+	sg_strict_rule plain, policy, audit;
+	checker c = { .rep = rep };
+	char *audit_dir = cfg->audit_log ? sg_path_dir(cfg->audit_log) : NULL;
+
+	sg_strict_rule_init(&plain, uid);
+	sg_config_policy_rule(cfg, uid, &policy);
+	sg_strict_rule_init(&audit, uid);
+	audit.has_gid = cfg->has_audit_gid;
+	audit.gid = cfg->audit_gid;
+	audit.group_key = "audit_group";
+	check_one(&c, cfg->path, &plain, 0);
+	check_one(&c, cfg->policy, &policy,
+		  SG_STRICT_GROUP | SG_STRICT_ENTRIES |
+			  (flags & SG_CONFIG_POLICY_FILES_LATER ? SG_STRICT_ENTRIES_NO_JSON : 0));
+	for (size_t i = 0; i < sizeof(anchors) / sizeof(anchors[0]); i++)
+		check_one(&c, anchors[i], &plain, 0);
+	/* What runs with the key: whoever may replace it signs anything. */
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+		check_one(&c, programs[i], &plain, 0);
+	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP);
+	check_one(&c, cfg->audit_log, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
+	check_one(&c, cfg->seal_file, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
+	free(audit_dir);
+	if (c.error && c.error != SG_ERR_NOMEM)
+		return sg_error_set(c.error, "%s", c.first);
+	return c.error;
+}
