@@ -276,12 +276,23 @@ static int check_signature(X509 **signer, CMS_ContentInfo *cms, const unsigned c
 	return *signer ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
-/* The approver profile: keyUsage digitalSignature and EKU emailProtection, both present. */
+/*
+ * The approver profile: not a CA (a certificate that may issue others would
+ * let its holder make a second approver), keyUsage digitalSignature and EKU
+ * emailProtection, both present.
+ */
 static int check_profile(X509 *x, const char *subject, char *why)
 {
 	uint32_t ku = X509_get_key_usage(x), xku = X509_get_extended_key_usage(x);
 	uint32_t flags = X509_get_extension_flags(x);
 
+	if (X509_check_ca(x) != 0)
+		return why_set(
+			why,
+			"the certificate of %s is a CA certificate (basicConstraints CA:TRUE "
+			"or keyUsage keyCertSign): an approver's certificate must not be able "
+			"to issue certificates",
+			subject);
 	if (!(flags & EXFLAG_KUSAGE) || !(ku & KU_DIGITAL_SIGNATURE))
 		return why_set(why, "the certificate of %s lacks the key usage digitalSignature",
 			       subject);
@@ -326,8 +337,11 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-		return why_set(why, "the certificate of %s is not issued by the approvers' CA %s%s",
-			       subject, ca_path, where);
+		return why_set(
+			why,
+			"the certificate of %s is not issued by the approvers' CA %s%s (only "
+			"the CAs in that file count, not those a signature carries)",
+			subject, ca_path, where);
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return why_set(why, "the certificate of %s expired on %s%s", subject, when, where);
 	case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -354,18 +368,19 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
 /*
  * The signer chains to the approvers' CA now, with the S/MIME signing
  * purpose (which also honours an EKU that a CA of the chain is limited to).
- * The CMS's other certificates may serve as intermediates.
+ * Every CA of the chain comes from the approvers' CA file: a CA that the
+ * signature carries does not count, since whoever holds a certificate able
+ * to issue others (a CA's mistake) could otherwise make a second approver.
  */
-static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, unsigned long flags,
-		       const char *ca_path, char *why)
+static int check_chain(X509 *signer, X509_STORE *store, unsigned long flags, const char *ca_path,
+		       char *why)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = CMS_get1_certs(cms);
 	char subject[512];
 	int error = SG_OK;
 
 	subject_line(subject, sizeof(subject), signer);
-	if (!ctx || !X509_STORE_CTX_init(ctx, store, signer, untrusted) ||
+	if (!ctx || !X509_STORE_CTX_init(ctx, store, signer, NULL) ||
 	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SMIME_SIGN)) {
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	} else {
@@ -383,7 +398,6 @@ static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, un
 	if (!error)
 		error = check_profile(signer, subject, why);
 	X509_STORE_CTX_free(ctx);
-	sk_X509_pop_free(untrusted, X509_free);
 	ERR_clear_error();
 	return error;
 }
@@ -498,7 +512,7 @@ int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *de
 	if (!error)
 		error = check_signature(&x, cms, data, len, approval_file, why);
 	if (!error)
-		error = check_chain(x, cms, store, flags, ca_path, why);
+		error = check_chain(x, store, flags, ca_path, why);
 	if (!error)
 		error = sg_cosign_identity(out, x, why);
 	if (!error)

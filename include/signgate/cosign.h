@@ -19,13 +19,17 @@
  *    file. Every certificate of that file is a trust anchor
  *    (X509_V_FLAG_PARTIAL_CHAIN), so it may name a dedicated approvers'
  *    issuing CA without trusting everything its root issues; hence every
- *    certificate in it must be a CA certificate. Intermediates may also
- *    come from the signature's certificates;
+ *    certificate in it must be a CA certificate. Every CA of an
+ *    approver's chain must be in that file: CAs that the signature carries
+ *    are not used (a certificate the approvers' CA issued by mistake with
+ *    the power to issue others would otherwise make its holder as many
+ *    approvers as they like);
  *  - the chain is valid now, when signgate relies on it, not at the
  *    signingTime the signature states: signingTime is signed by the same
  *    key, so whoever holds an expired approver key could backdate it.
  *    signingTime is reported, not trusted;
- *  - the signer's certificate has keyUsage with digitalSignature and an
+ *  - the signer's certificate is not a CA (no basicConstraints CA:TRUE,
+ *    no keyUsage keyCertSign) and has keyUsage with digitalSignature and an
  *    extendedKeyUsage with emailProtection (1.3.6.1.5.5.7.3.4): a person's
  *    signature over a document is what S/MIME certificates are for, so an
  *    existing people PKI (smart cards) serves. A certificate without an EKU

@@ -450,14 +450,27 @@ static void test_ca_file(void)
 	CHECK_CONTAINS(sg_error_last(),
 		       "CN=sibling,O=Example Corp is not issued by the approvers'");
 
-	/* mallory.pem holds its issuing CA, which the co-signature then carries. */
+	/*
+	 * mallory.pem holds its issuing CA, which the co-signature then
+	 * carries; that CA does not count: only the CAs of the approvers' CA
+	 * file do (the root alone does not make mallory an approver).
+	 */
 	check_write_file(tmp_path("b.json"), approval_text, strlen(approval_text), 0644);
 	sg_error_clear();
 	CHECK_INT(create_as("b.json", SG_COSIGN_SECOND, "mallory.pem", "mallory.key", NULL,
 			    "other-root.pem", 0, &c),
+		  SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(),
+		       "the certificate of CN=mallory,O=Example Corp is not issued "
+		       "by the approvers' CA ");
+	CHECK_CONTAINS(sg_error_last(), "(only the CAs in that file count, not those a signature "
+					"carries)");
+	CHECK_INT(create_as("b.json", SG_COSIGN_SECOND, "mallory.pem", "mallory.key", NULL,
+			    "root-inter.pem", 0, &c),
 		  SG_OK);
 	CHECK_STR(c.name, "mallory");
-	CHECK_INT(verify_b("other-root.pem", &c), SG_OK);
+	CHECK_INT(verify_b("other-root.pem", &c), SG_ERR_VERIFY);
+	CHECK_INT(verify_b("root-inter.pem", &c), SG_OK);
 	CHECK_INT(verify_b("inter-ca.pem", &c), SG_OK);
 	CHECK_STR(c.name, "mallory");
 	CHECK_INT(verify_b("approvers-ca.pem", &c), SG_ERR_VERIFY);
@@ -585,6 +598,7 @@ int main(void)
 	save(&root, "approvers-ca", NULL, NULL);
 	save(&other_root, "other-root", NULL, NULL);
 	save(&inter, "inter-ca", NULL, NULL);
+	save(&other_root, "root-inter", NULL, &inter);
 	save(&alice, "alice", NULL, NULL);
 	save(&bob, "bob", NULL, NULL);
 	save(&carol, "carol", "carol-pw", NULL);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The two-person rule attacked by ONE approver (alice: her certificate and
+# key from the approvers' CA, write access to the policy folder, any file
+# crafted by hand). Each attempt to pass with a single person is denied
+# (exit 3) with its reason:
+#  - CMS tricks: two signers in one signature, another approver's
+#    certificate in the signature's bag beside her own (or alone), an
+#    attached signature, one signature file linked to the other;
+#  - a certificate the approvers' CA issued with the power to issue others
+#    (basicConstraints CA:TRUE, or keyUsage keyCertSign without
+#    basicConstraints): it is no approver's certificate, and the approvers it
+#    issues do not count, since only the CAs of trust.approvers_ca_file make
+#    a chain, never those a signature carries.
+. "$(dirname -- "$0")/lib.sh"
+
+new_env ", \"certificate\": \"$PKI/signer.pem\""
+POL=$T/env/policy
+trust() { config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$PKI/crl.pem\",
+	\"approvers_ca_file\": \"$1\", \"require_cosign\": true}"; }
+trust "$PKI/approvers-ca.pem"
+EXE=$INST/hello-setup.exe
+A=$POL/hello-1.0.json
+approval hello-1.0 hello-setup.exe "$(sha256 "$EXE")"
+
+# sig SUFFIX CERT KEY [OPENSSL CMS OPTIONS...]: a signature of $A made by hand.
+sig() {
+	local suffix=$1 cert=$2 key=$3
+	shift 3
+	openssl cms -sign -binary -md sha256 -outform DER -in "$A" -signer "$cert" \
+		-inkey "$key" -out "$A.$suffix.p7s" "$@"
+}
+# mkcert NAME SUBJECT EXTENSIONS [CA CAKEY]: a certificate for a new EC key in
+# $T/NAME.key, issued by CA (default: the approvers' CA), with EXTENSIONS.
+mkcert() {
+	local ca=${4:-$PKI/approvers-ca.pem} cakey=${5:-$PKI/approvers-ca.key}
+	printf '[ v3 ]\n%s\n' "$3" >"$T/$1.cnf"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$1.key" 2>/dev/null
+	chmod 0600 "$T/$1.key"
+	openssl req -new -key "$T/$1.key" -subj "$2" -out "$T/$1.csr" 2>/dev/null
+	openssl x509 -req -in "$T/$1.csr" -CA "$ca" -CAkey "$cakey" -passin "file:$PKI/ca.pass" \
+		-set_serial "0x$(openssl rand -hex 12)" -days 30 -sha256 -extfile "$T/$1.cnf" \
+		-extensions v3 -out "$T/$1.pem" 2>/dev/null
+}
+LEAF='basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = emailProtection'
+CA_LEAF='basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = emailProtection'
+NOBC_LEAF='keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = emailProtection'
+denied() { # denied TEXT...: check is denied (exit 3) with each TEXT in its output
+	sg 3 check --config "$CFG" "$EXE"
+	for t in "$@"; do expect_in "$T/out" "$t"; done
+	expect_same "$(audit_field 0 decision)" denied
+}
+RULE="approval hello-1.0 is not signed by two approvers (two-person rule)"
+SECOND="the second approver's signature $A.cosign.p7s"
+alice=("$PKI/approver-alice.pem" "$PKI/approver-alice.key")
+sig approve "${alice[@]}"
+
+# --- CMS tricks with her own key ---
+sig cosign "${alice[@]}" -signer "$PKI/approver-bob.pem" -inkey "$PKI/approver-bob.key"
+denied "$RULE: $SECOND: has 2 signers; an approver's signature has exactly one"
+sig cosign "${alice[@]}" -certfile "$PKI/approver-bob.pem"
+denied "$RULE: both signatures are by one approver: the same certificate (CN=alice"
+sig cosign "${alice[@]}" -keyid -certfile "$PKI/approver-bob.pem"
+denied "$RULE: both signatures are by one approver: the same certificate (CN=alice"
+sig cosign "${alice[@]}" -nocerts -certfile "$PKI/approver-bob.pem"
+denied "$RULE: $SECOND: carries no signer certificate"
+sig cosign "${alice[@]}" -nodetach
+denied "$RULE: $SECOND: not a detached CMS signature (DER)"
+rm "$A.cosign.p7s" && ln -s "$A.approve.p7s" "$A.cosign.p7s"
+denied "$RULE: both signatures are by one approver: the same certificate (CN=alice"
+rm "$A.cosign.p7s" && ln "$A.approve.p7s" "$A.cosign.p7s"
+denied "$RULE: both signatures are by one approver: the same certificate (CN=alice"
+rm "$A.cosign.p7s"
+
+# --- a certificate able to issue others is no approver's ---
+mkcert catrue "/O=Example Corp/CN=mallory" "$CA_LEAF"
+sig cosign "$T/catrue.pem" "$T/catrue.key"
+denied "$RULE: $SECOND: the certificate of CN=mallory,O=Example Corp is a CA certificate (basicConstraints CA:TRUE or keyUsage keyCertSign): an approver's certificate must not be able to issue certificates"
+rm "$A.cosign.p7s"
+sg 3 policy cosign --config "$CFG" --cert "$T/catrue.pem" --key "$T/catrue.key" "$A"
+expect_in "$T/err" "is a CA certificate"
+expect_absent "$A.cosign.p7s"
+mkcert nobc "/O=Example Corp/CN=mallory" "$NOBC_LEAF"
+sig cosign "$T/nobc.pem" "$T/nobc.key"
+denied "$RULE: $SECOND: the certificate of CN=mallory,O=Example Corp is a CA certificate"
+
+# --- ... and the approvers it issues do not count ---
+# An approvers' CA without a path length limit, whose CA issued mallory a
+# CA certificate by mistake: mallory makes two approvers of her own, each
+# signature carrying her certificate as their CA.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/O=Example Corp/CN=Approvers CA 2" -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$T/ca2.key" -out "$T/ca2.pem" \
+	2>/dev/null
+cp "$PKI/ca.pass" "$T/ca.pass"
+mkcert mal "/O=Example Corp/CN=mallory" "$CA_LEAF" "$T/ca2.pem" "$T/ca2.key"
+mkcert m1 "/O=Example Corp/CN=mallory one" "$LEAF" "$T/mal.pem" "$T/mal.key"
+mkcert m2 "/O=Example Corp/CN=mallory two" "$LEAF" "$T/mal.pem" "$T/mal.key"
+cat "$PKI/approvers-ca.pem" "$T/ca2.pem" >"$T/approvers.pem"
+trust "$T/approvers.pem"
+sig approve "$T/m1.pem" "$T/m1.key" -certfile "$T/mal.pem"
+sig cosign "$T/m2.pem" "$T/m2.key" -certfile "$T/mal.pem"
+openssl cms -verify -binary -inform DER -in "$A.cosign.p7s" -content "$A" -CAfile "$T/ca2.pem" \
+	-purpose smimesign -out /dev/null 2>/dev/null || fail "openssl does not verify m2's chain"
+denied "$RULE: the first approver's signature $A.approve.p7s: the certificate of CN=mallory one,O=Example Corp is not issued by the approvers' CA $T/approvers.pem (only the CAs in that file count, not those a signature carries)"
+sig approve "${alice[@]}"
+denied "$RULE: $SECOND: the certificate of CN=mallory two,O=Example Corp is not issued by the approvers' CA"
+
+# --- two real approvers still sign ---
+trust "$PKI/approvers-ca.pem"
+sig approve "${alice[@]}"
+sig cosign "$PKI/approver-bob.pem" "$PKI/approver-bob.key"
+sg 0 check --config "$CFG" "$EXE"
+expect_in "$T/out" "approved by hello-1.0 (approvers alice and bob by their certificates"
+done_ok
