@@ -176,15 +176,21 @@ int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsi
 		      size_t len, int replace);
 
 /*
- * Read `approval_file`, sign it as `role` with `k` (sg_cosign_sign()), and
- * refuse (SG_ERR_VERIFY, nothing written) when the other role's signature
- * exists, is valid and is by the same approver (the rules of
- * sg_cosign_verify_pair()); then publish it (sg_cosign_publish()). Fills
- * `out` on SG_OK. Errors as those functions', and SG_ERR_IO for an
- * approval file that cannot be read.
+ * Read `approval_file` once, sign those bytes as `role` with `k`
+ * (sg_cosign_sign()), and refuse (SG_ERR_VERIFY, nothing written) when
+ * `expect_sha256` (hex, any case; NULL: no check) is not their SHA-256 (the
+ * file is not the one its signer reviewed: whoever may write the policy
+ * folder could swap it between review and signature), or when the other
+ * role's signature exists, is valid and is by the same approver (the rules
+ * of sg_cosign_verify_pair()); then publish it (sg_cosign_publish()). Fills
+ * `out` and `signed_sha256` (the SHA-256 of the bytes signed, hex) on
+ * SG_OK. Errors as those functions', SG_ERR_USAGE for an `expect_sha256`
+ * that is not 64 hex digits, and SG_ERR_IO for an approval file that
+ * cannot be read.
  */
-int sg_cosign_create(sg_cosigner *out, const char *approval_file, sg_cosign_role role,
-		     const sg_approver_key *k, const sg_approvers_trust *t, int replace);
+int sg_cosign_create(sg_cosigner *out, char signed_sha256[65], const char *approval_file,
+		     sg_cosign_role role, const sg_approver_key *k, const sg_approvers_trust *t,
+		     int replace, const char *expect_sha256);
 
 /*
  * For `policy lint` under the two-person rule: one finding (a warning) for

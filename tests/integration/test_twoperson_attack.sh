@@ -10,7 +10,9 @@
 #    (basicConstraints CA:TRUE, or keyUsage keyCertSign without
 #    basicConstraints): it is no approver's certificate, and the approvers it
 #    issues do not count, since only the CAs of trust.approvers_ca_file make
-#    a chain, never those a signature carries.
+#    a chain, never those a signature carries;
+#  - swapping the file between the second approver's review and signature:
+#    `policy cosign --sha256` signs only the bytes reviewed.
 . "$(dirname -- "$0")/lib.sh"
 
 new_env ", \"certificate\": \"$PKI/signer.pem\""
@@ -110,10 +112,24 @@ denied "$RULE: the first approver's signature $A.approve.p7s: the certificate of
 sig approve "${alice[@]}"
 denied "$RULE: $SECOND: the certificate of CN=mallory two,O=Example Corp is not issued by the approvers' CA"
 
-# --- two real approvers still sign ---
+# --- the second approver signs what they reviewed, not what is there later ---
 trust "$PKI/approvers-ca.pem"
+rm "$A.cosign.p7s"
+bob=(--cert "$PKI/approver-bob.pem" --key "$PKI/approver-bob.key")
+reviewed=$(sha256 "$A")
+cp "$A" "$T/reviewed.json"
+# bob has reviewed the file; alice swaps it before bob's command reads it.
+sed -i 's/"ticket": "SEC-1"/"ticket": "SEC-666"/' "$A"
 sig approve "${alice[@]}"
-sig cosign "$PKI/approver-bob.pem" "$PKI/approver-bob.key"
+sg 3 policy cosign --config "$CFG" "${bob[@]}" --sha256 "$reviewed" "$A"
+expect_in "$T/err" "$A: its SHA-256 is $(sha256 "$A"), not $reviewed: the file is not the one you reviewed (it changed since); nothing was signed"
+expect_absent "$A.cosign.p7s"
+sg 2 policy cosign --config "$CFG" "${bob[@]}" --sha256 "${reviewed:0:40}" "$A"
+expect_in "$T/err" "--sha256 takes 64 hex digits"
+cp "$T/reviewed.json" "$A"
+sig approve "${alice[@]}"
+sg 0 policy cosign --config "$CFG" "${bob[@]}" --sha256 "${reviewed^^}" "$A"
+expect_in "$T/out" "cosigned $A as bob (CN=bob,OU=Approvers,O=Example Corp,C=US), signature $A.cosign.p7s, file SHA-256 $reviewed"
 sg 0 check --config "$CFG" "$EXE"
 expect_in "$T/out" "approved by hello-1.0 (approvers alice and bob by their certificates"
 done_ok
