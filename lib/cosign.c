@@ -595,7 +595,27 @@ static void canon(char *out, size_t cap, const char *in)
 	out[n] = '\0';
 }
 
-/* Every CN of `x`, canonical, or every email (subject and SAN), lower case, into `out`. */
+/*
+ * A name as one person may be written twice: a CN without ASCII spaces and
+ * punctuation ("Alice Smith.", "alice-smith"), an email without the
+ * trailing dots of its domain. Already lower case (canon()).
+ */
+static void loosen(char *name, int email)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p; p++)
+		if (email || !(isspace((unsigned char)*p) || ispunct((unsigned char)*p)))
+			name[n++] = *p;
+	while (email && n > 0 && name[n - 1] == '.')
+		n--;
+	name[n] = '\0';
+}
+
+/*
+ * Every CN of `x`, or every email (subject and SAN), canonical and
+ * loosened (loosen()), into `out`.
+ */
 static int names_of(char out[][256], int max, X509 *x, int emails)
 {
 	X509_NAME *name = X509_get_subject_name(x);
@@ -605,12 +625,17 @@ static int names_of(char out[][256], int max, X509 *x, int emails)
 
 	for (int i = -1; n < max && (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;)
 		if (copy_text(text, sizeof(text),
-			      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) == 0)
-			canon(out[n++], 256, text);
+			      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) == 0) {
+			canon(out[n], 256, text);
+			loosen(out[n++], emails);
+		}
 	for (int i = 0; sans && n < max && i < sk_GENERAL_NAME_num(sans); i++) {
 		const GENERAL_NAME *gen = sk_GENERAL_NAME_value(sans, i);
-		if (gen->type == GEN_EMAIL && copy_text(text, sizeof(text), gen->d.rfc822Name) == 0)
-			canon(out[n++], 256, text);
+		if (gen->type == GEN_EMAIL &&
+		    copy_text(text, sizeof(text), gen->d.rfc822Name) == 0) {
+			canon(out[n], 256, text);
+			loosen(out[n++], emails);
+		}
 	}
 	GENERAL_NAMES_free(sans);
 	ERR_clear_error();
@@ -649,8 +674,10 @@ int sg_cosign_same_approver(X509 *a, X509 *b, char *why)
 			       "compared ignoring case and spaces)",
 			       sa, sb) != 0;
 	if ((shared = shared_name(a, b, 0, names)) != NULL)
-		return why_set(why, "two certificates with the same CN \"%s\" (%s and %s)", shared,
-			       sa, sb) != 0;
+		return why_set(why,
+			       "two certificates with the same CN \"%s\" (%s and %s; CNs are "
+			       "compared ignoring case, spaces and punctuation)",
+			       shared, sa, sb) != 0;
 	if ((shared = shared_name(a, b, 1, names)) != NULL)
 		return why_set(why, "two certificates with the same email %s (%s and %s)", shared,
 			       sa, sb) != 0;

@@ -44,8 +44,10 @@
  * and their certificates differ in all of: the certificate itself, the
  * public key (SubjectPublicKeyInfo), the subject (compared canonically, as
  * X509_NAME_cmp() does: case, leading, trailing and repeated spaces do not
- * count), the CN (canonically too) and every email address (subject
- * emailAddress and subjectAltName rfc822Name, ignoring case). The CN and
+ * count), the CN (canonically, and ignoring ASCII spaces and punctuation:
+ * "Alice." and "a-lice" are "alice") and every email address (subject
+ * emailAddress and subjectAltName rfc822Name, ignoring case and trailing
+ * dots). Non-ASCII look-alikes are not folded. The CN and
  * email checks catch one person holding two certificates whose subjects
  * differ only in an attribute nobody reads (another OU, a serialNumber).
  * Whom the approvers' CA names as different people, signgate takes as

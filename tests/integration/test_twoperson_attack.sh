@@ -11,6 +11,8 @@
 #    basicConstraints): it is no approver's certificate, and the approvers it
 #    issues do not count, since only the CAs of trust.approvers_ca_file make
 #    a chain, never those a signature carries;
+#  - a second certificate for her whose CN differs only in punctuation
+#    ("Alice.", "a-lice"), or whose email differs in a trailing dot;
 #  - swapping the file between the second approver's review and signature:
 #    `policy cosign --sha256` signs only the bytes reviewed.
 . "$(dirname -- "$0")/lib.sh"
@@ -112,9 +114,21 @@ denied "$RULE: the first approver's signature $A.approve.p7s: the certificate of
 sig approve "${alice[@]}"
 denied "$RULE: $SECOND: the certificate of CN=mallory two,O=Example Corp is not issued by the approvers' CA"
 
-# --- the second approver signs what they reviewed, not what is there later ---
+# --- a second certificate for her under a name that differs only in punctuation ---
 trust "$PKI/approvers-ca.pem"
+mkcert dot "/C=US/O=Example Corp/OU=Finance/CN=Alice." "$LEAF"
+sig cosign "$T/dot.pem" "$T/dot.key"
+denied "$RULE: both signatures are by one approver: two certificates with the same CN \"alice\" (CN=alice,OU=Approvers,O=Example Corp,C=US and CN=Alice.,OU=Finance,O=Example Corp,C=US; CNs are compared ignoring case, spaces and punctuation)"
+mkcert dash "/C=US/O=Example Corp/OU=Approvers/CN=a-lice" "$LEAF"
+sig cosign "$T/dash.pem" "$T/dash.key"
+denied "$RULE: both signatures are by one approver: two certificates with the same CN \"alice\""
+mkcert mail "/C=US/O=Example Corp/OU=Approvers/CN=A. Smith" "$LEAF
+subjectAltName = email:Alice@Example.com."
+sig cosign "$T/mail.pem" "$T/mail.key"
+denied "$RULE: both signatures are by one approver: two certificates with the same email alice@example.com"
 rm "$A.cosign.p7s"
+
+# --- the second approver signs what they reviewed, not what is there later ---
 bob=(--cert "$PKI/approver-bob.pem" --key "$PKI/approver-bob.key")
 reviewed=$(sha256 "$A")
 cp "$A" "$T/reviewed.json"
