@@ -402,14 +402,39 @@ static int check_chain(X509 *signer, X509_STORE *store, unsigned long flags, con
 	return error;
 }
 
-/* A copy of an ASN.1 string as UTF-8; -1 when it does not fit or holds control characters. */
+/*
+ * 1 when the UTF-8 at `p` (`left` bytes) starts with a character that has
+ * no place in a name read by people: a C0 or C1 control, DEL, or an
+ * invisible formatting character (zero-width, bidirectional overrides and
+ * isolates, word joiners, BOM) that makes one name look like another or
+ * reorders a terminal line.
+ */
+static int hidden_char(const unsigned char *p, int left)
+{
+	unsigned int c;
+
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	if (left >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 1;
+	if (left < 3 || (p[0] != 0xe2 && p[0] != 0xef))
+		return 0;
+	c = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+	return (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x206f) || c == 0xfeff;
+}
+
+/*
+ * A copy of an ASN.1 string as UTF-8; -1 when it does not fit or holds a
+ * control or invisible formatting character (hidden_char()).
+ */
 static int copy_text(char *out, size_t cap, const ASN1_STRING *s)
 {
 	unsigned char *utf8 = NULL;
 	int n = s ? ASN1_STRING_to_UTF8(&utf8, s) : -1, ok = n > 0 && (size_t)n < cap;
 
 	for (int i = 0; ok && i < n; i++)
-		ok = utf8[i] >= 0x20 && utf8[i] != 0x7f;
+		ok = !hidden_char(utf8 + i, n - i);
 	if (ok) {
 		memcpy(out, utf8, (size_t)n);
 		out[n] = '\0';
@@ -461,11 +486,16 @@ int sg_cosign_identity(sg_cosigner *out, X509 *x, char *why)
 	if (cn >= 0 && X509_NAME_get_index_by_NID(name, NID_commonName, cn) >= 0)
 		error = why_set(why, "the certificate of %s has more than one CN", out->subject);
 	else if (email && copy_text(out->email, sizeof(out->email), email) != 0)
-		error = why_set(why, "the certificate of %s has an unprintable email",
+		error = why_set(why,
+				"the certificate of %s has an unprintable email (control or "
+				"invisible characters)",
 				out->subject);
 	else if (cn >= 0 && copy_text(out->name, sizeof(out->name),
 				      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, cn))) != 0)
-		error = why_set(why, "the certificate of %s has an unprintable CN", out->subject);
+		error = why_set(why,
+				"the certificate of %s has an unprintable CN (control or invisible "
+				"characters)",
+				out->subject);
 	else if (cn < 0)
 		memcpy(out->name, out->email, sizeof(out->name));
 	if (!error && !out->name[0])

@@ -47,7 +47,9 @@
  * count), the CN (canonically, and ignoring ASCII spaces and punctuation:
  * "Alice." and "a-lice" are "alice") and every email address (subject
  * emailAddress and subjectAltName rfc822Name, ignoring case and trailing
- * dots). Non-ASCII look-alikes are not folded. The CN and
+ * dots). Non-ASCII look-alikes are not folded; a CN or email with a
+ * control or invisible formatting character (zero-width, bidirectional
+ * override) makes the certificate no approver's. The CN and
  * email checks catch one person holding two certificates whose subjects
  * differ only in an attribute nobody reads (another OU, a serialNumber).
  * Whom the approvers' CA names as different people, signgate takes as

@@ -12,7 +12,8 @@
 #    issues do not count, since only the CAs of trust.approvers_ca_file make
 #    a chain, never those a signature carries;
 #  - a second certificate for her whose CN differs only in punctuation
-#    ("Alice.", "a-lice"), or whose email differs in a trailing dot;
+#    ("Alice.", "a-lice"), or whose email differs in a trailing dot, or
+#    whose CN hides an invisible character (zero-width, bidi override);
 #  - swapping the file between the second approver's review and signature:
 #    `policy cosign --sha256` signs only the bytes reviewed.
 . "$(dirname -- "$0")/lib.sh"
@@ -40,7 +41,7 @@ mkcert() {
 	printf '[ v3 ]\n%s\n' "$3" >"$T/$1.cnf"
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$1.key" 2>/dev/null
 	chmod 0600 "$T/$1.key"
-	openssl req -new -key "$T/$1.key" -subj "$2" -out "$T/$1.csr" 2>/dev/null
+	openssl req -new -utf8 -key "$T/$1.key" -subj "$2" -out "$T/$1.csr" 2>/dev/null
 	openssl x509 -req -in "$T/$1.csr" -CA "$ca" -CAkey "$cakey" -passin "file:$PKI/ca.pass" \
 		-set_serial "0x$(openssl rand -hex 12)" -days 30 -sha256 -extfile "$T/$1.cnf" \
 		-extensions v3 -out "$T/$1.pem" 2>/dev/null
@@ -126,6 +127,13 @@ mkcert mail "/C=US/O=Example Corp/OU=Approvers/CN=A. Smith" "$LEAF
 subjectAltName = email:Alice@Example.com."
 sig cosign "$T/mail.pem" "$T/mail.key"
 denied "$RULE: both signatures are by one approver: two certificates with the same email alice@example.com"
+# ... or that hides a character: a zero-width space, a right-to-left override.
+mkcert zw "/C=US/O=Example Corp/OU=Approvers/CN=al$(printf '\u200b')ice" "$LEAF"
+sig cosign "$T/zw.pem" "$T/zw.key"
+denied "$RULE: $SECOND: the certificate of CN=al\\E2\\80\\8Bice,OU=Approvers,O=Example Corp,C=US has an unprintable CN (control or invisible characters)"
+mkcert rlo "/C=US/O=Example Corp/OU=Approvers/CN=$(printf '\u202e')ecila" "$LEAF"
+sig cosign "$T/rlo.pem" "$T/rlo.key"
+denied "$RULE: $SECOND: the certificate of CN=\\E2\\80\\AEecila,OU=Approvers,O=Example Corp,C=US has an unprintable CN"
 rm "$A.cosign.p7s"
 
 # --- the second approver signs what they reviewed, not what is there later ---
