@@ -10,7 +10,8 @@
 #    (basicConstraints CA:TRUE, or keyUsage keyCertSign without
 #    basicConstraints): it is no approver's certificate, and the approvers it
 #    issues do not count, since only the CAs of trust.approvers_ca_file make
-#    a chain, never those a signature carries;
+#    a chain, never those a signature carries (nor does a code-signing CA
+#    under a company root named as the approvers' CA);
 #  - a second certificate for her whose CN differs only in punctuation
 #    ("Alice.", "a-lice"), or whose email differs in a trailing dot, or
 #    whose CN hides an invisible character (zero-width, bidi override);
@@ -114,6 +115,17 @@ openssl cms -verify -binary -inform DER -in "$A.cosign.p7s" -content "$A" -CAfil
 denied "$RULE: the first approver's signature $A.approve.p7s: the certificate of CN=mallory one,O=Example Corp is not issued by the approvers' CA $T/approvers.pem (only the CAs in that file count, not those a signature carries)"
 sig approve "${alice[@]}"
 denied "$RULE: $SECOND: the certificate of CN=mallory two,O=Example Corp is not issued by the approvers' CA"
+
+# The approvers' CA is the company root, which also has the code-signing CA
+# under it: whoever runs that CA makes approvers of its own, whose
+# signatures carry it. They do not count: it is not in the approvers' CA file.
+mkcert cs1 "/O=Example Corp/CN=cs one" "$LEAF" "$PKI/issuing.pem" "$PKI/issuing.key"
+mkcert cs2 "/O=Example Corp/CN=cs two" "$LEAF" "$PKI/issuing.pem" "$PKI/issuing.key"
+trust "$PKI/root.pem"
+sig approve "$T/cs1.pem" "$T/cs1.key" -certfile "$PKI/issuing.pem"
+sig cosign "$T/cs2.pem" "$T/cs2.key" -certfile "$PKI/issuing.pem"
+denied "$RULE: the first approver's signature $A.approve.p7s: the certificate of CN=cs one,O=Example Corp is not issued by the approvers' CA $PKI/root.pem (only the CAs in that file count, not those a signature carries)"
+sig approve "${alice[@]}"
 
 # --- a second certificate for her under a name that differs only in punctuation ---
 trust "$PKI/approvers-ca.pem"
