@@ -15,6 +15,8 @@
 #  - a second certificate for her whose CN differs only in punctuation
 #    ("Alice.", "a-lice"), or whose email differs in a trailing dot, or
 #    whose CN hides an invisible character (zero-width, bidi override);
+#  - a policy file that says "require_cosign": false (the config's rule
+#    stands), an approval of her own served through an index she rebuilt;
 #  - swapping the file between the second approver's review and signature:
 #    `policy cosign --sha256` signs only the bytes reviewed.
 . "$(dirname -- "$0")/lib.sh"
@@ -147,6 +149,22 @@ mkcert rlo "/C=US/O=Example Corp/OU=Approvers/CN=$(printf '\u202e')ecila" "$LEAF
 sig cosign "$T/rlo.pem" "$T/rlo.key"
 denied "$RULE: $SECOND: the certificate of CN=\\E2\\80\\AEecila,OU=Approvers,O=Example Corp,C=US has an unprintable CN"
 rm "$A.cosign.p7s"
+
+# --- the rule switched off by a policy file, or an approval of her own through the index ---
+echo '{ "require_cosign": false }' >"$POL/rules.json"
+denied "$RULE: no second approver's signature $A.cosign.p7s"
+rm "$POL/rules.json"
+B=$POL/mine.json
+cp "$A" "$B" && rm "$A" "$A.approve.p7s"
+sed -i 's/"id": "hello-1.0"/"id": "mine"/' "$B"
+openssl cms -sign -binary -md sha256 -outform DER -in "$B" -signer "${alice[0]}" \
+	-inkey "${alice[1]}" -out "$B.approve.p7s"
+sg 0 policy index --config "$CFG"
+sg 3 check --config "$CFG" "$EXE"
+expect_in "$T/out" "approval mine is not signed by two approvers (two-person rule): no second approver's signature $B.cosign.p7s"
+expect_not_in "$T/err" "index is not used"
+rm -r "$B" "$B.approve.p7s" "$POL/.signgate"
+approval hello-1.0 hello-setup.exe "$(sha256 "$EXE")"
 
 # --- the second approver signs what they reviewed, not what is there later ---
 bob=(--cert "$PKI/approver-bob.pem" --key "$PKI/approver-bob.key")
