@@ -276,12 +276,23 @@ static int check_signature(X509 **signer, CMS_ContentInfo *cms, const unsigned c
 	return *signer ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
-/* The approver profile: keyUsage digitalSignature and EKU emailProtection, both present. */
+/*
+ * The approver profile: not a CA (a certificate that may issue others would
+ * let its holder make a second approver), keyUsage digitalSignature and EKU
+ * emailProtection, both present.
+ */
 static int check_profile(X509 *x, const char *subject, char *why)
 {
 	uint32_t ku = X509_get_key_usage(x), xku = X509_get_extended_key_usage(x);
 	uint32_t flags = X509_get_extension_flags(x);
 
+	if (X509_check_ca(x) != 0)
+		return why_set(
+			why,
+			"the certificate of %s is a CA certificate (basicConstraints CA:TRUE "
+			"or keyUsage keyCertSign): an approver's certificate must not be able "
+			"to issue certificates",
+			subject);
 	if (!(flags & EXFLAG_KUSAGE) || !(ku & KU_DIGITAL_SIGNATURE))
 		return why_set(why, "the certificate of %s lacks the key usage digitalSignature",
 			       subject);
@@ -326,8 +337,11 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-		return why_set(why, "the certificate of %s is not issued by the approvers' CA %s%s",
-			       subject, ca_path, where);
+		return why_set(
+			why,
+			"the certificate of %s is not issued by the approvers' CA %s%s (only "
+			"the CAs in that file count, not those a signature carries)",
+			subject, ca_path, where);
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return why_set(why, "the certificate of %s expired on %s%s", subject, when, where);
 	case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -354,18 +368,19 @@ static int chain_why(X509_STORE_CTX *ctx, X509 *signer, const char *subject, con
 /*
  * The signer chains to the approvers' CA now, with the S/MIME signing
  * purpose (which also honours an EKU that a CA of the chain is limited to).
- * The CMS's other certificates may serve as intermediates.
+ * Every CA of the chain comes from the approvers' CA file: a CA that the
+ * signature carries does not count, since whoever holds a certificate able
+ * to issue others (a CA's mistake) could otherwise make a second approver.
  */
-static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, unsigned long flags,
-		       const char *ca_path, char *why)
+static int check_chain(X509 *signer, X509_STORE *store, unsigned long flags, const char *ca_path,
+		       char *why)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = CMS_get1_certs(cms);
 	char subject[512];
 	int error = SG_OK;
 
 	subject_line(subject, sizeof(subject), signer);
-	if (!ctx || !X509_STORE_CTX_init(ctx, store, signer, untrusted) ||
+	if (!ctx || !X509_STORE_CTX_init(ctx, store, signer, NULL) ||
 	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SMIME_SIGN)) {
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	} else {
@@ -383,19 +398,43 @@ static int check_chain(X509 *signer, CMS_ContentInfo *cms, X509_STORE *store, un
 	if (!error)
 		error = check_profile(signer, subject, why);
 	X509_STORE_CTX_free(ctx);
-	sk_X509_pop_free(untrusted, X509_free);
 	ERR_clear_error();
 	return error;
 }
 
-/* A copy of an ASN.1 string as UTF-8; -1 when it does not fit or holds control characters. */
+/*
+ * 1 when the UTF-8 at `p` (`left` bytes) starts with a character that has
+ * no place in a name read by people: a C0 or C1 control, DEL, or an
+ * invisible formatting character (zero-width, bidirectional overrides and
+ * isolates, word joiners, BOM) that makes one name look like another or
+ * reorders a terminal line.
+ */
+static int hidden_char(const unsigned char *p, int left)
+{
+	unsigned int c;
+
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	if (left >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 1;
+	if (left < 3 || (p[0] != 0xe2 && p[0] != 0xef))
+		return 0;
+	c = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+	return (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x206f) || c == 0xfeff;
+}
+
+/*
+ * A copy of an ASN.1 string as UTF-8; -1 when it does not fit or holds a
+ * control or invisible formatting character (hidden_char()).
+ */
 static int copy_text(char *out, size_t cap, const ASN1_STRING *s)
 {
 	unsigned char *utf8 = NULL;
 	int n = s ? ASN1_STRING_to_UTF8(&utf8, s) : -1, ok = n > 0 && (size_t)n < cap;
 
 	for (int i = 0; ok && i < n; i++)
-		ok = utf8[i] >= 0x20 && utf8[i] != 0x7f;
+		ok = !hidden_char(utf8 + i, n - i);
 	if (ok) {
 		memcpy(out, utf8, (size_t)n);
 		out[n] = '\0';
@@ -447,11 +486,16 @@ int sg_cosign_identity(sg_cosigner *out, X509 *x, char *why)
 	if (cn >= 0 && X509_NAME_get_index_by_NID(name, NID_commonName, cn) >= 0)
 		error = why_set(why, "the certificate of %s has more than one CN", out->subject);
 	else if (email && copy_text(out->email, sizeof(out->email), email) != 0)
-		error = why_set(why, "the certificate of %s has an unprintable email",
+		error = why_set(why,
+				"the certificate of %s has an unprintable email (control or "
+				"invisible characters)",
 				out->subject);
 	else if (cn >= 0 && copy_text(out->name, sizeof(out->name),
 				      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, cn))) != 0)
-		error = why_set(why, "the certificate of %s has an unprintable CN", out->subject);
+		error = why_set(why,
+				"the certificate of %s has an unprintable CN (control or invisible "
+				"characters)",
+				out->subject);
 	else if (cn < 0)
 		memcpy(out->name, out->email, sizeof(out->name));
 	if (!error && !out->name[0])
@@ -498,7 +542,7 @@ int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *de
 	if (!error)
 		error = check_signature(&x, cms, data, len, approval_file, why);
 	if (!error)
-		error = check_chain(x, cms, store, flags, ca_path, why);
+		error = check_chain(x, store, flags, ca_path, why);
 	if (!error)
 		error = sg_cosign_identity(out, x, why);
 	if (!error)
@@ -581,7 +625,27 @@ static void canon(char *out, size_t cap, const char *in)
 	out[n] = '\0';
 }
 
-/* Every CN of `x`, canonical, or every email (subject and SAN), lower case, into `out`. */
+/*
+ * A name as one person may be written twice: a CN without ASCII spaces and
+ * punctuation ("Alice Smith.", "alice-smith"), an email without the
+ * trailing dots of its domain. Already lower case (canon()).
+ */
+static void loosen(char *name, int email)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p; p++)
+		if (email || !(isspace((unsigned char)*p) || ispunct((unsigned char)*p)))
+			name[n++] = *p;
+	while (email && n > 0 && name[n - 1] == '.')
+		n--;
+	name[n] = '\0';
+}
+
+/*
+ * Every CN of `x`, or every email (subject and SAN), canonical and
+ * loosened (loosen()), into `out`.
+ */
 static int names_of(char out[][256], int max, X509 *x, int emails)
 {
 	X509_NAME *name = X509_get_subject_name(x);
@@ -591,12 +655,17 @@ static int names_of(char out[][256], int max, X509 *x, int emails)
 
 	for (int i = -1; n < max && (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;)
 		if (copy_text(text, sizeof(text),
-			      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) == 0)
-			canon(out[n++], 256, text);
+			      X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) == 0) {
+			canon(out[n], 256, text);
+			loosen(out[n++], emails);
+		}
 	for (int i = 0; sans && n < max && i < sk_GENERAL_NAME_num(sans); i++) {
 		const GENERAL_NAME *gen = sk_GENERAL_NAME_value(sans, i);
-		if (gen->type == GEN_EMAIL && copy_text(text, sizeof(text), gen->d.rfc822Name) == 0)
-			canon(out[n++], 256, text);
+		if (gen->type == GEN_EMAIL &&
+		    copy_text(text, sizeof(text), gen->d.rfc822Name) == 0) {
+			canon(out[n], 256, text);
+			loosen(out[n++], emails);
+		}
 	}
 	GENERAL_NAMES_free(sans);
 	ERR_clear_error();
@@ -635,8 +704,10 @@ int sg_cosign_same_approver(X509 *a, X509 *b, char *why)
 			       "compared ignoring case and spaces)",
 			       sa, sb) != 0;
 	if ((shared = shared_name(a, b, 0, names)) != NULL)
-		return why_set(why, "two certificates with the same CN \"%s\" (%s and %s)", shared,
-			       sa, sb) != 0;
+		return why_set(why,
+			       "two certificates with the same CN \"%s\" (%s and %s; CNs are "
+			       "compared ignoring case, spaces and punctuation)",
+			       shared, sa, sb) != 0;
 	if ((shared = shared_name(a, b, 1, names)) != NULL)
 		return why_set(why, "two certificates with the same email %s (%s and %s)", shared,
 			       sa, sb) != 0;

@@ -8,6 +8,7 @@
 #include "pkcs11_internal.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
+#include "signgate/hash.h"
 #include "signgate/util.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -259,8 +261,40 @@ static int check_other(const sg_approver_key *k, sg_cosign_role role, const char
 	return error;
 }
 
-int sg_cosign_create(sg_cosigner *out, const char *approval_file, sg_cosign_role role,
-		     const sg_approver_key *k, const sg_approvers_trust *t, int replace)
+/* The approval file's bytes, once; SG_ERR_IO when it cannot be read or does not exist. */
+static int read_approval(unsigned char **data, size_t *len, const char *approval_file)
+{
+	int error = sg_read_file(data, len, approval_file, APPROVAL_MAX, NULL, SG_READ_MISSING_OK);
+
+	if (error == SG_ERR_FORMAT)
+		error = sg_error_recode(SG_ERR_IO);
+	if (!error && !*data)
+		error = sg_error_set(SG_ERR_IO, "%s: no such approval file", approval_file);
+	return error;
+}
+
+/* The bytes are those their signer reviewed: `expect` (hex, any case) is their SHA-256. */
+static int check_reviewed(char sha[65], const char *approval_file, const unsigned char *data,
+			  size_t len, const char *expect)
+{
+	int error = sg_sha256_hex(sha, data, len);
+
+	if (error || !expect)
+		return error;
+	if (!sg_hex_is_valid(expect, 32))
+		return sg_error_set(SG_ERR_USAGE,
+				    "the expected SHA-256 \"%s\" is not 64 hex digits", expect);
+	if (strcasecmp(expect, sha) != 0)
+		return sg_error_set(SG_ERR_VERIFY,
+				    "%s: its SHA-256 is %s, not %s: the file is not the one you "
+				    "reviewed (it changed since); nothing was signed",
+				    approval_file, sha, expect);
+	return SG_OK;
+}
+
+int sg_cosign_create(sg_cosigner *out, char signed_sha256[65], const char *approval_file,
+		     sg_cosign_role role, const sg_approver_key *k, const sg_approvers_trust *t,
+		     int replace, const char *expect_sha256)
 {
 	unsigned char *data = NULL, *der = NULL;
 	char *dest = sg_cosign_sig_path(approval_file, role);
@@ -268,24 +302,25 @@ int sg_cosign_create(sg_cosigner *out, const char *approval_file, sg_cosign_role
 	int error = dest ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	memset(out, 0, sizeof(*out));
+	signed_sha256[0] = '\0';
 	if (!error && !replace && sg_path_exists(dest))
 		error = sg_error_set(SG_ERR_EXISTS, "%s: a %s signature exists already", dest,
 				     sg_cosign_role_name(role));
 	if (!error)
-		error = sg_read_file(&data, &len, approval_file, APPROVAL_MAX, NULL,
-				     SG_READ_MISSING_OK);
-	if (error == SG_ERR_FORMAT)
-		error = sg_error_recode(SG_ERR_IO);
-	if (!error && !data)
-		error = sg_error_set(SG_ERR_IO, "%s: no such approval file", approval_file);
+		error = read_approval(&data, &len, approval_file);
+	/* What is checked, signed and reported are the bytes read once, here. */
+	if (!error)
+		error = check_reviewed(signed_sha256, approval_file, data, len, expect_sha256);
 	if (!error)
 		error = sg_cosign_sign(&der, &der_len, out, k, role, approval_file, data, len, t);
 	if (!error)
 		error = check_other(k, role, approval_file, data, len, t);
 	if (!error)
 		error = sg_cosign_publish(approval_file, role, der, der_len, replace);
-	if (error)
+	if (error) {
 		memset(out, 0, sizeof(*out));
+		signed_sha256[0] = '\0';
+	}
 	free(der);
 	free(data);
 	free(dest);

@@ -13,6 +13,7 @@
 #include "signgate/config.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
+#include "signgate/hash.h"
 #include "signgate/secret.h"
 
 static const char cosign_help[] =
@@ -20,7 +21,8 @@ static const char cosign_help[] =
 	"                              --cert ME.pem --key (ME.key | pkcs11:URI\n"
 	"                              --pkcs11-module MODULE)\n"
 	"                              [--password-file F | --password-prompt]\n"
-	"                              [--first] [--replace] [--json] APPROVAL_FILE\n"
+	"                              [--sha256 HEX] [--first] [--replace] [--json]\n"
+	"                              APPROVAL_FILE\n"
 	"\n"
 	"Sign an approval file (a policy file) as its second approver: a detached CMS\n"
 	"signature over the file's exact bytes, with your certificate from the\n"
@@ -33,6 +35,12 @@ static const char cosign_help[] =
 	"approvers (different certificates, keys, subjects, CNs and emails). Any\n"
 	"later change of the approval file voids both.\n"
 	"\n"
+	"You sign the file's bytes as they are when this command reads them. Whoever\n"
+	"may write the policy folder could swap the file between your review and your\n"
+	"signature: give --sha256 with the SHA-256 of the file you reviewed (e.g.\n"
+	"'sha256sum FILE' on your reviewed copy) and nothing else is signed. The output\n"
+	"names the SHA-256 of the bytes signed.\n"
+	"\n"
 	"The signature is checked before it is written, as signing will check it: your\n"
 	"certificate must chain to the approvers' CA, be valid now, not be revoked\n"
 	"(when the config names the approvers' CRLs), and carry the key usage\n"
@@ -43,13 +51,15 @@ static const char cosign_help[] =
 	"      --approvers-ca FILE  the approvers' CA certificate(s), PEM\n"
 	"  -c, --config FILE        take it (and trust.approvers_crl_file) from this config\n"
 	"      --cert FILE          your certificate (PEM; further certificates in the\n"
-	"                           file, your CAs, go into the signature too)\n"
+	"                           file, your CAs, go into the signature too; only\n"
+	"                           the approvers' CA file's CAs are trusted)\n"
 	"      --key FILE|URI       your private key (PEM, mode 0600; plain or encrypted),\n"
 	"                           or a pkcs11: URI with --pkcs11-module\n"
 	"      --pkcs11-module F    the PKCS#11 module (absolute path) of your token\n"
 	"      --password-file F    the key's password or the token's PIN, in a file of\n"
 	"                           mode 0600\n"
 	"      --password-prompt    ask for it on the terminal\n"
+	"      --sha256 HEX         sign only if the file's SHA-256 is HEX (what you reviewed)\n"
 	"      --first              sign as the first approver (APPROVAL_FILE.approve.p7s)\n"
 	"      --replace            replace an existing signature of that role\n"
 	"      --json               machine-readable output\n"
@@ -61,10 +71,11 @@ static const char cosign_help[] =
 	"not match the certificate, a signature exists already); 2 usage or\n"
 	"configuration error (unsafe key file, unreadable CA file); 3 the signature\n"
 	"would not count (certificate not from the approvers' CA, revoked, expired,\n"
-	"wrong key usage, or the other signature is yours): nothing was written.\n";
+	"wrong key usage, or the other signature is yours) or the file is not the one\n"
+	"--sha256 names: nothing was written.\n";
 
 struct cosign_args {
-	const char *approvers_ca, *config, *cert, *key, *pkcs11_module, *file;
+	const char *approvers_ca, *config, *cert, *key, *pkcs11_module, *file, *sha256;
 	sg_secret_source secret;
 	int first, replace, json;
 };
@@ -80,7 +91,8 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		O_PWPROMPT,
 		O_FIRST,
 		O_REPLACE,
-		O_JSON
+		O_JSON,
+		O_SHA256
 	};
 	static const struct option longopts[] = {
 		{ "approvers-ca", required_argument, NULL, O_CA },
@@ -93,6 +105,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		{ "password-prompt", no_argument, NULL, O_PWPROMPT },
 		{ "replace", no_argument, NULL, O_REPLACE },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "sha256", required_argument, NULL, O_SHA256 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -110,6 +123,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		case O_PWPROMPT: a->secret.prompt = 1; break;
 		case O_REPLACE: a->replace = 1; break;
 		case O_JSON: a->json = 1; break;
+		case O_SHA256: a->sha256 = optarg; break;
 		case 'h': fputs(cosign_help, stdout); return -1;
 		default: return cli_usage_error("policy cosign", "bad option");
 		}
@@ -126,6 +140,8 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 	if (a->secret.file && a->secret.prompt)
 		return cli_usage_error("policy cosign",
 				       "--password-file and --password-prompt exclude each other");
+	if (a->sha256 && !sg_hex_is_valid(a->sha256, 32))
+		return cli_usage_error("policy cosign", "--sha256 takes 64 hex digits");
 	return approver_key_usage("policy cosign", a->key, a->pkcs11_module);
 }
 
@@ -157,22 +173,24 @@ static int obtain_password(sg_secret *out, struct cosign_args *a)
 	return approver_secret(out, &a->secret, "signgate policy cosign", a->key);
 }
 
-static void print_cosigned(const struct cosign_args *a, const sg_cosigner *c, int json)
+static void print_cosigned(const struct cosign_args *a, const sg_cosigner *c, const char *sha,
+			   int json)
 {
 	char *sig = sg_cosign_sig_path(a->file, a->first ? SG_COSIGN_FIRST : SG_COSIGN_SECOND);
 	json_t *obj;
 
 	if (!json) {
-		printf("%s %s as %s (%s), signature %s\n", a->first ? "signed" : "cosigned",
-		       a->file, c->name, c->subject, sig ? sig : "?");
+		printf("%s %s as %s (%s), signature %s, file SHA-256 %s\n",
+		       a->first ? "signed" : "cosigned", a->file, c->name, c->subject,
+		       sig ? sig : "?", sha);
 		free(sig);
 		return;
 	}
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?}", "file", a->file, "role",
-			a->first ? "first" : "second", "cosigner", c->name, "email", c->email,
-			"subject", c->subject, "cert_sha256", c->cert_sha256, "key_sha256",
-			c->key_sha256, "signing_time", (json_int_t)c->signing_time, "signature",
-			sig);
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s?}", "file", a->file,
+			"file_sha256", sha, "role", a->first ? "first" : "second", "cosigner",
+			c->name, "email", c->email, "subject", c->subject, "cert_sha256",
+			c->cert_sha256, "key_sha256", c->key_sha256, "signing_time",
+			(json_int_t)c->signing_time, "signature", sig);
 	if (obj)
 		cli_print_json(obj);
 	json_decref(obj);
@@ -187,6 +205,7 @@ int cmd_policy_cosign(int argc, char **argv)
 	sg_approvers_trust t;
 	sg_approver_key *key = NULL;
 	sg_cosigner c;
+	char sha[65] = "";
 	int rc, error = SG_OK;
 
 	memset(&a, 0, sizeof(a));
@@ -201,11 +220,11 @@ int cmd_policy_cosign(int argc, char **argv)
 		/* The secret is wiped before anything is reported. */
 		sg_secret_clear(&secret);
 		if (!error)
-			error = sg_cosign_create(&c, a.file,
+			error = sg_cosign_create(&c, sha, a.file,
 						 a.first ? SG_COSIGN_FIRST : SG_COSIGN_SECOND, key,
-						 &t, a.replace);
+						 &t, a.replace, a.sha256);
 		if (error == SG_OK)
-			print_cosigned(&a, &c, a.json);
+			print_cosigned(&a, &c, sha, a.json);
 		else if (error == SG_ERR_EXISTS)
 			cli_error("%s; --replace replaces it", sg_error_last());
 		else

@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"          check the policy as signing will; list approvals\n"
 	"  policy index (--policy DIR | --config FILE)\n"
 	"          write the policy's index: signing then opens a large policy fast\n"
-	"  policy cosign [--first] ... APPROVAL_FILE\n"
+	"  policy cosign [--first] [--sha256 HEX] ... APPROVAL_FILE\n"
 	"          an approver's signature over an approval (two-person rule)\n"
 	"  cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem [--crl FILE])\n"
 	"              [--json]\n"

@@ -19,13 +19,17 @@
  *    file. Every certificate of that file is a trust anchor
  *    (X509_V_FLAG_PARTIAL_CHAIN), so it may name a dedicated approvers'
  *    issuing CA without trusting everything its root issues; hence every
- *    certificate in it must be a CA certificate. Intermediates may also
- *    come from the signature's certificates;
+ *    certificate in it must be a CA certificate. Every CA of an
+ *    approver's chain must be in that file: CAs that the signature carries
+ *    are not used (a certificate the approvers' CA issued by mistake with
+ *    the power to issue others would otherwise make its holder as many
+ *    approvers as they like);
  *  - the chain is valid now, when signgate relies on it, not at the
  *    signingTime the signature states: signingTime is signed by the same
  *    key, so whoever holds an expired approver key could backdate it.
  *    signingTime is reported, not trusted;
- *  - the signer's certificate has keyUsage with digitalSignature and an
+ *  - the signer's certificate is not a CA (no basicConstraints CA:TRUE,
+ *    no keyUsage keyCertSign) and has keyUsage with digitalSignature and an
  *    extendedKeyUsage with emailProtection (1.3.6.1.5.5.7.3.4): a person's
  *    signature over a document is what S/MIME certificates are for, so an
  *    existing people PKI (smart cards) serves. A certificate without an EKU
@@ -40,8 +44,12 @@
  * and their certificates differ in all of: the certificate itself, the
  * public key (SubjectPublicKeyInfo), the subject (compared canonically, as
  * X509_NAME_cmp() does: case, leading, trailing and repeated spaces do not
- * count), the CN (canonically too) and every email address (subject
- * emailAddress and subjectAltName rfc822Name, ignoring case). The CN and
+ * count), the CN (canonically, and ignoring ASCII spaces and punctuation:
+ * "Alice." and "a-lice" are "alice") and every email address (subject
+ * emailAddress and subjectAltName rfc822Name, ignoring case and trailing
+ * dots). Non-ASCII look-alikes are not folded; a CN or email with a
+ * control or invisible formatting character (zero-width, bidirectional
+ * override) makes the certificate no approver's. The CN and
  * email checks catch one person holding two certificates whose subjects
  * differ only in an attribute nobody reads (another OU, a serialNumber).
  * Whom the approvers' CA names as different people, signgate takes as
@@ -172,15 +180,21 @@ int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsi
 		      size_t len, int replace);
 
 /*
- * Read `approval_file`, sign it as `role` with `k` (sg_cosign_sign()), and
- * refuse (SG_ERR_VERIFY, nothing written) when the other role's signature
- * exists, is valid and is by the same approver (the rules of
- * sg_cosign_verify_pair()); then publish it (sg_cosign_publish()). Fills
- * `out` on SG_OK. Errors as those functions', and SG_ERR_IO for an
- * approval file that cannot be read.
+ * Read `approval_file` once, sign those bytes as `role` with `k`
+ * (sg_cosign_sign()), and refuse (SG_ERR_VERIFY, nothing written) when
+ * `expect_sha256` (hex, any case; NULL: no check) is not their SHA-256 (the
+ * file is not the one its signer reviewed: whoever may write the policy
+ * folder could swap it between review and signature), or when the other
+ * role's signature exists, is valid and is by the same approver (the rules
+ * of sg_cosign_verify_pair()); then publish it (sg_cosign_publish()). Fills
+ * `out` and `signed_sha256` (the SHA-256 of the bytes signed, hex) on
+ * SG_OK. Errors as those functions', SG_ERR_USAGE for an `expect_sha256`
+ * that is not 64 hex digits, and SG_ERR_IO for an approval file that
+ * cannot be read.
  */
-int sg_cosign_create(sg_cosigner *out, const char *approval_file, sg_cosign_role role,
-		     const sg_approver_key *k, const sg_approvers_trust *t, int replace);
+int sg_cosign_create(sg_cosigner *out, char signed_sha256[65], const char *approval_file,
+		     sg_cosign_role role, const sg_approver_key *k, const sg_approvers_trust *t,
+		     int replace, const char *expect_sha256);
 
 /*
  * For `policy lint` under the two-person rule: one finding (a warning) for

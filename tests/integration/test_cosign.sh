@@ -32,7 +32,7 @@ by_hand() {
 # --- bob co-signs, with the CA from the config ---
 sg 0 policy cosign --config "$CFG" "${bob[@]}" "$F"
 expect_same "$(cat "$T/out")" \
-	"cosigned $F as bob (CN=bob,OU=Approvers,O=Example Corp,C=US), signature $SIG"
+	"cosigned $F as bob (CN=bob,OU=Approvers,O=Example Corp,C=US), signature $SIG, file SHA-256 $(sha256 "$F")"
 [ -s "$SIG" ] || fail "no co-signature written"
 by_hand "$F" || fail "openssl cms does not verify the co-signature: $(cat "$T/cms.err")"
 ok

@@ -7,10 +7,12 @@
  */
 #include "signgate/cosign.h"
 #include "signgate/error.h"
+#include "signgate/hash.h"
 #include "signgate/secret.h"
 
 #include "check.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -204,6 +206,7 @@ static int create_as(const char *file, sg_cosign_role role, const char *cert, co
 	sg_secret secret = { NULL, 0 };
 	sg_approvers_trust t = trust_of(ca);
 	sg_approver_key *k = NULL;
+	char sha[65];
 	int rc;
 
 	if (pass) {
@@ -214,7 +217,7 @@ static int create_as(const char *file, sg_cosign_role role, const char *cert, co
 	memset(out, 0, sizeof(*out));
 	rc = sg_approver_key_open(&k, tmp_path(cert), tmp_path(key), NULL, &secret);
 	if (!rc)
-		rc = sg_cosign_create(out, tmp_path(file), role, k, &t, replace);
+		rc = sg_cosign_create(out, sha, tmp_path(file), role, k, &t, replace, NULL);
 	sg_approver_key_free(k);
 	free(secret.data);
 	return rc;
@@ -450,18 +453,67 @@ static void test_ca_file(void)
 	CHECK_CONTAINS(sg_error_last(),
 		       "CN=sibling,O=Example Corp is not issued by the approvers'");
 
-	/* mallory.pem holds its issuing CA, which the co-signature then carries. */
+	/*
+	 * mallory.pem holds its issuing CA, which the co-signature then
+	 * carries; that CA does not count: only the CAs of the approvers' CA
+	 * file do (the root alone does not make mallory an approver).
+	 */
 	check_write_file(tmp_path("b.json"), approval_text, strlen(approval_text), 0644);
 	sg_error_clear();
 	CHECK_INT(create_as("b.json", SG_COSIGN_SECOND, "mallory.pem", "mallory.key", NULL,
 			    "other-root.pem", 0, &c),
+		  SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(),
+		       "the certificate of CN=mallory,O=Example Corp is not issued "
+		       "by the approvers' CA ");
+	CHECK_CONTAINS(sg_error_last(), "(only the CAs in that file count, not those a signature "
+					"carries)");
+	CHECK_INT(create_as("b.json", SG_COSIGN_SECOND, "mallory.pem", "mallory.key", NULL,
+			    "root-inter.pem", 0, &c),
 		  SG_OK);
 	CHECK_STR(c.name, "mallory");
-	CHECK_INT(verify_b("other-root.pem", &c), SG_OK);
+	CHECK_INT(verify_b("other-root.pem", &c), SG_ERR_VERIFY);
+	CHECK_INT(verify_b("root-inter.pem", &c), SG_OK);
 	CHECK_INT(verify_b("inter-ca.pem", &c), SG_OK);
 	CHECK_STR(c.name, "mallory");
 	CHECK_INT(verify_b("approvers-ca.pem", &c), SG_ERR_VERIFY);
 	CHECK_CONTAINS(sg_error_last(), "b.json.cosign.p7s: the certificate of CN=mallory");
+}
+
+/*
+ * The bytes signed are those reviewed: with an expected SHA-256 that is not
+ * the file's, nothing is signed; the SHA-256 of the bytes signed is returned.
+ */
+static void test_reviewed(void)
+{
+	sg_approvers_trust t = trust_of("approvers-ca.pem");
+	sg_approver_key *k = NULL;
+	sg_cosigner c;
+	char sha[65], want[65], upper[65];
+
+	check_write_file(tmp_path("r.json"), approval_text, strlen(approval_text), 0644);
+	CHECK_INT(sg_sha256_hex(want, approval_text, strlen(approval_text)), SG_OK);
+	for (size_t i = 0; i < sizeof(upper); i++)
+		upper[i] = (char)toupper((unsigned char)want[i]);
+	CHECK_INT(sg_approver_key_open(&k, tmp_path("bob.pem"), tmp_path("bob.key"), NULL,
+				       &(sg_secret){ NULL, 0 }),
+		  SG_OK);
+	CHECK_INT(sg_cosign_create(&c, sha, tmp_path("r.json"), SG_COSIGN_SECOND, k, &t, 0,
+				   "00000000000000000000000000000000000000000000000000000000000000"
+				   "00"),
+		  SG_ERR_VERIFY);
+	CHECK_CONTAINS(sg_error_last(), "r.json: its SHA-256 is ");
+	CHECK_CONTAINS(sg_error_last(), "the file is not the one you reviewed (it changed since); "
+					"nothing was signed");
+	CHECK_STR(sha, "");
+	CHECK_INT(access(tmp_path("r.json.cosign.p7s"), F_OK), -1);
+	CHECK_INT(sg_cosign_create(&c, sha, tmp_path("r.json"), SG_COSIGN_SECOND, k, &t, 0, "12"),
+		  SG_ERR_USAGE);
+	CHECK_INT(sg_cosign_create(&c, sha, tmp_path("r.json"), SG_COSIGN_SECOND, k, &t, 0, upper),
+		  SG_OK);
+	CHECK_STR(sha, want);
+	CHECK_STR(c.name, "bob");
+	sg_approver_key_free(k);
 }
 
 /* Both signatures of a.json: `first` and `second` sign approval_text (NULL: no file). */
@@ -585,6 +637,7 @@ int main(void)
 	save(&root, "approvers-ca", NULL, NULL);
 	save(&other_root, "other-root", NULL, NULL);
 	save(&inter, "inter-ca", NULL, NULL);
+	save(&other_root, "root-inter", NULL, &inter);
 	save(&alice, "alice", NULL, NULL);
 	save(&bob, "bob", NULL, NULL);
 	save(&carol, "carol", "carol-pw", NULL);
@@ -604,6 +657,7 @@ int main(void)
 	test_create_refusals();
 	test_ca_file();
 	test_pair();
+	test_reviewed();
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		free_ident(all[i]);
