@@ -22,6 +22,7 @@ packages=(
 	softhsm2 opensc libengine-pkcs11-openssl      # PKCS#11 token for key-in-HSM tests
 	gpgv gnupg                                    # vendor OpenPGP signatures (gpgv; gpg for test keys)
 	jq                                            # tests check seals by hand (jq + openssl cms)
+	gdb util-linux                                # tests force cores (gcore), drop CAP_IPC_LOCK (setpriv)
 	ca-certificates binutils
 )
 
