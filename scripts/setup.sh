@@ -23,6 +23,7 @@ packages=(
 	gpgv gnupg                                    # vendor OpenPGP signatures (gpgv; gpg for test keys)
 	jq                                            # tests check seals by hand (jq + openssl cms)
 	gdb util-linux                                # tests force cores (gcore), drop CAP_IPC_LOCK (setpriv)
+	clang                                         # the sanitizer pass (UBSan that sees NULL + 0)
 	ca-certificates binutils
 )
 

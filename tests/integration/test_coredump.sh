@@ -8,6 +8,11 @@
 . "$(dirname -- "$0")/lib.sh"
 
 [ -x /usr/bin/gcore ] && [ -x /usr/bin/gdb ] || fail "gdb (gcore) is not installed: scripts/setup.sh installs it"
+# ASan reserves terabytes of shadow memory: gcore cannot dump such a process.
+if readelf -s "$SG_BIN" 2>/dev/null | grep '__asan_init' >/dev/null; then
+	echo "skipped: $SG_BIN is built with AddressSanitizer"
+	exit 77
+fi
 
 own_pass=$(openssl rand -hex 24)
 printf '%s' "$own_pass" >"$T/own.pass"
