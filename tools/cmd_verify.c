@@ -90,6 +90,9 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	if (error)
 		return error;
 	sg_context_use_config(ctx, *cfg);
+	/* A trust file that cannot be used is the config's fault, not the input's. */
+	if ((error = sg_verify_check_trust(&ctx->verify)) != SG_OK)
+		return error;
 	/* The certificate alone pins the signer; the key's secret is needed only without it. */
 	if ((*cfg)->certificate || sg_config_require_signing(*cfg) == SG_OK) {
 		sg_secret secret = { 0 };
@@ -128,6 +131,8 @@ int cmd_verify(int argc, char **argv)
 		ctx.verify.crl_file = o.crl;
 		/* Ad hoc: revocation is checked with --crl, else not, and the result says so. */
 		ctx.verify.ignore_crl = o.crl == NULL;
+		if (sg_verify_check_trust(&ctx.verify) != SG_OK)
+			return cli_fail();
 	}
 	if (o.pin) {
 		for (char *p = o.pin; *p; p++)
