@@ -170,8 +170,8 @@ static int secure_heap_failed(void)
 				    "locked-memory limit (RLIMIT_MEMLOCK) is %llu KiB; raise it "
 				    "(ulimit -l %d, or LimitMEMLOCK=%dK in a systemd unit)",
 				    SECURE_HEAP_SIZE / 1024,
-				    (unsigned long long)lock.rlim_cur / 1024, SECURE_HEAP_SIZE / 1024,
-				    SECURE_HEAP_SIZE / 1024);
+				    (unsigned long long)lock.rlim_cur / 1024,
+				    SECURE_HEAP_SIZE / 1024, SECURE_HEAP_SIZE / 1024);
 	return sg_error_set(SG_ERR_IO,
 			    "cannot set up OpenSSL's secure heap (%d KiB, locked and excluded "
 			    "from core dumps): %s",
