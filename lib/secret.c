@@ -183,9 +183,10 @@ int sg_secret_protect_process(void)
 	const struct rlimit no_core = { 0, 0 };
 
 	/*
-	 * Not dumpable: no core file, no ptrace or /proc/PID/mem by another
-	 * account. The flag resets on exec; the zero core limit does not, so
-	 * children (osslsigncode, which reads the secret) write no core either.
+	 * Not dumpable: no core file, no ptrace or /proc/PID/mem without
+	 * CAP_SYS_PTRACE, even by our own account. The flag resets on exec; the
+	 * zero core limit does not, so children (osslsigncode, which reads the
+	 * secret) write no core file either.
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return sg_error_set(SG_ERR_IO, "cannot make signgate non-dumpable: %s",
