@@ -48,6 +48,12 @@ for bad in "$T/missing.pem:cannot read the CRLs: No such file or directory" \
 	expect_in "$T/err" "signgate: $file: $why"
 	expect_absent "$T/again.exe"
 
+	# cert lint reads the CRLs too: the same error, not a lint finding.
+	sg 2 cert lint --config "$CFG"
+	expect_in "$T/err" "signgate: $file: $why"
+	sg 2 cert lint --cert "$PKI/signer.pem" --chain "$PKI/chain.pem" --ca "$PKI/root.pem" --crl "$file"
+	expect_in "$T/err" "signgate: $file: $why"
+
 	# No verdict (and no failure) recorded against any file.
 	expect_same "$(records)" "$before"
 done
