@@ -151,6 +151,19 @@ void sg_secret_clear(sg_secret *s)
 }
 
 /*
+ * OpenSSL's key decoders pass the password through buffers on the stack;
+ * wiping below our frame does not depend on which of them OpenSSL wipes.
+ */
+#define STACK_SCRUB_BYTES (64 * 1024)
+
+__attribute__((noinline)) void sg_secret_scrub_stack(void)
+{
+	unsigned char below[STACK_SCRUB_BYTES];
+
+	OPENSSL_cleanse(below, sizeof(below));
+}
+
+/*
  * Locked, and excluded from core dumps (MADV_DONTDUMP): the secrets, and
  * the private keys OpenSSL decodes (their numbers are secure BIGNUMs).
  * 64 KiB fits the smallest common locked-memory limit (64 KiB).

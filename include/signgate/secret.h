@@ -44,6 +44,13 @@ int sg_secret_obtain(sg_secret *out, const sg_config *cfg);
  */
 int sg_secret_protect_process(void);
 
+/*
+ * Wipe 64 KiB of this thread's stack below the caller's frame, where
+ * OpenSSL's key decoders passed the password through their buffers. Call
+ * it right after opening a key with a password.
+ */
+void sg_secret_scrub_stack(void);
+
 /* Wipe and free; safe on a zeroed or cleared secret. */
 void sg_secret_clear(sg_secret *s);
 
