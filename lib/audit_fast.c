@@ -242,9 +242,13 @@ static int actor_ok(const struct span *v)
 	static const char *const keys[] = { "build_id", "build_id_source", "host", "uid", "user",
 					    NULL };
 	struct span f[5] = { { 0 } };
-	struct scan s = { v->p, v->p + v->len };
+	struct scan s;
 
-	if (v->type != 'o' || !object(&s, 1, keys, f))
+	/* No "actor" member: v->p is NULL, and NULL + 0 is undefined. */
+	if (v->type != 'o')
+		return 0;
+	s = (struct scan){ v->p, v->p + v->len };
+	if (!object(&s, 1, keys, f))
 		return 0;
 	if (f[2].type != 's' || f[4].type != 's' || f[3].type != 'i' || f[3].p[0] == '-')
 		return 0;

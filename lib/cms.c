@@ -41,6 +41,7 @@ int sg_pem_key_read(EVP_PKEY **out, const char *path, const sg_secret *secret, c
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 	}
 	*out = PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &ctx);
+	sg_secret_scrub_stack();
 	BIO_free(bio);
 	ERR_clear_error();
 	if (*out)

@@ -257,7 +257,7 @@ static int pe_cert_content(const struct src *s, uint64_t pos, uint32_t len, uint
 
 static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *out)
 {
-	uint64_t pos = pe->cert_off, end = (uint64_t)pe->cert_off + pe->cert_size;
+	uint64_t pos = pe->cert_off, end = (uint64_t)pe->cert_off + pe->cert_size, second = 0;
 	unsigned count = 0;
 	uint32_t len = 0;
 	int error;
@@ -283,12 +283,25 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 		if (++count > PE_MAX_CERTS)
 			return sg_format_bad(s, "certificate table has more than %d entries",
 					     PE_MAX_CERTS);
+		if (count == 2)
+			second = pos;
 		if ((error = pe_cert_entry(s, pos, end, &len)) < 0 ||
 		    (error = pe_cert_content(s, pos, len, end)) < 0)
 			return error;
 		/* dwLength may exclude the padding to the next 8-byte boundary */
 		pos = (pos + len + 7) & ~(uint64_t)7;
 	}
+	/*
+	 * One entry: Windows checks only the first, osslsigncode fails on more
+	 * when it signs, and a second one is a place to hide a signature that
+	 * some tools would show and Windows would not judge.
+	 */
+	if (count > 1)
+		return sg_format_bad(s,
+				     "certificate table holds %u entries (the second at offset "
+				     "%" PRIu64 "); only one is allowed: Windows checks only the "
+				     "first, and osslsigncode cannot sign such a file",
+				     count, second);
 	out->has_signature = 1;
 	out->sig_offset = pe->cert_off;
 	out->sig_size = pe->cert_size;

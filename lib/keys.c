@@ -1,6 +1,7 @@
 /* Opening key material; see include/signgate/keys.h. */
 #include "signgate/keys.h"
 #include "signgate/error.h"
+#include "signgate/secret.h"
 #include "signgate/util.h"
 
 #include <errno.h>
@@ -154,6 +155,7 @@ int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *se
 							  : load_pkcs12(out, cfg->pkcs12, pass);
 	else if (error == SG_OK)
 		error = sg_secret_check_file(cfg->key) ? sg_error_code() : load_pem(out, cfg, pass);
+	sg_secret_scrub_stack();
 	if (error)
 		sg_key_material_free(out);
 	return error;

@@ -373,7 +373,8 @@ static int load_products(const struct sg_policy_index *ix, sg_policy *p, size_t 
 	if (!rc && !all)
 		rc = DOUBT("out of memory");
 	if (!rc) {
-		memcpy(all + p->n_products, one->products, one->n_products * sizeof(*all));
+		if (one->n_products > 0) /* else one->products may be NULL */
+			memcpy(all + p->n_products, one->products, one->n_products * sizeof(*all));
 		p->products = all;
 		p->n_products += one->n_products;
 		one->n_products = 0;

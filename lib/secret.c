@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -85,6 +87,7 @@ static int ask_tty(char *buf, size_t cap, size_t *len, int fd, const char *promp
 	while (n >= 0 && (n = read(fd, &c, 1)) == 1 && c != '\n' && c != '\r')
 		if (*len < cap)
 			buf[(*len)++] = c;
+	OPENSSL_cleanse(&c, sizeof(c));
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0)
 		n = -1;
@@ -145,4 +148,70 @@ void sg_secret_clear(sg_secret *s)
 	sg_secret_free(s->data);
 	s->data = NULL;
 	s->len = 0;
+}
+
+/*
+ * OpenSSL's key decoders pass the password through buffers on the stack;
+ * wiping below our frame does not depend on which of them OpenSSL wipes.
+ */
+#define STACK_SCRUB_BYTES (64 * 1024)
+
+__attribute__((noinline)) void sg_secret_scrub_stack(void)
+{
+	unsigned char below[STACK_SCRUB_BYTES];
+
+	OPENSSL_cleanse(below, sizeof(below));
+}
+
+/*
+ * Locked, and excluded from core dumps (MADV_DONTDUMP): the secrets, and
+ * the private keys OpenSSL decodes (their numbers are secure BIGNUMs).
+ * 64 KiB fits the smallest common locked-memory limit (64 KiB).
+ */
+#define SECURE_HEAP_SIZE (64 * 1024)
+#define SECURE_HEAP_MIN  32
+
+static int secure_heap_failed(void)
+{
+	struct rlimit lock;
+
+	CRYPTO_secure_malloc_done();
+	if (getrlimit(RLIMIT_MEMLOCK, &lock) == 0 && lock.rlim_cur != RLIM_INFINITY &&
+	    lock.rlim_cur < SECURE_HEAP_SIZE)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "cannot lock OpenSSL's secure heap (%d KiB) into memory: the "
+				    "locked-memory limit (RLIMIT_MEMLOCK) is %llu KiB; raise it "
+				    "(ulimit -l %d, or LimitMEMLOCK=%dK in a systemd unit)",
+				    SECURE_HEAP_SIZE / 1024,
+				    (unsigned long long)lock.rlim_cur / 1024,
+				    SECURE_HEAP_SIZE / 1024, SECURE_HEAP_SIZE / 1024);
+	return sg_error_set(SG_ERR_IO,
+			    "cannot set up OpenSSL's secure heap (%d KiB, locked and excluded "
+			    "from core dumps): %s",
+			    SECURE_HEAP_SIZE / 1024, strerror(errno));
+}
+
+int sg_secret_protect_process(void)
+{
+	const struct rlimit no_core = { 0, 0 };
+
+	/*
+	 * Not dumpable: no core file, no ptrace or /proc/PID/mem without
+	 * CAP_SYS_PTRACE, even by our own account. The flag resets on exec; the
+	 * zero core limit does not, so children (osslsigncode, which reads the
+	 * secret) write no core file either.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return sg_error_set(SG_ERR_IO, "cannot make signgate non-dumpable: %s",
+				    strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+		return sg_error_set(SG_ERR_IO, "cannot set the core file size limit to 0: %s",
+				    strerror(errno));
+	if (CRYPTO_secure_malloc_initialized())
+		return SG_OK;
+	errno = 0;
+	/* 2 means the heap exists but mlock() or madvise() failed: not good enough. */
+	if (CRYPTO_secure_malloc_init(SECURE_HEAP_SIZE, SECURE_HEAP_MIN) != 1)
+		return secure_heap_failed();
+	return SG_OK;
 }

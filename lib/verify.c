@@ -324,6 +324,22 @@ out:
 	return error;
 }
 
+/* A configuration error naming `file` and why it cannot be read, if it cannot. */
+static int trust_file_readable(const char *file, const char *what)
+{
+	char c;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	ssize_t n = fd < 0 ? -1 : read(fd, &c, 1);
+
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: %s", file, what,
+				    strerror(e));
+	return SG_OK;
+}
+
 /* Fail early, and as a configuration problem, when a trust file is unusable. */
 static int check_trust_file(const char *file, const char *what)
 {
@@ -331,6 +347,8 @@ static int check_trust_file(const char *file, const char *what)
 
 	if (!file)
 		return SG_OK;
+	if (trust_file_readable(file, what) != SG_OK)
+		return SG_ERR_CONFIG;
 	store = X509_STORE_new();
 	if (!store)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -344,6 +362,43 @@ static int check_trust_file(const char *file, const char *what)
 	}
 	X509_STORE_free(store);
 	return SG_OK;
+}
+
+/* A CRL file that holds no CRL would check nothing: as unusable as a missing one. */
+static int check_crl_file(const char *file)
+{
+	X509_STORE *store;
+	X509_LOOKUP *lu;
+	int n;
+
+	if (!file)
+		return SG_OK;
+	if (trust_file_readable(file, "the CRLs") != SG_OK)
+		return SG_ERR_CONFIG;
+	store = X509_STORE_new();
+	lu = store ? X509_STORE_add_lookup(store, X509_LOOKUP_file()) : NULL;
+	n = lu ? X509_load_crl_file(lu, file, X509_FILETYPE_PEM) : -1;
+	X509_STORE_free(store);
+	ERR_clear_error();
+	if (!lu)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (n <= 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: cannot load the CRLs: the file holds no PEM CRL (or a "
+				    "damaged one)",
+				    file);
+	return SG_OK;
+}
+
+int sg_verify_check_trust(const sg_verify_opts *opts)
+{
+	int error = check_trust_file(opts->ca_file, "the trust anchors");
+
+	if (!error)
+		error = check_trust_file(opts->tsa_ca_file, "the timestamp trust anchors");
+	if (!error)
+		error = check_crl_file(opts->crl_file);
+	return error;
 }
 
 static void copy_result(sg_verify_result *out, const sg_authenticode_result *a)
@@ -382,9 +437,7 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	memset(out, 0, sizeof(*out));
 	if (!a)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = check_trust_file(opts->ca_file, "the trust anchors");
-	if (!error)
-		error = check_trust_file(opts->tsa_ca_file, "the timestamp trust anchors");
+	error = sg_verify_check_trust(opts);
 	if (!error)
 		error = sg_workdir_create(&dir);
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))

@@ -23,6 +23,8 @@ packages=(
 	gpgv gnupg                                    # vendor OpenPGP signatures (gpgv; gpg for test keys)
 	jq                                            # tests check seals by hand (jq + openssl cms)
 	strace                                        # a test kills a sealing run at its seal write
+	gdb util-linux                                # tests force cores (gcore), drop CAP_IPC_LOCK (setpriv)
+	clang                                         # the sanitizer pass (UBSan that sees NULL + 0)
 	ca-certificates binutils
 )
 

@@ -23,6 +23,7 @@
 #include "signgate/lint.h"
 #include "signgate/secret.h"
 #include "signgate/util.h"
+#include "signgate/verify.h"
 
 static const char cert_help[] =
 	"Usage: signgate cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem\n"
@@ -232,9 +233,13 @@ static int print_lint_json(const sg_lint_report *rep, const sg_cert_info *info, 
 static int run_lint(const cert_opts *o, const sg_key_material *km, const char *ca, const char *crl)
 {
 	sg_lint_report rep = { 0 };
+	const sg_verify_opts trust = { .crl_file = crl };
 	sg_cert_info info;
 	int error, rc;
 
+	/* An unusable CRL file is the setting's fault, not a finding (the CA file: lint). */
+	if (sg_verify_check_trust(&trust) != SG_OK)
+		return cli_fail();
 	error = sg_lint_cert(&rep, km->cert, km->chain, ca, crl, km->key, km->in_token, time(NULL));
 	if (!error)
 		error = sg_cert_info_from_x509(&info, km->cert);

@@ -756,7 +756,9 @@ static int run(int argc, char **argv, int signing)
 		free_list(&in);
 		return rc;
 	}
-	if (load_config_and_policy(&st) != SG_OK) {
+	/* Signing verifies its output: unusable trust files stop it before any input. */
+	if (load_config_and_policy(&st) != SG_OK ||
+	    (signing && sg_verify_check_trust(&st.ctx.verify) != SG_OK)) {
 		rc = cli_fail();
 	} else if (signing && load_signer(&st) != SG_OK) {
 		int status = sg_error_code();

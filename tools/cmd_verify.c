@@ -90,6 +90,9 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	if (error)
 		return error;
 	sg_context_use_config(ctx, *cfg);
+	/* A trust file that cannot be used is the config's fault, not the input's. */
+	if ((error = sg_verify_check_trust(&ctx->verify)) != SG_OK)
+		return error;
 	/* The certificate alone pins the signer; the key's secret is needed only without it. */
 	if ((*cfg)->certificate || sg_config_require_signing(*cfg) == SG_OK) {
 		sg_secret secret = { 0 };
@@ -132,6 +135,8 @@ int cmd_verify(int argc, char **argv)
 		cli_strict_warn(o.ca, 0);
 		cli_strict_warn(o.tsa_ca, 0);
 		cli_strict_warn(o.crl, 0);
+		if (sg_verify_check_trust(&ctx.verify) != SG_OK)
+			return cli_fail();
 	}
 	if (o.pin) {
 		for (char *p = o.pin; *p; p++)

@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "signgate/error.h"
+#include "signgate/secret.h"
 
 static const char usage_text[] =
 	"Usage: signgate COMMAND [OPTIONS] ...\n"
@@ -85,6 +87,9 @@ int main(int argc, char **argv)
 		printf("signgate %s (%s)\n", SG_VERSION, OpenSSL_version(OPENSSL_VERSION));
 		return CLI_EXIT_OK;
 	}
+	/* Fail closed: no command runs without the protection of its secrets. */
+	if (sg_secret_protect_process() != SG_OK)
+		return cli_fail();
 	if (strcmp(cmd, "sign") == 0)
 		return cmd_sign(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)

@@ -33,6 +33,24 @@ int sg_secret_obtain_from(sg_secret *out, const sg_secret_source *src, const cha
 /* sg_secret_obtain_from() for the signing key ("signing.*"). */
 int sg_secret_obtain(sg_secret *out, const sg_config *cfg);
 
+/*
+ * Protect this process's secrets before any is read: make it non-dumpable
+ * (PR_SET_DUMPABLE 0), set its core file limit, soft and hard, to 0 (children
+ * inherit that), and set up OpenSSL's secure heap (locked into memory, left
+ * out of core dumps), where secrets and decoded private keys live. Call it
+ * once, first thing, before any thread starts. Returns SG_OK, SG_ERR_CONFIG
+ * (the locked-memory limit is too small for the secure heap) or SG_ERR_IO;
+ * on error the caller must not go on.
+ */
+int sg_secret_protect_process(void);
+
+/*
+ * Wipe 64 KiB of this thread's stack below the caller's frame, where
+ * OpenSSL's key decoders passed the password through their buffers. Call
+ * it right after opening a key with a password.
+ */
+void sg_secret_scrub_stack(void);
+
 /* Wipe and free; safe on a zeroed or cleared secret. */
 void sg_secret_clear(sg_secret *s);
 

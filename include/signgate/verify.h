@@ -55,9 +55,21 @@ typedef struct sg_verify_result {
 } sg_verify_result;
 
 /*
+ * Check that the trust files of `opts` are usable: ca_file and tsa_ca_file
+ * hold PEM certificates, crl_file (when given) holds at least one PEM CRL.
+ * Callers check this once before any input, so that a broken trust setting
+ * is a configuration error, never a verdict on a file. Returns SG_OK or
+ * SG_ERR_CONFIG naming the file and the reason (e.g. "No such file or
+ * directory", "Is a directory", "holds no PEM CRL").
+ */
+int sg_verify_check_trust(const sg_verify_opts *opts);
+
+/*
  * Verify the signed file at `path` (`name` is used in messages). Returns
  * SG_OK when valid, SG_ERR_VERIFY with out->reason and the last error set
- * when not, SG_ERR_TOOL when osslsigncode cannot run, SG_ERR_IO.
+ * when not, SG_ERR_CONFIG when a trust file is unusable
+ * (sg_verify_check_trust()), SG_ERR_TOOL when osslsigncode cannot run,
+ * SG_ERR_IO.
  */
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name);

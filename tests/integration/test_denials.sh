@@ -88,6 +88,38 @@ expect_in "$T/out" "signed   $pe -> $T/out2/hello-setup.exe"
 ok
 expect_absent "$T/out2/notes.txt"
 
+# A certificate table of two WIN_CERTIFICATE entries (the vendor's entry
+# twice): a structure denial with the reason, even when the digest is approved
+# and the approval replaces existing signatures; before, it passed the check
+# and failed inside osslsigncode (exit 1).
+/usr/bin/python3 - "$INST/vendor-signed-hello-setup.exe" "$T/two-entries.exe" <<'PY2'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+nt = struct.unpack_from("<I", b, 0x3c)[0]
+opt = nt + 24
+fixed = 96 if struct.unpack_from("<H", b, opt)[0] == 0x10b else 112
+d = opt + fixed + 8 * 4
+off, size = struct.unpack_from("<II", b, d)
+assert off and off + size == len(b), "the fixture is not signed as expected"
+entry = b[off:off + size]
+b += entry
+struct.pack_into("<I", b, d + 4, 2 * size)
+open(sys.argv[2], "wb").write(b)
+PY2
+approval two-entries two-entries.exe "$(sha256 "$T/two-entries.exe")" ', "existing_signature": "replace"'
+sg 3 sign --config "$CFG" --out-dir "$T/out3" "$T/two-entries.exe"
+expect_in "$T/out" "denied   $T/two-entries.exe: two-entries.exe: certificate table holds 2 entries (the second at offset"
+expect_in "$T/out" "only one is allowed"
+expect_absent "$T/out3/two-entries.exe"
+/usr/bin/python3 -c 'import json, sys
+rec = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert rec["decision"] == "denied", rec["decision"]
+assert "certificate table holds 2 entries" in rec["reasons"][0], rec["reasons"]
+assert rec["input"]["name"] == "two-entries.exe"' "$LOG" || fail "no denied record for two-entries.exe"
+ok
+sg 3 check --config "$CFG" "$T/two-entries.exe"
+expect_in "$T/out" "certificate table holds 2 entries"
+
 # Every decision above is in the log, denials with their reasons.
 sg 0 audit verify --config "$CFG"
 grep -c '"decision":"denied"' "$LOG" >"$T/count"

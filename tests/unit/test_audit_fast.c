@@ -225,6 +225,30 @@ static void test_crafted(const char *base)
 	}
 }
 
+/*
+ * A line without "actor" (its hash recomputed): neither path takes it, and
+ * the fast path must not do pointer arithmetic on the absent member.
+ */
+static void test_no_actor(const char *base)
+{
+	const char *from = strstr(base, "\"actor\":{"), *to = from ? strstr(from, "},") : NULL;
+	struct sg_audit_fast fast;
+	json_t *obj = NULL;
+	char line[4096];
+	size_t len;
+
+	CHECK(from != NULL && to != NULL);
+	if (!from || !to)
+		return;
+	snprintf(line, sizeof(line), "%.*s%s", (int)(from - base), base, to + 2);
+	len = strlen(line);
+	CHECK(strstr(line, "actor") == NULL);
+	CHECK(rehash(line, len));
+	CHECK_INT(sg_audit_fast_check(line, len, &fast, &hasher), 0);
+	CHECK_INT(slow_ok(line, len, &obj), 0);
+	json_decref(obj);
+}
+
 int main(void)
 {
 	char *lines[MAX_LINES];
@@ -237,8 +261,10 @@ int main(void)
 	hasher.b = EVP_MD_CTX_new();
 	n = make_log(check_path(dir, "log.jsonl"), lines);
 	test_base(lines, n);
-	if (n > 0)
+	if (n > 0) {
 		test_crafted(lines[0]);
+		test_no_actor(lines[0]);
+	}
 	test_mutations(lines, n);
 	for (size_t i = 0; i < n; i++)
 		free(lines[i]);

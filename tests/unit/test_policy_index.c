@@ -655,6 +655,13 @@ static void records_short_file(unsigned char *raw, idx_header *h)
 		   EVP_sha256(), NULL);
 }
 
+/* a.json is marked as holding catalog entries; it holds none. */
+static void products_without_products(unsigned char *raw, idx_header *h)
+{
+	(void)h;
+	index_files(raw)[0].flags |= IDX_FILE_PRODUCTS;
+}
+
 static void test_crafted(void)
 {
 	sg_policy_input in = { "zero.exe", s256[0], "", 0 };
@@ -670,6 +677,21 @@ static void test_crafted(void)
 	index_ok(at("crafted"));
 	rewrite_index(at("crafted/.signgate/index"), keys_out_of_order);
 	expect_stale(at("crafted"), "a key out of range or order");
+	/*
+	 * A file flagged for its catalog entries is parsed at open and adds
+	 * none (zero products copied, from a NULL list: UBSan's memcpy case).
+	 */
+	index_ok(at("crafted"));
+	rewrite_index(at("crafted/.signgate/index"), products_without_products);
+	p = open_policy(at("crafted"), &info);
+	CHECK_INT(info.indexed, 1);
+	CHECK_INT((int)p->n_products, 0);
+	{
+		sg_policy *full = full_load(at("crafted"));
+		same_decision(full, p, &in, utc(2026, 6, 1));
+		sg_policy_free(full);
+	}
+	sg_policy_free(p);
 	/*
 	 * The index records for a.json the SHA-256 of a short text; a.json
 	 * becomes that text after the policy was opened. Its bytes then match

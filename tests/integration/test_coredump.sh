@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Secrets stay out of core dumps. While signgate signs (held by an
+# osslsigncode wrapper that waits for a go), signgate is not dumpable, its
+# core limit and its child's are 0, and a core forced from it with gcore
+# does not hold the password; a control shows that the same grep finds the
+# password in the core of a process that holds it plainly. Without a secure
+# heap it can lock, signgate refuses to run (exit 2) before touching input.
+. "$(dirname -- "$0")/lib.sh"
+
+[ -x /usr/bin/gcore ] && [ -x /usr/bin/gdb ] || fail "gdb (gcore) is not installed: scripts/setup.sh installs it"
+# ASan reserves terabytes of shadow memory: gcore cannot dump such a process.
+if readelf -s "$SG_BIN" 2>/dev/null | grep '__asan_init' >/dev/null; then
+	echo "skipped: $SG_BIN is built with AddressSanitizer"
+	exit 77
+fi
+
+own_pass=$(openssl rand -hex 24)
+printf '%s' "$own_pass" >"$T/own.pass"
+chmod 0600 "$T/own.pass"
+openssl pkcs12 -export -inkey "$PKI/signer.key" -passin "file:$PKI/signer.pass" \
+	-in "$PKI/signer.pem" -certfile "$PKI/issuing.pem" -passout "file:$T/own.pass" \
+	-out "$T/own.p12" 2>/dev/null || fail "could not make the test's own PKCS#12"
+openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$PKI/signer.key" -passin "file:$PKI/signer.pass" \
+	-passout "file:$T/own.pass" -out "$T/own.key" 2>/dev/null || fail "could not make the test's own PEM key"
+chmod 0600 "$T/own.p12" "$T/own.key"
+
+# The wrapper holds the signing until $T/go exists (at most 60 s).
+cat >"$T/osslsigncode" <<SH
+#!/bin/bash
+if [ "\$1" = sign ]; then
+	echo \$\$ >"$T/child.pid"
+	for _ in \$(seq 1 600); do [ -e "$T/go" ] && break; sleep 0.1; done
+fi
+exec /usr/bin/osslsigncode "\$@"
+SH
+chmod 0755 "$T/osslsigncode"
+
+# core_count PID: how many times the password is in a core forced from PID.
+core_count() {
+	rm -f "$T/core.$1"
+	/usr/bin/gcore -o "$T/core" "$1" >"$T/gcore.log" 2>&1 || fail "gcore $1 failed: $(tail -3 "$T/gcore.log")"
+	[ -s "$T/core.$1" ] || fail "gcore wrote no core for $1"
+	grep -c -F -- "$own_pass" "$T/core.$1" || true
+}
+
+# watch_signing OUT ARGS...: sign in the background, check the running
+# signgate and its child, force a core, let the signing finish.
+watch_signing() {
+	local out=$1 sg_pid child n
+	shift
+	rm -f "$T/child.pid" "$T/go"
+	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" &
+	sg_pid=$!
+	for _ in $(seq 1 300); do [ -s "$T/child.pid" ] && break; sleep 0.1; done
+	[ -s "$T/child.pid" ] || fail "the osslsigncode wrapper never started"
+	child=$(cat "$T/child.pid")
+	grep -Eq '^Max core file size +0 +0 ' "/proc/$sg_pid/limits" ||
+		fail "signgate's core limit is not 0: $(grep -i core "/proc/$sg_pid/limits")"
+	ok
+	grep -Eq '^Max core file size +0 +0 ' "/proc/$child/limits" ||
+		fail "the child's core limit is not 0: $(grep -i core "/proc/$child/limits")"
+	ok
+	# PR_GET_DUMPABLE (3), asked inside signgate.
+	/usr/bin/gdb -p "$sg_pid" -batch -ex 'print (int)prctl(3, 0, 0, 0, 0)' >"$T/gdb.log" 2>&1 || true
+	grep -q '^\$1 = 0$' "$T/gdb.log" || fail "signgate is dumpable: $(tail -3 "$T/gdb.log")"
+	ok
+	n=$(core_count "$sg_pid")
+	# The core is signgate's memory: its arguments are in it.
+	grep -qF -- "$out" "$T/core.$sg_pid" || fail "the core of signgate does not hold its own argv"
+	rm -f "$T/core.$sg_pid"
+	touch "$T/go"
+	wait "$sg_pid" || fail "signgate $* failed: $(cat "$T/out" "$T/err")"
+	expect_in "$T/out" "signed   $INST/hello-setup.exe -> $out"
+	expect_same "$n" 0
+}
+
+new_env
+config_set osslsigncode "\"$T/osslsigncode\""
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+
+# 1. PKCS#12, password from a file.
+config_set signing "{\"pkcs12\": \"$T/own.p12\", \"password_file\": \"$T/own.pass\"}"
+watch_signing "$T/p12.exe" sign --config "$CFG" --out "$T/p12.exe" "$INST/hello-setup.exe"
+
+# 2. Encrypted PEM key, password from the environment.
+config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\"}"
+SG_CORE_PASSWORD=$own_pass watch_signing "$T/pem.exe" sign --config "$CFG" --out "$T/pem.exe" "$INST/hello-setup.exe"
+
+# 3. Control: the same grep finds the password in a core of a process that
+# holds it plainly, so the zeros above are not vacuous.
+/usr/bin/python3 -c 'import sys, time
+secret = open(sys.argv[1]).read()
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$T/own.pass" "$T/ready" &
+holder=$!
+for _ in $(seq 1 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
+n=$(core_count "$holder")
+kill "$holder" 2>/dev/null || true
+rm -f "$T/core.$holder"
+[ "$n" -ge 1 ] || fail "control: the password was not found in the core of a process holding it"
+ok
+
+# 4. No secure heap, no run: with no locked memory allowed (and without
+# CAP_IPC_LOCK, which would ignore the limit), signgate stops first.
+before=$(wc -l <"$LOG")
+rc=0
+(
+	ulimit -l 0
+	exec /usr/bin/setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock \
+		"$SG_BIN" sign --config "$CFG" --out "$T/nolock.exe" "$INST/hello-setup.exe"
+) >"$T/out" 2>"$T/err" || rc=$?
+expect_same "$rc" 2
+expect_in "$T/err" "signgate: cannot lock OpenSSL's secure heap (64 KiB) into memory: the locked-memory limit (RLIMIT_MEMLOCK) is 0 KiB"
+expect_absent "$T/nolock.exe"
+expect_same "$(wc -l <"$LOG")" "$before"
+done_ok

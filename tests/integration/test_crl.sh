@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# A CRL file that cannot be used (missing, a folder, no PEM CRL in it) is a
+# configuration error (exit 2) naming the file and the reason, found before
+# any input: `verify` (config or --crl) and `sign` record no verdict against
+# any file. Before, a correctly signed file was recorded `invalid` (exit 3).
+. "$(dirname -- "$0")/lib.sh"
+
+# set_crl FILE: the config's trust.crl_file.
+set_crl() {
+	/usr/bin/python3 - "$CFG" "$1" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["trust"]["crl_file"] = sys.argv[2]
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+}
+
+records() { if [ -e "$LOG" ]; then wc -l <"$LOG"; else echo 0; fi; }
+
+new_env
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
+sg 0 verify --config "$CFG" "$T/signed.exe"
+expect_in "$T/out" "valid    $T/signed.exe: valid: signed by"
+expect_in "$T/out" "revocation checked"
+
+mkdir "$T/crl-folder.pem"
+cp "$PKI/root.pem" "$T/no-crl.pem" # PEM, but certificates only
+: >"$T/empty.pem"
+for bad in "$T/missing.pem:cannot read the CRLs: No such file or directory" \
+	"$T/crl-folder.pem:cannot read the CRLs: Is a directory" \
+	"$T/no-crl.pem:cannot load the CRLs: the file holds no PEM CRL" \
+	"$T/empty.pem:cannot load the CRLs: the file holds no PEM CRL"; do
+	file=${bad%%:*}
+	why=${bad#*:}
+	set_crl "$file"
+	before=$(records)
+
+	sg 2 verify --config "$CFG" "$T/signed.exe"
+	expect_in "$T/err" "signgate: $file: $why"
+	expect_not_in "$T/out" "invalid"
+
+	sg 2 verify --ca "$PKI/root.pem" --crl "$file" "$T/signed.exe"
+	expect_in "$T/err" "signgate: $file: $why"
+	expect_not_in "$T/out" "invalid"
+
+	sg 2 sign --config "$CFG" --out "$T/again.exe" "$INST/hello-setup.exe"
+	expect_in "$T/err" "signgate: $file: $why"
+	expect_absent "$T/again.exe"
+
+	# cert lint reads the CRLs too: the same error, not a lint finding.
+	sg 2 cert lint --config "$CFG"
+	expect_in "$T/err" "signgate: $file: $why"
+	sg 2 cert lint --cert "$PKI/signer.pem" --chain "$PKI/chain.pem" --ca "$PKI/root.pem" --crl "$file"
+	expect_in "$T/err" "signgate: $file: $why"
+
+	# No verdict (and no failure) recorded against any file.
+	expect_same "$(records)" "$before"
+done
+
+# The good CRL again: the same file is valid, and that verdict is recorded.
+set_crl "$PKI/crl.pem"
+sg 0 verify --config "$CFG" "$T/signed.exe"
+expect_same "$(audit_field 0 decision)" "valid"
+expect_not_in "$LOG" '"decision":"invalid"'
+sg 0 audit verify --config "$CFG"
+done_ok
