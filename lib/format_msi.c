@@ -392,9 +392,8 @@ static int walk_entry(struct cfb *c, struct walk *w, uint32_t item, sg_format_in
 	      memcmp(e, sig_stream_name, sizeof(sig_stream_name)) == 0) ||
 	     (le16(e + 0x40) == sizeof(dse_stream_name) &&
 	      memcmp(e, dse_stream_name, sizeof(dse_stream_name)) == 0)))
-		return sg_format_bad(c->s,
-				     "directory entry %u is a storage named like a signature stream",
-				     id);
+		return sg_format_bad(
+			c->s, "directory entry %u is a storage named like a signature stream", id);
 	if (in_root && e[0x42] == CFB_TYPE_STREAM && le16(e + 0x40) == sizeof(sig_stream_name) &&
 	    memcmp(e, sig_stream_name, sizeof(sig_stream_name)) == 0) {
 		out->has_signature = 1;

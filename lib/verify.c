@@ -297,7 +297,9 @@ out:
 static int msi_own_digest(sg_verify_result *out, const char *path, const char *name,
 			  char own[2 * SG_PE_DIGEST_LEN + 1])
 {
-	static const unsigned char cfb_magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
+	static const unsigned char cfb_magic[8] = {
+		0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1
+	};
 	unsigned char magic[8];
 	sg_msi_digest_result r;
 	sg_format_info info;
@@ -313,12 +315,13 @@ static int msi_own_digest(sg_verify_result *out, const char *path, const char *n
 	 * osslsigncode found a signature in it: signgate must read the same
 	 * one, or the verdict would rest on osslsigncode's reading alone.
 	 */
-	if ((error = sg_format_inspect(&info, fd, name)) != SG_OK ||
-	    info.kind != SG_FORMAT_MSI || !info.has_signature) {
+	if ((error = sg_format_inspect(&info, fd, name)) != SG_OK || info.kind != SG_FORMAT_MSI ||
+	    !info.has_signature) {
 		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 			goto out;
-		why = error ? sg_error_last() : "the root storage holds no \\x05DigitalSignature "
-						"stream, yet osslsigncode read a signature";
+		why = error ? sg_error_last()
+			    : "the root storage holds no \\x05DigitalSignature "
+			      "stream, yet osslsigncode read a signature";
 		if (strncmp(why, name, strlen(name)) == 0 &&
 		    strncmp(why + strlen(name), ": ", 2) == 0)
 			why += strlen(name) + 2;
