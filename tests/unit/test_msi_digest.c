@@ -487,6 +487,18 @@ static void storages(struct cfbw *w)
 	add(w, u"x", 2, sub, 70);
 	deep = add(w, u"Deep", 1, sub, 0);
 	add(w, u"z", 2, deep, 10);
+	/* signature names below the root are hashed like any stream */
+	add(w,
+	    u"\x05"
+	    "DigitalSignature",
+	    2, sub, 40);
+	add(w,
+	    u"\x05"
+	    "MsiDigitalSignatureEx",
+	    2, deep, 32);
+	/* an unpaired surrogate and a pair: code units, compared as bytes */
+	add(w, u"\xd800q", 2, 0, 33);
+	add(w, u"\U0001F600", 2, 0, 34);
 	add(w, u"empty", 1, 0, 0);
 }
 
