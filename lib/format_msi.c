@@ -386,6 +386,14 @@ static int walk_entry(struct cfb *c, struct walk *w, uint32_t item, sg_format_in
 		return error;
 	if ((error = entry_check(c, id, e, 0)) < 0)
 		return error;
+	/* osslsigncode takes any entry so named for the signature; Windows only a stream */
+	if (in_root && e[0x42] != CFB_TYPE_STREAM &&
+	    ((le16(e + 0x40) == sizeof(sig_stream_name) &&
+	      memcmp(e, sig_stream_name, sizeof(sig_stream_name)) == 0) ||
+	     (le16(e + 0x40) == sizeof(dse_stream_name) &&
+	      memcmp(e, dse_stream_name, sizeof(dse_stream_name)) == 0)))
+		return sg_format_bad(
+			c->s, "directory entry %u is a storage named like a signature stream", id);
 	if (in_root && e[0x42] == CFB_TYPE_STREAM && le16(e + 0x40) == sizeof(sig_stream_name) &&
 	    memcmp(e, sig_stream_name, sizeof(sig_stream_name)) == 0) {
 		out->has_signature = 1;

@@ -85,6 +85,52 @@ static int name_cmp(const void *a, const void *b, void *arg)
 	return lx == ly ? 0 : lx > ly ? -1 : 1;
 }
 
+/* A UTF-16 code unit upper-cased as far as compound files compare names (ASCII, Latin-1). */
+static uint16_t fold(uint16_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 0xe0 && c <= 0xfe && c != 0xf7))
+		return (uint16_t)(c - 0x20);
+	return c;
+}
+
+/* Names compared as a compound file's directory does: length, then code units upper-cased. */
+static int name_cmp_fold(const void *a, const void *b, void *arg)
+{
+	const struct node *nodes = arg;
+	const unsigned char *x = nodes[*(const uint32_t *)a].e, *y = nodes[*(const uint32_t *)b].e;
+	uint16_t lx = le16(x + CFB_E_NAME_LEN), ly = le16(y + CFB_E_NAME_LEN);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	for (uint16_t i = 0; i + 2 < lx; i += 2)
+		if (fold(le16(x + i)) != fold(le16(y + i)))
+			return fold(le16(x + i)) < fold(le16(y + i)) ? -1 : 1;
+	return 0;
+}
+
+/*
+ * No two entries of one storage whose names differ only in case: a compound
+ * file compares names upper-cased (MS-CFB), so Windows may open either for
+ * the other, and in which order it hashes them is not known.
+ */
+static int unique_names(struct msi *m, uint32_t first, uint32_t n)
+{
+	uint32_t *v = m->stack; /* free while no tree is walked */
+	char name[33];
+
+	memcpy(v, m->kids + first, n * sizeof(*v));
+	qsort_r(v, n, sizeof(*v), name_cmp_fold, m->nodes);
+	for (uint32_t i = 1; i < n; i++)
+		if (name_cmp_fold(&v[i - 1], &v[i], m->nodes) == 0) {
+			sg_cfb_entry_name(name, m->nodes[v[i]].e);
+			return sg_format_bad(&m->s,
+					     "a storage holds two entries named \"%s\" (names "
+					     "that differ only in case are one name)",
+					     name);
+		}
+	return SG_OK;
+}
+
 /* Queue a sibling link of a storage's tree; each entry may be reached once only. */
 static int push(struct msi *m, uint32_t *sp, uint32_t from, uint32_t id)
 {
@@ -136,7 +182,7 @@ static int collect(struct msi *m, uint32_t parent)
 			return sg_format_bad(&m->s, "a storage holds two entries named \"%s\"",
 					     name);
 		}
-	return SG_OK;
+	return unique_names(m, first, m->nkids - first);
 }
 
 static int build(struct msi *m, uint32_t storage, unsigned depth)

@@ -91,14 +91,22 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 	const char *name = rec->input_name ? rec->input_name : sg_path_base(job->input);
 	sg_policy_input in = { name, rec->input_sha256, rec->input_sha512 ? rec->input_sha512 : "",
 			       rec->signed_before };
-	const char *no512 = !rec->input_sha512 && ctx->policy->uses_sha512
-				    ? "; its signing record holds no SHA-512"
-				    : "";
 	char from[512], context[1200], policy_says[sizeof(o->message)];
 
 	take_origin(o, rec);
-	snprintf(from, sizeof(from), "%s (SHA-256 %s; audit record seq %lld of %s%s)", name,
-		 rec->input_sha256, rec->seq, rec->time, no512);
+	/*
+	 * A revocation (or approval) may name the input by SHA-512 alone: without
+	 * the input's SHA-512 the decision below could pass a revoked input.
+	 */
+	if (!rec->input_sha512 && ctx->policy->uses_sha512)
+		return deny_ours(o,
+				 "already signed by us (%s), but its signing record (audit record "
+				 "seq %lld) holds no SHA-512 of the input, and the policy names "
+				 "digests by SHA-512: whether that input is revoked cannot be "
+				 "shown; sign the vendor's original file instead",
+				 signer, rec->seq);
+	snprintf(from, sizeof(from), "%s (SHA-256 %s; audit record seq %lld of %s)", name,
+		 rec->input_sha256, rec->seq, rec->time);
 	if (sg_pipeline_decide(o, ctx, &in) == SG_OK) {
 		first_reason(&o->decision_detail, "signed from %s, which is still approved", from);
 		first_reason(

@@ -137,6 +137,18 @@ static int get_str(char **out, const json_t *obj, const char *key, int required,
 	return *out ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
+/* A reason that lifts a rule: it must say something, not only spaces. */
+static int get_reason(char **out, const json_t *obj, const char *key, const where *w)
+{
+	int error = get_str(out, obj, key, 0, w);
+
+	if (error || !*out || (*out)[strspn(*out, " ")] != '\0')
+		return error;
+	free(*out);
+	*out = NULL;
+	return field_error(w, key, "must say why, not be only spaces");
+}
+
 /* A product name: one clean line, and printable ASCII so that no look-alike passes. */
 static int get_product(char **out, const json_t *obj, const where *w)
 {
@@ -280,7 +292,7 @@ static int parse_approval(sg_approval *a, const json_t *obj, where *w)
 	    (error = get_str(&a->description, obj, "description", 0, w)) ||
 	    (error = get_str(&a->url, obj, "url", 0, w)) ||
 	    (error = get_str(&a->accept_unsigned, obj, "accept_unsigned", 0, w)) ||
-	    (error = get_str(&a->not_in_catalog, obj, "not_in_catalog", 0, w)) ||
+	    (error = get_reason(&a->not_in_catalog, obj, "not_in_catalog", w)) ||
 	    (error = parse_existing(a, obj, w)) || (error = parse_provenance(a, obj, w)))
 		return error;
 	if (!valid_id(a->id))

@@ -297,6 +297,10 @@ out:
 static int msi_own_digest(sg_verify_result *out, const char *path, const char *name,
 			  char own[2 * SG_PE_DIGEST_LEN + 1])
 {
+	static const unsigned char cfb_magic[8] = {
+		0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1
+	};
+	unsigned char magic[8];
 	sg_msi_digest_result r;
 	sg_format_info info;
 	const char *why;
@@ -304,9 +308,24 @@ static int msi_own_digest(sg_verify_result *out, const char *path, const char *n
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	if (sg_format_inspect(&info, fd, name) != SG_OK || info.kind != SG_FORMAT_MSI ||
+	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    memcmp(magic, cfb_magic, sizeof(magic)) != 0)
+		goto out; /* not a compound file: nothing of signgate's own to compute */
+	/*
+	 * osslsigncode found a signature in it: signgate must read the same
+	 * one, or the verdict would rest on osslsigncode's reading alone.
+	 */
+	if ((error = sg_format_inspect(&info, fd, name)) != SG_OK || info.kind != SG_FORMAT_MSI ||
 	    !info.has_signature) {
-		sg_error_clear(); /* not a signed MSI: nothing of signgate's own to compute */
+		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+			goto out;
+		why = error ? sg_error_last()
+			    : "the root storage holds no \\x05DigitalSignature "
+			      "stream, yet osslsigncode read a signature";
+		if (strncmp(why, name, strlen(name)) == 0 &&
+		    strncmp(why + strlen(name), ": ", 2) == 0)
+			why += strlen(name) + 2;
+		error = fail(out, name, "the file's MSI structure is refused: %s", why);
 		goto out;
 	}
 	error = sg_msi_digest(&r, fd, NID_sha256, SG_MSI_DSE_AS_FILE, name);

@@ -238,6 +238,8 @@ static int parse(approve_opts *o, int argc, char **argv)
 				       "--existing-signature is refuse, replace or nest");
 	if (o->file && strchr(o->file, '/'))
 		return cli_usage_error("policy approve", "--file is a base name, without '/'");
+	if (o->not_in_catalog && o->not_in_catalog[strspn(o->not_in_catalog, " ")] == '\0')
+		return cli_usage_error("policy approve", "--not-in-catalog must say why");
 	if (optind + 1 != argc)
 		return cli_usage_error("policy approve", "give exactly one INSTALLER");
 	o->installer = argv[optind];

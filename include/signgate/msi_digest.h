@@ -21,7 +21,9 @@
  * sizes. Every sector number, chain, size and link is checked: a chain must
  * end exactly where its stream's size says, so loops end the read, and the
  * streams together must fit in the file (and the small ones in the mini
- * stream), so that the work is bounded by the file's size too.
+ * stream), so that the work is bounded by the file's size too. Two entries
+ * of one storage whose names differ only in case (ASCII, Latin-1) are
+ * refused: a compound file's directory takes them as one name.
  */
 #ifndef SIGNGATE_MSI_DIGEST_H
 #define SIGNGATE_MSI_DIGEST_H

@@ -57,6 +57,21 @@ expect_same "$(jq -r .exit_code "$T/out")" 3
 expect_same "$(jq -r '.reasons[1]' "$T/out")" "hello-setup.exe: digest is revoked: vendor withdrew this build (SEC-9)"
 rm "$T/env/policy/revoked.json"
 
+# Revoked by SHA-512 only, while the signing record holds no SHA-512 (the
+# policy named none when it was signed): nothing can show the input is not
+# the one revoked, so it is denied, never skipped.
+cat >"$T/env/policy/revoked.json" <<JSON
+{ "revoked": [ { "sha512": "$(sha512 "$INST/hello-setup.exe")", "reason": "withdrawn (SEC-10)" } ] }
+JSON
+sg 3 sign --config "$CFG" --out-dir "$T/again" "$out"
+expect_in "$T/out" "denied   $out: already signed by us (signer SHA-1 $thumb"
+expect_in "$T/out" "its signing record (audit record seq 1) holds no SHA-512 of the input, and the policy names digests by SHA-512: whether that input is revoked cannot be shown"
+expect_same "$(audit_field 0 decision)" denied
+expect_same "$(audit_field 0 signed_from.input_sha256)" "$vsha"
+rm "$T/env/policy/revoked.json"
+sg 0 sign --config "$CFG" --out-dir "$T/again" "$out"
+expect_in "$T/out" "skipped  "
+
 # The approval expired since: denied with that reason.
 approval hello-exe hello-setup.exe "$vsha" ', "expires": "2026-01-02"'
 sg 3 sign --config "$CFG" --out-dir "$T/again" "$out"

@@ -155,6 +155,12 @@ sg 2 policy approve --config "$CFG" --vendor Example --ticket CHG-44 --product $
 	--version 8.6 --id npp-dash "--sha256=$(sha256 "$V/npp.msi")" "$V/npp.msi"
 expect_in "$T/err" "--product must be printable ASCII (a look-alike name?)"
 expect_same "$(nfiles)" "$n"
+# A reason of only spaces says nothing: refused, as a policy holding one would not load.
+sg 2 policy approve --config "$CFG" --vendor Example --ticket CHG-44 --product "Hello Two" \
+	--version 1.0 --id hello-two --not-in-catalog "   " "--sha256=$(sha256 "$V/hello-setup.exe")" \
+	"$V/hello-setup.exe"
+expect_in "$T/err" "--not-in-catalog must say why"
+expect_same "$(nfiles)" "$n"
 expect_same "$(field hello-1.0 '.approvals[0].not_in_catalog')" "test product (CHG-42)"
 # A hand-written look-alike of a vendor-signed product (a trailing space) is still that product.
 jq '.approvals[0].id = "npp-space" | .approvals[0].product = "notepad++ " | del(.approvals[0].accept_unsigned)' \

@@ -48,6 +48,37 @@ flip "$T/dse-changed.msi" "$dse" 31
 sg 3 "${V[@]}" "$T/dse-changed.msi"
 expect_in "$T/out" "dse-changed.msi: the file's MSI digest cannot be established: MsiDigitalSignatureEx is not the pre-hash of the file's streams and storages"
 
+# entry FILE NAME FIELD_OFFSET HEX: overwrite bytes of the directory entry
+# named NAME (UTF-16LE, the first such entry) at FIELD_OFFSET with HEX.
+entry() {
+	/usr/bin/python3 - "$@" <<'PY' || fail "entry $*"
+import struct, sys
+path, name, field, val = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), bytes.fromhex(sys.argv[4])
+b = bytearray(open(path, "rb").read())
+want = name.encode("utf-16le") + b"\0\0"
+at = b.find(want)
+while at >= 0 and (at % 128 or struct.unpack_from("<H", b, at + 0x40)[0] != len(want)):
+	at = b.find(want, at + 1)
+assert at >= 0, "no entry named so"
+b[at + field:at + field + len(val)] = val
+open(path, "wb").write(b)
+PY
+}
+
+# The signature stream turned into a storage of the same name: osslsigncode
+# still reads it as the signature (and leaves it out of the digest), Windows
+# finds no signature stream. A structure denial, not "valid".
+for f in plain dse; do
+	cp "$T/$f.msi" "$T/$f-sigstorage.msi"
+	entry "$T/$f-sigstorage.msi" $'\x05DigitalSignature' 0x42 01
+	sg 3 "${V[@]}" "$T/$f-sigstorage.msi"
+	expect_in "$T/out" "$f-sigstorage.msi: directory entry 19 is a storage named like a signature stream"
+done
+cp "$T/dse.msi" "$T/dse-storage.msi"
+entry "$T/dse-storage.msi" $'\x05MsiDigitalSignatureEx' 0x42 01
+sg 3 "${V[@]}" "$T/dse-storage.msi"
+expect_in "$T/out" "is a storage named like a signature stream"
+
 # "Already signed" judges such an MSI right: our valid signature, so it is
 # never signed again; signed outside signgate, no audit record traces it to
 # vendor bytes, so it is denied (the one already-signed rule).

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char tmpdir[] = "/tmp/test_audit_signings.XXXXXX";
 
@@ -142,6 +144,65 @@ static void test_rotated(const char *log)
 	CHECK_INT(rename(moved, rep.archive), 0);
 }
 
+/*
+ * The archive a rotate record names is replaced: by a FIFO (read at once as
+ * "not a regular file", never waited on), by a symlink to another chain
+ * that holds a signing record of its own (it does not end where the log's
+ * rotate record says: refused), or by a copy with a record dropped.
+ */
+static void test_archive_swapped(const char *log)
+{
+	sg_audit_rotate_report rep;
+	sg_audit_signings *m = NULL;
+	const sg_audit_signing *s;
+	char gap[512], saved[PATH_MAX + 8], forged[PATH_MAX];
+
+	CHECK_INT(sg_audit_rotate(log, &rep), SG_OK);
+	snprintf(saved, sizeof(saved), "%s.saved", rep.archive);
+	CHECK_INT(rename(rep.archive, saved), 0);
+
+	CHECK_INT(mkfifo(rep.archive, 0600), 0);
+	sg_audit_signings_new(&m, log);
+	CHECK_INT(sg_audit_signings_find(m, hex('a'), &s, gap, sizeof(gap)), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "not a regular file");
+	sg_audit_signings_free(m);
+	CHECK_INT(unlink(rep.archive), 0);
+
+	/* a chain of its own, from seq 1, with a signing of output 'z' */
+	snprintf(forged, sizeof(forged), "%s", check_path(tmpdir, "forged.jsonl"));
+	append(forged, "sign", "signed", 'z', '1', "forged.exe");
+	CHECK_INT(symlink(forged, rep.archive), 0);
+	sg_audit_signings_new(&m, log);
+	CHECK_INT(sg_audit_signings_find(m, hex('z'), &s, gap, sizeof(gap)), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "does not follow the record before it");
+	sg_audit_signings_free(m);
+	CHECK_INT(unlink(rep.archive), 0);
+
+	/* the genuine archive without its last line (all lines still well-formed) */
+	{
+		FILE *in = fopen(saved, "r"), *out = fopen(rep.archive, "w");
+		char line[65536], prev[65536] = "";
+		int first = 1;
+		while (in && out && fgets(line, sizeof(line), in)) {
+			if (!first)
+				fputs(prev, out);
+			snprintf(prev, sizeof(prev), "%s", line);
+			first = 0;
+		}
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+	}
+	sg_audit_signings_new(&m, log);
+	CHECK_INT(sg_audit_signings_find(m, hex('a'), &s, gap, sizeof(gap)), SG_ERR_TAMPER);
+	sg_audit_signings_free(m);
+	CHECK_INT(rename(saved, rep.archive), 0);
+	sg_audit_signings_new(&m, log);
+	CHECK(find(m, hex('a'), gap) != NULL);
+	sg_audit_signings_free(m);
+}
+
 /* Replace the first `from` in the file at `path` with `to` (same length). */
 static void edit(const char *path, const char *from, const char *to)
 {
@@ -182,6 +243,7 @@ int main(void)
 		return 2;
 	test_map(check_path(tmpdir, "audit.jsonl"));
 	test_rotated(check_path(tmpdir, "audit.jsonl"));
+	test_archive_swapped(check_path(tmpdir, "audit.jsonl"));
 	test_tampered(check_path(tmpdir, "audit.jsonl"));
 	{
 		char cmd[600];

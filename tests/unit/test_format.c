@@ -740,12 +740,15 @@ static void test_msi_tree(unsigned char *buf)
 	CHECK_INT(inspect_buf("sub.msi", c.b, c.size, &info), SG_OK);
 	CHECK_INT(info.has_signature, 0);
 
-	/* a storage named \x05DigitalSignature is not a signature either */
+	/*
+	 * a storage named \x05DigitalSignature in the root: osslsigncode reads it
+	 * as the signature, Windows finds none; refused
+	 */
 	build_cfb(&c, 9, 1, 1);
 	entry(&c, 1)[0x42] = 1;
 	put32(entry(&c, 1) + 0x78, 0);
-	CHECK_INT(inspect_buf("stor.msi", c.b, c.size, &info), SG_OK);
-	CHECK_INT(info.has_signature, 0);
+	expect_fail("stor.msi", c.b, c.size, SG_ERR_FORMAT,
+		    "directory entry 1 is a storage named like a signature stream");
 }
 
 /* ---- other input --------------------------------------------------------- */

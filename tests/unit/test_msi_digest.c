@@ -473,11 +473,12 @@ static void storages(struct cfbw *w)
 
 	memset(w, 0, sizeof(*w));
 	add(w, NULL, 5, 0, 0);
-	add(w, u"B", 2, 0, 5000);
+	/* byte order (A AB C b e) is not case-blind order (A AB b C e) */
+	add(w, u"C", 2, 0, 5000);
 	add(w, u"A", 2, 0, 100);
 	add(w, u"AB", 2, 0, 0);
-	add(w, u"a", 2, 0, 4095);
-	add(w, u"b", 2, 0, 4096);
+	add(w, u"b", 2, 0, 4095);
+	add(w, u"e", 2, 0, 4096);
 	add(w, u"\u4840\u3b3f\u4872", 2, 0, 300);
 	add(w, u"\u0100", 2, 0, 200);
 	sub = add(w, u"Sub", 1, 0, 0);
@@ -486,6 +487,18 @@ static void storages(struct cfbw *w)
 	add(w, u"x", 2, sub, 70);
 	deep = add(w, u"Deep", 1, sub, 0);
 	add(w, u"z", 2, deep, 10);
+	/* signature names below the root are hashed like any stream */
+	add(w,
+	    u"\x05"
+	    "DigitalSignature",
+	    2, sub, 40);
+	add(w,
+	    u"\x05"
+	    "MsiDigitalSignatureEx",
+	    2, deep, 32);
+	/* an unpaired surrogate and a pair: code units, compared as bytes */
+	add(w, u"\xd800q", 2, 0, 33);
+	add(w, u"\U0001F600", 2, 0, 34);
 	add(w, u"empty", 1, 0, 0);
 }
 
@@ -644,6 +657,16 @@ static void test_hostile(void)
 	storages(&w);
 	add(&w, u"A", 2, 0, 10);
 	expect_broken(&w, "dup.msi", "a storage holds two entries named \"A\"");
+	/* names that differ only in case: a compound file takes them as one */
+	storages(&w);
+	add(&w, u"a", 2, 0, 10);
+	expect_broken(&w, "case.msi",
+		      "a storage holds two entries named \"a\" (names that "
+		      "differ only in case are one name)");
+	storages(&w);
+	add(&w, u"x\u00e9", 2, 8, 10); /* in "Sub" */
+	add(&w, u"X\u00c9", 2, 8, 20);
+	expect_broken(&w, "case-latin1.msi", "differ only in case");
 	storages(&w);
 	add(&w,
 	    u"\x05"

@@ -782,6 +782,12 @@ static void test_product_names(void)
 		 product_approval("nic", "X", 1, ", \"not_in_catalog\": \"\""));
 	put_file("names.json", text);
 	expect_load_error(at("names.json"), "\"not_in_catalog\" must be a non-empty string", NULL);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 product_approval("nic", "X", 1, ", \"not_in_catalog\": \"   \""));
+	put_file("names.json", text);
+	expect_load_error(at("names.json"),
+			  "approval #1 (nic): \"not_in_catalog\" must say why, not be only spaces",
+			  NULL);
 	/* Two approvals of one digest that differ only in spacing and case agree. */
 	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s]}",
 		 product_approval("one", "Win Merge", 1, ""),
