@@ -288,6 +288,17 @@ out:
 	return error ? error : done;
 }
 
+/* The last error's text without its leading "NAME: ", for a reason about NAME. */
+static const char *reason_about(const char *name)
+{
+	const char *why = sg_error_last();
+	size_t n = strlen(name);
+
+	if (strncmp(why, name, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		why += n + 2;
+	return why;
+}
+
 /*
  * signgate's own digest of a signed MSI, upper-case hex, into `own` (left
  * empty for anything else). A structure it cannot hash, or an
@@ -319,22 +330,16 @@ static int msi_own_digest(sg_verify_result *out, const char *path, const char *n
 	    !info.has_signature) {
 		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 			goto out;
-		why = error ? sg_error_last()
+		why = error ? reason_about(name)
 			    : "the root storage holds no \\x05DigitalSignature "
 			      "stream, yet osslsigncode read a signature";
-		if (strncmp(why, name, strlen(name)) == 0 &&
-		    strncmp(why + strlen(name), ": ", 2) == 0)
-			why += strlen(name) + 2;
 		error = fail(out, name, "the file's MSI structure is refused: %s", why);
 		goto out;
 	}
 	error = sg_msi_digest(&r, fd, NID_sha256, SG_MSI_DSE_AS_FILE, name);
 	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT) {
-		why = sg_error_last();
-		if (strncmp(why, name, strlen(name)) == 0 &&
-		    strncmp(why + strlen(name), ": ", 2) == 0)
-			why += strlen(name) + 2;
-		error = fail(out, name, "the file's MSI digest cannot be established: %s", why);
+		error = fail(out, name, "the file's MSI digest cannot be established: %s",
+			     reason_about(name));
 	} else if (error == SG_OK) {
 		sg_hex_encode_upper(own, r.md, r.md_len);
 	}
@@ -444,6 +449,29 @@ static int check_digest(sg_verify_result *out, const char *name, const char *com
 		    out->index, computed, signed_digest);
 }
 
+/*
+ * Neither a PE nor an MSI that signgate reads gave its own digest: the
+ * verdict would rest on osslsigncode's reading of the file alone, so the
+ * file is invalid, with the structure check's reason when it has one.
+ */
+static int no_own_digest(sg_verify_result *out, const char *path, const char *name)
+{
+	sg_format_info info;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&info, fd, name);
+	close(fd);
+	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+		return error;
+	if (error)
+		return fail(out, name, "the file's structure is refused: %s", reason_about(name));
+	return fail(out, name,
+		    "signgate cannot compute this file's own Authenticode digest (it verifies "
+		    "signed PE and MSI files only)");
+}
+
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
@@ -468,6 +496,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = SG_OK;
 	if (!error && !opts->file_digest && !own[0])
 		error = msi_own_digest(out, path, name, own);
+	if (!error && !opts->file_digest && !own[0])
+		error = no_own_digest(out, path, name);
 	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
 	if (!error) {
