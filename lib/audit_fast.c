@@ -59,7 +59,9 @@ static int string(struct scan *s, int escapes_ok)
 		if (c < 0x20 || c > 0x7e)
 			return 0;
 		if (c == '\\') {
-			if (!escapes_ok || s->p == s->end || !strchr("\"\\bfnrt", *s->p))
+			/* *s->p != 0: strchr() would find a NUL byte as the list's end. */
+			if (!escapes_ok || s->p == s->end || *s->p == '\0' ||
+			    !strchr("\"\\bfnrt", *s->p))
 				return 0;
 			s->p++;
 		}

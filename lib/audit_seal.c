@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,6 @@
 #include <jansson.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 /* A seal line is about 1 KiB; anything near this is not one of ours. */
@@ -38,6 +37,14 @@ static const char *const seal_keys[] = { "head",   "log",  "seq",  "signature",
 #define N_SEAL_KEYS (sizeof(seal_keys) / sizeof(seal_keys[0]))
 
 typedef sg_seal_pin pin;
+
+/* Torn bytes at the end of the seals file, set aside by a sealing run. */
+struct torn {
+	off_t at; /* where they start; -1: the file ends in a complete line */
+	size_t bytes;
+	char file[PATH_MAX + 64];
+	char sha256[HEX_LEN + 1];
+};
 
 int sg_seal_pin_load(pin *p, const char *cert_path)
 {
@@ -262,9 +269,13 @@ static int check_order(const sg_audit_seal *prev, const sg_audit_seal *s, char *
 	return SG_OK;
 }
 
-/* Parse and check every line of the file's bytes into `out`. */
+/*
+ * Parse and check every line of the file's bytes into `out`. A last line
+ * without its newline is torn: tampering for a reader (torn_at NULL); for a
+ * sealing run, which sets it aside, *torn_at is where it starts (else -1).
+ */
 static int check_all(sg_audit_seals *out, const char *buf, size_t size, const char *path,
-		     const pin *p)
+		     const pin *p, off_t *torn_at)
 {
 	char why[WHY_MAX] = "";
 	size_t off = 0, line = 0;
@@ -276,9 +287,16 @@ static int check_all(sg_audit_seals *out, const char *buf, size_t size, const ch
 		sg_audit_seal s = { 0 }, *grown;
 
 		line++;
+		if (!nl && torn_at && len <= SEAL_LINE_MAX) {
+			*torn_at = (off_t)off;
+			break;
+		}
 		if (!nl)
 			error = sg_audit_tamper(
-				why, "torn (no newline at the end: an interrupted write?)");
+				why, "%s",
+				torn_at ? "torn, and longer than a seal: not an interrupted write"
+					: "torn (no newline at the end: an interrupted write?); "
+					  "`signgate audit seal` sets the torn bytes aside");
 		else if (len > SEAL_LINE_MAX)
 			error = sg_audit_tamper(why, "longer than %d bytes", SEAL_LINE_MAX);
 		else
@@ -301,7 +319,8 @@ static int check_all(sg_audit_seals *out, const char *buf, size_t size, const ch
 }
 
 /* Read the whole of the open seals file (under the caller's lock) and check it. */
-static int read_and_check(sg_audit_seals *out, int fd, const char *path, const pin *p)
+static int read_and_check(sg_audit_seals *out, int fd, const char *path, const pin *p,
+			  off_t *torn_at)
 {
 	unsigned char *buf;
 	size_t len;
@@ -313,7 +332,9 @@ static int read_and_check(sg_audit_seals *out, int fd, const char *path, const p
 		return sg_error_recode(SG_ERR_IO);
 	if (error)
 		return error;
-	error = check_all(out, (const char *)buf, len, path, p);
+	if (torn_at)
+		*torn_at = -1;
+	error = check_all(out, (const char *)buf, len, path, p, torn_at);
 	free(buf);
 	if (error)
 		sg_audit_seals_free(out);
@@ -346,7 +367,7 @@ int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char 
 	} else {
 		error = lock_fd(fd, LOCK_SH, seals_path);
 		if (!error)
-			error = read_and_check(out, fd, seals_path, &p);
+			error = read_and_check(out, fd, seals_path, &p, NULL);
 		flock(fd, LOCK_UN);
 		close(fd);
 	}
@@ -362,95 +383,6 @@ void sg_audit_seals_free(sg_audit_seals *s)
 		return;
 	free(s->seals);
 	memset(s, 0, sizeof(*s));
-}
-
-/* 1 when the certificates hold the same public key. */
-static int same_key(X509 *a, X509 *b)
-{
-	int eq = EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1;
-
-	ERR_clear_error();
-	return eq;
-}
-
-static int refuse_shared_key(const sg_config *cfg, const char *what)
-{
-	return sg_error_set(SG_ERR_CONFIG,
-			    "%s: the sealing certificate %s has the public key of the code-signing "
-			    "certificate in %s: seal the audit log with a key of its own",
-			    cfg->path, cfg->seal_cert, what);
-}
-
-/* Every PEM certificate of `path` against the sealing certificate. */
-static int check_pem_certs(const sg_config *cfg, X509 *seal, const char *path)
-{
-	BIO *bio = BIO_new_file(path, "r");
-	int n = 0, shared = 0;
-	X509 *x;
-
-	if (!bio) {
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: cannot read %s to check that the sealing key is not the "
-				    "code-signing key: %s",
-				    cfg->path, path, strerror(errno));
-	}
-	while (!shared && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		shared = same_key(x, seal);
-		X509_free(x);
-		n++;
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	if (shared)
-		return refuse_shared_key(cfg, path);
-	if (n == 0)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: no PEM certificate in %s to check that the sealing key is "
-				    "not the code-signing key",
-				    cfg->path, path);
-	return SG_OK;
-}
-
-/*
- * The certificates of a PKCS#12 file, when it opens without a password.
- * A PKCS#12 with encrypted certificates (make-pki.sh writes those) is not
- * opened: sealing never asks for the signing key's secret. Set
- * "signing.certificate" so that the check covers it.
- */
-static int check_pkcs12(const sg_config *cfg, X509 *seal)
-{
-	BIO *bio = BIO_new_file(cfg->pkcs12, "rb");
-	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
-	STACK_OF(X509) *ca = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	int shared = 0;
-
-	if (p12 &&
-	    (PKCS12_parse(p12, "", &key, &cert, &ca) || PKCS12_parse(p12, NULL, &key, &cert, &ca)))
-		shared = cert && same_key(cert, seal);
-	EVP_PKEY_free(key);
-	X509_free(cert);
-	sk_X509_pop_free(ca, X509_free);
-	PKCS12_free(p12);
-	BIO_free(bio);
-	ERR_clear_error();
-	return shared ? refuse_shared_key(cfg, cfg->pkcs12) : SG_OK;
-}
-
-/* The sealing key must not be the code-signing key (nor a CA key of its chain). */
-static int check_separation(const sg_config *cfg, X509 *seal)
-{
-	int error = SG_OK;
-
-	if (cfg->certificate)
-		error = check_pem_certs(cfg, seal, cfg->certificate);
-	if (!error && cfg->cert_chain)
-		error = check_pem_certs(cfg, seal, cfg->cert_chain);
-	if (!error && cfg->pkcs12)
-		error = check_pkcs12(cfg, seal);
-	return error;
 }
 
 /* base64 of the DER CMS SignedData over `text`: detached, SHA-256, no certificates. */
@@ -586,19 +518,72 @@ static int sync_dir_of(const char *path)
 }
 
 /*
+ * A sealing run killed inside its write() (one write can stop short between
+ * pages) or a crash leaves a torn last seal line: move those bytes to
+ * "<seals>.torn-TIME-PID" (0600, fsynced) and cut them off, so that the
+ * chain of seals goes on. What precedes them was checked already. A torn
+ * seal covered no more than the seal this run makes.
+ */
+static int set_torn_aside(struct torn *t, int fd, const char *path)
+{
+	struct stat st;
+	size_t n;
+	char *buf;
+	int q = -1, error = SG_OK;
+
+	if (fstat(fd, &st) != 0 || st.st_size <= t->at)
+		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+	n = (size_t)(st.st_size - t->at);
+	if (!(buf = malloc(n)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	snprintf(t->file, sizeof(t->file), "%s.torn-%lld-%d", path, (long long)time(NULL),
+		 (int)getpid());
+	if (pread(fd, buf, n, t->at) != (ssize_t)n)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+	else if ((q = open(t->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) <
+			 0 ||
+		 write(q, buf, n) != (ssize_t)n || fsync(q) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot set the torn bytes aside: %s", t->file,
+				     strerror(errno));
+	if (!error)
+		error = sg_sha256_hex(t->sha256, buf, n);
+	if (q >= 0)
+		close(q);
+	if (error && q >= 0)
+		unlink(t->file);
+	if (!error && (ftruncate(fd, t->at) != 0 || fsync(fd) != 0))
+		error = sg_error_set(SG_ERR_IO, "%s: cannot cut the torn bytes: %s", path,
+				     strerror(errno));
+	if (!error)
+		error = sync_dir_of(path);
+	free(buf);
+	t->bytes = error ? 0 : n;
+	return error;
+}
+
+/*
  * The "seal" record. It names no head: the seal written right after it
  * covers this very record (its seq and the SHA-256 of its line), so that
  * right after `audit seal` no record is unsealed; "covers" says so to
  * verify. The record goes to syslog like any other when the config forwards
  * records.
  */
-static int append_seal_record(sg_audit_receipt *r, const sg_config *cfg, const pin *p)
+static int append_seal_record(sg_audit_receipt *r, const sg_config *cfg, const pin *p,
+			      const struct torn *t)
 {
 	json_t *rec = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "action", "seal", "decision",
 				"sealed", "seal", "covers", SG_AUDIT_SEAL_COVERS_SELF, "file",
 				cfg->seal_file, "signer", p->thumb);
 	int error;
 
+	/* Torn seal bytes set aside: where they went, as a repair record says. */
+	if (rec && t->bytes &&
+	    json_object_set_new(json_object_get(rec, "seal"), "torn",
+				json_pack("{s:s, s:I, s:s}", "file", t->file, "bytes",
+					  (json_int_t)t->bytes, "sha256", t->sha256)) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	error = sg_audit_append_receipt(cfg->audit_log, rec, r);
@@ -648,6 +633,7 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 	const int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 	sg_audit_seals seals = { 0 };
 	sg_audit_receipt receipt;
+	struct torn torn = { .at = -1 };
 	struct stat st;
 	int fd = open(cfg->seal_file, flags, 0600), error;
 
@@ -656,7 +642,10 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 				    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 	error = lock_fd(fd, LOCK_EX, cfg->seal_file);
 	if (!error)
-		error = read_and_check(&seals, fd, cfg->seal_file, p);
+		error = read_and_check(&seals, fd, cfg->seal_file, p, &torn.at);
+	if (!error && torn.at >= 0)
+		error = set_torn_aside(&torn, fd, cfg->seal_file);
+	out->torn_bytes = torn.bytes;
 	if (!error && fstat(fd, &st) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", cfg->seal_file,
 				     strerror(errno));
@@ -668,7 +657,7 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 	if (!error && st.st_size == 0)
 		error = sync_dir_of(cfg->seal_file);
 	if (!error)
-		error = append_seal_record(&receipt, cfg, p);
+		error = append_seal_record(&receipt, cfg, p, &torn);
 	if (!error) {
 		out->seq = receipt.seq;
 		memcpy(out->head, receipt.line_sha256, sizeof(out->head));
@@ -725,7 +714,7 @@ int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
 				    cfg->path);
 	error = sg_seal_pin_load(&p, cfg->seal_cert);
 	if (!error)
-		error = check_separation(cfg, p.cert);
+		error = sg_seal_key_check_separation(cfg, p.cert);
 	/* Before the key: a timer on a fresh host must not need its secret for nothing. */
 	if (!error)
 		error = check_nothing_yet(&nothing, cfg);

@@ -30,6 +30,15 @@ int sg_seal_key_open(sg_seal_key *out, const sg_config *cfg);
 /* Free what sg_seal_key_open() filled; safe on a zeroed struct. */
 void sg_seal_key_free(sg_seal_key *k);
 
+/*
+ * The sealing certificate `seal` must not hold the public key of a
+ * code-signing certificate the config names without a secret
+ * ("signing.certificate", each of "signing.cert_chain", those of
+ * "signing.pkcs12" when it opens without a password). SG_OK or
+ * SG_ERR_CONFIG naming the file.
+ */
+int sg_seal_key_check_separation(const sg_config *cfg, X509 *seal);
+
 /* The pinned sealing certificate and what a seal says of it. */
 typedef struct sg_seal_pin {
 	X509 *cert;

@@ -16,6 +16,7 @@
 #include "signgate/util.h"
 #include "audit_internal.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -339,9 +340,13 @@ static int link_line(struct chain *c, const struct facts *f, const char *text, s
 		     size_t line)
 {
 	sg_audit_report *rep = c->report;
-	long long want = rep->last_seq + 1;
+	long long want = rep->last_seq < LLONG_MAX ? rep->last_seq + 1 : LLONG_MAX;
 	int error;
 
+	if (rep->records > 0 && rep->last_seq == LLONG_MAX)
+		return tamper_at(c, line,
+				 "a record follows seq %lld, the largest seq a record can have",
+				 rep->last_seq);
 	if (rep->records == 0) {
 		error = link_first(c, f, line);
 		if (error)

@@ -19,8 +19,10 @@ static const char seal_help[] =
 	"The seal record is appended first and the seal covers it, so right after\n"
 	"'audit seal' no record is unsealed. A run stopped between the two (a crash)\n"
 	"leaves a seal record without its seal: 'audit verify' reports an interrupted\n"
-	"seal, and the next 'audit seal' mends it. A log that does not exist or has\n"
-	"no record yet has nothing to seal: exit 0, nothing written. With\n"
+	"seal, and the next 'audit seal' mends it (a torn last seal line is first\n"
+	"moved to <seals>.torn-TIME-PID, as its seal record says). A log that does\n"
+	"not exist or has no record yet has nothing to seal: exit 0, nothing\n"
+	"written. With\n"
 	"\"audit_syslog\", each seal also goes to syslog as \"audit-seal <line>\" (for\n"
 	"'audit verify --against'). Seal after each signing run, or from a timer.\n"
 	"The sealing key must not be the code-signing key.\n"
@@ -54,15 +56,20 @@ static void print_seal(const sg_config *cfg, const sg_audit_seal *s, int json)
 		return;
 	}
 	if (json) {
-		json_t *obj = json_pack("{s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:I}", "log",
+		json_t *obj = json_pack("{s:s, s:b, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "log",
 					cfg->audit_log, "sealed", 1, "seq", (json_int_t)s->seq,
 					"head", s->head, "time", s->time, "signer", s->signer,
-					"file", cfg->seal_file, "line", (json_int_t)s->line);
+					"file", cfg->seal_file, "line", (json_int_t)s->line,
+					"torn_bytes", (json_int_t)s->torn_bytes);
 		if (obj)
 			cli_print_json(obj);
 		json_decref(obj);
 		return;
 	}
+	if (s->torn_bytes)
+		printf("repaired %s: its last line was torn (an interrupted write): %zu bytes "
+		       "moved aside, as the seal record says\n",
+		       cfg->seal_file, s->torn_bytes);
 	printf("sealed   %s: seq %lld, head %.16s..., seal line %zu of %s\n", cfg->audit_log,
 	       s->seq, s->head, s->line, cfg->seal_file);
 }

@@ -58,12 +58,13 @@
 #define SG_AUDIT_SEAL_COVERS_SELF "this record"
 
 typedef struct sg_audit_seal {
-	long long seq;   /* the sealed record's seq (0: sealed an empty log) */
-	char head[65];   /* SHA-256 hex of that record's line (64 zeros for an empty log) */
-	char time[21];   /* when the seal was made, UTC "YYYY-MM-DDTHH:MM:SSZ" */
-	char signer[65]; /* SHA-256 hex of the sealing certificate's DER */
-	size_t line;     /* its line in the seals file (1-based), or in the off-host copy */
-	int offhost;     /* 1: only in the off-host copy (sg_audit_seals_merge()) */
+	long long seq;     /* the sealed record's seq (0: sealed an empty log) */
+	char head[65];     /* SHA-256 hex of that record's line (64 zeros for an empty log) */
+	char time[21];     /* when the seal was made, UTC "YYYY-MM-DDTHH:MM:SSZ" */
+	char signer[65];   /* SHA-256 hex of the sealing certificate's DER */
+	size_t line;       /* its line in the seals file (1-based), or in the off-host copy */
+	int offhost;       /* 1: only in the off-host copy (sg_audit_seals_merge()) */
+	size_t torn_bytes; /* sg_audit_seal_create(): torn bytes it set aside first */
 } sg_audit_seal;
 
 typedef struct sg_audit_seals {
@@ -99,6 +100,12 @@ void sg_audit_seals_free(sg_audit_seals *s);
  * the config forwards records to syslog, the seal record goes there as any
  * record does, and the seal's own line follows as "audit-seal <line>" (what
  * `audit verify --against` reads). Fills *out.
+ *
+ * A torn last line of the seals file (no newline, no longer than a seal: a
+ * run killed inside its write) is first moved to "<seals>.torn-TIME-PID"
+ * (0600) and cut off; the seal record names it ("seal": {"torn": {"file",
+ * "bytes", "sha256"}}) and out->torn_bytes counts it. Longer unterminated
+ * bytes are SG_ERR_TAMPER.
  *
  * A log that does not exist or holds no record yet has nothing to seal:
  * SG_OK with out->line 0, and nothing is written (neither record nor seals

@@ -252,6 +252,24 @@ sg 3 audit verify --log "$archive" --log "$LOG" --log "$T/forged.jsonl"
 expect_in "$T/out" "this rotate record says the log before it ended at seq $((records + 2))"
 expect_in "$T/out" "but the chain before it ends at seq $((records + 3))"
 
+# A record after seq 2^63-1 (the largest a record may carry): no next seq
+# exists, so it is named as such (computing "expected" overflowed, UBSan).
+/usr/bin/python3 - "$T/max.jsonl" <<'PY'
+import hashlib, json, sys, uuid
+dump = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+prev = "0" * 64
+with open(sys.argv[1], "w") as f:
+    for seq in (2**63 - 1, 1):
+        rec = {"action": "rotate", "decision": "rotated", "seq": seq, "prev": prev,
+               "actor": {"host": "h", "uid": 0, "user": "root"}, "id": str(uuid.uuid4()),
+               "time": "2026-12-01T00:00:00Z"}
+        rec["hash"] = hashlib.sha256(dump(rec).encode()).hexdigest()
+        f.write(dump(rec) + "\n")
+        prev = hashlib.sha256(dump(rec).encode()).hexdigest()
+PY
+sg 3 audit verify --log "$T/max.jsonl"
+expect_in "$T/out" "$T/max.jsonl: line 2: a record follows seq 9223372036854775807, the largest seq a record can have"
+
 # Wrong order, or the archive alone (the newest seal lies beyond it).
 sg 3 audit verify --log "$LOG" --log "$archive"
 expect_in "$T/out" "files given out of order"

@@ -140,6 +140,36 @@ sg 3 audit seal --config "$CFG"
 expect_in "$T/err" "$SEALS: line 1: bad signature"
 cp "$T/seals.bak" "$SEALS"
 
+# A torn last seal line (a sealing run killed inside its write(), a crash):
+# verify names it, and the next `audit seal` moves the torn bytes aside
+# (0600), names them in its seal record and seals on; the seal record whose
+# seal was torn is then covered by the new seal.
+cp "$SEALS" "$T/seals.whole"
+head -c -200 "$T/seals.whole" >"$SEALS"
+head -c -200 "$T/seals.whole" | tail -n +2 >"$T/torn.want"
+torn_n=$(stat -c %s "$T/torn.want")
+sg 3 audit verify --config "$CFG"
+expect_in "$T/out" "$SEALS: line 2: torn (no newline at the end: an interrupted write?); \`signgate audit seal\` sets the torn bytes aside"
+sg 0 audit seal --config "$CFG"
+expect_in "$T/out" "repaired $SEALS: its last line was torn (an interrupted write): $torn_n bytes moved aside, as the seal record says"
+expect_in "$T/out" "seq 5, head $(line_sha 5 "$LOG" | cut -c1-16)..., seal line 2 of $SEALS"
+torn=$(ls "$SEALS".torn-*)
+expect_same "$(stat -c %a "$torn")" 600
+cmp -s "$torn" "$T/torn.want" || fail "$torn does not hold the torn bytes"
+expect_same "$(audit_field 0 seal.torn.file)" "$torn"
+expect_same "$(audit_field 0 seal.torn.bytes)" "$torn_n"
+expect_same "$(audit_field 0 seal.torn.sha256)" "$(sha256 "$torn")"
+sg 0 audit verify --config "$CFG"
+expect_in "$T/out" "sealed   2 seals match the chain; the newest covers seq 5"
+expect_in "$T/out" "note     seal record seq 4 has no seal of its own"
+# Unterminated bytes longer than any seal are no interrupted write: refused.
+cp "$SEALS" "$T/seals.bak2"
+head -c 70000 /dev/zero | tr '\0' x >>"$SEALS"
+sg 3 audit seal --config "$CFG"
+expect_in "$T/err" "$SEALS: line 3: torn, and longer than a seal: not an interrupted write"
+expect_same "$(ls "$SEALS".torn-* | wc -l)" 1
+cp "$T/seals.bak2" "$SEALS"
+
 # 2. The example PKI's encrypted sealing key with its password file. The
 # seals file so far is pinned to plain.pem: another certificate is refused.
 set_seal "{\"key\": \"$PKI/seal.key\", \"cert\": \"$PKI/seal.pem\", \"password_file\": \"$PKI/seal.pass\"}"
