@@ -62,7 +62,8 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	/* What runs with the key: whoever may replace it signs anything. */
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
 		check_one(&c, programs[i], &plain, 0);
-	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP);
+	/* Its entries too: the rotated archives already-signed and audit verify read. */
+	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP | SG_STRICT_ENTRIES);
 	check_one(&c, cfg->audit_log, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
 	check_one(&c, cfg->seal_file, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
 	free(audit_dir);

@@ -346,6 +346,30 @@ static int object_is_cur(walker *w, walk_state *s, int *fd)
 }
 
 /*
+ * `comp` does not exist in the folder reached. Where others may create
+ * entries (a sticky folder such as /tmp, passed above), anyone could create
+ * it between this check and its use (the audit folder or log signgate
+ * creates, a file read later by path): a finding.
+ */
+static void missing_in_sticky(walker *w, walk_state *s, const char *comp)
+{
+	char msg[2 * PATH_MAX + 128];
+	struct stat st;
+
+	if (fstat(s->cur, &st) != 0 || !(st.st_mode & S_ISVTX))
+		return;
+	if (!(st.st_mode & S_IWOTH) &&
+	    (!(st.st_mode & S_IWGRP) || (w->rule->has_gid && st.st_gid == w->rule->gid)))
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%s/%s: does not exist, and others may create it in the sticky folder %s "
+		 "(mode %04o): create it first, or name a path in a folder only root or the "
+		 "running account may write",
+		 s->real, comp, s->real[0] ? s->real : "/", (unsigned)(st.st_mode & 07777));
+	add_finding(w, msg);
+}
+
+/*
  * One step into `comp`; `after` is what follows it. 0: go on, 2: go on at the
  * start of s->rest (a link was followed), 1: stop, -1: out of memory.
  */
@@ -368,8 +392,12 @@ static int step(walker *w, walk_state *s, const char *comp, char *after, int las
 		real_step(s->real, sizeof(s->real), "..");
 		return 0;
 	}
-	if (fstatat(s->cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return w->open_errno = errno, 1;
+	if (fstatat(s->cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		w->open_errno = errno;
+		if (errno == ENOENT)
+			missing_in_sticky(w, s, comp);
+		return 1;
+	}
 	if (S_ISLNK(st.st_mode)) {
 		if (last && (w->flags & SG_STRICT_PRIVATE)) {
 			snprintf(msg, sizeof(msg),

@@ -20,8 +20,10 @@
  * object (and, with SG_STRICT_GROUP_PARENT, the folder holding it), and a
  * member of it may own them (a member can write them anyway).
  *
- * A missing component is no finding: the caller that needs the file reports
- * it missing. A component that cannot be examined (EACCES) is no finding
+ * A missing component is no finding (the caller that needs the file reports
+ * it missing), unless the folder that lacks it is sticky and writable by
+ * others (or a group other than the exception's): there anyone could create
+ * it between the check and its use, so that is a finding. A component that cannot be examined (EACCES) is no finding
  * either: the account that cannot examine it cannot use it.
  */
 #ifndef SIGNGATE_STRICT_H

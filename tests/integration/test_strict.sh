@@ -246,4 +246,61 @@ cp "$LOG" "$LOG.seals" "$T/"
 chmod 0666 "$T/audit.jsonl"
 sg 0 audit verify --log "$T/audit.jsonl"
 expect_in "$T/err" "signgate: warning: $T/audit.jsonl: writable by others (mode 0666, owner root)"
+
+# Red team: the vendor keyring policy approve reads may sit in a subfolder of
+# the policy folder (only direct entries are walked): it is held to the rule too.
+V=$T/vendor
+mkdir -p "$V"
+cp "$INST/other-setup.exe" "$V/"
+(cd "$V" && sha256sum other-setup.exe >SHA256SUMS)
+bash "$SG_SRC/tests/fixtures/make-openpgp.sh" "$T/pgp" "$V/SHA256SUMS" "$V/other-setup.exe" >/dev/null
+mkdir -m 0755 "$POL/keys"
+cp "$T/pgp/KEYS" "$POL/keys/KEYS"
+chmod 0646 "$POL/keys/KEYS"
+pgp_approve() {
+	sg "$1" policy approve "${@:2}" --product Other --vendor Example --version 2 --ticket T \
+		--id other-pgp --manifest "$V/SHA256SUMS" --manifest-sig "$V/SHA256SUMS.asc" \
+		--keyring "$POL/keys/KEYS" "$V/other-setup.exe"
+	cat "$T/out" "$T/err" >"$T/both"
+}
+pgp_approve 2 --config "$CFG"
+expect_in "$T/both" "$POL/keys/KEYS: writable by others (mode 0646, owner root)"
+expect_absent "$POL/other-pgp.json"
+chmod 0644 "$POL/keys/KEYS"
+chown nobody "$POL/keys"
+pgp_approve 2 --config "$CFG"
+expect_in "$T/both" "$POL/keys: owned by another account (mode 0755, owner nobody)"
+expect_absent "$POL/other-pgp.json"
+# Without a config (a working copy): a warning, and the approval is written.
+pgp_approve 0 --policy "$POL"
+expect_in "$T/err" "signgate: warning: $POL/keys: owned by another account (mode 0755, owner nobody)"
+rm -f -- "$POL/other-pgp.json"
+rm -rf -- "$POL/.signgate"
+chown root "$POL/keys"
+
+# Red team: a file that does not exist yet, in a sticky folder others may
+# write, could be created by anyone between the check and its use (the
+# audit folder signgate would create, the log it would open).
+mkdir -m 1777 "$T/shared"
+config_set audit_log "\"$T/shared/audit/audit.jsonl\""
+LOG=$T/shared/audit/audit.jsonl refused "$T/shared/audit: does not exist, and others may create it in the sticky folder $T/shared" \
+	check --config "$CFG" "$EXE"
+expect_absent "$T/shared/audit"
+config_set audit_log "\"$LOG\""
+
+# Red team: the rotated archives already-signed reads (named by "rotate"
+# records, beside the log) are held to the rule like the log.
+sg 0 check --config "$CFG" "$EXE"
+sg 0 audit rotate --config "$CFG"
+arch=$(find "$(dirname "$LOG")" -maxdepth 1 -name 'audit.jsonl.*' ! -name '*.seals' ! -name '*.lock' | head -1)
+[ -n "$arch" ] || fail "no archive after audit rotate"
+chmod 0646 "$arch"
+refused_log() {
+	sg 2 "$@"
+	expect_in "$T/err" "$arch: writable by others (mode 0646, owner root)"
+}
+refused_log check --config "$CFG" "$EXE"
+refused_log audit verify --config "$CFG"
+chmod 0600 "$arch"
+sg 0 check --config "$CFG" "$EXE"
 done_ok
