@@ -13,7 +13,11 @@
  * with the same checks (at most 40 links). Every folder is opened with
  * O_PATH | O_NOFOLLOW relative to the checked folder above it and checked
  * with fstat() on that descriptor, so a path swapped during the walk is
- * either refused or never reached. POSIX ACLs are not looked at.
+ * either refused or never reached. A POSIX ACL entry that may write raises
+ * the ACL's mask, which the mode shows as group-write: refused as such; where
+ * the exception group's group-write is allowed, the access ACL is read and
+ * a named user or group other than the exception (and the trusted accounts)
+ * that may write is a finding. Default ACLs are not looked at.
  *
  * The one exception is a group named in the config ("policy_group",
  * "audit_group"), where the caller asks for it: that group may write the

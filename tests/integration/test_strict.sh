@@ -303,4 +303,39 @@ refused_log check --config "$CFG" "$EXE"
 refused_log audit verify --config "$CFG"
 chmod 0600 "$arch"
 sg 0 check --config "$CFG" "$EXE"
+
+# Red team: a POSIX ACL entry that lets another account write shows as
+# group-write (the ACL's mask): refused as such, and where the exception
+# group's group-write is allowed, the ACL itself is read and the entry named.
+# (setfacl may be missing: the ACL is written as its xattr.)
+acl_user_rw() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import os, struct, sys
+path, uid = sys.argv[1], int(sys.argv[2])
+m = os.stat(path).st_mode
+e = [(1, (m >> 6) & 7, 0xffffffff), (2, 6, uid), (4, (m >> 3) & 7, 0xffffffff),
+     (0x10, 6, 0xffffffff), (0x20, m & 7, 0xffffffff)]
+os.setxattr(path, "system.posix_acl_access",
+            struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *x) for x in e))
+PY
+}
+if acl_user_rw "$POL/hello-exe.json" "$(id -u nobody)" 2>/dev/null; then
+	n=$(wc -l <"$LOG")
+	sg 2 check --config "$CFG" "$EXE"
+	expect_in "$T/err" "$POL/hello-exe.json: writable by group root (mode 0664, owner root)"
+	config_set policy_group '"adm"'
+	chgrp adm "$POL/hello-exe.json"
+	sg 2 check --config "$CFG" "$EXE"
+	expect_in "$T/err" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it (mode 0664)"
+	expect_same "$(wc -l <"$LOG")" "$n"
+	sg 2 policy lint --config "$CFG"
+	expect_in "$T/out" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it"
+	/usr/bin/python3 -c 'import os, sys; os.removexattr(sys.argv[1], "system.posix_acl_access")' "$POL/hello-exe.json"
+	sg 0 check --config "$CFG" "$EXE"
+	config_set policy_group null
+	chgrp root "$POL/hello-exe.json"
+	chmod 0644 "$POL/hello-exe.json"
+else
+	echo "note: no POSIX ACLs on this file system; the ACL case is not run"
+fi
 done_ok
