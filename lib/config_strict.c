@@ -40,7 +40,7 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 {
 	const char *anchors[] = { cfg->ca_file,           cfg->tsa_ca_file,        cfg->crl_file,
 				  cfg->approvers_ca_file, cfg->approvers_crl_file, cfg->certificate,
-				  cfg->seal_cert };
+				  cfg->cert_chain,        cfg->seal_cert };
 	const char *programs[] = { cfg->osslsigncode, cfg->pkcs11_module, cfg->pkcs11_engine,
 				   cfg->seal_pkcs11_module };
 	sg_strict_rule plain, policy, audit;

@@ -338,4 +338,17 @@ if acl_user_rw "$POL/hello-exe.json" "$(id -u nobody)" 2>/dev/null; then
 else
 	echo "note: no POSIX ACLs on this file system; the ACL case is not run"
 fi
+
+# Red team: signing.cert_chain (the certificates that go into every
+# signature) is held to the rule like signing.certificate.
+cp "$PKI/signer.pem" "$T/pki/chain.pem"
+chmod 0646 "$T/pki/chain.pem"
+config_set signing "{\"cert_chain\": \"$T/pki/chain.pem\", \"key\": \"$PKI/signer.key\"}"
+n=$(wc -l <"$LOG")
+sg 2 check --config "$CFG" "$EXE"
+expect_in "$T/err" "$T/pki/chain.pem: writable by others (mode 0646, owner root)"
+expect_same "$(wc -l <"$LOG")" "$n"
+chmod 0644 "$T/pki/chain.pem"
+sg 0 check --config "$CFG" "$EXE"
+config_set signing "{\"pkcs12\": \"$PKI/signer.p12\", \"password_file\": \"$PKI/signer.pass\"}"
 done_ok
