@@ -330,6 +330,11 @@ if acl_user_rw "$POL/hello-exe.json" "$(id -u nobody)" 2>/dev/null; then
 	expect_same "$(wc -l <"$LOG")" "$n"
 	sg 2 policy lint --config "$CFG"
 	expect_in "$T/out" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it"
+	# ... also when signing goes by a current index (made by a reviewer: a warning).
+	sg 0 policy index --policy "$POL"
+	sg 2 check --config "$CFG" "$EXE"
+	expect_in "$T/err" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it (mode 0664)"
+	expect_same "$(wc -l <"$LOG")" "$n"
 	/usr/bin/python3 -c 'import os, sys; os.removexattr(sys.argv[1], "system.posix_acl_access")' "$POL/hello-exe.json"
 	sg 0 check --config "$CFG" "$EXE"
 	config_set policy_group null
