@@ -356,4 +356,16 @@ expect_same "$(wc -l <"$LOG")" "$n"
 chmod 0644 "$T/pki/chain.pem"
 sg 0 check --config "$CFG" "$EXE"
 config_set signing "{\"pkcs12\": \"$PKI/signer.p12\", \"password_file\": \"$PKI/signer.pass\"}"
+
+# Red team: OpenSSL's configuration (OPENSSL_CONF, else the one in OpenSSL's
+# folder, which osslsigncode reads with the key) loads providers and engines:
+# held to the rule, and so are the folders those are loaded from.
+echo "# red team: an empty OpenSSL configuration" >"$T/pki/openssl.cnf"
+chmod 0646 "$T/pki/openssl.cnf"
+n=$(wc -l <"$LOG")
+OPENSSL_CONF=$T/pki/openssl.cnf sg 2 check --config "$CFG" "$EXE"
+expect_in "$T/err" "$T/pki/openssl.cnf: writable by others (mode 0646, owner root)"
+expect_same "$(wc -l <"$LOG")" "$n"
+chmod 0644 "$T/pki/openssl.cnf"
+OPENSSL_CONF=$T/pki/openssl.cnf sg 0 check --config "$CFG" "$EXE"
 done_ok
