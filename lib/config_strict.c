@@ -4,8 +4,12 @@
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
+#include <openssl/conf.h>
+#include <openssl/crypto.h>
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct checker {
 	sg_strict_report *rep;
@@ -28,6 +32,27 @@ static int check_one(checker *c, const char *path, const sg_strict_rule *rule, u
 	return c->error == SG_OK || c->rep != NULL;
 }
 
+/*
+ * What OpenSSL loads code by, in signgate and in osslsigncode (which runs
+ * with the key and reads the configuration in OpenSSL's folder): the
+ * configuration file (OPENSSL_CONF, else OpenSSL's own), and the folders of
+ * providers and engines with every file in them.
+ */
+static void check_openssl(checker *c, const sg_strict_rule *plain)
+{
+	char *conf = CONF_get1_default_config_file();
+	const char *dir = OPENSSL_info(OPENSSL_INFO_CONFIG_DIR);
+	char *own = dir ? sg_path_join(dir, "openssl.cnf") : NULL;
+
+	check_one(c, conf, plain, 0);
+	if (own && (!conf || strcmp(own, conf) != 0))
+		check_one(c, own, plain, 0);
+	check_one(c, OPENSSL_info(OPENSSL_INFO_MODULES_DIR), plain, SG_STRICT_ENTRIES);
+	check_one(c, OPENSSL_info(OPENSSL_INFO_ENGINES_DIR), plain, SG_STRICT_ENTRIES);
+	OPENSSL_free(conf);
+	free(own);
+}
+
 void sg_config_policy_rule(const sg_config *cfg, uid_t uid, sg_strict_rule *out)
 {
 	sg_strict_rule_init(out, uid);
@@ -40,7 +65,7 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 {
 	const char *anchors[] = { cfg->ca_file,           cfg->tsa_ca_file,        cfg->crl_file,
 				  cfg->approvers_ca_file, cfg->approvers_crl_file, cfg->certificate,
-				  cfg->seal_cert };
+				  cfg->cert_chain,        cfg->seal_cert };
 	const char *programs[] = { cfg->osslsigncode, cfg->pkcs11_module, cfg->pkcs11_engine,
 				   cfg->seal_pkcs11_module };
 	sg_strict_rule plain, policy, audit;
@@ -62,7 +87,9 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	/* What runs with the key: whoever may replace it signs anything. */
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
 		check_one(&c, programs[i], &plain, 0);
-	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP);
+	check_openssl(&c, &plain);
+	/* Its entries too: the rotated archives already-signed and audit verify read. */
+	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP | SG_STRICT_ENTRIES);
 	check_one(&c, cfg->audit_log, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
 	check_one(&c, cfg->seal_file, &audit, SG_STRICT_GROUP | SG_STRICT_GROUP_PARENT);
 	free(audit_dir);

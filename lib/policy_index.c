@@ -272,6 +272,28 @@ static int check_names(const struct sg_policy_index *ix, DIR *d, size_t *found, 
 	return rc;
 }
 
+static char *file_path(const struct sg_policy_index *ix, size_t i);
+
+/*
+ * Group-write that the exception group allows may come from a POSIX ACL
+ * entry for another account (strict.h): then file `i` is judged in full,
+ * ACL included. 1: it fails the rule (the full load reports it).
+ */
+static int acl_doubt(const struct sg_policy_index *ix, size_t i, const struct stat *st)
+{
+	char *path;
+	int bad;
+
+	if (!(st->st_mode & S_IWGRP) || !ix->strict->has_gid)
+		return 0;
+	if (!(path = file_path(ix, i)))
+		return 1;
+	bad = sg_strict_stat_check(st, path, ix->strict, SG_STRICT_GROUP) != SG_OK;
+	sg_error_clear();
+	free(path);
+	return bad;
+}
+
 /*
  * The folder holds exactly the index's *.json files, each with the stat it
  * had. Its names are read only when the folder's own stat (`dir`) differs
@@ -309,6 +331,9 @@ static int check_folder(const struct sg_policy_index *ix, const struct stat *dir
 		else if (ix->strict && sg_strict_stat_why(&st, ix->strict, SG_STRICT_GROUP, 0,
 							  rule_why, sizeof(rule_why)))
 			rc = DOUBT("%s is %s", name_of(ix, i), rule_why);
+		else if (ix->strict && acl_doubt(ix, i, &st))
+			rc = DOUBT("%s has a POSIX ACL that lets another account write it",
+				   name_of(ix, i));
 	}
 	if (dfd >= 0)
 		close(dfd);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define MAX_LINKS 40
@@ -128,6 +129,60 @@ static int add_finding(walker *w, const char *msg)
 	return 1;
 }
 
+/*
+ * With an access ACL, the group bits of the mode are the ACL's mask: a named
+ * entry that may write shows as group-write, which the rule refuses, except
+ * where the exception group's group-write is allowed. There, read the ACL
+ * (Linux's xattr form: a version, then little-endian {tag, perm, id}
+ * entries) and name an entry other than the exception group or a trusted
+ * account that may write. 0: none.
+ */
+static int acl_writer(char *who, size_t size, const char *path, const sg_strict_rule *r)
+{
+	unsigned char buf[8192];
+	ssize_t n = getxattr(path, "system.posix_acl_access", buf, sizeof(buf));
+
+	if (n < 4)
+		return 0;
+	for (ssize_t i = 4; i + 8 <= n; i += 8) {
+		unsigned tag = buf[i] | (unsigned)buf[i + 1] << 8, perm = buf[i + 2];
+		unsigned id = buf[i + 4] | (unsigned)buf[i + 5] << 8 | (unsigned)buf[i + 6] << 16 |
+			      (unsigned)buf[i + 7] << 24;
+		char name[64];
+
+		if (!(perm & 2))
+			continue;
+		if (tag == 0x02 && id != 0 && id != r->uid && !is_member(id, r->gid)) {
+			user_name(name, sizeof(name), id);
+			snprintf(who, size, "user %s", name);
+			return 1;
+		}
+		if (tag == 0x08 && id != r->gid) {
+			group_name(name, sizeof(name), id);
+			snprintf(who, size, "group %s", name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Group-write that the exception allowed, and an ACL entry that widens it; 1: a finding. */
+static int acl_finding(walker *w, const char *shown, const struct stat *st, unsigned flags)
+{
+	char who[96], msg[PATH_MAX + 320];
+
+	if (!(flags & SG_STRICT_GROUP) || S_ISLNK(st->st_mode) || !(st->st_mode & S_IWGRP) ||
+	    !w->rule->has_gid || !acl_writer(who, sizeof(who), shown, w->rule))
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "%s: a POSIX ACL lets %s write it (mode %04o): only the group \"%s\" names may "
+		 "write what signgate decides by; remove the entry (setfacl -x)",
+		 shown, who, (unsigned)(st->st_mode & 07777),
+		 w->rule->group_key ? w->rule->group_key : "group");
+	add_finding(w, msg);
+	return 1;
+}
+
 /* Judge one stat; 1: go on, 0: stop (a finding and no report to collect it in). */
 static int judge(walker *w, const char *shown, const struct stat *st, unsigned flags, int above)
 {
@@ -135,7 +190,7 @@ static int judge(walker *w, const char *shown, const struct stat *st, unsigned f
 	const sg_strict_rule *r = w->rule;
 
 	if (!sg_strict_stat_why(st, r, flags, above, why, sizeof(why)))
-		return 1;
+		return !acl_finding(w, shown, st, flags) || w->rep != NULL;
 	user_name(owner, sizeof(owner), st->st_uid);
 	if (strcmp(why, "accessible by group or others") == 0) {
 		snprintf(msg, sizeof(msg),
@@ -346,6 +401,30 @@ static int object_is_cur(walker *w, walk_state *s, int *fd)
 }
 
 /*
+ * `comp` does not exist in the folder reached. Where others may create
+ * entries (a sticky folder such as /tmp, passed above), anyone could create
+ * it between this check and its use (the audit folder or log signgate
+ * creates, a file read later by path): a finding.
+ */
+static void missing_in_sticky(walker *w, walk_state *s, const char *comp)
+{
+	char msg[2 * PATH_MAX + 128];
+	struct stat st;
+
+	if (fstat(s->cur, &st) != 0 || !(st.st_mode & S_ISVTX))
+		return;
+	if (!(st.st_mode & S_IWOTH) &&
+	    (!(st.st_mode & S_IWGRP) || (w->rule->has_gid && st.st_gid == w->rule->gid)))
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%s/%s: does not exist, and others may create it in the sticky folder %s "
+		 "(mode %04o): create it first, or name a path in a folder only root or the "
+		 "running account may write",
+		 s->real, comp, s->real[0] ? s->real : "/", (unsigned)(st.st_mode & 07777));
+	add_finding(w, msg);
+}
+
+/*
  * One step into `comp`; `after` is what follows it. 0: go on, 2: go on at the
  * start of s->rest (a link was followed), 1: stop, -1: out of memory.
  */
@@ -368,8 +447,12 @@ static int step(walker *w, walk_state *s, const char *comp, char *after, int las
 		real_step(s->real, sizeof(s->real), "..");
 		return 0;
 	}
-	if (fstatat(s->cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return w->open_errno = errno, 1;
+	if (fstatat(s->cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		w->open_errno = errno;
+		if (errno == ENOENT)
+			missing_in_sticky(w, s, comp);
+		return 1;
+	}
 	if (S_ISLNK(st.st_mode)) {
 		if (last && (w->flags & SG_STRICT_PRIVATE)) {
 			snprintf(msg, sizeof(msg),

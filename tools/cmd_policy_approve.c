@@ -129,6 +129,7 @@ typedef struct vendor_value {
 /* Everything one approval run learns; freed by state_free(). */
 typedef struct approve_state {
 	const approve_opts *o;
+	const sg_config *cfg; /* NULL: a policy working copy (--policy) */
 	char *workdir, *copy, *manifest_copy;
 	char *policy_dir, *keyring_path, *approval_path;
 	const char *keyring_rel; /* keyring_path relative to the policy folder */
@@ -422,6 +423,24 @@ static int compare_values(approve_state *st)
 	return SG_OK;
 }
 
+/*
+ * The keyring decides whose signatures count, and it may sit in a subfolder
+ * that the policy folder's check (its direct entries) does not walk: it is
+ * held to the policy's rule itself (README "Strict modes"), a warning
+ * without a config.
+ */
+static int keyring_strict(const approve_state *st, const char *path)
+{
+	sg_strict_rule rule;
+
+	if (!st->cfg) {
+		cli_strict_warn(path, 0);
+		return SG_OK;
+	}
+	sg_config_policy_rule(st->cfg, geteuid(), &rule);
+	return sg_strict_check(NULL, path, &rule, SG_STRICT_GROUP);
+}
+
 /* The keyring must sit inside the policy folder: reviewed with the policy. */
 static int find_keyring(approve_state *st)
 {
@@ -429,12 +448,12 @@ static int find_keyring(approve_state *st)
 	const char *given = st->o->keyring;
 	char *path = given ? strdup(given) : sg_path_join(st->policy_dir, DEFAULT_KEYS);
 	size_t dlen;
+	int error;
 
 	if (!path)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!realpath(st->policy_dir, real_dir) || !realpath(path, real_key)) {
-		int error =
-			sg_error_set(SG_ERR_CONFIG,
+		error = sg_error_set(SG_ERR_CONFIG,
 				     "%s: cannot find the vendor keyring: %s (keep the vendor's "
 				     "OpenPGP keys in the policy folder, default %s/%s)",
 				     path, strerror(errno), st->policy_dir, DEFAULT_KEYS);
@@ -448,6 +467,8 @@ static int find_keyring(approve_state *st)
 				    "%s: the vendor keyring must be inside the policy folder %s, "
 				    "where it is reviewed with the approvals",
 				    real_key, real_dir);
+	if ((error = keyring_strict(st, real_key)))
+		return error;
 	st->keyring_path = strdup(real_key);
 	st->keyring_rel = st->keyring_path ? st->keyring_path + dlen + 1 : NULL;
 	return st->keyring_path ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -898,6 +919,7 @@ int cmd_policy_approve(int argc, char **argv)
 	if (!o.config) /* a policy working copy: a warning (README "Strict modes") */
 		cli_strict_warn(o.policy, SG_STRICT_ENTRIES);
 	st.o = &o;
+	st.cfg = cfg;
 	st.require_cosign = cfg && cfg->require_cosign;
 	rc = approver_open(&st.who, &o.signer, cfg);
 	if (rc) {

@@ -13,15 +13,21 @@
  * with the same checks (at most 40 links). Every folder is opened with
  * O_PATH | O_NOFOLLOW relative to the checked folder above it and checked
  * with fstat() on that descriptor, so a path swapped during the walk is
- * either refused or never reached. POSIX ACLs are not looked at.
+ * either refused or never reached. A POSIX ACL entry that may write raises
+ * the ACL's mask, which the mode shows as group-write: refused as such; where
+ * the exception group's group-write is allowed, the access ACL is read and
+ * a named user or group other than the exception (and the trusted accounts)
+ * that may write is a finding. Default ACLs are not looked at.
  *
  * The one exception is a group named in the config ("policy_group",
  * "audit_group"), where the caller asks for it: that group may write the
  * object (and, with SG_STRICT_GROUP_PARENT, the folder holding it), and a
  * member of it may own them (a member can write them anyway).
  *
- * A missing component is no finding: the caller that needs the file reports
- * it missing. A component that cannot be examined (EACCES) is no finding
+ * A missing component is no finding (the caller that needs the file reports
+ * it missing), unless the folder that lacks it is sticky and writable by
+ * others (or a group other than the exception's): there anyone could create
+ * it between the check and its use, so that is a finding. A component that cannot be examined (EACCES) is no finding
  * either: the account that cannot examine it cannot use it.
  */
 #ifndef SIGNGATE_STRICT_H

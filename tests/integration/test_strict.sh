@@ -246,4 +246,126 @@ cp "$LOG" "$LOG.seals" "$T/"
 chmod 0666 "$T/audit.jsonl"
 sg 0 audit verify --log "$T/audit.jsonl"
 expect_in "$T/err" "signgate: warning: $T/audit.jsonl: writable by others (mode 0666, owner root)"
+
+# Red team: the vendor keyring policy approve reads may sit in a subfolder of
+# the policy folder (only direct entries are walked): it is held to the rule too.
+V=$T/vendor
+mkdir -p "$V"
+cp "$INST/other-setup.exe" "$V/"
+(cd "$V" && sha256sum other-setup.exe >SHA256SUMS)
+bash "$SG_SRC/tests/fixtures/make-openpgp.sh" "$T/pgp" "$V/SHA256SUMS" "$V/other-setup.exe" >/dev/null
+mkdir -m 0755 "$POL/keys"
+cp "$T/pgp/KEYS" "$POL/keys/KEYS"
+chmod 0646 "$POL/keys/KEYS"
+pgp_approve() {
+	sg "$1" policy approve "${@:2}" --product Other --vendor Example --version 2 --ticket T \
+		--id other-pgp --manifest "$V/SHA256SUMS" --manifest-sig "$V/SHA256SUMS.asc" \
+		--keyring "$POL/keys/KEYS" "$V/other-setup.exe"
+	cat "$T/out" "$T/err" >"$T/both"
+}
+pgp_approve 2 --config "$CFG"
+expect_in "$T/both" "$POL/keys/KEYS: writable by others (mode 0646, owner root)"
+expect_absent "$POL/other-pgp.json"
+chmod 0644 "$POL/keys/KEYS"
+chown nobody "$POL/keys"
+pgp_approve 2 --config "$CFG"
+expect_in "$T/both" "$POL/keys: owned by another account (mode 0755, owner nobody)"
+expect_absent "$POL/other-pgp.json"
+# Without a config (a working copy): a warning, and the approval is written.
+pgp_approve 0 --policy "$POL"
+expect_in "$T/err" "signgate: warning: $POL/keys: owned by another account (mode 0755, owner nobody)"
+rm -f -- "$POL/other-pgp.json"
+rm -rf -- "$POL/.signgate"
+chown root "$POL/keys"
+
+# Red team: a file that does not exist yet, in a sticky folder others may
+# write, could be created by anyone between the check and its use (the
+# audit folder signgate would create, the log it would open).
+mkdir -m 1777 "$T/shared"
+config_set audit_log "\"$T/shared/audit/audit.jsonl\""
+LOG=$T/shared/audit/audit.jsonl refused "$T/shared/audit: does not exist, and others may create it in the sticky folder $T/shared" \
+	check --config "$CFG" "$EXE"
+expect_absent "$T/shared/audit"
+config_set audit_log "\"$LOG\""
+
+# Red team: the rotated archives already-signed reads (named by "rotate"
+# records, beside the log) are held to the rule like the log.
+sg 0 check --config "$CFG" "$EXE"
+sg 0 audit rotate --config "$CFG"
+arch=$(find "$(dirname "$LOG")" -maxdepth 1 -name 'audit.jsonl.*' ! -name '*.seals' ! -name '*.lock' | head -1)
+[ -n "$arch" ] || fail "no archive after audit rotate"
+chmod 0646 "$arch"
+refused_log() {
+	sg 2 "$@"
+	expect_in "$T/err" "$arch: writable by others (mode 0646, owner root)"
+}
+refused_log check --config "$CFG" "$EXE"
+refused_log audit verify --config "$CFG"
+chmod 0600 "$arch"
+sg 0 check --config "$CFG" "$EXE"
+
+# Red team: a POSIX ACL entry that lets another account write shows as
+# group-write (the ACL's mask): refused as such, and where the exception
+# group's group-write is allowed, the ACL itself is read and the entry named.
+# (setfacl may be missing: the ACL is written as its xattr.)
+acl_user_rw() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import os, struct, sys
+path, uid = sys.argv[1], int(sys.argv[2])
+m = os.stat(path).st_mode
+e = [(1, (m >> 6) & 7, 0xffffffff), (2, 6, uid), (4, (m >> 3) & 7, 0xffffffff),
+     (0x10, 6, 0xffffffff), (0x20, m & 7, 0xffffffff)]
+os.setxattr(path, "system.posix_acl_access",
+            struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *x) for x in e))
+PY
+}
+if acl_user_rw "$POL/hello-exe.json" "$(id -u nobody)" 2>/dev/null; then
+	n=$(wc -l <"$LOG")
+	sg 2 check --config "$CFG" "$EXE"
+	expect_in "$T/err" "$POL/hello-exe.json: writable by group root (mode 0664, owner root)"
+	config_set policy_group '"adm"'
+	chgrp adm "$POL/hello-exe.json"
+	sg 2 check --config "$CFG" "$EXE"
+	expect_in "$T/err" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it (mode 0664)"
+	expect_same "$(wc -l <"$LOG")" "$n"
+	sg 2 policy lint --config "$CFG"
+	expect_in "$T/out" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it"
+	# ... also when signing goes by a current index (made by a reviewer: a warning).
+	sg 0 policy index --policy "$POL"
+	sg 2 check --config "$CFG" "$EXE"
+	expect_in "$T/err" "$POL/hello-exe.json: a POSIX ACL lets user nobody write it (mode 0664)"
+	expect_same "$(wc -l <"$LOG")" "$n"
+	/usr/bin/python3 -c 'import os, sys; os.removexattr(sys.argv[1], "system.posix_acl_access")' "$POL/hello-exe.json"
+	sg 0 check --config "$CFG" "$EXE"
+	config_set policy_group null
+	chgrp root "$POL/hello-exe.json"
+	chmod 0644 "$POL/hello-exe.json"
+else
+	echo "note: no POSIX ACLs on this file system; the ACL case is not run"
+fi
+
+# Red team: signing.cert_chain (the certificates that go into every
+# signature) is held to the rule like signing.certificate.
+cp "$PKI/signer.pem" "$T/pki/chain.pem"
+chmod 0646 "$T/pki/chain.pem"
+config_set signing "{\"cert_chain\": \"$T/pki/chain.pem\", \"key\": \"$PKI/signer.key\"}"
+n=$(wc -l <"$LOG")
+sg 2 check --config "$CFG" "$EXE"
+expect_in "$T/err" "$T/pki/chain.pem: writable by others (mode 0646, owner root)"
+expect_same "$(wc -l <"$LOG")" "$n"
+chmod 0644 "$T/pki/chain.pem"
+sg 0 check --config "$CFG" "$EXE"
+config_set signing "{\"pkcs12\": \"$PKI/signer.p12\", \"password_file\": \"$PKI/signer.pass\"}"
+
+# Red team: OpenSSL's configuration (OPENSSL_CONF, else the one in OpenSSL's
+# folder, which osslsigncode reads with the key) loads providers and engines:
+# held to the rule, and so are the folders those are loaded from.
+echo "# red team: an empty OpenSSL configuration" >"$T/pki/openssl.cnf"
+chmod 0646 "$T/pki/openssl.cnf"
+n=$(wc -l <"$LOG")
+OPENSSL_CONF=$T/pki/openssl.cnf sg 2 check --config "$CFG" "$EXE"
+expect_in "$T/err" "$T/pki/openssl.cnf: writable by others (mode 0646, owner root)"
+expect_same "$(wc -l <"$LOG")" "$n"
+chmod 0644 "$T/pki/openssl.cnf"
+OPENSSL_CONF=$T/pki/openssl.cnf sg 0 check --config "$CFG" "$EXE"
 done_ok

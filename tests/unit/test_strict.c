@@ -85,6 +85,16 @@ static void test_modes(void)
 	/* A missing file is no finding: whoever needs it says it is missing. */
 	expect_clean(at("d/none.json"), &r, 0);
 	expect_clean(at("nothere/none.json"), &r, 0);
+	/* ... unless others may create it: missing in a sticky folder they may write. */
+	chmod(at("d"), 01777);
+	if (geteuid() == 0)
+		expect_finding(at("d/none.json"), &r, 0,
+			       "/d/none.json: does not exist, and others may create it in the "
+			       "sticky folder ");
+	chmod(at("d"), 01775);
+	if (geteuid() == 0)
+		expect_finding(at("d/sub/none.json"), &r, 0, "/d/sub: does not exist");
+	chmod(at("d"), 0755);
 }
 
 static void test_entries_and_report(void)
