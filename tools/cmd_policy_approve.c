@@ -104,8 +104,9 @@ static const char approve_help[] =
 	"The second approver then runs 'signgate policy cosign'.\n"
 	"\n"
 	"Exit codes: 0 approved and written; 1 a file cannot be read or written;\n"
-	"2 usage or configuration error; 3 refused (mismatch, weak values only, bad\n"
-	"OpenPGP signature, not an installer, vendor-signed product arrived unsigned).\n";
+	"2 usage or configuration error (an approval with that id exists); 3 refused\n"
+	"(mismatch, weak values only, bad OpenPGP signature, not an installer,\n"
+	"vendor-signed product arrived unsigned, product not in the catalog).\n";
 
 typedef struct approve_opts {
 	const char *policy, *config, *product, *vendor, *version, *ticket;
