@@ -44,7 +44,8 @@ static const char approve_help[] =
 	"Usage: signgate policy approve (--policy DIR | --config FILE)\n"
 	"           --product NAME --vendor NAME --version V --ticket T\n"
 	"           [--manifest FILE [--manifest-sig FILE]] [--installer-sig FILE]\n"
-	"           [--sha256 HEX] [--sha512 HEX] [--keyring FILE] [--source URL]\n"
+	"           [--sha256 HEX] [--sha512 HEX] [--keyring FILE] [--openpgp-key FPR]\n"
+	"           [--source URL]\n"
 	"           [--expires YYYY-MM-DD] [--id ID] [--file NAME]\n"
 	"           [--existing-signature refuse|replace|nest] [--accept-unsigned REASON]\n"
 	"           [--not-in-catalog REASON]\n"
@@ -104,8 +105,9 @@ static const char approve_help[] =
 	"The second approver then runs 'signgate policy cosign'.\n"
 	"\n"
 	"Exit codes: 0 approved and written; 1 a file cannot be read or written;\n"
-	"2 usage or configuration error; 3 refused (mismatch, weak values only, bad\n"
-	"OpenPGP signature, not an installer, vendor-signed product arrived unsigned).\n";
+	"2 usage or configuration error (an approval with that id exists); 3 refused\n"
+	"(mismatch, weak values only, bad OpenPGP signature, not an installer,\n"
+	"vendor-signed product arrived unsigned, product not in the catalog).\n";
 
 typedef struct approve_opts {
 	const char *policy, *config, *product, *vendor, *version, *ticket;

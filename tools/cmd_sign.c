@@ -25,7 +25,8 @@
 static const char sign_help[] =
 	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [OPTIONS] INPUT...\n"
 	"\n"
-	"For each INPUT: read it once into a private copy, compute SHA-256 and SHA-512,\n"
+	"For each INPUT: read it once into a private copy, compute SHA-256 (and SHA-512\n"
+	"when the policy names SHA-512 values),\n"
 	"check its structure (PE or MSI), decide against the policy (default deny),\n"
 	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
 	"TSA URLs are configured), verify the result against the configured root,\n"
