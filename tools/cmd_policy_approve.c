@@ -881,11 +881,16 @@ static void print_result(const approve_state *st, const json_t *approval, int st
 	}
 	printf("approved %s: wrote %s\n", st->name, st->approval_path);
 	printf("         SHA-256 %s\n", st->digests.sha256_hex);
-	for (size_t i = 0; i < st->n_values; i++)
-		printf("         %-7s matches the vendor's value (%s%s%zu)\n",
-		       sg_hash_alg_name(st->values[i].alg),
-		       st->values[i].line ? st->o->manifest : st->values[i].from,
-		       st->values[i].line ? " line " : "", st->values[i].line);
+	for (size_t i = 0; i < st->n_values; i++) {
+		const vendor_value *v = &st->values[i];
+
+		if (v->line)
+			printf("         %-7s matches the vendor's value (%s line %zu)\n",
+			       sg_hash_alg_name(v->alg), st->o->manifest, v->line);
+		else
+			printf("         %-7s matches the vendor's value (%s)\n",
+			       sg_hash_alg_name(v->alg), v->from);
+	}
 	for (size_t i = 0; st->openpgp && i < json_array_size(st->openpgp); i++)
 		printf("         OpenPGP signature of the %s by %s (%s)\n",
 		       json_string_value(json_object_get(json_array_get(st->openpgp, i), "signed")),

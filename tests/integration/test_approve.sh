@@ -97,6 +97,7 @@ expect_same "$(field other-gpg '.approvals[0].provenance.vendor_values[0].format
 approve 0 --product Other --version 2 --id other-typed \
 	--sha256 "$(sha256 "$INST/other-setup.exe" | tr a-f A-F)" "$V/other-setup.exe"
 expect_same "$(field other-typed '.approvals[0].provenance.vendor_values[0].from')" "command line"
+expect_in "$T/out" "SHA-256 matches the vendor's value (command line)"
 
 # OpenPGP: the vendor's key in the policy folder; manifest and installer signatures.
 bash "$SG_SRC/tests/fixtures/make-openpgp.sh" "$T/pgp" "$V/SHA256SUMS" "$V/other-setup.exe" >/dev/null
