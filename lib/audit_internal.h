@@ -110,4 +110,14 @@ int sg_audit_reader_next(struct sg_audit_reader *r, const char **line, size_t *l
 
 void sg_audit_reader_close(struct sg_audit_reader *r);
 
+/*
+ * Call `fn` on each line of the log at `path`, in order. A torn last line is
+ * tampering (SG_ERR_TAMPER, "PATH: line N is torn (no final newline)").
+ * Returns the first non-zero value of fn or an error of the reader, with
+ * *lineno the line it concerns.
+ */
+int sg_audit_walk(const char *path,
+		  int (*fn)(const char *line, size_t len, size_t lineno, void *arg), void *arg,
+		  size_t *lineno);
+
 #endif

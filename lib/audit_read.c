@@ -283,13 +283,9 @@ int sg_audit_reader_next(struct sg_audit_reader *r, const char **line, size_t *l
 	return 1;
 }
 
-/*
- * Call `fn` on each line of the log at `path`, in order. A torn last line is
- * tampering. Returns the first non-zero value of fn or an error of the
- * reader, with *lineno the line it concerns.
- */
-static int walk(const char *path, int (*fn)(const char *line, size_t len, size_t lineno, void *arg),
-		void *arg, size_t *lineno)
+int sg_audit_walk(const char *path,
+		  int (*fn)(const char *line, size_t len, size_t lineno, void *arg), void *arg,
+		  size_t *lineno)
 {
 	struct sg_audit_reader r;
 	const char *line = NULL;
@@ -344,7 +340,7 @@ int sg_audit_foreach_where(const char *path, int (*keep)(const char *line, size_
 	struct foreach_state st = { path, keep, fn, arg };
 	size_t lineno;
 
-	return walk(path, foreach_line, &st, &lineno);
+	return sg_audit_walk(path, foreach_line, &st, &lineno);
 }
 
 int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t line, void *arg),

@@ -310,26 +310,17 @@ static int take_line(struct pass *p, const char *line, size_t len, size_t lineno
 	return SG_OK;
 }
 
+static int take(const char *line, size_t len, size_t lineno, void *arg)
+{
+	return take_line(arg, line, len, lineno);
+}
+
 static int read_file(struct pass *p, const char *path)
 {
-	struct sg_audit_reader r;
-	const char *line = NULL;
-	size_t len = 0;
-	int torn = 0, more = 0, error = sg_audit_reader_open(&r, path);
+	size_t lineno;
 
-	if (error)
-		return error;
 	p->path = path;
-	while (!error && (more = sg_audit_reader_next(&r, &line, &len, &torn)) == 1)
-		error = torn ? sg_error_set(SG_ERR_TAMPER,
-					    "%s: line %zu is torn (no final newline): run "
-					    "signgate audit repair",
-					    path, r.lineno)
-			     : take_line(p, line, len, r.lineno);
-	if (!error && more < 0)
-		error = more;
-	sg_audit_reader_close(&r);
-	return error;
+	return sg_audit_walk(path, take, p, &lineno);
 }
 
 static int cmp_signing(const void *a, const void *b)

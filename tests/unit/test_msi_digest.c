@@ -16,41 +16,13 @@
 #include "signgate/util.h"
 
 #include "check.h"
+#include "check_ossl.h"
 
 #include <limits.h>
 #include <stdint.h>
 #include <uchar.h>
 
 #include <openssl/objects.h>
-
-static const char *fixdir;
-static const char *osslsigncode = "/usr/bin/osslsigncode";
-static char *workdir;
-
-static void setup_fail(const char *what)
-{
-	fprintf(stderr, "setup failed: %s\n", what);
-	sg_workdir_remove(workdir);
-	exit(2);
-}
-
-/* Run osslsigncode; its stdout into `out`. Setup fails unless it exits 0. */
-static void ossl(char *out, size_t out_len, const char **argv)
-{
-	sg_proc_spec spec = { argv, NULL, NULL, 0, 120 };
-	sg_proc_result r;
-
-	argv[0] = osslsigncode;
-	if (sg_proc_run(&r, &spec) != SG_OK)
-		setup_fail(sg_error_last());
-	if (!r.exited || r.exit_status != 0) {
-		fprintf(stderr, "%s %s %s\n%s\n%s\n", argv[1], argv[2], argv[3], r.out, r.err);
-		setup_fail("osslsigncode");
-	}
-	if (out)
-		snprintf(out, out_len, "%s", r.out);
-	sg_proc_result_free(&r);
-}
 
 /* Sign `in` into `out` with `hash` ("sha256", "sha1"); `dse`: -add-msi-dse; `nest`: -nest. */
 static void sign(const char *in, const char *out, const char *hash, int dse, int nest)

@@ -17,45 +17,17 @@
 #include "signgate/util.h"
 
 #include "check.h"
+#include "check_ossl.h"
 
 #include <limits.h>
 #include <stdint.h>
-
-static const char *fixdir;
-static const char *osslsigncode = "/usr/bin/osslsigncode";
-static char *workdir;
-
-static void setup_fail(const char *what)
-{
-	fprintf(stderr, "setup failed: %s\n", what);
-	sg_workdir_remove(workdir);
-	exit(2);
-}
-
-/* Run osslsigncode; its stdout into `out`. Setup fails unless it exits 0. */
-static void ossl(char *out, size_t out_len, const char **argv)
-{
-	sg_proc_spec spec = { argv, NULL, NULL, 0, 120 };
-	sg_proc_result r;
-
-	argv[0] = osslsigncode;
-	if (sg_proc_run(&r, &spec) != SG_OK)
-		setup_fail(sg_error_last());
-	if (!r.exited || r.exit_status != 0) {
-		fprintf(stderr, "%s\n%s\n", r.out, r.err);
-		setup_fail("osslsigncode");
-	}
-	if (out)
-		snprintf(out, out_len, "%s", r.out);
-	sg_proc_result_free(&r);
-}
 
 /* Sign the file `in` into `out` (both full paths) with the fixture's PKCS#12. */
 static void sign(const char *in, const char *out)
 {
 	char p12[PATH_MAX], pass[PATH_MAX];
-	const char *argv[] = { NULL, "sign", "-pkcs12", p12, "-readpass", pass, "-h", "sha256",
-			       "-in", in, "-out", out, NULL };
+	const char *argv[] = { NULL,     "sign", "-pkcs12", p12,    "-readpass", pass, "-h",
+			       "sha256", "-in",  in,        "-out", out,         NULL };
 
 	snprintf(p12, sizeof(p12), "%s", check_path(fixdir, "pki/signer.p12"));
 	snprintf(pass, sizeof(pass), "%s", check_path(fixdir, "pki/signer.pass"));
@@ -67,8 +39,8 @@ static void ossl_digest(char out[65], const char *path)
 {
 	static char report[1 << 16];
 	char ca[PATH_MAX];
-	const char *argv[] = { NULL, "verify", "-in", path, "-CAfile", ca, "-ignore-cdp",
-			       "-ignore-crl", NULL };
+	const char *argv[] = { NULL, "verify",      "-in",         path, "-CAfile",
+			       ca,   "-ignore-cdp", "-ignore-crl", NULL };
 	const char *line;
 
 	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
@@ -129,9 +101,9 @@ static void test_digest_matches_osslsigncode(const char *label, const char *unsi
 struct compare_case {
 	const unsigned char *signed_bytes;
 	size_t signed_len;
-	size_t chunk;       /* bytes per update */
-	size_t stream_len;  /* bytes streamed (the file's length: all) */
-	uint64_t table_at;  /* the certificate table offset claimed; 0: the file's own */
+	size_t chunk;      /* bytes per update */
+	size_t stream_len; /* bytes streamed (the file's length: all) */
+	uint64_t table_at; /* the certificate table offset claimed; 0: the file's own */
 };
 
 /*
@@ -208,7 +180,8 @@ static void test_compare(void)
 		char want[64];
 		bytes[at[i]] ^= 1;
 		for (size_t j = 0; j < sizeof(chunks) / sizeof(chunks[0]); j++) {
-			CHECK_INT(compare_changed(orig_fd, &orig, bytes, len, chunks[j], &signed_info),
+			CHECK_INT(compare_changed(orig_fd, &orig, bytes, len, chunks[j],
+						  &signed_info),
 				  SG_ERR_VERIFY);
 			snprintf(want, sizeof(want), "at offset %llu (", (unsigned long long)at[i]);
 			CHECK_CONTAINS(sg_error_last(), want);
@@ -294,8 +267,10 @@ int main(int argc, char **argv)
 		setup_fail(sg_error_last());
 
 	/* 2 and 7 bytes of padding, and none: the same installer grown to 8-byte length. */
-	test_digest_matches_osslsigncode("hello.signed", check_path(fixdir, "inst/hello-setup.exe"));
-	test_digest_matches_osslsigncode("other.signed", check_path(fixdir, "inst/other-setup.exe"));
+	test_digest_matches_osslsigncode("hello.signed",
+					 check_path(fixdir, "inst/hello-setup.exe"));
+	test_digest_matches_osslsigncode("other.signed",
+					 check_path(fixdir, "inst/other-setup.exe"));
 	bytes = slurp(check_path(fixdir, "inst/hello-setup.exe"), &len);
 	bytes = realloc(bytes, len + 2);
 	bytes[len] = 'x';

@@ -1,0 +1,41 @@
+/*
+ * For unit tests that run the real osslsigncode on the CTest fixture:
+ * `fixdir` (the fixture), `osslsigncode` (its path, overridable), a
+ * `workdir` removed when setup fails, and ossl() to run it. Include after
+ * check.h and signgate/proc.h, signgate/util.h.
+ */
+#ifndef SIGNGATE_TEST_CHECK_OSSL_H
+#define SIGNGATE_TEST_CHECK_OSSL_H
+
+static const char *fixdir;
+static const char *osslsigncode = "/usr/bin/osslsigncode";
+static char *workdir;
+
+/* The test cannot run: say why, clean up, exit 2 (not a test failure). */
+static void setup_fail(const char *what)
+{
+	fprintf(stderr, "setup failed: %s\n", what);
+	sg_workdir_remove(workdir);
+	exit(2);
+}
+
+/* Run osslsigncode (argv[0] is set here); its stdout into `out`. Setup fails unless it exits 0. */
+static void ossl(char *out, size_t out_len, const char **argv)
+{
+	sg_proc_spec spec = { argv, NULL, NULL, 0, 120 };
+	sg_proc_result r;
+
+	argv[0] = osslsigncode;
+	if (sg_proc_run(&r, &spec) != SG_OK)
+		setup_fail(sg_error_last());
+	if (!r.exited || r.exit_status != 0) {
+		fprintf(stderr, "osslsigncode %s %s %s\n%s\n%s\n", argv[1], argv[2] ? argv[2] : "",
+			argv[2] && argv[3] ? argv[3] : "", r.out, r.err);
+		setup_fail("osslsigncode");
+	}
+	if (out)
+		snprintf(out, out_len, "%s", r.out);
+	sg_proc_result_free(&r);
+}
+
+#endif
