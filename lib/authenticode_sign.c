@@ -206,7 +206,7 @@ static int text_ok(const char *s)
 	size_t n = 0;
 
 	for (; s[n]; n++)
-		if (s[n] < 0x20 || s[n] > 0x7e || n >= SG_AUTHENTICODE_TEXT_MAX)
+		if (s[n] < 0x20 || s[n] > 0x7e || n >= SG_AUTHENTICODE_TEXT_MAX - 1)
 			return 0;
 	return n > 0;
 }

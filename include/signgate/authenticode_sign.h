@@ -33,7 +33,7 @@ typedef enum sg_authenticode_kind {
 	SG_AUTHENTICODE_MSI = 2,
 } sg_authenticode_kind;
 
-#define SG_AUTHENTICODE_TEXT_MAX 1024 /* longest description or URL */
+#define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 
 typedef struct sg_authenticode_sign_req {
 	sg_authenticode_kind kind;

@@ -11,6 +11,7 @@
  * installers and a wixl MSI).
  */
 #include "authenticode.h"
+#include "pkcs11_internal.h"
 #include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
@@ -404,6 +405,25 @@ static void test_validation(void)
 	req.url = "file:///etc/passwd";
 	EXPECT_USAGE(&req, "the URL must be");
 
+	/* The longest description and URL fit; one character more does not. */
+	{
+		char desc[SG_AUTHENTICODE_TEXT_MAX + 1], url[SG_AUTHENTICODE_TEXT_MAX + 1];
+		memset(desc, 'd', sizeof(desc) - 1);
+		desc[sizeof(desc) - 1] = '\0';
+		memcpy(url, "https://", 8);
+		memset(url + 8, 'u', sizeof(url) - 9);
+		url[sizeof(url) - 1] = '\0';
+		req = request(SG_AUTHENTICODE_PE, digest);
+		req.description = desc;
+		req.url = url;
+		EXPECT_USAGE(&req, "the description must be 1 to 1023");
+		desc[SG_AUTHENTICODE_TEXT_MAX - 1] = '\0';
+		EXPECT_USAGE(&req, "the URL must be");
+		url[SG_AUTHENTICODE_TEXT_MAX - 1] = '\0';
+		CHECK_INT(sign_to(&req, "long.der"), SG_OK);
+		check_attrs(wk("long.der"), desc);
+	}
+
 	/* A certificate that is not the key's: the chain's issuing CA. */
 	req = request(SG_AUTHENTICODE_PE, digest);
 	req.cert = sk_X509_value(chain, 0);
@@ -423,6 +443,34 @@ static void test_validation(void)
 	CHECK(sg_authenticode_kind_name(0) == NULL);
 	CHECK_INT(sg_authenticode_md_len(NID_sha256), 32);
 	CHECK_INT(sg_authenticode_md_len(NID_md5), 0);
+}
+
+/*
+ * The same with the signer key in the fixture's SoftHSM2 token, through the
+ * libp11 engine as lib/pkcs11_key.c opens it: the key never leaves the token.
+ */
+static void test_token(void)
+{
+	EVP_PKEY *file_key = key, *token_key = NULL;
+	void *engine = NULL;
+	char *pin = NULL;
+	size_t pin_len = 0;
+	sg_secret secret;
+
+	setenv("SOFTHSM2_CONF", fx("pki/softhsm/softhsm2.conf"), 1);
+	if (sg_secret_read_file(&pin, &pin_len, fx("pki/token.pin")) != SG_OK)
+		setup_fail(sg_error_last());
+	secret.data = pin;
+	secret.len = pin_len;
+	if (sg_pkcs11_key_load(&token_key, &engine, "/usr/lib/softhsm/libsofthsm2.so",
+			       "pkcs11:token=signgate;object=signer;type=private", &secret,
+			       "the signing key") != SG_OK)
+		setup_fail(sg_error_last());
+	sg_secret_free(pin);
+	key = token_key;
+	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/hello-setup.exe"), "token.exe", NULL, NULL);
+	key = file_key;
+	sg_pkcs11_key_free(token_key, engine);
 }
 
 int main(int argc, char **argv)
@@ -445,6 +493,7 @@ int main(int argc, char **argv)
 		       "Example Corp repackaged", "https://packages.example.invalid/");
 	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "hello.msi", NULL, NULL);
 	test_other_digest();
+	test_token();
 
 	EVP_PKEY_free(key);
 	X509_free(cert);
