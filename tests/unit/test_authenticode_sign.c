@@ -35,6 +35,7 @@ static char *workdir;
 static EVP_PKEY *key;
 static X509 *cert;
 static STACK_OF(X509) * chain;
+static int msi_dse; /* MSI: hash and attach with MsiDigitalSignatureEx */
 
 static const char *fx(const char *rel)
 {
@@ -93,7 +94,8 @@ static void file_digest(unsigned char out[32], const char *path, sg_authenticode
 		if (!error)
 			error = sg_pe_digest(out, fd, &info, path);
 	} else {
-		error = sg_msi_digest(&msi, fd, NID_sha256, SG_MSI_DSE_WITHOUT, path);
+		error = sg_msi_digest(&msi, fd, NID_sha256,
+				      msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT, path);
 		if (!error)
 			memcpy(out, msi.md, 32);
 	}
@@ -215,9 +217,12 @@ static int attach(sg_proc_result *r, const char *der, const char *in, const char
 {
 	char ca[PATH_MAX], crl[PATH_MAX];
 	const char *argv[] = {
-		osslsigncode, "attach-signature", "-sigin", der,        "-in", in,  "-out",
-		out,          "-CAfile",          ca,       "-CRLfile", crl,   NULL
+		osslsigncode, "attach-signature", "-sigin", der,        "-in", in,   "-out",
+		out,          "-CAfile",          ca,       "-CRLfile", crl,   NULL, NULL
 	};
+
+	if (msi_dse)
+		argv[12] = "-add-msi-dse";
 
 	snprintf(ca, sizeof(ca), "%s", fx("pki/root.pem"));
 	snprintf(crl, sizeof(crl), "%s", fx("pki/crl.pem"));
@@ -492,6 +497,9 @@ int main(int argc, char **argv)
 	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/other-setup.exe"), "other.exe",
 		       "Example Corp repackaged", "https://packages.example.invalid/");
 	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "hello.msi", NULL, NULL);
+	msi_dse = 1;
+	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "dse.msi", NULL, NULL);
+	msi_dse = 0;
 	test_other_digest();
 	test_token();
 
