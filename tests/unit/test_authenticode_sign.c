@@ -16,12 +16,16 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
+#include "signgate/keyhelper.h"
+#include "signgate/keys.h"
 #include "signgate/msi_digest.h"
 #include "signgate/pe_digest.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
 
 #include "check.h"
+
+#include <sys/wait.h>
 
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -35,6 +39,7 @@ static char *workdir;
 static EVP_PKEY *key;
 static X509 *cert;
 static STACK_OF(X509) * chain;
+static int in_a_child;
 static int msi_dse; /* MSI: hash and attach with MsiDigitalSignatureEx */
 
 static const char *fx(const char *rel)
@@ -50,7 +55,8 @@ static const char *wk(const char *rel)
 static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
-	sg_workdir_remove(workdir);
+	if (!in_a_child) /* the parent removes the work folder */
+		sg_workdir_remove(workdir);
 	exit(2);
 }
 
@@ -451,31 +457,87 @@ static void test_validation(void)
 }
 
 /*
- * The same with the signer key in the fixture's SoftHSM2 token, through the
- * libp11 engine as lib/pkcs11_key.c opens it: the key never leaves the token.
+ * The same with a signer key in the fixture's SoftHSM2 token, through the
+ * libp11 engine as lib/pkcs11_key.c opens it: the key never leaves the
+ * token. `object` is the key's label, `cert_pem` its certificate (issued by
+ * the same CA as the PKCS#12's).
  */
-static void test_token(void)
+static void test_token(const char *object, const char *cert_pem, const char *name)
 {
 	EVP_PKEY *file_key = key, *token_key = NULL;
+	X509 *file_cert = cert, *token_cert = sg_keys_read_cert(fx(cert_pem));
 	void *engine = NULL;
-	char *pin = NULL;
+	char *pin = NULL, uri[128];
 	size_t pin_len = 0;
 	sg_secret secret;
 
 	setenv("SOFTHSM2_CONF", fx("pki/softhsm/softhsm2.conf"), 1);
-	if (sg_secret_read_file(&pin, &pin_len, fx("pki/token.pin")) != SG_OK)
+	if (!token_cert || sg_secret_read_file(&pin, &pin_len, fx("pki/token.pin")) != SG_OK)
 		setup_fail(sg_error_last());
 	secret.data = pin;
 	secret.len = pin_len;
-	if (sg_pkcs11_key_load(&token_key, &engine, "/usr/lib/softhsm/libsofthsm2.so",
-			       "pkcs11:token=signgate;object=signer;type=private", &secret,
+	snprintf(uri, sizeof(uri), "pkcs11:token=signgate;object=%s;type=private", object);
+	if (sg_pkcs11_key_load(&token_key, &engine, "/usr/lib/softhsm/libsofthsm2.so", uri, &secret,
 			       "the signing key") != SG_OK)
 		setup_fail(sg_error_last());
 	sg_secret_free(pin);
 	key = token_key;
-	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/hello-setup.exe"), "token.exe", NULL, NULL);
+	cert = token_cert;
+	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/hello-setup.exe"), name, NULL, NULL);
 	key = file_key;
+	cert = file_cert;
+	X509_free(token_cert);
 	sg_pkcs11_key_free(token_key, engine);
+}
+
+static void token_rsa(void)
+{
+	test_token("signer", "pki/signer.pem", "token.exe");
+}
+
+static void token_ec(void)
+{
+	test_token("signer-ec", "pki/signer-ec.pem", "token-ec.exe");
+}
+
+/*
+ * Run `fn` in a child: lib/pkcs11_key.c loads the pkcs11 engine once per
+ * process (after sg_pkcs11_key_free(), OpenSSL does not load it again), and
+ * each token case loads its own.
+ */
+static void in_child(void (*fn)(void))
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		in_a_child = 1;
+		fn();
+		fflush(NULL);
+		_exit(check_failed ? 1 : 0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+}
+
+/* A request that went over the wire signs exactly as the request it encodes. */
+static void test_wire(void)
+{
+	unsigned char digest[32], wire[SG_KEYHELPER_REQUEST_MAX];
+	sg_keyhelper_request kr = { SG_AUTHENTICODE_PE, NID_sha256, { 0 }, 32 }, parsed;
+	sg_authenticode_sign_req req;
+	size_t len = 0;
+
+	file_digest(digest, fx("inst/hello-setup.exe"), SG_AUTHENTICODE_PE);
+	memcpy(kr.digest, digest, sizeof(digest));
+	CHECK_INT(sg_keyhelper_request_encode(wire, sizeof(wire), &len, &kr), SG_OK);
+	CHECK_INT(sg_keyhelper_request_parse(&parsed, wire, len), SG_OK);
+	req = request(SG_AUTHENTICODE_MSI, NULL);
+	sg_keyhelper_request_apply(&req, &parsed);
+	CHECK_INT(sign_to(&req, "wire.der"), SG_OK);
+	CHECK(same_file(wk("wire.der"), wk("hello.exe.der")));
 }
 
 int main(int argc, char **argv)
@@ -501,7 +563,9 @@ int main(int argc, char **argv)
 	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "dse.msi", NULL, NULL);
 	msi_dse = 0;
 	test_other_digest();
-	test_token();
+	test_wire();
+	in_child(token_rsa);
+	in_child(token_ec);
 
 	EVP_PKEY_free(key);
 	X509_free(cert);
