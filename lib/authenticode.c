@@ -4,6 +4,7 @@
  */
 #include "authenticode.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/hash.h"
 
 #include <stdarg.h>
@@ -20,6 +21,8 @@
 
 #define OID_SPC_INDIRECT_DATA "1.3.6.1.4.1.311.2.1.4"
 #define OID_NESTED_SIGNATURE  "1.3.6.1.4.1.311.2.4.1"
+#define OID_SPC_PE_IMAGE_DATA "1.3.6.1.4.1.311.2.1.15"
+#define OID_SPC_SIPINFO       "1.3.6.1.4.1.311.2.1.30"
 #define OID_RFC3161_TIMESTAMP "1.3.6.1.4.1.311.3.3.1"
 #define MAX_SIGNATURES        32
 
@@ -111,11 +114,56 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 }
 
 /*
+ * The SpcIndirectDataContent's first element (SpcAttributeTypeAndOptionalValue,
+ * its content at q, elen bytes) must name the signed file's format, as
+ * Windows' SIP for the file requires: SpcPeImageData for a PE, SpcSipInfo
+ * with the MSI SIP's GUID for an MSI. Without this, only osslsigncode's
+ * reading would stop a signature made for another format.
+ */
+static int check_data_type(sg_authenticode_result *out, int kind, const unsigned char *q, long elen)
+{
+	static const unsigned char msi_guid[16] = {
+		0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46
+	};
+	const unsigned char *end = q + elen, *v;
+	ASN1_OBJECT *type = d2i_ASN1_OBJECT(NULL, &q, elen);
+	const char *want = kind == SG_FORMAT_PE    ? OID_SPC_PE_IMAGE_DATA
+			   : kind == SG_FORMAT_MSI ? OID_SPC_SIPINFO
+						   : NULL;
+	int ok = type && want && is_oid(type, want), tag, cls;
+	long len;
+
+	ASN1_OBJECT_free(type);
+	if (!want)
+		return reject(out,
+			      "signature %d: the file is neither a PE nor an MSI: its signed "
+			      "content cannot be checked",
+			      out->index);
+	if (ok && kind == SG_FORMAT_MSI) {
+		/* SpcSipInfo ::= SEQUENCE { INTEGER 1, OCTET STRING guid, ... } */
+		v = q;
+		ok = !(ASN1_get_object(&v, &len, &tag, &cls, end - q) & 0x80) &&
+		     tag == V_ASN1_SEQUENCE && v + len <= end &&
+		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
+		     tag == V_ASN1_INTEGER && v + len <= end && (v += len, 1) &&
+		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
+		     tag == V_ASN1_OCTET_STRING && len == sizeof(msi_guid) && v + len <= end &&
+		     memcmp(v, msi_guid, sizeof(msi_guid)) == 0;
+	}
+	return ok ? SG_OK
+		  : reject(out,
+			   "signature %d: the signed content is not %s's (a signature made "
+			   "for another file format)",
+			   out->index, kind == SG_FORMAT_PE ? "a PE" : "an MSI");
+}
+
+/*
  * The messageDigest attribute covers the SpcIndirectDataContent's value
  * without its SEQUENCE tag and length; its second element is the DigestInfo
  * of the file.
  */
-static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_INFO *si)
+static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_INFO *si, int kind)
 {
 	const ASN1_STRING *der = indirect_data(p7);
 	ASN1_OCTET_STRING *md_attr = PKCS7_digest_from_attributes(si->auth_attr);
@@ -144,8 +192,11 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 			      "signature %d: the signed messageDigest does not match its content",
 			      out->index);
 	q = p;
-	if ((ASN1_get_object(&q, &elen, &tag, &cls, len) & 0x80) || q + elen > p + len)
+	if ((ASN1_get_object(&q, &elen, &tag, &cls, len) & 0x80) || tag != V_ASN1_SEQUENCE ||
+	    q + elen > p + len)
 		return reject(out, "signature %d: malformed SpcIndirectDataContent", out->index);
+	if (check_data_type(out, kind, q, elen) != SG_OK)
+		return SG_ERR_VERIFY;
 	return read_file_digest(out, q + elen, p + len);
 }
 
@@ -309,7 +360,7 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 	if (!error)
 		error = check_signed_attrs(out, si, leaf);
 	if (!error)
-		error = check_content(out, p7, si);
+		error = check_content(out, p7, si, o->kind);
 	if (!error)
 		error = check_timestamp(out, o, si);
 	if (!error && sg_cert_check_codesign(leaf, "signer") != SG_OK)

@@ -472,11 +472,30 @@ static int no_own_digest(sg_verify_result *out, const char *path, const char *na
 		    "signed PE and MSI files only)");
 }
 
+/* The file's format (SG_FORMAT_UNKNOWN when the structure check refuses it). */
+static int file_kind(int *kind, const char *path, const char *name)
+{
+	sg_format_info info;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+
+	*kind = SG_FORMAT_UNKNOWN;
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&info, fd, name);
+	close(fd);
+	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+		return error;
+	sg_error_clear();
+	if (!error)
+		*kind = (int)info.kind;
+	return SG_OK;
+}
+
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	sg_authenticode_opts ao = { opts->ca_file, opts->tsa_ca_file, opts->crl_file,
-				    opts->pin_sha256, opts->index };
+	sg_authenticode_opts ao = { opts->ca_file,    opts->tsa_ca_file, opts->crl_file,
+				    opts->pin_sha256, opts->index,       SG_FORMAT_UNKNOWN };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
 	char *dir = NULL, *sig = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
 	int error;
@@ -498,6 +517,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = msi_own_digest(out, path, name, own);
 	if (!error && !opts->file_digest && !own[0])
 		error = no_own_digest(out, path, name);
+	if (!error)
+		error = file_kind(&ao.kind, path, name);
 	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
 	if (!error) {

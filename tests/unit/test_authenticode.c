@@ -11,6 +11,7 @@
  */
 #include "authenticode.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/hash.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
@@ -230,7 +231,7 @@ static void transplant_unauth(const char *dst, const char *src, const char *out)
 
 static sg_authenticode_opts opts(const char *ca, const char *tsa_ca, const char *pin, int index)
 {
-	sg_authenticode_opts o = { ca, tsa_ca, NULL, pin, index };
+	sg_authenticode_opts o = { ca, tsa_ca, NULL, pin, index, SG_FORMAT_PE };
 	return o;
 }
 
@@ -293,6 +294,7 @@ static void calculated_digest(char out[65], const char *signed_path)
 static void test_genuine(const char *our_sha256)
 {
 	sg_authenticode_result r;
+	sg_authenticode_opts o;
 	char sha1[41], calc[65];
 
 	sign(fx("inst/hello-setup.exe"), "genuine.exe", SIGN_SHA256);
@@ -318,8 +320,19 @@ static void test_genuine(const char *our_sha256)
 	/* An MSI signature carries the same structure. */
 	sign(fx("inst/hello-1.0.msi"), "genuine.msi", SIGN_SHA256);
 	extract(wk("genuine.msi"), "genuine-msi.p7");
-	EXPECT_OK("genuine MSI", &r, wk("genuine-msi.p7"), opts(fx("pki/root.pem"), NULL, NULL, 0));
+	o = opts(fx("pki/root.pem"), NULL, NULL, 0);
+	o.kind = SG_FORMAT_MSI;
+	EXPECT_OK("genuine MSI", &r, wk("genuine-msi.p7"), o);
 	CHECK(is_upper_hex(r.file_digest, 64));
+
+	/* A signature made for another format is not this file's (Windows' SIP checks it). */
+	EXPECT_REJECT("PE signature on an MSI", wk("genuine.p7"), o,
+		      "the signed content is not an MSI's (a signature made for another file "
+		      "format)");
+	EXPECT_REJECT("MSI signature on a PE", wk("genuine-msi.p7"),
+		      opts(fx("pki/root.pem"), NULL, NULL, 0), "the signed content is not a PE's");
+	o.kind = SG_FORMAT_UNKNOWN;
+	EXPECT_REJECT("no format", wk("genuine.p7"), o, "the file is neither a PE nor an MSI");
 }
 
 static void test_pin_and_chain(const char *our_sha256, const char *vendor_sha256)
