@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
 #define VERIFY_TIMEOUT 300
@@ -353,9 +355,19 @@ static int trust_file_readable(const char *file, const char *what)
 {
 	char c;
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	struct stat st;
 	ssize_t n = fd < 0 ? -1 : read(fd, &c, 1);
 
 	e = errno;
+	/*
+	 * A FIFO or device would read here as empty and then block OpenSSL's
+	 * (and osslsigncode's) open for ever; a folder fails the read.
+	 */
+	if (n >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: not a regular file", file,
+				    what);
+	}
 	if (fd >= 0)
 		close(fd);
 	if (n < 0)
@@ -388,6 +400,40 @@ static int check_trust_file(const char *file, const char *what)
 	return SG_OK;
 }
 
+/*
+ * An expired CRL fails every chain it covers: that is a stale configuration
+ * (renew the CRL), not a verdict on the files checked against it.
+ */
+static int check_crl_dates(const char *file)
+{
+	BIO *bio = BIO_new_file(file, "r");
+	X509_CRL *crl;
+	const ASN1_TIME *next;
+	char issuer[256], when[32];
+	int error = SG_OK;
+
+	if (!bio) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the CRLs: %s", file,
+				    strerror(errno));
+	}
+	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		next = X509_CRL_get0_nextUpdate(crl);
+		if (next && X509_cmp_time(next, NULL) < 0) {
+			X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+			sg_asn1_time_iso(when, next);
+			error = sg_error_set(SG_ERR_CONFIG,
+					     "%s: the CRL of %s expired on %s: renew it "
+					     "(certs-example/make-pki.sh --renew-crl)",
+					     file, issuer, when);
+		}
+		X509_CRL_free(crl);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return error;
+}
+
 /* A CRL file that holds no CRL would check nothing: as unusable as a missing one. */
 static int check_crl_file(const char *file)
 {
@@ -411,7 +457,7 @@ static int check_crl_file(const char *file)
 				    "%s: cannot load the CRLs: the file holds no PEM CRL (or a "
 				    "damaged one)",
 				    file);
-	return SG_OK;
+	return check_crl_dates(file);
 }
 
 int sg_verify_check_trust(const sg_verify_opts *opts)
