@@ -518,13 +518,51 @@ static int no_own_digest(sg_verify_result *out, const char *path, const char *na
 		    "signed PE and MSI files only)");
 }
 
+/* Larger CRL files are not offline CRLs for one enterprise CA. */
+#define CRL_FILE_MAX (64u * 1024 * 1024)
+
+/*
+ * The chain check and osslsigncode read the CRLs from a private copy in
+ * `dir`, made and checked once per file: a CRL file replaced, truncated or
+ * removed while signgate runs (a renewal that is not atomic) is a
+ * configuration error, never a verdict on the file. *out is the copy's path.
+ */
+static int snapshot_crls(char **out, const char *crl_file, const char *dir)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	if (!crl_file)
+		return SG_OK;
+	if (!(*out = sg_path_join(dir, "crls.pem")))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_read_file(&data, &len, crl_file, CRL_FILE_MAX, "the CRLs", 0);
+	if (error && error != SG_ERR_NOMEM)
+		error = sg_error_recode(SG_ERR_CONFIG);
+	if (!error)
+		error = sg_write_private(*out, data, len);
+	free(data);
+	if (!error && check_crl_file(*out) != SG_OK) {
+		/* Name the configured file: its own problem, else that it changed. */
+		error = check_crl_file(crl_file);
+		if (!error)
+			error = sg_error_set(SG_ERR_CONFIG,
+					     "%s: the CRLs changed while signgate read them",
+					     crl_file);
+	}
+	return error;
+}
+
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	sg_authenticode_opts ao = { opts->ca_file, opts->tsa_ca_file, opts->crl_file,
-				    opts->pin_sha256, opts->index };
+	sg_authenticode_opts ao = { opts->ca_file, opts->tsa_ca_file, NULL, opts->pin_sha256,
+				    opts->index };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
-	char *dir = NULL, *sig = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
+	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
+	sg_verify_opts o = *opts;
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -533,6 +571,9 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	error = sg_verify_check_trust(opts);
 	if (!error)
 		error = sg_workdir_create(&dir);
+	if (!error)
+		error = snapshot_crls(&crls, opts->crl_file, dir);
+	ao.crl_file = o.crl_file = crls;
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
@@ -558,8 +599,9 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 			error = check_digest(out, name, own, a->file_digest);
 	}
 	if (!error && !opts->file_digest)
-		error = run_verify(out, opts, path, name, a->file_digest);
+		error = run_verify(out, &o, path, name, a->file_digest);
 	free(sig);
+	free(crls);
 	sg_workdir_remove(dir);
 	free(dir);
 	free(a);

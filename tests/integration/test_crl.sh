@@ -113,6 +113,30 @@ expect_in "$T/err" "expired on"
 expect_absent "$T/again.exe"
 expect_same "$(records)" "$before"
 
+# A CRL file removed while signgate runs (a renewal that is not atomic):
+# the wrapper removes it as osslsigncode verifies the first file. That file
+# is checked against the CRLs as they were read (valid); the next is a
+# configuration error (exit 2) with no record against it.
+cp "$PKI/crl.pem" "$T/going.pem"
+chmod 0644 "$T/going.pem"
+cp "$T/signed.exe" "$T/signed2.exe"
+cat >"$T/osslsigncode" <<SH
+#!/bin/bash
+[ "\$1" = verify ] && rm -f "$T/going.pem"
+exec /usr/bin/osslsigncode "\$@"
+SH
+chmod 0755 "$T/osslsigncode"
+config_set osslsigncode "\"$T/osslsigncode\""
+set_crl "$T/going.pem"
+before=$(records)
+sg 2 verify --config "$CFG" "$T/signed.exe" "$T/signed2.exe"
+expect_in "$T/out" "valid    $T/signed.exe: valid: signed by"
+expect_in "$T/out" "$T/signed2.exe: $T/going.pem: cannot read the CRLs: No such file or directory"
+expect_not_in "$T/out" "invalid"
+expect_same "$(records)" "$((before + 1))"
+expect_same "$(audit_field 0 decision)" "valid"
+config_set osslsigncode "\"/usr/bin/osslsigncode\""
+
 # The good CRL again: the same file is valid, and that verdict is recorded.
 set_crl "$PKI/crl.pem"
 sg 0 verify --config "$CFG" "$T/signed.exe"
