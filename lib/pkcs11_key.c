@@ -74,6 +74,10 @@ int sg_pkcs11_key_load(EVP_PKEY **key, void **engine, const char *module, const 
 	 * The cast drops a const the old ENGINE prototype lacks; nothing writes it.
 	 */
 	*key = ENGINE_load_private_key(e, uri, (UI_METHOD *)UI_null(), NULL);
+	/* The engine's copy of the PIN (plain heap) is no longer needed: the session is logged in.
+	 */
+	if (pin && pin->data)
+		ENGINE_ctrl_cmd_string(e, "PIN", "-", 0);
 	ERR_clear_error();
 	if (!*key)
 		return sg_error_set(SG_ERR_CRYPTO,
