@@ -149,6 +149,27 @@ expect_same "$(gdb_core_count "$pin" CMS_sign audit seal --config "$CFG")" 1
 unset SOFTHSM2_CONF
 rm -f "$T/gcore"
 
+# 7. The password variable twice in the environment (execve allows it):
+# getenv() returns the first, and the second copy stayed in the
+# environment block, in every core. Both are wiped.
+cat >"$T/launch.py" <<'PY'
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+args = [a.encode() for a in sys.argv[2:]]
+env = [b"SG_CORE_PASSWORD=" + sys.argv[1].encode()] * 2 + [b"PATH=/usr/bin:/bin"]
+libc.execve(args[0], (ctypes.c_char_p * (len(args) + 1))(*args, None),
+            (ctypes.c_char_p * (len(env) + 1))(*env, None))
+sys.exit("execve failed: %d" % ctypes.get_errno())
+PY
+config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\"}"
+rm -f "$T/gcore"
+/usr/bin/gdb -batch -nx -ex 'set breakpoint pending on' -ex 'break X509_check_private_key' -ex run \
+	-ex "gcore $T/gcore" -ex kill --args /usr/bin/python3 "$T/launch.py" "$own_pass" \
+	"$SG_BIN" sign --config "$CFG" --out "$T/dup.exe" "$INST/hello-setup.exe" >"$T/gdb.log" 2>&1 || true
+[ -s "$T/gcore" ] || fail "signgate never opened the key: $(tail -3 "$T/gdb.log")"
+expect_same "$(grep -c -a -F -- "$own_pass" "$T/gcore" || true)" 0
+rm -f "$T/gcore"
+
 # 4. No secure heap, no run: with no locked memory allowed (and without
 # CAP_IPC_LOCK, which would ignore the limit), signgate stops first.
 before=$(wc -l <"$LOG")
