@@ -400,16 +400,40 @@ static int check_trust_file(const char *file, const char *what)
 	return SG_OK;
 }
 
+/* The configuration error for a CRL outside its validity period, else SG_OK. */
+static int crl_out_of_date(const char *file, const X509_CRL *crl)
+{
+	const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl),
+			*next = X509_CRL_get0_nextUpdate(crl);
+	char issuer[256], when[32];
+
+	X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+	if (last && X509_cmp_time(last, NULL) > 0) {
+		sg_asn1_time_iso(when, last);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s is not valid until %s (lastUpdate ahead of "
+				    "this host's clock)",
+				    file, issuer, when);
+	}
+	if (next && X509_cmp_time(next, NULL) < 0) {
+		sg_asn1_time_iso(when, next);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s expired on %s: renew it "
+				    "(certs-example/make-pki.sh --renew-crl)",
+				    file, issuer, when);
+	}
+	return SG_OK;
+}
+
 /*
- * An expired CRL fails every chain it covers: that is a stale configuration
- * (renew the CRL), not a verdict on the files checked against it.
+ * A CRL outside its validity period (expired, or not valid yet) fails every
+ * chain it covers: that is a stale configuration (renew the CRL, check the
+ * clock), not a verdict on the files checked against it.
  */
 static int check_crl_dates(const char *file)
 {
 	BIO *bio = BIO_new_file(file, "r");
 	X509_CRL *crl;
-	const ASN1_TIME *next;
-	char issuer[256], when[32];
 	int error = SG_OK;
 
 	if (!bio) {
@@ -418,15 +442,7 @@ static int check_crl_dates(const char *file)
 				    strerror(errno));
 	}
 	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		next = X509_CRL_get0_nextUpdate(crl);
-		if (next && X509_cmp_time(next, NULL) < 0) {
-			X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
-			sg_asn1_time_iso(when, next);
-			error = sg_error_set(SG_ERR_CONFIG,
-					     "%s: the CRL of %s expired on %s: renew it "
-					     "(certs-example/make-pki.sh --renew-crl)",
-					     file, issuer, when);
-		}
+		error = crl_out_of_date(file, crl);
 		X509_CRL_free(crl);
 	}
 	BIO_free(bio);

@@ -113,6 +113,29 @@ expect_in "$T/err" "expired on"
 expect_absent "$T/again.exe"
 expect_same "$(records)" "$before"
 
+# A CRL that is not valid yet (lastUpdate ahead of the clock): the same.
+/usr/bin/python3 - "$PKI" "$T/future-issuing.pem" <<'PY'
+import sys, datetime
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+pki, out = sys.argv[1], sys.argv[2]
+key = serialization.load_pem_private_key(open(pki + "/issuing.key", "rb").read(),
+                                         open(pki + "/ca.pass", "rb").read().strip())
+ca = x509.load_pem_x509_certificate(open(pki + "/issuing.pem", "rb").read())
+now = datetime.datetime.now(datetime.timezone.utc)
+crl = (x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
+       .last_update(now + datetime.timedelta(days=2))
+       .next_update(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+open(out, "wb").write(crl.public_bytes(serialization.Encoding.PEM))
+PY
+cat "$T/future-issuing.pem" "$PKI/root.crl.pem" >"$T/future.pem"
+chmod 0644 "$T/future.pem"
+sg 2 verify --ca "$PKI/root.pem" --crl "$T/future.pem" "$T/signed.exe"
+expect_in "$T/err" "signgate: $T/future.pem: the CRL of"
+expect_in "$T/err" "is not valid until"
+expect_not_in "$T/out" "invalid"
+expect_same "$(records)" "$before"
+
 # A CRL file removed while signgate runs (a renewal that is not atomic):
 # the wrapper removes it as osslsigncode verifies the first file. That file
 # is checked against the CRLs as they were read (valid); the next is a
