@@ -221,8 +221,8 @@ static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, con
  * sign_copy(), with the copy's digest taken meanwhile when `digest` is
  * given, and the output's write-back started as it is written.
  */
-static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name,
-			   const char *copy, const char *signed_path, struct copy_digest *digest)
+static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
+			   const char *signed_path, struct copy_digest *digest)
 {
 	pthread_t tid;
 	int threaded = digest && pthread_create(&tid, NULL, digest_copy, digest) == 0;
@@ -527,6 +527,13 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	int error, skip = 0;
 
 	memset(o, 0, sizeof(*o));
+	/*
+	 * A trust file that became unusable since the run began (a CRL removed
+	 * or replaced by a folder) is the configuration's fault: the job ends
+	 * before the input is touched and nothing is recorded against it.
+	 */
+	if (job->action != SG_ACTION_CHECK && sg_verify_check_trust(&ctx->verify) != SG_OK)
+		return end_job(o, sg_error_code(), "failed");
 	error = sg_workdir_create(&workdir);
 	if (error)
 		end_job(o, error, "failed");

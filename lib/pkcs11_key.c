@@ -62,8 +62,9 @@ int sg_pkcs11_key_load(EVP_PKEY **key, void **engine, const char *module, const 
 		return error;
 	*engine = e;
 	/*
-	 * libp11 keeps its own copy of the PIN until the engine is destroyed,
-	 * and cleanses it then (see sg_pkcs11_key_free()).
+	 * libp11 copies the PIN into the ordinary heap twice: the engine's copy
+	 * (taken back below once the key is loaded) and the slot's, which it
+	 * keeps for logging in again until the process ends (README).
 	 */
 	if (pin && pin->data && !ENGINE_ctrl_cmd_string(e, "PIN", pin->data, 0)) {
 		ERR_clear_error();
@@ -74,6 +75,12 @@ int sg_pkcs11_key_load(EVP_PKEY **key, void **engine, const char *module, const 
 	 * The cast drops a const the old ENGINE prototype lacks; nothing writes it.
 	 */
 	*key = ENGINE_load_private_key(e, uri, (UI_METHOD *)UI_null(), NULL);
+	/*
+	 * The session is logged in (or the login failed): replacing the PIN
+	 * makes libp11 cleanse and free its engine copy now, not at exit.
+	 */
+	if (pin && pin->data)
+		ENGINE_ctrl_cmd_string(e, "PIN", "-", 0);
 	ERR_clear_error();
 	if (!*key)
 		return sg_error_set(SG_ERR_CRYPTO,
@@ -88,9 +95,9 @@ void sg_pkcs11_key_free(EVP_PKEY *key, void *engine)
 {
 	EVP_PKEY_free(key);
 	/*
-	 * Off OpenSSL's engine list, the engine is destroyed when its last
-	 * reference goes (ours, once the key is freed), and libp11 cleanses
-	 * its copy of the PIN then rather than at exit.
+	 * Off OpenSSL's engine list, the engine can go with its last reference.
+	 * libp11's slot copy of the PIN was still in memory after this in
+	 * tests/integration/test_coredump.sh (it stays until exit).
 	 */
 	if (engine) {
 		ENGINE_remove(engine);

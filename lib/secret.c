@@ -16,10 +16,27 @@
 
 #include <openssl/crypto.h>
 
+extern char **environ;
+
 /* "pin" or "password": the prefix of the source's config keys. */
 static const char *kind_of(const sg_secret_source *src)
 {
 	return src->name && strcmp(src->name, "PIN") == 0 ? "pin" : "password";
+}
+
+/*
+ * Wipe the value of every NAME= entry, then unset NAME. execve() accepts
+ * an environment that names a variable twice: getenv() returns the first,
+ * and the other copy would stay in the environment block (and in cores).
+ */
+static void scrub_env(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			OPENSSL_cleanse(*e + n + 1, strlen(*e + n + 1));
+	unsetenv(name);
 }
 
 static int from_env(sg_secret *out, const sg_secret_source *src, const char *cfg_path)
@@ -44,8 +61,7 @@ static int from_env(sg_secret *out, const sg_secret_source *src, const char *cfg
 	 * Scrub our copy of the environment too: the bytes are what
 	 * /proc/PID/environ shows for as long as signgate runs.
 	 */
-	OPENSSL_cleanse((char *)value, len);
-	unsetenv(src->env);
+	scrub_env(src->env);
 	return SG_OK;
 }
 

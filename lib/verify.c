@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
 #define VERIFY_TIMEOUT 300
@@ -353,9 +355,19 @@ static int trust_file_readable(const char *file, const char *what)
 {
 	char c;
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	struct stat st;
 	ssize_t n = fd < 0 ? -1 : read(fd, &c, 1);
 
 	e = errno;
+	/*
+	 * A FIFO or device would read here as empty and then block OpenSSL's
+	 * (and osslsigncode's) open for ever; a folder fails the read.
+	 */
+	if (n >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: not a regular file", file,
+				    what);
+	}
 	if (fd >= 0)
 		close(fd);
 	if (n < 0)
@@ -388,6 +400,56 @@ static int check_trust_file(const char *file, const char *what)
 	return SG_OK;
 }
 
+/* The configuration error for a CRL outside its validity period, else SG_OK. */
+static int crl_out_of_date(const char *file, const X509_CRL *crl)
+{
+	const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl),
+			*next = X509_CRL_get0_nextUpdate(crl);
+	char issuer[256], when[32];
+
+	X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+	if (last && X509_cmp_time(last, NULL) > 0) {
+		sg_asn1_time_iso(when, last);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s is not valid until %s (lastUpdate ahead of "
+				    "this host's clock)",
+				    file, issuer, when);
+	}
+	if (next && X509_cmp_time(next, NULL) < 0) {
+		sg_asn1_time_iso(when, next);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s expired on %s: renew it "
+				    "(certs-example/make-pki.sh --renew-crl)",
+				    file, issuer, when);
+	}
+	return SG_OK;
+}
+
+/*
+ * A CRL outside its validity period (expired, or not valid yet) fails every
+ * chain it covers: that is a stale configuration (renew the CRL, check the
+ * clock), not a verdict on the files checked against it.
+ */
+static int check_crl_dates(const char *file)
+{
+	BIO *bio = BIO_new_file(file, "r");
+	X509_CRL *crl;
+	int error = SG_OK;
+
+	if (!bio) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the CRLs: %s", file,
+				    strerror(errno));
+	}
+	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		error = crl_out_of_date(file, crl);
+		X509_CRL_free(crl);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return error;
+}
+
 /* A CRL file that holds no CRL would check nothing: as unusable as a missing one. */
 static int check_crl_file(const char *file)
 {
@@ -411,7 +473,7 @@ static int check_crl_file(const char *file)
 				    "%s: cannot load the CRLs: the file holds no PEM CRL (or a "
 				    "damaged one)",
 				    file);
-	return SG_OK;
+	return check_crl_dates(file);
 }
 
 int sg_verify_check_trust(const sg_verify_opts *opts)
@@ -491,13 +553,51 @@ static int file_kind(int *kind, const char *path, const char *name)
 	return SG_OK;
 }
 
+/* Larger CRL files are not offline CRLs for one enterprise CA. */
+#define CRL_FILE_MAX (64u * 1024 * 1024)
+
+/*
+ * The chain check and osslsigncode read the CRLs from a private copy in
+ * `dir`, made and checked once per file: a CRL file replaced, truncated or
+ * removed while signgate runs (a renewal that is not atomic) is a
+ * configuration error, never a verdict on the file. *out is the copy's path.
+ */
+static int snapshot_crls(char **out, const char *crl_file, const char *dir)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	if (!crl_file)
+		return SG_OK;
+	if (!(*out = sg_path_join(dir, "crls.pem")))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_read_file(&data, &len, crl_file, CRL_FILE_MAX, "the CRLs", 0);
+	if (error && error != SG_ERR_NOMEM)
+		error = sg_error_recode(SG_ERR_CONFIG);
+	if (!error)
+		error = sg_write_private(*out, data, len);
+	free(data);
+	if (!error && check_crl_file(*out) != SG_OK) {
+		/* Name the configured file: its own problem, else that it changed. */
+		error = check_crl_file(crl_file);
+		if (!error)
+			error = sg_error_set(SG_ERR_CONFIG,
+					     "%s: the CRLs changed while signgate read them",
+					     crl_file);
+	}
+	return error;
+}
+
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	sg_authenticode_opts ao = { opts->ca_file,    opts->tsa_ca_file, opts->crl_file,
+	sg_authenticode_opts ao = { opts->ca_file,    opts->tsa_ca_file, NULL,
 				    opts->pin_sha256, opts->index,       SG_FORMAT_UNKNOWN };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
-	char *dir = NULL, *sig = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
+	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
+	sg_verify_opts o = *opts;
 	int error;
 
 	memset(out, 0, sizeof(*out));
@@ -506,6 +606,9 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	error = sg_verify_check_trust(opts);
 	if (!error)
 		error = sg_workdir_create(&dir);
+	if (!error)
+		error = snapshot_crls(&crls, opts->crl_file, dir);
+	ao.crl_file = o.crl_file = crls;
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
@@ -533,8 +636,9 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 			error = check_digest(out, name, own, a->file_digest);
 	}
 	if (!error && !opts->file_digest)
-		error = run_verify(out, opts, path, name, a->file_digest);
+		error = run_verify(out, &o, path, name, a->file_digest);
 	free(sig);
+	free(crls);
 	sg_workdir_remove(dir);
 	free(dir);
 	free(a);

@@ -19,6 +19,7 @@ packages=(
 	openssl osslsigncode                          # signing and verification
 	nsis wixl msitools                            # real installers for demo and tests
 	python3 python3-pefile                        # test TSA and independent PE checks
+	python3-cryptography                          # tests make expired and not-yet-valid CRLs
 	softhsm2 opensc libengine-pkcs11-openssl      # PKCS#11 token for key-in-HSM tests
 	gpgv gnupg                                    # vendor OpenPGP signatures (gpgv; gpg for test keys)
 	jq                                            # tests check seals by hand (jq + openssl cms)

@@ -100,6 +100,76 @@ rm -f "$T/core.$holder"
 [ "$n" -ge 1 ] || fail "control: the password was not found in the core of a process holding it"
 ok
 
+# 5. The other commands that hold a secret: audit seal, policy cosign and
+# policy approve (encrypted PEM keys). Each is stopped by gdb where it signs
+# (CMS_sign: the key is open, the password was just used) and at exit, and a
+# core is forced there.
+# gdb_core_count SECRET BREAK ARGS...: how many times SECRET is in a core of
+# signgate ARGS stopped at BREAK (fails when BREAK is never reached).
+gdb_core_count() {
+	local secret=$1 brk=$2
+	shift 2
+	rm -f "$T/gcore"
+	/usr/bin/gdb -batch -nx -ex 'set breakpoint pending on' -ex "break $brk" -ex run \
+		-ex "gcore $T/gcore" -ex kill --args "$SG_BIN" "$@" >"$T/gdb.log" 2>&1 || true
+	[ -s "$T/gcore" ] || fail "signgate $* never reached $brk: $(grep -m3 'signgate:' "$T/gdb.log")"
+	grep -c -a -F -- "$secret" "$T/gcore" || true
+}
+openssl pkey -in "$PKI/seal.key" -passin "file:$PKI/seal.pass" -aes256 \
+	-passout "file:$T/own.pass" -out "$T/seal.key" 2>/dev/null || fail "could not re-encrypt the sealing key"
+openssl pkey -in "$PKI/approver-bob.key" -aes256 -passout "file:$T/own.pass" \
+	-out "$T/bob.key" 2>/dev/null || fail "could not encrypt bob's key"
+openssl pkey -in "$PKI/approver-alice.key" -aes256 -passout "file:$T/own.pass" \
+	-out "$T/alice.key" 2>/dev/null || fail "could not encrypt alice's key"
+chmod 0600 "$T/seal.key" "$T/bob.key" "$T/alice.key"
+config_set osslsigncode '"/usr/bin/osslsigncode"'
+config_set signing "{\"pkcs12\": \"$T/own.p12\", \"password_file\": \"$T/own.pass\", \"certificate\": \"$PKI/signer.pem\"}"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$PKI/seal.pem\", \"password_file\": \"$T/own.pass\", \"file\": \"$LOG.seals\"}"
+for brk in CMS_sign exit; do
+	expect_same "$(gdb_core_count "$own_pass" "$brk" audit seal --config "$CFG")" 0
+	expect_same "$(gdb_core_count "$own_pass" "$brk" policy cosign --approvers-ca "$PKI/approvers-ca.pem" \
+		--cert "$PKI/approver-bob.pem" --key "$T/bob.key" --password-file "$T/own.pass" \
+		"$T/env/policy/hello-exe.json")" 0
+done
+expect_same "$(gdb_core_count "$own_pass" CMS_sign policy approve --config "$CFG" \
+	--approvers-ca "$PKI/approvers-ca.pem" --product P --vendor V --version 1 --ticket T-1 \
+	--sha256 "$(sha256 "$INST/hello-setup.exe")" --cert "$PKI/approver-alice.pem" \
+	--key "$T/alice.key" --password-file "$T/own.pass" "$INST/hello-setup.exe")" 0
+
+# 6. A sealing key in a PKCS#11 token: the PIN goes to libp11, which copies
+# it into the ordinary heap. signgate takes the engine's copy back once the
+# key is loaded; libp11 keeps one more (the slot's, for logging in again)
+# until the process ends. README "Secrets and core dumps" says so; this
+# pins that count so that a change either way shows.
+export SOFTHSM2_CONF=$PKI/softhsm/softhsm2.conf
+pin=$(cat "$PKI/token.pin")
+config_set audit_seal "{\"key\": \"pkcs11:token=signgate;object=seal;type=private\", \"pkcs11_module\": \"/usr/lib/softhsm/libsofthsm2.so\", \"cert\": \"$PKI/seal.pem\", \"pin_file\": \"$PKI/token.pin\", \"file\": \"$LOG.seals\"}"
+expect_same "$(gdb_core_count "$pin" CMS_sign audit seal --config "$CFG")" 1
+unset SOFTHSM2_CONF
+rm -f "$T/gcore"
+
+# 7. The password variable twice in the environment (execve allows it):
+# getenv() returns the first, and the second copy stayed in the
+# environment block, in every core. Both are wiped.
+cat >"$T/launch.py" <<'PY'
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+args = [a.encode() for a in sys.argv[2:]]
+env = [b"SG_CORE_PASSWORD=" + sys.argv[1].encode()] * 2 + [b"PATH=/usr/bin:/bin"]
+libc.execve(args[0], (ctypes.c_char_p * (len(args) + 1))(*args, None),
+            (ctypes.c_char_p * (len(env) + 1))(*env, None))
+sys.exit("execve failed: %d" % ctypes.get_errno())
+PY
+config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\"}"
+rm -f "$T/gcore"
+/usr/bin/gdb -batch -nx -ex 'set breakpoint pending on' -ex 'break X509_check_private_key' -ex run \
+	-ex "gcore $T/gcore" -ex kill --args /usr/bin/python3 "$T/launch.py" "$own_pass" \
+	"$SG_BIN" sign --config "$CFG" --out "$T/dup.exe" "$INST/hello-setup.exe" >"$T/gdb.log" 2>&1 || true
+[ -s "$T/gcore" ] || fail "signgate never opened the key: $(tail -3 "$T/gdb.log")"
+expect_same "$(grep -c -a -F -- "$own_pass" "$T/gcore" || true)" 0
+rm -f "$T/gcore"
+
 # 4. No secure heap, no run: with no locked memory allowed (and without
 # CAP_IPC_LOCK, which would ignore the limit), signgate stops first.
 before=$(wc -l <"$LOG")

@@ -120,6 +120,49 @@ ok
 sg 3 check --config "$CFG" "$T/two-entries.exe"
 expect_in "$T/out" "certificate table holds 2 entries"
 
+# Other ways to put more than one signature in the certificate table: each
+# is a structure denial (exit 3) with its reason, never a file osslsigncode
+# or Windows is left to judge.
+/usr/bin/python3 - "$INST/vendor-signed-hello-setup.exe" "$T" <<'PY3'
+import struct, sys
+b = bytes(open(sys.argv[1], "rb").read())
+nt = struct.unpack_from("<I", b, 0x3c)[0]
+opt = nt + 24
+fixed = 96 if struct.unpack_from("<H", b, opt)[0] == 0x10b else 112
+d = opt + fixed + 8 * 4
+off, size = struct.unpack_from("<II", b, d)
+length, rev, typ = struct.unpack_from("<IHH", b, off)
+der = b[off + 8:off + length]
+der = der[:2 + (der[1] & 0x7f) + int.from_bytes(der[2:2 + (der[1] & 0x7f)], "big")] if der[1] & 0x80 else der[:2 + der[1]]
+def pad8(x):
+    return x + b"\0" * (-len(x) % 8)
+def out(name, table, head=b[:off]):
+    f = bytearray(head + table)
+    struct.pack_into("<I", f, d + 4, len(table))
+    open(sys.argv[2] + "/" + name, "wb").write(f)
+entry = pad8(struct.pack("<IHH", 8 + len(der), 0x0200, 2) + der)
+# a second entry of length 0
+out("second-empty.exe", entry + struct.pack("<IHH", 0, 0x0200, 2))
+# dwLength larger than the table
+out("long-entry.exe", struct.pack("<IHH", len(entry) + 8, 0x0200, 2) + entry[8:])
+# revision 1.0
+out("rev-0100.exe", pad8(struct.pack("<IHH", 8 + len(der), 0x0100, 2) + der))
+# a second PKCS#7 inside the entry, after the first (dwLength covers both)
+out("two-der.exe", pad8(struct.pack("<IHH", 8 + 2 * len(der), 0x0200, 2) + der + der))
+# a second PKCS#7 after the entry, inside the table, with no entry header
+out("der-after.exe", entry + pad8(der))
+PY3
+for bad in "second-empty.exe:has length 0 (must be 8.." \
+	"long-entry.exe:(must be 8.." \
+	"rev-0100.exe:has revision 0x0100, not 0x0200" \
+	"two-der.exe:bytes after its signature (data hidden outside the signed digest)" \
+	"der-after.exe:certificate entry at offset"; do
+	f=${bad%%:*}
+	sg 3 check --config "$CFG" "$T/$f"
+	expect_in "$T/out" "denied   $T/$f: $f: "
+	expect_in "$T/out" "${bad#*:}"
+done
+
 # Every decision above is in the log, denials with their reasons.
 sg 0 audit verify --config "$CFG"
 grep -c '"decision":"denied"' "$LOG" >"$T/count"
