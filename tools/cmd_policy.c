@@ -260,7 +260,11 @@ static int lint(const policy_opts *o, const sg_config *cfg, const char *path)
 	return modes;
 }
 
-/* "expired", "expiring" (within `soon` days) or "valid", as of `today`. */
+/*
+ * "expired", "expiring" (within `soon` days) or "valid", as of `today`; show
+ * prints "unusable" instead when the two-person rule's signatures do not
+ * make the approval usable.
+ */
 static const char *state_of(const sg_approval *a, const char *today, const char *soon)
 {
 	if (a->expires && strcmp(today, a->expires) > 0)
@@ -397,6 +401,8 @@ static int show(const policy_opts *o, const char *path, const sg_config *cfg)
 		    (o->expiring >= 0 && strcmp(state, "expiring") != 0))
 			continue;
 		s = cache ? signers_of(cache, p, a, &t) : NULL;
+		if (s && !s->valid)
+			state = "unusable"; /* signing denies it, whatever its dates say */
 		if (o->json) {
 			json_t *obj = approval_json(a, state, s);
 			cli_print_json(obj);

@@ -198,6 +198,8 @@ sg 0 policy lint --policy "$POL" --json
 expect_same "$(jq -rs '[.[] | select(.approval == "typed")] | length' "$T/out")" 1
 sg 0 policy show --config "$CFG" --json
 expect_same "$(jq -rs '.[] | select(.id == "typed") | .approved_by' "$T/out")" null
+expect_same "$(jq -rs '.[] | select(.id == "typed") | .state' "$T/out")" unusable
+expect_same "$(jq -rs '.[] | select(.id == "hello-1.0") | .state' "$T/out")" valid
 # Migration: an old approval with a co-signature only is denied, naming what is missing.
 sg 0 policy cosign --config "$CFG" "${bob[@]}" "$POL/typed.json"
 rm "$A" "$A.approve.p7s" "$A.cosign.p7s"
