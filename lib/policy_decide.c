@@ -145,8 +145,12 @@ void sg_policy_decide_view(sg_decision *out, const sg_policy *p, const sg_policy
 		if (approval_allows(out, p, a, in, today)) {
 			out->approved = 1;
 			out->n_reasons = 0;
-			add_reason(out, "approved by %s (%s, ticket %s)%s%s", a->id, a->approved_by,
-				   a->ticket, in->has_signature ? "; existing signature: " : "",
+			/* approved_by is the file's text: say so, it proves nobody's identity. */
+			add_reason(out,
+				   "approved by %s (the approval file names %s, not verified; "
+				   "ticket %s)%s%s",
+				   a->id, a->approved_by, a->ticket,
+				   in->has_signature ? "; existing signature: " : "",
 				   in->has_signature ? sg_existing_rule_name(a->existing) : "");
 			return;
 		}

@@ -20,7 +20,7 @@ osha=$(sha256 "$out")
 sg 0 sign --config "$CFG" --out-dir "$T/again" "$out"
 expect_in "$T/out" "skipped  $out: already signed: it carries our valid signature (signer SHA-1 $thumb, CN="
 expect_in "$T/out" "signed from hello-setup.exe (SHA-256 $vsha; audit record seq 1 of "
-expect_in "$T/out" "still approved by hello-exe (j.doe, ticket SEC-1); not signed again"
+expect_in "$T/out" "still approved by hello-exe (the approval file names j.doe, not verified; ticket SEC-1); not signed again"
 expect_absent "$T/again/hello-setup.exe"
 expect_same "$(audit_field 0 decision)" skipped
 expect_same "$(audit_field 0 signed_from.input_sha256)" "$vsha"

@@ -49,7 +49,7 @@ expect_same "$(audit_field 0 decision)" approved
 expect_same "$(audit_field 0 approval.approved_by)" "$(id -un) (self-declared: Jane Approver)"
 expect_same "$(audit_field 0 approval.approved_by_from)" account
 sg 0 check --config "$CFG" "$INST/hello-setup.exe"
-expect_in "$T/out" "approved by hello-1.0 ($(id -un) (self-declared: Jane Approver), ticket CHG-42)"
+expect_in "$T/out" "approved by hello-1.0 (the approval file names $(id -un) (self-declared: Jane Approver), not verified; ticket CHG-42)"
 
 # The same id again: refused, the first file untouched.
 before=$(sha256 "$POL/hello-1.0.json")

@@ -34,7 +34,7 @@ sg 3 check --config "$CFG" "$pe"
 expect_in "$T/out" "SHA-512 does not match the vendor value in approval hello-exe"
 approval hello-exe hello-setup.exe "$pe_sum" ", \"sha512\": \"$(sha512 "$pe" | tr a-f A-F)\""
 sg 0 check --config "$CFG" "$pe"
-expect_in "$T/out" "approved $pe: approved by hello-exe (j.doe, ticket SEC-1)"
+expect_in "$T/out" "approved $pe: approved by hello-exe (the approval file names j.doe, not verified; ticket SEC-1)"
 
 # Expired: "expires" is the last valid day (UTC).
 approval hello-exe hello-setup.exe "$pe_sum" ", \"expires\": \"$yesterday\""

@@ -448,7 +448,9 @@ static void test_decisions(void)
 	CHECK_INT(d.approved, 1);
 	CHECK_STR(approval_id(&d), "by256");
 	CHECK_INT(d.n_reasons, 1);
-	CHECK_STR(d.reasons[0], "approved by by256 (Jane Doe, ticket CHG-1)");
+	CHECK_STR(
+		d.reasons[0],
+		"approved by by256 (the approval file names Jane Doe, not verified; ticket CHG-1)");
 	decide(&d, p, "anything.exe", 0, 2, 0, mid);
 	CHECK_INT(d.approved, 1);
 	CHECK_STR(approval_id(&d), "by512");
@@ -520,15 +522,18 @@ static void test_decisions(void)
 				"by256 says existing_signature=refuse");
 	decide(&d, p, "four.msi", 4, 0, 1, mid);
 	CHECK_INT(d.approved, 1);
-	CHECK_STR(d.reasons[0], "approved by replace-ok (Jane Doe, ticket CHG-1); "
+	CHECK_STR(d.reasons[0], "approved by replace-ok (the approval file names Jane Doe, not "
+				"verified; ticket CHG-1); "
 				"existing signature: replace");
 	decide(&d, p, "five.msi", 5, 0, 1, mid);
 	CHECK_INT(d.approved, 1);
-	CHECK_STR(d.reasons[0], "approved by nest-ok (Jane Doe, ticket CHG-1); "
+	CHECK_STR(d.reasons[0], "approved by nest-ok (the approval file names Jane Doe, not "
+				"verified; ticket CHG-1); "
 				"existing signature: nest");
 	decide(&d, p, "five.msi", 5, 0, 0, mid); /* unsigned input: the rule does not matter */
 	CHECK_INT(d.approved, 1);
-	CHECK_STR(d.reasons[0], "approved by nest-ok (Jane Doe, ticket CHG-1)");
+	CHECK_STR(d.reasons[0], "approved by nest-ok (the approval file names Jane Doe, not "
+				"verified; ticket CHG-1)");
 
 	/* Two approvals of one digest: the first expired, the second valid. */
 	decide(&d, p, "seven.msi", 7, 0, 0, utc(2026, 1, 31, 23, 0, 0));
@@ -538,7 +543,8 @@ static void test_decisions(void)
 	CHECK_INT(d.approved, 1);
 	CHECK_STR(approval_id(&d), "valid-second");
 	CHECK_INT(d.n_reasons, 1);
-	CHECK_STR(d.reasons[0], "approved by valid-second (Jane Doe, ticket CHG-1)");
+	CHECK_STR(d.reasons[0], "approved by valid-second (the approval file names Jane Doe, not "
+				"verified; ticket CHG-1)");
 	decide(&d, p, "seven.msi", 7, 0, 0, utc(2027, 1, 1, 0, 0, 0));
 	CHECK_INT(d.approved, 0);
 	CHECK_INT(d.n_reasons, 2);
