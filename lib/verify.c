@@ -511,6 +511,18 @@ static int check_digest(sg_verify_result *out, const char *name, const char *com
 		    out->index, computed, signed_digest);
 }
 
+/* sg_format_inspect() of the file at `path`, opened here. */
+static int inspect_path(sg_format_info *info, const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(info, fd, name);
+	close(fd);
+	return error;
+}
+
 /*
  * Neither a PE nor an MSI that signgate reads gave its own digest: the
  * verdict would rest on osslsigncode's reading of the file alone, so the
@@ -519,12 +531,8 @@ static int check_digest(sg_verify_result *out, const char *name, const char *com
 static int no_own_digest(sg_verify_result *out, const char *path, const char *name)
 {
 	sg_format_info info;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+	int error = inspect_path(&info, path, name);
 
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	error = sg_format_inspect(&info, fd, name);
-	close(fd);
 	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 		return error;
 	if (error)
@@ -538,13 +546,9 @@ static int no_own_digest(sg_verify_result *out, const char *path, const char *na
 static int file_kind(int *kind, const char *path, const char *name)
 {
 	sg_format_info info;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+	int error = inspect_path(&info, path, name);
 
 	*kind = SG_FORMAT_UNKNOWN;
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	error = sg_format_inspect(&info, fd, name);
-	close(fd);
 	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 		return error;
 	sg_error_clear();

@@ -84,20 +84,25 @@ expect_same "$(records)" "$before"
 
 # An expired CRL is a stale configuration, not a fault of the file: exit 2
 # naming the CRL's issuer and when it expired, no verdict recorded.
-/usr/bin/python3 - "$PKI" "$T/expired-issuing.pem" <<'PY'
+# issuing_crl OUT LAST NEXT: a CRL of the fixture's issuing CA whose
+# lastUpdate and nextUpdate are LAST and NEXT days from now.
+issuing_crl() {
+	/usr/bin/python3 - "$PKI" "$1" "$2" "$3" <<'PY'
 import sys, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-pki, out = sys.argv[1], sys.argv[2]
+pki, out, last, nxt = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 key = serialization.load_pem_private_key(open(pki + "/issuing.key", "rb").read(),
                                          open(pki + "/ca.pass", "rb").read().strip())
 ca = x509.load_pem_x509_certificate(open(pki + "/issuing.pem", "rb").read())
 now = datetime.datetime.now(datetime.timezone.utc)
 crl = (x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
-       .last_update(now - datetime.timedelta(days=40))
-       .next_update(now - datetime.timedelta(days=10)).sign(key, hashes.SHA256()))
+       .last_update(now + datetime.timedelta(days=last))
+       .next_update(now + datetime.timedelta(days=nxt)).sign(key, hashes.SHA256()))
 open(out, "wb").write(crl.public_bytes(serialization.Encoding.PEM))
 PY
+}
+issuing_crl "$T/expired-issuing.pem" -40 -10
 cat "$T/expired-issuing.pem" "$PKI/root.crl.pem" >"$T/expired.pem"
 chmod 0644 "$T/expired.pem"
 set_crl "$T/expired.pem"
@@ -114,20 +119,7 @@ expect_absent "$T/again.exe"
 expect_same "$(records)" "$before"
 
 # A CRL that is not valid yet (lastUpdate ahead of the clock): the same.
-/usr/bin/python3 - "$PKI" "$T/future-issuing.pem" <<'PY'
-import sys, datetime
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-pki, out = sys.argv[1], sys.argv[2]
-key = serialization.load_pem_private_key(open(pki + "/issuing.key", "rb").read(),
-                                         open(pki + "/ca.pass", "rb").read().strip())
-ca = x509.load_pem_x509_certificate(open(pki + "/issuing.pem", "rb").read())
-now = datetime.datetime.now(datetime.timezone.utc)
-crl = (x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
-       .last_update(now + datetime.timedelta(days=2))
-       .next_update(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-open(out, "wb").write(crl.public_bytes(serialization.Encoding.PEM))
-PY
+issuing_crl "$T/future-issuing.pem" 2 30
 cat "$T/future-issuing.pem" "$PKI/root.crl.pem" >"$T/future.pem"
 chmod 0644 "$T/future.pem"
 sg 2 verify --ca "$PKI/root.pem" --crl "$T/future.pem" "$T/signed.exe"
