@@ -379,10 +379,10 @@ static int read_small(struct msi *m, uint32_t start, uint64_t size, const char *
 static int read_stream(struct msi *m, const unsigned char *e, struct sink *k)
 {
 	uint64_t size = sg_cfb_entry_size(&m->c, e);
-	char nm[48] = "stream \"";
+	char name[33], nm[48];
 
-	sg_cfb_entry_name(nm + 8, e);
-	strcat(nm, "\"");
+	sg_cfb_entry_name(name, e);
+	snprintf(nm, sizeof(nm), "stream \"%s\"", name);
 	if (size >= CFB_MAXREGSECT)
 		return sg_format_bad(&m->s, "%s is too large (%" PRIu64 " bytes)", nm, size);
 	if (size == 0)

@@ -243,7 +243,7 @@ static void real_step(char *real, size_t size, const char *name)
 			*slash = '\0';
 	} else if (len + 1 + strlen(name) < size) {
 		real[len] = '/';
-		strcpy(real + len + 1, name);
+		memcpy(real + len + 1, name, strlen(name) + 1);
 	}
 }
 
