@@ -1,7 +1,8 @@
 /*
  * For unit tests that run the real osslsigncode on the CTest fixture:
  * `fixdir` (the fixture), `osslsigncode` (its path, overridable), a
- * `workdir` removed when setup fails, and ossl() to run it. Include after
+ * `workdir` removed when setup fails, ossl() to run it and slurp() to read
+ * a file whole. Include after
  * check.h and signgate/proc.h, signgate/util.h.
  */
 #ifndef SIGNGATE_TEST_CHECK_OSSL_H
@@ -36,6 +37,18 @@ static void ossl(char *out, size_t out_len, const char **argv)
 	if (out)
 		snprintf(out, out_len, "%s", r.out);
 	sg_proc_result_free(&r);
+}
+
+/* The whole file at `path` (at most 64 MiB), or setup fails; the caller frees it. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	unsigned char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || sg_read_fd(&buf, len, fd, path, 1u << 26, "file") != SG_OK)
+		setup_fail(path);
+	close(fd);
+	return buf;
 }
 
 #endif

@@ -76,17 +76,6 @@ static int own(char *out, const char *path, int nid, sg_msi_dse dse)
 	return rc;
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	unsigned char *buf;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || sg_read_fd(&buf, len, fd, path, 1u << 26, "file") != SG_OK)
-		setup_fail(path);
-	close(fd);
-	return buf;
-}
-
 /*
  * Sign `unsigned_path` as `label` and compare: the digest of the signed
  * file equals osslsigncode's calculated DigitalSignature and the signed one,

@@ -73,17 +73,6 @@ static void own_digest(char out[65], const char *path)
 	close(fd);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	unsigned char *buf;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || sg_read_fd(&buf, len, fd, path, 1u << 24, "file") != SG_OK)
-		setup_fail(path);
-	close(fd);
-	return buf;
-}
-
 /* The digest equals osslsigncode's, for the unsigned file and for its signed form. */
 static void test_digest_matches_osslsigncode(const char *label, const char *unsigned_path)
 {
