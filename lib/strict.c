@@ -227,9 +227,7 @@ static char *absolute(const char *path)
 
 	if (path[0] == '/')
 		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	return sg_path_join(cwd, path);
+	return getcwd(cwd, sizeof(cwd)) ? sg_path_resolve(cwd, path) : NULL;
 }
 
 /* The folder `real` (a physical path, "" for "/") after entering `name` or "..". */
