@@ -22,9 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-/* A signature is a few KiB (one or two certificates); far more is not one. */
-#define COSIGN_MAX (1024 * 1024)
-#define WHY_MAX    SG_COSIGN_WHY_MAX
+#define WHY_MAX SG_COSIGN_WHY_MAX
 
 void sg_approvers_trust_from_config(sg_approvers_trust *out, const sg_config *cfg)
 {
@@ -557,18 +555,15 @@ int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *de
 	return error;
 }
 
-/*
- * One signature file checked with a loaded store. SG_ERR_VERIFY names the
- * file; `*missing` is 1 when it does not exist.
- */
-static int verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosign_role role,
-		       const char *approval_file, const unsigned char *data, size_t len,
-		       X509_STORE *store, unsigned long flags, const char *ca_path)
+/* See cosign_internal.h. */
+int sg_cosign_verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosign_role role,
+			  const char *approval_file, const unsigned char *data, size_t len,
+			  X509_STORE *store, unsigned long flags, const char *ca_path)
 {
 	char why[WHY_MAX] = "", *path = sg_cosign_sig_path(approval_file, role);
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	int error = path ? read_whole(&der, &der_len, path, COSIGN_MAX)
+	int error = path ? read_whole(&der, &der_len, path, SG_COSIGN_MAX)
 			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	memset(out, 0, sizeof(*out));
@@ -599,8 +594,8 @@ int sg_cosign_verify_one(sg_cosigner *out, sg_cosign_role role, const char *appr
 	/* The CA first: a broken config is the bigger problem than a missing signature. */
 	error = sg_cosign_store(&store, &flags, t);
 	if (!error)
-		error = verify_file(out, NULL, &missing, role, approval_file, data, len, store,
-				    flags, t->ca_file);
+		error = sg_cosign_verify_file(out, NULL, &missing, role, approval_file, data, len,
+					      store, flags, t->ca_file);
 	X509_STORE_free(store);
 	return error;
 }
@@ -750,13 +745,13 @@ int sg_cosign_verify_pair(sg_cosigner *first, sg_cosigner *second, const char *a
 	error = sg_cosign_store(&store, &flags, t);
 	if (error)
 		return error;
-	error = verify_file(first, &a, &miss_a, SG_COSIGN_FIRST, approval_file, data, len, store,
-			    flags, t->ca_file);
+	error = sg_cosign_verify_file(first, &a, &miss_a, SG_COSIGN_FIRST, approval_file, data, len,
+				      store, flags, t->ca_file);
 	if (error == SG_ERR_VERIFY && !miss_a)
 		snprintf(saved, sizeof(saved), "%s", sg_error_last());
 	if (!error || error == SG_ERR_VERIFY)
-		error_b = verify_file(second, &b, &miss_b, SG_COSIGN_SECOND, approval_file, data,
-				      len, store, flags, t->ca_file);
+		error_b = sg_cosign_verify_file(second, &b, &miss_b, SG_COSIGN_SECOND,
+						approval_file, data, len, store, flags, t->ca_file);
 	if (error_b == SG_ERR_VERIFY && !miss_b && !saved[0])
 		snprintf(saved, sizeof(saved), "%s", sg_error_last());
 	if (error && error != SG_ERR_VERIFY) {

@@ -14,6 +14,9 @@
 /* The room for a reason ("why") in the functions below. */
 #define SG_COSIGN_WHY_MAX 600
 
+/* A signature is a few KiB (one or two certificates); far more is not one. */
+#define SG_COSIGN_MAX (1024 * 1024)
+
 /*
  * The approvers' trust store of `t`: the CA file's certificates (CA
  * certificates only) as anchors, and the CRLs that count (see cosign.h);
@@ -37,6 +40,15 @@ int sg_cosign_check_der(sg_cosigner *out, X509 **signer, const unsigned char *de
  * what they share in `why` (SG_COSIGN_WHY_MAX bytes); 0 when they are two.
  */
 int sg_cosign_same_approver(X509 *a, X509 *b, char *why);
+
+/*
+ * The signature file of `role` beside `approval_file`, checked over `data`
+ * with a loaded store. SG_ERR_VERIFY names the file (a missing one too, with
+ * `*missing` set to 1); SG_ERR_IO when it cannot be read.
+ */
+int sg_cosign_verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosign_role role,
+			  const char *approval_file, const unsigned char *data, size_t len,
+			  X509_STORE *store, unsigned long flags, const char *ca_path);
 
 /* The identity fields of `x`; SG_ERR_VERIFY (reason in `why`) when it names nobody. */
 int sg_cosign_identity(sg_cosigner *out, X509 *x, char *why);

@@ -27,7 +27,6 @@
 
 /* Policy files are small; this bounds the memory of a read. */
 #define APPROVAL_MAX (16 * 1024 * 1024)
-#define COSIGN_MAX   (1024 * 1024)
 
 struct sg_approver_key {
 	X509 *leaf;
@@ -232,21 +231,17 @@ static int check_other(const sg_approver_key *k, sg_cosign_role role, const char
 {
 	sg_cosign_role other = role == SG_COSIGN_FIRST ? SG_COSIGN_SECOND : SG_COSIGN_FIRST;
 	char why[SG_COSIGN_WHY_MAX] = "", *path = sg_cosign_sig_path(approval_file, other);
-	unsigned char *der = NULL;
-	size_t der_len = 0;
 	X509_STORE *store = NULL;
 	X509 *signer = NULL;
 	unsigned long flags;
 	sg_cosigner c;
-	int error = path ? sg_cosign_store(&store, &flags, t)
-			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	int missing, error = path ? sg_cosign_store(&store, &flags, t)
+				  : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
-	if (!error && sg_read_file(&der, &der_len, path, COSIGN_MAX, NULL, SG_READ_MISSING_OK))
-		der = NULL; /* unreadable: not this signature's business */
-	/* A missing or invalid other signature is not this one's business either. */
-	if (!error && der &&
-	    sg_cosign_check_der(&c, &signer, der, der_len, data, len, approval_file, store, flags,
-				t->ca_file, why) == SG_OK &&
+	/* A missing, unreadable or invalid other signature is not this one's business. */
+	if (!error &&
+	    sg_cosign_verify_file(&c, &signer, &missing, other, approval_file, data, len, store,
+				  flags, t->ca_file) == SG_OK &&
 	    sg_cosign_same_approver(k->leaf, signer, why))
 		error = sg_error_set(SG_ERR_VERIFY,
 				     "%s: the %s signature %s is by the same approver (%s): the "
@@ -256,7 +251,6 @@ static int check_other(const sg_approver_key *k, sg_cosign_role role, const char
 		sg_error_clear();
 	X509_free(signer);
 	X509_STORE_free(store);
-	free(der);
 	free(path);
 	return error;
 }
