@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,13 +121,6 @@ static int archive_of(char **out, const char *path)
 	return error;
 }
 
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
 static int listed(char *const *v, size_t n, const char *path)
 {
 	for (size_t i = 0; i < n; i++)
@@ -159,7 +153,7 @@ static int list_files(sg_audit_signings *m, char ***files, size_t *n)
 					     "%s: its rotate record names %s, which is already in "
 					     "the chain of archives (a loop)",
 					     cur, prev);
-		if (!error && prev && !exists(prev)) {
+		if (!error && prev && !sg_path_exists(prev)) {
 			snprintf(m->gap, sizeof(m->gap),
 				 "%s continues the archive %s, which is not beside it: what was "
 				 "signed before that is not known here",
@@ -257,7 +251,8 @@ static int link_line(struct pass *p, long long seq, const char *prev, int rotate
 			"removed before it); run signgate audit verify",
 			p->path, lineno, seq);
 	}
-	if (seq != p->last_seq + 1 || strcmp(prev, p->head) != 0)
+	/* No record can follow seq LLONG_MAX: checked first, +1 would overflow. */
+	if (p->last_seq == LLONG_MAX || seq != p->last_seq + 1 || strcmp(prev, p->head) != 0)
 		return sg_error_set(SG_ERR_TAMPER,
 				    "%s: line %zu: does not follow the record before it (seq %lld "
 				    "after %lld, or prev differs): records were removed, inserted, "
