@@ -529,7 +529,7 @@ static int set_torn_aside(struct torn *t, int fd, const char *path)
 	struct stat st;
 	size_t n;
 	char *buf;
-	int q = -1, error = SG_OK;
+	int error = SG_OK;
 
 	if (fstat(fd, &st) != 0 || st.st_size <= t->at)
 		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
@@ -540,16 +540,9 @@ static int set_torn_aside(struct torn *t, int fd, const char *path)
 		 (int)getpid());
 	if (pread(fd, buf, n, t->at) != (ssize_t)n)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-	else if ((q = open(t->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) <
-			 0 ||
-		 write(q, buf, n) != (ssize_t)n || fsync(q) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot set the torn bytes aside: %s", t->file,
-				     strerror(errno));
-	if (!error)
-		error = sg_sha256_hex(t->sha256, buf, n);
-	if (q >= 0)
-		close(q);
-	if (error && q >= 0)
+	else
+		error = sg_write_private_synced(t->file, buf, n);
+	if (!error && (error = sg_sha256_hex(t->sha256, buf, n)) != SG_OK)
 		unlink(t->file);
 	if (!error && (ftruncate(fd, t->at) != 0 || fsync(fd) != 0))
 		error = sg_error_set(SG_ERR_IO, "%s: cannot cut the torn bytes: %s", path,

@@ -220,7 +220,7 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 	return error;
 }
 
-int sg_write_private(const char *path, const void *data, size_t len)
+static int write_private(const char *path, const void *data, size_t len, int sync)
 {
 	const unsigned char *p = data;
 	int error = SG_OK,
@@ -240,11 +240,23 @@ int sg_write_private(const char *path, const void *data, size_t len)
 			len -= (size_t)n;
 		}
 	}
+	if (!error && sync && fsync(fd) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 	if (close(fd) != 0 && !error)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 	if (error)
 		unlink(path);
 	return error;
+}
+
+int sg_write_private(const char *path, const void *data, size_t len)
+{
+	return write_private(path, data, len, 0);
+}
+
+int sg_write_private_synced(const char *path, const void *data, size_t len)
+{
+	return write_private(path, data, len, 1);
 }
 
 static void fsync_dir_of(const char *path)

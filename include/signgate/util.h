@@ -154,6 +154,9 @@ int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_
  */
 int sg_write_private(const char *path, const void *data, size_t len);
 
+/* sg_write_private(), and the bytes are on disk (fsync) before it returns SG_OK. */
+int sg_write_private_synced(const char *path, const void *data, size_t len);
+
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int sg_path_exists(const char *path);
 
