@@ -45,11 +45,6 @@ char *sg_cosign_sig_path(const char *approval_file, sg_cosign_role role)
 	return path;
 }
 
-char *sg_cosign_path(const char *approval_file)
-{
-	return sg_cosign_sig_path(approval_file, SG_COSIGN_SECOND);
-}
-
 const char *sg_cosign_role_name(sg_cosign_role role)
 {
 	return role == SG_COSIGN_FIRST ? "first approver's" : "second approver's";

@@ -103,9 +103,6 @@ void sg_approvers_trust_from_config(sg_approvers_trust *out, const sg_config *cf
  */
 char *sg_cosign_sig_path(const char *approval_file, sg_cosign_role role);
 
-/* sg_cosign_sig_path(approval_file, SG_COSIGN_SECOND). */
-char *sg_cosign_path(const char *approval_file);
-
 /* "first approver's" or "second approver's", for messages. */
 const char *sg_cosign_role_name(sg_cosign_role role);
 
