@@ -43,6 +43,15 @@ typedef struct sg_verify_opts {
 	 * NULL: signgate and osslsigncode each compute it from the file.
 	 */
 	const char *file_digest;
+	/*
+	 * The signature signgate attached (issue 12), or NULL: the checked
+	 * signature (opts.index) must be these DER bytes exactly, and, as one
+	 * signgate made, carry exactly the signed attributes contentType,
+	 * SpcSpOpusInfo, SpcStatementType and messageDigest and no unsigned
+	 * attribute but one RFC 3161 timestamp token that verifies.
+	 */
+	const unsigned char *expect_der;
+	size_t expect_der_len;
 } sg_verify_opts;
 
 typedef struct sg_verify_result {

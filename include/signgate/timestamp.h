@@ -1,0 +1,34 @@
+/*
+ * RFC 3161 timestamps for an Authenticode signature, asked by signgate
+ * itself (issue 12): the key helper never touches the network, and no
+ * second program has to read the installer to add a timestamp.
+ *
+ * The token is asked for over the SignerInfo's signature value (SHA-256
+ * imprint, a random 64-bit nonce, the TSA's certificate requested), POSTed
+ * as application/timestamp-query with OpenSSL's HTTP client, and the reply
+ * must be a granted TimeStampResp whose token carries that imprint and
+ * nonce. The token (a PKCS#7 ContentInfo) is added as the one unsigned
+ * attribute 1.3.6.1.4.1.311.3.3.1 (Microsoft's RFC 3161 countersignature)
+ * of the signature's single SignerInfo, as signtool and osslsigncode do.
+ * The token's chain and time are judged later, with the whole signature
+ * (lib/authenticode.c), against the configured TSA roots.
+ */
+#ifndef SIGNGATE_TIMESTAMP_H
+#define SIGNGATE_TIMESTAMP_H
+
+#include <stddef.h>
+
+/*
+ * Timestamp the DER PKCS#7 at `p7_der` with the TSA at `url` (http://,
+ * bounded by `timeout_sec`); `*out_der` (free with free()) is the same
+ * signature with the token added. The input must have exactly one
+ * SignerInfo and no unsigned attribute. Returns SG_OK; SG_ERR_TOOL when the
+ * TSA failed (no connection, timeout, HTTP error, a refusal, a reply that
+ * is not a granted response for this request: another TSA may answer);
+ * SG_ERR_USAGE for a bad URL or signature; SG_ERR_NOMEM. The message names
+ * the URL and the reason.
+ */
+int sg_timestamp_add(unsigned char **out_der, size_t *out_len, const unsigned char *p7_der,
+		     size_t p7_len, const char *url, int timeout_sec);
+
+#endif
