@@ -16,8 +16,7 @@
 
 static const char *const action_names[] = { "check", "sign", "verify" };
 
-/* End the job with `status`, a decision word and the current error message. */
-static int end_job(sg_outcome *o, int status, const char *decision)
+int sg_pipeline_end(sg_outcome *o, int status, const char *decision)
 {
 	o->status = status;
 	o->decision = decision;
@@ -35,24 +34,24 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 
 	*copy = sg_path_join(workdir, "input");
 	if (!*copy)
-		return end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+		return sg_pipeline_end(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
 	/* SHA-512 costs more than the rest of the pass: only when the policy names one. */
 	want = SG_DIGEST_SHA256;
 	if (job->action != SG_ACTION_VERIFY && ctx->policy && ctx->policy->uses_sha512)
 		want |= SG_DIGEST_SHA512;
 	error = sg_private_copy(&o->input, job->input, *copy, name, want);
 	if (error)
-		return end_job(o, error, "failed");
+		return sg_pipeline_end(o, error, "failed");
 	o->have_input = 1;
 	fd = open(*copy, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return end_job(o,
+		return sg_pipeline_end(o,
 			       sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name),
 			       "failed");
 	error = sg_format_inspect(&o->format, fd, name);
 	close(fd);
 	if (error)
-		return end_job(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
+		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	o->have_format = 1;
 	return SG_OK;
 }
@@ -109,7 +108,7 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 		return deny(o, "approval %s is not signed by two approvers (two-person rule): %s",
 			    a->id, sg_error_last());
 	if (error)
-		return end_job(o, error, "failed");
+		return sg_pipeline_end(o, error, "failed");
 	o->cosigned = 1;
 	snprintf(o->message, sizeof(o->message),
 		 "approved by %s (approvers %s and %s by their certificates, ticket %s)", a->id,
@@ -156,98 +155,9 @@ static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	return sg_pipeline_decide(o, ctx, &in);
 }
 
-/*
- * Signing an unsigned PE, signgate takes its Authenticode digest itself:
- * from the private copy, on a thread of its own while osslsigncode signs
- * that copy (osslsigncode uses one core of two). See signgate/pe_digest.h.
- */
-struct copy_digest {
-	const char *copy;
-	const sg_format_info *format;
-	const char *name;
-	char hex[2 * SG_PE_DIGEST_LEN + 1]; /* upper case, as signatures are compared */
-	int error;
-	char message[1024];
-};
-
-static void *digest_copy(void *arg)
-{
-	struct copy_digest *d = arg;
-	unsigned char md[SG_PE_DIGEST_LEN];
-	int fd = open(d->copy, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		d->error = sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", d->name);
-	else
-		d->error = sg_pe_digest(md, fd, d->format, d->name);
-	if (fd >= 0)
-		close(fd);
-	if (d->error) {
-		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
-		return NULL;
-	}
-	sg_hex_encode_upper(d->hex, md, sizeof(md));
-	return NULL;
-}
-
-static int sign_copy(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
-		     const char *signed_path)
-{
-	const sg_approval *a = o->decision_detail.approval;
-	char desc[512];
-	sg_sign_request req = { 0 };
-	int error;
-
-	snprintf(desc, sizeof(desc), "%s %s", a->product, a->version);
-	req.input = copy;
-	req.output = signed_path;
-	req.description = a->description ? a->description : desc;
-	req.url = a->url ? a->url : a->source;
-	req.nest = o->format.has_signature && a->existing == SG_EXISTING_NEST;
-	/* the vendor's signature signs the pre-hash too: osslsigncode must keep it */
-	req.add_msi_dse = req.nest && o->format.msi_dse;
-	error = sg_signer_sign(&o->sign, ctx->cfg, ctx->secret, &req);
-	/* From the signer, SG_ERR_CRYPTO means the key, its password or PIN was refused. */
-	o->key_refused = error == SG_ERR_CRYPTO;
-	if (error) {
-		sg_error_prefix("%s", name);
-		return end_job(o, error, "failed");
-	}
-	o->signed_ok = 1;
-	return SG_OK;
-}
-
-/*
- * sign_copy(), with the copy's digest taken meanwhile when `digest` is
- * given, and the output's write-back started as it is written.
- */
-static int sign_and_digest(sg_outcome *o, const sg_context *ctx, const char *name, const char *copy,
-			   const char *signed_path, struct copy_digest *digest)
-{
-	pthread_t tid;
-	int threaded = digest && pthread_create(&tid, NULL, digest_copy, digest) == 0;
-	/* The output is written to disk as osslsigncode writes it, not all at the fsync. */
-	sg_writeback *wb = sg_writeback_start(signed_path);
-	int error = sign_copy(o, ctx, name, copy, signed_path);
-
-	sg_writeback_stop(wb);
-	if (threaded)
-		pthread_join(tid, NULL);
-	else if (digest && !error)
-		digest_copy(digest);
-	if (error || !digest)
-		return error;
-	if (digest->error)
-		return end_job(o, sg_error_set(digest->error, "%s", digest->message), "failed");
-	return SG_OK;
-}
-
-/*
- * `file_digest`: the signed file's Authenticode digest as the caller has
- * established it (NULL: it is computed from the file, twice).
- */
-static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name, const char *path,
-			 int nested, const char *file_digest)
+int sg_pipeline_verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
+			      const char *path, int nested, const char *file_digest,
+			      const unsigned char *expect_der, size_t expect_der_len)
 {
 	sg_verify_opts opts = ctx->verify;
 	int error;
@@ -256,10 +166,12 @@ static int verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
 	/* A nested signature is ours only when it is the last one. */
 	opts.index = nested ? -1 : 0;
 	opts.file_digest = file_digest;
+	opts.expect_der = expect_der;
+	opts.expect_der_len = expect_der_len;
 	error = sg_verify_file(&o->verify, &opts, path, name);
 	o->verified = error == SG_OK;
 	if (error)
-		return end_job(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
+		return sg_pipeline_end(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
 	return SG_OK;
 }
 
@@ -296,107 +208,17 @@ static int record_or_fail(sg_outcome *o, const sg_context *ctx, const sg_job *jo
 	int error = record(o, ctx, job);
 
 	if (error)
-		return end_job(o, error, "failed");
+		return sg_pipeline_end(o, error, "failed");
 	return o->status;
 }
 
 /*
- * The signed file was written in a private folder beside the output, so
- * publishing it is a rename: its digests are taken and it is made durable
- * first, then the record, then the rename.
+ * The signed file was made in a private folder beside the output, so
+ * publishing it is a rename: it was hashed and made durable first, then the
+ * record, then the rename.
  */
-/* The output's digests and fsync, on a thread of their own while it is verified. */
-struct prepare_job {
-	sg_digests *out;
-	const char *path;
-	const sg_stream_sink *sink; /* also fed the output: the comparison with the copy */
-	int error;
-	char message[1024];
-};
-
-static void *prepare_output(void *arg)
-{
-	struct prepare_job *p = arg;
-
-	p->error = sg_publish_in_place(p->out, p->path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256, p->sink);
-	if (p->error)
-		snprintf(p->message, sizeof(p->message), "%s", sg_error_last());
-	return NULL;
-}
-
-/*
- * After signing an unsigned PE: the output must be the copy that was signed
- * (compared as it streamed past) with a certificate table appended where
- * the copy's digest expects it. Then the digest the signature was checked
- * against is the output's own.
- */
-static int finish_compare(sg_outcome *o, sg_pe_compare *cmp, const char *name, const char *path)
-{
-	sg_format_info info;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
-
-	if (fd < 0)
-		return end_job(o, sg_error_set(SG_ERR_IO, "%s: cannot reopen the output", name),
-			       "failed");
-	error = sg_format_inspect(&info, fd, name);
-	close(fd);
-	if (!error)
-		error = sg_pe_compare_finish(cmp, &info, name);
-	else if (error == SG_ERR_FORMAT)
-		error = sg_error_recode(SG_ERR_VERIFY);
-	if (!error)
-		return SG_OK;
-	o->verified = 0;
-	return end_job(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
-}
-
-/*
- * Verify the signed file and, meanwhile, hash and fsync it for publication:
- * both read the same (cached) bytes, and neither depends on the other. The
- * verdict still comes first: an invalid signature fails the job whatever
- * the preparation did. With `digest` (an unsigned PE), the preparation also
- * compares the output with the copy at `copy`.
- */
-static int verify_and_prepare(sg_outcome *o, const sg_context *ctx, const char *name,
-			      const char *path, int nested, const char *copy,
-			      const struct copy_digest *digest)
-{
-	struct prepare_job p = { &o->output, path, NULL, SG_OK, "" };
-	sg_pe_compare cmp = { .orig_fd = -1 };
-	sg_stream_sink sink = { sg_pe_compare_update, &cmp };
-	int copy_fd = -1, threaded, error = SG_OK;
-	pthread_t tid;
-
-	if (digest) {
-		copy_fd = open(copy, O_RDONLY | O_CLOEXEC);
-		if (copy_fd < 0)
-			error = sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name);
-		if (!error)
-			error = sg_pe_compare_init(&cmp, copy_fd, &o->format);
-		if (error) {
-			if (copy_fd >= 0)
-				close(copy_fd);
-			return end_job(o, error, "failed");
-		}
-		p.sink = &sink;
-	}
-	threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0;
-	if (!threaded)
-		prepare_output(&p);
-	error = verify_signed(o, ctx, name, path, nested, digest ? digest->hex : NULL);
-	if (threaded)
-		pthread_join(tid, NULL);
-	if (!error && p.error)
-		error = end_job(o, sg_error_set(p.error, "%s", p.message), "failed");
-	if (!error && digest)
-		error = finish_compare(o, &cmp, name, path);
-	sg_pe_compare_free(&cmp);
-	if (copy_fd >= 0)
-		close(copy_fd);
-	return error;
-}
-
-static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *signed_path)
+int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+			const char *signed_path)
 {
 	const char *tmp = signed_path;
 	int error;
@@ -411,57 +233,24 @@ static int publish(sg_outcome *o, const sg_context *ctx, const sg_job *job, cons
 	if (error) {
 		unlink(tmp);
 		o->have_output = 0;
-		return end_job(o, error, "failed");
+		return sg_pipeline_end(o, error, "failed");
 	}
 	error = sg_publish_commit(tmp, job->output, job->force);
 	if (error) {
 		/* The "signed" record is already durable: say that it did not take effect. */
 		memcpy(o->cancels, o->audit_id, sizeof(o->cancels));
 		o->have_output = 0;
-		end_job(o, error, "failed");
+		sg_pipeline_end(o, error, "failed");
 		if (record(o, ctx, job) != SG_OK)
 			sg_error_set(error, "%s", o->message);
 	}
 	return error;
 }
 
-static int run_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
-{
-	const char *name = sg_path_base(job->input);
-	int nested = o->format.has_signature &&
-		     o->decision_detail.approval->existing == SG_EXISTING_NEST;
-	/* An unsigned PE is checked by signgate's own digest; anything else by osslsigncode's. */
-	struct copy_digest digest = { copy, &o->format, name, "", SG_OK, "" };
-	struct copy_digest *own =
-		o->format.kind == SG_FORMAT_PE && !o->format.has_signature ? &digest : NULL;
-	char *signed_path = NULL, *stage = NULL;
-	int error;
-
-	if (!job->force && sg_path_exists(job->output))
-		return end_job(o,
-			       sg_error_set(SG_ERR_EXISTS,
-					    "%s: exists already (use --force to replace it)",
-					    job->output),
-			       "failed");
-	/* Signed straight into a private folder beside the output: no copy to publish. */
-	error = sg_stage_create(&stage, job->output);
-	if (error)
-		return end_job(o, error, "failed");
-	signed_path = sg_path_join(stage, sg_path_base(job->output));
-	if (!signed_path)
-		error = end_job(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
-	if (!error && !(error = sign_and_digest(o, ctx, name, copy, signed_path, own)) &&
-	    !(error = verify_and_prepare(o, ctx, name, signed_path, nested, copy, own)))
-		error = publish(o, ctx, job, signed_path);
-	free(signed_path);
-	sg_workdir_remove(stage);
-	free(stage);
-	return error;
-}
-
 static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
 {
-	int error = verify_signed(o, ctx, sg_path_base(job->input), copy, 0, NULL);
+	int error = sg_pipeline_verify_signed(o, ctx, sg_path_base(job->input), copy, 0, NULL,
+					      NULL, 0);
 
 	if (error)
 		return error;
@@ -517,7 +306,7 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job, int status)
 {
 	memset(o, 0, sizeof(*o));
-	end_job(o, status, "failed");
+	sg_pipeline_end(o, status, "failed");
 	return record_or_fail(o, ctx, job);
 }
 
@@ -533,10 +322,12 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	 * before the input is touched and nothing is recorded against it.
 	 */
 	if (job->action != SG_ACTION_CHECK && sg_verify_check_trust(&ctx->verify) != SG_OK)
-		return end_job(o, sg_error_code(), "failed");
-	error = sg_workdir_create(&workdir);
+		return sg_pipeline_end(o, sg_error_code(), "failed");
+	/* Signing: the private copy is made beside the output, where it is signed and published. */
+	error = job->action == SG_ACTION_SIGN ? sg_stage_create(&workdir, job->output)
+					      : sg_workdir_create(&workdir);
 	if (error)
-		end_job(o, error, "failed");
+		sg_pipeline_end(o, error, "failed");
 	if (!error)
 		error = take_input(o, ctx, job, workdir, &copy);
 	if (!error && job->action == SG_ACTION_SIGN)
@@ -548,7 +339,7 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		o->decision = "approved";
 	}
 	if (!error && !skip && job->action == SG_ACTION_SIGN)
-		run_sign(o, ctx, job, copy);
+		sg_pipeline_sign(o, ctx, job, copy, workdir);
 	if (!error && job->action == SG_ACTION_VERIFY)
 		run_verify(o, ctx, job, copy);
 	free(copy);
@@ -690,6 +481,14 @@ static json_t *signature_json(const sg_outcome *o)
 		set(sig, "tsa_url", text(o->sign.tsa_url));
 	if (o->sign.attempts[0])
 		set(sig, "tsa_failures", text(o->sign.attempts));
+	if (o->sign.helper_signatures) {
+		/* The key helper's own count: how many digests the run's key signed so far. */
+		set(sig, "signed_digest", text(o->sign.signed_digest));
+		set(sig, "attached_by", text(o->sign.attached_by));
+		set(sig, "key_helper", json_pack("{s:I, s:I}", "pid", (json_int_t)o->sign.helper_pid,
+						 "signatures",
+						 (json_int_t)o->sign.helper_signatures));
+	}
 	return sig;
 }
 

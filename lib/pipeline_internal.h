@@ -1,6 +1,7 @@
 /*
  * Internal: what lib/pipeline.c shares with lib/pipeline_signed.c (the
- * judgement of an input that already carries our signature).
+ * judgement of an input that already carries our signature) and
+ * lib/pipeline_sign.c (signing an approved input).
  */
 #ifndef SIGNGATE_LIB_PIPELINE_INTERNAL_H
 #define SIGNGATE_LIB_PIPELINE_INTERNAL_H
@@ -26,5 +27,32 @@ void sg_pipeline_judge_ours(sg_outcome *o, const sg_context *ctx, const sg_job *
 
 /* The signing record an input was traced to (o->traced), as a new JSON object. */
 json_t *sg_pipeline_origin_json(const sg_outcome *o);
+
+/* End the job with `status`, a decision word and the current error message. */
+int sg_pipeline_end(sg_outcome *o, int status, const char *decision);
+
+/*
+ * Verify the signed file at `path` with the run's trust settings and the
+ * signer's pin; a nested signature is ours only as the last one.
+ * `file_digest`: the file's Authenticode digest as the caller established
+ * it (NULL: computed from the file, twice). `expect_der`: the signature
+ * must be these bytes exactly (sg_verify_opts). Fills o->verify,
+ * o->verified; ends the job on failure.
+ */
+int sg_pipeline_verify_signed(sg_outcome *o, const sg_context *ctx, const char *name,
+			      const char *path, int nested, const char *file_digest,
+			      const unsigned char *expect_der, size_t expect_der_len);
+
+/* Record "signed", then rename `signed_path` to the job's output (or record why not). */
+int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+			const char *signed_path);
+
+/*
+ * Sign the approved private copy `copy` (in `stage`, a private folder beside
+ * the output), verify the result and publish it (lib/pipeline_sign.c).
+ * Returns o->status; ends the job on failure.
+ */
+int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
+		     const char *stage);
 
 #endif

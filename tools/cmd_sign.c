@@ -376,8 +376,7 @@ typedef struct run_state {
 	sg_context ctx;
 	sg_config *cfg;
 	sg_policy *policy;
-	sg_cert_info signer;
-	sg_secret secret;
+	sg_keyhelper *keyhelper; /* sign: the process that holds the key */
 	sg_audit_signings *signings; /* read once, when an input is already ours */
 } run_state;
 
@@ -403,17 +402,19 @@ static int load_config_and_policy(run_state *st)
 	return error;
 }
 
-/* The key's secret is obtained once per run; the key is checked before any input. */
-static int load_signer(run_state *st)
+/*
+ * The key helper is started before any input is read: only it obtains the
+ * secret and opens the key, and it checks the key before the first input.
+ * It signs at most one digest per input of the run.
+ */
+static int start_key_helper(run_state *st, size_t n_inputs)
 {
-	int error = sg_secret_obtain(&st->secret, st->cfg);
+	int error = sg_keyhelper_start(&st->keyhelper, st->cfg, (unsigned long)n_inputs);
 
-	if (!error)
-		error = sg_signer_load(&st->signer, st->cfg, &st->secret);
 	if (error)
 		return error;
-	st->ctx.signer = &st->signer;
-	st->ctx.secret = &st->secret;
+	st->ctx.signer = sg_keyhelper_signer(st->keyhelper);
+	st->ctx.keyhelper = st->keyhelper;
 	return SG_OK;
 }
 
@@ -546,7 +547,7 @@ static json_t *catalog_entry(const sg_outcome *r, const char *input, const char 
 static int write_catalog(const char *path, json_t *files, const run_state *st)
 {
 	json_t *doc = json_pack("{s:s, s:s, s:o}", "generator", "signgate " SG_VERSION,
-				"signer_sha1_thumbprint", st->signer.sha1_thumbprint, "files",
+				"signer_sha1_thumbprint", st->ctx.signer->sha1_thumbprint, "files",
 				json_incref(files));
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	size_t tmp_len = strlen(path) + sizeof(".tmp-XXXXXX");
@@ -761,7 +762,7 @@ static int run(int argc, char **argv, int signing)
 	if (load_config_and_policy(&st) != SG_OK ||
 	    (signing && sg_verify_check_trust(&st.ctx.verify) != SG_OK)) {
 		rc = cli_fail();
-	} else if (signing && load_signer(&st) != SG_OK) {
+	} else if (signing && start_key_helper(&st, in.n) != SG_OK) {
 		int status = sg_error_code();
 		cli_error("%s", sg_error_last());
 		rc = fail_inputs(&st, &in, status);
@@ -771,7 +772,8 @@ static int run(int argc, char **argv, int signing)
 	} else {
 		rc = run_inputs(&st, &in, signing);
 	}
-	sg_secret_clear(&st.secret);
+	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
+		rc = cli_fail();
 	sg_audit_signings_free(st.signings);
 	sg_policy_free(st.policy);
 	sg_config_free(st.cfg);

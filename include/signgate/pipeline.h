@@ -21,6 +21,7 @@
 #include "signgate/cert.h"
 #include "signgate/config.h"
 #include "signgate/format.h"
+#include "signgate/keyhelper.h"
 #include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/secret.h"
@@ -38,7 +39,7 @@ typedef struct sg_context {
 	const sg_config *cfg;       /* NULL only for verify without a config */
 	const sg_policy *policy;    /* check and sign */
 	const sg_cert_info *signer; /* sign: the configured signing certificate */
-	const sg_secret *secret;    /* sign: opens the key; may be NULL */
+	sg_keyhelper *keyhelper;    /* sign: the process that holds the key (keyhelper.h) */
 	sg_verify_opts verify;      /* verify: trust settings */
 	const char *audit_log;      /* NULL: nothing is recorded (verify --ca) */
 	/*

@@ -50,6 +50,11 @@ typedef struct sg_sign_result {
 	int timestamped;     /* 1 when a TSA answered */
 	char tsa_url[512];   /* the TSA that answered */
 	char attempts[1024]; /* TSAs that failed before, with their reasons */
+	/* The key helper (keyhelper.h) that signed, and its count of signatures after this one. */
+	long helper_pid;
+	unsigned long helper_signatures;
+	char signed_digest[129]; /* the Authenticode digest it signed, upper-case hex */
+	char attached_by[40];    /* "signgate" (a PE, in place) or "osslsigncode attach-signature" */
 } sg_sign_result;
 
 /*

@@ -1,0 +1,309 @@
+/*
+ * Signing one approved input (issue 12): the key never meets the vendor's
+ * bytes. This process holds no key and no secret; it computes the private
+ * copy's Authenticode digest itself, the key helper (lib/keyhelper_proc.c)
+ * signs that digest, an RFC 3161 token is asked for here
+ * (lib/timestamp.c), and the signature is attached without any key: a PE
+ * by signgate itself, in place on the private copy, anything else by a
+ * keyless `osslsigncode attach-signature` (lib/attach.c). The output is then
+ * judged by signgate's own checks only: its own Authenticode digest must be
+ * the one signed, and the signature it carries must be, byte for byte, the
+ * one made here (verify.h, expect_der).
+ */
+#include "pipeline_internal.h"
+#include "signgate/attach.h"
+#include "signgate/error.h"
+#include "signgate/keyhelper.h"
+#include "signgate/msi_digest.h"
+#include "signgate/pe_digest.h"
+#include "signgate/timestamp.h"
+#include "signgate/util.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/obj_mac.h>
+
+/* A file's Authenticode digest, taken by signgate (on a thread of its own). */
+struct own_digest {
+	const char *path;
+	const char *name;
+	sg_msi_dse dse; /* MSI: whether the pre-hash goes first */
+	unsigned char md[SG_MSI_DIGEST_MAX];
+	size_t md_len;
+	char hex[2 * SG_MSI_DIGEST_MAX + 1]; /* upper case, as signatures are compared */
+	int error;
+	char message[1024];
+};
+
+static int take_digest(struct own_digest *d, int fd)
+{
+	sg_format_info info;
+	sg_msi_digest_result msi;
+	int error = sg_format_inspect(&info, fd, d->name);
+
+	if (error)
+		return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_VERIFY) : error;
+	if (info.kind == SG_FORMAT_PE) {
+		d->md_len = SG_PE_DIGEST_LEN;
+		return sg_pe_digest(d->md, fd, &info, d->name);
+	}
+	if (info.kind != SG_FORMAT_MSI)
+		return sg_error_set(SG_ERR_VERIFY, "%s: neither a PE nor an MSI", d->name);
+	error = sg_msi_digest(&msi, fd, NID_sha256, d->dse, d->name);
+	if (!error) {
+		memcpy(d->md, msi.md, msi.md_len);
+		d->md_len = msi.md_len;
+	}
+	return error;
+}
+
+static void *own_digest_run(void *arg)
+{
+	struct own_digest *d = arg;
+	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	d->error = fd < 0 ? sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", d->name, d->path)
+			  : take_digest(d, fd);
+	if (fd >= 0)
+		close(fd);
+	if (d->error)
+		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
+	else
+		sg_hex_encode_upper(d->hex, d->md, d->md_len);
+	return NULL;
+}
+
+/* SpcSpOpusInfo takes printable ASCII here: anything else is shown as '?'. */
+static void printable(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; in && *in && n + 1 < cap; in++)
+		out[n++] = (*in >= 0x20 && *in <= 0x7e) ? *in : '?';
+	out[n] = '\0';
+}
+
+static int is_http_url(const char *s)
+{
+	return s && (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0);
+}
+
+/* The key helper signs the copy's digest; `*der` is its PKCS#7. */
+static int request_signature(sg_outcome *o, const sg_context *ctx, const struct own_digest *copy,
+			     unsigned char **der, size_t *der_len)
+{
+	const sg_approval *a = o->decision_detail.approval;
+	sg_keyhelper_request req = { 0 };
+	char desc[SG_AUTHENTICODE_TEXT_MAX + 1];
+	const char *url = a->url ? a->url : a->source;
+	int error;
+
+	if (!ctx->keyhelper)
+		return sg_error_set(SG_ERR_USAGE, "no key helper was started for this run");
+	req.kind = o->format.kind == SG_FORMAT_PE ? SG_AUTHENTICODE_PE : SG_AUTHENTICODE_MSI;
+	req.md_nid = NID_sha256;
+	memcpy(req.digest, copy->md, copy->md_len);
+	req.digest_len = copy->md_len;
+	snprintf(desc, sizeof(desc), "%s %s", a->product, a->version);
+	printable(req.description, sizeof(req.description), a->description ? a->description : desc);
+	if (is_http_url(url))
+		printable(req.url, sizeof(req.url), url);
+	error = sg_keyhelper_sign(ctx->keyhelper, &req, der, der_len, &o->sign.helper_signatures);
+	o->sign.helper_pid = (long)sg_keyhelper_pid(ctx->keyhelper);
+	snprintf(o->sign.signed_digest, sizeof(o->sign.signed_digest), "%s", copy->hex);
+	return error;
+}
+
+/* Add an RFC 3161 token from the first TSA that answers (config: required or optional). */
+static int timestamp(sg_sign_result *out, const sg_config *cfg, unsigned char **der,
+		     size_t *der_len)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
+		const char *url = cfg->timestamp_urls[i];
+		unsigned char *stamped = NULL;
+		size_t stamped_len = 0;
+		int error = sg_timestamp_add(&stamped, &stamped_len, *der, *der_len, url,
+					     cfg->timestamp_timeout);
+
+		if (error == SG_OK) {
+			free(*der);
+			*der = stamped;
+			*der_len = stamped_len;
+			out->timestamped = 1;
+			snprintf(out->tsa_url, sizeof(out->tsa_url), "%s", url);
+			return SG_OK;
+		}
+		/* Another TSA can only help when this one was the problem. */
+		if (error != SG_ERR_TOOL)
+			return error;
+		if (used < sizeof(out->attempts))
+			used += (size_t)snprintf(out->attempts + used, sizeof(out->attempts) - used,
+						 "%s%s: %s", used ? "; " : "", url,
+						 sg_error_last());
+	}
+	if (cfg->n_timestamp_urls == 0 || !cfg->timestamp_required)
+		return SG_OK;
+	return sg_error_set(SG_ERR_TOOL,
+			    "timestamping is required and no TSA answered (%zu tried): %s",
+			    cfg->n_timestamp_urls, out->attempts);
+}
+
+/* Everything one signing needs, from the copy's digest to the published output. */
+struct signing {
+	sg_outcome *o;
+	const sg_context *ctx;
+	const sg_job *job;
+	const char *name;
+	const char *copy;  /* the private copy, in `stage` */
+	const char *stage; /* private folder beside the output */
+	int nested;
+	int in_place;      /* a PE signed by appending its table to the copy */
+	char *signed_path; /* the copy itself when in place */
+	struct own_digest copy_digest;
+	unsigned char *der;
+	size_t der_len;
+};
+
+static int attach(struct signing *s)
+{
+	sg_attach_request req = { 0 };
+
+	if (s->in_place)
+		return sg_attach_pe(s->copy, &s->o->format, s->der, s->der_len, s->name);
+	req.input = s->copy;
+	req.output = s->signed_path;
+	req.workdir = s->stage;
+	req.der = s->der;
+	req.der_len = s->der_len;
+	req.nest = s->nested;
+	req.add_msi_dse = s->nested && s->o->format.msi_dse;
+	req.name = s->name;
+	return sg_attach_osslsigncode(s->ctx->cfg, &req);
+}
+
+/* Digest, signature, timestamp, attachment: the signed file at s->signed_path. */
+static int make_signed_file(struct signing *s)
+{
+	sg_outcome *o = s->o;
+	int error;
+
+	s->copy_digest = (struct own_digest){ .path = s->copy, .name = s->name };
+	/* A nested MSI signature signs the pre-hash too when the file carries the stream. */
+	s->copy_digest.dse = s->nested && o->format.msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT;
+	own_digest_run(&s->copy_digest);
+	if (s->copy_digest.error)
+		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
+	error = request_signature(o, s->ctx, &s->copy_digest, &s->der, &s->der_len);
+	/* From the key helper, SG_ERR_CRYPTO means the key or token failed: stop the run. */
+	o->key_refused = error == SG_ERR_CRYPTO;
+	if (!error)
+		error = timestamp(&o->sign, s->ctx->cfg, &s->der, &s->der_len);
+	if (!error)
+		error = attach(s);
+	if (!error)
+		o->signed_ok = 1;
+	snprintf(o->sign.attached_by, sizeof(o->sign.attached_by), "%s",
+		 s->in_place ? "signgate" : "osslsigncode attach-signature");
+	return error;
+}
+
+/* The output's digests and fsync, on a thread of their own while it is verified. */
+struct prepare_job {
+	sg_digests *out;
+	const char *path;
+	int error;
+	char message[1024];
+};
+
+static void *prepare_output(void *arg)
+{
+	struct prepare_job *p = arg;
+
+	p->error = sg_publish_in_place(p->out, p->path, SG_DIGEST_SHA1 | SG_DIGEST_SHA256, NULL);
+	if (p->error)
+		snprintf(p->message, sizeof(p->message), "%s", sg_error_last());
+	return NULL;
+}
+
+/*
+ * Judge the signed file: its own Authenticode digest (taken while its
+ * SHA-1/SHA-256 are taken and it is made durable) must be the digest the
+ * key helper signed, and the signature it carries must be ours exactly.
+ */
+static int verify_output(struct signing *s)
+{
+	struct prepare_job p = { &s->o->output, s->signed_path, SG_OK, "" };
+	struct own_digest out = { .path = s->signed_path, .name = s->name, .dse = SG_MSI_DSE_AS_FILE };
+	pthread_t tid;
+	int threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0, error;
+
+	if (!threaded)
+		prepare_output(&p);
+	own_digest_run(&out);
+	if (threaded)
+		pthread_join(tid, NULL);
+	if (out.error)
+		return sg_error_set(out.error, "%s", out.message);
+	if (out.md_len != s->copy_digest.md_len ||
+	    memcmp(out.md, s->copy_digest.md, out.md_len) != 0)
+		return sg_error_set(SG_ERR_VERIFY,
+				    "%s: the signed file's own Authenticode digest (%s) is not the "
+				    "one signed (%s)",
+				    s->name, out.hex, s->copy_digest.hex);
+	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested,
+					  out.hex, s->der, s->der_len);
+	if (!error && p.error)
+		return sg_error_set(p.error, "%s", p.message);
+	return error;
+}
+
+static int sign_in_stage(struct signing *s)
+{
+	sg_outcome *o = s->o;
+	int error;
+
+	s->in_place = o->format.kind == SG_FORMAT_PE && !s->nested;
+	s->signed_path = s->in_place ? strdup(s->copy)
+				     : sg_path_join(s->stage, sg_path_base(s->job->output));
+	if (!s->signed_path)
+		return sg_pipeline_end(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+	error = make_signed_file(s);
+	if (error) {
+		sg_error_prefix("%s", s->name);
+		return sg_pipeline_end(o, error, "failed");
+	}
+	error = verify_output(s);
+	if (error) {
+		o->verified = 0;
+		return sg_pipeline_end(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
+	}
+	return sg_pipeline_publish(o, s->ctx, s->job, s->signed_path);
+}
+
+int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
+		     const char *stage)
+{
+	struct signing s = { .o = o, .ctx = ctx, .job = job, .copy = copy, .stage = stage };
+	int error;
+
+	s.name = sg_path_base(job->input);
+	s.nested = o->format.has_signature &&
+		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
+	if (!job->force && sg_path_exists(job->output))
+		return sg_pipeline_end(o,
+				       sg_error_set(SG_ERR_EXISTS,
+						    "%s: exists already (use --force to replace it)",
+						    job->output),
+				       "failed");
+	error = sign_in_stage(&s);
+	free(s.der);
+	free(s.signed_path);
+	return error;
+}
