@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "signgate/error.h"
+#include "signgate/keyhelper.h"
 #include "signgate/pipeline.h"
 #include "signgate/secret.h"
 
@@ -95,18 +96,27 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	/* A trust file that cannot be used is the config's fault, not the input's. */
 	if ((error = sg_verify_check_trust(&ctx->verify)) != SG_OK)
 		return error;
-	/* The certificate alone pins the signer; the key's secret is needed only without it. */
-	if ((*cfg)->certificate || sg_config_require_signing(*cfg) == SG_OK) {
-		sg_secret secret = { 0 };
-		if (!(*cfg)->certificate)
-			error = sg_secret_obtain(&secret, *cfg);
+	/*
+	 * The certificate alone pins the signer. Without it, the key helper
+	 * (keyhelper.h) opens the key material and reports its certificate: this
+	 * process, which reads the files to verify, never holds the key or its
+	 * secret. The helper is stopped before any input is read.
+	 */
+	if ((*cfg)->certificate) {
+		error = sg_signer_load_certificate(signer, (*cfg)->certificate);
+	} else if (sg_config_require_signing(*cfg) == SG_OK) {
+		sg_keyhelper *kh = NULL;
+		error = sg_keyhelper_start(&kh, *cfg, 1);
 		if (!error)
-			error = sg_signer_identify(signer, *cfg, &secret);
-		sg_secret_clear(&secret);
-		if (error)
-			return error;
-		ctx->verify.pin_sha256 = signer->sha256;
+			*signer = *sg_keyhelper_signer(kh);
+		sg_keyhelper_stop(kh, NULL);
+	} else {
+		sg_error_clear();
+		return SG_OK;
 	}
+	if (error)
+		return error;
+	ctx->verify.pin_sha256 = signer->sha256;
 	sg_error_clear();
 	return SG_OK;
 }

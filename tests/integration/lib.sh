@@ -106,6 +106,37 @@ json.dump(cfg, open(path, "w"), indent=2)
 PY
 }
 
+# token_env NAME JSON: a config in $T/env/NAME from the fixture's token config
+# JSON (the signing key in the SoftHSM2 token).
+token_env() {
+	mkdir -p "$T/env/policy" "$T/env/audit"
+	/usr/bin/python3 - "$PKI/$2" "$T/env/$1" "$PKI" <<'PY'
+import json, os, sys
+src, dst, pki = sys.argv[1:4]
+cfg = json.load(open(src))
+for k in ("ca_file", "crl_file"):
+    cfg["trust"][k] = os.path.join(pki, cfg["trust"][k])
+s = cfg["signing"]
+for k in ("cert_chain", "certificate", "pin_file"):
+    s[k] = os.path.join(pki, s[k])
+cfg["policy"], cfg["audit_log"] = "policy/", "audit/audit.jsonl"
+json.dump(cfg, open(dst, "w"), indent=2)
+PY
+	CFG=$T/env/$1
+	LOG=$T/env/audit/audit.jsonl
+}
+
+# config_set_signing KEY JSON: set the config's "signing" KEY to the JSON value.
+config_set_signing() {
+	/usr/bin/python3 - "$CFG" "$1" "$2" <<'PY'
+import json, sys
+path, key, value = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+cfg = json.load(open(path))
+cfg["signing"][key] = value
+json.dump(cfg, open(path, "w"), indent=2)
+PY
+}
+
 # approval ID FILE_NAME SHA256 [EXTRA_JSON]: one approval in its own policy file.
 approval() {
 	local id=$1 file=$2 sha=$3 extra=${4:-}

@@ -10,25 +10,6 @@
 pin=$(cat "$PKI/token.pin")
 [ -n "$pin" ] || fail "the fixture has no token PIN"
 
-# token_env NAME JSON: a config for this test from the fixture's token config.
-token_env() {
-	mkdir -p "$T/env/policy" "$T/env/audit"
-	/usr/bin/python3 - "$PKI/$2" "$T/env/$1" "$PKI" <<'PY'
-import json, os, sys
-src, dst, pki = sys.argv[1:4]
-cfg = json.load(open(src))
-for k in ("ca_file", "crl_file"):
-    cfg["trust"][k] = os.path.join(pki, cfg["trust"][k])
-s = cfg["signing"]
-for k in ("cert_chain", "certificate", "pin_file"):
-    s[k] = os.path.join(pki, s[k])
-cfg["policy"], cfg["audit_log"] = "policy/", "audit/audit.jsonl"
-json.dump(cfg, open(dst, "w"), indent=2)
-PY
-	CFG=$T/env/$1
-	LOG=$T/env/audit/audit.jsonl
-}
-
 token_env rsa.json signgate-pkcs11.json
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The key never meets the vendor's bytes (issue 12): every process of a
+# signing is watched with strace (PE and MSI in one run; PKCS#12, PEM and a
+# SoftHSM2 token; with and without a TSA on 127.0.0.1), and the process
+# that holds the key material (the key helper, named by the audit record)
+# must open nothing but its key material, certificates, shared libraries
+# and, for SoftHSM, the token's configuration and store; it must never
+# open a socket, the installer, the private copy or the output, and it
+# must never start a program. The checker itself is shown to catch each
+# kind of breach on made-up traces, so that it cannot pass by reading
+# nothing.
+. "$(dirname -- "$0")/lib.sh"
+
+command -v strace >/dev/null || fail "strace is not installed (scripts/setup.sh installs it)"
+tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
+
+# check_trace FILE ALLOWED_REGEX: every path FILE's process opened matches
+# ALLOWED_REGEX, and it made no socket, connect, bind or execve call.
+check_trace() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import re, sys
+trace, allowed = sys.argv[1], re.compile(sys.argv[2])
+bad, opened = [], 0
+for line in open(trace, errors="replace"):
+    m = re.match(r'(?:\d+ )?(open|openat|openat2|creat|socket|socketpair|connect|bind|execve|execveat)\((.*)', line)
+    if not m:
+        continue
+    call, args = m.groups()
+    if call in ("open", "openat", "openat2", "creat"):
+        p = re.search(r'"((?:[^"\\]|\\.)*)"', args)
+        path = p.group(1) if p else "?"
+        opened += 1
+        if not allowed.search(path):
+            bad.append(f"{call} {path}")
+    else:
+        bad.append(f"{call}({args[:120]}")
+if bad:
+    print("the key helper did what it must not:\n  " + "\n  ".join(bad))
+    sys.exit(1)
+print(f"{opened} opens, all allowed")
+PY
+}
+
+# The checker catches each kind of breach (and passes a clean trace).
+printf '%s\n' 'openat(AT_FDCWD, "/usr/lib/x86_64-linux-gnu/libcrypto.so.3", O_RDONLY|O_CLOEXEC) = 3' >"$T/clean.tr"
+check_trace "$T/clean.tr" '\.so(\.[0-9]+)*$' >"$T/out" || fail "a clean trace was refused: $(cat "$T/out")"
+ok
+for breach in 'openat(AT_FDCWD, "/x/hello-setup.exe", O_RDONLY) = 5' \
+	'socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 5' \
+	'connect(5, {sa_family=AF_INET, sin_port=htons(80)}, 16) = 0' \
+	'execve("/usr/bin/osslsigncode", ["osslsigncode"], 0x0 /* 2 vars */) = 0'; do
+	printf '%s\n' "$breach" >"$T/bad.tr"
+	if check_trace "$T/bad.tr" '\.so(\.[0-9]+)*$' >"$T/out"; then fail "the checker missed: $breach"; fi
+	expect_in "$T/out" "the key helper did what it must not"
+done
+
+# watch NAME KEY_FILES_REGEX: sign the PE and the MSI under strace -ff, then
+# check the key helper's trace. The config is $CFG, the audit log $LOG.
+watch() {
+	local name=$1 keys=$2 pid tr libs
+	rm -rf "$T/tr" "$T/o-$name"
+	mkdir "$T/tr"
+	strace -ff -qq -e trace=open,openat,openat2,creat,socket,socketpair,connect,bind,execve,execveat \
+		-o "$T/tr/t" "$SG_BIN" sign --config "$CFG" --out-dir "$T/o-$name" \
+		"$INST/hello-setup.exe" "$INST/hello-1.0.msi" >"$T/out" 2>"$T/err" ||
+		fail "$name: signgate sign under strace failed"
+	ok
+	pid=$(audit_field 0 signature.key_helper.pid)
+	expect_same "$(audit_field 0 signature.key_helper.signatures)" 2
+	[ -s "$T/tr/t.$pid" ] || fail "$name: no trace of the key helper (pid $pid)"
+	# The helper is a fork of signgate: the parent's trace must show the
+	# installers being read (the watch sees what it claims to see).
+	grep -l 'hello-setup.exe' "$T"/tr/t.* | grep -qv "t.$pid\$" ||
+		fail "$name: no process was seen reading the installer"
+	libs='\.so(\.[0-9]+)*$|^/etc/ld\.so\.cache$'
+	check_trace "$T/tr/t.$pid" "$libs|$keys" >"$T/out" || fail "$name: $(cat "$T/out")"
+	ok
+	# And what it must never touch, named: the installers, the copy, the output.
+	for f in hello-setup.exe hello-1.0.msi .signgate- "$T/o-$name"; do
+		if grep -F -- "$f" "$T/tr/t.$pid" >/dev/null; then fail "$name: the key helper touched $f"; fi
+	done
+	ok
+	sg 0 verify --config "$CFG" "$T/o-$name/hello-setup.exe" "$T/o-$name/hello-1.0.msi"
+}
+
+# PKCS#12 (password file), without and with a TSA.
+new_env
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+p12_keys="^$PKI/(signer\.p12|signer\.pass|root\.pem|crl\.pem)$"
+watch p12 "$p12_keys"
+new_env ", \"timestamp_urls\": [\"$tsa\"]"
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+watch p12-tsa "$p12_keys"
+expect_same "$(audit_field 0 signature.tsa_url)" "$tsa"
+
+# PEM chain + PEM key (encrypted, its password in a file).
+cat "$PKI/signer.pem" "$PKI/issuing.pem" >"$T/leaf-chain.pem"
+sed -i "s#\"pkcs12\": \"$PKI/signer.p12\"#\"cert_chain\": \"$T/leaf-chain.pem\", \"key\": \"$PKI/signer.key\"#" "$CFG"
+watch pem-tsa "^($PKI/(signer\.key|signer\.pass|root\.pem|crl\.pem)|$T/leaf-chain\.pem)$"
+
+# A SoftHSM2 token (PIN file), without and with a TSA.
+token_env rsa.json signgate-pkcs11.json
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+hsm_keys="^$PKI/(signer-chain\.pem|signer\.pem|token\.pin|root\.pem|crl\.pem)$|^$PKI/softhsm/|^/etc/softhsm/|^/usr/lib/ssl/openssl\.cnf$"
+watch hsm "$hsm_keys"
+config_set_signing timestamp_urls "[\"$tsa\"]"
+watch hsm-tsa "$hsm_keys"
+expect_same "$(audit_field 0 signature.tsa_url)" "$tsa"
+
+done_ok
