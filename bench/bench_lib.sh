@@ -7,7 +7,9 @@
 #                         CMD's process, sampled every 50 ms while it runs; the
 #                         high-water mark only grows, so a late sample is exact
 #                         but for the last 50 ms), for commands that start
-#                         children whose memory /usr/bin/time would report.
+#                         children whose memory /usr/bin/time would report;
+#                         and the key helper's (signgate's first child, forked
+#                         before any input is read), sampled the same way.
 # summary NAME [BASE...]  one line: median, min-max of the runs, peak RSS,
 #                         and the ratio of this median to each BASE's median.
 # Needs $work (a private folder).
@@ -26,7 +28,7 @@ timed() {
 	/usr/bin/time -f '%e %M' -o "$work/one" "$@" >"$work/last.out" 2>"$work/last.err" ||
 		bench_fail "$name: $* failed"
 	read -r t rss <"$work/one"
-	echo "$t $rss -" >>"$work/t.$name"
+	echo "$t $rss - -" >>"$work/t.$name"
 }
 
 # Sleep 50 ms without starting a process (a fork per sample would add load).
@@ -36,7 +38,7 @@ tick() {
 }
 
 timed_own() {
-	local name=$1 tpid pid= hwm=0 k v t rss kids
+	local name=$1 tpid pid= hwm=0 khpid= khwm=0 k v t rss kids
 	shift
 	/usr/bin/time -f '%e %M' -o "$work/one" "$@" >"$work/last.out" 2>"$work/last.err" &
 	tpid=$!
@@ -51,15 +53,26 @@ timed_own() {
 			while read -r k v _; do
 				[ "$k" != VmHWM: ] || hwm=$v
 			done <"/proc/$pid/status" 2>/dev/null || true
+			if [ -z "$khpid" ]; then
+				kids=
+				read -r kids _ <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+				# The key helper is a fork of signgate: the same program.
+				[ -z "$kids" ] || [ "$(readlink "/proc/$kids/exe" 2>/dev/null)" != "$(readlink "/proc/$pid/exe" 2>/dev/null)" ] || khpid=$kids
+			fi
+			if [ -n "$khpid" ]; then
+				while read -r k v _; do
+					[ "$k" != VmHWM: ] || khwm=$v
+				done <"/proc/$khpid/status" 2>/dev/null || true
+			fi
 		fi
 		tick
 	done
 	wait "$tpid" || bench_fail "$name: $* failed"
 	read -r t rss <"$work/one"
-	echo "$t $rss $hwm" >>"$work/t.$name"
+	echo "$t $rss $hwm $khwm" >>"$work/t.$name"
 }
 
-max_rss_mib() { # max_rss_mib NAME FIELD: the largest RSS of NAME's runs (2: with children, 3: own)
+max_rss_mib() { # max_rss_mib NAME FIELD: the largest RSS of NAME's runs (2: with children, 3: own, 4: key helper)
 	awk -v f="$2" '$f != "-" && $f > m { m = $f } END { printf "%.1f", m / 1024 }' "$work/t.$1"
 }
 
