@@ -47,8 +47,7 @@ static int refuse(sg_keyhelper_request *out, const char *fmt, ...)
 }
 
 /* The fixed header: magic, version, kind, algorithm and digest length (`*want`). */
-static int parse_header(sg_keyhelper_request *out, const unsigned char *p, size_t len,
-			size_t *want)
+static int parse_header(sg_keyhelper_request *out, const unsigned char *p, size_t len, size_t *want)
 {
 	int nid;
 
@@ -131,8 +130,9 @@ int sg_keyhelper_request_parse(sg_keyhelper_request *out, const void *buf, size_
 	if (out->url[0] && !is_http_url(out->url))
 		return refuse(out, "key helper request: the URL is not http:// or https://");
 	if (off != len)
-		return refuse(out, "key helper request: %zu bytes, not exactly %zu (bytes after the "
-				   "URL)",
+		return refuse(out,
+			      "key helper request: %zu bytes, not exactly %zu (bytes after the "
+			      "URL)",
 			      len, off);
 	out->digest_len = want;
 	memcpy(out->digest, p + SG_KEYHELPER_HEADER_LEN, want);

@@ -112,6 +112,9 @@ const sg_cert_info *sg_keyhelper_signer(const sg_keyhelper *kh);
 /* The helper's leaf certificate (borrowed). */
 X509 *sg_keyhelper_cert(const sg_keyhelper *kh);
 
+/* The other certificates the helper reported (borrowed; may be empty, never NULL). */
+STACK_OF(X509) * sg_keyhelper_chain(const sg_keyhelper *kh);
+
 /* The helper's process id. */
 pid_t sg_keyhelper_pid(const sg_keyhelper *kh);
 

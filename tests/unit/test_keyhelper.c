@@ -214,7 +214,9 @@ static void test_bad_texts(void)
 static void test_encode_refuses(void)
 {
 	unsigned char out[SG_KEYHELPER_REQUEST_MAX];
-	sg_keyhelper_request r = { .kind = SG_AUTHENTICODE_PE, .md_nid = NID_sha256, .digest_len = 32 };
+	sg_keyhelper_request r = { .kind = SG_AUTHENTICODE_PE,
+				   .md_nid = NID_sha256,
+				   .digest_len = 32 };
 	size_t len = 99;
 
 	CHECK_INT(sg_keyhelper_request_encode(out, 43, &len, &r), SG_ERR_USAGE);
