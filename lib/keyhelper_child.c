@@ -148,16 +148,69 @@ static int fresh_secure_heap(void)
 	return SG_OK;
 }
 
+/*
+ * libp11 and the module print the token's own words ("Login failed") on
+ * stderr: while the key loads, stderr is a pipe (non-blocking: a flood is
+ * dropped, not waited on), and the words join the error message instead.
+ */
+static int catch_stderr(int *saved, int *pipe_read)
+{
+	int p[2];
+
+	*saved = *pipe_read = -1;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	*saved = dup(2);
+	if (*saved < 0 || dup2(p[1], 2) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	*pipe_read = p[0];
+	return 0;
+}
+
+/* Put stderr back; on `error`, add what was caught, one line after another, to the message. */
+static int release_stderr(int saved, int pipe_read, int error)
+{
+	char said[512], words[700], msg[1100];
+	ssize_t n = -1;
+	size_t w = 0;
+
+	if (saved >= 0) {
+		dup2(saved, 2);
+		close(saved);
+	}
+	if (pipe_read >= 0) {
+		n = read(pipe_read, said, sizeof(said));
+		close(pipe_read);
+	}
+	if (error == SG_OK || n <= 0)
+		return error;
+	for (ssize_t i = 0; i < n && w + 3 < sizeof(words); i++) {
+		if (said[i] != '\n' && said[i] != '\r')
+			words[w++] = said[i] >= 0x20 && said[i] < 0x7f ? said[i] : '?';
+		else if (w > 0 && words[w - 1] != ' ' && i + 1 < n)
+			w += (size_t)snprintf(words + w, sizeof(words) - w, "; ");
+	}
+	words[w] = '\0';
+	snprintf(msg, sizeof(msg), "%s", sg_error_last());
+	return sg_error_set(error, "%s (the token said: %s)", msg, words);
+}
+
 /* PKCS#11: log in and load the key through the engine; it must match the certificate. */
 static int open_token_key(helper *h, const sg_config *cfg)
 {
-	int error;
+	int error, saved, caught;
 
 	/* The module's environment (SOFTHSM2_CONF...), in this process only. */
 	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
 		putenv(cfg->pkcs11_env[i]);
+	catch_stderr(&saved, &caught);
 	error = sg_pkcs11_key_load(&h->token_key, &h->engine, cfg->pkcs11_module, cfg->key,
 				   &h->secret, "the signing key");
+	error = release_stderr(saved, caught, error);
 	if (error == SG_OK && X509_check_private_key(h->km.cert, h->token_key) != 1)
 		error = sg_error_set(SG_ERR_CRYPTO,
 				     "%s: the key in the token does not match the certificate",

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -177,7 +178,10 @@ static void sign_two(sg_keyhelper *kh, const char *signer_pem)
 	free(der);
 }
 
-/* Start, check the reported signer, sign two, stop cleanly with the count. */
+static void check_fds(pid_t pid);
+static int ends_soon(pid_t pid);
+
+/* Start, check the reported signer and descriptors, sign two, stop cleanly with the count. */
 static void test_sources(void)
 {
 	static const struct {
@@ -207,6 +211,7 @@ static void test_sources(void)
 		CHECK_STR(sg_keyhelper_signer(kh)->sha256, want.sha256);
 		CHECK(sg_keyhelper_cert(kh) != NULL);
 		CHECK_INT(sk_X509_num(sg_keyhelper_chain(kh)), 1);
+		check_fds(sg_keyhelper_pid(kh));
 		sign_two(kh, cases[i].signer);
 		CHECK_INT(sg_keyhelper_stop(kh, &count), SG_OK);
 		CHECK_INT(count, 2);
@@ -387,6 +392,8 @@ static void test_wrong_pin(void)
 	CHECK(kh == NULL);
 	CHECK_CONTAINS(sg_error_last(), "pkcs11:token=signgate;object=signer;type=private: cannot "
 					"load the signing key from the token");
+	/* The token's own words, which libp11 prints on stderr, are in the message. */
+	CHECK_CONTAINS(sg_error_last(), "(the token said: Login failed; ");
 	sg_config_free(cfg);
 }
 
@@ -411,6 +418,141 @@ static void test_env_secret(void)
 	if (kh)
 		sign_two(kh, "pki/signer.pem");
 	CHECK_INT(sg_keyhelper_stop(kh, NULL), SG_OK);
+	sg_config_free(cfg);
+}
+
+/* Several threads sign at once: each signature gets its own count, 1..N. */
+#define THREADS    4
+#define PER_THREAD 8
+
+typedef struct worker {
+	sg_keyhelper *kh;
+	int id, failed;
+	unsigned long counts[PER_THREAD];
+} worker;
+
+static void *work(void *arg)
+{
+	worker *w = arg;
+
+	for (int i = 0; i < PER_THREAD; i++) {
+		sg_keyhelper_request r =
+			request(SG_AUTHENTICODE_PE, 100 + w->id * PER_THREAD + i, "", "");
+		unsigned char *der = NULL;
+		size_t len = 0;
+
+		if (sg_keyhelper_sign(w->kh, &r, &der, &len, &w->counts[i]) != SG_OK || len < 100)
+			w->failed++;
+		free(der);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	sg_config *cfg = p12_config("p12.json", fx("pki/signer.pass"));
+	sg_keyhelper *kh = NULL;
+	pthread_t t[THREADS];
+	worker w[THREADS];
+	int seen[THREADS * PER_THREAD + 1] = { 0 };
+	unsigned long count = 0;
+
+	CHECK_INT(sg_keyhelper_start(&kh, cfg, 0), SG_OK);
+	for (int i = 0; kh && i < THREADS; i++) {
+		w[i] = (worker){ .kh = kh, .id = i };
+		CHECK_INT(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	}
+	for (int i = 0; kh && i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(w[i].failed, 0);
+		for (int j = 0; j < PER_THREAD; j++)
+			if (w[i].counts[j] >= 1 && w[i].counts[j] <= THREADS * PER_THREAD)
+				seen[w[i].counts[j]]++;
+	}
+	for (int c = 1; kh && c <= THREADS * PER_THREAD; c++)
+		CHECK_INT(seen[c], 1);
+	CHECK_INT(sg_keyhelper_stop(kh, &count), SG_OK);
+	CHECK_INT(count, THREADS * PER_THREAD);
+	sg_config_free(cfg);
+}
+
+/* /proc/PID/status "VmRSS:" in kB, or -1. */
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The helper's memory does not grow with the number of signatures (nor with input: it sees none).
+ */
+static void test_memory(void)
+{
+	sg_config *cfg = pem_config();
+	sg_keyhelper *kh = NULL;
+	unsigned long count = 0;
+	long before = -1, after = -1;
+	int failed = 0;
+
+	CHECK_INT(sg_keyhelper_start(&kh, cfg, 0), SG_OK);
+	for (int i = 0; kh && i < 330; i++) {
+		sg_keyhelper_request r = request(SG_AUTHENTICODE_MSI, i, "Setup", "http://x.test/");
+		unsigned char *der = NULL;
+		size_t len;
+
+		failed += sg_keyhelper_sign(kh, &r, &der, &len, &count) != SG_OK;
+		free(der);
+		if (i == 29)
+			before = rss_kb(sg_keyhelper_pid(kh));
+	}
+	if (kh)
+		after = rss_kb(sg_keyhelper_pid(kh));
+	CHECK_INT(failed, 0);
+	CHECK(before > 0 && after > 0 && after - before < 512);
+	CHECK(after < 16 * 1024);
+	if (after - before >= 512 || after >= 16 * 1024)
+		fprintf(stderr, "key helper RSS: %ld kB after 30 signatures, %ld kB after 330\n",
+			before, after);
+	CHECK_INT(sg_keyhelper_stop(kh, NULL), SG_OK);
+	sg_config_free(cfg);
+}
+
+/* A helper that dies: the next request fails, and so does every later one; stop says how. */
+static void test_killed(void)
+{
+	sg_config *cfg = p12_config("p12.json", fx("pki/signer.pass"));
+	sg_keyhelper_request r = request(SG_AUTHENTICODE_PE, 7, "", "");
+	sg_keyhelper *kh = NULL;
+	unsigned char *der = NULL;
+	size_t len;
+	unsigned long count = 0;
+
+	CHECK_INT(sg_keyhelper_start(&kh, cfg, 0), SG_OK);
+	if (!kh)
+		goto done;
+	CHECK_INT(sg_keyhelper_sign(kh, &r, &der, &len, &count), SG_OK);
+	free(der);
+	der = NULL;
+	kill(sg_keyhelper_pid(kh), SIGKILL);
+	CHECK(ends_soon(sg_keyhelper_pid(kh)));
+	CHECK_INT(sg_keyhelper_sign(kh, &r, &der, &len, &count), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "cannot send to the key helper: Broken pipe");
+	CHECK(der == NULL);
+	CHECK_INT(sg_keyhelper_sign(kh, &r, &der, &len, &count), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "the key helper is out of use after an earlier failure");
+	CHECK_INT(sg_keyhelper_stop(kh, &count), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "was killed by signal 9");
+	CHECK_INT(count, 1);
+done:
 	sg_config_free(cfg);
 }
 
@@ -674,6 +816,9 @@ int main(int argc, char **argv)
 	test_wrong_pin();
 	test_env_secret();
 	test_parent_death();
+	test_threads();
+	test_memory();
+	test_killed();
 	sg_workdir_remove(workdir);
 	return check_done();
 }
