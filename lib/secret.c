@@ -39,6 +39,12 @@ static void scrub_env(const char *name)
 	unsetenv(name);
 }
 
+void sg_secret_scrub_env(const sg_secret_source *src)
+{
+	if (src->env)
+		scrub_env(src->env);
+}
+
 static int from_env(sg_secret *out, const sg_secret_source *src, const char *cfg_path)
 {
 	const char *value = getenv(src->env);

@@ -110,22 +110,29 @@ static int check_revocation_config(const sg_key_material *km, const sg_config *c
 			    cfg->path);
 }
 
+int sg_signer_check_material(sg_cert_info *out, const sg_key_material *km, const sg_config *cfg)
+{
+	const char *what = cfg->pkcs12 ? cfg->pkcs12 : cfg->cert_chain;
+	int error = check_cert(km, what);
+
+	if (error == SG_OK)
+		error = check_revocation_config(km, cfg);
+	if (error == SG_OK)
+		error = lint_gate(km, cfg, what);
+	if (error == SG_OK)
+		error = sg_cert_info_from_x509(out, km->cert);
+	if (error == SG_OK)
+		error = check_configured_cert(out, cfg);
+	return error;
+}
+
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret)
 {
 	sg_key_material km;
-	const char *what = cfg->pkcs12 ? cfg->pkcs12 : cfg->cert_chain;
 	int error = sg_keys_open(&km, cfg, secret);
 
 	if (error == SG_OK)
-		error = check_cert(&km, what);
-	if (error == SG_OK)
-		error = check_revocation_config(&km, cfg);
-	if (error == SG_OK)
-		error = lint_gate(&km, cfg, what);
-	if (error == SG_OK)
-		error = sg_cert_info_from_x509(out, km.cert);
-	if (error == SG_OK)
-		error = check_configured_cert(out, cfg);
+		error = sg_signer_check_material(out, &km, cfg);
 	sg_key_material_free(&km);
 	return error;
 }

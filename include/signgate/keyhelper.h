@@ -13,13 +13,14 @@
  *   6       1     digest algorithm: 1 SHA-256
  *   7       1     digest length: exactly the algorithm's (32)
  *   8       n     the digest
- *   8+n     2     description length d (big-endian), 0..SG_AUTHENTICODE_TEXT_MAX
+ *   8+n     2     description length d (big-endian), 0..SG_AUTHENTICODE_TEXT_MAX-1
  *   10+n    d     the description (SpcSpOpusInfo programName): printable ASCII
- *   10+n+d  2     URL length u (big-endian), 0..SG_AUTHENTICODE_TEXT_MAX
+ *   10+n+d  2     URL length u (big-endian), 0..SG_AUTHENTICODE_TEXT_MAX-1
  *   12+n+d  u     the URL (SpcSpOpusInfo moreInfo): printable ASCII, http(s)://
  *
  * A request is exactly 12 + n + d + u bytes: a shorter one or one with
- * bytes after the URL is refused.
+ * bytes after the URL is refused. A text of 0 bytes means none; the limit
+ * of 1023 bytes is the one sg_authenticode_sign() applies.
  *
  * Its reply, also one message:
  *   0       4     magic "SGKR"
@@ -64,19 +65,24 @@ typedef struct sg_keyhelper_request {
  * Parse the `len` bytes at `buf` into `out`. Returns SG_OK, or
  * SG_ERR_FORMAT naming what is wrong (too short, wrong magic or version,
  * unknown kind or algorithm, a digest length that is not the algorithm's,
- * a truncated digest or bytes after it); `out` is zeroed then.
+ * a truncated digest, description or URL, a text too long or not printable
+ * ASCII, a URL not http(s), bytes after the URL); `out` is zeroed then.
  */
 int sg_keyhelper_request_parse(sg_keyhelper_request *out, const void *buf, size_t len);
 
 /*
  * Encode `req` into `out` (room for `cap` bytes); `*out_len` is its length.
  * Returns SG_OK, or SG_ERR_USAGE for an unknown kind or algorithm, a wrong
- * digest length or too little room.
+ * digest length, a description or URL the parser would refuse, or too
+ * little room.
  */
 int sg_keyhelper_request_encode(unsigned char *out, size_t cap, size_t *out_len,
 				const sg_keyhelper_request *req);
 
-/* Fill the parts of a signing request that come from the wire request. */
+/*
+ * Fill the parts of a signing request that come from the wire request (the
+ * description and URL: NULL when empty; borrowed from `req`).
+ */
 void sg_keyhelper_request_apply(sg_authenticode_sign_req *sign, const sg_keyhelper_request *req);
 
 /* ---- The helper process (lib/keyhelper_proc.c) ---- */
@@ -105,6 +111,9 @@ const sg_cert_info *sg_keyhelper_signer(const sg_keyhelper *kh);
 
 /* The helper's leaf certificate (borrowed). */
 X509 *sg_keyhelper_cert(const sg_keyhelper *kh);
+
+/* The other certificates the helper reported (borrowed; may be empty, never NULL). */
+STACK_OF(X509) * sg_keyhelper_chain(const sg_keyhelper *kh);
 
 /* The helper's process id. */
 pid_t sg_keyhelper_pid(const sg_keyhelper *kh);

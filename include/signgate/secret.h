@@ -30,6 +30,13 @@ typedef struct sg_secret {
 int sg_secret_obtain_from(sg_secret *out, const sg_secret_source *src, const char *cfg_path,
 			  const char *what);
 
+/*
+ * Wipe and unset the environment variable `src` names ("_env"), if any,
+ * without reading it: for a process that leaves obtaining the secret to
+ * another (the key helper, lib/keyhelper_proc.c).
+ */
+void sg_secret_scrub_env(const sg_secret_source *src);
+
 /* sg_secret_obtain_from() for the signing key ("signing.*"). */
 int sg_secret_obtain(sg_secret *out, const sg_config *cfg);
 

@@ -11,6 +11,7 @@
 
 #include "signgate/cert.h"
 #include "signgate/config.h"
+#include "signgate/keys.h"
 #include "signgate/secret.h"
 
 /*
@@ -22,6 +23,15 @@
  * unusable certificate).
  */
 int sg_signer_load(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret);
+
+/*
+ * The checks of sg_signer_load() on key material already open (`km`, from
+ * sg_keys_open()): key against certificate (file keys), validity, code
+ * signing profile and lint, revocation settings, "signing.certificate".
+ * Fills `out` from the certificate. Returns SG_OK, SG_ERR_IO, SG_ERR_CONFIG
+ * or SG_ERR_CRYPTO with sg_signer_load()'s messages.
+ */
+int sg_signer_check_material(sg_cert_info *out, const sg_key_material *km, const sg_config *cfg);
 
 /*
  * Read the first PEM certificate of `path` into `out`, without any secret.

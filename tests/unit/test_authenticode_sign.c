@@ -528,7 +528,10 @@ static void in_child(void (*fn)(void))
 static void test_wire(void)
 {
 	unsigned char digest[32], wire[SG_KEYHELPER_REQUEST_MAX];
-	sg_keyhelper_request kr = { SG_AUTHENTICODE_PE, NID_sha256, { 0 }, 32 }, parsed;
+	sg_keyhelper_request kr = { .kind = SG_AUTHENTICODE_PE,
+				    .md_nid = NID_sha256,
+				    .digest_len = 32 },
+			     parsed;
 	sg_authenticode_sign_req req;
 	size_t len = 0;
 

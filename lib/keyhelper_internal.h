@@ -1,0 +1,50 @@
+/*
+ * Internal: the key helper's replies and its hello, shared by the parent
+ * side (keyhelper_proc.c) and the helper itself (keyhelper_child.c). The
+ * request is in include/signgate/keyhelper.h.
+ *
+ * A reply and the hello have the same 16-byte header:
+ *   0   4  magic: "SGKR" for a reply, "SGKI" for the hello
+ *   4   1  version, 1
+ *   5   1  status: reply 0 signed, 1 refused, 2 failed;
+ *              hello 0 ready, 2 cannot sign
+ *   6   2  zero
+ *   8   4  reply: the signature count; hello: 0 when ready, else the
+ *          sg_status of the failed step, negated (1..11) (big-endian)
+ *  12   4  payload length p (big-endian)
+ *  16   p  reply: the DER PKCS#7 (status 0) or a message;
+ *          hello: the DER signing certificate followed by the DER
+ *          certificates of its chain (ready), or the message of the error
+ *          (cannot sign), exactly as sg_signer_load() words it.
+ */
+#ifndef SIGNGATE_LIB_KEYHELPER_INTERNAL_H
+#define SIGNGATE_LIB_KEYHELPER_INTERNAL_H
+
+#include <stddef.h>
+
+#include <sys/types.h>
+
+#include "signgate/config.h"
+
+#define SG_KH_REPLY_MAGIC    "SGKR"
+#define SG_KH_HELLO_MAGIC    "SGKI"
+#define SG_KH_MSG_HEADER     16
+#define SG_KH_MSG_MAX        (1024 * 1024) /* a reply or hello, header included */
+#define SG_KH_STATUS_OK      0
+#define SG_KH_STATUS_REFUSED 1
+#define SG_KH_STATUS_FAILED  2
+#define SG_KH_CHILD_FD       3 /* the helper's end of the socket, in the helper */
+
+/* Fill a 16-byte header. */
+void sg_kh_header(unsigned char *h, const char *magic, int status, unsigned long word,
+		  size_t payload_len);
+
+/*
+ * The helper: runs in the child of fork() and never returns. `sock` is its
+ * end of the socketpair, `other` the parent's (closed here); `parent` is
+ * the parent's pid.
+ */
+__attribute__((noreturn)) void sg_kh_child_run(int sock, int other, const sg_config *cfg,
+					       unsigned long max_signatures, pid_t parent);
+
+#endif
