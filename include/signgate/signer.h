@@ -1,10 +1,9 @@
 /*
- * Adding the enterprise Authenticode signature with osslsigncode.
- *
- * The signing key comes from the config: a PKCS#12 file, or a PEM chain plus
- * a PEM key, each optionally protected by a password in a private file. The
- * password reaches osslsigncode through a pipe on its stdin ("-readpass -"),
- * never through argv or the environment.
+ * The signing certificate and the checks made on the signing key before
+ * anything is signed. The key comes from the config: a PKCS#12 file, a PEM
+ * chain plus a PEM key, or a PKCS#11 token. During `signgate sign` only
+ * the key helper (keyhelper.h) opens it; the signature itself is made by
+ * lib/authenticode_sign.c in that process.
  */
 #ifndef SIGNGATE_SIGNER_H
 #define SIGNGATE_SIGNER_H
@@ -47,15 +46,6 @@ int sg_signer_load_certificate(sg_cert_info *out, const char *path);
  */
 int sg_signer_identify(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret);
 
-typedef struct sg_sign_request {
-	const char *input;       /* the private copy to sign; never changed */
-	const char *output;      /* must not exist; osslsigncode creates it */
-	const char *description; /* Authenticode program name (-n) */
-	const char *url;         /* Authenticode URL (-i); may be NULL */
-	int nest;                /* append as a nested signature instead of replacing */
-	int add_msi_dse; /* MSI: write MsiDigitalSignatureEx (nesting onto a file with it) */
-} sg_sign_request;
-
 typedef struct sg_sign_result {
 	int timestamped;     /* 1 when a TSA answered */
 	char tsa_url[512];   /* the TSA that answered */
@@ -66,19 +56,5 @@ typedef struct sg_sign_result {
 	char signed_digest[129]; /* the Authenticode digest it signed, upper-case hex */
 	char attached_by[40];    /* "signgate" (a PE, in place) or "osslsigncode attach-signature" */
 } sg_sign_result;
-
-/*
- * Sign req->input into req->output. When the config lists timestamp URLs,
- * each is tried in order (one osslsigncode run per TSA, bounded by
- * signing.timestamp_timeout) until one answers; when none does, signing
- * fails and says so ("timestamp": "required", the default), or signs
- * without a timestamp ("optional"; out->timestamped stays 0 and
- * out->attempts says why). `secret` (may be NULL) reaches osslsigncode on
- * its stdin. Returns SG_OK, SG_ERR_TOOL (osslsigncode missing or failed,
- * with its message), SG_ERR_CRYPTO (the token refused the key or PIN: no
- * later attempt can succeed), SG_ERR_IO. On failure no output is left.
- */
-int sg_signer_sign(sg_sign_result *out, const sg_config *cfg, const sg_secret *secret,
-		   const sg_sign_request *req);
 
 #endif
