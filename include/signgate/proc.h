@@ -38,6 +38,17 @@ typedef struct sg_proc_spec {
  */
 int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
 
+/*
+ * sg_proc_run(), with the child in a network namespace of its own: no
+ * interface but a loopback that is down, so no socket reaches anything, not
+ * even 127.0.0.1. The runner forks and, before execve, unshares the network
+ * namespace or, when that is not permitted (not root), a user namespace
+ * that maps only the caller's own uid and gid, together with it. When
+ * neither can be made the program is not run: SG_ERR_TOOL "cannot keep
+ * osslsigncode off the network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON".
+ */
+int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
+
 /* Release the captured output; safe on a zeroed or already-freed result. */
 void sg_proc_result_free(sg_proc_result *r);
 
