@@ -329,6 +329,294 @@ static void test_pe_errors(const unsigned char *der, size_t der_len)
 	free(longer);
 }
 
+/* A config for sg_attach_osslsigncode: the fixture's root and CRLs, `program` as osslsigncode. */
+static sg_config fixture_config(const char *program)
+{
+	static char ca[PATH_MAX], crl[PATH_MAX];
+	sg_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
+	snprintf(crl, sizeof(crl), "%s", check_path(fixdir, "pki/crl.pem"));
+	cfg.osslsigncode = (char *)program;
+	cfg.ca_file = ca;
+	cfg.crl_file = crl;
+	return cfg;
+}
+
+static int attach_ossl(const sg_config *cfg, const char *in, const char *out,
+		       const unsigned char *der, size_t der_len, int nest, int dse)
+{
+	sg_attach_request req = { in, out, workdir, der, der_len, nest, dse, "hello" };
+
+	sg_error_clear();
+	return sg_attach_osslsigncode(cfg, &req);
+}
+
+/* A TCP socket listening on 127.0.0.1; its port in `port`. */
+static int listen_loopback(char port[8])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		setup_fail("listen on 127.0.0.1");
+	snprintf(port, 8, "%u", ntohs(sa.sin_port));
+	return fd;
+}
+
+/* A stand-in for osslsigncode at `path`: bash running `body` (after "$out" and "$sig" are set). */
+static void make_fake(const char *path, const char *body)
+{
+	char script[4096];
+	int n = snprintf(
+		script, sizeof(script),
+		"#!/bin/bash\n"
+		"args=(\"$@\"); out=; sig=; prev=\n"
+		"for a in \"$@\"; do\n"
+		"  [ \"$prev\" = -out ] && out=$a; [ \"$prev\" = -sigin ] && sig=$a; prev=$a\n"
+		"done\n%s\n",
+		body);
+
+	check_write_file(path, script, (size_t)n, 0755);
+}
+
+/* Run the stand-in `fake` with sg_proc_run (no namespace): 1 when it reached the socket. */
+static int probe_online(const char *fake, const char *sig, const char *out)
+{
+	const char *argv[] = { fake, "-sigin", sig, "-out", out, NULL };
+	sg_proc_spec spec = { argv, NULL, NULL, 0, 60 };
+	sg_proc_result r;
+	unsigned char *got;
+	size_t len;
+	int online;
+
+	if (sg_proc_run(&r, &spec) != SG_OK)
+		setup_fail(sg_error_last());
+	sg_proc_result_free(&r);
+	got = slurp(out, &len);
+	online = len >= 10 && memcmp(got + len - 10, "connected\n", 10) == 0;
+	free(got);
+	unlink(out);
+	return online;
+}
+
+/*
+ * What osslsigncode is given: exactly the argv below (no key, no password,
+ * no URL), a minimal environment, the signature in a private .der file that
+ * is gone afterwards, and no network: a stand-in that could reach a socket
+ * on 127.0.0.1 without sg_proc_run_offline says so in its output. Its
+ * status (1 here) does not count: an output exists, so the answer is SG_OK.
+ */
+static void test_ossl_argv_and_network(const unsigned char *der, size_t der_len)
+{
+	char fake[PATH_MAX], body[1024], in[PATH_MAX], out[PATH_MAX], want[8 * PATH_MAX], port[8];
+	char tsa_ca[PATH_MAX];
+	int lfd = listen_loopback(port);
+	sg_config cfg;
+	size_t len;
+	unsigned char *got;
+
+	snprintf(fake, sizeof(fake), "%s", wpath("fake-osslsigncode"));
+	snprintf(in, sizeof(in), "%s", wpath("in.msi"));
+	snprintf(out, sizeof(out), "%s", wpath("out.msi"));
+	snprintf(tsa_ca, sizeof(tsa_ca), "%s", check_path(fixdir, "pki/tsa-chain.pem"));
+	snprintf(body, sizeof(body),
+		 "{ printf '%%s\\n' \"${args[@]}\"; stat -c %%a \"$sig\"; cat \"$sig\";\n"
+		 "  [ -z \"$SG_TEST_LEAK\" ] && echo clean-env\n"
+		 "  (exec 3<>/dev/tcp/127.0.0.1/%s) 2>/dev/null && echo connected || echo offline\n"
+		 "} >\"$out\"\nexit 1",
+		 port);
+	make_fake(fake, body);
+	copy(check_path(fixdir, "inst/hello-1.0.msi"), in, NULL, 0);
+	setenv("SG_TEST_LEAK", "secret", 1);
+
+	cfg = fixture_config(fake);
+	cfg.crl_file = NULL;
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_OK);
+	snprintf(want, sizeof(want),
+		 "attach-signature\n-sigin\n%s\n-CAfile\n%s\n-in\n%s\n-out\n%s\n600\n",
+		 wpath("sig.der"), cfg.ca_file, in, out);
+	got = slurp(out, &len);
+	CHECK(len > strlen(want) && memcmp(got, want, strlen(want)) == 0);
+	CHECK(len >= strlen(want) + der_len && memcmp(got + strlen(want), der, der_len) == 0);
+	CHECK_STR((char *)got + strlen(want) + der_len, "clean-env\noffline\n");
+	free(got);
+	CHECK(!sg_path_exists(wpath("sig.der")));
+	unlink(out);
+
+	cfg = fixture_config(fake);
+	cfg.tsa_ca_file = tsa_ca;
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 1, 1), SG_OK);
+	snprintf(want, sizeof(want),
+		 "attach-signature\n-sigin\n%s\n-CAfile\n%s\n-CRLfile\n%s\n-TSA-CRLfile\n%s\n"
+		 "-TSA-CAfile\n%s\n-nest\n-add-msi-dse\n-in\n%s\n-out\n%s\n600\n",
+		 wpath("sig.der"), cfg.ca_file, cfg.crl_file, cfg.crl_file, tsa_ca, in, out);
+	got = slurp(out, &len);
+	CHECK(len > strlen(want) && memcmp(got, want, strlen(want)) == 0);
+	CHECK_STR((char *)got + strlen(want) + der_len, "clean-env\noffline\n");
+	free(got);
+	unlink(out);
+	unsetenv("SG_TEST_LEAK");
+
+	/* The same stand-in, run as sg_proc_run does it, reaches the socket: the probe works. */
+	check_write_file(wpath("probe.der"), der, der_len, 0600);
+	CHECK_INT(probe_online(fake, wpath("probe.der"), out), 1);
+	unlink(wpath("probe.der"));
+	close(lfd);
+	unlink(in);
+	unlink(fake);
+}
+
+/* Failures leave no output, and the .der file is always removed. */
+static void test_ossl_failures(const unsigned char *der, size_t der_len)
+{
+	char fake[PATH_MAX], in[PATH_MAX], out[PATH_MAX];
+	sg_config cfg;
+
+	snprintf(fake, sizeof(fake), "%s", wpath("fake-osslsigncode"));
+	snprintf(in, sizeof(in), "%s", wpath("in.exe"));
+	snprintf(out, sizeof(out), "%s", wpath("out.exe"));
+	copy(check_path(fixdir, "inst/hello-setup.exe"), in, NULL, 0);
+	cfg = fixture_config(fake);
+
+	make_fake(fake, "echo 'Unable to extract valid signature' >&2; exit 0");
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_ERR_TOOL);
+	CHECK_STR(sg_error_last(), "hello: osslsigncode attach-signature exited with status 0 and "
+				   "wrote no output: Unable to extract valid signature");
+	CHECK(!sg_path_exists(out));
+
+	make_fake(fake, ": >\"$out\"; exit 0");
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "wrote no output: (no message)");
+	CHECK(!sg_path_exists(out));
+
+	make_fake(fake, "echo partial >\"$out\"; kill -9 $$");
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_ERR_TOOL);
+	CHECK_STR(sg_error_last(), "hello: osslsigncode attach-signature killed by signal 9: "
+				   "(no message)");
+	CHECK(!sg_path_exists(out));
+
+	/* An output that is there already is nobody's to remove. */
+	check_write_file(out, "someone's", 9, 0600);
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "hello: the output ");
+	CHECK_CONTAINS(sg_error_last(), "out.exe exists already");
+	CHECK_INT(file_size(out), 9);
+	unlink(out);
+
+	cfg.osslsigncode = (char *)"/nonexistent/osslsigncode";
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "hello: /nonexistent/osslsigncode: cannot run");
+	CHECK(!sg_path_exists(out));
+	CHECK(!sg_path_exists(wpath("sig.der")));
+	unlink(in);
+	unlink(fake);
+}
+
+/* MSI with and without MsiDigitalSignatureEx, through the real osslsigncode. */
+static void test_ossl_msi(const char *flag)
+{
+	static char report[1 << 16];
+	char u[PATH_MAX], s[PATH_MAX], m[PATH_MAX];
+	sg_config cfg = fixture_config(osslsigncode);
+	sg_format_info info;
+	unsigned char *der;
+	size_t der_len;
+
+	fprintf(stderr, "-- MSI %s\n", flag ? flag : "");
+	snprintf(u, sizeof(u), "%s", wpath("unsigned.msi"));
+	snprintf(s, sizeof(s), "%s", wpath("by-osslsigncode.msi"));
+	snprintf(m, sizeof(m), "%s", wpath("attached.msi"));
+	copy(check_path(fixdir, "inst/hello-1.0.msi"), u, NULL, 0);
+	ossl_sign(u, s, flag);
+	der = extract_der(s, &der_len);
+	CHECK_INT(attach_ossl(&cfg, u, m, der, der_len, 0, flag != NULL), SG_OK);
+	CHECK_INT(ossl_verify(m, report, sizeof(report)), 0);
+	CHECK_CONTAINS(report, "Signature verification: ok");
+	inspect(&info, m);
+	CHECK_INT(info.kind, SG_FORMAT_MSI);
+	CHECK_INT(info.has_signature, 1);
+	CHECK_INT(info.msi_dse, flag != NULL);
+	CHECK(!sg_path_exists(wpath("sig.der")));
+	free(der);
+	unlink(u);
+	unlink(s);
+	unlink(m);
+}
+
+/*
+ * -nest: the vendor's signature stays primary, ours follows as index 1 (PE
+ * and MSI). Our signature is made on the unsigned file: its digest is the
+ * vendor-signed file's too.
+ */
+static void test_ossl_nest(const char *unsigned_name, const char *vendor_name, const char *ext)
+{
+	static char report[1 << 16];
+	char name[64], u[PATH_MAX], s[PATH_MAX], out[PATH_MAX];
+	sg_config cfg = fixture_config(osslsigncode);
+	unsigned char *der;
+	size_t der_len;
+	const char *ours, *vendor;
+
+	fprintf(stderr, "-- nest onto %s\n", vendor_name);
+	snprintf(name, sizeof(name), "nest-unsigned%s", ext);
+	snprintf(u, sizeof(u), "%s", wpath(name));
+	snprintf(name, sizeof(name), "nest-signed%s", ext);
+	snprintf(s, sizeof(s), "%s", wpath(name));
+	snprintf(name, sizeof(name), "nested%s", ext);
+	snprintf(out, sizeof(out), "%s", wpath(name));
+	copy(check_path(fixdir, unsigned_name), u, NULL, 0);
+	ossl_sign(u, s, NULL);
+	der = extract_der(s, &der_len);
+	CHECK_INT(attach_ossl(&cfg, check_path(fixdir, vendor_name), out, der, der_len, 1, 0),
+		  SG_OK);
+	ossl_verify(out, report, sizeof(report));
+	CHECK_CONTAINS(report, "Number of verified signatures: 2");
+	ours = strstr(report, "Signature Index: 1");
+	vendor = strstr(report, "Subject: /CN=Vendor Test Code Signing");
+	CHECK(ours && vendor && vendor < ours);
+	CHECK_CONTAINS(ours, "CN=Example Corp Code Signing\n");
+	CHECK_CONTAINS(ours, "Signature verification: ok");
+	free(der);
+	unlink(u);
+	unlink(s);
+	unlink(out);
+}
+
+/*
+ * osslsigncode's own check after attaching fails (a CA that is not ours),
+ * it exits non-zero and keeps its output: SG_OK, for the caller to judge.
+ * An input it cannot sign leaves nothing.
+ */
+static void test_ossl_judged_later(const unsigned char *der, size_t der_len)
+{
+	static char report[1 << 16];
+	char in[PATH_MAX], out[PATH_MAX];
+	sg_config cfg = fixture_config(osslsigncode);
+
+	snprintf(in, sizeof(in), "%s", wpath("for-bogus-ca.exe"));
+	snprintf(out, sizeof(out), "%s", wpath("bogus-ca-out.exe"));
+	copy(check_path(fixdir, "inst/hello-setup.exe"), in, NULL, 0);
+	cfg.ca_file = (char *)check_path(fixdir, "vendor/vendor.pem");
+	CHECK_INT(attach_ossl(&cfg, in, out, der, der_len, 0, 0), SG_OK);
+	CHECK(file_size(out) > file_size(in));
+	CHECK_INT(ossl_verify(out, report, sizeof(report)), 0);
+	unlink(out);
+
+	cfg = fixture_config(osslsigncode);
+	CHECK_INT(attach_ossl(&cfg, check_path(fixdir, "inst/notes.txt"), out, der, der_len, 0, 0),
+		  SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "hello: osslsigncode attach-signature exited with status 1 "
+					"and wrote no output: ");
+	CHECK(!sg_path_exists(out));
+	CHECK(!sg_path_exists(wpath("sig.der")));
+	unlink(in);
+}
+
 int main(int argc, char **argv)
 {
 	static const char overlay[] = "an overlay of 29 odd bytes..";
@@ -358,6 +646,13 @@ int main(int argc, char **argv)
 	der = extract_der(wpath("der-signed.exe"), &der_len);
 	test_checksum(der, der_len);
 	test_pe_errors(der, der_len);
+	test_ossl_argv_and_network(der, der_len);
+	test_ossl_failures(der, der_len);
+	test_ossl_msi(NULL);
+	test_ossl_msi("-add-msi-dse");
+	test_ossl_nest("inst/hello-setup.exe", "inst/vendor-signed-hello-setup.exe", ".exe");
+	test_ossl_nest("inst/hello-1.0.msi", "inst/vendor-signed-hello-1.0.msi", ".msi");
+	test_ossl_judged_later(der, der_len);
 	free(der);
 	sg_workdir_remove(workdir);
 	return check_done();
