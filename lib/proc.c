@@ -132,7 +132,6 @@ static int spawn_child(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_
  */
 enum child_step {
 	STEP_FDS = 1,
-	STEP_NETNS,
 	STEP_USERNS,
 	STEP_SETGROUPS,
 	STEP_UID_MAP,
@@ -150,6 +149,7 @@ struct offline_plan {
 	int in_fd, out_fd, err_fd; /* in_fd -1: /dev/null */
 	int report_fd;
 	char uid_map[32], gid_map[32]; /* "<id> <id> 1": the caller's own ids */
+	int root;                      /* the caller's effective uid is 0 */
 	sigset_t mask;                 /* the caller's signal mask, restored before execve */
 };
 
@@ -205,25 +205,31 @@ static int child_write_proc(const char *path, const char *data)
 	return err;
 }
 
+/*
+ * A user namespace with the network namespace, for root too: root in a bare
+ * network namespace keeps CAP_SYS_ADMIN and can setns() back into the
+ * host's through any /proc/PID/ns/net; in a user namespace of its own it
+ * has capabilities there only. Where no user namespace can be made (the
+ * kernel forbids them, a chroot), root still gets a bare network namespace.
+ */
 static void child_unshare_net(const struct offline_plan *p)
 {
 	int err;
 
-	if (unshare(CLONE_NEWNET) == 0)
-		return;
-	if (errno != EPERM)
-		child_fail(3, STEP_NETNS, errno);
-	/* Not root: a user namespace of our own may hold a network namespace. */
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
-		child_fail(3, STEP_USERNS, errno);
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+		err = errno;
+		if (unshare(CLONE_NEWNET) == 0)
+			return;
+		child_fail(3, STEP_USERNS, err);
+	}
 	/*
-	 * A non-dumpable caller (signgate: sg_secret_protect_process) cannot
-	 * write its own /proc maps, and becoming dumpable would open this copy
-	 * of its memory to ptrace by the same account until execve. Unmapped,
-	 * the child sees itself as the overflow id 65534, while the kernel
-	 * still checks every file access against the real ids.
+	 * A non-dumpable caller (signgate: sg_secret_protect_process) may not
+	 * write its own /proc maps unless it is root, and becoming dumpable
+	 * would open this copy of its memory to ptrace by the same account
+	 * until execve. Unmapped, the child sees itself as the overflow id
+	 * 65534, while the kernel still checks file access against the real ids.
 	 */
-	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
+	if (!p->root && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
 		return;
 	if ((err = child_write_proc("/proc/self/setgroups", "deny")) != 0)
 		child_fail(3, STEP_SETGROUPS, err);
@@ -248,7 +254,6 @@ static void run_child(const struct offline_plan *p)
 static const char *step_name(int step)
 {
 	switch (step) {
-	case STEP_NETNS: return "unshare(CLONE_NEWNET)";
 	case STEP_USERNS: return "unshare(CLONE_NEWUSER|CLONE_NEWNET)";
 	case STEP_SETGROUPS: return "/proc/self/setgroups";
 	case STEP_UID_MAP: return "/proc/self/uid_map";
@@ -284,13 +289,14 @@ static int read_report(pid_t pid, int report_fd, const sg_proc_spec *spec)
 
 static int fork_offline(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_fd, int err_fd)
 {
-	struct offline_plan p = { spec, in_fd, out_fd, err_fd, -1, "", "", { { 0 } } };
+	struct offline_plan p = { spec, in_fd, out_fd, err_fd, -1, "", "", 0, { { 0 } } };
 	int rp[2], fork_errno;
 	sigset_t all;
 
 	if (pipe2(rp, O_CLOEXEC) != 0)
 		return sg_error_set(SG_ERR_IO, "pipe: %s", strerror(errno));
 	p.report_fd = rp[1];
+	p.root = geteuid() == 0;
 	snprintf(p.uid_map, sizeof(p.uid_map), "%lu %lu 1\n", (unsigned long)geteuid(),
 		 (unsigned long)geteuid());
 	snprintf(p.gid_map, sizeof(p.gid_map), "%lu %lu 1\n", (unsigned long)getegid(),

@@ -41,11 +41,16 @@ int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
 /*
  * sg_proc_run(), with the child in a network namespace of its own: no
  * interface but a loopback that is down, so no socket reaches anything, not
- * even 127.0.0.1. The runner forks and, before execve, unshares the network
- * namespace or, when that is not permitted (not root), a user namespace
- * that maps only the caller's own uid and gid, together with it. When
- * neither can be made the program is not run: SG_ERR_TOOL "cannot keep
- * osslsigncode off the network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON".
+ * even 127.0.0.1. The runner forks and, before execve, unshares a user
+ * namespace together with the network namespace (also as root: root in a
+ * bare network namespace keeps CAP_SYS_ADMIN and could setns() back into
+ * the host's), which maps the caller's own uid and gid; a caller that is
+ * neither root nor dumpable leaves it unmapped (writing the map would need
+ * it to become dumpable) and the child sees itself as 65534, while files
+ * are still checked against the real ids. Where no user namespace can be
+ * made, root gets a bare network namespace; anyone else gets nothing: the
+ * program is not run, SG_ERR_TOOL "cannot keep osslsigncode off the
+ * network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON".
  */
 int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
 

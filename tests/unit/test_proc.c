@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <grp.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -303,6 +304,39 @@ static void test_offline_network(void)
 	close(lfd);
 }
 
+static int run_offline_as(char *out, size_t out_len, const char *const *argv, const char *jail,
+			  int uid, int dumpable);
+
+/*
+ * The child cannot join our network namespace again (as root, a bare
+ * network namespace would let it: setns through /proc/PID/ns/net), and
+ * root keeps its ids inside, dumpable or not.
+ */
+static void test_offline_no_way_back(void)
+{
+	char port[8], pid[16], out[1024];
+	int lfd = listen_loopback(port);
+	const char *escape[] = { self, "--escape", pid, port, NULL };
+	const char *ids[] = { self, "--ids", NULL };
+	sg_proc_result r;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	CHECK_INT(run_offline(&r, escape, 10), SG_OK);
+	/* EACCES opening it, or EPERM joining it: either way it stays out. */
+	CHECK(r.out && (strcmp(r.out, "setns: Permission denied\n"
+				      "connect: Network is unreachable\n") == 0 ||
+			strcmp(r.out, "setns: Operation not permitted\n"
+				      "connect: Network is unreachable\n") == 0));
+	sg_proc_result_free(&r);
+	close(lfd);
+	if (geteuid() != 0)
+		return;
+	CHECK_INT(run_offline_as(out, sizeof(out), ids, NULL, -1, 1), 10);
+	CHECK_STR(out, "0 0\n");
+	CHECK_INT(run_offline_as(out, sizeof(out), ids, NULL, -1, 0), 10);
+	CHECK_STR(out, "0 0\n");
+}
+
 /* Input, output, status, signals, time limit and descriptors as with sg_proc_run. */
 static void test_offline_runs_alike(void)
 {
@@ -360,12 +394,12 @@ static void test_offline_exec_error(void)
 #define OTHER_ID 12345 /* an account without a name, so that no map can show it by chance */
 
 /*
- * Run `argv` offline in a child process as OTHER_ID, in a chroot to `jail`
- * when it is not NULL, dumpable or not; what it printed (or the error) in
+ * Run `argv` offline in a child process as `uid` (-1: as we are), in a
+ * chroot to `jail` when it is not NULL, dumpable or not; what it printed (or the error) in
  * `out`, sg_proc_run_offline's code as 10 - code. Only root can do this.
  */
-static int run_offline_as_other(char *out, size_t out_len, const char *const *argv,
-				const char *jail, int dumpable)
+static int run_offline_as(char *out, size_t out_len, const char *const *argv, const char *jail,
+			  int uid, int dumpable)
 {
 	int p[2], status = 0;
 	pid_t pid;
@@ -379,8 +413,9 @@ static int run_offline_as_other(char *out, size_t out_len, const char *const *ar
 		int rc;
 
 		close(p[0]);
-		if ((jail && (chroot(jail) != 0 || chdir("/") != 0)) || setgroups(0, NULL) != 0 ||
-		    setgid(OTHER_ID) != 0 || setuid(OTHER_ID) != 0 ||
+		if ((jail && (chroot(jail) != 0 || chdir("/") != 0)) ||
+		    (uid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 ||
+				  setuid((uid_t)uid) != 0)) ||
 		    prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) != 0)
 			_exit(100);
 		rc = sg_proc_run_offline(&r, &spec);
@@ -422,11 +457,11 @@ static void test_offline_unprivileged(void)
 	snprintf(script, sizeof(script),
 		 "echo $(id -u) $(id -g); cat %s; exec 3<>/dev/tcp/127.0.0.1/%s && echo connected",
 		 own, port);
-	CHECK_INT(run_offline_as_other(out, sizeof(out), probe, NULL, 1), 10);
+	CHECK_INT(run_offline_as(out, sizeof(out), probe, NULL, OTHER_ID, 1), 10);
 	CHECK(strncmp(out, "12345 12345\nmine\n", 17) == 0);
 	CHECK_CONTAINS(out, "Network is unreachable");
 	CHECK(!strstr(out, "connected"));
-	CHECK_INT(run_offline_as_other(out, sizeof(out), probe, NULL, 0), 10);
+	CHECK_INT(run_offline_as(out, sizeof(out), probe, NULL, OTHER_ID, 0), 10);
 	CHECK(strncmp(out, "65534 65534\nmine\n", 17) == 0);
 	CHECK_CONTAINS(out, unreachable);
 	CHECK(!strstr(out, "connected"));
@@ -439,9 +474,12 @@ static void test_offline_unprivileged(void)
 	snprintf(prog, sizeof(prog), "%s/prog", bin);
 	CHECK(mkdir(jail, 0755) == 0 && mkdir(bin, 0755) == 0);
 	check_write_file(prog, "#!/bin/sh\n", 10, 0755);
-	CHECK_INT(run_offline_as_other(out, sizeof(out), jailed, jail, 1), 10 - SG_ERR_TOOL);
+	CHECK_INT(run_offline_as(out, sizeof(out), jailed, jail, OTHER_ID, 1), 10 - SG_ERR_TOOL);
 	CHECK_STR(out, "cannot keep prog off the network: unshare(CLONE_NEWUSER|CLONE_NEWNET): "
 		       "Operation not permitted");
+	/* Root there gets a bare network namespace: the run goes on to execve (no /bin/sh). */
+	CHECK_INT(run_offline_as(out, sizeof(out), jailed, jail, -1, 1), 10 - SG_ERR_TOOL);
+	CHECK_STR(out, "/bin/prog: cannot start: No such file or directory");
 	unlink(prog);
 	rmdir(bin);
 	rmdir(jail);
@@ -461,6 +499,22 @@ static int probe_connect(const char *port)
 	}
 	puts("connected");
 	return 0;
+}
+
+/* Child: join the network namespace of process PID, then connect to 127.0.0.1:PORT. */
+static int probe_escape(const char *pid, const char *port)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+		printf("setns: %s\n", strerror(errno));
+	else
+		printf("setns: joined\n");
+	fflush(stdout);
+	return probe_connect(port);
 }
 
 /* Child: the open descriptors, but for the one listing them. */
@@ -491,6 +545,12 @@ static int child_main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "--connect") == 0)
 		return probe_connect(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--escape") == 0)
+		return probe_escape(argv[2], argv[3]);
+	if (argc == 2 && strcmp(argv[1], "--ids") == 0) {
+		printf("%u %u\n", (unsigned)getuid(), (unsigned)getgid());
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "--fds") == 0)
 		return list_fds();
 	if (argc == 2 && strcmp(argv[1], "--netns") == 0) {
@@ -527,6 +587,7 @@ int main(int argc, char **argv)
 	test_environment();
 	test_output_cap();
 	test_offline_network();
+	test_offline_no_way_back();
 	test_offline_runs_alike();
 	test_offline_exec_error();
 	test_offline_unprivileged();
