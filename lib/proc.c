@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -136,6 +141,7 @@ enum child_step {
 	STEP_SETGROUPS,
 	STEP_UID_MAP,
 	STEP_GID_MAP,
+	STEP_SECCOMP,
 	STEP_EXEC
 };
 
@@ -239,12 +245,51 @@ static void child_unshare_net(const struct offline_plan *p)
 		child_fail(3, STEP_GID_MAP, err);
 }
 
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/*
+ * No new socket at all: a socket file (/run/..., a local proxy) is reached
+ * by path, not through the network namespace. socket(2) and io_uring (which
+ * can make sockets without it) fail with EACCES; so does every system call
+ * of another ABI (x32, i386), which could name socket by another number.
+ */
+static void child_no_sockets(void)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __x86_64__
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 2, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0),
+#endif
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+		child_fail(3, STEP_SECCOMP, errno);
+#endif
+}
+
 static void run_child(const struct offline_plan *p)
 {
 	const sg_proc_spec *spec = p->spec;
 
 	child_fds(p);
 	child_unshare_net(p);
+	child_no_sockets();
 	pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
 	execve(spec->argv[0], (char *const *)spec->argv,
 	       (char *const *)(spec->envp ? spec->envp : default_env));
@@ -258,6 +303,7 @@ static const char *step_name(int step)
 	case STEP_SETGROUPS: return "/proc/self/setgroups";
 	case STEP_UID_MAP: return "/proc/self/uid_map";
 	case STEP_GID_MAP: return "/proc/self/gid_map";
+	case STEP_SECCOMP: return "a seccomp filter against sockets";
 	default: return "setting up its descriptors";
 	}
 }

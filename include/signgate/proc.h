@@ -50,7 +50,10 @@ int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
  * are still checked against the real ids. Where no user namespace can be
  * made, root gets a bare network namespace; anyone else gets nothing: the
  * program is not run, SG_ERR_TOOL "cannot keep osslsigncode off the
- * network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON".
+ * network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON". A socket file on
+ * the file system is outside any network namespace: a seccomp filter (with
+ * no_new_privs; x86-64 and arm64 only) makes socket(2), io_uring_setup(2)
+ * and every system call of another ABI fail with EACCES in the child.
  */
 int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
 

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <grp.h>
 #include <sched.h>
 #include <errno.h>
@@ -290,7 +292,7 @@ static void test_offline_network(void)
 
 	CHECK_INT(run_offline(&r, probe, 10), SG_OK);
 	CHECK_STR(sg_proc_describe(&r, 10, how, sizeof(how)), "exited with status 1");
-	CHECK_STR(r.out, "connect: Network is unreachable\n");
+	CHECK_STR(r.out, "socket: Permission denied\n");
 	sg_proc_result_free(&r);
 
 	/* Its own namespace, not the caller's; the caller's stays as it was. */
@@ -306,6 +308,43 @@ static void test_offline_network(void)
 
 static int run_offline_as(char *out, size_t out_len, const char *const *argv, const char *jail,
 			  int uid, int dumpable);
+
+/*
+ * Inside: only a loopback interface; no socket at all, so a socket file on
+ * the file system (which no network namespace hides) is out of reach too,
+ * and so is io_uring.
+ */
+static void test_offline_no_sockets(void)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	const char *unix_probe[] = { self, "--unix", path, NULL };
+	const char *ifaces[] = { self, "--ifaces", NULL };
+	const char *uring[] = { self, "--uring", NULL };
+	sg_proc_result r;
+
+	snprintf(path, sizeof(path), "%s/sock", tmpdir);
+	memcpy(sa.sun_path, path, sizeof(path));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
+		perror("socket file");
+		exit(2);
+	}
+	CHECK_INT(run(&r, unix_probe, NULL, 0, 10), SG_OK);
+	CHECK_STR(r.out, "connected\n");
+	sg_proc_result_free(&r);
+	CHECK_INT(run_offline(&r, unix_probe, 10), SG_OK);
+	CHECK_STR(r.out, "socket: Permission denied\n");
+	sg_proc_result_free(&r);
+	CHECK_INT(run_offline(&r, ifaces, 10), SG_OK);
+	CHECK_STR(r.out, "lo\n");
+	sg_proc_result_free(&r);
+	CHECK_INT(run_offline(&r, uring, 10), SG_OK);
+	CHECK_STR(r.out, "io_uring: Permission denied\n");
+	sg_proc_result_free(&r);
+	close(fd);
+	unlink(path);
+}
 
 /*
  * The child cannot join our network namespace again (as root, a bare
@@ -324,9 +363,9 @@ static void test_offline_no_way_back(void)
 	CHECK_INT(run_offline(&r, escape, 10), SG_OK);
 	/* EACCES opening it, or EPERM joining it: either way it stays out. */
 	CHECK(r.out && (strcmp(r.out, "setns: Permission denied\n"
-				      "connect: Network is unreachable\n") == 0 ||
+				      "socket: Permission denied\n") == 0 ||
 			strcmp(r.out, "setns: Operation not permitted\n"
-				      "connect: Network is unreachable\n") == 0));
+				      "socket: Permission denied\n") == 0));
 	sg_proc_result_free(&r);
 	close(lfd);
 	if (geteuid() != 0)
@@ -459,7 +498,7 @@ static void test_offline_unprivileged(void)
 		 own, port);
 	CHECK_INT(run_offline_as(out, sizeof(out), probe, NULL, OTHER_ID, 1), 10);
 	CHECK(strncmp(out, "12345 12345\nmine\n", 17) == 0);
-	CHECK_CONTAINS(out, "Network is unreachable");
+	CHECK_CONTAINS(out, "socket: Permission denied");
 	CHECK(!strstr(out, "connected"));
 	CHECK_INT(run_offline_as(out, sizeof(out), probe, NULL, OTHER_ID, 0), 10);
 	CHECK(strncmp(out, "65534 65534\nmine\n", 17) == 0);
@@ -493,7 +532,11 @@ static int probe_connect(const char *port)
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((uint16_t)atoi(port));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (fd < 0) {
+		printf("socket: %s\n", strerror(errno));
+		return 1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		printf("connect: %s\n", strerror(errno));
 		return 1;
 	}
@@ -515,6 +558,50 @@ static int probe_escape(const char *pid, const char *port)
 		printf("setns: joined\n");
 	fflush(stdout);
 	return probe_connect(port);
+}
+
+/* Child: connect to the socket file PATH; "connected" or "socket|connect: REASON". */
+static int probe_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0) {
+		printf("socket: %s\n", strerror(errno));
+		return 1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		printf("connect: %s\n", strerror(errno));
+		return 1;
+	}
+	puts("connected");
+	return 0;
+}
+
+/* Child: the interfaces of its network namespace, from /proc/self/net/dev. */
+static int list_ifaces(void)
+{
+	FILE *f = fopen("/proc/self/net/dev", "r");
+	char line[256], name[64];
+
+	if (!f)
+		return 2;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %63[^:]:", name) == 1 && !strchr(name, '|'))
+			printf("%s\n", name);
+	fclose(f);
+	return 0;
+}
+
+/* Child: can it set up an io_uring (which makes sockets without socket(2))? */
+static int probe_uring(void)
+{
+	unsigned char params[120] = { 0 }; /* struct io_uring_params */
+	long fd = syscall(__NR_io_uring_setup, 1, params);
+
+	printf("io_uring: %s\n", fd >= 0 ? "ok" : strerror(errno));
+	return 0;
 }
 
 /* Child: the open descriptors, but for the one listing them. */
@@ -551,6 +638,12 @@ static int child_main(int argc, char **argv)
 		printf("%u %u\n", (unsigned)getuid(), (unsigned)getgid());
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "--unix") == 0)
+		return probe_unix(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "--ifaces") == 0)
+		return list_ifaces();
+	if (argc == 2 && strcmp(argv[1], "--uring") == 0)
+		return probe_uring();
 	if (argc == 2 && strcmp(argv[1], "--fds") == 0)
 		return list_fds();
 	if (argc == 2 && strcmp(argv[1], "--netns") == 0) {
@@ -587,6 +680,7 @@ int main(int argc, char **argv)
 	test_environment();
 	test_output_cap();
 	test_offline_network();
+	test_offline_no_sockets();
 	test_offline_no_way_back();
 	test_offline_runs_alike();
 	test_offline_exec_error();
