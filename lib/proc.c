@@ -6,11 +6,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -119,6 +127,243 @@ static int spawn_child(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_
 	return SG_OK;
 }
 
+/*
+ * sg_proc_run_offline(): fork, then in the child, before execve, a network
+ * namespace of its own. posix_spawn cannot unshare. The caller may have
+ * other threads, so between fork and execve the child makes only
+ * async-signal-safe calls on what was prepared before the fork, and reports
+ * a failure through a close-on-exec pipe: the parent reads nothing when the
+ * program started, else which step failed and its errno.
+ */
+enum child_step {
+	STEP_FDS = 1,
+	STEP_USERNS,
+	STEP_SETGROUPS,
+	STEP_UID_MAP,
+	STEP_GID_MAP,
+	STEP_SECCOMP,
+	STEP_EXEC
+};
+
+struct child_report {
+	int step;
+	int err;
+};
+
+struct offline_plan {
+	const sg_proc_spec *spec;
+	int in_fd, out_fd, err_fd; /* in_fd -1: /dev/null */
+	int report_fd;
+	char uid_map[32], gid_map[32]; /* "<id> <id> 1": the caller's own ids */
+	int root;                      /* the caller's effective uid is 0 */
+	sigset_t mask;                 /* the caller's signal mask, restored before execve */
+};
+
+static void child_fail(int report_fd, int step, int err)
+{
+	struct child_report rep = { step, err };
+	ssize_t n = write(report_fd, &rep, sizeof(rep));
+
+	(void)n;
+	_exit(127);
+}
+
+/* A copy of `fd` at 4 or above (close-on-exec), so that 0..3 can be filled in any order. */
+static int lift_fd(int fd, int report_fd)
+{
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 4);
+
+	if (copy < 0)
+		child_fail(report_fd, STEP_FDS, errno);
+	return copy;
+}
+
+/* stdin, stdout, stderr as planned, the report pipe at 3 (close-on-exec), nothing else. */
+static void child_fds(const struct offline_plan *p)
+{
+	int in = p->in_fd >= 0 ? p->in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int src[3], rep;
+
+	if (in < 0)
+		child_fail(p->report_fd, STEP_FDS, errno);
+	src[0] = lift_fd(in, p->report_fd);
+	src[1] = lift_fd(p->out_fd, p->report_fd);
+	src[2] = lift_fd(p->err_fd, p->report_fd);
+	rep = lift_fd(p->report_fd, p->report_fd);
+	for (int i = 0; i < 3; i++)
+		if (dup2(src[i], i) < 0)
+			child_fail(rep, STEP_FDS, errno);
+	if (dup3(rep, 3, O_CLOEXEC) < 0 || close_range(4, ~0u, 0) != 0)
+		child_fail(rep, STEP_FDS, errno);
+}
+
+/* Write `data` to a /proc file with open and write only; 0 or an errno. */
+static int child_write_proc(const char *path, const char *data)
+{
+	size_t len = strlen(data);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, data, len) != (ssize_t)len)
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * A user namespace with the network namespace, for root too: root in a bare
+ * network namespace keeps CAP_SYS_ADMIN and can setns() back into the
+ * host's through any /proc/PID/ns/net; in a user namespace of its own it
+ * has capabilities there only. Where no user namespace can be made (the
+ * kernel forbids them, a chroot), root still gets a bare network namespace.
+ */
+static void child_unshare_net(const struct offline_plan *p)
+{
+	int err;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+		err = errno;
+		if (unshare(CLONE_NEWNET) == 0)
+			return;
+		child_fail(3, STEP_USERNS, err);
+	}
+	/*
+	 * A non-dumpable caller (signgate: sg_secret_protect_process) may not
+	 * write its own /proc maps unless it is root, and becoming dumpable
+	 * would open this copy of its memory to ptrace by the same account
+	 * until execve. Unmapped, the child sees itself as the overflow id
+	 * 65534, while the kernel still checks file access against the real ids.
+	 */
+	if (!p->root && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
+		return;
+	if ((err = child_write_proc("/proc/self/setgroups", "deny")) != 0)
+		child_fail(3, STEP_SETGROUPS, err);
+	if ((err = child_write_proc("/proc/self/uid_map", p->uid_map)) != 0)
+		child_fail(3, STEP_UID_MAP, err);
+	if ((err = child_write_proc("/proc/self/gid_map", p->gid_map)) != 0)
+		child_fail(3, STEP_GID_MAP, err);
+}
+
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/*
+ * No new socket at all: a socket file (/run/..., a local proxy) is reached
+ * by path, not through the network namespace. socket(2) and io_uring (which
+ * can make sockets without it) fail with EACCES; so does every system call
+ * of another ABI (x32, i386), which could name socket by another number.
+ */
+static void child_no_sockets(void)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __x86_64__
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, 2, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0),
+#endif
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+		child_fail(3, STEP_SECCOMP, errno);
+#endif
+}
+
+static void run_child(const struct offline_plan *p)
+{
+	const sg_proc_spec *spec = p->spec;
+
+	child_fds(p);
+	child_unshare_net(p);
+	child_no_sockets();
+	pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
+	execve(spec->argv[0], (char *const *)spec->argv,
+	       (char *const *)(spec->envp ? spec->envp : default_env));
+	child_fail(3, STEP_EXEC, errno);
+}
+
+static const char *step_name(int step)
+{
+	switch (step) {
+	case STEP_USERNS: return "unshare(CLONE_NEWUSER|CLONE_NEWNET)";
+	case STEP_SETGROUPS: return "/proc/self/setgroups";
+	case STEP_UID_MAP: return "/proc/self/uid_map";
+	case STEP_GID_MAP: return "/proc/self/gid_map";
+	case STEP_SECCOMP: return "a seccomp filter against sockets";
+	default: return "setting up its descriptors";
+	}
+}
+
+/* After the fork: SG_OK when the child reached execve, else reap it and say why not. */
+static int read_report(pid_t pid, int report_fd, const sg_proc_spec *spec)
+{
+	struct child_report rep;
+	ssize_t n;
+	int status;
+
+	while ((n = read(report_fd, &rep, sizeof(rep))) < 0 && errno == EINTR)
+		;
+	close(report_fd);
+	if (n == 0)
+		return SG_OK;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(rep))
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: the child failed early",
+				    spec->argv[0]);
+	if (rep.step == STEP_EXEC)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: %s", spec->argv[0],
+				    strerror(rep.err));
+	return sg_error_set(SG_ERR_TOOL, "cannot keep %s off the network: %s: %s",
+			    strrchr(spec->argv[0], '/') + 1, step_name(rep.step),
+			    strerror(rep.err));
+}
+
+static int fork_offline(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_fd, int err_fd)
+{
+	struct offline_plan p = { spec, in_fd, out_fd, err_fd, -1, "", "", 0, { { 0 } } };
+	int rp[2], fork_errno;
+	sigset_t all;
+
+	if (pipe2(rp, O_CLOEXEC) != 0)
+		return sg_error_set(SG_ERR_IO, "pipe: %s", strerror(errno));
+	p.report_fd = rp[1];
+	p.root = geteuid() == 0;
+	snprintf(p.uid_map, sizeof(p.uid_map), "%lu %lu 1\n", (unsigned long)geteuid(),
+		 (unsigned long)geteuid());
+	snprintf(p.gid_map, sizeof(p.gid_map), "%lu %lu 1\n", (unsigned long)getegid(),
+		 (unsigned long)getegid());
+	/* No handler of ours may run in the child before execve. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &p.mask);
+	*pid = fork();
+	if (*pid == 0)
+		run_child(&p);
+	fork_errno = errno;
+	pthread_sigmask(SIG_SETMASK, &p.mask, NULL);
+	close(rp[1]);
+	if (*pid < 0) {
+		close(rp[0]);
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: %s", spec->argv[0],
+				    strerror(fork_errno));
+	}
+	return read_report(*pid, rp[0], spec);
+}
+
 static long elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
@@ -185,7 +430,7 @@ static int wait_child(sg_proc_result *out, pid_t pid)
 	return SG_OK;
 }
 
-int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
+static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline)
 {
 	capture cap[2] = { { -1, NULL, 0, 0 }, { -1, NULL, 0, 0 } };
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, in_fd = -1, error;
@@ -198,7 +443,8 @@ int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
 	if (error == SG_OK)
 		error = make_stdin(spec, &in_fd);
 	if (error == SG_OK)
-		error = spawn_child(&pid, spec, in_fd, po[1], pe[1]);
+		error = offline ? fork_offline(&pid, spec, in_fd, po[1], pe[1])
+				: spawn_child(&pid, spec, in_fd, po[1], pe[1]);
 	if (in_fd >= 0)
 		close(in_fd);
 	if (po[1] >= 0)
@@ -222,6 +468,16 @@ int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
 	if (error != SG_OK)
 		sg_proc_result_free(out);
 	return error;
+}
+
+int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
+{
+	return run(out, spec, 0);
+}
+
+int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec)
+{
+	return run(out, spec, 1);
 }
 
 void sg_proc_result_free(sg_proc_result *r)

@@ -27,9 +27,13 @@
  * Append the signature `der` to the PE at `path` (a private copy that
  * sg_format_inspect() described in `info`), in place, as above; `name` is
  * for messages. The file ends as exactly the original (without any old
- * table), the padding, and the new table. Returns SG_OK; SG_ERR_USAGE when
- * `info` is not a PE or the table would not fit the format's limits;
- * SG_ERR_IO (the file is then in an unknown state: the caller discards it).
+ * table), the padding, and the new table: the bytes `osslsigncode sign`
+ * 2.9 writes with the same signature. The file is opened O_NOFOLLOW and
+ * must still be the regular file of info->size bytes. Returns SG_OK;
+ * SG_ERR_USAGE when `info` is not a PE, `der` is not exactly one DER
+ * element, or the table would not fit the format's limits (it must end
+ * below 4 GiB); SG_ERR_IO (the file is then in an unknown state: the
+ * caller discards it); SG_ERR_NOMEM. Not fsynced: that is the caller's.
  */
 int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned char *der,
 		 size_t der_len, const char *name);
@@ -46,9 +50,13 @@ typedef struct sg_attach_request {
 } sg_attach_request;
 
 /*
- * Run `osslsigncode attach-signature` for `req` as above. Returns SG_OK when
+ * Run `osslsigncode attach-signature` for `req` as above (argv: -sigin
+ * WORKDIR/sig.der -CAfile ca_file [-CRLfile crl_file -TSA-CRLfile crl_file]
+ * [-TSA-CAfile tsa_ca_file] [-nest] [-add-msi-dse] -in INPUT -out OUTPUT;
+ * sg_proc_run_offline; 600 s). SG_ERR_USAGE when the output exists already
+ * (it is left alone). Returns SG_OK when
  * an output was written (still to be judged by the caller); SG_ERR_TOOL
- * (osslsigncode missing, failed without an output, timed out, or no network
+ * (osslsigncode missing, failed without an output, killed, timed out, or no network
  * namespace could be made), SG_ERR_IO, SG_ERR_NOMEM. No output is left on
  * failure.
  */

@@ -38,6 +38,25 @@ typedef struct sg_proc_spec {
  */
 int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
 
+/*
+ * sg_proc_run(), with the child in a network namespace of its own: no
+ * interface but a loopback that is down, so no socket reaches anything, not
+ * even 127.0.0.1. The runner forks and, before execve, unshares a user
+ * namespace together with the network namespace (also as root: root in a
+ * bare network namespace keeps CAP_SYS_ADMIN and could setns() back into
+ * the host's), which maps the caller's own uid and gid; a caller that is
+ * neither root nor dumpable leaves it unmapped (writing the map would need
+ * it to become dumpable) and the child sees itself as 65534, while files
+ * are still checked against the real ids. Where no user namespace can be
+ * made, root gets a bare network namespace; anyone else gets nothing: the
+ * program is not run, SG_ERR_TOOL "cannot keep osslsigncode off the
+ * network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON". A socket file on
+ * the file system is outside any network namespace: a seccomp filter (with
+ * no_new_privs; x86-64 and arm64 only) makes socket(2), io_uring_setup(2)
+ * and every system call of another ABI fail with EACCES in the child.
+ */
+int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
+
 /* Release the captured output; safe on a zeroed or already-freed result. */
 void sg_proc_result_free(sg_proc_result *r);
 
