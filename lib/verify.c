@@ -597,8 +597,15 @@ static int snapshot_crls(char **out, const char *crl_file, const char *dir)
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	sg_authenticode_opts ao = { opts->ca_file,    opts->tsa_ca_file, NULL,
-				    opts->pin_sha256, opts->index,       SG_FORMAT_UNKNOWN };
+	sg_authenticode_opts ao = { .ca_file = opts->ca_file,
+				    .tsa_ca_file = opts->tsa_ca_file,
+				    .pin_sha256 = opts->pin_sha256,
+				    .index = opts->index,
+				    .kind = SG_FORMAT_UNKNOWN,
+				    /* a signature signgate attached is held to what it makes */
+				    .exact_attributes = opts->expect_der != NULL,
+				    .expect_der = opts->expect_der,
+				    .expect_der_len = opts->expect_der_len };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
 	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
 	sg_verify_opts o = *opts;
