@@ -557,6 +557,72 @@ static int file_kind(int *kind, const char *path, const char *name)
 	return SG_OK;
 }
 
+/* `table` (8 + len + pad bytes) is one WIN_CERTIFICATE of `der` with zero padding. */
+static int pe_table_holds(const unsigned char *table, const unsigned char *der, size_t len,
+			  size_t pad)
+{
+	uint32_t dw = (uint32_t)table[0] | (uint32_t)table[1] << 8 | (uint32_t)table[2] << 16 |
+		      (uint32_t)table[3] << 24;
+	size_t at = 0;
+
+	while (at < pad && table[8 + len + at] == 0)
+		at++;
+	return (dw == 8 + len || dw == 8 + len + pad) && table[4] == 0x00 && table[5] == 0x02 &&
+	       table[6] == 0x02 && table[7] == 0x00 && memcmp(table + 8, der, len) == 0 &&
+	       at == pad;
+}
+
+/*
+ * With expect_der and the primary signature checked, what holds it must
+ * hold those bytes and nothing more. A PE's certificate table is then
+ * exactly one WIN_CERTIFICATE (revision 2.0, PKCS#7; dwLength 8 + the DER,
+ * with or without the padding), the DER, and zero bytes up to the next
+ * multiple of 8. An MSI's \x05DigitalSignature stream must be as long as
+ * the DER (its bytes are compared as osslsigncode extracts them, in
+ * sg_authenticode_check).
+ */
+static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
+			   const char *path, const char *name)
+{
+	size_t len = o->expect_der_len, pad = (8 - len % 8) % 8;
+	unsigned char *table = NULL;
+	sg_format_info info;
+	int fd, error;
+
+	if (!o->expect_der || index != 0)
+		return SG_OK;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&info, fd, name);
+	if (error || (info.kind != SG_FORMAT_PE && info.kind != SG_FORMAT_MSI) ||
+	    !info.has_signature) {
+		close(fd);
+		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+			return error;
+		sg_error_clear(); /* sg_authenticode_check judged the kind already */
+		return SG_OK;
+	}
+	if (info.sig_size != (info.kind == SG_FORMAT_PE ? 8 + len + pad : len))
+		error = fail(out, name,
+			     "signature 0 is not the signature signgate attached: the file's %s "
+			     "holds %llu bytes, the attached signature %zu",
+			     info.kind == SG_FORMAT_PE ? "certificate table" : "DigitalSignature",
+			     (unsigned long long)info.sig_size, len);
+	else if (info.kind == SG_FORMAT_PE && !(table = malloc(8 + len + pad)))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (table && pread(fd, table, 8 + len + pad, (off_t)info.sig_offset) !=
+				  (ssize_t)(8 + len + pad))
+		error = sg_error_set(SG_ERR_IO, "%s: cannot read the certificate table", name);
+	if (!error && table && !pe_table_holds(table, o->expect_der, len, pad))
+		error = fail(out, name,
+			     "signature 0 is not the signature signgate attached: the certificate "
+			     "table is not one WIN_CERTIFICATE holding it with zero padding");
+	free(table);
+	close(fd);
+	return error;
+}
+
 /* Larger CRL files are not offline CRLs for one enterprise CA. */
 #define CRL_FILE_MAX (64u * 1024 * 1024)
 
@@ -635,6 +701,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = file_kind(&ao.kind, path, name);
 	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
+	if (!error)
+		error = check_container(out, opts, a->index, path, name);
 	if (!error) {
 		copy_result(out, a);
 		if (opts->file_digest && strcmp(opts->file_digest, a->file_digest) != 0)
