@@ -12,10 +12,12 @@
 #include "signgate/error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +269,33 @@ static int exchange(BIO **reply, BIO *conn, const char *url, const char *host, c
 	return error;
 }
 
+/*
+ * exchange() with SIGPIPE blocked for this thread: a TSA that closes the
+ * connection while the request is written fails the request (EPIPE), it
+ * does not kill the process. A SIGPIPE raised meanwhile is taken off the
+ * pending set before the mask is restored.
+ */
+static int exchange_nosigpipe(BIO **reply, BIO *conn, const char *url, const char *host,
+			      const char *path, TS_REQ *req, const struct timespec *deadline)
+{
+	const struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, old;
+	int error, was_blocked;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
+		return exchange(reply, conn, url, host, path, req, deadline);
+	was_blocked = sigismember(&old, SIGPIPE) == 1;
+	error = exchange(reply, conn, url, host, path, req, deadline);
+	if (!was_blocked) {
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	return error;
+}
+
 /* Ask the TSA at `url` with `req`; the reply body in `*reply`, within timeout_sec. */
 static int post_request(BIO **reply, const char *url, TS_REQ *req, int timeout_sec)
 {
@@ -287,7 +316,7 @@ static int post_request(BIO **reply, const char *url, TS_REQ *req, int timeout_s
 				     "token is signed; TLS adds nothing to it)",
 				     url);
 	} else if ((error = connect_tsa(&conn, url, host, port, &deadline)) == SG_OK) {
-		error = exchange(reply, conn, url, host, path, req, &deadline);
+		error = exchange_nosigpipe(reply, conn, url, host, path, req, &deadline);
 	}
 	BIO_free_all(conn);
 	OPENSSL_free(host);

@@ -258,6 +258,7 @@ static void test_lies(void)
 		{ "/not-resp", "the TSA's reply is not an RFC 3161 TimeStampResp" },
 		{ "/huge", "no usable reply from the TSA: max resp len exceeded" },
 		{ "/html", "no usable reply from the TSA: unexpected content type" },
+		{ "/redirect", "no usable reply from the TSA: redirection not enabled" },
 	};
 	char url[96];
 
