@@ -572,22 +572,53 @@ static int pe_table_holds(const unsigned char *table, const unsigned char *der, 
 	       at == pad;
 }
 
+/* The first byte at which `got` differs from `want` (the shorter length when one is a prefix). */
+static size_t first_difference(const unsigned char *got, size_t got_len, const unsigned char *want,
+			       size_t want_len)
+{
+	size_t at = 0;
+
+	while (at < got_len && at < want_len && got[at] == want[at])
+		at++;
+	return at;
+}
+
+/* A PE's certificate table, or an MSI's \x05DigitalSignature stream, as stored. */
+static int read_container(unsigned char **out, size_t *len, int fd, const sg_format_info *info,
+			  const char *name)
+{
+	*out = NULL;
+	*len = 0;
+	if (info->kind == SG_FORMAT_MSI)
+		return sg_msi_signature_read(out, len, fd, 64u * 1024 * 1024, name);
+	if (info->sig_size > 64u * 1024 * 1024)
+		return sg_error_set(SG_ERR_FORMAT, "%s: the certificate table is too large", name);
+	if (!(*out = malloc(info->sig_size ? (size_t)info->sig_size : 1)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	*len = (size_t)info->sig_size;
+	if (pread(fd, *out, *len, (off_t)info->sig_offset) != (ssize_t)*len) {
+		free(*out);
+		*out = NULL;
+		return sg_error_set(SG_ERR_IO, "%s: cannot read the certificate table", name);
+	}
+	return SG_OK;
+}
+
 /*
  * With expect_der and the primary signature checked, what holds it must
- * hold those bytes and nothing more. A PE's certificate table is then
- * exactly one WIN_CERTIFICATE (revision 2.0, PKCS#7; dwLength 8 + the DER,
- * with or without the padding), the DER, and zero bytes up to the next
- * multiple of 8. An MSI's \x05DigitalSignature stream must be as long as
- * the DER (its bytes are compared as osslsigncode extracts them, in
- * sg_authenticode_check).
+ * hold those bytes and nothing more, read from the file by signgate: a
+ * PE's certificate table is one WIN_CERTIFICATE (revision 2.0, PKCS#7;
+ * dwLength 8 + the DER, with or without the padding), the DER, and zero
+ * bytes up to the next multiple of 8; an MSI's \x05DigitalSignature stream
+ * is the DER.
  */
 static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
 			   const char *path, const char *name)
 {
-	size_t len = o->expect_der_len, pad = (8 - len % 8) % 8;
-	unsigned char *table = NULL;
+	size_t len = o->expect_der_len, pad = (8 - len % 8) % 8, got_len = 0;
+	unsigned char *got = NULL;
 	sg_format_info info;
-	int fd, error;
+	int fd, error, same;
 
 	if (!o->expect_der || index != 0)
 		return SG_OK;
@@ -603,23 +634,26 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 		sg_error_clear(); /* sg_authenticode_check judged the kind already */
 		return SG_OK;
 	}
-	if (info.sig_size != (info.kind == SG_FORMAT_PE ? 8 + len + pad : len))
-		error = fail(out, name,
-			     "signature 0 is not the signature signgate attached: the file's %s "
-			     "holds %llu bytes, the attached signature %zu",
-			     info.kind == SG_FORMAT_PE ? "certificate table" : "DigitalSignature",
-			     (unsigned long long)info.sig_size, len);
-	else if (info.kind == SG_FORMAT_PE && !(table = malloc(8 + len + pad)))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (table && pread(fd, table, 8 + len + pad, (off_t)info.sig_offset) !=
-				  (ssize_t)(8 + len + pad))
-		error = sg_error_set(SG_ERR_IO, "%s: cannot read the certificate table", name);
-	if (!error && table && !pe_table_holds(table, o->expect_der, len, pad))
-		error = fail(out, name,
-			     "signature 0 is not the signature signgate attached: the certificate "
-			     "table is not one WIN_CERTIFICATE holding it with zero padding");
-	free(table);
+	error = read_container(&got, &got_len, fd, &info, name);
 	close(fd);
+	if (error == SG_ERR_FORMAT)
+		return fail(out, name, "signature 0: %s", reason_about(name));
+	if (error)
+		return error;
+	same = info.kind == SG_FORMAT_PE
+		       ? got_len == 8 + len + pad && pe_table_holds(got, o->expect_der, len, pad)
+		       : got_len == len && memcmp(got, o->expect_der, len) == 0;
+	if (!same)
+		error = fail(
+			out, name,
+			"signature 0 is not the signature signgate attached: the file's %s "
+			"(%zu bytes) is not exactly it (%zu bytes%s), from byte %zu on",
+			info.kind == SG_FORMAT_PE ? "certificate table" : "DigitalSignature",
+			got_len, len, info.kind == SG_FORMAT_PE ? " in one WIN_CERTIFICATE" : "",
+			info.kind == SG_FORMAT_PE && got_len >= 8
+				? 8 + first_difference(got + 8, got_len - 8, o->expect_der, len)
+				: first_difference(got, got_len, o->expect_der, len));
+	free(got);
 	return error;
 }
 

@@ -15,6 +15,7 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
+#include "signgate/msi_digest.h"
 #include "signgate/pe_digest.h"
 #include "signgate/proc.h"
 #include "signgate/secret.h"
@@ -78,14 +79,14 @@ static void load_signer(void)
 	BIO_free(bio);
 }
 
-/* sg_authenticode_sign of a PE digest (`fill` repeated, or `digest`). */
-static struct sig sign_digest(const unsigned char *digest, unsigned char fill)
+/* sg_authenticode_sign of a digest (`fill` repeated, or `digest`) as `kind`. */
+static struct sig sign_kind(sg_authenticode_kind kind, const unsigned char *digest,
+			    unsigned char fill)
 {
 	unsigned char made[32];
 	struct sig s = { NULL, 0 };
-	sg_authenticode_sign_req req = {
-		SG_AUTHENTICODE_PE, NID_sha256, digest, 32, key, cert, chain, "exact test", NULL
-	};
+	sg_authenticode_sign_req req = { kind, NID_sha256, digest,       32,  key,
+					 cert, chain,      "exact test", NULL };
 
 	if (!digest) {
 		memset(made, fill, sizeof(made));
@@ -94,6 +95,11 @@ static struct sig sign_digest(const unsigned char *digest, unsigned char fill)
 	if (sg_authenticode_sign(&s.der, &s.len, &req) != SG_OK)
 		setup_fail(sg_error_last());
 	return s;
+}
+
+static struct sig sign_digest(const unsigned char *digest, unsigned char fill)
+{
+	return sign_kind(SG_AUTHENTICODE_PE, digest, fill);
 }
 
 static void sig_free(struct sig *s)
@@ -452,7 +458,85 @@ static void test_verify_file(const struct sig *stamped)
 	CHECK_INT(r.index, 1);
 	CHECK_INT(verify(&r, wk("nested.exe"), vhex, &other, -1), SG_ERR_VERIFY);
 	CHECK_CONTAINS(r.reason, "signature 1 is not the signature signgate attached");
+	/* Timestamped, then attached: still exact. */
+	pe_digest(md, hex, fx("inst/hello-setup.exe"));
+	sig_free(&s);
+	s = sign_digest(md, 0);
+	{
+		struct sig t = { NULL, 0 };
+		char url[64], port[16] = "";
+		FILE *f = fopen(fx("tsa.port"), "r");
+		if (!f || !fgets(port, sizeof(port), f))
+			setup_fail("tsa.port");
+		fclose(f);
+		port[strcspn(port, "\n")] = '\0';
+		snprintf(url, sizeof(url), "http://127.0.0.1:%s/", port);
+		if (sg_timestamp_add(&t.der, &t.len, s.der, s.len, url, 30) != SG_OK)
+			setup_fail(sg_error_last());
+		check_write_file(wk("t.der"), t.der, t.len, 0600);
+		attach(wk("t.der"), fx("inst/hello-setup.exe"), wk("stamped.exe"), 0);
+		CHECK_INT(verify(&r, wk("stamped.exe"), hex, &t, 0), SG_OK);
+		CHECK_STR(r.reason, "");
+		CHECK_INT(r.timestamped, 1);
+		CHECK_INT(verify(&r, wk("stamped.exe"), hex, &s, 0), SG_ERR_VERIFY);
+		CHECK_CONTAINS(r.reason, "signature 0 is not the signature signgate attached");
+		free(t.der);
+	}
 	(void)stamped;
+	sig_free(&s);
+	sig_free(&other);
+}
+
+/* An MSI: the DigitalSignature stream, read by signgate, is the DER. */
+static void test_verify_msi(void)
+{
+	unsigned char md[32];
+	char hex[65];
+	sg_msi_digest_result d;
+	struct sig s, other;
+	sg_verify_result r;
+	int fd = open(fx("inst/hello-1.0.msi"), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 ||
+	    sg_msi_digest(&d, fd, NID_sha256, SG_MSI_DSE_WITHOUT, "hello-1.0.msi") != SG_OK)
+		setup_fail("msi digest");
+	close(fd);
+	memcpy(md, d.md, 32);
+	sg_hex_encode_upper(hex, md, 32);
+	s = sign_kind(SG_AUTHENTICODE_MSI, md, 0);
+	other = sign_kind(SG_AUTHENTICODE_MSI, md, 0);
+	check_write_file(wk("m.der"), s.der, s.len, 0600);
+	attach(wk("m.der"), fx("inst/hello-1.0.msi"), wk("signed.msi"), 0);
+	CHECK_INT(verify(&r, wk("signed.msi"), hex, &s, 0), SG_OK);
+	CHECK_STR(r.reason, "");
+	/* RSA PKCS#1 v1.5 is deterministic: sign something else to differ. */
+	sig_free(&other);
+	other = sign_kind(SG_AUTHENTICODE_MSI, NULL, 0x77);
+	CHECK_INT(verify(&r, wk("signed.msi"), hex, &other, 0), SG_ERR_VERIFY);
+	CHECK_CONTAINS(r.reason, "signature 0 is not the signature signgate attached");
+	/* The stream as stored is the DER. */
+	fd = open(wk("signed.msi"), O_RDONLY | O_CLOEXEC);
+	{
+		unsigned char *raw = NULL;
+		size_t raw_len = 0;
+		CHECK_INT(sg_msi_signature_read(&raw, &raw_len, fd, 1u << 20, "signed.msi"), SG_OK);
+		CHECK(raw_len == s.len && raw && memcmp(raw, s.der, s.len) == 0);
+		free(raw);
+		CHECK_INT(sg_msi_signature_read(&raw, &raw_len, fd, 100, "signed.msi"),
+			  SG_ERR_FORMAT);
+		CHECK_CONTAINS(sg_error_last(), "stream is larger than 100 bytes");
+		CHECK(raw == NULL);
+	}
+	close(fd);
+	fd = open(fx("inst/hello-1.0.msi"), O_RDONLY | O_CLOEXEC);
+	{
+		unsigned char *raw = NULL;
+		size_t raw_len = 0;
+		CHECK_INT(sg_msi_signature_read(&raw, &raw_len, fd, 1u << 20, "hello-1.0.msi"),
+			  SG_ERR_FORMAT);
+		CHECK_CONTAINS(sg_error_last(), "no \\x05DigitalSignature stream");
+	}
+	close(fd);
 	sig_free(&s);
 	sig_free(&other);
 }
@@ -475,6 +559,7 @@ int main(int argc, char **argv)
 	test_bytes(&stamped);
 	test_nested(&stamped);
 	test_verify_file(&stamped);
+	test_verify_msi();
 	free(stamped.der);
 	EVP_PKEY_free(key);
 	X509_free(cert);
