@@ -32,6 +32,7 @@
 #include <openssl/objects.h>
 #include <openssl/pkcs7.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 
@@ -296,6 +297,31 @@ static int exchange_nosigpipe(BIO **reply, BIO *conn, const char *url, const cha
 	return error;
 }
 
+/*
+ * TLS over `*conn` for an https:// TSA. The peer is not authenticated, as
+ * osslsigncode did not without -HTTPS-CAfile: what is trusted is the token
+ * (its signature and TSA chain, judged by verification, and the imprint
+ * and nonce checked here), which no one on the path can forge; TLS is
+ * there for a TSA that speaks nothing else.
+ */
+static int start_tls(BIO **conn, const char *url, const char *host)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	BIO *tls = NULL;
+	SSL *ssl = NULL;
+
+	if (ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
+		tls = BIO_new_ssl(ctx, 1);
+	SSL_CTX_free(ctx); /* the SSL holds its own reference */
+	if (!tls || BIO_get_ssl(tls, &ssl) <= 0 || !ssl || !SSL_set_tlsext_host_name(ssl, host)) {
+		BIO_free(tls);
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CRYPTO, "%s: cannot set up TLS", url);
+	}
+	*conn = BIO_push(tls, *conn);
+	return SG_OK;
+}
+
 /* Ask the TSA at `url` with `req`; the reply body in `*reply`, within timeout_sec. */
 static int post_request(BIO **reply, const char *url, TS_REQ *req, int timeout_sec)
 {
@@ -310,12 +336,8 @@ static int post_request(BIO **reply, const char *url, TS_REQ *req, int timeout_s
 	if (!OSSL_HTTP_parse_url(url, &use_ssl, NULL, &host, &port, NULL, &path, NULL, NULL)) {
 		openssl_reason(why, sizeof(why), "unparsable");
 		error = sg_error_set(SG_ERR_USAGE, "%s: not a usable TSA URL: %s", url, why);
-	} else if (use_ssl) {
-		error = sg_error_set(SG_ERR_USAGE,
-				     "%s: not a usable TSA URL: only http:// is supported (the "
-				     "token is signed; TLS adds nothing to it)",
-				     url);
-	} else if ((error = connect_tsa(&conn, url, host, port, &deadline)) == SG_OK) {
+	} else if ((error = connect_tsa(&conn, url, host, port, &deadline)) == SG_OK &&
+		   (!use_ssl || (error = start_tls(&conn, url, host)) == SG_OK)) {
 		error = exchange_nosigpipe(reply, conn, url, host, path, req, &deadline);
 	}
 	BIO_free_all(conn);

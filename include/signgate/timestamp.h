@@ -19,8 +19,9 @@
 #include <stddef.h>
 
 /*
- * Timestamp the DER PKCS#7 at `p7_der` with the TSA at `url` (http://,
- * bounded by `timeout_sec`); `*out_der` (free with free()) is the same
+ * Timestamp the DER PKCS#7 at `p7_der` with the TSA at `url` (http://, or
+ * https:// with the server's certificate not checked: the token is what is
+ * trusted; bounded by `timeout_sec`); `*out_der` (free with free()) is the same
  * signature with the token added. The input must have exactly one
  * SignerInfo and no unsigned attribute, and be DER (it must encode back to
  * the same bytes). The whole exchange (connect included) ends within

@@ -110,21 +110,28 @@ static void fixture_url(char *url, size_t size, const char *port_file)
 	snprintf(url, size, "http://127.0.0.1:%s/tsr", port);
 }
 
-/* tsa_server.py --bad-paths on a free port; its base URL in bad_url. */
-static void start_bad_tsa(void)
+/* tsa_server.py --bad-paths (with --tls CERT KEY when `tls`) on a free port. */
+static pid_t start_tsa(char *url, size_t size, const char *port_file, int tls)
 {
-	const char *port_file = wk("bad.port");
-	char *argv[] = { "/usr/bin/python3", (char *)tsa_server,
-			 "--port",           "0",
-			 "--config",         (char *)fx("pki/tsa.cnf"),
-			 "--port-file",      (char *)port_file,
-			 "--bad-paths",      NULL };
+	char *argv[] = { "/usr/bin/python3",
+			 (char *)tsa_server,
+			 "--port",
+			 "0",
+			 "--config",
+			 (char *)fx("pki/tsa.cnf"),
+			 "--port-file",
+			 (char *)port_file,
+			 "--bad-paths",
+			 tls ? "--tls" : NULL,
+			 (char *)fx("pki/tsa.pem"),
+			 (char *)fx("pki/tsa.key"),
+			 NULL };
 	char port[16] = "";
+	pid_t pid = fork();
 
-	bad_tsa = fork();
-	if (bad_tsa < 0)
+	if (pid < 0)
 		setup_fail("fork");
-	if (bad_tsa == 0) {
+	if (pid == 0) {
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -137,10 +144,19 @@ static void start_bad_tsa(void)
 		if (!port[0])
 			usleep(100000);
 	}
-	if (!port[0])
-		setup_fail("the --bad-paths TSA did not start");
+	if (!port[0]) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		setup_fail("a --bad-paths TSA did not start");
+	}
 	port[strcspn(port, "\n")] = '\0';
-	snprintf(bad_url, sizeof(bad_url), "http://127.0.0.1:%s", port);
+	snprintf(url, size, "%s://127.0.0.1:%s", tls ? "https" : "http", port);
+	return pid;
+}
+
+static void start_bad_tsa(void)
+{
+	bad_tsa = start_tsa(bad_url, sizeof(bad_url), wk("bad.port"), 0);
 }
 
 /* sg_authenticode_check of `der` (written to a work file), as a PE's signature. */
@@ -288,6 +304,37 @@ static void test_slow(void)
 	CHECK(time(NULL) - start <= 3);
 }
 
+/*
+ * https://: TLS (the peer unauthenticated: the token is what is trusted),
+ * and TLS to a TSA that speaks plain HTTP fails with a reason.
+ */
+static void test_https(void)
+{
+	char base[64], url[96];
+	size_t len, out_len = 0;
+	unsigned char *der = make_signature(&len), *out = NULL;
+	sg_authenticode_result *r = calloc(1, sizeof(*r));
+	pid_t pid = start_tsa(base, sizeof(base), wk("tls.port"), 1);
+
+	if (!r)
+		setup_fail("calloc");
+	snprintf(url, sizeof(url), "%s/tsr", base);
+	CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, url, 20), SG_OK);
+	if (out) {
+		CHECK_INT(check_der(r, out, out_len, 1), SG_OK);
+		CHECK_INT(r->timestamped, 1);
+	}
+	snprintf(url, sizeof(url), "%s/other-nonce", base);
+	expect_fail(url, 20, SG_ERR_TOOL, "the TSA's token does not carry this request's nonce");
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(url, sizeof(url), "https://%s/tsr", bad_url + strlen("http://"));
+	expect_fail(url, 10, SG_ERR_TOOL, "no usable reply from the TSA: ");
+	free(out);
+	free(r);
+	OPENSSL_free(der);
+}
+
 /* Bad arguments: SG_ERR_USAGE, the TSA is never asked. */
 static void test_usage(void)
 {
@@ -296,7 +343,6 @@ static void test_usage(void)
 	PKCS7 *p7 = parse(der, len);
 	PKCS7_SIGNER_INFO *dup;
 
-	expect_fail("https://127.0.0.1:1/tsr", 5, SG_ERR_USAGE, "only http:// is supported");
 	expect_fail("ftp://127.0.0.1/", 5, SG_ERR_USAGE, "not a usable TSA URL");
 	CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, "http://127.0.0.1:1/", 0),
 		  SG_ERR_USAGE);
@@ -363,6 +409,7 @@ int main(int argc, char **argv)
 	test_unreachable();
 	test_lies();
 	test_slow();
+	test_https();
 	test_usage();
 	test_has_unsigned();
 	stop_bad_tsa();
