@@ -6,9 +6,11 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
+#include "signgate/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -19,12 +21,17 @@
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 
-#define OID_SPC_INDIRECT_DATA "1.3.6.1.4.1.311.2.1.4"
-#define OID_NESTED_SIGNATURE  "1.3.6.1.4.1.311.2.4.1"
-#define OID_SPC_PE_IMAGE_DATA "1.3.6.1.4.1.311.2.1.15"
-#define OID_SPC_SIPINFO       "1.3.6.1.4.1.311.2.1.30"
-#define OID_RFC3161_TIMESTAMP "1.3.6.1.4.1.311.3.3.1"
-#define MAX_SIGNATURES        32
+#define OID_SPC_INDIRECT_DATA  "1.3.6.1.4.1.311.2.1.4"
+#define OID_NESTED_SIGNATURE   "1.3.6.1.4.1.311.2.4.1"
+#define OID_SPC_PE_IMAGE_DATA  "1.3.6.1.4.1.311.2.1.15"
+#define OID_SPC_SIPINFO        "1.3.6.1.4.1.311.2.1.30"
+#define OID_RFC3161_TIMESTAMP  "1.3.6.1.4.1.311.3.3.1"
+#define OID_SPC_STATEMENT_TYPE "1.3.6.1.4.1.311.2.1.11"
+#define OID_SPC_SP_OPUS_INFO   "1.3.6.1.4.1.311.2.1.12"
+#define OID_CONTENT_TYPE       "1.2.840.113549.1.9.3"
+#define OID_MESSAGE_DIGEST     "1.2.840.113549.1.9.4"
+#define MAX_SIGNATURES         32
+#define MAX_SIGNATURE_FILE     (64u * 1024 * 1024)
 
 static int reject(sg_authenticode_result *out, const char *fmt, ...)
 {
@@ -337,6 +344,75 @@ static int check_timestamp(sg_authenticode_result *out, const sg_authenticode_op
 	return error;
 }
 
+/* An attribute's OID as dotted text, for messages. */
+static const char *oid_text(char buf[80], const ASN1_OBJECT *obj)
+{
+	if (OBJ_obj2txt(buf, 80, obj, 1) <= 0)
+		snprintf(buf, 80, "(an unreadable OID)");
+	return buf;
+}
+
+/*
+ * A signature signgate made signs exactly contentType, SpcSpOpusInfo,
+ * SpcStatementType and messageDigest, each once with one value: no other
+ * signed attribute can carry anything out inside it.
+ */
+static int check_signed_set(sg_authenticode_result *out, const PKCS7_SIGNER_INFO *si)
+{
+	static const char *const oids[] = { OID_CONTENT_TYPE, OID_SPC_SP_OPUS_INFO,
+					    OID_SPC_STATEMENT_TYPE, OID_MESSAGE_DIGEST };
+	static const char *const names[] = { "contentType", "SpcSpOpusInfo", "SpcStatementType",
+					     "messageDigest" };
+	int seen[4] = { 0 }, k;
+	char buf[80];
+
+	for (int i = 0; i < sk_X509_ATTRIBUTE_num(si->auth_attr); i++) {
+		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(si->auth_attr, i);
+		const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(a);
+		for (k = 0; k < 4 && !is_oid(obj, oids[k]); k++)
+			;
+		if (k == 4)
+			return reject(
+				out,
+				"signature %d carries the signed attribute %s, which signgate "
+				"does not make",
+				out->index, oid_text(buf, obj));
+		if (seen[k]++)
+			return reject(out, "signature %d carries the signed attribute %s twice",
+				      out->index, names[k]);
+		if (X509_ATTRIBUTE_count(a) != 1)
+			return reject(
+				out, "signature %d: its signed attribute %s has %d values, not one",
+				out->index, names[k], X509_ATTRIBUTE_count(a));
+	}
+	for (k = 0; k < 4; k++)
+		if (!seen[k])
+			return reject(out, "signature %d lacks the signed attribute %s", out->index,
+				      names[k]);
+	return SG_OK;
+}
+
+/* Nothing unsigned but at most one RFC 3161 timestamp (verified by check_timestamp). */
+static int check_unsigned_set(sg_authenticode_result *out, const PKCS7_SIGNER_INFO *si)
+{
+	char buf[80];
+	int n = 0;
+
+	for (int i = 0; i < sk_X509_ATTRIBUTE_num(si->unauth_attr); i++) {
+		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(si->unauth_attr, i);
+		const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(a);
+		if (!is_oid(obj, OID_RFC3161_TIMESTAMP))
+			return reject(out,
+				      "signature %d carries the unsigned attribute %s: a signature "
+				      "signgate made carries none but one RFC 3161 timestamp",
+				      out->index, oid_text(buf, obj));
+		if (++n > 1 || X509_ATTRIBUTE_count(a) != 1)
+			return reject(out, "signature %d carries more than one timestamp",
+				      out->index);
+	}
+	return SG_OK;
+}
+
 static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts *o, PKCS7 *p7,
 			PKCS7_SIGNER_INFO *si)
 {
@@ -361,6 +437,10 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 		error = check_signed_attrs(out, si, leaf);
 	if (!error)
 		error = check_content(out, p7, si, o->kind);
+	if (!error && o->exact_attributes)
+		error = check_signed_set(out, si);
+	if (!error && o->exact_attributes)
+		error = check_unsigned_set(out, si);
 	if (!error)
 		error = check_timestamp(out, o, si);
 	if (!error && sg_cert_check_codesign(leaf, "signer") != SG_OK)
@@ -377,8 +457,12 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 	return error;
 }
 
-/* Signature `index` (-1: the last) of `primary`, counting nested ones. */
-static PKCS7 *select_signature(sg_authenticode_result *out, PKCS7 *primary, int index)
+/*
+ * Signature `index` (-1: the last) of `primary`, counting nested ones;
+ * `*raw` is a nested one's DER as stored in the primary (NULL for the primary).
+ */
+static PKCS7 *select_signature(sg_authenticode_result *out, PKCS7 *primary, int index,
+			       const ASN1_STRING **raw)
 {
 	PKCS7_SIGNER_INFO *si = only_signer(primary);
 	ASN1_TYPE *nested[MAX_SIGNATURES];
@@ -387,14 +471,59 @@ static PKCS7 *select_signature(sg_authenticode_result *out, PKCS7 *primary, int 
 	out->n_signatures = si ? n + 1 : 0;
 	out->index = index < 0 ? n : index;
 	/* More than we can count would make "the last one" ambiguous: refuse. */
+	*raw = NULL;
 	if (!si || n >= MAX_SIGNATURES || out->index > n)
 		return NULL;
-	return out->index == 0 ? primary : pkcs7_from_type(nested[out->index - 1]);
+	if (out->index == 0)
+		return primary;
+	if (nested[out->index - 1]->type == V_ASN1_SEQUENCE)
+		*raw = nested[out->index - 1]->value.sequence;
+	return pkcs7_from_type(nested[out->index - 1]);
+}
+
+/* The bytes of the checked signature against the DER signgate attached. */
+static int same_der(sg_authenticode_result *out, const unsigned char *got, size_t got_len,
+		    const sg_authenticode_opts *o)
+{
+	size_t n = got_len < o->expect_der_len ? got_len : o->expect_der_len, at = 0;
+
+	while (at < n && got[at] == o->expect_der[at])
+		at++;
+	if (at == n && got_len == o->expect_der_len)
+		return SG_OK;
+	return reject(out,
+		      "signature %d is not the signature signgate attached: its %zu bytes differ "
+		      "from the attached %zu bytes from byte %zu on",
+		      out->index, got_len, o->expect_der_len, at);
+}
+
+/* With opts->expect_der: signature out->index must be those bytes (see authenticode.h). */
+static int check_exact_der(sg_authenticode_result *out, const sg_authenticode_opts *o,
+			   const char *sig_path, const ASN1_STRING *raw)
+{
+	unsigned char *file = NULL;
+	size_t len = 0;
+	int error;
+
+	if (!o->expect_der)
+		return SG_OK;
+	if (out->index != 0)
+		return raw ? same_der(out, raw->data, (size_t)raw->length, o)
+			   : reject(out, "signature %d is not stored as DER", out->index);
+	error = sg_read_file(&file, &len, sig_path, MAX_SIGNATURE_FILE, "the extracted signature",
+			     0);
+	if (error == SG_ERR_FORMAT)
+		error = reject(out, "signature 0 is larger than %u bytes", MAX_SIGNATURE_FILE);
+	else if (!error)
+		error = same_der(out, file, len, o);
+	free(file);
+	return error;
 }
 
 int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
 			  const char *sig_path)
 {
+	const ASN1_STRING *raw = NULL;
 	BIO *bio = BIO_new_file(sig_path, "rb");
 	PKCS7 *primary = bio ? d2i_PKCS7_bio(bio, NULL) : NULL, *p7 = NULL;
 	PKCS7_SIGNER_INFO *si;
@@ -408,7 +537,7 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
 	BIO_free(bio);
 	if (!primary)
 		error = reject(out, "the embedded signature is not DER PKCS#7");
-	else if (!(p7 = select_signature(out, primary, opts->index)))
+	else if (!(p7 = select_signature(out, primary, opts->index, &raw)))
 		error = out->n_signatures > MAX_SIGNATURES
 				? reject(out, "more than %d nested signatures", MAX_SIGNATURES - 1)
 				: reject(out, "no signature with index %d (%d present)",
@@ -416,7 +545,7 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
 	else if (!(si = only_signer(p7)))
 		error = reject(out, "signature %d is not a single-signer PKCS#7 SignedData",
 			       out->index);
-	else
+	else if ((error = check_exact_der(out, opts, sig_path, raw)) == SG_OK)
 		error = check_signer(out, opts, p7, si);
 	if (p7 != primary)
 		PKCS7_free(p7);

@@ -18,6 +18,22 @@ typedef struct sg_authenticode_opts {
 	int index;               /* 0 primary, n nested, -1 the last */
 	int kind; /* the signed file's sg_format_kind: SG_FORMAT_PE or SG_FORMAT_MSI; the
 		   * signed content must be that format's (anything else is rejected) */
+	/*
+	 * 1 for a signature signgate made (issue 12): its SignerInfo must carry
+	 * exactly the signed attributes contentType, SpcSpOpusInfo,
+	 * SpcStatementType and messageDigest, each once with one value, and no
+	 * unsigned attribute but at most one RFC 3161 timestamp (one value,
+	 * which must verify). 0: other signers' attributes are not judged.
+	 */
+	int exact_attributes;
+	/*
+	 * The DER signgate attached, or NULL: signature `index` must be these
+	 * bytes exactly (the primary: the whole file at sig_path; a nested
+	 * one: its DER inside the primary's unsigned attribute
+	 * 1.3.6.1.4.1.311.2.4.1, as stored there).
+	 */
+	const unsigned char *expect_der;
+	size_t expect_der_len;
 } sg_authenticode_opts;
 
 typedef struct sg_authenticode_result {
@@ -37,8 +53,9 @@ typedef struct sg_authenticode_result {
  * messageDigest attribute against the SpcIndirectDataContent; verify an RFC
  * 3161 timestamp token, when present, against tsa_ca_file (its imprint must
  * be the signature value); verify the leaf's chain at the timestamp time (or
- * now), its code-signing usage, and the pin. Returns SG_OK, or SG_ERR_VERIFY
- * with out->reason set, or SG_ERR_IO / SG_ERR_NOMEM.
+ * now), its code-signing usage, and the pin; with opts->exact_attributes
+ * and opts->expect_der, the attribute rule and the exact bytes above. Returns SG_OK, or
+ * SG_ERR_VERIFY with out->reason set, or SG_ERR_IO / SG_ERR_NOMEM.
  */
 int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
 			  const char *sig_path);

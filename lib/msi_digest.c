@@ -602,17 +602,13 @@ done:
 	return error;
 }
 
-int sg_msi_digest(sg_msi_digest_result *out, int fd, int md_nid, sg_msi_dse dse, const char *name)
+/* `m` for the file open on `fd`, loaded; unload() it whatever this returns (when set). */
+static int open_msi(struct msi **out, int fd, const char *name)
 {
-	const EVP_MD *md = digest_md(md_nid);
-	struct msi *m;
 	struct stat st;
-	int error;
+	struct msi *m;
 
-	memset(out, 0, sizeof(*out));
-	if (!md)
-		return sg_error_set(SG_ERR_USAGE, "%s: MSI digest algorithm %s is not supported",
-				    name, OBJ_nid2sn(md_nid));
+	*out = NULL;
 	if (fstat(fd, &st) != 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", name, strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -622,11 +618,59 @@ int sg_msi_digest(sg_msi_digest_result *out, int fd, int md_nid, sg_msi_dse dse,
 		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", name);
 	m->s = (struct src){ fd, name, (uint64_t)st.st_size };
 	m->mf_cached = CFB_FREESECT;
-	error = load(m);
+	*out = m;
+	return load(m);
+}
+
+int sg_msi_signature_read(unsigned char **out, size_t *len, int fd, size_t max, const char *name)
+{
+	struct sink k = { NULL, NULL, 0, 0 };
+	const unsigned char *ds;
+	struct msi *m;
+	uint64_t size;
+	int error = open_msi(&m, fd, name);
+
+	*out = NULL;
+	*len = 0;
+	if (!error && !(ds = root_stream(m, is_ds)))
+		error = sg_error_set(SG_ERR_FORMAT, "%s: no \\x05DigitalSignature stream", name);
+	if (!error && (size = sg_cfb_entry_size(&m->c, ds)) > max)
+		error = sg_error_set(
+			SG_ERR_FORMAT,
+			"%s: the \\x05DigitalSignature stream is larger than %zu bytes", name, max);
+	if (!error && !(k.buf = malloc(size ? (size_t)size : 1)))
+		error = sg_error_set(SG_ERR_NOMEM, "%s: out of memory", name);
+	k.cap = !error ? (size_t)size : 0;
+	if (!error)
+		error = read_stream(m, ds, &k);
+	if (!error && k.len != k.cap)
+		error = sg_error_set(SG_ERR_FORMAT, "%s: the \\x05DigitalSignature stream is short",
+				     name);
+	if (error)
+		free(k.buf);
+	else
+		*out = k.buf, *len = k.len;
+	if (m)
+		unload(m);
+	return error;
+}
+
+int sg_msi_digest(sg_msi_digest_result *out, int fd, int md_nid, sg_msi_dse dse, const char *name)
+{
+	const EVP_MD *md = digest_md(md_nid);
+	struct msi *m = NULL;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!md)
+		return sg_error_set(SG_ERR_USAGE, "%s: MSI digest algorithm %s is not supported",
+				    name, OBJ_nid2sn(md_nid));
+	error = open_msi(&m, fd, name);
 	if (error == SG_OK)
 		error = digest(out, m, md, dse);
 	if (error != SG_OK)
 		memset(out, 0, sizeof(*out));
-	unload(m);
+	if (m)
+		unload(m);
 	return error;
 }

@@ -557,6 +557,106 @@ static int file_kind(int *kind, const char *path, const char *name)
 	return SG_OK;
 }
 
+/* `table` (8 + len + pad bytes) is one WIN_CERTIFICATE of `der` with zero padding. */
+static int pe_table_holds(const unsigned char *table, const unsigned char *der, size_t len,
+			  size_t pad)
+{
+	uint32_t dw = (uint32_t)table[0] | (uint32_t)table[1] << 8 | (uint32_t)table[2] << 16 |
+		      (uint32_t)table[3] << 24;
+	size_t at = 0;
+
+	while (at < pad && table[8 + len + at] == 0)
+		at++;
+	return (dw == 8 + len || dw == 8 + len + pad) && table[4] == 0x00 && table[5] == 0x02 &&
+	       table[6] == 0x02 && table[7] == 0x00 && memcmp(table + 8, der, len) == 0 &&
+	       at == pad;
+}
+
+/* The first byte at which `got` differs from `want` (the shorter length when one is a prefix). */
+static size_t first_difference(const unsigned char *got, size_t got_len, const unsigned char *want,
+			       size_t want_len)
+{
+	size_t at = 0;
+
+	while (at < got_len && at < want_len && got[at] == want[at])
+		at++;
+	return at;
+}
+
+/* A PE's certificate table, or an MSI's \x05DigitalSignature stream, as stored. */
+static int read_container(unsigned char **out, size_t *len, int fd, const sg_format_info *info,
+			  const char *name)
+{
+	*out = NULL;
+	*len = 0;
+	if (info->kind == SG_FORMAT_MSI)
+		return sg_msi_signature_read(out, len, fd, 64u * 1024 * 1024, name);
+	if (info->sig_size > 64u * 1024 * 1024)
+		return sg_error_set(SG_ERR_FORMAT, "%s: the certificate table is too large", name);
+	if (!(*out = malloc(info->sig_size ? (size_t)info->sig_size : 1)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	*len = (size_t)info->sig_size;
+	if (pread(fd, *out, *len, (off_t)info->sig_offset) != (ssize_t)*len) {
+		free(*out);
+		*out = NULL;
+		return sg_error_set(SG_ERR_IO, "%s: cannot read the certificate table", name);
+	}
+	return SG_OK;
+}
+
+/*
+ * With expect_der and the primary signature checked, what holds it must
+ * hold those bytes and nothing more, read from the file by signgate: a
+ * PE's certificate table is one WIN_CERTIFICATE (revision 2.0, PKCS#7;
+ * dwLength 8 + the DER, with or without the padding), the DER, and zero
+ * bytes up to the next multiple of 8; an MSI's \x05DigitalSignature stream
+ * is the DER.
+ */
+static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
+			   const char *path, const char *name)
+{
+	size_t len = o->expect_der_len, pad = (8 - len % 8) % 8, got_len = 0;
+	unsigned char *got = NULL;
+	sg_format_info info;
+	int fd, error, same;
+
+	if (!o->expect_der || index != 0)
+		return SG_OK;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&info, fd, name);
+	if (error || (info.kind != SG_FORMAT_PE && info.kind != SG_FORMAT_MSI) ||
+	    !info.has_signature) {
+		close(fd);
+		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+			return error;
+		sg_error_clear(); /* sg_authenticode_check judged the kind already */
+		return SG_OK;
+	}
+	error = read_container(&got, &got_len, fd, &info, name);
+	close(fd);
+	if (error == SG_ERR_FORMAT)
+		return fail(out, name, "signature 0: %s", reason_about(name));
+	if (error)
+		return error;
+	same = info.kind == SG_FORMAT_PE
+		       ? got_len == 8 + len + pad && pe_table_holds(got, o->expect_der, len, pad)
+		       : got_len == len && memcmp(got, o->expect_der, len) == 0;
+	if (!same)
+		error = fail(
+			out, name,
+			"signature 0 is not the signature signgate attached: the file's %s "
+			"(%zu bytes) is not exactly it (%zu bytes%s), from byte %zu on",
+			info.kind == SG_FORMAT_PE ? "certificate table" : "DigitalSignature",
+			got_len, len, info.kind == SG_FORMAT_PE ? " in one WIN_CERTIFICATE" : "",
+			info.kind == SG_FORMAT_PE && got_len >= 8
+				? 8 + first_difference(got + 8, got_len - 8, o->expect_der, len)
+				: first_difference(got, got_len, o->expect_der, len));
+	free(got);
+	return error;
+}
+
 /* Larger CRL files are not offline CRLs for one enterprise CA. */
 #define CRL_FILE_MAX (64u * 1024 * 1024)
 
@@ -597,8 +697,15 @@ static int snapshot_crls(char **out, const char *crl_file, const char *dir)
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	sg_authenticode_opts ao = { opts->ca_file,    opts->tsa_ca_file, NULL,
-				    opts->pin_sha256, opts->index,       SG_FORMAT_UNKNOWN };
+	sg_authenticode_opts ao = { .ca_file = opts->ca_file,
+				    .tsa_ca_file = opts->tsa_ca_file,
+				    .pin_sha256 = opts->pin_sha256,
+				    .index = opts->index,
+				    .kind = SG_FORMAT_UNKNOWN,
+				    /* a signature signgate attached is held to what it makes */
+				    .exact_attributes = opts->expect_der != NULL,
+				    .expect_der = opts->expect_der,
+				    .expect_der_len = opts->expect_der_len };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
 	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
 	sg_verify_opts o = *opts;
@@ -628,6 +735,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = file_kind(&ao.kind, path, name);
 	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
+	if (!error)
+		error = check_container(out, opts, a->index, path, name);
 	if (!error) {
 		copy_result(out, a);
 		if (opts->file_digest && strcmp(opts->file_digest, a->file_digest) != 0)

@@ -58,4 +58,13 @@ typedef struct sg_msi_digest_result {
  */
 int sg_msi_digest(sg_msi_digest_result *out, int fd, int md_nid, sg_msi_dse dse, const char *name);
 
+/*
+ * The bytes of the root's \x05DigitalSignature stream of the MSI open on
+ * `fd`, as stored (no DER parsing), into `*out` (free with free()): the
+ * exact-signature check compares them with the signature signgate attached.
+ * Returns SG_OK; SG_ERR_FORMAT naming the broken structure, a file without
+ * the stream, or a stream larger than `max`; SG_ERR_IO or SG_ERR_NOMEM.
+ */
+int sg_msi_signature_read(unsigned char **out, size_t *len, int fd, size_t max, const char *name);
+
 #endif

@@ -19,10 +19,15 @@
 #include <stddef.h>
 
 /*
- * Timestamp the DER PKCS#7 at `p7_der` with the TSA at `url` (http://,
- * bounded by `timeout_sec`); `*out_der` (free with free()) is the same
+ * Timestamp the DER PKCS#7 at `p7_der` with the TSA at `url` (http://, or
+ * https:// with the server's certificate not checked: the token is what is
+ * trusted; bounded by `timeout_sec`); `*out_der` (free with free()) is the same
  * signature with the token added. The input must have exactly one
- * SignerInfo and no unsigned attribute. Returns SG_OK; SG_ERR_TOOL when the
+ * SignerInfo and no unsigned attribute, and be DER (it must encode back to
+ * the same bytes). The whole exchange (connect included) ends within
+ * `timeout_sec`; signgate connects itself (no proxy), follows no redirect,
+ * reads at most 1 MiB, and blocks SIGPIPE for the calling thread meanwhile.
+ * Returns SG_OK; SG_ERR_TOOL when the
  * TSA failed (no connection, timeout, HTTP error, a refusal, a reply that
  * is not a granted response for this request: another TSA may answer);
  * SG_ERR_USAGE for a bad URL or signature; SG_ERR_NOMEM. The message names

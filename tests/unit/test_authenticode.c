@@ -231,7 +231,11 @@ static void transplant_unauth(const char *dst, const char *src, const char *out)
 
 static sg_authenticode_opts opts(const char *ca, const char *tsa_ca, const char *pin, int index)
 {
-	sg_authenticode_opts o = { ca, tsa_ca, NULL, pin, index, SG_FORMAT_PE };
+	sg_authenticode_opts o = { .ca_file = ca,
+				   .tsa_ca_file = tsa_ca,
+				   .pin_sha256 = pin,
+				   .index = index,
+				   .kind = SG_FORMAT_PE };
 	return o;
 }
 

@@ -1,0 +1,422 @@
+/*
+ * Unit tests for lib/timestamp.c (sg_timestamp_add): signatures made by
+ * sg_authenticode_sign get a token from the fixture's loopback TSA that
+ * sg_authenticode_check accepts; every way a TSA can fail or lie is refused
+ * with its reason:
+ *
+ *   test_timestamp FIXDIR TSA_SERVER
+ *
+ * FIXDIR is the CTest fixture (tests/integration/fixture-setup.sh): pki/
+ * (signer.p12, signer.pass, root.pem, tsa.cnf), tsa.port (the answering
+ * TSA) and tsa-down.port (HTTP 500). TSA_SERVER is tests/fixtures/
+ * tsa_server.py: this test starts one more with --bad-paths for the lies.
+ */
+#include "authenticode.h"
+#include "signgate/authenticode_sign.h"
+#include "signgate/error.h"
+#include "signgate/format.h"
+#include "signgate/secret.h"
+#include "signgate/timestamp.h"
+#include "signgate/util.h"
+
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <openssl/objects.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+static const char *fixdir, *tsa_server;
+static char *workdir;
+static EVP_PKEY *key;
+static X509 *cert;
+static STACK_OF(X509) * chain;
+static pid_t bad_tsa;
+static char bad_url[64];
+
+static const char *fx(const char *rel)
+{
+	return check_path(fixdir, rel);
+}
+
+static const char *wk(const char *rel)
+{
+	return check_path(workdir, rel);
+}
+
+static void stop_bad_tsa(void)
+{
+	if (bad_tsa > 0) {
+		kill(bad_tsa, SIGTERM);
+		waitpid(bad_tsa, NULL, 0);
+		bad_tsa = 0;
+	}
+}
+
+static void setup_fail(const char *what)
+{
+	fprintf(stderr, "setup failed: %s\n", what);
+	stop_bad_tsa();
+	sg_workdir_remove(workdir);
+	exit(2);
+}
+
+static void load_signer(void)
+{
+	char *pass = NULL;
+	size_t pass_len;
+	BIO *bio = BIO_new_file(fx("pki/signer.p12"), "rb");
+	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
+
+	if (!p12 || sg_secret_read_file(&pass, &pass_len, fx("pki/signer.pass")) != SG_OK ||
+	    !PKCS12_parse(p12, pass, &key, &cert, &chain))
+		setup_fail("cannot open pki/signer.p12");
+	sg_secret_free(pass);
+	PKCS12_free(p12);
+	BIO_free(bio);
+}
+
+/* A fresh signature (PE content) over a made-up digest, DER in OPENSSL_malloc(). */
+static unsigned char *make_signature(size_t *len)
+{
+	unsigned char digest[32], *der = NULL;
+	sg_authenticode_sign_req req = {
+		SG_AUTHENTICODE_PE, NID_sha256, digest, 32, key, cert, chain, "timestamp test", NULL
+	};
+
+	memset(digest, 0x5a, sizeof(digest));
+	if (sg_authenticode_sign(&der, len, &req) != SG_OK)
+		setup_fail(sg_error_last());
+	return der;
+}
+
+/* "http://127.0.0.1:PORT/tsr" from a port file of the fixture. */
+static void fixture_url(char *url, size_t size, const char *port_file)
+{
+	char port[16] = "";
+	FILE *f = fopen(fx(port_file), "r");
+
+	if (!f || !fgets(port, sizeof(port), f))
+		setup_fail(port_file);
+	fclose(f);
+	port[strcspn(port, "\n")] = '\0';
+	snprintf(url, size, "http://127.0.0.1:%s/tsr", port);
+}
+
+/* tsa_server.py --bad-paths (with --tls CERT KEY when `tls`) on a free port. */
+static pid_t start_tsa(char *url, size_t size, const char *port_file, int tls)
+{
+	char *argv[] = { "/usr/bin/python3",
+			 (char *)tsa_server,
+			 "--port",
+			 "0",
+			 "--config",
+			 (char *)fx("pki/tsa.cnf"),
+			 "--port-file",
+			 (char *)port_file,
+			 "--bad-paths",
+			 tls ? "--tls" : NULL,
+			 (char *)fx("pki/tsa.pem"),
+			 (char *)fx("pki/tsa.key"),
+			 NULL };
+	char port[16] = "";
+	pid_t pid = fork();
+
+	if (pid < 0)
+		setup_fail("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !port[0]; i++) {
+		FILE *f = fopen(port_file, "r");
+		if (!f || !fgets(port, sizeof(port), f))
+			port[0] = '\0';
+		if (f)
+			fclose(f);
+		if (!port[0])
+			usleep(100000);
+	}
+	if (!port[0]) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		setup_fail("a --bad-paths TSA did not start");
+	}
+	port[strcspn(port, "\n")] = '\0';
+	snprintf(url, size, "%s://127.0.0.1:%s", tls ? "https" : "http", port);
+	return pid;
+}
+
+static void start_bad_tsa(void)
+{
+	bad_tsa = start_tsa(bad_url, sizeof(bad_url), wk("bad.port"), 0);
+}
+
+/* sg_authenticode_check of `der` (written to a work file), as a PE's signature. */
+static int check_der(sg_authenticode_result *r, const unsigned char *der, size_t len, int exact)
+{
+	sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
+				   .kind = SG_FORMAT_PE,
+				   .exact_attributes = exact };
+
+	check_write_file(wk("checked.der"), der, len, 0600);
+	return sg_authenticode_check(r, &o, wk("checked.der"));
+}
+
+static PKCS7 *parse(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+
+	if (!p7)
+		setup_fail("parse");
+	return p7;
+}
+
+static PKCS7_SIGNER_INFO *signer0(PKCS7 *p7)
+{
+	return sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(p7), 0);
+}
+
+/* The token verifies where signgate verifies, and nothing else changed. */
+static void test_granted(void)
+{
+	char url[64];
+	size_t len, out_len = 0, again_len = 0;
+	unsigned char *der = make_signature(&len), *out = NULL, *again = NULL;
+	sg_authenticode_result *r = calloc(1, sizeof(*r));
+	PKCS7 *in, *got;
+
+	fixture_url(url, sizeof(url), "tsa.port");
+	CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, url, 30), SG_OK);
+	if (!out || !r)
+		setup_fail(sg_error_last());
+	CHECK_INT(check_der(r, out, out_len, 0), SG_OK);
+	CHECK_INT(r->timestamped, 1);
+	CHECK(r->timestamp > time(NULL) - 600 && r->timestamp < time(NULL) + 600);
+	CHECK_INT(check_der(r, out, out_len, 1), SG_OK);
+	CHECK_STR(r->reason, "");
+	in = parse(der, len);
+	got = parse(out, out_len);
+	CHECK_INT(ASN1_STRING_cmp(signer0(in)->enc_digest, signer0(got)->enc_digest), 0);
+	CHECK_INT(sk_X509_ATTRIBUTE_num(signer0(got)->unauth_attr), 1);
+	CHECK_INT(OBJ_obj2nid(X509_ATTRIBUTE_get0_object(
+			  sk_X509_ATTRIBUTE_value(signer0(got)->unauth_attr, 0))),
+		  NID_undef);
+	/* Exactly the input with the attribute: dropping it gives the input back. */
+	sk_X509_ATTRIBUTE_pop_free(signer0(got)->unauth_attr, X509_ATTRIBUTE_free);
+	signer0(got)->unauth_attr = NULL;
+	CHECK_INT(i2d_PKCS7(got, NULL), (int)len);
+	/* A timestamped signature is not timestamped twice. */
+	CHECK_INT(sg_timestamp_add(&again, &again_len, out, out_len, url, 30), SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "already has an unsigned attribute");
+	CHECK(again == NULL && again_len == 0);
+	PKCS7_free(in);
+	PKCS7_free(got);
+	free(out);
+	free(r);
+	OPENSSL_free(der);
+}
+
+/* sg_timestamp_add(url) fails with `code` and a message that names url and `why`. */
+static void expect_fail(const char *url, int timeout, int code, const char *why)
+{
+	size_t len, out_len = 7;
+	unsigned char *der = make_signature(&len), *out = (unsigned char *)"x";
+
+	CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, url, timeout), code);
+	fprintf(stderr, "refused as expected: %s\n", sg_error_last());
+	CHECK(out == NULL && out_len == 0);
+	CHECK_CONTAINS(sg_error_last(), url);
+	CHECK_CONTAINS(sg_error_last(), why);
+	OPENSSL_free(der);
+}
+
+static void test_unreachable(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char url[64];
+
+	/* A port that was free a moment ago and is closed now. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
+		setup_fail("cannot find a closed port");
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/tsr", ntohs(sa.sin_port));
+	expect_fail(url, 10, SG_ERR_TOOL,
+		    "the TSA did not answer: cannot connect: Connection refused");
+	fixture_url(url, sizeof(url), "tsa-down.port");
+	expect_fail(url, 10, SG_ERR_TOOL, "no usable reply from the TSA: received error (code=500");
+}
+
+/* A TSA that answers, but not with a token for this request. */
+static void test_lies(void)
+{
+	static const struct {
+		const char *path, *why;
+	} cases[] = {
+		{ "/reject", "the TSA refused the request: status 2 (rejection) unacceptedPolicy "
+			     "\"test TSA: policy refused\"" },
+		{ "/other-imprint", "the TSA's token is for another imprint" },
+		{ "/other-nonce", "the TSA's token does not carry this request's nonce" },
+		{ "/no-cert", "the TSA's token carries no certificate" },
+		{ "/garbage", "no usable reply from the TSA: missing asn1 encoding" },
+		{ "/not-resp", "the TSA's reply is not an RFC 3161 TimeStampResp" },
+		{ "/huge", "no usable reply from the TSA: max resp len exceeded" },
+		{ "/html", "no usable reply from the TSA: unexpected content type" },
+		{ "/redirect", "no usable reply from the TSA: redirection not enabled" },
+	};
+	char url[96];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(url, sizeof(url), "%s%s", bad_url, cases[i].path);
+		expect_fail(url, 20, SG_ERR_TOOL, cases[i].why);
+	}
+	/* The same server answers a plain path: the lies above came from the paths. */
+	snprintf(url, sizeof(url), "%s/tsr", bad_url);
+	{
+		size_t len, out_len;
+		unsigned char *der = make_signature(&len), *out = NULL;
+		CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, url, 20), SG_OK);
+		free(out);
+		OPENSSL_free(der);
+	}
+}
+
+/* A TSA slower than the timeout: refused in about the timeout, not after the answer. */
+static void test_slow(void)
+{
+	char url[96];
+	time_t start = time(NULL);
+
+	snprintf(url, sizeof(url), "%s/slow", bad_url);
+	expect_fail(url, 1, SG_ERR_TOOL, "no usable reply from the TSA: transfer timeout");
+	CHECK(time(NULL) - start <= 3);
+}
+
+/*
+ * https://: TLS (the peer unauthenticated: the token is what is trusted),
+ * and TLS to a TSA that speaks plain HTTP fails with a reason.
+ */
+static void test_https(void)
+{
+	char base[64], url[96];
+	size_t len, out_len = 0;
+	unsigned char *der = make_signature(&len), *out = NULL;
+	sg_authenticode_result *r = calloc(1, sizeof(*r));
+	pid_t pid = start_tsa(base, sizeof(base), wk("tls.port"), 1);
+
+	if (!r)
+		setup_fail("calloc");
+	snprintf(url, sizeof(url), "%s/tsr", base);
+	CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, url, 20), SG_OK);
+	if (out) {
+		CHECK_INT(check_der(r, out, out_len, 1), SG_OK);
+		CHECK_INT(r->timestamped, 1);
+	}
+	snprintf(url, sizeof(url), "%s/other-nonce", base);
+	expect_fail(url, 20, SG_ERR_TOOL, "the TSA's token does not carry this request's nonce");
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(url, sizeof(url), "https://%s/tsr", bad_url + strlen("http://"));
+	expect_fail(url, 10, SG_ERR_TOOL, "no usable reply from the TSA: ");
+	free(out);
+	free(r);
+	OPENSSL_free(der);
+}
+
+/* Bad arguments: SG_ERR_USAGE, the TSA is never asked. */
+static void test_usage(void)
+{
+	size_t len, out_len, two_len = 0;
+	unsigned char *der = make_signature(&len), *out = NULL, *two = NULL, *junk;
+	PKCS7 *p7 = parse(der, len);
+	PKCS7_SIGNER_INFO *dup;
+
+	expect_fail("ftp://127.0.0.1/", 5, SG_ERR_USAGE, "not a usable TSA URL");
+	CHECK_INT(sg_timestamp_add(&out, &out_len, der, len, "http://127.0.0.1:1/", 0),
+		  SG_ERR_USAGE);
+	/* One byte after the DER: not one DER PKCS#7. */
+	junk = malloc(len + 1);
+	if (!junk)
+		setup_fail("malloc");
+	memcpy(junk, der, len);
+	junk[len] = 0;
+	CHECK_INT(sg_timestamp_add(&out, &out_len, junk, len + 1, "http://127.0.0.1:1/", 5),
+		  SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "it is not one DER PKCS#7");
+	free(junk);
+	/* Two SignerInfos: which one would the token be for? */
+	dup = ASN1_item_dup(ASN1_ITEM_rptr(PKCS7_SIGNER_INFO), signer0(p7));
+	if (!dup || !sk_PKCS7_SIGNER_INFO_push(PKCS7_get_signer_info(p7), dup))
+		setup_fail("dup");
+	two_len = (size_t)i2d_PKCS7(p7, &two);
+	CHECK_INT(sg_timestamp_add(&out, &out_len, two, two_len, "http://127.0.0.1:1/", 5),
+		  SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "it does not have exactly one SignerInfo");
+	OPENSSL_free(two);
+	PKCS7_free(p7);
+	OPENSSL_free(der);
+}
+
+/* An unsigned attribute (not a token) already there is refused too. */
+static void test_has_unsigned(void)
+{
+	size_t len, out_len;
+	unsigned char *der = make_signature(&len), *out = NULL, *with = NULL,
+		      blob[] = { 0x04, 0x01, 0x41 };
+	PKCS7 *p7 = parse(der, len);
+	ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+	int with_len;
+
+	if (!obj || !X509at_add1_attr_by_OBJ(&signer0(p7)->unauth_attr, obj, V_ASN1_SEQUENCE, blob,
+					     sizeof(blob)))
+		setup_fail("unsigned attribute");
+	with_len = i2d_PKCS7(p7, &with);
+	CHECK_INT(
+		sg_timestamp_add(&out, &out_len, with, (size_t)with_len, "http://127.0.0.1:1/", 5),
+		SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "already has an unsigned attribute");
+	ASN1_OBJECT_free(obj);
+	OPENSSL_free(with);
+	PKCS7_free(p7);
+	OPENSSL_free(der);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: test_timestamp FIXDIR TSA_SERVER\n");
+		return 2;
+	}
+	fixdir = argv[1];
+	tsa_server = argv[2];
+	if (sg_workdir_create(&workdir) != SG_OK)
+		setup_fail(sg_error_last());
+	load_signer();
+	start_bad_tsa();
+	test_granted();
+	test_unreachable();
+	test_lies();
+	test_slow();
+	test_https();
+	test_usage();
+	test_has_unsigned();
+	stop_bad_tsa();
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	sg_workdir_remove(workdir);
+	free(workdir);
+	return check_done();
+}
