@@ -219,7 +219,7 @@ static int open_token_key(helper *h, const sg_config *cfg)
 	return error;
 }
 
-static int open_key(helper *h, const sg_config *cfg)
+static int open_key(helper *h, const sg_config *cfg, int identify_only)
 {
 	sg_cert_info info;
 	int error = fresh_secure_heap();
@@ -230,9 +230,9 @@ static int open_key(helper *h, const sg_config *cfg)
 		error = sg_secret_obtain(&h->secret, cfg);
 	if (error == SG_OK)
 		error = sg_keys_open(&h->km, cfg, &h->secret);
-	if (error == SG_OK)
+	if (error == SG_OK && !identify_only)
 		error = sg_signer_check_material(&info, &h->km, cfg);
-	if (error == SG_OK && h->km.in_token)
+	if (error == SG_OK && h->km.in_token && !identify_only)
 		error = open_token_key(h, cfg);
 	/* The key is open (or will not be): the secret is not needed any more. */
 	sg_secret_clear(&h->secret);
@@ -349,7 +349,7 @@ static void serve(helper *h)
 }
 
 void sg_kh_child_run(int sock, int other, const sg_config *cfg, unsigned long max_signatures,
-		     pid_t parent)
+		     int identify_only, pid_t parent)
 {
 	helper h = { .fd = -1, .max = max_signatures };
 	int error;
@@ -362,8 +362,8 @@ void sg_kh_child_run(int sock, int other, const sg_config *cfg, unsigned long ma
 	h.fd = isolate_fds(sock, cfg->secret.prompt);
 	if (h.fd < 0)
 		_exit(1);
-	error = open_key(&h, cfg);
-	if (say_hello(&h, error) != 0 || error != SG_OK) {
+	error = open_key(&h, cfg, identify_only);
+	if (say_hello(&h, error) != 0 || error != SG_OK || identify_only) {
 		helper_free(&h);
 		_exit(1);
 	}

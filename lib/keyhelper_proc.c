@@ -245,7 +245,8 @@ static int abandon(sg_keyhelper *kh, int error)
 	return sg_error_set(error, "%s", why);
 }
 
-int sg_keyhelper_start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_signatures)
+static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_signatures,
+		 int identify_only)
 {
 	sg_keyhelper *kh = calloc(1, sizeof(*kh));
 	int sv[2], error;
@@ -266,7 +267,7 @@ int sg_keyhelper_start(sg_keyhelper **out, const sg_config *cfg, unsigned long m
 	}
 	kh->pid = fork();
 	if (kh->pid == 0)
-		sg_kh_child_run(sv[1], sv[0], cfg, max_signatures, parent);
+		sg_kh_child_run(sv[1], sv[0], cfg, max_signatures, identify_only, parent);
 	close(sv[1]);
 	kh->fd = sv[0];
 	if (kh->pid < 0) {
@@ -282,6 +283,23 @@ int sg_keyhelper_start(sg_keyhelper **out, const sg_config *cfg, unsigned long m
 		return abandon(kh, error);
 	*out = kh;
 	return SG_OK;
+}
+
+int sg_keyhelper_start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_signatures)
+{
+	return start(out, cfg, max_signatures, 0);
+}
+
+int sg_keyhelper_identify(sg_cert_info *out, const sg_config *cfg)
+{
+	sg_keyhelper *kh = NULL;
+	int error = start(&kh, cfg, 0, 1);
+
+	if (error == SG_OK)
+		*out = kh->info;
+	/* The helper exits by itself after its hello. */
+	sg_keyhelper_stop(kh, NULL);
+	return error;
 }
 
 const sg_cert_info *sg_keyhelper_signer(const sg_keyhelper *kh)

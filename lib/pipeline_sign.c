@@ -144,9 +144,9 @@ static int timestamp(sg_sign_result *out, const sg_config *cfg, unsigned char **
 		if (error != SG_ERR_TOOL)
 			return error;
 		if (used < sizeof(out->attempts))
+			/* The message names the URL. */
 			used += (size_t)snprintf(out->attempts + used, sizeof(out->attempts) - used,
-						 "%s%s: %s", used ? "; " : "", url,
-						 sg_error_last());
+						 "%s%s", used ? "; " : "", sg_error_last());
 	}
 	if (cfg->n_timestamp_urls == 0 || !cfg->timestamp_required)
 		return SG_OK;

@@ -409,7 +409,16 @@ static int load_config_and_policy(run_state *st)
  */
 static int start_key_helper(run_state *st, size_t n_inputs)
 {
-	int error = sg_keyhelper_start(&st->keyhelper, st->cfg, (unsigned long)n_inputs);
+	int error;
+
+	/*
+	 * osslsigncode attaches signatures to MSI packages and verifies: a missing
+	 * one is found before any input, not at the first MSI of a batch.
+	 */
+	if (access(st->cfg->osslsigncode, X_OK) != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot run: %s", st->cfg->osslsigncode,
+				    strerror(errno));
+	error = sg_keyhelper_start(&st->keyhelper, st->cfg, (unsigned long)n_inputs);
 
 	if (error)
 		return error;

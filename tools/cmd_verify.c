@@ -105,11 +105,7 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	if ((*cfg)->certificate) {
 		error = sg_signer_load_certificate(signer, (*cfg)->certificate);
 	} else if (sg_config_require_signing(*cfg) == SG_OK) {
-		sg_keyhelper *kh = NULL;
-		error = sg_keyhelper_start(&kh, *cfg, 1);
-		if (!error)
-			*signer = *sg_keyhelper_signer(kh);
-		sg_keyhelper_stop(kh, NULL);
+		error = sg_keyhelper_identify(signer, *cfg);
 	} else {
 		sg_error_clear();
 		return SG_OK;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Secrets stay out of core dumps. While signgate signs (held by an
-# osslsigncode wrapper that waits for a go), signgate is not dumpable, its
-# core limit and its child's are 0, and a core forced from it with gcore
-# does not hold the password; a control shows that the same grep finds the
-# password in the core of a process that holds it plainly. Without a secure
-# heap it can lock, signgate refuses to run (exit 2) before touching input.
+# Secrets stay out of core dumps. While signgate signs (held by a TSA that
+# answers slowly, after the key helper has signed), signgate and its key
+# helper are not dumpable, their core limits are 0, and cores forced from
+# both with gcore do not hold the password (signgate itself never had it;
+# the helper keeps it in its secure heap and wipes it once the key is
+# open); a control shows that the same grep finds the password in the core
+# of a process that holds it plainly. Without a secure heap it can lock,
+# signgate refuses to run (exit 2) before touching input.
 . "$(dirname -- "$0")/lib.sh"
 
 [ -x /usr/bin/gcore ] && [ -x /usr/bin/gdb ] || fail "gdb (gcore) is not installed: scripts/setup.sh installs it"
@@ -24,16 +26,7 @@ openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$PKI/signer.key" -passin "file:$PKI/si
 	-passout "file:$T/own.pass" -out "$T/own.key" 2>/dev/null || fail "could not make the test's own PEM key"
 chmod 0600 "$T/own.p12" "$T/own.key"
 
-# The wrapper holds the signing until $T/go exists (at most 60 s).
-cat >"$T/osslsigncode" <<SH
-#!/bin/bash
-if [ "\$1" = sign ]; then
-	echo \$\$ >"$T/child.pid"
-	for _ in \$(seq 1 600); do [ -e "$T/go" ] && break; sleep 0.1; done
-fi
-exec /usr/bin/osslsigncode "\$@"
-SH
-chmod 0755 "$T/osslsigncode"
+start_slow_tsa
 
 # core_count PID: how many times the password is in a core forced from PID.
 core_count() {
@@ -43,47 +36,58 @@ core_count() {
 	grep -c -F -- "$own_pass" "$T/core.$1" || true
 }
 
-# watch_signing OUT ARGS...: sign in the background, check the running
-# signgate and its child, force a core, let the signing finish.
+# limits_zero PID WHAT: the process's core limit is 0, soft and hard.
+limits_zero() {
+	grep -Eq '^Max core file size +0 +0 ' "/proc/$1/limits" ||
+		fail "$2's core limit is not 0: $(grep -i core "/proc/$1/limits")"
+	ok
+}
+
+# not_dumpable PID WHAT: PR_GET_DUMPABLE (3), asked inside the process, is 0.
+not_dumpable() {
+	/usr/bin/gdb -p "$1" -batch -ex 'print (int)prctl(3, 0, 0, 0, 0)' >"$T/gdb.log" 2>&1 || true
+	grep -q '^\$1 = 0$' "$T/gdb.log" || fail "$2 is dumpable: $(tail -3 "$T/gdb.log")"
+	ok
+}
+
+# watch_signing OUT ARGS...: sign in the background; once signgate waits for
+# the TSA (the key helper has signed), check signgate and its key helper and
+# force a core from each; let the signing finish.
 watch_signing() {
-	local out=$1 sg_pid child n
+	local out=$1 sg_pid kh= pid
 	shift
-	rm -f "$T/child.pid" "$T/go"
 	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" &
 	sg_pid=$!
-	for _ in $(seq 1 300); do [ -s "$T/child.pid" ] && break; sleep 0.1; done
-	[ -s "$T/child.pid" ] || fail "the osslsigncode wrapper never started"
-	child=$(cat "$T/child.pid")
-	grep -Eq '^Max core file size +0 +0 ' "/proc/$sg_pid/limits" ||
-		fail "signgate's core limit is not 0: $(grep -i core "/proc/$sg_pid/limits")"
-	ok
-	grep -Eq '^Max core file size +0 +0 ' "/proc/$child/limits" ||
-		fail "the child's core limit is not 0: $(grep -i core "/proc/$child/limits")"
-	ok
-	# PR_GET_DUMPABLE (3), asked inside signgate.
-	/usr/bin/gdb -p "$sg_pid" -batch -ex 'print (int)prctl(3, 0, 0, 0, 0)' >"$T/gdb.log" 2>&1 || true
-	grep -q '^\$1 = 0$' "$T/gdb.log" || fail "signgate is dumpable: $(tail -3 "$T/gdb.log")"
-	ok
-	n=$(core_count "$sg_pid")
-	# The core is signgate's memory: its arguments are in it.
-	grep -qF -- "$out" "$T/core.$sg_pid" || fail "the core of signgate does not hold its own argv"
-	rm -f "$T/core.$sg_pid"
-	touch "$T/go"
+	for _ in $(seq 1 300); do
+		[ -n "$kh" ] || read -r kh _ <"/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null || true
+		# Two sockets: the key helper's socketpair and the connection to the TSA.
+		[ -n "$kh" ] && [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ -n "$kh" ] || fail "the key helper never started"
+	[ "$(readlink "/proc/$kh/exe")" = "$(readlink "/proc/$sg_pid/exe")" ] || fail "pid $kh is not the key helper"
+	find "/proc/$sg_pid/fd" -lname 'socket:*' | wc -l | grep -qx 2 || fail "signgate never reached the TSA"
+	for pid in "$sg_pid" "$kh"; do
+		limits_zero "$pid" "signgate pid $pid"
+		not_dumpable "$pid" "signgate pid $pid"
+		expect_same "$(core_count "$pid")" 0
+		# The core is the process's memory: signgate's arguments are in it.
+		grep -qF -- "$out" "$T/core.$pid" || fail "the core of $pid does not hold signgate's argv"
+		rm -f "$T/core.$pid"
+	done
 	wait "$sg_pid" || fail "signgate $* failed: $(cat "$T/out" "$T/err")"
 	expect_in "$T/out" "signed   $INST/hello-setup.exe -> $out"
-	expect_same "$n" 0
 }
 
 new_env
-config_set osslsigncode "\"$T/osslsigncode\""
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 
 # 1. PKCS#12, password from a file.
-config_set signing "{\"pkcs12\": \"$T/own.p12\", \"password_file\": \"$T/own.pass\"}"
+config_set signing "{\"pkcs12\": \"$T/own.p12\", \"password_file\": \"$T/own.pass\", \"timestamp_urls\": [\"$SLOW_TSA\"]}"
 watch_signing "$T/p12.exe" sign --config "$CFG" --out "$T/p12.exe" "$INST/hello-setup.exe"
 
 # 2. Encrypted PEM key, password from the environment.
-config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\"}"
+config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\", \"timestamp_urls\": [\"$SLOW_TSA\"]}"
 SG_CORE_PASSWORD=$own_pass watch_signing "$T/pem.exe" sign --config "$CFG" --out "$T/pem.exe" "$INST/hello-setup.exe"
 
 # 3. Control: the same grep finds the password in a core of a process that
@@ -122,7 +126,6 @@ openssl pkey -in "$PKI/approver-bob.key" -aes256 -passout "file:$T/own.pass" \
 openssl pkey -in "$PKI/approver-alice.key" -aes256 -passout "file:$T/own.pass" \
 	-out "$T/alice.key" 2>/dev/null || fail "could not encrypt alice's key"
 chmod 0600 "$T/seal.key" "$T/bob.key" "$T/alice.key"
-config_set osslsigncode '"/usr/bin/osslsigncode"'
 config_set signing "{\"pkcs12\": \"$T/own.p12\", \"password_file\": \"$T/own.pass\", \"certificate\": \"$PKI/signer.pem\"}"
 sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$PKI/seal.pem\", \"password_file\": \"$T/own.pass\", \"file\": \"$LOG.seals\"}"
@@ -162,11 +165,22 @@ libc.execve(args[0], (ctypes.c_char_p * (len(args) + 1))(*args, None),
 sys.exit("execve failed: %d" % ctypes.get_errno())
 PY
 config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\"}"
+# The key helper, stopped where it checks the key (the password was just used).
 rm -f "$T/gcore"
-/usr/bin/gdb -batch -nx -ex 'set breakpoint pending on' -ex 'break X509_check_private_key' -ex run \
-	-ex "gcore $T/gcore" -ex kill --args /usr/bin/python3 "$T/launch.py" "$own_pass" \
+/usr/bin/gdb -batch -nx -ex 'set follow-fork-mode child' -ex 'set breakpoint pending on' \
+	-ex 'break X509_check_private_key' -ex run -ex "gcore $T/gcore" -ex kill \
+	--args /usr/bin/python3 "$T/launch.py" "$own_pass" \
 	"$SG_BIN" sign --config "$CFG" --out "$T/dup.exe" "$INST/hello-setup.exe" >"$T/gdb.log" 2>&1 || true
-[ -s "$T/gcore" ] || fail "signgate never opened the key: $(tail -3 "$T/gdb.log")"
+[ -s "$T/gcore" ] || fail "the key helper never opened the key: $(tail -3 "$T/gdb.log")"
+expect_same "$(grep -c -a -F -- "$own_pass" "$T/gcore" || true)" 0
+# signgate itself, stopped at its first input: the helper has read the
+# secret, and signgate wiped both copies of the variable from its own block.
+rm -f "$T/gcore"
+/usr/bin/gdb -batch -nx -ex 'set follow-fork-mode parent' -ex 'set breakpoint pending on' \
+	-ex 'break sg_pipeline_run' -ex run -ex "gcore $T/gcore" -ex kill \
+	--args /usr/bin/python3 "$T/launch.py" "$own_pass" \
+	"$SG_BIN" sign --config "$CFG" --out "$T/dup.exe" "$INST/hello-setup.exe" >"$T/gdb.log" 2>&1 || true
+[ -s "$T/gcore" ] || fail "signgate never reached its first input: $(tail -3 "$T/gdb.log")"
 expect_same "$(grep -c -a -F -- "$own_pass" "$T/gcore" || true)" 0
 rm -f "$T/gcore"
 

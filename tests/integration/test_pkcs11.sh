@@ -26,7 +26,9 @@ expect_in "$T/out" "signer SHA-1 $ec_thumb"
 sg 0 verify --ca "$PKI/root.pem" --crl "$PKI/crl.pem" --json "$T/ec.exe"
 expect_in "$T/out" "\"sha1_thumbprint\":\"$ec_thumb\""
 
-# The PIN is never on any argv or in any environment of signgate's children.
+# osslsigncode never sees the token: the key helper signs, and osslsigncode
+# only attaches the finished signature to the MSI, with no module, no key
+# URI, no PIN and not even the module's environment.
 spy=$T/spy
 mkdir -p "$spy"
 cat >"$spy/osslsigncode" <<SH
@@ -38,12 +40,13 @@ SH
 chmod 0755 "$spy/osslsigncode"
 token_env spy.json signgate-pkcs11.json
 sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
-sg 0 sign --config "$CFG" --out "$T/spied.exe" "$INST/hello-setup.exe"
-expect_in "$spy/argv" "-pkcs11module"
-expect_in "$spy/argv" "pkcs11:token=signgate;object=signer;type=private"
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+sg 0 sign --config "$CFG" --out-dir "$T/spied" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
+expect_in "$spy/argv" "attach-signature"
+expect_not_in "$spy/argv" "pkcs11"
 expect_not_in "$spy/argv" "$pin"
 expect_not_in "$spy/env" "$pin"
-expect_in "$spy/env" "SOFTHSM2_CONF="
+expect_not_in "$spy/env" "SOFTHSM2_CONF="
 
 # /proc sampling while the token signs (a slow TSA stretches the signing).
 token_env sweep.json signgate-pkcs11.json
@@ -52,8 +55,10 @@ sed -i "s#\"timestamp_urls\": \[\]#\"timestamp_urls\": [\"$SLOW_TSA\"]#" "$CFG"
 sweep_for_secret "$pin" sign --config "$CFG" --out "$T/swept.exe" "$INST/hello-setup.exe"
 expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/swept.exe"
 
-# A wrong PIN: exit 1, the token's own words, no output; the second input is
-# not tried against the token, and both inputs have a "failed" record.
+# A wrong PIN: the key helper logs in before any input is read, so the run
+# stops there: exit 1, the token's own words, no output, nothing given to
+# osslsigncode, and every input has a "failed" record saying it was not
+# signed. The token is asked once per run, never once per input.
 token_env wrong.json signgate-pkcs11.json
 printf '999999' >"$T/wrong.pin"
 chmod 0600 "$T/wrong.pin"
@@ -61,23 +66,16 @@ sed -i "s#\"$PKI/token.pin\"#\"$T/wrong.pin\"#" "$CFG"
 sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
 : >"$spy/argv"
 before=$(wc -l <"$LOG" 2>/dev/null || echo 0)
-sg 1 sign --config "$CFG" --out-dir "$T/w" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
-expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: the token refused the key or the PIN (osslsigncode sign exited with status"
-expect_in "$T/out" "failed   $INST/hello-1.0.msi: hello-1.0.msi: not signed: "
-expect_same "$(grep -c '^sign$' "$spy/argv")" 1
-expect_absent "$T/w/hello-setup.exe"
-expect_absent "$T/w/hello-1.0.msi"
-expect_same "$(($(wc -l <"$LOG") - before))" 2
-grep -q 'PIN incorrect\|Login failed\|Login to token failed' "$T/out" || fail "the PIN failure is not named: $(cat "$T/out")"
-ok
-# With -j 4 and a first input that never reaches the key (denied), the wrong
-# PIN still reaches the token once: signing stays one at a time until then.
-: >"$spy/argv"
-sg 1 sign --config "$CFG" --out-dir "$T/w4" -j 4 "$INST/other-setup.exe" "$INST/hello-setup.exe" \
+sg 1 sign --config "$CFG" --out-dir "$T/w" -j 4 "$INST/other-setup.exe" "$INST/hello-setup.exe" \
 	"$INST/hello-1.0.msi"
-expect_same "$(grep -c '^sign$' "$spy/argv")" 1
-expect_in "$T/out" "denied   $INST/other-setup.exe"
-expect_in "$T/out" "failed   $INST/hello-1.0.msi: hello-1.0.msi: not signed: "
+for f in other-setup.exe hello-setup.exe hello-1.0.msi; do
+	expect_in "$T/out" "failed   $INST/$f: $f: not signed: "
+	expect_absent "$T/w/$f"
+done
+expect_same "$(wc -c <"$spy/argv")" 0
+expect_same "$(($(wc -l <"$LOG") - before))" 3
+grep -q 'PIN incorrect\|Login failed\|Login to token failed' "$T/err" || fail "the PIN failure is not named: $(cat "$T/err")"
+ok
 
 # A missing token (wrong label) and a missing module.
 token_env notoken.json signgate-pkcs11.json

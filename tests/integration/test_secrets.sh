@@ -1,37 +1,42 @@
 #!/usr/bin/env bash
-# The PKCS#12 password reaches osslsigncode through a pipe: never on any
-# argv, never in any environment. Checked two ways: a recording wrapper that
-# stands in for osslsigncode, and sampling /proc of every process while a
-# real signing runs (stretched by a TSA that answers slowly).
+# The PKCS#12 password reaches only the key helper, never any argv or any
+# child's environment, and osslsigncode gets no key and no secret at all.
+# Checked two ways: a recording wrapper that stands in for osslsigncode, and
+# sampling /proc of every process while a real signing runs (stretched by a
+# TSA that answers slowly).
 . "$(dirname -- "$0")/lib.sh"
 
 pass=$(cat "$PKI/signer.pass")
 [ -n "$pass" ] || fail "empty fixture password"
 
-# 1. Wrapper: records argv, environment and stdin, then runs the real tool.
+# 1. Wrapper: records argv, environment and stdin of every osslsigncode run,
+# then runs the real tool. osslsigncode never signs now: the key helper
+# does, and osslsigncode only attaches a finished signature to the MSI
+# (attach-signature), with no key, no secret and a minimal environment.
 spy=$T/spy
 mkdir -p "$spy"
 cat >"$spy/osslsigncode" <<SH
 #!/bin/bash
 printf '%s\n' "\$0" "\$@" >>"$spy/argv"
 env >>"$spy/env"
-if [ "\$1" = sign ]; then
-	cat >"$spy/stdin"
-	exec /usr/bin/osslsigncode "\$@" <"$spy/stdin"
-fi
-exec /usr/bin/osslsigncode "\$@"
+cat >>"$spy/stdin"
+exec /usr/bin/osslsigncode "\$@" </dev/null
 SH
 chmod 0755 "$spy/osslsigncode"
 new_env
 sed -i "s#\"/usr/bin/osslsigncode\"#\"$spy/osslsigncode\"#" "$CFG"
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
-SIGNGATE_TEST_MARKER=visible sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
-expect_in "$spy/argv" "-readpass"
-expect_no_line "$spy/argv" "-pass"
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+SIGNGATE_TEST_MARKER=visible sg 0 sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
+expect_in "$spy/argv" "attach-signature"
+expect_no_line "$spy/argv" "sign"
+for opt in -pass -readpass -pkcs12 -key -certs -pkcs11module -pkcs11engine -pkcs11cert; do
+	expect_no_line "$spy/argv" "$opt"
+done
 expect_not_in "$spy/argv" "$pass"
 expect_not_in "$spy/env" "$pass"
 expect_not_in "$spy/env" "SIGNGATE_TEST_MARKER" # the child's environment is minimal
-expect_same "$(cat "$spy/stdin")" "$pass"       # the secret went through the pipe
+expect_same "$(wc -c <"$spy/stdin")" 0          # nothing, least of all a secret, on its stdin
 expect_same "$(sort -u "$spy/env" | grep -v '^_=' | grep -v '^PWD=' | grep -v '^SHLVL=')" "LC_ALL=C
 PATH=/usr/bin:/bin"
 
