@@ -208,7 +208,8 @@ static int open_token_key(helper *h, const sg_config *cfg)
 	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
 		putenv(cfg->pkcs11_env[i]);
 	catch_stderr(&saved, &caught);
-	error = sg_pkcs11_key_load(&h->token_key, &h->engine, cfg->pkcs11_module, cfg->key,
+	error = sg_pkcs11_key_load_engine(&h->token_key, &h->engine, cfg->pkcs11_engine,
+					  cfg->pkcs11_module, cfg->key,
 				   &h->secret, "the signing key");
 	error = release_stderr(saved, caught, error);
 	if (error == SG_OK && X509_check_private_key(h->km.cert, h->token_key) != 1)

@@ -19,8 +19,27 @@
 #include <openssl/err.h>
 #include <openssl/ui.h>
 
-/* The libp11 engine on `module`; a functional reference in *out. */
-static int start_engine(ENGINE **out, const char *module, const char *what)
+/*
+ * The engine named by its shared object `path` (signing.pkcs11_engine),
+ * loaded through OpenSSL's "dynamic" engine; NULL and a message otherwise.
+ */
+static ENGINE *engine_from_path(const char *path)
+{
+	ENGINE *e = ENGINE_by_id("dynamic");
+
+	if (e && ENGINE_ctrl_cmd_string(e, "SO_PATH", path, 0) &&
+	    ENGINE_ctrl_cmd_string(e, "LOAD", NULL, 0))
+		return e;
+	ENGINE_free(e);
+	ERR_clear_error();
+	sg_error_set(SG_ERR_TOOL, "%s: cannot load this OpenSSL engine (\"pkcs11_engine\")",
+		     path);
+	return NULL;
+}
+
+/* The libp11 engine (or the one at `engine_path`) on `module`; a functional reference in *out. */
+static int start_engine(ENGINE **out, const char *engine_path, const char *module,
+			const char *what)
 {
 	struct stat st;
 	ENGINE *e;
@@ -30,7 +49,13 @@ static int start_engine(ENGINE **out, const char *module, const char *what)
 				    strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file", module);
-	e = ENGINE_by_id("pkcs11");
+	if (engine_path) {
+		e = engine_from_path(engine_path);
+		if (!e)
+			return sg_error_code();
+	} else {
+		e = ENGINE_by_id("pkcs11");
+	}
 	if (!e) {
 		ERR_clear_error();
 		return sg_error_set(SG_ERR_TOOL,
@@ -41,8 +66,9 @@ static int start_engine(ENGINE **out, const char *module, const char *what)
 	if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0) || !ENGINE_init(e)) {
 		ENGINE_free(e);
 		ERR_clear_error();
-		return sg_error_set(SG_ERR_TOOL, "%s: the pkcs11 engine cannot load this module",
-				    module);
+		return sg_error_set(SG_ERR_TOOL, "%s: the %s engine%s%s cannot load this module",
+				    module, engine_path ? "configured" : "pkcs11",
+				    engine_path ? " " : "", engine_path ? engine_path : "");
 	}
 	/* The structural reference is not needed beside the functional one. */
 	ENGINE_free(e);
@@ -53,8 +79,15 @@ static int start_engine(ENGINE **out, const char *module, const char *what)
 int sg_pkcs11_key_load(EVP_PKEY **key, void **engine, const char *module, const char *uri,
 		       const sg_secret *pin, const char *what)
 {
+	return sg_pkcs11_key_load_engine(key, engine, NULL, module, uri, pin, what);
+}
+
+int sg_pkcs11_key_load_engine(EVP_PKEY **key, void **engine, const char *engine_path,
+			      const char *module, const char *uri, const sg_secret *pin,
+			      const char *what)
+{
 	ENGINE *e = NULL;
-	int error = start_engine(&e, module, what);
+	int error = start_engine(&e, engine_path, module, what);
 
 	*key = NULL;
 	*engine = NULL;

@@ -190,8 +190,9 @@ sweep_for_secret() {
 	sg_exe=$(readlink -f "$SG_BIN")
 	while kill -0 "$sg_pid" 2>/dev/null; do
 		for p in /proc/[0-9]*; do
-			mapfile -d '' args <"$p/cmdline" 2>/dev/null || continue
-			mapfile -d '' envs <"$p/environ" 2>/dev/null || envs=()
+			# A process may end while it is read: the shell's own redirection errors too.
+			{ mapfile -d '' args <"$p/cmdline"; } 2>/dev/null || continue
+			{ mapfile -d '' envs <"$p/environ"; } 2>/dev/null || envs=()
 			exe=$(readlink "$p/exe" 2>/dev/null) || exe=
 			if [ "$exe" = "$sg_exe" ]; then
 				age=$(awk -v up="$(cut -d' ' -f1 /proc/uptime)" -v hz="$(getconf CLK_TCK)" \

@@ -77,6 +77,21 @@ expect_same "$(($(wc -l <"$LOG") - before))" 3
 grep -q 'PIN incorrect\|Login failed\|Login to token failed' "$T/err" || fail "the PIN failure is not named: $(cat "$T/err")"
 ok
 
+# signing.pkcs11_engine: the key helper loads the engine from that file;
+# one that is not an engine stops the run before any input, named.
+engine=$(find /usr/lib -path '*/engines-3/pkcs11.so' -print -quit)
+[ -n "$engine" ] || fail "libengine-pkcs11-openssl's pkcs11.so not found"
+token_env engine.json signgate-pkcs11.json
+config_set_signing pkcs11_engine "\"$engine\""
+sg 0 sign --config "$CFG" --out "$T/engine.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/engine.exe"
+notengine=$(find /usr/lib -path '*/engines-3/padlock.so' -print -quit)
+[ -n "$notengine" ] || fail "no padlock.so to stand for a wrong engine"
+config_set_signing pkcs11_engine "\"$notengine\""
+sg 1 sign --config "$CFG" --out "$T/notengine.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "$notengine"
+expect_absent "$T/notengine.exe"
+
 # A missing token (wrong label) and a missing module.
 token_env notoken.json signgate-pkcs11.json
 sed -i "s#token=signgate;#token=no-such-token;#" "$CFG"
