@@ -31,11 +31,15 @@ static const char sign_help[] =
 	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
 	"TSA URLs are configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
-	"place. Inputs are never modified. An input that already carries our valid\n"
-	"signature (the configured signer) is not signed twice: it is skipped while the\n"
-	"vendor file its signing record in the audit log names is still approved, and\n"
-	"denied when that file is now revoked or no longer approved, or when no\n"
-	"signing record of it is found.\n"
+	"place. The signing key is opened by a key helper process started before any\n"
+	"input is read: only it obtains the password or PIN and holds the key, and it\n"
+	"signs only the Authenticode digests signgate computes, at most one per INPUT;\n"
+	"signgate itself and osslsigncode (which attaches signatures to MSI packages,\n"
+	"offline) never see the key. Inputs are never modified. An input that already\n"
+	"carries our valid signature (the configured signer) is not signed twice: it\n"
+	"is skipped while the vendor file its signing record in the audit log names\n"
+	"is still approved, and denied when that file is now revoked or no longer\n"
+	"approved, or when no signing record of it is found.\n"
 	"\n"
 	"INPUT is a file, or with --recursive a folder (its .exe and .msi files, in\n"
 	"name order, symbolic links not followed).\n"
@@ -435,7 +439,6 @@ typedef struct batch {
 	size_t n;
 	sg_outcome **results; /* the outcome, once the input is done (NULL: out of memory) */
 	unsigned char *done;  /* 1 when the input is done */
-	int key_tried;        /* some input got as far as the signing key (it worked or not) */
 	size_t next;          /* the next input to start */
 	int stop;             /* --fail-fast, or the key failed: start nothing more */
 	int key_failed;
@@ -473,8 +476,6 @@ static void *worker(void *arg)
 		b->done[i] = 1;
 		if (!r || (r->status != SG_OK && b->st->o.fail_fast))
 			b->stop = 1;
-		if (r && (r->signed_ok || r->key_refused))
-			b->key_tried = 1;
 		/* A token that refused the key or PIN would refuse every input: stop asking it. */
 		if (r && b->signing && r->key_refused && !b->key_failed) {
 			b->stop = b->key_failed = 1;
@@ -617,19 +618,14 @@ static int run_batch(batch *b, double start)
 
 	json_object_seed(0); /* once, before the workers build JSON */
 	/*
-	 * Signing runs one input at a time until one of them has reached the
-	 * key: a wrong PIN must reach the token once, not once per worker
-	 * (tokens lock after a few wrong PINs). Inputs denied or skipped before
-	 * signing do not count.
+	 * The key helper logged in to a token before any input (a wrong PIN
+	 * reaches the token once per run), so every worker starts at once.
 	 */
 	b->workers_left = 1;
 	started = pthread_create(&tid[0], NULL, worker, b) == 0;
 	if (!started)
 		worker(b);
 	pthread_mutex_lock(&b->mu);
-	if (b->signing)
-		while (!b->key_tried && b->workers_left > 0)
-			pthread_cond_wait(&b->cv, &b->mu);
 	for (int w = 1; w < o->jobs && (size_t)w < b->n && !b->stop; w++)
 		if (pthread_create(&tid[started], NULL, worker, b) == 0) {
 			started++;
