@@ -46,7 +46,7 @@ timed_own() {
 		if [ -z "$pid" ]; then
 			# The file has no final newline: read fails at its end but sets kids.
 			kids=
-			read -r kids _ <"/proc/$tpid/task/$tpid/children" 2>/dev/null || true
+			{ read -r kids _ <"/proc/$tpid/task/$tpid/children"; } 2>/dev/null || true
 			pid=$kids
 		fi
 		if [ -n "$pid" ]; then
@@ -55,7 +55,7 @@ timed_own() {
 			done <"/proc/$pid/status" 2>/dev/null || true
 			if [ -z "$khpid" ]; then
 				kids=
-				read -r kids _ <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+				{ read -r kids _ <"/proc/$pid/task/$pid/children"; } 2>/dev/null || true
 				# The key helper is a fork of signgate: the same program.
 				[ -z "$kids" ] || [ "$(readlink "/proc/$kids/exe" 2>/dev/null)" != "$(readlink "/proc/$pid/exe" 2>/dev/null)" ] || khpid=$kids
 			fi

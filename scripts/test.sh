@@ -16,8 +16,9 @@ san_build=${SG_SAN_BUILD_DIR:-$root/build-san}
 jobs=$(nproc)
 # Tests run by the sanitizer pass: every unit test, the fixture, and the
 # integration tests that drive the parsers (audit log lines, the
-# policy index, installer structure, torn logs).
-san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash)$)'
+# policy index, installer structure, torn logs, signing every format
+# through the key helper and judging what osslsigncode attached).
+san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|selfcheck)$)'
 
 # A sanitizer finding must never pass for an expected exit code (1, 2, 3).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
