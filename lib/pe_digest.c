@@ -1,4 +1,4 @@
-/* A PE's Authenticode digest and the signed-versus-original check; see include/signgate/pe_digest.h. */
+/* A PE's Authenticode digest, from the file or from a pass; see include/signgate/pe_digest.h. */
 #include "signgate/pe_digest.h"
 #include "signgate/error.h"
 
@@ -6,13 +6,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #define BLOCK  (1u << 20)
-#define WINDOW (8u << 20) /* a multiple of the page size */
 #define NONE  UINT64_MAX
 
 /* The byte ranges [from, to) of a PE that its Authenticode digest covers, in order. */
@@ -105,122 +103,138 @@ done:
 	return error;
 }
 
-int sg_pe_compare_init(sg_pe_compare *c, int orig_fd, const sg_format_info *orig)
+/* ---- The digest taken from a pass that streams the file ---- */
+
+static uint32_t le32_at(const unsigned char *p)
 {
-	memset(c, 0, sizeof(*c));
-	c->orig_fd = orig_fd;
-	c->mismatch = NONE;
-	if (!usable(orig, orig ? orig->size : 0) || orig->has_signature)
-		return sg_error_set(SG_ERR_USAGE, "the original is not an inspected unsigned PE");
-	c->orig = *orig;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int sg_pe_stream_init(sg_pe_stream *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->table_off = NONE;
+	d->ctx = EVP_MD_CTX_new();
+	if (!d->ctx || !EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(d->ctx);
+		d->ctx = NULL;
+		return sg_error_set(SG_ERR_NOMEM, "cannot set up a SHA-256 digest");
+	}
 	return SG_OK;
 }
 
 /*
- * Map the window of the original that holds offset `at`. The original is
- * the private copy in signgate's 0700 working folder, which nothing changes.
+ * The layout, as the headers in d->head say it: 1 when known, 0 when more
+ * bytes are needed, -1 when the stream cannot be used (the caller falls
+ * back to reading the file).
  */
-static int map_window(sg_pe_compare *c, uint64_t at)
+static int stream_layout(sg_pe_stream *d, int at_end)
 {
-	void *p;
+	uint64_t start, fixed;
+	uint32_t off, size;
 
-	if (c->map && at >= c->map_off && at < c->map_off + c->map_len)
-		return 1;
-	if (c->map)
-		munmap((void *)c->map, c->map_len);
-	c->map = NULL;
-	c->map_off = at & ~(uint64_t)(WINDOW - 1);
-	c->map_len = c->orig.size - c->map_off < WINDOW ? (size_t)(c->orig.size - c->map_off)
-						       : WINDOW;
-	p = mmap(NULL, c->map_len, PROT_READ, MAP_SHARED | MAP_POPULATE, c->orig_fd,
-		 (off_t)c->map_off);
-	if (p == MAP_FAILED) {
-		c->read_error = errno;
-		return 0;
-	}
-	c->map = p;
+	if (d->head_len < 0x40)
+		return at_end ? -1 : 0;
+	start = (uint64_t)le32_at(d->head + 0x3c) + 4 + 20;
+	if (start + 2 > SG_PE_STREAM_HEAD)
+		return -1;
+	if (d->head_len < start + 2)
+		return at_end ? -1 : 0;
+	fixed = d->head[start] == 0x0b && d->head[start + 1] == 0x01 ? 96
+		: d->head[start] == 0x0b && d->head[start + 1] == 0x02 ? 112
+									: 0;
+	if (!fixed || start + fixed + 8 * 5 > SG_PE_STREAM_HEAD)
+		return -1;
+	if (d->head_len < start + fixed + 8 * 5)
+		return at_end ? -1 : 0;
+	d->checksum_off = start + 64;
+	d->certdir_off = start + fixed + 8 * 4;
+	off = le32_at(d->head + d->certdir_off);
+	size = le32_at(d->head + d->certdir_off + 4);
+	d->table_off = off || size ? off : NONE;
 	return 1;
 }
 
-/* Note the first offset in [from, to) where the chunk at `base` differs from the original. */
-static void compare_span(sg_pe_compare *c, const unsigned char *data, uint64_t base, uint64_t from,
-			 uint64_t to)
+/* Hash the part of the chunk at `offset` that the digest covers. */
+static void stream_hash(sg_pe_stream *d, const unsigned char *data, size_t len, uint64_t offset)
 {
-	while (from < to && map_window(c, from)) {
-		uint64_t end = c->map_off + c->map_len < to ? c->map_off + c->map_len : to;
-		const unsigned char *orig = c->map + (from - c->map_off);
-		const unsigned char *signed_bytes = data + (from - base);
-		size_t n = (size_t)(end - from);
+	struct span spans[N_SPANS] = { { 0, d->checksum_off },
+				       { d->checksum_off + 4, d->certdir_off },
+				       { d->certdir_off + 8, d->table_off } };
+	uint64_t end = offset + len;
 
-		if (memcmp(orig, signed_bytes, n) != 0) {
-			for (size_t i = 0; i < n; i++)
-				if (orig[i] != signed_bytes[i]) {
-					c->mismatch = from + i;
-					return;
-				}
-		}
-		from = end;
-	}
-}
-
-void sg_pe_compare_update(void *arg, const unsigned char *data, size_t len, uint64_t offset)
-{
-	sg_pe_compare *c = arg;
-	uint64_t end = offset + len, orig_end = c->orig.size, pad_end = round8(orig_end);
-	struct span spans[N_SPANS];
-
-	c->seen += len;
-	/* The first difference is all that is reported; after it, only count. */
-	if (c->mismatch != NONE || c->read_error)
-		return;
-	hashed_spans(spans, &c->orig, orig_end);
-	for (int i = 0; i < N_SPANS && c->mismatch == NONE && !c->read_error; i++) {
+	for (int i = 0; i < N_SPANS && !d->failed; i++) {
 		uint64_t from = spans[i].from > offset ? spans[i].from : offset;
 		uint64_t to = spans[i].to < end ? spans[i].to : end;
-		if (from < to)
-			compare_span(c, data, offset, from, to);
+		if (from < to && !EVP_DigestUpdate(d->ctx, data + (from - offset), (size_t)(to - from)))
+			d->failed = 1;
 	}
-	/* The signer's padding, hashed as zeros: it must be zeros. */
-	for (uint64_t at = orig_end > offset ? orig_end : offset;
-	     at < pad_end && at < end && c->mismatch == NONE; at++)
-		if (data[at - offset] != 0)
-			c->mismatch = at;
 }
 
-int sg_pe_compare_finish(sg_pe_compare *c, const sg_format_info *signed_info, const char *name)
+/* Keep the headers until the layout is known, then hash them and go on. */
+static void stream_take(sg_pe_stream *d, const unsigned char *data, size_t len, uint64_t offset,
+			int at_end)
 {
-	uint64_t table = round8(c->orig.size);
+	int known;
 
-	if (c->read_error)
-		return sg_error_set(SG_ERR_IO, "%s: cannot map the private copy to compare: %s",
-				    name, strerror(c->read_error));
-	if (c->mismatch != NONE)
-		return sg_error_set(SG_ERR_VERIFY,
-				    "%s: the signed file differs from the approved bytes at offset "
-				    "%" PRIu64 " (outside what signing changes)",
-				    name, c->mismatch);
-	if (signed_info->kind != SG_FORMAT_PE || !signed_info->has_signature)
-		return sg_error_set(SG_ERR_VERIFY, "%s: the signed file carries no signature", name);
-	if (signed_info->pe_checksum_offset != c->orig.pe_checksum_offset ||
-	    signed_info->pe_certdir_offset != c->orig.pe_certdir_offset)
-		return sg_error_set(SG_ERR_VERIFY, "%s: signing moved the PE headers", name);
-	if (signed_info->sig_offset != table)
-		return sg_error_set(SG_ERR_VERIFY,
-				    "%s: the certificate table is at offset %" PRIu64
-				    ", not right after the approved bytes (%" PRIu64 ")",
-				    name, signed_info->sig_offset, table);
-	if (c->seen != signed_info->size)
-		return sg_error_set(SG_ERR_IO,
-				    "%s: %" PRIu64 " bytes were compared of a file of %" PRIu64
-				    " (did it change while being read?)",
-				    name, c->seen, signed_info->size);
+	if (d->hashing) {
+		stream_hash(d, data, len, offset);
+		return;
+	}
+	if (offset < SG_PE_STREAM_HEAD) {
+		size_t n = len < SG_PE_STREAM_HEAD - offset ? len : (size_t)(SG_PE_STREAM_HEAD - offset);
+		memcpy(d->head + offset, data, n);
+		d->head_len = (size_t)offset + n;
+	}
+	known = stream_layout(d, at_end || d->head_len == SG_PE_STREAM_HEAD);
+	if (known < 0)
+		d->failed = 1;
+	if (known <= 0)
+		return;
+	d->hashing = 1;
+	stream_hash(d, d->head, d->head_len, 0);
+	if (offset + len > d->head_len)
+		stream_hash(d, data + (d->head_len - offset), (size_t)(offset + len - d->head_len),
+			    d->head_len);
+}
+
+void sg_pe_stream_update(void *arg, const unsigned char *data, size_t len, uint64_t offset)
+{
+	sg_pe_stream *d = arg;
+
+	if (d->failed || !d->ctx)
+		return;
+	if (offset != d->seen) {
+		d->failed = 1; /* chunks come in order, without gaps */
+		return;
+	}
+	d->seen += len;
+	stream_take(d, data, len, offset, 0);
+}
+
+int sg_pe_stream_finish(sg_pe_stream *d, unsigned char out[SG_PE_DIGEST_LEN],
+			const sg_format_info *info)
+{
+	static const unsigned char zeros[8];
+	uint64_t end = info->has_signature ? info->sig_offset : info->size;
+
+	if (!d->failed && d->ctx && !d->hashing)
+		stream_take(d, NULL, 0, d->seen, 1);
+	/* What the stream assumed must be what the inspection found. */
+	if (d->failed || !d->ctx || !d->hashing || !usable(info, end) || d->seen != info->size ||
+	    d->checksum_off != info->pe_checksum_offset ||
+	    d->certdir_off != info->pe_certdir_offset ||
+	    (info->has_signature ? d->table_off != info->sig_offset : d->table_off != NONE))
+		return sg_error_set(SG_ERR_USAGE, "the streamed digest does not apply");
+	if ((!info->has_signature &&
+	     !EVP_DigestUpdate(d->ctx, zeros, (size_t)(round8(info->size) - info->size))) ||
+	    !EVP_DigestFinal_ex(d->ctx, out, NULL))
+		return sg_error_set(SG_ERR_CRYPTO, "SHA-256 computation failed");
 	return SG_OK;
 }
 
-void sg_pe_compare_free(sg_pe_compare *c)
+void sg_pe_stream_free(sg_pe_stream *d)
 {
-	if (c->map)
-		munmap((void *)c->map, c->map_len);
-	c->map = NULL;
-	c->map_len = 0;
+	EVP_MD_CTX_free(d->ctx);
+	d->ctx = NULL;
 }

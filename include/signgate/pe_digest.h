@@ -10,11 +10,9 @@
  * file is taken as if it were padded so (as osslsigncode does), which makes
  * it the digest its signed form carries.
  *
- * Signing a PE uses these so that the signed output is checked without a
- * second program reading it: the digest of the private copy is computed
- * while osslsigncode signs it, the signature must sign that digest, and the
- * output must equal the copy outside the three places (and the padding must
- * be zeros), so that the output's own digest is the one signed.
+ * Signing a PE: the digest of the private copy is taken as the copy is
+ * written (sg_pe_stream below), the key helper signs it, and the output's
+ * own digest must be that one.
  */
 #ifndef SIGNGATE_PE_DIGEST_H
 #define SIGNGATE_PE_DIGEST_H
@@ -23,6 +21,7 @@
 #include <stdint.h>
 
 #include "signgate/format.h"
+#include "signgate/hash.h"
 
 #define SG_PE_DIGEST_LEN 32 /* SHA-256 */
 
@@ -36,38 +35,43 @@ int sg_pe_digest(unsigned char out[SG_PE_DIGEST_LEN], int fd, const sg_format_in
 		 const char *name);
 
 /*
- * Comparing a signed PE, as a pass streams it (sg_stream_sink), with the
- * unsigned PE it was signed from. Use: sg_pe_compare_init(), then the sink
- * sg_pe_compare_update() in sg_hash_stream_with(), then
- * sg_pe_compare_finish(), then sg_pe_compare_free().
+ * The same digest taken from a pass that streams the file (sg_stream_sink),
+ * such as the pass that writes the private copy: the copy is hashed once,
+ * as it is written, not read again. The headers (the first
+ * SG_PE_STREAM_HEAD bytes at most) are kept until the CheckSum field and
+ * the certificate table's directory entry are found; then everything the
+ * digest covers is hashed as it passes. Use: sg_pe_stream_init(), the sink
+ * sg_pe_stream_update() in sg_hash_stream_with(), then, with the file's
+ * sg_format_inspect(), sg_pe_stream_finish(), then sg_pe_stream_free().
  */
-typedef struct sg_pe_compare {
-	int orig_fd;           /* the unsigned original, read with pread */
-	sg_format_info orig;   /* its sg_format_inspect() */
-	/* A window of the original mapped read-only: comparing it costs no copy. */
-	const unsigned char *map;
-	uint64_t map_off;
-	size_t map_len;
-	uint64_t seen;         /* bytes of the signed file streamed so far */
-	uint64_t mismatch;     /* the first offset that differs; UINT64_MAX: none */
-	int read_error;        /* errno of a failed mapping of the original; 0: none */
-} sg_pe_compare;
+#define SG_PE_STREAM_HEAD 65536
 
-/* Returns SG_OK, SG_ERR_USAGE when `orig` is not an unsigned PE, or SG_ERR_NOMEM. */
-int sg_pe_compare_init(sg_pe_compare *c, int orig_fd, const sg_format_info *orig);
+typedef struct sg_pe_stream {
+	void *ctx; /* EVP_MD_CTX */
+	unsigned char head[SG_PE_STREAM_HEAD];
+	size_t head_len;
+	int hashing; /* the layout is known; hashing as the bytes pass */
+	int failed;  /* not a layout the stream can take, or a chunk out of order */
+	uint64_t checksum_off, certdir_off, table_off; /* table_off UINT64_MAX: none */
+	uint64_t seen;
+} sg_pe_stream;
 
-/* The sink's update: `arg` is the sg_pe_compare. */
-void sg_pe_compare_update(void *arg, const unsigned char *data, size_t len, uint64_t offset);
+/* Returns SG_OK or SG_ERR_NOMEM. */
+int sg_pe_stream_init(sg_pe_stream *d);
+
+/* The sink's update: `arg` is the sg_pe_stream. */
+void sg_pe_stream_update(void *arg, const unsigned char *data, size_t len, uint64_t offset);
 
 /*
- * After the whole signed file was streamed: `signed_info` is its
- * sg_format_inspect(). Returns SG_OK when the signed file is the original,
- * padded with zeros to 8 bytes, with one certificate table appended there
- * and only the CheckSum and the table's directory entry changed; else
- * SG_ERR_VERIFY naming the first difference, or SG_ERR_IO.
+ * After the whole file was streamed: `info` is its sg_format_inspect().
+ * Returns SG_OK with the digest in `out` (the one sg_pe_digest() computes)
+ * when the layout the stream found is the inspected one and every byte
+ * passed; SG_ERR_USAGE otherwise (the caller computes it from the file);
+ * SG_ERR_CRYPTO.
  */
-int sg_pe_compare_finish(sg_pe_compare *c, const sg_format_info *signed_info, const char *name);
+int sg_pe_stream_finish(sg_pe_stream *d, unsigned char out[SG_PE_DIGEST_LEN],
+			const sg_format_info *info);
 
-void sg_pe_compare_free(sg_pe_compare *c);
+void sg_pe_stream_free(sg_pe_stream *d);
 
 #endif
