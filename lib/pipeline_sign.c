@@ -62,6 +62,16 @@ static int take_digest(struct own_digest *d, int fd)
 	return error;
 }
 
+/* The digest of the file open as `fd`. */
+static void own_digest_fd(struct own_digest *d, int fd)
+{
+	d->error = take_digest(d, fd);
+	if (d->error)
+		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
+	else
+		sg_hex_encode_upper(d->hex, d->md, d->md_len);
+}
+
 static void *own_digest_run(void *arg)
 {
 	struct own_digest *d = arg;
@@ -162,6 +172,7 @@ struct signing {
 	const sg_job *job;
 	const char *name;
 	const char *copy;  /* the private copy, in `stage` */
+	int copy_fd;       /* open on the copy as signgate wrote it */
 	const char *stage; /* private folder beside the output */
 	int nested;
 	int in_place;      /* a PE signed by appending its table to the copy */
@@ -197,7 +208,8 @@ static int make_signed_file(struct signing *s)
 	s->copy_digest = (struct own_digest){ .path = s->copy, .name = s->name };
 	/* A nested MSI signature signs the pre-hash too when the file carries the stream. */
 	s->copy_digest.dse = s->nested && o->format.msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT;
-	own_digest_run(&s->copy_digest);
+	/* The bytes approved, read through signgate's own descriptor: the path may be swapped. */
+	own_digest_fd(&s->copy_digest, s->copy_fd);
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
 	error = request_signature(o, s->ctx, &s->copy_digest, &s->der, &s->der_len);
@@ -240,7 +252,9 @@ static void *prepare_output(void *arg)
 static int verify_output(struct signing *s)
 {
 	struct prepare_job p = { &s->o->output, s->signed_path, SG_OK, "" };
-	struct own_digest out = { .path = s->signed_path, .name = s->name, .dse = SG_MSI_DSE_AS_FILE };
+	struct own_digest out = { .path = s->signed_path,
+				  .name = s->name,
+				  .dse = SG_MSI_DSE_AS_FILE };
 	pthread_t tid;
 	int threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0, error;
 
@@ -257,8 +271,8 @@ static int verify_output(struct signing *s)
 				    "%s: the signed file's own Authenticode digest (%s) is not the "
 				    "one signed (%s)",
 				    s->name, out.hex, s->copy_digest.hex);
-	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested,
-					  out.hex, s->der, s->der_len);
+	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested, out.hex,
+					  s->der, s->der_len);
 	if (!error && p.error)
 		return sg_error_set(p.error, "%s", p.message);
 	return error;
@@ -288,20 +302,22 @@ static int sign_in_stage(struct signing *s)
 }
 
 int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
-		     const char *stage)
+		     int copy_fd, const char *stage)
 {
-	struct signing s = { .o = o, .ctx = ctx, .job = job, .copy = copy, .stage = stage };
+	struct signing s = {
+		.o = o, .ctx = ctx, .job = job, .copy = copy, .copy_fd = copy_fd, .stage = stage
+	};
 	int error;
 
 	s.name = sg_path_base(job->input);
 	s.nested = o->format.has_signature &&
 		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
 	if (!job->force && sg_path_exists(job->output))
-		return sg_pipeline_end(o,
-				       sg_error_set(SG_ERR_EXISTS,
-						    "%s: exists already (use --force to replace it)",
-						    job->output),
-				       "failed");
+		return sg_pipeline_end(
+			o,
+			sg_error_set(SG_ERR_EXISTS,
+				     "%s: exists already (use --force to replace it)", job->output),
+			"failed");
 	error = sign_in_stage(&s);
 	free(s.der);
 	free(s.signed_path);

@@ -49,6 +49,16 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, c
 		    unsigned want);
 
 /*
+ * sg_private_copy(), keeping the copy open: on SG_OK `*copy_fd` is the
+ * descriptor the copy was written through (read-write, close-on-exec; the
+ * caller closes it), else -1. Whoever can write the copy's folder can put
+ * another file at `copy_path` at any time: what must be the bytes hashed
+ * is read through this descriptor, never through the path.
+ */
+int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path, const char *name,
+		       unsigned want, int *copy_fd);
+
+/*
  * Create a private folder (0700, ".signgate-XXXXXX") beside `dest`, on its
  * file system, for the output to be written in before it is published: the
  * publication is then a rename, not a copy. Store its newly allocated path

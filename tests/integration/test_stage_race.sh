@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The private copy lives in a stage folder beside the output (issue 12). A
+# local user who can write the output folder can rename that folder and put
+# one of its own, holding another file as "input", in its place. signgate
+# must sign the bytes it hashed and approved, never what the path names
+# later: the digest the key helper signs is taken from the copy signgate
+# wrote, through the descriptor it wrote it with. The race is won for the
+# attacker by an LD_PRELOAD shim (tests/tools/stage_race.c) at the first
+# open of the copy by its path after it was written.
+. "$(dirname -- "$0")/lib.sh"
+: "${SG_STAGE_RACE:?SG_STAGE_RACE must name the stage race shim}"
+
+new_env
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+# The attacker's PE: the approved one with its last 12 bytes its own (of the
+# same size, so that the in-place attach takes it).
+cp "$INST/hello-setup.exe" "$T/evil.exe"
+printf 'EVIL PAYLOAD' | dd of="$T/evil.exe" bs=1 seek=$(($(stat -c %s "$T/evil.exe") - 12)) \
+	conv=notrunc status=none
+mkdir "$T/outdir"
+chmod 0777 "$T/outdir"
+
+rc=0
+SG_RACE_EVIL=$T/evil.exe SG_RACE_LOG=$T/race.log LD_PRELOAD=$SG_STAGE_RACE \
+	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/hello-setup.exe" "$INST/hello-setup.exe" \
+	>"$T/out" 2>"$T/err" || rc=$?
+expect_same "$(cat "$T/race.log" 2>/dev/null)" swapped
+# The swap came after the digest was taken from signgate's own copy: the
+# file at the path carries a signature over another digest and fails
+# signgate's own check; nothing is published.
+[ "$rc" -eq 3 ] || fail "signgate sign under a stage race exited $rc, expected 3"
+ok
+expect_in "$T/out" "is not the one signed"
+expect_absent "$T/outdir/hello-setup.exe"
+expect_same "$(audit_field 0 decision)" invalid
+# The digest the key helper signed is the approved file's, not the attacker's.
+"$SG_BIN" sign --config "$CFG" --out "$T/clean.exe" "$INST/hello-setup.exe" >"$T/out" 2>"$T/err" ||
+	fail "a clean signing failed"
+expect_same "$(audit_field -1 signature.signed_digest)" "$(audit_field 0 signature.signed_digest)"
+done_ok

@@ -1,0 +1,94 @@
+/*
+ * LD_PRELOAD shim for test_stage_race.sh: plays the local user who can
+ * write the output folder and wins the race for the stage folder
+ * (".signgate-XXXXXX", beside the output) that holds the private copy.
+ * At the first open of ".signgate-*" + "/input" by path that does not create
+ * it (the private copy is written by then), it moves the stage folder away,
+ * makes a new one of the same name and puts the file $SG_RACE_EVIL there
+ * as "input", then lets the open go on; it writes "swapped" to
+ * $SG_RACE_LOG.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int done;
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int (*real_open)(const char *, int, ...) = dlsym(RTLD_NEXT, "open");
+	int in = real_open(from, O_RDONLY), out = real_open(to, O_WRONLY | O_CREAT | O_EXCL, 0666);
+
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+}
+
+static void maybe_swap(const char *path, int flags)
+{
+	const char *evil = getenv("SG_RACE_EVIL"), *log = getenv("SG_RACE_LOG");
+	const char *stage = path ? strstr(path, "/.signgate-") : NULL;
+	size_t len = path ? strlen(path) : 0;
+	char dir[4096], moved[4200];
+	FILE *f;
+
+	if (done || !evil || !stage || (flags & O_CREAT) || len < 6 ||
+	    strcmp(path + len - 6, "/input") != 0 || len - 6 >= sizeof(dir))
+		return;
+	done = 1;
+	memcpy(dir, path, len - 6);
+	dir[len - 6] = '\0';
+	snprintf(moved, sizeof(moved), "%s.taken", dir);
+	if (rename(dir, moved) != 0 || mkdir(dir, 0777) != 0)
+		return;
+	copy_file(evil, path);
+	if (log && (f = fopen(log, "w")) != NULL) {
+		fputs("swapped\n", f);
+		fclose(f);
+	}
+}
+
+#define SHIM(name, ...)                                                                            \
+	int name(const char *path, int flags, ...)                                                 \
+	{                                                                                          \
+		static int (*real)(const char *, int, ...);                                        \
+		mode_t mode = 0;                                                                   \
+		va_list ap;                                                                        \
+		if (!real)                                                                         \
+			real = dlsym(RTLD_NEXT, #name);                                            \
+		va_start(ap, flags);                                                               \
+		if (flags & (O_CREAT | __O_TMPFILE))                                               \
+			mode = va_arg(ap, mode_t);                                                 \
+		va_end(ap);                                                                        \
+		maybe_swap(path, flags);                                                           \
+		return real(path, flags, mode);                                                    \
+	}
+
+SHIM(open)
+SHIM(open64)
+
+int __open_2(const char *path, int flags)
+{
+	maybe_swap(path, flags);
+	return ((int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open"))(path, flags);
+}
+
+int __open64_2(const char *path, int flags)
+{
+	maybe_swap(path, flags);
+	return ((int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open"))(path, flags);
+}
