@@ -85,9 +85,19 @@ void sg_workdir_remove(const char *dir)
 	DIR *d;
 	struct dirent *ent;
 
+	int fd;
+
 	if (!dir)
 		return;
-	d = opendir(dir);
+	/*
+	 * A stage lives beside the output, where whoever can write that folder
+	 * can put a link in its place: it is never followed (the files of the
+	 * folder it names would go).
+	 */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
 	if (d) {
 		while ((ent = readdir(d)) != NULL) {
 			if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))

@@ -32,7 +32,8 @@ char *sg_path_dir(const char *path);
 int sg_workdir_create(char **out);
 
 /*
- * Remove the regular files directly inside `dir`, then `dir` itself. NULL is
+ * Remove the regular files directly inside `dir`, then `dir` itself; a
+ * symbolic link at `dir` is not followed (nothing is removed). NULL is
  * accepted and ignored. Errors are ignored: this is cleanup.
  */
 void sg_workdir_remove(const char *dir);

@@ -37,4 +37,20 @@ expect_same "$(audit_field 0 decision)" invalid
 "$SG_BIN" sign --config "$CFG" --out "$T/clean.exe" "$INST/hello-setup.exe" >"$T/out" 2>"$T/err" ||
 	fail "a clean signing failed"
 expect_same "$(audit_field -1 signature.signed_digest)" "$(audit_field 0 signature.signed_digest)"
+
+# 2. At the end of the job the stage folder is removed. The attacker has
+# put a link to another folder of signgate's account in its place: nothing
+# in that folder may be removed (the link is not followed).
+mkdir "$T/victim"
+echo precious >"$T/victim/audit.jsonl"
+rm -f "$T/race.log"
+rc=0
+SG_RACE_LINK=$T/victim SG_RACE_LOG=$T/race.log LD_PRELOAD=$SG_STAGE_RACE \
+	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/linked.exe" "$INST/hello-setup.exe" \
+	>"$T/out" 2>"$T/err" || rc=$?
+expect_same "$(cat "$T/race.log" 2>/dev/null)" linked
+expect_same "$(cat "$T/victim/audit.jsonl" 2>/dev/null)" precious
+[ "$rc" -eq 0 ] || fail "signgate sign with its stage linked away at the end exited $rc, expected 0"
+ok
+expect_same "$(audit_field 0 decision)" signed
 done_ok
