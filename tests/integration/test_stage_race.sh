@@ -53,4 +53,29 @@ expect_same "$(cat "$T/victim/audit.jsonl" 2>/dev/null)" precious
 [ "$rc" -eq 0 ] || fail "signgate sign with its stage linked away at the end exited $rc, expected 0"
 ok
 expect_same "$(audit_field 0 decision)" signed
+
+# 3. An MSI's signature is attached by osslsigncode. Just before it runs,
+# the attacker's own stage holds its MSI, a signature it found (any signed
+# MSI carries one) and a link, named as the output, to a file of signgate's
+# account: that file must stay as it was (osslsigncode 2.9 creates -out
+# with fopen "w+bx", O_EXCL, and the attach fails), and nothing is
+# published.
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
+sg 0 sign --config "$CFG" --out "$T/signed.msi" "$INST/hello-1.0.msi"
+/usr/bin/osslsigncode extract-signature -in "$T/signed.msi" -out "$T/found.der" >/dev/null 2>&1 ||
+	fail "cannot extract the signature of a signed MSI"
+echo precious >"$T/victim/audit.jsonl"
+rm -f "$T/race.log"
+rc=0
+SG_RACE_DIR=$T/outdir SG_RACE_OUT=hello-1.0.msi SG_RACE_OUTLINK=$T/victim/audit.jsonl \
+	SG_RACE_MSI=$INST/hello-1.0.msi SG_RACE_SIG=$T/found.der SG_RACE_LOG=$T/race.log \
+	LD_PRELOAD=$SG_STAGE_RACE \
+	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/hello-1.0.msi" "$INST/hello-1.0.msi" \
+	>"$T/out" 2>"$T/err" || rc=$?
+expect_same "$(cat "$T/race.log" 2>/dev/null)" planted
+expect_same "$(cat "$T/victim/audit.jsonl")" precious
+[ "$rc" -eq 1 ] || fail "signgate sign with a link planted for osslsigncode exited $rc, expected 1"
+ok
+expect_in "$T/out" "osslsigncode attach-signature"
+expect_absent "$T/outdir/hello-1.0.msi"
 done_ok

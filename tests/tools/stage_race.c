@@ -11,6 +11,13 @@
  * With $SG_RACE_LINK set instead, it waits for the stage folder itself to
  * be opened as a folder (its removal at the end of the job), moves it
  * away and puts a symbolic link to $SG_RACE_LINK in its place.
+ *
+ * With $SG_RACE_OUT set (a file name, with $SG_RACE_OUTLINK, $SG_RACE_MSI,
+ * $SG_RACE_SIG and $SG_RACE_DIR), at the first fork() while a stage in
+ * $SG_RACE_DIR holds "sig.der" (osslsigncode attach-signature is about to
+ * run), it moves that stage away and makes one of its own with the MSI
+ * $SG_RACE_MSI as "input", the signature $SG_RACE_SIG as "sig.der" and, as
+ * $SG_RACE_OUT, a symbolic link to $SG_RACE_OUTLINK.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int done;
@@ -95,6 +103,53 @@ DIR *opendir(const char *path)
 		real = (DIR * (*)(const char *)) dlsym(RTLD_NEXT, "opendir");
 	maybe_link(path);
 	return real(path);
+}
+
+/* $SG_RACE_OUT: a stage about to be given to osslsigncode gets a link where it writes. */
+static void maybe_plant(void)
+{
+	const char *dir = getenv("SG_RACE_DIR"), *out = getenv("SG_RACE_OUT");
+	const char *target = getenv("SG_RACE_OUTLINK"), *log = getenv("SG_RACE_LOG");
+	char stage[4096], path[4300], moved[4300];
+	struct dirent *ent;
+	struct stat st;
+	DIR *d;
+	FILE *f;
+
+	if (done || !dir || !out || !target || !(d = opendir(dir)))
+		return;
+	stage[0] = '\0';
+	while ((ent = readdir(d)) != NULL && !stage[0]) {
+		snprintf(path, sizeof(path), "%s/%s/sig.der", dir, ent->d_name);
+		if (strncmp(ent->d_name, ".signgate-", 10) == 0 && stat(path, &st) == 0)
+			snprintf(stage, sizeof(stage), "%s/%s", dir, ent->d_name);
+	}
+	closedir(d);
+	if (!stage[0])
+		return;
+	done = 1;
+	snprintf(moved, sizeof(moved), "%s.taken", stage);
+	if (rename(stage, moved) != 0 || mkdir(stage, 0777) != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/input", stage);
+	copy_file(getenv("SG_RACE_MSI"), path);
+	snprintf(path, sizeof(path), "%s/sig.der", stage);
+	copy_file(getenv("SG_RACE_SIG"), path);
+	snprintf(path, sizeof(path), "%s/%s", stage, out);
+	if (symlink(target, path) == 0 && log && (f = fopen(log, "w")) != NULL) {
+		fputs("planted\n", f);
+		fclose(f);
+	}
+}
+
+pid_t fork(void)
+{
+	static pid_t (*real)(void);
+
+	if (!real)
+		real = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
+	maybe_plant();
+	return real();
 }
 
 #define SHIM(name, ...)                                                                            \
