@@ -18,6 +18,7 @@
 #include "signgate/pe_digest.h"
 #include "signgate/timestamp.h"
 #include "signgate/util.h"
+#include "signgate/verify.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -175,8 +176,9 @@ struct signing {
 	int copy_fd;       /* open on the copy as signgate wrote it */
 	const char *stage; /* private folder beside the output */
 	int nested;
-	int in_place;      /* a PE signed by appending its table to the copy */
-	char *signed_path; /* the copy itself when in place */
+	int input_signatures; /* nested: the signatures the copy carries */
+	int in_place;         /* a PE signed by appending its table to the copy */
+	char *signed_path;    /* the copy itself when in place */
 	struct own_digest copy_digest;
 	unsigned char *der;
 	size_t der_len;
@@ -212,6 +214,10 @@ static int make_signed_file(struct signing *s)
 	own_digest_fd(&s->copy_digest, s->copy_fd);
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
+	/* Nesting adds exactly one signature: count what the input has. */
+	if (s->nested && (error = sg_verify_count_signatures(&s->input_signatures, s->copy_fd,
+							     s->name)) != SG_OK)
+		return error;
 	error = request_signature(o, s->ctx, &s->copy_digest, &s->der, &s->der_len);
 	/* From the key helper, SG_ERR_CRYPTO means the key or token failed: stop the run. */
 	o->key_refused = error == SG_ERR_CRYPTO;
@@ -273,6 +279,13 @@ static int verify_output(struct signing *s)
 				    s->name, out.hex, s->copy_digest.hex);
 	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested, out.hex,
 					  s->der, s->der_len);
+	/* Whatever attached ours added nothing else: no signature of another's beside it. */
+	if (!error && s->nested && s->o->verify.n_signatures != s->input_signatures + 1)
+		error = sg_error_set(
+			SG_ERR_VERIFY,
+			"%s: the signed file carries %d signatures, not the input's %d "
+			"and ours",
+			s->name, s->o->verify.n_signatures, s->input_signatures);
 	if (!error && p.error)
 		return sg_error_set(p.error, "%s", p.message);
 	return error;
