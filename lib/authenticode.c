@@ -458,7 +458,7 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 	return error;
 }
 
-int sg_authenticode_count(int *count, const unsigned char *der, size_t len)
+int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
 	PKCS7 *p7 = len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)len) : NULL;
@@ -471,6 +471,10 @@ int sg_authenticode_count(int *count, const unsigned char *der, size_t len)
 			n += X509_ATTRIBUTE_count(a);
 	}
 	*count = si ? n + 1 : 0;
+	if (si && primary &&
+	    EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length, primary, NULL,
+		       EVP_sha256(), NULL) != 1)
+		si = NULL;
 	PKCS7_free(p7);
 	ERR_clear_error();
 	return si ? SG_OK

@@ -176,9 +176,10 @@ struct signing {
 	int copy_fd;       /* open on the copy as signgate wrote it */
 	const char *stage; /* private folder beside the output */
 	int nested;
-	int input_signatures; /* nested: the signatures the copy carries */
-	int in_place;         /* a PE signed by appending its table to the copy */
-	char *signed_path;    /* the copy itself when in place */
+	int input_signatures;            /* nested: the signatures the copy carries */
+	unsigned char input_primary[32]; /* nested: SHA-256 of its primary's signature value */
+	int in_place;                    /* a PE signed by appending its table to the copy */
+	char *signed_path;               /* the copy itself when in place */
 	struct own_digest copy_digest;
 	unsigned char *der;
 	size_t der_len;
@@ -214,9 +215,11 @@ static int make_signed_file(struct signing *s)
 	own_digest_fd(&s->copy_digest, s->copy_fd);
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
-	/* Nesting adds exactly one signature: count what the input has. */
-	if (s->nested && (error = sg_verify_count_signatures(&s->input_signatures, s->copy_fd,
-							     s->name)) != SG_OK)
+	/* Nesting adds one signature and keeps the primary: what the input has (check_nest). */
+	error = s->nested ? sg_verify_count_signatures(&s->input_signatures, s->input_primary,
+						       s->copy_fd, s->name)
+			  : SG_OK;
+	if (error)
 		return error;
 	error = request_signature(o, s->ctx, &s->copy_digest, &s->der, &s->der_len);
 	/* From the key helper, SG_ERR_CRYPTO means the key or token failed: stop the run. */
@@ -251,6 +254,34 @@ static void *prepare_output(void *arg)
 }
 
 /*
+ * Nesting adds our signature and changes nothing else: the output carries
+ * exactly one signature more than the input, and its primary signature is
+ * still the input's (the same signature value).
+ */
+static int check_nest(struct signing *s)
+{
+	unsigned char primary[32];
+	int count = 0, fd = open(s->signed_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", s->name, s->signed_path);
+	error = sg_verify_count_signatures(&count, primary, fd, s->name);
+	close(fd);
+	if (error)
+		return error;
+	if (count != s->input_signatures + 1)
+		return sg_error_set(SG_ERR_VERIFY,
+				    "%s: the signed file carries %d signatures, not the input's %d "
+				    "and ours",
+				    s->name, count, s->input_signatures);
+	if (memcmp(primary, s->input_primary, sizeof(primary)) != 0)
+		return sg_error_set(SG_ERR_VERIFY,
+				    "%s: the signed file's primary signature is not the input's",
+				    s->name);
+	return SG_OK;
+}
+
+/*
  * Judge the signed file: its own Authenticode digest (taken while its
  * SHA-1/SHA-256 are taken and it is made durable) must be the digest the
  * key helper signed, and the signature it carries must be ours exactly.
@@ -279,13 +310,8 @@ static int verify_output(struct signing *s)
 				    s->name, out.hex, s->copy_digest.hex);
 	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested, out.hex,
 					  s->der, s->der_len);
-	/* Whatever attached ours added nothing else: no signature of another's beside it. */
-	if (!error && s->nested && s->o->verify.n_signatures != s->input_signatures + 1)
-		error = sg_error_set(
-			SG_ERR_VERIFY,
-			"%s: the signed file carries %d signatures, not the input's %d "
-			"and ours",
-			s->name, s->o->verify.n_signatures, s->input_signatures);
+	if (!error && s->nested)
+		error = check_nest(s);
 	if (!error && p.error)
 		return sg_error_set(p.error, "%s", p.message);
 	return error;

@@ -85,10 +85,11 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 
 /*
  * How many Authenticode signatures (the primary and its nested ones) the PE
- * or MSI open as `fd` carries, read by signgate itself: 0 when it has none.
- * Returns SG_OK, SG_ERR_VERIFY (a signature that cannot be parsed),
- * SG_ERR_FORMAT, SG_ERR_IO or SG_ERR_NOMEM, `name` in the message.
+ * or MSI open as `fd` carries, read by signgate itself: 0 when it has none;
+ * `primary` (32 bytes, may be NULL) gets the SHA-256 of the primary
+ * signature's signature value (zeros when none). Returns SG_OK, SG_ERR_VERIFY (a signature that
+ * cannot be parsed), SG_ERR_FORMAT, SG_ERR_IO or SG_ERR_NOMEM, `name` in the message.
  */
-int sg_verify_count_signatures(int *count, int fd, const char *name);
+int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name);
 
 #endif
