@@ -8,6 +8,7 @@
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +456,30 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 			       out->index, out->signer.subject, out->signer.sha1_thumbprint);
 	sk_X509_free(signers);
 	return error;
+}
+
+int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7 = len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)len) : NULL;
+	PKCS7_SIGNER_INFO *si = only_signer(p7);
+	int n = 0;
+
+	for (int i = 0; si && i < sk_X509_ATTRIBUTE_num(si->unauth_attr); i++) {
+		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(si->unauth_attr, i);
+		if (is_oid(X509_ATTRIBUTE_get0_object(a), OID_NESTED_SIGNATURE))
+			n += X509_ATTRIBUTE_count(a);
+	}
+	*count = si ? n + 1 : 0;
+	if (si && primary &&
+	    EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length, primary, NULL,
+		       EVP_sha256(), NULL) != 1)
+		si = NULL;
+	PKCS7_free(p7);
+	ERR_clear_error();
+	return si ? SG_OK
+		  : sg_error_set(SG_ERR_VERIFY, "the signature is no SignedData with "
+						"one signer");
 }
 
 /*

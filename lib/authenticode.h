@@ -60,4 +60,13 @@ typedef struct sg_authenticode_result {
 int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
 			  const char *sig_path);
 
+/*
+ * How many signatures the DER PKCS#7 at `der` holds: its one signer and the
+ * values of that signer's nested-signature attributes (bytes after the DER,
+ * a PE table's padding, are ignored); `primary` (SG_SHA256_LEN bytes, may be
+ * NULL) gets the SHA-256 of the one signer's signature value. Returns SG_OK,
+ * or SG_ERR_VERIFY when it is no SignedData with one signer.
+ */
+int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len);
+
 #endif

@@ -24,13 +24,18 @@ int sg_pipeline_end(sg_outcome *o, int status, const char *decision)
 	return status;
 }
 
-/* Copy the input privately and check what it is. */
+/*
+ * Copy the input privately and check what it is. `*copy_fd` stays open on
+ * the copy: a signing's stage is beside the output, where whoever can write
+ * the output folder can swap the copy's path, so the copy is read through
+ * the descriptor it was written with.
+ */
 static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *workdir,
-		      char **copy)
+		      char **copy, int *copy_fd)
 {
 	const char *name = sg_path_base(job->input);
 	unsigned want;
-	int error, fd;
+	int error;
 
 	*copy = sg_path_join(workdir, "input");
 	if (!*copy)
@@ -39,17 +44,11 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	want = SG_DIGEST_SHA256;
 	if (job->action != SG_ACTION_VERIFY && ctx->policy && ctx->policy->uses_sha512)
 		want |= SG_DIGEST_SHA512;
-	error = sg_private_copy(&o->input, job->input, *copy, name, want);
+	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want, copy_fd);
 	if (error)
 		return sg_pipeline_end(o, error, "failed");
 	o->have_input = 1;
-	fd = open(*copy, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sg_pipeline_end(o,
-			       sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", name),
-			       "failed");
-	error = sg_format_inspect(&o->format, fd, name);
-	close(fd);
+	error = sg_format_inspect(&o->format, *copy_fd, name);
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	o->have_format = 1;
@@ -249,8 +248,8 @@ int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 
 static int run_verify(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy)
 {
-	int error = sg_pipeline_verify_signed(o, ctx, sg_path_base(job->input), copy, 0, NULL,
-					      NULL, 0);
+	int error =
+		sg_pipeline_verify_signed(o, ctx, sg_path_base(job->input), copy, 0, NULL, NULL, 0);
 
 	if (error)
 		return error;
@@ -313,7 +312,7 @@ int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_jo
 int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	char *workdir = NULL, *copy = NULL;
-	int error, skip = 0;
+	int error, skip = 0, copy_fd = -1;
 
 	memset(o, 0, sizeof(*o));
 	/*
@@ -329,7 +328,7 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	if (error)
 		sg_pipeline_end(o, error, "failed");
 	if (!error)
-		error = take_input(o, ctx, job, workdir, &copy);
+		error = take_input(o, ctx, job, workdir, &copy, &copy_fd);
 	if (!error && job->action == SG_ACTION_SIGN)
 		skip = already_ours(o, ctx, job, copy);
 	if (!error && !skip && job->action != SG_ACTION_VERIFY)
@@ -339,9 +338,11 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		o->decision = "approved";
 	}
 	if (!error && !skip && job->action == SG_ACTION_SIGN)
-		sg_pipeline_sign(o, ctx, job, copy, workdir);
+		sg_pipeline_sign(o, ctx, job, copy, copy_fd, workdir);
 	if (!error && job->action == SG_ACTION_VERIFY)
 		run_verify(o, ctx, job, copy);
+	if (copy_fd >= 0)
+		close(copy_fd);
 	free(copy);
 	sg_workdir_remove(workdir);
 	free(workdir);
@@ -460,6 +461,19 @@ static json_t *output_json(const sg_outcome *o, const sg_job *job)
 	return out;
 }
 
+/* The key helper's part of a signature record. */
+static void helper_json(json_t *sig, const sg_outcome *o)
+{
+	if (!o->sign.helper_signatures)
+		return;
+	/* The key helper's own count: how many digests the run's key signed so far. */
+	set(sig, "signed_digest", text(o->sign.signed_digest));
+	set(sig, "attached_by", text(o->sign.attached_by));
+	set(sig, "key_helper",
+	    json_pack("{s:I, s:I}", "pid", (json_int_t)o->sign.helper_pid, "signatures",
+		      (json_int_t)o->sign.helper_signatures));
+}
+
 static json_t *signature_json(const sg_outcome *o)
 {
 	json_t *sig = json_object(), *signer = json_object();
@@ -481,14 +495,22 @@ static json_t *signature_json(const sg_outcome *o)
 		set(sig, "tsa_url", text(o->sign.tsa_url));
 	if (o->sign.attempts[0])
 		set(sig, "tsa_failures", text(o->sign.attempts));
-	if (o->sign.helper_signatures) {
-		/* The key helper's own count: how many digests the run's key signed so far. */
-		set(sig, "signed_digest", text(o->sign.signed_digest));
-		set(sig, "attached_by", text(o->sign.attached_by));
-		set(sig, "key_helper", json_pack("{s:I, s:I}", "pid", (json_int_t)o->sign.helper_pid,
-						 "signatures",
-						 (json_int_t)o->sign.helper_signatures));
-	}
+	helper_json(sig, o);
+	return sig;
+}
+
+/*
+ * A signature the key helper made for an output that then failed (a
+ * timestamp, the attach, the checks): the record still says which digest
+ * the key signed and the helper's count, so that every signature is in the
+ * log.
+ */
+static json_t *unverified_signature_json(const sg_outcome *o)
+{
+	json_t *sig = json_object();
+
+	if (sig)
+		helper_json(sig, o);
 	return sig;
 }
 
@@ -529,6 +551,8 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		set(rec, "output", output_json(o, job));
 	if (o->verified)
 		set(rec, "signature", signature_json(o));
+	else if (o->sign.helper_signatures)
+		set(rec, "signature", unverified_signature_json(o));
 	if (o->cancels[0])
 		set(rec, "cancels", text(o->cancels));
 	if (o->traced)

@@ -50,9 +50,11 @@ int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 /*
  * Sign the approved private copy `copy` (in `stage`, a private folder beside
  * the output), verify the result and publish it (lib/pipeline_sign.c).
- * Returns o->status; ends the job on failure.
+ * `copy_fd` is open on the copy as written: the digest the key helper signs
+ * is taken through it, not through the path, which whoever can write the
+ * output folder can swap. Returns o->status; ends the job on failure.
  */
 int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
-		     const char *stage);
+		     int copy_fd, const char *stage);
 
 #endif

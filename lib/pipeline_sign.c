@@ -18,6 +18,7 @@
 #include "signgate/pe_digest.h"
 #include "signgate/timestamp.h"
 #include "signgate/util.h"
+#include "signgate/verify.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -60,6 +61,16 @@ static int take_digest(struct own_digest *d, int fd)
 		d->md_len = msi.md_len;
 	}
 	return error;
+}
+
+/* The digest of the file open as `fd`. */
+static void own_digest_fd(struct own_digest *d, int fd)
+{
+	d->error = take_digest(d, fd);
+	if (d->error)
+		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
+	else
+		sg_hex_encode_upper(d->hex, d->md, d->md_len);
 }
 
 static void *own_digest_run(void *arg)
@@ -162,10 +173,13 @@ struct signing {
 	const sg_job *job;
 	const char *name;
 	const char *copy;  /* the private copy, in `stage` */
+	int copy_fd;       /* open on the copy as signgate wrote it */
 	const char *stage; /* private folder beside the output */
 	int nested;
-	int in_place;      /* a PE signed by appending its table to the copy */
-	char *signed_path; /* the copy itself when in place */
+	int input_signatures;            /* nested: the signatures the copy carries */
+	unsigned char input_primary[32]; /* nested: SHA-256 of its primary's signature value */
+	int in_place;                    /* a PE signed by appending its table to the copy */
+	char *signed_path;               /* the copy itself when in place */
 	struct own_digest copy_digest;
 	unsigned char *der;
 	size_t der_len;
@@ -197,9 +211,16 @@ static int make_signed_file(struct signing *s)
 	s->copy_digest = (struct own_digest){ .path = s->copy, .name = s->name };
 	/* A nested MSI signature signs the pre-hash too when the file carries the stream. */
 	s->copy_digest.dse = s->nested && o->format.msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT;
-	own_digest_run(&s->copy_digest);
+	/* The bytes approved, read through signgate's own descriptor: the path may be swapped. */
+	own_digest_fd(&s->copy_digest, s->copy_fd);
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
+	/* Nesting adds one signature and keeps the primary: what the input has (check_nest). */
+	error = s->nested ? sg_verify_count_signatures(&s->input_signatures, s->input_primary,
+						       s->copy_fd, s->name)
+			  : SG_OK;
+	if (error)
+		return error;
 	error = request_signature(o, s->ctx, &s->copy_digest, &s->der, &s->der_len);
 	/* From the key helper, SG_ERR_CRYPTO means the key or token failed: stop the run. */
 	o->key_refused = error == SG_ERR_CRYPTO;
@@ -233,6 +254,34 @@ static void *prepare_output(void *arg)
 }
 
 /*
+ * Nesting adds our signature and changes nothing else: the output carries
+ * exactly one signature more than the input, and its primary signature is
+ * still the input's (the same signature value).
+ */
+static int check_nest(struct signing *s)
+{
+	unsigned char primary[32];
+	int count = 0, fd = open(s->signed_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", s->name, s->signed_path);
+	error = sg_verify_count_signatures(&count, primary, fd, s->name);
+	close(fd);
+	if (error)
+		return error;
+	if (count != s->input_signatures + 1)
+		return sg_error_set(SG_ERR_VERIFY,
+				    "%s: the signed file carries %d signatures, not the input's %d "
+				    "and ours",
+				    s->name, count, s->input_signatures);
+	if (memcmp(primary, s->input_primary, sizeof(primary)) != 0)
+		return sg_error_set(SG_ERR_VERIFY,
+				    "%s: the signed file's primary signature is not the input's",
+				    s->name);
+	return SG_OK;
+}
+
+/*
  * Judge the signed file: its own Authenticode digest (taken while its
  * SHA-1/SHA-256 are taken and it is made durable) must be the digest the
  * key helper signed, and the signature it carries must be ours exactly.
@@ -240,7 +289,9 @@ static void *prepare_output(void *arg)
 static int verify_output(struct signing *s)
 {
 	struct prepare_job p = { &s->o->output, s->signed_path, SG_OK, "" };
-	struct own_digest out = { .path = s->signed_path, .name = s->name, .dse = SG_MSI_DSE_AS_FILE };
+	struct own_digest out = { .path = s->signed_path,
+				  .name = s->name,
+				  .dse = SG_MSI_DSE_AS_FILE };
 	pthread_t tid;
 	int threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0, error;
 
@@ -257,8 +308,10 @@ static int verify_output(struct signing *s)
 				    "%s: the signed file's own Authenticode digest (%s) is not the "
 				    "one signed (%s)",
 				    s->name, out.hex, s->copy_digest.hex);
-	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested,
-					  out.hex, s->der, s->der_len);
+	error = sg_pipeline_verify_signed(s->o, s->ctx, s->name, s->signed_path, s->nested, out.hex,
+					  s->der, s->der_len);
+	if (!error && s->nested)
+		error = check_nest(s);
 	if (!error && p.error)
 		return sg_error_set(p.error, "%s", p.message);
 	return error;
@@ -288,20 +341,22 @@ static int sign_in_stage(struct signing *s)
 }
 
 int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
-		     const char *stage)
+		     int copy_fd, const char *stage)
 {
-	struct signing s = { .o = o, .ctx = ctx, .job = job, .copy = copy, .stage = stage };
+	struct signing s = {
+		.o = o, .ctx = ctx, .job = job, .copy = copy, .copy_fd = copy_fd, .stage = stage
+	};
 	int error;
 
 	s.name = sg_path_base(job->input);
 	s.nested = o->format.has_signature &&
 		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
 	if (!job->force && sg_path_exists(job->output))
-		return sg_pipeline_end(o,
-				       sg_error_set(SG_ERR_EXISTS,
-						    "%s: exists already (use --force to replace it)",
-						    job->output),
-				       "failed");
+		return sg_pipeline_end(
+			o,
+			sg_error_set(SG_ERR_EXISTS,
+				     "%s: exists already (use --force to replace it)", job->output),
+			"failed");
 	error = sign_in_stage(&s);
 	free(s.der);
 	free(s.signed_path);

@@ -85,9 +85,19 @@ void sg_workdir_remove(const char *dir)
 	DIR *d;
 	struct dirent *ent;
 
+	int fd;
+
 	if (!dir)
 		return;
-	d = opendir(dir);
+	/*
+	 * A stage lives beside the output, where whoever can write that folder
+	 * can put a link in its place: it is never followed (the files of the
+	 * folder it names would go).
+	 */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
 	if (d) {
 		while ((ent = readdir(d)) != NULL) {
 			if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
@@ -112,15 +122,16 @@ static int open_input(const char *input, const char *name)
 	return fd;
 }
 
-int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,
-		    unsigned want)
+int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path, const char *name,
+		       unsigned want, int *copy_fd)
 {
 	int in_fd, out_fd, error;
 
+	*copy_fd = -1;
 	in_fd = open_input(input, name);
 	if (in_fd < 0)
 		return in_fd;
-	out_fd = open(copy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	out_fd = open(copy_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out_fd < 0) {
 		error = sg_error_set(SG_ERR_IO, "%s: cannot create the private copy: %s", copy_path,
 				     strerror(errno));
@@ -129,11 +140,25 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, c
 	}
 	error = sg_hash_stream_some(out, in_fd, out_fd, name, want);
 	close(in_fd);
-	if (close(out_fd) != 0 && error == SG_OK)
+	if (error != SG_OK) {
+		close(out_fd);
+		unlink(copy_path);
+		return error;
+	}
+	*copy_fd = out_fd;
+	return SG_OK;
+}
+
+int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,
+		    unsigned want)
+{
+	int fd, error = sg_private_copy_fd(out, input, copy_path, name, want, &fd);
+
+	if (error == SG_OK && close(fd) != 0) {
 		error = sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
 				     copy_path, strerror(errno));
-	if (error != SG_OK)
 		unlink(copy_path);
+	}
 	return error;
 }
 

@@ -604,6 +604,29 @@ static int read_container(unsigned char **out, size_t *len, int fd, const sg_for
 	return SG_OK;
 }
 
+int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name)
+{
+	unsigned char *got = NULL;
+	size_t len = 0, skip;
+	sg_format_info info;
+	int error = sg_format_inspect(&info, fd, name);
+
+	*count = 0;
+	if (primary)
+		memset(primary, 0, 32);
+	if (error || !info.has_signature)
+		return error;
+	error = read_container(&got, &len, fd, &info, name);
+	/* A PE's table: the DER follows the 8-byte WIN_CERTIFICATE header. */
+	skip = info.kind == SG_FORMAT_PE ? 8 : 0;
+	if (!error && len <= skip)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
+	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: %s", name, sg_error_last());
+	free(got);
+	return error;
+}
+
 /*
  * With expect_der and the primary signature checked, what holds it must
  * hold those bytes and nothing more, read from the file by signgate: a

@@ -32,7 +32,8 @@ char *sg_path_dir(const char *path);
 int sg_workdir_create(char **out);
 
 /*
- * Remove the regular files directly inside `dir`, then `dir` itself. NULL is
+ * Remove the regular files directly inside `dir`, then `dir` itself; a
+ * symbolic link at `dir` is not followed (nothing is removed). NULL is
  * accepted and ignored. Errors are ignored: this is cleanup.
  */
 void sg_workdir_remove(const char *dir);
@@ -47,6 +48,16 @@ void sg_workdir_remove(const char *dir);
  */
 int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,
 		    unsigned want);
+
+/*
+ * sg_private_copy(), keeping the copy open: on SG_OK `*copy_fd` is the
+ * descriptor the copy was written through (read-write, close-on-exec; the
+ * caller closes it), else -1. Whoever can write the copy's folder can put
+ * another file at `copy_path` at any time: what must be the bytes hashed
+ * is read through this descriptor, never through the path.
+ */
+int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path, const char *name,
+		       unsigned want, int *copy_fd);
 
 /*
  * Create a private folder (0700, ".signgate-XXXXXX") beside `dest`, on its

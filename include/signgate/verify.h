@@ -83,4 +83,13 @@ int sg_verify_check_trust(const sg_verify_opts *opts);
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name);
 
+/*
+ * How many Authenticode signatures (the primary and its nested ones) the PE
+ * or MSI open as `fd` carries, read by signgate itself: 0 when it has none;
+ * `primary` (32 bytes, may be NULL) gets the SHA-256 of the primary
+ * signature's signature value (zeros when none). Returns SG_OK, SG_ERR_VERIFY (a signature that
+ * cannot be parsed), SG_ERR_FORMAT, SG_ERR_IO or SG_ERR_NOMEM, `name` in the message.
+ */
+int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name);
+
 #endif

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# 1. A nested signature is attached by a keyless osslsigncode; one that has
+# been taken over by the vendor's bytes may add more than ours. Ours is
+# still the last signature, byte for byte, and the file's digest is still
+# the one signed: signgate must also see that the output carries exactly
+# one signature more than the input (here the hostile osslsigncode first
+# nests a copy of the vendor's own signature, then ours).
+. "$(dirname -- "$0")/lib.sh"
+
+new_env
+vpe=$INST/vendor-signed-hello-setup.exe
+vmsi=$INST/vendor-signed-hello-1.0.msi
+approval vpe vendor-signed-hello-setup.exe "$(sha256 "$vpe")" ', "existing_signature": "nest"'
+approval vmsi vendor-signed-hello-1.0.msi "$(sha256 "$vmsi")" ', "existing_signature": "nest"'
+cat >"$T/hostile" <<SH
+#!/bin/bash
+in= out= prev=
+for a in "\$@"; do
+	case "\$prev" in -in) in=\$a ;; -out) out=\$a ;; esac
+	prev=\$a
+done
+d=\$(dirname "\$out")
+ext=\${out##*.}
+/usr/bin/osslsigncode extract-signature -in "\$in" -out "\$d/v.der" >/dev/null 2>&1 || exit 9
+/usr/bin/osslsigncode attach-signature -nest -sigin "\$d/v.der" -CAfile $PKI/root.pem \\
+	-in "\$in" -out "\$d/mid.\$ext" >/dev/null 2>&1
+[ -s "\$d/mid.\$ext" ] || exit 8
+args=() prev=
+for a in "\$@"; do
+	[ "\$prev" = -in ] && a="\$d/mid.\$ext"
+	args+=("\$a")
+	prev=\$a
+done
+/usr/bin/osslsigncode "\${args[@]}"
+rc=\$?
+rm -f "\$d/mid.\$ext" "\$d/v.der"
+exit \$rc
+SH
+chmod 0755 "$T/hostile"
+
+# Sanity: the real osslsigncode nests ours and nothing else.
+sg 0 sign --config "$CFG" --out "$T/nested.exe" "$vpe"
+expect_same "$(audit_field 0 signature.signatures)" 2
+
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/hostile\"#" "$CFG"
+# PE: ours is last and exact; the count gives the extra signature away.
+sg 3 sign --config "$CFG" --out "$T/hostile.exe" "$vpe"
+expect_in "$T/out" "vendor-signed-hello-setup.exe: the signed file carries 3 signatures, not the input's 1 and ours"
+expect_absent "$T/hostile.exe"
+expect_same "$(audit_field 0 decision)" invalid
+# MSI: osslsigncode nests the extra one after ours, so ours is not the last one.
+sg 3 sign --config "$CFG" --out "$T/hostile.msi" "$vmsi"
+expect_in "$T/out" "is not the signature signgate attached"
+expect_absent "$T/hostile.msi"
+expect_same "$(audit_field 0 decision)" invalid
+
+# 2. A hostile osslsigncode that puts a primary signature of its own (over
+# the same digest, with a certificate it made) in place of the vendor's,
+# and nests ours under it: two signatures, ours last and exact, the
+# digest the one signed; but the primary is not the input's.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=Evil \
+	-days 2 -keyout "$T/evil.key" -out "$T/evil.pem" >/dev/null 2>&1 || fail "no evil cert"
+cat >"$T/hostile2" <<SH
+#!/bin/bash
+in= out= prev=
+for a in "\$@"; do
+	case "\$prev" in -in) in=\$a ;; -out) out=\$a ;; esac
+	prev=\$a
+done
+d=\$(dirname "\$out")
+/usr/bin/osslsigncode sign -certs $T/evil.pem -key $T/evil.key -h sha256 \\
+	-in "\$in" -out "\$d/mid.exe" >/dev/null 2>&1
+[ -s "\$d/mid.exe" ] || exit 8
+args=() prev=
+for a in "\$@"; do
+	[ "\$prev" = -in ] && a="\$d/mid.exe"
+	args+=("\$a")
+	prev=\$a
+done
+/usr/bin/osslsigncode "\${args[@]}"
+rc=\$?
+rm -f "\$d/mid.exe"
+exit \$rc
+SH
+chmod 0755 "$T/hostile2"
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/hostile2\"#" "$CFG"
+sg 3 sign --config "$CFG" --out "$T/hostile2.exe" "$vpe"
+expect_in "$T/out" "vendor-signed-hello-setup.exe: the signed file's primary signature is not the input's"
+expect_absent "$T/hostile2.exe"
+expect_same "$(audit_field 0 decision)" invalid
+done_ok
