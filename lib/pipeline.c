@@ -24,6 +24,13 @@ int sg_pipeline_end(sg_outcome *o, int status, const char *decision)
 	return status;
 }
 
+/* What the pass that makes the private copy learns besides its digests. */
+struct copy_pass {
+	sg_pe_stream stream;
+	int have_pe_digest;
+	unsigned char pe_digest[SG_PE_DIGEST_LEN];
+};
+
 /*
  * Copy the input privately and check what it is. `*copy_fd` stays open on
  * the copy: a signing's stage is beside the output, where whoever can write
@@ -31,9 +38,11 @@ int sg_pipeline_end(sg_outcome *o, int status, const char *decision)
  * the descriptor it was written with.
  */
 static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *workdir,
-		      char **copy, int *copy_fd)
+		      char **copy, int *copy_fd, struct copy_pass *pass)
 {
 	const char *name = sg_path_base(job->input);
+	sg_stream_sink sink = { sg_pe_stream_update, &pass->stream };
+	int signing = job->action == SG_ACTION_SIGN && sg_pe_stream_init(&pass->stream) == SG_OK;
 	unsigned want;
 	int error;
 
@@ -44,7 +53,13 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	want = SG_DIGEST_SHA256;
 	if (job->action != SG_ACTION_VERIFY && ctx->policy && ctx->policy->uses_sha512)
 		want |= SG_DIGEST_SHA512;
-	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want, copy_fd);
+	/*
+	 * Signing: a PE's Authenticode digest is taken from the same pass, on its
+	 * own thread, and the copy, which becomes the output, is written to disk
+	 * as it is made, not all at the fsync.
+	 */
+	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want,
+				   signing ? &sink : NULL, signing, copy_fd);
 	if (error)
 		return sg_pipeline_end(o, error, "failed");
 	o->have_input = 1;
@@ -52,6 +67,10 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	o->have_format = 1;
+	/* Only when the layout the pass found is the inspected one (else it is read again). */
+	pass->have_pe_digest = signing && o->format.kind == SG_FORMAT_PE &&
+			       sg_pe_stream_finish(&pass->stream, pass->pe_digest, &o->format) == SG_OK;
+	sg_error_clear();
 	return SG_OK;
 }
 
@@ -313,22 +332,27 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	char *workdir = NULL, *copy = NULL;
 	int error, skip = 0, copy_fd = -1;
+	struct copy_pass *pass = calloc(1, sizeof(*pass));
 
 	memset(o, 0, sizeof(*o));
+	if (!pass)
+		return sg_pipeline_end(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
 	/*
 	 * A trust file that became unusable since the run began (a CRL removed
 	 * or replaced by a folder) is the configuration's fault: the job ends
 	 * before the input is touched and nothing is recorded against it.
 	 */
-	if (job->action != SG_ACTION_CHECK && sg_verify_check_trust(&ctx->verify) != SG_OK)
+	if (job->action != SG_ACTION_CHECK && sg_verify_check_trust(&ctx->verify) != SG_OK) {
+		free(pass);
 		return sg_pipeline_end(o, sg_error_code(), "failed");
+	}
 	/* Signing: the private copy is made beside the output, where it is signed and published. */
 	error = job->action == SG_ACTION_SIGN ? sg_stage_create(&workdir, job->output)
 					      : sg_workdir_create(&workdir);
 	if (error)
 		sg_pipeline_end(o, error, "failed");
 	if (!error)
-		error = take_input(o, ctx, job, workdir, &copy, &copy_fd);
+		error = take_input(o, ctx, job, workdir, &copy, &copy_fd, pass);
 	if (!error && job->action == SG_ACTION_SIGN)
 		skip = already_ours(o, ctx, job, copy);
 	if (!error && !skip && job->action != SG_ACTION_VERIFY)
@@ -338,11 +362,14 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		o->decision = "approved";
 	}
 	if (!error && !skip && job->action == SG_ACTION_SIGN)
-		sg_pipeline_sign(o, ctx, job, copy, copy_fd, workdir);
+		sg_pipeline_sign(o, ctx, job, copy, copy_fd, workdir,
+				 pass->have_pe_digest ? pass->pe_digest : NULL);
 	if (!error && job->action == SG_ACTION_VERIFY)
 		run_verify(o, ctx, job, copy);
 	if (copy_fd >= 0)
 		close(copy_fd);
+	sg_pe_stream_free(&pass->stream);
+	free(pass);
 	free(copy);
 	sg_workdir_remove(workdir);
 	free(workdir);

@@ -52,9 +52,11 @@ int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
  * the output), verify the result and publish it (lib/pipeline_sign.c).
  * `copy_fd` is open on the copy as written: the digest the key helper signs
  * is taken through it, not through the path, which whoever can write the
- * output folder can swap. Returns o->status; ends the job on failure.
+ * output folder can swap. `copy_pe_digest` (may be NULL): a PE copy's
+ * Authenticode digest, taken by the pass that wrote the copy. Returns
+ * o->status; ends the job on failure.
  */
 int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
-		     int copy_fd, const char *stage);
+		     int copy_fd, const char *stage, const unsigned char *copy_pe_digest);
 
 #endif

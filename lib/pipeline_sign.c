@@ -174,6 +174,7 @@ struct signing {
 	const char *name;
 	const char *copy;  /* the private copy, in `stage` */
 	int copy_fd;       /* open on the copy as signgate wrote it */
+	const unsigned char *copy_pe_digest; /* a PE's, from the pass that wrote the copy */
 	const char *stage; /* private folder beside the output */
 	int nested;
 	int input_signatures;            /* nested: the signatures the copy carries */
@@ -211,8 +212,17 @@ static int make_signed_file(struct signing *s)
 	s->copy_digest = (struct own_digest){ .path = s->copy, .name = s->name };
 	/* A nested MSI signature signs the pre-hash too when the file carries the stream. */
 	s->copy_digest.dse = s->nested && o->format.msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT;
-	/* The bytes approved, read through signgate's own descriptor: the path may be swapped. */
-	own_digest_fd(&s->copy_digest, s->copy_fd);
+	/*
+	 * The bytes approved: a PE's digest taken as the copy was written, else
+	 * read through signgate's own descriptor (the path may be swapped).
+	 */
+	if (s->copy_pe_digest && o->format.kind == SG_FORMAT_PE) {
+		memcpy(s->copy_digest.md, s->copy_pe_digest, SG_PE_DIGEST_LEN);
+		s->copy_digest.md_len = SG_PE_DIGEST_LEN;
+		sg_hex_encode_upper(s->copy_digest.hex, s->copy_digest.md, SG_PE_DIGEST_LEN);
+	} else {
+		own_digest_fd(&s->copy_digest, s->copy_fd);
+	}
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
 	/* Nesting adds one signature and keeps the primary: what the input has (check_nest). */
@@ -341,11 +351,15 @@ static int sign_in_stage(struct signing *s)
 }
 
 int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
-		     int copy_fd, const char *stage)
+		     int copy_fd, const char *stage, const unsigned char *copy_pe_digest)
 {
-	struct signing s = {
-		.o = o, .ctx = ctx, .job = job, .copy = copy, .copy_fd = copy_fd, .stage = stage
-	};
+	struct signing s = { .o = o,
+			     .ctx = ctx,
+			     .job = job,
+			     .copy = copy,
+			     .copy_fd = copy_fd,
+			     .stage = stage,
+			     .copy_pe_digest = copy_pe_digest };
 	int error;
 
 	s.name = sg_path_base(job->input);

@@ -123,8 +123,9 @@ static int open_input(const char *input, const char *name)
 }
 
 int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path, const char *name,
-		       unsigned want, int *copy_fd)
+		       unsigned want, const sg_stream_sink *sink, int writeback, int *copy_fd)
 {
+	sg_writeback *wb;
 	int in_fd, out_fd, error;
 
 	*copy_fd = -1;
@@ -138,7 +139,9 @@ int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path
 		close(in_fd);
 		return error;
 	}
-	error = sg_hash_stream_some(out, in_fd, out_fd, name, want);
+	wb = writeback ? sg_writeback_start(out_fd) : NULL;
+	error = sg_hash_stream_with(out, in_fd, out_fd, name, want, sink);
+	sg_writeback_stop(wb);
 	close(in_fd);
 	if (error != SG_OK) {
 		close(out_fd);
@@ -152,7 +155,7 @@ int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path
 int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,
 		    unsigned want)
 {
-	int fd, error = sg_private_copy_fd(out, input, copy_path, name, want, &fd);
+	int fd, error = sg_private_copy_fd(out, input, copy_path, name, want, NULL, 0, &fd);
 
 	if (error == SG_OK && close(fd) != 0) {
 		error = sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
@@ -318,7 +321,7 @@ int sg_stage_create(char **out, const char *dest)
 }
 
 struct sg_writeback {
-	char *path;
+	int fd; /* a duplicate of the caller's */
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
@@ -331,15 +334,11 @@ static void *writeback_loop(void *arg)
 {
 	sg_writeback *w = arg;
 	struct timespec next;
-	int fd = -1;
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
 		pthread_mutex_unlock(&w->mu);
-		if (fd < 0)
-			fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (fd >= 0)
-			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_nsec += WRITEBACK_PERIOD_NS;
 		if (next.tv_nsec >= 1000000000L) {
@@ -351,17 +350,15 @@ static void *writeback_loop(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (fd >= 0)
-		close(fd);
 	return NULL;
 }
 
-sg_writeback *sg_writeback_start(const char *path)
+sg_writeback *sg_writeback_start(int fd)
 {
 	sg_writeback *w = calloc(1, sizeof(*w));
 	pthread_condattr_t attr;
 
-	if (!w || !(w->path = strdup(path))) {
+	if (!w || (w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		free(w);
 		return NULL;
 	}
@@ -374,7 +371,7 @@ sg_writeback *sg_writeback_start(const char *path)
 		return w;
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
-	free(w->path);
+	close(w->fd);
 	free(w);
 	return NULL;
 }
@@ -390,7 +387,7 @@ void sg_writeback_stop(sg_writeback *w)
 	pthread_join(w->tid, NULL);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
-	free(w->path);
+	close(w->fd);
 	free(w);
 }
 

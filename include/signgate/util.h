@@ -54,10 +54,13 @@ int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, c
  * descriptor the copy was written through (read-write, close-on-exec; the
  * caller closes it), else -1. Whoever can write the copy's folder can put
  * another file at `copy_path` at any time: what must be the bytes hashed
- * is read through this descriptor, never through the path.
+ * is read through this descriptor, never through the path. `sink` (may be
+ * NULL) is fed the bytes as they are copied (sg_hash_stream_with()); with
+ * `writeback`, the copy is written to disk as it is made (sg_writeback), for
+ * a copy that will be made durable.
  */
 int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path, const char *name,
-		       unsigned want, int *copy_fd);
+		       unsigned want, const sg_stream_sink *sink, int writeback, int *copy_fd);
 
 /*
  * Create a private folder (0700, ".signgate-XXXXXX") beside `dest`, on its
@@ -74,16 +77,16 @@ int sg_stage_create(char **out, const char *dest);
  * fsync it. Returns SG_OK, SG_ERR_IO or SG_ERR_CRYPTO.
  */
 /*
- * Start writing to disk a file that another process (osslsigncode) is
- * writing, so that the fsync making it durable later finds little left: a
- * thread opens `path` once it exists and every 50 ms asks the kernel to
- * start writing its dirty pages back (sync_file_range with
- * SYNC_FILE_RANGE_WRITE: nothing waits). Only a head start; the fsync still
- * decides. Returns a handle for sg_writeback_stop(), or NULL when no thread
- * could be started (then nothing is done, and nothing is lost).
+ * Start writing to disk a file that is being written on `fd`, so that the
+ * fsync making it durable later finds little left: a thread, on its own
+ * duplicate of `fd`, asks the kernel every 50 ms to start writing the
+ * file's dirty pages back (sync_file_range with SYNC_FILE_RANGE_WRITE:
+ * nothing waits). Only a head start; the fsync still decides. Returns a
+ * handle for sg_writeback_stop(), or NULL when no thread could be started
+ * (then nothing is done, and nothing is lost).
  */
 typedef struct sg_writeback sg_writeback;
-sg_writeback *sg_writeback_start(const char *path);
+sg_writeback *sg_writeback_start(int fd);
 
 /* Stop and free it; NULL is accepted. */
 void sg_writeback_stop(sg_writeback *w);
