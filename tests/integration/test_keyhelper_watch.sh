@@ -87,6 +87,10 @@ watch() {
 	libs='\.so(\.[0-9]+)*$|^/etc/ld\.so\.cache$|^/dev/null$'
 	check_trace "$T/tr/t.$pid" "$libs|$keys" >"$T/out" || fail "$name: $(cat "$T/out")"
 	ok
+	# It is the process that opened the key material (the watch is on the right one).
+	grep -q -E "\"(signer\.p12|signer\.key|token\.pin)\"" "$T/tr/t.$pid" ||
+		fail "$name: the key helper's trace shows no key material opened"
+	ok
 	# And what it must never touch, named: the installers, the copy, the output.
 	for f in hello-setup.exe hello-1.0.msi .signgate- "$T/o-$name"; do
 		if grep -F -- "$f" "$T/tr/t.$pid" >/dev/null; then fail "$name: the key helper touched $f"; fi
@@ -109,8 +113,11 @@ expect_same "$TSA_SEEN" "$tsa"
 
 # PEM chain + PEM key (encrypted, its password in a file).
 cat "$PKI/signer.pem" "$PKI/issuing.pem" >"$T/leaf-chain.pem"
+pem_keys="^($PKI/(signer\.key|signer\.pass|root\.pem|crl\.pem)|$T/leaf-chain\.pem)$"
 sed -i "s#\"pkcs12\": \"$PKI/signer.p12\"#\"cert_chain\": \"$T/leaf-chain.pem\", \"key\": \"$PKI/signer.key\"#" "$CFG"
-watch pem-tsa "^($PKI/(signer\.key|signer\.pass|root\.pem|crl\.pem)|$T/leaf-chain\.pem)$"
+watch pem-tsa "$pem_keys"
+config_set_signing timestamp_urls "[]"
+watch pem "$pem_keys"
 
 # A SoftHSM2 token (PIN file), without and with a TSA.
 token_env rsa.json signgate-pkcs11.json
