@@ -190,7 +190,9 @@ static int attach(struct signing *s)
 	sg_attach_request req = { 0 };
 
 	if (s->in_place)
-		return sg_attach_pe(s->copy, &s->o->format, s->der, s->der_len, s->name);
+		/* Through signgate's own descriptor: the path may name another file now. */
+		return sg_attach_pe_fd(s->copy_fd, s->copy, &s->o->format, s->der, s->der_len,
+				       s->name);
 	req.input = s->copy;
 	req.output = s->signed_path;
 	req.workdir = s->stage;
