@@ -222,6 +222,9 @@ static int child_write_proc(const char *path, const char *data)
  * has capabilities there only. Where no user namespace can be made (the
  * kernel forbids them, a chroot), root still gets a bare network namespace.
  */
+/* Set in the child when it has a user namespace of its own (not root's bare fallback). */
+static int child_in_userns;
+
 static void child_unshare_net(const struct offline_plan *p)
 {
 	int err;
@@ -232,6 +235,7 @@ static void child_unshare_net(const struct offline_plan *p)
 			return;
 		child_fail(3, STEP_USERNS, err);
 	}
+	child_in_userns = 1;
 	/*
 	 * A non-dumpable caller (signgate: sg_secret_protect_process) may not
 	 * write its own /proc maps unless it is root, and becoming dumpable
@@ -268,6 +272,18 @@ static void child_hide(const struct offline_plan *p)
 		if (mount("/dev/null", *hide, NULL, MS_BIND, NULL) != 0)
 			child_fail(3, STEP_HIDE, errno);
 	}
+	/*
+	 * Root keeps its capabilities in its user namespace after execve and
+	 * could unmount the binds: in a further user namespace (root mapped to
+	 * itself again) they are locked to the namespace that made them.
+	 */
+	if (!p->root || !child_in_userns)
+		return;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
+	    child_write_proc("/proc/self/setgroups", "deny") != 0 ||
+	    child_write_proc("/proc/self/uid_map", "0 0 1\n") != 0 ||
+	    child_write_proc("/proc/self/gid_map", "0 0 1\n") != 0)
+		child_fail(3, STEP_HIDE_NS, errno);
 }
 
 #if defined(__x86_64__)

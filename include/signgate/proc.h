@@ -64,8 +64,9 @@ int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
  * bound over each. A file that cannot be hidden so stops the run
  * (SG_ERR_TOOL, "cannot hide the key material from PROGRAM: STEP: REASON").
  * The child of a caller that is not root loses its capabilities at execve
- * and cannot undo the binds; root's keeps them in its user namespace and
- * could.
+ * and cannot undo the binds; root's child moves on into a further user
+ * namespace (root mapped to itself), where the binds are locked. Root
+ * without user namespaces (a bare network namespace) could undo them.
  */
 int sg_proc_run_offline_hiding(sg_proc_result *out, const sg_proc_spec *spec,
 			       const char *const *hide);

@@ -93,9 +93,15 @@ expect_same "$(audit_field 0 decision)" invalid
 # 3. osslsigncode runs as signgate's account: one taken over by the MSI
 # must not read the key material or its secret, which the key helper read
 # (they are hidden from it: /dev/null is bound over each in a mount
-# namespace of its own). This one reports what it read and stops.
+# namespace of its own, locked there when signgate runs as root). This one
+# tries to unmount them, reports what it read and stops.
 cat >"$T/hostile3" <<SH
 #!/bin/bash
+# First try to undo the binds (root keeps capabilities in its namespace).
+/usr/bin/python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None)
+for f in sys.argv[1:]:
+    libc.umount2(f.encode(), 2)' $PKI/signer.pass $PKI/signer.p12 2>/dev/null
 p=\$(head -c 64 $PKI/signer.pass 2>/dev/null)
 k=\$(head -c 4 $PKI/signer.p12 2>/dev/null | od -An -tx1 | tr -d ' ')
 echo "password [\$p] pkcs12 [\$k]" >&2
