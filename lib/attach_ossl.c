@@ -103,7 +103,7 @@ static int check_request(const sg_config *cfg, const sg_attach_request *req, con
 int sg_attach_osslsigncode(const sg_config *cfg, const sg_attach_request *req)
 {
 	const char *name = req->name ? req->name : req->input ? req->input : "(unnamed)";
-	const char *argv[ATTACH_ARGV];
+	const char *argv[ATTACH_ARGV], *hide[SG_CONFIG_SECRET_FILES_MAX + 1];
 	sg_proc_spec spec = { argv, NULL, NULL, 0, ATTACH_TIMEOUT };
 	sg_proc_result r;
 	char *sig = NULL;
@@ -119,7 +119,9 @@ int sg_attach_osslsigncode(const sg_config *cfg, const sg_attach_request *req)
 		return sg_error_prefix("%s", name);
 	}
 	build_argv(argv, cfg, req, sig);
-	error = sg_proc_run_offline(&r, &spec);
+	/* It runs as signgate's account: the key material and secrets are hidden from it. */
+	sg_config_secret_files(hide, cfg);
+	error = sg_proc_run_offline_hiding(&r, &spec, hide);
 	unlink(sig);
 	free(sig);
 	if (error != SG_OK) {

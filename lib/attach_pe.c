@@ -179,39 +179,28 @@ static int write_table(int fd, uint64_t table, const unsigned char *der, size_t 
 	return pwrite_all(fd, zeros, entry - 8 - der_len, table + 8 + der_len);
 }
 
-static int open_copy(int *fd, const char *path, const sg_format_info *info, const char *name)
+/* `fd` must still be the regular file of the inspected size. */
+static int check_copy(int fd, const char *path, const sg_format_info *info, const char *name)
 {
 	struct stat st;
 
-	*fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (*fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open %s to sign it: %s", name, path,
-				    strerror(errno));
-	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != info->size) {
-		close(*fd);
-		*fd = -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != info->size)
 		return sg_error_set(SG_ERR_IO,
 				    "%s: %s is not the regular file of %" PRIu64
 				    " bytes that was inspected",
 				    name, path, info->size);
-	}
 	return SG_OK;
 }
 
-int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned char *der,
-		 size_t der_len, const char *name)
+/* The table, the directory entry and the CheckSum, written through `fd`; 0 or an errno. */
+static int write_all(int fd, const sg_format_info *info, const unsigned char *der, size_t der_len)
 {
-	uint64_t table, end;
+	uint64_t table = round8(info->has_signature ? info->sig_offset : info->size);
+	uint64_t end = table + round8(8 + (uint64_t)der_len);
 	unsigned char field[8];
 	uint32_t sum;
-	int fd, err, error;
+	int err;
 
-	if ((error = check_request(info, der, der_len, name)) != SG_OK)
-		return error;
-	if ((error = open_copy(&fd, path, info, name)) != SG_OK)
-		return error;
-	table = round8(info->has_signature ? info->sig_offset : info->size);
-	end = table + round8(8 + (uint64_t)der_len);
 	put_le32(field, (uint32_t)table);
 	put_le32(field + 4, (uint32_t)(end - table));
 	if ((err = write_table(fd, table, der, der_len)) == 0 &&
@@ -220,11 +209,45 @@ int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned ch
 		put_le32(field, sum);
 		err = pwrite_all(fd, field, 4, info->pe_checksum_offset);
 	}
+	return err;
+}
+
+static int attach_failed(int err, const char *path, const char *name)
+{
+	return sg_error_set(err == ENOMEM ? SG_ERR_NOMEM : SG_ERR_IO,
+			    "%s: attaching the signature to %s failed: %s", name, path,
+			    strerror(err));
+}
+
+int sg_attach_pe_fd(int fd, const char *path, const sg_format_info *info, const unsigned char *der,
+		    size_t der_len, const char *name)
+{
+	int err, error;
+
+	if ((error = check_request(info, der, der_len, name)) != SG_OK ||
+	    (error = check_copy(fd, path, info, name)) != SG_OK)
+		return error;
+	err = write_all(fd, info, der, der_len);
+	return err ? attach_failed(err, path, name) : SG_OK;
+}
+
+int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned char *der,
+		 size_t der_len, const char *name)
+{
+	int fd, err, error;
+
+	if ((error = check_request(info, der, der_len, name)) != SG_OK)
+		return error;
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open %s to sign it: %s", name, path,
+				    strerror(errno));
+	if ((error = check_copy(fd, path, info, name)) != SG_OK) {
+		close(fd);
+		return error;
+	}
+	err = write_all(fd, info, der, der_len);
 	if (close(fd) != 0 && err == 0)
 		err = errno;
-	if (err != 0)
-		return sg_error_set(err == ENOMEM ? SG_ERR_NOMEM : SG_ERR_IO,
-				    "%s: attaching the signature to %s failed: %s", name, path,
-				    strerror(err));
-	return SG_OK;
+	return err ? attach_failed(err, path, name) : SG_OK;
 }

@@ -638,3 +638,15 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->osslsigncode);
 	free(cfg);
 }
+
+void sg_config_secret_files(const char *out[SG_CONFIG_SECRET_FILES_MAX + 1], const sg_config *cfg)
+{
+	const char *files[SG_CONFIG_SECRET_FILES_MAX] = { cfg->pkcs12, cfg->key, cfg->secret.file,
+							  cfg->seal_key, cfg->seal_secret.file };
+	size_t n = 0;
+
+	for (size_t i = 0; i < SG_CONFIG_SECRET_FILES_MAX; i++)
+		if (files[i] && strncmp(files[i], "pkcs11:", 7) != 0)
+			out[n++] = files[i];
+	out[n] = NULL;
+}

@@ -319,6 +319,7 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 	ctx->verify.tsa_ca_file = cfg->tsa_ca_file;
 	ctx->verify.crl_file = cfg->crl_file;
 	ctx->verify.ignore_crl = cfg->ignore_crl;
+	sg_config_secret_files(ctx->verify.hide, cfg);
 }
 
 int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job, int status)

@@ -112,6 +112,7 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 	sg_keyhelper_request req = { 0 };
 	char desc[SG_AUTHENTICODE_TEXT_MAX + 1];
 	const char *url = a->url ? a->url : a->source;
+	unsigned long count = 0;
 	int error;
 
 	if (!ctx->keyhelper)
@@ -124,10 +125,14 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 	printable(req.description, sizeof(req.description), a->description ? a->description : desc);
 	if (is_http_url(url))
 		printable(req.url, sizeof(req.url), url);
-	error = sg_keyhelper_sign(ctx->keyhelper, &req, der, der_len, &o->sign.helper_signatures);
+	error = sg_keyhelper_sign(ctx->keyhelper, &req, der, der_len, &count);
+	/* Only a signature made is recorded (a refusal also reports the count so far). */
+	if (error)
+		return error;
+	o->sign.helper_signatures = count;
 	o->sign.helper_pid = (long)sg_keyhelper_pid(ctx->keyhelper);
 	snprintf(o->sign.signed_digest, sizeof(o->sign.signed_digest), "%s", copy->hex);
-	return error;
+	return SG_OK;
 }
 
 /* Add an RFC 3161 token from the first TSA that answers (config: required or optional). */
@@ -191,7 +196,9 @@ static int attach(struct signing *s)
 	sg_attach_request req = { 0 };
 
 	if (s->in_place)
-		return sg_attach_pe(s->copy, &s->o->format, s->der, s->der_len, s->name);
+		/* Through signgate's own descriptor: the path may name another file now. */
+		return sg_attach_pe_fd(s->copy_fd, s->copy, &s->o->format, s->der, s->der_len,
+				       s->name);
 	req.input = s->copy;
 	req.output = s->signed_path;
 	req.workdir = s->stage;

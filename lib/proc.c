@@ -17,6 +17,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -142,6 +143,8 @@ enum child_step {
 	STEP_UID_MAP,
 	STEP_GID_MAP,
 	STEP_SECCOMP,
+	STEP_HIDE_NS,
+	STEP_HIDE,
 	STEP_EXEC
 };
 
@@ -157,6 +160,7 @@ struct offline_plan {
 	char uid_map[32], gid_map[32]; /* "<id> <id> 1": the caller's own ids */
 	int root;                      /* the caller's effective uid is 0 */
 	sigset_t mask;                 /* the caller's signal mask, restored before execve */
+	const char *const *hide;       /* files bound over with /dev/null; NULL: none */
 };
 
 static void child_fail(int report_fd, int step, int err)
@@ -218,6 +222,9 @@ static int child_write_proc(const char *path, const char *data)
  * has capabilities there only. Where no user namespace can be made (the
  * kernel forbids them, a chroot), root still gets a bare network namespace.
  */
+/* Set in the child when it has a user namespace of its own (not root's bare fallback). */
+static int child_in_userns;
+
 static void child_unshare_net(const struct offline_plan *p)
 {
 	int err;
@@ -228,6 +235,7 @@ static void child_unshare_net(const struct offline_plan *p)
 			return;
 		child_fail(3, STEP_USERNS, err);
 	}
+	child_in_userns = 1;
 	/*
 	 * A non-dumpable caller (signgate: sg_secret_protect_process) may not
 	 * write its own /proc maps unless it is root, and becoming dumpable
@@ -243,6 +251,39 @@ static void child_unshare_net(const struct offline_plan *p)
 		child_fail(3, STEP_UID_MAP, err);
 	if ((err = child_write_proc("/proc/self/gid_map", p->gid_map)) != 0)
 		child_fail(3, STEP_GID_MAP, err);
+}
+
+/*
+ * The files of spec->hide read as empty: /dev/null bound over each, in a
+ * mount namespace of the child's own whose mounts do not propagate back.
+ */
+static void child_hide(const struct offline_plan *p)
+{
+	const char *const *hide = p->hide;
+	struct stat st;
+
+	if (!hide || !hide[0])
+		return;
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		child_fail(3, STEP_HIDE_NS, errno);
+	for (; *hide; hide++) {
+		if (stat(*hide, &st) != 0 && errno == ENOENT)
+			continue;
+		if (mount("/dev/null", *hide, NULL, MS_BIND, NULL) != 0)
+			child_fail(3, STEP_HIDE, errno);
+	}
+	/*
+	 * Root keeps its capabilities in its user namespace after execve and
+	 * could unmount the binds: in a further user namespace (root mapped to
+	 * itself again) they are locked to the namespace that made them.
+	 */
+	if (!p->root || !child_in_userns)
+		return;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
+	    child_write_proc("/proc/self/setgroups", "deny") != 0 ||
+	    child_write_proc("/proc/self/uid_map", "0 0 1\n") != 0 ||
+	    child_write_proc("/proc/self/gid_map", "0 0 1\n") != 0)
+		child_fail(3, STEP_HIDE_NS, errno);
 }
 
 #if defined(__x86_64__)
@@ -289,6 +330,7 @@ static void run_child(const struct offline_plan *p)
 
 	child_fds(p);
 	child_unshare_net(p);
+	child_hide(p);
 	child_no_sockets();
 	pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
 	execve(spec->argv[0], (char *const *)spec->argv,
@@ -304,6 +346,8 @@ static const char *step_name(int step)
 	case STEP_UID_MAP: return "/proc/self/uid_map";
 	case STEP_GID_MAP: return "/proc/self/gid_map";
 	case STEP_SECCOMP: return "a seccomp filter against sockets";
+	case STEP_HIDE_NS: return "unshare(CLONE_NEWNS)";
+	case STEP_HIDE: return "mount(/dev/null, MS_BIND)";
 	default: return "setting up its descriptors";
 	}
 }
@@ -328,14 +372,19 @@ static int read_report(pid_t pid, int report_fd, const sg_proc_spec *spec)
 	if (rep.step == STEP_EXEC)
 		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: %s", spec->argv[0],
 				    strerror(rep.err));
+	if (rep.step == STEP_HIDE || rep.step == STEP_HIDE_NS)
+		return sg_error_set(SG_ERR_TOOL, "cannot hide the key material from %s: %s: %s",
+				    strrchr(spec->argv[0], '/') + 1, step_name(rep.step),
+				    strerror(rep.err));
 	return sg_error_set(SG_ERR_TOOL, "cannot keep %s off the network: %s: %s",
 			    strrchr(spec->argv[0], '/') + 1, step_name(rep.step),
 			    strerror(rep.err));
 }
 
-static int fork_offline(pid_t *pid, const sg_proc_spec *spec, int in_fd, int out_fd, int err_fd)
+static int fork_offline(pid_t *pid, const sg_proc_spec *spec, const char *const *hide, int in_fd,
+			int out_fd, int err_fd)
 {
-	struct offline_plan p = { spec, in_fd, out_fd, err_fd, -1, "", "", 0, { { 0 } } };
+	struct offline_plan p = { spec, in_fd, out_fd, err_fd, -1, "", "", 0, { { 0 } }, hide };
 	int rp[2], fork_errno;
 	sigset_t all;
 
@@ -430,7 +479,7 @@ static int wait_child(sg_proc_result *out, pid_t pid)
 	return SG_OK;
 }
 
-static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline)
+static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline, const char *const *hide)
 {
 	capture cap[2] = { { -1, NULL, 0, 0 }, { -1, NULL, 0, 0 } };
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, in_fd = -1, error;
@@ -443,7 +492,7 @@ static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline)
 	if (error == SG_OK)
 		error = make_stdin(spec, &in_fd);
 	if (error == SG_OK)
-		error = offline ? fork_offline(&pid, spec, in_fd, po[1], pe[1])
+		error = offline ? fork_offline(&pid, spec, hide, in_fd, po[1], pe[1])
 				: spawn_child(&pid, spec, in_fd, po[1], pe[1]);
 	if (in_fd >= 0)
 		close(in_fd);
@@ -472,12 +521,18 @@ static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline)
 
 int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
 {
-	return run(out, spec, 0);
+	return run(out, spec, 0, NULL);
 }
 
 int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec)
 {
-	return run(out, spec, 1);
+	return run(out, spec, 1, NULL);
+}
+
+int sg_proc_run_offline_hiding(sg_proc_result *out, const sg_proc_spec *spec,
+			       const char *const *hide)
+{
+	return run(out, spec, 1, hide);
 }
 
 void sg_proc_result_free(sg_proc_result *r)

@@ -201,7 +201,7 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 	int error;
 
 	snprintf(index, sizeof(index), "%d", out->index);
-	error = sg_proc_run(&r, &spec);
+	error = sg_proc_run_offline_hiding(&r, &spec, o->hide);
 	if (error)
 		return sg_error_prefix("%s", name);
 	if (r.signo || r.timed_out) {
@@ -215,14 +215,16 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 	return error;
 }
 
-static int extract_signature(const char *osslsigncode, const char *path, const char *sig_path,
+static int extract_signature(const sg_verify_opts *o, const char *path, const char *sig_path,
 			     sg_verify_result *out, const char *name)
 {
-	const char *argv[] = { osslsigncode, "extract-signature", "-in", path, "-out", sig_path,
-			       NULL };
+	const char *argv[] = {
+		o->osslsigncode, "extract-signature", "-in", path, "-out", sig_path, NULL
+	};
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
-	int error = sg_proc_run(&r, &spec);
+	/* It parses the installer: offline, and blind to signgate's key material. */
+	int error = sg_proc_run_offline_hiding(&r, &spec, o->hide);
 
 	if (error)
 		return sg_error_prefix("%s", name);
@@ -747,7 +749,7 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
 	    (error = extract_pe_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0)
-		error = extract_signature(opts->osslsigncode, path, sig, out, name);
+		error = extract_signature(opts, path, sig, out, name);
 	else if (error == 1)
 		error = SG_OK;
 	if (!error && !opts->file_digest && !own[0])

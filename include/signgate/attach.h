@@ -38,14 +38,22 @@
 int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned char *der,
 		 size_t der_len, const char *name);
 
+/*
+ * sg_attach_pe() on the copy open (read-write) as `fd`, which stays open:
+ * no path is looked up, so a file put at the copy's path by whoever can
+ * write its folder is never the one written. `path` names it in messages.
+ */
+int sg_attach_pe_fd(int fd, const char *path, const sg_format_info *info, const unsigned char *der,
+		    size_t der_len, const char *name);
+
 typedef struct sg_attach_request {
 	const char *input;   /* the private copy; never changed */
 	const char *output;  /* must not exist; removed again on failure */
 	const char *workdir; /* private folder for the signature's .der file */
 	const unsigned char *der;
 	size_t der_len;
-	int nest;        /* -nest: add as a nested signature */
-	int add_msi_dse; /* -add-msi-dse: an MSI that carries MsiDigitalSignatureEx */
+	int nest;         /* -nest: add as a nested signature */
+	int add_msi_dse;  /* -add-msi-dse: an MSI that carries MsiDigitalSignatureEx */
 	const char *name; /* for messages */
 } sg_attach_request;
 

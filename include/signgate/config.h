@@ -155,4 +155,14 @@ const char *sg_config_default_osslsigncode(void);
 /* Free a config; NULL is accepted. */
 void sg_config_free(sg_config *cfg);
 
+#define SG_CONFIG_SECRET_FILES_MAX 5
+
+/*
+ * The files of `cfg` that hold key material or a secret (the signing key's
+ * PKCS#12 or PEM key, its password or PIN file, the sealing key and its
+ * secret file; a "pkcs11:" URI is no file), into `out`, NULL-terminated and
+ * borrowed from `cfg`: what a child that reads installers must not read.
+ */
+void sg_config_secret_files(const char *out[SG_CONFIG_SECRET_FILES_MAX + 1], const sg_config *cfg);
+
 #endif

@@ -57,6 +57,20 @@ int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
  */
 int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
 
+/*
+ * sg_proc_run_offline(), and the files of `hide` (NULL-terminated; a file
+ * that does not exist is skipped) read as empty in the child: it gets a
+ * mount namespace of its own (all mounts private) in which /dev/null is
+ * bound over each. A file that cannot be hidden so stops the run
+ * (SG_ERR_TOOL, "cannot hide the key material from PROGRAM: STEP: REASON").
+ * The child of a caller that is not root loses its capabilities at execve
+ * and cannot undo the binds; root's child moves on into a further user
+ * namespace (root mapped to itself), where the binds are locked. Root
+ * without user namespaces (a bare network namespace) could undo them.
+ */
+int sg_proc_run_offline_hiding(sg_proc_result *out, const sg_proc_spec *spec,
+			       const char *const *hide);
+
 /* Release the captured output; safe on a zeroed or already-freed result. */
 void sg_proc_result_free(sg_proc_result *r);
 

@@ -52,6 +52,12 @@ typedef struct sg_verify_opts {
 	 */
 	const unsigned char *expect_der;
 	size_t expect_der_len;
+	/*
+	 * Files osslsigncode must not read (sg_config_secret_files(): the key
+	 * material and secrets of signgate's account), NULL-terminated; empty:
+	 * none. osslsigncode always runs offline (sg_proc_run_offline_hiding).
+	 */
+	const char *hide[SG_CONFIG_SECRET_FILES_MAX + 1];
 } sg_verify_opts;
 
 typedef struct sg_verify_result {

@@ -12,6 +12,7 @@ vpe=$INST/vendor-signed-hello-setup.exe
 vmsi=$INST/vendor-signed-hello-1.0.msi
 approval vpe vendor-signed-hello-setup.exe "$(sha256 "$vpe")" ', "existing_signature": "nest"'
 approval vmsi vendor-signed-hello-1.0.msi "$(sha256 "$vmsi")" ', "existing_signature": "nest"'
+approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 cat >"$T/hostile" <<SH
 #!/bin/bash
 in= out= prev=
@@ -88,4 +89,48 @@ sg 3 sign --config "$CFG" --out "$T/hostile2.exe" "$vpe"
 expect_in "$T/out" "vendor-signed-hello-setup.exe: the signed file's primary signature is not the input's"
 expect_absent "$T/hostile2.exe"
 expect_same "$(audit_field 0 decision)" invalid
+
+# 3. osslsigncode runs as signgate's account: one taken over by the MSI
+# must not read the key material or its secret, which the key helper read
+# (they are hidden from it: /dev/null is bound over each in a mount
+# namespace of its own, locked there when signgate runs as root). This one
+# tries to unmount them, reports what it read and stops.
+cat >"$T/hostile3" <<SH
+#!/bin/bash
+# First try to undo the binds (root keeps capabilities in its namespace).
+/usr/bin/python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None)
+for f in sys.argv[1:]:
+    libc.umount2(f.encode(), 2)' $PKI/signer.pass $PKI/signer.p12 2>/dev/null
+p=\$(head -c 64 $PKI/signer.pass 2>/dev/null)
+k=\$(head -c 4 $PKI/signer.p12 2>/dev/null | od -An -tx1 | tr -d ' ')
+echo "password [\$p] pkcs12 [\$k]" >&2
+exit 1
+SH
+chmod 0755 "$T/hostile3"
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/hostile3\"#" "$CFG"
+sg 1 sign --config "$CFG" --out "$T/hostile3.msi" "$INST/hello-1.0.msi"
+expect_in "$T/out" "password [] pkcs12 []"
+expect_absent "$T/hostile3.msi"
+
+# 4. So do the osslsigncode runs that verify (and, for an MSI, extract) a
+# signature, which read files that may be a vendor's: each run appends what
+# it could read to a file of the test.
+cat >"$T/hostile4" <<SH
+#!/bin/bash
+p=\$(head -c 64 $PKI/signer.pass 2>/dev/null)
+k=\$(head -c 4 $PKI/signer.p12 2>/dev/null | od -An -tx1 | tr -d ' ')
+echo "\$1: password [\$p] pkcs12 [\$k]" >>$T/stolen
+exec /usr/bin/osslsigncode "\$@"
+SH
+chmod 0755 "$T/hostile4"
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/hostile4\"#" "$CFG"
+approval vpe vendor-signed-hello-setup.exe "$(sha256 "$vpe")" ', "existing_signature": "replace"'
+sg 0 sign --config "$CFG" --out "$T/replaced.exe" "$vpe"
+sg 0 verify --config "$CFG" "$T/replaced.exe"
+expect_in "$T/stolen" "verify: password [] pkcs12 []"
+expect_not_in "$T/stolen" "password [a"
+[ "$(grep -c 'password \[\]' "$T/stolen")" -eq "$(wc -l <"$T/stolen")" ] ||
+	fail "an osslsigncode run read the password: $(cat "$T/stolen")"
+ok
 done_ok

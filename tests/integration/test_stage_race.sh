@@ -25,9 +25,10 @@ SG_RACE_EVIL=$T/evil.exe SG_RACE_LOG=$T/race.log LD_PRELOAD=$SG_STAGE_RACE \
 	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/hello-setup.exe" "$INST/hello-setup.exe" \
 	>"$T/out" 2>"$T/err" || rc=$?
 expect_same "$(cat "$T/race.log" 2>/dev/null)" swapped
-# The swap came after the digest was taken from signgate's own copy: the
-# file at the path carries a signature over another digest and fails
-# signgate's own check; nothing is published.
+# The digest was taken and the signature attached through signgate's own
+# descriptor on its copy; the swap came at the first open of the path (the
+# output's check): the attacker's file there is not the one signed, and
+# nothing is published.
 [ "$rc" -eq 3 ] || fail "signgate sign under a stage race exited $rc, expected 3"
 ok
 expect_in "$T/out" "is not the one signed"

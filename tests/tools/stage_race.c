@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ static void copy_file(const char *from, const char *to)
 		close(out);
 }
 
-static void maybe_swap(const char *path, int flags)
+static void swap_locked(const char *path, int flags)
 {
 	const char *evil = getenv("SG_RACE_EVIL"), *log = getenv("SG_RACE_LOG");
 	const char *stage = path ? strstr(path, "/.signgate-") : NULL;
@@ -73,6 +74,20 @@ static void maybe_swap(const char *path, int flags)
 		fputs("swapped\n", f);
 		fclose(f);
 	}
+}
+
+/*
+ * Every open of the copy's path waits here while the first one swaps: the
+ * threads that read the copy at once (its digest, its hashes) all see the
+ * swapped file.
+ */
+static void maybe_swap(const char *path, int flags)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&mu);
+	swap_locked(path, flags);
+	pthread_mutex_unlock(&mu);
 }
 
 /* $SG_RACE_LINK: the stage folder, opened as a folder, becomes a link to that folder. */
