@@ -26,7 +26,8 @@ openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$PKI/signer.key" -passin "file:$PKI/si
 	-passout "file:$T/own.pass" -out "$T/own.key" 2>/dev/null || fail "could not make the test's own PEM key"
 chmod 0600 "$T/own.p12" "$T/own.key"
 
-start_slow_tsa
+# Long enough for two gdb runs and two cores on a loaded machine.
+start_slow_tsa 12
 
 # core_count PID: how many times the password is in a core forced from PID.
 core_count() {
