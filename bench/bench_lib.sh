@@ -50,9 +50,9 @@ timed_own() {
 			pid=$kids
 		fi
 		if [ -n "$pid" ]; then
-			while read -r k v _; do
+			{ while read -r k v _; do
 				[ "$k" != VmHWM: ] || hwm=$v
-			done <"/proc/$pid/status" 2>/dev/null || true
+			done <"/proc/$pid/status"; } 2>/dev/null || true
 			if [ -z "$khpid" ]; then
 				kids=
 				{ read -r kids _ <"/proc/$pid/task/$pid/children"; } 2>/dev/null || true
@@ -60,9 +60,9 @@ timed_own() {
 				[ -z "$kids" ] || [ "$(readlink "/proc/$kids/exe" 2>/dev/null)" != "$(readlink "/proc/$pid/exe" 2>/dev/null)" ] || khpid=$kids
 			fi
 			if [ -n "$khpid" ]; then
-				while read -r k v _; do
+				{ while read -r k v _; do
 					[ "$k" != VmHWM: ] || khwm=$v
-				done <"/proc/$khpid/status" 2>/dev/null || true
+				done <"/proc/$khpid/status"; } 2>/dev/null || true
 			fi
 		fi
 		tick
