@@ -43,7 +43,7 @@ void sg_kh_header(unsigned char *h, const char *magic, int status, unsigned long
  * The helper: runs in the child of fork() and never returns. `sock` is its
  * end of the socketpair, `other` the parent's (closed here); `parent` is
  * the parent's pid. `identify_only`: open the key material, say hello with
- * its certificates without checking them (sg_signer_identify), and exit.
+ * its certificates without checking them (which certificate signs, for pinning a verification), and exit.
  */
 __attribute__((noreturn)) void sg_kh_child_run(int sock, int other, const sg_config *cfg,
 					       unsigned long max_signatures, int identify_only,

@@ -59,20 +59,6 @@ static int check_configured_cert(const sg_cert_info *info, const sg_config *cfg)
 	return error;
 }
 
-int sg_signer_identify(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret)
-{
-	sg_key_material km;
-	int error;
-
-	if (cfg->certificate)
-		return sg_signer_load_certificate(out, cfg->certificate);
-	error = sg_keys_open(&km, cfg, secret);
-	if (error == SG_OK)
-		error = sg_cert_info_from_x509(out, km.cert);
-	sg_key_material_free(&km);
-	return error;
-}
-
 /* Signing refuses a certificate that fails the profile lint, with the finding. */
 static int lint_gate(const sg_key_material *km, const sg_config *cfg, const char *what)
 {

@@ -1,8 +1,8 @@
 /*
- * The key side of Authenticode signing (issue 12, groundwork): from a
+ * The key side of Authenticode signing, in the key helper: from a
  * digest computed elsewhere, build the SpcIndirectDataContent and the
  * PKCS#7 SignedData an Authenticode signer makes, without reading the
- * installer. Not used by `signgate sign` yet.
+ * installer.
  *
  * The signature made here:
  *   - content: SpcIndirectDataContent (1.3.6.1.4.1.311.2.1.4) holding, for a

@@ -107,8 +107,8 @@ typedef struct sg_keyhelper sg_keyhelper;
 int sg_keyhelper_start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_signatures);
 
 /*
- * Which certificate the key material of `cfg` holds, as sg_signer_identify()
- * says (no profile checks, a token's key not logged into), learnt through a
+ * Which certificate the key material of `cfg` holds, for pinning a
+ * verification (no profile checks, a token's key not logged into), learnt through a
  * key helper that opens the material, reports its certificate and exits:
  * the caller never holds the key or its secret. Returns SG_OK or the error
  * of opening it.

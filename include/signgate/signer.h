@@ -38,14 +38,6 @@ int sg_signer_check_material(sg_cert_info *out, const sg_key_material *km, const
  */
 int sg_signer_load_certificate(sg_cert_info *out, const char *path);
 
-/*
- * Which certificate signs, for pinning a verification: "signing.certificate"
- * when configured (no secret needed), else the key material's certificate
- * (opened with `secret`). No profile checks. Returns SG_OK or the error of
- * sg_keys_open() / sg_signer_load_certificate().
- */
-int sg_signer_identify(sg_cert_info *out, const sg_config *cfg, const sg_secret *secret);
-
 typedef struct sg_sign_result {
 	int timestamped;     /* 1 when a TSA answered */
 	char tsa_url[512];   /* the TSA that answered */
