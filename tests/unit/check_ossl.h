@@ -13,7 +13,7 @@ static const char *osslsigncode = "/usr/bin/osslsigncode";
 static char *workdir;
 
 /* The test cannot run: say why, clean up, exit 2 (not a test failure). */
-static void setup_fail(const char *what)
+__attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
 	sg_workdir_remove(workdir);

@@ -59,7 +59,7 @@ static const char *wk(const char *rel)
 	return check_path(workdir, rel);
 }
 
-static void setup_fail(const char *what)
+__attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
 	sg_workdir_remove(workdir);

@@ -60,7 +60,7 @@ static void stop_bad_tsa(void)
 	}
 }
 
-static void setup_fail(const char *what)
+__attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
 	stop_bad_tsa();
