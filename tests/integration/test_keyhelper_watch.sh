@@ -150,6 +150,25 @@ approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 watch p12-tsa "$p12_keys"
 expect_same "$TSA_SEEN" "$tsa"
 
+# verify without signing.certificate asks a key helper for the signer: only
+# that child opens the key material, signgate (which reads the files to
+# verify) names neither the PKCS#12 nor its password; a wrong password is a
+# named error, exit 1.
+rm -rf "$T/vt"
+mkdir "$T/vt"
+strace -ff -qq -y -e trace="$TRACED" -o "$T/vt/t" "$SG_BIN" verify --config "$CFG" \
+	"$T/o-p12-tsa/hello-setup.exe" >"$T/out" 2>"$T/err" || fail "verify under strace failed: $(cat "$T/err")"
+expect_in "$T/out" "valid    $T/o-p12-tsa/hello-setup.exe"
+main=$(cd "$T/vt" && ls | sed 's/^t\.//' | sort -n | head -1)
+if grep -E 'signer\.(p12|pass)' "$T/vt/t.$main" >/dev/null; then fail "verify itself opened the key material"; fi
+[ "$(grep -l -E '"[^"]*/signer\.p12"' "$T"/vt/t.* | wc -l)" -eq 1 ] || fail "no single helper opened the PKCS#12"
+ok
+printf 'wrong-password' >"$T/wrong.pass"
+chmod 0600 "$T/wrong.pass"
+sed "s#$PKI/signer.pass#$T/wrong.pass#" "$CFG" >"$T/wrong.json"
+sg 1 verify --config "$T/wrong.json" "$T/o-p12-tsa/hello-setup.exe"
+expect_in "$T/err" "signer.p12: cannot open the PKCS#12 file: wrong password or damaged file"
+
 # PEM chain + PEM key (encrypted, its password in a file).
 cat "$PKI/signer.pem" "$PKI/issuing.pem" >"$T/leaf-chain.pem"
 pem_keys="^($PKI/(signer\.key|signer\.pass|root\.pem|crl\.pem)|$T/leaf-chain\.pem)$"
