@@ -193,6 +193,17 @@ static int load_pkcs11_env(sg_config *cfg, const json_t *signing)
 					    "%s: \"signing.pkcs11_env.%s\" must be NAME: \"value\" "
 					    "(letters, digits, _)",
 					    cfg->path, name);
+		/*
+		 * Set in the key helper before OpenSSL loads the "pkcs11" engine:
+		 * OPENSSL_ENGINES would load any pkcs11.so, past the strict check
+		 * of "pkcs11_engine".
+		 */
+		if (!strncmp(name, "OPENSSL_", 8) || !strncmp(name, "LD_", 3))
+			return sg_error_set(SG_ERR_CONFIG,
+					    "%s: \"signing.pkcs11_env.%s\" is for OpenSSL or the "
+					    "loader, not the token's module (an engine: "
+					    "\"pkcs11_engine\")",
+					    cfg->path, name);
 		len = strlen(name) + json_string_length(v) + 2;
 		if (!(cfg->pkcs11_env[n] = malloc(len)))
 			return sg_error_set(SG_ERR_NOMEM, "out of memory");

@@ -23,9 +23,15 @@ check_trace() {
 	/usr/bin/python3 - "$1" "$2" <<'PY'
 import os, re, sys
 trace, allowed = sys.argv[1], re.compile(sys.argv[2])
+# Opening by handle, io_uring (its opens are no syscall strace sees), taking
+# another process's descriptors or memory, a memfd: all breaches too.
+CALLS = ("open|openat|openat2|creat|socket|socketpair|connect|bind|listen|accept|accept4|"
+         "execve|execveat|open_by_handle_at|name_to_handle_at|io_uring_setup|io_uring_enter|"
+         "io_uring_register|pidfd_open|pidfd_getfd|process_vm_readv|ptrace|memfd_create|"
+         "fanotify_init")
 bad, files, dirs = [], [], []
 for line in open(trace, errors="replace"):
-    m = re.match(r'(?:\d+ )?(open|openat|openat2|creat|socket|socketpair|connect|bind|execve|execveat)\((.*)', line)
+    m = re.match(r'(?:\d+ )?(' + CALLS + r')\((.*)', line)
     if not m:
         continue
     call, args = m.groups()
@@ -59,11 +65,36 @@ ok
 for breach in 'openat(AT_FDCWD, "/x/hello-setup.exe", O_RDONLY) = 5' \
 	'socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 5' \
 	'connect(5, {sa_family=AF_INET, sin_port=htons(80)}, 16) = 0' \
-	'execve("/usr/bin/osslsigncode", ["osslsigncode"], 0x0 /* 2 vars */) = 0'; do
+	'execve("/usr/bin/osslsigncode", ["osslsigncode"], 0x0 /* 2 vars */) = 0' \
+	'open_by_handle_at(3, {handle_bytes=8, handle_type=1, f_handle=0x0}, O_RDONLY) = 5' \
+	'io_uring_setup(8, {flags=0, sq_thread_cpu=0}) = 5' \
+	'pidfd_getfd(5, 4, 0) = 6' \
+	'memfd_create("x", MFD_CLOEXEC) = 5'; do
 	printf '%s\n' "$breach" >"$T/bad.tr"
 	if check_trace "$T/bad.tr" '\.so(\.[0-9]+)*$' >"$T/out"; then fail "the checker missed: $breach"; fi
 	expect_in "$T/out" "the key helper did what it must not"
 done
+
+TRACED=open,openat,openat2,creat,socket,socketpair,connect,bind,listen,accept,accept4,execve,execveat
+TRACED=$TRACED,open_by_handle_at,name_to_handle_at,io_uring_setup,io_uring_enter,io_uring_register
+TRACED=$TRACED,pidfd_open,pidfd_getfd,process_vm_readv,ptrace,memfd_create,fanotify_init
+TRACED=$TRACED,clone,clone3,fork,vfork
+
+# helper_traces PID: the traces of PID and of every thread or process it
+# started (the ids its clone, clone3, fork and vfork calls returned), in turn.
+helper_traces() {
+	local todo=$1 p kids
+	while [ -n "$todo" ]; do
+		set -- $todo
+		p=$1
+		shift
+		todo="$*"
+		cat "$T/tr/t.$p"
+		kids=$(sed -n -E 's/^(clone|clone3|fork|vfork)\(.*\) = ([0-9]+)$/\2/p' "$T/tr/t.$p")
+		todo="$todo $kids"
+		todo=${todo# }
+	done
+}
 
 # watch NAME KEY_FILES_REGEX: sign the PE and the MSI under strace -ff, then
 # check the key helper's trace. The config is $CFG, the audit log $LOG.
@@ -71,7 +102,7 @@ watch() {
 	local name=$1 keys=$2 pid tr libs
 	rm -rf "$T/tr" "$T/o-$name"
 	mkdir "$T/tr"
-	strace -ff -qq -y -e trace=open,openat,openat2,creat,socket,socketpair,connect,bind,execve,execveat \
+	strace -ff -qq -y -e trace="$TRACED" \
 		-o "$T/tr/t" "$SG_BIN" sign --config "$CFG" --out-dir "$T/o-$name" \
 		"$INST/hello-setup.exe" "$INST/hello-1.0.msi" >"$T/out" 2>"$T/err" ||
 		fail "$name: signgate sign under strace failed"
@@ -91,7 +122,9 @@ print(kh[0]["pid"] if kh[0]["pid"] == kh[1]["pid"] else "differ",
 	grep -l 'hello-setup.exe' "$T"/tr/t.* | grep -qv "t.$pid\$" ||
 		fail "$name: no process was seen reading the installer"
 	libs='\.so(\.[0-9]+)*$|^/etc/ld\.so\.cache$|^/dev/null$'
-	check_trace "$T/tr/t.$pid" "$libs|$keys" >"$T/out" || fail "$name: $(cat "$T/out")"
+	# Its threads and children (strace -ff writes each to its own file) too.
+	helper_traces "$pid" >"$T/tr/helper"
+	check_trace "$T/tr/helper" "$libs|$keys" >"$T/out" || fail "$name: $(cat "$T/out")"
 	ok
 	# It is the process that opened the key material (the watch is on the right one).
 	grep -q -E "\"(signer\.p12|signer\.key|token\.pin)\"" "$T/tr/t.$pid" ||
@@ -116,6 +149,25 @@ approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 watch p12-tsa "$p12_keys"
 expect_same "$TSA_SEEN" "$tsa"
+
+# verify without signing.certificate asks a key helper for the signer: only
+# that child opens the key material, signgate (which reads the files to
+# verify) names neither the PKCS#12 nor its password; a wrong password is a
+# named error, exit 1.
+rm -rf "$T/vt"
+mkdir "$T/vt"
+strace -ff -qq -y -e trace="$TRACED" -o "$T/vt/t" "$SG_BIN" verify --config "$CFG" \
+	"$T/o-p12-tsa/hello-setup.exe" >"$T/out" 2>"$T/err" || fail "verify under strace failed: $(cat "$T/err")"
+expect_in "$T/out" "valid    $T/o-p12-tsa/hello-setup.exe"
+main=$(cd "$T/vt" && ls | sed 's/^t\.//' | sort -n | head -1)
+if grep -E 'signer\.(p12|pass)' "$T/vt/t.$main" >/dev/null; then fail "verify itself opened the key material"; fi
+[ "$(grep -l -E '"[^"]*/signer\.p12"' "$T"/vt/t.* | wc -l)" -eq 1 ] || fail "no single helper opened the PKCS#12"
+ok
+printf 'wrong-password' >"$T/wrong.pass"
+chmod 0600 "$T/wrong.pass"
+sed "s#$PKI/signer.pass#$T/wrong.pass#" "$CFG" >"$T/wrong.json"
+sg 1 verify --config "$T/wrong.json" "$T/o-p12-tsa/hello-setup.exe"
+expect_in "$T/err" "signer.p12: cannot open the PKCS#12 file: wrong password or damaged file"
 
 # PEM chain + PEM key (encrypted, its password in a file).
 cat "$PKI/signer.pem" "$PKI/issuing.pem" >"$T/leaf-chain.pem"

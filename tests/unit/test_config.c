@@ -222,6 +222,23 @@ static void test_signing_errors(void)
 			 bad_timeouts[i]);
 		expect_error(json, "\"signing.timestamp_timeout\" must be 1..3600 seconds");
 	}
+
+	/*
+	 * pkcs11_env is set in the key helper before it asks OpenSSL for the
+	 * "pkcs11" engine: OPENSSL_ENGINES there would load any pkcs11.so, past
+	 * the strict modes' check of "pkcs11_engine"; LD_* is the loader's.
+	 */
+	const char *bad_env[] = { "OPENSSL_ENGINES", "OPENSSL_MODULES", "OPENSSL_CONF",
+				  "LD_PRELOAD" };
+	for (size_t i = 0; i < sizeof(bad_env) / sizeof(bad_env[0]); i++) {
+		char json[512];
+		snprintf(json, sizeof(json),
+			 "{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\", "
+			 "\"key\": \"pkcs11:token=t;object=k\", \"cert_chain\": \"c.pem\", "
+			 "\"pin_file\": \"pin\", \"pkcs11_env\": { \"%s\": \"/tmp/x\" } } }",
+			 bad_env[i]);
+		expect_error(json, "is for OpenSSL or the loader, not the token's module");
+	}
 }
 
 static void test_osslsigncode(void)

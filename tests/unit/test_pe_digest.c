@@ -183,6 +183,137 @@ static void test_stream(void)
 	free(bytes);
 }
 
+/* Put a little-endian 32-bit value at `p`. */
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/*
+ * A crafted PE image of `len` bytes: e_lfanew `nt`, optional header magic
+ * `magic`, certificate directory (`cert_off`, `cert_size`) where a PE32
+ * (`dir32`) or PE32+ puts it; the rest is a pattern.
+ */
+static unsigned char *crafted(size_t len, uint32_t nt, unsigned magic, int dir32, uint32_t cert_off,
+			      uint32_t cert_size)
+{
+	unsigned char *b = malloc(len);
+	size_t dir = (size_t)nt + 24 + (dir32 ? 96 : 112) + 32;
+
+	if (!b)
+		setup_fail("out of memory");
+	for (size_t i = 0; i < len; i++)
+		b[i] = (unsigned char)(i * 131 + (i >> 9));
+	memcpy(b, "MZ", 2);
+	put32(b + 0x3c, nt);
+	memcpy(b + nt, "PE\0\0", 4);
+	b[nt + 24] = 0x0b;
+	b[nt + 25] = (unsigned char)magic;
+	put32(b + dir, cert_off);
+	put32(b + dir + 4, cert_size);
+	return b;
+}
+
+/*
+ * Whatever the inspection says (right, or off by a field, a size, a
+ * signature), sg_pe_stream_finish() accepts only when its digest is the one
+ * sg_pe_digest() computes from the file with that inspection.
+ */
+static void check_never_differs(const char *label, const unsigned char *b, size_t len,
+				sg_format_info truth)
+{
+	static const int64_t nudges[] = { 0, -16, -8, -4, -1, 1, 4, 8, 16 };
+	static const size_t chunks[] = { 1, 4093, 65536, 1u << 20 };
+	const char *path = check_path(workdir, label);
+	unsigned char want[SG_PE_DIGEST_LEN], got[SG_PE_DIGEST_LEN];
+	int fd, accepted = 0;
+
+	check_write_file(path, b, len, 0600);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		setup_fail(path);
+	for (size_t f = 0; f < 5; f++)
+		for (size_t n = 0; n < sizeof(nudges) / sizeof(nudges[0]); n++) {
+			sg_format_info info = truth;
+			uint64_t *field[] = { &info.pe_checksum_offset, &info.pe_certdir_offset,
+					      &info.sig_offset, &info.size, &info.sig_offset };
+			*field[f] += (uint64_t)nudges[n];
+			if (f == 4)
+				info.has_signature = !info.has_signature;
+			for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+				if (stream(got, b, len, chunks[c], &info) != SG_OK)
+					continue;
+				accepted++;
+				CHECK_INT(sg_pe_digest(want, fd, &info, label), SG_OK);
+				CHECK(memcmp(got, want, sizeof(want)) == 0);
+			}
+		}
+	/* The true layout itself is accepted, whatever the chunks. */
+	CHECK(accepted >= 4);
+	CHECK_INT(sg_pe_digest(want, fd, &truth, label), SG_OK);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		CHECK_INT(stream(got, b, len, chunks[c], &truth), SG_OK);
+		CHECK(memcmp(got, want, sizeof(want)) == 0);
+	}
+	close(fd);
+}
+
+/* Crafted layouts: headers at the 64 KiB edge, PE32/PE32+, signed, odd sizes. */
+static void test_stream_crafted(void)
+{
+	const uint32_t edge =
+		SG_PE_STREAM_HEAD - 24 - 96 - 40; /* a PE32's directory ends at 64 KiB */
+	sg_format_info info = { .kind = SG_FORMAT_PE, .pe_bits = 32 };
+	unsigned char *b, got[SG_PE_DIGEST_LEN];
+
+	/* Unsigned PE32, its certificate entry the last bytes of the head; odd size. */
+	b = crafted(70001, edge, 0x01, 1, 0, 0);
+	info.size = 70001;
+	info.pe_checksum_offset = edge + 24 + 64;
+	info.pe_certdir_offset = edge + 24 + 96 + 32;
+	check_never_differs("edge.exe", b, 70001, info);
+	free(b);
+	/* One byte further: beyond what the stream keeps, never accepted. */
+	b = crafted(70001, edge + 1, 0x01, 1, 0, 0);
+	info.pe_checksum_offset++;
+	info.pe_certdir_offset++;
+	CHECK_INT(stream(got, b, 70001, 4096, &info), SG_ERR_USAGE);
+	free(b);
+	/* A PE32+ magic where the inspection read a PE32 layout, and the reverse. */
+	b = crafted(5000, 0x80, 0x02, 1, 0, 0);
+	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe_bits = 32 };
+	info.pe_checksum_offset = 0x80 + 24 + 64;
+	info.pe_certdir_offset = 0x80 + 24 + 96 + 32;
+	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
+	free(b);
+	b = crafted(5000, 0x80, 0x01, 0, 0, 0);
+	info.pe_certdir_offset += 16;
+	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
+	free(b);
+	/* Signed PE32+, the table at the end (4096 + 904). */
+	b = crafted(5000, 0x80, 0x02, 0, 4096, 904);
+	info.has_signature = 1;
+	info.sig_offset = 4096;
+	info.sig_size = 904;
+	check_never_differs("signed64.exe", b, 5000, info);
+	free(b);
+	/* A table that is not at the end: hashed up to it, as sg_pe_digest does. */
+	b = crafted(9000, 0x80, 0x02, 0, 4096, 904);
+	info.size = 9000;
+	check_never_differs("middle.exe", b, 9000, info);
+	free(b);
+	/* An entry of size 0 (offset set) or offset 0 (size set): a signature for neither. */
+	b = crafted(5000, 0x80, 0x02, 0, 0, 904);
+	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe_bits = 64 };
+	info.pe_checksum_offset = 0x80 + 24 + 64;
+	info.pe_certdir_offset = 0x80 + 24 + 112 + 32;
+	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
+	free(b);
+	b = crafted(5000, 0x80, 0x02, 0, 4096, 0);
+	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
+	free(b);
+}
+
 /* A file shorter than its inspection said, and an info that is not a PE's. */
 static void test_digest_errors(void)
 {
@@ -235,6 +366,7 @@ int main(int argc, char **argv)
 	test_digest_matches_osslsigncode("aligned.signed", aligned);
 
 	test_stream();
+	test_stream_crafted();
 	test_digest_errors();
 	sg_workdir_remove(workdir);
 	free(workdir);
