@@ -122,20 +122,40 @@ static int open_input(const char *input, const char *name)
 	return fd;
 }
 
+/*
+ * Create the copy in its folder, opened without following a link there: a
+ * folder swapped for a link (by whoever may write the folder above it)
+ * never gets the copy, and a failed copy is removed from our folder only.
+ */
+static int create_copy(int *dir_fd, const char *copy_path)
+{
+	char *dir = sg_path_dir(copy_path);
+	int fd = -1;
+
+	*dir_fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (*dir_fd >= 0)
+		fd = openat(*dir_fd, sg_path_base(copy_path),
+			    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(dir);
+	return fd;
+}
+
 int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path, const char *name,
 		       unsigned want, const sg_stream_sink *sink, int writeback, int *copy_fd)
 {
 	sg_writeback *wb;
-	int in_fd, out_fd, error;
+	int in_fd, out_fd, dir_fd, error;
 
 	*copy_fd = -1;
 	in_fd = open_input(input, name);
 	if (in_fd < 0)
 		return in_fd;
-	out_fd = open(copy_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	out_fd = create_copy(&dir_fd, copy_path);
 	if (out_fd < 0) {
 		error = sg_error_set(SG_ERR_IO, "%s: cannot create the private copy: %s", copy_path,
 				     strerror(errno));
+		if (dir_fd >= 0)
+			close(dir_fd);
 		close(in_fd);
 		return error;
 	}
@@ -145,11 +165,12 @@ int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path
 	close(in_fd);
 	if (error != SG_OK) {
 		close(out_fd);
-		unlink(copy_path);
-		return error;
+		unlinkat(dir_fd, sg_path_base(copy_path), 0);
+	} else {
+		*copy_fd = out_fd;
 	}
-	*copy_fd = out_fd;
-	return SG_OK;
+	close(dir_fd);
+	return error;
 }
 
 int sg_private_copy(sg_digests *out, const char *input, const char *copy_path, const char *name,

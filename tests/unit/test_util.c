@@ -166,6 +166,20 @@ static void test_private_copy_ok(void)
 		  SG_ERR_IO);
 	CHECK_INT(sg_path_exists(at("target")), 0);
 	unlink(at("link.msi"));
+
+	/* Nor a folder swapped for a link: the copy never lands in the folder it names. */
+	CHECK_INT(mkdir(at("victim"), 0700), 0);
+	CHECK_INT(symlink(at("victim"), at("stage")), 0);
+	{
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/input", at("stage"));
+		CHECK_INT(sg_private_copy(&d, at("in.msi"), path, "in.msi", SG_DIGEST_ALL),
+			  SG_ERR_IO);
+		CHECK_CONTAINS(sg_error_last(), "cannot create the private copy");
+	}
+	CHECK_INT(sg_path_exists(at("victim/input")), 0);
+	unlink(at("stage"));
+	rmdir(at("victim"));
 	unlink(at("copy.msi"));
 	unlink(at("in.msi"));
 }
