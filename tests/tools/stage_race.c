@@ -90,7 +90,10 @@ static void maybe_swap(const char *path, int flags)
 	pthread_mutex_unlock(&mu);
 }
 
-/* $SG_RACE_LINK: the stage folder, opened as a folder, becomes a link to that folder. */
+/*
+ * $SG_RACE_LINK: the stage folder, when opened as a folder the second time
+ * (the job's end: its removal), becomes a link to that folder.
+ */
 static void maybe_link(const char *path)
 {
 	const char *target = getenv("SG_RACE_LINK"), *log = getenv("SG_RACE_LOG");
@@ -98,7 +101,12 @@ static void maybe_link(const char *path)
 	char moved[4200];
 	FILE *f;
 
+	static int opens;
+
 	if (done || !target || !base || strncmp(base, "/.signgate-", 11) != 0 || strlen(base) != 17)
+		return;
+	/* The first open of the stage as a folder creates the copy in it; the next removes it. */
+	if (++opens < 2)
 		return;
 	done = 1;
 	snprintf(moved, sizeof(moved), "%s.taken", path);
