@@ -42,16 +42,6 @@ static STACK_OF(X509) * chain;
 static int in_a_child;
 static int msi_dse; /* MSI: hash and attach with MsiDigitalSignatureEx */
 
-static const char *fx(const char *rel)
-{
-	return check_path(fixdir, rel);
-}
-
-static const char *wk(const char *rel)
-{
-	return check_path(workdir, rel);
-}
-
 __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
@@ -70,19 +60,11 @@ static int run(sg_proc_result *r, const char *const *argv)
 	return r->exited ? r->exit_status : -1;
 }
 
+#include "check_pki.h"
+
 static void load_signer(void)
 {
-	char *pass = NULL;
-	size_t pass_len;
-	BIO *bio = BIO_new_file(fx("pki/signer.p12"), "rb");
-	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
-
-	if (!p12 || sg_secret_read_file(&pass, &pass_len, fx("pki/signer.pass")) != SG_OK ||
-	    !PKCS12_parse(p12, pass, &key, &cert, &chain))
-		setup_fail("cannot open pki/signer.p12");
-	sg_secret_free(pass);
-	PKCS12_free(p12);
-	BIO_free(bio);
+	load_fixture_signer(&key, &cert, &chain);
 }
 
 /* The Authenticode SHA-256 of the fixture file `path`, as `kind` computes it. */

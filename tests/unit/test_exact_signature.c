@@ -47,16 +47,6 @@ struct sig {
 	size_t len;
 };
 
-static const char *fx(const char *rel)
-{
-	return check_path(fixdir, rel);
-}
-
-static const char *wk(const char *rel)
-{
-	return check_path(workdir, rel);
-}
-
 __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
@@ -64,19 +54,11 @@ __attribute__((noreturn)) static void setup_fail(const char *what)
 	exit(2);
 }
 
+#include "check_pki.h"
+
 static void load_signer(void)
 {
-	char *pass = NULL;
-	size_t pass_len;
-	BIO *bio = BIO_new_file(fx("pki/signer.p12"), "rb");
-	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
-
-	if (!p12 || sg_secret_read_file(&pass, &pass_len, fx("pki/signer.pass")) != SG_OK ||
-	    !PKCS12_parse(p12, pass, &key, &cert, &chain))
-		setup_fail("cannot open pki/signer.p12");
-	sg_secret_free(pass);
-	PKCS12_free(p12);
-	BIO_free(bio);
+	load_fixture_signer(&key, &cert, &chain);
 }
 
 /* sg_authenticode_sign of a digest (`fill` repeated, or `digest`) as `kind`. */

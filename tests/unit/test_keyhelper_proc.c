@@ -49,22 +49,14 @@
 static const char *fixdir;
 static char *workdir;
 
-static const char *fx(const char *rel)
-{
-	return check_path(fixdir, rel);
-}
-
-static const char *wk(const char *rel)
-{
-	return check_path(workdir, rel);
-}
-
 __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
 	sg_workdir_remove(workdir);
 	exit(2);
 }
+
+#include "check_pki.h"
 
 static void write_file(const char *path, const void *data, size_t len)
 {

@@ -41,16 +41,6 @@ static STACK_OF(X509) * chain;
 static pid_t bad_tsa;
 static char bad_url[64];
 
-static const char *fx(const char *rel)
-{
-	return check_path(fixdir, rel);
-}
-
-static const char *wk(const char *rel)
-{
-	return check_path(workdir, rel);
-}
-
 static void stop_bad_tsa(void)
 {
 	if (bad_tsa > 0) {
@@ -68,19 +58,11 @@ __attribute__((noreturn)) static void setup_fail(const char *what)
 	exit(2);
 }
 
+#include "check_pki.h"
+
 static void load_signer(void)
 {
-	char *pass = NULL;
-	size_t pass_len;
-	BIO *bio = BIO_new_file(fx("pki/signer.p12"), "rb");
-	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
-
-	if (!p12 || sg_secret_read_file(&pass, &pass_len, fx("pki/signer.pass")) != SG_OK ||
-	    !PKCS12_parse(p12, pass, &key, &cert, &chain))
-		setup_fail("cannot open pki/signer.p12");
-	sg_secret_free(pass);
-	PKCS12_free(p12);
-	BIO_free(bio);
+	load_fixture_signer(&key, &cert, &chain);
 }
 
 /* A fresh signature (PE content) over a made-up digest, DER in OPENSSL_malloc(). */
