@@ -78,14 +78,13 @@ static void *own_digest_run(void *arg)
 	struct own_digest *d = arg;
 	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	d->error = fd < 0 ? sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", d->name, d->path)
-			  : take_digest(d, fd);
-	if (fd >= 0)
-		close(fd);
-	if (d->error)
+	if (fd < 0) {
+		d->error = sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", d->name, d->path);
 		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
-	else
-		sg_hex_encode_upper(d->hex, d->md, d->md_len);
+		return NULL;
+	}
+	own_digest_fd(d, fd);
+	close(fd);
 	return NULL;
 }
 
