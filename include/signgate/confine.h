@@ -1,0 +1,154 @@
+/*
+ * Confinement of signgate's children (issue 13): what a compromised
+ * osslsigncode, gpgv, key helper or timestamp fetcher could still do.
+ *
+ * Every child gets, where the kernel offers it:
+ *   - PR_SET_NO_NEW_PRIVS, its own session, only the descriptors it is
+ *     handed, the clean environment it already had;
+ *   - rlimits: CPU time, address space, file size (sized to the job), no
+ *     core dumps, few open files;
+ *   - Landlock file rules: it reads the files it works on and the system
+ *     files it needs (libraries, OpenSSL configuration), may create files
+ *     only in one per-run folder (or nowhere), executes only its program
+ *     and the libraries;
+ *   - a network it cannot use (its own network namespace, and seccomp
+ *     against socket(2)) unless the spec allows the network (the timestamp
+ *     fetcher only);
+ *   - a seccomp filter against what no run needs (ptrace, process_vm_*,
+ *     mount, bpf, kexec, module loading, keyctl, personality, ...). A
+ *     call to one of them ends the child and is reported as a confinement
+ *     violation: by the system call's name when the filter could notify
+ *     signgate (a user-notification listener), else "killed by SIGSYS".
+ *
+ * The filters and the Landlock ruleset are built before the fork
+ * (sg_confine_prepare); the child only installs them, with
+ * async-signal-safe system calls (sg_confine_apply_child).
+ *
+ * Mode (config "confinement"): "auto" (default) uses what the kernel
+ * offers (the tools warn once per run about what it lacks, from
+ * sg_confine_lacking); "required" refuses to start a child without
+ * Landlock file rules and seccomp.
+ * What each run had is recorded (sg_confine_report, sg_confine_report_json).
+ */
+#ifndef SIGNGATE_CONFINE_H
+#define SIGNGATE_CONFINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef enum sg_confine_mode {
+	SG_CONFINE_AUTO = 0, /* use what is there, warn once about what is not */
+	SG_CONFINE_REQUIRED  /* no child without Landlock file rules and seccomp */
+} sg_confine_mode;
+
+/*
+ * What the kernel offers, probed once per process. For tests, the
+ * environment variable SIGNGATE_CONFINE_FORCE may only lower it:
+ * "landlock=N" (N below the kernel's ABI, 0 for none), "seccomp=0",
+ * "notify=0", "userns=0", comma-separated; `forced` is then 1 and is
+ * recorded with every run.
+ */
+typedef struct sg_confine_caps {
+	int landlock_abi;   /* 0: no Landlock */
+	int seccomp;        /* seccomp filters */
+	int seccomp_notify; /* user-notification filters: violations named */
+	int userns;         /* a user namespace can be made (network namespace as non-root) */
+	int forced;         /* lowered by SIGNGATE_CONFINE_FORCE */
+} sg_confine_caps;
+
+const sg_confine_caps *sg_confine_probe(void);
+
+/*
+ * What this kernel (or the forced caps) lacks for full confinement, as one
+ * line for a warning ("Landlock: none; seccomp user notification: none"),
+ * or "" when nothing is missing. Writes at most `len` bytes; returns `buf`.
+ */
+const char *sg_confine_lacking(char *buf, size_t len);
+
+/* Process-wide mode, set once from the config before the first child. */
+void sg_confine_set_mode(sg_confine_mode mode);
+sg_confine_mode sg_confine_get_mode(void);
+
+/* "auto" or "required" -> mode; SG_OK or SG_ERR_CONFIG. */
+int sg_confine_mode_parse(sg_confine_mode *out, const char *text);
+
+/* What one child may do. Paths are absolute; lists are NULL-terminated or NULL. */
+typedef struct sg_confine_spec {
+	const char *name;               /* for messages: "osslsigncode", "gpgv", "key helper" */
+	const char *const *read_paths;  /* files or folders (with everything below) to read */
+	const char *const *exec_paths;  /* programs it may execute (besides the libraries) */
+	const char *write_dir;          /* the one folder where it may create and write; NULL: none */
+	const char *const *rw_paths;    /* files or folders it may read and write (a token store) */
+	int system_files;               /* 1: the libraries, ld.so cache, OpenSSL config, locale */
+	int network;                    /* 1: may use the network (the timestamp fetcher only) */
+	unsigned long cpu_sec;          /* RLIMIT_CPU; 0: the default (120 s) */
+	unsigned long long as_bytes;    /* RLIMIT_AS; 0: the default (2 GiB) */
+	unsigned long long fsize_bytes; /* RLIMIT_FSIZE; 0: no file may be written */
+	unsigned long nofile;           /* RLIMIT_NOFILE; 0: the default (64) */
+} sg_confine_spec;
+
+/* What one child had, and how it broke its confinement if it did. */
+typedef struct sg_confine_report {
+	int landlock_abi;  /* the ABI whose rules were applied; 0: none */
+	int seccomp;       /* 1: the deny filter was installed */
+	int named;         /* 1: violations are reported by name (notify listener) */
+	int no_network;    /* 1: own network namespace and/or seccomp against sockets */
+	int netns;         /* 1: its own network namespace */
+	int rlimits;       /* 1: the rlimits were set */
+	int forced;        /* the caps were lowered by SIGNGATE_CONFINE_FORCE */
+	int violation;     /* 1: the child broke its confinement and was ended */
+	char syscall[32];  /* the system call by name, "" when not known */
+	char reason[160];  /* e.g. "system call ptrace", "killed by SIGSYS",
+			      "file size limit (SIGXFSZ, 1048576 bytes)" */
+} sg_confine_report;
+
+/* Built before the fork; opaque. */
+typedef struct sg_confine_prepared sg_confine_prepared;
+
+/*
+ * Build the Landlock ruleset (a descriptor) and the seccomp programs for
+ * `spec`, before the fork. In "required" mode, SG_ERR_TOOL when the kernel
+ * lacks Landlock file rules or seccomp ("cannot confine NAME: REASON");
+ * in "auto" mode it uses what there is. A path of the spec that does not exist is skipped.
+ * Free with sg_confine_prepared_free() (NULL-safe).
+ */
+int sg_confine_prepare(sg_confine_prepared **out, const sg_confine_spec *spec);
+void sg_confine_prepared_free(sg_confine_prepared *p);
+
+/*
+ * In the child after fork, before execve (or, for a forked helper that
+ * does not exec, before it reads anything untrusted): no_new_privs, setsid,
+ * rlimits, Landlock, then seccomp. Only async-signal-safe system calls.
+ * When `notify_sock` >= 0 and the kernel offers user notification, the
+ * listener descriptor is sent over it (SCM_RIGHTS) to the parent.
+ * Returns 0, or an errno with `*step` naming what failed (static string).
+ */
+int sg_confine_apply_child(const sg_confine_prepared *p, int notify_sock, const char **step);
+
+/*
+ * In the parent: watch a child's listener (received with
+ * sg_confine_recv_listener). sg_confine_handle_notify() is called when the
+ * listener is readable: it reads the notification, records the system
+ * call's name in `rep`, and kills `pid` (SIGKILL). Returns SG_OK.
+ */
+int sg_confine_recv_listener(int sock, int *out_fd);
+int sg_confine_handle_notify(int listener_fd, pid_t pid, sg_confine_report *rep);
+
+/*
+ * After the child ended: classify a death by SIGSYS (seccomp without
+ * notify), SIGXFSZ (file size limit), SIGXCPU or SIGKILL at the CPU limit
+ * as a violation in `rep`; fill the confinement fields from `p`.
+ */
+void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared *p,
+			      int exited, int signo);
+
+/*
+ * The report as a JSON object for the audit record (a new reference, NULL
+ * when out of memory), e.g.
+ * {"landlock_abi":7,"seccomp":true,"named":true,"network":"none","rlimits":true}
+ * plus "forced":true, and "violation":"system call ptrace" when there was one.
+ */
+json_t *sg_confine_report_json(const sg_confine_report *rep);
+
+#endif
