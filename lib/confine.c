@@ -25,6 +25,7 @@
 #define DEFAULT_CPU_SEC  120
 #define DEFAULT_AS_BYTES (2ull << 30)
 #define DEFAULT_NOFILE   64
+#define RULESET_FD_MIN   10
 
 /* ---- what the kernel offers ---- */
 
@@ -293,6 +294,14 @@ static int make_ruleset(sg_confine_prepared *p, const sg_confine_spec *spec, int
 	if (rs.fd < 0)
 		return sg_error_set(SG_ERR_TOOL, "cannot confine %s: landlock_create_ruleset: %s",
 				    p->name, strerror(errno));
+	/* Above the descriptors a child rearranges (0 to 3) before it applies the rules. */
+	if (rs.fd < RULESET_FD_MIN) {
+		int high = fcntl(rs.fd, F_DUPFD_CLOEXEC, RULESET_FD_MIN);
+		close(rs.fd);
+		if ((rs.fd = high) < 0)
+			return sg_error_set(SG_ERR_TOOL, "cannot confine %s: fcntl: %s", p->name,
+					    strerror(errno));
+	}
 	p->ruleset_fd = rs.fd;
 	p->landlock_abi = abi;
 	error = add_rules(&rs, spec);

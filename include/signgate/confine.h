@@ -173,4 +173,23 @@ void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared 
  */
 json_t *sg_confine_report_json(const sg_confine_report *rep);
 
+/*
+ * The empty per-run folder where a confined child may write (its
+ * write_dir): PARENT/.confined-XXXXXX, 0700, made with mkdtemp; *out is
+ * its path (free it). SG_OK, SG_ERR_IO (naming PARENT), SG_ERR_NOMEM.
+ */
+int sg_confine_outdir_create(char **out, const char *parent);
+
+/*
+ * Take the child's output DIR/NAME out to DEST (rename(2), never replacing
+ * a file at DEST; the same file system), then remove DIR with whatever
+ * else the child left there (sg_confine_outdir_remove). SG_OK; SG_ERR_IO
+ * when DIR/NAME is not a regular file or cannot be moved (DIR is removed
+ * all the same).
+ */
+int sg_confine_outdir_collect(const char *dir, const char *name, const char *dest);
+
+/* Remove DIR and the files in it (the child may make no folder there). NULL-safe. */
+void sg_confine_outdir_remove(const char *dir);
+
 #endif
