@@ -26,6 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
+#define VERIFY_FSIZE (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
 
 static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
@@ -213,8 +214,11 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 		argv[n++] = "-ignore-crl";
 	argv[n] = NULL;
 	trust_paths(reads, o, path);
-	/* It reads the file and the trust files, and writes nothing. */
-	sg_confine_spec cs = { .name = "osslsigncode", .read_paths = reads, .system_files = 1 };
+	/* It reads the file and the trust files, and writes nothing (Landlock) or little. */
+	sg_confine_spec cs = { .name = "osslsigncode",
+			       .read_paths = reads,
+			       .system_files = 1,
+			       .fsize_bytes = VERIFY_FSIZE };
 	sg_proc_confine pc = { &cs, &out->verify_confinement, 1, o->hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
