@@ -276,8 +276,14 @@ static int extract_signature(const sg_verify_opts *o, const char *path, const ch
 		goto done;
 	}
 	if (!r.exited || r.exit_status != 0 || !sg_path_exists(tmp) ||
-	    sg_confine_outdir_collect(dir, sg_path_base(sig_path), sig_path) != SG_OK)
-		error = fail(out, name, "no Authenticode signature found");
+	    sg_confine_outdir_collect(dir, sg_path_base(sig_path), sig_path) != SG_OK) {
+		/* Its first words on stderr, e.g. a file its confinement kept from it. */
+		const char *e = r.err + strspn(r.err, "\r\n");
+		int len = (int)strcspn(e, "\r\n");
+		error = len ? fail(out, name, "no Authenticode signature found (osslsigncode: %.*s)",
+				   len > 200 ? 200 : len, e)
+			    : fail(out, name, "no Authenticode signature found");
+	}
 	sg_proc_result_free(&r);
 done:
 	sg_confine_outdir_remove(dir);
