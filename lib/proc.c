@@ -362,10 +362,9 @@ static void child_confine(const struct offline_plan *p, int notify)
 			child_no_sockets();
 		return;
 	}
+	/* Without seccomp (or with it forced off), the network namespace is all there is. */
 	if ((err = sg_confine_apply_child(p->confine, notify, &what)) != 0)
 		child_fail_what(3, STEP_CONFINE, err, what);
-	if (p->offline && !sg_confine_probe()->seccomp)
-		child_no_sockets();
 }
 
 static void run_child(const struct offline_plan *p)
