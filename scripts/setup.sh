@@ -16,6 +16,7 @@ fi
 packages=(
 	build-essential cmake pkg-config              # build
 	libssl-dev libjansson-dev uuid-dev            # libraries signgate links
+	libseccomp-dev                                # seccomp filters for the children it runs
 	openssl osslsigncode                          # signing and verification
 	nsis wixl msitools                            # real installers for demo and tests
 	python3 python3-pefile                        # test TSA and independent PE checks

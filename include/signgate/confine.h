@@ -60,6 +60,16 @@ typedef struct sg_confine_caps {
 const sg_confine_caps *sg_confine_probe(void);
 
 /*
+ * Lower `caps` as the SIGNGATE_CONFINE_FORCE text `text` says (the parser
+ * sg_confine_probe uses; NULL or "" changes nothing). A value never raises
+ * what `caps` has. Returns SG_OK, or SG_ERR_CONFIG for a text it does not
+ * understand, after lowering everything to nothing (a mistyped knob must
+ * not leave a test believing it ran the lower path). Sets caps->forced
+ * when it changed anything.
+ */
+int sg_confine_force_parse(sg_confine_caps *caps, const char *text);
+
+/*
  * What this kernel (or the forced caps) lacks for full confinement, as one
  * line for a warning ("Landlock: none; seccomp user notification: none"),
  * or "" when nothing is missing. Writes at most `len` bytes; returns `buf`.
@@ -70,37 +80,47 @@ const char *sg_confine_lacking(char *buf, size_t len);
 void sg_confine_set_mode(sg_confine_mode mode);
 sg_confine_mode sg_confine_get_mode(void);
 
+/*
+ * In "required" mode, SG_ERR_TOOL when the kernel (or the forced caps)
+ * lacks Landlock file rules or seccomp: "confinement is required and this
+ * kernel offers no Landlock and seccomp" (a run refuses before any input);
+ * SG_OK otherwise.
+ */
+int sg_confine_require(void);
+
 /* "auto" or "required" -> mode; SG_OK or SG_ERR_CONFIG. */
 int sg_confine_mode_parse(sg_confine_mode *out, const char *text);
 
 /* What one child may do. Paths are absolute; lists are NULL-terminated or NULL. */
 typedef struct sg_confine_spec {
-	const char *name;               /* for messages: "osslsigncode", "gpgv", "key helper" */
-	const char *const *read_paths;  /* files or folders (with everything below) to read */
-	const char *const *exec_paths;  /* programs it may execute (besides the libraries) */
-	const char *write_dir;          /* the one folder where it may create and write; NULL: none */
-	const char *const *rw_paths;    /* files or folders it may read and write (a token store) */
-	int system_files;               /* 1: the libraries, ld.so cache, OpenSSL config, locale */
-	int network;                    /* 1: may use the network (the timestamp fetcher only) */
-	unsigned long cpu_sec;          /* RLIMIT_CPU; 0: the default (120 s) */
-	unsigned long long as_bytes;    /* RLIMIT_AS; 0: the default (2 GiB) */
+	const char *name;              /* for messages: "osslsigncode", "gpgv", "key helper" */
+	const char *const *read_paths; /* files or folders (with everything below) to read */
+	const char *const *exec_paths; /* programs it may execute (besides the libraries) */
+	const char *write_dir;       /* the one folder where it may create and write; NULL: none */
+	const char *const *rw_paths; /* files or folders it may read and write (a token store) */
+	int system_files;            /* 1: the libraries, ld.so cache, OpenSSL config, locale */
+	int network;                 /* 1: may use the network (the timestamp fetcher only) */
+	unsigned long cpu_sec;       /* RLIMIT_CPU; 0: the default (120 s) */
+	unsigned long long as_bytes; /* RLIMIT_AS; 0: the default (2 GiB) */
 	unsigned long long fsize_bytes; /* RLIMIT_FSIZE; 0: no file may be written */
 	unsigned long nofile;           /* RLIMIT_NOFILE; 0: the default (64) */
 } sg_confine_spec;
 
 /* What one child had, and how it broke its confinement if it did. */
 typedef struct sg_confine_report {
-	int landlock_abi;  /* the ABI whose rules were applied; 0: none */
-	int seccomp;       /* 1: the deny filter was installed */
-	int named;         /* 1: violations are reported by name (notify listener) */
-	int no_network;    /* 1: own network namespace and/or seccomp against sockets */
-	int netns;         /* 1: its own network namespace */
-	int rlimits;       /* 1: the rlimits were set */
-	int forced;        /* the caps were lowered by SIGNGATE_CONFINE_FORCE */
-	int violation;     /* 1: the child broke its confinement and was ended */
-	char syscall[32];  /* the system call by name, "" when not known */
-	char reason[160];  /* e.g. "system call ptrace", "killed by SIGSYS",
-			      "file size limit (SIGXFSZ, 1048576 bytes)" */
+	int landlock_abi; /* the ABI whose rules were applied; 0: none */
+	int seccomp;      /* 1: the deny filter was installed */
+	int named;        /* 1: violations are reported by name: the caller sets it when
+			     sg_confine_recv_listener gave it a listener */
+	int network;      /* 1: the spec allowed the network */
+	int no_network;   /* 1: own network namespace and/or seccomp against sockets */
+	int netns;        /* 1: its own network namespace (set by the caller that made it) */
+	int rlimits;      /* 1: the rlimits were set */
+	int forced;       /* the caps were lowered by SIGNGATE_CONFINE_FORCE */
+	int violation;    /* 1: the child broke its confinement and was ended */
+	char syscall[32]; /* the system call by name, "" when not known */
+	char reason[160]; /* e.g. "system call ptrace", "killed by SIGSYS",
+			     "file size limit (SIGXFSZ, 1048576 bytes)" */
 } sg_confine_report;
 
 /* Built before the fork; opaque. */
@@ -121,34 +141,65 @@ void sg_confine_prepared_free(sg_confine_prepared *p);
  * does not exec, before it reads anything untrusted): no_new_privs, setsid,
  * rlimits, Landlock, then seccomp. Only async-signal-safe system calls.
  * When `notify_sock` >= 0 and the kernel offers user notification, the
- * listener descriptor is sent over it (SCM_RIGHTS) to the parent.
+ * listener descriptor is sent over it (SCM_RIGHTS) to the parent; the child
+ * then closes `notify_sock` (so the parent's sg_confine_recv_listener sees
+ * the end when there is no listener), and its copy of the ruleset.
+ * SIGXFSZ, SIGXCPU and SIGSYS get their default actions back.
  * Returns 0, or an errno with `*step` naming what failed (static string).
  */
 int sg_confine_apply_child(const sg_confine_prepared *p, int notify_sock, const char **step);
 
 /*
- * In the parent: watch a child's listener (received with
- * sg_confine_recv_listener). sg_confine_handle_notify() is called when the
- * listener is readable: it reads the notification, records the system
- * call's name in `rep`, and kills `pid` (SIGKILL). Returns SG_OK.
+ * In the parent: sg_confine_recv_listener() waits for the child's listener
+ * (the parent must have closed its copy of the child's end of the socket
+ * pair): *out_fd is the listener, or -1 when the child sent none (no user
+ * notification, or it ended). Watch the listener (poll, POLLIN): sg_confine_handle_notify() is
+ * called when the listener is readable: it reads the notification, records the system call's name
+ * in `rep`, and kills `pid` and its process group (SIGKILL; the system call fails with EPERM should
+ * the caller survive). Returns SG_OK.
  */
 int sg_confine_recv_listener(int sock, int *out_fd);
 int sg_confine_handle_notify(int listener_fd, pid_t pid, sg_confine_report *rep);
 
 /*
  * After the child ended: classify a death by SIGSYS (seccomp without
- * notify), SIGXFSZ (file size limit), SIGXCPU or SIGKILL at the CPU limit
- * as a violation in `rep`; fill the confinement fields from `p`.
+ * notify), SIGXFSZ (file size limit) or SIGXCPU (CPU limit) as a violation
+ * in `rep` (one already named by sg_confine_handle_notify stays); fill the
+ * confinement fields from `p` (NULL: the child had no confinement).
  */
-void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared *p,
-			      int exited, int signo);
+void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared *p, int exited,
+			      int signo);
 
 /*
  * The report as a JSON object for the audit record (a new reference, NULL
  * when out of memory), e.g.
- * {"landlock_abi":7,"seccomp":true,"named":true,"network":"none","rlimits":true}
- * plus "forced":true, and "violation":"system call ptrace" when there was one.
+ * {"landlock_abi":7,"seccomp":true,"named":true,"network":"none","netns":true,
+ *  "rlimits":true}
+ * "network" is "none" (no socket at all: seccomp), "namespace" (only a
+ * network namespace of its own: no interface, but a socket file is
+ * reachable), "allowed" (the spec allows it) or "open" (kept off by
+ * nothing); plus "forced":true, and
+ * "violation":"system call ptrace" when there was one.
  */
 json_t *sg_confine_report_json(const sg_confine_report *rep);
+
+/*
+ * The empty per-run folder where a confined child may write (its
+ * write_dir): PARENT/.confined-XXXXXX, 0700, made with mkdtemp; *out is
+ * its path (free it). SG_OK, SG_ERR_IO (naming PARENT), SG_ERR_NOMEM.
+ */
+int sg_confine_outdir_create(char **out, const char *parent);
+
+/*
+ * Take the child's output DIR/NAME out to DEST (rename(2), never replacing
+ * a file at DEST; the same file system), then remove DIR with whatever
+ * else the child left there (sg_confine_outdir_remove). SG_OK; SG_ERR_IO
+ * when DIR/NAME is not a regular file or cannot be moved (DIR is removed
+ * all the same).
+ */
+int sg_confine_outdir_collect(const char *dir, const char *name, const char *dest);
+
+/* Remove DIR and the files in it (the child may make no folder there). NULL-safe. */
+void sg_confine_outdir_remove(const char *dir);
 
 #endif
