@@ -937,6 +937,7 @@ int cmd_policy_approve(int argc, char **argv)
 		return rc;
 	}
 	st.name = o.file ? o.file : sg_path_base(o.installer);
+	cli_clean_leftovers(NULL);
 	status = run(&st, cfg ? cfg->policy : o.policy, &approval);
 	/* Usage and configuration errors are not decisions; refusals and approvals are. */
 	if (status != SG_ERR_USAGE && status != SG_ERR_CONFIG && status != SG_ERR_NOMEM) {
