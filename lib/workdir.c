@@ -71,8 +71,8 @@ static int check_parents(const char *what, const char *dir, int fd)
 	if (dir[0] == '/')
 		n = (size_t)snprintf(path, sizeof(path), "%s", dir);
 	else if (getcwd(path, sizeof(path)))
-		n = strlen(path) + (size_t)snprintf(path + strlen(path),
-						    sizeof(path) - strlen(path), "/%s", dir);
+		n = strlen(path) +
+		    (size_t)snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", dir);
 	else
 		return sg_error_set(SG_ERR_IO, "%s: cannot find the current folder: %s", dir,
 				    strerror(errno));
@@ -114,8 +114,7 @@ static void random_suffix(char out[7])
 }
 
 /* Make the folder under a pending name, open it, lock it: `*fd`, its name in `pending`. */
-static int make_locked(int parent, const char *pending_prefix, char *pending, size_t cap,
-		       int *fd)
+static int make_locked(int parent, const char *pending_prefix, char *pending, size_t cap, int *fd)
 {
 	char sfx[7];
 
@@ -199,6 +198,18 @@ static int rundir_create(sg_workdir *out, const char *dir, const char *what,
 	return SG_OK;
 }
 
+int sg_workdir_check_parent(const char *dir, const char *what)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s%s: cannot open the folder: %s", what, dir,
+				    strerror(errno));
+	error = check_parents(what, dir, fd);
+	close(fd);
+	return error;
+}
+
 const char *sg_workdir_parent(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -273,7 +284,8 @@ void sg_workdir_remove(sg_workdir *wd)
 	 */
 	if (wd->fd >= 0) {
 		sg_rundir_empty(wd->fd, SG_RUNDIR_DEPTH);
-		if (wd->parent_fd >= 0 && wd->name && sg_rundir_same(wd->parent_fd, wd->name, wd->fd))
+		if (wd->parent_fd >= 0 && wd->name &&
+		    sg_rundir_same(wd->parent_fd, wd->name, wd->fd))
 			unlinkat(wd->parent_fd, wd->name, AT_REMOVEDIR);
 		close(wd->fd); /* and with it the lock */
 	}

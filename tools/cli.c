@@ -125,6 +125,14 @@ static void say_removed(const char *path, void *arg)
 		path);
 }
 
+int cli_check_private_parents(const char *stage_dir)
+{
+	if (sg_workdir_check_parent(sg_workdir_parent(), "TMPDIR ") != SG_OK ||
+	    (stage_dir && sg_workdir_check_parent(stage_dir, "output folder ") != SG_OK))
+		return cli_fail();
+	return CLI_EXIT_OK;
+}
+
 void cli_clean_leftovers(const char *stage_dir)
 {
 	sg_leftovers_clean(sg_workdir_parent(), SG_LEFTOVERS_WORK, say_removed, NULL, NULL);

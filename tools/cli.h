@@ -75,6 +75,13 @@ void cli_strict_warn(const char *path, unsigned flags);
 void cli_clean_leftovers(const char *stage_dir);
 
 /*
+ * Before any input: $TMPDIR and, with `stage_dir`, that output folder must
+ * be folders private folders may be made in (sg_workdir_check_parent()).
+ * Returns CLI_EXIT_OK, or the exit code after printing why.
+ */
+int cli_check_private_parents(const char *stage_dir);
+
+/*
  * An output folder named on the command line by `option` ("--out-dir"):
  * when `dir` itself is a symbolic link it is followed once, here, with a
  * warning naming where it leads, and the resolved folder is used for the

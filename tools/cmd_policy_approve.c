@@ -132,7 +132,7 @@ typedef struct vendor_value {
 typedef struct approve_state {
 	const approve_opts *o;
 	const sg_config *cfg; /* NULL: a policy working copy (--policy) */
-	sg_workdir wd;     /* the private folder; `workdir` is its path */
+	sg_workdir wd;        /* the private folder; `workdir` is its path */
 	const char *workdir;
 	char *copy, *manifest_copy;
 	char *policy_dir, *keyring_path, *approval_path;
@@ -800,9 +800,9 @@ static int run(approve_state *st, const char *policy_path, json_t **approval)
 		default_id(st->id, sizeof(st->id), o->product, o->version);
 	if ((error = approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
 	    (error = sg_workdir_create(&st->wd)) || !(st->workdir = st->wd.path) ||
-	    (error = take_installer(st)) ||
-	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
-	    (error = gather_values(st)) || (error = compare_values(st)))
+	    (error = take_installer(st)) || (error = take_manifest(st)) ||
+	    (error = check_against_policy(st, policy_path)) || (error = gather_values(st)) ||
+	    (error = compare_values(st)))
 		return error;
 	if (o->manifest_sig || o->installer_sig)
 		error = find_keyring(st);

@@ -240,13 +240,20 @@ static int check_out_parent(const char *out)
 	return ok ? 0 : -1;
 }
 
-/* Signing stages its outputs in their folder: left-overs of killed runs go there too. */
-static void clean_leftovers(const sign_opts *o, int signing)
+/*
+ * Signing stages its outputs in their folder: it must be one others cannot
+ * rearrange (so must $TMPDIR), and left-overs of killed runs go there too.
+ */
+static int private_folders(const sign_opts *o, int signing)
 {
 	char *dir = signing && o->out ? sg_path_dir(o->out) : NULL;
+	const char *stage_dir = !signing ? NULL : o->out ? dir : o->out_dir;
+	int rc = cli_check_private_parents(stage_dir);
 
-	cli_clean_leftovers(!signing ? NULL : o->out ? dir : o->out_dir);
+	if (rc == CLI_EXIT_OK)
+		cli_clean_leftovers(stage_dir);
 	free(dir);
+	return rc;
 }
 
 /* The inputs of one run, in order: arguments, folder contents, --files-from lines. */
@@ -794,8 +801,9 @@ static int run(int argc, char **argv, int signing)
 		rc = CLI_EXIT_OPERATIONAL;
 	} else {
 		st.o.out_dir = out_dir ? out_dir : st.o.out_dir;
-		clean_leftovers(&st.o, signing);
-		rc = run_inputs(&st, &in, signing);
+		rc = private_folders(&st.o, signing);
+		if (rc == CLI_EXIT_OK)
+			rc = run_inputs(&st, &in, signing);
 	}
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();

@@ -38,13 +38,16 @@ char *sg_path_dir(const char *path);
  * Initialise with SG_WORKDIR_INIT; remove with sg_workdir_remove().
  */
 typedef struct sg_workdir {
-	char *path;     /* "<parent>/<name>", newly allocated */
+	char *path;       /* "<parent>/<name>", newly allocated */
 	const char *name; /* its last component, in `path` */
-	int fd;         /* the folder, locked; -1 when none */
-	int parent_fd;  /* the folder it is in (O_DIRECTORY | O_CLOEXEC); -1 when none */
+	int fd;           /* the folder, locked; -1 when none */
+	int parent_fd;    /* the folder it is in (O_DIRECTORY | O_CLOEXEC); -1 when none */
 } sg_workdir;
 
-#define SG_WORKDIR_INIT { NULL, NULL, -1, -1 }
+#define SG_WORKDIR_INIT                                                                            \
+	{                                                                                          \
+		NULL, NULL, -1, -1                                                                 \
+	}
 
 /* The folder work folders are made in: $TMPDIR when it is an absolute path, else /tmp. */
 const char *sg_workdir_parent(void);
@@ -68,6 +71,15 @@ int sg_workdir_create(sg_workdir *out);
  * Errors are ignored: this is cleanup.
  */
 void sg_workdir_remove(sg_workdir *wd);
+
+/*
+ * Check, before any work, that private folders may be made in `dir` (as
+ * sg_workdir_create() and sg_stage_create() check it again when they make
+ * one); `what` prefixes the folder in messages ("TMPDIR ", "output folder ").
+ * Returns SG_OK, SG_ERR_CONFIG (as there) or SG_ERR_IO ("WHAT DIR: cannot
+ * open the folder: REASON").
+ */
+int sg_workdir_check_parent(const char *dir, const char *what);
 
 /* sg_leftovers_clean() kinds. */
 #define SG_LEFTOVERS_WORK  1 /* work folders, in sg_workdir_parent() */

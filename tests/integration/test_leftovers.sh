@@ -33,8 +33,7 @@ SH
 chmod 0755 "$T/slow-osslsigncode"
 cp "$CFG" "$T/env/slowattach.json"
 sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/slow-osslsigncode\"#" "$T/env/slowattach.json"
-mkdir -m 0700 "$T/tmp"
-export TMPDIR=$T/tmp
+[ "$TMPDIR" = "$T/tmp" ] || fail "lib.sh did not give the test a TMPDIR of its own"
 mkdir "$T/o"
 
 works() { find "$T/tmp" -mindepth 1 -maxdepth 1 -name 'signgate-work.*' | sort; }
@@ -189,8 +188,22 @@ rmdir "$T/o/.signgate-Mode55"
 # with the sticky bit it is fine.
 mkdir "$T/open"
 chmod 0777 "$T/open"
+# Refused before any input: nothing signed, nothing recorded.
+lines=$(wc -l <"$LOG")
 TMPDIR=$T/open sg 2 check --config "$CFG" "$INST/hello-setup.exe"
-expect_in "$T/out" "TMPDIR $T/open: others may write this folder and it has no sticky bit (mode 0777)"
+expect_in "$T/err" "signgate: TMPDIR $T/open: others may write this folder and it has no sticky bit (mode 0777)"
+TMPDIR=$T/open sg 2 sign --config "$CFG" --out-dir "$T/o2" "$INST/hello-setup.exe"
+expect_in "$T/err" "signgate: TMPDIR $T/open: others may write this folder"
+TMPDIR=$T/open sg 2 verify --config "$CFG" "$T/o/hello-setup.exe"
+expect_in "$T/err" "signgate: TMPDIR $T/open: others may write this folder"
+expect_same "$(wc -l <"$LOG")" "$lines"
+expect_absent "$T/o2/hello-setup.exe"
+# So is an output folder below one others may write.
+mkdir "$T/open/below"
+sg 2 sign --config "$CFG" --out-dir "$T/open/below" "$INST/hello-setup.exe"
+expect_in "$T/err" "signgate: output folder $T/open: others may write this folder and it has no sticky bit (mode 0777)"
+expect_same "$(wc -l <"$LOG")" "$lines"
+rmdir "$T/open/below"
 chmod 1777 "$T/open"
 TMPDIR=$T/open sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 TMPDIR=$T/open sg 0 verify --config "$CFG" "$T/o/hello-setup.exe"

@@ -22,7 +22,7 @@ mkdir "$T/outdir"
 # (issue 13): there anyone could rename the stage away and put their own.
 chmod 0777 "$T/outdir"
 sg 2 sign --config "$CFG" --out "$T/outdir/hello-setup.exe" "$INST/hello-setup.exe"
-expect_in "$T/out" "output folder $T/outdir: others may write this folder and it has no sticky bit (mode 0777)"
+expect_in "$T/err" "output folder $T/outdir: others may write this folder and it has no sticky bit (mode 0777)"
 expect_same "$(find "$T/outdir" -mindepth 1 | wc -l)" 0
 # Sticky, others may still make their own entries there, not touch ours;
 # the attacker below is played by a shim in signgate's own account, who can.

@@ -513,7 +513,6 @@ static void test_write_private(void)
 	CHECK_INT(unlink(at("empty")), 0);
 }
 
-
 /* 1 when another open file description can take the lock of `path` now. */
 static int lock_free(const char *path)
 {
@@ -616,19 +615,20 @@ static void test_leftovers(void)
 	size_t n = 99;
 
 	CHECK_INT(setenv("TMPDIR", tmpdir, 1), 0);
-	CHECK_INT(sg_workdir_create(&live), SG_OK);           /* a live run's: locked */
+	CHECK_INT(sg_workdir_create(&live), SG_OK);               /* a live run's: locked */
 	CHECK_INT(sg_stage_create(&stage, at("out.exe")), SG_OK); /* another kind */
-	left_folder("signgate-work.Dead01", 0700);            /* a killed run's */
+	left_folder("signgate-work.Dead01", 0700);                /* a killed run's */
 	left_folder("signgate-work.Dead02", 0700);
 	CHECK_INT(mkdir(at("signgate-work.Dead02/out"), 0700), 0); /* with a child's folder */
-	left_folder("signgate-new.Young1", 0700);             /* pending, just made */
-	left_folder("signgate-new.Old001", 0700);             /* pending, long ago */
+	left_folder("signgate-new.Young1", 0700);                  /* pending, just made */
+	left_folder("signgate-new.Old001", 0700);                  /* pending, long ago */
 	CHECK_INT(utimes(at("signgate-new.Old001"), old), 0);
-	left_folder("signgate-work.Mode75", 0750);            /* not 0700: not clearly ours */
-	left_folder("signgate-work.TooLong1", 0700);          /* not our name */
-	left_folder("signgate.Old123", 0700);                 /* the name before locks */
+	left_folder("signgate-work.Mode75", 0750);   /* not 0700: not clearly ours */
+	left_folder("signgate-work.TooLong1", 0700); /* not our name */
+	left_folder("signgate.Old123", 0700);        /* the name before locks */
 	left_folder("victim", 0700);
-	CHECK_INT(symlink(at("victim"), at("signgate-work.Link01")), 0); /* a link: never followed */
+	CHECK_INT(symlink(at("victim"), at("signgate-work.Link01")),
+		  0); /* a link: never followed */
 
 	CHECK_INT(sg_leftovers_clean(tmpdir, SG_LEFTOVERS_WORK, note_removed, seen, &n), SG_OK);
 	CHECK_INT(n, 3);
@@ -684,17 +684,18 @@ static void test_leftovers(void)
 	/* With the sticky bit no one else can rename or remove our entries: fine. */
 	CHECK_INT(chmod(at("open"), 01777), 0);
 	CHECK_INT(sg_workdir_create(&live), SG_OK);
-	CHECK(live.path && strncmp(live.path, at("open/signgate-work."), strlen(at("open/signgate-work."))) == 0);
+	CHECK(live.path && strncmp(live.path, at("open/signgate-work."),
+				   strlen(at("open/signgate-work."))) == 0);
 	sg_workdir_remove(&live);
 	CHECK_INT(sg_leftovers_clean(at("open"), SG_LEFTOVERS_WORK, NULL, NULL, &n), SG_OK);
 	CHECK_INT(n, 1);
 	unsetenv("TMPDIR");
 	CHECK_INT(rmdir(at("open/below")), 0);
 	CHECK_INT(rmdir(at("open")), 0);
-	for (const char *const *d = (const char *const[]){ "signgate-new.Young1",
-							    "signgate-work.Mode75",
-							    "signgate-work.TooLong1", "signgate.Old123",
-							    "victim", NULL };
+	for (const char *const *d =
+		     (const char *const[]){ "signgate-new.Young1", "signgate-work.Mode75",
+					    "signgate-work.TooLong1", "signgate.Old123", "victim",
+					    NULL };
 	     *d; d++) {
 		char *file = sg_path_join(*d, "input");
 		CHECK_INT(unlink(at(file)), 0);
