@@ -217,6 +217,24 @@ expect_in "$T/err" "warning: --out-dir $T/linked is a symbolic link to $T/real: 
 expect_in "$T/out" "-> $T/real/hello-setup.exe"
 [ -s "$T/real/hello-setup.exe" ] || fail "nothing signed through the link"
 ok
+# The link is resolved once: swapped for one to another folder while the
+# run is stopped after making its stage, the output still goes where the
+# link led at the start.
+mkdir "$T/elsewhere"
+SG_KILL_AT=stage SG_KILL_SIG=STOP LD_PRELOAD=$SG_KILL_AT_SHIM \
+	"$SG_BIN" sign --config "$CFG" --out-dir "$T/linked" --force "$INST/hello-setup.exe" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 1 300); do [ "$(state $pid)" = T ] && break; sleep 0.1; done
+expect_same "$(state $pid)" T
+ln -sfn "$T/elsewhere" "$T/linked"
+kill -CONT "$pid"
+rc=0
+wait "$pid" || rc=$?
+expect_same "$rc" 0
+expect_in "$T/out" "-> $T/real/hello-setup.exe"
+expect_same "$(find "$T/elsewhere" -mindepth 1 | wc -l)" 0
+ln -sfn "$T/real" "$T/linked"
 sg 0 cert export --config "$PKI/signgate.json" --out-dir "$T/linked"
 expect_in "$T/err" "warning: --out-dir $T/linked is a symbolic link to $T/real"
 expect_in "$T/out" "wrote       $T/real/signer.cer"
