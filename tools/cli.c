@@ -125,11 +125,12 @@ static void say_removed(const char *path, void *arg)
 		path);
 }
 
-int cli_check_private_parents(const char *stage_dir)
+int cli_private_folders(const char *stage_dir)
 {
 	if (sg_workdir_check_parent(sg_workdir_parent(), "TMPDIR ") != SG_OK ||
 	    (stage_dir && sg_workdir_check_parent(stage_dir, "output folder ") != SG_OK))
 		return cli_fail();
+	cli_clean_leftovers(stage_dir);
 	return CLI_EXIT_OK;
 }
 

@@ -76,10 +76,11 @@ void cli_clean_leftovers(const char *stage_dir);
 
 /*
  * Before any input: $TMPDIR and, with `stage_dir`, that output folder must
- * be folders private folders may be made in (sg_workdir_check_parent()).
- * Returns CLI_EXIT_OK, or the exit code after printing why.
+ * be folders private folders may be made in (sg_workdir_check_parent()),
+ * then cli_clean_leftovers(stage_dir). Returns CLI_EXIT_OK, or the exit code
+ * after printing why (nothing is cleaned then).
  */
-int cli_check_private_parents(const char *stage_dir);
+int cli_private_folders(const char *stage_dir);
 
 /*
  * An output folder named on the command line by `option` ("--out-dir"):

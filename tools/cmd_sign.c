@@ -66,9 +66,8 @@ static const char sign_help[] =
 	"  -q, --quiet           no progress line and no summary on stderr\n"
 	"  -h, --help            this text\n"
 	"\n"
-	"Each run locks its private folders (a work folder in $TMPDIR, a .signgate-*\n"
-	"stage beside the outputs); at the start, those of runs killed before they\n"
-	"could remove them (no process holds their lock) are removed, one line each.\n"
+	"At the start, the private folders of runs killed meanwhile (no process holds\n"
+	"their lock) are removed from $TMPDIR and DIR, one line each on stderr.\n"
 	"\n"
 	"On a terminal, a progress line (inputs done/total, bytes, rate) is kept on\n"
 	"stderr; at the end a summary counts signed, skipped, denied and failed.\n"
@@ -240,18 +239,12 @@ static int check_out_parent(const char *out)
 	return ok ? 0 : -1;
 }
 
-/*
- * Signing stages its outputs in their folder: it must be one others cannot
- * rearrange (so must $TMPDIR), and left-overs of killed runs go there too.
- */
+/* Signing stages its outputs in their folder: it is checked and cleaned too. */
 static int private_folders(const sign_opts *o, int signing)
 {
 	char *dir = signing && o->out ? sg_path_dir(o->out) : NULL;
-	const char *stage_dir = !signing ? NULL : o->out ? dir : o->out_dir;
-	int rc = cli_check_private_parents(stage_dir);
+	int rc = cli_private_folders(!signing ? NULL : o->out ? dir : o->out_dir);
 
-	if (rc == CLI_EXIT_OK)
-		cli_clean_leftovers(stage_dir);
 	free(dir);
 	return rc;
 }

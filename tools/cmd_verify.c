@@ -127,10 +127,9 @@ int cmd_verify(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = cli_check_private_parents(NULL);
+	rc = cli_private_folders(NULL);
 	if (rc)
 		return rc;
-	cli_clean_leftovers(NULL);
 	if (o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) {
 		rc = cli_fail();
 		sg_config_free(cfg);
