@@ -635,6 +635,7 @@ int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyr
 {
 	unsigned char *kr = NULL, *sig = NULL;
 	size_t kr_len = 0, sig_len = 0;
+	sg_workdir wd = SG_WORKDIR_INIT;
 	char *home = NULL, *kr_copy = NULL, *sig_copy = NULL, *who = NULL;
 	sg_proc_result r = { 0 };
 	int error;
@@ -660,7 +661,8 @@ int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyr
 	    asprintf(&who, "%s: OpenPGP signature of %s", sig_path, data_path) < 0)
 		who = NULL, error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (error == SG_OK)
-		error = sg_workdir_create(&home);
+		error = sg_workdir_create(&wd);
+	home = wd.path;
 	/* gpgv checks exactly the bytes read and hashed here, in a folder only we can write. */
 	if (error == SG_OK)
 		error = write_into(&kr_copy, home, "keyring.gpg", kr, kr_len);
@@ -671,8 +673,7 @@ int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyr
 	if (error == SG_OK)
 		error = judge(out, &r, gpgv, keyring, who);
 	sg_proc_result_free(&r);
-	sg_workdir_remove(home);
-	free(home);
+	sg_workdir_remove(&wd);
 	free(kr_copy);
 	free(sig_copy);
 	free(who);

@@ -338,7 +338,8 @@ int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_jo
 
 int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
-	char *workdir = NULL, *copy = NULL;
+	sg_workdir wd = SG_WORKDIR_INIT;
+	char *workdir, *copy = NULL;
 	int error, skip = 0, copy_fd = -1;
 	struct copy_pass *pass = calloc(1, sizeof(*pass));
 
@@ -355,8 +356,9 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 		return sg_pipeline_end(o, sg_error_code(), "failed");
 	}
 	/* Signing: the private copy is made beside the output, where it is signed and published. */
-	error = job->action == SG_ACTION_SIGN ? sg_stage_create(&workdir, job->output)
-					      : sg_workdir_create(&workdir);
+	error = job->action == SG_ACTION_SIGN ? sg_stage_create(&wd, job->output)
+					      : sg_workdir_create(&wd);
+	workdir = wd.path;
 	if (error)
 		sg_pipeline_end(o, error, "failed");
 	if (!error)
@@ -379,8 +381,7 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	sg_pe_stream_free(&pass->stream);
 	free(pass);
 	free(copy);
-	sg_workdir_remove(workdir);
-	free(workdir);
+	sg_workdir_remove(&wd);
 	if (!o->audit_id[0])
 		return record_or_fail(o, ctx, job);
 	return o->status;

@@ -3,7 +3,6 @@
 #include "signgate/strict.h"
 #include "signgate/error.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -57,55 +56,6 @@ int sg_path_exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
-}
-
-int sg_workdir_create(char **out)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *templ;
-
-	*out = NULL;
-	if (!tmp || tmp[0] != '/')
-		tmp = "/tmp";
-	templ = sg_path_join(tmp, "signgate.XXXXXX");
-	if (!templ)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (!mkdtemp(templ)) {
-		int e = errno;
-		free(templ);
-		return sg_error_set(SG_ERR_IO, "%s: cannot create a private working folder: %s",
-				    tmp, strerror(e));
-	}
-	*out = templ;
-	return SG_OK;
-}
-
-void sg_workdir_remove(const char *dir)
-{
-	DIR *d;
-	struct dirent *ent;
-
-	int fd;
-
-	if (!dir)
-		return;
-	/*
-	 * A stage lives beside the output, where whoever can write that folder
-	 * can put a link in its place: it is never followed (the files of the
-	 * folder it names would go).
-	 */
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d && fd >= 0)
-		close(fd);
-	if (d) {
-		while ((ent = readdir(d)) != NULL) {
-			if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
-				unlinkat(dirfd(d), ent->d_name, 0);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
 }
 
 static int open_input(const char *input, const char *name)
@@ -318,27 +268,6 @@ static void fsync_dir_of(const char *path)
 		close(fd);
 	}
 	free(dir);
-}
-
-int sg_stage_create(char **out, const char *dest)
-{
-	char *dir = sg_path_dir(dest);
-	char *templ = dir ? sg_path_join(dir, ".signgate-XXXXXX") : NULL;
-	int error = SG_OK;
-
-	*out = NULL;
-	if (!templ)
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (!mkdtemp(templ))
-		error = sg_error_set(SG_ERR_IO,
-				     "%s: cannot create a private folder for the output: %s", dir,
-				     strerror(errno));
-	free(dir);
-	if (error)
-		free(templ);
-	else
-		*out = templ;
-	return error;
 }
 
 struct sg_writeback {

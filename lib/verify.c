@@ -796,6 +796,7 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 				    .expect_der = opts->expect_der,
 				    .expect_der_len = opts->expect_der_len };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
+	sg_workdir wd = SG_WORKDIR_INIT;
 	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
 	sg_verify_opts o = *opts;
 	int error;
@@ -805,7 +806,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	error = sg_verify_check_trust(opts);
 	if (!error)
-		error = sg_workdir_create(&dir);
+		error = sg_workdir_create(&wd);
+	dir = wd.path;
 	if (!error)
 		error = snapshot_crls(&crls, opts->crl_file, dir);
 	ao.crl_file = o.crl_file = crls;
@@ -841,8 +843,7 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		error = run_verify(out, &o, path, name, a->file_digest);
 	free(sig);
 	free(crls);
-	sg_workdir_remove(dir);
-	free(dir);
+	sg_workdir_remove(&wd);
 	free(a);
 	return error;
 }

@@ -1,14 +1,19 @@
 /* Exit codes and reporting helpers shared by the commands. */
 #include "cli.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
 #include "signgate/strict.h"
+#include "signgate/util.h"
 
 #include <unistd.h>
 
@@ -128,4 +133,50 @@ int cli_confine_setup(const sg_config *cfg)
 			lack);
 	warned = 1;
 	return SG_OK;
+}
+
+static void say_removed(const char *path, void *arg)
+{
+	(void)arg;
+	fprintf(stderr,
+		"signgate: removed %s: the private folder of a run that was killed before it "
+		"could remove it (no process holds its lock)\n",
+		path);
+}
+
+int cli_private_folders(const char *stage_dir)
+{
+	if (sg_workdir_check_parent(sg_workdir_parent(), "TMPDIR ") != SG_OK ||
+	    (stage_dir && sg_workdir_check_parent(stage_dir, "output folder ") != SG_OK))
+		return cli_fail();
+	cli_clean_leftovers(stage_dir);
+	return CLI_EXIT_OK;
+}
+
+void cli_clean_leftovers(const char *stage_dir)
+{
+	sg_leftovers_clean(sg_workdir_parent(), SG_LEFTOVERS_WORK, say_removed, NULL, NULL);
+	if (stage_dir)
+		sg_leftovers_clean(stage_dir, SG_LEFTOVERS_STAGE, say_removed, NULL, NULL);
+	sg_error_clear();
+}
+
+char *cli_out_dir_resolve(const char *dir, const char *option)
+{
+	struct stat st;
+	char *real;
+
+	if (lstat(dir, &st) != 0 || !S_ISLNK(st.st_mode))
+		return strdup(dir);
+	real = realpath(dir, NULL);
+	if (!real) {
+		cli_error("%s: cannot follow the symbolic link given as %s: %s", dir, option,
+			  strerror(errno));
+		return NULL;
+	}
+	fprintf(stderr,
+		"signgate: warning: %s %s is a symbolic link to %s: it is followed once, now, "
+		"and everything is written there\n",
+		option, dir, real);
+	return real;
 }

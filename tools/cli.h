@@ -76,6 +76,31 @@ void cli_strict_warn(const char *path, unsigned flags);
 struct sg_config;
 int cli_confine_setup(const struct sg_config *cfg);
 
+/*
+ * Remove the left-overs of killed runs (sg_leftovers_clean()): work folders
+ * in $TMPDIR and, with `stage_dir` (an output folder), stage folders there.
+ * One line on stderr for each folder removed; failures are ignored.
+ */
+void cli_clean_leftovers(const char *stage_dir);
+
+/*
+ * Before any input: $TMPDIR and, with `stage_dir`, that output folder must
+ * be folders private folders may be made in (sg_workdir_check_parent()),
+ * then cli_clean_leftovers(stage_dir). Returns CLI_EXIT_OK, or the exit code
+ * after printing why (nothing is cleaned then).
+ */
+int cli_private_folders(const char *stage_dir);
+
+/*
+ * An output folder named on the command line by `option` ("--out-dir"):
+ * when `dir` itself is a symbolic link it is followed once, here, with a
+ * warning naming where it leads, and the resolved folder is used for the
+ * rest of the run (a link swapped later changes nothing). Returns a newly
+ * allocated path (a copy of `dir` when it is no link), or NULL after
+ * printing why.
+ */
+char *cli_out_dir_resolve(const char *dir, const char *option);
+
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

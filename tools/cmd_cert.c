@@ -54,7 +54,8 @@ static const char cert_help[] =
 	"      --ca FILE       trust anchor(s) (PEM)\n"
 	"      --crl FILE      CRLs (PEM) to check the chain against (lint)\n"
 	"      --json          one JSON object on stdout (lint)\n"
-	"  -o, --out-dir DIR   where export writes (required)\n"
+	"  -o, --out-dir DIR   where export writes (required); a DIR that is a symbolic\n"
+	"                      link is followed once, with a warning\n"
 	"      --force         let export replace existing files\n"
 	"  -h, --help          this text\n"
 	"\n"
@@ -612,6 +613,7 @@ static int publish(export_set *s, int force)
 static int run_export(const cert_opts *o, const sg_key_material *km, const char *ca)
 {
 	export_set s = { .dir = o->out_dir };
+	char *dir = NULL; /* --out-dir, resolved once when it is a link */
 	int error = sg_cert_info_from_x509(&s.signer, km->cert);
 
 	/* Only a root the signer really chains to is worth importing anywhere. */
@@ -632,15 +634,21 @@ static int run_export(const cert_opts *o, const sg_key_material *km, const char 
 		error = add_script(&s);
 	if (!error)
 		error = ensure_dir(o->out_dir);
+	if (!error && !(dir = cli_out_dir_resolve(o->out_dir, "--out-dir"))) {
+		export_free(&s);
+		return CLI_EXIT_OPERATIONAL;
+	}
+	s.dir = dir;
 	if (!error)
 		error = publish(&s, o->force);
 	if (!error) {
 		printf("thumbprint  %s\n", s.signer.sha1_thumbprint);
 		for (size_t i = 0; i < s.n; i++)
-			printf("wrote       %s/%s\n", o->out_dir, s.files[i].name);
+			printf("wrote       %s/%s\n", dir, s.files[i].name);
 		fflush(stdout);
 	}
 	export_free(&s);
+	free(dir);
 	return error ? cli_fail() : CLI_EXIT_OK;
 }
 

@@ -132,7 +132,9 @@ typedef struct vendor_value {
 typedef struct approve_state {
 	const approve_opts *o;
 	const sg_config *cfg; /* NULL: a policy working copy (--policy) */
-	char *workdir, *copy, *manifest_copy;
+	sg_workdir wd;        /* the private folder; `workdir` is its path */
+	const char *workdir;
+	char *copy, *manifest_copy;
 	char *policy_dir, *keyring_path, *approval_path;
 	const char *keyring_rel; /* keyring_path relative to the policy folder */
 	char *manifest_text;
@@ -686,8 +688,7 @@ out:
 
 static void state_free(approve_state *st)
 {
-	sg_workdir_remove(st->workdir);
-	free(st->workdir);
+	sg_workdir_remove(&st->wd);
 	free(st->copy);
 	free(st->manifest_copy);
 	free(st->policy_dir);
@@ -798,9 +799,10 @@ static int run(approve_state *st, const char *policy_path, json_t **approval)
 	else
 		default_id(st->id, sizeof(st->id), o->product, o->version);
 	if ((error = approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
-	    (error = sg_workdir_create(&st->workdir)) || (error = take_installer(st)) ||
-	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
-	    (error = gather_values(st)) || (error = compare_values(st)))
+	    (error = sg_workdir_create(&st->wd)) || !(st->workdir = st->wd.path) ||
+	    (error = take_installer(st)) || (error = take_manifest(st)) ||
+	    (error = check_against_policy(st, policy_path)) || (error = gather_values(st)) ||
+	    (error = compare_values(st)))
 		return error;
 	if (o->manifest_sig || o->installer_sig)
 		error = find_keyring(st);
@@ -913,7 +915,7 @@ static void print_result(const approve_state *st, const json_t *approval, int st
 
 int cmd_policy_approve(int argc, char **argv)
 {
-	approve_state st = { 0 };
+	approve_state st = { .wd = SG_WORKDIR_INIT };
 	approve_opts o;
 	sg_config *cfg = NULL;
 	json_t *approval = NULL;
@@ -940,6 +942,7 @@ int cmd_policy_approve(int argc, char **argv)
 		return rc;
 	}
 	st.name = o.file ? o.file : sg_path_base(o.installer);
+	cli_clean_leftovers(NULL);
 	status = run(&st, cfg ? cfg->policy : o.policy, &approval);
 	/* Usage and configuration errors are not decisions; refusals and approvals are. */
 	if (status != SG_ERR_USAGE && status != SG_ERR_CONFIG && status != SG_ERR_NOMEM) {

@@ -47,7 +47,10 @@ static const char sign_help[] =
 	"Options:\n"
 	"  -c, --config FILE     signgate.json (policy, audit log, trust, signing key)\n"
 	"  -o, --out-dir DIR     write each output as DIR/<input base name>; DIR and its\n"
-	"                        parents are created when missing (default: ./signed)\n"
+	"                        parents are created when missing (default: ./signed);\n"
+	"                        a DIR that is a symbolic link is followed once, with a\n"
+	"                        warning; DIR and the folders above it must be owned by\n"
+	"                        root or you and not writable by others (sticky is fine)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
 	"  -f, --force           replace an existing output file (never the input)\n"
 	"  -r, --recursive       INPUT folders: their .exe and .msi files, at any depth\n"
@@ -62,6 +65,9 @@ static const char sign_help[] =
 	"                        one JSON document F\n"
 	"  -q, --quiet           no progress line and no summary on stderr\n"
 	"  -h, --help            this text\n"
+	"\n"
+	"At the start, the private folders of runs killed meanwhile (no process holds\n"
+	"their lock) are removed from $TMPDIR and DIR, one line each on stderr.\n"
 	"\n"
 	"On a terminal, a progress line (inputs done/total, bytes, rate) is kept on\n"
 	"stderr; at the end a summary counts signed, skipped, denied and failed.\n"
@@ -231,6 +237,16 @@ static int check_out_parent(const char *out)
 		cli_error("%s: the output folder %s does not exist", out, dir ? dir : "?");
 	free(dir);
 	return ok ? 0 : -1;
+}
+
+/* Signing stages its outputs in their folder: it is checked and cleaned too. */
+static int private_folders(const sign_opts *o, int signing)
+{
+	char *dir = signing && o->out ? sg_path_dir(o->out) : NULL;
+	int rc = cli_private_folders(!signing ? NULL : o->out ? dir : o->out_dir);
+
+	free(dir);
+	return rc;
 }
 
 /* The inputs of one run, in order: arguments, folder contents, --files-from lines. */
@@ -755,6 +771,7 @@ static int run(int argc, char **argv, int signing)
 {
 	input_list in = { 0 };
 	run_state st;
+	char *out_dir = NULL; /* --out-dir, resolved once when it is a link */
 	int rc;
 
 	memset(&st, 0, sizeof(st));
@@ -775,10 +792,14 @@ static int run(int argc, char **argv, int signing)
 		cli_error("%s", sg_error_last());
 		rc = fail_inputs(&st, &in, status);
 	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
-		   (st.o.out && check_out_parent(st.o.out) != 0)) {
+		   (st.o.out && check_out_parent(st.o.out) != 0) ||
+		   (st.o.out_dir && !(out_dir = cli_out_dir_resolve(st.o.out_dir, "--out-dir")))) {
 		rc = CLI_EXIT_OPERATIONAL;
 	} else {
-		rc = run_inputs(&st, &in, signing);
+		st.o.out_dir = out_dir ? out_dir : st.o.out_dir;
+		rc = private_folders(&st.o, signing);
+		if (rc == CLI_EXIT_OK)
+			rc = run_inputs(&st, &in, signing);
 	}
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();
@@ -786,6 +807,7 @@ static int run(int argc, char **argv, int signing)
 	sg_policy_free(st.policy);
 	sg_config_free(st.cfg);
 	free_list(&in);
+	free(out_dir);
 	return rc;
 }
 

@@ -127,6 +127,9 @@ int cmd_verify(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = cli_private_folders(NULL);
+	if (rc)
+		return rc;
 	if ((o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) ||
 	    cli_confine_setup(cfg) != SG_OK) {
 		rc = cli_fail();

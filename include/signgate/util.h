@@ -26,17 +26,83 @@ const char *sg_path_base(const char *path);
 char *sg_path_dir(const char *path);
 
 /*
- * Create a private working folder (mode 0700) under $TMPDIR or /tmp and
- * store its newly allocated path in `out`. Returns SG_OK or SG_ERR_IO.
+ * A private folder of one run (issue 13): the work folder under $TMPDIR or
+ * the stage folder beside an output. While the run holds it, `fd` (the
+ * folder itself, opened O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC: no child
+ * inherits it) carries an exclusive flock(); a folder whose lock nobody holds
+ * is a left-over of a killed run (sg_leftovers_clean()). The folder is made
+ * under a pending name and renamed to its final one only once locked, so a
+ * cleanup started at the same time never sees it unlocked. Work from `fd`
+ * (openat) where that is easy; `path` is safe to reopen too: its parent and
+ * every folder above it are checked to be ones no one else can rearrange.
+ * Initialise with SG_WORKDIR_INIT; remove with sg_workdir_remove().
  */
-int sg_workdir_create(char **out);
+typedef struct sg_workdir {
+	char *path;       /* "<parent>/<name>", newly allocated */
+	const char *name; /* its last component, in `path` */
+	int fd;           /* the folder, locked; -1 when none */
+	int parent_fd;    /* the folder it is in (O_DIRECTORY | O_CLOEXEC); -1 when none */
+} sg_workdir;
+
+#define SG_WORKDIR_INIT                                                                            \
+	{                                                                                          \
+		NULL, NULL, -1, -1                                                                 \
+	}
+
+/* The folder work folders are made in: $TMPDIR when it is an absolute path, else /tmp. */
+const char *sg_workdir_parent(void);
 
 /*
- * Remove the regular files directly inside `dir`, then `dir` itself; a
- * symbolic link at `dir` is not followed (nothing is removed). NULL is
- * accepted and ignored. Errors are ignored: this is cleanup.
+ * Create a private working folder (mode 0700, "signgate-work.XXXXXX") under
+ * sg_workdir_parent(), locked as above, into `out`. Returns SG_OK;
+ * SG_ERR_CONFIG when that folder or one above it is owned by another
+ * account or writable by group or others without the sticky bit ("TMPDIR
+ * /x: others may write this folder and it has no sticky bit (mode 0777)
+ * ..."); SG_ERR_IO ("/x: cannot create a private working folder: REASON").
  */
-void sg_workdir_remove(const char *dir);
+int sg_workdir_create(sg_workdir *out);
+
+/*
+ * Remove everything inside the folder (folders in it too, a few levels
+ * deep) through its descriptor, then the folder itself while its name is
+ * still that folder (a link put in its place is not followed and nothing is
+ * removed through it), release its lock, free `path` and reset `wd` to
+ * SG_WORKDIR_INIT. NULL and an initialised, empty `wd` are accepted.
+ * Errors are ignored: this is cleanup.
+ */
+void sg_workdir_remove(sg_workdir *wd);
+
+/*
+ * Check, before any work, that private folders may be made in `dir` (as
+ * sg_workdir_create() and sg_stage_create() check it again when they make
+ * one); `what` prefixes the folder in messages ("TMPDIR ", "output folder ").
+ * Returns SG_OK, SG_ERR_CONFIG (as there) or SG_ERR_IO ("WHAT DIR: cannot
+ * open the folder: REASON").
+ */
+int sg_workdir_check_parent(const char *dir, const char *what);
+
+/* sg_leftovers_clean() kinds. */
+#define SG_LEFTOVERS_WORK  1 /* work folders, in sg_workdir_parent() */
+#define SG_LEFTOVERS_STAGE 2 /* stage folders, in an output folder */
+
+/* Called with the path of each folder removed (valid during the call). */
+typedef void (*sg_leftovers_fn)(const char *path, void *arg);
+
+/*
+ * Remove, in the folder `dir`, the private folders of `kind` that runs
+ * killed before they could remove them left there: only an entry named as
+ * signgate names them, a real folder (not a link), owned by the effective
+ * user, of mode 0700, whose lock no process holds (flock LOCK_EX | LOCK_NB
+ * succeeds) and that is still at its name once locked; a folder under its
+ * pending name also must be a minute old. Nothing is removed in a folder
+ * that others could rearrange (see sg_workdir_create()). Removal is by
+ * *at() calls relative to descriptors, following no link. `fn` (may be
+ * NULL) is told each folder removed, `*removed` (may be NULL) their count.
+ * A `dir` that cannot be opened has nothing to clean: SG_OK. Returns SG_OK
+ * or SG_ERR_NOMEM.
+ */
+int sg_leftovers_clean(const char *dir, unsigned kind, sg_leftovers_fn fn, void *arg,
+		       size_t *removed);
 
 /*
  * Read the input file at `input` once, computing its digests in `want`
@@ -65,10 +131,12 @@ int sg_private_copy_fd(sg_digests *out, const char *input, const char *copy_path
 /*
  * Create a private folder (0700, ".signgate-XXXXXX") beside `dest`, on its
  * file system, for the output to be written in before it is published: the
- * publication is then a rename, not a copy. Store its newly allocated path
- * in `out`; remove it with sg_workdir_remove(). Returns SG_OK or SG_ERR_IO.
+ * publication is then a rename, not a copy. It is an sg_workdir (locked;
+ * remove it with sg_workdir_remove()), and its parent is held to the same
+ * rule ("output folder /x: others may write this folder ..."). Returns
+ * SG_OK, SG_ERR_CONFIG, SG_ERR_IO or SG_ERR_NOMEM.
  */
-int sg_stage_create(char **out, const char *dest);
+int sg_stage_create(sg_workdir *out, const char *dest);
 
 /*
  * Make the finished output at `path` (in a stage folder) ready to publish:

@@ -13,6 +13,11 @@ INST=$FIX/inst
 PKI=$FIX/pki
 T=$(mktemp -d "${TMPDIR:-/tmp}/sg-it.XXXXXX")
 trap 'rm -rf -- "$T"' EXIT
+# signgate's work folders of this test, in a $TMPDIR of its own: the
+# left-overs of runs a test kills, and the lines saying they were removed
+# (README "Private folders"), stay in the test that made them.
+mkdir -m 0700 "$T/tmp"
+export TMPDIR=$T/tmp
 checks=0
 
 fail() {

@@ -18,7 +18,15 @@ cp "$INST/hello-setup.exe" "$T/evil.exe"
 printf 'EVIL PAYLOAD' | dd of="$T/evil.exe" bs=1 seek=$(($(stat -c %s "$T/evil.exe") - 12)) \
 	conv=notrunc status=none
 mkdir "$T/outdir"
+# An output folder others may write without the sticky bit is refused
+# (issue 13): there anyone could rename the stage away and put their own.
 chmod 0777 "$T/outdir"
+sg 2 sign --config "$CFG" --out "$T/outdir/hello-setup.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "output folder $T/outdir: others may write this folder and it has no sticky bit (mode 0777)"
+expect_same "$(find "$T/outdir" -mindepth 1 | wc -l)" 0
+# Sticky, others may still make their own entries there, not touch ours;
+# the attacker below is played by a shim in signgate's own account, who can.
+chmod 1777 "$T/outdir"
 
 rc=0
 SG_RACE_EVIL=$T/evil.exe SG_RACE_LOG=$T/race.log LD_PRELOAD=$SG_STAGE_RACE \
@@ -40,8 +48,10 @@ expect_same "$(audit_field 0 decision)" invalid
 expect_same "$(audit_field -1 signature.signed_digest)" "$(audit_field 0 signature.signed_digest)"
 
 # 2. At the end of the job the stage folder is removed. The attacker has
-# put a link to another folder of signgate's account in its place: nothing
-# in that folder may be removed (the link is not followed).
+# put a link to another folder of signgate's account in its place as the
+# removal starts: nothing in that folder may be removed (the stage is
+# emptied through signgate's own descriptor of it, and the name is removed
+# only while it is that folder).
 mkdir "$T/victim"
 echo precious >"$T/victim/audit.jsonl"
 rm -f "$T/race.log"

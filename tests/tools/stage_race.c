@@ -8,9 +8,10 @@
  * as "input", then lets the open go on; it writes "swapped" to
  * $SG_RACE_LOG.
  *
- * With $SG_RACE_LINK set instead, it waits for the stage folder itself to
- * be opened as a folder (its removal at the end of the job), moves it
- * away and puts a symbolic link to $SG_RACE_LINK in its place.
+ * With $SG_RACE_LINK set instead, it waits for the removal of the stage at
+ * the end of the job (the first unlinkat() of an entry in it, through its
+ * descriptor), moves the stage away and puts a symbolic link to
+ * $SG_RACE_LINK in its place.
  *
  * With $SG_RACE_OUT set (a file name, with $SG_RACE_OUTLINK, $SG_RACE_MSI,
  * $SG_RACE_SIG and $SG_RACE_DIR), at the first fork() while a stage in
@@ -91,22 +92,26 @@ static void maybe_swap(const char *path, int flags)
 }
 
 /*
- * $SG_RACE_LINK: the stage folder, when opened as a folder the second time
- * (the job's end: its removal), becomes a link to that folder.
+ * $SG_RACE_LINK: the stage folder, when signgate starts emptying it (the
+ * job's end: its removal), becomes a link to that folder.
  */
-static void maybe_link(const char *path)
+static void maybe_link(int dirfd)
 {
 	const char *target = getenv("SG_RACE_LINK"), *log = getenv("SG_RACE_LOG");
-	const char *base = path ? strrchr(path, '/') : NULL;
-	char moved[4200];
+	char fdpath[64], path[4096], moved[4200];
+	const char *base;
+	ssize_t n;
 	FILE *f;
 
-	static int opens;
-
-	if (done || !target || !base || strncmp(base, "/.signgate-", 11) != 0 || strlen(base) != 17)
+	if (done || !target || dirfd < 0)
 		return;
-	/* The first open of the stage as a folder creates the copy in it; the next removes it. */
-	if (++opens < 2)
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", dirfd);
+	n = readlink(fdpath, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	base = strrchr(path, '/');
+	if (!base || strncmp(base, "/.signgate-", 11) != 0 || strlen(base) != 17)
 		return;
 	done = 1;
 	snprintf(moved, sizeof(moved), "%s.taken", path);
@@ -118,14 +123,15 @@ static void maybe_link(const char *path)
 	}
 }
 
-DIR *opendir(const char *path)
+int unlinkat(int dirfd, const char *name, int flags)
 {
-	static DIR *(*real)(const char *);
+	static int (*real)(int, const char *, int);
 
 	if (!real)
-		real = (DIR * (*)(const char *)) dlsym(RTLD_NEXT, "opendir");
-	maybe_link(path);
-	return real(path);
+		real = (int (*)(int, const char *, int))dlsym(RTLD_NEXT, "unlinkat");
+	if (!(flags & AT_REMOVEDIR))
+		maybe_link(dirfd);
+	return real(dirfd, name, flags);
 }
 
 /* $SG_RACE_OUT: a stage about to be given to osslsigncode gets a link where it writes. */
@@ -188,8 +194,6 @@ pid_t fork(void)
 			mode = va_arg(ap, mode_t);                                                 \
 		va_end(ap);                                                                        \
 		maybe_swap(path, flags);                                                           \
-		if (flags & O_DIRECTORY)                                                           \
-			maybe_link(path);                                                          \
 		return real(path, flags, mode);                                                    \
 	}
 

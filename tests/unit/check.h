@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "signgate/util.h"
+
 static int check_passed, check_failed;
 
 #define CHECK(expr)                                                                                \
@@ -126,6 +128,33 @@ static inline void check_write_file(const char *path, const void *data, size_t l
 		fprintf(stderr, "test setup failed: cannot write %s\n", path);
 		exit(2);
 	}
+}
+
+/*
+ * One locked work folder per test program (signgate/util.h sg_workdir):
+ * `*path` gets a copy of its path; check_workdir_remove() removes it, frees
+ * `*path` and sets it to NULL (a later free() of it is harmless).
+ */
+static inline sg_workdir *check_wd(void)
+{
+	static sg_workdir wd = SG_WORKDIR_INIT;
+
+	return &wd;
+}
+
+static inline int check_workdir_create(char **path)
+{
+	int error = sg_workdir_create(check_wd());
+
+	*path = check_wd()->path ? strdup(check_wd()->path) : NULL;
+	return error;
+}
+
+static inline void check_workdir_remove(char **path)
+{
+	sg_workdir_remove(check_wd());
+	free(*path);
+	*path = NULL;
 }
 
 static inline int check_done(void)

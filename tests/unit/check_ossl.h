@@ -16,7 +16,7 @@ static char *workdir;
 __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	exit(2);
 }
 

@@ -652,7 +652,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fixdir = argv[1];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 	alarm(280);
 	/* NSIS installers: PE32 with an overlay, 98,702 and 93,681 bytes (not multiples of 8). */
@@ -678,6 +678,6 @@ int main(int argc, char **argv)
 	test_ossl_nest("inst/hello-1.0.msi", "inst/vendor-signed-hello-1.0.msi", ".msi");
 	test_ossl_judged_later(der, der_len);
 	free(der);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	return check_done();
 }

@@ -51,7 +51,7 @@ static void setup_fail(const char *what, const sg_proc_result *r)
 	fprintf(stderr, "setup failed: %s\n", what);
 	if (r)
 		fprintf(stderr, "--- stdout:\n%s\n--- stderr:\n%s\n", r->out, r->err);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	exit(2);
 }
 
@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 	fixdir = argv[1];
 	if (argc == 3)
 		osslsigncode = argv[2];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last(), NULL);
 	cert_hash(our_sha256, fx("pki/signer.pem"), EVP_sha256(), 0);
 	cert_hash(vendor_sha256, fx("vendor/vendor.pem"), EVP_sha256(), 0);
@@ -522,7 +522,7 @@ int main(int argc, char **argv)
 	test_nested(our_sha256);
 	test_malformed();
 
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	free(workdir);
 	return check_done();
 }

@@ -46,7 +46,7 @@ __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
 	if (!in_a_child) /* the parent removes the work folder */
-		sg_workdir_remove(workdir);
+		check_workdir_remove(&workdir);
 	exit(2);
 }
 
@@ -538,7 +538,7 @@ int main(int argc, char **argv)
 	signgate = argv[2];
 	if (argc == 4)
 		osslsigncode = argv[3];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 	load_signer();
 
@@ -558,7 +558,7 @@ int main(int argc, char **argv)
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	free(workdir);
 	return check_done();
 }

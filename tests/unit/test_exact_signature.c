@@ -50,7 +50,7 @@ struct sig {
 __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	exit(2);
 }
 
@@ -532,7 +532,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fixdir = argv[1];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 	load_signer();
 	test_exact(&stamped);
@@ -546,7 +546,7 @@ int main(int argc, char **argv)
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	free(workdir);
 	return check_done();
 }

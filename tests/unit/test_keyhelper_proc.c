@@ -52,7 +52,7 @@ static char *workdir;
 __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	exit(2);
 }
 
@@ -811,7 +811,7 @@ int main(int argc, char **argv)
 	fixdir = realpath(argv[1], NULL);
 	if (!fixdir)
 		setup_fail(argv[1]);
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 	/* First, while this process is still dumpable (the control). */
 	test_process(1);
@@ -828,6 +828,6 @@ int main(int argc, char **argv)
 	test_threads();
 	test_memory();
 	test_killed();
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	return check_done();
 }

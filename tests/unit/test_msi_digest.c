@@ -700,14 +700,14 @@ int main(int argc, char **argv)
 	fixdir = argv[1];
 	if (argc > 2)
 		osslsigncode = argv[2];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 	test_against_osslsigncode();
 	test_nested();
 	test_tampered();
 	test_hostile();
 	test_mutations();
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	free(workdir);
 	return check_done();
 }

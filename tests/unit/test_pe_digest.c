@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 	fixdir = argv[1];
 	if (argc > 2)
 		osslsigncode = argv[2];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 
 	/* 2 and 7 bytes of padding, and none: the same installer grown to 8-byte length. */
@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 	test_stream();
 	test_stream_crafted();
 	test_digest_errors();
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	free(workdir);
 	return check_done();
 }

@@ -54,7 +54,7 @@ __attribute__((noreturn)) static void setup_fail(const char *what)
 {
 	fprintf(stderr, "setup failed: %s\n", what);
 	stop_bad_tsa();
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	exit(2);
 }
 
@@ -383,7 +383,7 @@ int main(int argc, char **argv)
 	}
 	fixdir = argv[1];
 	tsa_server = argv[2];
-	if (sg_workdir_create(&workdir) != SG_OK)
+	if (check_workdir_create(&workdir) != SG_OK)
 		setup_fail(sg_error_last());
 	load_signer();
 	start_bad_tsa();
@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
-	sg_workdir_remove(workdir);
+	check_workdir_remove(&workdir);
 	free(workdir);
 	return check_done();
 }

@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static char tmpdir[] = "/tmp/test_util.XXXXXX";
@@ -221,15 +223,15 @@ static void test_private_copy_refused(void)
 }
 
 /* Stage a signed file beside `dest` as the pipeline does; returns its path. */
-static char *stage_file(char **stage, const char *dest, const char *text)
+static char *stage_file(sg_workdir *stage, const char *dest, const char *text)
 {
 	char *path;
 	int fd;
 
 	CHECK_INT(sg_stage_create(stage, dest), SG_OK);
-	if (!*stage)
+	if (!stage->path)
 		return NULL;
-	path = sg_path_join(*stage, "signed");
+	path = sg_path_join(stage->path, "signed");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
@@ -238,14 +240,16 @@ static char *stage_file(char **stage, const char *dest, const char *text)
 
 static void test_publish(void)
 {
-	char *stage = NULL, *tmp, *s;
+	sg_workdir stage = SG_WORKDIR_INIT;
+	char *tmp, *s;
 	sg_digests d;
 	struct stat st;
 
 	/* A new destination: the stage is private and beside it; publishing is a rename. */
 	tmp = stage_file(&stage, at("out.msi"), "NEW");
-	CHECK(stage && strncmp(stage, at(".signgate-"), strlen(at(".signgate-"))) == 0);
-	CHECK(stage && stat(stage, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(stage.path && strncmp(stage.path, at(".signgate-"), strlen(at(".signgate-"))) == 0);
+	CHECK(stage.path && strlen(stage.path) == strlen(at(".signgate-XXXXXX")));
+	CHECK(stage.path && stat(stage.path, &st) == 0 && (st.st_mode & 0777) == 0700);
 	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA1 | SG_DIGEST_SHA256, NULL), SG_OK);
 	CHECK_INT(d.size, 3);
 	CHECK(d.sha256_hex[0] && d.sha1_hex[0] && !d.sha512_hex[0]);
@@ -256,8 +260,8 @@ static void test_publish(void)
 	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
 	free(s);
 	CHECK_INT(file_mode(at("out.msi")), 0644);
-	sg_workdir_remove(stage);
-	free(stage);
+	sg_workdir_remove(&stage);
+	CHECK(stage.path == NULL && stage.fd == -1 && stage.parent_fd == -1);
 	free(tmp);
 	CHECK_INT(count_entries(), 1);
 
@@ -276,16 +280,14 @@ static void test_publish(void)
 
 	/* With force it is replaced, and the result is 0644. */
 	free(tmp);
-	sg_workdir_remove(stage);
-	free(stage);
+	sg_workdir_remove(&stage);
 	tmp = stage_file(&stage, at("out.msi"), "NEW");
 	CHECK_INT(sg_publish_in_place(&d, tmp, SG_DIGEST_SHA256, NULL), SG_OK);
 	CHECK_INT(sg_publish_commit(tmp, at("out.msi"), 1), SG_OK);
 	CHECK_STR(s = slurp(at("out.msi"), NULL), "NEW");
 	free(s);
 	CHECK_INT(file_mode(at("out.msi")), 0644);
-	sg_workdir_remove(stage);
-	free(stage);
+	sg_workdir_remove(&stage);
 	free(tmp);
 	CHECK_INT(count_entries(), 1);
 
@@ -293,9 +295,8 @@ static void test_publish(void)
 	sg_error_clear();
 	CHECK_INT(sg_publish_in_place(&d, at("absent.tmp"), SG_DIGEST_SHA256, NULL), SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), "absent.tmp: cannot open the output");
-	stage = (char *)"sentinel";
 	CHECK_INT(sg_stage_create(&stage, at("nodir/out.msi")), SG_ERR_IO);
-	CHECK(stage == NULL);
+	CHECK(stage.path == NULL && stage.fd == -1);
 	CHECK_CONTAINS(sg_error_last(), "cannot create a private folder for the output");
 	unlink(at("out.msi"));
 	CHECK_INT(count_entries(), 0);
@@ -512,46 +513,196 @@ static void test_write_private(void)
 	CHECK_INT(unlink(at("empty")), 0);
 }
 
+/* 1 when another open file description can take the lock of `path` now. */
+static int lock_free(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), free_now;
+
+	if (fd < 0)
+		return -1;
+	free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return free_now;
+}
+
 static void test_workdir(void)
 {
-	char *dir = NULL, *file;
+	sg_workdir wd = SG_WORKDIR_INIT;
+	char *file, *sub;
 	struct stat st;
+	int flags;
 
 	CHECK_INT(setenv("TMPDIR", tmpdir, 1), 0);
-	CHECK_INT(sg_workdir_create(&dir), SG_OK);
-	CHECK(dir != NULL);
-	if (!dir)
+	CHECK_INT(sg_workdir_create(&wd), SG_OK);
+	CHECK(wd.path != NULL);
+	if (!wd.path)
 		return;
-	CHECK(strncmp(dir, at("signgate."), strlen(at("signgate."))) == 0);
-	CHECK_INT(lstat(dir, &st), 0);
+	CHECK(strncmp(wd.path, at("signgate-work."), strlen(at("signgate-work."))) == 0);
+	CHECK_STR(wd.name, wd.path + strlen(tmpdir) + 1);
+	CHECK_INT(lstat(wd.path, &st), 0);
 	CHECK(S_ISDIR(st.st_mode));
 	CHECK_INT(st.st_mode & 07777, 0700);
+	/* Locked by this run, on a descriptor no child inherits. */
+	CHECK_INT(lock_free(wd.path), 0);
+	flags = fcntl(wd.fd, F_GETFD);
+	CHECK(flags >= 0 && (flags & FD_CLOEXEC));
+	flags = fcntl(wd.parent_fd, F_GETFD);
+	CHECK(flags >= 0 && (flags & FD_CLOEXEC));
 
-	file = sg_path_join(dir, "key.pass");
+	file = sg_path_join(wd.path, "key.pass");
 	put_file(file + strlen(tmpdir) + 1, "x", 1, 0600);
 	free(file);
-	file = sg_path_join(dir, "unsigned.msi");
+	file = sg_path_join(wd.path, "unsigned.msi");
 	put_file(file + strlen(tmpdir) + 1, "y", 1, 0600);
 	free(file);
-	sg_workdir_remove(dir);
-	CHECK_INT(sg_path_exists(dir), 0);
-	free(dir);
+	/* A child's output folder inside it goes too. */
+	sub = sg_path_join(wd.path, "out");
+	CHECK_INT(mkdir(sub, 0700), 0);
+	file = sg_path_join(sub, "signed");
+	put_file(file + strlen(tmpdir) + 1, "z", 1, 0600);
+	free(file);
+	free(sub);
+	file = strdup(wd.path);
+	sg_workdir_remove(&wd);
+	CHECK_INT(sg_path_exists(file), 0);
+	CHECK(wd.path == NULL && wd.fd == -1);
+	free(file);
 	sg_workdir_remove(NULL);
+	sg_workdir_remove(&wd);
 
 	/* A relative TMPDIR is not trusted: /tmp is used. */
 	CHECK_INT(setenv("TMPDIR", "relative", 1), 0);
-	CHECK_INT(sg_workdir_create(&dir), SG_OK);
-	CHECK(dir && strncmp(dir, "/tmp/signgate.", 14) == 0);
-	sg_workdir_remove(dir);
-	CHECK(dir && !sg_path_exists(dir));
-	free(dir);
+	CHECK_INT(sg_workdir_create(&wd), SG_OK);
+	CHECK(wd.path && strncmp(wd.path, "/tmp/signgate-work.", 19) == 0);
+	file = wd.path ? strdup(wd.path) : NULL;
+	sg_workdir_remove(&wd);
+	CHECK(file && !sg_path_exists(file));
+	free(file);
 
 	CHECK_INT(setenv("TMPDIR", at("absent"), 1), 0);
 	sg_error_clear();
-	CHECK_INT(sg_workdir_create(&dir), SG_ERR_IO);
-	CHECK(dir == NULL);
+	CHECK_INT(sg_workdir_create(&wd), SG_ERR_IO);
+	CHECK(wd.path == NULL);
 	CHECK_CONTAINS(sg_error_last(), "cannot create a private working folder");
 	unsetenv("TMPDIR");
+	CHECK_INT(count_entries(), 0);
+}
+
+static void note_removed(const char *path, void *arg)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, 1024 - n, "%s;", sg_path_base(path));
+}
+
+/* mkdir `name` in tmpdir with `mode`, and a file in it. */
+static void left_folder(const char *name, mode_t mode)
+{
+	char *file = sg_path_join(name, "input");
+
+	CHECK_INT(mkdir(at(name), 0700), 0);
+	put_file(file, "left", 4, 0600);
+	CHECK_INT(chmod(at(name), mode), 0);
+	free(file);
+}
+
+static void test_leftovers(void)
+{
+	sg_workdir live = SG_WORKDIR_INIT, stage = SG_WORKDIR_INIT;
+	struct timeval old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	char seen[1024] = "";
+	size_t n = 99;
+
+	CHECK_INT(setenv("TMPDIR", tmpdir, 1), 0);
+	CHECK_INT(sg_workdir_create(&live), SG_OK);               /* a live run's: locked */
+	CHECK_INT(sg_stage_create(&stage, at("out.exe")), SG_OK); /* another kind */
+	left_folder("signgate-work.Dead01", 0700);                /* a killed run's */
+	left_folder("signgate-work.Dead02", 0700);
+	CHECK_INT(mkdir(at("signgate-work.Dead02/out"), 0700), 0); /* with a child's folder */
+	left_folder("signgate-new.Young1", 0700);                  /* pending, just made */
+	left_folder("signgate-new.Old001", 0700);                  /* pending, long ago */
+	CHECK_INT(utimes(at("signgate-new.Old001"), old), 0);
+	left_folder("signgate-work.Mode75", 0750);   /* not 0700: not clearly ours */
+	left_folder("signgate-work.TooLong1", 0700); /* not our name */
+	left_folder("signgate.Old123", 0700);        /* the name before locks */
+	left_folder("victim", 0700);
+	CHECK_INT(symlink(at("victim"), at("signgate-work.Link01")),
+		  0); /* a link: never followed */
+
+	CHECK_INT(sg_leftovers_clean(tmpdir, SG_LEFTOVERS_WORK, note_removed, seen, &n), SG_OK);
+	CHECK_INT(n, 3);
+	CHECK_CONTAINS(seen, "signgate-work.Dead01;");
+	CHECK_CONTAINS(seen, "signgate-work.Dead02;");
+	CHECK_CONTAINS(seen, "signgate-new.Old001;");
+	CHECK_INT(sg_path_exists(at("signgate-work.Dead01")), 0);
+	CHECK_INT(sg_path_exists(at("signgate-work.Dead02")), 0);
+	CHECK_INT(sg_path_exists(at("signgate-new.Old001")), 0);
+	CHECK_INT(sg_path_exists(live.path), 1);
+	CHECK_INT(sg_path_exists(stage.path), 1);
+	CHECK_INT(sg_path_exists(at("signgate-new.Young1/input")), 1);
+	CHECK_INT(sg_path_exists(at("signgate-work.Mode75/input")), 1);
+	CHECK_INT(sg_path_exists(at("signgate-work.TooLong1/input")), 1);
+	CHECK_INT(sg_path_exists(at("signgate.Old123/input")), 1);
+	CHECK_INT(sg_path_exists(at("victim/input")), 1);
+	CHECK_INT(sg_path_exists(at("signgate-work.Link01")), 1);
+
+	/* Stages: the live one stays; a dead one beside it goes. */
+	left_folder(".signgate-Dead03", 0700);
+	seen[0] = '\0';
+	CHECK_INT(sg_leftovers_clean(tmpdir, SG_LEFTOVERS_STAGE, note_removed, seen, &n), SG_OK);
+	CHECK_INT(n, 1);
+	CHECK_STR(seen, ".signgate-Dead03;");
+	CHECK_INT(sg_path_exists(stage.path), 1);
+	/* Once its run ends, the live folder is removed by it; nothing left to clean. */
+	sg_workdir_remove(&live);
+	sg_workdir_remove(&stage);
+	CHECK_INT(sg_leftovers_clean(tmpdir, SG_LEFTOVERS_WORK, NULL, NULL, &n), SG_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(sg_leftovers_clean(at("absent"), SG_LEFTOVERS_WORK, NULL, NULL, &n), SG_OK);
+	CHECK_INT(n, 0);
+
+	/* Nothing is cleaned in, and nothing created in, a folder others could rearrange. */
+	CHECK_INT(mkdir(at("open"), 0700), 0);
+	CHECK_INT(chmod(at("open"), 0777), 0);
+	CHECK_INT(mkdir(at("open/signgate-work.Dead04"), 0700), 0);
+	CHECK_INT(setenv("TMPDIR", at("open"), 1), 0);
+	CHECK_INT(sg_leftovers_clean(at("open"), SG_LEFTOVERS_WORK, NULL, NULL, &n), SG_OK);
+	CHECK_INT(n, 0);
+	sg_error_clear();
+	CHECK_INT(sg_workdir_create(&live), SG_ERR_CONFIG);
+	CHECK(live.path == NULL && live.fd == -1);
+	CHECK_CONTAINS(sg_error_last(), "TMPDIR ");
+	CHECK_CONTAINS(sg_error_last(), "/open: others may write this folder and it has no sticky "
+					"bit (mode 0777)");
+	CHECK_INT(sg_stage_create(&stage, at("open/out.exe")), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "output folder ");
+	/* A folder below it is no better: the folder above could be swapped. */
+	CHECK_INT(mkdir(at("open/below"), 0700), 0);
+	CHECK_INT(sg_stage_create(&stage, at("open/below/out.exe")), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "/open: others may write");
+	/* With the sticky bit no one else can rename or remove our entries: fine. */
+	CHECK_INT(chmod(at("open"), 01777), 0);
+	CHECK_INT(sg_workdir_create(&live), SG_OK);
+	CHECK(live.path && strncmp(live.path, at("open/signgate-work."),
+				   strlen(at("open/signgate-work."))) == 0);
+	sg_workdir_remove(&live);
+	CHECK_INT(sg_leftovers_clean(at("open"), SG_LEFTOVERS_WORK, NULL, NULL, &n), SG_OK);
+	CHECK_INT(n, 1);
+	unsetenv("TMPDIR");
+	CHECK_INT(rmdir(at("open/below")), 0);
+	CHECK_INT(rmdir(at("open")), 0);
+	for (const char *const *d =
+		     (const char *const[]){ "signgate-new.Young1", "signgate-work.Mode75",
+					    "signgate-work.TooLong1", "signgate.Old123", "victim",
+					    NULL };
+	     *d; d++) {
+		char *file = sg_path_join(*d, "input");
+		CHECK_INT(unlink(at(file)), 0);
+		CHECK_INT(rmdir(at(*d)), 0);
+		free(file);
+	}
+	CHECK_INT(unlink(at("signgate-work.Link01")), 0);
 	CHECK_INT(count_entries(), 0);
 }
 
@@ -625,6 +776,7 @@ int main(void)
 	test_write_private();
 	test_secrets();
 	test_workdir();
+	test_leftovers();
 	test_writeback();
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
