@@ -7,6 +7,8 @@
  * After its setup it opens nothing, and it writes only to its socket.
  */
 #include "keyhelper_internal.h"
+#include "confine_internal.h"
+#include "key_allow.h"
 #include "pkcs11_internal.h"
 #include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
@@ -78,7 +80,7 @@ static int send_text(int fd, const char *magic, int status, unsigned long word, 
  * Signals as a fresh process has them: the parent's handlers (which would
  * run here on its copy of its state) go, and nothing stays blocked.
  */
-static void reset_signals(void)
+void sg_kh_reset_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGALRM };
 	sigset_t none;
@@ -96,29 +98,70 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void close_from(int lowest)
+static int kept(int fd, const int *keep, size_t n_keep)
+{
+	for (size_t i = 0; i < n_keep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* Close every descriptor from `lowest` up, but those of `keep`. */
+static void close_from(int lowest, const int *keep, size_t n_keep)
 {
 	struct rlimit lim;
+	int from = lowest;
 
-	if (close_range((unsigned int)lowest, ~0U, 0) == 0)
+	for (int fd = lowest; fd < 1024; fd++) {
+		if (!kept(fd, keep, n_keep))
+			continue;
+		if (fd > from && close_range((unsigned int)from, (unsigned int)fd - 1, 0) != 0)
+			break;
+		from = fd + 1;
+	}
+	if (close_range((unsigned int)from, ~0U, 0) == 0)
 		return;
 	/* Kernels before 5.9: every descriptor number the limit allows. */
 	if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
 		lim.rlim_cur = 65536;
 	for (rlim_t fd = (rlim_t)lowest; fd < lim.rlim_cur; fd++)
-		close((int)fd);
+		if (!kept((int)fd, keep, n_keep))
+			close((int)fd);
+}
+
+int sg_kh_ruleset_fd(const sg_confine_prepared *p)
+{
+	return p ? p->ruleset_fd : -1;
+}
+
+/* A descriptor to keep, moved off SG_KH_CHILD_FD (where the socket goes). */
+static int off_socket_fd(int fd)
+{
+	return fd == SG_KH_CHILD_FD ? fcntl(fd, F_DUPFD_CLOEXEC, SG_KH_CHILD_FD + 1) : fd;
+}
+
+void sg_kh_keep_ruleset(const sg_confine_prepared *p)
+{
+	/* The child's own copy of the parent's memory: changing it affects no one else. */
+	sg_confine_prepared *mine = (sg_confine_prepared *)p;
+
+	if (mine)
+		mine->ruleset_fd = off_socket_fd(mine->ruleset_fd);
 }
 
 /*
  * Keep the socket (moved to SG_KH_CHILD_FD), stdin when a prompt may be
  * needed, stderr, and /dev/null on stdout (and on stdin otherwise), so
- * that no later open can land on 0 or 1; close everything else. Returns
+ * that no later open can land on 0 or 1; and the descriptors of `keep`
+ * (the confinement's, not yet applied); close everything else. Returns
  * the socket, or -1.
  */
-static int isolate_fds(int sock, int keep_stdin)
+int sg_kh_isolate_fds(int sock, int keep_stdin, const int *keep, size_t n_keep)
 {
 	int null;
 
+	if (kept(SG_KH_CHILD_FD, keep, n_keep))
+		return -1;
 	if (sock != SG_KH_CHILD_FD) {
 		if (dup2(sock, SG_KH_CHILD_FD) < 0)
 			return -1;
@@ -129,7 +172,7 @@ static int isolate_fds(int sock, int keep_stdin)
 		return -1;
 	if (null > 2)
 		close(null);
-	close_from(SG_KH_CHILD_FD + 1);
+	close_from(SG_KH_CHILD_FD + 1, keep, n_keep);
 	return SG_KH_CHILD_FD;
 }
 
@@ -220,15 +263,50 @@ static int open_token_key(helper *h, const sg_config *cfg)
 	return error;
 }
 
-static int open_key(helper *h, const sg_config *cfg, int identify_only)
+/* Confine the helper to its key source's allowances (lib/key_allow.c). */
+static int confine(const sg_kh_confine *c)
+{
+	const char *step = "";
+	int e = sg_confine_apply_child(c->prepared, -1, &step);
+
+	if (sg_kh_ruleset_fd(c->prepared) >= 0)
+		close(sg_kh_ruleset_fd(c->prepared));
+	if (e != 0)
+		return sg_error_set(SG_ERR_TOOL, "cannot confine the key helper: %s: %s", step,
+				    strerror(e));
+	return SG_OK;
+}
+
+/* The key is open: no file at all from now on, where the key source needs none. */
+static int close_files(int *no_files_fd)
+{
+	int e = sg_key_allow_no_files_apply(*no_files_fd);
+
+	if (*no_files_fd >= 0)
+		close(*no_files_fd);
+	*no_files_fd = -1;
+	if (e != 0)
+		return sg_error_set(SG_ERR_TOOL,
+				    "cannot confine the key helper: landlock_restrict_self (no "
+				    "files once the key is open): %s",
+				    strerror(e));
+	return SG_OK;
+}
+
+static int open_key(helper *h, const sg_config *cfg, sg_kh_confine *c, int identify_only)
 {
 	sg_cert_info info;
 	int error = fresh_secure_heap();
 
 	if (error == SG_OK)
 		error = sg_secret_protect_process();
+	/* A prompt needs the terminal, which the helper's own session (setsid) has not. */
+	if (error == SG_OK && !cfg->secret.prompt)
+		error = confine(c);
 	if (error == SG_OK)
 		error = sg_secret_obtain(&h->secret, cfg);
+	if (error == SG_OK && cfg->secret.prompt)
+		error = confine(c);
 	if (error == SG_OK)
 		error = sg_keys_open(&h->km, cfg, &h->secret);
 	if (error == SG_OK && !identify_only)
@@ -237,6 +315,8 @@ static int open_key(helper *h, const sg_config *cfg, int identify_only)
 		error = open_token_key(h, cfg);
 	/* The key is open (or will not be): the secret is not needed any more. */
 	sg_secret_clear(&h->secret);
+	if (error == SG_OK && c->no_files_fd >= 0)
+		error = close_files(&c->no_files_fd);
 	return error;
 }
 
@@ -349,21 +429,26 @@ static void serve(helper *h)
 	}
 }
 
-void sg_kh_child_run(int sock, int other, const sg_config *cfg, unsigned long max_signatures,
-		     int identify_only, pid_t parent)
+void sg_kh_child_run(int sock, int other, const sg_config *cfg, const sg_kh_confine *confine,
+		     unsigned long max_signatures, int identify_only, pid_t parent)
 {
 	helper h = { .fd = -1, .max = max_signatures };
-	int error;
+	sg_kh_confine c = *confine;
+	int keep[2], error;
 
 	close(other);
-	reset_signals();
+	sg_kh_keep_ruleset(c.prepared);
+	c.no_files_fd = off_socket_fd(c.no_files_fd);
+	keep[0] = sg_kh_ruleset_fd(c.prepared);
+	keep[1] = c.no_files_fd;
+	sg_kh_reset_signals();
 	/* Never outlive signgate: a helper nobody asks would only hold the key. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent)
 		_exit(1);
-	h.fd = isolate_fds(sock, cfg->secret.prompt);
+	h.fd = sg_kh_isolate_fds(sock, cfg->secret.prompt, keep, 2);
 	if (h.fd < 0)
 		_exit(1);
-	error = open_key(&h, cfg, identify_only);
+	error = open_key(&h, cfg, &c, identify_only);
 	if (say_hello(&h, error) != 0 || error != SG_OK || identify_only) {
 		helper_free(&h);
 		_exit(1);

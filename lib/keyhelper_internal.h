@@ -24,6 +24,7 @@
 
 #include <sys/types.h>
 
+#include "signgate/confine.h"
 #include "signgate/config.h"
 
 #define SG_KH_REPLY_MAGIC    "SGKR"
@@ -39,13 +40,43 @@
 void sg_kh_header(unsigned char *h, const char *magic, int status, unsigned long word,
 		  size_t payload_len);
 
+/* The key helper's confinement, prepared before the fork (lib/key_allow.c). */
+typedef struct sg_kh_confine {
+	const sg_confine_prepared *prepared; /* the key source's allowances */
+	int no_files_fd; /* Landlock without any file access, once the key is open; -1: none */
+} sg_kh_confine;
+
+/* In a forked helper: signals as a fresh process has them (default handlers, none blocked). */
+void sg_kh_reset_signals(void);
+
+/*
+ * In a forked helper: move `sock` to SG_KH_CHILD_FD, put /dev/null on
+ * stdout (and on stdin unless `keep_stdin`), close every other descriptor
+ * above stderr but those of `keep` (n_keep entries, -1 ignored). Returns
+ * the socket, or -1.
+ */
+int sg_kh_isolate_fds(int sock, int keep_stdin, const int *keep, size_t n_keep);
+
+/*
+ * The Landlock ruleset descriptor of a prepared confinement, to keep open
+ * until it is applied; in the child, sg_kh_keep_ruleset() first moves it
+ * off SG_KH_CHILD_FD (in the child's own copy of `p`).
+ */
+int sg_kh_ruleset_fd(const sg_confine_prepared *p);
+void sg_kh_keep_ruleset(const sg_confine_prepared *p);
+
 /*
  * The helper: runs in the child of fork() and never returns. `sock` is its
  * end of the socketpair, `other` the parent's (closed here); `parent` is
  * the parent's pid. `identify_only`: open the key material, say hello with
  * its certificates without checking them (which certificate signs, for pinning a verification), and exit.
+ * It confines itself (`confine`) before it reads its secret or key (after
+ * the secret when it asks for it on the terminal: its own session would
+ * have none), and once its key is open takes all file access away where
+ * the key source needs none.
  */
 __attribute__((noreturn)) void sg_kh_child_run(int sock, int other, const sg_config *cfg,
+					       const sg_kh_confine *confine,
 					       unsigned long max_signatures, int identify_only,
 					       pid_t parent);
 

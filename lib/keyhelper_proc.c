@@ -4,6 +4,7 @@
  * keyhelper_internal.h.
  */
 #include "keyhelper_internal.h"
+#include "key_allow.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"
 #include "signgate/secret.h"
@@ -37,6 +38,11 @@ struct sg_keyhelper {
 	X509 *cert;
 	STACK_OF(X509) * chain;
 	sg_cert_info info;
+	sg_confine_prepared *confine;
+	sg_confine_report report; /* under `lock` once the helper runs */
+	int report_no_files;      /* its second layer: no file once the key is open */
+	int ended;                /* reaped: `status` holds how it ended */
+	int status;
 };
 
 /* One reply or the hello, read from the socket. */
@@ -178,28 +184,57 @@ static int read_hello(sg_keyhelper *kh, int timeout_ms)
 	return error;
 }
 
-/* Wait (bounded) for the helper to end; SIGKILL after EXIT_WAIT_MS. */
-static int reap(pid_t pid)
+/*
+ * Wait (bounded) for the helper to end, SIGKILL after `wait_ms`, and keep
+ * how it ended; a death by SIGSYS (seccomp) is a confinement violation in
+ * kh->report. Returns 0 when it is reaped. Called with no other waiter.
+ */
+static int wait_end(sg_keyhelper *kh, long long wait_ms, int *killed)
 {
-	long long end = now_ms() + EXIT_WAIT_MS;
+	long long end = now_ms() + wait_ms;
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int st = 0;
 	pid_t r;
 
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	*killed = 0;
+	if (kh->ended)
+		return 0;
+	while ((r = waitpid(kh->pid, &st, WNOHANG)) == 0 && now_ms() < end)
 		nanosleep(&tick, NULL);
 	if (r == 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		kill(kh->pid, SIGKILL);
+		*killed = 1;
+		while ((r = waitpid(kh->pid, &st, 0)) < 0 && errno == EINTR)
 			;
+	}
+	if (r < 0)
+		return -1;
+	kh->ended = 1;
+	kh->status = st;
+	if (!*killed)
+		sg_confine_report_finish(&kh->report, kh->confine, WIFEXITED(st),
+					 WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 0;
+}
+
+/* Wait (bounded) for the helper to end; SIGKILL after EXIT_WAIT_MS. */
+static int reap(sg_keyhelper *kh)
+{
+	int killed, st, error = wait_end(kh, EXIT_WAIT_MS, &killed);
+	pid_t pid = kh->pid;
+
+	if (error)
+		return sg_error_set(SG_ERR_TOOL, "the key helper (pid %d): %s", (int)pid,
+				    strerror(errno));
+	if (killed)
 		return sg_error_set(SG_ERR_TOOL,
 				    "the key helper (pid %d) did not end within %d s "
 				    "and was killed",
 				    (int)pid, EXIT_WAIT_MS / 1000);
-	}
-	if (r < 0)
-		return sg_error_set(SG_ERR_TOOL, "the key helper (pid %d): %s", (int)pid,
-				    strerror(errno));
+	st = kh->status;
+	if (kh->report.violation)
+		return sg_error_set(SG_ERR_TOOL, "confinement violation in the key helper: %s",
+				    kh->report.reason);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return SG_OK;
 	if (WIFSIGNALED(st))
@@ -209,8 +244,26 @@ static int reap(pid_t pid)
 			    WEXITSTATUS(st));
 }
 
+/*
+ * A request or the hello failed: when the helper has hung up, it ended;
+ * a confinement violation replaces the message (the error stays `error`).
+ */
+static int maybe_violation(sg_keyhelper *kh, int error)
+{
+	struct pollfd p = { .fd = kh->fd, .events = POLLRDHUP };
+	int killed;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+		return error;
+	if (wait_end(kh, 1000, &killed) != 0 || killed || !kh->report.violation)
+		return error;
+	return sg_error_set(error, "confinement violation in the key helper: %s",
+			    kh->report.reason);
+}
+
 static void kh_free(sg_keyhelper *kh)
 {
+	sg_confine_prepared_free(kh->confine);
 	X509_free(kh->cert);
 	sk_X509_pop_free(kh->chain, X509_free);
 	pthread_mutex_destroy(&kh->lock);
@@ -227,7 +280,7 @@ int sg_keyhelper_stop(sg_keyhelper *kh, unsigned long *count)
 		return SG_OK;
 	shutdown(kh->fd, SHUT_RDWR);
 	close(kh->fd);
-	error = reap(kh->pid);
+	error = reap(kh);
 	kh_free(kh);
 	return error;
 }
@@ -240,7 +293,7 @@ static int abandon(sg_keyhelper *kh, int error)
 	snprintf(why, sizeof(why), "%s", sg_error_last());
 	shutdown(kh->fd, SHUT_RDWR);
 	close(kh->fd);
-	reap(kh->pid);
+	reap(kh);
 	kh_free(kh);
 	return sg_error_set(error, "%s", why);
 }
@@ -249,7 +302,8 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		 int identify_only)
 {
 	sg_keyhelper *kh = calloc(1, sizeof(*kh));
-	int sv[2], error;
+	sg_kh_confine confine = { NULL, -1 };
+	int sv[2], error, closes_files = 0;
 	pid_t parent = getpid();
 
 	*out = NULL;
@@ -259,15 +313,22 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		free(kh);
 		return sg_error_set(SG_ERR_NOMEM, "cannot make a mutex");
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+	/* Its confinement is built here, before the fork: the helper only applies it. */
+	error = sg_key_allow_prepare(&kh->confine, &closes_files, cfg);
+	if (error == SG_OK && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		error = sg_error_set(SG_ERR_IO, "cannot make the key helper's socket: %s",
 				     strerror(errno));
+	if (error != SG_OK) {
 		kh_free(kh);
 		return error;
 	}
+	confine.prepared = kh->confine;
+	confine.no_files_fd = closes_files ? sg_key_allow_no_files() : -1;
 	kh->pid = fork();
 	if (kh->pid == 0)
-		sg_kh_child_run(sv[1], sv[0], cfg, max_signatures, identify_only, parent);
+		sg_kh_child_run(sv[1], sv[0], cfg, &confine, max_signatures, identify_only, parent);
+	if (confine.no_files_fd >= 0)
+		close(confine.no_files_fd);
 	close(sv[1]);
 	kh->fd = sv[0];
 	if (kh->pid < 0) {
@@ -280,7 +341,9 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 	sg_secret_scrub_env(&cfg->secret);
 	error = read_hello(kh, cfg->secret.prompt ? PROMPT_TIMEOUT_MS : REPLY_TIMEOUT_MS);
 	if (error != SG_OK)
-		return abandon(kh, error);
+		return abandon(kh, maybe_violation(kh, error));
+	sg_confine_report_finish(&kh->report, kh->confine, 1, 0);
+	kh->report_no_files = confine.no_files_fd >= 0;
 	*out = kh;
 	return SG_OK;
 }
@@ -322,6 +385,15 @@ pid_t sg_keyhelper_pid(const sg_keyhelper *kh)
 	return kh->pid;
 }
 
+void sg_keyhelper_confinement(sg_keyhelper *kh, sg_confine_report *out, int *no_files)
+{
+	pthread_mutex_lock(&kh->lock);
+	*out = kh->report;
+	if (no_files)
+		*no_files = kh->report_no_files;
+	pthread_mutex_unlock(&kh->lock);
+}
+
 /* Send one request and read its reply; the caller holds the lock. */
 static int exchange(sg_keyhelper *kh, const void *req, size_t len, msg *m)
 {
@@ -347,6 +419,8 @@ static int exchange(sg_keyhelper *kh, const void *req, size_t len, msg *m)
 		kh->count = m->word;
 	else
 		kh->broken = 1;
+	if (error != SG_OK)
+		error = maybe_violation(kh, error);
 	return error;
 }
 

@@ -585,5 +585,6 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		set(rec, "cancels", text(o->cancels));
 	if (o->traced)
 		set(rec, "signed_from", sg_pipeline_origin_json(o));
+	sg_pipeline_sign_confinement(rec, o);
 	return rec;
 }
