@@ -40,6 +40,8 @@ typedef struct helper {
 	EVP_PKEY *token_key; /* PKCS#11: the engine's key */
 	void *engine;
 	unsigned long count, max;
+	sg_confine_report confined; /* what it applied (lib/key_allow.c) */
+	int no_files;               /* it gave up all file access once the key was open */
 } helper;
 
 void sg_kh_header(unsigned char *h, const char *magic, int status, unsigned long word,
@@ -264,49 +266,56 @@ static int open_token_key(helper *h, const sg_config *cfg)
 }
 
 /* Confine the helper to its key source's allowances (lib/key_allow.c). */
-static int confine(const sg_kh_confine *c)
+static int confine(helper *h, const sg_config *cfg, int *closes_files)
 {
+	sg_confine_prepared *p = NULL;
 	const char *step = "";
-	int e = sg_confine_apply_child(c->prepared, -1, &step);
+	int e, error = sg_key_allow_prepare(&p, closes_files, cfg);
 
-	if (sg_kh_ruleset_fd(c->prepared) >= 0)
-		close(sg_kh_ruleset_fd(c->prepared));
+	if (error != SG_OK) {
+		sg_confine_prepared_free(p);
+		return error;
+	}
+	e = sg_confine_apply_child(p, -1, &step);
+	if (e == 0)
+		sg_confine_report_finish(&h->confined, p, 1, 0);
+	sg_confine_prepared_free(p);
 	if (e != 0)
 		return sg_error_set(SG_ERR_TOOL, "cannot confine the key helper: %s: %s", step,
 				    strerror(e));
 	return SG_OK;
 }
 
-/* The key is open: no file at all from now on, where the key source needs none. */
-static int close_files(int *no_files_fd)
+/* The key is open: no file at all from now on (PKCS#12, PEM). */
+static int close_files(helper *h)
 {
-	int e = sg_key_allow_no_files_apply(*no_files_fd);
+	int fd = sg_key_allow_no_files(), e = sg_key_allow_no_files_apply(fd);
 
-	if (*no_files_fd >= 0)
-		close(*no_files_fd);
-	*no_files_fd = -1;
+	if (fd >= 0)
+		close(fd);
 	if (e != 0)
 		return sg_error_set(SG_ERR_TOOL,
 				    "cannot confine the key helper: landlock_restrict_self (no "
 				    "files once the key is open): %s",
 				    strerror(e));
+	h->no_files = fd >= 0;
 	return SG_OK;
 }
 
-static int open_key(helper *h, const sg_config *cfg, sg_kh_confine *c, int identify_only)
+static int open_key(helper *h, const sg_config *cfg, int identify_only)
 {
 	sg_cert_info info;
-	int error = fresh_secure_heap();
+	int closes_files = 0, error = fresh_secure_heap();
 
 	if (error == SG_OK)
 		error = sg_secret_protect_process();
 	/* A prompt needs the terminal, which the helper's own session (setsid) has not. */
 	if (error == SG_OK && !cfg->secret.prompt)
-		error = confine(c);
+		error = confine(h, cfg, &closes_files);
 	if (error == SG_OK)
 		error = sg_secret_obtain(&h->secret, cfg);
 	if (error == SG_OK && cfg->secret.prompt)
-		error = confine(c);
+		error = confine(h, cfg, &closes_files);
 	if (error == SG_OK)
 		error = sg_keys_open(&h->km, cfg, &h->secret);
 	if (error == SG_OK && !identify_only)
@@ -315,8 +324,8 @@ static int open_key(helper *h, const sg_config *cfg, sg_kh_confine *c, int ident
 		error = open_token_key(h, cfg);
 	/* The key is open (or will not be): the secret is not needed any more. */
 	sg_secret_clear(&h->secret);
-	if (error == SG_OK && c->no_files_fd >= 0)
-		error = close_files(&c->no_files_fd);
+	if (error == SG_OK && closes_files)
+		error = close_files(h);
 	return error;
 }
 
@@ -327,6 +336,20 @@ static void helper_free(helper *h)
 	h->token_key = NULL;
 	h->engine = NULL;
 	sg_key_material_free(&h->km);
+}
+
+/* What confinement the helper has (keyhelper_internal.h), right before the hello. */
+static int say_confined(const helper *h)
+{
+	const sg_confine_report *r = &h->confined;
+	const unsigned char c[SG_KH_CONF_LEN] = {
+		(unsigned char)r->landlock_abi, (unsigned char)r->seccomp, (unsigned char)r->named,
+		(unsigned char)r->no_network,   (unsigned char)r->netns,   (unsigned char)r->rlimits,
+		(unsigned char)r->forced,       (unsigned char)h->no_files,
+		(unsigned char)r->network
+	};
+
+	return send_msg(h->fd, SG_KH_CONF_MAGIC, SG_KH_STATUS_OK, 0, c, sizeof(c));
 }
 
 /* The hello: the certificates (leaf first), or why the helper cannot sign. */
@@ -429,27 +452,22 @@ static void serve(helper *h)
 	}
 }
 
-void sg_kh_child_run(int sock, int other, const sg_config *cfg, const sg_kh_confine *confine,
-		     unsigned long max_signatures, int identify_only, pid_t parent)
+void sg_kh_child_run(int sock, int other, const sg_config *cfg, unsigned long max_signatures,
+		     int identify_only, pid_t parent)
 {
 	helper h = { .fd = -1, .max = max_signatures };
-	sg_kh_confine c = *confine;
-	int keep[2], error;
+	int error;
 
 	close(other);
-	sg_kh_keep_ruleset(c.prepared);
-	c.no_files_fd = off_socket_fd(c.no_files_fd);
-	keep[0] = sg_kh_ruleset_fd(c.prepared);
-	keep[1] = c.no_files_fd;
 	sg_kh_reset_signals();
 	/* Never outlive signgate: a helper nobody asks would only hold the key. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent)
 		_exit(1);
-	h.fd = sg_kh_isolate_fds(sock, cfg->secret.prompt, keep, 2);
+	h.fd = sg_kh_isolate_fds(sock, cfg->secret.prompt, NULL, 0);
 	if (h.fd < 0)
 		_exit(1);
-	error = open_key(&h, cfg, &c, identify_only);
-	if (say_hello(&h, error) != 0 || error != SG_OK || identify_only) {
+	error = open_key(&h, cfg, identify_only);
+	if (say_confined(&h) != 0 || say_hello(&h, error) != 0 || error != SG_OK || identify_only) {
 		helper_free(&h);
 		_exit(1);
 	}

@@ -4,7 +4,6 @@
  * keyhelper_internal.h.
  */
 #include "keyhelper_internal.h"
-#include "key_allow.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"
 #include "signgate/secret.h"
@@ -38,8 +37,7 @@ struct sg_keyhelper {
 	X509 *cert;
 	STACK_OF(X509) * chain;
 	sg_cert_info info;
-	sg_confine_prepared *confine;
-	sg_confine_report report; /* under `lock` once the helper runs */
+	sg_confine_report report; /* what the helper applied; under `lock` once it runs */
 	int report_no_files;      /* its second layer: no file once the key is open */
 	int ended;                /* reaped: `status` holds how it ended */
 	int status;
@@ -184,6 +182,20 @@ static int read_hello(sg_keyhelper *kh, int timeout_ms)
 	return error;
 }
 
+/* A death by a signal its confinement sends is a violation. */
+static void note_violation(sg_confine_report *r, int signo)
+{
+	const char *why = signo == SIGSYS    ? "killed by SIGSYS"
+			  : signo == SIGXFSZ ? "file size limit (SIGXFSZ)"
+			  : signo == SIGXCPU ? "CPU time limit (SIGXCPU)"
+					     : NULL;
+
+	if (!why || r->violation)
+		return;
+	r->violation = 1;
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+}
+
 /*
  * Wait (bounded) for the helper to end, SIGKILL after `wait_ms`, and keep
  * how it ended; a death by SIGSYS (seccomp) is a confinement violation in
@@ -211,10 +223,33 @@ static int wait_end(sg_keyhelper *kh, long long wait_ms, int *killed)
 		return -1;
 	kh->ended = 1;
 	kh->status = st;
-	if (!*killed)
-		sg_confine_report_finish(&kh->report, kh->confine, WIFEXITED(st),
-					 WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	if (!*killed && WIFSIGNALED(st))
+		note_violation(&kh->report, WTERMSIG(st));
 	return 0;
+}
+
+/* What confinement the helper applied (keyhelper_internal.h). */
+static int read_confined(sg_keyhelper *kh, int timeout_ms)
+{
+	msg m;
+	int error = read_msg(&m, kh->fd, SG_KH_CONF_MAGIC, timeout_ms);
+	const unsigned char *c = m.payload;
+
+	if (error == SG_OK && (m.status != SG_KH_STATUS_OK || m.payload_len != SG_KH_CONF_LEN))
+		error = sg_error_set(SG_ERR_TOOL, "the key helper answered out of protocol");
+	if (error == SG_OK) {
+		kh->report.landlock_abi = c[0];
+		kh->report.seccomp = c[1];
+		kh->report.named = c[2];
+		kh->report.no_network = c[3];
+		kh->report.netns = c[4];
+		kh->report.rlimits = c[5];
+		kh->report.forced = c[6];
+		kh->report_no_files = c[7];
+		kh->report.network = c[8];
+	}
+	msg_free(&m);
+	return error;
 }
 
 /* Wait (bounded) for the helper to end; SIGKILL after EXIT_WAIT_MS. */
@@ -263,7 +298,6 @@ static int maybe_violation(sg_keyhelper *kh, int error)
 
 static void kh_free(sg_keyhelper *kh)
 {
-	sg_confine_prepared_free(kh->confine);
 	X509_free(kh->cert);
 	sk_X509_pop_free(kh->chain, X509_free);
 	pthread_mutex_destroy(&kh->lock);
@@ -302,8 +336,7 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		 int identify_only)
 {
 	sg_keyhelper *kh = calloc(1, sizeof(*kh));
-	sg_kh_confine confine = { NULL, -1 };
-	int sv[2], error, closes_files = 0;
+	int sv[2], error;
 	pid_t parent = getpid();
 
 	*out = NULL;
@@ -313,22 +346,17 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		free(kh);
 		return sg_error_set(SG_ERR_NOMEM, "cannot make a mutex");
 	}
-	/* Its confinement is built here, before the fork: the helper only applies it. */
-	error = sg_key_allow_prepare(&kh->confine, &closes_files, cfg);
-	if (error == SG_OK && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		error = sg_error_set(SG_ERR_IO, "cannot make the key helper's socket: %s",
 				     strerror(errno));
-	if (error != SG_OK) {
 		kh_free(kh);
 		return error;
 	}
-	confine.prepared = kh->confine;
-	confine.no_files_fd = closes_files ? sg_key_allow_no_files() : -1;
+	/* The kernel is probed here (a probe forks): the helper inherits the answer. */
+	(void)sg_confine_probe();
 	kh->pid = fork();
 	if (kh->pid == 0)
-		sg_kh_child_run(sv[1], sv[0], cfg, &confine, max_signatures, identify_only, parent);
-	if (confine.no_files_fd >= 0)
-		close(confine.no_files_fd);
+		sg_kh_child_run(sv[1], sv[0], cfg, max_signatures, identify_only, parent);
 	close(sv[1]);
 	kh->fd = sv[0];
 	if (kh->pid < 0) {
@@ -339,11 +367,11 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 	}
 	/* The helper has its own copy of the environment: ours must not keep the secret. */
 	sg_secret_scrub_env(&cfg->secret);
-	error = read_hello(kh, cfg->secret.prompt ? PROMPT_TIMEOUT_MS : REPLY_TIMEOUT_MS);
+	error = read_confined(kh, cfg->secret.prompt ? PROMPT_TIMEOUT_MS : REPLY_TIMEOUT_MS);
+	if (error == SG_OK)
+		error = read_hello(kh, REPLY_TIMEOUT_MS);
 	if (error != SG_OK)
 		return abandon(kh, maybe_violation(kh, error));
-	sg_confine_report_finish(&kh->report, kh->confine, 1, 0);
-	kh->report_no_files = confine.no_files_fd >= 0;
 	*out = kh;
 	return SG_OK;
 }
