@@ -66,8 +66,23 @@ static int is_pem(const sg_config *cfg)
 }
 
 /*
- * The module and the engine (dlopen reads them), the files named by the
- * module's environment (SOFTHSM2_CONF), the token's own folders
+ * Variables of "pkcs11_env" known to name a configuration file the module
+ * reads; any other file the token needs is listed in "pkcs11_paths".
+ */
+static const char *const module_conf_vars[] = { "SOFTHSM2_CONF", NULL };
+
+static void add_module_conf(allow *a, const char *entry)
+{
+	for (size_t i = 0; module_conf_vars[i]; i++) {
+		size_t n = strlen(module_conf_vars[i]);
+		if (strncmp(entry, module_conf_vars[i], n) == 0 && entry[n] == '=')
+			add_read(a, entry + n + 1);
+	}
+}
+
+/*
+ * The module and the engine (dlopen reads them), the module's
+ * configuration file (SOFTHSM2_CONF), the token's own files and folders
  * ("pkcs11_paths", read and write) and the network for a network HSM.
  */
 static void add_pkcs11(allow *a, const sg_config *cfg)
@@ -75,10 +90,8 @@ static void add_pkcs11(allow *a, const sg_config *cfg)
 	add_read(a, cfg->pkcs11_module);
 	add_read(a, cfg->pkcs11_engine);
 	add_read(a, cfg->cert_chain);
-	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++) {
-		const char *eq = strchr(cfg->pkcs11_env[i], '=');
-		add_read(a, eq ? eq + 1 : NULL);
-	}
+	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
+		add_module_conf(a, cfg->pkcs11_env[i]);
 	for (size_t i = 0; cfg->pkcs11_paths && cfg->pkcs11_paths[i]; i++)
 		add_rw(a, cfg->pkcs11_paths[i]);
 	a->network = cfg->pkcs11_network;

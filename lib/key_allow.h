@@ -14,7 +14,7 @@
  * The key helper's confinement for the key source of `cfg`, built before
  * the fork: it reads its key material, the certificates and CRLs its
  * checks read, its secret file and the system files; a token's module,
- * engine, pkcs11_env files (values that are absolute paths) and
+ * engine, the module's configuration file (pkcs11_env SOFTHSM2_CONF) and
  * "pkcs11_paths" (read and write); no network unless "pkcs11_network".
  * `*closes_files` is 1 when the source needs no file once the key is open
  * (PKCS#12, PEM): the helper then takes all file access away
