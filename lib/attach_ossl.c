@@ -23,7 +23,7 @@
  * but without -CAfile 2.9 refuses to start), the input and the output.
  */
 static void build_argv(const char *argv[ATTACH_ARGV], const sg_config *cfg,
-		       const sg_attach_request *req, const char *sig)
+		       const sg_attach_request *req, const char *sig, const char *output)
 {
 	size_t n = 0;
 
@@ -50,7 +50,7 @@ static void build_argv(const char *argv[ATTACH_ARGV], const sg_config *cfg,
 	argv[n++] = "-in";
 	argv[n++] = req->input;
 	argv[n++] = "-out";
-	argv[n++] = req->output;
+	argv[n++] = output;
 	argv[n] = NULL;
 }
 
@@ -100,11 +100,68 @@ static int check_request(const sg_config *cfg, const sg_attach_request *req, con
 	return SG_OK;
 }
 
+/* What it may do: read its input, signature and trust files, write in `dir` only. */
+static void confine_spec(sg_confine_spec *cs, const char *reads[6], const sg_config *cfg,
+			 const sg_attach_request *req, const char *sig, const char *dir)
+{
+	struct stat st;
+	size_t n = 0;
+	unsigned long long size = stat(req->input, &st) == 0 ? (unsigned long long)st.st_size : 0;
+
+	reads[n++] = req->input;
+	reads[n++] = sig;
+	reads[n++] = cfg->ca_file;
+	if (cfg->crl_file)
+		reads[n++] = cfg->crl_file;
+	if (cfg->tsa_ca_file)
+		reads[n++] = cfg->tsa_ca_file;
+	reads[n] = NULL;
+	memset(cs, 0, sizeof(*cs));
+	cs->name = "osslsigncode";
+	cs->read_paths = reads;
+	cs->write_dir = dir;
+	cs->system_files = 1;
+	/* The input again with the signature; an MSI's compound file may grow by its tables. */
+	cs->fsize_bytes = size + size / 8 + 2 * (unsigned long long)req->der_len + (1u << 20);
+}
+
+/* Run it with its output in an empty folder of its own, then move the output into place. */
+static int run_confined(sg_proc_result *r, const char *argv[ATTACH_ARGV], const sg_config *cfg,
+			const sg_attach_request *req, const char *sig)
+{
+	const char *hide[SG_CONFIG_SECRET_FILES_MAX + 1], *reads[6];
+	sg_confine_report local;
+	sg_confine_spec cs;
+	sg_proc_confine pc = { &cs, req->confinement ? req->confinement : &local, 1, hide };
+	sg_proc_spec spec = { argv, NULL, NULL, 0, ATTACH_TIMEOUT };
+	char *dir = NULL, *tmp = NULL;
+	int error = sg_confine_outdir_create(&dir, req->workdir);
+
+	if (!error && !(tmp = sg_path_join(dir, sg_path_base(req->output))))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error) {
+		build_argv(argv, cfg, req, sig, tmp);
+		confine_spec(&cs, reads, cfg, req, sig, dir);
+		/* It runs as signgate's account: the key material and secrets are hidden from it.
+		 */
+		sg_config_secret_files(hide, cfg);
+		error = sg_proc_run_confined(r, &spec, &pc);
+	}
+	if (!error && sg_path_exists(tmp) &&
+	    sg_confine_outdir_collect(dir, sg_path_base(req->output), req->output) != SG_OK) {
+		sg_proc_result_free(r);
+		error = SG_ERR_TOOL;
+	}
+	sg_confine_outdir_remove(dir);
+	free(dir);
+	free(tmp);
+	return error;
+}
+
 int sg_attach_osslsigncode(const sg_config *cfg, const sg_attach_request *req)
 {
 	const char *name = req->name ? req->name : req->input ? req->input : "(unnamed)";
-	const char *argv[ATTACH_ARGV], *hide[SG_CONFIG_SECRET_FILES_MAX + 1];
-	sg_proc_spec spec = { argv, NULL, NULL, 0, ATTACH_TIMEOUT };
+	const char *argv[ATTACH_ARGV];
 	sg_proc_result r;
 	char *sig = NULL;
 	int error;
@@ -118,10 +175,7 @@ int sg_attach_osslsigncode(const sg_config *cfg, const sg_attach_request *req)
 		free(sig);
 		return sg_error_prefix("%s", name);
 	}
-	build_argv(argv, cfg, req, sig);
-	/* It runs as signgate's account: the key material and secrets are hidden from it. */
-	sg_config_secret_files(hide, cfg);
-	error = sg_proc_run_offline_hiding(&r, &spec, hide);
+	error = run_confined(&r, argv, cfg, req, sig);
 	unlink(sig);
 	free(sig);
 	if (error != SG_OK) {

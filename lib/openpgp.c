@@ -609,8 +609,12 @@ static int run_gpgv(sg_proc_result *r, const char *gpgv, const char *home, const
 	};
 	/* NULL: proc's minimal environment, PATH=/usr/bin:/bin and LC_ALL=C. */
 	sg_proc_spec spec = { argv, NULL, NULL, 0, SG_OPENPGP_TIMEOUT_SEC };
+	/* It reads its folder (keyring, signature) and the data; it writes nothing. */
+	const char *reads[] = { home, data, NULL };
+	sg_confine_spec cs = { .name = "gpgv", .read_paths = reads, .system_files = 1 };
+	sg_proc_confine pc = { &cs, NULL, 0, NULL };
 
-	return sg_proc_run(r, &spec);
+	return sg_proc_run_confined(r, &spec, &pc);
 }
 
 static int check_data(const char *data_path)

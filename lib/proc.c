@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -145,27 +146,42 @@ enum child_step {
 	STEP_SECCOMP,
 	STEP_HIDE_NS,
 	STEP_HIDE,
+	STEP_CONFINE,
 	STEP_EXEC
 };
 
 struct child_report {
 	int step;
 	int err;
+	const char *what; /* STEP_CONFINE: a static string, the same in the parent after fork */
 };
 
 struct offline_plan {
 	const sg_proc_spec *spec;
 	int in_fd, out_fd, err_fd; /* in_fd -1: /dev/null */
 	int report_fd;
-	char uid_map[32], gid_map[32]; /* "<id> <id> 1": the caller's own ids */
-	int root;                      /* the caller's effective uid is 0 */
-	sigset_t mask;                 /* the caller's signal mask, restored before execve */
-	const char *const *hide;       /* files bound over with /dev/null; NULL: none */
+	char uid_map[32], gid_map[32];      /* "<id> <id> 1": the caller's own ids */
+	int root;                           /* the caller's effective uid is 0 */
+	sigset_t mask;                      /* the caller's signal mask, restored before execve */
+	const char *const *hide;            /* files bound over with /dev/null; NULL: none */
+	int offline;                        /* a network namespace of its own */
+	int userns;                         /* user namespaces may be tried (not forced off) */
+	const sg_confine_prepared *confine; /* NULL: not confined */
+	int notify_fd;                      /* the child's end for the seccomp listener; -1 */
 };
+
+static void child_fail_what(int report_fd, int step, int err, const char *what)
+{
+	struct child_report rep = { step, err, what };
+	ssize_t n = write(report_fd, &rep, sizeof(rep));
+
+	(void)n;
+	_exit(127);
+}
 
 static void child_fail(int report_fd, int step, int err)
 {
-	struct child_report rep = { step, err };
+	struct child_report rep = { step, err, NULL };
 	ssize_t n = write(report_fd, &rep, sizeof(rep));
 
 	(void)n;
@@ -182,11 +198,16 @@ static int lift_fd(int fd, int report_fd)
 	return copy;
 }
 
-/* stdin, stdout, stderr as planned, the report pipe at 3 (close-on-exec), nothing else. */
-static void child_fds(const struct offline_plan *p)
+/*
+ * stdin, stdout, stderr as planned, the report pipe at 3 (close-on-exec),
+ * nothing else after execve: the rest is marked close-on-exec, since the
+ * confinement still needs its ruleset and the listener's socket until then.
+ * Returns the listener's socket, moved above 3 (or -1).
+ */
+static int child_fds(const struct offline_plan *p)
 {
 	int in = p->in_fd >= 0 ? p->in_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int src[3], rep;
+	int src[3], rep, notify = -1;
 
 	if (in < 0)
 		child_fail(p->report_fd, STEP_FDS, errno);
@@ -194,11 +215,14 @@ static void child_fds(const struct offline_plan *p)
 	src[1] = lift_fd(p->out_fd, p->report_fd);
 	src[2] = lift_fd(p->err_fd, p->report_fd);
 	rep = lift_fd(p->report_fd, p->report_fd);
+	if (p->notify_fd >= 0)
+		notify = lift_fd(p->notify_fd, p->report_fd);
 	for (int i = 0; i < 3; i++)
 		if (dup2(src[i], i) < 0)
 			child_fail(rep, STEP_FDS, errno);
-	if (dup3(rep, 3, O_CLOEXEC) < 0 || close_range(4, ~0u, 0) != 0)
+	if (dup3(rep, 3, O_CLOEXEC) < 0 || close_range(4, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
 		child_fail(rep, STEP_FDS, errno);
+	return notify;
 }
 
 /* Write `data` to a /proc file with open and write only; 0 or an errno. */
@@ -227,10 +251,13 @@ static int child_in_userns;
 
 static void child_unshare_net(const struct offline_plan *p)
 {
-	int err;
+	int err = EPERM;
 
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
-		err = errno;
+	if (!p->offline)
+		return;
+	if (!p->userns || unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+		if (p->userns)
+			err = errno;
 		if (unshare(CLONE_NEWNET) == 0)
 			return;
 		child_fail(3, STEP_USERNS, err);
@@ -324,14 +351,30 @@ static void child_no_sockets(void)
 #endif
 }
 
+/* Landlock, seccomp, rlimits, its own session; without seccomp, offline, no sockets. */
+static void child_confine(const struct offline_plan *p, int notify)
+{
+	const char *what = "";
+	int err;
+
+	if (!p->confine) {
+		if (p->offline)
+			child_no_sockets();
+		return;
+	}
+	/* Without seccomp (or with it forced off), the network namespace is all there is. */
+	if ((err = sg_confine_apply_child(p->confine, notify, &what)) != 0)
+		child_fail_what(3, STEP_CONFINE, err, what);
+}
+
 static void run_child(const struct offline_plan *p)
 {
 	const sg_proc_spec *spec = p->spec;
+	int notify = child_fds(p);
 
-	child_fds(p);
 	child_unshare_net(p);
 	child_hide(p);
-	child_no_sockets();
+	child_confine(p, notify);
 	pthread_sigmask(SIG_SETMASK, &p->mask, NULL);
 	execve(spec->argv[0], (char *const *)spec->argv,
 	       (char *const *)(spec->envp ? spec->envp : default_env));
@@ -372,6 +415,10 @@ static int read_report(pid_t pid, int report_fd, const sg_proc_spec *spec)
 	if (rep.step == STEP_EXEC)
 		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: %s", spec->argv[0],
 				    strerror(rep.err));
+	if (rep.step == STEP_CONFINE)
+		return sg_error_set(SG_ERR_TOOL, "cannot confine %s: %s: %s",
+				    strrchr(spec->argv[0], '/') + 1, rep.what ? rep.what : "?",
+				    strerror(rep.err));
 	if (rep.step == STEP_HIDE || rep.step == STEP_HIDE_NS)
 		return sg_error_set(SG_ERR_TOOL, "cannot hide the key material from %s: %s: %s",
 				    strrchr(spec->argv[0], '/') + 1, step_name(rep.step),
@@ -381,11 +428,24 @@ static int read_report(pid_t pid, int report_fd, const sg_proc_spec *spec)
 			    strerror(rep.err));
 }
 
-static int fork_offline(pid_t *pid, const sg_proc_spec *spec, const char *const *hide, int in_fd,
-			int out_fd, int err_fd)
+/* A forked child: what it gets (namespaces, hidden files, confinement) and its listener. */
+typedef struct launch {
+	int offline;
+	const char *const *hide;
+	const sg_confine_prepared *confine;
+	int notify[2]; /* socket pair for the seccomp listener; -1 when not confined */
+	int listener;  /* received from the child; -1: none */
+	sg_confine_report *report;
+} launch;
+
+static int fork_child(pid_t *pid, const sg_proc_spec *spec, launch *l, int in_fd, int out_fd,
+		      int err_fd)
 {
-	struct offline_plan p = { spec, in_fd, out_fd, err_fd, -1, "", "", 0, { { 0 } }, hide };
-	int rp[2], fork_errno;
+	struct offline_plan p = { spec,       in_fd,       out_fd,     err_fd,
+				  -1,         "",          "",         0,
+				  { { 0 } },  l->hide,     l->offline, sg_confine_probe()->userns,
+				  l->confine, l->notify[1] };
+	int rp[2], fork_errno, error;
 	sigset_t all;
 
 	if (pipe2(rp, O_CLOEXEC) != 0)
@@ -405,12 +465,24 @@ static int fork_offline(pid_t *pid, const sg_proc_spec *spec, const char *const 
 	fork_errno = errno;
 	pthread_sigmask(SIG_SETMASK, &p.mask, NULL);
 	close(rp[1]);
+	if (l->notify[1] >= 0) {
+		close(l->notify[1]);
+		l->notify[1] = -1;
+	}
 	if (*pid < 0) {
 		close(rp[0]);
 		return sg_error_set(SG_ERR_TOOL, "%s: cannot start: %s", spec->argv[0],
 				    strerror(fork_errno));
 	}
-	return read_report(*pid, rp[0], spec);
+	error = read_report(*pid, rp[0], spec);
+	/* Sent before execve, or the child's end closed at execve: this does not wait long. */
+	if (error == SG_OK && l->notify[0] >= 0)
+		error = sg_confine_recv_listener(l->notify[0], &l->listener);
+	if (error == SG_OK && l->report) {
+		l->report->named = l->listener >= 0;
+		l->report->netns = l->offline;
+	}
+	return error;
 }
 
 static long elapsed_ms(const struct timespec *start)
@@ -421,14 +493,21 @@ static long elapsed_ms(const struct timespec *start)
 	return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
 }
 
-/* Drain both pipes until the child closes them or the time limit passes. */
-static int pump(capture cap[2], int timeout_sec, int *timed_out)
+/*
+ * Drain both pipes until the child closes them or the time limit passes;
+ * a call the seccomp filter stopped, reported on the listener, ends the
+ * child (its pipes then close).
+ */
+static int pump(capture cap[2], int timeout_sec, int *timed_out, launch *l, pid_t pid)
 {
 	struct timespec start;
+	int listener = l->listener;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (cap[0].fd >= 0 || cap[1].fd >= 0) {
-		struct pollfd pfd[2] = { { cap[0].fd, POLLIN, 0 }, { cap[1].fd, POLLIN, 0 } };
+		struct pollfd pfd[3] = { { cap[0].fd, POLLIN, 0 },
+					 { cap[1].fd, POLLIN, 0 },
+					 { listener, POLLIN, 0 } };
 		int wait_ms = -1;
 
 		if (timeout_sec > 0) {
@@ -439,7 +518,7 @@ static int pump(capture cap[2], int timeout_sec, int *timed_out)
 			}
 			wait_ms = left > INT_MAX ? INT_MAX : (int)left;
 		}
-		if (poll(pfd, 2, wait_ms) < 0) {
+		if (poll(pfd, 3, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			return sg_error_set(SG_ERR_IO, "poll: %s", strerror(errno));
@@ -447,6 +526,10 @@ static int pump(capture cap[2], int timeout_sec, int *timed_out)
 		for (int i = 0; i < 2; i++)
 			if (cap[i].fd >= 0 && pfd[i].revents && capture_read(&cap[i]) != 0)
 				return sg_error_set(SG_ERR_NOMEM, "capturing child output failed");
+		if (listener >= 0 && (pfd[2].revents & POLLIN))
+			sg_confine_handle_notify(listener, pid, l->report);
+		else if (listener >= 0 && pfd[2].revents)
+			listener = -1; /* no task uses the filter any more */
 	}
 	return SG_OK;
 }
@@ -479,21 +562,82 @@ static int wait_child(sg_proc_result *out, pid_t pid)
 	return SG_OK;
 }
 
-static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline, const char *const *hide)
+/*
+ * The confinement of spec->confine, built before the fork: the program
+ * itself may be executed, the name is its own, and a socket pair carries
+ * the seccomp listener back.
+ */
+static int launch_prepare(launch *l, sg_confine_prepared **prep, const sg_proc_spec *spec,
+			  const sg_confine_spec *confine)
+{
+	sg_confine_spec c;
+	const char *prog[] = { spec->argv[0], NULL };
+	int error;
+
+	if (!confine)
+		return SG_OK;
+	c = *confine;
+	if (!c.exec_paths)
+		c.exec_paths = prog;
+	if (!c.name)
+		c.name = strrchr(spec->argv[0], '/') + 1;
+	if ((error = sg_confine_prepare(prep, &c)) != SG_OK)
+		return error;
+	l->confine = *prep;
+	if (sg_confine_probe()->seccomp_notify &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l->notify) != 0)
+		return sg_error_set(SG_ERR_IO, "socketpair: %s", strerror(errno));
+	return SG_OK;
+}
+
+/* After the child ended: its report, and a violation as this run's error. */
+static int launch_finish(launch *l, const sg_proc_result *out, const sg_proc_spec *spec,
+			 const sg_confine_spec *confine)
+{
+	const char *name = strrchr(spec->argv[0], '/') + 1;
+
+	if (!l->confine)
+		return SG_OK;
+	sg_confine_report_finish(l->report, l->confine, out->exited, out->signo);
+	if (!l->report->violation || out->timed_out)
+		return SG_OK;
+	if (confine->name)
+		name = confine->name;
+	return sg_error_set(SG_ERR_TOOL, "confinement violation in %s: %s", name,
+			    l->report->reason);
+}
+
+static void launch_close(launch *l, sg_confine_prepared *prep)
+{
+	for (int i = 0; i < 2; i++)
+		if (l->notify[i] >= 0)
+			close(l->notify[i]);
+	if (l->listener >= 0)
+		close(l->listener);
+	sg_confine_prepared_free(prep);
+}
+
+static int run(sg_proc_result *out, const sg_proc_spec *spec, const sg_proc_confine *c)
 {
 	capture cap[2] = { { -1, NULL, 0, 0 }, { -1, NULL, 0, 0 } };
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, in_fd = -1, error;
+	sg_confine_report local;
+	launch l = { c->offline, c->hide, NULL, { -1, -1 }, -1, c->report ? c->report : &local };
+	sg_confine_prepared *prep = NULL;
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
+	memset(l.report, 0, sizeof(*l.report));
 	error = check_program(spec->argv[0]);
+	if (error == SG_OK)
+		error = launch_prepare(&l, &prep, spec, c->confine);
 	if (error == SG_OK && (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0))
 		error = sg_error_set(SG_ERR_IO, "pipe: %s", strerror(errno));
 	if (error == SG_OK)
 		error = make_stdin(spec, &in_fd);
 	if (error == SG_OK)
-		error = offline ? fork_offline(&pid, spec, hide, in_fd, po[1], pe[1])
-				: spawn_child(&pid, spec, in_fd, po[1], pe[1]);
+		error = c->offline || prep ? fork_child(&pid, spec, &l, in_fd, po[1], pe[1])
+					   : spawn_child(&pid, spec, in_fd, po[1], pe[1]);
 	if (in_fd >= 0)
 		close(in_fd);
 	if (po[1] >= 0)
@@ -503,13 +647,16 @@ static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline, const
 	cap[0].fd = po[0];
 	cap[1].fd = pe[0];
 	if (error == SG_OK) {
-		error = pump(cap, spec->timeout_sec, &out->timed_out);
+		error = pump(cap, spec->timeout_sec, &out->timed_out, &l, pid);
 		if (error != SG_OK)
 			out->timed_out = 1; /* make sure the child does not outlive us */
 		int werr = wait_child(out, pid);
 		if (error == SG_OK)
 			error = werr;
+		if (error == SG_OK)
+			error = launch_finish(&l, out, spec, c->confine);
 	}
+	launch_close(&l, prep);
 	finish_capture(&cap[0], &out->out, &out->out_len);
 	finish_capture(&cap[1], &out->err, &out->err_len);
 	if (error == SG_OK && (!out->out || !out->err))
@@ -521,18 +668,29 @@ static int run(sg_proc_result *out, const sg_proc_spec *spec, int offline, const
 
 int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec)
 {
-	return run(out, spec, 0, NULL);
+	sg_proc_confine c = { NULL, NULL, 0, NULL };
+
+	return run(out, spec, &c);
 }
 
 int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec)
 {
-	return run(out, spec, 1, NULL);
+	sg_proc_confine c = { NULL, NULL, 1, NULL };
+
+	return run(out, spec, &c);
 }
 
 int sg_proc_run_offline_hiding(sg_proc_result *out, const sg_proc_spec *spec,
 			       const char *const *hide)
 {
-	return run(out, spec, 1, hide);
+	sg_proc_confine c = { NULL, NULL, 1, hide };
+
+	return run(out, spec, &c);
+}
+
+int sg_proc_run_confined(sg_proc_result *out, const sg_proc_spec *spec, const sg_proc_confine *c)
+{
+	return run(out, spec, c);
 }
 
 void sg_proc_result_free(sg_proc_result *r)

@@ -26,6 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
+#define VERIFY_FSIZE (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
 
 static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
@@ -175,6 +176,21 @@ static int check_report(sg_verify_result *out, const char *name, const sg_proc_r
 	return SG_OK;
 }
 
+/* What every osslsigncode run of a verification may read: the trust files. */
+static size_t trust_paths(const char *paths[6], const sg_verify_opts *o, const char *path)
+{
+	size_t n = 0;
+
+	paths[n++] = path;
+	paths[n++] = o->ca_file;
+	if (o->tsa_ca_file)
+		paths[n++] = o->tsa_ca_file;
+	if (o->crl_file)
+		paths[n++] = o->crl_file;
+	paths[n] = NULL;
+	return n;
+}
+
 static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char *path,
 		      const char *name, const char *signed_digest)
 {
@@ -185,6 +201,7 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 		/* Revocation data comes from a file or nowhere: no network fetch. */
 		"-ignore-cdp", "-index", index
 	};
+	const char *reads[6];
 	size_t n = 11;
 
 	if (o->crl_file) {
@@ -196,12 +213,20 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 	if (o->ignore_crl)
 		argv[n++] = "-ignore-crl";
 	argv[n] = NULL;
+	trust_paths(reads, o, path);
+	/* It reads the file and the trust files, and writes nothing (Landlock) or little. */
+	sg_confine_spec cs = { .name = "osslsigncode",
+			       .read_paths = reads,
+			       .system_files = 1,
+			       .fsize_bytes = VERIFY_FSIZE };
+	sg_proc_confine pc = { &cs, &out->verify_confinement, 1, o->hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
 	int error;
 
 	snprintf(index, sizeof(index), "%d", out->index);
-	error = sg_proc_run_offline_hiding(&r, &spec, o->hide);
+	out->verify_ran = 1;
+	error = sg_proc_run_confined(&r, &spec, &pc);
 	if (error)
 		return sg_error_prefix("%s", name);
 	if (r.signo || r.timed_out) {
@@ -215,22 +240,56 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 	return error;
 }
 
+/*
+ * osslsigncode extract-signature, confined: it reads the file and writes
+ * only into an empty folder of its own beside `sig_path`, from where the
+ * signature is moved to `sig_path`.
+ */
 static int extract_signature(const sg_verify_opts *o, const char *path, const char *sig_path,
 			     sg_verify_result *out, const char *name)
 {
+	char *dir = NULL, *parent = sg_path_dir(sig_path), *tmp = NULL;
 	const char *argv[] = {
-		o->osslsigncode, "extract-signature", "-in", path, "-out", sig_path, NULL
+		o->osslsigncode, "extract-signature", "-in", path, "-out", NULL, NULL
 	};
+	const char *reads[] = { path, NULL };
+	struct stat st;
+	sg_confine_spec cs = { .name = "osslsigncode", .read_paths = reads, .system_files = 1 };
+	sg_proc_confine pc = { &cs, &out->extract_confinement, 1, o->hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
-	/* It parses the installer: offline, and blind to signgate's key material. */
-	int error = sg_proc_run_offline_hiding(&r, &spec, o->hide);
+	int error = parent ? sg_confine_outdir_create(&dir, parent)
+			   : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
+	if (!error && !(tmp = sg_path_join(dir, sg_path_base(sig_path))))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (error)
-		return sg_error_prefix("%s", name);
-	if (!r.exited || r.exit_status != 0 || !sg_path_exists(sig_path))
-		error = fail(out, name, "no Authenticode signature found");
+		goto done;
+	/* The signature is smaller than the file; PEM would make it a third larger. */
+	cs.fsize_bytes = stat(path, &st) == 0 ? 2 * (unsigned long long)st.st_size + 65536 : 65536;
+	cs.write_dir = dir;
+	argv[5] = tmp;
+	out->extract_ran = 1;
+	/* It parses the installer: offline, and blind to signgate's key material. */
+	if ((error = sg_proc_run_confined(&r, &spec, &pc)) != SG_OK) {
+		error = sg_error_prefix("%s", name);
+		goto done;
+	}
+	if (!r.exited || r.exit_status != 0 || !sg_path_exists(tmp) ||
+	    sg_confine_outdir_collect(dir, sg_path_base(sig_path), sig_path) != SG_OK) {
+		/* Its first words on stderr, e.g. a file its confinement kept from it. */
+		const char *e = r.err + strspn(r.err, "\r\n");
+		int len = (int)strcspn(e, "\r\n");
+		error = len ? fail(out, name, "no Authenticode signature found (osslsigncode: %.*s)",
+				   len > 200 ? 200 : len, e)
+			    : fail(out, name, "no Authenticode signature found");
+	}
 	sg_proc_result_free(&r);
+done:
+	sg_confine_outdir_remove(dir);
+	free(dir);
+	free(tmp);
+	free(parent);
 	return error;
 }
 

@@ -424,6 +424,9 @@ static int start_key_helper(run_state *st, size_t n_inputs)
 	if (access(st->cfg->osslsigncode, X_OK) != 0)
 		return sg_error_set(SG_ERR_TOOL, "%s: cannot run: %s", st->cfg->osslsigncode,
 				    strerror(errno));
+	/* "confinement": "required" on a kernel without Landlock or seccomp: no input is signed. */
+	if ((error = cli_confine_setup(st->cfg)) != SG_OK)
+		return error;
 	error = sg_keyhelper_start(&st->keyhelper, st->cfg, (unsigned long)n_inputs);
 
 	if (error)

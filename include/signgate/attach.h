@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "signgate/config.h"
+#include "signgate/confine.h"
 #include "signgate/format.h"
 
 /*
@@ -55,18 +56,21 @@ typedef struct sg_attach_request {
 	int nest;         /* -nest: add as a nested signature */
 	int add_msi_dse;  /* -add-msi-dse: an MSI that carries MsiDigitalSignatureEx */
 	const char *name; /* for messages */
+	sg_confine_report *confinement; /* out: what the osslsigncode run had; may be NULL */
 } sg_attach_request;
 
 /*
  * Run `osslsigncode attach-signature` for `req` as above (argv: -sigin
  * WORKDIR/sig.der -CAfile ca_file [-CRLfile crl_file -TSA-CRLfile crl_file]
- * [-TSA-CAfile tsa_ca_file] [-nest] [-add-msi-dse] -in INPUT -out OUTPUT;
- * sg_proc_run_offline; 600 s). SG_ERR_USAGE when the output exists already
- * (it is left alone). Returns SG_OK when
- * an output was written (still to be judged by the caller); SG_ERR_TOOL
- * (osslsigncode missing, failed without an output, killed, timed out, or no network
- * namespace could be made), SG_ERR_IO, SG_ERR_NOMEM. No output is left on
- * failure.
+ * [-TSA-CAfile tsa_ca_file] [-nest] [-add-msi-dse] -in INPUT -out DIR/NAME;
+ * 600 s), confined (sg_proc_run_confined, offline): it reads INPUT, the
+ * signature and the trust files, writes only in DIR, an empty folder made
+ * for the run in WORKDIR, at most INPUT's size and a margin (RLIMIT_FSIZE);
+ * its output is then moved to OUTPUT. A confinement violation is
+ * SG_ERR_TOOL "confinement violation in osslsigncode: REASON". SG_ERR_USAGE when the output exists
+ * already (it is left alone). Returns SG_OK when an output was written (still to be judged by the
+ * caller); SG_ERR_TOOL (osslsigncode missing, failed without an output, killed, timed out, or no
+ * network namespace could be made), SG_ERR_IO, SG_ERR_NOMEM. No output is left on failure.
  */
 int sg_attach_osslsigncode(const sg_config *cfg, const sg_attach_request *req);
 

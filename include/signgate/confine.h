@@ -80,6 +80,14 @@ const char *sg_confine_lacking(char *buf, size_t len);
 void sg_confine_set_mode(sg_confine_mode mode);
 sg_confine_mode sg_confine_get_mode(void);
 
+/*
+ * In "required" mode, SG_ERR_TOOL when the kernel (or the forced caps)
+ * lacks Landlock file rules or seccomp: "confinement is required and this
+ * kernel offers no Landlock and seccomp" (a run refuses before any input);
+ * SG_OK otherwise.
+ */
+int sg_confine_require(void);
+
 /* "auto" or "required" -> mode; SG_OK or SG_ERR_CONFIG. */
 int sg_confine_mode_parse(sg_confine_mode *out, const char *text);
 
@@ -167,10 +175,31 @@ void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared 
  * when out of memory), e.g.
  * {"landlock_abi":7,"seccomp":true,"named":true,"network":"none","netns":true,
  *  "rlimits":true}
- * "network" is "none" (kept off it), "allowed" (the spec allows it) or
- * "open" (kept off by nothing); plus "forced":true, and
+ * "network" is "none" (no socket at all: seccomp), "namespace" (only a
+ * network namespace of its own: no interface, but a socket file is
+ * reachable), "allowed" (the spec allows it) or "open" (kept off by
+ * nothing); plus "forced":true, and
  * "violation":"system call ptrace" when there was one.
  */
 json_t *sg_confine_report_json(const sg_confine_report *rep);
+
+/*
+ * The empty per-run folder where a confined child may write (its
+ * write_dir): PARENT/.confined-XXXXXX, 0700, made with mkdtemp; *out is
+ * its path (free it). SG_OK, SG_ERR_IO (naming PARENT), SG_ERR_NOMEM.
+ */
+int sg_confine_outdir_create(char **out, const char *parent);
+
+/*
+ * Take the child's output DIR/NAME out to DEST (rename(2), never replacing
+ * a file at DEST; the same file system), then remove DIR with whatever
+ * else the child left there (sg_confine_outdir_remove). SG_OK; SG_ERR_IO
+ * when DIR/NAME is not a regular file or cannot be moved (DIR is removed
+ * all the same).
+ */
+int sg_confine_outdir_collect(const char *dir, const char *name, const char *dest);
+
+/* Remove DIR and the files in it (the child may make no folder there). NULL-safe. */
+void sg_confine_outdir_remove(const char *dir);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef SIGNGATE_PROC_H
 #define SIGNGATE_PROC_H
 
+#include "signgate/confine.h"
+
 #include <stddef.h>
 
 typedef struct sg_proc_result {
@@ -70,6 +72,29 @@ int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
  */
 int sg_proc_run_offline_hiding(sg_proc_result *out, const sg_proc_spec *spec,
 			       const char *const *hide);
+
+/* How sg_proc_run_confined runs a child. */
+typedef struct sg_proc_confine {
+	const sg_confine_spec *confine; /* what it may do; its exec_paths NULL: argv[0];
+					   its name NULL: argv[0]'s last component */
+	sg_confine_report *report;      /* filled with what it had; may be NULL */
+	int offline;                    /* 1: as sg_proc_run_offline (a network namespace) */
+	const char *const *hide;        /* with offline: as sg_proc_run_offline_hiding */
+} sg_proc_confine;
+
+/*
+ * sg_proc_run() (or, with c->offline, sg_proc_run_offline_hiding()) with
+ * the child forked and confined before execve (sg_confine_prepare,
+ * sg_confine_apply_child); a seccomp listener, when the kernel gives one,
+ * is watched with its output. A child that broke its confinement (a denied
+ * system call, its file size or CPU limit) makes it SG_ERR_TOOL
+ * "confinement violation in NAME: REASON" (e.g. "system call ptrace",
+ * "killed by SIGSYS", "file size limit (SIGXFSZ, N bytes)"), with
+ * c->report saying so and `out` freed; a confinement the mode requires and
+ * the kernel lacks, SG_ERR_TOOL "cannot confine NAME: ..." (the program is
+ * not run).
+ */
+int sg_proc_run_confined(sg_proc_result *out, const sg_proc_spec *spec, const sg_proc_confine *c);
 
 /* Release the captured output; safe on a zeroed or already-freed result. */
 void sg_proc_result_free(sg_proc_result *r);

@@ -27,6 +27,7 @@
 #ifndef SIGNGATE_VERIFY_H
 #define SIGNGATE_VERIFY_H
 
+#include "signgate/confine.h"
 #include "signgate/signer.h"
 
 typedef struct sg_verify_opts {
@@ -67,6 +68,9 @@ typedef struct sg_verify_result {
 	int timestamped;
 	char timestamp[32]; /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
 	char reason[1024];  /* why it failed; empty when valid */
+	/* What the osslsigncode runs had (signgate/confine.h); *_ran 0: not run. */
+	int extract_ran, verify_ran;
+	sg_confine_report extract_confinement, verify_confinement;
 } sg_verify_result;
 
 /*
