@@ -7,7 +7,8 @@
 #    make a socket; the fetcher reads /etc/hosts but not /etc/shadow, and
 #    creates nothing. The record says what each had.
 # 2. Forced lower Landlock ABIs (SIGNGATE_CONFINE_FORCE): 2 (Debian 12's
-#    kernel) and 0 (none: auto mode still signs); the record says so.
+#    kernel) and 0 (none: auto mode still signs); the record says so;
+#    "required" signs with ABI 2 and refuses with none.
 # 3. A PKCS#11 module (SoftHSM2 behind tests/tools/pkcs11_shim.c) whose
 #    C_Sign tries to read the config's audit log or /etc/shadow, create a
 #    file, connect to a loopback listener, or ptrace signgate: each is
@@ -97,7 +98,7 @@ expect_same "$(audit_field 0 confinement.timestamp.seccomp)" "True"
 expect_same "$(audit_field 0 confinement.timestamp.network)" "allowed"
 kill "$SLOW_TSA_PID" 2>/dev/null || true
 
-# 2. Forced lower ABIs: the fixture's TSA, PEM key material.
+# 2. Forced lower ABIs, with the fixture's TSA; then "confinement": "required".
 tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
 config_set_signing timestamp_urls "[\"$tsa\"]"
 for want in 2 0; do
@@ -108,6 +109,16 @@ for want in 2 0; do
 	expect_same "$(audit_field 0 confinement.key_helper.seccomp)" "True"
 	expect_same "$(audit_field 0 signature.tsa_url)" "$tsa"
 done
+# "required" applies to the helper and the fetcher too: ABI 2 is enough.
+config_set confinement '"required"'
+SIGNGATE_CONFINE_FORCE=landlock=2 sg 0 sign --config "$CFG" --force --out "$T/forced.exe" "$INST/hello-setup.exe"
+expect_same "$(audit_field 0 confinement.key_helper.landlock_abi)" "2"
+expect_same "$(audit_field 0 confinement.timestamp.landlock_abi)" "2"
+SIGNGATE_CONFINE_FORCE=landlock=0 sg 1 sign --config "$CFG" --force --out "$T/none.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "confinement: the configuration requires Landlock file rules and seccomp"
+[ ! -e "$T/none.exe" ] || fail "signed without the confinement required"
+ok
+config_set confinement null
 
 # 3. A PKCS#11 module that misbehaves in C_Sign.
 mkdir -p "$T/shim" "$T/shimdir"
