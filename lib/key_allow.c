@@ -114,6 +114,10 @@ static const key_source_allow sources[] = {
 	{ "PEM", is_pem, add_pem, 0 },
 };
 
+/* Owners' names in the strict-mode messages about the key and secret files. */
+static const char *const account_files[] = { "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+					     NULL };
+
 int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_config *cfg)
 {
 	allow a;
@@ -126,6 +130,8 @@ int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_
 	*out = NULL;
 	*closes_files = 0;
 	/* What every source's checks read (sg_signer_check_material), and its secret. */
+	for (size_t i = 0; account_files[i]; i++)
+		add_read(&a, account_files[i]);
 	add_read(&a, cfg->certificate);
 	add_read(&a, cfg->ca_file);
 	add_read(&a, cfg->crl_file);

@@ -190,6 +190,14 @@ sweep_for_secret() {
 	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" &
 	sg_pid=$!
 	sg_exe=$(readlink -f "$SG_BIN")
+	# Once the key helper is forked (its socket made, then a child): a pass
+	# over /proc takes seconds on a busy machine, and one that started before
+	# the fork would never see it.
+	for _ in $(seq 1 200); do
+		find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | grep -q . &&
+			grep -q . "/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null && break
+		sleep 0.05
+	done
 	while kill -0 "$sg_pid" 2>/dev/null; do
 		for p in /proc/[0-9]*; do
 			# A process may end while it is read: the shell's own redirection errors too.
