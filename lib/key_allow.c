@@ -17,7 +17,7 @@
 
 #define ALLOW_MAX      48
 #define KEY_HELPER_AS  (1024ULL * 1024 * 1024)
-#define KEY_HELPER_CPU 3600 /* CPU seconds over a whole batch of signatures */
+#define KEY_HELPER_CPU 3600                  /* CPU seconds over a whole batch of signatures */
 #define TOKEN_FSIZE    (64ULL * 1024 * 1024) /* a token's own files */
 #define FETCHER_CPU    3600
 #define FETCHER_NOFILE 128 /* a socket and a reply socket per request, 16 at once */
@@ -154,11 +154,11 @@ int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_
 int sg_tsa_allow_prepare(sg_confine_prepared **out)
 {
 	/* The resolver's files and the CA store (TLS to an https:// TSA). */
-	static const char *const reads[] = { "/etc/resolv.conf", "/etc/hosts",
+	static const char *const reads[] = { "/etc/resolv.conf",   "/etc/hosts",
 					     "/etc/nsswitch.conf", "/etc/gai.conf",
-					     "/etc/host.conf",    "/etc/services",
-					     "/etc/protocols",    "/etc/ssl",
-					     "/usr/lib/ssl",      NULL };
+					     "/etc/host.conf",     "/etc/services",
+					     "/etc/protocols",     "/etc/ssl",
+					     "/usr/lib/ssl",       NULL };
 	const sg_confine_spec spec = { .name = "timestamp fetcher",
 				       .read_paths = reads,
 				       .system_files = 1,
@@ -194,8 +194,7 @@ int sg_key_allow_no_files(void)
 		return -1;
 	attr.handled_access_fs = all_fs_rights(caps->landlock_abi);
 	/* The first ABI's struct has only the file field. */
-	return (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr.handled_access_fs),
-			    0);
+	return (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr.handled_access_fs), 0);
 }
 
 int sg_key_allow_no_files_apply(int ruleset_fd)

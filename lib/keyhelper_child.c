@@ -343,8 +343,9 @@ static int say_confined(const helper *h)
 {
 	const sg_confine_report *r = &h->confined;
 	const unsigned char c[SG_KH_CONF_LEN] = {
-		(unsigned char)r->landlock_abi, (unsigned char)r->seccomp, (unsigned char)r->named,
-		(unsigned char)r->no_network,   (unsigned char)r->netns,   (unsigned char)r->rlimits,
+		(unsigned char)r->landlock_abi, (unsigned char)r->seccomp,
+		(unsigned char)r->named,        (unsigned char)r->no_network,
+		(unsigned char)r->netns,        (unsigned char)r->rlimits,
 		(unsigned char)r->forced,       (unsigned char)h->no_files,
 		(unsigned char)r->network
 	};

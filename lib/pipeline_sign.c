@@ -179,7 +179,7 @@ static int timestamp(sg_sign_result *out, const sg_context *ctx, unsigned char *
 			snprintf(out->tsa_url, sizeof(out->tsa_url), "%s", url);
 			return SG_OK;
 		}
-		/* Another TSA can only help when this one was the problem, and the fetcher lives. */
+		/* Another TSA helps only when this one was the problem and the fetcher lives. */
 		if (error != SG_ERR_TOOL || sg_tsa_gone(ctx->tsa))
 			return error;
 		if (used < sizeof(out->attempts))

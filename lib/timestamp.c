@@ -155,7 +155,7 @@ static int refused(const char *url, const TS_STATUS_INFO *si, long status)
 	for (int i = 0; i < sk_ASN1_UTF8STRING_num(text) && n < sizeof(what); i++) {
 		const ASN1_UTF8STRING *s = sk_ASN1_UTF8STRING_value(text, i);
 		sg_ts_printable(safe, sizeof(safe), ASN1_STRING_get0_data(s),
-			  (size_t)ASN1_STRING_length(s));
+				(size_t)ASN1_STRING_length(s));
 		n += (size_t)snprintf(what + n, sizeof(what) - n, " \"%s\"", safe);
 	}
 	return sg_error_set(SG_ERR_TOOL, "%s: the TSA refused the request: status %ld (%s)%s", url,
@@ -264,8 +264,7 @@ static int ask_tsa(TS_RESP **resp, const struct ts_route *r, TS_REQ *req)
 	error = carry(&reply, &reply_len, r, der, (size_t)len);
 	OPENSSL_free(der);
 	p = reply;
-	if (!error && (reply_len > LONG_MAX ||
-		       !(*resp = d2i_TS_RESP(NULL, &p, (long)reply_len)))) {
+	if (!error && (reply_len > LONG_MAX || !(*resp = d2i_TS_RESP(NULL, &p, (long)reply_len)))) {
 		ERR_clear_error();
 		error = sg_error_set(SG_ERR_TOOL,
 				     "%s: the TSA's reply is not an RFC 3161 TimeStampResp (or "
@@ -295,8 +294,8 @@ static int stamp(PKCS7 *p7, const struct ts_route *r)
 	return error;
 }
 
-static int add(unsigned char **out_der, size_t *out_len, const unsigned char *p7_der,
-	       size_t p7_len, const struct ts_route *r)
+static int add(unsigned char **out_der, size_t *out_len, const unsigned char *p7_der, size_t p7_len,
+	       const struct ts_route *r)
 {
 	PKCS7 *p7 = NULL;
 	int error;
@@ -324,9 +323,8 @@ int sg_timestamp_add(unsigned char **out_der, size_t *out_len, const unsigned ch
 	return add(out_der, out_len, p7_der, p7_len, &r);
 }
 
-int sg_timestamp_add_fetched(unsigned char **out_der, size_t *out_len,
-			     const unsigned char *p7_der, size_t p7_len, sg_tsa *fetcher,
-			     size_t url_index, int timeout_sec)
+int sg_timestamp_add_fetched(unsigned char **out_der, size_t *out_len, const unsigned char *p7_der,
+			     size_t p7_len, sg_tsa *fetcher, size_t url_index, int timeout_sec)
 {
 	const struct ts_route r = { sg_tsa_url(fetcher, url_index), fetcher, url_index,
 				    timeout_sec };

@@ -58,7 +58,8 @@ static void openssl_reason(char *out, size_t size, const char *fallback)
 		const char *r = ERR_reason_error_string(e);
 		char safe[SG_TS_TEXT_MAX + 1] = "";
 		if (data && (flags & ERR_TXT_STRING) && *data)
-			sg_ts_printable(safe, sizeof(safe), (const unsigned char *)data, strlen(data));
+			sg_ts_printable(safe, sizeof(safe), (const unsigned char *)data,
+					strlen(data));
 		n += (size_t)snprintf(out + n, size - n, "%s%s%s%s%s", n ? ", " : "",
 				      r ? r : "unknown error", safe[0] ? " (" : "", safe,
 				      safe[0] ? ")" : "");
@@ -248,7 +249,8 @@ static int post_request(BIO **reply, const char *url, const struct ts_body *req,
 	return error;
 }
 
-/* The reply body as a buffer of malloc(), at most SG_TS_REPLY_MAX bytes (the HTTP client's bound too). */
+/* The reply body as a buffer of malloc(), at most SG_TS_REPLY_MAX bytes (the HTTP client's bound
+ * too). */
 static int take_body(unsigned char **out, size_t *out_len, BIO *reply, const char *url)
 {
 	unsigned char *buf = malloc(SG_TS_REPLY_MAX);

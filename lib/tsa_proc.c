@@ -215,7 +215,9 @@ static void serve(int fd, char *const *urls, size_t n_urls)
 
 	for (;;) {
 		struct iovec iov = { msg, sizeof(msg) };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		struct msghdr m = { .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl.buf,
 				    .msg_controllen = sizeof(ctl.buf) };
 		ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 		int reply_fd = n >= 0 ? passed_fd(&m) : -1;
@@ -244,8 +246,7 @@ static void serve(int fd, char *const *urls, size_t n_urls)
 	}
 }
 
-__attribute__((noreturn)) static void child_run(int sock, int other, const sg_tsa *t,
-						pid_t parent)
+__attribute__((noreturn)) static void child_run(int sock, int other, const sg_tsa *t, pid_t parent)
 {
 	const char *step = "";
 	int fd, e, keep;
@@ -312,7 +313,8 @@ static enum got read_one(unsigned char **out, size_t *out_len, int fd, size_t ma
 	return GOT_ONE;
 }
 
-/* Read the answer on a request's stream until its end (at most `max` bytes, within `timeout_ms`). */
+/* Read the answer on a request's stream until its end (at most `max` bytes, within `timeout_ms`).
+ */
 static enum got read_stream(unsigned char **out, size_t *out_len, int fd, size_t max,
 			    int timeout_ms)
 {
@@ -524,7 +526,9 @@ static int send_request(sg_tsa *t, size_t idx, const unsigned char *req, size_t 
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf,
+	struct msghdr m = { .msg_iov = iov,
+			    .msg_iovlen = 2,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf) };
 	struct cmsghdr *c;
 	ssize_t n;
@@ -556,8 +560,8 @@ static int take_answer(unsigned char **reply, size_t *reply_len, unsigned char *
 	if (check_answer(m, len, REPLY_MAGIC, &status) != 0 ||
 	    (status != 0 && len - REPLY_HEADER > MESSAGE_MAX)) {
 		free(m);
-		return sg_error_set(SG_ERR_TOOL, "%s: the timestamp fetcher answered out of protocol",
-				    url);
+		return sg_error_set(SG_ERR_TOOL,
+				    "%s: the timestamp fetcher answered out of protocol", url);
 	}
 	if (status != 0) {
 		int error = sg_error_set(-status, "%.*s", (int)(len - REPLY_HEADER),
@@ -588,8 +592,9 @@ int sg_tsa_fetch(sg_tsa *t, size_t url_index, const unsigned char *req, size_t r
 		return sg_error_set(SG_ERR_USAGE, "%s: not a request for the timestamp fetcher",
 				    url ? url : "(no TSA URL)");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot make a socket for the timestamp "
-						"fetcher's answer: %s",
+		return sg_error_set(SG_ERR_IO,
+				    "%s: cannot make a socket for the timestamp "
+				    "fetcher's answer: %s",
 				    url, strerror(errno));
 	if (send_request(t, url_index, req, req_len, timeout_sec, sv[1]) != 0) {
 		close(sv[0]);
@@ -601,20 +606,19 @@ int sg_tsa_fetch(sg_tsa *t, size_t url_index, const unsigned char *req, size_t r
 			  (timeout_sec + GRACE_SEC) * 1000);
 	close(sv[0]);
 	switch (got) {
-	case GOT_ONE:
-		return take_answer(reply, reply_len, m, len, url);
+	case GOT_ONE: return take_answer(reply, reply_len, m, len, url);
 	case GOT_NOTHING_IN_TIME:
-		return sg_error_set(SG_ERR_TOOL, "%s: the timestamp fetcher did not answer within %d s",
-				    url, timeout_sec + GRACE_SEC);
+		return sg_error_set(SG_ERR_TOOL,
+				    "%s: the timestamp fetcher did not answer within %d s", url,
+				    timeout_sec + GRACE_SEC);
 	case GOT_END:
 		if (hung_up(t))
 			return gone_error(t, url);
 		return sg_error_set(SG_ERR_TOOL, "%s: the timestamp fetcher gave no answer", url);
-	case GOT_NO_MEMORY:
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	case GOT_NO_MEMORY: return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	default:
-		return sg_error_set(SG_ERR_TOOL, "%s: the timestamp fetcher answered out of protocol",
-				    url);
+		return sg_error_set(SG_ERR_TOOL,
+				    "%s: the timestamp fetcher answered out of protocol", url);
 	}
 }
 
