@@ -631,6 +631,8 @@ int sg_tsa_gone(sg_tsa *t)
 {
 	int gone;
 
+	if (!t)
+		return 1;
 	pthread_mutex_lock(&t->lock);
 	gone = t->gone;
 	pthread_mutex_unlock(&t->lock);

@@ -54,7 +54,7 @@ int sg_tsa_fetch(sg_tsa *t, size_t url_index, const unsigned char *req, size_t r
 /* The configured URL number `i` (borrowed), or NULL. */
 const char *sg_tsa_url(const sg_tsa *t, size_t i);
 
-/* 1 when the fetcher has ended (killed, crashed): no request can succeed any more. */
+/* 1 when the fetcher has ended (killed, crashed) or there is none (NULL): no request can succeed. */
 int sg_tsa_gone(sg_tsa *t);
 
 /* The fetcher's process id. */
