@@ -585,5 +585,7 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		set(rec, "cancels", text(o->cancels));
 	if (o->traced)
 		set(rec, "signed_from", sg_pipeline_origin_json(o));
+	/* What confined signgate's own process while it read this input (confine.h). */
+	set(rec, "confinement", json_pack("{s:o}", "signgate", sg_confine_self_json()));
 	return rec;
 }

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
 #include "signgate/secret.h"
@@ -431,6 +432,26 @@ static int start_key_helper(run_state *st, size_t n_inputs)
 	return SG_OK;
 }
 
+/*
+ * With the key helper started, before the first input is opened and any
+ * thread started: this process, the parser of hostile bytes, is confined
+ * (confine.h) to what the run needs.
+ */
+static int confine_self(run_state *st, input_list *in)
+{
+	char warn[512], *out_parent = st->o.out ? sg_path_dir(st->o.out) : NULL;
+	char *catalog = st->o.catalog_out ? sg_path_dir(st->o.catalog_out) : NULL;
+	const char *outs[] = { out_parent ? out_parent : st->o.out_dir, catalog, NULL };
+	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL, 1 };
+	int error = sg_confine_self(&run, warn, sizeof(warn));
+
+	if (error == SG_OK && warn[0])
+		fprintf(stderr, "signgate: warning: %s\n", warn);
+	free(out_parent);
+	free(catalog);
+	return error;
+}
+
 /* The run's inputs and what became of them; shared by the workers under `mu`. */
 typedef struct batch {
 	run_state *st;
@@ -774,9 +795,14 @@ static int run(int argc, char **argv, int signing)
 	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
 		   (st.o.out && check_out_parent(st.o.out) != 0)) {
 		rc = CLI_EXIT_OPERATIONAL;
+	} else if (confine_self(&st, &in) != SG_OK) {
+		int status = sg_error_code();
+		cli_error("%s", sg_error_last());
+		rc = fail_inputs(&st, &in, status);
 	} else {
 		rc = run_inputs(&st, &in, signing);
 	}
+	sg_confine_self_end();
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();
 	sg_audit_signings_free(st.signings);
