@@ -437,12 +437,13 @@ static int start_key_helper(run_state *st, size_t n_inputs)
  * thread started: this process, the parser of hostile bytes, is confined
  * (confine.h) to what the run needs.
  */
-static int confine_self(run_state *st, input_list *in)
+static int confine_self(run_state *st, input_list *in, int signing)
 {
 	char warn[512], *out_parent = st->o.out ? sg_path_dir(st->o.out) : NULL;
 	char *catalog = st->o.catalog_out ? sg_path_dir(st->o.catalog_out) : NULL;
 	const char *outs[] = { out_parent ? out_parent : st->o.out_dir, catalog, NULL };
-	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL, 1 };
+	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL,
+				    signing };
 	int error = sg_confine_self(&run, warn, sizeof(warn));
 
 	if (error == SG_OK && warn[0])
@@ -795,7 +796,7 @@ static int run(int argc, char **argv, int signing)
 	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
 		   (st.o.out && check_out_parent(st.o.out) != 0)) {
 		rc = CLI_EXIT_OPERATIONAL;
-	} else if (confine_self(&st, &in) != SG_OK) {
+	} else if (confine_self(&st, &in, signing) != SG_OK) {
 		int status = sg_error_code();
 		cli_error("%s", sg_error_last());
 		rc = fail_inputs(&st, &in, status);
