@@ -1,6 +1,7 @@
 /* The JSON config file; see include/signgate/config.h. */
 #include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/confine.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
@@ -496,12 +497,26 @@ static int load_group(gid_t *gid, int *has, const sg_config *cfg, const json_t *
 	return error;
 }
 
+/* "confinement": "auto" (the default) or "required" (signgate/confine.h). */
+static int load_confinement(sg_config *cfg, const json_t *root)
+{
+	const json_t *v = json_object_get(root, "confinement");
+	sg_confine_mode mode = SG_CONFINE_AUTO;
+
+	if (v && (!json_is_string(v) || sg_confine_mode_parse(&mode, json_string_value(v)) != SG_OK))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"confinement\" must be \"auto\" or \"required\"",
+				    cfg->path);
+	cfg->confinement_required = mode == SG_CONFINE_REQUIRED;
+	return SG_OK;
+}
+
 static int load_top(sg_config *cfg, const json_t *root)
 {
 	static const char *const keys[] = {
 		"policy",     "audit_log",    "trust",        "signing",     "audit_syslog",
 		"audit_seal", "osslsigncode", "policy_group", "audit_group", "$comment",
-		NULL
+		"confinement", NULL
 	};
 	const char *tool = json_string_value(json_object_get(root, "osslsigncode"));
 	int error;
@@ -514,7 +529,8 @@ static int load_top(sg_config *cfg, const json_t *root)
 	    (error = load_syslog(cfg, root)) ||
 	    (error = load_group(&cfg->policy_gid, &cfg->has_policy_gid, cfg, root,
 				"policy_group")) ||
-	    (error = load_group(&cfg->audit_gid, &cfg->has_audit_gid, cfg, root, "audit_group")))
+	    (error = load_group(&cfg->audit_gid, &cfg->has_audit_gid, cfg, root, "audit_group")) ||
+	    (error = load_confinement(cfg, root)))
 		return error;
 	if (!cfg->policy)
 		return sg_error_set(SG_ERR_CONFIG, "%s: \"policy\" is required", cfg->path);

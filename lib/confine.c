@@ -472,19 +472,34 @@ static void set_rlimits(sg_confine_prepared *p, const sg_confine_spec *spec)
 #endif
 }
 
+/* "this kernel offers no Landlock and seccomp (lowered by SIGNGATE_CONFINE_FORCE)" */
+static int refuse(const sg_confine_caps *c, const char *what)
+{
+	return sg_error_set(SG_ERR_TOOL,
+			    "%s: the configuration requires Landlock file rules and seccomp, and "
+			    "this kernel offers %s%s%s",
+			    what, c->landlock_abi ? "Landlock" : "no Landlock",
+			    c->seccomp ? " and seccomp" : " and no seccomp",
+			    c->forced ? " (lowered by SIGNGATE_CONFINE_FORCE)" : "");
+}
+
+int sg_confine_require(void)
+{
+	const sg_confine_caps *c = sg_confine_probe();
+
+	if (sg_confine_get_mode() != SG_CONFINE_REQUIRED || (c->landlock_abi > 0 && c->seccomp))
+		return SG_OK;
+	return refuse(c, "confinement");
+}
+
 static int check_required(const sg_confine_caps *c, const char *name)
 {
-	if (sg_confine_get_mode() != SG_CONFINE_REQUIRED)
+	char what[96];
+
+	if (sg_confine_get_mode() != SG_CONFINE_REQUIRED || (c->landlock_abi > 0 && c->seccomp))
 		return SG_OK;
-	if (c->landlock_abi == 0 || !c->seccomp)
-		return sg_error_set(SG_ERR_TOOL,
-				    "cannot confine %s: the configuration requires Landlock file "
-				    "rules and seccomp, and this kernel offers %s%s%s%s",
-				    name, c->landlock_abi ? "Landlock" : "no Landlock",
-				    c->seccomp ? " and seccomp" : " and no seccomp",
-				    c->forced ? " " : "",
-				    c->forced ? "(lowered by SIGNGATE_CONFINE_FORCE)" : "");
-	return SG_OK;
+	snprintf(what, sizeof(what), "cannot confine %s", name);
+	return refuse(c, what);
 }
 
 int sg_confine_prepare(sg_confine_prepared **out, const sg_confine_spec *spec)

@@ -496,7 +496,6 @@ int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len)
 
 	if (warn_len)
 		warn[0] = '\0';
-	self.called = 1;
 	self.forced = c->forced;
 	if (required && (c->landlock_abi == 0 || !c->seccomp))
 		return refuse(c->landlock_abi ? "the kernel offers no seccomp" : "the kernel offers "
@@ -506,6 +505,7 @@ int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len)
 	files = decide_files(run, &a, c->landlock_abi);
 	if (!files && required && c->landlock_abi)
 		error = refuse(self.files_reason);
+	self.called = error == SG_OK;
 	if (error == SG_OK && files)
 		error = make_work_dir(&a);
 	if (error == SG_OK && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

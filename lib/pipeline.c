@@ -299,8 +299,15 @@ static int already_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	opts.pin_sha256 = ctx->signer->sha256;
 	for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
 		opts.index = indexes[i];
-		if (sg_verify_file(&o->verify, &opts, copy, sg_path_base(job->input)) != SG_OK)
+		if (sg_verify_file(&o->verify, &opts, copy, sg_path_base(job->input)) != SG_OK) {
+			/* An input that broke osslsigncode's confinement is not "not ours": it ends. */
+			if (o->verify.extract_confinement.violation ||
+			    o->verify.verify_confinement.violation) {
+				sg_pipeline_end(o, SG_ERR_TOOL, "failed");
+				return 1;
+			}
 			continue;
+		}
 		o->verified = 1;
 		sg_pipeline_judge_ours(o, ctx, job);
 		return 1;
@@ -542,6 +549,20 @@ static json_t *unverified_signature_json(const sg_outcome *o)
 	return sig;
 }
 
+/* What confinement the job's child runs had, when any ran, and signgate's own process. */
+static void confinement_json(json_t *rec, const sg_outcome *o)
+{
+	json_t *c = sg_pipeline_confinement_json(o);
+
+	if (!c)
+		c = json_object();
+	/* What confined signgate's own process while it read this input (confine.h). */
+	if (c && json_object_set_new(c, "signgate", sg_confine_self_json()) == 0)
+		set(rec, "confinement", c);
+	else
+		json_decref(c);
+}
+
 /* A failure to do the work, as opposed to a verdict on the input. */
 static int is_operational(int status)
 {
@@ -585,7 +606,6 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		set(rec, "cancels", text(o->cancels));
 	if (o->traced)
 		set(rec, "signed_from", sg_pipeline_origin_json(o));
-	/* What confined signgate's own process while it read this input (confine.h). */
-	set(rec, "confinement", json_pack("{s:o}", "signgate", sg_confine_self_json()));
+	confinement_json(rec, o);
 	return rec;
 }

@@ -25,6 +25,13 @@ int sg_pipeline_decide(sg_outcome *o, const sg_context *ctx, const sg_policy_inp
  */
 void sg_pipeline_judge_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job);
 
+/*
+ * The record's "confinement": one object per child run of the job
+ * (sg_confine_report_json), keyed "attach", "extract", "verify"; NULL when
+ * no child ran (or out of memory). lib/pipeline_confine.c.
+ */
+json_t *sg_pipeline_confinement_json(const sg_outcome *o);
+
 /* The signing record an input was traced to (o->traced), as a new JSON object. */
 json_t *sg_pipeline_origin_json(const sg_outcome *o);
 

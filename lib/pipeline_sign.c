@@ -206,6 +206,8 @@ static int attach(struct signing *s)
 	req.nest = s->nested;
 	req.add_msi_dse = s->nested && s->o->format.msi_dse;
 	req.name = s->name;
+	req.confinement = &s->o->confinement.attach;
+	s->o->confinement.attach_ran = 1;
 	return sg_attach_osslsigncode(s->ctx->cfg, &req);
 }
 

@@ -26,6 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
+#define VERIFY_FSIZE (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
 
 static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
@@ -213,8 +214,11 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 		argv[n++] = "-ignore-crl";
 	argv[n] = NULL;
 	trust_paths(reads, o, path);
-	/* It reads the file and the trust files, and writes nothing. */
-	sg_confine_spec cs = { .name = "osslsigncode", .read_paths = reads, .system_files = 1 };
+	/* It reads the file and the trust files, and writes nothing (Landlock) or little. */
+	sg_confine_spec cs = { .name = "osslsigncode",
+			       .read_paths = reads,
+			       .system_files = 1,
+			       .fsize_bytes = VERIFY_FSIZE };
 	sg_proc_confine pc = { &cs, &out->verify_confinement, 1, o->hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
@@ -272,8 +276,14 @@ static int extract_signature(const sg_verify_opts *o, const char *path, const ch
 		goto done;
 	}
 	if (!r.exited || r.exit_status != 0 || !sg_path_exists(tmp) ||
-	    sg_confine_outdir_collect(dir, sg_path_base(sig_path), sig_path) != SG_OK)
-		error = fail(out, name, "no Authenticode signature found");
+	    sg_confine_outdir_collect(dir, sg_path_base(sig_path), sig_path) != SG_OK) {
+		/* Its first words on stderr, e.g. a file its confinement kept from it. */
+		const char *e = r.err + strspn(r.err, "\r\n");
+		int len = (int)strcspn(e, "\r\n");
+		error = len ? fail(out, name, "no Authenticode signature found (osslsigncode: %.*s)",
+				   len > 200 ? 200 : len, e)
+			    : fail(out, name, "no Authenticode signature found");
+	}
 	sg_proc_result_free(&r);
 done:
 	sg_confine_outdir_remove(dir);

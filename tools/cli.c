@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
 #include "signgate/strict.h"
@@ -109,4 +110,22 @@ void cli_strict_warn(const char *path, unsigned flags)
 		fprintf(stderr, "signgate: warning: %s\n", rep.msgs[i]);
 	sg_strict_report_free(&rep);
 	sg_error_clear();
+}
+
+int cli_confine_setup(const sg_config *cfg)
+{
+	static int warned;
+	char lack[256];
+
+	sg_confine_set_mode(cfg && cfg->confinement_required ? SG_CONFINE_REQUIRED
+							     : SG_CONFINE_AUTO);
+	if (sg_confine_get_mode() == SG_CONFINE_REQUIRED)
+		return sg_confine_require();
+	if (!warned && sg_confine_lacking(lack, sizeof(lack))[0])
+		fprintf(stderr,
+			"signgate: warning: osslsigncode and gpgv run with less confinement: %s "
+			"(\"confinement\": \"required\" would refuse)\n",
+			lack);
+	warned = 1;
+	return SG_OK;
 }

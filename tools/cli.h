@@ -67,6 +67,15 @@ int cli_policy_open(struct sg_policy **out, const char *path, const struct sg_st
  */
 void cli_strict_warn(const char *path, unsigned flags);
 
+/*
+ * The config's "confinement" for this run's children (cfg NULL: "auto").
+ * "auto": one warning on stderr, once per run, naming what this kernel
+ * lacks (sg_confine_lacking). "required": SG_ERR_TOOL when it lacks
+ * Landlock file rules or seccomp (sg_confine_require), else SG_OK.
+ */
+struct sg_config;
+int cli_confine_setup(const struct sg_config *cfg);
+
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);

@@ -923,6 +923,11 @@ int cmd_policy_approve(int argc, char **argv)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
+	/* gpgv checks the vendor's OpenPGP signatures, confined. */
+	if (cli_confine_setup(cfg) != SG_OK) {
+		sg_config_free(cfg);
+		return cli_fail();
+	}
 	if (!o.config) /* a policy working copy: a warning (README "Strict modes") */
 		cli_strict_warn(o.policy, SG_STRICT_ENTRIES);
 	st.o = &o;

@@ -423,6 +423,9 @@ static int start_key_helper(run_state *st, size_t n_inputs)
 	if (access(st->cfg->osslsigncode, X_OK) != 0)
 		return sg_error_set(SG_ERR_TOOL, "%s: cannot run: %s", st->cfg->osslsigncode,
 				    strerror(errno));
+	/* "confinement": "required" on a kernel without Landlock or seccomp: no input is signed. */
+	if ((error = cli_confine_setup(st->cfg)) != SG_OK)
+		return error;
 	error = sg_keyhelper_start(&st->keyhelper, st->cfg, (unsigned long)n_inputs);
 
 	if (error)
@@ -444,8 +447,10 @@ static int confine_self(run_state *st, input_list *in, int signing)
 	const char *outs[] = { out_parent ? out_parent : st->o.out_dir, catalog, NULL };
 	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL,
 				    signing };
-	int error = sg_confine_self(&run, warn, sizeof(warn));
+	int error = signing ? SG_OK : cli_confine_setup(st->cfg);
 
+	if (error == SG_OK)
+		error = sg_confine_self(&run, warn, sizeof(warn));
 	if (error == SG_OK && warn[0])
 		fprintf(stderr, "signgate: warning: %s\n", warn);
 	free(out_parent);

@@ -147,7 +147,8 @@ int cmd_verify(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) {
+	if ((o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) ||
+	    cli_confine_setup(cfg) != SG_OK) {
 		rc = cli_fail();
 		sg_config_free(cfg);
 		return rc;

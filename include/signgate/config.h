@@ -33,7 +33,10 @@
  *     "audit_syslog": { "facility": "local0", "tag": "signgate" },  optional
  *     "osslsigncode": "/usr/bin/osslsigncode",
  *     "policy_group": "sg-approvers",  optional: may write the policy (strict.h)
- *     "audit_group": "sg-audit"        optional: may write the audit log and seals
+ *     "audit_group": "sg-audit",       optional: may write the audit log and seals
+ *     "confinement": "auto"            or "required": no osslsigncode or gpgv run
+ *                                      without Landlock file rules and seccomp
+ *                                      (signgate/confine.h); default "auto"
  *   }
  */
 #ifndef SIGNGATE_CONFIG_H
@@ -83,6 +86,7 @@ typedef struct sg_config {
 	int timestamp_timeout;  /* seconds */
 	int timestamp_required; /* fail the signing when no TSA answers */
 	char *osslsigncode;
+	int confinement_required; /* "confinement": "required" (SG_CONFINE_REQUIRED) */
 	int syslog_facility; /* "audit_syslog.facility" as LOG_*; -1: no forwarding */
 	char *syslog_tag;
 	/*

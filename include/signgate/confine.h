@@ -80,6 +80,14 @@ const char *sg_confine_lacking(char *buf, size_t len);
 void sg_confine_set_mode(sg_confine_mode mode);
 sg_confine_mode sg_confine_get_mode(void);
 
+/*
+ * In "required" mode, SG_ERR_TOOL when the kernel (or the forced caps)
+ * lacks Landlock file rules or seccomp: "confinement is required and this
+ * kernel offers no Landlock and seccomp" (a run refuses before any input);
+ * SG_OK otherwise.
+ */
+int sg_confine_require(void);
+
 /* "auto" or "required" -> mode; SG_OK or SG_ERR_CONFIG. */
 int sg_confine_mode_parse(sg_confine_mode *out, const char *text);
 

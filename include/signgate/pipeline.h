@@ -92,6 +92,14 @@ typedef struct sg_outcome {
 		char input_name[256];
 		char approval_id[160];
 	} origin;
+	/*
+	 * What the child runs had (signgate/confine.h), for the record's
+	 * "confinement"; the verification's osslsigncode runs are in `verify`.
+	 */
+	struct {
+		int attach_ran; /* osslsigncode attach-signature ran */
+		sg_confine_report attach;
+	} confinement;
 } sg_outcome;
 
 /*
