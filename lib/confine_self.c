@@ -339,11 +339,18 @@ static int apply_landlock(int abi, int files, const allow *a)
 
 /* ---- seccomp ---- */
 
-/* What signgate's own process never calls once its children are started as planned. */
+/*
+ * What signgate's own process never calls once its children are started
+ * as planned. The action is SECCOMP_RET_TRACE, which fails the call with
+ * ENOSYS when no tracer asked for it: below the children's own filters in
+ * precedence (ERRNO would override their user notification), so that a
+ * child's call to one of these is still reported as its violation by name.
+ * ptrace itself is left to Landlock where it applies (EPERM for any process
+ * outside the domain: the key helper, the parent; LeakSanitizer still
+ * ptraces the process's own threads at exit), and to this filter where not
+ * (not in sanitizer builds).
+ */
 static const char *const denied_calls[] = {
-#if !SELF_SANITIZED
-	"ptrace", /* LeakSanitizer ptraces the process at exit: left to sanitizer builds */
-#endif
 	"process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp", "bpf", "kexec_load",
 	"kexec_file_load", "init_module", "finit_module", "delete_module", "create_module",
 	"keyctl", "add_key", "request_key", "personality", "perf_event_open", "userfaultfd",
@@ -354,6 +361,13 @@ static const char *const denied_calls[] = {
 	"vhangup", "lookup_dcookie", "uselib", "_sysctl", "settimeofday", "clock_settime",
 	"clock_adjtime", "adjtimex", "nfsservctl", "process_madvise", NULL
 };
+
+static int deny(scmp_filter_ctx ctx, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	return nr == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0);
+}
 
 /*
  * socket(2) for any family but AF_UNIX (and, while it asks a TSA, AF_INET and
@@ -389,11 +403,10 @@ static int apply_seccomp(int inet)
 	/* Another ABI (i386, x32) could name the denied calls by other numbers. */
 	if (rc == 0)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	for (size_t i = 0; rc == 0 && denied_calls[i]; i++) {
-		int nr = seccomp_syscall_resolve_name(denied_calls[i]);
-		if (nr != __NR_SCMP_ERROR)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-	}
+	for (size_t i = 0; rc == 0 && denied_calls[i]; i++)
+		rc = deny(ctx, denied_calls[i]);
+	if (rc == 0 && !self.landlock_abi && !SELF_SANITIZED)
+		rc = deny(ctx, "ptrace");
 	/* clone3 passes its flags in memory a filter cannot read: libc falls back to clone. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);

@@ -225,14 +225,17 @@ void sg_confine_outdir_remove(const char *dir);
  *     process asks the TSAs itself (no timestamp fetcher), AF_INET,
  *     AF_INET6 and AF_NETLINK sockets stay open for the exchange and name
  *     resolution, and TCP connect only to the TSA URLs' ports.
- *   - seccomp, failing with EPERM: ptrace (left to sanitizer builds, whose
- *     LeakSanitizer ptraces the process at exit), process_vm_*,
- *     pidfd_getfd, kcmp, bpf, kexec, modules, keyctl, personality,
- *     perf_event_open, userfaultfd, io_uring, setns, chroot, pivot_root,
- *     umount and the new mount API, and more (lib/confine_self.c). Not
- *     unshare(2) nor mount(2): the children need them before their own
- *     filters (a network namespace; the key files hidden when signgate's own
- *     file rules cannot keep them out).
+ *   - seccomp, failing with ENOSYS (SECCOMP_RET_TRACE without a tracer:
+ *     below a child's own filter in precedence, so that the child's
+ *     violation is still named): process_vm_*, pidfd_getfd, kcmp, bpf,
+ *     kexec, modules, keyctl, personality, perf_event_open, userfaultfd,
+ *     io_uring, setns, chroot, pivot_root, umount and the new mount API,
+ *     and more (lib/confine_self.c); ptrace too where Landlock does not
+ *     already refuse it (EPERM for any process outside the domain) and the
+ *     build is not a sanitizer build (LeakSanitizer ptraces the process's
+ *     own threads at exit). Not unshare(2) nor mount(2): the children need
+ *     them before their own filters (a network namespace; the key files
+ *     hidden when signgate's own file rules cannot keep them out).
  * A key or secret file that lies in (or is) a file or folder the run must
  * use cannot be kept out by the rules: "auto" warns (naming it) and the
  * process runs without Landlock file rules (the network and seccomp rules
