@@ -123,6 +123,7 @@ static void confine_spec(sg_confine_spec *cs, const char *reads[6], const sg_con
 	cs->system_files = 1;
 	/* The input again with the signature; an MSI's compound file may grow by its tables. */
 	cs->fsize_bytes = size + size / 8 + 2 * (unsigned long long)req->der_len + (1u << 20);
+	cs->cpu_sec = ATTACH_TIMEOUT; /* a large MSI takes its time; the wall clock bounds it too */
 }
 
 /* Run it with its output in an empty folder of its own, then move the output into place. */

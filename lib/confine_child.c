@@ -203,7 +203,10 @@ void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared 
 json_t *sg_confine_report_json(const sg_confine_report *rep)
 {
 	json_t *o = json_object();
-	const char *net = rep->network ? "allowed" : rep->no_network ? "none" : "open";
+	const char *net = rep->network   ? "allowed"
+			  : rep->seccomp ? "none"
+			  : rep->netns   ? "namespace"
+					 : "open";
 	int bad = !o;
 
 	bad = bad || json_object_set_new(o, "landlock_abi", json_integer(rep->landlock_abi));

@@ -355,7 +355,12 @@ static void child_no_sockets(void)
 #endif
 }
 
-/* Landlock, seccomp, rlimits, its own session; without seccomp, offline, no sockets. */
+/*
+ * Confined: sg_confine_apply_child (its seccomp filter refuses sockets;
+ * without seccomp, or with it forced off, the network namespace is all
+ * there is). Not confined (sg_proc_run_offline*): the filter against
+ * sockets alone, as before.
+ */
 static void child_confine(const struct offline_plan *p, int notify)
 {
 	const char *what = "";
@@ -368,8 +373,6 @@ static void child_confine(const struct offline_plan *p, int notify)
 	}
 	if ((err = sg_confine_apply_child(p->confine, notify, &what)) != 0)
 		child_fail_what(3, STEP_CONFINE, err, what);
-	if (p->offline && !sg_confine_probe()->seccomp)
-		child_no_sockets();
 }
 
 static void run_child(const struct offline_plan *p)

@@ -26,7 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
-#define VERIFY_FSIZE (64u << 10) /* bytes: without Landlock, the little it may write */
+#define VERIFY_FSIZE   (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
 
 static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
@@ -218,7 +218,8 @@ static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char
 	sg_confine_spec cs = { .name = "osslsigncode",
 			       .read_paths = reads,
 			       .system_files = 1,
-			       .fsize_bytes = VERIFY_FSIZE };
+			       .fsize_bytes = VERIFY_FSIZE,
+			       .cpu_sec = VERIFY_TIMEOUT };
 	sg_proc_confine pc = { &cs, &out->verify_confinement, 1, o->hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
@@ -254,7 +255,10 @@ static int extract_signature(const sg_verify_opts *o, const char *path, const ch
 	};
 	const char *reads[] = { path, NULL };
 	struct stat st;
-	sg_confine_spec cs = { .name = "osslsigncode", .read_paths = reads, .system_files = 1 };
+	sg_confine_spec cs = { .name = "osslsigncode",
+			       .read_paths = reads,
+			       .system_files = 1,
+			       .cpu_sec = VERIFY_TIMEOUT };
 	sg_proc_confine pc = { &cs, &out->extract_confinement, 1, o->hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
 	sg_proc_result r;
@@ -280,7 +284,8 @@ static int extract_signature(const sg_verify_opts *o, const char *path, const ch
 		/* Its first words on stderr, e.g. a file its confinement kept from it. */
 		const char *e = r.err + strspn(r.err, "\r\n");
 		int len = (int)strcspn(e, "\r\n");
-		error = len ? fail(out, name, "no Authenticode signature found (osslsigncode: %.*s)",
+		error = len ? fail(out, name,
+				   "no Authenticode signature found (osslsigncode: %.*s)",
 				   len > 200 ? 200 : len, e)
 			    : fail(out, name, "no Authenticode signature found");
 	}

@@ -175,8 +175,10 @@ void sg_confine_report_finish(sg_confine_report *rep, const sg_confine_prepared 
  * when out of memory), e.g.
  * {"landlock_abi":7,"seccomp":true,"named":true,"network":"none","netns":true,
  *  "rlimits":true}
- * "network" is "none" (kept off it), "allowed" (the spec allows it) or
- * "open" (kept off by nothing); plus "forced":true, and
+ * "network" is "none" (no socket at all: seccomp), "namespace" (only a
+ * network namespace of its own: no interface, but a socket file is
+ * reachable), "allowed" (the spec allows it) or "open" (kept off by
+ * nothing); plus "forced":true, and
  * "violation":"system call ptrace" when there was one.
  */
 json_t *sg_confine_report_json(const sg_confine_report *rep);

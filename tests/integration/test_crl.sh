@@ -144,8 +144,7 @@ chmod 0755 "$T/osslsigncode"
 config_set osslsigncode "\"$T/osslsigncode\""
 set_crl "$T/going.pem"
 before=$(records)
-# The wrapper runs inside signgate's Landlock domain (and its own), which
-# would keep it from removing the file: Landlock is forced off for this run.
+# (Landlock would keep the wrapper from removing it: off for this run.)
 SIGNGATE_CONFINE_FORCE=landlock=0 sg 2 verify --config "$CFG" "$T/signed.exe" "$T/signed2.exe"
 expect_in "$T/out" "valid    $T/signed.exe: valid: signed by"
 expect_in "$T/out" "$T/signed2.exe: $T/going.pem: cannot read the CRLs: No such file or directory"

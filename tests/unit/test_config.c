@@ -252,6 +252,26 @@ static void test_osslsigncode(void)
 		     "\"osslsigncode\" must be a non-empty string");
 }
 
+/* "confinement": "auto" (the default) or "required"; anything else is refused. */
+static void test_confinement(void)
+{
+	sg_config *cfg = expect_ok("{ " BASE " }");
+
+	CHECK_INT(cfg->confinement_required, 0);
+	sg_config_free(cfg);
+	cfg = expect_ok("{ " BASE ", \"confinement\": \"auto\" }");
+	CHECK_INT(cfg->confinement_required, 0);
+	sg_config_free(cfg);
+	cfg = expect_ok("{ " BASE ", \"confinement\": \"required\" }");
+	CHECK_INT(cfg->confinement_required, 1);
+	sg_config_free(cfg);
+	expect_error("{ " BASE ", \"confinement\": \"strict\" }",
+		     "\"confinement\" must be \"auto\" or \"required\"");
+	expect_error("{ " BASE ", \"confinement\": true }",
+		     "\"confinement\" must be \"auto\" or \"required\"");
+	expect_error("{ " BASE ", \"confinment\": \"auto\" }", "unknown key \"confinment\"");
+}
+
 static void test_missing_file(void)
 {
 	sg_config *cfg = (sg_config *)&cfg;
@@ -445,6 +465,7 @@ int main(void)
 	test_missing_and_wrong_types();
 	test_signing_errors();
 	test_osslsigncode();
+	test_confinement();
 	test_missing_file();
 	test_signing_secret();
 	test_audit_seal();
