@@ -24,7 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_PATHS 512
+#define MAX_OWNED 4
 #if defined(__SANITIZE_ADDRESS__)
 #define SELF_SANITIZED 1
 #elif defined(__has_feature)
@@ -43,43 +43,61 @@ static struct {
 	int landlock_abi; /* of the ruleset applied; 0: none */
 	int files;        /* Landlock file rules in force */
 	int seccomp;
-	int tcp;          /* Landlock TCP rules in force */
-	int inet;         /* INET sockets allowed (a TSA asked by this process) */
+	int tcp;  /* Landlock TCP rules in force */
+	int inet; /* INET sockets allowed (a TSA asked by this process) */
 	int forced;
-	char ports[64];          /* "80, 8080" */
-	char files_reason[320];  /* why the file rules are off */
-	char net_reason[96];     /* why TCP is not ruled */
-	char *work_dir;          /* the run's work folder, removed by sg_confine_self_end() */
+	char ports[64];         /* "80, 8080" */
+	char files_reason[320]; /* why the file rules are off */
+	char net_reason[96];    /* why TCP is not ruled */
+	char *work_dir;         /* the run's work folder, removed by sg_confine_self_end() */
 } self;
 
 /* ---- the allow-list ---- */
 
+/* Paths, borrowed or (`owned`) this module's; `oom` once an addition failed. */
 typedef struct list {
-	const char *p[MAX_PATHS];
-	char *owned[MAX_PATHS]; /* what this module allocated, freed with the list */
-	size_t n, n_owned;
+	const char **p;
+	size_t n, cap;
+	char *owned[MAX_OWNED];
+	size_t n_owned;
+	int oom;
 } list;
 
 static void add(list *l, const char *path)
 {
-	if (path && l->n < MAX_PATHS)
-		l->p[l->n++] = path;
+	if (!path || l->oom)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		const char **grown = realloc(l->p, cap * sizeof(*grown));
+		if (!grown) {
+			l->oom = 1;
+			return;
+		}
+		l->p = grown;
+		l->cap = cap;
+	}
+	l->p[l->n++] = path;
 }
 
 static void add_owned(list *l, char *path)
 {
-	if (path && l->n < MAX_PATHS && l->n_owned < MAX_PATHS) {
-		l->owned[l->n_owned++] = path;
-		l->p[l->n++] = path;
-	} else {
+	if (!path)
+		return; /* no /proc, say: the rule is not made */
+	if (l->n_owned == MAX_OWNED) {
+		l->oom = 1;
 		free(path);
+		return;
 	}
+	l->owned[l->n_owned++] = path;
+	add(l, path);
 }
 
 static void list_free(list *l)
 {
 	for (size_t i = 0; i < l->n_owned; i++)
 		free(l->owned[i]);
+	free(l->p);
 }
 
 /* Libraries and programs: folders of public files, also executed. */
@@ -219,10 +237,10 @@ static uint64_t fs_rights(int abi)
 	return r;
 }
 
-#define R_READ  (LL_FS_READ_FILE | LL_FS_READ_DIR)
-#define R_EXEC  (R_READ | LL_FS_EXECUTE)
+#define R_READ (LL_FS_READ_FILE | LL_FS_READ_DIR)
+#define R_EXEC (R_READ | LL_FS_EXECUTE)
 #define R_RW                                                                                       \
-	(R_READ | LL_FS_WRITE_FILE | LL_FS_TRUNCATE | LL_FS_MAKE_REG | LL_FS_REMOVE_FILE |        \
+	(R_READ | LL_FS_WRITE_FILE | LL_FS_TRUNCATE | LL_FS_MAKE_REG | LL_FS_REMOVE_FILE |         \
 	 LL_FS_MAKE_DIR | LL_FS_REMOVE_DIR | LL_FS_REFER)
 
 static int add_rule(int fd, uint64_t handled, const char *path, uint64_t access)
@@ -312,21 +330,23 @@ static int apply_landlock(int abi, int files, const allow *a)
 
 	if (abi >= 4)
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
-	/* Abstract UNIX sockets of processes outside (no signal scoping: it ends the key helper). */
+	/* No abstract UNIX socket outside; no signal scoping: it ends the key helper. */
 	if (abi >= 6)
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET;
 	if (!attr.handled_access_fs && !attr.handled_access_net)
 		return SG_OK;
 	fd = (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (fd < 0)
-		return sg_error_set(SG_ERR_TOOL, "cannot confine signgate: landlock_create_ruleset: %s",
+		return sg_error_set(SG_ERR_TOOL,
+				    "cannot confine signgate: landlock_create_ruleset: %s",
 				    strerror(errno));
 	if (files)
 		error = add_fs_rules(fd, attr.handled_access_fs, a);
 	if (error == SG_OK && abi >= 4)
 		error = add_net_rules(fd, a);
 	if (error == SG_OK && syscall(__NR_landlock_restrict_self, fd, 0) != 0)
-		error = sg_error_set(SG_ERR_TOOL, "cannot confine signgate: landlock_restrict_self: %s",
+		error = sg_error_set(SG_ERR_TOOL,
+				     "cannot confine signgate: landlock_restrict_self: %s",
 				     strerror(errno));
 	close(fd);
 	if (error == SG_OK) {
@@ -350,17 +370,61 @@ static int apply_landlock(int abi, int files, const allow *a)
  * ptraces the process's own threads at exit), and to this filter where not
  * (not in sanitizer builds).
  */
-static const char *const denied_calls[] = {
-	"process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp", "bpf", "kexec_load",
-	"kexec_file_load", "init_module", "finit_module", "delete_module", "create_module",
-	"keyctl", "add_key", "request_key", "personality", "perf_event_open", "userfaultfd",
-	"io_uring_setup", "io_uring_enter", "io_uring_register", "setns", "chroot", "pivot_root",
-	"umount", "umount2", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
-	"mount_setattr", "open_by_handle_at", "name_to_handle_at", "fanotify_init", "swapon",
-	"swapoff", "reboot", "acct", "quotactl", "quotactl_fd", "iopl", "ioperm", "syslog",
-	"vhangup", "lookup_dcookie", "uselib", "_sysctl", "settimeofday", "clock_settime",
-	"clock_adjtime", "adjtimex", "nfsservctl", "process_madvise", NULL
-};
+static const char *const denied_calls[] = { "process_vm_readv",
+					    "process_vm_writev",
+					    "pidfd_getfd",
+					    "kcmp",
+					    "bpf",
+					    "kexec_load",
+					    "kexec_file_load",
+					    "init_module",
+					    "finit_module",
+					    "delete_module",
+					    "create_module",
+					    "keyctl",
+					    "add_key",
+					    "request_key",
+					    "personality",
+					    "perf_event_open",
+					    "userfaultfd",
+					    "io_uring_setup",
+					    "io_uring_enter",
+					    "io_uring_register",
+					    "setns",
+					    "chroot",
+					    "pivot_root",
+					    "umount",
+					    "umount2",
+					    "move_mount",
+					    "open_tree",
+					    "fsopen",
+					    "fsconfig",
+					    "fsmount",
+					    "fspick",
+					    "mount_setattr",
+					    "open_by_handle_at",
+					    "name_to_handle_at",
+					    "fanotify_init",
+					    "swapon",
+					    "swapoff",
+					    "reboot",
+					    "acct",
+					    "quotactl",
+					    "quotactl_fd",
+					    "iopl",
+					    "ioperm",
+					    "syslog",
+					    "vhangup",
+					    "lookup_dcookie",
+					    "uselib",
+					    "_sysctl",
+					    "settimeofday",
+					    "clock_settime",
+					    "clock_adjtime",
+					    "adjtimex",
+					    "nfsservctl",
+					    "process_madvise",
+					    NULL };
 
 static int deny(scmp_filter_ctx ctx, const char *name)
 {
@@ -424,7 +488,7 @@ static int apply_seccomp(int inet)
 
 /* ---- the run ---- */
 
-static void build_allow(allow *a, const sg_confine_self_run *run)
+static int build_allow(allow *a, const sg_confine_self_run *run)
 {
 	const sg_config *cfg = run->cfg;
 	char *proc_self = realpath("/proc/self", NULL);
@@ -438,8 +502,8 @@ static void build_allow(allow *a, const sg_confine_self_run *run)
 	add_config_reads(&a->read, cfg);
 	add_all(&a->read, run->trust_files);
 	add_all(&a->exec, sys_exec);
-	add(&a->exec, cfg && cfg->osslsigncode ? cfg->osslsigncode
-					       : sg_config_default_osslsigncode());
+	add(&a->exec,
+	    cfg && cfg->osslsigncode ? cfg->osslsigncode : sg_config_default_osslsigncode());
 	add(&a->exec, SG_GPGV_DEFAULT);
 	add_all(&a->rw, run->out_dirs);
 	if (cfg && cfg->audit_log)
@@ -448,6 +512,9 @@ static void build_allow(allow *a, const sg_confine_self_run *run)
 		add_all(&a->read, resolver_read);
 		a->n_ports = tsa_ports(a->ports, cfg);
 	}
+	if (a->read.oom || a->rw.oom || a->exec.oom)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	return SG_OK;
 }
 
 /* The work folder: $TMPDIR is pointed at it, so that the run's work folders are made in it. */
@@ -481,8 +548,12 @@ static int decide_files(const sg_confine_self_run *run, const allow *a, int abi)
 
 	if (run->cfg)
 		sg_config_secret_files(secrets, run->cfg);
-	if (abi == 0) {
-		snprintf(self.files_reason, sizeof(self.files_reason), "no Landlock%s",
+	if (abi < 2) {
+		/* ABI 1 refuses every rename between folders: the stage's, the publication's. */
+		snprintf(self.files_reason, sizeof(self.files_reason), "%s%s",
+			 abi ? "Landlock ABI 1 (no REFER right: signgate could not move its "
+			       "outputs into place)"
+			     : "no Landlock",
 			 self.forced ? " (lowered by SIGNGATE_CONFINE_FORCE)" : "");
 		return 0;
 	}
@@ -511,18 +582,18 @@ int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len)
 		warn[0] = '\0';
 	self.forced = c->forced;
 	if (required && (c->landlock_abi == 0 || !c->seccomp))
-		return refuse(c->landlock_abi ? "the kernel offers no seccomp" : "the kernel offers "
-										 "no Landlock");
-	build_allow(&a, run);
+		return refuse(c->landlock_abi ? "no seccomp" : "no Landlock");
+	error = build_allow(&a, run);
 	self.inet = run->asks_tsa && run->cfg && run->cfg->n_timestamp_urls > 0;
-	files = decide_files(run, &a, c->landlock_abi);
-	if (!files && required && c->landlock_abi)
+	files = error == SG_OK && decide_files(run, &a, c->landlock_abi);
+	if (error == SG_OK && !files && required)
 		error = refuse(self.files_reason);
 	self.called = error == SG_OK;
 	if (error == SG_OK && files)
 		error = make_work_dir(&a);
 	if (error == SG_OK && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		error = sg_error_set(SG_ERR_TOOL, "cannot confine signgate: PR_SET_NO_NEW_PRIVS: %s",
+		error = sg_error_set(SG_ERR_TOOL,
+				     "cannot confine signgate: PR_SET_NO_NEW_PRIVS: %s",
 				     strerror(errno));
 	if (error == SG_OK && c->landlock_abi)
 		error = apply_landlock(c->landlock_abi, files, &a);
@@ -534,7 +605,8 @@ int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len)
 	list_free(&a.read);
 	list_free(&a.rw);
 	list_free(&a.exec);
-	if (error == SG_OK)
+	/* Without Landlock, or at ABI 1, the children's warning (sg_confine_lacking) says so. */
+	if (error == SG_OK && c->landlock_abi >= 2)
 		warn_line(warn, warn_len);
 	return error;
 }
@@ -579,11 +651,12 @@ json_t *sg_confine_self_json(void)
 	if (!self.called)
 		return json_string("not confined: not started");
 	if (!self.landlock_abi && !self.seccomp)
-		return json_string(self.forced ? "not confined: no Landlock and no seccomp (lowered "
-						 "by SIGNGATE_CONFINE_FORCE)"
-					       : "not confined: no Landlock and no seccomp");
-	snprintf(files, sizeof(files), "%s%s", self.files ? "confined" : "not confined: ",
-		 self.files ? "" : self.files_reason);
+		return json_string(self.forced
+					   ? "not confined: no Landlock and no seccomp (lowered "
+					     "by SIGNGATE_CONFINE_FORCE)"
+					   : "not confined: no Landlock and no seccomp");
+	snprintf(files, sizeof(files), "%s%s",
+		 self.files ? "confined" : "not confined: ", self.files ? "" : self.files_reason);
 	o = json_pack("{s:i, s:s, s:b, s:o}", "landlock_abi", self.landlock_abi, "files", files,
 		      "seccomp", self.seccomp, "network", network_json());
 	if (o && self.forced && json_object_set_new(o, "forced", json_true()) != 0) {

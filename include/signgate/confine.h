@@ -202,7 +202,6 @@ int sg_confine_outdir_collect(const char *dir, const char *name, const char *des
 /* Remove DIR and the files in it (the child may make no folder there). NULL-safe. */
 void sg_confine_outdir_remove(const char *dir);
 
-
 /* ==================================================================== */
 /*
  * signgate's own process (lib/confine_self.c). signgate parses the
@@ -249,8 +248,8 @@ struct sg_config;
 
 /* What one run of signgate uses: sg_confine_self() makes the allow-list of it. */
 typedef struct sg_confine_self_run {
-	const struct sg_config *cfg;    /* NULL: verify --ca (no config) */
-	const char *const *inputs;      /* the inputs (files), `n_inputs` of them */
+	const struct sg_config *cfg; /* NULL: verify --ca (no config) */
+	const char *const *inputs;   /* the inputs (files), `n_inputs` of them */
 	size_t n_inputs;
 	const char *const *out_dirs;    /* folders it writes outputs in (NULL-terminated; NULL) */
 	const char *const *trust_files; /* verify --ca: the CA, TSA CA and CRL files; NULL */
