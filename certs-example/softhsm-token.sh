@@ -310,14 +310,15 @@ write_config() {
 	[ "$with_seal" -eq 0 ] || seal=$seal_uri
 	/usr/bin/python3 - "$outdir/signgate.json" "$outdir/$1" "$module" "$2" "$3" "$4" "$conf" \
 		"$seal" <<'PY'
-import json, sys
+import json, os, sys
 src, dst, module, key, chain, cert, conf, seal = sys.argv[1:]
 with open(src) as f:
     cfg = json.load(f)
 old = cfg.get("signing", {})
 # Key sources of signgate.json: replaced, never mixed with the token's.
 key_keys = {"pkcs12", "password_file", "password_env", "key", "cert_chain",
-            "certificate", "pin_file", "pin_env", "pkcs11_module", "pkcs11_env"}
+            "certificate", "pin_file", "pin_env", "pkcs11_module", "pkcs11_env",
+            "pkcs11_paths", "pkcs11_network"}
 signing = {
     "pkcs11_module": module,
     "key": key,
@@ -325,6 +326,8 @@ signing = {
     "certificate": cert,
     "pin_file": "token.pin",
     "pkcs11_env": {"SOFTHSM2_CONF": conf},
+    # The token's files: the confined key helper may read and write only these.
+    "pkcs11_paths": [os.path.join(os.path.dirname(conf), "tokens")],
 }
 for k, v in old.items():
     if k not in key_keys:

@@ -300,6 +300,39 @@ static int load_key_source(sg_config *cfg, const json_t *signing)
 	return SG_OK;
 }
 
+/*
+ * "pkcs11_paths": files or folders the token needs to read and write (a
+ * SoftHSM token folder), resolved like other paths; "pkcs11_network": the
+ * module may use the network (a network HSM). What the key helper's
+ * confinement allows beyond the key material (lib/key_allow.c).
+ */
+static int load_pkcs11_allowances(sg_config *cfg, const json_t *signing)
+{
+	json_t *paths = json_object_get(signing, "pkcs11_paths"), *v;
+	size_t i;
+	int error = get_bool(&cfg->pkcs11_network, cfg, signing, "pkcs11_network", "signing.");
+
+	if (error || !paths)
+		return error;
+	if (!json_is_array(paths) || !cfg->pkcs11_module)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing.pkcs11_paths\" must be an array of paths and "
+				    "goes with \"pkcs11_module\"",
+				    cfg->path);
+	cfg->pkcs11_paths = calloc(json_array_size(paths) + 1, sizeof(char *));
+	if (!cfg->pkcs11_paths)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	json_array_foreach (paths, i, v) {
+		if (!json_is_string(v) || !json_string_value(v)[0])
+			return sg_error_set(SG_ERR_CONFIG,
+					    "%s: signing.pkcs11_paths[%zu] must be a path", cfg->path,
+					    i);
+		if (!(cfg->pkcs11_paths[i] = sg_path_resolve(cfg->dir, json_string_value(v))))
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	return SG_OK;
+}
+
 static int load_timestamp(sg_config *cfg, const json_t *signing)
 {
 	json_t *v = json_object_get(signing, "timestamp_timeout");
@@ -338,6 +371,8 @@ static int load_signing(sg_config *cfg, const json_t *root)
 					    "pkcs11_module",
 					    "pkcs11_engine",
 					    "pkcs11_env",
+					    "pkcs11_paths",
+					    "pkcs11_network",
 					    "password_file",
 					    "password_env",
 					    "password_prompt",
@@ -358,6 +393,7 @@ static int load_signing(sg_config *cfg, const json_t *root)
 		return error;
 	if ((error = check_keys(signing, keys, "signing.", cfg->path)) ||
 	    (error = load_key_source(cfg, signing)) ||
+	    (error = load_pkcs11_allowances(cfg, signing)) ||
 	    (error = load_secret_source(&cfg->secret, cfg, signing, "signing",
 					cfg->pkcs11_module != NULL)) ||
 	    (error = get_path(&cfg->certificate, cfg, signing, "certificate", "signing.")) ||
@@ -659,6 +695,9 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->pkcs11_env);
 	free(cfg->certificate);
 	free(cfg->syslog_tag);
+	for (size_t i = 0; cfg->pkcs11_paths && cfg->pkcs11_paths[i]; i++)
+		free(cfg->pkcs11_paths[i]);
+	free(cfg->pkcs11_paths);
 	for (size_t i = 0; cfg->timestamp_urls && cfg->timestamp_urls[i]; i++)
 		free(cfg->timestamp_urls[i]);
 	free(cfg->timestamp_urls);

@@ -35,7 +35,6 @@
 #ifndef SELF_SANITIZED
 #define SELF_SANITIZED 0
 #endif
-#define MAX_PORTS 8
 
 /* What the process has: set once by sg_confine_self(). */
 static struct {
@@ -43,12 +42,9 @@ static struct {
 	int landlock_abi; /* of the ruleset applied; 0: none */
 	int files;        /* Landlock file rules in force */
 	int seccomp;
-	int tcp;  /* Landlock TCP rules in force */
-	int inet; /* INET sockets allowed (a TSA asked by this process) */
+	int tcp; /* Landlock TCP rules in force */
 	int forced;
-	char ports[64];         /* "80, 8080" */
 	char files_reason[320]; /* why the file rules are off */
-	char net_reason[96];    /* why TCP is not ruled */
 	char *work_dir;         /* the run's work folder, removed by sg_confine_self_end() */
 } self;
 
@@ -123,10 +119,6 @@ static const char *const sys_read[] = { "/etc/ld.so.cache",
 					"/proc/sys/vm/overcommit_memory",
 					"/sys/devices/system/cpu",
 					NULL };
-/* Name resolution, when this process asks a TSA itself. */
-static const char *const resolver_read[] = { "/etc/hosts",    "/etc/resolv.conf", "/etc/host.conf",
-					     "/etc/gai.conf", "/etc/services",    NULL };
-
 static void add_all(list *l, const char *const *paths)
 {
 	for (; paths && *paths; paths++)
@@ -148,44 +140,6 @@ static void add_config_reads(list *l, const sg_config *cfg)
 	add(l, cfg->certificate);
 	add(l, cfg->cert_chain);
 	add(l, cfg->seal_cert);
-}
-
-/* A URL's TCP port: after "scheme://host", ":PORT", else 80 (http) or 443 (https). */
-static unsigned short url_port(const char *url)
-{
-	const char *host = strstr(url, "://"), *end, *colon;
-	long port;
-
-	if (!host)
-		return 0;
-	host += 3;
-	end = host + strcspn(host, "/?#");
-	colon = host[0] == '[' ? memchr(host, ']', (size_t)(end - host)) : host;
-	colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
-	if (!colon)
-		return strncmp(url, "https:", 6) == 0 ? 443 : 80;
-	port = strtol(colon + 1, NULL, 10);
-	return port > 0 && port < 65536 ? (unsigned short)port : 0;
-}
-
-static size_t tsa_ports(unsigned short ports[MAX_PORTS], const sg_config *cfg)
-{
-	size_t n = 0;
-
-	self.ports[0] = '\0';
-	for (size_t i = 0; cfg && i < cfg->n_timestamp_urls && n < MAX_PORTS; i++) {
-		unsigned short p = url_port(cfg->timestamp_urls[i]);
-		size_t used = strlen(self.ports);
-		int seen = 0;
-
-		for (size_t j = 0; j < n; j++)
-			seen |= ports[j] == p;
-		if (!p || seen)
-			continue;
-		ports[n++] = p;
-		snprintf(self.ports + used, sizeof(self.ports) - used, "%s%u", used ? ", " : "", p);
-	}
-	return n;
 }
 
 /* ---- secret files that the rules would let through ---- */
@@ -283,8 +237,6 @@ static int add_rules(int fd, uint64_t handled, const list *l, uint64_t access)
 typedef struct allow {
 	list read, rw, exec;
 	const char *work_parent; /* it may remove its work folder from here */
-	unsigned short ports[MAX_PORTS];
-	size_t n_ports;
 } allow;
 
 static int add_fs_rules(int fd, uint64_t handled, const allow *a)
@@ -301,25 +253,6 @@ static int add_fs_rules(int fd, uint64_t handled, const allow *a)
 	if (error == SG_OK && a->work_parent)
 		error = add_rule(fd, handled, a->work_parent, LL_FS_REMOVE_DIR);
 	return error;
-}
-
-static int add_net_rules(int fd, const allow *a)
-{
-	struct {
-		uint64_t allowed_access;
-		uint64_t port;
-	} __attribute__((packed)) np;
-
-	for (size_t i = 0; i < a->n_ports; i++) {
-		np.allowed_access = LL_NET_CONNECT_TCP;
-		np.port = a->ports[i];
-		if (syscall(__NR_landlock_add_rule, fd, LL_RULE_NET_PORT, &np, 0) != 0)
-			return sg_error_set(SG_ERR_TOOL,
-					    "cannot confine signgate: landlock_add_rule(TCP port "
-					    "%u): %s",
-					    a->ports[i], strerror(errno));
-	}
-	return SG_OK;
 }
 
 /* One ruleset for the file rules (when `files`) and TCP (ABI >= 4); applied to this thread. */
@@ -342,8 +275,6 @@ static int apply_landlock(int abi, int files, const allow *a)
 				    strerror(errno));
 	if (files)
 		error = add_fs_rules(fd, attr.handled_access_fs, a);
-	if (error == SG_OK && abi >= 4)
-		error = add_net_rules(fd, a);
 	if (error == SG_OK && syscall(__NR_landlock_restrict_self, fd, 0) != 0)
 		error = sg_error_set(SG_ERR_TOOL,
 				     "cannot confine signgate: landlock_restrict_self: %s",
@@ -433,33 +364,14 @@ static int deny(scmp_filter_ctx ctx, const char *name)
 	return nr == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0);
 }
 
-/*
- * socket(2) for any family but AF_UNIX (and, while it asks a TSA, AF_INET and
- * AF_INET6, not raw), failing with EACCES as a refused socket does.
- */
-static int add_socket_rules(scmp_filter_ctx ctx, int inet)
+/* socket(2) for any family but AF_UNIX fails with EACCES, as a refused socket does. */
+static int add_socket_rules(scmp_filter_ctx ctx)
 {
-	uint32_t no = SCMP_ACT_ERRNO(EACCES);
-	int rc;
-
-	if (!inet)
-		return seccomp_rule_add(ctx, no, SCMP_SYS(socket), 1,
-					SCMP_A0(SCMP_CMP_NE, AF_UNIX));
-	rc = seccomp_rule_add(ctx, no, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, AF_INET6));
-	for (int family = 0; rc == 0 && family < AF_INET6; family++)
-		if (family != AF_UNIX && family != AF_INET)
-			rc = seccomp_rule_add(ctx, no, SCMP_SYS(socket), 1,
-					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, no, SCMP_SYS(socket), 1,
-				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW));
-	if (rc == 0)
-		rc = seccomp_rule_add(ctx, no, SCMP_SYS(socket), 1,
-				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_PACKET));
-	return rc;
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+				SCMP_A0(SCMP_CMP_NE, AF_UNIX));
 }
 
-static int apply_seccomp(int inet)
+static int apply_seccomp(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = ctx ? 0 : -ENOMEM;
@@ -475,7 +387,7 @@ static int apply_seccomp(int inet)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (rc == 0)
-		rc = add_socket_rules(ctx, inet);
+		rc = add_socket_rules(ctx);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -508,10 +420,6 @@ static int build_allow(allow *a, const sg_confine_self_run *run)
 	add_all(&a->rw, run->out_dirs);
 	if (cfg && cfg->audit_log)
 		add_owned(&a->rw, sg_path_dir(cfg->audit_log));
-	if (run->asks_tsa && cfg) {
-		add_all(&a->read, resolver_read);
-		a->n_ports = tsa_ports(a->ports, cfg);
-	}
 	if (a->read.oom || a->rw.oom || a->exec.oom)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	return SG_OK;
@@ -584,7 +492,6 @@ int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len)
 	if (required && (c->landlock_abi == 0 || !c->seccomp))
 		return refuse(c->landlock_abi ? "no seccomp" : "no Landlock");
 	error = build_allow(&a, run);
-	self.inet = run->asks_tsa && run->cfg && run->cfg->n_timestamp_urls > 0;
 	files = error == SG_OK && decide_files(run, &a, c->landlock_abi);
 	if (error == SG_OK && !files && required)
 		error = refuse(self.files_reason);
@@ -598,10 +505,7 @@ int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len)
 	if (error == SG_OK && c->landlock_abi)
 		error = apply_landlock(c->landlock_abi, files, &a);
 	if (error == SG_OK && c->seccomp)
-		error = apply_seccomp(self.inet);
-	if (c->landlock_abi < 4)
-		snprintf(self.net_reason, sizeof(self.net_reason), "%s",
-			 c->landlock_abi ? "Landlock without TCP rules (ABI < 4)" : "no Landlock");
+		error = apply_seccomp();
 	list_free(&a.read);
 	list_free(&a.rw);
 	list_free(&a.exec);
@@ -624,23 +528,13 @@ int sg_confine_self_files(void)
 	return self.files;
 }
 
-static json_t *network_json(void)
+static const char *network_text(void)
 {
-	char text[160];
-
-	if (!self.seccomp && !self.tcp)
-		return json_string("not confined: no seccomp and no Landlock TCP rules");
-	if (!self.inet)
-		snprintf(text, sizeof(text), "%s",
-			 self.seccomp ? "none (AF_UNIX sockets only)"
-				      : "no TCP (other sockets open: no seccomp)");
-	else if (self.tcp)
-		snprintf(text, sizeof(text),
-			 "TSA only (TCP connect to ports %s; UDP for name resolution)", self.ports);
-	else
-		snprintf(text, sizeof(text), "not confined: it asks the TSA and has %s",
-			 self.net_reason);
-	return json_string(text);
+	if (self.seccomp)
+		return self.tcp ? "none (AF_UNIX sockets only)"
+				: "none (AF_UNIX sockets only; no Landlock TCP rules)";
+	return self.tcp ? "no TCP (other sockets open: no seccomp)"
+			: "not confined: no seccomp and no Landlock TCP rules";
 }
 
 json_t *sg_confine_self_json(void)
@@ -657,8 +551,8 @@ json_t *sg_confine_self_json(void)
 					   : "not confined: no Landlock and no seccomp");
 	snprintf(files, sizeof(files), "%s%s",
 		 self.files ? "confined" : "not confined: ", self.files ? "" : self.files_reason);
-	o = json_pack("{s:i, s:s, s:b, s:o}", "landlock_abi", self.landlock_abi, "files", files,
-		      "seccomp", self.seccomp, "network", network_json());
+	o = json_pack("{s:i, s:s, s:b, s:s}", "landlock_abi", self.landlock_abi, "files", files,
+		      "seccomp", self.seccomp, "network", network_text());
 	if (o && self.forced && json_object_set_new(o, "forced", json_true()) != 0) {
 		json_decref(o);
 		return NULL;

@@ -7,6 +7,8 @@
  * After its setup it opens nothing, and it writes only to its socket.
  */
 #include "keyhelper_internal.h"
+#include "confine_internal.h"
+#include "key_allow.h"
 #include "pkcs11_internal.h"
 #include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
@@ -38,6 +40,8 @@ typedef struct helper {
 	EVP_PKEY *token_key; /* PKCS#11: the engine's key */
 	void *engine;
 	unsigned long count, max;
+	sg_confine_report confined; /* what it applied (lib/key_allow.c) */
+	int no_files;               /* it gave up all file access once the key was open */
 } helper;
 
 void sg_kh_header(unsigned char *h, const char *magic, int status, unsigned long word,
@@ -78,7 +82,7 @@ static int send_text(int fd, const char *magic, int status, unsigned long word, 
  * Signals as a fresh process has them: the parent's handlers (which would
  * run here on its copy of its state) go, and nothing stays blocked.
  */
-static void reset_signals(void)
+void sg_kh_reset_signals(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGALRM };
 	sigset_t none;
@@ -96,29 +100,70 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void close_from(int lowest)
+static int kept(int fd, const int *keep, size_t n_keep)
+{
+	for (size_t i = 0; i < n_keep; i++)
+		if (keep[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* Close every descriptor from `lowest` up, but those of `keep`. */
+static void close_from(int lowest, const int *keep, size_t n_keep)
 {
 	struct rlimit lim;
+	int from = lowest;
 
-	if (close_range((unsigned int)lowest, ~0U, 0) == 0)
+	for (int fd = lowest; fd < 1024; fd++) {
+		if (!kept(fd, keep, n_keep))
+			continue;
+		if (fd > from && close_range((unsigned int)from, (unsigned int)fd - 1, 0) != 0)
+			break;
+		from = fd + 1;
+	}
+	if (close_range((unsigned int)from, ~0U, 0) == 0)
 		return;
 	/* Kernels before 5.9: every descriptor number the limit allows. */
 	if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
 		lim.rlim_cur = 65536;
 	for (rlim_t fd = (rlim_t)lowest; fd < lim.rlim_cur; fd++)
-		close((int)fd);
+		if (!kept((int)fd, keep, n_keep))
+			close((int)fd);
+}
+
+int sg_kh_ruleset_fd(const sg_confine_prepared *p)
+{
+	return p ? p->ruleset_fd : -1;
+}
+
+/* A descriptor to keep, moved off SG_KH_CHILD_FD (where the socket goes). */
+static int off_socket_fd(int fd)
+{
+	return fd == SG_KH_CHILD_FD ? fcntl(fd, F_DUPFD_CLOEXEC, SG_KH_CHILD_FD + 1) : fd;
+}
+
+void sg_kh_keep_ruleset(const sg_confine_prepared *p)
+{
+	/* The child's own copy of the parent's memory: changing it affects no one else. */
+	sg_confine_prepared *mine = (sg_confine_prepared *)p;
+
+	if (mine)
+		mine->ruleset_fd = off_socket_fd(mine->ruleset_fd);
 }
 
 /*
  * Keep the socket (moved to SG_KH_CHILD_FD), stdin when a prompt may be
  * needed, stderr, and /dev/null on stdout (and on stdin otherwise), so
- * that no later open can land on 0 or 1; close everything else. Returns
+ * that no later open can land on 0 or 1; and the descriptors of `keep`
+ * (the confinement's, not yet applied); close everything else. Returns
  * the socket, or -1.
  */
-static int isolate_fds(int sock, int keep_stdin)
+int sg_kh_isolate_fds(int sock, int keep_stdin, const int *keep, size_t n_keep)
 {
 	int null;
 
+	if (kept(SG_KH_CHILD_FD, keep, n_keep))
+		return -1;
 	if (sock != SG_KH_CHILD_FD) {
 		if (dup2(sock, SG_KH_CHILD_FD) < 0)
 			return -1;
@@ -129,7 +174,7 @@ static int isolate_fds(int sock, int keep_stdin)
 		return -1;
 	if (null > 2)
 		close(null);
-	close_from(SG_KH_CHILD_FD + 1);
+	close_from(SG_KH_CHILD_FD + 1, keep, n_keep);
 	return SG_KH_CHILD_FD;
 }
 
@@ -220,15 +265,57 @@ static int open_token_key(helper *h, const sg_config *cfg)
 	return error;
 }
 
+/* Confine the helper to its key source's allowances (lib/key_allow.c). */
+static int confine(helper *h, const sg_config *cfg, int *closes_files)
+{
+	sg_confine_prepared *p = NULL;
+	const char *step = "";
+	int e, error = sg_key_allow_prepare(&p, closes_files, cfg);
+
+	if (error != SG_OK) {
+		sg_confine_prepared_free(p);
+		return error;
+	}
+	e = sg_confine_apply_child(p, -1, &step);
+	if (e == 0)
+		sg_confine_report_finish(&h->confined, p, 1, 0);
+	sg_confine_prepared_free(p);
+	if (e != 0)
+		return sg_error_set(SG_ERR_TOOL, "cannot confine the key helper: %s: %s", step,
+				    strerror(e));
+	return SG_OK;
+}
+
+/* The key is open: no file at all from now on (PKCS#12, PEM). */
+static int close_files(helper *h)
+{
+	int fd = sg_key_allow_no_files(), e = sg_key_allow_no_files_apply(fd);
+
+	if (fd >= 0)
+		close(fd);
+	if (e != 0)
+		return sg_error_set(SG_ERR_TOOL,
+				    "cannot confine the key helper: landlock_restrict_self (no "
+				    "files once the key is open): %s",
+				    strerror(e));
+	h->no_files = fd >= 0;
+	return SG_OK;
+}
+
 static int open_key(helper *h, const sg_config *cfg, int identify_only)
 {
 	sg_cert_info info;
-	int error = fresh_secure_heap();
+	int closes_files = 0, error = fresh_secure_heap();
 
 	if (error == SG_OK)
 		error = sg_secret_protect_process();
+	/* A prompt needs the terminal, which the helper's own session (setsid) has not. */
+	if (error == SG_OK && !cfg->secret.prompt)
+		error = confine(h, cfg, &closes_files);
 	if (error == SG_OK)
 		error = sg_secret_obtain(&h->secret, cfg);
+	if (error == SG_OK && cfg->secret.prompt)
+		error = confine(h, cfg, &closes_files);
 	if (error == SG_OK)
 		error = sg_keys_open(&h->km, cfg, &h->secret);
 	if (error == SG_OK && !identify_only)
@@ -237,6 +324,8 @@ static int open_key(helper *h, const sg_config *cfg, int identify_only)
 		error = open_token_key(h, cfg);
 	/* The key is open (or will not be): the secret is not needed any more. */
 	sg_secret_clear(&h->secret);
+	if (error == SG_OK && closes_files)
+		error = close_files(h);
 	return error;
 }
 
@@ -247,6 +336,20 @@ static void helper_free(helper *h)
 	h->token_key = NULL;
 	h->engine = NULL;
 	sg_key_material_free(&h->km);
+}
+
+/* What confinement the helper has (keyhelper_internal.h), right before the hello. */
+static int say_confined(const helper *h)
+{
+	const sg_confine_report *r = &h->confined;
+	const unsigned char c[SG_KH_CONF_LEN] = {
+		(unsigned char)r->landlock_abi, (unsigned char)r->seccomp, (unsigned char)r->named,
+		(unsigned char)r->no_network,   (unsigned char)r->netns,   (unsigned char)r->rlimits,
+		(unsigned char)r->forced,       (unsigned char)h->no_files,
+		(unsigned char)r->network
+	};
+
+	return send_msg(h->fd, SG_KH_CONF_MAGIC, SG_KH_STATUS_OK, 0, c, sizeof(c));
 }
 
 /* The hello: the certificates (leaf first), or why the helper cannot sign. */
@@ -356,15 +459,15 @@ void sg_kh_child_run(int sock, int other, const sg_config *cfg, unsigned long ma
 	int error;
 
 	close(other);
-	reset_signals();
+	sg_kh_reset_signals();
 	/* Never outlive signgate: a helper nobody asks would only hold the key. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent)
 		_exit(1);
-	h.fd = isolate_fds(sock, cfg->secret.prompt);
+	h.fd = sg_kh_isolate_fds(sock, cfg->secret.prompt, NULL, 0);
 	if (h.fd < 0)
 		_exit(1);
 	error = open_key(&h, cfg, identify_only);
-	if (say_hello(&h, error) != 0 || error != SG_OK || identify_only) {
+	if (say_confined(&h) != 0 || say_hello(&h, error) != 0 || error != SG_OK || identify_only) {
 		helper_free(&h);
 		_exit(1);
 	}

@@ -37,6 +37,10 @@ struct sg_keyhelper {
 	X509 *cert;
 	STACK_OF(X509) * chain;
 	sg_cert_info info;
+	sg_confine_report report; /* what the helper applied; under `lock` once it runs */
+	int report_no_files;      /* its second layer: no file once the key is open */
+	int ended;                /* reaped: `status` holds how it ended */
+	int status;
 };
 
 /* One reply or the hello, read from the socket. */
@@ -178,28 +182,94 @@ static int read_hello(sg_keyhelper *kh, int timeout_ms)
 	return error;
 }
 
-/* Wait (bounded) for the helper to end; SIGKILL after EXIT_WAIT_MS. */
-static int reap(pid_t pid)
+/* A death by a signal its confinement sends is a violation. */
+static void note_violation(sg_confine_report *r, int signo)
 {
-	long long end = now_ms() + EXIT_WAIT_MS;
+	const char *why = signo == SIGSYS    ? "killed by SIGSYS"
+			  : signo == SIGXFSZ ? "file size limit (SIGXFSZ)"
+			  : signo == SIGXCPU ? "CPU time limit (SIGXCPU)"
+					     : NULL;
+
+	if (!why || r->violation)
+		return;
+	r->violation = 1;
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+}
+
+/*
+ * Wait (bounded) for the helper to end, SIGKILL after `wait_ms`, and keep
+ * how it ended; a death by SIGSYS (seccomp) is a confinement violation in
+ * kh->report. Returns 0 when it is reaped. Called with no other waiter.
+ */
+static int wait_end(sg_keyhelper *kh, long long wait_ms, int *killed)
+{
+	long long end = now_ms() + wait_ms;
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int st = 0;
 	pid_t r;
 
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	*killed = 0;
+	if (kh->ended)
+		return 0;
+	while ((r = waitpid(kh->pid, &st, WNOHANG)) == 0 && now_ms() < end)
 		nanosleep(&tick, NULL);
 	if (r == 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		kill(kh->pid, SIGKILL);
+		*killed = 1;
+		while ((r = waitpid(kh->pid, &st, 0)) < 0 && errno == EINTR)
 			;
+	}
+	if (r < 0)
+		return -1;
+	kh->ended = 1;
+	kh->status = st;
+	if (!*killed && WIFSIGNALED(st))
+		note_violation(&kh->report, WTERMSIG(st));
+	return 0;
+}
+
+/* What confinement the helper applied (keyhelper_internal.h). */
+static int read_confined(sg_keyhelper *kh, int timeout_ms)
+{
+	msg m;
+	int error = read_msg(&m, kh->fd, SG_KH_CONF_MAGIC, timeout_ms);
+	const unsigned char *c = m.payload;
+
+	if (error == SG_OK && (m.status != SG_KH_STATUS_OK || m.payload_len != SG_KH_CONF_LEN))
+		error = sg_error_set(SG_ERR_TOOL, "the key helper answered out of protocol");
+	if (error == SG_OK) {
+		kh->report.landlock_abi = c[0];
+		kh->report.seccomp = c[1];
+		kh->report.named = c[2];
+		kh->report.no_network = c[3];
+		kh->report.netns = c[4];
+		kh->report.rlimits = c[5];
+		kh->report.forced = c[6];
+		kh->report_no_files = c[7];
+		kh->report.network = c[8];
+	}
+	msg_free(&m);
+	return error;
+}
+
+/* Wait (bounded) for the helper to end; SIGKILL after EXIT_WAIT_MS. */
+static int reap(sg_keyhelper *kh)
+{
+	int killed, st, error = wait_end(kh, EXIT_WAIT_MS, &killed);
+	pid_t pid = kh->pid;
+
+	if (error)
+		return sg_error_set(SG_ERR_TOOL, "the key helper (pid %d): %s", (int)pid,
+				    strerror(errno));
+	if (killed)
 		return sg_error_set(SG_ERR_TOOL,
 				    "the key helper (pid %d) did not end within %d s "
 				    "and was killed",
 				    (int)pid, EXIT_WAIT_MS / 1000);
-	}
-	if (r < 0)
-		return sg_error_set(SG_ERR_TOOL, "the key helper (pid %d): %s", (int)pid,
-				    strerror(errno));
+	st = kh->status;
+	if (kh->report.violation)
+		return sg_error_set(SG_ERR_TOOL, "confinement violation in the key helper: %s",
+				    kh->report.reason);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return SG_OK;
 	if (WIFSIGNALED(st))
@@ -207,6 +277,23 @@ static int reap(pid_t pid)
 				    (int)pid, WTERMSIG(st));
 	return sg_error_set(SG_ERR_TOOL, "the key helper (pid %d) exited with status %d", (int)pid,
 			    WEXITSTATUS(st));
+}
+
+/*
+ * A request or the hello failed: when the helper has hung up, it ended;
+ * a confinement violation replaces the message (the error stays `error`).
+ */
+static int maybe_violation(sg_keyhelper *kh, int error)
+{
+	struct pollfd p = { .fd = kh->fd, .events = POLLRDHUP };
+	int killed;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+		return error;
+	if (wait_end(kh, 1000, &killed) != 0 || killed || !kh->report.violation)
+		return error;
+	return sg_error_set(error, "confinement violation in the key helper: %s",
+			    kh->report.reason);
 }
 
 static void kh_free(sg_keyhelper *kh)
@@ -227,7 +314,7 @@ int sg_keyhelper_stop(sg_keyhelper *kh, unsigned long *count)
 		return SG_OK;
 	shutdown(kh->fd, SHUT_RDWR);
 	close(kh->fd);
-	error = reap(kh->pid);
+	error = reap(kh);
 	kh_free(kh);
 	return error;
 }
@@ -240,7 +327,7 @@ static int abandon(sg_keyhelper *kh, int error)
 	snprintf(why, sizeof(why), "%s", sg_error_last());
 	shutdown(kh->fd, SHUT_RDWR);
 	close(kh->fd);
-	reap(kh->pid);
+	reap(kh);
 	kh_free(kh);
 	return sg_error_set(error, "%s", why);
 }
@@ -265,6 +352,8 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		kh_free(kh);
 		return error;
 	}
+	/* The kernel is probed here (a probe forks): the helper inherits the answer. */
+	(void)sg_confine_probe();
 	kh->pid = fork();
 	if (kh->pid == 0)
 		sg_kh_child_run(sv[1], sv[0], cfg, max_signatures, identify_only, parent);
@@ -278,9 +367,11 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 	}
 	/* The helper has its own copy of the environment: ours must not keep the secret. */
 	sg_secret_scrub_env(&cfg->secret);
-	error = read_hello(kh, cfg->secret.prompt ? PROMPT_TIMEOUT_MS : REPLY_TIMEOUT_MS);
+	error = read_confined(kh, cfg->secret.prompt ? PROMPT_TIMEOUT_MS : REPLY_TIMEOUT_MS);
+	if (error == SG_OK)
+		error = read_hello(kh, REPLY_TIMEOUT_MS);
 	if (error != SG_OK)
-		return abandon(kh, error);
+		return abandon(kh, maybe_violation(kh, error));
 	*out = kh;
 	return SG_OK;
 }
@@ -322,6 +413,15 @@ pid_t sg_keyhelper_pid(const sg_keyhelper *kh)
 	return kh->pid;
 }
 
+void sg_keyhelper_confinement(sg_keyhelper *kh, sg_confine_report *out, int *no_files)
+{
+	pthread_mutex_lock(&kh->lock);
+	*out = kh->report;
+	if (no_files)
+		*no_files = kh->report_no_files;
+	pthread_mutex_unlock(&kh->lock);
+}
+
 /* Send one request and read its reply; the caller holds the lock. */
 static int exchange(sg_keyhelper *kh, const void *req, size_t len, msg *m)
 {
@@ -347,6 +447,8 @@ static int exchange(sg_keyhelper *kh, const void *req, size_t len, msg *m)
 		kh->count = m->word;
 	else
 		kh->broken = 1;
+	if (error != SG_OK)
+		error = maybe_violation(kh, error);
 	return error;
 }
 

@@ -607,5 +607,6 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 	if (o->traced)
 		set(rec, "signed_from", sg_pipeline_origin_json(o));
 	confinement_json(rec, o);
+	sg_pipeline_sign_confinement(rec, o);
 	return rec;
 }

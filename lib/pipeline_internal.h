@@ -35,6 +35,14 @@ json_t *sg_pipeline_confinement_json(const sg_outcome *o);
 /* The signing record an input was traced to (o->traced), as a new JSON object. */
 json_t *sg_pipeline_origin_json(const sg_outcome *o);
 
+/*
+ * record.confinement.key_helper and .timestamp (issue 13): the
+ * confinement of the key helper and of the timestamp fetcher when this
+ * signing asked them, with the violation when one broke it. Added to the
+ * "confinement" object of `rec` (made when missing).
+ */
+void sg_pipeline_sign_confinement(json_t *rec, const sg_outcome *o);
+
 /* End the job with `status`, a decision word and the current error message. */
 int sg_pipeline_end(sg_outcome *o, int status, const char *decision);
 

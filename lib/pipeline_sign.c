@@ -125,6 +125,10 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 	if (is_http_url(url))
 		printable(req.url, sizeof(req.url), url);
 	error = sg_keyhelper_sign(ctx->keyhelper, &req, der, der_len, &count);
+	/* The helper's confinement, and its violation when it broke it (issue 13). */
+	sg_keyhelper_confinement(ctx->keyhelper, &o->sign.key_helper_confinement,
+				 &o->sign.key_helper_no_files);
+	o->sign.key_helper_confined = 1;
 	/* Only a signature made is recorded (a refusal also reports the count so far). */
 	if (error)
 		return error;
@@ -134,18 +138,38 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 	return SG_OK;
 }
 
+/*
+ * One TSA through the timestamp fetcher (tsa_proc.h); its confinement is
+ * recorded. A fetcher that has ended (killed for a confinement violation)
+ * stops the signing whatever the config says: no other TSA can be asked.
+ */
+static int timestamp_one(sg_sign_result *out, const sg_context *ctx, size_t i,
+			 unsigned char **stamped, size_t *stamped_len, const unsigned char *der,
+			 size_t der_len)
+{
+	int error;
+
+	if (!ctx->tsa)
+		return sg_error_set(SG_ERR_USAGE, "no timestamp fetcher was started for this run");
+	error = sg_timestamp_add_fetched(stamped, stamped_len, der, der_len, ctx->tsa, i,
+					 ctx->cfg->timestamp_timeout);
+	sg_tsa_confinement(ctx->tsa, &out->tsa_confinement);
+	out->tsa_confined = 1;
+	return error;
+}
+
 /* Add an RFC 3161 token from the first TSA that answers (config: required or optional). */
-static int timestamp(sg_sign_result *out, const sg_config *cfg, unsigned char **der,
+static int timestamp(sg_sign_result *out, const sg_context *ctx, unsigned char **der,
 		     size_t *der_len)
 {
+	const sg_config *cfg = ctx->cfg;
 	size_t used = 0;
 
 	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
 		const char *url = cfg->timestamp_urls[i];
 		unsigned char *stamped = NULL;
 		size_t stamped_len = 0;
-		int error = sg_timestamp_add(&stamped, &stamped_len, *der, *der_len, url,
-					     cfg->timestamp_timeout);
+		int error = timestamp_one(out, ctx, i, &stamped, &stamped_len, *der, *der_len);
 
 		if (error == SG_OK) {
 			free(*der);
@@ -155,8 +179,8 @@ static int timestamp(sg_sign_result *out, const sg_config *cfg, unsigned char **
 			snprintf(out->tsa_url, sizeof(out->tsa_url), "%s", url);
 			return SG_OK;
 		}
-		/* Another TSA can only help when this one was the problem. */
-		if (error != SG_ERR_TOOL)
+		/* Another TSA can only help when this one was the problem, and the fetcher lives. */
+		if (error != SG_ERR_TOOL || sg_tsa_gone(ctx->tsa))
 			return error;
 		if (used < sizeof(out->attempts))
 			/* The message names the URL. */
@@ -168,6 +192,27 @@ static int timestamp(sg_sign_result *out, const sg_config *cfg, unsigned char **
 	return sg_error_set(SG_ERR_TOOL,
 			    "timestamping is required and no TSA answered (%zu tried): %s",
 			    cfg->n_timestamp_urls, out->attempts);
+}
+
+void sg_pipeline_sign_confinement(json_t *rec, const sg_outcome *o)
+{
+	json_t *conf = json_object_get(rec, "confinement"), *k;
+
+	if (!o->sign.key_helper_confined && !o->sign.tsa_confined)
+		return;
+	if (!conf && (!(conf = json_object()) || json_object_set_new(rec, "confinement", conf)))
+		return;
+	if (o->sign.key_helper_confined) {
+		k = sg_confine_report_json(&o->sign.key_helper_confinement);
+		/* PKCS#12 and PEM: no file at all once the key was open. */
+		if (k)
+			json_object_set_new(k, "files_after_key_open",
+					    json_boolean(!o->sign.key_helper_no_files));
+		json_object_set_new(conf, "key_helper", k);
+	}
+	if (o->sign.tsa_confined)
+		json_object_set_new(conf, "timestamp",
+				    sg_confine_report_json(&o->sign.tsa_confinement));
 }
 
 /* Everything one signing needs, from the copy's digest to the published output. */
@@ -243,7 +288,7 @@ static int make_signed_file(struct signing *s)
 	/* From the key helper, SG_ERR_CRYPTO means the key or token failed: stop the run. */
 	o->key_refused = error == SG_ERR_CRYPTO;
 	if (!error)
-		error = timestamp(&o->sign, s->ctx->cfg, &s->der, &s->der_len);
+		error = timestamp(&o->sign, s->ctx, &s->der, &s->der_len);
 	if (!error)
 		error = attach(s);
 	if (!error)

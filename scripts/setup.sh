@@ -22,6 +22,7 @@ packages=(
 	python3 python3-pefile                        # test TSA and independent PE checks
 	python3-cryptography                          # tests make expired and not-yet-valid CRLs
 	softhsm2 opensc libengine-pkcs11-openssl      # PKCS#11 token for key-in-HSM tests
+	libp11-kit-dev                                # pkcs11.h for the tests' PKCS#11 shim module
 	gpgv gnupg                                    # vendor OpenPGP signatures (gpgv; gpg for test keys)
 	jq                                            # tests check seals by hand (jq + openssl cms)
 	strace                                        # a test kills a sealing run at its seal write

@@ -382,6 +382,7 @@ typedef struct run_state {
 	sg_config *cfg;
 	sg_policy *policy;
 	sg_keyhelper *keyhelper; /* sign: the process that holds the key */
+	sg_tsa *tsa;             /* sign: the timestamp fetcher; NULL without TSA URLs */
 	sg_audit_signings *signings; /* read once, when an input is already ours */
 } run_state;
 
@@ -410,7 +411,8 @@ static int load_config_and_policy(run_state *st)
 /*
  * The key helper is started before any input is read: only it obtains the
  * secret and opens the key, and it checks the key before the first input.
- * It signs at most one digest per input of the run.
+ * It signs at most one digest per input of the run. The timestamp fetcher
+ * (when TSAs are configured) is started right after it, as early.
  */
 static int start_key_helper(run_state *st, size_t n_inputs)
 {
@@ -432,7 +434,10 @@ static int start_key_helper(run_state *st, size_t n_inputs)
 		return error;
 	st->ctx.signer = sg_keyhelper_signer(st->keyhelper);
 	st->ctx.keyhelper = st->keyhelper;
-	return SG_OK;
+	/* The one process that may use the network, forked still before any input or thread. */
+	error = sg_tsa_start(&st->tsa, st->cfg);
+	st->ctx.tsa = st->tsa;
+	return error;
 }
 
 /*
@@ -445,8 +450,8 @@ static int confine_self(run_state *st, input_list *in, int signing)
 	char warn[512], *out_parent = st->o.out ? sg_path_dir(st->o.out) : NULL;
 	char *catalog = st->o.catalog_out ? sg_path_dir(st->o.catalog_out) : NULL;
 	const char *outs[] = { out_parent ? out_parent : st->o.out_dir, catalog, NULL };
-	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL,
-				    signing };
+	/* The timestamp fetcher asks the TSAs: this process needs no network. */
+	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL };
 	int error = signing ? SG_OK : cli_confine_setup(st->cfg);
 
 	if (error == SG_OK)
@@ -809,6 +814,7 @@ static int run(int argc, char **argv, int signing)
 		rc = run_inputs(&st, &in, signing);
 	}
 	sg_confine_self_end();
+	sg_tsa_stop(st.tsa);
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();
 	sg_audit_signings_free(st.signings);

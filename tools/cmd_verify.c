@@ -122,7 +122,7 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 static int confine_self(const sg_config *cfg, const verify_opts *o, char **inputs, size_t n)
 {
 	const char *trust[] = { o->ca, o->tsa_ca, o->crl, NULL };
-	sg_confine_self_run run = { cfg, (const char *const *)inputs, n, NULL, trust, 0 };
+	sg_confine_self_run run = { cfg, (const char *const *)inputs, n, NULL, trust };
 	char warn[512];
 	int error;
 

@@ -23,6 +23,8 @@
  *       or "pkcs11_module": "/usr/lib/softhsm/libsofthsm2.so",
  *          "key": "pkcs11:token=T;object=O;type=private", "cert_chain": "chain.pem",
  *          "pkcs11_engine": "...pkcs11.so" (optional), "pkcs11_env": {"NAME": "value"},
+ *          "pkcs11_paths": ["softhsm/tokens"] (optional: what the token reads and writes),
+ *          "pkcs11_network": false (optional: a network HSM),
  *       and at most one secret source:
  *       "password_file" | "password_env" | "password_prompt": true
  *       ("pin_file" | "pin_env" | "pin_prompt" with a token),
@@ -79,6 +81,8 @@ typedef struct sg_config {
 	char *pkcs11_module;     /* absolute path of the PKCS#11 module; NULL: no token */
 	char *pkcs11_engine;     /* optional OpenSSL engine for osslsigncode */
 	char **pkcs11_env;       /* "NAME=value" entries for the child, NULL-terminated */
+	char **pkcs11_paths;     /* what the token needs read/write (key helper), NULL-terminated */
+	int pkcs11_network;      /* the module may use the network (key helper) */
 	sg_secret_source secret; /* what opens the signing key */
 	char *certificate;       /* the signing certificate (PEM), for pinning without the key */
 	char **timestamp_urls;

@@ -213,19 +213,17 @@ void sg_confine_outdir_remove(const char *dir);
  *   - Landlock file rules: it reads the inputs, the files of the config
  *     that decide (the config, policy, trust files, certificates, CRLs),
  *     the system files (libraries, the OpenSSL configuration and CA
- *     certificates, passwd, group and nsswitch for the audit record's user,
- *     the resolver's files when it asks a TSA itself) and its own /proc
- *     entries; it reads and writes the audit log's folder, the output
+ *     certificates, passwd, group and nsswitch for the audit record's
+ *     user) and its own /proc entries; it reads and writes the audit log's folder, the output
  *     folders and a work folder of its own (made in $TMPDIR, which is then
  *     set to it, and which it may remove from there); it executes the
  *     libraries, osslsigncode and gpgv. Nothing else: not the key material
  *     nor the password or PIN files (sg_config_secret_files). A process in
  *     a Landlock domain cannot ptrace one outside it (the key helper).
- *   - Network: no socket but AF_UNIX (syslog's /dev/log, nscd), seccomp;
- *     with Landlock ABI >= 4 no TCP bind and no TCP connect. While this
- *     process asks the TSAs itself (no timestamp fetcher), AF_INET,
- *     AF_INET6 and AF_NETLINK sockets stay open for the exchange and name
- *     resolution, and TCP connect only to the TSA URLs' ports.
+ *   - Network: no socket but AF_UNIX (syslog's /dev/log, nscd, the key
+ *     helper's and timestamp fetcher's socket pairs), by seccomp; with
+ *     Landlock ABI >= 4 no TCP bind and no TCP connect either. The
+ *     timestamp fetcher (tsa_proc.h), started before, asks the TSAs.
  *   - seccomp, failing with ENOSYS (SECCOMP_RET_TRACE without a tracer:
  *     below a child's own filter in precedence, so that the child's
  *     violation is still named): process_vm_*, pidfd_getfd, kcmp, bpf,
@@ -253,7 +251,6 @@ typedef struct sg_confine_self_run {
 	size_t n_inputs;
 	const char *const *out_dirs;    /* folders it writes outputs in (NULL-terminated; NULL) */
 	const char *const *trust_files; /* verify --ca: the CA, TSA CA and CRL files; NULL */
-	int asks_tsa; /* this process asks cfg's TSAs itself (no timestamp fetcher) */
 } sg_confine_self_run;
 
 /*
@@ -285,7 +282,7 @@ int sg_confine_self_files(void);
  * reference; NULL when out of memory), e.g.
  * {"landlock_abi":7,"files":"confined","seccomp":true,"network":"none"};
  * "files": "not confined: REASON" when its file rules are off;
- * "network": "TSA only (TCP connect to ports 80, 8080)" while it asks the TSAs;
+ * "network": "none (AF_UNIX sockets only)", or what is missing;
  * "forced": true when SIGNGATE_CONFINE_FORCE lowered it; the string
  * "not confined: REASON" when it has none of it (or sg_confine_self was not called).
  */

@@ -42,6 +42,7 @@
 
 #include "signgate/authenticode_sign.h"
 #include "signgate/cert.h"
+#include "signgate/confine.h"
 #include "signgate/config.h"
 
 #define SG_KEYHELPER_MAGIC       "SGKH"
@@ -92,7 +93,9 @@ typedef struct sg_keyhelper sg_keyhelper;
 /*
  * Start the key helper for `cfg`: fork (the caller is still single-threaded
  * and has read no input), and in the child close every descriptor but the
- * socket, stdin (a terminal prompt) and stderr, protect the process
+ * socket, stdin (a terminal prompt) and stderr, confine it (its key
+ * source's allowances, lib/key_allow.c; "required" mode refuses to start
+ * it unconfined: SG_ERR_TOOL "cannot confine key helper: ..."), protect the process
  * (sg_secret_protect_process), obtain the secret, open the key
  * (sg_keys_open) and make every check sg_signer_load() makes (key against
  * certificate, validity, profile lint, revocation settings, the configured
@@ -128,12 +131,20 @@ STACK_OF(X509) * sg_keyhelper_chain(const sg_keyhelper *kh);
 pid_t sg_keyhelper_pid(const sg_keyhelper *kh);
 
 /*
+ * The helper's confinement (issue 13; lib/key_allow.c) and, once it broke
+ * it, the violation (thread-safe copy). `*no_files` (may be NULL) is 1
+ * when it gave up all file access once its key was open (PKCS#12, PEM).
+ */
+void sg_keyhelper_confinement(sg_keyhelper *kh, sg_confine_report *out, int *no_files);
+
+/*
  * Ask the helper to sign `req`; safe from several threads at once (one
  * request at a time goes over the socket). On SG_OK `*der` (free with
  * free()) holds the PKCS#7 and `*count` the helper's signature count after
  * it. Returns SG_ERR_USAGE when the helper refused the request,
  * SG_ERR_CRYPTO when it could not sign, SG_ERR_TOOL when it is gone or
- * answered out of protocol, SG_ERR_NOMEM.
+ * answered out of protocol (a helper killed for breaking its confinement:
+ * "confinement violation in the key helper: killed by SIGSYS"), SG_ERR_NOMEM.
  */
 int sg_keyhelper_sign(sg_keyhelper *kh, const sg_keyhelper_request *req, unsigned char **der,
 		      size_t *der_len, unsigned long *count);

@@ -26,6 +26,7 @@
 #include "signgate/policy.h"
 #include "signgate/secret.h"
 #include "signgate/signer.h"
+#include "signgate/tsa_proc.h"
 #include "signgate/verify.h"
 
 typedef enum sg_action {
@@ -40,6 +41,7 @@ typedef struct sg_context {
 	const sg_policy *policy;    /* check and sign */
 	const sg_cert_info *signer; /* sign: the configured signing certificate */
 	sg_keyhelper *keyhelper;    /* sign: the process that holds the key (keyhelper.h) */
+	sg_tsa *tsa;                /* sign: the timestamp fetcher (tsa_proc.h); NULL: no TSA */
 	sg_verify_opts verify;      /* verify: trust settings */
 	const char *audit_log;      /* NULL: nothing is recorded (verify --ca) */
 	/*

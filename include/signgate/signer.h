@@ -9,6 +9,7 @@
 #define SIGNGATE_SIGNER_H
 
 #include "signgate/cert.h"
+#include "signgate/confine.h"
 #include "signgate/config.h"
 #include "signgate/keys.h"
 #include "signgate/secret.h"
@@ -47,6 +48,12 @@ typedef struct sg_sign_result {
 	unsigned long helper_signatures;
 	char signed_digest[129]; /* the Authenticode digest it signed, upper-case hex */
 	char attached_by[40];    /* "signgate" (a PE, in place) or "osslsigncode attach-signature" */
+	/* Confinement (issue 13) of the key helper and of the timestamp fetcher, once asked. */
+	int key_helper_confined; /* 1: key_helper_confinement holds its report */
+	int key_helper_no_files; /* it gave up all file access once its key was open */
+	sg_confine_report key_helper_confinement;
+	int tsa_confined; /* 1: tsa_confinement holds the fetcher's report */
+	sg_confine_report tsa_confinement;
 } sg_sign_result;
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * RFC 3161 timestamps for an Authenticode signature, asked by signgate
  * itself (issue 12): the key helper never touches the network, and no
- * second program has to read the installer to add a timestamp.
+ * second program has to read the installer to add a timestamp. In a
+ * signing run the HTTP exchange happens in the timestamp fetcher, a
+ * confined process of its own (issue 13, tsa_proc.h); the request is made
+ * and the reply judged here, in the caller.
  *
  * The token is asked for over the SignerInfo's signature value (SHA-256
  * imprint, a random 64-bit nonce, the TSA's certificate requested), POSTed
@@ -17,6 +20,8 @@
 #define SIGNGATE_TIMESTAMP_H
 
 #include <stddef.h>
+
+#include "signgate/tsa_proc.h"
 
 /*
  * Timestamp the DER PKCS#7 at `p7_der` with the TSA at `url` (http://, or
@@ -35,5 +40,16 @@
  */
 int sg_timestamp_add(unsigned char **out_der, size_t *out_len, const unsigned char *p7_der,
 		     size_t p7_len, const char *url, int timeout_sec);
+
+/*
+ * sg_timestamp_add() with the HTTP exchange done by the timestamp fetcher
+ * `fetcher` (tsa_proc.h), asking its configured URL number `url_index`.
+ * Same checks on the reply, same errors and messages; a fetcher that has
+ * ended gives SG_ERR_TOOL with why ("confinement violation in the
+ * timestamp fetcher: killed by SIGSYS").
+ */
+int sg_timestamp_add_fetched(unsigned char **out_der, size_t *out_len,
+			     const unsigned char *p7_der, size_t p7_len, sg_tsa *fetcher,
+			     size_t url_index, int timeout_sec);
 
 #endif

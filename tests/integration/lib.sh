@@ -162,11 +162,12 @@ print(rec)' "$LOG" "$1" "$2"
 }
 
 # start_slow_tsa [DELAY]: a TSA on 127.0.0.1 that answers after DELAY s
-# (default 3), so that a signing lasts long enough to be watched; its URL in
+# (default 8: a pass of sweep_for_secret over /proc takes seconds on a busy
+# machine, and its first pass may start before the key helper), so that a signing lasts long enough to be watched; its URL in
 # $SLOW_TSA. Stopped on exit.
 start_slow_tsa() {
 	/usr/bin/python3 "$SG_SRC/tests/fixtures/tsa_server.py" --port 0 --config "$PKI/tsa.cnf" \
-		--port-file "$T/slow.port" --delay "${1:-3}" >"$T/slow.log" 2>&1 &
+		--port-file "$T/slow.port" --delay "${1:-8}" >"$T/slow.log" 2>&1 &
 	SLOW_TSA_PID=$!
 	trap 'kill $SLOW_TSA_PID 2>/dev/null; rm -rf -- "$T"' EXIT
 	for _ in $(seq 1 100); do [ -s "$T/slow.port" ] && break; sleep 0.1; done
@@ -189,6 +190,14 @@ sweep_for_secret() {
 	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" &
 	sg_pid=$!
 	sg_exe=$(readlink -f "$SG_BIN")
+	# Once the key helper is forked (its socket made, then a child): a pass
+	# over /proc takes seconds on a busy machine, and one that started before
+	# the fork would never see it.
+	for _ in $(seq 1 200); do
+		find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | grep -q . &&
+			grep -q . "/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null && break
+		sleep 0.05
+	done
 	while kill -0 "$sg_pid" 2>/dev/null; do
 		for p in /proc/[0-9]*; do
 			# A process may end while it is read: the shell's own redirection errors too.

@@ -61,13 +61,14 @@ watch_signing() {
 	sg_pid=$!
 	for _ in $(seq 1 300); do
 		[ -n "$kh" ] || read -r kh _ <"/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null || true
-		# Two sockets: the key helper's socketpair and the connection to the TSA.
-		[ -n "$kh" ] && [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 2 ] && break
+		# Three sockets: the key helper's, the timestamp fetcher's and the one its
+		# answer comes back on (the fetcher holds the connection to the TSA).
+		[ -n "$kh" ] && [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 3 ] && break
 		sleep 0.05
 	done
 	[ -n "$kh" ] || fail "the key helper never started"
 	[ "$(readlink "/proc/$kh/exe")" = "$(readlink "/proc/$sg_pid/exe")" ] || fail "pid $kh is not the key helper"
-	find "/proc/$sg_pid/fd" -lname 'socket:*' | wc -l | grep -qx 2 || fail "signgate never reached the TSA"
+	find "/proc/$sg_pid/fd" -lname 'socket:*' | wc -l | grep -qx 3 || fail "signgate never asked the TSA"
 	for pid in "$sg_pid" "$kh"; do
 		limits_zero "$pid" "signgate pid $pid"
 		not_dumpable "$pid" "signgate pid $pid"
@@ -167,9 +168,28 @@ sys.exit("execve failed: %d" % ctypes.get_errno())
 PY
 config_set signing "{\"cert_chain\": \"$PKI/signer-chain.pem\", \"key\": \"$T/own.key\", \"password_env\": \"SG_CORE_PASSWORD\"}"
 # The key helper, stopped where it checks the key (the password was just used).
+# Every process of the run stays under gdb (signgate forks a throw-away child
+# to probe the kernel's confinement before it forks the helper): when one
+# ends, the others go on, until the helper stops at the breakpoint.
+cat >"$T/helper-core.py" <<'PY'
+import gdb, os
+stops = []
+gdb.events.stop.connect(lambda e: stops.append(isinstance(e, gdb.BreakpointEvent)))
+for cmd in ("set detach-on-fork off", "set schedule-multiple on", "set breakpoint pending on",
+            "break X509_check_private_key", "run"):
+    gdb.execute(cmd)
+for _ in range(10):
+    if stops and stops[-1]:
+        gdb.execute("gcore " + os.environ["SG_GCORE"])
+        break
+    live = [i for i in gdb.inferiors() if i.pid]
+    if not live:
+        break
+    gdb.execute("inferior %d" % live[0].num)
+    gdb.execute("continue")
+PY
 rm -f "$T/gcore"
-/usr/bin/gdb -batch -nx -ex 'set follow-fork-mode child' -ex 'set breakpoint pending on' \
-	-ex 'break X509_check_private_key' -ex run -ex "gcore $T/gcore" -ex kill \
+SG_GCORE=$T/gcore /usr/bin/gdb -batch -nx -x "$T/helper-core.py" \
 	--args /usr/bin/python3 "$T/launch.py" "$own_pass" \
 	"$SG_BIN" sign --config "$CFG" --out "$T/dup.exe" "$INST/hello-setup.exe" >"$T/gdb.log" 2>&1 || true
 [ -s "$T/gcore" ] || fail "the key helper never opened the key: $(tail -3 "$T/gdb.log")"

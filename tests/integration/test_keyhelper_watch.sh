@@ -18,7 +18,9 @@ tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
 # names the folder of a relative openat) matches ALLOWED_REGEX or is a folder
 # above such a path that is opened as one (O_PATH or O_DIRECTORY: the strict
 # modes walk the path of a key file), and it made no socket, connect, bind
-# or execve call.
+# or execve call. Its confinement (issue 13) is built in the helper itself:
+# the seccomp program goes through a memfd named "signgate-seccomp", and the
+# Landlock rules open the system folders they name with O_PATH (no read).
 check_trace() {
 	/usr/bin/python3 - "$1" "$2" <<'PY'
 import os, re, sys
@@ -29,12 +31,17 @@ CALLS = ("open|openat|openat2|creat|socket|socketpair|connect|bind|listen|accept
          "execve|execveat|open_by_handle_at|name_to_handle_at|io_uring_setup|io_uring_enter|"
          "io_uring_register|pidfd_open|pidfd_getfd|process_vm_readv|ptrace|memfd_create|"
          "fanotify_init")
+RULES = re.compile(r'^(/usr|/lib|/lib64|/lib32|/libx32|/bin|/sbin|/etc/ssl|/etc/localtime|'
+                   r'/usr/lib/ssl|/etc/gcrypt|/dev/urandom|/dev/random|/etc/passwd|/etc/group|'
+                   r'/etc/nsswitch.conf)$')
 bad, files, dirs = [], [], []
 for line in open(trace, errors="replace"):
     m = re.match(r'(?:\d+ )?(' + CALLS + r')\((.*)', line)
     if not m:
         continue
     call, args = m.groups()
+    if call == "memfd_create" and args.startswith('"signgate-seccomp"'):
+        continue
     if call not in ("open", "openat", "openat2", "creat"):
         bad.append(f"{call}({args[:120]}")
         continue
@@ -44,6 +51,8 @@ for line in open(trace, errors="replace"):
     else:
         base, name = None, (re.search(r'"((?:[^"\\]|\\.)*)"', args) or [None, "?"])[1]
     path = os.path.normpath(os.path.join(base, name)) if base and not name.startswith("/") else name
+    if RULES.search(path) and re.search(r'O_PATH', args):
+        continue
     (dirs if re.search(r'O_PATH|O_DIRECTORY', args) else files).append(path)
 for path in files:
     if not allowed.search(path):
@@ -69,7 +78,9 @@ for breach in 'openat(AT_FDCWD, "/x/hello-setup.exe", O_RDONLY) = 5' \
 	'open_by_handle_at(3, {handle_bytes=8, handle_type=1, f_handle=0x0}, O_RDONLY) = 5' \
 	'io_uring_setup(8, {flags=0, sq_thread_cpu=0}) = 5' \
 	'pidfd_getfd(5, 4, 0) = 6' \
-	'memfd_create("x", MFD_CLOEXEC) = 5'; do
+	'memfd_create("x", MFD_CLOEXEC) = 5' \
+	'openat(AT_FDCWD, "/usr/lib/ssl", O_RDONLY|O_DIRECTORY) = 5' \
+	'openat(AT_FDCWD, "/etc/shadow", O_RDONLY|O_CLOEXEC|O_PATH) = 5'; do
 	printf '%s\n' "$breach" >"$T/bad.tr"
 	if check_trace "$T/bad.tr" '\.so(\.[0-9]+)*$' >"$T/out"; then fail "the checker missed: $breach"; fi
 	expect_in "$T/out" "the key helper did what it must not"
@@ -78,7 +89,37 @@ done
 TRACED=open,openat,openat2,creat,socket,socketpair,connect,bind,listen,accept,accept4,execve,execveat
 TRACED=$TRACED,open_by_handle_at,name_to_handle_at,io_uring_setup,io_uring_enter,io_uring_register
 TRACED=$TRACED,pidfd_open,pidfd_getfd,process_vm_readv,ptrace,memfd_create,fanotify_init
-TRACED=$TRACED,clone,clone3,fork,vfork
+TRACED=$TRACED,clone,clone3,fork,vfork,seccomp,landlock_restrict_self
+
+# confined_first FILE SECRET_REGEX LAYERS: the helper installed its seccomp
+# filter and its Landlock rules (issue 13) before it opened its secret or
+# key (the first open of a path matching SECRET_REGEX), and LAYERS Landlock
+# layers in all (PKCS#12 and PEM: a second one, no files, once the key is open).
+confined_first() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+trace, secret, layers = sys.argv[1], re.compile(sys.argv[2]), int(sys.argv[3])
+seccomp = landlock = key = None
+n_landlock = 0
+for i, line in enumerate(open(trace, errors="replace")):
+    if line.startswith("seccomp(SECCOMP_SET_MODE_FILTER") and line.rstrip().endswith("= 0"):
+        seccomp = i if seccomp is None else seccomp
+    elif line.startswith("landlock_restrict_self(") and line.rstrip().endswith("= 0"):
+        landlock = i if landlock is None else landlock
+        n_landlock += 1
+    elif key is None and re.match(r'open', line) and "O_PATH" not in line:
+        m = re.search(r'"([^"]*)"', line)
+        if m and secret.search(m.group(1)):
+            key = i
+if seccomp is None or landlock is None or key is None:
+    sys.exit(f"no seccomp filter ({seccomp}), Landlock layer ({landlock}) or key open ({key}) seen")
+if not (seccomp < key and landlock < key):
+    sys.exit(f"the key was opened (line {key}) before the confinement (seccomp {seccomp}, Landlock {landlock})")
+if n_landlock != layers:
+    sys.exit(f"{n_landlock} Landlock layers, expected {layers}")
+print("confined before the key was opened")
+PY
+}
 
 # helper_traces PID: the traces of PID and of every thread or process it
 # started (the ids its clone, clone3, fork and vfork calls returned), in turn.
@@ -96,10 +137,12 @@ helper_traces() {
 	done
 }
 
-# watch NAME KEY_FILES_REGEX: sign the PE and the MSI under strace -ff, then
-# check the key helper's trace. The config is $CFG, the audit log $LOG.
+# watch NAME KEY_FILES_REGEX [SECRET_REGEX LAYERS]: sign the PE and the MSI
+# under strace -ff, then check the key helper's trace (and, with
+# SECRET_REGEX, that it was confined before it opened its secret or key).
+# The config is $CFG, the audit log $LOG.
 watch() {
-	local name=$1 keys=$2 pid tr libs
+	local name=$1 keys=$2 secret=${3:-} layers=${4:-} pid tr libs
 	rm -rf "$T/tr" "$T/o-$name"
 	mkdir "$T/tr"
 	strace -ff -qq -y -e trace="$TRACED" \
@@ -126,6 +169,10 @@ print(kh[0]["pid"] if kh[0]["pid"] == kh[1]["pid"] else "differ",
 	helper_traces "$pid" >"$T/tr/helper"
 	check_trace "$T/tr/helper" "$libs|$keys" >"$T/out" || fail "$name: $(cat "$T/out")"
 	ok
+	if [ -n "$secret" ]; then
+		confined_first "$T/tr/t.$pid" "$secret" "$layers" >"$T/out" 2>&1 || fail "$name: $(cat "$T/out")"
+		ok
+	fi
 	# It is the process that opened the key material (the watch is on the right one).
 	grep -q -E "\"(signer\.p12|signer\.key|token\.pin)\"" "$T/tr/t.$pid" ||
 		fail "$name: the key helper's trace shows no key material opened"
@@ -143,11 +190,11 @@ new_env
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 p12_keys="^$PKI/(signer\.p12|signer\.pass|root\.pem|crl\.pem)$"
-watch p12 "$p12_keys"
+watch p12 "$p12_keys" "signer\.(pass|p12)$" 2
 new_env ", \"timestamp_urls\": [\"$tsa\"]"
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
-watch p12-tsa "$p12_keys"
+watch p12-tsa "$p12_keys" "signer\.(pass|p12)$" 2
 expect_same "$TSA_SEEN" "$tsa"
 
 # verify without signing.certificate asks a key helper for the signer: only
@@ -173,18 +220,18 @@ expect_in "$T/err" "signer.p12: cannot open the PKCS#12 file: wrong password or 
 cat "$PKI/signer.pem" "$PKI/issuing.pem" >"$T/leaf-chain.pem"
 pem_keys="^($PKI/(signer\.key|signer\.pass|root\.pem|crl\.pem)|$T/leaf-chain\.pem)$"
 sed -i "s#\"pkcs12\": \"$PKI/signer.p12\"#\"cert_chain\": \"$T/leaf-chain.pem\", \"key\": \"$PKI/signer.key\"#" "$CFG"
-watch pem-tsa "$pem_keys"
+watch pem-tsa "$pem_keys" "signer\.(pass|key)$" 2
 config_set_signing timestamp_urls "[]"
-watch pem "$pem_keys"
+watch pem "$pem_keys" "signer\.(pass|key)$" 2
 
 # A SoftHSM2 token (PIN file), without and with a TSA.
 token_env rsa.json signgate-pkcs11.json
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 hsm_keys="^$PKI/(signer-chain\.pem|signer\.pem|token\.pin|root\.pem|crl\.pem)$|^$PKI/softhsm/|^/etc/softhsm/|^/usr/lib/ssl/openssl\.cnf$"
-watch hsm "$hsm_keys"
+watch hsm "$hsm_keys" "token\.pin$|/softhsm/tokens/" 1
 config_set_signing timestamp_urls "[\"$tsa\"]"
-watch hsm-tsa "$hsm_keys"
+watch hsm-tsa "$hsm_keys" "token\.pin$|/softhsm/tokens/" 1
 expect_same "$TSA_SEEN" "$tsa"
 
 done_ok

@@ -6,7 +6,8 @@
 # the key material and its secret, to connect to a loopback listener, and to
 # ptrace the key helper and signgate's parent. Each attempt must fail with
 # the specific errno, the listener must get nothing, and the signing itself
-# must succeed (PE and MSI; PKCS#12 with a loopback TSA, PEM, SoftHSM).
+# must succeed (PE and MSI; PKCS#12 with a loopback TSA, asked by the
+# timestamp fetcher; PEM; SoftHSM).
 . "$(dirname -- "$0")/lib.sh"
 : "${SG_SELF_PROBE:?SG_SELF_PROBE must name the self-probe shim}"
 
@@ -65,14 +66,14 @@ probe_sign() {
 	done
 }
 
-# 1. PKCS#12 and a loopback TSA: TCP only to the TSA's port.
+# 1. PKCS#12 and a loopback TSA: the timestamp fetcher asks it; signgate
+# itself has no socket but AF_UNIX.
 new_env ", \"timestamp_urls\": [\"$TSA\"]"
 approve_both
 probe_sign p12 "$PKI/signer.p12" "$PKI/signer.pass"
-expect_in "$T/err" "self_probe: connect EACCES"
-expect_same "$(audit_field 0 confinement.signgate.network)" \
-	"TSA only (TCP connect to ports $(cat "$FIX/tsa.port"); UDP for name resolution)"
-expect_in "$T/out" "timestamp 20"
+expect_in "$T/err" "self_probe: socket EACCES"
+expect_same "$(audit_field 0 confinement.signgate.network)" "none (AF_UNIX sockets only)"
+expect_same "$(grep -c ", timestamp 20" "$T/out")" 2
 
 # 2. PEM chain and encrypted key, no TSA: no INET socket at all.
 new_env
@@ -125,12 +126,12 @@ expect_same "$(audit_field 0 confinement.signgate.forced)" True
 SIGNGATE_CONFINE_FORCE=landlock=0,seccomp=0 sg 0 sign --config "$CFG" --out-dir "$T/none" "$T/hello-setup.exe"
 expect_same "$(audit_field 0 confinement.signgate)" \
 	"not confined: no Landlock and no seccomp (lowered by SIGNGATE_CONFINE_FORCE)"
-# Landlock without TCP rules (ABI 3) and a TSA: the record says the network is open.
+# Landlock without TCP rules (ABI 3), and a TSA: file rules, sockets by seccomp only.
 config_set_signing timestamp_urls "[\"$TSA\"]"
 SIGNGATE_CONFINE_FORCE=landlock=3 sg 0 sign --config "$CFG" --out-dir "$T/abi3" "$T/hello-setup.exe"
 expect_same "$(audit_field 0 confinement.signgate.files)" confined
 expect_same "$(audit_field 0 confinement.signgate.network)" \
-	"not confined: it asks the TSA and has Landlock without TCP rules (ABI < 4)"
+	"none (AF_UNIX sockets only; no Landlock TCP rules)"
 
 # 6. check and verify confine themselves too.
 sg 0 check --config "$CFG" "$T/hello-setup.exe"
