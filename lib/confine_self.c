@@ -119,6 +119,7 @@ static const char *const sys_read[] = { "/etc/ld.so.cache",
 					"/proc/sys/vm/overcommit_memory",
 					"/sys/devices/system/cpu",
 					NULL };
+
 static void add_all(list *l, const char *const *paths)
 {
 	for (; paths && *paths; paths++)
