@@ -550,13 +550,18 @@ static json_t *unverified_signature_json(const sg_outcome *o)
 	return sig;
 }
 
-/* What confinement the job's child runs had, when any ran. */
+/* What confinement the job's child runs had, when any ran, and signgate's own process. */
 static void confinement_json(json_t *rec, const sg_outcome *o)
 {
 	json_t *c = sg_pipeline_confinement_json(o);
 
-	if (c)
+	if (!c)
+		c = json_object();
+	/* What confined signgate's own process while it read this input (confine.h). */
+	if (c && json_object_set_new(c, "signgate", sg_confine_self_json()) == 0)
 		set(rec, "confinement", c);
+	else
+		json_decref(c);
 }
 
 /* A failure to do the work, as opposed to a verdict on the input. */

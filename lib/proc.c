@@ -272,6 +272,9 @@ static void child_unshare_net(const struct offline_plan *p)
 	 */
 	if (!p->root && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
 		return;
+	/* signgate's own file rules: no /proc write, and no hiding that would need the map. */
+	if (sg_confine_self_files())
+		return;
 	if ((err = child_write_proc("/proc/self/setgroups", "deny")) != 0)
 		child_fail(3, STEP_SETGROUPS, err);
 	if ((err = child_write_proc("/proc/self/uid_map", p->uid_map)) != 0)
@@ -289,7 +292,8 @@ static void child_hide(const struct offline_plan *p)
 	const char *const *hide = p->hide;
 	struct stat st;
 
-	if (!hide || !hide[0])
+	/* signgate's own Landlock file rules keep the files out already (and forbid mount). */
+	if (!hide || !hide[0] || sg_confine_self_files())
 		return;
 	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		child_fail(3, STEP_HIDE_NS, errno);

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "cli.h"
+#include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
 #include "signgate/secret.h"
@@ -455,6 +456,29 @@ static int start_key_helper(run_state *st, size_t n_inputs)
 	return error;
 }
 
+/*
+ * With the key helper started, before the first input is opened and any
+ * thread started: this process, the parser of hostile bytes, is confined
+ * (confine.h) to what the run needs.
+ */
+static int confine_self(run_state *st, input_list *in, int signing)
+{
+	char warn[512], *out_parent = st->o.out ? sg_path_dir(st->o.out) : NULL;
+	char *catalog = st->o.catalog_out ? sg_path_dir(st->o.catalog_out) : NULL;
+	const char *outs[] = { out_parent ? out_parent : st->o.out_dir, catalog, NULL };
+	/* The timestamp fetcher asks the TSAs: this process needs no network. */
+	sg_confine_self_run run = { st->cfg, (const char *const *)in->paths, in->n, outs, NULL };
+	int error = signing ? SG_OK : cli_confine_setup(st->cfg);
+
+	if (error == SG_OK)
+		error = sg_confine_self(&run, warn, sizeof(warn));
+	if (error == SG_OK && warn[0])
+		fprintf(stderr, "signgate: warning: %s\n", warn);
+	free(out_parent);
+	free(catalog);
+	return error;
+}
+
 /* The run's inputs and what became of them; shared by the workers under `mu`. */
 typedef struct batch {
 	run_state *st;
@@ -801,11 +825,18 @@ static int run(int argc, char **argv, int signing)
 		   (st.o.out_dir && !(out_dir = cli_out_dir_resolve(st.o.out_dir, "--out-dir")))) {
 		rc = CLI_EXIT_OPERATIONAL;
 	} else {
+		/* Left-overs go before the run makes its own folders (confine_self). */
 		st.o.out_dir = out_dir ? out_dir : st.o.out_dir;
 		rc = private_folders(&st.o, signing);
-		if (rc == CLI_EXIT_OK)
+		if (rc == CLI_EXIT_OK && confine_self(&st, &in, signing) != SG_OK) {
+			int status = sg_error_code();
+			cli_error("%s", sg_error_last());
+			rc = fail_inputs(&st, &in, status);
+		} else if (rc == CLI_EXIT_OK) {
 			rc = run_inputs(&st, &in, signing);
+		}
 	}
+	sg_confine_self_end();
 	sg_tsa_stop(st.tsa);
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"
 #include "signgate/pipeline.h"
@@ -117,6 +118,25 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	return SG_OK;
 }
 
+/* Before the first input is opened: this process, which parses them, is confined (confine.h). */
+static int confine_self(const sg_config *cfg, const verify_opts *o, char **inputs, size_t n)
+{
+	const char *trust[] = { o->ca, o->tsa_ca, o->crl, NULL };
+	sg_confine_self_run run = { cfg, (const char *const *)inputs, n, NULL, trust };
+	char warn[512];
+	int error;
+
+	/* The list ends at the first option not given. */
+	if (!o->tsa_ca) {
+		trust[1] = o->crl;
+		trust[2] = NULL;
+	}
+	error = sg_confine_self(&run, warn, sizeof(warn));
+	if (error == SG_OK && warn[0])
+		fprintf(stderr, "signgate: warning: %s\n", warn);
+	return error;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	verify_opts o;
@@ -150,6 +170,11 @@ int cmd_verify(int argc, char **argv)
 		if (sg_verify_check_trust(&ctx.verify) != SG_OK)
 			return cli_fail();
 	}
+	if (confine_self(cfg, &o, argv + optind, (size_t)(argc - optind)) != SG_OK) {
+		rc = cli_fail();
+		sg_config_free(cfg);
+		return rc;
+	}
 	if (o.pin) {
 		for (char *p = o.pin; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
@@ -167,6 +192,7 @@ int cmd_verify(int argc, char **argv)
 		worst = cli_worse(worst, cli_exit_code(r->status));
 		free(r);
 	}
+	sg_confine_self_end();
 	sg_config_free(cfg);
 	return worst;
 }

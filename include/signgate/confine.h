@@ -202,4 +202,90 @@ int sg_confine_outdir_collect(const char *dir, const char *name, const char *des
 /* Remove DIR and the files in it (the child may make no folder there). NULL-safe. */
 void sg_confine_outdir_remove(const char *dir);
 
+/* ==================================================================== */
+/*
+ * signgate's own process (lib/confine_self.c). signgate parses the
+ * vendor's bytes itself (PE and MSI structure, digests, compound files,
+ * signatures). After the key helper is started and before the first input
+ * is opened, sign, check and verify confine their own process, so that a
+ * parser bug that a hostile installer exploits can neither read the key
+ * material or its secret, nor reach the key helper, nor send anything out:
+ *   - Landlock file rules: it reads the inputs, the files of the config
+ *     that decide (the config, policy, trust files, certificates, CRLs),
+ *     the system files (libraries, the OpenSSL configuration and CA
+ *     certificates, passwd, group and nsswitch for the audit record's
+ *     user) and its own /proc entries; it reads and writes the audit log's folder, the output
+ *     folders and a work folder of its own (made in $TMPDIR, which is then
+ *     set to it, and which it may remove from there); it executes the
+ *     libraries, osslsigncode and gpgv. Nothing else: not the key material
+ *     nor the password or PIN files (sg_config_secret_files). A process in
+ *     a Landlock domain cannot ptrace one outside it (the key helper).
+ *   - Network: no socket but AF_UNIX (syslog's /dev/log, nscd, the key
+ *     helper's and timestamp fetcher's socket pairs), by seccomp; with
+ *     Landlock ABI >= 4 no TCP bind and no TCP connect either. The
+ *     timestamp fetcher (tsa_proc.h), started before, asks the TSAs.
+ *   - seccomp, failing with ENOSYS (SECCOMP_RET_TRACE without a tracer:
+ *     below a child's own filter in precedence, so that the child's
+ *     violation is still named): process_vm_*, pidfd_getfd, kcmp, bpf,
+ *     kexec, modules, keyctl, personality, perf_event_open, userfaultfd,
+ *     io_uring, setns, chroot, pivot_root, umount and the new mount API,
+ *     and more (lib/confine_self.c); ptrace too where Landlock does not
+ *     already refuse it (EPERM for any process outside the domain) and the
+ *     build is not a sanitizer build (LeakSanitizer ptraces the process's
+ *     own threads at exit). Not unshare(2) nor mount(2): the children need
+ *     them before their own filters (a network namespace; the key files
+ *     hidden when signgate's own file rules cannot keep them out).
+ * A key or secret file that lies in (or is) a file or folder the run must
+ * use cannot be kept out by the rules: "auto" warns (naming it) and the
+ * process runs without Landlock file rules (the network and seccomp rules
+ * still apply); "required" refuses. "required" also refuses without
+ * Landlock or seccomp. What the process had is recorded with each record.
+ */
+
+struct sg_config;
+
+/* What one run of signgate uses: sg_confine_self() makes the allow-list of it. */
+typedef struct sg_confine_self_run {
+	const struct sg_config *cfg; /* NULL: verify --ca (no config) */
+	const char *const *inputs;   /* the inputs (files), `n_inputs` of them */
+	size_t n_inputs;
+	const char *const *out_dirs;    /* folders it writes outputs in (NULL-terminated; NULL) */
+	const char *const *trust_files; /* verify --ca: the CA, TSA CA and CRL files; NULL */
+} sg_confine_self_run;
+
+/*
+ * Confine the calling process for the rest of its life, as above. Call it
+ * before any thread is started (Landlock binds the calling thread and the
+ * threads it starts later) and after every child that must stay outside
+ * (the key helper). Sets $TMPDIR to the run's work folder when Landlock
+ * file rules are applied (remove it with sg_confine_self_end()). `warn`
+ * (`warn_len` bytes) gets one line for the user when the process runs with
+ * less than it could ("" otherwise). Returns SG_OK; SG_ERR_CONFIG when
+ * "required" cannot be met ("cannot confine signgate: ..."), SG_ERR_TOOL
+ * when the kernel refused a step, SG_ERR_IO for the work folder,
+ * SG_ERR_NOMEM.
+ */
+int sg_confine_self(const sg_confine_self_run *run, char *warn, size_t warn_len);
+
+/* Remove the work folder sg_confine_self() made (it must be empty by then). */
+void sg_confine_self_end(void);
+
+/*
+ * 1 when signgate's own Landlock file rules are in force: the key material
+ * is out of its reach and its children's (they need not hide it), and
+ * neither it nor its children may mount or write /proc. Async-signal-safe.
+ */
+int sg_confine_self_files(void);
+
+/*
+ * What the process has, for the audit record's "confinement.signgate" (a new
+ * reference; NULL when out of memory), e.g.
+ * {"landlock_abi":7,"files":"confined","seccomp":true,"network":"none"};
+ * "files": "not confined: REASON" when its file rules are off;
+ * "network": "none (AF_UNIX sockets only)", or what is missing;
+ * "forced": true when SIGNGATE_CONFINE_FORCE lowered it; the string
+ * "not confined: REASON" when it has none of it (or sg_confine_self was not called).
+ */
+json_t *sg_confine_self_json(void);
+
 #endif

@@ -48,38 +48,43 @@ removed() {
 		sort || true
 }
 
-# after_run: the run whose output is in $T/err removed exactly the folder
-# the run before it left ($T/dead), and left exactly one of its own (now
-# $T/dead); the baseline (live runs' folders, entries not ours) stays.
+# after_run [N]: the run whose output is in $T/err removed exactly the
+# folders the run before it left ($T/dead), and left exactly N of its own
+# (default 2: the work folder its own confinement made, holding the work
+# folders of its inputs, and its stage; now $T/dead); the baseline (live
+# runs' folders, entries not ours) stays.
 after_run() {
+	local want=${1:-2}
 	removed >"$T/removed"
-	diff "$T/dead" "$T/removed" >&2 || fail "removed other than the left-over of the run before"
+	diff "$T/dead" "$T/removed" >&2 || { cat "$T/err" >&2; fail "removed other than the left-over of the run before"; }
 	ok
 	folders | comm -23 - "$T/base" >"$T/now"
-	expect_same "$(wc -l <"$T/now")" 1
+	expect_same "$(wc -l <"$T/now")" "$want"
 	expect_same "$(comm -12 "$T/now" "$T/dead" | wc -l)" 0
 	comm -23 "$T/base" <(folders) >"$T/gone"
 	[ ! -s "$T/gone" ] || fail "a live or foreign folder was removed: $(cat "$T/gone")"
 	cp "$T/now" "$T/dead"
 }
 
-# wait_new: until a folder that is neither in the baseline nor left over shows up.
+# wait_new [N]: until N folders (default 1) that are neither in the baseline
+# nor left over show up.
 wait_new() {
 	for _ in $(seq 1 300); do
-		[ -n "$(folders | comm -23 - <(sort "$T/base" "$T/dead"))" ] && return 0
+		[ "$(folders | comm -23 - <(sort "$T/base" "$T/dead") | wc -l)" -ge "${1:-1}" ] && return 0
 		sleep 0.1
 	done
 	fail "no new private folder appeared"
 }
 
-# killed STAGE ARGS...: signgate ARGS killed by the shim at STAGE; exit 137 (SIGKILL).
+# killed N STAGE ARGS...: signgate ARGS killed by the shim at STAGE; exit 137
+# (SIGKILL), leaving N private folders.
 killed() {
-	local at=$1 rc=0
-	shift
+	local n=$1 at=$2 rc=0
+	shift 2
 	SG_KILL_AT=$at LD_PRELOAD=$SG_KILL_AT_SHIM "$SG_BIN" "$@" >"$T/out" 2>"$T/err" || rc=$?
 	[ "$rc" -eq 137 ] || fail "signgate $* killed at $at exited $rc, expected 137"
 	ok
-	after_run
+	after_run "$n"
 }
 
 # Not ours: a link named as a stage (to a folder of ours), a folder of another mode.
@@ -87,9 +92,10 @@ mkdir "$T/victim"
 echo precious >"$T/victim/audit.jsonl"
 ln -s "$T/victim" "$T/o/.signgate-Link01"
 mkdir -m 0755 "$T/o/.signgate-Mode55"
-# 1. A live run, stopped in the middle: its stage made, and its work folder
-# (made to verify the signed file). It holds their locks while stopped.
-SG_KILL_AT=workdir SG_KILL_SIG=STOP LD_PRELOAD=$SG_KILL_AT_SHIM \
+# 1. A live run, stopped in the middle: its stage made, and its second work
+# folder (made to verify the signed file; the first is the one its own
+# confinement made, which holds the second). It holds their locks while stopped.
+SG_KILL_AT=workdir SG_KILL_NTH=2 SG_KILL_SIG=STOP LD_PRELOAD=$SG_KILL_AT_SHIM \
 	"$SG_BIN" sign --config "$CFG" --out "$T/o/live1.exe" "$INST/hello-setup.exe" \
 	>"$T/live1.out" 2>"$T/live1.err" &
 live1=$!
@@ -101,16 +107,16 @@ expect_same "$(stages | wc -l)" 3
 : >"$T/dead"
 
 # 2. Runs killed at each stage. Each next run removes the one before's left-over.
-killed workdir check --config "$CFG" "$INST/hello-setup.exe" # after its work folder is made
+killed 1 workdir check --config "$CFG" "$INST/hello-setup.exe" # after its work folder is made
 expect_same "$(comm -12 "$T/dead" <(works) | wc -l)" 1
-killed stage sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"
+killed 2 stage sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"
 expect_same "$(comm -12 "$T/dead" <(stages) | wc -l)" 1
-killed copy sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"   # during the copy
-killed helper sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe" # key helper busy
-killed publish sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"
+killed 2 copy sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"   # during the copy
+killed 2 helper sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe" # key helper busy
+killed 2 publish sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"
 # The stage of the run killed before publishing holds the signed output; nothing was published.
 expect_absent "$T/o/hello-setup.exe"
-expect_same "$(find "$(cat "$T/dead")" -type f | wc -l)" 1
+expect_same "$(find $(comm -12 "$T/dead" <(stages)) -type f | wc -l)" 1
 
 # 3. Killed from outside while osslsigncode attaches an MSI's signature.
 # The stand-in osslsigncode writes its pid beside the test: its Landlock rules
@@ -126,14 +132,14 @@ wait "$pid" || true
 # osslsigncode, now an orphan, holds nothing of the run's (no descriptor leaks into a child).
 expect_same "$(ls -l "/proc/$(cat "$T/attach.pid")/fd" 2>/dev/null | grep -c signgate || true)" 0
 kill "$(cat "$T/attach.pid")" 2>/dev/null || true
-after_run
+after_run 1 # its stage only: without Landlock, signgate makes no folder of its own to confine to
 expect_absent "$T/o/hello-1.0.msi"
 # ... and while signing waits on the TSA (its stage is made at once; the
 # TSA answers 8 s after the signature is asked for).
 "$SG_BIN" sign --config "$T/env/slow.json" --out "$T/o/tsa.exe" "$INST/hello-setup.exe" \
 	>"$T/out" 2>"$T/err" &
 pid=$!
-wait_new
+wait_new 2
 sleep 1.5
 kill -9 "$pid" || { cat "$T/err"; cat "$T/out"; fail "the run ended before it was killed"; }
 wait "$pid" || true
@@ -145,16 +151,16 @@ expect_absent "$T/o/tsa.exe"
 "$SG_BIN" sign --config "$T/env/slow.json" --out "$T/o/live2.exe" "$INST/hello-setup.exe" \
 	>"$T/live2.out" 2>"$T/live2.err" &
 live2=$!
-wait_new
+wait_new 2
 cp "$T/live2.err" "$T/err"
 removed >"$T/removed"
 diff "$T/dead" "$T/removed" >&2 || fail "the second live run removed other than the left-over"
 ok
 folders | comm -23 - "$T/base" >"$T/live2"
-expect_same "$(wc -l <"$T/live2")" 1
+expect_same "$(wc -l <"$T/live2")" 2
 sort "$T/base" "$T/live2" -o "$T/base"
 : >"$T/dead"
-killed stage sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"
+killed 2 stage sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"
 
 # 5. The next run removes exactly the last left-over, says so, and signs.
 sg 0 sign --config "$CFG" --out-dir "$T/o" "$INST/hello-setup.exe"

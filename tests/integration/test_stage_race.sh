@@ -11,6 +11,10 @@
 : "${SG_STAGE_RACE:?SG_STAGE_RACE must name the stage race shim}"
 
 new_env
+# The attacker is played by a shim inside signgate's own process: its
+# Landlock rules (confine.h) would keep the shim from the attacker's files
+# and from making links, which is not what this test is about. Landlock is
+# forced off for the runs under the shim.
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 # The attacker's PE: the approved one with its last 12 bytes its own (of the
 # same size, so that the in-place attach takes it).
@@ -29,7 +33,7 @@ expect_same "$(find "$T/outdir" -mindepth 1 | wc -l)" 0
 chmod 1777 "$T/outdir"
 
 rc=0
-SG_RACE_EVIL=$T/evil.exe SG_RACE_LOG=$T/race.log LD_PRELOAD=$SG_STAGE_RACE \
+SG_RACE_EVIL=$T/evil.exe SG_RACE_LOG=$T/race.log SIGNGATE_CONFINE_FORCE=landlock=0 LD_PRELOAD=$SG_STAGE_RACE \
 	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/hello-setup.exe" "$INST/hello-setup.exe" \
 	>"$T/out" 2>"$T/err" || rc=$?
 expect_same "$(cat "$T/race.log" 2>/dev/null)" swapped
@@ -56,7 +60,7 @@ mkdir "$T/victim"
 echo precious >"$T/victim/audit.jsonl"
 rm -f "$T/race.log"
 rc=0
-SG_RACE_LINK=$T/victim SG_RACE_LOG=$T/race.log LD_PRELOAD=$SG_STAGE_RACE \
+SG_RACE_LINK=$T/victim SG_RACE_LOG=$T/race.log SIGNGATE_CONFINE_FORCE=landlock=0 LD_PRELOAD=$SG_STAGE_RACE \
 	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/linked.exe" "$INST/hello-setup.exe" \
 	>"$T/out" 2>"$T/err" || rc=$?
 expect_same "$(cat "$T/race.log" 2>/dev/null)" linked
@@ -80,7 +84,7 @@ rm -f "$T/race.log"
 rc=0
 SG_RACE_DIR=$T/outdir SG_RACE_OUT=hello-1.0.msi SG_RACE_OUTLINK=$T/victim/audit.jsonl \
 	SG_RACE_MSI=$INST/hello-1.0.msi SG_RACE_SIG=$T/found.der SG_RACE_LOG=$T/race.log \
-	LD_PRELOAD=$SG_STAGE_RACE \
+	SIGNGATE_CONFINE_FORCE=landlock=0 LD_PRELOAD=$SG_STAGE_RACE \
 	"$SG_BIN" sign --config "$CFG" --out "$T/outdir/hello-1.0.msi" "$INST/hello-1.0.msi" \
 	>"$T/out" 2>"$T/err" || rc=$?
 expect_same "$(cat "$T/race.log" 2>/dev/null)" planted

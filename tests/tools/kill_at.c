@@ -7,6 +7,8 @@
  *   copy     the private copy ("input") has had its first bytes written
  *   helper   the request has just been sent to the key helper (it is busy)
  *   publish  the output is about to be moved out of its stage
+ * With $SG_KILL_NTH=N it is the Nth time the run reaches that stage (a run
+ * makes its own work folder when it confines itself, then one per input).
  * A SIGKILL leaves no chance to clean up, as for a run killed from outside.
  * With $SG_KILL_SIG=STOP the run stops there instead (SIGSTOP), holding
  * its folders, and goes on when sent SIGCONT. Only signgate itself: not
@@ -36,9 +38,12 @@ __attribute__((constructor)) static void remember_pid(void)
 
 static int at(const char *stage)
 {
-	const char *want = getenv("SG_KILL_AT");
+	static int seen;
+	const char *want = getenv("SG_KILL_AT"), *nth = getenv("SG_KILL_NTH");
 
-	return want && strcmp(want, stage) == 0 && getpid() == main_pid;
+	if (!want || strcmp(want, stage) != 0 || getpid() != main_pid)
+		return 0;
+	return ++seen >= (nth ? atoi(nth) : 1);
 }
 
 static volatile sig_atomic_t continued;
@@ -84,12 +89,12 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
 		real = (int (*)(int, const char *, int, const char *, unsigned int))dlsym(
 			RTLD_NEXT, "renameat2");
 	/* The output leaves its stage for the output folder: killed just before. */
-	if (at("publish") && strstr(oldpath, "/.signgate-") && !strstr(newpath, "/.signgate-"))
+	if (strstr(oldpath, "/.signgate-") && !strstr(newpath, "/.signgate-") && at("publish"))
 		die();
 	rc = real(olddirfd, oldpath, newdirfd, newpath, flags);
-	if (rc == 0 && at("workdir") && strncmp(base(newpath), "signgate-work.", 14) == 0)
+	if (rc == 0 && strncmp(base(newpath), "signgate-work.", 14) == 0 && at("workdir"))
 		die();
-	if (rc == 0 && at("stage") && strncmp(base(newpath), ".signgate-", 10) == 0)
+	if (rc == 0 && strncmp(base(newpath), ".signgate-", 10) == 0 && at("stage"))
 		die();
 	return rc;
 }
@@ -100,7 +105,7 @@ int rename(const char *oldpath, const char *newpath)
 
 	if (!real)
 		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
-	if (at("publish") && strstr(oldpath, "/.signgate-") && !strstr(newpath, "/.signgate-"))
+	if (strstr(oldpath, "/.signgate-") && !strstr(newpath, "/.signgate-") && at("publish"))
 		die();
 	return real(oldpath, newpath);
 }
