@@ -28,6 +28,7 @@ packages=(
 	strace                                        # a test kills a sealing run at its seal write
 	gdb util-linux                                # tests force cores (gcore), drop CAP_IPC_LOCK (setpriv)
 	clang                                         # the sanitizer pass (UBSan that sees NULL + 0)
+	libclang-rt-14-dev                            # libFuzzer and the sanitizer runtimes (only recommended by clang)
 	ca-certificates binutils
 )
 

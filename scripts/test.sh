@@ -3,11 +3,15 @@
 # integration) with CTest; then build again with AddressSanitizer and
 # UndefinedBehaviorSanitizer (clang, a finding stops the program) and run the
 # unit tests and the integration tests of the parsers of untrusted bytes
-# under them. This is what CI runs (.ci/run).
+# under them; then fuzz every parser of outside bytes for a bounded time.
+# This is what CI runs (.ci/run).
 #   SG_SKIP_SETUP=1      skip the package installation step
 #   SG_SKIP_SANITIZE=1   skip the sanitizer pass
 #   SG_SANITIZE=1        build the main pass with the sanitizers, run every test
 #                        under them, and skip the separate sanitizer pass
+#   SG_SKIP_FUZZ=1       skip the fuzzing step (scripts/fuzz-ci.sh: every
+#                        libFuzzer harness of tests/fuzz for a bounded time;
+#                        SG_FUZZ_TIME sets its seconds per harness)
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "$0")/.." && pwd -P)
@@ -38,17 +42,20 @@ cmake --build "$build" -j "$jobs"
 step "every test"
 (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 600)
 
-if [ "${SG_SANITIZE:-0}" = 1 ] || [ "${SG_SKIP_SANITIZE:-0}" = 1 ]; then
-	exit 0
+if [ "${SG_SANITIZE:-0}" != 1 ] && [ "${SG_SKIP_SANITIZE:-0}" != 1 ]; then
+	# clang's UBSan also catches NULL + 0 and a NULL passed to memcpy even for
+	# zero bytes, which gcc's does not. Its extra warnings (format-nonliteral)
+	# are not made errors here: the main pass builds with -Werror.
+	step "sanitizer build ($san_build)"
+	cc=$(command -v clang || command -v cc)
+	CC=$cc cmake -S "$root" -B "$san_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_WERROR=OFF \
+		-DSG_SANITIZE=ON -DBUILD_TESTING=ON >/dev/null
+	cmake --build "$san_build" -j "$jobs"
+	step "tests under ASan and UBSan"
+	(cd "$san_build" && ctest --output-on-failure -j "$jobs" --timeout 600 -R "$san_tests")
 fi
-# clang's UBSan also catches NULL + 0 and a NULL passed to memcpy even for
-# zero bytes, which gcc's does not. Its extra warnings (format-nonliteral)
-# are not made errors here: the main pass builds with -Werror.
-step "sanitizer build ($san_build)"
-cc=$(command -v clang || command -v cc)
-CC=$cc cmake -S "$root" -B "$san_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_WERROR=OFF \
-	-DSG_SANITIZE=ON -DBUILD_TESTING=ON >/dev/null
-cmake --build "$san_build" -j "$jobs"
-step "tests under ASan and UBSan"
-(cd "$san_build" && ctest --output-on-failure -j "$jobs" --timeout 600 -R "$san_tests")
+if [ "${SG_SKIP_FUZZ:-0}" != 1 ]; then
+	step fuzzing
+	SG_FUZZ_JOBS=$jobs bash "$root/scripts/fuzz-ci.sh"
+fi
 step done

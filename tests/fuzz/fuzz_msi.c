@@ -1,0 +1,53 @@
+/*
+ * MSI installers (OLE compound files): the structure check
+ * (lib/format_msi.c) and the Authenticode digest with and without the
+ * MsiDigitalSignatureEx pre-hash, with SHA-256 and SHA-1, and the reading
+ * of the \x05DigitalSignature stream (lib/msi_digest.c). The input is the
+ * whole file (a memfd). Two reads of one file must agree.
+ */
+#include "fuzz_common.h"
+#include "signgate/format.h"
+#include "signgate/msi_digest.h"
+
+#include <openssl/obj_mac.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	sg_msi_digest_result a, b;
+	sg_format_info info;
+	unsigned char *sig = NULL;
+	size_t sig_len = 0;
+	int fd = fuzz_memfd(data, len), inspected, error;
+
+	inspected = sg_format_inspect(&info, fd, "input.msi") == SG_OK && info.kind == SG_FORMAT_MSI;
+	/* The digest reads any compound file, not only one the check passed. */
+	error = sg_msi_digest(&a, fd, NID_sha256, SG_MSI_DSE_AS_FILE, "input.msi");
+	fuzz_trace("inspected %d, digest %d, dse %d, signature %d", inspected, error, a.has_dse,
+		   a.has_signature);
+	if (error == SG_OK) {
+		fuzz_require(a.md_len == 32, "a SHA-256 digest of %zu bytes", a.md_len);
+		fuzz_require(sg_msi_digest(&b, fd, NID_sha256, SG_MSI_DSE_AS_FILE, "input.msi") ==
+					     SG_OK &&
+				     a.md_len == b.md_len && memcmp(a.md, b.md, a.md_len) == 0 &&
+				     a.has_dse == b.has_dse && a.dse_prepended == b.dse_prepended &&
+				     a.has_signature == b.has_signature,
+			     "two digests of one file differ");
+		if (inspected)
+			fuzz_require(a.has_dse == info.msi_dse &&
+					     a.has_signature == info.has_signature,
+				     "the digest and the check disagree on the signature streams");
+	}
+	sg_error_clear();
+	if (sg_msi_digest(&b, fd, NID_sha1, SG_MSI_DSE_WITH, "input.msi") != SG_OK)
+		sg_error_clear();
+	if (sg_msi_digest(&b, fd, NID_sha256, SG_MSI_DSE_WITHOUT, "input.msi") != SG_OK)
+		sg_error_clear();
+	if (sg_msi_signature_read(&sig, &sig_len, fd, 1u << 20, "input.msi") == SG_OK)
+		fuzz_require(!inspected || !info.has_signature || sig_len == info.sig_size,
+			     "the signature stream holds %zu bytes, the check says %llu", sig_len,
+			     (unsigned long long)info.sig_size);
+	free(sig);
+	close(fd);
+	sg_error_clear();
+	return 0;
+}
