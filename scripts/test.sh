@@ -21,8 +21,10 @@ jobs=$(nproc)
 # Tests run by the sanitizer pass: every unit test, the fixture, and the
 # integration tests that drive the parsers (audit log lines, the
 # policy index, installer structure, torn logs, signing every format
-# through the key helper and judging what osslsigncode attached).
-san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|selfcheck)$)'
+# through the key helper and judging what osslsigncode attached), and the
+# confinement tests (children, key helper and fetcher, signgate itself,
+# left-overs of killed runs).
+san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|selfcheck|confine|keyhelper_confine|self_confine|leftovers)$)'
 
 # A sanitizer finding must never pass for an expected exit code (1, 2, 3).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
