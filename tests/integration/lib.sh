@@ -204,7 +204,11 @@ sweep_for_secret() {
 		sleep 0.05
 	done
 	while kill -0 "$sg_pid" 2>/dev/null; do
-		for p in /proc/[0-9]*; do
+		# signgate and its children first: a pass over every process can
+		# outlast the run on a busy machine, and reach them after they ended.
+		local first=("/proc/$sg_pid") c
+		for c in $(cat "/proc/$sg_pid/task/"*/children 2>/dev/null); do first+=("/proc/$c"); done
+		for p in "${first[@]}" /proc/[0-9]*; do
 			# A process may end while it is read: the shell's own redirection errors too.
 			{ mapfile -d '' args <"$p/cmdline"; } 2>/dev/null || continue
 			{ mapfile -d '' envs <"$p/environ"; } 2>/dev/null || envs=()
