@@ -235,9 +235,12 @@ static uint64_t fs_rights(int abi)
  */
 static const char *const system_exec[] = { "/usr",    "/lib", "/lib64", "/lib32",
 					   "/libx32", "/bin", "/sbin",  NULL };
-static const char *const system_read[] = { "/etc/ld.so.cache", "/etc/ssl",    "/etc/localtime",
-					   "/usr/lib/ssl",     "/etc/gcrypt", "/dev/urandom",
-					   "/dev/random",      NULL };
+/* Not /etc/ssl as a whole: Debian keeps private keys in /etc/ssl/private. */
+static const char *const system_read[] = {
+	"/etc/ld.so.cache", "/etc/ssl/certs", "/etc/ssl/openssl.cnf",
+	"/etc/localtime",   "/usr/lib/ssl",   "/etc/gcrypt",
+	"/dev/urandom",     "/dev/random",    NULL
+};
 static const char *const system_rw[] = { "/dev/null", NULL };
 
 typedef struct ruleset {
@@ -392,6 +395,21 @@ static const char *const denied_calls[] = { "ptrace",
 					    "process_madvise",
 					    NULL };
 
+/*
+ * What Landlock does not govern: a file's mode, owner, extended attributes
+ * and times are changed by path (or through a descriptor opened only for
+ * reading) wherever the account may. As root, a set-user-ID bit on any
+ * program; as anyone, the input's or the audit log's metadata. No run
+ * needs them; they fail with EPERM.
+ */
+static const char *const metadata_calls[] = { "chmod",         "fchmod",       "fchmodat",
+					      "fchmodat2",     "chown",        "fchown",
+					      "lchown",        "fchownat",     "setxattr",
+					      "lsetxattr",     "fsetxattr",    "setxattrat",
+					      "removexattr",   "lremovexattr", "fremovexattr",
+					      "removexattrat", "utime",        "utimes",
+					      "futimesat",     "utimensat",    NULL };
+
 /* clone(2) flags that make a namespace: unshare by another name. */
 static const unsigned long ns_flags[] = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
 					  CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
@@ -405,6 +423,11 @@ static int add_denials(scmp_filter_ctx ctx, uint32_t action, int network)
 		int nr = seccomp_syscall_resolve_name(denied_calls[i]);
 		if (nr != __NR_SCMP_ERROR)
 			rc = seccomp_rule_add(ctx, action, nr, 0);
+	}
+	for (size_t i = 0; metadata_calls[i] && rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(metadata_calls[i]);
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	}
 	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, action, SCMP_SYS(clone), 1,

@@ -153,12 +153,18 @@ int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_
 
 int sg_tsa_allow_prepare(sg_confine_prepared **out)
 {
-	/* The resolver's files and the CA store (TLS to an https:// TSA). */
-	static const char *const reads[] = { "/etc/resolv.conf",   "/etc/hosts",
-					     "/etc/nsswitch.conf", "/etc/gai.conf",
-					     "/etc/host.conf",     "/etc/services",
-					     "/etc/protocols",     "/etc/ssl",
-					     "/usr/lib/ssl",       NULL };
+	/* The resolver's files and the CA store (TLS to an https:// TSA); not /etc/ssl/private. */
+	static const char *const reads[] = { "/etc/resolv.conf",
+					     "/etc/hosts",
+					     "/etc/nsswitch.conf",
+					     "/etc/gai.conf",
+					     "/etc/host.conf",
+					     "/etc/services",
+					     "/etc/protocols",
+					     "/etc/ssl/certs",
+					     "/etc/ssl/openssl.cnf",
+					     "/usr/lib/ssl",
+					     NULL };
 	const sg_confine_spec spec = { .name = "timestamp fetcher",
 				       .read_paths = reads,
 				       .system_files = 1,

@@ -8,6 +8,12 @@
  *   connect-PORT  connect to 127.0.0.1:PORT
  *   ptrace-*      PTRACE_ATTACH its parent (signgate)
  *   fsize-*       write 64 MiB into its -out file
+ *   meta-*        change `victim` beside itself without opening it: chmod
+ *                 (set-user-ID), chown, an extended attribute, its times
+ *   peek-*        open /etc/ssl/private (where Debian keeps TLS keys),
+ *                 signgate's /proc/PID/environ, signal signgate (0), make
+ *                 a socket
+ *   x32-*         PTRACE_ATTACH its parent by the x32 system call number
  *
  * A refused attempt is printed on stderr with its errno ("fake-osslsigncode:
  * open /x/secret: Permission denied") and ends it with status 1; one that
@@ -25,6 +31,10 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <signal.h>
 #include <unistd.h>
 
 static char here[PATH_MAX];
@@ -110,6 +120,48 @@ static int try_fsize(const char *out)
 	return 0;
 }
 
+/* The tries of one run, one line on stderr: "fake-osslsigncode: meta chmod: ok; ..." */
+static char tries[1024];
+
+static int tried(const char *what, int rc)
+{
+	size_t used = strlen(tries);
+
+	snprintf(tries + used, sizeof(tries) - used, "%s%s: %s",
+		 used ? "; " : "fake-osslsigncode: ", what, rc == 0 ? "ok" : strerror(errno));
+	return rc == 0;
+}
+
+static int try_meta(void)
+{
+	char path[PATH_MAX + 16];
+	const struct timespec zero[2] = { { 0, 0 }, { 0, 0 } };
+	int got = 0;
+
+	snprintf(path, sizeof(path), "%s/victim", here);
+	got += tried("meta chmod", chmod(path, 04777));
+	got += tried("meta chown", chown(path, getuid(), getgid()));
+	got += tried("meta setxattr", setxattr(path, "user.signgate", "x", 1, 0));
+	got += tried("meta utimensat", utimensat(AT_FDCWD, path, zero, 0));
+	return got ? 0 : 1;
+}
+
+static int try_peek(void)
+{
+	char path[64];
+	int got = 0, fd;
+
+	fd = open("/etc/ssl/private", O_RDONLY | O_DIRECTORY);
+	got += tried("peek /etc/ssl/private", fd < 0 ? -1 : 0);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)getppid());
+	fd = open(path, O_RDONLY);
+	got += tried("peek environ", fd < 0 ? -1 : 0);
+	got += tried("peek kill", kill(getppid(), 0));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	got += tried("peek socket", fd < 0 ? -1 : 0);
+	return got ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], *name;
@@ -131,10 +183,23 @@ int main(int argc, char **argv)
 		rc = try_connect(name + 8);
 	else if (strncmp(name, "ptrace-", 7) == 0)
 		rc = try_ptrace();
+	else if (strncmp(name, "meta-", 5) == 0)
+		rc = try_meta();
+	else if (strncmp(name, "peek-", 5) == 0)
+		rc = try_peek();
+#ifdef __x86_64__
+	else if (strncmp(name, "x32-", 4) == 0)
+		rc = tried("x32 ptrace",
+			   (int)syscall(0x40000000 | __NR_ptrace, PTRACE_ATTACH, getppid(), 0, 0))
+			     ? 0
+			     : 1;
+#endif
 	else if (strncmp(name, "fsize-", 6) == 0)
 		return try_fsize(out);
 	else
 		fprintf(stderr, "fake-osslsigncode: no attack is named %s\n", name);
+	if (tries[0])
+		fprintf(stderr, "%s\n", tries);
 	if (rc == 0) {
 		printf("fake-osslsigncode: %s got through\n", name);
 		if (out) {
