@@ -104,6 +104,7 @@ typedef struct sg_confine_spec {
 	unsigned long long as_bytes; /* RLIMIT_AS; 0: the default (2 GiB) */
 	unsigned long long fsize_bytes; /* RLIMIT_FSIZE; 0: no file may be written */
 	unsigned long nofile;           /* RLIMIT_NOFILE; 0: the default (64) */
+	int ipc; /* 1: may use System V IPC and POSIX message queues (a PKCS#11 module) */
 } sg_confine_spec;
 
 /* What one child had, and how it broke its confinement if it did. */

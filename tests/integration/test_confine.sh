@@ -159,6 +159,14 @@ use_fake peek-attach
 sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
 expect_in "$T/out" "fake-osslsigncode: peek /etc/ssl/private: Permission denied; peek environ: Permission denied; peek kill: Operation not permitted; peek socket: Permission denied"
 expect_absent "$T/o/hello-1.0.msi"
+# Its limits stay (no raising them, even as root: its own user namespace),
+# no System V IPC (the host's, shared with every process of the account),
+# no inode flags (chattr, which Landlock does not govern),
+# no descriptor of signgate's but 0 to 2.
+use_fake misc-attach
+sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
+expect_in "$T/out" "fake-osslsigncode: misc raise fsize: Operation not permitted; misc shmget: Operation not permitted; misc setflags: Operation not permitted; misc fds: Bad file descriptor"
+expect_absent "$T/o/hello-1.0.msi"
 # The x32 ABI names ptrace by another number: the filter ends it.
 use_fake x32-attach
 sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"

@@ -13,6 +13,10 @@
  *   peek-*        open /etc/ssl/private (where Debian keeps TLS keys),
  *                 signgate's /proc/PID/environ, signal signgate (0), make
  *                 a socket
+ *   misc-*        raise its file size limit, make System V shared memory,
+ *                 set an inode flag (nodump) on its own program file,
+ *                 list descriptors other than 0 to 2 ("misc fds" when none);
+ *                 always ends with status 1 (the test reads the line)
  *   x32-*         PTRACE_ATTACH its parent by the x32 system call number
  *
  * A refused attempt is printed on stderr with its errno ("fake-osslsigncode:
@@ -30,6 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,7 +45,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-static char here[PATH_MAX];
+static char here[PATH_MAX], self_path[PATH_MAX];
 
 static int refused(const char *what, const char *path)
 {
@@ -162,6 +170,34 @@ static int try_peek(void)
 	return got ? 0 : 1;
 }
 
+static int try_misc(void)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	char fds[256] = "";
+	int got = 0, fd;
+
+	got += tried("misc raise fsize", setrlimit(RLIMIT_FSIZE, &rl));
+	got += tried("misc shmget", shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0 ? -1 : 0);
+	/* Its own copy (Landlock lets it read that): the nodump flag, as its owner. */
+	if ((fd = open(self_path, O_RDONLY)) >= 0) {
+		int flags = 0;
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+			flags |= FS_NODUMP_FL;
+			got += tried("misc setflags", ioctl(fd, FS_IOC_SETFLAGS, &flags));
+		}
+		close(fd);
+	}
+	for (fd = 3; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0) {
+			size_t used = strlen(fds);
+			snprintf(fds + used, sizeof(fds) - used, " %d", fd);
+		}
+	errno = EBADF;
+	got += tried(fds[0] ? fds : "misc fds", fds[0] ? 0 : -1);
+	(void)got;
+	return 1; /* the test reads the line */
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], *name;
@@ -169,6 +205,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(self_path, sizeof(self_path), "%s", argv[0]);
 	snprintf(here, sizeof(here), "%s", dirname(self));
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	name = basename(self);
@@ -187,6 +224,8 @@ int main(int argc, char **argv)
 		rc = try_meta();
 	else if (strncmp(name, "peek-", 5) == 0)
 		rc = try_peek();
+	else if (strncmp(name, "misc-", 5) == 0)
+		rc = try_misc();
 #ifdef __x86_64__
 	else if (strncmp(name, "x32-", 4) == 0)
 		rc = tried("x32 ptrace",
