@@ -173,6 +173,16 @@ sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
 expect_in "$T/out" "confinement violation in osslsigncode: killed by SIGSYS"
 expect_absent "$T/o/hello-1.0.msi"
 
+# A process left behind in a session of its own, holding the output open,
+# writes into it once signgate has checked and published it: signgate
+# publishes a copy, which no one else holds.
+use_fake linger-attach
+sg 0 sign --config "$CFG" --out-dir "$T/lo" "$msi"
+expect_same "$(record decision)" signed
+for _ in $(seq 1 150); do pgrep -f "$d/linger-attach" >/dev/null || break; sleep 0.1; done
+expect_same "$(head -c 8 "$T/lo/hello-1.0.msi" | od -An -c | tr -d ' ')" "$(head -c 8 "$msi" | od -An -c | tr -d ' ')"
+sg 0 verify --config "$real_cfg" "$T/lo/hello-1.0.msi"
+
 # 3. Nest: signgate first extracts the input's signature (is it ours?) with
 # osslsigncode, which is then as confined.
 use_fake ptrace-nest

@@ -17,6 +17,10 @@
  *                 set an inode flag (nodump) on its own program file,
  *                 list descriptors other than 0 to 2 ("misc fds" when none);
  *                 always ends with status 1 (the test reads the line)
+ *   linger-*      leave a process of its own session behind that opens the
+ *                 -out file as it appears, then run the real osslsigncode; once that
+ *                 has ended and signgate has taken the output, the process
+ *                 writes "TAMPERED" at its start (within 10 s)
  *   x32-*         PTRACE_ATTACH its parent by the x32 system call number
  *
  * A refused attempt is printed on stderr with its errno ("fake-osslsigncode:
@@ -35,6 +39,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <linux/fs.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -198,6 +203,47 @@ static int try_misc(void)
 	return 1; /* the test reads the line */
 }
 
+/* The left-behind process: opens the output as it appears, waits for its parent to end. */
+static void linger(int watch, const char *out, pid_t parent)
+{
+	char ev[4096];
+	int fd = -1, devnull = open("/dev/null", O_RDWR);
+
+	setsid();
+	for (int i = 0; i < 3; i++)
+		dup2(devnull, i);
+	alarm(15);
+	while (fd < 0 && read(watch, ev, sizeof(ev)) > 0)
+		fd = open(out, O_WRONLY);
+	for (int i = 0; i < 200 && getppid() == parent; i++)
+		usleep(50 * 1000);
+	sleep(2); /* signgate takes the output, checks it, publishes it */
+	if (fd < 0 || pwrite(fd, "TAMPERED", 8, 0) != 8)
+		_exit(1);
+	_exit(0);
+}
+
+static int try_linger(char **argv, const char *out)
+{
+	char dir[PATH_MAX];
+	pid_t parent = getpid(), pid;
+	int watch = inotify_init1(IN_CLOEXEC);
+
+	if (!out || watch < 0)
+		return refused("linger", out ? out : "(no -out)");
+	snprintf(dir, sizeof(dir), "%s", out);
+	if (inotify_add_watch(watch, dirname(dir), IN_CREATE) < 0)
+		return refused("inotify_add_watch", out);
+	if ((pid = fork()) < 0)
+		return refused("fork", "linger");
+	if (pid == 0)
+		linger(watch, out, parent);
+	close(watch);
+	argv[0] = "/usr/bin/osslsigncode";
+	execv(argv[0], argv);
+	return refused("execv", argv[0]);
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], *name;
@@ -224,6 +270,8 @@ int main(int argc, char **argv)
 		rc = try_meta();
 	else if (strncmp(name, "peek-", 5) == 0)
 		rc = try_peek();
+	else if (strncmp(name, "linger-", 7) == 0)
+		return try_linger(argv, out);
 	else if (strncmp(name, "misc-", 5) == 0)
 		rc = try_misc();
 #ifdef __x86_64__
