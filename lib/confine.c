@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -235,9 +236,12 @@ static uint64_t fs_rights(int abi)
  */
 static const char *const system_exec[] = { "/usr",    "/lib", "/lib64", "/lib32",
 					   "/libx32", "/bin", "/sbin",  NULL };
-static const char *const system_read[] = { "/etc/ld.so.cache", "/etc/ssl",    "/etc/localtime",
-					   "/usr/lib/ssl",     "/etc/gcrypt", "/dev/urandom",
-					   "/dev/random",      NULL };
+/* Not /etc/ssl as a whole: Debian keeps private keys in /etc/ssl/private. */
+static const char *const system_read[] = {
+	"/etc/ld.so.cache", "/etc/ssl/certs", "/etc/ssl/openssl.cnf",
+	"/etc/localtime",   "/usr/lib/ssl",   "/etc/gcrypt",
+	"/dev/urandom",     "/dev/random",    NULL
+};
 static const char *const system_rw[] = { "/dev/null", NULL };
 
 typedef struct ruleset {
@@ -392,12 +396,65 @@ static const char *const denied_calls[] = { "ptrace",
 					    "process_madvise",
 					    NULL };
 
+/*
+ * What Landlock does not govern: a file's mode, owner, extended attributes
+ * and times are changed by path (or through a descriptor opened only for
+ * reading) wherever the account may. As root, a set-user-ID bit on any
+ * program; as anyone, the input's or the audit log's metadata. No run
+ * needs them; they fail with EPERM.
+ */
+static const char *const metadata_calls[] = { "chmod",         "fchmod",       "fchmodat",
+					      "fchmodat2",     "chown",        "fchown",
+					      "lchown",        "fchownat",     "setxattr",
+					      "lsetxattr",     "fsetxattr",    "setxattrat",
+					      "removexattr",   "lremovexattr", "fremovexattr",
+					      "removexattrat", "utime",        "utimes",
+					      "futimesat",     "utimensat",    NULL };
+
+/*
+ * System V shared memory, message queues and semaphores, and POSIX message
+ * queues: named by key or a small id, not by path, so Landlock does not
+ * govern them, and a child shares the host's IPC namespace with every
+ * process of its account. Only a PKCS#11 module may need them (spec->ipc).
+ */
+static const char *const ipc_calls[] = {
+	"shmget",          "shmat",     "shmctl",        "shmdt",     "msgget",
+	"msgsnd",          "msgrcv",    "msgctl",        "semget",    "semop",
+	"semtimedop",      "semctl",    "mq_open",       "mq_unlink", "mq_timedsend",
+	"mq_timedreceive", "mq_notify", "mq_getsetattr", NULL
+};
+
+/* ioctl(FS_IOC_SETFLAGS) and ioctl(FS_IOC_FSSETXATTR) fail with EPERM. */
+static int add_inode_flag_rules(scmp_filter_ctx ctx)
+{
+	static const unsigned long cmds[] = { FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS,
+					      FS_IOC_FSSETXATTR };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
+	return rc;
+}
+
+static int add_errno_calls(scmp_filter_ctx ctx, const char *const *calls)
+{
+	int rc = 0;
+
+	for (size_t i = 0; calls[i] && rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i]);
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	return rc;
+}
+
 /* clone(2) flags that make a namespace: unshare by another name. */
 static const unsigned long ns_flags[] = { CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
 					  CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
 					  CLONE_NEWNET };
 
-static int add_denials(scmp_filter_ctx ctx, uint32_t action, int network)
+static int add_denials(scmp_filter_ctx ctx, uint32_t action, int network, int ipc)
 {
 	int rc = 0;
 
@@ -406,6 +463,23 @@ static int add_denials(scmp_filter_ctx ctx, uint32_t action, int network)
 		if (nr != __NR_SCMP_ERROR)
 			rc = seccomp_rule_add(ctx, action, nr, 0);
 	}
+	if (rc == 0)
+		rc = add_errno_calls(ctx, metadata_calls);
+	if (rc == 0 && !ipc)
+		rc = add_errno_calls(ctx, ipc_calls);
+	/*
+	 * Its limits stay: no new limit at all (root with CAP_SYS_RESOURCE, the
+	 * key helper's and the fetcher's case, could raise them); reading them
+	 * (prlimit64 without a new limit) is fine. No inode flags either
+	 * (chattr: immutable, append-only, as root), which Landlock does not govern.
+	 */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setrlimit), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1,
+				      SCMP_A2(SCMP_CMP_NE, 0));
+	if (rc == 0)
+		rc = add_inode_flag_rules(ctx);
 	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, action, SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
@@ -451,7 +525,8 @@ static int export_filter(scmp_filter_ctx ctx, struct sock_fprog *out)
 	return rc;
 }
 
-static int make_filter(struct sock_fprog *out, uint32_t action, int network, const char *name)
+static int make_filter(struct sock_fprog *out, uint32_t action, const sg_confine_spec *spec,
+		       const char *name)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = -ENOMEM;
@@ -460,7 +535,7 @@ static int make_filter(struct sock_fprog *out, uint32_t action, int network, con
 	if (ctx &&
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) == 0 &&
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) == 0 &&
-	    (rc = add_denials(ctx, action, network)) == 0)
+	    (rc = add_denials(ctx, action, spec->network, spec->ipc)) == 0)
 		rc = export_filter(ctx, out);
 	seccomp_release(ctx);
 	if (rc != 0)
@@ -547,9 +622,9 @@ int sg_confine_prepare(sg_confine_prepared **out, const sg_confine_spec *spec)
 	if (c->landlock_abi > 0)
 		error = make_ruleset(p, spec, c->landlock_abi);
 	if (error == SG_OK && c->seccomp)
-		error = make_filter(&p->kill_prog, SCMP_ACT_KILL_PROCESS, spec->network, p->name);
+		error = make_filter(&p->kill_prog, SCMP_ACT_KILL_PROCESS, spec, p->name);
 	if (error == SG_OK && c->seccomp_notify)
-		error = make_filter(&p->notify_prog, SCMP_ACT_NOTIFY, spec->network, p->name);
+		error = make_filter(&p->notify_prog, SCMP_ACT_NOTIFY, spec, p->name);
 	if (error != SG_OK) {
 		sg_confine_prepared_free(p);
 		return error;

@@ -55,6 +55,7 @@ void sg_confine_outdir_remove(const char *dir)
 int sg_confine_outdir_collect(const char *dir, const char *name, const char *dest)
 {
 	char *src = sg_path_join(dir, name);
+	sg_digests digests;
 	struct stat st;
 	int error = SG_OK;
 
@@ -62,9 +63,13 @@ int sg_confine_outdir_collect(const char *dir, const char *name, const char *des
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	else if (lstat(src, &st) != 0 || !S_ISREG(st.st_mode))
 		error = sg_error_set(SG_ERR_IO, "%s: no output as a regular file", src);
-	else if (renameat2(AT_FDCWD, src, AT_FDCWD, dest, RENAME_NOREPLACE) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot move it to %s: %s", src, dest,
-				     strerror(errno));
+	else
+		/*
+		 * Copied, not renamed: a process the child left behind (its own
+		 * session, no pipe of ours) may still hold the file open for
+		 * writing, and would change the output after signgate checked it.
+		 */
+		error = sg_private_copy(&digests, src, dest, name, 0);
 	free(src);
 	sg_confine_outdir_remove(dir);
 	return error;

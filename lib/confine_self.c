@@ -365,6 +365,33 @@ static int deny(scmp_filter_ctx ctx, const char *name)
 	return nr == __NR_SCMP_ERROR ? 0 : seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0);
 }
 
+/*
+ * Changes by path to a file's mode, owner, extended attributes or times,
+ * which Landlock does not govern (a set-user-ID bit on a program, as root):
+ * EPERM. signgate changes only its own new files, through their descriptors
+ * (fchmod, fchown, futimens: utimensat without a path).
+ */
+static const char *const metadata_calls[] = {
+	"chmod",    "fchmodat",  "fchmodat2",  "chown",       "lchown",       "fchownat",
+	"setxattr", "lsetxattr", "setxattrat", "removexattr", "lremovexattr", "removexattrat",
+	"utime",    "utimes",    "futimesat",  NULL
+};
+
+static int add_metadata_rules(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && metadata_calls[i]; i++) {
+		int nr = seccomp_syscall_resolve_name(metadata_calls[i]);
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(utimensat), 1,
+				      SCMP_A1(SCMP_CMP_NE, 0));
+	return rc;
+}
+
 /* socket(2) for any family but AF_UNIX fails with EACCES, as a refused socket does. */
 static int add_socket_rules(scmp_filter_ctx ctx)
 {
@@ -389,6 +416,8 @@ static int apply_seccomp(void)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (rc == 0)
 		rc = add_socket_rules(ctx);
+	if (rc == 0)
+		rc = add_metadata_rules(ctx);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -29,6 +29,7 @@ typedef struct allow {
 	const char *rw[ALLOW_MAX + 1];
 	size_t n_rw;
 	int network;
+	int ipc;
 } allow;
 
 static void add_read(allow *a, const char *path)
@@ -95,6 +96,7 @@ static void add_pkcs11(allow *a, const sg_config *cfg)
 	for (size_t i = 0; cfg->pkcs11_paths && cfg->pkcs11_paths[i]; i++)
 		add_rw(a, cfg->pkcs11_paths[i]);
 	a->network = cfg->pkcs11_network;
+	a->ipc = 1; /* a vendor's module may lock with System V semaphores */
 }
 
 static void add_pkcs12(allow *a, const sg_config *cfg)
@@ -146,6 +148,7 @@ int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_
 	spec.read_paths = a.read;
 	spec.rw_paths = a.n_rw ? a.rw : NULL;
 	spec.network = a.network;
+	spec.ipc = a.ipc;
 	/* A token may write its own files; the key helper itself writes none. */
 	spec.fsize_bytes = a.n_rw ? TOKEN_FSIZE : 0;
 	return sg_confine_prepare(out, &spec);
@@ -153,12 +156,18 @@ int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_
 
 int sg_tsa_allow_prepare(sg_confine_prepared **out)
 {
-	/* The resolver's files and the CA store (TLS to an https:// TSA). */
-	static const char *const reads[] = { "/etc/resolv.conf",   "/etc/hosts",
-					     "/etc/nsswitch.conf", "/etc/gai.conf",
-					     "/etc/host.conf",     "/etc/services",
-					     "/etc/protocols",     "/etc/ssl",
-					     "/usr/lib/ssl",       NULL };
+	/* The resolver's files and the CA store (TLS to an https:// TSA); not /etc/ssl/private. */
+	static const char *const reads[] = { "/etc/resolv.conf",
+					     "/etc/hosts",
+					     "/etc/nsswitch.conf",
+					     "/etc/gai.conf",
+					     "/etc/host.conf",
+					     "/etc/services",
+					     "/etc/protocols",
+					     "/etc/ssl/certs",
+					     "/etc/ssl/openssl.cnf",
+					     "/usr/lib/ssl",
+					     NULL };
 	const sg_confine_spec spec = { .name = "timestamp fetcher",
 				       .read_paths = reads,
 				       .system_files = 1,

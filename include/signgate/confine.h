@@ -104,6 +104,7 @@ typedef struct sg_confine_spec {
 	unsigned long long as_bytes; /* RLIMIT_AS; 0: the default (2 GiB) */
 	unsigned long long fsize_bytes; /* RLIMIT_FSIZE; 0: no file may be written */
 	unsigned long nofile;           /* RLIMIT_NOFILE; 0: the default (64) */
+	int ipc; /* 1: may use System V IPC and POSIX message queues (a PKCS#11 module) */
 } sg_confine_spec;
 
 /* What one child had, and how it broke its confinement if it did. */
@@ -191,11 +192,11 @@ json_t *sg_confine_report_json(const sg_confine_report *rep);
 int sg_confine_outdir_create(char **out, const char *parent);
 
 /*
- * Take the child's output DIR/NAME out to DEST (rename(2), never replacing
- * a file at DEST; the same file system), then remove DIR with whatever
- * else the child left there (sg_confine_outdir_remove). SG_OK; SG_ERR_IO
- * when DIR/NAME is not a regular file or cannot be moved (DIR is removed
- * all the same).
+ * Take the child's output DIR/NAME out to DEST (a copy, created O_EXCL
+ * 0600: a process the child left behind may still hold DIR/NAME open for
+ * writing), then remove DIR with whatever else the child left there
+ * (sg_confine_outdir_remove). SG_OK; SG_ERR_IO when DIR/NAME is not a
+ * regular file or cannot be copied (DIR is removed all the same).
  */
 int sg_confine_outdir_collect(const char *dir, const char *name, const char *dest);
 

@@ -136,6 +136,53 @@ expect_in <(record confinement.attach.violation) "file size limit (SIGXFSZ, "
 # Nothing of its output is left in the stage beside the output.
 expect_same "$(find "$T/o" -mindepth 1 | wc -l)" 0
 
+# Mode, owner, extended attributes and times, which Landlock does not govern
+# (a set-user-ID bit on a program as root): seccomp refuses them (EPERM).
+echo victim >"$d/victim"
+chmod 0644 "$d/victim"
+touch -d '2026-01-02 03:04:05' "$d/victim"
+for path in attach verify; do
+	use_fake "meta-$path"
+	if [ "$path" = attach ]; then
+		sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
+	else
+		sg 3 verify --config "$CFG" "$T/real.msi"
+	fi
+	expect_in "$T/out" "fake-osslsigncode: meta chmod: Operation not permitted; meta chown: Operation not permitted; meta setxattr: Operation not permitted; meta utimensat: Operation not permitted"
+	expect_same "$(stat -c '%a %u %Y' "$d/victim")" "644 $(id -u) $(date -d '2026-01-02 03:04:05' +%s)"
+	expect_same "$(/usr/bin/python3 -c 'import os, sys; print(len(os.listxattr(sys.argv[1])))' "$d/victim")" 0
+done
+expect_absent "$T/o/hello-1.0.msi"
+# /etc/ssl/private (TLS keys), signgate's environment, a signal to signgate
+# (Landlock ABI 6 scoping), a UNIX socket: refused.
+use_fake peek-attach
+sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
+expect_in "$T/out" "fake-osslsigncode: peek /etc/ssl/private: Permission denied; peek environ: Permission denied; peek kill: Operation not permitted; peek socket: Permission denied"
+expect_absent "$T/o/hello-1.0.msi"
+# Its limits stay (no raising them, even as root: its own user namespace),
+# no System V IPC (the host's, shared with every process of the account),
+# no inode flags (chattr, which Landlock does not govern),
+# no descriptor of signgate's but 0 to 2.
+use_fake misc-attach
+sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
+expect_in "$T/out" "fake-osslsigncode: misc raise fsize: Operation not permitted; misc shmget: Operation not permitted; misc setflags: Operation not permitted; misc fds: Bad file descriptor"
+expect_absent "$T/o/hello-1.0.msi"
+# The x32 ABI names ptrace by another number: the filter ends it.
+use_fake x32-attach
+sg 1 sign --config "$CFG" --out-dir "$T/o" "$msi"
+expect_in "$T/out" "confinement violation in osslsigncode: killed by SIGSYS"
+expect_absent "$T/o/hello-1.0.msi"
+
+# A process left behind in a session of its own, holding the output open,
+# writes into it once signgate has checked and published it: signgate
+# publishes a copy, which no one else holds.
+use_fake linger-attach
+sg 0 sign --config "$CFG" --out-dir "$T/lo" "$msi"
+expect_same "$(record decision)" signed
+for _ in $(seq 1 150); do pgrep -f "$d/linger-attach" >/dev/null || break; sleep 0.1; done
+expect_same "$(head -c 8 "$T/lo/hello-1.0.msi" | od -An -c | tr -d ' ')" "$(head -c 8 "$msi" | od -An -c | tr -d ' ')"
+sg 0 verify --config "$real_cfg" "$T/lo/hello-1.0.msi"
+
 # 3. Nest: signgate first extracts the input's signature (is it ours?) with
 # osslsigncode, which is then as confined.
 use_fake ptrace-nest

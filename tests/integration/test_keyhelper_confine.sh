@@ -4,14 +4,14 @@
 #    NoNewPrivs 1 and Seccomp 2, no core and no file size; asked through
 #    gdb to open files, the helper opens nothing at all any more (not even
 #    its own PKCS#12: all file access goes once the key is open) and may not
-#    make a socket; the fetcher reads /etc/hosts but not /etc/shadow, and
-#    creates nothing. The record says what each had.
+#    make a socket; the fetcher reads /etc/hosts but not /etc/shadow or
+#    /etc/ssl/private (TLS keys), and creates nothing. The record says what each had.
 # 2. Forced lower Landlock ABIs (SIGNGATE_CONFINE_FORCE): 2 (Debian 12's
 #    kernel) and 0 (none: auto mode still signs); the record says so;
 #    "required" signs with ABI 2 and refuses with none.
 # 3. A PKCS#11 module (SoftHSM2 behind tests/tools/pkcs11_shim.c) whose
-#    C_Sign tries to read the config's audit log or /etc/shadow, create a
-#    file, connect to a loopback listener, or ptrace signgate: each is
+#    C_Sign tries to read the config's audit log, /etc/shadow or
+#    /etc/ssl/private, create a file, connect to a loopback listener, or ptrace signgate: each is
 #    blocked, the signing fails with the reason (a violation by name: killed
 #    by SIGSYS), nothing is published, the record says failed. With the
 #    shim doing nothing, the token signs through it, confined.
@@ -77,6 +77,9 @@ if [ "$asan" -eq 0 ]; then
 	expect_same "$(errno_after "$kh" "open(\"$PKI/signer.p12\", 0)")" "-1 13"
 	expect_same "$(errno_after "$kh" 'socket(2, 1, 0)')" "-1 13"
 	expect_same "$(errno_after "$tsa" 'open("/etc/shadow", 0)')" "-1 13"
+	# The fetcher has the network: no TLS keys (Debian's /etc/ssl/private) for it.
+	expect_same "$(errno_after "$tsa" 'open("/etc/ssl/private", 0)')" "-1 13"
+	expect_same "$(errno_after "$tsa" 'open("/usr/lib/ssl/private", 0)')" "-1 13"
 	fd=$(call_in "$tsa" 'open("/etc/hosts", 0)')
 	[ -n "$fd" ] && [ "$fd" -ge 0 ] || fail "the fetcher cannot read /etc/hosts: $(tail -3 "$T/gdb.log")"
 	ok
@@ -169,6 +172,10 @@ expect_in "$T/err" "pkcs11_shim: read $T/env/audit/audit.jsonl: Permission denie
 failed_run "the key helper could not sign"
 shim_run read /etc/shadow 1
 expect_in "$T/err" "pkcs11_shim: read /etc/shadow: Permission denied"
+failed_run "the key helper could not sign"
+# Debian's folder of TLS keys is not among the system files a child reads.
+shim_run read /etc/ssl/private 1
+expect_in "$T/err" "pkcs11_shim: read /etc/ssl/private: Permission denied"
 failed_run "the key helper could not sign"
 shim_run create /etc/shadow 1
 expect_in "$T/err" "pkcs11_shim: create $T/shimdir/pkcs11_shim.out: Permission denied"

@@ -31,7 +31,8 @@ CALLS = ("open|openat|openat2|creat|socket|socketpair|connect|bind|listen|accept
          "execve|execveat|open_by_handle_at|name_to_handle_at|io_uring_setup|io_uring_enter|"
          "io_uring_register|pidfd_open|pidfd_getfd|process_vm_readv|ptrace|memfd_create|"
          "fanotify_init")
-RULES = re.compile(r'^(/usr|/lib|/lib64|/lib32|/libx32|/bin|/sbin|/etc/ssl|/etc/localtime|'
+RULES = re.compile(r'^(/usr|/lib|/lib64|/lib32|/libx32|/bin|/sbin|/etc/ssl/certs|/etc/ssl/openssl\.cnf|'
+                   r'/etc/localtime|'
                    r'/usr/lib/ssl|/etc/gcrypt|/dev/urandom|/dev/random|/etc/passwd|/etc/group|'
                    r'/etc/nsswitch.conf)$')
 bad, files, dirs = [], [], []

@@ -4,7 +4,9 @@
 # "signgate's own process"). A parser bug is played by an LD_PRELOAD shim
 # (tests/tools/self_probe.c): at the first open of the input it tries to read
 # the key material and its secret, to connect to a loopback listener, and to
-# ptrace the key helper and signgate's parent. Each attempt must fail with
+# ptrace the key helper and signgate's parent, and to change a file's mode
+# (set-user-ID), owner, extended attributes and times by path, which
+# Landlock does not govern (seccomp: EPERM). Each attempt must fail with
 # the specific errno, the listener must get nothing, and the signing itself
 # must succeed (PE and MSI; PKCS#12 with a loopback TSA, asked by the
 # timestamp fetcher; PEM; SoftHSM).
@@ -44,8 +46,11 @@ approve_both() {
 
 # probe_sign LABEL KEY SECRET: sign both inputs under the shim into $T/LABEL.
 probe_sign() {
+	echo victim >"$T/victim"
+	chmod 0644 "$T/victim"
+	touch -d '2026-01-02 03:04:05' "$T/victim"
 	SG_PROBE_INPUT=hello-setup.exe SG_PROBE_KEY=$2 SG_PROBE_SECRET=$3 SG_PROBE_PORT=$LPORT \
-		LD_PRELOAD=$SG_SELF_PROBE sg 0 sign --config "$CFG" --out-dir "$T/$1" \
+		SG_PROBE_VICTIM=$T/victim LD_PRELOAD=$SG_SELF_PROBE sg 0 sign --config "$CFG" --out-dir "$T/$1" \
 		"$T/hello-setup.exe" "$T/hello-1.0.msi"
 	[ -s "$T/$1/hello-setup.exe" ] && [ -s "$T/$1/hello-1.0.msi" ] || fail "$1: no outputs"
 	ok
@@ -54,6 +59,8 @@ probe_sign() {
 	expect_in "$T/err" "self_probe: ptrace_helper EPERM"
 	expect_in "$T/err" "self_probe: helper_mem EACCES"
 	expect_in "$T/err" "self_probe: ptrace_parent EPERM"
+	for m in chmod chown setxattr utimes; do expect_in "$T/err" "self_probe: $m EPERM"; done
+	expect_same "$(stat -c '%a %u %Y' "$T/victim")" "644 $(id -u) $(date -d '2026-01-02 03:04:05' +%s)"
 	expect_not_in "$T/err" "no-process"
 	[ ! -s "$T/listen.log" ] || fail "$1: the listener got: $(cat "$T/listen.log")"
 	ok

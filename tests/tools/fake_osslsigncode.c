@@ -8,6 +8,20 @@
  *   connect-PORT  connect to 127.0.0.1:PORT
  *   ptrace-*      PTRACE_ATTACH its parent (signgate)
  *   fsize-*       write 64 MiB into its -out file
+ *   meta-*        change `victim` beside itself without opening it: chmod
+ *                 (set-user-ID), chown, an extended attribute, its times
+ *   peek-*        open /etc/ssl/private (where Debian keeps TLS keys),
+ *                 signgate's /proc/PID/environ, signal signgate (0), make
+ *                 a socket
+ *   misc-*        raise its file size limit, make System V shared memory,
+ *                 set an inode flag (nodump) on its own program file,
+ *                 list descriptors other than 0 to 2 ("misc fds" when none);
+ *                 always ends with status 1 (the test reads the line)
+ *   linger-*      leave a process of its own session behind that opens the
+ *                 -out file as it appears, then run the real osslsigncode; once that
+ *                 has ended and signgate has taken the output, the process
+ *                 writes "TAMPERED" at its start (within 10 s)
+ *   x32-*         PTRACE_ATTACH its parent by the x32 system call number
  *
  * A refused attempt is printed on stderr with its errno ("fake-osslsigncode:
  * open /x/secret: Permission denied") and ends it with status 1; one that
@@ -24,10 +38,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <linux/fs.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <signal.h>
 #include <unistd.h>
 
-static char here[PATH_MAX];
+static char here[PATH_MAX], self_path[PATH_MAX];
 
 static int refused(const char *what, const char *path)
 {
@@ -110,6 +133,117 @@ static int try_fsize(const char *out)
 	return 0;
 }
 
+/* The tries of one run, one line on stderr: "fake-osslsigncode: meta chmod: ok; ..." */
+static char tries[1024];
+
+static int tried(const char *what, int rc)
+{
+	size_t used = strlen(tries);
+
+	snprintf(tries + used, sizeof(tries) - used, "%s%s: %s",
+		 used ? "; " : "fake-osslsigncode: ", what, rc == 0 ? "ok" : strerror(errno));
+	return rc == 0;
+}
+
+static int try_meta(void)
+{
+	char path[PATH_MAX + 16];
+	const struct timespec zero[2] = { { 0, 0 }, { 0, 0 } };
+	int got = 0;
+
+	snprintf(path, sizeof(path), "%s/victim", here);
+	got += tried("meta chmod", chmod(path, 04777));
+	got += tried("meta chown", chown(path, getuid(), getgid()));
+	got += tried("meta setxattr", setxattr(path, "user.signgate", "x", 1, 0));
+	got += tried("meta utimensat", utimensat(AT_FDCWD, path, zero, 0));
+	return got ? 0 : 1;
+}
+
+static int try_peek(void)
+{
+	char path[64];
+	int got = 0, fd;
+
+	fd = open("/etc/ssl/private", O_RDONLY | O_DIRECTORY);
+	got += tried("peek /etc/ssl/private", fd < 0 ? -1 : 0);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)getppid());
+	fd = open(path, O_RDONLY);
+	got += tried("peek environ", fd < 0 ? -1 : 0);
+	got += tried("peek kill", kill(getppid(), 0));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	got += tried("peek socket", fd < 0 ? -1 : 0);
+	return got ? 0 : 1;
+}
+
+static int try_misc(void)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	char fds[256] = "";
+	int got = 0, fd;
+
+	got += tried("misc raise fsize", setrlimit(RLIMIT_FSIZE, &rl));
+	got += tried("misc shmget", shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600) < 0 ? -1 : 0);
+	/* Its own copy (Landlock lets it read that): the nodump flag, as its owner. */
+	if ((fd = open(self_path, O_RDONLY)) >= 0) {
+		int flags = 0;
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+			flags |= FS_NODUMP_FL;
+			got += tried("misc setflags", ioctl(fd, FS_IOC_SETFLAGS, &flags));
+		}
+		close(fd);
+	}
+	for (fd = 3; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0) {
+			size_t used = strlen(fds);
+			snprintf(fds + used, sizeof(fds) - used, " %d", fd);
+		}
+	errno = EBADF;
+	got += tried(fds[0] ? fds : "misc fds", fds[0] ? 0 : -1);
+	(void)got;
+	return 1; /* the test reads the line */
+}
+
+/* The left-behind process: opens the output as it appears, waits for its parent to end. */
+static void linger(int watch, const char *out, pid_t parent)
+{
+	char ev[4096];
+	int fd = -1, devnull = open("/dev/null", O_RDWR);
+
+	setsid();
+	for (int i = 0; i < 3; i++)
+		dup2(devnull, i);
+	alarm(15);
+	while (fd < 0 && read(watch, ev, sizeof(ev)) > 0)
+		fd = open(out, O_WRONLY);
+	for (int i = 0; i < 200 && getppid() == parent; i++)
+		usleep(50 * 1000);
+	sleep(2); /* signgate takes the output, checks it, publishes it */
+	if (fd < 0 || pwrite(fd, "TAMPERED", 8, 0) != 8)
+		_exit(1);
+	_exit(0);
+}
+
+static int try_linger(char **argv, const char *out)
+{
+	char dir[PATH_MAX];
+	pid_t parent = getpid(), pid;
+	int watch = inotify_init1(IN_CLOEXEC);
+
+	if (!out || watch < 0)
+		return refused("linger", out ? out : "(no -out)");
+	snprintf(dir, sizeof(dir), "%s", out);
+	if (inotify_add_watch(watch, dirname(dir), IN_CREATE) < 0)
+		return refused("inotify_add_watch", out);
+	if ((pid = fork()) < 0)
+		return refused("fork", "linger");
+	if (pid == 0)
+		linger(watch, out, parent);
+	close(watch);
+	argv[0] = "/usr/bin/osslsigncode";
+	execv(argv[0], argv);
+	return refused("execv", argv[0]);
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], *name;
@@ -117,6 +251,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(self_path, sizeof(self_path), "%s", argv[0]);
 	snprintf(here, sizeof(here), "%s", dirname(self));
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	name = basename(self);
@@ -131,10 +266,27 @@ int main(int argc, char **argv)
 		rc = try_connect(name + 8);
 	else if (strncmp(name, "ptrace-", 7) == 0)
 		rc = try_ptrace();
+	else if (strncmp(name, "meta-", 5) == 0)
+		rc = try_meta();
+	else if (strncmp(name, "peek-", 5) == 0)
+		rc = try_peek();
+	else if (strncmp(name, "linger-", 7) == 0)
+		return try_linger(argv, out);
+	else if (strncmp(name, "misc-", 5) == 0)
+		rc = try_misc();
+#ifdef __x86_64__
+	else if (strncmp(name, "x32-", 4) == 0)
+		rc = tried("x32 ptrace",
+			   (int)syscall(0x40000000 | __NR_ptrace, PTRACE_ATTACH, getppid(), 0, 0))
+			     ? 0
+			     : 1;
+#endif
 	else if (strncmp(name, "fsize-", 6) == 0)
 		return try_fsize(out);
 	else
 		fprintf(stderr, "fake-osslsigncode: no attack is named %s\n", name);
+	if (tries[0])
+		fprintf(stderr, "%s\n", tries);
 	if (rc == 0) {
 		printf("fake-osslsigncode: %s got through\n", name);
 		if (out) {

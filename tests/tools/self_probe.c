@@ -13,6 +13,9 @@
  *   ptrace_helper      PTRACE_ATTACH to the key helper (signgate's child)
  *   helper_mem         open /proc/HELPER/mem
  *   ptrace_parent      PTRACE_ATTACH to signgate's parent (the test's shell)
+ *   chmod / chown / setxattr / utimes   change $SG_PROBE_VICTIM's mode (a
+ *                      set-user-ID bit), owner, extended attributes, times
+ *                      by path (Landlock does not govern these)
  * then lets the open go on. Nothing else changes: the signing carries on.
  */
 #ifndef _GNU_SOURCE
@@ -29,7 +32,9 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +121,18 @@ static pid_t helper_pid(void)
 	return (pid_t)atoi(buf);
 }
 
+static void try_metadata(const char *path)
+{
+	const struct timespec zero[2] = { { 0, 0 }, { 0, 0 } };
+
+	if (!path)
+		return;
+	say("chmod", chmod(path, 04777) != 0 ? errno : 0);
+	say("chown", chown(path, getuid(), getgid()) != 0 ? errno : 0);
+	say("setxattr", setxattr(path, "user.signgate", "x", 1, 0) != 0 ? errno : 0);
+	say("utimes", utimensat(AT_FDCWD, path, zero, 0) != 0 ? errno : 0);
+}
+
 static void probe(const char *path, int flags)
 {
 	const char *name = getenv("SG_PROBE_INPUT"), *base = path ? strrchr(path, '/') : NULL;
@@ -135,6 +152,7 @@ static void probe(const char *path, int flags)
 	if (helper > 0)
 		try_read("helper_mem", mem);
 	try_ptrace("ptrace_parent", getppid());
+	try_metadata(getenv("SG_PROBE_VICTIM"));
 }
 
 static void resolve(void)

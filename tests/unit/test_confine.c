@@ -134,7 +134,7 @@ typedef struct outcome {
 static void run_confined(outcome *o, const char *what)
 {
 	const char *reads[] = { readable, NULL };
-	sg_confine_spec spec = { "test child", reads, NULL, outdir, NULL, 1, 0, 10, 0, 4096, 0 };
+	sg_confine_spec spec = { "test child", reads, NULL, outdir, NULL, 1, 0, 10, 0, 4096, 0, 0 };
 	sg_confine_prepared *p = NULL;
 	int sv[2], listener = -1, status = 0;
 	const char *step;
@@ -230,7 +230,7 @@ static void test_children(void)
 static void test_required(void)
 {
 	const sg_confine_caps *c = sg_confine_probe();
-	sg_confine_spec spec = { "osslsigncode", NULL, NULL, NULL, NULL, 1, 0, 0, 0, 0, 0 };
+	sg_confine_spec spec = { "osslsigncode", NULL, NULL, NULL, NULL, 1, 0, 0, 0, 0, 0, 0 };
 	sg_confine_prepared *p = NULL;
 	char lack[256];
 
