@@ -211,19 +211,6 @@ int sg_confine_mode_parse(sg_confine_mode *out, const char *text)
 
 /* ---- Landlock ---- */
 
-static uint64_t fs_rights(int abi)
-{
-	uint64_t r = (LL_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0 to 12 */
-
-	if (abi >= 2)
-		r |= LL_FS_REFER;
-	if (abi >= 3)
-		r |= LL_FS_TRUNCATE;
-	if (abi >= 5)
-		r |= LL_FS_IOCTL_DEV;
-	return r;
-}
-
 #define R_READ  (LL_FS_READ_FILE | LL_FS_READ_DIR)
 #define R_EXEC  (R_READ | LL_FS_EXECUTE)
 #define R_WRITE (R_READ | LL_FS_WRITE_FILE | LL_FS_TRUNCATE | LL_FS_MAKE_REG | LL_FS_REMOVE_FILE)
@@ -311,7 +298,7 @@ static int add_rules(const ruleset *rs, const sg_confine_spec *spec)
 /* The ruleset for `abi`: every right of that ABI handled, only the spec's allowed. */
 static int make_ruleset(sg_confine_prepared *p, const sg_confine_spec *spec, int abi)
 {
-	struct ll_ruleset_attr attr = { fs_rights(abi), 0, 0 };
+	struct ll_ruleset_attr attr = { ll_fs_rights(abi), 0, 0 };
 	ruleset rs = { -1, attr.handled_access_fs, p->name };
 	int error;
 

@@ -66,4 +66,18 @@ struct ll_path_beneath_attr {
 	int32_t parent_fd;
 } __attribute__((packed));
 
+/* Every file-system right Landlock knows at `abi`: what a ruleset handles. */
+static inline uint64_t ll_fs_rights(int abi)
+{
+	uint64_t r = (LL_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0 to 12 */
+
+	if (abi >= 2)
+		r |= LL_FS_REFER;
+	if (abi >= 3)
+		r |= LL_FS_TRUNCATE;
+	if (abi >= 5)
+		r |= LL_FS_IOCTL_DEV;
+	return r;
+}
+
 #endif

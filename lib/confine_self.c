@@ -179,19 +179,6 @@ static int secret_reachable(const char *const *secrets, const list *const lists[
 
 /* ---- Landlock ---- */
 
-static uint64_t fs_rights(int abi)
-{
-	uint64_t r = (LL_FS_MAKE_SYM << 1) - 1;
-
-	if (abi >= 2)
-		r |= LL_FS_REFER;
-	if (abi >= 3)
-		r |= LL_FS_TRUNCATE;
-	if (abi >= 5)
-		r |= LL_FS_IOCTL_DEV;
-	return r;
-}
-
 #define R_READ (LL_FS_READ_FILE | LL_FS_READ_DIR)
 #define R_EXEC (R_READ | LL_FS_EXECUTE)
 #define R_RW                                                                                       \
@@ -259,7 +246,7 @@ static int add_fs_rules(int fd, uint64_t handled, const allow *a)
 /* One ruleset for the file rules (when `files`) and TCP (ABI >= 4); applied to this thread. */
 static int apply_landlock(int abi, int files, const allow *a)
 {
-	struct ll_ruleset_attr attr = { files ? fs_rights(abi) : 0, 0, 0 };
+	struct ll_ruleset_attr attr = { files ? ll_fs_rights(abi) : 0, 0, 0 };
 	int fd, error = SG_OK;
 
 	if (abi >= 4)

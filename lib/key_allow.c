@@ -181,19 +181,6 @@ int sg_tsa_allow_prepare(sg_confine_prepared **out)
 }
 
 /* Every file access right of Landlock ABI `abi`. */
-static uint64_t all_fs_rights(int abi)
-{
-	uint64_t r = (LL_FS_MAKE_SYM << 1) - 1; /* ABI 1 */
-
-	if (abi >= 2)
-		r |= LL_FS_REFER;
-	if (abi >= 3)
-		r |= LL_FS_TRUNCATE;
-	if (abi >= 5)
-		r |= LL_FS_IOCTL_DEV;
-	return r;
-}
-
 int sg_key_allow_no_files(void)
 {
 	const sg_confine_caps *caps = sg_confine_probe();
@@ -201,7 +188,7 @@ int sg_key_allow_no_files(void)
 
 	if (caps->landlock_abi <= 0)
 		return -1;
-	attr.handled_access_fs = all_fs_rights(caps->landlock_abi);
+	attr.handled_access_fs = ll_fs_rights(caps->landlock_abi);
 	/* The first ABI's struct has only the file field. */
 	return (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr.handled_access_fs), 0);
 }
