@@ -59,9 +59,10 @@ static int remove_if_left(int parent, const char *name, int min_age)
 	if (fd < 0)
 		return 0;
 	/* Not a mount point either: a bind of another folder at the name is not ours. */
-	if (fstat(fd, &st) == 0 && sg_rundir_same_mount(parent, fd) && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-	    (st.st_mode & 07777) == 0700 && time(NULL) - st.st_mtime >= min_age &&
-	    flock(fd, LOCK_EX | LOCK_NB) == 0 && sg_rundir_same(parent, name, fd)) {
+	if (fstat(fd, &st) == 0 && sg_rundir_same_mount(parent, fd) && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 07777) == 0700 &&
+	    time(NULL) - st.st_mtime >= min_age && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    sg_rundir_same(parent, name, fd)) {
 		sg_rundir_empty(fd, SG_RUNDIR_DEPTH);
 		gone = unlinkat(parent, name, AT_REMOVEDIR) == 0;
 	}

@@ -58,8 +58,7 @@ static int unsafe(const char *what, const char *dir, const struct stat *st)
  * `dir` (opened as `fd`) and every folder above it: the kernel passes
  * through each to reach the private folder, so each must be safe.
  */
-static int check_parents(const char *what, const char *dir, int fd, char *real_out,
-			 size_t real_cap)
+static int check_parents(const char *what, const char *dir, int fd, char *real_out, size_t real_cap)
 {
 	char path[PATH_MAX];
 	struct stat st, real;
