@@ -55,24 +55,67 @@ static int unsafe(const char *what, const char *dir, const struct stat *st)
 }
 
 /*
+ * Each prefix of the absolute `path` as the kernel resolves it: the folder
+ * its next name is looked up in must be safe, and a link on the way must be
+ * root's or ours (in a sticky folder, its owner may replace it).
+ */
+static int walk(const char *what, char *path)
+{
+	struct stat st;
+
+	if (stat("/", &st) == 0 && !sg_rundir_safe_parent(&st))
+		return unsafe(what, "/", &st);
+	for (char *p = path + 1;; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (p[-1] != '/' && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    st.st_uid != 0 && st.st_uid != geteuid())
+			return sg_error_set(
+				SG_ERR_CONFIG,
+				"%s%s: a symbolic link of another account (uid %lu), "
+				"who could point it elsewhere; give the folder's real path",
+				what, path, (unsigned long)st.st_uid);
+		if (p[-1] != '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !sg_rundir_safe_parent(&st))
+			return unsafe(what, path, &st);
+		*p = c;
+		if (c == '\0')
+			return SG_OK;
+	}
+}
+
+/*
  * `dir` (opened as `fd`) and every folder above it: the kernel passes
- * through each to reach the private folder, so each must be safe.
+ * through each to reach the private folder, so each must be safe, along the
+ * path as given and along the path with every link resolved (a link's
+ * target's folders). The real path goes to `real_out`: the one the run uses
+ * later, with no link left for anyone to swap.
  */
 static int check_parents(const char *what, const char *dir, int fd, char *real_out, size_t real_cap)
 {
 	char path[PATH_MAX];
 	struct stat st, real;
 	size_t n;
+	int error;
 
 	if (fstat(fd, &st) != 0)
 		return sg_error_set(SG_ERR_IO, "%s%s: %s", what, dir, strerror(errno));
 	if (!sg_rundir_safe_parent(&st))
 		return unsafe(what, dir, &st);
-	/*
-	 * The folders crossed are those of the path with every link resolved: a
-	 * link's own folder and its target's folders are each checked, and the
-	 * path the run uses later (real_out) has no link left for anyone to swap.
-	 */
+	if (dir[0] == '/')
+		n = (size_t)snprintf(path, sizeof(path), "%s", dir);
+	else if (getcwd(path, sizeof(path)))
+		n = strlen(path) +
+		    (size_t)snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", dir);
+	else
+		return sg_error_set(SG_ERR_IO, "%s: cannot find the current folder: %s", dir,
+				    strerror(errno));
+	if (n >= sizeof(path))
+		return sg_error_set(SG_ERR_IO, "%s%s: path too long", what, dir);
+	if ((error = walk(what, path)) != SG_OK)
+		return error;
 	if (!realpath(dir, path))
 		return sg_error_set(SG_ERR_IO, "%s%s: cannot resolve the folder: %s", what, dir,
 				    strerror(errno));
@@ -83,21 +126,7 @@ static int check_parents(const char *what, const char *dir, int fd, char *real_o
 		return sg_error_set(SG_ERR_IO, "%s%s: path too long", what, dir);
 	if (real_out)
 		memcpy(real_out, path, n + 1);
-	/* Each prefix as the kernel resolves it: the folder its next name is looked up in. */
-	if (stat("/", &st) == 0 && !sg_rundir_safe_parent(&st))
-		return unsafe(what, "/", &st);
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (p[-1] != '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    !sg_rundir_safe_parent(&st))
-			return unsafe(what, path, &st);
-		*p = c;
-		if (c == '\0')
-			return SG_OK;
-	}
+	return walk(what, path);
 }
 
 /* Six random characters of the set mkdtemp uses. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Private folders against links and mounts (issue 13, red team). signgate
-# checks every folder the kernel crosses to reach its private folders, with
-# every symbolic link resolved: a TMPDIR that is a link into a folder of
-# another account is refused, naming that folder (a check of the link's own
-# path alone passed it). The left-over cleanup never enters a mount point:
+# checks every folder the kernel crosses to reach its private folders, along
+# the path given and with every symbolic link resolved: a TMPDIR that is a
+# link into a folder of another account is refused, naming that folder (a
+# check of the link's own path alone passed it), and so is a link owned by
+# another account on the way to TMPDIR or to an output folder. The left-over cleanup never enters a mount point:
 # a bind of a precious folder at a left-over's name, or inside a left-over,
 # keeps its contents.
 . "$(dirname -- "$0")/lib.sh"
@@ -29,6 +30,18 @@ mkdir "$T/mine"
 ln -s "$T/mine" "$T/ml"
 TMPDIR=$T/ml sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 expect_same "$(find "$T/mine" -mindepth 1 | wc -l)" 0
+
+# A link of another account, even to a folder of root: its owner may point it
+# elsewhere at any time. Refused for TMPDIR and for the folder of --out.
+ln -s "$T/mine" "$T/theirs"
+lines=$( [ -f "$LOG" ] && wc -l <"$LOG" || echo 0)
+chown -h 65534 "$T/theirs"
+TMPDIR=$T/theirs sg 2 check --config "$CFG" "$INST/hello-setup.exe"
+expect_in "$T/err" "signgate: TMPDIR $T/theirs: a symbolic link of another account (uid 65534)"
+sg 2 sign --config "$CFG" --out "$T/theirs/out.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "signgate: output folder $T/theirs: a symbolic link of another account (uid 65534)"
+expect_same "$(find "$T/mine" -mindepth 1 | wc -l)" 0
+expect_same "$( [ -f "$LOG" ] && wc -l <"$LOG" || echo 0)" "$lines"
 
 # 2. Binds at and inside left-over names (a mount namespace of this test's own).
 if ! unshare -m --propagation private true 2>/dev/null; then
