@@ -48,8 +48,8 @@ static int kind_of(const char *name, unsigned kind)
 
 /*
  * Remove `name` in `parent` when it is clearly ours and no run holds it: a
- * real folder (not a link), owned by us, mode 0700, old enough, unlocked,
- * and still at its name once locked. 1 when it was removed.
+ * real folder (not a link, not a mount point), owned by us, mode 0700, old
+ * enough, unlocked, and still at its name once locked. 1 when it was removed.
  */
 static int remove_if_left(int parent, const char *name, int min_age)
 {
@@ -58,9 +58,11 @@ static int remove_if_left(int parent, const char *name, int min_age)
 
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-	    (st.st_mode & 07777) == 0700 && time(NULL) - st.st_mtime >= min_age &&
-	    flock(fd, LOCK_EX | LOCK_NB) == 0 && sg_rundir_same(parent, name, fd)) {
+	/* Not a mount point either: a bind of another folder at the name is not ours. */
+	if (fstat(fd, &st) == 0 && sg_rundir_same_mount(parent, fd) && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 07777) == 0700 &&
+	    time(NULL) - st.st_mtime >= min_age && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    sg_rundir_same(parent, name, fd)) {
 		sg_rundir_empty(fd, SG_RUNDIR_DEPTH);
 		gone = unlinkat(parent, name, AT_REMOVEDIR) == 0;
 	}

@@ -55,14 +55,50 @@ static int unsafe(const char *what, const char *dir, const struct stat *st)
 }
 
 /*
- * `dir` (opened as `fd`) and every folder above it: the kernel passes
- * through each to reach the private folder, so each must be safe.
+ * Each prefix of the absolute `path` as the kernel resolves it: the folder
+ * its next name is looked up in must be safe, and a link on the way must be
+ * root's or ours (in a sticky folder, its owner may replace it).
  */
-static int check_parents(const char *what, const char *dir, int fd)
+static int walk(const char *what, char *path)
+{
+	struct stat st;
+
+	if (stat("/", &st) == 0 && !sg_rundir_safe_parent(&st))
+		return unsafe(what, "/", &st);
+	for (char *p = path + 1;; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (p[-1] != '/' && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    st.st_uid != 0 && st.st_uid != geteuid())
+			return sg_error_set(
+				SG_ERR_CONFIG,
+				"%s%s: a symbolic link of another account (uid %lu), "
+				"who could point it elsewhere; give the folder's real path",
+				what, path, (unsigned long)st.st_uid);
+		if (p[-1] != '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !sg_rundir_safe_parent(&st))
+			return unsafe(what, path, &st);
+		*p = c;
+		if (c == '\0')
+			return SG_OK;
+	}
+}
+
+/*
+ * `dir` (opened as `fd`) and every folder above it: the kernel passes
+ * through each to reach the private folder, so each must be safe, along the
+ * path as given and along the path with every link resolved (a link's
+ * target's folders). The real path goes to `real_out`: the one the run uses
+ * later, with no link left for anyone to swap.
+ */
+static int check_parents(const char *what, const char *dir, int fd, char *real_out, size_t real_cap)
 {
 	char path[PATH_MAX];
-	struct stat st;
+	struct stat st, real;
 	size_t n;
+	int error;
 
 	if (fstat(fd, &st) != 0)
 		return sg_error_set(SG_ERR_IO, "%s%s: %s", what, dir, strerror(errno));
@@ -78,21 +114,19 @@ static int check_parents(const char *what, const char *dir, int fd)
 				    strerror(errno));
 	if (n >= sizeof(path))
 		return sg_error_set(SG_ERR_IO, "%s%s: path too long", what, dir);
-	/* Each prefix as the kernel resolves it: the folder its next name is looked up in. */
-	if (stat("/", &st) == 0 && !sg_rundir_safe_parent(&st))
-		return unsafe(what, "/", &st);
-	for (char *p = path + 1;; p++) {
-		char c = *p;
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (p[-1] != '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    !sg_rundir_safe_parent(&st))
-			return unsafe(what, path, &st);
-		*p = c;
-		if (c == '\0')
-			return SG_OK;
-	}
+	if ((error = walk(what, path)) != SG_OK)
+		return error;
+	if (!realpath(dir, path))
+		return sg_error_set(SG_ERR_IO, "%s%s: cannot resolve the folder: %s", what, dir,
+				    strerror(errno));
+	if (stat(path, &real) != 0 || real.st_dev != st.st_dev || real.st_ino != st.st_ino)
+		return sg_error_set(SG_ERR_IO, "%s%s: changed while it was checked", what, dir);
+	n = strlen(path);
+	if (real_out && n + 1 > real_cap)
+		return sg_error_set(SG_ERR_IO, "%s%s: path too long", what, dir);
+	if (real_out)
+		memcpy(real_out, path, n + 1);
+	return walk(what, path);
 }
 
 /* Six random characters of the set mkdtemp uses. */
@@ -167,14 +201,14 @@ static int name_it(int parent, const char *pending, const char *prefix, char *na
 static int rundir_create(sg_workdir *out, const char *dir, const char *what,
 			 const char *pending_prefix, const char *prefix, const char *fail)
 {
-	char pending[64], name[64];
+	char pending[64], name[64], real[PATH_MAX];
 	int parent, fd = -1, error, e;
 
 	*out = (sg_workdir)SG_WORKDIR_INIT;
 	parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0)
 		return sg_error_set(SG_ERR_IO, "%s: %s: %s", dir, fail, strerror(errno));
-	error = check_parents(what, dir, parent);
+	error = check_parents(what, dir, parent, real, sizeof(real));
 	if (!error && make_locked(parent, pending_prefix, pending, sizeof(pending), &fd) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: %s: %s", dir, fail, strerror(errno));
 	if (!error && name_it(parent, pending, prefix, name, sizeof(name)) != 0) {
@@ -182,7 +216,7 @@ static int rundir_create(sg_workdir *out, const char *dir, const char *what,
 		unlinkat(parent, pending, AT_REMOVEDIR);
 		error = sg_error_set(SG_ERR_IO, "%s: %s: %s", dir, fail, strerror(e));
 	}
-	if (!error && !(out->path = sg_path_join(dir, name))) {
+	if (!error && !(out->path = sg_path_join(real, name))) {
 		unlinkat(parent, name, AT_REMOVEDIR);
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
@@ -205,7 +239,7 @@ int sg_workdir_check_parent(const char *dir, const char *what)
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s%s: cannot open the folder: %s", what, dir,
 				    strerror(errno));
-	error = check_parents(what, dir, fd);
+	error = check_parents(what, dir, fd, NULL, 0);
 	close(fd);
 	return error;
 }
@@ -245,6 +279,21 @@ int sg_rundir_same(int parent, const char *name, int fd)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+int sg_rundir_same_mount(int a, int b)
+{
+	struct statx x, y;
+	struct stat s, t;
+
+	if (fstat(a, &s) != 0 || fstat(b, &t) != 0 || s.st_dev != t.st_dev)
+		return 0;
+	/* A bind of a folder of the same file system has its st_dev: the mount ids tell. */
+	if (statx(a, "", AT_EMPTY_PATH, STATX_MNT_ID, &x) != 0 ||
+	    statx(b, "", AT_EMPTY_PATH, STATX_MNT_ID, &y) != 0 ||
+	    !(x.stx_mask & y.stx_mask & STATX_MNT_ID))
+		return 1;
+	return x.stx_mnt_id == y.stx_mnt_id;
+}
+
 void sg_rundir_empty(int fd, int depth)
 {
 	DIR *d;
@@ -266,6 +315,11 @@ void sg_rundir_empty(int fd, int depth)
 		sub = openat(fd, ent->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			continue;
+		/* A mount point (a bind of some other folder) is never entered. */
+		if (!sg_rundir_same_mount(fd, sub)) {
+			close(sub);
+			continue;
+		}
 		sg_rundir_empty(sub, depth - 1);
 		close(sub);
 		unlinkat(fd, ent->d_name, AT_REMOVEDIR);

@@ -22,6 +22,8 @@ int sg_rundir_safe_parent(const struct stat *st);
 /* 1 when `name` in the folder `parent` is (not a link to) the file open as `fd`. */
 int sg_rundir_same(int parent, const char *name, int fd);
 
+/* 1 when the folders open as `a` and `b` are on the same mount (neither a bind). */
+int sg_rundir_same_mount(int a, int b);
 /*
  * Remove everything inside the folder open as `fd`, at most `depth` folders
  * deep, with *at() calls relative to it: no link is followed. Errors are

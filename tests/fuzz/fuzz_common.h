@@ -27,13 +27,11 @@
 #error "SG_FUZZ_DATA_DIR must name tests/fuzz/data"
 #endif
 
-static char *fuzz_dir;
+static sg_workdir fuzz_dir = SG_WORKDIR_INIT;
 
 static inline void fuzz_dir_remove(void)
 {
-	sg_workdir_remove(fuzz_dir);
-	free(fuzz_dir);
-	fuzz_dir = NULL;
+	sg_workdir_remove(&fuzz_dir);
 }
 
 /* Stop the harness: a broken promise of the library, or a setup failure. */
@@ -71,11 +69,11 @@ static inline int fuzz_tracing(void)
 /* The private folder of this process, made on first use. */
 static inline const char *fuzz_workdir(void)
 {
-	if (!fuzz_dir) {
+	if (!fuzz_dir.path) {
 		fuzz_require(sg_workdir_create(&fuzz_dir) == SG_OK, "cannot make a work folder");
 		atexit(fuzz_dir_remove);
 	}
-	return fuzz_dir;
+	return fuzz_dir.path;
 }
 
 /* The path of `name` in the private folder (malloc'd once per name by the caller). */
