@@ -66,7 +66,11 @@ static int start_engine(ENGINE **out, const char *engine_path, const char *modul
 	if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0) || !ENGINE_init(e)) {
 		ENGINE_free(e);
 		ERR_clear_error();
-		return sg_error_set(SG_ERR_TOOL, "%s: the %s engine%s%s cannot load this module",
+		return sg_error_set(SG_ERR_TOOL,
+				    "%s: the %s engine%s%s cannot load this module (in the confined "
+				    "key helper a module reads only what the config names: its "
+				    "token's files, e.g. SoftHSM2's token folder, belong in "
+				    "\"signing.pkcs11_paths\")",
 				    module, engine_path ? "configured" : "pkcs11",
 				    engine_path ? " " : "", engine_path ? engine_path : "");
 	}
@@ -119,7 +123,8 @@ int sg_pkcs11_key_load_engine(EVP_PKEY **key, void **engine, const char *engine_
 		return sg_error_set(SG_ERR_CRYPTO,
 				    "%s: cannot load %s from the token (module %s): wrong PIN, "
 				    "no PIN configured, no such key, or the module does not find "
-				    "the token (its environment, e.g. SOFTHSM2_CONF)",
+				    "the token (its environment, e.g. SOFTHSM2_CONF, or a token "
+				    "folder missing from \"signing.pkcs11_paths\")",
 				    uri, what, module);
 	return SG_OK;
 }

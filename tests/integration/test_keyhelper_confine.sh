@@ -192,4 +192,19 @@ expect_not_in "$T/err" "pkcs11_shim: ptrace"
 failed_run "confinement violation in the key helper: killed by SIGSYS"
 expect_same "$(audit_field 0 confinement.key_helper.violation)" "killed by SIGSYS"
 
+# A token config without "signing.pkcs11_paths" (as written before issue 13):
+# the confined helper cannot reach SoftHSM2's token folder, and the message
+# says where it belongs; nothing is signed.
+token_env nopaths.json signgate-pkcs11.json
+/usr/bin/python3 - "$CFG" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+del cfg["signing"]["pkcs11_paths"]
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 1 sign --config "$CFG" --out-dir "$T/nopaths-out" "$INST/hello-setup.exe"
+expect_in "$T/err" '"signing.pkcs11_paths"'
+expect_absent "$T/nopaths-out/hello-setup.exe"
+
 done_ok
