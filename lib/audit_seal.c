@@ -503,20 +503,6 @@ static int append_line(int fd, const char *line, size_t len, off_t old_size, con
 			    n < 0 ? strerror((int)-n) : "short write");
 }
 
-static int sync_dir_of(const char *path)
-{
-	char *dir = sg_path_dir(path);
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, error = SG_OK;
-
-	if (fd < 0 || fsync(fd) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot sync its folder: %s", path,
-				     strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return error;
-}
-
 /*
  * A sealing run killed inside its write() (one write can stop short between
  * pages) or a crash leaves a torn last seal line: move those bytes to
@@ -548,7 +534,7 @@ static int set_torn_aside(struct torn *t, int fd, const char *path)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot cut the torn bytes: %s", path,
 				     strerror(errno));
 	if (!error)
-		error = sync_dir_of(path);
+		error = sg_fsync_dir_of(path);
 	free(buf);
 	t->bytes = error ? 0 : n;
 	return error;
@@ -648,7 +634,7 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 		error = check_head(&seals, out, cfg);
 	/* The seals file exists on disk before the record that names it: see verify. */
 	if (!error && st.st_size == 0)
-		error = sync_dir_of(cfg->seal_file);
+		error = sg_fsync_dir_of(cfg->seal_file);
 	if (!error)
 		error = append_seal_record(&receipt, cfg, p, &torn);
 	if (!error) {

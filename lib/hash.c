@@ -1,5 +1,6 @@
 /* File and buffer digests; see include/signgate/hash.h. */
 #include "signgate/hash.h"
+#include "signgate/util.h"
 #include "signgate/error.h"
 
 #include <ctype.h>
@@ -39,20 +40,6 @@ int sg_sha256_hex(char out[2 * SG_SHA256_LEN + 1], const void *buf, size_t len)
 		return sg_error_set(SG_ERR_CRYPTO, "SHA-256 computation failed");
 	sg_hex_encode(out, md, SG_SHA256_LEN);
 	return SG_OK;
-}
-
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -128,6 +115,15 @@ static void *hash_worker(void *arg)
 	}
 }
 
+/* One chunk into the private copy; the message names the input. */
+static int write_copy(int fd, const unsigned char *buf, size_t len, const char *name)
+{
+	char what[512];
+
+	snprintf(what, sizeof(what), "%s: its private copy", name);
+	return sg_write_all(fd, buf, len, what);
+}
+
 /* Read the input chunk by chunk into the ring, and write each to the copy. */
 static int read_loop(struct pass *p, int n_hashers, sg_digests *out, int in_fd, int copy_fd,
 		     const char *name)
@@ -160,9 +156,8 @@ static int read_loop(struct pass *p, int n_hashers, sg_digests *out, int in_fd, 
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 		/* The hashers only read the chunk: writing it meanwhile is safe. */
-		if (copy_fd >= 0 && write_all(copy_fd, c->data, (size_t)n) != 0)
-			return sg_error_set(SG_ERR_IO, "%s: writing the private copy failed: %s",
-					    name, strerror(errno));
+		if (copy_fd >= 0 && write_copy(copy_fd, c->data, (size_t)n, name) != SG_OK)
+			return sg_error_code();
 		out->size += (uint64_t)n;
 	}
 }

@@ -415,23 +415,6 @@ static int build(builder *b, const sg_policy *p, int folder)
 	return error;
 }
 
-static int write_all(int fd, const void *buf, size_t len, const char *path)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path,
-					    n < 0 ? strerror(errno) : "short write");
-		p += n;
-		len -= (size_t)n;
-	}
-	return SG_OK;
-}
-
 /* The index as bytes, its SHA-256 last. */
 static int serialize(unsigned char **out, size_t *len, const builder *b)
 {
@@ -499,7 +482,7 @@ static int commit(int fd, target *t, const builder *b, mode_t mode)
 	int error = serialize(&bytes, &len, b);
 
 	if (!error)
-		error = write_all(fd, bytes, len, t->shown);
+		error = sg_write_all(fd, bytes, len, t->shown);
 	if (!error && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
 		error = sg_error_set(SG_ERR_IO, "%s: %s", t->shown, strerror(errno));
 	free(bytes);

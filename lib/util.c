@@ -219,26 +219,44 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 	return error;
 }
 
-static int write_private(const char *path, const void *data, size_t len, int sync)
+int sg_write_all(int fd, const void *buf, size_t len, const char *what)
 {
-	const unsigned char *p = data;
-	int error = SG_OK,
-	    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	const unsigned char *p = buf;
 
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-	while (!error && len > 0) {
+	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path,
-					     n < 0 ? strerror(errno) : "short write");
-		else {
-			p += n;
-			len -= (size_t)n;
-		}
+			return sg_error_set(SG_ERR_IO, "%s: cannot write: %s", what,
+					    n < 0 ? strerror(errno) : "short write");
+		p += n;
+		len -= (size_t)n;
 	}
+	return SG_OK;
+}
+
+int sg_fsync_dir_of(const char *path)
+{
+	char *dir = sg_path_dir(path);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, error = SG_OK;
+
+	if (fd < 0 || fsync(fd) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot sync its folder: %s", path,
+				     dir ? strerror(errno) : "out of memory");
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return error;
+}
+
+static int write_private(const char *path, const void *data, size_t len, int sync)
+{
+	int error, fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+	error = sg_write_all(fd, data, len, path);
 	if (!error && sync && fsync(fd) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 	if (close(fd) != 0 && !error)
@@ -256,18 +274,6 @@ int sg_write_private(const char *path, const void *data, size_t len)
 int sg_write_private_synced(const char *path, const void *data, size_t len)
 {
 	return write_private(path, data, len, 1);
-}
-
-static void fsync_dir_of(const char *path)
-{
-	char *dir = sg_path_dir(path);
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
 }
 
 struct sg_writeback {
@@ -374,7 +380,9 @@ int sg_publish_commit(const char *tmp, const char *dest, int force)
 		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s", dest,
 				    strerror(e));
 	}
-	fsync_dir_of(dest);
+	/* Published already: a folder that cannot be synced does not undo that. */
+	if (sg_fsync_dir_of(dest) != SG_OK)
+		sg_error_clear();
 	return SG_OK;
 }
 

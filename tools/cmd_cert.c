@@ -540,25 +540,12 @@ static int ensure_dir(const char *dir)
 	}
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write `f` into a new temporary file in the export folder (0644, fsynced). */
 static int write_temp(out_file *f, const char *dir)
 {
 	char *path = sg_path_join(dir, ".signgate-export.XXXXXX");
 	int fd = path ? mkostemp(path, O_CLOEXEC) : -1, e;
+	char what[PATH_MAX + 64];
 
 	if (!path)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -568,7 +555,12 @@ static int write_temp(out_file *f, const char *dir)
 		return sg_error_set(SG_ERR_IO, "%s: cannot create a file: %s", dir, strerror(e));
 	}
 	f->tmp = path;
-	if (write_all(fd, f->data, f->len) != 0 || fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+	snprintf(what, sizeof(what), "%s/%s", dir, f->name);
+	if (sg_write_all(fd, f->data, f->len, what) != SG_OK) {
+		close(fd);
+		return sg_error_code();
+	}
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
 		e = errno;
 		close(fd);
 		return sg_error_set(SG_ERR_IO, "%s/%s: cannot write: %s", dir, f->name,

@@ -239,6 +239,20 @@ int sg_write_private(const char *path, const void *data, size_t len);
 /* sg_write_private(), and the bytes are on disk (fsync) before it returns SG_OK. */
 int sg_write_private_synced(const char *path, const void *data, size_t len);
 
+/*
+ * Write all `len` bytes of `buf` to `fd`, retrying short writes and EINTR.
+ * Returns SG_OK, or SG_ERR_IO "WHAT: cannot write: REASON" (`what` names
+ * the file: its path, or e.g. "x.exe: its private copy").
+ */
+int sg_write_all(int fd, const void *buf, size_t len, const char *what);
+
+/*
+ * fsync the folder that holds `path`, so that a file created or renamed
+ * there survives a crash. Returns SG_OK, or SG_ERR_IO "PATH: cannot sync
+ * its folder: REASON".
+ */
+int sg_fsync_dir_of(const char *path);
+
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int sg_path_exists(const char *path);
 
