@@ -87,31 +87,20 @@ static int is_time(const char *s)
 /* base64 (padded, canonical) into a new buffer; -1 when `b64` is not that. */
 static int b64_decode(unsigned char **out, size_t *out_len, const char *b64)
 {
-	size_t len = strlen(b64), pad = 0;
+	size_t len = strlen(b64);
 	unsigned char *buf;
-	char *again;
-	int n;
+	long n;
 
 	*out = NULL;
-	if (len == 0 || len % 4 || len > SEAL_LINE_MAX)
+	if (len == 0 || len > SEAL_LINE_MAX || !(buf = malloc(len / 4 * 3 + 1)))
 		return -1;
-	pad = (b64[len - 1] == '=') + (b64[len - 2] == '=');
-	buf = malloc(len / 4 * 3 + 1);
-	again = malloc(len + 1);
-	n = buf && again ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len) : -1;
-	if (n >= 0 && (size_t)n >= pad) {
-		/* Reject what decodes but is not what we would write (stray bits, whitespace). */
-		EVP_EncodeBlock((unsigned char *)again, buf, n - (int)pad);
-		if (strcmp(again, b64) != 0)
-			n = -1;
-	}
-	free(again);
-	if (n < 0 || (size_t)n < pad) {
+	n = sg_base64_decode(buf, b64, len, 1);
+	if (n < 0) {
 		free(buf);
 		return -1;
 	}
 	*out = buf;
-	*out_len = (size_t)n - pad;
+	*out_len = (size_t)n;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -256,6 +257,33 @@ int sg_base64_encode(char *out, size_t out_len, const unsigned char *in, size_t 
 		return sg_error_set(SG_ERR_USAGE, "base64 buffer too small");
 	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 	return SG_OK;
+}
+
+long sg_base64_decode(unsigned char *out, const char *b64, size_t len, int canonical)
+{
+	size_t pad;
+	char *again;
+	int n;
+
+	if (len % 4 != 0 || len > INT32_MAX)
+		return -1;
+	if (len == 0)
+		return 0;
+	n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);
+	/* EVP_DecodeBlock counts the padding as zero bytes. */
+	pad = (size_t)(b64[len - 1] == '=') + (size_t)(b64[len - 2] == '=');
+	if (n < 0 || (size_t)n < pad)
+		return -1;
+	n -= (int)pad;
+	if (!canonical)
+		return n;
+	again = malloc(len + 1);
+	if (again)
+		EVP_EncodeBlock((unsigned char *)again, out, n);
+	if (!again || strcmp(again, b64) != 0)
+		n = -1;
+	free(again);
+	return n;
 }
 
 int sg_hex_is_valid(const char *hex, size_t nbytes)

@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #define ARMOR_BEGIN "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 #define ARMOR_END   "-----END PGP PUBLIC KEY BLOCK-----"
@@ -57,26 +56,6 @@ static uint32_t crc24(const unsigned char *p, size_t len)
 		}
 	}
 	return crc & 0xFFFFFFu;
-}
-
-/* Decode padded base64 `b64` (no whitespace) of length `len`; returns the byte count or -1. */
-static long b64_decode(unsigned char *out, const char *b64, size_t len)
-{
-	int n;
-
-	if (len % 4 != 0 || len > INT32_MAX)
-		return -1;
-	if (len == 0)
-		return 0;
-	n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);
-	if (n < 0)
-		return -1;
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	if (b64[len - 1] == '=')
-		n--;
-	if (b64[len - 2] == '=')
-		n--;
-	return n;
 }
 
 static int line_is(const char *line, size_t len, const char *text)
@@ -137,7 +116,7 @@ static int dearmor_block(unsigned char *bin, size_t *bin_len, const char *p, con
 		p = eol ? eol + 1 : end;
 	}
 	*next = p;
-	n = closed ? b64_decode(bin + *bin_len, b64, b64_len) : -1;
+	n = closed ? sg_base64_decode(bin + *bin_len, b64, b64_len, 0) : -1;
 	free(b64);
 	if (!closed)
 		return sg_error_set(SG_ERR_CONFIG, "%s: armored key block %d has no END line",
@@ -147,7 +126,7 @@ static int dearmor_block(unsigned char *bin, size_t *bin_len, const char *p, con
 				    keyring, block);
 	if (crc_text[0]) {
 		unsigned char crc[4];
-		if (b64_decode(crc, crc_text, 4) != 3 ||
+		if (sg_base64_decode(crc, crc_text, 4, 0) != 3 ||
 		    crc24(bin + *bin_len, (size_t)n) !=
 			    ((uint32_t)crc[0] << 16 | (uint32_t)crc[1] << 8 | crc[2]))
 			return sg_error_set(SG_ERR_CONFIG,

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "cli.h"
 #include "signgate/confine.h"
@@ -590,8 +589,8 @@ static json_t *catalog_entry(const sg_outcome *r, const char *input, const char 
 {
 	char b64_1[64], b64_256[64];
 
-	EVP_EncodeBlock((unsigned char *)b64_1, r->output.sha1, SG_SHA1_LEN);
-	EVP_EncodeBlock((unsigned char *)b64_256, r->output.sha256, SG_SHA256_LEN);
+	sg_base64_encode(b64_1, sizeof(b64_1), r->output.sha1, SG_SHA1_LEN);
+	sg_base64_encode(b64_256, sizeof(b64_256), r->output.sha256, SG_SHA256_LEN);
 	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "file",
 			 sg_path_base(output), "path", output, "size", (json_int_t)r->output.size,
 			 "sha1", r->output.sha1_hex, "sha256", r->output.sha256_hex, "sha1_base64",

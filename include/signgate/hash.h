@@ -70,6 +70,15 @@ int sg_hash_stream(sg_digests *out, int in_fd, int copy_fd, const char *name);
 int sg_base64_encode(char *out, size_t out_len, const unsigned char *in, size_t len);
 
 /*
+ * Decode the padded base64 `b64` of `len` characters (no whitespace) into
+ * `out`, which holds at least len / 4 * 3 bytes. With `canonical`, only
+ * what sg_base64_encode() writes is accepted (no stray bits in the last
+ * group). Returns the byte count, or -1 when `b64` is not such base64 (or
+ * memory ran out for the canonical check).
+ */
+long sg_base64_decode(unsigned char *out, const char *b64, size_t len, int canonical);
+
+/*
  * Check that `hex` is exactly `nbytes` bytes of hex digits (any case).
  * Returns 1 when it is, 0 otherwise.
  */

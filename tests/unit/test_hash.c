@@ -222,6 +222,26 @@ static void test_base64(void)
 	CHECK_INT(sg_base64_encode(small, 0, (const unsigned char *)"", 0), SG_ERR_USAGE);
 }
 
+/* Decoding: the padding is not counted; canonical refuses stray bits; bad input is -1. */
+static void test_base64_decode(void)
+{
+	unsigned char out[16];
+
+	CHECK_INT(sg_base64_decode(out, "", 0, 1), 0);
+	CHECK_INT(sg_base64_decode(out, "Zg==", 4, 1), 1);
+	CHECK(out[0] == 'f');
+	CHECK_INT(sg_base64_decode(out, "Zm9vYmE=", 8, 1), 5);
+	CHECK(memcmp(out, "fooba", 5) == 0);
+	CHECK_INT(sg_base64_decode(out, "+/8A", 4, 0), 3);
+	CHECK(out[0] == 0xfb && out[1] == 0xff && out[2] == 0x00);
+	/* "Zh==" decodes to "f" too, but it is not what an encoder writes. */
+	CHECK_INT(sg_base64_decode(out, "Zh==", 4, 0), 1);
+	CHECK_INT(sg_base64_decode(out, "Zh==", 4, 1), -1);
+	CHECK_INT(sg_base64_decode(out, "Zm9", 3, 0), -1);    /* not a multiple of 4 */
+	CHECK_INT(sg_base64_decode(out, "Zm9*", 4, 0), -1);   /* not base64 */
+	CHECK_INT(sg_base64_decode(out, "Zm 9v", 4, 0), -1);  /* whitespace */
+}
+
 static void test_hex_helpers(void)
 {
 	const char *h64 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -258,6 +278,7 @@ int main(void)
 	test_large_stream_and_copy();
 	test_io_errors();
 	test_base64();
+	test_base64_decode();
 	test_hex_helpers();
 	remove_file("empty");
 	remove_file("abc");
