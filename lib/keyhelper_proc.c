@@ -5,6 +5,7 @@
  */
 #include "keyhelper_internal.h"
 #include "signgate/error.h"
+#include "wire_internal.h"
 #include "signgate/keyhelper.h"
 #include "signgate/secret.h"
 
@@ -53,29 +54,15 @@ typedef struct msg {
 	size_t payload_len;
 } msg;
 
-static unsigned long get_u32(const unsigned char *p)
-{
-	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 |
-	       p[3];
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until a message is there; SG_OK, or SG_ERR_TOOL on a timeout. */
 static int wait_readable(int fd, int timeout_ms)
 {
-	long long end = now_ms() + timeout_ms;
+	long long end = sg_wire_now_ms() + timeout_ms;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int n;
 
 	for (;;) {
-		long long left = end - now_ms();
+		long long left = end - sg_wire_now_ms();
 		n = poll(&p, 1, left > 0 ? (int)left : 0);
 		if (n > 0)
 			return SG_OK;
@@ -128,9 +115,9 @@ static int read_msg(msg *m, int fd, const char *magic, int timeout_ms)
 		return sg_error_set(SG_ERR_TOOL, "the key helper's socket: a short read");
 	m->buf[m->len] = '\0';
 	m->status = m->buf[5];
-	m->word = get_u32(m->buf + 8);
+	m->word = sg_wire_get_u32(m->buf + 8);
 	m->payload = m->buf + SG_KH_MSG_HEADER;
-	m->payload_len = get_u32(m->buf + 12);
+	m->payload_len = sg_wire_get_u32(m->buf + 12);
 	if (memcmp(m->buf, magic, 4) != 0 || m->buf[4] != SG_KEYHELPER_VERSION ||
 	    m->status > SG_KH_STATUS_FAILED || m->buf[6] || m->buf[7] ||
 	    m->payload_len != m->len - SG_KH_MSG_HEADER)
@@ -203,7 +190,7 @@ static void note_violation(sg_confine_report *r, int signo)
  */
 static int wait_end(sg_keyhelper *kh, long long wait_ms, int *killed)
 {
-	long long end = now_ms() + wait_ms;
+	long long end = sg_wire_now_ms() + wait_ms;
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int st = 0;
 	pid_t r;
@@ -211,7 +198,7 @@ static int wait_end(sg_keyhelper *kh, long long wait_ms, int *killed)
 	*killed = 0;
 	if (kh->ended)
 		return 0;
-	while ((r = waitpid(kh->pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	while ((r = waitpid(kh->pid, &st, WNOHANG)) == 0 && sg_wire_now_ms() < end)
 		nanosleep(&tick, NULL);
 	if (r == 0) {
 		kill(kh->pid, SIGKILL);

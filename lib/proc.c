@@ -436,7 +436,7 @@ static int read_report(pid_t pid, int report_fd, const sg_proc_spec *spec)
 			    strerror(rep.err));
 }
 
-/* A forked child: what it gets (namespaces, hidden files, confinement) and its listener. */
+/* A forked child: its namespaces, hidden files and confinement, and its listener. */
 typedef struct launch {
 	int offline;
 	const char *const *hide;

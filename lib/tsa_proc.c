@@ -24,6 +24,7 @@
 #include "signgate/tsa_proc.h"
 #include "keyhelper_internal.h"
 #include "signgate/error.h"
+#include "wire_internal.h"
 #include "timestamp_internal.h"
 #include "key_allow.h"
 
@@ -68,26 +69,6 @@ struct sg_tsa {
 	char why_gone[300];
 };
 
-static void put_u32(unsigned char *p, unsigned long v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (24 - 8 * i));
-}
-
-static unsigned long get_u32(const unsigned char *p)
-{
-	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 |
-	       p[3];
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One message of header + payload on `fd`: 0, or -1. */
 static int send_answer(int fd, const char *magic, int status, const void *payload, size_t len)
 {
@@ -99,7 +80,7 @@ static int send_answer(int fd, const char *magic, int status, const void *payloa
 	memcpy(h, magic, 4);
 	h[4] = VERSION;
 	h[5] = (unsigned char)status;
-	put_u32(h + 8, (unsigned long)len);
+	sg_wire_put_u32(h + 8, (unsigned long)len);
 	do
 		n = sendmsg(fd, &m, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -141,7 +122,7 @@ static void stream_answer(int fd, int status, const void *payload, size_t len)
 	memcpy(h, REPLY_MAGIC, 4);
 	h[4] = VERSION;
 	h[5] = (unsigned char)status;
-	put_u32(h + 8, (unsigned long)len);
+	sg_wire_put_u32(h + 8, (unsigned long)len);
 	if (send_all(fd, h, sizeof(h)) == 0 && len > 0)
 		send_all(fd, payload, len);
 }
@@ -179,8 +160,8 @@ static struct job *parse_request(const unsigned char *msg, size_t n, int reply_f
 	if (n < REQ_HEADER || memcmp(msg, REQ_MAGIC, 4) != 0 || msg[4] != VERSION || msg[5])
 		return NULL;
 	idx = (unsigned long)msg[6] << 8 | msg[7];
-	timeout = get_u32(msg + 8);
-	len = get_u32(msg + 12);
+	timeout = sg_wire_get_u32(msg + 8);
+	len = sg_wire_get_u32(msg + 12);
 	if (idx >= n_urls || timeout == 0 || timeout > TIMEOUT_MAX || len == 0 || len > REQ_MAX ||
 	    n != REQ_HEADER + len || !(j = calloc(1, sizeof(*j))))
 		return NULL;
@@ -286,13 +267,13 @@ enum got { GOT_ONE, GOT_NOTHING_IN_TIME, GOT_END, GOT_OUT_OF_PROTOCOL, GOT_NO_ME
 static enum got read_one(unsigned char **out, size_t *out_len, int fd, size_t max, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	long long end = now_ms() + timeout_ms;
+	long long end = sg_wire_now_ms() + timeout_ms;
 	ssize_t n;
 	int r;
 
 	*out = NULL;
 	do {
-		long long left = end - now_ms();
+		long long left = end - sg_wire_now_ms();
 		r = poll(&p, 1, left > 0 ? (int)left : 0);
 	} while (r < 0 && errno == EINTR);
 	if (r == 0)
@@ -319,7 +300,7 @@ static enum got read_stream(unsigned char **out, size_t *out_len, int fd, size_t
 			    int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	long long end = now_ms() + timeout_ms;
+	long long end = sg_wire_now_ms() + timeout_ms;
 	unsigned char *buf = malloc(max + 1);
 	size_t len = 0;
 
@@ -327,7 +308,7 @@ static enum got read_stream(unsigned char **out, size_t *out_len, int fd, size_t
 	if (!buf)
 		return GOT_NO_MEMORY;
 	for (;;) {
-		long long left = end - now_ms();
+		long long left = end - sg_wire_now_ms();
 		ssize_t n;
 		int r = poll(&p, 1, left > 0 ? (int)left : 0);
 
@@ -373,7 +354,7 @@ static int hung_up(sg_tsa *t)
 static int check_answer(const unsigned char *m, size_t len, const char *magic, int *status)
 {
 	if (memcmp(m, magic, 4) != 0 || m[4] != VERSION || m[6] || m[7] ||
-	    get_u32(m + 8) != len - REPLY_HEADER)
+	    sg_wire_get_u32(m + 8) != len - REPLY_HEADER)
 		return -1;
 	*status = m[5];
 	/* A failure is an sg_status, negated, with its message. */
@@ -386,7 +367,7 @@ static int check_answer(const unsigned char *m, size_t len, const char *magic, i
  */
 static void note_gone(sg_tsa *t)
 {
-	long long end = now_ms() + EXIT_WAIT_MS;
+	long long end = sg_wire_now_ms() + EXIT_WAIT_MS;
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int st = 0;
 	pid_t r;
@@ -394,7 +375,7 @@ static void note_gone(sg_tsa *t)
 	if (t->gone)
 		return;
 	t->gone = 1;
-	while ((r = waitpid(t->pid, &st, WNOHANG)) == 0 && now_ms() < end)
+	while ((r = waitpid(t->pid, &st, WNOHANG)) == 0 && sg_wire_now_ms() < end)
 		nanosleep(&tick, NULL);
 	if (r != t->pid) {
 		kill(t->pid, SIGKILL);
@@ -538,8 +519,8 @@ static int send_request(sg_tsa *t, size_t idx, const unsigned char *req, size_t 
 	h[4] = VERSION;
 	h[6] = (unsigned char)(idx >> 8);
 	h[7] = (unsigned char)idx;
-	put_u32(h + 8, (unsigned long)timeout_sec);
-	put_u32(h + 12, (unsigned long)len);
+	sg_wire_put_u32(h + 8, (unsigned long)timeout_sec);
+	sg_wire_put_u32(h + 12, (unsigned long)len);
 	c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
