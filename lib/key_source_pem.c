@@ -16,8 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-static int read_key(EVP_PKEY **out, const sg_key_view *v, const sg_secret *secret,
-		    const char *what)
+static int read_key(EVP_PKEY **out, const sg_key_view *v, const sg_secret *secret, const char *what)
 {
 	static const sg_secret none = { 0 };
 	char no_password[160];
@@ -69,8 +68,7 @@ static int material(sg_key_material *km, const sg_key_view *v, const sg_secret *
 			    v->cert_chain);
 }
 
-static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret,
-		       const char *what)
+static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what)
 {
 	return read_key(&out->pkey, v, secret, what);
 }

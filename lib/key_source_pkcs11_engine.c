@@ -37,14 +37,12 @@ static ENGINE *engine_from_path(const char *path)
 		return e;
 	ENGINE_free(e);
 	ERR_clear_error();
-	sg_error_set(SG_ERR_TOOL, "%s: cannot load this OpenSSL engine (\"pkcs11_engine\")",
-		     path);
+	sg_error_set(SG_ERR_TOOL, "%s: cannot load this OpenSSL engine (\"pkcs11_engine\")", path);
 	return NULL;
 }
 
 /* The libp11 engine (or the one at `engine_path`) on `module`; a functional reference in *out. */
-static int start_engine(ENGINE **out, const char *engine_path, const char *module,
-			const char *what)
+static int start_engine(ENGINE **out, const char *engine_path, const char *module, const char *what)
 {
 	struct stat st;
 	ENGINE *e;
@@ -71,13 +69,14 @@ static int start_engine(ENGINE **out, const char *engine_path, const char *modul
 	if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0) || !ENGINE_init(e)) {
 		ENGINE_free(e);
 		ERR_clear_error();
-		return sg_error_set(SG_ERR_TOOL,
-				    "%s: the %s engine%s%s cannot load this module (in the confined "
-				    "key helper a module reads only what the config names: its "
-				    "token's files, e.g. SoftHSM2's token folder, belong in "
-				    "\"signing.pkcs11_paths\")",
-				    module, engine_path ? "configured" : "pkcs11",
-				    engine_path ? " " : "", engine_path ? engine_path : "");
+		return sg_error_set(
+			SG_ERR_TOOL,
+			"%s: the %s engine%s%s cannot load this module (in the confined "
+			"key helper a module reads only what the config names: its "
+			"token's files, e.g. SoftHSM2's token folder, belong in "
+			"\"signing.pkcs11_paths\")",
+			module, engine_path ? "configured" : "pkcs11", engine_path ? " " : "",
+			engine_path ? engine_path : "");
 	}
 	/* The structural reference is not needed beside the functional one. */
 	ENGINE_free(e);
@@ -140,12 +139,11 @@ static void release(void *keep)
 	ENGINE_finish(engine);
 }
 
-static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret,
-		       const char *what)
+static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what)
 {
 	ENGINE *e = NULL;
-	int error = load_key(&out->pkey, &e, v->pkcs11_engine, v->pkcs11_module, v->key, secret,
-			     what);
+	int error =
+		load_key(&out->pkey, &e, v->pkcs11_engine, v->pkcs11_module, v->key, secret, what);
 
 	out->keep = e;
 	return error;
@@ -168,10 +166,10 @@ static void allow(sg_key_allow *a, const sg_key_view *v)
 	sg_key_allow_read(a, v->pkcs11_engine);
 }
 
-static const char *const keys[] = { "pkcs11_module", "key",          "cert_chain",
-				    "pkcs11_engine", "pkcs11_env",   "pkcs11_paths",
-				    "pkcs11_network", "pin_file",    "pin_env",
-				    "pin_prompt",    NULL };
+static const char *const keys[] = { "pkcs11_module",  "key",        "cert_chain",
+				    "pkcs11_engine",  "pkcs11_env", "pkcs11_paths",
+				    "pkcs11_network", "pin_file",   "pin_env",
+				    "pin_prompt",     NULL };
 
 const sg_key_source_ops sg_key_source_pkcs11_engine = {
 	.name = "pkcs11-engine",

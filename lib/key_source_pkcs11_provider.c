@@ -34,7 +34,7 @@
 static const char *const provider_vars[] = { "PKCS11_PROVIDER_MODULE", "PKCS11_PROVIDER_DEBUG",
 					     NULL };
 
-#define PROVIDER_SO    "pkcs11.so"
+#define PROVIDER_SO     "pkcs11.so"
 #define STORE_LOADS_MAX 256
 
 /* pkcs11-provider's shared object, in OpenSSL's (built-in) modules folder. */
@@ -182,8 +182,7 @@ static int classify(OSSL_LIB_CTX *lc, const sg_key_view *v, const pin_ui *p, con
 			    v->key, what, v->pkcs11_module);
 }
 
-static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret,
-		       const char *what)
+static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what)
 {
 	pin_ui p = { secret, 0 };
 	struct stat st;
@@ -249,9 +248,10 @@ static void allow(sg_key_allow *a, const sg_key_view *v)
 	sg_key_allow_read(a, "/etc/pkcs11");
 }
 
-static const char *const keys[] = { "key_source",   "pkcs11_module",  "key",      "cert_chain",
-				    "pkcs11_env",   "pkcs11_paths",   "pkcs11_network",
-				    "pin_file",     "pin_env",        "pin_prompt", NULL };
+static const char *const keys[] = {
+	"key_source",     "pkcs11_module", "key",     "cert_chain", "pkcs11_env", "pkcs11_paths",
+	"pkcs11_network", "pin_file",      "pin_env", "pin_prompt", NULL
+};
 
 const sg_key_source_ops sg_key_source_pkcs11_provider = {
 	.name = "pkcs11-provider",

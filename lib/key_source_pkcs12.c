@@ -48,8 +48,7 @@ static int material(sg_key_material *km, const sg_key_view *v, const sg_secret *
 	return parse(v->pkcs12, secret, &km->key, &km->cert, &km->chain);
 }
 
-static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret,
-		       const char *what)
+static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what)
 {
 	X509 *cert = NULL;
 	STACK_OF(X509) *chain = NULL;
@@ -69,7 +68,8 @@ static int implied_by(const sg_key_view *v)
 static int check(const sg_key_view *v)
 {
 	if (!v->pkcs12)
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s.key_source\" \"pkcs12\" needs \"%s.pkcs12\"",
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"%s.key_source\" \"pkcs12\" needs \"%s.pkcs12\"",
 				    v->config, v->section, v->section);
 	return SG_OK;
 }

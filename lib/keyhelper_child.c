@@ -243,7 +243,7 @@ static int release_stderr(int saved, int pipe_read, int error)
 	return sg_error_set(error, "%s (the token said: %s)", msg, words);
 }
 
-/* A token: log in and load the key through its row (lib/key_source.h); it must match the certificate. */
+/* A token: log in, load the key through its row (lib/key_source.h), match it to the certificate. */
 static int open_token_key(helper *h, const sg_config *cfg)
 {
 	const sg_key_source_ops *ks = NULL;
