@@ -33,6 +33,18 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
+/* Built with AddressSanitizer (gcc says so with a macro, clang with __has_feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SG_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SG_UNDER_ASAN 1
+#endif
+#endif
+#ifndef SG_UNDER_ASAN
+#define SG_UNDER_ASAN 0
+#endif
+
 static const char *fixdir, *signgate;
 static const char *osslsigncode = "/usr/bin/osslsigncode";
 static char *workdir;
@@ -457,7 +469,9 @@ static void test_token(const char *source, const char *object, const char *cert_
 	char *pin = NULL, uri[128];
 	size_t pin_len = 0;
 	sg_secret secret;
-	sg_key_view v = { .config = "test", .section = "signing", .source = source,
+	sg_key_view v = { .config = "test",
+			  .section = "signing",
+			  .source = source,
 			  .cert_chain = fx(cert_pem),
 			  .pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so" };
 
@@ -570,8 +584,15 @@ int main(int argc, char **argv)
 	test_wire();
 	in_child(token_rsa);
 	in_child(token_ec);
-	in_child(provider_rsa);
-	in_child(provider_ec);
+	/*
+	 * pkcs11-provider opens the module with dlopen(RTLD_DEEPBIND), which
+	 * AddressSanitizer refuses: the provider route is shown by the plain
+	 * build (and integration.pkcs11_provider).
+	 */
+	if (!SG_UNDER_ASAN) {
+		in_child(provider_rsa);
+		in_child(provider_ec);
+	}
 
 	EVP_PKEY_free(key);
 	X509_free(cert);
