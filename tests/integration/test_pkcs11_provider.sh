@@ -40,6 +40,8 @@ sg 0 sign --config "$CFG" --out-dir "$T/rsa" "$INST/hello-setup.exe" "$INST/hell
 thumb=$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
 expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/rsa/hello-setup.exe"
 expect_in "$T/out" "signer SHA-1 $thumb"
+# The record names the route that signed.
+expect_same "$(audit_field 0 signature.key_helper.key_source)" pkcs11-provider
 sg 0 verify --config "$CFG" "$T/rsa/hello-setup.exe" "$T/rsa/hello-1.0.msi"
 expect_in "$T/out" "revocation checked"
 # Checked by another verifier too.
