@@ -11,12 +11,12 @@
  * one made here (verify.h, expect_der).
  */
 #include "pipeline_internal.h"
-#include "signgate/attach.h"
+#include "attach.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"
-#include "signgate/msi_digest.h"
-#include "signgate/pe_digest.h"
-#include "signgate/timestamp.h"
+#include "msi_digest.h"
+#include "pe_digest.h"
+#include "timestamp.h"
 #include "signgate/util.h"
 #include "signgate/verify.h"
 

@@ -8,7 +8,6 @@
 #include "signgate/config.h"
 #include "signgate/confine.h"
 #include "signgate/error.h"
-#include "signgate/openpgp.h"
 #include "signgate/util.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* Detached CMS signatures with a PEM key; see cms_internal.h. */
-#include "cms_internal.h"
+#include "cms.h"
 #include "signgate/error.h"
 
 #include <errno.h>

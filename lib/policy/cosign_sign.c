@@ -3,9 +3,9 @@
  * PKCS#11 token), the signature checked before it is written, and its
  * publication beside the approval file; see include/signgate/cosign.h.
  */
-#include "cms_internal.h"
+#include "cms.h"
 #include "cosign_internal.h"
-#include "pkcs11_internal.h"
+#include "pkcs11_key.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"

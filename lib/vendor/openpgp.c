@@ -2,7 +2,7 @@
 #include "signgate/openpgp.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include <errno.h>

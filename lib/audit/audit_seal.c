@@ -7,7 +7,7 @@
 #include "signgate/util.h"
 #include "audit_internal.h"
 #include "audit_seal_internal.h"
-#include "cms_internal.h"
+#include "cms.h"
 
 #include <errno.h>
 #include <fcntl.h>

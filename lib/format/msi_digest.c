@@ -1,5 +1,5 @@
 /* An MSI's Authenticode digest; see include/signgate/msi_digest.h. */
-#include "signgate/msi_digest.h"
+#include "msi_digest.h"
 #include "signgate/error.h"
 #include "cfb_internal.h"
 

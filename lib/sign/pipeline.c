@@ -2,7 +2,7 @@
 #include "signgate/pipeline.h"
 #include "pipeline_internal.h"
 #include "signgate/error.h"
-#include "signgate/pe_digest.h"
+#include "pe_digest.h"
 #include "signgate/util.h"
 
 #include <fcntl.h>

@@ -6,10 +6,10 @@
  * Authenticode digests, one request a message, until the socket closes.
  * After its setup it opens nothing, and it writes only to its socket.
  */
-#include "keyhelper_internal.h"
-#include "confine_internal.h"
+#include "keyhelper_child.h"
+#include "confine_prepared.h"
 #include "key_allow.h"
-#include "pkcs11_internal.h"
+#include "pkcs11_key.h"
 #include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"

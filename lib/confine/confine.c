@@ -3,7 +3,7 @@
  * offers, the mode, the Landlock ruleset and the seccomp programs. See
  * include/signgate/confine.h; lib/confine_child.c installs them.
  */
-#include "confine_internal.h"
+#include "confine_prepared.h"
 #include "confine_landlock.h"
 #include "signgate/error.h"
 

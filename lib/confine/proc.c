@@ -1,5 +1,5 @@
 /* posix_spawn wrapper; see include/signgate/proc.h. */
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/error.h"
 
 #include <errno.h>

@@ -22,9 +22,9 @@
  *   12  p  the body (at most SG_TS_REPLY_MAX bytes) or the message
  */
 #include "signgate/tsa_proc.h"
-#include "keyhelper_internal.h"
+#include "keyhelper_child.h"
 #include "signgate/error.h"
-#include "wire_internal.h"
+#include "wire.h"
 #include "timestamp_internal.h"
 #include "key_allow.h"
 

@@ -5,9 +5,9 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/msi_digest.h"
-#include "signgate/pe_digest.h"
-#include "signgate/proc.h"
+#include "msi_digest.h"
+#include "pe_digest.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include <errno.h>

@@ -4,8 +4,8 @@
  * reached through libp11's engine (pkcs11_internal.h).
  */
 #include "audit_seal_internal.h"
-#include "cms_internal.h"
-#include "pkcs11_internal.h"
+#include "cms.h"
+#include "pkcs11_key.h"
 #include "signgate/error.h"
 #include "signgate/secret.h"
 #include "signgate/util.h"

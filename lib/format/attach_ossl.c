@@ -3,9 +3,9 @@
  * does not sign in place (MSI, nested signatures); see
  * include/signgate/attach.h.
  */
-#include "signgate/attach.h"
+#include "attach.h"
 #include "signgate/error.h"
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include <stdio.h>

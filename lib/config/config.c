@@ -1,7 +1,6 @@
 /* The JSON config file; see include/signgate/config.h. */
 #include "signgate/config.h"
 #include "signgate/error.h"
-#include "signgate/confine.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
@@ -533,17 +532,21 @@ static int load_group(gid_t *gid, int *has, const sg_config *cfg, const json_t *
 	return error;
 }
 
-/* "confinement": "auto" (the default) or "required" (signgate/confine.h). */
+/*
+ * "confinement": "auto" (the default) or "required" (signgate/confine.h).
+ * Read here, not with sg_confine_mode_parse(): lib/config sits below
+ * lib/confine (ARCHITECTURE.md).
+ */
 static int load_confinement(sg_config *cfg, const json_t *root)
 {
 	const json_t *v = json_object_get(root, "confinement");
-	sg_confine_mode mode = SG_CONFINE_AUTO;
+	const char *mode = json_is_string(v) ? json_string_value(v) : NULL;
 
-	if (v && (!json_is_string(v) || sg_confine_mode_parse(&mode, json_string_value(v)) != SG_OK))
+	if (v && (!mode || (strcmp(mode, "auto") != 0 && strcmp(mode, "required") != 0)))
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: \"confinement\" must be \"auto\" or \"required\"",
 				    cfg->path);
-	cfg->confinement_required = mode == SG_CONFINE_REQUIRED;
+	cfg->confinement_required = mode && strcmp(mode, "required") == 0;
 	return SG_OK;
 }
 

@@ -3,9 +3,9 @@
  * and, for the helper and the reply format, keyhelper_child.c and
  * keyhelper_internal.h.
  */
-#include "keyhelper_internal.h"
+#include "keyhelper_child.h"
 #include "signgate/error.h"
-#include "wire_internal.h"
+#include "wire.h"
 #include "signgate/keyhelper.h"
 #include "signgate/secret.h"
 

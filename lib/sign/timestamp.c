@@ -10,7 +10,7 @@
  * some other signature, which would only fail much later, in verification,
  * where no other TSA can be tried any more.
  */
-#include "signgate/timestamp.h"
+#include "timestamp.h"
 #include "signgate/error.h"
 #include "signgate/tsa_proc.h"
 #include "timestamp_internal.h"

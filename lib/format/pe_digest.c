@@ -1,5 +1,5 @@
 /* A PE's Authenticode digest, from the file or from a pass; see include/signgate/pe_digest.h. */
-#include "signgate/pe_digest.h"
+#include "pe_digest.h"
 #include "signgate/error.h"
 
 #include <errno.h>

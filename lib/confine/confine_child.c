@@ -3,7 +3,7 @@
  * lib/confine.c prepared, watching the seccomp listener, and the report.
  * See include/signgate/confine.h.
  */
-#include "confine_internal.h"
+#include "confine_prepared.h"
 #include "confine_landlock.h"
 #include "signgate/error.h"
 

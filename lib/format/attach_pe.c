@@ -4,7 +4,7 @@
  * 2.9 writes (pe.c: pe_append_pkcs7, pe_update_data_size, pe_calc_checksum),
  * so that a file signed by either with the same signature is the same file.
  */
-#include "signgate/attach.h"
+#include "attach.h"
 #include "signgate/error.h"
 
 #include <errno.h>

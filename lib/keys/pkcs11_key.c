@@ -8,7 +8,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
-#include "pkcs11_internal.h"
+#include "pkcs11_key.h"
 #include "signgate/error.h"
 
 #include <errno.h>
