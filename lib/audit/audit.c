@@ -187,15 +187,6 @@ static int check_caller_record(const json_t *record)
 	return SG_OK;
 }
 
-int sg_audit_lock(int fd, int op, const char *path)
-{
-	while (flock(fd, op) != 0)
-		if (errno != EINTR)
-			return sg_error_set(SG_ERR_IO, "%s: cannot lock: %s", path,
-					    strerror(errno));
-	return SG_OK;
-}
-
 /* The folder of `path` (sg_path_dir), as an error code when out of memory. */
 static int parent_of(char **dir, const char *path)
 {

@@ -16,6 +16,19 @@
 
 #include <uuid/uuid.h>
 
+/*
+ * Here, not in lib/audit.c: the append path (audit.c) uses the reader and
+ * its checks, the reader never the append path.
+ */
+int sg_audit_lock(int fd, int op, const char *path)
+{
+	while (flock(fd, op) != 0)
+		if (errno != EINTR)
+			return sg_error_set(SG_ERR_IO, "%s: cannot lock: %s", path,
+					    strerror(errno));
+	return SG_OK;
+}
+
 int sg_audit_tamper(char *why, const char *fmt, ...)
 {
 	va_list ap;

@@ -800,7 +800,8 @@ void sg_policy_free(sg_policy *p)
 		free(p->files[i].path);
 		free(p->files[i].bytes);
 	}
-	sg_policy_index_free(p->index);
+	if (p->index)
+		sg_policy_index_hooks_of(p->index)->free(p->index);
 	free(p->approvals);
 	free(p->revoked);
 	free(p->products);

@@ -164,7 +164,7 @@ void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_inpu
 	sg_policy_view all = { p->approvals, NULL, p->n_approvals, p->revoked, NULL, p->n_revoked };
 
 	if (p->index)
-		sg_policy_index_decide(out, p, in, now);
+		sg_policy_index_hooks_of(p->index)->decide(out, p, in, now);
 	else
 		sg_policy_decide_view(out, p, &all, in, now);
 }

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 struct sg_policy_index {
+	const sg_policy_index_hooks *hooks; /* first (policy_internal.h) */
 	pthread_mutex_t mu; /* decisions of several workers fill the same caches */
 	unsigned char *raw; /* the index file */
 	size_t raw_len;
@@ -41,6 +42,11 @@ struct sg_policy_index {
 	sg_revocation **revoked;
 	const sg_strict_rule *strict; /* sg_policy_open_strict()'s; NULL: none */
 };
+
+static void sg_policy_index_free(struct sg_policy_index *ix);
+static void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
+				   time_t now);
+static const sg_policy_index_hooks index_hooks = { sg_policy_index_decide, sg_policy_index_free };
 
 int sg_idx_digest_key(uint64_t *out, const char *hex, size_t nbytes)
 {
@@ -80,7 +86,7 @@ char *sg_policy_index_path(const char *path)
 	return asprintf(&out, "%s%s", path, IDX_FILE_SUFFIX) < 0 ? NULL : out;
 }
 
-void sg_policy_index_free(struct sg_policy_index *ix)
+static void sg_policy_index_free(struct sg_policy_index *ix)
 {
 	if (!ix)
 		return;
@@ -533,6 +539,7 @@ static int open_indexed(sg_policy **out, const char *path, const sg_strict_rule 
 	int rc = !index || !ix || !p ? DOUBT("out of memory") : 0;
 
 	if (ix) {
+		ix->hooks = &index_hooks;
 		pthread_mutex_init(&ix->mu, NULL);
 		ix->strict = strict;
 	}
@@ -869,8 +876,8 @@ static int gather(struct sg_policy_index *ix, const sg_policy *p, const sg_polic
 	return rc;
 }
 
-void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
-			    time_t now)
+static void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
+				   time_t now)
 {
 	struct sg_policy_index *ix = p->index;
 	sg_policy_view v = { 0 };

@@ -59,11 +59,22 @@ typedef struct sg_policy_view {
 void sg_policy_decide_view(sg_decision *out, const sg_policy *p, const sg_policy_view *v,
 			   const sg_policy_input *in, time_t now);
 
-/* sg_policy_decide() of a policy opened through its index (p->index set). */
-void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
-			    time_t now);
+/*
+ * lib/policy.c and policy_decide.c reach a policy's index (p->index) only
+ * through these hooks, the first member of struct sg_policy_index (set by
+ * policy_index.c), never by calling into policy_index.c: the calls go one
+ * way, policy.c <- policy_decide.c <- policy_index.c <- policy_index_write.c.
+ *   decide: sg_policy_decide() of a policy opened through its index
+ *   free:   free the index part of a policy
+ */
+typedef struct sg_policy_index_hooks {
+	void (*decide)(sg_decision *out, const sg_policy *p, const sg_policy_input *in, time_t now);
+	void (*free)(struct sg_policy_index *ix);
+} sg_policy_index_hooks;
 
-/* Free the index part of a policy; NULL is accepted. */
-void sg_policy_index_free(struct sg_policy_index *ix);
+static inline const sg_policy_index_hooks *sg_policy_index_hooks_of(const struct sg_policy_index *ix)
+{
+	return *(const sg_policy_index_hooks *const *)ix;
+}
 
 #endif
