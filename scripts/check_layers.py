@@ -10,8 +10,9 @@ and, transitively, all they may use). The rules:
   - every source file of lib/ is in a folder that has an sg_layer();
   - a file in lib/<folder>/ includes headers of its own folder, of the
     folders it may use, and public headers (include/signgate/) owned by
-    those folders; the owner of include/signgate/X.h is the folder of
-    lib/*/X.c (or of X without its last _word, and so on);
+    those folders; the owner of include/signgate/X.h is the folder whose
+    sg_layer() lists it in HEADERS, else the folder of lib/*/X.c (or of X
+    without its last _word, and so on);
   - it never includes another folder's *_internal.h, nor names a path
     ("../core/util.h", "core/util.h"): a header is included by its name;
   - public headers include only public headers;
@@ -26,7 +27,8 @@ import sys
 import tempfile
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-LAYER = re.compile(r'sg_layer\(\s*(\w+)((?:\s+DEPS)(?:\s+(?!SOURCES\b)\w+)*)?\s+SOURCES\b')
+LAYER = re.compile(r'^\s*sg_layer\(([^)]*)\)', re.M)
+KEYWORDS = ("DEPS", "HEADERS", "SOURCES")
 
 
 def read(path):
@@ -40,8 +42,9 @@ def includes(path):
         yield text.count("\n", 0, m.start()) + 1, m.group(1)
 
 
-def load_layers(root, problems):
-    """{folder: set of direct deps} from lib/<folder>/CMakeLists.txt."""
+def load_layers(root, problems, headers):
+    """{folder: set of direct deps} from lib/<folder>/CMakeLists.txt; fills
+    `headers` with {public header: folder} from their HEADERS."""
     lib = os.path.join(root, "lib")
     layers = {}
     for name in sorted(os.listdir(lib)):
@@ -52,10 +55,19 @@ def load_layers(root, problems):
             continue
         cml = os.path.join(path, "CMakeLists.txt")
         m = LAYER.search(read(cml)) if os.path.exists(cml) else None
-        if not m or m.group(1) != name:
+        words = m.group(1).split() if m else []
+        if not words or words[0] != name:
             problems.append(f"lib/{name}/: no sg_layer({name} ...) in its CMakeLists.txt")
             continue
-        layers[name] = set((m.group(2) or "").split()[1:])
+        args, key = {k: [] for k in KEYWORDS}, None
+        for w in words[1:]:
+            if w in KEYWORDS:
+                key = w
+            elif key:
+                args[key].append(w)
+        layers[name] = set(args["DEPS"])
+        for h in args["HEADERS"]:
+            headers[h] = name
     return layers
 
 
@@ -79,8 +91,10 @@ def allowed(layers, problems):
     return out
 
 
-def public_owner(root, layers, header):
+def public_owner(root, layers, header, headers):
     """The folder that implements include/signgate/<header>, or None."""
+    if header in headers:
+        return headers[header]
     stem = header[:-2]
     while stem:
         for name in layers:
@@ -90,7 +104,7 @@ def public_owner(root, layers, header):
     return None
 
 
-def check_lib_file(root, layers, may, folder, path, problems):
+def check_lib_file(root, layers, may, headers, folder, path, problems):
     rel = os.path.relpath(path, root)
     for line, inc in includes(path):
         where = f"{rel}:{line}"
@@ -99,10 +113,10 @@ def check_lib_file(root, layers, may, folder, path, problems):
             if not os.path.exists(os.path.join(root, "include", inc)):
                 problems.append(f"{where}: {inc} is not in include/signgate/")
                 continue
-            owner = public_owner(root, layers, header)
+            owner = public_owner(root, layers, header, headers)
             if owner is None:
-                problems.append(f"{where}: no folder of lib/ has the .c of include/{inc} "
-                                "(name a public header after its .c file)")
+                problems.append(f"{where}: no folder of lib/ owns include/{inc}: name it "
+                                "after its .c file or list it in HEADERS of its sg_layer()")
             elif owner != folder and owner not in may[folder]:
                 problems.append(f"{where}: lib/{folder} includes {inc} of lib/{owner}, "
                                 f"which lib/{folder} may not use")
@@ -140,15 +154,15 @@ def check_other(root, problems):
 
 
 def check(root):
-    problems = []
-    layers = load_layers(root, problems)
+    problems, headers = [], {}
+    layers = load_layers(root, problems, headers)
     may = allowed(layers, problems)
     for folder in sorted(layers):
         base = os.path.join(root, "lib", folder)
         for dirpath, _, names in os.walk(base):
             for name in sorted(names):
                 if name.endswith((".c", ".h")):
-                    check_lib_file(root, layers, may, folder,
+                    check_lib_file(root, layers, may, headers, folder,
                                    os.path.join(dirpath, name), problems)
     check_other(root, problems)
     return problems
@@ -185,6 +199,30 @@ def self_test(root):
             if len(got) != 1 or not hits:
                 print(f"self-test: {line} in {rel} should fail once with \"{expect}\"; got {got}")
                 failed += 1
+        # A public header not named after a .c file: owned once HEADERS lists it.
+        with open(os.path.join(tmp, "include/signgate/key_source.h"), "w") as f:
+            f.write("/* planted */\n")
+        steps = [
+            ("lib/keys/keys.c", "no folder of lib/ owns include/signgate/key_source.h"),
+            ("lib/keys/CMakeLists.txt", None),
+            ("lib/crypto/cert.c", "includes signgate/key_source.h of lib/keys, which lib/crypto"),
+        ]
+        for rel, expect in steps:
+            path = os.path.join(tmp, rel)
+            if expect is None:
+                text = read(path).replace("sg_layer(keys", "sg_layer(keys HEADERS key_source.h")
+            else:
+                text = '#include "signgate/key_source.h"\n' + read(path)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            got = check(tmp)
+            want = [p for p in got if expect and expect in p]
+            if (expect and (len(got) != 1 or not want)) or (not expect and got):
+                print(f"self-test: key_source.h, {rel}: expected {expect}; got {got}")
+                failed += 1
+        os.remove(os.path.join(tmp, "include/signgate/key_source.h"))
+        shutil.rmtree(os.path.join(tmp, "lib"))
+        shutil.copytree(os.path.join(root, "lib"), os.path.join(tmp, "lib"))
         # The script itself, as CTest runs it: exit 1 and the message on a bad tree.
         path = os.path.join(tmp, "lib/config/config.c")
         before = read(path)
@@ -196,7 +234,7 @@ def self_test(root):
                 not in run.stdout:
             print(f"self-test: the script passed a bad tree (exit {run.returncode}): {run.stdout}")
             failed += 1
-    print(f"self-test: {len(plants) + 2 - failed} of {len(plants) + 2} checks passed")
+    print(f"self-test: {len(plants) + 5 - failed} of {len(plants) + 5} checks passed")
     return 1 if failed else 0
 
 

@@ -26,7 +26,8 @@
 #include <openssl/evp.h>
 
 struct sg_policy_index {
-	const sg_policy_index_hooks *hooks; /* first (policy_internal.h) */
+	/* First: what policy.c and policy_decide.c call (policy_internal.h). */
+	const sg_policy_index_hooks *hooks;
 	pthread_mutex_t mu; /* decisions of several workers fill the same caches */
 	unsigned char *raw; /* the index file */
 	size_t raw_len;
@@ -43,10 +44,10 @@ struct sg_policy_index {
 	const sg_strict_rule *strict; /* sg_policy_open_strict()'s; NULL: none */
 };
 
-static void sg_policy_index_free(struct sg_policy_index *ix);
-static void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
-				   time_t now);
-static const sg_policy_index_hooks index_hooks = { sg_policy_index_decide, sg_policy_index_free };
+static void index_free(struct sg_policy_index *ix);
+static void index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
+			 time_t now);
+static const sg_policy_index_hooks index_hooks = { index_decide, index_free };
 
 int sg_idx_digest_key(uint64_t *out, const char *hex, size_t nbytes)
 {
@@ -86,7 +87,7 @@ char *sg_policy_index_path(const char *path)
 	return asprintf(&out, "%s%s", path, IDX_FILE_SUFFIX) < 0 ? NULL : out;
 }
 
-static void sg_policy_index_free(struct sg_policy_index *ix)
+static void index_free(struct sg_policy_index *ix)
 {
 	if (!ix)
 		return;
@@ -568,7 +569,7 @@ static int open_indexed(sg_policy **out, const char *path, const sg_strict_rule 
 		if (p)
 			sg_policy_free(p);
 		else
-			sg_policy_index_free(ix);
+			index_free(ix);
 		return 1;
 	}
 	*out = p;
@@ -876,8 +877,8 @@ static int gather(struct sg_policy_index *ix, const sg_policy *p, const sg_polic
 	return rc;
 }
 
-static void sg_policy_index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
-				   time_t now)
+static void index_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in,
+			 time_t now)
 {
 	struct sg_policy_index *ix = p->index;
 	sg_policy_view v = { 0 };

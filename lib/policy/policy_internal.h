@@ -72,7 +72,8 @@ typedef struct sg_policy_index_hooks {
 	void (*free)(struct sg_policy_index *ix);
 } sg_policy_index_hooks;
 
-static inline const sg_policy_index_hooks *sg_policy_index_hooks_of(const struct sg_policy_index *ix)
+static inline const sg_policy_index_hooks *
+sg_policy_index_hooks_of(const struct sg_policy_index *ix)
 {
 	return *(const sg_policy_index_hooks *const *)ix;
 }
