@@ -18,9 +18,9 @@
 #include "signgate/hash.h"
 #include "signgate/keyhelper.h"
 #include "signgate/keys.h"
-#include "signgate/msi_digest.h"
-#include "signgate/pe_digest.h"
-#include "signgate/proc.h"
+#include "msi_digest.h"
+#include "pe_digest.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

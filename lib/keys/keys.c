@@ -1,0 +1,136 @@
+/*
+ * Opening key material through the key sources' table (lib/keys/key_source.h),
+ * and the helpers its rows share; see include/signgate/keys.h.
+ */
+#include "signgate/keys.h"
+#include "key_source.h"
+#include "signgate/error.h"
+#include "signgate/secret.h"
+#include "signgate/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+void sg_key_material_free(sg_key_material *km)
+{
+	EVP_PKEY_free(km->key);
+	X509_free(km->cert);
+	sk_X509_pop_free(km->chain, X509_free);
+	memset(km, 0, sizeof(*km));
+}
+
+int sg_keys_read_chain(sg_key_material *km, const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x;
+
+	if (!bio)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	km->chain = sk_X509_new_null();
+	while (km->chain && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(km->chain, x))
+			X509_free(x);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (!km->chain || sk_X509_num(km->chain) == 0)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: no PEM certificate found", path);
+	return SG_OK;
+}
+
+X509 *sg_keys_read_cert(const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+
+	if (!bio)
+		sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	else if (!cert)
+		sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
+	BIO_free(bio);
+	ERR_clear_error();
+	return cert;
+}
+
+/* The token's leaf: the chain's certificate equal to "signing.certificate", else the first. */
+static int pick_token_leaf(sg_key_material *km, const sg_key_view *v)
+{
+	X509 *want = v->certificate ? sg_keys_read_cert(v->certificate) : NULL;
+	int pick = 0;
+
+	if (v->certificate && !want)
+		return sg_error_code();
+	for (int i = 0; want && i < sk_X509_num(km->chain); i++)
+		if (X509_cmp(sk_X509_value(km->chain, i), want) == 0)
+			pick = i;
+	X509_free(want);
+	km->cert = sk_X509_delete(km->chain, pick);
+	return SG_OK;
+}
+
+int sg_keys_token_material(sg_key_material *km, const sg_key_view *v)
+{
+	struct stat st;
+	int error;
+
+	if (stat(v->pkcs11_module, &st) != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s",
+				    v->pkcs11_module, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file",
+				    v->pkcs11_module);
+	error = sg_keys_read_chain(km, v->cert_chain);
+	if (error == SG_OK)
+		error = pick_token_leaf(km, v);
+	km->in_token = 1;
+	return error;
+}
+
+void sg_keys_put_env(const sg_key_view *v)
+{
+	for (size_t i = 0; v->pkcs11_env && v->pkcs11_env[i]; i++)
+		putenv(v->pkcs11_env[i]);
+}
+
+int sg_keys_check_token(const sg_key_view *v)
+{
+	if (!v->pkcs11_module || v->pkcs11_module[0] != '/' || !v->key ||
+	    strncmp(v->key, "pkcs11:", 7) != 0 || !v->cert_chain || v->pkcs12)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"%s.key_source\" \"%s\" needs \"pkcs11_module\" (an "
+				    "absolute path), \"key\" (a pkcs11: URI) and the certificates",
+				    v->config, v->section, v->source ? v->source : "pkcs11-engine");
+	return SG_OK;
+}
+
+int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *secret)
+{
+	const sg_key_source_ops *ks = NULL;
+	sg_key_view v;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	sg_key_view_signing(&v, cfg);
+	error = sg_config_require_signing(cfg);
+	if (error == SG_OK)
+		error = sg_key_source_find(&ks, &v);
+	if (error == SG_OK)
+		error = ks->material(out, &v, secret);
+	sg_secret_scrub_stack();
+	if (error)
+		sg_key_material_free(out);
+	return error;
+}
+
+int sg_keys_material_needs_secret(const sg_config *cfg)
+{
+	const sg_key_source_ops *ks = NULL;
+	sg_key_view v;
+
+	sg_key_view_signing(&v, cfg);
+	return sg_key_source_find(&ks, &v) == SG_OK && ks->material_needs_secret;
+}
