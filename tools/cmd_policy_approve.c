@@ -643,17 +643,15 @@ static int write_approval(approve_state *st, json_t *approval)
 	json_t *doc = json_pack("{s:s, s:[O]}", "$schema", "./approval.schema.json", "approvals",
 				approval);
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	char *tmp = NULL, name[160];
+	char name[160];
 	unsigned char *der = NULL;
 	size_t len, der_len = 0;
-	int fd = -1, error = SG_OK;
+	int error = SG_OK;
 
 	json_decref(doc);
 	snprintf(name, sizeof(name), "%s.json", st->id);
 	st->approval_path = sg_path_join(st->policy_dir, name);
-	snprintf(name, sizeof(name), ".%s.json.XXXXXX", st->id);
-	tmp = sg_path_join(st->policy_dir, name);
-	if (!text || !st->approval_path || !tmp) {
+	if (!text || !st->approval_path) {
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -661,15 +659,7 @@ static int write_approval(approve_state *st, json_t *approval)
 	text[len] = '\n'; /* json_dumps leaves room: we replace the NUL and write len + 1 */
 	if ((error = approver_sign(&st->who, &der, &der_len, st->approval_path, text, len + 1)))
 		goto out;
-	fd = mkstemp(tmp);
-	if (fd < 0 || write(fd, text, len + 1) != (ssize_t)(len + 1) || fchmod(fd, 0644) != 0 ||
-	    fsync(fd) != 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-		goto out;
-	}
-	error = sg_publish_commit(tmp, st->approval_path, 0);
+	error = sg_publish_bytes(st->approval_path, text, len + 1, 0644, 0);
 	/* A signature left by an earlier file of this name is replaced. */
 	if (!error && der &&
 	    (error = sg_cosign_publish(st->approval_path, SG_COSIGN_FIRST, der, der_len, 1)) !=
@@ -678,11 +668,8 @@ static int write_approval(approve_state *st, json_t *approval)
 		sg_error_prefix("%s was taken back", st->approval_path);
 	}
 out:
-	if (fd >= 0)
-		close(fd);
 	free(der);
 	free(text);
-	free(tmp);
 	return error;
 }
 

@@ -607,29 +607,19 @@ static int write_catalog(const char *path, json_t *files, const run_state *st)
 				"signer_sha1_thumbprint", st->ctx.signer->sha1_thumbprint, "files",
 				json_incref(files));
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	size_t tmp_len = strlen(path) + sizeof(".tmp-XXXXXX");
-	char *tmp = text ? malloc(tmp_len) : NULL;
-	int fd = -1, ok = 0;
+	int error = text ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	size_t len;
 
-	if (tmp) {
-		snprintf(tmp, tmp_len, "%s.tmp-XXXXXX", path);
-		fd = mkstemp(tmp);
+	if (!error) {
+		len = strlen(text);
+		text[len] = '\n'; /* json_dumps leaves room: we replace the NUL and write len + 1 */
+		error = sg_publish_bytes(path, text, len + 1, 0644, 1);
 	}
-	if (fd >= 0) {
-		size_t len = strlen(text);
-		ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
-		     fchmod(fd, 0644) == 0 && fsync(fd) == 0;
-		close(fd);
-		ok = ok && rename(tmp, path) == 0;
-		if (!ok)
-			unlink(tmp);
-	}
-	if (!ok)
-		cli_error("%s: cannot write the catalog: %s", path, strerror(errno));
-	free(tmp);
+	if (error)
+		cli_error("cannot write the catalog: %s", sg_error_last());
 	free(text);
 	json_decref(doc);
-	return ok ? 0 : -1;
+	return error ? -1 : 0;
 }
 
 /* Inputs the run did not attempt: the key failed (recorded), or --fail-fast (not). */
