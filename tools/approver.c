@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "signgate/error.h"
+#include "signgate/policy_json.h"
 
 int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module)
 {
@@ -135,13 +136,6 @@ int approver_identify(approver *ap)
 	return SG_OK;
 }
 
-json_t *approver_cert_json(const sg_cosigner *c)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", c->name, "subject", c->subject,
-			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
-			 c->key_sha256);
-}
-
 json_t *approver_json(const approver *ap)
 {
 	json_t *obj = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", ap->name, "from",
@@ -149,7 +143,7 @@ json_t *approver_json(const approver *ap)
 				(json_int_t)ap->uid, "host", ap->host);
 
 	if (obj && ap->key)
-		json_object_set_new(obj, "certificate", approver_cert_json(&ap->signer));
+		json_object_set_new(obj, "certificate", sg_cosigner_json(&ap->signer, 0));
 	if (obj && ap->display[0]) {
 		json_object_set_new(obj, "display_name", json_string(ap->display));
 		json_object_set_new(obj, "display_name_is",

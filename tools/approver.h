@@ -61,9 +61,6 @@ int approver_identify(approver *ap);
 /* provenance.approver; a new object or NULL. */
 json_t *approver_json(const approver *ap);
 
-/* An approver as their certificate names them; a new object or NULL. */
-json_t *approver_cert_json(const sg_cosigner *c);
-
 /*
  * With a key: the first approver's signature over `text` (the bytes
  * `approval_path` will have), checked as signing will check it, in `*der`

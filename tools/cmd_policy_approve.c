@@ -33,6 +33,7 @@
 #include "signgate/manifest.h"
 #include "signgate/openpgp.h"
 #include "signgate/policy.h"
+#include "signgate/policy_json.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
@@ -554,10 +555,40 @@ static void today_and_now(char day[16], char now[32])
 	strftime(now, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *approval_json(const approve_state *st)
+/*
+ * The approval as sg_approval holds it: the options and what was measured
+ * (the strings are borrowed from `st`; nothing in `a` is to be freed).
+ */
+static void approval_of(sg_approval *a, const approve_state *st, char *day)
 {
 	const approve_opts *o = st->o;
+
+	memset(a, 0, sizeof(*a));
+	a->id = (char *)st->id;
+	a->product = (char *)o->product;
+	a->vendor = (char *)o->vendor;
+	a->version = (char *)o->version;
+	a->file = (char *)st->name;
+	a->sha256 = (char *)st->digests.sha256_hex;
+	a->sha512 = (char *)st->digests.sha512_hex;
+	a->approved_by = (char *)st->who.name;
+	a->ticket = (char *)o->ticket;
+	a->approved_at = day;
+	a->source = (char *)o->source;
+	a->expires = (char *)o->expires;
+	a->existing = !o->existing                          ? SG_EXISTING_REFUSE
+		      : strcmp(o->existing, "replace") == 0 ? SG_EXISTING_REPLACE
+		      : strcmp(o->existing, "nest") == 0    ? SG_EXISTING_NEST
+							    : SG_EXISTING_REFUSE;
+	a->accept_unsigned = (char *)o->accept_unsigned;
+	a->not_in_catalog = (char *)o->not_in_catalog;
+	a->description = (char *)o->description;
+}
+
+static json_t *approval_json(const approve_state *st)
+{
 	char day[16], now[32];
+	sg_approval ap;
 	json_t *prov, *a;
 
 	today_and_now(day, now);
@@ -570,28 +601,13 @@ static json_t *approval_json(const approve_state *st)
 			 "vendor_values", values_json(st));
 	if (prov && st->openpgp)
 		json_object_set(prov, "openpgp", st->openpgp);
-	a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", st->id, "product",
-		      o->product, "vendor", o->vendor, "version", o->version, "file", st->name,
-		      "sha256", st->digests.sha256_hex, "sha512", st->digests.sha512_hex,
-		      "approved_by", st->who.name, "ticket", o->ticket, "approved_at", day);
-	if (!a || !prov) {
+	approval_of(&ap, st, day);
+	a = sg_approval_json(&ap, SG_APPROVAL_AS_FILE);
+	if (!a || !prov || json_object_set_new(a, "provenance", prov) != 0) {
 		json_decref(a);
 		json_decref(prov);
 		return NULL;
 	}
-	if (o->source)
-		json_object_set_new(a, "source", json_string(o->source));
-	if (o->expires)
-		json_object_set_new(a, "expires", json_string(o->expires));
-	if (o->existing)
-		json_object_set_new(a, "existing_signature", json_string(o->existing));
-	if (o->accept_unsigned)
-		json_object_set_new(a, "accept_unsigned", json_string(o->accept_unsigned));
-	if (o->not_in_catalog)
-		json_object_set_new(a, "not_in_catalog", json_string(o->not_in_catalog));
-	if (o->description)
-		json_object_set_new(a, "description", json_string(o->description));
-	json_object_set_new(a, "provenance", prov);
 	return a;
 }
 
@@ -811,31 +827,37 @@ static int run(approve_state *st, const char *policy_path, json_t **approval)
 /* With --config, the decision goes into the audit log like any other. */
 static int record(const sg_config *cfg, const approve_state *st, const json_t *approval, int status)
 {
-	json_t *rec;
+	char day[16], now[32];
+	json_t *rec, *ap_json;
+	sg_approval ap;
 	sg_audit_receipt r;
 	int error;
 
 	if (!cfg)
 		return SG_OK;
-	rec = json_pack(
-		"{s:s, s:s, s:s, s:{s:s, s:s, s:I, s:s?, s:s?}, s:{s:s, s:s, s:s, s:s, "
-		"s:s?}}",
-		"action", "approve", "decision", status ? "denied" : "approved", "status",
-		sg_status_name(status), "input", "path", st->o->installer, "name", st->name, "size",
-		(json_int_t)st->digests.size, "sha256",
-		st->digests.size || st->digests.sha256_hex[0] ? st->digests.sha256_hex : NULL,
-		"sha512", st->digests.sha512_hex[0] ? st->digests.sha512_hex : NULL, "approval",
-		"id", st->id, "product", st->o->product, "version", st->o->version, "ticket",
-		st->o->ticket, "policy_file", status ? NULL : st->approval_path);
+	today_and_now(day, now);
+	approval_of(&ap, st, day);
+	ap.origin = status ? NULL : st->approval_path;
+	ap_json = sg_approval_json(&ap, SG_APPROVAL_AS_RECORD);
+	rec = ap_json ? json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:I, s:s?, s:s?}, s:o}", "action",
+				  "approve", "decision", status ? "denied" : "approved", "status",
+				  sg_status_name(status), "input", "path", st->o->installer, "name",
+				  st->name, "size", (json_int_t)st->digests.size, "sha256",
+				  st->digests.size || st->digests.sha256_hex[0]
+					  ? st->digests.sha256_hex
+					  : NULL,
+				  "sha512",
+				  st->digests.sha512_hex[0] ? st->digests.sha512_hex : NULL,
+				  "approval", ap_json)
+		      : NULL;
 	if (!rec)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	json_object_set_new(json_object_get(rec, "approval"), "approved_by",
-			    json_string(st->who.name));
-	json_object_set_new(json_object_get(rec, "approval"), "approved_by_from",
+	json_object_set_new(ap_json, "approved_by", json_string(st->who.name));
+	json_object_set_new(ap_json, "approved_by_from",
 			    json_string(st->who.key ? "certificate" : "account"));
 	if (st->who.key)
-		json_object_set_new(json_object_get(rec, "approval"), "approved_by_cert",
-				    approver_cert_json(&st->who.signer));
+		json_object_set_new(ap_json, "approved_by_cert",
+				    sg_cosigner_json(&st->who.signer, 0));
 	if (status)
 		json_object_set_new(rec, "reasons", json_pack("[s]", sg_error_last()));
 	if (approval)
