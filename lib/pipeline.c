@@ -4,6 +4,7 @@
 #include "signgate/error.h"
 #include "signgate/pe_digest.h"
 #include "signgate/policy_json.h"
+#include "signgate/trust.h"
 #include "signgate/util.h"
 
 #include <fcntl.h>
@@ -328,6 +329,25 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 	ctx->verify.crl_file = cfg->crl_file;
 	ctx->verify.ignore_crl = cfg->ignore_crl;
 	sg_config_secret_files(ctx->verify.hide, cfg);
+}
+
+int sg_context_load_trust(sg_context *ctx)
+{
+	sg_trust_files files = { ctx->verify.ca_file, ctx->verify.tsa_ca_file, ctx->verify.crl_file,
+				 1 };
+	int error;
+
+	sg_context_free_trust(ctx);
+	error = sg_trust_load(&ctx->trust, &files);
+	ctx->verify.trust = ctx->trust;
+	return error;
+}
+
+void sg_context_free_trust(sg_context *ctx)
+{
+	sg_trust_free(ctx->trust);
+	ctx->trust = NULL;
+	ctx->verify.trust = NULL;
 }
 
 int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job, int status)

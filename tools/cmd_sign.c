@@ -803,7 +803,7 @@ static int run(int argc, char **argv, int signing)
 	}
 	/* Signing verifies its output: unusable trust files stop it before any input. */
 	if (load_config_and_policy(&st) != SG_OK ||
-	    (signing && sg_verify_check_trust(&st.ctx.verify) != SG_OK)) {
+	    (signing && sg_context_load_trust(&st.ctx) != SG_OK)) {
 		rc = cli_fail();
 	} else if (signing && start_key_helper(&st, in.n) != SG_OK) {
 		int status = sg_error_code();
@@ -830,6 +830,7 @@ static int run(int argc, char **argv, int signing)
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();
 	sg_audit_signings_free(st.signings);
+	sg_context_free_trust(&st.ctx);
 	sg_policy_free(st.policy);
 	sg_config_free(st.cfg);
 	free_list(&in);
