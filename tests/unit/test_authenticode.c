@@ -13,7 +13,7 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

@@ -5,7 +5,7 @@
  */
 #include "signgate/cert.h"
 #include "signgate/error.h"
-#include "signgate/trust.h"
+#include "trust.h"
 
 #include "check.h"
 

@@ -1,0 +1,78 @@
+/*
+ * Internal: the cryptographic checks of an Authenticode PKCS#7 signature,
+ * made with OpenSSL independently of osslsigncode's report.
+ */
+#ifndef SIGNGATE_LIB_AUTHENTICODE_H
+#define SIGNGATE_LIB_AUTHENTICODE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "signgate/cert.h"
+#include "trust.h"
+
+typedef struct sg_authenticode_opts {
+	/*
+	 * The run's trust (signgate/trust.h), borrowed. NULL: it is loaded for
+	 * this one check from the three files below.
+	 */
+	const sg_trust *trust;
+	const char *ca_file;     /* trust anchors for the signer */
+	const char *tsa_ca_file; /* trust anchors for timestamp tokens */
+	const char *crl_file;    /* optional */
+	const char *pin_sha256;  /* optional leaf pin */
+	int index;               /* 0 primary, n nested, -1 the last */
+	int kind; /* the signed file's sg_format_kind: SG_FORMAT_PE or SG_FORMAT_MSI; the
+		   * signed content must be that format's (anything else is rejected) */
+	/*
+	 * 1 for a signature signgate made (issue 12): its SignerInfo must carry
+	 * exactly the signed attributes contentType, SpcSpOpusInfo,
+	 * SpcStatementType and messageDigest, each once with one value, and no
+	 * unsigned attribute but at most one RFC 3161 timestamp (one value,
+	 * which must verify). 0: other signers' attributes are not judged.
+	 */
+	int exact_attributes;
+	/*
+	 * The DER signgate attached, or NULL: signature `index` must be these
+	 * bytes exactly (the primary: the whole file at sig_path; a nested
+	 * one: its DER inside the primary's unsigned attribute
+	 * 1.3.6.1.4.1.311.2.4.1, as stored there).
+	 */
+	const unsigned char *expect_der;
+	size_t expect_der_len;
+} sg_authenticode_opts;
+
+typedef struct sg_authenticode_result {
+	int n_signatures;      /* primary plus nested */
+	int index;             /* the one checked */
+	sg_cert_info signer;   /* its leaf */
+	char file_digest[129]; /* upper-case hex of the signed file digest */
+	int timestamped;       /* 1 when an RFC 3161 token verified */
+	time_t timestamp;
+	char reason[768]; /* why it failed */
+} sg_authenticode_result;
+
+/*
+ * Check the DER PKCS#7 at `sig_path` (from osslsigncode extract-signature):
+ * pick signature opts->index; require SHA-256 for the signer and the file
+ * digest; verify the signer's signature over its signed attributes and the
+ * messageDigest attribute against the SpcIndirectDataContent; verify an RFC
+ * 3161 timestamp token, when present, against tsa_ca_file (its imprint must
+ * be the signature value); verify the leaf's chain at the timestamp time (or
+ * now), its code-signing usage, and the pin; with opts->exact_attributes
+ * and opts->expect_der, the attribute rule and the exact bytes above. Returns SG_OK, or
+ * SG_ERR_VERIFY with out->reason set, or SG_ERR_IO / SG_ERR_NOMEM.
+ */
+int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
+			  const char *sig_path);
+
+/*
+ * How many signatures the DER PKCS#7 at `der` holds: its one signer and the
+ * values of that signer's nested-signature attributes (bytes after the DER,
+ * a PE table's padding, are ignored); `primary` (SG_SHA256_LEN bytes, may be
+ * NULL) gets the SHA-256 of the one signer's signature value. Returns SG_OK,
+ * or SG_ERR_VERIFY when it is no SignedData with one signer.
+ */
+int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len);
+
+#endif
