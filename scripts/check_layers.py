@@ -200,27 +200,27 @@ def self_test(root):
                 print(f"self-test: {line} in {rel} should fail once with \"{expect}\"; got {got}")
                 failed += 1
         # A public header not named after a .c file: owned once HEADERS lists it.
-        with open(os.path.join(tmp, "include/signgate/key_source.h"), "w") as f:
+        with open(os.path.join(tmp, "include/signgate/planted_table.h"), "w") as f:
             f.write("/* planted */\n")
         steps = [
-            ("lib/keys/keys.c", "no folder of lib/ owns include/signgate/key_source.h"),
+            ("lib/keys/keys.c", "no folder of lib/ owns include/signgate/planted_table.h"),
             ("lib/keys/CMakeLists.txt", None),
-            ("lib/crypto/cert.c", "includes signgate/key_source.h of lib/keys, which lib/crypto"),
+            ("lib/crypto/cert.c", "includes signgate/planted_table.h of lib/keys, which lib/crypto"),
         ]
         for rel, expect in steps:
             path = os.path.join(tmp, rel)
             if expect is None:
-                text = read(path).replace("sg_layer(keys", "sg_layer(keys HEADERS key_source.h")
+                text = read(path).replace("sg_layer(keys", "sg_layer(keys HEADERS planted_table.h")
             else:
-                text = '#include "signgate/key_source.h"\n' + read(path)
+                text = '#include "signgate/planted_table.h"\n' + read(path)
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
             got = check(tmp)
             want = [p for p in got if expect and expect in p]
             if (expect and (len(got) != 1 or not want)) or (not expect and got):
-                print(f"self-test: key_source.h, {rel}: expected {expect}; got {got}")
+                print(f"self-test: planted_table.h, {rel}: expected {expect}; got {got}")
                 failed += 1
-        os.remove(os.path.join(tmp, "include/signgate/key_source.h"))
+        os.remove(os.path.join(tmp, "include/signgate/planted_table.h"))
         shutil.rmtree(os.path.join(tmp, "lib"))
         shutil.copytree(os.path.join(root, "lib"), os.path.join(tmp, "lib"))
         # The script itself, as CTest runs it: exit 1 and the message on a bad tree.

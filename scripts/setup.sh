@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install everything signgate needs to build, run its demo and its tests on
-# Debian 12, as root. Safe to run again. osslsigncode must be 2.9 or newer:
-# when the machine's is older (Debian 12's main archive has 2.5), the
-# bookworm-backports suite is added in a separate sources file that reuses
-# the URI of the machine's own Debian source (debian.sources is not edited).
+# Debian 12, as root. Safe to run again. osslsigncode must be 2.9 or newer
+# (Debian 12's main archive has 2.5), and pkcs11-provider is only in
+# bookworm-backports: that suite is added when needed, in a separate sources
+# file that reuses the URI of the machine's own Debian source
+# (debian.sources is not edited).
 set -euo pipefail
 
 prog=${0##*/}
@@ -50,10 +51,15 @@ debian_uri() { # the URI of the machine's Debian source for bookworm
 	grep -hs '^deb .* bookworm main' /etc/apt/sources.list | awk '{ print $2; exit }'
 }
 
-if ! version_ok; then
+# bookworm-backports, added once in a sources file of its own: osslsigncode
+# 2.9 when the machine's is older, and pkcs11-provider (not in Debian 12's
+# main archive), which the "pkcs11-provider" key source and its tests use.
+add_backports() {
+	local uri
+	apt-cache policy 2>/dev/null | grep -q ' bookworm-backports/main ' && return 0
 	uri=$(debian_uri | head -n 1)
 	[ -n "$uri" ] || uri=http://deb.debian.org/debian
-	echo "$prog: osslsigncode older than 2.9; adding bookworm-backports from $uri"
+	echo "$prog: adding bookworm-backports from $uri"
 	cat >/etc/apt/sources.list.d/signgate-backports.sources <<SRC
 Types: deb
 URIs: $uri
@@ -62,7 +68,21 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 	apt-get update -qq
+}
+
+if ! version_ok; then
+	add_backports
 	apt-get install -y -qq --no-install-recommends -t bookworm-backports osslsigncode >/dev/null
 	version_ok || { echo "$prog: could not install osslsigncode 2.9 or newer" >&2; exit 1; }
 fi
-echo "$prog: dependencies ready ($(osslsigncode --version | head -n 1 | cut -d, -f1))"
+if ! dpkg-query -W -f '${Status}' pkcs11-provider 2>/dev/null | grep -q 'ok installed'; then
+	if ! apt-cache policy pkcs11-provider 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+		add_backports
+	fi
+	if apt-cache policy 2>/dev/null | grep -q ' bookworm-backports/main '; then
+		apt-get install -y -qq --no-install-recommends -t bookworm-backports pkcs11-provider >/dev/null
+	else # a release that has it in its main archive
+		apt-get install -y -qq --no-install-recommends pkcs11-provider >/dev/null
+	fi
+fi
+echo "$prog: dependencies ready ($(osslsigncode --version | head -n 1 | cut -d, -f1), pkcs11-provider $(dpkg-query -W -f '${Version}' pkcs11-provider))"

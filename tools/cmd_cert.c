@@ -182,7 +182,7 @@ static int load_config(sg_key_material *km, sg_config **cfg, const char *path)
 	memset(km, 0, sizeof(*km));
 	if (!error)
 		error = sg_config_require_signing(*cfg);
-	if (!error && !(*cfg)->pkcs11_module)
+	if (!error && sg_keys_material_needs_secret(*cfg))
 		error = sg_secret_obtain(&secret, *cfg);
 	if (!error)
 		error = sg_keys_open(km, *cfg, &secret);

@@ -17,7 +17,9 @@
  *                "require_cosign": false },     true: every approval needs two
  *                                               approvers' signatures (cosign.h),
  *                                               whatever the policy says
- *     "signing": {   one key source:
+ *     "signing": {   one key source (lib/key_source.h; "key_source" names it,
+ *                    else the settings below imply pkcs12, pem or pkcs11-engine):
+ *       "key_source": "pkcs12" | "pem" | "pkcs11-engine" | "pkcs11-provider",
  *       "pkcs12": "pki/signer.p12",
  *       or "cert_chain": "chain.pem", "key": "signer.key",
  *       or "pkcs11_module": "/usr/lib/softhsm/libsofthsm2.so",
@@ -25,6 +27,7 @@
  *          "pkcs11_engine": "...pkcs11.so" (optional), "pkcs11_env": {"NAME": "value"},
  *          "pkcs11_paths": ["softhsm/tokens"] (optional: what the token reads and writes),
  *          "pkcs11_network": false (optional: a network HSM),
+ *          (the same with "key_source": "pkcs11-provider", without "pkcs11_engine"),
  *       and at most one secret source:
  *       "password_file" | "password_env" | "password_prompt": true
  *       ("pin_file" | "pin_env" | "pin_prompt" with a token),
@@ -75,6 +78,7 @@ typedef struct sg_config {
 	char *approvers_crl_file; /* their CRLs (PEM); NULL when none */
 	int require_cosign;       /* trust.require_cosign: the two-person rule, from the config */
 	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
+	char *key_source;        /* "signing.key_source" as given; NULL: implied (lib/key_source.h) */
 	char *pkcs12;
 	char *cert_chain;        /* PEM: leaf and its CAs (PEM key and PKCS#11) */
 	char *key;               /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
@@ -100,6 +104,7 @@ typedef struct sg_config {
 	char *seal_key;           /* PEM key path, or a "pkcs11:" URI with seal_pkcs11_module */
 	char *seal_cert;          /* the sealing certificate (PEM) */
 	char *seal_pkcs11_module; /* absolute path of the PKCS#11 module; NULL: PEM key */
+	char *seal_key_source;    /* "audit_seal.key_source"; NULL: implied by the key */
 	sg_secret_source seal_secret;
 	char *seal_file; /* the seals file: "audit_seal.file", else "<audit_log>.seals" */
 	/* "policy_group" / "audit_group": the group that may also write those files (strict.h) */

@@ -127,6 +127,13 @@ X509 *sg_keyhelper_cert(const sg_keyhelper *kh);
 /* The other certificates the helper reported (borrowed; may be empty, never NULL). */
 STACK_OF(X509) * sg_keyhelper_chain(const sg_keyhelper *kh);
 
+/*
+ * The name of the key source the helper opened its key through
+ * ("pkcs12", "pem", "pkcs11-engine", "pkcs11-provider"; lib/key_source.h),
+ * a static string.
+ */
+const char *sg_keyhelper_key_source(const sg_keyhelper *kh);
+
 /* The helper's process id. */
 pid_t sg_keyhelper_pid(const sg_keyhelper *kh);
 

@@ -1,7 +1,8 @@
 /*
- * Opening the signing key material named by the config: a PKCS#12 file, a
- * PEM chain plus a PEM key, or a PKCS#11 token (whose key stays in the token:
- * only the certificate chain is read here).
+ * Opening the signing key material named by the config through its key
+ * source (lib/key_source.h): a PKCS#12 file, a PEM chain plus a PEM key, or
+ * a PKCS#11 token through libp11's engine or pkcs11-provider (whose key
+ * stays in the token: only the certificate chain is read here).
  */
 #ifndef SIGNGATE_KEYS_H
 #define SIGNGATE_KEYS_H
@@ -29,6 +30,13 @@ typedef struct sg_key_material {
  * sg_key_material_free().
  */
 int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *secret);
+
+/*
+ * 1 when opening the key material of `cfg` (sg_keys_open) needs its secret
+ * (a key file); 0 when it reads only certificates (a token), or the key
+ * source is unknown (sg_keys_open says so).
+ */
+int sg_keys_material_needs_secret(const sg_config *cfg);
 
 /* Free what sg_keys_open() filled; safe on a zeroed struct. */
 void sg_key_material_free(sg_key_material *km);

@@ -46,6 +46,7 @@ typedef struct sg_sign_result {
 	/* The key helper (keyhelper.h) that signed, and its count of signatures after this one. */
 	long helper_pid;
 	unsigned long helper_signatures;
+	const char *key_source; /* the helper's key source (a static string), NULL before it signed */
 	char signed_digest[129]; /* the Authenticode digest it signed, upper-case hex */
 	char attached_by[40];    /* "signgate" (a PE, in place) or "osslsigncode attach-signature" */
 	/* Confinement (issue 13) of the key helper and of the timestamp fetcher, once asked. */

@@ -1,6 +1,6 @@
 /*
  * Internal: the sealing key of "audit_seal", opened for audit_seal.c by
- * audit_seal_key.c (which alone uses OpenSSL's deprecated ENGINE API).
+ * audit_seal_key.c through the key sources' table (lib/keys/key_source.h).
  */
 #ifndef SIGNGATE_LIB_AUDIT_SEAL_INTERNAL_H
 #define SIGNGATE_LIB_AUDIT_SEAL_INTERNAL_H
@@ -12,18 +12,22 @@
 #include "signgate/audit_seal.h"
 #include "signgate/config.h"
 
+#include "key_source.h"
+
 typedef struct sg_seal_key {
-	EVP_PKEY *key;
-	void *engine; /* the ENGINE a token key needs until it is freed; NULL for a PEM key */
+	EVP_PKEY *key; /* k.pkey */
+	sg_key k;      /* the key and what its key source keeps beside it */
 } sg_seal_key;
 
 /*
- * Open "audit_seal.key" of `cfg`: a PEM file (private, sg_secret_check_file;
- * its password from the configured source) or a key in a PKCS#11 token
- * through the libp11 engine (its PIN from the configured source). The
- * secret is wiped before this returns. Returns SG_OK, SG_ERR_IO,
- * SG_ERR_CONFIG, SG_ERR_TOOL (no engine, no module) or SG_ERR_CRYPTO (wrong
- * password or PIN, no such key). Free with sg_seal_key_free().
+ * Open "audit_seal.key" of `cfg` through its key source's row: a PEM file
+ * (private, sg_secret_check_file; its password from the configured source)
+ * or a key in a PKCS#11 token through the libp11 engine or, with
+ * "key_source": "pkcs11-provider", through pkcs11-provider (its PIN from the
+ * configured source). The secret is wiped before this returns. Returns
+ * SG_OK, SG_ERR_IO, SG_ERR_CONFIG, SG_ERR_TOOL (no engine or provider, no
+ * module) or SG_ERR_CRYPTO (wrong password or PIN, no such key). Free with
+ * sg_seal_key_free().
  */
 int sg_seal_key_open(sg_seal_key *out, const sg_config *cfg);
 

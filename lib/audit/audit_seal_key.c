@@ -1,11 +1,11 @@
 /*
- * Opening the audit log's sealing key, and checking that it is not the
- * code-signing key; see audit_seal_internal.h. A key in a PKCS#11 token is
- * reached through libp11's engine (pkcs11_internal.h).
+ * Opening the audit log's sealing key through its key source's row
+ * (lib/keys/key_source.h: a PEM key, a PKCS#12 file, or a key in a PKCS#11
+ * token through libp11's engine or pkcs11-provider), and checking that it
+ * is not the code-signing key; see audit_seal_internal.h.
  */
 #include "audit_seal_internal.h"
-#include "cms.h"
-#include "pkcs11_key.h"
+#include "key_source.h"
 #include "signgate/error.h"
 #include "signgate/secret.h"
 #include "signgate/util.h"
@@ -17,32 +17,25 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 
-static int open_pem(sg_seal_key *out, const sg_config *cfg, const sg_secret *secret)
-{
-	return sg_pem_key_read(&out->key, cfg->seal_key, secret, "the sealing key",
-			       "\"audit_seal\" names no password (password_file, password_env "
-			       "or password_prompt)");
-}
-
-static int open_token(sg_seal_key *out, const sg_config *cfg, const sg_secret *secret)
-{
-	return sg_pkcs11_key_load(&out->key, &out->engine, cfg->seal_pkcs11_module, cfg->seal_key,
-				  secret, "the sealing key");
-}
-
 int sg_seal_key_open(sg_seal_key *out, const sg_config *cfg)
 {
+	const sg_key_source_ops *ks = NULL;
 	sg_secret secret = { 0 };
-	int error = SG_OK;
+	sg_key_view v;
+	int error;
 
 	memset(out, 0, sizeof(*out));
-	if (!cfg->seal_pkcs11_module && sg_secret_check_file(cfg->seal_key) != SG_OK)
-		return sg_error_code();
-	error = sg_secret_obtain_from(&secret, &cfg->seal_secret, cfg->path, cfg->seal_key);
+	sg_key_view_seal(&v, cfg);
+	error = sg_key_source_find(&ks, &v);
+	/* A key file is checked before its secret is asked for. */
+	if (!error && !ks->files_after_open && sg_secret_check_file(v.pkcs12 ? v.pkcs12 : v.key))
+		error = sg_error_code();
 	if (!error)
-		error = cfg->seal_pkcs11_module ? open_token(out, cfg, &secret)
-						: open_pem(out, cfg, &secret);
+		error = sg_secret_obtain_from(&secret, &cfg->seal_secret, cfg->path, cfg->seal_key);
+	if (!error)
+		error = sg_key_open(&out->k, &v, &secret, "the sealing key");
 	sg_secret_clear(&secret);
+	out->key = out->k.pkey;
 	if (error)
 		sg_seal_key_free(out);
 	return error;
@@ -50,7 +43,7 @@ int sg_seal_key_open(sg_seal_key *out, const sg_config *cfg)
 
 void sg_seal_key_free(sg_seal_key *k)
 {
-	sg_pkcs11_key_free(k->key, k->engine);
+	sg_key_close(&k->k);
 	memset(k, 0, sizeof(*k));
 }
 

@@ -264,7 +264,8 @@ static int load_key_source(sg_config *cfg, const json_t *signing)
 	int error,
 		is_uri = json_is_string(key) && strncmp(json_string_value(key), "pkcs11:", 7) == 0;
 
-	if ((error = get_path(&cfg->pkcs12, cfg, signing, "pkcs12", "signing.")) ||
+	if ((error = get_string(&cfg->key_source, cfg, signing, "key_source", "signing.")) ||
+	    (error = get_path(&cfg->pkcs12, cfg, signing, "pkcs12", "signing.")) ||
 	    (error = get_path(&cfg->cert_chain, cfg, signing, "cert_chain", "signing.")) ||
 	    (error = get_path(&cfg->pkcs11_module, cfg, signing, "pkcs11_module", "signing.")) ||
 	    (error = get_path(&cfg->pkcs11_engine, cfg, signing, "pkcs11_engine", "signing.")) ||
@@ -364,7 +365,8 @@ static int load_timestamp(sg_config *cfg, const json_t *signing)
 
 static int load_signing(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "pkcs12",
+	static const char *const keys[] = { "key_source",
+					    "pkcs12",
 					    "cert_chain",
 					    "key",
 					    "pkcs11_module",
@@ -459,7 +461,8 @@ static int load_syslog(sg_config *cfg, const json_t *root)
  */
 static int load_seal(sg_config *cfg, const json_t *root)
 {
-	static const char *const keys[] = { "key",
+	static const char *const keys[] = { "key_source",
+					    "key",
 					    "cert",
 					    "pkcs11_module",
 					    "password_file",
@@ -482,6 +485,7 @@ static int load_seal(sg_config *cfg, const json_t *root)
 	    (error = is_uri ? get_string(&cfg->seal_key, cfg, seal, "key", where)
 			    : get_path(&cfg->seal_key, cfg, seal, "key", where)) ||
 	    (error = get_path(&cfg->seal_cert, cfg, seal, "cert", where)) ||
+	    (error = get_string(&cfg->seal_key_source, cfg, seal, "key_source", where)) ||
 	    (error = get_path(&cfg->seal_pkcs11_module, cfg, seal, "pkcs11_module", where)) ||
 	    (error = get_path(&cfg->seal_file, cfg, seal, "file", where)))
 		return error;
@@ -683,6 +687,8 @@ void sg_config_free(sg_config *cfg)
 	free(cfg->pkcs12);
 	free(cfg->cert_chain);
 	free(cfg->key);
+	free(cfg->key_source);
+	free(cfg->seal_key_source);
 	free(cfg->secret.file);
 	free(cfg->secret.env);
 	free(cfg->seal_key);

@@ -1,11 +1,12 @@
 /*
  * What the key helper and the timestamp fetcher may touch; see
- * lib/key_allow.h. Each key source is one row of `sources`: how to know
- * it from the config, what it reads (and reads and writes), whether it
- * may use the network, and whether it still needs files once its key is
- * open.
+ * lib/key_allow.h. What a key source reads (and reads and writes), whether
+ * it may use the network, and whether it still needs files once its key is
+ * open is that source's column of the key sources' table
+ * (lib/key_source.h: `allow`, `files_after_open`).
  */
 #include "key_allow.h"
+#include "key_source.h"
 #include "confine_landlock.h"
 #include "signgate/error.h"
 
@@ -15,55 +16,22 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define ALLOW_MAX      48
 #define KEY_HELPER_AS  (1024ULL * 1024 * 1024)
 #define KEY_HELPER_CPU 3600                  /* CPU seconds over a whole batch of signatures */
 #define TOKEN_FSIZE    (64ULL * 1024 * 1024) /* a token's own files */
 #define FETCHER_CPU    3600
 #define FETCHER_NOFILE 128 /* a socket and a reply socket per request, 16 at once */
 
-/* The paths one helper may read and may read and write, collected from the config. */
-typedef struct allow {
-	const char *read[ALLOW_MAX + 1];
-	size_t n_read;
-	const char *rw[ALLOW_MAX + 1];
-	size_t n_rw;
-	int network;
-	int ipc;
-} allow;
-
-static void add_read(allow *a, const char *path)
+void sg_key_allow_read(sg_key_allow *a, const char *path)
 {
-	if (path && path[0] == '/' && a->n_read < ALLOW_MAX)
+	if (path && path[0] == '/' && a->n_read < SG_KEY_ALLOW_MAX)
 		a->read[a->n_read++] = path;
 }
 
-static void add_rw(allow *a, const char *path)
+void sg_key_allow_rw(sg_key_allow *a, const char *path)
 {
-	if (path && path[0] == '/' && a->n_rw < ALLOW_MAX)
+	if (path && path[0] == '/' && a->n_rw < SG_KEY_ALLOW_MAX)
 		a->rw[a->n_rw++] = path;
-}
-
-typedef struct key_source_allow {
-	const char *name;
-	int (*is)(const sg_config *cfg);
-	void (*add)(allow *a, const sg_config *cfg);
-	int files_after_open; /* 1: it reads files while it signs (a token) */
-} key_source_allow;
-
-static int is_pkcs11(const sg_config *cfg)
-{
-	return cfg->pkcs11_module != NULL;
-}
-
-static int is_pkcs12(const sg_config *cfg)
-{
-	return cfg->pkcs12 != NULL;
-}
-
-static int is_pem(const sg_config *cfg)
-{
-	return !cfg->pkcs11_module && !cfg->pkcs12;
 }
 
 /*
@@ -72,49 +40,31 @@ static int is_pem(const sg_config *cfg)
  */
 static const char *const module_conf_vars[] = { "SOFTHSM2_CONF", NULL };
 
-static void add_module_conf(allow *a, const char *entry)
+static void add_module_conf(sg_key_allow *a, const char *entry)
 {
 	for (size_t i = 0; module_conf_vars[i]; i++) {
 		size_t n = strlen(module_conf_vars[i]);
 		if (strncmp(entry, module_conf_vars[i], n) == 0 && entry[n] == '=')
-			add_read(a, entry + n + 1);
+			sg_key_allow_read(a, entry + n + 1);
 	}
 }
 
 /*
- * The module and the engine (dlopen reads them), the module's
- * configuration file (SOFTHSM2_CONF), the token's own files and folders
- * ("pkcs11_paths", read and write) and the network for a network HSM.
+ * A token: the module (dlopen reads it), its configuration file
+ * (SOFTHSM2_CONF), the token's own files and folders ("pkcs11_paths", read
+ * and write), the chain, and the network for a network HSM.
  */
-static void add_pkcs11(allow *a, const sg_config *cfg)
+void sg_key_allow_token(sg_key_allow *a, const sg_key_view *v)
 {
-	add_read(a, cfg->pkcs11_module);
-	add_read(a, cfg->pkcs11_engine);
-	add_read(a, cfg->cert_chain);
-	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
-		add_module_conf(a, cfg->pkcs11_env[i]);
-	for (size_t i = 0; cfg->pkcs11_paths && cfg->pkcs11_paths[i]; i++)
-		add_rw(a, cfg->pkcs11_paths[i]);
-	a->network = cfg->pkcs11_network;
+	sg_key_allow_read(a, v->pkcs11_module);
+	sg_key_allow_read(a, v->cert_chain);
+	for (size_t i = 0; v->pkcs11_env && v->pkcs11_env[i]; i++)
+		add_module_conf(a, v->pkcs11_env[i]);
+	for (size_t i = 0; v->pkcs11_paths && v->pkcs11_paths[i]; i++)
+		sg_key_allow_rw(a, v->pkcs11_paths[i]);
+	a->network = v->pkcs11_network;
 	a->ipc = 1; /* a vendor's module may lock with System V semaphores */
 }
-
-static void add_pkcs12(allow *a, const sg_config *cfg)
-{
-	add_read(a, cfg->pkcs12);
-}
-
-static void add_pem(allow *a, const sg_config *cfg)
-{
-	add_read(a, cfg->key);
-	add_read(a, cfg->cert_chain);
-}
-
-static const key_source_allow sources[] = {
-	{ "PKCS#11", is_pkcs11, add_pkcs11, 1 },
-	{ "PKCS#12", is_pkcs12, add_pkcs12, 0 },
-	{ "PEM", is_pem, add_pem, 0 },
-};
 
 /* Owners' names in the strict-mode messages about the key and secret files. */
 static const char *const account_files[] = { "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
@@ -122,29 +72,32 @@ static const char *const account_files[] = { "/etc/passwd", "/etc/group", "/etc/
 
 int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_config *cfg)
 {
-	allow a;
+	const sg_key_source_ops *ks = NULL;
+	sg_key_allow a;
+	sg_key_view v;
 	sg_confine_spec spec = { .name = "key helper",
 				 .system_files = 1,
 				 .cpu_sec = KEY_HELPER_CPU,
 				 .as_bytes = KEY_HELPER_AS };
+	int error;
 
 	memset(&a, 0, sizeof(a));
 	*out = NULL;
 	*closes_files = 0;
+	sg_key_view_signing(&v, cfg);
+	error = sg_key_source_find(&ks, &v);
+	if (error)
+		return error;
 	/* What every source's checks read (sg_signer_check_material), and its secret. */
 	for (size_t i = 0; account_files[i]; i++)
-		add_read(&a, account_files[i]);
-	add_read(&a, cfg->certificate);
-	add_read(&a, cfg->ca_file);
-	add_read(&a, cfg->crl_file);
-	add_read(&a, cfg->secret.file);
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		if (!sources[i].is(cfg))
-			continue;
-		sources[i].add(&a, cfg);
-		*closes_files = !sources[i].files_after_open;
-		break;
-	}
+		sg_key_allow_read(&a, account_files[i]);
+	sg_key_allow_read(&a, cfg->certificate);
+	sg_key_allow_read(&a, cfg->ca_file);
+	sg_key_allow_read(&a, cfg->crl_file);
+	sg_key_allow_read(&a, cfg->secret.file);
+	/* The key source's own column (lib/key_source.h). */
+	ks->allow(&a, &v);
+	*closes_files = !ks->files_after_open;
 	spec.read_paths = a.read;
 	spec.rw_paths = a.n_rw ? a.rw : NULL;
 	spec.network = a.network;

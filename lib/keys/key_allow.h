@@ -1,8 +1,8 @@
 /*
  * Internal: what the key helper and the timestamp fetcher may touch, as
  * confinement specs (include/signgate/confine.h), in one place
- * (lib/key_allow.c): each key source declares its allowances in one table
- * row, for issue 14's key-source table to absorb.
+ * (lib/key_allow.c): each key source declares its allowances in its row of
+ * the key sources' table (lib/keys/key_source.h).
  */
 #ifndef SIGNGATE_LIB_KEY_ALLOW_H
 #define SIGNGATE_LIB_KEY_ALLOW_H
@@ -15,10 +15,12 @@
  * the fork: it reads its key material, the certificates and CRLs its
  * checks read, its secret file and the system files; a token's module,
  * engine, the module's configuration file (pkcs11_env SOFTHSM2_CONF) and
- * "pkcs11_paths" (read and write); no network unless "pkcs11_network".
+ * "pkcs11_paths" (read and write); no network unless "pkcs11_network";
+ * for pkcs11-provider also OpenSSL's modules folder and p11-kit's module list.
  * `*closes_files` is 1 when the source needs no file once the key is open
  * (PKCS#12, PEM): the helper then takes all file access away
- * (sg_key_allow_no_files). SG_OK, or the error of sg_confine_prepare.
+ * (sg_key_allow_no_files). SG_OK, SG_ERR_CONFIG (no such key source), or
+ * the error of sg_confine_prepare.
  */
 int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_config *cfg);
 

@@ -9,7 +9,7 @@
 #include "keyhelper_child.h"
 #include "confine_prepared.h"
 #include "key_allow.h"
-#include "pkcs11_key.h"
+#include "key_source.h"
 #include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"
@@ -37,8 +37,7 @@ typedef struct helper {
 	int fd;
 	sg_secret secret;
 	sg_key_material km;
-	EVP_PKEY *token_key; /* PKCS#11: the engine's key */
-	void *engine;
+	sg_key token; /* a token's key, opened through its key source's row */
 	unsigned long count, max;
 	sg_confine_report confined; /* what it applied (lib/key_allow.c) */
 	int no_files;               /* it gave up all file access once the key was open */
@@ -244,20 +243,25 @@ static int release_stderr(int saved, int pipe_read, int error)
 	return sg_error_set(error, "%s (the token said: %s)", msg, words);
 }
 
-/* PKCS#11: log in and load the key through the engine; it must match the certificate. */
+/* A token: log in, load the key through its row (key_source.h), match it to the certificate. */
 static int open_token_key(helper *h, const sg_config *cfg)
 {
+	const sg_key_source_ops *ks = NULL;
+	sg_key_view v;
 	int error, saved, caught;
 
+	sg_key_view_signing(&v, cfg);
+	error = sg_key_source_find(&ks, &v);
+	if (error)
+		return error;
 	/* The module's environment (SOFTHSM2_CONF...), in this process only. */
-	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
-		putenv(cfg->pkcs11_env[i]);
+	if (ks->set_env)
+		ks->set_env(&v);
 	catch_stderr(&saved, &caught);
-	error = sg_pkcs11_key_load_engine(&h->token_key, &h->engine, cfg->pkcs11_engine,
-					  cfg->pkcs11_module, cfg->key,
-				   &h->secret, "the signing key");
+	error = ks->private_key(&h->token, &v, &h->secret, "the signing key");
+	h->token.ops = ks;
 	error = release_stderr(saved, caught, error);
-	if (error == SG_OK && X509_check_private_key(h->km.cert, h->token_key) != 1)
+	if (error == SG_OK && X509_check_private_key(h->km.cert, h->token.pkey) != 1)
 		error = sg_error_set(SG_ERR_CRYPTO,
 				     "%s: the key in the token does not match the certificate",
 				     cfg->key);
@@ -332,9 +336,7 @@ static int open_key(helper *h, const sg_config *cfg, int identify_only)
 static void helper_free(helper *h)
 {
 	sg_secret_clear(&h->secret);
-	sg_pkcs11_key_free(h->token_key, h->engine);
-	h->token_key = NULL;
-	h->engine = NULL;
+	sg_key_close(&h->token);
 	sg_key_material_free(&h->km);
 }
 
@@ -389,7 +391,7 @@ static int sign_one(helper *h, const sg_keyhelper_request *req)
 	int error, rc;
 
 	sg_keyhelper_request_apply(&sreq, req);
-	sreq.key = h->km.key ? h->km.key : h->token_key;
+	sreq.key = h->km.key ? h->km.key : h->token.pkey;
 	sreq.cert = h->km.cert;
 	sreq.chain = h->km.chain;
 	error = sg_authenticode_sign(&der, &len, &sreq);

@@ -4,6 +4,7 @@
  * keyhelper_internal.h.
  */
 #include "keyhelper_child.h"
+#include "key_source.h"
 #include "signgate/error.h"
 #include "wire.h"
 #include "signgate/keyhelper.h"
@@ -38,6 +39,7 @@ struct sg_keyhelper {
 	X509 *cert;
 	STACK_OF(X509) * chain;
 	sg_cert_info info;
+	const char *key_source;   /* its key source's name (lib/key_source.h); "" when unknown */
 	sg_confine_report report; /* what the helper applied; under `lock` once it runs */
 	int report_no_files;      /* its second layer: no file once the key is open */
 	int ended;                /* reaped: `status` holds how it ended */
@@ -319,6 +321,20 @@ static int abandon(sg_keyhelper *kh, int error)
 	return sg_error_set(error, "%s", why);
 }
 
+/* The name of the key source of `cfg`'s signing key, a string of the table; "" when none. */
+static const char *key_source_name(const sg_config *cfg)
+{
+	const sg_key_source_ops *ks = NULL;
+	sg_key_view v;
+
+	sg_key_view_signing(&v, cfg);
+	if (sg_key_source_find(&ks, &v) != SG_OK) {
+		sg_error_clear();
+		return "";
+	}
+	return ks->name;
+}
+
 static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_signatures,
 		 int identify_only)
 {
@@ -339,6 +355,8 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		kh_free(kh);
 		return error;
 	}
+	/* Which key source the helper opens (the helper says why, should it be none). */
+	kh->key_source = key_source_name(cfg);
 	/* The kernel is probed here (a probe forks): the helper inherits the answer. */
 	(void)sg_confine_probe();
 	kh->pid = fork();
@@ -361,6 +379,11 @@ static int start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_sig
 		return abandon(kh, maybe_violation(kh, error));
 	*out = kh;
 	return SG_OK;
+}
+
+const char *sg_keyhelper_key_source(const sg_keyhelper *kh)
+{
+	return kh->key_source;
 }
 
 int sg_keyhelper_start(sg_keyhelper **out, const sg_config *cfg, unsigned long max_signatures)

@@ -1,16 +1,20 @@
-/* Opening key material; see include/signgate/keys.h. */
+/*
+ * Opening key material through the key sources' table (lib/keys/key_source.h),
+ * and the helpers its rows share; see include/signgate/keys.h.
+ */
 #include "signgate/keys.h"
+#include "key_source.h"
 #include "signgate/error.h"
 #include "signgate/secret.h"
 #include "signgate/util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 
 void sg_key_material_free(sg_key_material *km)
 {
@@ -20,30 +24,7 @@ void sg_key_material_free(sg_key_material *km)
 	memset(km, 0, sizeof(*km));
 }
 
-static int load_pkcs12(sg_key_material *km, const char *path, const char *pass)
-{
-	BIO *bio = BIO_new_file(path, "rb");
-	PKCS12 *p12 = bio ? d2i_PKCS12_bio(bio, NULL) : NULL;
-	int error = SG_OK;
-
-	if (!bio)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	else if (!p12)
-		error = sg_error_set(SG_ERR_CRYPTO, "%s: not a PKCS#12 file", path);
-	else if (!PKCS12_parse(p12, pass ? pass : "", &km->key, &km->cert, &km->chain))
-		error = sg_error_set(
-			SG_ERR_CRYPTO,
-			"%s: cannot open the PKCS#12 file: wrong password or damaged file", path);
-	else if (!km->key || !km->cert)
-		error = sg_error_set(SG_ERR_CRYPTO,
-				     "%s: the PKCS#12 file holds no key and certificate", path);
-	PKCS12_free(p12);
-	BIO_free(bio);
-	ERR_clear_error();
-	return error;
-}
-
-static int load_pem_chain(sg_key_material *km, const char *path)
+int sg_keys_read_chain(sg_key_material *km, const char *path)
 {
 	BIO *bio = BIO_new_file(path, "r");
 	X509 *x;
@@ -61,38 +42,6 @@ static int load_pem_chain(sg_key_material *km, const char *path)
 	return SG_OK;
 }
 
-static int load_pem(sg_key_material *km, const sg_config *cfg, const char *pass)
-{
-	BIO *bio;
-	int error = load_pem_chain(km, cfg->cert_chain);
-
-	if (error)
-		return error;
-	bio = BIO_new_file(cfg->key, "r");
-	if (!bio)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", cfg->key, strerror(errno));
-	km->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(pass ? pass : ""));
-	BIO_free(bio);
-	ERR_clear_error();
-	if (!km->key)
-		return sg_error_set(
-			SG_ERR_CRYPTO,
-			"%s: cannot read the private key: wrong password or not a PEM key",
-			cfg->key);
-	for (int i = 0; i < sk_X509_num(km->chain); i++) {
-		X509 *c = sk_X509_value(km->chain, i);
-		if (X509_check_private_key(c, km->key) == 1) {
-			km->cert = c;
-			sk_X509_delete(km->chain, i);
-			ERR_clear_error();
-			return SG_OK;
-		}
-	}
-	ERR_clear_error();
-	return sg_error_set(SG_ERR_CRYPTO, "%s: no certificate in %s matches the key", cfg->key,
-			    cfg->cert_chain);
-}
-
 X509 *sg_keys_read_cert(const char *path)
 {
 	BIO *bio = BIO_new_file(path, "r");
@@ -108,12 +57,12 @@ X509 *sg_keys_read_cert(const char *path)
 }
 
 /* The token's leaf: the chain's certificate equal to "signing.certificate", else the first. */
-static int pick_token_leaf(sg_key_material *km, const sg_config *cfg)
+static int pick_token_leaf(sg_key_material *km, const sg_key_view *v)
 {
-	X509 *want = cfg->certificate ? sg_keys_read_cert(cfg->certificate) : NULL;
+	X509 *want = v->certificate ? sg_keys_read_cert(v->certificate) : NULL;
 	int pick = 0;
 
-	if (cfg->certificate && !want)
+	if (v->certificate && !want)
 		return sg_error_code();
 	for (int i = 0; want && i < sk_X509_num(km->chain); i++)
 		if (X509_cmp(sk_X509_value(km->chain, i), want) == 0)
@@ -123,40 +72,65 @@ static int pick_token_leaf(sg_key_material *km, const sg_config *cfg)
 	return SG_OK;
 }
 
-static int load_token(sg_key_material *km, const sg_config *cfg)
+int sg_keys_token_material(sg_key_material *km, const sg_key_view *v)
 {
 	struct stat st;
 	int error;
 
-	if (stat(cfg->pkcs11_module, &st) != 0)
+	if (stat(v->pkcs11_module, &st) != 0)
 		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s",
-				    cfg->pkcs11_module, strerror(errno));
+				    v->pkcs11_module, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file",
-				    cfg->pkcs11_module);
-	error = load_pem_chain(km, cfg->cert_chain);
+				    v->pkcs11_module);
+	error = sg_keys_read_chain(km, v->cert_chain);
 	if (error == SG_OK)
-		error = pick_token_leaf(km, cfg);
+		error = pick_token_leaf(km, v);
 	km->in_token = 1;
 	return error;
 }
 
+void sg_keys_put_env(const sg_key_view *v)
+{
+	for (size_t i = 0; v->pkcs11_env && v->pkcs11_env[i]; i++)
+		putenv(v->pkcs11_env[i]);
+}
+
+int sg_keys_check_token(const sg_key_view *v)
+{
+	if (!v->pkcs11_module || v->pkcs11_module[0] != '/' || !v->key ||
+	    strncmp(v->key, "pkcs11:", 7) != 0 || !v->cert_chain || v->pkcs12)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"%s.key_source\" \"%s\" needs \"pkcs11_module\" (an "
+				    "absolute path), \"key\" (a pkcs11: URI) and the certificates",
+				    v->config, v->section, v->source ? v->source : "pkcs11-engine");
+	return SG_OK;
+}
+
 int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *secret)
 {
-	const char *pass = secret ? secret->data : NULL;
+	const sg_key_source_ops *ks = NULL;
+	sg_key_view v;
 	int error;
 
 	memset(out, 0, sizeof(*out));
+	sg_key_view_signing(&v, cfg);
 	error = sg_config_require_signing(cfg);
-	if (error == SG_OK && cfg->pkcs11_module)
-		error = load_token(out, cfg);
-	else if (error == SG_OK && cfg->pkcs12)
-		error = sg_secret_check_file(cfg->pkcs12) ? sg_error_code()
-							  : load_pkcs12(out, cfg->pkcs12, pass);
-	else if (error == SG_OK)
-		error = sg_secret_check_file(cfg->key) ? sg_error_code() : load_pem(out, cfg, pass);
+	if (error == SG_OK)
+		error = sg_key_source_find(&ks, &v);
+	if (error == SG_OK)
+		error = ks->material(out, &v, secret);
 	sg_secret_scrub_stack();
 	if (error)
 		sg_key_material_free(out);
 	return error;
+}
+
+int sg_keys_material_needs_secret(const sg_config *cfg)
+{
+	const sg_key_source_ops *ks = NULL;
+	sg_key_view v;
+
+	sg_key_view_signing(&v, cfg);
+	return sg_key_source_find(&ks, &v) == SG_OK && ks->material_needs_secret;
 }

@@ -160,7 +160,7 @@ int sg_secret_obtain_from(sg_secret *out, const sg_secret_source *src, const cha
 
 int sg_secret_obtain(sg_secret *out, const sg_config *cfg)
 {
-	const char *what = cfg->pkcs11_module ? cfg->key : cfg->pkcs12 ? cfg->pkcs12 : cfg->key;
+	const char *what = cfg->pkcs12 ? cfg->pkcs12 : cfg->key;
 
 	return sg_secret_obtain_from(out, &cfg->secret, cfg->path, what ? what : "the signing key");
 }

@@ -5,7 +5,7 @@
  */
 #include "cms.h"
 #include "cosign_internal.h"
-#include "pkcs11_key.h"
+#include "key_source.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
@@ -31,8 +31,8 @@
 struct sg_approver_key {
 	X509 *leaf;
 	STACK_OF(X509) * rest;
-	EVP_PKEY *key;
-	void *engine; /* a token key's engine; NULL for a PEM key */
+	EVP_PKEY *key; /* k.pkey */
+	sg_key k;      /* opened through its key source's row (lib/keys/key_source.h) */
 };
 
 /* The certificates of `path`: the first is the approver's, the others its intermediates. */
@@ -65,18 +65,18 @@ static int load_certs(X509 **leaf, STACK_OF(X509) * *rest, const char *path)
 	return sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
 }
 
-/* The key: a private PEM file, or a "pkcs11:" URI with a module. */
+/* The key: a private PEM file, or a "pkcs11:" URI with a module (the engine's row). */
 static int open_key(sg_approver_key *k, const char *key, const char *pkcs11_module,
 		    const char *cert_path, const sg_secret *secret)
 {
-	int error = SG_OK;
+	const sg_key_view v = { .config = "policy approve/cosign",
+				.section = "--key",
+				.key = key,
+				.cert_chain = cert_path,
+				.pkcs11_module = pkcs11_module };
+	int error = sg_key_open(&k->k, &v, secret, "the approver's key");
 
-	if (pkcs11_module)
-		error = sg_pkcs11_key_load(&k->key, &k->engine, pkcs11_module, key, secret,
-					   "the approver's key");
-	else if (!(error = sg_secret_check_file(key)))
-		error = sg_pem_key_read(&k->key, key, secret, "the approver's key",
-					"no password was given for it");
+	k->key = k->k.pkey;
 	if (!error && X509_check_private_key(k->leaf, k->key) != 1)
 		error = sg_error_set(SG_ERR_CRYPTO, "%s: the key does not match the certificate %s",
 				     key, cert_path);
@@ -115,7 +115,7 @@ void sg_approver_key_free(sg_approver_key *k)
 		return;
 	X509_free(k->leaf);
 	sk_X509_pop_free(k->rest, X509_free);
-	sg_pkcs11_key_free(k->key, k->engine);
+	sg_key_close(&k->k);
 	free(k);
 }
 

@@ -485,8 +485,9 @@ static void helper_json(json_t *sig, const sg_outcome *o)
 	set(sig, "signed_digest", sg_json_text(o->sign.signed_digest));
 	set(sig, "attached_by", sg_json_text(o->sign.attached_by));
 	set(sig, "key_helper",
-	    json_pack("{s:I, s:I}", "pid", (json_int_t)o->sign.helper_pid, "signatures",
-		      (json_int_t)o->sign.helper_signatures));
+	    json_pack("{s:I, s:I, s:s}", "pid", (json_int_t)o->sign.helper_pid, "signatures",
+		      (json_int_t)o->sign.helper_signatures, "key_source",
+		      o->sign.key_source ? o->sign.key_source : ""));
 }
 
 static json_t *signature_json(const sg_outcome *o)

@@ -134,6 +134,7 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 		return error;
 	o->sign.helper_signatures = count;
 	o->sign.helper_pid = (long)sg_keyhelper_pid(ctx->keyhelper);
+	o->sign.key_source = sg_keyhelper_key_source(ctx->keyhelper);
 	snprintf(o->sign.signed_digest, sizeof(o->sign.signed_digest), "%s", copy->hex);
 	return SG_OK;
 }

@@ -16,6 +16,7 @@ approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 sg 0 sign --config "$CFG" --out-dir "$T/rsa" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
 thumb=$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
 expect_in "$T/out" "signer SHA-1 $thumb"
+expect_same "$(audit_field 0 signature.key_helper.key_source)" pkcs11-engine
 sg 0 verify --config "$CFG" "$T/rsa/hello-setup.exe" "$T/rsa/hello-1.0.msi"
 expect_in "$T/out" "revocation checked"
 

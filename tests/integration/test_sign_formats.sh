@@ -60,7 +60,7 @@ for line in open(sys.argv[1]):
 done
 expect_same "$n" 8
 # One key helper signed the eight, one digest each, and counted them.
-expect_same "$(grep -c '"key_helper":{"pid":' "$LOG")" 8
+expect_same "$(grep -c '"key_helper":{"key_source":"pkcs12","pid":' "$LOG")" 8
 expect_in "$LOG" '"signatures":8}'
 # PE32 and PE32+ both went through (the optional header's magic).
 for f in stub32.exe:010b stub64.exe:020b; do

@@ -1,14 +1,19 @@
 /*
- * Private keys in PKCS#11 tokens; see pkcs11_internal.h.
+ * Key source "pkcs11-engine": a private key in a PKCS#11 token through
+ * libp11's OpenSSL engine (engine id "pkcs11", Debian package
+ * libengine-pkcs11-openssl; "pkcs11_engine" names another engine file),
+ * the module "pkcs11_module", the key a "pkcs11:" URI, its certificates in
+ * "cert_chain". A config with "pkcs11_module" and no "key_source" means
+ * this row.
  *
- * The ENGINE API is deprecated in OpenSSL 3, but its replacement,
- * pkcs11-provider, is not in Debian 12. The build treats warnings as
- * errors, so the deprecation warnings are switched off here, in this one
- * file, and nowhere else.
+ * The ENGINE API is deprecated in OpenSSL 3; its replacement is the
+ * "pkcs11-provider" row (key_source_pkcs11_provider.c). The build treats
+ * warnings as errors, so the deprecation warnings are switched off here, in
+ * this one file: nothing else includes openssl/engine.h or calls ENGINE_*.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
-#include "pkcs11_key.h"
+#include "key_source.h"
 #include "signgate/error.h"
 
 #include <errno.h>
@@ -32,14 +37,12 @@ static ENGINE *engine_from_path(const char *path)
 		return e;
 	ENGINE_free(e);
 	ERR_clear_error();
-	sg_error_set(SG_ERR_TOOL, "%s: cannot load this OpenSSL engine (\"pkcs11_engine\")",
-		     path);
+	sg_error_set(SG_ERR_TOOL, "%s: cannot load this OpenSSL engine (\"pkcs11_engine\")", path);
 	return NULL;
 }
 
 /* The libp11 engine (or the one at `engine_path`) on `module`; a functional reference in *out. */
-static int start_engine(ENGINE **out, const char *engine_path, const char *module,
-			const char *what)
+static int start_engine(ENGINE **out, const char *engine_path, const char *module, const char *what)
 {
 	struct stat st;
 	ENGINE *e;
@@ -66,13 +69,14 @@ static int start_engine(ENGINE **out, const char *engine_path, const char *modul
 	if (!ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0) || !ENGINE_init(e)) {
 		ENGINE_free(e);
 		ERR_clear_error();
-		return sg_error_set(SG_ERR_TOOL,
-				    "%s: the %s engine%s%s cannot load this module (in the confined "
-				    "key helper a module reads only what the config names: its "
-				    "token's files, e.g. SoftHSM2's token folder, belong in "
-				    "\"signing.pkcs11_paths\")",
-				    module, engine_path ? "configured" : "pkcs11",
-				    engine_path ? " " : "", engine_path ? engine_path : "");
+		return sg_error_set(
+			SG_ERR_TOOL,
+			"%s: the %s engine%s%s cannot load this module (in the confined "
+			"key helper a module reads only what the config names: its "
+			"token's files, e.g. SoftHSM2's token folder, belong in "
+			"\"signing.pkcs11_paths\")",
+			module, engine_path ? "configured" : "pkcs11", engine_path ? " " : "",
+			engine_path ? engine_path : "");
 	}
 	/* The structural reference is not needed beside the functional one. */
 	ENGINE_free(e);
@@ -80,15 +84,8 @@ static int start_engine(ENGINE **out, const char *engine_path, const char *modul
 	return SG_OK;
 }
 
-int sg_pkcs11_key_load(EVP_PKEY **key, void **engine, const char *module, const char *uri,
-		       const sg_secret *pin, const char *what)
-{
-	return sg_pkcs11_key_load_engine(key, engine, NULL, module, uri, pin, what);
-}
-
-int sg_pkcs11_key_load_engine(EVP_PKEY **key, void **engine, const char *engine_path,
-			      const char *module, const char *uri, const sg_secret *pin,
-			      const char *what)
+static int load_key(EVP_PKEY **key, ENGINE **engine, const char *engine_path, const char *module,
+		    const char *uri, const sg_secret *pin, const char *what)
 {
 	ENGINE *e = NULL;
 	int error = start_engine(&e, engine_path, module, what);
@@ -129,16 +126,63 @@ int sg_pkcs11_key_load_engine(EVP_PKEY **key, void **engine, const char *engine_
 	return SG_OK;
 }
 
-void sg_pkcs11_key_free(EVP_PKEY *key, void *engine)
+static void release(void *keep)
 {
-	EVP_PKEY_free(key);
+	ENGINE *engine = keep;
+
 	/*
 	 * Off OpenSSL's engine list, the engine can go with its last reference.
 	 * libp11's slot copy of the PIN was still in memory after this in
 	 * tests/integration/test_coredump.sh (it stays until exit).
 	 */
-	if (engine) {
-		ENGINE_remove(engine);
-		ENGINE_finish(engine);
-	}
+	ENGINE_remove(engine);
+	ENGINE_finish(engine);
 }
+
+static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what)
+{
+	ENGINE *e = NULL;
+	int error =
+		load_key(&out->pkey, &e, v->pkcs11_engine, v->pkcs11_module, v->key, secret, what);
+
+	out->keep = e;
+	return error;
+}
+
+static int material(sg_key_material *km, const sg_key_view *v, const sg_secret *secret)
+{
+	(void)secret;
+	return sg_keys_token_material(km, v);
+}
+
+static int implied_by(const sg_key_view *v)
+{
+	return v->pkcs11_module != NULL;
+}
+
+static void allow(sg_key_allow *a, const sg_key_view *v)
+{
+	sg_key_allow_token(a, v);
+	sg_key_allow_read(a, v->pkcs11_engine);
+}
+
+static const char *const keys[] = { "pkcs11_module",  "key",        "cert_chain",
+				    "pkcs11_engine",  "pkcs11_env", "pkcs11_paths",
+				    "pkcs11_network", "pin_file",   "pin_env",
+				    "pin_prompt",     NULL };
+
+const sg_key_source_ops sg_key_source_pkcs11_engine = {
+	.name = "pkcs11-engine",
+	.title = "PKCS#11 token, libp11 engine",
+	.config_keys = keys,
+	.secret = "PIN",
+	.material_needs_secret = 0,
+	.implied_by = implied_by,
+	.check = sg_keys_check_token,
+	.material = material,
+	.private_key = private_key,
+	.release = release,
+	.set_env = sg_keys_put_env,
+	.allow = allow,
+	.files_after_open = 1,
+};

@@ -1,0 +1,185 @@
+/*
+ * Unit tests for the key sources' table (lib/key_source.c and its rows):
+ * every row fills the columns every caller uses; a config without
+ * "key_source" resolves to the row older configs meant; a named row is
+ * found and its own checks run; an unknown name is refused with the known
+ * ones; each row's confinement column allows what it reads; and the
+ * provider route's failures are told apart without a token (a module that
+ * is not there).
+ */
+#include "key_source.h"
+#include "signgate/error.h"
+
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *found(const sg_key_view *v)
+{
+	const sg_key_source_ops *ks = NULL;
+	int error = sg_key_source_find(&ks, v);
+
+	return error == SG_OK ? ks->name : NULL;
+}
+
+static void test_rows(void)
+{
+	size_t n = 0;
+
+	for (; sg_key_sources[n]; n++) {
+		const sg_key_source_ops *ks = sg_key_sources[n];
+		CHECK(ks->name && ks->title && ks->config_keys && ks->config_keys[0]);
+		CHECK(ks->secret &&
+		      (strcmp(ks->secret, "PIN") == 0 || strcmp(ks->secret, "password") == 0));
+		CHECK(ks->check && ks->material && ks->private_key && ks->allow);
+		/* A token keeps something beside its key; file keys do not. */
+		CHECK(ks->files_after_open == (ks->release != NULL));
+		CHECK(ks->material_needs_secret == !ks->files_after_open);
+		for (size_t i = 0; i < n; i++)
+			CHECK(strcmp(ks->name, sg_key_sources[i]->name) != 0);
+	}
+	CHECK(n >= 4);
+}
+
+static void test_implied(void)
+{
+	sg_key_view v = { .config = "c.json", .section = "signing" };
+
+	v.pkcs12 = "/k/signer.p12";
+	CHECK_STR(found(&v), "pkcs12");
+	memset(&v, 0, sizeof(v));
+	v.config = "c.json";
+	v.section = "signing";
+	v.key = "/k/signer.key";
+	v.cert_chain = "/k/chain.pem";
+	CHECK_STR(found(&v), "pem");
+	v.key = "pkcs11:token=t;object=o;type=private";
+	v.pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+	CHECK_STR(found(&v), "pkcs11-engine");
+	/* The provider is never implied: only named. */
+	v.source = "pkcs11-provider";
+	CHECK_STR(found(&v), "pkcs11-provider");
+	v.source = "pkcs11-engine";
+	CHECK_STR(found(&v), "pkcs11-engine");
+	v.source = NULL;
+	v.key = NULL;
+	v.pkcs11_module = NULL;
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "c.json: \"signing\" names no key");
+}
+
+static void test_named_checks(void)
+{
+	sg_key_view v = { .config = "c.json",
+			  .section = "audit_seal",
+			  .source = "pkcs11-providr",
+			  .key = "pkcs11:token=t;object=o;type=private",
+			  .cert_chain = "/k/seal.pem",
+			  .pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so" };
+
+	CHECK(found(&v) == NULL);
+	CHECK_INT(sg_error_code(), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "c.json: \"audit_seal.key_source\" \"pkcs11-providr\" is "
+					"none of \"pkcs12\", \"pem\", \"pkcs11-engine\"");
+	CHECK_CONTAINS(sg_error_last(), "\"pkcs11-provider\"");
+	v.source = "pkcs11-provider";
+	v.pkcs11_engine = "/usr/lib/engines-3/pkcs11.so";
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.pkcs11_engine\" does not go with "
+					"\"key_source\" \"pkcs11-provider\"");
+	v.pkcs11_engine = NULL;
+	v.pkcs11_module = "/opt/hsm/$lib.so";
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.pkcs11_module\" /opt/hsm/$lib.so: only "
+					"letters, digits and /._+-");
+	v.pkcs11_module = "lib/softhsm.so";
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "\"pkcs11_module\" (an absolute path), \"key\" (a "
+					"pkcs11: URI) and the certificates");
+	v.source = "pem";
+	v.pkcs11_module = NULL;
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.key_source\" \"pem\" needs \"key\" (a PEM "
+					"key file)");
+	v.source = "pkcs12";
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.key_source\" \"pkcs12\" needs "
+					"\"audit_seal.pkcs12\"");
+}
+
+static int allows(const sg_key_allow *a, const char *path, int rw)
+{
+	for (size_t i = 0; i < (rw ? a->n_rw : a->n_read); i++)
+		if (strcmp(rw ? a->rw[i] : a->read[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+static void test_allow_columns(void)
+{
+	char *env[] = { "SOFTHSM2_CONF=/etc/softhsm/softhsm2.conf", NULL };
+	char *paths[] = { "/var/lib/softhsm/tokens", NULL };
+	sg_key_view v = { .config = "c.json",
+			  .section = "signing",
+			  .key = "pkcs11:token=t;object=o;type=private",
+			  .cert_chain = "/k/chain.pem",
+			  .pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so",
+			  .pkcs11_env = env,
+			  .pkcs11_paths = paths,
+			  .pkcs11_network = 1 };
+	sg_key_allow a;
+
+	memset(&a, 0, sizeof(a));
+	sg_key_source_pkcs11_provider.allow(&a, &v);
+	CHECK(allows(&a, "/usr/lib/softhsm/libsofthsm2.so", 0));
+	CHECK(allows(&a, "/etc/softhsm/softhsm2.conf", 0));
+	CHECK(allows(&a, "/k/chain.pem", 0));
+	CHECK(allows(&a, "/etc/pkcs11", 0));
+	CHECK(allows(&a, "/var/lib/softhsm/tokens", 1));
+	CHECK(a.network == 1 && a.ipc == 1);
+	memset(&a, 0, sizeof(a));
+	v.pkcs11_engine = "/usr/lib/engines-3/pkcs11.so";
+	sg_key_source_pkcs11_engine.allow(&a, &v);
+	CHECK(allows(&a, "/usr/lib/engines-3/pkcs11.so", 0));
+	CHECK(!allows(&a, "/etc/pkcs11", 0));
+	memset(&a, 0, sizeof(a));
+	v.pkcs12 = "/k/signer.p12";
+	sg_key_source_pkcs12.allow(&a, &v);
+	CHECK(a.n_read == 1 && allows(&a, "/k/signer.p12", 0) && a.n_rw == 0 && !a.network);
+	memset(&a, 0, sizeof(a));
+	v.key = "/k/signer.key";
+	sg_key_source_pem.allow(&a, &v);
+	CHECK(a.n_read == 2 && allows(&a, "/k/signer.key", 0) && allows(&a, "/k/chain.pem", 0));
+}
+
+/* Without the module, the provider route stops before it loads anything. */
+static void test_provider_no_module(void)
+{
+	sg_key_view v = { .config = "c.json",
+			  .section = "signing",
+			  .source = "pkcs11-provider",
+			  .key = "pkcs11:token=t;object=o;type=private",
+			  .cert_chain = "/k/chain.pem",
+			  .pkcs11_module = "/usr/lib/no-such-pkcs11-module.so" };
+	sg_key k;
+
+	setenv("PKCS11_PROVIDER_MODULE", "/usr/lib/softhsm/libsofthsm2.so", 1);
+	CHECK_INT(sg_key_open(&k, &v, NULL, "the signing key"), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "/usr/lib/no-such-pkcs11-module.so: cannot use the "
+					"PKCS#11 module: No such file or directory");
+	CHECK(k.pkey == NULL && k.keep == NULL);
+	/* Removed before the provider could read it. */
+	CHECK(getenv("PKCS11_PROVIDER_MODULE") == NULL);
+	sg_key_close(&k);
+}
+
+int main(void)
+{
+	test_rows();
+	test_implied();
+	test_named_checks();
+	test_allow_columns();
+	test_provider_no_module();
+	return check_done();
+}
