@@ -138,7 +138,7 @@ static void test_pe_valid(void)
 		build_pe(&pe, bits, 0);
 		CHECK_INT(inspect_buf("a.exe", pe.b, pe.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_PE);
-		CHECK_INT(info.pe_bits, bits);
+		CHECK_INT(info.pe.bits, bits);
 		CHECK_INT(info.has_signature, 0);
 		CHECK_INT(info.size, PE_UNSIGNED);
 		CHECK_INT(info.sig_offset, 0);
@@ -146,7 +146,7 @@ static void test_pe_valid(void)
 		build_pe(&pe, bits, 1);
 		CHECK_INT(inspect_buf("s.exe", pe.b, pe.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_PE);
-		CHECK_INT(info.pe_bits, bits);
+		CHECK_INT(info.pe.bits, bits);
 		CHECK_INT(info.has_signature, 1);
 		CHECK_INT(info.sig_offset, PE_UNSIGNED);
 		CHECK_INT(info.sig_size, PE_CERT_LEN);
@@ -187,7 +187,8 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 4d 58 00 00");
+		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst): it starts "
+		    "with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
 		    "truncated: DOS header ends at 64, beyond the end of the file (2 bytes)");
@@ -527,7 +528,7 @@ static void test_msi_valid(unsigned char *buf)
 		build_cfb(&c, shift, 1, 0);
 		CHECK_INT(inspect_buf("a.msi", c.b, c.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_MSI);
-		CHECK_INT(info.pe_bits, 0);
+		CHECK_INT(info.cfb.dse, 0);
 		CHECK_INT(info.has_signature, 0);
 		CHECK_INT(info.size, c.size);
 
@@ -672,7 +673,11 @@ static void test_msi_root(unsigned char *buf)
 	put32(entry(&c, 0) + 0x50, 0x00020906);
 	put16(entry(&c, 0) + 0x54, 0);
 	expect_fail("word.doc", c.b, c.size, SG_ERR_FORMAT,
-		    "not an MSI package (compound file with CLSID "
+		    "word.doc: not an installer signgate signs (compound file with CLSID "
+		    "{00020906-0000-0000-C000-000000000046})");
+	/* named as an installer: the name says what it is not */
+	expect_fail("word.msi", c.b, c.size, SG_ERR_FORMAT,
+		    "word.msi: not an MSI package (compound file with CLSID "
 		    "{00020906-0000-0000-C000-000000000046})");
 
 	build_cfb(&c, 9, 1, 1);
@@ -761,10 +766,11 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-		    "notes.txt: not a PE or MSI installer (starts with 48 65 6c 6c 6f 2c 20 77 "
-		    "\"Hello, w\")");
+		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst): it "
+		    "starts with 48 65 6c 6c 6f 2c 20 77 \"Hello, w\"");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 7f \".\")");
+		    "x: not an installer signgate signs (pe, msi, msp, msm, mst): it starts with "
+		    "7f \".\"");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);
 	CHECK_INT(info.size, sizeof(text) - 1);
@@ -816,8 +822,9 @@ static void check_real(const char *path, sg_format_kind kind, int sign)
 	CHECK_INT(info.has_signature, sign);
 	CHECK(!sign || info.sig_size > 0);
 	printf("%s: %s, %d-bit, signature %s (offset %llu, %llu bytes)\n", path,
-	       sg_format_name(info.kind), info.pe_bits, info.has_signature ? "yes" : "no",
-	       (unsigned long long)info.sig_offset, (unsigned long long)info.sig_size);
+	       sg_format_name(info.kind), info.kind == SG_FORMAT_PE ? info.pe.bits : 0,
+	       info.has_signature ? "yes" : "no", (unsigned long long)info.sig_offset,
+	       (unsigned long long)info.sig_size);
 }
 
 static int real_files(int argc, char **argv)
