@@ -111,7 +111,7 @@ static int choose_row(const struct sg_format_ops **out, const struct src *s, siz
 	for (size_t i = first; sg_format_table[i]; i++) {
 		const struct sg_format_ops *r = sg_format_table[i];
 
-		if (r->inspect != sg_format_table[first]->inspect || !r->detect(head, n) ||
+		if (r->inspect != sg_format_table[first]->inspect || !r->detect(head, n, s->name) ||
 		    !class_fits(r, info))
 			continue;
 		if (r == named) {
@@ -167,7 +167,7 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 	if ((error = sg_format_read_at(&s, head, n, 0)) < 0)
 		return error;
 	for (first = 0; sg_format_table[first]; first++)
-		if (sg_format_table[first]->detect(head, n))
+		if (sg_format_table[first]->detect(head, n, s.name))
 			break;
 	if (!sg_format_table[first])
 		return not_an_installer(&s, head, n);
@@ -232,6 +232,13 @@ int sg_format_container_holds(const sg_format_info *info, const unsigned char *b
 
 	return row && row->container_holds && box && der &&
 	       row->container_holds(box, len, der, der_len);
+}
+
+int sg_format_extracts_own(const sg_format_info *info)
+{
+	const struct sg_format_ops *row = info ? sg_format_ops_of(info->kind) : NULL;
+
+	return row && row->signature_read && row->extracts_own;
 }
 
 const char *sg_format_container_name(sg_format_kind kind)

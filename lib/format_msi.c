@@ -130,10 +130,11 @@ done:
 	return error;
 }
 
-static int cfb_detect(const unsigned char *head, size_t n)
+static int cfb_detect(const unsigned char *head, size_t n, const char *name)
 {
 	static const unsigned char magic[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1 };
 
+	(void)name;
 	return n >= sizeof(magic) && memcmp(head, magic, sizeof(magic)) == 0;
 }
 
@@ -200,7 +201,7 @@ static int msi_container_holds(const unsigned char *box, size_t len, const unsig
 	.detect = cfb_detect, .inspect = msi_inspect, .digest = msi_digest,                        \
 	.spc_kind = SG_AUTHENTICODE_MSI, .signature_read = msi_signature_read,                     \
 	.container_holds = msi_container_holds, .container = "DigitalSignature stream",            \
-	.attach_own = NULL, .dse_when_nested = 1
+	.extracts_own = 0, .attach_own = NULL, .dse_when_nested = 1
 
 static const char *const msi_ext[] = { ".msi", NULL };
 static const char *const msp_ext[] = { ".msp", NULL };

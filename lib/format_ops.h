@@ -33,11 +33,13 @@ struct sg_format_ops {
 
 	/*
 	 * 1 when the file's first `n` bytes `head` are this format's magic.
-	 * Rows sharing a container (the compound file: MSI, MSP, MSM, MST)
-	 * share one detect() and one inspect() and tell themselves apart by
-	 * `clsid`.
+	 * `name` (the file's base name, never NULL) is for formats without one
+	 * (a script: its extension); rows are tried in table order, so those
+	 * go after the rows with magic. Rows sharing a container (the compound
+	 * file: MSI, MSP, MSM, MST) share one detect() and one inspect() and
+	 * tell themselves apart by `clsid`.
 	 */
-	int (*detect)(const unsigned char *head, size_t n);
+	int (*detect)(const unsigned char *head, size_t n, const char *name);
 	/* the root storage's class this row owns (16 bytes as stored), or NULL */
 	const unsigned char *clsid;
 	/*
@@ -61,6 +63,7 @@ struct sg_format_ops {
 	int (*container_holds)(const unsigned char *box, size_t len, const unsigned char *der,
 			       size_t der_len);
 	const char *container; /* what holds it, for messages: "certificate table" */
+	int extracts_own;      /* see sg_format_extracts_own() */
 
 	/*
 	 * Attaching: signgate's own writer for a first signature, or NULL for

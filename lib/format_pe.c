@@ -332,8 +332,9 @@ static int pe_inspect(const struct src *s, sg_format_info *out)
 	return pe_certs(s, &pe, out);
 }
 
-static int pe_detect(const unsigned char *head, size_t n)
+static int pe_detect(const unsigned char *head, size_t n, const char *name)
 {
+	(void)name;
 	return n >= 2 && head[0] == 'M' && head[1] == 'Z';
 }
 
@@ -414,6 +415,7 @@ const struct sg_format_ops sg_format_pe_ops = {
 	.signature_read = pe_signature_read,
 	.container_holds = pe_container_holds,
 	.container = "certificate table",
+	.extracts_own = 1,
 	.attach_own = sg_attach_pe_fd,
 	.dse_when_nested = 0,
 };

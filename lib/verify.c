@@ -340,9 +340,10 @@ static int own_digest(sg_verify_result *out, int fd, const sg_format_info *info,
  * has already taken apart: its DER is read from there directly, instead of
  * having osslsigncode read the whole file for it. Returns 1 when done, 0
  * when the structure check refuses the file, it has no signature, or the
- * container does not hold one PKCS#7 (then osslsigncode extracts it and the
- * verdict says why), or an error. With `own`, signgate's own digest of the
- * signed file goes there, upper-case hex.
+ * container does not hold one PKCS#7, or the format leaves extraction to
+ * osslsigncode (sg_format_extracts_own()): then osslsigncode extracts it,
+ * confined, and the verdict says why it cannot. Or an error. With `own`, signgate's own digest of
+ * the signed file goes there, upper-case hex.
  */
 static int extract_own(sg_verify_result *out, const char *path, const char *sig_path,
 		       const char *name, char own[2 * SG_FORMAT_DIGEST_MAX + 1])
@@ -362,7 +363,8 @@ static int extract_own(sg_verify_result *out, const char *path, const char *sig_
 	/* The digest is signgate's own check of a signed file, however its signature is read. */
 	if (own && (error = own_digest(out, fd, &info, name, own)) != SG_OK)
 		goto out;
-	if (sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, SIG_CONTAINER_MAX,
+	if (!sg_format_extracts_own(&info) ||
+	    sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, SIG_CONTAINER_MAX,
 				     name) != SG_OK ||
 	    der_len == 0 || der_len > LONG_MAX)
 		goto out;

@@ -131,6 +131,14 @@ int sg_format_signature_read(unsigned char **out, size_t *len, size_t *der_at, s
 int sg_format_container_holds(const sg_format_info *info, const unsigned char *box, size_t len,
 			      const unsigned char *der, size_t der_len);
 
+/*
+ * 1 when verification takes the signature's DER from
+ * sg_format_signature_read() (a PE: no osslsigncode run reads the whole file
+ * for it); 0 when osslsigncode extract-signature, confined, extracts it (the
+ * MSI family).
+ */
+int sg_format_extracts_own(const sg_format_info *info);
+
 /* What holds a format's signature, for messages: "certificate table". */
 const char *sg_format_container_name(sg_format_kind kind);
 
