@@ -27,7 +27,7 @@ static const char sign_help[] =
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 (and SHA-512\n"
 	"when the policy names SHA-512 values),\n"
-	"check its structure (PE or MSI), decide against the policy (default deny),\n"
+	"check its structure (PE; MSI, MSP, MSM, MST), decide against the policy (default deny),\n"
 	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
 	"TSA URLs are configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
