@@ -24,14 +24,12 @@
 
 #include <stddef.h>
 
+#include "signgate/format.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-/* Which Authenticode content to build; the values are also the key helper's wire codes. */
-typedef enum sg_authenticode_kind {
-	SG_AUTHENTICODE_PE = 1,
-	SG_AUTHENTICODE_MSI = 2,
-} sg_authenticode_kind;
+/* sg_authenticode_kind, the content to build, is in format.h: each format's row names its own. */
 
 #define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 
