@@ -20,8 +20,10 @@
 /*
  * Root classes as stored (the first three fields little-endian):
  * {000C1084-...} package, {000C1086-...} patch, {000C1082-...} transform. A
- * merge module is an MSI database with the package's class: only its
- * extension tells it apart.
+ * merge module is an MSI database and is taken with the package's class
+ * (only its extension tells it apart); no merge module built by Windows
+ * tools was at hand to confirm the class they write, and wixl cannot build
+ * one ("unhandled child Wix node Module").
  */
 static const unsigned char package_clsid[16] = { 0x84, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
 						 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
