@@ -24,14 +24,12 @@
 
 #include <stddef.h>
 
+#include "signgate/format.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-/* Which Authenticode content to build; the values are also the key helper's wire codes. */
-typedef enum sg_authenticode_kind {
-	SG_AUTHENTICODE_PE = 1,
-	SG_AUTHENTICODE_MSI = 2,
-} sg_authenticode_kind;
+/* sg_authenticode_kind, the content to build, is in format.h: each format's row names its own. */
 
 #define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 
@@ -64,5 +62,14 @@ size_t sg_authenticode_md_len(int md_nid);
 
 /* "PE", "MSI", or NULL for an unknown kind. */
 const char *sg_authenticode_kind_name(int kind);
+
+/*
+ * What a signature of `kind` must carry as its SpcIndirectDataContent's
+ * type: the OID (text), and for SpcSipInfo the SIP's GUID (16 bytes as
+ * stored; NULL for other types); `what` names the content in messages
+ * ("a PE"). Returns 0, or -1 for an unknown kind.
+ */
+int sg_authenticode_kind_content(int kind, const char **data_oid, const unsigned char **sip_guid,
+				 const char **what);
 
 #endif

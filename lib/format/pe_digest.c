@@ -23,9 +23,9 @@ enum { N_SPANS = 3 };
 /* The spans of a PE whose hashed part ends at `end` (the certificate table, or the file's end). */
 static void hashed_spans(struct span out[N_SPANS], const sg_format_info *info, uint64_t end)
 {
-	out[0] = (struct span){ 0, info->pe_checksum_offset };
-	out[1] = (struct span){ info->pe_checksum_offset + 4, info->pe_certdir_offset };
-	out[2] = (struct span){ info->pe_certdir_offset + 8, end };
+	out[0] = (struct span){ 0, info->pe.checksum_offset };
+	out[1] = (struct span){ info->pe.checksum_offset + 4, info->pe.certdir_offset };
+	out[2] = (struct span){ info->pe.certdir_offset + 8, end };
 }
 
 static uint64_t round8(uint64_t n)
@@ -36,9 +36,9 @@ static uint64_t round8(uint64_t n)
 /* A PE the inspection described fully: the skipped fields lie in order before `end`. */
 static int usable(const sg_format_info *info, uint64_t end)
 {
-	return info && info->kind == SG_FORMAT_PE && info->pe_checksum_offset > 0 &&
-	       info->pe_checksum_offset + 4 <= info->pe_certdir_offset &&
-	       info->pe_certdir_offset + 8 <= end && end <= info->size;
+	return info && info->kind == SG_FORMAT_PE && info->pe.checksum_offset > 0 &&
+	       info->pe.checksum_offset + 4 <= info->pe.certdir_offset &&
+	       info->pe.certdir_offset + 8 <= end && end <= info->size;
 }
 
 /* Read exactly `len` bytes at `off`; 0, or an errno (EIO for a file that ended early). */
@@ -222,8 +222,8 @@ int sg_pe_stream_finish(sg_pe_stream *d, unsigned char out[SG_PE_DIGEST_LEN],
 		stream_take(d, NULL, 0, d->seen, 1);
 	/* What the stream assumed must be what the inspection found. */
 	if (d->failed || !d->ctx || !d->hashing || !usable(info, end) || d->seen != info->size ||
-	    d->checksum_off != info->pe_checksum_offset ||
-	    d->certdir_off != info->pe_certdir_offset ||
+	    d->checksum_off != info->pe.checksum_offset ||
+	    d->certdir_off != info->pe.certdir_offset ||
 	    (info->has_signature ? d->table_off != info->sig_offset : d->table_off != NONE))
 		return sg_error_set(SG_ERR_USAGE, "the streamed digest does not apply");
 	if ((!info->has_signature &&

@@ -3,7 +3,10 @@
  * images built in memory, written under a mkdtemp() directory and mutated one
  * field at a time; then any real installers named on the command line:
  *
- *   test_format [--pe FILE]... [--signed-pe FILE]... [--msi FILE]... [--signed-msi FILE]...
+ *   test_format [--[signed-]pe FILE]... [--[signed-]msi FILE]...
+ *               [--[signed-]msp FILE]... [--msm FILE]... [--mst FILE]...
+ *
+ * The table's other questions, and names against real files: test_format_table.c.
  */
 #include "signgate/error.h"
 #include "signgate/format.h"
@@ -138,7 +141,7 @@ static void test_pe_valid(void)
 		build_pe(&pe, bits, 0);
 		CHECK_INT(inspect_buf("a.exe", pe.b, pe.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_PE);
-		CHECK_INT(info.pe_bits, bits);
+		CHECK_INT(info.pe.bits, bits);
 		CHECK_INT(info.has_signature, 0);
 		CHECK_INT(info.size, PE_UNSIGNED);
 		CHECK_INT(info.sig_offset, 0);
@@ -146,7 +149,7 @@ static void test_pe_valid(void)
 		build_pe(&pe, bits, 1);
 		CHECK_INT(inspect_buf("s.exe", pe.b, pe.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_PE);
-		CHECK_INT(info.pe_bits, bits);
+		CHECK_INT(info.pe.bits, bits);
 		CHECK_INT(info.has_signature, 1);
 		CHECK_INT(info.sig_offset, PE_UNSIGNED);
 		CHECK_INT(info.sig_size, PE_CERT_LEN);
@@ -187,7 +190,8 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 4d 58 00 00");
+		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst): it starts "
+		    "with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
 		    "truncated: DOS header ends at 64, beyond the end of the file (2 bytes)");
@@ -527,7 +531,7 @@ static void test_msi_valid(unsigned char *buf)
 		build_cfb(&c, shift, 1, 0);
 		CHECK_INT(inspect_buf("a.msi", c.b, c.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_MSI);
-		CHECK_INT(info.pe_bits, 0);
+		CHECK_INT(info.cfb.dse, 0);
 		CHECK_INT(info.has_signature, 0);
 		CHECK_INT(info.size, c.size);
 
@@ -548,6 +552,50 @@ static void test_msi_valid(unsigned char *buf)
 	put32(entry(&c, 1) + 0x7c, 0xdeadbeef);
 	CHECK_INT(inspect_buf("junk.msi", c.b, c.size, &info), SG_OK);
 	CHECK_INT(info.sig_size, SIG_BYTES);
+}
+
+/* The Windows Installer rows: one container, told apart by the root class and the name. */
+static void test_msi_family(unsigned char *buf)
+{
+	struct cfb_img c = { .b = buf };
+	sg_format_info info;
+
+	build_cfb(&c, 9, 1, 1);
+	put32(entry(&c, 0) + 0x50, 0x000c1086); /* a patch */
+	CHECK_INT(inspect_buf("p.msp", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSP);
+	CHECK_INT(info.has_signature, 1);
+	CHECK_INT(info.sig_size, SIG_BYTES);
+	CHECK_INT(inspect_buf("p", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSP);
+	expect_fail("p.msi", c.b, c.size, SG_ERR_FORMAT,
+		    "p.msi: named as an MSI package (.msi) but it is an MSI patch (root CLSID "
+		    "{000C1086-0000-0000-C000-000000000046})");
+	expect_fail("p.exe", c.b, c.size, SG_ERR_FORMAT,
+		    "p.exe: named as a PE image (.exe) but it is an MSI patch");
+
+	put32(entry(&c, 0) + 0x50, 0x000c1082); /* a transform */
+	CHECK_INT(inspect_buf("t.MST", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MST);
+	expect_fail("t.msp", c.b, c.size, SG_ERR_FORMAT,
+		    "t.msp: named as an MSI patch (.msp) but it is an MSI transform (root CLSID "
+		    "{000C1082-0000-0000-C000-000000000046})");
+
+	put32(entry(&c, 0) + 0x50, 0x000c1084); /* a package: an MSI, or a merge module */
+	CHECK_INT(inspect_buf("m.msm", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSM);
+	CHECK_INT(inspect_buf("m.msi", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSI);
+	CHECK_INT(inspect_buf("m.dat", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSI);
+	expect_fail("m.msp", c.b, c.size, SG_ERR_FORMAT,
+		    "m.msp: named as an MSI patch (.msp) but it is an MSI package (root CLSID "
+		    "{000C1084-0000-0000-C000-000000000046})");
+
+	put32(entry(&c, 0) + 0x50, 0x000c1085); /* no Windows Installer class */
+	expect_fail("x.msp", c.b, c.size, SG_ERR_FORMAT,
+		    "x.msp: not an MSI patch (compound file with CLSID "
+		    "{000C1085-0000-0000-C000-000000000046})");
 }
 
 static void test_msi_header(unsigned char *buf)
@@ -672,7 +720,11 @@ static void test_msi_root(unsigned char *buf)
 	put32(entry(&c, 0) + 0x50, 0x00020906);
 	put16(entry(&c, 0) + 0x54, 0);
 	expect_fail("word.doc", c.b, c.size, SG_ERR_FORMAT,
-		    "not an MSI package (compound file with CLSID "
+		    "word.doc: not an installer signgate signs (compound file with CLSID "
+		    "{00020906-0000-0000-C000-000000000046})");
+	/* named as an installer: the name says what it is not */
+	expect_fail("word.msi", c.b, c.size, SG_ERR_FORMAT,
+		    "word.msi: not an MSI package (compound file with CLSID "
 		    "{00020906-0000-0000-C000-000000000046})");
 
 	build_cfb(&c, 9, 1, 1);
@@ -761,10 +813,11 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-		    "notes.txt: not a PE or MSI installer (starts with 48 65 6c 6c 6f 2c 20 77 "
-		    "\"Hello, w\")");
+		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst): it "
+		    "starts with 48 65 6c 6c 6f 2c 20 77 \"Hello, w\"");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 7f \".\")");
+		    "x: not an installer signgate signs (pe, msi, msp, msm, mst): it starts with "
+		    "7f \".\"");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);
 	CHECK_INT(info.size, sizeof(text) - 1);
@@ -790,6 +843,9 @@ static void test_other(void)
 
 	CHECK_STR(sg_format_name(SG_FORMAT_PE), "pe");
 	CHECK_STR(sg_format_name(SG_FORMAT_MSI), "msi");
+	CHECK_STR(sg_format_name(SG_FORMAT_MSP), "msp");
+	CHECK_STR(sg_format_name(SG_FORMAT_MSM), "msm");
+	CHECK_STR(sg_format_name(SG_FORMAT_MST), "mst");
 	CHECK_STR(sg_format_name(SG_FORMAT_UNKNOWN), "unknown");
 	CHECK_STR(sg_format_name((sg_format_kind)42), "unknown");
 }
@@ -816,8 +872,9 @@ static void check_real(const char *path, sg_format_kind kind, int sign)
 	CHECK_INT(info.has_signature, sign);
 	CHECK(!sign || info.sig_size > 0);
 	printf("%s: %s, %d-bit, signature %s (offset %llu, %llu bytes)\n", path,
-	       sg_format_name(info.kind), info.pe_bits, info.has_signature ? "yes" : "no",
-	       (unsigned long long)info.sig_offset, (unsigned long long)info.sig_size);
+	       sg_format_name(info.kind), info.kind == SG_FORMAT_PE ? info.pe.bits : 0,
+	       info.has_signature ? "yes" : "no", (unsigned long long)info.sig_offset,
+	       (unsigned long long)info.sig_size);
 }
 
 static int real_files(int argc, char **argv)
@@ -827,10 +884,10 @@ static int real_files(int argc, char **argv)
 		sg_format_kind kind;
 		int sign;
 	} opts[] = {
-		{ "--pe", SG_FORMAT_PE, 0 },
-		{ "--signed-pe", SG_FORMAT_PE, 1 },
-		{ "--msi", SG_FORMAT_MSI, 0 },
-		{ "--signed-msi", SG_FORMAT_MSI, 1 },
+		{ "--pe", SG_FORMAT_PE, 0 },   { "--signed-pe", SG_FORMAT_PE, 1 },
+		{ "--msi", SG_FORMAT_MSI, 0 }, { "--signed-msi", SG_FORMAT_MSI, 1 },
+		{ "--msp", SG_FORMAT_MSP, 0 }, { "--signed-msp", SG_FORMAT_MSP, 1 },
+		{ "--msm", SG_FORMAT_MSM, 0 }, { "--mst", SG_FORMAT_MST, 0 },
 	};
 
 	for (int i = 1; i < argc; i += 2) {
@@ -840,8 +897,9 @@ static int real_files(int argc, char **argv)
 			if (strcmp(argv[i], opts[k].opt) == 0)
 				break;
 		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc) {
-			fprintf(stderr, "usage: test_format [--pe FILE]... [--signed-pe FILE]... "
-					"[--msi FILE]... [--signed-msi FILE]...\n");
+			fprintf(stderr, "usage: test_format [--[signed-]pe FILE]... "
+					"[--[signed-]msi FILE]... [--[signed-]msp FILE]... "
+					"[--msm FILE]... [--mst FILE]...\n");
 			return -1;
 		}
 		check_real(argv[i + 1], opts[k].kind, opts[k].sign);
@@ -871,6 +929,7 @@ int main(int argc, char **argv)
 	test_msi_chains(buf);
 	test_msi_root(buf);
 	test_msi_tree(buf);
+	test_msi_family(buf);
 	test_other();
 	rc = real_files(argc, argv);
 	free(buf);
