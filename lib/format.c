@@ -1,6 +1,7 @@
 /* Installer format detection and structural validation; see include/signgate/format.h. */
 #include "signgate/format.h"
 #include "signgate/error.h"
+#include "cab_internal.h"
 #include "format_internal.h"
 
 #include <errno.h>
@@ -82,7 +83,7 @@ static int not_an_installer(const struct src *s, const unsigned char *head, size
 	}
 	hex[3 * n - 1] = '\0';
 	text[n] = '\0';
-	return sg_format_bad(s, "not a PE or MSI installer (starts with %s \"%s\")", hex, text);
+	return sg_format_bad(s, "not a PE, MSI or CAB file (starts with %s \"%s\")", hex, text);
 }
 
 int sg_format_inspect(sg_format_info *out, int fd, const char *name)
@@ -112,14 +113,17 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 		kind = SG_FORMAT_PE;
 	else if (n == sizeof(cfb_magic) && memcmp(head, cfb_magic, n) == 0)
 		kind = SG_FORMAT_MSI;
+	else if (n >= 4 && memcmp(head, "MSCF", 4) == 0)
+		kind = SG_FORMAT_CAB;
 	else
 		return not_an_installer(&s, head, n);
 	if (s.size > MAX_INPUT_SIZE)
 		return sg_format_bad(
 			&s, "too large: %" PRIu64 " bytes (osslsigncode takes at most %" PRIu32 ")",
 			s.size, MAX_INPUT_SIZE);
-	error = kind == SG_FORMAT_PE ? sg_format_inspect_pe(&s, out)
-				     : sg_format_inspect_msi(&s, out);
+	error = kind == SG_FORMAT_PE    ? sg_format_inspect_pe(&s, out)
+		: kind == SG_FORMAT_MSI ? sg_format_inspect_msi(&s, out)
+					: sg_format_inspect_cab(&s, out);
 	if (error < 0)
 		memset(out, 0, sizeof(*out));
 	out->size = s.size;
@@ -131,6 +135,7 @@ const char *sg_format_name(sg_format_kind kind)
 	switch (kind) {
 	case SG_FORMAT_PE: return "pe";
 	case SG_FORMAT_MSI: return "msi";
+	case SG_FORMAT_CAB: return "cab";
 	case SG_FORMAT_UNKNOWN: break;
 	}
 	return "unknown";
