@@ -26,6 +26,7 @@
 #define OID_NESTED_SIGNATURE   "1.3.6.1.4.1.311.2.4.1"
 #define OID_SPC_PE_IMAGE_DATA  "1.3.6.1.4.1.311.2.1.15"
 #define OID_SPC_SIPINFO        "1.3.6.1.4.1.311.2.1.30"
+#define OID_SPC_CAB_DATA       "1.3.6.1.4.1.311.2.1.25"
 #define OID_RFC3161_TIMESTAMP  "1.3.6.1.4.1.311.3.3.1"
 #define OID_SPC_STATEMENT_TYPE "1.3.6.1.4.1.311.2.1.11"
 #define OID_SPC_SP_OPUS_INFO   "1.3.6.1.4.1.311.2.1.12"
@@ -125,8 +126,9 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
  * The SpcIndirectDataContent's first element (SpcAttributeTypeAndOptionalValue,
  * its content at q, elen bytes) must name the signed file's format, as
  * Windows' SIP for the file requires: SpcPeImageData for a PE, SpcSipInfo
- * with the MSI SIP's GUID for an MSI. Without this, only osslsigncode's
- * reading would stop a signature made for another format.
+ * with the MSI SIP's GUID for an MSI, SpcCabData for a cabinet. Without
+ * this, only osslsigncode's reading would stop a signature made for another
+ * format.
  */
 static int check_data_type(sg_authenticode_result *out, int kind, const unsigned char *q, long elen)
 {
@@ -138,6 +140,7 @@ static int check_data_type(sg_authenticode_result *out, int kind, const unsigned
 	ASN1_OBJECT *type = d2i_ASN1_OBJECT(NULL, &q, elen);
 	const char *want = kind == SG_FORMAT_PE    ? OID_SPC_PE_IMAGE_DATA
 			   : kind == SG_FORMAT_MSI ? OID_SPC_SIPINFO
+			   : kind == SG_FORMAT_CAB ? OID_SPC_CAB_DATA
 						   : NULL;
 	int ok = type && want && is_oid(type, want), tag, cls;
 	long len;
@@ -145,7 +148,7 @@ static int check_data_type(sg_authenticode_result *out, int kind, const unsigned
 	ASN1_OBJECT_free(type);
 	if (!want)
 		return reject(out,
-			      "signature %d: the file is neither a PE nor an MSI: its signed "
+			      "signature %d: the file is not a PE, an MSI or a cabinet: its signed "
 			      "content cannot be checked",
 			      out->index);
 	if (ok && kind == SG_FORMAT_MSI) {
@@ -163,7 +166,10 @@ static int check_data_type(sg_authenticode_result *out, int kind, const unsigned
 		  : reject(out,
 			   "signature %d: the signed content is not %s's (a signature made "
 			   "for another file format)",
-			   out->index, kind == SG_FORMAT_PE ? "a PE" : "an MSI");
+			   out->index,
+			   kind == SG_FORMAT_PE    ? "a PE"
+			   : kind == SG_FORMAT_MSI ? "an MSI"
+						   : "a cabinet");
 }
 
 /*

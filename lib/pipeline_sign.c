@@ -12,6 +12,7 @@
  */
 #include "pipeline_internal.h"
 #include "signgate/attach.h"
+#include "signgate/cab_digest.h"
 #include "signgate/error.h"
 #include "signgate/keyhelper.h"
 #include "signgate/msi_digest.h"
@@ -53,8 +54,11 @@ static int take_digest(struct own_digest *d, int fd)
 		d->md_len = SG_PE_DIGEST_LEN;
 		return sg_pe_digest(d->md, fd, &info, d->name);
 	}
+	/* A cabinet's digest is the one it carries once signed (cab_digest.h). */
+	if (info.kind == SG_FORMAT_CAB)
+		return sg_cab_digest(d->md, &d->md_len, fd, NID_sha256, d->name);
 	if (info.kind != SG_FORMAT_MSI)
-		return sg_error_set(SG_ERR_VERIFY, "%s: neither a PE nor an MSI", d->name);
+		return sg_error_set(SG_ERR_VERIFY, "%s: not a PE, MSI or CAB file", d->name);
 	error = sg_msi_digest(&msi, fd, NID_sha256, d->dse, d->name);
 	if (!error) {
 		memcpy(d->md, msi.md, msi.md_len);
@@ -116,7 +120,9 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 
 	if (!ctx->keyhelper)
 		return sg_error_set(SG_ERR_USAGE, "no key helper was started for this run");
-	req.kind = o->format.kind == SG_FORMAT_PE ? SG_AUTHENTICODE_PE : SG_AUTHENTICODE_MSI;
+	req.kind = o->format.kind == SG_FORMAT_PE    ? SG_AUTHENTICODE_PE
+		   : o->format.kind == SG_FORMAT_CAB ? SG_AUTHENTICODE_CAB
+						     : SG_AUTHENTICODE_MSI;
 	req.md_nid = NID_sha256;
 	memcpy(req.digest, copy->md, copy->md_len);
 	req.digest_len = copy->md_len;

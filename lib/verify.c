@@ -1,6 +1,7 @@
 /* Verification as the site server does it; see include/signgate/verify.h. */
 #include "signgate/verify.h"
 #include "authenticode.h"
+#include "signgate/cab_digest.h"
 #include "signgate/cert.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
@@ -356,6 +357,52 @@ out:
 	return error ? error : done;
 }
 
+/*
+ * A cabinet's signature is the blob its header's reserve points at: the
+ * DER, then zeros up to 8 bytes. Read by signgate (not osslsigncode) once
+ * the structure check passed, with the cabinet's own digest into
+ * `own_digest` when asked. Returns 1 when done, 0 when the file is no
+ * signed cabinet or the blob holds no PKCS#7 (then osslsigncode extracts
+ * it, and its verdict stands against signgate's digest), or an error.
+ */
+static int extract_cab_signature(const char *path, const char *sig_path, const char *name,
+				 char own_digest[2 * SG_PE_DIGEST_LEN + 1])
+{
+	unsigned char *blob = NULL, md[SG_CAB_DIGEST_MAX];
+	const unsigned char *p;
+	sg_format_info info;
+	size_t len = 0, md_len = 0;
+	PKCS7 *p7;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), done = 0, error = SG_OK;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	if (sg_format_inspect(&info, fd, name) != SG_OK || info.kind != SG_FORMAT_CAB ||
+	    !info.has_signature)
+		goto out;
+	if (own_digest) {
+		if ((error = sg_cab_digest(md, &md_len, fd, NID_sha256, name)) != SG_OK)
+			goto out;
+		sg_hex_encode_upper(own_digest, md, md_len);
+	}
+	if (sg_cab_signature_read(&blob, &len, fd, 64u * 1024 * 1024, name) != SG_OK)
+		goto out;
+	p = blob;
+	if (!(p7 = d2i_PKCS7(NULL, &p, (long)len))) {
+		ERR_clear_error();
+		goto out;
+	}
+	PKCS7_free(p7);
+	error = sg_write_private(sig_path, blob, (size_t)(p - blob));
+	done = error == SG_OK;
+out:
+	if (error == SG_OK)
+		sg_error_clear();
+	free(blob);
+	close(fd);
+	return error ? error : done;
+}
+
 /* The last error's text without its leading "NAME: ", for a reason about NAME. */
 static const char *reason_about(const char *name)
 {
@@ -605,7 +652,7 @@ static int no_own_digest(sg_verify_result *out, const char *path, const char *na
 		return fail(out, name, "the file's structure is refused: %s", reason_about(name));
 	return fail(out, name,
 		    "signgate cannot compute this file's own Authenticode digest (it verifies "
-		    "signed PE and MSI files only)");
+		    "signed PE, MSI and CAB files only)");
 }
 
 /* The file's format (SG_FORMAT_UNKNOWN when the structure check refuses it). */
@@ -649,7 +696,10 @@ static size_t first_difference(const unsigned char *got, size_t got_len, const u
 	return at;
 }
 
-/* A PE's certificate table, or an MSI's \x05DigitalSignature stream, as stored. */
+/*
+ * A PE's certificate table, an MSI's \x05DigitalSignature stream, or a
+ * cabinet's signature blob, as stored.
+ */
 static int read_container(unsigned char **out, size_t *len, int fd, const sg_format_info *info,
 			  const char *name)
 {
@@ -657,6 +707,8 @@ static int read_container(unsigned char **out, size_t *len, int fd, const sg_for
 	*len = 0;
 	if (info->kind == SG_FORMAT_MSI)
 		return sg_msi_signature_read(out, len, fd, 64u * 1024 * 1024, name);
+	if (info->kind == SG_FORMAT_CAB)
+		return sg_cab_signature_read(out, len, fd, 64u * 1024 * 1024, name);
 	if (info->sig_size > 64u * 1024 * 1024)
 		return sg_error_set(SG_ERR_FORMAT, "%s: the certificate table is too large", name);
 	if (!(*out = malloc(info->sig_size ? (size_t)info->sig_size : 1)))
@@ -699,7 +751,8 @@ int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const
  * PE's certificate table is one WIN_CERTIFICATE (revision 2.0, PKCS#7;
  * dwLength 8 + the DER, with or without the padding), the DER, and zero
  * bytes up to the next multiple of 8; an MSI's \x05DigitalSignature stream
- * is the DER.
+ * is the DER; a cabinet's blob is the DER and zero bytes up to the next
+ * multiple of 8.
  */
 static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
 			   const char *path, const char *name)
@@ -715,8 +768,7 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
 	error = sg_format_inspect(&info, fd, name);
-	if (error || (info.kind != SG_FORMAT_PE && info.kind != SG_FORMAT_MSI) ||
-	    !info.has_signature) {
+	if (error || info.kind == SG_FORMAT_UNKNOWN || !info.has_signature) {
 		close(fd);
 		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 			return error;
@@ -731,14 +783,23 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 		return error;
 	same = info.kind == SG_FORMAT_PE
 		       ? got_len == 8 + len + pad && pe_table_holds(got, o->expect_der, len, pad)
+	       : info.kind == SG_FORMAT_CAB
+		       ? got_len == len + pad && memcmp(got, o->expect_der, len) == 0 &&
+				 first_difference(got + len, pad, (const unsigned char *)"\0\0\0\0\0\0\0",
+						  pad) == pad
 		       : got_len == len && memcmp(got, o->expect_der, len) == 0;
 	if (!same)
 		error = fail(
 			out, name,
 			"signature 0 is not the signature signgate attached: the file's %s "
 			"(%zu bytes) is not exactly it (%zu bytes%s), from byte %zu on",
-			info.kind == SG_FORMAT_PE ? "certificate table" : "DigitalSignature",
-			got_len, len, info.kind == SG_FORMAT_PE ? " in one WIN_CERTIFICATE" : "",
+			info.kind == SG_FORMAT_PE    ? "certificate table"
+			: info.kind == SG_FORMAT_CAB ? "signature blob"
+						     : "DigitalSignature",
+			got_len, len,
+			info.kind == SG_FORMAT_PE    ? " in one WIN_CERTIFICATE"
+			: info.kind == SG_FORMAT_CAB ? " and zeros to 8 bytes"
+						     : "",
 			info.kind == SG_FORMAT_PE && got_len >= 8
 				? 8 + first_difference(got + 8, got_len - 8, o->expect_der, len)
 				: first_difference(got, got_len, o->expect_der, len));
@@ -814,7 +875,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
-	    (error = extract_pe_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0)
+	    (error = extract_pe_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0 &&
+	    (error = extract_cab_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0)
 		error = extract_signature(opts, path, sig, out, name);
 	else if (error == 1)
 		error = SG_OK;

@@ -27,7 +27,7 @@ static const char sign_help[] =
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 (and SHA-512\n"
 	"when the policy names SHA-512 values),\n"
-	"check its structure (PE or MSI), decide against the policy (default deny),\n"
+	"check its structure (PE, MSI or CAB), decide against the policy (default deny),\n"
 	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
 	"TSA URLs are configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
@@ -41,7 +41,7 @@ static const char sign_help[] =
 	"is still approved, and denied when that file is now revoked or no longer\n"
 	"approved, or when no signing record of it is found.\n"
 	"\n"
-	"INPUT is a file, or with --recursive a folder (its .exe and .msi files, in\n"
+	"INPUT is a file, or with --recursive a folder (its .exe, .msi and .cab files, in\n"
 	"name order, symbolic links not followed).\n"
 	"\n"
 	"Options:\n"
@@ -53,7 +53,7 @@ static const char sign_help[] =
 	"                        root or you and not writable by others (sticky is fine)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
 	"  -f, --force           replace an existing output file (never the input)\n"
-	"  -r, --recursive       INPUT folders: their .exe and .msi files, at any depth\n"
+	"  -r, --recursive       INPUT folders: their .exe, .msi and .cab files, at any depth\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          sign N inputs at once (default: the number of cores);\n"
 	"                        results still print in input order\n"
@@ -86,7 +86,7 @@ static const char check_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json\n"
-	"  -r, --recursive       INPUT folders: their .exe and .msi files\n"
+	"  -r, --recursive       INPUT folders: their .exe, .msi and .cab files\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          check N inputs at once (default: the number of cores)\n"
 	"      --fail-fast       start no new input after the first that is denied\n"
@@ -282,7 +282,8 @@ static int is_installer_name(const char *name)
 	size_t len = strlen(name);
 
 	return name[0] != '.' && len > 4 &&
-	       (strcasecmp(name + len - 4, ".exe") == 0 || strcasecmp(name + len - 4, ".msi") == 0);
+	       (strcasecmp(name + len - 4, ".exe") == 0 || strcasecmp(name + len - 4, ".msi") == 0 ||
+		strcasecmp(name + len - 4, ".cab") == 0);
 }
 
 static int no_dots(const struct dirent *e)
@@ -290,7 +291,7 @@ static int no_dots(const struct dirent *e)
 	return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
 }
 
-/* The .exe and .msi files under `dir`, in name order; links are not followed. */
+/* The .exe, .msi and .cab files under `dir`, in name order; links are not followed. */
 static int add_folder(input_list *l, const char *dir, int depth)
 {
 	struct dirent **names = NULL;
@@ -326,8 +327,8 @@ static int add_input(input_list *l, const char *path, const sign_opts *o, const 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (!o->recursive) {
 			cli_usage_error(cmd,
-					"%s is a folder: give --recursive to take the .exe and "
-					".msi files in it",
+					"%s is a folder: give --recursive to take the .exe, "
+					".msi and .cab files in it",
 					path);
 			return -1;
 		}
@@ -787,8 +788,8 @@ static int collect_inputs(input_list *in, const sign_opts *o, int argc, char **a
 	if (o->files_from && add_files_from(in, o, cmd) != 0)
 		return CLI_EXIT_USAGE;
 	if (in->n == 0)
-		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no .exe "
-					    "or .msi file");
+		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no .exe, "
+					    ".msi or .cab file");
 	if (o->out && in->n != 1)
 		return cli_usage_error(cmd,
 				       "--out takes exactly one INPUT; use --out-dir for several");

@@ -22,7 +22,7 @@ static const char verify_help[] =
 	"allows code signing, the digest algorithm is SHA-256, and a timestamp, when\n"
 	"present, verifies against the TSA trust anchor. The PKCS#7 is checked with\n"
 	"OpenSSL (signature over the signed attributes, messageDigest, timestamp token,\n"
-	"chain, EKU, pin), signgate's own digest of the PE or MSI must be the signed\n"
+	"chain, EKU, pin), signgate's own digest of the PE, MSI or CAB must be the signed\n"
 	"digest (any other file is refused), and osslsigncode verify -index 0 must\n"
 	"succeed as well; neither osslsigncode's exit status alone nor its text is\n"
 	"trusted.\n"

@@ -336,7 +336,7 @@ static void test_genuine(const char *our_sha256)
 	EXPECT_REJECT("MSI signature on a PE", wk("genuine-msi.p7"),
 		      opts(fx("pki/root.pem"), NULL, NULL, 0), "the signed content is not a PE's");
 	o.kind = SG_FORMAT_UNKNOWN;
-	EXPECT_REJECT("no format", wk("genuine.p7"), o, "the file is neither a PE nor an MSI");
+	EXPECT_REJECT("no format", wk("genuine.p7"), o, "the file is not a PE, an MSI or a cabinet");
 }
 
 static void test_pin_and_chain(const char *our_sha256, const char *vendor_sha256)

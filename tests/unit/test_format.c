@@ -187,7 +187,7 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 4d 58 00 00");
+		    "not a PE, MSI or CAB file (starts with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
 		    "truncated: DOS header ends at 64, beyond the end of the file (2 bytes)");
@@ -761,10 +761,10 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-		    "notes.txt: not a PE or MSI installer (starts with 48 65 6c 6c 6f 2c 20 77 "
+		    "notes.txt: not a PE, MSI or CAB file (starts with 48 65 6c 6c 6f 2c 20 77 "
 		    "\"Hello, w\")");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 7f \".\")");
+		    "not a PE, MSI or CAB file (starts with 7f \".\")");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);
 	CHECK_INT(info.size, sizeof(text) - 1);
