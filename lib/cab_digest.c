@@ -52,7 +52,8 @@ static void put32(unsigned char *p, uint32_t v)
 /* Hash the file's bytes [from, to), a chunk at a time. */
 static int hash_range(EVP_MD_CTX *h, const struct src *s, uint64_t from, uint64_t to)
 {
-	unsigned char *buf = malloc(CHUNK);
+	size_t cap = from < to && to - from < CHUNK ? (size_t)(to - from) : CHUNK;
+	unsigned char *buf = malloc(cap);
 	int error = buf ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	while (!error && from < to) {

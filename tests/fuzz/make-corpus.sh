@@ -17,7 +17,7 @@ SG_SRC=$(cd -- "$src/../.." && pwd -P)
 C=$src/corpus
 D=$src/data
 rm -rf -- "$C"
-mkdir -p -- "$C"/{pe,msi,signed,authenticode,manifest,openpgp,policy,policy_index,audit,seal,config,keyhelper} "$D"
+mkdir -p -- "$C"/{pe,msi,cab,signed,authenticode,manifest,openpgp,policy,policy_index,audit,seal,config,keyhelper} "$D"
 tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
 
 # Tiny PE32 and PE32+ images (1 KiB: headers, one .text section).
@@ -55,8 +55,10 @@ approval tiny32 tiny32.exe "$(sha256 "$T/tiny32.exe")" ', "description": "Tiny",
 approval tiny64 tiny64.exe "$(sha256 "$T/tiny64.exe")"
 approval vendor32 vendor32.exe "$(sha256 "$T/vendor32.exe")" ', "existing_signature": "nest"'
 approval msi hello-1.0.msi "$(sha256 "$T/hello-1.0.msi")"
+cp "$INST/hello-1.0.cab" "$T/"
+approval cab hello-1.0.cab "$(sha256 "$T/hello-1.0.cab")"
 mkdir -p "$T/signed"
-for f in tiny32.exe tiny64.exe vendor32.exe hello-1.0.msi; do
+for f in tiny32.exe tiny64.exe vendor32.exe hello-1.0.msi hello-1.0.cab; do
 	sg 0 sign --config "$CFG" --out-dir "$T/signed" "$T/$f"
 done
 sg 3 sign --config "$CFG" --out-dir "$T/signed" "$T/other-setup.exe"
@@ -73,6 +75,11 @@ cp "$INST/hello-1.0.msi" "$C/msi/wixl-hello.msi"
 cp "$INST/vendor-signed-hello-1.0.msi" "$C/msi/vendor-signed-hello.msi"
 cp "$T/signed/hello-1.0.msi" "$C/msi/signed-hello.msi"
 cp "$INST/truncated.msi" "$C/msi/truncated.msi"
+# cab: gcab's (stored; MSZIP with paths), vendor-signed, signed by signgate.
+cp "$INST/hello-1.0.cab" "$C/cab/gcab-hello.cab"
+cp "$INST/payload-2.0.cab" "$C/cab/gcab-payload.cab"
+cp "$INST/vendor-signed-hello-1.0.cab" "$C/cab/vendor-signed-hello.cab"
+cp "$T/signed/hello-1.0.cab" "$C/cab/signed-hello.cab"
 
 # signed, authenticode: each signature alone (the DER osslsigncode extracts)
 # with its options byte, and with the file that carries it.
