@@ -8,7 +8,7 @@
 # vendor-signed cabinet is refused, replaced or nested as its approval
 # says; a broken cabinet is denied with the structure check's reason, even
 # when approved; a cabinet changed after signing is invalid; --recursive
-# takes .cab files.
+# takes .cab files; policy approve checks a cabinet and writes its approval.
 . "$(dirname -- "$0")/lib.sh"
 
 tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
@@ -99,6 +99,33 @@ sg 3 verify --config "$CFG" "$T/nested.cab"
 expect_in "$T/out" "nested.cab: signature 0: signer chain does not verify"
 # The vendor-signed input is never modified.
 expect_same "$(sha256 "$T/vcab.cab")" "$(sha256 "$INST/vendor-signed-hello-1.0.cab")"
+
+# policy approve: a cabinet checked against a vendor manifest becomes an
+# approval (its structure checked and recorded as "cab"), which signing honours.
+rm -f -- "$T/env/policy"/*.json
+new_env
+cp "$SG_SRC/policy/catalog.json" "$T/env/policy/catalog.json"
+mkdir -p "$T/vendor"
+cp "$INST/payload-2.0.cab" "$T/vendor/"
+(cd "$T/vendor" && sha256sum payload-2.0.cab >SHA256SUMS)
+sg 0 policy approve --config "$CFG" --vendor Example --ticket CHG-7 \
+	--not-in-catalog "test product (CHG-7)" --product Payload --version 2.0 \
+	--manifest "$T/vendor/SHA256SUMS" --source https://example.invalid/ "$T/vendor/payload-2.0.cab"
+expect_in "$T/out" "approved payload-2.0.cab: wrote $T/env/policy/payload-2.0.json"
+expect_same "$(jq -r '.approvals[0].sha256' "$T/env/policy/payload-2.0.json")" \
+	"$(sha256 "$INST/payload-2.0.cab")"
+expect_same "$(audit_field 0 action)" approve
+expect_same "$(jq -r '.approvals[0].provenance.installer.format' "$T/env/policy/payload-2.0.json")" cab
+sg 0 sign --config "$CFG" --out-dir "$T/ap" "$T/vendor/payload-2.0.cab"
+expect_in "$T/out" "signed   $T/vendor/payload-2.0.cab -> $T/ap/payload-2.0.cab (approval payload-2.0"
+# A broken cabinet is not approved: the structure check's reason, nothing written.
+head -c 100 "$INST/payload-2.0.cab" >"$T/vendor/cut.cab"
+(cd "$T/vendor" && sha256sum cut.cab >CUTSUMS)
+sg 3 policy approve --config "$CFG" --vendor Example --ticket CHG-8 \
+	--not-in-catalog "test product (CHG-8)" --product Cut --version 1.0 \
+	--manifest "$T/vendor/CUTSUMS" --source https://example.invalid/ "$T/vendor/cut.cab"
+expect_in "$T/out" "denied   cut.cab: cbCabinet says 5078 bytes, but the cabinet has 100 (the file's size)"
+expect_absent "$T/env/policy/cut-1.0.json"
 
 # Broken cabinets are denied with the structure check's reason, approved or not.
 head -c 100 "$INST/payload-2.0.cab" >"$T/cut.cab"
