@@ -83,15 +83,15 @@ cp "$T/signed/hello-1.0.cab" "$C/cab/signed-hello.cab"
 
 # signed, authenticode: each signature alone (the DER osslsigncode extracts)
 # with its options byte, and with the file that carries it.
-for f in tiny32.exe vendor32.exe hello-1.0.msi; do
+for f in tiny32.exe vendor32.exe hello-1.0.msi hello-1.0.cab; do
 	osslsigncode extract-signature -in "$T/signed/$f" -out "$T/$f.der" >/dev/null
 	/usr/bin/python3 - "$T/$f.der" "$T/signed/$f" "$C/signed/$f.bin" "$C/authenticode/$f" <<'PY'
 import sys
 der, signed = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
 open(sys.argv[3], "wb").write(len(der).to_bytes(2, "big") + der + signed)
-msi = sys.argv[2].endswith(".msi")
+msi, cab = sys.argv[2].endswith(".msi"), sys.argv[2].endswith(".cab")
 for opts in (0x00, 0x08 | 0x10, 0x01, 0x02):
-    opts |= 0x04 if msi else 0
+    opts |= 0x04 if msi else 0x20 if cab else 0
     open("%s-%02x.der" % (sys.argv[4], opts), "wb").write(bytes([opts]) + der)
 PY
 done
