@@ -4,7 +4,7 @@
  */
 #include "authenticode.h"
 #include "signgate/error.h"
-#include "signgate/format.h"
+#include "signgate/authenticode_sign.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
@@ -24,9 +24,6 @@
 
 #define OID_SPC_INDIRECT_DATA  "1.3.6.1.4.1.311.2.1.4"
 #define OID_NESTED_SIGNATURE   "1.3.6.1.4.1.311.2.4.1"
-#define OID_SPC_PE_IMAGE_DATA  "1.3.6.1.4.1.311.2.1.15"
-#define OID_SPC_SIPINFO        "1.3.6.1.4.1.311.2.1.30"
-#define OID_SPC_CAB_DATA       "1.3.6.1.4.1.311.2.1.25"
 #define OID_RFC3161_TIMESTAMP  "1.3.6.1.4.1.311.3.3.1"
 #define OID_SPC_STATEMENT_TYPE "1.3.6.1.4.1.311.2.1.11"
 #define OID_SPC_SP_OPUS_INFO   "1.3.6.1.4.1.311.2.1.12"
@@ -124,34 +121,28 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 
 /*
  * The SpcIndirectDataContent's first element (SpcAttributeTypeAndOptionalValue,
- * its content at q, elen bytes) must name the signed file's format, as
- * Windows' SIP for the file requires: SpcPeImageData for a PE, SpcSipInfo
- * with the MSI SIP's GUID for an MSI, SpcCabData for a cabinet. Without
- * this, only osslsigncode's reading would stop a signature made for another
- * format.
+ * its content at q, elen bytes) must name the signed file's content kind
+ * (an sg_authenticode_kind, from the file's format row), as Windows' SIP for
+ * the file requires: SpcPeImageData for a PE, SpcSipInfo with the MSI SIP's
+ * GUID for the MSI family. Without this, only osslsigncode's reading would
+ * stop a signature made for another format.
  */
 static int check_data_type(sg_authenticode_result *out, int kind, const unsigned char *q, long elen)
 {
-	static const unsigned char msi_guid[16] = {
-		0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46
-	};
-	const unsigned char *end = q + elen, *v;
+	const unsigned char *end = q + elen, *v, *guid = NULL;
 	ASN1_OBJECT *type = d2i_ASN1_OBJECT(NULL, &q, elen);
-	const char *want = kind == SG_FORMAT_PE    ? OID_SPC_PE_IMAGE_DATA
-			   : kind == SG_FORMAT_MSI ? OID_SPC_SIPINFO
-			   : kind == SG_FORMAT_CAB ? OID_SPC_CAB_DATA
-						   : NULL;
-	int ok = type && want && is_oid(type, want), tag, cls;
+	const char *want = NULL, *what = NULL;
+	int known = sg_authenticode_kind_content(kind, &want, &guid, &what) == 0, tag, cls;
+	int ok = known && type && is_oid(type, want);
 	long len;
 
 	ASN1_OBJECT_free(type);
-	if (!want)
+	if (!known)
 		return reject(out,
-			      "signature %d: the file is not a PE, an MSI or a cabinet: its signed "
-			      "content cannot be checked",
+			      "signature %d: the file's format has no Authenticode content "
+			      "signgate checks: its signed content cannot be checked",
 			      out->index);
-	if (ok && kind == SG_FORMAT_MSI) {
+	if (ok && guid) {
 		/* SpcSipInfo ::= SEQUENCE { INTEGER 1, OCTET STRING guid, ... } */
 		v = q;
 		ok = !(ASN1_get_object(&v, &len, &tag, &cls, end - q) & 0x80) &&
@@ -159,17 +150,14 @@ static int check_data_type(sg_authenticode_result *out, int kind, const unsigned
 		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
 		     tag == V_ASN1_INTEGER && v + len <= end && (v += len, 1) &&
 		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
-		     tag == V_ASN1_OCTET_STRING && len == sizeof(msi_guid) && v + len <= end &&
-		     memcmp(v, msi_guid, sizeof(msi_guid)) == 0;
+		     tag == V_ASN1_OCTET_STRING && len == 16 && v + len <= end &&
+		     memcmp(v, guid, 16) == 0;
 	}
 	return ok ? SG_OK
 		  : reject(out,
 			   "signature %d: the signed content is not %s's (a signature made "
 			   "for another file format)",
-			   out->index,
-			   kind == SG_FORMAT_PE    ? "a PE"
-			   : kind == SG_FORMAT_MSI ? "an MSI"
-						   : "a cabinet");
+			   out->index, what);
 }
 
 /*

@@ -86,13 +86,18 @@ static void der_oid(struct der *b, const char *oid_text, int nid)
 		ASN1_OBJECT_free(obj);
 }
 
-/* SpcLink file [2] EXPLICIT SpcString unicode [0] IMPLICIT "<<<Obsolete>>>". */
-static void obsolete_link(struct der *out)
+/*
+ * SpcLink file [2] EXPLICIT SpcString unicode [0] IMPLICIT "<<<Obsolete>>>":
+ * inside a PE's SpcPeImageData, and the whole value of a cabinet's
+ * SpcCabData (as osslsigncode's cab.c builds it).
+ */
+static void obsolete_link(struct der *out, const unsigned char *sip_guid)
 {
 	static const char obsolete[] = "<<<Obsolete>>>";
 	unsigned char bmp[2 * (sizeof(obsolete) - 1)];
 	struct der s = { .len = 0 };
 
+	(void)sip_guid;
 	for (size_t i = 0; i + 1 < sizeof(obsolete); i++) {
 		bmp[2 * i] = 0;
 		bmp[2 * i + 1] = (unsigned char)obsolete[i];
@@ -102,12 +107,12 @@ static void obsolete_link(struct der *out)
 }
 
 /* SpcPeImageData: flags {includeResources} and file [0] SpcLink file [2] "<<<Obsolete>>>". */
-static void pe_image_data(struct der *out)
+static void pe_image_data(struct der *out, const unsigned char *sip_guid)
 {
 	static const unsigned char flags[] = { 0x03, 0x02, 0x07, 0x80 };
 	struct der link = { .len = 0 }, file = { .len = 0 }, pid = { .len = 0 };
 
-	obsolete_link(&link);
+	obsolete_link(&link, sip_guid);
 	der_wrap(&file, 0xa0, &link); /* SpcPeImageData file [0] EXPLICIT */
 	der_put(&pid, flags, sizeof(flags));
 	der_put(&pid, file.data, file.len);
@@ -116,32 +121,39 @@ static void pe_image_data(struct der *out)
 	der_wrap(out, 0x30, &pid);
 }
 
-/* SpcSipInfo for MSI: version 1, the MSI SIP GUID, five zero integers. */
-static void msi_sip_info(struct der *out)
-{
-	static const unsigned char guid[16] = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+/* The MSI SIP's GUID {000C10F1-0000-0000-C000-000000000046}, as stored. */
+static const unsigned char msi_sip_guid[16] = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
 						0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
+
+/* SpcSipInfo: version 1, the SIP's GUID, five zero integers. */
+static void sip_info(struct der *out, const unsigned char guid[16])
+{
 	static const unsigned char one[] = { 0x01 }, zero[] = { 0x00 };
 	struct der sip = { .len = 0 };
 
 	der_tlv(&sip, 0x02, one, 1);
-	der_tlv(&sip, 0x04, guid, sizeof(guid));
+	der_tlv(&sip, 0x04, guid, 16);
 	for (int i = 0; i < 5; i++)
 		der_tlv(&sip, 0x02, zero, 1);
 	der_wrap(out, 0x30, &sip);
 }
 
-/* One row per Authenticode content: a new kind is one row. */
+/*
+ * One row per Authenticode content: a new kind is one row (and one
+ * sg_authenticode_kind value). `value` builds the content after the type
+ * OID; `sip_guid`, for SpcSipInfo, is the GUID verification requires.
+ */
 static const struct kind_ops {
 	sg_authenticode_kind kind;
 	const char *name;
+	const char *what; /* "a PE": messages ("the signed content is not a PE's") */
 	const char *data_oid;
-	void (*value)(struct der *out);
+	const unsigned char *sip_guid;
+	void (*value)(struct der *out, const unsigned char *sip_guid);
 } kinds[] = {
-	{ SG_AUTHENTICODE_PE, "PE", OID_SPC_PE_IMAGE_DATA, pe_image_data },
-	{ SG_AUTHENTICODE_MSI, "MSI", OID_SPC_SIPINFO, msi_sip_info },
-	/* A cabinet: SPC_CAB_DATA_OBJID with the obsolete file link, as osslsigncode's cab.c. */
-	{ SG_AUTHENTICODE_CAB, "CAB", OID_SPC_CAB_DATA, obsolete_link },
+	{ SG_AUTHENTICODE_PE, "PE", "a PE", OID_SPC_PE_IMAGE_DATA, NULL, pe_image_data },
+	{ SG_AUTHENTICODE_MSI, "MSI", "an MSI", OID_SPC_SIPINFO, msi_sip_guid, sip_info },
+	{ SG_AUTHENTICODE_CAB, "CAB", "a cabinet", OID_SPC_CAB_DATA, NULL, obsolete_link },
 };
 
 static const struct md_row {
@@ -174,6 +186,19 @@ const char *sg_authenticode_kind_name(int kind)
 	return k ? k->name : NULL;
 }
 
+int sg_authenticode_kind_content(int kind, const char **data_oid, const unsigned char **sip_guid,
+				 const char **what)
+{
+	const struct kind_ops *k = find_kind(kind);
+
+	if (!k)
+		return -1;
+	*data_oid = k->data_oid;
+	*sip_guid = k->sip_guid;
+	*what = k->what;
+	return 0;
+}
+
 /* SpcIndirectDataContent: SEQUENCE { SEQUENCE { type, value }, DigestInfo }. */
 static void indirect_data(struct der *out, const struct kind_ops *k,
 			  const sg_authenticode_sign_req *req)
@@ -182,7 +207,7 @@ static void indirect_data(struct der *out, const struct kind_ops *k,
 	struct der value = { .len = 0 }, data = { .len = 0 }, alg = { .len = 0 },
 		   dinfo = { .len = 0 }, idc = { .len = 0 };
 
-	k->value(&value);
+	k->value(&value, k->sip_guid);
 	der_oid(&data, k->data_oid, 0);
 	der_put(&data, value.data, value.len);
 	data.bad |= value.bad;

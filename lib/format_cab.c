@@ -17,11 +17,16 @@
  * file's size (or the signature's offset), and anything out of bounds.
  */
 #include "cab_internal.h"
+#include "format_ops.h"
+#include "signgate/authenticode_sign.h"
+#include "signgate/cab_digest.h"
 #include "signgate/error.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/obj_mac.h>
 
 #define CAB_FILE_LEN  16u  /* CFFILE without its name */
 #define CAB_NAME_MAX  256u /* a CFFILE name with its NUL */
@@ -279,9 +284,95 @@ int sg_format_inspect_cab(const struct src *s, sg_format_info *out)
 	free(folders);
 	if (error < 0)
 		return error;
-	out->kind = SG_FORMAT_CAB;
 	out->has_signature = l.reserve;
 	out->sig_offset = l.sig_offset;
 	out->sig_size = l.sig_size;
 	return SG_OK;
 }
+
+/* ---- the table row ----------------------------------------------------- */
+
+static int cab_detect(const unsigned char *head, size_t n, const char *name)
+{
+	(void)name;
+	return n >= 4 && memcmp(head, "MSCF", 4) == 0;
+}
+
+/* A cabinet has one digest, whatever the signing: the one its signed form carries. */
+static int cab_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
+		      const sg_format_info *info, sg_format_digest_use use, const char *name)
+{
+	(void)info;
+	(void)use;
+	return sg_cab_digest(md, md_len, fd, NID_sha256, name);
+}
+
+/* The length of the DER element at the start of `p` (`n` bytes), or 0. */
+static size_t der_length(const unsigned char *p, size_t n)
+{
+	size_t len = 0, hdr;
+
+	if (n < 2 || p[0] != 0x30)
+		return 0;
+	if (p[1] < 0x80) {
+		len = p[1];
+		hdr = 2;
+	} else {
+		hdr = 2 + (size_t)(p[1] & 0x7f);
+		if (p[1] == 0x80 || hdr > 6 || hdr > n)
+			return 0;
+		for (size_t i = 2; i < hdr; i++)
+			len = len << 8 | p[i];
+	}
+	return len <= n - hdr ? hdr + len : 0;
+}
+
+/* The signature blob as stored: the DER, then zeros up to 8 bytes. */
+static int cab_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
+			      int fd, const sg_format_info *info, size_t max, const char *name)
+{
+	int error;
+
+	(void)info;
+	*der_at = 0;
+	*der_len = 0;
+	if ((error = sg_cab_signature_read(out, len, fd, max, name)) < 0)
+		return error;
+	*der_len = der_length(*out, *len);
+	return SG_OK;
+}
+
+static int cab_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
+			       size_t der_len)
+{
+	size_t pad = (8 - der_len % 8) % 8;
+
+	if (len != der_len + pad || memcmp(box, der, der_len) != 0)
+		return 0;
+	for (size_t i = der_len; i < len; i++)
+		if (box[i] != 0)
+			return 0;
+	return 1;
+}
+
+static const char *const cab_ext[] = { ".cab", NULL };
+
+const struct sg_format_ops sg_format_cab_ops = {
+	.kind = SG_FORMAT_CAB,
+	.name = "cab",
+	.what = "a cabinet",
+	.extensions = cab_ext,
+	.detect = cab_detect,
+	.clsid = NULL,
+	.inspect = sg_format_inspect_cab,
+	.digest = cab_digest,
+	.spc_kind = SG_AUTHENTICODE_CAB,
+	.signature_read = cab_signature_read,
+	.container_holds = cab_container_holds,
+	.container = "signature blob",
+	/* the blob is read by signgate itself: the structure check found it */
+	.extracts_own = 1,
+	/* osslsigncode attach-signature, keyless: it inserts the reserve */
+	.attach_own = NULL,
+	.dse_when_nested = 0,
+};

@@ -58,8 +58,8 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	 * own thread, and the copy, which becomes the output, is written to disk
 	 * as it is made, not all at the fsync.
 	 */
-	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want,
-				   signing ? &sink : NULL, signing, copy_fd);
+	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want, signing ? &sink : NULL,
+				   signing, copy_fd);
 	if (error)
 		return sg_pipeline_end(o, error, "failed");
 	o->have_input = 1;
@@ -67,9 +67,12 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	o->have_format = 1;
-	/* Only when the layout the pass found is the inspected one (else it is read again). */
-	pass->have_pe_digest = signing && o->format.kind == SG_FORMAT_PE &&
-			       sg_pe_stream_finish(&pass->stream, pass->pe_digest, &o->format) == SG_OK;
+	/*
+	 * Only for a PE whose layout the pass found is the inspected one (the
+	 * stream's finish checks both; anything else is read again).
+	 */
+	pass->have_pe_digest =
+		signing && sg_pe_stream_finish(&pass->stream, pass->pe_digest, &o->format) == SG_OK;
 	sg_error_clear();
 	return SG_OK;
 }
@@ -300,7 +303,8 @@ static int already_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
 		opts.index = indexes[i];
 		if (sg_verify_file(&o->verify, &opts, copy, sg_path_base(job->input)) != SG_OK) {
-			/* An input that broke osslsigncode's confinement is not "not ours": it ends. */
+			/* An input that broke osslsigncode's confinement is not "not ours": it
+			 * ends. */
 			if (o->verify.extract_confinement.violation ||
 			    o->verify.verify_confinement.violation) {
 				sg_pipeline_end(o, SG_ERR_TOOL, "failed");

@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "cli.h"
 #include "signgate/confine.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/pipeline.h"
 #include "signgate/secret.h"
 #include "signgate/strict.h"
@@ -26,23 +26,23 @@ static const char sign_help[] =
 	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [OPTIONS] INPUT...\n"
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 (and SHA-512\n"
-	"when the policy names SHA-512 values),\n"
-	"check its structure (PE, MSI or CAB), decide against the policy (default deny),\n"
+	"when the policy names SHA-512 values), check its structure (PE, MSI family or\n"
+	"cabinet), decide against the policy (default deny),\n"
 	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
 	"TSA URLs are configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
 	"place. The signing key is opened by a key helper process started before any\n"
 	"input is read: only it obtains the password or PIN and holds the key, and it\n"
 	"signs only the Authenticode digests signgate computes, at most one per INPUT;\n"
-	"signgate itself and osslsigncode (which attaches signatures to MSI packages,\n"
-	"offline) never see the key. Inputs are never modified. An input that already\n"
-	"carries our valid signature (the configured signer) is not signed twice: it\n"
-	"is skipped while the vendor file its signing record in the audit log names\n"
-	"is still approved, and denied when that file is now revoked or no longer\n"
-	"approved, or when no signing record of it is found.\n"
+	"signgate itself and osslsigncode (which attaches signatures to MSI packages\n"
+	"and cabinets, offline) never see the key. Inputs are never modified. An input\n"
+	"that already carries our valid signature (the configured signer) is not\n"
+	"signed twice: it is skipped while the vendor file its signing record in the\n"
+	"audit log names is still approved, and denied when that file is now revoked\n"
+	"or no longer approved, or when no signing record of it is found.\n"
 	"\n"
-	"INPUT is a file, or with --recursive a folder (its .exe, .msi and .cab files, in\n"
-	"name order, symbolic links not followed).\n"
+	"INPUT is a file, or with --recursive a folder (its installers by extension,\n"
+	".exe .msi .msp .msm .mst .cab, in name order, symbolic links not followed).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json (policy, audit log, trust, signing key)\n"
@@ -53,7 +53,8 @@ static const char sign_help[] =
 	"                        root or you and not writable by others (sticky is fine)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
 	"  -f, --force           replace an existing output file (never the input)\n"
-	"  -r, --recursive       INPUT folders: their .exe, .msi and .cab files, at any depth\n"
+	"  -r, --recursive       INPUT folders: their installers (.exe .msi .msp .msm .mst\n"
+	"                        .cab), at any depth\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          sign N inputs at once (default: the number of cores);\n"
 	"                        results still print in input order\n"
@@ -86,7 +87,8 @@ static const char check_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json\n"
-	"  -r, --recursive       INPUT folders: their .exe, .msi and .cab files\n"
+	"  -r, --recursive       INPUT folders: their installers (.exe .msi .msp .msm .mst\n"
+	"                        .cab)\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          check N inputs at once (default: the number of cores)\n"
 	"      --fail-fast       start no new input after the first that is denied\n"
@@ -276,22 +278,15 @@ static void free_list(input_list *l)
 	free(l->paths);
 }
 
-/* An installer by its name: what a folder of downloads holds that we sign. */
-static int is_installer_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return name[0] != '.' && len > 4 &&
-	       (strcasecmp(name + len - 4, ".exe") == 0 || strcasecmp(name + len - 4, ".msi") == 0 ||
-		strcasecmp(name + len - 4, ".cab") == 0);
-}
-
 static int no_dots(const struct dirent *e)
 {
 	return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
 }
 
-/* The .exe, .msi and .cab files under `dir`, in name order; links are not followed. */
+/*
+ * The installers under `dir` (by extension: sg_format_name_is_installer()),
+ * in name order; links are not followed.
+ */
 static int add_folder(input_list *l, const char *dir, int depth)
 {
 	struct dirent **names = NULL;
@@ -311,7 +306,8 @@ static int add_folder(input_list *l, const char *dir, int depth)
 			rc = (cli_error("%s: %s", path, strerror(errno)), -1);
 		else if (!rc && S_ISDIR(st.st_mode) && depth < 64)
 			rc = add_folder(l, path, depth + 1);
-		else if (!rc && S_ISREG(st.st_mode) && is_installer_name(names[i]->d_name))
+		else if (!rc && S_ISREG(st.st_mode) &&
+			 sg_format_name_is_installer(names[i]->d_name))
 			rc = add_path(l, path);
 		free(path);
 		free(names[i]);
@@ -327,8 +323,8 @@ static int add_input(input_list *l, const char *path, const sign_opts *o, const 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (!o->recursive) {
 			cli_usage_error(cmd,
-					"%s is a folder: give --recursive to take the .exe, "
-					".msi and .cab files in it",
+					"%s is a folder: give --recursive to take the installers "
+					"in it",
 					path);
 			return -1;
 		}
@@ -397,8 +393,8 @@ typedef struct run_state {
 	sg_context ctx;
 	sg_config *cfg;
 	sg_policy *policy;
-	sg_keyhelper *keyhelper; /* sign: the process that holds the key */
-	sg_tsa *tsa;             /* sign: the timestamp fetcher; NULL without TSA URLs */
+	sg_keyhelper *keyhelper;     /* sign: the process that holds the key */
+	sg_tsa *tsa;                 /* sign: the timestamp fetcher; NULL without TSA URLs */
 	sg_audit_signings *signings; /* read once, when an input is already ours */
 } run_state;
 
@@ -788,8 +784,8 @@ static int collect_inputs(input_list *in, const sign_opts *o, int argc, char **a
 	if (o->files_from && add_files_from(in, o, cmd) != 0)
 		return CLI_EXIT_USAGE;
 	if (in->n == 0)
-		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no .exe, "
-					    ".msi or .cab file");
+		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no "
+					    "installer (.exe .msi .msp .msm .mst .cab)");
 	if (o->out && in->n != 1)
 		return cli_usage_error(cmd,
 				       "--out takes exactly one INPUT; use --out-dir for several");

@@ -353,6 +353,18 @@ static void test_refusals(void)
 	CHECK_INT(own(ours, write_file("cut.cab", good, 30), NID_sha256), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), "cut.cab: truncated: the cabinet header ends at 36");
 	CHECK_INT(own(ours, write_file("ok.cab", good, len), NID_md5), SG_ERR_USAGE);
+	/* The name says cabinet, the content does not; and the other way round. */
+	{
+		size_t plen = 0;
+		unsigned char *pe = slurp(check_path(fixdir, "inst/hello-setup.exe"), &plen);
+		sg_format_info info;
+
+		CHECK_INT(inspect(&info, write_file("setup.cab", pe, plen)), SG_ERR_FORMAT);
+		CHECK_STR(sg_error_last(), "setup.cab: named as a cabinet (.cab) but it is a PE image");
+		free(pe);
+		CHECK_INT(inspect(&info, write_file("cab.exe", good, len)), SG_ERR_FORMAT);
+		CHECK_STR(sg_error_last(), "cab.exe: named as a PE image (.exe) but it is a cabinet");
+	}
 #undef MUTATE
 }
 
