@@ -10,7 +10,7 @@
  * signed file carries.
  */
 #include "fuzz_common.h"
-#include "signgate/cab_digest.h"
+#include "cab_digest.h"
 #include "signgate/format.h"
 
 #include <openssl/obj_mac.h>

@@ -11,11 +11,11 @@
  * inst/vendor-signed-hello-1.0.cab. gcab writes one folder per cabinet:
  * cabinets with several folders, and broken ones, are written here.
  */
-#include "signgate/cab_digest.h"
+#include "cab_digest.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"
