@@ -8,9 +8,7 @@
  *   - content: SpcIndirectDataContent (1.3.6.1.4.1.311.2.1.4) holding, for a
  *     PE, SpcPeImageData (flags includeResources, the file link
  *     "<<<Obsolete>>>") and, for an MSI, SpcSipInfo with the MSI SIP GUID
- *     {000C10F1-0000-0000-C000-000000000046}, and, for a cabinet,
- *     SpcCabData (1.3.6.1.4.1.311.2.1.25) whose value is the SpcLink file
- *     "<<<Obsolete>>>", as osslsigncode builds them;
+ *     {000C10F1-0000-0000-C000-000000000046}, as osslsigncode builds them;
  *     then the DigestInfo of the file digest;
  *   - one SignerInfo with exactly four signed attributes: contentType
  *     (SpcIndirectData), SpcSpOpusInfo (the description and URL when given,
@@ -26,15 +24,12 @@
 
 #include <stddef.h>
 
+#include "signgate/format.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-/* Which Authenticode content to build; the values are also the key helper's wire codes. */
-typedef enum sg_authenticode_kind {
-	SG_AUTHENTICODE_PE = 1,
-	SG_AUTHENTICODE_MSI = 2,
-	SG_AUTHENTICODE_CAB = 3,
-} sg_authenticode_kind;
+/* sg_authenticode_kind, the content to build, is in format.h: each format's row names its own. */
 
 #define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 
@@ -65,7 +60,7 @@ int sg_authenticode_sign(unsigned char **out_der, size_t *out_len,
 /* The digest length of a supported algorithm `md_nid`; 0 when unsupported. */
 size_t sg_authenticode_md_len(int md_nid);
 
-/* "PE", "MSI", "CAB", or NULL for an unknown kind. */
+/* "PE", "MSI", or NULL for an unknown kind. */
 const char *sg_authenticode_kind_name(int kind);
 
 /*

@@ -2,13 +2,13 @@
  * Installer formats: detection, structural validation, and what signing and
  * verifying need to know about each format.
  *
- * Each format signgate handles is one row of a table (lib/format_ops.h, the
- * rows listed in lib/format_table.c, each defined in its own file): its name,
- * the file extensions it owns, how it is recognised, its structure check, its
- * Authenticode digest, the SpcIndirectData content the key helper builds for
- * it, where its embedded signature lives, and how a signature is attached.
- * The functions here look the row up; nothing outside lib/format*.c asks
- * "is this a PE or an MSI".
+ * Each format signgate handles is one row of a table (lib/format/format_ops.h,
+ * the rows listed in lib/format/format_table.c, each defined in its own
+ * file): its name, the file extensions it owns, how it is recognised, its
+ * structure check, its Authenticode digest, the SpcIndirectData content the
+ * key helper builds for it, where its embedded signature lives, and how a
+ * signature is attached. The functions here look the row up; nothing
+ * outside lib/format/ asks "is this a PE or an MSI".
  *
  * Before a file goes anywhere near osslsigncode its structure is checked here,
  * with bounded reads (pread) so that memory use does not grow with file size.
@@ -28,8 +28,20 @@ typedef enum sg_format_kind {
 	SG_FORMAT_MSP = 3, /* .msp: Windows Installer patch */
 	SG_FORMAT_MSM = 4, /* .msm: Windows Installer merge module */
 	SG_FORMAT_MST = 5, /* .mst: Windows Installer transform */
-	SG_FORMAT_CAB = 6, /* .cab: cabinet (lib/format_cab.c) */
+	SG_FORMAT_CAB = 6, /* .cab: cabinet (lib/format/format_cab.c) */
 } sg_format_kind;
+
+/*
+ * The SpcIndirectDataContent a signature over a format carries: what the
+ * key helper builds (its values are the key helper's wire codes) and what
+ * verification requires. Each format's row names one; lib/crypto's
+ * authenticode_sign.c holds one row per kind (type OID, SIP GUID, builder).
+ */
+typedef enum sg_authenticode_kind {
+	SG_AUTHENTICODE_PE = 1,  /* SpcPeImageData */
+	SG_AUTHENTICODE_MSI = 2, /* SpcSipInfo with the MSI SIP {000C10F1-...} */
+	SG_AUTHENTICODE_CAB = 3, /* SpcCabData: the SpcLink file "<<<Obsolete>>>" */
+} sg_authenticode_kind;
 
 /* What the PE check found: the fields the PE digest and attachment use. */
 typedef struct sg_format_pe {
@@ -107,9 +119,9 @@ int sg_format_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int
 		     const sg_format_info *info, sg_format_digest_use use, const char *name);
 
 /*
- * The sg_authenticode_kind (include/signgate/authenticode_sign.h) of the
- * SpcIndirectDataContent a signature over this format carries: what the key
- * helper builds and what verification requires. 0 for an unknown kind.
+ * The sg_authenticode_kind of the SpcIndirectDataContent a signature over
+ * this format carries: what the key helper builds and what verification
+ * requires. 0 for an unknown kind.
  */
 int sg_format_spc_kind(sg_format_kind kind);
 

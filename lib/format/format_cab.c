@@ -18,7 +18,6 @@
  */
 #include "cab_internal.h"
 #include "format_ops.h"
-#include "signgate/authenticode_sign.h"
 #include "cab_digest.h"
 #include "signgate/error.h"
 

@@ -8,7 +8,6 @@
  */
 #include "signgate/error.h"
 #include "msi_digest.h"
-#include "signgate/authenticode_sign.h"
 #include "cfb_internal.h"
 #include "format_ops.h"
 

@@ -1,14 +1,15 @@
 /*
  * Internal: one row per installer format (see include/signgate/format.h).
  *
- * Adding a format: one file (lib/format_<name>.c) that defines
+ * Adding a format: one file (lib/format/format_<name>.c) that defines
  *   const struct sg_format_ops sg_format_<name>_ops = { ... };
  * with its structure check, digest and signature reader, one line in
- * lib/format_table.c naming that row, and one sg_format_kind value in
+ * lib/format/format_table.c naming that row, and one sg_format_kind value in
  * include/signgate/format.h (plus, when the SpcIndirectData content is new,
- * one row in lib/authenticode_sign.c's kinds table). Nothing else in
- * signgate branches on the format: sign --recursive, the key helper's
- * request, attachment, verification and "already signed" go through the row.
+ * one sg_authenticode_kind value there and one row in
+ * lib/crypto/authenticode_sign.c's kinds table). Nothing else in signgate
+ * branches on the format: sign --recursive, the key helper's request,
+ * attachment, verification and "already signed" go through the row.
  *
  * Rows use only format_internal.h's shared helpers (bounded reads, messages)
  * and their own code; format.c knows only the table, never a row's insides.
@@ -53,8 +54,8 @@ struct sg_format_ops {
 	/* signgate's own SHA-256 Authenticode digest: see sg_format_digest() */
 	int (*digest)(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
 		      const sg_format_info *info, sg_format_digest_use use, const char *name);
-	/* the SpcIndirectDataContent the key helper builds: an sg_authenticode_kind */
-	int spc_kind;
+	/* the SpcIndirectDataContent the key helper builds */
+	sg_authenticode_kind spc_kind;
 
 	/* the embedded signature's container as stored: see sg_format_signature_read() */
 	int (*signature_read)(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
@@ -75,7 +76,7 @@ struct sg_format_ops {
 	int dse_when_nested;
 };
 
-/* The table (lib/format_table.c), NULL-terminated, in detection order. */
+/* The table (format_table.c), NULL-terminated, in detection order. */
 extern const struct sg_format_ops *const sg_format_table[];
 
 /* The row of `kind`, or NULL. */

@@ -6,7 +6,6 @@
  */
 #include "signgate/error.h"
 #include "attach.h"
-#include "signgate/authenticode_sign.h"
 #include "pe_digest.h"
 #include "format_ops.h"
 

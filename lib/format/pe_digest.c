@@ -10,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#define BLOCK (1u << 20)
+#define BLOCK  (1u << 20)
 #define NONE  UINT64_MAX
 
 /* The byte ranges [from, to) of a PE that its Authenticode digest covers, in order. */
@@ -80,8 +80,7 @@ int sg_pe_digest(unsigned char out[SG_PE_DIGEST_LEN], int fd, const sg_format_in
 		for (uint64_t off = spans[i].from; off < spans[i].to;) {
 			size_t n = spans[i].to - off < BLOCK ? (size_t)(spans[i].to - off) : BLOCK;
 			if ((e = read_exact(fd, buf, n, off)) != 0) {
-				error = sg_error_set(SG_ERR_IO,
-						     "%s: read at offset %" PRIu64 " failed: %s",
+				error = sg_error_set(SG_ERR_IO, "%s: read at offset %" PRIu64 " failed: %s",
 						     name, off, strerror(e));
 				goto done;
 			}
@@ -141,9 +140,9 @@ static int stream_layout(sg_pe_stream *d, int at_end)
 		return -1;
 	if (d->head_len < start + 2)
 		return at_end ? -1 : 0;
-	fixed = d->head[start] == 0x0b && d->head[start + 1] == 0x01   ? 96
+	fixed = d->head[start] == 0x0b && d->head[start + 1] == 0x01 ? 96
 		: d->head[start] == 0x0b && d->head[start + 1] == 0x02 ? 112
-								       : 0;
+									: 0;
 	if (!fixed || start + fixed + 8 * 5 > SG_PE_STREAM_HEAD)
 		return -1;
 	if (d->head_len < start + fixed + 8 * 5)
@@ -167,8 +166,7 @@ static void stream_hash(sg_pe_stream *d, const unsigned char *data, size_t len, 
 	for (int i = 0; i < N_SPANS && !d->failed; i++) {
 		uint64_t from = spans[i].from > offset ? spans[i].from : offset;
 		uint64_t to = spans[i].to < end ? spans[i].to : end;
-		if (from < to &&
-		    !EVP_DigestUpdate(d->ctx, data + (from - offset), (size_t)(to - from)))
+		if (from < to && !EVP_DigestUpdate(d->ctx, data + (from - offset), (size_t)(to - from)))
 			d->failed = 1;
 	}
 }
@@ -184,8 +182,7 @@ static void stream_take(sg_pe_stream *d, const unsigned char *data, size_t len, 
 		return;
 	}
 	if (offset < SG_PE_STREAM_HEAD) {
-		size_t n = len < SG_PE_STREAM_HEAD - offset ? len
-							    : (size_t)(SG_PE_STREAM_HEAD - offset);
+		size_t n = len < SG_PE_STREAM_HEAD - offset ? len : (size_t)(SG_PE_STREAM_HEAD - offset);
 		memcpy(d->head + offset, data, n);
 		d->head_len = (size_t)offset + n;
 	}
