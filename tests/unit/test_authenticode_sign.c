@@ -426,8 +426,8 @@ static void test_validation(void)
 	size_t len = 0;
 
 	EXPECT_USAGE(NULL, "no request");
-	req.kind = (sg_authenticode_kind)4;
-	EXPECT_USAGE(&req, "unknown content kind 4");
+	req.kind = (sg_authenticode_kind)9;
+	EXPECT_USAGE(&req, "unknown content kind 9");
 	req = request(SG_AUTHENTICODE_MSI, digest);
 	req.md_nid = NID_sha1;
 	req.digest_len = 20;
