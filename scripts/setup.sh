@@ -20,6 +20,7 @@ packages=(
 	libseccomp-dev                                # seccomp filters for the children it runs
 	openssl osslsigncode                          # signing and verification
 	nsis wixl msitools                            # real installers for demo and tests
+	gcab                                          # cabinets (.cab) made at test time
 	python3 python3-pefile                        # test TSA and independent PE checks
 	python3-cryptography                          # tests make expired and not-yet-valid CRLs
 	softhsm2 opensc libengine-pkcs11-openssl      # PKCS#11 token for key-in-HSM tests

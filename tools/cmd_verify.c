@@ -23,7 +23,7 @@ static const char verify_help[] =
 	"present, verifies against the TSA trust anchor. The PKCS#7 is checked with\n"
 	"OpenSSL (signature over the signed attributes, messageDigest, timestamp token,\n"
 	"chain, EKU, pin), signgate's own digest of the file (PE, MSI, MSP, MSM,\n"
-	"MST) must be the signed digest (any other file is refused), and\n"
+	"MST, CAB) must be the signed digest (any other file is refused), and\n"
 	"osslsigncode verify -index 0 must succeed as well; neither osslsigncode's\n"
 	"exit status alone nor its text is trusted.\n"
 	"\n"

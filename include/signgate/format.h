@@ -28,6 +28,7 @@ typedef enum sg_format_kind {
 	SG_FORMAT_MSP = 3, /* .msp: Windows Installer patch */
 	SG_FORMAT_MSM = 4, /* .msm: Windows Installer merge module */
 	SG_FORMAT_MST = 5, /* .mst: Windows Installer transform */
+	SG_FORMAT_CAB = 6, /* .cab: cabinet (lib/format/format_cab.c) */
 } sg_format_kind;
 
 /*
@@ -39,6 +40,7 @@ typedef enum sg_format_kind {
 typedef enum sg_authenticode_kind {
 	SG_AUTHENTICODE_PE = 1,  /* SpcPeImageData */
 	SG_AUTHENTICODE_MSI = 2, /* SpcSipInfo with the MSI SIP {000C10F1-...} */
+	SG_AUTHENTICODE_CAB = 3, /* SpcCabData: the SpcLink file "<<<Obsolete>>>" */
 } sg_authenticode_kind;
 
 /* What the PE check found: the fields the PE digest and attachment use. */
@@ -60,9 +62,11 @@ typedef struct sg_format_info {
 	sg_format_kind kind;
 	int has_signature;   /* 1 when an Authenticode signature is present */
 	uint64_t size;       /* file size in bytes */
-	uint64_t sig_offset; /* PE: file offset of the attribute certificate table; else 0 */
+	uint64_t sig_offset; /* PE: file offset of the attribute certificate table;
+			      * CAB: of the signature blob; else 0 */
 	uint64_t sig_size;   /* bytes of the signature container (PE: the table;
-			      * MSI family: \x05DigitalSignature) */
+			      * MSI family: \x05DigitalSignature; CAB: the blob,
+			      * the DER and zeros to 8 bytes) */
 	union {              /* the part of the format the row names (kind) */
 		sg_format_pe pe;
 		sg_format_cfb cfb;

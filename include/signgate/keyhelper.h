@@ -9,7 +9,7 @@
  *   offset  size  field
  *   0       4     magic "SGKH"
  *   4       1     version, 1
- *   5       1     kind: 1 PE, 2 MSI (sg_authenticode_kind)
+ *   5       1     kind: 1 PE, 2 MSI, 3 CAB (sg_authenticode_kind)
  *   6       1     digest algorithm: 1 SHA-256
  *   7       1     digest length: exactly the algorithm's (32)
  *   8       n     the digest

@@ -20,6 +20,7 @@
 #define OID_SPC_PE_IMAGE_DATA  "1.3.6.1.4.1.311.2.1.15"
 #define OID_SPC_INDIVIDUAL     "1.3.6.1.4.1.311.2.1.21"
 #define OID_SPC_SIPINFO        "1.3.6.1.4.1.311.2.1.30"
+#define OID_SPC_CAB_DATA       "1.3.6.1.4.1.311.2.1.25"
 
 /* A DER buffer, written front to back; `bad` once anything did not fit. */
 struct der {
@@ -85,23 +86,34 @@ static void der_oid(struct der *b, const char *oid_text, int nid)
 		ASN1_OBJECT_free(obj);
 }
 
-/* SpcPeImageData: flags {includeResources} and file [0] SpcLink file [2] "<<<Obsolete>>>". */
-static void pe_image_data(struct der *out, const unsigned char *sip_guid)
+/*
+ * SpcLink file [2] EXPLICIT SpcString unicode [0] IMPLICIT "<<<Obsolete>>>":
+ * inside a PE's SpcPeImageData, and the whole value of a cabinet's
+ * SpcCabData (as osslsigncode's cab.c builds it).
+ */
+static void obsolete_link(struct der *out, const unsigned char *sip_guid)
 {
-	static const unsigned char flags[] = { 0x03, 0x02, 0x07, 0x80 };
 	static const char obsolete[] = "<<<Obsolete>>>";
 	unsigned char bmp[2 * (sizeof(obsolete) - 1)];
-	struct der s = { .len = 0 }, link = { .len = 0 }, file = { .len = 0 }, pid = { .len = 0 };
+	struct der s = { .len = 0 };
 
 	(void)sip_guid;
-
 	for (size_t i = 0; i + 1 < sizeof(obsolete); i++) {
 		bmp[2 * i] = 0;
 		bmp[2 * i + 1] = (unsigned char)obsolete[i];
 	}
-	der_tlv(&s, 0x80, bmp, sizeof(bmp)); /* SpcString unicode [0] IMPLICIT */
-	der_wrap(&link, 0xa2, &s);           /* SpcLink file [2] EXPLICIT */
-	der_wrap(&file, 0xa0, &link);        /* SpcPeImageData file [0] EXPLICIT */
+	der_tlv(&s, 0x80, bmp, sizeof(bmp));
+	der_wrap(out, 0xa2, &s);
+}
+
+/* SpcPeImageData: flags {includeResources} and file [0] SpcLink file [2] "<<<Obsolete>>>". */
+static void pe_image_data(struct der *out, const unsigned char *sip_guid)
+{
+	static const unsigned char flags[] = { 0x03, 0x02, 0x07, 0x80 };
+	struct der link = { .len = 0 }, file = { .len = 0 }, pid = { .len = 0 };
+
+	obsolete_link(&link, sip_guid);
+	der_wrap(&file, 0xa0, &link); /* SpcPeImageData file [0] EXPLICIT */
 	der_put(&pid, flags, sizeof(flags));
 	der_put(&pid, file.data, file.len);
 	if (file.bad)
@@ -141,6 +153,7 @@ static const struct kind_ops {
 } kinds[] = {
 	{ SG_AUTHENTICODE_PE, "PE", "a PE", OID_SPC_PE_IMAGE_DATA, NULL, pe_image_data },
 	{ SG_AUTHENTICODE_MSI, "MSI", "an MSI", OID_SPC_SIPINFO, msi_sip_guid, sip_info },
+	{ SG_AUTHENTICODE_CAB, "CAB", "a cabinet", OID_SPC_CAB_DATA, NULL, obsolete_link },
 };
 
 static const struct md_row {

@@ -11,8 +11,9 @@ extern const struct sg_format_ops sg_format_msi_ops;
 extern const struct sg_format_ops sg_format_msp_ops;
 extern const struct sg_format_ops sg_format_msm_ops;
 extern const struct sg_format_ops sg_format_mst_ops;
+extern const struct sg_format_ops sg_format_cab_ops;
 
 const struct sg_format_ops *const sg_format_table[] = {
 	&sg_format_pe_ops,  &sg_format_msi_ops, &sg_format_msp_ops,
-	&sg_format_msm_ops, &sg_format_mst_ops, NULL,
+	&sg_format_msm_ops, &sg_format_mst_ops, &sg_format_cab_ops, NULL,
 };

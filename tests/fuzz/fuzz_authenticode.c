@@ -9,7 +9,7 @@
  *
  * The first input byte picks the options: bits 0-1 the index (0, 1, -1,
  * 0), bit 2 MSI rather than PE, bit 3 exact_attributes, bit 4 expect_der
- * the input itself. The rest is the DER.
+ * the input itself, bit 5 a cabinet (over bit 2). The rest is the DER.
  */
 #include "fuzz_common.h"
 #include "authenticode.h"
@@ -42,7 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	o.trust = trust;
 	o.index = indexes[data[0] & 3];
-	o.kind = data[0] & 4 ? SG_AUTHENTICODE_MSI : SG_AUTHENTICODE_PE;
+	o.kind = data[0] & 32  ? SG_AUTHENTICODE_CAB
+		 : data[0] & 4 ? SG_AUTHENTICODE_MSI
+			       : SG_AUTHENTICODE_PE;
 	o.exact_attributes = !!(data[0] & 8);
 	if (data[0] & 16) {
 		o.expect_der = data + 1;

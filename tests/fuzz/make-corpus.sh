@@ -17,7 +17,7 @@ SG_SRC=$(cd -- "$src/../.." && pwd -P)
 C=$src/corpus
 D=$src/data
 rm -rf -- "$C"
-mkdir -p -- "$C"/{pe,msi,signed,authenticode,manifest,openpgp,policy,policy_index,audit,seal,config,keyhelper} "$D"
+mkdir -p -- "$C"/{pe,msi,cab,signed,authenticode,manifest,openpgp,policy,policy_index,audit,seal,config,keyhelper} "$D"
 tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
 
 # Tiny PE32 and PE32+ images (1 KiB: headers, one .text section).
@@ -55,8 +55,10 @@ approval tiny32 tiny32.exe "$(sha256 "$T/tiny32.exe")" ', "description": "Tiny",
 approval tiny64 tiny64.exe "$(sha256 "$T/tiny64.exe")"
 approval vendor32 vendor32.exe "$(sha256 "$T/vendor32.exe")" ', "existing_signature": "nest"'
 approval msi hello-1.0.msi "$(sha256 "$T/hello-1.0.msi")"
+cp "$INST/hello-1.0.cab" "$T/"
+approval cab hello-1.0.cab "$(sha256 "$T/hello-1.0.cab")"
 mkdir -p "$T/signed"
-for f in tiny32.exe tiny64.exe vendor32.exe hello-1.0.msi; do
+for f in tiny32.exe tiny64.exe vendor32.exe hello-1.0.msi hello-1.0.cab; do
 	sg 0 sign --config "$CFG" --out-dir "$T/signed" "$T/$f"
 done
 sg 3 sign --config "$CFG" --out-dir "$T/signed" "$T/other-setup.exe"
@@ -73,18 +75,23 @@ cp "$INST/hello-1.0.msi" "$C/msi/wixl-hello.msi"
 cp "$INST/vendor-signed-hello-1.0.msi" "$C/msi/vendor-signed-hello.msi"
 cp "$T/signed/hello-1.0.msi" "$C/msi/signed-hello.msi"
 cp "$INST/truncated.msi" "$C/msi/truncated.msi"
+# cab: gcab's (stored; MSZIP with paths), vendor-signed, signed by signgate.
+cp "$INST/hello-1.0.cab" "$C/cab/gcab-hello.cab"
+cp "$INST/payload-2.0.cab" "$C/cab/gcab-payload.cab"
+cp "$INST/vendor-signed-hello-1.0.cab" "$C/cab/vendor-signed-hello.cab"
+cp "$T/signed/hello-1.0.cab" "$C/cab/signed-hello.cab"
 
 # signed, authenticode: each signature alone (the DER osslsigncode extracts)
 # with its options byte, and with the file that carries it.
-for f in tiny32.exe vendor32.exe hello-1.0.msi; do
+for f in tiny32.exe vendor32.exe hello-1.0.msi hello-1.0.cab; do
 	osslsigncode extract-signature -in "$T/signed/$f" -out "$T/$f.der" >/dev/null
 	/usr/bin/python3 - "$T/$f.der" "$T/signed/$f" "$C/signed/$f.bin" "$C/authenticode/$f" <<'PY'
 import sys
 der, signed = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
 open(sys.argv[3], "wb").write(len(der).to_bytes(2, "big") + der + signed)
-msi = sys.argv[2].endswith(".msi")
+msi, cab = sys.argv[2].endswith(".msi"), sys.argv[2].endswith(".cab")
 for opts in (0x00, 0x08 | 0x10, 0x01, 0x02):
-    opts |= 0x04 if msi else 0
+    opts |= 0x04 if msi else 0x20 if cab else 0
     open("%s-%02x.der" % (sys.argv[4], opts), "wb").write(bytes([opts]) + der)
 PY
 done

@@ -2,7 +2,7 @@
 # CTest fixture: build everything the integration tests share into FIXDIR:
 # the example PKI (with CRLs, and a SoftHSM2 token holding the signing key
 # and an ECDSA key), a second "vendor" code-signing identity, real unsigned
-# installers (makensis, wixl), vendor-signed copies, and two TSAs on
+# installers (makensis, wixl, gcab), vendor-signed copies, and two TSAs on
 # 127.0.0.1 (one answering, one failing with HTTP 500).
 set -euo pipefail
 umask 022 # the PKI and config must pass the strict modes (README "Strict modes")
@@ -36,7 +36,7 @@ openssl req -x509 -newkey rsa:3072 -nodes -sha256 -days 30 -subj "/CN=Vendor Tes
 	-keyout "$vendor/vendor.key" -out "$vendor/vendor.pem" \
 	-addext "extendedKeyUsage=critical,codeSigning" -addext "keyUsage=critical,digitalSignature" \
 	-addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
-for f in hello-setup.exe hello-1.0.msi hello-1.0.msp; do
+for f in hello-setup.exe hello-1.0.msi hello-1.0.msp hello-1.0.cab; do
 	osslsigncode sign -h sha256 -certs "$vendor/vendor.pem" -key "$vendor/vendor.key" \
 		-in "$fix/inst/$f" -out "$fix/inst/vendor-signed-$f" >/dev/null
 done

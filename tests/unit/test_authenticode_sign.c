@@ -8,11 +8,12 @@
  *
  * FIXDIR is the CTest fixture (tests/integration/fixture-setup.sh): pki/
  * (signer.p12, signer.pass, root.pem, crl.pem) and inst/ (unsigned NSIS
- * installers and a wixl MSI).
+ * installers, a wixl MSI and gcab cabinets).
  */
 #include "authenticode.h"
 #include "key_source.h"
 #include "signgate/authenticode_sign.h"
+#include "cab_digest.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
@@ -93,6 +94,13 @@ static void file_digest(unsigned char out[32], const char *path, sg_authenticode
 		error = sg_format_inspect(&info, fd, path);
 		if (!error)
 			error = sg_pe_digest(out, fd, &info, path);
+	} else if (kind == SG_AUTHENTICODE_CAB) {
+		unsigned char md[SG_CAB_DIGEST_MAX];
+		size_t len = 0;
+
+		error = sg_cab_digest(md, &len, fd, NID_sha256, path);
+		if (!error)
+			memcpy(out, md, 32);
 	} else {
 		error = sg_msi_digest(&msi, fd, NID_sha256,
 				      msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT, path);
@@ -305,6 +313,57 @@ static void test_roundtrip(sg_authenticode_kind kind, const char *in_path, const
 	sg_proc_result_free(&r);
 }
 
+/* The SpcIndirectDataContent of the PKCS#7 at `path`, as DER, into `out` (at most `cap`). */
+static size_t indirect_content(unsigned char *out, size_t cap, const char *path)
+{
+	PKCS7 *p7 = load_p7(path);
+	const ASN1_STRING *c = PKCS7_type_is_other(p7->d.sign->contents)
+				       ? p7->d.sign->contents->d.other->value.sequence
+				       : NULL;
+	size_t len = c && (size_t)c->length <= cap ? (size_t)c->length : 0;
+
+	if (len)
+		memcpy(out, c->data, len);
+	PKCS7_free(p7);
+	return len;
+}
+
+/*
+ * A cabinet's signed content is, byte for byte, the one osslsigncode sign
+ * builds for the same file: SpcCabData with the obsolete file link, and the
+ * same digest (signgate's of the unsigned cabinet).
+ */
+static void test_cab_content(void)
+{
+	unsigned char digest[32], ours[512], theirs[512];
+	char p12[PATH_MAX], pass[PATH_MAX], in[PATH_MAX];
+	sg_authenticode_sign_req req;
+	sg_proc_result r;
+	size_t n_ours, n_theirs;
+	const char *sargv[] = { osslsigncode, "sign", "-pkcs12", p12, "-readpass", pass, "-h",
+				"sha256", "-in", in, "-out", NULL, NULL };
+	const char *xargv[] = { osslsigncode, "extract-signature", "-in", NULL, "-out", NULL, NULL };
+
+	snprintf(in, sizeof(in), "%s", fx("inst/payload-2.0.cab"));
+	snprintf(p12, sizeof(p12), "%s", fx("pki/signer.p12"));
+	snprintf(pass, sizeof(pass), "%s", fx("pki/signer.pass"));
+	sargv[11] = wk("ossl-signed.cab");
+	CHECK_INT(run(&r, sargv), 0);
+	sg_proc_result_free(&r);
+	xargv[3] = wk("ossl-signed.cab");
+	xargv[5] = wk("ossl-cab.der");
+	CHECK_INT(run(&r, xargv), 0);
+	sg_proc_result_free(&r);
+	file_digest(digest, in, SG_AUTHENTICODE_CAB);
+	req = request(SG_AUTHENTICODE_CAB, digest);
+	CHECK_INT(sign_to(&req, "ours-cab.der"), SG_OK);
+	n_ours = indirect_content(ours, sizeof(ours), wk("ours-cab.der"));
+	n_theirs = indirect_content(theirs, sizeof(theirs), wk("ossl-cab.der"));
+	CHECK(n_ours > 0);
+	CHECK_INT(n_ours, n_theirs);
+	CHECK(n_ours == n_theirs && memcmp(ours, theirs, n_ours) == 0);
+}
+
 /*
  * signed-hello.exe with its PKCS#7 replaced by `other_der` (a signature of
  * the same length over another file's digest) into the work file `out`.
@@ -379,8 +438,8 @@ static void test_validation(void)
 	size_t len = 0;
 
 	EXPECT_USAGE(NULL, "no request");
-	req.kind = (sg_authenticode_kind)3;
-	EXPECT_USAGE(&req, "unknown content kind 3");
+	req.kind = (sg_authenticode_kind)9;
+	EXPECT_USAGE(&req, "unknown content kind 9");
 	req = request(SG_AUTHENTICODE_MSI, digest);
 	req.md_nid = NID_sha1;
 	req.digest_len = 20;
@@ -445,6 +504,7 @@ static void test_validation(void)
 	CHECK_INT(sign_to(&req, "same-msi.der"), SG_OK);
 	CHECK(!same_file(wk("same1.der"), wk("same-msi.der")));
 	CHECK_STR(sg_authenticode_kind_name(SG_AUTHENTICODE_MSI), "MSI");
+	CHECK_STR(sg_authenticode_kind_name(SG_AUTHENTICODE_CAB), "CAB");
 	CHECK(sg_authenticode_kind_name(0) == NULL);
 	CHECK_INT(sg_authenticode_md_len(NID_sha256), 32);
 	CHECK_INT(sg_authenticode_md_len(NID_md5), 0);
@@ -577,6 +637,10 @@ int main(int argc, char **argv)
 	msi_dse = 1;
 	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "dse.msi", NULL, NULL);
 	msi_dse = 0;
+	test_roundtrip(SG_AUTHENTICODE_CAB, fx("inst/hello-1.0.cab"), "hello.cab", NULL, NULL);
+	test_roundtrip(SG_AUTHENTICODE_CAB, fx("inst/payload-2.0.cab"), "payload.cab",
+		       "Example Corp repackaged", "https://packages.example.invalid/");
+	test_cab_content();
 	test_other_digest();
 	test_wire();
 	in_child(token_rsa);

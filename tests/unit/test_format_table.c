@@ -6,7 +6,7 @@
  * both, a name no row owns takes the content's first row.
  *
  *   test_format_table [--pe FILE]... [--msi FILE]... [--msp FILE]... [--msm FILE]... [--mst
- * FILE]...
+ * FILE]... [--cab FILE]...
  */
 #include "signgate/error.h"
 #include "signgate/format.h"
@@ -22,11 +22,12 @@
 /* What signing and verifying ask the table. */
 static void test_table(void)
 {
-	static const char *const yes[] = { "a.exe", "B.EXE", "c.msi",  "d.msp",
-					   "e.msm", "f.MST", "x.y.msi" };
+	static const char *const yes[] = { "a.exe", "B.EXE", "c.msi",   "d.msp",
+					   "e.msm", "f.MST", "x.y.msi", "g.cab" };
 	static const char *const no[] = { ".hidden.exe", "exe",       ".exe", "a.dll", "a.txt",
 					  "a.msix",      "a.exe.txt", "msi",  "" };
-	sg_format_info pe = { .kind = SG_FORMAT_PE }, msi = { .kind = SG_FORMAT_MSP };
+	sg_format_info pe = { .kind = SG_FORMAT_PE }, msi = { .kind = SG_FORMAT_MSP },
+		       cab = { .kind = SG_FORMAT_CAB };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		CHECK(sg_format_name_is_installer(yes[i]) == 1);
@@ -39,6 +40,7 @@ static void test_table(void)
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSP), 2);
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSM), 2);
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MST), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_CAB), 3); /* SpcCabData */
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_UNKNOWN), 0);
 
 	/* A PE's first signature is signgate's to write; nesting and MSIs are osslsigncode's. */
@@ -47,6 +49,10 @@ static void test_table(void)
 	CHECK(sg_format_attach_in_place(&msi, 0) == NULL);
 	CHECK(sg_format_extracts_own(&pe) == 1);
 	CHECK(sg_format_extracts_own(&msi) == 0);
+	/* A cabinet: osslsigncode inserts the reserve; signgate reads the blob itself. */
+	CHECK(sg_format_attach_in_place(&cab, 0) == NULL);
+	CHECK(sg_format_extracts_own(&cab) == 1);
+	CHECK(sg_format_attach_add_msi_dse(&cab, 1) == 0);
 	msi.cfb.dse = 1;
 	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 1);
 	CHECK(sg_format_attach_add_msi_dse(&msi, 0) == 0);
@@ -54,6 +60,8 @@ static void test_table(void)
 	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 0);
 	CHECK_STR(sg_format_container_name(SG_FORMAT_PE), "certificate table");
 	CHECK_STR(sg_format_container_name(SG_FORMAT_MST), "DigitalSignature stream");
+	CHECK_STR(sg_format_container_name(SG_FORMAT_CAB), "signature blob");
+	CHECK_STR(sg_format_name(SG_FORMAT_CAB), "cab");
 }
 
 /* What each row is called in refusals, and the root class it owns. */
@@ -68,6 +76,7 @@ static const struct {
 	{ SG_FORMAT_MSP, ".msp", "an MSI patch", "{000C1086-0000-0000-C000-000000000046}" },
 	{ SG_FORMAT_MSM, ".msm", "an MSI merge module", "{000C1084-0000-0000-C000-000000000046}" },
 	{ SG_FORMAT_MST, ".mst", "an MSI transform", "{000C1082-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_CAB, ".cab", "a cabinet", NULL },
 };
 
 static size_t row_of(sg_format_kind kind)
@@ -132,7 +141,7 @@ int main(int argc, char **argv)
 		sg_format_kind kind;
 	} opts[] = {
 		{ "--pe", SG_FORMAT_PE },   { "--msi", SG_FORMAT_MSI }, { "--msp", SG_FORMAT_MSP },
-		{ "--msm", SG_FORMAT_MSM }, { "--mst", SG_FORMAT_MST },
+		{ "--msm", SG_FORMAT_MSM }, { "--mst", SG_FORMAT_MST }, { "--cab", SG_FORMAT_CAB },
 	};
 
 	test_table();
@@ -143,8 +152,8 @@ int main(int argc, char **argv)
 			if (strcmp(argv[i], opts[k].opt) == 0)
 				break;
 		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc) {
-			fprintf(stderr, "usage: test_format_table [--pe|--msi|--msp|--msm|--mst "
-					"FILE]...\n");
+			fprintf(stderr, "usage: test_format_table [--pe|--msi|--msp|--msm|--mst|"
+					"--cab FILE]...\n");
 			return 2;
 		}
 		check_names(argv[i + 1], opts[k].kind);
