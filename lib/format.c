@@ -2,6 +2,7 @@
 #include "signgate/format.h"
 #include "signgate/error.h"
 #include "format_internal.h"
+#include "signgate/script.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -105,6 +106,14 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 	out->size = s.size;
 	if (s.size == 0)
 		return sg_format_bad(&s, "empty file");
+	/* A script has no magic number: its name decides, as for osslsigncode and Windows. */
+	if (sg_script_extension(s.name)) {
+		error = sg_format_inspect_script(&s, out);
+		if (error < 0)
+			memset(out, 0, sizeof(*out));
+		out->size = s.size;
+		return error;
+	}
 	n = s.size < sizeof(head) ? (size_t)s.size : sizeof(head);
 	if ((error = sg_format_read_at(&s, head, n, 0)) < 0)
 		return error;
@@ -131,6 +140,7 @@ const char *sg_format_name(sg_format_kind kind)
 	switch (kind) {
 	case SG_FORMAT_PE: return "pe";
 	case SG_FORMAT_MSI: return "msi";
+	case SG_FORMAT_SCRIPT: return "powershell";
 	case SG_FORMAT_UNKNOWN: break;
 	}
 	return "unknown";

@@ -48,4 +48,10 @@ int sg_format_beyond_eof(const struct src *s, const char *what, uint64_t end);
 int sg_format_inspect_pe(const struct src *s, sg_format_info *out);
 int sg_format_inspect_msi(const struct src *s, sg_format_info *out);
 
+/*
+ * Check a file whose name has a script extension (sg_script_extension):
+ * read whole, at most SG_SCRIPT_MAX bytes (lib/format_script.c).
+ */
+int sg_format_inspect_script(const struct src *s, sg_format_info *out);
+
 #endif

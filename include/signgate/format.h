@@ -16,6 +16,7 @@ typedef enum sg_format_kind {
 	SG_FORMAT_UNKNOWN = 0,
 	SG_FORMAT_PE = 1,
 	SG_FORMAT_MSI = 2,
+	SG_FORMAT_SCRIPT = 3, /* a PowerShell script (.ps1, .psm1, .psd1): script.h */
 } sg_format_kind;
 
 typedef struct sg_format_info {
@@ -23,13 +24,16 @@ typedef struct sg_format_info {
 	int pe_bits;         /* PE: 32 (PE32) or 64 (PE32+); 0 for MSI */
 	int has_signature;   /* 1 when an Authenticode signature is present */
 	uint64_t size;       /* file size in bytes */
-	uint64_t sig_offset; /* PE: file offset of the attribute certificate table */
-	uint64_t sig_size;   /* PE: its size; MSI: size of \x05DigitalSignature */
+	uint64_t sig_offset; /* PE: file offset of the attribute certificate table;
+			      * script: of the signature block (the CRLF before it) */
+	uint64_t sig_size;   /* PE: its size; MSI: size of \x05DigitalSignature;
+			      * script: the block's, up to the end of the file */
 	int msi_dse;         /* MSI: the root holds a \x05MsiDigitalSignatureEx stream */
 	/* PE: file offsets of the CheckSum field (4 bytes) and of the certificate
 	 * table's data directory entry (8 bytes), which the Authenticode digest skips */
 	uint64_t pe_checksum_offset;
 	uint64_t pe_certdir_offset;
+	int script_encoding; /* script: its sg_script_encoding */
 } sg_format_info;
 
 /*
@@ -43,7 +47,7 @@ typedef struct sg_format_info {
  */
 int sg_format_inspect(sg_format_info *out, int fd, const char *name);
 
-/* "pe", "msi" or "unknown". */
+/* "pe", "msi", "powershell" or "unknown". */
 const char *sg_format_name(sg_format_kind kind);
 
 #endif
