@@ -121,49 +121,71 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 	return ok ? SG_OK : reject(out, "signature %d: the file digest is not SHA-256", out->index);
 }
 
+/* What the SpcIndirectDataContent of each signed format must name. */
+static const struct data_type {
+	int kind;
+	const char *oid;
+	const unsigned char *guid; /* SpcSipInfo's SIP GUID; NULL: SpcPeImageData */
+	const char *what;
+} data_types[] = {
+	{ SG_FORMAT_PE, OID_SPC_PE_IMAGE_DATA, NULL, "a PE" },
+	{ SG_FORMAT_MSI, OID_SPC_SIPINFO,
+	  (const unsigned char[16]){ 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
+				     0x00, 0x00, 0x00, 0x00, 0x00, 0x46 },
+	  "an MSI" },
+	{ SG_FORMAT_SCRIPT, OID_SPC_SIPINFO,
+	  (const unsigned char[16]){ 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e, 0xb7, 0x24,
+				     0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51 },
+	  "a PowerShell script" },
+};
+
+/* SpcSipInfo ::= SEQUENCE { INTEGER version, OCTET STRING guid, ... } at q (up to end). */
+static int sip_guid_is(const unsigned char *q, const unsigned char *end, const unsigned char *guid)
+{
+	const unsigned char *v = q;
+	long len;
+	int tag, cls;
+
+	return !(ASN1_get_object(&v, &len, &tag, &cls, end - q) & 0x80) &&
+	       tag == V_ASN1_SEQUENCE && v + len <= end &&
+	       !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) && tag == V_ASN1_INTEGER &&
+	       v + len <= end && (v += len, 1) &&
+	       !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
+	       tag == V_ASN1_OCTET_STRING && len == 16 && v + len <= end && memcmp(v, guid, 16) == 0;
+}
+
 /*
  * The SpcIndirectDataContent's first element (SpcAttributeTypeAndOptionalValue,
  * its content at q, elen bytes) must name the signed file's format, as
  * Windows' SIP for the file requires: SpcPeImageData for a PE, SpcSipInfo
- * with the MSI SIP's GUID for an MSI. Without this, only osslsigncode's
- * reading would stop a signature made for another format.
+ * with the MSI SIP's GUID for an MSI, with the PowerShell SIP's for a
+ * script. Without this, only osslsigncode's reading would stop a signature
+ * made for another format.
  */
 static int check_data_type(sg_authenticode_result *out, int kind, const unsigned char *q, long elen)
 {
-	static const unsigned char msi_guid[16] = {
-		0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46
-	};
-	const unsigned char *end = q + elen, *v;
+	const unsigned char *end = q + elen;
+	const struct data_type *want = NULL;
 	ASN1_OBJECT *type = d2i_ASN1_OBJECT(NULL, &q, elen);
-	const char *want = kind == SG_FORMAT_PE    ? OID_SPC_PE_IMAGE_DATA
-			   : kind == SG_FORMAT_MSI ? OID_SPC_SIPINFO
-						   : NULL;
-	int ok = type && want && is_oid(type, want), tag, cls;
-	long len;
+	int ok;
 
+	for (size_t i = 0; i < sizeof(data_types) / sizeof(data_types[0]); i++)
+		if (data_types[i].kind == kind)
+			want = &data_types[i];
+	ok = type && want && is_oid(type, want->oid);
 	ASN1_OBJECT_free(type);
 	if (!want)
 		return reject(out,
-			      "signature %d: the file is neither a PE nor an MSI: its signed "
-			      "content cannot be checked",
+			      "signature %d: the file is neither a PE, an MSI nor a PowerShell "
+			      "script: its signed content cannot be checked",
 			      out->index);
-	if (ok && kind == SG_FORMAT_MSI) {
-		/* SpcSipInfo ::= SEQUENCE { INTEGER 1, OCTET STRING guid, ... } */
-		v = q;
-		ok = !(ASN1_get_object(&v, &len, &tag, &cls, end - q) & 0x80) &&
-		     tag == V_ASN1_SEQUENCE && v + len <= end &&
-		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
-		     tag == V_ASN1_INTEGER && v + len <= end && (v += len, 1) &&
-		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
-		     tag == V_ASN1_OCTET_STRING && len == sizeof(msi_guid) && v + len <= end &&
-		     memcmp(v, msi_guid, sizeof(msi_guid)) == 0;
-	}
+	if (ok && want->guid)
+		ok = sip_guid_is(q, end, want->guid);
 	return ok ? SG_OK
 		  : reject(out,
 			   "signature %d: the signed content is not %s's (a signature made "
 			   "for another file format)",
-			   out->index, kind == SG_FORMAT_PE ? "a PE" : "an MSI");
+			   out->index, want->what);
 }
 
 /*

@@ -122,6 +122,26 @@ static void msi_sip_info(struct der *out)
 	der_wrap(out, 0x30, &sip);
 }
 
+/*
+ * SpcSipInfo for a PowerShell script: version 65536, the PowerShell SIP
+ * GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351} (stored little-endian as
+ * Windows lays out a GUID), five zero integers, as osslsigncode, signtool
+ * and jsign build it.
+ */
+static void script_sip_info(struct der *out)
+{
+	static const unsigned char guid[16] = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e,
+						0xb7, 0x24, 0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51 };
+	static const unsigned char version[] = { 0x01, 0x00, 0x00 }, zero[] = { 0x00 };
+	struct der sip = { .len = 0 };
+
+	der_tlv(&sip, 0x02, version, sizeof(version));
+	der_tlv(&sip, 0x04, guid, sizeof(guid));
+	for (int i = 0; i < 5; i++)
+		der_tlv(&sip, 0x02, zero, 1);
+	der_wrap(out, 0x30, &sip);
+}
+
 /* One row per Authenticode content: a new kind is one row. */
 static const struct kind_ops {
 	sg_authenticode_kind kind;
@@ -131,6 +151,7 @@ static const struct kind_ops {
 } kinds[] = {
 	{ SG_AUTHENTICODE_PE, "PE", OID_SPC_PE_IMAGE_DATA, pe_image_data },
 	{ SG_AUTHENTICODE_MSI, "MSI", OID_SPC_SIPINFO, msi_sip_info },
+	{ SG_AUTHENTICODE_SCRIPT, "PowerShell", OID_SPC_SIPINFO, script_sip_info },
 };
 
 static const struct md_row {

@@ -4,8 +4,9 @@
  * copy's Authenticode digest itself, the key helper (lib/keyhelper_proc.c)
  * signs that digest, an RFC 3161 token is asked for here
  * (lib/timestamp.c), and the signature is attached without any key: a PE
- * by signgate itself, in place on the private copy, anything else by a
- * keyless `osslsigncode attach-signature` (lib/attach.c). The output is then
+ * by signgate itself, in place on the private copy, anything else (MSI,
+ * PowerShell script, nested) by a keyless `osslsigncode attach-signature`
+ * (lib/attach_ossl.c). The output is then
  * judged by signgate's own checks only: its own Authenticode digest must be
  * the one signed, and the signature it carries must be, byte for byte, the
  * one made here (verify.h, expect_der).
@@ -16,6 +17,7 @@
 #include "signgate/keyhelper.h"
 #include "signgate/msi_digest.h"
 #include "signgate/pe_digest.h"
+#include "signgate/script.h"
 #include "signgate/timestamp.h"
 #include "signgate/util.h"
 #include "signgate/verify.h"
@@ -53,8 +55,13 @@ static int take_digest(struct own_digest *d, int fd)
 		d->md_len = SG_PE_DIGEST_LEN;
 		return sg_pe_digest(d->md, fd, &info, d->name);
 	}
+	if (info.kind == SG_FORMAT_SCRIPT) {
+		d->md_len = SG_SCRIPT_DIGEST_LEN;
+		return sg_script_digest(d->md, fd, d->name);
+	}
 	if (info.kind != SG_FORMAT_MSI)
-		return sg_error_set(SG_ERR_VERIFY, "%s: neither a PE nor an MSI", d->name);
+		return sg_error_set(SG_ERR_VERIFY, "%s: neither a PE, an MSI nor a script",
+				    d->name);
 	error = sg_msi_digest(&msi, fd, NID_sha256, d->dse, d->name);
 	if (!error) {
 		memcpy(d->md, msi.md, msi.md_len);
@@ -116,7 +123,9 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 
 	if (!ctx->keyhelper)
 		return sg_error_set(SG_ERR_USAGE, "no key helper was started for this run");
-	req.kind = o->format.kind == SG_FORMAT_PE ? SG_AUTHENTICODE_PE : SG_AUTHENTICODE_MSI;
+	req.kind = o->format.kind == SG_FORMAT_PE	      ? SG_AUTHENTICODE_PE
+		   : o->format.kind == SG_FORMAT_SCRIPT ? SG_AUTHENTICODE_SCRIPT
+							: SG_AUTHENTICODE_MSI;
 	req.md_nid = NID_sha256;
 	memcpy(req.digest, copy->md, copy->md_len);
 	req.digest_len = copy->md_len;
@@ -418,6 +427,15 @@ int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, co
 	s.name = sg_path_base(job->input);
 	s.nested = o->format.has_signature &&
 		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
+	/* Windows, osslsigncode and signgate know a script by its extension only. */
+	if (o->format.kind == SG_FORMAT_SCRIPT && !sg_script_extension(sg_path_base(job->output)))
+		return sg_pipeline_end(
+			o,
+			sg_error_set(SG_ERR_USAGE,
+				     "%s: a PowerShell script's output must keep a script "
+				     "extension (.ps1, .psm1, .psd1), not %s",
+				     s.name, sg_path_base(job->output)),
+			"failed");
 	if (!job->force && sg_path_exists(job->output))
 		return sg_pipeline_end(
 			o,

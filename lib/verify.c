@@ -8,6 +8,7 @@
 #include "signgate/msi_digest.h"
 #include "signgate/pe_digest.h"
 #include "signgate/proc.h"
+#include "signgate/script.h"
 #include "signgate/util.h"
 
 #include <errno.h>
@@ -368,6 +369,37 @@ static const char *reason_about(const char *name)
 }
 
 /*
+ * A PowerShell script's signature block is read by signgate itself
+ * (lib/format_script.c), never by osslsigncode: its DER goes to `sig_path`
+ * and, with `own_digest`, the script's Authenticode digest there
+ * (upper-case hex). Returns 1 when done, 0 when `name` is no script's, or
+ * an error: a script refused by the structure check, or without a block,
+ * is a verdict (SG_ERR_VERIFY).
+ */
+static int extract_script_signature(sg_verify_result *out, const char *path, const char *sig_path,
+				    const char *name, char own_digest[2 * SG_PE_DIGEST_LEN + 1])
+{
+	unsigned char *der = NULL, md[SG_SCRIPT_DIGEST_LEN];
+	size_t len = 0;
+	int fd, error;
+
+	if (!sg_script_extension(name))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_script_signature_read(&der, &len, fd, name);
+	if (!error && own_digest && (error = sg_script_digest(md, fd, name)) == SG_OK)
+		sg_hex_encode_upper(own_digest, md, sizeof(md));
+	close(fd);
+	if (error == SG_ERR_FORMAT)
+		error = fail(out, name, "no valid Authenticode signature: %s", reason_about(name));
+	if (!error)
+		error = sg_write_private(sig_path, der, len);
+	free(der);
+	return error ? error : 1;
+}
+
+/*
  * signgate's own digest of a signed MSI, upper-case hex, into `own` (left
  * empty for anything else). A structure it cannot hash, or an
  * MsiDigitalSignatureEx that is not the pre-hash of the file's metadata, is
@@ -605,7 +637,7 @@ static int no_own_digest(sg_verify_result *out, const char *path, const char *na
 		return fail(out, name, "the file's structure is refused: %s", reason_about(name));
 	return fail(out, name,
 		    "signgate cannot compute this file's own Authenticode digest (it verifies "
-		    "signed PE and MSI files only)");
+		    "signed PE, MSI and PowerShell script files only)");
 }
 
 /* The file's format (SG_FORMAT_UNKNOWN when the structure check refuses it). */
@@ -649,7 +681,11 @@ static size_t first_difference(const unsigned char *got, size_t got_len, const u
 	return at;
 }
 
-/* A PE's certificate table, or an MSI's \x05DigitalSignature stream, as stored. */
+/*
+ * A PE's certificate table, an MSI's \x05DigitalSignature stream, as
+ * stored, or the DER of a script's signature block (its base64, canonical
+ * and in lines of 64, is a function of the DER).
+ */
 static int read_container(unsigned char **out, size_t *len, int fd, const sg_format_info *info,
 			  const char *name)
 {
@@ -657,6 +693,8 @@ static int read_container(unsigned char **out, size_t *len, int fd, const sg_for
 	*len = 0;
 	if (info->kind == SG_FORMAT_MSI)
 		return sg_msi_signature_read(out, len, fd, 64u * 1024 * 1024, name);
+	if (info->kind == SG_FORMAT_SCRIPT)
+		return sg_script_signature_read(out, len, fd, name);
 	if (info->sig_size > 64u * 1024 * 1024)
 		return sg_error_set(SG_ERR_FORMAT, "%s: the certificate table is too large", name);
 	if (!(*out = malloc(info->sig_size ? (size_t)info->sig_size : 1)))
@@ -699,7 +737,7 @@ int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const
  * PE's certificate table is one WIN_CERTIFICATE (revision 2.0, PKCS#7;
  * dwLength 8 + the DER, with or without the padding), the DER, and zero
  * bytes up to the next multiple of 8; an MSI's \x05DigitalSignature stream
- * is the DER.
+ * is the DER; a script's signature block decodes to the DER.
  */
 static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
 			   const char *path, const char *name)
@@ -715,7 +753,9 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
 	error = sg_format_inspect(&info, fd, name);
-	if (error || (info.kind != SG_FORMAT_PE && info.kind != SG_FORMAT_MSI) ||
+	if (error ||
+	    (info.kind != SG_FORMAT_PE && info.kind != SG_FORMAT_MSI &&
+	     info.kind != SG_FORMAT_SCRIPT) ||
 	    !info.has_signature) {
 		close(fd);
 		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
@@ -737,7 +777,9 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 			out, name,
 			"signature 0 is not the signature signgate attached: the file's %s "
 			"(%zu bytes) is not exactly it (%zu bytes%s), from byte %zu on",
-			info.kind == SG_FORMAT_PE ? "certificate table" : "DigitalSignature",
+			info.kind == SG_FORMAT_PE	 ? "certificate table"
+			: info.kind == SG_FORMAT_MSI ? "DigitalSignature"
+						     : "signature block",
 			got_len, len, info.kind == SG_FORMAT_PE ? " in one WIN_CERTIFICATE" : "",
 			info.kind == SG_FORMAT_PE && got_len >= 8
 				? 8 + first_difference(got + 8, got_len - 8, o->expect_der, len)
@@ -814,6 +856,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
+	    (error = extract_script_signature(out, path, sig, name,
+					      opts->file_digest ? NULL : own)) == 0 &&
 	    (error = extract_pe_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0)
 		error = extract_signature(opts, path, sig, out, name);
 	else if (error == 1)

@@ -16,7 +16,7 @@ typedef enum sg_format_kind {
 	SG_FORMAT_UNKNOWN = 0,
 	SG_FORMAT_PE = 1,
 	SG_FORMAT_MSI = 2,
-	SG_FORMAT_SCRIPT = 3, /* a PowerShell script (.ps1, .psm1, .psd1): script.h */
+	SG_FORMAT_SCRIPT = 4, /* a PowerShell script (.ps1, .psm1, .psd1): script.h */
 } sg_format_kind;
 
 typedef struct sg_format_info {

@@ -19,6 +19,7 @@
 #include "signgate/keyhelper.h"
 #include "signgate/keys.h"
 #include "signgate/msi_digest.h"
+#include "signgate/script.h"
 #include "signgate/pe_digest.h"
 #include "signgate/proc.h"
 #include "signgate/util.h"
@@ -81,6 +82,8 @@ static void file_digest(unsigned char out[32], const char *path, sg_authenticode
 		error = sg_format_inspect(&info, fd, path);
 		if (!error)
 			error = sg_pe_digest(out, fd, &info, path);
+	} else if (kind == SG_AUTHENTICODE_SCRIPT) {
+		error = sg_script_digest(out, fd, path);
 	} else {
 		error = sg_msi_digest(&msi, fd, NID_sha256,
 				      msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT, path);
@@ -253,8 +256,9 @@ static void test_roundtrip(sg_authenticode_kind kind, const char *in_path, const
 	char ca[PATH_MAX], crl[PATH_MAX];
 	sg_authenticode_opts o = { .ca_file = ca,
 				   .crl_file = crl,
-				   .kind = kind == SG_AUTHENTICODE_PE ? SG_FORMAT_PE
-								      : SG_FORMAT_MSI };
+				   .kind = kind == SG_AUTHENTICODE_PE	    ? SG_FORMAT_PE
+					   : kind == SG_AUTHENTICODE_SCRIPT ? SG_FORMAT_SCRIPT
+									    : SG_FORMAT_MSI };
 	sg_proc_result r;
 
 	snprintf(in, sizeof(in), "%s", in_path); /* fx() buffers rotate */
@@ -370,8 +374,8 @@ static void test_validation(void)
 	size_t len = 0;
 
 	EXPECT_USAGE(NULL, "no request");
-	req.kind = (sg_authenticode_kind)3;
-	EXPECT_USAGE(&req, "unknown content kind 3");
+	req.kind = (sg_authenticode_kind)9;
+	EXPECT_USAGE(&req, "unknown content kind 9");
 	req = request(SG_AUTHENTICODE_MSI, digest);
 	req.md_nid = NID_sha1;
 	req.digest_len = 20;
@@ -530,6 +534,8 @@ static void test_wire(void)
 
 int main(int argc, char **argv)
 {
+	static const char script[] = "\xef\xbb\xbfWrite-Host 'caf\xc3\xa9'\r\n";
+
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: test_authenticode_sign FIXDIR SIGNGATE [OSSLSIGNCODE]\n");
 		return 2;
@@ -550,6 +556,10 @@ int main(int argc, char **argv)
 	msi_dse = 1;
 	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "dse.msi", NULL, NULL);
 	msi_dse = 0;
+	/* A script written here, UTF-8 with BOM (signgate verifies it with its own digest). */
+	check_write_file(wk("hello.ps1"), script, sizeof(script) - 1, 0600);
+	test_roundtrip(SG_AUTHENTICODE_SCRIPT, wk("hello.ps1"), "hello.ps1", "Deploy wrapper",
+		       NULL);
 	test_other_digest();
 	test_wire();
 	in_child(token_rsa);

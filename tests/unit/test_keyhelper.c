@@ -162,8 +162,8 @@ static void test_malformed(void)
 	good(buf, 1);
 	buf[5] = 0;
 	EXPECT_REFUSED(buf, 40, "unknown content kind 0");
-	buf[5] = 3;
-	EXPECT_REFUSED(buf, 40, "unknown content kind 3");
+	buf[5] = 9;
+	EXPECT_REFUSED(buf, 40, "unknown content kind 9");
 	good(buf, 1);
 	buf[6] = 0;
 	EXPECT_REFUSED(buf, 40, "unknown digest algorithm 0");
