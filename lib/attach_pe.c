@@ -73,9 +73,9 @@ static int check_request(const sg_format_info *info, const unsigned char *der, s
 {
 	uint64_t end = info && info->has_signature ? info->sig_offset : info ? info->size : 0;
 
-	if (!info || info->kind != SG_FORMAT_PE || info->pe_checksum_offset == 0 ||
-	    info->pe_checksum_offset + 4 > info->pe_certdir_offset ||
-	    info->pe_certdir_offset + 8 > end || end > info->size ||
+	if (!info || info->kind != SG_FORMAT_PE || info->pe.checksum_offset == 0 ||
+	    info->pe.checksum_offset + 4 > info->pe.certdir_offset ||
+	    info->pe.certdir_offset + 8 > end || end > info->size ||
 	    (info->has_signature && info->sig_offset + info->sig_size != info->size))
 		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected PE image", name);
 	/* One DER signature and nothing after it: the table must hide nothing. */
@@ -204,10 +204,10 @@ static int write_all(int fd, const sg_format_info *info, const unsigned char *de
 	put_le32(field, (uint32_t)table);
 	put_le32(field + 4, (uint32_t)(end - table));
 	if ((err = write_table(fd, table, der, der_len)) == 0 &&
-	    (err = pwrite_all(fd, field, 8, info->pe_certdir_offset)) == 0 &&
-	    (err = pe_checksum(&sum, fd, end, info->pe_checksum_offset)) == 0) {
+	    (err = pwrite_all(fd, field, 8, info->pe.certdir_offset)) == 0 &&
+	    (err = pe_checksum(&sum, fd, end, info->pe.checksum_offset)) == 0) {
 		put_le32(field, sum);
-		err = pwrite_all(fd, field, 4, info->pe_checksum_offset);
+		err = pwrite_all(fd, field, 4, info->pe.checksum_offset);
 	}
 	return err;
 }

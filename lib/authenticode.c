@@ -4,7 +4,7 @@
  */
 #include "authenticode.h"
 #include "signgate/error.h"
-#include "signgate/format.h"
+#include "signgate/authenticode_sign.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
@@ -24,8 +24,6 @@
 
 #define OID_SPC_INDIRECT_DATA  "1.3.6.1.4.1.311.2.1.4"
 #define OID_NESTED_SIGNATURE   "1.3.6.1.4.1.311.2.4.1"
-#define OID_SPC_PE_IMAGE_DATA  "1.3.6.1.4.1.311.2.1.15"
-#define OID_SPC_SIPINFO        "1.3.6.1.4.1.311.2.1.30"
 #define OID_RFC3161_TIMESTAMP  "1.3.6.1.4.1.311.3.3.1"
 #define OID_SPC_STATEMENT_TYPE "1.3.6.1.4.1.311.2.1.11"
 #define OID_SPC_SP_OPUS_INFO   "1.3.6.1.4.1.311.2.1.12"
@@ -121,71 +119,45 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 	return ok ? SG_OK : reject(out, "signature %d: the file digest is not SHA-256", out->index);
 }
 
-/* What the SpcIndirectDataContent of each signed format must name. */
-static const struct data_type {
-	int kind;
-	const char *oid;
-	const unsigned char *guid; /* SpcSipInfo's SIP GUID; NULL: SpcPeImageData */
-	const char *what;
-} data_types[] = {
-	{ SG_FORMAT_PE, OID_SPC_PE_IMAGE_DATA, NULL, "a PE" },
-	{ SG_FORMAT_MSI, OID_SPC_SIPINFO,
-	  (const unsigned char[16]){ 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
-				     0x00, 0x00, 0x00, 0x00, 0x00, 0x46 },
-	  "an MSI" },
-	{ SG_FORMAT_SCRIPT, OID_SPC_SIPINFO,
-	  (const unsigned char[16]){ 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e, 0xb7, 0x24,
-				     0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51 },
-	  "a PowerShell script" },
-};
-
-/* SpcSipInfo ::= SEQUENCE { INTEGER version, OCTET STRING guid, ... } at q (up to end). */
-static int sip_guid_is(const unsigned char *q, const unsigned char *end, const unsigned char *guid)
-{
-	const unsigned char *v = q;
-	long len;
-	int tag, cls;
-
-	return !(ASN1_get_object(&v, &len, &tag, &cls, end - q) & 0x80) &&
-	       tag == V_ASN1_SEQUENCE && v + len <= end &&
-	       !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) && tag == V_ASN1_INTEGER &&
-	       v + len <= end && (v += len, 1) &&
-	       !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
-	       tag == V_ASN1_OCTET_STRING && len == 16 && v + len <= end && memcmp(v, guid, 16) == 0;
-}
-
 /*
  * The SpcIndirectDataContent's first element (SpcAttributeTypeAndOptionalValue,
- * its content at q, elen bytes) must name the signed file's format, as
- * Windows' SIP for the file requires: SpcPeImageData for a PE, SpcSipInfo
- * with the MSI SIP's GUID for an MSI, with the PowerShell SIP's for a
- * script. Without this, only osslsigncode's reading would stop a signature
- * made for another format.
+ * its content at q, elen bytes) must name the signed file's content kind
+ * (an sg_authenticode_kind, from the file's format row), as Windows' SIP for
+ * the file requires: SpcPeImageData for a PE, SpcSipInfo with the MSI SIP's
+ * GUID for the MSI family. Without this, only osslsigncode's reading would
+ * stop a signature made for another format.
  */
 static int check_data_type(sg_authenticode_result *out, int kind, const unsigned char *q, long elen)
 {
-	const unsigned char *end = q + elen;
-	const struct data_type *want = NULL;
+	const unsigned char *end = q + elen, *v, *guid = NULL;
 	ASN1_OBJECT *type = d2i_ASN1_OBJECT(NULL, &q, elen);
-	int ok;
+	const char *want = NULL, *what = NULL;
+	int known = sg_authenticode_kind_content(kind, &want, &guid, &what) == 0, tag, cls;
+	int ok = known && type && is_oid(type, want);
+	long len;
 
-	for (size_t i = 0; i < sizeof(data_types) / sizeof(data_types[0]); i++)
-		if (data_types[i].kind == kind)
-			want = &data_types[i];
-	ok = type && want && is_oid(type, want->oid);
 	ASN1_OBJECT_free(type);
-	if (!want)
+	if (!known)
 		return reject(out,
-			      "signature %d: the file is neither a PE, an MSI nor a PowerShell "
-			      "script: its signed content cannot be checked",
+			      "signature %d: the file's format has no Authenticode content "
+			      "signgate checks: its signed content cannot be checked",
 			      out->index);
-	if (ok && want->guid)
-		ok = sip_guid_is(q, end, want->guid);
+	if (ok && guid) {
+		/* SpcSipInfo ::= SEQUENCE { INTEGER 1, OCTET STRING guid, ... } */
+		v = q;
+		ok = !(ASN1_get_object(&v, &len, &tag, &cls, end - q) & 0x80) &&
+		     tag == V_ASN1_SEQUENCE && v + len <= end &&
+		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
+		     tag == V_ASN1_INTEGER && v + len <= end && (v += len, 1) &&
+		     !(ASN1_get_object(&v, &len, &tag, &cls, end - v) & 0x80) &&
+		     tag == V_ASN1_OCTET_STRING && len == 16 && v + len <= end &&
+		     memcmp(v, guid, 16) == 0;
+	}
 	return ok ? SG_OK
 		  : reject(out,
 			   "signature %d: the signed content is not %s's (a signature made "
 			   "for another file format)",
-			   out->index, want->what);
+			   out->index, what);
 }
 
 /*

@@ -86,12 +86,14 @@ static void der_oid(struct der *b, const char *oid_text, int nid)
 }
 
 /* SpcPeImageData: flags {includeResources} and file [0] SpcLink file [2] "<<<Obsolete>>>". */
-static void pe_image_data(struct der *out)
+static void pe_image_data(struct der *out, const unsigned char *sip_guid)
 {
 	static const unsigned char flags[] = { 0x03, 0x02, 0x07, 0x80 };
 	static const char obsolete[] = "<<<Obsolete>>>";
 	unsigned char bmp[2 * (sizeof(obsolete) - 1)];
 	struct der s = { .len = 0 }, link = { .len = 0 }, file = { .len = 0 }, pid = { .len = 0 };
+
+	(void)sip_guid;
 
 	for (size_t i = 0; i + 1 < sizeof(obsolete); i++) {
 		bmp[2 * i] = 0;
@@ -107,51 +109,65 @@ static void pe_image_data(struct der *out)
 	der_wrap(out, 0x30, &pid);
 }
 
-/* SpcSipInfo for MSI: version 1, the MSI SIP GUID, five zero integers. */
-static void msi_sip_info(struct der *out)
-{
-	static const unsigned char guid[16] = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+/* The MSI SIP's GUID {000C10F1-0000-0000-C000-000000000046}, as stored. */
+static const unsigned char msi_sip_guid[16] = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
 						0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
-	static const unsigned char one[] = { 0x01 }, zero[] = { 0x00 };
+
+/*
+ * The PowerShell SIP's GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351}, as
+ * stored (the first three fields little-endian, as Windows lays out a GUID).
+ */
+static const unsigned char script_sip_guid[16] = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b,
+						   0x08, 0x4e, 0xb7, 0x24, 0xd2, 0xc6,
+						   0x29, 0x7e, 0xf3, 0x51 };
+
+/* SpcSipInfo: `version` (DER INTEGER content), the SIP's GUID, five zero integers. */
+static void sip_info_version(struct der *out, const unsigned char guid[16],
+			     const unsigned char *version, size_t version_len)
+{
+	static const unsigned char zero[] = { 0x00 };
 	struct der sip = { .len = 0 };
 
-	der_tlv(&sip, 0x02, one, 1);
-	der_tlv(&sip, 0x04, guid, sizeof(guid));
+	der_tlv(&sip, 0x02, version, version_len);
+	der_tlv(&sip, 0x04, guid, 16);
 	for (int i = 0; i < 5; i++)
 		der_tlv(&sip, 0x02, zero, 1);
 	der_wrap(out, 0x30, &sip);
+}
+
+/* SpcSipInfo version 1 (MSI family). */
+static void sip_info(struct der *out, const unsigned char guid[16])
+{
+	static const unsigned char one[] = { 0x01 };
+
+	sip_info_version(out, guid, one, sizeof(one));
+}
+
+/* SpcSipInfo version 65536 (PowerShell), as signtool, osslsigncode and jsign write it. */
+static void script_sip_info(struct der *out, const unsigned char guid[16])
+{
+	static const unsigned char v65536[] = { 0x01, 0x00, 0x00 };
+
+	sip_info_version(out, guid, v65536, sizeof(v65536));
 }
 
 /*
- * SpcSipInfo for a PowerShell script: version 65536, the PowerShell SIP
- * GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351} (stored little-endian as
- * Windows lays out a GUID), five zero integers, as osslsigncode, signtool
- * and jsign build it.
+ * One row per Authenticode content: a new kind is one row (and one
+ * sg_authenticode_kind value). `value` builds the content after the type
+ * OID; `sip_guid`, for SpcSipInfo, is the GUID verification requires.
  */
-static void script_sip_info(struct der *out)
-{
-	static const unsigned char guid[16] = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e,
-						0xb7, 0x24, 0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51 };
-	static const unsigned char version[] = { 0x01, 0x00, 0x00 }, zero[] = { 0x00 };
-	struct der sip = { .len = 0 };
-
-	der_tlv(&sip, 0x02, version, sizeof(version));
-	der_tlv(&sip, 0x04, guid, sizeof(guid));
-	for (int i = 0; i < 5; i++)
-		der_tlv(&sip, 0x02, zero, 1);
-	der_wrap(out, 0x30, &sip);
-}
-
-/* One row per Authenticode content: a new kind is one row. */
 static const struct kind_ops {
 	sg_authenticode_kind kind;
 	const char *name;
+	const char *what; /* "a PE": messages ("the signed content is not a PE's") */
 	const char *data_oid;
-	void (*value)(struct der *out);
+	const unsigned char *sip_guid;
+	void (*value)(struct der *out, const unsigned char *sip_guid);
 } kinds[] = {
-	{ SG_AUTHENTICODE_PE, "PE", OID_SPC_PE_IMAGE_DATA, pe_image_data },
-	{ SG_AUTHENTICODE_MSI, "MSI", OID_SPC_SIPINFO, msi_sip_info },
-	{ SG_AUTHENTICODE_SCRIPT, "PowerShell", OID_SPC_SIPINFO, script_sip_info },
+	{ SG_AUTHENTICODE_PE, "PE", "a PE", OID_SPC_PE_IMAGE_DATA, NULL, pe_image_data },
+	{ SG_AUTHENTICODE_MSI, "MSI", "an MSI", OID_SPC_SIPINFO, msi_sip_guid, sip_info },
+	{ SG_AUTHENTICODE_SCRIPT, "PowerShell", "a PowerShell script", OID_SPC_SIPINFO,
+	  script_sip_guid, script_sip_info },
 };
 
 static const struct md_row {
@@ -184,6 +200,19 @@ const char *sg_authenticode_kind_name(int kind)
 	return k ? k->name : NULL;
 }
 
+int sg_authenticode_kind_content(int kind, const char **data_oid, const unsigned char **sip_guid,
+				 const char **what)
+{
+	const struct kind_ops *k = find_kind(kind);
+
+	if (!k)
+		return -1;
+	*data_oid = k->data_oid;
+	*sip_guid = k->sip_guid;
+	*what = k->what;
+	return 0;
+}
+
 /* SpcIndirectDataContent: SEQUENCE { SEQUENCE { type, value }, DigestInfo }. */
 static void indirect_data(struct der *out, const struct kind_ops *k,
 			  const sg_authenticode_sign_req *req)
@@ -192,7 +221,7 @@ static void indirect_data(struct der *out, const struct kind_ops *k,
 	struct der value = { .len = 0 }, data = { .len = 0 }, alg = { .len = 0 },
 		   dinfo = { .len = 0 }, idc = { .len = 0 };
 
-	k->value(&value);
+	k->value(&value, k->sip_guid);
 	der_oid(&data, k->data_oid, 0);
 	der_put(&data, value.data, value.len);
 	data.bad |= value.bad;

@@ -1,8 +1,9 @@
 /*
  * Internal: the OLE compound file (MS-CFB) reader that MSI checks share.
- * lib/format_msi.c checks the structure (sg_format_inspect); lib/msi_digest.c
- * hashes the streams. Every sector number, chain and size is checked before
- * it is used; reads are pread() of at most one sector at a time here.
+ * lib/cfb.c reads it; lib/format_msi.c checks the structure of the Windows
+ * Installer formats (MSI, MSP, MSM, MST); lib/msi_digest.c hashes the streams. Every sector number,
+ * chain and size is checked before it is used; reads are pread() of at most one sector at a time
+ * here.
  */
 #ifndef SIGNGATE_LIB_CFB_INTERNAL_H
 #define SIGNGATE_LIB_CFB_INTERNAL_H
@@ -55,14 +56,15 @@ struct cfb {
 	uint32_t nminifat; /* number of miniFAT sectors, as the header says */
 	uint32_t *dir;     /* directory sector locations, in chain order */
 	uint32_t ndir;
-	uint32_t cached; /* FAT sector held in cache, CFB_FREESECT if none */
+	uint32_t cached;              /* FAT sector held in cache, CFB_FREESECT if none */
+	unsigned char root_clsid[16]; /* the root entry's class, as stored */
 	unsigned char cache[CFB_MAX_SECTOR];
 };
 
 /*
  * Read and check the header, the DIFAT, the FAT and the directory chain of
- * the compound file `s`, and its root entry (an MSI's CLSID, "Root Entry",
- * no siblings). `c` is zeroed here; release with sg_cfb_close() whatever
+ * the compound file `s`, and its root entry ("Root Entry", no siblings; its
+ * class goes to c->root_clsid, unjudged). `c` is zeroed here; release with sg_cfb_close() whatever
  * this returns. `root_child` receives the root storage's child link.
  * Returns SG_OK, or SG_ERR_FORMAT, SG_ERR_IO, SG_ERR_NOMEM with the last
  * error naming the file.

@@ -1,6 +1,7 @@
 /*
- * Internal: what the installer format checks share (format.c detects the
- * kind, format_pe.c and format_msi.c check the structure of each).
+ * Internal: the bounded reads every format's check shares (format_src.c).
+ * The format files (format_pe.c, format_msi.c, ...) and the table
+ * (format.c) use these; none of them calls the other (format_ops.h).
  */
 #ifndef SIGNGATE_LIB_FORMAT_INTERNAL_H
 #define SIGNGATE_LIB_FORMAT_INTERNAL_H
@@ -38,20 +39,5 @@ int sg_format_read_at(const struct src *s, void *buf, size_t len, uint64_t off);
 
 /* Record SG_ERR_FORMAT: `what` ends at `end`, beyond the end of the file. */
 int sg_format_beyond_eof(const struct src *s, const char *what, uint64_t end);
-
-/*
- * Check a file that starts with "MZ" (PE) or the compound file magic (MSI).
- * On success fill in out->kind and the PE or signature fields of `out`; on
- * failure return SG_ERR_FORMAT, SG_ERR_IO or SG_ERR_NOMEM with the last
- * error set, `out` possibly half filled (the caller clears it).
- */
-int sg_format_inspect_pe(const struct src *s, sg_format_info *out);
-int sg_format_inspect_msi(const struct src *s, sg_format_info *out);
-
-/*
- * Check a file whose name has a script extension (sg_script_extension):
- * read whole, at most SG_SCRIPT_MAX bytes (lib/format_script.c).
- */
-int sg_format_inspect_script(const struct src *s, sg_format_info *out);
 
 #endif

@@ -1,10 +1,20 @@
-/* PE structure checks for sg_format_inspect(); see format_internal.h. */
+/*
+ * The PE row (.exe, .dll; NSIS, Inno Setup and 7-Zip SFX installers are PE
+ * images): structure check, signgate's own digest (pe_digest.c), the
+ * certificate table as the signature's container, and signgate's own
+ * in-place attachment (attach_pe.c). See format_ops.h.
+ */
 #include "signgate/error.h"
-#include "format_internal.h"
+#include "signgate/attach.h"
+#include "signgate/authenticode_sign.h"
+#include "signgate/pe_digest.h"
+#include "format_ops.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PE_DOS_SIZE      64
 #define PE_COFF_SIZE     20
@@ -76,7 +86,7 @@ static int pe_optional(const struct src *s, struct pe *pe, sg_format_info *out)
 		return sg_format_bad(
 			s, "unknown optional header magic 0x%04x (not PE32 0x10b or PE32+ 0x20b)",
 			magic);
-	out->pe_bits = magic == 0x10b ? 32 : 64;
+	out->pe.bits = magic == 0x10b ? 32 : 64;
 	fixed = magic == 0x10b ? 96 : 112;
 	if (pe->opt_size < fixed)
 		return sg_format_bad(
@@ -96,8 +106,8 @@ static int pe_optional(const struct src *s, struct pe *pe, sg_format_info *out)
 			s,
 			"SizeOfOptionalHeader %u is too small for %u data directories (needs %u)",
 			pe->opt_size, ndirs, fixed + 8 * ndirs);
-	out->pe_checksum_offset = start + PE_CHECKSUM_AT;
-	out->pe_certdir_offset = start + fixed + 8 * PE_CERT_DIR;
+	out->pe.checksum_offset = start + PE_CHECKSUM_AT;
+	out->pe.certdir_offset = start + fixed + 8 * PE_CERT_DIR;
 	pe->cert_off = le32(opt + fixed + 8 * PE_CERT_DIR);
 	pe->cert_size = le32(opt + fixed + 8 * PE_CERT_DIR + 4);
 	return SG_OK;
@@ -308,7 +318,7 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 	return SG_OK;
 }
 
-int sg_format_inspect_pe(const struct src *s, sg_format_info *out)
+static int pe_inspect(const struct src *s, sg_format_info *out)
 {
 	struct pe pe = { 0 };
 	int error;
@@ -319,8 +329,93 @@ int sg_format_inspect_pe(const struct src *s, sg_format_info *out)
 		return error;
 	if ((error = pe_sections(s, &pe)) < 0)
 		return error;
-	if ((error = pe_certs(s, &pe, out)) < 0)
-		return error;
-	out->kind = SG_FORMAT_PE;
+	return pe_certs(s, &pe, out);
+}
+
+static int pe_detect(const unsigned char *head, size_t n, const char *name)
+{
+	(void)name;
+	return n >= 2 && head[0] == 'M' && head[1] == 'Z';
+}
+
+/* A PE's digest is the same whatever the signing: the table is never hashed. */
+static int pe_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
+		     const sg_format_info *info, sg_format_digest_use use, const char *name)
+{
+	(void)use;
+	*md_len = SG_PE_DIGEST_LEN;
+	return sg_pe_digest(md, fd, info, name);
+}
+
+/* The certificate table as stored; the DER follows the WIN_CERTIFICATE header. */
+static int pe_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
+			     int fd, const sg_format_info *info, size_t max, const char *name)
+{
+	size_t at = 0;
+	uint32_t dw;
+
+	*out = NULL;
+	*len = *der_len = 0;
+	*der_at = 8;
+	if (!info->has_signature)
+		return sg_error_set(SG_ERR_FORMAT, "%s: has no certificate table", name);
+	if (info->sig_size > max)
+		return sg_error_set(SG_ERR_FORMAT, "%s: the certificate table is too large", name);
+	if (!(*out = malloc(info->sig_size ? (size_t)info->sig_size : 1)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	while (at < info->sig_size) {
+		ssize_t n = pread(fd, *out + at, (size_t)info->sig_size - at,
+				  (off_t)(info->sig_offset + at));
+
+		if (n <= 0) {
+			free(*out);
+			*out = NULL;
+			return sg_error_set(SG_ERR_IO, "%s: cannot read the certificate table",
+					    name);
+		}
+		at += (size_t)n;
+	}
+	*len = at;
+	/* the structure check took the table apart: one entry of dwLength bytes */
+	dw = at >= 8 ? le32(*out) : 0;
+	*der_len = dw > 8 && dw <= at ? dw - 8 : 0;
 	return SG_OK;
 }
+
+/* One WIN_CERTIFICATE of `der` (dwLength with or without the padding), zero padding. */
+static int pe_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
+			      size_t der_len)
+{
+	size_t pad = (8 - der_len % 8) % 8, at = 0;
+	uint32_t dw;
+
+	if (len != 8 + der_len + pad)
+		return 0;
+	dw = le32(box);
+	while (at < pad && box[8 + der_len + at] == 0)
+		at++;
+	return (dw == 8 + der_len || dw == 8 + der_len + pad) &&
+	       le16(box + 4) == WIN_CERT_REV_2_0 && le16(box + 6) == WIN_CERT_PKCS7 &&
+	       memcmp(box + 8, der, der_len) == 0 && at == pad;
+}
+
+/* .exe only: --recursive picks up installers, not the DLLs beside them */
+static const char *const pe_ext[] = { ".exe", NULL };
+
+const struct sg_format_ops sg_format_pe_ops = {
+	.kind = SG_FORMAT_PE,
+	.name = "pe",
+	.what = "a PE image",
+	.extensions = pe_ext,
+	.detect = pe_detect,
+	.clsid = NULL,
+	.inspect = pe_inspect,
+	.digest = pe_digest,
+	.spc_kind = SG_AUTHENTICODE_PE,
+	.signature_read = pe_signature_read,
+	.container_holds = pe_container_holds,
+	.container = "certificate table",
+	.extracts_own = 1,
+	.attach_own = sg_attach_pe_fd,
+	.dse_when_nested = 0,
+};

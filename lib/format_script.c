@@ -9,7 +9,8 @@
  * >= 0x80, a surrogate >= 0xD800), so they are found by comparing units.
  */
 #include "signgate/script.h"
-#include "format_internal.h"
+#include "format_ops.h"
+#include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
@@ -62,16 +63,16 @@ static size_t at(const struct text *t, size_t i)
 	return i * t->unit;
 }
 
-static const char *const extensions[] = { ".ps1", ".psm1", ".psd1" };
+static const char *const script_ext[] = { ".ps1", ".psm1", ".psd1", NULL };
 
 const char *sg_script_extension(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
-		size_t e = strlen(extensions[i]);
-		if (n > e && strcasecmp(name + n - e, extensions[i]) == 0)
-			return name + n - e;
+	for (const char *const *e = script_ext; *e; e++) {
+		size_t k = strlen(*e);
+		if (n > k && strcasecmp(name + n - k, *e) == 0)
+			return name + n - k;
 	}
 	return NULL;
 }
@@ -365,6 +366,74 @@ static int check_block(const struct text *t, const struct marks *m, size_t *text
 	return check_lines(t, b + strlen(BEGIN_MARK) + 2, e - 2, b64);
 }
 
+/* `d` (`n` bytes) is exactly one DER SEQUENCE, its length in the shortest form. */
+static int one_sequence(const unsigned char *d, size_t n)
+{
+	size_t body = 0, k;
+
+	if (n < 2 || d[0] != 0x30)
+		return 0;
+	if (d[1] < 0x80)
+		return d[1] == n - 2;
+	k = d[1] & 0x7fu;
+	if (k == 0 || k > 4 || n < 2 + k || d[2] == 0)
+		return 0;
+	for (size_t j = 0; j < k; j++)
+		body = body << 8 | d[2 + j];
+	return body >= 0x80 && body == n - 2 - k;
+}
+
+/* The block's base64 characters of the laid-out script in `buf`, NUL-terminated. */
+static char *collect_b64(const unsigned char *buf, const sg_script_layout *l)
+{
+	struct text t = { .p = buf, .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1 };
+	char *b64 = malloc(l->b64_len + 1);
+	size_t n = 0, i;
+
+	t.n = l->size / t.unit;
+	/* CRLF, "# ", the begin marker, CRLF; then each line: "# ", base64, CRLF. */
+	i = l->text_end / t.unit + 2 + 2 + strlen(BEGIN_MARK) + 2;
+	if (!b64)
+		return NULL;
+	while (n < l->b64_len && i + 2 < t.n) {
+		for (i += 2; i < t.n && is_b64(unit_at(&t, i)); i++)
+			b64[n++] = (char)unit_at(&t, i);
+		i += 2;
+	}
+	b64[n] = '\0';
+	return b64;
+}
+
+/*
+ * The DER the block of the laid-out script in `buf` holds: canonical base64
+ * (what an encoder writes, no stray bits) of exactly one DER SEQUENCE.
+ * `*der` (free with free()) may be NULL when only the check is wanted.
+ */
+static int decode_block(unsigned char **der, size_t *der_len, const unsigned char *buf,
+			const sg_script_layout *l, const char *name)
+{
+	char *b64 = collect_b64(buf, l);
+	unsigned char *out = b64 ? malloc(l->b64_len / 4 * 3 + 1) : NULL;
+	long n = out ? sg_base64_decode(out, b64, strlen(b64), 1) : -1;
+	int error = SG_OK;
+
+	if (!b64 || !out)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (n <= 0)
+		error = refuse(name, "the signature block is not canonical base64");
+	else if (!one_sequence(out, (size_t)n))
+		error = refuse(name, "the signature block does not hold exactly one DER SEQUENCE "
+				     "(%ld bytes decoded)", n);
+	free(b64);
+	if (error || !der) {
+		free(out);
+		return error;
+	}
+	*der = out;
+	*der_len = (size_t)n;
+	return SG_OK;
+}
+
 int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len, const char *name)
 {
 	struct text t = { .name = name ? name : "(unnamed)" };
@@ -394,7 +463,7 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 	out->text_end = at(&t, end_units);
 	out->has_signature = 1;
 	out->b64_len = b64;
-	return SG_OK;
+	return decode_block(NULL, NULL, buf, out, t.name);
 }
 
 /* ---- the digest -------------------------------------------------------------- */
@@ -459,7 +528,7 @@ done:
 	return SG_OK;
 }
 
-/* ---- from a file ------------------------------------------------------------- */
+/* ---- from a file, and the table row ------------------------------------------ */
 
 /* The whole regular file open on `fd`, checked: `*buf` (free with free()). */
 static int load(unsigned char **buf, sg_script_layout *l, int fd, const char *name)
@@ -491,25 +560,6 @@ static int load(unsigned char **buf, sg_script_layout *l, int fd, const char *na
 	return error;
 }
 
-int sg_format_inspect_script(const struct src *s, sg_format_info *out)
-{
-	sg_script_layout l;
-	unsigned char *buf = NULL;
-	int error = load(&buf, &l, s->fd, s->name);
-
-	free(buf);
-	if (error)
-		return error;
-	out->kind = SG_FORMAT_SCRIPT;
-	out->script_encoding = (int)l.encoding;
-	out->has_signature = l.has_signature;
-	if (l.has_signature) {
-		out->sig_offset = l.text_end;
-		out->sig_size = l.size - l.text_end;
-	}
-	return SG_OK;
-}
-
 int sg_script_digest(unsigned char md[SG_SCRIPT_DIGEST_LEN], int fd, const char *name)
 {
 	sg_script_layout l;
@@ -522,78 +572,100 @@ int sg_script_digest(unsigned char md[SG_SCRIPT_DIGEST_LEN], int fd, const char 
 	return error;
 }
 
-/* `d` (`n` bytes) is exactly one DER SEQUENCE, its length in the shortest form. */
-static int one_sequence(const unsigned char *d, size_t n)
-{
-	size_t hdr = 2, body = 0, k;
-
-	if (n < 2 || d[0] != 0x30)
-		return 0;
-	if (d[1] < 0x80)
-		return d[1] == n - 2;
-	k = d[1] & 0x7fu;
-	if (k == 0 || k > 4 || n < 2 + k || d[2] == 0)
-		return 0;
-	for (size_t j = 0; j < k; j++)
-		body = body << 8 | d[2 + j];
-	hdr += k;
-	return body >= 0x80 && body == n - hdr;
-}
-
-/* The block's base64 characters of the checked script in `buf`, NUL-terminated. */
-static char *collect_b64(const unsigned char *buf, const sg_script_layout *l)
-{
-	struct text t = { .p = buf, .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1 };
-	char *b64 = malloc(l->b64_len + 1);
-	size_t n = 0, i = l->text_end / t.unit + 2 + 2 + strlen(BEGIN_MARK) + 2;
-
-	t.n = l->size / t.unit;
-	if (!b64)
-		return NULL;
-	/* Each line: "# ", base64, CRLF; the end line starts with "# S". */
-	while (n < l->b64_len && i + 2 < t.n) {
-		for (i += 2; i < t.n && is_b64(unit_at(&t, i)); i++)
-			b64[n++] = (char)unit_at(&t, i);
-		i += 2;
-	}
-	b64[n] = '\0';
-	return b64;
-}
-
 int sg_script_signature_read(unsigned char **der, size_t *len, int fd, const char *name)
 {
-	const char *who = name ? name : "(unnamed)";
 	sg_script_layout l;
-	unsigned char *buf = NULL, *out = NULL;
-	char *b64 = NULL;
-	long n = -1;
+	unsigned char *buf = NULL;
 	int error = load(&buf, &l, fd, name);
 
 	*der = NULL;
 	*len = 0;
+	if (!error && !l.has_signature)
+		error = refuse(name, "the script has no signature block");
+	if (!error)
+		error = decode_block(der, len, buf, &l, name);
+	free(buf);
+	return error;
+}
+
+static int script_detect(const unsigned char *head, size_t n, const char *name)
+{
+	(void)head;
+	(void)n;
+	return sg_script_extension(name) != NULL;
+}
+
+static int script_inspect(const struct src *s, sg_format_info *out)
+{
+	sg_script_layout l;
+	unsigned char *buf = NULL;
+	int error = load(&buf, &l, s->fd, s->name);
+
+	free(buf);
 	if (error)
 		return error;
-	if (!l.has_signature) {
-		free(buf);
-		return refuse(who, "the script has no signature block");
+	out->script.encoding = (int)l.encoding;
+	out->has_signature = l.has_signature;
+	if (l.has_signature) {
+		out->sig_offset = l.text_end;
+		out->sig_size = l.size - l.text_end;
 	}
-	b64 = collect_b64(buf, &l);
-	out = b64 ? malloc(l.b64_len / 4 * 3 + 1) : NULL;
-	if (out)
-		n = sg_base64_decode(out, b64, strlen(b64), 1);
-	if (!b64 || !out)
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (n <= 0)
-		error = refuse(who, "the signature block is not canonical base64");
-	else if (!one_sequence(out, (size_t)n))
-		error = refuse(who, "the signature block does not hold exactly one DER SEQUENCE");
-	free(buf);
-	free(b64);
-	if (error) {
-		free(out);
-		return error;
-	}
-	*der = out;
-	*len = (size_t)n;
 	return SG_OK;
 }
+
+/* The same digest whatever the use: the block is all a signature leaves out. */
+static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
+			 const sg_format_info *info, sg_format_digest_use use, const char *name)
+{
+	int error;
+
+	(void)info;
+	(void)use;
+	error = sg_script_digest(md, fd, name);
+	*md_len = error ? 0 : SG_SCRIPT_DIGEST_LEN;
+	return error;
+}
+
+/* The container is the decoded DER: the block's text is a function of it. */
+static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at,
+				 size_t *der_len, int fd, const sg_format_info *info, size_t max,
+				 const char *name)
+{
+	int error = sg_script_signature_read(out, len, fd, name);
+
+	(void)info;
+	if (!error && *len > max) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return refuse(name, "the signature block is too large");
+	}
+	*der_at = 0;
+	*der_len = *len;
+	return error;
+}
+
+static int script_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
+				  size_t der_len)
+{
+	return len == der_len && memcmp(box, der, len) == 0;
+}
+
+const struct sg_format_ops sg_format_script_ops = {
+	.kind = SG_FORMAT_SCRIPT,
+	.name = "powershell",
+	.what = "a PowerShell script",
+	.extensions = script_ext,
+	.detect = script_detect,
+	.by_name = 1,
+	.clsid = NULL,
+	.inspect = script_inspect,
+	.digest = script_digest,
+	.spc_kind = SG_AUTHENTICODE_SCRIPT,
+	.signature_read = script_signature_read,
+	.container_holds = script_container_holds,
+	.container = "signature block",
+	.extracts_own = 1,
+	.attach_own = NULL, /* osslsigncode attach-signature, keyless; it goes by the name */
+	.dse_when_nested = 0,
+};

@@ -10,7 +10,7 @@
 
 #include <openssl/evp.h>
 
-#define BLOCK  (1u << 20)
+#define BLOCK (1u << 20)
 #define NONE  UINT64_MAX
 
 /* The byte ranges [from, to) of a PE that its Authenticode digest covers, in order. */
@@ -23,9 +23,9 @@ enum { N_SPANS = 3 };
 /* The spans of a PE whose hashed part ends at `end` (the certificate table, or the file's end). */
 static void hashed_spans(struct span out[N_SPANS], const sg_format_info *info, uint64_t end)
 {
-	out[0] = (struct span){ 0, info->pe_checksum_offset };
-	out[1] = (struct span){ info->pe_checksum_offset + 4, info->pe_certdir_offset };
-	out[2] = (struct span){ info->pe_certdir_offset + 8, end };
+	out[0] = (struct span){ 0, info->pe.checksum_offset };
+	out[1] = (struct span){ info->pe.checksum_offset + 4, info->pe.certdir_offset };
+	out[2] = (struct span){ info->pe.certdir_offset + 8, end };
 }
 
 static uint64_t round8(uint64_t n)
@@ -36,9 +36,9 @@ static uint64_t round8(uint64_t n)
 /* A PE the inspection described fully: the skipped fields lie in order before `end`. */
 static int usable(const sg_format_info *info, uint64_t end)
 {
-	return info && info->kind == SG_FORMAT_PE && info->pe_checksum_offset > 0 &&
-	       info->pe_checksum_offset + 4 <= info->pe_certdir_offset &&
-	       info->pe_certdir_offset + 8 <= end && end <= info->size;
+	return info && info->kind == SG_FORMAT_PE && info->pe.checksum_offset > 0 &&
+	       info->pe.checksum_offset + 4 <= info->pe.certdir_offset &&
+	       info->pe.certdir_offset + 8 <= end && end <= info->size;
 }
 
 /* Read exactly `len` bytes at `off`; 0, or an errno (EIO for a file that ended early). */
@@ -80,7 +80,8 @@ int sg_pe_digest(unsigned char out[SG_PE_DIGEST_LEN], int fd, const sg_format_in
 		for (uint64_t off = spans[i].from; off < spans[i].to;) {
 			size_t n = spans[i].to - off < BLOCK ? (size_t)(spans[i].to - off) : BLOCK;
 			if ((e = read_exact(fd, buf, n, off)) != 0) {
-				error = sg_error_set(SG_ERR_IO, "%s: read at offset %" PRIu64 " failed: %s",
+				error = sg_error_set(SG_ERR_IO,
+						     "%s: read at offset %" PRIu64 " failed: %s",
 						     name, off, strerror(e));
 				goto done;
 			}
@@ -140,9 +141,9 @@ static int stream_layout(sg_pe_stream *d, int at_end)
 		return -1;
 	if (d->head_len < start + 2)
 		return at_end ? -1 : 0;
-	fixed = d->head[start] == 0x0b && d->head[start + 1] == 0x01 ? 96
+	fixed = d->head[start] == 0x0b && d->head[start + 1] == 0x01   ? 96
 		: d->head[start] == 0x0b && d->head[start + 1] == 0x02 ? 112
-									: 0;
+								       : 0;
 	if (!fixed || start + fixed + 8 * 5 > SG_PE_STREAM_HEAD)
 		return -1;
 	if (d->head_len < start + fixed + 8 * 5)
@@ -166,7 +167,8 @@ static void stream_hash(sg_pe_stream *d, const unsigned char *data, size_t len, 
 	for (int i = 0; i < N_SPANS && !d->failed; i++) {
 		uint64_t from = spans[i].from > offset ? spans[i].from : offset;
 		uint64_t to = spans[i].to < end ? spans[i].to : end;
-		if (from < to && !EVP_DigestUpdate(d->ctx, data + (from - offset), (size_t)(to - from)))
+		if (from < to &&
+		    !EVP_DigestUpdate(d->ctx, data + (from - offset), (size_t)(to - from)))
 			d->failed = 1;
 	}
 }
@@ -182,7 +184,8 @@ static void stream_take(sg_pe_stream *d, const unsigned char *data, size_t len, 
 		return;
 	}
 	if (offset < SG_PE_STREAM_HEAD) {
-		size_t n = len < SG_PE_STREAM_HEAD - offset ? len : (size_t)(SG_PE_STREAM_HEAD - offset);
+		size_t n = len < SG_PE_STREAM_HEAD - offset ? len
+							    : (size_t)(SG_PE_STREAM_HEAD - offset);
 		memcpy(d->head + offset, data, n);
 		d->head_len = (size_t)offset + n;
 	}
@@ -222,8 +225,8 @@ int sg_pe_stream_finish(sg_pe_stream *d, unsigned char out[SG_PE_DIGEST_LEN],
 		stream_take(d, NULL, 0, d->seen, 1);
 	/* What the stream assumed must be what the inspection found. */
 	if (d->failed || !d->ctx || !d->hashing || !usable(info, end) || d->seen != info->size ||
-	    d->checksum_off != info->pe_checksum_offset ||
-	    d->certdir_off != info->pe_certdir_offset ||
+	    d->checksum_off != info->pe.checksum_offset ||
+	    d->certdir_off != info->pe.certdir_offset ||
 	    (info->has_signature ? d->table_off != info->sig_offset : d->table_off != NONE))
 		return sg_error_set(SG_ERR_USAGE, "the streamed digest does not apply");
 	if ((!info->has_signature &&

@@ -3,7 +3,6 @@
 #include "pipeline_internal.h"
 #include "signgate/error.h"
 #include "signgate/pe_digest.h"
-#include "signgate/script.h"
 #include "signgate/util.h"
 
 #include <fcntl.h>
@@ -41,14 +40,14 @@ struct copy_pass {
 static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *workdir,
 		      char **copy, int *copy_fd, struct copy_pass *pass)
 {
-	const char *name = sg_path_base(job->input), *ext = sg_script_extension(name);
+	const char *name = sg_path_base(job->input), *ext = sg_format_by_name_extension(name);
 	sg_stream_sink sink = { sg_pe_stream_update, &pass->stream };
 	int signing = job->action == SG_ACTION_SIGN && sg_pe_stream_init(&pass->stream) == SG_OK;
 	char copy_name[16];
 	unsigned want;
 	int error;
 
-	/* A script keeps its extension: osslsigncode knows a script by its name only. */
+	/* A script keeps its extension: osslsigncode knows one by its name only. */
 	snprintf(copy_name, sizeof(copy_name), "input%s", ext ? ext : "");
 	*copy = sg_path_join(workdir, copy_name);
 	if (!*copy)
@@ -62,8 +61,8 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	 * own thread, and the copy, which becomes the output, is written to disk
 	 * as it is made, not all at the fsync.
 	 */
-	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want,
-				   signing ? &sink : NULL, signing, copy_fd);
+	error = sg_private_copy_fd(&o->input, job->input, *copy, name, want, signing ? &sink : NULL,
+				   signing, copy_fd);
 	if (error)
 		return sg_pipeline_end(o, error, "failed");
 	o->have_input = 1;
@@ -71,9 +70,12 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	o->have_format = 1;
-	/* Only when the layout the pass found is the inspected one (else it is read again). */
-	pass->have_pe_digest = signing && o->format.kind == SG_FORMAT_PE &&
-			       sg_pe_stream_finish(&pass->stream, pass->pe_digest, &o->format) == SG_OK;
+	/*
+	 * Only for a PE whose layout the pass found is the inspected one (the
+	 * stream's finish checks both; anything else is read again).
+	 */
+	pass->have_pe_digest =
+		signing && sg_pe_stream_finish(&pass->stream, pass->pe_digest, &o->format) == SG_OK;
 	sg_error_clear();
 	return SG_OK;
 }
@@ -304,7 +306,8 @@ static int already_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
 		opts.index = indexes[i];
 		if (sg_verify_file(&o->verify, &opts, copy, sg_path_base(job->input)) != SG_OK) {
-			/* An input that broke osslsigncode's confinement is not "not ours": it ends. */
+			/* An input that broke osslsigncode's confinement is not "not ours": it
+			 * ends. */
 			if (o->verify.extract_confinement.violation ||
 			    o->verify.verify_confinement.violation) {
 				sg_pipeline_end(o, SG_ERR_TOOL, "failed");

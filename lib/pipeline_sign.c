@@ -4,9 +4,8 @@
  * copy's Authenticode digest itself, the key helper (lib/keyhelper_proc.c)
  * signs that digest, an RFC 3161 token is asked for here
  * (lib/timestamp.c), and the signature is attached without any key: a PE
- * by signgate itself, in place on the private copy, anything else (MSI,
- * PowerShell script, nested) by a keyless `osslsigncode attach-signature`
- * (lib/attach_ossl.c). The output is then
+ * by signgate itself, in place on the private copy, anything else by a
+ * keyless `osslsigncode attach-signature` (lib/attach.c). The output is then
  * judged by signgate's own checks only: its own Authenticode digest must be
  * the one signed, and the signature it carries must be, byte for byte, the
  * one made here (verify.h, expect_der).
@@ -14,10 +13,9 @@
 #include "pipeline_internal.h"
 #include "signgate/attach.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/keyhelper.h"
-#include "signgate/msi_digest.h"
 #include "signgate/pe_digest.h"
-#include "signgate/script.h"
 #include "signgate/timestamp.h"
 #include "signgate/util.h"
 #include "signgate/verify.h"
@@ -35,10 +33,10 @@
 struct own_digest {
 	const char *path;
 	const char *name;
-	sg_msi_dse dse; /* MSI: whether the pre-hash goes first */
-	unsigned char md[SG_MSI_DIGEST_MAX];
+	sg_format_digest_use use; /* a new signature, a nested one, or the file's own */
+	unsigned char md[SG_FORMAT_DIGEST_MAX];
 	size_t md_len;
-	char hex[2 * SG_MSI_DIGEST_MAX + 1]; /* upper case, as signatures are compared */
+	char hex[2 * SG_FORMAT_DIGEST_MAX + 1]; /* upper case, as signatures are compared */
 	int error;
 	char message[1024];
 };
@@ -46,28 +44,11 @@ struct own_digest {
 static int take_digest(struct own_digest *d, int fd)
 {
 	sg_format_info info;
-	sg_msi_digest_result msi;
 	int error = sg_format_inspect(&info, fd, d->name);
 
 	if (error)
 		return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_VERIFY) : error;
-	if (info.kind == SG_FORMAT_PE) {
-		d->md_len = SG_PE_DIGEST_LEN;
-		return sg_pe_digest(d->md, fd, &info, d->name);
-	}
-	if (info.kind == SG_FORMAT_SCRIPT) {
-		d->md_len = SG_SCRIPT_DIGEST_LEN;
-		return sg_script_digest(d->md, fd, d->name);
-	}
-	if (info.kind != SG_FORMAT_MSI)
-		return sg_error_set(SG_ERR_VERIFY, "%s: neither a PE, an MSI nor a script",
-				    d->name);
-	error = sg_msi_digest(&msi, fd, NID_sha256, d->dse, d->name);
-	if (!error) {
-		memcpy(d->md, msi.md, msi.md_len);
-		d->md_len = msi.md_len;
-	}
-	return error;
+	return sg_format_digest(d->md, &d->md_len, fd, &info, d->use, d->name);
 }
 
 /* The digest of the file open as `fd`. */
@@ -123,9 +104,7 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 
 	if (!ctx->keyhelper)
 		return sg_error_set(SG_ERR_USAGE, "no key helper was started for this run");
-	req.kind = o->format.kind == SG_FORMAT_PE	      ? SG_AUTHENTICODE_PE
-		   : o->format.kind == SG_FORMAT_SCRIPT ? SG_AUTHENTICODE_SCRIPT
-							: SG_AUTHENTICODE_MSI;
+	req.kind = (sg_authenticode_kind)sg_format_spc_kind(o->format.kind);
 	req.md_nid = NID_sha256;
 	memcpy(req.digest, copy->md, copy->md_len);
 	req.digest_len = copy->md_len;
@@ -230,10 +209,10 @@ struct signing {
 	const sg_context *ctx;
 	const sg_job *job;
 	const char *name;
-	const char *copy;  /* the private copy, in `stage` */
-	int copy_fd;       /* open on the copy as signgate wrote it */
+	const char *copy;                    /* the private copy, in `stage` */
+	int copy_fd;                         /* open on the copy as signgate wrote it */
 	const unsigned char *copy_pe_digest; /* a PE's, from the pass that wrote the copy */
-	const char *stage; /* private folder beside the output */
+	const char *stage;                   /* private folder beside the output */
 	int nested;
 	int input_signatures;            /* nested: the signatures the copy carries */
 	unsigned char input_primary[32]; /* nested: SHA-256 of its primary's signature value */
@@ -246,19 +225,19 @@ struct signing {
 
 static int attach(struct signing *s)
 {
+	sg_format_attach_fn own = sg_format_attach_in_place(&s->o->format, s->nested);
 	sg_attach_request req = { 0 };
 
 	if (s->in_place)
 		/* Through signgate's own descriptor: the path may name another file now. */
-		return sg_attach_pe_fd(s->copy_fd, s->copy, &s->o->format, s->der, s->der_len,
-				       s->name);
+		return own(s->copy_fd, s->copy, &s->o->format, s->der, s->der_len, s->name);
 	req.input = s->copy;
 	req.output = s->signed_path;
 	req.workdir = s->stage;
 	req.der = s->der;
 	req.der_len = s->der_len;
 	req.nest = s->nested;
-	req.add_msi_dse = s->nested && s->o->format.msi_dse;
+	req.add_msi_dse = sg_format_attach_add_msi_dse(&s->o->format, s->nested);
 	req.name = s->name;
 	req.confinement = &s->o->confinement.attach;
 	s->o->confinement.attach_ran = 1;
@@ -271,14 +250,16 @@ static int make_signed_file(struct signing *s)
 	sg_outcome *o = s->o;
 	int error;
 
-	s->copy_digest = (struct own_digest){ .path = s->copy, .name = s->name };
-	/* A nested MSI signature signs the pre-hash too when the file carries the stream. */
-	s->copy_digest.dse = s->nested && o->format.msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT;
+	/* The format says what a nested signature signs (an MSI's pre-hash, when it has one). */
+	s->copy_digest = (struct own_digest){ .path = s->copy,
+					      .name = s->name,
+					      .use = s->nested ? SG_FORMAT_DIGEST_NEST
+							       : SG_FORMAT_DIGEST_SIGN };
 	/*
 	 * The bytes approved: a PE's digest taken as the copy was written, else
 	 * read through signgate's own descriptor (the path may be swapped).
 	 */
-	if (s->copy_pe_digest && o->format.kind == SG_FORMAT_PE) {
+	if (s->copy_pe_digest) {
 		memcpy(s->copy_digest.md, s->copy_pe_digest, SG_PE_DIGEST_LEN);
 		s->copy_digest.md_len = SG_PE_DIGEST_LEN;
 		sg_hex_encode_upper(s->copy_digest.hex, s->copy_digest.md, SG_PE_DIGEST_LEN);
@@ -363,7 +344,7 @@ static int verify_output(struct signing *s)
 	struct prepare_job p = { &s->o->output, s->signed_path, SG_OK, "" };
 	struct own_digest out = { .path = s->signed_path,
 				  .name = s->name,
-				  .dse = SG_MSI_DSE_AS_FILE };
+				  .use = SG_FORMAT_DIGEST_FILE };
 	pthread_t tid;
 	int threaded = pthread_create(&tid, NULL, prepare_output, &p) == 0, error;
 
@@ -394,7 +375,7 @@ static int sign_in_stage(struct signing *s)
 	sg_outcome *o = s->o;
 	int error;
 
-	s->in_place = o->format.kind == SG_FORMAT_PE && !s->nested;
+	s->in_place = sg_format_attach_in_place(&o->format, s->nested) != NULL;
 	s->signed_path = s->in_place ? strdup(s->copy)
 				     : sg_path_join(s->stage, sg_path_base(s->job->output));
 	if (!s->signed_path)
@@ -427,14 +408,17 @@ int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, co
 	s.name = sg_path_base(job->input);
 	s.nested = o->format.has_signature &&
 		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
-	/* Windows, osslsigncode and signgate know a script by its extension only. */
-	if (o->format.kind == SG_FORMAT_SCRIPT && !sg_script_extension(sg_path_base(job->output)))
+	/* A format known by its name (a script) is that format only under such a name. */
+	if (sg_format_by_name_extension(s.name) &&
+	    !sg_format_by_name_extension(sg_path_base(job->output)))
 		return sg_pipeline_end(
 			o,
 			sg_error_set(SG_ERR_USAGE,
-				     "%s: a PowerShell script's output must keep a script "
-				     "extension (.ps1, .psm1, .psd1), not %s",
-				     s.name, sg_path_base(job->output)),
+				     "%s: a %s file is known by its extension (%s) only: the "
+				     "output must keep such an extension, not %s",
+				     s.name, sg_format_name(o->format.kind),
+				     sg_format_by_name_extension(s.name),
+				     sg_path_base(job->output)),
 			"failed");
 	if (!job->force && sg_path_exists(job->output))
 		return sg_pipeline_end(

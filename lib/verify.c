@@ -1,18 +1,17 @@
 /* Verification as the site server does it; see include/signgate/verify.h. */
 #include "signgate/verify.h"
 #include "authenticode.h"
+#include "signgate/authenticode_sign.h"
 #include "signgate/cert.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/msi_digest.h"
-#include "signgate/pe_digest.h"
 #include "signgate/proc.h"
-#include "signgate/script.h"
 #include "signgate/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +25,9 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
+
+/* A signature container larger than this is no signature signgate reads. */
+#define SIG_CONTAINER_MAX (64u * 1024 * 1024)
 
 #define VERIFY_FSIZE   (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
@@ -299,64 +301,6 @@ done:
 	return error;
 }
 
-/*
- * A PE's signature sits in its certificate table, which the structure check
- * has already taken apart: one WIN_CERTIFICATE (revision 2.0, PKCS#7) whose
- * DER is read from there directly, instead of having osslsigncode read the
- * whole file for it. Returns 1 when done, 0 when the file is not a PE with
- * exactly one certificate entry (then osslsigncode extracts it), or an error.
- * With `own_digest`, a signed PE's Authenticode digest as signgate computes
- * it goes there, upper-case hex (left empty for anything else).
- */
-static int extract_pe_signature(const char *path, const char *sig_path, const char *name,
-				char own_digest[2 * SG_PE_DIGEST_LEN + 1])
-{
-	unsigned char h[8], *der = NULL, md[SG_PE_DIGEST_LEN];
-	const unsigned char *p;
-	sg_format_info info;
-	uint32_t len;
-	PKCS7 *p7;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), done = 0, error = SG_OK;
-
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	if (sg_format_inspect(&info, fd, name) != SG_OK || info.kind != SG_FORMAT_PE ||
-	    !info.has_signature)
-		goto out;
-	/* The digest is signgate's own check of a signed PE, however its signature is read. */
-	if (own_digest) {
-		if ((error = sg_pe_digest(md, fd, &info, name)) != SG_OK)
-			goto out;
-		sg_hex_encode_upper(own_digest, md, sizeof(md));
-	}
-	if (pread(fd, h, sizeof(h), (off_t)info.sig_offset) != sizeof(h))
-		goto out;
-	len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-	/*
-	 * One WIN_CERTIFICATE (revision 2.0, PKCS#7), padded to 8 bytes, fills
-	 * the table; anything else is osslsigncode's to read and judge.
-	 */
-	if (h[4] != 0x00 || h[5] != 0x02 || h[6] != 0x02 || h[7] != 0x00 || len <= sizeof(h) ||
-	    ((uint64_t)len + 7) / 8 * 8 != info.sig_size || !(der = malloc(len - sizeof(h))) ||
-	    pread(fd, der, len - sizeof(h), (off_t)info.sig_offset + 8) != (ssize_t)(len - 8))
-		goto out;
-	p = der;
-	p7 = d2i_PKCS7(NULL, &p, (long)(len - sizeof(h)));
-	if (!p7) {
-		ERR_clear_error();
-		goto out;
-	}
-	PKCS7_free(p7);
-	error = sg_write_private(sig_path, der, (size_t)(p - der));
-	done = error == SG_OK;
-out:
-	if (error == SG_OK)
-		sg_error_clear(); /* a file that is not one PE entry is osslsigncode's to read */
-	free(der);
-	close(fd);
-	return error ? error : done;
-}
-
 /* The last error's text without its leading "NAME: ", for a reason about NAME. */
 static const char *reason_about(const char *name)
 {
@@ -369,83 +313,78 @@ static const char *reason_about(const char *name)
 }
 
 /*
- * A PowerShell script's signature block is read by signgate itself
- * (lib/format_script.c), never by osslsigncode: its DER goes to `sig_path`
- * and, with `own_digest`, the script's Authenticode digest there
- * (upper-case hex). Returns 1 when done, 0 when `name` is no script's, or
- * an error: a script refused by the structure check, or without a block,
- * is a verdict (SG_ERR_VERIFY).
+ * signgate's own digest of the signed file open on `fd`, upper-case hex,
+ * into `own`. A structure it cannot hash, or an MsiDigitalSignatureEx that
+ * is not the pre-hash of the file's metadata, is a verdict on the file
+ * (SG_ERR_VERIFY), not an operational error.
  */
-static int extract_script_signature(sg_verify_result *out, const char *path, const char *sig_path,
-				    const char *name, char own_digest[2 * SG_PE_DIGEST_LEN + 1])
+static int own_digest(sg_verify_result *out, int fd, const sg_format_info *info, const char *name,
+		      char own[2 * SG_FORMAT_DIGEST_MAX + 1])
 {
-	unsigned char *der = NULL, md[SG_SCRIPT_DIGEST_LEN];
-	size_t len = 0;
-	int fd, error;
+	unsigned char md[SG_FORMAT_DIGEST_MAX];
+	const char *kind = sg_authenticode_kind_name(sg_format_spc_kind(info->kind));
+	size_t md_len = 0;
+	int error = sg_format_digest(md, &md_len, fd, info, SG_FORMAT_DIGEST_FILE, name);
 
-	if (!sg_script_extension(name))
-		return 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	error = sg_script_signature_read(&der, &len, fd, name);
-	if (!error && own_digest && (error = sg_script_digest(md, fd, name)) == SG_OK)
-		sg_hex_encode_upper(own_digest, md, sizeof(md));
-	close(fd);
-	if (error == SG_ERR_FORMAT)
-		error = fail(out, name, "no valid Authenticode signature: %s", reason_about(name));
-	if (!error)
-		error = sg_write_private(sig_path, der, len);
-	free(der);
-	return error ? error : 1;
+	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT)
+		return fail(out, name, "the file's %s digest cannot be established: %s",
+			    kind ? kind : sg_format_name(info->kind), reason_about(name));
+	if (error == SG_OK)
+		sg_hex_encode_upper(own, md, md_len);
+	return error;
 }
 
 /*
- * signgate's own digest of a signed MSI, upper-case hex, into `own` (left
- * empty for anything else). A structure it cannot hash, or an
- * MsiDigitalSignatureEx that is not the pre-hash of the file's metadata, is
- * a verdict on the file (SG_ERR_VERIFY), not an operational error.
+ * The signature sits where the file's format keeps it (a PE's certificate
+ * table, an MSI's \x05DigitalSignature stream), which the structure check
+ * has already taken apart: its DER is read from there directly, instead of
+ * having osslsigncode read the whole file for it. Returns 1 when done, 0
+ * when the structure check refuses the file, it has no signature, or the
+ * container does not hold one PKCS#7, or the format leaves extraction to
+ * osslsigncode (sg_format_extracts_own()): then osslsigncode extracts it,
+ * confined, and the verdict says why it cannot. Or an error. With `own`, signgate's own digest of
+ * the signed file goes there, upper-case hex.
  */
-static int msi_own_digest(sg_verify_result *out, const char *path, const char *name,
-			  char own[2 * SG_PE_DIGEST_LEN + 1])
+static int extract_own(sg_verify_result *out, const char *path, const char *sig_path,
+		       const char *name, char own[2 * SG_FORMAT_DIGEST_MAX + 1])
 {
-	static const unsigned char cfb_magic[8] = {
-		0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1
-	};
-	unsigned char magic[8];
-	sg_msi_digest_result r;
+	unsigned char *box = NULL;
+	const unsigned char *p, *der;
+	size_t len = 0, at = 0, der_len = 0;
 	sg_format_info info;
-	const char *why;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), error = SG_OK;
+	PKCS7 *p7;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), done = 0, error;
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
-	    memcmp(magic, cfb_magic, sizeof(magic)) != 0)
-		goto out; /* not a compound file: nothing of signgate's own to compute */
-	/*
-	 * osslsigncode found a signature in it: signgate must read the same
-	 * one, or the verdict would rest on osslsigncode's reading alone.
-	 */
-	if ((error = sg_format_inspect(&info, fd, name)) != SG_OK || info.kind != SG_FORMAT_MSI ||
-	    !info.has_signature) {
-		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
-			goto out;
-		why = error ? reason_about(name)
-			    : "the root storage holds no \\x05DigitalSignature "
-			      "stream, yet osslsigncode read a signature";
-		error = fail(out, name, "the file's MSI structure is refused: %s", why);
+	error = sg_format_inspect(&info, fd, name);
+	if (error || !info.has_signature)
+		goto out;
+	/* The digest is signgate's own check of a signed file, however its signature is read. */
+	if (own && (error = own_digest(out, fd, &info, name, own)) != SG_OK)
+		goto out;
+	if (!sg_format_extracts_own(&info) ||
+	    sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, SIG_CONTAINER_MAX,
+				     name) != SG_OK ||
+	    der_len == 0 || der_len > LONG_MAX)
+		goto out;
+	p = der = box + at;
+	p7 = d2i_PKCS7(NULL, &p, (long)der_len);
+	if (!p7) {
+		ERR_clear_error();
 		goto out;
 	}
-	error = sg_msi_digest(&r, fd, NID_sha256, SG_MSI_DSE_AS_FILE, name);
-	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT) {
-		error = fail(out, name, "the file's MSI digest cannot be established: %s",
-			     reason_about(name));
-	} else if (error == SG_OK) {
-		sg_hex_encode_upper(own, r.md, r.md_len);
-	}
+	PKCS7_free(p7);
+	error = sg_write_private(sig_path, der, (size_t)(p - der));
+	done = error == SG_OK;
 out:
+	if (error == SG_ERR_FORMAT || (error == SG_OK && !done)) {
+		error = SG_OK;
+		sg_error_clear(); /* what signgate cannot read is osslsigncode's to read */
+	}
+	free(box);
 	close(fd);
-	return error;
+	return error ? error : done;
 }
 
 /* A configuration error naming `file` and why it cannot be read, if it cannot. */
@@ -637,37 +576,25 @@ static int no_own_digest(sg_verify_result *out, const char *path, const char *na
 		return fail(out, name, "the file's structure is refused: %s", reason_about(name));
 	return fail(out, name,
 		    "signgate cannot compute this file's own Authenticode digest (it verifies "
-		    "signed PE, MSI and PowerShell script files only)");
+		    "signed files of the formats it signs only)");
 }
 
-/* The file's format (SG_FORMAT_UNKNOWN when the structure check refuses it). */
+/*
+ * The content kind a signature on the file must carry (sg_format_spc_kind() of
+ * its format; 0 when the structure check refuses it).
+ */
 static int file_kind(int *kind, const char *path, const char *name)
 {
 	sg_format_info info;
 	int error = inspect_path(&info, path, name);
 
-	*kind = SG_FORMAT_UNKNOWN;
+	*kind = 0;
 	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 		return error;
 	sg_error_clear();
 	if (!error)
-		*kind = (int)info.kind;
+		*kind = sg_format_spc_kind(info.kind);
 	return SG_OK;
-}
-
-/* `table` (8 + len + pad bytes) is one WIN_CERTIFICATE of `der` with zero padding. */
-static int pe_table_holds(const unsigned char *table, const unsigned char *der, size_t len,
-			  size_t pad)
-{
-	uint32_t dw = (uint32_t)table[0] | (uint32_t)table[1] << 8 | (uint32_t)table[2] << 16 |
-		      (uint32_t)table[3] << 24;
-	size_t at = 0;
-
-	while (at < pad && table[8 + len + at] == 0)
-		at++;
-	return (dw == 8 + len || dw == 8 + len + pad) && table[4] == 0x00 && table[5] == 0x02 &&
-	       table[6] == 0x02 && table[7] == 0x00 && memcmp(table + 8, der, len) == 0 &&
-	       at == pad;
 }
 
 /* The first byte at which `got` differs from `want` (the shorter length when one is a prefix). */
@@ -681,37 +608,10 @@ static size_t first_difference(const unsigned char *got, size_t got_len, const u
 	return at;
 }
 
-/*
- * A PE's certificate table, an MSI's \x05DigitalSignature stream, as
- * stored, or the DER of a script's signature block (its base64, canonical
- * and in lines of 64, is a function of the DER).
- */
-static int read_container(unsigned char **out, size_t *len, int fd, const sg_format_info *info,
-			  const char *name)
-{
-	*out = NULL;
-	*len = 0;
-	if (info->kind == SG_FORMAT_MSI)
-		return sg_msi_signature_read(out, len, fd, 64u * 1024 * 1024, name);
-	if (info->kind == SG_FORMAT_SCRIPT)
-		return sg_script_signature_read(out, len, fd, name);
-	if (info->sig_size > 64u * 1024 * 1024)
-		return sg_error_set(SG_ERR_FORMAT, "%s: the certificate table is too large", name);
-	if (!(*out = malloc(info->sig_size ? (size_t)info->sig_size : 1)))
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	*len = (size_t)info->sig_size;
-	if (pread(fd, *out, *len, (off_t)info->sig_offset) != (ssize_t)*len) {
-		free(*out);
-		*out = NULL;
-		return sg_error_set(SG_ERR_IO, "%s: cannot read the certificate table", name);
-	}
-	return SG_OK;
-}
-
 int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name)
 {
 	unsigned char *got = NULL;
-	size_t len = 0, skip;
+	size_t len = 0, skip = 0, der_len = 0;
 	sg_format_info info;
 	int error = sg_format_inspect(&info, fd, name);
 
@@ -720,10 +620,9 @@ int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const
 		memset(primary, 0, 32);
 	if (error || !info.has_signature)
 		return error;
-	error = read_container(&got, &len, fd, &info, name);
-	/* A PE's table: the DER follows the 8-byte WIN_CERTIFICATE header. */
-	skip = info.kind == SG_FORMAT_PE ? 8 : 0;
-	if (!error && len <= skip)
+	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, &info, SIG_CONTAINER_MAX,
+					 name);
+	if (!error && der_len == 0)
 		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
 	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
 		error = sg_error_set(SG_ERR_VERIFY, "%s: %s", name, sg_error_last());
@@ -733,19 +632,18 @@ int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const
 
 /*
  * With expect_der and the primary signature checked, what holds it must
- * hold those bytes and nothing more, read from the file by signgate: a
- * PE's certificate table is one WIN_CERTIFICATE (revision 2.0, PKCS#7;
- * dwLength 8 + the DER, with or without the padding), the DER, and zero
- * bytes up to the next multiple of 8; an MSI's \x05DigitalSignature stream
- * is the DER; a script's signature block decodes to the DER.
+ * hold those bytes and nothing more, read from the file by signgate
+ * (sg_format_container_holds(): a PE's certificate table is one
+ * WIN_CERTIFICATE, the DER and zero padding; an MSI's \x05DigitalSignature
+ * stream is the DER).
  */
 static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
 			   const char *path, const char *name)
 {
-	size_t len = o->expect_der_len, pad = (8 - len % 8) % 8, got_len = 0;
+	size_t len = o->expect_der_len, got_len = 0, at = 0, der_len = 0;
 	unsigned char *got = NULL;
 	sg_format_info info;
-	int fd, error, same;
+	int fd, error;
 
 	if (!o->expect_der || index != 0)
 		return SG_OK;
@@ -753,37 +651,28 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
 	error = sg_format_inspect(&info, fd, name);
-	if (error ||
-	    (info.kind != SG_FORMAT_PE && info.kind != SG_FORMAT_MSI &&
-	     info.kind != SG_FORMAT_SCRIPT) ||
-	    !info.has_signature) {
+	if (error || !info.has_signature) {
 		close(fd);
 		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
 			return error;
 		sg_error_clear(); /* sg_authenticode_check judged the kind already */
 		return SG_OK;
 	}
-	error = read_container(&got, &got_len, fd, &info, name);
+	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, &info,
+					 SIG_CONTAINER_MAX, name);
 	close(fd);
 	if (error == SG_ERR_FORMAT)
 		return fail(out, name, "signature 0: %s", reason_about(name));
 	if (error)
 		return error;
-	same = info.kind == SG_FORMAT_PE
-		       ? got_len == 8 + len + pad && pe_table_holds(got, o->expect_der, len, pad)
-		       : got_len == len && memcmp(got, o->expect_der, len) == 0;
-	if (!same)
-		error = fail(
-			out, name,
-			"signature 0 is not the signature signgate attached: the file's %s "
-			"(%zu bytes) is not exactly it (%zu bytes%s), from byte %zu on",
-			info.kind == SG_FORMAT_PE	 ? "certificate table"
-			: info.kind == SG_FORMAT_MSI ? "DigitalSignature"
-						     : "signature block",
-			got_len, len, info.kind == SG_FORMAT_PE ? " in one WIN_CERTIFICATE" : "",
-			info.kind == SG_FORMAT_PE && got_len >= 8
-				? 8 + first_difference(got + 8, got_len - 8, o->expect_der, len)
-				: first_difference(got, got_len, o->expect_der, len));
+	if (!sg_format_container_holds(&info, got, got_len, o->expect_der, len))
+		error = fail(out, name,
+			     "signature 0 is not the signature signgate attached: the file's %s "
+			     "(%zu bytes) is not exactly it (%zu bytes), from byte %zu on",
+			     sg_format_container_name(info.kind), got_len, len,
+			     got_len >= at ? at + first_difference(got + at, got_len - at,
+								   o->expect_der, len)
+					   : first_difference(got, got_len, o->expect_der, len));
 	free(got);
 	return error;
 }
@@ -832,14 +721,14 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 				    .tsa_ca_file = opts->tsa_ca_file,
 				    .pin_sha256 = opts->pin_sha256,
 				    .index = opts->index,
-				    .kind = SG_FORMAT_UNKNOWN,
+				    .kind = 0, /* the file's content kind: file_kind() */
 				    /* a signature signgate attached is held to what it makes */
 				    .exact_attributes = opts->expect_der != NULL,
 				    .expect_der = opts->expect_der,
 				    .expect_der_len = opts->expect_der_len };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
 	sg_workdir wd = SG_WORKDIR_INIT;
-	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_PE_DIGEST_LEN + 1] = "";
+	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
 	sg_verify_opts o = *opts;
 	int error;
 
@@ -856,14 +745,10 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
-	    (error = extract_script_signature(out, path, sig, name,
-					      opts->file_digest ? NULL : own)) == 0 &&
-	    (error = extract_pe_signature(path, sig, name, opts->file_digest ? NULL : own)) == 0)
+	    (error = extract_own(out, path, sig, name, opts->file_digest ? NULL : own)) == 0)
 		error = extract_signature(opts, path, sig, out, name);
 	else if (error == 1)
 		error = SG_OK;
-	if (!error && !opts->file_digest && !own[0])
-		error = msi_own_digest(out, path, name, own);
 	if (!error && !opts->file_digest && !own[0])
 		error = no_own_digest(out, path, name);
 	if (!error)

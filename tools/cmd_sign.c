@@ -13,12 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "cli.h"
 #include "signgate/confine.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/pipeline.h"
-#include "signgate/script.h"
 #include "signgate/secret.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
@@ -42,8 +41,9 @@ static const char sign_help[] =
 	"is still approved, and denied when that file is now revoked or no longer\n"
 	"approved, or when no signing record of it is found.\n"
 	"\n"
-	"INPUT is a file, or with --recursive a folder (its .exe, .msi, .ps1, .psm1\n"
-	"and .psd1 files, in name order, symbolic links not followed).\n"
+	"INPUT is a file, or with --recursive a folder (its installers and scripts by\n"
+	"extension, .exe .msi .msp .msm .mst .ps1 .psm1 .psd1, in name order,\n"
+	"symbolic links not followed).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json (policy, audit log, trust, signing key)\n"
@@ -54,8 +54,8 @@ static const char sign_help[] =
 	"                        root or you and not writable by others (sticky is fine)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
 	"  -f, --force           replace an existing output file (never the input)\n"
-	"  -r, --recursive       INPUT folders: their .exe, .msi, .ps1, .psm1 and .psd1\n"
-	"                        files, at any depth\n"
+	"  -r, --recursive       INPUT folders: their installers and scripts (.exe .msi\n"
+	"                        .msp .msm .mst .ps1 .psm1 .psd1), at any depth\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          sign N inputs at once (default: the number of cores);\n"
 	"                        results still print in input order\n"
@@ -88,8 +88,8 @@ static const char check_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json\n"
-	"  -r, --recursive       INPUT folders: their .exe, .msi, .ps1, .psm1 and .psd1\n"
-	"                        files\n"
+	"  -r, --recursive       INPUT folders: their installers and scripts (.exe .msi\n"
+	"                        .msp .msm .mst .ps1 .psm1 .psd1)\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          check N inputs at once (default: the number of cores)\n"
 	"      --fail-fast       start no new input after the first that is denied\n"
@@ -279,23 +279,15 @@ static void free_list(input_list *l)
 	free(l->paths);
 }
 
-/* An installer by its name: what a folder of downloads holds that we sign. */
-static int is_installer_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return name[0] != '.' &&
-	       ((len > 4 && (strcasecmp(name + len - 4, ".exe") == 0 ||
-			     strcasecmp(name + len - 4, ".msi") == 0)) ||
-		sg_script_extension(name));
-}
-
 static int no_dots(const struct dirent *e)
 {
 	return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
 }
 
-/* The installers and scripts under `dir`, in name order; links are not followed. */
+/*
+ * The installers under `dir` (by extension: sg_format_name_is_installer()),
+ * in name order; links are not followed.
+ */
 static int add_folder(input_list *l, const char *dir, int depth)
 {
 	struct dirent **names = NULL;
@@ -315,7 +307,8 @@ static int add_folder(input_list *l, const char *dir, int depth)
 			rc = (cli_error("%s: %s", path, strerror(errno)), -1);
 		else if (!rc && S_ISDIR(st.st_mode) && depth < 64)
 			rc = add_folder(l, path, depth + 1);
-		else if (!rc && S_ISREG(st.st_mode) && is_installer_name(names[i]->d_name))
+		else if (!rc && S_ISREG(st.st_mode) &&
+			 sg_format_name_is_installer(names[i]->d_name))
 			rc = add_path(l, path);
 		free(path);
 		free(names[i]);
@@ -331,8 +324,8 @@ static int add_input(input_list *l, const char *path, const sign_opts *o, const 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		if (!o->recursive) {
 			cli_usage_error(cmd,
-					"%s is a folder: give --recursive to take the .exe, "
-					".msi, .ps1, .psm1 and .psd1 files in it",
+					"%s is a folder: give --recursive to take the installers "
+					"in it",
 					path);
 			return -1;
 		}
@@ -401,8 +394,8 @@ typedef struct run_state {
 	sg_context ctx;
 	sg_config *cfg;
 	sg_policy *policy;
-	sg_keyhelper *keyhelper; /* sign: the process that holds the key */
-	sg_tsa *tsa;             /* sign: the timestamp fetcher; NULL without TSA URLs */
+	sg_keyhelper *keyhelper;     /* sign: the process that holds the key */
+	sg_tsa *tsa;                 /* sign: the timestamp fetcher; NULL without TSA URLs */
 	sg_audit_signings *signings; /* read once, when an input is already ours */
 } run_state;
 
@@ -792,8 +785,9 @@ static int collect_inputs(input_list *in, const sign_opts *o, int argc, char **a
 	if (o->files_from && add_files_from(in, o, cmd) != 0)
 		return CLI_EXIT_USAGE;
 	if (in->n == 0)
-		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no .exe, "
-					    ".msi, .ps1, .psm1 or .psd1 file");
+		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no "
+					    "installer or script (.exe .msi .msp .msm .mst .ps1 "
+					    ".psm1 .psd1)");
 	if (o->out && in->n != 1)
 		return cli_usage_error(cmd,
 				       "--out takes exactly one INPUT; use --out-dir for several");

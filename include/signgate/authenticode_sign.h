@@ -68,4 +68,13 @@ size_t sg_authenticode_md_len(int md_nid);
 /* "PE", "MSI", "PowerShell", or NULL for an unknown kind. */
 const char *sg_authenticode_kind_name(int kind);
 
+/*
+ * What a signature of `kind` must carry as its SpcIndirectDataContent's
+ * type: the OID (text), and for SpcSipInfo the SIP's GUID (16 bytes as
+ * stored; NULL for other types); `what` names the content in messages
+ * ("a PE"). Returns 0, or -1 for an unknown kind.
+ */
+int sg_authenticode_kind_content(int kind, const char **data_oid, const unsigned char **sip_guid,
+				 const char **what);
+
 #endif

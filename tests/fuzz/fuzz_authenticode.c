@@ -12,6 +12,7 @@
  */
 #include "fuzz_common.h"
 #include "authenticode.h"
+#include "signgate/authenticode_sign.h"
 #include "signgate/format.h"
 
 static char *sig_path, *ca_path;
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	o.ca_file = ca_path;
 	o.tsa_ca_file = ca_path;
 	o.index = indexes[data[0] & 3];
-	o.kind = data[0] & 4 ? SG_FORMAT_MSI : SG_FORMAT_PE;
+	o.kind = data[0] & 4 ? SG_AUTHENTICODE_MSI : SG_AUTHENTICODE_PE;
 	o.exact_attributes = !!(data[0] & 8);
 	if (data[0] & 16) {
 		o.expect_der = data + 1;

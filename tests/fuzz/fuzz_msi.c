@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t sig_len = 0;
 	int fd = fuzz_memfd(data, len), inspected, error;
 
-	inspected = sg_format_inspect(&info, fd, "input.msi") == SG_OK && info.kind == SG_FORMAT_MSI;
+	inspected =
+		sg_format_inspect(&info, fd, "input.msi") == SG_OK && info.kind == SG_FORMAT_MSI;
 	/* The digest reads any compound file, not only one the check passed. */
 	error = sg_msi_digest(&a, fd, NID_sha256, SG_MSI_DSE_AS_FILE, "input.msi");
 	fuzz_trace("inspected %d, digest %d, dse %d, signature %d", inspected, error, a.has_dse,
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				     a.has_signature == b.has_signature,
 			     "two digests of one file differ");
 		if (inspected)
-			fuzz_require(a.has_dse == info.msi_dse &&
+			fuzz_require(a.has_dse == info.cfb.dse &&
 					     a.has_signature == info.has_signature,
 				     "the digest and the check disagree on the signature streams");
 	}

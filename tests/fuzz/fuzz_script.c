@@ -6,7 +6,7 @@
  *     where the block starts, the digest);
  *   - the script text alone, without the block, is an unsigned script of
  *     the same digest (the block is all the signature leaves out);
- *   - a block whose DER reads back is a function of that DER: the text,
+ *   - its block reads back, and is a function of its DER: the text,
  *     then the block written again from the DER in lines of 64 in the
  *     script's encoding, gives back the input byte for byte (verification
  *     compares DERs only because of this).
@@ -79,7 +79,7 @@ static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_la
 	size_t der_len = 0;
 
 	fuzz_require(info->kind == SG_FORMAT_SCRIPT && info->has_signature == l->has_signature &&
-			     info->script_encoding == (int)l->encoding,
+			     info->script.encoding == (int)l->encoding,
 		     "inspect and parse disagree");
 	fuzz_require(!l->has_signature || (info->sig_offset == l->text_end &&
 					   info->sig_offset + info->sig_size == len),
@@ -89,7 +89,10 @@ static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_la
 	fuzz_require(memcmp(md, from_file, sizeof(md)) == 0, "the two digests differ");
 	if (l->has_signature)
 		text_alone(data, l, md);
-	if (l->has_signature && sg_script_signature_read(&der, &der_len, fd, name) == SG_OK) {
+	if (l->has_signature) {
+		/* The structure check decoded the block: reading it cannot fail now. */
+		fuzz_require(sg_script_signature_read(&der, &der_len, fd, name) == SG_OK,
+			     "an accepted block does not read back");
 		fuzz_trace("signature block of %zu DER bytes", der_len);
 		rebuild(data, len, l, der, der_len);
 	}

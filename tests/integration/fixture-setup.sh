@@ -36,7 +36,7 @@ openssl req -x509 -newkey rsa:3072 -nodes -sha256 -days 30 -subj "/CN=Vendor Tes
 	-keyout "$vendor/vendor.key" -out "$vendor/vendor.pem" \
 	-addext "extendedKeyUsage=critical,codeSigning" -addext "keyUsage=critical,digitalSignature" \
 	-addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
-for f in hello-setup.exe hello-1.0.msi; do
+for f in hello-setup.exe hello-1.0.msi hello-1.0.msp; do
 	osslsigncode sign -h sha256 -certs "$vendor/vendor.pem" -key "$vendor/vendor.key" \
 		-in "$fix/inst/$f" -out "$fix/inst/vendor-signed-$f" >/dev/null
 done

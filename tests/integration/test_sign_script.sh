@@ -116,7 +116,7 @@ expect_in "$T/out" "overlong.ps1: invalid UTF-8 at offset 15: an overlong encodi
 ok
 # An output name without a script extension: refused (osslsigncode and Windows go by it).
 sg 2 sign --config "$CFG" --out "$T/deploy.txt" "$D/deploy.ps1"
-expect_in "$T/out" "deploy.ps1: a PowerShell script's output must keep a script extension"
+expect_in "$T/out" "deploy.ps1: a powershell file is known by its extension (.ps1) only: the output must keep such an extension, not deploy.txt"
 expect_absent "$T/deploy.txt"
 
 # Vendor-signed scripts: refuse (default), replace, nest.

@@ -243,12 +243,12 @@ static void test_checksum(const unsigned char *der, size_t der_len)
 		CHECK_INT(attach(m, der, der_len), SG_OK);
 		inspect(&info, m);
 		fd = open(m, O_RDONLY | O_CLOEXEC);
-		CHECK(fd >= 0 && pread(fd, field, 4, (off_t)info.pe_checksum_offset) == 4);
+		CHECK(fd >= 0 && pread(fd, field, 4, (off_t)info.pe.checksum_offset) == 4);
 		if (fd >= 0)
 			close(fd);
 		CHECK_INT((uint32_t)field[0] | (uint32_t)field[1] << 8 | (uint32_t)field[2] << 16 |
 				  (uint32_t)field[3] << 24,
-			  reference_checksum(m, info.pe_checksum_offset));
+			  reference_checksum(m, info.pe.checksum_offset));
 	}
 	unlink(m);
 }
@@ -564,7 +564,7 @@ static void test_ossl_msi(const char *flag)
 	inspect(&info, m);
 	CHECK_INT(info.kind, SG_FORMAT_MSI);
 	CHECK_INT(info.has_signature, 1);
-	CHECK_INT(info.msi_dse, flag != NULL);
+	CHECK_INT(info.cfb.dse, flag != NULL);
 	CHECK(!sg_path_exists(wpath("sig.der")));
 	free(der);
 	unlink(u);

@@ -254,11 +254,7 @@ static void test_roundtrip(sg_authenticode_kind kind, const char *in_path, const
 	sg_authenticode_sign_req req;
 	sg_authenticode_result ar;
 	char ca[PATH_MAX], crl[PATH_MAX];
-	sg_authenticode_opts o = { .ca_file = ca,
-				   .crl_file = crl,
-				   .kind = kind == SG_AUTHENTICODE_PE	    ? SG_FORMAT_PE
-					   : kind == SG_AUTHENTICODE_SCRIPT ? SG_FORMAT_SCRIPT
-									    : SG_FORMAT_MSI };
+	sg_authenticode_opts o = { .ca_file = ca, .crl_file = crl, .kind = (int)kind };
 	sg_proc_result r;
 
 	snprintf(in, sizeof(in), "%s", in_path); /* fx() buffers rotate */

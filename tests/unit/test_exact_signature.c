@@ -135,7 +135,7 @@ static int check(sg_authenticode_result *r, const struct sig *s, const struct si
 {
 	sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
 				   .index = index,
-				   .kind = SG_FORMAT_PE,
+				   .kind = SG_AUTHENTICODE_PE,
 				   .exact_attributes = expect != NULL,
 				   .expect_der = expect ? expect->der : NULL,
 				   .expect_der_len = expect ? expect->len : 0 };
@@ -317,7 +317,7 @@ static void test_bytes(const struct sig *stamped)
 	check_write_file(wk("longer.der"), other.der, other.len, 0600);
 	{
 		sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
-					   .kind = SG_FORMAT_PE,
+					   .kind = SG_AUTHENTICODE_PE,
 					   .exact_attributes = 1,
 					   .expect_der = stamped->der,
 					   .expect_der_len = stamped->len };
@@ -410,7 +410,7 @@ static int verify(sg_verify_result *r, const char *path, const char *digest,
 
 	snprintf(ca, sizeof(ca), "%s", fx("pki/root.pem"));
 	snprintf(crl, sizeof(crl), "%s", fx("pki/crl.pem"));
-	return sg_verify_file(r, &o, path, "test.exe");
+	return sg_verify_file(r, &o, path, sg_path_base(path));
 }
 
 /* End to end: the attached file, byte for byte, under sg_verify_file. */

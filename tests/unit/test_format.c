@@ -10,6 +10,7 @@
 
 #include "check.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -138,7 +139,7 @@ static void test_pe_valid(void)
 		build_pe(&pe, bits, 0);
 		CHECK_INT(inspect_buf("a.exe", pe.b, pe.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_PE);
-		CHECK_INT(info.pe_bits, bits);
+		CHECK_INT(info.pe.bits, bits);
 		CHECK_INT(info.has_signature, 0);
 		CHECK_INT(info.size, PE_UNSIGNED);
 		CHECK_INT(info.sig_offset, 0);
@@ -146,7 +147,7 @@ static void test_pe_valid(void)
 		build_pe(&pe, bits, 1);
 		CHECK_INT(inspect_buf("s.exe", pe.b, pe.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_PE);
-		CHECK_INT(info.pe_bits, bits);
+		CHECK_INT(info.pe.bits, bits);
 		CHECK_INT(info.has_signature, 1);
 		CHECK_INT(info.sig_offset, PE_UNSIGNED);
 		CHECK_INT(info.sig_size, PE_CERT_LEN);
@@ -187,7 +188,8 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 4d 58 00 00");
+		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it starts "
+		    "with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
 		    "truncated: DOS header ends at 64, beyond the end of the file (2 bytes)");
@@ -527,7 +529,7 @@ static void test_msi_valid(unsigned char *buf)
 		build_cfb(&c, shift, 1, 0);
 		CHECK_INT(inspect_buf("a.msi", c.b, c.size, &info), SG_OK);
 		CHECK_INT(info.kind, SG_FORMAT_MSI);
-		CHECK_INT(info.pe_bits, 0);
+		CHECK_INT(info.cfb.dse, 0);
 		CHECK_INT(info.has_signature, 0);
 		CHECK_INT(info.size, c.size);
 
@@ -548,6 +550,93 @@ static void test_msi_valid(unsigned char *buf)
 	put32(entry(&c, 1) + 0x7c, 0xdeadbeef);
 	CHECK_INT(inspect_buf("junk.msi", c.b, c.size, &info), SG_OK);
 	CHECK_INT(info.sig_size, SIG_BYTES);
+}
+
+/* The Windows Installer rows: one container, told apart by the root class and the name. */
+static void test_msi_family(unsigned char *buf)
+{
+	struct cfb_img c = { .b = buf };
+	sg_format_info info;
+
+	build_cfb(&c, 9, 1, 1);
+	put32(entry(&c, 0) + 0x50, 0x000c1086); /* a patch */
+	CHECK_INT(inspect_buf("p.msp", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSP);
+	CHECK_INT(info.has_signature, 1);
+	CHECK_INT(info.sig_size, SIG_BYTES);
+	CHECK_INT(inspect_buf("p", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSP);
+	expect_fail("p.msi", c.b, c.size, SG_ERR_FORMAT,
+		    "p.msi: named as an MSI package (.msi) but it is an MSI patch (root CLSID "
+		    "{000C1086-0000-0000-C000-000000000046})");
+	expect_fail("p.exe", c.b, c.size, SG_ERR_FORMAT,
+		    "p.exe: named as a PE image (.exe) but it is an MSI patch");
+
+	put32(entry(&c, 0) + 0x50, 0x000c1082); /* a transform */
+	CHECK_INT(inspect_buf("t.MST", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MST);
+	expect_fail("t.msp", c.b, c.size, SG_ERR_FORMAT,
+		    "t.msp: named as an MSI patch (.msp) but it is an MSI transform (root CLSID "
+		    "{000C1082-0000-0000-C000-000000000046})");
+
+	put32(entry(&c, 0) + 0x50, 0x000c1084); /* a package: an MSI, or a merge module */
+	CHECK_INT(inspect_buf("m.msm", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSM);
+	CHECK_INT(inspect_buf("m.msi", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSI);
+	CHECK_INT(inspect_buf("m.dat", c.b, c.size, &info), SG_OK);
+	CHECK_INT(info.kind, SG_FORMAT_MSI);
+	expect_fail("m.msp", c.b, c.size, SG_ERR_FORMAT,
+		    "m.msp: named as an MSI patch (.msp) but it is an MSI package (root CLSID "
+		    "{000C1084-0000-0000-C000-000000000046})");
+
+	put32(entry(&c, 0) + 0x50, 0x000c1085); /* no Windows Installer class */
+	expect_fail("x.msp", c.b, c.size, SG_ERR_FORMAT,
+		    "x.msp: not an MSI patch (compound file with CLSID "
+		    "{000C1085-0000-0000-C000-000000000046})");
+}
+
+/* What signing and verifying ask the table. */
+static void test_table(void)
+{
+	static const char *const yes[] = { "a.exe", "B.EXE", "c.msi",   "d.msp",  "e.msm",
+					   "f.MST", "x.y.msi", "g.ps1", "h.PSM1", "i.psd1" };
+	static const char *const no[] = { ".hidden.exe", "exe",       ".exe", "a.dll", "a.txt",
+					  "a.msix",      "a.exe.txt", "msi",  "", "a.ps1xml", ".ps1" };
+	sg_format_info pe = { .kind = SG_FORMAT_PE }, msi = { .kind = SG_FORMAT_MSP },
+		       script = { .kind = SG_FORMAT_SCRIPT };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		CHECK(sg_format_name_is_installer(yes[i]) == 1);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		CHECK(sg_format_name_is_installer(no[i]) == 0);
+	CHECK(sg_format_name_is_installer(NULL) == 0);
+
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_PE), 1);  /* SpcPeImageData */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSI), 2); /* SpcSipInfo, the MSI SIP */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSP), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSM), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MST), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_SCRIPT), 4); /* SpcSipInfo, the PowerShell SIP */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_UNKNOWN), 0);
+
+	/* A PE's first signature is signgate's to write; nesting and MSIs are osslsigncode's. */
+	CHECK(sg_format_attach_in_place(&pe, 0) != NULL);
+	CHECK(sg_format_attach_in_place(&pe, 1) == NULL);
+	CHECK(sg_format_attach_in_place(&msi, 0) == NULL);
+	CHECK(sg_format_extracts_own(&pe) == 1);
+	CHECK(sg_format_extracts_own(&msi) == 0);
+	/* A script's block: read by signgate, attached by osslsigncode (it goes by the name). */
+	CHECK(sg_format_extracts_own(&script) == 1);
+	CHECK(sg_format_attach_in_place(&script, 0) == NULL);
+	CHECK_STR(sg_format_container_name(SG_FORMAT_SCRIPT), "signature block");
+	msi.cfb.dse = 1;
+	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 1);
+	CHECK(sg_format_attach_add_msi_dse(&msi, 0) == 0);
+	msi.cfb.dse = 0;
+	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 0);
+	CHECK_STR(sg_format_container_name(SG_FORMAT_PE), "certificate table");
+	CHECK_STR(sg_format_container_name(SG_FORMAT_MST), "DigitalSignature stream");
 }
 
 static void test_msi_header(unsigned char *buf)
@@ -672,7 +761,11 @@ static void test_msi_root(unsigned char *buf)
 	put32(entry(&c, 0) + 0x50, 0x00020906);
 	put16(entry(&c, 0) + 0x54, 0);
 	expect_fail("word.doc", c.b, c.size, SG_ERR_FORMAT,
-		    "not an MSI package (compound file with CLSID "
+		    "word.doc: not an installer signgate signs (compound file with CLSID "
+		    "{00020906-0000-0000-C000-000000000046})");
+	/* named as an installer: the name says what it is not */
+	expect_fail("word.msi", c.b, c.size, SG_ERR_FORMAT,
+		    "word.msi: not an MSI package (compound file with CLSID "
 		    "{00020906-0000-0000-C000-000000000046})");
 
 	build_cfb(&c, 9, 1, 1);
@@ -761,10 +854,11 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-		    "notes.txt: not a PE or MSI installer (starts with 48 65 6c 6c 6f 2c 20 77 "
-		    "\"Hello, w\")");
+		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it "
+		    "starts with 48 65 6c 6c 6f 2c 20 77 \"Hello, w\"");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-		    "not a PE or MSI installer (starts with 7f \".\")");
+		    "x: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it starts with "
+		    "7f \".\"");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);
 	CHECK_INT(info.size, sizeof(text) - 1);
@@ -790,6 +884,9 @@ static void test_other(void)
 
 	CHECK_STR(sg_format_name(SG_FORMAT_PE), "pe");
 	CHECK_STR(sg_format_name(SG_FORMAT_MSI), "msi");
+	CHECK_STR(sg_format_name(SG_FORMAT_MSP), "msp");
+	CHECK_STR(sg_format_name(SG_FORMAT_MSM), "msm");
+	CHECK_STR(sg_format_name(SG_FORMAT_MST), "mst");
 	CHECK_STR(sg_format_name(SG_FORMAT_UNKNOWN), "unknown");
 	CHECK_STR(sg_format_name((sg_format_kind)42), "unknown");
 }
@@ -816,8 +913,79 @@ static void check_real(const char *path, sg_format_kind kind, int sign)
 	CHECK_INT(info.has_signature, sign);
 	CHECK(!sign || info.sig_size > 0);
 	printf("%s: %s, %d-bit, signature %s (offset %llu, %llu bytes)\n", path,
-	       sg_format_name(info.kind), info.pe_bits, info.has_signature ? "yes" : "no",
-	       (unsigned long long)info.sig_offset, (unsigned long long)info.sig_size);
+	       sg_format_name(info.kind), info.kind == SG_FORMAT_PE ? info.pe.bits : 0,
+	       info.has_signature ? "yes" : "no", (unsigned long long)info.sig_offset,
+	       (unsigned long long)info.sig_size);
+}
+
+/* What each row is called in refusals, and the root class it owns. */
+static const struct {
+	sg_format_kind kind;
+	const char *ext;
+	const char *what;
+	const char *clsid;
+} rows[] = {
+	{ SG_FORMAT_PE, ".exe", "a PE image", NULL },
+	{ SG_FORMAT_MSI, ".msi", "an MSI package", "{000C1084-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_MSP, ".msp", "an MSI patch", "{000C1086-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_MSM, ".msm", "an MSI merge module", "{000C1084-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_MST, ".mst", "an MSI transform", "{000C1082-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_SCRIPT, ".ps1", "a PowerShell script", NULL },
+};
+
+static size_t row_of(sg_format_kind kind)
+{
+	size_t i = 0;
+
+	while (i + 1 < sizeof(rows) / sizeof(rows[0]) && rows[i].kind != kind)
+		i++;
+	return i;
+}
+
+/*
+ * The file at `path`, of `kind`, inspected under every row's extension: its
+ * own (and a merge module's or package's twin, the same class) is taken, any
+ * other is refused naming both; a name no row owns takes the content's
+ * first row (a merge module's content is a package's).
+ */
+static void check_names(const char *path, sg_format_kind kind)
+{
+	size_t me = row_of(kind), content = kind == SG_FORMAT_MSM ? row_of(SG_FORMAT_MSI) : me;
+	char name[64], want[256];
+	sg_format_info info;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int same = i == me || (rows[i].clsid && rows[content].clsid &&
+				       strcmp(rows[i].clsid, rows[content].clsid) == 0);
+
+		snprintf(name, sizeof(name), "file%s", rows[i].ext);
+		if (same) {
+			CHECK_INT(sg_format_inspect(&info, fd, name), SG_OK);
+			CHECK_INT(info.kind, rows[i].kind);
+			continue;
+		}
+		CHECK_INT(sg_format_inspect(&info, fd, name), SG_ERR_FORMAT);
+		CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
+		snprintf(want, sizeof(want), "%s: named as %s (%s) but it is %s%s%s%s", name,
+			 rows[i].what, rows[i].ext, rows[content].what,
+			 rows[content].clsid ? " (root CLSID " : "",
+			 rows[content].clsid ? rows[content].clsid : "",
+			 rows[content].clsid ? ")" : "");
+		CHECK_STR(sg_error_last(), want);
+	}
+	/* Upper case is the same extension; no extension is the content's first row. */
+	snprintf(name, sizeof(name), "FILE%s", rows[me].ext);
+	for (char *p = name; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	CHECK_INT(sg_format_inspect(&info, fd, name), SG_OK);
+	CHECK_INT(info.kind, kind);
+	CHECK_INT(sg_format_inspect(&info, fd, "download.bin"), SG_OK);
+	CHECK_INT(info.kind, rows[content].kind);
+	close(fd);
 }
 
 static int real_files(int argc, char **argv)
@@ -827,10 +995,10 @@ static int real_files(int argc, char **argv)
 		sg_format_kind kind;
 		int sign;
 	} opts[] = {
-		{ "--pe", SG_FORMAT_PE, 0 },
-		{ "--signed-pe", SG_FORMAT_PE, 1 },
-		{ "--msi", SG_FORMAT_MSI, 0 },
-		{ "--signed-msi", SG_FORMAT_MSI, 1 },
+		{ "--pe", SG_FORMAT_PE, 0 },   { "--signed-pe", SG_FORMAT_PE, 1 },
+		{ "--msi", SG_FORMAT_MSI, 0 }, { "--signed-msi", SG_FORMAT_MSI, 1 },
+		{ "--msp", SG_FORMAT_MSP, 0 }, { "--signed-msp", SG_FORMAT_MSP, 1 },
+		{ "--msm", SG_FORMAT_MSM, 0 }, { "--mst", SG_FORMAT_MST, 0 },
 	};
 
 	for (int i = 1; i < argc; i += 2) {
@@ -840,11 +1008,13 @@ static int real_files(int argc, char **argv)
 			if (strcmp(argv[i], opts[k].opt) == 0)
 				break;
 		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc) {
-			fprintf(stderr, "usage: test_format [--pe FILE]... [--signed-pe FILE]... "
-					"[--msi FILE]... [--signed-msi FILE]...\n");
+			fprintf(stderr, "usage: test_format [--[signed-]pe FILE]... "
+					"[--[signed-]msi FILE]... [--[signed-]msp FILE]... "
+					"[--msm FILE]... [--mst FILE]...\n");
 			return -1;
 		}
 		check_real(argv[i + 1], opts[k].kind, opts[k].sign);
+		check_names(argv[i + 1], opts[k].kind);
 	}
 	return 0;
 }
@@ -871,6 +1041,8 @@ int main(int argc, char **argv)
 	test_msi_chains(buf);
 	test_msi_root(buf);
 	test_msi_tree(buf);
+	test_msi_family(buf);
+	test_table();
 	test_other();
 	rc = real_files(argc, argv);
 	free(buf);

@@ -149,7 +149,7 @@ static void check_signature(const unsigned char *der, size_t len, const sg_keyhe
 	write_file(wk("sig.der"), der, len);
 	opts.ca_file = fx("pki/root.pem");
 	opts.crl_file = fx("pki/crl.pem");
-	opts.kind = r->kind == SG_AUTHENTICODE_PE ? SG_FORMAT_PE : SG_FORMAT_MSI;
+	opts.kind = (int)r->kind;
 	CHECK_INT(sg_signer_load_certificate(&want, fx(signer_pem)), SG_OK);
 	opts.pin_sha256 = want.sha256;
 	CHECK_INT(sg_authenticode_check(&res, &opts, wk("sig.der")), SG_OK);

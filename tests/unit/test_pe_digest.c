@@ -160,7 +160,7 @@ static void test_stream(void)
 	}
 	/* An inspection that says another layout than the bytes streamed. */
 	other = orig;
-	other.pe_certdir_offset += 8;
+	other.pe.certdir_offset += 8;
 	CHECK_INT(stream(got, bytes, len, 4096, &other), SG_ERR_USAGE);
 	other = orig;
 	other.has_signature = 1;
@@ -235,7 +235,7 @@ static void check_never_differs(const char *label, const unsigned char *b, size_
 	for (size_t f = 0; f < 5; f++)
 		for (size_t n = 0; n < sizeof(nudges) / sizeof(nudges[0]); n++) {
 			sg_format_info info = truth;
-			uint64_t *field[] = { &info.pe_checksum_offset, &info.pe_certdir_offset,
+			uint64_t *field[] = { &info.pe.checksum_offset, &info.pe.certdir_offset,
 					      &info.sig_offset, &info.size, &info.sig_offset };
 			*field[f] += (uint64_t)nudges[n];
 			if (f == 4)
@@ -263,31 +263,31 @@ static void test_stream_crafted(void)
 {
 	const uint32_t edge =
 		SG_PE_STREAM_HEAD - 24 - 96 - 40; /* a PE32's directory ends at 64 KiB */
-	sg_format_info info = { .kind = SG_FORMAT_PE, .pe_bits = 32 };
+	sg_format_info info = { .kind = SG_FORMAT_PE, .pe.bits = 32 };
 	unsigned char *b, got[SG_PE_DIGEST_LEN];
 
 	/* Unsigned PE32, its certificate entry the last bytes of the head; odd size. */
 	b = crafted(70001, edge, 0x01, 1, 0, 0);
 	info.size = 70001;
-	info.pe_checksum_offset = edge + 24 + 64;
-	info.pe_certdir_offset = edge + 24 + 96 + 32;
+	info.pe.checksum_offset = edge + 24 + 64;
+	info.pe.certdir_offset = edge + 24 + 96 + 32;
 	check_never_differs("edge.exe", b, 70001, info);
 	free(b);
 	/* One byte further: beyond what the stream keeps, never accepted. */
 	b = crafted(70001, edge + 1, 0x01, 1, 0, 0);
-	info.pe_checksum_offset++;
-	info.pe_certdir_offset++;
+	info.pe.checksum_offset++;
+	info.pe.certdir_offset++;
 	CHECK_INT(stream(got, b, 70001, 4096, &info), SG_ERR_USAGE);
 	free(b);
 	/* A PE32+ magic where the inspection read a PE32 layout, and the reverse. */
 	b = crafted(5000, 0x80, 0x02, 1, 0, 0);
-	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe_bits = 32 };
-	info.pe_checksum_offset = 0x80 + 24 + 64;
-	info.pe_certdir_offset = 0x80 + 24 + 96 + 32;
+	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe.bits = 32 };
+	info.pe.checksum_offset = 0x80 + 24 + 64;
+	info.pe.certdir_offset = 0x80 + 24 + 96 + 32;
 	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
 	free(b);
 	b = crafted(5000, 0x80, 0x01, 0, 0, 0);
-	info.pe_certdir_offset += 16;
+	info.pe.certdir_offset += 16;
 	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
 	free(b);
 	/* Signed PE32+, the table at the end (4096 + 904). */
@@ -304,9 +304,9 @@ static void test_stream_crafted(void)
 	free(b);
 	/* An entry of size 0 (offset set) or offset 0 (size set): a signature for neither. */
 	b = crafted(5000, 0x80, 0x02, 0, 0, 904);
-	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe_bits = 64 };
-	info.pe_checksum_offset = 0x80 + 24 + 64;
-	info.pe_certdir_offset = 0x80 + 24 + 112 + 32;
+	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe.bits = 64 };
+	info.pe.checksum_offset = 0x80 + 24 + 64;
+	info.pe.certdir_offset = 0x80 + 24 + 112 + 32;
 	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
 	free(b);
 	b = crafted(5000, 0x80, 0x02, 0, 4096, 0);

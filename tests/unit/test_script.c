@@ -114,7 +114,7 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	in = put(plain, text, len);
 	CHECK_INT(inspect(&info, in, plain), SG_OK);
 	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
-	CHECK_INT(info.script_encoding, encoding);
+	CHECK_INT(info.script.encoding, encoding);
 	CHECK_INT(info.has_signature, 0);
 	CHECK_INT(own(mine, in, plain), SG_OK);
 	out = check_path(workdir, signed_name);
@@ -396,6 +396,7 @@ static void test_block_content(void)
 		{ "MIEA", "does not hold exactly one DER SEQUENCE" },     /* 30 81 00: long form */
 	};
 
+	/* The structure check decodes the block: a blob that is not one is refused there. */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char buf[256];
 		unsigned char *der = NULL;
@@ -404,9 +405,11 @@ static void test_block_content(void)
 		sg_format_info info;
 		const char *path = put("content.ps1", buf, (size_t)n);
 
-		CHECK_INT(inspect(&info, path, "content.ps1"), SG_OK);
-		CHECK_INT(info.has_signature, 1);
-		CHECK_INT(info.sig_offset, 12);
+		CHECK_INT(inspect(&info, path, "content.ps1"), cases[i].why ? SG_ERR_FORMAT : SG_OK);
+		if (cases[i].why)
+			CHECK_CONTAINS(sg_error_last(), cases[i].why);
+		CHECK_INT(info.has_signature, cases[i].why ? 0 : 1);
+		CHECK_INT(info.sig_offset, cases[i].why ? 0 : 12);
 		fd = open(path, O_RDONLY);
 		rc = sg_script_signature_read(&der, &der_len, fd, "content.ps1");
 		close(fd);
@@ -417,12 +420,27 @@ static void test_block_content(void)
 			CHECK(der_len == 2 && der[0] == 0x30 && der[1] == 0);
 		free(der);
 	}
+	/* An unsigned script has no block to read. */
+	{
+		const char *path = put("unsigned.ps1", ascii_crlf, strlen(ascii_crlf));
+		unsigned char *der = NULL;
+		size_t der_len = 0;
+		int fd = open(path, O_RDONLY);
+
+		CHECK_INT(sg_script_signature_read(&der, &der_len, fd, "unsigned.ps1"),
+			  SG_ERR_FORMAT);
+		CHECK_CONTAINS(sg_error_last(), "unsigned.ps1: the script has no signature block");
+		CHECK(der == NULL && der_len == 0);
+		close(fd);
+	}
 }
 
 static void test_names(void)
 {
 	sg_format_info info;
 	const char *path = put("named", ascii_crlf, strlen(ascii_crlf));
+	unsigned char *pe;
+	size_t pe_len = 0;
 
 	CHECK_STR(sg_script_extension("a.ps1"), ".ps1");
 	CHECK_STR(sg_script_extension("setup.PsM1"), ".PsM1");
@@ -435,11 +453,24 @@ static void test_names(void)
 	CHECK_STR(sg_script_encoding_name(SG_SCRIPT_UTF16LE), "UTF-16LE");
 	/* The name decides: the same bytes as notes.txt are no installer. */
 	CHECK_INT(inspect(&info, path, "notes.txt"), SG_ERR_FORMAT);
-	CHECK_CONTAINS(sg_error_last(), "notes.txt: not a PE or MSI installer");
+	CHECK_CONTAINS(sg_error_last(), "notes.txt: not an installer signgate signs (pe, msi, msp, "
+					"msm, mst, powershell)");
 	CHECK_INT(inspect(&info, path, "Deploy.Ps1"), SG_OK);
 	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
-	/* A PE named .ps1 is checked as a script, and refused. */
-	REFUSED("pe.ps1", "MZ\x90\0\x03\0", "pe.ps1: byte 0x90 at offset 2 is not ASCII");
+	CHECK_STR(sg_format_by_name_extension("Deploy.Ps1"), ".Ps1");
+	CHECK(sg_format_by_name_extension("setup.exe") == NULL);
+	CHECK(sg_format_name_is_installer("x.psm1") && sg_format_name_is_installer("x.PSD1"));
+	/* A PE named .ps1: the magic says PE, the name says script; refused naming both. */
+	pe = slurp(check_path(fixdir, "inst/hello-setup.exe"), &pe_len);
+	path = put("setup.ps1", pe, pe_len);
+	free(pe);
+	CHECK_INT(inspect(&info, path, "setup.ps1"), SG_ERR_FORMAT);
+	CHECK_CONTAINS(sg_error_last(), "setup.ps1: named as a PowerShell script (.ps1) but it is "
+					"a PE image");
+	/* A script whose text starts "MZ" is taken for a PE (the magic goes first). */
+	path = put("mz.ps1", "MZ-Tool --run\r\n", 15);
+	CHECK_INT(inspect(&info, path, "mz.ps1"), SG_ERR_FORMAT);
+	CHECK_CONTAINS(sg_error_last(), "mz.ps1: truncated: DOS header ends at 64");
 }
 
 int main(int argc, char **argv)

@@ -145,7 +145,7 @@ static void start_bad_tsa(void)
 static int check_der(sg_authenticode_result *r, const unsigned char *der, size_t len, int exact)
 {
 	sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
-				   .kind = SG_FORMAT_PE,
+				   .kind = SG_AUTHENTICODE_PE,
 				   .exact_attributes = exact };
 
 	check_write_file(wk("checked.der"), der, len, 0600);
