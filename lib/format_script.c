@@ -123,8 +123,7 @@ static int detect(struct text *t, sg_script_encoding *enc, const unsigned char *
 
 static int nul_at(const struct text *t, size_t i)
 {
-	return refuse(t->name,
-		      "a NUL character at offset %zu%s", at(t, i),
+	return refuse(t->name, "a NUL character at offset %zu%s", at(t, i),
 		      t->unit == 1 ? " (UTF-16 without a byte order mark? signgate takes UTF-16LE "
 				     "with its BOM FF FE only)"
 				   : "");
@@ -156,7 +155,7 @@ static size_t utf8_sequence(const struct text *t, size_t i)
 		need = 3;
 	else {
 		refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
-		       c < 0xc0 ? "a continuation byte without a lead byte"
+		       c < 0xc0   ? "a continuation byte without a lead byte"
 		       : c < 0xc2 ? "an overlong encoding"
 				  : "a byte UTF-8 never uses");
 		return 0;
@@ -170,8 +169,10 @@ static size_t utf8_sequence(const struct text *t, size_t i)
 	else if (c == 0xf4)
 		hi = 0x8f; /* above: beyond U+10FFFF */
 	if (need >= t->n - i) {
-		refuse(t->name, "invalid UTF-8 at offset %zu: a sequence cut short by the end of "
-				"the file", i);
+		refuse(t->name,
+		       "invalid UTF-8 at offset %zu: a sequence cut short by the end of "
+		       "the file",
+		       i);
 		return 0;
 	}
 	for (size_t k = 1; k <= need; k++) {
@@ -198,12 +199,13 @@ static int check_utf8(const struct text *t, sg_script_encoding enc)
 			continue;
 		}
 		if (enc == SG_SCRIPT_ASCII)
-			return refuse(t->name,
-				      "byte 0x%02x at offset %zu is not ASCII, and the file has no "
-				      "byte order mark: Windows reads such a script in the machine's "
-				      "ANSI code page, so its signature would hold or fail by locale "
-				      "(save it as UTF-8 with BOM or UTF-16LE)",
-				      c, i);
+			return refuse(
+				t->name,
+				"byte 0x%02x at offset %zu is not ASCII, and the file has no "
+				"byte order mark: Windows reads such a script in the machine's "
+				"ANSI code page, so its signature would hold or fail by locale "
+				"(save it as UTF-8 with BOM or UTF-16LE)",
+				c, i);
 		if ((len = utf8_sequence(t, i)) == 0)
 			return SG_ERR_FORMAT;
 		i += len;
@@ -219,13 +221,17 @@ static int check_utf16(const struct text *t)
 		if (u == 0)
 			return nul_at(t, i);
 		if (u >= 0xdc00 && u <= 0xdfff)
-			return refuse(t->name, "invalid UTF-16LE at offset %zu: a low surrogate "
-					       "without its high surrogate", at(t, i));
+			return refuse(t->name,
+				      "invalid UTF-16LE at offset %zu: a low surrogate "
+				      "without its high surrogate",
+				      at(t, i));
 		if (u >= 0xd800 && u <= 0xdbff) {
 			unsigned next = i + 1 < t->n ? unit_at(t, i + 1) : 0;
 			if (next < 0xdc00 || next > 0xdfff)
-				return refuse(t->name, "invalid UTF-16LE at offset %zu: a high "
-						       "surrogate without its low surrogate", at(t, i));
+				return refuse(t->name,
+					      "invalid UTF-16LE at offset %zu: a high "
+					      "surrogate without its low surrogate",
+					      at(t, i));
 			i++;
 		}
 	}
@@ -282,19 +288,29 @@ static void find_marks(struct marks *m, const struct text *t)
 static int misplaced(const struct text *t, const struct marks *m)
 {
 	if (m->n_begin > 1)
-		return refuse(t->name, "more than one signature block: a second \"" BEGIN_MARK
-				       "\" at offset %zu", at(t, m->begin[1]));
+		return refuse(t->name,
+			      "more than one signature block: a second \"" BEGIN_MARK
+			      "\" at offset %zu",
+			      at(t, m->begin[1]));
 	if (m->n_end > 1)
-		return refuse(t->name, "more than one signature block: a second \"" END_MARK
-				       "\" at offset %zu", at(t, m->end[1]));
+		return refuse(t->name,
+			      "more than one signature block: a second \"" END_MARK
+			      "\" at offset %zu",
+			      at(t, m->end[1]));
 	if (m->n_end == 0)
-		return refuse(t->name, "a signature block without its end: \"" BEGIN_MARK
-				       "\" at offset %zu, no \"" END_MARK "\"", at(t, m->begin[0]));
+		return refuse(t->name,
+			      "a signature block without its end: \"" BEGIN_MARK
+			      "\" at offset %zu, no \"" END_MARK "\"",
+			      at(t, m->begin[0]));
 	if (m->n_begin == 0)
-		return refuse(t->name, "\"" END_MARK "\" at offset %zu without a signature block "
-				       "before it", at(t, m->end[0]));
-	return refuse(t->name, "the signature block's end (offset %zu) comes before its begin "
-			       "(offset %zu)", at(t, m->end[0]), at(t, m->begin[0]));
+		return refuse(t->name,
+			      "\"" END_MARK "\" at offset %zu without a signature block "
+			      "before it",
+			      at(t, m->end[0]));
+	return refuse(t->name,
+		      "the signature block's end (offset %zu) comes before its begin "
+		      "(offset %zu)",
+		      at(t, m->end[0]), at(t, m->begin[0]));
 }
 
 static int is_b64(unsigned u)
@@ -317,17 +333,21 @@ static int check_lines(const struct text *t, size_t from, size_t to, size_t *b64
 		size_t k = 0;
 		line++;
 		if (last != B64_LINE)
-			return refuse(t->name, "malformed signature block: line %zu has %zu base64 "
-					       "characters, only the last may have fewer than %d",
+			return refuse(t->name,
+				      "malformed signature block: line %zu has %zu base64 "
+				      "characters, only the last may have fewer than %d",
 				      line - 1, last, B64_LINE);
 		if (!spells(t, i, "# ", 0))
-			return refuse(t->name, "malformed signature block: line %zu (offset %zu) "
-					       "does not start with \"# \"", line, at(t, i));
+			return refuse(t->name,
+				      "malformed signature block: line %zu (offset %zu) "
+				      "does not start with \"# \"",
+				      line, at(t, i));
 		for (i += 2; i < to && is_b64(unit_at(t, i)); i++)
 			k++;
 		if (k == 0 || k > B64_LINE || !spells(t, i, "\r\n", 0) || i + 2 > to)
-			return refuse(t->name, "malformed signature block: line %zu (offset %zu) is "
-					       "not 1 to %d base64 characters ending with CRLF",
+			return refuse(t->name,
+				      "malformed signature block: line %zu (offset %zu) is "
+				      "not 1 to %d base64 characters ending with CRLF",
 				      line, at(t, i), B64_LINE);
 		i += 2;
 		*b64 += k;
@@ -336,8 +356,10 @@ static int check_lines(const struct text *t, size_t from, size_t to, size_t *b64
 	if (*b64 == 0)
 		return refuse(t->name, "an empty signature block");
 	if (*b64 > B64_MAX)
-		return refuse(t->name, "the signature block is too large (%zu base64 characters, "
-				       "at most %u)", *b64, (unsigned)B64_MAX);
+		return refuse(t->name,
+			      "the signature block is too large (%zu base64 characters, "
+			      "at most %u)",
+			      *b64, (unsigned)B64_MAX);
 	return SG_OK;
 }
 
@@ -349,17 +371,22 @@ static int check_block(const struct text *t, const struct marks *m, size_t *text
 	if (m->n_begin != 1 || m->n_end != 1 || e < b)
 		return misplaced(t, m);
 	if (tail + 2 != t->n || !spells(t, tail, "\r\n", 0))
-		return refuse(t->name, "text after the signature block: \"" END_MARK "\" (offset "
-				       "%zu) must end the file with CRLF, and %zu bytes follow it",
+		return refuse(t->name,
+			      "text after the signature block: \"" END_MARK "\" (offset "
+			      "%zu) must end the file with CRLF, and %zu bytes follow it",
 			      at(t, e), at(t, t->n - tail));
 	if (b < t->bom + 4 || !spells(t, b - 4, "\r\n# ", 0) || !spells(t, b, BEGIN_MARK, 0) ||
 	    !spells(t, b + strlen(BEGIN_MARK), "\r\n", 0))
-		return refuse(t->name, "malformed signature block: its first line (offset %zu) "
-				       "must be \"# " BEGIN_MARK "\" exactly, after CRLF, ending "
-				       "with CRLF", at(t, b));
+		return refuse(t->name,
+			      "malformed signature block: its first line (offset %zu) "
+			      "must be \"# " BEGIN_MARK "\" exactly, after CRLF, ending "
+			      "with CRLF",
+			      at(t, b));
 	if (e < 4 || !spells(t, e - 4, "\r\n# ", 0) || !spells(t, e, END_MARK, 0))
-		return refuse(t->name, "malformed signature block: its last line (offset %zu) "
-				       "must be \"# " END_MARK "\" exactly, after CRLF", at(t, e));
+		return refuse(t->name,
+			      "malformed signature block: its last line (offset %zu) "
+			      "must be \"# " END_MARK "\" exactly, after CRLF",
+			      at(t, e));
 	if (b - 4 == t->bom)
 		return refuse(t->name, "no script text before the signature block");
 	*text_end = b - 4;
@@ -422,8 +449,10 @@ static int decode_block(unsigned char **der, size_t *der_len, const unsigned cha
 	else if (n <= 0)
 		error = refuse(name, "the signature block is not canonical base64");
 	else if (!one_sequence(out, (size_t)n))
-		error = refuse(name, "the signature block does not hold exactly one DER SEQUENCE "
-				     "(%ld bytes decoded)", n);
+		error = refuse(name,
+			       "the signature block does not hold exactly one DER SEQUENCE "
+			       "(%ld bytes decoded)",
+			       n);
 	free(b64);
 	if (error || !der) {
 		free(out);
@@ -491,7 +520,8 @@ static int hash_utf8(EVP_MD_CTX *ctx, const unsigned char *p, size_t n)
 			o = 0;
 		}
 		if (c >= 0x10000) {
-			unsigned long hi = 0xd800 + ((c - 0x10000) >> 10), lo = 0xdc00 + (c & 0x3ff);
+			unsigned long hi = 0xd800 + ((c - 0x10000) >> 10),
+				      lo = 0xdc00 + (c & 0x3ff);
 			out[o++] = (unsigned char)hi;
 			out[o++] = (unsigned char)(hi >> 8);
 			c = lo;
@@ -627,9 +657,8 @@ static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len,
 }
 
 /* The container is the decoded DER: the block's text is a function of it. */
-static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at,
-				 size_t *der_len, int fd, const sg_format_info *info, size_t max,
-				 const char *name)
+static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
+				 int fd, const sg_format_info *info, size_t max, const char *name)
 {
 	int error = sg_script_signature_read(out, len, fd, name);
 

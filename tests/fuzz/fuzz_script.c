@@ -108,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	parsed = sg_script_parse(&l, data, len, name);
 	inspected = sg_format_inspect(&info, fd, name);
 	fuzz_trace("parse %d, inspect %d", parsed, inspected);
-	fuzz_require(parsed == inspected, "parse (%d) and inspect (%d) disagree", parsed, inspected);
+	fuzz_require(parsed == inspected, "parse (%d) and inspect (%d) disagree", parsed,
+		     inspected);
 	if (parsed == SG_OK)
 		accepted(data, len, fd, &l, &info);
 	close(fd);

@@ -188,7 +188,8 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it starts "
+		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): "
+		    "it starts "
 		    "with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
@@ -599,10 +600,11 @@ static void test_msi_family(unsigned char *buf)
 /* What signing and verifying ask the table. */
 static void test_table(void)
 {
-	static const char *const yes[] = { "a.exe", "B.EXE", "c.msi",   "d.msp",  "e.msm",
+	static const char *const yes[] = { "a.exe", "B.EXE",   "c.msi", "d.msp",  "e.msm",
 					   "f.MST", "x.y.msi", "g.ps1", "h.PSM1", "i.psd1" };
 	static const char *const no[] = { ".hidden.exe", "exe",       ".exe", "a.dll", "a.txt",
-					  "a.msix",      "a.exe.txt", "msi",  "", "a.ps1xml", ".ps1" };
+					  "a.msix",      "a.exe.txt", "msi",  "",      "a.ps1xml",
+					  ".ps1" };
 	sg_format_info pe = { .kind = SG_FORMAT_PE }, msi = { .kind = SG_FORMAT_MSP },
 		       script = { .kind = SG_FORMAT_SCRIPT };
 
@@ -854,10 +856,12 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it "
+		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, "
+		    "powershell): it "
 		    "starts with 48 65 6c 6c 6f 2c 20 77 \"Hello, w\"");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-		    "x: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it starts with "
+		    "x: not an installer signgate signs (pe, msi, msp, msm, mst, powershell): it "
+		    "starts with "
 		    "7f \".\"");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);

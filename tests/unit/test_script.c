@@ -35,8 +35,8 @@ static const char *put(const char *name, const void *data, size_t len)
 static void sign(const char *in, const char *out, int nest)
 {
 	char p12[PATH_MAX], pass[PATH_MAX];
-	const char *argv[16] = { NULL, "sign", "-pkcs12", p12, "-readpass", pass, "-h", "sha256",
-				 "-in", in,    "-out",    out };
+	const char *argv[16] = { NULL, "sign",   "-pkcs12", p12, "-readpass", pass,
+				 "-h", "sha256", "-in",     in,  "-out",      out };
 	int n = 12;
 
 	snprintf(p12, sizeof(p12), "%s", check_path(fixdir, "pki/signer.p12"));
@@ -129,7 +129,9 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	/* The block's DER is what osslsigncode extracts. */
 	der_path = check_path(workdir, der_name);
 	{
-		const char *argv[] = { NULL, "extract-signature", "-in", out, "-out", der_path, NULL };
+		const char *argv[] = {
+			NULL, "extract-signature", "-in", out, "-out", der_path, NULL
+		};
 		unlink(der_path);
 		ossl(NULL, 0, argv);
 	}
@@ -177,7 +179,8 @@ static size_t to_utf16(unsigned char *out, size_t cap, const char *text)
 	return o;
 }
 
-static const char ascii_crlf[] = "param([string]$Name = 'world')\r\nWrite-Host \"Hello, $Name\"\r\n";
+static const char ascii_crlf[] =
+	"param([string]$Name = 'world')\r\nWrite-Host \"Hello, $Name\"\r\n";
 static const char ascii_lf[] = "Write-Output 1\nWrite-Output 2\n";
 static const char ascii_bare[] = "Write-Output 'no newline at the end'";
 /* é, €, 😀 (beyond the BMP), and a BOM character inside the text */
@@ -213,8 +216,7 @@ static void test_same_text(void)
 
 	CHECK_INT(own(a, put("same8.ps1", text, strlen(text)), "same8.ps1"), SG_OK);
 	CHECK_INT(own(b, put("same16.ps1", u16, n), "same16.ps1"), SG_OK);
-	CHECK_INT(own(c, put("sameascii.ps1", text + 3, strlen(text) - 3), "sameascii.ps1"),
-		  SG_OK);
+	CHECK_INT(own(c, put("sameascii.ps1", text + 3, strlen(text) - 3), "sameascii.ps1"), SG_OK);
 	CHECK_STR(a, b);
 	CHECK(strcmp(a, c) != 0);
 }
@@ -240,20 +242,27 @@ static void test_encodings_refused(void)
 	unsigned char big[8];
 
 	REFUSED("e.ps1", "", "e.ps1: empty file");
-	REFUSED("be.ps1", "\xfe\xff\0W", "be.ps1: UTF-16BE (byte order mark FE FF) is not supported");
+	REFUSED("be.ps1", "\xfe\xff\0W",
+		"be.ps1: UTF-16BE (byte order mark FE FF) is not supported");
 	REFUSED("u32le.ps1", "\xff\xfe\0\0W\0\0\0", "UTF-32LE (byte order mark FF FE 00 00)");
 	REFUSED("u32be.ps1", "\0\0\xfe\xff\0\0\0W", "UTF-32BE (byte order mark 00 00 FE FF)");
 	REFUSED("odd.ps1", "\xff\xfeW\0r", "UTF-16LE with an odd number of bytes (5)");
 	REFUSED("bom16.ps1", "\xff\xfe", "no script text, only a byte order mark");
 	REFUSED("bom8.ps1", "\xef\xbb\xbf", "no script text, only a byte order mark");
-	REFUSED("nul.ps1", "ab\0c", "a NUL character at offset 2 (UTF-16 without a byte order mark?");
+	REFUSED("nul.ps1", "ab\0c",
+		"a NUL character at offset 2 (UTF-16 without a byte order mark?");
 	REFUSED("nobom16.ps1", "W\0r\0", "a NUL character at offset 1");
 	REFUSED("nul16.ps1", "\xff\xfeW\0\0\0", "a NUL character at offset 4");
-	REFUSED("ansi.ps1", "# caf\xc3\xa9", "byte 0xc3 at offset 5 is not ASCII, and the file has "
-					   "no byte order mark");
+	REFUSED("ansi.ps1", "# caf\xc3\xa9",
+		"byte 0xc3 at offset 5 is not ASCII, and the file has "
+		"no byte order mark");
 	REFUSED("latin1.ps1", "# caf\xe9", "byte 0xe9 at offset 5 is not ASCII");
-	REFUSED("c0.ps1", "\xef\xbb\xbf\xc0\xaf", "invalid UTF-8 at offset 3: an overlong encoding");
-	REFUSED("e0.ps1", "\xef\xbb\xbf" "a\xe0\x80\xaf", "invalid UTF-8 at offset 4: an overlong");
+	REFUSED("c0.ps1", "\xef\xbb\xbf\xc0\xaf",
+		"invalid UTF-8 at offset 3: an overlong encoding");
+	REFUSED("e0.ps1",
+		"\xef\xbb\xbf"
+		"a\xe0\x80\xaf",
+		"invalid UTF-8 at offset 4: an overlong");
 	REFUSED("f0.ps1", "\xef\xbb\xbf\xf0\x80\x80\xaf", "at offset 3: an overlong encoding");
 	REFUSED("sur.ps1", "\xef\xbb\xbf\xed\xa0\x80", "a UTF-16 surrogate encoded in UTF-8");
 	REFUSED("big.ps1", "\xef\xbb\xbf\xf4\x90\x80\x80", "a code point beyond U+10FFFF");
@@ -338,8 +347,9 @@ static void test_blocks_refused(void)
 	refused3("after.ps1", s, len, "Write-Host 'extra'\r\n", "",
 		 "text after the signature block: \"SIG # End signature block\" (offset");
 	refused3("crlf-after.ps1", s, len, "\r\n", "", "must end the file with CRLF, and 4 bytes");
-	refused3("two.ps1", s, len, block, "", "more than one signature block: a second \"SIG # "
-					       "Begin signature block\" at offset");
+	refused3("two.ps1", s, len, block, "",
+		 "more than one signature block: a second \"SIG # "
+		 "Begin signature block\" at offset");
 	refused3("nested-text.ps1", s, script, block, ascii_crlf, "text after the signature block");
 	refused3("noend.ps1", s, len - 29, "", "", "a signature block without its end");
 	refused3("ci.ps1", ascii_crlf, script, "# sig # BEGIN signature BLOCK\r\n", "",
@@ -351,7 +361,8 @@ static void test_blocks_refused(void)
 		 "malformed signature block: its first line (offset 2)");
 	refused3("blockonly.ps1", block, len - script, "", "",
 		 "no script text before the signature block");
-	m = swap(s, len, "Write-Host \"Hello, $Name\"\r\n\r\n", "Write-Host \"Hello, $Name\"\r\n\n\n");
+	m = swap(s, len, "Write-Host \"Hello, $Name\"\r\n\r\n",
+		 "Write-Host \"Hello, $Name\"\r\n\n\n");
 	refused("lf-begin.ps1", m, len, "malformed signature block: its first line (offset 63)");
 	free(m);
 	m = swap(s, len, "# SIG # End", "# SIG # end");
@@ -405,7 +416,8 @@ static void test_block_content(void)
 		sg_format_info info;
 		const char *path = put("content.ps1", buf, (size_t)n);
 
-		CHECK_INT(inspect(&info, path, "content.ps1"), cases[i].why ? SG_ERR_FORMAT : SG_OK);
+		CHECK_INT(inspect(&info, path, "content.ps1"),
+			  cases[i].why ? SG_ERR_FORMAT : SG_OK);
 		if (cases[i].why)
 			CHECK_CONTAINS(sg_error_last(), cases[i].why);
 		CHECK_INT(info.has_signature, cases[i].why ? 0 : 1);
