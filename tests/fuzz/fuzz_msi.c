@@ -1,9 +1,10 @@
 /*
- * MSI installers (OLE compound files): the structure check
- * (lib/format_msi.c) and the Authenticode digest with and without the
- * MsiDigitalSignatureEx pre-hash, with SHA-256 and SHA-1, and the reading
- * of the \x05DigitalSignature stream (lib/msi_digest.c). The input is the
- * whole file (a memfd). Two reads of one file must agree.
+ * MSI installers and their family (MSP, MSM, MST: OLE compound files told
+ * apart by the root class): the structure check (lib/format_msi.c, lib/cfb.c)
+ * through the format table, with the name's extension agreeing or not, and the Authenticode digest
+ * with and without the MsiDigitalSignatureEx pre-hash, with SHA-256 and SHA-1, and the reading of
+ * the \x05DigitalSignature stream (lib/msi_digest.c). The input is the whole file (a memfd). Two
+ * reads of one file must agree.
  */
 #include "fuzz_common.h"
 #include "signgate/format.h"
@@ -14,13 +15,26 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	sg_msi_digest_result a, b;
-	sg_format_info info;
+	sg_format_info info, named;
 	unsigned char *sig = NULL;
 	size_t sig_len = 0;
 	int fd = fuzz_memfd(data, len), inspected, error;
 
-	inspected =
-		sg_format_inspect(&info, fd, "input.msi") == SG_OK && info.kind == SG_FORMAT_MSI;
+	/* A name without an extension: the content's row, whichever class it has. */
+	inspected = sg_format_inspect(&info, fd, "input") == SG_OK;
+	fuzz_require(!inspected || info.kind == SG_FORMAT_MSI || info.kind == SG_FORMAT_MSP ||
+			     info.kind == SG_FORMAT_MST,
+		     "a compound file taken as format %d", (int)info.kind);
+	/* Named as a package: taken exactly when the class is a package's, with the same result. */
+	if (sg_format_inspect(&named, fd, "input.msi") == SG_OK)
+		fuzz_require(inspected && info.kind == SG_FORMAT_MSI &&
+				     named.kind == SG_FORMAT_MSI && named.cfb.dse == info.cfb.dse &&
+				     named.has_signature == info.has_signature &&
+				     named.sig_size == info.sig_size,
+			     "named .msi, the check says otherwise than unnamed");
+	else
+		fuzz_require(!inspected || info.kind != SG_FORMAT_MSI,
+			     "a package refused when named .msi: %s", sg_error_last());
 	/* The digest reads any compound file, not only one the check passed. */
 	error = sg_msi_digest(&a, fd, NID_sha256, SG_MSI_DSE_AS_FILE, "input.msi");
 	fuzz_trace("inspected %d, digest %d, dse %d, signature %d", inspected, error, a.has_dse,

@@ -1,0 +1,165 @@
+/*
+ * Unit tests for the format table (lib/format.c, lib/format_ops.h): what
+ * signing and verifying ask it (--recursive names, content kinds, who
+ * attaches), then each real installer named on the command line inspected
+ * under every row's extension: its own is taken, any other refused naming
+ * both, a name no row owns takes the content's first row.
+ *
+ *   test_format_table [--pe FILE]... [--msi FILE]... [--msp FILE]... [--msm FILE]... [--mst
+ * FILE]...
+ */
+#include "signgate/error.h"
+#include "signgate/format.h"
+
+#include "check.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What signing and verifying ask the table. */
+static void test_table(void)
+{
+	static const char *const yes[] = { "a.exe", "B.EXE",   "c.msi", "d.msp",  "e.msm",
+					   "f.MST", "x.y.msi", "g.ps1", "h.PSM1", "i.psd1" };
+	static const char *const no[] = { ".hidden.exe", "exe",       ".exe", "a.dll", "a.txt",
+					  "a.msix",      "a.exe.txt", "msi",  "",      "a.ps1xml",
+					  ".ps1" };
+	sg_format_info pe = { .kind = SG_FORMAT_PE }, msi = { .kind = SG_FORMAT_MSP },
+		       script = { .kind = SG_FORMAT_SCRIPT };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		CHECK(sg_format_name_is_installer(yes[i]) == 1);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		CHECK(sg_format_name_is_installer(no[i]) == 0);
+	CHECK(sg_format_name_is_installer(NULL) == 0);
+
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_PE), 1);  /* SpcPeImageData */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSI), 2); /* SpcSipInfo, the MSI SIP */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSP), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSM), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MST), 2);
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_SCRIPT), 4); /* SpcSipInfo, the PowerShell SIP */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_UNKNOWN), 0);
+
+	/* A PE's first signature is signgate's to write; nesting and MSIs are osslsigncode's. */
+	CHECK(sg_format_attach_in_place(&pe, 0) != NULL);
+	CHECK(sg_format_attach_in_place(&pe, 1) == NULL);
+	CHECK(sg_format_attach_in_place(&msi, 0) == NULL);
+	CHECK(sg_format_extracts_own(&pe) == 1);
+	CHECK(sg_format_extracts_own(&msi) == 0);
+	/* A script's block: read by signgate, attached by osslsigncode (it goes by the name). */
+	CHECK(sg_format_extracts_own(&script) == 1);
+	CHECK(sg_format_attach_in_place(&script, 0) == NULL);
+	CHECK_STR(sg_format_container_name(SG_FORMAT_SCRIPT), "signature block");
+	/* Known by its name alone: the copy and the output keep the extension. */
+	CHECK_STR(sg_format_by_name_extension("Deploy.Ps1"), ".Ps1");
+	CHECK(sg_format_by_name_extension("setup.exe") == NULL);
+	CHECK(sg_format_by_name_extension(".ps1") == NULL);
+	msi.cfb.dse = 1;
+	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 1);
+	CHECK(sg_format_attach_add_msi_dse(&msi, 0) == 0);
+	msi.cfb.dse = 0;
+	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 0);
+	CHECK_STR(sg_format_container_name(SG_FORMAT_PE), "certificate table");
+	CHECK_STR(sg_format_container_name(SG_FORMAT_MST), "DigitalSignature stream");
+}
+
+/* What each row is called in refusals, and the root class it owns. */
+static const struct {
+	sg_format_kind kind;
+	const char *ext;
+	const char *what;
+	const char *clsid;
+} rows[] = {
+	{ SG_FORMAT_PE, ".exe", "a PE image", NULL },
+	{ SG_FORMAT_MSI, ".msi", "an MSI package", "{000C1084-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_MSP, ".msp", "an MSI patch", "{000C1086-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_MSM, ".msm", "an MSI merge module", "{000C1084-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_MST, ".mst", "an MSI transform", "{000C1082-0000-0000-C000-000000000046}" },
+	{ SG_FORMAT_SCRIPT, ".ps1", "a PowerShell script", NULL },
+};
+
+static size_t row_of(sg_format_kind kind)
+{
+	size_t i = 0;
+
+	while (i + 1 < sizeof(rows) / sizeof(rows[0]) && rows[i].kind != kind)
+		i++;
+	return i;
+}
+
+/*
+ * The file at `path`, of `kind`, inspected under every row's extension: its
+ * own (and a merge module's or package's twin, the same class) is taken, any
+ * other is refused naming both; a name no row owns takes the content's
+ * first row (a merge module's content is a package's).
+ */
+static void check_names(const char *path, sg_format_kind kind)
+{
+	size_t me = row_of(kind), content = kind == SG_FORMAT_MSM ? row_of(SG_FORMAT_MSI) : me;
+	char name[64], want[256];
+	sg_format_info info;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int same = i == me || (rows[i].clsid && rows[content].clsid &&
+				       strcmp(rows[i].clsid, rows[content].clsid) == 0);
+
+		snprintf(name, sizeof(name), "file%s", rows[i].ext);
+		if (same) {
+			CHECK_INT(sg_format_inspect(&info, fd, name), SG_OK);
+			CHECK_INT(info.kind, rows[i].kind);
+			continue;
+		}
+		CHECK_INT(sg_format_inspect(&info, fd, name), SG_ERR_FORMAT);
+		CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
+		snprintf(want, sizeof(want), "%s: named as %s (%s) but it is %s%s%s%s", name,
+			 rows[i].what, rows[i].ext, rows[content].what,
+			 rows[content].clsid ? " (root CLSID " : "",
+			 rows[content].clsid ? rows[content].clsid : "",
+			 rows[content].clsid ? ")" : "");
+		CHECK_STR(sg_error_last(), want);
+	}
+	/* Upper case is the same extension; no extension is the content's first row. */
+	snprintf(name, sizeof(name), "FILE%s", rows[me].ext);
+	for (char *p = name; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	CHECK_INT(sg_format_inspect(&info, fd, name), SG_OK);
+	CHECK_INT(info.kind, kind);
+	CHECK_INT(sg_format_inspect(&info, fd, "download.bin"), SG_OK);
+	CHECK_INT(info.kind, rows[content].kind);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *opt;
+		sg_format_kind kind;
+	} opts[] = {
+		{ "--pe", SG_FORMAT_PE },   { "--msi", SG_FORMAT_MSI }, { "--msp", SG_FORMAT_MSP },
+		{ "--msm", SG_FORMAT_MSM }, { "--mst", SG_FORMAT_MST },
+	};
+
+	test_table();
+	for (int i = 1; i < argc; i += 2) {
+		size_t k;
+
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strcmp(argv[i], opts[k].opt) == 0)
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc) {
+			fprintf(stderr, "usage: test_format_table [--pe|--msi|--msp|--msm|--mst "
+					"FILE]...\n");
+			return 2;
+		}
+		check_names(argv[i + 1], opts[k].kind);
+	}
+	return check_done();
+}
