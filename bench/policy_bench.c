@@ -5,7 +5,7 @@
  * NAME with these digests, as signgate does at the start of every run.
  * Prints the counts, whether the index was used and both times; exit 0 when
  * the input is approved, 3 when denied, 2 when the policy does not load.
- * Built and run by bench/policy_bench.sh against the build's libsigngate.a.
+ * Built and run by bench/policy_bench.sh against the build's lib/ libraries.
  */
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 # Usage: bench/policy_bench.sh [N] [RUNS]     # defaults: 100000 approvals, 5 runs
 #   SG_BENCH_BUILD=DIR  signgate's build folder (default ./build, built when missing)
 #
-# bench/policy_bench.c, compiled here against the build's libsigngate.a,
+# bench/policy_bench.c, compiled here against the build's lib/ libraries,
 # times sg_policy_load() and one sg_policy_decide() inside one process (what
 # every signgate run did before its first input), for three policies made
 # by bench/policy_gen.py: one file of minimal approvals, one file of full
@@ -32,7 +32,13 @@ n=${1:-100000}
 runs=${2:-5}
 build=${SG_BENCH_BUILD:-$root/build}
 sg=$build/signgate
-if [ ! -x "$sg" ] || [ ! -f "$build/libsigngate.a" ]; then
+# lib/ is one static library per folder (ARCHITECTURE.md); the policy code
+# needs lib/policy and the folders below it, upper folders first.
+libs=()
+for layer in policy keys crypto format confine config core; do
+	libs+=("$build/lib/$layer/libsg_$layer.a")
+done
+if [ ! -x "$sg" ] || [ ! -f "${libs[0]}" ]; then
 	cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build "$build" -j "$(nproc)" >/dev/null
 fi
@@ -43,7 +49,7 @@ echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), $(nproc
 	"load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2046
 cc -O2 -Wall -Wextra -I "$root/include" -o "$work/policy_bench" "$root/bench/policy_bench.c" \
-	"$build/libsigngate.a" $(pkg-config --libs libcrypto jansson uuid) -lpthread
+	"${libs[@]}" $(pkg-config --libs libcrypto jansson uuid libseccomp) -lpthread
 
 bash "$root/certs-example/make-pki.sh" "$work/pki" >"$work/pki.log" 2>&1 ||
 	{ cat "$work/pki.log" >&2; exit 1; }

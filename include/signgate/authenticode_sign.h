@@ -29,12 +29,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-/* Which Authenticode content to build; the values are also the key helper's wire codes. */
-typedef enum sg_authenticode_kind {
-	SG_AUTHENTICODE_PE = 1,
-	SG_AUTHENTICODE_MSI = 2,
-	SG_AUTHENTICODE_SCRIPT = 4, /* a PowerShell script (script.h) */
-} sg_authenticode_kind;
+/* sg_authenticode_kind: which content to build (format.h, where each format's row names it). */
+#include "signgate/format.h"
 
 #define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 

@@ -160,6 +160,9 @@ int sg_config_require_signing(const sg_config *cfg);
 /* The osslsigncode path used when the config names none (a build setting). */
 const char *sg_config_default_osslsigncode(void);
 
+/* Default gpgv path (lib/vendor runs it; lib/confine lets signgate run it). */
+#define SG_GPGV_DEFAULT "/usr/bin/gpgv"
+
 /* Free a config; NULL is accepted. */
 void sg_config_free(sg_config *cfg);
 

@@ -32,6 +32,19 @@ typedef enum sg_format_kind {
 	SG_FORMAT_SCRIPT = 7, /* .ps1 .psm1 .psd1: a PowerShell script (script.h) */
 } sg_format_kind;
 
+/*
+ * The SpcIndirectDataContent a signature over a format carries (each row
+ * names its own; lib/crypto/authenticode_sign.c builds and checks them).
+ * Defined here, in the format folder's header, because the rows below the
+ * crypto folder name it; the values are also the key helper's wire codes.
+ */
+typedef enum sg_authenticode_kind {
+	SG_AUTHENTICODE_PE = 1,
+	SG_AUTHENTICODE_MSI = 2,    /* the MSI family */
+	/* 3: a cabinet's SpcLink on branch fmt-cab */
+	SG_AUTHENTICODE_SCRIPT = 4, /* a PowerShell script: SpcSipInfo, the PowerShell SIP */
+} sg_authenticode_kind;
+
 /* What the PE check found: the fields the PE digest and attachment use. */
 typedef struct sg_format_pe {
 	int bits; /* 32 (PE32) or 64 (PE32+) */

@@ -12,6 +12,8 @@
 #ifndef SIGNGATE_OPENPGP_H
 #define SIGNGATE_OPENPGP_H
 
+#include "signgate/config.h"
+
 typedef struct sg_openpgp_result {
 	char fingerprint[65]; /* the signing (sub)key's fingerprint, upper-case hex as gpg prints it
 			       */
@@ -21,8 +23,7 @@ typedef struct sg_openpgp_result {
 	char sig_sha256[65]; /* SHA-256 hex of the signature file's bytes, for the record */
 } sg_openpgp_result;
 
-/* Default gpgv path: "/usr/bin/gpgv". */
-#define SG_GPGV_DEFAULT "/usr/bin/gpgv"
+/* SG_GPGV_DEFAULT, the default gpgv path, is in signgate/config.h. */
 
 /* The longest signature file accepted; real detached signatures are < 2 KiB. */
 #define SG_OPENPGP_SIG_MAX (64 * 1024)

@@ -8,7 +8,7 @@
  */
 #include "fuzz_common.h"
 #include "signgate/format.h"
-#include "signgate/msi_digest.h"
+#include "msi_digest.h"
 
 #include <openssl/obj_mac.h>
 

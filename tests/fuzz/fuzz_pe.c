@@ -8,7 +8,7 @@
  */
 #include "fuzz_common.h"
 #include "signgate/format.h"
-#include "signgate/pe_digest.h"
+#include "pe_digest.h"
 
 static const size_t chunks[] = { 65536, 4096, 1, 7, 512, 65535, 65537, 1u << 20 };
 

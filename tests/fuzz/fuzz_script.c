@@ -15,7 +15,7 @@
 #include "fuzz_common.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/script.h"
+#include "format_script.h"
 
 static const char *const name = "input.ps1";
 

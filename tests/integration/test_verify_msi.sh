@@ -2,7 +2,7 @@
 # MSIs signed with MsiDigitalSignatureEx (signtool's default, osslsigncode
 # -add-msi-dse) verify; a stream or the MsiDigitalSignatureEx value changed
 # after signing does not. signgate computes the MSI digest itself
-# (lib/msi_digest.c) and compares it with the signed one before osslsigncode.
+# (lib/format/msi_digest.c) and compares it with the signed one before osslsigncode.
 . "$(dirname -- "$0")/lib.sh"
 
 new_env

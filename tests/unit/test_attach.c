@@ -11,10 +11,10 @@
  * and stand-ins for it that report what they were given and whether they
  * could reach a socket on 127.0.0.1.
  */
-#include "signgate/attach.h"
+#include "attach.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

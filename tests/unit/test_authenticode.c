@@ -14,7 +14,7 @@
 #include "signgate/authenticode_sign.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/proc.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

@@ -11,17 +11,17 @@
  * installers and a wixl MSI).
  */
 #include "authenticode.h"
-#include "pkcs11_internal.h"
+#include "pkcs11_key.h"
 #include "signgate/authenticode_sign.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
 #include "signgate/keyhelper.h"
 #include "signgate/keys.h"
-#include "signgate/msi_digest.h"
-#include "signgate/script.h"
-#include "signgate/pe_digest.h"
-#include "signgate/proc.h"
+#include "msi_digest.h"
+#include "format_script.h"
+#include "pe_digest.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

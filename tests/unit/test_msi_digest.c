@@ -11,8 +11,8 @@
  */
 #include "signgate/error.h"
 #include "signgate/hash.h"
-#include "signgate/msi_digest.h"
-#include "signgate/proc.h"
+#include "msi_digest.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

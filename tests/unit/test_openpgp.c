@@ -10,7 +10,7 @@
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "signgate/openpgp.h"
-#include "signgate/proc.h"
+#include "proc.h"
 
 #include "check.h"
 

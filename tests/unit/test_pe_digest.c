@@ -12,8 +12,8 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/pe_digest.h"
-#include "signgate/proc.h"
+#include "pe_digest.h"
+#include "proc.h"
 #include "signgate/util.h"
 
 #include "check.h"

@@ -4,7 +4,7 @@
  * itself, re-run with "--raise SIG" or "--exit N" to end in a known way.
  */
 #include "signgate/error.h"
-#include "signgate/proc.h"
+#include "proc.h"
 
 #include "check.h"
 

@@ -11,8 +11,8 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
-#include "signgate/proc.h"
-#include "signgate/script.h"
+#include "proc.h"
+#include "format_script.h"
 #include "signgate/util.h"
 
 #include "check.h"

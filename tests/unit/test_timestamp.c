@@ -16,7 +16,7 @@
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/secret.h"
-#include "signgate/timestamp.h"
+#include "timestamp.h"
 #include "signgate/util.h"
 
 #include "check.h"

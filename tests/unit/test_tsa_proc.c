@@ -11,7 +11,7 @@
 #include "signgate/authenticode_sign.h"
 #include "signgate/config.h"
 #include "signgate/error.h"
-#include "signgate/timestamp.h"
+#include "timestamp.h"
 #include "signgate/tsa_proc.h"
 #include "signgate/util.h"
 

@@ -1,0 +1,778 @@
+/* Verification as the site server does it; see include/signgate/verify.h. */
+#include "signgate/verify.h"
+#include "authenticode.h"
+#include "signgate/authenticode_sign.h"
+#include "signgate/cert.h"
+#include "signgate/error.h"
+#include "signgate/format.h"
+#include "signgate/hash.h"
+#include "proc.h"
+#include "signgate/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+
+/* A signature container larger than this is no signature signgate reads. */
+#define SIG_CONTAINER_MAX (64u * 1024 * 1024)
+
+#define VERIFY_FSIZE   (64u << 10) /* bytes: without Landlock, the little it may write */
+#define VERIFY_TIMEOUT 300
+
+static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
+	return sg_error_set(SG_ERR_VERIFY, "%s: %s", name, out->reason);
+}
+
+/* The value after "key:" on the line starting with `key` in [start, end), trimmed. */
+static int field(char *val, size_t len, const char *start, const char *end, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = start; p && p < end; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *q = p;
+		while (*q == '\t' || *q == ' ')
+			q++;
+		if (strncmp(q, key, klen) == 0) {
+			const char *v = strchr(q + klen, ':'), *e;
+			if (!v)
+				continue;
+			for (v++; *v == ' '; v++)
+				;
+			e = strchr(v, '\n');
+			if (!e || e > end)
+				e = end;
+			while (e > v && (e[-1] == ' ' || e[-1] == '\r'))
+				e--;
+			snprintf(val, len, "%.*s", (int)(e - v), v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A line in [start, end) that contains `needle`, copied into line; 1 when found. */
+static int find_line(char *line, size_t len, const char *start, const char *end, const char *needle)
+{
+	const char *hit = start;
+
+	while ((hit = strstr(hit, needle)) != NULL && hit < end) {
+		const char *b = hit, *e = strchr(hit, '\n');
+		while (b > start && b[-1] != '\n')
+			b--;
+		if (!e || e > end)
+			e = end;
+		snprintf(line, len, "%.*s", (int)(e - b), b);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Every "Current X: value" line of the block needs a "Calculated X: value"
+ * line with the same value (PE: message digest; MSI: DigitalSignature and
+ * MsiDigitalSignatureEx). `first_calc` gets the first calculated value that
+ * is a file digest (not MsiDigitalSignatureEx's pre-hash). Returns the
+ * number of pairs, or -1 on a mismatch with the pair described in `why`.
+ */
+static int compare_digests(char *why, size_t len, const char *b, const char *e,
+			   char first_calc[160])
+{
+	int pairs = 0;
+
+	for (const char *p = b; p && p < e; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char key[96], calc_key[112], cur[160], calc[160];
+		size_t klen;
+		if (strncmp(p, "Current ", 8) != 0)
+			continue;
+		klen = strcspn(p + 8, ":\n");
+		while (klen > 0 && p[8 + klen - 1] == ' ')
+			klen--;
+		snprintf(key, sizeof(key), "Current %.*s", (int)klen, p + 8);
+		snprintf(calc_key, sizeof(calc_key), "Calculated %.*s", (int)klen, p + 8);
+		if (!field(cur, sizeof(cur), p, e, key) ||
+		    !field(calc, sizeof(calc), b, e, calc_key)) {
+			snprintf(why, len, "osslsigncode reported no \"%s\"", calc_key);
+			return -1;
+		}
+		if (strcmp(cur, calc) != 0) {
+			snprintf(why, len,
+				 "%s %s does not match the signed value %s "
+				 "(the file was changed after signing)",
+				 calc_key, calc, cur);
+			return -1;
+		}
+		/* MsiDigitalSignatureEx's pre-hash is not the file's digest, only part of it */
+		if (!first_calc[0] && strcmp(key, "Current MsiDigitalSignatureEx") != 0)
+			snprintf(first_calc, 160, "%s", calc);
+		pairs++;
+	}
+	if (pairs == 0)
+		snprintf(why, len, "osslsigncode reported no digests to compare");
+	return pairs;
+}
+
+/*
+ * osslsigncode's report for the one signature checked (-index). Its exit
+ * status must be 0: with -index it speaks for that signature alone. The text
+ * is only read for the digests it computed from the file, and the first
+ * calculated file digest (PE: message digest; MSI: DigitalSignature, which
+ * follows the MsiDigitalSignatureEx pre-hash) must be the one the signature
+ * signs; text after the digests can come from the signature itself and is
+ * not trusted.
+ */
+static int check_report(sg_verify_result *out, const char *name, const sg_proc_result *r,
+			const char *signed_digest)
+{
+	const char *b = strstr(r->out, "Signature Index: "), *e;
+	char why[512], calc[160] = "", line[256] = "";
+
+	if (!r->exited || r->exit_status != 0) {
+		if (find_line(line, sizeof(line), r->out, r->out + r->out_len, "MISMATCH"))
+			return fail(
+				out, name,
+				"signature %d: the file's digest does not match the signed value "
+				"(the file was changed after signing): %s",
+				out->index, line);
+		if (strstr(r->out, "-CRLfile\" option"))
+			return fail(
+				out, name,
+				"signature %d: its certificates name CRL distribution points "
+				"and no CRL is configured: set trust.crl_file (offline CRLs) or, "
+				"explicitly, trust.ignore_crl",
+				out->index);
+		find_line(line, sizeof(line), r->out, r->out + r->out_len, "Error:");
+		if (!line[0])
+			find_line(line, sizeof(line), r->err, r->err + r->err_len, "rror");
+		return fail(out, name,
+			    "signature %d does not verify (osslsigncode exit status %d)%s%s",
+			    out->index, r->exit_status, line[0] ? ": " : "",
+			    line + strspn(line, "\t "));
+	}
+	if (!b)
+		return fail(out, name, "signature %d: osslsigncode printed no report", out->index);
+	e = r->out + r->out_len;
+	if (compare_digests(why, sizeof(why), b, e, calc) <= 0)
+		return fail(out, name, "signature %d: %s", out->index, why);
+	if (strcmp(calc, signed_digest) != 0)
+		return fail(out, name,
+			    "signature %d: the file's digest %s is not the signed digest %s",
+			    out->index, calc, signed_digest);
+	return SG_OK;
+}
+
+/* What every osslsigncode run of a verification may read: the trust files. */
+static size_t trust_paths(const char *paths[6], const sg_verify_opts *o, const char *path)
+{
+	size_t n = 0;
+
+	paths[n++] = path;
+	paths[n++] = o->ca_file;
+	if (o->tsa_ca_file)
+		paths[n++] = o->tsa_ca_file;
+	if (o->crl_file)
+		paths[n++] = o->crl_file;
+	paths[n] = NULL;
+	return n;
+}
+
+static int run_verify(sg_verify_result *out, const sg_verify_opts *o, const char *path,
+		      const char *name, const char *signed_digest)
+{
+	char index[16];
+	const char *argv[18] = {
+		o->osslsigncode, "verify", "-in", path, "-CAfile", o->ca_file, "-TSA-CAfile",
+		o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
+		/* Revocation data comes from a file or nowhere: no network fetch. */
+		"-ignore-cdp", "-index", index
+	};
+	const char *reads[6];
+	size_t n = 11;
+
+	if (o->crl_file) {
+		argv[n++] = "-CRLfile";
+		argv[n++] = o->crl_file;
+		argv[n++] = "-TSA-CRLfile";
+		argv[n++] = o->crl_file;
+	}
+	if (o->ignore_crl)
+		argv[n++] = "-ignore-crl";
+	argv[n] = NULL;
+	trust_paths(reads, o, path);
+	/* It reads the file and the trust files, and writes nothing (Landlock) or little. */
+	sg_confine_spec cs = { .name = "osslsigncode",
+			       .read_paths = reads,
+			       .system_files = 1,
+			       .fsize_bytes = VERIFY_FSIZE,
+			       .cpu_sec = VERIFY_TIMEOUT };
+	sg_proc_confine pc = { &cs, &out->verify_confinement, 1, o->hide };
+	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
+	sg_proc_result r;
+	int error;
+
+	snprintf(index, sizeof(index), "%d", out->index);
+	out->verify_ran = 1;
+	error = sg_proc_run_confined(&r, &spec, &pc);
+	if (error)
+		return sg_error_prefix("%s", name);
+	if (r.signo || r.timed_out) {
+		char how[64];
+		error = sg_error_set(SG_ERR_TOOL, "%s: osslsigncode verify %s", name,
+				     sg_proc_describe(&r, VERIFY_TIMEOUT, how, sizeof(how)));
+	} else {
+		error = check_report(out, name, &r, signed_digest);
+	}
+	sg_proc_result_free(&r);
+	return error;
+}
+
+/*
+ * osslsigncode extract-signature, confined: it reads the file and writes
+ * only into an empty folder of its own beside `sig_path`, from where the
+ * signature is moved to `sig_path`.
+ */
+static int extract_signature(const sg_verify_opts *o, const char *path, const char *sig_path,
+			     sg_verify_result *out, const char *name)
+{
+	char *dir = NULL, *parent = sg_path_dir(sig_path), *tmp = NULL;
+	const char *argv[] = {
+		o->osslsigncode, "extract-signature", "-in", path, "-out", NULL, NULL
+	};
+	const char *reads[] = { path, NULL };
+	struct stat st;
+	sg_confine_spec cs = { .name = "osslsigncode",
+			       .read_paths = reads,
+			       .system_files = 1,
+			       .cpu_sec = VERIFY_TIMEOUT };
+	sg_proc_confine pc = { &cs, &out->extract_confinement, 1, o->hide };
+	sg_proc_spec spec = { argv, NULL, NULL, 0, VERIFY_TIMEOUT };
+	sg_proc_result r;
+	int error = parent ? sg_confine_outdir_create(&dir, parent)
+			   : sg_error_set(SG_ERR_NOMEM, "out of memory");
+
+	if (!error && !(tmp = sg_path_join(dir, sg_path_base(sig_path))))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (error)
+		goto done;
+	/* The signature is smaller than the file; PEM would make it a third larger. */
+	cs.fsize_bytes = stat(path, &st) == 0 ? 2 * (unsigned long long)st.st_size + 65536 : 65536;
+	cs.write_dir = dir;
+	argv[5] = tmp;
+	out->extract_ran = 1;
+	/* It parses the installer: offline, and blind to signgate's key material. */
+	if ((error = sg_proc_run_confined(&r, &spec, &pc)) != SG_OK) {
+		error = sg_error_prefix("%s", name);
+		goto done;
+	}
+	if (!r.exited || r.exit_status != 0 || !sg_path_exists(tmp) ||
+	    sg_confine_outdir_collect(dir, sg_path_base(sig_path), sig_path) != SG_OK) {
+		/* Its first words on stderr, e.g. a file its confinement kept from it. */
+		const char *e = r.err + strspn(r.err, "\r\n");
+		int len = (int)strcspn(e, "\r\n");
+		error = len ? fail(out, name,
+				   "no Authenticode signature found (osslsigncode: %.*s)",
+				   len > 200 ? 200 : len, e)
+			    : fail(out, name, "no Authenticode signature found");
+	}
+	sg_proc_result_free(&r);
+done:
+	sg_confine_outdir_remove(dir);
+	free(dir);
+	free(tmp);
+	free(parent);
+	return error;
+}
+
+/* The last error's text without its leading "NAME: ", for a reason about NAME. */
+static const char *reason_about(const char *name)
+{
+	const char *why = sg_error_last();
+	size_t n = strlen(name);
+
+	if (strncmp(why, name, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		why += n + 2;
+	return why;
+}
+
+/*
+ * signgate's own digest of the signed file open on `fd`, upper-case hex,
+ * into `own`. A structure it cannot hash, or an MsiDigitalSignatureEx that
+ * is not the pre-hash of the file's metadata, is a verdict on the file
+ * (SG_ERR_VERIFY), not an operational error.
+ */
+static int own_digest(sg_verify_result *out, int fd, const sg_format_info *info, const char *name,
+		      char own[2 * SG_FORMAT_DIGEST_MAX + 1])
+{
+	unsigned char md[SG_FORMAT_DIGEST_MAX];
+	const char *kind = sg_authenticode_kind_name(sg_format_spc_kind(info->kind));
+	size_t md_len = 0;
+	int error = sg_format_digest(md, &md_len, fd, info, SG_FORMAT_DIGEST_FILE, name);
+
+	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT)
+		return fail(out, name, "the file's %s digest cannot be established: %s",
+			    kind ? kind : sg_format_name(info->kind), reason_about(name));
+	if (error == SG_OK)
+		sg_hex_encode_upper(own, md, md_len);
+	return error;
+}
+
+/*
+ * The signature sits where the file's format keeps it (a PE's certificate
+ * table, an MSI's \x05DigitalSignature stream), which the structure check
+ * has already taken apart: its DER is read from there directly, instead of
+ * having osslsigncode read the whole file for it. Returns 1 when done, 0
+ * when the structure check refuses the file, it has no signature, or the
+ * container does not hold one PKCS#7, or the format leaves extraction to
+ * osslsigncode (sg_format_extracts_own()): then osslsigncode extracts it,
+ * confined, and the verdict says why it cannot. Or an error. With `own`, signgate's own digest of
+ * the signed file goes there, upper-case hex.
+ */
+static int extract_own(sg_verify_result *out, const char *path, const char *sig_path,
+		       const char *name, char own[2 * SG_FORMAT_DIGEST_MAX + 1])
+{
+	unsigned char *box = NULL;
+	const unsigned char *p, *der;
+	size_t len = 0, at = 0, der_len = 0;
+	sg_format_info info;
+	PKCS7 *p7;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), done = 0, error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&info, fd, name);
+	if (error || !info.has_signature)
+		goto out;
+	/* The digest is signgate's own check of a signed file, however its signature is read. */
+	if (own && (error = own_digest(out, fd, &info, name, own)) != SG_OK)
+		goto out;
+	if (!sg_format_extracts_own(&info) ||
+	    sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, SIG_CONTAINER_MAX,
+				     name) != SG_OK ||
+	    der_len == 0 || der_len > LONG_MAX)
+		goto out;
+	p = der = box + at;
+	p7 = d2i_PKCS7(NULL, &p, (long)der_len);
+	if (!p7) {
+		ERR_clear_error();
+		goto out;
+	}
+	PKCS7_free(p7);
+	error = sg_write_private(sig_path, der, (size_t)(p - der));
+	done = error == SG_OK;
+out:
+	if (error == SG_ERR_FORMAT || (error == SG_OK && !done)) {
+		error = SG_OK;
+		sg_error_clear(); /* what signgate cannot read is osslsigncode's to read */
+	}
+	free(box);
+	close(fd);
+	return error ? error : done;
+}
+
+/* A configuration error naming `file` and why it cannot be read, if it cannot. */
+static int trust_file_readable(const char *file, const char *what)
+{
+	char c;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	struct stat st;
+	ssize_t n = fd < 0 ? -1 : read(fd, &c, 1);
+
+	e = errno;
+	/*
+	 * A FIFO or device would read here as empty and then block OpenSSL's
+	 * (and osslsigncode's) open for ever; a folder fails the read.
+	 */
+	if (n >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: not a regular file", file,
+				    what);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: %s", file, what,
+				    strerror(e));
+	return SG_OK;
+}
+
+/* Fail early, and as a configuration problem, when a trust file is unusable. */
+static int check_trust_file(const char *file, const char *what)
+{
+	X509_STORE *store;
+
+	if (!file)
+		return SG_OK;
+	if (trust_file_readable(file, what) != SG_OK)
+		return SG_ERR_CONFIG;
+	store = X509_STORE_new();
+	if (!store)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (X509_STORE_load_file(store, file) != 1) {
+		X509_STORE_free(store);
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: cannot load %s (missing, unreadable or not "
+				    "PEM certificates)",
+				    file, what);
+	}
+	X509_STORE_free(store);
+	return SG_OK;
+}
+
+/* The configuration error for a CRL outside its validity period, else SG_OK. */
+static int crl_out_of_date(const char *file, const X509_CRL *crl)
+{
+	const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl),
+			*next = X509_CRL_get0_nextUpdate(crl);
+	char issuer[256], when[32];
+
+	X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+	if (last && X509_cmp_time(last, NULL) > 0) {
+		sg_asn1_time_iso(when, last);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s is not valid until %s (lastUpdate ahead of "
+				    "this host's clock)",
+				    file, issuer, when);
+	}
+	if (next && X509_cmp_time(next, NULL) < 0) {
+		sg_asn1_time_iso(when, next);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s expired on %s: renew it "
+				    "(certs-example/make-pki.sh --renew-crl)",
+				    file, issuer, when);
+	}
+	return SG_OK;
+}
+
+/*
+ * A CRL outside its validity period (expired, or not valid yet) fails every
+ * chain it covers: that is a stale configuration (renew the CRL, check the
+ * clock), not a verdict on the files checked against it.
+ */
+static int check_crl_dates(const char *file)
+{
+	BIO *bio = BIO_new_file(file, "r");
+	X509_CRL *crl;
+	int error = SG_OK;
+
+	if (!bio) {
+		ERR_clear_error();
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the CRLs: %s", file,
+				    strerror(errno));
+	}
+	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+		error = crl_out_of_date(file, crl);
+		X509_CRL_free(crl);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return error;
+}
+
+/* A CRL file that holds no CRL would check nothing: as unusable as a missing one. */
+static int check_crl_file(const char *file)
+{
+	X509_STORE *store;
+	X509_LOOKUP *lu;
+	int n;
+
+	if (!file)
+		return SG_OK;
+	if (trust_file_readable(file, "the CRLs") != SG_OK)
+		return SG_ERR_CONFIG;
+	store = X509_STORE_new();
+	lu = store ? X509_STORE_add_lookup(store, X509_LOOKUP_file()) : NULL;
+	n = lu ? X509_load_crl_file(lu, file, X509_FILETYPE_PEM) : -1;
+	X509_STORE_free(store);
+	ERR_clear_error();
+	if (!lu)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (n <= 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: cannot load the CRLs: the file holds no PEM CRL (or a "
+				    "damaged one)",
+				    file);
+	return check_crl_dates(file);
+}
+
+int sg_verify_check_trust(const sg_verify_opts *opts)
+{
+	int error = check_trust_file(opts->ca_file, "the trust anchors");
+
+	if (!error)
+		error = check_trust_file(opts->tsa_ca_file, "the timestamp trust anchors");
+	if (!error)
+		error = check_crl_file(opts->crl_file);
+	return error;
+}
+
+static void copy_result(sg_verify_result *out, const sg_authenticode_result *a)
+{
+	struct tm tm;
+
+	out->n_signatures = a->n_signatures;
+	out->index = a->index;
+	out->signer = a->signer;
+	out->timestamped = a->timestamped;
+	if (a->timestamped && gmtime_r(&a->timestamp, &tm))
+		strftime(out->timestamp, sizeof(out->timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* signgate's own digest of the file must be the one the signature signs. */
+static int check_digest(sg_verify_result *out, const char *name, const char *computed,
+			const char *signed_digest)
+{
+	if (strcmp(computed, signed_digest) == 0)
+		return SG_OK;
+	return fail(out, name,
+		    "signature %d: the file's digest does not match the signed value (the file "
+		    "was changed after signing): signgate computed %s, the signature signs %s",
+		    out->index, computed, signed_digest);
+}
+
+/* sg_format_inspect() of the file at `path`, opened here. */
+static int inspect_path(sg_format_info *info, const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(info, fd, name);
+	close(fd);
+	return error;
+}
+
+/*
+ * Neither a PE nor an MSI that signgate reads gave its own digest: the
+ * verdict would rest on osslsigncode's reading of the file alone, so the
+ * file is invalid, with the structure check's reason when it has one.
+ */
+static int no_own_digest(sg_verify_result *out, const char *path, const char *name)
+{
+	sg_format_info info;
+	int error = inspect_path(&info, path, name);
+
+	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+		return error;
+	if (error)
+		return fail(out, name, "the file's structure is refused: %s", reason_about(name));
+	return fail(out, name,
+		    "signgate cannot compute this file's own Authenticode digest (it verifies "
+		    "signed files of the formats it signs only)");
+}
+
+/*
+ * The content kind a signature on the file must carry (sg_format_spc_kind() of
+ * its format; 0 when the structure check refuses it).
+ */
+static int file_kind(int *kind, const char *path, const char *name)
+{
+	sg_format_info info;
+	int error = inspect_path(&info, path, name);
+
+	*kind = 0;
+	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+		return error;
+	sg_error_clear();
+	if (!error)
+		*kind = sg_format_spc_kind(info.kind);
+	return SG_OK;
+}
+
+/* The first byte at which `got` differs from `want` (the shorter length when one is a prefix). */
+static size_t first_difference(const unsigned char *got, size_t got_len, const unsigned char *want,
+			       size_t want_len)
+{
+	size_t at = 0;
+
+	while (at < got_len && at < want_len && got[at] == want[at])
+		at++;
+	return at;
+}
+
+int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name)
+{
+	unsigned char *got = NULL;
+	size_t len = 0, skip = 0, der_len = 0;
+	sg_format_info info;
+	int error = sg_format_inspect(&info, fd, name);
+
+	*count = 0;
+	if (primary)
+		memset(primary, 0, 32);
+	if (error || !info.has_signature)
+		return error;
+	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, &info, SIG_CONTAINER_MAX,
+					 name);
+	if (!error && der_len == 0)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
+	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: %s", name, sg_error_last());
+	free(got);
+	return error;
+}
+
+/*
+ * With expect_der and the primary signature checked, what holds it must
+ * hold those bytes and nothing more, read from the file by signgate
+ * (sg_format_container_holds(): a PE's certificate table is one
+ * WIN_CERTIFICATE, the DER and zero padding; an MSI's \x05DigitalSignature
+ * stream is the DER).
+ */
+static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
+			   const char *path, const char *name)
+{
+	size_t len = o->expect_der_len, got_len = 0, at = 0, der_len = 0;
+	unsigned char *got = NULL;
+	sg_format_info info;
+	int fd, error;
+
+	if (!o->expect_der || index != 0)
+		return SG_OK;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&info, fd, name);
+	if (error || !info.has_signature) {
+		close(fd);
+		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+			return error;
+		sg_error_clear(); /* sg_authenticode_check judged the kind already */
+		return SG_OK;
+	}
+	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, &info,
+					 SIG_CONTAINER_MAX, name);
+	close(fd);
+	if (error == SG_ERR_FORMAT)
+		return fail(out, name, "signature 0: %s", reason_about(name));
+	if (error)
+		return error;
+	if (!sg_format_container_holds(&info, got, got_len, o->expect_der, len))
+		error = fail(out, name,
+			     "signature 0 is not the signature signgate attached: the file's %s "
+			     "(%zu bytes) is not exactly it (%zu bytes), from byte %zu on",
+			     sg_format_container_name(info.kind), got_len, len,
+			     got_len >= at ? at + first_difference(got + at, got_len - at,
+								   o->expect_der, len)
+					   : first_difference(got, got_len, o->expect_der, len));
+	free(got);
+	return error;
+}
+
+/* Larger CRL files are not offline CRLs for one enterprise CA. */
+#define CRL_FILE_MAX (64u * 1024 * 1024)
+
+/*
+ * The chain check and osslsigncode read the CRLs from a private copy in
+ * `dir`, made and checked once per file: a CRL file replaced, truncated or
+ * removed while signgate runs (a renewal that is not atomic) is a
+ * configuration error, never a verdict on the file. *out is the copy's path.
+ */
+static int snapshot_crls(char **out, const char *crl_file, const char *dir)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int error;
+
+	*out = NULL;
+	if (!crl_file)
+		return SG_OK;
+	if (!(*out = sg_path_join(dir, "crls.pem")))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_read_file(&data, &len, crl_file, CRL_FILE_MAX, "the CRLs", 0);
+	if (error && error != SG_ERR_NOMEM)
+		error = sg_error_recode(SG_ERR_CONFIG);
+	if (!error)
+		error = sg_write_private(*out, data, len);
+	free(data);
+	if (!error && check_crl_file(*out) != SG_OK) {
+		/* Name the configured file: its own problem, else that it changed. */
+		error = check_crl_file(crl_file);
+		if (!error)
+			error = sg_error_set(SG_ERR_CONFIG,
+					     "%s: the CRLs changed while signgate read them",
+					     crl_file);
+	}
+	return error;
+}
+
+int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
+		   const char *name)
+{
+	sg_authenticode_opts ao = { .ca_file = opts->ca_file,
+				    .tsa_ca_file = opts->tsa_ca_file,
+				    .pin_sha256 = opts->pin_sha256,
+				    .index = opts->index,
+				    .kind = 0, /* the file's content kind: file_kind() */
+				    /* a signature signgate attached is held to what it makes */
+				    .exact_attributes = opts->expect_der != NULL,
+				    .expect_der = opts->expect_der,
+				    .expect_der_len = opts->expect_der_len };
+	sg_authenticode_result *a = calloc(1, sizeof(*a));
+	sg_workdir wd = SG_WORKDIR_INIT;
+	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
+	sg_verify_opts o = *opts;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!a)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_verify_check_trust(opts);
+	if (!error)
+		error = sg_workdir_create(&wd);
+	dir = wd.path;
+	if (!error)
+		error = snapshot_crls(&crls, opts->crl_file, dir);
+	ao.crl_file = o.crl_file = crls;
+	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error &&
+	    (error = extract_own(out, path, sig, name, opts->file_digest ? NULL : own)) == 0)
+		error = extract_signature(opts, path, sig, out, name);
+	else if (error == 1)
+		error = SG_OK;
+	if (!error && !opts->file_digest && !own[0])
+		error = no_own_digest(out, path, name);
+	if (!error)
+		error = file_kind(&ao.kind, path, name);
+	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
+		error = fail(out, name, "%s", a->reason);
+	if (!error)
+		error = check_container(out, opts, a->index, path, name);
+	if (!error) {
+		copy_result(out, a);
+		if (opts->file_digest && strcmp(opts->file_digest, a->file_digest) != 0)
+			error = fail(
+				out, name,
+				"signature %d does not sign the approved bytes: their digest is "
+				"%s, the signature signs %s",
+				out->index, opts->file_digest, a->file_digest);
+		else if (!opts->file_digest && own[0])
+			error = check_digest(out, name, own, a->file_digest);
+	}
+	if (!error && !opts->file_digest)
+		error = run_verify(out, &o, path, name, a->file_digest);
+	free(sig);
+	free(crls);
+	sg_workdir_remove(&wd);
+	free(a);
+	return error;
+}
