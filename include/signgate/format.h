@@ -29,7 +29,7 @@ typedef enum sg_format_kind {
 	SG_FORMAT_MSM = 4, /* .msm: Windows Installer merge module */
 	SG_FORMAT_MST = 5, /* .mst: Windows Installer transform */
 	/* 6: .cab on branch fmt-cab */
-	SG_FORMAT_SCRIPT = 7, /* .ps1 .psm1 .psd1: a PowerShell script (script.h) */
+	SG_FORMAT_SCRIPT = 7, /* .ps1 .psm1 .psd1: a PowerShell script (format_script.h) */
 } sg_format_kind;
 
 /*
@@ -40,7 +40,7 @@ typedef enum sg_format_kind {
  */
 typedef enum sg_authenticode_kind {
 	SG_AUTHENTICODE_PE = 1,
-	SG_AUTHENTICODE_MSI = 2,    /* the MSI family */
+	SG_AUTHENTICODE_MSI = 2, /* the MSI family */
 	/* 3: a cabinet's SpcLink on branch fmt-cab */
 	SG_AUTHENTICODE_SCRIPT = 4, /* a PowerShell script: SpcSipInfo, the PowerShell SIP */
 } sg_authenticode_kind;
@@ -62,7 +62,7 @@ typedef struct sg_format_cfb {
 
 /* What the PowerShell script check found. */
 typedef struct sg_format_script {
-	int encoding; /* its sg_script_encoding (script.h) */
+	int encoding; /* its sg_script_encoding (lib/format/format_script.h) */
 } sg_format_script;
 
 typedef struct sg_format_info {

@@ -1,6 +1,6 @@
 /*
  * PowerShell scripts: encoding, signature block and Authenticode digest,
- * read by signgate itself; see include/signgate/script.h.
+ * read by signgate itself; see format_script.h.
  *
  * The file is read whole (at most SG_SCRIPT_MAX bytes) and seen as code
  * units: bytes for UTF-8, little-endian 16-bit words for UTF-16LE. The

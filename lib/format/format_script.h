@@ -30,8 +30,8 @@
  * case, anywhere in the text) is refused, and so is anything after the end
  * marker, so the digest covers every byte but the block's own.
  */
-#ifndef SIGNGATE_SCRIPT_H
-#define SIGNGATE_SCRIPT_H
+#ifndef SIGNGATE_LIB_FORMAT_SCRIPT_H
+#define SIGNGATE_LIB_FORMAT_SCRIPT_H
 
 #include <stddef.h>
 
