@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +62,7 @@ int approver_opts_check(const approver_opts *o, int have_config)
 	return approver_key_usage("policy approve", o->key, o->pkcs11_module);
 }
 
-int approver_open(approver *ap, approver_opts *o, const sg_config *cfg)
+int approver_open(sg_approver *ap, approver_opts *o, const sg_config *cfg)
 {
 	sg_secret secret = { NULL, 0 };
 	int rc, error;
@@ -90,89 +89,4 @@ int approver_open(approver *ap, approver_opts *o, const sg_config *cfg)
 	if (!error)
 		error = sg_approver_key_identity(&ap->signer, ap->key);
 	return error ? cli_fail() : CLI_EXIT_OK;
-}
-
-/* Valid UTF-8, as JSON needs: jansson refuses anything else. */
-static int is_utf8(const char *text)
-{
-	json_t *probe = json_string(text);
-	int ok = probe != NULL;
-
-	json_decref(probe);
-	return ok;
-}
-
-int approver_identify(approver *ap)
-{
-	const char *env = getenv("SIGNGATE_APPROVER");
-	struct passwd pw, *found = NULL;
-	char buf[16384];
-
-	/* The account whose rights write the approval: the effective uid. */
-	ap->uid = (unsigned long)geteuid();
-	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) == 0 && found)
-		snprintf(ap->account, sizeof(ap->account), "%s", found->pw_name);
-	else
-		snprintf(ap->account, sizeof(ap->account), "uid %lu", ap->uid);
-	if (gethostname(ap->host, sizeof(ap->host)) != 0)
-		snprintf(ap->host, sizeof(ap->host), "unknown");
-	ap->host[sizeof(ap->host) - 1] = '\0';
-	for (const char *p = env ? env : ""; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return sg_error_set(SG_ERR_CONFIG,
-					    "SIGNGATE_APPROVER holds control characters");
-	if (env && !is_utf8(env))
-		return sg_error_set(SG_ERR_CONFIG, "SIGNGATE_APPROVER is not UTF-8 text");
-	if (env && strlen(env) >= sizeof(ap->display))
-		return sg_error_set(SG_ERR_CONFIG, "SIGNGATE_APPROVER is longer than %zu bytes",
-				    sizeof(ap->display) - 1);
-	/* A display name anyone can set to anything: recorded as self-declared. */
-	snprintf(ap->display, sizeof(ap->display), "%s", env ? env : "");
-	snprintf(ap->name, sizeof(ap->name), "%s", ap->key ? ap->signer.name : ap->account);
-	if (ap->display[0])
-		snprintf(ap->name + strlen(ap->name), sizeof(ap->name) - strlen(ap->name),
-			 " (self-declared: %s)", ap->display);
-	return SG_OK;
-}
-
-json_t *approver_cert_json(const sg_cosigner *c)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", c->name, "subject", c->subject,
-			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
-			 c->key_sha256);
-}
-
-json_t *approver_json(const approver *ap)
-{
-	json_t *obj = json_pack("{s:s, s:s, s:s, s:I, s:s}", "name", ap->name, "from",
-				ap->key ? "certificate" : "account", "account", ap->account, "uid",
-				(json_int_t)ap->uid, "host", ap->host);
-
-	if (obj && ap->key)
-		json_object_set_new(obj, "certificate", approver_cert_json(&ap->signer));
-	if (obj && ap->display[0]) {
-		json_object_set_new(obj, "display_name", json_string(ap->display));
-		json_object_set_new(obj, "display_name_is",
-				    json_string("self-declared (SIGNGATE_APPROVER), not verified"));
-	}
-	return obj;
-}
-
-int approver_sign(const approver *ap, unsigned char **der, size_t *der_len,
-		  const char *approval_path, const char *text, size_t len)
-{
-	sg_cosigner made;
-
-	*der = NULL;
-	*der_len = 0;
-	if (!ap->key)
-		return SG_OK;
-	return sg_cosign_sign(der, der_len, &made, ap->key, SG_COSIGN_FIRST, approval_path,
-			      (const unsigned char *)text, len, &ap->trust);
-}
-
-void approver_free(approver *ap)
-{
-	sg_approver_key_free(ap->key);
-	ap->key = NULL;
 }

@@ -543,33 +543,12 @@ static int ensure_dir(const char *dir)
 /* Write `f` into a new temporary file in the export folder (0644, fsynced). */
 static int write_temp(out_file *f, const char *dir)
 {
-	char *path = sg_path_join(dir, ".signgate-export.XXXXXX");
-	int fd = path ? mkostemp(path, O_CLOEXEC) : -1, e;
-	char what[PATH_MAX + 64];
+	char *dest = sg_path_join(dir, f->name);
+	int error = dest ? sg_publish_temp(&f->tmp, dest, f->data, f->len, 0644)
+			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
-	if (!path)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (fd < 0) {
-		e = errno;
-		free(path);
-		return sg_error_set(SG_ERR_IO, "%s: cannot create a file: %s", dir, strerror(e));
-	}
-	f->tmp = path;
-	snprintf(what, sizeof(what), "%s/%s", dir, f->name);
-	if (sg_write_all(fd, f->data, f->len, what) != SG_OK) {
-		close(fd);
-		return sg_error_code();
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		e = errno;
-		close(fd);
-		return sg_error_set(SG_ERR_IO, "%s/%s: cannot write: %s", dir, f->name,
-				    strerror(e));
-	}
-	if (close(fd) != 0)
-		return sg_error_set(SG_ERR_IO, "%s/%s: cannot write: %s", dir, f->name,
-				    strerror(errno));
-	return SG_OK;
+	free(dest);
+	return error;
 }
 
 /* Refuse before writing anything when a file is there; then write all, then move all. */

@@ -17,6 +17,7 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
+#include "signgate/policy_json.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
@@ -312,13 +313,6 @@ static const file_signers *signers_of(file_signers *cache, const sg_policy *p, c
 	return s;
 }
 
-static json_t *cosigner_json(const sg_cosigner *c)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", c->name, "subject", c->subject,
-			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
-			 c->key_sha256, "signing_time", (json_int_t)c->signing_time);
-}
-
 /*
  * Who approved: under the two-person rule the certificates only (`s`), else
  * the approval's own text, which nothing verifies.
@@ -335,8 +329,8 @@ static void approved_by_json(json_t *obj, const sg_approval *a, const file_signe
 			    s->valid ? json_string(s->first.name) : json_null());
 	json_object_set_new(obj, "approved_by_from", json_string("certificate"));
 	if (s->valid) {
-		json_object_set_new(obj, "approved_by_cert", cosigner_json(&s->first));
-		json_object_set_new(obj, "cosigned_by", cosigner_json(&s->second));
+		json_object_set_new(obj, "approved_by_cert", sg_cosigner_json(&s->first, 1));
+		json_object_set_new(obj, "cosigned_by", sg_cosigner_json(&s->second, 1));
 	} else {
 		json_object_set_new(obj, "signatures", json_string(s->why));
 	}
@@ -344,17 +338,10 @@ static void approved_by_json(json_t *obj, const sg_approval *a, const file_signe
 
 static json_t *approval_json(const sg_approval *a, const char *state, const file_signers *s)
 {
-	json_t *obj = json_pack(
-		"{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s?, s:s, s:s?, s:s, "
-		"s:s}",
-		"id", a->id, "product", a->product, "vendor", a->vendor, "version", a->version,
-		"file", a->file, "sha256", a->sha256, "sha512", a->sha512, "source", a->source,
-		"ticket", a->ticket, "approved_at", a->approved_at, "expires", a->expires,
-		"existing_signature", sg_existing_rule_name(a->existing), "accept_unsigned",
-		a->accept_unsigned, "policy_file", a->origin, "state", state);
+	json_t *obj = sg_approval_json(a, SG_APPROVAL_AS_SHOW);
 
-	if (obj && a->not_in_catalog)
-		json_object_set_new(obj, "not_in_catalog", json_string(a->not_in_catalog));
+	if (obj)
+		json_object_set_new(obj, "state", json_string(state));
 	if (obj)
 		approved_by_json(obj, a, s);
 	if (obj && a->provenance)

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "signgate/batch.h"
 #include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
@@ -104,7 +104,7 @@ static const char check_help[] =
 
 /* Where outputs go when neither --out-dir nor --out is given. */
 #define DEFAULT_OUT_DIR "signed"
-#define MAX_JOBS        64
+#define MAX_JOBS        SG_BATCH_MAX_JOBS
 
 typedef struct sign_opts {
 	const char *config, *out_dir, *out, *files_from, *catalog_out;
@@ -399,6 +399,7 @@ typedef struct run_state {
 	sg_keyhelper *keyhelper;     /* sign: the process that holds the key */
 	sg_tsa *tsa;                 /* sign: the timestamp fetcher; NULL without TSA URLs */
 	sg_audit_signings *signings; /* read once, when an input is already ours */
+	size_t n_inputs;
 } run_state;
 
 static int load_config_and_policy(run_state *st)
@@ -478,61 +479,6 @@ static int confine_self(run_state *st, input_list *in, int signing)
 	return error;
 }
 
-/* The run's inputs and what became of them; shared by the workers under `mu`. */
-typedef struct batch {
-	run_state *st;
-	int signing;
-	char **inputs, **outputs;
-	size_t n;
-	sg_outcome **results; /* the outcome, once the input is done (NULL: out of memory) */
-	unsigned char *done;  /* 1 when the input is done */
-	size_t next;          /* the next input to start */
-	int stop;             /* --fail-fast, or the key failed: start nothing more */
-	int key_failed;
-	char key_msg[sizeof(((sg_outcome *)0)->message)];
-	int workers_left;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-} batch;
-
-static void *worker(void *arg)
-{
-	batch *b = arg;
-
-	for (;;) {
-		sg_job job;
-		sg_outcome *r;
-		size_t i;
-
-		pthread_mutex_lock(&b->mu);
-		if (b->stop || b->next >= b->n) {
-			b->workers_left--;
-			pthread_cond_broadcast(&b->cv);
-			pthread_mutex_unlock(&b->mu);
-			return NULL;
-		}
-		i = b->next++;
-		pthread_mutex_unlock(&b->mu);
-		job = (sg_job){ b->signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, b->inputs[i],
-				b->outputs ? b->outputs[i] : NULL, b->st->o.force };
-		r = calloc(1, sizeof(*r));
-		if (r)
-			sg_pipeline_run(r, &b->st->ctx, &job);
-		pthread_mutex_lock(&b->mu);
-		b->results[i] = r;
-		b->done[i] = 1;
-		if (!r || (r->status != SG_OK && b->st->o.fail_fast))
-			b->stop = 1;
-		/* A token that refused the key or PIN would refuse every input: stop asking it. */
-		if (r && b->signing && r->key_refused && !b->key_failed) {
-			b->stop = b->key_failed = 1;
-			snprintf(b->key_msg, sizeof(b->key_msg), "%s", r->message);
-		}
-		pthread_cond_broadcast(&b->cv);
-		pthread_mutex_unlock(&b->mu);
-	}
-}
-
 typedef struct tally {
 	size_t signed_, skipped, denied, failed, done;
 	uint64_t bytes;
@@ -584,175 +530,93 @@ static void progress(const tally *t, size_t n, double start)
 	fflush(stderr);
 }
 
-/* One entry of --catalog-out: what the WSUS/ConfigMgr catalog needs of a signed file. */
-static json_t *catalog_entry(const sg_outcome *r, const char *input, const char *output)
+/* What the caller's thread makes of each outcome, in input order. */
+typedef struct report {
+	const run_state *st;
+	int signing, show_progress, worst;
+	json_t *catalog; /* --catalog-out: the entries so far; NULL without */
+	tally t;
+	double start;
+} report;
+
+static void report_one(const sg_outcome *r, const sg_job *job, size_t i, void *arg)
 {
-	char b64_1[64], b64_256[64];
+	report *rep = arg;
+	size_t n = rep->st->n_inputs;
 
-	sg_base64_encode(b64_1, sizeof(b64_1), r->output.sha1, SG_SHA1_LEN);
-	sg_base64_encode(b64_256, sizeof(b64_256), r->output.sha256, SG_SHA256_LEN);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "file",
-			 sg_path_base(output), "path", output, "size", (json_int_t)r->output.size,
-			 "sha1", r->output.sha1_hex, "sha256", r->output.sha256_hex, "sha1_base64",
-			 b64_1, "sha256_base64", b64_256, "input", input, "input_sha256",
-			 r->input.sha256_hex, "approval", r->decision_detail.approval->id,
-			 "product", r->decision_detail.approval->product, "version",
-			 r->decision_detail.approval->version);
-}
-
-/* Write the catalog atomically next to its final place. */
-static int write_catalog(const char *path, json_t *files, const run_state *st)
-{
-	json_t *doc = json_pack("{s:s, s:s, s:o}", "generator", "signgate " SG_VERSION,
-				"signer_sha1_thumbprint", st->ctx.signer->sha1_thumbprint, "files",
-				json_incref(files));
-	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	size_t tmp_len = strlen(path) + sizeof(".tmp-XXXXXX");
-	char *tmp = text ? malloc(tmp_len) : NULL;
-	int fd = -1, ok = 0;
-
-	if (tmp) {
-		snprintf(tmp, tmp_len, "%s.tmp-XXXXXX", path);
-		fd = mkstemp(tmp);
+	if (!r) {
+		rep->worst = cli_worse(rep->worst, CLI_EXIT_OPERATIONAL);
+		return;
 	}
-	if (fd >= 0) {
-		size_t len = strlen(text);
-		ok = write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
-		     fchmod(fd, 0644) == 0 && fsync(fd) == 0;
-		close(fd);
-		ok = ok && rename(tmp, path) == 0;
-		if (!ok)
-			unlink(tmp);
-	}
-	if (!ok)
-		cli_error("%s: cannot write the catalog: %s", path, strerror(errno));
-	free(tmp);
-	free(text);
-	json_decref(doc);
-	return ok ? 0 : -1;
-}
-
-/* Inputs the run did not attempt: the key failed (recorded), or --fail-fast (not). */
-static sg_outcome *not_attempted(batch *b, size_t i)
-{
-	sg_outcome *r = calloc(1, sizeof(*r));
-	sg_job job = { SG_ACTION_SIGN, b->inputs[i], b->outputs ? b->outputs[i] : NULL,
-		       b->st->o.force };
-
-	if (!r)
-		return NULL;
-	if (b->key_failed) {
-		sg_error_set(SG_ERR_CRYPTO, "%s: not signed: %s", sg_path_base(b->inputs[i]),
-			     b->key_msg);
-		sg_pipeline_record_failure(r, &b->st->ctx, &job, SG_ERR_CRYPTO);
-		return r;
-	}
-	r->status = SG_OK;
-	r->decision = "skipped";
-	snprintf(r->message, sizeof(r->message),
-		 "not attempted: --fail-fast stopped the run after an earlier input");
-	return r;
-}
-
-static int run_batch(batch *b, double start)
-{
-	const sign_opts *o = &b->st->o;
-	int show_progress = !o->quiet && isatty(STDERR_FILENO), worst = CLI_EXIT_OK;
-	json_t *catalog = o->catalog_out ? json_array() : NULL;
-	pthread_t tid[MAX_JOBS];
-	int started = 0;
-	tally t = { 0 };
-
-	json_object_seed(0); /* once, before the workers build JSON */
-	/*
-	 * The key helper logged in to a token before any input (a wrong PIN
-	 * reaches the token once per run), so every worker starts at once.
-	 */
-	b->workers_left = 1;
-	started = pthread_create(&tid[0], NULL, worker, b) == 0;
-	if (!started)
-		worker(b);
-	pthread_mutex_lock(&b->mu);
-	for (int w = 1; w < o->jobs && (size_t)w < b->n && !b->stop; w++)
-		if (pthread_create(&tid[started], NULL, worker, b) == 0) {
-			started++;
-			b->workers_left++;
-		}
-	pthread_mutex_unlock(&b->mu);
-	for (size_t i = 0; i < b->n; i++) {
-		sg_outcome *r;
-		sg_job job = { b->signing ? SG_ACTION_SIGN : SG_ACTION_CHECK, b->inputs[i],
-			       b->outputs ? b->outputs[i] : NULL, o->force };
-
-		pthread_mutex_lock(&b->mu);
-		while (!b->done[i] && !(b->workers_left == 0 && b->next <= i))
-			pthread_cond_wait(&b->cv, &b->mu);
-		r = b->results[i];
-		pthread_mutex_unlock(&b->mu);
-		if (!r && !b->done[i])
-			r = b->results[i] = not_attempted(b, i);
-		if (!r) {
-			worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
-			continue;
-		}
-		if (show_progress)
-			fprintf(stderr, "\r\033[K");
-		print_outcome(r, &job, o->json);
-		count(&t, r);
-		worst = cli_worse(worst, cli_exit_code(r->status));
-		if (catalog && r->have_output)
-			json_array_append_new(catalog,
-					      catalog_entry(r, b->inputs[i], b->outputs[i]));
-		if (show_progress)
-			progress(&t, b->n, start);
-	}
-	for (int w = 0; w < started; w++)
-		pthread_join(tid[w], NULL);
-	if (show_progress)
+	if (rep->show_progress)
 		fprintf(stderr, "\r\033[K");
-	if (catalog && write_catalog(o->catalog_out, catalog, b->st) != 0)
-		worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
-	json_decref(catalog);
+	print_outcome(r, job, rep->st->o.json);
+	count(&rep->t, r);
+	rep->worst = cli_worse(rep->worst, cli_exit_code(r->status));
+	if (rep->catalog && r->have_output)
+		json_array_append_new(rep->catalog, sg_catalog_entry(r, job->input, job->output));
+	if (rep->show_progress)
+		progress(&rep->t, n, rep->start);
+	(void)i;
+}
+
+static int run_batch(const run_state *st, char **inputs, char **outputs, size_t n, int signing)
+{
+	const sign_opts *o = &st->o;
+	report rep = { .st = st,
+		       .signing = signing,
+		       .show_progress = !o->quiet && isatty(STDERR_FILENO),
+		       .catalog = o->catalog_out ? json_array() : NULL,
+		       .start = now_seconds() };
+	sg_batch_spec spec = { &st->ctx,
+			       signing ? SG_ACTION_SIGN : SG_ACTION_CHECK,
+			       inputs,
+			       outputs,
+			       n,
+			       o->force,
+			       o->fail_fast,
+			       o->jobs,
+			       report_one,
+			       &rep };
+
+	if (sg_batch_run(&spec) != SG_OK) {
+		cli_error("%s", sg_error_last());
+		json_decref(rep.catalog);
+		return CLI_EXIT_OPERATIONAL;
+	}
+	if (rep.show_progress)
+		fprintf(stderr, "\r\033[K");
+	if (rep.catalog && sg_catalog_write(o->catalog_out, rep.catalog,
+					    st->ctx.signer->sha1_thumbprint) != SG_OK) {
+		cli_error("cannot write the catalog: %s", sg_error_last());
+		rep.worst = cli_worse(rep.worst, CLI_EXIT_OPERATIONAL);
+	}
+	json_decref(rep.catalog);
 	if (!o->quiet)
 		fprintf(stderr,
-			"signgate: %zu inputs: %zu %s, %zu skipped, %zu denied, %zu failed\n", b->n,
-			t.signed_, b->signing ? "signed" : "approved", t.skipped, t.denied,
-			t.failed);
-	return worst;
+			"signgate: %zu inputs: %zu %s, %zu skipped, %zu denied, %zu failed\n", n,
+			rep.t.signed_, signing ? "signed" : "approved", rep.t.skipped, rep.t.denied,
+			rep.t.failed);
+	return rep.worst;
 }
 
 static int run_inputs(run_state *st, input_list *in, int signing)
 {
 	const char *cmd = signing ? "sign" : "check";
-	batch b = { .st = st, .signing = signing, .inputs = in->paths, .n = in->n };
-	int rc = CLI_EXIT_OK;
+	char **outputs = signing ? calloc(in->n ? in->n : 1, sizeof(*outputs)) : NULL;
+	int rc = signing && !outputs ? CLI_EXIT_OPERATIONAL : CLI_EXIT_OK;
 
-	b.results = calloc(in->n ? in->n : 1, sizeof(*b.results));
-	b.done = calloc(in->n ? in->n : 1, sizeof(*b.done));
-	b.outputs = signing ? calloc(in->n ? in->n : 1, sizeof(*b.outputs)) : NULL;
-	if (!b.results || !b.done || (signing && !b.outputs))
-		rc = CLI_EXIT_OPERATIONAL;
 	for (size_t i = 0; rc == CLI_EXIT_OK && signing && i < in->n; i++)
-		if (!(b.outputs[i] = output_for(&st->o, in->paths[i])))
+		if (!(outputs[i] = output_for(&st->o, in->paths[i])))
 			rc = CLI_EXIT_USAGE;
-	if (rc == CLI_EXIT_OK && signing && check_outputs_unique(b.outputs, in->n, cmd) != 0)
+	if (rc == CLI_EXIT_OK && signing && check_outputs_unique(outputs, in->n, cmd) != 0)
 		rc = CLI_EXIT_USAGE;
-	if (rc == CLI_EXIT_OK) {
-		pthread_mutex_init(&b.mu, NULL);
-		pthread_cond_init(&b.cv, NULL);
-		rc = run_batch(&b, now_seconds());
-		pthread_cond_destroy(&b.cv);
-		pthread_mutex_destroy(&b.mu);
-	}
-	for (size_t i = 0; i < in->n; i++) {
-		if (b.results)
-			free(b.results[i]);
-		if (b.outputs)
-			free(b.outputs[i]);
-	}
-	free(b.results);
-	free(b.done);
-	free(b.outputs);
+	st->n_inputs = in->n;
+	if (rc == CLI_EXIT_OK)
+		rc = run_batch(st, in->paths, outputs, in->n, signing);
+	for (size_t i = 0; outputs && i < in->n; i++)
+		free(outputs[i]);
+	free(outputs);
 	return rc;
 }
 
@@ -814,7 +678,7 @@ static int run(int argc, char **argv, int signing)
 	}
 	/* Signing verifies its output: unusable trust files stop it before any input. */
 	if (load_config_and_policy(&st) != SG_OK ||
-	    (signing && sg_verify_check_trust(&st.ctx.verify) != SG_OK)) {
+	    (signing && sg_context_load_trust(&st.ctx) != SG_OK)) {
 		rc = cli_fail();
 	} else if (signing && start_key_helper(&st, in.n) != SG_OK) {
 		int status = sg_error_code();
@@ -841,6 +705,7 @@ static int run(int argc, char **argv, int signing)
 	if (sg_keyhelper_stop(st.keyhelper, NULL) != SG_OK && rc == CLI_EXIT_OK)
 		rc = cli_fail();
 	sg_audit_signings_free(st.signings);
+	sg_context_free_trust(&st.ctx);
 	sg_policy_free(st.policy);
 	sg_config_free(st.cfg);
 	free_list(&in);

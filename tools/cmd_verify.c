@@ -95,7 +95,7 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 		return error;
 	sg_context_use_config(ctx, *cfg);
 	/* A trust file that cannot be used is the config's fault, not the input's. */
-	if ((error = sg_verify_check_trust(&ctx->verify)) != SG_OK)
+	if ((error = sg_context_load_trust(ctx)) != SG_OK)
 		return error;
 	/*
 	 * The certificate alone pins the signer. Without it, the key helper
@@ -153,6 +153,7 @@ int cmd_verify(int argc, char **argv)
 	if ((o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) ||
 	    cli_confine_setup(cfg) != SG_OK) {
 		rc = cli_fail();
+		sg_context_free_trust(&ctx);
 		sg_config_free(cfg);
 		return rc;
 	}
@@ -167,11 +168,12 @@ int cmd_verify(int argc, char **argv)
 		cli_strict_warn(o.ca, 0);
 		cli_strict_warn(o.tsa_ca, 0);
 		cli_strict_warn(o.crl, 0);
-		if (sg_verify_check_trust(&ctx.verify) != SG_OK)
+		if (sg_context_load_trust(&ctx) != SG_OK)
 			return cli_fail();
 	}
 	if (confine_self(cfg, &o, argv + optind, (size_t)(argc - optind)) != SG_OK) {
 		rc = cli_fail();
+		sg_context_free_trust(&ctx);
 		sg_config_free(cfg);
 		return rc;
 	}
@@ -193,6 +195,7 @@ int cmd_verify(int argc, char **argv)
 		free(r);
 	}
 	sg_confine_self_end();
+	sg_context_free_trust(&ctx);
 	sg_config_free(cfg);
 	return worst;
 }

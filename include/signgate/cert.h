@@ -34,11 +34,20 @@ int sg_cert_check_codesign(X509 *cert, const char *what);
  * `untrusted` (may be NULL) as intermediates, at time `at` (0: now). As
  * Windows does, a CA certificate of the chain (intermediate or root) that
  * carries extendedKeyUsage must allow codeSigning or anyExtendedKeyUsage;
- * one without the extension is unrestricted. Returns SG_OK or SG_ERR_VERIFY
- * naming the reason; SG_ERR_IO when ca_file cannot be read.
+ * one without the extension is unrestricted. Revocation is checked against
+ * the CRLs of `crl_file` when given (now, for any `at`). The files are read
+ * through sg_trust_load() (signgate/trust.h): for several checks in one run,
+ * load the trust once and use sg_cert_verify_chain_trust(). Returns SG_OK or
+ * SG_ERR_VERIFY naming the reason; SG_ERR_CONFIG (sg_trust_load()'s
+ * messages) when a file cannot be used.
  */
 int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
 			 const char *crl_file, time_t at);
+
+/* sg_cert_verify_chain() against a trust loaded once (its anchors and CRLs). */
+struct sg_trust;
+int sg_cert_verify_chain_trust(X509 *leaf, STACK_OF(X509) * untrusted, const struct sg_trust *t,
+			       time_t at);
 
 /* UTC "YYYY-MM-DDTHH:MM:SSZ" of an ASN1_TIME into out[32]; "" on failure. */
 void sg_asn1_time_iso(char out[32], const ASN1_TIME *t);

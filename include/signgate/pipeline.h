@@ -43,6 +43,7 @@ typedef struct sg_context {
 	sg_keyhelper *keyhelper;    /* sign: the process that holds the key (keyhelper.h) */
 	sg_tsa *tsa;                /* sign: the timestamp fetcher (tsa_proc.h); NULL: no TSA */
 	sg_verify_opts verify;      /* verify: trust settings */
+	struct sg_trust *trust;     /* the run's trust, owned: sg_context_load_trust() */
 	const char *audit_log;      /* NULL: nothing is recorded (verify --ca) */
 	/*
 	 * sign: the signing records of the audit log, read once per run when an
@@ -109,6 +110,17 @@ typedef struct sg_outcome {
  * outlive ctx); the policy and the signer are left to the caller.
  */
 void sg_context_use_config(sg_context *ctx, const sg_config *cfg);
+
+/*
+ * Load the trust files of ctx->verify once for the run (signgate/trust.h)
+ * into ctx->trust, which ctx->verify.trust then names: every job checks
+ * them cheaply (sg_trust_check()) instead of reading them again. Returns
+ * SG_OK or sg_trust_load()'s errors (SG_ERR_CONFIG naming the file).
+ */
+int sg_context_load_trust(sg_context *ctx);
+
+/* Free ctx->trust and forget it; a context without one is accepted. */
+void sg_context_free_trust(sg_context *ctx);
 
 /*
  * Run `job` and fill `out`.

@@ -169,6 +169,24 @@ int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,
  */
 int sg_publish_commit(const char *tmp, const char *dest, int force);
 
+/*
+ * Write the `len` bytes of `data` into a new temporary file beside `dest`
+ * (in its folder, named ".BASE.XXXXXX", created O_EXCL, close-on-exec),
+ * make it `mode` and fsync it; its path, newly allocated, in `*out_tmp`.
+ * Nothing is visible at `dest` yet: publish with sg_publish_commit(). On
+ * failure nothing is left behind and `*out_tmp` is NULL. Returns SG_OK,
+ * SG_ERR_NOMEM or SG_ERR_IO ("DEST: cannot create a temporary file beside
+ * it: REASON", "DEST: cannot write: REASON").
+ */
+int sg_publish_temp(char **out_tmp, const char *dest, const void *data, size_t len, unsigned mode);
+
+/*
+ * The one atomic write of a small output: sg_publish_temp() then
+ * sg_publish_commit(). `dest` afterwards holds exactly `data` with `mode`,
+ * or is as it was. Returns as those two do.
+ */
+int sg_publish_bytes(const char *dest, const void *data, size_t len, unsigned mode, int force);
+
 /* The longest secret signgate accepts; secret buffers hold this plus a NUL. */
 #define SG_SECRET_MAX 4096
 
@@ -245,6 +263,12 @@ int sg_write_private_synced(const char *path, const void *data, size_t len);
  * the file: its path, or e.g. "x.exe: its private copy").
  */
 int sg_write_all(int fd, const void *buf, size_t len, const char *what);
+
+/*
+ * sg_write_all() at offset `off` of `fd` (pwrite: the file offset is
+ * unchanged). Returns SG_OK, or SG_ERR_IO "WHAT: cannot write: REASON".
+ */
+int sg_pwrite_all(int fd, const void *buf, size_t len, unsigned long long off, const char *what);
 
 /*
  * fsync the folder that holds `path`, so that a file created or renamed

@@ -31,6 +31,11 @@
 #include "signgate/signer.h"
 
 typedef struct sg_verify_opts {
+	/*
+	 * The run's trust (signgate/trust.h, loaded once from the three files
+	 * below), borrowed; NULL: each call loads its own from them.
+	 */
+	const struct sg_trust *trust;
 	const char *osslsigncode; /* absolute path */
 	const char *ca_file;      /* trust anchor(s) for the signer chain */
 	const char *tsa_ca_file;  /* timestamp trust anchors; NULL: ca_file + system bundle */

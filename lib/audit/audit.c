@@ -435,24 +435,6 @@ static int write_line(int fd, const char *line, size_t len, off_t old_size, cons
 	return sg_error_set(SG_ERR_IO, "%s: short write (%zd of %zu bytes)%s", path, n, len, undo);
 }
 
-/* A new log's directory entry must reach the disk too. */
-static int sync_parent(const char *path)
-{
-	char *dir;
-	int fd, error = parent_of(&dir, path);
-
-	if (error)
-		return error;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot sync the folder %s: %s", path, dir,
-				     strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return error;
-}
-
 int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT_ID_LEN])
 {
 	sg_audit_receipt r;
@@ -486,7 +468,7 @@ int sg_audit_append_receipt(const char *path, const json_t *record, sg_audit_rec
 	if (!error)
 		error = write_line(fd, line, len, st.st_size, path);
 	if (!error && st.st_size == 0)
-		error = sync_parent(path);
+		error = sg_fsync_dir_of(path); /* a new name must reach the disk too */
 	if (!error && out) {
 		memcpy(out->id, id, sizeof(id));
 		out->seq = (long long)seq;
@@ -588,7 +570,7 @@ static int rotate_locked(sg_audit_rotate_report *out, int fd, off_t size, const 
 	if (error)
 		unlink(out->archive);
 	else
-		error = sync_parent(path);
+		error = sg_fsync_dir_of(path);
 	if (!error) {
 		memcpy(out->record.id, id, sizeof(id));
 		out->record.seq = (long long)seq;
@@ -626,7 +608,7 @@ static int quarantine_tail(sg_audit_repair_report *out, int fd, off_t start, off
 {
 	size_t n = (size_t)(size - start);
 	char *buf = malloc(n);
-	int q = -1, error = SG_OK;
+	int error = SG_OK;
 
 	if (!buf)
 		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
@@ -634,16 +616,9 @@ static int quarantine_tail(sg_audit_repair_report *out, int fd, off_t start, off
 		 (long long)time(NULL), (int)getpid());
 	if (pread_all(fd, buf, n, start) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-	else if ((q = open(out->quarantine, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			   0600)) < 0 ||
-		 write(q, buf, n) != (ssize_t)n || fsync(q) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write the quarantine file: %s",
-				     out->quarantine, strerror(errno));
-	if (!error)
-		error = sg_sha256_hex(out->torn_sha256, buf, n);
-	if (q >= 0)
-		close(q);
-	if (error && q >= 0)
+	else
+		error = sg_write_private_synced(out->quarantine, buf, n);
+	if (!error && (error = sg_sha256_hex(out->torn_sha256, buf, n)) != SG_OK)
 		unlink(out->quarantine);
 	free(buf);
 	out->torn_bytes = error ? 0 : n;

@@ -236,6 +236,24 @@ int sg_write_all(int fd, const void *buf, size_t len, const char *what)
 	return SG_OK;
 }
 
+int sg_pwrite_all(int fd, const void *buf, size_t len, unsigned long long off, const char *what)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sg_error_set(SG_ERR_IO, "%s: cannot write: %s", what,
+					    n < 0 ? strerror(errno) : "short write");
+		p += n;
+		len -= (size_t)n;
+		off += (unsigned long long)n;
+	}
+	return SG_OK;
+}
+
 int sg_fsync_dir_of(const char *path)
 {
 	char *dir = sg_path_dir(path);
@@ -384,6 +402,61 @@ int sg_publish_commit(const char *tmp, const char *dest, int force)
 	if (sg_fsync_dir_of(dest) != SG_OK)
 		sg_error_clear();
 	return SG_OK;
+}
+
+/* "DIR/.BASE.XXXXXX" for `dest`: hidden, so that no reader of the folder takes it up. */
+static char *temp_name(const char *dest)
+{
+	char *dir = sg_path_dir(dest), *name = NULL, *path = NULL;
+	size_t len = strlen(sg_path_base(dest)) + sizeof("..XXXXXX");
+
+	if (dir && (name = malloc(len)) != NULL) {
+		snprintf(name, len, ".%s.XXXXXX", sg_path_base(dest));
+		path = sg_path_join(dir, name);
+	}
+	free(name);
+	free(dir);
+	return path;
+}
+
+int sg_publish_temp(char **out_tmp, const char *dest, const void *data, size_t len, unsigned mode)
+{
+	char *tmp = temp_name(dest);
+	int fd, error;
+
+	*out_tmp = NULL;
+	if (!tmp)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary file beside it: %s",
+				     dest, strerror(errno));
+		free(tmp);
+		return error;
+	}
+	error = sg_write_all(fd, data, len, dest);
+	if (!error && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", dest, strerror(errno));
+	if (close(fd) != 0 && !error)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", dest, strerror(errno));
+	if (error) {
+		unlink(tmp);
+		free(tmp);
+		return error;
+	}
+	*out_tmp = tmp;
+	return SG_OK;
+}
+
+int sg_publish_bytes(const char *dest, const void *data, size_t len, unsigned mode, int force)
+{
+	char *tmp;
+	int error = sg_publish_temp(&tmp, dest, data, len, mode);
+
+	if (!error)
+		error = sg_publish_commit(tmp, dest, force);
+	free(tmp);
+	return error;
 }
 
 /* What the strict-mode rule does not say of a secret file: a regular file, and small. */

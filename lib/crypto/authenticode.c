@@ -223,40 +223,6 @@ static int check_signed_attrs(sg_authenticode_result *out, PKCS7_SIGNER_INFO *si
 		  : reject(out, "signature %d: the signer's signature does not verify", out->index);
 }
 
-/* The TSA's revocation is checked where we hold its issuer's CRL, and only there. */
-static int tolerate_missing_crl(int ok, X509_STORE_CTX *ctx)
-{
-	return ok || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL;
-}
-
-/*
- * A trust store for timestamps: `file`, plus the system bundle when
- * `with_system` is set (public TSAs), plus the CRLs of `crl_file`.
- */
-static X509_STORE *load_store(const char *file, int with_system, const char *crl_file)
-{
-	X509_STORE *store = X509_STORE_new();
-	X509_LOOKUP *lu;
-
-	if (!store || X509_STORE_load_file(store, file) != 1) {
-		X509_STORE_free(store);
-		return NULL;
-	}
-	if (with_system)
-		X509_STORE_load_file(store, "/etc/ssl/certs/ca-certificates.crt");
-	if (crl_file) {
-		lu = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-		if (!lu || X509_load_crl_file(lu, crl_file, X509_FILETYPE_PEM) <= 0) {
-			X509_STORE_free(store);
-			return NULL;
-		}
-		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-		X509_STORE_set_verify_cb(store, tolerate_missing_crl);
-	}
-	ERR_clear_error();
-	return store;
-}
-
 static const EVP_MD *imprint_md(const TS_TST_INFO *tst)
 {
 	const X509_ALGOR *alg =
@@ -292,10 +258,10 @@ static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts 
 		goto done;
 	}
 	TS_VERIFY_CTX_set_imprint(ctx, imprint, EVP_MD_get_size(md));
-	store = load_store(o->tsa_ca_file ? o->tsa_ca_file : o->ca_file, !o->tsa_ca_file,
-			   o->crl_file);
-	if (!store) {
-		error = reject(out, "cannot load the timestamp trust anchors");
+	/* The context frees the store it is given: it gets a reference of its own. */
+	store = sg_trust_tsa_store(o->trust);
+	if (!store || !X509_STORE_up_ref(store)) {
+		error = reject(out, "no timestamp trust anchors given");
 		goto done;
 	}
 	TS_VERIFY_CTX_set_store(ctx, store);
@@ -304,7 +270,9 @@ static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts 
 	if (TS_RESP_verify_token(ctx, token) != 1) {
 		unsigned long e = ERR_peek_last_error();
 		error = reject(out, "signature %d: the timestamp does not verify against %s: %s",
-			       out->index, o->tsa_ca_file ? o->tsa_ca_file : o->ca_file,
+			       out->index,
+			       sg_trust_tsa_ca_file(o->trust) ? sg_trust_tsa_ca_file(o->trust)
+							      : sg_trust_ca_file(o->trust),
 			       e ? ERR_reason_error_string(e) : "unknown reason");
 		goto done;
 	}
@@ -440,8 +408,10 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 		error = check_timestamp(out, o, si);
 	if (!error && sg_cert_check_codesign(leaf, "signer") != SG_OK)
 		error = reject(out, "signature %d: %s", out->index, sg_error_last());
-	if (!error && sg_cert_verify_chain(leaf, p7->d.sign->cert, o->ca_file, o->crl_file,
-					   out->timestamped ? out->timestamp : 0) != SG_OK)
+	/* Only a chain that does not verify is a verdict; anything else stays what it is. */
+	if (!error && (error = sg_cert_verify_chain_trust(leaf, p7->d.sign->cert, o->trust,
+							  out->timestamped ? out->timestamp : 0)) ==
+			      SG_ERR_VERIFY)
 		error = reject(out, "signature %d: %s", out->index, sg_error_last());
 	if (!error && o->pin_sha256 && strcmp(o->pin_sha256, out->signer.sha256) != 0)
 		error = reject(out,
@@ -539,8 +509,31 @@ static int check_exact_der(sg_authenticode_result *out, const sg_authenticode_op
 	return error;
 }
 
+/* sg_authenticode_check() with `opts->trust` set. */
+static int check_with_trust(sg_authenticode_result *out, const sg_authenticode_opts *opts,
+			    const char *sig_path);
+
 int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opts *opts,
 			  const char *sig_path)
+{
+	sg_trust_files files = { opts->ca_file, opts->tsa_ca_file, opts->crl_file, 1 };
+	sg_authenticode_opts o = *opts;
+	sg_trust *own = NULL;
+	int error;
+
+	if (opts->trust)
+		return check_with_trust(out, opts, sig_path);
+	memset(out, 0, sizeof(*out));
+	if ((error = sg_trust_load(&own, &files)) != SG_OK)
+		return error;
+	o.trust = own;
+	error = check_with_trust(out, &o, sig_path);
+	sg_trust_free(own);
+	return error;
+}
+
+static int check_with_trust(sg_authenticode_result *out, const sg_authenticode_opts *opts,
+			    const char *sig_path)
 {
 	const ASN1_STRING *raw = NULL;
 	BIO *bio = BIO_new_file(sig_path, "rb");

@@ -9,8 +9,14 @@
 #include <time.h>
 
 #include "signgate/cert.h"
+#include "trust.h"
 
 typedef struct sg_authenticode_opts {
+	/*
+	 * The run's trust (signgate/trust.h), borrowed. NULL: it is loaded for
+	 * this one check from the three files below.
+	 */
+	const sg_trust *trust;
 	const char *ca_file;     /* trust anchors for the signer */
 	const char *tsa_ca_file; /* trust anchors for timestamp tokens */
 	const char *crl_file;    /* optional */

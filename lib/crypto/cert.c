@@ -1,6 +1,7 @@
 /* Certificate facts and code-signing checks; see include/signgate/cert.h. */
 #include "signgate/cert.h"
 #include "signgate/error.h"
+#include "trust.h"
 #include "signgate/hash.h"
 
 #include <stdio.h>
@@ -83,31 +84,6 @@ int sg_cert_check_codesign(X509 *cert, const char *what)
 	return SG_OK;
 }
 
-static int load_store(X509_STORE **out, const char *ca_file, const char *crl_file)
-{
-	X509_STORE *store = X509_STORE_new();
-
-	*out = NULL;
-	if (!store)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (X509_STORE_load_file(store, ca_file) != 1) {
-		X509_STORE_free(store);
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_IO, "%s: cannot load trust anchors", ca_file);
-	}
-	if (crl_file) {
-		X509_LOOKUP *lu = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-		if (!lu || X509_load_crl_file(lu, crl_file, X509_FILETYPE_PEM) <= 0) {
-			X509_STORE_free(store);
-			ERR_clear_error();
-			return sg_error_set(SG_ERR_IO, "%s: cannot load CRLs", crl_file);
-		}
-		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-	}
-	*out = store;
-	return SG_OK;
-}
-
 /* For the revocation pass of a timestamped signature: expiry was judged at the timestamp. */
 static int ignore_expiry(int ok, X509_STORE_CTX *ctx)
 {
@@ -143,54 +119,67 @@ static int check_chain_eku(X509_STORE_CTX *ctx)
 	return SG_OK;
 }
 
-/* One verification pass: at `at` (0: now), with the CRLs of crl_file when given. */
-static int verify_pass(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
-		       const char *crl_file, time_t at, int skip_expiry)
+/* One verification pass: at `at` (0: now), with the trust's CRLs when `crl_check`. */
+static int verify_pass(X509 *leaf, STACK_OF(X509) * untrusted, const sg_trust *t, time_t at,
+		       int crl_check, int skip_expiry)
 {
-	X509_STORE *store = NULL;
+	X509_STORE *store = sg_trust_chain_store(t);
 	X509_STORE_CTX *ctx = NULL;
-	int error = load_store(&store, ca_file, crl_file);
+	int error = SG_OK;
 
-	if (error)
-		return error;
-	if (skip_expiry)
-		X509_STORE_set_verify_cb(store, ignore_expiry);
+	if (!store)
+		return sg_error_set(SG_ERR_CONFIG, "no trust anchors given");
 	ctx = X509_STORE_CTX_new();
 	if (!ctx || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 		goto done;
 	}
+	if (crl_check)
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	if (skip_expiry)
+		X509_STORE_CTX_set_verify_cb(ctx, ignore_expiry);
 	if (at)
 		X509_STORE_CTX_set_time(ctx, 0, at);
 	if (X509_verify_cert(ctx) != 1) {
 		int e = X509_STORE_CTX_get_error(ctx);
 		error = sg_error_set(SG_ERR_VERIFY, "signer chain does not verify to %s: %s",
-				     ca_file, X509_verify_cert_error_string(e));
+				     sg_trust_ca_file(t), X509_verify_cert_error_string(e));
 	} else {
 		error = check_chain_eku(ctx);
 	}
 done:
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
 	ERR_clear_error();
 	return error;
 }
 
-int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
-			 const char *crl_file, time_t at)
+int sg_cert_verify_chain_trust(X509 *leaf, STACK_OF(X509) * untrusted, const sg_trust *t, time_t at)
 {
-	int error;
+	int crls = sg_trust_crl_file(t) != NULL, error;
 
 	if (!at)
-		return verify_pass(leaf, untrusted, ca_file, crl_file, 0, 0);
+		return verify_pass(leaf, untrusted, t, 0, crls, 0);
 	/*
 	 * A timestamped signature: the certificates must have been valid at the
 	 * timestamp, as Windows judges them; revocation is judged now, against
 	 * today's CRLs (a CRL issued after the timestamp is not "not yet valid"),
 	 * and any revocation counts.
 	 */
-	error = verify_pass(leaf, untrusted, ca_file, NULL, at, 0);
-	if (!error && crl_file)
-		error = verify_pass(leaf, untrusted, ca_file, crl_file, 0, 1);
+	error = verify_pass(leaf, untrusted, t, at, 0, 0);
+	if (!error && crls)
+		error = verify_pass(leaf, untrusted, t, 0, 1, 1);
+	return error;
+}
+
+int sg_cert_verify_chain(X509 *leaf, STACK_OF(X509) * untrusted, const char *ca_file,
+			 const char *crl_file, time_t at)
+{
+	sg_trust_files files = { ca_file, NULL, crl_file, 0 };
+	sg_trust *t = NULL;
+	int error = sg_trust_load(&t, &files);
+
+	if (!error)
+		error = sg_cert_verify_chain_trust(leaf, untrusted, t, at);
+	sg_trust_free(t);
 	return error;
 }

@@ -432,7 +432,7 @@ static int check_chain(lint_ctx *c)
 		return add(c->r, SG_LINT_PASS, "chain",
 			   "chains to %s (no CRL given: revocation not checked)", c->ca_file);
 	if (error != SG_ERR_VERIFY)
-		return error == SG_ERR_IO ? sg_error_recode(SG_ERR_CONFIG) : error;
+		return error; /* a trust file that cannot be used: SG_ERR_CONFIG already */
 	snprintf(why, sizeof(why), "%s", sg_error_last());
 	sg_error_clear();
 	return add(c->r, SG_LINT_FAIL, "chain", "%s", why);

@@ -6,6 +6,7 @@
  */
 #include "attach.h"
 #include "signgate/error.h"
+#include "signgate/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,24 +33,6 @@ static void put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
-{
-	const unsigned char *p = data;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* The length of the one DER element `der` starts with; 0 when it is no definite-length SEQUENCE. */
 static uint64_t der_element_len(const unsigned char *der, size_t len)
 {
 	uint64_t body = 0;
@@ -157,13 +140,17 @@ static int pe_checksum(uint32_t *out, int fd, uint64_t len, uint64_t field)
 	return err;
 }
 
-/* The file cut to `table`, padded with zeros up to it, and the table written there. */
-static int write_table(int fd, uint64_t table, const unsigned char *der, size_t der_len)
+/*
+ * The file cut to `table`, padded with zeros up to it, and the table written
+ * there. `what` names the file in messages.
+ */
+static int write_table(int fd, uint64_t table, const unsigned char *der, size_t der_len,
+		       const char *what)
 {
 	static const unsigned char zeros[8];
 	uint32_t entry = (uint32_t)round8(8 + (uint64_t)der_len);
 	unsigned char hdr[8];
-	int err;
+	int error;
 
 	put_le32(hdr, entry);
 	hdr[4] = WIN_CERT_REV_2_0 & 0xff;
@@ -172,11 +159,12 @@ static int write_table(int fd, uint64_t table, const unsigned char *der, size_t 
 	hdr[7] = 0;
 	/* Cuts an old table off, or pads an unsigned file with zeros. */
 	if (ftruncate(fd, (off_t)table) != 0)
-		return errno;
-	if ((err = pwrite_all(fd, hdr, sizeof(hdr), table)) != 0 ||
-	    (err = pwrite_all(fd, der, der_len, table + 8)) != 0)
-		return err;
-	return pwrite_all(fd, zeros, entry - 8 - der_len, table + 8 + der_len);
+		return sg_error_set(SG_ERR_IO, "%s: cannot cut the file: %s", what,
+				    strerror(errno));
+	if ((error = sg_pwrite_all(fd, hdr, sizeof(hdr), table, what)) != SG_OK ||
+	    (error = sg_pwrite_all(fd, der, der_len, table + 8, what)) != SG_OK)
+		return error;
+	return sg_pwrite_all(fd, zeros, entry - 8 - der_len, table + 8 + der_len, what);
 }
 
 /* `fd` must still be the regular file of the inspected size. */
@@ -192,49 +180,55 @@ static int check_copy(int fd, const char *path, const sg_format_info *info, cons
 	return SG_OK;
 }
 
-/* The table, the directory entry and the CheckSum, written through `fd`; 0 or an errno. */
-static int write_all(int fd, const sg_format_info *info, const unsigned char *der, size_t der_len)
+/*
+ * The table, the directory entry and the CheckSum, written through `fd`.
+ * Failures read "NAME: attaching the signature to PATH: REASON".
+ */
+static int write_all(int fd, const sg_format_info *info, const unsigned char *der, size_t der_len,
+		     const char *path, const char *name)
 {
 	uint64_t table = round8(info->has_signature ? info->sig_offset : info->size);
 	uint64_t end = table + round8(8 + (uint64_t)der_len);
+	size_t cap = strlen(name) + strlen(path) + sizeof(": attaching the signature to ");
+	char *what = malloc(cap);
 	unsigned char field[8];
-	uint32_t sum;
-	int err;
+	uint32_t sum = 0;
+	int err, error;
 
+	if (!what)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	snprintf(what, cap, "%s: attaching the signature to %s", name, path);
 	put_le32(field, (uint32_t)table);
 	put_le32(field + 4, (uint32_t)(end - table));
-	if ((err = write_table(fd, table, der, der_len)) == 0 &&
-	    (err = pwrite_all(fd, field, 8, info->pe.certdir_offset)) == 0 &&
-	    (err = pe_checksum(&sum, fd, end, info->pe.checksum_offset)) == 0) {
+	error = write_table(fd, table, der, der_len, what);
+	if (!error)
+		error = sg_pwrite_all(fd, field, 8, info->pe.certdir_offset, what);
+	if (!error && (err = pe_checksum(&sum, fd, end, info->pe.checksum_offset)) != 0)
+		error = sg_error_set(err == ENOMEM ? SG_ERR_NOMEM : SG_ERR_IO,
+				     "%s: cannot compute the CheckSum: %s", what, strerror(err));
+	if (!error) {
 		put_le32(field, sum);
-		err = pwrite_all(fd, field, 4, info->pe.checksum_offset);
+		error = sg_pwrite_all(fd, field, 4, info->pe.checksum_offset, what);
 	}
-	return err;
-}
-
-static int attach_failed(int err, const char *path, const char *name)
-{
-	return sg_error_set(err == ENOMEM ? SG_ERR_NOMEM : SG_ERR_IO,
-			    "%s: attaching the signature to %s failed: %s", name, path,
-			    strerror(err));
+	free(what);
+	return error;
 }
 
 int sg_attach_pe_fd(int fd, const char *path, const sg_format_info *info, const unsigned char *der,
 		    size_t der_len, const char *name)
 {
-	int err, error;
+	int error;
 
 	if ((error = check_request(info, der, der_len, name)) != SG_OK ||
 	    (error = check_copy(fd, path, info, name)) != SG_OK)
 		return error;
-	err = write_all(fd, info, der, der_len);
-	return err ? attach_failed(err, path, name) : SG_OK;
+	return write_all(fd, info, der, der_len, path, name);
 }
 
 int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned char *der,
 		 size_t der_len, const char *name)
 {
-	int fd, err, error;
+	int fd, error;
 
 	if ((error = check_request(info, der, der_len, name)) != SG_OK)
 		return error;
@@ -246,8 +240,10 @@ int sg_attach_pe(const char *path, const sg_format_info *info, const unsigned ch
 		close(fd);
 		return error;
 	}
-	err = write_all(fd, info, der, der_len);
-	if (close(fd) != 0 && err == 0)
-		err = errno;
-	return err ? attach_failed(err, path, name) : SG_OK;
+	error = write_all(fd, info, der, der_len, path, name);
+	if (close(fd) != 0 && !error)
+		error = sg_error_set(SG_ERR_IO,
+				     "%s: attaching the signature to %s: cannot write: %s", name,
+				     path, strerror(errno));
+	return error;
 }

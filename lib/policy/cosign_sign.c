@@ -154,55 +154,10 @@ int sg_cosign_sign(unsigned char **der, size_t *der_len, sg_cosigner *out, const
 	return error;
 }
 
-/*
- * `der` into a new, fsynced temporary file beside `dest`, with `mode`;
- * its path in `out_tmp`. Nothing is visible at `dest` yet.
- */
-static int write_temp(char **out_tmp, const char *dest, const unsigned char *der, size_t len,
-		      mode_t mode)
-{
-	size_t cap = strlen(dest) + sizeof(".XXXXXX"), off = 0;
-	char *tmp = malloc(cap);
-	int fd = -1, error = SG_OK;
-
-	*out_tmp = NULL;
-	if (!tmp)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	snprintf(tmp, cap, "%s.XXXXXX", dest);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		error = sg_error_set(SG_ERR_IO, "%s: cannot create a temporary file beside it: %s",
-				     dest, strerror(errno));
-		free(tmp);
-		return error;
-	}
-	while (!error && off < len) {
-		ssize_t n = write(fd, der + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp,
-					     n < 0 ? strerror(errno) : "short write");
-		else
-			off += (size_t)n;
-	}
-	if (!error && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !error)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	if (error) {
-		unlink(tmp);
-		free(tmp);
-	} else {
-		*out_tmp = tmp;
-	}
-	return error;
-}
-
 int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsigned char *der,
 		      size_t len, int replace)
 {
-	char *dest = sg_cosign_sig_path(approval_file, role), *tmp = NULL;
+	char *dest = sg_cosign_sig_path(approval_file, role);
 	struct stat st;
 	int error = dest ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
@@ -211,13 +166,10 @@ int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsi
 		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", approval_file,
 				     strerror(errno));
 	if (!error)
-		error = write_temp(&tmp, dest, der, len, st.st_mode & 0644);
-	if (!error)
-		error = sg_publish_commit(tmp, dest, replace);
+		error = sg_publish_bytes(dest, der, len, st.st_mode & 0644, replace);
 	if (error == SG_ERR_EXISTS)
 		sg_error_set(error, "%s: a %s signature exists already", dest,
 			     sg_cosign_role_name(role));
-	free(tmp);
 	free(dest);
 	return error;
 }

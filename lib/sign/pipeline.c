@@ -3,6 +3,8 @@
 #include "pipeline_internal.h"
 #include "signgate/error.h"
 #include "pe_digest.h"
+#include "signgate/policy_json.h"
+#include "trust.h"
 #include "signgate/util.h"
 
 #include <fcntl.h>
@@ -336,6 +338,25 @@ void sg_context_use_config(sg_context *ctx, const sg_config *cfg)
 	sg_config_secret_files(ctx->verify.hide, cfg);
 }
 
+int sg_context_load_trust(sg_context *ctx)
+{
+	sg_trust_files files = { ctx->verify.ca_file, ctx->verify.tsa_ca_file, ctx->verify.crl_file,
+				 1 };
+	int error;
+
+	sg_context_free_trust(ctx);
+	error = sg_trust_load(&ctx->trust, &files);
+	ctx->verify.trust = ctx->trust;
+	return error;
+}
+
+void sg_context_free_trust(sg_context *ctx)
+{
+	sg_trust_free(ctx->trust);
+	ctx->trust = NULL;
+	ctx->verify.trust = NULL;
+}
+
 int sg_pipeline_record_failure(sg_outcome *o, const sg_context *ctx, const sg_job *job, int status)
 {
 	memset(o, 0, sizeof(*o));
@@ -394,28 +415,6 @@ int sg_pipeline_run(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	return o->status;
 }
 
-/*
- * A JSON string for text that may not be UTF-8 (file names are bytes): such
- * text is kept readable with each byte of 0x80 and above written as \xHH.
- */
-static json_t *text(const char *s)
-{
-	json_t *v = s ? json_string(s) : json_null();
-	size_t n = 0;
-	char *esc;
-
-	if (v || !s)
-		return v;
-	esc = malloc(4 * strlen(s) + 1);
-	if (!esc)
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += (size_t)snprintf(esc + n, 5, *p < 0x80 ? "%c" : "\\x%02x", *p);
-	v = json_string(esc);
-	free(esc);
-	return v;
-}
-
 static int set(json_t *obj, const char *key, json_t *val)
 {
 	return json_object_set_new(obj, key, val ? val : json_null());
@@ -427,60 +426,40 @@ static json_t *input_json(const sg_outcome *o, const sg_job *job)
 
 	if (!in)
 		return NULL;
-	set(in, "path", text(job->input));
-	set(in, "name", text(sg_path_base(job->input)));
+	set(in, "path", sg_json_text(job->input));
+	set(in, "name", sg_json_text(sg_path_base(job->input)));
 	if (o->have_input) {
 		set(in, "size", json_integer((json_int_t)o->input.size));
-		set(in, "sha256", text(o->input.sha256_hex));
+		set(in, "sha256", sg_json_text(o->input.sha256_hex));
 		if (o->input.sha512_hex[0])
-			set(in, "sha512", text(o->input.sha512_hex));
+			set(in, "sha512", sg_json_text(o->input.sha512_hex));
 	}
 	if (o->have_format) {
-		set(in, "format", text(sg_format_name(o->format.kind)));
+		set(in, "format", sg_json_text(sg_format_name(o->format.kind)));
 		set(in, "signed_before", json_boolean(o->format.has_signature));
 	}
 	return in;
 }
 
-/* An approver as their certificate names them. */
-static json_t *cosigner_json(const sg_cosigner *c)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", c->name, "subject", c->subject,
-			 "email", c->email, "cert_sha256", c->cert_sha256, "key_sha256",
-			 c->key_sha256, "signing_time", (json_int_t)c->signing_time);
-}
-
 static json_t *approval_json(const sg_outcome *o)
 {
 	const sg_approval *a = o->decision_detail.approval;
-	json_t *ap = json_object();
+	json_t *ap = sg_approval_json(a, SG_APPROVAL_AS_RECORD);
 
 	if (!ap)
 		return NULL;
-	set(ap, "id", text(a->id));
-	set(ap, "product", text(a->product));
-	if (a->vendor)
-		set(ap, "vendor", text(a->vendor));
-	set(ap, "version", text(a->version));
+	if (o->policy_file_sha256[0])
+		set(ap, "policy_file_sha256", sg_json_text(o->policy_file_sha256));
 	/* Under the two-person rule, who approved is read from the certificates only. */
 	set(ap, "approved_by",
-	    o->cosigned     ? text(o->approver.name)
+	    o->cosigned     ? sg_json_text(o->approver.name)
 	    : o->two_person ? json_null()
-			    : text(a->approved_by));
+			    : sg_json_text(a->approved_by));
 	set(ap, "approved_by_from",
-	    text(o->two_person ? "certificate" : "approval file (not verified)"));
-	set(ap, "ticket", text(a->ticket));
-	set(ap, "existing_signature", text(sg_existing_rule_name(a->existing)));
-	set(ap, "policy_file", text(a->origin));
-	if (o->policy_file_sha256[0])
-		set(ap, "policy_file_sha256", text(o->policy_file_sha256));
-	if (a->accept_unsigned)
-		set(ap, "accept_unsigned", text(a->accept_unsigned));
-	if (a->not_in_catalog)
-		set(ap, "not_in_catalog", text(a->not_in_catalog));
+	    sg_json_text(o->two_person ? "certificate" : "approval file (not verified)"));
 	if (o->cosigned) {
-		set(ap, "approved_by_cert", cosigner_json(&o->approver));
-		set(ap, "cosigned_by", cosigner_json(&o->cosigner));
+		set(ap, "approved_by_cert", sg_cosigner_json(&o->approver, 1));
+		set(ap, "cosigned_by", sg_cosigner_json(&o->cosigner, 1));
 	}
 	return ap;
 }
@@ -492,15 +471,15 @@ static json_t *output_json(const sg_outcome *o, const sg_job *job)
 
 	if (!out)
 		return NULL;
-	set(out, "path", text(job->output));
+	set(out, "path", sg_json_text(job->output));
 	set(out, "size", json_integer((json_int_t)o->output.size));
-	set(out, "sha256", text(o->output.sha256_hex));
-	set(out, "sha1", text(o->output.sha1_hex));
+	set(out, "sha256", sg_json_text(o->output.sha256_hex));
+	set(out, "sha1", sg_json_text(o->output.sha1_hex));
 	/* WSUS update metadata carries base64 digests of the file. */
 	sg_base64_encode(b64, sizeof(b64), o->output.sha256, SG_SHA256_LEN);
-	set(out, "sha256_base64", text(b64));
+	set(out, "sha256_base64", sg_json_text(b64));
 	sg_base64_encode(b64, sizeof(b64), o->output.sha1, SG_SHA1_LEN);
-	set(out, "sha1_base64", text(b64));
+	set(out, "sha1_base64", sg_json_text(b64));
 	return out;
 }
 
@@ -510,8 +489,8 @@ static void helper_json(json_t *sig, const sg_outcome *o)
 	if (!o->sign.helper_signatures)
 		return;
 	/* The key helper's own count: how many digests the run's key signed so far. */
-	set(sig, "signed_digest", text(o->sign.signed_digest));
-	set(sig, "attached_by", text(o->sign.attached_by));
+	set(sig, "signed_digest", sg_json_text(o->sign.signed_digest));
+	set(sig, "attached_by", sg_json_text(o->sign.attached_by));
 	set(sig, "key_helper",
 	    json_pack("{s:I, s:I}", "pid", (json_int_t)o->sign.helper_pid, "signatures",
 		      (json_int_t)o->sign.helper_signatures));
@@ -526,18 +505,18 @@ static json_t *signature_json(const sg_outcome *o)
 		json_decref(signer);
 		return NULL;
 	}
-	set(signer, "sha1_thumbprint", text(o->verify.signer.sha1_thumbprint));
-	set(signer, "sha256", text(o->verify.signer.sha256));
-	set(signer, "subject", text(o->verify.signer.subject));
-	set(signer, "not_after", text(o->verify.signer.not_after));
+	set(signer, "sha1_thumbprint", sg_json_text(o->verify.signer.sha1_thumbprint));
+	set(signer, "sha256", sg_json_text(o->verify.signer.sha256));
+	set(signer, "subject", sg_json_text(o->verify.signer.subject));
+	set(signer, "not_after", sg_json_text(o->verify.signer.not_after));
 	set(sig, "signer", signer);
 	set(sig, "index", json_integer(o->verify.index));
 	set(sig, "signatures", json_integer(o->verify.n_signatures));
-	set(sig, "timestamp", o->verify.timestamped ? text(o->verify.timestamp) : NULL);
+	set(sig, "timestamp", o->verify.timestamped ? sg_json_text(o->verify.timestamp) : NULL);
 	if (o->sign.timestamped)
-		set(sig, "tsa_url", text(o->sign.tsa_url));
+		set(sig, "tsa_url", sg_json_text(o->sign.tsa_url));
 	if (o->sign.attempts[0])
-		set(sig, "tsa_failures", text(o->sign.attempts));
+		set(sig, "tsa_failures", sg_json_text(o->sign.attempts));
 	helper_json(sig, o);
 	return sig;
 }
@@ -587,21 +566,21 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 		json_decref(reasons);
 		return NULL;
 	}
-	set(rec, "action", text(action_names[job->action]));
-	set(rec, "decision", text(o->decision ? o->decision : "failed"));
-	set(rec, "status", text(sg_status_name(o->status)));
+	set(rec, "action", sg_json_text(action_names[job->action]));
+	set(rec, "decision", sg_json_text(o->decision ? o->decision : "failed"));
+	set(rec, "status", sg_json_text(sg_status_name(o->status)));
 	set(rec, "input", input_json(o, job));
 	for (size_t i = 0; o->decided && i < o->decision_detail.n_reasons; i++)
-		json_array_append_new(reasons, text(o->decision_detail.reasons[i]));
+		json_array_append_new(reasons, sg_json_text(o->decision_detail.reasons[i]));
 	if (o->status == SG_ERR_FORMAT || o->status == SG_ERR_VERIFY ||
 	    (job->action == SG_ACTION_VERIFY && o->status == SG_OK))
-		json_array_append_new(reasons, text(o->message));
+		json_array_append_new(reasons, sg_json_text(o->message));
 	/* A skipped input says why, as a denial does. */
 	if (json_array_size(reasons) == 0 && o->decision && strcmp(o->decision, "skipped") == 0)
-		json_array_append_new(reasons, text(o->message));
+		json_array_append_new(reasons, sg_json_text(o->message));
 	set(rec, "reasons", reasons);
 	if (is_operational(o->status))
-		set(rec, "error", text(o->message));
+		set(rec, "error", sg_json_text(o->message));
 	if (o->decided && o->decision_detail.approval)
 		set(rec, "approval", approval_json(o));
 	if (o->have_output)
@@ -611,7 +590,7 @@ json_t *sg_outcome_to_json(const sg_outcome *o, const sg_job *job)
 	else if (o->sign.helper_signatures)
 		set(rec, "signature", unverified_signature_json(o));
 	if (o->cancels[0])
-		set(rec, "cancels", text(o->cancels));
+		set(rec, "cancels", sg_json_text(o->cancels));
 	if (o->traced)
 		set(rec, "signed_from", sg_pipeline_origin_json(o));
 	confinement_json(rec, o);

@@ -7,6 +7,7 @@
 #include "signgate/format.h"
 #include "signgate/hash.h"
 #include "proc.h"
+#include "trust.h"
 #include "signgate/util.h"
 
 #include <errno.h>
@@ -387,140 +388,16 @@ out:
 	return error ? error : done;
 }
 
-/* A configuration error naming `file` and why it cannot be read, if it cannot. */
-static int trust_file_readable(const char *file, const char *what)
-{
-	char c;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
-	struct stat st;
-	ssize_t n = fd < 0 ? -1 : read(fd, &c, 1);
-
-	e = errno;
-	/*
-	 * A FIFO or device would read here as empty and then block OpenSSL's
-	 * (and osslsigncode's) open for ever; a folder fails the read.
-	 */
-	if (n >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: not a regular file", file,
-				    what);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: %s", file, what,
-				    strerror(e));
-	return SG_OK;
-}
-
-/* Fail early, and as a configuration problem, when a trust file is unusable. */
-static int check_trust_file(const char *file, const char *what)
-{
-	X509_STORE *store;
-
-	if (!file)
-		return SG_OK;
-	if (trust_file_readable(file, what) != SG_OK)
-		return SG_ERR_CONFIG;
-	store = X509_STORE_new();
-	if (!store)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (X509_STORE_load_file(store, file) != 1) {
-		X509_STORE_free(store);
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: cannot load %s (missing, unreadable or not "
-				    "PEM certificates)",
-				    file, what);
-	}
-	X509_STORE_free(store);
-	return SG_OK;
-}
-
-/* The configuration error for a CRL outside its validity period, else SG_OK. */
-static int crl_out_of_date(const char *file, const X509_CRL *crl)
-{
-	const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl),
-			*next = X509_CRL_get0_nextUpdate(crl);
-	char issuer[256], when[32];
-
-	X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
-	if (last && X509_cmp_time(last, NULL) > 0) {
-		sg_asn1_time_iso(when, last);
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: the CRL of %s is not valid until %s (lastUpdate ahead of "
-				    "this host's clock)",
-				    file, issuer, when);
-	}
-	if (next && X509_cmp_time(next, NULL) < 0) {
-		sg_asn1_time_iso(when, next);
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: the CRL of %s expired on %s: renew it "
-				    "(certs-example/make-pki.sh --renew-crl)",
-				    file, issuer, when);
-	}
-	return SG_OK;
-}
-
-/*
- * A CRL outside its validity period (expired, or not valid yet) fails every
- * chain it covers: that is a stale configuration (renew the CRL, check the
- * clock), not a verdict on the files checked against it.
- */
-static int check_crl_dates(const char *file)
-{
-	BIO *bio = BIO_new_file(file, "r");
-	X509_CRL *crl;
-	int error = SG_OK;
-
-	if (!bio) {
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the CRLs: %s", file,
-				    strerror(errno));
-	}
-	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		error = crl_out_of_date(file, crl);
-		X509_CRL_free(crl);
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	return error;
-}
-
-/* A CRL file that holds no CRL would check nothing: as unusable as a missing one. */
-static int check_crl_file(const char *file)
-{
-	X509_STORE *store;
-	X509_LOOKUP *lu;
-	int n;
-
-	if (!file)
-		return SG_OK;
-	if (trust_file_readable(file, "the CRLs") != SG_OK)
-		return SG_ERR_CONFIG;
-	store = X509_STORE_new();
-	lu = store ? X509_STORE_add_lookup(store, X509_LOOKUP_file()) : NULL;
-	n = lu ? X509_load_crl_file(lu, file, X509_FILETYPE_PEM) : -1;
-	X509_STORE_free(store);
-	ERR_clear_error();
-	if (!lu)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (n <= 0)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: cannot load the CRLs: the file holds no PEM CRL (or a "
-				    "damaged one)",
-				    file);
-	return check_crl_dates(file);
-}
-
 int sg_verify_check_trust(const sg_verify_opts *opts)
 {
-	int error = check_trust_file(opts->ca_file, "the trust anchors");
+	sg_trust_files files = { opts->ca_file, opts->tsa_ca_file, opts->crl_file, 1 };
+	sg_trust *t = NULL;
+	int error;
 
-	if (!error)
-		error = check_trust_file(opts->tsa_ca_file, "the timestamp trust anchors");
-	if (!error)
-		error = check_crl_file(opts->crl_file);
+	if (opts->trust)
+		return sg_trust_check(opts->trust);
+	error = sg_trust_load(&t, &files);
+	sg_trust_free(t);
 	return error;
 }
 
@@ -677,49 +554,38 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	return error;
 }
 
-/* Larger CRL files are not offline CRLs for one enterprise CA. */
-#define CRL_FILE_MAX (64u * 1024 * 1024)
-
 /*
- * The chain check and osslsigncode read the CRLs from a private copy in
- * `dir`, made and checked once per file: a CRL file replaced, truncated or
- * removed while signgate runs (a renewal that is not atomic) is a
- * configuration error, never a verdict on the file. *out is the copy's path.
+ * The trust of `opts` (the run's), checked, else one loaded for this
+ * verification into `*own`. `o` is `opts` with the CRLs that osslsigncode
+ * reads: a private copy in `dir` of the bytes that were checked.
  */
-static int snapshot_crls(char **out, const char *crl_file, const char *dir)
+static int trust_for(const sg_trust **t, sg_trust **own, sg_verify_opts *o,
+		     const sg_verify_opts *opts, const char *dir)
 {
-	unsigned char *data = NULL;
-	size_t len = 0;
+	sg_trust_files files = { opts->ca_file, opts->tsa_ca_file, opts->crl_file, 1 };
+	char *crls = NULL;
 	int error;
 
-	*out = NULL;
-	if (!crl_file)
-		return SG_OK;
-	if (!(*out = sg_path_join(dir, "crls.pem")))
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_read_file(&data, &len, crl_file, CRL_FILE_MAX, "the CRLs", 0);
-	if (error && error != SG_ERR_NOMEM)
-		error = sg_error_recode(SG_ERR_CONFIG);
-	if (!error)
-		error = sg_write_private(*out, data, len);
-	free(data);
-	if (!error && check_crl_file(*out) != SG_OK) {
-		/* Name the configured file: its own problem, else that it changed. */
-		error = check_crl_file(crl_file);
-		if (!error)
-			error = sg_error_set(SG_ERR_CONFIG,
-					     "%s: the CRLs changed while signgate read them",
-					     crl_file);
-	}
+	*own = NULL;
+	*o = *opts;
+	o->crl_file = NULL;
+	if (opts->trust)
+		error = sg_trust_check(opts->trust);
+	else
+		error = sg_trust_load(own, &files);
+	*t = opts->trust ? opts->trust : *own;
+	if (!error && opts->crl_file && !(crls = sg_path_join(dir, "crls.pem")))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error && crls)
+		error = sg_trust_write_crls(*t, crls);
+	o->crl_file = crls; /* freed by the caller */
 	return error;
 }
 
 int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 		   const char *name)
 {
-	sg_authenticode_opts ao = { .ca_file = opts->ca_file,
-				    .tsa_ca_file = opts->tsa_ca_file,
-				    .pin_sha256 = opts->pin_sha256,
+	sg_authenticode_opts ao = { .pin_sha256 = opts->pin_sha256,
 				    .index = opts->index,
 				    .kind = 0, /* the file's content kind: file_kind() */
 				    /* a signature signgate attached is held to what it makes */
@@ -728,21 +594,18 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 				    .expect_der_len = opts->expect_der_len };
 	sg_authenticode_result *a = calloc(1, sizeof(*a));
 	sg_workdir wd = SG_WORKDIR_INIT;
-	char *dir = NULL, *sig = NULL, *crls = NULL, own[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
-	sg_verify_opts o = *opts;
+	char *sig = NULL, own[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
+	sg_trust *own_trust = NULL;
+	sg_verify_opts o = { 0 };
 	int error;
 
 	memset(out, 0, sizeof(*out));
 	if (!a)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_verify_check_trust(opts);
+	error = sg_workdir_create(&wd);
 	if (!error)
-		error = sg_workdir_create(&wd);
-	dir = wd.path;
-	if (!error)
-		error = snapshot_crls(&crls, opts->crl_file, dir);
-	ao.crl_file = o.crl_file = crls;
-	if (!error && !(sig = sg_path_join(dir, "signature.p7")))
+		error = trust_for(&ao.trust, &own_trust, &o, opts, wd.path);
+	if (!error && !(sig = sg_path_join(wd.path, "signature.p7")))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error &&
 	    (error = extract_own(out, path, sig, name, opts->file_digest ? NULL : own)) == 0)
@@ -771,8 +634,9 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	if (!error && !opts->file_digest)
 		error = run_verify(out, &o, path, name, a->file_digest);
 	free(sig);
-	free(crls);
+	free((char *)o.crl_file);
 	sg_workdir_remove(&wd);
+	sg_trust_free(own_trust);
 	free(a);
 	return error;
 }

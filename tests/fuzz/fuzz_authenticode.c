@@ -3,7 +3,8 @@
  * the signature extracted from a signed file: the signer and its signed
  * attributes, the SpcIndirectDataContent, nested signatures, an RFC 3161
  * token, the chain (to tests/fuzz/data/authenticode-ca.pem, the roots the
- * seed signatures were made under), the exact-signature rule; and counting
+ * seed signatures were made under, loaded once as sg_trust), the
+ * exact-signature rule; and counting
  * nested signatures (sg_authenticode_count).
  *
  * The first input byte picks the options: bits 0-1 the index (0, 1, -1,
@@ -16,6 +17,7 @@
 #include "signgate/format.h"
 
 static char *sig_path, *ca_path;
+static sg_trust *trust; /* loaded once, as a run loads it */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -23,6 +25,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	sig_path = fuzz_path("signature.der");
 	ca_path = sg_path_join(SG_FUZZ_DATA_DIR, "authenticode-ca.pem");
 	fuzz_require(ca_path != NULL, "out of memory");
+	fuzz_require(sg_trust_load(&trust, &(sg_trust_files){ ca_path, ca_path, NULL, 1 }) == SG_OK,
+		     "cannot load the trust: %s", sg_error_last());
 	return 0;
 }
 
@@ -36,8 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len < 1)
 		return 0;
-	o.ca_file = ca_path;
-	o.tsa_ca_file = ca_path;
+	o.trust = trust;
 	o.index = indexes[data[0] & 3];
 	o.kind = data[0] & 4 ? SG_AUTHENTICODE_MSI : SG_AUTHENTICODE_PE;
 	o.exact_attributes = !!(data[0] & 8);

@@ -131,7 +131,7 @@ expect_in "$T/err" "'cert export' needs --out-dir DIR"
 sg 1 cert lint --cert "$T/missing.pem" --ca "$ca/ca.pem"
 expect_in "$T/err" "$T/missing.pem: cannot open"
 sg 2 cert lint --cert "$ca/good.pem" --ca "$T/missing-root.pem"
-expect_in "$T/err" "missing-root.pem: cannot load trust anchors"
+expect_in "$T/err" "missing-root.pem: cannot read the trust anchors: No such file or directory"
 
 # --- export ---
 out=$T/export/site-server

@@ -282,7 +282,7 @@ static int attach_over_limit(const char *path, const unsigned char *der, size_t 
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	CHECK_CONTAINS(msg, "setup.exe: attaching the signature to ");
-	CHECK_CONTAINS(msg, "failed: File too large");
+	CHECK_CONTAINS(msg, ": cannot write: File too large");
 	return WIFEXITED(status) ? 10 - WEXITSTATUS(status) : 99;
 }
 

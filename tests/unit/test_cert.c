@@ -5,6 +5,7 @@
  */
 #include "signgate/cert.h"
 #include "signgate/error.h"
+#include "trust.h"
 
 #include "check.h"
 
@@ -294,8 +295,9 @@ static void test_verify_chain(X509 *root)
 			    "certificate has expired");
 
 	sg_error_clear();
-	CHECK_INT(sg_cert_verify_chain(leaf, NULL, at("absent.pem"), NULL, 0), SG_ERR_IO);
-	CHECK_CONTAINS(sg_error_last(), "absent.pem: cannot load trust anchors");
+	CHECK_INT(sg_cert_verify_chain(leaf, NULL, at("absent.pem"), NULL, 0), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(),
+		       "absent.pem: cannot read the trust anchors: No such file or directory");
 
 	/* Through an intermediate that is only given as untrusted. */
 	inter = make_cert(other_key, "CN=Issuing CA", root, root_key, now - DAY, now + 900 * DAY,
@@ -312,8 +314,47 @@ static void test_verify_chain(X509 *root)
 	write_crl("revoked.crl", root, root_key, leaf);
 	expect_verify_fails(leaf, NULL, "root.pem", "revoked.crl", 0, "certificate revoked");
 	sg_error_clear();
-	CHECK_INT(sg_cert_verify_chain(leaf, NULL, at("root.pem"), at("absent.crl"), 0), SG_ERR_IO);
-	CHECK_CONTAINS(sg_error_last(), "absent.crl: cannot load CRLs");
+	CHECK_INT(sg_cert_verify_chain(leaf, NULL, at("root.pem"), at("absent.crl"), 0),
+		  SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(),
+		       "absent.crl: cannot read the CRLs: No such file or directory");
+
+	/* One trust for many checks: revocation seen, the files not needed again. */
+	{
+		sg_trust_files files = { at("root.pem"), NULL, at("revoked.crl"), 1 };
+		sg_trust *t = NULL;
+
+		CHECK_INT(sg_trust_load(&t, &files), SG_OK);
+		CHECK(t && sg_trust_chain_store(t) && sg_trust_tsa_store(t));
+		CHECK_INT(sg_trust_check(t), SG_OK);
+		CHECK_INT(sg_cert_verify_chain_trust(leaf, NULL, t, 0), SG_ERR_VERIFY);
+		CHECK_CONTAINS(sg_error_last(), "certificate revoked");
+		/* Removed during the run: the check says so, as a load would. */
+		rename(at("revoked.crl"), at("revoked.crl.away"));
+		CHECK_INT(sg_trust_check(t), SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(),
+			       "revoked.crl: cannot read the CRLs: No such file or directory");
+		/* Replaced by something unusable: named, as at load. */
+		write_pem("revoked.crl", leaf);
+		CHECK_INT(sg_trust_check(t), SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(), "revoked.crl: cannot load the CRLs: the file holds "
+						"no PEM CRL");
+		/* The run keeps what it loaded. */
+		CHECK_INT(sg_cert_verify_chain_trust(leaf, NULL, t, 0), SG_ERR_VERIFY);
+		rename(at("revoked.crl.away"), at("revoked.crl"));
+		CHECK_INT(sg_trust_write_crls(t, at("copy.crl")), SG_OK);
+		sg_trust_free(t);
+		CHECK_INT(sg_trust_load(
+				  &t, &(sg_trust_files){ at("root.pem"), NULL, at("copy.crl"), 0 }),
+			  SG_OK);
+		unlink(at("copy.crl"));
+		sg_trust_free(t);
+		CHECK_INT(sg_trust_load(&t, &(sg_trust_files){ at("other.pem"), NULL, NULL, 0 }),
+			  SG_OK);
+		CHECK_INT(sg_cert_verify_chain_trust(leaf, NULL, t, 0), SG_ERR_VERIFY);
+		CHECK_CONTAINS(sg_error_last(), "signer chain does not verify to ");
+		sg_trust_free(t);
+	}
 
 	sk_X509_pop_free(untrusted, X509_free);
 	X509_free(leaf2);

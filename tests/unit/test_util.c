@@ -302,6 +302,48 @@ static void test_publish(void)
 	CHECK_INT(count_entries(), 0);
 }
 
+/* sg_publish_bytes(): the whole file or nothing, no temporary left, no replacement without force.
+ */
+static void test_publish_bytes(void)
+{
+	char *s, *tmp;
+
+	CHECK_INT(sg_publish_bytes(at("a.json"), "ONE\n", 4, 0640, 0), SG_OK);
+	CHECK_STR(s = slurp(at("a.json"), NULL), "ONE\n");
+	free(s);
+	CHECK_INT(file_mode(at("a.json")), 0640);
+	CHECK_INT(count_entries(), 1);
+
+	sg_error_clear();
+	CHECK_INT(sg_publish_bytes(at("a.json"), "TWO\n", 4, 0644, 0), SG_ERR_EXISTS);
+	CHECK_CONTAINS(sg_error_last(), "a.json: exists already (use --force to replace it)");
+	CHECK_STR(s = slurp(at("a.json"), NULL), "ONE\n");
+	free(s);
+	CHECK_INT(count_entries(), 1);
+
+	CHECK_INT(sg_publish_bytes(at("a.json"), "TWO\n", 4, 0644, 1), SG_OK);
+	CHECK_STR(s = slurp(at("a.json"), NULL), "TWO\n");
+	free(s);
+	CHECK_INT(file_mode(at("a.json")), 0644);
+	CHECK_INT(count_entries(), 1);
+
+	/* The temporary file is hidden, beside the destination, and holds the bytes already. */
+	CHECK_INT(sg_publish_temp(&tmp, at("b.json"), "B", 1, 0600), SG_OK);
+	CHECK(tmp && strncmp(tmp, at(".b.json."), strlen(at(".b.json."))) == 0);
+	CHECK_INT(file_mode(tmp), 0600);
+	CHECK_INT(sg_path_exists(at("b.json")), 0);
+	CHECK_INT(sg_publish_commit(tmp, at("b.json"), 0), SG_OK);
+	CHECK_INT(sg_path_exists(tmp), 0);
+	free(tmp);
+
+	sg_error_clear();
+	CHECK_INT(sg_publish_bytes(at("nodir/c.json"), "C", 1, 0644, 0), SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "nodir/c.json: cannot create a temporary file beside it");
+	unlink(at("a.json"));
+	unlink(at("b.json"));
+	CHECK_INT(count_entries(), 0);
+}
+
 /* Read the secret file `name`; expect `code` and, on success, `want`. */
 static void expect_secret(const char *name, int code, const char *want)
 {
@@ -772,6 +814,7 @@ int main(void)
 	test_private_copy_ok();
 	test_private_copy_refused();
 	test_publish();
+	test_publish_bytes();
 	test_read_file();
 	test_write_private();
 	test_secrets();

@@ -1,0 +1,323 @@
+/*
+ * The code-signing trust of one run, read and checked once; see
+ * include/signgate/trust.h.
+ */
+#include "trust.h"
+#include "signgate/cert.h"
+#include "signgate/error.h"
+#include "signgate/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+/* Larger files are not offline CRLs or anchors of one enterprise CA. */
+#define TRUST_FILE_MAX (64u * 1024 * 1024)
+
+/* Public TSAs' roots, for timestamps when no trust.tsa_ca_file is given. */
+#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+enum { CA, TSA, CRL, N_FILES };
+
+/* How each file is named in messages ("PATH: cannot read the CRLs: ..."). */
+static const char *const what_of[N_FILES] = { "the trust anchors", "the timestamp trust anchors",
+					      "the CRLs" };
+
+struct sg_trust {
+	char *path[N_FILES];     /* as configured; NULL: not given */
+	struct stat st[N_FILES]; /* as it was when read */
+	int timestamps;          /* sg_trust_files.timestamps */
+	X509_STORE *chain, *tsa;
+	STACK_OF(X509_CRL) *crls; /* those of crl_file, for sg_trust_check()'s date check */
+	unsigned char *crl_bytes; /* the CRL file as it was read and checked */
+	size_t crl_len;
+};
+
+/*
+ * Open `file`, read one byte and fstat it. A FIFO or device would read here
+ * as empty and then block OpenSSL's (and osslsigncode's) open for ever; a
+ * folder fails the read.
+ */
+static int open_regular(int *out, struct stat *st, const char *file, const char *what)
+{
+	char c;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	ssize_t n = fd < 0 ? -1 : read(fd, &c, 1);
+
+	e = errno;
+	*out = -1;
+	if (n >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: not a regular file", file,
+				    what);
+	}
+	if (n < 0) {
+		if (fd >= 0)
+			close(fd);
+		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: %s", file, what,
+				    strerror(e));
+	}
+	*out = fd;
+	return SG_OK;
+}
+
+/* The CRL's validity period must hold now: a stale CRL is the configuration's fault. */
+static int crl_out_of_date(const char *file, const X509_CRL *crl)
+{
+	const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl),
+			*next = X509_CRL_get0_nextUpdate(crl);
+	char issuer[256], when[32];
+
+	X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+	if (last && X509_cmp_time(last, NULL) > 0) {
+		sg_asn1_time_iso(when, last);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s is not valid until %s (lastUpdate ahead of "
+				    "this host's clock)",
+				    file, issuer, when);
+	}
+	if (next && X509_cmp_time(next, NULL) < 0) {
+		sg_asn1_time_iso(when, next);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: the CRL of %s expired on %s: renew it "
+				    "(certs-example/make-pki.sh --renew-crl)",
+				    file, issuer, when);
+	}
+	return SG_OK;
+}
+
+/*
+ * The PEM objects of `data` into `store` (NULL: none): the certificates unless `crls` is
+ * given, and the CRLs (each within its validity period when `check_dates`),
+ * which then are also pushed onto `crls`.
+ * `*count` is the number of objects added.
+ */
+static int parse_into(X509_STORE *store, size_t *count, const unsigned char *data, size_t len,
+		      STACK_OF(X509_CRL) *crls, int check_dates, const char *file)
+{
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	STACK_OF(X509_INFO) *info = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+	int error = SG_OK;
+
+	*count = 0;
+	for (int i = 0; info && !error && i < sk_X509_INFO_num(info); i++) {
+		X509_INFO *x = sk_X509_INFO_value(info, i);
+		if (x->x509 && !crls) {
+			if (X509_STORE_add_cert(store, x->x509) != 1)
+				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+			(*count)++;
+		}
+		if (x->crl && !error && check_dates)
+			error = crl_out_of_date(file, x->crl);
+		if (x->crl && !error) {
+			if ((store && X509_STORE_add_crl(store, x->crl) != 1) ||
+			    (crls && (!sk_X509_CRL_push(crls, x->crl) || !X509_CRL_up_ref(x->crl))))
+				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+			(*count)++;
+		}
+	}
+	if (!info)
+		*count = 0;
+	sk_X509_INFO_pop_free(info, X509_INFO_free);
+	BIO_free(bio);
+	ERR_clear_error();
+	return error;
+}
+
+/* Read file `i` of `t` once: its bytes in `*data` (free them), its stat in t->st[i]. */
+static int read_one(unsigned char **data, size_t *len, sg_trust *t, int i)
+{
+	int fd, error = open_regular(&fd, &t->st[i], t->path[i], what_of[i]);
+
+	*data = NULL;
+	*len = 0;
+	if (error)
+		return error;
+	/* "the trust anchors" is "trust anchors" to sg_read_fd, which says "the". */
+	error = sg_read_fd(data, len, fd, t->path[i], TRUST_FILE_MAX, what_of[i] + 4);
+	close(fd);
+	return error;
+}
+
+/* The anchors of file `i` (CA or TSA) into `store`; at least one object. */
+static int load_anchors(X509_STORE *store, const unsigned char *data, size_t len,
+			const sg_trust *t, int i)
+{
+	size_t n;
+	int error = parse_into(store, &n, data, len, NULL, 0, t->path[i]);
+
+	if (!error && n == 0)
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: cannot load %s (missing, unreadable or not PEM "
+				     "certificates)",
+				     t->path[i], what_of[i]);
+	return error;
+}
+
+/* The CRLs into `store` and `crls`: at least one, each within its validity period. */
+static int load_crls(X509_STORE *store, STACK_OF(X509_CRL) *crls, const unsigned char *data,
+		     size_t len, const sg_trust *t)
+{
+	size_t n;
+	int error = parse_into(store, &n, data, len, crls, 1, t->path[CRL]);
+
+	if (!error && n == 0)
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: cannot load the CRLs: the file holds no PEM CRL (or a "
+				     "damaged one)",
+				     t->path[CRL]);
+	return error;
+}
+
+/* The TSA's revocation is checked where we hold its issuer's CRL, and only there. */
+static int tolerate_missing_crl(int ok, X509_STORE_CTX *ctx)
+{
+	return ok || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL;
+}
+
+/* Both stores from the bytes read. */
+static int build_stores(sg_trust *t, unsigned char *data[N_FILES], size_t len[N_FILES])
+{
+	int tsa_from = t->path[TSA] ? TSA : CA, error = SG_OK;
+
+	if (t->path[CA] && !(t->chain = X509_STORE_new()))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (t->path[CA])
+		error = load_anchors(t->chain, data[CA], len[CA], t, CA);
+	if (t->path[CRL] && !(t->crls = sk_X509_CRL_new_null()))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error && t->path[CRL])
+		error = load_crls(t->chain, t->crls, data[CRL], len[CRL], t);
+	if (error || !t->path[tsa_from] || !t->timestamps)
+		return error;
+	if (!(t->tsa = X509_STORE_new()))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = load_anchors(t->tsa, data[tsa_from], len[tsa_from], t, tsa_from);
+	if (!error && !t->path[TSA] && X509_STORE_load_file(t->tsa, SYSTEM_BUNDLE) != 1)
+		ERR_clear_error(); /* no bundle: the anchors alone */
+	if (!error && t->path[CRL]) {
+		for (int i = 0; !error && i < sk_X509_CRL_num(t->crls); i++)
+			if (X509_STORE_add_crl(t->tsa, sk_X509_CRL_value(t->crls, i)) != 1)
+				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		X509_STORE_set_flags(t->tsa, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_set_verify_cb(t->tsa, tolerate_missing_crl);
+	}
+	return error;
+}
+
+int sg_trust_write_crls(const sg_trust *t, const char *path)
+{
+	if (!t->path[CRL])
+		return sg_error_set(SG_ERR_CONFIG, "no CRL file given");
+	return sg_write_private(path, t->crl_bytes, t->crl_len);
+}
+
+int sg_trust_load(sg_trust **out, const sg_trust_files *files)
+{
+	const char *given[N_FILES] = { files->ca_file, files->tsa_ca_file, files->crl_file };
+	unsigned char *data[N_FILES] = { NULL, NULL, NULL };
+	size_t len[N_FILES] = { 0, 0, 0 };
+	sg_trust *t = calloc(1, sizeof(*t));
+	int error = t ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+
+	*out = NULL;
+	if (t)
+		t->timestamps = files->timestamps;
+	for (int i = 0; !error && i < N_FILES; i++) {
+		if (given[i] && !(t->path[i] = strdup(given[i])))
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		if (!error && given[i])
+			error = read_one(&data[i], &len[i], t, i);
+	}
+	if (!error)
+		error = build_stores(t, data, len);
+	if (!error && t->path[CRL]) {
+		t->crl_bytes = data[CRL]; /* kept for sg_trust_write_crls() */
+		t->crl_len = len[CRL];
+		data[CRL] = NULL;
+	}
+	for (int i = 0; i < N_FILES; i++)
+		free(data[i]);
+	if (error) {
+		sg_trust_free(t);
+		return error;
+	}
+	*out = t;
+	return SG_OK;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int sg_trust_check(const sg_trust *t)
+{
+	sg_trust_files files = { t->path[CA], t->path[TSA], t->path[CRL], t->timestamps };
+	sg_trust *now = NULL;
+	struct stat st;
+	int changed = 0, fd, error = SG_OK;
+
+	for (int i = 0; !error && i < N_FILES; i++) {
+		if (!t->path[i])
+			continue;
+		error = open_regular(&fd, &st, t->path[i], what_of[i]);
+		if (!error) {
+			close(fd);
+			changed |= !same_file(&st, &t->st[i]);
+		}
+	}
+	/* A CRL may run out during a long run, as it would between runs. */
+	for (int i = 0; !error && t->crls && i < sk_X509_CRL_num(t->crls); i++)
+		error = crl_out_of_date(t->path[CRL], sk_X509_CRL_value(t->crls, i));
+	/* A file replaced since: is what is there now still usable? */
+	if (!error && changed && (error = sg_trust_load(&now, &files)) == SG_OK)
+		sg_trust_free(now);
+	return error;
+}
+
+X509_STORE *sg_trust_chain_store(const sg_trust *t)
+{
+	return t->chain;
+}
+
+X509_STORE *sg_trust_tsa_store(const sg_trust *t)
+{
+	return t->tsa;
+}
+
+const char *sg_trust_ca_file(const sg_trust *t)
+{
+	return t->path[CA];
+}
+
+const char *sg_trust_tsa_ca_file(const sg_trust *t)
+{
+	return t->path[TSA];
+}
+
+const char *sg_trust_crl_file(const sg_trust *t)
+{
+	return t->path[CRL];
+}
+
+void sg_trust_free(sg_trust *t)
+{
+	if (!t)
+		return;
+	X509_STORE_free(t->chain);
+	X509_STORE_free(t->tsa);
+	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+	free(t->crl_bytes);
+	for (int i = 0; i < N_FILES; i++)
+		free(t->path[i]);
+	free(t);
+}
