@@ -41,8 +41,9 @@ static const char sign_help[] =
 	"audit log names is still approved, and denied when that file is now revoked\n"
 	"or no longer approved, or when no signing record of it is found.\n"
 	"\n"
-	"INPUT is a file, or with --recursive a folder (its installers by extension,\n"
-	".exe .msi .msp .msm .mst .cab, in name order, symbolic links not followed).\n"
+	"INPUT is a file, or with --recursive a folder (its installers and scripts by\n"
+	"extension, .exe .msi .msp .msm .mst .cab .ps1 .psm1 .psd1, in name order,\n"
+	"symbolic links not followed).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json (policy, audit log, trust, signing key)\n"
@@ -53,8 +54,9 @@ static const char sign_help[] =
 	"                        root or you and not writable by others (sticky is fine)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
 	"  -f, --force           replace an existing output file (never the input)\n"
-	"  -r, --recursive       INPUT folders: their installers by extension\n"
-	"                        (.exe .msi .msp .msm .mst .cab), at any depth\n"
+	"  -r, --recursive       INPUT folders: their installers and scripts by\n"
+	"                        extension (.exe .msi .msp .msm .mst .cab .ps1\n"
+	"                        .psm1 .psd1), at any depth\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          sign N inputs at once (default: the number of cores);\n"
 	"                        results still print in input order\n"
@@ -88,7 +90,7 @@ static const char check_help[] =
 	"Options:\n"
 	"  -c, --config FILE     signgate.json\n"
 	"  -r, --recursive       INPUT folders: their .exe .msi .msp .msm .mst .cab\n"
-	"                        files\n"
+	"                        .ps1 .psm1 .psd1 files\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          check N inputs at once (default: the number of cores)\n"
 	"      --fail-fast       start no new input after the first that is denied\n"
@@ -649,7 +651,8 @@ static int collect_inputs(input_list *in, const sign_opts *o, int argc, char **a
 		return CLI_EXIT_USAGE;
 	if (in->n == 0)
 		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no "
-					    "installer (.exe .msi .msp .msm .mst .cab)");
+					    "installer or script (.exe .msi .msp .msm .mst .cab "
+					    ".ps1 .psm1 .psd1)");
 	if (o->out && in->n != 1)
 		return cli_usage_error(cmd,
 				       "--out takes exactly one INPUT; use --out-dir for several");

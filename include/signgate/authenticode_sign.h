@@ -8,7 +8,9 @@
  *   - content: SpcIndirectDataContent (1.3.6.1.4.1.311.2.1.4) holding, for a
  *     PE, SpcPeImageData (flags includeResources, the file link
  *     "<<<Obsolete>>>") and, for an MSI, SpcSipInfo with the MSI SIP GUID
- *     {000C10F1-0000-0000-C000-000000000046}, as osslsigncode builds them;
+ *     {000C10F1-0000-0000-C000-000000000046}, for a PowerShell script,
+ *     SpcSipInfo version 65536 with the PowerShell SIP GUID
+ *     {603BCC1F-4B59-4E08-B724-D2C6297EF351}, as osslsigncode builds them;
  *     then the DigestInfo of the file digest;
  *   - one SignerInfo with exactly four signed attributes: contentType
  *     (SpcIndirectData), SpcSpOpusInfo (the description and URL when given,
@@ -24,12 +26,11 @@
 
 #include <stddef.h>
 
+/* sg_authenticode_kind: which content to build (format.h, where each format's row names it). */
 #include "signgate/format.h"
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-
-/* sg_authenticode_kind, the content to build, is in format.h: each format's row names its own. */
 
 #define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 
@@ -60,7 +61,7 @@ int sg_authenticode_sign(unsigned char **out_der, size_t *out_len,
 /* The digest length of a supported algorithm `md_nid`; 0 when unsupported. */
 size_t sg_authenticode_md_len(int md_nid);
 
-/* "PE", "MSI", or NULL for an unknown kind. */
+/* "PE", "MSI", "PowerShell", or NULL for an unknown kind. */
 const char *sg_authenticode_kind_name(int kind);
 
 /*

@@ -29,6 +29,7 @@ typedef enum sg_format_kind {
 	SG_FORMAT_MSM = 4, /* .msm: Windows Installer merge module */
 	SG_FORMAT_MST = 5, /* .mst: Windows Installer transform */
 	SG_FORMAT_CAB = 6, /* .cab: cabinet (lib/format/format_cab.c) */
+	SG_FORMAT_SCRIPT = 7, /* .ps1 .psm1 .psd1: a PowerShell script (format_script.h) */
 } sg_format_kind;
 
 /*
@@ -41,6 +42,7 @@ typedef enum sg_authenticode_kind {
 	SG_AUTHENTICODE_PE = 1,  /* SpcPeImageData */
 	SG_AUTHENTICODE_MSI = 2, /* SpcSipInfo with the MSI SIP {000C10F1-...} */
 	SG_AUTHENTICODE_CAB = 3, /* SpcCabData: the SpcLink file "<<<Obsolete>>>" */
+	SG_AUTHENTICODE_SCRIPT = 4, /* a PowerShell script: SpcSipInfo, the PowerShell SIP */
 } sg_authenticode_kind;
 
 /* What the PE check found: the fields the PE digest and attachment use. */
@@ -58,18 +60,25 @@ typedef struct sg_format_cfb {
 	unsigned char clsid[16]; /* the root entry's class, as stored */
 } sg_format_cfb;
 
+/* What the PowerShell script check found. */
+typedef struct sg_format_script {
+	int encoding; /* its sg_script_encoding (lib/format/format_script.h) */
+} sg_format_script;
+
 typedef struct sg_format_info {
 	sg_format_kind kind;
 	int has_signature;   /* 1 when an Authenticode signature is present */
 	uint64_t size;       /* file size in bytes */
 	uint64_t sig_offset; /* PE: file offset of the attribute certificate table;
-			      * CAB: of the signature blob; else 0 */
+			      * CAB: of the signature blob; script: of its signature block
+			      * (the CRLF that starts it); else 0 */
 	uint64_t sig_size;   /* bytes of the signature container (PE: the table;
 			      * MSI family: \x05DigitalSignature; CAB: the blob,
-			      * the DER and zeros to 8 bytes) */
+			      * the DER and zeros to 8 bytes; script: the block) */
 	union {              /* the part of the format the row names (kind) */
 		sg_format_pe pe;
 		sg_format_cfb cfb;
+		sg_format_script script;
 	};
 } sg_format_info;
 
@@ -97,6 +106,14 @@ const char *sg_format_name(sg_format_kind kind);
  * dot: what `sign --recursive` picks up. 0 otherwise.
  */
 int sg_format_name_is_installer(const char *filename);
+
+/*
+ * The extension of `filename` (a base name), as spelt there, when a format
+ * known by its name alone owns it (a PowerShell script: ".ps1"), else NULL.
+ * Such a file is that format by its name only, for osslsigncode and Windows
+ * too: its private copy and its signed output must keep such an extension.
+ */
+const char *sg_format_by_name_extension(const char *filename);
 
 /* Which Authenticode digest a caller needs (MSI family: whether the
  * MsiDigitalSignatureEx pre-hash goes first). */

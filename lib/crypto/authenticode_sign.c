@@ -125,17 +125,41 @@ static void pe_image_data(struct der *out, const unsigned char *sip_guid)
 static const unsigned char msi_sip_guid[16] = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
 						0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
 
-/* SpcSipInfo: version 1, the SIP's GUID, five zero integers. */
-static void sip_info(struct der *out, const unsigned char guid[16])
+/*
+ * The PowerShell SIP's GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351}, as
+ * stored (the first three fields little-endian, as Windows lays out a GUID).
+ */
+static const unsigned char script_sip_guid[16] = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e,
+						   0xb7, 0x24, 0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51 };
+
+/* SpcSipInfo: `version` (DER INTEGER content), the SIP's GUID, five zero integers. */
+static void sip_info_version(struct der *out, const unsigned char guid[16],
+			     const unsigned char *version, size_t version_len)
 {
-	static const unsigned char one[] = { 0x01 }, zero[] = { 0x00 };
+	static const unsigned char zero[] = { 0x00 };
 	struct der sip = { .len = 0 };
 
-	der_tlv(&sip, 0x02, one, 1);
+	der_tlv(&sip, 0x02, version, version_len);
 	der_tlv(&sip, 0x04, guid, 16);
 	for (int i = 0; i < 5; i++)
 		der_tlv(&sip, 0x02, zero, 1);
 	der_wrap(out, 0x30, &sip);
+}
+
+/* SpcSipInfo version 1 (MSI family). */
+static void sip_info(struct der *out, const unsigned char guid[16])
+{
+	static const unsigned char one[] = { 0x01 };
+
+	sip_info_version(out, guid, one, sizeof(one));
+}
+
+/* SpcSipInfo version 65536 (PowerShell), as signtool, osslsigncode and jsign write it. */
+static void script_sip_info(struct der *out, const unsigned char guid[16])
+{
+	static const unsigned char v65536[] = { 0x01, 0x00, 0x00 };
+
+	sip_info_version(out, guid, v65536, sizeof(v65536));
 }
 
 /*
@@ -154,6 +178,8 @@ static const struct kind_ops {
 	{ SG_AUTHENTICODE_PE, "PE", "a PE", OID_SPC_PE_IMAGE_DATA, NULL, pe_image_data },
 	{ SG_AUTHENTICODE_MSI, "MSI", "an MSI", OID_SPC_SIPINFO, msi_sip_guid, sip_info },
 	{ SG_AUTHENTICODE_CAB, "CAB", "a cabinet", OID_SPC_CAB_DATA, NULL, obsolete_link },
+	{ SG_AUTHENTICODE_SCRIPT, "PowerShell", "a PowerShell script", OID_SPC_SIPINFO,
+	  script_sip_guid, script_sip_info },
 };
 
 static const struct md_row {

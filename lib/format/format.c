@@ -40,6 +40,16 @@ static const struct sg_format_ops *row_by_name(const char *name, const char **ex
 	return NULL;
 }
 
+const char *sg_format_by_name_extension(const char *filename)
+{
+	const struct sg_format_ops *row;
+	const char *ext = NULL;
+
+	if (!filename || !(row = row_by_name(filename, &ext)) || !row->by_name)
+		return NULL;
+	return filename + strlen(filename) - strlen(ext);
+}
+
 int sg_format_name_is_installer(const char *filename)
 {
 	const char *ext;

@@ -41,6 +41,12 @@ struct sg_format_ops {
 	 * tell themselves apart by `clsid`.
 	 */
 	int (*detect)(const unsigned char *head, size_t n, const char *name);
+	/*
+	 * 1 for a format without magic, known by its extension alone (to
+	 * osslsigncode and Windows too): the private copy and the output keep
+	 * the extension (sg_format_by_name_extension()).
+	 */
+	int by_name;
 	/* the root storage's class this row owns (16 bytes as stored), or NULL */
 	const unsigned char *clsid;
 	/*

@@ -12,8 +12,15 @@ extern const struct sg_format_ops sg_format_msp_ops;
 extern const struct sg_format_ops sg_format_msm_ops;
 extern const struct sg_format_ops sg_format_mst_ops;
 extern const struct sg_format_ops sg_format_cab_ops;
+extern const struct sg_format_ops sg_format_script_ops;
 
 const struct sg_format_ops *const sg_format_table[] = {
-	&sg_format_pe_ops,  &sg_format_msi_ops, &sg_format_msp_ops,
-	&sg_format_msm_ops, &sg_format_mst_ops, &sg_format_cab_ops, NULL,
+	&sg_format_pe_ops,
+	&sg_format_msi_ops,
+	&sg_format_msp_ops,
+	&sg_format_msm_ops,
+	&sg_format_mst_ops,
+	&sg_format_cab_ops,
+	&sg_format_script_ops, /* no magic: by its name, after the rows with one */
+	NULL,
 };

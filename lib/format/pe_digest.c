@@ -181,8 +181,10 @@ static void stream_take(sg_pe_stream *d, const unsigned char *data, size_t len, 
 		stream_hash(d, data, len, offset);
 		return;
 	}
-	if (offset < SG_PE_STREAM_HEAD) {
-		size_t n = len < SG_PE_STREAM_HEAD - offset ? len : (size_t)(SG_PE_STREAM_HEAD - offset);
+	/* len 0: the end of a file shorter than the head (data may be NULL then) */
+	if (offset < SG_PE_STREAM_HEAD && len > 0) {
+		size_t n = len < SG_PE_STREAM_HEAD - offset ? len
+							    : (size_t)(SG_PE_STREAM_HEAD - offset);
 		memcpy(d->head + offset, data, n);
 		d->head_len = (size_t)offset + n;
 	}

@@ -42,13 +42,16 @@ struct copy_pass {
 static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *workdir,
 		      char **copy, int *copy_fd, struct copy_pass *pass)
 {
-	const char *name = sg_path_base(job->input);
+	const char *name = sg_path_base(job->input), *ext = sg_format_by_name_extension(name);
 	sg_stream_sink sink = { sg_pe_stream_update, &pass->stream };
 	int signing = job->action == SG_ACTION_SIGN && sg_pe_stream_init(&pass->stream) == SG_OK;
+	char copy_name[16];
 	unsigned want;
 	int error;
 
-	*copy = sg_path_join(workdir, "input");
+	/* A script keeps its extension: osslsigncode knows one by its name only. */
+	snprintf(copy_name, sizeof(copy_name), "input%s", ext ? ext : "");
+	*copy = sg_path_join(workdir, copy_name);
 	if (!*copy)
 		return sg_pipeline_end(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
 	/* SHA-512 costs more than the rest of the pass: only when the policy names one. */

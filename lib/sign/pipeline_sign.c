@@ -409,6 +409,18 @@ int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, co
 	s.name = sg_path_base(job->input);
 	s.nested = o->format.has_signature &&
 		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
+	/* A format known by its name (a script) is that format only under such a name. */
+	if (sg_format_by_name_extension(s.name) &&
+	    !sg_format_by_name_extension(sg_path_base(job->output)))
+		return sg_pipeline_end(
+			o,
+			sg_error_set(SG_ERR_USAGE,
+				     "%s: a %s file is known by its extension (%s) only: the "
+				     "output must keep such an extension, not %s",
+				     s.name, sg_format_name(o->format.kind),
+				     sg_format_by_name_extension(s.name),
+				     sg_path_base(job->output)),
+			"failed");
 	if (!job->force && sg_path_exists(job->output))
 		return sg_pipeline_end(
 			o,

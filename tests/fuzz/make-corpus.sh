@@ -17,7 +17,7 @@ SG_SRC=$(cd -- "$src/../.." && pwd -P)
 C=$src/corpus
 D=$src/data
 rm -rf -- "$C"
-mkdir -p -- "$C"/{pe,msi,cab,signed,authenticode,manifest,openpgp,policy,policy_index,audit,seal,config,keyhelper} "$D"
+mkdir -p -- "$C"/{pe,msi,cab,signed,authenticode,manifest,openpgp,policy,policy_index,audit,seal,config,keyhelper,script} "$D"
 tsa="http://127.0.0.1:$(cat "$FIX/tsa.port")/tsr"
 
 # Tiny PE32 and PE32+ images (1 KiB: headers, one .text section).
@@ -140,6 +140,10 @@ cp "$PKI/signgate.json" "$C/config/fixture.json"
 cp "$PKI/signgate-pkcs11.json" "$C/config/pkcs11.json"
 cp "$CFG" "$C/config/corpus-run.json"
 
+# script: a PowerShell script in each encoding signgate takes, unsigned,
+# signed with a timestamp, and nested (tests/fuzz/make-script-seeds.sh).
+bash "$src/make-script-seeds.sh" "$C/script" "$PKI" "$tsa"
+
 # keyhelper: a request of each kind, as signgate encodes them.
 /usr/bin/python3 - "$C/keyhelper" <<'PY'
 import sys
@@ -148,6 +152,7 @@ def req(kind, desc=b"", url=b""):
             len(desc).to_bytes(2, "big") + desc + len(url).to_bytes(2, "big") + url)
 open(sys.argv[1] + "/pe", "wb").write(req(1))
 open(sys.argv[1] + "/msi-texts", "wb").write(req(2, b"Hello Installer", b"https://example.invalid/hello"))
+open(sys.argv[1] + "/script", "wb").write(req(4, b"Deploy wrapper"))
 PY
 
 # What the harnesses check against: the roots of these signatures, the sealing certificate.

@@ -103,7 +103,7 @@ sg 2 sign --config "$CFG" --out-dir "$T/tw" -j 0 "$INST/hello-setup.exe"
 expect_in "$T/err" "--jobs takes a number from 1 to"
 mkdir -p "$T/empty"
 sg 2 check --config "$CFG" -r "$T/empty"
-expect_in "$T/err" "hold no installer (.exe .msi .msp .msm .mst .cab)"
+expect_in "$T/err" "hold no installer or script (.exe .msi .msp .msm .mst .cab .ps1 .psm1 .psd1)"
 
 # On a terminal: a progress line on stderr (script(1) gives the run a terminal).
 if command -v script >/dev/null; then

@@ -61,7 +61,7 @@ expect_in "$T/out" "approval hello-exe is for file \"hello-setup.exe\", not \"re
 # Not an installer, even when its digest is approved.
 approval notes notes.txt "$(sha256 "$INST/notes.txt")"
 sg 3 sign --config "$CFG" --out-dir "$T/out1" "$INST/notes.txt"
-expect_in "$T/out" "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, cab)"
+expect_in "$T/out" "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, cab, powershell)"
 expect_absent "$T/out1/notes.txt"
 
 # Truncated installers, even when the truncated bytes are approved.

@@ -336,6 +336,21 @@ static void test_genuine(const char *our_sha256)
 		      "format)");
 	EXPECT_REJECT("MSI signature on a PE", wk("genuine-msi.p7"),
 		      opts(fx("pki/root.pem"), NULL, NULL, 0), "the signed content is not a PE's");
+	/* A PowerShell script's: SpcSipInfo with the PowerShell SIP GUID. */
+	check_write_file(wk("genuine.ps1"), "Write-Host 'signed'\r\n", 21, 0600);
+	sign(wk("genuine.ps1"), "genuine-signed.ps1", SIGN_SHA256);
+	extract(wk("genuine-signed.ps1"), "genuine-ps1.p7");
+	o = opts(fx("pki/root.pem"), NULL, NULL, 0); /* fx() buffers rotate */
+	o.kind = SG_AUTHENTICODE_SCRIPT;
+	EXPECT_OK("genuine script", &r, wk("genuine-ps1.p7"), o);
+	EXPECT_REJECT("MSI signature on a script", wk("genuine-msi.p7"), o,
+		      "the signed content is not a PowerShell script's (a signature made for "
+		      "another file format)");
+	o.kind = SG_AUTHENTICODE_MSI;
+	EXPECT_REJECT("script signature on an MSI", wk("genuine-ps1.p7"), o,
+		      "the signed content is not an MSI's");
+	EXPECT_REJECT("script signature on a PE", wk("genuine-ps1.p7"),
+		      opts(fx("pki/root.pem"), NULL, NULL, 0), "the signed content is not a PE's");
 	o.kind = 0;
 	EXPECT_REJECT("no format", wk("genuine.p7"), o,
 		      "the file's format has no Authenticode content signgate checks");

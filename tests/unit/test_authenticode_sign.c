@@ -20,6 +20,7 @@
 #include "signgate/keyhelper.h"
 #include "signgate/keys.h"
 #include "msi_digest.h"
+#include "format_script.h"
 #include "pe_digest.h"
 #include "proc.h"
 #include "signgate/util.h"
@@ -101,6 +102,8 @@ static void file_digest(unsigned char out[32], const char *path, sg_authenticode
 		error = sg_cab_digest(md, &len, fd, NID_sha256, path);
 		if (!error)
 			memcpy(out, md, 32);
+	} else if (kind == SG_AUTHENTICODE_SCRIPT) {
+		error = sg_script_digest(out, fd, path);
 	} else {
 		error = sg_msi_digest(&msi, fd, NID_sha256,
 				      msi_dse ? SG_MSI_DSE_WITH : SG_MSI_DSE_WITHOUT, path);
@@ -617,6 +620,8 @@ static void test_wire(void)
 
 int main(int argc, char **argv)
 {
+	static const char script[] = "\xef\xbb\xbfWrite-Host 'caf\xc3\xa9'\r\n";
+
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: test_authenticode_sign FIXDIR SIGNGATE [OSSLSIGNCODE]\n");
 		return 2;
@@ -641,6 +646,10 @@ int main(int argc, char **argv)
 	test_roundtrip(SG_AUTHENTICODE_CAB, fx("inst/payload-2.0.cab"), "payload.cab",
 		       "Example Corp repackaged", "https://packages.example.invalid/");
 	test_cab_content();
+	/* A script written here, UTF-8 with BOM (signgate verifies it with its own digest). */
+	check_write_file(wk("hello.ps1"), script, sizeof(script) - 1, 0600);
+	test_roundtrip(SG_AUTHENTICODE_SCRIPT, wk("hello.ps1"), "hello.ps1", "Deploy wrapper",
+		       NULL);
 	test_other_digest();
 	test_wire();
 	in_child(token_rsa);

@@ -190,7 +190,7 @@ static void test_pe_headers(void)
 	build_pe(&pe, 32, 0);
 	pe.b[1] = 'X';
 	expect_fail("mx.exe", pe.b, pe.size, SG_ERR_FORMAT,
-		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst, cab): it starts "
+		    "mx.exe: not an installer signgate signs (pe, msi, msp, msm, mst, cab, powershell): it starts "
 		    "with 4d 58 00 00");
 
 	expect_fail("mz.exe", "MZ", 2, SG_ERR_FORMAT,
@@ -813,10 +813,10 @@ static void test_other(void)
 	int fd;
 
 	expect_fail("notes.txt", text, sizeof(text) - 1, SG_ERR_FORMAT,
-		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, cab): it "
+		    "notes.txt: not an installer signgate signs (pe, msi, msp, msm, mst, cab, powershell): it "
 		    "starts with 48 65 6c 6c 6f 2c 20 77 \"Hello, w\"");
 	expect_fail("x", "\x7f", 1, SG_ERR_FORMAT,
-		    "x: not an installer signgate signs (pe, msi, msp, msm, mst, cab): it starts with "
+		    "x: not an installer signgate signs (pe, msi, msp, msm, mst, cab, powershell): it starts with "
 		    "7f \".\"");
 	expect_fail("empty.exe", "", 0, SG_ERR_FORMAT, "empty.exe: empty file");
 	CHECK_INT(inspect_buf("t.txt", text, sizeof(text) - 1, &info), SG_ERR_FORMAT);

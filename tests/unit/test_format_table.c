@@ -22,12 +22,13 @@
 /* What signing and verifying ask the table. */
 static void test_table(void)
 {
-	static const char *const yes[] = { "a.exe", "B.EXE", "c.msi",   "d.msp",
-					   "e.msm", "f.MST", "x.y.msi", "g.cab" };
+	static const char *const yes[] = { "a.exe", "B.EXE",   "c.msi", "d.msp",  "e.msm", "f.MST",
+					   "x.y.msi", "g.cab", "g.ps1", "h.PSM1", "i.psd1" };
 	static const char *const no[] = { ".hidden.exe", "exe",       ".exe", "a.dll", "a.txt",
-					  "a.msix",      "a.exe.txt", "msi",  "" };
+					  "a.msix",      "a.exe.txt", "msi",  "",      "a.ps1xml",
+					  ".ps1" };
 	sg_format_info pe = { .kind = SG_FORMAT_PE }, msi = { .kind = SG_FORMAT_MSP },
-		       cab = { .kind = SG_FORMAT_CAB };
+		       cab = { .kind = SG_FORMAT_CAB }, script = { .kind = SG_FORMAT_SCRIPT };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		CHECK(sg_format_name_is_installer(yes[i]) == 1);
@@ -41,6 +42,7 @@ static void test_table(void)
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MSM), 2);
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_MST), 2);
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_CAB), 3); /* SpcCabData */
+	CHECK_INT(sg_format_spc_kind(SG_FORMAT_SCRIPT), 4); /* SpcSipInfo, the PowerShell SIP */
 	CHECK_INT(sg_format_spc_kind(SG_FORMAT_UNKNOWN), 0);
 
 	/* A PE's first signature is signgate's to write; nesting and MSIs are osslsigncode's. */
@@ -53,6 +55,14 @@ static void test_table(void)
 	CHECK(sg_format_attach_in_place(&cab, 0) == NULL);
 	CHECK(sg_format_extracts_own(&cab) == 1);
 	CHECK(sg_format_attach_add_msi_dse(&cab, 1) == 0);
+	/* A script's block: read by signgate, attached by osslsigncode (it goes by the name). */
+	CHECK(sg_format_extracts_own(&script) == 1);
+	CHECK(sg_format_attach_in_place(&script, 0) == NULL);
+	CHECK_STR(sg_format_container_name(SG_FORMAT_SCRIPT), "signature block");
+	/* Known by its name alone: the copy and the output keep the extension. */
+	CHECK_STR(sg_format_by_name_extension("Deploy.Ps1"), ".Ps1");
+	CHECK(sg_format_by_name_extension("setup.exe") == NULL);
+	CHECK(sg_format_by_name_extension(".ps1") == NULL);
 	msi.cfb.dse = 1;
 	CHECK(sg_format_attach_add_msi_dse(&msi, 1) == 1);
 	CHECK(sg_format_attach_add_msi_dse(&msi, 0) == 0);
@@ -77,6 +87,7 @@ static const struct {
 	{ SG_FORMAT_MSM, ".msm", "an MSI merge module", "{000C1084-0000-0000-C000-000000000046}" },
 	{ SG_FORMAT_MST, ".mst", "an MSI transform", "{000C1082-0000-0000-C000-000000000046}" },
 	{ SG_FORMAT_CAB, ".cab", "a cabinet", NULL },
+	{ SG_FORMAT_SCRIPT, ".ps1", "a PowerShell script", NULL },
 };
 
 static size_t row_of(sg_format_kind kind)

@@ -158,6 +158,19 @@ static void test_stream(void)
 		CHECK_INT(sg_pe_stream_finish(&d, got, &orig), SG_ERR_USAGE);
 		sg_pe_stream_free(&d);
 	}
+	/*
+	 * A file shorter than the kept head (a 59-byte script goes through the
+	 * same pass), and an empty chunk without a buffer: no PE digest, and no
+	 * memcpy from NULL at the end (the sanitizer pass caught one).
+	 */
+	{
+		sg_pe_stream d;
+		CHECK_INT(sg_pe_stream_init(&d), SG_OK);
+		sg_pe_stream_update(&d, (const unsigned char *)"Write-Host 1\r\n", 14, 0);
+		sg_pe_stream_update(&d, NULL, 0, 14);
+		CHECK_INT(sg_pe_stream_finish(&d, got, &orig), SG_ERR_USAGE);
+		sg_pe_stream_free(&d);
+	}
 	/* An inspection that says another layout than the bytes streamed. */
 	other = orig;
 	other.pe.certdir_offset += 8;

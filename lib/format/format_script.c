@@ -1,0 +1,699 @@
+/*
+ * PowerShell scripts: encoding, signature block and Authenticode digest,
+ * read by signgate itself; see format_script.h.
+ *
+ * The file is read whole (at most SG_SCRIPT_MAX bytes) and seen as code
+ * units: bytes for UTF-8, little-endian 16-bit words for UTF-16LE. The
+ * block's markers and lines are ASCII, and an ASCII unit is never part of
+ * a multi-unit character in either encoding (a UTF-8 continuation byte is
+ * >= 0x80, a surrogate >= 0xD800), so they are found by comparing units.
+ */
+#include "format_script.h"
+#include "format_ops.h"
+#include "signgate/error.h"
+#include "signgate/format.h"
+#include "signgate/hash.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#define BEGIN_MARK "SIG # Begin signature block"
+#define END_MARK   "SIG # End signature block"
+#define B64_LINE   64 /* characters on every line of the block but the last */
+#define B64_MAX    ((SG_SCRIPT_SIG_MAX + 2) / 3 * 4)
+
+/* The file as code units. */
+struct text {
+	const unsigned char *p;
+	size_t n;    /* units */
+	size_t unit; /* bytes per unit: 1 (UTF-8) or 2 (UTF-16LE) */
+	size_t bom;  /* units of the byte order mark: 0, 1 (UTF-16LE) or 3 (UTF-8) */
+	const char *name;
+};
+
+static int refuse(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int refuse(const char *name, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return sg_error_set(SG_ERR_FORMAT, "%s: %s", name ? name : "(unnamed)", reason);
+}
+
+static unsigned unit_at(const struct text *t, size_t i)
+{
+	return t->unit == 1 ? t->p[i] : (unsigned)t->p[2 * i] | (unsigned)t->p[2 * i + 1] << 8;
+}
+
+/* The byte offset of unit `i`, for messages. */
+static size_t at(const struct text *t, size_t i)
+{
+	return i * t->unit;
+}
+
+static const char *const script_ext[] = { ".ps1", ".psm1", ".psd1", NULL };
+
+const char *sg_script_extension(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	for (const char *const *e = script_ext; *e; e++) {
+		size_t k = strlen(*e);
+		if (n > k && strcasecmp(name + n - k, *e) == 0)
+			return name + n - k;
+	}
+	return NULL;
+}
+
+const char *sg_script_encoding_name(sg_script_encoding e)
+{
+	switch (e) {
+	case SG_SCRIPT_ASCII: return "ASCII";
+	case SG_SCRIPT_UTF8BOM: return "UTF-8 with BOM";
+	case SG_SCRIPT_UTF16LE: return "UTF-16LE";
+	case SG_SCRIPT_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+static int detect(struct text *t, sg_script_encoding *enc, const unsigned char *b, size_t len)
+{
+	t->p = b;
+	t->unit = 1;
+	t->bom = 0;
+	*enc = SG_SCRIPT_ASCII;
+	if (len >= 4 && b[0] == 0xff && b[1] == 0xfe && b[2] == 0 && b[3] == 0)
+		return refuse(t->name, "UTF-32LE (byte order mark FF FE 00 00) is not supported: "
+				       "save the script as UTF-8 with BOM or UTF-16LE");
+	if (len >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xfe && b[3] == 0xff)
+		return refuse(t->name, "UTF-32BE (byte order mark 00 00 FE FF) is not supported: "
+				       "save the script as UTF-8 with BOM or UTF-16LE");
+	if (len >= 2 && b[0] == 0xfe && b[1] == 0xff)
+		return refuse(t->name, "UTF-16BE (byte order mark FE FF) is not supported: save "
+				       "the script as UTF-8 with BOM or UTF-16LE");
+	if (len >= 2 && b[0] == 0xff && b[1] == 0xfe) {
+		if (len % 2)
+			return refuse(t->name, "UTF-16LE with an odd number of bytes (%zu)", len);
+		t->unit = 2;
+		t->bom = 1;
+		*enc = SG_SCRIPT_UTF16LE;
+	} else if (len >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf) {
+		t->bom = 3;
+		*enc = SG_SCRIPT_UTF8BOM;
+	}
+	t->n = len / t->unit;
+	if (t->n == t->bom)
+		return refuse(t->name, "no script text, only a byte order mark");
+	return SG_OK;
+}
+
+static int nul_at(const struct text *t, size_t i)
+{
+	return refuse(t->name, "a NUL character at offset %zu%s", at(t, i),
+		      t->unit == 1 ? " (UTF-16 without a byte order mark? signgate takes UTF-16LE "
+				     "with its BOM FF FE only)"
+				   : "");
+}
+
+/* Why the UTF-8 sequence led by `c` is invalid, its second byte being `b`. */
+static const char *utf8_flaw(unsigned c, unsigned b)
+{
+	if (b < 0x80 || b > 0xbf)
+		return "a sequence cut short";
+	if (c == 0xed)
+		return "a UTF-16 surrogate encoded in UTF-8";
+	if (c == 0xf4)
+		return "a code point beyond U+10FFFF";
+	return "an overlong encoding";
+}
+
+/* One UTF-8 sequence at `i` (a lead byte >= 0x80): its length, or 0 with the error set. */
+static size_t utf8_sequence(const struct text *t, size_t i)
+{
+	unsigned c = t->p[i], lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3;
+	else {
+		refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
+		       c < 0xc0   ? "a continuation byte without a lead byte"
+		       : c < 0xc2 ? "an overlong encoding"
+				  : "a byte UTF-8 never uses");
+		return 0;
+	}
+	if (c == 0xe0)
+		lo = 0xa0; /* below: overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* above: surrogates */
+	else if (c == 0xf0)
+		lo = 0x90; /* below: overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* above: beyond U+10FFFF */
+	if (need >= t->n - i) {
+		refuse(t->name,
+		       "invalid UTF-8 at offset %zu: a sequence cut short by the end of "
+		       "the file",
+		       i);
+		return 0;
+	}
+	for (size_t k = 1; k <= need; k++) {
+		unsigned b = t->p[i + k];
+		if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
+			refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
+			       k == 1 ? utf8_flaw(c, b) : "a sequence cut short");
+			return 0;
+		}
+	}
+	return need + 1;
+}
+
+static int check_utf8(const struct text *t, sg_script_encoding enc)
+{
+	for (size_t i = t->bom; i < t->n;) {
+		unsigned c = t->p[i];
+		size_t len;
+
+		if (c == 0)
+			return nul_at(t, i);
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (enc == SG_SCRIPT_ASCII)
+			return refuse(
+				t->name,
+				"byte 0x%02x at offset %zu is not ASCII, and the file has no "
+				"byte order mark: Windows reads such a script in the machine's "
+				"ANSI code page, so its signature would hold or fail by locale "
+				"(save it as UTF-8 with BOM or UTF-16LE)",
+				c, i);
+		if ((len = utf8_sequence(t, i)) == 0)
+			return SG_ERR_FORMAT;
+		i += len;
+	}
+	return SG_OK;
+}
+
+static int check_utf16(const struct text *t)
+{
+	for (size_t i = t->bom; i < t->n; i++) {
+		unsigned u = unit_at(t, i);
+
+		if (u == 0)
+			return nul_at(t, i);
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return refuse(t->name,
+				      "invalid UTF-16LE at offset %zu: a low surrogate "
+				      "without its high surrogate",
+				      at(t, i));
+		if (u >= 0xd800 && u <= 0xdbff) {
+			unsigned next = i + 1 < t->n ? unit_at(t, i + 1) : 0;
+			if (next < 0xdc00 || next > 0xdfff)
+				return refuse(t->name,
+					      "invalid UTF-16LE at offset %zu: a high "
+					      "surrogate without its low surrogate",
+					      at(t, i));
+			i++;
+		}
+	}
+	return SG_OK;
+}
+
+/* ---- the signature block --------------------------------------------------- */
+
+/* 1 when the units from `i` spell the ASCII `s` (without regard to ASCII case with `fold`). */
+static int spells(const struct text *t, size_t i, const char *s, int fold)
+{
+	size_t k = strlen(s);
+
+	if (i > t->n || k > t->n - i)
+		return 0;
+	for (size_t j = 0; j < k; j++) {
+		unsigned u = unit_at(t, i + j), c = (unsigned char)s[j];
+		if (fold && u >= 'A' && u <= 'Z')
+			u += 'a' - 'A';
+		if (fold && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (u != c)
+			return 0;
+	}
+	return 1;
+}
+
+/* Where the markers are, in any case: the first two of each. */
+struct marks {
+	size_t begin[2], end[2];
+	int n_begin, n_end;
+};
+
+static void find_marks(struct marks *m, const struct text *t)
+{
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < t->n; i++) {
+		unsigned u = unit_at(t, i);
+		if (u != 'S' && u != 's')
+			continue;
+		if (spells(t, i, BEGIN_MARK, 1)) {
+			if (m->n_begin < 2)
+				m->begin[m->n_begin] = i;
+			m->n_begin++;
+		} else if (spells(t, i, END_MARK, 1)) {
+			if (m->n_end < 2)
+				m->end[m->n_end] = i;
+			m->n_end++;
+		}
+	}
+}
+
+/* Markers that are not one block at the end of the file: the reason. */
+static int misplaced(const struct text *t, const struct marks *m)
+{
+	if (m->n_begin > 1)
+		return refuse(t->name,
+			      "more than one signature block: a second \"" BEGIN_MARK
+			      "\" at offset %zu",
+			      at(t, m->begin[1]));
+	if (m->n_end > 1)
+		return refuse(t->name,
+			      "more than one signature block: a second \"" END_MARK
+			      "\" at offset %zu",
+			      at(t, m->end[1]));
+	if (m->n_end == 0)
+		return refuse(t->name,
+			      "a signature block without its end: \"" BEGIN_MARK
+			      "\" at offset %zu, no \"" END_MARK "\"",
+			      at(t, m->begin[0]));
+	if (m->n_begin == 0)
+		return refuse(t->name,
+			      "\"" END_MARK "\" at offset %zu without a signature block "
+			      "before it",
+			      at(t, m->end[0]));
+	return refuse(t->name,
+		      "the signature block's end (offset %zu) comes before its begin "
+		      "(offset %zu)",
+		      at(t, m->end[0]), at(t, m->begin[0]));
+}
+
+static int is_b64(unsigned u)
+{
+	return (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+	       u == '+' || u == '/' || u == '=';
+}
+
+/*
+ * The lines between the begin line and the end line (units [from, to)):
+ * "# " and 1 to 64 base64 characters and CRLF, 64 on every line but the
+ * last. `*b64` gets the count of base64 characters.
+ */
+static int check_lines(const struct text *t, size_t from, size_t to, size_t *b64)
+{
+	size_t i = from, line = 0, last = B64_LINE;
+
+	*b64 = 0;
+	while (i < to) {
+		size_t k = 0;
+		line++;
+		if (last != B64_LINE)
+			return refuse(t->name,
+				      "malformed signature block: line %zu has %zu base64 "
+				      "characters, only the last may have fewer than %d",
+				      line - 1, last, B64_LINE);
+		if (!spells(t, i, "# ", 0))
+			return refuse(t->name,
+				      "malformed signature block: line %zu (offset %zu) "
+				      "does not start with \"# \"",
+				      line, at(t, i));
+		for (i += 2; i < to && is_b64(unit_at(t, i)); i++)
+			k++;
+		if (k == 0 || k > B64_LINE || !spells(t, i, "\r\n", 0) || i + 2 > to)
+			return refuse(t->name,
+				      "malformed signature block: line %zu (offset %zu) is "
+				      "not 1 to %d base64 characters ending with CRLF",
+				      line, at(t, i), B64_LINE);
+		i += 2;
+		*b64 += k;
+		last = k;
+	}
+	if (*b64 == 0)
+		return refuse(t->name, "an empty signature block");
+	if (*b64 > B64_MAX)
+		return refuse(t->name,
+			      "the signature block is too large (%zu base64 characters, "
+			      "at most %u)",
+			      *b64, (unsigned)B64_MAX);
+	return SG_OK;
+}
+
+/* One block, spelt exactly, that ends the file: its text_end and base64 count. */
+static int check_block(const struct text *t, const struct marks *m, size_t *text_end, size_t *b64)
+{
+	size_t b = m->begin[0], e = m->end[0], tail = e + strlen(END_MARK);
+
+	if (m->n_begin != 1 || m->n_end != 1 || e < b)
+		return misplaced(t, m);
+	if (tail + 2 != t->n || !spells(t, tail, "\r\n", 0))
+		return refuse(t->name,
+			      "text after the signature block: \"" END_MARK "\" (offset "
+			      "%zu) must end the file with CRLF, and %zu bytes follow it",
+			      at(t, e), at(t, t->n - tail));
+	if (b < t->bom + 4 || !spells(t, b - 4, "\r\n# ", 0) || !spells(t, b, BEGIN_MARK, 0) ||
+	    !spells(t, b + strlen(BEGIN_MARK), "\r\n", 0))
+		return refuse(t->name,
+			      "malformed signature block: its first line (offset %zu) "
+			      "must be \"# " BEGIN_MARK "\" exactly, after CRLF, ending "
+			      "with CRLF",
+			      at(t, b));
+	if (e < 4 || !spells(t, e - 4, "\r\n# ", 0) || !spells(t, e, END_MARK, 0))
+		return refuse(t->name,
+			      "malformed signature block: its last line (offset %zu) "
+			      "must be \"# " END_MARK "\" exactly, after CRLF",
+			      at(t, e));
+	if (b - 4 == t->bom)
+		return refuse(t->name, "no script text before the signature block");
+	*text_end = b - 4;
+	return check_lines(t, b + strlen(BEGIN_MARK) + 2, e - 2, b64);
+}
+
+/* `d` (`n` bytes) is exactly one DER SEQUENCE, its length in the shortest form. */
+static int one_sequence(const unsigned char *d, size_t n)
+{
+	size_t body = 0, k;
+
+	if (n < 2 || d[0] != 0x30)
+		return 0;
+	if (d[1] < 0x80)
+		return d[1] == n - 2;
+	k = d[1] & 0x7fu;
+	if (k == 0 || k > 4 || n < 2 + k || d[2] == 0)
+		return 0;
+	for (size_t j = 0; j < k; j++)
+		body = body << 8 | d[2 + j];
+	return body >= 0x80 && body == n - 2 - k;
+}
+
+/* The block's base64 characters of the laid-out script in `buf`, NUL-terminated. */
+static char *collect_b64(const unsigned char *buf, const sg_script_layout *l)
+{
+	struct text t = { .p = buf, .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1 };
+	char *b64 = malloc(l->b64_len + 1);
+	size_t n = 0, i;
+
+	t.n = l->size / t.unit;
+	/* CRLF, "# ", the begin marker, CRLF; then each line: "# ", base64, CRLF. */
+	i = l->text_end / t.unit + 2 + 2 + strlen(BEGIN_MARK) + 2;
+	if (!b64)
+		return NULL;
+	while (n < l->b64_len && i + 2 < t.n) {
+		for (i += 2; i < t.n && is_b64(unit_at(&t, i)); i++)
+			b64[n++] = (char)unit_at(&t, i);
+		i += 2;
+	}
+	b64[n] = '\0';
+	return b64;
+}
+
+/*
+ * The DER the block of the laid-out script in `buf` holds: canonical base64
+ * (what an encoder writes, no stray bits) of exactly one DER SEQUENCE.
+ * `*der` (free with free()) may be NULL when only the check is wanted.
+ */
+static int decode_block(unsigned char **der, size_t *der_len, const unsigned char *buf,
+			const sg_script_layout *l, const char *name)
+{
+	char *b64 = collect_b64(buf, l);
+	unsigned char *out = b64 ? malloc(l->b64_len / 4 * 3 + 1) : NULL;
+	long n = out ? sg_base64_decode(out, b64, strlen(b64), 1) : -1;
+	int error = SG_OK;
+
+	if (!b64 || !out)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (n <= 0)
+		error = refuse(name, "the signature block is not canonical base64");
+	else if (!one_sequence(out, (size_t)n))
+		error = refuse(name,
+			       "the signature block does not hold exactly one DER SEQUENCE "
+			       "(%ld bytes decoded)",
+			       n);
+	free(b64);
+	if (error || !der) {
+		free(out);
+		return error;
+	}
+	*der = out;
+	*der_len = (size_t)n;
+	return SG_OK;
+}
+
+int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len, const char *name)
+{
+	struct text t = { .name = name ? name : "(unnamed)" };
+	struct marks m;
+	size_t end_units = 0, b64 = 0;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	out->size = len;
+	if (len == 0)
+		return refuse(t.name, "empty file");
+	if (len > SG_SCRIPT_MAX)
+		return refuse(t.name, "too large for a script: %zu bytes (at most %u)", len,
+			      SG_SCRIPT_MAX);
+	if ((error = detect(&t, &out->encoding, buf, len)) != SG_OK)
+		return error;
+	error = t.unit == 2 ? check_utf16(&t) : check_utf8(&t, out->encoding);
+	if (error)
+		return error;
+	find_marks(&m, &t);
+	if (m.n_begin == 0 && m.n_end == 0) {
+		out->text_end = len;
+		return SG_OK;
+	}
+	if ((error = check_block(&t, &m, &end_units, &b64)) != SG_OK)
+		return error;
+	out->text_end = at(&t, end_units);
+	out->has_signature = 1;
+	out->b64_len = b64;
+	return decode_block(NULL, NULL, buf, out, t.name);
+}
+
+/* ---- the digest -------------------------------------------------------------- */
+
+/* UTF-8 text (checked) as UTF-16LE into the digest, a buffer at a time. */
+static int hash_utf8(EVP_MD_CTX *ctx, const unsigned char *p, size_t n)
+{
+	unsigned char out[8192];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		unsigned long c = p[i];
+		size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+
+		if (len > n - i)
+			return SG_ERR_FORMAT; /* sg_script_parse() saw to it that it is not */
+		if (len > 1)
+			c &= 0x3fu >> (len - 1);
+		for (size_t k = 1; k < len; k++)
+			c = c << 6 | (p[i + k] & 0x3fu);
+		i += len;
+		if (o + 4 > sizeof(out)) {
+			if (!EVP_DigestUpdate(ctx, out, o))
+				return SG_ERR_CRYPTO;
+			o = 0;
+		}
+		if (c >= 0x10000) {
+			unsigned long hi = 0xd800 + ((c - 0x10000) >> 10),
+				      lo = 0xdc00 + (c & 0x3ff);
+			out[o++] = (unsigned char)hi;
+			out[o++] = (unsigned char)(hi >> 8);
+			c = lo;
+		}
+		out[o++] = (unsigned char)c;
+		out[o++] = (unsigned char)(c >> 8);
+	}
+	return EVP_DigestUpdate(ctx, out, o) ? SG_OK : SG_ERR_CRYPTO;
+}
+
+int sg_script_digest_buffer(unsigned char md[SG_SCRIPT_DIGEST_LEN], const unsigned char *buf,
+			    const sg_script_layout *l)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int md_len = 0;
+	int error = SG_ERR_CRYPTO;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto done;
+	if (l->encoding == SG_SCRIPT_UTF16LE)
+		error = EVP_DigestUpdate(ctx, buf, l->text_end) ? SG_OK : SG_ERR_CRYPTO;
+	else if (l->encoding == SG_SCRIPT_ASCII || l->encoding == SG_SCRIPT_UTF8BOM)
+		error = hash_utf8(ctx, buf, l->text_end);
+	else
+		error = SG_ERR_USAGE;
+	if (!error && (!EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != SG_SCRIPT_DIGEST_LEN))
+		error = SG_ERR_CRYPTO;
+done:
+	EVP_MD_CTX_free(ctx);
+	if (error == SG_ERR_USAGE)
+		return sg_error_set(error, "sg_script_digest_buffer: not a checked script layout");
+	if (error)
+		return sg_error_set(error, "the script digest failed (SHA-256)");
+	return SG_OK;
+}
+
+/* ---- from a file, and the table row ------------------------------------------ */
+
+/* The whole regular file open on `fd`, checked: `*buf` (free with free()). */
+static int load(unsigned char **buf, sg_script_layout *l, int fd, const char *name)
+{
+	struct src s = { fd, name ? name : "(unnamed)", 0 };
+	struct stat st;
+	int error;
+
+	*buf = NULL;
+	if (fstat(fd, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s.name, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_USAGE, "%s: not a regular file", s.name);
+	s.size = (uint64_t)st.st_size;
+	if (s.size == 0)
+		return refuse(s.name, "empty file");
+	if (s.size > SG_SCRIPT_MAX)
+		return refuse(s.name, "too large for a script: %llu bytes (at most %u)",
+			      (unsigned long long)s.size, SG_SCRIPT_MAX);
+	if (!(*buf = malloc((size_t)s.size)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_format_read_at(&s, *buf, (size_t)s.size, 0);
+	if (!error)
+		error = sg_script_parse(l, *buf, (size_t)s.size, s.name);
+	if (error) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return error;
+}
+
+int sg_script_digest(unsigned char md[SG_SCRIPT_DIGEST_LEN], int fd, const char *name)
+{
+	sg_script_layout l;
+	unsigned char *buf = NULL;
+	int error = load(&buf, &l, fd, name);
+
+	if (!error)
+		error = sg_script_digest_buffer(md, buf, &l);
+	free(buf);
+	return error;
+}
+
+int sg_script_signature_read(unsigned char **der, size_t *len, int fd, const char *name)
+{
+	sg_script_layout l;
+	unsigned char *buf = NULL;
+	int error = load(&buf, &l, fd, name);
+
+	*der = NULL;
+	*len = 0;
+	if (!error && !l.has_signature)
+		error = refuse(name, "the script has no signature block");
+	if (!error)
+		error = decode_block(der, len, buf, &l, name);
+	free(buf);
+	return error;
+}
+
+static int script_detect(const unsigned char *head, size_t n, const char *name)
+{
+	(void)head;
+	(void)n;
+	return sg_script_extension(name) != NULL;
+}
+
+static int script_inspect(const struct src *s, sg_format_info *out)
+{
+	sg_script_layout l;
+	unsigned char *buf = NULL;
+	int error = load(&buf, &l, s->fd, s->name);
+
+	free(buf);
+	if (error)
+		return error;
+	out->script.encoding = (int)l.encoding;
+	out->has_signature = l.has_signature;
+	if (l.has_signature) {
+		out->sig_offset = l.text_end;
+		out->sig_size = l.size - l.text_end;
+	}
+	return SG_OK;
+}
+
+/* The same digest whatever the use: the block is all a signature leaves out. */
+static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
+			 const sg_format_info *info, sg_format_digest_use use, const char *name)
+{
+	int error;
+
+	(void)info;
+	(void)use;
+	error = sg_script_digest(md, fd, name);
+	*md_len = error ? 0 : SG_SCRIPT_DIGEST_LEN;
+	return error;
+}
+
+/* The container is the decoded DER: the block's text is a function of it. */
+static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
+				 int fd, const sg_format_info *info, size_t max, const char *name)
+{
+	int error = sg_script_signature_read(out, len, fd, name);
+
+	(void)info;
+	if (!error && *len > max) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return refuse(name, "the signature block is too large");
+	}
+	*der_at = 0;
+	*der_len = *len;
+	return error;
+}
+
+static int script_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
+				  size_t der_len)
+{
+	return len == der_len && memcmp(box, der, len) == 0;
+}
+
+const struct sg_format_ops sg_format_script_ops = {
+	.kind = SG_FORMAT_SCRIPT,
+	.name = "powershell",
+	.what = "a PowerShell script",
+	.extensions = script_ext,
+	.detect = script_detect,
+	.by_name = 1,
+	.clsid = NULL,
+	.inspect = script_inspect,
+	.digest = script_digest,
+	.spc_kind = SG_AUTHENTICODE_SCRIPT,
+	.signature_read = script_signature_read,
+	.container_holds = script_container_holds,
+	.container = "signature block",
+	.extracts_own = 1,
+	.attach_own = NULL, /* osslsigncode attach-signature, keyless; it goes by the name */
+	.dse_when_nested = 0,
+};

@@ -1,0 +1,2 @@
+﻿# café € 😀
+Write-Host "é"
