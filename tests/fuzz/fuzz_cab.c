@@ -28,7 +28,7 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* The unsigned cabinet `data` as it is once signed, with an 8-byte blob; NULL if too large. */
+/* The unsigned cabinet `data` as it is once signed, with an 8-byte DER blob; NULL if too large. */
 static uint8_t *as_signed(const uint8_t *data, size_t len, size_t *out_len)
 {
 	unsigned folders = (unsigned)(data[26] | data[27] << 8);
@@ -51,7 +51,10 @@ static uint8_t *as_signed(const uint8_t *data, size_t len, size_t *out_len)
 
 		put32(f, get32(f) + SHIFT);
 	}
+	/* the blob: one DER SEQUENCE of 8 bytes, as the structure check wants it */
 	memset(s + len + SHIFT, 0, 8);
+	s[len + SHIFT] = 0x30;
+	s[len + SHIFT + 1] = 6;
 	*out_len = len + SHIFT + 8;
 	return s;
 }

@@ -75,6 +75,20 @@ printf '\xff' | dd of="$T/bad.cab" bs=1 seek=2000 conv=notrunc 2>/dev/null
 sg 3 verify --config "$CFG" "$T/bad.cab"
 expect_in "$T/out" "bad.cab: signature 0: the file's digest does not match the signed value"
 
+# Bytes after the DER in the signature blob (the reserve's blob size grown
+# to cover them) are outside every digest: a signed cabinet carrying them is
+# refused by the structure check, as a PE's certificate table would be.
+/usr/bin/python3 - "$T/o/hello-1.0.cab" "$T/junk.cab" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+junk = b"payload hidden after the signature"
+struct.pack_into("<I", b, 48, struct.unpack_from("<I", b, 48)[0] + len(junk))
+open(sys.argv[2], "wb").write(b + junk)
+PY
+sg 3 verify --config "$CFG" "$T/junk.cab"
+expect_in "$T/out" "junk.cab: the signature blob ("
+expect_in "$T/out" "bytes after it would be outside the signed digest"
+
 # A vendor-signed cabinet: refused by default, replaced, or nested.
 approval vcab vcab.cab "$(sha256 "$T/vcab.cab")"
 sg 3 sign --config "$CFG" --out-dir "$T/v" "$T/vcab.cab"
@@ -94,6 +108,26 @@ osslsigncode verify -CAfile "$V/vendor.pem" -ignore-cdp -index 0 -in "$T/nested.
 expect_in "$T/ov" "Signature verification: ok"
 expect_same "$(audit_field 0 signature.index)" 1
 expect_same "$(audit_field 0 signature.signatures)" 2
+# An osslsigncode that nests our signature and adds bytes after the blob's
+# DER is caught: the nested output is checked as a cabinet, not only for its
+# signatures (Landlock off for the wrapper, which runs python3).
+cat >"$T/junk-ossl" <<SH
+#!/bin/bash
+out= prev=
+for a in "\$@"; do [ "\$prev" = -out ] && out=\$a; prev=\$a; done
+/usr/bin/osslsigncode "\$@" || exit \$?
+[ "\$1" = attach-signature ] || exit 0
+/usr/bin/python3 -c 'import struct,sys
+b=bytearray(open(sys.argv[1],"rb").read())
+struct.pack_into("<I",b,48,struct.unpack_from("<I",b,48)[0]+8)
+open(sys.argv[1],"wb").write(b+b"JUNKJUNK")' "\$out"
+SH
+chmod 0755 "$T/junk-ossl"
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/junk-ossl\"#" "$CFG"
+SIGNGATE_CONFINE_FORCE=landlock=0 sg 3 sign --config "$CFG" --out "$T/nested-junk.cab" "$T/vcab.cab"
+expect_in "$T/out" "bytes after it would be outside the signed digest"
+expect_absent "$T/nested-junk.cab"
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"/usr/bin/osslsigncode\"#" "$CFG"
 # As the site server checks it (the primary): the vendor's, not trusted here.
 sg 3 verify --config "$CFG" "$T/nested.cab"
 expect_in "$T/out" "nested.cab: signature 0: signer chain does not verify"

@@ -284,6 +284,60 @@ static void expect_refused(const char *name, const unsigned char *b, size_t len,
 	CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
 }
 
+/*
+ * The signed cabinet `s` (`slen` bytes, room for 64 more) with its blob
+ * replaced by its first `keep` bytes and then `add` (`n` bytes); the
+ * reserve's blob size follows. Returns the new length.
+ */
+static size_t reblob(unsigned char *s, size_t slen, size_t keep, const char *add, size_t n)
+{
+	uint32_t at = le_at(s + 44);
+
+	(void)slen;
+	memcpy(s + at + keep, add, n);
+	put32(s + 48, (uint32_t)(keep + n));
+	return at + keep + n;
+}
+
+/*
+ * The signature blob holds one DER signature and zero padding below 8
+ * bytes, nothing else (red team, issue 14): bytes after the DER are outside
+ * the digest and no check sees them (a CAB's CVE-2013-3900), and eight zero
+ * bytes behind a reserve would make an unsigned cabinet look vendor-signed.
+ */
+static void test_blob_refusals(void)
+{
+	size_t slen = 0, len, der;
+	unsigned char *orig = slurp(check_path(workdir, "hello-sha256.cab"), &slen);
+	unsigned char *s = malloc(slen + 64);
+	uint32_t at = le_at(orig + 44);
+	char why[256];
+
+	CHECK(orig[at] == 0x30 && orig[at + 1] == 0x82);
+	der = 4 + ((size_t)orig[at + 2] << 8 | orig[at + 3]);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, le_at(orig + 48), "JUNK-after-the-DER-in-the-blob..", 32);
+	snprintf(why, sizeof(why), "the signature blob (%zu bytes) is not one DER signature (%zu "
+		 "bytes) and zero padding to 8 bytes", len - at, der);
+	expect_refused("junk.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, der, "A", 1);
+	expect_refused("padjunk.cab", s, len,
+		       "the signature blob's padding after its DER signature is not zero");
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\0\0\0\0\0\0\0\0", 8);
+	snprintf(why, sizeof(why), "the signature blob at offset %u does not hold a DER signature",
+		 at);
+	expect_refused("zeros.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30\x84\xff\xff\xff\xff\0\0", 8);
+	snprintf(why, sizeof(why), "the signature blob (8 bytes) is not one DER signature "
+		 "(4294967301 bytes)");
+	expect_refused("derlong.cab", s, len, why);
+	free(s);
+	free(orig);
+}
+
 static void test_refusals(void)
 {
 	unsigned char good[CAB_MAX], b[CAB_MAX];
@@ -346,6 +400,7 @@ static void test_refusals(void)
 		expect_refused("sigcut.cab", s, slen - 8, why);
 		free(s);
 	}
+	test_blob_refusals();
 	/* The digest reads the header only, with the same refusals. */
 	MUTATE(memcpy(b, "MSCE", 4));
 	CHECK_INT(own(ours, write_file("magic.cab", b, len), NID_sha256), SG_ERR_FORMAT);
