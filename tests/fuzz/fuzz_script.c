@@ -99,6 +99,15 @@ static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_la
 	free(der);
 }
 
+/* 1 when a row with a magic number takes the file under a name no row owns. */
+static int magic_taken(int fd)
+{
+	sg_format_info other;
+	int error = sg_format_inspect(&other, fd, "input.bin");
+
+	return error == SG_OK || !strstr(sg_error_last(), "not an installer signgate signs");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	sg_script_layout l;
@@ -108,6 +117,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	parsed = sg_script_parse(&l, data, len, name);
 	inspected = sg_format_inspect(&info, fd, name);
 	fuzz_trace("parse %d, inspect %d", parsed, inspected);
+	/*
+	 * The magic goes first (test_script: "MZ-Tool" in mz.ps1): a text
+	 * another row's detect() takes is that row's, and refused as such.
+	 */
+	if (parsed == SG_OK && inspected != SG_OK && magic_taken(fd)) {
+		close(fd);
+		sg_error_clear();
+		return 0;
+	}
 	fuzz_require(parsed == inspected, "parse (%d) and inspect (%d) disagree", parsed,
 		     inspected);
 	if (parsed == SG_OK)
