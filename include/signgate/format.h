@@ -171,6 +171,12 @@ int sg_format_container_holds(const sg_format_info *info, const unsigned char *b
  */
 int sg_format_extracts_own(const sg_format_info *info);
 
+/*
+ * Why a nested signature on `kind` is never checked by Windows (so
+ * existing_signature "nest" signs nothing it sees), or NULL when it is.
+ */
+const char *sg_format_nest_unseen(sg_format_kind kind);
+
 /* What holds a format's signature, for messages: "certificate table". */
 const char *sg_format_container_name(sg_format_kind kind);
 

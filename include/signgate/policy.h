@@ -96,6 +96,7 @@ typedef struct sg_policy_input {
 	const char *sha256_hex; /* lower-case */
 	const char *sha512_hex; /* lower-case */
 	int has_signature;      /* an Authenticode signature is already present */
+	int format;             /* its sg_format_kind (format.h); 0 when not known */
 } sg_policy_input;
 
 #define SG_POLICY_MAX_REASONS 8

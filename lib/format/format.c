@@ -251,6 +251,13 @@ int sg_format_extracts_own(const sg_format_info *info)
 	return row && row->signature_read && row->extracts_own;
 }
 
+const char *sg_format_nest_unseen(sg_format_kind kind)
+{
+	const struct sg_format_ops *row = sg_format_ops_of(kind);
+
+	return row ? row->nest_unseen : NULL;
+}
+
 const char *sg_format_container_name(sg_format_kind kind)
 {
 	const struct sg_format_ops *row = sg_format_ops_of(kind);

@@ -80,6 +80,12 @@ struct sg_format_ops {
 	 */
 	sg_format_attach_fn attach_own;
 	int dse_when_nested;
+	/*
+	 * Non-NULL when Windows never checks a nested signature on this format:
+	 * why (existing_signature "nest" is then refused for it, as it would
+	 * sign nothing Windows sees).
+	 */
+	const char *nest_unseen;
 };
 
 /* The table (format_table.c), NULL-terminated, in detection order. */

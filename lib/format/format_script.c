@@ -24,6 +24,9 @@
 
 #include <openssl/evp.h>
 
+/* osslsigncode refuses a file shorter than this (its file size check): refused here first. */
+#define SCRIPT_MIN 4
+
 #define BEGIN_MARK "SIG # Begin signature block"
 #define END_MARK   "SIG # End signature block"
 #define B64_LINE   64 /* characters on every line of the block but the last */
@@ -481,6 +484,9 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 	error = t.unit == 2 ? check_utf16(&t) : check_utf8(&t, out->encoding);
 	if (error)
 		return error;
+	if (len < SCRIPT_MIN)
+		return refuse(t.name, "%zu bytes: too short for a script signgate signs (at least %d)",
+			      len, SCRIPT_MIN);
 	find_marks(&m, &t);
 	if (m.n_begin == 0 && m.n_end == 0) {
 		out->text_end = len;
@@ -696,4 +702,5 @@ const struct sg_format_ops sg_format_script_ops = {
 	.extracts_own = 1,
 	.attach_own = NULL, /* osslsigncode attach-signature, keyless; it goes by the name */
 	.dse_when_nested = 0,
+	.nest_unseen = "PowerShell checks only a script's one signature block",
 };

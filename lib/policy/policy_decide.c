@@ -4,6 +4,7 @@
  * bear on the input (lib/policy_index.c), with the same code.
  */
 #include "signgate/policy.h"
+#include "signgate/format.h"
 #include "policy_internal.h"
 
 #include <stdarg.h>
@@ -75,6 +76,14 @@ static int approval_allows(sg_decision *d, const sg_policy *p, const sg_approval
 			   "input already carries an Authenticode signature and approval %s "
 			   "says existing_signature=refuse",
 			   a->id);
+		ok = 0;
+	}
+	if (in->has_signature && a->existing == SG_EXISTING_NEST &&
+	    sg_format_nest_unseen((sg_format_kind)in->format)) {
+		add_reason(d,
+			   "approval %s says existing_signature=nest, but %s: a nested signature "
+			   "would never be checked (use replace or refuse)",
+			   a->id, sg_format_nest_unseen((sg_format_kind)in->format));
 		ok = 0;
 	}
 	/* An unsigned file of a product that ships signed may be a tampered download. */

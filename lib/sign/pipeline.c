@@ -176,7 +176,7 @@ int sg_pipeline_decide(sg_outcome *o, const sg_context *ctx, const sg_policy_inp
 static int decide(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	sg_policy_input in = { sg_path_base(job->input), o->input.sha256_hex, o->input.sha512_hex,
-			       o->format.has_signature };
+			       o->format.has_signature, o->format.kind };
 
 	return sg_pipeline_decide(o, ctx, &in);
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/obj_mac.h>
@@ -404,21 +405,26 @@ int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, co
 			     .copy_fd = copy_fd,
 			     .stage = stage,
 			     .copy_pe_digest = copy_pe_digest };
+	const char *in_ext, *out_ext;
 	int error;
 
 	s.name = sg_path_base(job->input);
 	s.nested = o->format.has_signature &&
 		   o->decision_detail.approval->existing == SG_EXISTING_NEST;
-	/* A format known by its name (a script) is that format only under such a name. */
-	if (sg_format_by_name_extension(s.name) &&
-	    !sg_format_by_name_extension(sg_path_base(job->output)))
+	/*
+	 * A format known by its name (a script) is that format only under such a
+	 * name, and under its own: a signature does not bind the extension, so an
+	 * approved data file (.psd1) must not come out as code (.ps1).
+	 */
+	in_ext = sg_format_by_name_extension(s.name);
+	out_ext = sg_format_by_name_extension(sg_path_base(job->output));
+	if (in_ext && (!out_ext || strcasecmp(in_ext, out_ext) != 0))
 		return sg_pipeline_end(
 			o,
 			sg_error_set(SG_ERR_USAGE,
 				     "%s: a %s file is known by its extension (%s) only: the "
-				     "output must keep such an extension, not %s",
-				     s.name, sg_format_name(o->format.kind),
-				     sg_format_by_name_extension(s.name),
+				     "output must keep that extension, not name it %s",
+				     s.name, sg_format_name(o->format.kind), in_ext,
 				     sg_path_base(job->output)),
 			"failed");
 	if (!job->force && sg_path_exists(job->output))

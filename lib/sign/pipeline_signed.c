@@ -90,7 +90,7 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 {
 	const char *name = rec->input_name ? rec->input_name : sg_path_base(job->input);
 	sg_policy_input in = { name, rec->input_sha256, rec->input_sha512 ? rec->input_sha512 : "",
-			       rec->signed_before };
+			       rec->signed_before, o->format.kind };
 	char from[512], context[1200], policy_says[sizeof(o->message)];
 
 	take_origin(o, rec);

@@ -40,7 +40,7 @@ expect_in "$T/err" "2 inputs: 2 signed, 0 skipped, 0 denied, 0 failed"
 expect_same "$(jq -r 'select(.decision == "signed") | .input.format' "$LOG" | sort -u)" cab
 expect_same "$(jq -r 'select(.decision == "signed") | .signature.attached_by' "$LOG" | sort -u)" \
 	"osslsigncode attach-signature"
-expect_same "$(grep -c "\"key_helper\":{\"pid\":" "$LOG")" 2
+expect_same "$(jq -c 'select(.decision == "signed") | .signature.key_helper.pid | numbers' "$LOG" | wc -l)" 2
 for f in hello-1.0.cab payload-2.0.cab; do
 	over "$T/o/$f" 0
 	# The signed cabinet still holds the same files, byte for byte.

@@ -1,29 +1,29 @@
 #!/usr/bin/env bash
 # Red team of the PowerShell script row (issue 14): what a vendor controls in
 # a script and what the signing path does with it.
-#  - a 1-3 byte script passes signgate's structure check, but osslsigncode
-#    (helpers.c get_file_size) refuses any file under 4 bytes: the job must
-#    fail with nothing written (today: "failed", osslsigncode's reason);
+#  - a 1-3 byte script: osslsigncode (helpers.c get_file_size) refuses any
+#    file under 4 bytes, so signgate's structure check denies it first;
 #  - a signed UTF-8-with-BOM script re-encoded to UTF-16LE (text and block)
 #    keeps its Authenticode digest, so our signature still verifies on it:
 #    `verify` says valid, but `sign` must not skip it as "already signed and
 #    approved" (the audit log has no signing record of those bytes);
 #  - a script that merely mentions the marker text (in a string, lower
 #    case) is refused: a false positive signgate accepts for safety;
-#  - an approved .psd1 (a data file) may be signed under a .ps1 name, and a
-#    signature does not bind the extension at all.
+#  - a signature does not bind the extension: an approved .psd1 (a data
+#    file) must not come out under a .ps1 name (refused), though a signed
+#    script stays valid under any script name (documented in README).
 . "$(dirname -- "$0")/lib.sh"
 
 D=$T/in
 mkdir -p "$D"
 new_env ""
 
-# 1. Tiny script: accepted by the structure check, refused by osslsigncode.
+# 1. Tiny script: denied by the structure check before osslsigncode sees it.
 printf 'ls\n' >"$D/tiny.ps1"
 approval tiny tiny.ps1 "$(sha256 "$D/tiny.ps1")"
-sg 1 sign --config "$CFG" --out-dir "$T/o1" "$D/tiny.ps1"
-expect_in "$T/out" "failed   $D/tiny.ps1: "
-expect_in "$T/out" "file is too short"
+sg 3 sign --config "$CFG" --out-dir "$T/o1" "$D/tiny.ps1"
+expect_in "$T/out" "denied   $D/tiny.ps1: "
+expect_in "$T/out" "tiny.ps1: 3 bytes: too short for a script signgate signs (at least 4)"
 expect_absent "$T/o1/tiny.ps1"
 
 # 2. Re-encoded signed script: same digest, other bytes.
@@ -50,10 +50,13 @@ expect_in "$T/out" "strip.ps1: a signature block without its end: \"SIG # Begin 
 # 4. .psd1 approved, signed as .ps1.
 printf '@{ ModuleVersion = "1.0" }\r\n' >"$D/Data.psd1"
 approval data Data.psd1 "$(sha256 "$D/Data.psd1")"
-sg 0 sign --config "$CFG" --out "$T/Data.ps1" "$D/Data.psd1"
-expect_in "$T/out" "signed   $D/Data.psd1 -> $T/Data.ps1 (approval data"
+sg 2 sign --config "$CFG" --out "$T/Data.ps1" "$D/Data.psd1"
+expect_in "$T/out" "Data.psd1: a powershell file is known by its extension (.psd1) only: the output must keep that extension, not name it Data.ps1"
+expect_absent "$T/Data.ps1"
+sg 0 sign --config "$CFG" --out "$T/Data.psd1" "$D/Data.psd1"
+expect_in "$T/out" "signed   $D/Data.psd1 -> $T/Data.psd1 (approval data"
 # The same signature holds under any script name: the digest is of the text only.
-cp "$T/Data.ps1" "$T/Data.psm1"
+cp "$T/Data.psd1" "$T/Data.psm1"
 sg 0 verify --config "$CFG" "$T/Data.psm1"
 expect_in "$T/out" "valid    $T/Data.psm1"
 done_ok

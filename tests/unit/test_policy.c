@@ -425,7 +425,7 @@ static sg_policy *decision_policy(void)
 static void decide(sg_decision *d, const sg_policy *p, const char *name, int n256, int n512,
 		   int has_signature, time_t now)
 {
-	sg_policy_input in = { name, s256[n256], s512[n512], has_signature };
+	sg_policy_input in = { name, s256[n256], s512[n512], has_signature, 0 };
 
 	memset(d, 0x5a, sizeof(*d)); /* sg_policy_decide() must fill everything */
 	sg_policy_decide(d, p, &in, now);

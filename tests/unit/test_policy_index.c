@@ -321,7 +321,7 @@ static int compare_grid(const sg_policy *full, const sg_policy *fast)
 							k == 0   ? s512[h]
 							: k == 1 ? s512[(h + 1) % N_DIGESTS]
 								 : "",
-							sig
+							sig, 0
 						};
 						approved +=
 							same_decision(full, fast, &in, dates[t]);
@@ -439,7 +439,7 @@ static void test_staleness(void)
 	{
 		sg_policy *p = open_policy(at("add"), NULL);
 		sg_decision d;
-		sg_policy_input in = { "zero.exe", s256[0], "", 0 };
+		sg_policy_input in = { "zero.exe", s256[0], "", 0, 0 };
 		sg_policy_decide(&d, p, &in, utc(2026, 6, 1));
 		CHECK_INT(d.approved, 0);
 		CHECK_CONTAINS(d.reasons[0], "digest is revoked: found tampered");
@@ -536,7 +536,7 @@ static void test_changed_during_run(void)
 {
 	sg_policy_open_info info;
 	sg_policy *p = open_policy(at("during"), &info);
-	sg_policy_input in = { "x.exe", s256[1], "", 0 };
+	sg_policy_input in = { "x.exe", s256[1], "", 0, 0 };
 	sg_decision d;
 
 	CHECK_INT(info.indexed, 1);
@@ -565,7 +565,7 @@ static void test_big_file_changed(const char *path)
 {
 	sg_policy_open_info info;
 	sg_policy *p;
-	sg_policy_input in = { "x.exe", s256[1], "", 0 };
+	sg_policy_input in = { "x.exe", s256[1], "", 0, 0 };
 	sg_decision d;
 	struct stat st;
 
@@ -664,7 +664,7 @@ static void products_without_products(unsigned char *raw, idx_header *h)
 
 static void test_crafted(void)
 {
-	sg_policy_input in = { "zero.exe", s256[0], "", 0 };
+	sg_policy_input in = { "zero.exe", s256[0], "", 0, 0 };
 	sg_policy_open_info info;
 	sg_decision d;
 	sg_policy *p;

@@ -249,6 +249,8 @@ static void test_encodings_refused(void)
 	REFUSED("odd.ps1", "\xff\xfeW\0r", "UTF-16LE with an odd number of bytes (5)");
 	REFUSED("bom16.ps1", "\xff\xfe", "no script text, only a byte order mark");
 	REFUSED("bom8.ps1", "\xef\xbb\xbf", "no script text, only a byte order mark");
+	/* osslsigncode takes no file under 4 bytes: refused here first, with the reason */
+	REFUSED("ls.ps1", "ls\n", "ls.ps1: 3 bytes: too short for a script signgate signs (at least 4)");
 	REFUSED("nul.ps1", "ab\0c",
 		"a NUL character at offset 2 (UTF-16 without a byte order mark?");
 	REFUSED("nobom16.ps1", "W\0r\0", "a NUL character at offset 1");
@@ -466,7 +468,7 @@ static void test_names(void)
 	/* The name decides: the same bytes as notes.txt are no installer. */
 	CHECK_INT(inspect(&info, path, "notes.txt"), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), "notes.txt: not an installer signgate signs (pe, msi, msp, "
-					"msm, mst, powershell)");
+					"msm, mst, cab, powershell)");
 	CHECK_INT(inspect(&info, path, "Deploy.Ps1"), SG_OK);
 	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
 	CHECK_STR(sg_format_by_name_extension("Deploy.Ps1"), ".Ps1");
