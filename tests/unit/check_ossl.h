@@ -2,7 +2,8 @@
  * For unit tests that run the real osslsigncode on the CTest fixture:
  * `fixdir` (the fixture), `osslsigncode` (its path, overridable), a
  * `workdir` removed when setup fails, ossl() to run it and slurp() to read
- * a file whole. Include after
+ * a file whole,
+ * ossl_report_value() to read a line of its verify report. Include after
  * check.h and signgate/proc.h, signgate/util.h.
  */
 #ifndef SIGNGATE_TEST_CHECK_OSSL_H
@@ -37,6 +38,28 @@ static void ossl(char *out, size_t out_len, const char **argv)
 	if (out)
 		snprintf(out, out_len, "%s", r.out);
 	sg_proc_result_free(&r);
+}
+
+/*
+ * The value after `key` ("Calculated message digest") in osslsigncode
+ * verify's report on signature `index` ("0", "1") of `path`, trust from the
+ * fixture; "" when the report has no such line.
+ */
+__attribute__((unused)) static void ossl_report_value(char *out, size_t len, const char *path,
+						      const char *index, const char *key)
+{
+	static char report[1 << 16];
+	char ca[PATH_MAX];
+	const char *argv[] = { NULL,          "verify",      "-in",    path,  "-CAfile", ca,
+			       "-ignore-cdp", "-ignore-crl", "-index", index, NULL };
+	const char *line;
+
+	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
+	ossl(report, sizeof(report), argv);
+	out[0] = '\0';
+	line = strstr(report, key);
+	if (line && (line = strchr(line, ':')))
+		snprintf(out, len, "%.*s", (int)strcspn(line + 2, " \n"), line + 2);
 }
 
 /* The whole file at `path` (at most 64 MiB), or setup fails; the caller frees it. */

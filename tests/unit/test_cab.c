@@ -138,23 +138,6 @@ static void sign(const char *in, const char *out, const char *hash, int nest)
 	ossl(NULL, 0, argv);
 }
 
-/* The value of osslsigncode verify's line `key` for `path`, signature `index`. */
-static void ossl_value(char *out, size_t len, const char *path, const char *index, const char *key)
-{
-	static char report[1 << 16];
-	char ca[PATH_MAX];
-	const char *argv[] = { NULL,          "verify",      "-in",    path,  "-CAfile", ca,
-			       "-ignore-cdp", "-ignore-crl", "-index", index, NULL };
-	const char *line;
-
-	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
-	ossl(report, sizeof(report), argv);
-	out[0] = '\0';
-	line = strstr(report, key);
-	if (line && (line = strchr(line, ':')))
-		snprintf(out, len, "%.*s", (int)strcspn(line + 2, " \n"), line + 2);
-}
-
 /*
  * Sign `unsigned_path` with `hash`: signgate's digest of the unsigned file
  * (as it will be signed), of the signed file, osslsigncode's calculated and
@@ -169,8 +152,8 @@ static void check_signed(const char *label, const char *unsigned_path, const cha
 	CHECK_INT(own(before, unsigned_path, nid), SG_OK);
 	sign(unsigned_path, out, hash, 0);
 	CHECK_INT(own(after, out, nid), SG_OK);
-	ossl_value(calc, sizeof(calc), out, "0", "Calculated message digest");
-	ossl_value(cur, sizeof(cur), out, "0", "Current message digest");
+	ossl_report_value(calc, sizeof(calc), out, "0", "Calculated message digest");
+	ossl_report_value(cur, sizeof(cur), out, "0", "Current message digest");
 	CHECK(calc[0] != '\0');
 	CHECK_STR(after, calc);
 	CHECK_STR(cur, calc);
@@ -184,7 +167,7 @@ static void check_signed(const char *label, const char *unsigned_path, const cha
 	sign(out, out2, hash, 1);
 	CHECK_INT(own(nested, out2, nid), SG_OK);
 	CHECK_STR(nested, calc);
-	ossl_value(calc, sizeof(calc), out2, "1", "Calculated message digest");
+	ossl_report_value(calc, sizeof(calc), out2, "1", "Calculated message digest");
 	CHECK_STR(nested, calc);
 	if (strcmp(before, calc) != 0)
 		fprintf(stderr, "  (%s: osslsigncode %s, signgate %s before signing)\n", label, calc,

@@ -48,23 +48,6 @@ static void sign(const char *in, const char *out, int nest)
 	ossl(NULL, 0, argv);
 }
 
-/* osslsigncode verify's "Calculated message digest" of signature 0 of `path`. */
-static void ossl_calculated(char *out, size_t len, const char *path)
-{
-	static char report[1 << 16];
-	char ca[PATH_MAX];
-	const char *argv[] = { NULL,          "verify",      "-in",    path, "-CAfile", ca,
-			       "-ignore-cdp", "-ignore-crl", "-index", "0",  NULL };
-	const char *line;
-
-	snprintf(ca, sizeof(ca), "%s", check_path(fixdir, "pki/root.pem"));
-	ossl(report, sizeof(report), argv);
-	out[0] = '\0';
-	line = strstr(report, "Calculated message digest");
-	if (line && (line = strchr(line, ':')))
-		snprintf(out, len, "%.*s", (int)strcspn(line + 2, " \n"), line + 2);
-}
-
 /* sg_script_digest() of `path`, upper-case hex ("" when it fails: the code is returned). */
 static int own(char *hex, const char *path, const char *name)
 {
@@ -119,7 +102,7 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	CHECK_INT(own(mine, in, plain), SG_OK);
 	out = check_path(workdir, signed_name);
 	sign(in, out, 0);
-	ossl_calculated(theirs, sizeof(theirs), out);
+	ossl_report_value(theirs, sizeof(theirs), out, "0", "Calculated message digest");
 	CHECK_STR(mine, theirs);
 	CHECK_INT(own(after, out, signed_name), SG_OK);
 	CHECK_STR(after, mine);
@@ -147,7 +130,7 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	sign(out, nest, 1);
 	CHECK_INT(own(after, nest, nested_name), SG_OK);
 	CHECK_STR(after, mine);
-	ossl_calculated(theirs, sizeof(theirs), nest);
+	ossl_report_value(theirs, sizeof(theirs), nest, "0", "Calculated message digest");
 	CHECK_STR(theirs, mine);
 }
 
