@@ -258,7 +258,7 @@ static int verify_token(sg_authenticode_result *out, const sg_authenticode_opts 
 		goto done;
 	}
 	TS_VERIFY_CTX_set_imprint(ctx, imprint, EVP_MD_get_size(md));
-	/* The context frees the store it is given: it gets a reference of its own. */
+	/* The context frees the store it is given: it takes a reference of its own. */
 	store = sg_trust_tsa_store(o->trust);
 	if (!store || !X509_STORE_up_ref(store)) {
 		error = reject(out, "no timestamp trust anchors given");

@@ -324,7 +324,7 @@ static int is_b64(unsigned u)
 /*
  * The lines between the begin line and the end line (units [from, to)):
  * "# " and 1 to 64 base64 characters and CRLF, 64 on every line but the
- * last. `*b64` gets the count of base64 characters.
+ * last. `*b64` receives the count of base64 characters.
  */
 static int check_lines(const struct text *t, size_t from, size_t to, size_t *b64)
 {
