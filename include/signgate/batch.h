@@ -35,7 +35,7 @@ typedef struct sg_batch_spec {
 
 /*
  * Run every input of `spec` (at most `jobs` at a time). An input not
- * attempted gets an outcome too: after the key was refused (a token that
+ * attempted has an outcome too: after the key was refused (a token that
  * refused the key or PIN refuses every input) a "failed" one, recorded in
  * the audit log like any failure; after --fail-fast stopped the run a
  * "skipped" one ("not attempted: ..."), not recorded. Returns SG_OK once
