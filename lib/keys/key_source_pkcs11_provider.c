@@ -53,7 +53,7 @@ static int provider_path(char *out, size_t cap)
  */
 static OSSL_LIB_CTX *start_provider(const char *module)
 {
-	char so[512], text[2048];
+	char so[512] = "", text[2048];
 	OSSL_LIB_CTX *lc = NULL;
 	CONF *conf = NULL;
 	BIO *bio = NULL;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/err.h>
@@ -96,14 +97,41 @@ void sg_keys_put_env(const sg_key_view *v)
 		putenv(v->pkcs11_env[i]);
 }
 
+/* `query` (a pkcs11: URI's part after '?') names `attr` ("pin-value") as an attribute. */
+static int query_names(const char *query, const char *attr)
+{
+	size_t n = strlen(attr);
+
+	for (const char *p = query; p && *p; p += strcspn(p, "&"), p += *p == '&') {
+		if (strncasecmp(p, attr, n) == 0 && (p[n] == '=' || p[n] == '&' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
 int sg_keys_check_token(const sg_key_view *v)
 {
+	const char *query;
+
 	if (!v->pkcs11_module || v->pkcs11_module[0] != '/' || !v->key ||
 	    strncmp(v->key, "pkcs11:", 7) != 0 || !v->cert_chain || v->pkcs12)
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: \"%s.key_source\" \"%s\" needs \"pkcs11_module\" (an "
 				    "absolute path), \"key\" (a pkcs11: URI) and the certificates",
 				    v->config, v->section, v->source ? v->source : "pkcs11-engine");
+	/*
+	 * The PIN comes from pin_file, pin_env or pin_prompt only: one in the URI
+	 * would sit in the config, and a pin-source file would skip the checks
+	 * of a secret file (owner, mode, no link).
+	 */
+	query = strchr(v->key, '?');
+	if (query_names(query ? query + 1 : NULL, "pin-value") ||
+	    query_names(query ? query + 1 : NULL, "pin-source"))
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"%s.key\" names a PIN in the pkcs11: URI (pin-value or "
+				    "pin-source): give it with \"pin_file\", \"pin_env\" or "
+				    "\"pin_prompt\" instead",
+				    v->config, v->section);
 	return SG_OK;
 }
 

@@ -93,6 +93,21 @@ static void test_named_checks(void)
 	CHECK(found(&v) == NULL);
 	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.pkcs11_module\" /opt/hsm/$lib.so: only "
 					"letters, digits and /._+-");
+	/* A PIN in the URI (pin-value, pin-source) is refused for both token rows. */
+	v.pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+	v.key = "pkcs11:token=t;object=o;type=private?PIN-Value=1234";
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "c.json: \"audit_seal.key\" names a PIN in the pkcs11: URI "
+					"(pin-value or pin-source): give it with \"pin_file\"");
+	v.source = "pkcs11-engine";
+	v.key = "pkcs11:token=t;object=o;type=private?module-name=x&pin-source=file:/tmp/pin";
+	CHECK(found(&v) == NULL);
+	CHECK_CONTAINS(sg_error_last(), "names a PIN in the pkcs11: URI");
+	/* an attribute that merely starts with those letters is no PIN */
+	v.key = "pkcs11:token=t;object=o;type=private?pin-values-x=1";
+	CHECK(found(&v) != NULL);
+	v.source = "pkcs11-provider";
+	v.key = "pkcs11:token=t;object=o;type=private";
 	v.pkcs11_module = "lib/softhsm.so";
 	CHECK(found(&v) == NULL);
 	CHECK_CONTAINS(sg_error_last(), "\"pkcs11_module\" (an absolute path), \"key\" (a "
