@@ -1,13 +1,11 @@
-/*
- * The code-signing trust of one run, read and checked once; see
- * include/signgate/trust.h.
- */
+/* The code-signing trust of one run, read and checked once; see trust.h. */
 #include "trust.h"
 #include "signgate/cert.h"
 #include "signgate/error.h"
 #include "signgate/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +32,15 @@ struct sg_trust {
 	struct stat st[N_FILES]; /* as it was when read */
 	int timestamps;          /* sg_trust_files.timestamps */
 	X509_STORE *chain, *tsa;
-	STACK_OF(X509_CRL) *crls; /* those of crl_file, for sg_trust_check()'s date check */
-	unsigned char *crl_bytes; /* the CRL file as it was read and checked */
-	size_t crl_len;
+	STACK_OF(X509_CRL) * crls;     /* those of crl_file, for sg_trust_check()'s date check */
+	unsigned char *bytes[N_FILES]; /* each file as it was read and checked */
+	size_t len[N_FILES];
+	/*
+	 * A file found changed and still usable by sg_trust_check(), as it was
+	 * then: not read and parsed again until it changes once more.
+	 */
+	pthread_mutex_t lock;
+	struct stat seen[N_FILES];
 };
 
 /*
@@ -99,7 +103,7 @@ static int crl_out_of_date(const char *file, const X509_CRL *crl)
  * `*count` is the number of objects added.
  */
 static int parse_into(X509_STORE *store, size_t *count, const unsigned char *data, size_t len,
-		      STACK_OF(X509_CRL) *crls, int check_dates, const char *file)
+		      STACK_OF(X509_CRL) * crls, int check_dates, const char *file)
 {
 	BIO *bio = BIO_new_mem_buf(data, (int)len);
 	STACK_OF(X509_INFO) *info = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
@@ -146,8 +150,8 @@ static int read_one(unsigned char **data, size_t *len, sg_trust *t, int i)
 }
 
 /* The anchors of file `i` (CA or TSA) into `store`; at least one object. */
-static int load_anchors(X509_STORE *store, const unsigned char *data, size_t len,
-			const sg_trust *t, int i)
+static int load_anchors(X509_STORE *store, const unsigned char *data, size_t len, const sg_trust *t,
+			int i)
 {
 	size_t n;
 	int error = parse_into(store, &n, data, len, NULL, 0, t->path[i]);
@@ -161,7 +165,7 @@ static int load_anchors(X509_STORE *store, const unsigned char *data, size_t len
 }
 
 /* The CRLs into `store` and `crls`: at least one, each within its validity period. */
-static int load_crls(X509_STORE *store, STACK_OF(X509_CRL) *crls, const unsigned char *data,
+static int load_crls(X509_STORE *store, STACK_OF(X509_CRL) * crls, const unsigned char *data,
 		     size_t len, const sg_trust *t)
 {
 	size_t n;
@@ -211,11 +215,13 @@ static int build_stores(sg_trust *t, unsigned char *data[N_FILES], size_t len[N_
 	return error;
 }
 
-int sg_trust_write_crls(const sg_trust *t, const char *path)
+int sg_trust_write_copy(const sg_trust *t, sg_trust_file which, const char *path)
 {
-	if (!t->path[CRL])
-		return sg_error_set(SG_ERR_CONFIG, "no CRL file given");
-	return sg_write_private(path, t->crl_bytes, t->crl_len);
+	int i = which == SG_TRUST_CA ? CA : which == SG_TRUST_TSA ? TSA : CRL;
+
+	if (!t->path[i])
+		return sg_error_set(SG_ERR_CONFIG, "no file of %s given", what_of[i]);
+	return sg_write_private(path, t->bytes[i], t->len[i]);
 }
 
 int sg_trust_load(sg_trust **out, const sg_trust_files *files)
@@ -227,8 +233,10 @@ int sg_trust_load(sg_trust **out, const sg_trust_files *files)
 	int error = t ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	*out = NULL;
-	if (t)
+	if (t) {
 		t->timestamps = files->timestamps;
+		pthread_mutex_init(&t->lock, NULL);
+	}
 	for (int i = 0; !error && i < N_FILES; i++) {
 		if (given[i] && !(t->path[i] = strdup(given[i])))
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -237,13 +245,14 @@ int sg_trust_load(sg_trust **out, const sg_trust_files *files)
 	}
 	if (!error)
 		error = build_stores(t, data, len);
-	if (!error && t->path[CRL]) {
-		t->crl_bytes = data[CRL]; /* kept for sg_trust_write_crls() */
-		t->crl_len = len[CRL];
-		data[CRL] = NULL;
+	for (int i = 0; i < N_FILES; i++) {
+		/* kept for sg_trust_write_copy(): what osslsigncode reads */
+		t->bytes[i] = error ? NULL : data[i];
+		t->len[i] = len[i];
+		t->seen[i] = t->st[i];
+		if (error)
+			free(data[i]);
 	}
-	for (int i = 0; i < N_FILES; i++)
-		free(data[i]);
 	if (error) {
 		sg_trust_free(t);
 		return error;
@@ -262,25 +271,37 @@ static int same_file(const struct stat *a, const struct stat *b)
 int sg_trust_check(const sg_trust *t)
 {
 	sg_trust_files files = { t->path[CA], t->path[TSA], t->path[CRL], t->timestamps };
+	struct stat st[N_FILES];
 	sg_trust *now = NULL;
-	struct stat st;
 	int changed = 0, fd, error = SG_OK;
+	/* The lock and the record of what was seen change; the trust itself does not. */
+	sg_trust *mut = (sg_trust *)t;
 
+	pthread_mutex_lock(&mut->lock);
 	for (int i = 0; !error && i < N_FILES; i++) {
 		if (!t->path[i])
 			continue;
-		error = open_regular(&fd, &st, t->path[i], what_of[i]);
+		error = open_regular(&fd, &st[i], t->path[i], what_of[i]);
 		if (!error) {
 			close(fd);
-			changed |= !same_file(&st, &t->st[i]);
+			changed |= !same_file(&st[i], &t->seen[i]);
 		}
 	}
 	/* A CRL may run out during a long run, as it would between runs. */
 	for (int i = 0; !error && t->crls && i < sk_X509_CRL_num(t->crls); i++)
 		error = crl_out_of_date(t->path[CRL], sk_X509_CRL_value(t->crls, i));
-	/* A file replaced since: is what is there now still usable? */
-	if (!error && changed && (error = sg_trust_load(&now, &files)) == SG_OK)
+	/*
+	 * A file replaced since: is what is there now still usable? (The run
+	 * keeps using its own copies; a usable file is not judged again until
+	 * it changes once more.)
+	 */
+	if (!error && changed && (error = sg_trust_load(&now, &files)) == SG_OK) {
+		for (int i = 0; i < N_FILES; i++)
+			if (t->path[i])
+				mut->seen[i] = st[i];
 		sg_trust_free(now);
+	}
+	pthread_mutex_unlock(&mut->lock);
 	return error;
 }
 
@@ -316,8 +337,10 @@ void sg_trust_free(sg_trust *t)
 	X509_STORE_free(t->chain);
 	X509_STORE_free(t->tsa);
 	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
-	free(t->crl_bytes);
-	for (int i = 0; i < N_FILES; i++)
+	for (int i = 0; i < N_FILES; i++) {
+		free(t->bytes[i]);
 		free(t->path[i]);
+	}
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

@@ -3,20 +3,22 @@
  * (trust.ca_file), the timestamp anchors (trust.tsa_ca_file) and the offline
  * CRLs (trust.crl_file). Each file is read once, checked (a regular file,
  * PEM that holds certificates or CRLs, each CRL within its validity period)
- * and kept in memory as X509_STOREs for signgate's own checks; the CRL
- * file's bytes are kept too, for the private copy osslsigncode reads
- * (sg_trust_write_crls()), so that signgate and osslsigncode judge the same
- * bytes. Replaces the X509_STORE loaders of
+ * and kept in memory as X509_STOREs for signgate's own checks; each
+ * file's bytes are kept too, for the private copies osslsigncode reads
+ * (sg_trust_write_copy()), so that signgate and osslsigncode judge the same
+ * bytes and a file replaced during the run reaches neither. Replaces the X509_STORE loaders of
  * authenticode.c, cert.c and verify.c, which re-read the files 3-5 times per
  * verification.
  *
  * A run keeps the trust it loaded: sg_trust_check() (before each job) finds
  * a file that was removed or replaced by something unusable since (the same
  * messages as at load), but a file renewed during the run counts from the
- * next run on. The folder permissions of these files are the strict-mode
+ * next run on (it is judged once per change, not before every job). The
+ * folder permissions of these files are the strict-mode
  * check's business (sg_config_check_files()), made when the config loads.
  *
- * Immutable once loaded: threads may share it. Free with sg_trust_free().
+ * Immutable once loaded (sg_trust_check() keeps, under a lock, only what it
+ * has seen of the files): threads may share it. Free with sg_trust_free().
  */
 #ifndef SIGNGATE_TRUST_H
 #define SIGNGATE_TRUST_H
@@ -78,12 +80,14 @@ const char *sg_trust_ca_file(const sg_trust *t);
 const char *sg_trust_tsa_ca_file(const sg_trust *t);
 const char *sg_trust_crl_file(const sg_trust *t);
 
+typedef enum sg_trust_file { SG_TRUST_CA, SG_TRUST_TSA, SG_TRUST_CRL } sg_trust_file;
+
 /*
- * Write the CRL file's bytes, as they were read and checked, to the new
+ * Write file `which`'s bytes, as they were read and checked, to the new
  * private file `path` (sg_write_private()): what osslsigncode reads.
- * Returns SG_OK, SG_ERR_IO, or SG_ERR_CONFIG when `t` has no CRL file.
+ * Returns SG_OK, SG_ERR_IO, or SG_ERR_CONFIG when `t` has no such file.
  */
-int sg_trust_write_crls(const sg_trust *t, const char *path);
+int sg_trust_write_copy(const sg_trust *t, sg_trust_file which, const char *path);
 
 /* Free `t`; NULL is accepted. */
 void sg_trust_free(sg_trust *t);

@@ -57,12 +57,18 @@ typedef struct sg_attach_request {
 	int add_msi_dse;  /* -add-msi-dse: an MSI that carries MsiDigitalSignatureEx */
 	const char *name; /* for messages */
 	sg_confine_report *confinement; /* out: what the osslsigncode run had; may be NULL */
+	/*
+	 * The trust files it reads for the check it makes after attaching:
+	 * ca_file required, the others may be NULL. A run passes private copies
+	 * of the bytes it checked (trust.h), never the configured paths.
+	 */
+	const char *ca_file, *tsa_ca_file, *crl_file;
 } sg_attach_request;
 
 /*
  * Run `osslsigncode attach-signature` for `req` as above (argv: -sigin
  * WORKDIR/sig.der -CAfile ca_file [-CRLfile crl_file -TSA-CRLfile crl_file]
- * [-TSA-CAfile tsa_ca_file] [-nest] [-add-msi-dse] -in INPUT -out DIR/NAME;
+ * [-TSA-CAfile tsa_ca_file] (the request's files) [-nest] [-add-msi-dse] -in INPUT -out DIR/NAME;
  * 600 s), confined (sg_proc_run_confined, offline): it reads INPUT, the
  * signature and the trust files, writes only in DIR, an empty folder made
  * for the run in WORKDIR, at most INPUT's size and a margin (RLIMIT_FSIZE);

@@ -32,16 +32,16 @@ static void build_argv(const char *argv[ATTACH_ARGV], const sg_config *cfg,
 	argv[n++] = "-sigin";
 	argv[n++] = sig;
 	argv[n++] = "-CAfile";
-	argv[n++] = cfg->ca_file;
-	if (cfg->crl_file) {
+	argv[n++] = req->ca_file;
+	if (req->crl_file) {
 		argv[n++] = "-CRLfile";
-		argv[n++] = cfg->crl_file;
+		argv[n++] = req->crl_file;
 		argv[n++] = "-TSA-CRLfile";
-		argv[n++] = cfg->crl_file;
+		argv[n++] = req->crl_file;
 	}
-	if (cfg->tsa_ca_file) {
+	if (req->tsa_ca_file) {
 		argv[n++] = "-TSA-CAfile";
-		argv[n++] = cfg->tsa_ca_file;
+		argv[n++] = req->tsa_ca_file;
 	}
 	if (req->nest)
 		argv[n++] = "-nest";
@@ -90,7 +90,7 @@ static int judge(const sg_proc_result *r, const sg_attach_request *req, const ch
 
 static int check_request(const sg_config *cfg, const sg_attach_request *req, const char *name)
 {
-	if (!cfg->osslsigncode || !cfg->ca_file || !req->input || !req->output || !req->workdir ||
+	if (!cfg->osslsigncode || !req->ca_file || !req->input || !req->output || !req->workdir ||
 	    !req->der || req->der_len == 0)
 		return sg_error_set(SG_ERR_USAGE, "%s: incomplete request to attach a signature",
 				    name);
@@ -101,8 +101,8 @@ static int check_request(const sg_config *cfg, const sg_attach_request *req, con
 }
 
 /* What it may do: read its input, signature and trust files, write in `dir` only. */
-static void confine_spec(sg_confine_spec *cs, const char *reads[6], const sg_config *cfg,
-			 const sg_attach_request *req, const char *sig, const char *dir)
+static void confine_spec(sg_confine_spec *cs, const char *reads[6], const sg_attach_request *req,
+			 const char *sig, const char *dir)
 {
 	struct stat st;
 	size_t n = 0;
@@ -110,11 +110,11 @@ static void confine_spec(sg_confine_spec *cs, const char *reads[6], const sg_con
 
 	reads[n++] = req->input;
 	reads[n++] = sig;
-	reads[n++] = cfg->ca_file;
-	if (cfg->crl_file)
-		reads[n++] = cfg->crl_file;
-	if (cfg->tsa_ca_file)
-		reads[n++] = cfg->tsa_ca_file;
+	reads[n++] = req->ca_file;
+	if (req->crl_file)
+		reads[n++] = req->crl_file;
+	if (req->tsa_ca_file)
+		reads[n++] = req->tsa_ca_file;
 	reads[n] = NULL;
 	memset(cs, 0, sizeof(*cs));
 	cs->name = "osslsigncode";
@@ -142,7 +142,7 @@ static int run_confined(sg_proc_result *r, const char *argv[ATTACH_ARGV], const 
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error) {
 		build_argv(argv, cfg, req, sig, tmp);
-		confine_spec(&cs, reads, cfg, req, sig, dir);
+		confine_spec(&cs, reads, req, sig, dir);
 		/* It runs as signgate's account: the key material and secrets are hidden from it.
 		 */
 		sg_config_secret_files(hide, cfg);

@@ -17,6 +17,7 @@
 #include "signgate/keyhelper.h"
 #include "pe_digest.h"
 #include "timestamp.h"
+#include "trust.h"
 #include "signgate/util.h"
 #include "signgate/verify.h"
 
@@ -225,14 +226,46 @@ struct signing {
 	size_t der_len;
 };
 
+/*
+ * The run's trust files for osslsigncode, as private copies in the stage of
+ * the bytes signgate checked (trust.h): `paths` holds what to free.
+ */
+static int trust_copies(sg_attach_request *req, char *paths[3], const struct signing *s)
+{
+	static const char *const base[3] = { "anchors.pem", "tsa-anchors.pem", "crls.pem" };
+	const sg_trust *t = s->ctx->trust;
+	const char *given[3] = { t ? sg_trust_ca_file(t) : NULL, t ? sg_trust_tsa_ca_file(t) : NULL,
+				 t ? sg_trust_crl_file(t) : NULL };
+	const char **dest[3] = { &req->ca_file, &req->tsa_ca_file, &req->crl_file };
+	static const sg_trust_file which[3] = { SG_TRUST_CA, SG_TRUST_TSA, SG_TRUST_CRL };
+	int error = SG_OK;
+
+	if (!t)
+		return sg_error_set(SG_ERR_USAGE, "no trust was loaded for this run");
+	for (int i = 0; !error && i < 3; i++) {
+		if (!given[i])
+			continue;
+		if (!(paths[i] = sg_path_join(s->stage, base[i])))
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		else
+			error = sg_trust_write_copy(t, which[i], paths[i]);
+		*dest[i] = paths[i];
+	}
+	return error;
+}
+
 static int attach(struct signing *s)
 {
 	sg_format_attach_fn own = sg_format_attach_in_place(&s->o->format, s->nested);
 	sg_attach_request req = { 0 };
+	char *paths[3] = { NULL, NULL, NULL };
+	int error;
 
 	if (s->in_place)
 		/* Through signgate's own descriptor: the path may name another file now. */
 		return own(s->copy_fd, s->copy, &s->o->format, s->der, s->der_len, s->name);
+	if ((error = trust_copies(&req, paths, s)) != SG_OK)
+		goto out;
 	req.input = s->copy;
 	req.output = s->signed_path;
 	req.workdir = s->stage;
@@ -243,7 +276,14 @@ static int attach(struct signing *s)
 	req.name = s->name;
 	req.confinement = &s->o->confinement.attach;
 	s->o->confinement.attach_ran = 1;
-	return sg_attach_osslsigncode(s->ctx->cfg, &req);
+	error = sg_attach_osslsigncode(s->ctx->cfg, &req);
+out:
+	for (int i = 0; i < 3; i++) {
+		if (paths[i])
+			unlink(paths[i]);
+		free(paths[i]);
+	}
+	return error;
 }
 
 /* Digest, signature, timestamp, attachment: the signed file at s->signed_path. */

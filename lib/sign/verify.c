@@ -554,31 +554,45 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	return error;
 }
 
+/* A private copy in `dir` of trust file `which` of `t`, named `base`, into `*out` (freed by the
+ * caller). */
+static int trust_copy(const char **out, const sg_trust *t, sg_trust_file which, const char *dir,
+		      const char *base)
+{
+	char *copy = sg_path_join(dir, base);
+
+	*out = copy;
+	if (!copy)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	return sg_trust_write_copy(t, which, copy);
+}
+
 /*
  * The trust of `opts` (the run's), checked, else one loaded for this
- * verification into `*own`. `o` is `opts` with the CRLs that osslsigncode
- * reads: a private copy in `dir` of the bytes that were checked.
+ * verification into `*own`. `o` is `opts` with the trust files osslsigncode
+ * reads: private copies in `dir` of the bytes that were checked, so that a
+ * file replaced during the run reaches neither signgate nor osslsigncode.
  */
 static int trust_for(const sg_trust **t, sg_trust **own, sg_verify_opts *o,
 		     const sg_verify_opts *opts, const char *dir)
 {
 	sg_trust_files files = { opts->ca_file, opts->tsa_ca_file, opts->crl_file, 1 };
-	char *crls = NULL;
 	int error;
 
 	*own = NULL;
 	*o = *opts;
-	o->crl_file = NULL;
+	o->ca_file = o->tsa_ca_file = o->crl_file = NULL;
 	if (opts->trust)
 		error = sg_trust_check(opts->trust);
 	else
 		error = sg_trust_load(own, &files);
 	*t = opts->trust ? opts->trust : *own;
-	if (!error && opts->crl_file && !(crls = sg_path_join(dir, "crls.pem")))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (!error && crls)
-		error = sg_trust_write_crls(*t, crls);
-	o->crl_file = crls; /* freed by the caller */
+	if (!error && opts->ca_file)
+		error = trust_copy(&o->ca_file, *t, SG_TRUST_CA, dir, "anchors.pem");
+	if (!error && opts->tsa_ca_file)
+		error = trust_copy(&o->tsa_ca_file, *t, SG_TRUST_TSA, dir, "tsa-anchors.pem");
+	if (!error && opts->crl_file)
+		error = trust_copy(&o->crl_file, *t, SG_TRUST_CRL, dir, "crls.pem");
 	return error;
 }
 
@@ -634,6 +648,8 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 	if (!error && !opts->file_digest)
 		error = run_verify(out, &o, path, name, a->file_digest);
 	free(sig);
+	free((char *)o.ca_file);
+	free((char *)o.tsa_ca_file);
 	free((char *)o.crl_file);
 	sg_workdir_remove(&wd);
 	sg_trust_free(own_trust);

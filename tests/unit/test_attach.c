@@ -329,7 +329,8 @@ static void test_pe_errors(const unsigned char *der, size_t der_len)
 	free(longer);
 }
 
-/* A config for sg_attach_osslsigncode: the fixture's root and CRLs, `program` as osslsigncode. */
+/* A config for sg_attach_osslsigncode (its trust files go into the request): the fixture's root and
+ * CRLs, `program` as osslsigncode. */
 static sg_config fixture_config(const char *program)
 {
 	static char ca[PATH_MAX], crl[PATH_MAX];
@@ -347,7 +348,10 @@ static sg_config fixture_config(const char *program)
 static int attach_ossl(const sg_config *cfg, const char *in, const char *out,
 		       const unsigned char *der, size_t der_len, int nest, int dse)
 {
-	sg_attach_request req = { in, out, workdir, der, der_len, nest, dse, "hello", NULL };
+	sg_attach_request req = {
+		in,  out,     workdir, der,          der_len,          nest,
+		dse, "hello", NULL,    cfg->ca_file, cfg->tsa_ca_file, cfg->crl_file
+	};
 
 	sg_error_clear();
 	return sg_attach_osslsigncode(cfg, &req);

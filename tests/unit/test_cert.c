@@ -341,13 +341,27 @@ static void test_verify_chain(X509 *root)
 						"no PEM CRL");
 		/* The run keeps what it loaded. */
 		CHECK_INT(sg_cert_verify_chain_trust(leaf, NULL, t, 0), SG_ERR_VERIFY);
-		rename(at("revoked.crl.away"), at("revoked.crl"));
-		CHECK_INT(sg_trust_write_crls(t, at("copy.crl")), SG_OK);
+		/*
+		 * Replaced by a usable file (a CRL that revokes nothing): the check
+		 * passes, and what osslsigncode reads is still the run's copy of the
+		 * bytes it loaded, the CRL that revokes the leaf.
+		 */
+		unlink(at("revoked.crl"));
+		write_crl("revoked.crl", root, root_key, NULL);
+		CHECK_INT(sg_trust_check(t), SG_OK);
+		CHECK_INT(sg_trust_check(t), SG_OK);
+		CHECK_INT(sg_trust_write_copy(t, SG_TRUST_CRL, at("copy.crl")), SG_OK);
+		CHECK_INT(sg_trust_write_copy(t, SG_TRUST_CA, at("copy.pem")), SG_OK);
+		CHECK_INT(sg_trust_write_copy(t, SG_TRUST_TSA, at("copy-tsa.pem")), SG_ERR_CONFIG);
 		sg_trust_free(t);
 		CHECK_INT(sg_trust_load(
-				  &t, &(sg_trust_files){ at("root.pem"), NULL, at("copy.crl"), 0 }),
+				  &t, &(sg_trust_files){ at("copy.pem"), NULL, at("copy.crl"), 0 }),
 			  SG_OK);
+		CHECK_INT(sg_cert_verify_chain_trust(leaf, NULL, t, 0), SG_ERR_VERIFY);
+		CHECK_CONTAINS(sg_error_last(), "certificate revoked");
 		unlink(at("copy.crl"));
+		unlink(at("copy.pem"));
+		unlink(at("revoked.crl.away"));
 		sg_trust_free(t);
 		CHECK_INT(sg_trust_load(&t, &(sg_trust_files){ at("other.pem"), NULL, NULL, 0 }),
 			  SG_OK);
