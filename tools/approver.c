@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "signgate/error.h"
+#include "signgate/keys.h"
 
 int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module)
 {
@@ -21,6 +22,9 @@ int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_modu
 		return cli_usage_error(cmd, "a pkcs11: URI as --key needs --pkcs11-module");
 	if (pkcs11_module && pkcs11_module[0] != '/')
 		return cli_usage_error(cmd, "--pkcs11-module takes an absolute path");
+	/* The module runs with the key: the rule a config's module is held to. */
+	if (pkcs11_module && sg_keys_check_module_strict(pkcs11_module, "--pkcs11-module") != SG_OK)
+		return cli_fail();
 	return CLI_EXIT_OK;
 }
 

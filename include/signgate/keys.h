@@ -38,6 +38,17 @@ int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *se
  */
 int sg_keys_material_needs_secret(const sg_config *cfg);
 
+/*
+ * A PKCS#11 module named outside a config (an approver's --pkcs11-module,
+ * `option` in the messages) held to the rule a config's module is held to
+ * (strict.h, trusting root and the effective user; the path absolute, and
+ * a file), and with it what OpenSSL loads code by (sg_config_check_openssl,
+ * the environment's OPENSSL_ENGINES and OPENSSL_MODULES included). Returns
+ * SG_OK, SG_ERR_CONFIG (a finding, naming `option` and the path) or
+ * SG_ERR_TOOL (no such file).
+ */
+int sg_keys_check_module_strict(const char *module, const char *option);
+
 /* Free what sg_keys_open() filled; safe on a zeroed struct. */
 void sg_key_material_free(sg_key_material *km);
 

@@ -7,6 +7,7 @@
 #include <openssl/conf.h>
 #include <openssl/crypto.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 typedef struct checker {
 	sg_strict_report *rep;
 	int error; /* the first finding's code (its message is the last error) */
-	char first[2048];
+	char first[2 * PATH_MAX + 1024];
 } checker;
 
 /* 1: go on; 0: stop (a finding and no report). */
@@ -32,11 +33,77 @@ static int check_one(checker *c, const char *path, const sg_strict_rule *rule, u
 	return c->error == SG_OK || c->rep != NULL;
 }
 
+/* A finding made here rather than by sg_strict_check(): into the report, or the first one. */
+static void note(checker *c, const char *msg)
+{
+	char **grown;
+
+	if (!c->error) {
+		c->error = SG_ERR_CONFIG;
+		snprintf(c->first, sizeof(c->first), "%s", msg);
+	}
+	if (!c->rep)
+		return;
+	grown = realloc(c->rep->msgs, (c->rep->n + 1) * sizeof(*grown));
+	if (grown)
+		c->rep->msgs = grown;
+	if (grown && (grown[c->rep->n] = strdup(msg)) != NULL)
+		c->rep->n++;
+}
+
+/*
+ * The folders the caller's environment makes OpenSSL load code from, read
+ * as OpenSSL reads them (secure_getenv): OPENSSL_ENGINES (the "pkcs11"
+ * engine the key helper, a sealing key or an approver's token key loads)
+ * and OPENSSL_MODULES (providers a configuration names). Held to the rule
+ * with every entry; an empty or relative value is refused outright (OpenSSL
+ * would load from "/" or from the working folder).
+ */
+static void check_openssl_env(checker *c, const sg_strict_rule *plain)
+{
+	static const char *const vars[][2] = { { "OPENSSL_ENGINES", "engines" },
+					       { "OPENSSL_MODULES", "providers" } };
+	char msg[2 * PATH_MAX + 1024], found[PATH_MAX + 1024];
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *dir = secure_getenv(vars[i][0]);
+		int error;
+
+		if (!dir || (c->error && !c->rep) || c->error == SG_ERR_NOMEM)
+			continue;
+		if (dir[0] != '/') {
+			snprintf(msg, sizeof(msg),
+				 "%s=\"%s\" in the environment: OpenSSL would load %s from %s; "
+				 "unset it, or name an absolute folder that only root or you "
+				 "can write",
+				 vars[i][0], dir, vars[i][1],
+				 dir[0] ? "a folder relative to the working folder"
+					: "\"/\" (an empty value)");
+			note(c, msg);
+			continue;
+		}
+		error = sg_strict_check(NULL, dir, plain, SG_STRICT_ENTRIES);
+		if (error == SG_ERR_NOMEM) {
+			c->error = error;
+			continue;
+		}
+		if (!error)
+			continue;
+		snprintf(found, sizeof(found), "%s", sg_error_last());
+		snprintf(msg, sizeof(msg),
+			 "%s=%s in the environment, the folder OpenSSL loads %s from: %s; "
+			 "unset it or fix the folder",
+			 vars[i][0], dir, vars[i][1], found);
+		note(c, msg);
+	}
+}
+
 /*
  * What OpenSSL loads code by, in signgate and in osslsigncode (which runs
  * with the key and reads the configuration in OpenSSL's folder): the
  * configuration file (OPENSSL_CONF, else OpenSSL's own), and the folders of
- * providers and engines with every file in them.
+ * providers and engines with every file in them, its built-in ones and the
+ * ones the environment names.
  */
 static void check_openssl(checker *c, const sg_strict_rule *plain)
 {
@@ -49,8 +116,21 @@ static void check_openssl(checker *c, const sg_strict_rule *plain)
 		check_one(c, own, plain, 0);
 	check_one(c, OPENSSL_info(OPENSSL_INFO_MODULES_DIR), plain, SG_STRICT_ENTRIES);
 	check_one(c, OPENSSL_info(OPENSSL_INFO_ENGINES_DIR), plain, SG_STRICT_ENTRIES);
+	check_openssl_env(c, plain);
 	OPENSSL_free(conf);
 	free(own);
+}
+
+int sg_config_check_openssl(uid_t uid, sg_strict_report *rep)
+{
+	sg_strict_rule plain;
+	checker c = { .rep = rep };
+
+	sg_strict_rule_init(&plain, uid);
+	check_openssl(&c, &plain);
+	if (c.error && c.error != SG_ERR_NOMEM)
+		return sg_error_set(c.error, "%s", c.first);
+	return c.error;
 }
 
 void sg_config_policy_rule(const sg_config *cfg, uid_t uid, sg_strict_rule *out)

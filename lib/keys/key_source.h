@@ -143,6 +143,9 @@ void sg_key_close(sg_key *k);
 /* Every PEM certificate of `path` into a new km->chain. SG_OK, SG_ERR_IO or SG_ERR_CRYPTO. */
 int sg_keys_read_chain(sg_key_material *km, const char *path);
 
+/* The PKCS#11 module is a file (SG_ERR_TOOL otherwise, naming it): the rows' one check. */
+int sg_keys_module_file(const char *module);
+
 /*
  * A token's material: the module must be a file, the chain is read and its
  * leaf is the certificate equal to v->certificate, else the first.
