@@ -9,7 +9,9 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/keys.h"
 #include "signgate/secret.h"
 
 static const char usage_text[] =
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
 		printf("signgate %s (%s)\n", SG_VERSION, OpenSSL_version(OPENSSL_VERSION));
 		return CLI_EXIT_OK;
 	}
+	/* A config names only key sources the table knows, checked as it loads. */
+	sg_config_set_checker(sg_keys_check_config);
 	/* Fail closed: no command runs without the protection of its secrets. */
 	if (sg_secret_protect_process() != SG_OK)
 		return cli_fail();

@@ -169,6 +169,18 @@ struct sg_strict_rule;
 void sg_config_policy_rule(const sg_config *cfg, uid_t uid, struct sg_strict_rule *out);
 
 /*
+ * A check of every config sg_config_load_flags() loads (lenient or not),
+ * made after parsing and before the strict-mode check, that only a folder
+ * above this one can make: the key sources' table (lib/keys,
+ * sg_keys_check_config) refuses an unknown "key_source" and settings its
+ * row cannot use, when the config loads rather than when a key is opened.
+ * Set once by the program before it loads a config (tools/signgate.c); NULL
+ * (the default) checks nothing more.
+ */
+typedef int (*sg_config_checker)(const sg_config *cfg);
+void sg_config_set_checker(sg_config_checker check);
+
+/*
  * Check that the signing settings are complete (a key source is configured).
  * Returns SG_OK or SG_ERR_CONFIG.
  */

@@ -32,6 +32,15 @@ typedef struct sg_key_material {
 int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *secret);
 
 /*
+ * The key sources of `cfg` ("signing", "audit_seal"; a section with no key
+ * is skipped) through the table: the row "key_source" names or the settings
+ * imply, and that row's checks. SG_OK, or SG_ERR_CONFIG naming the config,
+ * the section, the value and the known rows. An sg_config_checker
+ * (config.h): signgate sets it so that a config is refused as it loads.
+ */
+int sg_keys_check_config(const sg_config *cfg);
+
+/*
  * 1 when opening the key material of `cfg` (sg_keys_open) needs its secret
  * (a key file); 0 when it reads only certificates (a token), or the key
  * source is unknown (sg_keys_open says so).

@@ -623,6 +623,13 @@ static json_t *read_config(const char *path, unsigned flags, int *error)
 	return root;
 }
 
+static sg_config_checker checker;
+
+void sg_config_set_checker(sg_config_checker check)
+{
+	checker = check;
+}
+
 int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 {
 	json_t *root = NULL;
@@ -639,6 +646,8 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 	root = read_config(path, flags, &error);
 	if (error == SG_OK)
 		error = load_top(cfg, root);
+	if (error == SG_OK && checker)
+		error = checker(cfg);
 	if (error == SG_OK && !(flags & SG_CONFIG_LENIENT))
 		error = sg_config_check_files(cfg, geteuid(), NULL, flags);
 	json_decref(root);

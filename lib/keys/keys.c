@@ -188,6 +188,21 @@ int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *se
 	return error;
 }
 
+int sg_keys_check_config(const sg_config *cfg)
+{
+	const sg_key_source_ops *ks;
+	sg_key_view v;
+	int error = SG_OK;
+
+	sg_key_view_signing(&v, cfg);
+	if (cfg->key_source || cfg->pkcs12 || cfg->key)
+		error = sg_key_source_find(&ks, &v);
+	sg_key_view_seal(&v, cfg);
+	if (error == SG_OK && (cfg->seal_key_source || cfg->seal_key))
+		error = sg_key_source_find(&ks, &v);
+	return error;
+}
+
 int sg_keys_material_needs_secret(const sg_config *cfg)
 {
 	const sg_key_source_ops *ks = NULL;

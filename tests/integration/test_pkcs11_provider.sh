@@ -6,7 +6,8 @@
 # with the ECDSA key, and they verify; the audit log is sealed with the
 # token's sealing key and the seal checks; a wrong PIN, a missing token and
 # a missing module stop the run with the cause named (exit 1, no output);
-# "pkcs11_engine" and an unknown "key_source" are config errors (exit 2); the
+# "pkcs11_engine" and an unknown "key_source" are config errors (exit 2, the
+# latter as the config loads, for every command); the
 # PIN is in no process's argv or environment; PKCS11_PROVIDER_MODULE in
 # signgate's environment does not choose the module.
 . "$(dirname -- "$0")/lib.sh"
@@ -113,6 +114,12 @@ provider_env unknown.json signgate-pkcs11.json
 config_set_signing key_source '"pkcs11-providr"'
 sg 2 sign --config "$CFG" --out "$T/cu.exe" "$INST/hello-setup.exe"
 expect_in "$T/err" "\"signing.key_source\" \"pkcs11-providr\" is none of \"pkcs12\", \"pem\", \"pkcs11-engine\", \"pkcs11-provider\""
+# Refused as the config loads: also by commands that never open a key, naming the file.
+for args in "policy show" "audit verify" "policy lint"; do
+	# shellcheck disable=SC2086
+	sg 2 $args --config "$CFG"
+	expect_in "$T/err" "$CFG: \"signing.key_source\" \"pkcs11-providr\" is none of \"pkcs12\", \"pem\""
+done
 
 # The audit log sealed with the token's sealing key through the provider (in
 # signgate's own process: SOFTHSM2_CONF in its environment).
