@@ -170,7 +170,7 @@ const sg_key_source_ops sg_key_source_pkcs11_engine = {
 	.title = "PKCS#11 token, libp11 engine",
 	.config_keys = keys,
 	.secret = "PIN",
-	.material_needs_secret = 0,
+	.key_in_file = 0,
 	.implied_by = implied_by,
 	.check = sg_keys_check_token,
 	.material = material,
@@ -178,5 +178,4 @@ const sg_key_source_ops sg_key_source_pkcs11_engine = {
 	.release = release,
 	.set_env = sg_keys_put_env,
 	.allow = allow,
-	.files_after_open = 1,
 };

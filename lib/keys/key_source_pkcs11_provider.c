@@ -251,7 +251,7 @@ const sg_key_source_ops sg_key_source_pkcs11_provider = {
 	.title = "PKCS#11 token, pkcs11-provider",
 	.config_keys = keys,
 	.secret = "PIN",
-	.material_needs_secret = 0,
+	.key_in_file = 0,
 	.implied_by = NULL,
 	.check = check,
 	.material = material,
@@ -259,5 +259,4 @@ const sg_key_source_ops sg_key_source_pkcs11_provider = {
 	.release = release,
 	.set_env = sg_keys_put_env,
 	.allow = allow,
-	.files_after_open = 1,
 };

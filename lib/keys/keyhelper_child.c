@@ -243,23 +243,15 @@ static int release_stderr(int saved, int pipe_read, int error)
 	return sg_error_set(error, "%s (the token said: %s)", msg, words);
 }
 
-/* A token: log in, load the key through its row (key_source.h), match it to the certificate. */
+/* A token: log in, load the key through its row (sg_key_open), match it to the certificate. */
 static int open_token_key(helper *h, const sg_config *cfg)
 {
-	const sg_key_source_ops *ks = NULL;
 	sg_key_view v;
 	int error, saved, caught;
 
 	sg_key_view_signing(&v, cfg);
-	error = sg_key_source_find(&ks, &v);
-	if (error)
-		return error;
-	/* The module's environment (SOFTHSM2_CONF...), in this process only. */
-	if (ks->set_env)
-		ks->set_env(&v);
 	catch_stderr(&saved, &caught);
-	error = ks->private_key(&h->token, &v, &h->secret, "the signing key");
-	h->token.ops = ks;
+	error = sg_key_open(&h->token, &v, &h->secret, "the signing key");
 	error = release_stderr(saved, caught, error);
 	if (error == SG_OK && X509_check_private_key(h->km.cert, h->token.pkey) != 1)
 		error = sg_error_set(SG_ERR_CRYPTO,

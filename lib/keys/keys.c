@@ -209,5 +209,5 @@ int sg_keys_material_needs_secret(const sg_config *cfg)
 	sg_key_view v;
 
 	sg_key_view_signing(&v, cfg);
-	return sg_key_source_find(&ks, &v) == SG_OK && ks->material_needs_secret;
+	return sg_key_source_find(&ks, &v) == SG_OK && ks->key_in_file;
 }

@@ -38,8 +38,7 @@ static void test_rows(void)
 		      (strcmp(ks->secret, "PIN") == 0 || strcmp(ks->secret, "password") == 0));
 		CHECK(ks->check && ks->material && ks->private_key && ks->allow);
 		/* A token keeps something beside its key; file keys do not. */
-		CHECK(ks->files_after_open == (ks->release != NULL));
-		CHECK(ks->material_needs_secret == !ks->files_after_open);
+		CHECK(ks->key_in_file == (ks->release == NULL));
 		for (size_t i = 0; i < n; i++)
 			CHECK(strcmp(ks->name, sg_key_sources[i]->name) != 0);
 	}
