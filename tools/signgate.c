@@ -77,6 +77,17 @@ int main(int argc, char **argv)
 
 	/* Everything signgate creates is private unless it says otherwise. */
 	umask(077);
+	/*
+	 * No OpenSSL configuration file, ever (OPENSSL_CONF or OpenSSL's own):
+	 * one can load providers, engines and includes from anywhere, before any
+	 * check of ours, and the key helper forked later would inherit them (an
+	 * engine named "pkcs11" from such a file would be handed the PIN). What
+	 * signgate needs it loads by absolute path, each held to the strict rule.
+	 */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+		fputs("signgate: cannot start OpenSSL\n", stderr);
+		return CLI_EXIT_OPERATIONAL;
+	}
 	if (!cmd) {
 		fputs(usage_text, stderr);
 		return CLI_EXIT_USAGE;

@@ -4,7 +4,6 @@
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
-#include <openssl/conf.h>
 #include <openssl/crypto.h>
 
 #include <limits.h>
@@ -99,25 +98,85 @@ static void check_openssl_env(checker *c, const sg_strict_rule *plain)
 }
 
 /*
- * What OpenSSL loads code by, in signgate and in osslsigncode (which runs
- * with the key and reads the configuration in OpenSSL's folder): the
- * configuration file (OPENSSL_CONF, else OpenSSL's own), and the folders of
- * providers and engines with every file in them, its built-in ones and the
- * ones the environment names.
+ * The dynamic linker's variables: LD_LIBRARY_PATH is searched first for
+ * every library loaded later (libp11, a module's own libraries, in signgate
+ * and in the key helper it forks), LD_PRELOAD and LD_AUDIT name code
+ * outright. ld.so has acted on them before main(), so this cannot undo a
+ * load; it refuses to go on to open a key in such a process. Every entry
+ * must be an absolute path without ld.so's $ORIGIN-style tokens (an empty
+ * entry is the working folder), held to the rule: a folder with each file
+ * in it, a library file by itself.
+ */
+static void check_loader_env(checker *c, const sg_strict_rule *plain)
+{
+	static const struct {
+		const char *name, *seps;
+		unsigned flags;
+	} vars[] = { { "LD_LIBRARY_PATH", ":;", SG_STRICT_ENTRIES },
+		     { "LD_PRELOAD", ": \t", 0 },
+		     { "LD_AUDIT", ":", 0 } };
+	char msg[2 * PATH_MAX + 1024], entry[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *value = secure_getenv(vars[i].name), *p = value;
+
+		while (p && !(c->error && !c->rep) && c->error != SG_ERR_NOMEM) {
+			size_t len = strcspn(p, vars[i].seps);
+			int error;
+
+			/* A trailing separator in LD_PRELOAD's list is no entry; in a path it is "." */
+			if (len == 0 && vars[i].flags == 0) {
+				p = p[len] ? p + len + 1 : NULL;
+				continue;
+			}
+			snprintf(entry, sizeof(entry), "%.*s", (int)len, p);
+			p = p[len] ? p + len + 1 : NULL;
+			if (entry[0] != '/' || strchr(entry, '$') || len >= sizeof(entry)) {
+				snprintf(msg, sizeof(msg),
+					 "%s=\"%s\" in the environment: the entry \"%s\" is %s; "
+					 "unset it, or name absolute paths that only root or you "
+					 "can write",
+					 vars[i].name, value, entry,
+					 !entry[0] ? "the working folder (an empty entry)"
+					 : entry[0] != '/' ? "not an absolute path"
+							   : "expanded by the dynamic linker");
+				note(c, msg);
+				continue;
+			}
+			error = sg_strict_check(NULL, entry, plain, vars[i].flags);
+			if (error == SG_ERR_NOMEM)
+				c->error = error;
+			if (!error || error == SG_ERR_NOMEM)
+				continue;
+			snprintf(msg, sizeof(msg),
+				 "%s=%s in the environment, code the dynamic linker loads: %s; "
+				 "unset it or fix the path",
+				 vars[i].name, value, sg_error_last());
+			note(c, msg);
+		}
+	}
+}
+
+/*
+ * What OpenSSL and the dynamic linker load code by. signgate itself never
+ * reads an OpenSSL configuration file (tools/signgate.c starts OpenSSL with
+ * OPENSSL_INIT_NO_LOAD_CONFIG: a file could name modules, engines and
+ * includes anywhere, which no check here follows), so OPENSSL_CONF is not
+ * consulted. osslsigncode runs with a clean environment and reads OpenSSL's
+ * own configuration file: that file is checked, with the built-in folders
+ * of providers and engines and every file in them, the folders the
+ * environment names for them, and the loader's variables.
  */
 static void check_openssl(checker *c, const sg_strict_rule *plain)
 {
-	char *conf = CONF_get1_default_config_file();
 	const char *dir = OPENSSL_info(OPENSSL_INFO_CONFIG_DIR);
 	char *own = dir ? sg_path_join(dir, "openssl.cnf") : NULL;
 
-	check_one(c, conf, plain, 0);
-	if (own && (!conf || strcmp(own, conf) != 0))
-		check_one(c, own, plain, 0);
+	check_one(c, own, plain, 0);
 	check_one(c, OPENSSL_info(OPENSSL_INFO_MODULES_DIR), plain, SG_STRICT_ENTRIES);
 	check_one(c, OPENSSL_info(OPENSSL_INFO_ENGINES_DIR), plain, SG_STRICT_ENTRIES);
 	check_openssl_env(c, plain);
-	OPENSSL_free(conf);
+	check_loader_env(c, plain);
 	free(own);
 }
 
