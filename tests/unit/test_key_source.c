@@ -9,6 +9,7 @@
  */
 #include "key_source.h"
 #include "signgate/config.h"
+#include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/keys.h"
 
@@ -17,7 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 static const char *found(const sg_key_view *v)
 {
@@ -269,6 +275,137 @@ static void test_config_load(void)
 	rmdir(dir);
 }
 
+/* A self-signed EC certificate and its plain PEM key in `dir` (approver.pem, approver.key). */
+static void write_approver(const char *dir)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	char path[512];
+	FILE *f;
+
+	CHECK(key && x);
+	if (!key || !x)
+		exit(2);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"approver", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	CHECK(X509_sign(x, key, EVP_sha256()) > 0);
+	snprintf(path, sizeof(path), "%s/approver.key", dir);
+	f = fopen(path, "w");
+	CHECK(f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1);
+	if (f)
+		fclose(f);
+	chmod(path, 0600);
+	snprintf(path, sizeof(path), "%s/approver.pem", dir);
+	f = fopen(path, "w");
+	CHECK(f && PEM_write_X509(f, x) == 1);
+	if (f)
+		fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+/* sg_approver_key_open(dir's approver) with `module`; its return, `k` freed. */
+static int approver_open(const char *dir, const char *key, const char *module)
+{
+	char cert[512], keyp[512];
+	sg_secret none = { NULL, 0 };
+	sg_approver_key *k = NULL;
+	int rc;
+
+	snprintf(cert, sizeof(cert), "%s/approver.pem", dir);
+	snprintf(keyp, sizeof(keyp), "%s/%s", dir, key);
+	sg_error_clear();
+	rc = sg_approver_key_open(&k, cert, strncmp(key, "pkcs11:", 7) == 0 ? key : keyp, module,
+				  NULL, &none);
+	CHECK(rc == SG_OK ? k != NULL : k == NULL);
+	sg_approver_key_free(k);
+	return rc;
+}
+
+/*
+ * What runs with an approver's key is checked inside the library, whoever
+ * calls it (tools/approver.c checks the module early only for its usage
+ * message): the caller's OPENSSL_ENGINES, OPENSSL_MODULES and LD_* for a
+ * PEM key too, and a token's module by the strict rule, before any file is
+ * read or the module loaded.
+ */
+static void test_approver_code(void)
+{
+	char dir[] = "/tmp/test_key_source_ap.XXXXXX", open_dir[600], mod[700], link[600];
+	const char *uri = "pkcs11:token=t;object=o;type=private";
+
+	CHECK(mkdtemp(dir) != NULL);
+	write_approver(dir);
+	snprintf(open_dir, sizeof(open_dir), "%s/open", dir);
+	CHECK(mkdir(open_dir, 0777) == 0 && chmod(open_dir, 0777) == 0);
+	unsetenv("OPENSSL_ENGINES");
+	unsetenv("OPENSSL_MODULES");
+	unsetenv("LD_LIBRARY_PATH");
+	/* The good case: a PEM key in a clean environment opens. */
+	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_OK);
+
+	setenv("OPENSSL_ENGINES", open_dir, 1);
+	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "OPENSSL_ENGINES=");
+	CHECK_CONTAINS(sg_error_last(), open_dir);
+	/* Before anything is read: a missing key is not what is reported. */
+	CHECK_INT(approver_open(dir, "no-such.key", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "OPENSSL_ENGINES=");
+	unsetenv("OPENSSL_ENGINES");
+	setenv("OPENSSL_MODULES", "providers", 1);
+	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "OPENSSL_MODULES=\"providers\"");
+	unsetenv("OPENSSL_MODULES");
+	setenv("LD_LIBRARY_PATH", open_dir, 1);
+	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "LD_LIBRARY_PATH=");
+	unsetenv("LD_LIBRARY_PATH");
+
+	/* A module others may write, in an open folder, or reached through a link there. */
+	snprintf(mod, sizeof(mod), "%s/m.so", dir);
+	check_write_file(mod, "x", 1, 0666);
+	CHECK_INT(approver_open(dir, uri, mod), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "--pkcs11-module ");
+	CHECK_CONTAINS(sg_error_last(), mod);
+	CHECK_CONTAINS(sg_error_last(), "the module runs with the key");
+	chmod(mod, 0644);
+	snprintf(mod, sizeof(mod), "%s/m.so", open_dir);
+	check_write_file(mod, "x", 1, 0644);
+	CHECK_INT(approver_open(dir, uri, mod), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), open_dir);
+	CHECK_CONTAINS(sg_error_last(), "the module runs with the key");
+	snprintf(link, sizeof(link), "%s/link.so", dir);
+	CHECK(symlink(mod, link) == 0);
+	CHECK_INT(approver_open(dir, uri, link), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), open_dir);
+	CHECK_INT(approver_open(dir, uri, "m.so"), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "must be an absolute path");
+	/* A safe module passes the check and only then fails as no module. */
+	snprintf(mod, sizeof(mod), "%s/m.so", dir);
+	CHECK(approver_open(dir, uri, mod) != SG_OK);
+	CHECK(strstr(sg_error_last(), "runs with the key") == NULL);
+	/* And the environment is checked with a module too. */
+	setenv("OPENSSL_ENGINES", open_dir, 1);
+	CHECK_INT(approver_open(dir, uri, mod), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "OPENSSL_ENGINES=");
+	unsetenv("OPENSSL_ENGINES");
+
+	unlink(link);
+	unlink(mod);
+	snprintf(mod, sizeof(mod), "%s/m.so", open_dir);
+	unlink(mod);
+	rmdir(open_dir);
+	unlink(check_path(dir, "approver.key"));
+	unlink(check_path(dir, "approver.pem"));
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_rows();
@@ -277,5 +414,6 @@ int main(void)
 	test_allow_columns();
 	test_provider_no_module();
 	test_config_load();
+	test_approver_code();
 	return check_done();
 }
