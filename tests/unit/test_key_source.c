@@ -75,7 +75,8 @@ static void test_implied(void)
 	v.key = NULL;
 	v.pkcs11_module = NULL;
 	CHECK(found(&v) == NULL);
-	CHECK_CONTAINS(sg_error_last(), "c.json: \"signing\" names no key");
+	CHECK_CONTAINS(sg_error_last(), "c.json: \"signing\" names no key (\"pkcs12\", or \"key\" "
+					"with its certificates, or \"key_source\")");
 }
 
 static void test_named_checks(void)
@@ -270,7 +271,58 @@ static void test_config_load(void)
 	write_config(path, "", "");
 	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_OK);
 	sg_config_free(cfg);
+	cfg = NULL;
+
+	/* A token's setting beside a PEM key, and the network beside a PKCS#12 file. */
+	write_config(path,
+		     "{ \"key\": \"k.pem\", \"cert_chain\": \"c.pem\", \"pkcs11_env\": "
+		     "{ \"SOFTHSM2_CONF\": \"/t.conf\" } }",
+		     "");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_env\" does not go with \"key_source\" "
+					"\"pem\", which the other settings imply (PEM key and chain)");
+	write_config(path, "{ \"pkcs12\": \"s.p12\", \"pkcs11_network\": true }", "");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_network\" does not go with "
+					"\"key_source\" \"pkcs12\"");
+	/* The seal: a module beside a PEM key named as such. */
+	write_config(path, "",
+		     "{ \"key_source\": \"pem\", \"key\": \"k.pem\", \"cert\": \"c.pem\", "
+		     "\"pkcs11_module\": \"/m.so\" }");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.key_source\" \"pem\" needs");
 	sg_config_set_checker(NULL);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * Without the checker (a lib caller, fuzz_config) the config layer reads the
+ * key settings as they are; the table judges them when a key is opened, with
+ * the same message, so no key is ever opened from settings nobody judged.
+ */
+static void test_config_no_checker(void)
+{
+	char dir[] = "/tmp/test_key_source_nc.XXXXXX", path[256];
+	sg_key_material km;
+	sg_config *cfg = NULL;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/c.json", dir);
+	write_config(path,
+		     "{ \"pkcs12\": \"s.p12\", \"pkcs11_env\": { \"SOFTHSM2_CONF\": \"/t\" } }",
+		     "");
+	sg_config_set_checker(NULL);
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_OK);
+	if (cfg) {
+		CHECK_INT(sg_keys_open(&km, cfg, NULL), SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_env\" does not go with "
+						"\"key_source\" \"pkcs12\"");
+		CHECK_INT(sg_keys_material_needs_secret(cfg), 0);
+		CHECK_INT(sg_keys_check_config(cfg), SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_env\" does not go with");
+	}
+	sg_config_free(cfg);
 	unlink(path);
 	rmdir(dir);
 }
@@ -414,6 +466,7 @@ int main(void)
 	test_allow_columns();
 	test_provider_no_module();
 	test_config_load();
+	test_config_no_checker();
 	test_approver_code();
 	return check_done();
 }
