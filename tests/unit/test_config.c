@@ -196,6 +196,8 @@ static void test_missing_and_wrong_types(void)
 
 static void test_signing_errors(void)
 {
+	sg_config *cfg = NULL;
+
 	expect_error("{ " BASE ", \"signing\": { \"pkcs12\": \"s.p12\", \"cert_chain\": \"c.pem\", "
 		     "\"key\": \"k.pem\" } }",
 		     "\"signing.key\" does not go with \"key_source\" \"pkcs12\", which the other "
@@ -217,6 +219,32 @@ static void test_signing_errors(void)
 	expect_error("{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\" } }",
 		     "\"signing.key_source\" \"pkcs11-engine\" needs \"pkcs11_module\" (an "
 		     "absolute path), \"key\" (a pkcs11: URI) and the certificates");
+	/* A module the token's module loads (pkcs11-spy's PKCS11SPY): a path held to the rule. */
+	expect_error("{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\", "
+		     "\"key\": \"pkcs11:object=k\", \"cert_chain\": \"c.pem\", "
+		     "\"pkcs11_env\": { \"PKCS11SPY\": \"spy.so\" } } }",
+		     "\"signing.pkcs11_env.PKCS11SPY\" must be an absolute path");
+	{
+		char json[1024];
+
+		CHECK(mkdir(in_tmp("open"), 0777) == 0 && chmod(in_tmp("open"), 0777) == 0);
+		check_write_file(in_tmp("open/spy.so"), "x", 1, 0644);
+		snprintf(json, sizeof(json),
+			 "{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\", "
+			 "\"key\": \"pkcs11:object=k\", \"cert_chain\": \"c.pem\", "
+			 "\"pkcs11_env\": { \"PKCS11SPY\": \"%s\" } } }",
+			 in_tmp("open/spy.so"));
+		/* Found by the strict check, as "pkcs11_module" would be: the path is named. */
+		write_config(json);
+		cfg = NULL;
+		CHECK_INT(sg_config_load(&cfg, cfg_path), SG_ERR_CONFIG);
+		CHECK(cfg == NULL);
+		CHECK_CONTAINS(sg_error_last(), "open: writable by others (mode 0777");
+		CHECK_INT(sg_config_load_flags(&cfg, cfg_path, SG_CONFIG_LENIENT), SG_OK);
+		sg_config_free(cfg);
+		unlink(in_tmp("open/spy.so"));
+		rmdir(in_tmp("open"));
+	}
 	expect_error("{ " BASE ", \"signing\": { \"cert_chain\": \"c.pem\" } }",
 		     "\"signing\" names no key (\"pkcs12\", or \"key\" with its certificates");
 	expect_error("{ " BASE ", \"signing\": { \"key\": \"k.pem\" } }",

@@ -418,6 +418,18 @@ static void test_approver_code(void)
 	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "LD_LIBRARY_PATH=");
 	unsetenv("LD_LIBRARY_PATH");
+	/* The module pkcs11-spy would load: a path held to the rule, a PEM key or not. */
+	snprintf(mod, sizeof(mod), "%s/spy.so", open_dir);
+	check_write_file(mod, "x", 1, 0644);
+	setenv("PKCS11SPY", mod, 1);
+	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "PKCS11SPY=");
+	CHECK_CONTAINS(sg_error_last(), "code a PKCS#11 module loads");
+	setenv("PKCS11SPY", "spy.so", 1);
+	CHECK_INT(approver_open(dir, "approver.key", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "is not an absolute path");
+	unsetenv("PKCS11SPY");
+	unlink(mod);
 
 	/* A module others may write, in an open folder, or reached through a link there. */
 	snprintf(mod, sizeof(mod), "%s/m.so", dir);
