@@ -417,7 +417,7 @@ static int index_policy(const policy_opts *o, const char *path)
 			fprintf(stderr, "signgate: no index is written for a policy that does not "
 					"load\n");
 		free(index);
-		return loaded ? CLI_EXIT_OPERATIONAL : rc;
+		return rc; /* the cause's own code: a policy signing refuses is exit 2 */
 	}
 	if (o->json) {
 		json_t *obj =

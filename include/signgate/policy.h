@@ -173,7 +173,11 @@ int sg_policy_open_strict(sg_policy **out, const char *path, const struct sg_str
  * policy folder or file. Nothing is written when the
  * policy does not load. `*loaded` tells the two failures apart: 0 when the
  * policy does not load (the load's error is returned, SG_ERR_CONFIG or
- * SG_ERR_IO), 1 when it loads but the index cannot be written (SG_ERR_IO).
+ * SG_ERR_IO), 1 when it loads but no index is written: SG_ERR_CONFIG when
+ * the policy has a finding signing refuses (sg_policy_lint() error) or
+ * differs from what the index would say of it, SG_ERR_IO when the index
+ * cannot be written, SG_ERR_CRYPTO, SG_ERR_NOMEM; the code is the cause's
+ * own, never relabelled.
  */
 int sg_policy_index_write(const char *path, int *loaded);
 

@@ -444,12 +444,12 @@ static int read_policy_file(sg_policy_file *f, const char *file)
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", file, strerror(errno));
-	error = sg_read_fd(&f->bytes, &f->len, fd, file, POLICY_FILE_MAX, NULL);
+	/* Too big or no regular file: a broken policy (SG_ERR_CONFIG), not a rejected input. */
+	error = sg_read_fd_flags(&f->bytes, &f->len, fd, file, POLICY_FILE_MAX, NULL,
+				 SG_READ_CONFIG);
 	if (!error && fstat(fd, &f->st) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: %s", file, strerror(errno));
 	close(fd);
-	if (error == SG_ERR_FORMAT) /* too big: a broken policy, not a rejected input */
-		return sg_error_recode(SG_ERR_CONFIG);
 	if (error)
 		return error;
 	if (!(f->path = strdup(file)))

@@ -42,14 +42,18 @@ static void default_id(char *out, size_t size, const char *product, const char *
 		out[0] = 'x';
 }
 
-/* Read a small file once, whole; SG_ERR_IO naming it otherwise, too big included. */
+/*
+ * Read a small file (a manifest, a signature) once, whole. One larger than
+ * SMALL_FILE is not a manifest or a signature: SG_ERR_FORMAT naming it, as
+ * the manifest parser says of a long one; SG_ERR_IO when it cannot be read.
+ */
 static int read_small(char **out, size_t *len, const char *path)
 {
 	unsigned char *buf;
 	int error = sg_read_file(&buf, len, path, SMALL_FILE, NULL, 0);
 
 	*out = (char *)buf;
-	return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_IO) : error;
+	return error;
 }
 
 /* A private copy of a small file in the working folder, as `copy_name`. */
