@@ -229,6 +229,16 @@ size_t sg_policy_lint(const sg_policy *policy, time_t now, int soon_days, sg_pol
 /* "refuse", "replace" or "nest". */
 const char *sg_existing_rule_name(sg_existing_rule rule);
 
+/*
+ * The one reading of an existing-signature rule's word ("refuse", "replace",
+ * "nest"; the policy's "existing_signature", `policy approve
+ * --existing-signature`): SG_OK with `*out` set; NULL is "refuse", the
+ * default. Any other word is SG_ERR_USAGE ("\"WORD\" is not an
+ * existing-signature rule: refuse, replace or nest"), `*out` left alone:
+ * never taken for "refuse".
+ */
+int sg_existing_rule_parse(sg_existing_rule *out, const char *word);
+
 /* Free a policy; NULL is accepted. */
 void sg_policy_free(sg_policy *policy);
 

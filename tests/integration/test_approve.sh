@@ -240,6 +240,24 @@ approve 2 --product Other --version 3 --id other-3 --sha256 "$(sha256 "$INST/oth
 expect_in "$T/out" "the policy does not load as it is"
 rm "$POL/clash.json"
 
+# --existing-signature takes refuse, replace or nest; any other word is a
+# usage error (exit 2) naming it, never taken for "refuse"; nothing written.
+n=$(nfiles)
+sg 2 policy approve --config "$CFG" --vendor Example --ticket CHG-44 --product "Hello Two" \
+	--version 1.0 --id hello-keep --existing-signature keep \
+	"--sha256=$(sha256 "$V/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/err" "--existing-signature: \"keep\" is not an existing-signature rule: refuse, replace or nest"
+expect_same "$(nfiles)" "$n"
+
+# A manifest or signature too large to be one is that file's format problem
+# (a refusal, exit 3, recorded as denied), not an I/O error; nothing written.
+head -c 1048577 /dev/zero | tr '\0' 'x' >"$T/huge-SUMS"
+approve 3 --product Hello --version 1.0 --id hello-huge --manifest "$T/huge-SUMS" "$V/hello-setup.exe"
+expect_in "$T/out" "$T/huge-SUMS: larger than 1048576 bytes"
+expect_same "$(nfiles)" "$n"
+expect_same "$(audit_field 0 decision) $(audit_field 0 status)" "denied format"
+expect_in "$LOG" "huge-SUMS: larger than 1048576 bytes"
+
 # Not an installer; a policy that is a single file.
 echo "not a PE" >"$V/readme.txt"
 approve 3 --product Other --version 3 --id other-3 --sha256 "$(sha256 "$V/readme.txt")" "$V/readme.txt"
