@@ -317,6 +317,15 @@ static void test_load_errors(void)
 	expect_approval_error(approval("typo", json), "(typo): \"sha265\" is not a known field");
 	put_file("bad.json", "{\"aprovals\": []}");
 	expect_load_error(at("bad.json"), "bad.json: unknown key \"aprovals\"", NULL);
+	/* Too large to be a policy, or a FIFO: a broken policy (SG_ERR_CONFIG), not I/O. */
+	put_file("bad.json", "");
+	CHECK_INT(truncate(at("bad.json"), 256L * 1024 * 1024 + 1), 0);
+	expect_load_error(at("bad.json"), "bad.json: larger than 268435456 bytes", NULL);
+	unlink(at("bad.json"));
+	CHECK_INT(mkfifo(at("bad.json"), 0600), 0);
+	expect_load_error(at("bad.json"), "bad.json: the policy must be a folder or a regular file",
+			  NULL);
+	unlink(at("bad.json"));
 	snprintf(text, sizeof(text),
 		 "{\"revoked\": [{\"sha256\": \"%s\", \"reason\": \"r\", "
 		 "\"why\": \"x\"}]}",
