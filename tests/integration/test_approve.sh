@@ -131,6 +131,20 @@ approve 2 --product Other --version 2 --id other-x --manifest "$V/SHA256SUMS" \
 	--manifest-sig "$V/SHA256SUMS.asc" --keyring "$T/pgp/KEYS" "$V/other-setup.exe"
 expect_in "$T/out" "must be inside the policy folder"
 expect_same "$(nfiles)" "$n"
+# A signature file over 64 KiB cannot be a detached signature: that file's
+# format (denied, exit 3), not an I/O error; a keyring over 16 MiB is the
+# policy's own fault (exit 2).
+{ cat "$V/SHA256SUMS.asc"; head -c 65536 /dev/zero | tr '\0' ' '; } >"$V/SUMS-big.asc"
+approve 3 --product Other --version 2 --id other-x --manifest "$V/SHA256SUMS" \
+	--manifest-sig "$V/SUMS-big.asc" "$V/other-setup.exe"
+expect_in "$T/out" "SUMS-big.asc: the signature file is larger than 65536 bytes"
+expect_same "$(audit_field 0 status)" format
+truncate -s $((16 * 1024 * 1024 + 1)) "$POL/BIG.gpg"
+approve 2 --product Other --version 2 --id other-x --manifest "$V/SHA256SUMS" \
+	--manifest-sig "$V/SHA256SUMS.asc" --keyring "$POL/BIG.gpg" "$V/other-setup.exe"
+expect_in "$T/out" "$POL/BIG.gpg: the keyring is larger than 16777216 bytes"
+rm "$POL/BIG.gpg"
+expect_same "$(nfiles)" "$n"
 
 # A product the catalog lists as vendor-signed, arriving unsigned.
 cp "$INST/hello-1.0.msi" "$V/npp.msi"
