@@ -86,11 +86,20 @@ typedef struct sg_cosigner {
 	long long signing_time; /* CMS signingTime, Unix seconds (0 when absent) */
 } sg_cosigner;
 
+struct sg_strict_rule;
+
 /* What an approver's certificate is checked against; the strings are borrowed. */
 typedef struct sg_approvers_trust {
 	const char *ca_file;         /* trust.approvers_ca_file; NULL: none configured */
 	const char *crl_file;        /* trust.approvers_crl_file; NULL: none */
 	const char *shared_crl_file; /* trust.crl_file: its CRLs of an approvers' CA count */
+	/*
+	 * Whose these files may be (the strict rule they are read under):
+	 * NULL is root or the effective user; a review by another account
+	 * (`policy lint`/`show` of someone's policy) judges them as their
+	 * owner would be judged. Borrowed.
+	 */
+	const struct sg_strict_rule *rule;
 } sg_approvers_trust;
 
 /* The trust settings of `cfg` (which must outlive `out`). */

@@ -163,7 +163,10 @@ int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_t
 				    "no approvers' CA is configured "
 				    "(trust.approvers_ca_file): no approver's signature can count");
 	/* Files that decide who approved: root's or ours, in folders only we may write. */
-	sg_strict_rule_init(&rule, geteuid());
+	if (t->rule)
+		rule = *t->rule;
+	else
+		sg_strict_rule_init(&rule, geteuid());
 	store = X509_STORE_new();
 	anchors = sk_X509_new_null();
 	if (!store || !anchors)

@@ -6,6 +6,7 @@
  * expired, wrong EKU, two signers, garbage) are refused with the reason.
  */
 #include "signgate/cosign.h"
+#include "signgate/strict.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "signgate/secret.h"
@@ -172,7 +173,7 @@ static void sign_by(const ident *signer)
 
 static sg_approvers_trust trust_of(const char *ca)
 {
-	sg_approvers_trust t = { ca ? tmp_path(ca) : NULL, NULL, NULL };
+	sg_approvers_trust t = { ca ? tmp_path(ca) : NULL, NULL, NULL, NULL };
 
 	return t;
 }
@@ -528,6 +529,26 @@ static void test_ca_file_strict(void)
 	/* Owned by another account. */
 	CHECK_INT(chown(tmp_path("ca.pem"), 4242, 4242), 0);
 	expect_ca_refused("ca.pem", "owned by another account");
+	/* A review judges them as their owner's (policy lint/show of someone's policy). */
+	{
+		sg_approvers_trust t = trust_of("ca.pem");
+		sg_strict_rule owner;
+
+		sg_strict_rule_init(&owner, 4242);
+		t.rule = &owner;
+		sg_error_clear();
+		CHECK_INT(sg_cosign_verify_one(&c, SG_COSIGN_SECOND, tmp_path("a.json"),
+					       (const unsigned char *)approval_text,
+					       strlen(approval_text), &t),
+			  SG_OK);
+		CHECK_STR(c.name, "bob");
+		sg_strict_rule_init(&owner, 4243);
+		CHECK_INT(sg_cosign_verify_one(&c, SG_COSIGN_SECOND, tmp_path("a.json"),
+					       (const unsigned char *)approval_text,
+					       strlen(approval_text), &t),
+			  SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(), "owned by another account");
+	}
 	CHECK_INT(chown(tmp_path("ca.pem"), 0, 0), 0);
 
 	/* A link another account owns, to a good file: the link is the finding. */
@@ -556,6 +577,7 @@ static void test_ca_file_strict(void)
 	rmdir(sub);
 
 	/* Empty, a FIFO (no hang), a folder, too large: each the config's fault. */
+	expect_ca_refused("", "the approvers' CA is not a regular file");
 	check_write_file(tmp_path("empty-ca.pem"), "", 0, 0644);
 	expect_ca_refused("empty-ca.pem", "no PEM certificate in the approvers' CA");
 	unlink(tmp_path("fifo-ca.pem"));
