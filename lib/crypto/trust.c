@@ -98,12 +98,6 @@ static int crl_out_of_date(const char *file, const X509_CRL *crl)
 	return SG_OK;
 }
 
-/*
- * The PEM objects of `data` into `store` (NULL: none): the certificates unless `crls` is
- * given, and the CRLs (each within its validity period when `check_dates`),
- * which then are also pushed onto `crls`.
- * `*count` is the number of objects added.
- */
 /* The one PEM parse of a trust file's bytes: its objects, or NULL (none, or damaged). */
 static STACK_OF(X509_INFO) * pem_objects(const unsigned char *data, size_t len)
 {
@@ -115,6 +109,12 @@ static STACK_OF(X509_INFO) * pem_objects(const unsigned char *data, size_t len)
 	return info;
 }
 
+/*
+ * The PEM objects of `data` into `store` (NULL: none): the certificates unless `crls` is
+ * given, and the CRLs (each within its validity period when `check_dates`),
+ * which then are also pushed onto `crls`.
+ * `*count` is the number of objects added.
+ */
 static int parse_into(X509_STORE *store, size_t *count, const unsigned char *data, size_t len,
 		      STACK_OF(X509_CRL) * crls, int check_dates, const char *file)
 {

@@ -64,7 +64,6 @@ static int why_set(char *why, const char *fmt, ...)
 	return SG_ERR_VERIFY;
 }
 
-
 /* The certificate's subject, one line, RFC 2253 (control and non-ASCII bytes escaped). */
 static void subject_line(char *out, size_t cap, X509 *x)
 {
@@ -105,7 +104,9 @@ static int load_approvers_ca(X509_STORE *store, STACK_OF(X509) * anchors, const 
 	}
 	ERR_clear_error();
 	if (!error && sk_X509_num(anchors) == 0)
-		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate in the approvers' CA",
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: no PEM certificate in the approvers' CA (or a damaged one: "
+				     "one damaged block voids the file)",
 				     path);
 	return error;
 }
@@ -143,7 +144,10 @@ static int load_crls(X509_STORE *store, int *added, const char *path, STACK_OF(X
 	}
 	/* trust.crl_file is the code-signing CRLs' file: not ours to judge. */
 	if (!error && sk_X509_CRL_num(crls) == 0 && !anchors)
-		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM CRL in the file", path);
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: no PEM CRL in the file (or a damaged one: one damaged block "
+				     "voids the file)",
+				     path);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	ERR_clear_error();
 	return error;
