@@ -198,8 +198,8 @@ int sg_publish_bytes(const char *dest, const void *data, size_t len, unsigned mo
  * SG_ERR_IO ("SHOWN: cannot write: REASON", "SHOWN: cannot move the output
  * into place: REASON").
  */
-int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data,
-		  size_t len, unsigned mode, const char *shown);
+int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data, size_t len,
+		  unsigned mode, const char *shown);
 
 /* The longest secret signgate accepts; secret buffers hold this plus a NUL. */
 #define SG_SECRET_MAX 4096
@@ -271,7 +271,7 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
 	       const char *what);
 
-/* sg_read_fd() with sg_read_file()'s `flags` (SG_READ_CONFIG; SG_READ_MISSING_OK has no use here). */
+/* sg_read_fd() with sg_read_file()'s `flags` (SG_READ_CONFIG; SG_READ_MISSING_OK has no use). */
 int sg_read_fd_flags(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
 		     const char *what, int flags);
 

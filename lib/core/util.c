@@ -221,8 +221,8 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 	if (fd < 0 && errno == ENOENT && (flags & SG_READ_MISSING_OK))
 		return SG_OK;
 	if (fd < 0)
-		return cannot(flags & SG_READ_CONFIG ? SG_ERR_CONFIG : SG_ERR_IO, path, "open", what,
-			      strerror(errno));
+		return cannot(flags & SG_READ_CONFIG ? SG_ERR_CONFIG : SG_ERR_IO, path, "open",
+			      what, strerror(errno));
 	error = sg_read_fd_flags(out, len, fd, path, max, what, flags);
 	close(fd);
 	return error;
@@ -398,8 +398,7 @@ int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,
  * `dfd`, or AT_FDCWD), never replacing without `force`; `tmp` is removed on
  * failure; the folder is fsynced after. `shown` names `dest` in messages.
  */
-static int move_into_place(int dfd, const char *tmp, const char *dest, int force,
-			   const char *shown)
+static int move_into_place(int dfd, const char *tmp, const char *dest, int force, const char *shown)
 {
 	int rc = force ? renameat(dfd, tmp, dfd, dest)
 		       : renameat2(dfd, tmp, dfd, dest, RENAME_NOREPLACE);
@@ -409,7 +408,8 @@ static int move_into_place(int dfd, const char *tmp, const char *dest, int force
 		unlinkat(dfd, tmp, 0);
 		if (e == EEXIST)
 			return sg_error_set(SG_ERR_EXISTS,
-					    "%s: exists already (use --force to replace it)", shown);
+					    "%s: exists already (use --force to replace it)",
+					    shown);
 		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s", shown,
 				    strerror(e));
 	}
@@ -441,8 +441,8 @@ static int write_temp(int fd, const void *data, size_t len, unsigned mode, const
 	return error;
 }
 
-int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data,
-		  size_t len, unsigned mode, const char *shown)
+int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data, size_t len,
+		  unsigned mode, const char *shown)
 {
 	int error = write_temp(fd, data, len, mode, shown);
 

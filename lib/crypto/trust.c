@@ -145,7 +145,7 @@ static int parse_into(X509_STORE *store, size_t *count, const unsigned char *dat
 	return error;
 }
 
-/* The certificates and CRLs of `data` onto `certs` and `crls` (new references; NULL: not wanted). */
+/* The certificates and CRLs of `data` onto `certs` and `crls` (new references; NULL: none). */
 static int push_objects(STACK_OF(X509) * certs, STACK_OF(X509_CRL) * crls,
 			const unsigned char *data, size_t len)
 {
@@ -154,18 +154,15 @@ static int push_objects(STACK_OF(X509) * certs, STACK_OF(X509_CRL) * crls,
 
 	for (int i = 0; info && !error && i < sk_X509_INFO_num(info); i++) {
 		X509_INFO *x = sk_X509_INFO_value(info, i);
-		if (x->x509 && certs) {
-			if (!X509_up_ref(x->x509))
-				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-			else if (!sk_X509_push(certs, x->x509))
-				X509_free(x->x509), error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		}
-		if (x->crl && crls && !error) {
-			if (!X509_CRL_up_ref(x->crl))
-				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-			else if (!sk_X509_CRL_push(crls, x->crl))
-				X509_CRL_free(x->crl), error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		}
+		int ok = 1;
+
+		/* A reference is taken only when the push succeeds. */
+		if (x->x509 && certs && (ok = sk_X509_push(certs, x->x509) > 0))
+			X509_up_ref(x->x509);
+		if (ok && x->crl && crls && (ok = sk_X509_CRL_push(crls, x->crl) > 0))
+			X509_CRL_up_ref(x->crl);
+		if (!ok)
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
 	sk_X509_INFO_pop_free(info, X509_INFO_free);
 	return error;

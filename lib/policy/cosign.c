@@ -104,10 +104,11 @@ static int load_approvers_ca(X509_STORE *store, STACK_OF(X509) * anchors, const 
 	}
 	ERR_clear_error();
 	if (!error && sk_X509_num(anchors) == 0)
-		error = sg_error_set(SG_ERR_CONFIG,
-				     "%s: no PEM certificate in the approvers' CA (or a damaged one: "
-				     "one damaged block voids the file)",
-				     path);
+		error = sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: no PEM certificate in the approvers' CA (or a damaged one: "
+			"one damaged block voids the file)",
+			path);
 	return error;
 }
 
@@ -144,10 +145,11 @@ static int load_crls(X509_STORE *store, int *added, const char *path, STACK_OF(X
 	}
 	/* trust.crl_file is the code-signing CRLs' file: not ours to judge. */
 	if (!error && sk_X509_CRL_num(crls) == 0 && !anchors)
-		error = sg_error_set(SG_ERR_CONFIG,
-				     "%s: no PEM CRL in the file (or a damaged one: one damaged block "
-				     "voids the file)",
-				     path);
+		error = sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: no PEM CRL in the file (or a damaged one: one damaged block "
+			"voids the file)",
+			path);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	ERR_clear_error();
 	return error;
@@ -549,9 +551,9 @@ int sg_cosign_verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosi
 	char why[WHY_MAX] = "", *path = sg_cosign_sig_path(approval_file, role);
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	int error = path ? sg_read_file(&der, &der_len, path, SG_COSIGN_MAX, NULL,
-					SG_READ_MISSING_OK)
-			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	int error =
+		path ? sg_read_file(&der, &der_len, path, SG_COSIGN_MAX, NULL, SG_READ_MISSING_OK)
+		     : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	memset(out, 0, sizeof(*out));
 	*missing = !error && !der;

@@ -582,9 +582,9 @@ static int run(sg_approve *st, const char *policy_path)
 	/* An unknown word is an error, never taken for "refuse". */
 	if ((error = sg_existing_rule_parse(&st->existing, o->existing)) ||
 	    (error = sg_approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
-	    (error = sg_workdir_create(&st->wd)) || (error = take_installer(st)) || (error = take_manifest(st)) ||
-	    (error = check_against_policy(st, policy_path)) || (error = gather_values(st)) ||
-	    (error = compare_values(st)))
+	    (error = sg_workdir_create(&st->wd)) || (error = take_installer(st)) ||
+	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
+	    (error = gather_values(st)) || (error = compare_values(st)))
 		return error;
 	if (o->manifest_sig || o->installer_sig)
 		error = find_keyring(st);

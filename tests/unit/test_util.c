@@ -586,9 +586,9 @@ static void test_read_file(void)
 			  "/none: cannot open the keyring: No such file or directory");
 	expect_read_error("fifo", 16, "keyring", SG_READ_CONFIG, SG_ERR_CONFIG,
 			  "/fifo: the keyring is not a regular file");
-	CHECK_INT(sg_read_file(&buf, &len, at("none"), 16, NULL,
-			       SG_READ_MISSING_OK | SG_READ_CONFIG),
-		  SG_OK);
+	CHECK_INT(
+		sg_read_file(&buf, &len, at("none"), 16, NULL, SG_READ_MISSING_OK | SG_READ_CONFIG),
+		SG_OK);
 	CHECK(buf == NULL && len == 0);
 	CHECK_INT(sg_read_file(&buf, &len, "/proc/self/status", 1 << 20, NULL, SG_READ_CONFIG),
 		  SG_ERR_IO);
