@@ -41,7 +41,8 @@ struct copy_pass {
  * signed it would pass for the vendor's signature (vendor_signs), treated
  * as unsigned it would slip past existing_signature=refuse. It is neither:
  * the input is denied as malformed, whatever the approval says (README,
- * "Already signed").
+ * "Signed by the vendor: what counts"). Nested signatures' values are
+ * counted, not parsed: the primary is what makes the file signed.
  */
 static int check_existing_signature(sg_outcome *o, int fd, const char *name)
 {
