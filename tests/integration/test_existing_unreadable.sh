@@ -66,6 +66,23 @@ for k in garbage zero two; do
 		expect_same "$(python3 -c 'import json,sys; print("signature" in json.loads(open(sys.argv[1]).read().splitlines()[-1]))' "$LOG")" False
 	done
 done
+# The same for an MSI's \x05DigitalSignature stream. osslsigncode writes
+# the stream, then finds it no signature of the file (exit 1): what a vendor
+# file with such a stream would be.
+for k in zero two; do
+	f=$T/$k-1.0.msi
+	osslsigncode attach-signature -sigin "$T/$k.der" -in "$INST/hello-1.0.msi" -out "$f" \
+		>/dev/null 2>&1 || true
+	[ -s "$f" ] || fail "osslsigncode wrote no $k-1.0.msi"
+	for rule in refuse replace nest; do
+		rm -f "$T/env/policy/"*.json
+		approval "$k" "$k-1.0.msi" "$(sha256 "$f")" ", \"existing_signature\": \"$rule\""
+		sg 3 sign --config "$CFG" --out "$T/o-$k-$rule.msi" "$f"
+		expect_in "$T/out" "denied   $f: $k-1.0.msi: its DigitalSignature stream claims a signature signgate cannot read (the signature is no SignedData with one signer): it is neither signed nor unsigned"
+		expect_absent "$T/o-$k-$rule.msi"
+		expect_same "$(audit_field 0 status)" format
+	done
+done
 # The reasons name what is wrong with each.
 sg 3 check --config "$CFG" "$T/two-setup.exe"
 expect_in "$T/out" "the signature is no SignedData with one signer"
