@@ -62,8 +62,8 @@ typedef struct sg_job {
 } sg_job;
 
 typedef struct sg_outcome {
-	int status;           /* SG_OK or the error that ended the job */
-	const char *decision; /* approved, denied, signed, skipped, failed, valid, invalid */
+	int status;                 /* SG_OK or the error that ended the job */
+	const char *decision;       /* approved, denied, signed, skipped, failed, valid, invalid */
 	char message[SG_ERROR_MAX]; /* one line: why */
 	int have_input;
 	sg_digests input;

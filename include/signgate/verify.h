@@ -73,7 +73,7 @@ typedef struct sg_verify_result {
 	int index;           /* the one checked */
 	sg_cert_info signer; /* its leaf certificate */
 	int timestamped;
-	char timestamp[32]; /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
+	char timestamp[32];        /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
 	char reason[SG_ERROR_MAX]; /* why it failed; empty when valid */
 	/* What the osslsigncode runs had (signgate/confine.h); *_ran 0: not run. */
 	int extract_ran, verify_ran;

@@ -52,7 +52,7 @@ int sg_seal_pin_load(pin *p, const char *cert_path)
 	unsigned int len = 0;
 
 	p->cert = sg_keys_read_cert(cert_path);
-	/* Its code: a file that cannot be opened is SG_ERR_IO (as the key), no PEM SG_ERR_CONFIG. */
+	/* Its own code: cannot be opened SG_ERR_IO (as the key), no PEM SG_ERR_CONFIG. */
 	if (!p->cert)
 		return sg_error_code();
 	if (!X509_digest(p->cert, EVP_sha256(), md, &len) || len != SG_SHA256_LEN) {

@@ -315,9 +315,8 @@ static int make_signed_file(struct signing *s)
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
 	/* Nesting adds one signature and keeps the primary: what the input has (check_nest). */
-	error = s->nested ? sg_verify_count_signatures_info(&s->input_signatures,
-							    s->input_primary, s->copy_fd,
-							    &o->format, s->name)
+	error = s->nested ? sg_verify_count_signatures_info(&s->input_signatures, s->input_primary,
+							    s->copy_fd, &o->format, s->name)
 			  : SG_OK;
 	if (error)
 		return error;

@@ -491,8 +491,8 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	/* Without a signature sg_authenticode_check judged the kind already. */
 	if (!o->expect_der || index != 0 || !info || !info->has_signature)
 		return SG_OK;
-	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, info,
-					 SIG_CONTAINER_MAX, name);
+	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, info, SIG_CONTAINER_MAX,
+					 name);
 	if (error == SG_ERR_FORMAT)
 		return fail(out, name, "signature 0: %s", reason_about(name));
 	if (error)
@@ -588,8 +588,9 @@ static int open_once(struct opened *f, const char *path, const char *name)
 static int take_signature(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
 			  const struct opened *f, const char *sig, const char *name, char *own)
 {
-	int error = f->ok ? extract_own(out, f->fd, f->ok, sig, name, opts->file_digest ? NULL : own)
-			  : 0;
+	int error =
+		f->ok ? extract_own(out, f->fd, f->ok, sig, name, opts->file_digest ? NULL : own)
+		      : 0;
 
 	if (error == 0)
 		error = extract_signature(opts, path, sig, out, name);
