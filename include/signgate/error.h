@@ -49,9 +49,6 @@ int sg_error_setv(int code, const char *fmt, va_list ap);
  */
 int sg_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Keep the last message but change its code to `code`; returns `code`. */
-int sg_error_recode(int code);
-
 /* The last error's message ("" when none). Valid until the next sg_error_* call. */
 const char *sg_error_last(void);
 

@@ -45,12 +45,6 @@ int sg_error_prefix(const char *fmt, ...)
 	return last_code;
 }
 
-int sg_error_recode(int code)
-{
-	last_code = code;
-	return code;
-}
-
 const char *sg_error_last(void)
 {
 	return last_msg;
