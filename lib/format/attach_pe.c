@@ -5,6 +5,7 @@
  * so that a file signed by either with the same signature is the same file.
  */
 #include "attach.h"
+#include "format_ops.h"
 #include "signgate/error.h"
 #include "signgate/util.h"
 
@@ -56,7 +57,7 @@ static int check_request(const sg_format_info *info, const unsigned char *der, s
 {
 	uint64_t end = info && info->has_signature ? info->sig_offset : info ? info->size : 0;
 
-	if (!info || info->kind != SG_FORMAT_PE || info->pe.checksum_offset == 0 ||
+	if (!info || !sg_format_info_is(info, &sg_format_pe_ops) || info->pe.checksum_offset == 0 ||
 	    info->pe.checksum_offset + 4 > info->pe.certdir_offset ||
 	    info->pe.certdir_offset + 8 > end || end > info->size ||
 	    (info->has_signature && info->sig_offset + info->sig_size != info->size))

@@ -18,10 +18,33 @@
 
 const struct sg_format_ops *sg_format_ops_of(sg_format_kind kind)
 {
-	for (size_t i = 0; sg_format_table[i]; i++)
-		if (sg_format_table[i]->kind == kind)
+	for (size_t i = 0; kind > 0 && sg_format_table[i]; i++)
+		if ((size_t)kind == i + 1)
 			return sg_format_table[i];
 	return NULL;
+}
+
+/* The number of `row` (its place in the table, from 1), or SG_FORMAT_UNKNOWN. */
+static sg_format_kind kind_of(const struct sg_format_ops *row)
+{
+	for (size_t i = 0; row && sg_format_table[i]; i++)
+		if (sg_format_table[i] == row)
+			return (sg_format_kind)(i + 1);
+	return SG_FORMAT_UNKNOWN;
+}
+
+int sg_format_info_is(const sg_format_info *info, const struct sg_format_ops *row)
+{
+	return info && row && info->kind != SG_FORMAT_UNKNOWN &&
+	       sg_format_ops_of(info->kind) == row;
+}
+
+sg_format_kind sg_format_by_name(const char *name)
+{
+	for (size_t i = 0; name && sg_format_table[i]; i++)
+		if (strcmp(sg_format_table[i]->name, name) == 0)
+			return (sg_format_kind)(i + 1);
+	return SG_FORMAT_UNKNOWN;
 }
 
 /* The extension of `name` a row owns ("setup.MSP": .msp), or NULL. */
@@ -191,7 +214,7 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 	if (error < 0)
 		memset(out, 0, sizeof(*out));
 	else
-		out->kind = row->kind;
+		out->kind = kind_of(row);
 	out->size = s.size;
 	return error;
 }
@@ -215,11 +238,16 @@ int sg_format_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int
 	return row->digest(md, md_len, fd, info, use, name);
 }
 
-int sg_format_spc_kind(sg_format_kind kind)
+const sg_spc_content *sg_format_content(sg_format_kind kind)
 {
 	const struct sg_format_ops *row = sg_format_ops_of(kind);
 
-	return row ? row->spc_kind : 0;
+	return row ? row->content : NULL;
+}
+
+int sg_format_spc_kind(sg_format_kind kind)
+{
+	return sg_format_content(kind) ? kind : 0;
 }
 
 int sg_format_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,

@@ -408,8 +408,12 @@ static int cab_container_holds(const unsigned char *box, size_t len, const unsig
 
 static const char *const cab_ext[] = { ".cab", NULL };
 
+/* SpcCabData: the SpcLink file "<<<Obsolete>>>", as osslsigncode's cab.c builds it */
+static const sg_spc_content cab_content = {
+	.name = "CAB", .what = "a cabinet", .shape = SG_SPC_CAB_DATA
+};
+
 const struct sg_format_ops sg_format_cab_ops = {
-	.kind = SG_FORMAT_CAB,
 	.name = "cab",
 	.what = "a cabinet",
 	.extensions = cab_ext,
@@ -417,7 +421,7 @@ const struct sg_format_ops sg_format_cab_ops = {
 	.clsid = NULL,
 	.inspect = sg_format_inspect_cab,
 	.digest = cab_digest,
-	.spc_kind = SG_AUTHENTICODE_CAB,
+	.content = &cab_content,
 	.signature_read = cab_signature_read,
 	.container_holds = cab_container_holds,
 	.container = "signature blob",

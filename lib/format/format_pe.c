@@ -401,8 +401,12 @@ static int pe_container_holds(const unsigned char *box, size_t len, const unsign
 /* .exe only: --recursive picks up installers, not the DLLs beside them */
 static const char *const pe_ext[] = { ".exe", NULL };
 
+/* SpcPeImageData */
+static const sg_spc_content pe_content = { .name = "PE",
+					   .what = "a PE",
+					   .shape = SG_SPC_PE_IMAGE_DATA };
+
 const struct sg_format_ops sg_format_pe_ops = {
-	.kind = SG_FORMAT_PE,
 	.name = "pe",
 	.what = "a PE image",
 	.extensions = pe_ext,
@@ -410,7 +414,7 @@ const struct sg_format_ops sg_format_pe_ops = {
 	.clsid = NULL,
 	.inspect = pe_inspect,
 	.digest = pe_digest,
-	.spc_kind = SG_AUTHENTICODE_PE,
+	.content = &pe_content,
 	.signature_read = pe_signature_read,
 	.container_holds = pe_container_holds,
 	.container = "certificate table",

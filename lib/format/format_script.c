@@ -685,8 +685,21 @@ static int script_container_holds(const unsigned char *box, size_t len, const un
 	return len == der_len && memcmp(box, der, len) == 0;
 }
 
+/*
+ * SpcSipInfo with the PowerShell SIP's GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351}
+ * (the first three fields little-endian, as Windows lays out a GUID),
+ * version 65536, as signtool, osslsigncode and jsign write it.
+ */
+static const sg_spc_content script_content = {
+	.name = "PowerShell",
+	.what = "a PowerShell script",
+	.shape = SG_SPC_SIP_INFO,
+	.sip_guid = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e, 0xb7, 0x24, 0xd2, 0xc6, 0x29,
+		      0x7e, 0xf3, 0x51 },
+	.sip_version = 65536,
+};
+
 const struct sg_format_ops sg_format_script_ops = {
-	.kind = SG_FORMAT_SCRIPT,
 	.name = "powershell",
 	.what = "a PowerShell script",
 	.extensions = script_ext,
@@ -695,7 +708,7 @@ const struct sg_format_ops sg_format_script_ops = {
 	.clsid = NULL,
 	.inspect = script_inspect,
 	.digest = script_digest,
-	.spc_kind = SG_AUTHENTICODE_SCRIPT,
+	.content = &script_content,
 	.signature_read = script_signature_read,
 	.container_holds = script_container_holds,
 	.container = "signature block",

@@ -5,8 +5,7 @@
  */
 #include "format_ops.h"
 
-/* Each defined in its format's file. */
-extern const struct sg_format_ops sg_format_pe_ops;
+/* Each defined in its format's file (the PE row in format_ops.h). */
 extern const struct sg_format_ops sg_format_msi_ops;
 extern const struct sg_format_ops sg_format_msp_ops;
 extern const struct sg_format_ops sg_format_msm_ops;

@@ -159,7 +159,7 @@ static void check_signed(const char *label, const char *unsigned_path, const cha
 	CHECK_STR(cur, calc);
 	CHECK_STR(before, calc);
 	CHECK_INT(inspect(&info, out), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_CAB);
+	CHECK_STR(sg_format_name(info.kind), "cab");
 	CHECK_INT(info.has_signature, 1);
 	CHECK_INT(info.sig_offset + info.sig_size, info.size);
 	/* A nested signature leaves the digest as it is. */
@@ -188,7 +188,7 @@ static void test_against_osslsigncode(void)
 		     NID_sha1);
 	path = write_file("folders.cab", b, make_cab(b, 3));
 	CHECK_INT(inspect(&info, path), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_CAB);
+	CHECK_STR(sg_format_name(info.kind), "cab");
 	CHECK_INT(info.has_signature, 0);
 	check_signed("folders-signed.cab", path, "sha256", NID_sha256);
 	/* The vendor-signed cabinet of the fixture: its own digest is osslsigncode's. */
@@ -264,7 +264,7 @@ static void expect_refused(const char *name, const unsigned char *b, size_t len,
 	CHECK_INT(inspect(&info, path), SG_ERR_FORMAT);
 	snprintf(want, sizeof(want), "%s: %s", name, why);
 	CHECK_CONTAINS(sg_error_last(), want);
-	CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
+	CHECK_STR(sg_format_name(info.kind), "unknown");
 }
 
 /*

@@ -96,7 +96,7 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	snprintf(der_name, sizeof(der_name), "%s.der", name);
 	in = put(plain, text, len);
 	CHECK_INT(inspect(&info, in, plain), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
+	CHECK_STR(sg_format_name(info.kind), "powershell");
 	CHECK_INT(info.script.encoding, encoding);
 	CHECK_INT(info.has_signature, 0);
 	CHECK_INT(own(mine, in, plain), SG_OK);
@@ -213,7 +213,7 @@ static void refused(const char *name, const void *data, size_t len, const char *
 
 	CHECK_INT(inspect(&info, path, name), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), why);
-	CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
+	CHECK_STR(sg_format_name(info.kind), "unknown");
 	CHECK_INT(own(hex, path, name), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), why);
 }
@@ -446,14 +446,14 @@ static void test_names(void)
 	CHECK(sg_script_extension("a.ps2") == NULL);
 	CHECK(sg_script_extension(".ps1") == NULL);
 	CHECK(sg_script_extension(NULL) == NULL);
-	CHECK_STR(sg_format_name(SG_FORMAT_SCRIPT), "powershell");
+	CHECK_STR(sg_format_name(sg_format_by_name("powershell")), "powershell");
 	CHECK_STR(sg_script_encoding_name(SG_SCRIPT_UTF16LE), "UTF-16LE");
 	/* The name decides: the same bytes as notes.txt are no installer. */
 	CHECK_INT(inspect(&info, path, "notes.txt"), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), "notes.txt: not an installer signgate signs (pe, msi, msp, "
 					"msm, mst, cab, powershell)");
 	CHECK_INT(inspect(&info, path, "Deploy.Ps1"), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
+	CHECK_STR(sg_format_name(info.kind), "powershell");
 	CHECK_STR(sg_format_by_name_extension("Deploy.Ps1"), ".Ps1");
 	CHECK(sg_format_by_name_extension("setup.exe") == NULL);
 	CHECK(sg_format_name_is_installer("x.psm1") && sg_format_name_is_installer("x.PSD1"));
