@@ -120,6 +120,12 @@ sg_format_kind sg_format_by_name(const char *name);
 int sg_format_name_is_installer(const char *filename);
 
 /*
+ * The `i`th extension some format owns (".exe", ".msi", ...: each row's,
+ * in table order, 0 first), or NULL after the last: what help texts list.
+ */
+const char *sg_format_extension_at(size_t i);
+
+/*
  * The extension of `filename` (a base name), as spelt there, when a format
  * known by its name alone owns it (a PowerShell script: ".ps1"), else NULL.
  * Such a file is that format by its name only, for osslsigncode and Windows

@@ -6,6 +6,7 @@
  */
 #include "attach.h"
 #include "format_ops.h"
+#include "pe_digest.h"
 #include "signgate/error.h"
 #include "signgate/util.h"
 

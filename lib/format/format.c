@@ -73,6 +73,15 @@ const char *sg_format_by_name_extension(const char *filename)
 	return filename + strlen(filename) - strlen(ext);
 }
 
+const char *sg_format_extension_at(size_t i)
+{
+	for (size_t r = 0; sg_format_table[r]; r++)
+		for (const char *const *e = sg_format_table[r]->extensions; e && *e; e++)
+			if (i-- == 0)
+				return *e;
+	return NULL;
+}
+
 int sg_format_name_is_installer(const char *filename)
 {
 	const char *ext;

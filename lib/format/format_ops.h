@@ -95,9 +95,6 @@ extern const struct sg_format_ops *const sg_format_table[];
 /* The row of `kind`, or NULL. */
 const struct sg_format_ops *sg_format_ops_of(sg_format_kind kind);
 
-/* The PE row (format_pe.c): the PE digest and writer check a file is one. */
-extern const struct sg_format_ops sg_format_pe_ops;
-
 /* 1 when `info` describes a file of the format `row` (inspected). */
 int sg_format_info_is(const sg_format_info *info, const struct sg_format_ops *row);
 

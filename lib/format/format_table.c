@@ -5,7 +5,8 @@
  */
 #include "format_ops.h"
 
-/* Each defined in its format's file (the PE row in format_ops.h). */
+/* Each defined in its format's file. */
+extern const struct sg_format_ops sg_format_pe_ops;
 extern const struct sg_format_ops sg_format_msi_ops;
 extern const struct sg_format_ops sg_format_msp_ops;
 extern const struct sg_format_ops sg_format_msm_ops;
