@@ -35,23 +35,6 @@ static void put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-static uint64_t der_element_len(const unsigned char *der, size_t len)
-{
-	uint64_t body = 0;
-	unsigned n;
-
-	if (len < 2 || der[0] != 0x30)
-		return 0;
-	if (der[1] < 0x80)
-		return 2 + (uint64_t)der[1];
-	n = der[1] & 0x7fu;
-	if (n == 0 || n > 4 || len < 2 + n)
-		return 0;
-	for (unsigned i = 0; i < n; i++)
-		body = body << 8 | der[2 + i];
-	return 2 + n + body;
-}
-
 /* What sg_attach_pe() may do with `info` and `der`; SG_OK or SG_ERR_USAGE with the reason. */
 static int check_request(const sg_format_info *info, const unsigned char *der, size_t der_len,
 			 const char *name)
@@ -64,7 +47,7 @@ static int check_request(const sg_format_info *info, const unsigned char *der, s
 	    (info->has_signature && info->sig_offset + info->sig_size != info->size))
 		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected PE image", name);
 	/* One DER signature and nothing after it: the table must hide nothing. */
-	if (!der || der_element_len(der, der_len) != der_len)
+	if (!der || sg_format_der_len(der, der_len) != der_len)
 		return sg_error_set(SG_ERR_USAGE,
 				    "%s: the signature to attach is not one DER element", name);
 	/* The directory entry and dwLength hold 32 bits; so does osslsigncode's file end. */

@@ -40,4 +40,35 @@ int sg_format_read_at(const struct src *s, void *buf, size_t len, uint64_t off);
 /* Record SG_ERR_FORMAT: `what` ends at `end`, beyond the end of the file. */
 int sg_format_beyond_eof(const struct src *s, const char *what, uint64_t end);
 
+/*
+ * The one DER-length parser of lib/format. The header at `p` (`n` bytes
+ * there) of a SEQUENCE (tag 0x30) with a DER definite length: the short
+ * form below 128; else 0x81..0x84 and the length's 1..4 bytes, the first
+ * not zero, for a length of at least 128 (the shortest form). Returns
+ * NULL with the header's length (2..6) in `*hdr` and the content's in
+ * `*body`; or why not ("an indefinite length", ...), `*hdr` and `*body` 0.
+ * The content's length is not compared with `n`.
+ */
+const char *sg_format_der_header(const unsigned char *p, size_t n, size_t *hdr, uint64_t *body);
+
+/*
+ * The length of the DER SEQUENCE at the start of `p` (header and content,
+ * as sg_format_der_header() reads it) when all of it lies within the `n`
+ * bytes; 0 otherwise. `sg_format_der_len(p, n) == n`: `p` is exactly one.
+ */
+uint64_t sg_format_der_len(const unsigned char *p, size_t n);
+
+/*
+ * The one check of a signature region of the file (a PE's certificate
+ * entry, a cabinet's signature blob): the `fit` bytes at `at` start with one
+ * DER SEQUENCE (the PKCS#7; sg_format_der_header()) no longer than `fit`,
+ * and from its end to `end` (at least at + fit) there are fewer than 8
+ * bytes, all zero: bytes after the DER would be outside every digest and
+ * every signature check (CVE-2013-3900). `what` names the region in the
+ * reasons ("certificate entry at offset 1024"). Returns SG_OK with the DER's
+ * length in `*der_len` (may be NULL); SG_ERR_FORMAT or SG_ERR_IO.
+ */
+int sg_format_der_region(const struct src *s, const char *what, uint64_t at, uint64_t fit,
+			 uint64_t end, uint64_t *der_len);
+
 #endif

@@ -395,23 +395,6 @@ static int check_block(const struct text *t, const struct marks *m, size_t *text
 	return check_lines(t, b + strlen(BEGIN_MARK) + 2, e - 2, b64);
 }
 
-/* `d` (`n` bytes) is exactly one DER SEQUENCE, its length in the shortest form. */
-static int one_sequence(const unsigned char *d, size_t n)
-{
-	size_t body = 0, k;
-
-	if (n < 2 || d[0] != 0x30)
-		return 0;
-	if (d[1] < 0x80)
-		return d[1] == n - 2;
-	k = d[1] & 0x7fu;
-	if (k == 0 || k > 4 || n < 2 + k || d[2] == 0)
-		return 0;
-	for (size_t j = 0; j < k; j++)
-		body = body << 8 | d[2 + j];
-	return body >= 0x80 && body == n - 2 - k;
-}
-
 /* The block's base64 characters of the laid-out script in `buf`, NUL-terminated. */
 static char *collect_b64(const unsigned char *buf, const sg_script_layout *l)
 {
@@ -450,7 +433,7 @@ static int decode_block(unsigned char **der, size_t *der_len, const unsigned cha
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	else if (n <= 0)
 		error = refuse(name, "the signature block is not canonical base64");
-	else if (!one_sequence(out, (size_t)n))
+	else if (sg_format_der_len(out, (size_t)n) != (uint64_t)n)
 		error = refuse(name,
 			       "the signature block does not hold exactly one DER SEQUENCE "
 			       "(%ld bytes decoded)",

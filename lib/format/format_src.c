@@ -60,3 +60,100 @@ int sg_format_beyond_eof(const struct src *s, const char *what, uint64_t end)
 			     ", beyond the end of the file (%" PRIu64 " bytes)",
 			     what, end, s->size);
 }
+
+const char *sg_format_der_header(const unsigned char *p, size_t n, size_t *hdr, uint64_t *body)
+{
+	size_t k;
+
+	*hdr = 0;
+	*body = 0;
+	if (!p || n < 2)
+		return "shorter than a DER header";
+	if (p[0] != 0x30)
+		return "not a SEQUENCE";
+	if (p[1] < 0x80) {
+		*hdr = 2;
+		*body = p[1];
+		return NULL;
+	}
+	k = p[1] & 0x7fu;
+	if (k == 0)
+		return "an indefinite length (BER, not DER)";
+	if (k > 4)
+		return "a length of more than 4 bytes";
+	if (n < 2 + k)
+		return "its length bytes cut off";
+	if (p[2] == 0)
+		return "a length with a leading zero byte (not DER)";
+	for (size_t i = 0; i < k; i++)
+		*body = *body << 8 | p[2 + i];
+	if (*body < 0x80) {
+		*body = 0;
+		return "the long form for a length under 128 (not DER)";
+	}
+	*hdr = 2 + k;
+	return NULL;
+}
+
+uint64_t sg_format_der_len(const unsigned char *p, size_t n)
+{
+	size_t hdr;
+	uint64_t body;
+
+	if (sg_format_der_header(p, n, &hdr, &body) || body > n - hdr)
+		return 0;
+	return hdr + body;
+}
+
+/* `n` bytes at `off` are all zero: SG_OK, else SG_ERR_FORMAT (`what`) or SG_ERR_IO. */
+static int zero_after(const struct src *s, const char *what, uint64_t off, size_t n)
+{
+	unsigned char pad[8];
+	int error;
+
+	if (n > sizeof(pad))
+		return sg_error_set(SG_ERR_USAGE, "%s: zero_after: %zu bytes", s->name, n);
+	if ((error = sg_format_read_at(s, pad, n, off)) < 0)
+		return error;
+	for (size_t i = 0; i < n; i++)
+		if (pad[i] != 0)
+			return sg_format_bad(s, "%s has non-zero bytes after its signature", what);
+	return SG_OK;
+}
+
+int sg_format_der_region(const struct src *s, const char *what, uint64_t at, uint64_t fit,
+			 uint64_t end, uint64_t *der_len)
+{
+	unsigned char h[6];
+	size_t avail = fit < sizeof(h) ? (size_t)fit : sizeof(h), hdr;
+	uint64_t body, der_end;
+	const char *why;
+	int error;
+
+	if (der_len)
+		*der_len = 0;
+	if (avail < 2)
+		return sg_format_bad(s, "%s holds no signature", what);
+	if ((error = sg_format_read_at(s, h, avail, at)) < 0)
+		return error;
+	if (h[0] != 0x30)
+		return sg_format_bad(s, "%s does not hold a DER signature", what);
+	if ((why = sg_format_der_header(h, avail, &hdr, &body)) != NULL)
+		return sg_format_bad(s, "%s has a bad DER length: %s", what, why);
+	if (body > fit - hdr)
+		return sg_format_bad(s,
+				     "%s is shorter than its signature (%" PRIu64 " bytes in %" PRIu64
+				     ")",
+				     what, hdr + body, fit);
+	der_end = at + hdr + body;
+	if (end < at + fit || end - der_end >= 8)
+		return sg_format_bad(s,
+				     "%s has %" PRIu64 " bytes after its signature (data hidden "
+				     "outside the signed digest)",
+				     what, end < der_end ? 0 : end - der_end);
+	if ((error = zero_after(s, what, der_end, (size_t)(end - der_end))) < 0)
+		return error;
+	if (der_len)
+		*der_len = hdr + body;
+	return SG_OK;
+}

@@ -391,6 +391,24 @@ static void test_pe_cert_entries(void)
 	pe.b[PE_UNSIGNED + 9] = 0x7f;
 	expect_fail("long.exe", pe.b, pe.size, SG_ERR_FORMAT,
 		    "certificate entry at offset 1024 is shorter than its signature");
+	/* the one DER-length parser: BER lengths are refused, with the reason */
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 9] = 0x80;
+	expect_fail("indefinite.exe", pe.b, pe.size, SG_ERR_FORMAT,
+		    "certificate entry at offset 1024 has a bad DER length: an indefinite length "
+		    "(BER, not DER)");
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 9] = 0x81;
+	pe.b[PE_UNSIGNED + 10] = 13;
+	expect_fail("longform.exe", pe.b, pe.size, SG_ERR_FORMAT,
+		    "certificate entry at offset 1024 has a bad DER length: the long form for a "
+		    "length under 128 (not DER)");
+	build_pe(&pe, 32, 1);
+	pe.b[PE_UNSIGNED + 9] = 0x84;
+	memset(pe.b + PE_UNSIGNED + 10, 0xff, 4);
+	expect_fail("overflow.exe", pe.b, pe.size, SG_ERR_FORMAT,
+		    "certificate entry at offset 1024 is shorter than its signature (4294967301 "
+		    "bytes in 16)");
 }
 
 /* ---- compound files (MSI) ---------------------------------------------- */

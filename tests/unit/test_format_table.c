@@ -10,6 +10,7 @@
  */
 #include "signgate/error.h"
 #include "signgate/format.h"
+#include "format_internal.h"
 
 #include "check.h"
 
@@ -59,6 +60,59 @@ static void test_content(void)
 	CHECK_INT(sg_format_by_name("nope"), SG_FORMAT_UNKNOWN);
 	CHECK_INT(sg_format_by_name(NULL), SG_FORMAT_UNKNOWN);
 	CHECK_STR(sg_format_name(99), "unknown");
+}
+
+/*
+ * The one DER-length parser (format_src.c): a SEQUENCE with a definite
+ * length in the shortest form, at most 4 length bytes, within the bytes
+ * given; every BER or hostile variant is refused with its reason.
+ */
+static void test_der(void)
+{
+	static const struct {
+		const char *bytes;
+		size_t n;
+		uint64_t len; /* sg_format_der_len(); 0: refused */
+		const char *why;  /* sg_format_der_header()'s reason, or NULL */
+	} cases[] = {
+		{ "\x30\x00", 2, 2, NULL },
+		{ "\x30\x03" "abc", 5, 5, NULL },
+		{ "\x30\x03" "abcd", 6, 5, NULL },           /* a byte after it: len != n */
+		{ "\x30\x04" "abc", 5, 0, NULL },            /* content beyond the bytes */
+		{ "\x30", 1, 0, "shorter than a DER header" },
+		{ "\x31\x00", 2, 0, "not a SEQUENCE" },
+		{ "\x30\x80\x00\x00", 4, 0, "an indefinite length (BER, not DER)" },
+		{ "\x30\x81\x05" "abcde", 8, 0, "the long form for a length under 128 (not DER)" },
+		{ "\x30\x82\x00\x80", 4, 0, "a length with a leading zero byte (not DER)" },
+		{ "\x30\x85\x01\x00\x00\x00\x00", 7, 0, "a length of more than 4 bytes" },
+		{ "\x30\xff", 2, 0, "a length of more than 4 bytes" },
+		{ "\x30\x84\x01\x00", 4, 0, "its length bytes cut off" },
+		/* 4 GiB - 1 of content: parsed, but far beyond the bytes, never wrapped */
+		{ "\x30\x84\xff\xff\xff\xff", 6, 0, NULL },
+	};
+	unsigned char big[3 + 0x80 + 1] = { 0x30, 0x81, 0x80 };
+	size_t hdr;
+	uint64_t body;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const unsigned char *p = (const unsigned char *)cases[i].bytes;
+		const char *why = sg_format_der_header(p, cases[i].n, &hdr, &body);
+
+		CHECK_INT(sg_format_der_len(p, cases[i].n), cases[i].len);
+		if (cases[i].why) {
+			CHECK(why && strcmp(why, cases[i].why) == 0);
+			CHECK(hdr == 0 && body == 0);
+		} else {
+			CHECK(why == NULL);
+		}
+	}
+	CHECK(sg_format_der_header((const unsigned char *)"\x30\x84\xff\xff\xff\xff", 6, &hdr,
+				   &body) == NULL);
+	CHECK(hdr == 6 && body == 0xffffffffu);
+	/* the shortest long form: 0x81 0x80, exactly 128 bytes of content */
+	CHECK_INT(sg_format_der_len(big, sizeof(big) - 1), sizeof(big) - 1);
+	CHECK_INT(sg_format_der_len(big, sizeof(big) - 2), 0);
+	CHECK_INT(sg_format_der_len(NULL, 4), 0);
 }
 
 static void test_table(void)
@@ -192,6 +246,7 @@ int main(int argc, char **argv)
 	};
 
 	test_table();
+	test_der();
 	for (int i = 1; i < argc; i += 2) {
 		size_t k;
 
