@@ -71,7 +71,8 @@ typedef struct sg_format_cfb {
 
 /* What the PowerShell script check found. */
 typedef struct sg_format_script {
-	int encoding; /* its sg_script_encoding (lib/format/format_script.h) */
+	int encoding;   /* its sg_script_encoding (lib/format/format_script.h) */
+	size_t b64_len; /* base64 characters in its signature block (0: none) */
 } sg_format_script;
 
 typedef struct sg_format_info {

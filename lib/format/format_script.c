@@ -623,6 +623,7 @@ static int script_inspect(const struct src *s, sg_format_info *out)
 	if (error)
 		return error;
 	out->script.encoding = (int)l.encoding;
+	out->script.b64_len = l.b64_len;
 	out->has_signature = l.has_signature;
 	if (l.has_signature) {
 		out->sig_offset = l.text_end;
@@ -631,33 +632,103 @@ static int script_inspect(const struct src *s, sg_format_info *out)
 	return SG_OK;
 }
 
-/* The same digest whatever the use: the block is all a signature leaves out. */
+/*
+ * Bytes [from, to) of the script open on `fd` that script_inspect()
+ * described in `info` (checked and laid out there: not parsed again) into
+ * `*buf` (free with free()). The file must still have the inspected size.
+ */
+static int load_inspected(unsigned char **buf, int fd, const sg_format_info *info, uint64_t from,
+			  uint64_t to, const char *name)
+{
+	struct src s = { fd, name ? name : "(unnamed)", 0 };
+	struct stat st;
+	int error;
+
+	*buf = NULL;
+	if (fstat(fd, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s.name, strerror(errno));
+	s.size = (uint64_t)st.st_size;
+	if (!S_ISREG(st.st_mode) || s.size != info->size || from > to || to > s.size ||
+	    s.size > SG_SCRIPT_MAX)
+		return sg_error_set(SG_ERR_USAGE, "%s: not the script that was inspected", s.name);
+	if (!(*buf = malloc(to > from ? (size_t)(to - from) : 1)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if ((error = sg_format_read_at(&s, *buf, (size_t)(to - from), from)) < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return error;
+}
+
+/* `info` comes from script_inspect(): an encoding it accepted. */
+static int inspected(const sg_format_info *info)
+{
+	return info && (info->script.encoding == SG_SCRIPT_ASCII ||
+			info->script.encoding == SG_SCRIPT_UTF8BOM ||
+			info->script.encoding == SG_SCRIPT_UTF16LE);
+}
+
+/*
+ * The same digest whatever the use: the block is all a signature leaves
+ * out. The text is read once, not checked again: inspect did that.
+ */
 static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
 			 const sg_format_info *info, sg_format_digest_use use, const char *name)
 {
+	sg_script_layout l = { 0 };
+	unsigned char *buf = NULL;
 	int error;
 
-	(void)info;
 	(void)use;
-	error = sg_script_digest(md, fd, name);
+	*md_len = 0;
+	if (!inspected(info))
+		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected script", name);
+	l.encoding = (sg_script_encoding)info->script.encoding;
+	l.size = (size_t)info->size;
+	l.text_end = info->has_signature ? (size_t)info->sig_offset : (size_t)info->size;
+	if ((error = load_inspected(&buf, fd, info, 0, l.text_end, name)) < 0)
+		return error;
+	error = sg_script_digest_buffer(md, buf, &l);
+	free(buf);
 	*md_len = error ? 0 : SG_SCRIPT_DIGEST_LEN;
 	return error;
 }
 
-/* The container is the decoded DER: the block's text is a function of it. */
+/*
+ * The container is the decoded DER: the block's text is a function of it.
+ * Only the block is read (inspect found it and checked its lines).
+ */
 static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
 				 int fd, const sg_format_info *info, size_t max, const char *name)
 {
-	int error = sg_script_signature_read(out, len, fd, name);
+	sg_script_layout l = { 0 };
+	unsigned char *block = NULL;
+	int error;
 
-	(void)info;
+	*out = NULL;
+	*len = *der_at = *der_len = 0;
+	if (!inspected(info))
+		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected script", name);
+	if (!info->has_signature)
+		return refuse(name, "the script has no signature block");
+	/* base64 of at most `max` bytes: 4 characters per 3 bytes */
+	if (info->script.b64_len / 4 * 3 > max + 2)
+		return refuse(name, "the signature block is too large");
+	l.encoding = (sg_script_encoding)info->script.encoding;
+	l.size = (size_t)info->sig_size;
+	l.has_signature = 1;
+	l.b64_len = info->script.b64_len;
+	if ((error = load_inspected(&block, fd, info, info->sig_offset,
+				    info->sig_offset + info->sig_size, name)) < 0)
+		return error;
+	error = decode_block(out, len, block, &l, name);
+	free(block);
 	if (!error && *len > max) {
 		free(*out);
 		*out = NULL;
 		*len = 0;
 		return refuse(name, "the signature block is too large");
 	}
-	*der_at = 0;
 	*der_len = *len;
 	return error;
 }
