@@ -9,7 +9,7 @@ of lib/format/ other than the shared ones (format.c, format_src.c,
 format_internal.h, format_ops.h, attach.h, attach_ossl.c); the table itself
 is format_table.c. Every other C file of lib/, tools/ and include/ must not
 (comments are not looked at):
-  - name a format constant (SG_FORMAT_X beyond UNKNOWN, HEAD, DIGEST_*);
+  - name a format constant (SG_FORMAT_X beyond UNKNOWN, HEAD, WINDOW, DIGEST_*);
   - look a format up by name (sg_format_by_name), compare a format's name
     (strcmp(sg_format_name(...)), sg_format_name(...) ==), or compare or
     switch on a format's number (info.kind ==, format.kind !=, switch);
@@ -30,7 +30,7 @@ SHARED = {"format.c", "format_src.c", "format_internal.h", "format_ops.h", "atta
           "attach_ossl.c"}
 ALLOWED_CONSTANTS = {"SG_FORMAT_UNKNOWN", "SG_FORMAT_HEAD", "SG_FORMAT_DIGEST_MAX",
                      "SG_FORMAT_DIGEST_SIGN", "SG_FORMAT_DIGEST_NEST", "SG_FORMAT_DIGEST_FILE",
-                     "SIGNGATE_FORMAT_H"}
+                     "SG_FORMAT_WINDOW", "SIGNGATE_FORMAT_H"}
 COMMENT = re.compile(r"/\*.*?\*/|^\s*//[^\n]*", re.S | re.M)
 ROW_NAME = re.compile(r'^\s*\.name\s*=\s*"([^"]+)"', re.M)
 EXT_LIST = re.compile(r"_ext\[\]\s*=\s*\{([^}]*)\}")

@@ -27,14 +27,6 @@ static uint64_t round8(uint64_t n)
 	return (n + 7) & ~(uint64_t)7;
 }
 
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
 /* What sg_attach_pe() may do with `info` and `der`; SG_OK or SG_ERR_USAGE with the reason. */
 static int check_request(const sg_format_info *info, const unsigned char *der, size_t der_len,
 			 const char *name)

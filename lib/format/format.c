@@ -50,16 +50,9 @@ sg_format_kind sg_format_by_name(const char *name)
 /* The extension of `name` a row owns ("setup.MSP": .msp), or NULL. */
 static const struct sg_format_ops *row_by_name(const char *name, const char **ext)
 {
-	size_t len = strlen(name), n;
-
 	for (size_t i = 0; sg_format_table[i]; i++)
-		for (const char *const *e = sg_format_table[i]->extensions; e && *e; e++) {
-			n = strlen(*e);
-			if (len > n && strcasecmp(name + len - n, *e) == 0) {
-				*ext = *e;
-				return sg_format_table[i];
-			}
-		}
+		if (sg_format_name_ext(name, sg_format_table[i]->extensions, ext))
+			return sg_format_table[i];
 	return NULL;
 }
 
@@ -179,13 +172,10 @@ static int choose_row(const struct sg_format_ops **out, const struct src *s, siz
 /* The file's size, and that it is a regular file signgate can take. */
 static int check_file(struct src *s, sg_format_info *out)
 {
-	struct stat st;
+	int error = sg_format_src_of(s, s->fd, s->name);
 
-	if (fstat(s->fd, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s->name, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_USAGE, "%s: not a regular file", s->name);
-	s->size = (uint64_t)st.st_size;
+	if (error < 0)
+		return error;
 	out->size = s->size;
 	if (s->size == 0)
 		return sg_format_bad(s, "empty file");

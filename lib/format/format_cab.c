@@ -203,8 +203,13 @@ static int check_files(uint64_t *files_end, const struct src *s, const struct ca
 	return SG_OK;
 }
 
-/* Walk folder `f`'s CFDATA blocks from f->start: each inside [f->start, limit). */
-static int walk_blocks(struct folder *f, unsigned index, const struct src *s, uint64_t limit)
+/*
+ * Walk folder `f`'s CFDATA blocks from f->start: each inside [f->start,
+ * limit). The headers are read through `w` (a cabinet of 1-byte blocks
+ * has millions: one pread per 64 KiB, not one per header).
+ */
+static int walk_blocks(struct folder *f, unsigned index, const struct src *s, uint64_t limit,
+		       struct sg_format_window *w)
 {
 	unsigned char d[CAB_DATA_LEN];
 	uint64_t at = f->start;
@@ -218,7 +223,7 @@ static int walk_blocks(struct folder *f, unsigned index, const struct src *s, ui
 					     "folder %u's data block %u starts at %" PRIu64
 					     ", outside its part of the cabinet (up to %" PRIu64 ")",
 					     index, b + 1, at, limit);
-		if ((error = sg_format_read_at(s, d, sizeof(d), at)) < 0)
+		if ((error = sg_format_read_window(s, w, d, sizeof(d), at, limit)) < 0)
 			return error;
 		cb = le16(d + 4);
 		un = le16(d + 6);
@@ -245,33 +250,35 @@ static int check_folders(struct folder *folders, const struct src *s, const stru
 {
 	unsigned char e[CAB_FOLDER_LEN];
 	uint64_t floor = files_end;
-	int error;
+	struct sg_format_window w = { 0 };
+	int error = SG_OK;
 
-	for (unsigned i = 0; i < l->n_folders; i++) {
+	for (unsigned i = 0; i < l->n_folders && !error; i++) {
 		struct folder *f = &folders[i];
 
 		if ((error = sg_format_read_at(s, e, sizeof(e),
 					       l->folders_at + (uint64_t)i * CAB_FOLDER_LEN)) < 0)
-			return error;
+			break;
 		f->start = le32(e);
 		f->blocks = le16(e + 4);
 		f->compress = le16(e + 6) & 0x000f;
 		if (f->compress > 3)
-			return sg_format_bad(s, "folder %u: unknown compression type %u", i + 1,
-					     f->compress);
-		if (f->start < floor || f->start > l->end)
-			return sg_format_bad(s,
-					     "folder %u's data (coffCabStart %" PRIu64
-					     ") is not between %" PRIu64 " and the cabinet's end %" PRIu64
-					     "%s",
-					     i + 1, f->start, floor, l->end,
-					     i ? " (folders in order, not overlapping)"
-					       : " (after the CFFILE entries)");
-		if ((error = walk_blocks(f, i + 1, s, l->end)) < 0)
-			return error;
+			error = sg_format_bad(s, "folder %u: unknown compression type %u", i + 1,
+					      f->compress);
+		else if (f->start < floor || f->start > l->end)
+			error = sg_format_bad(s,
+					      "folder %u's data (coffCabStart %" PRIu64
+					      ") is not between %" PRIu64
+					      " and the cabinet's end %" PRIu64 "%s",
+					      i + 1, f->start, floor, l->end,
+					      i ? " (folders in order, not overlapping)"
+						: " (after the CFFILE entries)");
+		else
+			error = walk_blocks(f, i + 1, s, l->end, &w);
 		floor = f->end;
 	}
-	return SG_OK;
+	sg_format_window_free(&w);
+	return error;
 }
 
 int sg_format_inspect_cab(const struct src *s, sg_format_info *out)

@@ -192,12 +192,6 @@ static int msi_signature_read(unsigned char **out, size_t *len, size_t *der_at, 
 }
 
 /* The stream is the DER and nothing else. */
-static int msi_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
-			       size_t der_len)
-{
-	return len == der_len && memcmp(box, der, len) == 0;
-}
-
 /* SpcSipInfo version 1 with the MSI SIP's GUID {000C10F1-0000-0000-C000-000000000046} */
 static const sg_spc_content msi_content = {
 	.name = "MSI",
@@ -211,7 +205,7 @@ static const sg_spc_content msi_content = {
 #define MSI_FAMILY                                                                                 \
 	.detect = cfb_detect, .inspect = msi_inspect, .digest = msi_digest,                        \
 	.content = &msi_content, .signature_read = msi_signature_read,                             \
-	.container_holds = msi_container_holds, .container = "DigitalSignature stream",            \
+	.container_holds = sg_format_holds_exactly, .container = "DigitalSignature stream",        \
 	.extracts_own = 0, .attach_own = NULL, .dse_when_nested = 1
 
 static const char *const msi_ext[] = { ".msi", NULL };

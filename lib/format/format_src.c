@@ -6,18 +6,90 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+
+static int refusev(const char *name, const char *fmt, va_list ap)
+{
+	char reason[512];
+
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	return sg_error_set(SG_ERR_FORMAT, "%s: %s", name ? name : "(unnamed)", reason);
+}
 
 int sg_format_bad(const struct src *s, const char *fmt, ...)
 {
-	char reason[512];
 	va_list ap;
+	int code;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	code = refusev(s->name, fmt, ap);
 	va_end(ap);
-	return sg_error_set(SG_ERR_FORMAT, "%s: %s", s->name, reason);
+	return code;
+}
+
+int sg_format_refuse(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int code;
+
+	va_start(ap, fmt);
+	code = refusev(name, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int sg_format_src_of(struct src *s, int fd, const char *name)
+{
+	struct stat st;
+
+	s->fd = fd;
+	s->name = name ? name : "(unnamed)";
+	s->size = 0;
+	if (fstat(fd, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s->name, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_USAGE, "%s: not a regular file", s->name);
+	s->size = (uint64_t)st.st_size;
+	return SG_OK;
+}
+
+const EVP_MD *sg_format_md(int nid)
+{
+	switch (nid) {
+	case NID_sha1: return EVP_sha1();
+	case NID_sha256: return EVP_sha256();
+	case NID_sha384: return EVP_sha384();
+	case NID_sha512: return EVP_sha512();
+	default: return NULL;
+	}
+}
+
+const char *sg_format_name_ext(const char *name, const char *const *extensions, const char **which)
+{
+	size_t len = name ? strlen(name) : 0, n;
+
+	for (const char *const *e = extensions; name && e && *e; e++) {
+		n = strlen(*e);
+		if (len > n && strcasecmp(name + len - n, *e) == 0) {
+			if (which)
+				*which = *e;
+			return name + len - n;
+		}
+	}
+	return NULL;
+}
+
+int sg_format_holds_exactly(const unsigned char *box, size_t len, const unsigned char *der,
+			    size_t der_len)
+{
+	return len == der_len && memcmp(box, der, len) == 0;
 }
 
 /*
@@ -51,6 +123,44 @@ int sg_format_read_at(const struct src *s, void *buf, size_t len, uint64_t off)
 		off += (uint64_t)n;
 	}
 	return SG_OK;
+}
+
+int sg_format_read_window(const struct src *s, struct sg_format_window *w, void *buf, size_t len,
+			  uint64_t off, uint64_t limit)
+{
+	uint64_t want;
+	int error;
+
+	if (len > SG_FORMAT_WINDOW)
+		return sg_error_set(SG_ERR_USAGE, "%s: a windowed read of %zu bytes", s->name, len);
+	if (w->buf && off >= w->off && off - w->off <= w->len && len <= w->len - (off - w->off)) {
+		memcpy(buf, w->buf + (off - w->off), len);
+		return SG_OK;
+	}
+	if (!w->buf && !(w->buf = malloc(SG_FORMAT_WINDOW)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	/* at least the bytes asked for (read_at reports them beyond the end) */
+	if (limit > s->size)
+		limit = s->size;
+	want = limit > off && limit - off > SG_FORMAT_WINDOW ? SG_FORMAT_WINDOW
+	       : limit > off                                 ? limit - off
+							     : 0;
+	if (want < len)
+		want = len;
+	w->len = 0;
+	if ((error = sg_format_read_at(s, w->buf, (size_t)want, off)) < 0)
+		return error;
+	w->off = off;
+	w->len = (size_t)want;
+	memcpy(buf, w->buf, len);
+	return SG_OK;
+}
+
+void sg_format_window_free(struct sg_format_window *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = 0;
 }
 
 int sg_format_beyond_eof(const struct src *s, const char *what, uint64_t end)
@@ -141,10 +251,9 @@ int sg_format_der_region(const struct src *s, const char *what, uint64_t at, uin
 	if ((why = sg_format_der_header(h, avail, &hdr, &body)) != NULL)
 		return sg_format_bad(s, "%s has a bad DER length: %s", what, why);
 	if (body > fit - hdr)
-		return sg_format_bad(s,
-				     "%s is shorter than its signature (%" PRIu64 " bytes in %" PRIu64
-				     ")",
-				     what, hdr + body, fit);
+		return sg_format_bad(
+			s, "%s is shorter than its signature (%" PRIu64 " bytes in %" PRIu64 ")",
+			what, hdr + body, fit);
 	der_end = at + hdr + body;
 	if (end < at + fit || end - der_end >= 8)
 		return sg_format_bad(s,

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -113,6 +114,47 @@ static void test_der(void)
 	CHECK_INT(sg_format_der_len(big, sizeof(big) - 1), sizeof(big) - 1);
 	CHECK_INT(sg_format_der_len(big, sizeof(big) - 2), 0);
 	CHECK_INT(sg_format_der_len(NULL, 4), 0);
+}
+
+/* The read-ahead window: the same bytes as pread, across refills, never past the file. */
+static void test_window(void)
+{
+	char path[] = "/tmp/sg-window.XXXXXX";
+	size_t n = 3 * SG_FORMAT_WINDOW + 5;
+	unsigned char *data = malloc(n), got[16];
+	struct sg_format_window w = { 0 };
+	int fd = mkstemp(path);
+	struct src s = { fd, "win.bin", n };
+	size_t same = 0, reads = 0;
+
+	CHECK(fd >= 0 && data);
+	if (fd < 0 || !data)
+		return;
+	unlink(path);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	CHECK(write(fd, data, n) == (ssize_t)n);
+	/* 9-byte steps of 8-byte reads: headers that straddle each refill */
+	for (uint64_t at = 0; at + 8 <= n; at += 9, reads++)
+		if (sg_format_read_window(&s, &w, got, 8, at, n) == SG_OK &&
+		    memcmp(got, data + at, 8) == 0)
+			same++;
+	CHECK_INT(same, reads);
+	/* backwards, and a limit short of the bytes asked: still exact */
+	CHECK_INT(sg_format_read_window(&s, &w, got, 8, 10, 12), SG_OK);
+	CHECK(memcmp(got, data + 10, 8) == 0);
+	CHECK_INT(sg_format_read_window(&s, &w, got, 8, 3, 0), SG_OK);
+	CHECK(memcmp(got, data + 3, 8) == 0);
+	/* beyond the end: the read_at refusal, naming the bytes */
+	CHECK_INT(sg_format_read_window(&s, &w, got, 8, n - 4, n + 100), SG_ERR_FORMAT);
+	CHECK_CONTAINS(sg_error_last(), "are beyond the end of the file");
+	CHECK_INT(sg_format_read_window(&s, &w, got, 8, 0, n), SG_OK);
+	CHECK(memcmp(got, data, 8) == 0);
+	CHECK_INT(sg_format_read_window(&s, &w, data, SG_FORMAT_WINDOW + 1, 0, n), SG_ERR_USAGE);
+	sg_format_window_free(&w);
+	CHECK(w.buf == NULL);
+	close(fd);
+	free(data);
 }
 
 static void test_table(void)
@@ -247,6 +289,7 @@ int main(int argc, char **argv)
 
 	test_table();
 	test_der();
+	test_window();
 	for (int i = 1; i < argc; i += 2) {
 		size_t k;
 

@@ -491,13 +491,13 @@ static void test_names(void)
 	unsigned char *pe;
 	size_t pe_len = 0;
 
-	CHECK_STR(sg_script_extension("a.ps1"), ".ps1");
-	CHECK_STR(sg_script_extension("setup.PsM1"), ".PsM1");
-	CHECK_STR(sg_script_extension("x.psd1"), ".psd1");
-	CHECK(sg_script_extension("a.ps1xml") == NULL);
-	CHECK(sg_script_extension("a.ps2") == NULL);
-	CHECK(sg_script_extension(".ps1") == NULL);
-	CHECK(sg_script_extension(NULL) == NULL);
+	CHECK_STR(sg_format_by_name_extension("a.ps1"), ".ps1");
+	CHECK_STR(sg_format_by_name_extension("setup.PsM1"), ".PsM1");
+	CHECK_STR(sg_format_by_name_extension("x.psd1"), ".psd1");
+	CHECK(sg_format_by_name_extension("a.ps1xml") == NULL);
+	CHECK(sg_format_by_name_extension("a.ps2") == NULL);
+	CHECK(sg_format_by_name_extension(".ps1") == NULL);
+	CHECK(sg_format_by_name_extension(NULL) == NULL);
 	CHECK_STR(sg_format_name(sg_format_by_name("powershell")), "powershell");
 	CHECK_STR(sg_script_encoding_name(SG_SCRIPT_UTF16LE), "UTF-16LE");
 	/* The name decides: the same bytes as notes.txt are no installer. */
