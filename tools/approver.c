@@ -10,10 +10,15 @@
 
 #include "cli.h"
 #include "signgate/error.h"
+#include "signgate/keys.h"
 
-int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module)
+int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module,
+		       const char *key_source)
 {
 	int uri = key && strncmp(key, "pkcs11:", 7) == 0;
+
+	if (key_source && !key)
+		return cli_usage_error(cmd, "--key-source goes with --key");
 
 	if (pkcs11_module && !uri)
 		return cli_usage_error(cmd, "--pkcs11-module goes with a pkcs11: URI as --key");
@@ -21,6 +26,9 @@ int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_modu
 		return cli_usage_error(cmd, "a pkcs11: URI as --key needs --pkcs11-module");
 	if (pkcs11_module && pkcs11_module[0] != '/')
 		return cli_usage_error(cmd, "--pkcs11-module takes an absolute path");
+	/* The module runs with the key: the rule a config's module is held to. */
+	if (pkcs11_module && sg_keys_check_module_strict(pkcs11_module, "--pkcs11-module") != SG_OK)
+		return cli_fail();
 	return CLI_EXIT_OK;
 }
 
@@ -46,10 +54,12 @@ int approver_opts_check(const approver_opts *o, int have_config)
 {
 	if (!o->cert != !o->key)
 		return cli_usage_error("policy approve", "--cert and --key go together");
-	if (!o->cert && (o->pkcs11_module || o->secret.file || o->secret.prompt || o->approvers_ca))
-		return cli_usage_error("policy approve",
-				       "--pkcs11-module, --password-file, --password-prompt and "
-				       "--approvers-ca go with --cert and --key");
+	if (!o->cert && (o->pkcs11_module || o->key_source || o->secret.file || o->secret.prompt ||
+			 o->approvers_ca))
+		return cli_usage_error(
+			"policy approve",
+			"--pkcs11-module, --key-source, --password-file, "
+			"--password-prompt and --approvers-ca go with --cert and --key");
 	if (o->secret.file && o->secret.prompt)
 		return cli_usage_error("policy approve",
 				       "--password-file and --password-prompt exclude each other");
@@ -59,7 +69,7 @@ int approver_opts_check(const approver_opts *o, int have_config)
 		return cli_usage_error(
 			"policy approve",
 			"--cert needs the approvers' CA: --approvers-ca or --config");
-	return approver_key_usage("policy approve", o->key, o->pkcs11_module);
+	return approver_key_usage("policy approve", o->key, o->pkcs11_module, o->key_source);
 }
 
 int approver_open(sg_approver *ap, approver_opts *o, const sg_config *cfg)
@@ -84,7 +94,8 @@ int approver_open(sg_approver *ap, approver_opts *o, const sg_config *cfg)
 	rc = approver_secret(&secret, &o->secret, "signgate policy approve", o->key);
 	if (rc)
 		return rc;
-	error = sg_approver_key_open(&ap->key, o->cert, o->key, o->pkcs11_module, &secret);
+	error = sg_approver_key_open(&ap->key, o->cert, o->key, o->pkcs11_module, o->key_source,
+				     &secret);
 	sg_secret_clear(&secret);
 	if (!error)
 		error = sg_approver_key_identity(&ap->signer, ap->key);

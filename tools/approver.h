@@ -18,16 +18,20 @@
 
 /* The signing options of `policy approve`, as parsed. */
 typedef struct approver_opts {
-	const char *cert, *key, *pkcs11_module, *approvers_ca;
+	const char *cert, *key, *pkcs11_module, *key_source, *approvers_ca;
 	sg_secret_source secret;
 } approver_opts;
 
 /*
  * An approver's key on the command line (policy approve, policy cosign):
  * a "pkcs11:" URI goes with a PKCS#11 module (an absolute path), a file
- * without one. Returns 0 or the usage error's exit code.
+ * without one; `key_source` (--key-source, may be NULL) goes with a key.
+ * The module is held to the strict rule of a config's module,
+ * with what OpenSSL loads code by (sg_keys_check_module_strict). Returns 0,
+ * or the usage error's or the refusal's exit code (the error printed).
  */
-int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module);
+int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module,
+		       const char *key_source);
 
 /*
  * The approver key's password or PIN from `src` (a private file or the

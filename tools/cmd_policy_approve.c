@@ -48,7 +48,8 @@ static const char approve_help[] =
 	"           [--existing-signature refuse|replace|nest] [--accept-unsigned REASON]\n"
 	"           [--not-in-catalog REASON]\n"
 	"           [--description TEXT] [--json]\n"
-	"           [--cert ME.pem --key (ME.key | pkcs11:URI --pkcs11-module MODULE)\n"
+	"           [--cert ME.pem --key (ME.key | pkcs11:URI --pkcs11-module MODULE\n"
+	"            [--key-source pkcs11-provider])\n"
 	"            [--password-file F | --password-prompt] [--approvers-ca CA.pem]]\n"
 	"           INSTALLER\n"
 	"\n"
@@ -96,6 +97,8 @@ static const char approve_help[] =
 	"                         from the approvers' CA: APPROVAL.json.approve.p7s\n"
 	"  --key FILE|URI         your private key (PEM, mode 0600), or a pkcs11: URI\n"
 	"  --pkcs11-module F      the PKCS#11 module (absolute path) of your token\n"
+	"  --key-source NAME      pkcs11-provider: open the token through pkcs11-provider\n"
+	"                         (default: libp11's engine for a pkcs11: URI)\n"
 	"  --password-file F      the key's password or the token's PIN (mode 0600)\n"
 	"  --password-prompt      ask for it on the terminal\n"
 	"  --approvers-ca FILE    the approvers' CA (default: the config's\n"
@@ -141,6 +144,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'Y' },
 		{ "pkcs11-module", required_argument, NULL, 'L' },
+		{ "key-source", required_argument, NULL, 'S' },
 		{ "password-file", required_argument, NULL, 'W' },
 		{ "password-prompt", no_argument, NULL, 'Q' },
 		{ "approvers-ca", required_argument, NULL, 'A' },
@@ -177,6 +181,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		case 'C': o->signer.cert = optarg; break;
 		case 'Y': o->signer.key = optarg; break;
 		case 'L': o->signer.pkcs11_module = optarg; break;
+		case 'S': o->signer.key_source = optarg; break;
 		case 'W': o->signer.secret.file = optarg; break;
 		case 'Q': o->signer.secret.prompt = 1; break;
 		case 'A': o->signer.approvers_ca = optarg; break;

@@ -19,7 +19,8 @@
 static const char cosign_help[] =
 	"Usage: signgate policy cosign (--approvers-ca CA.pem | --config FILE)\n"
 	"                              --cert ME.pem --key (ME.key | pkcs11:URI\n"
-	"                              --pkcs11-module MODULE)\n"
+	"                              --pkcs11-module MODULE\n"
+	"                              [--key-source pkcs11-provider])\n"
 	"                              [--password-file F | --password-prompt]\n"
 	"                              [--sha256 HEX] [--first] [--replace] [--json]\n"
 	"                              APPROVAL_FILE\n"
@@ -56,6 +57,8 @@ static const char cosign_help[] =
 	"      --key FILE|URI       your private key (PEM, mode 0600; plain or encrypted),\n"
 	"                           or a pkcs11: URI with --pkcs11-module\n"
 	"      --pkcs11-module F    the PKCS#11 module (absolute path) of your token\n"
+	"      --key-source NAME    pkcs11-provider: open the token through pkcs11-provider\n"
+	"                           (default: libp11's engine for a pkcs11: URI)\n"
 	"      --password-file F    the key's password or the token's PIN, in a file of\n"
 	"                           mode 0600\n"
 	"      --password-prompt    ask for it on the terminal\n"
@@ -75,7 +78,7 @@ static const char cosign_help[] =
 	"--sha256 names: nothing was written.\n";
 
 struct cosign_args {
-	const char *approvers_ca, *config, *cert, *key, *pkcs11_module, *file, *sha256;
+	const char *approvers_ca, *config, *cert, *key, *pkcs11_module, *key_source, *file, *sha256;
 	sg_secret_source secret;
 	int first, replace, json;
 };
@@ -87,6 +90,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		O_CERT,
 		O_KEY,
 		O_MODULE,
+		O_KEY_SOURCE,
 		O_PWFILE,
 		O_PWPROMPT,
 		O_FIRST,
@@ -100,6 +104,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		{ "cert", required_argument, NULL, O_CERT },
 		{ "key", required_argument, NULL, O_KEY },
 		{ "pkcs11-module", required_argument, NULL, O_MODULE },
+		{ "key-source", required_argument, NULL, O_KEY_SOURCE },
 		{ "first", no_argument, NULL, O_FIRST },
 		{ "password-file", required_argument, NULL, O_PWFILE },
 		{ "password-prompt", no_argument, NULL, O_PWPROMPT },
@@ -118,6 +123,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 		case O_CERT: a->cert = optarg; break;
 		case O_KEY: a->key = optarg; break;
 		case O_MODULE: a->pkcs11_module = optarg; break;
+		case O_KEY_SOURCE: a->key_source = optarg; break;
 		case O_FIRST: a->first = 1; break;
 		case O_PWFILE: a->secret.file = optarg; break;
 		case O_PWPROMPT: a->secret.prompt = 1; break;
@@ -142,7 +148,7 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 				       "--password-file and --password-prompt exclude each other");
 	if (a->sha256 && !sg_hex_is_valid(a->sha256, 32))
 		return cli_usage_error("policy cosign", "--sha256 takes 64 hex digits");
-	return approver_key_usage("policy cosign", a->key, a->pkcs11_module);
+	return approver_key_usage("policy cosign", a->key, a->pkcs11_module, a->key_source);
 }
 
 /* The approvers' CA: given, or the config's (with its CRLs); *cfg is kept for the paths. */
@@ -216,7 +222,8 @@ int cmd_policy_cosign(int argc, char **argv)
 	if (rc == CLI_EXIT_OK)
 		rc = obtain_password(&secret, &a);
 	if (rc == CLI_EXIT_OK) {
-		error = sg_approver_key_open(&key, a.cert, a.key, a.pkcs11_module, &secret);
+		error = sg_approver_key_open(&key, a.cert, a.key, a.pkcs11_module, a.key_source,
+					     &secret);
 		/* The secret is wiped before anything is reported. */
 		sg_secret_clear(&secret);
 		if (!error)

@@ -542,7 +542,9 @@ static void count(tally *t, const sg_outcome *r)
 		t->skipped++;
 	else if (r->status == SG_OK)
 		t->signed_++;
-	else if (cli_exit_code(r->status) == CLI_EXIT_REJECTED)
+	/* A job that failed (a torn log: exit 3 all the same) is no denial of its input. */
+	else if (cli_exit_code(r->status) == CLI_EXIT_REJECTED &&
+		 !(r->decision && strcmp(r->decision, "failed") == 0))
 		t->denied++;
 	else
 		t->failed++;

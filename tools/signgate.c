@@ -9,7 +9,9 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/keys.h"
 #include "signgate/secret.h"
 
 static const char usage_text[] =
@@ -75,6 +77,17 @@ int main(int argc, char **argv)
 
 	/* Everything signgate creates is private unless it says otherwise. */
 	umask(077);
+	/*
+	 * No OpenSSL configuration file, ever (OPENSSL_CONF or OpenSSL's own):
+	 * one can load providers, engines and includes from anywhere, before any
+	 * check of ours, and the key helper forked later would inherit them (an
+	 * engine named "pkcs11" from such a file would be handed the PIN). What
+	 * signgate needs it loads by absolute path, each held to the strict rule.
+	 */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1) {
+		fputs("signgate: cannot start OpenSSL\n", stderr);
+		return CLI_EXIT_OPERATIONAL;
+	}
 	if (!cmd) {
 		fputs(usage_text, stderr);
 		return CLI_EXIT_USAGE;
@@ -87,6 +100,8 @@ int main(int argc, char **argv)
 		printf("signgate %s (%s)\n", SG_VERSION, OpenSSL_version(OPENSSL_VERSION));
 		return CLI_EXIT_OK;
 	}
+	/* A config names only key sources the table knows, checked as it loads. */
+	sg_config_set_checker(sg_keys_check_config);
 	/* Fail closed: no command runs without the protection of its secrets. */
 	if (sg_secret_protect_process() != SG_OK)
 		return cli_fail();

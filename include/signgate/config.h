@@ -78,7 +78,7 @@ typedef struct sg_config {
 	char *approvers_crl_file; /* their CRLs (PEM); NULL when none */
 	int require_cosign;       /* trust.require_cosign: the two-person rule, from the config */
 	/* The signing key: exactly one of a PKCS#12 file, a PEM chain + key, or a token. */
-	char *key_source;        /* "signing.key_source" as given; NULL: implied (lib/key_source.h) */
+	char *key_source; /* "signing.key_source" as given; NULL: implied (lib/key_source.h) */
 	char *pkcs12;
 	char *cert_chain;        /* PEM: leaf and its CAs (PEM key and PKCS#11) */
 	char *key;               /* PEM key path, or a "pkcs11:" URI with pkcs11_module */
@@ -95,7 +95,7 @@ typedef struct sg_config {
 	int timestamp_required; /* fail the signing when no TSA answers */
 	char *osslsigncode;
 	int confinement_required; /* "confinement": "required" (SG_CONFINE_REQUIRED) */
-	int syslog_facility; /* "audit_syslog.facility" as LOG_*; -1: no forwarding */
+	int syslog_facility;      /* "audit_syslog.facility" as LOG_*; -1: no forwarding */
 	char *syslog_tag;
 	/*
 	 * "audit_seal": all NULL when the config has no such section; else
@@ -144,7 +144,8 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags);
  * it and its index ("policy_group" may write them); trust.ca_file,
  * tsa_ca_file, crl_file, approvers_ca_file, signing.certificate and
  * audit_seal.cert; osslsigncode and the PKCS#11 modules and engine (they
- * run with the key); the audit log, the seals file and the folders holding
+ * run with the key) and what OpenSSL loads code by (sg_config_check_openssl);
+ * the audit log, the seals file and the folders holding
  * them ("audit_group" may write them). Files that do not exist yet are
  * skipped. `flags`: 0 or SG_CONFIG_POLICY_FILES_LATER. With `rep` NULL, returns SG_ERR_CONFIG at
  * the first finding; with it, collects every finding and returns SG_ERR_CONFIG with the first.
@@ -152,9 +153,32 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags);
 int sg_config_check_files(const sg_config *cfg, uid_t uid, struct sg_strict_report *rep,
 			  unsigned flags);
 
+/*
+ * Hold what OpenSSL loads code by to the strict-mode rule, trusting root and
+ * `uid`: its configuration file (OPENSSL_CONF, else its own), its built-in
+ * folders of providers and engines with every entry, and the folders the
+ * environment names in OPENSSL_ENGINES and OPENSSL_MODULES (an empty or
+ * relative value is refused; the message names the variable). Part of
+ * sg_config_check_files(); alone for a key opened without a config (an
+ * approver's). `rep` as there.
+ */
+int sg_config_check_openssl(uid_t uid, struct sg_strict_report *rep);
+
 /* The strict-mode rule for the policy's files: root, `uid`, and "policy_group". */
 struct sg_strict_rule;
 void sg_config_policy_rule(const sg_config *cfg, uid_t uid, struct sg_strict_rule *out);
+
+/*
+ * A check of every config sg_config_load_flags() loads (lenient or not),
+ * made after parsing and before the strict-mode check, that only a folder
+ * above this one can make: the key sources' table (lib/keys,
+ * sg_keys_check_config) refuses an unknown "key_source" and settings its
+ * row cannot use, when the config loads rather than when a key is opened.
+ * Set once by the program before it loads a config (tools/signgate.c); NULL
+ * (the default) checks nothing more.
+ */
+typedef int (*sg_config_checker)(const sg_config *cfg);
+void sg_config_set_checker(sg_config_checker check);
 
 /*
  * Check that the signing settings are complete (a key source is configured).

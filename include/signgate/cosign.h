@@ -140,7 +140,10 @@ typedef struct sg_approver_key sg_approver_key;
  * signature) and key: a PEM file that must be private
  * (sg_secret_check_file), plain or encrypted with `secret`'s password; or,
  * with `pkcs11_module` (absolute path of a PKCS#11 module), a "pkcs11:" URI
- * opened through libp11's engine with `secret` as the PIN. The key must
+ * opened through libp11's engine with `secret` as the PIN, or through
+ * pkcs11-provider when `key_source` is "pkcs11-provider" (NULL: implied by
+ * the key, as a config's "key_source"; an unknown name is SG_ERR_CONFIG
+ * naming the known ones). The key must
  * match the certificate. `secret` may hold no data; it is not kept.
  * Returns SG_OK with a new key in `out` (free with sg_approver_key_free()),
  * SG_ERR_IO, SG_ERR_CONFIG (unsafe key file, unreadable certificate,
@@ -148,7 +151,7 @@ typedef struct sg_approver_key sg_approver_key;
  * SG_ERR_CRYPTO (wrong password or PIN, key does not match) or SG_ERR_NOMEM.
  */
 int sg_approver_key_open(sg_approver_key **out, const char *cert_path, const char *key,
-			 const char *pkcs11_module, const sg_secret *secret);
+			 const char *pkcs11_module, const char *key_source, const sg_secret *secret);
 
 /* The identity of the key's certificate; SG_ERR_VERIFY when it names nobody. */
 int sg_approver_key_identity(sg_cosigner *out, const sg_approver_key *k);

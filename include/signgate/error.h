@@ -11,6 +11,14 @@
 
 #include <stdarg.h>
 
+/*
+ * The longest message (with its NUL) the last-error buffer holds. Every
+ * buffer a message passes through on its way to the user and the audit
+ * record (a verification's reason, a job's message) is this size, so that
+ * it is cut, if ever, in one place and not a little more at each hop.
+ */
+#define SG_ERROR_MAX 4096
+
 typedef enum sg_status {
 	SG_OK = 0,
 	SG_ERR_IO = -1,      /* reading or writing a file failed */

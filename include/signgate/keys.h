@@ -32,11 +32,31 @@ typedef struct sg_key_material {
 int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *secret);
 
 /*
+ * The key sources of `cfg` ("signing", "audit_seal"; a section with no key
+ * is skipped) through the table: the row "key_source" names or the settings
+ * imply, and that row's checks. SG_OK, or SG_ERR_CONFIG naming the config,
+ * the section, the value and the known rows. An sg_config_checker
+ * (config.h): signgate sets it so that a config is refused as it loads.
+ */
+int sg_keys_check_config(const sg_config *cfg);
+
+/*
  * 1 when opening the key material of `cfg` (sg_keys_open) needs its secret
  * (a key file); 0 when it reads only certificates (a token), or the key
  * source is unknown (sg_keys_open says so).
  */
 int sg_keys_material_needs_secret(const sg_config *cfg);
+
+/*
+ * A PKCS#11 module named outside a config (an approver's --pkcs11-module,
+ * `option` in the messages) held to the rule a config's module is held to
+ * (strict.h, trusting root and the effective user; the path absolute, and
+ * a file), and with it what OpenSSL loads code by (sg_config_check_openssl,
+ * the environment's OPENSSL_ENGINES and OPENSSL_MODULES included). Returns
+ * SG_OK, SG_ERR_CONFIG (a finding, naming `option` and the path) or
+ * SG_ERR_TOOL (no such file).
+ */
+int sg_keys_check_module_strict(const char *module, const char *option);
 
 /* Free what sg_keys_open() filled; safe on a zeroed struct. */
 void sg_key_material_free(sg_key_material *km);

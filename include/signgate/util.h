@@ -280,4 +280,10 @@ int sg_fsync_dir_of(const char *path);
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int sg_path_exists(const char *path);
 
+/*
+ * `message` without its leading "NAME: " (a message about `name` quoted in
+ * another about it), else `message` itself. Points into `message`.
+ */
+const char *sg_message_without_name(const char *message, const char *name);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * Opening the audit log's sealing key through its key source's row
- * (lib/keys/key_source.h: a PEM key, a PKCS#12 file, or a key in a PKCS#11
+ * (lib/keys/key_source.h: a PEM key file, or a key in a PKCS#11
  * token through libp11's engine or pkcs11-provider), and checking that it
  * is not the code-signing key; see audit_seal_internal.h.
  */
@@ -28,7 +28,7 @@ int sg_seal_key_open(sg_seal_key *out, const sg_config *cfg)
 	sg_key_view_seal(&v, cfg);
 	error = sg_key_source_find(&ks, &v);
 	/* A key file is checked before its secret is asked for. */
-	if (!error && !ks->files_after_open && sg_secret_check_file(v.pkcs12 ? v.pkcs12 : v.key))
+	if (!error && ks->key_in_file && sg_secret_check_file(v.key))
 		error = sg_error_code();
 	if (!error)
 		error = sg_secret_obtain_from(&secret, &cfg->seal_secret, cfg->path, cfg->seal_key);

@@ -7,9 +7,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -589,6 +591,26 @@ static int load_top(sg_config *cfg, const json_t *root)
 	return SG_OK;
 }
 
+/*
+ * The bytes of the config open on `fd`. What makes a file no config (not a
+ * regular file, too large) is a config error (exit 2); a failing read stays
+ * an I/O error (exit 1), out of memory stays that.
+ */
+static int config_bytes(unsigned char **text, size_t *len, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot stat the config: %s", path,
+				    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_CONFIG, "%s: the config is not a regular file", path);
+	if ((uintmax_t)st.st_size > CONFIG_MAX)
+		return sg_error_set(SG_ERR_CONFIG, "%s: the config is larger than %d bytes", path,
+				    CONFIG_MAX);
+	return sg_read_fd(text, len, fd, path, CONFIG_MAX, "config");
+}
+
 /* The config's bytes, read from the descriptor the strict-mode check opened. */
 static json_t *read_config(const char *path, unsigned flags, int *error)
 {
@@ -606,13 +628,11 @@ static json_t *read_config(const char *path, unsigned flags, int *error)
 		return NULL;
 	*error = fd < 0 ? sg_error_set(SG_ERR_CONFIG, "%s: cannot read the config: %s", path,
 				       strerror(errno))
-			: sg_read_fd(&text, &len, fd, path, CONFIG_MAX, "config");
+			: config_bytes(&text, &len, fd, path);
 	if (fd >= 0)
 		close(fd);
-	if (*error) {
-		*error = sg_error_recode(SG_ERR_CONFIG);
+	if (*error)
 		return NULL;
-	}
 	root = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
 	if (!root)
@@ -621,6 +641,13 @@ static json_t *read_config(const char *path, unsigned flags, int *error)
 	else if (!json_is_object(root))
 		*error = sg_error_set(SG_ERR_CONFIG, "%s: the config must be a JSON object", path);
 	return root;
+}
+
+static sg_config_checker checker;
+
+void sg_config_set_checker(sg_config_checker check)
+{
+	checker = check;
 }
 
 int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
@@ -639,6 +666,8 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 	root = read_config(path, flags, &error);
 	if (error == SG_OK)
 		error = load_top(cfg, root);
+	if (error == SG_OK && checker)
+		error = checker(cfg);
 	if (error == SG_OK && !(flags & SG_CONFIG_LENIENT))
 		error = sg_config_check_files(cfg, geteuid(), NULL, flags);
 	json_decref(root);

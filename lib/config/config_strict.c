@@ -4,9 +4,9 @@
 #include "signgate/strict.h"
 #include "signgate/util.h"
 
-#include <openssl/conf.h>
 #include <openssl/crypto.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 typedef struct checker {
 	sg_strict_report *rep;
 	int error; /* the first finding's code (its message is the last error) */
-	char first[2048];
+	char first[2 * PATH_MAX + 1024];
 } checker;
 
 /* 1: go on; 0: stop (a finding and no report). */
@@ -32,25 +32,164 @@ static int check_one(checker *c, const char *path, const sg_strict_rule *rule, u
 	return c->error == SG_OK || c->rep != NULL;
 }
 
+/* A finding made here rather than by sg_strict_check(): into the report, or the first one. */
+static void note(checker *c, const char *msg)
+{
+	char **grown;
+
+	if (!c->error) {
+		c->error = SG_ERR_CONFIG;
+		snprintf(c->first, sizeof(c->first), "%s", msg);
+	}
+	if (!c->rep)
+		return;
+	grown = realloc(c->rep->msgs, (c->rep->n + 1) * sizeof(*grown));
+	if (grown)
+		c->rep->msgs = grown;
+	if (grown && (grown[c->rep->n] = strdup(msg)) != NULL)
+		c->rep->n++;
+}
+
 /*
- * What OpenSSL loads code by, in signgate and in osslsigncode (which runs
- * with the key and reads the configuration in OpenSSL's folder): the
- * configuration file (OPENSSL_CONF, else OpenSSL's own), and the folders of
- * providers and engines with every file in them.
+ * The folders the caller's environment makes OpenSSL load code from, read
+ * as OpenSSL reads them (secure_getenv): OPENSSL_ENGINES (the "pkcs11"
+ * engine the key helper, a sealing key or an approver's token key loads)
+ * and OPENSSL_MODULES (providers a configuration names). Held to the rule
+ * with every entry; an empty or relative value is refused outright (OpenSSL
+ * would load from "/" or from the working folder).
+ */
+static void check_openssl_env(checker *c, const sg_strict_rule *plain)
+{
+	static const char *const vars[][2] = { { "OPENSSL_ENGINES", "engines" },
+					       { "OPENSSL_MODULES", "providers" } };
+	char msg[2 * PATH_MAX + 1024], found[PATH_MAX + 1024];
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *dir = secure_getenv(vars[i][0]);
+		int error;
+
+		if (!dir || (c->error && !c->rep) || c->error == SG_ERR_NOMEM)
+			continue;
+		if (dir[0] != '/') {
+			snprintf(msg, sizeof(msg),
+				 "%s=\"%s\" in the environment: OpenSSL would load %s from %s; "
+				 "unset it, or name an absolute folder that only root or you "
+				 "can write",
+				 vars[i][0], dir, vars[i][1],
+				 dir[0] ? "a folder relative to the working folder"
+					: "\"/\" (an empty value)");
+			note(c, msg);
+			continue;
+		}
+		error = sg_strict_check(NULL, dir, plain, SG_STRICT_ENTRIES);
+		if (error == SG_ERR_NOMEM) {
+			c->error = error;
+			continue;
+		}
+		if (!error)
+			continue;
+		snprintf(found, sizeof(found), "%s", sg_error_last());
+		snprintf(msg, sizeof(msg),
+			 "%s=%s in the environment, the folder OpenSSL loads %s from: %s; "
+			 "unset it or fix the folder",
+			 vars[i][0], dir, vars[i][1], found);
+		note(c, msg);
+	}
+}
+
+/*
+ * The dynamic linker's variables: LD_LIBRARY_PATH is searched first for
+ * every library loaded later (libp11, a module's own libraries, in signgate
+ * and in the key helper it forks), LD_PRELOAD and LD_AUDIT name code
+ * outright. ld.so has acted on them before main(), so this cannot undo a
+ * load; it refuses to go on to open a key in such a process. Every entry
+ * must be an absolute path without ld.so's $ORIGIN-style tokens (an empty
+ * entry is the working folder), held to the rule: a folder with each file
+ * in it, a library file by itself.
+ */
+static void check_loader_env(checker *c, const sg_strict_rule *plain)
+{
+	static const struct {
+		const char *name, *seps;
+		unsigned flags;
+	} vars[] = { { "LD_LIBRARY_PATH", ":;", SG_STRICT_ENTRIES },
+		     { "LD_PRELOAD", ": \t", 0 },
+		     { "LD_AUDIT", ":", 0 } };
+	char msg[2 * PATH_MAX + 1024], entry[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *value = secure_getenv(vars[i].name), *p = value;
+
+		while (p && !(c->error && !c->rep) && c->error != SG_ERR_NOMEM) {
+			size_t len = strcspn(p, vars[i].seps);
+			int error;
+
+			/* A trailing separator in LD_PRELOAD's list is no entry; in a path it is "." */
+			if (len == 0 && vars[i].flags == 0) {
+				p = p[len] ? p + len + 1 : NULL;
+				continue;
+			}
+			snprintf(entry, sizeof(entry), "%.*s", (int)len, p);
+			p = p[len] ? p + len + 1 : NULL;
+			if (entry[0] != '/' || strchr(entry, '$') || len >= sizeof(entry)) {
+				snprintf(msg, sizeof(msg),
+					 "%s=\"%s\" in the environment: the entry \"%s\" is %s; "
+					 "unset it, or name absolute paths that only root or you "
+					 "can write",
+					 vars[i].name, value, entry,
+					 !entry[0] ? "the working folder (an empty entry)"
+					 : entry[0] != '/' ? "not an absolute path"
+							   : "expanded by the dynamic linker");
+				note(c, msg);
+				continue;
+			}
+			error = sg_strict_check(NULL, entry, plain, vars[i].flags);
+			if (error == SG_ERR_NOMEM)
+				c->error = error;
+			if (!error || error == SG_ERR_NOMEM)
+				continue;
+			snprintf(msg, sizeof(msg),
+				 "%s=%s in the environment, code the dynamic linker loads: %s; "
+				 "unset it or fix the path",
+				 vars[i].name, value, sg_error_last());
+			note(c, msg);
+		}
+	}
+}
+
+/*
+ * What OpenSSL and the dynamic linker load code by. signgate itself never
+ * reads an OpenSSL configuration file (tools/signgate.c starts OpenSSL with
+ * OPENSSL_INIT_NO_LOAD_CONFIG: a file could name modules, engines and
+ * includes anywhere, which no check here follows), so OPENSSL_CONF is not
+ * consulted. osslsigncode runs with a clean environment and reads OpenSSL's
+ * own configuration file: that file is checked, with the built-in folders
+ * of providers and engines and every file in them, the folders the
+ * environment names for them, and the loader's variables.
  */
 static void check_openssl(checker *c, const sg_strict_rule *plain)
 {
-	char *conf = CONF_get1_default_config_file();
 	const char *dir = OPENSSL_info(OPENSSL_INFO_CONFIG_DIR);
 	char *own = dir ? sg_path_join(dir, "openssl.cnf") : NULL;
 
-	check_one(c, conf, plain, 0);
-	if (own && (!conf || strcmp(own, conf) != 0))
-		check_one(c, own, plain, 0);
+	check_one(c, own, plain, 0);
 	check_one(c, OPENSSL_info(OPENSSL_INFO_MODULES_DIR), plain, SG_STRICT_ENTRIES);
 	check_one(c, OPENSSL_info(OPENSSL_INFO_ENGINES_DIR), plain, SG_STRICT_ENTRIES);
-	OPENSSL_free(conf);
+	check_openssl_env(c, plain);
+	check_loader_env(c, plain);
 	free(own);
+}
+
+int sg_config_check_openssl(uid_t uid, sg_strict_report *rep)
+{
+	sg_strict_rule plain;
+	checker c = { .rep = rep };
+
+	sg_strict_rule_init(&plain, uid);
+	check_openssl(&c, &plain);
+	if (c.error && c.error != SG_ERR_NOMEM)
+		return sg_error_set(c.error, "%s", c.first);
+	return c.error;
 }
 
 void sg_config_policy_rule(const sg_config *cfg, uid_t uid, sg_strict_rule *out)

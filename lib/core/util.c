@@ -552,3 +552,12 @@ void sg_secret_free(char *secret)
 	if (secret)
 		OPENSSL_secure_clear_free(secret, SG_SECRET_MAX + 1);
 }
+
+const char *sg_message_without_name(const char *message, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(message, name, n) == 0 && strncmp(message + n, ": ", 2) == 0
+		       ? message + n + 2
+		       : message;
+}

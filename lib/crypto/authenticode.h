@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "signgate/cert.h"
+#include "signgate/error.h"
 #include "trust.h"
 
 typedef struct sg_authenticode_opts {
@@ -49,7 +50,7 @@ typedef struct sg_authenticode_result {
 	char file_digest[129]; /* upper-case hex of the signed file digest */
 	int timestamped;       /* 1 when an RFC 3161 token verified */
 	time_t timestamp;
-	char reason[768]; /* why it failed */
+	char reason[SG_ERROR_MAX]; /* why it failed */
 } sg_authenticode_result;
 
 /*

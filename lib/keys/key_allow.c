@@ -3,7 +3,7 @@
  * lib/key_allow.h. What a key source reads (and reads and writes), whether
  * it may use the network, and whether it still needs files once its key is
  * open is that source's column of the key sources' table
- * (lib/key_source.h: `allow`, `files_after_open`).
+ * (lib/key_source.h: `allow`, `key_in_file`).
  */
 #include "key_allow.h"
 #include "key_source.h"
@@ -97,7 +97,7 @@ int sg_key_allow_prepare(sg_confine_prepared **out, int *closes_files, const sg_
 	sg_key_allow_read(&a, cfg->secret.file);
 	/* The key source's own column (lib/key_source.h). */
 	ks->allow(&a, &v);
-	*closes_files = !ks->files_after_open;
+	*closes_files = ks->key_in_file;
 	spec.read_paths = a.read;
 	spec.rw_paths = a.n_rw ? a.rw : NULL;
 	spec.network = a.network;

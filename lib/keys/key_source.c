@@ -93,6 +93,9 @@ int sg_key_open(sg_key *out, const sg_key_view *v, const sg_secret *secret, cons
 	memset(out, 0, sizeof(*out));
 	if (error)
 		return error;
+	/* The module's environment (SOFTHSM2_CONF...), in this process only. */
+	if (ks->set_env)
+		ks->set_env(v);
 	error = ks->private_key(out, v, secret, what);
 	out->ops = ks;
 	if (error)

@@ -83,8 +83,13 @@ typedef struct sg_key_source_ops {
 	const char *const *config_keys;
 	/* Its secret: "PIN" (pin_file, pin_env, pin_prompt) or "password". */
 	const char *secret;
-	/* 1: `material` needs the secret (a file key); 0: the certificates need none (a token). */
-	int material_needs_secret;
+	/*
+	 * 1: the key is in a file (PKCS#12, PEM): `material` needs the secret,
+	 * and once the key is read no file is needed (the key helper gives up
+	 * file access). 0: the key stays in a token: the certificates need no
+	 * secret, and the token reads its files while it signs.
+	 */
+	int key_in_file;
 	/* 1 when a config without "key_source" means this row (older configs); NULL: never. */
 	int (*implied_by)(const sg_key_view *v);
 	/* Settings that only this row can judge. SG_OK or SG_ERR_CONFIG naming the key. */
@@ -115,8 +120,6 @@ typedef struct sg_key_source_ops {
 	void (*set_env)(const sg_key_view *v);
 	/* What its confinement must allow beyond the checks' files and the secret file. */
 	void (*allow)(sg_key_allow *a, const sg_key_view *v);
-	/* 1: it reads files while it signs (a token), so the key helper keeps its file rules. */
-	int files_after_open;
 } sg_key_source_ops;
 
 /* The table, NULL-terminated (lib/keys/key_source.c). */
@@ -130,8 +133,9 @@ extern const sg_key_source_ops *const sg_key_sources[];
 int sg_key_source_find(const sg_key_source_ops **out, const sg_key_view *v);
 
 /*
- * The private key of `v` through its row (sg_key_source_find, then
- * `private_key`); SG_OK or that row's error. Free with sg_key_close().
+ * The private key of `v` through its row (sg_key_source_find, the row's
+ * `set_env`, then `private_key`); SG_OK or that row's error. Free with
+ * sg_key_close(). Every caller: the key helper, a sealing key, an approver's.
  */
 int sg_key_open(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what);
 
@@ -142,6 +146,9 @@ void sg_key_close(sg_key *k);
 
 /* Every PEM certificate of `path` into a new km->chain. SG_OK, SG_ERR_IO or SG_ERR_CRYPTO. */
 int sg_keys_read_chain(sg_key_material *km, const char *path);
+
+/* The PKCS#11 module is a file (SG_ERR_TOOL otherwise, naming it): the rows' one check. */
+int sg_keys_module_file(const char *module);
 
 /*
  * A token's material: the module must be a file, the chain is read and its

@@ -36,24 +36,12 @@ static int read_key(EVP_PKEY **out, const sg_key_view *v, const sg_secret *secre
 /* The chain's certificate that matches the key becomes the leaf. */
 static int material(sg_key_material *km, const sg_key_view *v, const sg_secret *secret)
 {
-	const char *pass = secret && secret->data ? secret->data : "";
-	int error = sg_secret_check_file(v->key) ? sg_error_code()
-						 : sg_keys_read_chain(km, v->cert_chain);
-	BIO *bio;
+	int error = read_key(&km->key, v, secret, "the key");
 
+	if (error == SG_OK)
+		error = sg_keys_read_chain(km, v->cert_chain);
 	if (error)
 		return error;
-	bio = BIO_new_file(v->key, "r");
-	if (!bio)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", v->key, strerror(errno));
-	km->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)pass);
-	BIO_free(bio);
-	sg_secret_scrub_stack();
-	ERR_clear_error();
-	if (!km->key)
-		return sg_error_set(
-			SG_ERR_CRYPTO,
-			"%s: cannot read the private key: wrong password or not a PEM key", v->key);
 	for (int i = 0; i < sk_X509_num(km->chain); i++) {
 		X509 *c = sk_X509_value(km->chain, i);
 		if (X509_check_private_key(c, km->key) == 1) {
@@ -102,11 +90,10 @@ const sg_key_source_ops sg_key_source_pem = {
 	.title = "PEM key and chain",
 	.config_keys = keys,
 	.secret = "password",
-	.material_needs_secret = 1,
+	.key_in_file = 1,
 	.implied_by = implied_by,
 	.check = check,
 	.material = material,
 	.private_key = private_key,
 	.allow = allow,
-	.files_after_open = 0,
 };

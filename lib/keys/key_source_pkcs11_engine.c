@@ -16,9 +16,7 @@
 #include "key_source.h"
 #include "signgate/error.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/engine.h>
 #include <openssl/err.h>
@@ -44,14 +42,10 @@ static ENGINE *engine_from_path(const char *path)
 /* The libp11 engine (or the one at `engine_path`) on `module`; a functional reference in *out. */
 static int start_engine(ENGINE **out, const char *engine_path, const char *module, const char *what)
 {
-	struct stat st;
 	ENGINE *e;
 
-	if (stat(module, &st) != 0)
-		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s", module,
-				    strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file", module);
+	if (sg_keys_module_file(module) != SG_OK)
+		return sg_error_code();
 	if (engine_path) {
 		e = engine_from_path(engine_path);
 		if (!e)
@@ -176,7 +170,7 @@ const sg_key_source_ops sg_key_source_pkcs11_engine = {
 	.title = "PKCS#11 token, libp11 engine",
 	.config_keys = keys,
 	.secret = "PIN",
-	.material_needs_secret = 0,
+	.key_in_file = 0,
 	.implied_by = implied_by,
 	.check = sg_keys_check_token,
 	.material = material,
@@ -184,5 +178,4 @@ const sg_key_source_ops sg_key_source_pkcs11_engine = {
 	.release = release,
 	.set_env = sg_keys_put_env,
 	.allow = allow,
-	.files_after_open = 1,
 };

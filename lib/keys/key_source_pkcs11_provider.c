@@ -17,11 +17,9 @@
 #include "key_source.h"
 #include "signgate/error.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/conf.h>
 #include <openssl/crypto.h>
@@ -185,18 +183,13 @@ static int classify(OSSL_LIB_CTX *lc, const sg_key_view *v, const pin_ui *p, con
 static int private_key(sg_key *out, const sg_key_view *v, const sg_secret *secret, const char *what)
 {
 	pin_ui p = { secret, 0 };
-	struct stat st;
 	OSSL_LIB_CTX *lc;
 
 	/* Whoever sets these would choose the module, or get the provider's debug output. */
 	for (size_t i = 0; provider_vars[i]; i++)
 		unsetenv(provider_vars[i]);
-	if (stat(v->pkcs11_module, &st) != 0)
-		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s",
-				    v->pkcs11_module, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file",
-				    v->pkcs11_module);
+	if (sg_keys_module_file(v->pkcs11_module) != SG_OK)
+		return sg_error_code();
 	lc = start_provider(v->pkcs11_module);
 	if (!lc)
 		return sg_error_code();
@@ -258,7 +251,7 @@ const sg_key_source_ops sg_key_source_pkcs11_provider = {
 	.title = "PKCS#11 token, pkcs11-provider",
 	.config_keys = keys,
 	.secret = "PIN",
-	.material_needs_secret = 0,
+	.key_in_file = 0,
 	.implied_by = NULL,
 	.check = check,
 	.material = material,
@@ -266,5 +259,4 @@ const sg_key_source_ops sg_key_source_pkcs11_provider = {
 	.release = release,
 	.set_env = sg_keys_put_env,
 	.allow = allow,
-	.files_after_open = 1,
 };

@@ -87,11 +87,10 @@ const sg_key_source_ops sg_key_source_pkcs12 = {
 	.title = "PKCS#12 file",
 	.config_keys = keys,
 	.secret = "password",
-	.material_needs_secret = 1,
+	.key_in_file = 1,
 	.implied_by = implied_by,
 	.check = check,
 	.material = material,
 	.private_key = private_key,
 	.allow = allow,
-	.files_after_open = 0,
 };

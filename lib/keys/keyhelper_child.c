@@ -215,8 +215,49 @@ static int catch_stderr(int *saved, int *pipe_read)
 	return 0;
 }
 
-/* Put stderr back; on `error`, add what was caught, one line after another, to the message. */
-static int release_stderr(int saved, int pipe_read, int error)
+/* Star out every copy of pattern in buf[0..n), and a start of it cut off at the end. */
+static void star_out(char *buf, size_t n, const char *pattern, size_t plen)
+{
+	if (plen == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = n - i < plen ? n - i : plen;
+
+		if (memcmp(buf + i, pattern, k) == 0)
+			memset(buf + i, '*', k);
+	}
+}
+
+/*
+ * A module or engine that echoes the PIN (a debugging module, pkcs11-spy)
+ * must not carry it into our message and the audit record: its bytes, and
+ * their hex in either case, are starred out of what was caught.
+ */
+static void scrub_secret(char *said, size_t n, const sg_secret *pin)
+{
+	static const char *const digits[] = { "0123456789abcdef", "0123456789ABCDEF" };
+	char *hex;
+
+	if (!pin || !pin->data || pin->len == 0)
+		return;
+	star_out(said, n, pin->data, pin->len);
+	if (!(hex = OPENSSL_secure_malloc(2 * pin->len + 1)))
+		return;
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t i = 0; i < pin->len; i++) {
+			hex[2 * i] = digits[d][(unsigned char)pin->data[i] >> 4];
+			hex[2 * i + 1] = digits[d][(unsigned char)pin->data[i] & 0xf];
+		}
+		star_out(said, n, hex, 2 * pin->len);
+	}
+	OPENSSL_secure_clear_free(hex, 2 * pin->len + 1);
+}
+
+/*
+ * Put stderr back; on `error`, add what was caught, one line after another,
+ * to the message, with the PIN starred out.
+ */
+static int release_stderr(int saved, int pipe_read, int error, const sg_secret *pin)
 {
 	char said[512], words[700], msg[1100];
 	ssize_t n = -1;
@@ -230,8 +271,11 @@ static int release_stderr(int saved, int pipe_read, int error)
 		n = read(pipe_read, said, sizeof(said));
 		close(pipe_read);
 	}
-	if (error == SG_OK || n <= 0)
+	if (error == SG_OK || n <= 0) {
+		OPENSSL_cleanse(said, sizeof(said));
 		return error;
+	}
+	scrub_secret(said, (size_t)n, pin);
 	for (ssize_t i = 0; i < n && w + 3 < sizeof(words); i++) {
 		if (said[i] != '\n' && said[i] != '\r')
 			words[w++] = said[i] >= 0x20 && said[i] < 0x7f ? said[i] : '?';
@@ -239,28 +283,21 @@ static int release_stderr(int saved, int pipe_read, int error)
 			w += (size_t)snprintf(words + w, sizeof(words) - w, "; ");
 	}
 	words[w] = '\0';
+	OPENSSL_cleanse(said, sizeof(said));
 	snprintf(msg, sizeof(msg), "%s", sg_error_last());
 	return sg_error_set(error, "%s (the token said: %s)", msg, words);
 }
 
-/* A token: log in, load the key through its row (key_source.h), match it to the certificate. */
+/* A token: log in, load the key through its row (sg_key_open), match it to the certificate. */
 static int open_token_key(helper *h, const sg_config *cfg)
 {
-	const sg_key_source_ops *ks = NULL;
 	sg_key_view v;
 	int error, saved, caught;
 
 	sg_key_view_signing(&v, cfg);
-	error = sg_key_source_find(&ks, &v);
-	if (error)
-		return error;
-	/* The module's environment (SOFTHSM2_CONF...), in this process only. */
-	if (ks->set_env)
-		ks->set_env(&v);
 	catch_stderr(&saved, &caught);
-	error = ks->private_key(&h->token, &v, &h->secret, "the signing key");
-	h->token.ops = ks;
-	error = release_stderr(saved, caught, error);
+	error = sg_key_open(&h->token, &v, &h->secret, "the signing key");
+	error = release_stderr(saved, caught, error, &h->secret);
 	if (error == SG_OK && X509_check_private_key(h->km.cert, h->token.pkey) != 1)
 		error = sg_error_set(SG_ERR_CRYPTO,
 				     "%s: the key in the token does not match the certificate",

@@ -6,6 +6,7 @@
 #include "key_source.h"
 #include "signgate/error.h"
 #include "signgate/secret.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -73,17 +75,49 @@ static int pick_token_leaf(sg_key_material *km, const sg_key_view *v)
 	return SG_OK;
 }
 
-int sg_keys_token_material(sg_key_material *km, const sg_key_view *v)
+int sg_keys_module_file(const char *module)
 {
 	struct stat st;
+
+	if (stat(module, &st) != 0)
+		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s", module,
+				    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file", module);
+	return SG_OK;
+}
+
+int sg_keys_check_module_strict(const char *module, const char *option)
+{
+	sg_strict_rule rule;
+	char *found;
 	int error;
 
-	if (stat(v->pkcs11_module, &st) != 0)
-		return sg_error_set(SG_ERR_TOOL, "%s: cannot use the PKCS#11 module: %s",
-				    v->pkcs11_module, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_TOOL, "%s: the PKCS#11 module is not a file",
-				    v->pkcs11_module);
+	if (module[0] != '/')
+		return sg_error_set(SG_ERR_CONFIG, "%s %s: must be an absolute path", option,
+				    module);
+	sg_strict_rule_init(&rule, geteuid());
+	error = sg_strict_check(NULL, module, &rule, 0);
+	if (error == SG_ERR_CONFIG && (found = strdup(sg_error_last())) != NULL) {
+		error = sg_error_set(error,
+				     "%s %s: %s (the module runs with the key: whoever may "
+				     "replace it signs anything)",
+				     option, module, found);
+		free(found);
+	}
+	if (error == SG_OK)
+		error = sg_keys_module_file(module);
+	if (error == SG_OK)
+		error = sg_config_check_openssl(geteuid(), NULL);
+	return error;
+}
+
+int sg_keys_token_material(sg_key_material *km, const sg_key_view *v)
+{
+	int error = sg_keys_module_file(v->pkcs11_module);
+
+	if (error)
+		return error;
 	error = sg_keys_read_chain(km, v->cert_chain);
 	if (error == SG_OK)
 		error = pick_token_leaf(km, v);
@@ -154,11 +188,26 @@ int sg_keys_open(sg_key_material *out, const sg_config *cfg, const sg_secret *se
 	return error;
 }
 
+int sg_keys_check_config(const sg_config *cfg)
+{
+	const sg_key_source_ops *ks;
+	sg_key_view v;
+	int error = SG_OK;
+
+	sg_key_view_signing(&v, cfg);
+	if (cfg->key_source || cfg->pkcs12 || cfg->key)
+		error = sg_key_source_find(&ks, &v);
+	sg_key_view_seal(&v, cfg);
+	if (error == SG_OK && (cfg->seal_key_source || cfg->seal_key))
+		error = sg_key_source_find(&ks, &v);
+	return error;
+}
+
 int sg_keys_material_needs_secret(const sg_config *cfg)
 {
 	const sg_key_source_ops *ks = NULL;
 	sg_key_view v;
 
 	sg_key_view_signing(&v, cfg);
-	return sg_key_source_find(&ks, &v) == SG_OK && ks->material_needs_secret;
+	return sg_key_source_find(&ks, &v) == SG_OK && ks->key_in_file;
 }

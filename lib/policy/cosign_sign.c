@@ -65,12 +65,13 @@ static int load_certs(X509 **leaf, STACK_OF(X509) * *rest, const char *path)
 	return sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
 }
 
-/* The key: a private PEM file, or a "pkcs11:" URI with a module (the engine's row). */
+/* The key: a private PEM file, or a "pkcs11:" URI with a module (the engine's or provider's row). */
 static int open_key(sg_approver_key *k, const char *key, const char *pkcs11_module,
-		    const char *cert_path, const sg_secret *secret)
+		    const char *key_source, const char *cert_path, const sg_secret *secret)
 {
 	const sg_key_view v = { .config = "policy approve/cosign",
 				.section = "--key",
+				.source = key_source,
 				.key = key,
 				.cert_chain = cert_path,
 				.pkcs11_module = pkcs11_module };
@@ -85,7 +86,7 @@ static int open_key(sg_approver_key *k, const char *key, const char *pkcs11_modu
 }
 
 int sg_approver_key_open(sg_approver_key **out, const char *cert_path, const char *key,
-			 const char *pkcs11_module, const sg_secret *secret)
+			 const char *pkcs11_module, const char *key_source, const sg_secret *secret)
 {
 	sg_approver_key *k = calloc(1, sizeof(*k));
 	int error = k ? load_certs(&k->leaf, &k->rest, cert_path)
@@ -93,7 +94,7 @@ int sg_approver_key_open(sg_approver_key **out, const char *cert_path, const cha
 
 	*out = NULL;
 	if (!error)
-		error = open_key(k, key, pkcs11_module, cert_path, secret);
+		error = open_key(k, key, pkcs11_module, key_source, cert_path, secret);
 	if (error)
 		sg_approver_key_free(k);
 	else

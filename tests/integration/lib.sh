@@ -131,6 +131,21 @@ PY
 	LOG=$T/env/audit/audit.jsonl
 }
 
+# softhsm_token LABEL KEY OBJECT: a SoftHSM2 token of this test's own in
+# $T/hsm (SOFTHSM2_CONF exported), labelled LABEL, holding the PEM key KEY
+# as OBJECT (id 01); its PIN in $T/token.pin (mode 0600).
+softhsm_token() {
+	mkdir -p "$T/hsm"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$T/hsm" >"$T/softhsm2.conf"
+	export SOFTHSM2_CONF=$T/softhsm2.conf
+	softhsm2-util --init-token --free --label "$1" --so-pin 12345678 --pin 246810 >/dev/null
+	openssl pkcs8 -topk8 -nocrypt -in "$2" -out "$T/$3.p8"
+	softhsm2-util --import "$T/$3.p8" --token "$1" --label "$3" --id 01 --pin 246810 >/dev/null
+	rm -f -- "$T/$3.p8"
+	printf 246810 >"$T/token.pin"
+	chmod 0600 "$T/token.pin"
+}
+
 # config_set_signing KEY JSON: set the config's "signing" KEY to the JSON value.
 config_set_signing() {
 	/usr/bin/python3 - "$CFG" "$1" "$2" <<'PY'

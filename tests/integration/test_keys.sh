@@ -15,6 +15,23 @@ cat "$PKI/signer.pem" "$PKI/issuing.pem" >"$T/leaf-chain.pem"
 sed -i "s#\"pkcs12\": \"$PKI/signer.p12\"#\"cert_chain\": \"$T/leaf-chain.pem\", \"key\": \"$PKI/signer.key\"#" "$CFG"
 sg 0 sign --config "$CFG" --out "$T/pem.exe" "$INST/hello-setup.exe"
 sg 0 verify --ca "$PKI/root.pem" "$T/pem.exe"
+# The same encrypted key with no password configured: one message, the one a
+# sealing or approver's key gets (sg_pem_key_read), in the key helper (sign)
+# and in signgate itself (cert lint); a wrong password says so.
+cp "$CFG" "$T/env/nopass.json"
+sed -i "s#, \"password_file\": \"$PKI/signer.pass\"##" "$T/env/nopass.json"
+for args in "sign --config $T/env/nopass.json --out $T/nopass.exe $INST/hello-setup.exe" \
+	"cert lint --config $T/env/nopass.json"; do
+	# shellcheck disable=SC2086
+	sg 2 $args
+	expect_in "$T/err" "$PKI/signer.key: the key is encrypted but \"signing\" names no password (password_file, password_env or password_prompt)"
+done
+expect_absent "$T/nopass.exe"
+printf 'not-the-password\n' >"$T/wrong.pass" && chmod 0600 "$T/wrong.pass"
+sed "s#$PKI/signer.pass#$T/wrong.pass#" "$CFG" >"$T/env/wrongpass.json"
+sg 1 sign --config "$T/env/wrongpass.json" --out "$T/wrongpass.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "$PKI/signer.key: cannot read the key: wrong password"
+expect_absent "$T/wrongpass.exe"
 
 # PEM chain + unencrypted key, no secret at all.
 openssl pkey -in "$PKI/signer.key" -passin "file:$PKI/signer.pass" -out "$T/plain.key"

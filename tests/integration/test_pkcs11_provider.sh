@@ -6,9 +6,11 @@
 # with the ECDSA key, and they verify; the audit log is sealed with the
 # token's sealing key and the seal checks; a wrong PIN, a missing token and
 # a missing module stop the run with the cause named (exit 1, no output);
-# "pkcs11_engine" and an unknown "key_source" are config errors (exit 2); the
+# "pkcs11_engine" and an unknown "key_source" are config errors (exit 2, the
+# latter as the config loads, for every command); the
 # PIN is in no process's argv or environment; PKCS11_PROVIDER_MODULE in
-# signgate's environment does not choose the module.
+# signgate's environment does not choose the module. An approver's token key
+# signs approvals through it (policy approve/cosign --key-source).
 . "$(dirname -- "$0")/lib.sh"
 
 # pkcs11-provider opens the module with dlopen(RTLD_DEEPBIND), which
@@ -113,6 +115,12 @@ provider_env unknown.json signgate-pkcs11.json
 config_set_signing key_source '"pkcs11-providr"'
 sg 2 sign --config "$CFG" --out "$T/cu.exe" "$INST/hello-setup.exe"
 expect_in "$T/err" "\"signing.key_source\" \"pkcs11-providr\" is none of \"pkcs12\", \"pem\", \"pkcs11-engine\", \"pkcs11-provider\""
+# Refused as the config loads: also by commands that never open a key, naming the file.
+for args in "policy show" "audit verify" "policy lint"; do
+	# shellcheck disable=SC2086
+	sg 2 $args --config "$CFG"
+	expect_in "$T/err" "$CFG: \"signing.key_source\" \"pkcs11-providr\" is none of \"pkcs12\", \"pem\""
+done
 
 # The audit log sealed with the token's sealing key through the provider (in
 # signgate's own process: SOFTHSM2_CONF in its environment).
@@ -138,5 +146,44 @@ config_set audit_seal "{\"key_source\": \"pkcs11-provider\", \"key\": \"$seal_ur
 sg 1 audit seal --config "$CFG"
 expect_in "$T/err" "$seal_uri: cannot load the sealing key: wrong PIN (the token refused the login; module $module)"
 expect_same "$(wc -l <"$SEALS")" 1
+unset SOFTHSM2_CONF
+
+# An approver's key in a token through the provider (policy approve and
+# policy cosign --key-source pkcs11-provider); the engine folder is empty,
+# so without --key-source the same key cannot be opened.
+new_env
+config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"approvers_ca_file\": \"$PKI/approvers-ca.pem\"}"
+POL=$T/env/policy
+rm -f -- "$POL"/*
+softhsm_token approver "$PKI/approver-alice.key" alice
+auri="pkcs11:token=approver;object=alice;type=private"
+EXE=$INST/hello-setup.exe
+ap=(policy approve --config "$CFG" --product Hello --vendor Example --version 2.0 --ticket T
+	--sha256 "$(sha256 "$EXE")" --cert "$PKI/approver-alice.pem" --key "$auri"
+	--pkcs11-module "$module" --password-file "$T/token.pin")
+sg 0 "${ap[@]}" --key-source pkcs11-provider "$EXE"
+expect_in "$T/out" "signed $POL/hello-2.0.json.approve.p7s"
+openssl cms -verify -binary -inform DER -in "$POL/hello-2.0.json.approve.p7s" \
+	-content "$POL/hello-2.0.json" -CAfile "$PKI/approvers-ca.pem" -purpose any \
+	-out /dev/null >"$T/cms" 2>&1 || fail "the provider-made approval signature: $(cat "$T/cms")"
+expect_in "$T/cms" "Verification successful"
+co=(policy cosign --approvers-ca "$PKI/approvers-ca.pem" --cert "$PKI/approver-alice.pem"
+	--key "$auri" --pkcs11-module "$module" --password-file "$T/token.pin")
+cp "$POL/hello-2.0.json" "$T/copy.json"
+sg 0 "${co[@]}" --key-source pkcs11-provider "$T/copy.json"
+expect_in "$T/out" "cosigned $T/copy.json as "
+expect_same "$(ls "$T"/copy.json.cosign.p7s)" "$T/copy.json.cosign.p7s"
+# The engine route (no --key-source) has no engine here.
+sg 1 "${co[@]}" --replace "$T/copy.json"
+expect_in "$T/err" "\"pkcs11\" engine"
+# A wrong PIN, an unknown source, a source without a key.
+printf 13579 >"$T/bad.pin" && chmod 0600 "$T/bad.pin"
+sg 1 "${co[@]}" --key-source pkcs11-provider --replace --password-file "$T/bad.pin" "$T/copy.json"
+expect_in "$T/err" "$auri: cannot load the approver's key: wrong PIN"
+sg 2 "${co[@]}" --key-source pkcs11-providr --replace "$T/copy.json"
+expect_in "$T/err" "\"pkcs11-providr\" is none of \"pkcs12\", \"pem\", \"pkcs11-engine\", \"pkcs11-provider\""
+sg 2 policy approve --config "$CFG" --product Hello --vendor Example --version 3.0 --ticket T \
+	--sha256 "$(sha256 "$EXE")" --key-source pkcs11-provider "$EXE"
+expect_in "$T/err" "--key-source"
 unset SOFTHSM2_CONF
 done_ok

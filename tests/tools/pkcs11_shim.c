@@ -9,6 +9,10 @@
  *   pkcs11_shim_create.so   create a file in the folder SG_SHIM_DIR
  *   pkcs11_shim_connect.so  connect to 127.0.0.1:SG_SHIM_PORT
  *   pkcs11_shim_ptrace.so   PTRACE_ATTACH to its parent (signgate)
+ *   pkcs11_shim_pin.so      say the PIN C_Login got on stderr, as a
+ *                           verbose or debugging module does (plain and
+ *                           hex), then fail C_Sign: signgate must never
+ *                           carry it into a message or a record
  *
  * SG_SHIM_* come from the config's "signing.pkcs11_env". Whatever the
  * outcome, the shim says it on stderr ("pkcs11_shim: read /etc/shadow:
@@ -37,7 +41,7 @@ static CK_FUNCTION_LIST_PTR real;
 /* What this copy of the shim tries: from its file name. */
 static const char *attack(void)
 {
-	static const char *const names[] = { "read", "create", "connect", "ptrace" };
+	static const char *const names[] = { "read", "create", "connect", "ptrace", "pin" };
 	Dl_info info;
 	const char *base;
 
@@ -116,6 +120,17 @@ static int try_ptrace(void)
 	return report("ptrace", who, rc == 0 ? 0 : -1);
 }
 
+static CK_RV shim_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	if (strcmp(attack(), "pin") == 0 && pin) {
+		fprintf(stderr, "pkcs11_shim: C_Login PIN %.*s hex ", (int)len, (const char *)pin);
+		for (CK_ULONG i = 0; i < len; i++)
+			fprintf(stderr, "%02x", pin[i]);
+		fputc('\n', stderr);
+	}
+	return real->C_Login(s, user, pin, len);
+}
+
 static CK_RV shim_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
 		       CK_ULONG_PTR sig_len)
 {
@@ -130,6 +145,8 @@ static CK_RV shim_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR data, CK_ULONG len, CK_B
 		blocked = try_connect();
 	else if (strcmp(a, "ptrace") == 0)
 		blocked = try_ptrace();
+	else if (strcmp(a, "pin") == 0)
+		blocked = -1;
 	if (blocked)
 		return CKR_FUNCTION_FAILED;
 	return real->C_Sign(s, data, len, sig, sig_len);
@@ -153,6 +170,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 			return rv;
 		shim = *real;
 		shim.C_Sign = shim_sign;
+		shim.C_Login = shim_login;
 	}
 	*out = &shim;
 	return CKR_OK;

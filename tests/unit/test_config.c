@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
@@ -451,6 +452,46 @@ static void test_strict_config(void)
 	chmod(cfg_path, 0600);
 }
 
+/*
+ * What makes a file no config is the config's own error, said once where it
+ * is found (no relabelling): a folder or a FIFO, a file over 1 MiB (exit 2);
+ * strict or lenient. The file is never read past its size.
+ */
+static void test_not_a_config(void)
+{
+	char other[600];
+	size_t big = 1024 * 1024 + 1;
+	char *text = malloc(big + 1);
+	sg_config *cfg = NULL;
+
+	snprintf(other, sizeof(other), "%s/folder.json", tmpdir);
+	CHECK(mkdir(other, 0700) == 0);
+	for (unsigned flags = 0; flags <= SG_CONFIG_LENIENT; flags += SG_CONFIG_LENIENT) {
+		CHECK_INT(sg_config_load_flags(&cfg, other, flags), SG_ERR_CONFIG);
+		CHECK(cfg == NULL);
+		CHECK_CONTAINS(sg_error_last(), "folder.json: the config is not a regular file");
+	}
+	rmdir(other);
+	snprintf(other, sizeof(other), "%s/fifo.json", tmpdir);
+	CHECK(mkfifo(other, 0600) == 0);
+	for (unsigned flags = 0; flags <= SG_CONFIG_LENIENT; flags += SG_CONFIG_LENIENT) {
+		CHECK_INT(sg_config_load_flags(&cfg, other, flags), SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(), "fifo.json: the config is not a regular file");
+	}
+	unlink(other);
+	if (!text)
+		exit(2);
+	memset(text, ' ', big);
+	text[0] = '{';
+	text[big - 1] = '}';
+	text[big] = '\0';
+	write_config(text);
+	free(text);
+	CHECK_INT(sg_config_load(&cfg, cfg_path), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "signgate.json: the config is larger than 1048576 bytes");
+	CHECK_INT(sg_error_code(), SG_ERR_CONFIG);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -472,6 +513,7 @@ int main(void)
 	test_approvers_ca();
 	test_groups();
 	test_strict_config();
+	test_not_a_config();
 	unlink(cfg_path);
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);

@@ -215,7 +215,7 @@ static int create_as(const char *file, sg_cosign_role role, const char *cert, co
 	}
 	sg_error_clear();
 	memset(out, 0, sizeof(*out));
-	rc = sg_approver_key_open(&k, tmp_path(cert), tmp_path(key), NULL, &secret);
+	rc = sg_approver_key_open(&k, tmp_path(cert), tmp_path(key), NULL, NULL, &secret);
 	if (!rc)
 		rc = sg_cosign_create(out, sha, tmp_path(file), role, k, &t, replace, NULL);
 	sg_approver_key_free(k);
@@ -491,7 +491,7 @@ static void test_reviewed(void)
 	CHECK_INT(sg_sha256_hex(want, approval_text, strlen(approval_text)), SG_OK);
 	for (size_t i = 0; i < sizeof(upper); i++)
 		upper[i] = (char)toupper((unsigned char)want[i]);
-	CHECK_INT(sg_approver_key_open(&k, tmp_path("bob.pem"), tmp_path("bob.key"), NULL,
+	CHECK_INT(sg_approver_key_open(&k, tmp_path("bob.pem"), tmp_path("bob.key"), NULL, NULL,
 				       &(sg_secret){ NULL, 0 }),
 		  SG_OK);
 	CHECK_INT(sg_cosign_create(&c, sha, tmp_path("r.json"), SG_COSIGN_SECOND, k, &t, 0,

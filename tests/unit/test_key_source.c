@@ -8,12 +8,16 @@
  * is not there).
  */
 #include "key_source.h"
+#include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/keys.h"
 
 #include "check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *found(const sg_key_view *v)
 {
@@ -34,8 +38,7 @@ static void test_rows(void)
 		      (strcmp(ks->secret, "PIN") == 0 || strcmp(ks->secret, "password") == 0));
 		CHECK(ks->check && ks->material && ks->private_key && ks->allow);
 		/* A token keeps something beside its key; file keys do not. */
-		CHECK(ks->files_after_open == (ks->release != NULL));
-		CHECK(ks->material_needs_secret == !ks->files_after_open);
+		CHECK(ks->key_in_file == (ks->release == NULL));
 		for (size_t i = 0; i < n; i++)
 			CHECK(strcmp(ks->name, sg_key_sources[i]->name) != 0);
 	}
@@ -189,6 +192,83 @@ static void test_provider_no_module(void)
 	sg_key_close(&k);
 }
 
+/* A config at `path` with `signing` and `seal` as its sections (JSON text; "" for none). */
+static void write_config(const char *path, const char *signing, const char *seal)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f,
+		"{ \"policy\": \"policy/\", \"audit_log\": \"audit/log.jsonl\",\n\"trust\": { "
+		"\"ca_file\": \"r.pem\" }%s%s%s%s }\n",
+		signing[0] ? ", \"signing\": " : "", signing, seal[0] ? ", \"audit_seal\": " : "",
+		seal);
+	fclose(f);
+}
+
+/*
+ * An unknown "key_source" (signing or audit_seal) is refused as the config
+ * loads, once the table is the config's checker (tools/signgate.c sets it):
+ * the message names the file, the section, the value and the known rows.
+ * Settings a named row cannot use are refused then too. Without the checker
+ * the config layer alone cannot know the rows.
+ */
+static void test_config_load(void)
+{
+	char dir[] = "/tmp/test_key_source.XXXXXX", path[256];
+	const char *uri = "\"key\": \"pkcs11:token=t;object=o\", \"cert_chain\": \"c.pem\", "
+			  "\"pkcs11_module\": \"/usr/lib/m.so\"";
+	char signing[512];
+	sg_config *cfg = NULL;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/c.json", dir);
+	snprintf(signing, sizeof(signing), "{ \"key_source\": \"pkcs11-providr\", %s }", uri);
+	write_config(path, signing, "");
+	sg_config_set_checker(NULL);
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_OK);
+	sg_config_free(cfg);
+	cfg = NULL;
+
+	sg_config_set_checker(sg_keys_check_config);
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
+	CHECK(cfg == NULL);
+	CHECK_CONTAINS(sg_error_last(), path);
+	CHECK_CONTAINS(sg_error_last(), "\"signing.key_source\" \"pkcs11-providr\" is none of "
+					"\"pkcs12\", \"pem\", \"pkcs11-engine\", "
+					"\"pkcs11-provider\"");
+	/* Strict loading too (the check comes before the files' modes). */
+	CHECK_INT(sg_config_load(&cfg, path), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "is none of");
+
+	write_config(path, "",
+		     "{ \"key_source\": \"pem2\", \"key\": \"k.pem\", \"cert\": \"c.pem\" }");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "\"audit_seal.key_source\" \"pem2\" is none of \"pkcs12\"");
+
+	/* A row's own check at load: an engine does not go with the provider. */
+	snprintf(signing, sizeof(signing),
+		 "{ \"key_source\": \"pkcs11-provider\", \"pkcs11_engine\": \"/e.so\", %s }", uri);
+	write_config(path, signing, "");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_engine\" does not go with");
+
+	/* Known rows load; a config without a key is no finding. */
+	snprintf(signing, sizeof(signing), "{ \"key_source\": \"pkcs11-provider\", %s }", uri);
+	write_config(path, signing, "");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_OK);
+	sg_config_free(cfg);
+	cfg = NULL;
+	write_config(path, "", "");
+	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_OK);
+	sg_config_free(cfg);
+	sg_config_set_checker(NULL);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_rows();
@@ -196,5 +276,6 @@ int main(void)
 	test_named_checks();
 	test_allow_columns();
 	test_provider_no_module();
+	test_config_load();
 	return check_done();
 }
