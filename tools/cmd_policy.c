@@ -154,6 +154,22 @@ static int two_person(const sg_policy *p, const sg_config *cfg)
 }
 
 /*
+ * The rule a review judges the policy's files by: as if the policy's owner
+ * ran it (root or that account), as lint_modes() does. `out` filled and
+ * returned; NULL (root or the effective user) when the policy cannot be
+ * stat'ed (its load says why).
+ */
+static const sg_strict_rule *owner_rule(sg_strict_rule *out, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return NULL;
+	sg_strict_rule_init(out, st.st_uid);
+	return out;
+}
+
+/*
  * The strict-mode findings (README "Strict modes") for the policy and, with a
  * config, for every file it names. Run by the policy's owner they are errors
  * (exit 2: signing would refuse); run by another account (a policy
@@ -225,9 +241,11 @@ static int lint(const policy_opts *o, const sg_config *cfg, const char *path)
 	shown = n < MAX_FINDINGS ? n : MAX_FINDINGS;
 	if (two_person(p, cfg)) {
 		sg_approvers_trust t;
+		sg_strict_rule owner;
 
 		/* With the config, each pair of signatures is checked as signing checks it. */
 		sg_approvers_trust_from_config(&t, cfg);
+		t.rule = owner_rule(&owner, path);
 		n += sg_cosign_lint(p, &t, f + shown, MAX_FINDINGS - shown);
 		shown = n < MAX_FINDINGS ? n : MAX_FINDINGS;
 	}
@@ -363,10 +381,12 @@ static int show(const policy_opts *o, const char *path, const sg_config *cfg)
 	sg_policy *p = NULL;
 	file_signers *cache = NULL;
 	sg_approvers_trust t;
+	sg_strict_rule owner;
 
 	if (sg_policy_load(&p, path) != SG_OK)
 		return cli_fail();
 	sg_approvers_trust_from_config(&t, cfg);
+	t.rule = owner_rule(&owner, path);
 	if (two_person(p, cfg) && !(cache = calloc(p->n_files + 1, sizeof(*cache)))) {
 		sg_policy_free(p);
 		cli_error("out of memory");
@@ -417,7 +437,7 @@ static int index_policy(const policy_opts *o, const char *path)
 			fprintf(stderr, "signgate: no index is written for a policy that does not "
 					"load\n");
 		free(index);
-		return loaded ? CLI_EXIT_OPERATIONAL : rc;
+		return rc; /* the cause's own code: a policy signing refuses is exit 2 */
 	}
 	if (o->json) {
 		json_t *obj =

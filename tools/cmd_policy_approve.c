@@ -151,6 +151,7 @@ static int parse(approve_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	sg_existing_rule rule;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -204,10 +205,9 @@ static int parse(approve_opts *o, int argc, char **argv)
 				       "--product must be printable ASCII (a look-alike name?)");
 	if (o->r.manifest_sig && !o->r.manifest)
 		return cli_usage_error("policy approve", "--manifest-sig goes with --manifest");
-	if (o->r.existing && strcmp(o->r.existing, "refuse") && strcmp(o->r.existing, "replace") &&
-	    strcmp(o->r.existing, "nest"))
-		return cli_usage_error("policy approve",
-				       "--existing-signature is refuse, replace or nest");
+	if (sg_existing_rule_parse(&rule, o->r.existing) != SG_OK)
+		return cli_usage_error("policy approve", "--existing-signature: %s",
+				       sg_error_last());
 	if (o->r.file && strchr(o->r.file, '/'))
 		return cli_usage_error("policy approve", "--file is a base name, without '/'");
 	if (o->r.not_in_catalog && o->r.not_in_catalog[strspn(o->r.not_in_catalog, " ")] == '\0')

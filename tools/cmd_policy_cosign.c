@@ -156,10 +156,9 @@ static int approvers_trust(sg_approvers_trust *t, sg_config **cfg, const struct 
 {
 	memset(t, 0, sizeof(*t));
 	t->ca_file = a->approvers_ca;
-	if (t->ca_file) {
-		cli_strict_warn(t->ca_file, 0); /* given without a config: a warning */
+	/* Given without a config, it is held to the strict rule when read, as the config's is. */
+	if (t->ca_file)
 		return CLI_EXIT_OK;
-	}
 	if (sg_config_load(cfg, a->config) != SG_OK)
 		return cli_fail();
 	sg_approvers_trust_from_config(t, *cfg);

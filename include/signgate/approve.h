@@ -21,6 +21,7 @@
 #include "signgate/format.h"
 #include "signgate/hash.h"
 #include "signgate/manifest.h"
+#include "signgate/policy.h"
 #include "signgate/util.h"
 
 /* Who approves. */
@@ -84,8 +85,8 @@ typedef struct sg_approve_value {
 typedef struct sg_approve {
 	const sg_approve_request *o;
 	const sg_config *cfg; /* NULL: a policy working copy (--policy) */
-	sg_workdir wd;        /* the private folder; `workdir` is its path */
-	const char *workdir;
+	sg_workdir wd;        /* the private folder (wd.path) */
+	sg_existing_rule existing; /* o->existing, read once (sg_existing_rule_parse()) */
 	char *copy, *manifest_copy;
 	char *policy_dir, *keyring_path, *approval_path;
 	const char *keyring_rel; /* keyring_path relative to the policy folder */

@@ -86,11 +86,20 @@ typedef struct sg_cosigner {
 	long long signing_time; /* CMS signingTime, Unix seconds (0 when absent) */
 } sg_cosigner;
 
+struct sg_strict_rule;
+
 /* What an approver's certificate is checked against; the strings are borrowed. */
 typedef struct sg_approvers_trust {
 	const char *ca_file;         /* trust.approvers_ca_file; NULL: none configured */
 	const char *crl_file;        /* trust.approvers_crl_file; NULL: none */
 	const char *shared_crl_file; /* trust.crl_file: its CRLs of an approvers' CA count */
+	/*
+	 * Whose these files may be (the strict rule they are read under):
+	 * NULL is root or the effective user; a review by another account
+	 * (`policy lint`/`show` of someone's policy) judges them as their
+	 * owner would be judged. Borrowed.
+	 */
+	const struct sg_strict_rule *rule;
 } sg_approvers_trust;
 
 /* The trust settings of `cfg` (which must outlive `out`). */
@@ -113,9 +122,14 @@ const char *sg_cosign_role_name(sg_cosign_role role);
  * SG_ERR_VERIFY with a message that names the signature file and the reason
  * ("no signature PATH", not a CMS signature, more than one signer, does not
  * match the approval file, not issued by the approvers' CA, revoked,
- * expired, wrong key usage or EKU), SG_ERR_CONFIG (no CA configured, the CA
- * or CRL file unreadable, a non-CA certificate in the CA file), SG_ERR_IO
- * or SG_ERR_NOMEM. `out` is zeroed on failure.
+ * expired, wrong key usage or EKU; a signature file larger than 1 MiB),
+ * SG_ERR_CONFIG (no CA configured; the CA or a CRL file missing,
+ * unreadable, not a regular file, over 64 MiB, or failing the strict rule
+ * (it, or a folder or link on its way, owned by another account or
+ * writable by group or others: these files decide who approved, and each is
+ * read on the descriptor the rule was checked on, through the one trust-file
+ * reader sg_trust_read_pem()); a non-CA certificate or none in the CA
+ * file), SG_ERR_IO or SG_ERR_NOMEM. `out` is zeroed on failure.
  */
 int sg_cosign_verify_one(sg_cosigner *out, sg_cosign_role role, const char *approval_file,
 			 const unsigned char *data, size_t len, const sg_approvers_trust *t);
@@ -193,8 +207,10 @@ int sg_cosign_publish(const char *approval_file, sg_cosign_role role, const unsi
  * of sg_cosign_verify_pair()); then publish it (sg_cosign_publish()). Fills
  * `out` and `signed_sha256` (the SHA-256 of the bytes signed, hex) on
  * SG_OK. Errors as those functions', SG_ERR_USAGE for an `expect_sha256`
- * that is not 64 hex digits, and SG_ERR_IO for an approval file that
- * cannot be read.
+ * that is not 64 hex digits, SG_ERR_CONFIG for an approval file that
+ * cannot be opened, is no regular file or is larger than 16 MiB (a policy
+ * file that cannot be one), and SG_ERR_IO for one that does not exist or
+ * whose read fails.
  */
 int sg_cosign_create(sg_cosigner *out, char signed_sha256[65], const char *approval_file,
 		     sg_cosign_role role, const sg_approver_key *k, const sg_approvers_trust *t,

@@ -11,6 +11,14 @@
 
 #include <stdarg.h>
 
+/*
+ * The longest message (with its NUL) the last-error buffer holds. Every
+ * buffer a message passes through on its way to the user and the audit
+ * record (a verification's reason, a job's message) is this size, so that
+ * it is cut, if ever, in one place and not a little more at each hop.
+ */
+#define SG_ERROR_MAX 4096
+
 typedef enum sg_status {
 	SG_OK = 0,
 	SG_ERR_IO = -1,      /* reading or writing a file failed */
@@ -40,9 +48,6 @@ int sg_error_setv(int code, const char *fmt, va_list ap);
  * code of the last error.
  */
 int sg_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Keep the last message but change its code to `code`; returns `code`. */
-int sg_error_recode(int code);
 
 /* The last error's message ("" when none). Valid until the next sg_error_* call. */
 const char *sg_error_last(void);

@@ -52,8 +52,8 @@ typedef enum sg_lint_level {
 
 typedef struct sg_lint_finding {
 	sg_lint_level level;
-	char check[32];    /* the stable check id, e.g. "key" */
-	char message[256]; /* what was found, with its values */
+	char check[32]; /* the stable check id, e.g. "key" */
+	char *message;  /* what was found, with its values, whole (heap; the report owns it) */
 } sg_lint_finding;
 
 typedef struct sg_lint_report {

@@ -64,9 +64,13 @@ typedef struct sg_openpgp_result {
  *                  digest, no or several signatures; the message names the
  *                  signature file, the data file and gpgv's reason;
  *   SG_ERR_TOOL    gpgv missing, killed, timed out or saying contradictory things;
- *   SG_ERR_CONFIG  keyring missing, unreadable, empty or not OpenPGP public keys;
- *   SG_ERR_IO      signature or data file missing, not a regular file, too
- *                  large; the private folder could not be made;
+ *   SG_ERR_CONFIG  keyring missing, unreadable, not a regular file, larger
+ *                  than SG_OPENPGP_KEYRING_MAX, empty or not OpenPGP public keys;
+ *   SG_ERR_FORMAT  the signature file is larger than SG_OPENPGP_SIG_MAX: it
+ *                  cannot be a detached signature;
+ *   SG_ERR_IO      signature or data file missing or not a regular file, a
+ *                  read that fails (the keyring's too); the private folder
+ *                  could not be made;
  *   SG_ERR_NOMEM, SG_ERR_CRYPTO (hashing).
  */
 int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyring,

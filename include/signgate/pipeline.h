@@ -20,6 +20,7 @@
 #include "signgate/cosign.h"
 #include "signgate/cert.h"
 #include "signgate/config.h"
+#include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/keyhelper.h"
 #include "signgate/hash.h"
@@ -61,9 +62,9 @@ typedef struct sg_job {
 } sg_job;
 
 typedef struct sg_outcome {
-	int status;           /* SG_OK or the error that ended the job */
-	const char *decision; /* approved, denied, signed, skipped, failed, valid, invalid */
-	char message[1536];   /* one line: why */
+	int status;                 /* SG_OK or the error that ended the job */
+	const char *decision;       /* approved, denied, signed, skipped, failed, valid, invalid */
+	char message[SG_ERROR_MAX]; /* one line: why */
 	int have_input;
 	sg_digests input;
 	int have_format;

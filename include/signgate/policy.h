@@ -173,7 +173,11 @@ int sg_policy_open_strict(sg_policy **out, const char *path, const struct sg_str
  * policy folder or file. Nothing is written when the
  * policy does not load. `*loaded` tells the two failures apart: 0 when the
  * policy does not load (the load's error is returned, SG_ERR_CONFIG or
- * SG_ERR_IO), 1 when it loads but the index cannot be written (SG_ERR_IO).
+ * SG_ERR_IO), 1 when it loads but no index is written: SG_ERR_CONFIG when
+ * the policy has a finding signing refuses (sg_policy_lint() error) or
+ * differs from what the index would say of it, SG_ERR_IO when the index
+ * cannot be written, SG_ERR_CRYPTO, SG_ERR_NOMEM; the code is the cause's
+ * own, never relabelled.
  */
 int sg_policy_index_write(const char *path, int *loaded);
 
@@ -224,6 +228,16 @@ size_t sg_policy_lint(const sg_policy *policy, time_t now, int soon_days, sg_pol
 
 /* "refuse", "replace" or "nest". */
 const char *sg_existing_rule_name(sg_existing_rule rule);
+
+/*
+ * The one reading of an existing-signature rule's word ("refuse", "replace",
+ * "nest"; the policy's "existing_signature", `policy approve
+ * --existing-signature`): SG_OK with `*out` set; NULL is "refuse", the
+ * default. Any other word is SG_ERR_USAGE ("\"WORD\" is not an
+ * existing-signature rule: refuse, replace or nest"), `*out` left alone:
+ * never taken for "refuse".
+ */
+int sg_existing_rule_parse(sg_existing_rule *out, const char *word);
 
 /* Free a policy; NULL is accepted. */
 void sg_policy_free(sg_policy *policy);

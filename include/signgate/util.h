@@ -187,6 +187,20 @@ int sg_publish_temp(char **out_tmp, const char *dest, const void *data, size_t l
  */
 int sg_publish_bytes(const char *dest, const void *data, size_t len, unsigned mode, int force);
 
+/*
+ * The atomic write through a folder descriptor, for a caller that made the
+ * temporary file itself (say, to read the file system's clock on it before
+ * it knows the bytes): `fd` is the new file `tmp` (created O_EXCL |
+ * O_NOFOLLOW) in the folder `dfd`. Write the `len` bytes of `data` to it,
+ * make it `mode`, fsync it, close `fd` (always), rename it over `dest` in
+ * the same folder and fsync the folder. On failure `tmp` is removed and
+ * `dest` is as it was. `shown` names the file in messages. Returns SG_OK or
+ * SG_ERR_IO ("SHOWN: cannot write: REASON", "SHOWN: cannot move the output
+ * into place: REASON").
+ */
+int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data, size_t len,
+		  unsigned mode, const char *shown);
+
 /* The longest secret signgate accepts; secret buffers hold this plus a NUL. */
 #define SG_SECRET_MAX 4096
 
@@ -214,6 +228,15 @@ void sg_secret_free(char *secret);
 
 /* sg_read_file() flag: a missing file (ENOENT) is no error, see there. */
 #define SG_READ_MISSING_OK 1
+/*
+ * sg_read_file() and sg_read_fd_flags() flag: the file is configuration (a
+ * keyring, a policy or approval file, a trust file): what is wrong with the
+ * file itself (it cannot be opened, is not a regular file, is larger than
+ * `max`) is SG_ERR_CONFIG, the configuration's fault (exit 2), rather than
+ * SG_ERR_IO or SG_ERR_FORMAT (which would judge an input). A read that
+ * fails or a file that changes while read stays SG_ERR_IO.
+ */
+#define SG_READ_CONFIG 2
 
 /*
  * Read the whole regular file at `path`, at most `max` bytes, into a newly
@@ -231,9 +254,10 @@ void sg_secret_free(char *secret);
  *
  * Returns SG_OK; SG_ERR_IO when the file cannot be opened or read, is not a
  * regular file or changes size while read; SG_ERR_FORMAT when it is larger
- * than `max` ("PATH: larger than MAX bytes"); SG_ERR_NOMEM. A caller that
- * reports these under other codes recodes them (sg_error_recode). On
- * failure `*out` is NULL. Free `*out` with free().
+ * than `max` ("PATH: larger than MAX bytes"); SG_ERR_NOMEM. With
+ * SG_READ_CONFIG in `flags`, a file that cannot be opened, is no regular
+ * file or is too large is SG_ERR_CONFIG instead (same message). On failure
+ * `*out` is NULL. Free `*out` with free().
  */
 int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max, const char *what,
 		 int flags);
@@ -246,6 +270,10 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
  */
 int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
 	       const char *what);
+
+/* sg_read_fd() with sg_read_file()'s `flags` (SG_READ_CONFIG; SG_READ_MISSING_OK has no use). */
+int sg_read_fd_flags(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
+		     const char *what, int flags);
 
 /*
  * Create the new file `path` (O_EXCL | O_NOFOLLOW, mode 0600) and write the
@@ -279,5 +307,11 @@ int sg_fsync_dir_of(const char *path);
 
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int sg_path_exists(const char *path);
+
+/*
+ * `message` without its leading "NAME: " (a message about `name` quoted in
+ * another about it), else `message` itself. Points into `message`.
+ */
+const char *sg_message_without_name(const char *message, const char *name);
 
 #endif

@@ -28,6 +28,8 @@
 #define SIGNGATE_VERIFY_H
 
 #include "signgate/confine.h"
+#include "signgate/error.h"
+#include "signgate/format.h"
 #include "signgate/signer.h"
 
 typedef struct sg_verify_opts {
@@ -71,8 +73,8 @@ typedef struct sg_verify_result {
 	int index;           /* the one checked */
 	sg_cert_info signer; /* its leaf certificate */
 	int timestamped;
-	char timestamp[32]; /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
-	char reason[1024];  /* why it failed; empty when valid */
+	char timestamp[32];        /* "YYYY-MM-DDTHH:MM:SSZ" when timestamped */
+	char reason[SG_ERROR_MAX]; /* why it failed; empty when valid */
 	/* What the osslsigncode runs had (signgate/confine.h); *_ran 0: not run. */
 	int extract_ran, verify_ran;
 	sg_confine_report extract_confinement, verify_confinement;
@@ -106,5 +108,12 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
  * cannot be parsed), SG_ERR_FORMAT, SG_ERR_IO or SG_ERR_NOMEM, `name` in the message.
  */
 int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name);
+
+/*
+ * sg_verify_count_signatures() of the file open as `fd` that
+ * sg_format_inspect() described in `info` (not inspected again).
+ */
+int sg_verify_count_signatures_info(int *count, unsigned char *primary, int fd,
+				    const sg_format_info *info, const char *name);
 
 #endif

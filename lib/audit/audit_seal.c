@@ -52,8 +52,9 @@ int sg_seal_pin_load(pin *p, const char *cert_path)
 	unsigned int len = 0;
 
 	p->cert = sg_keys_read_cert(cert_path);
+	/* Its own code: cannot be opened SG_ERR_IO (as the key), no PEM SG_ERR_CONFIG. */
 	if (!p->cert)
-		return sg_error_recode(SG_ERR_CONFIG);
+		return sg_error_code();
 	if (!X509_digest(p->cert, EVP_sha256(), md, &len) || len != SG_SHA256_LEN) {
 		X509_free(p->cert);
 		p->cert = NULL;
@@ -317,8 +318,16 @@ static int read_and_check(sg_audit_seals *out, int fd, const char *path, const p
 
 	memset(out, 0, sizeof(*out));
 	error = sg_read_fd(&buf, &len, fd, path, SEALS_FILE_MAX, NULL);
-	if (error == SG_ERR_FORMAT) /* too big: not a tampered seal, a file we cannot take */
-		return sg_error_recode(SG_ERR_IO);
+	/*
+	 * Too big to be read whole: not proof of tampering, not a failure to
+	 * read either. The seals cannot be checked, so nothing rests on them.
+	 */
+	if (error == SG_ERR_FORMAT)
+		return sg_error_set(SG_ERR_FORMAT,
+				    "%s: larger than %ld bytes: more seals than signgate checks "
+				    "in one file; nothing was checked against it (start a new "
+				    "seals file, audit_seal.file)",
+				    path, SEALS_FILE_MAX);
 	if (error)
 		return error;
 	if (torn_at)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MSG_MAX 2048
+#define MSG_MAX SG_ERROR_MAX
 
 static _Thread_local char last_msg[MSG_MAX];
 static _Thread_local int last_code;
@@ -28,7 +28,7 @@ int sg_error_set(int code, const char *fmt, ...)
 
 int sg_error_prefix(const char *fmt, ...)
 {
-	char prefix[512];
+	char prefix[SG_ERROR_MAX / 2]; /* half: the message keeps room after it */
 	size_t plen, mlen = strlen(last_msg);
 	va_list ap;
 
@@ -43,12 +43,6 @@ int sg_error_prefix(const char *fmt, ...)
 	memcpy(last_msg + plen - 2, ": ", 2);
 	last_msg[plen + mlen] = '\0';
 	return last_code;
-}
-
-int sg_error_recode(int code)
-{
-	last_code = code;
-	return code;
 }
 
 const char *sg_error_last(void)

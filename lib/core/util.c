@@ -154,6 +154,12 @@ static int file_is(int code, const char *path, const char *what, const char *sta
 int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
 	       const char *what)
 {
+	return sg_read_fd_flags(out, len, fd, path, max, what, 0);
+}
+
+int sg_read_fd_flags(unsigned char **out, size_t *len, int fd, const char *path, size_t max,
+		     const char *what, int flags)
+{
 	unsigned char *buf, probe;
 	char too_big[64];
 	struct stat st;
@@ -166,10 +172,12 @@ int sg_read_fd(unsigned char **out, size_t *len, int fd, const char *path, size_
 	if (fstat(fd, &st) != 0)
 		return cannot(SG_ERR_IO, path, "stat", what, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return file_is(SG_ERR_IO, path, what, "not a regular file");
+		return file_is(flags & SG_READ_CONFIG ? SG_ERR_CONFIG : SG_ERR_IO, path, what,
+			       "not a regular file");
 	if ((uintmax_t)st.st_size > max) {
 		snprintf(too_big, sizeof(too_big), "larger than %zu bytes", max);
-		return file_is(SG_ERR_FORMAT, path, what, too_big);
+		return file_is(flags & SG_READ_CONFIG ? SG_ERR_CONFIG : SG_ERR_FORMAT, path, what,
+			       too_big);
 	}
 	size = (size_t)st.st_size;
 	if (!(buf = malloc(size + 1)))
@@ -213,8 +221,9 @@ int sg_read_file(unsigned char **out, size_t *len, const char *path, size_t max,
 	if (fd < 0 && errno == ENOENT && (flags & SG_READ_MISSING_OK))
 		return SG_OK;
 	if (fd < 0)
-		return cannot(SG_ERR_IO, path, "open", what, strerror(errno));
-	error = sg_read_fd(out, len, fd, path, max, what);
+		return cannot(flags & SG_READ_CONFIG ? SG_ERR_CONFIG : SG_ERR_IO, path, "open",
+			      what, strerror(errno));
+	error = sg_read_fd_flags(out, len, fd, path, max, what, flags);
 	close(fd);
 	return error;
 }
@@ -384,24 +393,64 @@ int sg_publish_in_place(sg_digests *out, const char *path, unsigned want,
 	return error;
 }
 
-int sg_publish_commit(const char *tmp, const char *dest, int force)
+/*
+ * The one move into place: `tmp` to `dest` (both relative to the folder
+ * `dfd`, or AT_FDCWD), never replacing without `force`; `tmp` is removed on
+ * failure; the folder is fsynced after. `shown` names `dest` in messages.
+ */
+static int move_into_place(int dfd, const char *tmp, const char *dest, int force, const char *shown)
 {
-	int rc = force ? rename(tmp, dest)
-		       : renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE);
+	int rc = force ? renameat(dfd, tmp, dfd, dest)
+		       : renameat2(dfd, tmp, dfd, dest, RENAME_NOREPLACE);
 
 	if (rc != 0) {
 		int e = errno;
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		if (e == EEXIST)
 			return sg_error_set(SG_ERR_EXISTS,
-					    "%s: exists already (use --force to replace it)", dest);
-		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s", dest,
+					    "%s: exists already (use --force to replace it)",
+					    shown);
+		return sg_error_set(SG_ERR_IO, "%s: cannot move the output into place: %s", shown,
 				    strerror(e));
 	}
 	/* Published already: a folder that cannot be synced does not undo that. */
-	if (sg_fsync_dir_of(dest) != SG_OK)
+	if (dfd != AT_FDCWD)
+		fsync(dfd);
+	else if (sg_fsync_dir_of(dest) != SG_OK)
 		sg_error_clear();
 	return SG_OK;
+}
+
+int sg_publish_commit(const char *tmp, const char *dest, int force)
+{
+	return move_into_place(AT_FDCWD, tmp, dest, force, dest);
+}
+
+/*
+ * The one write of a temporary file: `data` onto the new file `fd`, `mode`,
+ * fsync, close (always). SG_OK or SG_ERR_IO naming `shown`.
+ */
+static int write_temp(int fd, const void *data, size_t len, unsigned mode, const char *shown)
+{
+	int error = sg_write_all(fd, data, len, shown);
+
+	if (!error && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", shown, strerror(errno));
+	if (close(fd) != 0 && !error)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", shown, strerror(errno));
+	return error;
+}
+
+int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data, size_t len,
+		  unsigned mode, const char *shown)
+{
+	int error = write_temp(fd, data, len, mode, shown);
+
+	if (error) {
+		unlinkat(dfd, tmp, 0);
+		return error;
+	}
+	return move_into_place(dfd, tmp, dest, 1, shown);
 }
 
 /* "DIR/.BASE.XXXXXX" for `dest`: hidden, so that no reader of the folder takes it up. */
@@ -434,11 +483,7 @@ int sg_publish_temp(char **out_tmp, const char *dest, const void *data, size_t l
 		free(tmp);
 		return error;
 	}
-	error = sg_write_all(fd, data, len, dest);
-	if (!error && (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0))
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", dest, strerror(errno));
-	if (close(fd) != 0 && !error)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot write: %s", dest, strerror(errno));
+	error = write_temp(fd, data, len, mode, dest);
 	if (error) {
 		unlink(tmp);
 		free(tmp);
@@ -551,4 +596,13 @@ void sg_secret_free(char *secret)
 {
 	if (secret)
 		OPENSSL_secure_clear_free(secret, SG_SECRET_MAX + 1);
+}
+
+const char *sg_message_without_name(const char *message, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(message, name, n) == 0 && strncmp(message + n, ": ", 2) == 0
+		       ? message + n + 2
+		       : message;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "signgate/cert.h"
+#include "signgate/error.h"
 #include "trust.h"
 
 typedef struct sg_authenticode_opts {
@@ -22,8 +23,8 @@ typedef struct sg_authenticode_opts {
 	const char *crl_file;    /* optional */
 	const char *pin_sha256;  /* optional leaf pin */
 	int index;               /* 0 primary, n nested, -1 the last */
-	int kind; /* the signed file's sg_authenticode_kind (sg_format_spc_kind() of its
-		   * format): the signed content must be that kind's (else rejected) */
+	int kind;                /* the signed file's sg_format_kind (sg_format_spc_kind() of its
+				  * format): the signed content must be its row's (else rejected) */
 	/*
 	 * 1 for a signature signgate made (issue 12): its SignerInfo must carry
 	 * exactly the signed attributes contentType, SpcSpOpusInfo,
@@ -49,7 +50,7 @@ typedef struct sg_authenticode_result {
 	char file_digest[129]; /* upper-case hex of the signed file digest */
 	int timestamped;       /* 1 when an RFC 3161 token verified */
 	time_t timestamp;
-	char reason[768]; /* why it failed */
+	char reason[SG_ERROR_MAX]; /* why it failed */
 } sg_authenticode_result;
 
 /*

@@ -44,6 +44,8 @@ void sg_lint_report_free(sg_lint_report *report)
 {
 	if (!report)
 		return;
+	for (size_t i = 0; i < report->n; i++)
+		free(report->findings[i].message);
 	free(report->findings);
 	memset(report, 0, sizeof(*report));
 }
@@ -60,17 +62,22 @@ __attribute__((format(printf, 4, 5))) static int add(sg_lint_report *r, sg_lint_
 						     const char *check, const char *fmt, ...)
 {
 	sg_lint_finding *f = realloc(r->findings, (r->n + 1) * sizeof(*f));
+	char *message = NULL;
 	va_list ap;
+	int len;
 
-	if (!f)
+	if (f)
+		r->findings = f;
+	va_start(ap, fmt);
+	/* The whole text: a path or a subject in it is never cut. */
+	len = f ? vasprintf(&message, fmt, ap) : -1;
+	va_end(ap);
+	if (len < 0)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	r->findings = f;
 	f += r->n++;
 	f->level = level;
+	f->message = message;
 	snprintf(f->check, sizeof(f->check), "%s", check);
-	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
-	va_end(ap);
 	r->fails += level == SG_LINT_FAIL;
 	r->warns += level == SG_LINT_WARN;
 	return SG_OK;
@@ -419,7 +426,6 @@ static int check_sigalg(lint_ctx *c)
 
 static int check_chain(lint_ctx *c)
 {
-	char why[256];
 	int error;
 
 	if (!c->ca_file)
@@ -433,9 +439,11 @@ static int check_chain(lint_ctx *c)
 			   "chains to %s (no CRL given: revocation not checked)", c->ca_file);
 	if (error != SG_ERR_VERIFY)
 		return error; /* a trust file that cannot be used: SG_ERR_CONFIG already */
-	snprintf(why, sizeof(why), "%s", sg_error_last());
-	sg_error_clear();
-	return add(c->r, SG_LINT_FAIL, "chain", "%s", why);
+	/* add() copies the message before anything else can set one. */
+	error = add(c->r, SG_LINT_FAIL, "chain", "%s", sg_error_last());
+	if (error == SG_OK)
+		sg_error_clear();
+	return error;
 }
 
 typedef struct uri_scan {

@@ -2,11 +2,13 @@
 #include "trust.h"
 #include "signgate/cert.h"
 #include "signgate/error.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +98,17 @@ static int crl_out_of_date(const char *file, const X509_CRL *crl)
 	return SG_OK;
 }
 
+/* The one PEM parse of a trust file's bytes: its objects, or NULL (none, or damaged). */
+static STACK_OF(X509_INFO) * pem_objects(const unsigned char *data, size_t len)
+{
+	BIO *bio = len <= INT32_MAX ? BIO_new_mem_buf(data, (int)len) : NULL;
+	STACK_OF(X509_INFO) *info = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+
+	BIO_free(bio);
+	ERR_clear_error();
+	return info;
+}
+
 /*
  * The PEM objects of `data` into `store` (NULL: none): the certificates unless `crls` is
  * given, and the CRLs (each within its validity period when `check_dates`),
@@ -105,8 +118,7 @@ static int crl_out_of_date(const char *file, const X509_CRL *crl)
 static int parse_into(X509_STORE *store, size_t *count, const unsigned char *data, size_t len,
 		      STACK_OF(X509_CRL) * crls, int check_dates, const char *file)
 {
-	BIO *bio = BIO_new_mem_buf(data, (int)len);
-	STACK_OF(X509_INFO) *info = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+	STACK_OF(X509_INFO) *info = pem_objects(data, len);
 	int error = SG_OK;
 
 	*count = 0;
@@ -129,8 +141,59 @@ static int parse_into(X509_STORE *store, size_t *count, const unsigned char *dat
 	if (!info)
 		*count = 0;
 	sk_X509_INFO_pop_free(info, X509_INFO_free);
-	BIO_free(bio);
 	ERR_clear_error();
+	return error;
+}
+
+/* The certificates and CRLs of `data` onto `certs` and `crls` (new references; NULL: none). */
+static int push_objects(STACK_OF(X509) * certs, STACK_OF(X509_CRL) * crls,
+			const unsigned char *data, size_t len)
+{
+	STACK_OF(X509_INFO) *info = pem_objects(data, len);
+	int error = SG_OK;
+
+	for (int i = 0; info && !error && i < sk_X509_INFO_num(info); i++) {
+		X509_INFO *x = sk_X509_INFO_value(info, i);
+		int ok = 1;
+
+		/* A reference is taken only when the push succeeds. */
+		if (x->x509 && certs && (ok = sk_X509_push(certs, x->x509) > 0))
+			X509_up_ref(x->x509);
+		if (ok && x->crl && crls && (ok = sk_X509_CRL_push(crls, x->crl) > 0))
+			X509_CRL_up_ref(x->crl);
+		if (!ok)
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	sk_X509_INFO_pop_free(info, X509_INFO_free);
+	return error;
+}
+
+int sg_trust_read_pem(STACK_OF(X509) * certs, STACK_OF(X509_CRL) * crls, const char *path,
+		      const char *what, const sg_strict_rule *rule)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd = -1, error;
+
+	if (rule) {
+		/* The very file the rule was checked on, reached through the checked folders. */
+		error = sg_strict_open(&fd, path, rule, 0);
+		if (error == SG_ERR_IO)
+			error = sg_error_set(SG_ERR_CONFIG, "%s: cannot read %s: %s", path, what,
+					     strerror(errno));
+	} else {
+		error = open_regular(&fd, &st, path, what);
+	}
+	if (error)
+		return error;
+	/* "the approvers' CA" is "approvers' CA" to sg_read_fd, which says "the". */
+	error = sg_read_fd_flags(&data, &len, fd, path, TRUST_FILE_MAX,
+				 strncmp(what, "the ", 4) == 0 ? what + 4 : what, SG_READ_CONFIG);
+	close(fd);
+	if (!error)
+		error = push_objects(certs, crls, data, len);
+	free(data);
 	return error;
 }
 

@@ -26,6 +26,26 @@
 #include <openssl/x509.h>
 
 typedef struct sg_trust sg_trust;
+struct sg_strict_rule;
+
+/*
+ * The one reader of a PEM trust file, for the stores built elsewhere (the
+ * approvers' anchors and CRLs, lib/policy/cosign.c): `path` read once
+ * (a regular file, at most 64 MiB) and parsed as sg_trust_load() parses its
+ * files; its certificates pushed onto `certs` and its CRLs onto `crls`
+ * (new references; NULL: not wanted). With `rule`, the file is opened
+ * through sg_strict_open(): it and every folder above it owned by root or
+ * rule->uid and not writable by group or others, each link on the way held
+ * to the same, and the bytes read are those of the file that was checked
+ * (no window between check and read). `what` names the file in messages
+ * ("the approvers' CA"). An empty file, or one with no PEM object, gives
+ * nothing and no error: the caller counts. Returns SG_OK; SG_ERR_CONFIG
+ * ("PATH: cannot read WHAT: REASON", the strict rule's finding, "PATH: the
+ * WHAT is larger than 67108864 bytes"); SG_ERR_IO when a read fails or the
+ * file changes while read; SG_ERR_NOMEM.
+ */
+int sg_trust_read_pem(STACK_OF(X509) * certs, STACK_OF(X509_CRL) * crls, const char *path,
+		      const char *what, const struct sg_strict_rule *rule);
 
 /* The files, as configured (NULL: not given; ca_file is required for a chain check). */
 typedef struct sg_trust_files {

@@ -2,8 +2,10 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 #include "cosign_internal.h"
+#include "trust.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -61,18 +64,6 @@ static int why_set(char *why, const char *fmt, ...)
 	return SG_ERR_VERIFY;
 }
 
-/*
- * The whole of a regular file, at most `max` bytes; `*out` NULL (and no
- * error) when it does not exist, so that the caller names that case. Every
- * failure, too big included, is SG_ERR_IO.
- */
-static int read_whole(unsigned char **out, size_t *len, const char *path, size_t max)
-{
-	int error = sg_read_file(out, len, path, max, NULL, SG_READ_MISSING_OK);
-
-	return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_IO) : error;
-}
-
 /* The certificate's subject, one line, RFC 2253 (control and non-ASCII bytes escaped). */
 static void subject_line(char *out, size_t cap, X509 *x)
 {
@@ -89,39 +80,35 @@ static void subject_line(char *out, size_t cap, X509 *x)
 /*
  * Every certificate of the approvers' CA file is a trust anchor
  * (PARTIAL_CHAIN), so each must be a CA: a leaf there would vouch for
- * itself. The anchors also go to `anchors`, to pick their CRLs.
+ * itself. The anchors also go to `anchors`, to pick their CRLs. Read once,
+ * through the one trust-file reader, on the descriptor the strict rule was
+ * checked on.
  */
-static int load_approvers_ca(X509_STORE *store, STACK_OF(X509) * anchors, const char *path)
+static int load_approvers_ca(X509_STORE *store, STACK_OF(X509) * anchors, const char *path,
+			     const sg_strict_rule *rule)
 {
-	BIO *bio = BIO_new_file(path, "r");
-	int n = 0, error = SG_OK;
+	int error = sg_trust_read_pem(anchors, NULL, path, "the approvers' CA", rule);
 	char subject[512];
-	X509 *x;
 
-	if (!bio) {
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the approvers' CA: %s", path,
-				    strerror(errno));
-	}
-	while (!error && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		n++;
+	for (int i = 0; !error && i < sk_X509_num(anchors); i++) {
+		X509 *x = sk_X509_value(anchors, i);
+
 		subject_line(subject, sizeof(subject), x);
 		if (X509_check_ca(x) < 1)
 			error = sg_error_set(SG_ERR_CONFIG,
 					     "%s: certificate %d (%s) is not a CA certificate: the "
 					     "approvers' CA file holds CA certificates only",
-					     path, n, subject);
-		else if (!X509_STORE_add_cert(store, x) || !sk_X509_push(anchors, x))
+					     path, i + 1, subject);
+		else if (!X509_STORE_add_cert(store, x))
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		else
-			continue;
-		X509_free(x);
 	}
-	BIO_free(bio);
 	ERR_clear_error();
-	if (!error && n == 0)
-		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate in the approvers' CA",
-				     path);
+	if (!error && sk_X509_num(anchors) == 0)
+		error = sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: no PEM certificate in the approvers' CA (or a damaged one: "
+			"one damaged block voids the file)",
+			path);
 	return error;
 }
 
@@ -139,32 +126,32 @@ static int issued_by_anchor(X509_CRL *crl, STACK_OF(X509) * anchors)
  * The PEM CRLs of `path` into `store`: all of them, or with `anchors` only
  * those an approvers' CA issued. `*added` counts what was added.
  */
-static int load_crls(X509_STORE *store, int *added, const char *path, STACK_OF(X509) * anchors)
+static int load_crls(X509_STORE *store, int *added, const char *path, STACK_OF(X509) * anchors,
+		     const sg_strict_rule *rule)
 {
-	BIO *bio = BIO_new_file(path, "r");
-	int n = 0, error = SG_OK;
-	X509_CRL *crl;
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	int error = crls ? sg_trust_read_pem(NULL, crls, path, "the CRL file", rule)
+			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
-	if (!bio) {
-		ERR_clear_error();
-		return sg_error_set(SG_ERR_CONFIG, "%s: cannot read the CRL file: %s", path,
-				    strerror(errno));
+	for (int i = 0; !error && i < sk_X509_CRL_num(crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
+
+		if (anchors && !issued_by_anchor(crl, anchors))
+			continue;
+		if (!X509_STORE_add_crl(store, crl))
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+		else
+			(*added)++;
 	}
-	while (!error && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-		n++;
-		if (!anchors || issued_by_anchor(crl, anchors)) {
-			if (!X509_STORE_add_crl(store, crl))
-				error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-			else
-				(*added)++;
-		}
-		X509_CRL_free(crl);
-	}
-	BIO_free(bio);
-	ERR_clear_error();
 	/* trust.crl_file is the code-signing CRLs' file: not ours to judge. */
-	if (!error && n == 0 && !anchors)
-		error = sg_error_set(SG_ERR_CONFIG, "%s: no PEM CRL in the file", path);
+	if (!error && sk_X509_CRL_num(crls) == 0 && !anchors)
+		error = sg_error_set(
+			SG_ERR_CONFIG,
+			"%s: no PEM CRL in the file (or a damaged one: one damaged block "
+			"voids the file)",
+			path);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	ERR_clear_error();
 	return error;
 }
 
@@ -172,6 +159,7 @@ int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_t
 {
 	X509_STORE *store = NULL;
 	STACK_OF(X509) *anchors = NULL;
+	sg_strict_rule rule;
 	int error = SG_OK, crls = 0;
 
 	*out = NULL;
@@ -180,21 +168,26 @@ int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_t
 		return sg_error_set(SG_ERR_CONFIG,
 				    "no approvers' CA is configured "
 				    "(trust.approvers_ca_file): no approver's signature can count");
+	/* Files that decide who approved: root's or ours, in folders only we may write. */
+	if (t->rule)
+		rule = *t->rule;
+	else
+		sg_strict_rule_init(&rule, geteuid());
 	store = X509_STORE_new();
 	anchors = sk_X509_new_null();
 	if (!store || !anchors)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
-		error = load_approvers_ca(store, anchors, t->ca_file);
+		error = load_approvers_ca(store, anchors, t->ca_file, &rule);
 	/* The approvers' own CRL file: revocation is checked, a missing CRL fails. */
 	if (!error && t->crl_file)
-		error = load_crls(store, &crls, t->crl_file, NULL);
+		error = load_crls(store, &crls, t->crl_file, NULL, &rule);
 	if (!error && t->crl_file && crls == 0)
 		error = sg_error_set(SG_ERR_CONFIG, "%s: no CRL in the approvers' CRL file",
 				     t->crl_file);
 	/* The code-signing CRL file counts where it holds a CRL of an approvers' CA. */
 	if (!error && t->shared_crl_file)
-		error = load_crls(store, &crls, t->shared_crl_file, anchors);
+		error = load_crls(store, &crls, t->shared_crl_file, anchors, &rule);
 	if (!error && crls > 0)
 		*flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 	sk_X509_pop_free(anchors, X509_free);
@@ -558,14 +551,20 @@ int sg_cosign_verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosi
 	char why[WHY_MAX] = "", *path = sg_cosign_sig_path(approval_file, role);
 	unsigned char *der = NULL;
 	size_t der_len = 0;
-	int error = path ? read_whole(&der, &der_len, path, SG_COSIGN_MAX)
-			 : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	int error =
+		path ? sg_read_file(&der, &der_len, path, SG_COSIGN_MAX, NULL, SG_READ_MISSING_OK)
+		     : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	memset(out, 0, sizeof(*out));
 	*missing = !error && !der;
 	if (*missing)
 		error = sg_error_set(SG_ERR_VERIFY, "no %s signature %s", sg_cosign_role_name(role),
 				     path);
+	/* Too large to be a signature: it is judged as a damaged one is, not as an I/O failure. */
+	if (error == SG_ERR_FORMAT)
+		error = sg_error_set(SG_ERR_VERIFY,
+				     "the %s signature %s: larger than %d bytes, not a signature",
+				     sg_cosign_role_name(role), path, SG_COSIGN_MAX);
 	if (!error) {
 		error = sg_cosign_check_der(out, signer, der, der_len, data, len, approval_file,
 					    store, flags, ca_path, why);

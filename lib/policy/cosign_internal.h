@@ -20,9 +20,11 @@
 /*
  * The approvers' trust store of `t`: the CA file's certificates (CA
  * certificates only) as anchors, and the CRLs that count (see cosign.h);
- * `*flags` gets the X509_V_FLAG_* the chain check uses. SG_OK, SG_ERR_CONFIG
- * (none configured, unreadable, a non-CA certificate, no certificate),
- * SG_ERR_NOMEM. Free with X509_STORE_free().
+ * `*flags` gets the X509_V_FLAG_* the chain check uses. Each file is read
+ * once per call with sg_trust_read_pem() under the strict rule (root or the
+ * effective user). SG_OK, SG_ERR_CONFIG (none configured, unreadable, the
+ * strict rule's finding, a non-CA certificate, no certificate), SG_ERR_IO
+ * (a read failed), SG_ERR_NOMEM. Free with X509_STORE_free().
  */
 int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_trust *t);
 
@@ -44,7 +46,8 @@ int sg_cosign_same_approver(X509 *a, X509 *b, char *why);
 /*
  * The signature file of `role` beside `approval_file`, checked over `data`
  * with a loaded store. SG_ERR_VERIFY names the file (a missing one too, with
- * `*missing` set to 1); SG_ERR_IO when it cannot be read.
+ * `*missing` set to 1; one too large to be a signature too); SG_ERR_IO when
+ * it cannot be read.
  */
 int sg_cosign_verify_file(sg_cosigner *out, X509 **signer, int *missing, sg_cosign_role role,
 			  const char *approval_file, const unsigned char *data, size_t len,

@@ -225,13 +225,16 @@ static int check_other(const sg_approver_key *k, sg_cosign_role role, const char
 	return error;
 }
 
-/* The approval file's bytes, once; SG_ERR_IO when it cannot be read or does not exist. */
+/*
+ * The approval file's bytes, once. It is a policy file: one that cannot be
+ * opened, is no regular file or is too large for an approval is
+ * SG_ERR_CONFIG; SG_ERR_IO when it does not exist or a read fails.
+ */
 static int read_approval(unsigned char **data, size_t *len, const char *approval_file)
 {
-	int error = sg_read_file(data, len, approval_file, APPROVAL_MAX, NULL, SG_READ_MISSING_OK);
+	int error = sg_read_file(data, len, approval_file, APPROVAL_MAX, NULL,
+				 SG_READ_MISSING_OK | SG_READ_CONFIG);
 
-	if (error == SG_ERR_FORMAT)
-		error = sg_error_recode(SG_ERR_IO);
 	if (!error && !*data)
 		error = sg_error_set(SG_ERR_IO, "%s: no such approval file", approval_file);
 	return error;

@@ -60,6 +60,21 @@ const char *sg_existing_rule_name(sg_existing_rule rule)
 	}
 }
 
+int sg_existing_rule_parse(sg_existing_rule *out, const char *word)
+{
+	static const sg_existing_rule rules[] = { SG_EXISTING_REFUSE, SG_EXISTING_REPLACE,
+						  SG_EXISTING_NEST };
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (!word || strcmp(word, sg_existing_rule_name(rules[i])) == 0) {
+			*out = word ? rules[i] : SG_EXISTING_REFUSE;
+			return SG_OK;
+		}
+	return sg_error_set(SG_ERR_USAGE,
+			    "\"%s\" is not an existing-signature rule: refuse, replace or nest",
+			    word);
+}
+
 static int key_allowed(const char *key, const char *const allowed[])
 {
 	for (size_t i = 0; allowed[i]; i++)
@@ -204,11 +219,8 @@ static int parse_existing(sg_approval *a, const json_t *obj, const where *w)
 	a->existing = SG_EXISTING_REFUSE;
 	if (error || !rule)
 		return error;
-	if (strcmp(rule, "replace") == 0)
-		a->existing = SG_EXISTING_REPLACE;
-	else if (strcmp(rule, "nest") == 0)
-		a->existing = SG_EXISTING_NEST;
-	else if (strcmp(rule, "refuse") != 0)
+	/* Said where it is in the policy file: the policy is broken (SG_ERR_CONFIG). */
+	if (sg_existing_rule_parse(&a->existing, rule) != SG_OK)
 		error = field_error(w, "existing_signature", "must be refuse, replace or nest");
 	free(rule);
 	return error;
@@ -444,12 +456,12 @@ static int read_policy_file(sg_policy_file *f, const char *file)
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", file, strerror(errno));
-	error = sg_read_fd(&f->bytes, &f->len, fd, file, POLICY_FILE_MAX, NULL);
+	/* Too big or no regular file: a broken policy (SG_ERR_CONFIG), not a rejected input. */
+	error = sg_read_fd_flags(&f->bytes, &f->len, fd, file, POLICY_FILE_MAX, NULL,
+				 SG_READ_CONFIG);
 	if (!error && fstat(fd, &f->st) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: %s", file, strerror(errno));
 	close(fd);
-	if (error == SG_ERR_FORMAT) /* too big: a broken policy, not a rejected input */
-		return sg_error_recode(SG_ERR_CONFIG);
 	if (error)
 		return error;
 	if (!(f->path = strdup(file)))

@@ -475,28 +475,21 @@ typedef struct target {
 	char *shown;    /* the temporary file's path, for messages */
 } target;
 
+/* The index's bytes onto `fd` (closed here), published atomically in t->dfd. */
 static int commit(int fd, target *t, const builder *b, mode_t mode)
 {
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	int error = serialize(&bytes, &len, b);
 
-	if (!error)
-		error = sg_write_all(fd, bytes, len, t->shown);
-	if (!error && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
-		error = sg_error_set(SG_ERR_IO, "%s: %s", t->shown, strerror(errno));
-	free(bytes);
-	if (close(fd) != 0 && !error)
-		error = sg_error_set(SG_ERR_IO, "%s: %s", t->shown, strerror(errno));
-	if (!error && renameat(t->dfd, t->tmp, t->dfd, t->leaf) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot move the index into place: %s",
-				     t->shown, strerror(errno));
 	if (error) {
+		close(fd);
 		unlinkat(t->dfd, t->tmp, 0);
-		return error;
+	} else {
+		error = sg_publish_at(t->dfd, fd, t->tmp, t->leaf, bytes, len, mode, t->shown);
 	}
-	fsync(t->dfd);
-	return SG_OK;
+	free(bytes);
+	return error;
 }
 
 /*
@@ -660,8 +653,6 @@ int sg_policy_index_write(const char *path, int *loaded)
 		close(t.dfd);
 	free(t.leaf);
 	free(t.shown);
-	if (error && *loaded)
-		error = sg_error_recode(error == SG_ERR_NOMEM ? error : SG_ERR_IO);
 	builder_free(&b);
 	sg_policy_free(p);
 	free(index);

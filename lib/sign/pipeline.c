@@ -34,6 +34,40 @@ struct copy_pass {
 };
 
 /*
+ * "Already signed" means a signature signgate can read: a PKCS#7
+ * SignedData with exactly one signer (Authenticode allows no other) in the
+ * format's container. A container that holds anything else (garbage, no
+ * signer, two signers) claims a signature nobody can check: treated as
+ * signed it would pass for the vendor's signature (vendor_signs), treated
+ * as unsigned it would slip past existing_signature=refuse. It is neither:
+ * the input is denied as malformed, whatever the approval says (README,
+ * "Signed by the vendor: what counts"). Nested signatures' values are
+ * counted, not parsed: the primary is what makes the file signed.
+ */
+static int check_existing_signature(sg_outcome *o, int fd, const char *name)
+{
+	int count = 0, error;
+	char *why;
+
+	if (!o->format.has_signature)
+		return SG_OK;
+	error = sg_verify_count_signatures_info(&count, NULL, fd, &o->format, name);
+	if (error != SG_ERR_VERIFY && error != SG_ERR_FORMAT)
+		return error;
+	/* The reason is quoted from the message this one replaces: a copy first. */
+	why = strdup(sg_message_without_name(sg_error_last(), name));
+	if (!why)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_error_set(SG_ERR_FORMAT,
+			     "%s: its %s claims a signature signgate cannot read (%s): it is "
+			     "neither signed nor unsigned, so it is denied whatever the "
+			     "approval's existing_signature says",
+			     name, sg_format_container_name(o->format.kind), why);
+	free(why);
+	return error;
+}
+
+/*
  * Copy the input privately and check what it is. `*copy_fd` stays open on
  * the copy: a signing's stage is beside the output, where whoever can write
  * the output folder can swap the copy's path, so the copy is read through
@@ -69,9 +103,12 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 		return sg_pipeline_end(o, error, "failed");
 	o->have_input = 1;
 	error = sg_format_inspect(&o->format, *copy_fd, name);
+	if (!error)
+		o->have_format = 1;
+	if (!error && job->action != SG_ACTION_VERIFY)
+		error = check_existing_signature(o, *copy_fd, name);
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
-	o->have_format = 1;
 	/*
 	 * Only for a PE whose layout the pass found is the inspected one (the
 	 * stream's finish checks both; anything else is read again).
@@ -222,10 +259,12 @@ static int record(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 	json_decref(rec);
 	if (error == SG_OK)
 		return SG_OK;
-	sg_error_prefix("%s: the decision could not be recorded, so it does not count",
-			sg_path_base(job->input));
-	/* For this job a broken log is an operational failure, not a verdict on the input. */
-	return error == SG_ERR_TAMPER ? sg_error_recode(SG_ERR_IO) : error;
+	/*
+	 * The code stays the log's: a log that does not verify is SG_ERR_TAMPER
+	 * (exit 3, as `audit verify` says), never an I/O error a retry could fix.
+	 */
+	return sg_error_prefix("%s: the decision could not be recorded, so it does not count",
+			       sg_path_base(job->input));
 }
 
 /* Record the outcome; when that fails, the job fails with the audit error. */

@@ -40,23 +40,27 @@ struct own_digest {
 	size_t md_len;
 	char hex[2 * SG_FORMAT_DIGEST_MAX + 1]; /* upper case, as signatures are compared */
 	int error;
-	char message[1024];
+	char message[SG_ERROR_MAX];
 };
 
-static int take_digest(struct own_digest *d, int fd)
+/*
+ * `info`: the file's structure check when it was taken already (the private
+ * copy's, by the pass that wrote it); NULL: taken here (the signed file).
+ */
+static int take_digest(struct own_digest *d, int fd, const sg_format_info *info)
 {
-	sg_format_info info;
-	int error = sg_format_inspect(&info, fd, d->name);
+	sg_format_info own;
+	int error = info ? SG_OK : sg_format_inspect(&own, fd, d->name);
 
 	if (error)
-		return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_VERIFY) : error;
-	return sg_format_digest(d->md, &d->md_len, fd, &info, d->use, d->name);
+		return error;
+	return sg_format_digest(d->md, &d->md_len, fd, info ? info : &own, d->use, d->name);
 }
 
 /* The digest of the file open as `fd`. */
-static void own_digest_fd(struct own_digest *d, int fd)
+static void own_digest_fd(struct own_digest *d, int fd, const sg_format_info *info)
 {
-	d->error = take_digest(d, fd);
+	d->error = take_digest(d, fd, info);
 	if (d->error)
 		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
 	else
@@ -73,7 +77,7 @@ static void *own_digest_run(void *arg)
 		snprintf(d->message, sizeof(d->message), "%s", sg_error_last());
 		return NULL;
 	}
-	own_digest_fd(d, fd);
+	own_digest_fd(d, fd, NULL);
 	close(fd);
 	return NULL;
 }
@@ -106,7 +110,7 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 
 	if (!ctx->keyhelper)
 		return sg_error_set(SG_ERR_USAGE, "no key helper was started for this run");
-	req.kind = (sg_authenticode_kind)sg_format_spc_kind(o->format.kind);
+	req.kind = sg_format_spc_kind(o->format.kind);
 	req.md_nid = NID_sha256;
 	memcpy(req.digest, copy->md, copy->md_len);
 	req.digest_len = copy->md_len;
@@ -306,13 +310,13 @@ static int make_signed_file(struct signing *s)
 		s->copy_digest.md_len = SG_PE_DIGEST_LEN;
 		sg_hex_encode_upper(s->copy_digest.hex, s->copy_digest.md, SG_PE_DIGEST_LEN);
 	} else {
-		own_digest_fd(&s->copy_digest, s->copy_fd);
+		own_digest_fd(&s->copy_digest, s->copy_fd, &o->format);
 	}
 	if (s->copy_digest.error)
 		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
 	/* Nesting adds one signature and keeps the primary: what the input has (check_nest). */
-	error = s->nested ? sg_verify_count_signatures(&s->input_signatures, s->input_primary,
-						       s->copy_fd, s->name)
+	error = s->nested ? sg_verify_count_signatures_info(&s->input_signatures, s->input_primary,
+							    s->copy_fd, &o->format, s->name)
 			  : SG_OK;
 	if (error)
 		return error;
@@ -330,12 +334,18 @@ static int make_signed_file(struct signing *s)
 	return error;
 }
 
+/* A verdict on the signed file (it does not verify, or is malformed), not a failure to work. */
+static int is_verdict(int error)
+{
+	return error == SG_ERR_VERIFY || error == SG_ERR_FORMAT;
+}
+
 /* The output's digests and fsync, on a thread of their own while it is verified. */
 struct prepare_job {
 	sg_digests *out;
 	const char *path;
 	int error;
-	char message[1024];
+	char message[SG_ERROR_MAX];
 };
 
 static void *prepare_output(void *arg)
@@ -395,6 +405,11 @@ static int verify_output(struct signing *s)
 	own_digest_run(&out);
 	if (threaded)
 		pthread_join(tid, NULL);
+	/* A signed file the structure check refuses is no valid output (a FORMAT verdict). */
+	if (out.error == SG_ERR_FORMAT)
+		return sg_error_set(SG_ERR_FORMAT,
+				    "%s: the signed file is refused by the structure check: %s",
+				    s->name, sg_message_without_name(out.message, s->name));
 	if (out.error)
 		return sg_error_set(out.error, "%s", out.message);
 	if (out.md_len != s->copy_digest.md_len ||
@@ -430,7 +445,7 @@ static int sign_in_stage(struct signing *s)
 	error = verify_output(s);
 	if (error) {
 		o->verified = 0;
-		return sg_pipeline_end(o, error, error == SG_ERR_VERIFY ? "invalid" : "failed");
+		return sg_pipeline_end(o, error, is_verdict(error) ? "invalid" : "failed");
 	}
 	return sg_pipeline_publish(o, s->ctx, s->job, s->signed_path);
 }

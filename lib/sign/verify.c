@@ -305,12 +305,7 @@ done:
 /* The last error's text without its leading "NAME: ", for a reason about NAME. */
 static const char *reason_about(const char *name)
 {
-	const char *why = sg_error_last();
-	size_t n = strlen(name);
-
-	if (strncmp(why, name, n) == 0 && strncmp(why + n, ": ", 2) == 0)
-		why += n + 2;
-	return why;
+	return sg_message_without_name(sg_error_last(), name);
 }
 
 /*
@@ -338,34 +333,31 @@ static int own_digest(sg_verify_result *out, int fd, const sg_format_info *info,
 /*
  * The signature sits where the file's format keeps it (a PE's certificate
  * table, an MSI's \x05DigitalSignature stream), which the structure check
- * has already taken apart: its DER is read from there directly, instead of
- * having osslsigncode read the whole file for it. Returns 1 when done, 0
- * when the structure check refuses the file, it has no signature, or the
+ * has already taken apart (`info` of the file open as `fd`): its DER is
+ * read from there directly, instead of having osslsigncode read the whole
+ * file for it. Returns 1 when done, 0 when the file has no signature, the
  * container does not hold one PKCS#7, or the format leaves extraction to
  * osslsigncode (sg_format_extracts_own()): then osslsigncode extracts it,
- * confined, and the verdict says why it cannot. Or an error. With `own`, signgate's own digest of
- * the signed file goes there, upper-case hex.
+ * confined, and the verdict says why it cannot. Or an error. With `own`,
+ * signgate's own digest of the signed file goes there, upper-case hex.
  */
-static int extract_own(sg_verify_result *out, const char *path, const char *sig_path,
-		       const char *name, char own[2 * SG_FORMAT_DIGEST_MAX + 1])
+static int extract_own(sg_verify_result *out, int fd, const sg_format_info *info,
+		       const char *sig_path, const char *name,
+		       char own[2 * SG_FORMAT_DIGEST_MAX + 1])
 {
 	unsigned char *box = NULL;
 	const unsigned char *p, *der;
 	size_t len = 0, at = 0, der_len = 0;
-	sg_format_info info;
 	PKCS7 *p7;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), done = 0, error;
+	int done = 0, error = SG_OK;
 
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	error = sg_format_inspect(&info, fd, name);
-	if (error || !info.has_signature)
-		goto out;
+	if (!info->has_signature)
+		return 0;
 	/* The digest is signgate's own check of a signed file, however its signature is read. */
-	if (own && (error = own_digest(out, fd, &info, name, own)) != SG_OK)
-		goto out;
-	if (!sg_format_extracts_own(&info) ||
-	    sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, SIG_CONTAINER_MAX,
+	if (own && (error = own_digest(out, fd, info, name, own)) != SG_OK)
+		return error;
+	if (!sg_format_extracts_own(info) ||
+	    sg_format_signature_read(&box, &len, &at, &der_len, fd, info, SIG_CONTAINER_MAX,
 				     name) != SG_OK ||
 	    der_len == 0 || der_len > LONG_MAX)
 		goto out;
@@ -379,12 +371,9 @@ static int extract_own(sg_verify_result *out, const char *path, const char *sig_
 	error = sg_write_private(sig_path, der, (size_t)(p - der));
 	done = error == SG_OK;
 out:
-	if (error == SG_ERR_FORMAT || (error == SG_OK && !done)) {
-		error = SG_OK;
+	if (error == SG_OK && !done)
 		sg_error_clear(); /* what signgate cannot read is osslsigncode's to read */
-	}
 	free(box);
-	close(fd);
 	return error ? error : done;
 }
 
@@ -425,53 +414,19 @@ static int check_digest(sg_verify_result *out, const char *name, const char *com
 		    out->index, computed, signed_digest);
 }
 
-/* sg_format_inspect() of the file at `path`, opened here. */
-static int inspect_path(sg_format_info *info, const char *path, const char *name)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), error;
-
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	error = sg_format_inspect(info, fd, name);
-	close(fd);
-	return error;
-}
-
 /*
  * Neither a PE nor an MSI that signgate reads gave its own digest: the
  * verdict would rest on osslsigncode's reading of the file alone, so the
- * file is invalid, with the structure check's reason when it has one.
+ * file is invalid, with the structure check's reason (`refused`) when it
+ * has one.
  */
-static int no_own_digest(sg_verify_result *out, const char *path, const char *name)
+static int no_own_digest(sg_verify_result *out, const char *refused, const char *name)
 {
-	sg_format_info info;
-	int error = inspect_path(&info, path, name);
-
-	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
-		return error;
-	if (error)
-		return fail(out, name, "the file's structure is refused: %s", reason_about(name));
+	if (refused)
+		return fail(out, name, "the file's structure is refused: %s", refused);
 	return fail(out, name,
 		    "signgate cannot compute this file's own Authenticode digest (it verifies "
 		    "signed files of the formats it signs only)");
-}
-
-/*
- * The content kind a signature on the file must carry (sg_format_spc_kind() of
- * its format; 0 when the structure check refuses it).
- */
-static int file_kind(int *kind, const char *path, const char *name)
-{
-	sg_format_info info;
-	int error = inspect_path(&info, path, name);
-
-	*kind = 0;
-	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
-		return error;
-	sg_error_clear();
-	if (!error)
-		*kind = sg_format_spc_kind(info.kind);
-	return SG_OK;
 }
 
 /* The first byte at which `got` differs from `want` (the shorter length when one is a prefix). */
@@ -485,26 +440,38 @@ static size_t first_difference(const unsigned char *got, size_t got_len, const u
 	return at;
 }
 
-int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name)
+int sg_verify_count_signatures_info(int *count, unsigned char *primary, int fd,
+				    const sg_format_info *info, const char *name)
 {
 	unsigned char *got = NULL;
 	size_t len = 0, skip = 0, der_len = 0;
+	int error;
+
+	*count = 0;
+	if (primary)
+		memset(primary, 0, 32);
+	if (!info->has_signature)
+		return SG_OK;
+	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, info, SIG_CONTAINER_MAX,
+					 name);
+	if (!error && der_len == 0)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
+	/* Prefixed in place: a message must never be formatted from its own buffer. */
+	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
+		error = sg_error_prefix("%s", name);
+	free(got);
+	return error;
+}
+
+int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name)
+{
 	sg_format_info info;
 	int error = sg_format_inspect(&info, fd, name);
 
 	*count = 0;
 	if (primary)
 		memset(primary, 0, 32);
-	if (error || !info.has_signature)
-		return error;
-	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, &info, SIG_CONTAINER_MAX,
-					 name);
-	if (!error && der_len == 0)
-		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
-	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
-		error = sg_error_set(SG_ERR_VERIFY, "%s: %s", name, sg_error_last());
-	free(got);
-	return error;
+	return error ? error : sg_verify_count_signatures_info(count, primary, fd, &info, name);
 }
 
 /*
@@ -514,39 +481,27 @@ int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const
  * WIN_CERTIFICATE, the DER and zero padding; an MSI's \x05DigitalSignature
  * stream is the DER).
  */
-static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index,
-			   const char *path, const char *name)
+static int check_container(sg_verify_result *out, const sg_verify_opts *o, int index, int fd,
+			   const sg_format_info *info, const char *name)
 {
 	size_t len = o->expect_der_len, got_len = 0, at = 0, der_len = 0;
 	unsigned char *got = NULL;
-	sg_format_info info;
-	int fd, error;
+	int error;
 
-	if (!o->expect_der || index != 0)
+	/* Without a signature sg_authenticode_check judged the kind already. */
+	if (!o->expect_der || index != 0 || !info || !info->has_signature)
 		return SG_OK;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
-	error = sg_format_inspect(&info, fd, name);
-	if (error || !info.has_signature) {
-		close(fd);
-		if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
-			return error;
-		sg_error_clear(); /* sg_authenticode_check judged the kind already */
-		return SG_OK;
-	}
-	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, &info,
-					 SIG_CONTAINER_MAX, name);
-	close(fd);
+	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, info, SIG_CONTAINER_MAX,
+					 name);
 	if (error == SG_ERR_FORMAT)
 		return fail(out, name, "signature 0: %s", reason_about(name));
 	if (error)
 		return error;
-	if (!sg_format_container_holds(&info, got, got_len, o->expect_der, len))
+	if (!sg_format_container_holds(info, got, got_len, o->expect_der, len))
 		error = fail(out, name,
 			     "signature 0 is not the signature signgate attached: the file's %s "
 			     "(%zu bytes) is not exactly it (%zu bytes), from byte %zu on",
-			     sg_format_container_name(info.kind), got_len, len,
+			     sg_format_container_name(info->kind), got_len, len,
 			     got_len >= at ? at + first_difference(got + at, got_len - at,
 								   o->expect_der, len)
 					   : first_difference(got, got_len, o->expect_der, len));
@@ -596,46 +551,73 @@ static int trust_for(const sg_trust **t, sg_trust **own, sg_verify_opts *o,
 	return error;
 }
 
-int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
-		   const char *name)
+/*
+ * The file as signgate reads it for one verification: one descriptor, one
+ * structure check. Every read signgate makes goes through `fd`, so a path
+ * swapped after the open reaches none of them (osslsigncode still reads
+ * the path; its report must agree with what was read here).
+ */
+struct opened {
+	int fd;
+	sg_format_info info;
+	const sg_format_info *ok; /* &info when the structure check took the file */
+	char *refused;            /* else its reason, without the leading name */
+};
+
+static int open_once(struct opened *f, const char *path, const char *name)
 {
-	sg_authenticode_opts ao = { .pin_sha256 = opts->pin_sha256,
-				    .index = opts->index,
-				    .kind = 0, /* the file's content kind: file_kind() */
-				    /* a signature signgate attached is held to what it makes */
-				    .exact_attributes = opts->expect_der != NULL,
-				    .expect_der = opts->expect_der,
-				    .expect_der_len = opts->expect_der_len };
-	sg_authenticode_result *a = calloc(1, sizeof(*a));
-	sg_workdir wd = SG_WORKDIR_INIT;
-	char *sig = NULL, own[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
-	sg_trust *own_trust = NULL;
-	sg_verify_opts o = { 0 };
 	int error;
 
-	memset(out, 0, sizeof(*out));
-	if (!a)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_workdir_create(&wd);
+	f->ok = NULL;
+	f->refused = NULL;
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+	error = sg_format_inspect(&f->info, f->fd, name);
+	if (error == SG_ERR_IO || error == SG_ERR_NOMEM)
+		return error;
 	if (!error)
-		error = trust_for(&ao.trust, &own_trust, &o, opts, wd.path);
-	if (!error && !(sig = sg_path_join(wd.path, "signature.p7")))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	if (!error &&
-	    (error = extract_own(out, path, sig, name, opts->file_digest ? NULL : own)) == 0)
+		f->ok = &f->info;
+	else if (!(f->refused = strdup(reason_about(name))))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	sg_error_clear();
+	return SG_OK;
+}
+
+/* The signature's DER into `sig`: signgate's own reading, else osslsigncode's (confined). */
+static int take_signature(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
+			  const struct opened *f, const char *sig, const char *name, char *own)
+{
+	int error =
+		f->ok ? extract_own(out, f->fd, f->ok, sig, name, opts->file_digest ? NULL : own)
+		      : 0;
+
+	if (error == 0)
 		error = extract_signature(opts, path, sig, out, name);
 	else if (error == 1)
 		error = SG_OK;
 	if (!error && !opts->file_digest && !own[0])
-		error = no_own_digest(out, path, name);
-	if (!error)
-		error = file_kind(&ao.kind, path, name);
-	if (!error && (error = sg_authenticode_check(a, &ao, sig)) == SG_ERR_VERIFY)
+		error = no_own_digest(out, f->refused, name);
+	return error;
+}
+
+/* The signature at `sig`, checked by signgate, over the file `f`. */
+static int check_signature(sg_verify_result *out, const sg_verify_opts *opts,
+			   sg_authenticode_opts *ao, const struct opened *f, const char *sig,
+			   const char *name, const char *own, char *signed_digest)
+{
+	sg_authenticode_result *a = calloc(1, sizeof(*a));
+	int error = a ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+
+	/* The content kind a signature on the file must carry (0: the structure is refused). */
+	ao->kind = f->ok ? sg_format_spc_kind(f->ok->kind) : 0;
+	if (!error && (error = sg_authenticode_check(a, ao, sig)) == SG_ERR_VERIFY)
 		error = fail(out, name, "%s", a->reason);
 	if (!error)
-		error = check_container(out, opts, a->index, path, name);
+		error = check_container(out, opts, a->index, f->fd, f->ok, name);
 	if (!error) {
 		copy_result(out, a);
+		snprintf(signed_digest, 2 * SG_FORMAT_DIGEST_MAX + 1, "%s", a->file_digest);
 		if (opts->file_digest && strcmp(opts->file_digest, a->file_digest) != 0)
 			error = fail(
 				out, name,
@@ -645,14 +627,49 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 		else if (!opts->file_digest && own[0])
 			error = check_digest(out, name, own, a->file_digest);
 	}
+	free(a);
+	return error;
+}
+
+int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char *path,
+		   const char *name)
+{
+	sg_authenticode_opts ao = { .pin_sha256 = opts->pin_sha256,
+				    .index = opts->index,
+				    /* a signature signgate attached is held to what it makes */
+				    .exact_attributes = opts->expect_der != NULL,
+				    .expect_der = opts->expect_der,
+				    .expect_der_len = opts->expect_der_len };
+	struct opened f = { .fd = -1 };
+	sg_workdir wd = SG_WORKDIR_INIT;
+	char *sig = NULL, own[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
+	char signed_digest[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
+	sg_trust *own_trust = NULL;
+	sg_verify_opts o = { 0 };
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	error = sg_workdir_create(&wd);
+	if (!error)
+		error = trust_for(&ao.trust, &own_trust, &o, opts, wd.path);
+	if (!error && !(sig = sg_path_join(wd.path, "signature.p7")))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!error)
+		error = open_once(&f, path, name);
+	if (!error)
+		error = take_signature(out, opts, path, &f, sig, name, own);
+	if (!error)
+		error = check_signature(out, opts, &ao, &f, sig, name, own, signed_digest);
 	if (!error && !opts->file_digest)
-		error = run_verify(out, &o, path, name, a->file_digest);
+		error = run_verify(out, &o, path, name, signed_digest);
+	if (f.fd >= 0)
+		close(f.fd);
+	free(f.refused);
 	free(sig);
 	free((char *)o.ca_file);
 	free((char *)o.tsa_ca_file);
 	free((char *)o.crl_file);
 	sg_workdir_remove(&wd);
 	sg_trust_free(own_trust);
-	free(a);
 	return error;
 }

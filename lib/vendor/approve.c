@@ -42,14 +42,18 @@ static void default_id(char *out, size_t size, const char *product, const char *
 		out[0] = 'x';
 }
 
-/* Read a small file once, whole; SG_ERR_IO naming it otherwise, too big included. */
+/*
+ * Read a small file (a manifest, a signature) once, whole. One larger than
+ * SMALL_FILE is not a manifest or a signature: SG_ERR_FORMAT naming it, as
+ * the manifest parser says of a long one; SG_ERR_IO when it cannot be read.
+ */
 static int read_small(char **out, size_t *len, const char *path)
 {
 	unsigned char *buf;
 	int error = sg_read_file(&buf, len, path, SMALL_FILE, NULL, 0);
 
 	*out = (char *)buf;
-	return error == SG_ERR_FORMAT ? sg_error_recode(SG_ERR_IO) : error;
+	return error;
 }
 
 /* A private copy of a small file in the working folder, as `copy_name`. */
@@ -276,7 +280,7 @@ static int check_openpgp(sg_approve *st, const char *sig, const char *data, cons
 	char *sig_copy = NULL;
 	int error;
 
-	error = copy_small(&sig_copy, st->workdir, sig, sg_path_base(sig));
+	error = copy_small(&sig_copy, st->wd.path, sig, sg_path_base(sig));
 	if (!error)
 		error = sg_openpgp_verify(&r, SG_GPGV_DEFAULT, st->keyring_path, sig_copy, data);
 	free(sig_copy);
@@ -321,6 +325,7 @@ static json_t *values_json(const sg_approve *st)
 	return arr;
 }
 
+/* `day` (YYYY-MM-DD) and, unless NULL, `now` (an RFC 3339 UTC time) of one reading of the clock. */
 static void today_and_now(char day[16], char now[32])
 {
 	time_t t = time(NULL);
@@ -328,7 +333,8 @@ static void today_and_now(char day[16], char now[32])
 
 	gmtime_r(&t, &tm);
 	strftime(day, 16, "%Y-%m-%d", &tm);
-	strftime(now, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (now)
+		strftime(now, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /*
@@ -352,10 +358,7 @@ static void approval_of(sg_approval *a, const sg_approve *st, char *day)
 	a->approved_at = day;
 	a->source = (char *)o->source;
 	a->expires = (char *)o->expires;
-	a->existing = !o->existing                          ? SG_EXISTING_REFUSE
-		      : strcmp(o->existing, "replace") == 0 ? SG_EXISTING_REPLACE
-		      : strcmp(o->existing, "nest") == 0    ? SG_EXISTING_NEST
-							    : SG_EXISTING_REFUSE;
+	a->existing = st->existing;
 	a->accept_unsigned = (char *)o->accept_unsigned;
 	a->not_in_catalog = (char *)o->not_in_catalog;
 	a->description = (char *)o->description;
@@ -503,7 +506,7 @@ static int take_installer(sg_approve *st)
 	int fd, error;
 
 	/* Named like the original: gpgv's messages name the data file. */
-	st->copy = sg_path_join(st->workdir, st->name);
+	st->copy = sg_path_join(st->wd.path, st->name);
 	if (!st->copy)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	error = sg_private_copy(&st->digests, st->o->installer, st->copy, st->name, SG_DIGEST_ALL);
@@ -527,7 +530,7 @@ static int take_manifest(sg_approve *st)
 	error = read_small(&st->manifest_text, &st->manifest_len, st->o->manifest);
 	if (!error)
 		error = sg_sha256_hex(st->manifest_sha256, st->manifest_text, st->manifest_len);
-	st->manifest_copy = error ? NULL : sg_path_join(st->workdir, sg_path_base(st->o->manifest));
+	st->manifest_copy = error ? NULL : sg_path_join(st->wd.path, sg_path_base(st->o->manifest));
 	if (!error && !st->manifest_copy)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
@@ -576,11 +579,12 @@ static int run(sg_approve *st, const char *policy_path)
 		snprintf(st->id, sizeof(st->id), "%s", o->id);
 	else
 		default_id(st->id, sizeof(st->id), o->product, o->version);
-	if ((error = sg_approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
-	    (error = sg_workdir_create(&st->wd)) || !(st->workdir = st->wd.path) ||
-	    (error = take_installer(st)) || (error = take_manifest(st)) ||
-	    (error = check_against_policy(st, policy_path)) || (error = gather_values(st)) ||
-	    (error = compare_values(st)))
+	/* An unknown word is an error, never taken for "refuse". */
+	if ((error = sg_existing_rule_parse(&st->existing, o->existing)) ||
+	    (error = sg_approver_identify(&st->who)) || (error = policy_folder(st, policy_path)) ||
+	    (error = sg_workdir_create(&st->wd)) || (error = take_installer(st)) ||
+	    (error = take_manifest(st)) || (error = check_against_policy(st, policy_path)) ||
+	    (error = gather_values(st)) || (error = compare_values(st)))
 		return error;
 	if (o->manifest_sig || o->installer_sig)
 		error = find_keyring(st);
@@ -602,7 +606,8 @@ static int run(sg_approve *st, const char *policy_path)
 /* With --config, the decision goes into the audit log like any other. */
 static int record(const sg_config *cfg, const sg_approve *st, const json_t *approval, int status)
 {
-	char day[16], now[32];
+	const char *written = json_string_value(json_object_get(approval, "approved_at"));
+	char day[16];
 	json_t *rec, *ap_json;
 	sg_approval ap;
 	sg_audit_receipt r;
@@ -610,7 +615,11 @@ static int record(const sg_config *cfg, const sg_approve *st, const json_t *appr
 
 	if (!cfg)
 		return SG_OK;
-	today_and_now(day, now);
+	/* The record says the day the approval file says (midnight may pass in between). */
+	if (written)
+		snprintf(day, sizeof(day), "%s", written);
+	else
+		today_and_now(day, NULL);
 	approval_of(&ap, st, day);
 	ap.origin = status ? NULL : st->approval_path;
 	ap_json = sg_approval_json(&ap, SG_APPROVAL_AS_RECORD);

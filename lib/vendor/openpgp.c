@@ -247,10 +247,11 @@ static int keyring_load(unsigned char **out, size_t *out_len, const char *keyrin
 	size_t len, bin_len = 0, bom;
 	int error;
 
-	error = sg_read_file(&buf, &len, keyring, SG_OPENPGP_KEYRING_MAX, "keyring", 0);
-	/* The keyring is configuration: whatever is wrong with it is SG_ERR_CONFIG. */
+	/* The keyring is configuration: missing, no file or too big is SG_ERR_CONFIG. */
+	error = sg_read_file(&buf, &len, keyring, SG_OPENPGP_KEYRING_MAX, "keyring",
+			     SG_READ_CONFIG);
 	if (error != SG_OK)
-		return error == SG_ERR_NOMEM ? error : sg_error_recode(SG_ERR_CONFIG);
+		return error;
 	if (len == 0) {
 		free(buf);
 		return sg_error_set(SG_ERR_CONFIG, "%s: the keyring is empty", keyring);
@@ -626,11 +627,9 @@ int sg_openpgp_verify(sg_openpgp_result *out, const char *gpgv, const char *keyr
 		gpgv = SG_GPGV_DEFAULT;
 	error = keyring_load(&kr, &kr_len, keyring);
 	if (error == SG_OK) {
+		/* Too big is SG_ERR_FORMAT: that file cannot be a detached signature. */
 		error = sg_read_file(&sig, &sig_len, sig_path, SG_OPENPGP_SIG_MAX, "signature file",
 				     0);
-		/* Too big is SG_ERR_IO here: the installer's format is not in question. */
-		if (error == SG_ERR_FORMAT)
-			error = sg_error_recode(SG_ERR_IO);
 	}
 	if (error == SG_OK)
 		error = check_data(data_path);

@@ -131,6 +131,20 @@ approve 2 --product Other --version 2 --id other-x --manifest "$V/SHA256SUMS" \
 	--manifest-sig "$V/SHA256SUMS.asc" --keyring "$T/pgp/KEYS" "$V/other-setup.exe"
 expect_in "$T/out" "must be inside the policy folder"
 expect_same "$(nfiles)" "$n"
+# A signature file over 64 KiB cannot be a detached signature: that file's
+# format (denied, exit 3), not an I/O error; a keyring over 16 MiB is the
+# policy's own fault (exit 2).
+{ cat "$V/SHA256SUMS.asc"; head -c 65536 /dev/zero | tr '\0' ' '; } >"$V/SUMS-big.asc"
+approve 3 --product Other --version 2 --id other-x --manifest "$V/SHA256SUMS" \
+	--manifest-sig "$V/SUMS-big.asc" "$V/other-setup.exe"
+expect_in "$T/out" "SUMS-big.asc: the signature file is larger than 65536 bytes"
+expect_same "$(audit_field 0 status)" format
+truncate -s $((16 * 1024 * 1024 + 1)) "$POL/BIG.gpg"
+approve 2 --product Other --version 2 --id other-x --manifest "$V/SHA256SUMS" \
+	--manifest-sig "$V/SHA256SUMS.asc" --keyring "$POL/BIG.gpg" "$V/other-setup.exe"
+expect_in "$T/out" "$POL/BIG.gpg: the keyring is larger than 16777216 bytes"
+rm "$POL/BIG.gpg"
+expect_same "$(nfiles)" "$n"
 
 # A product the catalog lists as vendor-signed, arriving unsigned.
 cp "$INST/hello-1.0.msi" "$V/npp.msi"
@@ -239,6 +253,24 @@ approve 2 --product Other --version 3 --id other-3 --sha256 "$(sha256 "$INST/oth
 	"$V/other-setup.exe"
 expect_in "$T/out" "the policy does not load as it is"
 rm "$POL/clash.json"
+
+# --existing-signature takes refuse, replace or nest; any other word is a
+# usage error (exit 2) naming it, never taken for "refuse"; nothing written.
+n=$(nfiles)
+sg 2 policy approve --config "$CFG" --vendor Example --ticket CHG-44 --product "Hello Two" \
+	--version 1.0 --id hello-keep --existing-signature keep \
+	"--sha256=$(sha256 "$V/hello-setup.exe")" "$V/hello-setup.exe"
+expect_in "$T/err" "--existing-signature: \"keep\" is not an existing-signature rule: refuse, replace or nest"
+expect_same "$(nfiles)" "$n"
+
+# A manifest or signature too large to be one is that file's format problem
+# (a refusal, exit 3, recorded as denied), not an I/O error; nothing written.
+head -c 1048577 /dev/zero | tr '\0' 'x' >"$T/huge-SUMS"
+approve 3 --product Hello --version 1.0 --id hello-huge --manifest "$T/huge-SUMS" "$V/hello-setup.exe"
+expect_in "$T/out" "$T/huge-SUMS: larger than 1048576 bytes"
+expect_same "$(nfiles)" "$n"
+expect_same "$(audit_field 0 decision) $(audit_field 0 status)" "denied format"
+expect_in "$LOG" "huge-SUMS: larger than 1048576 bytes"
 
 # Not an installer; a policy that is a single file.
 echo "not a PE" >"$V/readme.txt"

@@ -147,4 +147,25 @@ expect_not_in "$T/stolen" "password [a"
 [ "$(grep -c 'password \[\]' "$T/stolen")" -eq "$(wc -l <"$T/stolen")" ] ||
 	fail "an osslsigncode run read the password: $(cat "$T/stolen")"
 ok
+
+# 5. An osslsigncode that attaches, then cuts the file it wrote: the signed
+# file fails the structure check. That is a verdict on the output (invalid,
+# status format, exit 3), told as such; nothing is published.
+cat >"$T/hostile5" <<SH
+#!/bin/bash
+out= prev=
+for a in "\$@"; do
+	[ "\$prev" = -out ] && out=\$a
+	prev=\$a
+done
+/usr/bin/osslsigncode "\$@" || exit \$?
+[ -z "\$out" ] || /usr/bin/truncate -s 1536 "\$out"
+SH
+chmod 0755 "$T/hostile5"
+sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/hostile5\"#" "$CFG"
+sg 3 sign --config "$CFG" --out "$T/cut.msi" "$INST/hello-1.0.msi"
+expect_in "$T/out" "invalid  $INST/hello-1.0.msi: hello-1.0.msi: the signed file is refused by the structure check: "
+expect_absent "$T/cut.msi"
+expect_same "$(audit_field 0 decision)" invalid
+expect_same "$(audit_field 0 status)" format
 done_ok

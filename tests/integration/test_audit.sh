@@ -65,10 +65,13 @@ try torn 6 "torn"
 # The real log was never touched by any of this.
 cmp -s "$good" "$LOG" || fail "the log changed"
 ok
-# An append onto a torn log is refused: the decision does not count.
+# An append onto a torn log is refused: the decision does not count. The
+# job's code is the log's (tampered, exit 3, as audit verify says), not an
+# I/O error that a retry could mend.
 head -c -20 "$good" >"$LOG"
-sg 1 check --config "$CFG" "$INST/hello-setup.exe"
-expect_in "$T/out" "the decision could not be recorded"
+sg 3 check --config "$CFG" "$INST/hello-setup.exe"
+expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: the decision could not be recorded, so it does not count: $LOG: last line 6 is torn"
+expect_in "$T/err" "1 inputs: 0 approved, 0 skipped, 0 denied, 1 failed"
 # A missing log is an I/O error (exit 1), not tampering.
 sg 1 audit verify --log "$T/nope.jsonl"
 
@@ -161,7 +164,7 @@ sg 0 check --config "$CFG" "$INST/hello-setup.exe"
 printf '{"action":"check","seq":3,"tor' >>"$LOG"
 sg 3 audit verify --config "$CFG"
 expect_in "$T/out" "torn"
-sg 1 check --config "$CFG" "$INST/hello-setup.exe"
+sg 3 check --config "$CFG" "$INST/hello-setup.exe"
 expect_in "$T/out" "run \`signgate audit repair\` to set the torn bytes aside"
 sg 0 audit repair --config "$CFG"
 expect_in "$T/out" "repaired $LOG: 30 torn bytes"

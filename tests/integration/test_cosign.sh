@@ -84,6 +84,26 @@ sg 1 policy cosign --config "$CFG" "${bob[@]}" "$T/env/policy/none.json"
 expect_in "$T/err" "$T/env/policy/none.json: no such approval file"
 expect_absent "$F2.cosign.p7s"
 
+# --- the approvers' CA decides who approved: held to the strict rule when it
+# is read, given on the command line too (it was only warned about), and read
+# on the descriptor that was checked ---
+cp -- "$PKI/approvers-ca.pem" "$T/ca-open.pem"
+chmod 0664 "$T/ca-open.pem"
+sg 2 policy cosign --approvers-ca "$T/ca-open.pem" "${bob[@]}" "$F2"
+expect_in "$T/err" "$T/ca-open.pem: writable by group"
+expect_not_in "$T/err" "warning"
+: >"$T/ca-empty.pem"
+sg 2 policy cosign --approvers-ca "$T/ca-empty.pem" "${bob[@]}" "$F2"
+expect_in "$T/err" "$T/ca-empty.pem: no PEM certificate in the approvers' CA"
+expect_absent "$F2.cosign.p7s"
+
+# --- an approval file too large to be one: the policy's fault (exit 2), not I/O ---
+truncate -s $((16 * 1024 * 1024 + 1)) "$T/env/policy/huge.json"
+sg 2 policy cosign --config "$CFG" "${bob[@]}" "$T/env/policy/huge.json"
+expect_in "$T/err" "$T/env/policy/huge.json: larger than 16777216 bytes"
+expect_absent "$T/env/policy/huge.json.cosign.p7s"
+rm -f "$T/env/policy/huge.json"
+
 # --- an encrypted key: its password from a private file only ---
 printf 'bob-key-password' >"$T/bob.pass"
 chmod 0600 "$T/bob.pass"

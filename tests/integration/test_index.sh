@@ -81,6 +81,18 @@ expect_in "$T/err" "no index is written for a policy that does not load"
 sg 2 check --config "$CFG" "$pe"
 rm "$POL/broken.json"
 
+# A policy that loads but whose index cannot be written: the cause's own code
+# (an I/O error, exit 1), the message naming the folder; no temporary left.
+mv "$POL/.signgate" "$T/signgate-saved"
+echo "in the way" >"$POL/.signgate"
+sg 1 policy index --config "$CFG"
+expect_in "$T/err" "$POL/.signgate: not a folder"
+expect_not_in "$T/err" "no index is written for a policy that does not load"
+rm "$POL/.signgate"
+mv "$T/signgate-saved" "$POL/.signgate"
+sg 0 policy index --config "$CFG"
+expect_same "$(find "$POL/.signgate" -name 'index.*' | wc -l | tr -d ' ')" 0
+
 # A one-file policy: FILE.sgindex beside it.
 ONE=$T/one.json
 jq -s '{approvals: [.[].approvals[]]}' "$POL"/*.json >"$ONE"

@@ -252,9 +252,14 @@ expect_in "$T/err" "$T/open.key: key file is accessible by group or others"
 set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$PKI/seal.pem\", \"file\": \"$T/x.seals\"}"
 sg 1 audit seal --config "$CFG"
 expect_in "$T/err" "$T/plain.key: the sealing key does not match $PKI/seal.pem"
+# A certificate that cannot be opened is an I/O error, as the key above; one
+# that holds no certificate is the configuration's.
 set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/absent.pem\", \"file\": \"$T/x.seals\"}"
+sg 1 audit seal --config "$CFG"
+expect_in "$T/err" "$T/absent.pem: cannot open: No such file or directory"
+set_seal "{\"key\": \"$T/plain.key\", \"cert\": \"$T/plain.key\", \"file\": \"$T/x.seals\"}"
 sg 2 audit seal --config "$CFG"
-expect_in "$T/err" "$T/absent.pem: cannot open"
+expect_in "$T/err" "$T/plain.key: no PEM certificate found"
 expect_absent "$T/x.seals"
 # 5. A fresh host: no log yet, or an empty one. Nothing to seal: exit 0, and
 # nothing is written (no record, no seals file, not even the log's folder).

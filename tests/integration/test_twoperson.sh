@@ -161,6 +161,7 @@ CNF
 ca() { openssl ca -config "$T/ca/ca.cnf" -cert "$PKI/approvers-ca.pem" \
 	-keyfile "$PKI/approvers-ca.key" -passin "file:$PKI/ca.pass" "$@" 2>/dev/null; }
 ca -gencrl -out "$T/approvers-crl.pem"
+cp "$T/approvers-crl.pem" "$T/old-crl.pem" # before carol's revocation
 trust ', "require_cosign": true, "approvers_crl_file": "'"$T/approvers-crl.pem"'"'
 sg 0 check --config "$CFG" "$EXE"
 ca -revoke "$T/carol.pem" -crl_reason keyCompromise
@@ -173,6 +174,14 @@ cat "$PKI/crl.pem" "$T/approvers-crl.pem" >"$T/all-crl.pem"
 config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$T/all-crl.pem\",
 	\"approvers_ca_file\": \"$PKI/approvers-ca.pem\", \"require_cosign\": true}"
 denied "CN=carol,OU=Approvers,O=Example Corp,C=US is revoked"
+# A damaged CRL after a good one voids the file (the good one alone would
+# leave carol unrevoked): a configuration error, no verdict on the file.
+{ echo "-----BEGIN X509 CRL-----"; echo "not base64 ###"; echo "-----END X509 CRL-----"; } >"$T/bad-block.pem"
+cat "$T/old-crl.pem" "$T/bad-block.pem" >"$T/mixed-crl.pem"
+trust ', "require_cosign": true, "approvers_crl_file": "'"$T/mixed-crl.pem"'"'
+sg 2 check --config "$CFG" "$EXE"
+expect_in "$T/out" "failed   $EXE: $T/mixed-crl.pem: no PEM CRL in the file (or a damaged one"
+expect_same "$(audit_field 0 decision)" failed
 # Configured but unreadable: a configuration error, no verdict on the file.
 trust ', "require_cosign": true, "approvers_crl_file": "'"$T/none.pem"'"'
 sg 2 check --config "$CFG" "$EXE"

@@ -78,6 +78,9 @@ sig cosign "${alice[@]}" -nocerts -certfile "$PKI/approver-bob.pem"
 denied "$RULE: $SECOND: carries no signer certificate"
 sig cosign "${alice[@]}" -nodetach
 denied "$RULE: $SECOND: not a detached CMS signature (DER)"
+# Too large to be a signature: denied as a damaged one is (exit 3), not an I/O error.
+rm "$A.cosign.p7s" && truncate -s $((1024 * 1024 + 1)) "$A.cosign.p7s"
+denied "$RULE: $SECOND: larger than 1048576 bytes, not a signature"
 rm "$A.cosign.p7s" && ln -s "$A.approve.p7s" "$A.cosign.p7s"
 denied "$RULE: both signatures are by one approver: the same certificate (CN=alice"
 rm "$A.cosign.p7s" && ln "$A.approve.p7s" "$A.cosign.p7s"

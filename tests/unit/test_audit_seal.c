@@ -679,7 +679,7 @@ static void test_refusals(void)
 
 	c = config("nocert.json", "log.jsonl", "\"key\": \"seal.key\", \"cert\": \"absent.pem\"",
 		   NULL);
-	expect_create_error(c, SG_ERR_CONFIG, tmp_path("absent.pem"));
+	expect_create_error(c, SG_ERR_IO, tmp_path("absent.pem"));
 	sg_config_free(c);
 }
 
@@ -713,13 +713,28 @@ static void test_load_errors(const sg_config *cfg)
 	sg_audit_seals s = { 0 };
 
 	sg_error_clear();
-	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, tmp_path("absent.pem")), SG_ERR_CONFIG);
+	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, tmp_path("absent.pem")), SG_ERR_IO);
 	CHECK_CONTAINS(sg_error_last(), tmp_path("absent.pem"));
+	CHECK_CONTAINS(sg_error_last(), "cannot open");
+	/* A file that holds no certificate is the configuration's problem. */
+	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, cfg->seal_file), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "no PEM certificate found");
 	/* Pinned to another certificate, the whole file is "another certificate". */
 	CHECK_INT(sg_audit_seals_load(&s, cfg->seal_file, tmp_path("other.pem")), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "line 1: signed by another certificate");
 	CHECK_INT(symlink(cfg->seal_file, tmp_path("link.seals")), 0);
 	CHECK_INT(sg_audit_seals_load(&s, tmp_path("link.seals"), cfg->seal_cert), SG_ERR_IO);
+	/*
+	 * A seals file too large to read whole (sparse here) is no I/O error: its
+	 * seals cannot be checked (SG_ERR_FORMAT), and the message says so.
+	 */
+	check_write_file(tmp_path("big.seals"), "", 0, 0600);
+	CHECK_INT(truncate(tmp_path("big.seals"), 256L * 1024 * 1024 + 1), 0);
+	CHECK_INT(sg_audit_seals_load(&s, tmp_path("big.seals"), cfg->seal_cert), SG_ERR_FORMAT);
+	CHECK_CONTAINS(sg_error_last(), tmp_path("big.seals"));
+	CHECK_CONTAINS(sg_error_last(), "larger than 268435456 bytes");
+	CHECK_CONTAINS(sg_error_last(), "nothing was checked against it");
+	unlink(tmp_path("big.seals"));
 }
 
 /* `out` = the lines of `a` followed by those of `b`. */

@@ -6,6 +6,7 @@
  * expired, wrong EKU, two signers, garbage) are refused with the reason.
  */
 #include "signgate/cosign.h"
+#include "signgate/strict.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "signgate/secret.h"
@@ -172,7 +173,7 @@ static void sign_by(const ident *signer)
 
 static sg_approvers_trust trust_of(const char *ca)
 {
-	sg_approvers_trust t = { ca ? tmp_path(ca) : NULL, NULL, NULL };
+	sg_approvers_trust t = { ca ? tmp_path(ca) : NULL, NULL, NULL, NULL };
 
 	return t;
 }
@@ -476,6 +477,198 @@ static void test_ca_file(void)
 	CHECK_CONTAINS(sg_error_last(), "b.json.cosign.p7s: the certificate of CN=mallory");
 }
 
+/* Copy the file `from` to `to` (both in the test folder) with `mode`. */
+static void copy_as(const char *from, const char *to, mode_t mode)
+{
+	FILE *f = fopen(tmp_path(from), "rb");
+	static char buf[65536];
+	size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+
+	if (!f || n == 0 || n == sizeof(buf))
+		die("copy_as");
+	fclose(f);
+	unlink(tmp_path(to));
+	check_write_file(tmp_path(to), buf, n, mode);
+	chmod(tmp_path(to), mode);
+}
+
+/* The approvers' CA file `ca` is refused (SG_ERR_CONFIG) with `why` in the message. */
+static void expect_ca_refused(const char *ca, const char *why)
+{
+	sg_cosigner c;
+
+	sign_by(&bob);
+	CHECK_INT(verify_with(approval_text, ca, &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), tmp_path(ca));
+	CHECK_CONTAINS(sg_error_last(), why);
+	CHECK_STR(c.name, "");
+}
+
+/*
+ * Owners (root only: chown): another account's CA file or link is refused,
+ * unless a review judges the files as that account's.
+ */
+static void ca_file_owners(void)
+{
+	sg_cosigner c;
+
+	/* Owned by another account. */
+	CHECK_INT(chown(tmp_path("ca.pem"), 4242, 4242), 0);
+	expect_ca_refused("ca.pem", "owned by another account");
+	/* A review judges them as their owner's (policy lint/show of someone's policy). */
+	{
+		sg_approvers_trust t = trust_of("ca.pem");
+		sg_strict_rule owner;
+
+		sg_strict_rule_init(&owner, 4242);
+		t.rule = &owner;
+		sg_error_clear();
+		CHECK_INT(sg_cosign_verify_one(&c, SG_COSIGN_SECOND, tmp_path("a.json"),
+					       (const unsigned char *)approval_text,
+					       strlen(approval_text), &t),
+			  SG_OK);
+		CHECK_STR(c.name, "bob");
+		sg_strict_rule_init(&owner, 4243);
+		CHECK_INT(sg_cosign_verify_one(&c, SG_COSIGN_SECOND, tmp_path("a.json"),
+					       (const unsigned char *)approval_text,
+					       strlen(approval_text), &t),
+			  SG_ERR_CONFIG);
+		CHECK_CONTAINS(sg_error_last(), "owned by another account");
+	}
+	CHECK_INT(chown(tmp_path("ca.pem"), 0, 0), 0);
+
+	/* A link another account owns, to a good file: the link is the finding. */
+	unlink(tmp_path("ca-link.pem"));
+	CHECK_INT(symlink(tmp_path("approvers-ca.pem"), tmp_path("ca-link.pem")), 0);
+	CHECK_INT(lchown(tmp_path("ca-link.pem"), 4242, 4242), 0);
+	expect_ca_refused("ca-link.pem", "owned by another account");
+	unlink(tmp_path("ca-link.pem"));
+}
+
+/*
+ * Replaced during a run (each store is built from the file as it is then, on
+ * the checked descriptor): by a leaf, by a group-writable file, by an empty
+ * one; each refused, and the good file counts again.
+ */
+static void ca_file_replaced(void)
+{
+	sg_cosigner c;
+
+	copy_as("self-alice.pem", "ca.pem.new", 0644);
+	CHECK_INT(rename(tmp_path("ca.pem.new"), tmp_path("ca.pem")), 0);
+	expect_ca_refused("ca.pem", "is not a CA certificate");
+	copy_as("approvers-ca.pem", "ca.pem.new", 0664);
+	CHECK_INT(rename(tmp_path("ca.pem.new"), tmp_path("ca.pem")), 0);
+	expect_ca_refused("ca.pem", "writable by group");
+	check_write_file(tmp_path("ca.pem.new"), "", 0, 0644);
+	CHECK_INT(rename(tmp_path("ca.pem.new"), tmp_path("ca.pem")), 0);
+	expect_ca_refused("ca.pem", "no PEM certificate");
+	/* A good CA followed by a leaf: the leaf is refused, not skipped. */
+	{
+		FILE *f = fopen(tmp_path("ca.pem"), "w");
+		if (!f || !PEM_write_X509(f, root.cert) || !PEM_write_X509(f, alice.cert))
+			die("ca.pem");
+		fclose(f);
+	}
+	expect_ca_refused("ca.pem", "certificate 2 (CN=alice,O=Example Corp) is not a CA");
+	copy_as("approvers-ca.pem", "ca.pem", 0644);
+	CHECK_INT(verify_with(approval_text, "ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "bob");
+	unlink(tmp_path("ca.pem"));
+}
+
+/*
+ * The approvers' CA file decides who approved: it is read through the one
+ * trust-file reader on the descriptor the strict rule was checked on (owner
+ * root or us, no group or other write, links held to the same, the folders
+ * too), each time a store is built. Attacks on it, each refused.
+ */
+static void test_ca_file_strict(void)
+{
+	char sub[sizeof(dir) + 16], want[256];
+	sg_cosigner c;
+
+	sign_by(&bob);
+	copy_as("approvers-ca.pem", "ca.pem", 0644);
+	CHECK_INT(verify_with(approval_text, "ca.pem", &c), SG_OK);
+	CHECK_STR(c.name, "bob");
+
+	/* Group- or other-writable: anyone in the group would name their own approvers. */
+	chmod(tmp_path("ca.pem"), 0664);
+	expect_ca_refused("ca.pem", "writable by group");
+	chmod(tmp_path("ca.pem"), 0646);
+	expect_ca_refused("ca.pem", "writable by others (mode 0646");
+	chmod(tmp_path("ca.pem"), 0644);
+	if (geteuid() == 0)
+		ca_file_owners();
+	unlink(tmp_path("ca-link.pem"));
+	CHECK_INT(symlink(tmp_path("approvers-ca.pem"), tmp_path("ca-link.pem")), 0);
+	/* Our own link to a good file is followed, as the kernel would. */
+	CHECK_INT(verify_with(approval_text, "ca-link.pem", &c), SG_OK);
+	/* Our own link to a file in a folder others may write: that folder is the finding. */
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	CHECK_INT(mkdir(sub, 0777), 0);
+	CHECK_INT(chmod(sub, 0777), 0);
+	copy_as("approvers-ca.pem", "open/ca.pem", 0644);
+	unlink(tmp_path("ca-link.pem"));
+	CHECK_INT(symlink(tmp_path("open/ca.pem"), tmp_path("ca-link.pem")), 0);
+	snprintf(want, sizeof(want), "%s: writable by others (mode 0777", sub);
+	sign_by(&bob);
+	CHECK_INT(verify_with(approval_text, "ca-link.pem", &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), want);
+	CHECK_INT(verify_with(approval_text, "open/ca.pem", &c), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), want);
+	unlink(tmp_path("ca-link.pem"));
+	unlink(tmp_path("open/ca.pem"));
+	rmdir(sub);
+
+	/* Empty, a FIFO (no hang), a folder, too large: each the config's fault. */
+	expect_ca_refused("", "the approvers' CA is not a regular file");
+	check_write_file(tmp_path("empty-ca.pem"), "", 0, 0644);
+	expect_ca_refused("empty-ca.pem", "no PEM certificate in the approvers' CA");
+	unlink(tmp_path("fifo-ca.pem"));
+	CHECK_INT(mkfifo(tmp_path("fifo-ca.pem"), 0644), 0);
+	expect_ca_refused("fifo-ca.pem", "the approvers' CA is not a regular file");
+	unlink(tmp_path("fifo-ca.pem"));
+	check_write_file(tmp_path("big-ca.pem"), "", 0, 0644);
+	CHECK_INT(truncate(tmp_path("big-ca.pem"), 64 * 1024 * 1024 + 1), 0);
+	expect_ca_refused("big-ca.pem", "the approvers' CA is larger than 67108864 bytes");
+	unlink(tmp_path("big-ca.pem"));
+	unlink(tmp_path("empty-ca.pem"));
+
+	ca_file_replaced();
+}
+
+/*
+ * Size limits are verdicts of the file, not I/O failures: a co-signature too
+ * large to be one is an invalid signature (SG_ERR_VERIFY, the two-person rule
+ * is not met); an approval file too large to be one is a broken policy file
+ * (SG_ERR_CONFIG), and nothing is signed.
+ */
+static void test_too_large(void)
+{
+	sg_cosigner c;
+	char want[256];
+
+	check_write_file(tmp_path("a.json.cosign.p7s"), "", 0, 0644);
+	CHECK_INT(truncate(tmp_path("a.json.cosign.p7s"), 1024 * 1024 + 1), 0);
+	expect_refused(approval_text, "larger than 1048576 bytes, not a signature");
+	snprintf(want, sizeof(want), "the second approver's signature %s: larger than",
+		 tmp_path("a.json.cosign.p7s"));
+	CHECK_CONTAINS(sg_error_last(), want);
+	unlink(tmp_path("a.json.cosign.p7s"));
+
+	check_write_file(tmp_path("huge.json"), "", 0, 0644);
+	CHECK_INT(truncate(tmp_path("huge.json"), 64 * 1024 * 1024), 0);
+	CHECK_INT(create_as("huge.json", SG_COSIGN_SECOND, "bob.pem", "bob.key", NULL,
+			    "approvers-ca.pem", 0, &c),
+		  SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "huge.json: larger than");
+	CHECK(access(tmp_path("huge.json.cosign.p7s"), F_OK) != 0);
+	unlink(tmp_path("huge.json"));
+	CHECK_INT(leftovers(), 0);
+}
+
 /*
  * The bytes signed are those reviewed: with an expected SHA-256 that is not
  * the file's, nothing is signed; the SHA-256 of the bytes signed is returned.
@@ -652,6 +845,8 @@ int main(void)
 	test_refusals();
 	test_create_refusals();
 	test_ca_file();
+	test_ca_file_strict();
+	test_too_large();
 	test_pair();
 	test_reviewed();
 

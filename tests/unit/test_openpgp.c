@@ -301,6 +301,15 @@ static void test_bad_keyrings(void)
 		  SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "/t: the keyring is not a regular file");
 
+	/* A keyring too large to be one: the config's fault (exit 2), not an I/O failure. */
+	if (truncate(in_tmp("empty.gpg"), SG_OPENPGP_KEYRING_MAX + 1) != 0)
+		die("truncate");
+	CHECK_INT(verify(&r, in_tmp("empty.gpg"), in_tmp("tool.bin.sig"), in_tmp("tool.bin")),
+		  SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "empty.gpg: the keyring is larger than 16777216 bytes");
+	if (truncate(in_tmp("empty.gpg"), 0) != 0)
+		die("truncate");
+
 	CHECK_INT(verify(&r, check_path(home, "pubring.kbx"), in_tmp("tool.bin.sig"),
 			 in_tmp("tool.bin")),
 		  SG_ERR_CONFIG);
@@ -524,8 +533,9 @@ static void test_files(void)
 
 	memset(big, 'A', sizeof(big));
 	write_file(in_tmp("big.sig"), big, sizeof(big));
+	/* Too large to be a detached signature: that file's format, not an I/O failure. */
 	CHECK_INT(verify(&r, check_path(fix, "vendor.gpg"), in_tmp("big.sig"), in_tmp("tool.bin")),
-		  SG_ERR_IO);
+		  SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), "big.sig: the signature file is larger than 65536 bytes");
 
 	CHECK_INT(verify(&r, check_path(fix, "vendor.gpg"), in_tmp("tool.bin.sig"),

@@ -317,6 +317,15 @@ static void test_load_errors(void)
 	expect_approval_error(approval("typo", json), "(typo): \"sha265\" is not a known field");
 	put_file("bad.json", "{\"aprovals\": []}");
 	expect_load_error(at("bad.json"), "bad.json: unknown key \"aprovals\"", NULL);
+	/* Too large to be a policy, or a FIFO: a broken policy (SG_ERR_CONFIG), not I/O. */
+	put_file("bad.json", "");
+	CHECK_INT(truncate(at("bad.json"), 256L * 1024 * 1024 + 1), 0);
+	expect_load_error(at("bad.json"), "bad.json: larger than 268435456 bytes", NULL);
+	unlink(at("bad.json"));
+	CHECK_INT(mkfifo(at("bad.json"), 0600), 0);
+	expect_load_error(at("bad.json"), "bad.json: the policy must be a folder or a regular file",
+			  NULL);
+	unlink(at("bad.json"));
 	snprintf(text, sizeof(text),
 		 "{\"revoked\": [{\"sha256\": \"%s\", \"reason\": \"r\", "
 		 "\"why\": \"x\"}]}",
@@ -803,6 +812,32 @@ static void test_product_names(void)
 	unlink(at("names.json"));
 }
 
+/* The one reading of refuse|replace|nest: an unknown word is an error, never "refuse". */
+static void test_existing_rule_parse(void)
+{
+	const char *bad[] = { "keep", "Refuse", "nest ", "", "replace\n" };
+	sg_existing_rule r = SG_EXISTING_NEST;
+
+	CHECK_INT(sg_existing_rule_parse(&r, NULL), SG_OK);
+	CHECK_INT(r, SG_EXISTING_REFUSE);
+	CHECK_INT(sg_existing_rule_parse(&r, "replace"), SG_OK);
+	CHECK_INT(r, SG_EXISTING_REPLACE);
+	CHECK_INT(sg_existing_rule_parse(&r, "nest"), SG_OK);
+	CHECK_INT(r, SG_EXISTING_NEST);
+	CHECK_INT(sg_existing_rule_parse(&r, "refuse"), SG_OK);
+	CHECK_INT(r, SG_EXISTING_REFUSE);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = SG_EXISTING_NEST;
+		sg_error_clear();
+		CHECK_INT(sg_existing_rule_parse(&r, bad[i]), SG_ERR_USAGE);
+		CHECK_INT(r, SG_EXISTING_NEST); /* left alone */
+		CHECK_CONTAINS(sg_error_last(),
+			       "is not an existing-signature rule: refuse, replace or nest");
+	}
+	CHECK_STR(sg_error_last(), "\"replace\n\" is not an existing-signature rule: refuse, "
+				   "replace or nest");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -816,6 +851,7 @@ int main(void)
 	test_decisions();
 	test_catalog_and_lint();
 	test_product_names();
+	test_existing_rule_parse();
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
 		check_failed++;

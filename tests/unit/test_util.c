@@ -344,6 +344,61 @@ static void test_publish_bytes(void)
 	CHECK_INT(count_entries(), 0);
 }
 
+/* A new temporary file `tmp` in the folder `dfd`, as sg_publish_at()'s callers make one. */
+static int temp_at(int dfd, const char *tmp, int flags)
+{
+	int fd = openat(dfd, tmp, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	CHECK(fd >= 0);
+	return fd;
+}
+
+/*
+ * sg_publish_at(): through a folder descriptor, the whole file with its mode
+ * or nothing; the temporary file is gone either way.
+ */
+static void test_publish_at(void)
+{
+	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *s;
+
+	CHECK(dfd >= 0);
+	put_file("idx", "OLD", 3, 0640);
+	CHECK_INT(sg_publish_at(dfd, temp_at(dfd, "idx.tmp", O_WRONLY), "idx.tmp", "idx", "NEW!", 4,
+				0604, "shown/idx.tmp"),
+		  SG_OK);
+	CHECK_STR(s = slurp(at("idx"), NULL), "NEW!");
+	free(s);
+	CHECK_INT(file_mode(at("idx")), 0604);
+	CHECK_INT(sg_path_exists(at("idx.tmp")), 0);
+	CHECK_INT(count_entries(), 1);
+
+	/* A write that fails: nothing published, no temporary left, the message names it. */
+	sg_error_clear();
+	CHECK_INT(sg_publish_at(dfd, temp_at(dfd, "idx.tmp", O_RDONLY), "idx.tmp", "idx", "BAD", 3,
+				0644, "shown/idx.tmp"),
+		  SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "shown/idx.tmp: cannot write");
+	CHECK_STR(s = slurp(at("idx"), NULL), "NEW!");
+	free(s);
+	CHECK_INT(sg_path_exists(at("idx.tmp")), 0);
+
+	/* A rename that fails (a folder with an entry in the way): the same. */
+	CHECK_INT(mkdir(at("busy"), 0700), 0);
+	put_file("busy/x", "x", 1, 0600);
+	sg_error_clear();
+	CHECK_INT(sg_publish_at(dfd, temp_at(dfd, "busy.tmp", O_WRONLY), "busy.tmp", "busy", "B", 1,
+				0644, "shown/busy.tmp"),
+		  SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "shown/busy.tmp: cannot move the output into place");
+	CHECK_INT(sg_path_exists(at("busy.tmp")), 0);
+	CHECK_INT(unlink(at("busy/x")), 0);
+	CHECK_INT(rmdir(at("busy")), 0);
+	CHECK_INT(unlink(at("idx")), 0);
+	CHECK_INT(count_entries(), 0);
+	close(dfd);
+}
+
 /* Read the secret file `name`; expect `code` and, on success, `want`. */
 static void expect_secret(const char *name, int code, const char *want)
 {
@@ -520,6 +575,33 @@ static void test_read_file(void)
 	/* A file with more bytes than fstat said (as /proc's have) is refused, not cut short. */
 	CHECK_INT(sg_read_file(&buf, &len, "/proc/self/status", 1 << 20, NULL, 0), SG_ERR_IO);
 	CHECK_STR(sg_error_last(), "/proc/self/status: cannot read: it changed while being read");
+
+	/*
+	 * SG_READ_CONFIG: what is wrong with a configuration file is the config's
+	 * fault (SG_ERR_CONFIG), same messages; a read that fails stays SG_ERR_IO.
+	 */
+	expect_read_error("seventeen", 16, "keyring", SG_READ_CONFIG, SG_ERR_CONFIG,
+			  "/seventeen: the keyring is larger than 16 bytes");
+	expect_read_error("none", 16, "keyring", SG_READ_CONFIG, SG_ERR_CONFIG,
+			  "/none: cannot open the keyring: No such file or directory");
+	expect_read_error("fifo", 16, "keyring", SG_READ_CONFIG, SG_ERR_CONFIG,
+			  "/fifo: the keyring is not a regular file");
+	CHECK_INT(
+		sg_read_file(&buf, &len, at("none"), 16, NULL, SG_READ_MISSING_OK | SG_READ_CONFIG),
+		SG_OK);
+	CHECK(buf == NULL && len == 0);
+	CHECK_INT(sg_read_file(&buf, &len, "/proc/self/status", 1 << 20, NULL, SG_READ_CONFIG),
+		  SG_ERR_IO);
+	CHECK_STR(sg_error_last(), "/proc/self/status: cannot read: it changed while being read");
+	fd = open(at("sixteen"), O_RDONLY | O_CLOEXEC);
+	CHECK_INT(sg_read_fd_flags(&buf, &len, fd, "sixteen", 15, NULL, SG_READ_CONFIG),
+		  SG_ERR_CONFIG);
+	CHECK_STR(sg_error_last(), "sixteen: larger than 15 bytes");
+	CHECK_INT(sg_read_fd_flags(&buf, &len, fd, "sixteen", 16, NULL, SG_READ_CONFIG), SG_OK);
+	CHECK(buf && len == 16);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		CHECK_INT(unlink(at(names[i])), 0);
@@ -815,6 +897,7 @@ int main(void)
 	test_private_copy_refused();
 	test_publish();
 	test_publish_bytes();
+	test_publish_at();
 	test_read_file();
 	test_write_private();
 	test_secrets();

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A long reason reaches the user and the audit record whole: here the trust
+# anchors sit under a path of about 1,300 bytes, which the reasons quote.
+# (They used to pass buffers of 768, 1024 and 1536 bytes on the way, and a
+# `cert lint` finding was cut at 256.)
+. "$(dirname -- "$0")/lib.sh"
+
+new_env
+deep=$T
+for i in 1 2 3 4 5; do
+	deep=$deep/$(printf 'd%.0s' $(seq 250))
+done
+mkdir -p "$deep"
+# Another CA than the one that issued signgate's certificate, at the long path.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other.key" -subj "/CN=Other Root" \
+	-days 30 -out "$deep/other-root.pem" 2>/dev/null
+approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
+sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
+
+# verify against the other CA: invalid, and the reason ends as OpenSSL said.
+/usr/bin/python3 - "$CFG" "$deep/other-root.pem" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["trust"] = {"ca_file": sys.argv[2], "ignore_crl": True}
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+tail="signer chain does not verify to $deep/other-root.pem: unable to get local issuer certificate"
+[ ${#tail} -gt 1300 ] || fail "the path is too short to show anything (${#tail} bytes)"
+sg 3 verify --config "$CFG" "$T/signed.exe"
+expect_in "$T/out" "invalid  $T/signed.exe: signed.exe: signature 0: $tail"
+expect_same "$(audit_field 0 decision)" invalid
+expect_same "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["reasons"][0])' "$LOG")" "signed.exe: signature 0: $tail"
+
+# cert lint: the chain finding quotes the anchors' path whole.
+sg 3 cert lint --cert "$PKI/signer.pem" --ca "$deep/other-root.pem"
+expect_in "$T/out" "fail  chain        $tail"
+
+done_ok
