@@ -208,10 +208,11 @@ static int load_pkcs11_env(sg_config *cfg, const json_t *signing)
 					    cfg->path, name);
 		/* A module loaded by the module: held to the rule as a path (config_strict.c). */
 		if (strcmp(name, "PKCS11SPY") == 0 && json_string_value(v)[0] != '/')
-			return sg_error_set(SG_ERR_CONFIG,
-					    "%s: \"signing.pkcs11_env.PKCS11SPY\" must be an absolute "
-					    "path (the module pkcs11-spy loads)",
-					    cfg->path);
+			return sg_error_set(
+				SG_ERR_CONFIG,
+				"%s: \"signing.pkcs11_env.PKCS11SPY\" must be an absolute "
+				"path (the module pkcs11-spy loads)",
+				cfg->path);
 		len = strlen(name) + json_string_length(v) + 2;
 		if (!(cfg->pkcs11_env[n] = malloc(len)))
 			return sg_error_set(SG_ERR_NOMEM, "out of memory");

@@ -153,7 +153,8 @@ static void check_loader_env(checker *c, const sg_strict_rule *plain)
 				c->error = error;
 			if (!error || error == SG_ERR_NOMEM)
 				continue;
-			snprintf(msg, sizeof(msg), "%s=%s in the environment, code %s loads: %s; "
+			snprintf(msg, sizeof(msg),
+				 "%s=%s in the environment, code %s loads: %s; "
 				 "unset it or fix the path",
 				 vars[i].name, value,
 				 vars[i].seps[0] ? "the dynamic linker" : "a PKCS#11 module",

@@ -279,8 +279,9 @@ static void test_config_load(void)
 		     "{ \"SOFTHSM2_CONF\": \"/t.conf\" } }",
 		     "");
 	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
-	CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_env\" does not go with \"key_source\" "
-					"\"pem\", which the other settings imply (PEM key and chain)");
+	CHECK_CONTAINS(sg_error_last(),
+		       "\"signing.pkcs11_env\" does not go with \"key_source\" "
+		       "\"pem\", which the other settings imply (PEM key and chain)");
 	write_config(path, "{ \"pkcs12\": \"s.p12\", \"pkcs11_network\": true }", "");
 	CHECK_INT(sg_config_load_flags(&cfg, path, SG_CONFIG_LENIENT), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "\"signing.pkcs11_network\" does not go with "
@@ -383,19 +384,15 @@ static int approver_open(const char *dir, const char *key, const char *module)
 /*
  * What runs with an approver's key is checked inside the library, whoever
  * calls it (tools/approver.c checks the module early only for its usage
- * message): the caller's OPENSSL_ENGINES, OPENSSL_MODULES and LD_* for a
- * PEM key too, and a token's module by the strict rule, before any file is
- * read or the module loaded.
+ * message): the caller's OPENSSL_ENGINES, OPENSSL_MODULES, LD_* and
+ * PKCS11SPY for a PEM key too, and a token's module by the strict rule,
+ * before any file is read or the module loaded. `dir` holds the approver's
+ * files and `open_dir`, a folder anyone may write.
  */
-static void test_approver_code(void)
+static void test_approver_env(const char *dir, const char *open_dir)
 {
-	char dir[] = "/tmp/test_key_source_ap.XXXXXX", open_dir[600], mod[700], link[600];
-	const char *uri = "pkcs11:token=t;object=o;type=private";
+	char mod[700];
 
-	CHECK(mkdtemp(dir) != NULL);
-	write_approver(dir);
-	snprintf(open_dir, sizeof(open_dir), "%s/open", dir);
-	CHECK(mkdir(open_dir, 0777) == 0 && chmod(open_dir, 0777) == 0);
 	unsetenv("OPENSSL_ENGINES");
 	unsetenv("OPENSSL_MODULES");
 	unsetenv("LD_LIBRARY_PATH");
@@ -430,6 +427,12 @@ static void test_approver_code(void)
 	CHECK_CONTAINS(sg_error_last(), "is not an absolute path");
 	unsetenv("PKCS11SPY");
 	unlink(mod);
+}
+
+static void test_approver_module(const char *dir, const char *open_dir)
+{
+	const char *uri = "pkcs11:token=t;object=o;type=private";
+	char mod[700], link[600];
 
 	/* A module others may write, in an open folder, or reached through a link there. */
 	snprintf(mod, sizeof(mod), "%s/m.so", dir);
@@ -459,11 +462,22 @@ static void test_approver_code(void)
 	CHECK_INT(approver_open(dir, uri, mod), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "OPENSSL_ENGINES=");
 	unsetenv("OPENSSL_ENGINES");
-
 	unlink(link);
 	unlink(mod);
 	snprintf(mod, sizeof(mod), "%s/m.so", open_dir);
 	unlink(mod);
+}
+
+static void test_approver_code(void)
+{
+	char dir[] = "/tmp/test_key_source_ap.XXXXXX", open_dir[600];
+
+	CHECK(mkdtemp(dir) != NULL);
+	write_approver(dir);
+	snprintf(open_dir, sizeof(open_dir), "%s/open", dir);
+	CHECK(mkdir(open_dir, 0777) == 0 && chmod(open_dir, 0777) == 0);
+	test_approver_env(dir, open_dir);
+	test_approver_module(dir, open_dir);
 	rmdir(open_dir);
 	unlink(check_path(dir, "approver.key"));
 	unlink(check_path(dir, "approver.pem"));
