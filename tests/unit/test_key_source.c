@@ -453,10 +453,13 @@ static void test_approver_module(const char *dir, const char *open_dir)
 	CHECK_CONTAINS(sg_error_last(), open_dir);
 	CHECK_INT(approver_open(dir, uri, "m.so"), SG_ERR_CONFIG);
 	CHECK_CONTAINS(sg_error_last(), "must be an absolute path");
-	/* A safe module passes the check and only then fails as no module. */
+	/*
+	 * A safe path passes the rule and only then fails as no module file
+	 * (nothing is loaded: libp11's engine leaks when a module fails to load).
+	 */
+	CHECK_INT(approver_open(dir, uri, dir), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "the PKCS#11 module is not a file");
 	snprintf(mod, sizeof(mod), "%s/m.so", dir);
-	CHECK(approver_open(dir, uri, mod) != SG_OK);
-	CHECK(strstr(sg_error_last(), "runs with the key") == NULL);
 	/* And the environment is checked with a module too. */
 	setenv("OPENSSL_ENGINES", open_dir, 1);
 	CHECK_INT(approver_open(dir, uri, mod), SG_ERR_CONFIG);
