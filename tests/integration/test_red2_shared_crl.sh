@@ -55,4 +55,11 @@ sg 2 sign --config "$CFG" --out "$T/o.exe" "$EXE"
 expect_absent "$T/o.exe"
 sg 2 check --config "$CFG" "$EXE"
 expect_in "$T/out" "$T/bad.pem"
+# The revoked approver cannot co-sign again (today: exit 0, "cosigned ... as carol").
+sg 2 policy cosign --config "$CFG" --cert "$T/carol.pem" --key "$T/carol.key" --replace "$A"
+expect_in "$T/err" "$T/bad.pem"
+# lint does not say "0 warnings" (today: ok, 0 warnings; with the good file: "is revoked").
+rc=0
+"$SG_BIN" policy lint --config "$CFG" >"$T/out" 2>"$T/err" || rc=$?
+expect_not_in "$T/out" "0 warnings"
 done_ok
