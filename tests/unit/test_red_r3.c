@@ -8,7 +8,9 @@
  *    base64 character it meets into a buffer of b64_len + 1 bytes (heap
  *    overflow; ASan names it in the sanitizer and fuzz builds), and the
  *    decoder then writes past its own buffer too. Wanted: the read is
- *    refused as "not the script that was inspected". FAILS NOW.
+ *    refused as "not the script that was inspected". FAILS NOW. The
+ *    digest has the same cause: it hashes bytes inspect never checked,
+ *    and non-UTF-8 bytes can give the inspected text's digest. FAILS NOW.
  * 2. A PE certificate table whose size is not the sum of its entries'
  *    rounded dwLength (a table that ends without the last entry's padding):
  *    osslsigncode calls it "Corrupted attribute certificate table" and
@@ -126,6 +128,39 @@ static void test_script_changed_after_inspect(void)
 	free(s);
 }
 
+/*
+ * The digest read after inspect does not check the text again, and
+ * hash_utf8() takes any bytes: "caf\xc3\xa9" (valid) and "caf\xc3)" (not
+ * UTF-8; Windows decodes U+FFFD ')') give one digest. A file changed after
+ * inspect (same size) is digested as the inspected text was: wanted
+ * refused. FAILS NOW (before 601f399 the digest parsed the file again).
+ */
+static void test_script_digest_after_change(void)
+{
+	char text[] = "\xef\xbb\xbfWrite-Host 'caf\xc3\xa9'\r\n";
+	unsigned char md1[SG_FORMAT_DIGEST_MAX], md2[SG_FORMAT_DIGEST_MAX];
+	size_t n1 = 0, n2 = 0, len = strlen(text);
+	int fd = write_file("cafe.ps1", text, len);
+	sg_format_info info;
+	char *e = strchr(text, '\xc3');
+	int rc;
+
+	CHECK_INT(sg_format_inspect(&info, fd, "cafe.ps1"), SG_OK);
+	CHECK_INT(sg_format_digest(md1, &n1, fd, &info, SG_FORMAT_DIGEST_FILE, "cafe.ps1"), SG_OK);
+	e[1] = ')'; /* 0xa9 & 0x3f == ')' & 0x3f */
+	CHECK(pwrite(fd, text, len, 0) == (ssize_t)len);
+	/* the changed text is no UTF-8: inspect refuses it */
+	{
+		sg_format_info again;
+
+		CHECK_INT(sg_format_inspect(&again, fd, "cafe.ps1"), SG_ERR_FORMAT);
+	}
+	rc = sg_format_digest(md2, &n2, fd, &info, SG_FORMAT_DIGEST_FILE, "cafe.ps1");
+	/* wanted: refused; now: the old text's digest for other bytes */
+	CHECK(rc != SG_OK || n1 != n2 || memcmp(md1, md2, n1) != 0);
+	close(fd);
+}
+
 static void put16(unsigned char *p, uint16_t v)
 {
 	p[0] = (unsigned char)v;
@@ -192,6 +227,7 @@ int main(void)
 		setup_fail(sg_error_last());
 	/* the PE test first: under ASan the script test stops the program */
 	test_pe_table_unpadded();
+	test_script_digest_after_change();
 	test_script_changed_after_inspect();
 	check_workdir_remove(&workdir);
 	free(workdir);
