@@ -72,6 +72,38 @@ static void text_alone(const uint8_t *data, const sg_script_layout *l, const uns
 	fuzz_require(memcmp(again, md, sizeof(again)) == 0, "the text alone hashes differently");
 }
 
+/*
+ * What sign and verify use since the reads take inspect's info (601f399):
+ * the row's digest and block read through sg_format_digest() and
+ * sg_format_signature_read() must give what the re-parsing functions give.
+ */
+static void row_reads(int fd, const sg_format_info *info, const unsigned char *md)
+{
+	unsigned char row_md[SG_FORMAT_DIGEST_MAX];
+	size_t row_len = 0;
+
+	fuzz_require(sg_format_digest(row_md, &row_len, fd, info, SG_FORMAT_DIGEST_FILE, name) ==
+			     SG_OK,
+		     "the row's digest of an inspected script failed");
+	fuzz_require(row_len == SG_SCRIPT_DIGEST_LEN && memcmp(row_md, md, row_len) == 0,
+		     "the row's digest differs from the re-parsed one");
+}
+
+static void row_block(int fd, const sg_format_info *info, const unsigned char *der,
+		      size_t der_len)
+{
+	unsigned char *box = NULL;
+	size_t box_len = 0, at = 0, row_der_len = 0;
+
+	fuzz_require(sg_format_signature_read(&box, &box_len, &at, &row_der_len, fd, info,
+					      1u << 24, name) == SG_OK,
+		     "the row's read of an accepted block failed");
+	fuzz_require(at == 0 && row_der_len == der_len && box_len == der_len &&
+			     memcmp(box, der, der_len) == 0,
+		     "the row's block differs from the re-parsed one");
+	free(box);
+}
+
 static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_layout *l,
 		     const sg_format_info *info)
 {
@@ -88,6 +120,7 @@ static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_la
 	fuzz_require(sg_script_digest_buffer(md, data, l) == SG_OK, "digest of the buffer");
 	fuzz_require(sg_script_digest(from_file, fd, name) == SG_OK, "digest of the file");
 	fuzz_require(memcmp(md, from_file, sizeof(md)) == 0, "the two digests differ");
+	row_reads(fd, info, md);
 	if (l->has_signature)
 		text_alone(data, l, md);
 	if (l->has_signature) {
@@ -95,6 +128,7 @@ static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_la
 		fuzz_require(sg_script_signature_read(&der, &der_len, fd, name) == SG_OK,
 			     "an accepted block does not read back");
 		fuzz_trace("signature block of %zu DER bytes", der_len);
+		row_block(fd, info, der, der_len);
 		rebuild(data, len, l, der, der_len);
 	}
 	free(der);
