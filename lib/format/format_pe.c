@@ -210,14 +210,26 @@ static int pe_cert_entry(const struct src *s, uint64_t pos, uint64_t end, uint32
  * to the next 8-byte boundary: data hidden there is outside the Authenticode
  * digest and invisible to the signature check (CVE-2013-3900).
  */
-static int pe_cert_content(const struct src *s, uint64_t pos, uint32_t len, uint64_t end)
+static int pe_cert_content(const struct src *s, uint64_t cert_off, uint64_t pos, uint32_t len,
+			   uint64_t end)
 {
 	uint64_t entry_end = (pos + len + 7) & ~(uint64_t)7;
 	char what[64];
 
-	/* dwLength may exclude the padding to the next 8-byte boundary */
+	/*
+	 * dwLength may exclude the padding to the next 8-byte boundary, but the
+	 * table holds it: its size is the sum of the entries' dwLength each
+	 * rounded up to 8 (PE format; osslsigncode calls any other table
+	 * "corrupted" and reads no signature from it).
+	 */
 	if (entry_end > end)
-		entry_end = end;
+		return sg_format_bad(s,
+				     "certificate table (offset %u, size %u) ends inside the padding "
+				     "of its entry at offset %" PRIu64 " (dwLength %u): its size must "
+				     "be the sum of its entries' lengths each rounded up to 8 (%" PRIu64
+				     " here)",
+				     (unsigned)cert_off, (unsigned)(end - cert_off), pos, len,
+				     entry_end - cert_off);
 	snprintf(what, sizeof(what), "certificate entry at offset %" PRIu64, pos);
 	return sg_format_der_region(s, what, pos + 8, len - 8, entry_end, NULL);
 }
@@ -253,7 +265,7 @@ static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *ou
 		if (count == 2)
 			second = pos;
 		if ((error = pe_cert_entry(s, pos, end, &len)) < 0 ||
-		    (error = pe_cert_content(s, pos, len, end)) < 0)
+		    (error = pe_cert_content(s, pe->cert_off, pos, len, end)) < 0)
 			return error;
 		/* dwLength may exclude the padding to the next 8-byte boundary */
 		pos = (pos + len + 7) & ~(uint64_t)7;

@@ -168,28 +168,70 @@ static size_t utf8_sequence(const struct text *t, size_t i)
 	return need + 1;
 }
 
-static int check_utf8(const struct text *t, sg_script_encoding enc)
+/*
+ * UTF-16LE code units on their way into a digest, a buffer at a time: the
+ * one UTF-8 check below feeds it, so the digest never covers text the
+ * check would refuse.
+ */
+struct u16_sink {
+	EVP_MD_CTX *ctx;
+	size_t o;
+	int failed;
+	unsigned char out[8192];
+};
+
+static void sink_unit(struct u16_sink *w, unsigned long u)
+{
+	if (w->o + 2 > sizeof(w->out)) {
+		if (!EVP_DigestUpdate(w->ctx, w->out, w->o))
+			w->failed = 1;
+		w->o = 0;
+	}
+	w->out[w->o++] = (unsigned char)u;
+	w->out[w->o++] = (unsigned char)(u >> 8);
+}
+
+/* The code point `c` (checked: at most U+10FFFF, no surrogate) as UTF-16LE. */
+static void sink_char(struct u16_sink *w, unsigned long c)
+{
+	if (!w)
+		return;
+	if (c >= 0x10000) {
+		sink_unit(w, 0xd800 + ((c - 0x10000) >> 10));
+		c = 0xdc00 + (c & 0x3ff);
+	}
+	sink_unit(w, c);
+}
+
+/* Units [bom, n) of `t`: valid UTF-8 (ASCII only for `enc` ASCII), no NUL; into `w` if given. */
+static int check_utf8(const struct text *t, sg_script_encoding enc, struct u16_sink *w)
 {
 	for (size_t i = t->bom; i < t->n;) {
-		unsigned c = t->p[i];
+		unsigned long c = t->p[i];
 		size_t len;
 
 		if (c == 0)
 			return nul_at(t, i);
 		if (c < 0x80) {
+			sink_char(w, c);
 			i++;
 			continue;
 		}
 		if (enc == SG_SCRIPT_ASCII)
 			return sg_format_refuse(
 				t->name,
-				"byte 0x%02x at offset %zu is not ASCII, and the file has no "
+				"byte 0x%02lx at offset %zu is not ASCII, and the file has no "
 				"byte order mark: Windows reads such a script in the machine's "
 				"ANSI code page, so its signature would hold or fail by locale "
 				"(save it as UTF-8 with BOM or UTF-16LE)",
 				c, i);
 		if ((len = utf8_sequence(t, i)) == 0)
 			return SG_ERR_FORMAT;
+		/* utf8_sequence() checked every byte: lead bits, then 6 bits a byte */
+		c &= 0x7fu >> len;
+		for (size_t k = 1; k < len; k++)
+			c = c << 6 | (t->p[i + k] & 0x3fu);
+		sink_char(w, c);
 		i += len;
 	}
 	return SG_OK;
@@ -377,43 +419,89 @@ static int check_block(const struct text *t, const struct marks *m, size_t *text
 	return check_lines(t, b + strlen(BEGIN_MARK) + 2, e - 2, b64);
 }
 
-/* The block's base64 characters of the laid-out script in `buf`, NUL-terminated. */
-static char *collect_b64(const unsigned char *buf, const sg_script_layout *l)
+/*
+ * The base64 characters of the block's lines [from, to) of `t` (checked by
+ * check_lines(): "# ", base64, CRLF), at most `want`, NUL-terminated; `*got`
+ * receives their count.
+ */
+static char *collect_b64(const struct text *t, size_t from, size_t to, size_t want, size_t *got)
 {
-	struct text t = { .p = buf, .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1 };
-	char *b64 = malloc(l->b64_len + 1);
-	size_t n = 0, i;
+	char *b64 = malloc(want + 1);
+	size_t n = 0;
 
-	t.n = l->size / t.unit;
-	/* CRLF, "# ", the begin marker, CRLF; then each line: "# ", base64, CRLF. */
-	i = l->text_end / t.unit + 2 + 2 + strlen(BEGIN_MARK) + 2;
+	*got = 0;
 	if (!b64)
 		return NULL;
-	while (n < l->b64_len && i + 2 < t.n) {
-		for (i += 2; i < t.n && is_b64(unit_at(&t, i)); i++)
-			b64[n++] = (char)unit_at(&t, i);
-		i += 2;
+	for (size_t i = from; i < to && n < want; i++) {
+		unsigned u = unit_at(t, i);
+		if (is_b64(u))
+			b64[n++] = (char)u;
 	}
 	b64[n] = '\0';
+	*got = n;
 	return b64;
 }
 
 /*
- * The DER the block of the laid-out script in `buf` holds: canonical base64
- * (what an encoder writes, no stray bits) of exactly one DER SEQUENCE.
- * `*der` (free with free()) may be NULL when only the check is wanted.
+ * The block's lines in `t`, the block alone (from the CRLF that ends the
+ * text to the end of the file): its first and last lines spelt exactly,
+ * then check_lines() on what is between, into [*from, *to).
  */
-static int decode_block(unsigned char **der, size_t *der_len, const unsigned char *buf,
-			const sg_script_layout *l, const char *name)
+static int block_lines(const struct text *t, size_t *from, size_t *to, size_t *b64)
 {
-	char *b64 = collect_b64(buf, l);
-	unsigned char *out = b64 ? malloc(l->b64_len / 4 * 3 + 1) : NULL;
-	long n = out ? sg_base64_decode(out, b64, strlen(b64), 1) : -1;
-	int error = SG_OK;
+	size_t lb = strlen(BEGIN_MARK), le = strlen(END_MARK), e;
 
-	if (!b64 || !out)
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (n <= 0)
+	if (t->n < 4 + lb + 2 + 4 + le + 2 || !spells(t, 0, "\r\n# ", 0) ||
+	    !spells(t, 4, BEGIN_MARK, 0) || !spells(t, 4 + lb, "\r\n", 0))
+		return sg_format_refuse(t->name, "malformed signature block: its first line must "
+						 "be \"# " BEGIN_MARK "\" exactly");
+	e = t->n - 2 - le;
+	if (e < 4 + lb + 2 + 2 || !spells(t, e - 4, "\r\n# ", 0) || !spells(t, e, END_MARK, 0) ||
+	    !spells(t, e + le, "\r\n", 0))
+		return sg_format_refuse(t->name, "malformed signature block: its last line must "
+						 "be \"# " END_MARK "\" exactly, ending the file");
+	*from = 4 + lb + 2;
+	*to = e - 2;
+	return check_lines(t, *from, *to, b64);
+}
+
+/*
+ * The DER the signature block holds: `len` bytes at `p`, from the CRLF that
+ * ends the text to the end of the file, in encoding `enc`, with `b64_len`
+ * base64 characters (what the parse counted). Its lines are checked again
+ * (only the block is read: cheap), so nothing here rests on the counts
+ * matching the bytes; a count that does not is a refusal. Canonical
+ * base64 (what an encoder writes, no stray bits) of exactly one DER
+ * SEQUENCE. `*der` (free with free()) may be NULL when only the check is
+ * wanted.
+ */
+static int block_der(unsigned char **der, size_t *der_len, const unsigned char *p, size_t len,
+		     sg_script_encoding enc, size_t b64_len, const char *name)
+{
+	struct text t = { .p = p, .unit = enc == SG_SCRIPT_UTF16LE ? 2 : 1, .name = name };
+	size_t from = 0, to = 0, count = 0, got = 0;
+	char *b64 = NULL;
+	unsigned char *out = NULL;
+	long n = -1;
+	int error;
+
+	t.n = len / t.unit;
+	if (len % t.unit)
+		return sg_format_refuse(name, "the signature block has an odd number of bytes");
+	if ((error = block_lines(&t, &from, &to, &count)) != SG_OK)
+		return error;
+	if (count != b64_len)
+		return sg_format_refuse(name,
+					"the signature block has %zu base64 characters, not %zu",
+					count, b64_len);
+	if (!(b64 = collect_b64(&t, from, to, count, &got)) || !(out = malloc(got / 4 * 3 + 1))) {
+		free(b64);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	if (got == count)
+		n = sg_base64_decode(out, b64, got, 1);
+	free(b64);
+	if (n <= 0)
 		error = sg_format_refuse(name, "the signature block is not canonical base64");
 	else if (sg_format_der_len(out, (size_t)n) != (uint64_t)n)
 		error = sg_format_refuse(
@@ -421,7 +509,6 @@ static int decode_block(unsigned char **der, size_t *der_len, const unsigned cha
 			"the signature block does not hold exactly one DER SEQUENCE "
 			"(%ld bytes decoded)",
 			n);
-	free(b64);
 	if (error || !der) {
 		free(out);
 		return error;
@@ -447,7 +534,7 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 					len, SG_SCRIPT_MAX);
 	if ((error = detect(&t, &out->encoding, buf, len)) != SG_OK)
 		return error;
-	error = t.unit == 2 ? check_utf16(&t) : check_utf8(&t, out->encoding);
+	error = t.unit == 2 ? check_utf16(&t) : check_utf8(&t, out->encoding, NULL);
 	if (error)
 		return error;
 	if (len < SCRIPT_MIN)
@@ -464,70 +551,83 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 	out->text_end = at(&t, end_units);
 	out->has_signature = 1;
 	out->b64_len = b64;
-	return decode_block(NULL, NULL, buf, out, t.name);
+	return block_der(NULL, NULL, buf + out->text_end, len - out->text_end, out->encoding, b64,
+			 t.name);
 }
 
 /* ---- the digest -------------------------------------------------------------- */
 
-/* UTF-8 text (checked) as UTF-16LE into the digest, a buffer at a time. */
-static int hash_utf8(EVP_MD_CTX *ctx, const unsigned char *p, size_t n)
+/*
+ * The text [0, l->text_end) of `buf` checked as sg_script_parse() checks it
+ * (byte order mark, encoding, no signature marker) while it is hashed: the
+ * digest never covers bytes the parse would refuse, whoever laid it out.
+ */
+static int check_and_hash(EVP_MD_CTX *ctx, const unsigned char *buf, const sg_script_layout *l,
+			  const char *name)
 {
-	unsigned char out[8192];
-	size_t o = 0;
+	struct text t = { .p = buf, .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1, .name = name };
+	struct u16_sink *w = NULL;
+	struct marks m;
+	int error;
 
-	for (size_t i = 0; i < n;) {
-		unsigned long c = p[i];
-		size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-
-		if (len > n - i)
-			return SG_ERR_FORMAT; /* sg_script_parse() saw to it that it is not */
-		if (len > 1)
-			c &= 0x3fu >> (len - 1);
-		for (size_t k = 1; k < len; k++)
-			c = c << 6 | (p[i + k] & 0x3fu);
-		i += len;
-		if (o + 4 > sizeof(out)) {
-			if (!EVP_DigestUpdate(ctx, out, o))
-				return SG_ERR_CRYPTO;
-			o = 0;
-		}
-		if (c >= 0x10000) {
-			unsigned long hi = 0xd800 + ((c - 0x10000) >> 10),
-				      lo = 0xdc00 + (c & 0x3ff);
-			out[o++] = (unsigned char)hi;
-			out[o++] = (unsigned char)(hi >> 8);
-			c = lo;
-		}
-		out[o++] = (unsigned char)c;
-		out[o++] = (unsigned char)(c >> 8);
+	t.n = l->text_end / t.unit;
+	t.bom = l->encoding == SG_SCRIPT_UTF16LE ? 1 : l->encoding == SG_SCRIPT_UTF8BOM ? 3 : 0;
+	if (l->text_end % t.unit || t.n <= t.bom ||
+	    (t.bom == 1 && (buf[0] != 0xff || buf[1] != 0xfe)) ||
+	    (t.bom == 3 && (buf[0] != 0xef || buf[1] != 0xbb || buf[2] != 0xbf)))
+		return sg_format_refuse(name, "the text does not start with the byte order mark of "
+					      "%s, or is empty",
+					sg_script_encoding_name(l->encoding));
+	find_marks(&m, &t);
+	if (m.n_begin || m.n_end)
+		return sg_format_refuse(name, "a signature marker in the text before the block");
+	if (t.unit == 2) {
+		if ((error = check_utf16(&t)) != SG_OK)
+			return error;
+		return EVP_DigestUpdate(ctx, buf, l->text_end) ? SG_OK : SG_ERR_CRYPTO;
 	}
-	return EVP_DigestUpdate(ctx, out, o) ? SG_OK : SG_ERR_CRYPTO;
+	if (!(w = malloc(sizeof(*w))))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	w->ctx = ctx;
+	w->o = 0;
+	w->failed = 0;
+	if (t.bom)
+		sink_char(w, 0xfeff);
+	error = check_utf8(&t, l->encoding, w);
+	if (!error && (w->failed || !EVP_DigestUpdate(ctx, w->out, w->o)))
+		error = SG_ERR_CRYPTO;
+	free(w);
+	return error;
+}
+
+static int digest_text(unsigned char md[SG_SCRIPT_DIGEST_LEN], const unsigned char *buf,
+		       const sg_script_layout *l, const char *name)
+{
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int md_len = 0;
+	int error = SG_ERR_CRYPTO;
+
+	if ((l->encoding != SG_SCRIPT_ASCII && l->encoding != SG_SCRIPT_UTF8BOM &&
+	     l->encoding != SG_SCRIPT_UTF16LE) ||
+	    l->text_end > l->size)
+		return sg_error_set(SG_ERR_USAGE, "sg_script_digest_buffer: not a checked script layout");
+	if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto done;
+	if ((error = check_and_hash(ctx, buf, l, name)) != SG_OK)
+		goto done;
+	if (!EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != SG_SCRIPT_DIGEST_LEN)
+		error = SG_ERR_CRYPTO;
+done:
+	EVP_MD_CTX_free(ctx);
+	if (error == SG_ERR_CRYPTO)
+		return sg_error_set(error, "the script digest failed (SHA-256)");
+	return error;
 }
 
 int sg_script_digest_buffer(unsigned char md[SG_SCRIPT_DIGEST_LEN], const unsigned char *buf,
 			    const sg_script_layout *l)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int md_len = 0;
-	int error = SG_ERR_CRYPTO;
-
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto done;
-	if (l->encoding == SG_SCRIPT_UTF16LE)
-		error = EVP_DigestUpdate(ctx, buf, l->text_end) ? SG_OK : SG_ERR_CRYPTO;
-	else if (l->encoding == SG_SCRIPT_ASCII || l->encoding == SG_SCRIPT_UTF8BOM)
-		error = hash_utf8(ctx, buf, l->text_end);
-	else
-		error = SG_ERR_USAGE;
-	if (!error && (!EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != SG_SCRIPT_DIGEST_LEN))
-		error = SG_ERR_CRYPTO;
-done:
-	EVP_MD_CTX_free(ctx);
-	if (error == SG_ERR_USAGE)
-		return sg_error_set(error, "sg_script_digest_buffer: not a checked script layout");
-	if (error)
-		return sg_error_set(error, "the script digest failed (SHA-256)");
-	return SG_OK;
+	return digest_text(md, buf, l, "(script)");
 }
 
 /* ---- from a file, and the table row ------------------------------------------ */
@@ -565,7 +665,7 @@ int sg_script_digest(unsigned char md[SG_SCRIPT_DIGEST_LEN], int fd, const char 
 	int error = load(&buf, &l, fd, name);
 
 	if (!error)
-		error = sg_script_digest_buffer(md, buf, &l);
+		error = digest_text(md, buf, &l, name ? name : "(unnamed)");
 	free(buf);
 	return error;
 }
@@ -581,7 +681,8 @@ int sg_script_signature_read(unsigned char **der, size_t *len, int fd, const cha
 	if (!error && !l.has_signature)
 		error = sg_format_refuse(name, "the script has no signature block");
 	if (!error)
-		error = decode_block(der, len, buf, &l, name);
+		error = block_der(der, len, buf + l.text_end, l.size - l.text_end, l.encoding,
+				  l.b64_len, name ? name : "(unnamed)");
 	free(buf);
 	return error;
 }
@@ -637,17 +738,36 @@ static int load_inspected(unsigned char **buf, int fd, const sg_format_info *inf
 	return error;
 }
 
+/*
+ * A refusal of bytes that script_inspect() accepted (same size, the bounds
+ * from `info`): the file changed since it was checked.
+ */
+static int changed(int error, const char *name)
+{
+	if (error != SG_ERR_FORMAT)
+		return error;
+	return sg_error_prefix("%s: not the script that was inspected: it changed since it was "
+			       "checked",
+			       name);
+}
+
 /* `info` comes from script_inspect(): an encoding it accepted. */
 static int inspected(const sg_format_info *info)
 {
-	return info && (info->script.encoding == SG_SCRIPT_ASCII ||
-			info->script.encoding == SG_SCRIPT_UTF8BOM ||
-			info->script.encoding == SG_SCRIPT_UTF16LE);
+	if (!info || (info->script.encoding != SG_SCRIPT_ASCII &&
+		      info->script.encoding != SG_SCRIPT_UTF8BOM &&
+		      info->script.encoding != SG_SCRIPT_UTF16LE))
+		return 0;
+	/* the block, when there is one, runs from the text's end to the file's */
+	return !info->has_signature ||
+	       (info->sig_offset <= info->size && info->sig_size == info->size - info->sig_offset);
 }
 
 /*
  * The same digest whatever the use: the block is all a signature leaves
- * out. The text is read once, not checked again: inspect did that.
+ * out. The text is read once and checked again while it is hashed
+ * (digest_text()): bytes that changed since inspect are refused, never
+ * digested as the inspected ones.
  */
 static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
 			 const sg_format_info *info, sg_format_digest_use use, const char *name)
@@ -665,7 +785,7 @@ static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len,
 	l.text_end = info->has_signature ? (size_t)info->sig_offset : (size_t)info->size;
 	if ((error = load_inspected(&buf, fd, info, 0, l.text_end, name)) < 0)
 		return error;
-	error = sg_script_digest_buffer(md, buf, &l);
+	error = changed(digest_text(md, buf, &l, name), name);
 	free(buf);
 	*md_len = error ? 0 : SG_SCRIPT_DIGEST_LEN;
 	return error;
@@ -673,12 +793,11 @@ static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len,
 
 /*
  * The container is the decoded DER: the block's text is a function of it.
- * Only the block is read (inspect found it and checked its lines).
+ * Only the block is read, and its lines are checked again (block_der()).
  */
 static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
 				 int fd, const sg_format_info *info, size_t max, const char *name)
 {
-	sg_script_layout l = { 0 };
 	unsigned char *block = NULL;
 	int error;
 
@@ -691,23 +810,22 @@ static int script_signature_read(unsigned char **out, size_t *len, size_t *der_a
 	/* base64 of at most `max` bytes: 4 characters per 3 bytes */
 	if (info->script.b64_len / 4 * 3 > max + 2)
 		return sg_format_refuse(name, "the signature block is too large");
-	l.encoding = (sg_script_encoding)info->script.encoding;
-	l.size = (size_t)info->sig_size;
-	l.has_signature = 1;
-	l.b64_len = info->script.b64_len;
 	if ((error = load_inspected(&block, fd, info, info->sig_offset,
 				    info->sig_offset + info->sig_size, name)) < 0)
 		return error;
-	error = decode_block(out, len, block, &l, name);
+	error = block_der(out, len, block, (size_t)info->sig_size,
+			  (sg_script_encoding)info->script.encoding, info->script.b64_len, name);
 	free(block);
-	if (!error && *len > max) {
+	if (error)
+		return changed(error, name);
+	if (*len > max) {
 		free(*out);
 		*out = NULL;
 		*len = 0;
 		return sg_format_refuse(name, "the signature block is too large");
 	}
 	*der_len = *len;
-	return error;
+	return SG_OK;
 }
 
 /*
