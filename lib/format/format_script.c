@@ -727,7 +727,10 @@ static int load_inspected(unsigned char **buf, int fd, const sg_format_info *inf
 	*buf = NULL;
 	if ((error = sg_format_src_of(&s, fd, name)) < 0)
 		return error;
-	if (s.size != info->size || from > to || to > s.size || s.size > SG_SCRIPT_MAX)
+	/* the block, when there is one, runs from the text's end to the file's */
+	if (s.size != info->size || from > to || to > s.size || s.size > SG_SCRIPT_MAX ||
+	    (info->has_signature &&
+	     (info->sig_offset > s.size || info->sig_size != s.size - info->sig_offset)))
 		return sg_error_set(SG_ERR_USAGE, "%s: not the script that was inspected", s.name);
 	if (!(*buf = malloc(to > from ? (size_t)(to - from) : 1)))
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -754,13 +757,9 @@ static int changed(int error, const char *name)
 /* `info` comes from script_inspect(): an encoding it accepted. */
 static int inspected(const sg_format_info *info)
 {
-	if (!info || (info->script.encoding != SG_SCRIPT_ASCII &&
-		      info->script.encoding != SG_SCRIPT_UTF8BOM &&
-		      info->script.encoding != SG_SCRIPT_UTF16LE))
-		return 0;
-	/* the block, when there is one, runs from the text's end to the file's */
-	return !info->has_signature ||
-	       (info->sig_offset <= info->size && info->sig_size == info->size - info->sig_offset);
+	return info && (info->script.encoding == SG_SCRIPT_ASCII ||
+			info->script.encoding == SG_SCRIPT_UTF8BOM ||
+			info->script.encoding == SG_SCRIPT_UTF16LE);
 }
 
 /*
