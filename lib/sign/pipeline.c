@@ -1,6 +1,7 @@
 /* One input through check / sign / verify; see include/signgate/pipeline.h. */
 #include "signgate/pipeline.h"
 #include "pipeline_internal.h"
+#include "authenticode.h"
 #include "signgate/error.h"
 #include "pe_digest.h"
 #include "signgate/policy_json.h"
@@ -32,40 +33,6 @@ struct copy_pass {
 	int have_pe_digest;
 	unsigned char pe_digest[SG_PE_DIGEST_LEN];
 };
-
-/*
- * "Already signed" means a signature signgate can read: a PKCS#7
- * SignedData with exactly one signer (Authenticode allows no other) in the
- * format's container. A container that holds anything else (garbage, no
- * signer, two signers) claims a signature nobody can check: treated as
- * signed it would pass for the vendor's signature (vendor_signs), treated
- * as unsigned it would slip past existing_signature=refuse. It is neither:
- * the input is denied as malformed, whatever the approval says (README,
- * "Signed by the vendor: what counts"). Nested signatures' values are
- * counted, not parsed: the primary is what makes the file signed.
- */
-static int check_existing_signature(sg_outcome *o, int fd, const char *name)
-{
-	int count = 0, error;
-	char *why;
-
-	if (!o->format.has_signature)
-		return SG_OK;
-	error = sg_verify_count_signatures_info(&count, NULL, fd, &o->format, name);
-	if (error != SG_ERR_VERIFY && error != SG_ERR_FORMAT)
-		return error;
-	/* The reason is quoted from the message this one replaces: a copy first. */
-	why = strdup(sg_message_without_name(sg_error_last(), name));
-	if (!why)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_error_set(SG_ERR_FORMAT,
-			     "%s: its %s claims a signature signgate cannot read (%s): it is "
-			     "neither signed nor unsigned, so it is denied whatever the "
-			     "approval's existing_signature says",
-			     name, sg_format_container_name(o->format.kind), why);
-	free(why);
-	return error;
-}
 
 /*
  * Copy the input privately and check what it is. `*copy_fd` stays open on
@@ -105,8 +72,9 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	error = sg_format_inspect(&o->format, *copy_fd, name);
 	if (!error)
 		o->have_format = 1;
+	/* A container that claims a signature nobody can read is denied (the one check). */
 	if (!error && job->action != SG_ACTION_VERIFY)
-		error = check_existing_signature(o, *copy_fd, name);
+		error = sg_authenticode_readable(&o->format, *copy_fd, name);
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	/*
