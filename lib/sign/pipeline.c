@@ -99,10 +99,9 @@ static int deny(sg_outcome *o, const char *fmt, ...)
 	va_end(ap);
 	o->decision_detail.approved = 0;
 	o->decision_detail.n_reasons = 1;
-	/* The reason slot is shorter than the message: keep what fits. */
-	memcpy(o->decision_detail.reasons[0], o->message,
-	       sizeof(o->decision_detail.reasons[0]) - 1);
-	o->decision_detail.reasons[0][sizeof(o->decision_detail.reasons[0]) - 1] = '\0';
+	/* A reason holds a whole message (both SG_ERROR_MAX). */
+	snprintf(o->decision_detail.reasons[0], sizeof(o->decision_detail.reasons[0]), "%s",
+		 o->message);
 	o->status = SG_ERR_DENIED;
 	o->decision = "denied";
 	return SG_ERR_DENIED;
@@ -121,7 +120,6 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 	const sg_approval *a = o->decision_detail.approval;
 	const sg_policy_file *f = &ctx->policy->files[a->file_index];
 	sg_approvers_trust t;
-	char reason[sizeof(o->decision_detail.reasons[0])];
 	int error;
 
 	o->two_person = 1;
@@ -144,10 +142,9 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 	snprintf(o->message, sizeof(o->message),
 		 "approved by %s (approvers %s and %s by their certificates, ticket %s)", a->id,
 		 o->approver.name, o->cosigner.name, a->ticket);
-	/* The reason slot is shorter than the message: keep what fits. */
-	memcpy(reason, o->message, sizeof(reason) - 1);
-	reason[sizeof(reason) - 1] = '\0';
-	memcpy(o->decision_detail.reasons[0], reason, sizeof(reason));
+	/* A reason holds a whole message (both SG_ERROR_MAX). */
+	snprintf(o->decision_detail.reasons[0], sizeof(o->decision_detail.reasons[0]), "%s",
+		 o->message);
 	return SG_OK;
 }
 
@@ -259,8 +256,10 @@ int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	o->have_output = 1;
 	o->status = SG_OK;
 	o->decision = "signed";
-	snprintf(o->message, sizeof(o->message), "signed as %s (%s)", job->output,
-		 o->decision_detail.reasons[0]);
+	/* Cut only past SG_ERROR_MAX, the bound of every message; the record has both whole. */
+	if (snprintf(o->message, sizeof(o->message), "signed as %s (%s)", job->output,
+		     o->decision_detail.reasons[0]) >= (int)sizeof(o->message))
+		o->message[sizeof(o->message) - 2] = '.';
 	/* The record is durable before the output appears: no signature without it. */
 	error = record(o, ctx, job);
 	if (error) {
