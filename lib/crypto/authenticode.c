@@ -5,6 +5,7 @@
 #include "authenticode.h"
 #include "signgate/error.h"
 #include "signgate/authenticode_sign.h"
+#include "signgate/format.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
@@ -444,6 +445,56 @@ int sg_authenticode_count(int *count, unsigned char *primary, const unsigned cha
 	return si ? SG_OK
 		  : sg_error_set(SG_ERR_VERIFY, "the signature is no SignedData with "
 						"one signer");
+}
+
+int sg_authenticode_count_file(int *count, unsigned char *primary, int fd,
+			       const sg_format_info *info, const char *name)
+{
+	unsigned char *got = NULL;
+	size_t len = 0, skip = 0, der_len = 0;
+	int error;
+
+	*count = 0;
+	if (primary)
+		memset(primary, 0, 32);
+	if (!info->has_signature)
+		return SG_OK;
+	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, info,
+					 SG_SIG_CONTAINER_MAX, name);
+	if (!error && der_len == 0)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
+	/* Prefixed in place: a message must never be formatted from its own buffer. */
+	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
+		error = sg_error_prefix("%s", name);
+	free(got);
+	return error;
+}
+
+/*
+ * The one check of "signed by the vendor" (README, "Signed by the vendor:
+ * what counts"), for sign, check and policy approve alike.
+ */
+int sg_authenticode_readable(const sg_format_info *info, int fd, const char *name)
+{
+	int count = 0, error;
+	char *why;
+
+	if (!info->has_signature)
+		return SG_OK;
+	error = sg_authenticode_count_file(&count, NULL, fd, info, name);
+	if (error != SG_ERR_VERIFY && error != SG_ERR_FORMAT)
+		return error;
+	/* The reason is quoted from the message this one replaces: a copy first. */
+	why = strdup(sg_message_without_name(sg_error_last(), name));
+	if (!why)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_error_set(SG_ERR_FORMAT,
+			     "%s: its %s claims a signature signgate cannot read (%s): it is "
+			     "neither signed nor unsigned, so it is denied whatever the "
+			     "approval's existing_signature says",
+			     name, sg_format_container_name(info->kind), why);
+	free(why);
+	return error;
 }
 
 /*

@@ -10,7 +10,11 @@
 
 #include "signgate/cert.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "trust.h"
+
+/* The largest signature container read whole (a PE table, an MSI stream). */
+#define SG_SIG_CONTAINER_MAX (64u * 1024 * 1024)
 
 typedef struct sg_authenticode_opts {
 	/*
@@ -75,5 +79,25 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
  * or SG_ERR_VERIFY when it is no SignedData with one signer.
  */
 int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len);
+
+/*
+ * sg_authenticode_count() of the signature container of the file open as
+ * `fd` (`info` from sg_format_inspect() of it): 0 and SG_OK when it has
+ * none; SG_ERR_VERIFY when the container holds no SignedData with one
+ * signer (or nothing), SG_ERR_FORMAT when it cannot be read as its format
+ * says, the message naming `name`.
+ */
+int sg_authenticode_count_file(int *count, unsigned char *primary, int fd,
+			       const sg_format_info *info, const char *name);
+
+/*
+ * Whether the file open as `fd` is signed as Authenticode requires, when
+ * its container claims a signature at all: SG_OK when it has none or one
+ * PKCS#7 SignedData with exactly one signer; SG_ERR_FORMAT, naming `name`,
+ * the container and why, when it claims one nobody can read (garbage, no
+ * signer, two): neither signed nor unsigned, such a file is denied as
+ * malformed. SG_ERR_IO / SG_ERR_NOMEM as they come.
+ */
+int sg_authenticode_readable(const sg_format_info *info, int fd, const char *name);
 
 #endif

@@ -35,4 +35,25 @@ expect_same "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).r
 sg 3 cert lint --cert "$PKI/signer.pem" --ca "$deep/other-root.pem"
 expect_in "$T/out" "fail  chain        $tail"
 
+# A denial's reasons reach the line and the record whole (each used to be
+# cut at 320 bytes): an input under a 250-byte name, approved under another
+# 250-byte name, is denied with a reason quoting both (over 500 bytes), and
+# one nobody approved with the default deny naming it.
+long_a=$(printf 'a%.0s' $(seq 246)).exe
+long_b=$(printf 'b%.0s' $(seq 246)).exe
+cp "$INST/hello-setup.exe" "$T/$long_b"
+rm -f "$T/env/policy/"*.json
+approval long-name "$long_a" "$(sha256 "$T/$long_b")"
+why="approval long-name is for file \"$long_a\", not \"$long_b\""
+[ ${#why} -gt 500 ] || fail "the reason is too short to show anything (${#why} bytes)"
+sg 3 check --config "$CFG" "$T/$long_b"
+expect_in "$T/out" "denied   $T/$long_b: $why"
+expect_same "$(audit_field 0 decision)" denied
+expect_same "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["reasons"][0])' "$LOG")" "$why"
+printf 'x' >>"$T/$long_b"
+why="$long_b: no approval matches SHA-256 $(sha256 "$T/$long_b") (default deny)"
+sg 3 check --config "$CFG" "$T/$long_b"
+expect_in "$T/out" "denied   $T/$long_b: $why"
+expect_same "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["reasons"][0])' "$LOG")" "$why"
+
 done_ok
