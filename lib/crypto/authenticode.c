@@ -79,6 +79,18 @@ static int unauth_values(const PKCS7_SIGNER_INFO *si, const char *oid, ASN1_TYPE
 	return n;
 }
 
+/* The digest algorithms signgate knows, by NID; NULL for any other. */
+static const EVP_MD *md_of_nid(int nid)
+{
+	switch (nid) {
+	case NID_sha1: return EVP_sha1();
+	case NID_sha256: return EVP_sha256();
+	case NID_sha384: return EVP_sha384();
+	case NID_sha512: return EVP_sha512();
+	default: return NULL;
+	}
+}
+
 static PKCS7 *pkcs7_from_type(const ASN1_TYPE *t)
 {
 	const unsigned char *der;
@@ -178,13 +190,18 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 {
 	const ASN1_STRING *der = indirect_data(p7);
 	ASN1_OCTET_STRING *md_attr = PKCS7_digest_from_attributes(si->auth_attr);
-	unsigned char md[SG_SHA256_LEN];
+	X509_ALGOR *md_alg = NULL;
+	const EVP_MD *md_type;
+	unsigned char md[EVP_MAX_MD_SIZE];
 	const unsigned char *p, *q;
 	long len, elen;
 	int tag, cls;
 
 	ASN1_TYPE *ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
 
+	/* The signer's own algorithm (verification requires SHA-256 before this). */
+	PKCS7_SIGNER_INFO_get0_algs(si, NULL, &md_alg, NULL);
+	md_type = md_alg ? md_of_nid(OBJ_obj2nid(md_alg->algorithm)) : NULL;
 	if (!der)
 		return reject(out, "signature %d has no SpcIndirectDataContent", out->index);
 	/* The signed content type must name what is signed, as RFC 5652 requires. */
@@ -196,9 +213,12 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 	if ((ASN1_get_object(&p, &len, &tag, &cls, der->length) & 0x80) || tag != V_ASN1_SEQUENCE ||
 	    p + len != der->data + der->length)
 		return reject(out, "signature %d: malformed SpcIndirectDataContent", out->index);
-	if (!md_attr || md_attr->length != SG_SHA256_LEN ||
-	    !EVP_Digest(p, (size_t)len, md, NULL, EVP_sha256(), NULL) ||
-	    memcmp(md, md_attr->data, SG_SHA256_LEN) != 0)
+	if (!md_type)
+		return reject(out, "signature %d: its signer's digest algorithm is unknown",
+			      out->index);
+	if (!md_attr || md_attr->length != EVP_MD_get_size(md_type) ||
+	    !EVP_Digest(p, (size_t)len, md, NULL, md_type, NULL) ||
+	    memcmp(md, md_attr->data, (size_t)md_attr->length) != 0)
 		return reject(out,
 			      "signature %d: the signed messageDigest does not match its content",
 			      out->index);
@@ -238,13 +258,8 @@ static const EVP_MD *imprint_md(const TS_TST_INFO *tst)
 		TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint((TS_TST_INFO *)tst));
 	int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef;
 
-	if (nid == NID_sha256)
-		return EVP_sha256();
-	if (nid == NID_sha384)
-		return EVP_sha384();
-	if (nid == NID_sha512)
-		return EVP_sha512();
-	return NULL;
+	/* A timestamp's imprint: SHA-1 is no longer taken. */
+	return nid == NID_sha1 ? NULL : md_of_nid(nid);
 }
 
 /* Verify `token` (a TimeStampToken) over the signature value of `si`. */
