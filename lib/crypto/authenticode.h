@@ -73,10 +73,12 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
 
 /*
  * How many signatures the DER PKCS#7 at `der` holds: its one signer and the
- * values of that signer's nested-signature attributes (bytes after the DER,
- * a PE table's padding, are ignored); `primary` (SG_SHA256_LEN bytes, may be
- * NULL) gets the SHA-256 of the one signer's signature value. Returns SG_OK,
- * or SG_ERR_VERIFY when it is no SignedData with one signer.
+ * values of that signer's nested-signature attributes, each of which must
+ * itself be a SignedData with one signer, as osslsigncode numbers them
+ * (bytes after the DER, a PE table's padding, are ignored); `primary`
+ * (SG_SHA256_LEN bytes, may be NULL) gets the SHA-256 of the one signer's
+ * signature value. Returns SG_OK, or SG_ERR_VERIFY when it is no SignedData
+ * with one signer or a nested value is none.
  */
 int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len);
 
@@ -92,11 +94,15 @@ int sg_authenticode_count_file(int *count, unsigned char *primary, int fd,
 
 /*
  * Whether the file open as `fd` is signed as Authenticode requires, when
- * its container claims a signature at all: SG_OK when it has none or one
- * PKCS#7 SignedData with exactly one signer; SG_ERR_FORMAT, naming `name`,
- * the container and why, when it claims one nobody can read (garbage, no
- * signer, two): neither signed nor unsigned, such a file is denied as
- * malformed. SG_ERR_IO / SG_ERR_NOMEM as they come.
+ * its container claims a signature at all (README, "Signed by the vendor:
+ * what counts"): SG_OK when it has none, or when it holds one PKCS#7
+ * SignedData with exactly one signer (each nested value one too) whose
+ * content is SpcIndirectData of the file's format and whose SHA-256 file
+ * digest is sg_format_digest(SG_FORMAT_DIGEST_FILE) of the file. No trust
+ * is asked. SG_ERR_FORMAT, naming `name`, the container and why, when the
+ * container cannot be read, or claims a signature that is none of this
+ * file's: neither signed nor unsigned, such a file is denied as malformed.
+ * SG_ERR_IO / SG_ERR_NOMEM / SG_ERR_CRYPTO as they come.
  */
 int sg_authenticode_readable(const sg_format_info *info, int fd, const char *name);
 
