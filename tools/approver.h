@@ -27,7 +27,9 @@ typedef struct approver_opts {
  * a "pkcs11:" URI goes with a PKCS#11 module (an absolute path), a file
  * without one; `key_source` (--key-source, may be NULL) goes with a key.
  * The module is held to the strict rule of a config's module,
- * with what OpenSSL loads code by (sg_keys_check_module_strict). Returns 0,
+ * with what OpenSSL loads code by (sg_keys_check_module_strict), early, so
+ * that a refusal is told before a PIN is asked for; sg_approver_key_open()
+ * checks again, for every caller. Returns 0,
  * or the usage error's or the refusal's exit code (the error printed).
  */
 int approver_key_usage(const char *cmd, const char *key, const char *pkcs11_module,

@@ -174,8 +174,13 @@ void sg_config_policy_rule(const sg_config *cfg, uid_t uid, struct sg_strict_rul
  * above this one can make: the key sources' table (lib/keys,
  * sg_keys_check_config) refuses an unknown "key_source" and settings its
  * row cannot use, when the config loads rather than when a key is opened.
- * Set once by the program before it loads a config (tools/signgate.c); NULL
- * (the default) checks nothing more.
+ * Which key settings go together is said there only: this layer reads them
+ * as they are. Set once by the program before it loads a config
+ * (tools/signgate.c); NULL (the default: lib callers, fuzz_config) checks
+ * nothing more at load, and the table makes the same check, with the same
+ * message, whenever a key is opened or its confinement computed (every use
+ * goes through sg_key_source_find), so no key is used from settings nobody
+ * judged; only the refusal comes later.
  */
 typedef int (*sg_config_checker)(const sg_config *cfg);
 void sg_config_set_checker(sg_config_checker check);

@@ -159,6 +159,10 @@ typedef struct sg_approver_key sg_approver_key;
  * the key, as a config's "key_source"; an unknown name is SG_ERR_CONFIG
  * naming the known ones). The key must
  * match the certificate. `secret` may hold no data; it is not kept.
+ * Before anything is read, what runs with the key is held to the strict
+ * rule (strict.h): the module (sg_keys_check_module_strict, "--pkcs11-module"
+ * in the message) and, for every key, what OpenSSL and the dynamic linker
+ * load code by (sg_config_check_openssl): SG_ERR_CONFIG naming the path.
  * Returns SG_OK with a new key in `out` (free with sg_approver_key_free()),
  * SG_ERR_IO, SG_ERR_CONFIG (unsafe key file, unreadable certificate,
  * encrypted key without a password), SG_ERR_TOOL (no engine or module),

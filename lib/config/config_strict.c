@@ -105,7 +105,11 @@ static void check_openssl_env(checker *c, const sg_strict_rule *plain)
  * load; it refuses to go on to open a key in such a process. Every entry
  * must be an absolute path without ld.so's $ORIGIN-style tokens (an empty
  * entry is the working folder), held to the rule: a folder with each file
- * in it, a library file by itself.
+ * in it, a library file by itself. With them the variables by which a
+ * PKCS#11 module loads another module (OpenSC's
+ * pkcs11-spy.so loads the one PKCS11SPY names): a token key opened in
+ * signgate itself (an approver's, the sealing key) is not confined, and
+ * its module sees the caller's environment.
  */
 static void check_loader_env(checker *c, const sg_strict_rule *plain)
 {
@@ -114,7 +118,8 @@ static void check_loader_env(checker *c, const sg_strict_rule *plain)
 		unsigned flags;
 	} vars[] = { { "LD_LIBRARY_PATH", ":;", SG_STRICT_ENTRIES },
 		     { "LD_PRELOAD", ": \t", 0 },
-		     { "LD_AUDIT", ":", 0 } };
+		     { "LD_AUDIT", ":", 0 },
+		     { "PKCS11SPY", "", 0 } };
 	char msg[2 * PATH_MAX + 1024], entry[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
@@ -149,9 +154,11 @@ static void check_loader_env(checker *c, const sg_strict_rule *plain)
 			if (!error || error == SG_ERR_NOMEM)
 				continue;
 			snprintf(msg, sizeof(msg),
-				 "%s=%s in the environment, code the dynamic linker loads: %s; "
+				 "%s=%s in the environment, code %s loads: %s; "
 				 "unset it or fix the path",
-				 vars[i].name, value, sg_error_last());
+				 vars[i].name, value,
+				 vars[i].seps[0] ? "the dynamic linker" : "a PKCS#11 module",
+				 sg_error_last());
 			note(c, msg);
 		}
 	}
@@ -226,6 +233,10 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	/* What runs with the key: whoever may replace it signs anything. */
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
 		check_one(&c, programs[i], &plain, 0);
+	/* A module the token's module loads by "pkcs11_env" (PKCS11SPY). */
+	for (size_t i = 0; cfg->pkcs11_env && cfg->pkcs11_env[i]; i++)
+		if (strncmp(cfg->pkcs11_env[i], "PKCS11SPY=", 10) == 0)
+			check_one(&c, cfg->pkcs11_env[i] + 10, &plain, 0);
 	check_openssl(&c, &plain);
 	/* Its entries too: the rotated archives already-signed and audit verify read. */
 	check_one(&c, audit_dir, &audit, SG_STRICT_GROUP | SG_STRICT_ENTRIES);

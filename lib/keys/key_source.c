@@ -60,6 +60,48 @@ static int unknown_source(const sg_key_view *v)
 			    v->section, v->source, names);
 }
 
+/* Whether the row reads the setting `name` (its config_keys column). */
+static int row_reads(const sg_key_source_ops *ks, const char *name)
+{
+	for (size_t i = 0; ks->config_keys[i]; i++)
+		if (strcmp(ks->config_keys[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Which settings go together, in one place: every key setting the section
+ * holds must be one its row reads (the config_keys column), so a token's
+ * "pkcs11_env" beside a PEM key, a "key" beside "pkcs12" or an engine beside
+ * the provider is refused, whichever row was named or implied.
+ */
+static int check_settings(const sg_key_source_ops *ks, const sg_key_view *v)
+{
+	const int seal = strcmp(v->section, "audit_seal") == 0;
+	const struct {
+		const char *name, *shown;
+		int set;
+	} s[] = { { "pkcs12", "pkcs12", v->pkcs12 != NULL },
+		  { "key", "key", v->key != NULL },
+		  { "cert_chain", seal ? "cert" : "cert_chain", v->cert_chain != NULL },
+		  { "pkcs11_module", "pkcs11_module", v->pkcs11_module != NULL },
+		  { "pkcs11_engine", "pkcs11_engine", v->pkcs11_engine != NULL },
+		  { "pkcs11_env", "pkcs11_env", v->pkcs11_env != NULL },
+		  { "pkcs11_paths", "pkcs11_paths", v->pkcs11_paths != NULL },
+		  { "pkcs11_network", "pkcs11_network", v->pkcs11_network != 0 } };
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		/* The seal's certificate is its own setting; every row may use it. */
+		if (!s[i].set || row_reads(ks, s[i].name) || (seal && i == 2))
+			continue;
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"%s.%s\" does not go with \"key_source\" \"%s\"%s (%s)",
+				    v->config, v->section, s[i].shown, ks->name,
+				    v->source ? "" : ", which the other settings imply", ks->title);
+	}
+	return SG_OK;
+}
+
 int sg_key_source_find(const sg_key_source_ops **out, const sg_key_view *v)
 {
 	const sg_key_source_ops *found = NULL;
@@ -74,13 +116,17 @@ int sg_key_source_find(const sg_key_source_ops **out, const sg_key_view *v)
 	if (!found && v->source)
 		return unknown_source(v);
 	if (!found)
-		return sg_error_set(SG_ERR_CONFIG, "%s: \"%s\" names no key", v->config,
-				    v->section);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"%s\" names no key (\"pkcs12\", or \"key\" with its "
+				    "certificates, or \"key_source\")",
+				    v->config, v->section);
 	if (found->check) {
 		int error = found->check(v);
 		if (error)
 			return error;
 	}
+	if (check_settings(found, v) != SG_OK)
+		return SG_ERR_CONFIG;
 	*out = found;
 	return SG_OK;
 }

@@ -149,9 +149,10 @@ static int material(sg_key_material *km, const sg_key_view *v, const sg_secret *
 	return sg_keys_token_material(km, v);
 }
 
+/* A module, or a pkcs11: URI (its check then says the module is missing). */
 static int implied_by(const sg_key_view *v)
 {
-	return v->pkcs11_module != NULL;
+	return v->pkcs11_module != NULL || (v->key && strncmp(v->key, "pkcs11:", 7) == 0);
 }
 
 static void allow(sg_key_allow *a, const sg_key_view *v)

@@ -219,11 +219,6 @@ static int check(const sg_key_view *v)
 
 	if (error)
 		return error;
-	if (v->pkcs11_engine)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "%s: \"%s.pkcs11_engine\" does not go with \"key_source\" "
-				    "\"pkcs11-provider\" (no engine is loaded)",
-				    v->config, v->section);
 	if (strspn(v->pkcs11_module, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				     "0123456789/._+-") != strlen(v->pkcs11_module))
 		return sg_error_set(SG_ERR_CONFIG,

@@ -195,10 +195,11 @@ int sg_keys_check_config(const sg_config *cfg)
 	int error = SG_OK;
 
 	sg_key_view_signing(&v, cfg);
-	if (cfg->key_source || cfg->pkcs12 || cfg->key)
+	if (v.source || v.pkcs12 || v.key || v.cert_chain || v.pkcs11_module || v.pkcs11_engine ||
+	    v.pkcs11_env || v.pkcs11_paths || v.pkcs11_network)
 		error = sg_key_source_find(&ks, &v);
 	sg_key_view_seal(&v, cfg);
-	if (error == SG_OK && (cfg->seal_key_source || cfg->seal_key))
+	if (error == SG_OK && (v.source || v.key || v.pkcs11_module))
 		error = sg_key_source_find(&ks, &v);
 	return error;
 }

@@ -6,9 +6,11 @@
 #include "cms.h"
 #include "cosign_internal.h"
 #include "key_source.h"
+#include "signgate/config.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
+#include "signgate/keys.h"
 #include "signgate/util.h"
 
 #include <errno.h>
@@ -85,14 +87,29 @@ static int open_key(sg_approver_key *k, const char *key, const char *pkcs11_modu
 	return error;
 }
 
+/*
+ * What runs with an approver's key, before anything is read: a token's
+ * module is held to the rule a config's module is (with what OpenSSL loads
+ * code by); a key in a file still lives in a process whose OpenSSL and
+ * dynamic linker load code by the caller's environment (OPENSSL_ENGINES,
+ * OPENSSL_MODULES, LD_*), so that is held to the rule for every key.
+ */
+static int check_code(const char *pkcs11_module)
+{
+	if (pkcs11_module)
+		return sg_keys_check_module_strict(pkcs11_module, "--pkcs11-module");
+	return sg_config_check_openssl(geteuid(), NULL);
+}
+
 int sg_approver_key_open(sg_approver_key **out, const char *cert_path, const char *key,
 			 const char *pkcs11_module, const char *key_source, const sg_secret *secret)
 {
 	sg_approver_key *k = calloc(1, sizeof(*k));
-	int error = k ? load_certs(&k->leaf, &k->rest, cert_path)
-		      : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	int error = k ? check_code(pkcs11_module) : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	*out = NULL;
+	if (!error)
+		error = load_certs(&k->leaf, &k->rest, cert_path);
 	if (!error)
 		error = open_key(k, key, pkcs11_module, key_source, cert_path, secret);
 	if (error)

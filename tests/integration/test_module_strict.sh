@@ -12,7 +12,11 @@
 # - an approver's --pkcs11-module (policy approve, policy cosign): held to
 #   the rule of the config's "pkcs11_module" (exit 2, the option, the path
 #   and the finding named, nothing written), and with it the environment's
-#   folders, config or not; a safe module signs.
+#   folders, config or not; a safe module signs;
+# - an approver's PEM key without a config: the environment's folders and
+#   LD_LIBRARY_PATH are held to the rule as well (exit 2, nothing written);
+# - PKCS11SPY (the module OpenSC's pkcs11-spy.so loads) like LD_PRELOAD: an
+#   absolute path held to the rule, in sign and check and for an approver.
 . "$(dirname -- "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "skipped: the owner cases need root (chown)"; exit 0; }
@@ -110,6 +114,17 @@ for var in OPENSSL_ENGINES OPENSSL_MODULES; do
 	env_refused $var "" "$var=\"\" in the environment: OpenSSL would load $what from \"/\" (an empty value)"
 done
 
+# --- PKCS11SPY: the module OpenSC's pkcs11-spy.so loads, named by the caller ---
+S=$T/spy
+mkdir -m 0755 "$S" "$S/open" "$S/safe" && chmod 0777 "$S/open"
+: >"$S/open/spy.so" && : >"$S/safe/spy.so"
+env_refused PKCS11SPY "$S/open/spy.so" \
+	"PKCS11SPY=$S/open/spy.so in the environment, code a PKCS#11 module loads: $S/open: writable by others (mode 0777" \
+	"unset it or fix the path"
+env_refused PKCS11SPY "spy.so" \
+	"PKCS11SPY=\"spy.so\" in the environment: the entry \"spy.so\" is not an absolute path"
+env_used PKCS11SPY "$S/safe/spy.so"
+
 # policy lint reports the finding with the config's others (and fails: run by the owner).
 OPENSSL_ENGINES=$T/OPENSSL_ENGINES/open sg 2 policy lint --config "$CFG"
 expect_in "$T/out" "error    OPENSSL_ENGINES=$T/OPENSSL_ENGINES/open in the environment"
@@ -186,7 +201,28 @@ expect_absent "$POL/hello-2.0.json"
 OPENSSL_ENGINES=$M/open sg 2 "${co[@]}" --pkcs11-module "$M/safe/softhsm.so" "$T/cos/hello-exe.json"
 expect_in "$T/err" "OPENSSL_ENGINES=$M/open in the environment"
 expect_absent "$T/cos/hello-exe.json.cosign.p7s"
-# With a PEM key no module is loaded: no module check to make.
+# A PEM key without a config: the environment is held to the rule too (the
+# library checks it for every approver key), before the key is read.
+pem=(policy cosign --approvers-ca "$PKI/approvers-ca.pem" --cert "$PKI/approver-alice.pem"
+	--key "$PKI/approver-alice.key")
+OPENSSL_ENGINES=$M/open sg 2 "${pem[@]}" "$T/cos/hello-exe.json"
+expect_in "$T/err" "OPENSSL_ENGINES=$M/open in the environment, the folder OpenSSL loads engines from: $M/open: writable by others"
+expect_absent "$T/cos/hello-exe.json.cosign.p7s"
+OPENSSL_MODULES=$M/open sg 2 "${pem[@]}" "$T/cos/hello-exe.json"
+expect_in "$T/err" "OPENSSL_MODULES=$M/open in the environment, the folder OpenSSL loads providers from"
+expect_absent "$T/cos/hello-exe.json.cosign.p7s"
+LD_LIBRARY_PATH=$M/open sg 2 "${pem[@]}" "$T/cos/hello-exe.json"
+expect_in "$T/err" "LD_LIBRARY_PATH=$M/open in the environment"
+expect_absent "$T/cos/hello-exe.json.cosign.p7s"
+# The approver's token key is opened in signgate itself: PKCS11SPY is held to the rule there too.
+PKCS11SPY=$S/open/spy.so sg 2 "${co[@]}" --pkcs11-module "$M/safe/softhsm.so" "$T/cos/hello-exe.json"
+expect_in "$T/err" "PKCS11SPY=$S/open/spy.so in the environment, code a PKCS#11 module loads"
+expect_absent "$T/cos/hello-exe.json.cosign.p7s"
+# With a PEM key no module is loaded: no module check to make; a safe folder is used.
+mkdir -m 0755 "$M/engines"
+OPENSSL_ENGINES=$M/engines sg 0 "${pem[@]}" "$T/cos/hello-exe.json"
+expect_in "$T/out" "cosigned $T/cos/hello-exe.json as "
+rm -f -- "$T/cos/hello-exe.json.cosign.p7s"
 sg 0 policy cosign --approvers-ca "$PKI/approvers-ca.pem" --cert "$PKI/approver-alice.pem" \
 	--key "$PKI/approver-alice.key" "$T/cos/hello-exe.json"
 expect_in "$T/out" "cosigned $T/cos/hello-exe.json as "

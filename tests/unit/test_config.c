@@ -5,6 +5,7 @@
  */
 #include "signgate/config.h"
 #include "signgate/error.h"
+#include "signgate/keys.h"
 
 #include "check.h"
 
@@ -195,15 +196,60 @@ static void test_missing_and_wrong_types(void)
 
 static void test_signing_errors(void)
 {
+	sg_config *cfg = NULL;
+
 	expect_error("{ " BASE ", \"signing\": { \"pkcs12\": \"s.p12\", \"cert_chain\": \"c.pem\", "
 		     "\"key\": \"k.pem\" } }",
-		     "names both \"pkcs12\" and \"cert_chain\"/\"key\"; choose one key source");
+		     "\"signing.key\" does not go with \"key_source\" \"pkcs12\", which the other "
+		     "settings imply (PKCS#12 file)");
 	expect_error("{ " BASE ", \"signing\": { \"pkcs12\": \"s.p12\", \"key\": \"k.pem\" } }",
-		     "names both \"pkcs12\"");
+		     "\"signing.key\" does not go with \"key_source\" \"pkcs12\"");
+	expect_error("{ " BASE ", \"signing\": { \"pkcs12\": \"s.p12\", \"pkcs11_env\": "
+		     "{ \"SOFTHSM2_CONF\": \"/x\" } } }",
+		     "\"signing.pkcs11_env\" does not go with \"key_source\" \"pkcs12\"");
+	expect_error("{ " BASE ", \"signing\": { \"key\": \"k.pem\", \"cert_chain\": \"c.pem\", "
+		     "\"pkcs11_paths\": [\"/t\"] } }",
+		     "\"signing.pkcs11_paths\" does not go with \"key_source\" \"pem\"");
+	expect_error("{ " BASE ", \"signing\": { \"key\": \"k.pem\", \"cert_chain\": \"c.pem\", "
+		     "\"pkcs11_engine\": \"/e.so\" } }",
+		     "\"signing.pkcs11_engine\" does not go with \"key_source\" \"pem\"");
+	expect_error("{ " BASE ", \"signing\": { \"key\": \"pkcs11:object=k\", "
+		     "\"cert_chain\": \"c.pem\" } }",
+		     "\"signing.key_source\" \"pkcs11-engine\" needs \"pkcs11_module\"");
+	expect_error("{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\" } }",
+		     "\"signing.key_source\" \"pkcs11-engine\" needs \"pkcs11_module\" (an "
+		     "absolute path), \"key\" (a pkcs11: URI) and the certificates");
+	/* A module the token's module loads (pkcs11-spy's PKCS11SPY): a path held to the rule. */
+	expect_error("{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\", "
+		     "\"key\": \"pkcs11:object=k\", \"cert_chain\": \"c.pem\", "
+		     "\"pkcs11_env\": { \"PKCS11SPY\": \"spy.so\" } } }",
+		     "\"signing.pkcs11_env.PKCS11SPY\" must be an absolute path");
+	{
+		char json[1024];
+
+		CHECK(mkdir(in_tmp("open"), 0777) == 0 && chmod(in_tmp("open"), 0777) == 0);
+		check_write_file(in_tmp("open/spy.so"), "x", 1, 0644);
+		snprintf(json, sizeof(json),
+			 "{ " BASE ", \"signing\": { \"pkcs11_module\": \"/m.so\", "
+			 "\"key\": \"pkcs11:object=k\", \"cert_chain\": \"c.pem\", "
+			 "\"pkcs11_env\": { \"PKCS11SPY\": \"%s\" } } }",
+			 in_tmp("open/spy.so"));
+		/* Found by the strict check, as "pkcs11_module" would be: the path is named. */
+		write_config(json);
+		cfg = NULL;
+		CHECK_INT(sg_config_load(&cfg, cfg_path), SG_ERR_CONFIG);
+		CHECK(cfg == NULL);
+		CHECK_CONTAINS(sg_error_last(), "open: writable by others (mode 0777");
+		CHECK_INT(sg_config_load_flags(&cfg, cfg_path, SG_CONFIG_LENIENT), SG_OK);
+		sg_config_free(cfg);
+		unlink(in_tmp("open/spy.so"));
+		rmdir(in_tmp("open"));
+	}
 	expect_error("{ " BASE ", \"signing\": { \"cert_chain\": \"c.pem\" } }",
-		     "\"signing.cert_chain\" and \"signing.key\" go together");
+		     "\"signing\" names no key (\"pkcs12\", or \"key\" with its certificates");
 	expect_error("{ " BASE ", \"signing\": { \"key\": \"k.pem\" } }",
-		     "\"signing.cert_chain\" and \"signing.key\" go together");
+		     "\"signing.key_source\" \"pem\" needs \"key\" (a PEM key file) and its "
+		     "certificates");
 
 	expect_error("{ " BASE ", \"signing\": { \"timestamp_urls\": "
 		     "[\"http://ok/\", \"ftp://tsa.example/\"] } }",
@@ -360,10 +406,11 @@ static void test_audit_seal(void)
 		     "\"audit_seal.key\" must be a non-empty string");
 	expect_error("{ " BASE
 		     ", \"audit_seal\": { \"key\": \"pkcs11:object=s\", \"cert\": \"c\" } }",
-		     "a \"pkcs11:\" key needs \"audit_seal.pkcs11_module\"");
+		     "\"audit_seal.key_source\" \"pkcs11-engine\" needs \"pkcs11_module\"");
 	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"k.pem\", \"cert\": \"c\", "
 		     "\"pkcs11_module\": \"/m.so\" } }",
-		     "a module needs a \"pkcs11:\" key URI");
+		     "\"audit_seal.key_source\" \"pkcs11-engine\" needs \"pkcs11_module\" (an "
+		     "absolute path), \"key\" (a pkcs11: URI)");
 	expect_error("{ " BASE ", \"audit_seal\": { \"key\": \"pkcs11:object=s\", \"cert\": \"c\", "
 		     "\"pkcs11_module\": \"lib/m.so\" } }",
 		     "\"audit_seal.pkcs11_module\" must be an absolute path");
@@ -499,6 +546,8 @@ int main(void)
 		return 2;
 	}
 	snprintf(cfg_path, sizeof(cfg_path), "%s/signgate.json", tmpdir);
+	/* As signgate loads a config: the key sources' table judges the key settings. */
+	sg_config_set_checker(sg_keys_check_config);
 	test_minimal_and_defaults();
 	test_full();
 	test_syntax_errors();
