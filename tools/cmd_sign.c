@@ -26,10 +26,10 @@ static const char sign_help[] =
 	"Usage: signgate sign --config FILE [--out-dir DIR | --out FILE] [OPTIONS] INPUT...\n"
 	"\n"
 	"For each INPUT: read it once into a private copy, compute SHA-256 (and SHA-512\n"
-	"when the policy names SHA-512 values), check its structure (PE, MSI, MSP,\n"
-	"MSM, MST, CAB), decide against the policy (default deny),\n"
-	"add the enterprise Authenticode signature (SHA-256, RFC 3161 timestamp when\n"
-	"TSA URLs are configured), verify the result against the configured root,\n"
+	"when the policy names SHA-512 values), check the structure its format\n"
+	"requires, decide against the policy (default deny), add the enterprise\n"
+	"Authenticode signature (SHA-256, RFC 3161 timestamp when TSA URLs are\n"
+	"configured), verify the result against the configured root,\n"
 	"record the outcome in the audit log, and only then move the output into\n"
 	"place. The signing key is opened by a key helper process started before any\n"
 	"input is read: only it obtains the password or PIN and holds the key, and it\n"
@@ -41,9 +41,8 @@ static const char sign_help[] =
 	"audit log names is still approved, and denied when that file is now revoked\n"
 	"or no longer approved, or when no signing record of it is found.\n"
 	"\n"
-	"INPUT is a file, or with --recursive a folder (its installers and scripts by\n"
-	"extension, .exe .msi .msp .msm .mst .cab .ps1 .psm1 .psd1, in name order,\n"
-	"symbolic links not followed).\n"
+	"INPUT is a file, or with --recursive a folder (its installers and scripts in\n"
+	"name order, symbolic links not followed; by extension: @EXTENSIONS@).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json (policy, audit log, trust, signing key)\n"
@@ -55,8 +54,7 @@ static const char sign_help[] =
 	"      --out FILE        output path (exactly one INPUT)\n"
 	"  -f, --force           replace an existing output file (never the input)\n"
 	"  -r, --recursive       INPUT folders: their installers and scripts by\n"
-	"                        extension (.exe .msi .msp .msm .mst .cab .ps1\n"
-	"                        .psm1 .psd1), at any depth\n"
+	"                        extension (@EXTENSIONS@), at any depth\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          sign N inputs at once (default: the number of cores);\n"
 	"                        results still print in input order\n"
@@ -89,8 +87,7 @@ static const char check_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json\n"
-	"  -r, --recursive       INPUT folders: their .exe .msi .msp .msm .mst .cab\n"
-	"                        .ps1 .psm1 .psd1 files\n"
+	"  -r, --recursive       INPUT folders: their @EXTENSIONS@ files\n"
 	"      --files-from LIST more INPUTs, one path a line ('-': standard input)\n"
 	"  -j, --jobs N          check N inputs at once (default: the number of cores)\n"
 	"      --fail-fast       start no new input after the first that is denied\n"
@@ -100,6 +97,59 @@ static const char check_help[] =
 	"\n"
 	"Exit codes: 0 all approved; 1 operational error; 2 usage or configuration\n"
 	"error; 3 at least one input denied.\n";
+
+/* The marker in a help text that stands for the extensions the format table owns. */
+#define EXTENSIONS_MARK "@EXTENSIONS@"
+#define HELP_WIDTH      79
+
+/* ".exe .msi ..." (every row's extensions, from the table) into `out`, cut to fit. */
+static void extension_list(char *out, size_t cap)
+{
+	size_t len = 0;
+	const char *e;
+
+	out[0] = '\0';
+	for (size_t i = 0; (e = sg_format_extension_at(i)) != NULL; i++) {
+		int n = snprintf(out + len, cap - len, "%s%s", i ? " " : "", e);
+
+		if (n < 0 || (size_t)n >= cap - len)
+			break;
+		len += (size_t)n;
+	}
+}
+
+/*
+ * Print `text`, each EXTENSIONS_MARK replaced by the table's extensions,
+ * wrapped at HELP_WIDTH: an option's description continues under its own
+ * column (24), a paragraph at the margin.
+ */
+static void print_help(const char *text)
+{
+	const char *mark, *line = text, *e;
+	size_t col, indent;
+
+	while ((mark = strstr(text, EXTENSIONS_MARK)) != NULL) {
+		fwrite(text, 1, (size_t)(mark - text), stdout);
+		for (const char *p = text; p < mark; p++)
+			if (*p == '\n')
+				line = p + 1;
+		col = (size_t)(mark - line);
+		indent = line[0] == ' ' && col >= 24 ? 24 : 0;
+		for (size_t i = 0; (e = sg_format_extension_at(i)) != NULL; i++) {
+			if (i && col + 1 + strlen(e) + 2 > HELP_WIDTH) { /* room for ")." */
+				printf("\n%*s", (int)indent, "");
+				col = indent;
+			} else if (i) {
+				putchar(' ');
+				col++;
+			}
+			fputs(e, stdout);
+			col += strlen(e);
+		}
+		text = mark + strlen(EXTENSIONS_MARK);
+	}
+	fputs(text, stdout);
+}
 
 /* Where outputs go when neither --out-dir nor --out is given. */
 #define DEFAULT_OUT_DIR "signed"
@@ -151,7 +201,7 @@ static int parse(sign_opts *o, int argc, char **argv, int signing)
 						       MAX_JOBS);
 			o->jobs = (int)n;
 			break;
-		case 'h': fputs(signing ? sign_help : check_help, stdout); return -1;
+		case 'h': print_help(signing ? sign_help : check_help); return -1;
 		default: return cli_usage_error(cmd, "bad option");
 		}
 	}
@@ -651,10 +701,15 @@ static int collect_inputs(input_list *in, const sign_opts *o, int argc, char **a
 			return CLI_EXIT_USAGE;
 	if (o->files_from && add_files_from(in, o, cmd) != 0)
 		return CLI_EXIT_USAGE;
-	if (in->n == 0)
-		return cli_usage_error(cmd, "no INPUT: the folders and lists given hold no "
-					    "installer or script (.exe .msi .msp .msm .mst .cab "
-					    ".ps1 .psm1 .psd1)");
+	if (in->n == 0) {
+		char ext[256];
+
+		extension_list(ext, sizeof(ext));
+		return cli_usage_error(cmd,
+				       "no INPUT: the folders and lists given hold no "
+				       "installer or script (%s)",
+				       ext);
+	}
 	if (o->out && in->n != 1)
 		return cli_usage_error(cmd,
 				       "--out takes exactly one INPUT; use --out-dir for several");

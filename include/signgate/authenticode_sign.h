@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-/* sg_authenticode_kind: which content to build (format.h, where each format's row names it). */
+/* sg_format_kind: whose content to build (format.h: each format's row describes it). */
 #include "signgate/format.h"
 
 #include <openssl/evp.h>
@@ -35,7 +35,7 @@
 #define SG_AUTHENTICODE_TEXT_MAX 1024 /* a description or URL is shorter */
 
 typedef struct sg_authenticode_sign_req {
-	sg_authenticode_kind kind;
+	sg_format_kind kind;         /* the signed file's format: its row's content is built */
 	int md_nid;                  /* the digest algorithm (OpenSSL NID): NID_sha256 only */
 	const unsigned char *digest; /* the file's Authenticode digest */
 	size_t digest_len;           /* exactly the algorithm's length */
@@ -61,11 +61,12 @@ int sg_authenticode_sign(unsigned char **out_der, size_t *out_len,
 /* The digest length of a supported algorithm `md_nid`; 0 when unsupported. */
 size_t sg_authenticode_md_len(int md_nid);
 
-/* "PE", "MSI", "PowerShell", or NULL for an unknown kind. */
+/* The content's name of format `kind` ("PE", "MSI", "PowerShell"), or NULL
+ * for an unknown format or one without signed content. */
 const char *sg_authenticode_kind_name(int kind);
 
 /*
- * What a signature of `kind` must carry as its SpcIndirectDataContent's
+ * What a signature on a file of format `kind` must carry as its SpcIndirectDataContent's
  * type: the OID (text), and for SpcSipInfo the SIP's GUID (16 bytes as
  * stored; NULL for other types); `what` names the content in messages
  * ("a PE"). Returns 0, or -1 for an unknown kind.

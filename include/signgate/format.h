@@ -20,30 +20,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One value per table row; a new format adds one (the value is its row's). */
-typedef enum sg_format_kind {
-	SG_FORMAT_UNKNOWN = 0,
-	SG_FORMAT_PE = 1,  /* .exe (and any PE image): NSIS, Inno Setup, 7-Zip SFX */
-	SG_FORMAT_MSI = 2, /* .msi: Windows Installer package */
-	SG_FORMAT_MSP = 3, /* .msp: Windows Installer patch */
-	SG_FORMAT_MSM = 4, /* .msm: Windows Installer merge module */
-	SG_FORMAT_MST = 5, /* .mst: Windows Installer transform */
-	SG_FORMAT_CAB = 6, /* .cab: cabinet (lib/format/format_cab.c) */
-	SG_FORMAT_SCRIPT = 7, /* .ps1 .psm1 .psd1: a PowerShell script (format_script.h) */
-} sg_format_kind;
+/*
+ * A format: its row's number in the table (1 for the first row, ...), 0
+ * (SG_FORMAT_UNKNOWN) for none. The number follows the table's order, so
+ * it means nothing outside one build: compare names (sg_format_name(),
+ * sg_format_by_name()), never numbers. Adding a format adds no value here.
+ */
+typedef int sg_format_kind;
+#define SG_FORMAT_UNKNOWN 0
 
 /*
- * The SpcIndirectDataContent a signature over a format carries: what the
- * key helper builds (its values are the key helper's wire codes) and what
- * verification requires. Each format's row names one; lib/crypto's
- * authenticode_sign.c holds one row per kind (type OID, SIP GUID, builder).
+ * The ASN.1 shapes of the SpcIndirectDataContent's value signgate builds
+ * (lib/crypto/authenticode_sign.c has one builder per shape; the type OID
+ * follows from the shape).
  */
-typedef enum sg_authenticode_kind {
-	SG_AUTHENTICODE_PE = 1,  /* SpcPeImageData */
-	SG_AUTHENTICODE_MSI = 2, /* SpcSipInfo with the MSI SIP {000C10F1-...} */
-	SG_AUTHENTICODE_CAB = 3, /* SpcCabData: the SpcLink file "<<<Obsolete>>>" */
-	SG_AUTHENTICODE_SCRIPT = 4, /* a PowerShell script: SpcSipInfo, the PowerShell SIP */
-} sg_authenticode_kind;
+typedef enum sg_spc_shape {
+	SG_SPC_PE_IMAGE_DATA = 1, /* SpcPeImageData: flags and the SpcLink "<<<Obsolete>>>" */
+	SG_SPC_SIP_INFO = 2,      /* SpcSipInfo: version, the SIP's GUID, five integers */
+	SG_SPC_CAB_DATA = 3,      /* SpcCabData: the SpcLink file "<<<Obsolete>>>" */
+} sg_spc_shape;
+
+/*
+ * What a signature over a format signs as its SpcIndirectDataContent type
+ * and value: data in the format's row, built by shape. Rows sharing a SIP
+ * (the MSI family) share one.
+ */
+typedef struct sg_spc_content {
+	const char *name;           /* "PE", "MSI", "PowerShell": logs */
+	const char *what;           /* "a PE": messages ("the signed content is not a PE's") */
+	sg_spc_shape shape;
+	unsigned char sip_guid[16]; /* SpcSipInfo: the SIP's GUID, as stored */
+	long sip_version;           /* SpcSipInfo: the first INTEGER (1; PowerShell 65536) */
+	long sip_ints[5];           /* SpcSipInfo: the five INTEGERs after the GUID */
+} sg_spc_content;
 
 /* What the PE check found: the fields the PE digest and attachment use. */
 typedef struct sg_format_pe {
@@ -62,7 +71,8 @@ typedef struct sg_format_cfb {
 
 /* What the PowerShell script check found. */
 typedef struct sg_format_script {
-	int encoding; /* its sg_script_encoding (lib/format/format_script.h) */
+	int encoding;   /* its sg_script_encoding (lib/format/format_script.h) */
+	size_t b64_len; /* base64 characters in its signature block (0: none) */
 } sg_format_script;
 
 typedef struct sg_format_info {
@@ -100,12 +110,21 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name);
 /* The row's name ("pe", "msi", "msp", ...) or "unknown". */
 const char *sg_format_name(sg_format_kind kind);
 
+/* The format whose row is named `name` ("msi"), or SG_FORMAT_UNKNOWN. */
+sg_format_kind sg_format_by_name(const char *name);
+
 /*
  * 1 when `filename` (a base name) ends in an extension some format owns
  * (case-insensitive; ".exe", ".msi", ".msp", ...) and does not start with a
  * dot: what `sign --recursive` picks up. 0 otherwise.
  */
 int sg_format_name_is_installer(const char *filename);
+
+/*
+ * The `i`th extension some format owns (".exe", ".msi", ...: each row's,
+ * in table order, 0 first), or NULL after the last: what help texts list.
+ */
+const char *sg_format_extension_at(size_t i);
 
 /*
  * The extension of `filename` (a base name), as spelt there, when a format
@@ -136,9 +155,15 @@ int sg_format_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int
 		     const sg_format_info *info, sg_format_digest_use use, const char *name);
 
 /*
- * The sg_authenticode_kind of the SpcIndirectDataContent a signature over
- * this format carries: what the key helper builds and what verification
- * requires. 0 for an unknown kind.
+ * The SpcIndirectDataContent a signature over a file of `kind` carries
+ * (the row's data): what the key helper builds and what verification
+ * requires. NULL for an unknown kind or a row without one.
+ */
+const sg_spc_content *sg_format_content(sg_format_kind kind);
+
+/*
+ * `kind` when its row names signed content (the number the key helper's
+ * request carries: sg_format_content() of it), else 0.
  */
 int sg_format_spc_kind(sg_format_kind kind);
 

@@ -8,8 +8,10 @@
  *
  *   offset  size  field
  *   0       4     magic "SGKH"
- *   4       1     version, 1
- *   5       1     kind: 1 PE, 2 MSI, 3 CAB (sg_authenticode_kind)
+ *   4       1     version, 2
+ *   5       1     kind: the file's sg_format_kind (its row's number in this
+ *                 build's format table, which names the content to build;
+ *                 signgate and its key helper are one build)
  *   6       1     digest algorithm: 1 SHA-256
  *   7       1     digest length: exactly the algorithm's (32)
  *   8       n     the digest
@@ -46,7 +48,7 @@
 #include "signgate/config.h"
 
 #define SG_KEYHELPER_MAGIC       "SGKH"
-#define SG_KEYHELPER_VERSION     1
+#define SG_KEYHELPER_VERSION     2
 #define SG_KEYHELPER_HEADER_LEN  8
 #define SG_KEYHELPER_DIGEST_MAX  64
 #define SG_KEYHELPER_REQUEST_MAX                                                                    \
@@ -54,8 +56,8 @@
 #define SG_KEYHELPER_ALG_SHA256  1
 
 typedef struct sg_keyhelper_request {
-	sg_authenticode_kind kind;
-	int md_nid; /* NID_sha256 */
+	sg_format_kind kind; /* a format with signed content (sg_format_content()) */
+	int md_nid;          /* NID_sha256 */
 	unsigned char digest[SG_KEYHELPER_DIGEST_MAX];
 	size_t digest_len;
 	char description[SG_AUTHENTICODE_TEXT_MAX + 1]; /* "" when none */

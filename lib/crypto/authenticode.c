@@ -123,7 +123,7 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 /*
  * The SpcIndirectDataContent's first element (SpcAttributeTypeAndOptionalValue,
  * its content at q, elen bytes) must name the signed file's content kind
- * (an sg_authenticode_kind, from the file's format row), as Windows' SIP for
+ * (the file's sg_format_kind: its row's sg_spc_content), as Windows' SIP for
  * the file requires: SpcPeImageData for a PE, SpcSipInfo with the MSI SIP's
  * GUID for the MSI family. Without this, only osslsigncode's reading would
  * stop a signature made for another format.

@@ -27,8 +27,8 @@ typedef struct sg_authenticode_opts {
 	const char *crl_file;    /* optional */
 	const char *pin_sha256;  /* optional leaf pin */
 	int index;               /* 0 primary, n nested, -1 the last */
-	int kind; /* the signed file's sg_authenticode_kind (sg_format_spc_kind() of its
-		   * format): the signed content must be that kind's (else rejected) */
+	int kind;                /* the signed file's sg_format_kind (sg_format_spc_kind() of its
+				  * format): the signed content must be its row's (else rejected) */
 	/*
 	 * 1 for a signature signgate made (issue 12): its SignerInfo must carry
 	 * exactly the signed attributes contentType, SpcSpOpusInfo,

@@ -86,18 +86,33 @@ static void der_oid(struct der *b, const char *oid_text, int nid)
 		ASN1_OBJECT_free(obj);
 }
 
+/* A DER INTEGER of `v` (unsigned, shortest form). */
+static void der_uint(struct der *b, unsigned long v)
+{
+	unsigned char buf[sizeof(v) + 1];
+	size_t n = sizeof(buf);
+
+	do {
+		buf[--n] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	} while (v && n > 1);
+	if (buf[n] & 0x80)
+		buf[--n] = 0;
+	der_tlv(b, 0x02, buf + n, sizeof(buf) - n);
+}
+
 /*
  * SpcLink file [2] EXPLICIT SpcString unicode [0] IMPLICIT "<<<Obsolete>>>":
  * inside a PE's SpcPeImageData, and the whole value of a cabinet's
  * SpcCabData (as osslsigncode's cab.c builds it).
  */
-static void obsolete_link(struct der *out, const unsigned char *sip_guid)
+static void obsolete_link(struct der *out, const sg_spc_content *c)
 {
 	static const char obsolete[] = "<<<Obsolete>>>";
 	unsigned char bmp[2 * (sizeof(obsolete) - 1)];
 	struct der s = { .len = 0 };
 
-	(void)sip_guid;
+	(void)c;
 	for (size_t i = 0; i + 1 < sizeof(obsolete); i++) {
 		bmp[2 * i] = 0;
 		bmp[2 * i + 1] = (unsigned char)obsolete[i];
@@ -107,12 +122,12 @@ static void obsolete_link(struct der *out, const unsigned char *sip_guid)
 }
 
 /* SpcPeImageData: flags {includeResources} and file [0] SpcLink file [2] "<<<Obsolete>>>". */
-static void pe_image_data(struct der *out, const unsigned char *sip_guid)
+static void pe_image_data(struct der *out, const sg_spc_content *c)
 {
 	static const unsigned char flags[] = { 0x03, 0x02, 0x07, 0x80 };
 	struct der link = { .len = 0 }, file = { .len = 0 }, pid = { .len = 0 };
 
-	obsolete_link(&link, sip_guid);
+	obsolete_link(&link, c);
 	der_wrap(&file, 0xa0, &link); /* SpcPeImageData file [0] EXPLICIT */
 	der_put(&pid, flags, sizeof(flags));
 	der_put(&pid, file.data, file.len);
@@ -121,65 +136,31 @@ static void pe_image_data(struct der *out, const unsigned char *sip_guid)
 	der_wrap(out, 0x30, &pid);
 }
 
-/* The MSI SIP's GUID {000C10F1-0000-0000-C000-000000000046}, as stored. */
-static const unsigned char msi_sip_guid[16] = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
-						0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46 };
-
-/*
- * The PowerShell SIP's GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351}, as
- * stored (the first three fields little-endian, as Windows lays out a GUID).
- */
-static const unsigned char script_sip_guid[16] = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e,
-						   0xb7, 0x24, 0xd2, 0xc6, 0x29, 0x7e, 0xf3, 0x51 };
-
-/* SpcSipInfo: `version` (DER INTEGER content), the SIP's GUID, five zero integers. */
-static void sip_info_version(struct der *out, const unsigned char guid[16],
-			     const unsigned char *version, size_t version_len)
+/* SpcSipInfo: the row's version, its SIP's GUID, its five integers. */
+static void sip_info(struct der *out, const sg_spc_content *c)
 {
-	static const unsigned char zero[] = { 0x00 };
 	struct der sip = { .len = 0 };
 
-	der_tlv(&sip, 0x02, version, version_len);
-	der_tlv(&sip, 0x04, guid, 16);
-	for (int i = 0; i < 5; i++)
-		der_tlv(&sip, 0x02, zero, 1);
+	der_uint(&sip, c->sip_version);
+	der_tlv(&sip, 0x04, c->sip_guid, sizeof(c->sip_guid));
+	for (size_t i = 0; i < sizeof(c->sip_ints) / sizeof(c->sip_ints[0]); i++)
+		der_uint(&sip, c->sip_ints[i]);
 	der_wrap(out, 0x30, &sip);
 }
 
-/* SpcSipInfo version 1 (MSI family). */
-static void sip_info(struct der *out, const unsigned char guid[16])
-{
-	static const unsigned char one[] = { 0x01 };
-
-	sip_info_version(out, guid, one, sizeof(one));
-}
-
-/* SpcSipInfo version 65536 (PowerShell), as signtool, osslsigncode and jsign write it. */
-static void script_sip_info(struct der *out, const unsigned char guid[16])
-{
-	static const unsigned char v65536[] = { 0x01, 0x00, 0x00 };
-
-	sip_info_version(out, guid, v65536, sizeof(v65536));
-}
-
 /*
- * One row per Authenticode content: a new kind is one row (and one
- * sg_authenticode_kind value). `value` builds the content after the type
- * OID; `sip_guid`, for SpcSipInfo, is the GUID verification requires.
+ * One builder per ASN.1 shape of signed content; what a format signs is
+ * data in its row (sg_format_content()), so a new format with SpcSipInfo
+ * needs nothing here. `value` builds the content after the type OID.
  */
-static const struct kind_ops {
-	sg_authenticode_kind kind;
-	const char *name;
-	const char *what; /* "a PE": messages ("the signed content is not a PE's") */
+static const struct shape_ops {
+	sg_spc_shape shape;
 	const char *data_oid;
-	const unsigned char *sip_guid;
-	void (*value)(struct der *out, const unsigned char *sip_guid);
-} kinds[] = {
-	{ SG_AUTHENTICODE_PE, "PE", "a PE", OID_SPC_PE_IMAGE_DATA, NULL, pe_image_data },
-	{ SG_AUTHENTICODE_MSI, "MSI", "an MSI", OID_SPC_SIPINFO, msi_sip_guid, sip_info },
-	{ SG_AUTHENTICODE_CAB, "CAB", "a cabinet", OID_SPC_CAB_DATA, NULL, obsolete_link },
-	{ SG_AUTHENTICODE_SCRIPT, "PowerShell", "a PowerShell script", OID_SPC_SIPINFO,
-	  script_sip_guid, script_sip_info },
+	void (*value)(struct der *out, const sg_spc_content *c);
+} shapes[] = {
+	{ SG_SPC_PE_IMAGE_DATA, OID_SPC_PE_IMAGE_DATA, pe_image_data },
+	{ SG_SPC_SIP_INFO, OID_SPC_SIPINFO, sip_info },
+	{ SG_SPC_CAB_DATA, OID_SPC_CAB_DATA, obsolete_link },
 };
 
 static const struct md_row {
@@ -189,11 +170,13 @@ static const struct md_row {
 	{ NID_sha256, 32 },
 };
 
-static const struct kind_ops *find_kind(int kind)
+/* The shape builder of `kind`'s content, with the content in `*c`; NULL when unknown. */
+static const struct shape_ops *find_kind(int kind, const sg_spc_content **c)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if ((int)kinds[i].kind == kind)
-			return &kinds[i];
+	*c = sg_format_content(kind);
+	for (size_t i = 0; *c && i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		if (shapes[i].shape == (*c)->shape)
+			return &shapes[i];
 	return NULL;
 }
 
@@ -207,33 +190,34 @@ size_t sg_authenticode_md_len(int md_nid)
 
 const char *sg_authenticode_kind_name(int kind)
 {
-	const struct kind_ops *k = find_kind(kind);
+	const sg_spc_content *c;
 
-	return k ? k->name : NULL;
+	return find_kind(kind, &c) ? c->name : NULL;
 }
 
 int sg_authenticode_kind_content(int kind, const char **data_oid, const unsigned char **sip_guid,
 				 const char **what)
 {
-	const struct kind_ops *k = find_kind(kind);
+	const sg_spc_content *c;
+	const struct shape_ops *k = find_kind(kind, &c);
 
 	if (!k)
 		return -1;
 	*data_oid = k->data_oid;
-	*sip_guid = k->sip_guid;
-	*what = k->what;
+	*sip_guid = c->shape == SG_SPC_SIP_INFO ? c->sip_guid : NULL;
+	*what = c->what;
 	return 0;
 }
 
 /* SpcIndirectDataContent: SEQUENCE { SEQUENCE { type, value }, DigestInfo }. */
-static void indirect_data(struct der *out, const struct kind_ops *k,
+static void indirect_data(struct der *out, const struct shape_ops *k, const sg_spc_content *c,
 			  const sg_authenticode_sign_req *req)
 {
 	static const unsigned char null[] = { 0x05, 0x00 };
 	struct der value = { .len = 0 }, data = { .len = 0 }, alg = { .len = 0 },
 		   dinfo = { .len = 0 }, idc = { .len = 0 };
 
-	k->value(&value, k->sip_guid);
+	k->value(&value, c);
 	der_oid(&data, k->data_oid, 0);
 	der_put(&data, value.data, value.len);
 	data.bad |= value.bad;
@@ -276,10 +260,11 @@ static int text_ok(const char *s)
 static int check_request(const sg_authenticode_sign_req *req)
 {
 	size_t want = req ? sg_authenticode_md_len(req->md_nid) : 0;
+	const sg_spc_content *c;
 
 	if (!req)
 		return sg_error_set(SG_ERR_USAGE, "authenticode signing: no request");
-	if (!find_kind(req->kind))
+	if (!find_kind(req->kind, &c))
 		return sg_error_set(SG_ERR_USAGE, "authenticode signing: unknown content kind %d",
 				    (int)req->kind);
 	if (!want)
@@ -411,14 +396,15 @@ static int verify_own(PKCS7_SIGNER_INFO *si, X509 *cert, int md_nid)
 /* Build and sign the SignedData into `p7`; returns SG_OK or sets the error. */
 static int build(PKCS7 *p7, const sg_authenticode_sign_req *req)
 {
-	const struct kind_ops *k = find_kind(req->kind);
+	const sg_spc_content *c;
+	const struct shape_ops *k = find_kind(req->kind, &c);
 	struct der idc = { .len = 0 };
 	PKCS7_SIGNER_INFO *si;
 
-	indirect_data(&idc, k, req);
+	indirect_data(&idc, k, c, req);
 	if (idc.bad)
 		return sg_error_set(SG_ERR_USAGE,
-				    "authenticode signing: the %s content is too long", k->name);
+				    "authenticode signing: the %s content is too long", c->name);
 	if (!PKCS7_set_type(p7, NID_pkcs7_signed) || !set_content(p7, &idc))
 		return crypto_error("cannot build the SignedData");
 	si = PKCS7_add_signature(p7, req->cert, req->key, EVP_get_digestbynid(req->md_nid));

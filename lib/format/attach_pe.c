@@ -5,6 +5,8 @@
  * so that a file signed by either with the same signature is the same file.
  */
 #include "attach.h"
+#include "format_ops.h"
+#include "pe_digest.h"
 #include "signgate/error.h"
 #include "signgate/util.h"
 
@@ -25,44 +27,19 @@ static uint64_t round8(uint64_t n)
 	return (n + 7) & ~(uint64_t)7;
 }
 
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint64_t der_element_len(const unsigned char *der, size_t len)
-{
-	uint64_t body = 0;
-	unsigned n;
-
-	if (len < 2 || der[0] != 0x30)
-		return 0;
-	if (der[1] < 0x80)
-		return 2 + (uint64_t)der[1];
-	n = der[1] & 0x7fu;
-	if (n == 0 || n > 4 || len < 2 + n)
-		return 0;
-	for (unsigned i = 0; i < n; i++)
-		body = body << 8 | der[2 + i];
-	return 2 + n + body;
-}
-
 /* What sg_attach_pe() may do with `info` and `der`; SG_OK or SG_ERR_USAGE with the reason. */
 static int check_request(const sg_format_info *info, const unsigned char *der, size_t der_len,
 			 const char *name)
 {
 	uint64_t end = info && info->has_signature ? info->sig_offset : info ? info->size : 0;
 
-	if (!info || info->kind != SG_FORMAT_PE || info->pe.checksum_offset == 0 ||
+	if (!info || !sg_format_info_is(info, &sg_format_pe_ops) || info->pe.checksum_offset == 0 ||
 	    info->pe.checksum_offset + 4 > info->pe.certdir_offset ||
 	    info->pe.certdir_offset + 8 > end || end > info->size ||
 	    (info->has_signature && info->sig_offset + info->sig_size != info->size))
 		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected PE image", name);
 	/* One DER signature and nothing after it: the table must hide nothing. */
-	if (!der || der_element_len(der, der_len) != der_len)
+	if (!der || sg_format_der_len(der, der_len) != der_len)
 		return sg_error_set(SG_ERR_USAGE,
 				    "%s: the signature to attach is not one DER element", name);
 	/* The directory entry and dwLength hold 32 bits; so does osslsigncode's file end. */

@@ -16,39 +16,6 @@
 /* Where the reserve ends: the hashed bytes resume there (56-59 are its last four). */
 #define RESERVE_TAIL 56u
 
-static int src_of(struct src *s, int fd, const char *name)
-{
-	struct stat st;
-
-	s->fd = fd;
-	s->name = name ? name : "(unnamed)";
-	if (fstat(fd, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s->name, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_USAGE, "%s: not a regular file", s->name);
-	s->size = (uint64_t)st.st_size;
-	return SG_OK;
-}
-
-static const EVP_MD *digest_md(int nid)
-{
-	switch (nid) {
-	case NID_sha1: return EVP_sha1();
-	case NID_sha256: return EVP_sha256();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	default: return NULL;
-	}
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
 /* Hash the file's bytes [from, to), a chunk at a time. */
 static int hash_range(EVP_MD_CTX *h, const struct src *s, uint64_t from, uint64_t to)
 {
@@ -94,9 +61,9 @@ static int hash_unsigned(EVP_MD_CTX *h, const struct src *s, const struct cab_la
 	if (l->end + shift > UINT32_MAX)
 		return sg_format_bad(s, "too large to sign: the signed cabinet would pass 4 GiB");
 	memcpy(hdr, head, 4);
-	put32(hdr + 4, (uint32_t)l->end + shift);
+	put_le32(hdr + 4, (uint32_t)l->end + shift);
 	memcpy(hdr + 8, head + 12, 4);
-	put32(hdr + 12, l->coff_files + shift);
+	put_le32(hdr + 12, l->coff_files + shift);
 	memcpy(hdr + 16, head + 20, 14);
 	hdr[26] |= CAB_FLAG_RESERVE;
 	ok = EVP_DigestUpdate(h, hdr, sizeof(hdr)) && EVP_DigestUpdate(h, "\0\0\0\0", 4);
@@ -107,7 +74,7 @@ static int hash_unsigned(EVP_MD_CTX *h, const struct src *s, const struct cab_la
 			return error;
 		if ((uint64_t)le32(folder) + shift > UINT32_MAX)
 			return sg_format_bad(s, "folder %u's coffCabStart is out of range", i + 1);
-		put32(folder, le32(folder) + shift);
+		put_le32(folder, le32(folder) + shift);
 		ok = EVP_DigestUpdate(h, folder, sizeof(folder));
 	}
 	if (!ok)
@@ -118,7 +85,7 @@ static int hash_unsigned(EVP_MD_CTX *h, const struct src *s, const struct cab_la
 int sg_cab_digest(unsigned char md[SG_CAB_DIGEST_MAX], size_t *md_len, int fd, int md_nid,
 		  const char *name)
 {
-	const EVP_MD *type = digest_md(md_nid);
+	const EVP_MD *type = sg_format_md(md_nid);
 	unsigned char head[CAB_HEADER_LEN];
 	struct cab_layout l;
 	EVP_MD_CTX *h = NULL;
@@ -130,7 +97,8 @@ int sg_cab_digest(unsigned char md[SG_CAB_DIGEST_MAX], size_t *md_len, int fd, i
 	if (!type)
 		return sg_error_set(SG_ERR_USAGE, "%s: unsupported digest algorithm for a cabinet",
 				    name ? name : "(unnamed)");
-	if ((error = src_of(&s, fd, name)) < 0 || (error = sg_cab_header_read(&l, &s)) < 0 ||
+	if ((error = sg_format_src_of(&s, fd, name)) < 0 ||
+	    (error = sg_cab_header_read(&l, &s)) < 0 ||
 	    (error = sg_format_read_at(&s, head, sizeof(head), 0)) < 0)
 		return error;
 	if (!(h = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(h, type, NULL)) {
@@ -154,7 +122,8 @@ int sg_cab_signature_read(unsigned char **out, size_t *len, int fd, size_t max, 
 
 	*out = NULL;
 	*len = 0;
-	if ((error = src_of(&s, fd, name)) < 0 || (error = sg_cab_header_read(&l, &s)) < 0)
+	if ((error = sg_format_src_of(&s, fd, name)) < 0 ||
+	    (error = sg_cab_header_read(&l, &s)) < 0)
 		return error;
 	if (!l.reserve)
 		return sg_format_bad(&s, "the cabinet carries no signature");

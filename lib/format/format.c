@@ -18,25 +18,41 @@
 
 const struct sg_format_ops *sg_format_ops_of(sg_format_kind kind)
 {
-	for (size_t i = 0; sg_format_table[i]; i++)
-		if (sg_format_table[i]->kind == kind)
+	for (size_t i = 0; kind > 0 && sg_format_table[i]; i++)
+		if ((size_t)kind == i + 1)
 			return sg_format_table[i];
 	return NULL;
+}
+
+/* The number of `row` (its place in the table, from 1), or SG_FORMAT_UNKNOWN. */
+static sg_format_kind kind_of(const struct sg_format_ops *row)
+{
+	for (size_t i = 0; row && sg_format_table[i]; i++)
+		if (sg_format_table[i] == row)
+			return (sg_format_kind)(i + 1);
+	return SG_FORMAT_UNKNOWN;
+}
+
+int sg_format_info_is(const sg_format_info *info, const struct sg_format_ops *row)
+{
+	return info && row && info->kind != SG_FORMAT_UNKNOWN &&
+	       sg_format_ops_of(info->kind) == row;
+}
+
+sg_format_kind sg_format_by_name(const char *name)
+{
+	for (size_t i = 0; name && sg_format_table[i]; i++)
+		if (strcmp(sg_format_table[i]->name, name) == 0)
+			return (sg_format_kind)(i + 1);
+	return SG_FORMAT_UNKNOWN;
 }
 
 /* The extension of `name` a row owns ("setup.MSP": .msp), or NULL. */
 static const struct sg_format_ops *row_by_name(const char *name, const char **ext)
 {
-	size_t len = strlen(name), n;
-
 	for (size_t i = 0; sg_format_table[i]; i++)
-		for (const char *const *e = sg_format_table[i]->extensions; e && *e; e++) {
-			n = strlen(*e);
-			if (len > n && strcasecmp(name + len - n, *e) == 0) {
-				*ext = *e;
-				return sg_format_table[i];
-			}
-		}
+		if (sg_format_name_ext(name, sg_format_table[i]->extensions, ext))
+			return sg_format_table[i];
 	return NULL;
 }
 
@@ -48,6 +64,15 @@ const char *sg_format_by_name_extension(const char *filename)
 	if (!filename || !(row = row_by_name(filename, &ext)) || !row->by_name)
 		return NULL;
 	return filename + strlen(filename) - strlen(ext);
+}
+
+const char *sg_format_extension_at(size_t i)
+{
+	for (size_t r = 0; sg_format_table[r]; r++)
+		for (const char *const *e = sg_format_table[r]->extensions; e && *e; e++)
+			if (i-- == 0)
+				return *e;
+	return NULL;
 }
 
 int sg_format_name_is_installer(const char *filename)
@@ -147,13 +172,10 @@ static int choose_row(const struct sg_format_ops **out, const struct src *s, siz
 /* The file's size, and that it is a regular file signgate can take. */
 static int check_file(struct src *s, sg_format_info *out)
 {
-	struct stat st;
+	int error = sg_format_src_of(s, s->fd, s->name);
 
-	if (fstat(s->fd, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s->name, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_USAGE, "%s: not a regular file", s->name);
-	s->size = (uint64_t)st.st_size;
+	if (error < 0)
+		return error;
 	out->size = s->size;
 	if (s->size == 0)
 		return sg_format_bad(s, "empty file");
@@ -191,7 +213,7 @@ int sg_format_inspect(sg_format_info *out, int fd, const char *name)
 	if (error < 0)
 		memset(out, 0, sizeof(*out));
 	else
-		out->kind = row->kind;
+		out->kind = kind_of(row);
 	out->size = s.size;
 	return error;
 }
@@ -215,11 +237,16 @@ int sg_format_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int
 	return row->digest(md, md_len, fd, info, use, name);
 }
 
-int sg_format_spc_kind(sg_format_kind kind)
+const sg_spc_content *sg_format_content(sg_format_kind kind)
 {
 	const struct sg_format_ops *row = sg_format_ops_of(kind);
 
-	return row ? row->spc_kind : 0;
+	return row ? row->content : NULL;
+}
+
+int sg_format_spc_kind(sg_format_kind kind)
+{
+	return sg_format_content(kind) ? kind : 0;
 }
 
 int sg_format_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,

@@ -23,6 +23,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/obj_mac.h>
@@ -43,62 +44,11 @@ static int all_zero(const unsigned char *p, size_t n)
 	return n == 0;
 }
 
-/*
- * The signature blob must hold one DER element (a SEQUENCE, the PKCS#7) and
- * nothing after it but zero padding to the next 8-byte boundary, as
- * osslsigncode writes it: bytes after the DER are outside the Authenticode
- * digest and invisible to the signature check (CVE-2013-3900 for a PE), and
- * a blob that is no DER at all is no signature ("signed" must mean more than
- * a reserve area with eight zero bytes behind it).
- */
-static int check_blob(const struct src *s, uint32_t at, uint32_t size)
-{
-	unsigned char h[6], pad[8];
-	size_t avail = size < sizeof(h) ? size : sizeof(h), hdr = 2;
-	uint64_t der_len = 0;
-	int error;
-
-	if (avail < 2)
-		return sg_format_bad(s, "the signature blob (%" PRIu32 " bytes) holds no DER "
-					"signature", size);
-	if ((error = sg_format_read_at(s, h, avail, at)) < 0)
-		return error;
-	if (h[0] != 0x30)
-		return sg_format_bad(s, "the signature blob at offset %" PRIu32
-					" does not hold a DER signature", at);
-	if (h[1] < 0x80) {
-		der_len = h[1];
-	} else {
-		unsigned n = h[1] & 0x7fu;
-
-		if (n == 0 || n > 4 || 2 + n > avail)
-			return sg_format_bad(s, "the signature blob at offset %" PRIu32
-						" has a bad DER length", at);
-		for (unsigned i = 0; i < n; i++)
-			der_len = der_len << 8 | h[2 + i];
-		hdr += n;
-	}
-	der_len += hdr;
-	if (der_len > size || size - der_len >= 8)
-		return sg_format_bad(s,
-				     "the signature blob (%" PRIu32 " bytes) is not one DER "
-				     "signature (%" PRIu64 " bytes) and zero padding to 8 bytes: "
-				     "bytes after it would be outside the signed digest",
-				     size, der_len);
-	if (size > der_len) {
-		if ((error = sg_format_read_at(s, pad, size - der_len, at + der_len)) < 0)
-			return error;
-		if (!all_zero(pad, size - der_len))
-			return sg_format_bad(s, "the signature blob's padding after its DER "
-						"signature is not zero");
-	}
-	return SG_OK;
-}
-
 /* The 20 bytes after cbCFHeader/cbCFFolder/cbCFData in a signed cabinet. */
 static int check_reserve(struct cab_layout *out, const struct src *s)
 {
 	unsigned char r[4 + CAB_RESERVE_LEN];
+	char what[80];
 	int error;
 
 	if (s->size < CAB_HEADER_LEN + sizeof(r))
@@ -128,7 +78,16 @@ static int check_reserve(struct cab_layout *out, const struct src *s)
 				     "the signature (offset %" PRIu32 ", %" PRIu32
 				     " bytes) does not end at the end of the file (%" PRIu64 " bytes)",
 				     out->sig_offset, out->sig_size, s->size);
-	return check_blob(s, out->sig_offset, out->sig_size);
+	/*
+	 * One DER element (the PKCS#7) and nothing after it but zeros to the next
+	 * 8 bytes, as osslsigncode writes it: bytes after the DER are outside the
+	 * digest (CVE-2013-3900 for a PE), and a blob that is no DER at all is no
+	 * signature ("signed" must mean more than a reserve with zeros behind it).
+	 */
+	snprintf(what, sizeof(what), "the signature blob at offset %" PRIu32 " (%" PRIu32 " bytes)",
+		 out->sig_offset, out->sig_size);
+	return sg_format_der_region(s, what, out->sig_offset, out->sig_size,
+				    (uint64_t)out->sig_offset + out->sig_size, NULL);
 }
 
 /* Fixed fields: magic, reserved words, version, flags, counts. */
@@ -244,8 +203,13 @@ static int check_files(uint64_t *files_end, const struct src *s, const struct ca
 	return SG_OK;
 }
 
-/* Walk folder `f`'s CFDATA blocks from f->start: each inside [f->start, limit). */
-static int walk_blocks(struct folder *f, unsigned index, const struct src *s, uint64_t limit)
+/*
+ * Walk folder `f`'s CFDATA blocks from f->start: each inside [f->start,
+ * limit). The headers are read through `w` (a cabinet of 1-byte blocks
+ * has millions: one pread per 64 KiB, not one per header).
+ */
+static int walk_blocks(struct folder *f, unsigned index, const struct src *s, uint64_t limit,
+		       struct sg_format_window *w)
 {
 	unsigned char d[CAB_DATA_LEN];
 	uint64_t at = f->start;
@@ -259,7 +223,7 @@ static int walk_blocks(struct folder *f, unsigned index, const struct src *s, ui
 					     "folder %u's data block %u starts at %" PRIu64
 					     ", outside its part of the cabinet (up to %" PRIu64 ")",
 					     index, b + 1, at, limit);
-		if ((error = sg_format_read_at(s, d, sizeof(d), at)) < 0)
+		if ((error = sg_format_read_window(s, w, d, sizeof(d), at, limit)) < 0)
 			return error;
 		cb = le16(d + 4);
 		un = le16(d + 6);
@@ -286,33 +250,35 @@ static int check_folders(struct folder *folders, const struct src *s, const stru
 {
 	unsigned char e[CAB_FOLDER_LEN];
 	uint64_t floor = files_end;
-	int error;
+	struct sg_format_window w = { 0 };
+	int error = SG_OK;
 
-	for (unsigned i = 0; i < l->n_folders; i++) {
+	for (unsigned i = 0; i < l->n_folders && !error; i++) {
 		struct folder *f = &folders[i];
 
 		if ((error = sg_format_read_at(s, e, sizeof(e),
 					       l->folders_at + (uint64_t)i * CAB_FOLDER_LEN)) < 0)
-			return error;
+			break;
 		f->start = le32(e);
 		f->blocks = le16(e + 4);
 		f->compress = le16(e + 6) & 0x000f;
 		if (f->compress > 3)
-			return sg_format_bad(s, "folder %u: unknown compression type %u", i + 1,
-					     f->compress);
-		if (f->start < floor || f->start > l->end)
-			return sg_format_bad(s,
-					     "folder %u's data (coffCabStart %" PRIu64
-					     ") is not between %" PRIu64 " and the cabinet's end %" PRIu64
-					     "%s",
-					     i + 1, f->start, floor, l->end,
-					     i ? " (folders in order, not overlapping)"
-					       : " (after the CFFILE entries)");
-		if ((error = walk_blocks(f, i + 1, s, l->end)) < 0)
-			return error;
+			error = sg_format_bad(s, "folder %u: unknown compression type %u", i + 1,
+					      f->compress);
+		else if (f->start < floor || f->start > l->end)
+			error = sg_format_bad(s,
+					      "folder %u's data (coffCabStart %" PRIu64
+					      ") is not between %" PRIu64
+					      " and the cabinet's end %" PRIu64 "%s",
+					      i + 1, f->start, floor, l->end,
+					      i ? " (folders in order, not overlapping)"
+						: " (after the CFFILE entries)");
+		else
+			error = walk_blocks(f, i + 1, s, l->end, &w);
 		floor = f->end;
 	}
-	return SG_OK;
+	sg_format_window_free(&w);
+	return error;
 }
 
 int sg_format_inspect_cab(const struct src *s, sg_format_info *out)
@@ -358,26 +324,6 @@ static int cab_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, in
 	return sg_cab_digest(md, md_len, fd, NID_sha256, name);
 }
 
-/* The length of the DER element at the start of `p` (`n` bytes), or 0. */
-static size_t der_length(const unsigned char *p, size_t n)
-{
-	size_t len = 0, hdr;
-
-	if (n < 2 || p[0] != 0x30)
-		return 0;
-	if (p[1] < 0x80) {
-		len = p[1];
-		hdr = 2;
-	} else {
-		hdr = 2 + (size_t)(p[1] & 0x7f);
-		if (p[1] == 0x80 || hdr > 6 || hdr > n)
-			return 0;
-		for (size_t i = 2; i < hdr; i++)
-			len = len << 8 | p[i];
-	}
-	return len <= n - hdr ? hdr + len : 0;
-}
-
 /* The signature blob as stored: the DER, then zeros up to 8 bytes. */
 static int cab_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
 			      int fd, const sg_format_info *info, size_t max, const char *name)
@@ -389,7 +335,7 @@ static int cab_signature_read(unsigned char **out, size_t *len, size_t *der_at, 
 	*der_len = 0;
 	if ((error = sg_cab_signature_read(out, len, fd, max, name)) < 0)
 		return error;
-	*der_len = der_length(*out, *len);
+	*der_len = (size_t)sg_format_der_len(*out, *len);
 	return SG_OK;
 }
 
@@ -408,8 +354,12 @@ static int cab_container_holds(const unsigned char *box, size_t len, const unsig
 
 static const char *const cab_ext[] = { ".cab", NULL };
 
+/* SpcCabData: the SpcLink file "<<<Obsolete>>>", as osslsigncode's cab.c builds it */
+static const sg_spc_content cab_content = {
+	.name = "CAB", .what = "a cabinet", .shape = SG_SPC_CAB_DATA
+};
+
 const struct sg_format_ops sg_format_cab_ops = {
-	.kind = SG_FORMAT_CAB,
 	.name = "cab",
 	.what = "a cabinet",
 	.extensions = cab_ext,
@@ -417,7 +367,7 @@ const struct sg_format_ops sg_format_cab_ops = {
 	.clsid = NULL,
 	.inspect = sg_format_inspect_cab,
 	.digest = cab_digest,
-	.spc_kind = SG_AUTHENTICODE_CAB,
+	.content = &cab_content,
 	.signature_read = cab_signature_read,
 	.container_holds = cab_container_holds,
 	.container = "signature blob",

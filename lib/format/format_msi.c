@@ -192,16 +192,20 @@ static int msi_signature_read(unsigned char **out, size_t *len, size_t *der_at, 
 }
 
 /* The stream is the DER and nothing else. */
-static int msi_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
-			       size_t der_len)
-{
-	return len == der_len && memcmp(box, der, len) == 0;
-}
+/* SpcSipInfo version 1 with the MSI SIP's GUID {000C10F1-0000-0000-C000-000000000046} */
+static const sg_spc_content msi_content = {
+	.name = "MSI",
+	.what = "an MSI",
+	.shape = SG_SPC_SIP_INFO,
+	.sip_guid = { 0xf1, 0x10, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x00,
+		      0x00, 0x00, 0x46 },
+	.sip_version = 1,
+};
 
 #define MSI_FAMILY                                                                                 \
 	.detect = cfb_detect, .inspect = msi_inspect, .digest = msi_digest,                        \
-	.spc_kind = SG_AUTHENTICODE_MSI, .signature_read = msi_signature_read,                     \
-	.container_holds = msi_container_holds, .container = "DigitalSignature stream",            \
+	.content = &msi_content, .signature_read = msi_signature_read,                             \
+	.container_holds = sg_format_holds_exactly, .container = "DigitalSignature stream",        \
 	.extracts_own = 0, .attach_own = NULL, .dse_when_nested = 1
 
 static const char *const msi_ext[] = { ".msi", NULL };
@@ -210,7 +214,6 @@ static const char *const msm_ext[] = { ".msm", NULL };
 static const char *const mst_ext[] = { ".mst", NULL };
 
 const struct sg_format_ops sg_format_msi_ops = {
-	.kind = SG_FORMAT_MSI,
 	.name = "msi",
 	.what = "an MSI package",
 	.extensions = msi_ext,
@@ -219,7 +222,6 @@ const struct sg_format_ops sg_format_msi_ops = {
 };
 
 const struct sg_format_ops sg_format_msp_ops = {
-	.kind = SG_FORMAT_MSP,
 	.name = "msp",
 	.what = "an MSI patch",
 	.extensions = msp_ext,
@@ -228,7 +230,6 @@ const struct sg_format_ops sg_format_msp_ops = {
 };
 
 const struct sg_format_ops sg_format_msm_ops = {
-	.kind = SG_FORMAT_MSM,
 	.name = "msm",
 	.what = "an MSI merge module",
 	.extensions = msm_ext,
@@ -237,7 +238,6 @@ const struct sg_format_ops sg_format_msm_ops = {
 };
 
 const struct sg_format_ops sg_format_mst_ops = {
-	.kind = SG_FORMAT_MST,
 	.name = "mst",
 	.what = "an MSI transform",
 	.extensions = mst_ext,

@@ -1,15 +1,17 @@
 /*
  * Internal: one row per installer format (see include/signgate/format.h).
  *
- * Adding a format: one file (lib/format/format_<name>.c) that defines
+ * Adding a format: one file (lib/format/format_<name>.c, listed in the
+ * folder's CMakeLists.txt) that defines
  *   const struct sg_format_ops sg_format_<name>_ops = { ... };
- * with its structure check, digest and signature reader, one line in
- * lib/format/format_table.c naming that row, and one sg_format_kind value in
- * include/signgate/format.h (plus, when the SpcIndirectData content is new,
- * one sg_authenticode_kind value there and one row in
- * lib/crypto/authenticode_sign.c's kinds table). Nothing else in signgate
+ * with its structure check, digest, signature reader and signed content
+ * (an sg_spc_content: data, e.g. SpcSipInfo with its SIP's GUID), and one
+ * line in lib/format/format_table.c naming that row. A format's number
+ * (sg_format_kind) is its place in the table. Nothing else in signgate
  * branches on the format: sign --recursive, the key helper's request,
- * attachment, verification and "already signed" go through the row.
+ * the SpcIndirectDataContent (built by its shape), attachment, verification
+ * and "already signed" go through the row. Only a new ASN.1 shape of
+ * signed content needs a builder in lib/crypto/authenticode_sign.c.
  *
  * Rows use only format_internal.h's shared helpers (bounded reads, messages)
  * and their own code; format.c knows only the table, never a row's insides.
@@ -26,7 +28,6 @@
 #define SG_FORMAT_HEAD 16
 
 struct sg_format_ops {
-	sg_format_kind kind;
 	const char *name; /* "pe", "msi": records, messages, approvals */
 	const char *what; /* "a PE image": messages ("... but it is a PE image") */
 	/* lower-case extensions with the dot, NULL-terminated; the first is the usual one */
@@ -61,7 +62,7 @@ struct sg_format_ops {
 	int (*digest)(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
 		      const sg_format_info *info, sg_format_digest_use use, const char *name);
 	/* the SpcIndirectDataContent the key helper builds */
-	sg_authenticode_kind spc_kind;
+	const sg_spc_content *content;
 
 	/* the embedded signature's container as stored: see sg_format_signature_read() */
 	int (*signature_read)(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
@@ -93,5 +94,8 @@ extern const struct sg_format_ops *const sg_format_table[];
 
 /* The row of `kind`, or NULL. */
 const struct sg_format_ops *sg_format_ops_of(sg_format_kind kind);
+
+/* 1 when `info` describes a file of the format `row` (inspected). */
+int sg_format_info_is(const sg_format_info *info, const struct sg_format_ops *row);
 
 #endif

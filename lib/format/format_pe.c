@@ -212,56 +212,14 @@ static int pe_cert_entry(const struct src *s, uint64_t pos, uint64_t end, uint32
  */
 static int pe_cert_content(const struct src *s, uint64_t pos, uint32_t len, uint64_t end)
 {
-	unsigned char h[6], pad[8];
-	uint64_t der_len = 0, hdr, content_end, entry_end;
-	size_t avail = len - 8 < sizeof(h) ? len - 8 : sizeof(h);
-	int error;
+	uint64_t entry_end = (pos + len + 7) & ~(uint64_t)7;
+	char what[64];
 
-	if (avail < 2)
-		return sg_format_bad(
-			s, "certificate entry at offset %" PRIu64 " holds no signature", pos);
-	if ((error = sg_format_read_at(s, h, avail, pos + 8)) < 0)
-		return error;
-	if (h[0] != 0x30)
-		return sg_format_bad(
-			s, "certificate entry at offset %" PRIu64 " does not hold a DER signature",
-			pos);
-	if (h[1] < 0x80) {
-		der_len = h[1];
-		hdr = 2;
-	} else {
-		unsigned n = h[1] & 0x7fu;
-		if (n == 0 || n > 4 || 2 + n > avail)
-			return sg_format_bad(
-				s, "certificate entry at offset %" PRIu64 " has a bad DER length",
-				pos);
-		for (unsigned i = 0; i < n; i++)
-			der_len = der_len << 8 | h[2 + i];
-		hdr = 2 + n;
-	}
-	content_end = pos + 8 + hdr + der_len;
-	if (content_end > pos + len)
-		return sg_format_bad(
-			s, "certificate entry at offset %" PRIu64 " is shorter than its signature",
-			pos);
-	entry_end = (pos + len + 7) & ~(uint64_t)7;
+	/* dwLength may exclude the padding to the next 8-byte boundary */
 	if (entry_end > end)
 		entry_end = end;
-	if (entry_end - content_end >= sizeof(pad))
-		return sg_format_bad(
-			s,
-			"certificate entry at offset %" PRIu64 " has %" PRIu64
-			" bytes after its signature (data hidden outside the signed digest)",
-			pos, entry_end - content_end);
-	if ((error = sg_format_read_at(s, pad, (size_t)(entry_end - content_end), content_end)) < 0)
-		return error;
-	for (uint64_t i = 0; i < entry_end - content_end; i++)
-		if (pad[i] != 0)
-			return sg_format_bad(s,
-					     "certificate entry at offset %" PRIu64
-					     " has non-zero bytes after its signature",
-					     pos);
-	return SG_OK;
+	snprintf(what, sizeof(what), "certificate entry at offset %" PRIu64, pos);
+	return sg_format_der_region(s, what, pos + 8, len - 8, entry_end, NULL);
 }
 
 static int pe_certs(const struct src *s, const struct pe *pe, sg_format_info *out)
@@ -401,8 +359,12 @@ static int pe_container_holds(const unsigned char *box, size_t len, const unsign
 /* .exe only: --recursive picks up installers, not the DLLs beside them */
 static const char *const pe_ext[] = { ".exe", NULL };
 
+/* SpcPeImageData */
+static const sg_spc_content pe_content = { .name = "PE",
+					   .what = "a PE",
+					   .shape = SG_SPC_PE_IMAGE_DATA };
+
 const struct sg_format_ops sg_format_pe_ops = {
-	.kind = SG_FORMAT_PE,
 	.name = "pe",
 	.what = "a PE image",
 	.extensions = pe_ext,
@@ -410,7 +372,7 @@ const struct sg_format_ops sg_format_pe_ops = {
 	.clsid = NULL,
 	.inspect = pe_inspect,
 	.digest = pe_digest,
-	.spc_kind = SG_AUTHENTICODE_PE,
+	.content = &pe_content,
 	.signature_read = pe_signature_read,
 	.container_holds = pe_container_holds,
 	.container = "certificate table",

@@ -41,19 +41,6 @@ struct text {
 	const char *name;
 };
 
-static int refuse(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int refuse(const char *name, const char *fmt, ...)
-{
-	char reason[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	return sg_error_set(SG_ERR_FORMAT, "%s: %s", name ? name : "(unnamed)", reason);
-}
-
 static unsigned unit_at(const struct text *t, size_t i)
 {
 	return t->unit == 1 ? t->p[i] : (unsigned)t->p[2 * i] | (unsigned)t->p[2 * i + 1] << 8;
@@ -66,18 +53,6 @@ static size_t at(const struct text *t, size_t i)
 }
 
 static const char *const script_ext[] = { ".ps1", ".psm1", ".psd1", NULL };
-
-const char *sg_script_extension(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	for (const char *const *e = script_ext; *e; e++) {
-		size_t k = strlen(*e);
-		if (n > k && strcasecmp(name + n - k, *e) == 0)
-			return name + n - k;
-	}
-	return NULL;
-}
 
 const char *sg_script_encoding_name(sg_script_encoding e)
 {
@@ -99,17 +74,21 @@ static int detect(struct text *t, sg_script_encoding *enc, const unsigned char *
 	t->bom = 0;
 	*enc = SG_SCRIPT_ASCII;
 	if (len >= 4 && b[0] == 0xff && b[1] == 0xfe && b[2] == 0 && b[3] == 0)
-		return refuse(t->name, "UTF-32LE (byte order mark FF FE 00 00) is not supported: "
-				       "save the script as UTF-8 with BOM or UTF-16LE");
+		return sg_format_refuse(t->name,
+					"UTF-32LE (byte order mark FF FE 00 00) is not supported: "
+					"save the script as UTF-8 with BOM or UTF-16LE");
 	if (len >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xfe && b[3] == 0xff)
-		return refuse(t->name, "UTF-32BE (byte order mark 00 00 FE FF) is not supported: "
-				       "save the script as UTF-8 with BOM or UTF-16LE");
+		return sg_format_refuse(t->name,
+					"UTF-32BE (byte order mark 00 00 FE FF) is not supported: "
+					"save the script as UTF-8 with BOM or UTF-16LE");
 	if (len >= 2 && b[0] == 0xfe && b[1] == 0xff)
-		return refuse(t->name, "UTF-16BE (byte order mark FE FF) is not supported: save "
-				       "the script as UTF-8 with BOM or UTF-16LE");
+		return sg_format_refuse(t->name,
+					"UTF-16BE (byte order mark FE FF) is not supported: save "
+					"the script as UTF-8 with BOM or UTF-16LE");
 	if (len >= 2 && b[0] == 0xff && b[1] == 0xfe) {
 		if (len % 2)
-			return refuse(t->name, "UTF-16LE with an odd number of bytes (%zu)", len);
+			return sg_format_refuse(t->name,
+						"UTF-16LE with an odd number of bytes (%zu)", len);
 		t->unit = 2;
 		t->bom = 1;
 		*enc = SG_SCRIPT_UTF16LE;
@@ -119,16 +98,17 @@ static int detect(struct text *t, sg_script_encoding *enc, const unsigned char *
 	}
 	t->n = len / t->unit;
 	if (t->n == t->bom)
-		return refuse(t->name, "no script text, only a byte order mark");
+		return sg_format_refuse(t->name, "no script text, only a byte order mark");
 	return SG_OK;
 }
 
 static int nul_at(const struct text *t, size_t i)
 {
-	return refuse(t->name, "a NUL character at offset %zu%s", at(t, i),
-		      t->unit == 1 ? " (UTF-16 without a byte order mark? signgate takes UTF-16LE "
-				     "with its BOM FF FE only)"
-				   : "");
+	return sg_format_refuse(
+		t->name, "a NUL character at offset %zu%s", at(t, i),
+		t->unit == 1 ? " (UTF-16 without a byte order mark? signgate takes UTF-16LE "
+			       "with its BOM FF FE only)"
+			     : "");
 }
 
 /* Why the UTF-8 sequence led by `c` is invalid, its second byte being `b`. */
@@ -156,10 +136,10 @@ static size_t utf8_sequence(const struct text *t, size_t i)
 	else if (c >= 0xf0 && c <= 0xf4)
 		need = 3;
 	else {
-		refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
-		       c < 0xc0   ? "a continuation byte without a lead byte"
-		       : c < 0xc2 ? "an overlong encoding"
-				  : "a byte UTF-8 never uses");
+		sg_format_refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
+				 c < 0xc0   ? "a continuation byte without a lead byte"
+				 : c < 0xc2 ? "an overlong encoding"
+					    : "a byte UTF-8 never uses");
 		return 0;
 	}
 	if (c == 0xe0)
@@ -171,17 +151,17 @@ static size_t utf8_sequence(const struct text *t, size_t i)
 	else if (c == 0xf4)
 		hi = 0x8f; /* above: beyond U+10FFFF */
 	if (need >= t->n - i) {
-		refuse(t->name,
-		       "invalid UTF-8 at offset %zu: a sequence cut short by the end of "
-		       "the file",
-		       i);
+		sg_format_refuse(t->name,
+				 "invalid UTF-8 at offset %zu: a sequence cut short by the end of "
+				 "the file",
+				 i);
 		return 0;
 	}
 	for (size_t k = 1; k <= need; k++) {
 		unsigned b = t->p[i + k];
 		if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
-			refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
-			       k == 1 ? utf8_flaw(c, b) : "a sequence cut short");
+			sg_format_refuse(t->name, "invalid UTF-8 at offset %zu: %s", i,
+					 k == 1 ? utf8_flaw(c, b) : "a sequence cut short");
 			return 0;
 		}
 	}
@@ -201,7 +181,7 @@ static int check_utf8(const struct text *t, sg_script_encoding enc)
 			continue;
 		}
 		if (enc == SG_SCRIPT_ASCII)
-			return refuse(
+			return sg_format_refuse(
 				t->name,
 				"byte 0x%02x at offset %zu is not ASCII, and the file has no "
 				"byte order mark: Windows reads such a script in the machine's "
@@ -223,17 +203,17 @@ static int check_utf16(const struct text *t)
 		if (u == 0)
 			return nul_at(t, i);
 		if (u >= 0xdc00 && u <= 0xdfff)
-			return refuse(t->name,
-				      "invalid UTF-16LE at offset %zu: a low surrogate "
-				      "without its high surrogate",
-				      at(t, i));
+			return sg_format_refuse(t->name,
+						"invalid UTF-16LE at offset %zu: a low surrogate "
+						"without its high surrogate",
+						at(t, i));
 		if (u >= 0xd800 && u <= 0xdbff) {
 			unsigned next = i + 1 < t->n ? unit_at(t, i + 1) : 0;
 			if (next < 0xdc00 || next > 0xdfff)
-				return refuse(t->name,
-					      "invalid UTF-16LE at offset %zu: a high "
-					      "surrogate without its low surrogate",
-					      at(t, i));
+				return sg_format_refuse(t->name,
+							"invalid UTF-16LE at offset %zu: a high "
+							"surrogate without its low surrogate",
+							at(t, i));
 			i++;
 		}
 	}
@@ -290,29 +270,29 @@ static void find_marks(struct marks *m, const struct text *t)
 static int misplaced(const struct text *t, const struct marks *m)
 {
 	if (m->n_begin > 1)
-		return refuse(t->name,
-			      "more than one signature block: a second \"" BEGIN_MARK
-			      "\" at offset %zu",
-			      at(t, m->begin[1]));
+		return sg_format_refuse(t->name,
+					"more than one signature block: a second \"" BEGIN_MARK
+					"\" at offset %zu",
+					at(t, m->begin[1]));
 	if (m->n_end > 1)
-		return refuse(t->name,
-			      "more than one signature block: a second \"" END_MARK
-			      "\" at offset %zu",
-			      at(t, m->end[1]));
+		return sg_format_refuse(t->name,
+					"more than one signature block: a second \"" END_MARK
+					"\" at offset %zu",
+					at(t, m->end[1]));
 	if (m->n_end == 0)
-		return refuse(t->name,
-			      "a signature block without its end: \"" BEGIN_MARK
-			      "\" at offset %zu, no \"" END_MARK "\"",
-			      at(t, m->begin[0]));
+		return sg_format_refuse(t->name,
+					"a signature block without its end: \"" BEGIN_MARK
+					"\" at offset %zu, no \"" END_MARK "\"",
+					at(t, m->begin[0]));
 	if (m->n_begin == 0)
-		return refuse(t->name,
-			      "\"" END_MARK "\" at offset %zu without a signature block "
-			      "before it",
-			      at(t, m->end[0]));
-	return refuse(t->name,
-		      "the signature block's end (offset %zu) comes before its begin "
-		      "(offset %zu)",
-		      at(t, m->end[0]), at(t, m->begin[0]));
+		return sg_format_refuse(t->name,
+					"\"" END_MARK "\" at offset %zu without a signature block "
+					"before it",
+					at(t, m->end[0]));
+	return sg_format_refuse(t->name,
+				"the signature block's end (offset %zu) comes before its begin "
+				"(offset %zu)",
+				at(t, m->end[0]), at(t, m->begin[0]));
 }
 
 static int is_b64(unsigned u)
@@ -335,33 +315,35 @@ static int check_lines(const struct text *t, size_t from, size_t to, size_t *b64
 		size_t k = 0;
 		line++;
 		if (last != B64_LINE)
-			return refuse(t->name,
-				      "malformed signature block: line %zu has %zu base64 "
-				      "characters, only the last may have fewer than %d",
-				      line - 1, last, B64_LINE);
+			return sg_format_refuse(
+				t->name,
+				"malformed signature block: line %zu has %zu base64 "
+				"characters, only the last may have fewer than %d",
+				line - 1, last, B64_LINE);
 		if (!spells(t, i, "# ", 0))
-			return refuse(t->name,
-				      "malformed signature block: line %zu (offset %zu) "
-				      "does not start with \"# \"",
-				      line, at(t, i));
+			return sg_format_refuse(t->name,
+						"malformed signature block: line %zu (offset %zu) "
+						"does not start with \"# \"",
+						line, at(t, i));
 		for (i += 2; i < to && is_b64(unit_at(t, i)); i++)
 			k++;
 		if (k == 0 || k > B64_LINE || !spells(t, i, "\r\n", 0) || i + 2 > to)
-			return refuse(t->name,
-				      "malformed signature block: line %zu (offset %zu) is "
-				      "not 1 to %d base64 characters ending with CRLF",
-				      line, at(t, i), B64_LINE);
+			return sg_format_refuse(
+				t->name,
+				"malformed signature block: line %zu (offset %zu) is "
+				"not 1 to %d base64 characters ending with CRLF",
+				line, at(t, i), B64_LINE);
 		i += 2;
 		*b64 += k;
 		last = k;
 	}
 	if (*b64 == 0)
-		return refuse(t->name, "an empty signature block");
+		return sg_format_refuse(t->name, "an empty signature block");
 	if (*b64 > B64_MAX)
-		return refuse(t->name,
-			      "the signature block is too large (%zu base64 characters, "
-			      "at most %u)",
-			      *b64, (unsigned)B64_MAX);
+		return sg_format_refuse(t->name,
+					"the signature block is too large (%zu base64 characters, "
+					"at most %u)",
+					*b64, (unsigned)B64_MAX);
 	return SG_OK;
 }
 
@@ -373,43 +355,26 @@ static int check_block(const struct text *t, const struct marks *m, size_t *text
 	if (m->n_begin != 1 || m->n_end != 1 || e < b)
 		return misplaced(t, m);
 	if (tail + 2 != t->n || !spells(t, tail, "\r\n", 0))
-		return refuse(t->name,
-			      "text after the signature block: \"" END_MARK "\" (offset "
-			      "%zu) must end the file with CRLF, and %zu bytes follow it",
-			      at(t, e), at(t, t->n - tail));
+		return sg_format_refuse(t->name,
+					"text after the signature block: \"" END_MARK "\" (offset "
+					"%zu) must end the file with CRLF, and %zu bytes follow it",
+					at(t, e), at(t, t->n - tail));
 	if (b < t->bom + 4 || !spells(t, b - 4, "\r\n# ", 0) || !spells(t, b, BEGIN_MARK, 0) ||
 	    !spells(t, b + strlen(BEGIN_MARK), "\r\n", 0))
-		return refuse(t->name,
-			      "malformed signature block: its first line (offset %zu) "
-			      "must be \"# " BEGIN_MARK "\" exactly, after CRLF, ending "
-			      "with CRLF",
-			      at(t, b));
+		return sg_format_refuse(t->name,
+					"malformed signature block: its first line (offset %zu) "
+					"must be \"# " BEGIN_MARK "\" exactly, after CRLF, ending "
+					"with CRLF",
+					at(t, b));
 	if (e < 4 || !spells(t, e - 4, "\r\n# ", 0) || !spells(t, e, END_MARK, 0))
-		return refuse(t->name,
-			      "malformed signature block: its last line (offset %zu) "
-			      "must be \"# " END_MARK "\" exactly, after CRLF",
-			      at(t, e));
+		return sg_format_refuse(t->name,
+					"malformed signature block: its last line (offset %zu) "
+					"must be \"# " END_MARK "\" exactly, after CRLF",
+					at(t, e));
 	if (b - 4 == t->bom)
-		return refuse(t->name, "no script text before the signature block");
+		return sg_format_refuse(t->name, "no script text before the signature block");
 	*text_end = b - 4;
 	return check_lines(t, b + strlen(BEGIN_MARK) + 2, e - 2, b64);
-}
-
-/* `d` (`n` bytes) is exactly one DER SEQUENCE, its length in the shortest form. */
-static int one_sequence(const unsigned char *d, size_t n)
-{
-	size_t body = 0, k;
-
-	if (n < 2 || d[0] != 0x30)
-		return 0;
-	if (d[1] < 0x80)
-		return d[1] == n - 2;
-	k = d[1] & 0x7fu;
-	if (k == 0 || k > 4 || n < 2 + k || d[2] == 0)
-		return 0;
-	for (size_t j = 0; j < k; j++)
-		body = body << 8 | d[2 + j];
-	return body >= 0x80 && body == n - 2 - k;
 }
 
 /* The block's base64 characters of the laid-out script in `buf`, NUL-terminated. */
@@ -449,12 +414,13 @@ static int decode_block(unsigned char **der, size_t *der_len, const unsigned cha
 	if (!b64 || !out)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	else if (n <= 0)
-		error = refuse(name, "the signature block is not canonical base64");
-	else if (!one_sequence(out, (size_t)n))
-		error = refuse(name,
-			       "the signature block does not hold exactly one DER SEQUENCE "
-			       "(%ld bytes decoded)",
-			       n);
+		error = sg_format_refuse(name, "the signature block is not canonical base64");
+	else if (sg_format_der_len(out, (size_t)n) != (uint64_t)n)
+		error = sg_format_refuse(
+			name,
+			"the signature block does not hold exactly one DER SEQUENCE "
+			"(%ld bytes decoded)",
+			n);
 	free(b64);
 	if (error || !der) {
 		free(out);
@@ -475,18 +441,19 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 	memset(out, 0, sizeof(*out));
 	out->size = len;
 	if (len == 0)
-		return refuse(t.name, "empty file");
+		return sg_format_refuse(t.name, "empty file");
 	if (len > SG_SCRIPT_MAX)
-		return refuse(t.name, "too large for a script: %zu bytes (at most %u)", len,
-			      SG_SCRIPT_MAX);
+		return sg_format_refuse(t.name, "too large for a script: %zu bytes (at most %u)",
+					len, SG_SCRIPT_MAX);
 	if ((error = detect(&t, &out->encoding, buf, len)) != SG_OK)
 		return error;
 	error = t.unit == 2 ? check_utf16(&t) : check_utf8(&t, out->encoding);
 	if (error)
 		return error;
 	if (len < SCRIPT_MIN)
-		return refuse(t.name, "%zu bytes: too short for a script signgate signs (at least %d)",
-			      len, SCRIPT_MIN);
+		return sg_format_refuse(
+			t.name, "%zu bytes: too short for a script signgate signs (at least %d)",
+			len, SCRIPT_MIN);
 	find_marks(&m, &t);
 	if (m.n_begin == 0 && m.n_end == 0) {
 		out->text_end = len;
@@ -568,21 +535,17 @@ done:
 /* The whole regular file open on `fd`, checked: `*buf` (free with free()). */
 static int load(unsigned char **buf, sg_script_layout *l, int fd, const char *name)
 {
-	struct src s = { fd, name ? name : "(unnamed)", 0 };
-	struct stat st;
+	struct src s;
 	int error;
 
 	*buf = NULL;
-	if (fstat(fd, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: fstat failed: %s", s.name, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_USAGE, "%s: not a regular file", s.name);
-	s.size = (uint64_t)st.st_size;
+	if ((error = sg_format_src_of(&s, fd, name)) < 0)
+		return error;
 	if (s.size == 0)
-		return refuse(s.name, "empty file");
+		return sg_format_refuse(s.name, "empty file");
 	if (s.size > SG_SCRIPT_MAX)
-		return refuse(s.name, "too large for a script: %llu bytes (at most %u)",
-			      (unsigned long long)s.size, SG_SCRIPT_MAX);
+		return sg_format_refuse(s.name, "too large for a script: %llu bytes (at most %u)",
+					(unsigned long long)s.size, SG_SCRIPT_MAX);
 	if (!(*buf = malloc((size_t)s.size)))
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	error = sg_format_read_at(&s, *buf, (size_t)s.size, 0);
@@ -616,7 +579,7 @@ int sg_script_signature_read(unsigned char **der, size_t *len, int fd, const cha
 	*der = NULL;
 	*len = 0;
 	if (!error && !l.has_signature)
-		error = refuse(name, "the script has no signature block");
+		error = sg_format_refuse(name, "the script has no signature block");
 	if (!error)
 		error = decode_block(der, len, buf, &l, name);
 	free(buf);
@@ -627,7 +590,7 @@ static int script_detect(const unsigned char *head, size_t n, const char *name)
 {
 	(void)head;
 	(void)n;
-	return sg_script_extension(name) != NULL;
+	return sg_format_name_ext(name, script_ext, NULL) != NULL;
 }
 
 static int script_inspect(const struct src *s, sg_format_info *out)
@@ -640,6 +603,7 @@ static int script_inspect(const struct src *s, sg_format_info *out)
 	if (error)
 		return error;
 	out->script.encoding = (int)l.encoding;
+	out->script.b64_len = l.b64_len;
 	out->has_signature = l.has_signature;
 	if (l.has_signature) {
 		out->sig_offset = l.text_end;
@@ -648,45 +612,119 @@ static int script_inspect(const struct src *s, sg_format_info *out)
 	return SG_OK;
 }
 
-/* The same digest whatever the use: the block is all a signature leaves out. */
+/*
+ * Bytes [from, to) of the script open on `fd` that script_inspect()
+ * described in `info` (checked and laid out there: not parsed again) into
+ * `*buf` (free with free()). The file must still have the inspected size.
+ */
+static int load_inspected(unsigned char **buf, int fd, const sg_format_info *info, uint64_t from,
+			  uint64_t to, const char *name)
+{
+	struct src s;
+	int error;
+
+	*buf = NULL;
+	if ((error = sg_format_src_of(&s, fd, name)) < 0)
+		return error;
+	if (s.size != info->size || from > to || to > s.size || s.size > SG_SCRIPT_MAX)
+		return sg_error_set(SG_ERR_USAGE, "%s: not the script that was inspected", s.name);
+	if (!(*buf = malloc(to > from ? (size_t)(to - from) : 1)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if ((error = sg_format_read_at(&s, *buf, (size_t)(to - from), from)) < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return error;
+}
+
+/* `info` comes from script_inspect(): an encoding it accepted. */
+static int inspected(const sg_format_info *info)
+{
+	return info && (info->script.encoding == SG_SCRIPT_ASCII ||
+			info->script.encoding == SG_SCRIPT_UTF8BOM ||
+			info->script.encoding == SG_SCRIPT_UTF16LE);
+}
+
+/*
+ * The same digest whatever the use: the block is all a signature leaves
+ * out. The text is read once, not checked again: inspect did that.
+ */
 static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
 			 const sg_format_info *info, sg_format_digest_use use, const char *name)
 {
+	sg_script_layout l = { 0 };
+	unsigned char *buf = NULL;
 	int error;
 
-	(void)info;
 	(void)use;
-	error = sg_script_digest(md, fd, name);
+	*md_len = 0;
+	if (!inspected(info))
+		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected script", name);
+	l.encoding = (sg_script_encoding)info->script.encoding;
+	l.size = (size_t)info->size;
+	l.text_end = info->has_signature ? (size_t)info->sig_offset : (size_t)info->size;
+	if ((error = load_inspected(&buf, fd, info, 0, l.text_end, name)) < 0)
+		return error;
+	error = sg_script_digest_buffer(md, buf, &l);
+	free(buf);
 	*md_len = error ? 0 : SG_SCRIPT_DIGEST_LEN;
 	return error;
 }
 
-/* The container is the decoded DER: the block's text is a function of it. */
+/*
+ * The container is the decoded DER: the block's text is a function of it.
+ * Only the block is read (inspect found it and checked its lines).
+ */
 static int script_signature_read(unsigned char **out, size_t *len, size_t *der_at, size_t *der_len,
 				 int fd, const sg_format_info *info, size_t max, const char *name)
 {
-	int error = sg_script_signature_read(out, len, fd, name);
+	sg_script_layout l = { 0 };
+	unsigned char *block = NULL;
+	int error;
 
-	(void)info;
+	*out = NULL;
+	*len = *der_at = *der_len = 0;
+	if (!inspected(info))
+		return sg_error_set(SG_ERR_USAGE, "%s: not an inspected script", name);
+	if (!info->has_signature)
+		return sg_format_refuse(name, "the script has no signature block");
+	/* base64 of at most `max` bytes: 4 characters per 3 bytes */
+	if (info->script.b64_len / 4 * 3 > max + 2)
+		return sg_format_refuse(name, "the signature block is too large");
+	l.encoding = (sg_script_encoding)info->script.encoding;
+	l.size = (size_t)info->sig_size;
+	l.has_signature = 1;
+	l.b64_len = info->script.b64_len;
+	if ((error = load_inspected(&block, fd, info, info->sig_offset,
+				    info->sig_offset + info->sig_size, name)) < 0)
+		return error;
+	error = decode_block(out, len, block, &l, name);
+	free(block);
 	if (!error && *len > max) {
 		free(*out);
 		*out = NULL;
 		*len = 0;
-		return refuse(name, "the signature block is too large");
+		return sg_format_refuse(name, "the signature block is too large");
 	}
-	*der_at = 0;
 	*der_len = *len;
 	return error;
 }
 
-static int script_container_holds(const unsigned char *box, size_t len, const unsigned char *der,
-				  size_t der_len)
-{
-	return len == der_len && memcmp(box, der, len) == 0;
-}
+/*
+ * SpcSipInfo with the PowerShell SIP's GUID {603BCC1F-4B59-4E08-B724-D2C6297EF351}
+ * (the first three fields little-endian, as Windows lays out a GUID),
+ * version 65536, as signtool, osslsigncode and jsign write it.
+ */
+static const sg_spc_content script_content = {
+	.name = "PowerShell",
+	.what = "a PowerShell script",
+	.shape = SG_SPC_SIP_INFO,
+	.sip_guid = { 0x1f, 0xcc, 0x3b, 0x60, 0x59, 0x4b, 0x08, 0x4e, 0xb7, 0x24, 0xd2, 0xc6, 0x29,
+		      0x7e, 0xf3, 0x51 },
+	.sip_version = 65536,
+};
 
 const struct sg_format_ops sg_format_script_ops = {
-	.kind = SG_FORMAT_SCRIPT,
 	.name = "powershell",
 	.what = "a PowerShell script",
 	.extensions = script_ext,
@@ -695,9 +733,9 @@ const struct sg_format_ops sg_format_script_ops = {
 	.clsid = NULL,
 	.inspect = script_inspect,
 	.digest = script_digest,
-	.spc_kind = SG_AUTHENTICODE_SCRIPT,
+	.content = &script_content,
 	.signature_read = script_signature_read,
-	.container_holds = script_container_holds,
+	.container_holds = sg_format_holds_exactly,
 	.container = "signature block",
 	.extracts_own = 1,
 	.attach_own = NULL, /* osslsigncode attach-signature, keyless; it goes by the name */

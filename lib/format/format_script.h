@@ -55,14 +55,6 @@ typedef struct sg_script_layout {
 	size_t b64_len;    /* base64 characters in the block */
 } sg_script_layout;
 
-/*
- * The script extension of `name` (".ps1", ".psm1" or ".psd1", matched
- * without regard to case), as it is spelt in `name`; NULL for any other
- * name. Scripts have no magic number: the name decides, as it does for
- * osslsigncode and Windows.
- */
-const char *sg_script_extension(const char *name);
-
 /* "ASCII", "UTF-8 with BOM", "UTF-16LE" or "unknown". */
 const char *sg_script_encoding_name(sg_script_encoding e);
 

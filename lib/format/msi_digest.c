@@ -562,17 +562,6 @@ static int prehash(struct msi *m, const EVP_MD *md, unsigned char *pre, unsigned
 	return SG_OK;
 }
 
-static const EVP_MD *digest_md(int nid)
-{
-	switch (nid) {
-	case NID_sha1: return EVP_sha1();
-	case NID_sha256: return EVP_sha256();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	default: return NULL;
-	}
-}
-
 static int digest(sg_msi_digest_result *out, struct msi *m, const EVP_MD *md, sg_msi_dse dse)
 {
 	unsigned char pre[SG_MSI_DIGEST_MAX];
@@ -605,18 +594,17 @@ done:
 /* `m` for the file open on `fd`, loaded; unload() it whatever this returns (when set). */
 static int open_msi(struct msi **out, int fd, const char *name)
 {
-	struct stat st;
+	struct src s;
 	struct msi *m;
+	int error;
 
 	*out = NULL;
-	if (fstat(fd, &st) != 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", name, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return sg_error_set(SG_ERR_FORMAT, "%s: not a regular file", name);
+	if ((error = sg_format_src_of(&s, fd, name)) < 0)
+		return error;
 	/* heap, not stack: two 4 KiB sector caches */
 	if (!(m = calloc(1, sizeof(*m))))
-		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", name);
-	m->s = (struct src){ fd, name, (uint64_t)st.st_size };
+		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory", s.name);
+	m->s = s;
 	m->mf_cached = CFB_FREESECT;
 	*out = m;
 	return load(m);
@@ -657,7 +645,7 @@ int sg_msi_signature_read(unsigned char **out, size_t *len, int fd, size_t max, 
 
 int sg_msi_digest(sg_msi_digest_result *out, int fd, int md_nid, sg_msi_dse dse, const char *name)
 {
-	const EVP_MD *md = digest_md(md_nid);
+	const EVP_MD *md = sg_format_md(md_nid);
 	struct msi *m = NULL;
 	int error;
 

@@ -1,5 +1,6 @@
 /* A PE's Authenticode digest, from the file or from a pass; see include/signgate/pe_digest.h. */
 #include "pe_digest.h"
+#include "format_ops.h"
 #include "signgate/error.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ static uint64_t round8(uint64_t n)
 /* A PE the inspection described fully: the skipped fields lie in order before `end`. */
 static int usable(const sg_format_info *info, uint64_t end)
 {
-	return info && info->kind == SG_FORMAT_PE && info->pe.checksum_offset > 0 &&
+	return info && sg_format_info_is(info, &sg_format_pe_ops) && info->pe.checksum_offset > 0 &&
 	       info->pe.checksum_offset + 4 <= info->pe.certdir_offset &&
 	       info->pe.certdir_offset + 8 <= end && end <= info->size;
 }

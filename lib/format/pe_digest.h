@@ -74,4 +74,9 @@ int sg_pe_stream_finish(sg_pe_stream *d, unsigned char out[SG_PE_DIGEST_LEN],
 
 void sg_pe_stream_free(sg_pe_stream *d);
 
+struct sg_format_ops;
+
+/* The PE row (format_pe.c): the PE digest and writer check a file is one. */
+extern const struct sg_format_ops sg_format_pe_ops;
+
 #endif

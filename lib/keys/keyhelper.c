@@ -69,7 +69,7 @@ static int parse_header(sg_keyhelper_request *out, const unsigned char *p, size_
 	if (p[7] != *want)
 		return refuse(out, "key helper request: a digest length of %d, not %zu", p[7],
 			      *want);
-	out->kind = (sg_authenticode_kind)p[5];
+	out->kind = (sg_format_kind)p[5];
 	out->md_nid = nid;
 	return SG_OK;
 }

@@ -143,8 +143,12 @@ static int load_crls(X509_STORE *store, int *added, const char *path, STACK_OF(X
 		else
 			(*added)++;
 	}
-	/* trust.crl_file is the code-signing CRLs' file: not ours to judge. */
-	if (!error && sk_X509_CRL_num(crls) == 0 && !anchors)
+	/*
+	 * A file with no CRL at all is broken, the shared trust.crl_file too:
+	 * one damaged block voids the file, and reading that as "no CRL of an
+	 * approvers' CA" would let a revoked approver count again.
+	 */
+	if (!error && sk_X509_CRL_num(crls) == 0)
 		error = sg_error_set(
 			SG_ERR_CONFIG,
 			"%s: no PEM CRL in the file (or a damaged one: one damaged block "

@@ -110,7 +110,7 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 
 	if (!ctx->keyhelper)
 		return sg_error_set(SG_ERR_USAGE, "no key helper was started for this run");
-	req.kind = (sg_authenticode_kind)sg_format_spc_kind(o->format.kind);
+	req.kind = sg_format_spc_kind(o->format.kind);
 	req.md_nid = NID_sha256;
 	memcpy(req.digest, copy->md, copy->md_len);
 	req.digest_len = copy->md_len;

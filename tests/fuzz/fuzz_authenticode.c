@@ -42,9 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	o.trust = trust;
 	o.index = indexes[data[0] & 3];
-	o.kind = data[0] & 32  ? SG_AUTHENTICODE_CAB
-		 : data[0] & 4 ? SG_AUTHENTICODE_MSI
-			       : SG_AUTHENTICODE_PE;
+	o.kind = data[0] & 32  ? sg_format_by_name("cab")
+		 : data[0] & 4 ? sg_format_by_name("msi")
+			       : sg_format_by_name("pe");
 	o.exact_attributes = !!(data[0] & 8);
 	if (data[0] & 16) {
 		o.expect_der = data + 1;

@@ -22,18 +22,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	/* A name without an extension: the content's row, whichever class it has. */
 	inspected = sg_format_inspect(&info, fd, "input") == SG_OK;
-	fuzz_require(!inspected || info.kind == SG_FORMAT_MSI || info.kind == SG_FORMAT_MSP ||
-			     info.kind == SG_FORMAT_MST,
+	fuzz_require(!inspected || info.kind == sg_format_by_name("msi") ||
+			     info.kind == sg_format_by_name("msp") ||
+			     info.kind == sg_format_by_name("mst"),
 		     "a compound file taken as format %d", (int)info.kind);
 	/* Named as a package: taken exactly when the class is a package's, with the same result. */
 	if (sg_format_inspect(&named, fd, "input.msi") == SG_OK)
-		fuzz_require(inspected && info.kind == SG_FORMAT_MSI &&
-				     named.kind == SG_FORMAT_MSI && named.cfb.dse == info.cfb.dse &&
+		fuzz_require(inspected && info.kind == sg_format_by_name("msi") &&
+				     named.kind == sg_format_by_name("msi") &&
+				     named.cfb.dse == info.cfb.dse &&
 				     named.has_signature == info.has_signature &&
 				     named.sig_size == info.sig_size,
 			     "named .msi, the check says otherwise than unnamed");
 	else
-		fuzz_require(!inspected || info.kind != SG_FORMAT_MSI,
+		fuzz_require(!inspected || info.kind != sg_format_by_name("msi"),
 			     "a package refused when named .msi: %s", sg_error_last());
 	/* The digest reads any compound file, not only one the check passed. */
 	error = sg_msi_digest(&a, fd, NID_sha256, SG_MSI_DSE_AS_FILE, "input.msi");

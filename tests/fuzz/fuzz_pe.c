@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	sg_format_info info;
 	int fd = fuzz_memfd(data, len), ok = 0;
 
-	if (sg_format_inspect(&info, fd, "input.exe") == SG_OK && info.kind == SG_FORMAT_PE) {
+	if (sg_format_inspect(&info, fd, "input.exe") == SG_OK &&
+	    info.kind == sg_format_by_name("pe")) {
 		fuzz_require(info.size == len, "inspect saw %llu bytes of %zu",
 			     (unsigned long long)info.size, len);
 		ok = sg_pe_digest(md, fd, &info, "input.exe") == SG_OK;

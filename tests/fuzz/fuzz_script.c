@@ -78,7 +78,8 @@ static void accepted(const uint8_t *data, size_t len, int fd, const sg_script_la
 	unsigned char md[SG_SCRIPT_DIGEST_LEN], from_file[SG_SCRIPT_DIGEST_LEN], *der = NULL;
 	size_t der_len = 0;
 
-	fuzz_require(info->kind == SG_FORMAT_SCRIPT && info->has_signature == l->has_signature &&
+	fuzz_require(info->kind == sg_format_by_name("powershell") &&
+			     info->has_signature == l->has_signature &&
 			     info->script.encoding == (int)l->encoding,
 		     "inspect and parse disagree");
 	fuzz_require(!l->has_signature || (info->sig_offset == l->text_end &&

@@ -144,15 +144,16 @@ cp "$CFG" "$C/config/corpus-run.json"
 # signed with a timestamp, and nested (tests/fuzz/make-script-seeds.sh).
 bash "$src/make-script-seeds.sh" "$C/script" "$PKI" "$tsa"
 
-# keyhelper: a request of each kind, as signgate encodes them.
+# keyhelper: a request of each kind, as signgate encodes them (wire version 2:
+# the kind is the format's row number in format_table.c: 1 pe, 2 msi, 7 powershell).
 /usr/bin/python3 - "$C/keyhelper" <<'PY'
 import sys
 def req(kind, desc=b"", url=b""):
-    return (b"SGKH" + bytes([1, kind, 1, 32]) + bytes(range(32)) +
+    return (b"SGKH" + bytes([2, kind, 1, 32]) + bytes(range(32)) +
             len(desc).to_bytes(2, "big") + desc + len(url).to_bytes(2, "big") + url)
 open(sys.argv[1] + "/pe", "wb").write(req(1))
 open(sys.argv[1] + "/msi-texts", "wb").write(req(2, b"Hello Installer", b"https://example.invalid/hello"))
-open(sys.argv[1] + "/script", "wb").write(req(4, b"Deploy wrapper"))
+open(sys.argv[1] + "/script", "wb").write(req(7, b"Deploy wrapper"))
 PY
 
 # What the harnesses check against: the roots of these signatures, the sealing certificate.

@@ -86,8 +86,8 @@ struct.pack_into("<I", b, 48, struct.unpack_from("<I", b, 48)[0] + len(junk))
 open(sys.argv[2], "wb").write(b + junk)
 PY
 sg 3 verify --config "$CFG" "$T/junk.cab"
-expect_in "$T/out" "junk.cab: the signature blob ("
-expect_in "$T/out" "bytes after it would be outside the signed digest"
+expect_in "$T/out" "junk.cab: the signature blob at offset "
+expect_in "$T/out" "bytes after its signature (data hidden outside the signed digest)"
 
 # A vendor-signed cabinet: refused by default, replaced, or nested.
 approval vcab vcab.cab "$(sha256 "$T/vcab.cab")"
@@ -125,7 +125,7 @@ SH
 chmod 0755 "$T/junk-ossl"
 sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"$T/junk-ossl\"#" "$CFG"
 SIGNGATE_CONFINE_FORCE=landlock=0 sg 3 sign --config "$CFG" --out "$T/nested-junk.cab" "$T/vcab.cab"
-expect_in "$T/out" "bytes after it would be outside the signed digest"
+expect_in "$T/out" "bytes after its signature (data hidden outside the signed digest)"
 expect_absent "$T/nested-junk.cab"
 sed -i "s#\"osslsigncode\": \"[^\"]*\"#\"osslsigncode\": \"/usr/bin/osslsigncode\"#" "$CFG"
 # As the site server checks it (the primary): the vendor's, not trusted here.

@@ -236,7 +236,7 @@ static sg_authenticode_opts opts(const char *ca, const char *tsa_ca, const char 
 				   .tsa_ca_file = tsa_ca,
 				   .pin_sha256 = pin,
 				   .index = index,
-				   .kind = SG_AUTHENTICODE_PE };
+				   .kind = sg_format_by_name("pe") };
 	return o;
 }
 
@@ -326,7 +326,7 @@ static void test_genuine(const char *our_sha256)
 	sign(fx("inst/hello-1.0.msi"), "genuine.msi", SIGN_SHA256);
 	extract(wk("genuine.msi"), "genuine-msi.p7");
 	o = opts(fx("pki/root.pem"), NULL, NULL, 0);
-	o.kind = SG_AUTHENTICODE_MSI;
+	o.kind = sg_format_by_name("msi");
 	EXPECT_OK("genuine MSI", &r, wk("genuine-msi.p7"), o);
 	CHECK(is_upper_hex(r.file_digest, 64));
 
@@ -341,12 +341,12 @@ static void test_genuine(const char *our_sha256)
 	sign(wk("genuine.ps1"), "genuine-signed.ps1", SIGN_SHA256);
 	extract(wk("genuine-signed.ps1"), "genuine-ps1.p7");
 	o = opts(fx("pki/root.pem"), NULL, NULL, 0); /* fx() buffers rotate */
-	o.kind = SG_AUTHENTICODE_SCRIPT;
+	o.kind = sg_format_by_name("powershell");
 	EXPECT_OK("genuine script", &r, wk("genuine-ps1.p7"), o);
 	EXPECT_REJECT("MSI signature on a script", wk("genuine-msi.p7"), o,
 		      "the signed content is not a PowerShell script's (a signature made for "
 		      "another file format)");
-	o.kind = SG_AUTHENTICODE_MSI;
+	o.kind = sg_format_by_name("msi");
 	EXPECT_REJECT("script signature on an MSI", wk("genuine-ps1.p7"), o,
 		      "the signed content is not an MSI's");
 	EXPECT_REJECT("script signature on a PE", wk("genuine-ps1.p7"),

@@ -82,7 +82,7 @@ static void load_signer(void)
 }
 
 /* The Authenticode SHA-256 of the fixture file `path`, as `kind` computes it. */
-static void file_digest(unsigned char out[32], const char *path, sg_authenticode_kind kind)
+static void file_digest(unsigned char out[32], const char *path, sg_format_kind kind)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	sg_format_info info;
@@ -91,18 +91,18 @@ static void file_digest(unsigned char out[32], const char *path, sg_authenticode
 
 	if (fd < 0)
 		setup_fail(path);
-	if (kind == SG_AUTHENTICODE_PE) {
+	if (kind == sg_format_by_name("pe")) {
 		error = sg_format_inspect(&info, fd, path);
 		if (!error)
 			error = sg_pe_digest(out, fd, &info, path);
-	} else if (kind == SG_AUTHENTICODE_CAB) {
+	} else if (kind == sg_format_by_name("cab")) {
 		unsigned char md[SG_CAB_DIGEST_MAX];
 		size_t len = 0;
 
 		error = sg_cab_digest(md, &len, fd, NID_sha256, path);
 		if (!error)
 			memcpy(out, md, 32);
-	} else if (kind == SG_AUTHENTICODE_SCRIPT) {
+	} else if (kind == sg_format_by_name("powershell")) {
 		error = sg_script_digest(out, fd, path);
 	} else {
 		error = sg_msi_digest(&msi, fd, NID_sha256,
@@ -115,7 +115,7 @@ static void file_digest(unsigned char out[32], const char *path, sg_authenticode
 		setup_fail(sg_error_last());
 }
 
-static sg_authenticode_sign_req request(sg_authenticode_kind kind, const unsigned char *digest)
+static sg_authenticode_sign_req request(sg_format_kind kind, const unsigned char *digest)
 {
 	sg_authenticode_sign_req r = { kind, NID_sha256, digest, 32, key, cert, chain, NULL, NULL };
 	return r;
@@ -265,7 +265,7 @@ static int signgate_verify(sg_proc_result *r, const char *in)
  * Sign the digest of the fixture file `in` as `kind`, attach it with
  * osslsigncode and judge the result three ways.
  */
-static void test_roundtrip(sg_authenticode_kind kind, const char *in_path, const char *name,
+static void test_roundtrip(sg_format_kind kind, const char *in_path, const char *name,
 			   const char *desc, const char *url)
 {
 	char in[PATH_MAX];
@@ -357,8 +357,8 @@ static void test_cab_content(void)
 	xargv[5] = wk("ossl-cab.der");
 	CHECK_INT(run(&r, xargv), 0);
 	sg_proc_result_free(&r);
-	file_digest(digest, in, SG_AUTHENTICODE_CAB);
-	req = request(SG_AUTHENTICODE_CAB, digest);
+	file_digest(digest, in, sg_format_by_name("cab"));
+	req = request(sg_format_by_name("cab"), digest);
 	CHECK_INT(sign_to(&req, "ours-cab.der"), SG_OK);
 	n_ours = indirect_content(ours, sizeof(ours), wk("ours-cab.der"));
 	n_theirs = indirect_content(theirs, sizeof(theirs), wk("ossl-cab.der"));
@@ -396,8 +396,8 @@ static void test_other_digest(void)
 	sg_authenticode_sign_req req;
 	sg_proc_result r;
 
-	file_digest(digest, fx("inst/other-setup.exe"), SG_AUTHENTICODE_PE);
-	req = request(SG_AUTHENTICODE_PE, digest);
+	file_digest(digest, fx("inst/other-setup.exe"), sg_format_by_name("pe"));
+	req = request(sg_format_by_name("pe"), digest);
 	CHECK_INT(sign_to(&req, "other.der"), SG_OK);
 	/* osslsigncode 2.9 checks the file it attached to and refuses it. */
 	CHECK(attach(&r, wk("other.der"), fx("inst/hello-setup.exe"), wk("mismatch.exe")) != 0);
@@ -436,39 +436,39 @@ static void test_other_digest(void)
 static void test_validation(void)
 {
 	unsigned char digest[64] = { 0 };
-	sg_authenticode_sign_req req = request(SG_AUTHENTICODE_PE, digest);
+	sg_authenticode_sign_req req = request(sg_format_by_name("pe"), digest);
 	unsigned char *der = NULL;
 	size_t len = 0;
 
 	EXPECT_USAGE(NULL, "no request");
-	req.kind = (sg_authenticode_kind)9;
+	req.kind = (sg_format_kind)9;
 	EXPECT_USAGE(&req, "unknown content kind 9");
-	req = request(SG_AUTHENTICODE_MSI, digest);
+	req = request(sg_format_by_name("msi"), digest);
 	req.md_nid = NID_sha1;
 	req.digest_len = 20;
 	EXPECT_USAGE(&req, "unsupported digest algorithm SHA1");
 	req.md_nid = NID_sha512;
 	req.digest_len = 64;
 	EXPECT_USAGE(&req, "unsupported digest algorithm SHA512");
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	req.digest_len = 31;
 	EXPECT_USAGE(&req, "the SHA256 digest must be 32 bytes, not 31");
 	req.digest_len = 33;
 	EXPECT_USAGE(&req, "must be 32 bytes, not 33");
-	req = request(SG_AUTHENTICODE_PE, NULL);
+	req = request(sg_format_by_name("pe"), NULL);
 	EXPECT_USAGE(&req, "must be 32 bytes, not 0");
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	req.key = NULL;
 	EXPECT_USAGE(&req, "no key");
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	req.cert = NULL;
 	EXPECT_USAGE(&req, "no certificate");
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	req.description = "line\nbreak";
 	EXPECT_USAGE(&req, "the description must be");
 	req.description = "";
 	EXPECT_USAGE(&req, "the description must be");
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	req.url = "file:///etc/passwd";
 	EXPECT_USAGE(&req, "the URL must be");
 
@@ -480,7 +480,7 @@ static void test_validation(void)
 		memcpy(url, "https://", 8);
 		memset(url + 8, 'u', sizeof(url) - 9);
 		url[sizeof(url) - 1] = '\0';
-		req = request(SG_AUTHENTICODE_PE, digest);
+		req = request(sg_format_by_name("pe"), digest);
 		req.description = desc;
 		req.url = url;
 		EXPECT_USAGE(&req, "the description must be 1 to 1023");
@@ -492,22 +492,22 @@ static void test_validation(void)
 	}
 
 	/* A certificate that is not the key's: the chain's issuing CA. */
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	req.cert = sk_X509_value(chain, 0);
 	CHECK_INT(sg_authenticode_sign(&der, &len, &req), SG_ERR_CRYPTO);
 	CHECK_CONTAINS(sg_error_last(), "the key does not match the signer certificate");
 	CHECK(der == NULL);
 
 	/* No signingTime, RSA PKCS#1 v1.5: the same request gives the same bytes. */
-	req = request(SG_AUTHENTICODE_PE, digest);
+	req = request(sg_format_by_name("pe"), digest);
 	CHECK_INT(sign_to(&req, "same1.der"), SG_OK);
 	CHECK_INT(sign_to(&req, "same2.der"), SG_OK);
 	CHECK(same_file(wk("same1.der"), wk("same2.der")));
-	req.kind = SG_AUTHENTICODE_MSI;
+	req.kind = sg_format_by_name("msi");
 	CHECK_INT(sign_to(&req, "same-msi.der"), SG_OK);
 	CHECK(!same_file(wk("same1.der"), wk("same-msi.der")));
-	CHECK_STR(sg_authenticode_kind_name(SG_AUTHENTICODE_MSI), "MSI");
-	CHECK_STR(sg_authenticode_kind_name(SG_AUTHENTICODE_CAB), "CAB");
+	CHECK_STR(sg_authenticode_kind_name(sg_format_by_name("msi")), "MSI");
+	CHECK_STR(sg_authenticode_kind_name(sg_format_by_name("cab")), "CAB");
 	CHECK(sg_authenticode_kind_name(0) == NULL);
 	CHECK_INT(sg_authenticode_md_len(NID_sha256), 32);
 	CHECK_INT(sg_authenticode_md_len(NID_md5), 0);
@@ -548,7 +548,7 @@ static void test_token(const char *source, const char *object, const char *cert_
 	sg_secret_free(pin);
 	key = token.pkey;
 	cert = token_cert;
-	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/hello-setup.exe"), name, NULL, NULL);
+	test_roundtrip(sg_format_by_name("pe"), fx("inst/hello-setup.exe"), name, NULL, NULL);
 	key = file_key;
 	cert = file_cert;
 	X509_free(token_cert);
@@ -601,18 +601,18 @@ static void in_child(void (*fn)(void))
 static void test_wire(void)
 {
 	unsigned char digest[32], wire[SG_KEYHELPER_REQUEST_MAX];
-	sg_keyhelper_request kr = { .kind = SG_AUTHENTICODE_PE,
+	sg_keyhelper_request kr = { .kind = sg_format_by_name("pe"),
 				    .md_nid = NID_sha256,
 				    .digest_len = 32 },
 			     parsed;
 	sg_authenticode_sign_req req;
 	size_t len = 0;
 
-	file_digest(digest, fx("inst/hello-setup.exe"), SG_AUTHENTICODE_PE);
+	file_digest(digest, fx("inst/hello-setup.exe"), sg_format_by_name("pe"));
 	memcpy(kr.digest, digest, sizeof(digest));
 	CHECK_INT(sg_keyhelper_request_encode(wire, sizeof(wire), &len, &kr), SG_OK);
 	CHECK_INT(sg_keyhelper_request_parse(&parsed, wire, len), SG_OK);
-	req = request(SG_AUTHENTICODE_MSI, NULL);
+	req = request(sg_format_by_name("msi"), NULL);
 	sg_keyhelper_request_apply(&req, &parsed);
 	CHECK_INT(sign_to(&req, "wire.der"), SG_OK);
 	CHECK(same_file(wk("wire.der"), wk("hello.exe.der")));
@@ -635,20 +635,20 @@ int main(int argc, char **argv)
 	load_signer();
 
 	test_validation();
-	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/hello-setup.exe"), "hello.exe", NULL, NULL);
-	test_roundtrip(SG_AUTHENTICODE_PE, fx("inst/other-setup.exe"), "other.exe",
+	test_roundtrip(sg_format_by_name("pe"), fx("inst/hello-setup.exe"), "hello.exe", NULL, NULL);
+	test_roundtrip(sg_format_by_name("pe"), fx("inst/other-setup.exe"), "other.exe",
 		       "Example Corp repackaged", "https://packages.example.invalid/");
-	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "hello.msi", NULL, NULL);
+	test_roundtrip(sg_format_by_name("msi"), fx("inst/hello-1.0.msi"), "hello.msi", NULL, NULL);
 	msi_dse = 1;
-	test_roundtrip(SG_AUTHENTICODE_MSI, fx("inst/hello-1.0.msi"), "dse.msi", NULL, NULL);
+	test_roundtrip(sg_format_by_name("msi"), fx("inst/hello-1.0.msi"), "dse.msi", NULL, NULL);
 	msi_dse = 0;
-	test_roundtrip(SG_AUTHENTICODE_CAB, fx("inst/hello-1.0.cab"), "hello.cab", NULL, NULL);
-	test_roundtrip(SG_AUTHENTICODE_CAB, fx("inst/payload-2.0.cab"), "payload.cab",
+	test_roundtrip(sg_format_by_name("cab"), fx("inst/hello-1.0.cab"), "hello.cab", NULL, NULL);
+	test_roundtrip(sg_format_by_name("cab"), fx("inst/payload-2.0.cab"), "payload.cab",
 		       "Example Corp repackaged", "https://packages.example.invalid/");
 	test_cab_content();
 	/* A script written here, UTF-8 with BOM (signgate verifies it with its own digest). */
 	check_write_file(wk("hello.ps1"), script, sizeof(script) - 1, 0600);
-	test_roundtrip(SG_AUTHENTICODE_SCRIPT, wk("hello.ps1"), "hello.ps1", "Deploy wrapper",
+	test_roundtrip(sg_format_by_name("powershell"), wk("hello.ps1"), "hello.ps1", "Deploy wrapper",
 		       NULL);
 	test_other_digest();
 	test_wire();

@@ -159,7 +159,7 @@ static void check_signed(const char *label, const char *unsigned_path, const cha
 	CHECK_STR(cur, calc);
 	CHECK_STR(before, calc);
 	CHECK_INT(inspect(&info, out), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_CAB);
+	CHECK_STR(sg_format_name(info.kind), "cab");
 	CHECK_INT(info.has_signature, 1);
 	CHECK_INT(info.sig_offset + info.sig_size, info.size);
 	/* A nested signature leaves the digest as it is. */
@@ -188,7 +188,7 @@ static void test_against_osslsigncode(void)
 		     NID_sha1);
 	path = write_file("folders.cab", b, make_cab(b, 3));
 	CHECK_INT(inspect(&info, path), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_CAB);
+	CHECK_STR(sg_format_name(info.kind), "cab");
 	CHECK_INT(info.has_signature, 0);
 	check_signed("folders-signed.cab", path, "sha256", NID_sha256);
 	/* The vendor-signed cabinet of the fixture: its own digest is osslsigncode's. */
@@ -264,7 +264,7 @@ static void expect_refused(const char *name, const unsigned char *b, size_t len,
 	CHECK_INT(inspect(&info, path), SG_ERR_FORMAT);
 	snprintf(want, sizeof(want), "%s: %s", name, why);
 	CHECK_CONTAINS(sg_error_last(), want);
-	CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
+	CHECK_STR(sg_format_name(info.kind), "unknown");
 }
 
 /*
@@ -300,23 +300,71 @@ static void test_blob_refusals(void)
 	der = 4 + ((size_t)orig[at + 2] << 8 | orig[at + 3]);
 	memcpy(s, orig, slen);
 	len = reblob(s, slen, le_at(orig + 48), "JUNK-after-the-DER-in-the-blob..", 32);
-	snprintf(why, sizeof(why), "the signature blob (%zu bytes) is not one DER signature (%zu "
-		 "bytes) and zero padding to 8 bytes", len - at, der);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (%zu bytes) has %zu bytes after its signature "
+		 "(data hidden outside the signed digest)",
+		 at, len - at, len - at - der);
 	expect_refused("junk.cab", s, len, why);
 	memcpy(s, orig, slen);
 	len = reblob(s, slen, der, "A", 1);
-	expect_refused("padjunk.cab", s, len,
-		       "the signature blob's padding after its DER signature is not zero");
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (%zu bytes) has non-zero bytes after its "
+		 "signature",
+		 at, len - at);
+	expect_refused("padjunk.cab", s, len, why);
 	memcpy(s, orig, slen);
 	len = reblob(s, slen, 0, "\0\0\0\0\0\0\0\0", 8);
-	snprintf(why, sizeof(why), "the signature blob at offset %u does not hold a DER signature",
-		 at);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (8 bytes) does not hold a DER signature", at);
 	expect_refused("zeros.cab", s, len, why);
 	memcpy(s, orig, slen);
 	len = reblob(s, slen, 0, "\x30\x84\xff\xff\xff\xff\0\0", 8);
-	snprintf(why, sizeof(why), "the signature blob (8 bytes) is not one DER signature "
-		 "(4294967301 bytes)");
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (8 bytes) is shorter than its signature "
+		 "(4294967301 bytes in 8)",
+		 at);
 	expect_refused("derlong.cab", s, len, why);
+	/* DER lengths only in the shortest form: BER's are refused (sg_format_der_header) */
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30\x80\0\0\0\0\0\0", 8);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (8 bytes) has a bad DER length: an indefinite "
+		 "length (BER, not DER)",
+		 at);
+	expect_refused("indefinite.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30\x82\x00\x04\0\0\0\0", 8);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (8 bytes) has a bad DER length: a length with "
+		 "a leading zero byte (not DER)",
+		 at);
+	expect_refused("leadzero.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30\x81\x04\0\0\0\0\0", 8);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (8 bytes) has a bad DER length: the long form "
+		 "for a length under 128 (not DER)",
+		 at);
+	expect_refused("longshort.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30\x85\x01\0\0\0\0\0", 8);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (8 bytes) has a bad DER length: a length of more "
+		 "than 4 bytes",
+		 at);
+	expect_refused("fivebytes.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30\x84\x01", 3);
+	snprintf(why, sizeof(why),
+		 "the signature blob at offset %u (3 bytes) has a bad DER length: its length "
+		 "bytes cut off",
+		 at);
+	expect_refused("cutlen.cab", s, len, why);
+	memcpy(s, orig, slen);
+	len = reblob(s, slen, 0, "\x30", 1);
+	snprintf(why, sizeof(why), "the signature blob at offset %u (1 bytes) holds no signature",
+		 at);
+	expect_refused("onebyte.cab", s, len, why);
 	free(s);
 	free(orig);
 }

@@ -62,8 +62,7 @@ static void load_signer(void)
 }
 
 /* sg_authenticode_sign of a digest (`fill` repeated, or `digest`) as `kind`. */
-static struct sig sign_kind(sg_authenticode_kind kind, const unsigned char *digest,
-			    unsigned char fill)
+static struct sig sign_kind(sg_format_kind kind, const unsigned char *digest, unsigned char fill)
 {
 	unsigned char made[32];
 	struct sig s = { NULL, 0 };
@@ -81,7 +80,7 @@ static struct sig sign_kind(sg_authenticode_kind kind, const unsigned char *dige
 
 static struct sig sign_digest(const unsigned char *digest, unsigned char fill)
 {
-	return sign_kind(SG_AUTHENTICODE_PE, digest, fill);
+	return sign_kind(sg_format_by_name("pe"), digest, fill);
 }
 
 static void sig_free(struct sig *s)
@@ -135,7 +134,7 @@ static int check(sg_authenticode_result *r, const struct sig *s, const struct si
 {
 	sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
 				   .index = index,
-				   .kind = SG_AUTHENTICODE_PE,
+				   .kind = sg_format_by_name("pe"),
 				   .exact_attributes = expect != NULL,
 				   .expect_der = expect ? expect->der : NULL,
 				   .expect_der_len = expect ? expect->len : 0 };
@@ -317,7 +316,7 @@ static void test_bytes(const struct sig *stamped)
 	check_write_file(wk("longer.der"), other.der, other.len, 0600);
 	{
 		sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
-					   .kind = SG_AUTHENTICODE_PE,
+					   .kind = sg_format_by_name("pe"),
 					   .exact_attributes = 1,
 					   .expect_der = stamped->der,
 					   .expect_der_len = stamped->len };
@@ -485,15 +484,15 @@ static void test_verify_msi(void)
 	close(fd);
 	memcpy(md, d.md, 32);
 	sg_hex_encode_upper(hex, md, 32);
-	s = sign_kind(SG_AUTHENTICODE_MSI, md, 0);
-	other = sign_kind(SG_AUTHENTICODE_MSI, md, 0);
+	s = sign_kind(sg_format_by_name("msi"), md, 0);
+	other = sign_kind(sg_format_by_name("msi"), md, 0);
 	check_write_file(wk("m.der"), s.der, s.len, 0600);
 	attach(wk("m.der"), fx("inst/hello-1.0.msi"), wk("signed.msi"), 0);
 	CHECK_INT(verify(&r, wk("signed.msi"), hex, &s, 0), SG_OK);
 	CHECK_STR(r.reason, "");
 	/* RSA PKCS#1 v1.5 is deterministic: sign something else to differ. */
 	sig_free(&other);
-	other = sign_kind(SG_AUTHENTICODE_MSI, NULL, 0x77);
+	other = sign_kind(sg_format_by_name("msi"), NULL, 0x77);
 	CHECK_INT(verify(&r, wk("signed.msi"), hex, &other, 0), SG_ERR_VERIFY);
 	CHECK_CONTAINS(r.reason, "signature 0 is not the signature signgate attached");
 	/* The stream as stored is the DER. */

@@ -26,7 +26,7 @@ static size_t put(unsigned char *buf, size_t off, const char *text, size_t n)
 static size_t good_with(unsigned char *buf, int kind, const char *desc, const char *url)
 {
 	memcpy(buf, "SGKH", 4);
-	buf[4] = 1;
+	buf[4] = 2;
 	buf[5] = (unsigned char)kind;
 	buf[6] = 1;
 	buf[7] = 32;
@@ -65,7 +65,7 @@ static void test_good(void)
 	size_t len = good(buf, 2), enc_len = 0;
 
 	CHECK_INT(sg_keyhelper_request_parse(&r, buf, len), SG_OK);
-	CHECK_INT(r.kind, SG_AUTHENTICODE_MSI);
+	CHECK_INT(r.kind, sg_format_by_name("msi"));
 	CHECK_INT(r.md_nid, NID_sha256);
 	CHECK_INT(r.digest_len, 32);
 	CHECK(memcmp(r.digest, buf + 8, 32) == 0);
@@ -77,7 +77,7 @@ static void test_good(void)
 	CHECK(memcmp(enc, buf, 44) == 0);
 	sign.description = sign.url = "stale";
 	sg_keyhelper_request_apply(&sign, &r);
-	CHECK_INT(sign.kind, SG_AUTHENTICODE_MSI);
+	CHECK_INT(sign.kind, sg_format_by_name("msi"));
 	CHECK_INT(sign.md_nid, NID_sha256);
 	CHECK(sign.digest == r.digest);
 	CHECK_INT(sign.digest_len, 32);
@@ -85,7 +85,7 @@ static void test_good(void)
 	CHECK(sign.url == NULL);
 	good(buf, 1);
 	CHECK_INT(sg_keyhelper_request_parse(&r, buf, 44), SG_OK);
-	CHECK_INT(r.kind, SG_AUTHENTICODE_PE);
+	CHECK_INT(r.kind, sg_format_by_name("pe"));
 }
 
 /* A description and a URL travel, and come back out of the encoder byte for byte. */
@@ -157,13 +157,13 @@ static void test_malformed(void)
 	buf[3] = 'X';
 	EXPECT_REFUSED(buf, 40, "wrong magic");
 	good(buf, 1);
-	buf[4] = 2;
-	EXPECT_REFUSED(buf, 40, "unknown version 2 (want 1)");
+	buf[4] = 1;
+	EXPECT_REFUSED(buf, 40, "unknown version 1 (want 2)");
 	good(buf, 1);
 	buf[5] = 0;
 	EXPECT_REFUSED(buf, 40, "unknown content kind 0");
-	buf[5] = 9;
-	EXPECT_REFUSED(buf, 40, "unknown content kind 9");
+	buf[5] = 99; /* no such row */
+	EXPECT_REFUSED(buf, 40, "unknown content kind 99");
 	good(buf, 1);
 	buf[6] = 0;
 	EXPECT_REFUSED(buf, 40, "unknown digest algorithm 0");
@@ -214,7 +214,7 @@ static void test_bad_texts(void)
 static void test_encode_refuses(void)
 {
 	unsigned char out[SG_KEYHELPER_REQUEST_MAX];
-	sg_keyhelper_request r = { .kind = SG_AUTHENTICODE_PE,
+	sg_keyhelper_request r = { .kind = sg_format_by_name("pe"),
 				   .md_nid = NID_sha256,
 				   .digest_len = 32 };
 	size_t len = 99;
@@ -242,7 +242,7 @@ static void test_encode_refuses(void)
 	r.md_nid = NID_sha1;
 	CHECK_INT(sg_keyhelper_request_encode(out, sizeof(out), &len, &r), SG_ERR_USAGE);
 	r.md_nid = NID_sha256;
-	r.kind = (sg_authenticode_kind)7;
+	r.kind = (sg_format_kind)99; /* no such row */
 	CHECK_INT(sg_keyhelper_request_encode(out, sizeof(out), &len, &r), SG_ERR_USAGE);
 	CHECK_CONTAINS(sg_error_last(), "unknown kind or algorithm");
 }

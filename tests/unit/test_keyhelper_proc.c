@@ -163,8 +163,9 @@ static void check_signature(const unsigned char *der, size_t len, const sg_keyhe
 /* Sign two requests (PE with texts, MSI without); the count goes 1, 2. */
 static void sign_two(sg_keyhelper *kh, const char *signer_pem)
 {
-	sg_keyhelper_request pe = request(SG_AUTHENTICODE_PE, 1, "Hello Setup", "https://x.test/");
-	sg_keyhelper_request msi = request(SG_AUTHENTICODE_MSI, 2, "", "");
+	sg_keyhelper_request pe =
+		request(sg_format_by_name("pe"), 1, "Hello Setup", "https://x.test/");
+	sg_keyhelper_request msi = request(sg_format_by_name("msi"), 2, "", "");
 	unsigned char *der = NULL;
 	size_t len = 0;
 	unsigned long count = 0;
@@ -243,7 +244,7 @@ static void expect_refused(sg_keyhelper *kh, const void *msg, size_t len, unsign
 /* A well-formed raw request: 44 bytes, texts empty. */
 static size_t raw_good(unsigned char *buf)
 {
-	sg_keyhelper_request r = request(SG_AUTHENTICODE_PE, 3, "", "");
+	sg_keyhelper_request r = request(sg_format_by_name("pe"), 3, "", "");
 	size_t len = 0;
 
 	sg_keyhelper_request_encode(buf, SG_KEYHELPER_REQUEST_MAX, &len, &r);
@@ -271,11 +272,11 @@ static void test_malformed(sg_keyhelper *kh)
 	buf[0] = 'X';
 	expect_refused(kh, buf, len, 1, "wrong magic");
 	len = raw_good(buf);
-	buf[4] = 2;
-	expect_refused(kh, buf, len, 1, "unknown version 2 (want 1)");
+	buf[4] = 1;
+	expect_refused(kh, buf, len, 1, "unknown version 1 (want 2)");
 	len = raw_good(buf);
-	buf[5] = 9;
-	expect_refused(kh, buf, len, 1, "unknown content kind 9");
+	buf[5] = 99; /* no such row */
+	expect_refused(kh, buf, len, 1, "unknown content kind 99");
 	len = raw_good(buf);
 	buf[6] = 2;
 	expect_refused(kh, buf, len, 1, "unknown digest algorithm 2");
@@ -303,7 +304,7 @@ static void test_malformed(sg_keyhelper *kh)
 static void test_refusals(void)
 {
 	sg_config *cfg = p12_config("p12.json", fx("pki/signer.pass"));
-	sg_keyhelper_request r = request(SG_AUTHENTICODE_PE, 4, "", "");
+	sg_keyhelper_request r = request(sg_format_by_name("pe"), 4, "", "");
 	sg_keyhelper *kh = NULL;
 	unsigned char *der = NULL;
 	size_t len;
@@ -441,7 +442,7 @@ static void *work(void *arg)
 
 	for (int i = 0; i < PER_THREAD; i++) {
 		sg_keyhelper_request r =
-			request(SG_AUTHENTICODE_PE, 100 + w->id * PER_THREAD + i, "", "");
+			request(sg_format_by_name("pe"), 100 + w->id * PER_THREAD + i, "", "");
 		unsigned char *der = NULL;
 		size_t len = 0;
 
@@ -509,7 +510,8 @@ static void test_memory(void)
 
 	CHECK_INT(sg_keyhelper_start(&kh, cfg, 0), SG_OK);
 	for (int i = 0; kh && i < 330; i++) {
-		sg_keyhelper_request r = request(SG_AUTHENTICODE_MSI, i, "Setup", "http://x.test/");
+		sg_keyhelper_request r =
+			request(sg_format_by_name("msi"), i, "Setup", "http://x.test/");
 		unsigned char *der = NULL;
 		size_t len;
 
@@ -539,7 +541,7 @@ static void test_memory(void)
 static void test_killed(void)
 {
 	sg_config *cfg = p12_config("p12.json", fx("pki/signer.pass"));
-	sg_keyhelper_request r = request(SG_AUTHENTICODE_PE, 7, "", "");
+	sg_keyhelper_request r = request(sg_format_by_name("pe"), 7, "", "");
 	sg_keyhelper *kh = NULL;
 	unsigned char *der = NULL;
 	size_t len;

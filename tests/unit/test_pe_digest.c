@@ -276,7 +276,7 @@ static void test_stream_crafted(void)
 {
 	const uint32_t edge =
 		SG_PE_STREAM_HEAD - 24 - 96 - 40; /* a PE32's directory ends at 64 KiB */
-	sg_format_info info = { .kind = SG_FORMAT_PE, .pe.bits = 32 };
+	sg_format_info info = { .kind = sg_format_by_name("pe"), .pe.bits = 32 };
 	unsigned char *b, got[SG_PE_DIGEST_LEN];
 
 	/* Unsigned PE32, its certificate entry the last bytes of the head; odd size. */
@@ -294,7 +294,7 @@ static void test_stream_crafted(void)
 	free(b);
 	/* A PE32+ magic where the inspection read a PE32 layout, and the reverse. */
 	b = crafted(5000, 0x80, 0x02, 1, 0, 0);
-	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe.bits = 32 };
+	info = (sg_format_info){ .kind = sg_format_by_name("pe"), .size = 5000, .pe.bits = 32 };
 	info.pe.checksum_offset = 0x80 + 24 + 64;
 	info.pe.certdir_offset = 0x80 + 24 + 96 + 32;
 	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);
@@ -317,7 +317,7 @@ static void test_stream_crafted(void)
 	free(b);
 	/* An entry of size 0 (offset set) or offset 0 (size set): a signature for neither. */
 	b = crafted(5000, 0x80, 0x02, 0, 0, 904);
-	info = (sg_format_info){ .kind = SG_FORMAT_PE, .size = 5000, .pe.bits = 64 };
+	info = (sg_format_info){ .kind = sg_format_by_name("pe"), .size = 5000, .pe.bits = 64 };
 	info.pe.checksum_offset = 0x80 + 24 + 64;
 	info.pe.certdir_offset = 0x80 + 24 + 112 + 32;
 	CHECK_INT(stream(got, b, 5000, 4096, &info), SG_ERR_USAGE);

@@ -64,6 +64,56 @@ static int own(char *hex, const char *path, const char *name)
 	return rc;
 }
 
+/*
+ * Through the row, from the info inspect filled (the text and the block are
+ * read once each, not parsed again): the same digest as `hex` and the same
+ * DER as `want` (NULL: unsigned); an info of another size is refused.
+ */
+static void through_row(const char *path, const char *name, const char *hex,
+			const unsigned char *want, size_t want_len)
+{
+	unsigned char md[SG_FORMAT_DIGEST_MAX], *box = NULL;
+	size_t md_len = 0, len = 0, at = 9, der_len = 0;
+	char got[2 * SG_FORMAT_DIGEST_MAX + 1] = "";
+	sg_format_info info, stale;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		setup_fail(path);
+	CHECK_INT(sg_format_inspect(&info, fd, name), SG_OK);
+	CHECK_INT(sg_format_digest(md, &md_len, fd, &info, SG_FORMAT_DIGEST_SIGN, name), SG_OK);
+	CHECK_INT(md_len, SG_SCRIPT_DIGEST_LEN);
+	if (md_len == SG_SCRIPT_DIGEST_LEN)
+		sg_hex_encode_upper(got, md, md_len);
+	CHECK_STR(got, hex);
+	if (want) {
+		CHECK_INT(sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, 1u << 20, name),
+			  SG_OK);
+		CHECK(box && len == want_len && at == 0 && der_len == len &&
+		      memcmp(box, want, len) == 0);
+		free(box);
+		/* a container larger than the caller's limit is refused */
+		CHECK_INT(sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, 16, name),
+			  SG_ERR_FORMAT);
+		CHECK_CONTAINS(sg_error_last(), "the signature block is too large");
+	} else {
+		CHECK_INT(sg_format_signature_read(&box, &len, &at, &der_len, fd, &info, 1u << 20, name),
+			  SG_ERR_FORMAT);
+		CHECK_CONTAINS(sg_error_last(), "the script has no signature block");
+	}
+	stale = info;
+	stale.size++;
+	CHECK_INT(sg_format_digest(md, &md_len, fd, &stale, SG_FORMAT_DIGEST_SIGN, name),
+		  SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "not the script that was inspected");
+	stale = info;
+	stale.script.encoding = 0;
+	CHECK_INT(sg_format_digest(md, &md_len, fd, &stale, SG_FORMAT_DIGEST_SIGN, name),
+		  SG_ERR_USAGE);
+	CHECK_CONTAINS(sg_error_last(), "not an inspected script");
+	close(fd);
+}
+
 static int inspect(sg_format_info *info, const char *path, const char *name)
 {
 	int fd = open(path, O_RDONLY), rc;
@@ -96,10 +146,11 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	snprintf(der_name, sizeof(der_name), "%s.der", name);
 	in = put(plain, text, len);
 	CHECK_INT(inspect(&info, in, plain), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
+	CHECK_STR(sg_format_name(info.kind), "powershell");
 	CHECK_INT(info.script.encoding, encoding);
 	CHECK_INT(info.has_signature, 0);
 	CHECK_INT(own(mine, in, plain), SG_OK);
+	through_row(in, plain, mine, NULL, 0);
 	out = check_path(workdir, signed_name);
 	sign(in, out, 0);
 	ossl_report_value(theirs, sizeof(theirs), out, "0", "Calculated message digest");
@@ -123,6 +174,7 @@ static void against_osslsigncode(const char *name, const void *text, size_t len,
 	CHECK_INT(sg_script_signature_read(&der, &der_len, fd, signed_name), SG_OK);
 	close(fd);
 	CHECK(der && der_len == want_len && memcmp(der, want, der_len) == 0);
+	through_row(out, signed_name, mine, want, want_len);
 	free(der);
 	free(want);
 	/* Nested: still one block, the same digest. */
@@ -213,7 +265,7 @@ static void refused(const char *name, const void *data, size_t len, const char *
 
 	CHECK_INT(inspect(&info, path, name), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), why);
-	CHECK_INT(info.kind, SG_FORMAT_UNKNOWN);
+	CHECK_STR(sg_format_name(info.kind), "unknown");
 	CHECK_INT(own(hex, path, name), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), why);
 }
@@ -439,21 +491,21 @@ static void test_names(void)
 	unsigned char *pe;
 	size_t pe_len = 0;
 
-	CHECK_STR(sg_script_extension("a.ps1"), ".ps1");
-	CHECK_STR(sg_script_extension("setup.PsM1"), ".PsM1");
-	CHECK_STR(sg_script_extension("x.psd1"), ".psd1");
-	CHECK(sg_script_extension("a.ps1xml") == NULL);
-	CHECK(sg_script_extension("a.ps2") == NULL);
-	CHECK(sg_script_extension(".ps1") == NULL);
-	CHECK(sg_script_extension(NULL) == NULL);
-	CHECK_STR(sg_format_name(SG_FORMAT_SCRIPT), "powershell");
+	CHECK_STR(sg_format_by_name_extension("a.ps1"), ".ps1");
+	CHECK_STR(sg_format_by_name_extension("setup.PsM1"), ".PsM1");
+	CHECK_STR(sg_format_by_name_extension("x.psd1"), ".psd1");
+	CHECK(sg_format_by_name_extension("a.ps1xml") == NULL);
+	CHECK(sg_format_by_name_extension("a.ps2") == NULL);
+	CHECK(sg_format_by_name_extension(".ps1") == NULL);
+	CHECK(sg_format_by_name_extension(NULL) == NULL);
+	CHECK_STR(sg_format_name(sg_format_by_name("powershell")), "powershell");
 	CHECK_STR(sg_script_encoding_name(SG_SCRIPT_UTF16LE), "UTF-16LE");
 	/* The name decides: the same bytes as notes.txt are no installer. */
 	CHECK_INT(inspect(&info, path, "notes.txt"), SG_ERR_FORMAT);
 	CHECK_CONTAINS(sg_error_last(), "notes.txt: not an installer signgate signs (pe, msi, msp, "
 					"msm, mst, cab, powershell)");
 	CHECK_INT(inspect(&info, path, "Deploy.Ps1"), SG_OK);
-	CHECK_INT(info.kind, SG_FORMAT_SCRIPT);
+	CHECK_STR(sg_format_name(info.kind), "powershell");
 	CHECK_STR(sg_format_by_name_extension("Deploy.Ps1"), ".Ps1");
 	CHECK(sg_format_by_name_extension("setup.exe") == NULL);
 	CHECK(sg_format_name_is_installer("x.psm1") && sg_format_name_is_installer("x.PSD1"));

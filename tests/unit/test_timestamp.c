@@ -70,7 +70,8 @@ static unsigned char *make_signature(size_t *len)
 {
 	unsigned char digest[32], *der = NULL;
 	sg_authenticode_sign_req req = {
-		SG_AUTHENTICODE_PE, NID_sha256, digest, 32, key, cert, chain, "timestamp test", NULL
+		sg_format_by_name("pe"), NID_sha256, digest, 32, key, cert, chain,
+		"timestamp test",        NULL
 	};
 
 	memset(digest, 0x5a, sizeof(digest));
@@ -145,7 +146,7 @@ static void start_bad_tsa(void)
 static int check_der(sg_authenticode_result *r, const unsigned char *der, size_t len, int exact)
 {
 	sg_authenticode_opts o = { .ca_file = fx("pki/root.pem"),
-				   .kind = SG_AUTHENTICODE_PE,
+				   .kind = sg_format_by_name("pe"),
 				   .exact_attributes = exact };
 
 	check_write_file(wk("checked.der"), der, len, 0600);

@@ -41,7 +41,8 @@ static unsigned char *make_signature(size_t *len)
 {
 	unsigned char digest[32], *der = NULL;
 	sg_authenticode_sign_req req = {
-		SG_AUTHENTICODE_PE, NID_sha256, digest, 32, key, cert, chain, "fetcher test", NULL
+		sg_format_by_name("pe"), NID_sha256, digest, 32, key, cert, chain,
+		"fetcher test",          NULL
 	};
 
 	memset(digest, 0x3c, sizeof(digest));
