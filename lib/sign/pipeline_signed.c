@@ -140,7 +140,7 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 void sg_pipeline_judge_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	const sg_audit_signing *rec = NULL;
-	char signer[512], gap[512] = "no audit log is configured to trace it";
+	char signer[512], gap[SG_ERROR_MAX] = "no audit log is configured to trace it";
 	int error = SG_OK;
 
 	describe_signer(signer, sizeof(signer), o);

@@ -17,6 +17,36 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other.key" -subj "/CN=Othe
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
 
+# Our signed file under a config whose audit log (under the long path) does
+# not exist: the denial says where it looked, whole (the gap was cut at 512).
+/usr/bin/python3 - "$CFG" "$deep/audit.jsonl" "$T/env/long.json" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["audit_log"] = sys.argv[2]
+json.dump(cfg, open(sys.argv[3], "w"), indent=2)
+PY
+sg 3 sign --config "$T/env/long.json" --out "$T/again.exe" "$T/signed.exe"
+expect_in "$T/out" "; there is no audit log at $deep/audit.jsonl: nobody can show which vendor bytes"
+expect_absent "$T/again.exe"
+
+# Two TSAs that do not answer, under URLs of 1,100 and 700 bytes: the
+# failure names both, each with its reason (the fetcher's message and the
+# list of attempts were each cut at 1024 bytes).
+/usr/bin/python3 - "$CFG" "$T/env/tsa.json" "$(cat "$FIX/tsa-down.port")" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+s = cfg["signing"]
+s["timestamp_urls"] = ["http://127.0.0.1:%s/%s" % (sys.argv[3], "u" * 1100),
+                       "http://127.0.0.1:9/%s" % ("v" * 700)]
+s["timestamp"] = "required"
+s["timestamp_timeout"] = 20
+json.dump(cfg, open(sys.argv[2], "w"), indent=2)
+PY
+sg 1 sign --config "$T/env/tsa.json" --out "$T/tsa.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "timestamping is required and no TSA answered (2 tried): http://127.0.0.1:$(cat "$FIX/tsa-down.port")/$(printf 'u%.0s' $(seq 1100)): no usable reply from the TSA: "
+expect_in "$T/out" "; http://127.0.0.1:9/$(printf 'v%.0s' $(seq 700)): the TSA did not answer: cannot connect: Connection refused"
+expect_absent "$T/tsa.exe"
+
 # verify against the other CA: invalid, and the reason ends as OpenSSL said.
 /usr/bin/python3 - "$CFG" "$deep/other-root.pem" <<'PY'
 import json, sys
