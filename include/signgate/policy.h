@@ -12,6 +12,8 @@
 #ifndef SIGNGATE_POLICY_H
 #define SIGNGATE_POLICY_H
 
+#include "signgate/error.h"
+
 #include <stddef.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -106,7 +108,12 @@ typedef struct sg_decision {
 	const sg_approval
 		*approval; /* the approval that allowed (or best explains a denial); may be NULL */
 	size_t n_reasons;
-	char reasons[SG_POLICY_MAX_REASONS][320];
+	/*
+	 * Each as long as any message (a reason quotes names a user chooses: a
+	 * file name, an approval's file, a revocation's reason), so that it
+	 * reaches the printed line and the audit record whole.
+	 */
+	char reasons[SG_POLICY_MAX_REASONS][SG_ERROR_MAX];
 } sg_decision;
 
 /*

@@ -11,6 +11,7 @@
 #include "signgate/cert.h"
 #include "signgate/confine.h"
 #include "signgate/config.h"
+#include "signgate/error.h"
 #include "signgate/keys.h"
 #include "signgate/secret.h"
 
@@ -42,7 +43,7 @@ int sg_signer_load_certificate(sg_cert_info *out, const char *path);
 typedef struct sg_sign_result {
 	int timestamped;     /* 1 when a TSA answered */
 	char tsa_url[512];   /* the TSA that answered */
-	char attempts[1024]; /* TSAs that failed before, with their reasons */
+	char attempts[SG_ERROR_MAX]; /* TSAs that failed before, with their reasons (each a message) */
 	/* The key helper (keyhelper.h) that signed, and its count of signatures after this one. */
 	long helper_pid;
 	unsigned long helper_signatures;

@@ -28,8 +28,8 @@ struct sg_audit_signings {
 	pthread_mutex_t mu;
 	int built;
 	int error; /* the build's result, returned by every lookup */
-	char message[1024];
-	char gap[512];
+	char message[SG_ERROR_MAX]; /* a copy of sg_error_last(): whole */
+	char gap[SG_ERROR_MAX];     /* names the log or two archives: user paths */
 	sg_audit_signing *v; /* sorted by output, then seq */
 	size_t n, cap;
 };

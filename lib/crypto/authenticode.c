@@ -5,6 +5,7 @@
 #include "authenticode.h"
 #include "signgate/error.h"
 #include "signgate/authenticode_sign.h"
+#include "signgate/format.h"
 #include "signgate/hash.h"
 #include "signgate/util.h"
 
@@ -78,6 +79,18 @@ static int unauth_values(const PKCS7_SIGNER_INFO *si, const char *oid, ASN1_TYPE
 	return n;
 }
 
+/* The digest algorithms signgate knows, by NID; NULL for any other. */
+static const EVP_MD *md_of_nid(int nid)
+{
+	switch (nid) {
+	case NID_sha1: return EVP_sha1();
+	case NID_sha256: return EVP_sha256();
+	case NID_sha384: return EVP_sha384();
+	case NID_sha512: return EVP_sha512();
+	default: return NULL;
+	}
+}
+
 static PKCS7 *pkcs7_from_type(const ASN1_TYPE *t)
 {
 	const unsigned char *der;
@@ -107,16 +120,24 @@ static int read_file_digest(sg_authenticode_result *out, const unsigned char *q,
 	X509_SIG *dinfo = d2i_X509_SIG(NULL, &q, (long)(end - q));
 	const X509_ALGOR *alg = NULL;
 	const ASN1_OCTET_STRING *digest = NULL;
-	int ok;
+	int ok, nid;
 
 	if (dinfo)
 		X509_SIG_get0(dinfo, &alg, &digest);
-	ok = dinfo && OBJ_obj2nid(alg->algorithm) == NID_sha256 && digest->length == SG_SHA256_LEN;
-	if (ok) {
+	nid = dinfo ? OBJ_obj2nid(alg->algorithm) : NID_undef;
+	ok = nid == NID_sha256 && digest->length == SG_SHA256_LEN;
+	if (ok)
 		sg_hex_encode_upper(out->file_digest, digest->data, SG_SHA256_LEN);
-	}
 	X509_SIG_free(dinfo);
-	return ok ? SG_OK : reject(out, "signature %d: the file digest is not SHA-256", out->index);
+	if (ok)
+		return SG_OK;
+	if (!dinfo)
+		return reject(out, "signature %d: its file digest is no DigestInfo", out->index);
+	return reject(out,
+		      "signature %d: the file digest is not SHA-256 (it is %s): signgate computes "
+		      "the Authenticode digest with SHA-256 only",
+		      out->index, nid == NID_sha256 ? "SHA-256 of the wrong length" :
+		      nid != NID_undef ? OBJ_nid2sn(nid) : "an unknown algorithm");
 }
 
 /*
@@ -169,13 +190,18 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 {
 	const ASN1_STRING *der = indirect_data(p7);
 	ASN1_OCTET_STRING *md_attr = PKCS7_digest_from_attributes(si->auth_attr);
-	unsigned char md[SG_SHA256_LEN];
+	X509_ALGOR *md_alg = NULL;
+	const EVP_MD *md_type;
+	unsigned char md[EVP_MAX_MD_SIZE];
 	const unsigned char *p, *q;
 	long len, elen;
 	int tag, cls;
 
 	ASN1_TYPE *ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
 
+	/* The signer's own algorithm (verification requires SHA-256 before this). */
+	PKCS7_SIGNER_INFO_get0_algs(si, NULL, &md_alg, NULL);
+	md_type = md_alg ? md_of_nid(OBJ_obj2nid(md_alg->algorithm)) : NULL;
 	if (!der)
 		return reject(out, "signature %d has no SpcIndirectDataContent", out->index);
 	/* The signed content type must name what is signed, as RFC 5652 requires. */
@@ -187,9 +213,12 @@ static int check_content(sg_authenticode_result *out, PKCS7 *p7, PKCS7_SIGNER_IN
 	if ((ASN1_get_object(&p, &len, &tag, &cls, der->length) & 0x80) || tag != V_ASN1_SEQUENCE ||
 	    p + len != der->data + der->length)
 		return reject(out, "signature %d: malformed SpcIndirectDataContent", out->index);
-	if (!md_attr || md_attr->length != SG_SHA256_LEN ||
-	    !EVP_Digest(p, (size_t)len, md, NULL, EVP_sha256(), NULL) ||
-	    memcmp(md, md_attr->data, SG_SHA256_LEN) != 0)
+	if (!md_type)
+		return reject(out, "signature %d: its signer's digest algorithm is unknown",
+			      out->index);
+	if (!md_attr || md_attr->length != EVP_MD_get_size(md_type) ||
+	    !EVP_Digest(p, (size_t)len, md, NULL, md_type, NULL) ||
+	    memcmp(md, md_attr->data, (size_t)md_attr->length) != 0)
 		return reject(out,
 			      "signature %d: the signed messageDigest does not match its content",
 			      out->index);
@@ -229,13 +258,8 @@ static const EVP_MD *imprint_md(const TS_TST_INFO *tst)
 		TS_MSG_IMPRINT_get_algo(TS_TST_INFO_get_msg_imprint((TS_TST_INFO *)tst));
 	int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef;
 
-	if (nid == NID_sha256)
-		return EVP_sha256();
-	if (nid == NID_sha384)
-		return EVP_sha384();
-	if (nid == NID_sha512)
-		return EVP_sha512();
-	return NULL;
+	/* A timestamp's imprint: SHA-1 is no longer taken. */
+	return nid == NID_sha1 ? NULL : md_of_nid(nid);
 }
 
 /* Verify `token` (a TimeStampToken) over the signature value of `si`. */
@@ -422,28 +446,180 @@ static int check_signer(sg_authenticode_result *out, const sg_authenticode_opts 
 	return error;
 }
 
+/*
+ * Every nested-signature value of `si` must be a SignedData with one
+ * signer, as osslsigncode requires to count it: signgate and osslsigncode
+ * then number the signatures alike (an "-index N" names one signature in
+ * both). The number of values, or -1 with the message set.
+ */
+static int count_nested(const PKCS7_SIGNER_INFO *si)
+{
+	int n = 0;
+
+	for (int i = 0; i < sk_X509_ATTRIBUTE_num(si->unauth_attr); i++) {
+		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(si->unauth_attr, i);
+		if (!is_oid(X509_ATTRIBUTE_get0_object(a), OID_NESTED_SIGNATURE))
+			continue;
+		for (int j = 0; j < X509_ATTRIBUTE_count(a); j++) {
+			PKCS7 *p7 = pkcs7_from_type(X509_ATTRIBUTE_get0_type(a, j));
+			int ok = only_signer(p7) != NULL;
+
+			PKCS7_free(p7);
+			n++;
+			if (!ok) {
+				sg_error_set(SG_ERR_VERIFY,
+					     "nested signature %d is no SignedData with one signer",
+					     n);
+				return -1;
+			}
+		}
+	}
+	return n;
+}
+
 int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
 	PKCS7 *p7 = len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)len) : NULL;
 	PKCS7_SIGNER_INFO *si = only_signer(p7);
-	int n = 0;
+	int n = si ? count_nested(si) : 0, error = SG_OK;
 
-	for (int i = 0; si && i < sk_X509_ATTRIBUTE_num(si->unauth_attr); i++) {
-		X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(si->unauth_attr, i);
-		if (is_oid(X509_ATTRIBUTE_get0_object(a), OID_NESTED_SIGNATURE))
-			n += X509_ATTRIBUTE_count(a);
-	}
-	*count = si ? n + 1 : 0;
-	if (si && primary &&
-	    EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length, primary, NULL,
-		       EVP_sha256(), NULL) != 1)
-		si = NULL;
+	*count = 0;
+	if (!si)
+		error = sg_error_set(SG_ERR_VERIFY, "the signature is no SignedData with one signer");
+	else if (n < 0)
+		error = SG_ERR_VERIFY;
+	else if (primary && EVP_Digest(si->enc_digest->data, (size_t)si->enc_digest->length,
+				       primary, NULL, EVP_sha256(), NULL) != 1)
+		error = sg_error_set(SG_ERR_CRYPTO, "SHA-256 of the signature value failed");
+	else
+		*count = n + 1;
 	PKCS7_free(p7);
 	ERR_clear_error();
-	return si ? SG_OK
-		  : sg_error_set(SG_ERR_VERIFY, "the signature is no SignedData with "
-						"one signer");
+	return error;
+}
+
+int sg_authenticode_count_file(int *count, unsigned char *primary, int fd,
+			       const sg_format_info *info, const char *name)
+{
+	unsigned char *got = NULL;
+	size_t len = 0, skip = 0, der_len = 0;
+	int error;
+
+	*count = 0;
+	if (primary)
+		memset(primary, 0, 32);
+	if (!info->has_signature)
+		return SG_OK;
+	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, info,
+					 SG_SIG_CONTAINER_MAX, name);
+	if (!error && der_len == 0)
+		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
+	/* Prefixed in place: a message must never be formatted from its own buffer. */
+	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
+		error = sg_error_prefix("%s", name);
+	free(got);
+	return error;
+}
+
+/*
+ * A container that claims a signature which is none of this file's: the
+ * reason `why` (without the file's name), the file denied as malformed.
+ */
+static int not_signed_here(const sg_format_info *info, const char *name, const char *why)
+{
+	/* The reason may be quoted from the last message, which this one replaces. */
+	char *copy = strdup(sg_message_without_name(why, name));
+	int error;
+
+	if (!copy)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_error_set(SG_ERR_FORMAT,
+			     "%s: its %s claims a signature signgate cannot read (%s): it is "
+			     "neither signed nor unsigned, so it is denied whatever the "
+			     "approval's existing_signature says",
+			     name, sg_format_container_name(info->kind), copy);
+	free(copy);
+	return error;
+}
+
+/*
+ * The primary signature `der` must sign this file: its content is
+ * SpcIndirectData of the file's format (type, SIP GUID), bound to the
+ * signed attributes (contentType, messageDigest), and the SHA-256 file
+ * digest in it is signgate's own Authenticode digest of the file. No trust
+ * is asked: a signature over another file, another format or nothing is
+ * told apart from a real one by the file alone.
+ */
+static int primary_signs_file(const sg_format_info *info, int fd, const char *name,
+			      const unsigned char *der, size_t len)
+{
+	sg_authenticode_result r = { 0 };
+	unsigned char md[SG_FORMAT_DIGEST_MAX];
+	char own[2 * SG_FORMAT_DIGEST_MAX + 1];
+	const unsigned char *p = der;
+	size_t md_len = 0;
+	PKCS7 *p7;
+	int count = 0, error;
+
+	error = sg_authenticode_count(&count, NULL, der, len);
+	if (error)
+		return error == SG_ERR_VERIFY ? not_signed_here(info, name, sg_error_last()) : error;
+	p7 = d2i_PKCS7(NULL, &p, (long)len);
+	error = p7 ? check_content(&r, p7, only_signer(p7), sg_format_spc_kind(info->kind))
+		   : reject(&r, "the signature is no SignedData with one signer");
+	PKCS7_free(p7);
+	ERR_clear_error();
+	if (error)
+		return not_signed_here(info, name, r.reason);
+	error = sg_format_digest(md, &md_len, fd, info, SG_FORMAT_DIGEST_FILE, name);
+	/* The file's own defect (an MSI's wrong pre-hash): what its signature cannot cover. */
+	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT)
+		return not_signed_here(info, name, sg_error_last());
+	if (error)
+		return error;
+	sg_hex_encode_upper(own, md, md_len);
+	if (md_len == SG_SHA256_LEN && strcmp(own, r.file_digest) == 0)
+		return SG_OK;
+	snprintf(r.reason, sizeof(r.reason),
+		 "it signs the file digest %s, and the file's own Authenticode digest is %s: the "
+		 "file is not what its signature covers",
+		 r.file_digest, own);
+	return not_signed_here(info, name, r.reason);
+}
+
+/*
+ * The one check of "signed by the vendor" (README, "Signed by the vendor:
+ * what counts"), for sign, check and policy approve alike.
+ */
+int sg_authenticode_readable(const sg_format_info *info, int fd, const char *name)
+{
+	unsigned char *got = NULL;
+	size_t len = 0, skip = 0, der_len = 0;
+	char *why;
+	int error;
+
+	if (!info->has_signature)
+		return SG_OK;
+	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, info,
+					 SG_SIG_CONTAINER_MAX, name);
+	if (error == SG_ERR_FORMAT) {
+		/* The container itself is broken: its own reason, not one about a signature. */
+		why = strdup(sg_message_without_name(sg_error_last(), name));
+		error = why ? sg_error_set(SG_ERR_FORMAT,
+					   "%s: its %s cannot be read as its format requires (%s), "
+					   "so it is denied whatever the approval's "
+					   "existing_signature says",
+					   name, sg_format_container_name(info->kind), why)
+			    : sg_error_set(SG_ERR_NOMEM, "out of memory");
+		free(why);
+	} else if (!error && der_len == 0) {
+		error = not_signed_here(info, name, "its signature is empty");
+	} else if (!error) {
+		error = primary_signs_file(info, fd, name, got + skip, len - skip);
+	}
+	free(got);
+	return error;
 }
 
 /*

@@ -10,7 +10,11 @@
 
 #include "signgate/cert.h"
 #include "signgate/error.h"
+#include "signgate/format.h"
 #include "trust.h"
+
+/* The largest signature container read whole (a PE table, an MSI stream). */
+#define SG_SIG_CONTAINER_MAX (64u * 1024 * 1024)
 
 typedef struct sg_authenticode_opts {
 	/*
@@ -69,11 +73,37 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
 
 /*
  * How many signatures the DER PKCS#7 at `der` holds: its one signer and the
- * values of that signer's nested-signature attributes (bytes after the DER,
- * a PE table's padding, are ignored); `primary` (SG_SHA256_LEN bytes, may be
- * NULL) gets the SHA-256 of the one signer's signature value. Returns SG_OK,
- * or SG_ERR_VERIFY when it is no SignedData with one signer.
+ * values of that signer's nested-signature attributes, each of which must
+ * itself be a SignedData with one signer, as osslsigncode numbers them
+ * (bytes after the DER, a PE table's padding, are ignored); `primary`
+ * (SG_SHA256_LEN bytes, may be NULL) gets the SHA-256 of the one signer's
+ * signature value. Returns SG_OK, or SG_ERR_VERIFY when it is no SignedData
+ * with one signer or a nested value is none.
  */
 int sg_authenticode_count(int *count, unsigned char *primary, const unsigned char *der, size_t len);
+
+/*
+ * sg_authenticode_count() of the signature container of the file open as
+ * `fd` (`info` from sg_format_inspect() of it): 0 and SG_OK when it has
+ * none; SG_ERR_VERIFY when the container holds no SignedData with one
+ * signer (or nothing), SG_ERR_FORMAT when it cannot be read as its format
+ * says, the message naming `name`.
+ */
+int sg_authenticode_count_file(int *count, unsigned char *primary, int fd,
+			       const sg_format_info *info, const char *name);
+
+/*
+ * Whether the file open as `fd` is signed as Authenticode requires, when
+ * its container claims a signature at all (README, "Signed by the vendor:
+ * what counts"): SG_OK when it has none, or when it holds one PKCS#7
+ * SignedData with exactly one signer (each nested value one too) whose
+ * content is SpcIndirectData of the file's format and whose SHA-256 file
+ * digest is sg_format_digest(SG_FORMAT_DIGEST_FILE) of the file. No trust
+ * is asked. SG_ERR_FORMAT, naming `name`, the container and why, when the
+ * container cannot be read, or claims a signature that is none of this
+ * file's: neither signed nor unsigned, such a file is denied as malformed.
+ * SG_ERR_IO / SG_ERR_NOMEM / SG_ERR_CRYPTO as they come.
+ */
+int sg_authenticode_readable(const sg_format_info *info, int fd, const char *name);
 
 #endif

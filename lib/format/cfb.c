@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const unsigned char root_entry_name[22] = { 'R', 0, 'o', 0, 'o', 0, 't', 0, ' ', 0, 'E', 0,
@@ -256,17 +257,27 @@ int sg_cfb_entry(const struct cfb *c, uint32_t id, unsigned char e[CFB_DIRENT_SI
 					 (uint64_t)(id % per) * CFB_DIRENT_SIZE);
 }
 
-void sg_cfb_entry_name(char out[33], const unsigned char *e)
+void sg_cfb_entry_name(char out[SG_CFB_NAME_TEXT], const unsigned char *e)
 {
 	uint16_t len = le16(e + 0x40) / 2;
-	int i;
+	size_t n = 0;
 
-	for (i = 0; i < 32 && i + 1 < len; i++) {
+	for (int i = 0; i < 31 && i + 1 < len; i++) {
 		uint16_t ch = le16(e + 2 * i);
+		int w;
 
-		out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+		if (ch == '\\')
+			w = snprintf(out + n, SG_CFB_NAME_TEXT - n, "\\\\");
+		else if (ch >= 0x20 && ch < 0x7f)
+			w = snprintf(out + n, SG_CFB_NAME_TEXT - n, "%c", (char)ch);
+		else
+			w = snprintf(out + n, SG_CFB_NAME_TEXT - n, ch > 0xff ? "\\x%04X" : "\\x%02X",
+				     (unsigned)ch);
+		if (w < 0 || (size_t)w >= SG_CFB_NAME_TEXT - n)
+			break;
+		n += (size_t)w;
 	}
-	out[i] = '\0';
+	out[n] = '\0';
 }
 
 uint64_t sg_cfb_entry_size(const struct cfb *c, const unsigned char *e)
@@ -279,7 +290,7 @@ static int entry_check(const struct cfb *c, uint32_t id, const unsigned char *e,
 {
 	uint16_t len = le16(e + CFB_E_NAME_LEN);
 	uint8_t type = e[CFB_E_TYPE];
-	char name[33];
+	char name[SG_CFB_NAME_TEXT];
 
 	if (len < 2 || len > 64 || len % 2 != 0 || le16(e + len - 2) != 0)
 		return sg_format_bad(c->s, "directory entry %u has a bad name length %u", id, len);

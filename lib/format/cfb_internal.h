@@ -87,8 +87,15 @@ int sg_cfb_entry_check(const struct cfb *c, uint32_t id, const unsigned char *e)
 /* The stream size of entry `e` (version 3: the low 32 bits only). */
 uint64_t sg_cfb_entry_size(const struct cfb *c, const unsigned char *e);
 
-/* The name of `e` for messages: printable ASCII, anything else as '?'. */
-void sg_cfb_entry_name(char out[33], const unsigned char *e);
+/* Room for an entry's name as sg_cfb_entry_name() writes it (31 characters, each up to
+ * "\xNNNN", and the NUL). */
+#define SG_CFB_NAME_TEXT (31 * 6 + 1)
+
+/*
+ * The name of `e` for messages: printable ASCII as is, a backslash as "\\",
+ * anything else as "\xNN" (or "\xNNNN" above 0xff): "\x05DigitalSignature".
+ */
+void sg_cfb_entry_name(char out[SG_CFB_NAME_TEXT], const unsigned char *e);
 
 /* Sector `n` as `what` needs it: a regular sector number, wholly inside the file. */
 int sg_cfb_sector_check(const struct cfb *c, uint32_t n, const char *what);

@@ -117,7 +117,7 @@ static int name_cmp_fold(const void *a, const void *b, void *arg)
 static int unique_names(struct msi *m, uint32_t first, uint32_t n)
 {
 	uint32_t *v = m->stack; /* free while no tree is walked */
-	char name[33];
+	char name[SG_CFB_NAME_TEXT];
 
 	memcpy(v, m->kids + first, n * sizeof(*v));
 	qsort_r(v, n, sizeof(*v), name_cmp_fold, m->nodes);
@@ -178,7 +178,7 @@ static int collect(struct msi *m, uint32_t parent)
 	qsort_r(m->kids + first, m->nkids - first, sizeof(*m->kids), name_cmp, m->nodes);
 	for (uint32_t i = first + 1; i < m->nkids; i++)
 		if (name_cmp(&m->kids[i - 1], &m->kids[i], m->nodes) == 0) {
-			char name[33];
+			char name[SG_CFB_NAME_TEXT];
 			sg_cfb_entry_name(name, m->nodes[m->kids[i]].e);
 			return sg_format_bad(&m->s, "a storage holds two entries named \"%s\"",
 					     name);
@@ -380,7 +380,7 @@ static int read_small(struct msi *m, uint32_t start, uint64_t size, const char *
 static int read_stream(struct msi *m, const unsigned char *e, struct sink *k)
 {
 	uint64_t size = sg_cfb_entry_size(&m->c, e);
-	char name[33], nm[48];
+	char name[SG_CFB_NAME_TEXT], nm[SG_CFB_NAME_TEXT + 16];
 
 	sg_cfb_entry_name(name, e);
 	snprintf(nm, sizeof(nm), "stream \"%s\"", name);

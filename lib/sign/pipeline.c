@@ -1,6 +1,7 @@
 /* One input through check / sign / verify; see include/signgate/pipeline.h. */
 #include "signgate/pipeline.h"
 #include "pipeline_internal.h"
+#include "authenticode.h"
 #include "signgate/error.h"
 #include "pe_digest.h"
 #include "signgate/policy_json.h"
@@ -32,40 +33,6 @@ struct copy_pass {
 	int have_pe_digest;
 	unsigned char pe_digest[SG_PE_DIGEST_LEN];
 };
-
-/*
- * "Already signed" means a signature signgate can read: a PKCS#7
- * SignedData with exactly one signer (Authenticode allows no other) in the
- * format's container. A container that holds anything else (garbage, no
- * signer, two signers) claims a signature nobody can check: treated as
- * signed it would pass for the vendor's signature (vendor_signs), treated
- * as unsigned it would slip past existing_signature=refuse. It is neither:
- * the input is denied as malformed, whatever the approval says (README,
- * "Signed by the vendor: what counts"). Nested signatures' values are
- * counted, not parsed: the primary is what makes the file signed.
- */
-static int check_existing_signature(sg_outcome *o, int fd, const char *name)
-{
-	int count = 0, error;
-	char *why;
-
-	if (!o->format.has_signature)
-		return SG_OK;
-	error = sg_verify_count_signatures_info(&count, NULL, fd, &o->format, name);
-	if (error != SG_ERR_VERIFY && error != SG_ERR_FORMAT)
-		return error;
-	/* The reason is quoted from the message this one replaces: a copy first. */
-	why = strdup(sg_message_without_name(sg_error_last(), name));
-	if (!why)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	error = sg_error_set(SG_ERR_FORMAT,
-			     "%s: its %s claims a signature signgate cannot read (%s): it is "
-			     "neither signed nor unsigned, so it is denied whatever the "
-			     "approval's existing_signature says",
-			     name, sg_format_container_name(o->format.kind), why);
-	free(why);
-	return error;
-}
 
 /*
  * Copy the input privately and check what it is. `*copy_fd` stays open on
@@ -105,8 +72,9 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	error = sg_format_inspect(&o->format, *copy_fd, name);
 	if (!error)
 		o->have_format = 1;
+	/* A container that claims a signature nobody can read is denied (the one check). */
 	if (!error && job->action != SG_ACTION_VERIFY)
-		error = check_existing_signature(o, *copy_fd, name);
+		error = sg_authenticode_readable(&o->format, *copy_fd, name);
 	if (error)
 		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	/*
@@ -131,10 +99,9 @@ static int deny(sg_outcome *o, const char *fmt, ...)
 	va_end(ap);
 	o->decision_detail.approved = 0;
 	o->decision_detail.n_reasons = 1;
-	/* The reason slot is shorter than the message: keep what fits. */
-	memcpy(o->decision_detail.reasons[0], o->message,
-	       sizeof(o->decision_detail.reasons[0]) - 1);
-	o->decision_detail.reasons[0][sizeof(o->decision_detail.reasons[0]) - 1] = '\0';
+	/* A reason holds a whole message (both SG_ERROR_MAX). */
+	snprintf(o->decision_detail.reasons[0], sizeof(o->decision_detail.reasons[0]), "%s",
+		 o->message);
 	o->status = SG_ERR_DENIED;
 	o->decision = "denied";
 	return SG_ERR_DENIED;
@@ -153,7 +120,6 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 	const sg_approval *a = o->decision_detail.approval;
 	const sg_policy_file *f = &ctx->policy->files[a->file_index];
 	sg_approvers_trust t;
-	char reason[sizeof(o->decision_detail.reasons[0])];
 	int error;
 
 	o->two_person = 1;
@@ -176,10 +142,9 @@ static int check_cosign(sg_outcome *o, const sg_context *ctx)
 	snprintf(o->message, sizeof(o->message),
 		 "approved by %s (approvers %s and %s by their certificates, ticket %s)", a->id,
 		 o->approver.name, o->cosigner.name, a->ticket);
-	/* The reason slot is shorter than the message: keep what fits. */
-	memcpy(reason, o->message, sizeof(reason) - 1);
-	reason[sizeof(reason) - 1] = '\0';
-	memcpy(o->decision_detail.reasons[0], reason, sizeof(reason));
+	/* A reason holds a whole message (both SG_ERROR_MAX). */
+	snprintf(o->decision_detail.reasons[0], sizeof(o->decision_detail.reasons[0]), "%s",
+		 o->message);
 	return SG_OK;
 }
 
@@ -291,8 +256,10 @@ int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 	o->have_output = 1;
 	o->status = SG_OK;
 	o->decision = "signed";
-	snprintf(o->message, sizeof(o->message), "signed as %s (%s)", job->output,
-		 o->decision_detail.reasons[0]);
+	/* Cut only past SG_ERROR_MAX, the bound of every message; the record has both whole. */
+	if (snprintf(o->message, sizeof(o->message), "signed as %s (%s)", job->output,
+		     o->decision_detail.reasons[0]) >= (int)sizeof(o->message))
+		o->message[sizeof(o->message) - 2] = '.';
 	/* The record is durable before the output appears: no signature without it. */
 	error = record(o, ctx, job);
 	if (error) {

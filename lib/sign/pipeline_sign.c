@@ -224,6 +224,7 @@ struct signing {
 	int input_signatures;            /* nested: the signatures the copy carries */
 	unsigned char input_primary[32]; /* nested: SHA-256 of its primary's signature value */
 	int in_place;                    /* a PE signed by appending its table to the copy */
+	int input_verdict;               /* make_signed_file() failed on what the input is */
 	char *signed_path;               /* the copy itself when in place */
 	struct own_digest copy_digest;
 	unsigned char *der;
@@ -290,6 +291,12 @@ out:
 	return error;
 }
 
+/* A verdict on a file (it does not verify, or is malformed), not a failure to work. */
+static int is_verdict(int error)
+{
+	return error == SG_ERR_VERIFY || error == SG_ERR_FORMAT;
+}
+
 /* Digest, signature, timestamp, attachment: the signed file at s->signed_path. */
 static int make_signed_file(struct signing *s)
 {
@@ -312,12 +319,25 @@ static int make_signed_file(struct signing *s)
 	} else {
 		own_digest_fd(&s->copy_digest, s->copy_fd, &o->format);
 	}
+	/*
+	 * The input's own defect (its structure, an MSI's wrong pre-hash, a
+	 * nested value no signature) is a verdict about the input: malformed.
+	 */
+	s->input_verdict = is_verdict(s->copy_digest.error);
 	if (s->copy_digest.error)
-		return sg_error_set(s->copy_digest.error, "%s", s->copy_digest.message);
+		return sg_error_set(s->input_verdict ? SG_ERR_FORMAT : s->copy_digest.error, "%s",
+				    s->copy_digest.message);
 	/* Nesting adds one signature and keeps the primary: what the input has (check_nest). */
 	error = s->nested ? sg_verify_count_signatures_info(&s->input_signatures, s->input_primary,
 							    s->copy_fd, &o->format, s->name)
 			  : SG_OK;
+	s->input_verdict = is_verdict(error);
+	if (s->input_verdict) {
+		/* A message is never formatted from its own buffer: a copy first. */
+		snprintf(s->copy_digest.message, sizeof(s->copy_digest.message), "%s",
+			 sg_error_last());
+		return sg_error_set(SG_ERR_FORMAT, "%s", s->copy_digest.message);
+	}
 	if (error)
 		return error;
 	error = request_signature(o, s->ctx, &s->copy_digest, &s->der, &s->der_len);
@@ -332,12 +352,6 @@ static int make_signed_file(struct signing *s)
 	snprintf(o->sign.attached_by, sizeof(o->sign.attached_by), "%s",
 		 s->in_place ? "signgate" : "osslsigncode attach-signature");
 	return error;
-}
-
-/* A verdict on the signed file (it does not verify, or is malformed), not a failure to work. */
-static int is_verdict(int error)
-{
-	return error == SG_ERR_VERIFY || error == SG_ERR_FORMAT;
 }
 
 /* The output's digests and fsync, on a thread of their own while it is verified. */
@@ -438,8 +452,12 @@ static int sign_in_stage(struct signing *s)
 	if (!s->signed_path)
 		return sg_pipeline_end(o, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
 	error = make_signed_file(s);
+	/* A verdict about the input denies it; its message names the file already. */
+	if (error && s->input_verdict)
+		return sg_pipeline_end(o, error, "denied");
 	if (error) {
-		sg_error_prefix("%s", s->name);
+		if (sg_message_without_name(sg_error_last(), s->name) == sg_error_last())
+			sg_error_prefix("%s", s->name);
 		return sg_pipeline_end(o, error, "failed");
 	}
 	error = verify_output(s);

@@ -115,10 +115,12 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 			signer);
 		o->status = SG_OK;
 		o->decision = "skipped";
-		snprintf(o->message, sizeof(o->message),
-			 "already signed: it carries our valid signature (%s); signed from %s, "
-			 "still %s; not signed again",
-			 signer, from, o->decision_detail.reasons[2]);
+		/* Cut only past SG_ERROR_MAX; the record's reasons are whole. */
+		if (snprintf(o->message, sizeof(o->message),
+			     "already signed: it carries our valid signature (%s); signed from "
+			     "%s, still %s; not signed again",
+			     signer, from, o->decision_detail.reasons[2]) >= (int)sizeof(o->message))
+			o->message[sizeof(o->message) - 2] = '.';
 		return;
 	}
 	snprintf(policy_says, sizeof(policy_says), "%s", o->message);
@@ -138,7 +140,7 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 void sg_pipeline_judge_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	const sg_audit_signing *rec = NULL;
-	char signer[512], gap[512] = "no audit log is configured to trace it";
+	char signer[512], gap[SG_ERROR_MAX] = "no audit log is configured to trace it";
 	int error = SG_OK;
 
 	describe_signer(signer, sizeof(signer), o);

@@ -146,7 +146,8 @@ static int refused(const char *url, const TS_STATUS_INFO *si, long status)
 		      { 25, "systemFailure" } };
 	const ASN1_BIT_STRING *bits = TS_STATUS_INFO_get0_failure_info(si);
 	const STACK_OF(ASN1_UTF8STRING) *text = TS_STATUS_INFO_get0_text(si);
-	char what[512] = "", safe[SG_TS_TEXT_MAX + 1];
+	/* The failure names (under 200 bytes) and the TSA's texts, each at most SG_TS_TEXT_MAX. */
+	char what[SG_ERROR_MAX] = "", safe[SG_TS_TEXT_MAX + 1];
 	size_t n = 0;
 
 	for (size_t i = 0; bits && i < sizeof(fails) / sizeof(fails[0]); i++)

@@ -153,7 +153,7 @@ static int exchange(BIO **reply, BIO *conn, const char *url, const char *host, c
 {
 	BIO *body = req->len <= INT_MAX ? BIO_new_mem_buf(req->der, (int)req->len) : NULL;
 	int left = (ms_left(deadline) + 999) / 1000, error = SG_OK;
-	char why[512];
+	char why[SG_ERROR_MAX];
 
 	if (!body) {
 		ERR_clear_error();
@@ -227,7 +227,7 @@ static int start_tls(BIO **conn, const char *url, const char *host)
 /* Ask the TSA at `url` with `req`; the reply body in `*reply`, within timeout_sec. */
 static int post_request(BIO **reply, const char *url, const struct ts_body *req, int timeout_sec)
 {
-	char *host = NULL, *port = NULL, *path = NULL, why[512];
+	char *host = NULL, *port = NULL, *path = NULL, why[SG_ERROR_MAX];
 	int use_ssl = 0, error = SG_OK;
 	struct timespec deadline;
 	BIO *conn = NULL;

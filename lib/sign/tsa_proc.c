@@ -55,7 +55,8 @@
 #define HELLO_MS     (30 * 1000)
 #define EXIT_WAIT_MS (5 * 1000)
 #define THREADS_MAX  16 /* requests answered at once; more wait for the control loop */
-#define MESSAGE_MAX  1024
+/* The fetcher's error: its sg_error_last(), so whole by construction. */
+#define MESSAGE_MAX  SG_ERROR_MAX
 
 struct sg_tsa {
 	int fd;
@@ -66,6 +67,7 @@ struct sg_tsa {
 	pthread_mutex_t lock; /* guards what follows */
 	int gone;             /* the fetcher ended */
 	sg_confine_report report;
+	/* Bounded by construction: the longest is 48 bytes and report.reason (160). */
 	char why_gone[300];
 };
 
@@ -231,7 +233,7 @@ __attribute__((noreturn)) static void child_run(int sock, int other, const sg_ts
 {
 	const char *step = "";
 	int fd, e, keep;
-	char why[200];
+	char why[200]; /* bounded: a step's name (a constant) and strerror() */
 
 	close(other);
 	sg_kh_keep_ruleset(t->confine);

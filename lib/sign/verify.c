@@ -27,9 +27,6 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
-/* A signature container larger than this is no signature signgate reads. */
-#define SIG_CONTAINER_MAX (64u * 1024 * 1024)
-
 #define VERIFY_FSIZE   (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
 
@@ -357,7 +354,7 @@ static int extract_own(sg_verify_result *out, int fd, const sg_format_info *info
 	if (own && (error = own_digest(out, fd, info, name, own)) != SG_OK)
 		return error;
 	if (!sg_format_extracts_own(info) ||
-	    sg_format_signature_read(&box, &len, &at, &der_len, fd, info, SIG_CONTAINER_MAX,
+	    sg_format_signature_read(&box, &len, &at, &der_len, fd, info, SG_SIG_CONTAINER_MAX,
 				     name) != SG_OK ||
 	    der_len == 0 || der_len > LONG_MAX)
 		goto out;
@@ -443,24 +440,7 @@ static size_t first_difference(const unsigned char *got, size_t got_len, const u
 int sg_verify_count_signatures_info(int *count, unsigned char *primary, int fd,
 				    const sg_format_info *info, const char *name)
 {
-	unsigned char *got = NULL;
-	size_t len = 0, skip = 0, der_len = 0;
-	int error;
-
-	*count = 0;
-	if (primary)
-		memset(primary, 0, 32);
-	if (!info->has_signature)
-		return SG_OK;
-	error = sg_format_signature_read(&got, &len, &skip, &der_len, fd, info, SIG_CONTAINER_MAX,
-					 name);
-	if (!error && der_len == 0)
-		error = sg_error_set(SG_ERR_VERIFY, "%s: its signature is empty", name);
-	/* Prefixed in place: a message must never be formatted from its own buffer. */
-	if (!error && sg_authenticode_count(count, primary, got + skip, len - skip) != SG_OK)
-		error = sg_error_prefix("%s", name);
-	free(got);
-	return error;
+	return sg_authenticode_count_file(count, primary, fd, info, name);
 }
 
 int sg_verify_count_signatures(int *count, unsigned char *primary, int fd, const char *name)
@@ -491,7 +471,7 @@ static int check_container(sg_verify_result *out, const sg_verify_opts *o, int i
 	/* Without a signature sg_authenticode_check judged the kind already. */
 	if (!o->expect_der || index != 0 || !info || !info->has_signature)
 		return SG_OK;
-	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, info, SIG_CONTAINER_MAX,
+	error = sg_format_signature_read(&got, &got_len, &at, &der_len, fd, info, SG_SIG_CONTAINER_MAX,
 					 name);
 	if (error == SG_ERR_FORMAT)
 		return fail(out, name, "signature 0: %s", reason_about(name));

@@ -3,6 +3,7 @@
  * in the audit log; see include/signgate/approve.h.
  */
 #include "signgate/approve.h"
+#include "authenticode.h"
 #include "signgate/audit.h"
 #include "signgate/error.h"
 #include "signgate/manifest.h"
@@ -500,7 +501,7 @@ static int policy_folder(sg_approve *st, const char *policy_path)
 	return st->policy_dir ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
-/* Copy the installer privately (hashing it once) and check that it is one. */
+/* Copy the installer privately (hashing it once) and check that it is one, signed or not. */
 static int take_installer(sg_approve *st)
 {
 	int fd, error;
@@ -516,6 +517,13 @@ static int take_installer(sg_approve *st)
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot reopen the private copy", st->name);
 	error = sg_format_inspect(&st->format, fd, st->name);
+	/*
+	 * "Signed" as sign judges it, by the same check: a container that
+	 * claims a signature nobody can read is refused here as sign would deny
+	 * it, never approved as the vendor's signature.
+	 */
+	if (!error)
+		error = sg_authenticode_readable(&st->format, fd, st->name);
 	close(fd);
 	return error;
 }

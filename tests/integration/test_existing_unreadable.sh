@@ -123,4 +123,32 @@ for rule in refuse replace nest; do
 	expect_absent "$T/t-$rule.exe"
 done
 
+# 5. policy approve judges "signed" by the same check as sign: a container
+# that claims a signature nobody can read is refused (exit 3) with sign's
+# reason, word for word, and no approval is written; before, approve showed
+# such a file as "signed" and let it pass a catalog's vendor_signs.
+rm -f "$T/env/policy/"*.json
+echo '{ "products": [ { "product": "Hello", "vendor_signs": true } ] }' >"$T/env/policy/catalog.json"
+for k in garbage zero two; do
+	f=$T/$k-setup.exe
+	approval "$k" "$k-setup.exe" "$(sha256 "$f")" ', "existing_signature": "replace"'
+	sg 3 check --config "$CFG" "$f"
+	signs=$(sed -n "s|^denied   $f: ||p" "$T/out")
+	[ -n "$signs" ] || fail "check printed no denial for $k-setup.exe"
+	rm -f "$T/env/policy/$k.json"
+	sg 3 policy approve --config "$CFG" --vendor Example --ticket CHG-9 --product Hello \
+		--version 1.0 --id "ap-$k" "--sha256=$(sha256 "$f")" "$f"
+	expect_same "$(sed -n 's|^denied   ||p' "$T/out")" "$signs"
+	expect_in "$T/out" "denied   $k-setup.exe: its certificate table claims a signature signgate cannot read ("
+	expect_absent "$T/env/policy/ap-$k.json"
+	expect_same "$(audit_field 0 action)" approve
+	expect_same "$(audit_field 0 decision)" denied
+	expect_same "$(audit_field 0 status)" format
+	expect_same "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["reasons"][0])' "$LOG")" "$signs"
+done
+# The vendor's real signature is approved, shown as signed, under the same catalog.
+sg 0 policy approve --config "$CFG" --vendor Example --ticket CHG-9 --product Hello \
+	--version 1.0 --id ap-vpe "--sha256=$(sha256 "$vpe")" "$vpe"
+expect_same "$(jq -r '.approvals[0].provenance.installer.signed' "$T/env/policy/ap-vpe.json")" true
+
 done_ok

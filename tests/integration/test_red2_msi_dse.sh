@@ -29,7 +29,22 @@ PY
 approval d bad.msi "$(sha256 "$T/bad.msi")" ', "existing_signature": "nest"'
 sg 3 sign --config "$CFG" --out "$T/o.msi" "$T/bad.msi"
 expect_in "$T/out" "MsiDigitalSignatureEx is not the pre-hash"
-expect_not_in "$T/out" "bad.msi: bad.msi:"
+# The line is "denied   PATH: MESSAGE" (as for every input) and the message
+# names the file once: "bad.msi: its ...", never "bad.msi: bad.msi: ...".
+expect_in "$T/out" "denied   $T/bad.msi: bad.msi: its DigitalSignature stream claims a signature signgate cannot read (MsiDigitalSignatureEx is not the pre-hash"
+expect_not_in "$T/out" "bad.msi: bad.msi: bad.msi:"
+expect_same "$(grep -o 'bad\.msi' "$T/out" | wc -l)" 2
+# The same under every rule: the vendor's signature does not cover the file.
+for rule in refuse replace; do
+	approval d bad.msi "$(sha256 "$T/bad.msi")" ", \"existing_signature\": \"$rule\""
+	sg 3 sign --config "$CFG" --out "$T/o-$rule.msi" "$T/bad.msi"
+	expect_in "$T/out" "denied   $T/bad.msi: bad.msi: its DigitalSignature stream claims a signature signgate cannot read (MsiDigitalSignatureEx is not the pre-hash"
+	expect_absent "$T/o-$rule.msi"
+	expect_same "$(audit_field 0 decision)" denied
+	expect_same "$(audit_field 0 status)" format
+done
+approval d bad.msi "$(sha256 "$T/bad.msi")" ', "existing_signature": "nest"'
+sg 3 sign --config "$CFG" --out "$T/o.msi" "$T/bad.msi"
 expect_absent "$T/o.msi"
 expect_same "$(audit_field 0 decision)" denied
 expect_same "$(audit_field 0 status)" format
