@@ -223,13 +223,14 @@ static int pe_cert_content(const struct src *s, uint64_t cert_off, uint64_t pos,
 	 * "corrupted" and reads no signature from it).
 	 */
 	if (entry_end > end)
-		return sg_format_bad(s,
-				     "certificate table (offset %u, size %u) ends inside the padding "
-				     "of its entry at offset %" PRIu64 " (dwLength %u): its size must "
-				     "be the sum of its entries' lengths each rounded up to 8 (%" PRIu64
-				     " here)",
-				     (unsigned)cert_off, (unsigned)(end - cert_off), pos, len,
-				     entry_end - cert_off);
+		return sg_format_bad(
+			s,
+			"certificate table (offset %u, size %u) ends inside the padding "
+			"of its entry at offset %" PRIu64 " (dwLength %u): its size must "
+			"be the sum of its entries' lengths each rounded up to 8 (%" PRIu64
+			" here)",
+			(unsigned)cert_off, (unsigned)(end - cert_off), pos, len,
+			entry_end - cert_off);
 	snprintf(what, sizeof(what), "certificate entry at offset %" PRIu64, pos);
 	return sg_format_der_region(s, what, pos + 8, len - 8, entry_end, NULL);
 }

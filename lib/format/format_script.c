@@ -565,7 +565,9 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 static int check_and_hash(EVP_MD_CTX *ctx, const unsigned char *buf, const sg_script_layout *l,
 			  const char *name)
 {
-	struct text t = { .p = buf, .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1, .name = name };
+	struct text t = { .p = buf,
+			  .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1,
+			  .name = name };
 	struct u16_sink *w = NULL;
 	struct marks m;
 	int error;
@@ -575,8 +577,9 @@ static int check_and_hash(EVP_MD_CTX *ctx, const unsigned char *buf, const sg_sc
 	if (l->text_end % t.unit || t.n <= t.bom ||
 	    (t.bom == 1 && (buf[0] != 0xff || buf[1] != 0xfe)) ||
 	    (t.bom == 3 && (buf[0] != 0xef || buf[1] != 0xbb || buf[2] != 0xbf)))
-		return sg_format_refuse(name, "the text does not start with the byte order mark of "
-					      "%s, or is empty",
+		return sg_format_refuse(name,
+					"the text does not start with the byte order mark of "
+					"%s, or is empty",
 					sg_script_encoding_name(l->encoding));
 	find_marks(&m, &t);
 	if (m.n_begin || m.n_end)
@@ -610,7 +613,8 @@ static int digest_text(unsigned char md[SG_SCRIPT_DIGEST_LEN], const unsigned ch
 	if ((l->encoding != SG_SCRIPT_ASCII && l->encoding != SG_SCRIPT_UTF8BOM &&
 	     l->encoding != SG_SCRIPT_UTF16LE) ||
 	    l->text_end > l->size)
-		return sg_error_set(SG_ERR_USAGE, "sg_script_digest_buffer: not a checked script layout");
+		return sg_error_set(SG_ERR_USAGE,
+				    "sg_script_digest_buffer: not a checked script layout");
 	if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		goto done;
 	if ((error = check_and_hash(ctx, buf, l, name)) != SG_OK)
