@@ -88,7 +88,7 @@ expect_in "$T/out" "invalid  $T/tampered.ps1: tampered.ps1: signature 0: the fil
 # Text hidden after the block, a second block: denied by the structure check.
 { cat "$T/o/deploy.ps1"; printf 'Remove-Item C:\\\\ -Recurse\r\n'; } >"$T/after.ps1"
 sg 3 verify --config "$CFG" "$T/after.ps1"
-expect_in "$T/out" "denied   $T/after.ps1: after.ps1: text after the signature block: \"SIG # End signature block\" (offset"
+expect_in "$T/out" "invalid  $T/after.ps1: after.ps1: text after the signature block: \"SIG # End signature block\" (offset"
 { cat "$T/o/deploy.ps1"; tail -c +$(($(stat -c %s "$D/deploy.ps1") + 1)) "$T/o/deploy.ps1"; } >"$T/two.ps1"
 sg 3 verify --config "$CFG" "$T/two.ps1"
 expect_in "$T/out" "denied   $T/two.ps1: two.ps1: more than one signature block: a second \"SIG # Begin signature block\""
