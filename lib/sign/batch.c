@@ -130,8 +130,14 @@ static void hand_back(batch *b)
 		r = b->results[i];
 		pthread_mutex_unlock(&b->mu);
 		if (!r && !b->done[i])
-			r = b->results[i] = not_attempted(b, i);
+			r = not_attempted(b, i);
 		s->fn(r, &job, i, s->arg);
+		/* Handed back: an outcome holds whole messages (tens of KiB), so a
+		 * run of many inputs keeps only those not yet handed back. */
+		pthread_mutex_lock(&b->mu);
+		b->results[i] = NULL;
+		pthread_mutex_unlock(&b->mu);
+		free(r);
 	}
 }
 

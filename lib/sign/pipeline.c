@@ -75,8 +75,12 @@ static int take_input(sg_outcome *o, const sg_context *ctx, const sg_job *job, c
 	/* A container that claims a signature nobody can read is denied (the one check). */
 	if (!error && job->action != SG_ACTION_VERIFY)
 		error = sg_authenticode_readable(&o->format, *copy_fd, name);
+	/* A structure refused: an input denied, or for `verify` a signed file that is invalid. */
 	if (error)
-		return sg_pipeline_end(o, error, error == SG_ERR_FORMAT ? "denied" : "failed");
+		return sg_pipeline_end(o, error,
+				       error != SG_ERR_FORMAT		  ? "failed"
+				       : job->action == SG_ACTION_VERIFY ? "invalid"
+									  : "denied");
 	/*
 	 * Only for a PE whose layout the pass found is the inspected one (the
 	 * stream's finish checks both; anything else is read again).

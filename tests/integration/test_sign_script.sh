@@ -85,13 +85,13 @@ expect_absent "$T/again/deploy.ps1"
 sed 's/Hello, /Hallo, /' "$T/o/deploy.ps1" >"$T/tampered.ps1"
 sg 3 verify --config "$CFG" "$T/tampered.ps1"
 expect_in "$T/out" "invalid  $T/tampered.ps1: tampered.ps1: signature 0: the file's digest does not match the signed value (the file was changed after signing): signgate computed "
-# Text hidden after the block, a second block: denied by the structure check.
+# Text hidden after the block, a second block: refused by the structure check: invalid.
 { cat "$T/o/deploy.ps1"; printf 'Remove-Item C:\\\\ -Recurse\r\n'; } >"$T/after.ps1"
 sg 3 verify --config "$CFG" "$T/after.ps1"
-expect_in "$T/out" "denied   $T/after.ps1: after.ps1: text after the signature block: \"SIG # End signature block\" (offset"
+expect_in "$T/out" "invalid  $T/after.ps1: after.ps1: text after the signature block: \"SIG # End signature block\" (offset"
 { cat "$T/o/deploy.ps1"; tail -c +$(($(stat -c %s "$D/deploy.ps1") + 1)) "$T/o/deploy.ps1"; } >"$T/two.ps1"
 sg 3 verify --config "$CFG" "$T/two.ps1"
-expect_in "$T/out" "denied   $T/two.ps1: two.ps1: more than one signature block: a second \"SIG # Begin signature block\""
+expect_in "$T/out" "invalid  $T/two.ps1: two.ps1: more than one signature block: a second \"SIG # Begin signature block\""
 # The same hidden text in an input to sign: denied before anything else reads it.
 cp "$T/after.ps1" "$T/in-after.ps1"
 approval after in-after.ps1 "$(sha256 "$T/in-after.ps1")" ', "existing_signature": "replace"'

@@ -46,6 +46,14 @@ sg 0 verify --ca "$PKI/root.pem" --pin "$(echo "$pin" | tr a-f A-F)" "$T/signed.
 head -c 60000 "$T/signed.exe" >"$T/cut.exe"
 sg 3 verify --ca "$PKI/root.pem" "$T/cut.exe"
 expect_in "$T/out" "cut.exe: truncated"
+# A structure refused in a signed file is an invalid signed file (not a
+# denial: verify asks no policy), in the printed line and in the record.
+sg 3 verify --ca "$PKI/root.pem" "$T/cut.exe"
+expect_in "$T/out" "invalid  $T/cut.exe: "
+sg 3 verify --config "$CFG" "$T/cut.exe"
+expect_in "$T/out" "invalid  $T/cut.exe: "
+expect_same "$(audit_field 0 decision)" "invalid"
+expect_same "$(audit_field 0 status)" "format"
 
 # signing.certificate pins the signer without the key's secret (the password
 # file named here does not even exist); a certificate that is not the key's
