@@ -1,6 +1,6 @@
 /*
- * PowerShell scripts: encoding, signature block and Authenticode digest,
- * read by signgate itself; see format_script.h.
+ * PowerShell scripts: encoding, signature block and the table row, read by
+ * signgate itself; see format_script.h. The digest is script_digest.c.
  *
  * The file is read whole (at most SG_SCRIPT_MAX bytes) and seen as code
  * units: bytes for UTF-8, little-endian 16-bit words for UTF-16LE. The
@@ -10,6 +10,7 @@
  */
 #include "format_script.h"
 #include "format_ops.h"
+#include "script_internal.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
 #include "signgate/hash.h"
@@ -22,8 +23,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-
 /* osslsigncode refuses a file shorter than this (its file size check): refused here first. */
 #define SCRIPT_MIN 4
 
@@ -31,15 +30,6 @@
 #define END_MARK   "SIG # End signature block"
 #define B64_LINE   64 /* characters on every line of the block but the last */
 #define B64_MAX    ((SG_SCRIPT_SIG_MAX + 2) / 3 * 4)
-
-/* The file as code units. */
-struct text {
-	const unsigned char *p;
-	size_t n;    /* units */
-	size_t unit; /* bytes per unit: 1 (UTF-8) or 2 (UTF-16LE) */
-	size_t bom;  /* units of the byte order mark: 0, 1 (UTF-16LE) or 3 (UTF-8) */
-	const char *name;
-};
 
 static unsigned unit_at(const struct text *t, size_t i)
 {
@@ -168,43 +158,8 @@ static size_t utf8_sequence(const struct text *t, size_t i)
 	return need + 1;
 }
 
-/*
- * UTF-16LE code units on their way into a digest, a buffer at a time: the
- * one UTF-8 check below feeds it, so the digest never covers text the
- * check would refuse.
- */
-struct u16_sink {
-	EVP_MD_CTX *ctx;
-	size_t o;
-	int failed;
-	unsigned char out[8192];
-};
-
-static void sink_unit(struct u16_sink *w, unsigned long u)
-{
-	if (w->o + 2 > sizeof(w->out)) {
-		if (!EVP_DigestUpdate(w->ctx, w->out, w->o))
-			w->failed = 1;
-		w->o = 0;
-	}
-	w->out[w->o++] = (unsigned char)u;
-	w->out[w->o++] = (unsigned char)(u >> 8);
-}
-
-/* The code point `c` (checked: at most U+10FFFF, no surrogate) as UTF-16LE. */
-static void sink_char(struct u16_sink *w, unsigned long c)
-{
-	if (!w)
-		return;
-	if (c >= 0x10000) {
-		sink_unit(w, 0xd800 + ((c - 0x10000) >> 10));
-		c = 0xdc00 + (c & 0x3ff);
-	}
-	sink_unit(w, c);
-}
-
 /* Units [bom, n) of `t`: valid UTF-8 (ASCII only for `enc` ASCII), no NUL; into `w` if given. */
-static int check_utf8(const struct text *t, sg_script_encoding enc, struct u16_sink *w)
+int sg_script_check_utf8(const struct text *t, sg_script_encoding enc, struct u16_sink *w)
 {
 	for (size_t i = t->bom; i < t->n;) {
 		unsigned long c = t->p[i];
@@ -213,7 +168,7 @@ static int check_utf8(const struct text *t, sg_script_encoding enc, struct u16_s
 		if (c == 0)
 			return nul_at(t, i);
 		if (c < 0x80) {
-			sink_char(w, c);
+			sg_script_sink_char(w, c);
 			i++;
 			continue;
 		}
@@ -231,13 +186,13 @@ static int check_utf8(const struct text *t, sg_script_encoding enc, struct u16_s
 		c &= 0x7fu >> len;
 		for (size_t k = 1; k < len; k++)
 			c = c << 6 | (t->p[i + k] & 0x3fu);
-		sink_char(w, c);
+		sg_script_sink_char(w, c);
 		i += len;
 	}
 	return SG_OK;
 }
 
-static int check_utf16(const struct text *t)
+int sg_script_check_utf16(const struct text *t)
 {
 	for (size_t i = t->bom; i < t->n; i++) {
 		unsigned u = unit_at(t, i);
@@ -283,13 +238,7 @@ static int spells(const struct text *t, size_t i, const char *s, int fold)
 	return 1;
 }
 
-/* Where the markers are, in any case: the first two of each. */
-struct marks {
-	size_t begin[2], end[2];
-	int n_begin, n_end;
-};
-
-static void find_marks(struct marks *m, const struct text *t)
+void sg_script_find_marks(struct marks *m, const struct text *t)
 {
 	memset(m, 0, sizeof(*m));
 	for (size_t i = 0; i < t->n; i++) {
@@ -534,14 +483,15 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 					len, SG_SCRIPT_MAX);
 	if ((error = detect(&t, &out->encoding, buf, len)) != SG_OK)
 		return error;
-	error = t.unit == 2 ? check_utf16(&t) : check_utf8(&t, out->encoding, NULL);
+	error = t.unit == 2 ? sg_script_check_utf16(&t)
+			    : sg_script_check_utf8(&t, out->encoding, NULL);
 	if (error)
 		return error;
 	if (len < SCRIPT_MIN)
 		return sg_format_refuse(
 			t.name, "%zu bytes: too short for a script signgate signs (at least %d)",
 			len, SCRIPT_MIN);
-	find_marks(&m, &t);
+	sg_script_find_marks(&m, &t);
 	if (m.n_begin == 0 && m.n_end == 0) {
 		out->text_end = len;
 		return SG_OK;
@@ -555,89 +505,10 @@ int sg_script_parse(sg_script_layout *out, const unsigned char *buf, size_t len,
 			 t.name);
 }
 
-/* ---- the digest -------------------------------------------------------------- */
-
-/*
- * The text [0, l->text_end) of `buf` checked as sg_script_parse() checks it
- * (byte order mark, encoding, no signature marker) while it is hashed: the
- * digest never covers bytes the parse would refuse, whoever laid it out.
- */
-static int check_and_hash(EVP_MD_CTX *ctx, const unsigned char *buf, const sg_script_layout *l,
-			  const char *name)
-{
-	struct text t = { .p = buf,
-			  .unit = l->encoding == SG_SCRIPT_UTF16LE ? 2 : 1,
-			  .name = name };
-	struct u16_sink *w = NULL;
-	struct marks m;
-	int error;
-
-	t.n = l->text_end / t.unit;
-	t.bom = l->encoding == SG_SCRIPT_UTF16LE ? 1 : l->encoding == SG_SCRIPT_UTF8BOM ? 3 : 0;
-	if (l->text_end % t.unit || t.n <= t.bom ||
-	    (t.bom == 1 && (buf[0] != 0xff || buf[1] != 0xfe)) ||
-	    (t.bom == 3 && (buf[0] != 0xef || buf[1] != 0xbb || buf[2] != 0xbf)))
-		return sg_format_refuse(name,
-					"the text does not start with the byte order mark of "
-					"%s, or is empty",
-					sg_script_encoding_name(l->encoding));
-	find_marks(&m, &t);
-	if (m.n_begin || m.n_end)
-		return sg_format_refuse(name, "a signature marker in the text before the block");
-	if (t.unit == 2) {
-		if ((error = check_utf16(&t)) != SG_OK)
-			return error;
-		return EVP_DigestUpdate(ctx, buf, l->text_end) ? SG_OK : SG_ERR_CRYPTO;
-	}
-	if (!(w = malloc(sizeof(*w))))
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	w->ctx = ctx;
-	w->o = 0;
-	w->failed = 0;
-	if (t.bom)
-		sink_char(w, 0xfeff);
-	error = check_utf8(&t, l->encoding, w);
-	if (!error && (w->failed || !EVP_DigestUpdate(ctx, w->out, w->o)))
-		error = SG_ERR_CRYPTO;
-	free(w);
-	return error;
-}
-
-static int digest_text(unsigned char md[SG_SCRIPT_DIGEST_LEN], const unsigned char *buf,
-		       const sg_script_layout *l, const char *name)
-{
-	EVP_MD_CTX *ctx = NULL;
-	unsigned int md_len = 0;
-	int error = SG_ERR_CRYPTO;
-
-	if ((l->encoding != SG_SCRIPT_ASCII && l->encoding != SG_SCRIPT_UTF8BOM &&
-	     l->encoding != SG_SCRIPT_UTF16LE) ||
-	    l->text_end > l->size)
-		return sg_error_set(SG_ERR_USAGE,
-				    "sg_script_digest_buffer: not a checked script layout");
-	if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto done;
-	if ((error = check_and_hash(ctx, buf, l, name)) != SG_OK)
-		goto done;
-	if (!EVP_DigestFinal_ex(ctx, md, &md_len) || md_len != SG_SCRIPT_DIGEST_LEN)
-		error = SG_ERR_CRYPTO;
-done:
-	EVP_MD_CTX_free(ctx);
-	if (error == SG_ERR_CRYPTO)
-		return sg_error_set(error, "the script digest failed (SHA-256)");
-	return error;
-}
-
-int sg_script_digest_buffer(unsigned char md[SG_SCRIPT_DIGEST_LEN], const unsigned char *buf,
-			    const sg_script_layout *l)
-{
-	return digest_text(md, buf, l, "(script)");
-}
-
 /* ---- from a file, and the table row ------------------------------------------ */
 
-/* The whole regular file open on `fd`, checked: `*buf` (free with free()). */
-static int load(unsigned char **buf, sg_script_layout *l, int fd, const char *name)
+/* sg_script_load(): script_internal.h. */
+int sg_script_load(unsigned char **buf, sg_script_layout *l, int fd, const char *name)
 {
 	struct src s;
 	int error;
@@ -662,23 +533,11 @@ static int load(unsigned char **buf, sg_script_layout *l, int fd, const char *na
 	return error;
 }
 
-int sg_script_digest(unsigned char md[SG_SCRIPT_DIGEST_LEN], int fd, const char *name)
-{
-	sg_script_layout l;
-	unsigned char *buf = NULL;
-	int error = load(&buf, &l, fd, name);
-
-	if (!error)
-		error = digest_text(md, buf, &l, name ? name : "(unnamed)");
-	free(buf);
-	return error;
-}
-
 int sg_script_signature_read(unsigned char **der, size_t *len, int fd, const char *name)
 {
 	sg_script_layout l;
 	unsigned char *buf = NULL;
-	int error = load(&buf, &l, fd, name);
+	int error = sg_script_load(&buf, &l, fd, name);
 
 	*der = NULL;
 	*len = 0;
@@ -702,7 +561,7 @@ static int script_inspect(const struct src *s, sg_format_info *out)
 {
 	sg_script_layout l;
 	unsigned char *buf = NULL;
-	int error = load(&buf, &l, s->fd, s->name);
+	int error = sg_script_load(&buf, &l, s->fd, s->name);
 
 	free(buf);
 	if (error)
@@ -769,7 +628,7 @@ static int inspected(const sg_format_info *info)
 /*
  * The same digest whatever the use: the block is all a signature leaves
  * out. The text is read once and checked again while it is hashed
- * (digest_text()): bytes that changed since inspect are refused, never
+ * (sg_script_digest_text()): bytes that changed since inspect are refused, never
  * digested as the inspected ones.
  */
 static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len, int fd,
@@ -788,7 +647,7 @@ static int script_digest(unsigned char md[SG_FORMAT_DIGEST_MAX], size_t *md_len,
 	l.text_end = info->has_signature ? (size_t)info->sig_offset : (size_t)info->size;
 	if ((error = load_inspected(&buf, fd, info, 0, l.text_end, name)) < 0)
 		return error;
-	error = changed(digest_text(md, buf, &l, name), name);
+	error = changed(sg_script_digest_text(md, buf, &l, name), name);
 	free(buf);
 	*md_len = error ? 0 : SG_SCRIPT_DIGEST_LEN;
 	return error;
