@@ -671,7 +671,7 @@ static int run_inputs(run_state *st, input_list *in, int signing)
 	return rc;
 }
 
-/* Each input gets a "failed" record when the run cannot attempt it; returns the exit code. */
+/* Each input receives a "failed" record when the run cannot attempt it; returns the exit code. */
 static int fail_inputs(run_state *st, input_list *in, int status)
 {
 	char why[1024];
