@@ -674,7 +674,7 @@ static int run_inputs(run_state *st, input_list *in, int signing)
 /* Each input receives a "failed" record when the run cannot attempt it; returns the exit code. */
 static int fail_inputs(run_state *st, input_list *in, int status)
 {
-	char why[1024];
+	char why[SG_ERROR_MAX];
 	int worst = cli_exit_code(status);
 
 	snprintf(why, sizeof(why), "%s", sg_error_last());
