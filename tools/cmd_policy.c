@@ -307,7 +307,7 @@ typedef struct file_signers {
 	int checked; /* 1 once looked at */
 	int valid;   /* both signatures valid, by two approvers */
 	sg_cosigner first, second;
-	char why[400]; /* when not valid */
+	char why[SG_ERROR_MAX]; /* when not valid */
 } file_signers;
 
 static const file_signers *signers_of(file_signers *cache, const sg_policy *p, const sg_approval *a,

@@ -671,10 +671,10 @@ static int run_inputs(run_state *st, input_list *in, int signing)
 	return rc;
 }
 
-/* Each input gets a "failed" record when the run cannot attempt it; returns the exit code. */
+/* Each input receives a "failed" record when the run cannot attempt it; returns the exit code. */
 static int fail_inputs(run_state *st, input_list *in, int status)
 {
-	char why[1024];
+	char why[SG_ERROR_MAX];
 	int worst = cli_exit_code(status);
 
 	snprintf(why, sizeof(why), "%s", sg_error_last());

@@ -2,7 +2,7 @@
  * Confinement of signgate's children (issue 13): what a compromised
  * osslsigncode, gpgv, key helper or timestamp fetcher could still do.
  *
- * Every child gets, where the kernel offers it:
+ * Every child receives, where the kernel offers it:
  *   - PR_SET_NO_NEW_PRIVS, its own session, only the descriptors it is
  *     handed, the clean environment it already had;
  *   - rlimits: CPU time, address space, file size (sized to the job), no
@@ -260,7 +260,7 @@ typedef struct sg_confine_self_run {
  * threads it starts later) and after every child that must stay outside
  * (the key helper). Sets $TMPDIR to the run's work folder when Landlock
  * file rules are applied (remove it with sg_confine_self_end()). `warn`
- * (`warn_len` bytes) gets one line for the user when the process runs with
+ * (`warn_len` bytes) receives one line for the user when the process runs with
  * less than it could ("" otherwise). Returns SG_OK; SG_ERR_CONFIG when
  * "required" cannot be met ("cannot confine signgate: ..."), SG_ERR_TOOL
  * when the kernel refused a step, SG_ERR_IO for the work folder,

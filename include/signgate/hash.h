@@ -50,7 +50,7 @@ int sg_hash_stream_some(sg_digests *out, int in_fd, int copy_fd, const char *nam
 
 /*
  * Something else a pass feeds the input to, on a thread of its own beside
- * the digests: `update` gets every chunk in order with its offset in the
+ * the digests: `update` receives every chunk in order with its offset in the
  * input (from where the pass started). It must not keep `data`.
  */
 typedef struct sg_stream_sink {

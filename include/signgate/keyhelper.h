@@ -168,7 +168,7 @@ int sg_keyhelper_exchange_raw(sg_keyhelper *kh, const void *msg, size_t len, int
 
 /*
  * Close the socket, wait for the helper (bounded) and free `kh`; `*count`
- * (may be NULL) gets the signatures it made. Returns SG_OK, or SG_ERR_TOOL
+ * (may be NULL) receives the signatures it made. Returns SG_OK, or SG_ERR_TOOL
  * when the helper did not exit cleanly. Safe on NULL.
  */
 int sg_keyhelper_stop(sg_keyhelper *kh, unsigned long *count);

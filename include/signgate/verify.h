@@ -103,7 +103,7 @@ int sg_verify_file(sg_verify_result *out, const sg_verify_opts *opts, const char
 /*
  * How many Authenticode signatures (the primary and its nested ones) the PE
  * or MSI open as `fd` carries, read by signgate itself: 0 when it has none;
- * `primary` (32 bytes, may be NULL) gets the SHA-256 of the primary
+ * `primary` (32 bytes, may be NULL) receives the SHA-256 of the primary
  * signature's signature value (zeros when none). Returns SG_OK, SG_ERR_VERIFY (a signature that
  * cannot be parsed), SG_ERR_FORMAT, SG_ERR_IO or SG_ERR_NOMEM, `name` in the message.
  */

@@ -220,7 +220,7 @@ static int add_rules(int fd, uint64_t handled, const list *l, uint64_t access)
 	return error;
 }
 
-/* What one Landlock ruleset of the process gets. */
+/* What one Landlock ruleset of the process receives. */
 typedef struct allow {
 	list read, rw, exec;
 	const char *work_parent; /* it may remove its work folder from here */

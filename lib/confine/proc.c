@@ -244,7 +244,7 @@ static int child_write_proc(const char *path, const char *data)
  * network namespace keeps CAP_SYS_ADMIN and can setns() back into the
  * host's through any /proc/PID/ns/net; in a user namespace of its own it
  * has capabilities there only. Where no user namespace can be made (the
- * kernel forbids them, a chroot), root still gets a bare network namespace.
+ * kernel forbids them, a chroot), root still receives a bare network namespace.
  */
 /* Set in the child when it has a user namespace of its own (not root's bare fallback). */
 static int child_in_userns;

@@ -50,7 +50,7 @@ int sg_proc_run(sg_proc_result *out, const sg_proc_spec *spec);
  * neither root nor dumpable leaves it unmapped (writing the map would need
  * it to become dumpable) and the child sees itself as 65534, while files
  * are still checked against the real ids. Where no user namespace can be
- * made, root gets a bare network namespace; anyone else gets nothing: the
+ * made, root receives a bare network namespace; anyone else receives nothing: the
  * program is not run, SG_ERR_TOOL "cannot keep osslsigncode off the
  * network: unshare(CLONE_NEWUSER|CLONE_NEWNET): REASON". A socket file on
  * the file system is outside any network namespace: a seccomp filter (with
@@ -61,7 +61,7 @@ int sg_proc_run_offline(sg_proc_result *out, const sg_proc_spec *spec);
 
 /*
  * sg_proc_run_offline(), and the files of `hide` (NULL-terminated; a file
- * that does not exist is skipped) read as empty in the child: it gets a
+ * that does not exist is skipped) read as empty in the child: it receives a
  * mount namespace of its own (all mounts private) in which /dev/null is
  * bound over each. A file that cannot be hidden so stops the run
  * (SG_ERR_TOOL, "cannot hide the key material from PROGRAM: STEP: REASON").

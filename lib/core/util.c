@@ -75,7 +75,7 @@ static int open_input(const char *input, const char *name)
 /*
  * Create the copy in its folder, opened without following a link there: a
  * folder swapped for a link (by whoever may write the folder above it)
- * never gets the copy, and a failed copy is removed from our folder only.
+ * never receives the copy, and a failed copy is removed from our folder only.
  */
 static int create_copy(int *dir_fd, const char *copy_path)
 {

@@ -76,7 +76,7 @@ int sg_authenticode_check(sg_authenticode_result *out, const sg_authenticode_opt
  * values of that signer's nested-signature attributes, each of which must
  * itself be a SignedData with one signer, as osslsigncode numbers them
  * (bytes after the DER, a PE table's padding, are ignored); `primary`
- * (SG_SHA256_LEN bytes, may be NULL) gets the SHA-256 of the one signer's
+ * (SG_SHA256_LEN bytes, may be NULL) receives the SHA-256 of the one signer's
  * signature value. Returns SG_OK, or SG_ERR_VERIFY when it is no SignedData
  * with one signer or a nested value is none.
  */

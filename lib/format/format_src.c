@@ -17,7 +17,7 @@
 
 static int refusev(const char *name, const char *fmt, va_list ap)
 {
-	char reason[512];
+	char reason[SG_ERROR_MAX];
 
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	return sg_error_set(SG_ERR_FORMAT, "%s: %s", name ? name : "(unnamed)", reason);

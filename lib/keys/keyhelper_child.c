@@ -259,7 +259,7 @@ static void scrub_secret(char *said, size_t n, const sg_secret *pin)
  */
 static int release_stderr(int saved, int pipe_read, int error, const sg_secret *pin)
 {
-	char said[512], words[700], msg[1100];
+	char said[512], words[700], msg[SG_ERROR_MAX];
 	ssize_t n = -1;
 	size_t w = 0;
 

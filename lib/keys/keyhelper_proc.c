@@ -311,7 +311,7 @@ int sg_keyhelper_stop(sg_keyhelper *kh, unsigned long *count)
 /* Start failed after the fork: stop the helper, keeping the first error. */
 static int abandon(sg_keyhelper *kh, int error)
 {
-	char why[1100];
+	char why[SG_ERROR_MAX];
 
 	snprintf(why, sizeof(why), "%s", sg_error_last());
 	shutdown(kh->fd, SHUT_RDWR);

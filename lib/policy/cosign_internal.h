@@ -20,7 +20,7 @@
 /*
  * The approvers' trust store of `t`: the CA file's certificates (CA
  * certificates only) as anchors, and the CRLs that count (see cosign.h);
- * `*flags` gets the X509_V_FLAG_* the chain check uses. Each file is read
+ * `*flags` receives the X509_V_FLAG_* the chain check uses. Each file is read
  * once per call with sg_trust_read_pem() under the strict rule (root or the
  * effective user). SG_OK, SG_ERR_CONFIG (none configured, unreadable, the
  * strict rule's finding, a non-CA certificate, no certificate), SG_ERR_IO
@@ -29,7 +29,7 @@
 int sg_cosign_store(X509_STORE **out, unsigned long *flags, const sg_approvers_trust *t);
 
 /*
- * All checks of one signature's DER bytes over `data`; `signer` gets a new
+ * All checks of one signature's DER bytes over `data`; `signer` receives a new
  * reference to the signer's certificate on SG_OK (may be NULL). On
  * SG_ERR_VERIFY the reason is in `why` (SG_COSIGN_WHY_MAX bytes).
  */

@@ -122,7 +122,7 @@ typedef struct where {
 
 static int field_error(const where *w, const char *field, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[SG_ERROR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);

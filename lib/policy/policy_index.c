@@ -882,7 +882,7 @@ static void index_decide(sg_decision *out, const sg_policy *p, const sg_policy_i
 {
 	struct sg_policy_index *ix = p->index;
 	sg_policy_view v = { 0 };
-	char why[400] = "";
+	char why[SG_ERROR_MAX] = "";
 	int rc;
 
 	pthread_mutex_lock(&ix->mu);

@@ -91,7 +91,7 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 	const char *name = rec->input_name ? rec->input_name : sg_path_base(job->input);
 	sg_policy_input in = { name, rec->input_sha256, rec->input_sha512 ? rec->input_sha512 : "",
 			       rec->signed_before, o->format.kind };
-	char from[512], context[1200], policy_says[sizeof(o->message)];
+	char from[SG_ERROR_MAX], policy_says[sizeof(o->message)];
 
 	take_origin(o, rec);
 	/*
@@ -129,18 +129,21 @@ static void judge_origin(sg_outcome *o, const sg_context *ctx, const sg_job *job
 		     "already signed by us (signer SHA-1 %s), but the input it was signed from "
 		     "(SHA-256 %s, audit record seq %lld) is no longer approved",
 		     o->verify.signer.sha1_thumbprint, rec->input_sha256, rec->seq);
-	snprintf(context, sizeof(context),
-		 "already signed by us (%s), but the input it was signed from, %s, is no longer "
-		 "approved: ",
-		 signer, from);
-	put_text(o->message, sizeof(o->message),
-		 put_text(o->message, sizeof(o->message), 0, context), policy_says);
+	{
+		const char *parts[] = { "already signed by us (", signer,
+					"), but the input it was signed from, ", from,
+					", is no longer approved: ", policy_says };
+		size_t at = 0;
+
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			at = put_text(o->message, sizeof(o->message), at, parts[i]);
+	}
 }
 
 void sg_pipeline_judge_ours(sg_outcome *o, const sg_context *ctx, const sg_job *job)
 {
 	const sg_audit_signing *rec = NULL;
-	char signer[512], gap[SG_ERROR_MAX] = "no audit log is configured to trace it";
+	char signer[SG_ERROR_MAX], gap[SG_ERROR_MAX] = "no audit log is configured to trace it";
 	int error = SG_OK;
 
 	describe_signer(signer, sizeof(signer), o);

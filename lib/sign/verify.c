@@ -87,7 +87,7 @@ static int find_line(char *line, size_t len, const char *start, const char *end,
 /*
  * Every "Current X: value" line of the block needs a "Calculated X: value"
  * line with the same value (PE: message digest; MSI: DigitalSignature and
- * MsiDigitalSignatureEx). `first_calc` gets the first calculated value that
+ * MsiDigitalSignatureEx). `first_calc` receives the first calculated value that
  * is a file digest (not MsiDigitalSignatureEx's pre-hash). Returns the
  * number of pairs, or -1 on a mismatch with the pair described in `why`.
  */

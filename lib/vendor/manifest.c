@@ -208,7 +208,7 @@ __attribute__((format(printf, 7, 8))) static int add_bad(struct parser *p, size_
 {
 	sg_manifest *m = p->m;
 	struct sg_manifest_bad *b;
-	char why[256];
+	char why[SG_ERROR_MAX];
 	va_list ap;
 
 	if (m->n_bad == p->cap_bad) {
@@ -316,7 +316,7 @@ static int make_name(char **out, const struct cand *c, const char **why)
 __attribute__((format(printf, 4, 5))) static int bad(struct parser *p, const struct cand *c,
 						     char *name, const char *fmt, ...)
 {
-	char why[256];
+	char why[SG_ERROR_MAX];
 	va_list ap;
 	int error;
 
@@ -383,7 +383,7 @@ static sg_hash_alg settle_alg(const struct parser *p, const struct cand *c, char
 static int take(struct parser *p, const struct cand *c)
 {
 	const char *reason = NULL;
-	char why[256];
+	char why[SG_ERROR_MAX];
 	sg_hash_alg alg;
 	char *name = NULL;
 	int error;

@@ -42,7 +42,7 @@ PY
 
 # Sign them, the fixture's NSIS installer and MSI with signgate (timestamped
 # by the fixture's TSA), and nest ours on a vendor-signed tiny PE: the audit
-# log gets sign and deny records, then a seal.
+# log receives sign and deny records, then a seal.
 new_env
 config_set audit_log '"audit/audit.log"'
 LOG=$T/env/audit/audit.log

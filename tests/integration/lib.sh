@@ -1,5 +1,5 @@
 # Shared helpers for the integration tests (sourced, not run).
-# Each test gets a private folder $T with its own config, policy and audit
+# Each test receives a private folder $T with its own config, policy and audit
 # log, all pointing at the shared fixture in $SG_FIXTURE.
 set -euo pipefail
 # The policy, config and audit files made here must pass signgate's strict

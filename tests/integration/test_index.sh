@@ -4,7 +4,7 @@
 # approval file and SHA-256 as without it; a revocation added after indexing
 # still denies (the index is not used, with one note saying why); an index
 # rebuilt with the revocation denies through the index; a policy with errors
-# gets no index; `policy approve` rewrites it.
+# receives no index; `policy approve` rewrites it.
 . "$(dirname -- "$0")/lib.sh"
 
 new_env
@@ -18,7 +18,7 @@ for i in $(seq 1 40); do
 	approval "filler-$i" "filler-$i.exe" "$(printf '%064x' "$i")"
 done
 
-# Without an index: loaded in full; a small policy gets no note.
+# Without an index: loaded in full; a small policy receives no note.
 sg 0 check --config "$CFG" "$pe"
 expect_not_in "$T/err" "note:"
 
@@ -74,7 +74,7 @@ expect_in "$T/out" "digest is revoked: vendor withdrew 1.0 (SEC-8)"
 expect_in "$T/err" "zz-revoked.json changed since it was made"
 rm "$POL/zz-revoked.json"
 
-# A policy with errors gets no index (the old one stays, and is not used).
+# A policy with errors receives no index (the old one stays, and is not used).
 echo '{ "approvals": [ { "id": "broken" } ] }' >"$POL/broken.json"
 sg 2 policy index --config "$CFG"
 expect_in "$T/err" "no index is written for a policy that does not load"

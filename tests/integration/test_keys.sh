@@ -16,7 +16,7 @@ sed -i "s#\"pkcs12\": \"$PKI/signer.p12\"#\"cert_chain\": \"$T/leaf-chain.pem\",
 sg 0 sign --config "$CFG" --out "$T/pem.exe" "$INST/hello-setup.exe"
 sg 0 verify --ca "$PKI/root.pem" "$T/pem.exe"
 # The same encrypted key with no password configured: one message, the one a
-# sealing or approver's key gets (sg_pem_key_read), in the key helper (sign)
+# sealing or approver's key is read through (sg_pem_key_read), in the key helper (sign)
 # and in signgate itself (cert lint); a wrong password says so.
 cp "$CFG" "$T/env/nopass.json"
 sed -i "s#, \"password_file\": \"$PKI/signer.pass\"##" "$T/env/nopass.json"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Red team R2: the approvers' CA's CRL kept in trust.crl_file (beside the
-# code-signing CRLs, README) and that file then gets a damaged PEM block.
+# code-signing CRLs, README) and that file then holds a damaged PEM block.
 # cosign.c load_crls() with `anchors` (the shared file) takes "no CRL" for
 # "the file is void" without a word: no CRL_CHECK, so a revoked approver
 # counts again wherever the code-signing trust is not loaded first:

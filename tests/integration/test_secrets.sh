@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The PKCS#12 password reaches only the key helper, never any argv or any
-# child's environment, and osslsigncode gets no key and no secret at all.
+# child's environment, and osslsigncode receives no key and no secret at all.
 # Checked two ways: a recording wrapper that stands in for osslsigncode, and
 # sampling /proc of every process while a real signing runs (stretched by a
 # TSA that answers slowly).

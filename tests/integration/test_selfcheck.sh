@@ -34,7 +34,7 @@ approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 
 # 1. A spy: an unsigned PE is signed and checked without any osslsigncode
-# run; an MSI only gets its signature attached; `signgate verify` runs
+# run; an MSI only receives its signature attached; `signgate verify` runs
 # osslsigncode's own verification as a second opinion.
 wrapper spy 'exec /usr/bin/osslsigncode "$@"'
 use_osslsigncode "$T/spy"

@@ -18,7 +18,7 @@
  *       inside the entry after the DER, where the file digest does not see
  *       them (the MS13-098 / CVE-2013-3900 padding)
  *
- * OUT.exe always gets a correct PE checksum. Exit status: 0 done, 1 failed,
+ * OUT.exe always receives a correct PE checksum. Exit status: 0 done, 1 failed,
  * 2 usage error.
  */
 #include <errno.h>

@@ -134,7 +134,7 @@ int unlinkat(int dirfd, const char *name, int flags)
 	return real(dirfd, name, flags);
 }
 
-/* $SG_RACE_OUT: a stage about to be given to osslsigncode gets a link where it writes. */
+/* $SG_RACE_OUT: a stage about to be given to osslsigncode receives a link where it writes. */
 static void maybe_plant(void)
 {
 	const char *dir = getenv("SG_RACE_DIR"), *out = getenv("SG_RACE_OUT");

@@ -132,7 +132,7 @@ static inline void check_write_file(const char *path, const void *data, size_t l
 
 /*
  * One locked work folder per test program (signgate/util.h sg_workdir):
- * `*path` gets a copy of its path; check_workdir_remove() removes it, frees
+ * `*path` receives a copy of its path; check_workdir_remove() removes it, frees
  * `*path` and sets it to NULL (a later free() of it is harmless).
  */
 static inline sg_workdir *check_wd(void)

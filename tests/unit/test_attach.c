@@ -177,7 +177,7 @@ static void test_pe_as_osslsigncode(const char *label, const char *input, const 
 	unlink(m);
 }
 
-/* `replace`: a signed input loses its table and gets ours, as osslsigncode sign does it. */
+/* `replace`: a signed input loses its table and receives ours, as osslsigncode sign does it. */
 static void test_pe_replace(void)
 {
 	char v[PATH_MAX], s[PATH_MAX], m[PATH_MAX];

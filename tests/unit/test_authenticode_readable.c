@@ -1,6 +1,6 @@
 /*
  * Unit tests for sg_authenticode_readable() (lib/crypto/authenticode.c), the
- * one check of "signed by the vendor": a PE from the fixture gets a
+ * one check of "signed by the vendor": a PE from the fixture receives a
  * certificate table holding a signature made here with the vendor's key
  * (no trust asked), right or wrong in one way each:
  *

@@ -426,7 +426,7 @@ static void test_env_secret(void)
 	sg_config_free(cfg);
 }
 
-/* Several threads sign at once: each signature gets its own count, 1..N. */
+/* Several threads sign at once: each signature receives its own count, 1..N. */
 #define THREADS    4
 #define PER_THREAD 8
 

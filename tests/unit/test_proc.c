@@ -516,7 +516,7 @@ static void test_offline_unprivileged(void)
 	CHECK_INT(run_offline_as(out, sizeof(out), jailed, jail, OTHER_ID, 1), 10 - SG_ERR_TOOL);
 	CHECK_STR(out, "cannot keep prog off the network: unshare(CLONE_NEWUSER|CLONE_NEWNET): "
 		       "Operation not permitted");
-	/* Root there gets a bare network namespace: the run goes on to execve (no /bin/sh). */
+	/* Root there receives a bare network namespace: the run goes on to execve (no /bin/sh). */
 	CHECK_INT(run_offline_as(out, sizeof(out), jailed, jail, -1, 1), 10 - SG_ERR_TOOL);
 	CHECK_STR(out, "/bin/prog: cannot start: No such file or directory");
 	unlink(prog);

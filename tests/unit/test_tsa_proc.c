@@ -1,6 +1,6 @@
 /*
  * Unit tests for the timestamp fetcher (lib/tsa_proc.c) and
- * sg_timestamp_add_fetched: through the confined fetcher a signature gets a
+ * sg_timestamp_add_fetched: through the confined fetcher a signature receives a
  * token from the fixture's TSA, failures carry the words sg_timestamp_add
  * uses (the URL and the reason), workers ask at once, an index out of
  * range is refused, no URL means no fetcher, and a fetcher killed by
