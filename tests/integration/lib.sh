@@ -243,3 +243,22 @@ sweep_for_secret() {
 	[ "$seen" -gt 0 ] || fail "the key helper was never sampled"
 	ok
 }
+
+# put_table UNSIGNED_PE DER OUT: the PE with one WIN_CERTIFICATE (revision
+# 2.0, PKCS#7) holding DER's bytes, padded to 8, as its certificate table.
+put_table() {
+	/usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys
+pe = bytearray(open(sys.argv[1], "rb").read())
+der = open(sys.argv[2], "rb").read()
+pe += b"\0" * (-len(pe) % 8)
+off = struct.unpack_from("<I", pe, 0x3C)[0]
+opt = off + 24
+magic = struct.unpack_from("<H", pe, opt)[0]
+dirs = opt + (96 if magic == 0x10B else 112)
+cert = struct.pack("<IHH", 8 + len(der), 0x0200, 0x0002) + der
+cert += b"\0" * (-len(cert) % 8)
+struct.pack_into("<II", pe, dirs + 4 * 8, len(pe), len(cert))
+open(sys.argv[3], "wb").write(pe + cert)
+PY
+}

@@ -12,20 +12,9 @@
 new_env
 POL=$T/env/policy
 cp "$SG_SRC/policy/catalog.json" "$POL/catalog.json"
-/usr/bin/python3 - "$INST/hello-setup.exe" "$T/npp.exe" <<'PY'
-import struct, sys
-pe = bytearray(open(sys.argv[1], "rb").read())
-der = b"\x30\x08\x02\x01\x05\x04\x03abc"
-pe += b"\0" * (-len(pe) % 8)
-off = struct.unpack_from("<I", pe, 0x3C)[0]
-opt = off + 24
-magic = struct.unpack_from("<H", pe, opt)[0]
-dirs = opt + (96 if magic == 0x10B else 112)
-cert = struct.pack("<IHH", 8 + len(der), 0x0200, 0x0002) + der
-cert += b"\0" * (-len(cert) % 8)
-struct.pack_into("<II", pe, dirs + 4 * 8, len(pe), len(cert))
-open(sys.argv[2], "wb").write(pe + cert)
-PY
+# A certificate table whose one entry holds DER that is no SignedData.
+printf '\x30\x08\x02\x01\x05\x04\x03abc' >"$T/garbage.der"
+put_table "$INST/hello-setup.exe" "$T/garbage.der" "$T/npp.exe"
 sg 3 policy approve --config "$CFG" --vendor "Notepad++ Team" --ticket CHG-1 --product "Notepad++" \
 	--version 8.6 --source https://example.invalid/ "--sha256=$(sha256 "$T/npp.exe")" "$T/npp.exe"
 cat "$T/out" "$T/err" >"$T/both"
