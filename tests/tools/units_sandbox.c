@@ -85,8 +85,8 @@ static int restrict_families(scmp_filter_ctx ctx, char *list)
 		for (int i = 0; i < n; i++)
 			keep |= allowed[i] == af;
 		if (!keep)
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)af));
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket),
+					      1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)af));
 	}
 	return rc;
 }
@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 5 || strcmp(argv[3], "--") != 0) {
-		fprintf(stderr, "usage: sg_units_sandbox SYSCALLS_FILE FAMILIES -- PROGRAM [ARG...]\n");
+		fprintf(stderr,
+			"usage: sg_units_sandbox SYSCALLS_FILE FAMILIES -- PROGRAM [ARG...]\n");
 		return 125;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
