@@ -163,13 +163,15 @@ credential() {
 # as_unit UNIT [COMMAND...]: run COMMAND (default: the unit's ExecStart=) as
 # the unit would run it. Output in $T/out and $T/err; returns its status.
 # PROTECT=0: without the read-only /, to show what the account's own rights
-# allow (an admin running signgate as that account by hand).
+# allow (an admin running signgate as that account by hand). SYSCALLS=FILE:
+# another allow list.
 as_unit() {
 	local unit=$1 rw
 	shift
 	[ $# -gt 0 ] || set -- $(uget "$unit" ExecStart | host)
 	rw=$(uget "$unit" ReadWritePaths | host)
 	[ -s "$R/test/$unit.syscalls" ] || syscalls "$unit" >"$R/test/$unit.syscalls"
+	cp "${SYSCALLS:-$R/test/$unit.syscalls}" "$R/test/run.syscalls"
 	unshare -m bash -c '
 		set -e
 		unit=$1 rw=$2 user=$3 group=$4 fam=$5 creds=$6 R=$7 protect=$8
@@ -185,7 +187,7 @@ as_unit() {
 		exec setpriv --reuid="$user" --regid="$group" --init-groups --inh-caps=-all \
 			--bounding-set=-all --no-new-privs -- env -i PATH=/usr/bin:/bin HOME=/ \
 			LC_ALL=C CREDENTIALS_DIRECTORY="$creds" \
-			"$R/test/sandbox" "$R/test/$unit.syscalls" "$fam" -- "$@"' \
+			"$R/test/sandbox" "$R/test/run.syscalls" "$fam" -- "$@"' \
 		- "$unit" "$rw" "$(uget "$unit" User)" "$(uget "$unit" Group)" \
 		"$(uget "$unit" RestrictAddressFamilies | tr ' ' ',')" "$cred/$unit" "$R" "${PROTECT:-1}" "$@" \
 		>"$T/out" 2>"$T/err"
@@ -310,18 +312,44 @@ chmod 0400 "$cred/signgate-seal.service/seal.secret"
 run_unit 0 signgate-seal.service
 expect_in "$T/out" "sealed   $LOG: seq "
 
-# 10. The filters are live: what the units forbid fails inside the sandbox.
+# 10. A rotation by the signing account leaves a new log of mode 0600
+# (signgate's own mode): the sealing account cannot append its record until
+# systemd-tmpfiles (at boot, or run by hand) gives the log back its mode.
+run_unit 0 signgate-watch-once.service "$R/usr/bin/signgate" audit rotate --config "$E/signgate.json"
+expect_same "$(stat -c '%a %U:%G' "$LOG")" "600 signgate:signgate-audit"
+run_unit 3 signgate-watch-once.service "$R/usr/bin/signgate" check --config "$E/signgate.json" \
+	"$R/var/lib/signgate/inbox/again.exe"
+run_unit 1 signgate-seal.service
+expect_in "$T/err" "$LOG"
+expect_in "$T/err" "Permission denied"
+systemd-tmpfiles --root="$R" --create "$units/tmpfiles.d/signgate.conf" >"$T/out" 2>&1 ||
+	fail "systemd-tmpfiles failed"
+expect_same "$(stat -c '%a %U:%G' "$LOG")" "660 signgate:signgate-audit"
+run_unit 0 signgate-seal.service
+expect_in "$T/out" "sealed   $LOG: seq "
+
+# 11. The filters are live: what the units forbid fails inside the sandbox.
 run_unit 1 signgate-seal.service /usr/bin/python3 -c \
 	'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)'
 expect_in "$T/err" "Address family not supported by protocol"
 run_unit 1 signgate-seal.service /usr/bin/python3 -c \
 	'import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)'
 expect_in "$T/err" "PermissionError"
-# ~@resources: no nice(2) for the seal; the inbox units keep setrlimit (signgate's own limits).
+# ~@resources: no nice(2); limits still go (glibc's setrlimit is prlimit64).
 run_unit 1 signgate-seal.service /usr/bin/python3 -c 'import os; os.nice(1)'
 expect_in "$T/err" "PermissionError"
 run_unit 0 signgate-watch-once.service /usr/bin/python3 -c \
 	'import resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0))'
+# Without the Landlock calls the units allow, signgate's children would lose
+# their file rules (it says so; "confinement": "required" would refuse).
+grep -v '^landlock_' "$R/test/signgate-watch-once.service.syscalls" >"$R/test/no-landlock.syscalls"
+install -d -m 0750 -o signgate -g signgate "$R/var/lib/signgate/outbox/again" "$R/var/lib/signgate/again"
+install -m 0640 -o signgate -g signgate "$INST/hello-setup.exe" "$R/var/lib/signgate/again/hello-setup.exe"
+SYSCALLS=$R/test/no-landlock.syscalls run_unit 0 signgate-watch-once.service \
+	"$R/usr/bin/signgate" sign --config "$E/signgate.json" --out-dir "$R/var/lib/signgate/outbox/again" \
+	"$R/var/lib/signgate/again/hello-setup.exe"
+expect_in "$T/err" "warning: osslsigncode and gpgv run with less confinement: Landlock: none (no file rules)"
+expect_same "$(tail -n 1 "$LOG" | jq -c '[.decision, .confinement.signgate.landlock_abi]')" '["signed",0]'
 run_unit 0 signgate-watch-once.service /usr/bin/python3 -c \
 	'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); r = l.syscall(444, None, 0, 1); print(r)' # landlock_create_ruleset(VERSION)
 [ "$(cat "$T/out")" -gt 0 ] || fail "Landlock is not reachable under the inbox units' filter"
