@@ -47,10 +47,11 @@ expect_same "$(getent passwd signgate-seal | cut -d: -f7)" "/usr/sbin/nologin"
 systemd-tmpfiles --root="$R" --create "$units/tmpfiles.d/signgate.conf" >"$T/out" 2>&1 ||
 	fail "systemd-tmpfiles failed"
 modes() { for p; do stat -c '%a %U:%G %n' "$R$p"; done; }
-modes /etc/signgate/keys /etc/signgate/seal /var/lib/signgate /var/lib/signgate/inbox \
+modes /etc/signgate/pki /etc/signgate/keys /etc/signgate/seal /var/lib/signgate /var/lib/signgate/inbox \
 	/var/lib/signgate/outbox /var/lib/signgate/rejected /var/lib/signgate/work \
 	/var/log/signgate /var/log/signgate/audit.log >"$T/modes"
 cat >"$T/want" <<EOF
+755 root:root $R/etc/signgate/pki
 750 root:signgate $R/etc/signgate/keys
 750 root:signgate-audit $R/etc/signgate/seal
 750 signgate:signgate $R/var/lib/signgate
@@ -103,8 +104,11 @@ cat >"$E/signgate.json" <<JSON
   "osslsigncode": "/usr/bin/osslsigncode"
 }
 JSON
-chown root:signgate-audit "$E/signgate.json"
-chmod 0640 "$E/signgate.json"
+# The package installs the config 0644; tmpfiles.d gives it its mode.
+expect_same "$(stat -c '%a %U:%G' "$E/signgate.json")" "644 root:root"
+systemd-tmpfiles --root="$R" --create "$units/tmpfiles.d/signgate.conf" >"$T/out" 2>&1 ||
+	fail "systemd-tmpfiles failed"
+expect_same "$(stat -c '%a %U:%G' "$E/signgate.json")" "640 root:signgate-audit"
 
 # uget UNIT KEY: the values of KEY in the unit, one line each.
 uget() { sed -n "s/^$2=//p" "$units/$1"; }
