@@ -80,13 +80,16 @@ static int restrict_families(scmp_filter_ctx ctx, char *list)
 		n++;
 	}
 	for (int af = 0; af < AF_MAX && rc == 0; af++) {
+		struct scmp_arg_cmp first = {
+			.arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)af, .datum_b = 0
+		};
 		int keep = 0;
 
 		for (int i = 0; i < n; i++)
 			keep |= allowed[i] == af;
 		if (!keep)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket),
-					      1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)af));
+					      1, first);
 	}
 	return rc;
 }
