@@ -82,6 +82,11 @@ cat >"$E/policy/hello.json" <<JSON
   "file": "hello-setup.exe", "sha256": "$(sha256 "$INST/hello-setup.exe")",
   "source": "https://example.invalid/download", "approved_by": "j.doe", "ticket": "SEC-1",
   "approved_at": "2026-01-01"
+}, {
+  "id": "hello-msi", "product": "Hello MSI", "vendor": "Example", "version": "1.0",
+  "file": "hello-1.0.msi", "sha256": "$(sha256 "$INST/hello-1.0.msi")",
+  "source": "https://example.invalid/download", "approved_by": "j.doe", "ticket": "SEC-2",
+  "approved_at": "2026-01-01"
 } ] }
 JSON
 cred=$R/run/credentials
@@ -168,7 +173,7 @@ credential() {
 # the unit would run it. Output in $T/out and $T/err; returns its status.
 # PROTECT=0: without the read-only /, to show what the account's own rights
 # allow (an admin running signgate as that account by hand). SYSCALLS=FILE:
-# another allow list.
+# another allow list. EXEC=1: exec it (its pid is then the shell's).
 as_unit() {
 	local unit=$1 rw
 	shift
@@ -176,7 +181,7 @@ as_unit() {
 	rw=$(uget "$unit" ReadWritePaths | host)
 	[ -s "$R/test/$unit.syscalls" ] || syscalls "$unit" >"$R/test/$unit.syscalls"
 	cp "${SYSCALLS:-$R/test/$unit.syscalls}" "$R/test/run.syscalls"
-	unshare -m bash -c '
+	local cmd=(unshare -m bash -c '
 		set -e
 		unit=$1 rw=$2 user=$3 group=$4 fam=$5 creds=$6 R=$7 protect=$8
 		shift 8
@@ -193,8 +198,10 @@ as_unit() {
 			LC_ALL=C CREDENTIALS_DIRECTORY="$creds" \
 			"$R/test/sandbox" "$R/test/run.syscalls" "$fam" -- "$@"' \
 		- "$unit" "$rw" "$(uget "$unit" User)" "$(uget "$unit" Group)" \
-		"$(uget "$unit" RestrictAddressFamilies | tr ' ' ',')" "$cred/$unit" "$R" "${PROTECT:-1}" "$@" \
-		>"$T/out" 2>"$T/err"
+		"$(uget "$unit" RestrictAddressFamilies | tr ' ' ',')" "$cred/$unit" "$R" "${PROTECT:-1}" "$@")
+	# EXEC=1 (in the background): this shell becomes the unit's process.
+	[ -z "${EXEC:-}" ] || exec "${cmd[@]}" >"$T/out" 2>"$T/err"
+	"${cmd[@]}" >"$T/out" 2>"$T/err"
 }
 # run_unit WANT UNIT [COMMAND...]: as_unit, expecting exit WANT.
 run_unit() {
@@ -332,7 +339,35 @@ expect_same "$(stat -c '%a %U:%G' "$LOG")" "660 signgate:signgate-audit"
 run_unit 0 signgate-seal.service
 expect_in "$T/out" "sealed   $LOG: seq "
 
-# 11. The filters are live: what the units forbid fails inside the sandbox.
+# 11. The inbox service itself (Type=exec): a file renamed into the inbox
+# is signed while it runs; SIGTERM ends it with exit 0.
+if "$SG_BIN" watch --help >/dev/null 2>&1; then
+	EXEC=1 as_unit signgate-watch.service &
+	watcher=$!
+	trap 'kill -KILL "$watcher" 2>/dev/null; rm -rf -- "$T"' EXIT
+	inbox=$R/var/lib/signgate/inbox
+	install -m 0640 -o signgate -g signgate "$INST/hello-1.0.msi" "$inbox/.hello-1.0.msi"
+	mv "$inbox/.hello-1.0.msi" "$inbox/hello-1.0.msi"
+	for _ in $(seq 1 300); do
+		[ ! -s "$R/var/lib/signgate/outbox/hello-1.0.msi" ] || break
+		kill -0 "$watcher" 2>/dev/null || break
+		sleep 0.2
+	done
+	[ -s "$R/var/lib/signgate/outbox/hello-1.0.msi" ] || fail "signgate-watch.service signed nothing"
+	ok
+	kill -TERM "$watcher"
+	rc=0
+	wait "$watcher" || rc=$?
+	trap 'rm -rf -- "$T"' EXIT
+	expect_same "signgate-watch.service exit $rc" "signgate-watch.service exit 0"
+	expect_same "$(jq -r 'select(.action == "sign" and .approval.id == "hello-msi") | .decision + "/" + .actor.user' "$LOG")" \
+		"signed/signgate"
+	expect_absent "$inbox/hello-1.0.msi"
+else
+	echo "note: no 'signgate watch' in this build: signgate-watch.service not run"
+fi
+
+# 12. The filters are live: what the units forbid fails inside the sandbox.
 run_unit 1 signgate-seal.service /usr/bin/python3 -c \
 	'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM)'
 expect_in "$T/err" "Address family not supported by protocol"
