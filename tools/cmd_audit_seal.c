@@ -27,7 +27,10 @@ static const char seal_help[] =
 	"sealing key must not be the code-signing key. With --if-needed (a timer's\n"
 	"run), a log with no record since its newest seal is not sealed again: exit 0,\n"
 	"\"already\" and that seal's line are printed, nothing is written and the\n"
-	"sealing key is not opened.\n"
+	"sealing key is not opened. An account that may not write the log (a log only\n"
+	"the signing account writes, as the systemd units set it up) appends no seal\n"
+	"record: its seal covers the newest record as it is. The seals file must belong\n"
+	"to the account sealing or to root (exit 2 naming its owner otherwise).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   signgate.json with an \"audit_seal\" section (required)\n"
@@ -38,9 +41,10 @@ static const char seal_help[] =
 	"Exit codes: 0 sealed, nothing to seal yet, or sealed already (--if-needed); 1\n"
 	"operational error (I/O, wrong password or PIN, key does not match the\n"
 	"certificate, token unavailable); 2 usage or configuration error (no\n"
-	"\"audit_seal\", the sealing key is the code-signing key, unsafe key file); 3\n"
-	"the log or the seals file is damaged, or the log is behind its last seal\n"
-	"(records were cut off, or the log was deleted): nothing was sealed.\n";
+	"\"audit_seal\", the sealing key is the code-signing key, unsafe key file, a\n"
+	"seals file of another account); 3 the log or the seals file is damaged, or the\n"
+	"log is behind its last seal (records were cut off, or the log was deleted):\n"
+	"nothing was sealed.\n";
 
 static void print_seal(const sg_config *cfg, const sg_audit_seal *s, int json)
 {

@@ -532,6 +532,36 @@ static int create_archive(int *fd, char *out, size_t size, const char *path)
 }
 
 /*
+ * The new log (still the archive name) gets the old log's owner, group and
+ * mode (read and write bits only), so that whoever appended to or read the
+ * old log does so to the new one. As far as this account may: a group it
+ * cannot give (not a member, or chown refused by a unit's system call
+ * filter) leaves the group bits off, another owner (not root) its own. In a
+ * setgid folder the file has the folder's group already: no chown is tried.
+ */
+static int keep_access(int fd, const struct stat *old, const char *path)
+{
+	mode_t mode = old->st_mode & 0660;
+	struct stat now;
+
+	if (fstat(fd, &now) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+	if (now.st_uid != old->st_uid || now.st_gid != old->st_gid) {
+		if (fchown(fd, old->st_uid, old->st_gid) != 0)
+			(void)!fchown(fd, (uid_t)-1, old->st_gid);
+		if (fstat(fd, &now) != 0)
+			return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path,
+					    strerror(errno));
+	}
+	if (now.st_gid != old->st_gid)
+		mode &= 0600;
+	if (fchmod(fd, mode) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot set its mode: %s", path,
+				    strerror(errno));
+	return SG_OK;
+}
+
+/*
  * Under the old log's lock: write the new log's first record into the
  * archive name, then swap the two names in one step (RENAME_EXCHANGE). There
  * is no moment without a log at `path`, and no crash leaves a half-rotated
@@ -539,8 +569,10 @@ static int create_archive(int *fd, char *out, size_t size, const char *path)
  * the old log. Appends waiting for the old log's lock find it renamed and
  * open the new one (open_locked).
  */
-static int rotate_locked(sg_audit_rotate_report *out, int fd, off_t size, const char *path)
+static int rotate_locked(sg_audit_rotate_report *out, int fd, const struct stat *st,
+			 const char *path)
 {
+	off_t size = st->st_size;
 	char id[SG_AUDIT_ID_LEN], prev[HEX_LEN + 1];
 	char *line = NULL, *base;
 	json_int_t seq;
@@ -554,11 +586,12 @@ static int rotate_locked(sg_audit_rotate_report *out, int fd, off_t size, const 
 	error = create_archive(&afd, out->archive, sizeof(out->archive), path);
 	if (error)
 		return error;
+	error = keep_access(afd, st, out->archive);
 	base = strrchr(out->archive, '/');
 	rec = json_pack("{s:s, s:s, s:{s:s, s:I, s:s}}", "action", "rotate", "decision", "rotated",
 			"previous", "file", base ? base + 1 : out->archive, "last_seq", seq - 1,
 			"head", prev);
-	if (!rec)
+	if (!error && !rec)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
 		error = make_line(&line, &len, path, rec, seq, prev, id);
@@ -596,7 +629,7 @@ int sg_audit_rotate(const char *path, sg_audit_rotate_report *out)
 	error = open_locked(&fd, &st, path);
 	if (error)
 		return error;
-	error = rotate_locked(out, fd, st.st_size, path);
+	error = rotate_locked(out, fd, &st, path);
 	flock(fd, LOCK_UN);
 	close(fd);
 	return error;

@@ -655,6 +655,11 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 		return sg_error_set(SG_ERR_IO, "%s: cannot open the seals file: %s", cfg->seal_file,
 				    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
 	error = lock_fd(fd, LOCK_EX, cfg->seal_file);
+	if (!error && fstat(fd, &st) != 0)
+		error = sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", cfg->seal_file,
+				     strerror(errno));
+	if (!error)
+		error = sg_seal_check_owner(&st, cfg->seal_file);
 	if (!error)
 		error = read_and_check(&seals, fd, cfg->seal_file, p, &torn.at);
 	if (!error && torn.at >= 0)
@@ -673,11 +678,15 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 	/* The seals file exists on disk before the record that names it: see verify. */
 	if (!error && !skip && st.st_size == 0)
 		error = sg_fsync_dir_of(cfg->seal_file);
-	if (!error && !skip)
+	/* A log only the signing account writes: its head is sealed as it is. */
+	if (!error && !skip && sg_seal_log_writable(cfg->audit_log)) {
 		error = append_seal_record(&receipt, cfg, p, &torn);
+		if (!error) {
+			out->seq = receipt.seq;
+			memcpy(out->head, receipt.line_sha256, sizeof(out->head));
+		}
+	}
 	if (!error && !skip) {
-		out->seq = receipt.seq;
-		memcpy(out->head, receipt.line_sha256, sizeof(out->head));
 		out->line = seals.n + 1;
 		error = write_seal(out, fd, st.st_size, cfg, p, key);
 	}
@@ -737,6 +746,9 @@ int sg_audit_seal_create_flags(const sg_config *cfg, unsigned flags, sg_audit_se
 	error = sg_seal_pin_load(&p, cfg->seal_cert);
 	if (!error)
 		error = sg_seal_key_check_separation(cfg, p.cert);
+	/* Seals another account could rewrite are refused, also when nothing is to be done. */
+	if (!error)
+		error = sg_seal_check_owner_path(cfg->seal_file);
 	/* Before the key: a timer on a fresh host must not need its secret for nothing. */
 	if (!error)
 		error = check_nothing_yet(&nothing, cfg);

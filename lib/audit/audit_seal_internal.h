@@ -71,4 +71,22 @@ int sg_seal_check_line(sg_audit_seal *out, const char *line, size_t len, const s
  */
 void sg_audit_syslog_seal(const char *line, int facility, const char *tag);
 
+/*
+ * The seals file (`st` from its lstat or fstat) must belong to the running
+ * account or to root: any other owner could rewrite or remove the seals
+ * (with the log). SG_OK, or SG_ERR_CONFIG naming the owner. The _path form
+ * lstats `path` first; a missing file is SG_OK (the sealing run creates it).
+ */
+struct stat;
+int sg_seal_check_owner(const struct stat *st, const char *path);
+int sg_seal_check_owner_path(const char *path);
+
+/*
+ * 0 when the running account may not write the log (EACCES, EPERM, EROFS:
+ * the units' layout, the log 0640 of the signing account): the sealing run
+ * then seals the head as it is, without a "seal" record of its own. 1
+ * otherwise (also when the log is missing: appending reports that).
+ */
+int sg_seal_log_writable(const char *log);
+
 #endif

@@ -11,9 +11,11 @@
 # MemoryDenyWriteExecute= and RestrictAddressFamilies= as seccomp filters
 # (sg_units_sandbox). Shown: the layout's modes and owners; the sealing
 # account seals (and skips when sealed), reads the log and its key, not the
-# signing key; the signing account signs, appends to the log the sealing
-# account also writes, and cannot write or remove the seals or the sealing
-# key; signgate's strict modes accept it all, the credential files too, and
+# signing key, and cannot write the log; the signing account signs, cannot
+# create, write or remove the seals (the seals file exists from the start,
+# the sealing account's) or the sealing key, and a seals file it owns is
+# refused; droppers (group signgate-drop) reach the sticky inbox only;
+# signgate's strict modes accept it all, the credential files too, and
 # signgate's own confinement still works under the units' filters.
 if [ -z "${SG_UNITS_NS:-}" ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "skipped: needs root (accounts, a mount namespace)"; exit 77; }
@@ -38,7 +40,7 @@ systemd-sysusers --root="$R" "$units/sysusers.d/signgate.conf" >"$T/out" 2>&1 ||
 	fail "systemd-sysusers failed"
 for f in passwd group; do mount --bind "$R/etc/$f" "/etc/$f"; done
 expect_same "$(id -gn signgate) $(id -Gn signgate | tr ' ' '\n' | sort | tr '\n' ' ')" \
-	"signgate signgate signgate-audit "
+	"signgate signgate signgate-audit signgate-drop "
 expect_same "$(id -gn signgate-seal) $(id -Gn signgate-seal)" "signgate-audit signgate-audit"
 expect_same "$(getent passwd signgate | cut -d: -f6,7)" "/var/lib/signgate:/usr/sbin/nologin"
 expect_same "$(getent passwd signgate-seal | cut -d: -f7)" "/usr/sbin/nologin"
@@ -49,22 +51,28 @@ systemd-tmpfiles --root="$R" --create "$units/tmpfiles.d/signgate.conf" >"$T/out
 modes() { for p; do stat -c '%a %U:%G %n' "$R$p"; done; }
 modes /etc/signgate/pki /etc/signgate/keys /etc/signgate/seal /var/lib/signgate /var/lib/signgate/inbox \
 	/var/lib/signgate/outbox /var/lib/signgate/rejected /var/lib/signgate/work \
-	/var/log/signgate /var/log/signgate/audit.log >"$T/modes"
+	/var/log/signgate /var/log/signgate/audit.log /var/log/signgate/audit.log.seals >"$T/modes"
 cat >"$T/want" <<EOF
 755 root:root $R/etc/signgate/pki
 750 root:signgate $R/etc/signgate/keys
 750 root:signgate-audit $R/etc/signgate/seal
-750 signgate:signgate $R/var/lib/signgate
-770 signgate:signgate $R/var/lib/signgate/inbox
+750 signgate:signgate-drop $R/var/lib/signgate
+1770 signgate:signgate-drop $R/var/lib/signgate/inbox
 750 signgate:signgate $R/var/lib/signgate/outbox
 750 signgate:signgate $R/var/lib/signgate/rejected
 700 signgate:signgate $R/var/lib/signgate/work
 3770 root:signgate-audit $R/var/log/signgate
-660 signgate:signgate-audit $R/var/log/signgate/audit.log
+640 signgate:signgate-audit $R/var/log/signgate/audit.log
+600 signgate-seal:signgate-audit $R/var/log/signgate/audit.log.seals
 EOF
 diff "$T/want" "$T/modes" >"$T/err" || fail "the layout's modes differ"
 ok
-expect_same "$(stat -c %s "$R/var/log/signgate/audit.log")" 0
+expect_same "$(stat -c %s "$R/var/log/signgate/audit.log" "$R/var/log/signgate/audit.log.seals" | tr '\n' ' ')" "0 0 "
+# An admin's chmod of the inbox is undone at the next boot, the sticky bit kept.
+chmod 0770 "$R/var/lib/signgate/inbox"
+systemd-tmpfiles --root="$R" --create "$units/tmpfiles.d/signgate.conf" >"$T/out" 2>&1 ||
+	fail "systemd-tmpfiles failed"
+expect_same "$(stat -c '%a %U:%G' "$R/var/lib/signgate/inbox")" "1770 signgate:signgate-drop"
 
 # 3. What the package puts there (debian/ does it; by hand here).
 E=$R/etc/signgate
@@ -224,7 +232,26 @@ expect_same "$(stat -c '%a %U:%G' "$cred/signgate-watch-once.service/signing.sec
 # 4. The seal timer's service on a fresh host: nothing to seal yet.
 run_unit 0 signgate-seal.service
 expect_in "$T/out" "nothing  $LOG: nothing to seal yet"
-expect_absent "$SEALS"
+expect_same "$(stat -c '%s %a %U:%G' "$SEALS")" "0 600 signgate-seal:signgate-audit"
+
+# 4b. Red team A 1: on a fresh host the signing account (a member of
+# signgate-audit, which may create files in the log's folder) can neither
+# make the seals file its own nor put another in its place.
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --inh-caps=-all \
+		--bounding-set=-all --no-new-privs -- "$@"
+}
+as signgate sh -c "umask 007; : >>'$SEALS'" 2>"$T/err" && fail "the signing account opened the seals file"
+expect_in "$T/err" "Permission denied"
+as signgate mv "$SEALS" "$SEALS.x" 2>"$T/err" && fail "the signing account moved the seals file"
+expect_in "$T/err" "Operation not permitted"
+as signgate sh -c "umask 007; : >'$SEALS.new'; mv -f '$SEALS.new' '$SEALS'" 2>"$T/err" &&
+	fail "the signing account replaced the seals file"
+expect_in "$T/err" "Operation not permitted"
+rm -f "$SEALS.new"
+expect_same "$(stat -c '%s %a %U:%G' "$SEALS")" "0 600 signgate-seal:signgate-audit"
 
 # 5. The signing account: one installer dropped into the inbox, signed into
 # the outbox by the one-shot inbox service (or, where `signgate watch` is not
@@ -251,13 +278,21 @@ expect_same "$(jq -c '.key_helper | [.landlock_abi > 0, .seccomp, .rlimits, .net
 	'[true,true,true,"none"]'
 expect_same "$(jq -c '.timestamp | [.landlock_abi > 0, .seccomp, .rlimits]' "$T/conf")" \
 	'[true,true,true]'
-expect_same "$(stat -c '%a %U:%G' "$LOG")" "660 signgate:signgate-audit"
+expect_same "$(stat -c '%a %U:%G' "$LOG")" "640 signgate:signgate-audit"
 
-# 6. The sealing account seals the signing account's records.
+# 6. The sealing account seals the signing account's records: the head as
+# it is (it cannot write the log, so no "seal" record of its own).
+before=$(sha256sum "$LOG")
 run_unit 0 signgate-seal.service
-expect_in "$T/out" "sealed   $LOG: seq "
+expect_in "$T/out" "sealed   $LOG: seq $(wc -l <"$LOG"), head $(tail -n 1 "$LOG" | tr -d '\n' | sha256sum | cut -c1-16)..."
 expect_same "$(stat -c '%a %U:%G' "$SEALS")" "600 signgate-seal:signgate-audit"
-expect_same "$(tail -n 1 "$LOG" | jq -r '.action + "/" + .actor.user')" "seal/signgate-seal"
+expect_same "$(sha256sum "$LOG")" "$before"
+expect_same "$(jq -r 'select(.action == "seal")' "$LOG")" ""
+# Red team B 2: the sealing account cannot append (a forged "signed"
+# record that `sign`'s "already signed" would trust) to the log.
+PROTECT=0 run_unit 2 signgate-seal.service /bin/sh -c "echo '{}' >>'$LOG'"
+expect_in "$T/err" "Permission denied"
+expect_same "$(sha256sum "$LOG")" "$before"
 before=$(sha256sum "$LOG" "$SEALS")
 run_unit 0 signgate-seal.service
 expect_in "$T/out" "already  $LOG: seq "
@@ -299,11 +334,11 @@ PROTECT=0 run_unit 1 signgate-watch-once.service /bin/rm -f "$SEALS"
 expect_in "$T/err" "Operation not permitted"
 PROTECT=0 run_unit 1 signgate-watch-once.service /bin/mv "$SEALS" "$SEALS.x"
 expect_in "$T/err" "Operation not permitted"
-# Sealing as the signing account: the sealing key is not its own (nor can
-# it read it, nor its secret). Nothing is written.
+# Sealing as the signing account: the seals file is not its own, nor the
+# sealing key (nor can it read the key or its secret). Nothing is written.
 before=$(sha256sum "$LOG" "$SEALS")
 run_unit 2 signgate-watch-once.service "$R/usr/bin/signgate" audit seal --config "$E/signgate.json"
-expect_in "$T/err" "$E/seal/seal.key: owned by another account (mode 0600, owner signgate-seal)"
+expect_in "$T/err" "$SEALS: the seals file is owned by uid $(id -u signgate-seal) (signgate-seal), not by the account sealing (uid $(id -u signgate) (signgate)) or root"
 expect_same "$(sha256sum "$LOG" "$SEALS")" "$before"
 # Outside ReadWritePaths= the file system is read-only, whatever the modes.
 run_unit 1 signgate-seal.service /usr/bin/touch "$R/test/x"
@@ -323,21 +358,78 @@ chmod 0400 "$cred/signgate-seal.service/seal.secret"
 run_unit 0 signgate-seal.service
 expect_in "$T/out" "sealed   $LOG: seq "
 
-# 10. A rotation by the signing account leaves a new log of mode 0600
-# (signgate's own mode): the sealing account cannot append its record until
-# systemd-tmpfiles (at boot, or run by hand) gives the log back its mode.
+# 10. A rotation by the signing account: the new log keeps the old one's
+# owner, group and mode, so the sealing account reads (and seals) it at once.
 run_unit 0 signgate-watch-once.service "$R/usr/bin/signgate" audit rotate --config "$E/signgate.json"
-expect_same "$(stat -c '%a %U:%G' "$LOG")" "600 signgate:signgate-audit"
+expect_same "$(stat -c '%a %U:%G' "$LOG")" "640 signgate:signgate-audit"
 run_unit 3 signgate-watch-once.service "$R/usr/bin/signgate" check --config "$E/signgate.json" \
 	"$R/var/lib/signgate/inbox/again.exe"
-run_unit 1 signgate-seal.service
-expect_in "$T/err" "$LOG"
-expect_in "$T/err" "Permission denied"
-systemd-tmpfiles --root="$R" --create "$units/tmpfiles.d/signgate.conf" >"$T/out" 2>&1 ||
-	fail "systemd-tmpfiles failed"
-expect_same "$(stat -c '%a %U:%G' "$LOG")" "660 signgate:signgate-audit"
 run_unit 0 signgate-seal.service
 expect_in "$T/out" "sealed   $LOG: seq "
+# A rotation by root (an admin) too.
+"$SG_BIN" audit rotate --config "$E/signgate.json" >"$T/out" 2>&1 || fail "audit rotate as root failed"
+expect_same "$(stat -c '%a %U:%G' "$LOG")" "640 signgate:signgate-audit"
+run_unit 3 signgate-watch-once.service "$R/usr/bin/signgate" check --config "$E/signgate.json" \
+	"$R/var/lib/signgate/inbox/again.exe"
+run_unit 0 signgate-seal.service
+expect_in "$T/out" "sealed   $LOG: seq "
+
+# 10b. Red team A 1: a seals file the signing account owns (made before
+# this fix, or by hand) is refused, naming its owner; nothing is written.
+chown signgate "$SEALS"
+install -m 0640 -o signgate -g signgate "$INST/other-setup.exe" "$R/var/lib/signgate/inbox/other-setup.exe"
+run_unit 3 signgate-watch-once.service "$R/usr/bin/signgate" sign --config "$E/signgate.json" \
+	--out-dir "$R/var/lib/signgate/outbox" "$R/var/lib/signgate/inbox/other-setup.exe"
+before=$(sha256sum "$LOG" "$SEALS")
+run_unit 2 signgate-seal.service
+expect_in "$T/err" "$SEALS: the seals file is owned by uid $(id -u signgate) (signgate), not by the account sealing (uid $(id -u signgate-seal) (signgate-seal)) or root"
+expect_same "$(sha256sum "$LOG" "$SEALS")" "$before"
+chown signgate-seal "$SEALS"
+run_unit 0 signgate-seal.service
+expect_in "$T/out" "sealed   $LOG: seq "
+
+# 10c. Red team A 3: droppers are members of signgate-drop, not signgate:
+# they drop into the inbox (sticky: not another's file), and reach neither
+# the keys nor the outbox nor the rejected folder.
+inbox=$R/var/lib/signgate/inbox
+g=$(sed -e 's/^\(signgate-drop:x:[0-9]*:.*\)$/\1,alice,bob/' -e 's/^\(signgate-drop:x:[0-9]*:\),/\1/' "$R/etc/group")
+printf '%s\n' "$g" >"$R/etc/group"
+for u in alice:5001 bob:5002; do
+	echo "${u%:*}:x:${u#*:}:${u#*:}::/nonexistent:/usr/sbin/nologin" >>"$R/etc/passwd"
+	echo "${u%:*}:x:${u#*:}:" >>"$R/etc/group"
+done
+expect_same "$(id -Gn alice)" "alice signgate-drop"
+install -d -m 0755 -o bob -g bob "$R/home-bob"
+rm -f "$inbox/hello-setup.exe"
+install -m 0640 -o bob -g signgate-drop "$INST/hello-setup.exe" "$R/home-bob/.hello-setup.exe"
+as bob mv "$R/home-bob/.hello-setup.exe" "$inbox/hello-setup.exe" || fail "bob cannot drop into the inbox"
+ok
+as alice mv "$inbox/hello-setup.exe" "$inbox/.hidden" 2>"$T/err" && fail "alice moved bob's dropped file"
+expect_in "$T/err" "Operation not permitted"
+as alice ls "$E/keys" 2>"$T/err" && fail "a dropper lists /etc/signgate/keys"
+expect_in "$T/err" "Permission denied"
+as alice ls "$R/var/lib/signgate/outbox" 2>"$T/err" && fail "a dropper lists the outbox"
+expect_in "$T/err" "Permission denied"
+as alice ls "$R/var/lib/signgate/rejected" 2>"$T/err" && fail "a dropper lists the rejected folder"
+expect_in "$T/err" "Permission denied"
+rm -f "$R/var/lib/signgate/outbox/hello-setup.exe"
+if "$SG_BIN" watch --help >/dev/null 2>&1; then
+	# signgate (a member of signgate-drop) reads bob's file of that group.
+	run_unit 0 signgate-watch-once.service
+	[ -s "$R/var/lib/signgate/outbox/hello-setup.exe" ] || fail "bob's file was not signed"
+	ok
+	# The claim folder names the dropper: bob (uid 5002).
+	rec=$(jq -r 'select(.action == "sign") | .decision + " " + .input.path' "$LOG" | tail -n 1)
+	[[ "$rec" == "signed $R/var/lib/signgate/work/claim."*".u5002/hello-setup.exe" ]] ||
+		fail "the record of bob's file: $rec"
+	ok
+else
+	# signgate (a member of signgate-drop) reads bob's file of that group.
+	run_unit 0 signgate-watch-once.service "$R/usr/bin/signgate" sign --config "$E/signgate.json" \
+		--out-dir "$R/var/lib/signgate/outbox" "$inbox/hello-setup.exe"
+	expect_same "$(tail -n 1 "$LOG" | jq -r '.decision + " " + .input.path')" "signed $inbox/hello-setup.exe"
+fi
+rm -f "$inbox/hello-setup.exe"
 
 # 11. The inbox service itself (Type=exec): a file renamed into the inbox
 # is signed while it runs; SIGTERM ends it with exit 0.
