@@ -280,6 +280,11 @@ expect_same "$(jq -c '.timestamp | [.landlock_abi > 0, .seccomp, .rlimits]' "$T/
 	'[true,true,true]'
 expect_same "$(stat -c '%a %U:%G' "$LOG")" "640 signgate:signgate-audit"
 
+# Before the first seal, the (empty) seals file made by tmpfiles is no seal.
+run_unit 0 signgate-seal.service "$R/usr/bin/signgate" audit verify --config "$E/signgate.json"
+expect_in "$T/out" "chain intact"
+expect_in "$T/out" "no seals yet"
+
 # 6. The sealing account seals the signing account's records: the head as
 # it is (it cannot write the log, so no "seal" record of its own).
 before=$(sha256sum "$LOG")
