@@ -125,6 +125,12 @@ static int parse(cert_opts *o, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("cert", "unexpected argument '%s'", argv[optind + 1]);
+	/* --cert alone: only the files the options name, never a config found elsewhere. */
+	if (!o->cert && cli_config_lookup(&o->config, "cert") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
+	if (cli_file_given(o->cert, "--cert") || cli_file_given(o->chain, "--chain") ||
+	    cli_file_given(o->ca, "--ca") || cli_file_given(o->crl, "--crl"))
+		return CLI_EXIT_USAGE;
 	return check_opts(o, strcmp(o->verb, "lint") == 0);
 }
 
@@ -420,8 +426,7 @@ static const char *const ps1_body[] = {
 	"",
 	"# Refuse a signer.cer that is not the certificate this script was written for.",
 	"$signerFile = Join-Path $PSScriptRoot 'signer.cer'",
-	"$signer = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 "
-	"$signerFile",
+	"$signer = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 $signerFile",
 	"if ($signer.Thumbprint -ne $thumbprint) {",
 	"    throw \"signer.cer has thumbprint $($signer.Thumbprint), expected $thumbprint\"",
 	"}",

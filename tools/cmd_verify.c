@@ -72,6 +72,9 @@ static int parse(verify_opts *o, int argc, char **argv)
 		default: return cli_usage_error("verify", "bad option");
 		}
 	}
+	/* --ca alone: only the files the options name, never a config found elsewhere. */
+	if (!o->ca && cli_config_lookup(&o->config, "verify") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config == !o->ca)
 		return cli_usage_error("verify",
 				       "give exactly one of --config FILE or --ca ROOT.pem");
@@ -82,6 +85,9 @@ static int parse(verify_opts *o, int argc, char **argv)
 		return cli_usage_error("verify", "--pin takes the 64 hex digits of a SHA-256");
 	if (optind >= argc)
 		return cli_usage_error("verify", "no INPUT given");
+	if (cli_file_given(o->ca, "--ca") || cli_file_given(o->tsa_ca, "--tsa-ca") ||
+	    cli_file_given(o->crl, "--crl"))
+		return CLI_EXIT_USAGE;
 	return 0;
 }
 
@@ -153,6 +159,12 @@ int cmd_verify(int argc, char **argv)
 	if ((o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) ||
 	    cli_confine_setup(cfg) != SG_OK) {
 		rc = cli_fail();
+		sg_context_free_trust(&ctx);
+		sg_config_free(cfg);
+		return rc;
+	}
+	/* Which osslsigncode: one that cannot be run or is too old stops the run (exit 2). */
+	if ((rc = cli_osslsigncode_check(cfg)) != CLI_EXIT_OK) {
 		sg_context_free_trust(&ctx);
 		sg_config_free(cfg);
 		return rc;

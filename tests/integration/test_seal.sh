@@ -101,7 +101,7 @@ expect_same "$(audit_field 0 seal.signer)" "$(cert_sha "$T/plain.pem")"
 sg 0 audit verify --config "$CFG"
 expect_in "$T/out" "3 records"
 expect_in "$T/out" "chain intact"
-expect_in "$T/out" "sealed   1 seals match the chain; the newest covers seq 3"
+expect_in "$T/out" "sealed   1 seal matches the chain; the newest covers seq 3"
 expect_not_in "$T/out" "not sealed yet"
 check_by_hand "$SEALS" 1 "$T/plain.pem"
 
