@@ -736,10 +736,10 @@ static int run(int argc, char **argv, int signing)
 	if (load_config_and_policy(&st) != SG_OK ||
 	    (signing && sg_context_load_trust(&st.ctx) != SG_OK)) {
 		rc = cli_fail();
-	} else if ((rc = cli_osslsigncode_check(st.cfg)) != CLI_EXIT_OK) {
-		/* said */
 	} else if (signing && sg_config_check_signing_files(st.cfg) != SG_OK) {
 		rc = cli_fail();
+	} else if ((rc = cli_osslsigncode_check(st.cfg)) != CLI_EXIT_OK) {
+		/* said */
 	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
 		   (st.o.out && check_out_parent(st.o.out) != 0) ||
 		   (st.o.out_dir && !(out_dir = cli_out_dir_resolve(st.o.out_dir, "--out-dir")))) {

@@ -12,7 +12,8 @@
 
 #include "proc.h"
 
-#define VERSION_TIMEOUT 30 /* seconds: it prints a few lines */
+#define VERSION_TIMEOUT 30          /* seconds: it prints a few lines */
+#define VERSION_FSIZE   (64u << 10) /* bytes, as a verification may write */
 
 /* A decimal number of at most 6 digits at *p, advancing *p; -1 when none. */
 static int number(const char **p)
@@ -65,7 +66,8 @@ static int check_path(const char *path)
 	if (stat(path, &st) != 0)
 		return sg_error_set(SG_ERR_CONFIG, "%s: cannot be run: %s", path,
 				    strerror(errno));
-	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+	/* Root's access(X_OK) holds for a file without any x bit: the mode says it too. */
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111) || access(path, X_OK) != 0)
 		return sg_error_set(SG_ERR_CONFIG,
 				    "%s: cannot be run: not an executable file", path);
 	return SG_OK;
@@ -110,9 +112,10 @@ int sg_osslsigncode_check(char out[SG_OSSLSIGNCODE_VERSION_MAX], const char *pat
 			  const char *const *hide)
 {
 	const char *argv[] = { path, "--version", NULL };
-	/* It reads nothing of ours and writes nothing. */
+	/* It reads nothing of ours and has nothing to write: where Landlock cannot say so, a little. */
 	sg_confine_spec cs = { .name = "osslsigncode",
 			       .system_files = 1,
+			       .fsize_bytes = VERSION_FSIZE,
 			       .cpu_sec = VERSION_TIMEOUT };
 	sg_proc_confine pc = { &cs, NULL, 1, hide };
 	sg_proc_spec spec = { argv, NULL, NULL, 0, VERSION_TIMEOUT };

@@ -64,8 +64,8 @@ sweep_seal() {
 	while kill -0 "$sg_pid" 2>/dev/null; do
 		! flock -n -s "$seals" true || continue
 		for p in /proc/[0-9]*; do
-			mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
-			mapfile -d '' envs 2>/dev/null <"$p/environ" || envs=()
+			proc_read args "$p/cmdline" || continue
+			proc_read envs "$p/environ" || envs=()
 			for a in "${args[@]}" "${envs[@]}"; do
 				[[ $a != *"$secret"* ]] || fail "secret found in pid ${p#/proc/}: ${args[*]}"
 			done
