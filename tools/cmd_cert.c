@@ -188,6 +188,8 @@ static int load_config(sg_key_material *km, sg_config **cfg, const char *path)
 	memset(km, 0, sizeof(*km));
 	if (!error)
 		error = sg_config_require_signing(*cfg);
+	if (!error)
+		error = sg_config_check_signing_files(*cfg);
 	if (!error && sg_keys_material_needs_secret(*cfg))
 		error = sg_secret_obtain(&secret, *cfg);
 	if (!error)

@@ -112,7 +112,10 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	if ((*cfg)->certificate) {
 		error = sg_signer_load_certificate(signer, (*cfg)->certificate);
 	} else if (sg_config_require_signing(*cfg) == SG_OK) {
-		error = sg_keyhelper_identify(signer, *cfg);
+		/* A key file that is not there is the config's fault (exit 2), as for sign. */
+		error = sg_config_check_signing_files(*cfg);
+		if (!error)
+			error = sg_keyhelper_identify(signer, *cfg);
 	} else {
 		sg_error_clear();
 		return SG_OK;
