@@ -85,9 +85,6 @@ static int parse(verify_opts *o, int argc, char **argv)
 		return cli_usage_error("verify", "--pin takes the 64 hex digits of a SHA-256");
 	if (optind >= argc)
 		return cli_usage_error("verify", "no INPUT given");
-	if (cli_file_given(o->ca, "--ca") || cli_file_given(o->tsa_ca, "--tsa-ca") ||
-	    cli_file_given(o->crl, "--crl"))
-		return CLI_EXIT_USAGE;
 	return 0;
 }
 

@@ -198,24 +198,22 @@ start_slow_tsa() {
 # proc_read NAME FILE: the NUL-separated strings of FILE (/proc/PID/cmdline
 # or environ) into the array NAME; status 0. A process that ends while it is
 # read (ENOENT, ESRCH: the race of every sweep over /proc) leaves NAME empty
-# with status 1, silently, as does one of another account that this one may
-# not read (not root: its environment is not ours to judge). Anything else
-# fails the test: a sweep that cannot read a process of its own cannot say
-# that a secret is not there.
+# with status 1, silently. So does one the kernel will not show (EACCES: a
+# process that is not dumpable, such as the key helper, or PID 1 of a
+# container), counted in PROC_READ_REFUSED. Anything else fails the test:
+# a sweep that cannot read what it should cannot say that a secret is not
+# there, and its reason must not drown in the race's noise.
+PROC_READ_REFUSED=0
 proc_read() {
 	local -n proc_into=$1
-	local dir=${2%/*}
 
 	{ mapfile -d '' proc_into <"$2"; } 2>"$T/proc_read.err" && return 0
 	proc_into=()
 	case $(cat "$T/proc_read.err") in
 	*"No such process"* | *"No such file or directory"*) return 1 ;;
+	*"Permission denied"*) PROC_READ_REFUSED=$((PROC_READ_REFUSED + 1)); return 1 ;;
 	esac
-	[ -e "$dir" ] || return 1
-	case $(stat -c %u "$dir" 2>/dev/null) in
-	'' | "$(id -u)") ;;
-	*) [ "$(id -u)" -eq 0 ] || return 1 ;;
-	esac
+	[ -e "${2%/*}" ] || return 1
 	fail "cannot read $2: $(cat "$T/proc_read.err")"
 }
 

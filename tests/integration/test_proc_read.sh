@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The /proc sweeps of the secrets tests (lib.sh proc_read): a process that
 # ends while it is read is skipped without a word (the sweeps used to print
-# "/proc/N/environ: No such process" by the thousand into ctest's log), and
-# any other failure to read still fails the test.
+# "/proc/N/environ: No such process" by the thousand into ctest's log), one
+# the kernel will not show (EACCES) is counted, and any other failure to
+# read still fails the test.
 . "$(dirname -- "$0")/lib.sh"
 
 # A zombie: its /proc entry is there, its environment is gone (ESRCH).
@@ -26,6 +27,14 @@ expect_in "$T/err" "No such process"
 # A process that is gone entirely (ENOENT): quiet too.
 ( proc_read envs "/proc/999999999/environ" ) >"$T/out" 2>"$T/err" && fail "read a missing process"
 expect_same "$(cat "$T/out" "$T/err")" ""
+# A process the kernel will not show (here a file it may not read, as a
+# non-dumpable process's environ is): skipped and counted, quietly.
+if [ "$(id -u)" -ne 0 ]; then
+	: >"$T/unreadable" && chmod 0000 "$T/unreadable"
+	before=$PROC_READ_REFUSED
+	proc_read envs "$T/unreadable" && fail "read an unreadable file"
+	expect_same "$PROC_READ_REFUSED" $((before + 1))
+fi
 # A live process of ours: its strings.
 sleep 30 &
 s=$!
