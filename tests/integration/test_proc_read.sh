@@ -38,6 +38,11 @@ fi
 # A live process of ours: its strings.
 sleep 30 &
 s=$!
+# (until the child has become sleep: a fork's cmdline is its shell's, then none)
+for _ in $(seq 1 100); do
+	[ "$(tr '\0' ' ' <"/proc/$s/cmdline" 2>/dev/null)" = "sleep 30 " ] && break
+	sleep 0.05
+done
 proc_read args "/proc/$s/cmdline" || fail "cannot read a live process"
 expect_same "${args[*]}" "sleep 30"
 kill "$s"
