@@ -226,16 +226,24 @@ char *cli_out_dir_resolve(const char *dir, const char *option)
 
 int cli_osslsigncode_check(const sg_config *cfg)
 {
+	const char *hide[SG_CONFIG_SECRET_FILES_MAX + 1] = { NULL };
 	const char *path = cfg ? cfg->osslsigncode : sg_config_default_osslsigncode();
 	char version[SG_OSSLSIGNCODE_VERSION_MAX];
+	int error;
+
+	if (cfg)
+		sg_config_secret_files(hide, cfg);
+	error = sg_osslsigncode_check(version, path, hide);
 	/*
-	 * Offline and confined, but the key material is not bound over: that
-	 * needs a mount namespace, which a hardened unit may not grant
-	 * (signgate-watch signs PE files without any other osslsigncode run), and
-	 * `--version` parses no input that could turn it against them; Landlock,
-	 * where there is any, keeps it from reading them anyway.
+	 * Binding /dev/null over the key material needs a mount namespace, which
+	 * a hardened unit may not grant (signgate-watch signs PE files without
+	 * any other osslsigncode run). Where Landlock file rules are in force
+	 * they keep the query from the key material as well (it may read only
+	 * the system's files), so it runs without the binds then; never without both.
 	 */
-	int error = sg_osslsigncode_check(version, path, NULL);
+	if (error == SG_ERR_TOOL && cfg && sg_confine_probe()->landlock_abi > 0 &&
+	    strstr(sg_error_last(), "cannot hide the key material"))
+		error = sg_osslsigncode_check(version, path, NULL);
 	if (error == SG_ERR_CONFIG && cfg)
 		cli_error("%s: \"osslsigncode\": %s", cfg->path, sg_error_last());
 	else if (error == SG_ERR_CONFIG)
