@@ -111,5 +111,6 @@ int cmd_cert(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_policy_approve(int argc, char **argv);
 int cmd_policy_cosign(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

@@ -64,6 +64,10 @@ static const char usage_text[] =
 	"          write root/intermediate/signer .cer files, the SHA-1 thumbprint and a\n"
 	"          PowerShell import script for the ConfigMgr site server\n"
 	"\n"
+	"  watch   [--config FILE] [--once] [--rejected DIR] INBOX OUTBOX\n"
+	"          the inbox service: sign each file dropped into INBOX into OUTBOX,\n"
+	"          or reject it with a .reason file\n"
+	"\n"
 	"Exit codes: 0 all inputs approved/signed/valid; 1 operational error (I/O,\n"
 	"osslsigncode failed, bad key, output exists); 2 usage or configuration\n"
 	"error; 3 at least one input denied, failed its hash or structure check, or\n"
@@ -117,6 +121,8 @@ int main(int argc, char **argv)
 		return cmd_cert(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "watch") == 0)
+		return cmd_watch(argc - 1, argv + 1);
 	cli_error("unknown command '%s'", cmd);
 	fputs("Run 'signgate --help' for the list of commands.\n", stderr);
 	return CLI_EXIT_USAGE;
