@@ -235,7 +235,6 @@ static int child_run(const watch_opts *o, const sg_watch *w, sg_watch_claim *c, 
 	error = load_config_and_policy(&st, o->config);
 	if (!error && n_run)
 		error = start_helpers(&st, n_run);
-	cli_clean_leftovers(sg_watch_outbox(w));
 	if (!error)
 		error = confine(&st, w, c, n);
 	for (size_t i = 0; !error && i < n && !stop_pending(); i++) {
@@ -337,6 +336,8 @@ static int pass(watcher *wt, size_t *n_out)
 	*n_out = 0;
 	if (sg_watch_scan(wt->w, PASS_MAX, &c, &n, note, wt) != SG_OK)
 		return cli_fail();
+	/* Only now: a stage folder left by a crash may have held an output to publish. */
+	cli_clean_leftovers(sg_watch_outbox(wt->w));
 	if (n)
 		rc = run_child(wt, c, n);
 	for (size_t i = 0; i < n; i++) {

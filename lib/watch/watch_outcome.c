@@ -166,6 +166,21 @@ static char *reason_text(const sg_watch_claim *c, const outcome *o)
 	return text;
 }
 
+/* The temporary files ".NAME.reason.XXXXXX" a crash left in the rejected folder. */
+static void remove_reason_temps(sg_watch *w, const char *reason_name)
+{
+	DIR *d = fdopendir(dup(w->rejected_fd));
+	size_t len = strlen(reason_name);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (e->d_name[0] == '.' && strncmp(e->d_name + 1, reason_name, len) == 0 &&
+		    e->d_name[1 + len] == '.' && strlen(e->d_name) == len + 8)
+			unlinkat(w->rejected_fd, e->d_name, 0);
+	if (d)
+		closedir(d);
+}
+
 static int publish_rejected(sg_watch *w, sg_watch_claim *c, outcome *o)
 {
 	char reason_name[NAME_MAX + 1], *reason_path = NULL, *text = NULL;
@@ -179,6 +194,8 @@ static int publish_rejected(sg_watch *w, sg_watch_claim *c, outcome *o)
 	if (!(reason_path = sg_path_join(w->rejected, reason_name)) || !(text = reason_text(c, o)))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	/* Our own name, chosen free and written again after a crash with the same text. */
+	if (!error)
+		remove_reason_temps(w, reason_name);
 	if (!error)
 		error = sg_publish_bytes(reason_path, text, strlen(text), 0644, 1);
 	free(reason_path);
@@ -298,10 +315,30 @@ static int file_has_sha256(int dfd, const char *name, const char *want)
 	return same;
 }
 
+/* Move the file of SHA-256 `sha256` in the stage folder `sfd` to OUTBOX/name: 1 when done. */
+static int rescue_in(sg_watch *w, int sfd, const char *name, const char *sha256)
+{
+	DIR *d = fdopendir(dup(sfd));
+	struct dirent *e;
+	int done = 0;
+
+	while (d && !done && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && file_has_sha256(sfd, e->d_name, sha256) &&
+		    renameat2(sfd, e->d_name, w->outbox_fd, name, RENAME_NOREPLACE) == 0) {
+			fsync(w->outbox_fd);
+			done = 1;
+		}
+	if (d)
+		closedir(d);
+	return done;
+}
+
 /*
  * The output of a "signed" record whose run died before it left its stage
- * folder (".signgate-*" in the outbox, no longer locked): moved into place.
- * Returns 1 when it was, 0 when no such file is left.
+ * folder (".signgate-*" in the outbox, no longer locked; the signed file
+ * there is named as the pipeline names it): found by its SHA-256, which the
+ * record holds, and moved into place. Returns 1 when it was, 0 when no such
+ * file is left.
  */
 static int rescue_from_stage(sg_watch *w, const sg_watch_claim *c, const char *sha256)
 {
@@ -313,15 +350,12 @@ static int rescue_from_stage(sg_watch *w, const sg_watch_claim *c, const char *s
 		int sfd;
 		if (strncmp(e->d_name, ".signgate-", 10) != 0)
 			continue;
-		sfd = openat(w->outbox_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-							      O_CLOEXEC);
+		sfd = openat(w->outbox_fd, e->d_name,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0)
 			continue;
-		if (flock(sfd, LOCK_EX | LOCK_NB) == 0 && file_has_sha256(sfd, c->name, sha256) &&
-		    renameat2(sfd, c->name, w->outbox_fd, c->name, RENAME_NOREPLACE) == 0) {
-			fsync(w->outbox_fd);
-			done = 1;
-		}
+		if (flock(sfd, LOCK_EX | LOCK_NB) == 0)
+			done = rescue_in(w, sfd, c->name, sha256);
 		close(sfd);
 	}
 	if (d)
