@@ -243,7 +243,9 @@ static int child_run(const watch_opts *o, const sg_watch *w, sg_watch_claim *c, 
 		sg_batch_spec spec = { &st.ctx, SG_ACTION_SIGN, in, out, 1, 0, 0, 1,
 				       outcome_done, &cc };
 
-		if (c[i].refuse[0])
+		if (sg_watch_mark_started(&c[i]) != SG_OK)
+			error = sg_error_code();
+		else if (c[i].refuse[0])
 			refuse_claim(&st, &cc);
 		else if (sg_batch_run(&spec) != SG_OK)
 			error = sg_error_code();
@@ -264,19 +266,40 @@ typedef struct watcher {
 	int stop, failed;
 } watcher;
 
-static void note(const sg_watch_claim *c, const char *rejected_as, const char *decision,
-		 const char *message, const char *audit_id, void *arg)
+/* Print `s` on stdout with control characters as '?': a dropped name is anybody's text. */
+static void put_text(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void published(const sg_watch_claim *c, const char *rejected_as, const char *decision,
+		      const char *message, const char *audit_id, void *arg)
 {
 	const watcher *wt = arg;
 
-	if (!rejected_as)
-		printf("signed   %s -> %s (dropped by uid %u, audit record %s)\n", c->name,
-		       c->output, (unsigned)c->uid, audit_id);
-	else
-		printf("rejected %s -> %s/%s: %s: %s (dropped by uid %u, audit record %s)\n",
-		       c->name, sg_watch_rejected(wt->w), rejected_as, decision, message,
-		       (unsigned)c->uid, audit_id);
+	fputs(rejected_as ? "rejected " : "signed   ", stdout);
+	put_text(c->name);
+	fputs(" -> ", stdout);
+	if (rejected_as) {
+		printf("%s/", sg_watch_rejected(wt->w));
+		put_text(rejected_as);
+		printf(": %s: ", decision);
+		put_text(message);
+	} else {
+		put_text(c->output);
+	}
+	printf(" (dropped by uid %u, audit record %s)\n", (unsigned)c->uid, audit_id);
 	fflush(stdout);
+}
+
+static void problem(const char *message, void *arg)
+{
+	(void)arg;
+	fputs("signgate: ", stderr);
+	for (const char *p = message; *p; p++)
+		fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+	fputc('\n', stderr);
 }
 
 static void drain_signals(watcher *wt)
@@ -329,19 +352,23 @@ static int run_child(watcher *wt, sg_watch_claim *c, size_t n)
 /* One pass: scan (and recover), run the claims, publish their outcomes. */
 static int pass(watcher *wt, size_t *n_out)
 {
+	sg_watch_events ev = { published, problem, wt };
 	sg_watch_claim *c = NULL;
-	size_t n = 0;
+	size_t n = 0, problems = 0;
 	int rc = CLI_EXIT_OK;
 
 	*n_out = 0;
-	if (sg_watch_scan(wt->w, PASS_MAX, &c, &n, note, wt) != SG_OK)
+	if (sg_watch_scan(wt->w, PASS_MAX, &c, &n, &problems, &ev) != SG_OK)
 		return cli_fail();
+	/* A file left where it is for a problem of its own is not handled: --once says so. */
+	if (problems)
+		rc = CLI_EXIT_OPERATIONAL;
 	/* Only now: a stage folder left by a crash may have held an output to publish. */
 	cli_clean_leftovers(sg_watch_outbox(wt->w));
 	if (n)
-		rc = run_child(wt, c, n);
+		rc = cli_worse(rc, run_child(wt, c, n));
 	for (size_t i = 0; i < n; i++) {
-		if (sg_watch_publish(wt->w, &c[i], note, wt) != SG_OK)
+		if (sg_watch_publish(wt->w, &c[i], &ev) != SG_OK)
 			rc = cli_worse(rc, cli_fail());
 		else if (!c[i].published && rc == CLI_EXIT_OK && !wt->stop)
 			rc = (cli_error("%s: not handled; it stays claimed in %s", c[i].name,

@@ -75,13 +75,34 @@ const char *sg_watch_work(const sg_watch *w);
 /* The work folder's descriptor (the lock): a child that runs the pipeline keeps it. */
 int sg_watch_lock_fd(const sg_watch *w);
 
+/* What a pass tells its caller as it goes (each may be NULL). */
+typedef struct sg_watch_events {
+	/*
+	 * A file was published: `rejected_as` NULL when it was signed into
+	 * the outbox, else its name in the rejected folder.
+	 */
+	void (*published)(const sg_watch_claim *c, const char *rejected_as, const char *decision,
+			  const char *message, const char *audit_id, void *arg);
+	/*
+	 * A file that could not be claimed or published this pass (it stays
+	 * where it is, for the next pass): `message` says which and why.
+	 */
+	void (*problem)(const char *message, void *arg);
+	void *arg;
+} sg_watch_events;
+
 /*
- * Called for each file published: `rejected_as` NULL when it was signed
- * into the outbox, else its name in the rejected folder.
+ * How many signing runs may die (killed, crashed) with a claim in hand
+ * before it is refused unread ("the signing run ended N times ..."): a file
+ * that kills the run is not retried for ever.
  */
-typedef void (*sg_watch_note_fn)(const sg_watch_claim *c, const char *rejected_as,
-				 const char *decision, const char *message, const char *audit_id,
-				 void *arg);
+#define SG_WATCH_MAX_STARTS 3
+
+/*
+ * In the signing run, before claim `c` is read: mark that a run started
+ * it (".started.N" in its folder). Returns SG_OK or SG_ERR_IO.
+ */
+int sg_watch_mark_started(const sg_watch_claim *c);
 
 /*
  * One pass: finish the claims a crash left (an outcome written: publish it;
@@ -90,12 +111,13 @@ typedef void (*sg_watch_note_fn)(const sg_watch_claim *c, const char *rejected_a
  * claim the complete files of the inbox (at most `max` claims in all), and
  * examine each claim (owner, type, links). `*out` receives the claims the
  * pipeline must still run (refused ones too: they need a record), `*n`
- * their count; free them with sg_watch_claims_free(). `note` (may be NULL)
- * is told each outcome published during the pass. Returns SG_OK, SG_ERR_IO,
- * SG_ERR_TAMPER (the log cannot be read for recovery), SG_ERR_NOMEM.
+ * their count; free them with sg_watch_claims_free(). `ev` (may be NULL)
+ * is told each outcome published during the pass and each file left for a
+ * problem of its own (`*problems` counts them; the pass goes on). Returns
+ * SG_OK, SG_ERR_IO (the inbox or work folder cannot be read), SG_ERR_NOMEM.
  */
-int sg_watch_scan(sg_watch *w, size_t max, sg_watch_claim **out, size_t *n, sg_watch_note_fn note,
-		  void *arg);
+int sg_watch_scan(sg_watch *w, size_t max, sg_watch_claim **out, size_t *n, size_t *problems,
+		  const sg_watch_events *ev);
 
 void sg_watch_claims_free(sg_watch_claim *c, size_t n);
 
@@ -112,10 +134,11 @@ int sg_watch_write_outcome(const sg_watch_claim *c, const sg_outcome *r);
  * Publish the outcomes written for `c` (sg_watch_write_outcome()): signed,
  * the claim folder is removed (the output is in the outbox already);
  * otherwise REJECTED/NAME.reason is written and the file moved to
- * REJECTED/NAME (NAME.1, NAME.2, ... when taken). Returns SG_OK with
+ * REJECTED/NAME (NAME.1, NAME.2, ... when taken; a name too long for the
+ * suffixes is cut). Returns SG_OK with
  * c->published set, SG_OK with it unset when there is no outcome yet,
  * SG_ERR_IO, SG_ERR_NOMEM.
  */
-int sg_watch_publish(sg_watch *w, sg_watch_claim *c, sg_watch_note_fn note, void *arg);
+int sg_watch_publish(sg_watch *w, sg_watch_claim *c, const sg_watch_events *ev);
 
 #endif

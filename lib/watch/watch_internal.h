@@ -2,6 +2,8 @@
 #ifndef SIGNGATE_WATCH_INTERNAL_H
 #define SIGNGATE_WATCH_INTERNAL_H
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "signgate/watch.h"
@@ -11,6 +13,8 @@ struct sg_watch {
 	int inbox_fd, outbox_fd, rejected_fd, work_fd; /* work_fd holds the lock */
 	struct stat inbox_st;
 };
+
+#define WATCH_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 /* The name of a claim's outcome file, inside its folder. */
 #define WATCH_OUTCOME ".outcome"
@@ -25,6 +29,13 @@ struct sg_watch {
  * was found), SG_ERR_TAMPER or SG_ERR_IO (the log), SG_ERR_NOMEM.
  */
 int watch_recover_from_log(sg_watch *w, sg_watch_claim *c, int *found);
+
+/*
+ * A DIR on a duplicate of the folder descriptor `fd`, read from its start
+ * (a duplicate shares the offset a reader before left at the end); NULL on
+ * failure. closedir() it.
+ */
+DIR *watch_opendir(int fd);
 
 /* Remove the claim folder `dir` (in the work folder) and what is in it. */
 void watch_claim_remove(sg_watch *w, const char *dir);

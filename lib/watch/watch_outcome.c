@@ -117,18 +117,22 @@ int sg_watch_write_outcome(const sg_watch_claim *c, const sg_outcome *r)
 
 /* ---- publishing ---- */
 
-/* A name NAME, NAME.1, ... free in the rejected folder, with its .reason free too. */
+/*
+ * A name NAME, NAME.1, ... free in the rejected folder, with its .reason
+ * free too; NAME is cut to leave room for ".NNN.reason".
+ */
 static int choose_rejected_name(sg_watch *w, const sg_watch_claim *c, outcome *o)
 {
 	char name[NAME_MAX + 1], reason[NAME_MAX + 1];
+	int keep = (int)strlen(c->name) > NAME_MAX - 16 ? NAME_MAX - 16 : (int)strlen(c->name);
 	struct stat st;
 
 	for (int i = 0; i < REJECT_TRIES; i++) {
-		int n1 = i ? snprintf(name, sizeof(name), "%s.%d", c->name, i)
-			   : snprintf(name, sizeof(name), "%s", c->name);
-		int n2 = snprintf(reason, sizeof(reason), "%s.reason", name);
-		if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof(reason))
-			break;
+		if (i)
+			snprintf(name, sizeof(name), "%.*s.%d", keep, c->name, i);
+		else
+			snprintf(name, sizeof(name), "%.*s", keep, c->name);
+		snprintf(reason, sizeof(reason), "%.*s.reason", NAME_MAX - 7, name);
 		if (fstatat(w->rejected_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    fstatat(w->rejected_fd, reason, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			copy_str(o->rejected_as, sizeof(o->rejected_as), name);
@@ -139,20 +143,38 @@ static int choose_rejected_name(sg_watch *w, const sg_watch_claim *c, outcome *o
 			    c->name);
 }
 
+/* `s` with control characters as '?': one value, one line of the .reason. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* The text of NAME.reason: what was decided, why, and the record that says so. */
 static char *reason_text(const sg_watch_claim *c, const outcome *o)
 {
 	struct passwd pw, *res = NULL;
-	char buf[4096], who[300];
-	size_t cap = strlen(o->message) + 2048;
-	char *text = malloc(cap);
+	char buf[4096], who[300], name[NAME_MAX + 1];
+	size_t cap = strlen(o->message) + strlen(c->input) + 2048;
+	char *text = malloc(cap), *msg = strdup(o->message), *input = strdup(c->input);
 
-	if (!text)
+	if (!text || !msg || !input) {
+		free(text);
+		free(msg);
+		free(input);
 		return NULL;
+	}
 	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res) == 0 && res)
 		snprintf(who, sizeof(who), "uid %u (%s)", (unsigned)c->uid, pw.pw_name);
 	else
 		snprintf(who, sizeof(who), "uid %u", (unsigned)c->uid);
+	/* A dropped name is anybody's text: it may not start a line of its own. */
+	snprintf(name, sizeof(name), "%s", c->name);
+	one_line(name);
+	one_line(msg);
+	one_line(input);
+	one_line(who);
 	snprintf(text, cap,
 		 "file: %s\n"
 		 "rejected by: signgate watch\n"
@@ -162,14 +184,16 @@ static char *reason_text(const sg_watch_claim *c, const outcome *o)
 		 "audit record: %s\n"
 		 "dropped by: %s\n"
 		 "claimed as: %s\n",
-		 c->name, o->decision, o->status, o->message, o->audit_id, who, c->input);
+		 name, o->decision, o->status, msg, o->audit_id, who, input);
+	free(msg);
+	free(input);
 	return text;
 }
 
 /* The temporary files ".NAME.reason.XXXXXX" a crash left in the rejected folder. */
 static void remove_reason_temps(sg_watch *w, const char *reason_name)
 {
-	DIR *d = fdopendir(dup(w->rejected_fd));
+	DIR *d = watch_opendir(w->rejected_fd);
 	size_t len = strlen(reason_name);
 	struct dirent *e;
 
@@ -215,7 +239,7 @@ static int publish_rejected(sg_watch *w, sg_watch_claim *c, outcome *o)
 	return error;
 }
 
-int sg_watch_publish(sg_watch *w, sg_watch_claim *c, sg_watch_note_fn note, void *arg)
+int sg_watch_publish(sg_watch *w, sg_watch_claim *c, const sg_watch_events *ev)
 {
 	outcome *o = calloc(1, sizeof(*o));
 	int have = 0, error, rejected;
@@ -236,8 +260,9 @@ int sg_watch_publish(sg_watch *w, sg_watch_claim *c, sg_watch_note_fn note, void
 	if (!error) {
 		watch_claim_remove(w, c->dir);
 		c->published = 1;
-		if (note)
-			note(c, rejected ? o->rejected_as : NULL, o->decision, o->message, o->audit_id, arg);
+		if (ev && ev->published)
+			ev->published(c, rejected ? o->rejected_as : NULL, o->decision, o->message,
+				      o->audit_id, ev->arg);
 	}
 	free(o);
 	return error;
@@ -318,7 +343,7 @@ static int file_has_sha256(int dfd, const char *name, const char *want)
 /* Move the file of SHA-256 `sha256` in the stage folder `sfd` to OUTBOX/name: 1 when done. */
 static int rescue_in(sg_watch *w, int sfd, const char *name, const char *sha256)
 {
-	DIR *d = fdopendir(dup(sfd));
+	DIR *d = watch_opendir(sfd);
 	struct dirent *e;
 	int done = 0;
 
@@ -342,7 +367,7 @@ static int rescue_in(sg_watch *w, int sfd, const char *name, const char *sha256)
  */
 static int rescue_from_stage(sg_watch *w, const sg_watch_claim *c, const char *sha256)
 {
-	DIR *d = fdopendir(dup(w->outbox_fd));
+	DIR *d = watch_opendir(w->outbox_fd);
 	struct dirent *e;
 	int done = 0;
 

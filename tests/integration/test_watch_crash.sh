@@ -77,4 +77,31 @@ crash claimed "$INST/other-setup.exe" rejected
 crash recorded "$INST/other-setup.exe" rejected
 crash reason "$INST/other-setup.exe" rejected
 crash outcome "$INST/other-setup.exe" rejected
+
+# A file whose signing run dies every time (killed after it is marked
+# started, before it is read): tried SG_WATCH_MAX_STARTS (3) times, then
+# refused unread, with one record.
+S=$T/poison
+rm -f "$LOG"
+mkdir -m 0700 "$S"
+mkdir -m 0770 "$S/inbox"
+mkdir -m 0755 "$S/outbox"
+cp "$INST/hello-setup.exe" "$S/inbox/poison.exe"
+for i in 1 2 3; do
+	rc=0
+	SG_WATCH_KILL_AT=started LD_PRELOAD=$SG_WATCH_KILL_SHIM \
+		setsid -w "$SG_BIN" watch --config "$CFG" --once "$S/inbox" "$S/outbox" \
+		>"$T/out" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || fail "run $i was not killed"
+	ok
+done
+expect_same "$(records poison.exe)" 0
+sg 0 watch --config "$CFG" --once "$S/inbox" "$S/outbox"
+expect_same "$(records poison.exe)" 1
+expect_in "$S/rejected/poison.exe.reason" "the signing run ended 3 times with this file in hand"
+expect_in "$S/rejected/poison.exe.reason" "audit record: $(audit_field 0 id)"
+expect_same "$(audit_field 0 decision)" failed
+expect_same "$(ls -A "$S/outbox")" ""
+expect_same "$(ls -A "$S/work")" ""
+sg 0 audit verify --log "$LOG"
 done_ok

@@ -107,6 +107,55 @@ expect_in "$LOG" '"reasons":["folder.exe: refused unread by signgate watch: a fo
 expect_in "$LOG" '"reasons":["link.exe: refused unread by signgate watch: a symbolic link, not a regular file"]' 
 sg 0 audit verify --log "$LOG"
 
+# A file owned by an account that may not write the inbox (0770, group
+# root): refused unread (only root can make one here, with chown).
+if [ "$(id -u)" -eq 0 ]; then
+	cp "$INST/hello-setup.exe" "$T/foreign.exe"
+	chown 65534 "$T/foreign.exe"
+	mv "$T/foreign.exe" "$IN/foreign.exe"
+	sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+	expect_absent "$OUT/foreign.exe"
+	expect_in "$REJ/foreign.exe.reason" "its owner uid 65534 may not write the inbox (mode 0770"
+	expect_in "$REJ/foreign.exe.reason" "dropped by: uid 65534"
+	expect_in "$T/out" "(dropped by uid 65534, audit record"
+	case "$(audit_field 0 input.path)" in
+	*".u65534/foreign.exe") ok ;;
+	*) fail "the record does not name the dropper 65534: $(audit_field 0 input.path)" ;;
+	esac
+fi
+
+# A name with a newline cannot forge a line of the .reason, nor of the output.
+cp "$INST/other-setup.exe" "$IN/$(printf 'evil\naudit record: forged')"
+sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+expect_in "$REJ/$(printf 'evil\naudit record: forged').reason" "file: evil?audit record: forged"
+expect_same "$(grep -c '^audit record: ' "$REJ/$(printf 'evil\naudit record: forged').reason")" 1
+expect_in "$T/out" "rejected evil?audit record: forged -> "
+# A name too long for ".1.reason": cut, never lost.
+long=$(printf 'L%.0s' $(seq 1 250)).exe
+cp "$INST/other-setup.exe" "$IN/$long"
+sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+cut=${long:0:239}
+[ -e "$REJ/$cut" ] && [ -e "$REJ/$cut.reason" ] || fail "the long name was not rejected under its cut name"
+ok
+expect_in "$REJ/$cut.reason" "file: $long"
+
+# Folders that overlap: configuration errors (2), nothing claimed.
+cp "$INST/hello-setup.exe" "$IN/kept.exe"
+mkdir -m 0755 "$IN/out"
+sg 2 watch --config "$CFG" --once "$IN" "$IN/out"
+expect_in "$T/err" "outbox $IN: others may write this folder"
+chmod 0755 "$IN"
+sg 2 watch --config "$CFG" --once "$IN" "$IN/out"
+expect_in "$T/err" "outbox $IN/out: must not be the inbox $IN, inside it or above it"
+sg 2 watch --config "$CFG" --once "$IN" "$S"
+expect_in "$T/err" "outbox $S: must not be the inbox $IN, inside it or above it"
+chmod 0770 "$IN"
+sg 2 watch --config "$CFG" --once --rejected "$OUT" "$IN" "$OUT"
+expect_in "$T/err" "must not be the rejected folder too"
+[ -e "$IN/kept.exe" ] || fail "a configuration error claimed a file"
+ok
+rm -r "$IN/kept.exe" "$IN/out"
+
 # A second watcher while one holds the inbox: refused, nothing claimed.
 cp "$INST/hello-setup.exe" "$IN/again.exe"
 exec 9<"$S/work"

@@ -3,6 +3,8 @@
  * the signing run it forks) kills its whole process group with SIGKILL at
  * the stage named by $SG_WATCH_KILL_AT, as a power cut would:
  *   claimed   a dropped file has just been renamed into its claim folder
+ *   started   the signing run has just marked a claim started (".started.N"),
+ *             before it reads the file
  *   publish   a signed output is about to leave its stage folder (its
  *             "signed" record is written)
  *   recorded  a claim's .outcome is about to be moved into place (its audit
@@ -19,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +81,25 @@ static void after(int olddirfd, const char *newpath)
 	dir_of(olddirfd, dir, sizeof(dir));
 	if (ends_with(dir, "/inbox") && at("claimed"))
 		die();
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	static int (*real)(int, const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+	int fd;
+
+	if (!real)
+		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+	va_start(ap, flags);
+	if (flags & (O_CREAT | __O_TMPFILE))
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	fd = real(dirfd, path, flags, mode);
+	if (fd >= 0 && (flags & O_CREAT) && strncmp(path, ".started.", 9) == 0 && at("started"))
+		die();
+	return fd;
 }
 
 int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
