@@ -68,6 +68,9 @@ static int open_work(sg_watch *w)
 	struct stat st;
 	int error = path ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
+	/* signgate's own folder: a link in its place is not followed. */
+	if (!error && lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		error = sg_error_set(SG_ERR_CONFIG, "work folder %s: not a folder (a link?)", path);
 	if (!error)
 		error = open_folder(&w->work, &w->work_fd, path, "work folder", 1);
 	if (!error && fstat(w->work_fd, &st) != 0)

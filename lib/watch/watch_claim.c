@@ -146,11 +146,15 @@ static void examine(const sg_watch *w, sg_watch_claim *c, const struct stat *st)
 /* "claim.TIME.XXXXXX" becomes "claim.TIME.XXXXXX.uUID": the dropper in the input's path. */
 static int name_with_uid(sg_watch *w, char **dir, uid_t uid)
 {
-	const char *base = sg_path_base(*dir), *u = strstr(base + strlen(WATCH_CLAIM_PREFIX), ".u");
+	const char *base = sg_path_base(*dir);
 	char name[NAME_MAX + 1];
 	char *path;
+	int dots = 0;
 
-	if (u)
+	/* TIME and XXXXXX hold no dot: a third one starts ".uUID". */
+	for (const char *p = base; *p; p++)
+		dots += *p == '.';
+	if (dots >= 3)
 		return SG_OK;
 	if (snprintf(name, sizeof(name), "%s.u%u", base, (unsigned)uid) >= (int)sizeof(name))
 		return sg_error_set(SG_ERR_IO, "%s: name too long", *dir);
