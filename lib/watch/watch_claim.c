@@ -338,8 +338,8 @@ static void claim_drop(claims *l)
  * the audit log holds, or keep it to run. SG_ERR_NOMEM stops the pass; any
  * other failure leaves this claim for the next pass and is reported.
  */
-static int take_claim(sg_watch *w, claims *l, const char *base, const sg_watch_events *ev,
-		      size_t *problems)
+static int take_claim(sg_watch *w, claims *l, const char *base, int fresh,
+		      const sg_watch_events *ev, size_t *problems)
 {
 	sg_watch_claim *c = claims_add(l);
 	int empty = 0, found = 0, error;
@@ -352,9 +352,11 @@ static int take_claim(sg_watch *w, claims *l, const char *base, const sg_watch_e
 		claim_drop(l);
 		return SG_OK;
 	}
-	if (!error)
+	/* A claim made in this pass has no outcome and no record yet: no search of the log. */
+	if (!error && !fresh)
 		error = sg_watch_publish(w, c, ev);
-	if (!error && !c->published && !(error = watch_recover_from_log(w, c, &found)) && found)
+	if (!error && !fresh && !c->published &&
+	    !(error = watch_recover_from_log(w, c, &found)) && found)
 		error = sg_watch_publish(w, c, ev);
 	if (error || c->published)
 		claim_drop(l);
@@ -376,7 +378,7 @@ static int scan_work(sg_watch *w, claims *l, const sg_watch_events *ev, size_t *
 		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", w->work, strerror(errno));
 	for (int i = 0; i < n; i++) {
 		if (!error)
-			error = take_claim(w, l, names[i]->d_name, ev, problems);
+			error = take_claim(w, l, names[i]->d_name, 0, ev, problems);
 		free(names[i]);
 	}
 	free(names);
@@ -400,7 +402,7 @@ static int scan_inbox(sg_watch *w, claims *l, size_t max, const sg_watch_events 
 		if (!error && l->n < max && !name_claimed(l, name))
 			rc = claim_one(w, name, base, sizeof(base));
 		if (rc == 0)
-			error = take_claim(w, l, base, ev, problems);
+			error = take_claim(w, l, base, 1, ev, problems);
 		else if (rc < 0 && rc != SG_ERR_NOMEM) {
 			problem(ev, "%s", sg_error_last());
 			++*problems;

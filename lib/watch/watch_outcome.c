@@ -252,9 +252,14 @@ int sg_watch_publish(sg_watch *w, sg_watch_claim *c, const sg_watch_events *ev)
 		free(o);
 		return error;
 	}
-	/* "skipped" (the input was ours already) leaves no output: the dropper gets it back. */
+	/*
+	 * "skipped" (the input was ours already) leaves no output: the dropper
+	 * gets it back. A "signed" one was published (a reader may have taken
+	 * it since).
+	 */
 	rejected = strcmp(o->status, sg_status_name(SG_OK)) != 0 ||
-		   fstatat(w->outbox_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) != 0;
+		   (strcmp(o->decision, "signed") != 0 &&
+		    fstatat(w->outbox_fd, c->name, &st, AT_SYMLINK_NOFOLLOW) != 0);
 	if (rejected)
 		error = publish_rejected(w, c, o);
 	if (!error) {
@@ -402,13 +407,17 @@ int watch_recover_from_log(sg_watch *w, sg_watch_claim *c, int *found)
 			     : SG_OK;
 	if (error == SG_ERR_IO && !sg_path_exists(w->audit_log))
 		error = SG_OK;
-	if (!error && s->found && strcmp(s->o.status, sg_status_name(SG_OK)) == 0) {
-		/* Signed: done only when that very output is in place (or still in its stage). */
-		if (!s->o.output_sha256[0] ||
-		    !(file_has_sha256(w->outbox_fd, c->name, s->o.output_sha256) ||
-		      rescue_from_stage(w, c, s->o.output_sha256)))
-			s->found = 0;
-	}
+	/*
+	 * Signed: the pipeline records before it publishes, and a failed
+	 * publication is recorded too (a later record of the claim cancels it).
+	 * So the output was published, unless the run died in between: then
+	 * it is still in its stage folder (left-overs are removed only after
+	 * this recovery), and is moved into place. Not in the outbox now: a
+	 * reader took it; signing again would process the file twice.
+	 */
+	if (!error && s->found && strcmp(s->o.status, sg_status_name(SG_OK)) == 0 &&
+	    s->o.output_sha256[0] && !file_has_sha256(w->outbox_fd, c->name, s->o.output_sha256))
+		rescue_from_stage(w, c, s->o.output_sha256);
 	if (!error && s->found) {
 		error = outcome_save(c, &s->o);
 		*found = !error;

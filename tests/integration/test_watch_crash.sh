@@ -23,11 +23,12 @@ for line in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
 print(n)' "$LOG" "$1"
 }
 
-# crash STAGE FILE OUTCOME: drop FILE, kill the watcher at STAGE, start it again.
+# crash STAGE FILE OUTCOME [taken]: drop FILE, kill the watcher at STAGE,
+# start it again; with "taken", a reader takes the output away in between.
 crash() {
-	local stage=$1 file=$2 want=$3 name rc=0 S
+	local stage=$1 file=$2 want=$3 taken=${4:-} name rc=0 S
 	name=${file##*/}
-	S=$T/$stage-$want
+	S=$T/$stage-$want$taken
 	rm -f "$LOG"
 	mkdir -m 0700 "$S"
 	mkdir -m 0770 "$S/inbox"
@@ -47,8 +48,13 @@ crash() {
 	publish | recorded | outcome | reason) expect_same "$(records "$name")" 1 ;;
 	claimed) expect_same "$(records "$name")" 0 ;;
 	esac
+	if [ -n "$taken" ]; then
+		mv "$S/outbox/$name" "$T/taken-$name"
+		mv "$T/taken-$name" "$S/outbox/../taken"
+	fi
 	sg 0 watch --config "$CFG" --once "$S/inbox" "$S/outbox"
 	expect_same "$(records "$name")" 1
+	[ -z "$taken" ] || mv "$S/taken" "$S/outbox/$name"
 	expect_same "$(ls -A "$S/work")" ""
 	expect_same "$(ls -A "$S/inbox")" ""
 	if [ "$want" = signed ]; then
@@ -72,6 +78,7 @@ crash() {
 crash claimed "$INST/hello-setup.exe" signed
 crash publish "$INST/hello-setup.exe" signed
 crash recorded "$INST/hello-setup.exe" signed
+crash recorded "$INST/hello-setup.exe" signed taken
 crash outcome "$INST/hello-setup.exe" signed
 crash claimed "$INST/other-setup.exe" rejected
 crash recorded "$INST/other-setup.exe" rejected

@@ -56,6 +56,17 @@ esac
 expect_same "$(audit_field 0 output.sha256)" "$(sha256 "$OUT/hello-setup.exe")"
 sg 0 verify --config "$CFG" "$OUT/hello-setup.exe"
 
+# Already ours (a signed output dropped again): the pipeline skips it, so no
+# output; it comes back through the rejected folder with that reason.
+cp "$OUT/hello-setup.exe" "$IN/resigned.exe"
+sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+expect_absent "$OUT/resigned.exe"
+expect_same "$(audit_field 0 decision)" "skipped"
+cmp -s "$REJ/resigned.exe" "$OUT/hello-setup.exe" || fail "the skipped file is not returned as dropped"
+ok
+expect_in "$REJ/resigned.exe.reason" "decision: skipped"
+expect_in "$REJ/resigned.exe.reason" "audit record: $(audit_field 0 id)"
+
 # Not approved: rejected, with its reason naming the record.
 cp "$INST/other-setup.exe" "$IN/.other.tmp"
 mv "$IN/.other.tmp" "$IN/other-setup.exe"
