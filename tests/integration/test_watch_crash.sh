@@ -35,8 +35,7 @@ crash() {
 	mkdir -m 0755 "$S/outbox"
 	cp "$file" "$S/inbox/.$name.part"
 	mv "$S/inbox/.$name.part" "$S/inbox/$name"
-	SG_WATCH_KILL_AT=$stage LD_PRELOAD=$SG_WATCH_KILL_SHIM \
-		setsid -w "$SG_BIN" watch --config "$CFG" --once "$S/inbox" "$S/outbox" \
+	setsid -w env SG_WATCH_KILL_AT="$stage" LD_PRELOAD="$SG_WATCH_KILL_SHIM" "$SG_BIN" watch --config "$CFG" --once "$S/inbox" "$S/outbox" \
 		>"$T/out" 2>"$T/err" 2>&1 || rc=$?
 	[ "$rc" -ne 0 ] || fail "$stage: the watcher was not killed"
 	ok
@@ -96,8 +95,7 @@ mkdir -m 0755 "$S/outbox"
 cp "$INST/hello-setup.exe" "$S/inbox/poison.exe"
 for i in 1 2 3; do
 	rc=0
-	SG_WATCH_KILL_AT=started LD_PRELOAD=$SG_WATCH_KILL_SHIM \
-		setsid -w "$SG_BIN" watch --config "$CFG" --once "$S/inbox" "$S/outbox" \
+	setsid -w env SG_WATCH_KILL_AT=started LD_PRELOAD="$SG_WATCH_KILL_SHIM" "$SG_BIN" watch --config "$CFG" --once "$S/inbox" "$S/outbox" \
 		>"$T/out" 2>&1 || rc=$?
 	[ "$rc" -ne 0 ] || fail "run $i was not killed"
 	ok

@@ -56,14 +56,15 @@ expect_in "$T/out" "valid"
 approval other-exe other-setup.exe "$(sha256 "$INST/other-setup.exe")"
 cp "$INST/other-setup.exe" "$T/other-setup.exe"
 mv "$T/other-setup.exe" "$IN/other-setup.exe"
-# SIGTERM while it signs (the TSA answers after 4 s): that file is finished first.
-for _ in $(seq 1 100); do
-	[ -n "$(ls -A "$S/work")" ] && break
+# SIGTERM while it signs (the signing run has started the file; the TSA
+# answers after 4 s): that file is finished first.
+for _ in $(seq 1 300); do
+	compgen -G "$S/work/claim.*/.started.1" >/dev/null && break
 	sleep 0.1
 done
-[ -n "$(ls -A "$S/work")" ] || fail "the file was not claimed"
+compgen -G "$S/work/claim.*/.started.1" >/dev/null || fail "the file was not started"
 ok
-sleep 1
+sleep 0.5
 kill -TERM "$wpid"
 rc=0
 wait "$wpid" || rc=$?
