@@ -370,10 +370,10 @@ static int pass(watcher *wt, size_t *n_out)
 	for (size_t i = 0; i < n; i++) {
 		if (sg_watch_publish(wt->w, &c[i], &ev) != SG_OK)
 			rc = cli_worse(rc, cli_fail());
-		else if (!c[i].published && rc == CLI_EXIT_OK && !wt->stop)
-			rc = (cli_error("%s: not handled; it stays claimed in %s", c[i].name,
-					c[i].dir),
-			      CLI_EXIT_OPERATIONAL);
+		else if (!c[i].published && !wt->stop)
+			rc = cli_worse(rc, (cli_error("%s: not handled; it stays claimed in %s",
+						      c[i].name, c[i].dir),
+					    CLI_EXIT_OPERATIONAL));
 	}
 	sg_watch_claims_free(c, n);
 	*n_out = n;

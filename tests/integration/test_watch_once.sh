@@ -67,6 +67,32 @@ ok
 expect_in "$REJ/resigned.exe.reason" "decision: skipped"
 expect_in "$REJ/resigned.exe.reason" "audit record: $(audit_field 0 id)"
 
+# The key refused (a wrong password): no file is blamed. Nothing is
+# recorded or rejected, the file stays claimed (exit 1) and is signed by
+# the next run that can open the key.
+printf 'wrong\n' >"$T/wrong.pass"
+chmod 0600 "$T/wrong.pass"
+/usr/bin/python3 - "$CFG" "$T/wrong.json" "$T/wrong.pass" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["signing"]["password_file"] = sys.argv[3]
+for k in ("policy", "audit_log"):
+    cfg[k] = sys.argv[1].rsplit("/", 1)[0] + "/" + cfg[k]
+json.dump(cfg, open(sys.argv[2], "w"))
+PY
+records=$(wc -l <"$LOG")
+mkdir -m 0755 "$S/out2"
+cp "$INST/hello-setup.exe" "$IN/hello-setup.exe"
+sg 1 watch --config "$T/wrong.json" --once "$IN" "$S/out2"
+expect_in "$T/err" "hello-setup.exe: not handled; it stays claimed in $S/work/claim."
+expect_same "$(wc -l <"$LOG")" "$records"
+expect_absent "$REJ/hello-setup.exe"
+expect_absent "$IN/hello-setup.exe"
+sg 0 watch --config "$CFG" --once "$IN" "$S/out2"
+expect_in "$T/out" "signed   hello-setup.exe -> $S/out2/hello-setup.exe"
+expect_same "$(wc -l <"$LOG")" "$((records + 1))"
+expect_same "$(ls -A "$S/work")" ""
+
 # Not approved: rejected, with its reason naming the record.
 cp "$INST/other-setup.exe" "$IN/.other.tmp"
 mv "$IN/.other.tmp" "$IN/other-setup.exe"
