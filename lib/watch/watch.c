@@ -114,6 +114,7 @@ static int check_distinct(const sg_watch *w)
 {
 	const char *const names[] = { "outbox", "rejected folder", "work folder" };
 	const char *const paths[] = { w->outbox, w->rejected, w->work };
+	struct stat st;
 
 	for (size_t i = 0; i < 3; i++)
 		if (within(paths[i], w->inbox) || within(w->inbox, paths[i]))
@@ -123,6 +124,12 @@ static int check_distinct(const sg_watch *w)
 	if (strcmp(w->outbox, w->rejected) == 0)
 		return sg_error_set(SG_ERR_CONFIG,
 				    "outbox %s: must not be the rejected folder too", w->outbox);
+	/* A rejected file is moved there by a rename. */
+	if (fstat(w->rejected_fd, &st) != 0 || st.st_dev != w->inbox_st.st_dev)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "rejected folder %s: not on the inbox's file system (a file is "
+				    "moved there by a rename)",
+				    w->rejected);
 	return SG_OK;
 }
 

@@ -189,6 +189,14 @@ expect_in "$T/err" "outbox $S: must not be the inbox $IN, inside it or above it"
 chmod 0770 "$IN"
 sg 2 watch --config "$CFG" --once --rejected "$OUT" "$IN" "$OUT"
 expect_in "$T/err" "must not be the rejected folder too"
+if shm=$(mktemp -d /dev/shm/sg-watch.XXXXXX 2>/dev/null); then
+	[ "$(stat -c %d "$shm")" != "$(stat -c %d "$S")" ] || { rmdir "$shm"; shm=""; }
+fi
+if [ -n "${shm:-}" ]; then
+	sg 2 watch --config "$CFG" --once --rejected "$shm" "$IN" "$OUT"
+	expect_in "$T/err" "rejected folder $shm: not on the inbox's file system"
+	rmdir "$shm"
+fi
 [ -e "$IN/kept.exe" ] || fail "a configuration error claimed a file"
 ok
 rm -r "$IN/kept.exe" "$IN/out"
