@@ -183,6 +183,7 @@ static void free_state(run_state *st)
 typedef struct child_ctx {
 	const sg_watch_claim *claim;
 	int failed;
+	int key_refused; /* the key helper refused the key: no more files this run */
 } child_ctx;
 
 static void outcome_done(const sg_outcome *r, const sg_job *job, size_t i, void *arg)
@@ -191,6 +192,8 @@ static void outcome_done(const sg_outcome *r, const sg_job *job, size_t i, void 
 
 	(void)job;
 	(void)i;
+	if (r && r->key_refused)
+		cc->key_refused = 1;
 	if (!r || sg_watch_write_outcome(cc->claim, r) != SG_OK) {
 		cli_error("%s", r ? sg_error_last() : "out of memory");
 		cc->failed = 1;
@@ -238,7 +241,7 @@ static int child_run(const watch_opts *o, const sg_watch *w, sg_watch_claim *c, 
 	if (!error)
 		error = confine(&st, w, c, n);
 	for (size_t i = 0; !error && i < n && !stop_pending(); i++) {
-		child_ctx cc = { &c[i], 0 };
+		child_ctx cc = { &c[i], 0, 0 };
 		char *in[] = { c[i].input }, *out[] = { c[i].output };
 		sg_batch_spec spec = { &st.ctx, SG_ACTION_SIGN, in, out, 1, 0, 0, 1,
 				       outcome_done, &cc };
@@ -250,6 +253,11 @@ static int child_run(const watch_opts *o, const sg_watch *w, sg_watch_claim *c, 
 		else if (sg_batch_run(&spec) != SG_OK)
 			error = sg_error_code();
 		failed |= cc.failed;
+		/* That file has its record; the others wait for a run with a new key helper. */
+		if (!error && cc.key_refused)
+			error = sg_error_set(SG_ERR_CRYPTO, "%s: the key was refused; the other "
+							    "files wait for the next run",
+					     c[i].name);
 	}
 	if (error)
 		cli_error("%s", sg_error_last());
