@@ -221,45 +221,40 @@ static int load_claim(sg_watch *w, sg_watch_claim *c, const char *base, int *emp
 /* Claim INBOX/name: a new claim folder, then one rename; nothing is opened before. */
 static int claim_one(sg_watch *w, const char *name, char *base, size_t base_len)
 {
-	char stamp[32];
+	char stamp[32], *tmpl;
 	time_t now = time(NULL);
 	struct tm tm;
-	int dfd;
+	int dfd, e;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int tries = 0; tries < 100; tries++) {
-		char *tmpl = NULL;
-		if (snprintf(base, base_len, "%s%s.XXXXXX", WATCH_CLAIM_PREFIX, stamp) >=
-			    (int)base_len ||
-		    !(tmpl = sg_path_join(w->work, base)))
-			return sg_error_set(SG_ERR_NOMEM, "out of memory");
-		if (!mkdtemp(tmpl)) {
-			int e = errno;
-			free(tmpl);
-			return sg_error_set(SG_ERR_IO, "%s: cannot create a claim folder: %s",
-					    w->work, strerror(e));
-		}
-		snprintf(base, base_len, "%s", sg_path_base(tmpl));
+	if (snprintf(base, base_len, "%s%s.XXXXXX", WATCH_CLAIM_PREFIX, stamp) >= (int)base_len ||
+	    !(tmpl = sg_path_join(w->work, base)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (!mkdtemp(tmpl)) {
+		e = errno;
 		free(tmpl);
-		if ((dfd = openat(w->work_fd, base, WATCH_DIR_FLAGS)) < 0)
-			return sg_error_set(SG_ERR_IO, "%s/%s: %s", w->work, base,
-					    strerror(errno));
-		if (renameat2(w->inbox_fd, name, dfd, name, RENAME_NOREPLACE) == 0) {
-			fsync(dfd);
-			close(dfd);
-			fsync(w->work_fd);
-			fsync(w->inbox_fd);
-			return SG_OK;
-		}
-		close(dfd);
-		unlinkat(w->work_fd, base, AT_REMOVEDIR);
-		/* Gone meanwhile (another reader of the inbox): nothing to claim. */
-		return errno == ENOENT ? 1
-				       : sg_error_set(SG_ERR_IO, "%s/%s: cannot claim: %s",
-						      w->inbox, name, strerror(errno));
+		return sg_error_set(SG_ERR_IO, "%s: cannot create a claim folder: %s", w->work,
+				    strerror(e));
 	}
-	return sg_error_set(SG_ERR_IO, "%s: cannot create a claim folder", w->work);
+	snprintf(base, base_len, "%s", sg_path_base(tmpl));
+	free(tmpl);
+	if ((dfd = openat(w->work_fd, base, WATCH_DIR_FLAGS)) < 0)
+		return sg_error_set(SG_ERR_IO, "%s/%s: %s", w->work, base, strerror(errno));
+	if (renameat2(w->inbox_fd, name, dfd, name, RENAME_NOREPLACE) == 0) {
+		fsync(dfd);
+		close(dfd);
+		fsync(w->work_fd);
+		fsync(w->inbox_fd);
+		return SG_OK;
+	}
+	e = errno;
+	close(dfd);
+	unlinkat(w->work_fd, base, AT_REMOVEDIR);
+	/* Gone meanwhile (another reader of the inbox): nothing to claim. */
+	return e == ENOENT ? 1
+			   : sg_error_set(SG_ERR_IO, "%s/%s: cannot claim: %s", w->inbox, name,
+					  strerror(e));
 }
 
 static int name_claimed(const claims *l, const char *name)
