@@ -42,6 +42,16 @@ static int check_inbox(sg_watch *w)
 				    "bit (mode %04o): anyone could remove or replace a dropped file; "
 				    "chmod o-w or +t it",
 				    w->inbox, (unsigned)(st->st_mode & 07777));
+	/* Claiming is a rename out of the inbox: found now, not at every file. */
+	if (faccessat(w->inbox_fd, ".", W_OK | X_OK, AT_EACCESS) != 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "inbox %s: signgate (uid %u) may not take files from it: %s",
+				    w->inbox, (unsigned)geteuid(), strerror(errno));
+	if ((st->st_mode & S_ISVTX) && geteuid() != 0 && st->st_uid != geteuid())
+		return sg_error_set(SG_ERR_CONFIG,
+				    "inbox %s: sticky and owned by uid %u: signgate (uid %u) could "
+				    "take only its own files from it; make it signgate's",
+				    w->inbox, (unsigned)st->st_uid, (unsigned)geteuid());
 	return SG_OK;
 }
 
