@@ -223,6 +223,7 @@ static int claim_one(sg_watch *w, const char *name, char *base, size_t base_len)
 {
 	char stamp[32], *tmpl;
 	time_t now = time(NULL);
+	struct stat st;
 	struct tm tm;
 	int dfd, e;
 
@@ -251,10 +252,16 @@ static int claim_one(sg_watch *w, const char *name, char *base, size_t base_len)
 	e = errno;
 	close(dfd);
 	unlinkat(w->work_fd, base, AT_REMOVEDIR);
-	/* Gone meanwhile (another reader of the inbox): nothing to claim. */
-	return e == ENOENT ? 1
-			   : sg_error_set(SG_ERR_IO, "%s/%s: cannot claim: %s", w->inbox, name,
-					  strerror(e));
+	/*
+	 * Gone meanwhile (another reader of the inbox): nothing to claim. A
+	 * folder we may not move (moving one rewrites its ".."): ignored, as
+	 * it would be refused anyway.
+	 */
+	if (e == ENOENT || ((e == EACCES || e == EPERM) &&
+			    fstatat(w->inbox_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISDIR(st.st_mode)))
+		return 1;
+	return sg_error_set(SG_ERR_IO, "%s/%s: cannot claim: %s", w->inbox, name, strerror(e));
 }
 
 static int name_claimed(const claims *l, const char *name)

@@ -58,7 +58,12 @@ chown "$NOBODY" "$S/inbox/hello-setup.exe"
 cp "$INST/other-setup.exe" "$S/inbox/other-setup.exe"
 cp "$INST/hello-setup.exe" "$S/inbox/daemon.exe"
 chown daemon "$S/inbox/daemon.exe"
+# A folder nobody may move (moving it rewrites its ".."): ignored, left as it is.
+mkdir -m 0755 "$S/inbox/rootdir"
 as_nobody 0
+[ -d "$S/inbox/rootdir" ] || fail "the folder was taken"
+ok
+rmdir "$S/inbox/rootdir"
 expect_in "$T/out" "signed   hello-setup.exe -> $S/outbox/hello-setup.exe (dropped by uid $NOBODY,"
 expect_in "$T/out" "rejected other-setup.exe -> $S/rejected/other-setup.exe: denied:"
 expect_in "$S/rejected/daemon.exe.reason" "its owner uid $(id -u daemon) may not write the inbox (mode 1770"
