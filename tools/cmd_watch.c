@@ -243,8 +243,14 @@ static int child_run(const watch_opts *o, const sg_watch *w, sg_watch_claim *c, 
 	for (size_t i = 0; !error && i < n && !stop_pending(); i++) {
 		child_ctx cc = { &c[i], 0, 0 };
 		char *in[] = { c[i].input }, *out[] = { c[i].output };
-		sg_batch_spec spec = { &st.ctx, SG_ACTION_SIGN, in, out, 1, 0, 0, 1,
-				       outcome_done, &cc };
+		sg_batch_spec spec = { .ctx = &st.ctx,
+				       .action = SG_ACTION_SIGN,
+				       .inputs = in,
+				       .outputs = out,
+				       .n = 1,
+				       .jobs = 1,
+				       .fn = outcome_done,
+				       .arg = &cc };
 
 		if (sg_watch_mark_started(&c[i]) != SG_OK)
 			error = sg_error_code();
@@ -255,8 +261,9 @@ static int child_run(const watch_opts *o, const sg_watch *w, sg_watch_claim *c, 
 		failed |= cc.failed;
 		/* That file has its record; the others wait for a run with a new key helper. */
 		if (!error && cc.key_refused)
-			error = sg_error_set(SG_ERR_CRYPTO, "%s: the key was refused; the other "
-							    "files wait for the next run",
+			error = sg_error_set(SG_ERR_CRYPTO,
+					     "%s: the key was refused; the other "
+					     "files wait for the next run",
 					     c[i].name);
 	}
 	if (error)

@@ -72,8 +72,6 @@ const char *sg_watch_inbox(const sg_watch *w);
 const char *sg_watch_outbox(const sg_watch *w);
 const char *sg_watch_rejected(const sg_watch *w);
 const char *sg_watch_work(const sg_watch *w);
-/* The work folder's descriptor (the lock): a child that runs the pipeline keeps it. */
-int sg_watch_lock_fd(const sg_watch *w);
 
 /* What a pass tells its caller as it goes (each may be NULL). */
 typedef struct sg_watch_events {

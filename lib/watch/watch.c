@@ -22,7 +22,6 @@
 #include "signgate/util.h"
 #include "watch_internal.h"
 
-
 /* The inbox: owned by root or us; others may write it only when it is sticky. */
 static int check_inbox(sg_watch *w)
 {
@@ -37,11 +36,12 @@ static int check_inbox(sg_watch *w)
 				    "signgate runs as (uid %u)",
 				    w->inbox, (unsigned)st->st_uid, (unsigned)geteuid());
 	if ((st->st_mode & S_IWOTH) && !(st->st_mode & S_ISVTX))
-		return sg_error_set(SG_ERR_CONFIG,
-				    "inbox %s: others may write this folder and it has no sticky "
-				    "bit (mode %04o): anyone could remove or replace a dropped file; "
-				    "chmod o-w or +t it",
-				    w->inbox, (unsigned)(st->st_mode & 07777));
+		return sg_error_set(
+			SG_ERR_CONFIG,
+			"inbox %s: others may write this folder and it has no sticky "
+			"bit (mode %04o): anyone could remove or replace a dropped file; "
+			"chmod o-w or +t it",
+			w->inbox, (unsigned)(st->st_mode & 07777));
 	/* Claiming is a rename out of the inbox: found now, not at every file. */
 	if (faccessat(w->inbox_fd, ".", W_OK | X_OK, AT_EACCESS) != 0)
 		return sg_error_set(SG_ERR_CONFIG,
@@ -128,12 +128,13 @@ static int check_distinct(const sg_watch *w)
 
 	for (size_t i = 0; i < 3; i++)
 		if (within(paths[i], w->inbox) || within(w->inbox, paths[i]))
-			return sg_error_set(SG_ERR_CONFIG,
-					    "%s %s: must not be the inbox %s, inside it or above it",
-					    names[i], paths[i], w->inbox);
+			return sg_error_set(
+				SG_ERR_CONFIG,
+				"%s %s: must not be the inbox %s, inside it or above it", names[i],
+				paths[i], w->inbox);
 	if (strcmp(w->outbox, w->rejected) == 0)
-		return sg_error_set(SG_ERR_CONFIG,
-				    "outbox %s: must not be the rejected folder too", w->outbox);
+		return sg_error_set(SG_ERR_CONFIG, "outbox %s: must not be the rejected folder too",
+				    w->outbox);
 	/* A rejected file is moved there by a rename. */
 	if (fstat(w->rejected_fd, &st) != 0 || st.st_dev != w->inbox_st.st_dev)
 		return sg_error_set(SG_ERR_CONFIG,
@@ -225,9 +226,19 @@ DIR *watch_opendir(int fd)
 	return d;
 }
 
-const char *sg_watch_inbox(const sg_watch *w) { return w->inbox; }
-const char *sg_watch_outbox(const sg_watch *w) { return w->outbox; }
-const char *sg_watch_rejected(const sg_watch *w) { return w->rejected; }
-const char *sg_watch_work(const sg_watch *w) { return w->work; }
-int sg_watch_lock_fd(const sg_watch *w) { return w->work_fd; }
-
+const char *sg_watch_inbox(const sg_watch *w)
+{
+	return w->inbox;
+}
+const char *sg_watch_outbox(const sg_watch *w)
+{
+	return w->outbox;
+}
+const char *sg_watch_rejected(const sg_watch *w)
+{
+	return w->rejected;
+}
+const char *sg_watch_work(const sg_watch *w)
+{
+	return w->work;
+}

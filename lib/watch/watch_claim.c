@@ -119,15 +119,26 @@ static int owner_allowed(const sg_watch *w, uid_t uid)
 	return 0;
 }
 
+/* What a claimed entry that is no regular file is, for its refusal; NULL for a regular file. */
+static const char *type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return NULL;
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISDIR(mode))
+		return "a folder";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a device";
+}
+
 /* Examine the claimed file (never following it): why it is refused, or "". */
 static void examine(const sg_watch *w, sg_watch_claim *c, const struct stat *st)
 {
-	const char *type = S_ISLNK(st->st_mode)	   ? "a symbolic link"
-			   : S_ISDIR(st->st_mode)  ? "a folder"
-			   : S_ISFIFO(st->st_mode) ? "a FIFO"
-			   : S_ISSOCK(st->st_mode) ? "a socket"
-			   : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
-			   : NULL;
+	const char *type = type_name(st->st_mode);
 
 	c->refuse[0] = '\0';
 	if (type)
@@ -257,9 +268,9 @@ static int claim_one(sg_watch *w, const char *name, char *base, size_t base_len)
 	 * folder we may not move (moving one rewrites its ".."): ignored, as
 	 * it would be refused anyway.
 	 */
-	if (e == ENOENT || ((e == EACCES || e == EPERM) &&
-			    fstatat(w->inbox_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISDIR(st.st_mode)))
+	if (e == ENOENT ||
+	    ((e == EACCES || e == EPERM) &&
+	     fstatat(w->inbox_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)))
 		return 1;
 	return sg_error_set(SG_ERR_IO, "%s/%s: cannot claim: %s", w->inbox, name, strerror(e));
 }
@@ -357,8 +368,8 @@ static int take_claim(sg_watch *w, claims *l, const char *base, int fresh,
 	/* A claim made in this pass has no outcome and no record yet: no search of the log. */
 	if (!error && !fresh)
 		error = sg_watch_publish(w, c, ev);
-	if (!error && !fresh && !c->published &&
-	    !(error = watch_recover_from_log(w, c, &found)) && found)
+	if (!error && !fresh && !c->published && !(error = watch_recover_from_log(w, c, &found)) &&
+	    found)
 		error = sg_watch_publish(w, c, ev);
 	if (error || c->published)
 		claim_drop(l);

@@ -26,7 +26,7 @@
 #include "signgate/util.h"
 #include "watch_internal.h"
 
-#define OUTCOME_MAX (64 * 1024)
+#define OUTCOME_MAX  (64 * 1024)
 #define REJECT_TRIES 1000
 
 /* The outcome as written beside the claim. */
@@ -45,9 +45,9 @@ static void copy_str(char *dst, size_t cap, const char *src)
 static int outcome_save(const sg_watch_claim *c, const outcome *o)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "name", c->name,
-			      "decision", o->decision, "status", o->status, "audit_id",
-			      o->audit_id, "output_sha256", o->output_sha256, "message",
-			      o->message, "rejected_as", o->rejected_as, "uid", (int)c->uid);
+			      "decision", o->decision, "status", o->status, "audit_id", o->audit_id,
+			      "output_sha256", o->output_sha256, "message", o->message,
+			      "rejected_as", o->rejected_as, "uid", (int)c->uid);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL, *path;
 	int error;
 
@@ -85,9 +85,11 @@ static int outcome_load(const sg_watch_claim *c, outcome *o, int *have)
 		json_decref(j);
 		return sg_error_set(SG_ERR_IO, "%s/%s: not an outcome", c->dir, WATCH_OUTCOME);
 	}
-	copy_str(o->decision, sizeof(o->decision), json_string_value(json_object_get(j, "decision")));
+	copy_str(o->decision, sizeof(o->decision),
+		 json_string_value(json_object_get(j, "decision")));
 	copy_str(o->status, sizeof(o->status), json_string_value(json_object_get(j, "status")));
-	copy_str(o->audit_id, sizeof(o->audit_id), json_string_value(json_object_get(j, "audit_id")));
+	copy_str(o->audit_id, sizeof(o->audit_id),
+		 json_string_value(json_object_get(j, "audit_id")));
 	copy_str(o->output_sha256, sizeof(o->output_sha256),
 		 json_string_value(json_object_get(j, "output_sha256")));
 	copy_str(o->message, sizeof(o->message), json_string_value(json_object_get(j, "message")));
@@ -139,8 +141,8 @@ static int choose_rejected_name(sg_watch *w, const sg_watch_claim *c, outcome *o
 			return outcome_save(c, o);
 		}
 	}
-	return sg_error_set(SG_ERR_IO, "%s: no free name for %s in the rejected folder", w->rejected,
-			    c->name);
+	return sg_error_set(SG_ERR_IO, "%s: no free name for %s in the rejected folder",
+			    w->rejected, c->name);
 }
 
 /* `s` with control characters as '?': one value, one line of the .reason. */
@@ -235,7 +237,8 @@ static int publish_rejected(sg_watch *w, sg_watch_claim *c, outcome *o)
 				     w->rejected, o->rejected_as, strerror(errno));
 	close(dfd);
 	if (!error && fsync(w->rejected_fd) != 0)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot sync: %s", w->rejected, strerror(errno));
+		error = sg_error_set(SG_ERR_IO, "%s: cannot sync: %s", w->rejected,
+				     strerror(errno));
 	return error;
 }
 
@@ -297,8 +300,7 @@ static void record_message(char *out, size_t cap, const json_t *rec)
 	size_t i, len = 0;
 
 	out[0] = '\0';
-	json_array_foreach(reasons, i, r)
-	{
+	json_array_foreach(reasons, i, r) {
 		int n = snprintf(out + len, cap - len, "%s%s", len ? "; " : "",
 				 json_string_value(r) ? json_string_value(r) : "");
 		if (n < 0 || (size_t)n >= cap - len)

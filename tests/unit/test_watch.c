@@ -18,8 +18,7 @@
 #include "signgate/util.h"
 #include "signgate/watch.h"
 
-static char base[PATH_MAX], inbox[PATH_MAX], outbox[PATH_MAX], rejected[PATH_MAX],
-	work[PATH_MAX];
+static char base[PATH_MAX], inbox[PATH_MAX], outbox[PATH_MAX], rejected[PATH_MAX], work[PATH_MAX];
 
 static void path_in(char *out, const char *dir, const char *name)
 {
