@@ -81,7 +81,7 @@ def discover(binary):
     for group, sub in order:
         words = [group] + ([sub] if sub else [])
         cmds.append((" ".join(words), run_help(binary, words)))
-    return top, cmds, helps
+    return top, cmds
 
 
 def parse_options(help_text):
@@ -265,13 +265,12 @@ def man_page(template, version, top, cmds):
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
     date = time.strftime("%Y-%m-%d", time.gmtime(epoch))
     top_lines = top.splitlines()
-    desc, exit_text = [], []
+    desc = []
     for j, line in enumerate(top_lines):
         if j > 1 and line.startswith("Commands:"):
             break
         if j > 1 and line.strip():
             desc.append(line)
-    exit_text = " ".join(l for l in section(top, "Exit codes:") or [])
     m = re.search(r"^Exit codes:(.*?)(?:\n\n|\Z)", top, re.S | re.M)
     exit_text = " ".join(m.group(1).split()) if m else ""
     parts = []
@@ -478,7 +477,7 @@ def main():
     if len(sys.argv) != 7:
         sys.exit(__doc__)
     binary, version, man_t, bash_t, zsh_t, outdir = sys.argv[1:]
-    top, cmds, _ = discover(binary)
+    top, cmds = discover(binary)
     top_cmds = []
     for name, _ in cmds:
         if name.split()[0] not in top_cmds:

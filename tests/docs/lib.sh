@@ -10,10 +10,11 @@ fail() {
 # ("sign", "audit verify", ...), found independently of man/help-docs.py:
 # the top help's "Commands:" lines, and the Usage lines of each group's help.
 commands() {
-	local line word rest sub
+	local word rest sub
 	"$SIGNGATE" --help | sed -n '/^Commands:/,/^$/p' | grep -E '^  [a-z]' |
 		while read -r word rest; do
 			# "policy lint | show (--policy ...": the words before an option or bracket.
+			# shellcheck disable=SC2046 # the words, split on purpose
 			set -- $(printf '%s\n' "$rest" | sed -E 's/[[(-].*//; s/\|/ /g')
 			if [ $# -eq 0 ]; then
 				echo "$word"
