@@ -40,7 +40,6 @@ mode_is() {
 	[ "$got" = "$2 $3" ] || fail "$1 is $got, expected $2 $3"
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/signgate-package-test.XXXXXX")
 conf=/etc/signgate/signgate.json
 cleanup() {
 	rm -rf -- "$tmp"
@@ -54,11 +53,14 @@ cleanup() {
 	rm -rf /etc/signgate/policy/.signgate
 	rmdir /etc/signgate/keys /etc/signgate/seal /etc/signgate/policy /etc/signgate 2>/dev/null || true
 }
-trap cleanup EXIT
-
 if dpkg-query -W -f '${Status}' signgate 2>/dev/null | grep -q 'ok installed'; then
 	fail "signgate is installed already: this test installs and purges it (apt-get purge signgate first)"
 fi
+# A host's own keys and policy are never the test's to touch (its cleanup
+# removes the files it puts into /etc/signgate).
+[ ! -e /etc/signgate ] || fail "/etc/signgate exists: run this test on a machine without signgate's config"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/signgate-package-test.XXXXXX")
+trap cleanup EXIT
 
 step "apt-get install $deb"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$deb" \
