@@ -34,7 +34,7 @@ packages=(
 	ca-certificates binutils
 	debhelper lintian                             # the Debian package (scripts/package.sh) and its check
 	scdoc zsh                                     # section-5 man pages; the zsh completion's test
-	systemd                                       # systemd-sysusers/-tmpfiles: the package's postinst (no PID 1 needed)
+	systemd                                       # units tests: systemd-analyze, systemd-sysusers/-tmpfiles --root; the package's postinst
 )
 
 export DEBIAN_FRONTEND=noninteractive
