@@ -392,6 +392,8 @@ static void restamp_json(json_t *rec, const struct restamp *r)
 	/* The TSAs that failed, also when none answered (no "signature" then). */
 	if (o->sign.attempts[0])
 		json_object_set_new(t, "tsa_failures", sg_json_text(o->sign.attempts));
+	if (o->sign.attached_by[0])
+		json_object_set_new(t, "attached_by", sg_json_text(o->sign.attached_by));
 	if (r->value_sha256[0])
 		json_object_set_new(t, "signature_value_sha256", sg_json_text(r->value_sha256));
 	if (o->have_output && o->have_input) {

@@ -50,6 +50,7 @@ expect_same "$(audit_field 0 output.sha256)" "$out_sha"
 expect_same "$(audit_field 0 output.path)" "$out"
 expect_same "$(audit_field 0 timestamping.replaces_sha256)" "$in_sha"
 expect_same "$(audit_field 0 timestamping.tsa_tried)" 2
+expect_same "$(audit_field 0 timestamping.attached_by)" signgate
 expect_same "$(audit_field 0 signature.tsa_url)" "$good"
 expect_in "$LOG" "\"tsa_failures\":\"$down: no usable reply from the TSA: "
 expect_same "$(audit_field 0 actor.user)" "$(id -un)"
@@ -110,6 +111,17 @@ expect_same "$(audit_field 0 action)" timestamp
 sg 3 timestamp --config "$CFG" --out "$T/one/vendor.exe" "$INST/vendor-signed-hello-setup.exe"
 expect_in "$T/out" "denied   $INST/vendor-signed-hello-setup.exe: vendor-signed-hello-setup.exe: not a valid signature of the configured signing certificate made by signgate, so it is not timestamped: "
 expect_absent "$T/one/vendor.exe"
+# Our signature nested under the vendor's: the primary is not ours, refused.
+config_set_signing timestamp_urls "[\"$down\"]"
+printf '%s\n' "$(cat "$PKI/signer.pass")" >"$T/key/signer.pass"
+approval vendor-exe vendor-signed-hello-setup.exe "$(sha256 "$INST/vendor-signed-hello-setup.exe")" ', "existing_signature": "nest"'
+sg 0 sign --config "$CFG" --out-dir "$T/nested" "$INST/vendor-signed-hello-setup.exe"
+printf 'not the password\n' >"$T/key/signer.pass"
+config_set_signing timestamp_urls "[\"$down\", \"$good\"]"
+nested=$T/nested/vendor-signed-hello-setup.exe
+sg 3 timestamp --config "$CFG" --out "$T/one/nested.exe" "$nested"
+expect_in "$T/out" "denied   $nested: vendor-signed-hello-setup.exe: not a valid signature of the configured signing certificate made by signgate"
+expect_absent "$T/one/nested.exe"
 # Not a file signgate knows at all.
 sg 3 timestamp --config "$CFG" --out "$T/one/notes.txt" "$INST/notes.txt"
 expect_absent "$T/one/notes.txt"
@@ -159,7 +171,16 @@ expect_in "$T/out" "Keyless: no key, password, PIN or key helper is opened."
 sg 0 --help
 expect_in "$T/out" "  timestamp --config FILE (--out FILE | --out-dir DIR)"
 
+# --- sign traces a timestamped file to the signing record of its input:
+# already signed, still approved, skipped (the key is not needed for that).
+printf '%s\n' "$(cat "$PKI/signer.pass")" >"$T/key/signer.pass"
+sg 0 sign --config "$CFG" --out-dir "$T/resign" "$out"
+expect_in "$T/out" "skipped  $out: already signed: it carries our valid signature"
+expect_in "$T/out" "signed from hello-setup.exe (SHA-256 $(sha256 "$INST/hello-setup.exe"); audit record seq 1 of "
+expect_absent "$T/resign/hello-setup.exe"
+
 # --- The chain of records verifies.
 sg 0 audit verify --config "$CFG"
-expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 8
+expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 9
+expect_same "$(grep -c '"decision":"timestamped"' "$LOG")" 2
 done_ok
