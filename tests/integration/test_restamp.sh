@@ -183,4 +183,8 @@ expect_absent "$T/resign/hello-setup.exe"
 sg 0 audit verify --config "$CFG"
 expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 9
 expect_same "$(grep -c '"decision":"timestamped"' "$LOG")" 2
+sg 0 audit show --config "$CFG" --action timestamp --decision timestamped --json
+expect_same "$(wc -l <"$T/out")" 2
+expect_in "$T/out" "\"replaces_sha256\":\"$in_sha\""
+sg 0 audit summary --config "$CFG"
 done_ok
