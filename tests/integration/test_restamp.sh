@@ -140,6 +140,24 @@ expect_in <(tail -n 1 "$LOG") "; http://127.0.0.1:9/tsr: the TSA did not answer:
 [ -z "$(ls -A "$T" | grep '^\.signgate-' || true)" ] || fail "a stage folder was left in $T"
 ok
 
+# --- A token whose TSA does not chain to trust.tsa_ca_file: the output does
+# not verify, so it is "invalid" (exit 3) and nothing is written.
+config_set_signing timestamp_urls "[\"$good\"]"
+cp "$CFG" "$T/cfg.json"
+/usr/bin/python3 - "$CFG" "$FIX/vendor/vendor.pem" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["trust"]["tsa_ca_file"] = sys.argv[2]
+json.dump(cfg, open(sys.argv[1], "w"), indent=2)
+PY
+sg 3 timestamp --config "$CFG" --out "$T/one/untrusted.exe" "$in"
+expect_in "$T/out" "invalid  $in: "
+expect_in_i "$T/out" "timestamp"
+expect_absent "$T/one/untrusted.exe"
+expect_same "$(audit_field 0 decision)" invalid
+expect_same "$(ls -A "$T/one")" ""
+cp "$T/cfg.json" "$CFG"
+
 # --- Configuration and usage: exit 2 before any input is read.
 config_set_signing timestamp_urls "[]"
 sg 2 timestamp --config "$CFG" --out "$T/one/x.exe" "$in"
@@ -181,7 +199,7 @@ expect_absent "$T/resign/hello-setup.exe"
 
 # --- The chain of records verifies.
 sg 0 audit verify --config "$CFG"
-expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 9
+expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 10
 expect_same "$(grep -c '"decision":"timestamped"' "$LOG")" 2
 sg 0 audit show --config "$CFG" --action timestamp --decision timestamped --json
 expect_same "$(wc -l <"$T/out")" 2
