@@ -96,7 +96,8 @@ static int parse(ts_opts *o, int argc, char **argv)
 	if (!o->config)
 		return cli_usage_error("timestamp", "--config FILE is required");
 	if (!o->out == !o->out_dir)
-		return cli_usage_error("timestamp", "give exactly one of --out FILE or --out-dir DIR");
+		return cli_usage_error("timestamp",
+				       "give exactly one of --out FILE or --out-dir DIR");
 	if (optind >= argc)
 		return cli_usage_error("timestamp", "no INPUT given");
 	if (o->out && argc - optind != 1)
@@ -232,8 +233,10 @@ static int run_inputs(const sg_context *ctx, const ts_opts *o, char **inputs, si
 	}
 	if (changed)
 		fprintf(stderr,
-			"signgate: note: %zu file%s got a new SHA-256 and SHA-1: remake any catalog "
-			"(sign --catalog-out) or hash list made before from the timestamped files\n",
+			"signgate: note: %zu file%s got a new SHA-256 and SHA-1: remake any "
+			"catalog "
+			"(sign --catalog-out) or hash list made before from the timestamped "
+			"files\n",
 			changed, changed == 1 ? "" : "s");
 	return worst;
 }
@@ -251,7 +254,8 @@ int cmd_timestamp(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	rc = prepare(&ctx, &cfg, &signer, &o, &out_dir);
-	if (rc == CLI_EXIT_OK && start(&ctx, &tsa, &o, argv + optind, (size_t)(argc - optind)) != SG_OK)
+	if (rc == CLI_EXIT_OK &&
+	    start(&ctx, &tsa, &o, argv + optind, (size_t)(argc - optind)) != SG_OK)
 		rc = cli_fail();
 	else if (rc == CLI_EXIT_OK)
 		rc = run_inputs(&ctx, &o, argv + optind, (size_t)(argc - optind));

@@ -38,11 +38,11 @@ struct restamp {
 	sg_outcome *o;
 	const sg_context *ctx;
 	const sg_job *job;
-	const char *name;     /* the input's base name, for messages */
-	const char *stage;    /* private folder beside the output */
-	char *copy;           /* the private copy of the input, in `stage` */
-	int copy_fd;          /* the descriptor the copy was written through */
-	char *signed_path;    /* the timestamped file: the copy itself when in place */
+	const char *name;       /* the input's base name, for messages */
+	const char *stage;      /* private folder beside the output */
+	char *copy;             /* the private copy of the input, in `stage` */
+	int copy_fd;            /* the descriptor the copy was written through */
+	char *signed_path;      /* the timestamped file: the copy itself when in place */
 	unsigned char *old_box; /* the signature's container as the input holds it */
 	size_t old_at, old_len; /* the DER inside it */
 	unsigned char *new_der; /* the same signature with the token */
@@ -76,8 +76,8 @@ static int take_copy(struct restamp *r)
 	snprintf(copy_name, sizeof(copy_name), "in%s", ext ? ext : "");
 	if (!(r->copy = sg_path_join(r->stage, copy_name)))
 		return end(r, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
-	error = sg_private_copy_fd(&r->o->input, r->job->input, r->copy, r->name,
-				   SG_DIGEST_SHA256, NULL, 1, &r->copy_fd);
+	error = sg_private_copy_fd(&r->o->input, r->job->input, r->copy, r->name, SG_DIGEST_SHA256,
+				   NULL, 1, &r->copy_fd);
 	if (error)
 		return end(r, error, "failed");
 	r->o->have_input = 1;
@@ -135,8 +135,8 @@ static int check_before(struct restamp *r)
 					"timestamp (`signgate sign` signs it)",
 					r->name),
 			   "denied");
-	error = sg_format_signature_read(&r->old_box, &box_len, &r->old_at, &r->old_len,
-					 r->copy_fd, &o->format, SG_SIG_CONTAINER_MAX, r->name);
+	error = sg_format_signature_read(&r->old_box, &box_len, &r->old_at, &r->old_len, r->copy_fd,
+					 &o->format, SG_SIG_CONTAINER_MAX, r->name);
 	if (error)
 		return end(r, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	/* The container may pad it (a PE's table): the DER is its first element. */
@@ -146,13 +146,14 @@ static int check_before(struct restamp *r)
 	opts = verify_opts(r, old_der(r), r->old_len);
 	error = sg_verify_file(&o->verify, &opts, r->copy, r->name);
 	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT)
-		return end(r,
-			   sg_error_set(error,
-					"%s: not a valid signature of the configured signing "
-					"certificate made by signgate, so it is not timestamped: %s",
-					r->name, o->verify.reason[0] ? o->verify.reason
-								     : sg_error_last()),
-			   "denied");
+		return end(
+			r,
+			sg_error_set(error,
+				     "%s: not a valid signature of the configured signing "
+				     "certificate made by signgate, so it is not timestamped: %s",
+				     r->name,
+				     o->verify.reason[0] ? o->verify.reason : sg_error_last()),
+			"denied");
 	if (error)
 		return end(r, error, "failed");
 	if (o->verify.n_signatures != 1)
@@ -184,9 +185,9 @@ static int stamp(struct restamp *r)
 	size_t used = 0;
 
 	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
-		int error = sg_timestamp_add_fetched(&r->new_der, &r->new_len, old_der(r),
-						     r->old_len, r->ctx->tsa, i,
-						     cfg->timestamp_timeout);
+		int error =
+			sg_timestamp_add_fetched(&r->new_der, &r->new_len, old_der(r), r->old_len,
+						 r->ctx->tsa, i, cfg->timestamp_timeout);
 
 		r->tsa_tried = i + 1;
 		sg_tsa_confinement(r->ctx->tsa, &s->tsa_confinement);
@@ -205,7 +206,8 @@ static int stamp(struct restamp *r)
 	}
 	return end(r,
 		   sg_error_set(SG_ERR_TOOL, "%s: no TSA answered (%zu tried): %s", r->name,
-				cfg->n_timestamp_urls, s->attempts[0] ? s->attempts : "none configured"),
+				cfg->n_timestamp_urls,
+				s->attempts[0] ? s->attempts : "none configured"),
 		   "failed");
 }
 
@@ -219,7 +221,7 @@ static int trust_copies(sg_attach_request *req, char *paths[3], const struct res
 	int error = t ? SG_OK : sg_error_set(SG_ERR_USAGE, "no trust was loaded for this run");
 
 	for (int i = 0; !error && i < 3; i++) {
-		const char *given = i == 0 ? sg_trust_ca_file(t)
+		const char *given = i == 0   ? sg_trust_ca_file(t)
 				    : i == 1 ? sg_trust_tsa_ca_file(t)
 					     : sg_trust_crl_file(t);
 		if (!given)
@@ -291,7 +293,8 @@ static int same_signature(struct restamp *r)
 	unsigned char *again = NULL, md[32];
 	int len = -1, ok = 0;
 
-	if (si && ts && p == r->new_der + r->new_len && X509at_get_attr_count(si->unauth_attr) == 1 &&
+	if (si && ts && p == r->new_der + r->new_len &&
+	    X509at_get_attr_count(si->unauth_attr) == 1 &&
 	    OBJ_cmp(X509_ATTRIBUTE_get0_object(X509at_get_attr(si->unauth_attr, 0)), ts) == 0) {
 		sk_X509_ATTRIBUTE_pop_free(si->unauth_attr, X509_ATTRIBUTE_free);
 		si->unauth_attr = NULL;
@@ -363,11 +366,11 @@ static int check_after(struct restamp *r)
 	o->verified = error == SG_OK;
 	if (!error && (!o->verify.timestamped || o->verify.n_signatures != 1 ||
 		       strcmp(o->verify.signer.sha256, r->before_signer) != 0))
-		error = sg_error_set(SG_ERR_VERIFY,
-				     "%s: the timestamped file verifies but %s", r->name,
-				     !o->verify.timestamped ? "shows no timestamp"
-				     : o->verify.n_signatures != 1 ? "does not carry exactly one signature"
-								   : "has another signer");
+		error = sg_error_set(
+			SG_ERR_VERIFY, "%s: the timestamped file verifies but %s", r->name,
+			!o->verify.timestamped        ? "shows no timestamp"
+			: o->verify.n_signatures != 1 ? "does not carry exactly one signature"
+						      : "has another signer");
 	if (error) {
 		o->verified = 0;
 		return end(r, error,
@@ -500,7 +503,8 @@ static int check_output(struct restamp *r)
 			   "failed");
 	if (!r->job->force && sg_path_exists(r->job->output))
 		return end(r,
-			   sg_error_set(SG_ERR_EXISTS, "%s: exists already (use --force to replace it)",
+			   sg_error_set(SG_ERR_EXISTS,
+					"%s: exists already (use --force to replace it)",
 					r->job->output),
 			   "failed");
 	if (!r->ctx->signer || !r->ctx->tsa || !r->ctx->cfg)

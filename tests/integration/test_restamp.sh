@@ -97,7 +97,17 @@ sg 1 timestamp --config "$CFG" --out-dir "$T/ts" "$in"
 expect_in "$T/out" "failed   $in: $out: exists already (use --force to replace it)"
 expect_same "$(sha256 "$out")" "$before"
 expect_same "$(audit_field 0 decision)" failed
-sg 0 timestamp --config "$CFG" --out-dir "$T/ts" --force "$in"
+# Keyless, seen from outside: no process of the run opens the key or its
+# password file (strace, where it can trace; else the run alone).
+if command -v strace >/dev/null && strace -f -qq -e trace=none true 2>/dev/null; then
+	strace -f -qq -e trace=open,openat,openat2 -o "$T/strace.txt" "$SG_BIN" timestamp --config "$CFG" \
+		--out-dir "$T/ts" --force "$in" >"$T/out" 2>"$T/err" || fail "--force under strace: $(cat "$T/out")"
+	expect_in "$T/strace.txt" "$in"
+	expect_not_in "$T/strace.txt" "$T/key/signer.p12"
+	expect_not_in "$T/strace.txt" "$T/key/signer.pass"
+else
+	sg 0 timestamp --config "$CFG" --out-dir "$T/ts" --force "$in"
+fi
 expect_in "$T/out" "timestamped $in: timestamped as $out"
 sg 0 verify --config "$CFG" "$out"
 expect_same "$(sha256 "$in")" "$in_sha"
