@@ -54,7 +54,9 @@ static const char timestamp_help[] =
 	"  -o, --out-dir DIR     write each output as DIR/<input base name> (DIR is\n"
 	"                        made when its parent exists; not the input's folder)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
-	"  -f, --force           replace an existing output file (never the input)\n"
+	"  -f, --force           replace an existing output file (never the input);\n"
+	"                        without it, an output that is this input timestamped\n"
+	"                        already is \"skipped\", anything else there refused\n"
 	"      --json            one JSON object per input on stdout\n"
 	"  -h, --help            this text\n"
 	"\n"
@@ -225,7 +227,7 @@ static int run_inputs(const sg_context *ctx, const ts_opts *o, char **inputs, si
 		}
 		sg_restamp_run(r, ctx, &job);
 		cli_print_outcome(r, &job, o->json);
-		if (r->status == SG_OK && r->have_output)
+		if (r->status == SG_OK && strcmp(r->decision, "timestamped") == 0)
 			changed++;
 		worst = cli_worse(worst, cli_exit_code(r->status));
 		free(r);

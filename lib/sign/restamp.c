@@ -101,18 +101,17 @@ static sg_verify_opts verify_opts(const struct restamp *r, const unsigned char *
 	return opts;
 }
 
-/* The PKCS#7's own length inside its container (which may hold padding after it). */
-static int der_length(struct restamp *r)
+/* The PKCS#7's own length at `der` (`*len`: the container's bytes from there, which may pad it). */
+static int der_prefix(const unsigned char *der, size_t *len)
 {
-	const unsigned char *p = old_der(r);
-	PKCS7 *p7 = r->old_len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)r->old_len) : NULL;
+	const unsigned char *p = der;
+	PKCS7 *p7 = *len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)*len) : NULL;
 
 	ERR_clear_error();
 	if (!p7)
-		return sg_error_set(SG_ERR_VERIFY, "%s: its %s holds no PKCS#7 signature", r->name,
-				    sg_format_container_name(r->o->format.kind));
+		return SG_ERR_VERIFY;
 	PKCS7_free(p7);
-	r->old_len = (size_t)(p - old_der(r));
+	*len = (size_t)(p - der);
 	return SG_OK;
 }
 
@@ -140,8 +139,11 @@ static int check_before(struct restamp *r)
 	if (error)
 		return end(r, error, error == SG_ERR_FORMAT ? "denied" : "failed");
 	/* The container may pad it (a PE's table): the DER is its first element. */
-	if ((error = der_length(r)) != SG_OK)
-		return end(r, error, "denied");
+	if (der_prefix(old_der(r), &r->old_len) != SG_OK)
+		return end(r,
+			   sg_error_set(SG_ERR_VERIFY, "%s: its %s holds no PKCS#7 signature",
+					r->name, sg_format_container_name(o->format.kind)),
+			   "denied");
 	/* Ours exactly: the configured signer, signgate's attributes, the container's DER. */
 	opts = verify_opts(r, old_der(r), r->old_len);
 	error = sg_verify_file(&o->verify, &opts, r->copy, r->name);
@@ -281,10 +283,10 @@ static int attach(struct restamp *r)
  * old DER byte for byte, so the signed attributes, the signed content and
  * the signature value are unchanged. Sets r->value_sha256.
  */
-static int same_signature(struct restamp *r)
+static int same_signature(struct restamp *r, const unsigned char *der, size_t der_len)
 {
-	const unsigned char *p = r->new_der;
-	PKCS7 *p7 = r->new_len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)r->new_len) : NULL;
+	const unsigned char *p = der;
+	PKCS7 *p7 = der_len <= LONG_MAX ? d2i_PKCS7(NULL, &p, (long)der_len) : NULL;
 	STACK_OF(PKCS7_SIGNER_INFO) *sis =
 		p7 && PKCS7_type_is_signed(p7) ? PKCS7_get_signer_info(p7) : NULL;
 	PKCS7_SIGNER_INFO *si =
@@ -293,8 +295,7 @@ static int same_signature(struct restamp *r)
 	unsigned char *again = NULL, md[32];
 	int len = -1, ok = 0;
 
-	if (si && ts && p == r->new_der + r->new_len &&
-	    X509at_get_attr_count(si->unauth_attr) == 1 &&
+	if (si && ts && p == der + der_len && X509at_get_attr_count(si->unauth_attr) == 1 &&
 	    OBJ_cmp(X509_ATTRIBUTE_get0_object(X509at_get_attr(si->unauth_attr, 0)), ts) == 0) {
 		sk_X509_ATTRIBUTE_pop_free(si->unauth_attr, X509_ATTRIBUTE_free);
 		si->unauth_attr = NULL;
@@ -318,16 +319,16 @@ static int same_signature(struct restamp *r)
 }
 
 /* The output's own Authenticode digest must be the input's. */
-static int same_content(struct restamp *r)
+static int same_content(struct restamp *r, const char *path)
 {
 	unsigned char md[SG_FORMAT_DIGEST_MAX];
 	char want[2 * SG_FORMAT_DIGEST_MAX + 1], got[2 * SG_FORMAT_DIGEST_MAX + 1];
 	sg_format_info info;
 	size_t md_len = 0;
-	int fd = open(r->signed_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
 
 	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", r->name, r->signed_path);
+		return sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", r->name, path);
 	error = sg_format_inspect(&info, fd, r->name);
 	if (!error && info.kind != r->o->format.kind)
 		error = sg_error_set(SG_ERR_FORMAT, "%s: the timestamped file is a %s, not a %s",
@@ -353,14 +354,14 @@ static int check_after(struct restamp *r)
 {
 	sg_outcome *o = r->o;
 	sg_verify_opts opts = verify_opts(r, r->new_der, r->new_len);
-	int error = same_signature(r);
+	int error = same_signature(r, r->new_der, r->new_len);
 
 	/* Its SHA-1 and SHA-256, 0644, durable (it is renamed into place later). */
 	if (!error)
 		error = sg_publish_in_place(&o->output, r->signed_path,
 					    SG_DIGEST_SHA1 | SG_DIGEST_SHA256, NULL);
 	if (!error)
-		error = same_content(r);
+		error = same_content(r, r->signed_path);
 	if (!error)
 		error = sg_verify_file(&o->verify, &opts, r->signed_path, r->name);
 	o->verified = error == SG_OK;
@@ -399,7 +400,7 @@ static void restamp_json(json_t *rec, const struct restamp *r)
 		json_object_set_new(t, "attached_by", sg_json_text(o->sign.attached_by));
 	if (r->value_sha256[0])
 		json_object_set_new(t, "signature_value_sha256", sg_json_text(r->value_sha256));
-	if (o->have_output && o->have_input) {
+	if (o->have_output && o->have_input && strcmp(o->decision, "timestamped") == 0) {
 		/* The file's digests changed: whatever listed the old ones is stale. */
 		json_object_set_new(t, "replaces_sha256", sg_json_text(o->input.sha256_hex));
 		json_object_set_new(t, "remake",
@@ -467,6 +468,69 @@ static int publish(struct restamp *r)
 	return error;
 }
 
+/*
+ * 1 when the file open as `fd` at `path` is this input timestamped: the
+ * input's signature plus one token, the input's content, valid with a
+ * timestamp under the run's trust, one signature, the same signer (o->verify
+ * then describes it).
+ */
+static int is_this_stamped(struct restamp *r, int fd, const char *path)
+{
+	sg_outcome *o = r->o;
+	sg_verify_opts opts;
+	sg_format_info info;
+	unsigned char *box = NULL;
+	size_t box_len = 0, at = 0, len = 0;
+	int ours = 0;
+
+	if (sg_format_inspect(&info, fd, r->name) == SG_OK && info.kind == o->format.kind &&
+	    info.has_signature &&
+	    sg_format_signature_read(&box, &box_len, &at, &len, fd, &info, SG_SIG_CONTAINER_MAX,
+				     r->name) == SG_OK &&
+	    der_prefix(box + at, &len) == SG_OK && same_signature(r, box + at, len) == SG_OK &&
+	    same_content(r, path) == SG_OK) {
+		opts = verify_opts(r, box + at, len);
+		ours = sg_verify_file(&o->verify, &opts, path, r->name) == SG_OK &&
+		       o->verify.timestamped && o->verify.n_signatures == 1 &&
+		       strcmp(o->verify.signer.sha256, r->before_signer) == 0;
+	}
+	free(box);
+	return ours;
+}
+
+/*
+ * The output exists and --force was not given. A re-run finds there what it
+ * would write (this input timestamped): nothing to do, "skipped" with the
+ * output's digests. Anything else there is left alone: exists already.
+ */
+static int existing_output(struct restamp *r)
+{
+	const char *out = r->job->output;
+	sg_outcome *o = r->o;
+	int fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ours;
+
+	ours = fd >= 0 && is_this_stamped(r, fd, out) && lseek(fd, 0, SEEK_SET) == 0 &&
+	       sg_hash_stream_some(&o->output, fd, -1, r->name,
+				   SG_DIGEST_SHA1 | SG_DIGEST_SHA256) == SG_OK;
+	if (fd >= 0)
+		close(fd);
+	if (!ours)
+		return end(r,
+			   sg_error_set(SG_ERR_EXISTS,
+					"%s: exists already and is not this input timestamped (use "
+					"--force to replace it)",
+					out),
+			   "failed");
+	o->have_output = 1;
+	o->verified = 1;
+	o->status = SG_OK;
+	o->decision = "skipped";
+	snprintf(o->message, sizeof(o->message),
+		 "%s is this input timestamped already (timestamp %s): nothing to do", out,
+		 o->verify.timestamp);
+	return SG_OK;
+}
+
 /* Before, stamp, attach, after, publish; the status that ended the job. */
 static int restamp(struct restamp *r)
 {
@@ -476,6 +540,8 @@ static int restamp(struct restamp *r)
 		error = check_before(r);
 	if (error)
 		return error > 0 ? SG_OK : error;
+	if (!r->job->force && sg_path_exists(r->job->output))
+		return existing_output(r);
 	if ((error = stamp(r)) != SG_OK)
 		return error;
 	if ((error = attach(r)) != SG_OK) {
@@ -500,12 +566,6 @@ static int check_output(struct restamp *r)
 					"%s: a file known by its extension (%s) only must keep it: "
 					"the output must not be named %s",
 					r->name, in_ext, sg_path_base(r->job->output)),
-			   "failed");
-	if (!r->job->force && sg_path_exists(r->job->output))
-		return end(r,
-			   sg_error_set(SG_ERR_EXISTS,
-					"%s: exists already (use --force to replace it)",
-					r->job->output),
 			   "failed");
 	if (!r->ctx->signer || !r->ctx->tsa || !r->ctx->cfg)
 		return end(r,

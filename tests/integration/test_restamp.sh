@@ -91,12 +91,32 @@ expect_absent "$T/one/again.exe"
 expect_same "$(audit_field 0 decision)" skipped
 expect_not_in "$T/err" "note:"
 
-# --- The output exists: refused without --force (a failed record), replaced with it.
-before=$(sha256 "$out")
-sg 1 timestamp --config "$CFG" --out-dir "$T/ts" "$in"
-expect_in "$T/out" "failed   $in: $out: exists already (use --force to replace it)"
-expect_same "$(sha256 "$out")" "$before"
-expect_same "$(audit_field 0 decision)" failed
+# --- The output exists. A re-run finds this input timestamped there: skipped
+# (exit 0, nothing written, the output's digests recorded).
+sg 0 timestamp --config "$CFG" --out-dir "$T/ts" "$in"
+expect_in "$T/out" "skipped  $in: $out is this input timestamped already (timestamp $ts): nothing to do"
+expect_same "$(sha256 "$out")" "$out_sha"
+expect_same "$(audit_field 0 decision)" skipped
+expect_same "$(audit_field 0 output.sha256)" "$out_sha"
+expect_not_in "$T/err" "note:"
+# Anything else there (another file, the input itself copied, a tampered
+# copy) is left alone without --force: a failed record.
+mkdir -p "$T/ts2"
+for other in "$INST/hello-setup.exe" "$in"; do
+	cp "$other" "$T/ts2/hello-setup.exe"
+	sg 1 timestamp --config "$CFG" --out-dir "$T/ts2" "$in"
+	expect_in "$T/out" "failed   $in: $T/ts2/hello-setup.exe: exists already and is not this input timestamped (use --force to replace it)"
+	expect_same "$(sha256 "$T/ts2/hello-setup.exe")" "$(sha256 "$other")"
+	expect_same "$(audit_field 0 decision)" failed
+done
+/usr/bin/python3 - "$out" "$T/ts2/hello-setup.exe" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+data[0x200] ^= 1  # a byte of the image: the Authenticode digest changes
+open(sys.argv[2], "wb").write(data)
+PY
+sg 1 timestamp --config "$CFG" --out-dir "$T/ts2" "$in"
+expect_in "$T/out" "exists already and is not this input timestamped"
 # Keyless, seen from outside: no process of the run opens the key or its
 # password file (strace, where it can trace; else the run alone).
 if command -v strace >/dev/null && strace -f -qq -e trace=none true 2>/dev/null; then
@@ -209,7 +229,7 @@ expect_absent "$T/resign/hello-setup.exe"
 
 # --- The chain of records verifies.
 sg 0 audit verify --config "$CFG"
-expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 10
+expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 13
 expect_same "$(grep -c '"decision":"timestamped"' "$LOG")" 2
 sg 0 audit show --config "$CFG" --action timestamp --decision timestamped --json
 expect_same "$(wc -l <"$T/out")" 2

@@ -76,6 +76,11 @@ sg 0 timestamp --config "$CFG" --out-dir "$T/again" "$T/ts/hello-1.0.msi" "$T/ts
 [ "$(grep -c '^skipped  .*: timestamped already' "$T/out")" -eq 3 ] || fail "not three skipped"
 ok
 expect_absent "$T/again/hello-1.0.msi"
+# The same step again: each output is its input timestamped already.
+sg 0 timestamp --config "$CFG" --out-dir "$T/ts" "${signed[@]}"
+[ "$(grep -c '^skipped  .* is this input timestamped already (timestamp ' "$T/out")" -eq 6 ] ||
+	fail "a re-run did not skip all six"
+ok
 # A script's output keeps its extension.
 sg 2 timestamp --config "$CFG" --out "$T/ts/deploy.txt" "$T/signed/deploy.ps1"
 expect_in "$T/out" "deploy.ps1: a file known by its extension (.ps1) only must keep it"
