@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -318,25 +319,24 @@ static int same_signature(struct restamp *r, const unsigned char *der, size_t de
 				 r->name);
 }
 
-/* The output's own Authenticode digest must be the input's. */
-static int same_content(struct restamp *r, const char *path)
+/*
+ * The file open as `fd` (a regular file) is of the input's format and its
+ * own Authenticode digest is the input's.
+ */
+static int same_content(struct restamp *r, int fd)
 {
 	unsigned char md[SG_FORMAT_DIGEST_MAX];
 	char want[2 * SG_FORMAT_DIGEST_MAX + 1], got[2 * SG_FORMAT_DIGEST_MAX + 1];
 	sg_format_info info;
 	size_t md_len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), error;
+	int error = sg_format_inspect(&info, fd, r->name);
 
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot reopen %s", r->name, path);
-	error = sg_format_inspect(&info, fd, r->name);
 	if (!error && info.kind != r->o->format.kind)
 		error = sg_error_set(SG_ERR_FORMAT, "%s: the timestamped file is a %s, not a %s",
 				     r->name, sg_format_name(info.kind),
 				     sg_format_name(r->o->format.kind));
 	if (!error)
 		error = sg_format_digest(md, &md_len, fd, &info, SG_FORMAT_DIGEST_FILE, r->name);
-	close(fd);
 	if (error)
 		return error;
 	if (md_len == r->file_md_len && memcmp(md, r->file_md, md_len) == 0)
@@ -347,6 +347,35 @@ static int same_content(struct restamp *r, const char *path)
 			    "%s: the timestamped file's own Authenticode digest (%s) is not the "
 			    "input's (%s)",
 			    r->name, got, want);
+}
+
+/*
+ * `path` opened for reading as a regular file: never blocks on a FIFO put
+ * there, never follows a link. -1 (the last error set) otherwise.
+ */
+static int open_regular(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	sg_error_set(SG_ERR_IO, "%s: cannot open %s as a regular file", name, path);
+	return -1;
+}
+
+/* same_content() of the file at `path`. */
+static int same_content_at(struct restamp *r, const char *path)
+{
+	int fd = open_regular(path, r->name), error;
+
+	if (fd < 0)
+		return sg_error_code();
+	error = same_content(r, fd);
+	close(fd);
+	return error;
 }
 
 /* Judge the timestamped file before anyone sees it: same signature, same content, a timestamp. */
@@ -361,7 +390,7 @@ static int check_after(struct restamp *r)
 		error = sg_publish_in_place(&o->output, r->signed_path,
 					    SG_DIGEST_SHA1 | SG_DIGEST_SHA256, NULL);
 	if (!error)
-		error = same_content(r, r->signed_path);
+		error = same_content_at(r, r->signed_path);
 	if (!error)
 		error = sg_verify_file(&o->verify, &opts, r->signed_path, r->name);
 	o->verified = error == SG_OK;
@@ -488,7 +517,7 @@ static int is_this_stamped(struct restamp *r, int fd, const char *path)
 	    sg_format_signature_read(&box, &box_len, &at, &len, fd, &info, SG_SIG_CONTAINER_MAX,
 				     r->name) == SG_OK &&
 	    der_prefix(box + at, &len) == SG_OK && same_signature(r, box + at, len) == SG_OK &&
-	    same_content(r, path) == SG_OK) {
+	    same_content(r, fd) == SG_OK) {
 		opts = verify_opts(r, box + at, len);
 		ours = sg_verify_file(&o->verify, &opts, path, r->name) == SG_OK &&
 		       o->verify.timestamped && o->verify.n_signatures == 1 &&
@@ -507,7 +536,7 @@ static int existing_output(struct restamp *r)
 {
 	const char *out = r->job->output;
 	sg_outcome *o = r->o;
-	int fd = open(out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ours;
+	int fd = open_regular(out, r->name), ours;
 
 	ours = fd >= 0 && is_this_stamped(r, fd, out) && lseek(fd, 0, SEEK_SET) == 0 &&
 	       sg_hash_stream_some(&o->output, fd, -1, r->name,

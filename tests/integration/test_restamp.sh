@@ -117,6 +117,13 @@ open(sys.argv[2], "wb").write(data)
 PY
 sg 1 timestamp --config "$CFG" --out-dir "$T/ts2" "$in"
 expect_in "$T/out" "exists already and is not this input timestamped"
+# A FIFO put there is not opened for reading (that would wait for a writer).
+mkdir "$T/ts3"
+mkfifo "$T/ts3/hello-setup.exe"
+sg 1 timestamp --config "$CFG" --out-dir "$T/ts3" "$in"
+expect_in "$T/out" "$T/ts3/hello-setup.exe: exists already and is not this input timestamped"
+[ -p "$T/ts3/hello-setup.exe" ] || fail "the FIFO was replaced"
+ok
 # Keyless, seen from outside: no process of the run opens the key or its
 # password file (strace, where it can trace; else the run alone).
 if command -v strace >/dev/null && strace -f -qq -e trace=none true 2>/dev/null; then
@@ -229,7 +236,7 @@ expect_absent "$T/resign/hello-setup.exe"
 
 # --- The chain of records verifies.
 sg 0 audit verify --config "$CFG"
-expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 13
+expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 14
 expect_same "$(grep -c '"decision":"timestamped"' "$LOG")" 2
 sg 0 audit show --config "$CFG" --action timestamp --decision timestamped --json
 expect_same "$(wc -l <"$T/out")" 2
