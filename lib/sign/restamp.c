@@ -148,15 +148,18 @@ static int check_before(struct restamp *r)
 	/* Ours exactly: the configured signer, signgate's attributes, the container's DER. */
 	opts = verify_opts(r, old_der(r), r->old_len);
 	error = sg_verify_file(&o->verify, &opts, r->copy, r->name);
-	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT)
+	if (error == SG_ERR_VERIFY || error == SG_ERR_FORMAT) {
+		/* A message is never formatted from its own buffer: a copy first. */
+		snprintf(o->message, sizeof(o->message), "%s",
+			 o->verify.reason[0] ? o->verify.reason : sg_error_last());
 		return end(
 			r,
 			sg_error_set(error,
 				     "%s: not a valid signature of the configured signing "
 				     "certificate made by signgate, so it is not timestamped: %s",
-				     r->name,
-				     o->verify.reason[0] ? o->verify.reason : sg_error_last()),
+				     r->name, o->message),
 			"denied");
+	}
 	if (error)
 		return end(r, error, "failed");
 	if (o->verify.n_signatures != 1)
