@@ -99,6 +99,16 @@ expect_same "$(sha256 "$out")" "$out_sha"
 expect_same "$(audit_field 0 decision)" skipped
 expect_same "$(audit_field 0 output.sha256)" "$out_sha"
 expect_not_in "$T/err" "note:"
+sg 0 timestamp --config "$CFG" --out-dir "$T/ts" --json "$in"
+/usr/bin/python3 - "$T/out" "$in_sha" "$out_sha" <<'PY' || fail "--json: $(cat "$T/out")"
+import json, sys
+rec = json.loads(open(sys.argv[1]).read())
+assert rec["action"] == "timestamp" and rec["decision"] == "skipped", rec
+assert rec["exit_code"] == 0 and rec["audit_id"], rec
+assert rec["input"]["sha256"] == sys.argv[2] and rec["output"]["sha256"] == sys.argv[3], rec
+assert rec["signature"]["timestamp"], rec
+PY
+ok
 # Anything else there (another file, the input itself copied, a tampered
 # copy) is left alone without --force: a failed record.
 mkdir -p "$T/ts2"
@@ -236,7 +246,7 @@ expect_absent "$T/resign/hello-setup.exe"
 
 # --- The chain of records verifies.
 sg 0 audit verify --config "$CFG"
-expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 14
+expect_same "$(grep -c '"action":"timestamp"' "$LOG")" 15
 expect_same "$(grep -c '"decision":"timestamped"' "$LOG")" 2
 sg 0 audit show --config "$CFG" --action timestamp --decision timestamped --json
 expect_same "$(wc -l <"$T/out")" 2
