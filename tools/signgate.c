@@ -34,6 +34,9 @@ static const char usage_text[] =
 	"  verify  (--config FILE | --ca ROOT.pem [--tsa-ca FILE] [--crl FILE]) [--pin SHA256]\n"
 	"          [--json] INPUT...\n"
 	"          verify signed files as the site server will\n"
+	"  timestamp --config FILE (--out FILE | --out-dir DIR) [--force] [--json] INPUT...\n"
+	"          add an RFC 3161 timestamp, keyless, to files signed while every TSA\n"
+	"          was down (their SHA-256 changes: remake catalogs made before)\n"
 	"  audit verify (--config FILE | --log FILE...) [--seals FILE --seal-cert PEM]\n"
 	"               [--partial] [--against FILE] [--json]\n"
 	"          check the audit log's hash chain (and seals, and the seals forwarded\n"
@@ -114,6 +117,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "timestamp") == 0)
+		return cmd_timestamp(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "cert") == 0)
