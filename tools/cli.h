@@ -151,6 +151,7 @@ int cli_osslsigncode_check(const struct sg_config *cfg);
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_timestamp(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* "audit seal": argv[0] is "seal". */
 int cmd_audit_seal(int argc, char **argv);
@@ -158,5 +159,6 @@ int cmd_cert(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_policy_approve(int argc, char **argv);
 int cmd_policy_cosign(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

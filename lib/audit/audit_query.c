@@ -33,12 +33,12 @@ const char *sg_audit_field(const json_t *record, const char *path)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* pipeline.c (check, sign, verify), approve.c, audit.c (repair, rotate), audit_seal.c. */
-const char *const sg_audit_actions[] = { "check",  "sign",   "verify", "approve",
-					 "repair", "rotate", "seal",   NULL };
-const char *const sg_audit_decisions[] = { "approved", "denied",   "signed",  "skipped",
-					   "failed",   "valid",    "invalid", "repaired",
-					   "rotated",  "sealed",   NULL };
+/* pipeline.c (check, sign, verify), restamp.c (timestamp), approve.c, audit.c (repair, rotate), audit_seal.c. */
+const char *const sg_audit_actions[] = { "check",   "sign",   "verify", "timestamp", "approve",
+					 "repair",  "rotate", "seal",   NULL };
+const char *const sg_audit_decisions[] = { "approved", "denied", "signed",   "timestamped",
+					   "skipped",  "failed", "valid",    "invalid",
+					   "repaired", "rotated", "sealed",  NULL };
 
 const char *sg_audit_words(char *buf, size_t len, const char *const *words, const char *sep)
 {

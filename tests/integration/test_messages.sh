@@ -50,7 +50,7 @@ while read -r field word; do
 	sg 0 audit show --config "$CFG" --"$field" "$word"
 done <"$T/words"
 sg 2 audit show --config "$CFG" --action frobnicate
-expect_in "$T/err" "--action frobnicate: no record has that action; give one of check, sign, verify, approve, repair, rotate, seal"
+expect_in "$T/err" "--action frobnicate: no record has that action; give one of check, sign, verify, timestamp, approve, repair, rotate, seal"
 sg 2 audit summary --config "$CFG" --decision signd
 expect_in "$T/err" "--decision signd: no record has that decision; give one of approved, denied"
 
