@@ -95,7 +95,9 @@ mode_is /etc/signgate/keys root:signgate 750
 mode_is /etc/signgate/seal root:signgate-audit 750
 mode_is /etc/signgate/policy root:root 755
 mode_is /etc/signgate/pki root:root 755
-mode_is /var/lib/signgate signgate:signgate 750
+mode_is /var/lib/signgate signgate:signgate-drop 750
+mode_is /var/lib/signgate/inbox signgate:signgate-drop 1770
+mode_is /var/log/signgate/audit.log.seals signgate-seal:signgate-audit 600
 [ -d /var/log/signgate ] || fail "no /var/log/signgate"
 [ "$(stat -c %G /var/log/signgate)" = signgate-audit ] || fail "/var/log/signgate is not group signgate-audit"
 
