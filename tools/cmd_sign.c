@@ -240,7 +240,14 @@ static char *output_for(const sign_opts *o, const char *input)
 
 static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 {
-	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output) {
+	char warning[SG_ERROR_MAX + 256];
+
+	/* A signature without a timestamp dies with the certificate: say so, every time. */
+	if (sg_outcome_timestamp_warning(warning, sizeof(warning), r, job))
+		fprintf(stderr, "signgate: warning: %s\n", warning);
+	/* Only a signing made now is "signed"; already signed outputs say why, as skips do. */
+	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output ||
+	    strcmp(r->decision, "signed") != 0) {
 		cli_print_outcome(r, job, json);
 		return;
 	}
