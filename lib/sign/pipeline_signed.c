@@ -304,7 +304,7 @@ static int check_count(struct existing *e)
 	unsigned char primary[32], input_primary[32];
 	int count = 0, input_count = 0, error;
 
-	error = sg_verify_count_signatures(&count, primary, e->fd, e->name);
+	error = sg_verify_count_signatures_info(&count, primary, e->fd, &e->info, e->name);
 	if (!error && e->nested)
 		error = sg_verify_count_signatures_info(&input_count, input_primary, e->copy_fd,
 							&e->o->format, e->name);
@@ -386,6 +386,7 @@ static int judge_output(struct existing *e)
 	opts.index = e->nested ? -1 : 0;
 	opts.file_digest = hex;
 	error = sg_verify_file(&e->o->verify, &opts, e->path, e->name);
+	/* Any other failure (osslsigncode broke its confinement: SG_ERR_TOOL) fails the job. */
 	if (error == SG_ERR_VERIFY)
 		return not_ours(e, "%s",
 				sg_message_without_name(e->o->verify.reason[0] ? e->o->verify.reason

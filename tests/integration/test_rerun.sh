@@ -60,6 +60,29 @@ expect_same "$(jq -r .output.sha256 "$T/out")" "$exe_out"
 expect_same "$(jq -r .exit_code "$T/out")" 0
 sg 0 audit verify --config "$CFG"
 
+# Every format, and an approval that nests ours after the vendor's: the
+# same step twice, the second run already signed (ours as the last one).
+mkdir -p "$T/in"
+printf 'param([string]$Name = "world")\r\nWrite-Host "Hello, $Name"\r\n' >"$T/in/deploy.ps1"
+vpe=$INST/vendor-signed-hello-setup.exe
+approval hello-cab hello-1.0.cab "$(sha256 "$INST/hello-1.0.cab")"
+approval deploy deploy.ps1 "$(sha256 "$T/in/deploy.ps1")"
+approval vpe vendor-signed-hello-setup.exe "$(sha256 "$vpe")" ', "existing_signature": "nest"'
+set -- "$INST/hello-1.0.cab" "$T/in/deploy.ps1" "$vpe" "$INST/hello-1.0.msp"
+approval hello-msp hello-1.0.msp "$(sha256 "$INST/hello-1.0.msp")"
+sg 0 sign --config "$CFG" --out-dir "$T/fmt" "$@"
+expect_in "$T/err" "signgate: 4 inputs: 4 signed, 0 skipped, 0 denied, 0 failed"
+before=$(cd "$T/fmt" && sha256sum -- *)
+sg 0 sign --config "$CFG" --out-dir "$T/fmt" -j 1 "$@"
+expect_in "$T/err" "signgate: 4 inputs: 0 signed, 4 skipped, 0 denied, 0 failed"
+for f in hello-1.0.cab deploy.ps1 vendor-signed-hello-setup.exe hello-1.0.msp; do
+	expect_in "$T/out" ": already signed: $T/fmt/$f exists and carries our valid signature"
+done
+expect_same "$(cd "$T/fmt" && sha256sum -- *)" "$before"
+expect_same "$(audit_field 0 signature.signatures)" 1
+expect_same "$(audit_field $(($(wc -l <"$LOG") - 1)) signature.signatures)" 2
+expect_same "$(audit_field $(($(wc -l <"$LOG") - 1)) signature.index)" 1
+
 # not_taken FILE WHY: the re-run refuses FILE as already signed (exit 1), leaves it.
 not_taken() {
 	local before
@@ -79,6 +102,10 @@ expect_in "$T/out" ") is not this input's ("
 # The signed MSI under the .exe's name: not a signed PE at all.
 cp "$msi" "$T/m.exe"
 not_taken "$T/m.exe" hello-setup.exe "named as a PE image (.exe) but it is an MSI package"
+
+# The vendor's file itself under the nested output's name: one signature, not ours.
+cp "$vpe" "$T/v.exe"
+not_taken "$T/v.exe" vendor-signed-hello-setup.exe ""
 
 # 3. Truncated, or corrupted outside and inside the signature.
 cp "$exe" "$T/t.exe"
