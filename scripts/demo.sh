@@ -71,14 +71,19 @@ JSON
 cat pki/policy/hello-1.0.json
 
 step "5. Sign: decide, sign, verify, publish, record"
-show "$sg" sign --config pki/signgate.json --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
+# The signing config by its absolute path: the key helper's Landlock rules
+# take only absolute paths, so a relative --config (whose relative key and
+# password paths stay relative) cannot open pki/signer.pass (reported in
+# issue 15; lib/keys/key_allow.c).
+cfg=$demo/pki/signgate.json
+show "$sg" sign --config "$cfg" --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
 	tee sign.out
 # Each signature carries the TSA's timestamp (without one it dies with the certificate).
 [ "$(grep -c ', timestamp ' sign.out)" -eq 2 ] ||
 	{ echo "demo: the signatures carry no timestamp" >&2; exit 1; }
 
 step "5b. The same step again (a CI retry): already signed, nothing signed twice"
-show "$sg" sign --config pki/signgate.json --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
+show "$sg" sign --config "$cfg" --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
 	tee again.out
 [ "$(grep -c '^skipped .*: already signed: ' again.out)" -eq 2 ] ||
 	{ echo "demo: the re-run did not report already signed" >&2; exit 1; }
@@ -93,7 +98,7 @@ mkdir -p tampered
 cp downloads/hello-setup.exe tampered/hello-setup.exe
 printf 'X' | dd of=tampered/hello-setup.exe bs=1 seek=4096 conv=notrunc 2>/dev/null
 rc=0
-show "$sg" sign --config pki/signgate.json --out-dir signed-denied \
+show "$sg" sign --config "$cfg" --out-dir signed-denied \
 	downloads/other-setup.exe tampered/hello-setup.exe || rc=$?
 echo "exit status $rc (3: denied by policy); nothing written:"
 ls -A signed-denied 2>/dev/null | sed 's/^/  /' || true
