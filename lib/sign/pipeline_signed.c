@@ -214,14 +214,14 @@ struct existing {
 	sg_outcome *o;
 	const sg_context *ctx;
 	const sg_job *job;
-	const char *name;   /* the input's base name, for messages */
-	const char *stage;  /* the signing's private folder beside the output */
-	int copy_fd;        /* the input's private copy */
-	int nested;         /* our signature would be nested after the input's */
+	const char *name;  /* the input's base name, for messages */
+	const char *stage; /* the signing's private folder beside the output */
+	int copy_fd;       /* the input's private copy */
+	int nested;        /* our signature would be nested after the input's */
 	unsigned char md[SG_FORMAT_DIGEST_MAX]; /* what signing this input signs */
 	size_t md_len;
-	char *path;         /* the private copy of the output */
-	int fd;             /* open on it */
+	char *path; /* the private copy of the output */
+	int fd;     /* open on it */
 	sg_format_info info;
 	sg_digests digests; /* the output's SHA-1 and SHA-256 */
 	char why[SG_ERROR_MAX];
@@ -263,19 +263,21 @@ static int copy_output(struct existing *e)
 	const char *out = e->job->output, *ext = sg_format_by_name_extension(sg_path_base(out));
 	char *dir = sg_path_dir(out), base[24];
 	int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1, in = -1, rc = 0;
+	int err = dir ? errno : ENOMEM;
 	sg_strict_rule rule;
 	struct stat st;
 
 	free(dir);
 	snprintf(base, sizeof(base), "existing%s", ext ? ext : "");
-	if (dfd >= 0)
+	if (dfd >= 0) {
 		in = openat(dfd, sg_path_base(out),
 			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (dfd >= 0)
+		err = errno;
 		close(dfd);
+	}
 	if (in < 0)
 		return not_ours(e, "it cannot be opened: %s",
-				errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+				err == ELOOP ? "it is a symbolic link" : strerror(err));
 	sg_strict_rule_init(&rule, geteuid());
 	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
 		rc = not_ours(e, "it is not a regular file");

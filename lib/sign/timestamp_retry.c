@@ -142,8 +142,8 @@ static int fetcher_gone(void *arg)
 	return sg_tsa_gone(((const struct fetched *)arg)->fetcher);
 }
 
-int sg_timestamp_add_any(sg_sign_result *out, unsigned char **der, size_t *der_len,
-			 sg_tsa *fetcher, const sg_config *cfg)
+int sg_timestamp_add_any(sg_sign_result *out, unsigned char **der, size_t *der_len, sg_tsa *fetcher,
+			 const sg_config *cfg)
 {
 	struct fetched f = { fetcher, cfg->timestamp_timeout };
 	const sg_timestamp_plan plan = { (const char *const *)cfg->timestamp_urls,

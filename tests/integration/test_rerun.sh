@@ -159,6 +159,13 @@ expect_in "$T/out" "$T/link.exe: exists already (use --force to replace it); it 
 cp "$exe" "$T/gw.exe"
 chmod 0664 "$T/gw.exe"
 not_taken "$T/gw.exe" hello-setup.exe "writable by group $(id -gn) (mode 0664, owner $(id -un))"
+# A FIFO or a folder by the output's name: not a regular file (and no hang).
+mkfifo "$T/fifo.exe"
+sg 1 sign --config "$CFG" --out "$T/fifo.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "$T/fifo.exe: exists already (use --force to replace it); it is not taken as already signed: it is not a regular file"
+mkdir "$T/dir.exe"
+sg 1 sign --config "$CFG" --out "$T/dir.exe" "$INST/hello-setup.exe"
+expect_in "$T/out" "$T/dir.exe: exists already (use --force to replace it); it is not taken as already signed: it is not a regular file"
 # --force still replaces what is not ours.
 sg 0 sign --config "$CFG" --force --out "$T/x.exe" "$INST/hello-setup.exe"
 expect_in "$T/out" "signed   $INST/hello-setup.exe -> $T/x.exe"
