@@ -24,7 +24,7 @@ jobs=$(nproc)
 # through the key helper and judging what osslsigncode attached), and the
 # confinement tests (children, key helper and fetcher, signgate itself,
 # left-overs of killed runs).
-san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|cab|sign_script|selfcheck|confine|keyhelper_confine|self_confine|leftovers|existing_unreadable|existing_covers|long_messages)$)'
+san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|cab|sign_script|selfcheck|confine|keyhelper_confine|self_confine|leftovers|existing_unreadable|existing_covers|long_messages|rerun)$)'
 
 # A sanitizer finding must never pass for an expected exit code (1, 2, 3).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}

@@ -497,6 +497,7 @@ static void test_retry_plans(void)
 	/* Out of range: refused before anything is asked. */
 	sc = (struct script){ .codes = { ok }, .n_codes = { 1 } };
 	CHECK_INT(run_plan(res, &sc, 1, SG_TS_RETRIES_MAX + 1, 0, &der, &der_len), SG_ERR_USAGE);
+	free(der);
 	CHECK_INT(run_plan(res, &sc, 1, 0, SG_TS_RETRY_WAIT_MAX + 1, &der, &der_len),
 		  SG_ERR_USAGE);
 	CHECK_INT(sc.total, 0);
