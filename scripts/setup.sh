@@ -32,6 +32,7 @@ packages=(
 	clang                                         # the sanitizer pass (UBSan that sees NULL + 0)
 	libclang-rt-14-dev                            # libFuzzer and the sanitizer runtimes (only recommended by clang)
 	ca-certificates binutils
+	systemd                                       # units tests: systemd-analyze, systemd-sysusers/-tmpfiles --root
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -43,7 +43,7 @@ static const char usage_text[] =
 	"          set a torn last line aside after a crash, and record that\n"
 	"  audit rotate (--config FILE | --log FILE)\n"
 	"          start a new log file chained to the old one\n"
-	"  audit seal   --config FILE\n"
+	"  audit seal   --config FILE [--if-needed]\n"
 	"          append a seal record and sign the head that includes it (cut-off\n"
 	"          tails show); nothing to seal yet on a log without records\n"
 	"  policy approve (--policy DIR | --config FILE) --product P --vendor V --version V\n"

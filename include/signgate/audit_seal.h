@@ -65,6 +65,9 @@ typedef struct sg_audit_seal {
 	size_t line;       /* its line in the seals file (1-based), or in the off-host copy */
 	int offhost;       /* 1: only in the off-host copy (sg_audit_seals_merge()) */
 	size_t torn_bytes; /* sg_audit_seal_create(): torn bytes it set aside first */
+	int already;       /* sg_audit_seal_create_flags(SG_AUDIT_SEAL_IF_NEEDED): the head
+			    * was sealed already and nothing was written; the fields above
+			    * are those of that newest seal */
 } sg_audit_seal;
 
 typedef struct sg_audit_seals {
@@ -129,6 +132,24 @@ void sg_audit_seals_free(sg_audit_seals *s);
  * interrupted seal, which the next `audit seal` mends.
  */
 int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out);
+
+/* Seal only when the log's head is not sealed yet (a timer's run). */
+#define SG_AUDIT_SEAL_IF_NEEDED 1u
+
+/*
+ * sg_audit_seal_create() with `flags`. With SG_AUDIT_SEAL_IF_NEEDED, a log
+ * whose last record is the one the newest seal covers (same seq, same
+ * SHA-256 of its line: nothing was appended since that seal, which covers
+ * its own "seal" record) is not sealed again: SG_OK with out->already 1 and
+ * out filled from that seal (its seq, head, time, signer and line), and
+ * nothing is written, no record, no seal, no syslog line. This is judged
+ * once before the sealing key is opened (a timer needs no password or PIN
+ * while nothing changes) and again under the seals file's lock (two runs at
+ * once seal once). Anything else (no seals file, a torn last seal, an
+ * interrupted seal, records since the seal, a damaged log or seals file)
+ * goes the way of sg_audit_seal_create(), with its codes.
+ */
+int sg_audit_seal_create_flags(const sg_config *cfg, unsigned flags, sg_audit_seal *out);
 
 /*
  * Read the seals forwarded off the host (syslog, a SIEM export): every line

@@ -600,19 +600,56 @@ static int write_seal(sg_audit_seal *out, int fd, off_t size, const sg_config *c
 }
 
 /*
+ * 1 when the newest of `seals` covers the head (seq, line hash): nothing was
+ * appended since. Then `out` becomes that seal, marked already.
+ */
+static int covers_head(const sg_audit_seals *seals, long long seq, const char *head,
+		       sg_audit_seal *out)
+{
+	const sg_audit_seal *last = seals->n ? &seals->seals[seals->n - 1] : NULL;
+
+	if (!last || last->seq != seq || strcmp(last->head, head) != 0)
+		return 0;
+	*out = *last;
+	out->already = 1;
+	return 1;
+}
+
+/*
+ * SG_AUDIT_SEAL_IF_NEEDED, before the key is opened: 1 when the newest seal
+ * covers the log's head. Any problem (no seals file, a torn or damaged one,
+ * an unreadable log) is 0: the sealing run that follows reports or mends it.
+ */
+static int sealed_already(const sg_config *cfg, sg_audit_seal *out)
+{
+	sg_audit_seals seals;
+	long long seq = 0;
+	char head[65];
+	int found = 0;
+
+	if (sg_audit_seals_load(&seals, cfg->seal_file, cfg->seal_cert) != SG_OK)
+		return 0;
+	if (seals.n && sg_audit_head(cfg->audit_log, &seq, head) == SG_OK)
+		found = covers_head(&seals, seq, head, out);
+	sg_audit_seals_free(&seals);
+	return found;
+}
+
+/*
  * Under the seals file's exclusive lock, so that concurrent seals come in
  * the order of their records: check the seals so far and that the log is
  * not behind them, append the seal record, sign that record's line, append
  * the seal.
  */
-static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, EVP_PKEY *key)
+static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, EVP_PKEY *key,
+		       unsigned flags)
 {
-	const int flags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+	const int oflags = O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 	sg_audit_seals seals = { 0 };
 	sg_audit_receipt receipt;
 	struct torn torn = { .at = -1 };
 	struct stat st;
-	int fd = open(cfg->seal_file, flags, 0600), error;
+	int fd = open(cfg->seal_file, oflags, 0600), skip = 0, error;
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open the seals file: %s", cfg->seal_file,
@@ -630,12 +667,15 @@ static int seal_locked(sg_audit_seal *out, const sg_config *cfg, const pin *p, E
 		error = sg_audit_head(cfg->audit_log, &out->seq, out->head);
 	if (!error)
 		error = check_head(&seals, out, cfg);
+	/* Sealed by another run since the look before the key was opened. */
+	if (!error && (flags & SG_AUDIT_SEAL_IF_NEEDED) && torn.bytes == 0)
+		skip = covers_head(&seals, out->seq, out->head, out);
 	/* The seals file exists on disk before the record that names it: see verify. */
-	if (!error && st.st_size == 0)
+	if (!error && !skip && st.st_size == 0)
 		error = sg_fsync_dir_of(cfg->seal_file);
-	if (!error)
+	if (!error && !skip)
 		error = append_seal_record(&receipt, cfg, p, &torn);
-	if (!error) {
+	if (!error && !skip) {
 		out->seq = receipt.seq;
 		memcpy(out->head, receipt.line_sha256, sizeof(out->head));
 		out->line = seals.n + 1;
@@ -679,6 +719,11 @@ static int check_nothing_yet(int *nothing, const sg_config *cfg)
 
 int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
 {
+	return sg_audit_seal_create_flags(cfg, 0, out);
+}
+
+int sg_audit_seal_create_flags(const sg_config *cfg, unsigned flags, sg_audit_seal *out)
+{
 	sg_seal_key key = { 0 };
 	pin p = { 0 };
 	int nothing = 0, error;
@@ -695,6 +740,9 @@ int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
 	/* Before the key: a timer on a fresh host must not need its secret for nothing. */
 	if (!error)
 		error = check_nothing_yet(&nothing, cfg);
+	/* Nor for a head sealed already: the key (a token, its PIN) stays closed. */
+	if (!error && !nothing && (flags & SG_AUDIT_SEAL_IF_NEEDED) && sealed_already(cfg, out))
+		nothing = 1;
 	/* The key is opened before any lock is taken: a prompt must not hold up others. */
 	if (!error && !nothing)
 		error = sg_seal_key_open(&key, cfg);
@@ -703,7 +751,7 @@ int sg_audit_seal_create(const sg_config *cfg, sg_audit_seal *out)
 				     cfg->seal_key, cfg->seal_cert);
 	ERR_clear_error();
 	if (!error && !nothing)
-		error = seal_locked(out, cfg, &p, key.key);
+		error = seal_locked(out, cfg, &p, key.key, flags);
 	sg_seal_key_free(&key);
 	X509_free(p.cert);
 	return error;
