@@ -32,7 +32,9 @@ packages=(
 	clang                                         # the sanitizer pass (UBSan that sees NULL + 0)
 	libclang-rt-14-dev                            # libFuzzer and the sanitizer runtimes (only recommended by clang)
 	ca-certificates binutils
-	systemd                                       # units tests: systemd-analyze, systemd-sysusers/-tmpfiles --root
+	debhelper lintian                             # the Debian package (scripts/package.sh) and its check
+	scdoc zsh                                     # section-5 man pages; the zsh completion's test
+	systemd                                       # units tests: systemd-analyze, systemd-sysusers/-tmpfiles --root; the package's postinst
 )
 
 export DEBIAN_FRONTEND=noninteractive

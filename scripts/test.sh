@@ -9,6 +9,10 @@
 #   SG_SKIP_SANITIZE=1   skip the sanitizer pass
 #   SG_SANITIZE=1        build the main pass with the sanitizers, run every test
 #                        under them, and skip the separate sanitizer pass
+#   SG_SKIP_PACKAGE=1    skip the Debian package step (scripts/package.sh builds
+#                        and lintian-checks the .deb; scripts/package-test.sh
+#                        installs it with apt, signs and verifies one installer
+#                        from the installed files, and purges it)
 #   SG_SKIP_FUZZ=1       skip the fuzzing step (scripts/fuzz-ci.sh: every
 #                        libFuzzer harness of tests/fuzz for a bounded time;
 #                        SG_FUZZ_TIME sets its seconds per harness)
@@ -24,7 +28,7 @@ jobs=$(nproc)
 # through the key helper and judging what osslsigncode attached), and the
 # confinement tests (children, key helper and fetcher, signgate itself,
 # left-overs of killed runs), and re-runs judging the outputs they find (rerun).
-san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|cab|sign_script|selfcheck|confine|keyhelper_confine|self_confine|leftovers|existing_unreadable|existing_covers|long_messages|rerun)$)'
+san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|cab|sign_script|selfcheck|confine|keyhelper_confine|self_confine|leftovers|existing_unreadable|existing_covers|long_messages|rerun|restamp)$)'
 
 # A sanitizer finding must never pass for an expected exit code (1, 2, 3).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}
@@ -43,6 +47,14 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_WERROR=ON \
 cmake --build "$build" -j "$jobs"
 step "every test"
 (cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 600)
+
+if [ "${SG_SKIP_PACKAGE:-0}" != 1 ]; then
+	step "Debian package: build, lintian, apt install, sign and verify, purge"
+	start=$(date +%s)
+	deb=$(SG_JOBS=$jobs bash "$root/scripts/package.sh" | tail -n 1)
+	bash "$root/scripts/package-test.sh" "$deb"
+	echo "package step: $(($(date +%s) - start)) s"
+fi
 
 if [ "${SG_SANITIZE:-0}" != 1 ] && [ "${SG_SKIP_SANITIZE:-0}" != 1 ]; then
 	# clang's UBSan also catches NULL + 0 and a NULL passed to memcpy even for

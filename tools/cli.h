@@ -104,6 +104,7 @@ char *cli_out_dir_resolve(const char *dir, const char *option);
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_timestamp(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* "audit seal": argv[0] is "seal". */
 int cmd_audit_seal(int argc, char **argv);
@@ -111,5 +112,6 @@ int cmd_cert(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_policy_approve(int argc, char **argv);
 int cmd_policy_cosign(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

@@ -28,9 +28,15 @@ static const char usage_text[] =
 	"          decide, sign, verify and publish each approved installer\n"
 	"  check   --config FILE [-r] [--files-from LIST] [-j N] [--json] INPUT...\n"
 	"          decide without signing (the decision is recorded)\n"
+	"  watch   [--config FILE] [--once] [--rejected DIR] INBOX OUTBOX\n"
+	"          the inbox service: sign each file dropped into INBOX into OUTBOX,\n"
+	"          or reject it with a .reason file\n"
 	"  verify  (--config FILE | --ca ROOT.pem [--tsa-ca FILE] [--crl FILE]) [--pin SHA256]\n"
 	"          [--json] INPUT...\n"
 	"          verify signed files as the site server will\n"
+	"  timestamp --config FILE (--out FILE | --out-dir DIR) [--force] [--json] INPUT...\n"
+	"          add an RFC 3161 timestamp, keyless, to files signed while every TSA\n"
+	"          was down (their SHA-256 changes: remake catalogs made before)\n"
 	"  audit verify (--config FILE | --log FILE...) [--seals FILE --seal-cert PEM]\n"
 	"               [--partial] [--against FILE] [--json]\n"
 	"          check the audit log's hash chain (and seals, and the seals forwarded\n"
@@ -111,12 +117,16 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "timestamp") == 0)
+		return cmd_timestamp(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "cert") == 0)
 		return cmd_cert(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "watch") == 0)
+		return cmd_watch(argc - 1, argv + 1);
 	cli_error("unknown command '%s'", cmd);
 	fputs("Run 'signgate --help' for the list of commands.\n", stderr);
 	return CLI_EXIT_USAGE;

@@ -2,7 +2,10 @@
  * What the audit log says each signed file was signed from: a map from a
  * signed output's SHA-256 to the input of its signing record (a "sign"
  * record with decision "signed"), so that an input that already carries our
- * signature can be traced back to the vendor bytes it was made from.
+ * signature can be traced back to the vendor bytes it was made from. A
+ * "timestamp" record with decision "timestamped" (signgate/restamp.h) maps
+ * its output to the signing record of its input: the same signature over
+ * the same content, made from the same vendor bytes.
  *
  * The map is built lazily, on the first lookup, in ONE pass over the log:
  * the rotated archives it continues (each "rotate" record names its

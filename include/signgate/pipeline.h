@@ -34,6 +34,7 @@ typedef enum sg_action {
 	SG_ACTION_CHECK,  /* decide, do not sign */
 	SG_ACTION_SIGN,   /* decide, sign, verify, publish */
 	SG_ACTION_VERIFY, /* verify an already signed file */
+	SG_ACTION_TIMESTAMP, /* add a timestamp to our signature (signgate/restamp.h) */
 } sg_action;
 
 /* What stays the same for every input of one run; the caller owns all of it. */

@@ -185,31 +185,78 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* A "sign" record that says "signed": what its output was made from. */
-static int add_signing(sg_audit_signings *m, const json_t *rec)
+static int is(const json_t *rec, const char *key, const char *value)
 {
-	const json_t *in = json_object_get(rec, "input"), *out = json_object_get(rec, "output");
-	const char *action = json_string_value(json_object_get(rec, "action"));
-	const char *decision = json_string_value(json_object_get(rec, "decision"));
-	const char *o256 = json_string_value(json_object_get(out, "sha256"));
-	const char *i256 = json_string_value(json_object_get(in, "sha256"));
-	const char *i512 = json_string_value(json_object_get(in, "sha512"));
-	sg_audit_signing *s;
+	const char *s = json_string_value(json_object_get(rec, key));
 
-	if (!action || strcmp(action, "sign") != 0 || !decision ||
-	    strcmp(decision, "signed") != 0 || !lower_hex(o256, HEX_LEN) ||
-	    !lower_hex(i256, HEX_LEN))
-		return SG_OK;
+	return s && strcmp(s, value) == 0;
+}
+
+static sg_audit_signing *grow(sg_audit_signings *m)
+{
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? 2 * m->cap : 64;
 		sg_audit_signing *grown = realloc(m->v, cap * sizeof(*grown));
 
 		if (!grown)
-			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+			return NULL;
 		m->v = grown;
 		m->cap = cap;
 	}
-	s = &m->v[m->n++];
+	return &m->v[m->n++];
+}
+
+/*
+ * A "timestamp" record that says "timestamped" (signgate timestamp,
+ * restamp.h): its output is the same signature over the same content as its
+ * input, so it was made from what the input was made from. The newest
+ * signing entry of the input (earlier in the log: the map is not sorted yet)
+ * is copied under the output's digest; an input the log never signed adds
+ * nothing.
+ */
+static int add_timestamping(sg_audit_signings *m, const char *o256, const char *i256)
+{
+	const sg_audit_signing *from = NULL;
+	sg_audit_signing *s;
+	size_t i;
+
+	for (i = m->n; i-- > 0 && !from;)
+		if (strcmp(m->v[i].output_sha256, i256) == 0)
+			from = &m->v[i];
+	if (!from)
+		return SG_OK;
+	i = (size_t)(from - m->v);
+	if (!(s = grow(m)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	from = &m->v[i]; /* grow() may have moved it */
+	*s = *from;
+	memcpy(s->output_sha256, o256, sizeof(s->output_sha256));
+	s->input_sha512 = dup_or_null(from->input_sha512);
+	s->input_name = dup_or_null(from->input_name);
+	s->approval_id = dup_or_null(from->approval_id);
+	if ((from->input_sha512 && !s->input_sha512) || (from->input_name && !s->input_name) ||
+	    (from->approval_id && !s->approval_id))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	return SG_OK;
+}
+
+/* A "sign" record that says "signed": what its output was made from. */
+static int add_signing(sg_audit_signings *m, const json_t *rec)
+{
+	const json_t *in = json_object_get(rec, "input"), *out = json_object_get(rec, "output");
+	const char *o256 = json_string_value(json_object_get(out, "sha256"));
+	const char *i256 = json_string_value(json_object_get(in, "sha256"));
+	const char *i512 = json_string_value(json_object_get(in, "sha512"));
+	sg_audit_signing *s;
+
+	if (!lower_hex(o256, HEX_LEN) || !lower_hex(i256, HEX_LEN))
+		return SG_OK;
+	if (is(rec, "action", "timestamp") && is(rec, "decision", "timestamped"))
+		return add_timestamping(m, o256, i256);
+	if (!is(rec, "action", "sign") || !is(rec, "decision", "signed"))
+		return SG_OK;
+	if (!(s = grow(m)))
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	memset(s, 0, sizeof(*s));
 	memcpy(s->output_sha256, o256, sizeof(s->output_sha256));
 	memcpy(s->input_sha256, i256, sizeof(s->input_sha256));
@@ -236,8 +283,10 @@ static int add_signing(sg_audit_signings *m, const json_t *rec)
 static int maybe_signing(const char *line, size_t len)
 {
 	static const char a[] = "\"action\":\"sign\"", d[] = "\"decision\":\"signed\"";
+	static const char ta[] = "\"action\":\"timestamp\"", td[] = "\"decision\":\"timestamped\"";
 
-	return memmem(line, len, a, sizeof(a) - 1) && memmem(line, len, d, sizeof(d) - 1);
+	return (memmem(line, len, a, sizeof(a) - 1) && memmem(line, len, d, sizeof(d) - 1)) ||
+	       (memmem(line, len, ta, sizeof(ta) - 1) && memmem(line, len, td, sizeof(td) - 1));
 }
 
 static int link_line(struct pass *p, long long seq, const char *prev, int rotate, size_t lineno)

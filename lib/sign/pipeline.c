@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const action_names[] = { "check", "sign", "verify" };
+static const char *const action_names[] = { "check", "sign", "verify", "timestamp" };
 
 int sg_pipeline_end(sg_outcome *o, int status, const char *decision)
 {

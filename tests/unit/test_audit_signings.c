@@ -119,6 +119,43 @@ static void test_map(const char *log)
 	sg_audit_signings_free(m);
 }
 
+/*
+ * A "timestamp" record that says "timestamped" (signgate timestamp): its
+ * output maps to the signing record of its input, also through a second
+ * timestamping; other decisions, and inputs the log never signed, add
+ * nothing.
+ */
+static void test_timestamped(const char *log)
+{
+	sg_audit_signings *m = NULL;
+	const sg_audit_signing *s;
+	char gap[512];
+
+	append(log, "sign", "signed", 'a', '2', "hello.exe");
+	append(log, "timestamp", "timestamped", 'b', 'a', "hello.exe");
+	append(log, "timestamp", "timestamped", 'c', 'b', "hello.exe");
+	append(log, "timestamp", "failed", 'd', 'a', "hello.exe");
+	append(log, "timestamp", "skipped", 'e', 'a', "hello.exe");
+	append(log, "timestamp", "timestamped", 'f', '9', "unknown.exe");
+	append(log, "verify", "timestamped", '8', 'a', "hello.exe");
+	CHECK_INT(sg_audit_signings_new(&m, log), SG_OK);
+	for (const char *c = "abc"; *c; c++) {
+		s = find(m, hex(*c), gap);
+		CHECK(s != NULL);
+		if (!s)
+			continue;
+		CHECK_STR(s->output_sha256, hex(*c));
+		CHECK_STR(s->input_sha256, hex('2'));
+		CHECK_STR(s->input_name, "hello.exe");
+		CHECK_STR(s->approval_id, "app-1");
+		CHECK_INT(s->seq, 1); /* the signing record it was made from */
+		CHECK_INT(s->conflict, 0);
+	}
+	for (const char *c = "def89"; *c; c++)
+		CHECK(find(m, hex(*c), gap) == NULL);
+	sg_audit_signings_free(m);
+}
+
 static void test_rotated(const char *log)
 {
 	sg_audit_rotate_report rep;
@@ -245,6 +282,7 @@ int main(void)
 	test_rotated(check_path(tmpdir, "audit.jsonl"));
 	test_archive_swapped(check_path(tmpdir, "audit.jsonl"));
 	test_tampered(check_path(tmpdir, "audit.jsonl"));
+	test_timestamped(check_path(tmpdir, "timestamped.jsonl"));
 	{
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir);

@@ -1,0 +1,270 @@
+/* signgate timestamp: a timestamp added later to files signed without one (signgate/restamp.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "signgate/confine.h"
+#include "signgate/error.h"
+#include "signgate/pipeline.h"
+#include "signgate/restamp.h"
+#include "signgate/signer.h"
+#include "signgate/tsa_proc.h"
+#include "signgate/util.h"
+
+static const char timestamp_help[] =
+	"Usage: signgate timestamp --config FILE (--out FILE | --out-dir DIR) [--force]\n"
+	"                          [--json] INPUT...\n"
+	"\n"
+	"Add an RFC 3161 timestamp to files signgate signed while every TSA was down\n"
+	"(\"timestamp\": \"optional\"). Without a timestamp a signature dies with the\n"
+	"signing certificate; with one it stays valid after the certificate expires.\n"
+	"\n"
+	"Keyless: no key, password, PIN or key helper is opened. The signature is not\n"
+	"made again: the configured TSAs (signing.timestamp_urls, in order) are asked,\n"
+	"through the confined timestamp fetcher, for a token over the signature value,\n"
+	"and the token is added to the signature as its one unsigned attribute.\n"
+	"\n"
+	"Each INPUT must carry exactly one signature, ours: it verifies like `verify\n"
+	"--config`, its signer is signing.certificate (required: the key is never\n"
+	"opened to find it) and it is a signature signgate made. Anything else is\n"
+	"refused (\"denied\", exit 3, nothing written). An INPUT that is timestamped\n"
+	"already is \"skipped\" (exit 0, nothing written). The new file is verified\n"
+	"before it appears: the same signature (signed content and signature value\n"
+	"unchanged) plus a timestamp that verifies under trust.tsa_ca_file, and the\n"
+	"same Authenticode digest. It is then recorded in the audit log (action\n"
+	"\"timestamp\", with the input's and the output's SHA-256, the TSA that\n"
+	"answered and those that failed) and renamed into place. INPUT is never\n"
+	"modified: the output is a new file.\n"
+	"\n"
+	"The output's SHA-256 and SHA-1 differ from the input's: a catalog\n"
+	"(sign --catalog-out) or any hash list made with the old digests must be\n"
+	"made again from the new files.\n"
+	"\n"
+	"Formats: PE (.exe, .dll, ...), MSI, MSP, MSM, MST, CAB and PowerShell\n"
+	"scripts, as signing attaches them.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE     signgate.json: trust, signing.certificate,\n"
+	"                        signing.timestamp_urls, the audit log\n"
+	"  -o, --out-dir DIR     write each output as DIR/<input base name> (DIR is\n"
+	"                        made when its parent exists; not the input's folder)\n"
+	"      --out FILE        output path (exactly one INPUT)\n"
+	"  -f, --force           replace an existing output file (never the input);\n"
+	"                        without it, an output that is this input timestamped\n"
+	"                        already is \"skipped\", anything else there refused\n"
+	"      --json            one JSON object per input on stdout\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Exit codes: 0 every input timestamped (or timestamped already); 1 operational\n"
+	"error (no TSA answered, output exists, I/O); 2 usage or configuration error;\n"
+	"3 an input is not our valid signature, or its output did not verify.\n"
+	"\n"
+	"Example (the TSA was down when these were signed):\n"
+	"  signgate timestamp --config signgate.json --out-dir stamped/ signed/*.exe\n";
+
+typedef struct ts_opts {
+	const char *config, *out, *out_dir;
+	int force, json;
+} ts_opts;
+
+static int parse(ts_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
+						  { "out-dir", required_argument, NULL, 'o' },
+						  { "out", required_argument, NULL, 'O' },
+						  { "force", no_argument, NULL, 'f' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:o:fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'o': o->out_dir = optarg; break;
+		case 'O': o->out = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'j': o->json = 1; break;
+		case 'h': fputs(timestamp_help, stdout); return -1;
+		default: return cli_usage_error("timestamp", "bad option");
+		}
+	}
+	if (!o->config)
+		return cli_usage_error("timestamp", "--config FILE is required");
+	if (!o->out == !o->out_dir)
+		return cli_usage_error("timestamp",
+				       "give exactly one of --out FILE or --out-dir DIR");
+	if (optind >= argc)
+		return cli_usage_error("timestamp", "no INPUT given");
+	if (o->out && argc - optind != 1)
+		return cli_usage_error("timestamp",
+				       "--out takes exactly one INPUT; use --out-dir for several");
+	return 0;
+}
+
+/* The configuration timestamping needs, checked before any input is touched. */
+static int check_config(const sg_config *cfg)
+{
+	if (cfg->n_timestamp_urls == 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: \"signing.timestamp_urls\" names no TSA: there is nothing "
+				    "to ask for a timestamp",
+				    cfg->path);
+	if (!cfg->certificate)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: timestamping needs \"signing.certificate\" (the signing "
+				    "certificate, PEM): it pins our signer without opening the key",
+				    cfg->path);
+	return SG_OK;
+}
+
+/*
+ * A folder outputs go to: --out-dir is made when its parent exists (0755:
+ * outputs are shared, as sign makes it); anything else missing is the
+ * command line's fault.
+ */
+static int check_folder(const char *dir, const char *what, int make)
+{
+	struct stat st;
+
+	if (make && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		cli_error("%s: cannot create the %s: %s", dir, what, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	cli_error("%s: the %s does not exist or is not a folder", dir, what);
+	return CLI_EXIT_USAGE;
+}
+
+/* The output path for `input`; NULL (said why) when it would be the input itself. */
+static char *output_for(const ts_opts *o, const char *input)
+{
+	char rin[PATH_MAX], rout[PATH_MAX];
+	char *out = o->out ? strdup(o->out) : sg_path_join(o->out_dir, sg_path_base(input));
+
+	if (out && realpath(input, rin) && realpath(out, rout) && strcmp(rin, rout) == 0) {
+		cli_error("%s: the output would replace the input; the input is never modified: "
+			  "choose another %s",
+			  input, o->out ? "--out" : "--out-dir");
+		free(out);
+		return NULL;
+	}
+	if (!out)
+		cli_error("out of memory");
+	return out;
+}
+
+/* Config, trust, signer certificate; the output folder. Returns an exit code. */
+static int prepare(sg_context *ctx, sg_config **cfg, sg_cert_info *signer, ts_opts *o,
+		   char **out_dir)
+{
+	char *parent = o->out ? sg_path_dir(o->out) : NULL;
+	int rc;
+
+	if (sg_config_load(cfg, o->config) != SG_OK || check_config(*cfg) != SG_OK) {
+		free(parent);
+		return cli_fail();
+	}
+	sg_context_use_config(ctx, *cfg);
+	if (sg_context_load_trust(ctx) != SG_OK ||
+	    sg_signer_load_certificate(signer, (*cfg)->certificate) != SG_OK) {
+		free(parent);
+		return cli_fail();
+	}
+	ctx->signer = signer;
+	sg_error_clear();
+	rc = check_folder(o->out ? (parent ? parent : ".") : o->out_dir, "output folder", !o->out);
+	if (rc == 0 && o->out_dir && !(*out_dir = cli_out_dir_resolve(o->out_dir, "--out-dir")))
+		rc = CLI_EXIT_OPERATIONAL;
+	if (*out_dir)
+		o->out_dir = *out_dir;
+	if (rc == 0)
+		rc = cli_private_folders(o->out ? (parent ? parent : ".") : o->out_dir);
+	if (rc == 0 && cli_confine_setup(*cfg) != SG_OK)
+		rc = cli_fail();
+	free(parent);
+	return rc;
+}
+
+/* The fetcher is forked, then this process (the parser of the inputs) confines itself. */
+static int start(sg_context *ctx, sg_tsa **tsa, const ts_opts *o, char **inputs, size_t n)
+{
+	char warn[512], *parent = o->out ? sg_path_dir(o->out) : NULL;
+	const char *outs[] = { o->out ? (parent ? parent : ".") : o->out_dir, NULL };
+	sg_confine_self_run run = { ctx->cfg, (const char *const *)inputs, n, outs, NULL };
+	int error = sg_tsa_start(tsa, ctx->cfg);
+
+	ctx->tsa = *tsa;
+	if (error == SG_OK)
+		error = sg_confine_self(&run, warn, sizeof(warn));
+	if (error == SG_OK && warn[0])
+		fprintf(stderr, "signgate: warning: %s\n", warn);
+	free(parent);
+	return error;
+}
+
+static int run_inputs(const sg_context *ctx, const ts_opts *o, char **inputs, size_t n)
+{
+	int worst = CLI_EXIT_OK;
+	size_t changed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char *out = output_for(o, inputs[i]);
+		sg_job job = { SG_ACTION_TIMESTAMP, inputs[i], out, o->force };
+		sg_outcome *r = out ? calloc(1, sizeof(*r)) : NULL;
+
+		if (!r) {
+			worst = cli_worse(worst, out ? CLI_EXIT_OPERATIONAL : CLI_EXIT_USAGE);
+			free(out);
+			continue;
+		}
+		sg_restamp_run(r, ctx, &job);
+		cli_print_outcome(r, &job, o->json);
+		if (r->status == SG_OK && strcmp(r->decision, "timestamped") == 0)
+			changed++;
+		worst = cli_worse(worst, cli_exit_code(r->status));
+		free(r);
+		free(out);
+	}
+	if (changed)
+		fprintf(stderr,
+			"signgate: note: %zu file%s got a new SHA-256 and SHA-1: remake any "
+			"catalog "
+			"(sign --catalog-out) or hash list made before from the timestamped "
+			"files\n",
+			changed, changed == 1 ? "" : "s");
+	return worst;
+}
+
+int cmd_timestamp(int argc, char **argv)
+{
+	ts_opts o;
+	sg_context ctx = { 0 };
+	sg_config *cfg = NULL;
+	sg_cert_info signer;
+	sg_tsa *tsa = NULL;
+	char *out_dir = NULL;
+	int rc = parse(&o, argc, argv);
+
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = prepare(&ctx, &cfg, &signer, &o, &out_dir);
+	if (rc == CLI_EXIT_OK &&
+	    start(&ctx, &tsa, &o, argv + optind, (size_t)(argc - optind)) != SG_OK)
+		rc = cli_fail();
+	else if (rc == CLI_EXIT_OK)
+		rc = run_inputs(&ctx, &o, argv + optind, (size_t)(argc - optind));
+	sg_confine_self_end();
+	sg_tsa_stop(tsa);
+	sg_context_free_trust(&ctx);
+	sg_config_free(cfg);
+	free(out_dir);
+	return rc;
+}
