@@ -206,6 +206,16 @@ void sg_config_set_checker(sg_config_checker check);
  */
 int sg_config_require_signing(const sg_config *cfg);
 
+/*
+ * Before a signing key is opened: the files of the signing section (the
+ * PKCS#12 file, the PEM chain and key, the certificate, the password or PIN
+ * file) exist and are regular files. Returns SG_OK, or SG_ERR_CONFIG naming
+ * the config, the key and the file, so that a run whose key cannot be found
+ * stops as a configuration problem before any input is read. What is in
+ * them is the key helper's to judge.
+ */
+int sg_config_check_signing_files(const sg_config *cfg);
+
 /* The osslsigncode path used when the config names none (a build setting). */
 const char *sg_config_default_osslsigncode(void);
 
