@@ -28,8 +28,8 @@ jobs=$(nproc)
 # policy index, installer structure, torn logs, signing every format
 # through the key helper and judging what osslsigncode attached), and the
 # confinement tests (children, key helper and fetcher, signgate itself,
-# left-overs of killed runs).
-san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|cab|sign_script|selfcheck|confine|keyhelper_confine|self_confine|leftovers|existing_unreadable|existing_covers|long_messages|restamp)$)'
+# left-overs of killed runs), and re-runs judging the outputs they find (rerun).
+san_tests='^(unit\.|fixture\.|integration\.(audit|index|denials|crash|sign_formats|cab|sign_script|selfcheck|confine|keyhelper_confine|self_confine|leftovers|existing_unreadable|existing_covers|long_messages|rerun|restamp)$)'
 
 # A sanitizer finding must never pass for an expected exit code (1, 2, 3).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1:abort_on_error=0}

@@ -39,7 +39,12 @@ static const char sign_help[] =
 	"that already carries our valid signature (the configured signer) is not\n"
 	"signed twice: it is skipped while the vendor file its signing record in the\n"
 	"audit log names is still approved, and denied when that file is now revoked\n"
-	"or no longer approved, or when no signing record of it is found.\n"
+	"or no longer approved, or when no signing record of it is found. An output\n"
+	"that exists already (a re-run) is kept: it is reported as already signed\n"
+	"(skipped) when it is our valid signature over this approved input, which\n"
+	"the audit log shows signgate published; otherwise the input fails with\n"
+	"\"exists already\" unless --force. Every signature without an RFC 3161\n"
+	"timestamp is warned about on stderr: it dies with the certificate.\n"
 	"\n"
 	"INPUT is a file, or with --recursive a folder (its installers and scripts in\n"
 	"name order, symbolic links not followed; by extension: @EXTENSIONS@).\n"
@@ -243,7 +248,14 @@ static char *output_for(const sign_opts *o, const char *input)
 
 static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 {
-	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output) {
+	char warning[SG_ERROR_MAX + 256];
+
+	/* A signature without a timestamp dies with the certificate: say so, every time. */
+	if (sg_outcome_timestamp_warning(warning, sizeof(warning), r, job))
+		fprintf(stderr, "signgate: warning: %s\n", warning);
+	/* Only a signing made now is "signed"; already signed outputs say why, as skips do. */
+	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output ||
+	    strcmp(r->decision, "signed") != 0) {
 		cli_print_outcome(r, job, json);
 		return;
 	}
