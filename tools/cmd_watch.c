@@ -304,7 +304,7 @@ static void published(const sg_watch_claim *c, const char *rejected_as, const ch
 	} else {
 		put_text(c->output);
 	}
-	printf(" (dropped by uid %u, audit record %s)\n", (unsigned)c->uid, audit_id);
+	printf(" (owner uid %u, audit record %s)\n", (unsigned)c->uid, audit_id);
 	fflush(stdout);
 }
 
