@@ -20,6 +20,14 @@ cp "$INST/hello-setup.exe" "$IN/hello-setup.exe"
 sg 2 watch --config "$T/missing.json" --once "$IN" "$OUT"
 [ -e "$IN/hello-setup.exe" ] || fail "a config error claimed the file"
 ok
+# $SIGNGATE_CONFIG stands for --config; a missing key file is found before anything is claimed.
+SIGNGATE_CONFIG= sg 2 watch --once "$IN" "$OUT"
+expect_in "$T/err" "SIGNGATE_CONFIG"
+sed "s|$PKI/signer.p12|$T/missing.p12|" "$CFG" >"$T/env/nokey.json"
+SIGNGATE_CONFIG=$T/env/nokey.json sg 2 watch --once "$IN" "$OUT"
+expect_in "$T/err" "$T/missing.p12"
+[ -e "$IN/hello-setup.exe" ] || fail "a missing key file claimed the file"
+ok
 sg 2 watch --config "$CFG" --once "$IN" "$T/no-such-outbox"
 expect_in "$T/err" "outbox"
 [ -e "$IN/hello-setup.exe" ] || fail "a missing outbox claimed the file"
@@ -54,6 +62,9 @@ expect_absent "$IN/hello-setup.exe"
 [ -z "$(ls -A "$S/work")" ] || fail "the work folder is not empty: $(ls -A "$S/work")"
 ok
 expect_same "$(audit_field 0 decision)" "signed"
+# The osslsigncode checked at the run's start is named in its records.
+expect_same "$(audit_field 0 osslsigncode_version)" \
+	"$(/usr/bin/osslsigncode --version 2>/dev/null | sed -n '1s/^osslsigncode \([0-9.]*\),.*/\1/p')"
 expect_same "$(audit_field 0 input.name)" "hello-setup.exe"
 case "$(audit_field 0 input.path)" in
 "$S/work/claim."*".u$(id -u)/hello-setup.exe") ok ;;
