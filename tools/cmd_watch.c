@@ -61,7 +61,6 @@ static const char watch_help[] =
 	"error (a file could not be handled; another watcher holds INBOX); 2 usage\n"
 	"or configuration error (nothing is claimed).\n";
 
-#define DEFAULT_CONFIG "/etc/signgate/signgate.json"
 #define RESCAN_MS      30000
 #define PASS_MAX       64
 
@@ -93,10 +92,11 @@ static int parse(watch_opts *o, int argc, char **argv)
 		return cli_usage_error("watch", "give INBOX and OUTBOX");
 	o->inbox = argv[optind];
 	o->outbox = argv[optind + 1];
+	if (cli_config_lookup(&o->config, "watch") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config)
-		o->config = getenv("SIGNGATE_CONFIG") && getenv("SIGNGATE_CONFIG")[0]
-				    ? getenv("SIGNGATE_CONFIG")
-				    : DEFAULT_CONFIG;
+		return cli_usage_error("watch", "--config FILE is required (or SIGNGATE_CONFIG, or a "
+						"config at " CLI_CONFIG_DEFAULT ")");
 	return 0;
 }
 
@@ -134,9 +134,9 @@ static int start_helpers(run_state *st, size_t n)
 {
 	int error;
 
-	if (access(st->cfg->osslsigncode, X_OK) != 0)
-		return sg_error_set(SG_ERR_TOOL, "%s: cannot run: %s", st->cfg->osslsigncode,
-				    strerror(errno));
+	/* Its version goes into every record of the run (before the confinement mode). */
+	if (cli_osslsigncode_check(st->cfg) != CLI_EXIT_OK)
+		return sg_error_code();
 	if ((error = cli_confine_setup(st->cfg)) != SG_OK)
 		return error;
 	if ((error = sg_keyhelper_start(&st->keyhelper, st->cfg, (unsigned long)n)) != SG_OK)
@@ -304,7 +304,7 @@ static void published(const sg_watch_claim *c, const char *rejected_as, const ch
 	} else {
 		put_text(c->output);
 	}
-	printf(" (dropped by uid %u, audit record %s)\n", (unsigned)c->uid, audit_id);
+	printf(" (owner uid %u, audit record %s)\n", (unsigned)c->uid, audit_id);
 	fflush(stdout);
 }
 
@@ -459,21 +459,26 @@ static int setup_events(watcher *wt)
 	return CLI_EXIT_OK;
 }
 
-/* The config and policy are checked once before anything is claimed: their faults are 2. */
+/*
+ * The config, policy, signing files and osslsigncode (its version) are
+ * checked once before anything is claimed: their faults are 2. Returns the
+ * exit code, said when not CLI_EXIT_OK.
+ */
 static int check_config(const watch_opts *o, char **audit_log)
 {
 	run_state st;
-	int error;
+	int rc = CLI_EXIT_OK;
 
 	memset(&st, 0, sizeof(st));
-	error = load_config_and_policy(&st, o->config);
-	if (!error && access(st.cfg->osslsigncode, X_OK) != 0)
-		error = sg_error_set(SG_ERR_CONFIG, "%s: cannot run: %s", st.cfg->osslsigncode,
-				     strerror(errno));
-	if (!error && !(*audit_log = strdup(st.cfg->audit_log)))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (load_config_and_policy(&st, o->config) != SG_OK ||
+	    sg_config_check_signing_files(st.cfg) != SG_OK)
+		rc = cli_fail();
+	else if ((rc = cli_osslsigncode_check(st.cfg)) != CLI_EXIT_OK)
+		; /* said */
+	else if (!(*audit_log = strdup(st.cfg->audit_log)))
+		rc = cli_exit_code(sg_error_set(SG_ERR_NOMEM, "out of memory"));
 	free_state(&st);
-	return error;
+	return rc;
 }
 
 int cmd_watch(int argc, char **argv)
@@ -485,8 +490,9 @@ int cmd_watch(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (check_config(&o, &audit_log) != SG_OK ||
-	    sg_watch_open(&wt.w, o.inbox, o.outbox, o.rejected, audit_log) != SG_OK)
+	if ((rc = check_config(&o, &audit_log)) != CLI_EXIT_OK)
+		; /* said */
+	else if (sg_watch_open(&wt.w, o.inbox, o.outbox, o.rejected, audit_log) != SG_OK)
 		rc = cli_fail();
 	else if ((rc = setup_events(&wt)) == CLI_EXIT_OK)
 		rc = loop(&wt);

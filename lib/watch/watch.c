@@ -42,6 +42,14 @@ static int check_inbox(sg_watch *w)
 			"bit (mode %04o): anyone could remove or replace a dropped file; "
 			"chmod o-w or +t it",
 			w->inbox, (unsigned)(st->st_mode & 07777));
+	/* A group inbox without the sticky bit: one dropper may swap another's file. */
+	if ((st->st_mode & S_IWGRP) && !(st->st_mode & S_ISVTX))
+		return sg_error_set(
+			SG_ERR_CONFIG,
+			"inbox %s: group members may write this folder and it has no sticky "
+			"bit (mode %04o): one member could remove or replace another's file; "
+			"chmod g-w or +t it (1770)",
+			w->inbox, (unsigned)(st->st_mode & 07777));
 	/* Claiming is a rename out of the inbox: found now, not at every file. */
 	if (faccessat(w->inbox_fd, ".", W_OK | X_OK, AT_EACCESS) != 0)
 		return sg_error_set(SG_ERR_CONFIG,

@@ -96,6 +96,12 @@ void watch_claim_remove(sg_watch *w, const char *dir)
 	fsync(w->work_fd);
 }
 
+/* An inbox others than its owner may write: group or world writable. */
+int watch_shared_inbox(const sg_watch *w)
+{
+	return (w->inbox_st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
 /* Whether `uid` could have written the inbox: the folder's rule decides who may drop. */
 static int owner_allowed(const sg_watch *w, uid_t uid)
 {
@@ -105,7 +111,9 @@ static int owner_allowed(const sg_watch *w, uid_t uid)
 	gid_t groups[256];
 	int n = 256;
 
-	if (uid == 0 || uid == geteuid() || uid == st->st_uid || (st->st_mode & S_IWOTH))
+	if (uid == 0 || uid == geteuid())
+		return !watch_shared_inbox(w);
+	if (uid == st->st_uid || (st->st_mode & S_IWOTH))
 		return 1;
 	if (!(st->st_mode & S_IWGRP))
 		return 0;
@@ -147,6 +155,12 @@ static void examine(const sg_watch *w, sg_watch_claim *c, const struct stat *st)
 		snprintf(c->refuse, sizeof(c->refuse),
 			 "the file has %lu hard links (another name could change it)",
 			 (unsigned long)st->st_nlink);
+	else if ((st->st_uid == 0 || st->st_uid == geteuid()) && watch_shared_inbox(w))
+		snprintf(c->refuse, sizeof(c->refuse),
+			 "its owner uid %u is root or signgate's own account: in an inbox "
+			 "others may write (mode %04o) such a file cannot be told from one a "
+			 "member moved in",
+			 (unsigned)st->st_uid, (unsigned)(w->inbox_st.st_mode & 07777));
 	else if (!owner_allowed(w, st->st_uid))
 		snprintf(c->refuse, sizeof(c->refuse),
 			 "its owner uid %u may not write the inbox (mode %04o, group %u)",

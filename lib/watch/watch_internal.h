@@ -39,5 +39,6 @@ DIR *watch_opendir(int fd);
 
 /* Remove the claim folder `dir` (in the work folder) and what is in it. */
 void watch_claim_remove(sg_watch *w, const char *dir);
+int watch_shared_inbox(const sg_watch *w);
 
 #endif

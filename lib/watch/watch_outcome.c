@@ -119,6 +119,13 @@ int sg_watch_write_outcome(const sg_watch_claim *c, const sg_outcome *r)
 
 /* ---- publishing ---- */
 
+static int ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), m = strlen(end);
+
+	return n >= m && strcmp(s + n - m, end) == 0;
+}
+
 /*
  * A name NAME, NAME.1, ... free in the rejected folder, with its .reason
  * free too; NAME is cut to leave room for ".NNN.reason".
@@ -126,14 +133,20 @@ int sg_watch_write_outcome(const sg_watch_claim *c, const sg_outcome *r)
 static int choose_rejected_name(sg_watch *w, const sg_watch_claim *c, outcome *o)
 {
 	char name[NAME_MAX + 1], reason[NAME_MAX + 1];
-	int keep = (int)strlen(c->name) > NAME_MAX - 16 ? NAME_MAX - 16 : (int)strlen(c->name);
+	/* Room for ".dropped" and ".NNN.reason", or for the claim's own name. */
+	int keep = (int)strlen(c->name) > NAME_MAX - 64 ? NAME_MAX - 64 : (int)strlen(c->name);
+	/* A rejected file's name never ends in ".reason": only reasons do. */
+	const char *tail = ends_with(c->name, ".reason") ? ".dropped" : "";
 	struct stat st;
 
-	for (int i = 0; i < REJECT_TRIES; i++) {
-		if (i)
-			snprintf(name, sizeof(name), "%.*s.%d", keep, c->name, i);
+	for (int i = 0; i <= REJECT_TRIES; i++) {
+		if (i == REJECT_TRIES) /* the claim folder's name is ours alone */
+			snprintf(name, sizeof(name), "%.*s%s.%s", keep, c->name, tail,
+				 sg_path_base(c->dir));
+		else if (i)
+			snprintf(name, sizeof(name), "%.*s%s.%d", keep, c->name, tail, i);
 		else
-			snprintf(name, sizeof(name), "%.*s", keep, c->name);
+			snprintf(name, sizeof(name), "%.*s%s", keep, c->name, tail);
 		snprintf(reason, sizeof(reason), "%.*s.reason", NAME_MAX - 7, name);
 		if (fstatat(w->rejected_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    fstatat(w->rejected_fd, reason, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -184,7 +197,7 @@ static char *reason_text(const sg_watch_claim *c, const outcome *o)
 		 "status: %s\n"
 		 "reason: %s\n"
 		 "audit record: %s\n"
-		 "dropped by: %s\n"
+		 "file owner: %s\n"
 		 "claimed as: %s\n",
 		 name, o->decision, o->status, msg, o->audit_id, who, input);
 	free(msg);
@@ -205,6 +218,17 @@ static void remove_reason_temps(sg_watch *w, const char *reason_name)
 			unlinkat(w->rejected_fd, e->d_name, 0);
 	if (d)
 		closedir(d);
+}
+
+/* Claim folder `c->dir` itself into the rejected folder as rejected_as: it holds the entry. */
+static int move_claim_folder(sg_watch *w, const sg_watch_claim *c, const outcome *o)
+{
+	if (renameat2(w->work_fd, sg_path_base(c->dir), w->rejected_fd, o->rejected_as,
+		      RENAME_NOREPLACE) != 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot move to %s/%s: %s", c->dir,
+				    w->rejected, o->rejected_as, strerror(errno));
+	fsync(w->work_fd);
+	return SG_OK;
 }
 
 static int publish_rejected(sg_watch *w, sg_watch_claim *c, outcome *o)
@@ -231,10 +255,14 @@ static int publish_rejected(sg_watch *w, sg_watch_claim *c, outcome *o)
 	dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: %s", c->dir, strerror(errno));
-	if (renameat2(dfd, c->name, w->rejected_fd, o->rejected_as, RENAME_NOREPLACE) != 0 &&
-	    errno != ENOENT)
-		error = sg_error_set(SG_ERR_IO, "%s: cannot move to %s/%s: %s", c->input,
-				     w->rejected, o->rejected_as, strerror(errno));
+	if (renameat2(dfd, c->name, w->rejected_fd, o->rejected_as, RENAME_NOREPLACE) != 0) {
+		if (errno == EACCES || errno == EPERM)
+			/* A dropped folder we may not move: the claim folder (ours) goes instead. */
+			error = move_claim_folder(w, c, o);
+		else if (errno != ENOENT)
+			error = sg_error_set(SG_ERR_IO, "%s: cannot move to %s/%s: %s", c->input,
+					     w->rejected, o->rejected_as, strerror(errno));
+	}
 	close(dfd);
 	if (!error && fsync(w->rejected_fd) != 0)
 		error = sg_error_set(SG_ERR_IO, "%s: cannot sync: %s", w->rejected,

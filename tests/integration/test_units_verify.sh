@@ -84,6 +84,8 @@ expect_same "$(setting signgate-seal.service ExecStart)" \
 for u in signgate-watch.service signgate-watch-once.service; do
 	expect_same "$(setting "$u" User)/$(setting "$u" Group)" "signgate/signgate"
 	expect_same "$(setting "$u" ReadWritePaths)" "/var/lib/signgate /var/log/signgate"
+	# A stop signals the watcher only: the file in hand is finished, not rejected.
+	expect_same "$u KillMode=$(setting "$u" KillMode)" "$u KillMode=mixed"
 	expect_same "$(setting "$u" RestrictAddressFamilies)" "AF_UNIX AF_INET AF_INET6"
 	expect_same "$(setting "$u" LoadCredential)" \
 		"signing.secret:/etc/signgate/keys/signing.secret"
@@ -98,6 +100,9 @@ expect_same "$(setting signgate-watch.service ExecStart)" \
 expect_same "$(setting signgate-watch-once.service ExecStart)" \
 	"/usr/bin/signgate watch --once --config /etc/signgate/signgate.json /var/lib/signgate/inbox /var/lib/signgate/outbox"
 expect_same "$(setting signgate-watch-once.service Type)" "oneshot"
+# A dropper's burst of changes never switches the .path route off.
+expect_same "$(setting signgate-watch-once.path TriggerLimitIntervalSec)" "0"
+expect_same "$(setting signgate-watch-once.service StartLimitIntervalSec)" "0"
 expect_same "$(setting signgate-seal.service Type)" "oneshot"
 expect_same "$(setting signgate-seal.timer Persistent)" "yes"
 expect_same "$(setting signgate-seal.timer OnCalendar)" "*:0/5"

@@ -31,7 +31,7 @@ crash() {
 	S=$T/$stage-$want$taken
 	rm -f "$LOG"
 	mkdir -m 0700 "$S"
-	mkdir -m 0770 "$S/inbox"
+	mkdir -m 0700 "$S/inbox"
 	mkdir -m 0755 "$S/outbox"
 	cp "$file" "$S/inbox/.$name.part"
 	mv "$S/inbox/.$name.part" "$S/inbox/$name"
@@ -90,7 +90,7 @@ crash outcome "$INST/other-setup.exe" rejected
 S=$T/poison
 rm -f "$LOG"
 mkdir -m 0700 "$S"
-mkdir -m 0770 "$S/inbox"
+mkdir -m 0700 "$S/inbox"
 mkdir -m 0755 "$S/outbox"
 cp "$INST/hello-setup.exe" "$S/inbox/poison.exe"
 for i in 1 2 3; do

@@ -9,7 +9,7 @@ new_env
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 S=$T/state
 mkdir -m 0700 "$S"
-mkdir -m 0770 "$S/inbox"
+mkdir -m 0750 "$S/inbox"
 mkdir -m 0755 "$S/outbox"
 IN=$S/inbox OUT=$S/outbox REJ=$S/rejected
 
@@ -20,6 +20,14 @@ cp "$INST/hello-setup.exe" "$IN/hello-setup.exe"
 sg 2 watch --config "$T/missing.json" --once "$IN" "$OUT"
 [ -e "$IN/hello-setup.exe" ] || fail "a config error claimed the file"
 ok
+# $SIGNGATE_CONFIG stands for --config; a missing key file is found before anything is claimed.
+SIGNGATE_CONFIG= sg 2 watch --once "$IN" "$OUT"
+expect_in "$T/err" "SIGNGATE_CONFIG"
+sed "s|$PKI/signer.p12|$T/missing.p12|" "$CFG" >"$T/env/nokey.json"
+SIGNGATE_CONFIG=$T/env/nokey.json sg 2 watch --once "$IN" "$OUT"
+expect_in "$T/err" "$T/missing.p12"
+[ -e "$IN/hello-setup.exe" ] || fail "a missing key file claimed the file"
+ok
 sg 2 watch --config "$CFG" --once "$IN" "$T/no-such-outbox"
 expect_in "$T/err" "outbox"
 [ -e "$IN/hello-setup.exe" ] || fail "a missing outbox claimed the file"
@@ -27,7 +35,13 @@ ok
 chmod 0777 "$IN"
 sg 2 watch --config "$CFG" --once "$IN" "$OUT"
 expect_in "$T/err" "others may write this folder and it has no sticky bit"
+# Group-writable without the sticky bit: one member could swap another's file.
 chmod 0770 "$IN"
+sg 2 watch --config "$CFG" --once "$IN" "$OUT"
+expect_in "$T/err" "inbox $IN: group members may write this folder and it has no sticky bit (mode 0770)"
+[ -e "$IN/hello-setup.exe" ] || fail "a group inbox without sticky bit claimed the file"
+ok
+chmod 0750 "$IN"
 rm "$IN/hello-setup.exe"
 
 # In progress (.part), hidden (.x): never taken, left as they are.
@@ -43,11 +57,14 @@ ok
 # Renamed in: signed into the outbox, the inbox and the work folder emptied.
 mv "$IN/hello-setup.exe.part" "$IN/hello-setup.exe"
 sg 0 watch --config "$CFG" --once "$IN" "$OUT"
-expect_in "$T/out" "signed   hello-setup.exe -> $OUT/hello-setup.exe (dropped by uid $(id -u)"
+expect_in "$T/out" "signed   hello-setup.exe -> $OUT/hello-setup.exe (owner uid $(id -u)"
 expect_absent "$IN/hello-setup.exe"
 [ -z "$(ls -A "$S/work")" ] || fail "the work folder is not empty: $(ls -A "$S/work")"
 ok
 expect_same "$(audit_field 0 decision)" "signed"
+# The osslsigncode checked at the run's start is named in its records.
+expect_same "$(audit_field 0 osslsigncode_version)" \
+	"$(/usr/bin/osslsigncode --version 2>/dev/null | sed -n '1s/^osslsigncode \([0-9.]*\),.*/\1/p')"
 expect_same "$(audit_field 0 input.name)" "hello-setup.exe"
 case "$(audit_field 0 input.path)" in
 "$S/work/claim."*".u$(id -u)/hello-setup.exe") ok ;;
@@ -104,7 +121,7 @@ id=$(audit_field 0 id)
 expect_same "$(audit_field 0 decision)" "denied"
 expect_in "$REJ/other-setup.exe.reason" "audit record: $id"
 expect_in "$REJ/other-setup.exe.reason" "decision: denied"
-expect_in "$REJ/other-setup.exe.reason" "dropped by: uid $(id -u)"
+expect_in "$REJ/other-setup.exe.reason" "file owner: uid $(id -u)"
 expect_in "$REJ/other-setup.exe.reason" "reason: "
 expect_in "$T/out" "rejected other-setup.exe -> $REJ/other-setup.exe: denied:"
 expect_in "$T/out" "audit record $id"
@@ -144,23 +161,53 @@ expect_in "$LOG" '"reasons":["folder.exe: refused unread by signgate watch: a fo
 expect_in "$LOG" '"reasons":["link.exe: refused unread by signgate watch: a symbolic link, not a regular file"]' 
 sg 0 audit verify --log "$LOG"
 
-# A file owned by an account that may not write the inbox (0770, group
-# root): refused unread (only root can make one here, with chown).
+# A file owned by an account that may not write the inbox (0750): refused unread (only root can make one here, with chown).
 if [ "$(id -u)" -eq 0 ]; then
 	cp "$INST/hello-setup.exe" "$T/foreign.exe"
 	chown 65534 "$T/foreign.exe"
 	mv "$T/foreign.exe" "$IN/foreign.exe"
 	sg 0 watch --config "$CFG" --once "$IN" "$OUT"
 	expect_absent "$OUT/foreign.exe"
-	expect_in "$REJ/foreign.exe.reason" "its owner uid 65534 may not write the inbox (mode 0770"
-	expect_in "$REJ/foreign.exe.reason" "dropped by: uid 65534"
-	expect_in "$T/out" "(dropped by uid 65534, audit record"
+	expect_in "$REJ/foreign.exe.reason" "its owner uid 65534 may not write the inbox (mode 0750"
+	expect_in "$REJ/foreign.exe.reason" "file owner: uid 65534"
+	expect_in "$T/out" "(owner uid 65534, audit record"
 	case "$(audit_field 0 input.path)" in
 	*".u65534/foreign.exe") ok ;;
 	*) fail "the record does not name the dropper 65534: $(audit_field 0 input.path)" ;;
 	esac
 fi
 
+# In a group inbox (1770) a file owned by root or by signgate's own account
+# cannot be told from one a member moved in (the owner is who wrote the
+# file, not who dropped it): refused unread.
+chmod 1770 "$IN"
+cp "$INST/hello-setup.exe" "$IN/rootfile.exe"
+sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+expect_absent "$OUT/rootfile.exe"
+expect_in "$REJ/rootfile.exe.reason" "its owner uid $(id -u) is root or signgate's own account: in an inbox others may write (mode 1770)"
+expect_in "$REJ/rootfile.exe.reason" "file owner: uid $(id -u)"
+chmod 0750 "$IN"
+
+# A dropped NAME.reason never takes the place of NAME's reason: rejected
+# files never end in ".reason".
+printf 'decision: denied\nreason: forged\n' >"$IN/bobs-tool.exe.reason"
+cp "$INST/other-setup.exe" "$IN/bobs-tool.exe"
+sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+expect_in "$REJ/bobs-tool.exe.reason.dropped" "reason: forged"
+expect_in "$REJ/bobs-tool.exe.reason.dropped.reason" "file: bobs-tool.exe.reason"
+expect_in "$REJ/bobs-tool.exe.reason" "file: bobs-tool.exe"
+expect_in "$REJ/bobs-tool.exe.reason" "rejected by: signgate watch"
+[ -e "$REJ/bobs-tool.exe" ] || fail "bobs-tool.exe was not rejected under its own name"
+ok
+
+# NAME, NAME.1 .. NAME.999 taken in the rejected folder: the next NAME gets
+# a name of its own (the claim's), never stays claimed.
+: >"$REJ/many.exe"
+for i in $(seq 1 999); do : >"$REJ/many.exe.$i"; done
+cp "$INST/other-setup.exe" "$IN/many.exe"
+sg 0 watch --config "$CFG" --once "$IN" "$OUT"
+expect_in "$T/out" "rejected many.exe -> $REJ/many.exe.claim."
+expect_same "$(ls -A "$S/work")" ""
 # A name with a newline cannot forge a line of the .reason, nor of the output.
 cp "$INST/other-setup.exe" "$IN/$(printf 'evil\naudit record: forged')"
 sg 0 watch --config "$CFG" --once "$IN" "$OUT"
@@ -171,7 +218,7 @@ expect_in "$T/out" "rejected evil?audit record: forged -> "
 long=$(printf 'L%.0s' $(seq 1 250)).exe
 cp "$INST/other-setup.exe" "$IN/$long"
 sg 0 watch --config "$CFG" --once "$IN" "$OUT"
-cut=${long:0:239}
+cut=${long:0:191}
 [ -e "$REJ/$cut" ] && [ -e "$REJ/$cut.reason" ] || fail "the long name was not rejected under its cut name"
 ok
 expect_in "$REJ/$cut.reason" "file: $long"
@@ -179,14 +226,12 @@ expect_in "$REJ/$cut.reason" "file: $long"
 # Folders that overlap: configuration errors (2), nothing claimed.
 cp "$INST/hello-setup.exe" "$IN/kept.exe"
 mkdir -m 0755 "$IN/out"
-sg 2 watch --config "$CFG" --once "$IN" "$IN/out"
-expect_in "$T/err" "outbox $IN: others may write this folder"
 chmod 0755 "$IN"
 sg 2 watch --config "$CFG" --once "$IN" "$IN/out"
 expect_in "$T/err" "outbox $IN/out: must not be the inbox $IN, inside it or above it"
 sg 2 watch --config "$CFG" --once "$IN" "$S"
 expect_in "$T/err" "outbox $S: must not be the inbox $IN, inside it or above it"
-chmod 0770 "$IN"
+chmod 0750 "$IN"
 sg 2 watch --config "$CFG" --once --rejected "$OUT" "$IN" "$OUT"
 expect_in "$T/err" "must not be the rejected folder too"
 if shm=$(mktemp -d /dev/shm/sg-watch.XXXXXX 2>/dev/null); then

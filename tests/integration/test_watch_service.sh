@@ -11,7 +11,7 @@ new_env ", \"timestamp_urls\": [\"$SLOW_TSA\"]"
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 S=$T/state
 mkdir -m 0700 "$S"
-mkdir -m 0770 "$S/inbox"
+mkdir -m 0700 "$S/inbox"
 mkdir -m 0755 "$S/outbox"
 IN=$S/inbox OUT=$S/outbox
 
