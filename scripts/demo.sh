@@ -71,11 +71,9 @@ JSON
 cat pki/policy/hello-1.0.json
 
 step "5. Sign: decide, sign, verify, publish, record"
-# The signing config by its absolute path: the key helper's Landlock rules
-# take only absolute paths, so a relative --config (whose relative key and
-# password paths stay relative) cannot open pki/signer.pass (reported in
-# issue 15; lib/keys/key_allow.c).
-cfg=$demo/pki/signgate.json
+# A relative --config: its paths resolve against its own folder, made absolute
+# by the config loader (integration.sign_relative_config).
+cfg=pki/signgate.json
 show "$sg" sign --config "$cfg" --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
 	tee sign.out
 # Each signature carries the TSA's timestamp (without one it dies with the certificate).

@@ -748,7 +748,8 @@ static int run(int argc, char **argv, int signing)
 	if (load_config_and_policy(&st) != SG_OK ||
 	    (signing && sg_context_load_trust(&st.ctx) != SG_OK)) {
 		rc = cli_fail();
-	} else if (signing && sg_config_check_signing_files(st.cfg) != SG_OK) {
+	} else if (signing && (sg_config_check_signing_files(st.cfg) != SG_OK ||
+			       sg_config_check_audit_folder(st.cfg) != SG_OK)) {
 		rc = cli_fail();
 	} else if ((rc = cli_osslsigncode_check(st.cfg)) != CLI_EXIT_OK) {
 		/* said */

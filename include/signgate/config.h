@@ -206,6 +206,9 @@ void sg_config_set_checker(sg_config_checker check);
  */
 int sg_config_require_signing(const sg_config *cfg);
 
+/* The audit log's folder exists (when one is configured); else SG_ERR_CONFIG naming it. */
+int sg_config_check_audit_folder(const sg_config *cfg);
+
 /*
  * Before a signing key is opened: the files of the signing section (the
  * PKCS#12 file, the PEM chain and key, the certificate, the password or PIN

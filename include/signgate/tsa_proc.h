@@ -54,6 +54,13 @@ int sg_tsa_fetch(sg_tsa *t, size_t url_index, const unsigned char *req, size_t r
 /* The configured URL number `i` (borrowed), or NULL. */
 const char *sg_tsa_url(const sg_tsa *t, size_t i);
 
+/*
+ * The run's memory of TSAs that failed all their attempts (one int per URL, read and
+ * written with __atomic builtins by sg_timestamp_add_retrying(), shared by the batch's
+ * threads), or NULL.
+ */
+int *sg_tsa_failed(sg_tsa *t);
+
 /* 1 when the fetcher has ended (killed, crashed) or there is none (NULL): no request can succeed. */
 int sg_tsa_gone(sg_tsa *t);
 

@@ -655,6 +655,23 @@ void sg_config_set_checker(sg_config_checker check)
 	checker = check;
 }
 
+/* The folder of the config file as an absolute path, so that every path the config
+ * names resolves to an absolute one (the key helper's Landlock rules and every later
+ * consumer see absolute paths; a relative --config keeps its meaning: relative to the
+ * config file's folder). NULL when out of memory or the cwd is unknown. */
+static char *config_dir(const char *path)
+{
+	char *dir = sg_path_dir(path), *cwd, *abs;
+
+	if (!dir || dir[0] == '/')
+		return dir;
+	cwd = getcwd(NULL, 0);
+	abs = !cwd ? NULL : strcmp(dir, ".") == 0 ? strdup(cwd) : sg_path_join(cwd, dir);
+	free(cwd);
+	free(dir);
+	return abs;
+}
+
 int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 {
 	json_t *root = NULL;
@@ -662,9 +679,9 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 	int error = SG_OK;
 
 	*out = NULL;
-	if (!cfg || !(cfg->path = strdup(path)) || !(cfg->dir = sg_path_dir(path))) {
+	if (!cfg || !(cfg->path = strdup(path)) || !(cfg->dir = config_dir(path))) {
 		sg_config_free(cfg);
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		return sg_error_set(SG_ERR_NOMEM, "%s: out of memory or the current folder is unknown", path);
 	}
 	cfg->timestamp_timeout = DEFAULT_TS_TIMEOUT;
 	cfg->timestamp_retries = SG_TS_RETRIES_DEFAULT;

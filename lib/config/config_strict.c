@@ -250,6 +250,26 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	return c.error;
 }
 
+/* The audit log's folder exists (red15 B12: a configuration error, found before any input). */
+int sg_config_check_audit_folder(const sg_config *cfg)
+{
+	char *dir = cfg->audit_log ? sg_path_dir(cfg->audit_log) : NULL;
+	struct stat st;
+	int error = SG_OK;
+
+	if (cfg->audit_log && !dir)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (dir && stat(dir, &st) != 0)
+		error = sg_error_set(SG_ERR_CONFIG, "%s: \"audit_log\" names %s, whose folder %s: %s",
+				     cfg->path, cfg->audit_log, dir, strerror(errno));
+	else if (dir && !S_ISDIR(st.st_mode))
+		error = sg_error_set(SG_ERR_CONFIG,
+				     "%s: \"audit_log\" names %s, whose folder %s is no folder",
+				     cfg->path, cfg->audit_log, dir);
+	free(dir);
+	return error;
+}
+
 int sg_config_check_signing_files(const sg_config *cfg)
 {
 	const struct {

@@ -224,6 +224,7 @@ struct existing {
 	int fd;     /* open on it */
 	sg_format_info info;
 	sg_digests digests; /* the output's SHA-1 and SHA-256 */
+	const sg_audit_signing *recorded; /* the signing record of these bytes (in ctx's map) */
 	char why[SG_ERROR_MAX];
 };
 
@@ -351,6 +352,7 @@ static int check_recorded(struct existing *e)
 		return not_ours(e, "the audit log's signing record of these bytes (seq %lld) names "
 				   "another input (SHA-256 %s)",
 				rec->seq, rec->input_sha256);
+	e->recorded = rec;
 	return 0;
 }
 
@@ -411,6 +413,9 @@ static void take_as_signed(struct existing *e)
 	char signer[SG_ERROR_MAX];
 
 	describe_signer(signer, sizeof(signer), o);
+	/* The skip names the signing it relied on (signed_from), unless the input's own is there. */
+	if (e->recorded && !o->traced)
+		take_origin(o, e->recorded);
 	o->verified = 1;
 	o->have_output = 1;
 	o->output = e->digests;

@@ -163,6 +163,66 @@ static int refused(const char *url, const TS_STATUS_INFO *si, long status)
 			    status, status_name(status), what);
 }
 
+/* Whether `c` is the certificate that signed `d` (names and key, and the signature checked). */
+static int signed_by(X509 *d, X509 *c)
+{
+	EVP_PKEY *key = X509_get0_pubkey(c);
+	int ok = X509_check_issued(c, d) == X509_V_OK && key && X509_verify(d, key) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * A token carries nothing the TSA's signature does not cover beyond what checking it
+ * needs: one SignerInfo without unsigned attributes, no CRL, a short chain in which every
+ * certificate but the TSA's own signed another one of them and at most one (its top)
+ * is signed by none of them, and at most SG_TS_TOKEN_MAX bytes. Anything else could
+ * carry a third party's bytes into the file we sign (a man in the middle of plain HTTP).
+ */
+static int token_is_minimal(const char *url, PKCS7 *token)
+{
+	STACK_OF(PKCS7_SIGNER_INFO) *sis = PKCS7_get_signer_info(token);
+	PKCS7_SIGNER_INFO *si =
+		sk_PKCS7_SIGNER_INFO_num(sis) == 1 ? sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
+	STACK_OF(X509) *certs = token->d.sign->cert;
+	int n = sk_X509_num(certs), len = i2d_PKCS7(token, NULL), tops = 0;
+	const char *why = NULL;
+
+	ERR_clear_error();
+	if (!si || sk_X509_ATTRIBUTE_num(si->unauth_attr) > 0)
+		why = "has unsigned attributes or more than one signer";
+	else if (sk_X509_CRL_num(token->d.sign->crl) > 0)
+		why = "carries CRLs";
+	else if (n > SG_TS_CERTS_MAX)
+		why = "carries more certificates than a TSA's chain";
+	else if (len <= 0 || len > SG_TS_TOKEN_MAX)
+		why = "is larger than a token can sensibly be";
+	for (int i = 0; !why && i < n; i++) {
+		X509 *c = sk_X509_value(certs, i);
+		int issued = 0, issuer = 0;
+
+		for (int j = 0; j < n; j++) {
+			X509 *d = sk_X509_value(certs, j);
+
+			issued |= j != i && signed_by(d, c);
+			issuer |= signed_by(c, d);
+		}
+		tops += !issuer;
+		if (!issued && X509_find_by_issuer_and_serial(certs, si->issuer_and_serial->issuer,
+							      si->issuer_and_serial->serial) != c)
+			why = "carries a certificate that is neither the TSA's nor in its chain";
+	}
+	if (!why && tops > 1)
+		why = "carries certificates that no other one of them signed";
+	if (why)
+		return sg_error_set(SG_ERR_TOOL,
+				    "%s: the TSA's token %s: not accepted (only what the TSA "
+				    "signed and its chain may go into the signed file)",
+				    url, why);
+	return SG_OK;
+}
+
 /* The reply must grant a token for exactly what `ask` asked. */
 static int check_reply(const char *url, TS_RESP *resp, const struct ts_ask *ask)
 {
@@ -197,7 +257,7 @@ static int check_reply(const char *url, TS_RESP *resp, const struct ts_ask *ask)
 				    "%s: the TSA's token carries no certificate although one "
 				    "was asked for",
 				    url);
-	return SG_OK;
+	return token_is_minimal(url, token);
 }
 
 /* Add `token` as the unsigned attribute 1.3.6.1.4.1.311.3.3.1 of `si`. */

@@ -74,6 +74,12 @@ typedef struct sg_timestamp_plan {
 	void *arg; /* for `attempt` and `gone` */
 	/* May be NULL; 1 when no attempt can succeed any more (the fetcher has ended). */
 	int (*gone)(void *arg);
+	/*
+	 * May be NULL; else n_urls flags shared by every input of a run (threads too, through
+	 * __atomic builtins): a TSA that failed all its attempts is flagged and asked once,
+	 * without retries or waits, for the run's later inputs (red15 B8: bounded per run).
+	 */
+	int *failed;
 } sg_timestamp_plan;
 
 /*

@@ -10,6 +10,8 @@
 
 #define SG_TS_REPLY_MAX (1024 * 1024) /* a token with a chain is a few KiB */
 #define SG_TS_TEXT_MAX  200
+#define SG_TS_TOKEN_MAX (16 * 1024) /* a token with its chain: 2 to 8 KiB */
+#define SG_TS_CERTS_MAX 4
 
 /* Text that came from the network, made safe to print: printable ASCII, at most SG_TS_TEXT_MAX. */
 void sg_ts_printable(char *out, size_t size, const unsigned char *s, size_t len);

@@ -72,7 +72,10 @@ static int try_tsa(sg_sign_result *out, unsigned char **stamped, size_t *stamped
 
 	if (!f)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	f->per_tsa = 1 + plan->retries;
+	/* A TSA that failed every attempt earlier in this run is asked once more, no retries. */
+	f->per_tsa = plan->failed && __atomic_load_n(&plan->failed[i], __ATOMIC_RELAXED)
+			     ? 1
+			     : 1 + plan->retries;
 	for (int attempt = 1; attempt <= f->per_tsa; attempt++) {
 		if (attempt > 1)
 			wait_seconds(plan->retry_wait);
@@ -83,6 +86,8 @@ static int try_tsa(sg_sign_result *out, unsigned char **stamped, size_t *stamped
 		if (plan->gone && plan->gone(plan->arg))
 			break;
 	}
+	if (error == SG_ERR_TOOL && plan->failed)
+		__atomic_store_n(&plan->failed[i], 1, __ATOMIC_RELAXED);
 	flush(out, f);
 	/* The last error stays the attempt's own (the list is only written here). */
 	if (error == SG_ERR_TOOL)
@@ -152,7 +157,8 @@ int sg_timestamp_add_any(sg_sign_result *out, unsigned char **der, size_t *der_l
 					 cfg->timestamp_retry_wait,
 					 fetched_attempt,
 					 &f,
-					 fetcher_gone };
+					 fetcher_gone,
+					 sg_tsa_failed(fetcher) };
 	int error;
 
 	if (!fetcher)

@@ -63,6 +63,7 @@ struct sg_tsa {
 	pid_t pid;
 	char **urls;
 	size_t n_urls;
+	int *failed; /* per URL, set atomically: it failed every attempt once in this run */
 	sg_confine_prepared *confine;
 	pthread_mutex_t lock; /* guards what follows */
 	int gone;             /* the fetcher ended */
@@ -435,6 +436,7 @@ static void tsa_free(sg_tsa *t)
 	for (size_t i = 0; t->urls && i < t->n_urls; i++)
 		free(t->urls[i]);
 	free(t->urls);
+	free(t->failed);
 	sg_confine_prepared_free(t->confine);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -449,10 +451,11 @@ static sg_tsa *tsa_new(const sg_config *cfg)
 	t->fd = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	t->urls = calloc(cfg->n_timestamp_urls, sizeof(char *));
+	t->failed = calloc(cfg->n_timestamp_urls, sizeof(int));
 	for (size_t i = 0; t->urls && i < cfg->n_timestamp_urls; i++, t->n_urls++)
 		if (!(t->urls[i] = strdup(cfg->timestamp_urls[i])))
 			break;
-	if (!t->urls || t->n_urls != cfg->n_timestamp_urls) {
+	if (!t->urls || !t->failed || t->n_urls != cfg->n_timestamp_urls) {
 		tsa_free(t);
 		return NULL;
 	}
@@ -608,6 +611,11 @@ int sg_tsa_fetch(sg_tsa *t, size_t url_index, const unsigned char *req, size_t r
 const char *sg_tsa_url(const sg_tsa *t, size_t i)
 {
 	return t && i < t->n_urls ? t->urls[i] : NULL;
+}
+
+int *sg_tsa_failed(sg_tsa *t)
+{
+	return t ? t->failed : NULL;
 }
 
 int sg_tsa_gone(sg_tsa *t)

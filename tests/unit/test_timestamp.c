@@ -424,12 +424,45 @@ static const char *const urls3[] = { "u0", "u1", "u2" };
 static int run_plan(sg_sign_result *res, struct script *sc, size_t n, int retries, int wait,
 		    unsigned char **der, size_t *der_len)
 {
-	sg_timestamp_plan plan = { urls3, n, retries, wait, scripted, sc, scripted_gone };
+	sg_timestamp_plan plan = { urls3, n, retries, wait, scripted, sc, scripted_gone, NULL };
 
 	memset(res, 0, sizeof(*res));
 	*der = (unsigned char *)strdup("plain");
 	*der_len = 5;
 	return sg_timestamp_add_retrying(res, der, der_len, &plan);
+}
+
+/*
+ * red15 B8: a run's memory of dead TSAs. The first input tries the dead TSA in full
+ * (1 + retries) and flags it; a later input of the same run asks it once, then the
+ * next TSA; a TSA that answers is never flagged.
+ */
+static void test_retry_run_memory(void)
+{
+	static const int ok[] = { SG_OK };
+	sg_sign_result *res = calloc(1, sizeof(*res));
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int failed[2] = { 0, 0 };
+	struct script sc = { .codes = { NULL, ok }, .n_codes = { 0, 1 } };
+	sg_timestamp_plan plan = { urls3, 2, 2, 0, scripted, &sc, NULL, failed };
+
+	if (!res)
+		setup_fail("out of memory");
+	for (int input = 0; input < 3; input++) {
+		memset(res, 0, sizeof(*res));
+		memset(sc.calls, 0, sizeof(sc.calls));
+		der = (unsigned char *)strdup("plain");
+		der_len = 5;
+		CHECK_INT(sg_timestamp_add_retrying(res, &der, &der_len, &plan), SG_OK);
+		CHECK_INT(sc.calls[0], input == 0 ? 3 : 1);
+		CHECK_INT(sc.calls[1], 1);
+		CHECK_STR(res->attempts, input == 0 ? "u0: down (attempts 1-3 of 3)" : "u0: down");
+		CHECK_INT(failed[0], 1);
+		CHECK_INT(failed[1], 0);
+		free(der);
+	}
+	free(res);
 }
 
 static void test_retry_plans(void)
@@ -565,7 +598,7 @@ static void test_retry_real(void)
 	sg_sign_result *res = calloc(1, sizeof(*res));
 	sg_authenticode_result *r = calloc(1, sizeof(*r));
 	struct real_arg arg = { one, 10 };
-	sg_timestamp_plan plan = { one, 1, 2, 0, real_attempt, &arg, NULL };
+	sg_timestamp_plan plan = { one, 1, 2, 0, real_attempt, &arg, NULL, NULL };
 	size_t der_len = len;
 
 	if (!der || !res || !r)
@@ -624,6 +657,7 @@ int main(int argc, char **argv)
 	test_usage();
 	test_has_unsigned();
 	test_retry_plans();
+	test_retry_run_memory();
 	test_retry_wait();
 	test_retry_real();
 	stop_bad_tsa();
