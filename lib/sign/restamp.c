@@ -183,6 +183,43 @@ static int check_before(struct restamp *r)
 	return error ? end(r, error, error == SG_ERR_FORMAT ? "denied" : "failed") : SG_OK;
 }
 
+/*
+ * A timestamp lets the signature outlive its certificate: it is decided like
+ * a signing. The input is traced to its signing record by its SHA-256 in the
+ * audit log and the vendor bytes that record names are decided again by the
+ * policy, as `sign` decides an input already ours (sg_pipeline_judge_ours()):
+ * no log, no record, records that disagree or an approval withdrawn deny it.
+ * On SG_OK o->origin names the signing record (the record's "signed_from").
+ */
+static int judge(struct restamp *r)
+{
+	sg_outcome *o = r->o;
+	sg_decision *d = &o->decision_detail;
+
+	if (!r->ctx->policy)
+		return end(r, sg_error_set(SG_ERR_USAGE, "timestamping needs the policy"),
+			   "failed");
+	sg_pipeline_judge_ours(o, r->ctx, r->job);
+	if (o->status == SG_OK) {
+		/* Its first reason speaks of signing again ("already signed"): not here. */
+		if (d->n_reasons > 1) {
+			memmove(d->reasons[0], d->reasons[1], (d->n_reasons - 1) * sizeof(d->reasons[0]));
+			d->n_reasons--;
+		}
+		o->decision = NULL;
+		o->message[0] = '\0';
+		return SG_OK;
+	}
+	/* A message is never formatted from its own buffer: a copy first. */
+	{
+		char why[sizeof(o->message)];
+
+		snprintf(why, sizeof(why), "%s", o->message);
+		sg_error_set(o->status, "%s: not timestamped: %s", r->name, why);
+	}
+	return end(r, o->status, o->status == SG_ERR_DENIED ? "denied" : "failed");
+}
+
 /* A token from the first configured TSA that answers (retries are the API's). */
 static int stamp(struct restamp *r)
 {
@@ -572,6 +609,8 @@ static int restamp(struct restamp *r)
 		error = check_before(r);
 	if (error)
 		return error > 0 ? SG_OK : error;
+	if ((error = judge(r)) != SG_OK)
+		return error;
 	if (!r->job->force && sg_path_exists(r->job->output))
 		return existing_output(r);
 	if ((error = stamp(r)) != SG_OK)

@@ -51,6 +51,10 @@ expect_same "$(audit_field 0 output.path)" "$out"
 expect_same "$(audit_field 0 timestamping.replaces_sha256)" "$in_sha"
 expect_same "$(audit_field 0 timestamping.tsa_tried)" 2
 expect_same "$(audit_field 0 timestamping.attached_by)" signgate
+# Traced to its signing record and decided again (B1): the vendor bytes it came from.
+expect_same "$(audit_field 0 signed_from.input_sha256)" "$(sha256 "$INST/hello-setup.exe")"
+expect_same "$(audit_field 0 signed_from.input_name)" hello-setup.exe
+expect_same "$(audit_field 0 approval.id)" hello-exe
 expect_same "$(audit_field 0 signature.tsa_url)" "$good"
 expect_in "$LOG" "\"tsa_failures\":\"$down: no usable reply from the TSA: "
 expect_same "$(audit_field 0 actor.user)" "$(id -un)"
