@@ -6,6 +6,7 @@
  * signing attaches one (lib/format/attach.h).
  */
 #include "signgate/restamp.h"
+#include "signgate/strict.h"
 #include "attach.h"
 #include "authenticode.h"
 #include "pipeline_internal.h"
@@ -538,10 +539,10 @@ static int publish(struct restamp *r)
 }
 
 /*
- * 1 when the file open as `fd` at `path` is this input timestamped: the
- * input's signature plus one token, the input's content, valid with a
- * timestamp under the run's trust, one signature, the same signer (o->verify
- * then describes it).
+ * 1 when the file open as `fd` at `path` (the private copy of the existing
+ * output) is this input timestamped: the input's signature plus one token,
+ * the input's content, valid with a timestamp under the run's trust, one
+ * signature, the same signer (o->verify then describes it).
  */
 static int is_this_stamped(struct restamp *r, int fd, const char *path)
 {
@@ -568,28 +569,76 @@ static int is_this_stamped(struct restamp *r, int fd, const char *path)
 }
 
 /*
+ * 1 when the audit log holds a "timestamped" record of exactly the bytes
+ * hashed into o->output (whole-file SHA-256) made from this input: bytes
+ * outside the signed range are then signgate's too (as `sign` requires a
+ * signing record of an existing output's exact bytes).
+ */
+static int recorded(const struct restamp *r)
+{
+	const sg_audit_signing *rec = NULL;
+
+	if (!r->ctx->signings ||
+	    sg_audit_signings_find(r->ctx->signings, r->o->output.sha256_hex, &rec, NULL, 0) !=
+		    SG_OK)
+		return 0;
+	return rec && !rec->conflict && strcmp(rec->stamped_from, r->o->input.sha256_hex) == 0;
+}
+
+/*
+ * The existing output read once, through one descriptor, into a private
+ * copy in the stage: held to the strict rule first (a file another account
+ * owns or others may write is not ours to vouch for), hashed as it is
+ * copied, then only the copy is judged. Returns 1 when it is this input
+ * timestamped and recorded so.
+ */
+static int existing_is_ours(struct restamp *r, const char *out)
+{
+	const char *ext = sg_format_by_name_extension(r->name);
+	sg_strict_rule rule;
+	struct stat st;
+	char name[24], *copy;
+	int fd, cfd = -1, ours = 0;
+
+	snprintf(name, sizeof(name), "old%s", ext ? ext : "");
+	if (!(copy = sg_path_join(r->stage, name)))
+		return 0;
+	sg_strict_rule_init(&rule, geteuid());
+	fd = open_regular(out, r->name);
+	if (fd >= 0 && fstat(fd, &st) == 0 && sg_strict_stat_check(&st, out, &rule, 0) == SG_OK &&
+	    (cfd = open(copy, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0 &&
+	    sg_hash_stream_some(&r->o->output, fd, cfd, r->name,
+				SG_DIGEST_SHA1 | SG_DIGEST_SHA256) == SG_OK)
+		ours = recorded(r) && is_this_stamped(r, cfd, copy);
+	if (fd >= 0)
+		close(fd);
+	if (cfd >= 0)
+		close(cfd);
+	unlink(copy);
+	free(copy);
+	return ours;
+}
+
+/*
  * The output exists and --force was not given. A re-run finds there what it
- * would write (this input timestamped): nothing to do, "skipped" with the
- * output's digests. Anything else there is left alone: exists already.
+ * would write (this input timestamped, recorded so): nothing to do,
+ * "skipped" with the output's digests. Anything else there is left alone:
+ * exists already.
  */
 static int existing_output(struct restamp *r)
 {
 	const char *out = r->job->output;
 	sg_outcome *o = r->o;
-	int fd = open_regular(out, r->name), ours;
 
-	ours = fd >= 0 && is_this_stamped(r, fd, out) && lseek(fd, 0, SEEK_SET) == 0 &&
-	       sg_hash_stream_some(&o->output, fd, -1, r->name,
-				   SG_DIGEST_SHA1 | SG_DIGEST_SHA256) == SG_OK;
-	if (fd >= 0)
-		close(fd);
-	if (!ours)
+	if (!existing_is_ours(r, out)) {
+		memset(&o->output, 0, sizeof(o->output));
 		return end(r,
 			   sg_error_set(SG_ERR_EXISTS,
 					"%s: exists already and is not this input timestamped (use "
 					"--force to replace it)",
 					out),
 			   "failed");
+	}
 	o->have_output = 1;
 	o->verified = 1;
 	o->status = SG_OK;
