@@ -45,6 +45,9 @@ trap 'kill $tsa_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s tsa.port ] && break; sleep 0.1; done
 tsa_url="http://127.0.0.1:$(cat tsa.port)/tsr"
 sed -i "s#\"timestamp_urls\": \[\]#\"timestamp_urls\": [\"$tsa_url\"]#" pki/signgate.json
+# The example config signs without a timestamp: the demo's must name its TSA.
+grep -qF "\"timestamp_urls\": [\"$tsa_url\"]" pki/signgate.json ||
+	{ echo "demo: pki/signgate.json does not name the TSA" >&2; exit 1; }
 echo "TSA at $tsa_url; config: $demo/pki/signgate.json"
 
 step "4. The security team approves hello-setup.exe and hello-1.0.msi by their vendor digests"
@@ -68,7 +71,22 @@ JSON
 cat pki/policy/hello-1.0.json
 
 step "5. Sign: decide, sign, verify, publish, record"
-show "$sg" sign --config pki/signgate.json --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi
+# The signing config by its absolute path: the key helper's Landlock rules
+# take only absolute paths, so a relative --config (whose relative key and
+# password paths stay relative) cannot open pki/signer.pass (reported in
+# issue 15; lib/keys/key_allow.c).
+cfg=$demo/pki/signgate.json
+show "$sg" sign --config "$cfg" --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
+	tee sign.out
+# Each signature carries the TSA's timestamp (without one it dies with the certificate).
+[ "$(grep -c ', timestamp ' sign.out)" -eq 2 ] ||
+	{ echo "demo: the signatures carry no timestamp" >&2; exit 1; }
+
+step "5b. The same step again (a CI retry): already signed, nothing signed twice"
+show "$sg" sign --config "$cfg" --out-dir signed downloads/hello-setup.exe downloads/hello-1.0.msi |
+	tee again.out
+[ "$(grep -c '^skipped .*: already signed: ' again.out)" -eq 2 ] ||
+	{ echo "demo: the re-run did not report already signed" >&2; exit 1; }
 
 step "6. Verify the way the site server will once the root is trusted"
 show "$sg" verify --config pki/signgate.json signed/hello-setup.exe signed/hello-1.0.msi
@@ -80,7 +98,7 @@ mkdir -p tampered
 cp downloads/hello-setup.exe tampered/hello-setup.exe
 printf 'X' | dd of=tampered/hello-setup.exe bs=1 seek=4096 conv=notrunc 2>/dev/null
 rc=0
-show "$sg" sign --config pki/signgate.json --out-dir signed-denied \
+show "$sg" sign --config "$cfg" --out-dir signed-denied \
 	downloads/other-setup.exe tampered/hello-setup.exe || rc=$?
 echo "exit status $rc (3: denied by policy); nothing written:"
 ls -A signed-denied 2>/dev/null | sed 's/^/  /' || true

@@ -24,7 +24,7 @@ step() { printf '== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 cc=$(command -v clang || true)
 [ -n "$cc" ] || { echo "fuzz-ci: clang is needed (libFuzzer)" >&2; exit 2; }
 step "fuzz build ($build)"
-CC=$cc cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_WERROR=OFF \
+CC=$cc cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSG_WERROR=ON \
 	-DSG_FUZZ=ON -DBUILD_TESTING=ON >/dev/null
 cmake --build "$build" -j "$jobs" --target sg_fuzz >/dev/null
 step "fuzz corpus and regressions replayed"

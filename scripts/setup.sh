@@ -8,6 +8,47 @@
 set -euo pipefail
 
 prog=${0##*/}
+
+# Another apt or dpkg run (unattended-upgrades on a fresh machine, a CI
+# image's own provisioning) may hold apt's locks: every apt-get here waits
+# for them, saying so, instead of failing at once. apt locks with fcntl and
+# `flock` with flock(2); /proc/locks lists both. SG_APT_LOCK_WAIT: seconds
+# (default 600); SG_APT_LOCKS: the lock files (tests).
+apt_lock_wait=${SG_APT_LOCK_WAIT:-600}
+read -r -a apt_locks <<<"${SG_APT_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}"
+
+lock_held() { # lock_held FILE: does any process hold a lock on FILE?
+	local ino
+	ino=$(stat -c %i -- "$1" 2>/dev/null) || return 1
+	awk -v ino="$ino" '{ for (i = 2; i <= NF; i++) if ($i ~ /^[0-9a-f]+:[0-9a-f]+:[0-9]+$/) {
+		split($i, d, ":"); if (d[3] == ino) held = 1; break } } END { exit !held }' /proc/locks
+}
+
+wait_for_apt_locks() { # until no apt lock is held, at most $apt_lock_wait seconds
+	local waited=0 lock busy
+	for (( ; ; waited++)); do
+		busy=
+		for lock in "${apt_locks[@]}"; do
+			if lock_held "$lock"; then busy=$lock; break; fi
+		done
+		[ -n "$busy" ] || return 0
+		[ "$waited" -gt 0 ] ||
+			echo "$prog: waiting for another apt or dpkg run to release $busy (at most ${apt_lock_wait} s)" >&2
+		if [ "$waited" -ge "$apt_lock_wait" ]; then
+			echo "$prog: $busy is still locked after ${apt_lock_wait} s: another apt or dpkg run has not finished" >&2
+			return 1
+		fi
+		sleep 1
+	done
+}
+
+apt_get() { # apt-get, once the locks are free; apt itself waits too if another run takes them first
+	wait_for_apt_locks && apt-get -o DPkg::Lock::Timeout="$apt_lock_wait" "$@"
+}
+
+# Sourced (tests/integration/test_setup_lock.sh): the functions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
 	echo "Usage: $prog    (as root) install signgate's build, demo and test dependencies"
 	exit 0
@@ -38,8 +79,8 @@ packages=(
 )
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+apt_get update -qq
+apt_get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 
 version_ok() { # osslsigncode --version prints "osslsigncode 2.9, using:"
 	local v
@@ -71,12 +112,12 @@ Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-	apt-get update -qq
+	apt_get update -qq
 }
 
 if ! version_ok; then
 	add_backports
-	apt-get install -y -qq --no-install-recommends -t bookworm-backports osslsigncode >/dev/null
+	apt_get install -y -qq --no-install-recommends -t bookworm-backports osslsigncode >/dev/null
 	version_ok || { echo "$prog: could not install osslsigncode 2.9 or newer" >&2; exit 1; }
 fi
 if ! dpkg-query -W -f '${Status}' pkcs11-provider 2>/dev/null | grep -q 'ok installed'; then
@@ -84,9 +125,9 @@ if ! dpkg-query -W -f '${Status}' pkcs11-provider 2>/dev/null | grep -q 'ok inst
 		add_backports
 	fi
 	if apt-cache policy 2>/dev/null | grep -q ' bookworm-backports/main '; then
-		apt-get install -y -qq --no-install-recommends -t bookworm-backports pkcs11-provider >/dev/null
+		apt_get install -y -qq --no-install-recommends -t bookworm-backports pkcs11-provider >/dev/null
 	else # a release that has it in its main archive
-		apt-get install -y -qq --no-install-recommends pkcs11-provider >/dev/null
+		apt_get install -y -qq --no-install-recommends pkcs11-provider >/dev/null
 	fi
 fi
 echo "$prog: dependencies ready ($(osslsigncode --version | head -n 1 | cut -d, -f1), pkcs11-provider $(dpkg-query -W -f '${Version}' pkcs11-provider))"

@@ -9,8 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "signgate/audit.h"
+#include "signgate/config.h"
 #include "signgate/confine.h"
 #include "signgate/error.h"
+#include "signgate/osslsigncode.h"
 #include "signgate/pipeline.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
@@ -54,10 +57,50 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Where the run's config came from when not --config (cli_config_lookup), for messages. */
+static const char *config_origin;
+
 int cli_fail(void)
 {
-	cli_error("%s", sg_error_last());
-	return cli_exit_code(sg_error_code());
+	int code = sg_error_code();
+
+	if (config_origin && code == SG_ERR_CONFIG)
+		cli_error("%s (the config was found by %s; --config FILE names another)",
+			  sg_error_last(), config_origin);
+	else
+		cli_error("%s", sg_error_last());
+	return cli_exit_code(code);
+}
+
+int cli_file_given(const char *path, const char *option)
+{
+	struct stat st;
+
+	if (!path || lstat(path, &st) == 0 || errno != ENOENT)
+		return CLI_EXIT_OK;
+	cli_error("%s: no such file or folder (given as %s)", path, option);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_config_lookup(const char **config, const char *cmd)
+{
+	const char *env = getenv("SIGNGATE_CONFIG");
+	struct stat st;
+
+	if (*config)
+		return CLI_EXIT_OK;
+	if (env && !*env)
+		return cli_usage_error(cmd, "SIGNGATE_CONFIG is set but empty: unset it, or give "
+					    "--config FILE");
+	if (env) {
+		/* It only names the file: the file is held to every check --config's is. */
+		*config = env;
+		config_origin = "$SIGNGATE_CONFIG";
+	} else if (lstat(CLI_CONFIG_DEFAULT, &st) == 0) {
+		*config = CLI_CONFIG_DEFAULT;
+		config_origin = "the default path " CLI_CONFIG_DEFAULT;
+	}
+	return CLI_EXIT_OK;
 }
 
 void cli_print_json(const json_t *obj)
@@ -179,4 +222,38 @@ char *cli_out_dir_resolve(const char *dir, const char *option)
 		"and everything is written there\n",
 		option, dir, real);
 	return real;
+}
+
+int cli_osslsigncode_check(const sg_config *cfg)
+{
+	const char *hide[SG_CONFIG_SECRET_FILES_MAX + 1] = { NULL };
+	const char *path = cfg ? cfg->osslsigncode : sg_config_default_osslsigncode();
+	char version[SG_OSSLSIGNCODE_VERSION_MAX];
+	int error;
+
+	if (cfg)
+		sg_config_secret_files(hide, cfg);
+	error = sg_osslsigncode_check(version, path, hide);
+	/*
+	 * Binding /dev/null over the key material needs a mount namespace, which
+	 * a hardened unit may not grant (signgate-watch signs PE files without
+	 * any other osslsigncode run). Where Landlock file rules are in force
+	 * they keep the query from the key material as well (it may read only
+	 * the system's files), so it runs without the binds then; never without both.
+	 */
+	if (error == SG_ERR_TOOL && cfg && sg_confine_probe()->landlock_abi > 0 &&
+	    strstr(sg_error_last(), "cannot hide the key material"))
+		error = sg_osslsigncode_check(version, path, NULL);
+	if (error == SG_ERR_CONFIG && cfg)
+		cli_error("%s: \"osslsigncode\": %s", cfg->path, sg_error_last());
+	else if (error == SG_ERR_CONFIG)
+		cli_error("%s (signgate's default osslsigncode; a config's \"osslsigncode\" names "
+			  "another)",
+			  sg_error_last());
+	else if (error)
+		cli_error("%s", sg_error_last());
+	if (error)
+		return cli_exit_code(error);
+	sg_audit_set_osslsigncode_version(version);
+	return CLI_EXIT_OK;
 }

@@ -21,6 +21,12 @@ enum {
 	CLI_EXIT_REJECTED = 3,
 };
 
+/* "s" after a count that is not 1 ("1 input", "2 inputs"). */
+static inline const char *cli_s(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* The exit code for a library status. */
 int cli_exit_code(int status);
 
@@ -30,8 +36,35 @@ int cli_worse(int a, int b);
 /* Print "signgate: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print "signgate: <last library error>" and return its exit code. */
+/*
+ * Print "signgate: <last library error>" and return its exit code; for a
+ * configuration error with a config cli_config_lookup() found, say where.
+ */
 int cli_fail(void);
+
+/* The config used when neither --config nor a mode that needs none is given. */
+#define CLI_CONFIG_DEFAULT "/etc/signgate/signgate.json"
+
+/*
+ * The config of a command given no --config (*config NULL) and no option
+ * of a mode that needs none (--ca, --log, --policy, --cert, --approvers-ca:
+ * those use only what their options name, and the caller does not call
+ * this): $SIGNGATE_CONFIG when set, else CLI_CONFIG_DEFAULT when it exists,
+ * else *config stays NULL (the caller's usage error follows). The file is
+ * loaded and checked as --config's would be; errors about it then say where
+ * it was found (cli_fail). Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after
+ * printing why ($SIGNGATE_CONFIG set but empty).
+ */
+int cli_config_lookup(const char **config, const char *cmd);
+
+/*
+ * A file or folder an option names (`option`, "--seal-cert") must exist:
+ * one that does not is a usage error found before anything is read
+ * ("PATH: no such file or folder (given as OPTION)", returns CLI_EXIT_USAGE);
+ * NULL `path` and any other failure of lstat (left to the reader, which
+ * says why) return CLI_EXIT_OK.
+ */
+int cli_file_given(const char *path, const char *option);
 
 /* Print a JSON object as one compact line on stdout. */
 void cli_print_json(const json_t *obj);
@@ -100,6 +133,20 @@ int cli_private_folders(const char *stage_dir);
  * printing why.
  */
 char *cli_out_dir_resolve(const char *dir, const char *option);
+
+/*
+ * Once per run, before any input is touched: the osslsigncode the run uses
+ * (cfg's, or the build's default when cfg is NULL) is asked its version,
+ * confined (sg_osslsigncode_check()); one that cannot be run, does not
+ * answer like osslsigncode or is older than 2.9 is a configuration problem
+ * (exit 2, the message names the config). The version then goes into every
+ * audit record of the run (sg_audit_set_osslsigncode_version()). Returns
+ * CLI_EXIT_OK, or the exit code after printing why. Call it before the
+ * confinement mode is set (cli_confine_setup): `--version` reads nothing of
+ * ours, and a kernel that lacks what "required" needs is refused there, as
+ * before, with its inputs' records.
+ */
+int cli_osslsigncode_check(const struct sg_config *cfg);
 
 int cmd_sign(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -13,70 +13,142 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
-static const char audit_help[] =
-	"Usage: signgate audit verify  (--config FILE | --log FILE...) [SEALS] [--partial]\n"
-	"                              [--against FILE] [--json]\n"
-	"       signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]\n"
-	"       signgate audit summary (--config FILE | --log FILE) [FILTERS]\n"
-	"       signgate audit repair  (--config FILE | --log FILE)\n"
-	"       signgate audit rotate  (--config FILE | --log FILE)\n"
-	"       signgate audit seal    --config FILE [--json]   (see 'audit seal --help')\n"
-	"\n"
+static const char audit_intro[] =
 	"The audit log is JSON Lines: one record per decision or signature. Each record\n"
 	"carries a sequence number, the SHA-256 of the previous line (\"prev\") and the\n"
 	"SHA-256 of its own content (\"hash\"), so editing, deleting, inserting or\n"
-	"reordering records breaks the chain.\n"
-	"\n"
-	"  verify    check every record and the whole chain; names the first bad line.\n"
-	"            Several --log files are one chain, oldest first (a rotated log's\n"
-	"            archives, then the current file); with --config, --log names the\n"
-	"            archives before the configured log. Seals (--seals FILE with\n"
-	"            --seal-cert PEM, else the config's audit_seal) must each match the\n"
-	"            chain: a rewritten chain or records cut off the end are found.\n"
-	"            Seals of records before the files given (the first file starts\n"
-	"            with a rotate record) fail the check unless --partial; a seal\n"
-	"            record whose seal is missing is an interrupted seal (run 'audit\n"
-	"            seal' again). --against FILE also checks the seals forwarded off\n"
-	"            the host (syslog \"audit-seal\" lines): a log cut back together\n"
-	"            with its seals file, or seals deleted, are found\n"
-	"  show      the records: a table (seq, time, action, decision, input, SHA-256,\n"
-	"            approval, actor, reason), the JSON lines themselves (--json), or CSV\n"
-	"            (--csv)\n"
-	"  summary   how many records, denials and failures first, counts by decision,\n"
-	"            product and actor; with --thumbprint, every file signed with that\n"
-	"            certificate (what must be re-signed when it is replaced)\n"
-	"  repair    after a crash mid-append (a torn last line), move the torn bytes\n"
-	"            into <log>.torn-TIME-PID and record the repair in the chain;\n"
-	"            refuses when what precedes them is not a valid record\n"
-	"  rotate    move the log to <log>.<YYYYMMDDTHHMMSSZ> and start a new file whose\n"
-	"            first record chains to the old file's last (atomic; appends wait)\n"
-	"  seal      append a seal record and sign the head that includes it with the\n"
-	"            sealing key into the seals file\n"
-	"\n"
-	"Filters (all that are given must hold):\n"
-	"  --product NAME  --approval ID  --sha256 PREFIX (input or output)\n"
-	"  --thumbprint SHA1 (signer)  --actor USER\n"
-	"  --action check|sign|verify|timestamp|approve|repair|rotate|seal\n"
-	"  --decision approved|denied|signed|timestamped|skipped|failed|valid|invalid|\n"
-	"             repaired|rotated|sealed\n"
-	"  --since TIME  --until TIME   (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC; a bare\n"
-	"                                --until date includes that whole day)\n"
-	"\n"
-	"Options:\n"
-	"  -c, --config FILE   take the log path from signgate.json\n"
-	"  -l, --log FILE      the log file itself (verify: may be repeated, oldest first)\n"
-	"      --seals FILE    verify: the seals file (default: the config's)\n"
-	"      --seal-cert PEM verify: the sealing certificate the seals are pinned to\n"
-	"      --partial       verify: only count, and list, the seals of records before\n"
-	"                      the files given; exit 0 when a seal within them matches\n"
-	"      --against FILE  verify: the off-host copy of the seals (syslog/SIEM lines)\n"
-	"      --json          machine-readable output\n"
-	"      --csv           CSV (RFC 4180) for show\n"
-	"  -h, --help          this text\n"
-	"\n"
-	"Exit codes: 0 valid; 1 the log cannot be read; 2 usage or configuration error;\n"
-	"3 the chain is broken: tampered, torn, cut off after a seal, a bad seal, seals\n"
-	"that cannot be checked (without --partial), or an interrupted seal.\n";
+	"reordering records breaks the chain.\n";
+
+static const char audit_exit[] =
+	"Exit codes: 0 valid; 1 the log cannot be read; 2 usage or configuration error\n"
+	"(a --log, --seal-cert or --against file that does not exist); 3 the chain is\n"
+	"broken: tampered, torn, cut off after a seal, a bad seal, seals that cannot be\n"
+	"checked (without --partial), or an interrupted seal.\n";
+
+/* Which options a verb takes (help texts). */
+enum { H_VERIFY = 1, H_SHOW = 2, H_SUMMARY = 4, H_REPAIR = 8, H_ROTATE = 16 };
+
+/* Each verb: its usage, what it does, which options apply. */
+static const struct verb_help {
+	const char *verb, *usage, *about;
+	unsigned bit;
+} verb_helps[] = {
+	{ "verify",
+	  "signgate audit verify  (--config FILE | --log FILE...) [SEALS] [--partial]\n"
+	  "                              [--against FILE] [--json]",
+	  "  verify    check every record and the whole chain; names the first bad line.\n"
+	  "            Several --log files are one chain, oldest first (a rotated log's\n"
+	  "            archives, then the current file); with --config, --log names the\n"
+	  "            archives before the configured log. Seals (--seals FILE with\n"
+	  "            --seal-cert PEM, else the config's audit_seal) must each match the\n"
+	  "            chain: a rewritten chain or records cut off the end are found.\n"
+	  "            Seals of records before the files given (the first file starts\n"
+	  "            with a rotate record) fail the check unless --partial; a seal\n"
+	  "            record whose seal is missing is an interrupted seal (run 'audit\n"
+	  "            seal' again). --against FILE also checks the seals forwarded off\n"
+	  "            the host (syslog \"audit-seal\" lines): a log cut back together\n"
+	  "            with its seals file, or seals deleted, are found\n",
+	  H_VERIFY },
+	{ "show", "signgate audit show    (--config FILE | --log FILE) [FILTERS] [--json | --csv]",
+	  "  show      the records: a table (seq, time, action, decision, input, SHA-256,\n"
+	  "            approval, actor, reason), the JSON lines themselves (--json), or CSV\n"
+	  "            (--csv, with the signgate and osslsigncode versions of each record)\n",
+	  H_SHOW },
+	{ "summary", "signgate audit summary (--config FILE | --log FILE) [FILTERS]",
+	  "  summary   how many records, denials and failures first, counts by decision,\n"
+	  "            product and actor; with --thumbprint, every file signed with that\n"
+	  "            certificate (what must be re-signed when it is replaced)\n",
+	  H_SUMMARY },
+	{ "repair", "signgate audit repair  (--config FILE | --log FILE)",
+	  "  repair    after a crash mid-append (a torn last line), move the torn bytes\n"
+	  "            into <log>.torn-TIME-PID and record the repair in the chain;\n"
+	  "            refuses when what precedes them is not a valid record\n",
+	  H_REPAIR },
+	{ "rotate", "signgate audit rotate  (--config FILE | --log FILE)",
+	  "  rotate    move the log to <log>.<YYYYMMDDTHHMMSSZ> and start a new file whose\n"
+	  "            first record chains to the old file's last (atomic; appends wait)\n",
+	  H_ROTATE },
+};
+#define N_VERBS (sizeof(verb_helps) / sizeof(verb_helps[0]))
+
+static const struct {
+	const char *text;
+	unsigned verbs;
+} option_helps[] = {
+	{ "  -c, --config FILE   take the log path from signgate.json (default: $SIGNGATE_CONFIG,\n"
+	  "                      else " CLI_CONFIG_DEFAULT " when there is one)\n",
+	  H_VERIFY | H_SHOW | H_SUMMARY | H_REPAIR | H_ROTATE },
+	{ "  -l, --log FILE      the log file itself, and no config (verify: may be repeated,\n"
+	  "                      oldest first)\n",
+	  H_VERIFY | H_SHOW | H_SUMMARY | H_REPAIR | H_ROTATE },
+	{ "      --seals FILE    the seals file (default: the config's)\n", H_VERIFY },
+	{ "      --seal-cert PEM the sealing certificate the seals are pinned to\n", H_VERIFY },
+	{ "      --partial       only count, and list, the seals of records before the files\n"
+	  "                      given; exit 0 when a seal within them matches\n",
+	  H_VERIFY },
+	{ "      --against FILE  the off-host copy of the seals (syslog/SIEM lines)\n", H_VERIFY },
+	{ "      --json          machine-readable output\n", H_VERIFY | H_SHOW },
+	{ "      --csv           CSV (RFC 4180)\n", H_SHOW },
+	{ "  -h, --help          this text\n",
+	  H_VERIFY | H_SHOW | H_SUMMARY | H_REPAIR | H_ROTATE },
+};
+
+/* FILTERS, with the words of --action and --decision from the table the filter checks. */
+static void print_filters(void)
+{
+	char actions[512], decisions[512];
+
+	printf("Filters (all that are given must hold):\n"
+	       "  --product NAME  --approval ID  --sha256 PREFIX (input or output)\n"
+	       "  --thumbprint SHA1 (signer)  --actor USER\n"
+	       "  --action %s\n"
+	       "  --decision %s\n"
+	       "  --since TIME  --until TIME   (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC; a bare\n"
+	       "                                --until date includes that whole day)\n",
+	       sg_audit_words(actions, sizeof(actions), sg_audit_actions, "|"),
+	       sg_audit_words(decisions, sizeof(decisions), sg_audit_decisions, "|"));
+}
+
+static void print_options(unsigned verbs)
+{
+	printf("Options:\n");
+	for (size_t i = 0; i < sizeof(option_helps) / sizeof(option_helps[0]); i++)
+		if (option_helps[i].verbs & verbs)
+			fputs(option_helps[i].text, stdout);
+}
+
+/* `verb` NULL: the group's help; else that subcommand's. */
+static void print_help(const char *verb)
+{
+	const struct verb_help *v = NULL;
+
+	for (size_t i = 0; verb && i < N_VERBS; i++)
+		if (strcmp(verb, verb_helps[i].verb) == 0)
+			v = &verb_helps[i];
+	if (v) {
+		printf("Usage: %s\n\n%s\n%s\n", v->usage, audit_intro, v->about);
+		if (v->bit & (H_SHOW | H_SUMMARY)) {
+			print_filters();
+			printf("\n");
+		}
+		print_options(v->bit);
+		printf("\n%s", audit_exit);
+		return;
+	}
+	for (size_t i = 0; i < N_VERBS; i++)
+		printf("%s %s\n", i ? "      " : "Usage:", verb_helps[i].usage);
+	printf("       signgate audit seal    --config FILE [--json]   (see 'audit seal --help')\n"
+	       "\n%s\n",
+	       audit_intro);
+	for (size_t i = 0; i < N_VERBS; i++)
+		fputs(verb_helps[i].about, stdout);
+	printf("  seal      append a seal record and sign the head that includes it with the\n"
+	       "            sealing key into the seals file\n\n");
+	print_filters();
+	printf("\n");
+	print_options(~0u);
+	printf("\n%s", audit_exit);
+}
 
 #define MAX_LOGS 4096
 
@@ -137,12 +209,17 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 		case 'D': f->decision = optarg; break;
 		case 's': f->since = optarg; break;
 		case 'u': f->until = optarg; break;
-		case 'h': fputs(audit_help, stdout); return -1;
+		case 'h': print_help(verb); return -1;
 		default: return cli_usage_error("audit", "bad option");
 		}
 	}
+	/* --log alone: only the files the options name, never a config found elsewhere. */
+	if (!o->log && cli_config_lookup(&o->config, "audit") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config && !o->log)
-		return cli_usage_error("audit", "give --config FILE or --log FILE");
+		return cli_usage_error("audit", "give --config FILE or --log FILE (or set "
+						"SIGNGATE_CONFIG, or a config at " CLI_CONFIG_DEFAULT
+						")");
 	if (o->config && o->log && strcmp(verb, "verify") != 0)
 		return cli_usage_error("audit",
 				       "give one of --config FILE or --log FILE, not both");
@@ -157,6 +234,14 @@ static int parse(audit_opts *o, const char *verb, int argc, char **argv)
 		return cli_usage_error("audit", "give --json or --csv, not both");
 	if (optind != argc)
 		return cli_usage_error("audit", "unexpected argument '%s'", argv[optind]);
+	if (sg_audit_filter_check(f) != SG_OK)
+		return cli_usage_error("audit", "%s", sg_error_last());
+	/* A log that is not there is named as such, not reported invalid (--seals: none yet). */
+	for (size_t i = 0; i < o->n_logs; i++)
+		if (cli_file_given(o->logs[i], "--log"))
+			return CLI_EXIT_USAGE;
+	if (cli_file_given(o->seal_cert, "--seal-cert") || cli_file_given(o->against, "--against"))
+		return CLI_EXIT_USAGE;
 	return 0;
 }
 
@@ -268,22 +353,24 @@ static void print_verify_json(const audit_opts *o, const sg_audit_report *rep, i
 static void print_seal_notes(const audit_opts *o, const sg_audit_report *rep, const verify_seals *v)
 {
 	if (rep->seals_before)
-		printf("partial  %zu seals NOT checked (seals lines %zu-%zu, seq %lld-%lld): they "
-		       "cover records before seq %lld, in archives not given\n",
-		       rep->seals_before, rep->before_first_line, rep->before_last_line,
-		       rep->before_first_seq, rep->before_last_seq, rep->first_seq);
+		printf("partial  %zu seal%s NOT checked (seals lines %zu-%zu, seq %lld-%lld): "
+		       "%s records before seq %lld, in archives not given\n",
+		       rep->seals_before, cli_s(rep->seals_before), rep->before_first_line, rep->before_last_line,
+		       rep->before_first_seq, rep->before_last_seq,
+		       rep->seals_before == 1 ? "it covers" : "they cover", rep->first_seq);
 	if (rep->unsealed_covered)
 		printf("note     seal record seq %lld has no seal of its own (%zu such record%s: a "
 		       "sealing run stopped before writing it); the seal of seq %lld covers it\n",
 		       rep->unsealed_covered_seq, rep->unsealed_covered,
-		       rep->unsealed_covered == 1 ? "" : "s", rep->sealed_seq);
+		       cli_s(rep->unsealed_covered), rep->sealed_seq);
 	if (o->against)
-		printf("against  %zu seals of the off-host copy %s agree with the seals file and "
-		       "the chain\n",
-		       v->offhost_n, o->against);
+		printf("against  %zu seal%s of the off-host copy %s agree%s with the seals file "
+		       "and the chain\n",
+		       v->offhost_n, cli_s(v->offhost_n), o->against, v->offhost_n == 1 ? "s" : "");
 	if (v->offhost_ignored)
-		printf("note     %zu lines of %s look like seals but do not verify: ignored\n",
-		       v->offhost_ignored, o->against);
+		printf("note     %zu line%s of %s look%s like seals but do%s not verify: ignored\n",
+		       v->offhost_ignored, cli_s(v->offhost_ignored), o->against,
+		       v->offhost_ignored == 1 ? "s" : "", v->offhost_ignored == 1 ? "es" : "");
 	if (rep->last_seq > rep->sealed_seq && v->seals.n > 0)
 		printf("note     records after seq %lld are not sealed yet\n", rep->sealed_seq);
 }
@@ -298,8 +385,8 @@ static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
 		       o->logs[o->n_logs - 1]);
 	else
 		printf("valid    %s:", what);
-	printf(" %zu records, chain intact (seq %lld-%lld, head %.16s...)\n", rep->records,
-	       rep->first_seq, rep->last_seq, rep->head);
+	printf(" %zu record%s, chain intact (seq %lld-%lld, head %.16s...)\n", rep->records,
+	       cli_s(rep->records), rep->first_seq, rep->last_seq, rep->head);
 	if (rep->first_seq > 1)
 		printf("note     the first record continues a rotated log (seq %lld before it): "
 		       "give the older files first to check that link\n",
@@ -312,8 +399,9 @@ static void print_verify_text(const audit_opts *o, const sg_audit_report *rep,
 		printf("note     no seals yet (%s %s): run `signgate audit seal`\n", v->file,
 		       v->seals.missing ? "does not exist" : "is empty");
 	else
-		printf("sealed   %zu seals match the chain; the newest covers seq %lld (made %s)\n",
-		       rep->seals_checked, rep->sealed_seq,
+		printf("sealed   %zu seal%s the chain; the newest covers seq %lld (made %s)\n",
+		       rep->seals_checked, rep->seals_checked == 1 ? " matches" : "s match",
+		       rep->sealed_seq,
 		       rep->sealed_time[0] ? rep->sealed_time : "-");
 	if (v->file)
 		print_seal_notes(o, rep, v);
@@ -458,6 +546,8 @@ static const char *const csv_columns[] = {
 	"actor.user",
 	"output.sha256",
 	"signature.signer.sha1_thumbprint",
+	"signgate_version",
+	"osslsigncode_version",
 	"why",
 };
 #define N_CSV (sizeof(csv_columns) / sizeof(csv_columns[0]))
@@ -610,7 +700,8 @@ static int audit_summary(const audit_opts *o)
 	s->o = o;
 	error = sg_audit_foreach(o->log, summarize_one, s);
 	if (!error) {
-		printf("%ld records, %ld denied, failed or invalid\n", s->records, s->problems);
+		printf("%ld record%s, %ld denied, failed or invalid\n", s->records,
+		       cli_s((unsigned long long)s->records), s->problems);
 		if (s->problems) {
 			printf("\nDenials and failures:\n");
 			error = sg_audit_foreach(o->log, list_problem, (void *)o);
@@ -656,7 +747,7 @@ int cmd_audit(int argc, char **argv)
 	int rc;
 
 	if (verb && (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0)) {
-		fputs(audit_help, stdout);
+		print_help(NULL);
 		return CLI_EXIT_OK;
 	}
 	if (verb && strcmp(verb, "seal") == 0)

@@ -117,6 +117,8 @@ int cmd_audit_seal(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("audit seal", "unexpected argument '%s'", argv[optind]);
+	if (cli_config_lookup(&config, "audit seal") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!config)
 		return cli_usage_error("audit seal", "--config FILE is required");
 	if (sg_config_load(&cfg, config) != SG_OK)

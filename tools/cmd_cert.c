@@ -125,6 +125,12 @@ static int parse(cert_opts *o, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("cert", "unexpected argument '%s'", argv[optind + 1]);
+	/* --cert alone: only the files the options name, never a config found elsewhere. */
+	if (!o->cert && cli_config_lookup(&o->config, "cert") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
+	/* (--ca and --crl: the trust reader says "cannot read the trust anchors", exit 2.) */
+	if (cli_file_given(o->cert, "--cert") || cli_file_given(o->chain, "--chain"))
+		return CLI_EXIT_USAGE;
 	return check_opts(o, strcmp(o->verb, "lint") == 0);
 }
 
@@ -182,6 +188,8 @@ static int load_config(sg_key_material *km, sg_config **cfg, const char *path)
 	memset(km, 0, sizeof(*km));
 	if (!error)
 		error = sg_config_require_signing(*cfg);
+	if (!error)
+		error = sg_config_check_signing_files(*cfg);
 	if (!error && sg_keys_material_needs_secret(*cfg))
 		error = sg_secret_obtain(&secret, *cfg);
 	if (!error)
@@ -420,8 +428,7 @@ static const char *const ps1_body[] = {
 	"",
 	"# Refuse a signer.cer that is not the certificate this script was written for.",
 	"$signerFile = Join-Path $PSScriptRoot 'signer.cer'",
-	"$signer = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 "
-	"$signerFile",
+	"$signer = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 $signerFile",
 	"if ($signer.Thumbprint -ne $thumbprint) {",
 	"    throw \"signer.cer has thumbprint $($signer.Thumbprint), expected $thumbprint\"",
 	"}",

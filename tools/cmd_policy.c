@@ -117,6 +117,9 @@ static int parse(policy_opts *o, int argc, char **argv)
 	}
 	if (rc)
 		return rc;
+	/* --policy alone: only that policy, never a config found elsewhere. */
+	if (!o->policy && cli_config_lookup(&o->config, "policy") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->policy == !o->config)
 		return cli_usage_error("policy",
 				       "give exactly one of --policy DIR or --config FILE");
@@ -124,6 +127,8 @@ static int parse(policy_opts *o, int argc, char **argv)
 		return cli_usage_error("policy", "give --expired or --expiring, not both");
 	if (optind != argc)
 		return cli_usage_error("policy", "unexpected argument '%s'", argv[optind]);
+	if (cli_file_given(o->policy, "--policy"))
+		return CLI_EXIT_USAGE;
 	return 0;
 }
 
@@ -268,11 +273,11 @@ static int lint(const policy_opts *o, const sg_config *cfg, const char *path)
 		cli_print_json(obj);
 		json_decref(obj);
 	} else {
-		printf("ok       %s: %zu approvals, %zu revocations, %zu products in the "
-		       "catalog%s; "
-		       "%zu warnings\n",
-		       path, p->n_approvals, p->n_revoked, p->n_products,
-		       two_person(p, cfg) ? ", co-signatures required" : "", n);
+		printf("ok       %s: %zu approval%s, %zu revocation%s, %zu product%s in the "
+		       "catalog%s; %zu warning%s\n",
+		       path, p->n_approvals, cli_s(p->n_approvals), p->n_revoked,
+		       cli_s(p->n_revoked), p->n_products, cli_s(p->n_products),
+		       two_person(p, cfg) ? ", co-signatures required" : "", n, cli_s(n));
 	}
 	sg_policy_free(p);
 	free(f);

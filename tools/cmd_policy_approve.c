@@ -190,6 +190,8 @@ static int parse(approve_opts *o, int argc, char **argv)
 		default: return cli_usage_error("policy approve", "bad option");
 		}
 	}
+	if (!o->r.policy && cli_config_lookup(&o->r.config, "policy approve") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->r.policy == !o->r.config)
 		return cli_usage_error("policy approve",
 				       "give exactly one of --policy DIR or --config FILE");
@@ -215,6 +217,13 @@ static int parse(approve_opts *o, int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("policy approve", "give exactly one INSTALLER");
 	o->r.installer = argv[optind];
+	if (cli_file_given(o->r.policy, "--policy") || cli_file_given(o->r.manifest, "--manifest") ||
+	    cli_file_given(o->r.manifest_sig, "--manifest-sig") ||
+	    cli_file_given(o->r.installer_sig, "--installer-sig") ||
+	    cli_file_given(o->r.keyring, "--keyring") ||
+	    cli_file_given(o->signer.approvers_ca, "--approvers-ca") ||
+	    cli_file_given(o->signer.cert, "--cert"))
+		return CLI_EXIT_USAGE;
 	return approver_opts_check(&o->signer, o->r.config != NULL);
 }
 

@@ -139,10 +139,14 @@ static int parse(struct cosign_args *a, int argc, char **argv)
 				       optind == argc ? "APPROVAL_FILE is missing"
 						      : "only one APPROVAL_FILE may be given");
 	a->file = argv[optind];
+	if (!a->approvers_ca && cli_config_lookup(&a->config, "policy cosign") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!a->approvers_ca == !a->config)
 		return cli_usage_error("policy cosign", "give one of --approvers-ca and --config");
 	if (!a->cert || !a->key)
 		return cli_usage_error("policy cosign", "--cert and --key are required");
+	if (cli_file_given(a->approvers_ca, "--approvers-ca") || cli_file_given(a->cert, "--cert"))
+		return CLI_EXIT_USAGE;
 	if (a->secret.file && a->secret.prompt)
 		return cli_usage_error("policy cosign",
 				       "--password-file and --password-prompt exclude each other");

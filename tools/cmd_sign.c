@@ -39,7 +39,12 @@ static const char sign_help[] =
 	"that already carries our valid signature (the configured signer) is not\n"
 	"signed twice: it is skipped while the vendor file its signing record in the\n"
 	"audit log names is still approved, and denied when that file is now revoked\n"
-	"or no longer approved, or when no signing record of it is found.\n"
+	"or no longer approved, or when no signing record of it is found. An output\n"
+	"that exists already (a re-run) is kept: it is reported as already signed\n"
+	"(skipped) when it is our valid signature over this approved input, which\n"
+	"the audit log shows signgate published; otherwise the input fails with\n"
+	"\"exists already\" unless --force. Every signature without an RFC 3161\n"
+	"timestamp is warned about on stderr: it dies with the certificate.\n"
 	"\n"
 	"INPUT is a file, or with --recursive a folder (its installers and scripts in\n"
 	"name order, symbolic links not followed; by extension: @EXTENSIONS@).\n"
@@ -208,8 +213,11 @@ static int parse(sign_opts *o, int argc, char **argv, int signing)
 	if (!signing && (o->out_dir || o->out || o->force || o->catalog_out))
 		return cli_usage_error(cmd, "check writes no output: --out-dir, --out, --force and "
 					    "--catalog-out belong to 'signgate sign'");
+	if (cli_config_lookup(&o->config, cmd) != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config)
-		return cli_usage_error(cmd, "--config FILE is required");
+		return cli_usage_error(cmd, "--config FILE is required (or SIGNGATE_CONFIG, or a "
+					    "config at " CLI_CONFIG_DEFAULT ")");
 	if (optind >= argc && !o->files_from)
 		return cli_usage_error(cmd, "no INPUT given");
 	if (o->out_dir && o->out)
@@ -240,7 +248,14 @@ static char *output_for(const sign_opts *o, const char *input)
 
 static void print_outcome(const sg_outcome *r, const sg_job *job, int json)
 {
-	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output) {
+	char warning[SG_ERROR_MAX + 256];
+
+	/* A signature without a timestamp dies with the certificate: say so, every time. */
+	if (sg_outcome_timestamp_warning(warning, sizeof(warning), r, job))
+		fprintf(stderr, "signgate: warning: %s\n", warning);
+	/* Only a signing made now is "signed"; already signed outputs say why, as skips do. */
+	if (json || r->status != SG_OK || job->action != SG_ACTION_SIGN || !r->have_output ||
+	    strcmp(r->decision, "signed") != 0) {
 		cli_print_outcome(r, job, json);
 		return;
 	}
@@ -483,13 +498,6 @@ static int start_key_helper(run_state *st, size_t n_inputs)
 {
 	int error;
 
-	/*
-	 * osslsigncode attaches signatures to MSI packages and verifies: a missing
-	 * one is found before any input, not at the first MSI of a batch.
-	 */
-	if (access(st->cfg->osslsigncode, X_OK) != 0)
-		return sg_error_set(SG_ERR_TOOL, "%s: cannot run: %s", st->cfg->osslsigncode,
-				    strerror(errno));
 	/* "confinement": "required" on a kernel without Landlock or seccomp: no input is signed. */
 	if ((error = cli_confine_setup(st->cfg)) != SG_OK)
 		return error;
@@ -577,7 +585,7 @@ static void progress(const tally *t, size_t n, double start)
 
 	human_bytes(bytes, sizeof(bytes), (double)t->bytes);
 	human_bytes(rate, sizeof(rate), secs > 0 ? (double)t->bytes / secs : 0);
-	fprintf(stderr, "\r\033[K%zu/%zu inputs, %s, %s/s", t->done, n, bytes, rate);
+	fprintf(stderr, "\r\033[K%zu/%zu input%s, %s, %s/s", t->done, n, cli_s(n), bytes, rate);
 	fflush(stderr);
 }
 
@@ -645,8 +653,8 @@ static int run_batch(const run_state *st, char **inputs, char **outputs, size_t 
 	json_decref(rep.catalog);
 	if (!o->quiet)
 		fprintf(stderr,
-			"signgate: %zu inputs: %zu %s, %zu skipped, %zu denied, %zu failed\n", n,
-			rep.t.signed_, signing ? "signed" : "approved", rep.t.skipped, rep.t.denied,
+			"signgate: %zu input%s: %zu %s, %zu skipped, %zu denied, %zu failed\n", n,
+			cli_s(n), rep.t.signed_, signing ? "signed" : "approved", rep.t.skipped, rep.t.denied,
 			rep.t.failed);
 	return rep.worst;
 }
@@ -732,18 +740,26 @@ static int run(int argc, char **argv, int signing)
 		free_list(&in);
 		return rc;
 	}
-	/* Signing verifies its output: unusable trust files stop it before any input. */
+	/*
+	 * Configuration problems (exit 2) are found before any input is touched
+	 * and before the key is opened: the config, its policy and trust files,
+	 * which osslsigncode (its version), where the outputs go.
+	 */
 	if (load_config_and_policy(&st) != SG_OK ||
 	    (signing && sg_context_load_trust(&st.ctx) != SG_OK)) {
 		rc = cli_fail();
+	} else if (signing && sg_config_check_signing_files(st.cfg) != SG_OK) {
+		rc = cli_fail();
+	} else if ((rc = cli_osslsigncode_check(st.cfg)) != CLI_EXIT_OK) {
+		/* said */
+	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
+		   (st.o.out && check_out_parent(st.o.out) != 0) ||
+		   (st.o.out_dir && !(out_dir = cli_out_dir_resolve(st.o.out_dir, "--out-dir")))) {
+		rc = CLI_EXIT_USAGE;
 	} else if (signing && start_key_helper(&st, in.n) != SG_OK) {
 		int status = sg_error_code();
 		cli_error("%s", sg_error_last());
 		rc = fail_inputs(&st, &in, status);
-	} else if ((st.o.out_dir && ensure_out_dir(st.o.out_dir) != 0) ||
-		   (st.o.out && check_out_parent(st.o.out) != 0) ||
-		   (st.o.out_dir && !(out_dir = cli_out_dir_resolve(st.o.out_dir, "--out-dir")))) {
-		rc = CLI_EXIT_OPERATIONAL;
 	} else {
 		/* Left-overs go before the run makes its own folders (confine_self). */
 		st.o.out_dir = out_dir ? out_dir : st.o.out_dir;

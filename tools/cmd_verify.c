@@ -72,6 +72,9 @@ static int parse(verify_opts *o, int argc, char **argv)
 		default: return cli_usage_error("verify", "bad option");
 		}
 	}
+	/* --ca alone: only the files the options name, never a config found elsewhere. */
+	if (!o->ca && cli_config_lookup(&o->config, "verify") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config == !o->ca)
 		return cli_usage_error("verify",
 				       "give exactly one of --config FILE or --ca ROOT.pem");
@@ -106,7 +109,10 @@ static int context_from_config(sg_context *ctx, sg_config **cfg, sg_cert_info *s
 	if ((*cfg)->certificate) {
 		error = sg_signer_load_certificate(signer, (*cfg)->certificate);
 	} else if (sg_config_require_signing(*cfg) == SG_OK) {
-		error = sg_keyhelper_identify(signer, *cfg);
+		/* A key file that is not there is the config's fault (exit 2), as for sign. */
+		error = sg_config_check_signing_files(*cfg);
+		if (!error)
+			error = sg_keyhelper_identify(signer, *cfg);
 	} else {
 		sg_error_clear();
 		return SG_OK;
@@ -153,6 +159,12 @@ int cmd_verify(int argc, char **argv)
 	if ((o.config && context_from_config(&ctx, &cfg, &signer, o.config) != SG_OK) ||
 	    cli_confine_setup(cfg) != SG_OK) {
 		rc = cli_fail();
+		sg_context_free_trust(&ctx);
+		sg_config_free(cfg);
+		return rc;
+	}
+	/* Which osslsigncode: one that cannot be run or is too old stops the run (exit 2). */
+	if ((rc = cli_osslsigncode_check(cfg)) != CLI_EXIT_OK) {
 		sg_context_free_trust(&ctx);
 		sg_config_free(cfg);
 		return rc;

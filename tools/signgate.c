@@ -70,10 +70,16 @@ static const char usage_text[] =
 	"          write root/intermediate/signer .cer files, the SHA-1 thumbprint and a\n"
 	"          PowerShell import script for the ConfigMgr site server\n"
 	"\n"
+	"Without --config, a command that takes one uses $SIGNGATE_CONFIG, else\n"
+	"/etc/signgate/signgate.json when it exists; --ca, --log, --policy, --cert\n"
+	"and --approvers-ca use only the files they name.\n"
+	"\n"
 	"Exit codes: 0 all inputs approved/signed/valid; 1 operational error (I/O,\n"
 	"osslsigncode failed, bad key, output exists); 2 usage or configuration\n"
-	"error; 3 at least one input denied, failed its hash or structure check, or\n"
-	"failed verification (or a tampered audit log).\n"
+	"error, found before any input is touched (a missing config, key file or\n"
+	"osslsigncode, osslsigncode older than 2.9, a file an option names that does\n"
+	"not exist); 3 at least one input denied, failed its hash or structure check,\n"
+	"or failed verification (or a tampered audit log).\n"
 	"\n"
 	"Run 'signgate COMMAND --help' for the options of one command.\n";
 

@@ -15,7 +15,12 @@
  *          none); "build_id" is the first of SIGNGATE_BUILD_ID, CI_JOB_ID,
  *          BUILD_TAG, GITHUB_RUN_ID, BUILD_BUILDID that is set and not empty,
  *          with that variable's name in "build_id_source"
- * to the caller's fields, which must not use these six keys. Appends take
+ *   "signgate_version"     this program's version (the CMake project version)
+ *   "osslsigncode_version" the osslsigncode version this run checked
+ *          (sg_audit_set_osslsigncode_version(), e.g. "2.9"); null when the
+ *          run used no osslsigncode (a seal, a rotation, an approval)
+ * to the caller's fields, which must not use these eight keys (records
+ * written before the last two existed lack them and stay valid). Appends take
  * an exclusive flock() on the log, read the last line, write the new line
  * with a single write() and fsync() before returning, so concurrent signgate
  * processes never interleave or fork the chain.
@@ -47,6 +52,14 @@
  * SG_ERR_NOMEM.
  */
 int sg_audit_append(const char *path, const json_t *record, char out_id[SG_AUDIT_ID_LEN]);
+
+/*
+ * The osslsigncode version this run checked (sg_osslsigncode_check()), put
+ * into every record appended afterwards by this process; NULL or "" puts
+ * null. Set once per run by the program, before its first append and before
+ * it starts any thread.
+ */
+void sg_audit_set_osslsigncode_version(const char *version);
 
 /* What an append wrote: enough to prove elsewhere that the record existed. */
 typedef struct sg_audit_receipt {

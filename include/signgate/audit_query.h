@@ -13,11 +13,28 @@ typedef struct sg_audit_filter {
 	const char *sha256;     /* prefix of input.sha256 or output.sha256, any case */
 	const char *thumbprint; /* signature.signer.sha1_thumbprint, any case */
 	const char *actor;      /* actor.user, exact */
-	const char *action;     /* check, sign, verify */
-	const char *decision;   /* approved, denied, signed, failed, valid, invalid */
+	const char *action;     /* one of sg_audit_actions */
+	const char *decision;   /* one of sg_audit_decisions */
 	const char *since;      /* time >= since ("YYYY-MM-DD" or a full UTC time) */
 	const char *until;      /* time <= until; a bare date covers the whole day */
 } sg_audit_filter;
+
+/*
+ * The words records carry as "action" and as "decision", NULL-terminated:
+ * what a filter may ask for (sg_audit_filter_check) and what `audit show
+ * --help` lists. A writer that records a new word adds it here.
+ */
+extern const char *const sg_audit_actions[];
+extern const char *const sg_audit_decisions[];
+
+/*
+ * Are f->action and f->decision words of the tables (when set)? SG_OK, or
+ * SG_ERR_USAGE naming the value and the words there are.
+ */
+int sg_audit_filter_check(const sg_audit_filter *f);
+
+/* `words` (a NULL-terminated table) joined by `sep` into `buf`; returns buf. */
+const char *sg_audit_words(char *buf, size_t len, const char *const *words, const char *sep);
 
 /* 1 when `record` meets every criterion of `f` that is set, else 0. */
 int sg_audit_filter_match(const sg_audit_filter *f, const json_t *record);

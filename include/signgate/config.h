@@ -34,7 +34,9 @@
  *       "certificate": "pki/signer.pem",   optional: pins the signer without the key
  *       "timestamp_urls": ["http://tsa.example/"],   tried in order
  *       "timestamp": "required" | "optional",        default required
- *       "timestamp_timeout": 30 },                   seconds per TSA
+ *       "timestamp_timeout": 30,                     seconds per TSA attempt
+ *       "timestamp_retries": 2,                      attempts per TSA after the first
+ *       "timestamp_retry_wait": 5 },                 seconds between them
  *     "audit_syslog": { "facility": "local0", "tag": "signgate" },  optional
  *     "osslsigncode": "/usr/bin/osslsigncode",
  *     "policy_group": "sg-approvers",  optional: may write the policy (strict.h)
@@ -65,6 +67,17 @@ typedef struct sg_secret_source {
 	const char *section; /* "signing" or "audit_seal": its config keys' prefix */
 } sg_secret_source;
 
+/*
+ * Retries per TSA (signing.timestamp_retries, signing.timestamp_retry_wait):
+ * each TSA is asked (1 + retries) times, `wait` seconds apart, before the
+ * next one. jsign's defaults are 3 and 10 s; ours are smaller because a
+ * signing waits for them per input, and a second TSA usually answers.
+ */
+#define SG_TS_RETRIES_DEFAULT    2
+#define SG_TS_RETRIES_MAX        10
+#define SG_TS_RETRY_WAIT_DEFAULT 5
+#define SG_TS_RETRY_WAIT_MAX     300
+
 typedef struct sg_config {
 	char *path;   /* the config file as given */
 	char *dir;    /* its folder, the base of relative paths */
@@ -93,6 +106,8 @@ typedef struct sg_config {
 	size_t n_timestamp_urls;
 	int timestamp_timeout;  /* seconds */
 	int timestamp_required; /* fail the signing when no TSA answers */
+	int timestamp_retries;  /* attempts per TSA after its first (0..10) */
+	int timestamp_retry_wait; /* seconds between two attempts at one TSA (0..300) */
 	char *osslsigncode;
 	int confinement_required; /* "confinement": "required" (SG_CONFINE_REQUIRED) */
 	int syslog_facility;      /* "audit_syslog.facility" as LOG_*; -1: no forwarding */
@@ -190,6 +205,16 @@ void sg_config_set_checker(sg_config_checker check);
  * Returns SG_OK or SG_ERR_CONFIG.
  */
 int sg_config_require_signing(const sg_config *cfg);
+
+/*
+ * Before a signing key is opened: the files of the signing section (the
+ * PKCS#12 file, the PEM chain and key, the certificate, the password or PIN
+ * file) exist and are regular files. Returns SG_OK, or SG_ERR_CONFIG naming
+ * the config, the key and the file, so that a run whose key cannot be found
+ * stops as a configuration problem before any input is read. What is in
+ * them is the key helper's to judge.
+ */
+int sg_config_check_signing_files(const sg_config *cfg);
 
 /* The osslsigncode path used when the config names none (a build setting). */
 const char *sg_config_default_osslsigncode(void);

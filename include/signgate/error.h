@@ -41,7 +41,7 @@ typedef enum sg_status {
 int sg_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like sg_error_set() with a va_list. */
-int sg_error_setv(int code, const char *fmt, va_list ap);
+int sg_error_setv(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /*
  * Prefix the current message with "prefix: ", keeping the code. Returns the

@@ -156,6 +156,17 @@ int sg_pipeline_record_failure(sg_outcome *out, const sg_context *ctx, const sg_
 			       int status);
 
 /*
+ * The warning a signature without an RFC 3161 timestamp deserves (issue
+ * 15): when `o` is a signing that produced `job`'s output (signed now, or
+ * already signed by an earlier run) and its signature carries no
+ * timestamp, `buf` receives one line without a newline ("OUT: signed
+ * without a timestamp: the signature dies with the certificate (not after
+ * T); ...") and 1 is returned; otherwise 0. Every caller that signs prints
+ * it (lib/ never prints).
+ */
+int sg_outcome_timestamp_warning(char *buf, size_t size, const sg_outcome *o, const sg_job *job);
+
+/*
  * The outcome as a new JSON object (the audit record's fields and the
  * --json line). Returns NULL when out of memory.
  */

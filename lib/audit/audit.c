@@ -3,6 +3,7 @@
 #include "signgate/util.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
+#include "signgate/osslsigncode.h"
 #include "audit_internal.h"
 
 #include <errno.h>
@@ -26,6 +27,23 @@
 static const char *const build_id_vars[] = {
 	"SIGNGATE_BUILD_ID", "CI_JOB_ID", "BUILD_TAG", "GITHUB_RUN_ID", "BUILD_BUILDID",
 };
+
+/* sg_audit_set_osslsigncode_version(): one value per process, set before any thread. */
+static char osslsigncode_version[SG_OSSLSIGNCODE_VERSION_MAX];
+
+void sg_audit_set_osslsigncode_version(const char *version)
+{
+	snprintf(osslsigncode_version, sizeof(osslsigncode_version), "%s", version ? version : "");
+}
+
+/* "signgate_version" and "osslsigncode_version" (null when this run used none). */
+static int add_versions(json_t *rec)
+{
+	return json_object_set_new(rec, "signgate_version", json_string(SG_VERSION)) ||
+	       json_object_set_new(rec, "osslsigncode_version",
+				   osslsigncode_version[0] ? json_string(osslsigncode_version)
+							   : json_null());
+}
 
 /* The effective user's name, or the uid as text when it has none. */
 static json_t *user_name(uid_t uid)
@@ -111,7 +129,7 @@ static int build_record(json_t **out, const json_t *fields, json_int_t seq, cons
 	    json_object_set_new(rec, "id", json_string(id)) ||
 	    json_object_set_new(rec, "time", json_string(when)) ||
 	    json_object_set_new(rec, "seq", json_integer(seq)) ||
-	    json_object_set_new(rec, "prev", json_string(prev))) {
+	    json_object_set_new(rec, "prev", json_string(prev)) || add_versions(rec)) {
 		if (!rec)
 			json_decref(actor);
 		json_decref(rec);
@@ -184,6 +202,12 @@ static int check_caller_record(const json_t *record)
 				SG_ERR_USAGE,
 				"an audit record must not set \"%s\": the library sets it",
 				sg_audit_lib_fields[i].key);
+	for (size_t i = 0; i < ARRAY_SIZE(sg_audit_lib_info_fields); i++)
+		if (json_object_get(record, sg_audit_lib_info_fields[i]))
+			return sg_error_set(
+				SG_ERR_USAGE,
+				"an audit record must not set \"%s\": the library sets it",
+				sg_audit_lib_info_fields[i]);
 	return SG_OK;
 }
 

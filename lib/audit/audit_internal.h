@@ -33,6 +33,14 @@ static const struct {
 	{ "seq", JSON_INTEGER, "an integer" }, { "time", JSON_STRING, "a string" },
 };
 
+/*
+ * The keys the library sets on every record it writes since version 0.1.0
+ * of the record format grew them; older records lack them. Callers may not
+ * set them; readers take them as they are (a string, or null).
+ */
+static const char *const sg_audit_lib_info_fields[] = { "osslsigncode_version",
+							 "signgate_version" };
+
 /* Record a line's defect in `why` (WHY_MAX bytes) and return SG_ERR_TAMPER. */
 int sg_audit_tamper(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

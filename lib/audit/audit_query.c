@@ -1,5 +1,6 @@
 /* Audit record selection; see include/signgate/audit_query.h. */
 #include "signgate/audit_query.h"
+#include "signgate/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,51 @@ const char *sg_audit_field(const json_t *record, const char *path)
 		path += n + (path[n] == '.');
 	}
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* pipeline.c (check, sign, verify), restamp.c (timestamp), approve.c, audit.c (repair, rotate), audit_seal.c. */
+const char *const sg_audit_actions[] = { "check",   "sign",   "verify", "timestamp", "approve",
+					 "repair",  "rotate", "seal",   NULL };
+const char *const sg_audit_decisions[] = { "approved", "denied", "signed",   "timestamped",
+					   "skipped",  "failed", "valid",    "invalid",
+					   "repaired", "rotated", "sealed",  NULL };
+
+const char *sg_audit_words(char *buf, size_t len, const char *const *words, const char *sep)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; words[i] && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? sep : "", words[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+static int known(const char *value, const char *const *words)
+{
+	for (size_t i = 0; words[i]; i++)
+		if (strcmp(value, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int sg_audit_filter_check(const sg_audit_filter *f)
+{
+	char list[512];
+
+	if (f->action && !known(f->action, sg_audit_actions))
+		return sg_error_set(SG_ERR_USAGE, "--action %s: no record has that action; give one of %s",
+				    f->action, sg_audit_words(list, sizeof(list), sg_audit_actions, ", "));
+	if (f->decision && !known(f->decision, sg_audit_decisions))
+		return sg_error_set(SG_ERR_USAGE,
+				    "--decision %s: no record has that decision; give one of %s",
+				    f->decision,
+				    sg_audit_words(list, sizeof(list), sg_audit_decisions, ", "));
+	return SG_OK;
 }
 
 static int equals(const char *want, const json_t *rec, const char *path)

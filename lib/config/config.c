@@ -322,6 +322,21 @@ static int load_pkcs11_allowances(sg_config *cfg, const json_t *signing)
 	return SG_OK;
 }
 
+/* An optional integer KEY of "signing" within lo..hi, or a config error naming the key. */
+static int get_ts_int(int *out, const sg_config *cfg, const json_t *signing, const char *key,
+		      int lo, int hi, const char *unit)
+{
+	json_t *v = json_object_get(signing, key);
+
+	if (!v)
+		return SG_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return sg_error_set(SG_ERR_CONFIG, "%s: \"signing.%s\" must be %d..%d%s", cfg->path,
+				    key, lo, hi, unit);
+	*out = (int)json_integer_value(v);
+	return SG_OK;
+}
+
 static int load_timestamp(sg_config *cfg, const json_t *signing)
 {
 	json_t *v = json_object_get(signing, "timestamp_timeout");
@@ -336,6 +351,12 @@ static int load_timestamp(sg_config *cfg, const json_t *signing)
 				    cfg->path);
 	if (v)
 		cfg->timestamp_timeout = (int)json_integer_value(v);
+	/* Retries per TSA, as jsign has them (lib/sign/timestamp_retry.c). */
+	if ((error = get_ts_int(&cfg->timestamp_retries, cfg, signing, "timestamp_retries", 0,
+				SG_TS_RETRIES_MAX, "")) ||
+	    (error = get_ts_int(&cfg->timestamp_retry_wait, cfg, signing, "timestamp_retry_wait",
+				0, SG_TS_RETRY_WAIT_MAX, " seconds")))
+		return error;
 	if (json_object_get(signing, "timestamp") &&
 	    (!mode || (strcmp(mode, "required") && strcmp(mode, "optional"))))
 		return sg_error_set(SG_ERR_CONFIG,
@@ -373,6 +394,8 @@ static int load_signing(sg_config *cfg, const json_t *root)
 					    "timestamp_urls",
 					    "timestamp",
 					    "timestamp_timeout",
+					    "timestamp_retries",
+					    "timestamp_retry_wait",
 					    NULL };
 	json_t *signing;
 	int error = get_object(&signing, cfg, root, "signing");
@@ -644,6 +667,8 @@ int sg_config_load_flags(sg_config **out, const char *path, unsigned flags)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
 	cfg->timestamp_timeout = DEFAULT_TS_TIMEOUT;
+	cfg->timestamp_retries = SG_TS_RETRIES_DEFAULT;
+	cfg->timestamp_retry_wait = SG_TS_RETRY_WAIT_DEFAULT;
 	cfg->syslog_facility = -1;
 	root = read_config(path, flags, &error);
 	if (error == SG_OK)

@@ -6,10 +6,12 @@
 
 #include <openssl/crypto.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct checker {
 	sg_strict_report *rep;
@@ -246,4 +248,34 @@ int sg_config_check_files(const sg_config *cfg, uid_t uid, sg_strict_report *rep
 	if (c.error && c.error != SG_ERR_NOMEM)
 		return sg_error_set(c.error, "%s", c.first);
 	return c.error;
+}
+
+int sg_config_check_signing_files(const sg_config *cfg)
+{
+	const struct {
+		const char *key, *path;
+	} files[] = {
+		{ "signing.pkcs12", cfg->pkcs12 },
+		{ "signing.cert_chain", cfg->cert_chain },
+		{ "signing.key", cfg->key },
+		{ "signing.certificate", cfg->certificate },
+		{ cfg->secret.name && strcmp(cfg->secret.name, "PIN") == 0 ? "signing.pin_file"
+									   : "signing.password_file",
+		  cfg->secret.file },
+	};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *p = files[i].path;
+
+		if (!p || strncmp(p, "pkcs11:", 7) == 0)
+			continue;
+		if (stat(p, &st) != 0)
+			return sg_error_set(SG_ERR_CONFIG, "%s: \"%s\" names %s: %s", cfg->path,
+					    files[i].key, p, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return sg_error_set(SG_ERR_CONFIG, "%s: \"%s\" names %s: not a regular file",
+					    cfg->path, files[i].key, p);
+	}
+	return SG_OK;
 }

@@ -464,7 +464,7 @@ static int add_denials(scmp_filter_ctx ctx, uint32_t action, int network, int ip
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setrlimit), 0);
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1,
-				      SCMP_A2(SCMP_CMP_NE, 0));
+				      SCMP_A2(SCMP_CMP_NE, 0, 0));
 	if (rc == 0)
 		rc = add_inode_flag_rules(ctx);
 	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]) && rc == 0; i++)

@@ -374,7 +374,7 @@ static int add_metadata_rules(scmp_filter_ctx ctx)
 	}
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(utimensat), 1,
-				      SCMP_A1(SCMP_CMP_NE, 0));
+				      SCMP_A1(SCMP_CMP_NE, 0, 0));
 	return rc;
 }
 
@@ -382,7 +382,7 @@ static int add_metadata_rules(scmp_filter_ctx ctx)
 static int add_socket_rules(scmp_filter_ctx ctx)
 {
 	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-				SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+				SCMP_A0(SCMP_CMP_NE, AF_UNIX, 0));
 }
 
 static int apply_seccomp(void)

@@ -33,6 +33,7 @@
 #define MAX_SIGNATURES         32
 #define MAX_SIGNATURE_FILE     (64u * 1024 * 1024)
 
+__attribute__((format(printf, 2, 3)))
 static int reject(sg_authenticode_result *out, const char *fmt, ...)
 {
 	va_list ap;

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+__attribute__((format(printf, 2, 0)))
 static int refusev(const char *name, const char *fmt, va_list ap)
 {
 	char reason[SG_ERROR_MAX];

@@ -120,6 +120,7 @@ typedef struct where {
 	const char *id;
 } where;
 
+__attribute__((format(printf, 3, 4)))
 static int field_error(const where *w, const char *field, const char *fmt, ...)
 {
 	char msg[SG_ERROR_MAX];

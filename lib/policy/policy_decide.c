@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+__attribute__((format(printf, 2, 3)))
 static void add_reason(sg_decision *d, const char *fmt, ...)
 {
 	va_list ap;

@@ -74,4 +74,23 @@ int sg_pipeline_publish(sg_outcome *o, const sg_context *ctx, const sg_job *job,
 int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, const char *copy,
 		     int copy_fd, const char *stage, const unsigned char *copy_pe_digest);
 
+/*
+ * The job's output exists already and --force was not given (a re-run,
+ * issue 15; lib/pipeline_signed.c). The input was approved again just now.
+ * The output passes as "already signed" ("skipped", SG_OK, with its SHA-1
+ * and SHA-256 as the output, our signature as o->verify) only when, read
+ * through one descriptor opened without following a link at its name and
+ * held to the strict rule, it is a signed file of the input's format whose
+ * own Authenticode digest is this input's (`copy_fd`: the input's private
+ * copy; `copy_pe_digest`: a PE's digest from the copy pass, or NULL), whose
+ * signature (the primary, or the last when ours is nested) verifies as
+ * `verify` does with the configured trust and the configured signer pinned,
+ * with the signature count signing gives, and a timestamp when the config
+ * requires one. Otherwise the job fails SG_ERR_EXISTS: "OUT: exists already
+ * (use --force to replace it); it is not taken as already signed: WHY".
+ * Returns o->status.
+ */
+int sg_pipeline_existing_output(sg_outcome *o, const sg_context *ctx, const sg_job *job,
+				int copy_fd, const char *stage, const unsigned char *copy_pe_digest);
+
 #endif

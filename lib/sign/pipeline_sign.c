@@ -134,59 +134,49 @@ static int request_signature(sg_outcome *o, const sg_context *ctx, const struct 
 }
 
 /*
- * One TSA through the timestamp fetcher (tsa_proc.h); its confinement is
- * recorded. A fetcher that has ended (killed for a confinement violation)
- * stops the signing whatever the config says: no other TSA can be asked.
+ * Add an RFC 3161 token: each TSA in order, with its retries, through the
+ * timestamp fetcher (timestamp.h), whose confinement is recorded. A fetcher
+ * that has ended (killed for a confinement violation) stops the signing
+ * whatever the config says: no other TSA can be asked. When no TSA
+ * answered, "optional" signs without a token (the record's tsa_failures
+ * says why, and the run warns), "required" fails.
  */
-static int timestamp_one(sg_sign_result *out, const sg_context *ctx, size_t i,
-			 unsigned char **stamped, size_t *stamped_len, const unsigned char *der,
-			 size_t der_len)
-{
-	int error;
-
-	if (!ctx->tsa)
-		return sg_error_set(SG_ERR_USAGE, "no timestamp fetcher was started for this run");
-	error = sg_timestamp_add_fetched(stamped, stamped_len, der, der_len, ctx->tsa, i,
-					 ctx->cfg->timestamp_timeout);
-	sg_tsa_confinement(ctx->tsa, &out->tsa_confinement);
-	out->tsa_confined = 1;
-	return error;
-}
-
-/* Add an RFC 3161 token from the first TSA that answers (config: required or optional). */
 static int timestamp(sg_sign_result *out, const sg_context *ctx, unsigned char **der,
 		     size_t *der_len)
 {
 	const sg_config *cfg = ctx->cfg;
-	size_t used = 0;
+	int error;
 
-	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
-		const char *url = cfg->timestamp_urls[i];
-		unsigned char *stamped = NULL;
-		size_t stamped_len = 0;
-		int error = timestamp_one(out, ctx, i, &stamped, &stamped_len, *der, *der_len);
-
-		if (error == SG_OK) {
-			free(*der);
-			*der = stamped;
-			*der_len = stamped_len;
-			out->timestamped = 1;
-			snprintf(out->tsa_url, sizeof(out->tsa_url), "%s", url);
-			return SG_OK;
-		}
-		/* Another TSA helps only when this one was the problem and the fetcher lives. */
-		if (error != SG_ERR_TOOL || sg_tsa_gone(ctx->tsa))
-			return error;
-		if (used < sizeof(out->attempts))
-			/* The message names the URL. */
-			used += (size_t)snprintf(out->attempts + used, sizeof(out->attempts) - used,
-						 "%s%s", used ? "; " : "", sg_error_last());
-	}
-	if (cfg->n_timestamp_urls == 0 || !cfg->timestamp_required)
+	if (cfg->n_timestamp_urls == 0)
+		return SG_OK;
+	error = sg_timestamp_add_any(out, der, der_len, ctx->tsa, cfg);
+	if (error != SG_ERR_TOOL || sg_tsa_gone(ctx->tsa))
+		return error;
+	if (!cfg->timestamp_required)
 		return SG_OK;
 	return sg_error_set(SG_ERR_TOOL,
 			    "timestamping is required and no TSA answered (%zu tried): %s",
 			    cfg->n_timestamp_urls, out->attempts);
+}
+
+int sg_outcome_timestamp_warning(char *buf, size_t size, const sg_outcome *o, const sg_job *job)
+{
+	int now = o->decision && strcmp(o->decision, "signed") == 0;
+
+	if (job->action != SG_ACTION_SIGN || o->status != SG_OK || !o->have_output ||
+	    !o->verified || o->verify.timestamped)
+		return 0;
+	/* README "Timestamps": without one it dies with the certificate. */
+	snprintf(buf, size,
+		 "%s: %s without a timestamp: the signature dies with the certificate (not after "
+		 "%s); %s",
+		 job->output, now ? "signed" : "already signed", o->verify.signer.not_after,
+		 !now ? "add one with `signgate timestamp` or sign it again with --force"
+		 : o->sign.attempts[0]
+			 ? "no TSA answered (the audit record's signature.tsa_failures says why); "
+			   "add one later with `signgate timestamp`"
+			 : "name TSAs in signing.timestamp_urls");
+	return 1;
 }
 
 void sg_pipeline_sign_confinement(json_t *rec, const sg_outcome *o)
@@ -500,12 +490,9 @@ int sg_pipeline_sign(sg_outcome *o, const sg_context *ctx, const sg_job *job, co
 				     s.name, sg_format_name(o->format.kind), in_ext,
 				     sg_path_base(job->output)),
 			"failed");
+	/* A re-run: our valid signature over this very input passes as already signed. */
 	if (!job->force && sg_path_exists(job->output))
-		return sg_pipeline_end(
-			o,
-			sg_error_set(SG_ERR_EXISTS,
-				     "%s: exists already (use --force to replace it)", job->output),
-			"failed");
+		return sg_pipeline_existing_output(o, ctx, job, copy_fd, stage, copy_pe_digest);
 	error = sign_in_stage(&s);
 	free(s.der);
 	free(s.signed_path);

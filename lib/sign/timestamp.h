@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+#include "signgate/config.h"
+#include "signgate/signer.h"
 #include "signgate/tsa_proc.h"
 
 /*
@@ -51,5 +53,56 @@ int sg_timestamp_add(unsigned char **out_der, size_t *out_len, const unsigned ch
 int sg_timestamp_add_fetched(unsigned char **out_der, size_t *out_len,
 			     const unsigned char *p7_der, size_t p7_len, sg_tsa *fetcher,
 			     size_t url_index, int timeout_sec);
+
+/*
+ * One attempt at the TSA number `url_index`: `*out_der` is the signature
+ * at `p7_der` with a token added, as sg_timestamp_add() returns it (and
+ * with its errors: SG_ERR_TOOL is the TSA's failure, which another attempt
+ * may cure).
+ */
+typedef int (*sg_timestamp_try_fn)(unsigned char **out_der, size_t *out_len,
+				   const unsigned char *p7_der, size_t p7_len, size_t url_index,
+				   void *arg);
+
+/* How the TSAs are asked: in order, each (1 + retries) times, retry_wait seconds apart. */
+typedef struct sg_timestamp_plan {
+	const char *const *urls; /* n_urls URLs, for the result and the messages */
+	size_t n_urls;
+	int retries;    /* attempts per TSA after its first, 0..SG_TS_RETRIES_MAX */
+	int retry_wait; /* seconds between two attempts at one TSA, 0..SG_TS_RETRY_WAIT_MAX */
+	sg_timestamp_try_fn attempt;
+	void *arg; /* for `attempt` and `gone` */
+	/* May be NULL; 1 when no attempt can succeed any more (the fetcher has ended). */
+	int (*gone)(void *arg);
+} sg_timestamp_plan;
+
+/*
+ * Timestamp the DER signature `*der` following `plan`: each TSA in order is
+ * tried (1 + plan->retries) times, with plan->retry_wait seconds between two
+ * attempts at it, before the next TSA. On SG_OK `*der` (malloc'ed, owned by
+ * the caller) is replaced by the timestamped signature, out->timestamped is
+ * 1 and out->tsa_url names the TSA that answered. Every failed attempt is
+ * added to out->attempts ("URL: reason", "; "-separated, with " (attempt
+ * K of N)" when a TSA is tried more than once), also when a later one
+ * answers. Only SG_ERR_TOOL (the TSA failed) leads to another attempt, and
+ * not once plan->gone says so; any other error is returned at once. When
+ * every attempt failed: SG_ERR_TOOL, "no TSA answered (N tried): <attempts>".
+ * `der` is left as it was on failure.
+ */
+int sg_timestamp_add_retrying(sg_sign_result *out, unsigned char **der, size_t *der_len,
+			      const sg_timestamp_plan *plan);
+
+/*
+ * sg_timestamp_add_retrying() through the timestamp fetcher `fetcher` with
+ * the TSAs, timeout and retries of `cfg` (signing.timestamp_urls,
+ * timestamp_timeout, timestamp_retries, timestamp_retry_wait); what the
+ * fetcher's confinement was is put into out->tsa_confinement (and
+ * out->tsa_confined set). A fetcher that has ended gives SG_ERR_TOOL at
+ * once (sg_tsa_gone() is then 1): no other TSA can be asked. Whether a
+ * signing without a token may go on ("timestamp": "optional") is the
+ * caller's to decide.
+ */
+int sg_timestamp_add_any(sg_sign_result *out, unsigned char **der, size_t *der_len,
+			 sg_tsa *fetcher, const sg_config *cfg);
 
 #endif

@@ -30,6 +30,7 @@
 #define VERIFY_FSIZE   (64u << 10) /* bytes: without Landlock, the little it may write */
 #define VERIFY_TIMEOUT 300
 
+__attribute__((format(printf, 3, 4)))
 static int fail(sg_verify_result *out, const char *name, const char *fmt, ...)
 {
 	va_list ap;

@@ -50,15 +50,25 @@ static size_t inputs(sg_policy_input *in, const sg_policy *p)
 
 	for (size_t i = 0; i < p->n_approvals && n < MAX_INPUTS - 2; i++) {
 		const sg_approval *a = &p->approvals[i];
-		in[n++] = (sg_policy_input){ a->file ? a->file : "x.exe", a->sha256 ? a->sha256 : "",
-					     a->sha512 ? a->sha512 : "", (int)(i & 1) };
+		in[n++] = (sg_policy_input){ .name = a->file ? a->file : "x.exe",
+					     .sha256_hex = a->sha256 ? a->sha256 : "",
+					     .sha512_hex = a->sha512 ? a->sha512 : "",
+					     .has_signature = (int)(i & 1),
+					     .format = 0 };
 	}
 	for (size_t i = 0; i < p->n_revoked && n < MAX_INPUTS - 1; i++)
-		in[n++] = (sg_policy_input){ "r.exe", p->revoked[i].sha256 ? p->revoked[i].sha256 : "",
-					     p->revoked[i].sha512 ? p->revoked[i].sha512 : "", 0 };
-	in[n++] = (sg_policy_input){ "setup.exe",
-				     "0000000000000000000000000000000000000000000000000000000000000000",
-				     "", 0 };
+		in[n++] = (sg_policy_input){ .name = "r.exe",
+					     .sha256_hex = p->revoked[i].sha256 ? p->revoked[i].sha256
+										: "",
+					     .sha512_hex = p->revoked[i].sha512 ? p->revoked[i].sha512
+										: "",
+					     .format = 0 };
+	in[n++] = (sg_policy_input){
+		.name = "setup.exe",
+		.sha256_hex = "0000000000000000000000000000000000000000000000000000000000000000",
+		.sha512_hex = "",
+		.format = 0
+	};
 	return n;
 }
 

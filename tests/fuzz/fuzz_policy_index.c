@@ -83,12 +83,13 @@ static void fix_up(uint8_t *buf, size_t len)
 static void decide(const sg_policy *p)
 {
 	static const sg_policy_input in[] = {
+		/* The last field, the format, is 0: not known. */
 		{ "7z2408-x64.msi", "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef",
-		  "", 0 },
+		  "", 0, 0 },
 		{ "WinMerge-2.16.44-x64-Setup.exe",
-		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", 1 },
-		{ "x.exe", "badc0ffeebadc0ffeebadc0ffeebadc0ffeebadc0ffeebadc0ffeebadc0ffee0", "", 0 },
-		{ "y.exe", "00", "", 0 },
+		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", 1, 0 },
+		{ "x.exe", "badc0ffeebadc0ffeebadc0ffeebadc0ffeebadc0ffeebadc0ffeebadc0ffee0", "", 0, 0 },
+		{ "y.exe", "00", "", 0, 0 },
 	};
 	sg_decision d;
 

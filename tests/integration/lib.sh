@@ -195,6 +195,28 @@ start_slow_tsa() {
 	SLOW_TSA="http://127.0.0.1:$(cat "$T/slow.port")/"
 }
 
+# proc_read NAME FILE: the NUL-separated strings of FILE (/proc/PID/cmdline
+# or environ) into the array NAME; status 0. A process that ends while it is
+# read (ENOENT, ESRCH: the race of every sweep over /proc) leaves NAME empty
+# with status 1, silently. So does one the kernel will not show (EACCES: a
+# process that is not dumpable, such as the key helper, or PID 1 of a
+# container), counted in PROC_READ_REFUSED. Anything else fails the test:
+# a sweep that cannot read what it should cannot say that a secret is not
+# there, and its reason must not drown in the race's noise.
+PROC_READ_REFUSED=0
+proc_read() {
+	local -n proc_into=$1
+
+	{ mapfile -d '' proc_into <"$2"; } 2>"$T/proc_read.err" && return 0
+	proc_into=()
+	case $(cat "$T/proc_read.err") in
+	*"No such process"* | *"No such file or directory"*) return 1 ;;
+	*"Permission denied"*) PROC_READ_REFUSED=$((PROC_READ_REFUSED + 1)); return 1 ;;
+	esac
+	[ -e "${2%/*}" ] || return 1
+	fail "cannot read $2: $(cat "$T/proc_read.err")"
+}
+
 # sweep_for_secret SECRET ARGS...: run signgate ARGS in the background and,
 # until it ends, read the argv and environment of every process from /proc;
 # fail if SECRET shows up, or if the key helper (signgate's child running
@@ -224,9 +246,9 @@ sweep_for_secret() {
 		local first=("/proc/$sg_pid") c
 		for c in $(cat "/proc/$sg_pid/task/"*/children 2>/dev/null); do first+=("/proc/$c"); done
 		for p in "${first[@]}" /proc/[0-9]*; do
-			# A process may end while it is read: the shell's own redirection errors too.
-			{ mapfile -d '' args <"$p/cmdline"; } 2>/dev/null || continue
-			{ mapfile -d '' envs <"$p/environ"; } 2>/dev/null || envs=()
+			# A process may end while it is read (proc_read says nothing then).
+			proc_read args "$p/cmdline" || continue
+			proc_read envs "$p/environ" || envs=()
 			exe=$(readlink "$p/exe" 2>/dev/null) || exe=
 			if [ "$exe" = "$sg_exe" ]; then
 				age=$(awk -v up="$(cut -d' ' -f1 /proc/uptime)" -v hz="$(getconf CLK_TCK)" \

@@ -289,5 +289,5 @@ sg 0 policy approve --policy "$T/newpol" --product Hello --vendor Example --vers
 	--ticket CHG-1 --sha256 "$(sha256 "$INST/hello-setup.exe")" "$V/hello-setup.exe"
 expect_in "$T/out" "approved hello-setup.exe: wrote $T/newpol/hello-1.0.json"
 sg 0 policy lint --policy "$T/newpol"
-expect_in "$T/out" "ok       $T/newpol: 1 approvals"
+expect_in "$T/out" "ok       $T/newpol: 1 approval,"
 done_ok

@@ -15,6 +15,8 @@ approval vmsi vendor-signed-hello-1.0.msi "$(sha256 "$vmsi")" ', "existing_signa
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 cat >"$T/hostile" <<SH
 #!/bin/bash
+# It answers the version query (once per run, before any input) as osslsigncode does.
+[ "\$*" != --version ] || exec /usr/bin/osslsigncode --version
 in= out= prev=
 for a in "\$@"; do
 	case "\$prev" in -in) in=\$a ;; -out) out=\$a ;; esac
@@ -65,6 +67,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=E
 # in itself and writes them into the one folder where it may write.
 cat >"$T/hostile2" <<SH
 #!/bin/bash
+# It answers the version query (once per run, before any input) as osslsigncode does.
+[ "\$*" != --version ] || exec /usr/bin/osslsigncode --version
 in= out= prev=
 for a in "\$@"; do
 	case "\$prev" in -in) in=\$a ;; -out) out=\$a ;; esac
@@ -105,6 +109,8 @@ expect_same "$(audit_field 0 decision)" invalid
 # tries to unmount them, reports what it read and stops.
 cat >"$T/hostile3" <<SH
 #!/bin/bash
+# It answers the version query (once per run, before any input) as osslsigncode does.
+[ "\$*" != --version ] || exec /usr/bin/osslsigncode --version
 # First try to undo the binds (root keeps capabilities in its namespace).
 /usr/bin/python3 -c 'import ctypes, sys
 libc = ctypes.CDLL(None)

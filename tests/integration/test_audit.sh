@@ -71,9 +71,12 @@ ok
 head -c -20 "$good" >"$LOG"
 sg 3 check --config "$CFG" "$INST/hello-setup.exe"
 expect_in "$T/out" "failed   $INST/hello-setup.exe: hello-setup.exe: the decision could not be recorded, so it does not count: $LOG: last line 6 is torn"
-expect_in "$T/err" "1 inputs: 0 approved, 0 skipped, 0 denied, 1 failed"
+expect_in "$T/err" "1 input: 0 approved, 0 skipped, 0 denied, 1 failed"
 # A missing log is an I/O error (exit 1), not tampering.
-sg 1 audit verify --log "$T/nope.jsonl"
+# A log that is not there is said to be missing (a usage error), not "invalid".
+sg 2 audit verify --log "$T/nope.jsonl"
+expect_in "$T/err" "$T/nope.jsonl: no such file or folder (given as --log)"
+expect_not_in "$T/out" "invalid"
 
 # Review: filters, CSV and the summary, on a log with signatures and denials.
 new_env
@@ -99,7 +102,7 @@ expect_same "$(wc -l <"$T/out")" 4
 sg 0 audit show --config "$CFG" --until 2000-01-01 --json
 expect_same "$(wc -l <"$T/out")" 0
 sg 0 audit show --config "$CFG" --csv --decision signed
-expect_same "$(head -n 1 "$T/out" | tr -d '\r')" '"seq","time","action","decision","input.name","input.sha256","approval.id","approval.product","approval.version","actor.user","output.sha256","signature.signer.sha1_thumbprint","why"'
+expect_same "$(head -n 1 "$T/out" | tr -d '\r')" '"seq","time","action","decision","input.name","input.sha256","approval.id","approval.product","approval.version","actor.user","output.sha256","signature.signer.sha1_thumbprint","signgate_version","osslsigncode_version","why"'
 expect_in "$T/out" "\"$thumb\""
 expect_same "$(wc -l <"$T/out")" 2
 sg 2 audit show --config "$CFG" --csv --json
@@ -111,7 +114,7 @@ grep -A4 "^By decision:" "$T/out" | grep -q "denied *2" || fail "summary: 2 deni
 ok
 # Every file signed with one certificate: what must be re-signed when it goes.
 sg 0 audit summary --config "$CFG" --thumbprint "$thumb"
-expect_in "$T/out" "1 records, 0 denied, failed or invalid"
+expect_in "$T/out" "1 record, 0 denied, failed or invalid"
 expect_in "$T/out" "Files signed with certificate $thumb:"
 expect_in "$T/out" "hello-setup.exe"
 
@@ -146,7 +149,7 @@ if mount -t tmpfs -o size=64k,mode=0700 signgate-test "$T/env/audit" 2>/dev/null
 	rm "$T/env/audit/filler"
 	sg 0 sign --config "$CFG" --out "$T/full.exe" "$INST/hello-setup.exe"
 	sg 0 audit verify --config "$CFG"
-	expect_in "$T/out" "1 records, chain intact"
+	expect_in "$T/out" "1 record, chain intact"
 	umount "$T/env/audit"
 	trap 'rm -rf -- "$T"' EXIT
 else

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line: help, version, usage and configuration errors (exit 2),
-# a missing osslsigncode (exit 1), and errors that name the file and reason.
+# a missing osslsigncode (exit 2, before any input), and errors that name the file and reason.
 . "$(dirname -- "$0")/lib.sh"
 
 sg 0 --help
@@ -32,9 +32,9 @@ sg 0 sign --config "$CFG" --out-dir "$T/deep/er/out" "$INST/hello-setup.exe"
 [ -f "$T/deep/er/out/hello-setup.exe" ] || fail "no output in a nested --out-dir"
 ok
 touch "$T/plainfile"
-sg 1 sign --config "$CFG" --out-dir "$T/plainfile/sub" "$INST/hello-setup.exe"
+sg 2 sign --config "$CFG" --out-dir "$T/plainfile/sub" "$INST/hello-setup.exe"
 expect_in "$T/err" "plainfile: cannot use as the output folder: not a folder"
-sg 1 sign --config "$CFG" --out "$T/missing-dir/x.exe" "$INST/hello-setup.exe"
+sg 2 sign --config "$CFG" --out "$T/missing-dir/x.exe" "$INST/hello-setup.exe"
 expect_in "$T/err" "the output folder $T/missing-dir does not exist"
 sg 2 sign --config "$CFG" --out "$T/x.exe" "$INST/hello-setup.exe" "$INST/hello-1.0.msi"
 expect_in "$T/err" "--out takes exactly one INPUT"
@@ -76,12 +76,13 @@ sg 2 check --config "$CFG" "$INST/hello-setup.exe"
 expect_in "$T/err" "approval id \"hello-exe\" is used twice"
 rm "$T/env/policy/hello-exe-dup.json"
 
-# Missing osslsigncode: operational error, no output, recorded.
+# Missing osslsigncode: a configuration error found before any input, no output, no record.
 sed 's#"/usr/bin/osslsigncode"#"/nonexistent/osslsigncode"#' "$CFG" >"$T/env/noossl.json"
-sg 1 sign --config "$T/env/noossl.json" --out "$T/x.exe" "$INST/hello-setup.exe"
-expect_in "$T/out" "/nonexistent/osslsigncode: cannot run: No such file or directory"
+lines=$(wc -l <"$LOG")
+sg 2 sign --config "$T/env/noossl.json" --out "$T/x.exe" "$INST/hello-setup.exe"
+expect_in "$T/err" "$T/env/noossl.json: \"osslsigncode\": /nonexistent/osslsigncode: cannot be run: No such file or directory"
 expect_absent "$T/x.exe"
-expect_in "$LOG" '"decision":"failed"'
+expect_same "$(wc -l <"$LOG")" "$lines"
 
 # Unreadable key material: a PKCS#12 that is not one.
 printf 'not a p12' >"$T/fake.p12"

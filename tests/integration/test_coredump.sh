@@ -60,10 +60,18 @@ watch_signing() {
 	"$SG_BIN" "$@" >"$T/out" 2>"$T/err" &
 	sg_pid=$!
 	for _ in $(seq 1 300); do
-		[ -n "$kh" ] || read -r kh _ <"/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null || true
 		# Three sockets: the key helper's, the timestamp fetcher's and the one its
-		# answer comes back on (the fetcher holds the connection to the TSA).
-		[ -n "$kh" ] && [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 3 ] && break
+		# answer comes back on (the fetcher holds the connection to the TSA). The
+		# key helper is the first child running signgate (the osslsigncode
+		# --version child has ended by then).
+		if [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 3 ]; then
+			kh=
+			for pid in $(cat "/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null); do
+				[ "$(readlink "/proc/$pid/exe")" = "$(readlink "/proc/$sg_pid/exe")" ] &&
+					kh=$pid && break
+			done
+			[ -n "$kh" ] && break
+		fi
 		sleep 0.05
 	done
 	[ -n "$kh" ] || fail "the key helper never started"

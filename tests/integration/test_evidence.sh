@@ -33,7 +33,7 @@ sg 0 audit seal --config "$CFG"
 expect_same "$(lines "$LOG")" 4
 expect_same "$(audit_field 0 action)" seal
 sg 0 audit verify --config "$CFG"
-expect_in "$T/out" "sealed   1 seals match the chain; the newest covers seq 4"
+expect_in "$T/out" "sealed   1 seal matches the chain; the newest covers seq 4"
 expect_not_in "$T/out" "not sealed yet"
 check
 sg 0 audit verify --config "$CFG" --json
@@ -149,7 +149,7 @@ cp "$T/log.full" "$LOG"
 cp "$T/seals.full" "$SEALS"
 sed -n 1p "$T/seals.full" | sed 's/"seq":4/"seq":9999/; s/^/Dec  3 10:00:02 host signgate[3]: audit-seal /' >>"$T/siem.txt"
 sg 0 audit verify --config "$CFG" --against "$T/siem.txt"
-expect_in "$T/out" "note     1 lines of $T/siem.txt look like seals but do not verify: ignored"
+expect_in "$T/out" "note     1 line of $T/siem.txt looks like seals but does not verify: ignored"
 printf 'nothing here\n' >"$T/empty-siem.txt"
 sg 2 audit verify --config "$CFG" --against "$T/empty-siem.txt"
 expect_in "$T/err" "holds no seal of audit.jsonl made with $T/seal.pem"
@@ -188,7 +188,7 @@ expect_in "$T/out" "it starts at seq $((records + 1)) with a rotate record, and 
 expect_in "$T/out" "give them first with --log (oldest first), or ask for --partial"
 sg 0 audit verify --config "$CFG" --partial
 expect_in "$T/out" "continues a rotated log"
-expect_in "$T/out" "sealed   1 seals match the chain; the newest covers seq $((records + 3))"
+expect_in "$T/out" "sealed   1 seal matches the chain; the newest covers seq $((records + 3))"
 expect_in "$T/out" "partial  $sealed seals NOT checked (seals lines 1-$sealed, seq $first_seq-$last_old): they cover records before seq $((records + 1)), in archives not given"
 sg 0 audit verify --config "$CFG" --partial --json
 expect_same "$(jq -c '[.partial, .seals_before, .seals_before_lines, .seals_before_seqs]' "$T/out")" \
@@ -285,7 +285,7 @@ sg 0 audit verify --config "$CFG" --log "$archive" --log "$archive2"
 expect_in "$T/out" "no seals yet"
 sg 0 audit seal --config "$CFG"
 sg 0 audit verify --config "$CFG" --log "$archive" --log "$archive2"
-expect_in "$T/out" "sealed   1 seals match the chain"
+expect_in "$T/out" "sealed   1 seal matches the chain"
 sg 0 audit verify --log "$archive" --log "$archive2" --seals "$SEALS" --seal-cert "$T/seal.pem"
 expect_in "$T/out" "sealed   $((sealed + 1)) seals match the chain"
 # ...but an old seals file deleted is still found with the old certificate.
@@ -298,8 +298,8 @@ expect_in "$T/err" "only 'audit verify' takes more than one --log"
 sg 2 audit show --log "$LOG" --partial
 expect_in "$T/err" "go with 'audit verify'"
 # A rotation of a missing log is an error, and creates nothing.
-sg 1 audit rotate --log "$T/nope.jsonl"
-expect_in "$T/err" "cannot rotate"
+sg 2 audit rotate --log "$T/nope.jsonl"
+expect_in "$T/err" "$T/nope.jsonl: no such file or folder (given as --log)"
 expect_absent "$T/nope.jsonl"
 
 done_ok

@@ -16,10 +16,16 @@ approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 sg_pid=$!
 kh=
 for _ in $(seq 1 400); do
-	[ -n "$kh" ] || read -r kh _ <"/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null || true
 	# Two sockets: the key helper's socketpair and the connection to the TSA
-	# (the first input is signed and waits for its timestamp).
-	[ -n "$kh" ] && [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 2 ] && break
+	# (the first input is signed and waits for its timestamp). The key helper
+	# is the child running signgate (the osslsigncode --version child ends first).
+	if [ "$(find "/proc/$sg_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)" -ge 2 ]; then
+		kh=
+		for c in $(cat "/proc/$sg_pid/task/$sg_pid/children" 2>/dev/null); do
+			[ "$(readlink "/proc/$c/exe")" = "$(readlink "/proc/$sg_pid/exe")" ] && kh=$c && break
+		done
+		[ -n "$kh" ] && break
+	fi
 	sleep 0.05
 done
 [ -n "$kh" ] || fail "the key helper never started"

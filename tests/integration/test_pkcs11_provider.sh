@@ -135,7 +135,7 @@ sg 0 audit seal --config "$CFG"
 expect_in "$T/out" "seal line 1 of $SEALS"
 sg 0 audit verify --config "$CFG"
 expect_in "$T/out" "chain intact"
-expect_in "$T/out" "sealed   1 seals match the chain"
+expect_in "$T/out" "sealed   1 seal matches the chain"
 jq -r .signature "$SEALS" | base64 -d >"$T/seal.der"
 jq -cjS 'del(.signature)' "$SEALS" >"$T/seal.txt"
 openssl cms -verify -binary -inform DER -in "$T/seal.der" -content "$T/seal.txt" \

@@ -64,8 +64,8 @@ sweep_seal() {
 	while kill -0 "$sg_pid" 2>/dev/null; do
 		! flock -n -s "$seals" true || continue
 		for p in /proc/[0-9]*; do
-			mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
-			mapfile -d '' envs 2>/dev/null <"$p/environ" || envs=()
+			proc_read args "$p/cmdline" || continue
+			proc_read envs "$p/environ" || envs=()
 			for a in "${args[@]}" "${envs[@]}"; do
 				[[ $a != *"$secret"* ]] || fail "secret found in pid ${p#/proc/}: ${args[*]}"
 			done
@@ -101,7 +101,7 @@ expect_same "$(audit_field 0 seal.signer)" "$(cert_sha "$T/plain.pem")"
 sg 0 audit verify --config "$CFG"
 expect_in "$T/out" "3 records"
 expect_in "$T/out" "chain intact"
-expect_in "$T/out" "sealed   1 seals match the chain; the newest covers seq 3"
+expect_in "$T/out" "sealed   1 seal matches the chain; the newest covers seq 3"
 expect_not_in "$T/out" "not sealed yet"
 check_by_hand "$SEALS" 1 "$T/plain.pem"
 

@@ -18,6 +18,8 @@ wrapper() {
 	cat >"$T/$1" <<SH
 #!/bin/bash
 echo "\$1" >>"$T/$1.log"
+# The run's version query (before any input) is answered as osslsigncode does.
+[ "\$*" != --version ] || exec /usr/bin/osslsigncode --version
 in= out= prev=
 for a in "\$@"; do
 	case "\$prev" in -in) in=\$a ;; -out) out=\$a ;; esac
@@ -34,19 +36,20 @@ approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 approval hello-msi hello-1.0.msi "$(sha256 "$INST/hello-1.0.msi")"
 
 # 1. A spy: an unsigned PE is signed and checked without any osslsigncode
-# run; an MSI only receives its signature attached; `signgate verify` runs
+# run but the run's version query (`--version`, before any input); an MSI only receives its signature attached; `signgate verify` runs
 # osslsigncode's own verification as a second opinion.
 wrapper spy 'exec /usr/bin/osslsigncode "$@"'
 use_osslsigncode "$T/spy"
 sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
-expect_absent "$T/spy.log"
+expect_same "$(cat "$T/spy.log")" "--version"
 expect_same "$(audit_field 0 decision)" signed
 expect_same "$(audit_field 0 signature.attached_by)" signgate
 sg 0 verify --config "$CFG" "$T/signed.exe"
 expect_same "$(tail -n 1 "$T/spy.log")" "verify"
 : >"$T/spy.log"
 sg 0 sign --config "$CFG" --out "$T/signed.msi" "$INST/hello-1.0.msi"
-expect_same "$(head -n 1 "$T/spy.log")" "attach-signature"
+expect_same "$(head -n 2 "$T/spy.log")" "--version
+attach-signature"
 expect_no_line "$T/spy.log" "sign"
 expect_no_line "$T/spy.log" "verify"
 expect_same "$(audit_field 0 signature.attached_by)" "osslsigncode attach-signature"
@@ -84,7 +87,7 @@ use_osslsigncode "$T/other"
 sg 3 sign --config "$CFG" --out "$T/other.msi" "$INST/hello-1.0.msi"
 expect_absent "$T/other.msi"
 expect_same "$(audit_field 0 decision)" invalid
-expect_same "$(head -n 1 "$T/other.log")" "attach-signature"
+expect_same "$(grep -vx -- --version "$T/other.log" | head -n 1)" "attach-signature"
 expect_no_line "$T/other.log" "verify"
 
 # 4. One that attaches signgate's signature and adds an unsigned blob to it:

@@ -81,10 +81,15 @@ sha1b64=$(openssl dgst -sha1 -binary "$T/signed/hello-setup.exe" | base64)
 expect_same "$(audit_field 1 output.sha1_base64)" "$sha1b64"
 
 # An existing output is never overwritten without --force; with it, it is.
+# (Our own output of this very input is "already signed": test_rerun.sh.)
 before=$(sha256 "$T/signed/hello-setup.exe")
-sg 1 sign --config "$CFG" --out-dir "$T/signed" "$T/hello-setup.exe"
-expect_in "$T/out" "exists already (use --force to replace it)"
+sg 0 sign --config "$CFG" --out-dir "$T/signed" "$T/hello-setup.exe"
+expect_in "$T/out" "already signed: $T/signed/hello-setup.exe exists and carries our valid signature"
 expect_same "$(sha256 "$T/signed/hello-setup.exe")" "$before"
+printf 'not a signed file\n' >"$T/signed/other.exe"
+sg 1 sign --config "$CFG" --out "$T/signed/other.exe" "$T/hello-setup.exe"
+expect_in "$T/out" "exists already (use --force to replace it)"
+expect_same "$(cat "$T/signed/other.exe")" "not a signed file"
 sg 0 sign --config "$CFG" --force --out "$T/signed/hello-setup.exe" "$T/hello-setup.exe"
 sg 0 verify --config "$CFG" "$T/signed/hello-setup.exe"
 

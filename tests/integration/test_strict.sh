@@ -226,7 +226,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/bin/signgate" policy l
 expect_same "$rc" 0
 expect_in "$T/out" "warning  $POL/hello-exe.json: writable by group root (mode 0664, owner root)"
 expect_in "$T/out" "run by another account than the policy's owner"
-expect_in "$T/out" "ok       $POL: 1 approvals"
+expect_in "$T/out" "ok       $POL: 1 approval,"
 rc=0
 setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/bin/signgate" policy lint --policy "$POL" \
 	--json >"$T/out" 2>"$T/err" || rc=$?

@@ -61,7 +61,7 @@ for _ in $(seq 1 50); do grep -q 'audit-seal {' "$T/syslog.txt" 2>/dev/null && b
 expect_in "$T/syslog.txt" "audit-seal $(cat "$LOG.seals")"
 archive=$(ls "$LOG".2*)
 sg 0 audit verify --config "$CFG" --log "$archive" --against "$T/syslog.txt"
-expect_in "$T/out" "against  1 seals of the off-host copy $T/syslog.txt agree with the seals file and the chain"
+expect_in "$T/out" "against  1 seal of the off-host copy $T/syslog.txt agrees with the seals file and the chain"
 # The log and its seals file cut back together: consistent locally, not
 # against the copy that left the machine.
 cp "$LOG" "$T/log.bak"

@@ -265,7 +265,7 @@ expect_in "$T/out" "nothing was written"
 expect_same "$(sha256sum "$LOG" "$SEALS")" "$before"
 run_unit 0 signgate-seal.service "$R/usr/bin/signgate" audit verify --config "$E/signgate.json"
 expect_in "$T/out" "chain intact"
-expect_in "$T/out" "seals match the chain"
+expect_in "$T/out" " the chain; the newest covers seq"
 
 # 7. The signing account signs on beside the seals it cannot read (strict
 # modes accept the seals file of a member of audit_group).
@@ -384,11 +384,15 @@ run_unit 0 signgate-watch-once.service /usr/bin/python3 -c \
 grep -v '^landlock_' "$R/test/signgate-watch-once.service.syscalls" >"$R/test/no-landlock.syscalls"
 install -d -m 0750 -o signgate -g signgate "$R/var/lib/signgate/outbox/again" "$R/var/lib/signgate/again"
 install -m 0640 -o signgate -g signgate "$INST/hello-setup.exe" "$R/var/lib/signgate/again/hello-setup.exe"
-SYSCALLS=$R/test/no-landlock.syscalls run_unit 0 signgate-watch-once.service \
+# Neither Landlock nor a mount namespace to bind over the key material: the
+# run's osslsigncode version query (hygiene) is not run unprotected, so the
+# run stops before any input (exit 1), nothing signed, nothing recorded.
+lines=$(wc -l <"$LOG")
+SYSCALLS=$R/test/no-landlock.syscalls run_unit 1 signgate-watch-once.service \
 	"$R/usr/bin/signgate" sign --config "$E/signgate.json" --out-dir "$R/var/lib/signgate/outbox/again" \
 	"$R/var/lib/signgate/again/hello-setup.exe"
-expect_in "$T/err" "warning: osslsigncode and gpgv run with less confinement: Landlock: none (no file rules)"
-expect_same "$(tail -n 1 "$LOG" | jq -c '[.decision, .confinement.signgate.landlock_abi]')" '["signed",0]'
+expect_in "$T/err" "osslsigncode --version: cannot hide the key material from osslsigncode"
+expect_same "$(wc -l <"$LOG")" "$lines"
 run_unit 0 signgate-watch-once.service /usr/bin/python3 -c \
 	'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); r = l.syscall(444, None, 0, 1); print(r)' # landlock_create_ruleset(VERSION)
 [ "$(cat "$T/out")" -gt 0 ] || fail "Landlock is not reachable under the inbox units' filter"

@@ -23,6 +23,11 @@
  *                 writes "TAMPERED" at its start (within 10 s)
  *   x32-*         PTRACE_ATTACH its parent by the x32 system call number
  *
+ * Asked `--version` (signgate asks once per run), every copy answers as
+ * osslsigncode 2.9 does, except:
+ *   version-X.Y-*  "osslsigncode X.Y, using:" (an old one: version-2.5-x)
+ *   noversion-*    something that is not osslsigncode's answer, status 0
+ *
  * A refused attempt is printed on stderr with its errno ("fake-osslsigncode:
  * open /x/secret: Permission denied") and ends it with status 1; one that
  * worked says so and ends it with status 0, writing a small -out file if it
@@ -244,6 +249,23 @@ static int try_linger(char **argv, const char *out)
 	return refused("execv", argv[0]);
 }
 
+static int version(const char *name)
+{
+	const char *v = "2.9";
+	char buf[32];
+
+	if (strncmp(name, "noversion-", 10) == 0) {
+		puts("usage: fake [--help]");
+		return 0;
+	}
+	if (strncmp(name, "version-", 8) == 0) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(name + 8, "-"), name + 8);
+		v = buf;
+	}
+	printf("osslsigncode %s, using:\n\tOpenSSL (fake)\n", v);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], *name;
@@ -255,6 +277,8 @@ int main(int argc, char **argv)
 	snprintf(here, sizeof(here), "%s", dirname(self));
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	name = basename(self);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		return version(name);
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "-out") == 0)
 			out = argv[i + 1];

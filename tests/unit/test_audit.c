@@ -126,6 +126,32 @@ static void check_line_fields(char *lines[], size_t i, const char *out_id)
 	json_decref(rec);
 }
 
+/* Every record names signgate's version and the run's osslsigncode (null before it is known). */
+static void test_versions(void)
+{
+	const char *path = tmp_path("versions.jsonl");
+	char *lines[MAX_LINES];
+	json_t *rec;
+	size_t n;
+
+	CHECK_INT(append_event(path, "rotate", 1), SG_OK);
+	sg_audit_set_osslsigncode_version("2.9");
+	CHECK_INT(append_event(path, "sign", 2), SG_OK);
+	sg_audit_set_osslsigncode_version(NULL);
+	n = check_read_lines(path, lines, MAX_LINES);
+	CHECK_INT(n, 2);
+	rec = parse(lines[0]);
+	CHECK(json_is_null(json_object_get(rec, "osslsigncode_version")));
+	CHECK_STR(json_string_value(json_object_get(rec, "signgate_version")), SG_VERSION);
+	json_decref(rec);
+	rec = parse(lines[1]);
+	CHECK_STR(json_string_value(json_object_get(rec, "osslsigncode_version")), "2.9");
+	CHECK_STR(json_string_value(json_object_get(rec, "signgate_version")), SG_VERSION);
+	json_decref(rec);
+	CHECK_INT(sg_audit_verify(path, NULL), SG_OK);
+	check_free_lines(lines, n);
+}
+
 static void test_append_fields(void)
 {
 	const char *path = tmp_path("new/audit.jsonl");
@@ -147,6 +173,7 @@ static void test_append_fields(void)
 	for (size_t i = 0; i < n; i++)
 		check_line_fields(lines, i, i == n - 1 ? id : NULL);
 	check_free_lines(lines, n);
+	test_versions();
 }
 
 static void test_build_id(void)
@@ -402,7 +429,9 @@ static void test_tampering(char *base[])
 static void test_refused_appends(char *base[])
 {
 	const char *path = tmp_path("refused.jsonl");
-	static const char *const reserved[] = { "id", "time", "seq", "prev", "hash", "actor" };
+	static const char *const reserved[] = { "id",    "time",  "seq",
+						"prev",  "hash",  "actor",
+						"signgate_version", "osslsigncode_version" };
 	json_t *rec;
 	size_t size;
 

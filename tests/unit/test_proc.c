@@ -4,6 +4,7 @@
  * itself, re-run with "--raise SIG" or "--exit N" to end in a known way.
  */
 #include "signgate/error.h"
+#include "signgate/osslsigncode.h"
 #include "proc.h"
 
 #include "check.h"
@@ -660,6 +661,62 @@ static int child_main(int argc, char **argv)
 	return 98;
 }
 
+/* osslsigncode's --version text, and the check that runs it (lib/confine/osslsigncode.c). */
+static void test_osslsigncode_version(void)
+{
+	static const struct {
+		const char *text, *want;
+		int major, minor;
+	} ok[] = {
+		{ "osslsigncode 2.9, using:\n\tOpenSSL 3.0.13\n", "2.9", 2, 9 },
+		{ "osslsigncode 2.10.1, using:\n", "2.10.1", 2, 10 },
+		{ "osslsigncode 2.5\n", "2.5", 2, 5 },
+		{ "osslsigncode 3.0", "3.0", 3, 0 },
+	};
+	static const char *const bad[] = {
+		"", "osslsigncode", "osslsigncode 2", "osslsigncode 2.", "osslsigncode .9, using:",
+		"osslsigncode 2.9beta, using:", "Osslsigncode 2.9, using:", "usage: osslsigncode",
+		"osslsigncode 1234567.9, using:", "osslsigncode 2.9.",
+	};
+	char v[SG_OSSLSIGNCODE_VERSION_MAX], path[PATH_MAX];
+	int major, minor;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		CHECK_INT(sg_osslsigncode_version_parse(v, &major, &minor, ok[i].text), 0);
+		CHECK_STR(v, ok[i].want);
+		CHECK_INT(major, ok[i].major);
+		CHECK_INT(minor, ok[i].minor);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(sg_osslsigncode_version_parse(v, &major, &minor, bad[i]), -1);
+
+	CHECK_INT(sg_osslsigncode_check(v, "/nonexistent/osslsigncode", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "/nonexistent/osslsigncode: cannot be run: No such file");
+	CHECK_INT(sg_osslsigncode_check(v, "osslsigncode", NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "osslsigncode: not an absolute path");
+	/* A script: run confined, it answers "2.4" and is refused with the reason. */
+	snprintf(path, sizeof(path), "%s/old-osslsigncode", tmpdir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("#!/bin/sh\necho 'osslsigncode 2.4, using:'\n", f);
+		fclose(f);
+	}
+	CHECK_INT(sg_osslsigncode_check(v, path, NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "cannot be run: not an executable file");
+	chmod(path, 0755);
+	CHECK_INT(sg_osslsigncode_check(v, path, NULL), SG_ERR_CONFIG);
+	CHECK_CONTAINS(sg_error_last(), "old-osslsigncode is osslsigncode 2.4: signgate needs 2.9 or newer");
+	CHECK_STR(v, "");
+	unlink(path);
+	/* The real one (scripts/setup.sh installs 2.9 or newer). */
+	if (access("/usr/bin/osslsigncode", X_OK) == 0) {
+		CHECK_INT(sg_osslsigncode_check(v, "/usr/bin/osslsigncode", NULL), SG_OK);
+		CHECK(v[0] >= '2' && strchr(v, '.') != NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	ssize_t n;
@@ -685,6 +742,7 @@ int main(int argc, char **argv)
 	test_offline_runs_alike();
 	test_offline_exec_error();
 	test_offline_unprivileged();
+	test_osslsigncode_version();
 	if (rmdir(tmpdir) != 0) {
 		perror(tmpdir);
 		check_failed++;

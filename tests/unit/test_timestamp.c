@@ -93,25 +93,29 @@ static void fixture_url(char *url, size_t size, const char *port_file)
 	snprintf(url, size, "http://127.0.0.1:%s/tsr", port);
 }
 
-/* tsa_server.py --bad-paths (with --tls CERT KEY when `tls`) on a free port. */
-static pid_t start_tsa(char *url, size_t size, const char *port_file, int tls)
+/*
+ * tsa_server.py --bad-paths (with --tls CERT KEY when `tls`, else with
+ * --fail-first `fail_first`) on a free port.
+ */
+static pid_t start_tsa(char *url, size_t size, const char *port_file, int tls, int fail_first)
 {
-	char *argv[] = { "/usr/bin/python3",
-			 (char *)tsa_server,
-			 "--port",
-			 "0",
-			 "--config",
-			 (char *)fx("pki/tsa.cnf"),
-			 "--port-file",
-			 (char *)port_file,
-			 "--bad-paths",
-			 tls ? "--tls" : NULL,
-			 (char *)fx("pki/tsa.pem"),
-			 (char *)fx("pki/tsa.key"),
-			 NULL };
-	char port[16] = "";
-	pid_t pid = fork();
+	char failing[16], port[16] = "";
+	char *argv[16] = { "/usr/bin/python3", (char *)tsa_server, "--port", "0", "--config",
+			   (char *)fx("pki/tsa.cnf"), "--port-file", (char *)port_file,
+			   "--bad-paths" };
+	size_t n = 9;
+	pid_t pid;
 
+	snprintf(failing, sizeof(failing), "%d", fail_first);
+	if (tls) {
+		argv[n++] = "--tls";
+		argv[n++] = (char *)fx("pki/tsa.pem");
+		argv[n++] = (char *)fx("pki/tsa.key");
+	} else {
+		argv[n++] = "--fail-first";
+		argv[n++] = failing;
+	}
+	pid = fork();
 	if (pid < 0)
 		setup_fail("fork");
 	if (pid == 0) {
@@ -139,7 +143,7 @@ static pid_t start_tsa(char *url, size_t size, const char *port_file, int tls)
 
 static void start_bad_tsa(void)
 {
-	bad_tsa = start_tsa(bad_url, sizeof(bad_url), wk("bad.port"), 0);
+	bad_tsa = start_tsa(bad_url, sizeof(bad_url), wk("bad.port"), 0, 0);
 }
 
 /* sg_authenticode_check of `der` (written to a work file), as a PE's signature. */
@@ -297,7 +301,7 @@ static void test_https(void)
 	size_t len, out_len = 0;
 	unsigned char *der = make_signature(&len), *out = NULL;
 	sg_authenticode_result *r = calloc(1, sizeof(*r));
-	pid_t pid = start_tsa(base, sizeof(base), wk("tls.port"), 1);
+	pid_t pid = start_tsa(base, sizeof(base), wk("tls.port"), 1, 0);
 
 	if (!r)
 		setup_fail("calloc");
@@ -376,6 +380,230 @@ static void test_has_unsigned(void)
 	OPENSSL_free(der);
 }
 
+/*
+ * The retry loop (sg_timestamp_add_retrying) with scripted attempts: each
+ * TSA answers with the codes of its script in turn (SG_OK: a "stamped"
+ * signature), and the calls are counted.
+ */
+struct script {
+	const int *codes[3]; /* per TSA, ended by SG_OK or run off after n_codes */
+	int n_codes[3];
+	const char *const *why; /* per TSA: the failure's message; NULL: "down" */
+	int calls[3];
+	int gone_after; /* 0: never; else the fetcher is gone after this many calls */
+	int total;
+};
+
+static int scripted(unsigned char **out, size_t *out_len, const unsigned char *der, size_t len,
+		    size_t i, void *arg)
+{
+	struct script *sc = arg;
+	int k = sc->calls[i]++, code = k < sc->n_codes[i] ? sc->codes[i][k] : SG_ERR_TOOL;
+
+	sc->total++;
+	(void)der;
+	(void)len;
+	if (code == SG_OK) {
+		*out = (unsigned char *)strdup("stamped");
+		*out_len = 7;
+		return SG_OK;
+	}
+	return sg_error_set(code, "u%zu: %s", i, sc->why ? sc->why[k % 2] : "down");
+}
+
+static int scripted_gone(void *arg)
+{
+	const struct script *sc = arg;
+
+	return sc->gone_after && sc->total >= sc->gone_after;
+}
+
+static const char *const urls3[] = { "u0", "u1", "u2" };
+
+/* Run the loop over `n` TSAs with `retries`, `wait`; returns its code, `res` filled. */
+static int run_plan(sg_sign_result *res, struct script *sc, size_t n, int retries, int wait,
+		    unsigned char **der, size_t *der_len)
+{
+	sg_timestamp_plan plan = { urls3, n, retries, wait, scripted, sc, scripted_gone };
+
+	memset(res, 0, sizeof(*res));
+	*der = (unsigned char *)strdup("plain");
+	*der_len = 5;
+	return sg_timestamp_add_retrying(res, der, der_len, &plan);
+}
+
+static void test_retry_plans(void)
+{
+	static const int fail2_ok[] = { SG_ERR_TOOL, SG_ERR_TOOL, SG_OK };
+	static const int ok[] = { SG_OK };
+	static const int usage[] = { SG_ERR_USAGE };
+	static const char *const two_whys[] = { "refused", "timeout" };
+	sg_sign_result *res = calloc(1, sizeof(*res));
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	struct script sc;
+
+	if (!res)
+		setup_fail("out of memory");
+	/* Fails twice, answers the third time: retries 2 are enough. */
+	sc = (struct script){ .codes = { fail2_ok, ok }, .n_codes = { 3, 1 } };
+	CHECK_INT(run_plan(res, &sc, 2, 2, 0, &der, &der_len), SG_OK);
+	CHECK_INT(sc.calls[0], 3);
+	CHECK_INT(sc.calls[1], 0);
+	CHECK_STR(res->tsa_url, "u0");
+	CHECK_INT(res->timestamped, 1);
+	CHECK(der_len == 7 && memcmp(der, "stamped", 7) == 0);
+	CHECK_STR(res->attempts, "u0: down (attempts 1-2 of 3)");
+	free(der);
+	/* Retries 1: the first TSA gives up after two, the next one answers. */
+	sc = (struct script){ .codes = { fail2_ok, ok }, .n_codes = { 3, 1 } };
+	CHECK_INT(run_plan(res, &sc, 2, 1, 0, &der, &der_len), SG_OK);
+	CHECK_INT(sc.calls[0], 2);
+	CHECK_INT(sc.calls[1], 1);
+	CHECK_STR(res->tsa_url, "u1");
+	CHECK_STR(res->attempts, "u0: down (attempts 1-2 of 2)");
+	free(der);
+	/* Retries 1, one TSA: nobody answered; the signature is left as it was. */
+	sc = (struct script){ .codes = { fail2_ok }, .n_codes = { 3 } };
+	CHECK_INT(run_plan(res, &sc, 1, 1, 0, &der, &der_len), SG_ERR_TOOL);
+	CHECK_STR(sg_error_last(), "no TSA answered (1 tried): u0: down (attempts 1-2 of 2)");
+	CHECK_INT(res->timestamped, 0);
+	CHECK(der_len == 5 && memcmp(der, "plain", 5) == 0);
+	free(der);
+	/* No retries: the list reads as it did before retries existed. */
+	sc = (struct script){ .codes = { NULL, NULL }, .n_codes = { 0, 0 } };
+	CHECK_INT(run_plan(res, &sc, 2, 0, 0, &der, &der_len), SG_ERR_TOOL);
+	CHECK_STR(res->attempts, "u0: down; u1: down");
+	CHECK_INT(sc.total, 2);
+	free(der);
+	/* Different reasons are listed one by one, each with its attempt. */
+	sc = (struct script){ .why = two_whys };
+	CHECK_INT(run_plan(res, &sc, 1, 2, 0, &der, &der_len), SG_ERR_TOOL);
+	CHECK_STR(res->attempts, "u0: refused (attempt 1 of 3); u0: timeout (attempt 2 of 3); "
+				 "u0: refused (attempt 3 of 3)");
+	free(der);
+	/* Not the TSA's failure (a bad signature): no retry, no next TSA. */
+	sc = (struct script){ .codes = { usage, ok }, .n_codes = { 1, 1 } };
+	CHECK_INT(run_plan(res, &sc, 2, 3, 0, &der, &der_len), SG_ERR_USAGE);
+	CHECK_INT(sc.total, 1);
+	CHECK_STR(sg_error_last(), "u0: down");
+	free(der);
+	/* The fetcher ended: nothing more is asked. */
+	sc = (struct script){ .codes = { NULL, ok }, .n_codes = { 0, 1 }, .gone_after = 1 };
+	CHECK_INT(run_plan(res, &sc, 2, 3, 0, &der, &der_len), SG_ERR_TOOL);
+	CHECK_INT(sc.total, 1);
+	CHECK_STR(res->attempts, "u0: down (attempt 1 of 4)");
+	free(der);
+	/* Out of range: refused before anything is asked. */
+	sc = (struct script){ .codes = { ok }, .n_codes = { 1 } };
+	CHECK_INT(run_plan(res, &sc, 1, SG_TS_RETRIES_MAX + 1, 0, &der, &der_len), SG_ERR_USAGE);
+	free(der);
+	CHECK_INT(run_plan(res, &sc, 1, 0, SG_TS_RETRY_WAIT_MAX + 1, &der, &der_len),
+		  SG_ERR_USAGE);
+	CHECK_INT(sc.total, 0);
+	free(der);
+	free(res);
+}
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The wait is between attempts at one TSA, not after its last one. */
+static void test_retry_wait(void)
+{
+	static const int fail1_ok[] = { SG_ERR_TOOL, SG_OK };
+	sg_sign_result *res = calloc(1, sizeof(*res));
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	struct script sc = { .codes = { fail1_ok }, .n_codes = { 2 } };
+	double t0 = seconds_now(), took;
+
+	if (!res)
+		setup_fail("out of memory");
+	CHECK_INT(run_plan(res, &sc, 1, 3, 1, &der, &der_len), SG_OK);
+	took = seconds_now() - t0;
+	CHECK(took >= 1.0 && took < 1.9);
+	free(der);
+	sc = (struct script){ .codes = { NULL, fail1_ok }, .n_codes = { 0, 2 } };
+	t0 = seconds_now();
+	CHECK_INT(run_plan(res, &sc, 2, 1, 1, &der, &der_len), SG_OK);
+	took = seconds_now() - t0;
+	/* u0: attempt, wait, attempt; u1: attempt, wait, attempt. */
+	CHECK(took >= 2.0 && took < 2.9);
+	CHECK_STR(res->attempts, "u0: down (attempts 1-2 of 2); u1: down (attempt 1 of 2)");
+	free(der);
+	free(res);
+}
+
+/* sg_timestamp_add() as one attempt of a plan. */
+struct real_arg {
+	const char *const *urls;
+	int timeout;
+};
+
+static int real_attempt(unsigned char **out, size_t *out_len, const unsigned char *der,
+			size_t len, size_t i, void *arg)
+{
+	const struct real_arg *a = arg;
+
+	return sg_timestamp_add(out, out_len, der, len, a->urls[i], a->timeout);
+}
+
+/* A real TSA that fails its first two queries (tsa_server.py --fail-first 2). */
+static void test_retry_real(void)
+{
+	char base[64], url[96];
+	const char *one[1] = { url };
+	pid_t pid = start_tsa(base, sizeof(base), wk("fail2.port"), 0, 2);
+	size_t len;
+	unsigned char *sig = make_signature(&len), *der = malloc(len);
+	sg_sign_result *res = calloc(1, sizeof(*res));
+	sg_authenticode_result *r = calloc(1, sizeof(*r));
+	struct real_arg arg = { one, 10 };
+	sg_timestamp_plan plan = { one, 1, 2, 0, real_attempt, &arg, NULL };
+	size_t der_len = len;
+
+	if (!der || !res || !r)
+		setup_fail("out of memory");
+	memcpy(der, sig, len);
+	snprintf(url, sizeof(url), "%s/retry-a/tsr", base);
+	CHECK_INT(sg_timestamp_add_retrying(res, &der, &der_len, &plan), SG_OK);
+	CHECK_INT(res->timestamped, 1);
+	CHECK_STR(res->tsa_url, url);
+	CHECK_CONTAINS(res->attempts, "/retry-a/tsr: no usable reply from the TSA: received error "
+				      "(code=500");
+	CHECK_CONTAINS(res->attempts, "(attempts 1-2 of 3)");
+	CHECK_INT(check_der(r, der, der_len, 1), SG_OK);
+	CHECK_INT(r->timestamped, 1);
+	/* Another path fails its own first two: retries 1 are not enough. */
+	snprintf(url, sizeof(url), "%s/retry-b/tsr", base);
+	memset(res, 0, sizeof(*res));
+	plan.retries = 1;
+	free(der);
+	der = malloc(len);
+	if (!der)
+		setup_fail("out of memory");
+	memcpy(der, sig, len);
+	der_len = len;
+	CHECK_INT(sg_timestamp_add_retrying(res, &der, &der_len, &plan), SG_ERR_TOOL);
+	CHECK_CONTAINS(sg_error_last(), "no TSA answered (1 tried): ");
+	CHECK_CONTAINS(sg_error_last(), "/retry-b/tsr: no usable reply from the TSA: received "
+					"error (code=500");
+	CHECK_CONTAINS(sg_error_last(), "(attempts 1-2 of 2)");
+	CHECK(der_len == len && memcmp(der, sig, len) == 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	free(der);
+	free(res);
+	free(r);
+	OPENSSL_free(sig);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -395,6 +623,9 @@ int main(int argc, char **argv)
 	test_https();
 	test_usage();
 	test_has_unsigned();
+	test_retry_plans();
+	test_retry_wait();
+	test_retry_real();
 	stop_bad_tsa();
 	EVP_PKEY_free(key);
 	X509_free(cert);
