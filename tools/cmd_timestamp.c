@@ -21,7 +21,7 @@
 #include "signgate/util.h"
 
 static const char timestamp_help[] =
-	"Usage: signgate timestamp --config FILE (--out FILE | --out-dir DIR) [--force]\n"
+	"Usage: signgate timestamp [--config FILE] (--out FILE | --out-dir DIR) [--force]\n"
 	"                          [--json] INPUT...\n"
 	"\n"
 	"Add an RFC 3161 timestamp to files signgate signed while every TSA was down\n"
@@ -35,7 +35,11 @@ static const char timestamp_help[] =
 	"\n"
 	"Each INPUT must carry exactly one signature, ours: it verifies like `verify\n"
 	"--config`, its signer is signing.certificate (required: the key is never\n"
-	"opened to find it) and it is a signature signgate made. Anything else is\n"
+	"opened to find it) and it is a signature signgate made. A timestamp keeps a\n"
+	"signature alive, so it is decided like a signing: the INPUT's signing record\n"
+	"is found in the audit log by its SHA-256, and the vendor file it names must\n"
+	"still be approved by the policy (as `sign` judges a file already ours); no\n"
+	"log, no record or records that disagree deny it. Anything else is\n"
 	"refused (\"denied\", exit 3, nothing written). An INPUT that is timestamped\n"
 	"already is \"skipped\" (exit 0, nothing written). The new file is verified\n"
 	"before it appears: the same signature (signed content and signature value\n"
@@ -54,7 +58,9 @@ static const char timestamp_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json: trust, signing.certificate,\n"
-	"                        signing.timestamp_urls, the audit log\n"
+	"                        signing.timestamp_urls, the policy, the audit log\n"
+	"                        (default: $SIGNGATE_CONFIG, else\n"
+	"                        " CLI_CONFIG_DEFAULT ")\n"
 	"  -o, --out-dir DIR     write each output as DIR/<input base name> (DIR is\n"
 	"                        made when its parent exists; not the input's folder)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
@@ -99,8 +105,12 @@ static int parse(ts_opts *o, int argc, char **argv)
 		default: return cli_usage_error("timestamp", "bad option");
 		}
 	}
+	if (cli_config_lookup(&o->config, "timestamp") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config)
-		return cli_usage_error("timestamp", "--config FILE is required");
+		return cli_usage_error("timestamp",
+				       "--config FILE is required (or SIGNGATE_CONFIG, or a config "
+				       "at " CLI_CONFIG_DEFAULT ")");
 	if (!o->out == !o->out_dir)
 		return cli_usage_error("timestamp",
 				       "give exactly one of --out FILE or --out-dir DIR");
@@ -252,6 +262,11 @@ static int prepare(sg_context *ctx, ts_held *h, sg_cert_info *signer, ts_opts *o
 	}
 	ctx->signer = signer;
 	sg_error_clear();
+	/* attach-signature (MSI family) and verify: osslsigncode 2.9 or later, recorded. */
+	if ((rc = cli_osslsigncode_check(h->cfg)) != CLI_EXIT_OK) {
+		free(parent);
+		return rc;
+	}
 	rc = check_folder(o->out ? (parent ? parent : ".") : o->out_dir, "output folder", !o->out);
 	if (rc == 0 && o->out_dir && !(*out_dir = cli_out_dir_resolve(o->out_dir, "--out-dir")))
 		rc = CLI_EXIT_OPERATIONAL;

@@ -221,38 +221,39 @@ static int judge(struct restamp *r)
 	return end(r, o->status, o->status == SG_ERR_DENIED ? "denied" : "failed");
 }
 
-/* A token from the first configured TSA that answers (retries are the API's). */
+/*
+ * A token from the configured TSAs, asked as signing asks them
+ * (sg_timestamp_add_any(): in order, each with its retries); r->new_der is
+ * the input's signature with it.
+ */
 static int stamp(struct restamp *r)
 {
 	const sg_config *cfg = r->ctx->cfg;
 	sg_sign_result *s = &r->o->sign;
-	size_t used = 0;
+	unsigned char *der = malloc(r->old_len ? r->old_len : 1);
+	size_t len = r->old_len;
+	int error;
 
-	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
-		int error =
-			sg_timestamp_add_fetched(&r->new_der, &r->new_len, old_der(r), r->old_len,
-						 r->ctx->tsa, i, cfg->timestamp_timeout);
-
-		r->tsa_tried = i + 1;
-		sg_tsa_confinement(r->ctx->tsa, &s->tsa_confinement);
-		s->tsa_confined = 1;
-		if (error == SG_OK) {
-			s->timestamped = 1;
-			snprintf(s->tsa_url, sizeof(s->tsa_url), "%s", cfg->timestamp_urls[i]);
-			return SG_OK;
-		}
-		/* Another TSA helps only when this one was the problem and the fetcher lives. */
-		if (error != SG_ERR_TOOL || sg_tsa_gone(r->ctx->tsa))
-			return end(r, error, "failed");
-		if (used < sizeof(s->attempts))
-			used += (size_t)snprintf(s->attempts + used, sizeof(s->attempts) - used,
-						 "%s%s", used ? "; " : "", sg_error_last());
+	if (!der)
+		return end(r, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+	memcpy(der, old_der(r), r->old_len);
+	error = sg_timestamp_add_any(s, &der, &len, r->ctx->tsa, cfg);
+	if (error == SG_OK) {
+		r->new_der = der;
+		r->new_len = len;
+		r->tsa_tried = 1;
+		for (size_t i = 0; i < cfg->n_timestamp_urls; i++)
+			if (strcmp(cfg->timestamp_urls[i], s->tsa_url) == 0) {
+				r->tsa_tried = i + 1;
+				break;
+			}
+		return SG_OK;
 	}
-	return end(r,
-		   sg_error_set(SG_ERR_TOOL, "%s: no TSA answered (%zu tried): %s", r->name,
-				cfg->n_timestamp_urls,
-				s->attempts[0] ? s->attempts : "none configured"),
-		   "failed");
+	free(der);
+	r->tsa_tried = cfg->n_timestamp_urls;
+	if (error == SG_ERR_TOOL)
+		sg_error_prefix("%s", r->name);
+	return end(r, error, "failed");
 }
 
 /* The run's trust files as private copies in the stage, for osslsigncode. */

@@ -16,7 +16,7 @@ mkdir -p "$T/key"
 cp "$PKI/signer.p12" "$T/key/signer.p12"
 cp "$PKI/signer.pass" "$T/key/signer.pass"
 chmod 0600 "$T/key/signer.p12" "$T/key/signer.pass"
-new_env ", \"timestamp_urls\": [\"$down\"], \"timestamp\": \"optional\", \"timestamp_timeout\": 20, \"certificate\": \"$PKI/signer.pem\""
+new_env ", \"timestamp_urls\": [\"$down\"], \"timestamp\": \"optional\", \"timestamp_timeout\": 20, \"timestamp_retries\": 0, \"certificate\": \"$PKI/signer.pem\""
 config_set_signing pkcs12 "\"$T/key/signer.p12\""
 config_set_signing password_file "\"$T/key/signer.pass\""
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
@@ -240,7 +240,7 @@ expect_absent "$T/one/x.exe"
 sg 0 timestamp --help
 expect_in "$T/out" "Keyless: no key, password, PIN or key helper is opened."
 sg 0 --help
-expect_in "$T/out" "  timestamp --config FILE (--out FILE | --out-dir DIR)"
+expect_in "$T/out" "  timestamp [--config FILE] (--out FILE | --out-dir DIR)"
 
 # --- sign traces a timestamped file to the signing record of its input:
 # already signed, still approved, skipped (the key is not needed for that).
