@@ -139,15 +139,21 @@ static int check_config(const sg_config *cfg)
 }
 
 /*
- * A folder outputs go to: --out-dir is made when its parent exists (0755:
- * outputs are shared, as sign makes it); anything else missing is the
- * command line's fault.
+ * A folder outputs go to: --out-dir is made when its parent exists, 0755
+ * exactly (set after mkdir: the run's umask is 077), since the outputs in it
+ * are 0644 for whoever publishes them; a folder that exists keeps its mode.
+ * Anything else missing is the command line's fault.
  */
 static int check_folder(const char *dir, const char *what, int make)
 {
 	struct stat st;
 
-	if (make && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	if (make && mkdir(dir, 0755) == 0) {
+		if (chmod(dir, 0755) != 0) {
+			cli_error("%s: cannot make the %s 0755: %s", dir, what, strerror(errno));
+			return CLI_EXIT_OPERATIONAL;
+		}
+	} else if (make && errno != EEXIST) {
 		cli_error("%s: cannot create the %s: %s", dir, what, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}

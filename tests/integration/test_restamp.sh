@@ -42,6 +42,8 @@ expect_same "$(stat -c %Y.%i "$in")" "$in_mtime"
 [ "$out_sha" != "$in_sha" ] || fail "the output has the input's SHA-256"
 ok
 expect_same "$(stat -c %a "$out")" 644
+# --out-dir made by the run: 0755 exactly (its outputs are 0644 to be shared), not the umask's 0700.
+expect_same "$(stat -c %a "$T/ts")" 755
 # The record: action, both digests, the TSA used and the one that failed, who.
 expect_same "$(audit_field 0 action)" timestamp
 expect_same "$(audit_field 0 decision)" timestamped
