@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "signgate/audit_signings.h"
+#include "signgate/policy.h"
+#include "signgate/strict.h"
 #include "signgate/confine.h"
 #include "signgate/error.h"
 #include "signgate/pipeline.h"
@@ -17,7 +21,7 @@
 #include "signgate/util.h"
 
 static const char timestamp_help[] =
-	"Usage: signgate timestamp --config FILE (--out FILE | --out-dir DIR) [--force]\n"
+	"Usage: signgate timestamp [--config FILE] (--out FILE | --out-dir DIR) [--force]\n"
 	"                          [--json] INPUT...\n"
 	"\n"
 	"Add an RFC 3161 timestamp to files signgate signed while every TSA was down\n"
@@ -31,7 +35,11 @@ static const char timestamp_help[] =
 	"\n"
 	"Each INPUT must carry exactly one signature, ours: it verifies like `verify\n"
 	"--config`, its signer is signing.certificate (required: the key is never\n"
-	"opened to find it) and it is a signature signgate made. Anything else is\n"
+	"opened to find it) and it is a signature signgate made. A timestamp keeps a\n"
+	"signature alive, so it is decided like a signing: the INPUT's signing record\n"
+	"is found in the audit log by its SHA-256, and the vendor file it names must\n"
+	"still be approved by the policy (as `sign` judges a file already ours); no\n"
+	"log, no record or records that disagree deny it. Anything else is\n"
 	"refused (\"denied\", exit 3, nothing written). An INPUT that is timestamped\n"
 	"already is \"skipped\" (exit 0, nothing written). The new file is verified\n"
 	"before it appears: the same signature (signed content and signature value\n"
@@ -50,7 +58,9 @@ static const char timestamp_help[] =
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     signgate.json: trust, signing.certificate,\n"
-	"                        signing.timestamp_urls, the audit log\n"
+	"                        signing.timestamp_urls, the policy, the audit log\n"
+	"                        (default: $SIGNGATE_CONFIG, else\n"
+	"                        " CLI_CONFIG_DEFAULT ")\n"
 	"  -o, --out-dir DIR     write each output as DIR/<input base name> (DIR is\n"
 	"                        made when its parent exists; not the input's folder)\n"
 	"      --out FILE        output path (exactly one INPUT)\n"
@@ -95,8 +105,12 @@ static int parse(ts_opts *o, int argc, char **argv)
 		default: return cli_usage_error("timestamp", "bad option");
 		}
 	}
+	if (cli_config_lookup(&o->config, "timestamp") != CLI_EXIT_OK)
+		return CLI_EXIT_USAGE;
 	if (!o->config)
-		return cli_usage_error("timestamp", "--config FILE is required");
+		return cli_usage_error("timestamp",
+				       "--config FILE is required (or SIGNGATE_CONFIG, or a config "
+				       "at " CLI_CONFIG_DEFAULT ")");
 	if (!o->out == !o->out_dir)
 		return cli_usage_error("timestamp",
 				       "give exactly one of --out FILE or --out-dir DIR");
@@ -125,15 +139,21 @@ static int check_config(const sg_config *cfg)
 }
 
 /*
- * A folder outputs go to: --out-dir is made when its parent exists (0755:
- * outputs are shared, as sign makes it); anything else missing is the
- * command line's fault.
+ * A folder outputs go to: --out-dir is made when its parent exists, 0755
+ * exactly (set after mkdir: the run's umask is 077), since the outputs in it
+ * are 0644 for whoever publishes them; a folder that exists keeps its mode.
+ * Anything else missing is the command line's fault.
  */
 static int check_folder(const char *dir, const char *what, int make)
 {
 	struct stat st;
 
-	if (make && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	if (make && mkdir(dir, 0755) == 0) {
+		if (chmod(dir, 0755) != 0) {
+			cli_error("%s: cannot make the %s 0755: %s", dir, what, strerror(errno));
+			return CLI_EXIT_OPERATIONAL;
+		}
+	} else if (make && errno != EEXIST) {
 		cli_error("%s: cannot create the %s: %s", dir, what, strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
@@ -143,43 +163,116 @@ static int check_folder(const char *dir, const char *what, int make)
 	return CLI_EXIT_USAGE;
 }
 
-/* The output path for `input`; NULL (said why) when it would be the input itself. */
+/* The output path for `input` (said why when NULL: out of memory). */
 static char *output_for(const ts_opts *o, const char *input)
 {
-	char rin[PATH_MAX], rout[PATH_MAX];
 	char *out = o->out ? strdup(o->out) : sg_path_join(o->out_dir, sg_path_base(input));
 
-	if (out && realpath(input, rin) && realpath(out, rout) && strcmp(rin, rout) == 0) {
-		cli_error("%s: the output would replace the input; the input is never modified: "
-			  "choose another %s",
-			  input, o->out ? "--out" : "--out-dir");
-		free(out);
-		return NULL;
-	}
 	if (!out)
 		cli_error("out of memory");
 	return out;
 }
 
-/* Config, trust, signer certificate; the output folder. Returns an exit code. */
-static int prepare(sg_context *ctx, sg_config **cfg, sg_cert_info *signer, ts_opts *o,
+/* 1 when `a` and `b` both exist and are the same file (a link, another spelling). */
+static int same_file(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+/*
+ * Every output, refused before any input is touched when one would replace
+ * an input (this one's or a later one's: --force must never destroy an
+ * input) or two inputs would write the same output. Returns an exit code.
+ */
+static int outputs_for(char **outs, const ts_opts *o, char **inputs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(outs[i] = output_for(o, inputs[i])))
+			return CLI_EXIT_OPERATIONAL;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			if (same_file(inputs[j], outs[i])) {
+				if (i == j)
+					cli_error("%s: the output would replace the input; the input "
+						  "is never modified: choose another %s",
+						  inputs[i], o->out ? "--out" : "--out-dir");
+				else
+					cli_error("%s: the output of %s would replace the input %s; "
+						  "an input is never modified: choose another %s "
+						  "(nothing was timestamped)",
+						  outs[i], inputs[i], inputs[j],
+						  o->out ? "--out" : "--out-dir");
+				return CLI_EXIT_USAGE;
+			}
+			if (j > i && strcmp(outs[i], outs[j]) == 0) {
+				cli_error("%s: %s and %s would both be written there (nothing was "
+					  "timestamped)",
+					  outs[i], inputs[i], inputs[j]);
+				return CLI_EXIT_USAGE;
+			}
+		}
+	return CLI_EXIT_OK;
+}
+
+/* What a run holds besides the context: freed by cmd_timestamp(). */
+typedef struct ts_held {
+	sg_config *cfg;
+	sg_policy *policy;
+	sg_audit_signings *signings; /* each input is traced to its signing record */
+} ts_held;
+
+/*
+ * The config, the policy (a timestamp is decided again like a signing: the
+ * vendor bytes the input was signed from must still be approved) and the
+ * audit log's signing records, as `sign` loads them.
+ */
+static int load_config_and_policy(sg_context *ctx, ts_held *h, const char *path)
+{
+	int error = sg_config_load_flags(&h->cfg, path, SG_CONFIG_POLICY_FILES_LATER);
+	sg_strict_rule strict;
+
+	if (!error)
+		error = check_config(h->cfg);
+	if (!error) {
+		sg_config_policy_rule(h->cfg, geteuid(), &strict);
+		error = cli_policy_open(&h->policy, h->cfg->policy, &strict);
+	}
+	if (error)
+		return error;
+	if (h->cfg->require_cosign)
+		h->policy->require_cosign = 1;
+	sg_context_use_config(ctx, h->cfg);
+	ctx->policy = h->policy;
+	error = sg_audit_signings_new(&h->signings, h->cfg->audit_log);
+	ctx->signings = h->signings;
+	return error;
+}
+
+/* Config, policy, trust, signer certificate; the output folder. Returns an exit code. */
+static int prepare(sg_context *ctx, ts_held *h, sg_cert_info *signer, ts_opts *o,
 		   char **out_dir)
 {
 	char *parent = o->out ? sg_path_dir(o->out) : NULL;
 	int rc;
 
-	if (sg_config_load(cfg, o->config) != SG_OK || check_config(*cfg) != SG_OK) {
+	if (load_config_and_policy(ctx, h, o->config) != SG_OK) {
 		free(parent);
 		return cli_fail();
 	}
-	sg_context_use_config(ctx, *cfg);
 	if (sg_context_load_trust(ctx) != SG_OK ||
-	    sg_signer_load_certificate(signer, (*cfg)->certificate) != SG_OK) {
+	    sg_signer_load_certificate(signer, h->cfg->certificate) != SG_OK) {
 		free(parent);
 		return cli_fail();
 	}
 	ctx->signer = signer;
 	sg_error_clear();
+	/* attach-signature (MSI family) and verify: osslsigncode 2.9 or later, recorded. */
+	if ((rc = cli_osslsigncode_check(h->cfg)) != CLI_EXIT_OK) {
+		free(parent);
+		return rc;
+	}
 	rc = check_folder(o->out ? (parent ? parent : ".") : o->out_dir, "output folder", !o->out);
 	if (rc == 0 && o->out_dir && !(*out_dir = cli_out_dir_resolve(o->out_dir, "--out-dir")))
 		rc = CLI_EXIT_OPERATIONAL;
@@ -187,7 +280,7 @@ static int prepare(sg_context *ctx, sg_config **cfg, sg_cert_info *signer, ts_op
 		o->out_dir = *out_dir;
 	if (rc == 0)
 		rc = cli_private_folders(o->out ? (parent ? parent : ".") : o->out_dir);
-	if (rc == 0 && cli_confine_setup(*cfg) != SG_OK)
+	if (rc == 0 && cli_confine_setup(h->cfg) != SG_OK)
 		rc = cli_fail();
 	free(parent);
 	return rc;
@@ -210,19 +303,18 @@ static int start(sg_context *ctx, sg_tsa **tsa, const ts_opts *o, char **inputs,
 	return error;
 }
 
-static int run_inputs(const sg_context *ctx, const ts_opts *o, char **inputs, size_t n)
+static int run_inputs(const sg_context *ctx, const ts_opts *o, char **inputs, char **outs,
+		      size_t n)
 {
 	int worst = CLI_EXIT_OK;
 	size_t changed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char *out = output_for(o, inputs[i]);
-		sg_job job = { SG_ACTION_TIMESTAMP, inputs[i], out, o->force };
-		sg_outcome *r = out ? calloc(1, sizeof(*r)) : NULL;
+		sg_job job = { SG_ACTION_TIMESTAMP, inputs[i], outs[i], o->force };
+		sg_outcome *r = calloc(1, sizeof(*r));
 
 		if (!r) {
-			worst = cli_worse(worst, out ? CLI_EXIT_OPERATIONAL : CLI_EXIT_USAGE);
-			free(out);
+			worst = cli_worse(worst, CLI_EXIT_OPERATIONAL);
 			continue;
 		}
 		sg_restamp_run(r, ctx, &job);
@@ -231,7 +323,6 @@ static int run_inputs(const sg_context *ctx, const ts_opts *o, char **inputs, si
 			changed++;
 		worst = cli_worse(worst, cli_exit_code(r->status));
 		free(r);
-		free(out);
 	}
 	if (changed)
 		fprintf(stderr,
@@ -247,24 +338,36 @@ int cmd_timestamp(int argc, char **argv)
 {
 	ts_opts o;
 	sg_context ctx = { 0 };
-	sg_config *cfg = NULL;
+	ts_held held = { 0 };
 	sg_cert_info signer;
 	sg_tsa *tsa = NULL;
-	char *out_dir = NULL;
+	char *out_dir = NULL, **outs = NULL;
+	size_t n;
 	int rc = parse(&o, argc, argv);
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	rc = prepare(&ctx, &cfg, &signer, &o, &out_dir);
-	if (rc == CLI_EXIT_OK &&
-	    start(&ctx, &tsa, &o, argv + optind, (size_t)(argc - optind)) != SG_OK)
+	n = (size_t)(argc - optind);
+	rc = prepare(&ctx, &held, &signer, &o, &out_dir);
+	if (rc == CLI_EXIT_OK && !(outs = calloc(n, sizeof(*outs)))) {
+		cli_error("out of memory");
+		rc = CLI_EXIT_OPERATIONAL;
+	}
+	if (rc == CLI_EXIT_OK)
+		rc = outputs_for(outs, &o, argv + optind, n);
+	if (rc == CLI_EXIT_OK && start(&ctx, &tsa, &o, argv + optind, n) != SG_OK)
 		rc = cli_fail();
 	else if (rc == CLI_EXIT_OK)
-		rc = run_inputs(&ctx, &o, argv + optind, (size_t)(argc - optind));
+		rc = run_inputs(&ctx, &o, argv + optind, outs, n);
+	for (size_t i = 0; outs && i < n; i++)
+		free(outs[i]);
+	free(outs);
 	sg_confine_self_end();
 	sg_tsa_stop(tsa);
 	sg_context_free_trust(&ctx);
-	sg_config_free(cfg);
+	sg_audit_signings_free(held.signings);
+	sg_policy_free(held.policy);
+	sg_config_free(held.cfg);
 	free(out_dir);
 	return rc;
 }

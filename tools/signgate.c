@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"  verify  (--config FILE | --ca ROOT.pem [--tsa-ca FILE] [--crl FILE]) [--pin SHA256]\n"
 	"          [--json] INPUT...\n"
 	"          verify signed files as the site server will\n"
-	"  timestamp --config FILE (--out FILE | --out-dir DIR) [--force] [--json] INPUT...\n"
+	"  timestamp [--config FILE] (--out FILE | --out-dir DIR) [--force] [--json] INPUT...\n"
 	"          add an RFC 3161 timestamp, keyless, to files signed while every TSA\n"
 	"          was down (their SHA-256 changes: remake catalogs made before)\n"
 	"  audit verify (--config FILE | --log FILE...) [--seals FILE --seal-cert PEM]\n"

@@ -36,6 +36,11 @@ typedef struct sg_audit_signing {
 	char time[21];
 	/* Another signing record of the same output names other input bytes. */
 	int conflict;
+	/*
+	 * Taken from a "timestamped" record: the SHA-256 (lower-case hex) of the
+	 * file it timestamped into this output; "" for a signing record.
+	 */
+	char stamped_from[65];
 } sg_audit_signing;
 
 typedef struct sg_audit_signings sg_audit_signings;

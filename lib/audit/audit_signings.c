@@ -231,6 +231,7 @@ static int add_timestamping(sg_audit_signings *m, const char *o256, const char *
 	from = &m->v[i]; /* grow() may have moved it */
 	*s = *from;
 	memcpy(s->output_sha256, o256, sizeof(s->output_sha256));
+	memcpy(s->stamped_from, i256, sizeof(s->stamped_from));
 	s->input_sha512 = dup_or_null(from->input_sha512);
 	s->input_name = dup_or_null(from->input_name);
 	s->approval_id = dup_or_null(from->approval_id);

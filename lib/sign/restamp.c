@@ -6,6 +6,7 @@
  * signing attaches one (lib/format/attach.h).
  */
 #include "signgate/restamp.h"
+#include "signgate/strict.h"
 #include "attach.h"
 #include "authenticode.h"
 #include "pipeline_internal.h"
@@ -183,38 +184,76 @@ static int check_before(struct restamp *r)
 	return error ? end(r, error, error == SG_ERR_FORMAT ? "denied" : "failed") : SG_OK;
 }
 
-/* A token from the first configured TSA that answers (retries are the API's). */
+/*
+ * A timestamp lets the signature outlive its certificate: it is decided like
+ * a signing. The input is traced to its signing record by its SHA-256 in the
+ * audit log and the vendor bytes that record names are decided again by the
+ * policy, as `sign` decides an input already ours (sg_pipeline_judge_ours()):
+ * no log, no record, records that disagree or an approval withdrawn deny it.
+ * On SG_OK o->origin names the signing record (the record's "signed_from").
+ */
+static int judge(struct restamp *r)
+{
+	sg_outcome *o = r->o;
+	sg_decision *d = &o->decision_detail;
+
+	if (!r->ctx->policy)
+		return end(r, sg_error_set(SG_ERR_USAGE, "timestamping needs the policy"),
+			   "failed");
+	sg_pipeline_judge_ours(o, r->ctx, r->job);
+	if (o->status == SG_OK) {
+		/* Its first reason speaks of signing again ("already signed"): not here. */
+		if (d->n_reasons > 1) {
+			memmove(d->reasons[0], d->reasons[1], (d->n_reasons - 1) * sizeof(d->reasons[0]));
+			d->n_reasons--;
+		}
+		o->decision = NULL;
+		o->message[0] = '\0';
+		return SG_OK;
+	}
+	/* A message is never formatted from its own buffer: a copy first. */
+	{
+		char why[sizeof(o->message)];
+
+		snprintf(why, sizeof(why), "%s", o->message);
+		sg_error_set(o->status, "%s: not timestamped: %s", r->name, why);
+	}
+	return end(r, o->status, o->status == SG_ERR_DENIED ? "denied" : "failed");
+}
+
+/*
+ * A token from the configured TSAs, asked as signing asks them
+ * (sg_timestamp_add_any(): in order, each with its retries); r->new_der is
+ * the input's signature with it.
+ */
 static int stamp(struct restamp *r)
 {
 	const sg_config *cfg = r->ctx->cfg;
 	sg_sign_result *s = &r->o->sign;
-	size_t used = 0;
+	unsigned char *der = malloc(r->old_len ? r->old_len : 1);
+	size_t len = r->old_len;
+	int error;
 
-	for (size_t i = 0; i < cfg->n_timestamp_urls; i++) {
-		int error =
-			sg_timestamp_add_fetched(&r->new_der, &r->new_len, old_der(r), r->old_len,
-						 r->ctx->tsa, i, cfg->timestamp_timeout);
-
-		r->tsa_tried = i + 1;
-		sg_tsa_confinement(r->ctx->tsa, &s->tsa_confinement);
-		s->tsa_confined = 1;
-		if (error == SG_OK) {
-			s->timestamped = 1;
-			snprintf(s->tsa_url, sizeof(s->tsa_url), "%s", cfg->timestamp_urls[i]);
-			return SG_OK;
-		}
-		/* Another TSA helps only when this one was the problem and the fetcher lives. */
-		if (error != SG_ERR_TOOL || sg_tsa_gone(r->ctx->tsa))
-			return end(r, error, "failed");
-		if (used < sizeof(s->attempts))
-			used += (size_t)snprintf(s->attempts + used, sizeof(s->attempts) - used,
-						 "%s%s", used ? "; " : "", sg_error_last());
+	if (!der)
+		return end(r, sg_error_set(SG_ERR_NOMEM, "out of memory"), "failed");
+	memcpy(der, old_der(r), r->old_len);
+	error = sg_timestamp_add_any(s, &der, &len, r->ctx->tsa, cfg);
+	if (error == SG_OK) {
+		r->new_der = der;
+		r->new_len = len;
+		r->tsa_tried = 1;
+		for (size_t i = 0; i < cfg->n_timestamp_urls; i++)
+			if (strcmp(cfg->timestamp_urls[i], s->tsa_url) == 0) {
+				r->tsa_tried = i + 1;
+				break;
+			}
+		return SG_OK;
 	}
-	return end(r,
-		   sg_error_set(SG_ERR_TOOL, "%s: no TSA answered (%zu tried): %s", r->name,
-				cfg->n_timestamp_urls,
-				s->attempts[0] ? s->attempts : "none configured"),
-		   "failed");
+	free(der);
+	r->tsa_tried = cfg->n_timestamp_urls;
+	if (error == SG_ERR_TOOL)
+		sg_error_prefix("%s", r->name);
+	return end(r, error, "failed");
 }
 
 /* The run's trust files as private copies in the stage, for osslsigncode. */
@@ -501,10 +540,10 @@ static int publish(struct restamp *r)
 }
 
 /*
- * 1 when the file open as `fd` at `path` is this input timestamped: the
- * input's signature plus one token, the input's content, valid with a
- * timestamp under the run's trust, one signature, the same signer (o->verify
- * then describes it).
+ * 1 when the file open as `fd` at `path` (the private copy of the existing
+ * output) is this input timestamped: the input's signature plus one token,
+ * the input's content, valid with a timestamp under the run's trust, one
+ * signature, the same signer (o->verify then describes it).
  */
 static int is_this_stamped(struct restamp *r, int fd, const char *path)
 {
@@ -531,28 +570,76 @@ static int is_this_stamped(struct restamp *r, int fd, const char *path)
 }
 
 /*
+ * 1 when the audit log holds a "timestamped" record of exactly the bytes
+ * hashed into o->output (whole-file SHA-256) made from this input: bytes
+ * outside the signed range are then signgate's too (as `sign` requires a
+ * signing record of an existing output's exact bytes).
+ */
+static int recorded(const struct restamp *r)
+{
+	const sg_audit_signing *rec = NULL;
+
+	if (!r->ctx->signings ||
+	    sg_audit_signings_find(r->ctx->signings, r->o->output.sha256_hex, &rec, NULL, 0) !=
+		    SG_OK)
+		return 0;
+	return rec && !rec->conflict && strcmp(rec->stamped_from, r->o->input.sha256_hex) == 0;
+}
+
+/*
+ * The existing output read once, through one descriptor, into a private
+ * copy in the stage: held to the strict rule first (a file another account
+ * owns or others may write is not ours to vouch for), hashed as it is
+ * copied, then only the copy is judged. Returns 1 when it is this input
+ * timestamped and recorded so.
+ */
+static int existing_is_ours(struct restamp *r, const char *out)
+{
+	const char *ext = sg_format_by_name_extension(r->name);
+	sg_strict_rule rule;
+	struct stat st;
+	char name[24], *copy;
+	int fd, cfd = -1, ours = 0;
+
+	snprintf(name, sizeof(name), "old%s", ext ? ext : "");
+	if (!(copy = sg_path_join(r->stage, name)))
+		return 0;
+	sg_strict_rule_init(&rule, geteuid());
+	fd = open_regular(out, r->name);
+	if (fd >= 0 && fstat(fd, &st) == 0 && sg_strict_stat_check(&st, out, &rule, 0) == SG_OK &&
+	    (cfd = open(copy, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0 &&
+	    sg_hash_stream_some(&r->o->output, fd, cfd, r->name,
+				SG_DIGEST_SHA1 | SG_DIGEST_SHA256) == SG_OK)
+		ours = recorded(r) && is_this_stamped(r, cfd, copy);
+	if (fd >= 0)
+		close(fd);
+	if (cfd >= 0)
+		close(cfd);
+	unlink(copy);
+	free(copy);
+	return ours;
+}
+
+/*
  * The output exists and --force was not given. A re-run finds there what it
- * would write (this input timestamped): nothing to do, "skipped" with the
- * output's digests. Anything else there is left alone: exists already.
+ * would write (this input timestamped, recorded so): nothing to do,
+ * "skipped" with the output's digests. Anything else there is left alone:
+ * exists already.
  */
 static int existing_output(struct restamp *r)
 {
 	const char *out = r->job->output;
 	sg_outcome *o = r->o;
-	int fd = open_regular(out, r->name), ours;
 
-	ours = fd >= 0 && is_this_stamped(r, fd, out) && lseek(fd, 0, SEEK_SET) == 0 &&
-	       sg_hash_stream_some(&o->output, fd, -1, r->name,
-				   SG_DIGEST_SHA1 | SG_DIGEST_SHA256) == SG_OK;
-	if (fd >= 0)
-		close(fd);
-	if (!ours)
+	if (!existing_is_ours(r, out)) {
+		memset(&o->output, 0, sizeof(o->output));
 		return end(r,
 			   sg_error_set(SG_ERR_EXISTS,
 					"%s: exists already and is not this input timestamped (use "
 					"--force to replace it)",
 					out),
 			   "failed");
+	}
 	o->have_output = 1;
 	o->verified = 1;
 	o->status = SG_OK;
@@ -572,6 +659,8 @@ static int restamp(struct restamp *r)
 		error = check_before(r);
 	if (error)
 		return error > 0 ? SG_OK : error;
+	if ((error = judge(r)) != SG_OK)
+		return error;
 	if (!r->job->force && sg_path_exists(r->job->output))
 		return existing_output(r);
 	if ((error = stamp(r)) != SG_OK)

@@ -16,7 +16,7 @@ mkdir -p "$T/key"
 cp "$PKI/signer.p12" "$T/key/signer.p12"
 cp "$PKI/signer.pass" "$T/key/signer.pass"
 chmod 0600 "$T/key/signer.p12" "$T/key/signer.pass"
-new_env ", \"timestamp_urls\": [\"$down\"], \"timestamp\": \"optional\", \"timestamp_timeout\": 20, \"certificate\": \"$PKI/signer.pem\""
+new_env ", \"timestamp_urls\": [\"$down\"], \"timestamp\": \"optional\", \"timestamp_timeout\": 20, \"timestamp_retries\": 0, \"certificate\": \"$PKI/signer.pem\""
 config_set_signing pkcs12 "\"$T/key/signer.p12\""
 config_set_signing password_file "\"$T/key/signer.pass\""
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
@@ -42,6 +42,8 @@ expect_same "$(stat -c %Y.%i "$in")" "$in_mtime"
 [ "$out_sha" != "$in_sha" ] || fail "the output has the input's SHA-256"
 ok
 expect_same "$(stat -c %a "$out")" 644
+# --out-dir made by the run: 0755 exactly (its outputs are 0644 to be shared), not the umask's 0700.
+expect_same "$(stat -c %a "$T/ts")" 755
 # The record: action, both digests, the TSA used and the one that failed, who.
 expect_same "$(audit_field 0 action)" timestamp
 expect_same "$(audit_field 0 decision)" timestamped
@@ -51,6 +53,10 @@ expect_same "$(audit_field 0 output.path)" "$out"
 expect_same "$(audit_field 0 timestamping.replaces_sha256)" "$in_sha"
 expect_same "$(audit_field 0 timestamping.tsa_tried)" 2
 expect_same "$(audit_field 0 timestamping.attached_by)" signgate
+# Traced to its signing record and decided again (B1): the vendor bytes it came from.
+expect_same "$(audit_field 0 signed_from.input_sha256)" "$(sha256 "$INST/hello-setup.exe")"
+expect_same "$(audit_field 0 signed_from.input_name)" hello-setup.exe
+expect_same "$(audit_field 0 approval.id)" hello-exe
 expect_same "$(audit_field 0 signature.tsa_url)" "$good"
 expect_in "$LOG" "\"tsa_failures\":\"$down: no usable reply from the TSA: "
 expect_same "$(audit_field 0 actor.user)" "$(id -un)"
@@ -236,7 +242,7 @@ expect_absent "$T/one/x.exe"
 sg 0 timestamp --help
 expect_in "$T/out" "Keyless: no key, password, PIN or key helper is opened."
 sg 0 --help
-expect_in "$T/out" "  timestamp --config FILE (--out FILE | --out-dir DIR)"
+expect_in "$T/out" "  timestamp [--config FILE] (--out FILE | --out-dir DIR)"
 
 # --- sign traces a timestamped file to the signing record of its input:
 # already signed, still approved, skipped (the key is not needed for that).
