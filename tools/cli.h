@@ -93,6 +93,19 @@ struct sg_strict_rule;
 int cli_policy_open(struct sg_policy **out, const char *path, const struct sg_strict_rule *strict);
 
 /*
+ * What a run that decides its inputs (sign, check, watch, timestamp) loads
+ * before the first one: the config (its policy files checked as they are
+ * opened), the policy with the config's two-person rule, and the audit log's
+ * signing records, all set into ctx. The caller frees *cfg, *policy and
+ * *signings, also on failure. Returns an SG_* status with the error set.
+ */
+struct sg_context;
+struct sg_config;
+struct sg_audit_signings;
+int cli_decide_load(struct sg_context *ctx, const char *config, struct sg_config **cfg,
+		    struct sg_policy **policy, struct sg_audit_signings **signings);
+
+/*
  * A file given on the command line without a config (a reviewer's copy, say):
  * held to the strict-mode rule (signgate/strict.h) for the running account;
  * each finding prints "signgate: warning: ..." on stderr and nothing is

@@ -17,6 +17,8 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
+#include "signgate/audit_signings.h"
+#include "signgate/pipeline.h"
 #include "signgate/policy_json.h"
 #include "signgate/strict.h"
 #include "signgate/util.h"
@@ -507,4 +509,27 @@ int cmd_policy(int argc, char **argv)
 					  : show(&o, path, cfg);
 	sg_config_free(cfg);
 	return rc;
+}
+
+int cli_decide_load(sg_context *ctx, const char *config, sg_config **cfg, sg_policy **policy,
+		    sg_audit_signings **signings)
+{
+	/* The policy files are checked as they are opened (strict modes, README). */
+	int error = sg_config_load_flags(cfg, config, SG_CONFIG_POLICY_FILES_LATER);
+	sg_strict_rule strict;
+
+	if (!error) {
+		sg_config_policy_rule(*cfg, geteuid(), &strict);
+		error = cli_policy_open(policy, (*cfg)->policy, &strict);
+	}
+	if (error)
+		return error;
+	/* The config's two-person rule: an indexed policy then keeps each file's bytes too. */
+	if ((*cfg)->require_cosign)
+		(*policy)->require_cosign = 1;
+	sg_context_use_config(ctx, *cfg);
+	ctx->policy = *policy;
+	error = sg_audit_signings_new(signings, (*cfg)->audit_log);
+	ctx->signings = *signings;
+	return error;
 }

@@ -468,24 +468,7 @@ typedef struct run_state {
 
 static int load_config_and_policy(run_state *st)
 {
-	/* The policy files are checked as they are opened (strict modes, README). */
-	int error = sg_config_load_flags(&st->cfg, st->o.config, SG_CONFIG_POLICY_FILES_LATER);
-	sg_strict_rule strict;
-
-	if (!error) {
-		sg_config_policy_rule(st->cfg, geteuid(), &strict);
-		error = cli_policy_open(&st->policy, st->cfg->policy, &strict);
-	}
-	if (error)
-		return error;
-	/* The config's two-person rule: an indexed policy then keeps each file's bytes too. */
-	if (st->cfg->require_cosign)
-		st->policy->require_cosign = 1;
-	sg_context_use_config(&st->ctx, st->cfg);
-	st->ctx.policy = st->policy;
-	error = sg_audit_signings_new(&st->signings, st->cfg->audit_log);
-	st->ctx.signings = st->signings;
-	return error;
+	return cli_decide_load(&st->ctx, st->o.config, &st->cfg, &st->policy, &st->signings);
 }
 
 /*

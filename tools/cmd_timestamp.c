@@ -230,24 +230,9 @@ typedef struct ts_held {
  */
 static int load_config_and_policy(sg_context *ctx, ts_held *h, const char *path)
 {
-	int error = sg_config_load_flags(&h->cfg, path, SG_CONFIG_POLICY_FILES_LATER);
-	sg_strict_rule strict;
+	int error = cli_decide_load(ctx, path, &h->cfg, &h->policy, &h->signings);
 
-	if (!error)
-		error = check_config(h->cfg);
-	if (!error) {
-		sg_config_policy_rule(h->cfg, geteuid(), &strict);
-		error = cli_policy_open(&h->policy, h->cfg->policy, &strict);
-	}
-	if (error)
-		return error;
-	if (h->cfg->require_cosign)
-		h->policy->require_cosign = 1;
-	sg_context_use_config(ctx, h->cfg);
-	ctx->policy = h->policy;
-	error = sg_audit_signings_new(&h->signings, h->cfg->audit_log);
-	ctx->signings = h->signings;
-	return error;
+	return error ? error : check_config(h->cfg);
 }
 
 /* Config, policy, trust, signer certificate; the output folder. Returns an exit code. */

@@ -57,7 +57,7 @@ typedef struct sg_watch_claim {
  * folder holding the inbox is held to the strict rule (strict.h): no one
  * else may rename the folders in it. `audit_log` (copied) is where records
  * are looked for after a crash. Takes the work folder's lock: a second
- * watcher gets SG_ERR_EXISTS ("WORK: another signgate watch holds this
+ * watcher receives SG_ERR_EXISTS ("WORK: another signgate watch holds this
  * inbox"). Returns SG_OK, SG_ERR_CONFIG (a folder fails its rule, missing),
  * SG_ERR_EXISTS, SG_ERR_IO, SG_ERR_NOMEM.
  */

@@ -556,7 +556,7 @@ static int create_archive(int *fd, char *out, size_t size, const char *path)
 }
 
 /*
- * The new log (still the archive name) gets the old log's owner, group and
+ * The new log (still the archive name) receives the old log's owner, group and
  * mode (read and write bits only), so that whoever appended to or read the
  * old log does so to the new one. As far as this account may: a group it
  * cannot give (not a member, or chown refused by a unit's system call

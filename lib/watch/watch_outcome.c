@@ -285,7 +285,7 @@ int sg_watch_publish(sg_watch *w, sg_watch_claim *c, const sg_watch_events *ev)
 	}
 	/*
 	 * "skipped" (the input was ours already) leaves no output: the dropper
-	 * gets it back. A "signed" one was published (a reader may have taken
+	 * receives it back. A "signed" one was published (a reader may have taken
 	 * it since).
 	 */
 	rejected = strcmp(o->status, sg_status_name(SG_OK)) != 0 ||

@@ -84,7 +84,7 @@ expect_same "$(jq -r '.files[1].sha1' "$T/catalog.json")" "$(sha1sum "$T/cat/hel
 expect_same "$(jq -r '.files[0].approval' "$T/catalog.json")" hello-exe
 expect_same "$(jq -r .signer_sha1_thumbprint "$T/catalog.json")" \
 	"$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')"
-# --quiet: no summary; only the warning each signature without a timestamp gets.
+# --quiet: no summary; only the warning each signature without a timestamp receives.
 expect_same "$(grep -vc ': signed without a timestamp: ' "$T/err")" 0
 
 # --fail-fast: after the first input that is not signed, nothing new starts.

@@ -19,7 +19,7 @@ in=$T/signed/hello-setup.exe
 rm -f "$T/env/policy/"*.json
 empty_policy
 sg 3 sign --config "$CFG" --out-dir "$T/again" "$INST/hello-setup.exe"
-# ...but the signature made while it was approved gets a timestamp all the same.
+# ...but the signature made while it was approved receives a timestamp all the same.
 config_set_signing timestamp_urls "[\"$good\"]"
 rc=0
 "$SG_BIN" timestamp --config "$CFG" --out-dir "$T/ts" "$in" >"$T/out" 2>"$T/err" || rc=$?

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# signgate timestamp (issue 15): a PE signed while every TSA was down gets its
+# signgate timestamp (issue 15): a PE signed while every TSA was down receives its
 # timestamp later, without the key: the output verifies with the timestamp,
 # its signature is the input's plus the token, the record names both digests
 # and the TSAs, the input is untouched. Refusals write nothing: an unsigned

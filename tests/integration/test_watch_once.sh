@@ -200,7 +200,7 @@ expect_in "$REJ/bobs-tool.exe.reason" "rejected by: signgate watch"
 [ -e "$REJ/bobs-tool.exe" ] || fail "bobs-tool.exe was not rejected under its own name"
 ok
 
-# NAME, NAME.1 .. NAME.999 taken in the rejected folder: the next NAME gets
+# NAME, NAME.1 .. NAME.999 taken in the rejected folder: the next NAME receives
 # a name of its own (the claim's), never stays claimed.
 : >"$REJ/many.exe"
 for i in $(seq 1 999); do : >"$REJ/many.exe.$i"; done

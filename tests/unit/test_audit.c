@@ -375,10 +375,11 @@ static void first_prev(char *l[], size_t *n, int *torn)
 
 static void duplicate_key(char *l[], size_t *n, int *torn)
 {
-	char *text = malloc(strlen(l[6]) + 16);
+	size_t size = strlen(l[6]) + 16;
+	char *text = malloc(size);
 
 	(void)n, (void)torn;
-	sprintf(text, "{\"n\":1,%s", l[6] + 1);
+	snprintf(text, size, "{\"n\":1,%s", l[6] + 1);
 	replace(l, 6, text);
 }
 
