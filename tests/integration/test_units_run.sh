@@ -256,7 +256,16 @@ expect_same "$(stat -c '%s %a %U:%G' "$SEALS")" "0 600 signgate-seal:signgate-au
 # 5. The signing account: one installer dropped into the inbox, signed into
 # the outbox by the one-shot inbox service (or, where `signgate watch` is not
 # built yet, by `sign` from the inbox with the same account and sandbox).
-install -m 0640 -o signgate -g signgate "$INST/hello-setup.exe" "$R/var/lib/signgate/inbox/hello-setup.exe"
+# Two droppers, members of signgate-drop (section 10c uses them too): a file
+# owned by the signing account itself is refused in a shared inbox.
+g=$(sed -e 's/^\(signgate-drop:x:[0-9]*:.*\)$/\1,alice,bob/' -e 's/^\(signgate-drop:x:[0-9]*:\),/\1/' "$R/etc/group")
+printf '%s\n' "$g" >"$R/etc/group"
+for u in alice:5001 bob:5002; do
+	echo "${u%:*}:x:${u#*:}:${u#*:}::/nonexistent:/usr/sbin/nologin" >>"$R/etc/passwd"
+	echo "${u%:*}:x:${u#*:}:" >>"$R/etc/group"
+done
+expect_same "$(id -Gn alice)" "alice signgate-drop"
+install -m 0640 -o bob -g signgate-drop "$INST/hello-setup.exe" "$R/var/lib/signgate/inbox/hello-setup.exe"
 if "$SG_BIN" watch --help >/dev/null 2>&1; then
 	run_unit 0 signgate-watch-once.service
 else
@@ -397,13 +406,6 @@ expect_in "$T/out" "sealed   $LOG: seq "
 # they drop into the inbox (sticky: not another's file), and reach neither
 # the keys nor the outbox nor the rejected folder.
 inbox=$R/var/lib/signgate/inbox
-g=$(sed -e 's/^\(signgate-drop:x:[0-9]*:.*\)$/\1,alice,bob/' -e 's/^\(signgate-drop:x:[0-9]*:\),/\1/' "$R/etc/group")
-printf '%s\n' "$g" >"$R/etc/group"
-for u in alice:5001 bob:5002; do
-	echo "${u%:*}:x:${u#*:}:${u#*:}::/nonexistent:/usr/sbin/nologin" >>"$R/etc/passwd"
-	echo "${u%:*}:x:${u#*:}:" >>"$R/etc/group"
-done
-expect_same "$(id -Gn alice)" "alice signgate-drop"
 install -d -m 0755 -o bob -g bob "$R/home-bob"
 rm -f "$inbox/hello-setup.exe"
 install -m 0640 -o bob -g signgate-drop "$INST/hello-setup.exe" "$R/home-bob/.hello-setup.exe"
@@ -424,7 +426,7 @@ if "$SG_BIN" watch --help >/dev/null 2>&1; then
 	[ -s "$R/var/lib/signgate/outbox/hello-setup.exe" ] || fail "bob's file was not signed"
 	ok
 	# The claim folder names the dropper: bob (uid 5002).
-	expect_in "$T/out" "signed   hello-setup.exe -> $R/var/lib/signgate/outbox/hello-setup.exe (dropped by uid 5002"
+	expect_in "$T/out" "signed   hello-setup.exe -> $R/var/lib/signgate/outbox/hello-setup.exe (owner uid 5002"
 	expect_same "$(jq -r 'select(.action == "sign" and (.input.path | test("/work/claim[.][^/]*[.]u5002/hello-setup[.]exe$"))) | .decision' "$LOG")" \
 		"signed"
 else
@@ -442,7 +444,7 @@ if "$SG_BIN" watch --help >/dev/null 2>&1; then
 	watcher=$!
 	trap 'kill -KILL "$watcher" 2>/dev/null; rm -rf -- "$T"' EXIT
 	inbox=$R/var/lib/signgate/inbox
-	install -m 0640 -o signgate -g signgate "$INST/hello-1.0.msi" "$inbox/.hello-1.0.msi"
+	install -m 0640 -o bob -g signgate-drop "$INST/hello-1.0.msi" "$inbox/.hello-1.0.msi"
 	mv "$inbox/.hello-1.0.msi" "$inbox/hello-1.0.msi"
 	for _ in $(seq 1 300); do
 		[ ! -s "$R/var/lib/signgate/outbox/hello-1.0.msi" ] || break

@@ -87,7 +87,7 @@ static void fresh(void)
 	path_in(work, p, "work");
 	mkdir(inbox, 0700);
 	mkdir(outbox, 0755);
-	chmod(inbox, 0770);
+	chmod(inbox, 0700); /* group-writable needs the sticky bit (README "Inbox service") */
 }
 
 typedef struct seen {
