@@ -101,8 +101,8 @@ static int open_work(sg_watch *w)
 				     (unsigned)(st.st_mode & 07777));
 	if (!error && st.st_dev != w->inbox_st.st_dev)
 		error = sg_error_set(SG_ERR_CONFIG,
-				     "work folder %s: not on the inbox's file system (a claim is "
-				     "a rename)",
+				     "work folder %s: not on the inbox's file system: a claim is "
+				     "a rename",
 				     w->work);
 	if (!error && flock(w->work_fd, LOCK_EX | LOCK_NB) != 0)
 		error = errno == EWOULDBLOCK
@@ -146,8 +146,8 @@ static int check_distinct(const sg_watch *w)
 	/* A rejected file is moved there by a rename. */
 	if (fstat(w->rejected_fd, &st) != 0 || st.st_dev != w->inbox_st.st_dev)
 		return sg_error_set(SG_ERR_CONFIG,
-				    "rejected folder %s: not on the inbox's file system (a file is "
-				    "moved there by a rename)",
+				    "rejected folder %s: not on the inbox's file system: a file is "
+				    "moved there by a rename",
 				    w->rejected);
 	return SG_OK;
 }
