@@ -1,0 +1,150 @@
+/*
+ * The audit report (`signgate audit report`): what an auditor reviews, made
+ * from the audit log (the current file and its rotated archives), its seals
+ * and, optionally, the policy in force now.
+ *
+ * A report is made in passes over the log files, never by holding the log
+ * in memory: sg_report_make() first verifies the chain (and the seals), then
+ * builds the summary (verdict, files, per-day counts, certificates, policy
+ * approvals) and hands it to a sink, then streams the rows of each section
+ * to the sink one record at a time. Memory grows with the number of days of
+ * the period and of distinct signer certificates, never with the records.
+ *
+ * Every pass reads exactly the bytes the verification covered and checks
+ * that they still chain to the verified head (seq one more, "prev" the
+ * SHA-256 of the line before, the last line's SHA-256 the head): a log
+ * edited or replaced while the report is made fails the report instead of
+ * feeding it other records. Records appended meanwhile are not in it.
+ *
+ * The content (the same for HTML and JSON; JSON keys in this order):
+ *
+ * summary (sink->begin):
+ *   "report":   {"format": "signgate-audit-report/1", "generated" (UTC),
+ *                "signgate_version", "generated_by": {"user", "uid", "host"}
+ *                (from the OS), "since", "until" (as given, or null),
+ *                "config" (path or null), "policy" (path or null)}
+ *   "verdict":  {"status": "intact" | "partial" | "broken",
+ *                "exit_code" (what `audit verify` exits with), "message",
+ *                "records", "first_seq", "last_seq", "head",
+ *                "seals": {"configured", "checked", "sealed_seq",
+ *                          "sealed_time", "unsealed_records"},
+ *                "verify_command" (a line to paste into a shell)}
+ *   "files":    [{"role": "archive" | "log" | "seals" | "offhost_seals" |
+ *                 "policy", "path", "bytes", "sha256"}]
+ *   "period":   {"from", "to" ("YYYY-MM-DD"), "days"}
+ *   "days":     [{"date", "signed", "denied", "failed"}], every day of the
+ *                period, oldest first, zeros included
+ *   "totals":   {"records", "signed", "denied", "failed"} (in the period)
+ *   "certificates": [{"subject", "sha1_thumbprint", "sha256", "not_after",
+ *                "days_left", "expiry_warning": null | "expired" |
+ *                "expires within 60 days", "signings", "first_used",
+ *                "last_used"}]
+ *   "policy":   null, or {"path", "sha256", "approvals_in_force": [{"id",
+ *                "product", "vendor", "version", "file", "sha256",
+ *                "approved_by", "approved_by_from", "ticket", "expires"}],
+ *                "no_longer_approved": count}
+ *
+ * sections (sink->section, then sink->row per row, then sink->end_section),
+ * in this order; "no_longer_approved" only with a policy:
+ *   "problems": records of the period whose decision is "denied" (a denial)
+ *               or "failed" / "invalid" (a failure), oldest first:
+ *               {"seq", "time", "action", "decision", "input": {"name",
+ *                "sha256"} | null, "approval_id", "reasons": [...],
+ *                "error", "actor": {"user", "uid", "host"}}
+ *   "signings": records of the period with decision "signed":
+ *               {"seq", "id", "time", "input": {"name", "sha256", "size"},
+ *                "output": {"sha256", "size"}, "approval": {"id",
+ *                "product", "vendor", "version", "ticket", "approved_by",
+ *                "approved_by_from", "cosigned_by", "policy_file_sha256"},
+ *                "signer": {"subject", "sha1_thumbprint", "not_after"},
+ *                "timestamp", "tsa_url", "actor": {"user", "uid", "host"}}
+ *               (a field the record lacks is null)
+ *   "no_longer_approved": signings of the period whose input the policy
+ *               would not approve now: {"seq", "time", "input": {"name",
+ *               "sha256"}, "output_sha256", "approval_id", "status":
+ *               "revoked" | "not_approved", "reasons": [...]}
+ *
+ * Days, the period and "time" are UTC. Strings are the log's, unchanged: a
+ * sink that renders them (HTML) escapes them.
+ */
+#ifndef SIGNGATE_REPORT_H
+#define SIGNGATE_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+struct sg_audit_seals;
+struct sg_policy;
+struct sg_config;
+
+/*
+ * Where a report goes. Each callback returns SG_OK or an SG_* error (with
+ * sg_error_set()), which stops the report. `count` is the number of rows
+ * the section will get.
+ */
+typedef struct sg_report_sink {
+	void *arg;
+	int (*begin)(void *arg, const json_t *summary);
+	int (*section)(void *arg, const char *name, size_t count);
+	int (*row)(void *arg, const char *section, const json_t *row);
+	int (*end_section)(void *arg, const char *name);
+	int (*end)(void *arg);
+	void (*free)(void *arg);
+} sg_report_sink;
+
+/* A sink that writes the report as one JSON object to `out` (report_json.c). */
+int sg_report_sink_json(sg_report_sink *sink, FILE *out);
+
+/*
+ * A sink that writes one self-contained HTML page to `out`: inline CSS and
+ * SVG, no script, no external reference, every string escaped
+ * (report_html.c).
+ */
+int sg_report_sink_html(sg_report_sink *sink, FILE *out);
+
+/* Release a sink's state (calls sink->free); a zeroed sink is accepted. */
+void sg_report_sink_free(sg_report_sink *sink);
+
+typedef struct sg_report_options {
+	const char *const *logs; /* the log files, oldest first (archives, then the log) */
+	size_t n_logs;
+	const struct sg_audit_seals *seals; /* loaded and checked; NULL: none configured */
+	const char *seals_path;             /* for "files"; NULL when none */
+	const char *offhost_path;           /* an off-host seals copy; NULL when none */
+	unsigned verify_flags;              /* SG_AUDIT_VERIFY_* */
+	const char *since, *until;          /* "YYYY-MM-DD" or a full UTC time; NULL: open */
+	const struct sg_policy *policy;     /* NULL: no policy section */
+	const char *policy_path;
+	const char *config_path;   /* for "report"; NULL when none */
+	const char *verify_command; /* the `audit verify` line that reproduces the verdict */
+	time_t now;
+} sg_report_options;
+
+/*
+ * Make the report into `sink`. Returns SG_OK when the report was made
+ * (whatever its verdict: *verdict_exit gets what `audit verify` would exit
+ * with, 0 intact, 3 broken), or an error when it could not be made
+ * (SG_ERR_IO, SG_ERR_TAMPER for a log that changed while it was read,
+ * SG_ERR_USAGE for a bad period, SG_ERR_NOMEM, or the sink's error).
+ */
+int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *verdict_exit);
+
+/*
+ * The policy's part (report_policy.c). The approvals in force at `now`, as
+ * the summary's "approvals_in_force" array (a new reference), or NULL when
+ * out of memory.
+ */
+json_t *sg_report_policy_approvals(const struct sg_policy *policy, time_t now);
+
+/*
+ * Would `policy` approve now the input of `signing` (a "signed" record)?
+ * *row gets NULL when it would, else a new "no_longer_approved" row.
+ * Returns SG_OK or SG_ERR_NOMEM.
+ */
+int sg_report_policy_check(const struct sg_policy *policy, const json_t *signing, time_t now,
+			   json_t **row);
+
+#endif
