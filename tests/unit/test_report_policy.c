@@ -8,6 +8,7 @@
  */
 #include "signgate/cosign.h"
 #include "signgate/error.h"
+#include "signgate/secret.h"
 #include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
@@ -432,7 +433,85 @@ static void test_indexed(void)
 	sg_policy_free(p);
 }
 
-int main(void)
+static sg_approver_key *approver(const char *fixdir, const char *name)
+{
+	char cert[PATH_MAX], key[PATH_MAX];
+	sg_approver_key *k = NULL;
+
+	snprintf(cert, sizeof(cert), "%s/pki/approver-%s.pem", fixdir, name);
+	snprintf(key, sizeof(key), "%s/pki/approver-%s.key", fixdir, name);
+	CHECK_INT(sg_approver_key_open(&k, cert, key, NULL, NULL, &(sg_secret){ NULL, 0 }), SG_OK);
+	return k;
+}
+
+/*
+ * With the approvers' CA (the fixture's): an approval file signed by two
+ * approvers shows the first one's certificate name; one signed by one
+ * approver only, or by none, shows its typed text as not verified.
+ */
+static void test_cosigned(const char *fixdir)
+{
+	const char *dir = at("cosigned");
+	char ca[PATH_MAX], sha[65], text[2048];
+	sg_approver_key *alice = approver(fixdir, "alice"), *bob = approver(fixdir, "bob");
+	sg_approvers_trust t = { 0 };
+	sg_cosigner first, second;
+	sg_policy *p = NULL;
+	json_t *list;
+
+	snprintf(ca, sizeof(ca), "%s/pki/approvers-ca.pem", fixdir);
+	t.ca_file = ca;
+	mkdir(dir, 0755);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 approval("both", "Mallory (typed)", fields(s256[1], NULL, NULL, NULL)));
+	check_write_file(check_path(dir, "both.json"), text, strlen(text), 0644);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 approval("one", "Mallory (typed)", fields(s256[2], NULL, NULL, NULL)));
+	check_write_file(check_path(dir, "one.json"), text, strlen(text), 0644);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}",
+		 approval("none", "Mallory (typed)", fields(s256[3], NULL, NULL, NULL)));
+	check_write_file(check_path(dir, "none.json"), text, strlen(text), 0644);
+	if (!alice || !bob)
+		goto done;
+	CHECK_INT(sg_cosign_create(&first, sha, check_path(dir, "both.json"), SG_COSIGN_FIRST,
+				   alice, &t, 0, NULL),
+		  SG_OK);
+	CHECK_INT(sg_cosign_create(&second, sha, check_path(dir, "both.json"), SG_COSIGN_SECOND,
+				   bob, &t, 0, NULL),
+		  SG_OK);
+	CHECK_INT(sg_cosign_create(&second, sha, check_path(dir, "one.json"), SG_COSIGN_FIRST,
+				   alice, &t, 0, NULL),
+		  SG_OK);
+	CHECK_INT(sg_report_policy_load(&p, dir, NULL), SG_OK);
+	if (!p)
+		goto done;
+	list = sg_report_policy_approvals_trust(p, NOW, &t);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "both"), "approved_by")),
+		  first.name);
+	CHECK(strcmp(first.name, "Mallory (typed)") != 0);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "both"), "approved_by_from")),
+		  SG_REPORT_FROM_CERT);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "one"), "approved_by")),
+		  "Mallory (typed)");
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "one"), "approved_by_from")),
+		  SG_REPORT_FROM_FILE);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "none"), "approved_by_from")),
+		  SG_REPORT_FROM_FILE);
+	json_decref(list);
+	/* Without the approvers' trust nothing is verified, signatures or not. */
+	list = sg_report_policy_approvals(p, NOW);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "both"), "approved_by")),
+		  "Mallory (typed)");
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "both"), "approved_by_from")),
+		  SG_REPORT_FROM_FILE);
+	json_decref(list);
+done:
+	sg_policy_free(p);
+	sg_approver_key_free(alice);
+	sg_approver_key_free(bob);
+}
+
+int main(int argc, char **argv)
 {
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -446,6 +525,9 @@ int main(void)
 	test_unpaired_sha512();
 	test_sha256();
 	test_indexed();
+	/* With the fixture's folder: the approvers' certificates (unit.report_policy_cosign). */
+	if (argc > 1)
+		test_cosigned(argv[1]);
 	{
 		const char *rm[] = { "/bin/rm", "-rf", "--", tmpdir, NULL };
 		pid_t pid = fork();
