@@ -9,6 +9,7 @@
 #include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
+#include "signgate/report_policy.h"
 #include "report_internal.h"
 
 #include <errno.h>
@@ -174,7 +175,7 @@ static int add_file(json_t *files, const char *role, const char *path, const str
 }
 
 /* "files": the logs (the verified bytes of each, or whole when broken), seals, policy. */
-static int files_json(json_t **out, const struct make *m)
+static int files_json(json_t **out, const struct make *m, const struct rp_file *policy_file)
 {
 	const sg_report_options *o = m->o;
 	json_t *files = json_array();
@@ -188,7 +189,7 @@ static int files_json(json_t **out, const struct make *m)
 	if (!error && o->offhost_path)
 		error = add_file(files, "offhost_seals", o->offhost_path, NULL);
 	if (!error && o->policy_path)
-		error = add_file(files, "policy", o->policy_path, NULL);
+		error = add_file(files, "policy", o->policy_path, policy_file);
 	if (error)
 		json_decref(files);
 	*out = error ? NULL : files;
@@ -228,6 +229,19 @@ static int count_one(const json_t *rec, void *arg)
 	return error;
 }
 
+/*
+ * The policy's bytes and digest as loaded (sg_report_policy_sha256()), never
+ * read again: a policy edited meanwhile cannot show another digest than the
+ * one judged; a folder has one too.
+ */
+static int policy_digest(const sg_policy *p, struct rp_file *out)
+{
+	out->bytes = 0;
+	for (size_t i = 0; i < p->n_files; i++)
+		out->bytes += p->files[i].len;
+	return sg_report_policy_sha256(out->sha256, p);
+}
+
 static json_t *policy_json(const struct make *m, const struct rp_file *policy_file)
 {
 	const sg_report_options *o = m->o;
@@ -254,12 +268,12 @@ static json_t *period_json(const struct rp_period *p)
 static int summary_json(json_t **out, const struct make *m)
 {
 	const sg_report_options *o = m->o;
-	struct rp_file policy_file;
+	struct rp_file policy_file = { 0 };
 	json_t *files = NULL, *s;
-	int error = files_json(&files, m);
+	int error = o->policy ? policy_digest(o->policy, &policy_file) : SG_OK;
 
-	if (!error && o->policy_path)
-		error = hash_file(o->policy_path, &policy_file);
+	if (!error)
+		error = files_json(&files, m, o->policy ? &policy_file : NULL);
 	if (error)
 		return error;
 	if (m->broken)
