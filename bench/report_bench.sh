@@ -20,7 +20,8 @@
 #                            section is filled)
 #   html SMALL, json SMALL   the small log
 # Then the ratio of peak RSS between N and SMALL: about 1.0 means memory does
-# not grow with the records. The report is checked once (JSON: its totals
+# not grow with the records. `audit verify` of each log runs once as well:
+# the report verifies the chain first, and its read buffers set the floor. The report is checked once (JSON: its totals
 # equal the generated log's; HTML: it ends with </html>) before timing.
 set -euo pipefail
 
@@ -58,16 +59,25 @@ check_report() { # check_report NAME COUNT: one report of each kind, checked
 	[ "$got" = "$2" ] || bench_fail "the report of $1 counts $got records, not $2"
 	jq -e '.verdict.status == "intact"' "$work/$1.json" >/dev/null ||
 		bench_fail "the report of $1 is not intact"
+	echo "report $1: JSON $(du -h "$work/$1.json" | cut -f1)"
+	[ -n "$html" ] || return 0
 	"$sg" audit report "${args[@]}" --out "$work/$1.html" || bench_fail "audit report of $1 failed"
 	[ "$(tail -c 8 "$work/$1.html")" = "</html>" ] || [ "$(tail -c 9 "$work/$1.html")" = $'</html>\n' ] ||
 		bench_fail "the HTML report of $1 does not end with </html>"
-	echo "report $1: JSON $(du -h "$work/$1.json" | cut -f1), HTML $(du -h "$work/$1.html" | cut -f1)"
+	echo "report $1: HTML $(du -h "$work/$1.html" | cut -f1)"
 }
 
 echo "generating ..."
 make_log big "$n"
 make_log small "$small"
 /usr/bin/python3 "$root/bench/report_log.py" --policy "$work/policy"
+# A build without the HTML sink yet (it refuses): the JSON cases only, said so.
+html=1
+mapfile -t args < <(logs_of "$work/small")
+if ! "$sg" audit report "${args[@]}" --out "$work/probe.html" 2>"$work/probe.err"; then
+	echo "HTML cases skipped: this build's HTML sink refuses: $(head -n 1 "$work/probe.err")"
+	html=
+fi
 check_report big "$n"
 check_report small "$small"
 mapfile -t big < <(logs_of "$work/big")
@@ -76,21 +86,24 @@ mapfile -t sml < <(logs_of "$work/small")
 	bench_fail "audit report --policy failed"
 echo "no_longer_approved: $(jq '.policy.no_longer_approved' "$work/pol.json") of $(jq '.totals.signed' "$work/pol.json") signings"
 
+# The floor: `audit verify` alone over each log, once (the report verifies the chain first).
+timed "verify-$n" "$sg" audit verify "${big[@]}"
+timed "verify-$small" "$sg" audit verify "${sml[@]}"
 for _ in $(seq 1 "$runs"); do
 	rm -f "$work"/o.*
-	timed "html-$n" "$sg" audit report "${big[@]}" --out "$work/o.html"
+	[ -z "$html" ] || timed "html-$n" "$sg" audit report "${big[@]}" --out "$work/o.html"
 	timed "json-$n" "$sg" audit report "${big[@]}" --json --out "$work/o.json"
 	timed "json+policy-$n" "$sg" audit report "${big[@]}" --json --policy "$work/policy" \
 		--out "$work/o.pol.json"
-	timed "html-$small" "$sg" audit report "${sml[@]}" --out "$work/o.s.html"
+	[ -z "$html" ] || timed "html-$small" "$sg" audit report "${sml[@]}" --out "$work/o.s.html"
 	timed "json-$small" "$sg" audit report "${sml[@]}" --json --out "$work/o.s.json"
 done
 echo
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
-for c in "html-$n" "json-$n" "json+policy-$n" "html-$small" "json-$small"; do
-	summary "$c"
+for c in "html-$n" "json-$n" "json+policy-$n" "html-$small" "json-$small" "verify-$n" "verify-$small"; do
+	[ ! -e "$work/t.$c" ] || summary "$c"
 done
-for kind in html json; do
+for kind in ${html:+html} json; do
 	awk -v a="$(max_rss_mib "$kind-$n" 2)" -v b="$(max_rss_mib "$kind-$small" 2)" \
 		-v k="$kind" -v n="$n" -v s="$small" \
 		'BEGIN { printf "%s: peak RSS %s MiB at %d records, %s MiB at %d: ratio %.2f\n", k, a, n, b, s, a / b }'
