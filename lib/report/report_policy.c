@@ -223,20 +223,19 @@ static const char *get_text(const json_t *obj, const char *key)
 
 /* What the signing record says of its input. */
 typedef struct record_input {
-	const char *name, *sha256, *sha512;
-	int signed_before, format;
+	const char *name, *sha256, *sha512, *format;
+	int signed_before;
 } record_input;
 
 static void read_input(record_input *in, const json_t *signing)
 {
 	const json_t *input = json_object_get(signing, "input");
-	const char *format = get_text(input, "format");
 
 	in->name = get_text(input, "name");
 	in->sha256 = get_text(input, "sha256");
 	in->sha512 = get_text(input, "sha512");
 	in->signed_before = json_is_true(json_object_get(input, "signed_before"));
-	in->format = format ? sg_format_by_name(format) : SG_FORMAT_UNKNOWN;
+	in->format = get_text(input, "format");
 }
 
 /* What the check found: a status and up to SG_POLICY_MAX_REASONS + 1 reasons. */
@@ -291,8 +290,9 @@ static int revoked_by_pairing(verdict *v, const sg_policy *p, const record_input
 
 static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_t now)
 {
+	/* The format's number is not looked up from its recorded name (lib/format's rule). */
 	sg_policy_input in = { rin->name, rin->sha256, rin->sha512 ? rin->sha512 : "",
-			       rin->signed_before, rin->format };
+			       rin->signed_before, SG_FORMAT_UNKNOWN };
 	sg_decision d;
 	size_t unknown = 0;
 
@@ -301,6 +301,21 @@ static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_
 		return;
 	}
 	sg_policy_decide(&d, p, &in, now);
+	/*
+	 * Nesting is refused for a format whose nested signature Windows would
+	 * never check; that depends on the format, which the decision above did
+	 * not know: not claimed approved.
+	 */
+	if (d.approved && rin->signed_before && d.approval &&
+	    d.approval->existing == SG_EXISTING_NEST) {
+		v->status = "not_approved";
+		add(v,
+		    "%s carried a signature and approval %s says existing_signature=nest: whether "
+		    "its format (%s) lets a nested signature be seen is not checked by the report "
+		    "(`signgate check` of the input decides it)",
+		    rin->name, d.approval->id, rin->format ? rin->format : "unknown");
+		return;
+	}
 	if (d.approved && !unknown)
 		return;
 	/* A revocation is the decision's first and only reason, with no approval. */

@@ -81,6 +81,15 @@ static const char *fields(const char *sha256, const char *sha512, const char *fi
 	return p;
 }
 
+/* `f` and "existing_signature": "nest". */
+static const char *nested(const char *f)
+{
+	static char buf[600];
+
+	snprintf(buf, sizeof(buf), "%s, \"existing_signature\": \"nest\"", f);
+	return buf;
+}
+
 /* The policy of the tests: one folder, two approval files and a revocation file. */
 static void write_policy(const char *dir, const char *extra_revoked)
 {
@@ -98,7 +107,8 @@ static void write_policy(const char *dir, const char *extra_revoked)
 	snprintf(text, sizeof(text), "{\"approvals\": [%s, %s, %s]}",
 		 approval("pair", "Jane Doe", fields(s256[4], s512[4], NULL, NULL)),
 		 approval("named", "Jane Doe", fields(s256[5], NULL, "setup.exe", NULL)),
-		 approval("typed", "<b>Admin</b> \\u202e CISO", fields(s256[7], NULL, NULL, NULL)));
+		 approval("typed", "<b>Admin</b> \\u202e CISO",
+			  nested(fields(s256[7], NULL, NULL, NULL))));
 	check_write_file(path, text, strlen(text), 0644);
 	snprintf(path, sizeof(path), "%s/r.json", dir);
 	snprintf(text, sizeof(text),
@@ -327,6 +337,26 @@ static void test_check(void)
 	CHECK_CONTAINS(reason(row, 0), "no approval matches SHA-256");
 	CHECK_STR(json_string_value(json_object_get(row, "approval_id")), "removed-1");
 	json_decref(row);
+
+	/* A signed input nested under ours: the format decides, which the report does not know. */
+	{
+		json_t *rec = signing(11, "v.exe", s256[7], NULL, "typed");
+		json_object_set_new(json_object_get(rec, "input"), "signed_before", json_true());
+		row = check_one(p, rec);
+		CHECK_STR(status(row), "not_approved");
+		CHECK_CONTAINS(reason(row, 0), "existing_signature=nest");
+		CHECK_CONTAINS(reason(row, 0), "format (pe)");
+		json_decref(row);
+		/* Unsigned, the same approval still approves it. */
+		CHECK(check_one(p, signing(12, "v.exe", s256[7], NULL, "typed")) == NULL);
+		/* Signed before, approval "live" says refuse (the default): not approved now. */
+		rec = signing(13, "a.exe", s256[1], NULL, "live");
+		json_object_set_new(json_object_get(rec, "input"), "signed_before", json_true());
+		row = check_one(p, rec);
+		CHECK_STR(status(row), "not_approved");
+		CHECK_CONTAINS(reason(row, 0), "existing_signature=refuse");
+		json_decref(row);
+	}
 
 	/* A record without a SHA-256 cannot be checked: never taken as approved. */
 	{
