@@ -28,11 +28,10 @@ def dump(obj):
 
 
 def last_line(f):
-    f.seek(0)
-    last = None
-    for line in f:
-        last = line
-    return last
+    size = f.seek(0, os.SEEK_END)
+    f.seek(max(0, size - 65536))
+    lines = f.read().splitlines()
+    return lines[-1] if lines else None
 
 
 def append(f, when, fields):

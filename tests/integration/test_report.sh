@@ -211,4 +211,120 @@ expect_in "$R" "PARTIAL: the chain of 4 records is intact from seq 9 to 12, but 
 expect_jq "$R" '[.files[] | .role]' '["archive","log"]'
 expect_jq "$R" '.totals' '{"records":4,"signed":0,"denied":0,"failed":1}'
 mv "$T/away.jsonl" "$A"
+
+# 8. Seals: configured but none made; sealed up to the last record; records not
+# sealed yet; a seals file cut back (a seal record without its seal): broken.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/CN=signgate test seal" -keyout "$T/seal.key" -out "$T/seal.pem" 2>/dev/null
+chmod 0600 "$T/seal.key"
+config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
+SEALS=$LOG.seals
+sg 0 audit report --config "$CFG" --json
+expect_jq "$T/out" '.verdict.seals' '{"configured":true,"checked":0,"sealed_seq":null,"sealed_time":null,"unsealed_records":12}'
+expect_in "$T/out" "NO SEAL covers any record (the seals file does not exist)"
+expect_jq "$T/out" '.files[-1]' "{\"role\":\"seals\",\"path\":\"$SEALS\",\"bytes\":null,\"sha256\":null}"
+sg 0 audit seal --config "$CFG"
+sg 0 audit report --config "$CFG" --json
+R=$T/r8.json
+cp "$T/out" "$R"
+expect_jq "$R" '.verdict | [.status, .last_seq]' '["intact",13]'
+expect_jq "$R" '.verdict.seals' "{\"configured\":true,\"checked\":1,\"sealed_seq\":13,\"sealed_time\":\"$(jq -r .time "$SEALS")\",\"unsealed_records\":0}"
+expect_in "$R" "Sealed up to the last record, seq 13 ($(jq -r .time "$SEALS"))."
+expect_jq "$R" '.files[-1]' "{\"role\":\"seals\",\"path\":\"$SEALS\",\"bytes\":$(stat -c %s "$SEALS"),\"sha256\":\"$(sha256 "$SEALS")\"}"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 audit report --config "$CFG" --json
+expect_jq "$T/out" '.verdict.seals | [.sealed_seq, .unsealed_records]' '[13,2]'
+expect_in "$T/out" "Sealed up to seq 13 ($(jq -r .time "$SEALS")); 2 records after it are NOT sealed yet."
+# The same with --log and --seals: the verify line names them.
+sg 0 audit report --log "$A" --log "$A2" --log "$LOG" --seals "$SEALS" --seal-cert "$T/seal.pem" --json
+expect_jq "$T/out" '.verdict.verify_command' \
+	"\"signgate audit verify --log '$A' --log '$A2' --log '$LOG' --seals '$SEALS' --seal-cert '$T/seal.pem'\""
+expect_jq "$T/out" '.verdict.seals | [.configured, .checked, .sealed_seq]' '[true,1,13]'
+# Only the log (its archives not given): partial, and the seal still checked.
+sg 0 audit report --log "$LOG" --seals "$SEALS" --seal-cert "$T/seal.pem" --json
+expect_jq "$T/out" '.verdict | [.status, .first_seq, .seals.checked]' '["partial",11,1]'
+# The seals file emptied: the seal record has no seal: broken, no rows.
+cp "$SEALS" "$T/seals.bak"
+: >"$SEALS"
+sg 3 audit report --config "$CFG" --json
+expect_jq "$T/out" '.verdict.status' '"broken"'
+expect_in "$T/out" "interrupted seal: seal record seq 13 has no seal"
+expect_jq "$T/out" 'has("signings")' false
+cp "$T/seals.bak" "$SEALS"
+
+# 9. A log appended while the report is made: the report stops at the verified
+# head (no record after it, none missing before it), and the log's "bytes" and
+# "sha256" are those of the verified records.
+BIG=$T/big.jsonl
+python3 "$APPEND" "$BIG" --bulk 30000 2026-10-10 denied
+python3 "$APPEND" "$BIG" --loop 30 &
+loop=$!
+for _ in $(seq 100); do [ "$(wc -l <"$BIG")" -gt 30000 ] && break; sleep 0.1; done
+sg 0 audit report --log "$BIG" --json --out "$T/big.json"
+kill "$loop" 2>/dev/null || true
+wait "$loop" 2>/dev/null || true
+R=$T/big.json
+n=$(jq .verdict.records "$R")
+[ "$n" -gt 30000 ] || fail "no record appended before the report's check ($n)"
+[ "$(wc -l <"$BIG")" -gt "$n" ] || fail "no record appended after the report's check"
+ok
+expect_jq "$R" '.verdict | [.first_seq, .last_seq]' "[1,$n]"
+expect_jq "$R" '.totals | [.records, .denied]' "[$n,$n]"
+expect_jq "$R" '.problems | length' "$n"
+expect_jq "$R" '[.problems[0].seq, .problems[-1].seq]' "[1,$n]"
+expect_jq "$R" '[.days[].denied] | add' "$n"
+expect_jq "$R" '.files[0] | [.bytes, .sha256]' "[$(head -n "$n" "$BIG" | wc -c),\"$(head -n "$n" "$BIG" | sha256sum | cut -d' ' -f1)\"]"
+expect_jq "$R" '.verdict.head' "\"$(line_sha "$n" "$BIG")\""
+sg 0 audit verify --log "$BIG"
+
+# 10. --out: atomic, mode 0640; an existing file only with --force; a failed
+# report leaves the existing file as it was and nothing beside it.
+mkdir "$T/rep"
+sg 0 audit report --config "$CFG" --json --out "$T/rep/r.json"
+expect_in "$T/out" "report   $T/rep/r.json"
+expect_same "$(stat -c %a "$T/rep/r.json")" 640
+expect_jq "$T/rep/r.json" '.verdict.status' '"intact"'
+before=$(sha256 "$T/rep/r.json")
+sg 2 audit report --config "$CFG" --json --out "$T/rep/r.json"
+expect_in "$T/err" "$T/rep/r.json exists already: give --force to replace it"
+sg 2 audit report --config "$CFG" --json --out "$T/rep/r.json" --force --since 2026-13-01
+expect_same "$(sha256 "$T/rep/r.json")" "$before"
+expect_same "$(ls -A "$T/rep")" "r.json"
+sg 0 check --config "$CFG" "$INST/hello-setup.exe"
+sg 0 audit report --config "$CFG" --json --out "$T/rep/r.json" --force
+expect_jq "$T/rep/r.json" '.verdict.last_seq' 16
+# A broken chain still makes the report (exit 3), published whole.
+sg 3 audit report --log "$T/edited.jsonl" --json --out "$T/rep/broken.json"
+expect_jq "$T/rep/broken.json" '.verdict.status' '"broken"'
+# stdout: a failed report prints nothing.
+sg 2 audit report --config "$CFG" --json --until 2026-02-30
+[ ! -s "$T/out" ] || fail "a failed report printed something"
+ok
+
+# 11. --policy: its path and the SHA-256 of what was read, in "policy" and "files".
+sg 0 audit report --config "$CFG" --json --policy "$T/env/policy/hello-exe.json"
+R=$T/r11.json
+cp "$T/out" "$R"
+expect_jq "$R" '.report.policy' "\"$T/env/policy/hello-exe.json\""
+expect_jq "$R" '.policy | [.path, .sha256]' "[\"$T/env/policy/hello-exe.json\",\"$(sha256 "$T/env/policy/hello-exe.json")\"]"
+expect_jq "$R" '[.files[] | select(.role == "policy") | [.path, .sha256]]' \
+	"[[\"$T/env/policy/hello-exe.json\",\"$(sha256 "$T/env/policy/hello-exe.json")\"]]"
+jqx "$R" 'has("no_longer_approved")' >/dev/null
+ok
+sg 0 audit report --config "$CFG" --json --policy "$T/env/policy"
+expect_jq "$T/out" '.policy | [.path, .sha256]' "[\"$T/env/policy\",null]"
+expect_jq "$T/out" '[.files[] | select(.role == "policy") | .path]' "[\"$T/env/policy/hello-exe.json\"]"
+
+# 12. Usage.
+sg 2 audit report --config "$CFG" --log "$LOG" --json
+expect_in "$T/err" "give --config FILE or --log FILE..., not both"
+sg 2 audit report --log "$LOG" --seals "$SEALS" --json
+expect_in "$T/err" "give --seals FILE and --seal-cert FILE together"
+sg 2 audit report --config "$CFG" --force --json
+expect_in "$T/err" "--force goes with --out FILE"
+sg 2 audit report --log "$T/nope.jsonl" --json
+expect_in "$T/err" "$T/nope.jsonl: no such file or folder (given as --log)"
+sg 0 audit report --help
+expect_in "$T/out" "Usage: signgate audit report (--config FILE | --log FILE...)"
 done_ok
