@@ -262,6 +262,21 @@ static int revoked_by_pairing(verdict *v, const sg_policy *p, const record_input
 	return 0;
 }
 
+/*
+ * A revocation is the decision's only reason, "NAME: digest is revoked:
+ * REASON", with no approval: matched from its start, so that a file named
+ * "x: digest is revoked: y" is not taken for one.
+ */
+static int revoked_decision(const sg_decision *d, const char *name)
+{
+	static const char mark[] = ": digest is revoked: ";
+	size_t len = strlen(name);
+
+	return !d->approved && !d->approval && d->n_reasons == 1 &&
+	       strncmp(d->reasons[0], name, len) == 0 &&
+	       strncmp(d->reasons[0] + len, mark, sizeof(mark) - 1) == 0;
+}
+
 static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_t now)
 {
 	/* The format's number is not looked up from its recorded name (lib/format's rule). */
@@ -292,11 +307,7 @@ static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_
 	}
 	if (d.approved && !unknown)
 		return;
-	/* A revocation is the decision's first and only reason, with no approval. */
-	v->status = !d.approved && !d.approval && d.n_reasons == 1 &&
-				    strstr(d.reasons[0], ": digest is revoked: ")
-			    ? "revoked"
-			    : "not_approved";
+	v->status = revoked_decision(&d, rin->name) ? "revoked" : "not_approved";
 	for (size_t i = 0; !d.approved && i < d.n_reasons; i++)
 		add(v, "%s", d.reasons[i]);
 	if (unknown)

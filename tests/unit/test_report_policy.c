@@ -357,6 +357,12 @@ static void test_check(void)
 		json_decref(row);
 	}
 
+	/* A name that reads like a revocation does not make a denial one. */
+	row = check_one(p, signing(14, "x: digest is revoked: y.exe", s256[8], NULL, "none"));
+	CHECK_STR(status(row), "not_approved");
+	CHECK_CONTAINS(reason(row, 0), "no approval matches SHA-256");
+	json_decref(row);
+
 	/* A record without a SHA-256 cannot be checked: never taken as approved. */
 	{
 		json_t *rec = signing(10, "n.exe", s256[1], NULL, "live");
