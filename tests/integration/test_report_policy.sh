@@ -155,6 +155,13 @@ chmod g+w "$POL"
 sg 2 audit report --config "$CFG" --json --policy "$POL"
 expect_in "$T/err" "writable by group"
 chmod g-w "$POL"
+# With --log, no config: the same part, and the same refusal.
+sg 0 audit report --log "$LOG" --json --policy "$POL"
+expect_same "$(jq -r '.policy.no_longer_approved' "$T/out")" 6
+chmod o+w "$POL/named.json"
+sg 2 audit report --log "$LOG" --json --policy "$POL"
+expect_in "$T/err" "$POL/named.json: writable by others"
+chmod o-w "$POL/named.json"
 # Without --policy: no policy part at all.
 report 0
 expect_same "$(q .policy)" null
