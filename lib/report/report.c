@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct make {
@@ -31,6 +32,7 @@ struct make {
 	struct rp_days days;
 	struct rp_certs certs;
 	size_t records, n_signed, n_denied, n_failed, n_nla;
+	size_t undated; /* records whose "time" is no calendar day: in no day's counts */
 	const char *section; /* the section a row pass feeds */
 };
 
@@ -103,6 +105,14 @@ static void verdict_message(char *out, size_t size, const struct make *m, const 
 	else
 		snprintf(out, size, "INTACT: all %zu records (seq %lld-%lld) chain from the first. %s",
 			 r->records, r->first_seq, r->last_seq, seals);
+	if (m->undated) {
+		size_t used = strlen(out);
+
+		snprintf(out + used, size - used,
+			 " %zu record%s of the period %s a \"time\" that is no calendar day: in "
+			 "the totals and the lists, in no day's counts.",
+			 m->undated, m->undated == 1 ? "" : "s", m->undated == 1 ? "has" : "have");
+	}
 }
 
 static json_t *verdict_json(const struct make *m)
@@ -136,10 +146,15 @@ static json_t *verdict_json(const struct make *m)
 static int hash_file(const char *path, struct rp_file *out)
 {
 	sg_digests d;
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), error;
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+	}
 	error = sg_hash_stream_some(&d, fd, -1, path, SG_DIGEST_SHA256);
 	close(fd);
 	if (!error) {
@@ -201,22 +216,31 @@ static int files_json(json_t **out, const struct make *m)
 	return error;
 }
 
+/*
+ * Is the record in the period? The one test of the summary and the rows, so
+ * that a section gets exactly the rows its count announced.
+ */
+static int in_period(const struct make *m, const json_t *rec)
+{
+	return rp_period_has(&m->period, json_string_value(json_object_get(rec, "time")));
+}
+
 /* The summary pass: each record of the period counted. */
 static int count_one(const json_t *rec, void *arg)
 {
 	struct make *m = arg;
-	const char *time = json_string_value(json_object_get(rec, "time"));
-	int kind = rp_kind(rec), error;
+	int kind = rp_kind(rec), error = SG_OK;
 	long day;
 	json_t *row = NULL;
 
-	if (!rp_period_has(&m->period, time) &&
-	    (m->period.has_since || m->period.has_until))
+	if (!in_period(m, rec))
 		return SG_OK;
-	if (rp_day_of(time, &day) != 0)
-		return SG_OK; /* verify checked its form: cannot happen */
 	m->records++;
-	error = rp_days_add(&m->days, day, kind);
+	/* Verify checked the time's shape, not its calendar: a month 13 has no day. */
+	if (rp_day_of(json_string_value(json_object_get(rec, "time")), &day) == 0)
+		error = rp_days_add(&m->days, day, kind);
+	else
+		m->undated++;
 	if (error || kind == RP_OTHER)
 		return error;
 	if (kind == RP_DENIED)
@@ -288,11 +312,10 @@ static int summary_json(json_t **out, const struct make *m)
 static int row_one(const json_t *rec, void *arg)
 {
 	struct make *m = arg;
-	const char *time = json_string_value(json_object_get(rec, "time"));
 	int kind = rp_kind(rec), error;
 	json_t *row = NULL;
 
-	if ((m->period.has_since || m->period.has_until) && !rp_period_has(&m->period, time))
+	if (!in_period(m, rec))
 		return SG_OK;
 	if (strcmp(m->section, "problems") == 0 && (kind == RP_DENIED || kind == RP_FAILED))
 		row = rp_problem_row(rec);

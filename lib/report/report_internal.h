@@ -65,6 +65,8 @@ struct rp_days {
 	size_t n;
 	struct rp_count *v;
 	int too_wide;
+	long min, max; /* the first and last day seen (any: one was) */
+	int any;
 };
 
 /* Check --since/--until (SG_ERR_USAGE with a message) and fill what they fix. */

@@ -150,9 +150,27 @@ expect_in "$T/err" "the period 2010-01-01 to 2026-01-01 is 5845 days: a report c
 cp "$LOG" "$T/wide.jsonl"
 python3 "$APPEND" "$T/wide.jsonl" 2001-01-01T00:00:00Z '{"action":"check","decision":"denied"}'
 sg 2 audit report --log "$T/wide.jsonl" --json
-expect_in "$T/err" "the records of the period span more than 3660 days"
+expect_in "$T/err" "the period 2001-01-01 to $day is"
+expect_in "$T/err" "days: a report covers at most 3660 days; give --since and --until"
 sg 0 audit report --log "$T/wide.jsonl" --json --since 2026-01-01
 expect_jq "$T/out" '.totals.records' 8
+sg 2 audit report --log "$T/wide.jsonl" --json --since 2001-01-01
+expect_in "$T/err" "the period 2001-01-01 to $day is"
+expect_in "$T/err" "days: a report covers at most 3660 days; give a later --since, or --until"
+# A record whose time has the right shape but is no calendar day (verify checks
+# the shape only): counted and listed, in no day, and the verdict says so.
+cp "$LOG" "$T/undated.jsonl"
+python3 "$APPEND" "$T/undated.jsonl" 2026-13-45T00:00:00Z '{"action":"sign","decision":"denied","reasons":["month 13"]}'
+sg 0 audit report --log "$T/undated.jsonl" --json
+expect_jq "$T/out" '[.totals.denied, (.problems | length), ([.days[].denied] | add)]' '[3,5,2]'
+expect_in "$T/out" '1 record of the period has a \"time\" that is no calendar day'
+# The co-signer: its certificate's strings only, never what else a record holds.
+cp "$LOG" "$T/cos.jsonl"
+python3 "$APPEND" "$T/cos.jsonl" 2026-11-05T00:00:00Z \
+	'{"action":"sign","decision":"signed","approval":{"id":"x","approved_by":"A","approved_by_from":"certificate","cosigned_by":{"name":"B","subject":"CN=B","email":"b@example.invalid","cert_sha256":"ee","key_sha256":"ff","signing_time":1,"extra":{"deep":[1,2]}}}}'
+sg 0 audit report --log "$T/cos.jsonl" --json
+expect_jq "$T/out" '.signings[-1].approval | [.approved_by, .approved_by_from, .cosigned_by]' \
+	'["A","certificate",{"name":"B","subject":"CN=B","email":"b@example.invalid","cert_sha256":"ee"}]'
 
 # 5. A broken chain: an edited reason. Exit 3, the verdict and the files, no rows,
 # and the edited text nowhere in the report.
