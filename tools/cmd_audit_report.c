@@ -16,6 +16,8 @@
 #include "signgate/error.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
+#include "signgate/report_policy.h"
+#include "signgate/strict.h"
 #include "signgate/util.h"
 
 #define MAX_LOGS 4096
@@ -355,6 +357,26 @@ static void print_notes(const report_run *r, int verdict)
 		printf("report   %s\n", r->o->out);
 }
 
+/*
+ * --policy: loaded in full and held to the strict modes (report_policy.h),
+ * as its owner would be held (root, the user running the report, or the
+ * account whose policy a reviewer reports on, as `policy lint` judges it),
+ * with the config's "policy_group": a policy others may write decides
+ * nothing here either (exit 2).
+ */
+static int load_policy(struct sg_policy **out, const char *path, const sg_config *cfg)
+{
+	sg_strict_rule rule;
+	struct stat st;
+	uid_t uid = stat(path, &st) == 0 ? st.st_uid : geteuid();
+
+	if (cfg)
+		sg_config_policy_rule(cfg, uid, &rule);
+	else
+		sg_strict_rule_init(&rule, uid);
+	return sg_report_policy_load(out, path, &rule);
+}
+
 int cmd_audit_report(int argc, char **argv)
 {
 	report_opts o;
@@ -373,9 +395,8 @@ int cmd_audit_report(int argc, char **argv)
 	cli_strict_warn(o.seal_cert, 0);
 	r.o = &o;
 	r.cfg = cfg;
-	/* TODO(lead): load through engineer 3's strict policy loader once it lands. */
 	if (o.policy)
-		error = sg_policy_load(&r.policy, o.policy);
+		error = load_policy(&r.policy, o.policy, cfg);
 	if (!error)
 		error = o.out ? to_file(&r, &verdict) : to_stdout(&r, &verdict);
 	if (error == SG_ERR_TAMPER)
