@@ -50,6 +50,15 @@ struct rp_line {
  */
 typedef int (*rp_want)(const struct rp_line *line, void *arg);
 
+/*
+ * Scan a line for its top-level "seq" (-1 unless a whole number below
+ * 10^17), "prev", "time" and "decision". Returns 0, or -1 when the line is
+ * not a JSON object as far as the scan can tell. For a plain line that
+ * jansson parses (JSON_REJECT_DUPLICATES), the values are jansson's
+ * (tests/fuzz/fuzz_report_line.c checks it).
+ */
+int rp_scan_line(const char *s, size_t len, struct rp_line *l);
+
 /* Is the plain value of `len` bytes at `v` exactly `word`? */
 int rp_is(const char *v, size_t len, const char *word);
 

@@ -78,8 +78,7 @@ static void take_string(struct rp_line *l, const char *key, size_t key_len, cons
 	*at_len = len;
 }
 
-/* Scan a line (a JSON object) for its top-level fields; -1 when it is not one. */
-static int scan_line(const char *s, size_t len, struct rp_line *l)
+int rp_scan_line(const char *s, size_t len, struct rp_line *l)
 {
 	const char *key = NULL;
 	size_t i = 0, key_len = 0;
@@ -127,11 +126,16 @@ static int scan_line(const char *s, size_t len, struct rp_line *l)
 			want_key = 1;
 			key = NULL;
 		} else if (depth == 1 && key && rp_is(key, key_len, "seq") && c >= '0' && c <= '9') {
+			size_t start = i;
 			long long v = 0;
 
-			while (i < len && s[i] >= '0' && s[i] <= '9' && v < 1000000000000000000LL)
+			while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 17)
 				v = v * 10 + (s[i++] - '0');
-			l->seq = v;
+			/* Only a whole number that ends there: 12.5, 1e3, 01 or a long one is no seq. */
+			l->seq = (i == len || (s[i] && strchr(",} \t\r\n", s[i]))) &&
+					 !(s[start] == '0' && i - start > 1)
+				 ? v
+				 : -1;
 			key = NULL;
 			continue;
 		}
@@ -187,7 +191,7 @@ static int keep(const char *line, size_t len, void *arg)
 	}
 	p->bytes += len + 1;
 	p->error = SG_OK;
-	p->plain = scan_line(line, len, &l) == 0 && l.plain;
+	p->plain = rp_scan_line(line, len, &l) == 0 && l.plain;
 	if (!p->plain)
 		return 1; /* linked and judged once parsed */
 	p->error = link(p, l.seq, l.prev, l.prev_len);
