@@ -39,7 +39,8 @@
  *                "days_left", "expiry_warning": null | "expired" |
  *                "expires within 60 days", "signings", "first_used",
  *                "last_used"}]
- *   "policy":   null, or {"path", "sha256", "approvals_in_force": [{"id",
+ *   "policy":   null, or {"path", "sha256" (of the bytes judged; a folder's:
+ *                see sg_report_policy_sha256()), "approvals_in_force": [{"id",
  *                "product", "vendor", "version", "file", "sha256",
  *                "approved_by", "approved_by_from", "ticket", "expires"}],
  *                "no_longer_approved": count}
@@ -55,7 +56,8 @@
  *               {"seq", "id", "time", "input": {"name", "sha256", "size"},
  *                "output": {"sha256", "size"}, "approval": {"id",
  *                "product", "vendor", "version", "ticket", "approved_by",
- *                "approved_by_from", "cosigned_by", "policy_file_sha256"},
+ *                "approved_by_from", "cosigned_by": {"name",
+ *                "subject", "email", "cert_sha256"} | null, "policy_file_sha256"},
  *                "signer": {"subject", "sha1_thumbprint", "not_after"},
  *                "timestamp", "tsa_url", "actor": {"user", "uid", "host"}}
  *               (a field the record lacks is null)

@@ -9,6 +9,7 @@
 #include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
+#include "signgate/report_policy.h"
 #include "report_internal.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct make {
@@ -31,6 +33,8 @@ struct make {
 	struct rp_days days;
 	struct rp_certs certs;
 	size_t records, n_signed, n_denied, n_failed, n_nla;
+	size_t undated; /* records whose "time" is no calendar day: in no day's counts */
+	int count_error; /* of count_plain(), which cannot return one */
 	const char *section; /* the section a row pass feeds */
 };
 
@@ -103,6 +107,14 @@ static void verdict_message(char *out, size_t size, const struct make *m, const 
 	else
 		snprintf(out, size, "INTACT: all %zu records (seq %lld-%lld) chain from the first. %s",
 			 r->records, r->first_seq, r->last_seq, seals);
+	if (m->undated) {
+		size_t used = strlen(out);
+
+		snprintf(out + used, size - used,
+			 " %zu record%s of the period %s a \"time\" that is no calendar day: in "
+			 "the totals and the lists, in no day's counts.",
+			 m->undated, m->undated == 1 ? "" : "s", m->undated == 1 ? "has" : "have");
+	}
 }
 
 static json_t *verdict_json(const struct make *m)
@@ -136,10 +148,15 @@ static json_t *verdict_json(const struct make *m)
 static int hash_file(const char *path, struct rp_file *out)
 {
 	sg_digests d;
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), error;
 
 	if (fd < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+	}
 	error = sg_hash_stream_some(&d, fd, -1, path, SG_DIGEST_SHA256);
 	close(fd);
 	if (!error) {
@@ -174,7 +191,7 @@ static int add_file(json_t *files, const char *role, const char *path, const str
 }
 
 /* "files": the logs (the verified bytes of each, or whole when broken), seals, policy. */
-static int files_json(json_t **out, const struct make *m)
+static int files_json(json_t **out, const struct make *m, const struct rp_file *policy_file)
 {
 	const sg_report_options *o = m->o;
 	json_t *files = json_array();
@@ -187,45 +204,79 @@ static int files_json(json_t **out, const struct make *m)
 		error = add_file(files, "seals", o->seals_path, NULL);
 	if (!error && o->offhost_path)
 		error = add_file(files, "offhost_seals", o->offhost_path, NULL);
-	/* The policy's files as they were read for the report (a folder: each file). */
-	for (size_t i = 0; o->policy && i < o->policy->n_files && !error; i++) {
-		const sg_policy_file *pf = &o->policy->files[i];
-		struct rp_file f = { .bytes = pf->len };
-
-		memcpy(f.sha256, pf->sha256, sizeof(f.sha256));
-		error = add_file(files, "policy", pf->path, &f);
-	}
+	if (!error && o->policy_path)
+		error = add_file(files, "policy", o->policy_path, policy_file);
 	if (error)
 		json_decref(files);
 	*out = error ? NULL : files;
 	return error;
 }
 
-/* The summary pass: each record of the period counted. */
+/*
+ * Is the record in the period? The one test of the summary and the rows, so
+ * that a section gets exactly the rows its count announced.
+ */
+static int in_period(const struct make *m, const json_t *rec)
+{
+	return rp_period_has(&m->period, json_string_value(json_object_get(rec, "time")));
+}
+
+/* A plain line's time (NUL-terminated in `out`); "" when it has none. */
+static const char *line_time(const struct rp_line *l, char out[32])
+{
+	snprintf(out, 32, "%.*s", l->time && l->time_len < 32 ? (int)l->time_len : 0,
+		 l->time ? l->time : "");
+	return out;
+}
+
+/* Count a record of the period: its day, its kind. */
+static int count(struct make *m, const char *time, int kind)
+{
+	long day;
+	int error = SG_OK;
+
+	m->records++;
+	/* Verify checked the time's shape, not its calendar: a month 13 has no day. */
+	if (rp_day_of(time, &day) == 0)
+		error = rp_days_add(&m->days, day, kind);
+	else
+		m->undated++;
+	m->n_denied += kind == RP_DENIED;
+	m->n_failed += kind == RP_FAILED;
+	m->n_signed += kind == RP_SIGNED;
+	return error;
+}
+
+/*
+ * The summary pass on a plain line: a record that is not a signing is
+ * counted here, unparsed; a signing (certificate, policy) is parsed and
+ * counted by count_one().
+ */
+static int count_plain(const struct rp_line *l, void *arg)
+{
+	struct make *m = arg;
+	char time[32];
+	int kind = rp_line_kind(l);
+
+	if (kind == RP_SIGNED)
+		return 1;
+	if (rp_period_has(&m->period, line_time(l, time)) && count(m, time, kind) != SG_OK)
+		m->count_error = sg_error_code();
+	return 0;
+}
+
+/* The summary pass on a parsed record (a signing, or a line that is not plain). */
 static int count_one(const json_t *rec, void *arg)
 {
 	struct make *m = arg;
-	const char *time = json_string_value(json_object_get(rec, "time"));
-	int kind = rp_kind(rec), error;
-	long day;
+	int kind = rp_kind(rec), error = m->count_error;
 	json_t *row = NULL;
 
-	if (!rp_period_has(&m->period, time) &&
-	    (m->period.has_since || m->period.has_until))
-		return SG_OK;
-	if (rp_day_of(time, &day) != 0)
-		return SG_OK; /* verify checked its form: cannot happen */
-	m->records++;
-	error = rp_days_add(&m->days, day, kind);
-	if (error || kind == RP_OTHER)
+	if (error || !in_period(m, rec))
 		return error;
-	if (kind == RP_DENIED)
-		m->n_denied++;
-	if (kind == RP_FAILED)
-		m->n_failed++;
-	if (kind != RP_SIGNED)
-		return SG_OK;
-	m->n_signed++;
+	error = count(m, json_string_value(json_object_get(rec, "time")), kind);
+	if (error || kind != RP_SIGNED)
+		return error;
 	error = rp_certs_add(&m->certs, rec);
 	if (!error && m->o->policy)
 		error = sg_report_policy_check(m->o->policy, rec, m->o->now, &row);
@@ -234,18 +285,28 @@ static int count_one(const json_t *rec, void *arg)
 	return error;
 }
 
-/* "policy": its SHA-256 when it is one file (a folder's files are in "files"). */
-static json_t *policy_json(const struct make *m)
+/*
+ * The policy's bytes and digest as loaded (sg_report_policy_sha256()), never
+ * read again: a policy edited meanwhile cannot show another digest than the
+ * one judged; a folder has one too.
+ */
+static int policy_digest(const sg_policy *p, struct rp_file *out)
+{
+	out->bytes = 0;
+	for (size_t i = 0; i < p->n_files; i++)
+		out->bytes += p->files[i].len;
+	return sg_report_policy_sha256(out->sha256, p);
+}
+
+static json_t *policy_json(const struct make *m, const struct rp_file *policy_file)
 {
 	const sg_report_options *o = m->o;
-	const sg_policy *p = o->policy;
-	int one = p && p->n_files == 1 && o->policy_path && strcmp(p->files[0].path, o->policy_path) == 0;
 
-	if (!p)
+	if (!o->policy)
 		return json_null();
 	return json_pack("{s:s?, s:s?, s:o, s:I}", "path", o->policy_path, "sha256",
-			 one ? p->files[0].sha256 : NULL, "approvals_in_force",
-			 sg_report_policy_approvals(p, o->now), "no_longer_approved",
+			 policy_file ? policy_file->sha256 : NULL, "approvals_in_force",
+			 sg_report_policy_approvals(o->policy, o->now), "no_longer_approved",
 			 (json_int_t)m->n_nla);
 }
 
@@ -262,9 +323,12 @@ static json_t *period_json(const struct rp_period *p)
 static int summary_json(json_t **out, const struct make *m)
 {
 	const sg_report_options *o = m->o;
+	struct rp_file policy_file = { 0 };
 	json_t *files = NULL, *s;
-	int error = files_json(&files, m);
+	int error = o->policy ? policy_digest(o->policy, &policy_file) : SG_OK;
 
+	if (!error)
+		error = files_json(&files, m, o->policy ? &policy_file : NULL);
 	if (error)
 		return error;
 	if (m->broken)
@@ -279,7 +343,7 @@ static int summary_json(json_t **out, const struct make *m)
 			      (json_int_t)m->records, "signed", (json_int_t)m->n_signed, "denied",
 			      (json_int_t)m->n_denied, "failed", (json_int_t)m->n_failed,
 			      "certificates", rp_certs_json(&m->certs, o->now), "policy",
-			      policy_json(m));
+			      policy_json(m, o->policy ? &policy_file : NULL));
 	*out = s;
 	return s ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
 }
@@ -288,11 +352,10 @@ static int summary_json(json_t **out, const struct make *m)
 static int row_one(const json_t *rec, void *arg)
 {
 	struct make *m = arg;
-	const char *time = json_string_value(json_object_get(rec, "time"));
 	int kind = rp_kind(rec), error;
 	json_t *row = NULL;
 
-	if ((m->period.has_since || m->period.has_until) && !rp_period_has(&m->period, time))
+	if (!in_period(m, rec))
 		return SG_OK;
 	if (strcmp(m->section, "problems") == 0 && (kind == RP_DENIED || kind == RP_FAILED))
 		row = rp_problem_row(rec);
@@ -311,6 +374,20 @@ static int row_one(const json_t *rec, void *arg)
 	return error;
 }
 
+/* A row pass on a plain line: only the records of its section are parsed. */
+static int row_plain(const struct rp_line *l, void *arg)
+{
+	const struct make *m = arg;
+	char time[32];
+	int kind = rp_line_kind(l);
+
+	if (!rp_period_has(&m->period, line_time(l, time)))
+		return 0;
+	if (strcmp(m->section, "problems") == 0)
+		return kind == RP_DENIED || kind == RP_FAILED;
+	return kind == RP_SIGNED;
+}
+
 static int section(struct make *m, const char *name, size_t count)
 {
 	const sg_report_sink *sink = m->sink;
@@ -318,7 +395,7 @@ static int section(struct make *m, const char *name, size_t count)
 
 	m->section = name;
 	if (!error)
-		error = rp_pass(&m->chain, row_one, m, NULL);
+		error = rp_pass(&m->chain, row_plain, row_one, m, NULL);
 	if (!error)
 		error = sink->end_section(sink->arg, name);
 	return error;
@@ -352,8 +429,10 @@ static int make(struct make *m)
 
 	if (!error && !m->broken) {
 		m->files = calloc(m->o->n_logs, sizeof(*m->files));
-		error = m->files ? rp_pass(&m->chain, count_one, m, m->files)
+		error = m->files ? rp_pass(&m->chain, count_plain, count_one, m, m->files)
 				 : sg_error_set(SG_ERR_NOMEM, "out of memory");
+		if (!error)
+			error = m->count_error;
 	}
 	if (!error && !m->broken)
 		error = rp_period_close(&m->period, &m->days, m->o->now);

@@ -126,6 +126,9 @@ int rp_period_has(const struct rp_period *p, const char *time)
 /* Count one record of `day`; the range grows both ways, at most RP_MAX_DAYS wide. */
 int rp_days_add(struct rp_days *d, long day, int kind)
 {
+	d->min = d->any && d->min < day ? d->min : day;
+	d->max = d->any && d->max > day ? d->max : day;
+	d->any = 1;
 	if (d->n == 0 || day < d->base || day >= d->base + (long)d->n) {
 		long lo = d->n && d->base < day ? d->base : day;
 		long hi = d->n && d->base + (long)d->n - 1 > day ? d->base + (long)d->n - 1 : day;
@@ -158,18 +161,24 @@ int rp_days_add(struct rp_days *d, long day, int kind)
 /* Fix the period's ends from the records' days when not given. */
 int rp_period_close(struct rp_period *p, const struct rp_days *d, time_t now)
 {
-	long first = d->n ? d->base : (long)(now / 86400);
-	long last = d->n ? d->base + (long)d->n - 1 : (long)(now / 86400);
+	long first = d->any ? d->min : (long)(now / 86400);
+	long last = d->any ? d->max : (long)(now / 86400);
 
 	if (!p->has_since)
 		p->from = p->has_until && p->to < first ? p->to : first;
 	if (!p->has_until)
 		p->to = p->from > last ? p->from : last;
+	char from[11], to[11];
+
+	rp_day_text(p->from, from);
+	rp_day_text(p->to, to);
+	/* Counts stop growing past RP_MAX_DAYS only for a period longer than that. */
 	if (d->too_wide || p->to - p->from + 1 > RP_MAX_DAYS)
 		return sg_error_set(SG_ERR_USAGE,
-				    "the records of the period span more than %d days: a report "
-				    "covers at most %d days; give --since and --until",
-				    RP_MAX_DAYS, RP_MAX_DAYS);
+				    "the period %s to %s is %ld days: a report covers at most %d "
+				    "days; give %s",
+				    from, to, p->to - p->from + 1, RP_MAX_DAYS,
+				    p->has_since ? "a later --since, or --until" : "--since and --until");
 	return SG_OK;
 }
 

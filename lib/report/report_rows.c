@@ -43,12 +43,15 @@ static json_t *integer_at(const json_t *rec, const char *path)
 	return json_is_integer(v) ? json_integer(json_integer_value(v)) : json_null();
 }
 
-/* An object or null, copied whole (a cosigner's certificate fields). */
-static json_t *object_at(const json_t *rec, const char *path)
+/* The co-signer's certificate (sg_cosigner_json()): its strings only, or null. */
+static json_t *cosigner(const json_t *rec)
 {
-	json_t *v = at(rec, path);
-
-	return json_is_object(v) ? json_deep_copy(v) : json_null();
+	if (!json_is_object(at(rec, "approval.cosigned_by")))
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o}", "name", rp_str(rec, "approval.cosigned_by.name"),
+			 "subject", rp_str(rec, "approval.cosigned_by.subject"), "email",
+			 rp_str(rec, "approval.cosigned_by.email"), "cert_sha256",
+			 rp_str(rec, "approval.cosigned_by.cert_sha256"));
 }
 
 /* An array of the strings at `path` (others dropped); [] when there is none. */
@@ -111,7 +114,7 @@ static json_t *approval(const json_t *rec)
 			 rp_str(rec, "approval.version"), "ticket", rp_str(rec, "approval.ticket"),
 			 "approved_by", rp_str(rec, "approval.approved_by"), "approved_by_from",
 			 rp_str(rec, "approval.approved_by_from"), "cosigned_by",
-			 object_at(rec, "approval.cosigned_by"), "policy_file_sha256",
+			 cosigner(rec), "policy_file_sha256",
 			 rp_str(rec, "approval.policy_file_sha256"));
 }
 

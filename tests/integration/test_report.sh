@@ -113,7 +113,7 @@ expect_jq "$R" '.totals' '{"records":8,"signed":3,"denied":2,"failed":2}'
 expect_jq "$R" '.report.config' 'null'
 expect_jq "$R" '.verdict.verify_command' "\"signgate audit verify --log '$LOG'\""
 expect_jq "$R" '[.certificates[] | [.sha1_thumbprint, .expiry_warning, .signings]]' \
-	'[["58885B9AA0902CFA9B79DF36464C6754BDB2659D",null,1],["AA11","expires within 60 days",1],["CC22","expired",1]]'
+	"[[\"$thumb\",null,1],[\"AA11\",\"expires within 60 days\",1],[\"CC22\",\"expired\",1]]"
 expect_jq "$R" '.certificates[1].days_left | . == 19 or . == 20' true
 expect_jq "$R" '.certificates[2].days_left < 0' true
 expect_jq "$R" '[.problems[].seq]' '[2,3,6,7]'
@@ -150,9 +150,27 @@ expect_in "$T/err" "the period 2010-01-01 to 2026-01-01 is 5845 days: a report c
 cp "$LOG" "$T/wide.jsonl"
 python3 "$APPEND" "$T/wide.jsonl" 2001-01-01T00:00:00Z '{"action":"check","decision":"denied"}'
 sg 2 audit report --log "$T/wide.jsonl" --json
-expect_in "$T/err" "the records of the period span more than 3660 days"
+expect_in "$T/err" "the period 2001-01-01 to $day is"
+expect_in "$T/err" "days: a report covers at most 3660 days; give --since and --until"
 sg 0 audit report --log "$T/wide.jsonl" --json --since 2026-01-01
 expect_jq "$T/out" '.totals.records' 8
+sg 2 audit report --log "$T/wide.jsonl" --json --since 2001-01-01
+expect_in "$T/err" "the period 2001-01-01 to $day is"
+expect_in "$T/err" "days: a report covers at most 3660 days; give a later --since, or --until"
+# A record whose time has the right shape but is no calendar day (verify checks
+# the shape only): counted and listed, in no day, and the verdict says so.
+cp "$LOG" "$T/undated.jsonl"
+python3 "$APPEND" "$T/undated.jsonl" 2026-13-45T00:00:00Z '{"action":"sign","decision":"denied","reasons":["month 13"]}'
+sg 0 audit report --log "$T/undated.jsonl" --json
+expect_jq "$T/out" '[.totals.denied, (.problems | length), ([.days[].denied] | add)]' '[3,5,2]'
+expect_in "$T/out" '1 record of the period has a \"time\" that is no calendar day'
+# The co-signer: its certificate's strings only, never what else a record holds.
+cp "$LOG" "$T/cos.jsonl"
+python3 "$APPEND" "$T/cos.jsonl" 2026-11-05T00:00:00Z \
+	'{"action":"sign","decision":"signed","approval":{"id":"x","approved_by":"A","approved_by_from":"certificate","cosigned_by":{"name":"B","subject":"CN=B","email":"b@example.invalid","cert_sha256":"ee","key_sha256":"ff","signing_time":1,"extra":{"deep":[1,2]}}}}'
+sg 0 audit report --log "$T/cos.jsonl" --json
+expect_jq "$T/out" '.signings[-1].approval | [.approved_by, .approved_by_from, .cosigned_by]' \
+	'["A","certificate",{"name":"B","subject":"CN=B","email":"b@example.invalid","cert_sha256":"ee"}]'
 
 # 5. A broken chain: an edited reason. Exit 3, the verdict and the files, no rows,
 # and the edited text nowhere in the report.
@@ -297,6 +315,20 @@ expect_jq "$T/rep/r.json" '.verdict.last_seq' 16
 # A broken chain still makes the report (exit 3), published whole.
 sg 3 audit report --log "$T/edited.jsonl" --json --out "$T/rep/broken.json"
 expect_jq "$T/rep/broken.json" '.verdict.status' '"broken"'
+# --force never replaces a file the report is made from (the log, a hard link
+# to it, the seals, the config), and leaves nothing beside it.
+logsum=$(sha256 "$LOG")
+sg 2 audit report --config "$CFG" --json --out "$LOG" --force
+expect_in "$T/err" "--out $LOG is a file the report is made from: give another"
+ln "$LOG" "$T/rep/log-link"
+sg 2 audit report --config "$CFG" --json --out "$T/rep/log-link" --force
+sg 2 audit report --config "$CFG" --json --out "$SEALS" --force
+sg 2 audit report --config "$CFG" --json --out "$CFG" --force
+sg 2 audit report --log "$A" --log "$A2" --log "$LOG" --json --out "$A" --force
+expect_same "$(sha256 "$LOG")" "$logsum"
+expect_same "$(sha256 "$T/rep/log-link")" "$logsum"
+expect_same "$(ls -A "$T/rep" | sort | tr '\n' ' ')" "broken.json log-link r.json "
+expect_same "$(ls -A "$T/env/audit" | grep -c '^\.')" 0
 # stdout: a failed report prints nothing.
 sg 2 audit report --config "$CFG" --json --until 2026-02-30
 [ ! -s "$T/out" ] || fail "a failed report printed something"
@@ -312,9 +344,11 @@ expect_jq "$R" '[.files[] | select(.role == "policy") | [.path, .sha256]]' \
 	"[[\"$T/env/policy/hello-exe.json\",\"$(sha256 "$T/env/policy/hello-exe.json")\"]]"
 jqx "$R" 'has("no_longer_approved")' >/dev/null
 ok
+empty_policy
 sg 0 audit report --config "$CFG" --json --policy "$T/env/policy"
-expect_jq "$T/out" '.policy | [.path, .sha256]' "[\"$T/env/policy\",null]"
-expect_jq "$T/out" '[.files[] | select(.role == "policy") | .path]' "[\"$T/env/policy/hello-exe.json\"]"
+folder=$(cd "$T/env/policy" && LC_ALL=C sha256sum -- *.json | sha256sum | cut -d' ' -f1)
+expect_jq "$T/out" '.policy | [.path, .sha256]' "[\"$T/env/policy\",\"$folder\"]"
+expect_jq "$T/out" '[.files[] | select(.role == "policy") | [.path, .sha256]]' "[[\"$T/env/policy\",\"$folder\"]]"
 
 # 12. Usage.
 sg 2 audit report --config "$CFG" --log "$LOG" --json
