@@ -168,6 +168,7 @@ int cmd_timestamp(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* "audit seal": argv[0] is "seal". */
 int cmd_audit_seal(int argc, char **argv);
+int cmd_audit_report(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_policy_approve(int argc, char **argv);

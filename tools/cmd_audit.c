@@ -138,12 +138,16 @@ static void print_help(const char *verb)
 	for (size_t i = 0; i < N_VERBS; i++)
 		printf("%s %s\n", i ? "      " : "Usage:", verb_helps[i].usage);
 	printf("       signgate audit seal    --config FILE [--json]   (see 'audit seal --help')\n"
+	       "       signgate audit report  (--config FILE | --log FILE...) [--json] [--out FILE]\n"
+	       "                              (see 'audit report --help')\n"
 	       "\n%s\n",
 	       audit_intro);
 	for (size_t i = 0; i < N_VERBS; i++)
 		fputs(verb_helps[i].about, stdout);
 	printf("  seal      append a seal record and sign the head that includes it with the\n"
-	       "            sealing key into the seals file\n\n");
+	       "            sealing key into the seals file\n"
+	       "  report    the auditor's report (HTML, or --json): the verdict, signings,\n"
+	       "            denials and failures per day, signed files, certificates\n\n");
 	print_filters();
 	printf("\n");
 	print_options(~0u);
@@ -752,11 +756,13 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (verb && strcmp(verb, "seal") == 0)
 		return cmd_audit_seal(argc - 1, argv + 1);
+	if (verb && strcmp(verb, "report") == 0)
+		return cmd_audit_report(argc - 1, argv + 1);
 	if (!verb || (strcmp(verb, "verify") && strcmp(verb, "show") && strcmp(verb, "summary") &&
 		      strcmp(verb, "repair") && strcmp(verb, "rotate")))
 		return cli_usage_error("audit", "expected 'audit verify', 'audit show', "
-						"'audit summary', 'audit repair', 'audit rotate' "
-						"or 'audit seal'");
+						"'audit summary', 'audit repair', 'audit rotate', "
+						"'audit seal' or 'audit report'");
 	rc = parse(&o, verb, argc - 1, argv + 1);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;

@@ -201,6 +201,25 @@ int sg_audit_foreach(const char *path, int (*fn)(const json_t *record, size_t li
 int sg_audit_foreach_where(const char *path, int (*keep)(const char *line, size_t len, void *arg),
 			   int (*fn)(const json_t *record, size_t line, void *arg), void *arg);
 
+/*
+ * The files of the chain that the log at `log` ends: the archives it
+ * continues, oldest first, then `log` itself, in *files (*n of them, newly
+ * allocated; free with sg_audit_chain_files_free()). Each file's first
+ * record, when it is a "rotate" record, names the archive before it in
+ * "previous"."file": a base name, looked for beside the log (a name with a
+ * '/' or "." or ".." is not followed). When that archive is not there, the
+ * list starts after it and `gap` (`gap_size` bytes, may be 0) says "FILE
+ * continues the archive ARCHIVE, which is not beside it"; else gap is "".
+ * Nothing is verified here: give the list to sg_audit_verify_files().
+ * Returns SG_OK, SG_ERR_IO (a file cannot be read; `log` does not exist),
+ * SG_ERR_TAMPER (the rotate records loop, or name more than 10000
+ * archives), SG_ERR_NOMEM.
+ */
+int sg_audit_chain_files(const char *log, char ***files, size_t *n, char *gap, size_t gap_size);
+
+/* Free what sg_audit_chain_files() returned; NULL is accepted. */
+void sg_audit_chain_files_free(char **files, size_t n);
+
 typedef struct sg_audit_repair_report {
 	size_t torn_bytes;              /* 0: nothing was torn, nothing was done */
 	char quarantine[4096];          /* where the torn bytes now are */

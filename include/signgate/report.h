@@ -39,7 +39,8 @@
  *                "days_left", "expiry_warning": null | "expired" |
  *                "expires within 60 days", "signings", "first_used",
  *                "last_used"}]
- *   "policy":   null, or {"path", "sha256", "approvals_in_force": [{"id",
+ *   "policy":   null, or {"path", "sha256" (of the bytes judged; a folder's:
+ *                see sg_report_policy_sha256()), "approvals_in_force": [{"id",
  *                "product", "vendor", "version", "file", "sha256",
  *                "approved_by", "approved_by_from", "ticket", "expires"}],
  *                "no_longer_approved": count}
@@ -55,7 +56,8 @@
  *               {"seq", "id", "time", "input": {"name", "sha256", "size"},
  *                "output": {"sha256", "size"}, "approval": {"id",
  *                "product", "vendor", "version", "ticket", "approved_by",
- *                "approved_by_from", "cosigned_by", "policy_file_sha256"},
+ *                "approved_by_from", "cosigned_by": {"name",
+ *                "subject", "email", "cert_sha256"} | null, "policy_file_sha256"},
  *                "signer": {"subject", "sha1_thumbprint", "not_after"},
  *                "timestamp", "tsa_url", "actor": {"user", "uid", "host"}}
  *               (a field the record lacks is null)
@@ -66,6 +68,20 @@
  *
  * Days, the period and "time" are UTC. Strings are the log's, unchanged: a
  * sink that renders them (HTML) escapes them.
+ *
+ * A broken chain (verdict "broken"): the summary has "report", "verdict"
+ * and "files" (each file whole: "bytes" and "sha256" of all it holds now),
+ * "period" null, "days" [], "totals" null, "certificates" [], "policy"
+ * null, and NO section follows (sink->end comes right after sink->begin):
+ * a report that repeated the records of an altered log would launder them.
+ * Otherwise "files" gives, for each log file, the bytes the verified
+ * records take and their SHA-256 (`head -c BYTES FILE | sha256sum`),
+ * whatever was appended since; seals and policy files whole ("bytes" and
+ * "sha256" null for a seals file that does not exist).
+ * "verdict"."status" is "partial" when the chain starts after seq 1 (the
+ * first file continues archives that were not given or not found).
+ * "unsealed_records": the records after the newest seal checked (all of
+ * them when no seal was checked or none is configured).
  */
 #ifndef SIGNGATE_REPORT_H
 #define SIGNGATE_REPORT_H
@@ -119,7 +135,12 @@ typedef struct sg_report_options {
 	const struct sg_policy *policy;     /* NULL: no policy section */
 	const char *policy_path;
 	const char *config_path;   /* for "report"; NULL when none */
-	const char *verify_command; /* the `audit verify` line that reproduces the verdict */
+	/*
+	 * The `audit verify` line that reproduces the verdict; the report adds
+	 * " --partial" when seals of records before the files given were only
+	 * counted (verify_flags has SG_AUDIT_VERIFY_PARTIAL).
+	 */
+	const char *verify_command;
 	time_t now;
 } sg_report_options;
 
@@ -129,6 +150,9 @@ typedef struct sg_report_options {
  * with, 0 intact, 3 broken), or an error when it could not be made
  * (SG_ERR_IO, SG_ERR_TAMPER for a log that changed while it was read,
  * SG_ERR_USAGE for a bad period, SG_ERR_NOMEM, or the sink's error).
+ * On an error the sink may have had part of the report: discard its
+ * output (`audit report` writes into a temporary file, published whole or
+ * not at all).
  */
 int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *verdict_exit);
 

@@ -20,8 +20,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-/* More archives than any real log has. */
-#define MAX_ARCHIVES 10000
+/* What a missing archive means here. */
+#define GAP_TAIL ": what was signed before that is not known here"
 
 struct sg_audit_signings {
 	char *log;
@@ -75,104 +75,6 @@ void sg_audit_signings_free(sg_audit_signings *m)
 	free(m->v);
 	free(m->log);
 	free(m);
-}
-
-/* The first record of the log file at `path` (unchecked: the pass checks it), or NULL. */
-static int first_record(json_t **out, const char *path)
-{
-	struct sg_audit_reader r;
-	const char *line = NULL;
-	size_t len = 0;
-	int torn = 0, more, error = sg_audit_reader_open(&r, path);
-
-	*out = NULL;
-	if (error)
-		return error;
-	more = sg_audit_reader_next(&r, &line, &len, &torn);
-	if (more == 1)
-		*out = json_loadb(line, len, 0, NULL);
-	sg_audit_reader_close(&r);
-	return more < 0 ? more : SG_OK;
-}
-
-/* The archive that the log file at `path` continues (its "rotate" record's), or NULL. */
-static int archive_of(char **out, const char *path)
-{
-	json_t *rec = NULL;
-	const char *action, *file;
-	char *dir;
-	int error = first_record(&rec, path);
-
-	*out = NULL;
-	if (error || !rec)
-		return error;
-	action = json_string_value(json_object_get(rec, "action"));
-	file = json_string_value(json_object_get(json_object_get(rec, "previous"), "file"));
-	/* Only a name beside the log: a record cannot send the reader elsewhere. */
-	if (action && strcmp(action, "rotate") == 0 && file && *file && !strchr(file, '/') &&
-	    strcmp(file, ".") != 0 && strcmp(file, "..") != 0) {
-		dir = sg_path_dir(path);
-		*out = dir ? sg_path_join(dir, file) : NULL;
-		free(dir);
-		if (!*out)
-			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	}
-	json_decref(rec);
-	return error;
-}
-
-static int listed(char *const *v, size_t n, const char *path)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], path) == 0)
-			return 1;
-	return 0;
-}
-
-/* The log and the archives it continues, oldest first, in `files` (*n of them). */
-static int list_files(sg_audit_signings *m, char ***files, size_t *n)
-{
-	char **v = NULL, *cur = strdup(m->log), *prev = NULL;
-	int error = cur ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
-
-	*n = 0;
-	while (!error && cur && *n < MAX_ARCHIVES) {
-		char **grown = realloc(v, (*n + 1) * sizeof(*v));
-
-		if (!grown) {
-			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-			break;
-		}
-		v = grown;
-		memmove(v + 1, v, *n * sizeof(*v));
-		v[0] = cur;
-		(*n)++;
-		error = archive_of(&prev, cur);
-		if (!error && prev && listed(v, *n, prev))
-			error = sg_error_set(SG_ERR_TAMPER,
-					     "%s: its rotate record names %s, which is already in "
-					     "the chain of archives (a loop)",
-					     cur, prev);
-		if (!error && prev && !sg_path_exists(prev)) {
-			snprintf(m->gap, sizeof(m->gap),
-				 "%s continues the archive %s, which is not beside it: what was "
-				 "signed before that is not known here",
-				 cur, prev);
-			free(prev);
-			prev = NULL;
-		}
-		cur = prev;
-	}
-	free(cur);
-	if (error) {
-		for (size_t i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
-		v = NULL;
-		*n = 0;
-	}
-	*files = v;
-	return error;
 }
 
 static int lower_hex(const char *s, size_t len)
@@ -402,7 +304,10 @@ static int build(sg_audit_signings *m)
 		snprintf(m->gap, sizeof(m->gap), "there is no audit log at %s", m->log);
 		return SG_OK;
 	}
-	error = list_files(m, &files, &n);
+	error = sg_audit_chain_files(m->log, &files, &n, m->gap, sizeof(m->gap));
+	if (!error && m->gap[0] &&
+	    strlen(m->gap) + sizeof(GAP_TAIL) <= sizeof(m->gap)) /* the rest is room enough */
+		memcpy(m->gap + strlen(m->gap), GAP_TAIL, sizeof(GAP_TAIL));
 	p.h.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	p.h.a = EVP_MD_CTX_new();
 	p.h.b = EVP_MD_CTX_new();
@@ -410,9 +315,7 @@ static int build(sg_audit_signings *m)
 		error = sg_error_set(SG_ERR_CRYPTO, "cannot set up SHA-256");
 	for (size_t i = 0; i < n && !error; i++)
 		error = read_file(&p, files[i]);
-	for (size_t i = 0; i < n; i++)
-		free(files[i]);
-	free(files);
+	sg_audit_chain_files_free(files, n);
 	EVP_MD_CTX_free(p.h.a);
 	EVP_MD_CTX_free(p.h.b);
 	EVP_MD_free(p.h.sha256);

@@ -1,6 +1,41 @@
-/* report.c: see include/signgate/report.h (being written this session). */
+/*
+ * The audit report: see include/signgate/report.h. The chain is verified
+ * first; the summary pass (counts, certificates, the files' hashes) and one
+ * pass per section then read exactly the verified records (report_pass.c).
+ * A broken chain gives the verdict and the files, and no rows.
+ */
+#include "signgate/audit_seal.h"
 #include "signgate/error.h"
+#include "signgate/hash.h"
+#include "signgate/policy.h"
 #include "signgate/report.h"
+#include "signgate/report_policy.h"
+#include "report_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct make {
+	const sg_report_options *o;
+	const sg_report_sink *sink;
+	sg_audit_report rep;
+	int broken;
+	char why[SG_ERROR_MAX]; /* verify's message when broken */
+	struct rp_chain chain;
+	struct rp_file *files;
+	struct rp_period period;
+	struct rp_days days;
+	struct rp_certs certs;
+	size_t records, n_signed, n_denied, n_failed, n_nla;
+	size_t undated; /* records whose "time" is no calendar day: in no day's counts */
+	const char *section; /* the section a row pass feeds */
+};
 
 void sg_report_sink_free(sg_report_sink *sink)
 {
@@ -10,10 +45,380 @@ void sg_report_sink_free(sg_report_sink *sink)
 		sink->free = NULL;
 }
 
+/* "report": who made it, when, from what. */
+static json_t *report_json(const sg_report_options *o)
+{
+	char now[21], host[256] = "";
+	struct tm tm;
+	uid_t uid = geteuid();
+	struct passwd *pw = getpwuid(uid);
+	char uid_text[32];
+
+	gmtime_r(&o->now, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	snprintf(uid_text, sizeof(uid_text), "%lu", (unsigned long)uid);
+	return json_pack("{s:s, s:s, s:s, s:{s:s, s:I, s:s}, s:s?, s:s?, s:s?, s:s?}", "format",
+			 "signgate-audit-report/1", "generated", now, "signgate_version",
+			 SG_VERSION, "generated_by", "user", pw ? pw->pw_name : uid_text, "uid",
+			 (json_int_t)uid, "host", host, "since", o->since, "until", o->until,
+			 "config", o->config_path, "policy", o->policy_path);
+}
+
+/* The verdict's words: what was checked, and what was not. */
+static void verdict_message(char *out, size_t size, const struct make *m, const char *status)
+{
+	const sg_report_options *o = m->o;
+	const sg_audit_report *r = &m->rep;
+	char seals[1024];
+
+	if (!o->seals)
+		snprintf(seals, sizeof(seals),
+			 "NO SEALS were checked (none configured): a log rewritten from scratch, "
+			 "or records cut off its end, would not show.");
+	else if (r->seals_checked == 0)
+		snprintf(seals, sizeof(seals),
+			 "NO SEAL covers any record (the seals file %s): a log rewritten from "
+			 "scratch, or records cut off its end, would not show.",
+			 o->seals->missing ? "does not exist" : "holds no seal of these files");
+	else if (r->last_seq > r->sealed_seq)
+		snprintf(seals, sizeof(seals),
+			 "Sealed up to seq %lld (%s); %lld record%s after it %s NOT sealed yet.",
+			 r->sealed_seq, r->sealed_time, r->last_seq - r->sealed_seq,
+			 r->last_seq - r->sealed_seq == 1 ? "" : "s",
+			 r->last_seq - r->sealed_seq == 1 ? "is" : "are");
+	else
+		snprintf(seals, sizeof(seals), "Sealed up to the last record, seq %lld (%s).",
+			 r->sealed_seq, r->sealed_time);
+	if (m->broken)
+		snprintf(out, size,
+			 "BROKEN: %s. The records are not listed: a report of an altered log would "
+			 "repeat what was changed.",
+			 m->why);
+	else if (strcmp(status, "partial") == 0)
+		snprintf(out, size,
+			 "PARTIAL: the chain of %zu records is intact from seq %lld to %lld, but "
+			 "the %lld records before seq %lld are in archives that were not given or "
+			 "are missing: they are not checked and not in this report. %s",
+			 r->records, r->first_seq, r->last_seq, r->first_seq - 1, r->first_seq,
+			 seals);
+	else
+		snprintf(out, size, "INTACT: all %zu records (seq %lld-%lld) chain from the first. %s",
+			 r->records, r->first_seq, r->last_seq, seals);
+	if (m->undated) {
+		size_t used = strlen(out);
+
+		snprintf(out + used, size - used,
+			 " %zu record%s of the period %s a \"time\" that is no calendar day: in "
+			 "the totals and the lists, in no day's counts.",
+			 m->undated, m->undated == 1 ? "" : "s", m->undated == 1 ? "has" : "have");
+	}
+}
+
+static json_t *verdict_json(const struct make *m)
+{
+	const sg_report_options *o = m->o;
+	const sg_audit_report *r = &m->rep;
+	const char *status = m->broken ? "broken" : r->first_seq > 1 ? "partial" : "intact";
+	char message[SG_ERROR_MAX + 1024], command[8192];
+	long long unsealed = r->records == 0 ? 0
+			     : r->sealed_seq >= r->first_seq ? r->last_seq - r->sealed_seq
+							     : (long long)r->records;
+
+	verdict_message(message, sizeof(message), m, status);
+	snprintf(command, sizeof(command), "%s%s", o->verify_command ? o->verify_command : "",
+		 o->verify_command && r->seals_before ? " --partial" : "");
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:s, s:{s:b, s:I, s:o, s:o, s:I}, "
+			 "s:s?}",
+			 "status", status, "exit_code", m->broken ? 3 : 0, "message", message,
+			 "records", (json_int_t)r->records, "first_seq", (json_int_t)r->first_seq,
+			 "last_seq", (json_int_t)r->last_seq, "head", r->head, "seals",
+			 "configured", o->seals != NULL, "checked", (json_int_t)r->seals_checked,
+			 "sealed_seq",
+			 r->seals_checked ? json_integer(r->sealed_seq) : json_null(),
+			 "sealed_time",
+			 r->seals_checked ? json_string(r->sealed_time) : json_null(),
+			 "unsealed_records", (json_int_t)unsealed, "verify_command",
+			 o->verify_command ? command : NULL);
+}
+
+/* The bytes and SHA-256 of a whole file (seals, policy, a log not verified). */
+static int hash_file(const char *path, struct rp_file *out)
+{
+	sg_digests d;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), error;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+	}
+	error = sg_hash_stream_some(&d, fd, -1, path, SG_DIGEST_SHA256);
+	close(fd);
+	if (!error) {
+		out->bytes = d.size;
+		memcpy(out->sha256, d.sha256_hex, sizeof(out->sha256));
+	}
+	return error;
+}
+
+static int add_file(json_t *files, const char *role, const char *path, const struct rp_file *f)
+{
+	struct rp_file whole;
+	int error = SG_OK;
+
+	if (!f) {
+		if (access(path, F_OK) != 0 && errno == ENOENT)
+			return json_array_append_new(files,
+						     json_pack("{s:s, s:s, s:n, s:n}", "role",
+							       role, "path", path, "bytes",
+							       "sha256"))
+				       ? sg_error_set(SG_ERR_NOMEM, "out of memory")
+				       : SG_OK;
+		error = hash_file(path, &whole);
+		f = &whole;
+	}
+	if (!error && json_array_append_new(files, json_pack("{s:s, s:s, s:I, s:s}", "role", role,
+							     "path", path, "bytes",
+							     (json_int_t)f->bytes, "sha256",
+							     f->sha256)))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	return error;
+}
+
+/* "files": the logs (the verified bytes of each, or whole when broken), seals, policy. */
+static int files_json(json_t **out, const struct make *m, const struct rp_file *policy_file)
+{
+	const sg_report_options *o = m->o;
+	json_t *files = json_array();
+	int error = files ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+
+	for (size_t i = 0; i < o->n_logs && !error; i++)
+		error = add_file(files, i + 1 < o->n_logs ? "archive" : "log", o->logs[i],
+				 m->broken ? NULL : &m->files[i]);
+	if (!error && o->seals_path)
+		error = add_file(files, "seals", o->seals_path, NULL);
+	if (!error && o->offhost_path)
+		error = add_file(files, "offhost_seals", o->offhost_path, NULL);
+	if (!error && o->policy_path)
+		error = add_file(files, "policy", o->policy_path, policy_file);
+	if (error)
+		json_decref(files);
+	*out = error ? NULL : files;
+	return error;
+}
+
+/*
+ * Is the record in the period? The one test of the summary and the rows, so
+ * that a section gets exactly the rows its count announced.
+ */
+static int in_period(const struct make *m, const json_t *rec)
+{
+	return rp_period_has(&m->period, json_string_value(json_object_get(rec, "time")));
+}
+
+/* The summary pass: each record of the period counted. */
+static int count_one(const json_t *rec, void *arg)
+{
+	struct make *m = arg;
+	int kind = rp_kind(rec), error = SG_OK;
+	long day;
+	json_t *row = NULL;
+
+	if (!in_period(m, rec))
+		return SG_OK;
+	m->records++;
+	/* Verify checked the time's shape, not its calendar: a month 13 has no day. */
+	if (rp_day_of(json_string_value(json_object_get(rec, "time")), &day) == 0)
+		error = rp_days_add(&m->days, day, kind);
+	else
+		m->undated++;
+	if (error || kind == RP_OTHER)
+		return error;
+	if (kind == RP_DENIED)
+		m->n_denied++;
+	if (kind == RP_FAILED)
+		m->n_failed++;
+	if (kind != RP_SIGNED)
+		return SG_OK;
+	m->n_signed++;
+	error = rp_certs_add(&m->certs, rec);
+	if (!error && m->o->policy)
+		error = sg_report_policy_check(m->o->policy, rec, m->o->now, &row);
+	m->n_nla += row != NULL;
+	json_decref(row);
+	return error;
+}
+
+/*
+ * The policy's bytes and digest as loaded (sg_report_policy_sha256()), never
+ * read again: a policy edited meanwhile cannot show another digest than the
+ * one judged; a folder has one too.
+ */
+static int policy_digest(const sg_policy *p, struct rp_file *out)
+{
+	out->bytes = 0;
+	for (size_t i = 0; i < p->n_files; i++)
+		out->bytes += p->files[i].len;
+	return sg_report_policy_sha256(out->sha256, p);
+}
+
+static json_t *policy_json(const struct make *m, const struct rp_file *policy_file)
+{
+	const sg_report_options *o = m->o;
+
+	if (!o->policy)
+		return json_null();
+	return json_pack("{s:s?, s:s?, s:o, s:I}", "path", o->policy_path, "sha256",
+			 policy_file ? policy_file->sha256 : NULL, "approvals_in_force",
+			 sg_report_policy_approvals(o->policy, o->now), "no_longer_approved",
+			 (json_int_t)m->n_nla);
+}
+
+static json_t *period_json(const struct rp_period *p)
+{
+	char from[11], to[11];
+
+	rp_day_text(p->from, from);
+	rp_day_text(p->to, to);
+	return json_pack("{s:s, s:s, s:I}", "from", from, "to", to, "days",
+			 (json_int_t)(p->to - p->from + 1));
+}
+
+static int summary_json(json_t **out, const struct make *m)
+{
+	const sg_report_options *o = m->o;
+	struct rp_file policy_file = { 0 };
+	json_t *files = NULL, *s;
+	int error = o->policy ? policy_digest(o->policy, &policy_file) : SG_OK;
+
+	if (!error)
+		error = files_json(&files, m, o->policy ? &policy_file : NULL);
+	if (error)
+		return error;
+	if (m->broken)
+		s = json_pack("{s:o, s:o, s:o, s:n, s:[], s:n, s:[], s:n}", "report",
+			      report_json(o), "verdict", verdict_json(m), "files", files,
+			      "period", "days", "totals", "certificates", "policy");
+	else
+		s = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
+			      "report", report_json(o), "verdict", verdict_json(m), "files",
+			      files, "period", period_json(&m->period), "days",
+			      rp_days_json(&m->period, &m->days), "totals", "records",
+			      (json_int_t)m->records, "signed", (json_int_t)m->n_signed, "denied",
+			      (json_int_t)m->n_denied, "failed", (json_int_t)m->n_failed,
+			      "certificates", rp_certs_json(&m->certs, o->now), "policy",
+			      policy_json(m, o->policy ? &policy_file : NULL));
+	*out = s;
+	return s ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
+}
+
+/* A row pass: the records of the period that belong to m->section. */
+static int row_one(const json_t *rec, void *arg)
+{
+	struct make *m = arg;
+	int kind = rp_kind(rec), error;
+	json_t *row = NULL;
+
+	if (!in_period(m, rec))
+		return SG_OK;
+	if (strcmp(m->section, "problems") == 0 && (kind == RP_DENIED || kind == RP_FAILED))
+		row = rp_problem_row(rec);
+	else if (strcmp(m->section, "signings") == 0 && kind == RP_SIGNED)
+		row = rp_signing_row(rec);
+	else if (strcmp(m->section, "no_longer_approved") == 0 && kind == RP_SIGNED) {
+		error = sg_report_policy_check(m->o->policy, rec, m->o->now, &row);
+		if (error || !row)
+			return error;
+	} else
+		return SG_OK;
+	if (!row)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
+	error = m->sink->row(m->sink->arg, m->section, row);
+	json_decref(row);
+	return error;
+}
+
+static int section(struct make *m, const char *name, size_t count)
+{
+	const sg_report_sink *sink = m->sink;
+	int error = sink->section(sink->arg, name, count);
+
+	m->section = name;
+	if (!error)
+		error = rp_pass(&m->chain, row_one, m, NULL);
+	if (!error)
+		error = sink->end_section(sink->arg, name);
+	return error;
+}
+
+/* Verify the chain; a broken one is a verdict, not an error. */
+static int verify(struct make *m)
+{
+	const sg_report_options *o = m->o;
+	int error = sg_audit_verify_files(o->logs, o->n_logs, o->seals, o->verify_flags, &m->rep);
+
+	if (error == SG_ERR_TAMPER) {
+		m->broken = 1;
+		snprintf(m->why, sizeof(m->why), "%s", sg_error_last());
+		return SG_OK;
+	}
+	m->chain.paths = o->logs;
+	m->chain.n = o->n_logs;
+	m->chain.records = m->rep.records;
+	m->chain.first_seq = m->rep.first_seq;
+	m->chain.last_seq = m->rep.last_seq;
+	memcpy(m->chain.head, m->rep.head, sizeof(m->chain.head));
+	return error;
+}
+
+static int make(struct make *m)
+{
+	const sg_report_sink *sink = m->sink;
+	json_t *summary = NULL;
+	int error = verify(m);
+
+	if (!error && !m->broken) {
+		m->files = calloc(m->o->n_logs, sizeof(*m->files));
+		error = m->files ? rp_pass(&m->chain, count_one, m, m->files)
+				 : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	if (!error && !m->broken)
+		error = rp_period_close(&m->period, &m->days, m->o->now);
+	if (!error)
+		error = summary_json(&summary, m);
+	if (!error)
+		error = sink->begin(sink->arg, summary);
+	json_decref(summary);
+	if (!error && !m->broken)
+		error = section(m, "problems", m->n_denied + m->n_failed);
+	if (!error && !m->broken)
+		error = section(m, "signings", m->n_signed);
+	if (!error && !m->broken && m->o->policy)
+		error = section(m, "no_longer_approved", m->n_nla);
+	if (!error)
+		error = sink->end(sink->arg);
+	return error;
+}
+
 int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *verdict_exit)
 {
-	(void)o;
-	(void)sink;
+	struct make m = { .o = o, .sink = sink };
+	int error;
+
 	*verdict_exit = 0;
-	return sg_error_set(SG_ERR_USAGE, "audit report: not written yet");
+	if (!o || !sink || !sink->begin || o->n_logs == 0)
+		return sg_error_set(SG_ERR_USAGE, "audit report: no log or no sink");
+	error = rp_period_open(&m.period, o->since, o->until);
+	if (!error)
+		error = make(&m);
+	if (!error)
+		*verdict_exit = m.broken ? 3 : 0;
+	free(m.files);
+	free(m.days.v);
+	rp_certs_free(&m.certs);
+	return error;
 }
