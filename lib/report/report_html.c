@@ -201,6 +201,12 @@ static void about(FILE *f, const json_t *s)
 	const json_t *t = json_object_get(s, "totals"), *p = json_object_get(s, "period");
 
 	fputs("<h2>This report</h2>\n<dl class=\"kv\">\n<dt>Period</dt><dd>", f);
+	if (!json_is_object(p) || !json_is_object(t)) {
+		fputs("<span class=\"warn\">none: the records are not counted, the chain is not "
+		      "verified</span>",
+		      f);
+		goto generated;
+	}
 	sg_report_html_value(f, json_object_get(p, "from"));
 	fputs(" to ", f);
 	sg_report_html_value(f, json_object_get(p, "to"));
@@ -218,7 +224,9 @@ static void about(FILE *f, const json_t *s)
 	sg_report_html_value(f, json_object_get(t, "denied"));
 	fputs(" denied, ", f);
 	sg_report_html_value(f, json_object_get(t, "failed"));
-	fputs(" failed</dd>\n<dt>Generated</dt><dd>", f);
+	fputs(" failed", f);
+generated:
+	fputs("</dd>\n<dt>Generated</dt><dd>", f);
 	sg_report_html_value(f, json_object_get(r, "generated"));
 	fputs(" by ", f);
 	sg_report_html_value(f, json_object_get(by, "user"));
@@ -424,7 +432,7 @@ static void seq_time(FILE *f, const json_t *row)
 {
 	fputs("<tr><td>", f);
 	sg_report_html_value(f, json_object_get(row, "seq"));
-	fputs("</td><td>", f);
+	fputs("</td><td class=\"t\">", f);
 	sg_report_html_value(f, json_object_get(row, "time"));
 	fputs("</td><td>", f);
 }

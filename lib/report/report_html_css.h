@@ -1,7 +1,9 @@
 /*
  * The HTML report's style sheet (report_html.c): constant text, never
  * anything from the report. Screen and print (the verdict first, table
- * headers repeated on each page, colours kept when printed).
+ * headers repeated on each page, colours kept when printed). The chart's
+ * three colours (report_svg.c) are used nowhere else, so that a screenshot
+ * check can find the chart by them.
  */
 #ifndef SIGNGATE_REPORT_HTML_CSS_H
 #define SIGNGATE_REPORT_HTML_CSS_H
@@ -15,9 +17,9 @@ static const char report_css[] =
 	"h3{font-size:15px;margin:14px 0 6px}\n"
 	".verdict{border:4px solid;padding:12px 16px;margin:0 0 20px}\n"
 	".verdict h2{border:0;margin:0 0 8px;font-size:24px}\n"
-	".intact{border-color:#2e7d32;background:#e8f5e9}.intact h2{color:#1b5e20}\n"
-	".partial{border-color:#ef6c00;background:#fff3e0}.partial h2{color:#a84300}\n"
-	".broken{border-color:#c62828;background:#ffebee}.broken h2{color:#b71c1c}\n"
+	".intact{border-color:#1b5e20;background:#e8f5e9}.intact h2{color:#1b5e20}\n"
+	".partial{border-color:#e65100;background:#fff3e0}.partial h2{color:#a84300}\n"
+	".broken{border-color:#b71c1c;background:#ffebee}.broken h2{color:#b71c1c}\n"
 	".verdict ul{margin:6px 0;padding-left:20px}.verdict li{margin:3px 0}\n"
 	".warn{color:#b71c1c;font-weight:bold}.ok{color:#1b5e20}\n"
 	"pre.cmd{background:#f4f4f4;border:1px solid #999;padding:8px;white-space:pre-wrap;"
@@ -26,13 +28,13 @@ static const char report_css[] =
 	"table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}\n"
 	"th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top}\n"
 	"th{background:#e9e9e9}\n"
-	"td{overflow-wrap:anywhere;word-break:break-word}\n"
+	"td{overflow-wrap:anywhere;word-break:break-word}td.t{white-space:nowrap}\n"
 	"tr.warnrow td{background:#fff0f0}\n"
 	".h,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:11.5px;"
 	"overflow-wrap:anywhere;word-break:break-all}\n"
 	".v{unicode-bidi:bidi-override;unicode-bidi:isolate-override;direction:ltr;"
 	"white-space:pre-wrap}\n"
-	".cp{border:1px solid #c62828;color:#b71c1c;background:#fff;font-family:"
+	".cp{border:1px solid #b71c1c;color:#b71c1c;background:#fff;font-family:"
 	"'DejaVu Sans Mono',monospace;font-size:11px;padding:0 2px;margin:0 1px;"
 	"white-space:nowrap}\n"
 	".na{background:#ffe082;outline:1px dotted #8d6e00}\n"
@@ -42,8 +44,8 @@ static const char report_css[] =
 	".k{color:#555}.item{margin:1px 0}\n"
 	".badge{display:inline-block;font-size:11px;padding:0 4px;border:1px solid;"
 	"margin-left:4px;white-space:nowrap}\n"
-	".src-cert{color:#1b5e20;border-color:#2e7d32;background:#e8f5e9}\n"
-	".src-typed{color:#a84300;border-color:#ef6c00;background:#fff3e0}\n"
+	".src-cert{color:#1b5e20;border-color:#1b5e20;background:#e8f5e9}\n"
+	".src-typed{color:#a84300;border-color:#e65100;background:#fff3e0}\n"
 	".chart{margin:8px 0 16px}.chart figcaption{font-weight:bold;margin-bottom:4px}\n"
 	".chart svg{width:100%;max-width:960px;height:auto;border:1px solid #ccc}\n"
 	"svg text{font-family:'DejaVu Sans',sans-serif;font-size:12px;fill:#222}\n"

@@ -266,7 +266,10 @@ static void test_broken(void)
 	int rc;
 
 	json_object_set_new(json_object_get(s, "verdict"), "status", json_string("broken"));
+	json_object_set_new(s, "period", json_null());
+	json_object_set_new(s, "totals", json_null());
 	page = render(s, secs, &rc);
+	CHECK_CONTAINS(page, "none: the records are not counted");
 	CHECK_INT(rc, SG_OK);
 	CHECK_INT(bad_markup(page), 0);
 	CHECK_CONTAINS(page, "<section class=\"verdict broken\">\n<h2>Verdict: BROKEN");
