@@ -75,6 +75,7 @@ packages=(
 	ca-certificates binutils
 	debhelper lintian                             # the Debian package (scripts/package.sh) and its check
 	scdoc zsh                                     # section-5 man pages; the zsh completion's test
+	chromium python3-pil fonts-dejavu-core       # the HTML audit report rendered headless (test_report_render.sh)
 	systemd                                       # units tests: systemd-analyze, systemd-sysusers/-tmpfiles --root; the package's postinst
 )
 
