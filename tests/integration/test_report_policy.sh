@@ -129,6 +129,18 @@ expect_same "$(row "$SEQ_rev512" .status)" revoked
 expect_in <(row "$SEQ_rev512" '.reasons[0]') "rev512.exe: digest is revoked: vendor recall 512 (revoked by SHA-512, which approval rev512 gives for this SHA-256)"
 expect_same "$(q '[.policy.approvals_in_force[].id] | sort | join(" ")')" "keep named typed"
 
+# The HTML page: the same rows, the typed approver escaped and marked as typed, never as a certificate's.
+sg 0 audit report --config "$CFG" --policy "$POL" --out "$T/r.html"
+expect_in "$T/r.html" "Security Officer &lt;b&gt;verified&lt;/b&gt;"
+expect_not_in "$T/r.html" "<b>verified</b>"
+expect_not_in "$T/r.html" "$(printf '\u202e')"
+expect_not_in "$T/r.html" "badge src-cert"
+expect_in "$T/r.html" "U+202E"
+[ "$(grep -o 'badge src-typed' "$T/r.html" | wc -l)" -ge 10 ] || fail "typed approvers not marked"
+ok
+expect_in "$T/r.html" "rev512.exe: digest is revoked: vendor recall 512"
+expect_in "$T/r.html" "approval exp expired on $yesterday"
+
 # An index beside the policy changes nothing: the report reads every file.
 sg 0 policy index --policy "$POL"
 [ -e "$POL/.signgate/index" ] || fail "no index written"
