@@ -221,11 +221,12 @@ static int in_period(const struct make *m, const json_t *rec)
 	return rp_period_has(&m->period, json_string_value(json_object_get(rec, "time")));
 }
 
-/* A plain line's time (NUL-terminated in `out`); "" when it has none. */
+/* A plain line's time (NUL-terminated in `out`); NULL when it has none, as parsed. */
 static const char *line_time(const struct rp_line *l, char out[32])
 {
-	snprintf(out, 32, "%.*s", l->time && l->time_len < 32 ? (int)l->time_len : 0,
-		 l->time ? l->time : "");
+	if (!l->time)
+		return NULL;
+	snprintf(out, 32, "%.*s", l->time_len < 32 ? (int)l->time_len : 31, l->time);
 	return out;
 }
 
