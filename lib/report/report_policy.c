@@ -18,12 +18,10 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
-#include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/policy_json.h"
 #include "signgate/report.h"
 #include "signgate/strict.h"
-#include "signgate/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,30 +58,6 @@ int sg_report_policy_load(sg_policy **out, const char *path, const sg_strict_rul
 	}
 	*out = p;
 	return SG_OK;
-}
-
-int sg_report_policy_sha256(char out[65], const sg_policy *p)
-{
-	size_t cap = 1, used = 0;
-	char *lines;
-	int error;
-
-	out[0] = '\0';
-	if (p->index)
-		return sg_error_set(SG_ERR_USAGE, "the report needs the policy loaded in full");
-	if (p->n_files == 1 && p->files[0].bytes)
-		return sg_sha256_hex(out, p->files[0].bytes, p->files[0].len);
-	for (size_t i = 0; i < p->n_files; i++)
-		cap += 64 + 2 + strlen(sg_path_base(p->files[i].path)) + 1;
-	lines = malloc(cap);
-	if (!lines)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < p->n_files; i++)
-		used += (size_t)snprintf(lines + used, cap - used, "%s  %s\n", p->files[i].sha256,
-					 sg_path_base(p->files[i].path));
-	error = sg_sha256_hex(out, lines, used);
-	free(lines);
-	return error;
 }
 
 static void utc_day(char day[16], time_t now)
