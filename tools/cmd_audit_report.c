@@ -245,6 +245,34 @@ static int seals_changed(const struct stat *a, const struct stat *b)
 	return a->st_ino != b->st_ino || a->st_dev != b->st_dev || a->st_size != b->st_size;
 }
 
+/* Is `path` the file `other` names (the same inode)? */
+static int same_file(const struct stat *st, const char *other)
+{
+	struct stat o;
+
+	return other && stat(other, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* --out --force may replace a report, never a file the report is made from. */
+static int out_is_input(const report_run *r)
+{
+	const report_opts *o = r->o;
+	struct stat st;
+
+	if (stat(o->out, &st) != 0)
+		return SG_OK;
+	for (size_t i = 0; i < r->n_logs; i++)
+		if (same_file(&st, r->logs[i]))
+			goto input;
+	if (same_file(&st, r->seals_path) || same_file(&st, r->seal_cert) ||
+	    same_file(&st, o->policy) || same_file(&st, o->config))
+		goto input;
+	return SG_OK;
+input:
+	return sg_error_set(SG_ERR_USAGE, "--out %s is a file the report is made from: give another",
+			    o->out);
+}
+
 /* One attempt: the report into `f` (truncated first). */
 static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 {
@@ -272,6 +300,8 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.config_path = r->o->config;
 	opt.verify_command = r->verify_command;
 	opt.now = time(NULL);
+	if (!error && r->o->out)
+		error = out_is_input(r);
 	if (!error)
 		error = sg_report_make(&opt, &sink, verdict);
 	sg_report_sink_free(&sink);

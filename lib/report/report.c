@@ -34,6 +34,7 @@ struct make {
 	struct rp_certs certs;
 	size_t records, n_signed, n_denied, n_failed, n_nla;
 	size_t undated; /* records whose "time" is no calendar day: in no day's counts */
+	int count_error; /* of count_plain(), which cannot return one */
 	const char *section; /* the section a row pass feeds */
 };
 
@@ -220,31 +221,63 @@ static int in_period(const struct make *m, const json_t *rec)
 	return rp_period_has(&m->period, json_string_value(json_object_get(rec, "time")));
 }
 
-/* The summary pass: each record of the period counted. */
-static int count_one(const json_t *rec, void *arg)
+/* A plain line's time (NUL-terminated in `out`); NULL when it has none, as parsed. */
+static const char *line_time(const struct rp_line *l, char out[32])
 {
-	struct make *m = arg;
-	int kind = rp_kind(rec), error = SG_OK;
-	long day;
-	json_t *row = NULL;
+	if (!l->time)
+		return NULL;
+	snprintf(out, 32, "%.*s", l->time_len < 32 ? (int)l->time_len : 31, l->time);
+	return out;
+}
 
-	if (!in_period(m, rec))
-		return SG_OK;
+/* Count a record of the period: its day, its kind. */
+static int count(struct make *m, const char *time, int kind)
+{
+	long day;
+	int error = SG_OK;
+
 	m->records++;
 	/* Verify checked the time's shape, not its calendar: a month 13 has no day. */
-	if (rp_day_of(json_string_value(json_object_get(rec, "time")), &day) == 0)
+	if (rp_day_of(time, &day) == 0)
 		error = rp_days_add(&m->days, day, kind);
 	else
 		m->undated++;
-	if (error || kind == RP_OTHER)
+	m->n_denied += kind == RP_DENIED;
+	m->n_failed += kind == RP_FAILED;
+	m->n_signed += kind == RP_SIGNED;
+	return error;
+}
+
+/*
+ * The summary pass on a plain line: a record that is not a signing is
+ * counted here, unparsed; a signing (certificate, policy) is parsed and
+ * counted by count_one().
+ */
+static int count_plain(const struct rp_line *l, void *arg)
+{
+	struct make *m = arg;
+	char time[32];
+	int kind = rp_line_kind(l);
+
+	if (kind == RP_SIGNED)
+		return 1;
+	if (rp_period_has(&m->period, line_time(l, time)) && count(m, time, kind) != SG_OK)
+		m->count_error = sg_error_code();
+	return 0;
+}
+
+/* The summary pass on a parsed record (a signing, or a line that is not plain). */
+static int count_one(const json_t *rec, void *arg)
+{
+	struct make *m = arg;
+	int kind = rp_kind(rec), error = m->count_error;
+	json_t *row = NULL;
+
+	if (error || !in_period(m, rec))
 		return error;
-	if (kind == RP_DENIED)
-		m->n_denied++;
-	if (kind == RP_FAILED)
-		m->n_failed++;
-	if (kind != RP_SIGNED)
-		return SG_OK;
-	m->n_signed++;
+	error = count(m, json_string_value(json_object_get(rec, "time")), kind);
+	if (error || kind != RP_SIGNED)
+		return error;
 	error = rp_certs_add(&m->certs, rec);
 	if (!error && m->o->policy)
 		error = sg_report_policy_check(m->o->policy, rec, m->o->now, &row);
@@ -342,6 +375,20 @@ static int row_one(const json_t *rec, void *arg)
 	return error;
 }
 
+/* A row pass on a plain line: only the records of its section are parsed. */
+static int row_plain(const struct rp_line *l, void *arg)
+{
+	const struct make *m = arg;
+	char time[32];
+	int kind = rp_line_kind(l);
+
+	if (!rp_period_has(&m->period, line_time(l, time)))
+		return 0;
+	if (strcmp(m->section, "problems") == 0)
+		return kind == RP_DENIED || kind == RP_FAILED;
+	return kind == RP_SIGNED;
+}
+
 static int section(struct make *m, const char *name, size_t count)
 {
 	const sg_report_sink *sink = m->sink;
@@ -349,7 +396,7 @@ static int section(struct make *m, const char *name, size_t count)
 
 	m->section = name;
 	if (!error)
-		error = rp_pass(&m->chain, row_one, m, NULL);
+		error = rp_pass(&m->chain, row_plain, row_one, m, NULL);
 	if (!error)
 		error = sink->end_section(sink->arg, name);
 	return error;
@@ -383,8 +430,10 @@ static int make(struct make *m)
 
 	if (!error && !m->broken) {
 		m->files = calloc(m->o->n_logs, sizeof(*m->files));
-		error = m->files ? rp_pass(&m->chain, count_one, m, m->files)
+		error = m->files ? rp_pass(&m->chain, count_plain, count_one, m, m->files)
 				 : sg_error_set(SG_ERR_NOMEM, "out of memory");
+		if (!error)
+			error = m->count_error;
 	}
 	if (!error && !m->broken)
 		error = rp_period_close(&m->period, &m->days, m->o->now);

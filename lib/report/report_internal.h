@@ -31,8 +31,44 @@ struct rp_file {
 typedef int (*rp_fn)(const json_t *rec, void *arg);
 
 /*
+ * What a pass reads of a line without parsing it: its top-level "seq",
+ * "time" and "decision" (not NUL-terminated). `plain` is 0 when a key or
+ * one of these values holds an escape ("\u0064enied" is "denied" once
+ * parsed): then nothing here may be trusted and the line is parsed.
+ */
+struct rp_line {
+	int plain;
+	long long seq;
+	const char *prev, *time, *decision;
+	size_t prev_len, time_len, decision_len;
+};
+
+/*
+ * A pass's filter on a plain line: 1 to parse it and call rp_fn, 0 to skip
+ * it. It must keep every line rp_fn would act on (a line that is not plain
+ * goes to rp_fn regardless).
+ */
+typedef int (*rp_want)(const struct rp_line *line, void *arg);
+
+/*
+ * Scan a line for its top-level "seq" (-1 unless a whole number below
+ * 10^17), "prev", "time" and "decision". Returns 0, or -1 when the line is
+ * not a JSON object as far as the scan can tell. For a plain line that
+ * jansson parses (JSON_REJECT_DUPLICATES), the values are jansson's
+ * (tests/fuzz/fuzz_report_line.c checks it).
+ */
+int rp_scan_line(const char *s, size_t len, struct rp_line *l);
+
+/* Is the plain value of `len` bytes at `v` exactly `word`? */
+int rp_is(const char *v, size_t len, const char *word);
+
+/* The kind (RP_*) of a plain line's decision. */
+int rp_line_kind(const struct rp_line *l);
+
+/*
  * Read the verified records of c->paths in order, once, calling `fn` on
- * each, and check as it goes that they are the ones verified: seq from
+ * each that `want` (NULL: all) keeps, and check as it goes that they are
+ * the ones verified (from the line's bytes, parsed only when kept): seq from
  * first_seq one more each time, "prev" the SHA-256 of the line before, and
  * at last_seq, the line's SHA-256 the head and the count `records`. Lines
  * after last_seq (appended since) are not read. `files` (may be NULL; n of
@@ -40,7 +76,7 @@ typedef int (*rp_fn)(const json_t *rec, void *arg);
  * SG_OK, fn's error, SG_ERR_IO, or SG_ERR_TAMPER (the files are no longer
  * those verified: "changed while the report was made").
  */
-int rp_pass(const struct rp_chain *c, rp_fn fn, void *arg, struct rp_file *files);
+int rp_pass(const struct rp_chain *c, rp_want want, rp_fn fn, void *arg, struct rp_file *files);
 
 /* Day numbers: days since 1970-01-01 (UTC). */
 int rp_day_of(const char *text, long *day);  /* "YYYY-MM-DD..." -> day; 0 or -1 */

@@ -315,6 +315,20 @@ expect_jq "$T/rep/r.json" '.verdict.last_seq' 16
 # A broken chain still makes the report (exit 3), published whole.
 sg 3 audit report --log "$T/edited.jsonl" --json --out "$T/rep/broken.json"
 expect_jq "$T/rep/broken.json" '.verdict.status' '"broken"'
+# --force never replaces a file the report is made from (the log, a hard link
+# to it, the seals, the config), and leaves nothing beside it.
+logsum=$(sha256 "$LOG")
+sg 2 audit report --config "$CFG" --json --out "$LOG" --force
+expect_in "$T/err" "--out $LOG is a file the report is made from: give another"
+ln "$LOG" "$T/rep/log-link"
+sg 2 audit report --config "$CFG" --json --out "$T/rep/log-link" --force
+sg 2 audit report --config "$CFG" --json --out "$SEALS" --force
+sg 2 audit report --config "$CFG" --json --out "$CFG" --force
+sg 2 audit report --log "$A" --log "$A2" --log "$LOG" --json --out "$A" --force
+expect_same "$(sha256 "$LOG")" "$logsum"
+expect_same "$(sha256 "$T/rep/log-link")" "$logsum"
+expect_same "$(ls -A "$T/rep" | sort | tr '\n' ' ')" "broken.json log-link r.json "
+expect_same "$(ls -A "$T/env/audit" | grep -c '^\.')" 0
 # stdout: a failed report prints nothing.
 sg 2 audit report --config "$CFG" --json --until 2026-02-30
 [ ! -s "$T/out" ] || fail "a failed report printed something"
