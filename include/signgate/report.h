@@ -39,8 +39,9 @@
  *                "days_left", "expiry_warning": null | "expired" |
  *                "expires within 60 days", "signings", "first_used",
  *                "last_used"}]
- *   "policy":   null, or {"path", "sha256" (of the bytes judged; a folder's:
- *                see sg_report_policy_sha256()), "approvals_in_force": [{"id",
+ *   "policy":   null, or {"path", "sha256" (of the bytes judged, when it is
+ *                one file; null for a folder, whose files are each in
+ *                "files", as read), "approvals_in_force": [{"id",
  *                "product", "vendor", "version", "file", "sha256",
  *                "approved_by", "approved_by_from", "ticket", "expires"}],
  *                "no_longer_approved": count}

@@ -34,19 +34,6 @@ int sg_report_policy_load(struct sg_policy **out, const char *path,
 			  const struct sg_strict_rule *strict);
 
 /*
- * The SHA-256 (hex) of the policy `policy` as loaded, for the report's
- * "files": of a single policy file, that file's bytes (what `sha256sum
- * FILE` prints); of a folder, the SHA-256 of the lines "HEX  NAME\n" of its
- * policy files in the order they were read, i.e. of what `(cd FOLDER &&
- * LC_ALL=C sha256sum -- *.json) | sha256sum` prints when the folder holds no
- * *.schema.json. Computed from the bytes the policy was loaded from, never by
- * reading the files again: a policy edited meanwhile cannot show another
- * digest than the one the report judged by. Returns SG_OK, or SG_ERR_USAGE
- * for a policy opened through its index, SG_ERR_NOMEM.
- */
-int sg_report_policy_sha256(char out[65], const struct sg_policy *policy);
-
-/*
  * "approved_by_from" of an approval in force: its "approved_by" is the text
  * typed into the approval file, or the name in the first approver's
  * certificate, both signatures of the approval file having verified as

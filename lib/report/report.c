@@ -9,7 +9,6 @@
 #include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
-#include "signgate/report_policy.h"
 #include "report_internal.h"
 
 #include <errno.h>
@@ -191,7 +190,7 @@ static int add_file(json_t *files, const char *role, const char *path, const str
 }
 
 /* "files": the logs (the verified bytes of each, or whole when broken), seals, policy. */
-static int files_json(json_t **out, const struct make *m, const struct rp_file *policy_file)
+static int files_json(json_t **out, const struct make *m)
 {
 	const sg_report_options *o = m->o;
 	json_t *files = json_array();
@@ -204,8 +203,14 @@ static int files_json(json_t **out, const struct make *m, const struct rp_file *
 		error = add_file(files, "seals", o->seals_path, NULL);
 	if (!error && o->offhost_path)
 		error = add_file(files, "offhost_seals", o->offhost_path, NULL);
-	if (!error && o->policy_path)
-		error = add_file(files, "policy", o->policy_path, policy_file);
+	/* The policy's files as they were read for the report (a folder: each file). */
+	for (size_t i = 0; o->policy && i < o->policy->n_files && !error; i++) {
+		const sg_policy_file *pf = &o->policy->files[i];
+		struct rp_file f = { .bytes = pf->len };
+
+		memcpy(f.sha256, pf->sha256, sizeof(f.sha256));
+		error = add_file(files, "policy", pf->path, &f);
+	}
 	if (error)
 		json_decref(files);
 	*out = error ? NULL : files;
@@ -286,28 +291,18 @@ static int count_one(const json_t *rec, void *arg)
 	return error;
 }
 
-/*
- * The policy's bytes and digest as loaded (sg_report_policy_sha256()), never
- * read again: a policy edited meanwhile cannot show another digest than the
- * one judged; a folder has one too.
- */
-static int policy_digest(const sg_policy *p, struct rp_file *out)
-{
-	out->bytes = 0;
-	for (size_t i = 0; i < p->n_files; i++)
-		out->bytes += p->files[i].len;
-	return sg_report_policy_sha256(out->sha256, p);
-}
-
-static json_t *policy_json(const struct make *m, const struct rp_file *policy_file)
+/* "policy": its SHA-256 when it is one file (a folder's files are in "files"). */
+static json_t *policy_json(const struct make *m)
 {
 	const sg_report_options *o = m->o;
+	const sg_policy *p = o->policy;
+	int one = p && p->n_files == 1 && o->policy_path && strcmp(p->files[0].path, o->policy_path) == 0;
 
-	if (!o->policy)
+	if (!p)
 		return json_null();
 	return json_pack("{s:s?, s:s?, s:o, s:I}", "path", o->policy_path, "sha256",
-			 policy_file ? policy_file->sha256 : NULL, "approvals_in_force",
-			 sg_report_policy_approvals(o->policy, o->now), "no_longer_approved",
+			 one ? p->files[0].sha256 : NULL, "approvals_in_force",
+			 sg_report_policy_approvals(p, o->now), "no_longer_approved",
 			 (json_int_t)m->n_nla);
 }
 
@@ -324,12 +319,9 @@ static json_t *period_json(const struct rp_period *p)
 static int summary_json(json_t **out, const struct make *m)
 {
 	const sg_report_options *o = m->o;
-	struct rp_file policy_file = { 0 };
 	json_t *files = NULL, *s;
-	int error = o->policy ? policy_digest(o->policy, &policy_file) : SG_OK;
+	int error = files_json(&files, m);
 
-	if (!error)
-		error = files_json(&files, m, o->policy ? &policy_file : NULL);
 	if (error)
 		return error;
 	if (m->broken)
@@ -344,7 +336,7 @@ static int summary_json(json_t **out, const struct make *m)
 			      (json_int_t)m->records, "signed", (json_int_t)m->n_signed, "denied",
 			      (json_int_t)m->n_denied, "failed", (json_int_t)m->n_failed,
 			      "certificates", rp_certs_json(&m->certs, o->now), "policy",
-			      policy_json(m, o->policy ? &policy_file : NULL));
+			      policy_json(m));
 	*out = s;
 	return s ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
 }

@@ -120,11 +120,14 @@ int rp_scan_line(const char *s, size_t len, struct rp_line *l)
 		if (c == '{' || c == '[') {
 			depth++;
 			want_key = c == '{' && depth == 1;
+			key = depth <= 2 ? NULL : key; /* a value of ours is no object or array */
 		} else if (c == '}' || c == ']') {
 			depth--;
 		} else if (c == ',' && depth == 1) {
 			want_key = 1;
 			key = NULL;
+		} else if (depth == 1 && key && !(c >= '0' && c <= '9') && !strchr(": \t\r\n", c)) {
+			key = NULL; /* -2, true, null: not a seq */
 		} else if (depth == 1 && key && rp_is(key, key_len, "seq") && c >= '0' && c <= '9') {
 			size_t start = i;
 			long long v = 0;

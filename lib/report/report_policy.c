@@ -18,12 +18,10 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/format.h"
-#include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/policy_json.h"
 #include "signgate/report.h"
 #include "signgate/strict.h"
-#include "signgate/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,30 +58,6 @@ int sg_report_policy_load(sg_policy **out, const char *path, const sg_strict_rul
 	}
 	*out = p;
 	return SG_OK;
-}
-
-int sg_report_policy_sha256(char out[65], const sg_policy *p)
-{
-	size_t cap = 1, used = 0;
-	char *lines;
-	int error;
-
-	out[0] = '\0';
-	if (p->index)
-		return sg_error_set(SG_ERR_USAGE, "the report needs the policy loaded in full");
-	if (p->n_files == 1 && p->files[0].bytes)
-		return sg_sha256_hex(out, p->files[0].bytes, p->files[0].len);
-	for (size_t i = 0; i < p->n_files; i++)
-		cap += 64 + 2 + strlen(sg_path_base(p->files[i].path)) + 1;
-	lines = malloc(cap);
-	if (!lines)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < p->n_files; i++)
-		used += (size_t)snprintf(lines + used, cap - used, "%s  %s\n", p->files[i].sha256,
-					 sg_path_base(p->files[i].path));
-	error = sg_sha256_hex(out, lines, used);
-	free(lines);
-	return error;
 }
 
 static void utc_day(char day[16], time_t now)
@@ -288,6 +262,21 @@ static int revoked_by_pairing(verdict *v, const sg_policy *p, const record_input
 	return 0;
 }
 
+/*
+ * A revocation is the decision's only reason, "NAME: digest is revoked:
+ * REASON", with no approval: matched from its start, so that a file named
+ * "x: digest is revoked: y" is not taken for one.
+ */
+static int revoked_decision(const sg_decision *d, const char *name)
+{
+	static const char mark[] = ": digest is revoked: ";
+	size_t len = strlen(name);
+
+	return !d->approved && !d->approval && d->n_reasons == 1 &&
+	       strncmp(d->reasons[0], name, len) == 0 &&
+	       strncmp(d->reasons[0] + len, mark, sizeof(mark) - 1) == 0;
+}
+
 static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_t now)
 {
 	/* The format's number is not looked up from its recorded name (lib/format's rule). */
@@ -318,11 +307,7 @@ static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_
 	}
 	if (d.approved && !unknown)
 		return;
-	/* A revocation is the decision's first and only reason, with no approval. */
-	v->status = !d.approved && !d.approval && d.n_reasons == 1 &&
-				    strstr(d.reasons[0], ": digest is revoked: ")
-			    ? "revoked"
-			    : "not_approved";
+	v->status = revoked_decision(&d, rin->name) ? "revoked" : "not_approved";
 	for (size_t i = 0; !d.approved && i < d.n_reasons; i++)
 		add(v, "%s", d.reasons[i]);
 	if (unknown)

@@ -346,9 +346,9 @@ jqx "$R" 'has("no_longer_approved")' >/dev/null
 ok
 empty_policy
 sg 0 audit report --config "$CFG" --json --policy "$T/env/policy"
-folder=$(cd "$T/env/policy" && LC_ALL=C sha256sum -- *.json | sha256sum | cut -d' ' -f1)
-expect_jq "$T/out" '.policy | [.path, .sha256]' "[\"$T/env/policy\",\"$folder\"]"
-expect_jq "$T/out" '[.files[] | select(.role == "policy") | [.path, .sha256]]' "[[\"$T/env/policy\",\"$folder\"]]"
+expect_jq "$T/out" '.policy | [.path, .sha256]' "[\"$T/env/policy\",null]"
+expect_jq "$T/out" '[.files[] | select(.role == "policy") | [.path, .sha256]]' \
+	"[[\"$T/env/policy/empty.json\",\"$(sha256 "$T/env/policy/empty.json")\"],[\"$T/env/policy/hello-exe.json\",\"$(sha256 "$T/env/policy/hello-exe.json")\"]]"
 
 # 12. Usage.
 sg 2 audit report --config "$CFG" --log "$LOG" --json

@@ -12,8 +12,8 @@
 # approvals in force are exactly the live ones; an approval's typed
 # "approved_by" (markup, a bidi override) is shown as typed text, never as
 # verified. The policy given with --policy is held to the strict modes (a
-# file or folder others may write: exit 2), its digest in "files" is the
-# one of the bytes judged, and an index beside it changes nothing.
+# file or folder others may write: exit 2), "files" gives each policy file
+# with its SHA-256, and an index beside it changes nothing.
 . "$(dirname -- "$0")/lib.sh"
 
 new_env ", \"timestamp_urls\": [\"http://127.0.0.1:$(cat "$FIX/tsa.port")/\"]"
@@ -113,11 +113,11 @@ expect_in "$T/r.json" 'Security Officer <b>verified</b> \u202E'
 # The signing rows say where their approver came from, as the records do.
 expect_same "$(q '[.signings[].approval.approved_by_from] | unique | join(",")')" \
 	"approval file (not verified)"
-# "files": the policy's digest, of the bytes judged (sha256sum of each file, in name order).
-expect_same "$(q '.files[] | select(.role == "policy") | .path')" "$POL"
-expect_same "$(q '.files[] | select(.role == "policy") | .sha256')" \
-	"$(cd "$POL" && LC_ALL=C sha256sum -- *.json | sha256sum | cut -d' ' -f1)"
-expect_same "$(q .policy.sha256)" "$(q '.files[] | select(.role == "policy") | .sha256')"
+# "files": each policy file read, with the SHA-256 of the bytes judged; a folder has no one digest.
+expect_same "$(q '[.files[] | select(.role == "policy") | "\(.sha256)  \(.path)"] | join("\n")')" \
+	"$(cd "$POL" && LC_ALL=C sha256sum -- "$POL"/*.json)"
+expect_same "$(q .policy.path)" "$POL"
+expect_same "$(q .policy.sha256)" null
 
 # An approval now pairs the revoked SHA-512 with the input's SHA-256: revoked.
 sed -i "s/\"file\": \"rev512.exe\"/\"file\": \"rev512.exe\", \"sha512\": \"$(sha512 "$T/in/rev512.exe")\"/" "$POL/rev512.json"
@@ -140,6 +140,7 @@ expect_same "$(q '.no_longer_approved | length')" 6
 report 0 --policy "$POL/keep.json"
 expect_same "$(q '[.policy.approvals_in_force[].id] | join(" ")')" keep
 expect_same "$(q '.files[] | select(.role == "policy") | .sha256')" "$(sha256 "$POL/keep.json")"
+expect_same "$(q .policy.sha256)" "$(sha256 "$POL/keep.json")"
 expect_same "$(q "[.no_longer_approved[].seq] | index($SEQ_keep)")" null
 
 # --- a policy others may write decides nothing ---
@@ -154,6 +155,13 @@ chmod g+w "$POL"
 sg 2 audit report --config "$CFG" --json --policy "$POL"
 expect_in "$T/err" "writable by group"
 chmod g-w "$POL"
+# With --log, no config: the same part, and the same refusal.
+sg 0 audit report --log "$LOG" --json --policy "$POL"
+expect_same "$(jq -r '.policy.no_longer_approved' "$T/out")" 6
+chmod o+w "$POL/named.json"
+sg 2 audit report --log "$LOG" --json --policy "$POL"
+expect_in "$T/err" "$POL/named.json: writable by others"
+chmod o-w "$POL/named.json"
 # Without --policy: no policy part at all.
 report 0
 expect_same "$(q .policy)" null

@@ -9,7 +9,6 @@
 #include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/secret.h"
-#include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
 #include "signgate/report_policy.h"
@@ -358,6 +357,12 @@ static void test_check(void)
 		json_decref(row);
 	}
 
+	/* A name that reads like a revocation does not make a denial one. */
+	row = check_one(p, signing(14, "x: digest is revoked: y.exe", s256[8], NULL, "none"));
+	CHECK_STR(status(row), "not_approved");
+	CHECK_CONTAINS(reason(row, 0), "no approval matches SHA-256");
+	json_decref(row);
+
 	/* A record without a SHA-256 cannot be checked: never taken as approved. */
 	{
 		json_t *rec = signing(10, "n.exe", s256[1], NULL, "live");
@@ -401,40 +406,6 @@ static void test_unpaired_sha512(void)
 	sg_policy_free(p);
 }
 
-static void file_sha256(char out[65], const char *path)
-{
-	unsigned char *data = NULL;
-	size_t len = 0;
-
-	CHECK_INT(sg_read_file(&data, &len, path, 1 << 20, "policy file", 0), SG_OK);
-	CHECK_INT(sg_sha256_hex(out, data, len), SG_OK);
-	free(data);
-}
-
-/* The policy's digest: of the one file, or of its files' "HEX  NAME" lines in name order. */
-static void test_sha256(void)
-{
-	const char *dir = at("digest");
-	char a[65], b[65], r[65], want[65], got[65], lines[512];
-	sg_policy *p = NULL;
-
-	write_policy(dir, "");
-	file_sha256(a, check_path(dir, "a.json"));
-	file_sha256(b, check_path(dir, "b.json"));
-	file_sha256(r, check_path(dir, "r.json"));
-	snprintf(lines, sizeof(lines), "%s  a.json\n%s  b.json\n%s  r.json\n", a, b, r);
-	sg_sha256_hex(want, lines, strlen(lines));
-	CHECK_INT(sg_report_policy_load(&p, dir, NULL), SG_OK);
-	CHECK_INT(p ? sg_report_policy_sha256(got, p) : -1, SG_OK);
-	CHECK_STR(got, want);
-	sg_policy_free(p);
-	p = NULL;
-	CHECK_INT(sg_report_policy_load(&p, check_path(dir, "b.json"), NULL), SG_OK);
-	CHECK_INT(p ? sg_report_policy_sha256(got, p) : -1, SG_OK);
-	CHECK_STR(got, b);
-	sg_policy_free(p);
-}
-
 /* A policy opened through its index: no list to show; a revocation is still found. */
 static void test_indexed(void)
 {
@@ -453,10 +424,6 @@ static void test_indexed(void)
 	}
 	CHECK(sg_report_policy_approvals(p, NOW) == NULL);
 	CHECK_CONTAINS(sg_error_last(), "loaded in full");
-	{
-		char hex[65];
-		CHECK_INT(sg_report_policy_sha256(hex, p), SG_ERR_USAGE);
-	}
 	row = check_one(p, signing(4, "r.exe", s256[3], NULL, "revd"));
 	CHECK_STR(status(row), "revoked");
 	json_decref(row);
@@ -553,7 +520,6 @@ int main(int argc, char **argv)
 	test_approvals();
 	test_check();
 	test_unpaired_sha512();
-	test_sha256();
 	test_indexed();
 	/* With the fixture's folder: the approvers' certificates (unit.report_policy_cosign). */
 	if (argc > 1)
