@@ -28,7 +28,7 @@ static const char report_css[] =
 	"table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}\n"
 	"th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top}\n"
 	"th{background:#e9e9e9}\n"
-	"td{overflow-wrap:anywhere;word-break:break-word}td.t{white-space:nowrap}\n"
+	"td{overflow-wrap:anywhere;word-break:break-word;overflow:hidden}td.t,td.t .v{white-space:nowrap}\n"
 	"tr.warnrow td{background:#fff0f0}\n"
 	".h,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:11.5px;"
 	"overflow-wrap:anywhere;word-break:break-all}\n"

@@ -17,15 +17,18 @@ static const struct {
 } disguise[] = {
 	{ 0x00A0, 0x00A0 },   /* no-break space */
 	{ 0x00AD, 0x00AD },   /* soft hyphen */
-	{ 0x034F, 0x034F },   /* combining grapheme joiner */
+	{ 0x0300, 0x036F },   /* combining diacritics: stacked, they draw over other rows */
 	{ 0x061C, 0x061C },   /* Arabic letter mark */
 	{ 0x115F, 0x1160 },   /* Hangul fillers */
 	{ 0x1680, 0x1680 },   /* Ogham space mark */
 	{ 0x17B4, 0x17B5 },   /* Khmer invisible vowels */
 	{ 0x180B, 0x180F },   /* Mongolian selectors and separator */
+	{ 0x1AB0, 0x1AFF },   /* combining diacritics extended */
+	{ 0x1DC0, 0x1DFF },   /* combining diacritics supplement */
 	{ 0x2000, 0x200F },   /* spaces, zero-width, LRM, RLM */
 	{ 0x2028, 0x202F },   /* line/paragraph separators, LRE..RLO, narrow space */
 	{ 0x205F, 0x206F },   /* math space, word joiner, invisible operators, isolates */
+	{ 0x20D0, 0x20FF },   /* combining marks for symbols */
 	{ 0x2800, 0x2800 },   /* braille blank */
 	{ 0x3000, 0x3000 },   /* ideographic space */
 	{ 0x3164, 0x3164 },   /* Hangul filler */
@@ -33,6 +36,7 @@ static const struct {
 	{ 0xE000, 0xF8FF },   /* private use */
 	{ 0xFDD0, 0xFDEF },   /* noncharacters */
 	{ 0xFE00, 0xFE0F },   /* variation selectors */
+	{ 0xFE20, 0xFE2F },   /* combining half marks */
 	{ 0xFEFF, 0xFEFF },   /* zero-width no-break space, BOM */
 	{ 0xFFA0, 0xFFA0 },   /* halfwidth Hangul filler */
 	{ 0xFFF0, 0xFFFB },   /* specials, interlinear annotation */

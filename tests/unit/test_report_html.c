@@ -387,6 +387,24 @@ static void test_chart(void)
 	json_decref(none);
 }
 
+/* A mark typed as text is not a mark: its brackets are non-ASCII, highlighted and listed. */
+static void test_fake_mark(void)
+{
+	json_t *s = load(summary_json);
+	char *page;
+	int rc;
+
+	json_object_set_new(json_object_get(s, "report"), "config",
+			    json_string("x\u2039U+202E\u203Ay e\u0301\u0301\u0301"));
+	page = render(s, NULL, &rc);
+	CHECK_INT(rc, SG_OK);
+	CHECK_CONTAINS(page, "x<span class=\"na\">\u2039</span>U+202E<span class=\"na\">\u203A</span>y");
+	CHECK_CONTAINS(page, "non-ASCII: U+2039 U+203A</span>");
+	CHECK_CONTAINS(page, "e<span class=\"cp\">\u2039U+0301\u203A</span><span class=\"cp\">");
+	free(page);
+	json_decref(s);
+}
+
 static void test_classes_and_errors(void)
 {
 	sg_report_sink sink = { 0 };
@@ -400,6 +418,11 @@ static void test_classes_and_errors(void)
 	CHECK_INT(sg_report_html_class(0x202D), 2); /* LRO */
 	CHECK_INT(sg_report_html_class(0x200D), 2); /* ZWJ */
 	CHECK_INT(sg_report_html_class(0xE0041), 2); /* tag A */
+	CHECK_INT(sg_report_html_class(0x0301), 2); /* combining acute */
+	CHECK_INT(sg_report_html_class(0x034F), 2);
+	CHECK_INT(sg_report_html_class(0x20E3), 2);
+	CHECK_INT(sg_report_html_class(0xFFFF), 2);
+	CHECK_INT(sg_report_html_class(0x1FFFE), 2);
 	CHECK_INT(sg_report_html_class(0x00E9), 1);
 	CHECK_INT(sg_report_html_class(0x0430), 1);
 	CHECK_INT(sg_report_sink_html(NULL, stdout), SG_ERR_USAGE);
@@ -443,6 +466,7 @@ int main(int argc, char **argv)
 	test_hostile();
 	test_broken();
 	test_chart();
+	test_fake_mark();
 	test_classes_and_errors();
 	return check_done();
 }
