@@ -142,7 +142,11 @@ const char *sg_export_status_name(sg_export_status s);
  */
 int sg_export_check_folder(const char *dir);
 
-/* `in` escaped into `out` (`size` bytes, NUL-terminated) as README.txt shows text. */
+/*
+ * `in` escaped into `out` (`size` bytes, NUL-terminated) as README.txt shows
+ * text: '"' and every byte outside printable ASCII as \xNN (subjects come
+ * RFC 2253-escaped already, sg_cert_info).
+ */
 void sg_export_escape(char *out, size_t size, const char *in);
 
 #endif

@@ -23,7 +23,7 @@ void sg_export_escape(char *out, size_t size, const char *in)
 	if (!size)
 		return;
 	for (const unsigned char *p = (const unsigned char *)in; *p && n + 5 < size; p++) {
-		if (*p >= 0x20 && *p <= 0x7e && *p != '"' && *p != '\\')
+		if (*p >= 0x20 && *p <= 0x7e && *p != '"')
 			out[n++] = (char)*p;
 		else
 			n += (size_t)snprintf(out + n, size - n, "\\x%02X", *p);

@@ -315,8 +315,9 @@ int export_readme(char **out, size_t *len, const sg_export *ex)
 	sg_export_escape(from, sizeof(from), ex->leaf_from);
 	sg_export_escape(subject, sizeof(subject), ex->signer.subject);
 	line(f, "signgate: trusting its code signatures on Windows");
-	line(f, "Written by 'signgate cert export'. Texts from certificates are shown in quotes,");
-	line(f, "with any character outside printable ASCII written as \\xNN.");
+	line(f, "Written by 'signgate cert export'. Names from certificates are shown in quotes,");
+	line(f, "as RFC 2253 writes them (a character outside printable ASCII as \\XX in hex);");
+	line(f, "a quote inside a name is written \\x22.");
 	line(f, "%s", "");
 	line(f, "SIGNING CERTIFICATE");
 	line(f, "%s", "");
