@@ -86,19 +86,23 @@ static int check_opts(const cert_opts *o, int lint)
 	if (!o->config == !o->cert)
 		return cli_usage_error("cert", "give exactly one of --config FILE or --cert FILE");
 	if (o->config && (o->ca || o->crl || (lint && o->chain)))
-		return cli_usage_error("cert", "%s go with --cert; a config names its own chain "
-					       "and trust",
+		return cli_usage_error("cert",
+				       "%s go with --cert; a config names its own chain "
+				       "and trust",
 				       lint ? "--chain, --ca and --crl" : "--ca and --crl");
 	if (o->cert && !o->ca)
 		return cli_usage_error("cert", "--cert needs --ca ROOT.pem");
 	if (lint && (o->out_dir || o->force || o->check_dir))
-		return cli_usage_error("cert", "--out-dir, --force and --check go with 'cert export'");
+		return cli_usage_error("cert",
+				       "--out-dir, --force and --check go with 'cert export'");
 	if (!lint && !o->out_dir == !o->check_dir)
 		return cli_usage_error("cert", "'cert export' needs --out-dir DIR or --check DIR");
 	if (!lint && o->check_dir && o->force)
-		return cli_usage_error("cert", "--check writes nothing: --force goes with --out-dir");
+		return cli_usage_error("cert",
+				       "--check writes nothing: --force goes with --out-dir");
 	if (!lint && o->json && !o->check_dir)
-		return cli_usage_error("cert", "--json goes with 'cert lint' and 'cert export --check'");
+		return cli_usage_error("cert",
+				       "--json goes with 'cert lint' and 'cert export --check'");
 	return 0;
 }
 

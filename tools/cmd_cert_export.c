@@ -57,7 +57,8 @@ static int publish(const sg_export *ex, const char *dir, int force)
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 		else if (!force && sg_path_exists(dest))
 			error = sg_error_set(SG_ERR_EXISTS,
-					     "%s: exists already (use --force to replace it)", dest);
+					     "%s: exists already (use --force to replace it)",
+					     dest);
 		free(dest);
 	}
 	for (size_t i = 0; !error && i < ex->n_files; i++) {
@@ -157,8 +158,8 @@ static int run_write(const sg_export *ex, const cert_opts *o)
 	return error ? cli_fail() : CLI_EXIT_OK;
 }
 
-static int print_check_json(const sg_export *ex, const char *dir, const sg_export_diff *d,
-			    size_t n, int rc)
+static int print_check_json(const sg_export *ex, const char *dir, const sg_export_diff *d, size_t n,
+			    int rc)
 {
 	json_t *files = json_array(), *obj;
 

@@ -36,12 +36,12 @@
 typedef struct sg_export_input {
 	const char *certificate; /* "signing.certificate" or --cert: the leaf, then intermediates */
 	const char *certificate_what; /* how messages name it; NULL: "signing.certificate" */
-	const char *cert_chain;  /* "signing.cert_chain": the leaf and its CAs */
-	const char *pkcs12;      /* "signing.pkcs12": only its readable certificates */
-	const char *chain;       /* --chain: more intermediates */
-	const char *ca_file;     /* the trust anchors (required) */
-	const char *crl_file;    /* the CRLs: exported, and the chain is checked against them */
-	int ignore_crl;          /* "trust.ignore_crl": export the CRLs, check nothing with them */
+	const char *cert_chain;       /* "signing.cert_chain": the leaf and its CAs */
+	const char *pkcs12;           /* "signing.pkcs12": only its readable certificates */
+	const char *chain;            /* --chain: more intermediates */
+	const char *ca_file;          /* the trust anchors (required) */
+	const char *crl_file; /* the CRLs: exported, and the chain is checked against them */
+	int ignore_crl;       /* "trust.ignore_crl": export the CRLs, check nothing with them */
 } sg_export_input;
 
 typedef enum sg_export_kind {
@@ -60,8 +60,8 @@ typedef struct sg_export_file {
 	sg_export_kind kind;
 	unsigned char *data;
 	size_t len;
-	X509 *cert;     /* the certificate of a .cer (borrowed from the export); else NULL */
-	X509_CRL *crl;  /* the CRL of a .crl (borrowed); else NULL */
+	X509 *cert;    /* the certificate of a .cer (borrowed from the export); else NULL */
+	X509_CRL *crl; /* the CRL of a .crl (borrowed); else NULL */
 } sg_export_file;
 
 typedef struct sg_export {
@@ -70,10 +70,11 @@ typedef struct sg_export {
 	STACK_OF(X509) * roots;         /* every trust anchor of ca_file */
 	STACK_OF(X509_CRL) * crls;      /* of crl_file, in its order */
 	sg_cert_info signer;
-	char leaf_from[600];   /* where the leaf was read ("signing.certificate (PATH)") */
-	char note[1024];       /* "" or what the caller should say (a PKCS#12 read unauthenticated) */
-	int unauthenticated;   /* 1: certificates were read from a PKCS#12 whose MAC was not checked */
-	int pkcs12_unread;     /* 1: a PKCS#12's certificates could not be read without its password */
+	char leaf_from[600]; /* where the leaf was read ("signing.certificate (PATH)") */
+	char note[1024];     /* "" or what the caller should say (a PKCS#12 read unauthenticated) */
+	int unauthenticated; /* 1: certificates were read from a PKCS#12 whose MAC was not checked
+			      */
+	int pkcs12_unread; /* 1: a PKCS#12's certificates could not be read without its password */
 	sg_export_file *files; /* after sg_export_build() */
 	size_t n_files;
 } sg_export;
@@ -103,8 +104,8 @@ typedef enum sg_export_status {
 	SG_EXPORT_UNCHANGED,
 	SG_EXPORT_CHANGED,
 	SG_EXPORT_MISSING,
-	SG_EXPORT_EXTRA,  /* a file export would not write */
-	SG_EXPORT_UNSAFE  /* the folder itself: others may write it, or another account owns it */
+	SG_EXPORT_EXTRA, /* a file export would not write */
+	SG_EXPORT_UNSAFE /* the folder itself: others may write it, or another account owns it */
 } sg_export_status;
 
 typedef struct sg_export_diff {
@@ -125,9 +126,10 @@ typedef struct sg_export_diff {
  * well-formed signature block follows). Entries are opened without following
  * links; a link, a folder or anything but a regular file is never read
  * (a link at a name export writes is "changed"). A folder owned by another
- * account, or that group or others may write, gives an SG_EXPORT_UNSAFE
- * entry first. Returns SG_OK (then *n_differ counts every entry that is not
- * unchanged), SG_ERR_IO (the folder cannot be read) or SG_ERR_NOMEM.
+ * account, or that group or others may write (or one above it without the
+ * sticky bit: sg_workdir_check_parent()), gives an SG_EXPORT_UNSAFE entry first. Returns SG_OK
+ * (then *n_differ counts every entry that is not unchanged), SG_ERR_IO (the folder cannot be read)
+ * or SG_ERR_NOMEM.
  */
 int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_export *ex,
 		    const char *dir);
@@ -137,7 +139,8 @@ const char *sg_export_status_name(sg_export_status s);
 
 /*
  * Whether a folder export may write into: owned by the effective user or
- * root, and not writable by group or others. Returns SG_OK, SG_ERR_CONFIG
+ * root, and not writable by group or others; the folders above it pass
+ * sg_workdir_check_parent(). Returns SG_OK, SG_ERR_CONFIG
  * ("DIR: others may write this folder (mode 0777): ...") or SG_ERR_IO.
  */
 int sg_export_check_folder(const char *dir);

@@ -62,8 +62,8 @@ static int read_certs(STACK_OF(X509) * out, const char *path, const char *what)
 	free(buf);
 	ERR_clear_error();
 	if (sk_X509_num(out) == before)
-		return sg_error_set(SG_ERR_CONFIG, "%s: no certificate found in the %s (PEM or DER)",
-				    path, what);
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: no certificate found in the %s (PEM or DER)", path, what);
 	return SG_OK;
 }
 
@@ -200,7 +200,8 @@ static int from_pkcs12(sg_export *ex, STACK_OF(X509) * pool, const char *path)
 	int error = f.certs ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
 	if (!error)
-		error = sg_read_file(&buf, &len, path, CERT_FILE_MAX, "PKCS#12 file", SG_READ_CONFIG);
+		error = sg_read_file(&buf, &len, path, CERT_FILE_MAX, "PKCS#12 file",
+				     SG_READ_CONFIG);
 	/* The leaf is known: a key file export cannot read is no reason to stop. */
 	if (error && error != SG_ERR_NOMEM && ex->leaf) {
 		ex->pkcs12_unread = 1;
@@ -217,8 +218,10 @@ static int from_pkcs12(sg_export *ex, STACK_OF(X509) * pool, const char *path)
 	if (!error && !leaf && !ex->leaf)
 		error = sg_error_set(
 			SG_ERR_CONFIG,
-			"%s: %s: export never uses its password: set \"signing.certificate\" to the "
-			"signing certificate (PEM: the leaf, then its intermediates), or use --cert "
+			"%s: %s: export never uses its password: set \"signing.certificate\" to "
+			"the "
+			"signing certificate (PEM: the leaf, then its intermediates), or use "
+			"--cert "
 			"FILE [--chain FILE] --ca ROOT.pem",
 			path,
 			f.encrypted ? "its certificates are encrypted with its password"
@@ -337,10 +340,9 @@ static int chain_path(sg_export *ex, STACK_OF(X509) * pool)
 		X509_STORE_add_cert(store, sk_X509_value(ex->roots, i));
 	if (!store || !ctx || !X509_STORE_CTX_init(ctx, store, ex->leaf, pool) ||
 	    X509_verify_cert(ctx) != 1 || !(path = X509_STORE_CTX_get1_chain(ctx)))
-		error = sg_error_set(SG_ERR_VERIFY, "%s: cannot build the signer's chain: %s",
-				     ex->leaf_from,
-				     X509_verify_cert_error_string(
-					     ctx ? X509_STORE_CTX_get_error(ctx) : 0));
+		error = sg_error_set(
+			SG_ERR_VERIFY, "%s: cannot build the signer's chain: %s", ex->leaf_from,
+			X509_verify_cert_error_string(ctx ? X509_STORE_CTX_get_error(ctx) : 0));
 	for (int i = 1; !error && i < sk_X509_num(path) - 1; i++)
 		error = push_unique(ex->intermediates, sk_X509_value(path, i));
 	sk_X509_pop_free(path, X509_free);

@@ -84,7 +84,8 @@ int sg_export_check_folder(const char *dir)
 				    strerror(errno));
 	if (folder_finding(why, sizeof(why), &st))
 		return sg_error_set(SG_ERR_CONFIG, "%s: %s", dir, why);
-	return SG_OK;
+	/* The folders above it: whoever may rename them may swap the whole folder. */
+	return sg_workdir_check_parent(dir, "export folder ");
 }
 
 /* "a renewed signer: old ... -> new ..." for two certificates. */
@@ -100,7 +101,8 @@ static void cert_reason(char *out, size_t size, const sg_export_file *f, const u
 	char sa[300], sb[300];
 	const char *kind = what[f->kind];
 
-	if (!x || p != old + len || sg_cert_info_from_x509(&a, x) || sg_cert_info_from_x509(&b, f->cert)) {
+	if (!x || p != old + len || sg_cert_info_from_x509(&a, x) ||
+	    sg_cert_info_from_x509(&b, f->cert)) {
 		snprintf(out, size, "not the DER certificate export writes now (%s %s)",
 			 f->kind == SG_EXPORT_SIGNER ? "signer" : "thumbprint",
 			 sg_cert_info_from_x509(&b, f->cert) ? "?" : b.sha1_thumbprint);
@@ -113,7 +115,8 @@ static void cert_reason(char *out, size_t size, const sg_export_file *f, const u
 		kind = f->kind == SG_EXPORT_SIGNER ? "a renewed signer" : "a renewed certificate";
 	sg_export_escape(sa, sizeof(sa), a.subject);
 	sg_export_escape(sb, sizeof(sb), b.subject);
-	snprintf(out, size, "%s: old \"%s\" thumbprint %s valid to %s; new \"%s\" thumbprint %s valid to %s",
+	snprintf(out, size,
+		 "%s: old \"%s\" thumbprint %s valid to %s; new \"%s\" thumbprint %s valid to %s",
 		 kind, sa, a.sha1_thumbprint, a.not_after, sb, b.sha1_thumbprint, b.not_after);
 	X509_free(x);
 	ERR_clear_error();
@@ -128,8 +131,8 @@ static void crl_reason(char *out, size_t size, const sg_export_file *f, const un
 
 	export_crl_facts_of(&b, f->crl);
 	if (!crl || p != old + len) {
-		snprintf(out, size, "not the DER CRL export writes now (\"%s\", number %s)", b.issuer,
-			 b.number[0] ? b.number : "(none)");
+		snprintf(out, size, "not the DER CRL export writes now (\"%s\", number %s)",
+			 b.issuer, b.number[0] ? b.number : "(none)");
 	} else {
 		export_crl_facts_of(&a, crl);
 		snprintf(out, size,
@@ -170,7 +173,10 @@ static int signed_copy(const unsigned char *old, size_t olen, const unsigned cha
 		const char *q = p + 2;
 		if (p[0] != '#' || p[1] != ' ')
 			return 0;
-		while (q < stop && strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", *q) && *q)
+		while (q < stop &&
+		       strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+			      *q) &&
+		       *q)
 			q++;
 		if (q == p + 2 || stop - q < 2 || q[0] != '\r' || q[1] != '\n')
 			return 0;
@@ -198,8 +204,9 @@ static void text_reason(char *out, size_t size, const sg_export_file *f, const u
 		snprintf(out, size, "not the chain export writes now (leaf, intermediates, roots)");
 		break;
 	case SG_EXPORT_SCRIPT:
-		snprintf(out, size, "not the script export writes now, nor a signed copy of it "
-				    "(what precedes its signature block differs, or more follows)");
+		snprintf(out, size,
+			 "not the script export writes now, nor a signed copy of it "
+			 "(what precedes its signature block differs, or more follows)");
 		break;
 	default: snprintf(out, size, "not the text export writes now"); break;
 	}
@@ -220,8 +227,9 @@ static int check_file(diffs *d, int dfd, const char *dir, const sg_export_file *
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int link = fd < 0 && errno == ELOOP;
 		e = add(d, f->name, SG_EXPORT_CHANGED, "%s",
-			link ? "a symbolic link, not the file (never followed)"
-			     : fd < 0 ? strerror(errno) : "not a regular file");
+			link     ? "a symbolic link, not the file (never followed)"
+			: fd < 0 ? strerror(errno)
+				 : "not a regular file");
 		if (fd >= 0)
 			close(fd);
 		return e ? SG_OK : SG_ERR_NOMEM;
@@ -280,7 +288,7 @@ static int check_extra(diffs *d, int dfd, const sg_export *ex)
 		    is_expected(ex, de->d_name))
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			kind = S_ISLNK(st.st_mode)  ? "a symbolic link"
+			kind = S_ISLNK(st.st_mode)   ? "a symbolic link"
 			       : S_ISDIR(st.st_mode) ? "a folder"
 			       : S_ISREG(st.st_mode) ? "a file"
 						     : "a special file";
@@ -308,7 +316,11 @@ int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_
 			close(dfd);
 		return error;
 	}
-	if (folder_finding(why, sizeof(why), &st) && !add(&d, ".", SG_EXPORT_UNSAFE, "%s", why))
+	if (folder_finding(why, sizeof(why), &st)) {
+		if (!add(&d, ".", SG_EXPORT_UNSAFE, "%s", why))
+			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	} else if (sg_workdir_check_parent(dir, "export folder ") == SG_ERR_CONFIG &&
+		   !add(&d, ".", SG_EXPORT_UNSAFE, "%s", sg_error_last()))
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; !error && i < ex->n_files; i++)
 		if (check_file(&d, dfd, dir, &ex->files[i]) != SG_OK)

@@ -156,7 +156,8 @@ static int add_certs(sg_export *ex)
 	}
 	for (int i = 0; !error && i < sk_X509_num(ex->intermediates); i++) {
 		snprintf(name, sizeof(name), "intermediate-%d.cer", i + 1);
-		error = add_cert(ex, SG_EXPORT_INTERMEDIATE, name, sk_X509_value(ex->intermediates, i));
+		error = add_cert(ex, SG_EXPORT_INTERMEDIATE, name,
+				 sk_X509_value(ex->intermediates, i));
 	}
 	if (!error)
 		error = add_cert(ex, SG_EXPORT_SIGNER, "signer.cer", ex->leaf);

@@ -95,7 +95,8 @@ static const char *const ps1_funcs[] = {
 	"",
 	"function Test-Cer([string]$File, [string]$Expected) {",
 	"    $path = Join-Path $PSScriptRoot $File",
-	"    $cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 $path",
+	"    $cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 "
+	"$path",
 	"    if ($cert.Thumbprint -ne $Expected) {",
 	"        throw \"$File has thumbprint $($cert.Thumbprint), expected $Expected\"",
 	"    }",
@@ -152,7 +153,8 @@ static void readme_files(FILE *f, const sg_export *ex)
 {
 	static const char *const what[] = {
 		[SG_EXPORT_ROOT] = "root CA: Trusted Root Certification Authorities",
-		[SG_EXPORT_INTERMEDIATE] = "intermediate CA: Intermediate Certification Authorities",
+		[SG_EXPORT_INTERMEDIATE] =
+			"intermediate CA: Intermediate Certification Authorities",
 		[SG_EXPORT_SIGNER] = "the signing certificate: Trusted Publishers",
 		[SG_EXPORT_P7B] = "all of the certificates above in one file (PKCS#7, DER)",
 		[SG_EXPORT_CRL] = "a CRL (DER)",

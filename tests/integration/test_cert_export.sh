@@ -332,6 +332,16 @@ expect_in "$T/out" "and others may write the folder"
 sg 2 cert export "${args[@]}" --out-dir "$x" --force
 expect_in "$T/err" "$x: others may write this folder (mode 0777)"
 chmod 0755 "$x"
+# A folder above it that others may write (no sticky bit): they could swap the folder.
+mkdir -m 0777 "$T/open"
+chmod 0777 "$T/open"
+mkdir -m 0755 "$T/open/x"
+sg 2 cert export "${args[@]}" --out-dir "$T/open/x"
+expect_in "$T/err" "export folder $T/open: others may write this folder and it has no sticky bit (mode 0777)"
+expect_absent "$T/open/x/signer.cer"
+cp -a "$x/." "$T/open/x/"
+sg 3 cert export "${args[@]}" --check "$T/open/x"
+expect_in "$T/out" "unsafe     .: export folder $T/open: others may write this folder and it has no sticky bit (mode 0777)"
 # The folder as a link: followed once, with a warning.
 ln -s "$x" "$T/xlink"
 sg 0 cert export "${args[@]}" --check "$T/xlink"
