@@ -295,13 +295,16 @@ ln -s /etc/passwd "$x/extra-link.cer"
 mkdir "$x/sub"
 mv "$x/root.cer" "$T/root.cer.saved"
 ln -s "$T/root.cer.saved" "$x/root.cer"
+touch "$x/evil"$'\n'"unchanged  signer.cer"
 sg 3 cert export "${args[@]}" --check "$x"
+expect_in "$T/out" 'extra      evil\x0Aunchanged  signer.cer: a file export would not write'
+expect_same "$(grep -c '^unchanged  signer.cer' "$T/out")" 1
 expect_in "$T/out" "missing    crl-1.crl"
 expect_in "$T/out" "extra      intermediate-9.cer: a file export would not write"
 expect_in "$T/out" "extra      extra-link.cer: a symbolic link export would not write"
 expect_in "$T/out" "extra      sub: a folder export would not write"
 expect_in "$T/out" "changed    root.cer: a symbolic link, not the file (never followed)"
-expect_in "$T/out" "differs from what export writes now: 1 changed, 1 missing, 3 extra"
+expect_in "$T/out" "differs from what export writes now: 1 changed, 1 missing, 4 extra"
 # export --force replaces the link itself (the file it named is untouched)
 # and notes the files it does not write.
 sg 0 cert export "${args[@]}" --out-dir "$x" --force
@@ -309,7 +312,7 @@ expect_in "$T/err" "note: $x/intermediate-9.cer: a file export would not write; 
 [ -L "$x/root.cer" ] && fail "root.cer is still a link"
 ok
 expect_same "$(stat -c %a "$T/root.cer.saved")" 644
-rm -r "$x/intermediate-9.cer" "$x/extra-link.cer" "$x/sub"
+rm -r "$x/intermediate-9.cer" "$x/extra-link.cer" "$x/sub" "$x/evil"$'\n'"unchanged  signer.cer"
 sg 0 cert export "${args[@]}" --check "$x"
 
 # Another root: the same name, another key.
