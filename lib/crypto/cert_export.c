@@ -1,6 +1,7 @@
 /*
- * cert export, part 1: the certificates, from files that hold no secret
- * (signgate/cert_export.h). Nothing here opens a private key.
+ * cert export, part 1: the certificates (signgate/cert_export.h). Nothing
+ * here asks for a secret or decrypts a key: of a PKCS#12 file only the
+ * certificate bags readable without its password are taken.
  */
 #include <errno.h>
 #include <stdio.h>
