@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "cert_export_internal.h"
@@ -88,6 +89,29 @@ int sg_export_check_folder(const char *dir)
 	return sg_workdir_check_parent(dir, "export folder ");
 }
 
+/*
+ * What the change is: a signer of the same name and issuer is renewed (a new
+ * key is usual); a CA of the same name is renewed only with the same key, and
+ * with another key it is a look-alike until proven otherwise.
+ */
+static const char *renewal(X509 *old, const sg_export_file *f, const char *other)
+{
+	int same_name =
+		X509_NAME_cmp(X509_get_subject_name(old), X509_get_subject_name(f->cert)) == 0 &&
+		X509_NAME_cmp(X509_get_issuer_name(old), X509_get_issuer_name(f->cert)) == 0;
+	int same_key = EVP_PKEY_eq(X509_get0_pubkey(old), X509_get0_pubkey(f->cert)) == 1;
+
+	ERR_clear_error();
+	if (!same_name)
+		return other;
+	if (f->kind == SG_EXPORT_SIGNER)
+		return "a renewed signer";
+	if (same_key)
+		return f->kind == SG_EXPORT_ROOT ? "a renewed root" : "a renewed intermediate CA";
+	return f->kind == SG_EXPORT_ROOT ? "another root of the same name (another key)"
+					 : "another intermediate CA of the same name (another key)";
+}
+
 /* "a renewed signer: old ... -> new ..." for two certificates. */
 static void cert_reason(char *out, size_t size, const sg_export_file *f, const unsigned char *old,
 			size_t len)
@@ -110,9 +134,7 @@ static void cert_reason(char *out, size_t size, const sg_export_file *f, const u
 		ERR_clear_error();
 		return;
 	}
-	if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(f->cert)) == 0 &&
-	    X509_NAME_cmp(X509_get_issuer_name(x), X509_get_issuer_name(f->cert)) == 0)
-		kind = f->kind == SG_EXPORT_SIGNER ? "a renewed signer" : "a renewed certificate";
+	kind = renewal(x, f, kind);
 	sg_export_escape(sa, sizeof(sa), a.subject);
 	sg_export_escape(sb, sizeof(sb), b.subject);
 	snprintf(out, size,

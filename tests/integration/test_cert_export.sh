@@ -321,7 +321,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 cp "$T/other-root.pem" "$T/x-root.pem"
 openssl x509 -in "$T/other-root.pem" -outform DER -out "$x/root.cer"
 sg 3 cert export "${args[@]}" --check "$x"
-expect_in "$T/out" "changed    root.cer: a renewed certificate: old \"CN=Export Test Root\" thumbprint $(thumbprint_of "$T/other-root.pem")"
+expect_in "$T/out" "changed    root.cer: another root of the same name (another key): old \"CN=Export Test Root\" thumbprint $(thumbprint_of "$T/other-root.pem")"
 echo "not a certificate" >"$x/root.cer"
 sg 3 cert export "${args[@]}" --check "$x"
 expect_in "$T/out" "changed    root.cer: not the DER certificate export writes now (thumbprint $(thumbprint_of "$ca/ca.pem"))"
