@@ -109,7 +109,7 @@ step "8b. Seal the log's head with the sealing key (seal.key, not the code-signi
 show "$sg" audit seal --config pki/signgate.json
 show "$sg" audit verify --config pki/signgate.json
 
-step "9. What the Windows side imports (root, intermediates, thumbprint, script)"
+step "9. What the Windows side imports (certificates, chain, CRLs, thumbprint, script, README.txt; no key)"
 show "$sg" cert export --config pki/signgate.json --chain pki/issuing.pem --out-dir windows-trust
 
 step "Done"
