@@ -109,8 +109,8 @@ step "8b. Seal the log's head with the sealing key (seal.key, not the code-signi
 show "$sg" audit seal --config pki/signgate.json
 show "$sg" audit verify --config pki/signgate.json
 
-step "9. What the Windows side imports (root, intermediates, thumbprint, script)"
-show "$sg" cert export --config pki/signgate.json --out-dir windows-trust
+step "9. What the Windows side imports (certificates, chain, CRLs, thumbprint, script, README.txt; no key)"
+show "$sg" cert export --config pki/signgate.json --chain pki/issuing.pem --out-dir windows-trust
 
 step "Done"
 echo "Signed installers: $demo/signed   Root for Windows: $demo/pki/root.cer"

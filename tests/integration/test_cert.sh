@@ -127,17 +127,24 @@ expect_in "$T/err" "--cert needs --ca ROOT.pem"
 sg 2 cert lint --config "$PKI/signgate.json" --ca "$ca/ca.pem"
 sg 2 cert frobnicate --config "$PKI/signgate.json"
 sg 2 cert export --config "$PKI/signgate.json"
-expect_in "$T/err" "'cert export' needs --out-dir DIR"
+expect_in "$T/err" "'cert export' needs --out-dir DIR or --check DIR"
 sg 2 cert lint --cert "$T/missing.pem" --ca "$ca/ca.pem"
 expect_in "$T/err" "$T/missing.pem: no such file or folder (given as --cert)"
 sg 2 cert lint --cert "$ca/good.pem" --ca "$T/missing-root.pem"
 expect_in "$T/err" "missing-root.pem: cannot read the trust anchors: No such file or directory"
 
-# --- export ---
+# --- export (more in test_cert_export.sh) ---
+# The example config's PKCS#12 keeps its certificates encrypted and
+# signing.certificate holds the leaf alone: export says where the
+# intermediates must come from, and never asks for the password.
 out=$T/export/site-server
-sg 0 cert export --config "$PKI/signgate.json" --out-dir "$out"
+sg 3 cert export --config "$PKI/signgate.json" --out-dir "$out"
+expect_in "$T/err" "signing.certificate ($PKI/signer.pem): signer chain does not verify to $PKI/root.pem: unable to get local issuer certificate (the PKCS#12's certificates are encrypted with its password, which export never uses: put the intermediates into signing.certificate after the leaf, or give --chain FILE); nothing exported"
+expect_absent "$out"
+sg 0 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-dir "$out"
 expect_in "$T/out" "thumbprint  $tp"
-for f in root.cer intermediate-1.cer signer.cer thumbprint.txt import-signgate-trust.ps1; do
+for f in root.cer intermediate-1.cer signer.cer signgate-chain.p7b crl-1.crl crl-2.crl \
+	thumbprint.txt import-signgate-trust.ps1 README.txt; do
 	[ -s "$out/$f" ] || fail "export did not write $f"
 	expect_in "$T/out" "wrote       $out/$f"
 done
@@ -152,6 +159,8 @@ ps1=$out/import-signgate-trust.ps1
 expect_in "$ps1" "Import-Cer 'root.cer' 'Cert:\\LocalMachine\\Root'"
 expect_in "$ps1" "Import-Cer 'intermediate-1.cer' 'Cert:\\LocalMachine\\CA'"
 expect_in "$ps1" "Import-Cer 'signer.cer' 'Cert:\\LocalMachine\\TrustedPublisher'"
+expect_in "$ps1" "Test-Cer 'signer.cer' '$tp'"
+expect_in "$ps1" "Test-Cer 'root.cer' '$(thumbprint_of "$PKI/root.pem")'"
 expect_in "$ps1" "Import-Certificate -FilePath"
 expect_in "$ps1" "\$thumbprint = '$tp'"
 expect_in "$ps1" "Administration > Security > Certificates"
@@ -159,13 +168,13 @@ expect_same "$(stat -c %a "$out/signer.cer")" 644
 
 # Never replaced without --force, and nothing is written when one file exists.
 before=$(sha256 "$out/signer.cer")
-sg 1 cert export --config "$PKI/signgate.json" --out-dir "$out"
+sg 1 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-dir "$out"
 expect_in "$T/err" "exists already (use --force to replace it)"
 rm -f "$out/thumbprint.txt"
-sg 1 cert export --config "$PKI/signgate.json" --out-dir "$out"
+sg 1 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-dir "$out"
 expect_absent "$out/thumbprint.txt"
-if ls -A "$out" | grep -q '^\.signgate-export'; then fail "a temporary file was left behind"; fi
-sg 0 cert export --config "$PKI/signgate.json" --out-dir "$out" --force
+if ls -A "$out" | grep -q '^\.'; then fail "a temporary file was left behind"; fi
+sg 0 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-dir "$out" --force
 expect_same "$(sha256 "$out/signer.cer")" "$before"
 expect_same "$(cat "$out/thumbprint.txt")" "$tp"
 

@@ -243,7 +243,7 @@ expect_same "$rc" 0
 expect_in "$T/out" "-> $T/real/hello-setup.exe"
 expect_same "$(find "$T/elsewhere" -mindepth 1 | wc -l)" 0
 ln -sfn "$T/real" "$T/linked"
-sg 0 cert export --config "$PKI/signgate.json" --out-dir "$T/linked"
+sg 0 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-dir "$T/linked"
 expect_in "$T/err" "warning: --out-dir $T/linked is a symbolic link to $T/real"
 expect_in "$T/out" "wrote       $T/real/signer.cer"
 # A plain folder: no warning.

@@ -1,0 +1,155 @@
+/*
+ * What the Windows side needs to trust signgate's signatures (`signgate cert
+ * export`), made from certificates alone: the signing key is never opened
+ * and no password or PIN is ever asked for.
+ *
+ * Where the certificates come from (sg_export_load()): "signing.certificate"
+ * (the leaf first; further PEM certificates in it are intermediates),
+ * "signing.cert_chain" (a PEM key's or a token's chain), a PKCS#12 file's
+ * certificates where the file lets them be read without its password
+ * (certificate bags that are not encrypted, or encrypted with the empty
+ * password; its MAC cannot be checked then unless the password is empty,
+ * and the file's key bags are never decrypted), and intermediates given
+ * apart (--chain). The leaf must chain to the trust anchors, checked
+ * against the CRLs when they are configured, and when several sources name
+ * a leaf they must agree.
+ *
+ * The files (sg_export_build()): the root(s), intermediates and signer as
+ * DER .cer, the chain as one DER PKCS#7 (signgate-chain.p7b), each CRL as
+ * DER (crl-N.crl), thumbprint.txt, import-signgate-trust.ps1 and README.txt
+ * (CRLF, ASCII; the steps per Windows target). Every subject or name a
+ * certificate carries is shown as ASCII with anything else escaped, never
+ * as markup or a line of its own.
+ *
+ * sg_export_check() compares a folder with those files.
+ */
+#ifndef SIGNGATE_CERT_EXPORT_H
+#define SIGNGATE_CERT_EXPORT_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "signgate/cert.h"
+
+/* Where the certificates come from; NULL: not given. Paths as the config resolved them. */
+typedef struct sg_export_input {
+	const char *certificate; /* "signing.certificate" or --cert: the leaf, then intermediates */
+	const char *certificate_what; /* how messages name it; NULL: "signing.certificate" */
+	const char *cert_chain;       /* "signing.cert_chain": the leaf and its CAs */
+	const char *pkcs12;           /* "signing.pkcs12": only its readable certificates */
+	const char *chain;            /* --chain: more intermediates */
+	const char *ca_file;          /* the trust anchors (required) */
+	const char *crl_file; /* the CRLs: exported, and the chain is checked against them */
+	int ignore_crl;       /* "trust.ignore_crl": export the CRLs, check nothing with them */
+} sg_export_input;
+
+typedef enum sg_export_kind {
+	SG_EXPORT_ROOT,
+	SG_EXPORT_INTERMEDIATE,
+	SG_EXPORT_SIGNER,
+	SG_EXPORT_P7B,
+	SG_EXPORT_CRL,
+	SG_EXPORT_THUMBPRINT,
+	SG_EXPORT_SCRIPT,
+	SG_EXPORT_README
+} sg_export_kind;
+
+typedef struct sg_export_file {
+	char name[96]; /* only [A-Za-z0-9._-] */
+	sg_export_kind kind;
+	unsigned char *data;
+	size_t len;
+	X509 *cert;    /* the certificate of a .cer (borrowed from the export); else NULL */
+	X509_CRL *crl; /* the CRL of a .crl (borrowed); else NULL */
+} sg_export_file;
+
+typedef struct sg_export {
+	X509 *leaf;
+	STACK_OF(X509) * intermediates; /* of the verified chain, leaf side first */
+	STACK_OF(X509) * roots;         /* every trust anchor of ca_file */
+	STACK_OF(X509_CRL) * crls;      /* of crl_file, in its order */
+	sg_cert_info signer;
+	char leaf_from[600]; /* where the leaf was read ("signing.certificate (PATH)") */
+	char note[1024];     /* "" or what the caller should say (a PKCS#12 read unauthenticated) */
+	int unauthenticated; /* 1: certificates were read from a PKCS#12 whose MAC was not checked
+			      */
+	int pkcs12_unread; /* 1: a PKCS#12's certificates could not be read without its password */
+	sg_export_file *files; /* after sg_export_build() */
+	size_t n_files;
+} sg_export;
+
+/*
+ * Read the certificates of `in` into `out` (zeroed first) and verify the
+ * leaf's chain to in->ca_file (with in->crl_file unless in->ignore_crl).
+ * Returns SG_OK; SG_ERR_CONFIG (a file cannot be read, holds no
+ * certificate, a PKCS#12 whose certificates are encrypted and nothing
+ * else names the leaf: the message says to set "signing.certificate" or
+ * use --cert; two sources that name different leaves; no way to tell the
+ * leaf); SG_ERR_VERIFY (the chain does not verify: the reason); SG_ERR_NOMEM.
+ * Free with sg_export_free(), also on failure.
+ */
+int sg_export_load(sg_export *out, const sg_export_input *in);
+
+/*
+ * Build the files of `ex` (after sg_export_load()) in memory, in the order
+ * they are written. Returns SG_OK, SG_ERR_CRYPTO or SG_ERR_NOMEM.
+ */
+int sg_export_build(sg_export *ex);
+
+/* Free what `ex` holds; a zeroed one is accepted. */
+void sg_export_free(sg_export *ex);
+
+typedef enum sg_export_status {
+	SG_EXPORT_UNCHANGED,
+	SG_EXPORT_CHANGED,
+	SG_EXPORT_MISSING,
+	SG_EXPORT_EXTRA, /* a file export would not write */
+	SG_EXPORT_UNSAFE /* the folder itself: others may write it, or another account owns it */
+} sg_export_status;
+
+typedef struct sg_export_diff {
+	char name[300]; /* the entry's name, escaped as README.txt escapes text */
+	sg_export_status status;
+	char reason[1024]; /* "" for a plain unchanged or missing file */
+} sg_export_diff;
+
+/*
+ * Compare the folder `dir` with the files of `ex` (built), file by file,
+ * into `*out` (`*n` entries, newly allocated; free()): each file export
+ * writes is unchanged, changed (with the reason: a renewed or other
+ * certificate with old and new thumbprint and expiry, a CRL's
+ * thisUpdate/nextUpdate/number old and new), or missing; every other entry
+ * of the folder is extra. The import script also counts as unchanged when
+ * it is a signed copy of the current one (the text before its
+ * "# SIG # Begin signature block" line is the script, and only a
+ * well-formed signature block follows). Entries are opened without following
+ * links; a link, a folder or anything but a regular file is never read
+ * (a link at a name export writes is "changed"). A folder owned by another
+ * account, or that group or others may write (or one above it without the
+ * sticky bit: sg_workdir_check_parent()), gives an SG_EXPORT_UNSAFE entry first. Returns SG_OK
+ * (then *n_differ counts every entry that is not unchanged), SG_ERR_IO (the folder cannot be read)
+ * or SG_ERR_NOMEM.
+ */
+int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_export *ex,
+		    const char *dir);
+
+/* The name of a status: "unchanged", "changed", "missing", "extra", "unsafe". */
+const char *sg_export_status_name(sg_export_status s);
+
+/*
+ * Whether a folder export may write into: owned by the effective user or
+ * root, and not writable by group or others; the folders above it pass
+ * sg_workdir_check_parent(). Returns SG_OK, SG_ERR_CONFIG
+ * ("DIR: others may write this folder (mode 0777): ...") or SG_ERR_IO.
+ */
+int sg_export_check_folder(const char *dir);
+
+/*
+ * `in` escaped into `out` (`size` bytes, NUL-terminated) as README.txt shows
+ * text: '"' and every byte outside printable ASCII as \xNN (subjects come
+ * RFC 2253-escaped already, sg_cert_info).
+ */
+void sg_export_escape(char *out, size_t size, const char *in);
+
+#endif

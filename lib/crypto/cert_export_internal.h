@@ -1,0 +1,25 @@
+/* What the parts of cert export share (lib/crypto/cert_export*.c). */
+#ifndef SG_CERT_EXPORT_INTERNAL_H
+#define SG_CERT_EXPORT_INTERNAL_H
+
+#include <openssl/x509.h>
+
+#include "signgate/cert_export.h"
+
+/* A CRL as README.txt and --check name it. */
+typedef struct export_crl_facts {
+	char issuer[300];     /* escaped (sg_export_escape) */
+	char this_update[32]; /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char next_update[32]; /* "" when the CRL has none */
+	char number[80];      /* decimal, "" when it has none */
+} export_crl_facts;
+
+void export_crl_facts_of(export_crl_facts *out, const X509_CRL *crl);
+
+/* The README.txt of `ex` (its files but README.txt built), as CRLF ASCII, newly allocated. */
+int export_readme(char **out, size_t *len, const sg_export *ex);
+
+/* The import script of `ex`, as CRLF ASCII, newly allocated. */
+int export_script(char **out, size_t *len, const sg_export *ex);
+
+#endif

@@ -1,0 +1,13 @@
+/* signgate cert: what lint and export share (tools/cmd_cert.c, tools/cmd_cert_export.c). */
+#ifndef SG_TOOLS_CMD_CERT_H
+#define SG_TOOLS_CMD_CERT_H
+
+typedef struct cert_opts {
+	const char *verb, *config, *cert, *chain, *ca, *crl, *out_dir, *check_dir;
+	int json, force;
+} cert_opts;
+
+/* `signgate cert export` with parsed options; returns the exit code. */
+int cert_export_run(const cert_opts *o);
+
+#endif
