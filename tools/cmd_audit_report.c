@@ -13,6 +13,7 @@
 #include "signgate/audit.h"
 #include "signgate/audit_seal.h"
 #include "signgate/config.h"
+#include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
@@ -151,6 +152,8 @@ typedef struct report_run {
 	sg_audit_seals seals;
 	int have_seals;
 	struct sg_policy *policy;
+	sg_strict_rule policy_rule; /* whose the policy's files may be */
+	sg_approvers_trust approvers;
 	char *verify_command;
 	size_t command_len;
 } report_run;
@@ -297,6 +300,7 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.until = r->o->until;
 	opt.policy = r->policy;
 	opt.policy_path = r->o->policy;
+	opt.approvers = r->cfg && r->policy ? &r->approvers : NULL;
 	opt.config_path = r->o->config;
 	opt.verify_command = r->verify_command;
 	opt.now = time(NULL);
@@ -394,17 +398,19 @@ static void print_notes(const report_run *r, int verdict)
  * with the config's "policy_group": a policy others may write decides
  * nothing here either (exit 2).
  */
-static int load_policy(struct sg_policy **out, const char *path, const sg_config *cfg)
+static int load_policy(report_run *r, const char *path, const sg_config *cfg)
 {
-	sg_strict_rule rule;
 	struct stat st;
 	uid_t uid = stat(path, &st) == 0 ? st.st_uid : geteuid();
 
 	if (cfg)
-		sg_config_policy_rule(cfg, uid, &rule);
+		sg_config_policy_rule(cfg, uid, &r->policy_rule);
 	else
-		sg_strict_rule_init(&rule, uid);
-	return sg_report_policy_load(out, path, &rule);
+		sg_strict_rule_init(&r->policy_rule, uid);
+	/* A co-signed approval is checked as signing checks it, under the same rule. */
+	sg_approvers_trust_from_config(&r->approvers, cfg);
+	r->approvers.rule = &r->policy_rule;
+	return sg_report_policy_load(&r->policy, path, &r->policy_rule);
 }
 
 int cmd_audit_report(int argc, char **argv)
@@ -426,7 +432,7 @@ int cmd_audit_report(int argc, char **argv)
 	r.o = &o;
 	r.cfg = cfg;
 	if (o.policy)
-		error = load_policy(&r.policy, o.policy, cfg);
+		error = load_policy(&r, o.policy, cfg);
 	if (!error)
 		error = o.out ? to_file(&r, &verdict) : to_stdout(&r, &verdict);
 	if (error == SG_ERR_TAMPER)

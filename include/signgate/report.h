@@ -135,6 +135,12 @@ typedef struct sg_report_options {
 	const char *since, *until;          /* "YYYY-MM-DD" or a full UTC time; NULL: open */
 	const struct sg_policy *policy;     /* NULL: no policy section */
 	const char *policy_path;
+	/*
+	 * What a co-signed approval's two signatures are checked against for
+	 * "approved_by_from" (report_policy.h); NULL: none, every approver is
+	 * the approval file's text.
+	 */
+	const struct sg_approvers_trust *approvers;
 	const char *config_path;   /* for "report"; NULL when none */
 	/*
 	 * The `audit verify` line that reproduces the verdict; the report adds

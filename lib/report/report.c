@@ -9,6 +9,7 @@
 #include "signgate/hash.h"
 #include "signgate/policy.h"
 #include "signgate/report.h"
+#include "signgate/report_policy.h"
 #include "report_internal.h"
 
 #include <errno.h>
@@ -302,7 +303,8 @@ static json_t *policy_json(const struct make *m)
 		return json_null();
 	return json_pack("{s:s?, s:s?, s:o, s:I}", "path", o->policy_path, "sha256",
 			 one ? p->files[0].sha256 : NULL, "approvals_in_force",
-			 sg_report_policy_approvals(p, o->now), "no_longer_approved",
+			 sg_report_policy_approvals_trust(p, o->now, o->approvers),
+			 "no_longer_approved",
 			 (json_int_t)m->n_nla);
 }
 
