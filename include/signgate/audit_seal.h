@@ -75,6 +75,9 @@ typedef struct sg_audit_seals {
 	size_t n;
 	int missing;     /* 1: the seals file does not exist (n == 0) */
 	char pinned[65]; /* SHA-256 hex of the certificate the seals were checked with */
+	/* sg_audit_seals_load(): the bytes read and checked, and their SHA-256 hex. */
+	unsigned long long bytes;
+	char sha256[65];
 } sg_audit_seals;
 
 /*

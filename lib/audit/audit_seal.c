@@ -333,6 +333,11 @@ static int read_and_check(sg_audit_seals *out, int fd, const char *path, const p
 	if (torn_at)
 		*torn_at = -1;
 	error = check_all(out, (const char *)buf, len, path, p, torn_at);
+	/* What was checked is what a report names: these bytes, not a later read. */
+	if (!error) {
+		out->bytes = len;
+		error = sg_sha256_hex(out->sha256, buf, len);
+	}
 	free(buf);
 	if (error)
 		sg_audit_seals_free(out);

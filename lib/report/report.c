@@ -200,8 +200,15 @@ static int files_json(json_t **out, const struct make *m)
 	for (size_t i = 0; i < o->n_logs && !error; i++)
 		error = add_file(files, i + 1 < o->n_logs ? "archive" : "log", o->logs[i],
 				 m->broken ? NULL : &m->files[i]);
-	if (!error && o->seals_path)
+	/* The seals: the bytes checked, hashed as they were read (a seal added since is not). */
+	if (!error && o->seals_path && o->seals && !o->seals->missing) {
+		struct rp_file f = { .bytes = o->seals->bytes };
+
+		memcpy(f.sha256, o->seals->sha256, sizeof(f.sha256));
+		error = add_file(files, "seals", o->seals_path, &f);
+	} else if (!error && o->seals_path) {
 		error = add_file(files, "seals", o->seals_path, NULL);
+	}
 	if (!error && o->offhost_path)
 		error = add_file(files, "offhost_seals", o->offhost_path, NULL);
 	/* The policy's files as they were read for the report (a folder: each file). */

@@ -7,6 +7,8 @@
  * section. The JSON sink's output is one JSON object.
  */
 #include "signgate/audit.h"
+#include "signgate/audit_seal.h"
+#include "signgate/hash.h"
 #include "signgate/error.h"
 #include "signgate/report.h"
 
@@ -281,6 +283,37 @@ static void test_json_sink(void)
 	free(text);
 }
 
+/*
+ * The seals file's "files" entry is the bytes the seals were checked from
+ * (sg_audit_seals_load() keeps their size and SHA-256), never a later read
+ * of the file: a seal appended meanwhile is not named as checked.
+ */
+static void test_seals_digest(void)
+{
+	struct rec_sink s = { 0 };
+	const char *logs[1] = { new_log("sealed.jsonl") };
+	const char *seals_path = check_path(tmpdir, "seals.jsonl");
+	sg_audit_seals seals = { .bytes = 11 };
+	sg_report_options o = { .logs = logs, .n_logs = 1, .now = time(NULL), .seals = &seals,
+				.seals_path = seals_path };
+	sg_report_sink sink = { &s, s_begin, s_section, s_row, s_end_section, s_end, NULL };
+	json_t *files, *last;
+	FILE *f = fopen(seals_path, "w");
+	int verdict = -1;
+
+	CHECK(f != NULL);
+	fputs("checked seals, and a seal appended after the check\n", f);
+	fclose(f);
+	CHECK_INT(sg_sha256_hex(seals.sha256, "checked sea", 11), SG_OK);
+	CHECK_INT(sg_report_make(&o, &sink, &verdict), SG_OK);
+	files = json_object_get(s.summary, "files");
+	last = json_array_get(files, json_array_size(files) - 1);
+	CHECK_STR(json_string_value(json_object_get(last, "role")), "seals");
+	CHECK_INT(json_integer_value(json_object_get(last, "bytes")), 11);
+	CHECK_STR(json_string_value(json_object_get(last, "sha256")), seals.sha256);
+	json_decref(s.summary);
+}
+
 static void test_usage(void)
 {
 	struct rec_sink s = { 0 };
@@ -308,6 +341,7 @@ int main(void)
 	test_broken();
 	test_sink_error();
 	test_json_sink();
+	test_seals_digest();
 	test_usage();
 	check_workdir_remove(&tmpdir);
 	return check_done();
