@@ -25,6 +25,7 @@
 
 static const char report_help[] =
 	"Usage: signgate audit report (--config FILE | --log FILE...) [--seals FILE --seal-cert PEM]\n"
+	"                             [--against FILE]\n"
 	"                             [--since TIME] [--until TIME] [--policy PATH] [--json]\n"
 	"                             [--out FILE [--force]]\n"
 	"\n"
@@ -50,6 +51,9 @@ static const char report_help[] =
 	"  -l, --log FILE      a log file, and no config; repeat, oldest first\n"
 	"      --seals FILE    the seals file (with --log; with --config: the config's)\n"
 	"      --seal-cert PEM the sealing certificate the seals are pinned to\n"
+	"      --against FILE  the off-host copy of the seals (syslog/SIEM lines), as\n"
+	"                      'audit verify --against' takes it: a log cut back together\n"
+	"                      with its seals file shows only against such a copy\n"
 	"      --since TIME    from this UTC day (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SSZ)\n"
 	"      --until TIME    up to this time; a bare day includes that whole day\n"
 	"                      (default: the first to the last record's day; at most 3660\n"
@@ -61,12 +65,13 @@ static const char report_help[] =
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit codes: 0 the report is made and the chain intact (or partial: the verdict\n"
-	"says so); 3 the report is made and the chain is broken; 1 the log cannot be\n"
-	"read, or changed while the report was made (other than by appends); 2 usage or\n"
-	"configuration error.\n";
+	"says so); 3 the report is made and the chain is broken (or, with no report,\n"
+	"the --against copy seals a record with another head than the seals file); 1\n"
+	"the log cannot be read, or changed while the report was made (other than by\n"
+	"appends); 2 usage or configuration error.\n";
 
 typedef struct report_opts {
-	const char *config, *seals, *seal_cert, *since, *until, *policy, *out;
+	const char *config, *seals, *seal_cert, *against, *since, *until, *policy, *out;
 	const char *logs[MAX_LOGS];
 	size_t n_logs;
 	int json, force;
@@ -77,6 +82,7 @@ static int parse(report_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "log", required_argument, NULL, 'l' },
 		{ "seals", required_argument, NULL, 'e' },  { "seal-cert", required_argument, NULL, 'E' },
+		{ "against", required_argument, NULL, 'g' },
 		{ "since", required_argument, NULL, 's' },  { "until", required_argument, NULL, 'u' },
 		{ "policy", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
 		{ "out", required_argument, NULL, 'o' },    { "force", no_argument, NULL, 'f' },
@@ -97,6 +103,7 @@ static int parse(report_opts *o, int argc, char **argv)
 			break;
 		case 'e': o->seals = optarg; break;
 		case 'E': o->seal_cert = optarg; break;
+		case 'g': o->against = optarg; break;
 		case 's': o->since = optarg; break;
 		case 'u': o->until = optarg; break;
 		case 'p': o->policy = optarg; break;
@@ -131,7 +138,8 @@ static int parse(report_opts *o, int argc, char **argv)
 	for (size_t i = 0; i < o->n_logs; i++)
 		if (cli_file_given(o->logs[i], "--log"))
 			return CLI_EXIT_USAGE;
-	if (cli_file_given(o->seal_cert, "--seal-cert") || cli_file_given(o->policy, "--policy"))
+	if (cli_file_given(o->seal_cert, "--seal-cert") || cli_file_given(o->policy, "--policy") ||
+	    cli_file_given(o->against, "--against"))
 		return CLI_EXIT_USAGE;
 	if (o->out && !o->force && lstat(o->out, &st) == 0)
 		return cli_usage_error("audit report", "%s exists already: give --force to replace it",
@@ -149,8 +157,12 @@ typedef struct report_run {
 	const char *const *logs;
 	size_t n_logs;
 	const char *seals_path, *seal_cert;
-	sg_audit_seals seals;
+	sg_audit_seals seals; /* with --against, the off-host copy's seals merged in */
 	int have_seals;
+	sg_audit_seals offhost; /* --against, as read */
+	int have_offhost;
+	size_t offhost_ignored;
+	int seals_conflict; /* the off-host copy seals a seq with another head */
 	struct sg_policy *policy;
 	sg_strict_rule policy_rule; /* whose the policy's files may be */
 	sg_approvers_trust approvers;
@@ -193,6 +205,10 @@ static int verify_command(report_run *r)
 		fputs(" --seal-cert ", f);
 		shell_quote(f, r->o->seal_cert);
 	}
+	if (r->o->against) {
+		fputs(" --against ", f);
+		shell_quote(f, r->o->against);
+	}
 	return fclose(f) == 0 ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
@@ -204,8 +220,36 @@ static void run_clear(report_run *r)
 	if (r->have_seals)
 		sg_audit_seals_free(&r->seals);
 	r->have_seals = 0;
+	if (r->have_offhost)
+		sg_audit_seals_free(&r->offhost);
+	r->have_offhost = 0;
 	free(r->verify_command);
 	r->verify_command = NULL;
+}
+
+/*
+ * --against: the off-host copy's seals of the current log, merged into the
+ * seals file's as `audit verify --against` merges them. A copy that seals a
+ * seq with another head than the seals file is no change to wait out: it is
+ * the report's answer (exit 3), not a retry.
+ */
+static int load_offhost(report_run *r)
+{
+	const char *log = r->n_logs ? sg_path_base(r->logs[r->n_logs - 1]) : "";
+	int error = sg_audit_seals_load_offhost(&r->offhost, r->o->against, log, r->seal_cert,
+						&r->offhost_ignored);
+
+	if (error)
+		return error;
+	r->have_offhost = 1;
+	if (r->offhost.n == 0)
+		return sg_error_set(SG_ERR_CONFIG,
+				    "%s: holds no seal of %s made with %s (%zu seal-like lines do "
+				    "not verify): nothing to check against",
+				    r->o->against, log, r->seal_cert, r->offhost_ignored);
+	error = sg_audit_seals_merge(&r->seals, &r->offhost);
+	r->seals_conflict = error == SG_ERR_TAMPER;
+	return error;
 }
 
 /* The files and seals of this attempt (again after a rotation or a seal meanwhile). */
@@ -230,6 +274,12 @@ static int run_load(report_run *r)
 		error = sg_audit_seals_load(&r->seals, r->seals_path, r->seal_cert);
 		r->have_seals = error == SG_OK;
 	}
+	if (!error && o->against && !r->have_seals)
+		error = sg_error_set(SG_ERR_USAGE,
+				     "--against needs the seals: a config with \"audit_seal\", or "
+				     "--seals and --seal-cert");
+	else if (!error && o->against)
+		error = load_offhost(r);
 	if (!error)
 		error = verify_command(r);
 	return error;
@@ -268,7 +318,7 @@ static int out_is_input(const report_run *r)
 		if (same_file(&st, r->logs[i]))
 			goto input;
 	if (same_file(&st, r->seals_path) || same_file(&st, r->seal_cert) ||
-	    same_file(&st, o->policy) || same_file(&st, o->config))
+	    same_file(&st, o->policy) || same_file(&st, o->config) || same_file(&st, o->against))
 		goto input;
 	return SG_OK;
 input:
@@ -295,6 +345,8 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.n_logs = r->n_logs;
 	opt.seals = r->have_seals ? &r->seals : NULL;
 	opt.seals_path = r->have_seals ? r->seals_path : NULL;
+	opt.offhost_path = r->have_offhost ? r->o->against : NULL;
+	opt.offhost = r->have_offhost ? &r->offhost : NULL;
 	opt.verify_flags = SG_AUDIT_VERIFY_PARTIAL;
 	opt.since = r->o->since;
 	opt.until = r->o->until;
@@ -311,7 +363,8 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	sg_report_sink_free(&sink);
 	seals_state(&after, r->o->seals ? r->o->seals : r->cfg ? r->cfg->seal_file : NULL);
 	/* A rotation or an edit while reading; a seal made between loading and verifying. */
-	*retry = error == SG_ERR_TAMPER || (!error && *verdict == 3 && seals_changed(&before, &after));
+	*retry = (error == SG_ERR_TAMPER && !r->seals_conflict) ||
+		 (!error && *verdict == 3 && seals_changed(&before, &after));
 	run_clear(r);
 	return error;
 }
@@ -435,7 +488,7 @@ int cmd_audit_report(int argc, char **argv)
 		error = load_policy(&r, o.policy, cfg);
 	if (!error)
 		error = o.out ? to_file(&r, &verdict) : to_stdout(&r, &verdict);
-	if (error == SG_ERR_TAMPER)
+	if (error == SG_ERR_TAMPER && !r.seals_conflict)
 		error = sg_error_set(SG_ERR_IO, "%s", sg_error_last()); /* changed while read: 1 */
 	rc = error ? cli_fail() : verdict;
 	if (!error)

@@ -75,7 +75,10 @@ typedef struct sg_audit_seals {
 	size_t n;
 	int missing;     /* 1: the seals file does not exist (n == 0) */
 	char pinned[65]; /* SHA-256 hex of the certificate the seals were checked with */
-	/* sg_audit_seals_load(): the bytes read and checked, and their SHA-256 hex. */
+	/*
+	 * sg_audit_seals_load() and _load_offhost(): the size of the bytes read
+	 * and checked, and their SHA-256 hex (kept by sg_audit_seals_merge()).
+	 */
 	unsigned long long bytes;
 	char sha256[65];
 } sg_audit_seals;
@@ -167,7 +170,8 @@ int sg_audit_seal_create_flags(const sg_config *cfg, unsigned flags, sg_audit_se
  * seq order (`line` is their line in `path`). SG_OK (also when none is
  * found), SG_ERR_IO (the file cannot be read), SG_ERR_CONFIG (the
  * certificate), SG_ERR_TAMPER (two verified seals of one seq with different
- * heads), SG_ERR_NOMEM. Free with sg_audit_seals_free().
+ * heads), SG_ERR_NOMEM. `bytes` and `sha256` are those of the whole file as
+ * it was read. Free with sg_audit_seals_free().
  */
 int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const char *log_name,
 				const char *cert_path, size_t *ignored);

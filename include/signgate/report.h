@@ -26,8 +26,13 @@
  *   "verdict":  {"status": "intact" | "partial" | "broken",
  *                "exit_code" (what `audit verify` exits with), "message",
  *                "records", "first_seq", "last_seq", "head",
- *                "seals": {"configured", "checked", "sealed_seq",
- *                          "sealed_time", "unsealed_records"},
+ *                "seals": {"configured" (true/false), "checked" (how many
+ *                          seals were checked: an integer, 0 when none is made
+ *                          yet), "sealed_seq", "sealed_time" (null when none
+ *                          covers these records), "unsealed_records",
+ *                          "against" (the off-host copy checked, or null:
+ *                          then a log cut back with its seals file reads
+ *                          as intact)},
  *                "verify_command" (a line to paste into a shell)}
  *   "files":    [{"role": "archive" | "log" | "seals" | "offhost_seals" |
  *                 "policy", "path", "bytes", "sha256"}]
@@ -130,7 +135,13 @@ typedef struct sg_report_options {
 	size_t n_logs;
 	const struct sg_audit_seals *seals; /* loaded and checked; NULL: none configured */
 	const char *seals_path;             /* for "files"; NULL when none */
-	const char *offhost_path;           /* an off-host seals copy; NULL when none */
+	/*
+	 * The off-host copy of the seals (`--against`), as loaded: its seals are
+	 * merged into `seals` already; this is for "files" and the verdict.
+	 * NULL (and offhost_path NULL) when none was given.
+	 */
+	const char *offhost_path;
+	const struct sg_audit_seals *offhost;
 	unsigned verify_flags;              /* SG_AUDIT_VERIFY_* */
 	const char *since, *until;          /* "YYYY-MM-DD" or a full UTC time; NULL: open */
 	const struct sg_policy *policy;     /* NULL: no policy section */

@@ -130,7 +130,7 @@ static json_t *verdict_json(const struct make *m)
 	verdict_message(message, sizeof(message), m, status);
 	snprintf(command, sizeof(command), "%s%s", o->verify_command ? o->verify_command : "",
 		 o->verify_command && r->seals_before ? " --partial" : "");
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:s, s:{s:b, s:I, s:o, s:o, s:I}, "
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:s, s:{s:b, s:I, s:o, s:o, s:I, s:s?}, "
 			 "s:s?}",
 			 "status", status, "exit_code", m->broken ? 3 : 0, "message", message,
 			 "records", (json_int_t)r->records, "first_seq", (json_int_t)r->first_seq,
@@ -140,7 +140,8 @@ static json_t *verdict_json(const struct make *m)
 			 r->seals_checked ? json_integer(r->sealed_seq) : json_null(),
 			 "sealed_time",
 			 r->seals_checked ? json_string(r->sealed_time) : json_null(),
-			 "unsealed_records", (json_int_t)unsealed, "verify_command",
+			 "unsealed_records", (json_int_t)unsealed, "against",
+			 o->offhost ? o->offhost_path : NULL, "verify_command",
 			 o->verify_command ? command : NULL);
 }
 
@@ -209,8 +210,12 @@ static int files_json(json_t **out, const struct make *m)
 	} else if (!error && o->seals_path) {
 		error = add_file(files, "seals", o->seals_path, NULL);
 	}
-	if (!error && o->offhost_path)
-		error = add_file(files, "offhost_seals", o->offhost_path, NULL);
+	if (!error && o->offhost_path && o->offhost) {
+		struct rp_file f = { .bytes = o->offhost->bytes };
+
+		memcpy(f.sha256, o->offhost->sha256, sizeof(f.sha256));
+		error = add_file(files, "offhost_seals", o->offhost_path, &f);
+	}
 	/* The policy's files as they were read for the report (a folder: each file). */
 	for (size_t i = 0; o->policy && i < o->policy->n_files && !error; i++) {
 		const sg_policy_file *pf = &o->policy->files[i];

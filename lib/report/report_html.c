@@ -88,7 +88,8 @@ static void verdict_seals(FILE *f, const json_t *seals)
 		      f);
 		return;
 	}
-	if (!json_is_true(json_object_get(seals, "checked"))) {
+	/* "checked" counts the seals checked; anything else was not checked. */
+	if (!json_is_integer(json_object_get(seals, "checked"))) {
 		fputs("<li class=\"warn\">Seals are configured but were NOT checked for this "
 		      "report.</li>\n",
 		      f);
@@ -109,6 +110,16 @@ static void verdict_seals(FILE *f, const json_t *seals)
 			unsealed, unsealed == 1 ? " is" : "s are", unsealed == 1 ? "it" : "them");
 	else if (json_is_integer(seq))
 		fputs("<li class=\"ok\">Every record is sealed.</li>\n", f);
+	if (json_is_string(json_object_get(seals, "against"))) {
+		fputs("<li class=\"ok\">Checked against the off-host copy of the seals ", f);
+		sg_report_html_value(f, json_object_get(seals, "against"));
+		fputs(".</li>\n", f);
+	} else {
+		fputs("<li class=\"warn\">No off-host copy of the seals was checked (audit "
+		      "report --against): a log cut back together with its seals file would "
+		      "still read as intact here.</li>\n",
+		      f);
+	}
 }
 
 /* The verdict's headline; returns 1 when the rows must be withheld. */

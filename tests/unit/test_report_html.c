@@ -25,7 +25,7 @@ static const char *summary_json =
 	"\"until\": null, \"config\": \"/etc/signgate/config.json\", \"policy\": null},"
 	"\"verdict\": {\"status\": \"intact\", \"exit_code\": 0, \"message\": \"chain intact: "
 	"12 records\", \"records\": 12, \"first_seq\": 1, \"last_seq\": 12, \"head\": "
-	"\"ab12\", \"seals\": {\"configured\": true, \"checked\": true, \"sealed_seq\": 9, "
+	"\"ab12\", \"seals\": {\"configured\": true, \"checked\": 4, \"sealed_seq\": 9, "
 	"\"sealed_time\": \"2026-12-04T05:00:00Z\", \"unsealed_records\": 3}, "
 	"\"verify_command\": \"signgate audit verify --config /etc/signgate/config.json\"},"
 	"\"files\": [{\"role\": \"log\", \"path\": \"/var/log/<b>x</b>.log\", \"bytes\": 100, "
