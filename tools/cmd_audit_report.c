@@ -353,6 +353,7 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.policy = r->policy;
 	opt.policy_path = r->o->policy;
 	opt.approvers = r->cfg && r->policy ? &r->approvers : NULL;
+	opt.require_cosign = r->cfg && r->cfg->require_cosign;
 	opt.config_path = r->o->config;
 	opt.verify_command = r->verify_command;
 	opt.now = time(NULL);

@@ -49,7 +49,11 @@
  *                "files", as read), "approvals_in_force": [{"id",
  *                "product", "vendor", "version", "file", "sha256",
  *                "approved_by", "approved_by_from", "ticket", "expires"}],
- *                "no_longer_approved": count}
+ *                "no_longer_approved": count, "two_person_rule": null (not
+ *                required) | {"required_by": "config" | "policy" |
+ *                "config and policy", "checked": true when an approvers' CA
+ *                is configured (each file's pair is then checked; false:
+ *                none can be, no approval is in force), "note"}}
  *
  * sections (sink->section, then sink->row per row, then sink->end_section),
  * in this order; "no_longer_approved" only with a policy:
@@ -152,6 +156,12 @@ typedef struct sg_report_options {
 	 * the approval file's text.
 	 */
 	const struct sg_approvers_trust *approvers;
+	/*
+	 * The config's "trust.require_cosign": the two-person rule, judged as
+	 * signing judges it (report_policy.h sg_report_judge_new(); the
+	 * policy's own "require_cosign" counts as well).
+	 */
+	int require_cosign;
 	const char *config_path;   /* for "report"; NULL when none */
 	/*
 	 * The `audit verify` line that reproduces the verdict; the report adds

@@ -321,6 +321,7 @@ static void policy(FILE *f, const json_t *p)
 	size_t i;
 	const json_t *a, *list = json_object_get(p, "approvals_in_force");
 	json_int_t gone = json_integer_value(json_object_get(p, "no_longer_approved"));
+	const json_t *rule = json_object_get(p, "two_person_rule");
 
 	if (!json_is_object(p))
 		return;
@@ -329,8 +330,18 @@ static void policy(FILE *f, const json_t *p)
 	fputs("</dd><dt>SHA-256</dt><dd class=\"h\">", f);
 	sg_report_html_value(f, json_object_get(p, "sha256"));
 	fprintf(f, "</dd><dt>Signed files no longer approved</dt><dd%s>%" JSON_INTEGER_FORMAT
-		   "</dd></dl>\n",
+		   "</dd>",
 		gone > 0 ? " class=\"warn\"" : "", gone);
+	/* The two-person rule: an unchecked one stands out (nothing is in force). */
+	if (json_is_object(rule)) {
+		fprintf(f, "<dt>Two-person rule</dt><dd%s>required by ",
+			json_is_true(json_object_get(rule, "checked")) ? "" : " class=\"warn\"");
+		sg_report_html_value(f, json_object_get(rule, "required_by"));
+		fputs(": ", f);
+		sg_report_html_value(f, json_object_get(rule, "note"));
+		fputs("</dd>", f);
+	}
+	fputs("</dl>\n", f);
 	fprintf(f, "<h3>Approvals in force (%zu)</h3>\n", json_array_size(list));
 	if (json_array_size(list) == 0) {
 		fputs("<p class=\"none\">None.</p>\n", f);
