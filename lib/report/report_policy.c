@@ -382,18 +382,26 @@ static int revoked_by_pairing(verdict *v, const sg_policy *p, const record_input
 }
 
 /*
- * A revocation is the decision's only reason, "NAME: digest is revoked:
- * REASON", with no approval: matched from its start, so that a file named
- * "x: digest is revoked: y" is not taken for one.
+ * Is the input revoked? A revocation names its SHA-256 or its recorded
+ * SHA-512 (the decision's own test), or a reason of the decision is a
+ * revocation, "NAME: digest is revoked: REASON", matched from its start so
+ * that a file named "x: digest is revoked: y" is not taken for one. Revoked
+ * wins over any other reason the decision gives.
  */
-static int revoked_decision(const sg_decision *d, const char *name)
+static int revoked_input(const sg_policy *p, const sg_decision *d, const record_input *in)
 {
 	static const char mark[] = ": digest is revoked: ";
-	size_t len = strlen(name);
+	size_t len = strlen(in->name);
 
-	return !d->approved && !d->approval && d->n_reasons == 1 &&
-	       strncmp(d->reasons[0], name, len) == 0 &&
-	       strncmp(d->reasons[0] + len, mark, sizeof(mark) - 1) == 0;
+	for (size_t i = 0; i < p->n_revoked; i++)
+		if (same(p->revoked[i].sha256, in->sha256) ||
+		    (in->sha512 && same(p->revoked[i].sha512, in->sha512)))
+			return 1;
+	for (size_t i = 0; !d->approved && i < d->n_reasons; i++)
+		if (strncmp(d->reasons[i], in->name, len) == 0 &&
+		    strncmp(d->reasons[i] + len, mark, sizeof(mark) - 1) == 0)
+			return 1;
+	return 0;
 }
 
 static void judge(verdict *v, sg_report_judge *j, const record_input *rin, time_t now)
@@ -432,7 +440,7 @@ static void judge(verdict *v, sg_report_judge *j, const record_input *rin, time_
 	v->n += (size_t)refused;
 	if (d.approved && !unknown && !refused)
 		return;
-	v->status = revoked_decision(&d, rin->name) ? "revoked" : "not_approved";
+	v->status = revoked_input(p, &d, rin) ? "revoked" : "not_approved";
 	for (size_t i = 0; !d.approved && i < d.n_reasons; i++)
 		add(v, "%s", d.reasons[i]);
 	if (unknown)
