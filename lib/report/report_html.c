@@ -82,6 +82,18 @@ static void verdict_seals(FILE *f, const json_t *seals)
 	const json_t *seq = json_object_get(seals, "sealed_seq");
 	json_int_t unsealed = json_integer_value(json_object_get(seals, "unsealed_records"));
 
+	json_int_t records = json_integer_value(json_object_get(seals, "seal_records"));
+
+	if (!json_is_true(json_object_get(seals, "configured")) && records > 0) {
+		fprintf(f,
+			"<li class=\"warn\">No seals were given, yet the log holds %" JSON_INTEGER_FORMAT
+			" seal record%s (the last at seq %" JSON_INTEGER_FORMAT "): its seals file "
+			"exists and was left out of this report, so records cut off the end of the "
+			"log would not show.</li>\n",
+			records, records == 1 ? "" : "s",
+			json_integer_value(json_object_get(seals, "last_seal_record_seq")));
+		return;
+	}
 	if (!json_is_true(json_object_get(seals, "configured"))) {
 		fputs("<li class=\"warn\">No seals are configured: nothing outside the log vouches "
 		      "for it, and whoever can write the log can rewrite it whole.</li>\n",
@@ -94,6 +106,11 @@ static void verdict_seals(FILE *f, const json_t *seals)
 		      "report.</li>\n",
 		      f);
 		return;
+	}
+	if (json_is_string(json_object_get(seals, "certificate_sha256"))) {
+		fputs("<li>Seals checked with the sealing certificate of SHA-256 ", f);
+		sg_report_html_value(f, json_object_get(seals, "certificate_sha256"));
+		fputs(".</li>\n", f);
 	}
 	if (!json_is_integer(seq)) {
 		fputs("<li class=\"warn\">No record is sealed yet.</li>\n", f);
