@@ -377,6 +377,43 @@ static void policy(FILE *f, const json_t *p)
 	fputs("</tbody></table>\n", f);
 }
 
+/*
+ * The numbers behind the chart's smallest bars: every day of the period with
+ * a denial or a failure (at most the period's 3660 days).
+ */
+static void problem_days(FILE *f, const json_t *days)
+{
+	const json_t *d;
+	size_t i, n = 0;
+
+	json_array_foreach (days, i, d)
+		n += json_integer_value(json_object_get(d, "denied")) +
+			     json_integer_value(json_object_get(d, "failed")) >
+		     0;
+	fprintf(f, "<h3>Days with denials or failures (%zu)</h3>\n", n);
+	if (n == 0)
+		return;
+	fputs("<table><thead><tr><th>Day (UTC)</th><th>Signed</th><th>Denied</th><th>Failed</th>"
+	      "</tr></thead><tbody>\n",
+	      f);
+	json_array_foreach (days, i, d) {
+		if (json_integer_value(json_object_get(d, "denied")) +
+			    json_integer_value(json_object_get(d, "failed")) ==
+		    0)
+			continue;
+		fputs("<tr><td>", f);
+		sg_report_html_value(f, json_object_get(d, "date"));
+		fputs("</td><td>", f);
+		sg_report_html_value(f, json_object_get(d, "signed"));
+		fputs("</td><td>", f);
+		sg_report_html_value(f, json_object_get(d, "denied"));
+		fputs("</td><td>", f);
+		sg_report_html_value(f, json_object_get(d, "failed"));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
 static int html_begin(void *arg, const json_t *summary)
 {
 	struct html *h = arg;
@@ -392,6 +429,7 @@ static int html_begin(void *arg, const json_t *summary)
 	err = sg_report_html_chart(h->out, summary);
 	if (err != SG_OK)
 		return err;
+	problem_days(h->out, json_object_get(summary, "days"));
 	certificates(h->out, json_object_get(summary, "certificates"));
 	policy(h->out, json_object_get(summary, "policy"));
 	return written(h);

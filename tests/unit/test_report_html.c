@@ -353,6 +353,20 @@ static void test_chart(void)
 	CHECK_CONTAINS(page, "signed (0)");
 	CHECK_CONTAINS(page, "denied (1)");
 	CHECK_CONTAINS(page, "width=\"60.00\"");
+	/* The numbers behind the bars: each day with a denial or a failure. */
+	CHECK_CONTAINS(page, "Days with denials or failures (1)");
+	CHECK_CONTAINS(page, "<tr><td><span class=\"v\">2026-01-01</span></td><td>0</td><td>1</td>"
+			     "<td>1</td></tr>");
+	free(page);
+	json_decref(s);
+
+	/* One denial beside 3000 signings: its bar is still drawn, 2 units high. */
+	s = with_days(2026, 1);
+	json_object_set_new(json_array_get(json_object_get(s, "days"), 0), "signed",
+			    json_integer(3000));
+	page = render(s, none, &rc);
+	CHECK_CONTAINS(page, "<rect fill=\"#ef6c00\"");
+	CHECK(strstr(page, "height=\"2.00\"/>") != NULL);
 	free(page);
 	json_decref(s);
 
