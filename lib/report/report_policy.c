@@ -11,7 +11,9 @@
  * through the approvals that pair its SHA-512 with the record's SHA-256, and
  * one that cannot be matched either way makes the signing "not_approved"
  * with a reason saying it cannot be checked: the report never claims more
- * than it checked.
+ * than it checked. Under the two-person rule (the config's or the policy's
+ * require_cosign) an approval also needs its file's pair of approvers'
+ * signatures, as signing checks it after the decision (sg_report_judge).
  */
 #include "signgate/report_policy.h"
 
