@@ -4,6 +4,7 @@
  * pass per section then read exactly the verified records (report_pass.c).
  * A broken chain gives the verdict and the files, and no rows.
  */
+#include "signgate/audit_query.h"
 #include "signgate/audit_seal.h"
 #include "signgate/cosign.h"
 #include "signgate/error.h"
@@ -38,6 +39,7 @@ struct make {
 	int count_error; /* of count_plain(), which cannot return one */
 	const char *section; /* the section a row pass feeds */
 	sg_report_judge *judge; /* with a policy: how it judges (report_policy.h) */
+	json_t *restamped;      /* with a policy: rp_restamp_*() of the current pass */
 };
 
 void sg_report_sink_free(sg_report_sink *sink)
@@ -290,28 +292,56 @@ static int count_plain(const struct rp_line *l, void *arg)
 	char time[32];
 	int kind = rp_line_kind(l);
 
-	if (kind == RP_SIGNED)
+	/* With a policy, a restamped copy may be of a signing no longer approved. */
+	if (kind == RP_SIGNED || (m->o->policy && rp_is(l->decision, l->decision_len, "timestamped")))
 		return 1;
 	if (rp_period_has(&m->period, line_time(l, time)) && count(m, time, kind) != SG_OK)
 		m->count_error = sg_error_code();
 	return 0;
 }
 
+/*
+ * --policy: the row of a signing the policy would no longer approve, or of a
+ * restamped copy of one ("timestamped"), followed the whole log long (a copy
+ * made in the period may be of a file signed before it); *row NULL for any
+ * other record, or one outside the period (`in` 0).
+ */
+static int nla_row(struct make *m, const json_t *rec, int kind, int in, json_t **row)
+{
+	const char *decision = sg_audit_field(rec, "decision");
+	int error = SG_OK;
+
+	*row = NULL;
+	if (kind == RP_SIGNED) {
+		error = sg_report_judge_check(m->judge, rec, m->o->now, row);
+		if (!error)
+			error = rp_restamp_remember(m->restamped, rec, *row);
+	} else if (decision && strcmp(decision, "timestamped") == 0) {
+		error = rp_restamp_row(m->restamped, rec, row);
+	}
+	if (error || !in) {
+		json_decref(*row);
+		*row = NULL;
+	}
+	return error;
+}
+
 /* The summary pass on a parsed record (a signing, or a line that is not plain). */
 static int count_one(const json_t *rec, void *arg)
 {
 	struct make *m = arg;
-	int kind = rp_kind(rec), error = m->count_error;
+	int kind = rp_kind(rec), error = m->count_error, in;
 	json_t *row = NULL;
 
-	if (error || !in_period(m, rec))
+	if (error)
 		return error;
-	error = count(m, json_string_value(json_object_get(rec, "time")), kind);
-	if (error || kind != RP_SIGNED)
-		return error;
-	error = rp_certs_add(&m->certs, rec);
+	in = in_period(m, rec);
+	if (in)
+		error = count(m, json_string_value(json_object_get(rec, "time")), kind);
+	if (!error && in && kind == RP_SIGNED)
+		error = rp_certs_add(&m->certs, rec);
 	if (!error && m->o->policy)
-		error = sg_report_judge_check(m->judge, rec, m->o->now, &row);
+		error = nla_row(m, rec, kind, in, &row);
 	m->n_nla += row != NULL;
 	json_decref(row);
 	return error;
@@ -400,17 +430,17 @@ static int row_one(const json_t *rec, void *arg)
 	int kind = rp_kind(rec), error;
 	json_t *row = NULL;
 
-	if (!in_period(m, rec))
+	if (strcmp(m->section, "no_longer_approved") == 0) {
+		error = nla_row(m, rec, kind, in_period(m, rec), &row);
+		if (error || !row)
+			return error;
+	} else if (!in_period(m, rec)) {
 		return SG_OK;
-	if (strcmp(m->section, "problems") == 0 && (kind == RP_DENIED || kind == RP_FAILED))
+	} else if (strcmp(m->section, "problems") == 0 && (kind == RP_DENIED || kind == RP_FAILED))
 		row = rp_problem_row(rec);
 	else if (strcmp(m->section, "signings") == 0 && kind == RP_SIGNED)
 		row = rp_signing_row(rec);
-	else if (strcmp(m->section, "no_longer_approved") == 0 && kind == RP_SIGNED) {
-		error = sg_report_judge_check(m->judge, rec, m->o->now, &row);
-		if (error || !row)
-			return error;
-	} else
+	else
 		return SG_OK;
 	if (!row)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
@@ -426,6 +456,9 @@ static int row_plain(const struct rp_line *l, void *arg)
 	char time[32];
 	int kind = rp_line_kind(l);
 
+	/* Every signing and restamp: the copies of the period may be of earlier ones. */
+	if (strcmp(m->section, "no_longer_approved") == 0)
+		return kind == RP_SIGNED || rp_is(l->decision, l->decision_len, "timestamped");
 	if (!rp_period_has(&m->period, line_time(l, time)))
 		return 0;
 	if (strcmp(m->section, "problems") == 0)
@@ -497,6 +530,9 @@ static int make(struct make *m)
 		error = section(m, "problems", m->n_denied + m->n_failed);
 	if (!error && !m->broken)
 		error = section(m, "signings", m->n_signed);
+	/* The restamped copies found again from the start, as the summary pass found them. */
+	if (!error && !m->broken && m->o->policy && json_object_clear(m->restamped) != 0)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
 	if (!error && !m->broken && m->o->policy)
 		error = section(m, "no_longer_approved", m->n_nla);
 	if (!error)
@@ -515,6 +551,8 @@ int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *
 	error = rp_period_open(&m.period, o->since, o->until);
 	if (!error && o->policy)
 		error = sg_report_judge_new(&m.judge, o->policy, o->approvers, o->require_cosign);
+	if (!error && o->policy && !(m.restamped = json_object()))
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	if (!error)
 		error = make(&m);
 	if (!error)
@@ -523,5 +561,6 @@ int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *
 	free(m.days.v);
 	rp_certs_free(&m.certs);
 	sg_report_judge_free(m.judge);
+	json_decref(m.restamped);
 	return error;
 }

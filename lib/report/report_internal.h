@@ -143,6 +143,20 @@ int rp_kind(const json_t *rec);
 json_t *rp_problem_row(const json_t *rec);
 json_t *rp_signing_row(const json_t *rec);
 
+/*
+ * With --policy, a signed file the policy would no longer approve may have
+ * been timestamped again (`signgate timestamp`, decision "timestamped": the
+ * same signature, a new SHA-256). `outputs` (a JSON object) maps the output
+ * SHA-256 of each such signing to its row: rp_restamp_remember() adds one
+ * (nothing for a NULL row); rp_restamp_row() gives, for a "timestamped"
+ * record whose input is such an output, a row of its own ("restamp_of" the
+ * seq copied, its own seq, time and output_sha256, the reasons after a first
+ * one that says what it is), remembered in turn; *row NULL when its input is
+ * no such output. SG_OK or SG_ERR_NOMEM.
+ */
+int rp_restamp_remember(json_t *outputs, const json_t *signing, const json_t *row);
+int rp_restamp_row(json_t *outputs, const json_t *rec, json_t **row);
+
 /* A copy of the string at `path` ("a.b") of rec, or JSON null. */
 json_t *rp_str(const json_t *rec, const char *path);
 

@@ -75,15 +75,95 @@ static int same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-/* 1 when a revocation names one of the approval's digests. */
-static int approval_revoked(const sg_policy *p, const sg_approval *a)
+/*
+ * A revocation by SHA-512 alone, turned into the SHA-256 of the input it
+ * revokes through an approval that pairs the two digests: one entry per
+ * such pair (every approval naming that SHA-512, not only the first).
+ */
+struct paired {
+	const char *sha256;
+	const sg_revocation *r;
+	const sg_approval *pair;
+};
+
+static int paired_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct paired *)a)->sha256, ((const struct paired *)b)->sha256);
+}
+
+/*
+ * The pairs of the policy's SHA-512-only revocations, sorted by SHA-256, and
+ * how many such revocations no approval pairs (revocations x approvals, once
+ * per report; then a lookup per signing or approval). SG_OK or SG_ERR_NOMEM.
+ */
+static int pairs_build(struct paired **out, size_t *n, size_t *unpaired, const sg_policy *p)
+{
+	struct paired *v = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = *unpaired = 0;
+	for (size_t i = 0; i < p->n_revoked; i++) {
+		const sg_revocation *r = &p->revoked[i];
+		size_t before = *n;
+
+		if (r->sha256 || !r->sha512)
+			continue;
+		for (size_t k = 0; k < p->n_approvals; k++) {
+			const sg_approval *a = &p->approvals[k];
+
+			if (!a->sha256 || !same(a->sha512, r->sha512))
+				continue;
+			if (*n == cap) {
+				struct paired *grown;
+
+				cap = cap ? 2 * cap : 16;
+				grown = realloc(v, cap * sizeof(*v));
+				if (!grown) {
+					free(v);
+					*n = 0;
+					return sg_error_set(SG_ERR_NOMEM, "out of memory");
+				}
+				v = grown;
+			}
+			v[(*n)++] = (struct paired){ a->sha256, r, a };
+		}
+		*unpaired += *n == before;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), paired_cmp);
+	*out = v;
+	return SG_OK;
+}
+
+/* The first pair that revokes `sha256`, or NULL. */
+static const struct paired *pairs_find(const struct paired *v, size_t n, const char *sha256)
+{
+	const struct paired key = { sha256, NULL, NULL };
+	const struct paired *hit;
+
+	if (!sha256 || n == 0)
+		return NULL;
+	hit = bsearch(&key, v, n, sizeof(*v), paired_cmp);
+	while (hit && hit > v && strcmp(hit[-1].sha256, sha256) == 0)
+		hit--;
+	return hit;
+}
+
+/*
+ * 1 when a revocation names one of the approval's digests, or revokes by
+ * SHA-512 the input whose SHA-256 the approval names (through any approval
+ * that pairs the two).
+ */
+static int approval_revoked(const sg_policy *p, const struct paired *pairs, size_t n_pairs,
+			    const sg_approval *a)
 {
 	for (size_t i = 0; i < p->n_revoked; i++) {
 		const sg_revocation *r = &p->revoked[i];
 		if (same(r->sha256, a->sha256) || same(r->sha512, a->sha512))
 			return 1;
 	}
-	return 0;
+	return pairs_find(pairs, n_pairs, a->sha256) != NULL;
 }
 
 static int indexed(const sg_policy *p)
@@ -112,6 +192,8 @@ struct sg_report_judge {
 	unsigned char *pair;         /* per policy file: PAIR_* */
 	char (*first)[256];          /* the first approver's name, when PAIR_VALID */
 	char **why;                  /* why not, when PAIR_INVALID or PAIR_UNCHECKED */
+	struct paired *pairs;        /* SHA-512-only revocations by the SHA-256 paired */
+	size_t n_pairs, unpaired;    /* ... and how many of them no approval pairs */
 };
 
 int sg_report_judge_new(sg_report_judge **out, const sg_policy *p, const sg_approvers_trust *t,
@@ -132,6 +214,10 @@ int sg_report_judge_new(sg_report_judge **out, const sg_policy *p, const sg_appr
 		sg_report_judge_free(j);
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
+	if (pairs_build(&j->pairs, &j->n_pairs, &j->unpaired, p) != SG_OK) {
+		sg_report_judge_free(j);
+		return SG_ERR_NOMEM;
+	}
 	*out = j;
 	return SG_OK;
 }
@@ -143,6 +229,7 @@ void sg_report_judge_free(sg_report_judge *j)
 	for (size_t i = 0; j->why && i <= j->p->n_files; i++)
 		free(j->why[i]);
 	free(j->why);
+	free(j->pairs);
 	free(j->first);
 	free(j->pair);
 	free(j);
@@ -279,7 +366,7 @@ json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
 
 		/* In force: not expired (the decision's rule: the expiry day included), not
 		 * revoked, and under the two-person rule signed by two approvers. */
-		if ((a->expires && strcmp(today, a->expires) > 0) || approval_revoked(p, a) ||
+		if ((a->expires && strcmp(today, a->expires) > 0) || approval_revoked(p, j->pairs, j->n_pairs, a) ||
 		    pair_refuses(j, a, why, sizeof(why)))
 			continue;
 		obj = approval_in_force(j, a);
@@ -357,30 +444,19 @@ __attribute__((format(printf, 2, 3))) static void add(verdict *v, const char *fm
  * SHA-256 say it is this input's. Returns 1 revoked (reason added), 0 not,
  * and counts in `*unknown` the ones that cannot be matched at all.
  */
-static int revoked_by_pairing(verdict *v, const sg_policy *p, const record_input *in,
+static int revoked_by_pairing(verdict *v, const sg_report_judge *j, const record_input *in,
 			      size_t *unknown)
 {
-	*unknown = 0;
-	for (size_t i = 0; i < p->n_revoked; i++) {
-		const sg_revocation *r = &p->revoked[i];
-		const sg_approval *pair = NULL;
+	const struct paired *hit = pairs_find(j->pairs, j->n_pairs, in->sha256);
 
-		if (r->sha256 || !r->sha512)
-			continue;
-		for (size_t j = 0; !pair && j < p->n_approvals; j++)
-			if (same(p->approvals[j].sha512, r->sha512))
-				pair = &p->approvals[j];
-		if (!pair || !pair->sha256) {
-			(*unknown)++;
-		} else if (same(pair->sha256, in->sha256)) {
-			add(v,
-			    "%s: digest is revoked: %s (revoked by SHA-512, which approval %s "
-			    "gives for this SHA-256)",
-			    in->name, r->reason, pair->id);
-			return 1;
-		}
-	}
-	return 0;
+	*unknown = j->unpaired;
+	if (!hit)
+		return 0;
+	add(v,
+	    "%s: digest is revoked: %s (revoked by SHA-512, which approval %s gives for this "
+	    "SHA-256)",
+	    in->name, hit->r->reason, hit->pair->id);
+	return 1;
 }
 
 /*
@@ -416,7 +492,7 @@ static void judge(verdict *v, sg_report_judge *j, const record_input *rin, time_
 	size_t unknown = 0;
 	int refused = 0;
 
-	if (!rin->sha512 && !p->index && revoked_by_pairing(v, p, rin, &unknown)) {
+	if (!rin->sha512 && !p->index && revoked_by_pairing(v, j, rin, &unknown)) {
 		v->status = "revoked";
 		return;
 	}

@@ -8,6 +8,7 @@
 #include "signgate/error.h"
 #include "report_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The value at `path` ("a.b.c") of rec, or NULL. */
@@ -132,4 +133,52 @@ json_t *rp_signing_row(const json_t *rec)
 		rp_str(rec, "signature.signer.not_after"), "timestamp",
 		rp_str(rec, "signature.timestamp"), "tsa_url", rp_str(rec, "signature.tsa_url"),
 		"actor", actor(rec));
+}
+
+int rp_restamp_remember(json_t *outputs, const json_t *signing, const json_t *row)
+{
+	const char *out = sg_audit_field(signing, "output.sha256");
+
+	if (!out || !row)
+		return SG_OK;
+	return json_object_set(outputs, out, (json_t *)row) == 0
+		       ? SG_OK
+		       : sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
+}
+
+int rp_restamp_row(json_t *outputs, const json_t *rec, json_t **row)
+{
+	const char *in = sg_audit_field(rec, "input.sha256");
+	const json_t *of = in ? json_object_get(outputs, in) : NULL;
+	json_t *r, *reasons;
+	char first[160];
+
+	*row = NULL;
+	if (!of)
+		return SG_OK;
+	r = json_deep_copy(of);
+	reasons = json_array();
+	snprintf(first, sizeof(first),
+		 "a copy of the output of seq %" JSON_INTEGER_FORMAT
+		 ", timestamped again by signgate timestamp: the same signature over the same input",
+		 json_integer_value(json_object_get(of, "seq")));
+	if (!r || !reasons || json_array_append_new(reasons, json_string(first)) ||
+	    json_array_extend(reasons, json_object_get(of, "reasons")) ||
+	    json_object_set_new(r, "reasons", reasons) ||
+	    json_object_set_new(r, "restamp_of", json_deep_copy(json_object_get(of, "seq"))) ||
+	    json_object_set_new(r, "seq", integer_at(rec, "seq")) ||
+	    json_object_set_new(r, "time", rp_str(rec, "time")) ||
+	    json_object_set_new(r, "output_sha256", rp_str(rec, "output.sha256"))) {
+		if (!r)
+			json_decref(reasons);
+		json_decref(r);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
+	}
+	/* A copy of a copy is found the same way. */
+	if (rp_restamp_remember(outputs, rec, r) != SG_OK) {
+		json_decref(r);
+		return SG_ERR_NOMEM;
+	}
+	*row = r;
+	return SG_OK;
 }
