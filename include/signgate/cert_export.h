@@ -10,9 +10,9 @@
  * them be read without its password (certificate bags that are not
  * encrypted, or encrypted with the empty password; the file's key bags are
  * never decrypted; with signing.certificate the file is not even opened).
- * Certificates read so are authenticated only when the MAC checks with the
- * empty password; otherwise the leaf is taken only when pinned by
- * --expect-thumbprint (SHA-1 or SHA-256), and a file that mixes
+ * Certificates read so are authenticated by nothing (a MAC keyed by the
+ * empty password is one anyone can make): the leaf is taken only when
+ * pinned by --expect-thumbprint (SHA-1 or SHA-256), and a file that mixes
  * certificates readable without the password with encrypted parts is
  * refused. Intermediates may be given apart (--chain). The leaf must be a
  * code-signing certificate (sg_cert_check_codesign(), as sign), must chain

@@ -70,12 +70,9 @@ static int read_certs(STACK_OF(X509) * out, const char *path, const char *what)
 	return SG_OK;
 }
 
-/* The certificates of the bags, and the localKeyID of the first key bag (never decrypted). */
+/* The certificates of the bags (key bags are never decrypted nor taken). */
 typedef struct p12_found {
 	STACK_OF(X509) * certs;
-	ASN1_OCTET_STRING **cert_ids; /* parallel to certs (n_ids of them); NULL entries allowed */
-	size_t n_ids;
-	ASN1_OCTET_STRING *key_id;
 	int encrypted;   /* a part could not be read without the password */
 	int clear_certs; /* certificate bags read from a part the password did not protect */
 } p12_found;
@@ -84,28 +81,14 @@ static void take_bags(p12_found *f, const STACK_OF(PKCS12_SAFEBAG) * bags)
 {
 	for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); i++) {
 		const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
-		const ASN1_TYPE *id = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
-		const ASN1_OCTET_STRING *oid =
-			id && id->type == V_ASN1_OCTET_STRING ? id->value.octet_string : NULL;
-		int nid = PKCS12_SAFEBAG_get_nid(bag);
 		X509 *x;
 
-		if ((nid == NID_keyBag || nid == NID_pkcs8ShroudedKeyBag) && !f->key_id && oid)
-			f->key_id = ASN1_OCTET_STRING_dup(oid);
-		if (nid != NID_certBag || PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate)
+		if (PKCS12_SAFEBAG_get_nid(bag) != NID_certBag ||
+		    PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate)
 			continue;
-		ASN1_OCTET_STRING **ids = realloc(f->cert_ids, (f->n_ids + 1) * sizeof(*ids));
-		if (!ids)
-			continue;
-		f->cert_ids = ids;
 		x = PKCS12_SAFEBAG_get1_cert(bag);
-		if (!x)
-			continue;
-		if (!sk_X509_push(f->certs, x)) {
+		if (x && !sk_X509_push(f->certs, x))
 			X509_free(x);
-			continue;
-		}
-		ids[f->n_ids++] = oid ? ASN1_OCTET_STRING_dup(oid) : NULL;
 	}
 }
 
@@ -137,35 +120,6 @@ static void p12_walk(p12_found *f, PKCS12 *p12)
 	}
 	sk_PKCS7_pop_free(safes, PKCS7_free);
 	ERR_clear_error();
-}
-
-/* The MAC, checkable only when the password is empty. */
-static int p12_mac_ok(PKCS12 *p12)
-{
-	int ok = PKCS12_mac_present(p12) &&
-		 (PKCS12_verify_mac(p12, "", 0) == 1 || PKCS12_verify_mac(p12, NULL, 0) == 1);
-
-	ERR_clear_error();
-	return ok;
-}
-
-/* The leaf among the PKCS#12's certificates: the key's (localKeyID), else the only non-CA. */
-static X509 *p12_leaf(const p12_found *f)
-{
-	X509 *only = NULL;
-	int n = 0;
-
-	for (int i = 0; f->key_id && i < sk_X509_num(f->certs); i++) {
-		const ASN1_OCTET_STRING *id = (size_t)i < f->n_ids ? f->cert_ids[i] : NULL;
-		if (id && ASN1_OCTET_STRING_cmp(id, f->key_id) == 0)
-			return sk_X509_value(f->certs, i);
-	}
-	for (int i = 0; i < sk_X509_num(f->certs); i++)
-		if (X509_check_ca(sk_X509_value(f->certs, i)) == 0) {
-			only = sk_X509_value(f->certs, i);
-			n++;
-		}
-	return n == 1 ? only : NULL;
 }
 
 /* What the leaf search has so far. */
@@ -234,12 +188,11 @@ static X509 *p12_pinned(const p12_found *f, const char *want)
 }
 
 /*
- * The leaf of a parsed PKCS#12. Its certificates authenticate nothing unless
- * its MAC was checked (the empty password): then the leaf is the one
- * --expect-thumbprint names, or nothing.
+ * The leaf of a parsed PKCS#12. Certificates read without its password are
+ * authenticated by nothing (a MAC keyed by the empty password is one anyone
+ * can compute): the leaf is the one --expect-thumbprint names, or none.
  */
-static int p12_choose(sg_export *ex, X509 **leaf, PKCS12 *p12, const p12_found *f,
-		      const sg_export_input *in)
+static int p12_choose(sg_export *ex, X509 **leaf, const p12_found *f, const sg_export_input *in)
 {
 	const char *path = in->pkcs12;
 
@@ -252,14 +205,15 @@ static int p12_choose(sg_export *ex, X509 **leaf, PKCS12 *p12, const p12_found *
 			"longer protects what can be read; refused (export it again, or set "
 			"\"signing.certificate\")",
 			path);
-	if (!p12_mac_ok(p12) && sk_X509_num(f->certs) > 0) {
+	if (sk_X509_num(f->certs) > 0) {
 		ex->unauthenticated = 1;
 		if (!in->expect_thumbprint)
 			return sg_error_set(
 				SG_ERR_CONFIG,
 				"%s: its certificates can be read without its password, so "
-				"nothing authenticates them (its MAC is not checked) and whoever "
-				"can write the file would choose the signer: pin it with "
+				"nothing authenticates them (no MAC keyed by its password is "
+				"checked) and whoever can write the file would choose the "
+				"signer: pin it with "
 				"\"signing.certificate\" (the signing certificate, PEM) or "
 				"--expect-thumbprint HEX (its SHA-1 or SHA-256 thumbprint, from "
 				"your PKI team)",
@@ -276,20 +230,15 @@ static int p12_choose(sg_export *ex, X509 **leaf, PKCS12 *p12, const p12_found *
 			 path);
 		return SG_OK;
 	}
-	*leaf = in->expect_thumbprint ? p12_pinned(f, in->expect_thumbprint) : NULL;
-	if (!*leaf)
-		*leaf = p12_leaf(f);
-	ex->pkcs12_unread = !*leaf && f->encrypted;
-	if (!*leaf)
-		return sg_error_set(
-			SG_ERR_CONFIG,
-			"%s: %s: export never uses its password: set \"signing.certificate\" to "
-			"the signing certificate (PEM: the leaf, then its intermediates), or use "
-			"--cert FILE [--chain FILE] --ca ROOT.pem",
-			path,
-			f->encrypted ? "its certificates are encrypted with its password"
-				     : "it holds no signing certificate that can be told apart");
-	return SG_OK;
+	ex->pkcs12_unread = f->encrypted;
+	return sg_error_set(
+		SG_ERR_CONFIG,
+		"%s: %s: export never uses its password: set \"signing.certificate\" to "
+		"the signing certificate (PEM: the leaf, then its intermediates), or use "
+		"--cert FILE [--chain FILE] --ca ROOT.pem",
+		path,
+		f->encrypted ? "its certificates are encrypted with its password"
+			     : "it holds no certificate");
 }
 
 /* Only when nothing else named the leaf (the file is not opened otherwise). */
@@ -298,7 +247,7 @@ static int from_pkcs12(sg_export *ex, STACK_OF(X509) * pool, const sg_export_inp
 	unsigned char *buf = NULL;
 	const unsigned char *p;
 	size_t len = 0;
-	p12_found f = { sk_X509_new_null(), NULL, 0, NULL, 0, 0 };
+	p12_found f = { sk_X509_new_null(), 0, 0 };
 	PKCS12 *p12 = NULL;
 	X509 *leaf = NULL;
 	int error = f.certs ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -312,7 +261,7 @@ static int from_pkcs12(sg_export *ex, STACK_OF(X509) * pool, const sg_export_inp
 	if (!error)
 		p12_walk(&f, p12);
 	if (!error)
-		error = p12_choose(ex, &leaf, p12, &f, in);
+		error = p12_choose(ex, &leaf, &f, in);
 	if (!error) {
 		error = agree(ex, leaf, "signing.pkcs12", in->pkcs12);
 		for (int i = 0; !error && i < sk_X509_num(f.certs); i++)
@@ -322,10 +271,6 @@ static int from_pkcs12(sg_export *ex, STACK_OF(X509) * pool, const sg_export_inp
 	OPENSSL_cleanse(buf, len);
 	free(buf);
 	sk_X509_pop_free(f.certs, X509_free);
-	for (size_t i = 0; i < f.n_ids; i++)
-		ASN1_OCTET_STRING_free(f.cert_ids[i]);
-	free(f.cert_ids);
-	ASN1_OCTET_STRING_free(f.key_id);
 	ERR_clear_error();
 	return error;
 }
