@@ -44,9 +44,22 @@
  *                period, oldest first, zeros included
  *   "totals":   {"records", "signed", "denied", "failed"} (in the period)
  *   "certificates": [{"subject", "sha1_thumbprint", "sha256", "not_after",
- *                "days_left", "expiry_warning": null | "expired" |
- *                "expires within 60 days", "signings", "first_used",
- *                "last_used"}]
+ *                "days_left" (null when not_after is null or unreadable),
+ *                "expiry_warning": null | "expired" | "expires within 60
+ *                days" | "expiry unknown", "same_subject_as" (other
+ *                thumbprints seen with this subject, case-insensitively),
+ *                "subject_warning": null | "same subject as N other
+ *                certificate(s): a renewal or an impostor",
+ *                "records_disagree" (a later record with these thumbprints
+ *                gave another subject or not_after; the row keeps the
+ *                first), "records_warning": null | "records disagree about
+ *                this certificate", "signings", "first_used",
+ *                "last_used"}], at most 1000, in order of first use
+ *   "certificates_not_listed": {"listed_at_most": 1000, "certificates"
+ *                (distinct certificates beyond those listed), "at_least"
+ *                (true: more than 100 000 distinct thumbprints were seen,
+ *                "certificates" is a lower bound), "signings" (theirs, also
+ *                in "totals"), "note": "N more certificates not listed"}
  *   "policy":   null, or {"path", "sha256" (of the bytes judged, when it is
  *                one file; null for a folder, whose files are each in
  *                "files", as read), "approvals_in_force": [{"id",
@@ -80,7 +93,8 @@
  *
  * A broken chain (verdict "broken"): the summary has "report", "verdict"
  * and "files" (each file whole: "bytes" and "sha256" of all it holds now),
- * "period" null, "days" [], "totals" null, "certificates" [], "policy"
+ * "period" null, "days" [], "totals" null, "certificates" [],
+ * "certificates_not_listed" null, "policy"
  * null, and NO section follows (sink->end comes right after sink->begin):
  * a report that repeated the records of an altered log would launder them.
  * Otherwise "files" gives, for each log file, the bytes the verified

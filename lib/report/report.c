@@ -350,17 +350,19 @@ static int summary_json(json_t **out, const struct make *m)
 	if (error)
 		return error;
 	if (m->broken)
-		s = json_pack("{s:o, s:o, s:o, s:n, s:[], s:n, s:[], s:n}", "report",
+		s = json_pack("{s:o, s:o, s:o, s:n, s:[], s:n, s:[], s:n, s:n}", "report",
 			      report_json(o), "verdict", verdict_json(m), "files", files,
-			      "period", "days", "totals", "certificates", "policy");
+			      "period", "days", "totals", "certificates",
+			      "certificates_not_listed", "policy");
 	else
-		s = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
+		s = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o}",
 			      "report", report_json(o), "verdict", verdict_json(m), "files",
 			      files, "period", period_json(&m->period), "days",
 			      rp_days_json(&m->period, &m->days), "totals", "records",
 			      (json_int_t)m->records, "signed", (json_int_t)m->n_signed, "denied",
 			      (json_int_t)m->n_denied, "failed", (json_int_t)m->n_failed,
-			      "certificates", rp_certs_json(&m->certs, o->now), "policy",
+			      "certificates", rp_certs_json(&m->certs, o->now),
+			      "certificates_not_listed", rp_certs_more_json(&m->certs), "policy",
 			      policy_json(m));
 	*out = s;
 	return s ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
