@@ -429,15 +429,17 @@ static int check_leaf(const sg_export *ex, const sg_export_input *in)
 				    "not %s (--expect-thumbprint); nothing exported",
 				    ex->leaf_from, info.subject, info.sha1_thumbprint, info.sha256,
 				    in->expect_thumbprint);
-	if (!error && sg_cert_check_codesign(ex->leaf, "x") != SG_OK) {
-		snprintf(why, sizeof(why), "%s", sg_error_last() + 3);
+	/* sign's check and reason ("-: " its prefix here, dropped: the message names the leaf). */
+	if (!error && sg_cert_check_codesign(ex->leaf, "-") != SG_OK) {
+		const char *reason = sg_error_last();
+		snprintf(why, sizeof(why), "%s",
+			 strncmp(reason, "-: ", 3) == 0 ? reason + 3 : reason);
 		return sg_error_set(SG_ERR_VERIFY,
 				    "%s: \"%s\" (thumbprint %s) is not a code-signing certificate "
 				    "(sign requires codeSigning, not a CA): %s",
 				    ex->leaf_from, info.subject, info.sha1_thumbprint, why);
 	}
-	/* As sign: a certificate naming CRL distribution points needs the CRLs or an explicit no.
-	 */
+	/* As sign: a leaf naming CRL distribution points needs the CRLs or an explicit no. */
 	if (!error && in->require_crl && !in->crl_file && !in->ignore_crl &&
 	    X509_get_ext_by_NID(ex->leaf, NID_crl_distribution_points, -1) >= 0)
 		return sg_error_set(SG_ERR_CONFIG,
