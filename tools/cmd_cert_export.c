@@ -187,7 +187,7 @@ static int print_check_json(const sg_export *ex, const char *dir, const sg_expor
 static int run_check(const sg_export *ex, const cert_opts *o)
 {
 	sg_export_diff *d = NULL;
-	size_t n = 0, differ = 0, count[SG_EXPORT_UNSAFE + 1] = { 0 };
+	size_t n = 0, differ = 0, count[SG_EXPORT_UNSAFE + 1] = { 0 }, folder_unsafe = 0;
 	char *dir = cli_out_dir_resolve(o->check_dir, "--check");
 	int rc;
 
@@ -198,8 +198,10 @@ static int run_check(const sg_export *ex, const cert_opts *o)
 		return cli_fail();
 	}
 	rc = differ ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		count[d[i].status]++;
+		folder_unsafe += d[i].status == SG_EXPORT_UNSAFE && strcmp(d[i].name, ".") == 0;
+	}
 	if (o->json) {
 		if (print_check_json(ex, dir, d, n, rc) != SG_OK)
 			rc = cli_fail();
@@ -211,10 +213,10 @@ static int run_check(const sg_export *ex, const cert_opts *o)
 			printf("%s: up to date (signer %s)\n", dir, ex->signer.sha1_thumbprint);
 		else
 			printf("%s: differs from what export writes now: %zu changed, %zu "
-			       "missing, %zu extra%s\n",
+			       "missing, %zu extra, %zu unsafe file(s)%s\n",
 			       dir, count[SG_EXPORT_CHANGED], count[SG_EXPORT_MISSING],
-			       count[SG_EXPORT_EXTRA],
-			       count[SG_EXPORT_UNSAFE] ? ", and others may write the folder" : "");
+			       count[SG_EXPORT_EXTRA], count[SG_EXPORT_UNSAFE] - folder_unsafe,
+			       folder_unsafe ? ", and others may write the folder" : "");
 		fflush(stdout);
 	}
 	free(d);

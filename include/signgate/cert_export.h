@@ -105,7 +105,8 @@ typedef enum sg_export_status {
 	SG_EXPORT_CHANGED,
 	SG_EXPORT_MISSING,
 	SG_EXPORT_EXTRA, /* a file export would not write */
-	SG_EXPORT_UNSAFE /* the folder itself: others may write it, or another account owns it */
+	SG_EXPORT_UNSAFE /* "." (the folder) or a file: others may write it, another account
+			    owns it, or it is a link or not a regular file */
 } sg_export_status;
 
 typedef struct sg_export_diff {
@@ -125,9 +126,13 @@ typedef struct sg_export_diff {
  * "# SIG # Begin signature block" line is the script, and only a
  * well-formed signature block follows). Entries are opened without following
  * links; a link, a folder or anything but a regular file is never read
- * (a link at a name export writes is "changed"). A folder owned by another
- * account, or that group or others may write (or one above it without the
- * sticky bit: sg_workdir_check_parent()), gives an SG_EXPORT_UNSAFE entry first. Returns SG_OK
+ * (at a name export writes it is "unsafe"). A file export writes that
+ * another account than this one or root owns, that group or others may
+ * write, or that has more than one name (st_nlink > 1) is "unsafe" with the
+ * reason, then whether its content is what export writes now. A folder owned
+ * by another account, or that group or others may write (or one above it
+ * without the sticky bit: sg_workdir_check_parent()), gives an
+ * SG_EXPORT_UNSAFE entry "." first. Returns SG_OK
  * (then *n_differ counts every entry that is not unchanged), SG_ERR_IO (the folder cannot be read)
  * or SG_ERR_NOMEM.
  */

@@ -234,24 +234,56 @@ static void text_reason(char *out, size_t size, const sg_export_file *f, const u
 	}
 }
 
+/*
+ * What makes a file of the folder unsafe although its bytes may be right:
+ * another account owns it (it may chmod it), group or others may write it,
+ * or it has another name (a hard link: whoever holds that name rewrites it).
+ */
+static int file_finding(char *out, size_t size, const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return snprintf(out, size, "owned by uid %u, not by this account or root",
+				(unsigned)st->st_uid) > 0;
+	if (st->st_mode & 022)
+		return snprintf(out, size,
+				"others may write this file (mode %04o): whoever can change it "
+				"decides what Windows trusts (chmod go-w)",
+				(unsigned)(st->st_mode & 07777)) > 0;
+	if (st->st_nlink > 1)
+		return snprintf(out, size,
+				"a hard link (%lu names): whoever holds another name may rewrite it",
+				(unsigned long)st->st_nlink) > 0;
+	return 0;
+}
+
+/* A file export writes, but unsafe: the finding, then what its content is. */
+static sg_export_diff *add_unsafe(diffs *d, const char *name, const char *why,
+				  const sg_export_diff *content)
+{
+	return add(d, name, SG_EXPORT_UNSAFE, "%s; its content %s%s", why,
+		   content->status == SG_EXPORT_UNCHANGED ? "is what export writes now"
+							  : "differs: ",
+		   content->status == SG_EXPORT_UNCHANGED ? "" : content->reason);
+}
+
 /* One file export writes, against the folder's entry of that name. */
 static int check_file(diffs *d, int dfd, const char *dir, const sg_export_file *f)
 {
 	unsigned char *old = NULL;
 	size_t len = 0;
-	char reason[1024], *path;
+	char reason[1024], why[300], *path;
 	struct stat st;
 	int fd = openat(dfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	sg_export_diff *e;
+	sg_export_diff *e, content;
 
 	if (fd < 0 && errno == ENOENT)
 		return add(d, f->name, SG_EXPORT_MISSING, "%s", "") ? SG_OK : SG_ERR_NOMEM;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int link = fd < 0 && errno == ELOOP;
-		e = add(d, f->name, SG_EXPORT_CHANGED, "%s",
+		e = add(d, f->name, link || fd >= 0 ? SG_EXPORT_UNSAFE : SG_EXPORT_CHANGED, "%s",
 			link     ? "a symbolic link, not the file (never followed)"
 			: fd < 0 ? strerror(errno)
-				 : "not a regular file");
+				 : "not a regular file (never read)");
 		if (fd >= 0)
 			close(fd);
 		return e ? SG_OK : SG_ERR_NOMEM;
@@ -275,6 +307,12 @@ static int check_file(diffs *d, int dfd, const char *dir, const sg_export_file *
 		else
 			text_reason(reason, sizeof(reason), f, old, len);
 		e = add(d, f->name, SG_EXPORT_CHANGED, "%s", reason);
+	}
+	if (e && file_finding(why, sizeof(why), &st)) {
+		content = *e;
+		d->n--;
+		d->differ -= content.status != SG_EXPORT_UNCHANGED;
+		e = add_unsafe(d, f->name, why, &content);
 	}
 	close(fd);
 	free(old);
