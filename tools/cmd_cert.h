@@ -4,7 +4,7 @@
 
 typedef struct cert_opts {
 	const char *verb, *config, *cert, *chain, *ca, *crl, *out_dir, *check_dir;
-	int json, force;
+	int json, force, allow_older_crl;
 } cert_opts;
 
 /* `signgate cert export` with parsed options; returns the exit code. */

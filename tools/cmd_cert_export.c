@@ -145,6 +145,8 @@ static int run_write(const sg_export *ex, const cert_opts *o)
 	if (!(dir = cli_out_dir_resolve(o->out_dir, "--out-dir")))
 		return CLI_EXIT_OPERATIONAL;
 	error = sg_export_check_folder(dir);
+	if (!error && !o->allow_older_crl)
+		error = sg_export_check_crl_rollback(ex, dir);
 	if (!error)
 		error = publish(ex, dir, o->force);
 	if (!error) {

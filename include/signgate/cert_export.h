@@ -139,6 +139,15 @@ typedef struct sg_export_diff {
 int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_export *ex,
 		    const char *dir);
 
+/*
+ * Whether writing `ex` (built) into `dir` would replace a CRL of the folder
+ * (a crl-N.crl export writes) by an older CRL of the same issuer: a lower
+ * CRL number, or an earlier thisUpdate. Returns SG_OK (nothing older, or no
+ * such file), SG_ERR_CONFIG naming the file and both numbers and
+ * thisUpdates, or SG_ERR_IO (the folder cannot be opened).
+ */
+int sg_export_check_crl_rollback(const sg_export *ex, const char *dir);
+
 /* The name of a status: "unchanged", "changed", "missing", "extra", "unsafe". */
 const char *sg_export_status_name(sg_export_status s);
 
