@@ -46,6 +46,32 @@ static int ensure_dir(const char *dir)
 	}
 }
 
+/*
+ * Whether `dest` may be replaced by a rename: absent, a regular file, or a
+ * symbolic link (the link itself is replaced, never followed). A folder or
+ * a special file is refused before anything is written, so that a rename
+ * that cannot happen never leaves a folder of new and old files.
+ */
+static int replaceable(const char *dest, int force)
+{
+	struct stat st;
+
+	if (lstat(dest, &st) != 0)
+		return errno == ENOENT ? SG_OK
+				       : sg_error_set(SG_ERR_IO, "%s: cannot read it: %s; nothing "
+								 "replaced",
+						      dest, strerror(errno));
+	if (!force)
+		return sg_error_set(SG_ERR_EXISTS, "%s: exists already (use --force to replace it)",
+				    dest);
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return SG_OK;
+	return sg_error_set(SG_ERR_EXISTS,
+			    "%s: %s, not a file: export cannot replace it; nothing replaced "
+			    "(remove it, then export again)",
+			    dest, S_ISDIR(st.st_mode) ? "a folder" : "a special file");
+}
+
 /* Refuse before writing anything when a file is there; then write all, then move all. */
 static int publish(const sg_export *ex, const char *dir, int force)
 {
@@ -55,10 +81,8 @@ static int publish(const sg_export *ex, const char *dir, int force)
 	for (size_t i = 0; !error && i < ex->n_files; i++) {
 		if (!(dest = sg_path_join(dir, ex->files[i].name)))
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		else if (!force && sg_path_exists(dest))
-			error = sg_error_set(SG_ERR_EXISTS,
-					     "%s: exists already (use --force to replace it)",
-					     dest);
+		else
+			error = replaceable(dest, force);
 		free(dest);
 	}
 	for (size_t i = 0; !error && i < ex->n_files; i++) {
