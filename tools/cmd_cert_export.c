@@ -18,7 +18,29 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
-/* Create `dir` and its parents as needed (mode 0755: public material for the Windows side). */
+/*
+ * The folder `path` is about to be created in: it and every folder above it
+ * must be safe (sg_workdir_check_parent()) before anything is made in it.
+ */
+static int check_before_mkdir(char *path)
+{
+	char *slash = strrchr(path, '/');
+	int error;
+
+	if (!slash)
+		return sg_workdir_check_parent(".", "export folder ");
+	if (slash == path)
+		return sg_workdir_check_parent("/", "export folder ");
+	*slash = '\0';
+	error = sg_workdir_check_parent(path, "export folder ");
+	*slash = '/';
+	return error;
+}
+
+/*
+ * Create `dir` and its parents as needed (mode 0755: public material for
+ * the Windows side), each only in a folder that passed the parent check.
+ */
 static int ensure_dir(const char *dir)
 {
 	char path[PATH_MAX];
@@ -32,6 +54,9 @@ static int ensure_dir(const char *dir)
 			continue;
 		*p = '\0';
 		if (stat(path, &st) != 0) {
+			int error = check_before_mkdir(path);
+			if (error)
+				return error;
 			if (mkdir(path, 0755) == 0)
 				(void)chmod(path, 0755);
 			else if (errno != EEXIST)

@@ -44,4 +44,16 @@ expect_in "$T/out" "up to date"
 # Without --force an existing file is refused first, as before.
 sg 1 cert export --cert "$T/leaf-chain.pem" "${args[@]}" --out-dir "$f"
 expect_in "$T/err" "exists already (use --force to replace it)"
+
+# --out-dir to be created in a folder others may write without the sticky
+# bit (red team B 9): refused before anything is created there.
+mkdir -m 0777 "$T/pub"
+chmod 0777 "$T/pub"
+sg 2 cert export --cert "$T/leaf-chain.pem" "${args[@]}" --out-dir "$T/pub/new/deeper"
+expect_in "$T/err" "export folder $T/pub: others may write this folder and it has no sticky bit (mode 0777)"
+expect_absent "$T/pub/new"
+# With the sticky bit (as /tmp) it is created.
+chmod 1777 "$T/pub"
+sg 0 cert export --cert "$T/leaf-chain.pem" "${args[@]}" --out-dir "$T/pub/new/deeper"
+expect_same "$(stat -c %a "$T/pub/new")" 755
 done_ok
