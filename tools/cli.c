@@ -160,6 +160,16 @@ void cli_strict_warn(const char *path, unsigned flags)
 	sg_error_clear();
 }
 
+void cli_strict_warn_audit(const char *const *logs, size_t n_logs, const char *seals,
+			   const char *seal_cert, const char *against)
+{
+	for (size_t i = 0; i < n_logs; i++)
+		cli_strict_warn(logs[i], 0);
+	cli_strict_warn(seals, 0);
+	cli_strict_warn(seal_cert, 0);
+	cli_strict_warn(against, 0);
+}
+
 int cli_confine_setup(const sg_config *cfg)
 {
 	static int warned;

@@ -113,6 +113,10 @@ int cli_decide_load(struct sg_context *ctx, const char *config, struct sg_config
  */
 void cli_strict_warn(const char *path, unsigned flags);
 
+/* cli_strict_warn() of an audit command's files: its n_logs logs, seals, seal_cert, against. */
+void cli_strict_warn_audit(const char *const *logs, size_t n_logs, const char *seals,
+			   const char *seal_cert, const char *against);
+
 /*
  * The config's "confinement" for this run's children (cfg NULL: "auto").
  * "auto": one warning on stderr, once per run, naming what this kernel

@@ -769,10 +769,7 @@ int cmd_audit(int argc, char **argv)
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
 	/* Files named on the command line (a reviewer's copies): warnings, not refusals. */
-	for (size_t i = 0; i < o.n_logs; i++)
-		cli_strict_warn(o.logs[i], 0);
-	cli_strict_warn(o.seals, 0);
-	cli_strict_warn(o.seal_cert, 0);
+	cli_strict_warn_audit(o.logs, o.n_logs, o.seals, o.seal_cert, o.against);
 	if (cfg)
 		o.log = cfg->audit_log;
 	if (strcmp(verb, "verify") == 0)

@@ -65,10 +65,11 @@ static const char report_help[] =
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit codes: 0 the report is made and the chain intact (or partial: the verdict\n"
-	"says so); 3 the report is made and the chain is broken (or, with no report,\n"
-	"the --against copy seals a record with another head than the seals file); 1\n"
-	"the log cannot be read, or changed while the report was made (other than by\n"
-	"appends); 2 usage or configuration error.\n";
+	"says so); 3 the report is made and the chain is broken, or the seals are not\n"
+	"valid (an edited seal; an --against copy that seals a record with another\n"
+	"head): the verdict says which, as 'audit verify' does; 1 the log cannot be\n"
+	"read, or changed while the report was made (other than by appends); 2 usage\n"
+	"or configuration error.\n";
 
 typedef struct report_opts {
 	const char *config, *seals, *seal_cert, *against, *since, *until, *policy, *out;
@@ -162,7 +163,7 @@ typedef struct report_run {
 	sg_audit_seals offhost; /* --against, as read */
 	int have_offhost;
 	size_t offhost_ignored;
-	int seals_conflict; /* the off-host copy seals a seq with another head */
+	char seals_broken[SG_ERROR_MAX]; /* "": the seals loaded as valid seals */
 	struct sg_policy *policy;
 	sg_strict_rule policy_rule; /* whose the policy's files may be */
 	sg_approvers_trust approvers;
@@ -229,9 +230,7 @@ static void run_clear(report_run *r)
 
 /*
  * --against: the off-host copy's seals of the current log, merged into the
- * seals file's as `audit verify --against` merges them. A copy that seals a
- * seq with another head than the seals file is no change to wait out: it is
- * the report's answer (exit 3), not a retry.
+ * seals file's as `audit verify --against` merges them.
  */
 static int load_offhost(report_run *r)
 {
@@ -247,9 +246,7 @@ static int load_offhost(report_run *r)
 				    "%s: holds no seal of %s made with %s (%zu seal-like lines do "
 				    "not verify): nothing to check against",
 				    r->o->against, log, r->seal_cert, r->offhost_ignored);
-	error = sg_audit_seals_merge(&r->seals, &r->offhost);
-	r->seals_conflict = error == SG_ERR_TAMPER;
-	return error;
+	return sg_audit_seals_merge(&r->seals, &r->offhost);
 }
 
 /* The files and seals of this attempt (again after a rotation or a seal meanwhile). */
@@ -270,16 +267,28 @@ static int run_load(report_run *r)
 		r->seals_path = r->cfg->seal_file;
 		r->seal_cert = r->cfg->seal_file ? r->cfg->seal_cert : NULL;
 	}
+	r->seals_broken[0] = '\0';
 	if (!error && r->seals_path && r->seal_cert) {
 		error = sg_audit_seals_load(&r->seals, r->seals_path, r->seal_cert);
 		r->have_seals = error == SG_OK;
 	}
-	if (!error && o->against && !r->have_seals)
+	if (!error && o->against && !r->have_seals && !r->seals_broken[0] &&
+	    !(r->seals_path && r->seal_cert))
 		error = sg_error_set(SG_ERR_USAGE,
 				     "--against needs the seals: a config with \"audit_seal\", or "
 				     "--seals and --seal-cert");
-	else if (!error && o->against)
+	else if (!error && o->against && r->have_seals)
 		error = load_offhost(r);
+	/*
+	 * Seals that are not valid seals (an edited line, a seal that does not
+	 * verify, an off-host copy that seals a seq with another head) are no
+	 * change to wait out: they are the verdict, broken, as `audit verify`
+	 * says (read under the seals' lock, so never a sealing run half-written).
+	 */
+	if (error == SG_ERR_TAMPER) {
+		snprintf(r->seals_broken, sizeof(r->seals_broken), "%s", sg_error_last());
+		error = SG_OK;
+	}
 	if (!error)
 		error = verify_command(r);
 	return error;
@@ -344,7 +353,8 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.logs = r->logs;
 	opt.n_logs = r->n_logs;
 	opt.seals = r->have_seals ? &r->seals : NULL;
-	opt.seals_path = r->have_seals ? r->seals_path : NULL;
+	opt.seals_path = r->have_seals || r->seals_broken[0] ? r->seals_path : NULL;
+	opt.seals_broken = r->seals_broken[0] ? r->seals_broken : NULL;
 	opt.offhost_path = r->have_offhost ? r->o->against : NULL;
 	opt.offhost = r->have_offhost ? &r->offhost : NULL;
 	opt.verify_flags = SG_AUDIT_VERIFY_PARTIAL;
@@ -363,8 +373,8 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	sg_report_sink_free(&sink);
 	seals_state(&after, r->o->seals ? r->o->seals : r->cfg ? r->cfg->seal_file : NULL);
 	/* A rotation or an edit while reading; a seal made between loading and verifying. */
-	*retry = (error == SG_ERR_TAMPER && !r->seals_conflict) ||
-		 (!error && *verdict == 3 && seals_changed(&before, &after));
+	*retry = error == SG_ERR_TAMPER ||
+		 (!error && *verdict == 3 && !opt.seals_broken && seals_changed(&before, &after));
 	run_clear(r);
 	return error;
 }
@@ -478,18 +488,19 @@ int cmd_audit_report(int argc, char **argv)
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
 	/* Files named on the command line (a reviewer's copies): warnings, not refusals. */
-	for (size_t i = 0; i < o.n_logs; i++)
-		cli_strict_warn(o.logs[i], 0);
-	cli_strict_warn(o.seals, 0);
-	cli_strict_warn(o.seal_cert, 0);
+	cli_strict_warn_audit(o.logs, o.n_logs, o.seals, o.seal_cert, o.against);
 	r.o = &o;
 	r.cfg = cfg;
 	if (o.policy)
 		error = load_policy(&r, o.policy, cfg);
 	if (!error)
 		error = o.out ? to_file(&r, &verdict) : to_stdout(&r, &verdict);
-	if (error == SG_ERR_TAMPER && !r.seals_conflict)
-		error = sg_error_set(SG_ERR_IO, "%s", sg_error_last()); /* changed while read: 1 */
+	if (error == SG_ERR_TAMPER) { /* changed while read: 1 (the message is copied first) */
+		char why[SG_ERROR_MAX];
+
+		snprintf(why, sizeof(why), "%s", sg_error_last());
+		error = sg_error_set(SG_ERR_IO, "%s", why);
+	}
 	rc = error ? cli_fail() : verdict;
 	if (!error)
 		print_notes(&r, verdict);

@@ -113,6 +113,12 @@ typedef struct sg_audit_report {
 	size_t before_first_line, before_last_line;
 	long long before_first_seq, before_last_seq;
 	size_t seal_records; /* "seal" records in the chain made with the seals' certificate */
+	/*
+	 * Every "seal" record in the chain, seals given or not, and the seq of
+	 * the last: a log that says it was sealed, checked without its seals.
+	 */
+	size_t seal_records_seen;
+	long long last_seal_record_seq;
 	/* Seal records without their own seal that a later seal covers (first seq). */
 	size_t unsealed_covered;
 	long long unsealed_covered_seq;

@@ -32,7 +32,10 @@
  *                          covers these records), "unsealed_records",
  *                          "against" (the off-host copy checked, or null:
  *                          then a log cut back with its seals file reads
- *                          as intact)},
+ *                          as intact), "certificate_sha256" (of the
+ *                          sealing certificate the seals are pinned to, or
+ *                          null), "seal_records" (the log's "seal" records,
+ *                          seals given or not), "last_seal_record_seq"},
  *                "verify_command" (a line to paste into a shell)}
  *   "files":    [{"role": "archive" | "log" | "seals" | "offhost_seals" |
  *                 "policy", "path", "bytes", "sha256"}]
@@ -142,6 +145,14 @@ typedef struct sg_report_options {
 	 */
 	const char *offhost_path;
 	const struct sg_audit_seals *offhost;
+	/*
+	 * Why the seals (or the off-host copy) did not load as valid seals
+	 * (sg_audit_seals_load()'s SG_ERR_TAMPER message: a line edited, a seal
+	 * that does not verify, the copy sealing a seq with another head): the
+	 * verdict is then broken with this reason, as `audit verify` says it.
+	 * NULL when they loaded (or none were given).
+	 */
+	const char *seals_broken;
 	unsigned verify_flags;              /* SG_AUDIT_VERIFY_* */
 	const char *since, *until;          /* "YYYY-MM-DD" or a full UTC time; NULL: open */
 	const struct sg_policy *policy;     /* NULL: no policy section */

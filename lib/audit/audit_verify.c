@@ -306,6 +306,10 @@ static int check_seal_record(struct chain *c, const struct facts *f, size_t line
 	const sg_audit_seals *s = c->seals;
 	sg_audit_report *rep = c->report;
 
+	if (f->seal) {
+		rep->seal_records_seen++;
+		rep->last_seal_record_seq = f->seq;
+	}
 	if (!f->seal || !s || strcmp(s->pinned, f->seal_signer) != 0)
 		return SG_OK;
 	rep->seal_records++;

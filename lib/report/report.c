@@ -74,7 +74,14 @@ static void verdict_message(char *out, size_t size, const struct make *m, const 
 	const sg_audit_report *r = &m->rep;
 	char seals[1024];
 
-	if (!o->seals)
+	if (!o->seals && r->seal_records_seen)
+		snprintf(seals, sizeof(seals),
+			 "NO SEALS were checked: none were given, yet the log holds %zu seal "
+			 "record%s (the last at seq %lld), so a seals file exists and was left "
+			 "out; records cut off its end would not show.",
+			 r->seal_records_seen, r->seal_records_seen == 1 ? "" : "s",
+			 r->last_seal_record_seq);
+	else if (!o->seals)
 		snprintf(seals, sizeof(seals),
 			 "NO SEALS were checked (none configured): a log rewritten from scratch, "
 			 "or records cut off its end, would not show.");
@@ -130,18 +137,22 @@ static json_t *verdict_json(const struct make *m)
 	verdict_message(message, sizeof(message), m, status);
 	snprintf(command, sizeof(command), "%s%s", o->verify_command ? o->verify_command : "",
 		 o->verify_command && r->seals_before ? " --partial" : "");
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:s, s:{s:b, s:I, s:o, s:o, s:I, s:s?}, "
-			 "s:s?}",
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:s, s:{s:b, s:I, s:o, s:o, s:I, s:s?, "
+			 "s:s?, s:I, s:o}, s:s?}",
 			 "status", status, "exit_code", m->broken ? 3 : 0, "message", message,
 			 "records", (json_int_t)r->records, "first_seq", (json_int_t)r->first_seq,
 			 "last_seq", (json_int_t)r->last_seq, "head", r->head, "seals",
-			 "configured", o->seals != NULL, "checked", (json_int_t)r->seals_checked,
+			 "configured", o->seals != NULL || o->seals_broken, "checked", (json_int_t)r->seals_checked,
 			 "sealed_seq",
 			 r->seals_checked ? json_integer(r->sealed_seq) : json_null(),
 			 "sealed_time",
 			 r->seals_checked ? json_string(r->sealed_time) : json_null(),
 			 "unsealed_records", (json_int_t)unsealed, "against",
-			 o->offhost ? o->offhost_path : NULL, "verify_command",
+			 o->offhost ? o->offhost_path : NULL, "certificate_sha256",
+			 o->seals ? o->seals->pinned : NULL, "seal_records",
+			 (json_int_t)r->seal_records_seen, "last_seal_record_seq",
+			 r->seal_records_seen ? json_integer(r->last_seal_record_seq) : json_null(),
+			 "verify_command",
 			 o->verify_command ? command : NULL);
 }
 
@@ -412,7 +423,14 @@ static int section(struct make *m, const char *name, size_t count)
 static int verify(struct make *m)
 {
 	const sg_report_options *o = m->o;
-	int error = sg_audit_verify_files(o->logs, o->n_logs, o->seals, o->verify_flags, &m->rep);
+	int error;
+
+	if (o->seals_broken) {
+		m->broken = 1;
+		snprintf(m->why, sizeof(m->why), "%s", o->seals_broken);
+		return SG_OK;
+	}
+	error = sg_audit_verify_files(o->logs, o->n_logs, o->seals, o->verify_flags, &m->rep);
 
 	if (error == SG_ERR_TAMPER) {
 		m->broken = 1;

@@ -82,6 +82,18 @@ static void verdict_seals(FILE *f, const json_t *seals)
 	const json_t *seq = json_object_get(seals, "sealed_seq");
 	json_int_t unsealed = json_integer_value(json_object_get(seals, "unsealed_records"));
 
+	json_int_t records = json_integer_value(json_object_get(seals, "seal_records"));
+
+	if (!json_is_true(json_object_get(seals, "configured")) && records > 0) {
+		fprintf(f,
+			"<li class=\"warn\">No seals were given, yet the log holds %" JSON_INTEGER_FORMAT
+			" seal record%s (the last at seq %" JSON_INTEGER_FORMAT "): its seals file "
+			"exists and was left out of this report, so records cut off the end of the "
+			"log would not show.</li>\n",
+			records, records == 1 ? "" : "s",
+			json_integer_value(json_object_get(seals, "last_seal_record_seq")));
+		return;
+	}
 	if (!json_is_true(json_object_get(seals, "configured"))) {
 		fputs("<li class=\"warn\">No seals are configured: nothing outside the log vouches "
 		      "for it, and whoever can write the log can rewrite it whole.</li>\n",
@@ -94,6 +106,11 @@ static void verdict_seals(FILE *f, const json_t *seals)
 		      "report.</li>\n",
 		      f);
 		return;
+	}
+	if (json_is_string(json_object_get(seals, "certificate_sha256"))) {
+		fputs("<li>Seals checked with the sealing certificate of SHA-256 ", f);
+		sg_report_html_value(f, json_object_get(seals, "certificate_sha256"));
+		fputs(".</li>\n", f);
 	}
 	if (!json_is_integer(seq)) {
 		fputs("<li class=\"warn\">No record is sealed yet.</li>\n", f);
@@ -360,6 +377,43 @@ static void policy(FILE *f, const json_t *p)
 	fputs("</tbody></table>\n", f);
 }
 
+/*
+ * The numbers behind the chart's smallest bars: every day of the period with
+ * a denial or a failure (at most the period's 3660 days).
+ */
+static void problem_days(FILE *f, const json_t *days)
+{
+	const json_t *d;
+	size_t i, n = 0;
+
+	json_array_foreach (days, i, d)
+		n += json_integer_value(json_object_get(d, "denied")) +
+			     json_integer_value(json_object_get(d, "failed")) >
+		     0;
+	fprintf(f, "<h3>Days with denials or failures (%zu)</h3>\n", n);
+	if (n == 0)
+		return;
+	fputs("<table><thead><tr><th>Day (UTC)</th><th>Signed</th><th>Denied</th><th>Failed</th>"
+	      "</tr></thead><tbody>\n",
+	      f);
+	json_array_foreach (days, i, d) {
+		if (json_integer_value(json_object_get(d, "denied")) +
+			    json_integer_value(json_object_get(d, "failed")) ==
+		    0)
+			continue;
+		fputs("<tr><td>", f);
+		sg_report_html_value(f, json_object_get(d, "date"));
+		fputs("</td><td>", f);
+		sg_report_html_value(f, json_object_get(d, "signed"));
+		fputs("</td><td>", f);
+		sg_report_html_value(f, json_object_get(d, "denied"));
+		fputs("</td><td>", f);
+		sg_report_html_value(f, json_object_get(d, "failed"));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
 static int html_begin(void *arg, const json_t *summary)
 {
 	struct html *h = arg;
@@ -375,6 +429,7 @@ static int html_begin(void *arg, const json_t *summary)
 	err = sg_report_html_chart(h->out, summary);
 	if (err != SG_OK)
 		return err;
+	problem_days(h->out, json_object_get(summary, "days"));
 	certificates(h->out, json_object_get(summary, "certificates"));
 	policy(h->out, json_object_get(summary, "policy"));
 	return written(h);

@@ -4,12 +4,22 @@
  * the spans this file chooses.
  */
 #include <inttypes.h>
+#include <locale.h>
+#include <pthread.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "report_html_internal.h"
 
 /* At most this many distinct non-ASCII code points are listed after a string. */
 #define NOTE_MAX 8
+/*
+ * At most this many zero-width code points (combining marks of any script)
+ * in a row are passed through: real text stacks one or two on a letter; a
+ * run of hundreds is one unbreakable grapheme that widens a table off the
+ * page or draws over the rows below. The rest are shown as code points.
+ */
+#define MARKS_MAX 2
 
 /* Code point ranges that could disguise text: invisible, bidi, look-alike spaces. */
 static const struct {
@@ -45,6 +55,35 @@ static const struct {
 	{ 0xE0000, 0xE0FFF }, /* tags, variation selectors supplement */
 	{ 0xF0000, 0x10FFFF }, /* private use planes */
 };
+
+/* C.UTF-8 for wcwidth(), set per thread around a call (the process's locale is untouched). */
+static locale_t utf8_ctype;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_init(void)
+{
+	utf8_ctype = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/*
+ * Is `cp` drawn with no width of its own (a combining mark, a format
+ * character)? Unicode's data as glibc's C.UTF-8 has it; without that
+ * locale, every non-ASCII code point counts as one (runs then shown as
+ * code points after MARKS_MAX: safe, if plainer).
+ */
+static int zero_width(unsigned long cp)
+{
+	locale_t old;
+	int w;
+
+	pthread_once(&utf8_once, utf8_init);
+	if (utf8_ctype == (locale_t)0)
+		return 1;
+	old = uselocale(utf8_ctype);
+	w = wcwidth((wchar_t)cp);
+	uselocale(old);
+	return w == 0;
+}
 
 int sg_report_html_class(unsigned long cp)
 {
@@ -144,7 +183,7 @@ void sg_report_html_text(FILE *f, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned long note[NOTE_MAX], cp;
-	size_t n_note = 0, more = 0, i = 0, k;
+	size_t n_note = 0, more = 0, i = 0, k, marks = 0;
 
 	fputs("<span class=\"v\">", f);
 	while (i < len) {
@@ -156,15 +195,22 @@ void sg_report_html_text(FILE *f, const char *s, size_t len)
 		}
 		switch (sg_report_html_class(cp)) {
 		case 0:
+			marks = 0;
 			put_ascii(f, p[i]);
 			break;
 		case 1:
+			marks = zero_width(cp) ? marks + 1 : 0;
+			if (marks > MARKS_MAX) {
+				fprintf(f, "<span class=\"cp\">\u2039U+%04lX\u203A</span>", cp);
+				break;
+			}
 			fputs("<span class=\"na\">", f);
 			fwrite(p + i, 1, k, f);
 			fputs("</span>", f);
 			n_note = note_add(note, n_note, &more, cp);
 			break;
 		default:
+			marks = 0;
 			fprintf(f, "<span class=\"cp\">\u2039U+%04lX\u203A</span>", cp);
 			break;
 		}

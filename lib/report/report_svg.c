@@ -170,6 +170,9 @@ static void bar(FILE *f, const char *colour, double x, double w, double *y, long
 	if (v <= 0)
 		return;
 	h = (double)(BOTTOM - TOP) * (double)v / (double)top;
+	/* One denial beside thousands of signings stays visible (the numbers are in a table). */
+	if (h < 2.0)
+		h = 2.0;
 	*y -= h;
 	fprintf(f, "<rect fill=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>", colour,
 		x, *y, w, h);

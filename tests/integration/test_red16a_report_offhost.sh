@@ -6,7 +6,7 @@
 # "offhost_seals" role) and then say BROKEN, exit 3 -- not INTACT, "sealed".
 # Also: the copy named in the verdict, "files" (SHA-256 of the bytes read)
 # and the verify line; the page's warning without one; usage errors; a copy
-# that contradicts the seals file is exit 3 with no report.
+# that contradicts the seals file is a broken verdict, exit 3.
 . "$(dirname -- "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq is missing"
 
@@ -58,11 +58,15 @@ rc=0; "$SG_BIN" audit report --config "$CFG" --against "$T/offhost.txt" --json >
 expect_same "$(jq -r .verdict.status "$T/r.json")" broken
 expect_same "$(jq -r .verdict.seals.against "$T/r.json")" "$T/offhost.txt"
 # The cut log continued and sealed again: the off-host copy seals that seq
-# with another head. That is the answer (exit 3, no report), not a retry.
+# with another head. That is the answer (a broken verdict, exit 3, no record
+# listed), not a retry.
 sg 0 sign --config "$CFG" --out "$T/s3.exe" "$INST/hello-setup.exe"
 sg 0 audit seal --config "$CFG"
+sg 3 audit report --config "$CFG" --against "$T/offhost.txt" --json
+expect_same "$(jq -r .verdict.status "$T/out")" broken
+expect_in <(jq -r .verdict.message "$T/out") "of the off-host copy seals seq"
+expect_in <(jq -r .verdict.message "$T/out") "with another head than line 2 of the seals file"
+expect_same "$(jq -c '[.signings, .problems]' "$T/out")" "[null,null]"
 sg 3 audit report --config "$CFG" --against "$T/offhost.txt" --out "$T/conflict.html"
-expect_in "$T/err" "of the off-host copy seals seq"
-expect_in "$T/err" "with another head than line 2 of the seals file"
-expect_absent "$T/conflict.html"
+expect_in "$T/conflict.html" "Verdict: BROKEN"
 done_ok

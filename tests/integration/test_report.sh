@@ -45,7 +45,7 @@ expect_jq "$R" '.verdict.status' '"intact"'
 expect_jq "$R" '[.verdict.exit_code, .verdict.records, .verdict.first_seq, .verdict.last_seq]' '[0,3,1,3]'
 expect_jq "$R" '.verdict.head' "\"$(line_sha 3 "$LOG")\""
 expect_jq "$R" '.verdict.seals' \
-	'{"configured":false,"checked":0,"sealed_seq":null,"sealed_time":null,"unsealed_records":3}'
+	'{"configured":false,"checked":0,"sealed_seq":null,"sealed_time":null,"unsealed_records":3,"against":null,"certificate_sha256":null,"seal_records":0,"last_seal_record_seq":null}'
 expect_in "$R" 'NO SEALS were checked (none configured)'
 expect_jq "$R" '.verdict.verify_command' "\"signgate audit verify --config '$CFG'\""
 expect_jq "$R" '.files' "[{\"role\":\"log\",\"path\":\"$LOG\",\"bytes\":$(stat -c %s "$LOG"),\"sha256\":\"$(sha256 "$LOG")\"}]"
@@ -238,7 +238,7 @@ chmod 0600 "$T/seal.key"
 config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
 SEALS=$LOG.seals
 sg 0 audit report --config "$CFG" --json
-expect_jq "$T/out" '.verdict.seals' '{"configured":true,"checked":0,"sealed_seq":null,"sealed_time":null,"unsealed_records":12}'
+expect_jq "$T/out" '.verdict.seals' "{\"configured\":true,\"checked\":0,\"sealed_seq\":null,\"sealed_time\":null,\"unsealed_records\":12,\"against\":null,\"certificate_sha256\":\"$(openssl x509 -in "$T/seal.pem" -outform DER | sha256sum | cut -d' ' -f1)\",\"seal_records\":0,\"last_seal_record_seq\":null}"
 expect_in "$T/out" "NO SEAL covers any record (the seals file does not exist)"
 expect_jq "$T/out" '.files[-1]' "{\"role\":\"seals\",\"path\":\"$SEALS\",\"bytes\":null,\"sha256\":null}"
 sg 0 audit seal --config "$CFG"
@@ -246,7 +246,7 @@ sg 0 audit report --config "$CFG" --json
 R=$T/r8.json
 cp "$T/out" "$R"
 expect_jq "$R" '.verdict | [.status, .last_seq]' '["intact",13]'
-expect_jq "$R" '.verdict.seals' "{\"configured\":true,\"checked\":1,\"sealed_seq\":13,\"sealed_time\":\"$(jq -r .time "$SEALS")\",\"unsealed_records\":0}"
+expect_jq "$R" '.verdict.seals' "{\"configured\":true,\"checked\":1,\"sealed_seq\":13,\"sealed_time\":\"$(jq -r .time "$SEALS")\",\"unsealed_records\":0,\"against\":null,\"certificate_sha256\":\"$(openssl x509 -in "$T/seal.pem" -outform DER | sha256sum | cut -d' ' -f1)\",\"seal_records\":1,\"last_seal_record_seq\":13}"
 expect_in "$R" "Sealed up to the last record, seq 13 ($(jq -r .time "$SEALS"))."
 expect_jq "$R" '.files[-1]' "{\"role\":\"seals\",\"path\":\"$SEALS\",\"bytes\":$(stat -c %s "$SEALS"),\"sha256\":\"$(sha256 "$SEALS")\"}"
 sg 0 check --config "$CFG" "$INST/hello-setup.exe"

@@ -353,6 +353,20 @@ static void test_chart(void)
 	CHECK_CONTAINS(page, "signed (0)");
 	CHECK_CONTAINS(page, "denied (1)");
 	CHECK_CONTAINS(page, "width=\"60.00\"");
+	/* The numbers behind the bars: each day with a denial or a failure. */
+	CHECK_CONTAINS(page, "Days with denials or failures (1)");
+	CHECK_CONTAINS(page, "<tr><td><span class=\"v\">2026-01-01</span></td><td>0</td><td>1</td>"
+			     "<td>1</td></tr>");
+	free(page);
+	json_decref(s);
+
+	/* One denial beside 3000 signings: its bar is still drawn, 2 units high. */
+	s = with_days(2026, 1);
+	json_object_set_new(json_array_get(json_object_get(s, "days"), 0), "signed",
+			    json_integer(3000));
+	page = render(s, none, &rc);
+	CHECK_CONTAINS(page, "<rect fill=\"#ef6c00\"");
+	CHECK(strstr(page, "height=\"2.00\"/>") != NULL);
 	free(page);
 	json_decref(s);
 
@@ -459,6 +473,30 @@ static int write_sample(const char *path)
 	return f && rc == SG_OK ? 0 : 1;
 }
 
+/*
+ * Combining marks of any script: up to two in a row pass (Thai "thi" with its
+ * vowel and tone mark), a longer run (one grapheme no line can break) is
+ * shown as code points from the third on.
+ */
+static void test_mark_runs(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *thai = "\xe0\xb8\x97\xe0\xb8\xb5\xe0\xb9\x88"; /* U+0E17 U+0E35 U+0E48 */
+	const char *run = "S\xe0\xb9\x89\xe0\xb9\x89\xe0\xb9\x89\xe0\xb9\x89.exe";
+
+	CHECK(f != NULL);
+	sg_report_html_str(f, thai);
+	sg_report_html_str(f, run);
+	fclose(f);
+	CHECK_CONTAINS(text, "<span class=\"na\">\xe0\xb9\x88</span>");
+	CHECK_CONTAINS(text, "S<span class=\"na\">\xe0\xb9\x89</span><span class=\"na\">"
+			     "\xe0\xb9\x89</span><span class=\"cp\">\u2039U+0E49\u203A</span>"
+			     "<span class=\"cp\">\u2039U+0E49\u203A</span>.exe");
+	free(text);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write") == 0)
@@ -468,5 +506,6 @@ int main(int argc, char **argv)
 	test_chart();
 	test_fake_mark();
 	test_classes_and_errors();
+	test_mark_runs();
 	return check_done();
 }
