@@ -30,8 +30,9 @@ static const char cert_help[] =
 	"Usage: signgate cert lint   (--config FILE | --cert FILE [--chain FILE] --ca ROOT.pem\n"
 	"                             [--crl FILE]) [--json]\n"
 	"       signgate cert export (--config FILE | --cert FILE --ca ROOT.pem [--crl FILE])\n"
-	"                             [--chain FILE] (--out-dir DIR [--force]\n"
-	"                             [--allow-older-crl] | --check DIR [--json])\n"
+	"                             [--chain FILE] [--expect-thumbprint HEX]\n"
+	"                             (--out-dir DIR [--force] [--allow-older-crl]\n"
+	"                             | --check DIR [--json])\n"
 	"\n"
 	"  lint     check the signing certificate against the code-signing profile:\n"
 	"           key (RSA >= 3072 or ECDSA P-256+), keyUsage critical digitalSignature,\n"
@@ -43,10 +44,17 @@ static const char cert_help[] =
 	"           (created if missing), from certificates alone: the signing key is\n"
 	"           never opened and no password or PIN is asked for. The certificates\n"
 	"           come from signing.certificate (the leaf, then intermediates),\n"
-	"           signing.cert_chain, or a PKCS#12's certificates when it lets them be\n"
-	"           read without its password (then its MAC is not checked: a warning).\n"
-	"           The leaf must chain to trust.ca_file (and pass its CRLs). Files:\n"
-	"           root.cer (root-<CN>.cer each with several trust anchors),\n"
+	"           signing.cert_chain, or, when neither names the leaf, a PKCS#12's\n"
+	"           certificates when it lets them be read without its password (the\n"
+	"           PKCS#12 is not opened otherwise). Nothing authenticates them (no\n"
+	"           MAC keyed by its password is checked): its leaf is taken only\n"
+	"           when --expect-thumbprint names it (exit 2 otherwise), and a PKCS#12\n"
+	"           mixing such certificates with encrypted parts is refused (exit 2).\n"
+	"           The leaf must be a code-signing certificate as sign requires\n"
+	"           (codeSigning, not a CA: exit 3 otherwise) and chain to\n"
+	"           trust.ca_file (and pass its CRLs); each CRL must be signed by a CA of\n"
+	"           that chain (exit 3 otherwise). Files: root.cer (the root of the\n"
+	"           verified chain only; other anchors of ca_file are left out),\n"
 	"           intermediate-N.cer, signer.cer, signgate-chain.p7b (the chain as\n"
 	"           one DER PKCS#7), crl-N.crl (each CRL of trust.crl_file, DER),\n"
 	"           thumbprint.txt (the signer's SHA-1 thumbprint as certutil and\n"
@@ -78,12 +86,16 @@ static const char cert_help[] =
 	"                      thisUpdate is refused, exit 2)\n"
 	"      --allow-older-crl  let --force replace a CRL by an older one (a rollback)\n"
 	"      --check DIR     compare DIR with what export would write (writes nothing)\n"
+	"      --expect-thumbprint HEX  export: the signer's SHA-1 or SHA-256 thumbprint\n"
+	"                      (':' allowed); another leaf is refused (exit 2). Pins the\n"
+	"                      leaf of a PKCS#12 read without its password\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"Exit codes: 0 nothing fails (lint) / exported / DIR up to date (--check); 1\n"
 	"operational error (I/O, bad key or password, a file exists); 2 usage or\n"
 	"configuration error; 3 the certificate fails the profile (lint), the chain\n"
-	"does not verify (export), DIR differs or others may write it (--check).\n";
+	"does not verify, the leaf may not sign code or a CRL is not its CA's (export),\n"
+	"DIR differs or others may write it (--check).\n";
 
 static int check_opts(const cert_opts *o, int lint)
 {
@@ -106,6 +118,14 @@ static int check_opts(const cert_opts *o, int lint)
 				       o->force ? "--force" : "--allow-older-crl");
 	if (lint && o->allow_older_crl)
 		return cli_usage_error("cert", "--allow-older-crl goes with 'cert export'");
+	if (lint && o->expect_thumbprint)
+		return cli_usage_error("cert", "--expect-thumbprint goes with 'cert export'");
+	if (o->expect_thumbprint &&
+	    strspn(o->expect_thumbprint, "0123456789abcdefABCDEF:") != strlen(o->expect_thumbprint))
+		return cli_usage_error("cert",
+				       "--expect-thumbprint: '%s' is not a hex thumbprint "
+				       "(SHA-1: 40 digits, SHA-256: 64)",
+				       o->expect_thumbprint);
 	if (!lint && o->json && !o->check_dir)
 		return cli_usage_error("cert",
 				       "--json goes with 'cert lint' and 'cert export --check'");
@@ -114,18 +134,21 @@ static int check_opts(const cert_opts *o, int lint)
 
 static int parse(cert_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = { { "config", required_argument, NULL, 'c' },
-						  { "cert", required_argument, NULL, 'C' },
-						  { "chain", required_argument, NULL, 'i' },
-						  { "ca", required_argument, NULL, 'a' },
-						  { "crl", required_argument, NULL, 'r' },
-						  { "out-dir", required_argument, NULL, 'o' },
-						  { "json", no_argument, NULL, 'j' },
-						  { "force", no_argument, NULL, 'f' },
-						  { "allow-older-crl", no_argument, NULL, 'O' },
-						  { "check", required_argument, NULL, 'K' },
-						  { "help", no_argument, NULL, 'h' },
-						  { NULL, 0, NULL, 0 } };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "chain", required_argument, NULL, 'i' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "crl", required_argument, NULL, 'r' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "allow-older-crl", no_argument, NULL, 'O' },
+		{ "check", required_argument, NULL, 'K' },
+		{ "expect-thumbprint", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -149,6 +172,7 @@ static int parse(cert_opts *o, int argc, char **argv)
 		case 'f': o->force = 1; break;
 		case 'O': o->allow_older_crl = 1; break;
 		case 'K': o->check_dir = optarg; break;
+		case 'T': o->expect_thumbprint = optarg; break;
 		case 'h': fputs(cert_help, stdout); return -1;
 		default: return cli_usage_error("cert", "bad option");
 		}

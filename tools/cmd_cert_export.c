@@ -152,6 +152,7 @@ static int load(sg_export *ex, sg_config **cfg, const cert_opts *o)
 		in.ca_file = (*cfg)->ca_file;
 		in.crl_file = (*cfg)->crl_file;
 		in.ignore_crl = (*cfg)->ignore_crl;
+		in.require_crl = 1;
 	} else {
 		/* A reviewer's own copies: a warning, not a refusal (README "Strict modes"). */
 		cli_strict_warn(o->ca, 0);
@@ -162,9 +163,13 @@ static int load(sg_export *ex, sg_config **cfg, const cert_opts *o)
 		in.crl_file = o->crl;
 	}
 	in.chain = o->chain;
+	in.expect_thumbprint = o->expect_thumbprint;
 	error = sg_export_load(ex, &in);
 	if (!error && ex->note[0])
 		cli_error("warning: %s", ex->note);
+	if (!error && !o->config && !o->crl)
+		cli_error("warning: revocation not checked (no --crl): the chain was verified "
+			  "without CRLs");
 	if (!error)
 		error = sg_export_build(ex);
 	return error;

@@ -70,7 +70,7 @@ static const char usage_text[] =
 	"              [--json]\n"
 	"          check the signing certificate against the code-signing profile\n"
 	"  cert export (--config FILE | --cert FILE --ca ROOT.pem [--crl FILE]) [--chain FILE]\n"
-	"              (--out-dir DIR [--force] | --check DIR [--json])\n"
+	"              [--expect-thumbprint HEX] (--out-dir DIR [--force] | --check DIR [--json])\n"
 	"          what Windows imports, from the certificates alone (never the key): .cer\n"
 	"          files, the chain as .p7b, the CRLs, the thumbprint, an import script and\n"
 	"          README.txt; --check compares an exported folder with them\n"

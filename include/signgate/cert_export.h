@@ -5,16 +5,23 @@
  *
  * Where the certificates come from (sg_export_load()): "signing.certificate"
  * (the leaf first; further PEM certificates in it are intermediates),
- * "signing.cert_chain" (a PEM key's or a token's chain), a PKCS#12 file's
- * certificates where the file lets them be read without its password
- * (certificate bags that are not encrypted, or encrypted with the empty
- * password; its MAC cannot be checked then unless the password is empty,
- * and the file's key bags are never decrypted), and intermediates given
- * apart (--chain). The leaf must chain to the trust anchors, checked
- * against the CRLs when they are configured, and when several sources name
- * a leaf they must agree.
+ * "signing.cert_chain" (a PEM key's or a token's chain), and, only when
+ * neither names the leaf, a PKCS#12 file's certificates where the file lets
+ * them be read without its password (certificate bags that are not
+ * encrypted, or encrypted with the empty password; the file's key bags are
+ * never decrypted; with signing.certificate the file is not even opened).
+ * Certificates read so are authenticated by nothing (a MAC keyed by the
+ * empty password is one anyone can make): the leaf is taken only when
+ * pinned by --expect-thumbprint (SHA-1 or SHA-256), and a file that mixes
+ * certificates readable without the password with encrypted parts is
+ * refused. Intermediates may be given apart (--chain). The leaf must be a
+ * code-signing certificate (sg_cert_check_codesign(), as sign), must chain
+ * to the trust anchors, checked against the CRLs when they are configured,
+ * and when several sources name a leaf they must agree. Each CRL must be
+ * signed by a CA of the signer's verified chain.
  *
- * The files (sg_export_build()): the root(s), intermediates and signer as
+ * The files (sg_export_build()): the root of the verified chain (not the
+ * other anchors of ca_file), intermediates and signer as
  * DER .cer, the chain as one DER PKCS#7 (signgate-chain.p7b), each CRL as
  * DER (crl-N.crl), thumbprint.txt, import-signgate-trust.ps1 and README.txt
  * (CRLF, ASCII; the steps per Windows target). Every subject or name a
@@ -42,6 +49,9 @@ typedef struct sg_export_input {
 	const char *ca_file;          /* the trust anchors (required) */
 	const char *crl_file; /* the CRLs: exported, and the chain is checked against them */
 	int ignore_crl;       /* "trust.ignore_crl": export the CRLs, check nothing with them */
+	int require_crl;      /* 1 (a config): as sign, a leaf naming CRL distribution points needs
+				 crl_file or ignore_crl */
+	const char *expect_thumbprint; /* NULL, or the leaf's SHA-1/SHA-256 thumbprint (hex) */
 } sg_export_input;
 
 typedef enum sg_export_kind {
@@ -67,14 +77,17 @@ typedef struct sg_export_file {
 typedef struct sg_export {
 	X509 *leaf;
 	STACK_OF(X509) * intermediates; /* of the verified chain, leaf side first */
-	STACK_OF(X509) * roots;         /* every trust anchor of ca_file */
+	STACK_OF(X509) * roots;         /* the anchor of the verified chain (one) */
 	STACK_OF(X509_CRL) * crls;      /* of crl_file, in its order */
 	sg_cert_info signer;
-	char leaf_from[600]; /* where the leaf was read ("signing.certificate (PATH)") */
+	char leaf_from[600];  /* where the leaf was read ("signing.certificate (PATH)") */
+	char leaf_named[300]; /* the same for README.txt: "signing.certificate (BASENAME)" */
+	int roots_left_out;   /* anchors of ca_file that are not the chain's: not exported */
 	char note[1024];     /* "" or what the caller should say (a PKCS#12 read unauthenticated) */
 	int unauthenticated; /* 1: certificates were read from a PKCS#12 whose MAC was not checked
 			      */
-	int pkcs12_unread; /* 1: a PKCS#12's certificates could not be read without its password */
+	int pkcs12_unread;   /* 1: a PKCS#12 is configured and gave no intermediates (not opened, or
+				its certificates encrypted) */
 	sg_export_file *files; /* after sg_export_build() */
 	size_t n_files;
 } sg_export;
@@ -85,8 +98,11 @@ typedef struct sg_export {
  * Returns SG_OK; SG_ERR_CONFIG (a file cannot be read, holds no
  * certificate, a PKCS#12 whose certificates are encrypted and nothing
  * else names the leaf: the message says to set "signing.certificate" or
- * use --cert; two sources that name different leaves; no way to tell the
- * leaf); SG_ERR_VERIFY (the chain does not verify: the reason); SG_ERR_NOMEM.
+ * use --cert; a PKCS#12 read unauthenticated and not pinned, or mixed; a
+ * leaf that is not the --expect-thumbprint one; two sources that name
+ * different leaves; no way to tell the leaf; require_crl unmet);
+ * SG_ERR_VERIFY (the leaf may not sign code, the chain does not verify, a
+ * CRL is not signed by a CA of the chain: the reason); SG_ERR_NOMEM.
  * Free with sg_export_free(), also on failure.
  */
 int sg_export_load(sg_export *out, const sg_export_input *in);

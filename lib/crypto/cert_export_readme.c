@@ -337,12 +337,13 @@ static const char *const readme_signing[] = {
 
 int export_readme(char **out, size_t *len, const sg_export *ex)
 {
-	char from[sizeof(ex->leaf_from) * 4 + 8], subject[sizeof(ex->signer.subject) * 4 + 8];
+	char from[sizeof(ex->leaf_named) * 4 + 8], subject[sizeof(ex->signer.subject) * 4 + 8];
 	FILE *f = text_open(out, len);
 
 	if (!f)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	sg_export_escape(from, sizeof(from), ex->leaf_from);
+	/* The config key and the file's base name: no path of the signing host. */
+	sg_export_escape(from, sizeof(from), ex->leaf_named);
 	sg_export_escape(subject, sizeof(subject), ex->signer.subject);
 	line(f, "signgate: trusting its code signatures on Windows");
 	line(f, "Written by 'signgate cert export'. Names from certificates are shown in quotes,");
@@ -358,10 +359,19 @@ int export_readme(char **out, size_t *len, const sg_export *ex)
 	line(f, "  valid to:         %s", ex->signer.not_after);
 	line(f, "  read from:        \"%s\"", from);
 	if (ex->unauthenticated)
-		line(f, "  note:             read from a PKCS#12 file without its password: its "
-			"integrity (MAC) was not checked");
+		line(f, "  note:             read from a PKCS#12 file without its password (its "
+			"MAC unchecked); taken because --expect-thumbprint named it");
 	line(f, "%s", "");
 	readme_files(f, ex);
+	if (ex->roots_left_out > 0)
+		line(f,
+		     "  Only the root of the signing certificate's chain is here: %d other%s "
+		     "of the trust anchors signgate uses %s left out (they are not for Windows "
+		     "to trust).",
+		     ex->roots_left_out, ex->roots_left_out == 1 ? "" : "s",
+		     ex->roots_left_out == 1 ? "is" : "are");
+	if (ex->roots_left_out > 0)
+		line(f, "%s", "");
 	lines(f, readme_check);
 	readme_server(f, ex);
 	readme_gpo_intune(f, ex);

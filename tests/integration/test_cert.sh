@@ -139,7 +139,7 @@ expect_in "$T/err" "missing-root.pem: cannot read the trust anchors: No such fil
 # intermediates must come from, and never asks for the password.
 out=$T/export/site-server
 sg 3 cert export --config "$PKI/signgate.json" --out-dir "$out"
-expect_in "$T/err" "signing.certificate ($PKI/signer.pem): signer chain does not verify to $PKI/root.pem: unable to get local issuer certificate (the PKCS#12's certificates are encrypted with its password, which export never uses: put the intermediates into signing.certificate after the leaf, or give --chain FILE); nothing exported"
+expect_in "$T/err" "signing.certificate ($PKI/signer.pem): signer chain does not verify to $PKI/root.pem: unable to get local issuer certificate (export takes no intermediates from the PKCS#12 here: put them into signing.certificate after the leaf, or give --chain FILE); nothing exported"
 expect_absent "$out"
 sg 0 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-dir "$out"
 expect_in "$T/out" "thumbprint  $tp"
@@ -178,17 +178,19 @@ sg 0 cert export --config "$PKI/signgate.json" --chain "$PKI/issuing.pem" --out-
 expect_same "$(sha256 "$out/signer.cer")" "$before"
 expect_same "$(cat "$out/thumbprint.txt")" "$tp"
 
-# From files, with two trust anchors: each root is named by its CN.
+# From files, with two trust anchors: only the root of the signer's chain is
+# exported (root.cer); the other anchor is left out, and README.txt says so.
 cat "$PKI/root.pem" "$ca/ca.pem" >"$T/roots.pem"
 sg 0 cert export --cert "$PKI/signer.pem" --chain "$PKI/chain.pem" --ca "$T/roots.pem" \
 	--out-dir "$T/export2"
-for f in root-Example-Corp-Internal-Root-CA.cer root-Throwaway-Test-CA.cer intermediate-1.cer; do
+for f in root.cer intermediate-1.cer; do
 	[ -s "$T/export2/$f" ] || fail "export did not write $f"
 	expect_in "$T/export2/import-signgate-trust.ps1" "Import-Cer '$f'"
 done
-expect_absent "$T/export2/root.cer"
-expect_same "$(openssl x509 -inform DER -in "$T/export2/root-Throwaway-Test-CA.cer")" \
-	"$(openssl x509 -in "$ca/ca.pem")"
+expect_absent "$T/export2/root-Throwaway-Test-CA.cer"
+expect_not_in "$T/export2/README.txt" "Throwaway Test CA"
+expect_same "$(openssl x509 -inform DER -in "$T/export2/root.cer")" "$(openssl x509 -in "$PKI/root.pem")"
+expect_in "$T/export2/README.txt" "1 other of the trust anchors signgate uses is left out"
 
 # A root the signer does not chain to is never exported (same name, other key).
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/C=US/O=Example Corp/CN=Example Corp Internal Root CA" \

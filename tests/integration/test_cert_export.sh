@@ -3,8 +3,8 @@
 # key, never its secret (a password source that is missing, unset or a
 # prompt, a key file that is absent: export still works, asks nothing);
 # PKCS#12 files whose certificates are readable without the password (the
-# MAC unchecked: said, and the leaf must chain and match
-# signing.certificate), encrypted, or swapped; every file checked with
+# MAC unchecked: refused unless --expect-thumbprint pins the leaf; with
+# signing.certificate the file is not opened), encrypted, or swapped; every file checked with
 # openssl (the .cer files, signgate-chain.p7b, crl-N.crl, README.txt with
 # each Windows target and the real thumbprints); hostile subjects stay
 # escaped text; the import script approved, signed and verified through the
@@ -121,23 +121,52 @@ openssl pkcs12 -export -inkey "$PKI/signer.key" -in "$PKI/signer.pem" -certfile 
 	-out "$T/clear-certs.p12"
 chmod 0600 "$T/clear-certs.p12"
 signing "{\"pkcs12\": \"$T/clear-certs.p12\", \"password_file\": \"$T/absent.pass\"}"
-sg 0 cert export --config "$CFG" --out-dir "$T/p1"
+# Not pinned: nothing authenticates the leaf, refused with what to pin it with.
+sg 2 cert export --config "$CFG" --out-dir "$T/p1"
+expect_in "$T/err" "$T/clear-certs.p12: its certificates can be read without its password, so nothing authenticates them (no MAC keyed by its password is checked) and whoever can write the file would choose the signer: pin it with \"signing.certificate\" (the signing certificate, PEM) or --expect-thumbprint HEX"
+expect_absent "$T/p1"
+# Pinned by --expect-thumbprint (SHA-1): exported, the warning and README.txt say how.
+sg 0 cert export --config "$CFG" --out-dir "$T/p1" --expect-thumbprint "$tp"
 exported "$T/p1"
-expect_in "$T/err" "warning: $T/clear-certs.p12: its certificates were read without its password, so its MAC (integrity) was not checked; the signer was accepted because it chains to the trust anchors; set \"signing.certificate\" to pin it"
-expect_in "$T/p1/README.txt" "read from a PKCS#12 file without its password: its integrity (MAC) was not checked"
-# Pinned: the note says so.
-signing "{\"pkcs12\": \"$T/clear-certs.p12\", \"password_file\": \"$T/absent.pass\", \"certificate\": \"$PKI/signer.pem\"}"
+expect_in "$T/err" "warning: $T/clear-certs.p12: its certificates were read without its password, so its MAC (integrity) was not checked; the signer was taken because --expect-thumbprint names it and it chains to the trust anchors"
+expect_in "$T/p1/README.txt" "read from a PKCS#12 file without its password (its MAC unchecked); taken because --expect-thumbprint named it"
+# SHA-256, lower case with colons: the same.
+tp256=$(openssl x509 -in "$PKI/signer.pem" -noout -fingerprint -sha256 | sed 's/^[^=]*=//' | tr 'A-F' 'a-f')
+sg 0 cert export --config "$CFG" --check "$T/p1" --expect-thumbprint "$tp256"
+expect_in "$T/out" "$T/p1: up to date (signer $tp)"
+sg 2 cert export --config "$CFG" --check "$T/p1" --expect-thumbprint "$tp_root"
+expect_in "$T/err" "$T/clear-certs.p12: no certificate in it has the thumbprint $tp_root (--expect-thumbprint); nothing exported"
+sg 2 cert export --config "$CFG" --check "$T/p1" --expect-thumbprint "not-hex"
+expect_in "$T/err" "--expect-thumbprint: 'not-hex' is not a hex thumbprint"
+# signing.certificate names the leaf: the PKCS#12 is not opened (no warning, no note).
+signing "{\"pkcs12\": \"$T/clear-certs.p12\", \"password_file\": \"$T/absent.pass\", \"certificate\": \"$T/leaf-chain.pem\"}"
 sg 0 cert export --config "$CFG" --out-dir "$T/p2"
-expect_in "$T/err" "chains to the trust anchors and is the certificate of signing.certificate"
-# The empty password: its MAC is checked, and nothing is said.
+expect_not_in "$T/err" "MAC"
+expect_not_in "$T/p2/README.txt" "MAC"
+# ... so its intermediates are not taken either: signing.certificate must hold them.
+signing "{\"pkcs12\": \"$T/clear-certs.p12\", \"password_file\": \"$T/absent.pass\", \"certificate\": \"$PKI/signer.pem\"}"
+sg 3 cert export --config "$CFG" --out-dir "$T/p2b"
+expect_in "$T/err" "(export takes no intermediates from the PKCS#12 here: put them into signing.certificate after the leaf, or give --chain FILE)"
+expect_absent "$T/p2b"
+# --expect-thumbprint against another source: the leaf must be that one.
+sg 2 cert export --cert "$T/leaf-chain.pem" --ca "$PKI/root.pem" --crl "$PKI/crl.pem" \
+	--expect-thumbprint "$tp_int" --out-dir "$T/p2c"
+expect_in "$T/err" "--cert ($T/leaf-chain.pem): the signer \"CN="
+expect_in "$T/err" "has the thumbprint $tp (SHA-256 "
+expect_in "$T/err" "not $tp_int (--expect-thumbprint); nothing exported"
+expect_absent "$T/p2c"
+# The empty password: its MAC can be checked, but anyone who writes the file can
+# make that MAC (no secret keys it): refused unpinned all the same, taken pinned.
 openssl pkcs12 -export -inkey "$PKI/signer.key" -in "$PKI/signer.pem" -certfile "$PKI/issuing.pem" \
 	-passin "file:$PKI/signer.pass" -passout pass: -out "$T/empty-pass.p12"
 chmod 0600 "$T/empty-pass.p12"
 signing "{\"pkcs12\": \"$T/empty-pass.p12\", \"password_file\": \"$T/absent.pass\"}"
-sg 0 cert export --config "$CFG" --out-dir "$T/p3"
+sg 2 cert export --config "$CFG" --out-dir "$T/p3"
+expect_in "$T/err" "$T/empty-pass.p12: its certificates can be read without its password, so nothing authenticates them"
+expect_absent "$T/p3"
+sg 0 cert export --config "$CFG" --out-dir "$T/p3" --expect-thumbprint "$tp"
 exported "$T/p3"
-expect_not_in "$T/err" "MAC"
-expect_not_in "$T/p3/README.txt" "integrity (MAC)"
+expect_in "$T/err" "the signer was taken because --expect-thumbprint names it"
 # Encrypted certificates and nothing else naming the leaf: what to configure.
 signing "{\"pkcs12\": \"$PKI/signer.p12\", \"password_file\": \"$PKI/signer.pass\"}"
 sg 2 cert export --config "$CFG" --out-dir "$T/p4"
@@ -157,19 +186,22 @@ openssl pkcs12 -export -inkey "$T/swap/other.key" -in "$T/swap/other.pem" -certf
 	-certpbe NONE -passout pass:unknown -out "$T/swap/swapped.p12"
 chmod 0600 "$T/swap/swapped.p12"
 tp_other=$(thumbprint_of "$T/swap/other.pem")
-# With signing.certificate: refused, naming both.
-signing "{\"pkcs12\": \"$T/swap/swapped.p12\", \"password_file\": \"$T/absent.pass\", \"certificate\": \"$PKI/signer.pem\"}"
-sg 2 cert export --config "$CFG" --out-dir "$T/s1"
-expect_in "$T/err" "(thumbprint $tp), signing.pkcs12 ($T/swap/swapped.p12) names CN=Other Team Code Signing,O=Example Corp,C=US (thumbprint $tp_other): they must be the same certificate; nothing exported"
-expect_absent "$T/s1"
-# Without it: the chain decides (it holds, the warning says the MAC was not
-# checked and to pin the signer; README.txt repeats it).
+# With signing.certificate: the PKCS#12 is not opened; its signer is exported.
+signing "{\"pkcs12\": \"$T/swap/swapped.p12\", \"password_file\": \"$T/absent.pass\", \"certificate\": \"$T/leaf-chain.pem\"}"
+sg 0 cert export --config "$CFG" --out-dir "$T/s1"
+expect_in "$T/s1/thumbprint.txt" "$tp"
+expect_not_in "$T/s1/README.txt" "$tp_other"
+# Without it: refused (exit 2), nothing written; the chain holding is no pin.
 signing "{\"pkcs12\": \"$T/swap/swapped.p12\", \"password_file\": \"$T/absent.pass\"}"
-sg 0 cert export --config "$CFG" --out-dir "$T/s2"
-expect_in "$T/err" "set \"signing.certificate\" to pin it"
-expect_in "$T/s2/thumbprint.txt" "$tp_other"
-expect_in "$T/s2/README.txt" "its integrity (MAC) was not checked"
-# A swapped leaf that does not chain to the trust anchors: nothing.
+sg 2 cert export --config "$CFG" --out-dir "$T/s2"
+expect_in "$T/err" "or --expect-thumbprint HEX"
+expect_not_in "$T/err" "$tp_other"
+expect_absent "$T/s2"
+# Pinned to the real signer, which the file does not hold: refused.
+sg 2 cert export --config "$CFG" --out-dir "$T/s2" --expect-thumbprint "$tp"
+expect_in "$T/err" "$T/swap/swapped.p12: no certificate in it has the thumbprint $tp"
+expect_absent "$T/s2"
+# A swapped leaf, pinned, that does not chain to the trust anchors: nothing.
 openssl req -x509 -newkey rsa:3072 -nodes -keyout "$T/swap/self.key" -days 30 \
 	-subj "/CN=Example Corp Code Signing" -addext "extendedKeyUsage=codeSigning" \
 	-addext "basicConstraints=critical,CA:FALSE" -out "$T/swap/self.pem" 2>/dev/null
@@ -177,7 +209,7 @@ openssl pkcs12 -export -inkey "$T/swap/self.key" -in "$T/swap/self.pem" -certpbe
 	-passout pass:unknown -out "$T/swap/self.p12"
 chmod 0600 "$T/swap/self.p12"
 signing "{\"pkcs12\": \"$T/swap/self.p12\", \"password_file\": \"$T/absent.pass\"}"
-sg 3 cert export --config "$CFG" --out-dir "$T/s3"
+sg 3 cert export --config "$CFG" --out-dir "$T/s3" --expect-thumbprint "$(thumbprint_of "$T/swap/self.pem")"
 expect_in "$T/err" "signing.pkcs12 ($T/swap/self.p12): signer chain does not verify to $PKI/root.pem"
 expect_in "$T/err" "nothing exported"
 expect_absent "$T/s3"
@@ -255,7 +287,9 @@ for f in root.cer signer.cer signgate-chain.p7b crl-1.crl thumbprint.txt import-
 	[ -s "$x/$f" ] || fail "export --cert did not write $f"
 done
 expect_absent "$x/intermediate-1.cer"
-expect_in "$x/README.txt" "read from:        \"--cert ($ca/leaf.pem)\""
+# The option and the file's base name: no path of the signing host.
+expect_in "$x/README.txt" "read from:        \"--cert (leaf.pem)\""
+expect_not_in "$x/README.txt" "$ca"
 sg 0 cert export "${args[@]}" --check "$x"
 expect_same "$(grep -c '^unchanged  ' "$T/out")" 7
 sg 0 cert export "${args[@]}" --check "$x" --json
@@ -287,6 +321,26 @@ sg 3 cert export "${args[@]}" --check "$x"
 expect_in "$T/out" "changed    crl-1.crl: a new CRL: number 1 -> 2, this update "
 expect_in "$T/out" "unchanged  signer.cer"
 cp "$ca/crl-a.pem" "$ca/crl.pem"
+
+# A CRL of another CA (the example PKI's root) beside: refused, named (exit 3).
+cat "$ca/crl-a.pem" "$PKI/root.crl.pem" >"$T/foreign-crl.pem"
+sg 3 cert export --cert "$ca/leaf.pem" --ca "$ca/ca.pem" --crl "$T/foreign-crl.pem" --out-dir "$T/c1"
+expect_in "$T/err" "$T/foreign-crl.pem: CRL 2 (issuer \"$(openssl crl -in "$PKI/root.crl.pem" -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')\", number "
+expect_in "$T/err" "its issuer is none of the CAs of the signer's chain; remove it from the CRL file (export takes the CRLs of the signer's CAs only); nothing exported"
+expect_absent "$T/c1"
+# A CRL whose signature does not verify (its last byte changed), with CRL checks
+# off so that nothing else reads it: refused all the same.
+openssl crl -in "$ca/crl-a.pem" -outform DER -out "$T/bad.der"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-1]^=1; open(sys.argv[1],"wb").write(b)' "$T/bad.der"
+openssl crl -inform DER -in "$T/bad.der" -out "$T/bad-crl.pem"
+config_set trust "{\"ca_file\": \"$ca/ca.pem\", \"crl_file\": \"$T/bad-crl.pem\", \"ignore_crl\": true}"
+signing "{\"certificate\": \"$ca/leaf.pem\"}"
+sg 3 cert export --config "$CFG" --out-dir "$T/c2"
+expect_in "$T/err" "$T/bad-crl.pem: CRL 1 (issuer \"CN=Export Test Root\", number 1): its signature does not verify with its issuer's key; remove it from the CRL file"
+expect_absent "$T/c2"
+config_set trust "{\"ca_file\": \"$ca/ca.pem\", \"crl_file\": \"$ca/crl.pem\", \"ignore_crl\": true}"
+sg 0 cert export --config "$CFG" --out-dir "$T/c3"
+expect_in "$T/c3/README.txt" "read from:        \"signing.certificate (leaf.pem)\""
 
 # Missing, extra (a file, a link, a folder), a link at a name export writes.
 rm "$x/crl-1.crl"
@@ -360,8 +414,13 @@ openssl x509 -req -in "$ca/hostile.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -se
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj '/O=Say "hi"/CN=..\/..\/etc' \
 	-keyout "$T/dots.key" -out "$T/dots.pem" 2>/dev/null
 cat "$ca/ca.pem" "$T/dots.pem" >"$T/two-roots.pem"
+# Only the root of the signer's chain is exported; the other anchor is left out, said.
 sg 0 cert export --cert "$ca/hostile.pem" --ca "$T/two-roots.pem" --out-dir "$T/h"
-expect_same "$(ls "$T/h" | grep '^root' | tr '\n' ' ')" "root-..-..-etc.cer root-Export-Test-Root.cer "
+expect_same "$(ls "$T/h" | grep '^root' | tr '\n' ' ')" "root.cer "
+expect_same "$(openssl x509 -inform DER -in "$T/h/root.cer")" "$(openssl x509 -in "$ca/ca.pem")"
+expect_not_in "$T/h/README.txt" "../../etc"
+expect_not_in "$T/h/import-signgate-trust.ps1" "$(thumbprint_of "$T/dots.pem")"
+expect_in "$T/h/README.txt" "Only the root of the signing certificate's chain is here: 1 other of the trust anchors signgate uses is left out"
 for f in README.txt import-signgate-trust.ps1; do
 	if LC_ALL=C grep -q '[^[:print:][:space:]]' "$T/h/$f"; then fail "$f is not ASCII"; fi
 	ok
@@ -370,8 +429,12 @@ for f in README.txt import-signgate-trust.ps1; do
 	expect_in "$T/h/$f" 'CN=Evil\0D\0AInvoke-Evil\; q \\ \E2\80\AEexe.txt'
 done
 expect_in "$T/h/README.txt" "  subject:          \"CN=Evil"
-# A quote in a name cannot close the quotes around it.
-expect_in "$T/h/README.txt" 'subject:    "CN=../../etc,O=Say \\x22hi\\x22"'
+# A quote in a name cannot close the quotes around it: a signer under the dots root.
+openssl x509 -req -in "$ca/leaf.csr" -CA "$T/dots.pem" -CAkey "$T/dots.key" -set_serial 0x78 \
+	-days 20 -sha256 -extfile "$ca/ext" -out "$T/dots-leaf.pem" 2>/dev/null
+sg 0 cert export --cert "$T/dots-leaf.pem" --ca "$T/two-roots.pem" --out-dir "$T/h2"
+expect_in "$T/h2/README.txt" 'subject:    "CN=../../etc,O=Say \\x22hi\\x22"'
+expect_same "$(ls "$T/h2" | grep '^root' | tr '\n' ' ')" "root.cer "
 expect_in "$T/h/import-signgate-trust.ps1" "# Signer:     \"CN=Evil"
 
 # --- usage ---
