@@ -58,7 +58,11 @@ static const char report_help[] =
 	"      --until TIME    up to this time; a bare day includes that whole day\n"
 	"                      (default: the first to the last record's day; at most 3660\n"
 	"                      days)\n"
-	"      --policy PATH   the policy in force now (a file or a folder of *.json)\n"
+	"      --policy PATH   the policy in force now (a file or a folder of *.json),\n"
+	"                      judged as signing would judge it (with --config: its\n"
+	"                      two-person rule and approvers' CA); held to the strict\n"
+	"                      modes for the account running the report (root, you, the\n"
+	"                      config's policy_group): another account's is refused\n"
 	"      --json          the JSON document (format signgate-audit-report/1), not HTML\n"
 	"  -o, --out FILE      write the report there (atomically, mode 0640), not to stdout\n"
 	"      --force         replace an existing --out FILE\n"
@@ -363,6 +367,7 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.policy = r->policy;
 	opt.policy_path = r->o->policy;
 	opt.approvers = r->cfg && r->policy ? &r->approvers : NULL;
+	opt.require_cosign = r->cfg && r->cfg->require_cosign;
 	opt.config_path = r->o->config;
 	opt.verify_command = r->verify_command;
 	opt.now = time(NULL);
@@ -455,21 +460,20 @@ static void print_notes(const report_run *r, int verdict)
 }
 
 /*
- * --policy: loaded in full and held to the strict modes (report_policy.h),
- * as its owner would be held (root, the user running the report, or the
- * account whose policy a reviewer reports on, as `policy lint` judges it),
- * with the config's "policy_group": a policy others may write decides
- * nothing here either (exit 2).
+ * --policy: loaded in full and held to the strict modes (report_policy.h)
+ * with the rule signing would apply to it for the account running the
+ * report: root, the effective user, and the config's "policy_group". A
+ * policy another account owns, or others may write, is one signing would
+ * not load: refused, exit 2, naming the file and why (never the file's own
+ * owner, which any file would satisfy). The approvers' CA and CRLs are
+ * read under the same rule, as signing reads them.
  */
 static int load_policy(report_run *r, const char *path, const sg_config *cfg)
 {
-	struct stat st;
-	uid_t uid = stat(path, &st) == 0 ? st.st_uid : geteuid();
-
 	if (cfg)
-		sg_config_policy_rule(cfg, uid, &r->policy_rule);
+		sg_config_policy_rule(cfg, geteuid(), &r->policy_rule);
 	else
-		sg_strict_rule_init(&r->policy_rule, uid);
+		sg_strict_rule_init(&r->policy_rule, geteuid());
 	/* A co-signed approval is checked as signing checks it, under the same rule. */
 	sg_approvers_trust_from_config(&r->approvers, cfg);
 	r->approvers.rule = &r->policy_rule;

@@ -44,15 +44,32 @@
  *                period, oldest first, zeros included
  *   "totals":   {"records", "signed", "denied", "failed"} (in the period)
  *   "certificates": [{"subject", "sha1_thumbprint", "sha256", "not_after",
- *                "days_left", "expiry_warning": null | "expired" |
- *                "expires within 60 days", "signings", "first_used",
- *                "last_used"}]
+ *                "days_left" (null when not_after is null or unreadable),
+ *                "expiry_warning": null | "expired" | "expires within 60
+ *                days" | "expiry unknown", "same_subject_as" (other
+ *                thumbprints seen with this subject, case-insensitively),
+ *                "subject_warning": null | "same subject as N other
+ *                certificate(s): a renewal or an impostor",
+ *                "records_disagree" (a later record with these thumbprints
+ *                gave another subject or not_after; the row keeps the
+ *                first), "records_warning": null | "records disagree about
+ *                this certificate", "signings", "first_used",
+ *                "last_used"}], at most 1000, in order of first use
+ *   "certificates_not_listed": {"listed_at_most": 1000, "certificates"
+ *                (distinct certificates beyond those listed), "at_least"
+ *                (true: more than 100 000 distinct thumbprints were seen,
+ *                "certificates" is a lower bound), "signings" (theirs, also
+ *                in "totals"), "note": "N more certificates not listed"}
  *   "policy":   null, or {"path", "sha256" (of the bytes judged, when it is
  *                one file; null for a folder, whose files are each in
  *                "files", as read), "approvals_in_force": [{"id",
  *                "product", "vendor", "version", "file", "sha256",
  *                "approved_by", "approved_by_from", "ticket", "expires"}],
- *                "no_longer_approved": count}
+ *                "no_longer_approved": count, "two_person_rule": null (not
+ *                required) | {"required_by": "config" | "policy" |
+ *                "config and policy", "checked": true when an approvers' CA
+ *                is configured (each file's pair is then checked; false:
+ *                none can be, no approval is in force), "note"}}
  *
  * sections (sink->section, then sink->row per row, then sink->end_section),
  * in this order; "no_longer_approved" only with a policy:
@@ -80,7 +97,8 @@
  *
  * A broken chain (verdict "broken"): the summary has "report", "verdict"
  * and "files" (each file whole: "bytes" and "sha256" of all it holds now),
- * "period" null, "days" [], "totals" null, "certificates" [], "policy"
+ * "period" null, "days" [], "totals" null, "certificates" [],
+ * "certificates_not_listed" null, "policy"
  * null, and NO section follows (sink->end comes right after sink->begin):
  * a report that repeated the records of an altered log would launder them.
  * Otherwise "files" gives, for each log file, the bytes the verified
@@ -163,6 +181,12 @@ typedef struct sg_report_options {
 	 * the approval file's text.
 	 */
 	const struct sg_approvers_trust *approvers;
+	/*
+	 * The config's "trust.require_cosign": the two-person rule, judged as
+	 * signing judges it (report_policy.h sg_report_judge_new(); the
+	 * policy's own "require_cosign" counts as well).
+	 */
+	int require_cosign;
 	const char *config_path;   /* for "report"; NULL when none */
 	/*
 	 * The `audit verify` line that reproduces the verdict; the report adds

@@ -43,15 +43,61 @@ int sg_report_policy_load(struct sg_policy **out, const char *path,
 #define SG_REPORT_FROM_CERT "certificate"
 
 /*
- * sg_report_policy_approvals() with the approvers' trust `t`
- * (sg_approvers_trust_from_config(); NULL, or one without a CA file: none,
- * and every approval's "approved_by" is the file's text, "approved_by_from"
- * SG_REPORT_FROM_FILE). With a CA, an approval whose file carries two valid
- * signatures by two approvers (sg_cosign_verify_pair(), over the bytes the
- * policy was loaded from) shows the first approver's certificate name,
- * SG_REPORT_FROM_CERT; any other stays SG_REPORT_FROM_FILE. Returns a new
- * array, or NULL (with the last error set) when out of memory or when
- * `policy` was opened through its index.
+ * How the report judges with a policy, as signing would: sg_policy_decide(),
+ * then the two-person rule (lib/sign/pipeline.c check_cosign()) when the
+ * config's "trust.require_cosign" (`require_cosign`) or the policy's own
+ * "require_cosign" asks for it. Each policy file's pair of signatures is
+ * checked once (sg_cosign_verify_pair() with `t`, over the bytes the policy
+ * was loaded from) and kept. `t`: the approvers' trust from the config
+ * (sg_approvers_trust_from_config()); NULL when there is no config, and
+ * then no pair can be checked. `policy` and `t` must outlive the judge.
+ * Returns SG_OK or SG_ERR_NOMEM.
+ */
+typedef struct sg_report_judge sg_report_judge;
+int sg_report_judge_new(sg_report_judge **out, const struct sg_policy *policy,
+			const struct sg_approvers_trust *t, int require_cosign);
+void sg_report_judge_free(sg_report_judge *j); /* NULL is accepted */
+
+/* 1 when the two-person rule applies (the config's or the policy's). */
+int sg_report_judge_required(const sg_report_judge *j);
+
+/*
+ * The summary's "approvals_in_force": not expired, no digest revoked, and
+ * under the two-person rule only an approval whose file carries a valid
+ * pair (one whose pair is invalid or cannot be checked, e.g. without a
+ * config, is not in force). "approved_by" is the first approver's
+ * certificate name ("approved_by_from" SG_REPORT_FROM_CERT) when the pair
+ * verifies, else the file's text (SG_REPORT_FROM_FILE); with `t` NULL or
+ * without a CA file, always the file's text. Returns a new array, or NULL
+ * (last error set) when out of memory or when the policy was opened
+ * through its index.
+ */
+json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now);
+
+/*
+ * sg_report_policy_check() with the judge: under the two-person rule, a
+ * signing whose approval's file does not carry a valid pair is
+ * "not_approved" with signing's reason ("approval ID is not signed by two
+ * approvers (two-person rule): ..."), and one whose pair cannot be checked
+ * is "not_approved", "... cannot be checked ...", never approved. A
+ * revoked input is "revoked" whatever other reason it has.
+ */
+int sg_report_judge_check(sg_report_judge *j, const json_t *signing, time_t now, json_t **row);
+
+/*
+ * "approved_by_from" of an approval in force: its "approved_by" is the text
+ * typed into the approval file, or the name in the first approver's
+ * certificate, both signatures of the approval file having verified as
+ * signing verifies them (cosign.h).
+ */
+#define SG_REPORT_FROM_FILE "approval file (not verified)"
+#define SG_REPORT_FROM_CERT "certificate"
+
+/*
+ * sg_report_judge_approvals() of a judge made with `t` and the policy's own
+ * "require_cosign" only (no config's rule). Returns a new array, or NULL
+ * (with the last error set) when out of memory or when `policy` was opened
+ * through its index.
  */
 json_t *sg_report_policy_approvals_trust(const struct sg_policy *policy, time_t now,
 					 const struct sg_approvers_trust *t);

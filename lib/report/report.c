@@ -5,6 +5,7 @@
  * A broken chain gives the verdict and the files, and no rows.
  */
 #include "signgate/audit_seal.h"
+#include "signgate/cosign.h"
 #include "signgate/error.h"
 #include "signgate/hash.h"
 #include "signgate/policy.h"
@@ -36,6 +37,7 @@ struct make {
 	size_t undated; /* records whose "time" is no calendar day: in no day's counts */
 	int count_error; /* of count_plain(), which cannot return one */
 	const char *section; /* the section a row pass feeds */
+	sg_report_judge *judge; /* with a policy: how it judges (report_policy.h) */
 };
 
 void sg_report_sink_free(sg_report_sink *sink)
@@ -309,10 +311,34 @@ static int count_one(const json_t *rec, void *arg)
 		return error;
 	error = rp_certs_add(&m->certs, rec);
 	if (!error && m->o->policy)
-		error = sg_report_policy_check(m->o->policy, rec, m->o->now, &row);
+		error = sg_report_judge_check(m->judge, rec, m->o->now, &row);
 	m->n_nla += row != NULL;
 	json_decref(row);
 	return error;
+}
+
+/* "two_person_rule": whether the rule applies, and whether it could be checked. */
+static json_t *two_person_json(const struct make *m)
+{
+	const sg_report_options *o = m->o;
+	int cfg = o->require_cosign, pol = o->policy->require_cosign;
+	int checked = o->approvers && o->approvers->ca_file;
+
+	if (!sg_report_judge_required(m->judge))
+		return json_null();
+	return json_pack(
+		"{s:s, s:b, s:s}", "required_by",
+		cfg && pol ? "config and policy" : cfg ? "config" : "policy", "checked", checked,
+		"note",
+		checked ? "an approval counts only when its file carries two valid approvers' "
+			  "signatures, checked against the config's trust.approvers_ca_file as "
+			  "signing checks them"
+		: o->approvers
+			? "the config names no trust.approvers_ca_file: no approval's signatures can "
+			  "be checked, so none is in force and no signing is approved now (signing "
+			  "denies them too)"
+			: "without --config there is no approvers' CA: no approval's signatures can "
+			  "be checked, so none is counted in force and no signing approved now");
 }
 
 /* "policy": its SHA-256 when it is one file (a folder's files are in "files"). */
@@ -324,11 +350,10 @@ static json_t *policy_json(const struct make *m)
 
 	if (!p)
 		return json_null();
-	return json_pack("{s:s?, s:s?, s:o, s:I}", "path", o->policy_path, "sha256",
+	return json_pack("{s:s?, s:s?, s:o, s:I, s:o}", "path", o->policy_path, "sha256",
 			 one ? p->files[0].sha256 : NULL, "approvals_in_force",
-			 sg_report_policy_approvals_trust(p, o->now, o->approvers),
-			 "no_longer_approved",
-			 (json_int_t)m->n_nla);
+			 sg_report_judge_approvals(m->judge, o->now), "no_longer_approved",
+			 (json_int_t)m->n_nla, "two_person_rule", two_person_json(m));
 }
 
 static json_t *period_json(const struct rp_period *p)
@@ -350,17 +375,19 @@ static int summary_json(json_t **out, const struct make *m)
 	if (error)
 		return error;
 	if (m->broken)
-		s = json_pack("{s:o, s:o, s:o, s:n, s:[], s:n, s:[], s:n}", "report",
+		s = json_pack("{s:o, s:o, s:o, s:n, s:[], s:n, s:[], s:n, s:n}", "report",
 			      report_json(o), "verdict", verdict_json(m), "files", files,
-			      "period", "days", "totals", "certificates", "policy");
+			      "period", "days", "totals", "certificates",
+			      "certificates_not_listed", "policy");
 	else
-		s = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o}",
+		s = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:o, s:o, s:o}",
 			      "report", report_json(o), "verdict", verdict_json(m), "files",
 			      files, "period", period_json(&m->period), "days",
 			      rp_days_json(&m->period, &m->days), "totals", "records",
 			      (json_int_t)m->records, "signed", (json_int_t)m->n_signed, "denied",
 			      (json_int_t)m->n_denied, "failed", (json_int_t)m->n_failed,
-			      "certificates", rp_certs_json(&m->certs, o->now), "policy",
+			      "certificates", rp_certs_json(&m->certs, o->now),
+			      "certificates_not_listed", rp_certs_more_json(&m->certs), "policy",
 			      policy_json(m));
 	*out = s;
 	return s ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory while making the report");
@@ -380,7 +407,7 @@ static int row_one(const json_t *rec, void *arg)
 	else if (strcmp(m->section, "signings") == 0 && kind == RP_SIGNED)
 		row = rp_signing_row(rec);
 	else if (strcmp(m->section, "no_longer_approved") == 0 && kind == RP_SIGNED) {
-		error = sg_report_policy_check(m->o->policy, rec, m->o->now, &row);
+		error = sg_report_judge_check(m->judge, rec, m->o->now, &row);
 		if (error || !row)
 			return error;
 	} else
@@ -486,6 +513,8 @@ int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *
 	if (!o || !sink || !sink->begin || o->n_logs == 0)
 		return sg_error_set(SG_ERR_USAGE, "audit report: no log or no sink");
 	error = rp_period_open(&m.period, o->since, o->until);
+	if (!error && o->policy)
+		error = sg_report_judge_new(&m.judge, o->policy, o->approvers, o->require_cosign);
 	if (!error)
 		error = make(&m);
 	if (!error)
@@ -493,5 +522,6 @@ int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *
 	free(m.files);
 	free(m.days.v);
 	rp_certs_free(&m.certs);
+	sg_report_judge_free(m.judge);
 	return error;
 }

@@ -279,7 +279,17 @@ generated:
 	      f);
 }
 
-static void certificates(FILE *f, const json_t *list)
+/* A certificate row's warning, when there is one. */
+static void cert_warning(FILE *f, const json_t *warn)
+{
+	if (!json_is_string(warn))
+		return;
+	fputs("<div class=\"warn\">&#9888; ", f);
+	sg_report_html_value(f, warn);
+	fputs("</div>", f);
+}
+
+static void certificates(FILE *f, const json_t *list, const json_t *more)
 {
 	size_t i;
 	const json_t *c, *warn;
@@ -295,8 +305,14 @@ static void certificates(FILE *f, const json_t *list)
 	      f);
 	json_array_foreach (list, i, c) {
 		warn = json_object_get(c, "expiry_warning");
-		fputs(json_is_string(warn) ? "<tr class=\"warnrow\"><td>" : "<tr><td>", f);
+		fputs(json_is_string(warn) || json_is_string(json_object_get(c, "subject_warning")) ||
+				      json_is_string(json_object_get(c, "records_warning")) ?
+			      "<tr class=\"warnrow\"><td>" :
+			      "<tr><td>",
+		      f);
 		sg_report_html_value(f, json_object_get(c, "subject"));
+		cert_warning(f, json_object_get(c, "subject_warning"));
+		cert_warning(f, json_object_get(c, "records_warning"));
 		fputs("</td><td>", f);
 		field(f, "SHA-1", json_object_get(c, "sha1_thumbprint"), "h");
 		field(f, "SHA-256", json_object_get(c, "sha256"), "h");
@@ -318,6 +334,16 @@ static void certificates(FILE *f, const json_t *list)
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
+	if (json_integer_value(json_object_get(more, "certificates")) > 0 ||
+	    json_integer_value(json_object_get(more, "signings")) > 0) {
+		fputs("<p class=\"warn\">&#9888; ", f);
+		sg_report_html_value(f, json_object_get(more, "note"));
+		fputs(" (their ", f);
+		sg_report_html_value(f, json_object_get(more, "signings"));
+		fputs(" signing(s) are counted in the totals; the JSON report lists the same "
+		      "certificates).</p>\n",
+		      f);
+	}
 }
 
 /* "approved_by" with where it came from, a typed name looking unlike a certificate's. */
@@ -338,6 +364,7 @@ static void policy(FILE *f, const json_t *p)
 	size_t i;
 	const json_t *a, *list = json_object_get(p, "approvals_in_force");
 	json_int_t gone = json_integer_value(json_object_get(p, "no_longer_approved"));
+	const json_t *rule = json_object_get(p, "two_person_rule");
 
 	if (!json_is_object(p))
 		return;
@@ -346,8 +373,18 @@ static void policy(FILE *f, const json_t *p)
 	fputs("</dd><dt>SHA-256</dt><dd class=\"h\">", f);
 	sg_report_html_value(f, json_object_get(p, "sha256"));
 	fprintf(f, "</dd><dt>Signed files no longer approved</dt><dd%s>%" JSON_INTEGER_FORMAT
-		   "</dd></dl>\n",
+		   "</dd>",
 		gone > 0 ? " class=\"warn\"" : "", gone);
+	/* The two-person rule: an unchecked one stands out (nothing is in force). */
+	if (json_is_object(rule)) {
+		fprintf(f, "<dt>Two-person rule</dt><dd%s>required by ",
+			json_is_true(json_object_get(rule, "checked")) ? "" : " class=\"warn\"");
+		sg_report_html_value(f, json_object_get(rule, "required_by"));
+		fputs(": ", f);
+		sg_report_html_value(f, json_object_get(rule, "note"));
+		fputs("</dd>", f);
+	}
+	fputs("</dl>\n", f);
 	fprintf(f, "<h3>Approvals in force (%zu)</h3>\n", json_array_size(list));
 	if (json_array_size(list) == 0) {
 		fputs("<p class=\"none\">None.</p>\n", f);
@@ -430,7 +467,8 @@ static int html_begin(void *arg, const json_t *summary)
 	if (err != SG_OK)
 		return err;
 	problem_days(h->out, json_object_get(summary, "days"));
-	certificates(h->out, json_object_get(summary, "certificates"));
+	certificates(h->out, json_object_get(summary, "certificates"),
+		     json_object_get(summary, "certificates_not_listed"));
 	policy(h->out, json_object_get(summary, "policy"));
 	return written(h);
 }

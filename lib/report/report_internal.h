@@ -117,14 +117,22 @@ json_t *rp_days_json(const struct rp_period *p, const struct rp_days *d);
 
 /* The signer certificates seen (report_certs.c). */
 struct rp_cert;
+#define CERTS_LISTED 1000 /* certificates listed at most */
+#define CERTS_TRACKED 100000 /* distinct thumbprints remembered at most */
 struct rp_certs {
-	struct rp_cert *v;
+	struct rp_cert *v; /* the listed ones, in order of first use */
 	size_t n, cap;
+	json_t *index;    /* thumbprints key -> index in v, or true (not listed) */
+	json_t *subjects; /* lowercased subject -> distinct certificates seen */
+	size_t more, more_signings; /* not listed: distinct certificates, signings */
+	int more_partial; /* past CERTS_TRACKED: `more` is a lower bound */
 };
 /* Count a "signed" record's signature.signer; SG_OK or SG_ERR_NOMEM. */
 int rp_certs_add(struct rp_certs *c, const json_t *rec);
 /* "certificates", with days_left and expiry_warning against `now`; NULL: out of memory. */
 json_t *rp_certs_json(const struct rp_certs *c, time_t now);
+/* "certificates_not_listed": the count beyond CERTS_LISTED; NULL: out of memory. */
+json_t *rp_certs_more_json(const struct rp_certs *c);
 void rp_certs_free(struct rp_certs *c);
 
 /* A decision's kind for the counts. */

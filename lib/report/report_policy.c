@@ -11,7 +11,9 @@
  * through the approvals that pair its SHA-512 with the record's SHA-256, and
  * one that cannot be matched either way makes the signing "not_approved"
  * with a reason saying it cannot be checked: the report never claims more
- * than it checked.
+ * than it checked. Under the two-person rule (the config's or the policy's
+ * require_cosign) an approval also needs its file's pair of approvers'
+ * signatures, as signing checks it after the decision (sg_report_judge).
  */
 #include "signgate/report_policy.h"
 
@@ -95,37 +97,152 @@ static int indexed(const sg_policy *p)
 }
 
 /*
- * Who approved `a`: the first approver's certificate when both signatures of
- * its file verify (once per file: `verified` caches 1 yes, -1 no), else the
- * file's text. 0, or -1 when out of memory.
+ * The two-person rule as signing applies it (lib/sign/pipeline.c
+ * check_cosign()): under it, an approval counts only when its file carries
+ * two valid signatures by two approvers (sg_cosign_verify_pair(), over the
+ * bytes the policy was loaded from). Each file's pair is checked once per
+ * report and kept here.
  */
-static int put_approver(json_t *obj, const sg_policy *p, const sg_approval *a,
-			const sg_approvers_trust *t, signed char *verified, char (*names)[256])
-{
-	size_t fi = a->file_index;
-	const sg_policy_file *f = fi < p->n_files ? &p->files[fi] : NULL;
-	int cert;
+enum { PAIR_UNKNOWN = 0, PAIR_VALID, PAIR_INVALID, PAIR_UNCHECKED };
 
-	if (t && t->ca_file && f && verified[fi] == 0) {
-		sg_cosigner first, second;
-		verified[fi] = f->bytes && sg_cosign_verify_pair(&first, &second, f->path, f->bytes,
-								 f->len, t) == SG_OK
-				       ? 1
-				       : -1;
-		if (verified[fi] == 1)
-			snprintf(names[fi], sizeof(names[0]), "%s", first.name);
-		sg_error_clear();
+struct sg_report_judge {
+	const sg_policy *p;
+	const sg_approvers_trust *t; /* NULL: no --config, no approvers' CA */
+	int required;                /* the config's or the policy's require_cosign */
+	unsigned char *pair;         /* per policy file: PAIR_* */
+	char (*first)[256];          /* the first approver's name, when PAIR_VALID */
+	char **why;                  /* why not, when PAIR_INVALID or PAIR_UNCHECKED */
+};
+
+int sg_report_judge_new(sg_report_judge **out, const sg_policy *p, const sg_approvers_trust *t,
+			int require_cosign)
+{
+	sg_report_judge *j = calloc(1, sizeof(*j));
+
+	*out = NULL;
+	if (j) {
+		j->p = p;
+		j->t = t;
+		j->required = require_cosign || p->require_cosign;
+		j->pair = calloc(p->n_files + 1, 1);
+		j->first = calloc(p->n_files + 1, sizeof(*j->first));
+		j->why = calloc(p->n_files + 1, sizeof(*j->why));
 	}
-	cert = f && verified[fi] == 1;
+	if (!j || !j->pair || !j->first || !j->why) {
+		sg_report_judge_free(j);
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	}
+	*out = j;
+	return SG_OK;
+}
+
+void sg_report_judge_free(sg_report_judge *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; j->why && i <= j->p->n_files; i++)
+		free(j->why[i]);
+	free(j->why);
+	free(j->first);
+	free(j->pair);
+	free(j);
+}
+
+int sg_report_judge_required(const sg_report_judge *j)
+{
+	return j->required;
+}
+
+/* Keep `why` for file `fi` (NULL when out of memory: the caller says less). */
+static void keep_why(sg_report_judge *j, size_t fi, const char *why)
+{
+	free(j->why[fi]);
+	j->why[fi] = strdup(why);
+}
+
+/*
+ * The state of the pair of file `fi` (PAIR_*), checked on first use. Without
+ * the rule and without a CA nothing is checked (PAIR_UNCHECKED, no reason).
+ */
+static int pair_of(sg_report_judge *j, size_t fi)
+{
+	const sg_policy_file *f = fi < j->p->n_files ? &j->p->files[fi] : NULL;
+	sg_cosigner first, second;
+	int error;
+
+	if (!f)
+		return PAIR_UNCHECKED;
+	if (j->pair[fi] != PAIR_UNKNOWN)
+		return j->pair[fi];
+	j->pair[fi] = PAIR_UNCHECKED;
+	if (!j->t)
+		keep_why(j, fi,
+			 "co-signatures cannot be checked without --config (no approvers' CA, "
+			 "trust.approvers_ca_file)");
+	else if (!j->t->ca_file)
+		keep_why(j, fi,
+			 "co-signatures cannot be checked: the config names no "
+			 "trust.approvers_ca_file (signing denies it too)");
+	else if (!f->bytes)
+		keep_why(j, fi, "co-signatures cannot be checked: the bytes of the file were not kept");
+	if (!j->t || !j->t->ca_file || !f->bytes)
+		return PAIR_UNCHECKED;
+	error = sg_cosign_verify_pair(&first, &second, f->path, f->bytes, f->len, j->t);
+	if (error == SG_OK) {
+		j->pair[fi] = PAIR_VALID;
+		snprintf(j->first[fi], sizeof(j->first[0]), "%s", first.name);
+	} else {
+		j->pair[fi] = error == SG_ERR_VERIFY ? PAIR_INVALID : PAIR_UNCHECKED;
+		keep_why(j, fi, sg_error_last());
+	}
+	sg_error_clear();
+	return j->pair[fi];
+}
+
+/*
+ * Under the rule, 0 when approval `a` counts, else 1 with the reason (as
+ * signing's denial says it) in `why` (`size` bytes).
+ */
+static int pair_refuses(sg_report_judge *j, const sg_approval *a, char *why, size_t size)
+{
+	int state;
+	const char *text;
+
+	if (!j->required)
+		return 0;
+	state = pair_of(j, a->file_index);
+	if (state == PAIR_VALID)
+		return 0;
+	text = a->file_index < j->p->n_files && j->why[a->file_index] ? j->why[a->file_index]
+								       : "not checked";
+	if (state == PAIR_INVALID)
+		snprintf(why, size, "approval %s is not signed by two approvers (two-person rule): %s",
+			 a->id, text);
+	else
+		snprintf(why, size,
+			 "approval %s: the two-person rule applies and whether its file is signed by "
+			 "two approvers cannot be checked, so it is not taken as approved: %s",
+			 a->id, text);
+	return 1;
+}
+
+/*
+ * Who approved `a`: the first approver's certificate when both signatures of
+ * its file verify, else the file's text. 0, or -1 when out of memory.
+ */
+static int put_approver(json_t *obj, sg_report_judge *j, const sg_approval *a)
+{
+	int cert = 0;
+
+	if (j->t && j->t->ca_file)
+		cert = pair_of(j, a->file_index) == PAIR_VALID;
 	return json_object_set_new(obj, "approved_by",
-				   sg_json_text(cert ? names[fi] : a->approved_by)) ||
+				   sg_json_text(cert ? j->first[a->file_index] : a->approved_by)) ||
 	       json_object_set_new(obj, "approved_by_from",
 				   json_string(cert ? SG_REPORT_FROM_CERT : SG_REPORT_FROM_FILE));
 }
 
-static json_t *approval_in_force(const sg_policy *p, const sg_approval *a,
-				 const sg_approvers_trust *t, signed char *verified,
-				 char (*names)[256])
+static json_t *approval_in_force(sg_report_judge *j, const sg_approval *a)
 {
 	json_t *obj = json_object();
 	int bad = !obj;
@@ -136,7 +253,7 @@ static json_t *approval_in_force(const sg_policy *p, const sg_approval *a,
 	      json_object_set_new(obj, "version", sg_json_text(a->version)) ||
 	      json_object_set_new(obj, "file", sg_json_text(a->file)) ||
 	      json_object_set_new(obj, "sha256", sg_json_text(a->sha256));
-	bad = bad || put_approver(obj, p, a, t, verified, names) ||
+	bad = bad || put_approver(obj, j, a) ||
 	      json_object_set_new(obj, "ticket", sg_json_text(a->ticket)) ||
 	      json_object_set_new(obj, "expires", sg_json_text(a->expires));
 	if (bad) {
@@ -146,42 +263,46 @@ static json_t *approval_in_force(const sg_policy *p, const sg_approval *a,
 	return obj;
 }
 
-json_t *sg_report_policy_approvals_trust(const sg_policy *p, time_t now,
-					 const sg_approvers_trust *t)
+json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
 {
+	const sg_policy *p = j->p;
 	json_t *list;
-	signed char *verified;
-	char(*names)[256];
-	char today[16];
+	char today[16], why[SG_ERROR_MAX];
 
 	if (indexed(p))
 		return NULL;
 	list = json_array();
-	verified = calloc(p->n_files + 1, 1);
-	names = calloc(p->n_files + 1, sizeof(*names));
 	utc_day(today, now);
-	for (size_t i = 0; list && verified && names && i < p->n_approvals; i++) {
+	for (size_t i = 0; list && i < p->n_approvals; i++) {
 		const sg_approval *a = &p->approvals[i];
 		json_t *obj;
 
 		/* In force: not expired (the decision's rule: the expiry day included), not
-		 * revoked. */
-		if ((a->expires && strcmp(today, a->expires) > 0) || approval_revoked(p, a))
+		 * revoked, and under the two-person rule signed by two approvers. */
+		if ((a->expires && strcmp(today, a->expires) > 0) || approval_revoked(p, a) ||
+		    pair_refuses(j, a, why, sizeof(why)))
 			continue;
-		obj = approval_in_force(p, a, t, verified, names);
+		obj = approval_in_force(j, a);
 		if (!obj || json_array_append_new(list, obj) != 0) {
 			json_decref(list);
 			list = NULL;
 		}
 	}
-	if (!verified || !names) {
-		json_decref(list);
-		list = NULL;
-	}
-	free(verified);
-	free(names);
 	if (!list)
 		sg_error_set(SG_ERR_NOMEM, "out of memory");
+	return list;
+}
+
+json_t *sg_report_policy_approvals_trust(const sg_policy *p, time_t now,
+					 const sg_approvers_trust *t)
+{
+	sg_report_judge *j;
+	json_t *list;
+
+	if (indexed(p) || sg_report_judge_new(&j, p, t, 0) != SG_OK)
+		return NULL;
+	list = sg_report_judge_approvals(j, now);
+	sg_report_judge_free(j);
 	return list;
 }
 
@@ -263,27 +384,37 @@ static int revoked_by_pairing(verdict *v, const sg_policy *p, const record_input
 }
 
 /*
- * A revocation is the decision's only reason, "NAME: digest is revoked:
- * REASON", with no approval: matched from its start, so that a file named
- * "x: digest is revoked: y" is not taken for one.
+ * Is the input revoked? A revocation names its SHA-256 or its recorded
+ * SHA-512 (the decision's own test), or a reason of the decision is a
+ * revocation, "NAME: digest is revoked: REASON", matched from its start so
+ * that a file named "x: digest is revoked: y" is not taken for one. Revoked
+ * wins over any other reason the decision gives.
  */
-static int revoked_decision(const sg_decision *d, const char *name)
+static int revoked_input(const sg_policy *p, const sg_decision *d, const record_input *in)
 {
 	static const char mark[] = ": digest is revoked: ";
-	size_t len = strlen(name);
+	size_t len = strlen(in->name);
 
-	return !d->approved && !d->approval && d->n_reasons == 1 &&
-	       strncmp(d->reasons[0], name, len) == 0 &&
-	       strncmp(d->reasons[0] + len, mark, sizeof(mark) - 1) == 0;
+	for (size_t i = 0; i < p->n_revoked; i++)
+		if (same(p->revoked[i].sha256, in->sha256) ||
+		    (in->sha512 && same(p->revoked[i].sha512, in->sha512)))
+			return 1;
+	for (size_t i = 0; !d->approved && i < d->n_reasons; i++)
+		if (strncmp(d->reasons[i], in->name, len) == 0 &&
+		    strncmp(d->reasons[i] + len, mark, sizeof(mark) - 1) == 0)
+			return 1;
+	return 0;
 }
 
-static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_t now)
+static void judge(verdict *v, sg_report_judge *j, const record_input *rin, time_t now)
 {
+	const sg_policy *p = j->p;
 	/* The format's number is not looked up from its recorded name (lib/format's rule). */
 	sg_policy_input in = { rin->name, rin->sha256, rin->sha512 ? rin->sha512 : "",
 			       rin->signed_before, SG_FORMAT_UNKNOWN };
 	sg_decision d;
 	size_t unknown = 0;
+	int refused = 0;
 
 	if (!rin->sha512 && !p->index && revoked_by_pairing(v, p, rin, &unknown)) {
 		v->status = "revoked";
@@ -305,9 +436,13 @@ static void judge(verdict *v, const sg_policy *p, const record_input *rin, time_
 		    rin->name, d.approval->id, rin->format ? rin->format : "unknown");
 		return;
 	}
-	if (d.approved && !unknown)
+	/* The two-person rule, as signing applies it after the decision. */
+	if (d.approved && d.approval && v->n < sizeof(v->reasons) / sizeof(v->reasons[0]))
+		refused = pair_refuses(j, d.approval, v->reasons[v->n], sizeof(v->reasons[0]));
+	v->n += (size_t)refused;
+	if (d.approved && !unknown && !refused)
 		return;
-	v->status = revoked_decision(&d, rin->name) ? "revoked" : "not_approved";
+	v->status = revoked_input(p, &d, rin) ? "revoked" : "not_approved";
 	for (size_t i = 0; !d.approved && i < d.n_reasons; i++)
 		add(v, "%s", d.reasons[i]);
 	if (unknown)
@@ -357,7 +492,7 @@ static json_t *make_row(const json_t *signing, const record_input *in, const ver
 	return row;
 }
 
-int sg_report_policy_check(const sg_policy *policy, const json_t *signing, time_t now, json_t **row)
+int sg_report_judge_check(sg_report_judge *j, const json_t *signing, time_t now, json_t **row)
 {
 	record_input in;
 	verdict *v = calloc(1, sizeof(*v));
@@ -373,7 +508,7 @@ int sg_report_policy_check(const sg_policy *policy, const json_t *signing, time_
 		add(v, "%s: the signing record names no SHA-256 of its input: it cannot be checked",
 		    in.name);
 	} else {
-		judge(v, policy, &in, now);
+		judge(v, j, &in, now);
 	}
 	if (v->status) {
 		*row = make_row(signing, &in, v);
@@ -384,4 +519,16 @@ int sg_report_policy_check(const sg_policy *policy, const json_t *signing, time_
 	}
 	free(v);
 	return SG_OK;
+}
+
+int sg_report_policy_check(const sg_policy *policy, const json_t *signing, time_t now, json_t **row)
+{
+	sg_report_judge *j;
+	int error = sg_report_judge_new(&j, policy, NULL, 0);
+
+	*row = NULL;
+	if (!error)
+		error = sg_report_judge_check(j, signing, now, row);
+	sg_report_judge_free(j);
+	return error;
 }

@@ -460,13 +460,18 @@ static json_t *approval_json(const sg_outcome *o)
 		return NULL;
 	if (o->policy_file_sha256[0])
 		set(ap, "policy_file_sha256", sg_json_text(o->policy_file_sha256));
-	/* Under the two-person rule, who approved is read from the certificates only. */
+	/*
+	 * Under the two-person rule, who approved is read from the certificates
+	 * only: a job the rule denied (or failed while checking it) has
+	 * two_person without cosigned, and its record names nobody, marked as
+	 * not verified ("certificate" only when the pair verified).
+	 */
 	set(ap, "approved_by",
 	    o->cosigned     ? sg_json_text(o->approver.name)
 	    : o->two_person ? json_null()
 			    : sg_json_text(a->approved_by));
 	set(ap, "approved_by_from",
-	    sg_json_text(o->two_person ? "certificate" : "approval file (not verified)"));
+	    sg_json_text(o->cosigned ? "certificate" : "approval file (not verified)"));
 	if (o->cosigned) {
 		set(ap, "approved_by_cert", sg_cosigner_json(&o->approver, 1));
 		set(ap, "cosigned_by", sg_cosigner_json(&o->cosigner, 1));

@@ -40,7 +40,7 @@ expect_jq "$R" '[.report.since, .report.until, .report.policy]' '[null,null,null
 expect_jq "$R" '.report.generated_by.user' "\"$me\""
 expect_jq "$R" '.report.generated_by.uid' "$uid"
 expect_jq "$R" '[keys_unsorted[]]' \
-	'["report","verdict","files","period","days","totals","certificates","policy","problems","signings"]'
+	'["report","verdict","files","period","days","totals","certificates","certificates_not_listed","policy","problems","signings"]'
 expect_jq "$R" '.verdict.status' '"intact"'
 expect_jq "$R" '[.verdict.exit_code, .verdict.records, .verdict.first_seq, .verdict.last_seq]' '[0,3,1,3]'
 expect_jq "$R" '.verdict.head' "\"$(line_sha 3 "$LOG")\""
@@ -179,7 +179,7 @@ sg 3 audit report --log "$T/edited.jsonl" --json
 R=$T/r5.json
 cp "$T/out" "$R"
 expect_in "$T/err" "the audit chain is broken: the report gives the verdict and no records"
-expect_jq "$R" '[keys_unsorted[]]' '["report","verdict","files","period","days","totals","certificates","policy"]'
+expect_jq "$R" '[keys_unsorted[]]' '["report","verdict","files","period","days","totals","certificates","certificates_not_listed","policy"]'
 expect_jq "$R" '.verdict | [.status, .exit_code, .records, .last_seq]' '["broken",3,5,5]'
 expect_in "$R" "BROKEN: $T/edited.jsonl: line 6: hash does not match the record's content"
 expect_jq "$R" '[.period, .days, .totals, .certificates, .policy]' '[null,[],null,[],null]'

@@ -72,6 +72,9 @@ expect_same "$(jq -r '.approvals[0].provenance.approver.display_name_is' "$A")" 
 	"self-declared (SIGNGATE_APPROVER), not verified"
 expect_same "$(audit_field 0 approval.approved_by_cert.name)" alice
 denied "approval hello-1.0 is not signed by two approvers (two-person rule): no second approver's signature $A.cosign.p7s"
+# The denial's record names nobody as the approver and does not claim a certificate.
+expect_same "$(tail -n 1 "$LOG" | jq -c '.approval | [.approved_by, .approved_by_from, has("cosigned_by")]')" \
+	'[null,"approval file (not verified)",false]'
 
 # --- one approver signing twice ---
 sg 3 policy cosign --config "$CFG" "${alice[@]}" "$A"

@@ -303,6 +303,22 @@ static void test_check(void)
 	CHECK_CONTAINS(reason(row, 0), "digest is revoked: vendor recall");
 	json_decref(row);
 
+	/*
+	 * Revoked wins however the reason reads: a name so long that the
+	 * decision's reason is cut before "digest is revoked" is still "revoked".
+	 */
+	{
+		char *name = malloc(SG_ERROR_MAX + 100);
+		if (name) {
+			memset(name, 'n', SG_ERROR_MAX + 99);
+			name[SG_ERROR_MAX + 99] = '\0';
+			row = check_one(p, signing(4, name, s256[3], NULL, "revd"));
+			CHECK_STR(status(row), "revoked");
+			json_decref(row);
+			free(name);
+		}
+	}
+
 	/* Revoked by SHA-512 alone, the record holding the SHA-512. */
 	row = check_one(p, signing(5, "p.exe", s256[4], s512[4], "pair"));
 	CHECK_STR(status(row), "revoked");
