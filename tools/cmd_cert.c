@@ -31,7 +31,8 @@ static const char cert_help[] =
 	"                             [--crl FILE]) [--json]\n"
 	"       signgate cert export (--config FILE | --cert FILE --ca ROOT.pem [--crl FILE])\n"
 	"                             [--chain FILE] [--expect-thumbprint HEX]\n"
-	"                             (--out-dir DIR [--force] | --check DIR [--json])\n"
+	"                             (--out-dir DIR [--force] [--allow-older-crl]\n"
+	"                             | --check DIR [--json])\n"
 	"\n"
 	"  lint     check the signing certificate against the code-signing profile:\n"
 	"           key (RSA >= 3072 or ECDSA P-256+), keyUsage critical digitalSignature,\n"
@@ -64,9 +65,10 @@ static const char cert_help[] =
 	"           The files are public (mode 0644) and appear atomically; a folder\n"
 	"           others may write is refused.\n"
 	"           --check DIR compares DIR with what export writes now, file by file:\n"
-	"           unchanged, changed (and why: a renewed signer, a new CRL, another\n"
-	"           root), missing, extra; a signed copy of the import script counts as\n"
-	"           unchanged.\n"
+	"           unchanged, changed (and why: a renewed signer, a new or an OLDER\n"
+	"           CRL, another root), missing, extra, unsafe (a file or the folder\n"
+	"           others may write, another account owns, a link); a signed copy of\n"
+	"           the import script counts as unchanged.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   the certificates and trust anchors of signgate.json (lint\n"
@@ -79,7 +81,10 @@ static const char cert_help[] =
 	"      --json          one JSON object on stdout (lint, export --check)\n"
 	"  -o, --out-dir DIR   where export writes; a DIR that is a symbolic link is\n"
 	"                      followed once, with a warning\n"
-	"      --force         let export replace existing files\n"
+	"      --force         let export replace existing files (not a crl-N.crl by an\n"
+	"                      older CRL of the same CA: a lower number or earlier\n"
+	"                      thisUpdate is refused, exit 2)\n"
+	"      --allow-older-crl  let --force replace a CRL by an older one (a rollback)\n"
 	"      --check DIR     compare DIR with what export would write (writes nothing)\n"
 	"      --expect-thumbprint HEX  export: the signer's SHA-1 or SHA-256 thumbprint\n"
 	"                      (':' allowed); another leaf is refused (exit 2). Pins the\n"
@@ -108,9 +113,11 @@ static int check_opts(const cert_opts *o, int lint)
 				       "--out-dir, --force and --check go with 'cert export'");
 	if (!lint && !o->out_dir == !o->check_dir)
 		return cli_usage_error("cert", "'cert export' needs --out-dir DIR or --check DIR");
-	if (!lint && o->check_dir && o->force)
-		return cli_usage_error("cert",
-				       "--check writes nothing: --force goes with --out-dir");
+	if (!lint && o->check_dir && (o->force || o->allow_older_crl))
+		return cli_usage_error("cert", "--check writes nothing: %s goes with --out-dir",
+				       o->force ? "--force" : "--allow-older-crl");
+	if (lint && o->allow_older_crl)
+		return cli_usage_error("cert", "--allow-older-crl goes with 'cert export'");
 	if (lint && o->expect_thumbprint)
 		return cli_usage_error("cert", "--expect-thumbprint goes with 'cert export'");
 	if (o->expect_thumbprint &&
@@ -136,6 +143,7 @@ static int parse(cert_opts *o, int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "allow-older-crl", no_argument, NULL, 'O' },
 		{ "check", required_argument, NULL, 'K' },
 		{ "expect-thumbprint", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -162,6 +170,7 @@ static int parse(cert_opts *o, int argc, char **argv)
 		case 'o': o->out_dir = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'f': o->force = 1; break;
+		case 'O': o->allow_older_crl = 1; break;
 		case 'K': o->check_dir = optarg; break;
 		case 'T': o->expect_thumbprint = optarg; break;
 		case 'h': fputs(cert_help, stdout); return -1;

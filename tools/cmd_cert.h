@@ -5,7 +5,7 @@
 typedef struct cert_opts {
 	const char *verb, *config, *cert, *chain, *ca, *crl, *out_dir, *check_dir;
 	const char *expect_thumbprint; /* export: the signer's SHA-1 or SHA-256 (hex) */
-	int json, force;
+	int json, force, allow_older_crl;
 } cert_opts;
 
 /* `signgate cert export` with parsed options; returns the exit code. */

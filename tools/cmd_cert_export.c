@@ -18,7 +18,29 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
-/* Create `dir` and its parents as needed (mode 0755: public material for the Windows side). */
+/*
+ * The folder `path` is about to be created in: it and every folder above it
+ * must be safe (sg_workdir_check_parent()) before anything is made in it.
+ */
+static int check_before_mkdir(char *path)
+{
+	char *slash = strrchr(path, '/');
+	int error;
+
+	if (!slash)
+		return sg_workdir_check_parent(".", "export folder ");
+	if (slash == path)
+		return sg_workdir_check_parent("/", "export folder ");
+	*slash = '\0';
+	error = sg_workdir_check_parent(path, "export folder ");
+	*slash = '/';
+	return error;
+}
+
+/*
+ * Create `dir` and its parents as needed (mode 0755: public material for
+ * the Windows side), each only in a folder that passed the parent check.
+ */
 static int ensure_dir(const char *dir)
 {
 	char path[PATH_MAX];
@@ -32,6 +54,9 @@ static int ensure_dir(const char *dir)
 			continue;
 		*p = '\0';
 		if (stat(path, &st) != 0) {
+			int error = check_before_mkdir(path);
+			if (error)
+				return error;
 			if (mkdir(path, 0755) == 0)
 				(void)chmod(path, 0755);
 			else if (errno != EEXIST)
@@ -46,6 +71,32 @@ static int ensure_dir(const char *dir)
 	}
 }
 
+/*
+ * Whether `dest` may be replaced by a rename: absent, a regular file, or a
+ * symbolic link (the link itself is replaced, never followed). A folder or
+ * a special file is refused before anything is written, so that a rename
+ * that cannot happen never leaves a folder of new and old files.
+ */
+static int replaceable(const char *dest, int force)
+{
+	struct stat st;
+
+	if (lstat(dest, &st) != 0)
+		return errno == ENOENT ? SG_OK
+				       : sg_error_set(SG_ERR_IO, "%s: cannot read it: %s; nothing "
+								 "replaced",
+						      dest, strerror(errno));
+	if (!force)
+		return sg_error_set(SG_ERR_EXISTS, "%s: exists already (use --force to replace it)",
+				    dest);
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+		return SG_OK;
+	return sg_error_set(SG_ERR_EXISTS,
+			    "%s: %s, not a file: export cannot replace it; nothing replaced "
+			    "(remove it, then export again)",
+			    dest, S_ISDIR(st.st_mode) ? "a folder" : "a special file");
+}
+
 /* Refuse before writing anything when a file is there; then write all, then move all. */
 static int publish(const sg_export *ex, const char *dir, int force)
 {
@@ -55,10 +106,8 @@ static int publish(const sg_export *ex, const char *dir, int force)
 	for (size_t i = 0; !error && i < ex->n_files; i++) {
 		if (!(dest = sg_path_join(dir, ex->files[i].name)))
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		else if (!force && sg_path_exists(dest))
-			error = sg_error_set(SG_ERR_EXISTS,
-					     "%s: exists already (use --force to replace it)",
-					     dest);
+		else
+			error = replaceable(dest, force);
 		free(dest);
 	}
 	for (size_t i = 0; !error && i < ex->n_files; i++) {
@@ -150,6 +199,8 @@ static int run_write(const sg_export *ex, const cert_opts *o)
 	if (!(dir = cli_out_dir_resolve(o->out_dir, "--out-dir")))
 		return CLI_EXIT_OPERATIONAL;
 	error = sg_export_check_folder(dir);
+	if (!error && !o->allow_older_crl)
+		error = sg_export_check_crl_rollback(ex, dir);
 	if (!error)
 		error = publish(ex, dir, o->force);
 	if (!error) {
@@ -192,7 +243,7 @@ static int print_check_json(const sg_export *ex, const char *dir, const sg_expor
 static int run_check(const sg_export *ex, const cert_opts *o)
 {
 	sg_export_diff *d = NULL;
-	size_t n = 0, differ = 0, count[SG_EXPORT_UNSAFE + 1] = { 0 };
+	size_t n = 0, differ = 0, count[SG_EXPORT_UNSAFE + 1] = { 0 }, folder_unsafe = 0;
 	char *dir = cli_out_dir_resolve(o->check_dir, "--check");
 	int rc;
 
@@ -203,8 +254,10 @@ static int run_check(const sg_export *ex, const cert_opts *o)
 		return cli_fail();
 	}
 	rc = differ ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		count[d[i].status]++;
+		folder_unsafe += d[i].status == SG_EXPORT_UNSAFE && strcmp(d[i].name, ".") == 0;
+	}
 	if (o->json) {
 		if (print_check_json(ex, dir, d, n, rc) != SG_OK)
 			rc = cli_fail();
@@ -216,10 +269,10 @@ static int run_check(const sg_export *ex, const cert_opts *o)
 			printf("%s: up to date (signer %s)\n", dir, ex->signer.sha1_thumbprint);
 		else
 			printf("%s: differs from what export writes now: %zu changed, %zu "
-			       "missing, %zu extra%s\n",
+			       "missing, %zu extra, %zu unsafe file(s)%s\n",
 			       dir, count[SG_EXPORT_CHANGED], count[SG_EXPORT_MISSING],
-			       count[SG_EXPORT_EXTRA],
-			       count[SG_EXPORT_UNSAFE] ? ", and others may write the folder" : "");
+			       count[SG_EXPORT_EXTRA], count[SG_EXPORT_UNSAFE] - folder_unsafe,
+			       folder_unsafe ? ", and others may write the folder" : "");
 		fflush(stdout);
 	}
 	free(d);

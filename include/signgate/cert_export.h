@@ -121,7 +121,8 @@ typedef enum sg_export_status {
 	SG_EXPORT_CHANGED,
 	SG_EXPORT_MISSING,
 	SG_EXPORT_EXTRA, /* a file export would not write */
-	SG_EXPORT_UNSAFE /* the folder itself: others may write it, or another account owns it */
+	SG_EXPORT_UNSAFE /* "." (the folder) or a file: others may write it, another account
+			    owns it, or it is a link or not a regular file */
 } sg_export_status;
 
 typedef struct sg_export_diff {
@@ -141,14 +142,27 @@ typedef struct sg_export_diff {
  * "# SIG # Begin signature block" line is the script, and only a
  * well-formed signature block follows). Entries are opened without following
  * links; a link, a folder or anything but a regular file is never read
- * (a link at a name export writes is "changed"). A folder owned by another
- * account, or that group or others may write (or one above it without the
- * sticky bit: sg_workdir_check_parent()), gives an SG_EXPORT_UNSAFE entry first. Returns SG_OK
+ * (at a name export writes it is "unsafe"). A file export writes that
+ * another account than this one or root owns, that group or others may
+ * write, or that has more than one name (st_nlink > 1) is "unsafe" with the
+ * reason, then whether its content is what export writes now. A folder owned
+ * by another account, or that group or others may write (or one above it
+ * without the sticky bit: sg_workdir_check_parent()), gives an
+ * SG_EXPORT_UNSAFE entry "." first. Returns SG_OK
  * (then *n_differ counts every entry that is not unchanged), SG_ERR_IO (the folder cannot be read)
  * or SG_ERR_NOMEM.
  */
 int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_export *ex,
 		    const char *dir);
+
+/*
+ * Whether writing `ex` (built) into `dir` would replace a CRL of the folder
+ * (a crl-N.crl export writes) by an older CRL of the same issuer: a lower
+ * CRL number, or an earlier thisUpdate. Returns SG_OK (nothing older, or no
+ * such file), SG_ERR_CONFIG naming the file and both numbers and
+ * thisUpdates, or SG_ERR_IO (the folder cannot be opened).
+ */
+int sg_export_check_crl_rollback(const sg_export *ex, const char *dir);
 
 /* The name of a status: "unchanged", "changed", "missing", "extra", "unsafe". */
 const char *sg_export_status_name(sg_export_status s);

@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cert_export_internal.h"
 #include "signgate/error.h"
@@ -144,6 +145,84 @@ static void cert_reason(char *out, size_t size, const sg_export_file *f, const u
 	ERR_clear_error();
 }
 
+/*
+ * 1 when `crl` is an older CRL of the issuer of `than`: a lower CRL number
+ * (both have one), or an earlier thisUpdate. A rollback: it may not list a
+ * certificate revoked since.
+ */
+static int crl_older(const X509_CRL *crl, const X509_CRL *than)
+{
+	ASN1_INTEGER *a = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	ASN1_INTEGER *b = X509_CRL_get_ext_d2i(than, NID_crl_number, NULL, NULL);
+	int older = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_CRL_get_issuer(than)) == 0 &&
+		    ((a && b && ASN1_INTEGER_cmp(a, b) < 0) ||
+		     ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
+				       X509_CRL_get0_lastUpdate(than)) < 0);
+
+	ASN1_INTEGER_free(a);
+	ASN1_INTEGER_free(b);
+	ERR_clear_error();
+	return older;
+}
+
+/* The folder's CRL of that name when it is a regular file holding one DER CRL; else NULL. */
+static X509_CRL *folder_crl(int dfd, const char *dir, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char *path = fd >= 0 ? sg_path_join(dir, name) : NULL;
+	struct stat st;
+	X509_CRL *crl = NULL;
+
+	if (path && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    sg_read_fd(&buf, &len, fd, path, EXPORT_FILE_MAX, NULL) == SG_OK) {
+		const unsigned char *p = buf;
+		crl = d2i_X509_CRL(NULL, &p, (long)len);
+		if (crl && p != buf + len) {
+			X509_CRL_free(crl);
+			crl = NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	sg_error_clear();
+	ERR_clear_error();
+	return crl;
+}
+
+int sg_export_check_crl_rollback(const sg_export *ex, const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error = SG_OK;
+
+	if (dfd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open the folder: %s", dir,
+				    strerror(errno));
+	for (size_t i = 0; !error && i < ex->n_files; i++) {
+		X509_CRL *old = ex->files[i].crl ? folder_crl(dfd, dir, ex->files[i].name) : NULL;
+		export_crl_facts a, b;
+
+		for (int j = 0; old && !error && j < sk_X509_CRL_num(ex->crls); j++) {
+			if (!crl_older(sk_X509_CRL_value(ex->crls, j), old))
+				continue;
+			export_crl_facts_of(&a, old);
+			export_crl_facts_of(&b, sk_X509_CRL_value(ex->crls, j));
+			error = sg_error_set(
+				SG_ERR_CONFIG,
+				"%s/%s: holds a newer CRL of \"%s\" (number %s, this update %s) "
+				"than the one export would write (number %s, this update %s): a "
+				"rollback, nothing replaced (--allow-older-crl replaces it)",
+				dir, ex->files[i].name, a.issuer, a.number[0] ? a.number : "(none)",
+				a.this_update, b.number[0] ? b.number : "(none)", b.this_update);
+		}
+		X509_CRL_free(old);
+	}
+	close(dfd);
+	return error;
+}
+
 static void crl_reason(char *out, size_t size, const sg_export_file *f, const unsigned char *old,
 		       size_t len)
 {
@@ -159,7 +238,11 @@ static void crl_reason(char *out, size_t size, const sg_export_file *f, const un
 		export_crl_facts_of(&a, crl);
 		snprintf(out, size,
 			 "%s: number %s -> %s, this update %s -> %s, next update %s -> %s%s%s%s",
-			 strcmp(a.issuer, b.issuer) ? "another CA's CRL" : "a new CRL",
+			 strcmp(a.issuer, b.issuer) ? "another CA's CRL"
+			 : crl_older(f->crl, crl)
+				 ? "an OLDER CRL of the same CA (a rollback: it may not list a "
+				   "certificate revoked since; export --force refuses it)"
+				 : "a new CRL",
 			 a.number[0] ? a.number : "(none)", b.number[0] ? b.number : "(none)",
 			 a.this_update, b.this_update, a.next_update[0] ? a.next_update : "(none)",
 			 b.next_update[0] ? b.next_update : "(none)",
@@ -234,24 +317,56 @@ static void text_reason(char *out, size_t size, const sg_export_file *f, const u
 	}
 }
 
+/*
+ * What makes a file of the folder unsafe although its bytes may be right:
+ * another account owns it (it may chmod it), group or others may write it,
+ * or it has another name (a hard link: whoever holds that name rewrites it).
+ */
+static int file_finding(char *out, size_t size, const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return snprintf(out, size, "owned by uid %u, not by this account or root",
+				(unsigned)st->st_uid) > 0;
+	if (st->st_mode & 022)
+		return snprintf(out, size,
+				"others may write this file (mode %04o): whoever can change it "
+				"decides what Windows trusts (chmod go-w)",
+				(unsigned)(st->st_mode & 07777)) > 0;
+	if (st->st_nlink > 1)
+		return snprintf(out, size,
+				"a hard link (%lu names): whoever holds another name may rewrite it",
+				(unsigned long)st->st_nlink) > 0;
+	return 0;
+}
+
+/* A file export writes, but unsafe: the finding, then what its content is. */
+static sg_export_diff *add_unsafe(diffs *d, const char *name, const char *why,
+				  const sg_export_diff *content)
+{
+	return add(d, name, SG_EXPORT_UNSAFE, "%s; its content %s%s", why,
+		   content->status == SG_EXPORT_UNCHANGED ? "is what export writes now"
+							  : "differs: ",
+		   content->status == SG_EXPORT_UNCHANGED ? "" : content->reason);
+}
+
 /* One file export writes, against the folder's entry of that name. */
 static int check_file(diffs *d, int dfd, const char *dir, const sg_export_file *f)
 {
 	unsigned char *old = NULL;
 	size_t len = 0;
-	char reason[1024], *path;
+	char reason[1024], why[300], *path;
 	struct stat st;
 	int fd = openat(dfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	sg_export_diff *e;
+	sg_export_diff *e, content;
 
 	if (fd < 0 && errno == ENOENT)
 		return add(d, f->name, SG_EXPORT_MISSING, "%s", "") ? SG_OK : SG_ERR_NOMEM;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		int link = fd < 0 && errno == ELOOP;
-		e = add(d, f->name, SG_EXPORT_CHANGED, "%s",
+		e = add(d, f->name, link || fd >= 0 ? SG_EXPORT_UNSAFE : SG_EXPORT_CHANGED, "%s",
 			link     ? "a symbolic link, not the file (never followed)"
 			: fd < 0 ? strerror(errno)
-				 : "not a regular file");
+				 : "not a regular file (never read)");
 		if (fd >= 0)
 			close(fd);
 		return e ? SG_OK : SG_ERR_NOMEM;
@@ -275,6 +390,12 @@ static int check_file(diffs *d, int dfd, const char *dir, const sg_export_file *
 		else
 			text_reason(reason, sizeof(reason), f, old, len);
 		e = add(d, f->name, SG_EXPORT_CHANGED, "%s", reason);
+	}
+	if (e && file_finding(why, sizeof(why), &st)) {
+		content = *e;
+		d->n--;
+		d->differ -= content.status != SG_EXPORT_UNCHANGED;
+		e = add_unsafe(d, f->name, why, &content);
 	}
 	close(fd);
 	free(old);

@@ -5,6 +5,7 @@
  * line that says what it is: a certificate's name never starts a line, a
  * step or a command. File names are export's own ([A-Za-z0-9._-]).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "cert_export_internal.h"
 #include "signgate/error.h"
+#include "signgate/hash.h"
 
 #define NL "\r\n"
 
@@ -84,27 +86,48 @@ static const char *const ps1_run[] = {
 	"# Run it on the ConfigMgr site server, in an elevated PowerShell, from the",
 	"# folder that holds the .cer files (README.txt says when it may be signed):",
 	"#   powershell.exe -ExecutionPolicy Bypass -File .\\import-signgate-trust.ps1",
-	"# It checks every file's SHA-1 thumbprint first and imports nothing unless",
-	"# all of them are the certificates it was written for.",
+	"# It reads every file once, checks its SHA-256 and the certificate's SHA-1",
+	"# thumbprint first, imports nothing unless all of them are the certificates",
+	"# it was written for, then adds the checked certificates to the stores.",
 	"#Requires -RunAsAdministrator",
 	"$ErrorActionPreference = 'Stop'",
 	NULL,
 };
 
+/*
+ * Each .cer is read once: its bytes are hashed (SHA-256, against the value
+ * export wrote in) and the checked certificate is made from those same
+ * bytes, then added to the store as that object. Nothing reads the file
+ * again, and a file holding more than the one certificate (a PKCS#7) fails
+ * the hash instead of importing all it holds.
+ */
 static const char *const ps1_funcs[] = {
 	"",
-	"function Test-Cer([string]$File, [string]$Expected) {",
+	"$checked = @{}",
+	"",
+	"function Test-Cer([string]$File, [string]$Expected, [string]$Sha256) {",
 	"    $path = Join-Path $PSScriptRoot $File",
-	"    $cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 "
-	"$path",
+	"    $bytes = [System.IO.File]::ReadAllBytes($path)",
+	"    $hash = (Get-FileHash -Algorithm SHA256 -InputStream "
+	"([System.IO.MemoryStream]::new($bytes))).Hash",
+	"    if ($hash -ne $Sha256) {",
+	"        throw \"$File has SHA-256 $hash, expected $Sha256\"",
+	"    }",
+	"    $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($bytes)",
 	"    if ($cert.Thumbprint -ne $Expected) {",
 	"        throw \"$File has thumbprint $($cert.Thumbprint), expected $Expected\"",
 	"    }",
+	"    $script:checked[$File] = $cert",
 	"}",
 	"",
 	"function Import-Cer([string]$File, [string]$Store) {",
-	"    $path = Join-Path $PSScriptRoot $File",
-	"    Import-Certificate -FilePath $path -CertStoreLocation $Store | Out-Null",
+	"    $cert = $script:checked[$File]",
+	"    if ($null -eq $cert) { throw \"$File was not checked\" }",
+	"    $name = $Store.Split('\\')[-1]",
+	"    $s = [System.Security.Cryptography.X509Certificates.X509Store]::new($name, "
+	"'LocalMachine')",
+	"    $s.Open('ReadWrite')",
+	"    try { $s.Add($cert) } finally { $s.Close() }",
 	"    Write-Host \"imported $File into $Store\"",
 	"}",
 	"",
@@ -131,8 +154,13 @@ int export_script(char **out, size_t *len, const sg_export *ex)
 	for (size_t i = 0; i < ex->n_files; i++) {
 		sg_cert_info info;
 		const sg_export_file *e = &ex->files[i];
-		if (e->cert && sg_cert_info_from_x509(&info, e->cert) == SG_OK)
-			line(f, "Test-Cer '%s' '%s'", e->name, info.sha1_thumbprint);
+		char sha256[65];
+		if (e->cert && sg_cert_info_from_x509(&info, e->cert) == SG_OK &&
+		    sg_sha256_hex(sha256, e->data, e->len) == 0) {
+			for (char *c = sha256; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			line(f, "Test-Cer '%s' '%s' '%s'", e->name, info.sha1_thumbprint, sha256);
+		}
 	}
 	line(f, "%s", "");
 	for (sg_export_kind k = SG_EXPORT_ROOT; k <= SG_EXPORT_SIGNER; k++)

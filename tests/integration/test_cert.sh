@@ -161,7 +161,7 @@ expect_in "$ps1" "Import-Cer 'intermediate-1.cer' 'Cert:\\LocalMachine\\CA'"
 expect_in "$ps1" "Import-Cer 'signer.cer' 'Cert:\\LocalMachine\\TrustedPublisher'"
 expect_in "$ps1" "Test-Cer 'signer.cer' '$tp'"
 expect_in "$ps1" "Test-Cer 'root.cer' '$(thumbprint_of "$PKI/root.pem")'"
-expect_in "$ps1" "Import-Certificate -FilePath"
+expect_in "$ps1" 'try { $s.Add($cert) } finally { $s.Close() }'
 expect_in "$ps1" "\$thumbprint = '$tp'"
 expect_in "$ps1" "Administration > Security > Certificates"
 expect_same "$(stat -c %a "$out/signer.cer")" 644
