@@ -418,15 +418,21 @@ static void policy(FILE *f, const json_t *p)
  * The numbers behind the chart's smallest bars: every day of the period with
  * a denial or a failure (at most the period's 3660 days).
  */
+static int problem_day(const json_t *d)
+{
+	return json_integer_value(json_object_get(d, "denied")) +
+		       json_integer_value(json_object_get(d, "failed")) >
+	       0;
+}
+
 static void problem_days(FILE *f, const json_t *days)
 {
+	static const char *const cols[] = { "date", "signed", "denied", "failed" };
 	const json_t *d;
 	size_t i, n = 0;
 
 	json_array_foreach (days, i, d)
-		n += json_integer_value(json_object_get(d, "denied")) +
-			     json_integer_value(json_object_get(d, "failed")) >
-		     0;
+		n += (size_t)problem_day(d);
 	fprintf(f, "<h3>Days with denials or failures (%zu)</h3>\n", n);
 	if (n == 0)
 		return;
@@ -434,19 +440,15 @@ static void problem_days(FILE *f, const json_t *days)
 	      "</tr></thead><tbody>\n",
 	      f);
 	json_array_foreach (days, i, d) {
-		if (json_integer_value(json_object_get(d, "denied")) +
-			    json_integer_value(json_object_get(d, "failed")) ==
-		    0)
+		if (!problem_day(d))
 			continue;
-		fputs("<tr><td>", f);
-		sg_report_html_value(f, json_object_get(d, "date"));
-		fputs("</td><td>", f);
-		sg_report_html_value(f, json_object_get(d, "signed"));
-		fputs("</td><td>", f);
-		sg_report_html_value(f, json_object_get(d, "denied"));
-		fputs("</td><td>", f);
-		sg_report_html_value(f, json_object_get(d, "failed"));
-		fputs("</td></tr>\n", f);
+		fputs("<tr>", f);
+		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+			fputs("<td>", f);
+			sg_report_html_value(f, json_object_get(d, cols[c]));
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
 }

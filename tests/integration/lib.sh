@@ -111,6 +111,15 @@ json.dump(cfg, open(path, "w"), indent=2)
 PY
 }
 
+# seal_config: a sealing key and self-signed certificate of this test's own
+# ($T/seal.key, $T/seal.pem, EC P-256) as the config's "audit_seal".
+seal_config() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj "/CN=signgate test seal" -keyout "$T/seal.key" -out "$T/seal.pem" 2>/dev/null
+	chmod 0600 "$T/seal.key"
+	config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
+}
+
 # token_env NAME JSON: a config in $T/env/NAME from the fixture's token config
 # JSON (the signing key in the SoftHSM2 token).
 token_env() {

@@ -12,10 +12,7 @@ command -v jq >/dev/null || fail "jq is missing"
 
 new_env
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
-	-subj "/CN=signgate test seal" -keyout "$T/seal.key" -out "$T/seal.pem" 2>/dev/null
-chmod 0600 "$T/seal.key"
-config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
+seal_config
 sg 0 sign --config "$CFG" --out "$T/s1.exe" "$INST/hello-setup.exe"
 sg 0 audit seal --config "$CFG"
 n1=$(wc -l <"$LOG")

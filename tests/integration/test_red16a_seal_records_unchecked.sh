@@ -14,10 +14,7 @@ new_env
 approval hello-exe hello-setup.exe "$(sha256 "$INST/hello-setup.exe")"
 sg 0 sign --config "$CFG" --out "$T/signed.exe" "$INST/hello-setup.exe"
 for i in 1 2 3; do sg 1 sign --config "$CFG" --out-dir "$T/o" "$T/missing$i.exe"; done
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
-	-subj "/CN=signgate test seal" -keyout "$T/seal.key" -out "$T/seal.pem" 2>/dev/null
-chmod 0600 "$T/seal.key"
-config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
+seal_config
 sg 0 audit seal --config "$CFG"
 for i in 4 5; do sg 1 sign --config "$CFG" --out-dir "$T/o" "$T/missing$i.exe"; done
 sg 0 audit seal --config "$CFG"

@@ -232,10 +232,7 @@ mv "$T/away.jsonl" "$A"
 
 # 8. Seals: configured but none made; sealed up to the last record; records not
 # sealed yet; a seals file cut back (a seal record without its seal): broken.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-	-subj "/CN=signgate test seal" -keyout "$T/seal.key" -out "$T/seal.pem" 2>/dev/null
-chmod 0600 "$T/seal.key"
-config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\"}"
+seal_config
 SEALS=$LOG.seals
 sg 0 audit report --config "$CFG" --json
 expect_jq "$T/out" '.verdict.seals' "{\"configured\":true,\"checked\":0,\"sealed_seq\":null,\"sealed_time\":null,\"unsealed_records\":12,\"against\":null,\"certificate_sha256\":\"$(openssl x509 -in "$T/seal.pem" -outform DER | sha256sum | cut -d' ' -f1)\",\"seal_records\":0,\"last_seal_record_seq\":null}"
