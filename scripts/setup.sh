@@ -46,6 +46,23 @@ apt_get() { # apt-get, once the locks are free; apt itself waits too if another 
 	wait_for_apt_locks && apt-get -o DPkg::Lock::Timeout="$apt_lock_wait" "$@"
 }
 
+# The URI of the machine's Debian source for bookworm: from the deb822
+# sources file, else from a one-line sources.list; nothing (status 0) when
+# neither exists or names bookworm, as on a machine with debian.sources only.
+# SG_APT_SOURCES: the files (tests).
+read -r -a apt_sources <<<"${SG_APT_SOURCES:-/etc/apt/sources.list.d/debian.sources /etc/apt/sources.list}"
+debian_uri() {
+	local f
+	for f in "${apt_sources[@]}"; do
+		[ -f "$f" ] || continue
+		case $f in
+		*.sources) awk '/^URIs:/ { uri = $2 } /^Suites:/ && / bookworm( |$)/ { print uri; exit }' "$f" ;;
+		*) awk '{ sub(/\[[^]]*\]/, "") } $1 == "deb" && $3 == "bookworm" && / main( |$)/ { print $2; exit }' "$f" ;;
+		esac
+	done
+	return 0
+}
+
 # Sourced (tests/integration/test_setup_lock.sh): the functions only.
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
@@ -89,12 +106,12 @@ version_ok() { # osslsigncode --version prints "osslsigncode 2.9, using:"
 	[ -n "$v" ] && dpkg --compare-versions "$v" ge 2.9
 }
 
-debian_uri() { # the URI of the machine's Debian source for bookworm
-	local f
-	for f in /etc/apt/sources.list.d/debian.sources; do
-		[ -f "$f" ] && awk '/^URIs:/ { uri = $2 } /^Suites:/ && / bookworm( |$)/ { print uri; exit }' "$f"
-	done
-	grep -hs '^deb .* bookworm main' /etc/apt/sources.list | awk '{ print $2; exit }'
+# Is bookworm-backports among apt's sources? (apt-cache's output is read
+# whole first: grep -q leaving a pipe early would fail it under pipefail.)
+has_backports() {
+	local policy
+	policy=$(apt-cache policy 2>/dev/null) || return 1
+	grep -q ' bookworm-backports/main ' <<<"$policy"
 }
 
 # bookworm-backports, added once in a sources file of its own: osslsigncode
@@ -102,7 +119,7 @@ debian_uri() { # the URI of the machine's Debian source for bookworm
 # main archive), which the "pkcs11-provider" key source and its tests use.
 add_backports() {
 	local uri
-	apt-cache policy 2>/dev/null | grep -q ' bookworm-backports/main ' && return 0
+	has_backports && return 0
 	uri=$(debian_uri | head -n 1)
 	[ -n "$uri" ] || uri=http://deb.debian.org/debian
 	echo "$prog: adding bookworm-backports from $uri"
@@ -122,10 +139,11 @@ if ! version_ok; then
 	version_ok || { echo "$prog: could not install osslsigncode 2.9 or newer" >&2; exit 1; }
 fi
 if ! dpkg-query -W -f '${Status}' pkcs11-provider 2>/dev/null | grep -q 'ok installed'; then
-	if ! apt-cache policy pkcs11-provider 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+	candidate=$(apt-cache policy pkcs11-provider 2>/dev/null)
+	if ! grep -q 'Candidate: [0-9]' <<<"$candidate"; then
 		add_backports
 	fi
-	if apt-cache policy 2>/dev/null | grep -q ' bookworm-backports/main '; then
+	if has_backports; then
 		apt_get install -y -qq --no-install-recommends -t bookworm-backports pkcs11-provider >/dev/null
 	else # a release that has it in its main archive
 		apt_get install -y -qq --no-install-recommends pkcs11-provider >/dev/null

@@ -8,9 +8,35 @@
 
 touch "$T/lists.lock" "$T/dpkg.lock"
 export SG_APT_LOCKS="$T/dpkg.lock $T/lists.lock" SG_APT_LOCK_WAIT=20
+export SG_APT_SOURCES="$T/debian.sources $T/sources.list"
 # shellcheck source=../../scripts/setup.sh
 . "$SG_SRC/scripts/setup.sh"
 declare -F wait_for_apt_locks >/dev/null || fail "setup.sh has no wait_for_apt_locks"
+ok
+
+# The Debian source's URI for bookworm-backports, under setup.sh's own
+# set -euo pipefail: a machine with debian.sources and no sources.list
+# (Debian 12's default) must not stop setup.sh with grep's status 2.
+uri_of() { (set -euo pipefail; u=$(debian_uri | head -n 1); printf '%s' "$u") }
+cat >"$T/debian.sources" <<'SRC'
+Types: deb
+URIs: http://security.example/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+SRC
+expect_same "$(uri_of)" http://mirror.example/debian
+ok
+rm "$T/debian.sources"
+expect_same "$(uri_of)" ""
+ok
+printf '%s\n' 'deb http://security.example/debian-security bookworm-security main' \
+	'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://old.example/debian bookworm main' >"$T/sources.list"
+expect_same "$(uri_of)" http://old.example/debian
 ok
 
 # Free: no wait, no message.
