@@ -29,4 +29,25 @@ ok
 (cd "$T/d" && sha256sum -- *) >"$T/after"
 diff -u "$T/before" "$T/after" >"$T/diff" || fail "a failed export left the folder half written: $(cat "$T/diff")"
 ok
+# Fixer fe: and no hidden file (a kept old file, a new one not moved in) is
+# left, each file has one name again, and the message says so.
+[ -z "$(ls -A "$T/d" | grep '^\.')" ] || fail "hidden files left: $(ls -A "$T/d")"
+ok
+[ -z "$(find "$T/d" -type f -links +1)" ] || fail "files with a second name left: $(find "$T/d" -type f -links +1)"
+ok
+expect_in "$T/err" "$T/d/README.txt: cannot keep the old file (a hard link beside it) before replacing it: Operation not permitted; nothing replaced (put back as they were: 8 old file(s) restored, 0 new name(s) removed)"
+# The first name immutable: refused before anything is replaced, likewise.
+chattr +i "$T/d/root.cer"
+trap 'chattr -i "$T/d/README.txt" "$T/d/root.cer" 2>/dev/null; rm -rf -- "$T"' EXIT
+rc=0
+"$SG_BIN" cert export "${new[@]}" --force --out-dir "$T/d" >"$T/out" 2>"$T/err" || rc=$?
+chattr -i "$T/d/root.cer"
+[ "$rc" -eq 1 ] || fail "the export over an immutable root.cer exited $rc, expected 1"
+ok
+(cd "$T/d" && sha256sum -- *) >"$T/after"
+diff -u "$T/before" "$T/after" >"$T/diff" || fail "a failed export changed the folder: $(cat "$T/diff")"
+ok
+[ -z "$(ls -A "$T/d" | grep '^\.')" ] || fail "hidden files left: $(ls -A "$T/d")"
+ok
+expect_in "$T/err" "$T/d/root.cer: cannot keep the old file (a hard link beside it) before replacing it: Operation not permitted; nothing replaced"
 done_ok
