@@ -71,71 +71,6 @@ static int ensure_dir(const char *dir)
 	}
 }
 
-/*
- * Whether `dest` may be replaced by a rename: absent, a regular file, or a
- * symbolic link (the link itself is replaced, never followed). A folder or
- * a special file is refused before anything is written, so that a rename
- * that cannot happen never leaves a folder of new and old files.
- */
-static int replaceable(const char *dest, int force)
-{
-	struct stat st;
-
-	if (lstat(dest, &st) != 0)
-		return errno == ENOENT ? SG_OK
-				       : sg_error_set(SG_ERR_IO, "%s: cannot read it: %s; nothing "
-								 "replaced",
-						      dest, strerror(errno));
-	if (!force)
-		return sg_error_set(SG_ERR_EXISTS, "%s: exists already (use --force to replace it)",
-				    dest);
-	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
-		return SG_OK;
-	return sg_error_set(SG_ERR_EXISTS,
-			    "%s: %s, not a file: export cannot replace it; nothing replaced "
-			    "(remove it, then export again)",
-			    dest, S_ISDIR(st.st_mode) ? "a folder" : "a special file");
-}
-
-/* Refuse before writing anything when a file is there; then write all, then move all. */
-static int publish(const sg_export *ex, const char *dir, int force)
-{
-	char **tmp = calloc(ex->n_files + 1, sizeof(*tmp)), *dest;
-	int error = tmp ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
-
-	for (size_t i = 0; !error && i < ex->n_files; i++) {
-		if (!(dest = sg_path_join(dir, ex->files[i].name)))
-			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		else
-			error = replaceable(dest, force);
-		free(dest);
-	}
-	for (size_t i = 0; !error && i < ex->n_files; i++) {
-		if (!(dest = sg_path_join(dir, ex->files[i].name)))
-			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		else
-			error = sg_publish_temp(&tmp[i], dest, ex->files[i].data, ex->files[i].len,
-						0644);
-		free(dest);
-	}
-	for (size_t i = 0; !error && i < ex->n_files; i++) {
-		if (!(dest = sg_path_join(dir, ex->files[i].name)))
-			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-		else
-			error = sg_publish_commit(tmp[i], dest, force);
-		free(tmp[i]);
-		tmp[i] = NULL;
-		free(dest);
-	}
-	for (size_t i = 0; tmp && i < ex->n_files; i++) {
-		if (tmp[i])
-			unlink(tmp[i]);
-		free(tmp[i]);
-	}
-	free(tmp);
-	return error;
-}
-
 /* The certificates' sources: the config's signing section, or --cert/--chain/--ca/--crl. */
 static int load(sg_export *ex, sg_config **cfg, const cert_opts *o)
 {
@@ -189,9 +124,36 @@ static void note_extra(const sg_export *ex, const char *dir)
 	free(d);
 }
 
+/*
+ * After an export with --allow-older-crl: the newer CRLs it left in the
+ * folder (export removes no file it does not write), each with what to do.
+ */
+static void note_newer_crls(const sg_export *ex, const char *dir)
+{
+	sg_export_diff *d = NULL;
+	size_t n = 0;
+
+	if (sg_export_newer_crls(&d, &n, ex, dir) != SG_OK) {
+		cli_error("warning: %s", sg_error_last());
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (d[i].status == SG_EXPORT_UNSAFE)
+			cli_error("warning: %s/%s: %s, so whether it holds a newer CRL was not "
+				  "checked (--allow-older-crl)",
+				  dir, d[i].name, d[i].reason);
+		else
+			cli_error("warning: %s/%s: %s; left in the folder (--allow-older-crl): "
+				  "remove it if the older CRL is meant, or Windows may be given "
+				  "either (until then --check lists it and export refuses without "
+				  "--allow-older-crl)",
+				  dir, d[i].name, d[i].reason);
+	free(d);
+}
+
 static int run_write(const sg_export *ex, const cert_opts *o)
 {
-	char *dir;
+	char *dir, warn[2048] = "";
 	int error = ensure_dir(o->out_dir);
 
 	if (error)
@@ -202,12 +164,16 @@ static int run_write(const sg_export *ex, const cert_opts *o)
 	if (!error && !o->allow_older_crl)
 		error = sg_export_check_crl_rollback(ex, dir);
 	if (!error)
-		error = publish(ex, dir, o->force);
+		error = sg_export_publish(warn, sizeof(warn), ex, dir, o->force);
 	if (!error) {
 		printf("thumbprint  %s\n", ex->signer.sha1_thumbprint);
 		for (size_t i = 0; i < ex->n_files; i++)
 			printf("wrote       %s/%s\n", dir, ex->files[i].name);
 		fflush(stdout);
+		if (warn[0])
+			cli_error("warning: %s", warn);
+		if (o->allow_older_crl)
+			note_newer_crls(ex, dir);
 		note_extra(ex, dir);
 	}
 	free(dir);

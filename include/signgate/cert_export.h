@@ -137,7 +137,8 @@ typedef struct sg_export_diff {
  * writes is unchanged, changed (with the reason: a renewed or other
  * certificate with old and new thumbprint and expiry, a CRL's
  * thisUpdate/nextUpdate/number old and new), or missing; every other entry
- * of the folder is extra. The import script also counts as unchanged when
+ * of the folder is extra (a SG_EXPORT_HIDDEN_PREFIX file with the reason
+ * that an interrupted export left it). The import script also counts as unchanged when
  * it is a signed copy of the current one (the text before its
  * "# SIG # Begin signature block" line is the script, and only a
  * well-formed signature block follows). Entries are opened without following
@@ -156,13 +157,61 @@ int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_
 		    const char *dir);
 
 /*
- * Whether writing `ex` (built) into `dir` would replace a CRL of the folder
- * (a crl-N.crl export writes) by an older CRL of the same issuer: a lower
- * CRL number, or an earlier thisUpdate. Returns SG_OK (nothing older, or no
- * such file), SG_ERR_CONFIG naming the file and both numbers and
- * thisUpdates, or SG_ERR_IO (the folder cannot be opened).
+ * The CRLs of the folder `dir` that are newer than a CRL export writes
+ * (`ex` built): every entry of the folder is read (a regular file of at most
+ * 1 MiB, opened without following a link) and each CRL it holds, one DER
+ * CRL or PEM CRLs, is compared with each CRL of `ex` of the same issuer:
+ * newer is a higher CRL number (both have one) or a later thisUpdate. Into
+ * `*out` (`*n` entries, newly allocated; free()), one per entry of the
+ * folder: SG_EXPORT_CHANGED "holds a newer CRL of "ISSUER" (number, this
+ * update) than the one export would write (number, this update)", or
+ * SG_EXPORT_UNSAFE "cannot be checked: REASON" for an entry named
+ * "crl-*.crl" that is no readable CRL (a link, not a regular file,
+ * unreadable, over 1 MiB, no CRL in it). Other entries that hold no CRL are
+ * not listed. Returns SG_OK, SG_ERR_IO (the folder cannot be read) or
+ * SG_ERR_NOMEM.
+ */
+int sg_export_newer_crls(sg_export_diff **out, size_t *n, const sg_export *ex, const char *dir);
+
+/*
+ * Whether writing `ex` (built) into `dir` would roll the folder's CRLs back:
+ * sg_export_newer_crls() finds anything. Returns SG_OK (nothing), SG_ERR_CONFIG
+ * naming the first file found and its reason (then "; a rollback, nothing
+ * replaced (...)", or for a "crl-*.crl" that cannot be checked "; nothing
+ * replaced (...)"), SG_ERR_IO or SG_ERR_NOMEM.
  */
 int sg_export_check_crl_rollback(const sg_export *ex, const char *dir);
+
+/*
+ * The hidden names sg_export_publish() gives its files while it works:
+ * ".signgate-export-TOKEN.new-NAME" (a new file not yet moved in) and
+ * ".signgate-export-TOKEN.old-NAME" (a hard link to what NAME held). Only an
+ * export that was killed leaves them; sg_export_check() lists them as extra
+ * with that reason.
+ */
+#define SG_EXPORT_HIDDEN_PREFIX ".signgate-export-"
+
+/*
+ * Write the files of `ex` (built) into the folder `dir`, all or nothing; the
+ * folder itself stays (the same inode). Every name is checked first:
+ * absent, or with `force` a regular file or a symbolic link (the link is
+ * replaced, never followed); else SG_ERR_EXISTS ("exists already", or a
+ * folder or special file: "nothing replaced"). Then every new file is
+ * written and fsynced under a hidden name beside its destination. Then,
+ * name by name in order, a hard link to what is there is kept (linkat, not
+ * following a link) and the new file renamed over it; a name that was absent
+ * is never replaced (a file that appeared since the check stays:
+ * SG_ERR_EXISTS). When a step fails every name done is put back (the kept
+ * file renamed over the new one, or the new name removed), the hidden files
+ * are removed and the message says "nothing replaced"; when putting back
+ * fails too it says which names hold the new file, where their old one is
+ * kept, and which are as before. On success the kept files are removed and
+ * the folder fsynced; what of that failed (the files are in place) goes to
+ * `warn` (`warn_size` bytes; "" when nothing). Returns SG_OK, SG_ERR_EXISTS,
+ * SG_ERR_IO, SG_ERR_CRYPTO (no random bytes) or SG_ERR_NOMEM.
+ */
+int sg_export_publish(char *warn, size_t warn_size, const sg_export *ex, const char *dir,
+		      int force);
 
 /* The name of a status: "unchanged", "changed", "missing", "extra", "unsafe". */
 const char *sg_export_status_name(sg_export_status s);

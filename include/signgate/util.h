@@ -201,6 +201,15 @@ int sg_publish_bytes(const char *dest, const void *data, size_t len, unsigned mo
 int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data, size_t len,
 		  unsigned mode, const char *shown);
 
+/*
+ * The one write of a temporary file a caller made itself (O_EXCL |
+ * O_NOFOLLOW): the `len` bytes of `data` onto `fd`, then mode `mode`,
+ * fsync, and close `fd` (always). Nothing is renamed: the caller publishes
+ * it (a set of files moved in together, say). Returns SG_OK or SG_ERR_IO
+ * ("SHOWN: cannot write: REASON").
+ */
+int sg_publish_fill(int fd, const void *data, size_t len, unsigned mode, const char *shown);
+
 /* The longest secret signgate accepts; secret buffers hold this plus a NUL. */
 #define SG_SECRET_MAX 4096
 

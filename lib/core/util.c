@@ -426,11 +426,7 @@ int sg_publish_commit(const char *tmp, const char *dest, int force)
 	return move_into_place(AT_FDCWD, tmp, dest, force, dest);
 }
 
-/*
- * The one write of a temporary file: `data` onto the new file `fd`, `mode`,
- * fsync, close (always). SG_OK or SG_ERR_IO naming `shown`.
- */
-static int write_temp(int fd, const void *data, size_t len, unsigned mode, const char *shown)
+int sg_publish_fill(int fd, const void *data, size_t len, unsigned mode, const char *shown)
 {
 	int error = sg_write_all(fd, data, len, shown);
 
@@ -444,7 +440,7 @@ static int write_temp(int fd, const void *data, size_t len, unsigned mode, const
 int sg_publish_at(int dfd, int fd, const char *tmp, const char *dest, const void *data, size_t len,
 		  unsigned mode, const char *shown)
 {
-	int error = write_temp(fd, data, len, mode, shown);
+	int error = sg_publish_fill(fd, data, len, mode, shown);
 
 	if (error) {
 		unlinkat(dfd, tmp, 0);
@@ -483,7 +479,7 @@ int sg_publish_temp(char **out_tmp, const char *dest, const void *data, size_t l
 		free(tmp);
 		return error;
 	}
-	error = write_temp(fd, data, len, mode, dest);
+	error = sg_publish_fill(fd, data, len, mode, dest);
 	if (error) {
 		unlink(tmp);
 		free(tmp);

@@ -145,84 +145,6 @@ static void cert_reason(char *out, size_t size, const sg_export_file *f, const u
 	ERR_clear_error();
 }
 
-/*
- * 1 when `crl` is an older CRL of the issuer of `than`: a lower CRL number
- * (both have one), or an earlier thisUpdate. A rollback: it may not list a
- * certificate revoked since.
- */
-static int crl_older(const X509_CRL *crl, const X509_CRL *than)
-{
-	ASN1_INTEGER *a = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-	ASN1_INTEGER *b = X509_CRL_get_ext_d2i(than, NID_crl_number, NULL, NULL);
-	int older = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_CRL_get_issuer(than)) == 0 &&
-		    ((a && b && ASN1_INTEGER_cmp(a, b) < 0) ||
-		     ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
-				       X509_CRL_get0_lastUpdate(than)) < 0);
-
-	ASN1_INTEGER_free(a);
-	ASN1_INTEGER_free(b);
-	ERR_clear_error();
-	return older;
-}
-
-/* The folder's CRL of that name when it is a regular file holding one DER CRL; else NULL. */
-static X509_CRL *folder_crl(int dfd, const char *dir, const char *name)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	char *path = fd >= 0 ? sg_path_join(dir, name) : NULL;
-	struct stat st;
-	X509_CRL *crl = NULL;
-
-	if (path && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    sg_read_fd(&buf, &len, fd, path, EXPORT_FILE_MAX, NULL) == SG_OK) {
-		const unsigned char *p = buf;
-		crl = d2i_X509_CRL(NULL, &p, (long)len);
-		if (crl && p != buf + len) {
-			X509_CRL_free(crl);
-			crl = NULL;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	free(path);
-	sg_error_clear();
-	ERR_clear_error();
-	return crl;
-}
-
-int sg_export_check_crl_rollback(const sg_export *ex, const char *dir)
-{
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), error = SG_OK;
-
-	if (dfd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open the folder: %s", dir,
-				    strerror(errno));
-	for (size_t i = 0; !error && i < ex->n_files; i++) {
-		X509_CRL *old = ex->files[i].crl ? folder_crl(dfd, dir, ex->files[i].name) : NULL;
-		export_crl_facts a, b;
-
-		for (int j = 0; old && !error && j < sk_X509_CRL_num(ex->crls); j++) {
-			if (!crl_older(sk_X509_CRL_value(ex->crls, j), old))
-				continue;
-			export_crl_facts_of(&a, old);
-			export_crl_facts_of(&b, sk_X509_CRL_value(ex->crls, j));
-			error = sg_error_set(
-				SG_ERR_CONFIG,
-				"%s/%s: holds a newer CRL of \"%s\" (number %s, this update %s) "
-				"than the one export would write (number %s, this update %s): a "
-				"rollback, nothing replaced (--allow-older-crl replaces it)",
-				dir, ex->files[i].name, a.issuer, a.number[0] ? a.number : "(none)",
-				a.this_update, b.number[0] ? b.number : "(none)", b.this_update);
-		}
-		X509_CRL_free(old);
-	}
-	close(dfd);
-	return error;
-}
-
 static void crl_reason(char *out, size_t size, const sg_export_file *f, const unsigned char *old,
 		       size_t len)
 {
@@ -239,7 +161,7 @@ static void crl_reason(char *out, size_t size, const sg_export_file *f, const un
 		snprintf(out, size,
 			 "%s: number %s -> %s, this update %s -> %s, next update %s -> %s%s%s%s",
 			 strcmp(a.issuer, b.issuer) ? "another CA's CRL"
-			 : crl_older(f->crl, crl)
+			 : export_crl_older(f->crl, crl)
 				 ? "an OLDER CRL of the same CA (a rollback: it may not list a "
 				   "certificate revoked since; export --force refuses it)"
 				 : "a new CRL",
@@ -411,6 +333,11 @@ static int is_expected(const sg_export *ex, const char *name)
 	return 0;
 }
 
+/* What a hidden file of sg_export_publish() is, when a killed export left it. */
+static const char left_over[] =
+	"left by an export that was interrupted (\".new-NAME\": a file it had not moved in "
+	"yet; \".old-NAME\": the file it was replacing at NAME): compare, then remove it; a file";
+
 /* Every entry export would not write. */
 static int check_extra(diffs *d, int dfd, const sg_export *ex)
 {
@@ -435,6 +362,9 @@ static int check_extra(diffs *d, int dfd, const sg_export *ex)
 			       : S_ISDIR(st.st_mode) ? "a folder"
 			       : S_ISREG(st.st_mode) ? "a file"
 						     : "a special file";
+		if (strncmp(de->d_name, SG_EXPORT_HIDDEN_PREFIX, strlen(SG_EXPORT_HIDDEN_PREFIX)) ==
+		    0)
+			kind = left_over;
 		if (!add(d, de->d_name, SG_EXPORT_EXTRA, "%s export would not write", kind))
 			error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}

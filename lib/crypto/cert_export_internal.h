@@ -16,6 +16,13 @@ typedef struct export_crl_facts {
 
 void export_crl_facts_of(export_crl_facts *out, const X509_CRL *crl);
 
+/*
+ * 1 when `crl` is an older CRL of the issuer of `than`: a lower CRL number
+ * (both have one), or an earlier thisUpdate. A rollback: it may not list a
+ * certificate revoked since.
+ */
+int export_crl_older(const X509_CRL *crl, const X509_CRL *than);
+
 /* The README.txt of `ex` (its files but README.txt built), as CRLF ASCII, newly allocated. */
 int export_readme(char **out, size_t *len, const sg_export *ex);
 
