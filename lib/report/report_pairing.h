@@ -78,8 +78,8 @@ const struct rp_digest_ref *rp_pairing_revoked(const struct rp_pairing *g,
 
 /*
  * For a subject that is not revoked: how many revocations may name its file
- * by a digest of it that is not known (0: it is checked). `*bits` gets 512
- * when its SHA-512 is unknown, 256 when its SHA-256 is.
+ * by a digest of it that is not known (0: it is checked). `*bits` is set to
+ * 512 when its SHA-512 is unknown, 256 when its SHA-256 is.
  */
 size_t rp_pairing_unknown(const struct rp_pairing *g, const struct rp_subject *s, int *bits);
 
