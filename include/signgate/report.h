@@ -64,7 +64,13 @@
  *                one file; null for a folder, whose files are each in
  *                "files", as read), "approvals_in_force": [{"id",
  *                "product", "vendor", "version", "file", "sha256",
- *                "approved_by", "approved_by_from", "ticket", "expires"}],
+ *                "approved_by", "approved_by_from", "ticket", "expires"}]
+ *                (not expired, not revoked, checked: report_policy.h),
+ *                "approvals_unchecked": [the same members, and "reason"]
+ *                (approvals that would be in force but for a revocation
+ *                that may name their file by a digest neither they nor
+ *                any approval give: whether they are revoked cannot be
+ *                checked, so they are not counted in force),
  *                "no_longer_approved": count, "two_person_rule": null (not
  *                required) | {"required_by": "config" | "policy" |
  *                "config and policy", "checked": true when an approvers' CA
@@ -90,7 +96,10 @@
  *   "no_longer_approved": signings of the period whose input the policy
  *               would not approve now: {"seq", "time", "input": {"name",
  *               "sha256"}, "output_sha256", "approval_id", "status":
- *               "revoked" | "not_approved", "reasons": [...]}
+ *               "revoked" | "not_approved", "reasons": [...]}; revoked
+ *               also through an approval pairing the record's digest with
+ *               a revoked one, "not_approved" when that cannot be checked
+ *               (the rule of report_policy.h)
  *
  * Days, the period and "time" are UTC. Strings are the log's, unchanged: a
  * sink that renders them (HTML) escapes them.
@@ -212,7 +221,8 @@ int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *
 /*
  * The policy's part (report_policy.c). The approvals in force at `now`, as
  * the summary's "approvals_in_force" array (a new reference), or NULL when
- * out of memory.
+ * out of memory. Those that cannot be checked are left out
+ * (sg_report_judge_approvals_unchecked() in report_policy.h lists them).
  */
 json_t *sg_report_policy_approvals(const struct sg_policy *policy, time_t now);
 

@@ -62,10 +62,19 @@ void sg_report_judge_free(sg_report_judge *j); /* NULL is accepted */
 int sg_report_judge_required(const sg_report_judge *j);
 
 /*
- * The summary's "approvals_in_force": not expired, no digest revoked, and
- * under the two-person rule only an approval whose file carries a valid
- * pair (one whose pair is invalid or cannot be checked, e.g. without a
- * config, is not in force). "approved_by" is the first approver's
+ * The summary's "approvals_in_force": not expired, not revoked, checked,
+ * and under the two-person rule only an approval whose file carries a
+ * valid pair (one whose pair is invalid or cannot be checked, e.g. without
+ * a config, is not in force). Revoked and checked are judged by one rule
+ * with the signings (lib/report/report_pairing.h): an approval's known
+ * digests are those it names plus those the policy's approvals naming both
+ * digests pair with them; it is revoked when a revocation names one of
+ * them (a revocation by SHA-512 takes out an approval by SHA-256 alone
+ * whose SHA-256 an approval pairs with that SHA-512, and the mirror); it
+ * is not checked when it has no known SHA-512 and some revocation names a
+ * SHA-512 that no approval pairs with a SHA-256 (the mirror for SHA-256),
+ * and is then listed by sg_report_judge_approvals_unchecked() instead.
+ * "approved_by" is the first approver's
  * certificate name ("approved_by_from" SG_REPORT_FROM_CERT) when the pair
  * verifies, else the file's text (SG_REPORT_FROM_FILE); with `t` NULL or
  * without a CA file, always the file's text. Returns a new array, or NULL
@@ -73,6 +82,15 @@ int sg_report_judge_required(const sg_report_judge *j);
  * through its index.
  */
 json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now);
+
+/*
+ * The summary's "approvals_unchecked": the approvals that would be in force
+ * but for a revocation that may name their file by a digest nobody knows
+ * (above), each with the same members as in "approvals_in_force" plus a
+ * "reason" ("... whether it is revoked cannot be checked"). Returns a new
+ * array, or NULL (last error set) as sg_report_judge_approvals().
+ */
+json_t *sg_report_judge_approvals_unchecked(sg_report_judge *j, time_t now);
 
 /*
  * sg_report_policy_check() with the judge: under the two-person rule, a

@@ -359,42 +359,18 @@ static void approver(FILE *f, const json_t *ap)
 	fputs("</span>", f);
 }
 
-static void policy(FILE *f, const json_t *p)
+/* A table of approvals; `reasons`: with a column for each one's "reason". */
+static void approvals_table(FILE *f, const json_t *list, int reasons)
 {
 	size_t i;
-	const json_t *a, *list = json_object_get(p, "approvals_in_force");
-	json_int_t gone = json_integer_value(json_object_get(p, "no_longer_approved"));
-	const json_t *rule = json_object_get(p, "two_person_rule");
+	const json_t *a;
 
-	if (!json_is_object(p))
-		return;
-	fputs("<h2>Policy in force now</h2>\n<dl class=\"kv\"><dt>Policy</dt><dd>", f);
-	sg_report_html_value(f, json_object_get(p, "path"));
-	fputs("</dd><dt>SHA-256</dt><dd class=\"h\">", f);
-	sg_report_html_value(f, json_object_get(p, "sha256"));
-	fprintf(f, "</dd><dt>Signed files no longer approved</dt><dd%s>%" JSON_INTEGER_FORMAT
-		   "</dd>",
-		gone > 0 ? " class=\"warn\"" : "", gone);
-	/* The two-person rule: an unchecked one stands out (nothing is in force). */
-	if (json_is_object(rule)) {
-		fprintf(f, "<dt>Two-person rule</dt><dd%s>required by ",
-			json_is_true(json_object_get(rule, "checked")) ? "" : " class=\"warn\"");
-		sg_report_html_value(f, json_object_get(rule, "required_by"));
-		fputs(": ", f);
-		sg_report_html_value(f, json_object_get(rule, "note"));
-		fputs("</dd>", f);
-	}
-	fputs("</dl>\n", f);
-	fprintf(f, "<h3>Approvals in force (%zu)</h3>\n", json_array_size(list));
-	if (json_array_size(list) == 0) {
-		fputs("<p class=\"none\">None.</p>\n", f);
-		return;
-	}
-	fputs("<table><thead><tr><th>Approval</th><th>Product</th><th>File / SHA-256</th>"
-	      "<th>Approved by</th><th>Ticket</th><th>Expires</th></tr></thead><tbody>\n",
-	      f);
+	fprintf(f,
+		"<table><thead><tr><th>Approval</th><th>Product</th><th>File / SHA-256</th>"
+		"<th>Approved by</th><th>Ticket</th><th>Expires</th>%s</tr></thead><tbody>\n",
+		reasons ? "<th>Why it cannot be checked</th>" : "");
 	json_array_foreach (list, i, a) {
-		fputs("<tr><td>", f);
+		fputs(reasons ? "<tr class=\"warnrow\"><td>" : "<tr><td>", f);
 		sg_report_html_value(f, json_object_get(a, "id"));
 		fputs("</td><td>", f);
 		field(f, "product", json_object_get(a, "product"), NULL);
@@ -409,9 +385,64 @@ static void policy(FILE *f, const json_t *p)
 		sg_report_html_value(f, json_object_get(a, "ticket"));
 		fputs("</td><td>", f);
 		sg_report_html_value(f, json_object_get(a, "expires"));
+		if (reasons) {
+			fputs("</td><td>", f);
+			sg_report_html_value(f, json_object_get(a, "reason"));
+		}
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
+}
+
+/* "policy.two_person_rule": an unchecked one stands out (nothing is in force). */
+static void two_person_rule(FILE *f, const json_t *rule)
+{
+	if (!json_is_object(rule))
+		return;
+	fprintf(f, "<dt>Two-person rule</dt><dd%s>required by ",
+		json_is_true(json_object_get(rule, "checked")) ? "" : " class=\"warn\"");
+	sg_report_html_value(f, json_object_get(rule, "required_by"));
+	fputs(": ", f);
+	sg_report_html_value(f, json_object_get(rule, "note"));
+	fputs("</dd>", f);
+}
+
+static void policy(FILE *f, const json_t *p)
+{
+	const json_t *list = json_object_get(p, "approvals_in_force");
+	const json_t *unchecked = json_object_get(p, "approvals_unchecked");
+	json_int_t gone = json_integer_value(json_object_get(p, "no_longer_approved"));
+	size_t n_unchecked = json_array_size(unchecked);
+
+	if (!json_is_object(p))
+		return;
+	fputs("<h2>Policy in force now</h2>\n<dl class=\"kv\"><dt>Policy</dt><dd>", f);
+	sg_report_html_value(f, json_object_get(p, "path"));
+	fputs("</dd><dt>SHA-256</dt><dd class=\"h\">", f);
+	sg_report_html_value(f, json_object_get(p, "sha256"));
+	fprintf(f, "</dd><dt>Signed files no longer approved</dt><dd%s>%" JSON_INTEGER_FORMAT
+		   "</dd>",
+		gone > 0 ? " class=\"warn\"" : "", gone);
+	fprintf(f, "<dt>Approvals that cannot be checked</dt><dd%s>%zu</dd>",
+		n_unchecked > 0 ? " class=\"warn\"" : "", n_unchecked);
+	two_person_rule(f, json_object_get(p, "two_person_rule"));
+	fputs("</dl>\n", f);
+	fprintf(f, "<h3>Approvals in force (%zu)</h3>\n", json_array_size(list));
+	if (json_array_size(list) == 0)
+		fputs("<p class=\"none\">None.</p>\n", f);
+	else
+		approvals_table(f, list, 0);
+	if (n_unchecked == 0)
+		return;
+	fprintf(f,
+		"<h3 class=\"warn\">&#9888; Approvals that cannot be checked (%zu)</h3>\n"
+		"<p class=\"warn\">Each is in force unless a revocation names its file by a digest "
+		"that neither it nor any approval gives (a revocation by SHA-512 of a file "
+		"approved by SHA-256 alone, or the mirror): whether it is revoked cannot be "
+		"checked. Signing computes both digests and decides; these are not counted in "
+		"force.</p>\n",
+		n_unchecked);
+	approvals_table(f, unchecked, 1);
 }
 
 /*

@@ -7,11 +7,13 @@
  * input (name, SHA-256, SHA-512 when recorded, format, whether it was signed
  * before), at the report's `now`. A record holds the input's SHA-512 only
  * when the policy named a SHA-512 at signing time; a revocation added later
- * by SHA-512 alone would then pass unseen, so such a revocation is matched
- * through the approvals that pair its SHA-512 with the record's SHA-256, and
- * one that cannot be matched either way makes the signing "not_approved"
- * with a reason saying it cannot be checked: the report never claims more
- * than it checked. Under the two-person rule (the config's or the policy's
+ * by SHA-512 would then pass unseen. So signings and approvals alike are
+ * matched against the revocations by the digests they hold and those the
+ * policy's approvals pair with them (report_pairing.h): revoked through a
+ * pair, or, when a revocation may name the file by a digest nobody knows,
+ * "cannot be checked" (a signing "not_approved", an approval listed apart
+ * from those in force): the report never claims more than it checked.
+ * Under the two-person rule (the config's or the policy's
  * require_cosign) an approval also needs its file's pair of approvers'
  * signatures, as signing checks it after the decision (sg_report_judge).
  */
@@ -24,6 +26,8 @@
 #include "signgate/policy_json.h"
 #include "signgate/report.h"
 #include "signgate/strict.h"
+
+#include "report_pairing.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,97 +79,6 @@ static int same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-/*
- * A revocation by SHA-512 alone, turned into the SHA-256 of the input it
- * revokes through an approval that pairs the two digests: one entry per
- * such pair (every approval naming that SHA-512, not only the first).
- */
-struct paired {
-	const char *sha256;
-	const sg_revocation *r;
-	const sg_approval *pair;
-};
-
-static int paired_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct paired *)a)->sha256, ((const struct paired *)b)->sha256);
-}
-
-/*
- * The pairs of the policy's SHA-512-only revocations, sorted by SHA-256, and
- * how many such revocations no approval pairs (revocations x approvals, once
- * per report; then a lookup per signing or approval). SG_OK or SG_ERR_NOMEM.
- */
-static int pairs_build(struct paired **out, size_t *n, size_t *unpaired, const sg_policy *p)
-{
-	struct paired *v = NULL;
-	size_t cap = 0;
-
-	*out = NULL;
-	*n = *unpaired = 0;
-	for (size_t i = 0; i < p->n_revoked; i++) {
-		const sg_revocation *r = &p->revoked[i];
-		size_t before = *n;
-
-		if (r->sha256 || !r->sha512)
-			continue;
-		for (size_t k = 0; k < p->n_approvals; k++) {
-			const sg_approval *a = &p->approvals[k];
-
-			if (!a->sha256 || !same(a->sha512, r->sha512))
-				continue;
-			if (*n == cap) {
-				struct paired *grown;
-
-				cap = cap ? 2 * cap : 16;
-				grown = realloc(v, cap * sizeof(*v));
-				if (!grown) {
-					free(v);
-					*n = 0;
-					return sg_error_set(SG_ERR_NOMEM, "out of memory");
-				}
-				v = grown;
-			}
-			v[(*n)++] = (struct paired){ a->sha256, r, a };
-		}
-		*unpaired += *n == before;
-	}
-	if (*n)
-		qsort(v, *n, sizeof(*v), paired_cmp);
-	*out = v;
-	return SG_OK;
-}
-
-/* The first pair that revokes `sha256`, or NULL. */
-static const struct paired *pairs_find(const struct paired *v, size_t n, const char *sha256)
-{
-	const struct paired key = { sha256, NULL, NULL };
-	const struct paired *hit;
-
-	if (!sha256 || n == 0)
-		return NULL;
-	hit = bsearch(&key, v, n, sizeof(*v), paired_cmp);
-	while (hit && hit > v && strcmp(hit[-1].sha256, sha256) == 0)
-		hit--;
-	return hit;
-}
-
-/*
- * 1 when a revocation names one of the approval's digests, or revokes by
- * SHA-512 the input whose SHA-256 the approval names (through any approval
- * that pairs the two).
- */
-static int approval_revoked(const sg_policy *p, const struct paired *pairs, size_t n_pairs,
-			    const sg_approval *a)
-{
-	for (size_t i = 0; i < p->n_revoked; i++) {
-		const sg_revocation *r = &p->revoked[i];
-		if (same(r->sha256, a->sha256) || same(r->sha512, a->sha512))
-			return 1;
-	}
-	return pairs_find(pairs, n_pairs, a->sha256) != NULL;
-}
-
 static int indexed(const sg_policy *p)
 {
 	if (!p->index)
@@ -192,8 +105,7 @@ struct sg_report_judge {
 	unsigned char *pair;         /* per policy file: PAIR_* */
 	char (*first)[256];          /* the first approver's name, when PAIR_VALID */
 	char **why;                  /* why not, when PAIR_INVALID or PAIR_UNCHECKED */
-	struct paired *pairs;        /* SHA-512-only revocations by the SHA-256 paired */
-	size_t n_pairs, unpaired;    /* ... and how many of them no approval pairs */
+	struct rp_pairing g;         /* the revocations, matched through the pairs */
 };
 
 int sg_report_judge_new(sg_report_judge **out, const sg_policy *p, const sg_approvers_trust *t,
@@ -214,7 +126,7 @@ int sg_report_judge_new(sg_report_judge **out, const sg_policy *p, const sg_appr
 		sg_report_judge_free(j);
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
 	}
-	if (pairs_build(&j->pairs, &j->n_pairs, &j->unpaired, p) != SG_OK) {
+	if (rp_pairing_build(&j->g, p) != SG_OK) {
 		sg_report_judge_free(j);
 		return SG_ERR_NOMEM;
 	}
@@ -229,7 +141,7 @@ void sg_report_judge_free(sg_report_judge *j)
 	for (size_t i = 0; j->why && i <= j->p->n_files; i++)
 		free(j->why[i]);
 	free(j->why);
-	free(j->pairs);
+	rp_pairing_free(&j->g);
 	free(j->first);
 	free(j->pair);
 	free(j);
@@ -329,7 +241,8 @@ static int put_approver(json_t *obj, sg_report_judge *j, const sg_approval *a)
 				   json_string(cert ? SG_REPORT_FROM_CERT : SG_REPORT_FROM_FILE));
 }
 
-static json_t *approval_in_force(sg_report_judge *j, const sg_approval *a)
+/* An approval's row; with `reason` (not NULL) why it cannot be checked. */
+static json_t *approval_json(sg_report_judge *j, const sg_approval *a, const char *reason)
 {
 	json_t *obj = json_object();
 	int bad = !obj;
@@ -343,6 +256,7 @@ static json_t *approval_in_force(sg_report_judge *j, const sg_approval *a)
 	bad = bad || put_approver(obj, j, a) ||
 	      json_object_set_new(obj, "ticket", sg_json_text(a->ticket)) ||
 	      json_object_set_new(obj, "expires", sg_json_text(a->expires));
+	bad = bad || (reason && json_object_set_new(obj, "reason", sg_json_text(reason)));
 	if (bad) {
 		json_decref(obj);
 		return NULL;
@@ -350,7 +264,34 @@ static json_t *approval_in_force(sg_report_judge *j, const sg_approval *a)
 	return obj;
 }
 
-json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
+/*
+ * 1 when a revocation may name the file of `a` by a digest of it nobody
+ * knows (report_pairing.h), with the reason in `why` (`size` bytes).
+ */
+static int approval_unchecked(const sg_report_judge *j, const sg_approval *a, char *why,
+			      size_t size)
+{
+	const struct rp_subject s = { a->sha256, a->sha512 };
+	int bits;
+	size_t n = rp_pairing_unknown(&j->g, &s, &bits);
+
+	if (!n)
+		return 0;
+	snprintf(why, size,
+		 "approval %s names no SHA-%d of its file and no approval pairs its SHA-%d with "
+		 "one, and %zu revocation(s) of the policy name a SHA-%d that no approval pairs "
+		 "with a SHA-%d: it is in force unless one of them names its file, and whether "
+		 "it is revoked cannot be checked",
+		 a->id, bits, 768 - bits, n, bits, 768 - bits);
+	return 1;
+}
+
+/*
+ * The approvals not expired (the decision's rule: the expiry day included),
+ * not revoked, and under the two-person rule signed by two approvers: those
+ * checked (`unchecked` 0) or those that cannot be (1, each with its reason).
+ */
+static json_t *approvals_list(sg_report_judge *j, time_t now, int unchecked)
 {
 	const sg_policy *p = j->p;
 	json_t *list;
@@ -362,14 +303,14 @@ json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
 	utc_day(today, now);
 	for (size_t i = 0; list && i < p->n_approvals; i++) {
 		const sg_approval *a = &p->approvals[i];
+		const struct rp_subject s = { a->sha256, a->sha512 };
 		json_t *obj;
 
-		/* In force: not expired (the decision's rule: the expiry day included), not
-		 * revoked, and under the two-person rule signed by two approvers. */
-		if ((a->expires && strcmp(today, a->expires) > 0) || approval_revoked(p, j->pairs, j->n_pairs, a) ||
-		    pair_refuses(j, a, why, sizeof(why)))
+		if ((a->expires && strcmp(today, a->expires) > 0) ||
+		    rp_pairing_revoked(&j->g, &s) || pair_refuses(j, a, why, sizeof(why)) ||
+		    approval_unchecked(j, a, why, sizeof(why)) != unchecked)
 			continue;
-		obj = approval_in_force(j, a);
+		obj = approval_json(j, a, unchecked ? why : NULL);
 		if (!obj || json_array_append_new(list, obj) != 0) {
 			json_decref(list);
 			list = NULL;
@@ -378,6 +319,16 @@ json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
 	if (!list)
 		sg_error_set(SG_ERR_NOMEM, "out of memory");
 	return list;
+}
+
+json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
+{
+	return approvals_list(j, now, 0);
+}
+
+json_t *sg_report_judge_approvals_unchecked(sg_report_judge *j, time_t now)
+{
+	return approvals_list(j, now, 1);
 }
 
 json_t *sg_report_policy_approvals_trust(const sg_policy *p, time_t now,
@@ -439,23 +390,32 @@ __attribute__((format(printf, 2, 3))) static void add(verdict *v, const char *fm
 }
 
 /*
- * A revocation by SHA-512 alone, checked against a record without the
- * input's SHA-512: the approvals that pair that SHA-512 with the record's
- * SHA-256 say it is this input's. Returns 1 revoked (reason added), 0 not,
- * and counts in `*unknown` the ones that cannot be matched at all.
+ * The revocations as matched through the policy's pairs (report_pairing.h):
+ * 1 when one names the input by the digest an approval pairs with the
+ * record's (reason added). Else `*unknown` counts the revocations that may
+ * name it by a SHA-512 that the record does not hold and no approval gives
+ * (one that names a digest the record holds, the decision finds itself).
  */
 static int revoked_by_pairing(verdict *v, const sg_report_judge *j, const record_input *in,
 			      size_t *unknown)
 {
-	const struct paired *hit = pairs_find(j->pairs, j->n_pairs, in->sha256);
+	const struct rp_subject s = { in->sha256, in->sha512 };
+	const struct rp_digest_ref *hit = rp_pairing_revoked(&j->g, &s);
+	int bits, by512;
 
-	*unknown = j->unpaired;
-	if (!hit)
+	*unknown = 0;
+	if (!hit) {
+		*unknown = rp_pairing_unknown(&j->g, &s, &bits);
 		return 0;
+	}
+	if (!hit->a)
+		return 0;
+	/* `hex` is the record's digest; the approval gives the other one, revoked. */
+	by512 = hit->hex == hit->a->sha256;
 	add(v,
-	    "%s: digest is revoked: %s (revoked by SHA-512, which approval %s gives for this "
-	    "SHA-256)",
-	    in->name, hit->r->reason, hit->pair->id);
+	    "%s: digest is revoked: %s (revoked by SHA-%s, which approval %s gives for this "
+	    "SHA-%s)",
+	    in->name, hit->r->reason, by512 ? "512" : "256", hit->a->id, by512 ? "256" : "512");
 	return 1;
 }
 
@@ -492,7 +452,7 @@ static void judge(verdict *v, sg_report_judge *j, const record_input *rin, time_
 	size_t unknown = 0;
 	int refused = 0;
 
-	if (!rin->sha512 && !p->index && revoked_by_pairing(v, j, rin, &unknown)) {
+	if (!p->index && revoked_by_pairing(v, j, rin, &unknown)) {
 		v->status = "revoked";
 		return;
 	}
@@ -524,8 +484,9 @@ static void judge(verdict *v, sg_report_judge *j, const record_input *rin, time_
 	if (unknown)
 		add(v,
 		    "the signing record holds no SHA-512 of %s (the policy named none when it was "
-		    "signed), and %zu revocation(s) of the policy name a SHA-512 alone that no "
-		    "approval pairs with a SHA-256: whether it is revoked cannot be checked",
+		    "signed) and no approval pairs its SHA-256 with one, and %zu revocation(s) "
+		    "of the policy name a SHA-512 that no approval pairs with a SHA-256: whether "
+		    "it is revoked cannot be checked",
 		    rin->name, unknown);
 	else if (!rin->sha512 && p->uses_sha512 && strcmp(v->status, "not_approved") == 0)
 		add(v,

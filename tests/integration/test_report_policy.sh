@@ -101,14 +101,28 @@ expect_in <(row "$SEQ_exp" '.reasons[0]') "approval exp expired on $yesterday"
 expect_in <(row "$SEQ_named" '.reasons[0]') 'approval named is for file "named-2.exe", not "named.exe"'
 expect_in <(row "$SEQ_gone" '.reasons[0]') "gone.exe: no approval matches SHA-256 $(sha256 "$T/in/gone.exe")"
 expect_same "$(row "$SEQ_gone" .approval_id)" gone
-# The approvals in force: exactly the live ones.
-expect_same "$(q '[.policy.approvals_in_force[].id] | sort | join(" ")')" "keep named rev512 typed"
-expect_same "$(q '.policy.approvals_in_force[] | select(.id == "named") | .file')" named-2.exe
+# The approvals: the live ones, each by SHA-256 alone with no SHA-512 paired,
+# while r-512 names a SHA-512 no approval pairs: none is shown plainly in
+# force, each is listed apart as "cannot be checked" (signing rev512.exe now
+# is refused, and nothing in the policy tells which file r-512 names).
+expect_same "$(q '[.policy.approvals_in_force[].id] | join(" ")')" ""
+expect_same "$(q '[.policy.approvals_unchecked[].id] | sort | join(" ")')" "keep named rev512 typed"
+expect_same "$(q '.policy.approvals_unchecked[] | select(.id == "keep") | .reason')" \
+	"approval keep names no SHA-512 of its file and no approval pairs its SHA-256 with one, and 1 revocation(s) of the policy name a SHA-512 that no approval pairs with a SHA-256: it is in force unless one of them names its file, and whether it is revoked cannot be checked"
+expect_same "$(q '.policy.approvals_unchecked[] | select(.id == "named") | .file')" named-2.exe
 # Typed text is never shown as verified.
-expect_same "$(q '[.policy.approvals_in_force[].approved_by_from] | unique | join(",")')" \
+expect_same "$(q '[.policy.approvals_unchecked[].approved_by_from] | unique | join(",")')" \
 	"approval file (not verified)"
-expect_same "$(q '.policy.approvals_in_force[] | select(.id == "typed") | .approved_by')" \
+expect_same "$(q '.policy.approvals_unchecked[] | select(.id == "typed") | .approved_by')" \
 	"$(printf 'Security Officer <b>verified</b> \u202e')"
+# The page: none in force, the four apart, counted and marked.
+sg 0 audit report --config "$CFG" --policy "$POL" --out "$T/r0.html"
+expect_in "$T/r0.html" "<h3>Approvals in force (0)</h3>"
+expect_in "$T/r0.html" "<dt>Approvals that cannot be checked</dt><dd class=\"warn\">4</dd>"
+expect_in "$T/r0.html" "Approvals that cannot be checked (4)</h3>"
+expect_in "$T/r0.html" "approval rev512 names no SHA-512 of its file"
+[ "$(grep -o '<tr class="warnrow"><td>' "$T/r0.html" | wc -l)" -ge 4 ] || fail "unchecked approvals not marked"
+ok
 expect_in "$T/r.json" 'Security Officer <b>verified</b> \u202E'
 # The signing rows say where their approver came from, as the records do.
 expect_same "$(q '[.signings[].approval.approved_by_from] | unique | join(",")')" \
@@ -127,6 +141,7 @@ expect_same "$(q '[.no_longer_approved[] | "\(.seq):\(.status)"] | join(" ")')" 
 expect_same "$(row "$SEQ_rev512" .status)" revoked
 expect_in <(row "$SEQ_rev512" '.reasons[0]') "rev512.exe: digest is revoked: vendor recall 512 (revoked by SHA-512, which approval rev512 gives for this SHA-256)"
 expect_same "$(q '[.policy.approvals_in_force[].id] | sort | join(" ")')" "keep named typed"
+expect_same "$(q '.policy.approvals_unchecked | length')" 0
 
 # The HTML page: the same rows, the typed approver escaped and marked as typed, never as a certificate's.
 sg 0 audit report --config "$CFG" --policy "$POL" --out "$T/r.html"

@@ -422,6 +422,318 @@ static void test_unpaired_sha512(void)
 	sg_policy_free(p);
 }
 
+/*
+ * The one rule for signings and approvals (lib/report/report_pairing.h): a
+ * subject's known digests are its own plus those an approval naming both
+ * pairs with them; revoked when a revocation names one of them; else not
+ * checked when a revocation may name it by a digest of it nobody knows.
+ */
+
+/* The digest members of an approval (NULL: left out). */
+static const char *digests(const char *sha256, const char *sha512)
+{
+	static char buf[8][256];
+	static int next;
+	char *p = buf[next++ % 8];
+	size_t n = 0;
+
+	p[0] = '\0';
+	if (sha256)
+		n += (size_t)snprintf(p, sizeof(buf[0]), ", \"sha256\": \"%s\"", sha256);
+	if (sha512)
+		snprintf(p + n, sizeof(buf[0]) - n, ", \"sha512\": \"%s\"", sha512);
+	return p;
+}
+
+/* One approval of product "P" (approvals of one file must agree on it). */
+static const char *approval_p(const char *id, const char *extra)
+{
+	static char buf[8][1024];
+	static int next;
+	char *p = buf[next++ % 8];
+
+	snprintf(p, sizeof(buf[0]),
+		 "{\"id\": \"%s\", \"product\": \"P\", \"vendor\": \"Vendor\", "
+		 "\"version\": \"1.0\", \"approved_by\": \"J\", \"ticket\": \"CHG-%s\", "
+		 "\"approved_at\": \"2026-01-10\"%s}",
+		 id, id, extra);
+	return p;
+}
+
+/* One revocation (NULL: that digest left out). */
+static const char *revocation(const char *sha256, const char *sha512, const char *reason)
+{
+	static char buf[8][320];
+	static int next;
+	char *p = buf[next++ % 8];
+
+	snprintf(p, sizeof(buf[0]), "{\"reason\": \"%s\"%s}", reason, digests(sha256, sha512));
+	return p;
+}
+
+/* A judge over a policy folder `name` of one approvals file and one revocations file. */
+static sg_report_judge *judge_of(const char *name, const char *approvals, const char *revoked,
+				 sg_policy **p)
+{
+	const char *dir = at(name);
+	char text[8192];
+	sg_report_judge *j = NULL;
+
+	*p = NULL;
+	mkdir(dir, 0755);
+	snprintf(text, sizeof(text), "{\"approvals\": [%s]}", approvals);
+	check_write_file(check_path(dir, "a.json"), text, strlen(text), 0644);
+	snprintf(text, sizeof(text), "{\"revoked\": [%s]}", revoked);
+	check_write_file(check_path(dir, "r.json"), text, strlen(text), 0644);
+	CHECK_INT(sg_report_policy_load(p, dir, NULL), SG_OK);
+	if (*p)
+		CHECK_INT(sg_report_judge_new(&j, *p, NULL, 0), SG_OK);
+	return j;
+}
+
+/* The ids of `list`, in order, space-separated (`list` released). */
+static const char *ids(json_t *list)
+{
+	static char buf[4][256];
+	static int next;
+	char *p = buf[next++ % 4];
+	size_t i, n = 0;
+	json_t *v;
+
+	CHECK(json_is_array(list));
+	p[0] = '\0';
+	json_array_foreach(list, i, v) {
+		n += (size_t)snprintf(p + n, sizeof(buf[0]) - n, "%s%s", n ? " " : "",
+				      json_string_value(json_object_get(v, "id")));
+	}
+	json_decref(list);
+	return p;
+}
+
+/* The judge's row for one signing (NULL when approved now). */
+static json_t *judged(sg_report_judge *j, json_t *rec)
+{
+	json_t *row = (json_t *)1;
+
+	CHECK_INT(sg_report_judge_check(j, rec, NOW, &row), SG_OK);
+	json_decref(rec);
+	return row;
+}
+
+/* The reason of the unchecked approval `id`. */
+static const char *unchecked_reason(sg_report_judge *j, const char *id)
+{
+	static char buf[SG_ERROR_MAX];
+	json_t *list = sg_report_judge_approvals_unchecked(j, NOW);
+
+	snprintf(buf, sizeof(buf), "%s",
+		 json_string_value(json_object_get(find_id(list, id), "reason"))
+			 ? json_string_value(json_object_get(find_id(list, id), "reason"))
+			 : "(none)");
+	json_decref(list);
+	return buf;
+}
+
+/*
+ * A revocation naming both digests, {sha256: another, sha512: T1}, and an
+ * approval pairing S1 with T1: S1 is revoked, by its SHA-512 (red team X 1).
+ */
+static void test_rule_revoked_both_digests(void)
+{
+	sg_policy *p;
+	sg_report_judge *j;
+	json_t *row;
+	char approvals[2048];
+
+	snprintf(approvals, sizeof(approvals), "%s, %s, %s",
+		 approval_p("by256", digests(s256[1], NULL)),
+		 approval_p("both", digests(s256[1], s512[1])),
+		 approval_p("other", digests(s256[2], NULL)));
+	j = judge_of("rule-both", approvals, revocation(s256[8], s512[1], "recall"), &p);
+	if (!j)
+		goto done;
+	CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "other");
+	CHECK_STR(ids(sg_report_judge_approvals_unchecked(j, NOW)), "");
+	/* The record holds S1 only: revoked through the pair. */
+	row = judged(j, signing(1, "a.exe", s256[1], NULL, "by256"));
+	CHECK_STR(status(row), "revoked");
+	CHECK_STR(reason(row, 0), "a.exe: digest is revoked: recall (revoked by SHA-512, which "
+				  "approval both gives for this SHA-256)");
+	json_decref(row);
+	/* Another file: still approved (the revocation's SHA-512 is paired, so checked). */
+	CHECK(judged(j, signing(2, "b.exe", s256[2], NULL, "other")) == NULL);
+done:
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+}
+
+/*
+ * A revocation by SHA-256 and an approval by SHA-512 alone of the same file
+ * (another approval pairs the two): revoked, the mirror (red team X 2).
+ */
+static void test_rule_sha512_approval(void)
+{
+	sg_policy *p;
+	sg_report_judge *j;
+	json_t *row;
+	char approvals[2048];
+
+	snprintf(approvals, sizeof(approvals), "%s, %s, %s",
+		 approval_p("a512", digests(NULL, s512[1])),
+		 approval_p("both", digests(s256[1], s512[1])),
+		 approval_p("other512", digests(NULL, s512[2])));
+	j = judge_of("rule-mirror", approvals, revocation(s256[1], NULL, "recall"), &p);
+	if (!j)
+		goto done;
+	/*
+	 * a512 and both: revoked. other512: no SHA-256 of it is known and the
+	 * revocation's SHA-256 is paired with a SHA-512 (T1), so it is checked.
+	 */
+	CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "other512");
+	CHECK_STR(ids(sg_report_judge_approvals_unchecked(j, NOW)), "");
+	/* A record holding the SHA-512 that approval both pairs with the revoked SHA-256. */
+	row = judged(j, signing(1, "a.exe", s256[4], s512[1], "a512"));
+	CHECK_STR(status(row), "revoked");
+	CHECK_STR(reason(row, 0), "a.exe: digest is revoked: recall (revoked by SHA-256, which "
+				  "approval both gives for this SHA-512)");
+	json_decref(row);
+done:
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+}
+
+/*
+ * A revocation by a SHA-512 no approval pairs with a SHA-256: an approval
+ * with no known SHA-512 cannot be checked (red team X 3), one whose SHA-256
+ * an approval pairs with another SHA-512 can; the same for the signings.
+ */
+static void test_rule_unpaired_sha512(void)
+{
+	sg_policy *p;
+	sg_report_judge *j;
+	json_t *row, *list;
+	char approvals[2048];
+
+	snprintf(approvals, sizeof(approvals), "%s, %s, %s",
+		 approval_p("by256", digests(s256[1], NULL)),
+		 approval_p("by256p", digests(s256[2], NULL)),
+		 approval_p("pair2", digests(s256[2], s512[2])));
+	j = judge_of("rule-unpaired512", approvals, revocation(NULL, s512[8], "leaked"), &p);
+	if (!j)
+		goto done;
+	CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "by256p pair2");
+	CHECK_STR(ids(sg_report_judge_approvals_unchecked(j, NOW)), "by256");
+	CHECK_STR(unchecked_reason(j, "by256"),
+		  "approval by256 names no SHA-512 of its file and no approval pairs its SHA-256 "
+		  "with one, and 1 revocation(s) of the policy name a SHA-512 that no approval "
+		  "pairs with a SHA-256: it is in force unless one of them names its file, and "
+		  "whether it is revoked cannot be checked");
+	/* Same members as an approval in force, plus the reason. */
+	list = sg_report_judge_approvals_unchecked(j, NOW);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "by256"), "sha256")), s256[1]);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "by256"), "approved_by_from")),
+		  SG_REPORT_FROM_FILE);
+	CHECK_STR(json_string_value(json_object_get(find_id(list, "by256"), "ticket")),
+		  "CHG-by256");
+	json_decref(list);
+	/* The signing of S1 without its SHA-512: not approved, cannot be checked. */
+	row = judged(j, signing(1, "a.exe", s256[1], NULL, "by256"));
+	CHECK_STR(status(row), "not_approved");
+	CHECK_CONTAINS(reason(row, 0), "holds no SHA-512 of a.exe");
+	CHECK_CONTAINS(reason(row, 0), "whether it is revoked cannot be checked");
+	json_decref(row);
+	/* S2, whose SHA-512 approval pair2 gives: checked, approved by by256p. */
+	CHECK(judged(j, signing(2, "b.exe", s256[2], NULL, "by256p")) == NULL);
+done:
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+}
+
+/*
+ * The same when the revocation names a SHA-256 too: its SHA-512 is still
+ * unpaired (red team X 1), and its SHA-256 unpaired for the mirror.
+ */
+static void test_rule_unpaired_both(void)
+{
+	sg_policy *p;
+	sg_report_judge *j;
+	json_t *row;
+	char approvals[2048];
+
+	snprintf(approvals, sizeof(approvals), "%s, %s",
+		 approval_p("by256", digests(s256[1], NULL)),
+		 approval_p("by512", digests(NULL, s512[1])));
+	j = judge_of("rule-unpaired-both", approvals, revocation(s256[9], s512[9], "recall"), &p);
+	if (!j)
+		goto done;
+	CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "");
+	CHECK_STR(ids(sg_report_judge_approvals_unchecked(j, NOW)), "by256 by512");
+	CHECK_CONTAINS(unchecked_reason(j, "by256"), "names no SHA-512 of its file");
+	CHECK_CONTAINS(unchecked_reason(j, "by512"),
+		       "approval by512 names no SHA-256 of its file and no approval pairs its "
+		       "SHA-512 with one, and 1 revocation(s) of the policy name a SHA-256 that no "
+		       "approval pairs with a SHA-512");
+	row = judged(j, signing(1, "a.exe", s256[1], NULL, "by256"));
+	CHECK_STR(status(row), "not_approved");
+	CHECK_CONTAINS(reason(row, 0), "whether it is revoked cannot be checked");
+	json_decref(row);
+	/* The record holding the SHA-512: checked, approved. */
+	CHECK(judged(j, signing(2, "a.exe", s256[1], s512[1], "by256")) == NULL);
+done:
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+}
+
+/*
+ * The mirror: a revocation by a SHA-256 no approval pairs with a SHA-512
+ * leaves an approval by SHA-512 alone unchecked, unless an approval pairs
+ * its SHA-512 with a SHA-256; approvals by SHA-256 are checked.
+ */
+static void test_rule_unpaired_sha256(void)
+{
+	sg_policy *p;
+	sg_report_judge *j;
+	char approvals[2048];
+
+	snprintf(approvals, sizeof(approvals), "%s, %s, %s, %s",
+		 approval_p("a512", digests(NULL, s512[1])),
+		 approval_p("b512", digests(NULL, s512[2])),
+		 approval_p("both2", digests(s256[2], s512[2])),
+		 approval_p("by256", digests(s256[3], NULL)));
+	j = judge_of("rule-unpaired256", approvals, revocation(s256[8], NULL, "recall"), &p);
+	if (!j)
+		goto done;
+	CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "b512 both2 by256");
+	CHECK_STR(ids(sg_report_judge_approvals_unchecked(j, NOW)), "a512");
+	CHECK_CONTAINS(unchecked_reason(j, "a512"), "names no SHA-256 of its file");
+	CHECK(judged(j, signing(1, "c.exe", s256[3], NULL, "by256")) == NULL);
+done:
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+}
+
+/* Expired or revoked: in neither list, a revocation unpaired or not. */
+static void test_rule_neither_list(void)
+{
+	sg_policy *p;
+	sg_report_judge *j;
+	char approvals[2048], revoked[1024];
+
+	snprintf(approvals, sizeof(approvals), "%s, %s",
+		 approval("old", "J", fields(s256[1], NULL, NULL, "2026-05-31")),
+		 approval("revd", "J", digests(s256[3], NULL)));
+	snprintf(revoked, sizeof(revoked), "%s, %s", revocation(s256[3], NULL, "recall"),
+		 revocation(NULL, s512[8], "leaked"));
+	j = judge_of("rule-neither", approvals, revoked, &p);
+	if (!j)
+		goto done;
+	CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "");
+	CHECK_STR(ids(sg_report_judge_approvals_unchecked(j, NOW)), "");
+done:
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+}
+
 /* A policy opened through its index: no list to show; a revocation is still found. */
 static void test_indexed(void)
 {
@@ -536,6 +848,12 @@ int main(int argc, char **argv)
 	test_approvals();
 	test_check();
 	test_unpaired_sha512();
+	test_rule_revoked_both_digests();
+	test_rule_sha512_approval();
+	test_rule_unpaired_sha512();
+	test_rule_unpaired_both();
+	test_rule_unpaired_sha256();
+	test_rule_neither_list();
 	test_indexed();
 	/* With the fixture's folder: the approvers' certificates (unit.report_policy_cosign). */
 	if (argc > 1)
