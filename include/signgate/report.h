@@ -120,6 +120,7 @@
 #include <jansson.h>
 
 struct sg_audit_seals;
+struct sg_audit_file_read;
 struct sg_policy;
 struct sg_config;
 
@@ -171,6 +172,21 @@ typedef struct sg_report_options {
 	 * NULL when they loaded (or none were given).
 	 */
 	const char *seals_broken;
+	/*
+	 * What was read of the seals file (with seals_broken and no `seals`),
+	 * or of the off-host copy (with no `offhost`) that did not load as
+	 * valid seals: "files" names those bytes. NULL: nothing was read.
+	 */
+	const struct sg_audit_file_read *seals_read, *offhost_read;
+	/*
+	 * The archives could not be found (sg_audit_chain_files_read()'s
+	 * SG_ERR_TAMPER message: rotate records that loop, too many archives,
+	 * a first line that cannot be read): the verdict is broken with this
+	 * reason, and `logs` are the files read to find them, with what was
+	 * read of each in `logs_read` (n_logs entries). NULL otherwise.
+	 */
+	const char *chain_broken;
+	const struct sg_audit_file_read *logs_read;
 	unsigned verify_flags;              /* SG_AUDIT_VERIFY_* */
 	const char *since, *until;          /* "YYYY-MM-DD" or a full UTC time; NULL: open */
 	const struct sg_policy *policy;     /* NULL: no policy section */
