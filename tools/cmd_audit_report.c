@@ -464,8 +464,9 @@ static int out_is_input(const report_run *r)
 	free(dir);
 	if (input)
 		return sg_error_set(SG_ERR_USAGE,
-				    "--out %s is a file the report is made from (%s): give another",
-				    o->out, input);
+				    "--out %s is a file the report is made from: give another%s%s%s",
+				    o->out, strcmp(input, o->out) ? " (it is " : "",
+				    strcmp(input, o->out) ? input : "", strcmp(input, o->out) ? ")" : "");
 	if (inside)
 		return sg_error_set(SG_ERR_USAGE,
 				    "--out %s is inside the policy folder %s: the next signing "
