@@ -38,7 +38,8 @@
  *                          seals given or not), "last_seal_record_seq"},
  *                "verify_command" (a line to paste into a shell)}
  *   "files":    [{"role": "archive" | "log" | "seals" | "offhost_seals" |
- *                 "policy", "path", "bytes", "sha256"}]
+ *                 "policy", "path", "bytes", "sha256", "note" (only in a
+ *                 broken verdict: which bytes they are, or why none)}]
  *   "period":   {"from", "to" ("YYYY-MM-DD"), "days"}
  *   "days":     [{"date", "signed", "denied", "failed"}], every day of the
  *                period, oldest first, zeros included
@@ -96,7 +97,11 @@
  * sink that renders them (HTML) escapes them.
  *
  * A broken chain (verdict "broken"): the summary has "report", "verdict"
- * and "files" (each file whole: "bytes" and "sha256" of all it holds now),
+ * and "files" (of each file the bytes the check read, digested as they
+ * were read: "bytes" and "sha256" of the first N bytes of a log, up to and
+ * including where the check stopped, with a "note" saying so; null, with a
+ * "note", for a log not read; of a seals file or off-host copy that is not
+ * valid seals, the bytes read of it),
  * "period" null, "days" [], "totals" null, "certificates" [],
  * "certificates_not_listed" null, "policy"
  * null, and NO section follows (sink->end comes right after sink->begin):
@@ -160,7 +165,8 @@ typedef struct sg_report_options {
 	/*
 	 * The off-host copy of the seals (`--against`), as loaded: its seals are
 	 * merged into `seals` already; this is for "files" and the verdict.
-	 * NULL (and offhost_path NULL) when none was given.
+	 * NULL (and offhost_path NULL) when none was given; `offhost` NULL with
+	 * offhost_path set when the copy did not load (see offhost_read).
 	 */
 	const char *offhost_path;
 	const struct sg_audit_seals *offhost;

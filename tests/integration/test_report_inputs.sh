@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # audit report and what it reads (red team X's observations and findings 4-6):
-# an --against that is a FIFO is refused at once, never waited on; a path
-# that is not valid UTF-8 is refused with the reason (never "out of
-# memory"); a first line longer than a line may be, under --config, is a
+# an --against or --seal-cert that is a FIFO is refused at once, never
+# waited on; a path that is not valid UTF-8 is refused with the reason
+# (never "out of memory"); a first line longer than a line may be, under --config, is a
 # broken verdict with the bytes read; seals or an off-host copy that are not
 # valid seals are listed with the digest of the bytes read; --out never
 # lands in a policy folder nor replaces the approvers' CA.
@@ -26,6 +26,14 @@ timeout 20 "$SG_BIN" audit report --config "$CFG" --against "$T/fifo" --json >"$
 [ "$rc" -eq 1 ] || fail "audit report --against FIFO exited $rc, expected 1"
 ok
 expect_in "$T/err" "$T/fifo: the off-host copy of the seals is not a regular file"
+# The sealing certificate as a FIFO: the same (it was read with a plain fopen()).
+rc=0
+timeout 20 "$SG_BIN" audit report --log "$LOG" --seals "$LOG.seals" --seal-cert "$T/fifo" --json \
+	>"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -ne 124 ] || fail "audit report --seal-cert FIFO hangs"
+[ "$rc" -eq 1 ] || fail "audit report --seal-cert FIFO exited $rc, expected 1"
+ok
+expect_in "$T/err" "$T/fifo: not a regular file"
 
 # 2. A path that is not valid UTF-8: exit 2, the reason, the bytes escaped.
 bad=$T/bad$'\xff'.jsonl
