@@ -17,7 +17,7 @@
 
 /*
  * The first record of the log file at `path` (unchecked: verify checks it),
- * or NULL; `read` gets what was read of the file, also when the line is bad.
+ * or NULL; `read` is filled with what was read of the file, also when the line is bad.
  */
 static int first_record(json_t **out, const char *path, sg_audit_file_read *read)
 {
