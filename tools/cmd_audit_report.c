@@ -157,7 +157,9 @@ typedef struct report_run {
 	const report_opts *o;
 	const sg_config *cfg;
 	char **chain; /* --config: the log and the archives it continues */
+	sg_audit_file_read *chain_read; /* what finding them read of each */
 	size_t n_chain;
+	char chain_broken[SG_ERROR_MAX]; /* "": the archives were found */
 	char gap[SG_ERROR_MAX];
 	const char *const *logs;
 	size_t n_logs;
@@ -168,6 +170,8 @@ typedef struct report_run {
 	int have_offhost;
 	size_t offhost_ignored;
 	char seals_broken[SG_ERROR_MAX]; /* "": the seals loaded as valid seals */
+	/* What was read of seals (or an off-host copy) that are not valid seals. */
+	sg_audit_file_read seals_read, offhost_read;
 	struct sg_policy *policy;
 	sg_strict_rule policy_rule; /* whose the policy's files may be */
 	sg_approvers_trust approvers;
@@ -187,11 +191,17 @@ static void shell_quote(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/* The `audit verify` line that checks what the report checked. */
+/*
+ * The `audit verify` line that checks what the report checked. With
+ * --config, the archives found (never the log, nor the files read while a
+ * broken chain of archives was followed: the config finds them again).
+ */
 static int verify_command(report_run *r)
 {
 	FILE *f = open_memstream(&r->verify_command, &r->command_len);
-	size_t archives = r->o->config ? r->n_logs - 1 : r->n_logs;
+	size_t archives = !r->o->config ? r->n_logs
+			  : r->chain_broken[0] || r->n_logs == 0 ? 0
+								 : r->n_logs - 1;
 
 	if (!f)
 		return sg_error_set(SG_ERR_NOMEM, "out of memory");
@@ -220,7 +230,9 @@ static int verify_command(report_run *r)
 static void run_clear(report_run *r)
 {
 	sg_audit_chain_files_free(r->chain, r->n_chain);
+	free(r->chain_read);
 	r->chain = NULL;
+	r->chain_read = NULL;
 	r->n_chain = 0;
 	if (r->have_seals)
 		sg_audit_seals_free(&r->seals);
@@ -230,6 +242,17 @@ static void run_clear(report_run *r)
 	r->have_offhost = 0;
 	free(r->verify_command);
 	r->verify_command = NULL;
+}
+
+/* What a load that ended in SG_ERR_TAMPER read: the bytes the verdict is about. */
+static void keep_read(sg_audit_file_read *out, sg_audit_seals *s)
+{
+	memset(out, 0, sizeof(*out));
+	out->read = s->sha256[0] != '\0';
+	out->whole = 1;
+	out->bytes = s->bytes;
+	memcpy(out->sha256, s->sha256, sizeof(out->sha256));
+	sg_audit_seals_free(s);
 }
 
 /*
@@ -242,6 +265,8 @@ static int load_offhost(report_run *r)
 	int error = sg_audit_seals_load_offhost(&r->offhost, r->o->against, log, r->seal_cert,
 						&r->offhost_ignored);
 
+	if (error == SG_ERR_TAMPER)
+		keep_read(&r->offhost_read, &r->offhost);
 	if (error)
 		return error;
 	r->have_offhost = 1;
@@ -251,6 +276,57 @@ static int load_offhost(report_run *r)
 				    "not verify): nothing to check against",
 				    r->o->against, log, r->seal_cert, r->offhost_ignored);
 	return sg_audit_seals_merge(&r->seals, &r->offhost);
+}
+
+/*
+ * --config: the log and the archives it continues. Rotate records that
+ * loop, too many archives, or a first line that cannot be read are the
+ * verdict, broken, with the files read to find them (no seals are needed to
+ * say so); `audit verify --config` says the same.
+ */
+static int load_chain(report_run *r)
+{
+	int error = sg_audit_chain_files_read(r->cfg->audit_log, &r->chain, &r->chain_read,
+					      &r->n_chain, r->gap, sizeof(r->gap));
+
+	r->logs = (const char *const *)r->chain;
+	r->n_logs = r->n_chain;
+	if (error == SG_ERR_TAMPER) {
+		snprintf(r->chain_broken, sizeof(r->chain_broken), "%s", sg_error_last());
+		error = SG_OK;
+	}
+	return error;
+}
+
+/*
+ * The seals and the off-host copy. Seals that are not valid seals (an
+ * edited line, a seal that does not verify, an off-host copy that seals a
+ * seq with another head) are no change to wait out: they are the verdict,
+ * broken, as `audit verify` says (read under the seals' lock, so never a
+ * sealing run half-written).
+ */
+static int load_seals(report_run *r)
+{
+	const report_opts *o = r->o;
+	int error = SG_OK;
+
+	if (r->seals_path && r->seal_cert) {
+		error = sg_audit_seals_load(&r->seals, r->seals_path, r->seal_cert);
+		r->have_seals = error == SG_OK;
+		if (error == SG_ERR_TAMPER)
+			keep_read(&r->seals_read, &r->seals);
+	} else if (o->against) {
+		return sg_error_set(SG_ERR_USAGE,
+				    "--against needs the seals: a config with \"audit_seal\", or "
+				    "--seals and --seal-cert");
+	}
+	if (!error && o->against)
+		error = load_offhost(r);
+	if (error == SG_ERR_TAMPER) {
+		snprintf(r->seals_broken, sizeof(r->seals_broken), "%s", sg_error_last());
+		error = SG_OK;
+	}
+	return error;
 }
 
 /* The files and seals of this attempt (again after a rotation or a seal meanwhile). */
@@ -263,36 +339,16 @@ static int run_load(report_run *r)
 	r->n_logs = o->n_logs;
 	r->seals_path = o->seals;
 	r->seal_cert = o->seal_cert;
+	r->chain_broken[0] = r->seals_broken[0] = '\0';
+	memset(&r->seals_read, 0, sizeof(r->seals_read));
+	memset(&r->offhost_read, 0, sizeof(r->offhost_read));
 	if (r->cfg) {
-		error = sg_audit_chain_files(r->cfg->audit_log, &r->chain, &r->n_chain, r->gap,
-					     sizeof(r->gap));
-		r->logs = (const char *const *)r->chain;
-		r->n_logs = r->n_chain;
 		r->seals_path = r->cfg->seal_file;
 		r->seal_cert = r->cfg->seal_file ? r->cfg->seal_cert : NULL;
+		error = load_chain(r);
 	}
-	r->seals_broken[0] = '\0';
-	if (!error && r->seals_path && r->seal_cert) {
-		error = sg_audit_seals_load(&r->seals, r->seals_path, r->seal_cert);
-		r->have_seals = error == SG_OK;
-	}
-	if (!error && o->against && !r->have_seals && !r->seals_broken[0] &&
-	    !(r->seals_path && r->seal_cert))
-		error = sg_error_set(SG_ERR_USAGE,
-				     "--against needs the seals: a config with \"audit_seal\", or "
-				     "--seals and --seal-cert");
-	else if (!error && o->against && r->have_seals)
-		error = load_offhost(r);
-	/*
-	 * Seals that are not valid seals (an edited line, a seal that does not
-	 * verify, an off-host copy that seals a seq with another head) are no
-	 * change to wait out: they are the verdict, broken, as `audit verify`
-	 * says (read under the seals' lock, so never a sealing run half-written).
-	 */
-	if (error == SG_ERR_TAMPER) {
-		snprintf(r->seals_broken, sizeof(r->seals_broken), "%s", sg_error_last());
-		error = SG_OK;
-	}
+	if (!error && !r->chain_broken[0])
+		error = load_seals(r);
 	if (!error)
 		error = verify_command(r);
 	return error;
@@ -311,32 +367,112 @@ static int seals_changed(const struct stat *a, const struct stat *b)
 	return a->st_ino != b->st_ino || a->st_dev != b->st_dev || a->st_size != b->st_size;
 }
 
-/* Is `path` the file `other` names (the same inode)? */
-static int same_file(const struct stat *st, const char *other)
-{
-	struct stat o;
+/* What --out names now: the file (stat) and, when it is a link, the link (lstat). */
+struct out_ids {
+	struct stat st[2];
+	int n;
+};
 
-	return other && stat(other, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+static int is_out(const struct out_ids *out, const struct stat *st)
+{
+	for (int i = 0; i < out->n; i++)
+		if (out->st[i].st_dev == st->st_dev && out->st[i].st_ino == st->st_ino)
+			return 1;
+	return 0;
 }
 
-/* --out --force may replace a report, never a file the report is made from. */
+/* Is `other` (a path, followed or not) what --out names? */
+static int same_file(const struct out_ids *out, const char *other)
+{
+	struct stat st;
+
+	if (!other)
+		return 0;
+	if (stat(other, &st) == 0 && is_out(out, &st))
+		return 1;
+	return lstat(other, &st) == 0 && S_ISLNK(st.st_mode) && is_out(out, &st);
+}
+
+/* The input --out would replace, or NULL. */
+static const char *out_input(const report_run *r, const struct out_ids *out)
+{
+	const report_opts *o = r->o;
+	const char *paths[] = { r->seals_path, r->seal_cert, o->policy, o->config, o->against };
+	const sg_approvers_trust *a = r->policy && r->cfg ? &r->approvers : NULL;
+
+	for (size_t i = 0; i < r->n_logs; i++)
+		if (same_file(out, r->logs[i]))
+			return r->logs[i];
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (same_file(out, paths[i]))
+			return paths[i];
+	/* Each policy file as it was read (a folder's too), and the approvers' CA and CRLs. */
+	for (size_t i = 0; r->policy && i < r->policy->n_files; i++)
+		if (is_out(out, &r->policy->files[i].st) || same_file(out, r->policy->files[i].path))
+			return r->policy->files[i].path;
+	if (a && (same_file(out, a->ca_file) || same_file(out, a->crl_file) ||
+		  same_file(out, a->shared_crl_file)))
+		return same_file(out, a->ca_file) ? a->ca_file
+		       : same_file(out, a->crl_file) ? a->crl_file
+						     : a->shared_crl_file;
+	return NULL;
+}
+
+/* Is the folder `dir` the policy folder `policy`, or inside it? */
+static int in_folder(const char *dir, const char *policy)
+{
+	struct stat pol, st;
+	char *real, *end;
+	int found = 0;
+
+	if (!policy || stat(policy, &pol) != 0 || !S_ISDIR(pol.st_mode) ||
+	    !(real = realpath(dir, NULL)))
+		return 0;
+	for (end = real + strlen(real); !found; *end = '\0') {
+		found = stat(real[0] ? real : "/", &st) == 0 && st.st_dev == pol.st_dev &&
+			st.st_ino == pol.st_ino;
+		end = strrchr(real, '/');
+		if (!end)
+			break;
+	}
+	free(real);
+	return found;
+}
+
+/*
+ * --out --force may replace a report, never a file the report is made from
+ * (compared by inode: a hard link or a symlink to one is the same file), and
+ * never lands in a policy folder, where the next signing would read a
+ * report named *.json as policy.
+ */
 static int out_is_input(const report_run *r)
 {
 	const report_opts *o = r->o;
-	struct stat st;
+	const char *pol = r->cfg ? r->cfg->policy : NULL, *input;
+	struct out_ids out = { .n = 0 };
+	char *dir = sg_path_dir(o->out);
+	int inside;
 
-	if (stat(o->out, &st) != 0)
-		return SG_OK;
-	for (size_t i = 0; i < r->n_logs; i++)
-		if (same_file(&st, r->logs[i]))
-			goto input;
-	if (same_file(&st, r->seals_path) || same_file(&st, r->seal_cert) ||
-	    same_file(&st, o->policy) || same_file(&st, o->config) || same_file(&st, o->against))
-		goto input;
+	if (!dir)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	if (stat(o->out, &out.st[0]) == 0)
+		out.n++;
+	if (lstat(o->out, &out.st[out.n]) == 0 && S_ISLNK(out.st[out.n].st_mode))
+		out.n++;
+	input = out.n ? out_input(r, &out) : NULL;
+	inside = input ? 0 : in_folder(dir, o->policy) ? 1 : in_folder(dir, pol) ? 2 : 0;
+	free(dir);
+	if (input)
+		return sg_error_set(SG_ERR_USAGE,
+				    "--out %s is a file the report is made from: give another%s%s%s",
+				    o->out, strcmp(input, o->out) ? " (it is " : "",
+				    strcmp(input, o->out) ? input : "", strcmp(input, o->out) ? ")" : "");
+	if (inside)
+		return sg_error_set(SG_ERR_USAGE,
+				    "--out %s is inside the policy folder %s: the next signing "
+				    "would read a report there as policy: give another",
+				    o->out, inside == 1 ? o->policy : pol);
 	return SG_OK;
-input:
-	return sg_error_set(SG_ERR_USAGE, "--out %s is a file the report is made from: give another",
-			    o->out);
 }
 
 /* One attempt: the report into `f` (truncated first). */
@@ -359,8 +495,12 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	opt.seals = r->have_seals ? &r->seals : NULL;
 	opt.seals_path = r->have_seals || r->seals_broken[0] ? r->seals_path : NULL;
 	opt.seals_broken = r->seals_broken[0] ? r->seals_broken : NULL;
-	opt.offhost_path = r->have_offhost ? r->o->against : NULL;
+	opt.seals_read = r->seals_read.read ? &r->seals_read : NULL;
+	opt.offhost_path = r->have_offhost || r->offhost_read.read ? r->o->against : NULL;
 	opt.offhost = r->have_offhost ? &r->offhost : NULL;
+	opt.offhost_read = r->offhost_read.read ? &r->offhost_read : NULL;
+	opt.chain_broken = r->chain_broken[0] ? r->chain_broken : NULL;
+	opt.logs_read = r->chain_read;
 	opt.verify_flags = SG_AUDIT_VERIFY_PARTIAL;
 	opt.since = r->o->since;
 	opt.until = r->o->until;
@@ -379,7 +519,8 @@ static int attempt(report_run *r, FILE *f, int *verdict, int *retry)
 	seals_state(&after, r->o->seals ? r->o->seals : r->cfg ? r->cfg->seal_file : NULL);
 	/* A rotation or an edit while reading; a seal made between loading and verifying. */
 	*retry = error == SG_ERR_TAMPER ||
-		 (!error && *verdict == 3 && !opt.seals_broken && seals_changed(&before, &after));
+		 (!error && *verdict == 3 && !opt.seals_broken && !opt.chain_broken &&
+		  seals_changed(&before, &after));
 	run_clear(r);
 	return error;
 }
@@ -460,6 +601,51 @@ static void print_notes(const report_run *r, int verdict)
 }
 
 /*
+ * A path the report names (in JSON, in HTML) must be valid UTF-8, which a
+ * file name need not be: refused with the reason, the bytes shown escaped.
+ */
+static int path_utf8(const char *what, const char *path)
+{
+	json_t *probe = path ? json_string(path) : NULL;
+	char shown[1024];
+	size_t used = 0;
+
+	json_decref(probe);
+	if (!path || probe)
+		return CLI_EXIT_OK;
+	for (const unsigned char *p = (const unsigned char *)path; *p && used + 5 < sizeof(shown);
+	     p++)
+		used += (size_t)snprintf(shown + used, sizeof(shown) - used,
+					 *p < 0x20 || *p >= 0x7f ? "\\x%02x" : "%c", *p);
+	cli_error("%s %s: the path is not valid UTF-8, and the report names every file it is "
+		  "made from as UTF-8 text: rename it, or give a link to it whose name is",
+		  what, shown);
+	return CLI_EXIT_USAGE;
+}
+
+/* Every path the options give, and the policy's files found in a folder. */
+static int paths_utf8(const report_opts *o, const struct sg_policy *policy)
+{
+	int rc = path_utf8("--config", o->config);
+
+	for (size_t i = 0; i < o->n_logs && !rc; i++)
+		rc = path_utf8("--log", o->logs[i]);
+	if (!rc)
+		rc = path_utf8("--seals", o->seals);
+	if (!rc)
+		rc = path_utf8("--seal-cert", o->seal_cert);
+	if (!rc)
+		rc = path_utf8("--against", o->against);
+	if (!rc)
+		rc = path_utf8("--policy", o->policy);
+	if (!rc)
+		rc = path_utf8("--out", o->out);
+	for (size_t i = 0; policy && i < policy->n_files && !rc; i++)
+		rc = path_utf8("the policy file", policy->files[i].path);
+	return rc;
+}
+
+/*
  * --policy: loaded in full and held to the strict modes (report_policy.h)
  * with the rule signing would apply to it for the account running the
  * report: root, the effective user, and the config's "policy_group". A
@@ -489,6 +675,9 @@ int cmd_audit_report(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	rc = paths_utf8(&o, NULL);
+	if (rc)
+		return rc;
 	if (o.config && sg_config_load(&cfg, o.config) != SG_OK)
 		return cli_fail();
 	/* Files named on the command line (a reviewer's copies): warnings, not refusals. */
@@ -497,6 +686,11 @@ int cmd_audit_report(int argc, char **argv)
 	r.cfg = cfg;
 	if (o.policy)
 		error = load_policy(&r, o.policy, cfg);
+	if (!error && paths_utf8(&o, r.policy) != CLI_EXIT_OK) {
+		sg_policy_free(r.policy);
+		sg_config_free(cfg);
+		return CLI_EXIT_USAGE;
+	}
 	if (!error)
 		error = o.out ? to_file(&r, &verdict) : to_stdout(&r, &verdict);
 	if (error == SG_ERR_TAMPER) { /* changed while read: 1 (the message is copied first) */

@@ -131,6 +131,19 @@ typedef struct sg_audit_report {
 struct sg_audit_seals;
 
 /*
+ * What a check read of one file, digested while it was read (never by
+ * opening the file again): the first `bytes` bytes of the file, so that
+ * `head -c BYTES FILE | sha256sum` gives `sha256` while the file is
+ * unchanged.
+ */
+typedef struct sg_audit_file_read {
+	int read;                 /* 0: the file was not read (the check stopped before it) */
+	unsigned long long bytes; /* how many bytes were read, from the start */
+	char sha256[65];          /* SHA-256 hex of those bytes */
+	int whole;                /* 1: they run to the end of the file as it was at open */
+} sg_audit_file_read;
+
+/*
  * Check the chain across `n` log files given in order (a rotated log's
  * archives, oldest first, then the current file), streaming each one. Every
  * record must be well-formed, its "hash" must match its content, each line
@@ -185,6 +198,17 @@ struct sg_audit_seals;
 int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_audit_seals *seals,
 			  unsigned flags, sg_audit_report *out);
 
+/*
+ * sg_audit_verify_files() that also fills `read` (n entries, may be NULL)
+ * with what it read of each file, whatever it returns: a file after the one
+ * where the check stopped has read 0; the one where it stopped, the bytes
+ * read up to then (the bad line included). What a report of a broken chain
+ * names as the bytes it judged.
+ */
+int sg_audit_verify_files_read(const char *const *paths, size_t n,
+			       const struct sg_audit_seals *seals, unsigned flags,
+			       sg_audit_report *out, sg_audit_file_read *read);
+
 /* sg_audit_verify_files() of one file without seals. A missing file is SG_ERR_IO. */
 int sg_audit_verify(const char *path, sg_audit_report *out);
 
@@ -222,6 +246,17 @@ int sg_audit_foreach_where(const char *path, int (*keep)(const char *line, size_
  * archives), SG_ERR_NOMEM.
  */
 int sg_audit_chain_files(const char *log, char ***files, size_t *n, char *gap, size_t gap_size);
+
+/*
+ * sg_audit_chain_files() that also says what it read of each file (the
+ * start of it, up to its first line at least) in *read (*n entries, newly
+ * allocated; free() it). On SG_ERR_TAMPER the lists are kept, not freed:
+ * the files whose first line was read, oldest first (the one where the
+ * chain broke first, `log` last), with what was read of each: what a report
+ * of the broken chain names. On other errors both are NULL and *n 0.
+ */
+int sg_audit_chain_files_read(const char *log, char ***files, sg_audit_file_read **read,
+			      size_t *n, char *gap, size_t gap_size);
 
 /* Free what sg_audit_chain_files() returned; NULL is accepted. */
 void sg_audit_chain_files_free(char **files, size_t n);

@@ -91,7 +91,9 @@ typedef struct sg_audit_seals {
  * backwards, same seq with a different head, torn line), SG_ERR_IO, SG_ERR_CONFIG
  * (cert unreadable). The certificate's validity period is not judged: a
  * seal made while it was valid stays valid. The file is read under a shared
- * flock(). `out` is filled on SG_OK only; free it with sg_audit_seals_free().
+ * flock(). `out` is filled on SG_OK; on SG_ERR_TAMPER it holds no seal,
+ * only `bytes` and `sha256` of the bytes read and found wanting (what a report
+ * of that verdict names). Free it with sg_audit_seals_free() either way.
  */
 int sg_audit_seals_load(sg_audit_seals *out, const char *seals_path, const char *cert_path);
 
@@ -171,7 +173,9 @@ int sg_audit_seal_create_flags(const sg_config *cfg, unsigned flags, sg_audit_se
  * found), SG_ERR_IO (the file cannot be read), SG_ERR_CONFIG (the
  * certificate), SG_ERR_TAMPER (two verified seals of one seq with different
  * heads), SG_ERR_NOMEM. `bytes` and `sha256` are those of the whole file as
- * it was read. Free with sg_audit_seals_free().
+ * it was read, on SG_OK and on SG_ERR_TAMPER (then no seal is kept). The
+ * file is opened without blocking: anything but a regular file (a FIFO, a
+ * device) is SG_ERR_IO. Free with sg_audit_seals_free().
  */
 int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const char *log_name,
 				const char *cert_path, size_t *ignored);

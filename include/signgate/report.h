@@ -38,7 +38,8 @@
  *                          seals given or not), "last_seal_record_seq"},
  *                "verify_command" (a line to paste into a shell)}
  *   "files":    [{"role": "archive" | "log" | "seals" | "offhost_seals" |
- *                 "policy", "path", "bytes", "sha256"}]
+ *                 "policy", "path", "bytes", "sha256", "note" (only in a
+ *                 broken verdict: which bytes they are, or why none)}]
  *   "period":   {"from", "to" ("YYYY-MM-DD"), "days"}
  *   "days":     [{"date", "signed", "denied", "failed"}], every day of the
  *                period, oldest first, zeros included
@@ -105,7 +106,11 @@
  * sink that renders them (HTML) escapes them.
  *
  * A broken chain (verdict "broken"): the summary has "report", "verdict"
- * and "files" (each file whole: "bytes" and "sha256" of all it holds now),
+ * and "files" (of each file the bytes the check read, digested as they
+ * were read: "bytes" and "sha256" of the first N bytes of a log, up to and
+ * including where the check stopped, with a "note" saying so; null, with a
+ * "note", for a log not read; of a seals file or off-host copy that is not
+ * valid seals, the bytes read of it),
  * "period" null, "days" [], "totals" null, "certificates" [],
  * "certificates_not_listed" null, "policy"
  * null, and NO section follows (sink->end comes right after sink->begin):
@@ -129,6 +134,7 @@
 #include <jansson.h>
 
 struct sg_audit_seals;
+struct sg_audit_file_read;
 struct sg_policy;
 struct sg_config;
 
@@ -168,7 +174,8 @@ typedef struct sg_report_options {
 	/*
 	 * The off-host copy of the seals (`--against`), as loaded: its seals are
 	 * merged into `seals` already; this is for "files" and the verdict.
-	 * NULL (and offhost_path NULL) when none was given.
+	 * NULL (and offhost_path NULL) when none was given; `offhost` NULL with
+	 * offhost_path set when the copy did not load (see offhost_read).
 	 */
 	const char *offhost_path;
 	const struct sg_audit_seals *offhost;
@@ -180,6 +187,21 @@ typedef struct sg_report_options {
 	 * NULL when they loaded (or none were given).
 	 */
 	const char *seals_broken;
+	/*
+	 * What was read of the seals file (with seals_broken and no `seals`),
+	 * or of the off-host copy (with no `offhost`) that did not load as
+	 * valid seals: "files" names those bytes. NULL: nothing was read.
+	 */
+	const struct sg_audit_file_read *seals_read, *offhost_read;
+	/*
+	 * The archives could not be found (sg_audit_chain_files_read()'s
+	 * SG_ERR_TAMPER message: rotate records that loop, too many archives,
+	 * a first line that cannot be read): the verdict is broken with this
+	 * reason, and `logs` are the files read to find them, with what was
+	 * read of each in `logs_read` (n_logs entries). NULL otherwise.
+	 */
+	const char *chain_broken;
+	const struct sg_audit_file_read *logs_read;
 	unsigned verify_flags;              /* SG_AUDIT_VERIFY_* */
 	const char *since, *until;          /* "YYYY-MM-DD" or a full UTC time; NULL: open */
 	const struct sg_policy *policy;     /* NULL: no policy section */

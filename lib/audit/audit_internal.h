@@ -100,6 +100,12 @@ struct sg_audit_reader {
 	char *buf;       /* SG_AUDIT_LINE_MAX + 1 + SG_AUDIT_READ_BLOCK bytes */
 	size_t pos, end; /* the unread bytes are buf[pos, end) */
 	size_t lineno;   /* of the line last returned */
+	/*
+	 * With sg_audit_reader_hash(): every byte read() returns goes into
+	 * this SHA-256 as it is read, and is counted in `read`.
+	 */
+	EVP_MD_CTX *md;
+	unsigned long long read;
 };
 
 /*
@@ -117,6 +123,15 @@ int sg_audit_reader_open(struct sg_audit_reader *r, const char *path);
 int sg_audit_reader_next(struct sg_audit_reader *r, const char **line, size_t *len, int *torn);
 
 void sg_audit_reader_close(struct sg_audit_reader *r);
+
+/*
+ * Hash the bytes the reader reads from now on (call right after open):
+ * SG_OK or SG_ERR_CRYPTO. sg_audit_reader_digest() then fills `out` with the
+ * count and SHA-256 of the bytes read so far (a prefix of the file), and
+ * whether they run to the end of the snapshot taken at open.
+ */
+int sg_audit_reader_hash(struct sg_audit_reader *r);
+int sg_audit_reader_digest(struct sg_audit_reader *r, sg_audit_file_read *out);
 
 /*
  * Call `fn` on each line of the log at `path`, in order. A torn last line is

@@ -208,8 +208,36 @@ void sg_audit_reader_close(struct sg_audit_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->buf);
+	EVP_MD_CTX_free(r->md);
 	r->fd = -1;
 	r->buf = NULL;
+	r->md = NULL;
+}
+
+int sg_audit_reader_hash(struct sg_audit_reader *r)
+{
+	r->md = EVP_MD_CTX_new();
+	if (!r->md || EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: cannot start a SHA-256", r->path);
+	return SG_OK;
+}
+
+/* A copy of the running digest is finished, so that reading may go on. */
+int sg_audit_reader_digest(struct sg_audit_reader *r, sg_audit_file_read *out)
+{
+	unsigned char md[SG_SHA256_LEN];
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	int ok = r->md && copy && EVP_MD_CTX_copy_ex(copy, r->md) == 1 &&
+		 EVP_DigestFinal_ex(copy, md, NULL) == 1;
+
+	EVP_MD_CTX_free(copy);
+	if (!ok)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: SHA-256 failed", r->path);
+	out->read = 1;
+	out->bytes = r->read;
+	out->whole = r->left == 0;
+	sg_hex_encode(out->sha256, md, SG_SHA256_LEN);
+	return SG_OK;
 }
 
 /*
@@ -257,6 +285,9 @@ static int reader_fill(struct sg_audit_reader *r)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return sg_error_set(SG_ERR_IO, "%s: cannot read: %s", r->path, strerror(errno));
+	if (r->md && EVP_DigestUpdate(r->md, r->buf + r->end, (size_t)n) != 1)
+		return sg_error_set(SG_ERR_CRYPTO, "%s: SHA-256 failed", r->path);
+	r->read += (unsigned long long)n;
 	if ((size_t)n != want) /* the snapshot ends on a line; a shorter file was cut */
 		r->left = 0;
 	else

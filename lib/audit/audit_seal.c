@@ -332,15 +332,22 @@ static int read_and_check(sg_audit_seals *out, int fd, const char *path, const p
 		return error;
 	if (torn_at)
 		*torn_at = -1;
-	error = check_all(out, (const char *)buf, len, path, p, torn_at);
-	/* What was checked is what a report names: these bytes, not a later read. */
-	if (!error) {
-		out->bytes = len;
-		error = sg_sha256_hex(out->sha256, buf, len);
-	}
+	/*
+	 * What was checked is what a report names: these bytes, not a later
+	 * read, also when they are not valid seals (the verdict is then theirs).
+	 */
+	out->bytes = len;
+	error = sg_sha256_hex(out->sha256, buf, len);
+	if (!error)
+		error = check_all(out, (const char *)buf, len, path, p, torn_at);
 	free(buf);
-	if (error)
+	if (error == SG_ERR_TAMPER) {
+		free(out->seals);
+		out->seals = NULL;
+		out->n = 0;
+	} else if (error) {
 		sg_audit_seals_free(out);
+	}
 	return error;
 }
 

@@ -11,9 +11,12 @@
 #include "audit_seal_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -113,6 +116,40 @@ static int dedupe(sg_audit_seals *out, const char *path)
 	return SG_OK;
 }
 
+/*
+ * The copy, opened without blocking (a FIFO or a terminal there must fail,
+ * not hang) and read only when it is a regular file.
+ */
+static int open_copy(FILE **out, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	*out = NULL;
+	if (fd < 0)
+		return sg_error_set(SG_ERR_IO, "%s: cannot open the off-host copy of the seals: %s",
+				    path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+
+		close(fd);
+		return sg_error_set(SG_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return sg_error_set(SG_ERR_IO,
+				    "%s: the off-host copy of the seals is not a regular file (a "
+				    "FIFO, a device or a folder): not read",
+				    path);
+	}
+	*out = fdopen(fd, "r");
+	if (!*out) {
+		close(fd);
+		return sg_error_set(SG_ERR_NOMEM, "%s: cannot read: out of memory", path);
+	}
+	return SG_OK;
+}
+
 int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const char *log_name,
 				const char *cert_path, size_t *ignored)
 {
@@ -132,11 +169,7 @@ int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const cha
 	error = sg_seal_pin_load(&p, cert_path);
 	if (error)
 		return error;
-	f = fopen(path, "re");
-	if (!f)
-		error = sg_error_set(SG_ERR_IO,
-				     "%s: cannot open the off-host copy of the seals: %s", path,
-				     strerror(errno));
+	error = open_copy(&f, path);
 	/* The SHA-256 of exactly the bytes read: what a report names as checked. */
 	if (!error && (!(md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1))
 		error = sg_error_set(SG_ERR_CRYPTO, "cannot start a SHA-256");
@@ -161,8 +194,13 @@ int sg_audit_seals_load_offhost(sg_audit_seals *out, const char *path, const cha
 		fclose(f);
 	free(text);
 	X509_free(p.cert);
-	if (error)
+	if (error == SG_ERR_TAMPER) { /* the digest of what was read stays: the verdict's */
+		free(out->seals);
+		out->seals = NULL;
+		out->n = 0;
+	} else if (error) {
 		sg_audit_seals_free(out);
+	}
 	return error;
 }
 

@@ -63,6 +63,7 @@ struct chain {
 	size_t next_seal; /* the first seal not yet compared */
 	unsigned flags;   /* SG_AUDIT_VERIFY_* */
 	sg_audit_report *report;
+	sg_audit_file_read *read; /* per file, or NULL */
 };
 
 static int batch_add(struct batch *b, const char *line, size_t len)
@@ -489,14 +490,18 @@ static int verify_file(struct chain *c, struct batch *batches, size_t threads)
 	error = sg_audit_reader_open(&r, c->paths[c->file]);
 	if (error)
 		return error;
-	do {
+	if (c->read)
+		error = sg_audit_reader_hash(&r);
+	while (!error) {
 		error = fill_batches(batches, threads, &filled, &r, &reader_error);
 		if (error || filled == 0)
 			break;
 		check_batches(batches, filled);
 		for (size_t i = 0; i < filled && !error; i++)
 			error = link_batch(c, &batches[i]);
-	} while (!error && !reader_error);
+		if (reader_error)
+			break;
+	}
 	if (!error && reader_error) {
 		error = reader_error;
 		if (error == SG_ERR_TAMPER) {
@@ -504,6 +509,9 @@ static int verify_file(struct chain *c, struct batch *batches, size_t threads)
 			c->report->bad_line = r.lineno;
 		}
 	}
+	/* What was read, up to where the check stopped: what a report names. */
+	if (c->read && r.md && sg_audit_reader_digest(&r, &c->read[c->file]) != SG_OK && !error)
+		error = sg_error_code();
 	sg_audit_reader_close(&r);
 	return error;
 }
@@ -631,14 +639,23 @@ static int check_seals_end(struct chain *c)
 int sg_audit_verify_files(const char *const *paths, size_t n, const struct sg_audit_seals *seals,
 			  unsigned flags, sg_audit_report *out)
 {
+	return sg_audit_verify_files_read(paths, n, seals, flags, out, NULL);
+}
+
+int sg_audit_verify_files_read(const char *const *paths, size_t n,
+			       const struct sg_audit_seals *seals, unsigned flags,
+			       sg_audit_report *out, sg_audit_file_read *read)
+{
 	sg_audit_report unused;
-	struct chain c = { paths, 0, seals, 0, flags, out ? out : &unused };
+	struct chain c = { paths, 0, seals, 0, flags, out ? out : &unused, read };
 	size_t threads = thread_count();
 	struct batch *batches;
 	EVP_MD *sha256;
 	int error = SG_OK;
 
 	memset(c.report, 0, sizeof(*c.report));
+	if (read)
+		memset(read, 0, n * sizeof(*read));
 	memcpy(c.report->head, sg_audit_zero_hash, sizeof(sg_audit_zero_hash));
 	if (n == 0)
 		return sg_error_set(SG_ERR_USAGE, "no audit log to verify");

@@ -10,6 +10,7 @@
 #include "signgate/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,16 +46,27 @@ int sg_keys_read_chain(sg_key_material *km, const char *path)
 	return SG_OK;
 }
 
+/* Larger than any certificate file (a PEM bundle of the whole trust store). */
+#define CERT_FILE_MAX (16u * 1024 * 1024)
+
+/* Read without blocking: a FIFO or a device at `path` is refused, never waited on. */
 X509 *sg_keys_read_cert(const char *path)
 {
-	BIO *bio = BIO_new_file(path, "r");
-	X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	unsigned char *pem = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509 *cert = NULL;
 
+	if (sg_read_file(&pem, &len, path, CERT_FILE_MAX, NULL, 0) != SG_OK)
+		return NULL;
+	bio = len <= INT_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+	cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	if (!bio)
-		sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+		sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
 	else if (!cert)
 		sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
 	BIO_free(bio);
+	free(pem);
 	ERR_clear_error();
 	return cert;
 }

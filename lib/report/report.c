@@ -4,6 +4,7 @@
  * pass per section then read exactly the verified records (report_pass.c).
  * A broken chain gives the verdict and the files, and no rows.
  */
+#include "signgate/audit.h"
 #include "signgate/audit_query.h"
 #include "signgate/audit_seal.h"
 #include "signgate/cosign.h"
@@ -14,13 +15,10 @@
 #include "signgate/report_policy.h"
 #include "report_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct make {
@@ -31,6 +29,7 @@ struct make {
 	char why[SG_ERROR_MAX]; /* verify's message when broken */
 	struct rp_chain chain;
 	struct rp_file *files;
+	sg_audit_file_read *read; /* what verify read of each log (a broken verdict's) */
 	struct rp_period period;
 	struct rp_days days;
 	struct rp_certs certs;
@@ -152,7 +151,7 @@ static json_t *verdict_json(const struct make *m)
 			 "sealed_time",
 			 r->seals_checked ? json_string(r->sealed_time) : json_null(),
 			 "unsealed_records", (json_int_t)unsealed, "against",
-			 o->offhost ? o->offhost_path : NULL, "certificate_sha256",
+			 o->offhost_path, "certificate_sha256",
 			 o->seals ? o->seals->pinned : NULL, "seal_records",
 			 (json_int_t)r->seal_records_seen, "last_seal_record_seq",
 			 r->seal_records_seen ? json_integer(r->last_seal_record_seq) : json_null(),
@@ -160,84 +159,93 @@ static json_t *verdict_json(const struct make *m)
 			 o->verify_command ? command : NULL);
 }
 
-/* The bytes and SHA-256 of a whole file (seals, policy, a log not verified). */
-static int hash_file(const char *path, struct rp_file *out)
+/*
+ * One entry of "files": `sha256` NULL when nothing of the file was read
+ * ("bytes" and "sha256" null); `note` (may be NULL) says what the bytes are.
+ */
+static int add_file(json_t *files, const char *role, const char *path, unsigned long long bytes,
+		    const char *sha256, const char *note)
 {
-	sg_digests d;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), error;
+	json_t *f = json_pack("{s:s, s:s, s:o, s:o}", "role", role, "path", path, "bytes",
+			      sha256 ? json_integer((json_int_t)bytes) : json_null(), "sha256",
+			      sha256 ? json_string(sha256) : json_null());
 
-	if (fd < 0)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return sg_error_set(SG_ERR_IO, "%s: not a regular file", path);
+	if (f && note && json_object_set_new(f, "note", json_string(note)) != 0) {
+		json_decref(f);
+		f = NULL;
 	}
-	error = sg_hash_stream_some(&d, fd, -1, path, SG_DIGEST_SHA256);
-	close(fd);
-	if (!error) {
-		out->bytes = d.size;
-		memcpy(out->sha256, d.sha256_hex, sizeof(out->sha256));
-	}
-	return error;
+	if (!f || json_array_append_new(files, f) != 0)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	return SG_OK;
 }
 
-static int add_file(json_t *files, const char *role, const char *path, const struct rp_file *f)
+/*
+ * A file of a broken verdict: the bytes the check read of it, digested as
+ * they were read (never read again: a file put back meanwhile is not the
+ * one judged), or nothing when the check stopped before it.
+ */
+static int add_read(json_t *files, const char *role, const char *path,
+		    const sg_audit_file_read *r, const char *not_read)
 {
-	struct rp_file whole;
+	char note[256];
+
+	if (!r || !r->read)
+		return add_file(files, role, path, 0, NULL, not_read);
+	snprintf(note, sizeof(note),
+		 "the first %llu bytes, as the check read them%s (head -c %llu FILE | sha256sum)",
+		 r->bytes, r->whole ? ", the whole file then" : "", r->bytes);
+	return add_file(files, role, path, r->bytes, r->sha256, note);
+}
+
+/* The seals, or the off-host copy: the bytes checked, hashed as they were read. */
+static int add_seals(json_t *files, const char *role, const char *path,
+		     const sg_audit_seals *s, const sg_audit_file_read *failed)
+{
+	if (s && s->missing)
+		return add_file(files, role, path, 0, NULL, NULL);
+	if (s)
+		return add_file(files, role, path, s->bytes, s->sha256, NULL);
+	return add_read(files, role, path, failed, "not read");
+}
+
+/* The log files: the verified bytes of each, or, when broken, what was read. */
+static int logs_json(json_t *files, const struct make *m)
+{
+	const sg_report_options *o = m->o;
+	const sg_audit_file_read *read = o->chain_broken ? o->logs_read : m->read;
 	int error = SG_OK;
 
-	if (!f) {
-		if (access(path, F_OK) != 0 && errno == ENOENT)
-			return json_array_append_new(files,
-						     json_pack("{s:s, s:s, s:n, s:n}", "role",
-							       role, "path", path, "bytes",
-							       "sha256"))
-				       ? sg_error_set(SG_ERR_NOMEM, "out of memory")
-				       : SG_OK;
-		error = hash_file(path, &whole);
-		f = &whole;
+	for (size_t i = 0; i < o->n_logs && !error; i++) {
+		const char *role = i + 1 < o->n_logs ? "archive" : "log";
+
+		if (!m->broken)
+			error = add_file(files, role, o->logs[i], m->files[i].bytes,
+					 m->files[i].sha256, NULL);
+		else
+			error = add_read(files, role, o->logs[i], read ? &read[i] : NULL,
+					 o->seals_broken ? "not read: the seals decided the verdict"
+							 : "not read: the check stopped before it");
 	}
-	if (!error && json_array_append_new(files, json_pack("{s:s, s:s, s:I, s:s}", "role", role,
-							     "path", path, "bytes",
-							     (json_int_t)f->bytes, "sha256",
-							     f->sha256)))
-		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
 	return error;
 }
 
-/* "files": the logs (the verified bytes of each, or whole when broken), seals, policy. */
+/* "files": the logs, seals, off-host copy and policy, each as it was read. */
 static int files_json(json_t **out, const struct make *m)
 {
 	const sg_report_options *o = m->o;
 	json_t *files = json_array();
-	int error = files ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+	int error = files ? logs_json(files, m) : sg_error_set(SG_ERR_NOMEM, "out of memory");
 
-	for (size_t i = 0; i < o->n_logs && !error; i++)
-		error = add_file(files, i + 1 < o->n_logs ? "archive" : "log", o->logs[i],
-				 m->broken ? NULL : &m->files[i]);
-	/* The seals: the bytes checked, hashed as they were read (a seal added since is not). */
-	if (!error && o->seals_path && o->seals && !o->seals->missing) {
-		struct rp_file f = { .bytes = o->seals->bytes };
-
-		memcpy(f.sha256, o->seals->sha256, sizeof(f.sha256));
-		error = add_file(files, "seals", o->seals_path, &f);
-	} else if (!error && o->seals_path) {
-		error = add_file(files, "seals", o->seals_path, NULL);
-	}
-	if (!error && o->offhost_path && o->offhost) {
-		struct rp_file f = { .bytes = o->offhost->bytes };
-
-		memcpy(f.sha256, o->offhost->sha256, sizeof(f.sha256));
-		error = add_file(files, "offhost_seals", o->offhost_path, &f);
-	}
+	if (!error && o->seals_path)
+		error = add_seals(files, "seals", o->seals_path, o->seals, o->seals_read);
+	if (!error && o->offhost_path)
+		error = add_seals(files, "offhost_seals", o->offhost_path, o->offhost,
+				  o->offhost_read);
 	/* The policy's files as they were read for the report (a folder: each file). */
 	for (size_t i = 0; o->policy && i < o->policy->n_files && !error; i++) {
 		const sg_policy_file *pf = &o->policy->files[i];
-		struct rp_file f = { .bytes = pf->len };
 
-		memcpy(f.sha256, pf->sha256, sizeof(f.sha256));
-		error = add_file(files, "policy", pf->path, &f);
+		error = add_file(files, "policy", pf->path, pf->len, pf->sha256, NULL);
 	}
 	if (error)
 		json_decref(files);
@@ -486,12 +494,17 @@ static int verify(struct make *m)
 	const sg_report_options *o = m->o;
 	int error;
 
-	if (o->seals_broken) {
+	if (o->chain_broken || o->seals_broken) {
 		m->broken = 1;
-		snprintf(m->why, sizeof(m->why), "%s", o->seals_broken);
+		snprintf(m->why, sizeof(m->why), "%s",
+			 o->chain_broken ? o->chain_broken : o->seals_broken);
 		return SG_OK;
 	}
-	error = sg_audit_verify_files(o->logs, o->n_logs, o->seals, o->verify_flags, &m->rep);
+	m->read = calloc(o->n_logs, sizeof(*m->read));
+	if (!m->read)
+		return sg_error_set(SG_ERR_NOMEM, "out of memory");
+	error = sg_audit_verify_files_read(o->logs, o->n_logs, o->seals, o->verify_flags, &m->rep,
+					   m->read);
 
 	if (error == SG_ERR_TAMPER) {
 		m->broken = 1;
@@ -559,6 +572,7 @@ int sg_report_make(const sg_report_options *o, const sg_report_sink *sink, int *
 	if (!error)
 		*verdict_exit = m.broken ? 3 : 0;
 	free(m.files);
+	free(m.read);
 	free(m.days.v);
 	rp_certs_free(&m.certs);
 	sg_report_judge_free(m.judge);

@@ -216,6 +216,12 @@ static void files(FILE *f, const json_t *list)
 		sg_report_html_value(f, json_object_get(file, "path"));
 		fputs("</td><td>", f);
 		sg_report_html_value(f, json_object_get(file, "bytes"));
+		/* A broken verdict's file: which bytes were judged (the first N, as read). */
+		if (json_object_get(file, "note")) {
+			fputs("<br><span class=\"warn\">", f);
+			sg_report_html_value(f, json_object_get(file, "note"));
+			fputs("</span>", f);
+		}
 		fputs("</td><td class=\"h\">", f);
 		sg_report_html_value(f, json_object_get(file, "sha256"));
 		fputs("</td></tr>\n", f);

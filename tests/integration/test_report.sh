@@ -183,7 +183,9 @@ expect_jq "$R" '[keys_unsorted[]]' '["report","verdict","files","period","days",
 expect_jq "$R" '.verdict | [.status, .exit_code, .records, .last_seq]' '["broken",3,5,5]'
 expect_in "$R" "BROKEN: $T/edited.jsonl: line 6: hash does not match the record's content"
 expect_jq "$R" '[.period, .days, .totals, .certificates, .policy]' '[null,[],null,[],null]'
-expect_jq "$R" '.files' "[{\"role\":\"log\",\"path\":\"$T/edited.jsonl\",\"bytes\":$(stat -c %s "$T/edited.jsonl"),\"sha256\":\"$(sha256 "$T/edited.jsonl")\"}]"
+# The bytes judged, digested as they were read, and said so (a small file is read whole).
+sz=$(stat -c %s "$T/edited.jsonl")
+expect_jq "$R" '.files' "[{\"role\":\"log\",\"path\":\"$T/edited.jsonl\",\"bytes\":$sz,\"sha256\":\"$(sha256 "$T/edited.jsonl")\",\"note\":\"the first $sz bytes, as the check read them, the whole file then (head -c $sz FILE | sha256sum)\"}]"
 expect_not_in "$R" "EDITED-REASON"
 expect_not_in "$R" "not approved"
 # A record removed from the middle: broken as well.

@@ -687,6 +687,99 @@ static void test_rotation(char *base[])
 	CHECK_INT(archives(path, files, 16), n);
 }
 
+/* SHA-256 hex of the first `len` bytes of the file at `path`. */
+static void prefix_sha256(char hex[65], const char *path, size_t len)
+{
+	unsigned char *buf = NULL;
+	size_t size = 0;
+
+	hex[0] = '\0';
+	CHECK_INT(sg_read_file(&buf, &size, path, 64 << 20, "test", 0), SG_OK);
+	if (buf && len <= size)
+		sg_sha256_hex(hex, buf, len);
+	free(buf);
+}
+
+/*
+ * What a check read, digested as it read it: a broken file's bytes up to
+ * where the check stopped, nothing of a file after it; the files a broken
+ * chain of archives was followed through (a rotate record that names its
+ * own log; a first line longer than a line may be), kept with what was read.
+ */
+static void test_read_digests(char *base[])
+{
+	const char *bad = tmp_path("digest-bad.jsonl"), *good = tmp_path("digest-good.jsonl");
+	const char *loop = tmp_path("loop.jsonl"), *longf = tmp_path("long.jsonl");
+	const char *two[2] = { bad, good };
+	sg_audit_file_read read[2], *cread = NULL;
+	char *l[BASE_RECORDS], hex[65], **files = NULL;
+	json_t *rec;
+	size_t n = 0;
+
+	for (size_t i = 0; i < BASE_RECORDS; i++)
+		l[i] = base[i];
+	check_write_lines(good, l, BASE_RECORDS, 0);
+	l[2] = "{\"edited\":true}";
+	check_write_lines(bad, l, BASE_RECORDS, 0);
+	CHECK_INT(sg_audit_verify_files_read(two, 2, NULL, 0, NULL, read), SG_ERR_TAMPER);
+	CHECK_INT(read[0].read, 1);
+	CHECK_INT(read[0].bytes, file_size(bad));
+	CHECK_INT(read[0].whole, 1);
+	prefix_sha256(hex, bad, file_size(bad));
+	CHECK_STR(read[0].sha256, hex);
+	CHECK_INT(read[1].read, 0);
+	CHECK_INT(sg_audit_verify_files_read(&good, 1, NULL, 0, NULL, read), SG_OK);
+	prefix_sha256(hex, good, file_size(good));
+	CHECK_STR(read[0].sha256, hex);
+
+	/* Record 1 made a rotate record continuing the log itself: a loop. */
+	rec = parse(base[0]);
+	json_object_set_new(rec, "action", json_string("rotate"));
+	json_object_set_new(rec, "previous", json_pack("{s:s, s:i, s:s}", "file", "loop.jsonl",
+							 "last_seq", 0, "head", "00"));
+	l[0] = rehash(rec);
+	l[2] = base[2];
+	check_write_lines(loop, l, BASE_RECORDS, 0);
+	sg_error_clear();
+	CHECK_INT(sg_audit_chain_files_read(loop, &files, &cread, &n, NULL, 0), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "which is already in the chain of archives (a loop)");
+	CHECK_INT(n, 1);
+	CHECK(files && cread && strcmp(files[0], loop) == 0);
+	if (cread) {
+		CHECK_INT(cread[0].read, 1);
+		CHECK(cread[0].bytes >= strlen(l[0]) + 1 && cread[0].bytes <= file_size(loop));
+		prefix_sha256(hex, loop, (size_t)cread[0].bytes);
+		CHECK_STR(cread[0].sha256, hex);
+	}
+	sg_audit_chain_files_free(files, n);
+	free(cread);
+	/* The plain call frees what it found on a loop. */
+	CHECK_INT(sg_audit_chain_files(loop, &files, &n, NULL, 0), SG_ERR_TAMPER);
+	CHECK(files == NULL && n == 0);
+	free(l[0]);
+
+	/* A first line longer than a line may be: the bytes read up to there. */
+	{
+		char *line = malloc(SG_AUDIT_LINE_MAX + 2);
+
+		memset(line, 'x', SG_AUDIT_LINE_MAX + 1);
+		line[SG_AUDIT_LINE_MAX + 1] = '\0';
+		l[0] = line;
+		check_write_lines(longf, l, 1, 0);
+		free(line);
+	}
+	CHECK_INT(sg_audit_chain_files_read(longf, &files, &cread, &n, NULL, 0), SG_ERR_TAMPER);
+	CHECK_CONTAINS(sg_error_last(), "is longer than");
+	CHECK_INT(n, 1);
+	if (cread && n == 1) {
+		CHECK(cread[0].read && cread[0].bytes > SG_AUDIT_LINE_MAX);
+		prefix_sha256(hex, longf, (size_t)cread[0].bytes);
+		CHECK_STR(cread[0].sha256, hex);
+	}
+	sg_audit_chain_files_free(files, n);
+	free(cread);
+}
+
 static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;
@@ -720,6 +813,7 @@ int main(void)
 	test_concurrency();
 	test_replaced_while_waiting(base);
 	test_rotation(base);
+	test_read_digests(base);
 	check_free_lines(base, n);
 
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

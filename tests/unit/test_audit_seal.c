@@ -130,6 +130,21 @@ static void thumbprint(char out[65], const char *pem)
 	fclose(f);
 }
 
+/* `s` holds the size and SHA-256 of the whole file at `path`. */
+static void expect_digest(const sg_audit_seals *s, const char *path)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char hex[65] = "";
+
+	CHECK_INT(sg_read_file(&buf, &len, path, 64 << 20, "test", 0), SG_OK);
+	if (buf)
+		sg_sha256_hex(hex, buf, len);
+	free(buf);
+	CHECK_INT(s->bytes, len);
+	CHECK_STR(s->sha256, hex);
+}
+
 static void expect_tamper(const char *what, const char *path, size_t line, const char *msg)
 {
 	sg_audit_seals s = { 0 };
@@ -138,6 +153,7 @@ static void expect_tamper(const char *what, const char *path, size_t line, const
 	sg_error_clear();
 	CHECK_INT(sg_audit_seals_load(&s, path, tmp_path("seal.pem")), SG_ERR_TAMPER);
 	CHECK_INT(s.n, 0);
+	expect_digest(&s, path); /* the bytes found wanting, as read: what a report names */
 	snprintf(where, sizeof(where), "line %zu: ", line);
 	CHECK_CONTAINS(sg_error_last(), path);
 	CHECK_CONTAINS(sg_error_last(), where);
@@ -576,6 +592,16 @@ static void test_offhost(const sg_config *cfg)
 	CHECK_INT(sg_audit_seals_load_offhost(&o, off, "log.jsonl", cfg->seal_cert, NULL),
 		  SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "seal seq 2 with different heads");
+	CHECK_INT(o.n, 0);
+	expect_digest(&o, off); /* the copy that decided the verdict, as read */
+	sg_audit_seals_free(&o);
+	/* A FIFO as the copy: refused at once, never waited on. */
+	CHECK_INT(mkfifo(tmp_path("offhost.fifo"), 0600), 0);
+	sg_error_clear();
+	CHECK_INT(sg_audit_seals_load_offhost(&o, tmp_path("offhost.fifo"), "log.jsonl",
+					      cfg->seal_cert, NULL),
+		  SG_ERR_IO);
+	CHECK_CONTAINS(sg_error_last(), "is not a regular file");
 	check_free_lines(l, n);
 	check_free_lines(log, nlog);
 }

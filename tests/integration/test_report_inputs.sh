@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# audit report and what it reads (red team X's observations and findings 4-6):
+# an --against or --seal-cert that is a FIFO is refused at once, never
+# waited on; a path that is not valid UTF-8 is refused with the reason
+# (never "out of memory"); a first line longer than a line may be, under --config, is a
+# broken verdict with the bytes read; seals or an off-host copy that are not
+# valid seals are listed with the digest of the bytes read; --out never
+# lands in a policy folder nor replaces the approvers' CA.
+. "$(dirname -- "$0")/lib.sh"
+command -v jq >/dev/null || fail "jq is missing"
+
+new_env
+for i in 1 2; do
+	/usr/bin/python3 "$SG_SRC/tests/integration/audit_append.py" "$LOG" "2026-11-0${i}T10:00:00Z" \
+		'{"action":"sign","decision":"denied","reasons":["r"],"input":{"name":"a.exe","sha256":"'"$(printf %064d "$i")"'"}}'
+done
+seal_config
+sg 0 audit seal --config "$CFG"
+sg 0 audit report --config "$CFG" --json
+
+# 1. --against a FIFO: refused at once (it used to block in fopen()).
+mkfifo "$T/fifo"
+rc=0
+timeout 20 "$SG_BIN" audit report --config "$CFG" --against "$T/fifo" --json >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -ne 124 ] || fail "audit report --against FIFO hangs"
+[ "$rc" -eq 1 ] || fail "audit report --against FIFO exited $rc, expected 1"
+ok
+expect_in "$T/err" "$T/fifo: the off-host copy of the seals is not a regular file"
+# The sealing certificate as a FIFO: the same (it was read with a plain fopen()).
+rc=0
+timeout 20 "$SG_BIN" audit report --log "$LOG" --seals "$LOG.seals" --seal-cert "$T/fifo" --json \
+	>"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -ne 124 ] || fail "audit report --seal-cert FIFO hangs"
+[ "$rc" -eq 1 ] || fail "audit report --seal-cert FIFO exited $rc, expected 1"
+ok
+expect_in "$T/err" "$T/fifo: not a regular file"
+
+# 2. A path that is not valid UTF-8: exit 2, the reason, the bytes escaped.
+bad=$T/bad$'\xff'.jsonl
+cp "$LOG" "$bad"
+sg 2 audit report --log "$bad" --json
+expect_in "$T/err" "--log $T/bad\\xff.jsonl: the path is not valid UTF-8"
+expect_not_in "$T/err" "out of memory"
+
+# 3. Seals that are not valid seals: the verdict is theirs; the seals file
+# listed with the digest of the bytes read, the log as not read.
+cp "$LOG.seals" "$T/seals.bak"
+echo garbage >>"$LOG.seals"
+sg 3 audit report --config "$CFG" --json
+expect_same "$(jq -r .verdict.status "$T/out")" broken
+expect_same "$(jq -c '.files[] | select(.role == "seals") | [.bytes, .sha256]' "$T/out")" \
+	"[$(stat -c %s "$LOG.seals"),\"$(sha256 "$LOG.seals")\"]"
+expect_same "$(jq -c '.files[] | select(.role == "log") | [.sha256, .note]' "$T/out")" \
+	'[null,"not read: the seals decided the verdict"]'
+cp "$T/seals.bak" "$LOG.seals"
+
+# 4. --out inside the --policy folder (or a folder in it), or in the config's
+# policy folder: refused, nothing written (the next signing would read it).
+mkdir -p "$T/pol/sub"
+cat >"$T/pol/approvals.json" <<JSON
+{"approvals": [{"id": "a1", "product": "P", "vendor": "V", "version": "1",
+  "sha256": "$(printf %064d 1)", "approved_by": "x", "ticket": "T", "approved_at": "2026-01-01"}]}
+JSON
+sg 0 audit report --log "$LOG" --policy "$T/pol" --json
+sg 2 audit report --log "$LOG" --policy "$T/pol" --json --out "$T/pol/report.json"
+expect_in "$T/err" "--out $T/pol/report.json is inside the policy folder $T/pol"
+expect_absent "$T/pol/report.json"
+sg 2 audit report --log "$LOG" --policy "$T/pol" --out "$T/pol/sub/r.html"
+expect_absent "$T/pol/sub/r.html"
+sg 2 audit report --config "$CFG" --json --out "$T/env/policy/r.json"
+expect_in "$T/err" "is inside the policy folder"
+expect_absent "$T/env/policy/r.json"
+sg 0 audit report --log "$LOG" --policy "$T/pol" --json --out "$T/r.json"
+
+# 5. The approvers' CA (read under the two-person rule): never replaced.
+cp "$PKI/root.pem" "$T/appr-ca.pem"
+config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$PKI/crl.pem\", \"approvers_ca_file\": \"$T/appr-ca.pem\"}"
+ca=$(sha256 "$T/appr-ca.pem")
+sg 2 audit report --config "$CFG" --policy "$T/pol" --json --out "$T/appr-ca.pem" --force
+expect_in "$T/err" "--out $T/appr-ca.pem is a file the report is made from"
+expect_same "$(sha256 "$T/appr-ca.pem")" "$ca"
+ln -s "$T/appr-ca.pem" "$T/ca-link.pem"
+sg 2 audit report --config "$CFG" --policy "$T/pol" --json --out "$T/ca-link.pem" --force
+expect_in "$T/err" "is a file the report is made from: give another (it is $T/appr-ca.pem)"
+expect_same "$(sha256 "$T/appr-ca.pem")" "$ca"
+
+# 6. An off-host copy that fails its own load (two seals of one seq with
+# different heads): the verdict, and the copy listed with the bytes read.
+mv "$LOG" "$T/log1" && mv "$LOG.seals" "$T/seals1"
+for i in 3 4; do
+	/usr/bin/python3 "$SG_SRC/tests/integration/audit_append.py" "$LOG" "2026-11-0${i}T10:00:00Z" \
+		'{"action":"sign","decision":"denied","reasons":["other"]}'
+done
+sg 0 audit seal --config "$CFG"
+{ sed 's/^/x audit-seal /' "$T/seals1"; sed 's/^/x audit-seal /' "$LOG.seals"; } >"$T/offhost.txt"
+sg 3 audit report --config "$CFG" --against "$T/offhost.txt" --json
+expect_in <(jq -r .verdict.message "$T/out") "seal seq 3 with different heads"
+expect_same "$(jq -c '.files[] | select(.role == "offhost_seals") | [.path, .bytes, .sha256]' "$T/out")" \
+	"[\"$T/offhost.txt\",$(stat -c %s "$T/offhost.txt"),\"$(sha256 "$T/offhost.txt")\"]"
+
+# 7. Under --config, a first line longer than a line may be: the chain of
+# archives cannot be followed. Broken, exit 3, with the bytes read of it.
+/usr/bin/python3 - "$LOG" <<'PY'
+import sys
+open(sys.argv[1], "w").write("x" * (1024 * 1024 + 10) + "\n")
+PY
+sg 3 audit verify --config "$CFG"
+sg 3 audit report --config "$CFG" --json
+expect_same "$(jq -r .verdict.status "$T/out")" broken
+expect_in <(jq -r .verdict.message "$T/out") "line 1 is longer than"
+expect_same "$(jq -r .verdict.verify_command "$T/out")" "signgate audit verify --config '$CFG'"
+n=$(jq -r '.files[0].bytes' "$T/out")
+expect_same "$(jq -r '.files | length' "$T/out")" 1
+expect_same "$(jq -r '.files[0] | [.role, .path] | join(" ")' "$T/out")" "log $LOG"
+expect_same "$(jq -r '.files[0].sha256' "$T/out")" "$(head -c "$n" "$LOG" | sha256sum | cut -d' ' -f1)"
+expect_in <(jq -r '.files[0].note' "$T/out") "the first $n bytes, as the check read them"
+done_ok
