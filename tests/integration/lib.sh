@@ -293,3 +293,43 @@ struct.pack_into("<II", pe, dirs + 4 * 8, len(pe), len(cert))
 open(sys.argv[3], "wb").write(pe + cert)
 PY
 }
+
+# ca_db DIR: an 'openssl ca' database and config (DIR/ca.cnf) for the CA
+# whose certificate and key are DIR/ca.pem and DIR/ca.key; CRLs for 7 days.
+ca_db() {
+	mkdir -p "$1/db"
+	: >"$1/db/index.txt"
+	echo 01 >"$1/db/crlnumber"
+	cat >"$1/ca.cnf" <<CNF
+[ ca ]
+default_ca = test
+[ test ]
+database         = $1/db/index.txt
+crlnumber        = $1/db/crlnumber
+certificate      = $1/ca.pem
+private_key      = $1/ca.key
+default_md       = sha256
+default_crl_days = 7
+CNF
+}
+
+# ca_root DIR CN: a P-256 root of 30 days (DIR/ca.pem, DIR/ca.key), its
+# database (ca_db), and DIR/ext, the code-signing leaf profile.
+ca_root() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+		-subj "/CN=$2" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$1/ca.key" -out "$1/ca.pem" 2>/dev/null
+	ca_db "$1"
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$1/ext"
+}
+
+# ca_leaf DIR NAME CN: a code-signing leaf of 20 days from DIR's root
+# (DIR/NAME.pem, DIR/NAME.key, DIR/NAME.csr).
+ca_leaf() {
+	openssl req -new -newkey rsa:3072 -nodes -keyout "$1/$2.key" -subj "/CN=$3" \
+		-out "$1/$2.csr" 2>/dev/null
+	openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 20 -sha256 -extfile "$1/ext" \
+		-out "$1/$2.pem" 2>/dev/null
+}

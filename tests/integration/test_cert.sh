@@ -98,20 +98,7 @@ expect_in "$T/out" '"exit_code":3'
 sg 0 cert lint --cert "$ca/good.pem" --ca "$ca/ca.pem"
 
 # Revoked: a CRL from 'openssl ca' that lists good.pem.
-mkdir -p "$ca/db"
-: >"$ca/db/index.txt"
-cat >"$ca/ca.cnf" <<EOF
-[ ca ]
-default_ca = test
-[ test ]
-database         = $ca/db/index.txt
-crlnumber        = $ca/db/crlnumber
-certificate      = $ca/ca.pem
-private_key      = $ca/ca.key
-default_md       = sha256
-default_crl_days = 7
-EOF
-echo 01 >"$ca/db/crlnumber"
+ca_db "$ca"
 openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/empty.crl" 2>/dev/null
 sg 0 cert lint --cert "$ca/good.pem" --ca "$ca/ca.pem" --crl "$ca/empty.crl"
 expect_line "$T/out" '^pass +chain +chains to .*, not revoked \(CRLs .*empty.crl\)$'

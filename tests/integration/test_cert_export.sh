@@ -248,24 +248,7 @@ cp "$T/signed.ps1" "$script"
 
 # --- 5. --check against a PKI of this test's own: renewal, new CRL, another root ---
 ca=$T/ca
-mkdir -p "$ca/db"
-: >"$ca/db/index.txt"
-echo 01 >"$ca/db/crlnumber"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
-	-subj "/CN=Export Test Root" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.pem" 2>/dev/null
-cat >"$ca/ca.cnf" <<EOF
-[ ca ]
-default_ca = test
-[ test ]
-database         = $ca/db/index.txt
-crlnumber        = $ca/db/crlnumber
-certificate      = $ca/ca.pem
-private_key      = $ca/ca.key
-default_md       = sha256
-default_crl_days = 7
-EOF
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$ca/ext"
+ca_root "$ca" "Export Test Root"
 openssl req -new -newkey rsa:3072 -nodes -keyout "$ca/leaf.key" -subj "/CN=Export Test Signer" \
 	-out "$ca/leaf.csr" 2>/dev/null
 # leaf N DAYS: $ca/leaf-N.pem, the same subject and key, a new serial.
