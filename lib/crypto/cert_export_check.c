@@ -30,24 +30,34 @@ typedef struct diffs {
 	size_t n, differ;
 } diffs;
 
+sg_export_diff *export_diff_vadd(sg_export_diff **v, size_t *n, const char *name,
+				 sg_export_status st, const char *fmt, va_list ap)
+{
+	sg_export_diff *e = realloc(*v, (*n + 1) * sizeof(*e));
+
+	if (!e)
+		return NULL;
+	*v = e;
+	e += (*n)++;
+	memset(e, 0, sizeof(*e));
+	sg_export_escape(e->name, sizeof(e->name), name);
+	e->status = st;
+	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	return e;
+}
+
 static sg_export_diff *add(diffs *d, const char *name, sg_export_status st, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static sg_export_diff *add(diffs *d, const char *name, sg_export_status st, const char *fmt, ...)
 {
-	sg_export_diff *e = realloc(d->v, (d->n + 1) * sizeof(*e));
+	sg_export_diff *e;
 	va_list ap;
 
-	if (!e)
-		return NULL;
-	d->v = e;
-	e += d->n++;
-	memset(e, 0, sizeof(*e));
-	sg_export_escape(e->name, sizeof(e->name), name);
-	e->status = st;
 	va_start(ap, fmt);
-	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	e = export_diff_vadd(&d->v, &d->n, name, st, fmt, ap);
 	va_end(ap);
-	d->differ += st != SG_EXPORT_UNCHANGED;
+	if (e)
+		d->differ += st != SG_EXPORT_UNCHANGED;
 	return e;
 }
 

@@ -3,6 +3,7 @@
 #define SG_CERT_EXPORT_INTERNAL_H
 
 #include <openssl/x509.h>
+#include <stdarg.h>
 
 #include "signgate/cert_export.h"
 
@@ -22,6 +23,12 @@ void export_crl_facts_of(export_crl_facts *out, const X509_CRL *crl);
  * certificate revoked since.
  */
 int export_crl_older(const X509_CRL *crl, const X509_CRL *than);
+
+/* Append a finding to the array *v of *n (name escaped, reason formatted):
+ * the new entry, or NULL when out of memory (nothing appended). */
+sg_export_diff *export_diff_vadd(sg_export_diff **v, size_t *n, const char *name,
+				 sg_export_status st, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 /* The README.txt of `ex` (its files but README.txt built), as CRLF ASCII, newly allocated. */
 int export_readme(char **out, size_t *len, const sg_export *ex);

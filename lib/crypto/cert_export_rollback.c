@@ -115,20 +115,13 @@ static int add(findings *f, const char *name, sg_export_status st, const char *f
 	__attribute__((format(printf, 4, 5)));
 static int add(findings *f, const char *name, sg_export_status st, const char *fmt, ...)
 {
-	sg_export_diff *e = realloc(f->v, (f->n + 1) * sizeof(*e));
+	sg_export_diff *e;
 	va_list ap;
 
-	if (!e)
-		return sg_error_set(SG_ERR_NOMEM, "out of memory");
-	f->v = e;
-	e += f->n++;
-	memset(e, 0, sizeof(*e));
-	sg_export_escape(e->name, sizeof(e->name), name);
-	e->status = st;
 	va_start(ap, fmt);
-	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	e = export_diff_vadd(&f->v, &f->n, name, st, fmt, ap);
 	va_end(ap);
-	return SG_OK;
+	return e ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
 /* A newer CRL among `old` than one export writes: the first one found, as a finding. */
