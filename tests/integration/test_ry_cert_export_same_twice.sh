@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Red team Y (issue 16, third pass): the CRL rollback check over every CRL
+# of the folder (cert_export_rollback.c compare()) compares each CRL export
+# writes with each CRL the folder holds, including the ones this very export
+# writes again. A --crl file holding two CRLs of one CA (the older number 1
+# and the newer number 2, as test_cert_export_crl_folder.sh exports them) is
+# exported once; exporting the *same* input again with --force is then
+# refused as "a rollback, nothing replaced (--allow-older-crl replaces it)":
+# CRL number 1 it writes is older than crl-2.crl, which it writes unchanged.
+# Nothing is rolled back, yet the operator is taught to add
+# --allow-older-crl, which turns the check off for the next real rollback.
+. "$(dirname -- "$0")/lib.sh"
+
+ca=$T/ca
+mkdir -p "$ca/db"
+: >"$ca/db/index.txt"
+echo 01 >"$ca/db/crlnumber"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+	-subj "/CN=Folder CRL Root" -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.pem" 2>/dev/null
+cat >"$ca/ca.cnf" <<CNF
+[ ca ]
+default_ca = test
+[ test ]
+database         = $ca/db/index.txt
+crlnumber        = $ca/db/crlnumber
+certificate      = $ca/ca.pem
+private_key      = $ca/ca.key
+default_md       = sha256
+default_crl_days = 7
+CNF
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$ca/ext"
+for n in leaf stolen; do
+	openssl req -new -newkey rsa:3072 -nodes -keyout "$ca/$n.key" -subj "/CN=Folder $n" \
+		-out "$ca/$n.csr" 2>/dev/null
+	openssl x509 -req -in "$ca/$n.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 20 -sha256 -extfile "$ca/ext" \
+		-out "$ca/$n.pem" 2>/dev/null
+done
+openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-old.pem" 2>/dev/null
+openssl ca -config "$ca/ca.cnf" -revoke "$ca/stolen.pem" 2>/dev/null
+sleep 1
+openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-new.pem" 2>/dev/null
+args=(--cert "$ca/leaf.pem" --ca "$ca/ca.pem" --crl "$ca/crl.pem")
+d=$T/d
+snap() { (cd "$d" && sha256sum -- *); }
+
+cat "$ca/crl-old.pem" "$ca/crl-new.pem" >"$ca/crl.pem"
+sg 0 cert export "${args[@]}" --out-dir "$d"
+snap >"$T/before"
+# The same set is up to date (holds on main).
+sg 0 cert export "${args[@]}" --check "$d"
+# Exported again, the same input: nothing changes, nothing is rolled back
+# (fails on main: exit 2, "a rollback, nothing replaced").
+sg 0 cert export "${args[@]}" --force --out-dir "$d"
+snap >"$T/after"
+cmp -s "$T/before" "$T/after" || fail "the same export changed the folder: $(diff "$T/before" "$T/after")"
+done_ok
