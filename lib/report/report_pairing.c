@@ -154,6 +154,23 @@ int rp_pairing_build(struct rp_pairing *g, const sg_policy *p)
 	return SG_OK;
 }
 
+/*
+ * The first entry of `t` for `hex` whose pair agrees with what the subject
+ * holds of the other digest (`other`, NULL when it holds none): a pair that
+ * gives another digest than the subject's own is wrong for this file, and a
+ * revocation reached through it is not this file's. NULL when none.
+ */
+static const struct rp_digest_ref *via_find(const struct rp_digest_table *t, const char *hex,
+					    const char *other, int other_is_512)
+{
+	const struct rp_digest_ref *hit = table_find(t, hex), *end = t->v + t->n;
+
+	for (; hit && hit < end && strcmp(hit->hex, hex) == 0; hit++)
+		if (!other || strcmp(other, other_is_512 ? hit->a->sha512 : hit->a->sha256) == 0)
+			return hit;
+	return NULL;
+}
+
 const struct rp_digest_ref *rp_pairing_revoked(const struct rp_pairing *g,
 					       const struct rp_subject *s)
 {
@@ -162,9 +179,9 @@ const struct rp_digest_ref *rp_pairing_revoked(const struct rp_pairing *g,
 	if (!hit)
 		hit = table_find(&g->rev512, s->sha512);
 	if (!hit)
-		hit = table_find(&g->via256, s->sha256);
+		hit = via_find(&g->via256, s->sha256, s->sha512, 1);
 	if (!hit)
-		hit = table_find(&g->via512, s->sha512);
+		hit = via_find(&g->via512, s->sha512, s->sha256, 0);
 	return hit;
 }
 

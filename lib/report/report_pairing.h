@@ -71,7 +71,11 @@ void rp_pairing_free(struct rp_pairing *g);
 /*
  * The revocation that names the subject's file, or NULL: one of its own
  * digests first (`a` NULL), else through a pair (`a` the approval, `hex`
- * the subject's digest it pairs).
+ * the subject's digest it pairs). A subject that holds both digests uses
+ * only a pair that gives its own other digest: a signing record that holds
+ * its input's SHA-512 proves wrong a pair that gives another one for its
+ * SHA-256, and is judged by what it holds (as signing the same bytes would
+ * be).
  */
 const struct rp_digest_ref *rp_pairing_revoked(const struct rp_pairing *g,
 					       const struct rp_subject *s);
