@@ -72,6 +72,10 @@
  *                that may name their file by a digest neither they nor
  *                any approval give: whether they are revoked cannot be
  *                checked, so they are not counted in force),
+ *                "approvals_shadowed": [the same members, and "reason"]
+ *                (two-person rule: co-signed approvals that signing never
+ *                reaches, an earlier approval of the same file not being
+ *                co-signed: report_policy.h),
  *                "no_longer_approved": count, "two_person_rule": null (not
  *                required) | {"required_by": "config" | "policy" |
  *                "config and policy", "checked": true when an approvers' CA

@@ -93,6 +93,17 @@ json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now);
 json_t *sg_report_judge_approvals_unchecked(sg_report_judge *j, time_t now);
 
 /*
+ * The summary's "approvals_shadowed": under the two-person rule, the
+ * approvals that would be in force but that signing never reaches for
+ * their file, because it takes an earlier approval of the same file (policy
+ * order) whose file is not signed by two approvers and then refuses the
+ * file; each with the same members plus a "reason" naming that approval.
+ * Such an approval is in no other list. Returns a new array, or NULL (last
+ * error set) as sg_report_judge_approvals().
+ */
+json_t *sg_report_judge_approvals_shadowed(sg_report_judge *j, time_t now);
+
+/*
  * sg_report_policy_check() with the judge: under the two-person rule, a
  * signing whose approval's file does not carry a valid pair is
  * "not_approved" with signing's reason ("approval ID is not signed by two

@@ -388,10 +388,11 @@ static json_t *policy_json(const struct make *m)
 
 	if (!p)
 		return json_null();
-	return json_pack("{s:s?, s:s?, s:o, s:o, s:I, s:o}", "path", o->policy_path, "sha256",
+	return json_pack("{s:s?, s:s?, s:o, s:o, s:o, s:I, s:o}", "path", o->policy_path, "sha256",
 			 one ? p->files[0].sha256 : NULL, "approvals_in_force",
 			 sg_report_judge_approvals(m->judge, o->now), "approvals_unchecked",
-			 sg_report_judge_approvals_unchecked(m->judge, o->now), "no_longer_approved",
+			 sg_report_judge_approvals_unchecked(m->judge, o->now), "approvals_shadowed",
+			 sg_report_judge_approvals_shadowed(m->judge, o->now), "no_longer_approved",
 			 (json_int_t)m->n_nla, "two_person_rule", two_person_json(m));
 }
 

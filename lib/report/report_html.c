@@ -365,16 +365,16 @@ static void approver(FILE *f, const json_t *ap)
 	fputs("</span>", f);
 }
 
-/* A table of approvals; `reasons`: with a column for each one's "reason". */
-static void approvals_table(FILE *f, const json_t *list, int reasons)
+/* A table of approvals; `reasons` (not NULL): the heading of a column for each one's "reason". */
+static void approvals_table(FILE *f, const json_t *list, const char *reasons)
 {
 	size_t i;
 	const json_t *a;
 
 	fprintf(f,
 		"<table><thead><tr><th>Approval</th><th>Product</th><th>File / SHA-256</th>"
-		"<th>Approved by</th><th>Ticket</th><th>Expires</th>%s</tr></thead><tbody>\n",
-		reasons ? "<th>Why it cannot be checked</th>" : "");
+		"<th>Approved by</th><th>Ticket</th><th>Expires</th>%s%s%s</tr></thead><tbody>\n",
+		reasons ? "<th>" : "", reasons ? reasons : "", reasons ? "</th>" : "");
 	json_array_foreach (list, i, a) {
 		fputs(reasons ? "<tr class=\"warnrow\"><td>" : "<tr><td>", f);
 		sg_report_html_value(f, json_object_get(a, "id"));
@@ -413,12 +413,28 @@ static void two_person_rule(FILE *f, const json_t *rule)
 	fputs("</dd>", f);
 }
 
+/* "approvals_shadowed": approvals signing never reaches (two-person rule). */
+static void shadowed(FILE *f, const json_t *list)
+{
+	if (json_array_size(list) == 0)
+		return;
+	fprintf(f,
+		"<h3 class=\"warn\">&#9888; Approvals signing never reaches (%zu)</h3>\n"
+		"<p class=\"warn\">Signing takes the first approval of a file in policy order and, "
+		"under the two-person rule, refuses the file when that approval is not signed by "
+		"two approvers: each of these is co-signed, but an earlier approval of the same "
+		"file is not, so the file is refused. Not counted in force.</p>\n",
+		json_array_size(list));
+	approvals_table(f, list, "Why signing does not reach it");
+}
+
 static void policy(FILE *f, const json_t *p)
 {
 	const json_t *list = json_object_get(p, "approvals_in_force");
 	const json_t *unchecked = json_object_get(p, "approvals_unchecked");
 	json_int_t gone = json_integer_value(json_object_get(p, "no_longer_approved"));
 	size_t n_unchecked = json_array_size(unchecked);
+	size_t n_shadowed = json_array_size(json_object_get(p, "approvals_shadowed"));
 
 	if (!json_is_object(p))
 		return;
@@ -431,13 +447,16 @@ static void policy(FILE *f, const json_t *p)
 		gone > 0 ? " class=\"warn\"" : "", gone);
 	fprintf(f, "<dt>Approvals that cannot be checked</dt><dd%s>%zu</dd>",
 		n_unchecked > 0 ? " class=\"warn\"" : "", n_unchecked);
+	fprintf(f, "<dt>Approvals signing never reaches</dt><dd%s>%zu</dd>",
+		n_shadowed > 0 ? " class=\"warn\"" : "", n_shadowed);
 	two_person_rule(f, json_object_get(p, "two_person_rule"));
 	fputs("</dl>\n", f);
 	fprintf(f, "<h3>Approvals in force (%zu)</h3>\n", json_array_size(list));
 	if (json_array_size(list) == 0)
 		fputs("<p class=\"none\">None.</p>\n", f);
 	else
-		approvals_table(f, list, 0);
+		approvals_table(f, list, NULL);
+	shadowed(f, json_object_get(p, "approvals_shadowed"));
 	if (n_unchecked == 0)
 		return;
 	fprintf(f,
@@ -448,7 +467,7 @@ static void policy(FILE *f, const json_t *p)
 		"checked. Signing computes both digests and decides; these are not counted in "
 		"force.</p>\n",
 		n_unchecked);
-	approvals_table(f, unchecked, 1);
+	approvals_table(f, unchecked, "Why it cannot be checked");
 }
 
 /*

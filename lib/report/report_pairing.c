@@ -185,6 +185,13 @@ const struct rp_digest_ref *rp_pairing_revoked(const struct rp_pairing *g,
 	return hit;
 }
 
+const char *rp_pairing_other(const struct rp_pairing *g, const char *hex, int bits)
+{
+	const struct rp_digest_ref *hit = table_find(bits == 256 ? &g->pair256 : &g->pair512, hex);
+
+	return !hit ? NULL : bits == 256 ? hit->a->sha512 : hit->a->sha256;
+}
+
 size_t rp_pairing_unknown(const struct rp_pairing *g, const struct rp_subject *s, int *bits)
 {
 	*bits = 0;

@@ -81,6 +81,12 @@ const struct rp_digest_ref *rp_pairing_revoked(const struct rp_pairing *g,
 					       const struct rp_subject *s);
 
 /*
+ * The digest of the other kind that the first approval naming both gives
+ * beside `hex` (a SHA-256 when `bits` is 256, else a SHA-512), or NULL.
+ */
+const char *rp_pairing_other(const struct rp_pairing *g, const char *hex, int bits);
+
+/*
  * For a subject that is not revoked: how many revocations may name its file
  * by a digest of it that is not known (0: it is checked). `*bits` is set to
  * 512 when its SHA-512 is unknown, 256 when its SHA-256 is.

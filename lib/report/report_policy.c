@@ -287,11 +287,56 @@ static int approval_unchecked(const sg_report_judge *j, const sg_approval *a, ch
 }
 
 /*
- * The approvals not expired (the decision's rule: the expiry day included),
- * not revoked, and under the two-person rule signed by two approvers: those
- * checked (`unchecked` 0) or those that cannot be (1, each with its reason).
+ * Under the two-person rule, 1 when signing the file of `a` would take an
+ * approval of policy order before it that the rule refuses (signing checks
+ * the co-signatures of the first approval that allows the input, and denies
+ * the input when they do not verify: it never goes on to `a`), with the
+ * reason in `why`. The input is what the policy knows of the file: its name
+ * and digests as `a` gives them, with the pairs' (an unsigned file, as
+ * vendors ship them).
  */
-static json_t *approvals_list(sg_report_judge *j, time_t now, int unchecked)
+static int approval_shadowed(sg_report_judge *j, const sg_approval *a, time_t now, char *why,
+			     size_t size)
+{
+	const char *s256 = a->sha256 ? a->sha256 : rp_pairing_other(&j->g, a->sha512, 512),
+		   *s512 = a->sha512 ? a->sha512 : rp_pairing_other(&j->g, a->sha256, 256);
+	sg_policy_input in = { a->file ? a->file : "", s256 ? s256 : "", s512 ? s512 : "", 0, 0 };
+	sg_decision d;
+	int n;
+
+	if (!j->required)
+		return 0;
+	sg_policy_decide(&d, j->p, &in, now);
+	if (!d.approved || !d.approval || d.approval == a)
+		return 0;
+	n = snprintf(why, size,
+		     "signing this file takes approval %s first (%s) and "
+		     "refuses the file while it is there: ",
+		     d.approval->id, d.approval->origin ? d.approval->origin : "its file");
+	if (n < 0 || (size_t)n >= size)
+		n = 0;
+	return pair_refuses(j, d.approval, why + n, size - (size_t)n);
+}
+
+/*
+ * The approvals not expired (the decision's rule: the expiry day included),
+ * not revoked, and under the two-person rule signed by two approvers, sorted
+ * into the lists of enum which_list: each approval is in exactly one, or in
+ * none when it is out of force; the lists but the first give a reason.
+ */
+enum which_list { IN_FORCE, UNCHECKED, SHADOWED };
+
+static enum which_list approval_list_of(sg_report_judge *j, const sg_approval *a, time_t now,
+					char *why, size_t size)
+{
+	if (approval_shadowed(j, a, now, why, size))
+		return SHADOWED;
+	if (approval_unchecked(j, a, why, size))
+		return UNCHECKED;
+	return IN_FORCE;
+}
+
+static json_t *approvals_list(sg_report_judge *j, time_t now, enum which_list which)
 {
 	const sg_policy *p = j->p;
 	json_t *list;
@@ -308,9 +353,9 @@ static json_t *approvals_list(sg_report_judge *j, time_t now, int unchecked)
 
 		if ((a->expires && strcmp(today, a->expires) > 0) ||
 		    rp_pairing_revoked(&j->g, &s) || pair_refuses(j, a, why, sizeof(why)) ||
-		    approval_unchecked(j, a, why, sizeof(why)) != unchecked)
+		    approval_list_of(j, a, now, why, sizeof(why)) != which)
 			continue;
-		obj = approval_json(j, a, unchecked ? why : NULL);
+		obj = approval_json(j, a, which != IN_FORCE ? why : NULL);
 		if (!obj || json_array_append_new(list, obj) != 0) {
 			json_decref(list);
 			list = NULL;
@@ -323,12 +368,17 @@ static json_t *approvals_list(sg_report_judge *j, time_t now, int unchecked)
 
 json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
 {
-	return approvals_list(j, now, 0);
+	return approvals_list(j, now, IN_FORCE);
 }
 
 json_t *sg_report_judge_approvals_unchecked(sg_report_judge *j, time_t now)
 {
-	return approvals_list(j, now, 1);
+	return approvals_list(j, now, UNCHECKED);
+}
+
+json_t *sg_report_judge_approvals_shadowed(sg_report_judge *j, time_t now)
+{
+	return approvals_list(j, now, SHADOWED);
 }
 
 json_t *sg_report_policy_approvals_trust(const sg_policy *p, time_t now,
