@@ -2,8 +2,10 @@
  * cert export, part 5: the set of files moved into --out-dir all or nothing
  * (signgate/cert_export.h). The folder itself stays (shares and GPO paths
  * point at it), so the switch is made name by name: every name checked and
- * every new file written and fsynced beside it first; then, per name, a
- * hard link kept to what was there and the new file renamed in. When one
+ * every new file written and fsynced beside it first; then, per name, the
+ * new file swapped in (RENAME_EXCHANGE; where the file system cannot, a
+ * hard link kept to what was there and the new file renamed in), the old
+ * one kept under a hidden name. When one
  * step fails, every name done so far is put back. All through the folder's
  * descriptor, never following a link.
  */
@@ -29,7 +31,7 @@
 /* One name of the set. */
 typedef struct slot {
 	char tmp[160]; /* ".signgate-export-TOKEN.new-NAME": the new file until it is moved in */
-	char old[160]; /* ".signgate-export-TOKEN.old-NAME": a hard link to what NAME held */
+	char old[160]; /* ".signgate-export-TOKEN.old-NAME": what NAME held (tmp if it could not be renamed) */
 	int existed;   /* NAME was there (a file or a link) when it was checked */
 	int made;      /* tmp exists */
 	int kept;      /* old exists */
@@ -145,30 +147,67 @@ static int write_new(set *p, size_t i)
 }
 
 /*
- * Name i: keep a hard link to what is there (never following a link), then
- * rename the new file in. A name that was absent is never replaced: a file
- * that appeared there since the check stays.
+ * Name i, when a file or link was there at the check: swap the new file in
+ * with RENAME_EXCHANGE (the old one then stands at the temporary name, and
+ * is renamed to the ".old-" name); where the file system cannot swap, a hard
+ * link to the old file first (never following a link), then a rename over
+ * it. 1 when done (s->kept says whether the old file is kept), 0 when NAME
+ * is gone since the check (nothing to keep), -1 on an error (set).
+ */
+static int swap_in(set *p, size_t i, const char *where)
+{
+	slot *s = &p->s[i];
+	const char *name = p->ex->files[i].name;
+	const char *failed = "cannot move the output into place";
+
+	if (renameat2(p->dfd, s->tmp, p->dfd, name, RENAME_EXCHANGE) == 0) {
+		s->made = 0;
+		s->moved = s->kept = 1;
+		/* The old file is at tmp now: under its own hidden name if it can be. */
+		if (renameat2(p->dfd, s->tmp, p->dfd, s->old, RENAME_NOREPLACE) != 0)
+			memcpy(s->old, s->tmp, sizeof(s->old));
+		return 1;
+	}
+	if (errno == ENOENT)
+		return 0;
+	if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+		failed = "cannot keep the old file (a hard link beside it) before replacing it";
+		if (linkat(p->dfd, name, p->dfd, s->old, 0) == 0) {
+			s->kept = 1;
+			failed = "cannot move the output into place";
+			if (renameat(p->dfd, s->tmp, p->dfd, name) == 0) {
+				s->made = 0;
+				s->moved = 1;
+				return 1;
+			}
+		} else if (errno == ENOENT) {
+			return 0;
+		}
+	}
+	sg_error_set(SG_ERR_IO, "%s: %s: %s", where, failed, strerror(errno));
+	return -1;
+}
+
+/*
+ * Name i: the new file moved in, the old one kept (swap_in). A name that
+ * was absent is never replaced: a file that appeared there since the check
+ * stays.
  */
 static int move_in(set *p, size_t i)
 {
 	slot *s = &p->s[i];
 	const char *name = p->ex->files[i].name;
 	char where[PATH_MAX];
-	int rc, e;
+	int e;
 
 	shown(where, sizeof(where), p, name);
 	if (s->existed) {
-		if (linkat(p->dfd, name, p->dfd, s->old, 0) == 0)
-			s->kept = 1;
-		else if (errno != ENOENT) /* ENOENT: gone since the check, nothing to keep */
-			return sg_error_set(SG_ERR_IO,
-					    "%s: cannot keep the old file (a hard link beside it) "
-					    "before replacing it: %s",
-					    where, strerror(errno));
+		int done = swap_in(p, i, where);
+
+		if (done != 0)
+			return done > 0 ? SG_OK : sg_error_code();
 	}
-	rc = s->kept ? renameat(p->dfd, s->tmp, p->dfd, name)
-		     : renameat2(p->dfd, s->tmp, p->dfd, name, RENAME_NOREPLACE);
-	if (rc == 0) {
+	if (renameat2(p->dfd, s->tmp, p->dfd, name, RENAME_NOREPLACE) == 0) {
 		s->made = 0;
 		s->moved = 1;
 		return SG_OK;

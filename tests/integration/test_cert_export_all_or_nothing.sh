@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cert export --out-dir publishes the set all or nothing (red team X 7):
-# every name checked and every new file written first, then per name a hard
-# link kept to the old file and the new one renamed in; when a rename fails
+# every name checked and every new file written first, then per name the new
+# file swapped in (RENAME_EXCHANGE) and the old one kept under a hidden name;
+# when a rename fails
 # every name done is put back, no hidden file stays, and "nothing replaced"
 # is said only when it is true. The shim sg_export_race ($SG_EXPORT_RACE)
 # acts at the renames: a file appearing at a name meanwhile, a rename that
@@ -92,25 +93,53 @@ snap "$d" >"$T/after"
 diff -u "$T/before" "$T/after" >"$T/diff" || fail "not the old export: $(cat "$T/diff")"
 ok
 
-# 4. Killed (SIGKILL) before the rename over crl-1.crl: the names before it
-# are new, crl-1.crl still has its kept hard link, and the hidden files stay.
-# --check says so: the leftovers as extra with what they are, crl-1.crl as a
-# hard link; an export run again completes; the leftovers go by hand.
+# 4. Killed (SIGKILL) before the swap at crl-1.crl: the names before it
+# hold the new files (each old one kept as .old-NAME), crl-1.crl and the
+# names after it the old ones, and the hidden files stay. --check says so:
+# the leftovers as extra with what they are, every name with one link; an
+# export run again completes; the leftovers go by hand.
 race SG_RACE_KILL=crl-1.crl -- cert export "${new[@]}" --force --out-dir "$d"
 expect_same "$rc" 137
 sg 3 cert export "${new[@]}" --check "$d"
-for f in root.cer intermediate-1.cer signer.cer signgate-chain.p7b; do
+for f in root.cer intermediate-1.cer signer.cer signgate-chain.p7b crl-1.crl; do
 	expect_in "$T/out" "unchanged  $f"
 done
-expect_in "$T/out" "unsafe     crl-1.crl: a hard link (2 names): whoever holds another name may rewrite it; its content is what export writes now"
+expect_in "$T/out" "3 changed, 0 missing, 9 extra, 0 unsafe file(s)"
 expect_in "$T/out" "changed    thumbprint.txt"
-expect_in "$T/out" ".old-crl-1.crl: left by an export that was interrupted (\".new-NAME\": a file it had not moved in yet; \".old-NAME\": the file it was replacing at NAME): compare, then remove it; a file export would not write"
+expect_in "$T/out" ".old-signer.cer: left by an export that was interrupted (\".new-NAME\": a file it had not moved in yet; \".old-NAME\": the file it was replacing at NAME): compare, then remove it; a file export would not write"
 expect_in "$T/out" ".new-README.txt: left by an export that was interrupted"
-expect_same "$(grep -c '^extra      \.signgate-export-' "$T/out")" 10
+expect_same "$(grep -c '^extra      \.signgate-export-' "$T/out")" 9
 sg 0 cert export "${new[@]}" --force --out-dir "$d"
 expect_in "$T/err" "note: $d/.signgate-export-"
 sg 3 cert export "${new[@]}" --check "$d"
 rm -f -- "$d"/.signgate-export-*
 sg 0 cert export "${new[@]}" --check "$d"
 expect_in "$T/out" "up to date"
+
+# 5. An account that is not root replaces root's files in its own folder: the
+# swap needs no hard link to a file it does not own (which
+# fs.protected_hardlinks refuses it), so the export is done, nothing left.
+if [ "$root" -eq 1 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	chmod 0755 "$T"
+	mkdir -m 0755 "$T/bin" "$T/nrpki"
+	cp "$SG_BIN" "$T/bin/signgate"
+	for f in signer.pem signer-ec.pem issuing.pem root.pem crl.pem; do
+		install -m 0644 "$PKI/$f" "$T/nrpki/$f"
+	done
+	nr_old=(--cert "$T/nrpki/signer.pem" --chain "$T/nrpki/issuing.pem" --ca "$T/nrpki/root.pem" --crl "$T/nrpki/crl.pem")
+	nr_new=(--cert "$T/nrpki/signer-ec.pem" --chain "$T/nrpki/issuing.pem" --ca "$T/nrpki/root.pem" --crl "$T/nrpki/crl.pem")
+	d=$T/nonroot
+	sg 0 cert export "${nr_old[@]}" --out-dir "$d"
+	chown nobody:nogroup "$d"
+	expect_same "$(stat -c %U "$d/signer.cer")" root
+	rc=0
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/bin/signgate" cert export "${nr_new[@]}" \
+		--force --out-dir "$d" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" -eq 0 ] || fail "export as nobody over root's files exited $rc: $(cat "$T/err")"
+	ok
+	cmp -s "$d/signer.cer" <(openssl x509 -in "$PKI/signer-ec.pem" -outform DER) || fail "signer.cer is not the new signer"
+	ok
+	no_hidden "$d"
+	expect_same "$(stat -c %U "$d/signer.cer")" nobody
+fi
 done_ok

@@ -35,7 +35,7 @@ ok
 ok
 [ -z "$(find "$T/d" -type f -links +1)" ] || fail "files with a second name left: $(find "$T/d" -type f -links +1)"
 ok
-expect_in "$T/err" "$T/d/README.txt: cannot keep the old file (a hard link beside it) before replacing it: Operation not permitted; nothing replaced (put back as they were: 8 old file(s) restored, 0 new name(s) removed)"
+expect_in "$T/err" "$T/d/README.txt: cannot move the output into place: Operation not permitted; nothing replaced (put back as they were: 8 old file(s) restored, 0 new name(s) removed)"
 # The first name immutable: refused before anything is replaced, likewise.
 chattr +i "$T/d/root.cer"
 trap 'chattr -i "$T/d/README.txt" "$T/d/root.cer" 2>/dev/null; rm -rf -- "$T"' EXIT
@@ -49,5 +49,5 @@ diff -u "$T/before" "$T/after" >"$T/diff" || fail "a failed export changed the f
 ok
 [ -z "$(ls -A "$T/d" | grep '^\.')" ] || fail "hidden files left: $(ls -A "$T/d")"
 ok
-expect_in "$T/err" "$T/d/root.cer: cannot keep the old file (a hard link beside it) before replacing it: Operation not permitted; nothing replaced"
+expect_in "$T/err" "$T/d/root.cer: cannot move the output into place: Operation not permitted; nothing replaced"
 done_ok
