@@ -5,7 +5,9 @@
 # (never "out of memory"); a first line longer than a line may be, under --config, is a
 # broken verdict with the bytes read; seals or an off-host copy that are not
 # valid seals are listed with the digest of the bytes read; --out never
-# lands in a policy folder nor replaces the approvers' CA.
+# lands in a policy folder (nor in the folder of a --policy file), never
+# replaces the approvers' CA, and never makes an input that is not there
+# yet (the seals before the first seal, a missing archive).
 . "$(dirname -- "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq is missing"
 
@@ -71,6 +73,13 @@ sg 2 audit report --config "$CFG" --json --out "$T/env/policy/r.json"
 expect_in "$T/err" "is inside the policy folder"
 expect_absent "$T/env/policy/r.json"
 sg 0 audit report --log "$LOG" --policy "$T/pol" --json --out "$T/r.json"
+# --policy one file of the folder: its folder is refused the same way, a
+# folder in it too (also through ".."), and no report is left there.
+sg 2 audit report --log "$LOG" --policy "$T/pol/approvals.json" --json \
+	--out "$T/pol/sub/../sub/r.json"
+expect_in "$T/err" "is inside the policy folder $T/pol (the folder of the policy file $T/pol/approvals.json)"
+expect_absent "$T/pol/sub/r.json"
+sg 0 audit report --log "$LOG" --policy "$T/pol/approvals.json" --json --out "$T/pol/../r2.json"
 
 # 5. The approvers' CA (read under the two-person rule): never replaced.
 cp "$PKI/root.pem" "$T/appr-ca.pem"
@@ -114,4 +123,35 @@ expect_same "$(jq -r '.files | length' "$T/out")" 1
 expect_same "$(jq -r '.files[0] | [.role, .path] | join(" ")' "$T/out")" "log $LOG"
 expect_same "$(jq -r '.files[0].sha256' "$T/out")" "$(head -c "$n" "$LOG" | sha256sum | cut -d' ' -f1)"
 expect_in <(jq -r '.files[0].note' "$T/out") "the first $n bytes, as the check read them"
+
+# 8. --out at an input the report names that is not there yet: compared by
+# path (the real path of the folder, and the name), not only by inode.
+# The configured seals before the first seal, through a symbolic link to
+# the log's folder; the archive a rotate record names that is not beside
+# the log. Refused, exit 2, naming the input; nothing made there.
+rm -rf "$T/env"
+new_env
+for i in 1 2; do
+	/usr/bin/python3 "$SG_SRC/tests/integration/audit_append.py" "$LOG" "2026-11-0${i}T10:00:00Z" \
+		'{"action":"sign","decision":"denied","reasons":["r"]}'
+done
+seal_config
+ln -s "$T/env/audit" "$T/audit-link"
+sg 2 audit report --config "$CFG" --json --out "$T/audit-link/audit.jsonl.seals"
+expect_in "$T/err" "--out $T/audit-link/audit.jsonl.seals is a file the report is made from (not there yet: the report names it): give another (it is $LOG.seals)"
+expect_absent "$LOG.seals"
+sg 0 audit rotate --config "$CFG"
+A=$T/env/audit/$(ls "$T/env/audit/" | grep -E '^audit\.jsonl\.[0-9]{8}T[0-9]{6}Z$')
+mv "$A" "$T/away.jsonl"
+sg 0 audit report --config "$CFG" --json
+expect_in "$T/err" "$LOG continues the archive $A, which is not beside it"
+sg 2 audit report --config "$CFG" --json --out "$A"
+expect_in "$T/err" "--out $A is a file the report is made from (not there yet: the report names it)"
+expect_absent "$A"
+sg 2 audit report --config "$CFG" --json --out "$T/audit-link/${A##*/}" --force
+expect_in "$T/err" "give another (it is $A)"
+expect_absent "$A"
+# Another name beside them is a report like any other.
+sg 0 audit report --config "$CFG" --json --out "$T/audit-link/report.json"
+expect_same "$(jq -r .verdict.status "$T/env/audit/report.json")" partial
 done_ok
