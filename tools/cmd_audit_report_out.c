@@ -1,0 +1,278 @@
+/*
+ * signgate audit report: --out never replaces, creates or lands beside what
+ * the report reads (tools/cmd_audit_report.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd_audit_report.h"
+#include "signgate/policy.h"
+#include "signgate/util.h"
+
+/*
+ * What --out names now: the file (stat) and, when it is a link, the link
+ * (lstat); and the path it names, whether a file is there or not.
+ */
+struct out_ids {
+	struct stat st[2];
+	int n;
+	char *key; /* path_key() of --out; NULL: its folder is not there */
+	int nomem;
+};
+
+/*
+ * `path` as a name in a real folder: the realpath() of its folder joined
+ * with its base name, so that a file not made yet has one too (a path
+ * ending in "/", "." or "..": its own realpath()). NULL when the folder is
+ * not there; *nomem set when out of memory.
+ */
+static char *path_key(const char *path, int *nomem)
+{
+	const char *base = sg_path_base(path);
+	char *dir, *real, *key;
+
+	errno = 0;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		key = realpath(path, NULL);
+		*nomem |= !key && errno == ENOMEM;
+		return key;
+	}
+	dir = sg_path_dir(path);
+	real = dir ? realpath(dir, NULL) : NULL;
+	key = real ? sg_path_join(real, base) : NULL;
+	*nomem |= !dir || (!real && errno == ENOMEM) || (real && !key);
+	free(dir);
+	free(real);
+	return key;
+}
+
+static int is_out(const struct out_ids *out, const struct stat *st)
+{
+	for (int i = 0; i < out->n; i++)
+		if (out->st[i].st_dev == st->st_dev && out->st[i].st_ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is `other` what --out names: the same file (followed or not: a hard link
+ * or a symlink to it), or the same path, also when no file is there yet (the
+ * seals before the first seal, an archive a rotate record names)?
+ */
+static int is_input(struct out_ids *out, const char *other)
+{
+	struct stat st;
+	char *key;
+	int same;
+
+	if (!other)
+		return 0;
+	if (stat(other, &st) == 0 && is_out(out, &st))
+		return 1;
+	if (lstat(other, &st) == 0 && S_ISLNK(st.st_mode) && is_out(out, &st))
+		return 1;
+	if (!out->key)
+		return 0;
+	key = path_key(other, &out->nomem);
+	same = key && strcmp(key, out->key) == 0;
+	free(key);
+	return same;
+}
+
+/*
+ * --config: the archive that the oldest log file's rotate record names and
+ * that is not there (r->gap: "FILE continues the archive ARCHIVE, which is
+ * not beside it"), newly allocated, or NULL (also when out of memory).
+ * *unknown: the note was cut short and does not tell it; then any name
+ * beside FILE may be it, and the one returned is --out's name there.
+ */
+static char *missing_archive(const report_run *r, const char *out, int *unknown)
+{
+	static const char mid[] = " continues the archive ", tail[] = ", which is not beside it";
+	const size_t len = strlen(r->gap), m = sizeof(mid) - 1, t = sizeof(tail) - 1;
+	size_t n;
+	char *dir, *any;
+
+	*unknown = 0;
+	if (!r->gap[0] || r->n_chain == 0)
+		return NULL;
+	n = strlen(r->chain[0]);
+	if (len >= n + m + t && strncmp(r->gap, r->chain[0], n) == 0 &&
+	    strncmp(r->gap + n, mid, m) == 0 && strcmp(r->gap + len - t, tail) == 0)
+		return strndup(r->gap + n + m, len - n - m - t);
+	*unknown = 1;
+	dir = sg_path_dir(r->chain[0]);
+	any = dir ? sg_path_join(dir, sg_path_base(out)) : NULL;
+	free(dir);
+	return any;
+}
+
+/* The input --out would replace or create, or NULL. */
+static const char *out_input(const report_run *r, struct out_ids *out)
+{
+	const report_opts *o = r->o;
+	const sg_approvers_trust *a = r->policy && r->cfg ? &r->approvers : NULL;
+	const char *paths[] = { r->seals_path,
+				r->seal_cert,
+				o->policy,
+				o->config,
+				o->against,
+				a ? a->ca_file : NULL,
+				a ? a->crl_file : NULL,
+				a ? a->shared_crl_file : NULL };
+
+	for (size_t i = 0; i < r->n_logs; i++)
+		if (is_input(out, r->logs[i]))
+			return r->logs[i];
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (is_input(out, paths[i]))
+			return paths[i];
+	/* Each policy file as it was read (a folder's too). */
+	for (size_t i = 0; r->policy && i < r->policy->n_files; i++)
+		if (is_out(out, &r->policy->files[i].st) || is_input(out, r->policy->files[i].path))
+			return r->policy->files[i].path;
+	return NULL;
+}
+
+/* Is the folder `dir` the policy folder `policy`, or inside it? */
+static int in_folder(const char *dir, const char *policy)
+{
+	struct stat pol, st;
+	char *real, *end;
+	int found = 0;
+
+	if (!policy || stat(policy, &pol) != 0 || !S_ISDIR(pol.st_mode) ||
+	    !(real = realpath(dir, NULL)))
+		return 0;
+	for (end = real + strlen(real); !found; *end = '\0') {
+		found = stat(real[0] ? real : "/", &st) == 0 && st.st_dev == pol.st_dev &&
+			st.st_ino == pol.st_ino;
+		end = strrchr(real, '/');
+		if (!end)
+			break;
+	}
+	free(real);
+	return found;
+}
+
+/*
+ * The folder of a policy file the report read (a --policy file's as well
+ * as a folder's) that `dir` is or lies inside, newly allocated in *found,
+ * with that file in *file; *found NULL when there is none.
+ */
+static int in_policy_files_folder(char **found, const char **file, const report_run *r,
+				  const char *dir)
+{
+	char *prev = NULL, *cur;
+
+	*found = NULL;
+	for (size_t i = 0; r->policy && i < r->policy->n_files; i++) {
+		if (!r->policy->files[i].path)
+			continue;
+		cur = sg_path_dir(r->policy->files[i].path);
+		if (!cur) {
+			free(prev);
+			return sg_error_set(SG_ERR_NOMEM, "out of memory");
+		}
+		if (prev && strcmp(prev, cur) == 0) { /* a folder's files: the folder once */
+			free(cur);
+			continue;
+		}
+		free(prev);
+		prev = cur;
+		if (in_folder(dir, cur)) {
+			*found = cur;
+			*file = r->policy->files[i].path;
+			return SG_OK;
+		}
+	}
+	free(prev);
+	return SG_OK;
+}
+
+/* Is --out inside a folder the next signing reads as policy? */
+static int out_in_policy(const report_run *r)
+{
+	const char *out = r->o->out, *pol = r->cfg ? r->cfg->policy : NULL, *file = NULL;
+	char *dir = sg_path_dir(out), *folder = NULL;
+	int error = dir ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
+
+	if (!error && (in_folder(dir, r->o->policy) || in_folder(dir, pol)))
+		error = sg_error_set(SG_ERR_USAGE,
+				     "--out %s is inside the policy folder %s: the next signing "
+				     "would read a report there as policy: give another",
+				     out, in_folder(dir, r->o->policy) ? r->o->policy : pol);
+	if (!error)
+		error = in_policy_files_folder(&folder, &file, r, dir);
+	if (!error && folder)
+		error = sg_error_set(SG_ERR_USAGE,
+				     "--out %s is inside the policy folder %s (the folder of the "
+				     "policy file %s): the next signing would read a report there "
+				     "as policy: give another",
+				     out, folder, file);
+	free(dir);
+	free(folder);
+	return error;
+}
+
+/* The refusal of an --out that is `input`, there or not yet. */
+static int refuse_input(const char *out, const char *input)
+{
+	struct stat st;
+	int other = strcmp(input, out) != 0;
+
+	return sg_error_set(SG_ERR_USAGE,
+			    "--out %s is a file the report is made from%s: give another%s%s%s", out,
+			    lstat(input, &st) != 0 ? " (not there yet: the report names it)" : "",
+			    other ? " (it is " : "", other ? input : "", other ? ")" : "");
+}
+
+/*
+ * --out --force may replace a report, never a file the report is made from,
+ * compared by inode (a hard link or a symlink to one is the same file) and
+ * by path (the real path of the folder and the name: so --out never makes
+ * an input the report names that is not there yet, such as the seals before
+ * the first seal or the archive a rotate record names); and never lands in
+ * a policy folder, where the next signing would read a report named *.json
+ * as policy: the --policy folder, the folder of any policy file read, the
+ * config's policy folder.
+ */
+int report_out_is_input(const report_run *r)
+{
+	const char *out_path = r->o->out, *input;
+	struct out_ids out = { .n = 0 };
+	char *archive = NULL;
+	int unknown = 0, error;
+
+	if (stat(out_path, &out.st[0]) == 0)
+		out.n++;
+	if (lstat(out_path, &out.st[out.n]) == 0 && S_ISLNK(out.st[out.n].st_mode))
+		out.n++;
+	out.key = path_key(out_path, &out.nomem);
+	input = out_input(r, &out);
+	if (!input && !out.nomem) {
+		archive = missing_archive(r, out_path, &unknown);
+		out.nomem |= r->gap[0] && r->n_chain && !archive;
+		input = archive && is_input(&out, archive) ? archive : NULL;
+	}
+	if (out.nomem)
+		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
+	else if (input && !unknown)
+		error = refuse_input(out_path, input);
+	else if (input)
+		error = sg_error_set(SG_ERR_USAGE,
+				     "--out %s is beside %s, whose rotate record names an archive "
+				     "that is not there, by a name the note does not tell in full: "
+				     "it may be that archive: give another folder",
+				     out_path, r->chain[0]);
+	else
+		error = out_in_policy(r);
+	free(archive);
+	free(out.key);
+	return error;
+}
