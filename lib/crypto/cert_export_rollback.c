@@ -1,8 +1,8 @@
 /*
  * cert export, part 6: whether an export would roll the folder's CRLs back
  * (signgate/cert_export.h). Every entry of the folder is looked at, not only
- * the names export writes: a newer CRL of the same CA under any name makes
- * the CRL export writes a rollback. Entries are opened relative to the
+ * the names export writes: a CRL under any name that is newer than every CRL
+ * of its CA that export writes makes the export a rollback. Entries are opened relative to the
  * folder's descriptor without following a link; only regular files are read.
  */
 #include <dirent.h>
@@ -261,7 +261,8 @@ static int crl_cmp(const X509_CRL *a, const X509_CRL *b)
 	ASN1_INTEGER *na = X509_CRL_get_ext_d2i(a, NID_crl_number, NULL, NULL);
 	ASN1_INTEGER *nb = X509_CRL_get_ext_d2i(b, NID_crl_number, NULL, NULL);
 	int c = na && nb ? ASN1_INTEGER_cmp(na, nb)
-			 : ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a), X509_CRL_get0_lastUpdate(b));
+			 : ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
+					     X509_CRL_get0_lastUpdate(b));
 
 	ASN1_INTEGER_free(na);
 	ASN1_INTEGER_free(nb);
