@@ -1,8 +1,8 @@
 /*
  * cert export, part 6: whether an export would roll the folder's CRLs back
  * (signgate/cert_export.h). Every entry of the folder is looked at, not only
- * the names export writes: a newer CRL of the same CA under any name makes
- * the CRL export writes a rollback. Entries are opened relative to the
+ * the names export writes: a CRL under any name that is newer than every CRL
+ * of its CA that export writes makes the export a rollback. Entries are opened relative to the
  * folder's descriptor without following a link; only regular files are read.
  */
 #include <dirent.h>
@@ -18,6 +18,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -50,31 +51,158 @@ static int crl_named(const char *name)
 	return n > 8 && strncmp(name, "crl-", 4) == 0 && strcmp(name + n - 4, ".crl") == 0;
 }
 
-/* The CRLs of `buf`: one DER CRL (the whole file), or every CRL of a PEM file. */
-static STACK_OF(X509_CRL) * crls_of(const unsigned char *buf, size_t len)
+static int blank(unsigned char c)
 {
-	STACK_OF(X509_CRL) *out = sk_X509_CRL_new_null();
-	const unsigned char *p = buf;
-	X509_CRL *crl = out ? d2i_X509_CRL(NULL, &p, (long)len) : NULL;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Only whitespace from `p` to `end`. */
+static int blank_to(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && blank(*p))
+		p++;
+	return p == end;
+}
+
+/*
+ * The file starts as DER: a SEQUENCE's tag first, and a control byte that is
+ * no whitespace in it. Every DER CRL holds one (its tags); no text file does,
+ * so thumbprint.txt, whose hex may start with "0" (0x30), is read as text.
+ */
+static int starts_der(const unsigned char *buf, size_t len)
+{
+	if (len == 0 || buf[0] != 0x30)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((buf[i] < 0x20 && !blank(buf[i])) || buf[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* `crl` pushed onto `out` (which owns it then): 1, or -1 out of memory (freed). */
+static int push(STACK_OF(X509_CRL) * out, X509_CRL *crl)
+{
+	if (sk_X509_CRL_push(out, crl) > 0)
+		return 1;
+	X509_CRL_free(crl);
+	return -1;
+}
+
+/*
+ * The DER object at *p (before `end`), moved past: a CRL into `out`, a
+ * PKCS#7 (its CRLs into `out`) or a certificate (no CRL; export writes
+ * them). 1; 0 when it is none of these (*p unchanged); -1 out of memory.
+ */
+static int der_next(STACK_OF(X509_CRL) * out, const unsigned char **p, const unsigned char *end)
+{
+	long len = (long)(end - *p);
+	X509_CRL *crl = d2i_X509_CRL(NULL, p, len);
+	PKCS7 *p7;
+	X509 *x;
+	int got = 1;
+
+	if (crl)
+		return push(out, crl);
+	if ((x = d2i_X509(NULL, p, len)) != NULL) {
+		X509_free(x);
+		return 1;
+	}
+	if (!(p7 = d2i_PKCS7(NULL, p, len)))
+		return 0;
+	if (PKCS7_type_is_signed(p7) && p7->d.sign)
+		for (int i = 0; got > 0 && i < sk_X509_CRL_num(p7->d.sign->crl); i++) {
+			crl = sk_X509_CRL_value(p7->d.sign->crl, i);
+			got = X509_CRL_up_ref(crl) ? push(out, crl) : -1;
+		}
+	PKCS7_free(p7);
+	return got;
+}
+
+/*
+ * DER objects one after another (a bundle of CRLs), then only whitespace,
+ * as `openssl crl -inform DER` reads the first of them. Anything else after
+ * them cannot be checked: SG_ERR_FORMAT, why into `why`.
+ */
+static int der_crls(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsigned char *buf,
+		    size_t len)
+{
+	const unsigned char *p = buf, *end = buf + len;
+	int got = 1;
+
+	while (got > 0 && !blank_to(p, end))
+		got = der_next(out, &p, end);
+	if (got < 0)
+		return SG_ERR_NOMEM;
+	if (got > 0)
+		return SG_OK;
+	if (p == buf)
+		snprintf(why, size, "starts as DER but is no DER CRL, certificate or PKCS#7");
+	else
+		snprintf(why, size,
+			 "a DER CRL bundle followed by bytes that are neither whitespace nor a "
+			 "DER CRL (from byte %zu of %zu)",
+			 (size_t)(p - buf), len);
+	return SG_ERR_FORMAT;
+}
+
+/*
+ * Every PEM CRL of `buf`. Each "-----BEGIN X509 CRL" in it must give one:
+ * a block that does not (or stops the reading of those after it) cannot be
+ * checked: SG_ERR_FORMAT, why into `why`.
+ */
+static int pem_crls(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsigned char *buf,
+		    size_t len)
+{
+	static const char mark[] = "-----BEGIN X509 CRL";
+	const unsigned char *p = buf, *end = buf + len;
+	size_t marks = 0, n = 0;
+	int got = 1;
+	X509_CRL *crl;
 	BIO *bio;
 
-	if (crl && p == buf + len && sk_X509_CRL_push(out, crl) > 0)
-		return out;
-	X509_CRL_free(crl);
-	bio = out ? BIO_new_mem_buf(buf, (int)len) : NULL;
-	while (bio && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL)
-		if (sk_X509_CRL_push(out, crl) <= 0)
-			X509_CRL_free(crl);
+	while ((p = memmem(p, (size_t)(end - p), mark, sizeof(mark) - 1)) != NULL) {
+		marks++;
+		p += sizeof(mark) - 1;
+	}
+	if (marks == 0)
+		return SG_OK;
+	if (!(bio = BIO_new_mem_buf(buf, (int)len)))
+		return SG_ERR_NOMEM;
+	while (got > 0 && n < marks) {
+		crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+		got = crl ? push(out, crl) : 0;
+		n += got > 0;
+	}
 	BIO_free(bio);
+	if (got < 0)
+		return SG_ERR_NOMEM;
+	if (n < marks)
+		snprintf(why, size, "holds %zu \"%s\" but %zu readable PEM CRL(s)", marks, mark, n);
+	return n < marks ? SG_ERR_FORMAT : SG_OK;
+}
+
+/*
+ * The CRLs of `buf` into `out`, as OpenSSL's tools read a CRL file: DER
+ * (starts_der()) or else PEM. SG_OK (none: not a CRL file); SG_ERR_FORMAT
+ * when it looks like CRLs that cannot all be read (why into `why`);
+ * SG_ERR_NOMEM.
+ */
+static int crls_of(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsigned char *buf,
+		   size_t len)
+{
+	int error = starts_der(buf, len) ? der_crls(out, why, size, buf, len)
+					 : pem_crls(out, why, size, buf, len);
+
 	ERR_clear_error();
-	return out;
+	return error;
 }
 
 /*
  * The CRLs of the folder's entry `name` into `*out` (none: an empty stack).
  * SG_OK; SG_ERR_CONFIG with why it cannot be read into `why` (a link, not a
  * regular file, unreadable, over 1 MiB): the caller decides whether that
- * matters; SG_ERR_NOMEM.
+ * matters; SG_ERR_FORMAT with why its CRLs cannot be read (crls_of());
+ * SG_ERR_NOMEM.
  */
 static int entry_crls(STACK_OF(X509_CRL) * *out, char *why, size_t size, int dfd, const char *dir,
 		      const char *name)
@@ -92,12 +220,12 @@ static int entry_crls(STACK_OF(X509_CRL) * *out, char *why, size_t size, int dfd
 			 errno == ELOOP ? "a symbolic link (never followed)" : strerror(errno));
 	else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		snprintf(why, size, "not a regular file (never read)");
-	else if (!(path = sg_path_join(dir, name)))
+	else if (!(path = sg_path_join(dir, name)) || !(*out = sk_X509_CRL_new_null()))
 		error = SG_ERR_NOMEM;
 	else if (sg_read_fd(&buf, &len, fd, path, EXPORT_CRL_MAX, NULL) != SG_OK)
 		snprintf(why, size, "%s", sg_message_without_name(sg_error_last(), path));
 	else
-		error = (*out = crls_of(buf, len)) ? SG_OK : SG_ERR_NOMEM;
+		error = crls_of(*out, why, size, buf, len);
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -124,37 +252,85 @@ static int add(findings *f, const char *name, sg_export_status st, const char *f
 	return e ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
-/* A newer CRL among `old` than one export writes: the first one found, as a finding. */
+/*
+ * -1, 0 or 1 as `a` is older than, as new as or newer than `b` (one issuer):
+ * by CRL number when both have one, else by thisUpdate.
+ */
+static int crl_cmp(const X509_CRL *a, const X509_CRL *b)
+{
+	ASN1_INTEGER *na = X509_CRL_get_ext_d2i(a, NID_crl_number, NULL, NULL);
+	ASN1_INTEGER *nb = X509_CRL_get_ext_d2i(b, NID_crl_number, NULL, NULL);
+	int c = na && nb ? ASN1_INTEGER_cmp(na, nb)
+			 : ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
+					     X509_CRL_get0_lastUpdate(b));
+
+	ASN1_INTEGER_free(na);
+	ASN1_INTEGER_free(nb);
+	ERR_clear_error();
+	return c < 0 ? -1 : c > 0;
+}
+
+/*
+ * The newest CRL export writes of `was`'s issuer (crl_cmp()) when `was` is
+ * newer than every one of them (export_crl_older()): a rollback. NULL when
+ * export writes no CRL of that issuer, or one as new as `was`: the same set
+ * exported again (CRL 1 beside CRL 2 of one CA) rolls nothing back.
+ */
+static X509_CRL *rolled_back(const sg_export *ex, const X509_CRL *was, int *n_same)
+{
+	X509_CRL *newest = NULL;
+
+	*n_same = 0;
+	for (int j = 0; j < sk_X509_CRL_num(ex->crls); j++) {
+		X509_CRL *now = sk_X509_CRL_value(ex->crls, j);
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(now), X509_CRL_get_issuer(was)) != 0)
+			continue;
+		if (!export_crl_older(now, was))
+			return NULL;
+		++*n_same;
+		if (!newest || crl_cmp(now, newest) > 0)
+			newest = now;
+	}
+	return newest;
+}
+
+/* The first CRL among `old` newer than every CRL of its issuer export writes, as a finding. */
 static int compare(findings *f, const sg_export *ex, const char *name, STACK_OF(X509_CRL) * old)
 {
-	for (int i = 0; i < sk_X509_CRL_num(old); i++)
-		for (int j = 0; j < sk_X509_CRL_num(ex->crls); j++) {
-			X509_CRL *was = sk_X509_CRL_value(old, i),
-				 *now = sk_X509_CRL_value(ex->crls, j);
-			export_crl_facts a, b;
+	for (int i = 0; i < sk_X509_CRL_num(old); i++) {
+		X509_CRL *was = sk_X509_CRL_value(old, i), *now;
+		export_crl_facts a, b;
+		int n_same;
 
-			if (!export_crl_older(now, was))
-				continue;
-			export_crl_facts_of(&a, was);
-			export_crl_facts_of(&b, now);
-			return add(
-				f, name, SG_EXPORT_CHANGED,
-				"holds a newer CRL of \"%s\" (number %s, this update %s) than the "
-				"one export would write (number %s, this update %s)",
-				a.issuer, a.number[0] ? a.number : "(none)", a.this_update,
-				b.number[0] ? b.number : "(none)", b.this_update);
-		}
+		if (!(now = rolled_back(ex, was, &n_same)))
+			continue;
+		export_crl_facts_of(&a, was);
+		export_crl_facts_of(&b, now);
+		return add(f, name, SG_EXPORT_CHANGED,
+			   "holds a newer CRL of \"%s\" (number %s, this update %s) than the "
+			   "%sone export would write (number %s, this update %s)",
+			   a.issuer, a.number[0] ? a.number : "(none)", a.this_update,
+			   n_same > 1 ? "newest " : "", b.number[0] ? b.number : "(none)",
+			   b.this_update);
+	}
 	return SG_OK;
 }
 
-/* One entry of the folder: its CRLs compared, or why a "crl-*.crl" cannot be. */
+/*
+ * One entry of the folder: its CRLs compared; or why it cannot be checked:
+ * CRLs it seems to hold but that cannot all be read, or a "crl-*.crl" that
+ * cannot be read at all or holds no CRL.
+ */
 static int look_at(findings *f, const sg_export *ex, int dfd, const char *dir, const char *name)
 {
 	STACK_OF(X509_CRL) *old = NULL;
 	char why[1000] = "";
 	int error = entry_crls(&old, why, sizeof(why), dfd, dir, name);
 
-	if (error == SG_ERR_CONFIG || (!error && sk_X509_CRL_num(old) == 0))
+	if (error == SG_ERR_FORMAT)
+		error = add(f, name, SG_EXPORT_UNSAFE, "cannot be checked: %s", why);
+	else if (error == SG_ERR_CONFIG || (!error && sk_X509_CRL_num(old) == 0))
 		error = crl_named(name) ? add(f, name, SG_EXPORT_UNSAFE, "cannot be checked: %s",
 					      why[0] ? why : "not a DER or PEM CRL")
 					: SG_OK;
