@@ -333,3 +333,16 @@ ca_leaf() {
 		-set_serial "0x$(openssl rand -hex 8)" -days 20 -sha256 -extfile "$1/ext" \
 		-out "$1/$2.pem" 2>/dev/null
 }
+
+# ca_two_crls DIR CN: ca_root DIR CN with two leaves (DIR/leaf.pem,
+# DIR/stolen.pem), then DIR/crl-old.pem (CRL number 1, empty) and
+# DIR/crl-new.pem (number 2, a second later, stolen.pem revoked).
+ca_two_crls() {
+	ca_root "$1" "$2"
+	ca_leaf "$1" leaf "$2 leaf"
+	ca_leaf "$1" stolen "$2 stolen"
+	openssl ca -config "$1/ca.cnf" -gencrl -out "$1/crl-old.pem" 2>/dev/null
+	openssl ca -config "$1/ca.cnf" -revoke "$1/stolen.pem" 2>/dev/null
+	sleep 1
+	openssl ca -config "$1/ca.cnf" -gencrl -out "$1/crl-new.pem" 2>/dev/null
+}

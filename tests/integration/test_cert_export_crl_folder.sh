@@ -10,13 +10,7 @@
 . "$(dirname -- "$0")/lib.sh"
 
 ca=$T/ca
-ca_root "$ca" "Folder CRL Root"
-ca_leaf "$ca" leaf "Folder leaf"
-ca_leaf "$ca" stolen "Folder stolen"
-openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-old.pem" 2>/dev/null
-openssl ca -config "$ca/ca.cnf" -revoke "$ca/stolen.pem" 2>/dev/null
-sleep 1
-openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-new.pem" 2>/dev/null
+ca_two_crls "$ca" "Folder CRL Root"
 args=(--cert "$ca/leaf.pem" --ca "$ca/ca.pem" --crl "$ca/crl.pem")
 d=$T/d
 snap() { (cd "$d" && sha256sum -- *); }

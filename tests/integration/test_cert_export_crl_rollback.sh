@@ -8,13 +8,7 @@
 . "$(dirname -- "$0")/lib.sh"
 
 ca=$T/ca
-ca_root "$ca" "Rollback Test Root"
-ca_leaf "$ca" leaf "Rollback leaf"
-ca_leaf "$ca" stolen "Rollback stolen"
-openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-old.pem" 2>/dev/null
-openssl ca -config "$ca/ca.cnf" -revoke "$ca/stolen.pem" 2>/dev/null
-sleep 1
-openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-new.pem" 2>/dev/null
+ca_two_crls "$ca" "Rollback Test Root"
 cp "$ca/crl-new.pem" "$ca/crl.pem"
 args=(--cert "$ca/leaf.pem" --ca "$ca/ca.pem" --crl "$ca/crl.pem")
 sg 0 cert export "${args[@]}" --out-dir "$T/d"
