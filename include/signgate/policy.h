@@ -200,6 +200,15 @@ void sg_policy_decide(sg_decision *out, const sg_policy *policy, const sg_policy
 		      time_t now);
 
 /*
+ * 1 when approval `a` of `policy`, taken alone, allows `in` at `now`: its
+ * digests match and none of its conditions (expiry, file name, existing
+ * signature, the catalog's rules) refuses it; else 0. Revocations are not
+ * looked at (sg_policy_decide() does).
+ */
+int sg_policy_approval_allows(const sg_policy *policy, const sg_approval *a,
+			      const sg_policy_input *in, time_t now);
+
+/*
  * Product names (an approval's "product", a catalog entry's) are printable
  * ASCII and compared as sg_policy_product_same() says: ignoring case, with
  * leading and trailing spaces dropped and each run of spaces taken as one.

@@ -169,6 +169,19 @@ void sg_policy_decide_view(sg_decision *out, const sg_policy *p, const sg_policy
 		explain_no_match(out, v, in);
 }
 
+int sg_policy_approval_allows(const sg_policy *p, const sg_approval *a, const sg_policy_input *in,
+			      time_t now)
+{
+	sg_decision scratch;
+	char today[16];
+	struct tm tm;
+
+	memset(&scratch, 0, sizeof(scratch));
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	return digest_matches(a, in) && approval_allows(&scratch, p, a, in, today);
+}
+
 void sg_policy_decide(sg_decision *out, const sg_policy *p, const sg_policy_input *in, time_t now)
 {
 	sg_policy_view all = { p->approvals, NULL, p->n_approvals, p->revoked, NULL, p->n_revoked };

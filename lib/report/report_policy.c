@@ -287,35 +287,66 @@ static int approval_unchecked(const sg_report_judge *j, const sg_approval *a, ch
 }
 
 /*
- * Under the two-person rule, 1 when signing the file of `a` would take an
- * approval of policy order before it that the rule refuses (signing checks
- * the co-signatures of the first approval that allows the input, and denies
- * the input when they do not verify: it never goes on to `a`), with the
- * reason in `why`. The input is what the policy knows of the file: its name
- * and digests as `a` gives them, with the pairs' (an unsigned file, as
- * vendors ship them).
+ * Under the two-person rule, whether signing the file of `a` reaches `a`
+ * (or another approval that counts) or takes first an approval of policy
+ * order that the rule refuses (signing checks the co-signatures of the first
+ * approval that allows the input, and refuses the input when they do not
+ * verify: it never goes on). The input is the file as the policy knows it
+ * (its name and digests as `a` gives them, with the pairs'), once unsigned
+ * and once carrying a signature, since the report cannot know which the
+ * vendor ships and approvals may treat the two apart (vendor_signs,
+ * existing_signature). SHADOWED when every state `a` allows is refused so,
+ * UNCHECKED when some are and others not, else IN_FORCE; the reason in `why`.
  */
-static int approval_shadowed(sg_report_judge *j, const sg_approval *a, time_t now, char *why,
-			     size_t size)
+enum which_list { IN_FORCE, UNCHECKED, SHADOWED };
+
+static enum which_list approval_reach(sg_report_judge *j, const sg_approval *a, time_t now,
+				      char *why, size_t size)
 {
 	const char *s256 = a->sha256 ? a->sha256 : rp_pairing_other(&j->g, a->sha512, 512),
 		   *s512 = a->sha512 ? a->sha512 : rp_pairing_other(&j->g, a->sha256, 256);
-	sg_policy_input in = { a->file ? a->file : "", s256 ? s256 : "", s512 ? s512 : "", 0, 0 };
-	sg_decision d;
-	int n;
+	int allowed = 0, refused = 0, n;
+	const char *state = NULL;
+	char one[SG_ERROR_MAX];
 
 	if (!j->required)
-		return 0;
-	sg_policy_decide(&d, j->p, &in, now);
-	if (!d.approved || !d.approval || d.approval == a)
-		return 0;
-	n = snprintf(why, size,
-		     "signing this file takes approval %s first (%s) and "
-		     "refuses the file while it is there: ",
-		     d.approval->id, d.approval->origin ? d.approval->origin : "its file");
-	if (n < 0 || (size_t)n >= size)
-		n = 0;
-	return pair_refuses(j, d.approval, why + n, size - (size_t)n);
+		return IN_FORCE;
+	for (int signed_input = 0; signed_input < 2; signed_input++) {
+		sg_policy_input in = { a->file ? a->file : "", s256 ? s256 : "", s512 ? s512 : "",
+				       signed_input, 0 };
+		sg_decision d;
+
+		if (!sg_policy_approval_allows(j->p, a, &in, now))
+			continue;
+		allowed++;
+		sg_policy_decide(&d, j->p, &in, now);
+		if (!d.approved || !d.approval || d.approval == a)
+			continue;
+		n = snprintf(one, sizeof(one),
+			     "signing this file%s takes approval %s first (%s) and refuses the file "
+			     "while it is there: ",
+			     signed_input ? " when it carries a signature" : " when it is unsigned",
+			     d.approval->id, d.approval->origin ? d.approval->origin : "its file");
+		if (n < 0 || (size_t)n >= sizeof(one))
+			n = 0;
+		if (!pair_refuses(j, d.approval, one + n, sizeof(one) - (size_t)n))
+			continue;
+		if (!refused++)
+			snprintf(why, size, "%s", one);
+		state = signed_input ? "an unsigned" : "a signed";
+	}
+	if (!refused)
+		return IN_FORCE;
+	if (refused == allowed)
+		return SHADOWED;
+	/* Reached in one state, not in the other: said, not counted in force. */
+	n = (int)strlen(why);
+	if ((size_t)n + 1 < size)
+		snprintf(why + n, size - (size_t)n,
+			 "; %s file reaches approval %s: whether signing reaches it depends on the "
+			 "file, which the report cannot see",
+			 state, a->id);
+	return UNCHECKED;
 }
 
 /*
@@ -324,13 +355,13 @@ static int approval_shadowed(sg_report_judge *j, const sg_approval *a, time_t no
  * into the lists of enum which_list: each approval is in exactly one, or in
  * none when it is out of force; the lists but the first give a reason.
  */
-enum which_list { IN_FORCE, UNCHECKED, SHADOWED };
-
 static enum which_list approval_list_of(sg_report_judge *j, const sg_approval *a, time_t now,
 					char *why, size_t size)
 {
-	if (approval_shadowed(j, a, now, why, size))
-		return SHADOWED;
+	enum which_list reach = approval_reach(j, a, now, why, size);
+
+	if (reach != IN_FORCE)
+		return reach;
 	if (approval_unchecked(j, a, why, size))
 		return UNCHECKED;
 	return IN_FORCE;

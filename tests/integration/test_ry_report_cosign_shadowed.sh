@@ -57,9 +57,9 @@ ok
 # signing takes first and signing's own reason; the page lists it apart.
 expect_same "$(jq -r '[.policy.approvals_shadowed[].id] | join(",")' "$T/out")" "$id"
 expect_same "$(jq -r '.policy.approvals_shadowed[0].reason' "$T/out")" \
-	"signing this file takes approval hello-old first ($POL/a-old.json) and refuses the file while it is there: $(grep -o 'approval hello-old is not signed by two approvers.*' "$T/check.out" | head -n 1)"
+	"signing this file when it is unsigned takes approval hello-old first ($POL/a-old.json) and refuses the file while it is there: $(grep -o 'approval hello-old is not signed by two approvers.*' "$T/check.out" | head -n 1)"
 expect_same "$(jq -r '[.policy.approvals_unchecked[].id] | join(",")' "$T/out")" ""
 sg 0 audit report --config "$CFG" --policy "$POL" --out "$T/page.html"
 expect_in "$T/page.html" "Approvals signing never reaches (1)"
-expect_in "$T/page.html" "signing this file takes approval hello-old first"
+expect_in "$T/page.html" "signing this file when it is unsigned takes approval hello-old first"
 done_ok

@@ -46,4 +46,10 @@ listed=$(jq -r "[.policy.approvals_in_force[] | select(.sha256 == \"$x\") | .id]
 # Fails on main: $id is listed in force.
 [ -z "$listed" ] || fail "signing refuses the vendor-signed $x ($(tr '\n' ' ' <"$T/check.out")) but the report lists approval(s) in force: $listed"
 ok
+# Shadowed: the product ships signed (vendor_signs, no accept_unsigned), so
+# only a signed file is approved at all, and signing one takes hello-old.
+expect_same "$(jq -r '[.policy.approvals_shadowed[].id] | join(",")' "$T/out")" "$id"
+expect_in "$T/out" "signing this file when it carries a signature takes approval hello-old first"
+
 done_ok
+

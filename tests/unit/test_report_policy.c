@@ -843,6 +843,90 @@ done:
 	sg_approver_key_free(bob);
 }
 
+/* One approval of s256[4] for product "Prod S" (vendor_signs), with `extra` members. */
+static const char *shadow_approval(const char *id, const char *extra)
+{
+	static char buf[2][1024];
+	static int next;
+	char *p = buf[next++ % 2];
+
+	snprintf(p, sizeof(buf[0]),
+		 "{\"approvals\": [{\"id\": \"%s\", \"product\": \"Prod S\", \"vendor\": "
+		 "\"Vendor\", \"version\": \"1.0\", \"approved_by\": \"x\", \"ticket\": "
+		 "\"CHG-%s\", \"approved_at\": \"2026-01-10\", \"sha256\": \"%s\", "
+		 "\"existing_signature\": \"replace\"%s}]}",
+		 id, id, s256[4], extra);
+	return p;
+}
+
+/*
+ * Under the two-person rule, signing takes the first approval that allows a
+ * file and refuses the file when that one is not co-signed. "old" (not
+ * co-signed, first) allows only a signed file (vendor_signs, no
+ * accept_unsigned); "new" (co-signed) allows both: an unsigned file reaches
+ * "new", a signed one is refused at "old". The report cannot see which the
+ * vendor ships: "new" is neither in force nor shadowed but unchecked, with
+ * both sides said (red team Z 1). Without accept_unsigned on "new" too,
+ * only a signed file is approved at all, and it never reaches "new":
+ * shadowed.
+ */
+static void test_shadow_states(const char *fixdir)
+{
+	char ca[PATH_MAX], sha[65], dir[256];
+	const char *text;
+	sg_approver_key *alice = approver(fixdir, "alice"), *bob = approver(fixdir, "bob");
+	sg_approvers_trust t = { 0 };
+	sg_cosigner c;
+	sg_report_judge *j = NULL;
+	sg_policy *p = NULL;
+	json_t *list;
+
+	snprintf(ca, sizeof(ca), "%s/pki/approvers-ca.pem", fixdir);
+	t.ca_file = ca;
+	for (int round = 0; round < 2 && alice && bob; round++) {
+		snprintf(dir, sizeof(dir), "%s/%s", tmpdir, round ? "shadow-signed" : "shadow-both");
+		mkdir(dir, 0755);
+		text = "{\"products\": [{\"product\": \"Prod S\", \"vendor_signs\": true}]}";
+		check_write_file(check_path(dir, "catalog.json"), text, strlen(text), 0644);
+		text = shadow_approval("old", "");
+		check_write_file(check_path(dir, "a-old.json"), text, strlen(text), 0644);
+		text = shadow_approval("new", round ? "" : ", \"accept_unsigned\": \"ships both\"");
+		check_write_file(check_path(dir, "b-new.json"), text, strlen(text), 0644);
+		CHECK_INT(sg_cosign_create(&c, sha, check_path(dir, "b-new.json"), SG_COSIGN_FIRST,
+					   alice, &t, 0, NULL),
+			  SG_OK);
+		CHECK_INT(sg_cosign_create(&c, sha, check_path(dir, "b-new.json"), SG_COSIGN_SECOND,
+					   bob, &t, 0, NULL),
+			  SG_OK);
+		CHECK_INT(sg_report_policy_load(&p, dir, NULL), SG_OK);
+		if (!p || sg_report_judge_new(&j, p, &t, 1) != SG_OK)
+			break;
+		CHECK_STR(ids(sg_report_judge_approvals(j, NOW)), "");
+		list = sg_report_judge_approvals_unchecked(j, NOW);
+		if (round) {
+			CHECK(json_array_size(list) == 0);
+		} else {
+			const char *why =
+				json_string_value(json_object_get(find_id(list, "new"), "reason"));
+
+			CHECK_CONTAINS(why ? why : "", "signing this file when it carries a signature "
+						       "takes approval old first");
+			CHECK_CONTAINS(why ? why : "", "; an unsigned file reaches approval new: "
+						       "whether signing reaches it depends on the file");
+		}
+		json_decref(list);
+		CHECK_STR(ids(sg_report_judge_approvals_shadowed(j, NOW)), round ? "new" : "");
+		sg_report_judge_free(j);
+		j = NULL;
+		sg_policy_free(p);
+		p = NULL;
+	}
+	sg_report_judge_free(j);
+	sg_policy_free(p);
+	sg_approver_key_free(alice);
+	sg_approver_key_free(bob);
+}
+
 int main(int argc, char **argv)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -865,6 +949,8 @@ int main(int argc, char **argv)
 	/* With the fixture's folder: the approvers' certificates (unit.report_policy_cosign). */
 	if (argc > 1)
 		test_cosigned(argv[1]);
+	if (argc > 1)
+		test_shadow_states(argv[1]);
 	{
 		const char *rm[] = { "/bin/rm", "-rf", "--", tmpdir, NULL };
 		pid_t pid = fork();
