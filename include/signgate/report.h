@@ -68,10 +68,11 @@
  *                "approved_by", "approved_by_from", "ticket", "expires"}]
  *                (not expired, not revoked, checked: report_policy.h),
  *                "approvals_unchecked": [the same members, and "reason"]
- *                (approvals that would be in force but for a revocation
- *                that may name their file by a digest neither they nor
- *                any approval give: whether they are revoked cannot be
- *                checked, so they are not counted in force),
+ *                (approvals that would be in force but for what the
+ *                report cannot see: a revocation that may name their
+ *                file by a digest neither they nor any approval give, or
+ *                under the two-person rule whether the file carries a
+ *                signature; not counted in force),
  *                "approvals_shadowed": [the same members, and "reason"]
  *                (two-person rule: co-signed approvals that signing never
  *                reaches, an earlier approval of the same file not being

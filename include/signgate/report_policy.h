@@ -86,8 +86,11 @@ json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now);
 /*
  * The summary's "approvals_unchecked": the approvals that would be in force
  * but for a revocation that may name their file by a digest nobody knows
- * (above), each with the same members as in "approvals_in_force" plus a
- * "reason" ("... whether it is revoked cannot be checked"). Returns a new
+ * (above), or, under the two-person rule, that signing reaches for an
+ * unsigned file and not for a signed one or the mirror (an earlier approval
+ * not co-signed allows only one of the two), each with the same members as
+ * in "approvals_in_force" plus a "reason" ("... whether it is revoked
+ * cannot be checked", "... depends on the file"). Returns a new
  * array, or NULL (last error set) as sg_report_judge_approvals().
  */
 json_t *sg_report_judge_approvals_unchecked(sg_report_judge *j, time_t now);

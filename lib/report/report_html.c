@@ -461,10 +461,12 @@ static void policy(FILE *f, const json_t *p)
 		return;
 	fprintf(f,
 		"<h3 class=\"warn\">&#9888; Approvals that cannot be checked (%zu)</h3>\n"
-		"<p class=\"warn\">Each is in force unless a revocation names its file by a digest "
+		"<p class=\"warn\">Each would be in force, but something the report cannot see "
+		"decides, as its reason says: a revocation that may name its file by a digest "
 		"that neither it nor any approval gives (a revocation by SHA-512 of a file "
-		"approved by SHA-256 alone, or the mirror): whether it is revoked cannot be "
-		"checked. Signing computes both digests and decides; these are not counted in "
+		"approved by SHA-256 alone, or the mirror), or, under the two-person rule, "
+		"whether the file carries a signature (signing reaches it in one case and not "
+		"in the other). Signing sees the file and decides; these are not counted in "
 		"force.</p>\n",
 		n_unchecked);
 	approvals_table(f, unchecked, "Why it cannot be checked");
