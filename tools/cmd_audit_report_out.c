@@ -64,11 +64,55 @@ static int is_out(const struct out_ids *out, const struct stat *st)
  * or a symlink to it), or the same path, also when no file is there yet (the
  * seals before the first seal, an archive a rotate record names)?
  */
+/* Is `path`'s name (path_key) --out's? */
+static int same_key(struct out_ids *out, const char *path)
+{
+	char *key;
+	int same;
+
+	if (!out->key)
+		return 0;
+	key = path_key(path, &out->nomem);
+	same = key && strcmp(key, out->key) == 0;
+	free(key);
+	return same;
+}
+
+/*
+ * Where the symbolic link `link` points, as a path (relative targets taken
+ * from the link's folder), newly allocated; NULL when it is no link or out
+ * of memory (*nomem set).
+ */
+static char *link_target(const char *link, int *nomem)
+{
+	char target[PATH_MAX], *dir, *path;
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	if (target[0] == '/')
+		path = strdup(target);
+	else if ((dir = sg_path_dir(link)) != NULL) {
+		path = sg_path_join(dir, target);
+		free(dir);
+	} else
+		path = NULL;
+	*nomem |= !path;
+	return path;
+}
+
+/*
+ * Is `other` (an input; NULL: none) what --out names: the same file, the
+ * same link, the same name, or, for a link to a file not there yet (a
+ * dangling link), the name it points at (up to 8 links), which --out
+ * would create?
+ */
 static int is_input(struct out_ids *out, const char *other)
 {
 	struct stat st;
-	char *key;
-	int same;
+	char *hop = NULL, *next;
+	int same = 0;
 
 	if (!other)
 		return 0;
@@ -76,11 +120,17 @@ static int is_input(struct out_ids *out, const char *other)
 		return 1;
 	if (lstat(other, &st) == 0 && S_ISLNK(st.st_mode) && is_out(out, &st))
 		return 1;
-	if (!out->key)
-		return 0;
-	key = path_key(other, &out->nomem);
-	same = key && strcmp(key, out->key) == 0;
-	free(key);
+	if (same_key(out, other))
+		return 1;
+	for (int i = 0; i < 8 && !same; i++) {
+		next = link_target(hop ? hop : other, &out->nomem);
+		free(hop);
+		hop = next;
+		if (!hop)
+			break;
+		same = same_key(out, hop);
+	}
+	free(hop);
 	return same;
 }
 
@@ -112,6 +162,35 @@ static char *missing_archive(const report_run *r, const char *out, int *unknown)
 	return any;
 }
 
+/* A path of the config, or NULL for none or a token's URI ("pkcs11:..."). */
+static const char *file_of(const char *path)
+{
+	return path && strncmp(path, "pkcs11:", 7) != 0 ? path : NULL;
+}
+
+/*
+ * A file the config names that --out is (by inode or by path), or NULL:
+ * whatever decides for signgate, whether or not this report reads it (the
+ * policy, a file or a folder; the trust anchors and CRLs; the signing and
+ * sealing certificates and keys; the seals; the programs and modules it
+ * runs). A report written over one of them would stop or mislead every
+ * later run.
+ */
+static const char *config_input(const sg_config *c, struct out_ids *out)
+{
+	const char *paths[] = { c->policy,	       c->audit_log,	      c->ca_file,
+				c->tsa_ca_file,	       c->crl_file,	      c->approvers_ca_file,
+				c->approvers_crl_file, c->pkcs12,	      c->cert_chain,
+				file_of(c->key),       c->pkcs11_module,      c->certificate,
+				c->osslsigncode,       file_of(c->seal_key),  c->seal_cert,
+				c->seal_pkcs11_module, c->seal_file };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (is_input(out, paths[i]))
+			return paths[i];
+	return NULL;
+}
+
 /* The input --out would replace or create, or NULL. */
 static const char *out_input(const report_run *r, struct out_ids *out)
 {
@@ -136,7 +215,7 @@ static const char *out_input(const report_run *r, struct out_ids *out)
 	for (size_t i = 0; r->policy && i < r->policy->n_files; i++)
 		if (is_out(out, &r->policy->files[i].st) || is_input(out, r->policy->files[i].path))
 			return r->policy->files[i].path;
-	return NULL;
+	return r->cfg ? config_input(r->cfg, out) : NULL;
 }
 
 /* Is the folder `dir` the policy folder `policy`, or inside it? */

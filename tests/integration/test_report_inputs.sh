@@ -154,4 +154,27 @@ expect_absent "$A"
 # Another name beside them is a report like any other.
 sg 0 audit report --config "$CFG" --json --out "$T/audit-link/report.json"
 expect_same "$(jq -r .verdict.status "$T/env/audit/report.json")" partial
+
+# 9. Every file the config names decides, read by this report or not: the
+# trust anchors (the config's ca_file) are refused as --out, --force or not.
+sg 2 audit report --config "$CFG" --json --out "$PKI/root.pem" --force
+expect_in "$T/err" "is a file the report is made from"
+openssl x509 -in "$PKI/root.pem" -noout || fail "root.pem was replaced"
+ok
+# A seals file named through a symbolic link is refused (never followed).
+rm -f "$LOG.seals"
+ln -s "$T/seals-target" "$T/seals-link"
+config_set audit_seal "{\"key\": \"$T/seal.key\", \"cert\": \"$T/seal.pem\", \"file\": \"$T/seals-link\"}"
+sg 1 audit report --config "$CFG" --json --out "$T/seals-target"
+expect_in "$T/err" "$T/seals-link: cannot open: Too many levels of symbolic links"
+expect_absent "$T/seals-target"
+seal_config
+# A file the config names through a symbolic link to a file not made yet
+# (a dangling link, the TSA's CA here): --out at the name it points at
+# would make it.
+ln -s "$T/tsa-target" "$T/tsa-link"
+config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$PKI/crl.pem\", \"tsa_ca_file\": \"$T/tsa-link\"}"
+sg 2 audit report --config "$CFG" --json --out "$T/tsa-target"
+expect_in "$T/err" "(it is $T/tsa-link)"
+expect_absent "$T/tsa-target"
 done_ok
