@@ -159,18 +159,19 @@ int sg_export_check(sg_export_diff **out, size_t *n, size_t *n_differ, const sg_
 /*
  * The CRLs of the folder `dir` that are newer than every CRL export writes
  * (`ex` built) of their issuer: every entry of the folder is read (a regular
- * file of at most 1 MiB, opened without following a link), as OpenSSL's
+ * file of at most 16 MiB, opened without following a link), as OpenSSL's
  * tools read a CRL file: DER objects one after another then whitespace when
  * it starts as DER (0x30 and a control byte that is no whitespace in it;
  * each a CRL, a certificate or a PKCS#7 whose CRLs count), else each PEM
- * "-----BEGIN X509 CRL" block. Newer is a higher CRL number (both have one)
+ * block (an "X509 CRL", a "PKCS7" or "CMS" whose CRLs count; others none). Newer is a higher CRL number (both have one)
  * or a later thisUpdate. Into `*out` (`*n` entries, newly allocated;
  * free()), one per entry of the folder: SG_EXPORT_CHANGED "holds a newer CRL
  * of "ISSUER" (number, this update) than the [newest ]one export would write
  * (number, this update)", or SG_EXPORT_UNSAFE "cannot be checked: REASON" for
- * an entry that starts as DER but holds other bytes, one whose PEM CRL
- * blocks do not all read, or one named "crl-*.crl" that is no readable CRL
- * (a link, not a regular file, unreadable, over 1 MiB, no CRL in it). Other
+ * an entry that starts as DER but holds other bytes, one whose PEM blocks
+ * do not all read, one over 16 MiB that starts like CRLs, or one named
+ * "crl-*.crl" that is no readable CRL (a link, not a regular file,
+ * unreadable, over 16 MiB, no CRL in it). Other
  * entries that hold no CRL are not listed. Returns SG_OK, SG_ERR_IO (the
  * folder cannot be read) or SG_ERR_NOMEM.
  */

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,12 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
-#define EXPORT_CRL_MAX (1u << 20)
+/*
+ * The largest folder entry read for CRLs: four times export's own input
+ * limit (a --crl file of up to 4 MiB, cert_export.c), so that whatever it
+ * wrote, or a CA's large CRL saved beside it, is read, not skipped.
+ */
+#define EXPORT_CRL_MAX (16u << 20)
 
 int export_crl_older(const X509_CRL *crl, const X509_CRL *than)
 {
@@ -146,18 +152,41 @@ static int der_crls(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsi
 }
 
 /*
- * Every PEM CRL of `buf`. Each "-----BEGIN X509 CRL" in it must give one:
- * a block that does not (or stops the reading of those after it) cannot be
- * checked: SG_ERR_FORMAT, why into `why`.
+ * The CRLs of one PEM block: "X509 CRL" a CRL, "PKCS7" or "CMS" a signed
+ * data's CRLs (and certificates, skipped), anything else none. 1 when read
+ * (or nothing to read), 0 when a block that may hold CRLs does not parse,
+ * -1 out of memory.
+ */
+static int pem_block(STACK_OF(X509_CRL) * out, const char *name, const unsigned char *data,
+		     long len)
+{
+	const unsigned char *p = data;
+
+	if (strcmp(name, PEM_STRING_X509_CRL) == 0) {
+		X509_CRL *crl = d2i_X509_CRL(NULL, &p, len);
+
+		return crl ? push(out, crl) : 0;
+	}
+	if (strcmp(name, PEM_STRING_PKCS7) == 0 || strcmp(name, PEM_STRING_CMS) == 0 ||
+	    strcmp(name, PEM_STRING_PKCS7_SIGNED) == 0)
+		return der_next(out, &p, data + len);
+	return 1;
+}
+
+/*
+ * Every PEM block of `buf`, whatever its name, read in turn: the CRLs of
+ * each (pem_block()). Each "-----BEGIN " in `buf` must start a block that
+ * reads, and a block that may hold CRLs must parse: else the file cannot be
+ * checked (SG_ERR_FORMAT, why into `why`), so that a broken block cannot
+ * hide a newer CRL after it.
  */
 static int pem_crls(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsigned char *buf,
 		    size_t len)
 {
-	static const char mark[] = "-----BEGIN X509 CRL";
+	static const char mark[] = "-----BEGIN ";
 	const unsigned char *p = buf, *end = buf + len;
 	size_t marks = 0, n = 0;
 	int got = 1;
-	X509_CRL *crl;
 	BIO *bio;
 
 	while ((p = memmem(p, (size_t)(end - p), mark, sizeof(mark) - 1)) != NULL) {
@@ -166,19 +195,33 @@ static int pem_crls(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsi
 	}
 	if (marks == 0)
 		return SG_OK;
-	if (!(bio = BIO_new_mem_buf(buf, (int)len)))
+	if (len > INT_MAX || !(bio = BIO_new_mem_buf(buf, (int)len)))
 		return SG_ERR_NOMEM;
 	while (got > 0 && n < marks) {
-		crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-		got = crl ? push(out, crl) : 0;
+		char *name = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		long data_len = 0;
+
+		if (!PEM_read_bio(bio, &name, &header, &data, &data_len)) {
+			got = 0;
+			snprintf(why, size,
+				 "holds %zu \"%s\" but only %zu PEM block(s) that read", marks,
+				 mark, n);
+			break;
+		}
+		got = pem_block(out, name, data, data_len);
+		if (got == 0)
+			snprintf(why, size, "its PEM block %zu (\"%s\") does not parse", n + 1,
+				 name);
 		n += got > 0;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
 	}
 	BIO_free(bio);
 	if (got < 0)
 		return SG_ERR_NOMEM;
-	if (n < marks)
-		snprintf(why, size, "holds %zu \"%s\" but %zu readable PEM CRL(s)", marks, mark, n);
-	return n < marks ? SG_ERR_FORMAT : SG_OK;
+	return got == 0 ? SG_ERR_FORMAT : SG_OK;
 }
 
 /*
@@ -198,9 +241,24 @@ static int crls_of(STACK_OF(X509_CRL) * out, char *why, size_t size, const unsig
 }
 
 /*
+ * Whether a file too large to read may hold CRLs, from its first 4 KiB: DER
+ * of a long SEQUENCE (0x30 and a long-form length) or a PEM block.
+ */
+static int looks_like_crls(int fd)
+{
+	unsigned char head[4096];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+
+	if (n < 2)
+		return 0;
+	return (head[0] == 0x30 && (head[1] & 0x80)) ||
+	       memmem(head, (size_t)n, "-----BEGIN ", 11) != NULL;
+}
+
+/*
  * The CRLs of the folder's entry `name` into `*out` (none: an empty stack).
  * SG_OK; SG_ERR_CONFIG with why it cannot be read into `why` (a link, not a
- * regular file, unreadable, over 1 MiB): the caller decides whether that
+ * regular file, unreadable, over 16 MiB and not like CRLs): the caller decides whether that
  * matters; SG_ERR_FORMAT with why its CRLs cannot be read (crls_of());
  * SG_ERR_NOMEM.
  */
@@ -222,7 +280,10 @@ static int entry_crls(STACK_OF(X509_CRL) * *out, char *why, size_t size, int dfd
 		snprintf(why, size, "not a regular file (never read)");
 	else if (!(path = sg_path_join(dir, name)) || !(*out = sk_X509_CRL_new_null()))
 		error = SG_ERR_NOMEM;
-	else if (sg_read_fd(&buf, &len, fd, path, EXPORT_CRL_MAX, NULL) != SG_OK)
+	else if ((size_t)st.st_size > EXPORT_CRL_MAX && looks_like_crls(fd)) {
+		snprintf(why, size, "larger than %u bytes and may hold CRLs", EXPORT_CRL_MAX);
+		error = SG_ERR_FORMAT;
+	} else if (sg_read_fd(&buf, &len, fd, path, EXPORT_CRL_MAX, NULL) != SG_OK)
 		snprintf(why, size, "%s", sg_message_without_name(sg_error_last(), path));
 	else
 		error = crls_of(*out, why, size, buf, len);

@@ -73,7 +73,7 @@ rm "$d/issuing.crl"
 # PEM: a block that does not read (and hides the newer CRL after it) cannot be checked.
 { sed 's/^M/#/' "$ca/crl-1.pem"; cat "$ca/crl-2.pem"; } >"$d/bundle.pem"
 sg 2 cert export "${args[@]}" --force --out-dir "$d"
-expect_in "$T/err" "$d/bundle.pem: cannot be checked: holds 2 \"-----BEGIN X509 CRL\" but 0 readable PEM CRL(s)"
+expect_in "$T/err" "$d/bundle.pem: cannot be checked: holds 2 \"-----BEGIN \" but only 0 PEM block(s) that read"
 rm "$d/bundle.pem"
 
 # Text that starts with "0" (0x30) is not DER; a DER certificate holds no CRL.
