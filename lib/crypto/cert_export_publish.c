@@ -161,6 +161,21 @@ static int swap_in(set *p, size_t i, const char *where)
 	const char *failed = "cannot move the output into place";
 
 	if (renameat2(p->dfd, s->tmp, p->dfd, name, RENAME_EXCHANGE) == 0) {
+		struct stat st;
+
+		/* What was swapped out must be what the check allowed: a file or a link. */
+		if (fstatat(p->dfd, s->tmp, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))) {
+			if (renameat2(p->dfd, s->tmp, p->dfd, name, RENAME_EXCHANGE) != 0) {
+				s->made = 0;
+				s->moved = 1; /* the new file stands there; put_back() removes it */
+			}
+			sg_error_set(SG_ERR_EXISTS,
+				     "%s: a folder or special file appeared at this name after export "
+				     "checked the folder: not replaced",
+				     where);
+			return -1;
+		}
 		s->made = 0;
 		s->moved = s->kept = 1;
 		/* The old file is at tmp now: under its own hidden name if it can be. */

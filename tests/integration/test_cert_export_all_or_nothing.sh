@@ -31,6 +31,12 @@ no_hidden() {
 	ok
 }
 snap() { (cd "$1" && sha256sum -- * && stat -c '%n %h %a' -- *); }
+snap_but() { # snap_but DIR NAME: snap DIR, NAME left out (it may be a folder)
+	local files
+	files=$(ls "$1" | grep -vx "$2")
+	# shellcheck disable=SC2086 # export's names hold no spaces
+	(cd "$1" && sha256sum -- $files && stat -c '%n %h %a' -- $files)
+}
 
 # 1. A file appears at a name between the check and the renames, without
 # --force: at the last name (fails on main: eight new files stay beside it),
@@ -71,6 +77,23 @@ for at in README.txt root.cer; do
 done
 race SG_RACE_FAIL=README.txt -- cert export "${new[@]}" --force --out-dir "$d"
 expect_in "$T/err" "nothing replaced (put back as they were: 8 old file(s) restored, 0 new name(s) removed)"
+
+# 2b. A folder appears at a name that held a file, between the check and
+# the swap (the check refuses a folder at a name): not swapped aside, the
+# names before it put back, the folder left as it is.
+d2=$T/folder-race
+sg 0 cert export "${old[@]}" --out-dir "$d2"
+snap_but "$d2" README.txt >"$T/before2"
+race SG_RACE_DIR="$d2" SG_RACE_PLANT=README.txt SG_RACE_FOLDER=1 -- cert export "${new[@]}" --force --out-dir "$d2"
+[ "$rc" -eq 1 ] || fail "export with a folder appearing at README.txt exited $rc, expected 1"
+ok
+expect_in "$T/err" "$d2/README.txt: a folder or special file appeared at this name after export checked the folder: not replaced; nothing replaced"
+[ -d "$d2/README.txt" ] || fail "the folder at README.txt was moved"
+ok
+snap_but "$d2" README.txt >"$T/after2"
+diff -u "$T/before2" "$T/after2" >"$T/diff" || fail "a failed export changed the folder: $(cat "$T/diff")"
+ok
+no_hidden "$d2"
 
 # 3. The roll back fails too (putting signer.cer's old file back: EIO): no
 # "nothing replaced"; the message says which names hold the new file, where

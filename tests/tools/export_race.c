@@ -5,7 +5,9 @@
  * an environment variable naming a file of the set (a base name):
  *   SG_RACE_PLANT=NAME   at the first rename, create $SG_RACE_DIR/NAME
  *                        ("planted"), immutable with SG_RACE_IMMUTABLE=1
- *                        (root: chattr +i), as if it appeared meanwhile
+ *                        (root: chattr +i), as if it appeared meanwhile;
+ *                        with SG_RACE_FOLDER=1 a folder instead, in place of
+ *                        the file there (removed first)
  *   SG_RACE_FAIL=NAME    the rename of the new file over NAME fails (EBUSY)
  *   SG_RACE_FAIL_BACK=NAME  the rename that puts NAME's old file back fails (EIO)
  *   SG_RACE_KILL=NAME    SIGKILL just before the new file is renamed over NAME
@@ -19,6 +21,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,11 @@ static void plant(void)
 		return;
 	done = 1;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (getenv("SG_RACE_FOLDER")) {
+		unlink(path);
+		mkdir(path, 0755);
+		return;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
