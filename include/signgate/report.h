@@ -235,7 +235,7 @@ typedef struct sg_report_options {
 
 /*
  * Make the report into `sink`. Returns SG_OK when the report was made
- * (whatever its verdict: *verdict_exit gets what `audit verify` would exit
+ * (whatever its verdict: *verdict_exit is set to what `audit verify` would exit
  * with, 0 intact, 3 broken), or an error when it could not be made
  * (SG_ERR_IO, SG_ERR_TAMPER for a log that changed while it was read,
  * SG_ERR_USAGE for a bad period, SG_ERR_NOMEM, or the sink's error).
@@ -255,7 +255,7 @@ json_t *sg_report_policy_approvals(const struct sg_policy *policy, time_t now);
 
 /*
  * Would `policy` approve now the input of `signing` (a "signed" record)?
- * *row gets NULL when it would, else a new "no_longer_approved" row.
+ * *row is set to NULL when it would, else a new "no_longer_approved" row.
  * Returns SG_OK or SG_ERR_NOMEM.
  */
 int sg_report_policy_check(const struct sg_policy *policy, const json_t *signing, time_t now,

@@ -255,7 +255,7 @@ static int files_json(json_t **out, const struct make *m)
 
 /*
  * Is the record in the period? The one test of the summary and the rows, so
- * that a section gets exactly the rows its count announced.
+ * that a section receives exactly the rows its count announced.
  */
 static int in_period(const struct make *m, const json_t *rec)
 {

@@ -72,7 +72,7 @@ int rp_line_kind(const struct rp_line *l);
  * first_seq one more each time, "prev" the SHA-256 of the line before, and
  * at last_seq, the line's SHA-256 the head and the count `records`. Lines
  * after last_seq (appended since) are not read. `files` (may be NULL; n of
- * them) gets the bytes and SHA-256 of each file's verified part. Returns
+ * them) receives the bytes and SHA-256 of each file's verified part. Returns
  * SG_OK, fn's error, SG_ERR_IO, or SG_ERR_TAMPER (the files are no longer
  * those verified: "changed while the report was made").
  */

@@ -5,7 +5,7 @@
 # own elements, no raw bidi / zero-width / control character, no attribute
 # from a record; the JSON is ASCII with no raw control character and reads
 # back exactly; an approver whose "approved_by_from" is not exactly
-# "certificate" gets the typed badge.
+# "certificate" is given the typed badge.
 . "$(dirname -- "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq is missing"
 APPEND=$(dirname -- "$0")/audit_append.py

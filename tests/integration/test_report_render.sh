@@ -24,7 +24,7 @@ fi
 /usr/bin/python3 -c 'import PIL' 2>/dev/null || fail "python3-pil is missing (scripts/setup.sh installs it)"
 APPEND_DIR=$(cd -- "$(dirname -- "$0")" && pwd -P)
 
-# A listener on 127.0.0.1 that logs the path of every request it gets.
+# A listener on 127.0.0.1 that logs the path of every request it receives.
 /usr/bin/python3 - "$T/port" "$T/requests" <<'PY' &
 import http.server, sys
 port_file, log = sys.argv[1], sys.argv[2]
@@ -160,7 +160,7 @@ with open(log, "a+b") as f:
     aa.append(f, now, rec)
 PY
 
-# 3. The report, as the auditor gets it.
+# 3. The report, as the auditor receives it.
 sg 0 audit report --config "$CFG" --out "$T/report.html"
 P=$T/report.html
 expect_in "$P" 'Verdict: INTACT'

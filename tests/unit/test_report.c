@@ -1,6 +1,6 @@
 /*
  * Unit tests for lib/report (report.c, report_pass.c, report_json.c): the
- * calls a sink gets, in order; and the passes bound to the verified chain:
+ * calls a sink receives, in order; and the passes bound to the verified chain:
  * records appended while the report is made are not in it, and a log
  * edited, replaced or rotated meanwhile fails the report (SG_ERR_TAMPER)
  * instead of feeding it other records. A broken chain: the summary and no
@@ -24,7 +24,7 @@ static char *tmpdir;
 
 enum { HOOK_NONE, HOOK_APPEND, HOOK_EDIT, HOOK_REPLACE, HOOK_ROTATE };
 
-/* A sink that counts what it gets and, once, changes the log (at begin or at a row). */
+/* A sink that counts what it receives and, once, changes the log (at begin or at a row). */
 struct rec_sink {
 	json_t *summary;
 	char calls[512]; /* "B", "S(name,count)", "r", "E(name)", "Z" in order */

@@ -74,7 +74,7 @@ static json_t *load(const char *text)
 
 /*
  * Render `summary` and then each section of `sections` ([[name, [rows]]...])
- * into a string (malloc'ed). *rc gets the first error.
+ * into a string (malloc'ed). *rc is set to the first error.
  */
 static char *render(const json_t *summary, const json_t *sections, int *rc)
 {

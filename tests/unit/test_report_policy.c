@@ -252,7 +252,7 @@ static json_t *signing(long long seq, const char *name, const char *sha256, cons
 	return rec;
 }
 
-/* The row for one signing (NULL when still approved); `rc` gets the call's return. */
+/* The row for one signing (NULL when still approved); `rc` is set to the call's return. */
 static json_t *check_one(const sg_policy *p, json_t *rec)
 {
 	json_t *row = (json_t *)1;
