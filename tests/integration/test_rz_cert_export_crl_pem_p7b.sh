@@ -9,37 +9,8 @@
 # DER PKCS#7 is found (holds); in a PEM PKCS#7 it is exported (exit 0).
 . "$(dirname -- "$0")/lib.sh"
 
-
 ca=$T/ca
-mkdir -p "$ca/db"
-: >"$ca/db/index.txt"
-echo 01 >"$ca/db/crlnumber"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
-	-subj "/CN=Folder CRL Root" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.pem" 2>/dev/null
-cat >"$ca/ca.cnf" <<CNF
-[ ca ]
-default_ca = test
-[ test ]
-database         = $ca/db/index.txt
-crlnumber        = $ca/db/crlnumber
-certificate      = $ca/ca.pem
-private_key      = $ca/ca.key
-default_md       = sha256
-default_crl_days = 7
-CNF
-printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' >"$ca/ext"
-for n in leaf stolen; do
-	openssl req -new -newkey rsa:3072 -nodes -keyout "$ca/$n.key" -subj "/CN=Folder $n" \
-		-out "$ca/$n.csr" 2>/dev/null
-	openssl x509 -req -in "$ca/$n.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 20 -sha256 -extfile "$ca/ext" \
-		-out "$ca/$n.pem" 2>/dev/null
-done
-openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-old.pem" 2>/dev/null
-openssl ca -config "$ca/ca.cnf" -revoke "$ca/stolen.pem" 2>/dev/null
-sleep 1
-openssl ca -config "$ca/ca.cnf" -gencrl -out "$ca/crl-new.pem" 2>/dev/null
+ca_two_crls "$ca" "Folder CRL Root"
 args=(--cert "$ca/leaf.pem" --ca "$ca/ca.pem" --crl "$ca/crl.pem")
 d=$T/d
 snap() { (cd "$d" && sha256sum -- *); }
