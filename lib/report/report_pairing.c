@@ -163,9 +163,11 @@ int rp_pairing_build(struct rp_pairing *g, const sg_policy *p)
 static const struct rp_digest_ref *via_find(const struct rp_digest_table *t, const char *hex,
 					    const char *other, int other_is_512)
 {
-	const struct rp_digest_ref *hit = table_find(t, hex), *end = t->v + t->n;
+	const struct rp_digest_ref *hit = table_find(t, hex), *end;
 
-	for (; hit && hit < end && strcmp(hit->hex, hex) == 0; hit++)
+	if (!hit)
+		return NULL;
+	for (end = t->v + t->n; hit < end && strcmp(hit->hex, hex) == 0; hit++)
 		if (!other || strcmp(other, other_is_512 ? hit->a->sha512 : hit->a->sha256) == 0)
 			return hit;
 	return NULL;
