@@ -109,9 +109,15 @@ step "8b. Seal the log's head with the sealing key (seal.key, not the code-signi
 show "$sg" audit seal --config pki/signgate.json
 show "$sg" audit verify --config pki/signgate.json
 
+step "8c. The auditor's report: one self-contained HTML page (verdict, per-day chart, signings, denials, certificates, the policy in force)"
+show "$sg" audit report --config pki/signgate.json --policy pki/policy --out audit-report.html --force
+show "$sg" audit report --config pki/signgate.json --policy pki/policy --json --out audit-report.json --force
+grep -o '"status": *"[a-z]*"' audit-report.json | head -n 1 | sed 's/.*"\([a-z]*\)"$/verdict: \1/'
+
 step "9. What the Windows side imports (certificates, chain, CRLs, thumbprint, script, README.txt; no key)"
 show "$sg" cert export --config pki/signgate.json --chain pki/issuing.pem --out-dir windows-trust
 
 step "Done"
 echo "Signed installers: $demo/signed   Root for Windows: $demo/pki/root.cer"
+echo "Audit report (open in a browser): $demo/audit-report.html"
 [ "$rc" -eq 3 ] || { echo "demo: expected the denial step to exit 3" >&2; exit 1; }
