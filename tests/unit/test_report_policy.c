@@ -843,22 +843,6 @@ done:
 	sg_approver_key_free(bob);
 }
 
-/* One approval of s256[4] for product "Prod S" (vendor_signs), with `extra` members. */
-static const char *shadow_approval(const char *id, const char *extra)
-{
-	static char buf[2][1024];
-	static int next;
-	char *p = buf[next++ % 2];
-
-	snprintf(p, sizeof(buf[0]),
-		 "{\"approvals\": [{\"id\": \"%s\", \"product\": \"Prod S\", \"vendor\": "
-		 "\"Vendor\", \"version\": \"1.0\", \"approved_by\": \"x\", \"ticket\": "
-		 "\"CHG-%s\", \"approved_at\": \"2026-01-10\", \"sha256\": \"%s\", "
-		 "\"existing_signature\": \"replace\"%s}]}",
-		 id, id, s256[4], extra);
-	return p;
-}
-
 /*
  * Under the two-person rule, signing takes the first approval that allows a
  * file and refuses the file when that one is not co-signed. "old" (not
@@ -872,7 +856,7 @@ static const char *shadow_approval(const char *id, const char *extra)
  */
 static void test_shadow_states(const char *fixdir)
 {
-	char ca[PATH_MAX], sha[65], dir[256];
+	char ca[PATH_MAX], sha[65], dir[256], extra[512], both[600], file[2048];
 	const char *text;
 	sg_approver_key *alice = approver(fixdir, "alice"), *bob = approver(fixdir, "bob");
 	sg_approvers_trust t = { 0 };
@@ -886,12 +870,17 @@ static void test_shadow_states(const char *fixdir)
 	for (int round = 0; round < 2 && alice && bob; round++) {
 		snprintf(dir, sizeof(dir), "%s/%s", tmpdir, round ? "shadow-signed" : "shadow-both");
 		mkdir(dir, 0755);
-		text = "{\"products\": [{\"product\": \"Prod S\", \"vendor_signs\": true}]}";
+		text = "{\"products\": [{\"product\": \"P\", \"vendor_signs\": true}]}";
 		check_write_file(check_path(dir, "catalog.json"), text, strlen(text), 0644);
-		text = shadow_approval("old", "");
-		check_write_file(check_path(dir, "a-old.json"), text, strlen(text), 0644);
-		text = shadow_approval("new", round ? "" : ", \"accept_unsigned\": \"ships both\"");
-		check_write_file(check_path(dir, "b-new.json"), text, strlen(text), 0644);
+		snprintf(extra, sizeof(extra), "%s, \"existing_signature\": \"replace\"",
+			 digests(s256[4], NULL));
+		snprintf(file, sizeof(file), "{\"approvals\": [%s]}", approval_p("old", extra));
+		check_write_file(check_path(dir, "a-old.json"), file, strlen(file), 0644);
+		/* Round 0: "new" allows an unsigned file too. */
+		snprintf(both, sizeof(both), "%s, \"accept_unsigned\": \"both\"", extra);
+		snprintf(file, sizeof(file), "{\"approvals\": [%s]}",
+			 approval_p("new", round ? extra : both));
+		check_write_file(check_path(dir, "b-new.json"), file, strlen(file), 0644);
 		CHECK_INT(sg_cosign_create(&c, sha, check_path(dir, "b-new.json"), SG_COSIGN_FIRST,
 					   alice, &t, 0, NULL),
 			  SG_OK);
