@@ -346,3 +346,21 @@ ca_two_crls() {
 	sleep 1
 	openssl ca -config "$1/ca.cnf" -gencrl -out "$1/crl-new.pem" 2>/dev/null
 }
+
+# cosign_env INSTALLER TRUST_MEMBERS: new_env with the fixture's TSA, trust
+# with the approvers' CA (and TRUST_MEMBERS, e.g. ', "require_cosign": true'),
+# the approvers' arguments in alice=() and bob=(), INSTALLER (a name under
+# $INST) copied to $EXE ($T/in/hello-setup.exe), $POL the policy folder and
+# $A the approval file that `policy approve` writes for Hello 1.0.
+cosign_env() {
+	new_env ", \"timestamp_urls\": [\"http://127.0.0.1:$(cat "$FIX/tsa.port")/\"]"
+	POL=$T/env/policy
+	config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$PKI/crl.pem\",
+		\"approvers_ca_file\": \"$PKI/approvers-ca.pem\"$2}"
+	alice=(--cert "$PKI/approver-alice.pem" --key "$PKI/approver-alice.key")
+	bob=(--cert "$PKI/approver-bob.pem" --key "$PKI/approver-bob.key")
+	mkdir -p "$T/in" "$T/signed"
+	cp "$INST/$1" "$T/in/hello-setup.exe"
+	EXE=$T/in/hello-setup.exe
+	A=$POL/hello-1.0.json
+}

@@ -11,18 +11,10 @@
 # approval still approves (the rule, not the edit, decides).
 . "$(dirname -- "$0")/lib.sh"
 
-new_env ", \"timestamp_urls\": [\"http://127.0.0.1:$(cat "$FIX/tsa.port")/\"]"
-POL=$T/env/policy
+cosign_env hello-setup.exe ""
 LOG=$T/env/audit/audit.jsonl
 trust() { config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$PKI/crl.pem\"$1}"; }
 CA=", \"approvers_ca_file\": \"$PKI/approvers-ca.pem\""
-trust "$CA"
-alice=(--cert "$PKI/approver-alice.pem" --key "$PKI/approver-alice.key")
-bob=(--cert "$PKI/approver-bob.pem" --key "$PKI/approver-bob.key")
-mkdir -p "$T/in" "$T/signed"
-cp "$INST/hello-setup.exe" "$T/in/hello-setup.exe"
-EXE=$T/in/hello-setup.exe
-A=$POL/hello-1.0.json
 SIGNGATE_APPROVER="Security Officer" sg 0 policy approve --config "$CFG" "${alice[@]}" \
 	--product Hello --vendor Example --version 1.0 --ticket CHG-7 --sha256 "$(sha256 "$EXE")" "$EXE"
 sg 0 policy cosign --config "$CFG" "${bob[@]}" "$A"

@@ -18,16 +18,7 @@
 . "$(dirname -- "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq is missing"
 
-new_env ", \"timestamp_urls\": [\"http://127.0.0.1:$(cat "$FIX/tsa.port")/\"]"
-POL=$T/env/policy
-config_set trust "{\"ca_file\": \"$PKI/root.pem\", \"crl_file\": \"$PKI/crl.pem\",
-	\"approvers_ca_file\": \"$PKI/approvers-ca.pem\", \"require_cosign\": true}"
-alice=(--cert "$PKI/approver-alice.pem" --key "$PKI/approver-alice.key")
-bob=(--cert "$PKI/approver-bob.pem" --key "$PKI/approver-bob.key")
-mkdir -p "$T/in" "$T/signed"
-cp "$INST/hello-setup.exe" "$T/in/hello-setup.exe"
-EXE=$T/in/hello-setup.exe
-A=$POL/hello-1.0.json
+cosign_env hello-setup.exe ", \"require_cosign\": true"
 x=$(sha256 "$EXE")
 
 SIGNGATE_APPROVER="Security Officer" sg 0 policy approve --config "$CFG" "${alice[@]}" \
