@@ -200,6 +200,8 @@ static void run_clear(report_run *r)
 {
 	sg_audit_chain_files_free(r->chain, r->n_chain);
 	free(r->chain_read);
+	free(r->missing);
+	r->missing = NULL;
 	r->chain = NULL;
 	r->chain_read = NULL;
 	r->n_chain = 0;
@@ -256,7 +258,7 @@ static int load_offhost(report_run *r)
 static int load_chain(report_run *r)
 {
 	int error = sg_audit_chain_files_read(r->cfg->audit_log, &r->chain, &r->chain_read,
-					      &r->n_chain, r->gap, sizeof(r->gap));
+					      &r->n_chain, r->gap, sizeof(r->gap), &r->missing);
 
 	r->logs = (const char *const *)r->chain;
 	r->n_logs = r->n_chain;

@@ -30,6 +30,7 @@ typedef struct report_run {
 	size_t n_chain;
 	char chain_broken[SG_ERROR_MAX]; /* "": the archives were found */
 	char gap[SG_ERROR_MAX];
+	char *missing; /* the archive gap names (a rotate record's), NULL: none */
 	const char *const *logs;
 	size_t n_logs;
 	const char *seals_path, *seal_cert;

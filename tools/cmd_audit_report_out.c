@@ -134,34 +134,6 @@ static int is_input(struct out_ids *out, const char *other)
 	return same;
 }
 
-/*
- * --config: the archive that the oldest log file's rotate record names and
- * that is not there (r->gap: "FILE continues the archive ARCHIVE, which is
- * not beside it"), newly allocated, or NULL (also when out of memory).
- * *unknown: the note was cut short and does not tell it; then any name
- * beside FILE may be it, and the one returned is --out's name there.
- */
-static char *missing_archive(const report_run *r, const char *out, int *unknown)
-{
-	static const char mid[] = " continues the archive ", tail[] = ", which is not beside it";
-	const size_t len = strlen(r->gap), m = sizeof(mid) - 1, t = sizeof(tail) - 1;
-	size_t n;
-	char *dir, *any;
-
-	*unknown = 0;
-	if (!r->gap[0] || r->n_chain == 0)
-		return NULL;
-	n = strlen(r->chain[0]);
-	if (len >= n + m + t && strncmp(r->gap, r->chain[0], n) == 0 &&
-	    strncmp(r->gap + n, mid, m) == 0 && strcmp(r->gap + len - t, tail) == 0)
-		return strndup(r->gap + n + m, len - n - m - t);
-	*unknown = 1;
-	dir = sg_path_dir(r->chain[0]);
-	any = dir ? sg_path_join(dir, sg_path_base(out)) : NULL;
-	free(dir);
-	return any;
-}
-
 /* A path of the config, or NULL for none or a token's URI ("pkcs11:..."). */
 static const char *file_of(const char *path)
 {
@@ -197,6 +169,7 @@ static const char *out_input(const report_run *r, struct out_ids *out)
 	const report_opts *o = r->o;
 	const sg_approvers_trust *a = r->policy && r->cfg ? &r->approvers : NULL;
 	const char *paths[] = { r->seals_path,
+				r->missing, /* the archive a rotate record names, not there */
 				r->seal_cert,
 				o->policy,
 				o->config,
@@ -325,8 +298,7 @@ int report_out_is_input(const report_run *r)
 {
 	const char *out_path = r->o->out, *input;
 	struct out_ids out = { .n = 0 };
-	char *archive = NULL;
-	int unknown = 0, error;
+	int error;
 
 	if (stat(out_path, &out.st[0]) == 0)
 		out.n++;
@@ -334,24 +306,12 @@ int report_out_is_input(const report_run *r)
 		out.n++;
 	out.key = path_key(out_path, &out.nomem);
 	input = out_input(r, &out);
-	if (!input && !out.nomem) {
-		archive = missing_archive(r, out_path, &unknown);
-		out.nomem |= r->gap[0] && r->n_chain && !archive;
-		input = archive && is_input(&out, archive) ? archive : NULL;
-	}
 	if (out.nomem)
 		error = sg_error_set(SG_ERR_NOMEM, "out of memory");
-	else if (input && !unknown)
-		error = refuse_input(out_path, input);
 	else if (input)
-		error = sg_error_set(SG_ERR_USAGE,
-				     "--out %s is beside %s, whose rotate record names an archive "
-				     "that is not there, by a name the note does not tell in full: "
-				     "it may be that archive: give another folder",
-				     out_path, r->chain[0]);
+		error = refuse_input(out_path, input);
 	else
 		error = out_in_policy(r);
-	free(archive);
 	free(out.key);
 	return error;
 }

@@ -254,9 +254,11 @@ int sg_audit_chain_files(const char *log, char ***files, size_t *n, char *gap, s
  * the files whose first line was read, oldest first (the one where the
  * chain broke first, `log` last), with what was read of each: what a report
  * of the broken chain names. On other errors both are NULL and *n 0.
+ * `missing` (may be NULL): the path of the archive that `gap` names (newly
+ * allocated), NULL when none or on an error.
  */
 int sg_audit_chain_files_read(const char *log, char ***files, sg_audit_file_read **read,
-			      size_t *n, char *gap, size_t gap_size);
+			      size_t *n, char *gap, size_t gap_size, char **missing);
 
 /* Free what sg_audit_chain_files() returned; NULL is accepted. */
 void sg_audit_chain_files_free(char **files, size_t n);

@@ -108,7 +108,7 @@ static int prepend(char ***v, sg_audit_file_read **rd, size_t *n, char *cur)
 int sg_audit_chain_files(const char *log, char ***files, size_t *n, char *gap, size_t gap_size)
 {
 	sg_audit_file_read *read = NULL;
-	int error = sg_audit_chain_files_read(log, files, &read, n, gap, gap_size);
+	int error = sg_audit_chain_files_read(log, files, &read, n, gap, gap_size, NULL);
 
 	free(read);
 	if (error == SG_ERR_TAMPER) {
@@ -120,7 +120,7 @@ int sg_audit_chain_files(const char *log, char ***files, size_t *n, char *gap, s
 }
 
 int sg_audit_chain_files_read(const char *log, char ***files, sg_audit_file_read **read,
-			      size_t *n, char *gap, size_t gap_size)
+			      size_t *n, char *gap, size_t gap_size, char **missing)
 {
 	char **v = NULL, *cur = strdup(log), *prev = NULL;
 	sg_audit_file_read *rd = NULL;
@@ -129,6 +129,8 @@ int sg_audit_chain_files_read(const char *log, char ***files, sg_audit_file_read
 	*n = 0;
 	if (gap_size)
 		gap[0] = '\0';
+	if (missing)
+		*missing = NULL;
 	while (!error && cur && *n < MAX_ARCHIVES) {
 		error = prepend(&v, &rd, n, cur);
 		if (error)
@@ -144,7 +146,10 @@ int sg_audit_chain_files_read(const char *log, char ***files, sg_audit_file_read
 				snprintf(gap, gap_size,
 					 "%s continues the archive %s, which is not beside it", cur,
 					 prev);
-			free(prev);
+			if (missing)
+				*missing = prev;
+			else
+				free(prev);
 			prev = NULL;
 		}
 		cur = prev;
@@ -154,6 +159,10 @@ int sg_audit_chain_files_read(const char *log, char ***files, sg_audit_file_read
 				     "%s: more than %d archives in its chain of rotate records", log,
 				     MAX_ARCHIVES);
 	free(cur);
+	if (error && missing) {
+		free(*missing);
+		*missing = NULL;
+	}
 	if (error && error != SG_ERR_TAMPER) {
 		sg_audit_chain_files_free(v, *n);
 		free(rd);

@@ -741,7 +741,7 @@ static void test_read_digests(char *base[])
 	l[2] = base[2];
 	check_write_lines(loop, l, BASE_RECORDS, 0);
 	sg_error_clear();
-	CHECK_INT(sg_audit_chain_files_read(loop, &files, &cread, &n, NULL, 0), SG_ERR_TAMPER);
+	CHECK_INT(sg_audit_chain_files_read(loop, &files, &cread, &n, NULL, 0, NULL), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "which is already in the chain of archives (a loop)");
 	CHECK_INT(n, 1);
 	CHECK(files && cread && strcmp(files[0], loop) == 0);
@@ -768,7 +768,7 @@ static void test_read_digests(char *base[])
 		check_write_lines(longf, l, 1, 0);
 		free(line);
 	}
-	CHECK_INT(sg_audit_chain_files_read(longf, &files, &cread, &n, NULL, 0), SG_ERR_TAMPER);
+	CHECK_INT(sg_audit_chain_files_read(longf, &files, &cread, &n, NULL, 0, NULL), SG_ERR_TAMPER);
 	CHECK_CONTAINS(sg_error_last(), "is longer than");
 	CHECK_INT(n, 1);
 	if (cread && n == 1) {
