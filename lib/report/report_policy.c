@@ -98,6 +98,9 @@ static int indexed(const sg_policy *p)
  */
 enum { PAIR_UNKNOWN = 0, PAIR_VALID, PAIR_INVALID, PAIR_UNCHECKED };
 
+/* The lists of approvals the summary gives (approvals_sort()). */
+enum which_list { IN_FORCE, UNCHECKED, SHADOWED, N_LISTS };
+
 struct sg_report_judge {
 	const sg_policy *p;
 	const sg_approvers_trust *t; /* NULL: no --config, no approvers' CA */
@@ -106,6 +109,8 @@ struct sg_report_judge {
 	char (*first)[256];          /* the first approver's name, when PAIR_VALID */
 	char **why;                  /* why not, when PAIR_INVALID or PAIR_UNCHECKED */
 	struct rp_pairing g;         /* the revocations, matched through the pairs */
+	json_t *lists[N_LISTS];      /* approvals_sort(): by enum which_list, for lists_now */
+	time_t lists_now;
 };
 
 int sg_report_judge_new(sg_report_judge **out, const sg_policy *p, const sg_approvers_trust *t,
@@ -141,6 +146,8 @@ void sg_report_judge_free(sg_report_judge *j)
 	for (size_t i = 0; j->why && i <= j->p->n_files; i++)
 		free(j->why[i]);
 	free(j->why);
+	for (int k = 0; k < N_LISTS; k++)
+		json_decref(j->lists[k]);
 	rp_pairing_free(&j->g);
 	free(j->first);
 	free(j->pair);
@@ -298,8 +305,6 @@ static int approval_unchecked(const sg_report_judge *j, const sg_approval *a, ch
  * existing_signature). SHADOWED when every state `a` allows is refused so,
  * UNCHECKED when some are and others not, else IN_FORCE; the reason in `why`.
  */
-enum which_list { IN_FORCE, UNCHECKED, SHADOWED };
-
 static enum which_list approval_reach(sg_report_judge *j, const sg_approval *a, time_t now,
 				      char *why, size_t size)
 {
@@ -367,34 +372,54 @@ static enum which_list approval_list_of(sg_report_judge *j, const sg_approval *a
 	return IN_FORCE;
 }
 
-static json_t *approvals_list(sg_report_judge *j, time_t now, enum which_list which)
+/*
+ * Every approval sorted into j->lists once per `now` (the three lists the
+ * summary gives; an approval out of force is in none): each approval's
+ * decisions are made once, whichever list is asked for first.
+ */
+static int approvals_sort(sg_report_judge *j, time_t now)
 {
 	const sg_policy *p = j->p;
-	json_t *list;
 	char today[16], why[SG_ERROR_MAX];
+	int bad = 0;
 
-	if (indexed(p))
-		return NULL;
-	list = json_array();
+	if (j->lists[IN_FORCE] && j->lists_now == now)
+		return SG_OK;
+	for (int k = 0; k < N_LISTS; k++) {
+		json_decref(j->lists[k]);
+		j->lists[k] = json_array();
+	}
+	j->lists_now = now;
 	utc_day(today, now);
-	for (size_t i = 0; list && i < p->n_approvals; i++) {
+	for (size_t i = 0; !bad && i < p->n_approvals; i++) {
 		const sg_approval *a = &p->approvals[i];
 		const struct rp_subject s = { a->sha256, a->sha512 };
-		json_t *obj;
+		enum which_list which;
 
 		if ((a->expires && strcmp(today, a->expires) > 0) ||
-		    rp_pairing_revoked(&j->g, &s) || pair_refuses(j, a, why, sizeof(why)) ||
-		    approval_list_of(j, a, now, why, sizeof(why)) != which)
+		    rp_pairing_revoked(&j->g, &s) || pair_refuses(j, a, why, sizeof(why)))
 			continue;
-		obj = approval_json(j, a, which != IN_FORCE ? why : NULL);
-		if (!obj || json_array_append_new(list, obj) != 0) {
-			json_decref(list);
-			list = NULL;
-		}
+		which = approval_list_of(j, a, now, why, sizeof(why));
+		bad = !j->lists[which] ||
+		      json_array_append_new(j->lists[which],
+					    approval_json(j, a, which != IN_FORCE ? why : NULL)) != 0;
 	}
-	if (!list)
-		sg_error_set(SG_ERR_NOMEM, "out of memory");
-	return list;
+	bad = bad || !j->lists[IN_FORCE] || !j->lists[UNCHECKED] || !j->lists[SHADOWED];
+	if (!bad)
+		return SG_OK;
+	for (int k = 0; k < N_LISTS; k++) {
+		json_decref(j->lists[k]);
+		j->lists[k] = NULL;
+	}
+	return sg_error_set(SG_ERR_NOMEM, "out of memory");
+}
+
+/* List `which` of approvals_sort() (a new reference), or NULL (error set). */
+static json_t *approvals_list(sg_report_judge *j, time_t now, enum which_list which)
+{
+	if (indexed(j->p) || approvals_sort(j, now) != SG_OK)
+		return NULL;
+	return json_incref(j->lists[which]);
 }
 
 json_t *sg_report_judge_approvals(sg_report_judge *j, time_t now)
