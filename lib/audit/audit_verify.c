@@ -509,9 +509,19 @@ static int verify_file(struct chain *c, struct batch *batches, size_t threads)
 			c->report->bad_line = r.lineno;
 		}
 	}
-	/* What was read, up to where the check stopped: what a report names. */
-	if (c->read && r.md && sg_audit_reader_digest(&r, &c->read[c->file]) != SG_OK && !error)
-		error = sg_error_code();
+	/*
+	 * What was read, up to where the check stopped: what a report names. A
+	 * failure of the digest itself never overwrites the check's own message.
+	 */
+	if (c->read && r.md) {
+		char kept[SG_ERROR_MAX];
+
+		snprintf(kept, sizeof(kept), "%s", sg_error_last());
+		if (sg_audit_reader_digest(&r, &c->read[c->file]) != SG_OK && !error)
+			error = sg_error_code();
+		else if (error)
+			sg_error_set(error, "%s", kept);
+	}
 	sg_audit_reader_close(&r);
 	return error;
 }

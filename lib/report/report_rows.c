@@ -162,9 +162,10 @@ int rp_restamp_row(json_t *outputs, const json_t *rec, json_t **row)
 		 "a copy of the output of seq %" JSON_INTEGER_FORMAT
 		 ", timestamped again by signgate timestamp: the same signature over the same input",
 		 json_integer_value(json_object_get(of, "seq")));
-	if (!r || !reasons || json_array_append_new(reasons, json_string(first)) ||
+	/* r owns reasons from here (json_object_set_new() takes it even when it fails). */
+	if (!r || json_object_set_new(r, "reasons", reasons) || !reasons ||
+	    json_array_append_new(reasons, json_string(first)) ||
 	    json_array_extend(reasons, json_object_get(of, "reasons")) ||
-	    json_object_set_new(r, "reasons", reasons) ||
 	    json_object_set_new(r, "restamp_of", json_deep_copy(json_object_get(of, "seq"))) ||
 	    json_object_set_new(r, "seq", integer_at(rec, "seq")) ||
 	    json_object_set_new(r, "time", rp_str(rec, "time")) ||
