@@ -23,7 +23,6 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
-#define EXPORT_FILE_MAX (1u << 20)
 
 typedef struct diffs {
 	sg_export_diff *v;

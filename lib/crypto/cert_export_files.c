@@ -199,8 +199,17 @@ static int add_crls(sg_export *ex)
 		snprintf(name, sizeof(name), "crl-%d.crl", i + 1);
 		TO_DER(i2d_X509_CRL, crl, &der, &len);
 		ERR_clear_error();
-		error = der ? add_file(ex, SG_EXPORT_CRL, name, der, len)
-			    : sg_error_set(SG_ERR_CRYPTO, "%s: cannot encode the CRL", name);
+		if (!der)
+			error = sg_error_set(SG_ERR_CRYPTO, "%s: cannot encode the CRL", name);
+		else if (len > EXPORT_FILE_MAX) {
+			free(der);
+			error = sg_error_set(SG_ERR_CONFIG,
+					     "%s: the CRL is %zu bytes, more than the %u export "
+					     "writes and checks",
+					     name, len, EXPORT_FILE_MAX);
+		} else {
+			error = add_file(ex, SG_EXPORT_CRL, name, der, len); /* frees der on failure */
+		}
 		if (!error)
 			ex->files[ex->n_files - 1].crl = crl;
 	}

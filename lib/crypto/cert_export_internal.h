@@ -7,6 +7,13 @@
 
 #include "signgate/cert_export.h"
 
+/*
+ * The largest file export writes, and the largest entry of the folder it
+ * reads back (--check, the CRL rollback check): one limit, so export never
+ * writes a file (a CA's large CRL) that its own check cannot read.
+ */
+#define EXPORT_FILE_MAX (16u << 20)
+
 /* A CRL as README.txt and --check name it. */
 typedef struct export_crl_facts {
 	char issuer[300];     /* escaped (sg_export_escape) */

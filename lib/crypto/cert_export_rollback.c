@@ -27,13 +27,6 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
-/*
- * The largest folder entry read for CRLs: four times export's own input
- * limit (a --crl file of up to 4 MiB, cert_export.c), so that whatever it
- * wrote, or a CA's large CRL saved beside it, is read, not skipped.
- */
-#define EXPORT_CRL_MAX (16u << 20)
-
 int export_crl_older(const X509_CRL *crl, const X509_CRL *than)
 {
 	ASN1_INTEGER *a = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
@@ -280,10 +273,10 @@ static int entry_crls(STACK_OF(X509_CRL) * *out, char *why, size_t size, int dfd
 		snprintf(why, size, "not a regular file (never read)");
 	else if (!(path = sg_path_join(dir, name)) || !(*out = sk_X509_CRL_new_null()))
 		error = SG_ERR_NOMEM;
-	else if ((size_t)st.st_size > EXPORT_CRL_MAX && looks_like_crls(fd)) {
-		snprintf(why, size, "larger than %u bytes and may hold CRLs", EXPORT_CRL_MAX);
+	else if ((size_t)st.st_size > EXPORT_FILE_MAX && looks_like_crls(fd)) {
+		snprintf(why, size, "larger than %u bytes and may hold CRLs", EXPORT_FILE_MAX);
 		error = SG_ERR_FORMAT;
-	} else if (sg_read_fd(&buf, &len, fd, path, EXPORT_CRL_MAX, NULL) != SG_OK)
+	} else if (sg_read_fd(&buf, &len, fd, path, EXPORT_FILE_MAX, NULL) != SG_OK)
 		snprintf(why, size, "%s", sg_message_without_name(sg_error_last(), path));
 	else
 		error = crls_of(*out, why, size, buf, len);

@@ -44,4 +44,7 @@ expect_in "$T/err" "$d/issuing.crl: "
 d=$T/d2
 sg 0 cert export "${args[@]}" --out-dir "$d"
 sg 0 cert export "${args[@]}" --force --out-dir "$d"
+# 3. --check reads back what export wrote, over 1 MiB too: up to date.
+sg 0 cert export "${args[@]}" --check "$d"
+expect_in "$T/out" "up to date"
 done_ok
