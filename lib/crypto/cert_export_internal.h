@@ -26,8 +26,9 @@ void export_crl_facts_of(export_crl_facts *out, const X509_CRL *crl);
 
 /*
  * 1 when `crl` is an older CRL of the issuer of `than`: a lower CRL number
- * (both have one), or an earlier thisUpdate. A rollback: it may not list a
- * certificate revoked since.
+ * when both have one, else an earlier thisUpdate (one order for --check and
+ * the rollback check). A rollback: it may not list a certificate revoked
+ * since.
  */
 int export_crl_older(const X509_CRL *crl, const X509_CRL *than);
 

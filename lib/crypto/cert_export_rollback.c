@@ -27,19 +27,28 @@
 #include "signgate/error.h"
 #include "signgate/util.h"
 
+/*
+ * -1, 0 or 1 as `a` is older than, as new as or newer than `b` (one issuer):
+ * by CRL number when both have one, else by thisUpdate.
+ */
+static int crl_cmp(const X509_CRL *a, const X509_CRL *b)
+{
+	ASN1_INTEGER *na = X509_CRL_get_ext_d2i(a, NID_crl_number, NULL, NULL);
+	ASN1_INTEGER *nb = X509_CRL_get_ext_d2i(b, NID_crl_number, NULL, NULL);
+	int c = na && nb ? ASN1_INTEGER_cmp(na, nb)
+			 : ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
+					     X509_CRL_get0_lastUpdate(b));
+
+	ASN1_INTEGER_free(na);
+	ASN1_INTEGER_free(nb);
+	ERR_clear_error();
+	return c < 0 ? -1 : c > 0;
+}
+
 int export_crl_older(const X509_CRL *crl, const X509_CRL *than)
 {
-	ASN1_INTEGER *a = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
-	ASN1_INTEGER *b = X509_CRL_get_ext_d2i(than, NID_crl_number, NULL, NULL);
-	int older = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_CRL_get_issuer(than)) == 0 &&
-		    ((a && b && ASN1_INTEGER_cmp(a, b) < 0) ||
-		     ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
-				       X509_CRL_get0_lastUpdate(than)) < 0);
-
-	ASN1_INTEGER_free(a);
-	ASN1_INTEGER_free(b);
-	ERR_clear_error();
-	return older;
+	return X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_CRL_get_issuer(than)) == 0 &&
+	       crl_cmp(crl, than) < 0;
 }
 
 /* The name export gives a CRL, "crl-*.crl": such an entry must be readable as a CRL. */
@@ -306,23 +315,6 @@ static int add(findings *f, const char *name, sg_export_status st, const char *f
 	return e ? SG_OK : sg_error_set(SG_ERR_NOMEM, "out of memory");
 }
 
-/*
- * -1, 0 or 1 as `a` is older than, as new as or newer than `b` (one issuer):
- * by CRL number when both have one, else by thisUpdate.
- */
-static int crl_cmp(const X509_CRL *a, const X509_CRL *b)
-{
-	ASN1_INTEGER *na = X509_CRL_get_ext_d2i(a, NID_crl_number, NULL, NULL);
-	ASN1_INTEGER *nb = X509_CRL_get_ext_d2i(b, NID_crl_number, NULL, NULL);
-	int c = na && nb ? ASN1_INTEGER_cmp(na, nb)
-			 : ASN1_TIME_compare(X509_CRL_get0_lastUpdate(a),
-					     X509_CRL_get0_lastUpdate(b));
-
-	ASN1_INTEGER_free(na);
-	ASN1_INTEGER_free(nb);
-	ERR_clear_error();
-	return c < 0 ? -1 : c > 0;
-}
 
 /*
  * The newest CRL export writes of `was`'s issuer (crl_cmp()) when `was` is

@@ -84,4 +84,19 @@ rm "$d/notes.txt" "$d/other.cer"
 snap >"$T/after"
 cmp -s "$T/before" "$T/after" || fail "the folder changed: $(diff "$T/before" "$T/after")"
 ok
+# One order for both checks: the CRL number decides when both CRLs have one,
+# even against the thisUpdates (a CRL 5 backdated before CRL 4 is the newer).
+ca2=$T/ca2
+ca_root "$ca2" "Order CRL Root"
+ca_leaf "$ca2" leaf "Order leaf"
+echo 04 >"$ca2/db/crlnumber"
+openssl ca -config "$ca2/ca.cnf" -gencrl -out "$ca2/crl-4.pem" 2>/dev/null
+openssl ca -config "$ca2/ca.cnf" -gencrl -crl_lastupdate "$(date -u -d '-1 day' +%y%m%d%H%M%SZ)" \
+	-out "$ca2/crl-5.pem" 2>/dev/null
+openssl crl -in "$ca2/crl-5.pem" -noout -crlnumber | grep -q 'crlNumber=0x05' || fail "not CRL number 5"
+d=$T/order
+sg 0 cert export --cert "$ca2/leaf.pem" --ca "$ca2/ca.pem" --crl "$ca2/crl-4.pem" --out-dir "$d"
+sg 0 cert export --cert "$ca2/leaf.pem" --ca "$ca2/ca.pem" --crl "$ca2/crl-5.pem" --force --out-dir "$d"
+sg 3 cert export --cert "$ca2/leaf.pem" --ca "$ca2/ca.pem" --crl "$ca2/crl-4.pem" --check "$d"
+expect_in "$T/out" "OLDER"
 done_ok
