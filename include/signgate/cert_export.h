@@ -189,7 +189,7 @@ int sg_export_check_crl_rollback(const sg_export *ex, const char *dir);
 /*
  * The hidden names sg_export_publish() gives its files while it works:
  * ".signgate-export-TOKEN.new-NAME" (a new file not yet moved in) and
- * ".signgate-export-TOKEN.old-NAME" (a hard link to what NAME held). Only an
+ * ".signgate-export-TOKEN.old-NAME" (what NAME held, swapped out). Only an
  * export that was killed leaves them; sg_export_check() lists them as extra
  * with that reason.
  */
@@ -202,10 +202,13 @@ int sg_export_check_crl_rollback(const sg_export *ex, const char *dir);
  * replaced, never followed); else SG_ERR_EXISTS ("exists already", or a
  * folder or special file: "nothing replaced"). Then every new file is
  * written and fsynced under a hidden name beside its destination. Then,
- * name by name in order, a hard link to what is there is kept (linkat, not
- * following a link) and the new file renamed over it; a name that was absent
- * is never replaced (a file that appeared since the check stays:
- * SG_ERR_EXISTS). When a step fails every name done is put back (the kept
+ * name by name in order, the new file is swapped in (renameat2 with
+ * RENAME_EXCHANGE, a link moved, never followed) and what was there renamed
+ * to its ".old-" name; where the file system cannot swap, a hard link to it
+ * is kept there first (linkat, not following a link) and the new file
+ * renamed over it. A folder or special file found swapped out is swapped
+ * back (SG_ERR_EXISTS); a name that was absent is never replaced (a file
+ * that appeared since the check stays: SG_ERR_EXISTS). When a step fails every name done is put back (the kept
  * file renamed over the new one, or the new name removed), the hidden files
  * are removed and the message says "nothing replaced"; when putting back
  * fails too it says which names hold the new file, where their old one is

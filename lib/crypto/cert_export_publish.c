@@ -36,6 +36,7 @@ typedef struct slot {
 	int made;      /* tmp exists */
 	int kept;      /* old exists */
 	int moved;     /* NAME holds the new file */
+	int swapped_out; /* tmp holds a folder or special file that appeared at NAME */
 } slot;
 
 typedef struct set {
@@ -167,8 +168,12 @@ static int swap_in(set *p, size_t i, const char *where)
 		if (fstatat(p->dfd, s->tmp, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))) {
 			if (renameat2(p->dfd, s->tmp, p->dfd, name, RENAME_EXCHANGE) != 0) {
-				s->made = 0;
-				s->moved = 1; /* the new file stands there; put_back() removes it */
+				/*
+				 * The new file stands at NAME, what appeared at tmp: put_back()
+				 * removes the new file and renames tmp back to NAME.
+				 */
+				s->moved = 1;
+				s->swapped_out = 1;
 			}
 			sg_error_set(SG_ERR_EXISTS,
 				     "%s: a folder or special file appeared at this name after export "
@@ -244,6 +249,17 @@ static int put_back(set *p, size_t i, char *why, size_t size)
 	const char *name = p->ex->files[i].name;
 	char where[PATH_MAX];
 
+	if (s->swapped_out) {
+		if (unlinkat(p->dfd, name, 0) != 0 || renameat(p->dfd, s->tmp, p->dfd, name) != 0) {
+			int e = errno;
+			append(why, size, "%s%s: cannot put back what appeared there (now at %s): %s",
+			       why[0] ? "; " : "", shown(where, sizeof(where), p, name), s->tmp,
+			       strerror(e));
+			return -1;
+		}
+		s->swapped_out = s->moved = 0;
+		return 0;
+	}
 	if (s->moved &&
 	    (s->kept ? renameat(p->dfd, s->old, p->dfd, name) : unlinkat(p->dfd, name, 0)) != 0) {
 		int e = errno;
