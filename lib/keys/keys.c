@@ -28,42 +28,58 @@ void sg_key_material_free(sg_key_material *km)
 	memset(km, 0, sizeof(*km));
 }
 
+/* Larger than any certificate file (a PEM bundle of the whole trust store). */
+#define CERT_FILE_MAX (16u * 1024 * 1024)
+
+/*
+ * The PEM file at `path` as a memory BIO over *buf (free() it after the
+ * BIO), read without blocking: a FIFO or a device is refused, never waited
+ * on. NULL with the error set.
+ */
+static BIO *pem_bio(const char *path, unsigned char **buf)
+{
+	size_t len = 0;
+	BIO *bio;
+
+	*buf = NULL;
+	if (sg_read_file(buf, &len, path, CERT_FILE_MAX, NULL, 0) != SG_OK)
+		return NULL;
+	bio = len <= INT_MAX ? BIO_new_mem_buf(*buf, (int)len) : NULL;
+	if (!bio) {
+		free(*buf);
+		*buf = NULL;
+		sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
+	}
+	return bio;
+}
+
 int sg_keys_read_chain(sg_key_material *km, const char *path)
 {
-	BIO *bio = BIO_new_file(path, "r");
+	unsigned char *pem;
+	BIO *bio = pem_bio(path, &pem);
 	X509 *x;
 
 	if (!bio)
-		return sg_error_set(SG_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+		return sg_error_code();
 	km->chain = sk_X509_new_null();
 	while (km->chain && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
 		if (!sk_X509_push(km->chain, x))
 			X509_free(x);
 	BIO_free(bio);
+	free(pem);
 	ERR_clear_error();
 	if (!km->chain || sk_X509_num(km->chain) == 0)
 		return sg_error_set(SG_ERR_CRYPTO, "%s: no PEM certificate found", path);
 	return SG_OK;
 }
 
-/* Larger than any certificate file (a PEM bundle of the whole trust store). */
-#define CERT_FILE_MAX (16u * 1024 * 1024)
-
-/* Read without blocking: a FIFO or a device at `path` is refused, never waited on. */
 X509 *sg_keys_read_cert(const char *path)
 {
-	unsigned char *pem = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
-	X509 *cert = NULL;
+	unsigned char *pem;
+	BIO *bio = pem_bio(path, &pem);
+	X509 *cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 
-	if (sg_read_file(&pem, &len, path, CERT_FILE_MAX, NULL, 0) != SG_OK)
-		return NULL;
-	bio = len <= INT_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
-	cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	if (!bio)
-		sg_error_set(SG_ERR_NOMEM, "%s: out of memory", path);
-	else if (!cert)
+	if (bio && !cert)
 		sg_error_set(SG_ERR_CONFIG, "%s: no PEM certificate found", path);
 	BIO_free(bio);
 	free(pem);
