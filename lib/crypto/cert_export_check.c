@@ -334,14 +334,6 @@ static int check_file(diffs *d, int dfd, const char *dir, const sg_export_file *
 	return e ? SG_OK : SG_ERR_NOMEM;
 }
 
-static int is_expected(const sg_export *ex, const char *name)
-{
-	for (size_t i = 0; i < ex->n_files; i++)
-		if (strcmp(ex->files[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 /* What a hidden file of sg_export_publish() is, when a killed export left it. */
 static const char left_over[] =
 	"left by an export that was interrupted (\".new-NAME\": a file it had not moved in "
@@ -364,7 +356,7 @@ static int check_extra(diffs *d, int dfd, const sg_export *ex)
 	while (!error && (de = readdir(dh)) != NULL) {
 		const char *kind = "a file";
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    is_expected(ex, de->d_name))
+		    export_writes(ex, de->d_name))
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			kind = S_ISLNK(st.st_mode)   ? "a symbolic link"

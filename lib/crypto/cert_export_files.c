@@ -108,7 +108,7 @@ static int add_cert(sg_export *ex, sg_export_kind kind, const char *name, X509 *
 	return error;
 }
 
-static int has_name(const sg_export *ex, const char *name)
+int export_writes(const sg_export *ex, const char *name)
 {
 	for (size_t i = 0; i < ex->n_files; i++)
 		if (strcmp(ex->files[i].name, name) == 0)
@@ -137,7 +137,7 @@ static void root_name(char *out, size_t size, const sg_export *ex, X509 *x, int 
 	if (strspn(safe, ".") == n)
 		n = 0;
 	snprintf(out, size, "root-%s.cer", safe);
-	if (!n || has_name(ex, out))
+	if (!n || export_writes(ex, out))
 		snprintf(out, size, "root-%d.cer", index);
 }
 

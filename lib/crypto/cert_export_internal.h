@@ -32,6 +32,9 @@ void export_crl_facts_of(export_crl_facts *out, const X509_CRL *crl);
  */
 int export_crl_older(const X509_CRL *crl, const X509_CRL *than);
 
+/* 1 when `ex` writes a file named `name`. */
+int export_writes(const sg_export *ex, const char *name);
+
 /* Append a finding to the array *v of *n (name escaped, reason formatted):
  * the new entry, or NULL when out of memory (nothing appended). */
 sg_export_diff *export_diff_vadd(sg_export_diff **v, size_t *n, const char *name,

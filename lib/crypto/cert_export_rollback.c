@@ -419,14 +419,6 @@ int sg_export_newer_crls(sg_export_diff **out, size_t *n, const sg_export *ex, c
 	return SG_OK;
 }
 
-static int written(const sg_export *ex, const char *name)
-{
-	for (size_t i = 0; i < ex->n_files; i++)
-		if (strcmp(ex->files[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 int sg_export_check_crl_rollback(const sg_export *ex, const char *dir)
 {
 	sg_export_diff *d = NULL;
@@ -446,7 +438,7 @@ int sg_export_check_crl_rollback(const sg_export *ex, const char *dir)
 			SG_ERR_CONFIG, "%s: %s; %snothing replaced (%s)%s%s%s", path, d[0].reason,
 			newer ? "a rollback, " : "",
 			!newer                   ? "remove it, or --allow-older-crl exports anyway"
-			: written(ex, d[0].name) ? "--allow-older-crl replaces it"
+			: export_writes(ex, d[0].name) ? "--allow-older-crl replaces it"
 						 : "--allow-older-crl exports anyway; export "
 						   "never removes this file",
 			n > 1 ? "; also " : "", n > 1 ? d[1].name : "", n > 2 ? " and more" : "");
